@@ -1,0 +1,84 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/switchboard/switchboard/internal/schematype"
+)
+
+// Agent is a person who answers customers: an agent, supervisor or admin.
+type Agent struct{ ent.Schema }
+
+func (Agent) Mixin() []ent.Mixin { return tenantMixins("Agent") }
+
+func (Agent) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(255).
+			Annotations(entgql.OrderField("NAME")),
+		field.String("email").NotEmpty().MaxLen(255).Validate(validEmail).
+			Annotations(entgql.OrderField("EMAIL")),
+		field.String("password_hash").Sensitive().
+			Annotations(entgql.Skip()),
+		field.Enum("role").Values("ADMIN", "SUPERVISOR", "AGENT").Default("AGENT").
+			Annotations(entgql.Type("Role")),
+		field.Enum("status").Values("ONLINE", "AWAY", "OFFLINE").Default("OFFLINE").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.Int("capacity").Default(5).Min(0).Max(1000).
+			Comment("open conversations the agent can hold at once"),
+		field.JSON("skills", []schematype.Skill{}).Optional().
+			Annotations(entgql.Type("[AgentSkill!]"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.String("avatar_url").Optional().MaxLen(2048),
+		field.Bool("active").Default(true).
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+	}
+}
+
+func (Agent) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("teams", Team.Type).Ref("agents"),
+		edge.From("assigned_conversations", Conversation.Type).Ref("assignee").
+			Annotations(entgql.Skip()),
+	}
+}
+
+func (Agent) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("email").Unique()}
+}
+
+func (Agent) Annotations() []schemaAnnotation {
+	return []schemaAnnotation{
+		entgql.QueryField(), entgql.RelayConnection(),
+		// createAgent has a hand-written input: it takes a password and skills.
+		entgql.Mutations(entgql.MutationUpdate()),
+	}
+}
+
+// Team is a group of agents a channel can route to.
+type Team struct{ ent.Schema }
+
+func (Team) Mixin() []ent.Mixin { return tenantMixins("Team") }
+
+func (Team) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(255).Annotations(entgql.OrderField("NAME")),
+	}
+}
+
+func (Team) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("agents", Agent.Type)}
+}
+
+func (Team) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("workspace_id", "name").Unique()}
+}
+
+func (Team) Annotations() []schemaAnnotation {
+	return []schemaAnnotation{
+		entgql.QueryField(), entgql.RelayConnection(),
+		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+	}
+}

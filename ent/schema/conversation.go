@@ -1,0 +1,109 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Conversation is one thread with a customer on one channel.
+type Conversation struct{ ent.Schema }
+
+func (Conversation) Mixin() []ent.Mixin { return tenantMixins("Conversation") }
+
+func (Conversation) Fields() []ent.Field {
+	serverOwned := entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)
+	return []ent.Field{
+		field.String("customer_id").GoType(gid0),
+		field.String("channel_id").GoType(gid0).Immutable(),
+		field.String("assignee_id").GoType(gid0).Optional().Nillable(),
+		field.String("team_id").GoType(gid0).Optional().Nillable(),
+		field.String("last_message_id").GoType(gid0).Optional().Nillable().Annotations(entgql.Skip()),
+		field.Enum("status").Values("OPEN", "PENDING", "SNOOZED", "RESOLVED").Default("OPEN").
+			Annotations(entgql.OrderField("STATUS"), serverOwned),
+		field.Enum("priority").Values("LOW", "NORMAL", "HIGH", "URGENT").Default("NORMAL").
+			Annotations(entgql.Type("Priority")),
+		field.String("subject").Optional().MaxLen(998),
+		field.Time("last_message_at").Optional().Nillable().
+			Annotations(entgql.OrderField("LAST_MESSAGE_AT"), serverOwned),
+		field.Time("waiting_since").Optional().Nillable().
+			Comment("since when the customer has been waiting for an answer").
+			Annotations(entgql.OrderField("WAITING_SINCE"), serverOwned),
+		field.Time("first_response_at").Optional().Nillable().Annotations(serverOwned),
+		field.Time("resolved_at").Optional().Nillable().Annotations(serverOwned),
+		field.Time("snoozed_until").Optional().Nillable().Annotations(serverOwned),
+	}
+}
+
+func (Conversation) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("customer", Customer.Type).Field("customer_id").Unique().Required(),
+		edge.To("channel", Channel.Type).Field("channel_id").Unique().Required().Immutable(),
+		edge.To("assignee", Agent.Type).Field("assignee_id").Unique(),
+		edge.To("team", Team.Type).Field("team_id").Unique(),
+		edge.To("tags", Tag.Type),
+		edge.To("last_message", Message.Type).Field("last_message_id").Unique().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+				entsql.OnDelete(entsql.SetNull)),
+		edge.From("messages", Message.Type).Ref("conversation").
+			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+	}
+}
+
+func (Conversation) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("workspace_id", "status", "last_message_at"),
+		index.Fields("workspace_id", "assignee_id", "status"),
+		index.Fields("customer_id", "channel_id", "status"),
+	}
+}
+
+func (Conversation) Annotations() []schemaAnnotation {
+	return []schemaAnnotation{entgql.QueryField(), entgql.RelayConnection()}
+}
+
+// Message is one message of a conversation, either way, or a private note.
+type Message struct{ ent.Schema }
+
+func (Message) Mixin() []ent.Mixin { return tenantMixins("Message") }
+
+func (Message) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("conversation_id").GoType(gid0).Immutable(),
+		field.String("channel_id").GoType(gid0).Immutable(),
+		field.String("author_id").GoType(gid0).Optional().Nillable().Immutable(),
+		field.Enum("direction").Values("INBOUND", "OUTBOUND").Immutable(),
+		field.Enum("sender_kind").Values("CUSTOMER", "AGENT", "BOT", "SYSTEM").Immutable(),
+		field.Text("body").MaxLen(65536).Immutable(),
+		field.String("content_type").Default("text/plain").MaxLen(255).Immutable(),
+		field.JSON("attachments", []map[string]any{}).Optional().
+			Annotations(entgql.Type("[Map!]")),
+		field.Bool("private").Default(false).Immutable(),
+		field.String("provider_message_id").Optional().Nillable().MaxLen(255).Immutable(),
+		field.Enum("delivery_status").Values("QUEUED", "SENT", "DELIVERED", "READ", "FAILED").Optional().Nillable(),
+		field.String("delivery_error").Optional().MaxLen(1024),
+	}
+}
+
+func (Message) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("conversation", Conversation.Type).Field("conversation_id").Unique().Required().Immutable(),
+		edge.To("channel", Channel.Type).Field("channel_id").Unique().Required().Immutable(),
+		edge.To("author", Agent.Type).Field("author_id").Unique().Immutable(),
+	}
+}
+
+func (Message) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("conversation_id", "created_at"),
+		index.Fields("channel_id", "provider_message_id").Unique().
+			Annotations(entsql.IndexWhere("provider_message_id IS NOT NULL")),
+	}
+}
+
+func (Message) Annotations() []schemaAnnotation {
+	return []schemaAnnotation{entgql.RelayConnection()}
+}

@@ -1,0 +1,50 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"github.com/switchboard/switchboard/graph/generated"
+	"github.com/switchboard/switchboard/internal/apperr"
+)
+
+// NewServer returns the GraphQL server: schema, transports, access control,
+// page limits, one transaction per mutation and the error presenter.
+func NewServer(r *Resolver, log *slog.Logger) *handler.Server {
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{
+		Resolvers: r,
+		Directives: generated.DirectiveRoot{
+			Access: accessDirective,
+			Public: publicDirective,
+		},
+	}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	// No parsed-query cache: pageLimits completes each request's own document.
+	srv.Use(extension.Introspection{})
+	srv.Use(pageLimits{})
+	srv.AroundRootFields(requireActor)
+	// Each mutation runs in one transaction, except those that hash
+	// passwords (slow, and on SQLite a transaction holds the write lock).
+	srv.Use(entgql.Transactioner{
+		TxOpener:   entgql.TxOpenerFunc(r.Client.OpenTx),
+		SkipTxFunc: entgql.SkipIfHasFields("signIn", "signUp", "createAgent"),
+	})
+	srv.SetErrorPresenter(presentError(log))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		log.ErrorContext(ctx, "resolver panic", "panic", fmt.Sprint(v))
+		return apperr.New(apperr.Internal, "internal error")
+	})
+	return srv
+}

@@ -1,0 +1,115 @@
+package graph
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/switchboard/switchboard/internal/apperr"
+)
+
+// Page sizes of every connection, nested ones included.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// pageLimits applies the conventions' page sizes to a whole operation
+// before it runs: a connection field with neither first nor last gets
+// first: 20, and first or last above 100 (or below 0) is INVALID_INPUT. It
+// works on the document, so nested connections that the parent loads
+// eagerly obey the same limits.
+type pageLimits struct{}
+
+var (
+	_ graphql.HandlerExtension        = pageLimits{}
+	_ graphql.OperationContextMutator = pageLimits{}
+)
+
+func (pageLimits) ExtensionName() string                   { return "PageLimits" }
+func (pageLimits) Validate(graphql.ExecutableSchema) error { return nil }
+func (p pageLimits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	seen := map[*ast.FragmentDefinition]bool{}
+	return p.walk(oc, oc.Operation.SelectionSet, seen)
+}
+
+func (p pageLimits) walk(oc *graphql.OperationContext, set ast.SelectionSet, seen map[*ast.FragmentDefinition]bool) *gqlerror.Error {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if err := p.field(oc, s); err != nil {
+				return err
+			}
+			if err := p.walk(oc, s.SelectionSet, seen); err != nil {
+				return err
+			}
+		case *ast.InlineFragment:
+			if err := p.walk(oc, s.SelectionSet, seen); err != nil {
+				return err
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil && !seen[s.Definition] {
+				seen[s.Definition] = true
+				if err := p.walk(oc, s.Definition.SelectionSet, seen); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (pageLimits) field(oc *graphql.OperationContext, f *ast.Field) *gqlerror.Error {
+	def := f.Definition
+	if def == nil || def.Arguments.ForName("first") == nil || def.Arguments.ForName("last") == nil {
+		return nil
+	}
+	given := 0
+	for _, name := range []string{"first", "last"} {
+		arg := f.Arguments.ForName(name)
+		if arg == nil {
+			continue
+		}
+		v, err := arg.Value.Value(oc.Variables)
+		if err != nil || v == nil {
+			continue
+		}
+		given++
+		n, ok := asInt(v)
+		if !ok || n < 0 || n > MaxPageSize {
+			e := gqlerror.Errorf("%s: must be between 0 and %d", name, MaxPageSize)
+			e.Path = ast.Path{ast.PathName(f.Alias)}
+			e.Extensions = map[string]any{"code": string(apperr.InvalidInput), "field": name}
+			return e
+		}
+	}
+	if given == 0 {
+		f.Arguments = append(f.Arguments, &ast.Argument{
+			Name:  "first",
+			Value: &ast.Value{Kind: ast.IntValue, Raw: strconv.Itoa(DefaultPageSize)},
+		})
+	}
+	return nil
+}
+
+func asInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case float64:
+		return int64(n), float64(int64(n)) == n
+	case string:
+		i, err := strconv.ParseInt(n, 10, 64)
+		return i, err == nil
+	default:
+		return 0, false
+	}
+}

@@ -1,0 +1,32 @@
+// Package graph holds the GraphQL resolvers: thin adapters from the API to
+// the domain services and the ent client, plus the pieces that apply to
+// every field (access control, pagination limits, error presentation).
+package graph
+
+import (
+	"context"
+	"time"
+
+	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/channelcfg"
+	"github.com/switchboard/switchboard/internal/inbox"
+)
+
+// Resolver carries the services resolvers call.
+type Resolver struct {
+	Client   *ent.Client
+	Auth     *auth.Service
+	Inbox    *inbox.Service
+	Channels *channelcfg.Service
+	Now      func() time.Time
+}
+
+// db returns the client of the request's transaction when there is one
+// (mutations), and the plain client otherwise.
+func (r *Resolver) db(ctx context.Context) *ent.Client {
+	if c := ent.FromContext(ctx); c != nil {
+		return c
+	}
+	return r.Client
+}

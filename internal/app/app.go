@@ -1,0 +1,97 @@
+// Package app assembles Switchboard from its parts: the store, the domain
+// services, the GraphQL resolvers and the HTTP routes. main calls it with
+// the configuration from the environment; tests call it with a test
+// database, so both run exactly the same wiring.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/ent"
+	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
+	"github.com/switchboard/switchboard/graph"
+	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/channelcfg"
+	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/inbox"
+	"github.com/switchboard/switchboard/internal/secrets"
+	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/server"
+)
+
+// Options are the parts tests replace.
+type Options struct {
+	Logger *slog.Logger
+	Now    func() time.Time
+	// WrapDriver, when set, wraps the database driver (tests count
+	// statements with it).
+	WrapDriver func(dialect.Driver) dialect.Driver
+	BcryptCost int
+}
+
+// App is an assembled server.
+type App struct {
+	DB      *store.DB
+	Client  *ent.Client
+	Auth    *auth.Service
+	Handler http.Handler
+}
+
+// New opens the database, migrates it, creates the first admin on an empty
+// database, and builds the HTTP handler.
+func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	var drv dialect.Driver = db.Driver
+	if o.WrapDriver != nil {
+		drv = o.WrapDriver(drv)
+	}
+	client := ent.NewClient(ent.Driver(drv))
+	if err := store.Migrate(ctx, client); err != nil {
+		return nil, err
+	}
+	authSvc := auth.New(client, auth.Options{
+		JWTSecret: cfg.JWTSecret, SignupOpen: cfg.SignupOpen, Now: now, BcryptCost: o.BcryptCost, Logger: log,
+	})
+	created, generated, err := authSvc.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		email := cfg.AdminEmail
+		if email == "" {
+			email = "admin@example.com"
+		}
+		if generated != "" {
+			log.Warn("created the first admin with a generated password; change it", "email", email, "password", generated)
+		} else {
+			log.Info("created the first admin", "email", email)
+		}
+	}
+	box, err := secrets.NewBox(cfg.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("app: secret key: %w", err)
+	}
+	res := &graph.Resolver{
+		Client:   client,
+		Auth:     authSvc,
+		Inbox:    inbox.New(now),
+		Channels: channelcfg.New(channels.NewRegistry(channels.Builtin()...), box),
+		Now:      now,
+	}
+	h := server.Handler(server.Deps{Resolver: res, Auth: authSvc, DB: db.SQL, Logger: log})
+	return &App{DB: db, Client: client, Auth: authSvc, Handler: h}, nil
+}

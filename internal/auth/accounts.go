@@ -1,0 +1,253 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/apitoken"
+	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/schematype"
+	"github.com/switchboard/switchboard/internal/viewer"
+)
+
+// SignUpInput creates a workspace and its first admin.
+type SignUpInput struct {
+	WorkspaceName, Name, Email, Password string
+}
+
+// SignUp creates a workspace and its first admin, when sign-up is open.
+func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Session, error) {
+	if !s.signupOpen {
+		return nil, apperr.New(apperr.Forbidden, "sign-up is closed on this server")
+	}
+	ag, err := s.createWorkspace(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return s.session(ctx, ag)
+}
+
+func (s *Service) createWorkspace(ctx context.Context, in SignUpInput) (*ent.Agent, error) {
+	hash, err := s.HashPassword("password", in.Password)
+	if err != nil {
+		return nil, err
+	}
+	email := NormalizeEmail(in.Email)
+	ctx = system(ctx)
+	tx, err := s.client.Tx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("auth: sign up: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	ws, err := tx.Workspace.Create().
+		SetName(strings.TrimSpace(in.WorkspaceName)).
+		SetSlug(slugify(in.WorkspaceName)).
+		Save(ctx)
+	if err != nil {
+		return nil, fieldError(err, "workspaceName")
+	}
+	ag, err := tx.Agent.Create().
+		SetWorkspaceID(ws.ID).
+		SetName(strings.TrimSpace(in.Name)).
+		SetEmail(email).
+		SetPasswordHash(hash).
+		SetRole(agent.RoleADMIN).
+		Save(ctx)
+	if err != nil {
+		return nil, fieldError(err, "")
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("auth: sign up: %w", err)
+	}
+	return ag, nil
+}
+
+// fieldError turns a unique violation on agents' email into CONFLICT and
+// passes other errors on (the error presenter maps validation errors).
+func fieldError(err error, field string) error {
+	if isConstraint(err) {
+		if field == "" {
+			field = "email"
+		}
+		return &apperr.Error{Code: apperr.Conflict, Field: field, Message: field + " is already taken"}
+	}
+	return err
+}
+
+var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+// slugify makes a unique-enough workspace slug from its name.
+func slugify(name string) string {
+	s := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(name), "-"), "-")
+	if len(s) > 40 {
+		s = s[:40]
+	}
+	if s == "" {
+		s = "workspace"
+	}
+	return s + "-" + strings.ToLower(string(gid.New("Workspace"))[len(gid.New("Workspace"))-6:])
+}
+
+// Bootstrap creates the first workspace and admin on an empty database.
+// Without a configured password it generates one and returns it so that the
+// caller logs it once. It reports whether it created anything.
+func (s *Service) Bootstrap(ctx context.Context, email, password string) (created bool, generated string, err error) {
+	n, err := s.client.Agent.Query().Count(system(ctx))
+	if err != nil {
+		return false, "", fmt.Errorf("auth: bootstrap: %w", err)
+	}
+	if n > 0 {
+		return false, "", nil
+	}
+	if email == "" {
+		email = "admin@example.com"
+	}
+	if password == "" {
+		b := make([]byte, 15)
+		if _, err := rand.Read(b); err != nil {
+			return false, "", err
+		}
+		password = base64.RawURLEncoding.EncodeToString(b)
+		generated = password
+	}
+	_, err = s.createWorkspace(ctx, SignUpInput{WorkspaceName: "Default", Name: "Admin", Email: email, Password: password})
+	if err != nil {
+		return false, "", fmt.Errorf("auth: bootstrap: %w", err)
+	}
+	return true, generated, nil
+}
+
+// NewAgent is what createAgent takes.
+type NewAgent struct {
+	Name, Email, Password string
+	Role                  *agent.Role
+	Capacity              *int
+	Skills                []schematype.Skill
+	AvatarURL             *string
+	TeamIDs               []gid.ID
+}
+
+// CreateAgent adds an agent to the actor's workspace. The password is
+// hashed before any transaction starts.
+func (s *Service) CreateAgent(ctx context.Context, in NewAgent) (*ent.Agent, error) {
+	hash, err := s.HashPassword("password", in.Password)
+	if err != nil {
+		return nil, err
+	}
+	if err := ValidateSkills(in.Skills); err != nil {
+		return nil, err
+	}
+	ag, err := s.client.Agent.Create().
+		SetName(in.Name).
+		SetEmail(NormalizeEmail(in.Email)).
+		SetPasswordHash(hash).
+		SetNillableRole(in.Role).
+		SetNillableCapacity(in.Capacity).
+		SetSkills(in.Skills).
+		SetNillableAvatarURL(in.AvatarURL).
+		AddTeamIDs(in.TeamIDs...).
+		Save(ctx)
+	if err != nil {
+		return nil, fieldError(err, "email")
+	}
+	return ag, nil
+}
+
+// ValidateSkills checks skill names and levels.
+func ValidateSkills(skills []schematype.Skill) error {
+	seen := map[string]bool{}
+	for _, sk := range skills {
+		name := strings.TrimSpace(sk.Name)
+		if name == "" || len(name) > 64 {
+			return apperr.Invalid("skills", "skill names must be 1 to 64 characters")
+		}
+		if seen[name] {
+			return apperr.Invalid("skills", "skill %q is listed twice", name)
+		}
+		seen[name] = true
+		if sk.Level != nil && (*sk.Level < 1 || *sk.Level > 10) {
+			return apperr.Invalid("skills", "skill levels are 1 to 10")
+		}
+	}
+	return nil
+}
+
+// DeactivateAgent deactivates an agent and revokes the API tokens the agent
+// created; the agent's session tokens stop working at once because every
+// request checks that the agent is active. It runs in the caller's
+// transaction (client is ent.FromContext's).
+func DeactivateAgent(ctx context.Context, client *ent.Client, id gid.ID, now time.Time) (*ent.Agent, error) {
+	if a := viewer.FromContext(ctx); a != nil && a.AgentID == id {
+		return nil, apperr.New(apperr.Conflict, "you cannot deactivate yourself")
+	}
+	ag, err := client.Agent.UpdateOneID(id).SetActive(false).SetStatus(agent.StatusOFFLINE).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := client.ApiToken.Update().
+		Where(apitoken.CreatedByID(id), apitoken.RevokedAtIsNil()).
+		SetRevokedAt(now).Save(ctx); err != nil {
+		return nil, fmt.Errorf("auth: revoke tokens of deactivated agent: %w", err)
+	}
+	return ag, nil
+}
+
+// CreateAPIToken creates a token in the actor's workspace and returns its
+// secret, which is never stored and cannot be shown again.
+func CreateAPIToken(ctx context.Context, client *ent.Client, name string, scopes []string) (string, *ent.ApiToken, error) {
+	if len(scopes) == 0 {
+		return "", nil, apperr.Invalid("scopes", "give at least one scope")
+	}
+	a := viewer.FromContext(ctx)
+	secret := newSecret()
+	t, err := client.ApiToken.Create().
+		SetName(name).
+		SetTokenHash(hashToken(secret)).
+		SetTokenPrefix(secret[:len(APITokenPrefix)+6]).
+		SetScopes(uniq(scopes)).
+		SetNillableCreatedByID(nonEmpty(a.AgentID)).
+		Save(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, t, nil
+}
+
+// RevokeAPIToken revokes a token; revoking twice keeps the first time.
+func RevokeAPIToken(ctx context.Context, client *ent.Client, id gid.ID, now time.Time) (*ent.ApiToken, error) {
+	t, err := client.ApiToken.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.RevokedAt != nil {
+		return t, nil
+	}
+	return t.Update().SetRevokedAt(now).Save(ctx)
+}
+
+func uniq(in []string) []string {
+	seen := map[string]bool{}
+	out := in[:0:0]
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func nonEmpty(id gid.ID) *gid.ID {
+	if id == "" {
+		return nil
+	}
+	return &id
+}

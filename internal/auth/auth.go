@@ -1,0 +1,226 @@
+// Package auth turns credentials into actors: agents' session tokens (JWT),
+// integrators' API tokens, passwords, sign-in, sign-up and the first admin.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/apitoken"
+	"github.com/switchboard/switchboard/ent/privacy"
+	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/viewer"
+)
+
+// Options configures the service.
+type Options struct {
+	JWTSecret  []byte
+	SignupOpen bool
+	Now        func() time.Time // defaults to time.Now
+	BcryptCost int              // defaults to bcrypt.DefaultCost
+	Logger     *slog.Logger
+}
+
+// Service authenticates callers and manages credentials.
+type Service struct {
+	client     *ent.Client
+	jwtKey     []byte
+	signupOpen bool
+	now        func() time.Time
+	cost       int
+	log        *slog.Logger
+	byEmail    *limiter
+	byAddr     *limiter
+	dummyHash  []byte
+}
+
+// New returns a Service.
+func New(client *ent.Client, o Options) *Service {
+	s := &Service{client: client, jwtKey: o.JWTSecret, signupOpen: o.SignupOpen, now: o.Now, cost: o.BcryptCost, log: o.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.cost == 0 {
+		s.cost = bcrypt.DefaultCost
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.byEmail = newLimiter(10, 15*time.Minute, s.now)
+	s.byAddr = newLimiter(50, 15*time.Minute, s.now)
+	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("switchboard-dummy-password"), s.cost)
+	return s
+}
+
+// system returns ctx allowed past the tenant filters, for lookups that
+// happen before there is an actor.
+func system(ctx context.Context) context.Context {
+	return privacy.DecisionContext(ctx, privacy.Allow)
+}
+
+var errUnauthenticated = apperr.New(apperr.Unauthenticated, "missing, invalid or expired credentials")
+
+// APITokenPrefix starts every API token, which tells them from JWTs.
+const APITokenPrefix = "sbt_"
+
+// Authenticate turns a bearer credential into an actor. It is the one way
+// in, for HTTP requests and websocket connections alike. The returned time
+// is when the credential expires (zero for API tokens, which do not).
+func (s *Service) Authenticate(ctx context.Context, bearer string) (*viewer.Actor, time.Time, error) {
+	bearer = strings.TrimSpace(bearer)
+	if bearer == "" {
+		return nil, time.Time{}, errUnauthenticated
+	}
+	if strings.HasPrefix(bearer, APITokenPrefix) {
+		a, err := s.authenticateAPIToken(ctx, bearer)
+		return a, time.Time{}, err
+	}
+	agentID, workspaceID, exp, err := s.parseJWT(bearer)
+	if err != nil {
+		return nil, time.Time{}, errUnauthenticated
+	}
+	ag, err := s.client.Agent.Query().
+		Where(agent.ID(agentID), agent.WorkspaceID(workspaceID), agent.Active(true)).
+		Only(system(ctx))
+	if ent.IsNotFound(err) {
+		return nil, time.Time{}, errUnauthenticated
+	}
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("auth: load agent: %w", err)
+	}
+	return &viewer.Actor{
+		Kind: viewer.KindAgent, WorkspaceID: ag.WorkspaceID, AgentID: ag.ID, Role: viewer.Role(ag.Role),
+	}, exp, nil
+}
+
+func (s *Service) authenticateAPIToken(ctx context.Context, secret string) (*viewer.Actor, error) {
+	t, err := s.client.ApiToken.Query().
+		Where(apitoken.TokenHash(hashToken(secret)), apitoken.RevokedAtIsNil()).
+		Only(system(ctx))
+	if ent.IsNotFound(err) {
+		return nil, errUnauthenticated
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: load api token: %w", err)
+	}
+	// Record use at most once a minute: a write per request would be waste.
+	if now := s.now(); t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
+		if err := s.client.ApiToken.UpdateOneID(t.ID).SetLastUsedAt(now).Exec(system(ctx)); err != nil {
+			s.log.WarnContext(ctx, "recording api token use", "token_id", t.ID, "err", err)
+		}
+	}
+	scopes := make([]viewer.Scope, len(t.Scopes))
+	for i, sc := range t.Scopes {
+		scopes[i] = viewer.Scope(sc)
+	}
+	a := &viewer.Actor{Kind: viewer.KindAPIToken, WorkspaceID: t.WorkspaceID, TokenID: t.ID, Scopes: scopes}
+	if t.CreatedByID != nil {
+		a.AgentID = *t.CreatedByID
+	}
+	return a, nil
+}
+
+func hashToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// Session is the result of signing in or up.
+type Session struct {
+	Token     string
+	ExpiresAt time.Time
+	Agent     *ent.Agent
+}
+
+// SignIn checks an agent's password. Unknown emails and wrong passwords
+// answer identically, in the same time. Attempts are limited per email and
+// per client address.
+func (s *Service) SignIn(ctx context.Context, email, password, addr string) (*Session, error) {
+	email = NormalizeEmail(email)
+	if !s.byEmail.allow(email) || !s.byAddr.allow(addr) {
+		return nil, apperr.New(apperr.RateLimited, "too many sign-in attempts; try again later")
+	}
+	ag, err := s.client.Agent.Query().Where(agent.Email(email)).Only(system(ctx))
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, fmt.Errorf("auth: sign in: %w", err)
+	}
+	hash := s.dummyHash
+	if ag != nil {
+		hash = []byte(ag.PasswordHash)
+	}
+	match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	if ag == nil || !match || !ag.Active {
+		return nil, apperr.New(apperr.Unauthenticated, "wrong email or password")
+	}
+	return s.session(ctx, ag)
+}
+
+// session issues a token for the agent and makes the agent the actor of
+// the rest of the request, so the payload's fields resolve as that agent.
+func (s *Service) session(ctx context.Context, ag *ent.Agent) (*Session, error) {
+	tok, exp, err := s.issueJWT(ag.ID, ag.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	viewer.Become(ctx, &viewer.Actor{Kind: viewer.KindAgent, WorkspaceID: ag.WorkspaceID, AgentID: ag.ID, Role: viewer.Role(ag.Role)})
+	return &Session{Token: tok, ExpiresAt: exp, Agent: ag}, nil
+}
+
+// HashPassword checks a new password's length and hashes it.
+func (s *Service) HashPassword(field, password string) (string, error) {
+	if len(password) < 8 {
+		return "", apperr.Invalid(field, "must be at least 8 characters")
+	}
+	if len(password) > 72 {
+		return "", apperr.Invalid(field, "must be at most 72 bytes")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
+	if err != nil {
+		return "", fmt.Errorf("auth: hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// NormalizeEmail trims and lower-cases an email address.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// isConstraint reports whether err is a constraint violation.
+func isConstraint(err error) bool {
+	var ce *ent.ConstraintError
+	return errors.As(err, &ce)
+}
+
+// newSecret returns a new API token secret: 256 random bits.
+func newSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("auth: reading random bytes: " + err.Error())
+	}
+	return APITokenPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+type addrKey struct{}
+
+// WithClientAddr returns ctx carrying the client's network address, which
+// sign-in limits by.
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, addrKey{}, addr)
+}
+
+// ClientAddr returns the client address of ctx, or "".
+func ClientAddr(ctx context.Context) string {
+	s, _ := ctx.Value(addrKey{}).(string)
+	return s
+}

@@ -1,0 +1,230 @@
+// Package channelcfg manages channel configuration: creating and updating
+// channels, their write-only secrets and their working hours.
+package channelcfg
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/schematype"
+	"github.com/switchboard/switchboard/internal/secrets"
+)
+
+// Service manages channels.
+type Service struct {
+	kinds *channels.Registry
+	box   *secrets.Box
+}
+
+// New returns a Service.
+func New(kinds *channels.Registry, box *secrets.Box) *Service {
+	return &Service{kinds: kinds, box: box}
+}
+
+// Input is what create and update take; nil fields are left alone.
+type Input struct {
+	Kind              string // create only
+	Name              *string
+	Settings          map[string]any
+	Secrets           map[string]any // a nil value removes that secret
+	Priority          *int
+	TeamID            *gid.ID
+	ClearTeam         bool
+	WorkingHours      *schematype.WorkingHours
+	ClearWorkingHours bool
+}
+
+// Create adds a channel. Kinds that need provider credentials start
+// disabled; web and api channels start enabled.
+func (s *Service) Create(ctx context.Context, c *ent.Client, in Input) (*ent.Channel, error) {
+	kind, ok := s.kinds.Lookup(in.Kind)
+	if !ok {
+		return nil, apperr.Invalid("kind", "unknown channel kind %q", in.Kind)
+	}
+	if err := checkWorkingHours(in.WorkingHours); err != nil {
+		return nil, err
+	}
+	id := gid.New("Channel")
+	create := c.Channel.Create().
+		SetID(id).
+		SetKind(kind.Name).
+		SetKey(newKey()).
+		SetEnabled(!kind.NeedsCredentials).
+		SetNillablePriority(in.Priority).
+		SetNillableTeamID(in.TeamID).
+		SetWorkingHours(in.WorkingHours)
+	if in.Name != nil {
+		create.SetName(*in.Name)
+	}
+	if in.Settings != nil {
+		create.SetSettings(in.Settings)
+	}
+	if len(in.Secrets) > 0 {
+		sealed, fields, err := s.seal(id, nil, in.Secrets)
+		if err != nil {
+			return nil, err
+		}
+		create.SetSecrets(sealed).SetSecretFields(fields)
+	}
+	return create.Save(ctx)
+}
+
+// Update changes a channel. Changing secrets resets its verification.
+func (s *Service) Update(ctx context.Context, c *ent.Client, id gid.ID, in Input) (*ent.Channel, error) {
+	ch, err := c.Channel.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWorkingHours(in.WorkingHours); err != nil {
+		return nil, err
+	}
+	upd := c.Channel.UpdateOne(ch).
+		SetNillableName(in.Name).
+		SetNillablePriority(in.Priority).
+		SetNillableTeamID(in.TeamID)
+	if in.Settings != nil {
+		upd.SetSettings(in.Settings)
+	}
+	if in.ClearTeam {
+		upd.ClearTeam()
+	}
+	if in.WorkingHours != nil {
+		upd.SetWorkingHours(in.WorkingHours)
+	} else if in.ClearWorkingHours {
+		upd.ClearWorkingHours()
+	}
+	if len(in.Secrets) > 0 {
+		current, err := s.open(ch)
+		if err != nil {
+			return nil, err
+		}
+		sealed, fields, err := s.seal(ch.ID, current, in.Secrets)
+		if err != nil {
+			return nil, err
+		}
+		upd.SetSecrets(sealed).SetSecretFields(fields).
+			SetVerificationState("UNVERIFIED").ClearVerificationError().ClearVerifiedAt()
+	}
+	return upd.Save(ctx)
+}
+
+// Secrets returns a channel's decrypted secrets, for its adapter only.
+func (s *Service) Secrets(ch *ent.Channel) (map[string]string, error) {
+	return s.open(ch)
+}
+
+func (s *Service) open(ch *ent.Channel) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ch.Secrets) == 0 {
+		return out, nil
+	}
+	pt, err := s.box.Open(ch.Secrets, []byte(ch.ID))
+	if err != nil {
+		return nil, fmt.Errorf("channelcfg: channel %s secrets: %w", ch.ID, err)
+	}
+	if err := json.Unmarshal(pt, &out); err != nil {
+		return nil, fmt.Errorf("channelcfg: channel %s secrets: %w", ch.ID, err)
+	}
+	return out, nil
+}
+
+// seal merges changes into current and encrypts the result.
+func (s *Service) seal(id gid.ID, current map[string]string, changes map[string]any) ([]byte, []string, error) {
+	merged := map[string]string{}
+	for k, v := range current {
+		merged[k] = v
+	}
+	for k, v := range changes {
+		if k == "" || len(k) > 64 {
+			return nil, nil, apperr.Invalid("secrets", "secret names must be 1 to 64 characters")
+		}
+		switch v := v.(type) {
+		case nil:
+			delete(merged, k)
+		case string:
+			if len(v) > 16<<10 {
+				return nil, nil, apperr.Invalid("secrets", "secret %q is too long", k)
+			}
+			merged[k] = v
+		default:
+			return nil, nil, apperr.Invalid("secrets", "secret %q must be a string or null", k)
+		}
+	}
+	pt, err := json.Marshal(merged)
+	if err != nil {
+		return nil, nil, err
+	}
+	sealed, err := s.box.Seal(pt, []byte(id))
+	if err != nil {
+		return nil, nil, err
+	}
+	fields := make([]string, 0, len(merged))
+	for k := range merged {
+		fields = append(fields, k)
+	}
+	sort.Strings(fields)
+	return sealed, fields, nil
+}
+
+func newKey() string {
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		panic("channelcfg: reading random bytes: " + err.Error())
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+var weekdays = map[string]bool{
+	"MONDAY": true, "TUESDAY": true, "WEDNESDAY": true, "THURSDAY": true,
+	"FRIDAY": true, "SATURDAY": true, "SUNDAY": true,
+}
+
+func checkWorkingHours(wh *schematype.WorkingHours) error {
+	if wh == nil {
+		return nil
+	}
+	if _, err := time.LoadLocation(wh.Timezone); err != nil || wh.Timezone == "" || wh.Timezone == "Local" {
+		return apperr.Invalid("workingHours.timezone", "unknown time zone %q", wh.Timezone)
+	}
+	for _, iv := range wh.Weekly {
+		if !weekdays[iv.Day] {
+			return apperr.Invalid("workingHours.weekly", "unknown day %q", iv.Day)
+		}
+		start, ok1 := minutes(iv.Start)
+		end, ok2 := minutes(iv.End)
+		if !ok1 || !ok2 || start >= end {
+			return apperr.Invalid("workingHours.weekly", "%s %s-%s is not an interval of HH:MM times", iv.Day, iv.Start, iv.End)
+		}
+	}
+	for _, d := range wh.Holidays {
+		if _, err := time.Parse(time.DateOnly, d); err != nil {
+			return apperr.Invalid("workingHours.holidays", "%q is not a YYYY-MM-DD date", d)
+		}
+	}
+	return nil
+}
+
+// minutes parses "HH:MM" (00:00 to 24:00) into minutes after midnight.
+func minutes(s string) (int, bool) {
+	var h, m int
+	if len(s) != 5 || s[2] != ':' {
+		return 0, false
+	}
+	if _, err := fmt.Sscanf(s, "%02d:%02d", &h, &m); err != nil {
+		return 0, false
+	}
+	if h < 0 || m < 0 || m > 59 || h > 24 || (h == 24 && m != 0) {
+		return 0, false
+	}
+	return h*60 + m, true
+}

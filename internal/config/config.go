@@ -1,0 +1,153 @@
+// Package config reads Switchboard's typed configuration from the
+// environment and validates it at start.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config is the whole configuration of one server instance.
+type Config struct {
+	Addr          string // SWITCHBOARD_ADDR
+	PublicURL     string // SWITCHBOARD_PUBLIC_URL, base of webhook URLs
+	DatabaseURL   string // SWITCHBOARD_DATABASE_URL; empty means embedded SQLite
+	DataDir       string // SWITCHBOARD_DATA_DIR
+	JWTSecret     []byte // SWITCHBOARD_JWT_SECRET, at least 32 bytes
+	SecretKey     []byte // SWITCHBOARD_SECRET_KEY, base64 of 32 bytes
+	AdminEmail    string // SWITCHBOARD_ADMIN_EMAIL
+	AdminPassword string // SWITCHBOARD_ADMIN_PASSWORD
+	SignupOpen    bool   // SWITCHBOARD_SIGNUP=open
+	LogFormat     string // SWITCHBOARD_LOG_FORMAT: text or json
+}
+
+// Error names the variable at fault.
+type Error struct {
+	Var string
+	Msg string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Msg }
+
+// Load reads the configuration from getenv. Every variable may also be given
+// as a file with the _FILE suffix (for secrets mounted by an orchestrator).
+// On the embedded database, missing secrets are generated once and kept in
+// the data directory.
+func Load(getenv func(string) string) (*Config, error) {
+	get := func(name string) (string, error) {
+		if v := getenv(name); v != "" {
+			return v, nil
+		}
+		if f := getenv(name + "_FILE"); f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return "", &Error{name + "_FILE", err.Error()}
+			}
+			return strings.TrimSpace(string(b)), nil
+		}
+		return "", nil
+	}
+	c := &Config{Addr: ":8080", DataDir: "data", LogFormat: "text"}
+	var err error
+	str := func(name string, dst *string) {
+		if err != nil {
+			return
+		}
+		var v string
+		if v, err = get(name); err == nil && v != "" {
+			*dst = v
+		}
+	}
+	var jwtSecret, secretKey, signup string
+	str("SWITCHBOARD_ADDR", &c.Addr)
+	str("SWITCHBOARD_PUBLIC_URL", &c.PublicURL)
+	str("SWITCHBOARD_DATABASE_URL", &c.DatabaseURL)
+	str("SWITCHBOARD_DATA_DIR", &c.DataDir)
+	str("SWITCHBOARD_JWT_SECRET", &jwtSecret)
+	str("SWITCHBOARD_SECRET_KEY", &secretKey)
+	str("SWITCHBOARD_ADMIN_EMAIL", &c.AdminEmail)
+	str("SWITCHBOARD_ADMIN_PASSWORD", &c.AdminPassword)
+	str("SWITCHBOARD_SIGNUP", &signup)
+	str("SWITCHBOARD_LOG_FORMAT", &c.LogFormat)
+	if err != nil {
+		return nil, err
+	}
+	switch signup {
+	case "", "closed":
+	case "open":
+		c.SignupOpen = true
+	default:
+		return nil, &Error{"SWITCHBOARD_SIGNUP", `must be "open" or "closed"`}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, &Error{"SWITCHBOARD_LOG_FORMAT", `must be "text" or "json"`}
+	}
+	if c.PublicURL == "" {
+		host := c.Addr
+		if strings.HasPrefix(host, ":") {
+			host = "localhost" + host
+		}
+		c.PublicURL = "http://" + host
+	}
+	if u, perr := url.Parse(c.PublicURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &Error{"SWITCHBOARD_PUBLIC_URL", "must be an absolute http(s) URL"}
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.DatabaseURL != "" {
+		if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+			return nil, &Error{"SWITCHBOARD_DATABASE_URL", "must be a postgres:// URL"}
+		}
+		if jwtSecret == "" {
+			return nil, &Error{"SWITCHBOARD_JWT_SECRET", "is required with SWITCHBOARD_DATABASE_URL (instances must share it)"}
+		}
+		if secretKey == "" {
+			return nil, &Error{"SWITCHBOARD_SECRET_KEY", "is required with SWITCHBOARD_DATABASE_URL (instances must share it)"}
+		}
+	}
+	if jwtSecret == "" {
+		if jwtSecret, err = kept(c.DataDir, "jwt_secret", 48); err != nil {
+			return nil, &Error{"SWITCHBOARD_JWT_SECRET", err.Error()}
+		}
+	}
+	if secretKey == "" {
+		if secretKey, err = kept(c.DataDir, "secret_key", 32); err != nil {
+			return nil, &Error{"SWITCHBOARD_SECRET_KEY", err.Error()}
+		}
+	}
+	if len(jwtSecret) < 32 {
+		return nil, &Error{"SWITCHBOARD_JWT_SECRET", "must be at least 32 bytes"}
+	}
+	c.JWTSecret = []byte(jwtSecret)
+	key, kerr := base64.StdEncoding.DecodeString(secretKey)
+	if kerr != nil || len(key) != 32 {
+		return nil, &Error{"SWITCHBOARD_SECRET_KEY", "must be the base64 encoding of 32 bytes"}
+	}
+	c.SecretKey = key
+	return c, nil
+}
+
+// kept returns the base64 secret stored in dir/name, generating it with n
+// random bytes on first use.
+func kept(dir, name string, n int) (string, error) {
+	path := filepath.Join(dir, name)
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating data directory: %w", err)
+	}
+	buf := make([]byte, n)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	v := base64.StdEncoding.EncodeToString(buf)
+	if err := os.WriteFile(path, []byte(v+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keeping generated secret: %w", err)
+	}
+	return v, nil
+}

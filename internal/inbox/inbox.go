@@ -1,0 +1,204 @@
+// Package inbox owns the conversation lifecycle: starting conversations,
+// agents' messages and notes, assignment, status, priority and tags.
+//
+// Every function takes the ent client of the caller's transaction (the
+// GraphQL layer opens one per mutation), so a change and everything it
+// implies commit together.
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/viewer"
+)
+
+// Service runs inbox operations.
+type Service struct {
+	now func() time.Time
+}
+
+// New returns a Service; now defaults to time.Now.
+func New(now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{now: now}
+}
+
+// StartInput opens a conversation with a first outbound message.
+type StartInput struct {
+	CustomerID, ChannelID gid.ID
+	Body                  string
+	Subject               *string
+}
+
+// Start opens a conversation with a customer on a channel, with a first
+// message from the acting agent.
+func (s *Service) Start(ctx context.Context, c *ent.Client, in StartInput) (*ent.Conversation, error) {
+	if err := checkBody(in.Body); err != nil {
+		return nil, err
+	}
+	conv, err := c.Conversation.Create().
+		SetCustomerID(in.CustomerID).
+		SetChannelID(in.ChannelID).
+		SetNillableSubject(in.Subject).
+		Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: start conversation: %w", err)
+	}
+	if _, err := s.addAgentMessage(ctx, c, conv, in.Body, false); err != nil {
+		return nil, err
+	}
+	return c.Conversation.Get(ctx, conv.ID)
+}
+
+// Send stores an agent's message (status QUEUED, for delivery through the
+// channel) or private note on a conversation.
+func (s *Service) Send(ctx context.Context, c *ent.Client, conversationID gid.ID, body string, private bool) (*ent.Message, error) {
+	if err := checkBody(body); err != nil {
+		return nil, err
+	}
+	conv, err := c.Conversation.Get(ctx, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	return s.addAgentMessage(ctx, c, conv, body, private)
+}
+
+func (s *Service) addAgentMessage(ctx context.Context, c *ent.Client, conv *ent.Conversation, body string, private bool) (*ent.Message, error) {
+	now := s.now()
+	create := c.Message.Create().
+		SetConversationID(conv.ID).
+		SetChannelID(conv.ChannelID).
+		SetDirection(message.DirectionOUTBOUND).
+		SetBody(body).
+		SetPrivate(private).
+		SetCreatedAt(now)
+	if a := viewer.FromContext(ctx); a != nil && a.AgentID != "" {
+		create.SetSenderKind(message.SenderKindAGENT).SetAuthorID(a.AgentID)
+	} else {
+		create.SetSenderKind(message.SenderKindBOT)
+	}
+	if !private {
+		create.SetDeliveryStatus(message.DeliveryStatusQUEUED)
+	}
+	msg, err := create.Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: add message: %w", err)
+	}
+	if private {
+		return msg, nil
+	}
+	upd := c.Conversation.UpdateOne(conv).
+		SetLastMessageID(msg.ID).
+		SetLastMessageAt(now).
+		ClearWaitingSince()
+	if conv.FirstResponseAt == nil && conv.WaitingSince != nil {
+		upd.SetFirstResponseAt(now)
+	}
+	if err := upd.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("inbox: update conversation: %w", err)
+	}
+	return msg, nil
+}
+
+// MaxBody is the longest message body, in bytes.
+const MaxBody = 64 << 10
+
+func checkBody(body string) error {
+	if strings.TrimSpace(body) == "" {
+		return apperr.Invalid("body", "must not be empty")
+	}
+	if len(body) > MaxBody {
+		return apperr.Invalid("body", "must be at most %d bytes", MaxBody)
+	}
+	return nil
+}
+
+// Assign gives the conversation to an active agent, or unassigns it.
+func (s *Service) Assign(ctx context.Context, c *ent.Client, id gid.ID, agentID *gid.ID) (*ent.Conversation, error) {
+	upd := c.Conversation.UpdateOneID(id)
+	if agentID == nil {
+		upd.ClearAssignee()
+	} else {
+		ag, err := c.Agent.Get(ctx, *agentID)
+		if ent.IsNotFound(err) {
+			return nil, &apperr.Error{Code: apperr.NotFound, Field: "agentID", Message: "agent not found"}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !ag.Active {
+			return nil, apperr.Invalid("agentID", "the agent is deactivated")
+		}
+		upd.SetAssigneeID(ag.ID)
+	}
+	return upd.Save(ctx)
+}
+
+// SetStatus changes the status. SNOOZED needs a time in the future;
+// RESOLVED records when; reopening clears both.
+func (s *Service) SetStatus(ctx context.Context, c *ent.Client, id gid.ID, status conversation.Status, snoozedUntil *time.Time) (*ent.Conversation, error) {
+	now := s.now()
+	upd := c.Conversation.UpdateOneID(id).SetStatus(status)
+	switch status {
+	case conversation.StatusSNOOZED:
+		if snoozedUntil == nil || !snoozedUntil.After(now) {
+			return nil, apperr.Invalid("snoozedUntil", "a snoozed conversation needs a time in the future")
+		}
+		upd.SetSnoozedUntil(*snoozedUntil).ClearResolvedAt()
+	default:
+		if snoozedUntil != nil {
+			return nil, apperr.Invalid("snoozedUntil", "only a SNOOZED conversation has a snooze time")
+		}
+		upd.ClearSnoozedUntil()
+		if status == conversation.StatusRESOLVED {
+			upd.SetResolvedAt(now)
+		} else {
+			upd.ClearResolvedAt()
+		}
+	}
+	return upd.Save(ctx)
+}
+
+// SetPriority changes the priority.
+func (s *Service) SetPriority(ctx context.Context, c *ent.Client, id gid.ID, p conversation.Priority) (*ent.Conversation, error) {
+	return c.Conversation.UpdateOneID(id).SetPriority(p).Save(ctx)
+}
+
+// AddTags tags the conversation; tags already on it stay once.
+func (s *Service) AddTags(ctx context.Context, c *ent.Client, id gid.ID, tagIDs []gid.ID) (*ent.Conversation, error) {
+	conv, err := c.Conversation.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	have, err := conv.QueryTags().IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	has := make(map[gid.ID]bool, len(have))
+	for _, t := range have {
+		has[t] = true
+	}
+	var add []gid.ID
+	for _, t := range tagIDs {
+		if !has[t] {
+			has[t] = true
+			add = append(add, t)
+		}
+	}
+	return conv.Update().AddTagIDs(add...).Save(ctx)
+}
+
+// RemoveTags untags the conversation.
+func (s *Service) RemoveTags(ctx context.Context, c *ent.Client, id gid.ID, tagIDs []gid.ID) (*ent.Conversation, error) {
+	return c.Conversation.UpdateOneID(id).RemoveTagIDs(tagIDs...).Save(ctx)
+}

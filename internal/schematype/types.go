@@ -1,0 +1,23 @@
+// Package schematype holds the Go types stored in JSON columns. The data
+// model and the API share them, so they live outside both.
+package schematype
+
+// Skill is one of an agent's skills, with an optional level (1..10).
+type Skill struct {
+	Name  string `json:"name"`
+	Level *int   `json:"level,omitempty"`
+}
+
+// WorkingHours says when a channel is staffed.
+type WorkingHours struct {
+	Timezone string           `json:"timezone"`
+	Weekly   []WeeklyInterval `json:"weekly"`
+	Holidays []string         `json:"holidays,omitempty"` // YYYY-MM-DD in Timezone
+}
+
+// WeeklyInterval is one staffed interval on a weekday, in local 24-hour time.
+type WeeklyInterval struct {
+	Day   string `json:"day"`   // MONDAY .. SUNDAY
+	Start string `json:"start"` // "09:00"
+	End   string `json:"end"`   // "17:30"; "24:00" means midnight
+}

@@ -1,0 +1,129 @@
+// Package viewer carries the actor of a request in its context: who is
+// calling, in which workspace, and with what rights. It has no dependencies
+// so that the data layer can read it.
+package viewer
+
+import (
+	"context"
+
+	"github.com/switchboard/switchboard/internal/gid"
+)
+
+// Role is an agent's role, highest last.
+type Role string
+
+// Roles, as the API shows them.
+const (
+	RoleAgent      Role = "AGENT"
+	RoleSupervisor Role = "SUPERVISOR"
+	RoleAdmin      Role = "ADMIN"
+)
+
+// Rank orders roles so that a check can ask for "at least".
+func (r Role) Rank() int {
+	switch r {
+	case RoleAdmin:
+		return 3
+	case RoleSupervisor:
+		return 2
+	case RoleAgent:
+		return 1
+	}
+	return 0
+}
+
+// Scope is an API token's scope.
+type Scope string
+
+// Token scopes. WRITE includes READ; ADMIN includes both.
+const (
+	ScopeRead  Scope = "READ"
+	ScopeWrite Scope = "WRITE"
+	ScopeAdmin Scope = "ADMIN"
+)
+
+// Kind tells what sort of caller an actor is.
+type Kind int
+
+// Actor kinds.
+const (
+	KindAgent Kind = iota + 1
+	KindAPIToken
+)
+
+// Actor is the authenticated caller.
+type Actor struct {
+	Kind        Kind
+	WorkspaceID gid.ID
+	AgentID     gid.ID // the agent, or the agent who created the token
+	TokenID     gid.ID // set for API tokens
+	Role        Role   // agents: their role; tokens: the role their scopes grant
+	Scopes      []Scope
+}
+
+// CanWrite reports whether the actor may change data.
+func (a *Actor) CanWrite() bool {
+	if a.Kind != KindAPIToken {
+		return true
+	}
+	return a.hasScope(ScopeWrite) || a.hasScope(ScopeAdmin)
+}
+
+// HasRole reports whether the actor has at least the given role. An API
+// token counts as an ADMIN when it has the ADMIN scope and as a SUPERVISOR
+// when it can write.
+func (a *Actor) HasRole(r Role) bool {
+	if a.Kind == KindAPIToken {
+		switch {
+		case a.hasScope(ScopeAdmin):
+			return true
+		case a.CanWrite():
+			return r.Rank() <= RoleSupervisor.Rank()
+		default:
+			return r.Rank() <= RoleAgent.Rank()
+		}
+	}
+	return a.Role.Rank() >= r.Rank()
+}
+
+func (a *Actor) hasScope(s Scope) bool {
+	for _, x := range a.Scopes {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+type ctxKey struct{}
+
+// slot holds the actor of a request. It is a pointer so that signing in
+// can make the new agent the actor of the rest of that same request (the
+// fields of the AuthPayload it returns).
+type slot struct{ actor *Actor }
+
+// NewContext returns ctx carrying the actor (which may be nil: a request
+// that has not authenticated yet).
+func NewContext(ctx context.Context, a *Actor) context.Context {
+	return context.WithValue(ctx, ctxKey{}, &slot{actor: a})
+}
+
+// Become makes a the actor of ctx's request from now on, when the request
+// has no actor yet. It reports whether it did.
+func Become(ctx context.Context, a *Actor) bool {
+	s, _ := ctx.Value(ctxKey{}).(*slot)
+	if s == nil || s.actor != nil {
+		return false
+	}
+	s.actor = a
+	return true
+}
+
+// FromContext returns the actor of ctx, or nil.
+func FromContext(ctx context.Context) *Actor {
+	s, _ := ctx.Value(ctxKey{}).(*slot)
+	if s == nil {
+		return nil
+	}
+	return s.actor
+}

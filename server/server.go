@@ -1,0 +1,205 @@
+// Package server is Switchboard's HTTP edge: routes, authentication of
+// bearer credentials, the GraphQL endpoint, health checks, request ids,
+// body limits, timeouts and graceful shutdown.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+
+	"github.com/switchboard/switchboard/graph"
+	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/viewer"
+)
+
+// MaxBodyBytes bounds request bodies (the conventions ask for at least 1 MiB).
+const MaxBodyBytes = 2 << 20
+
+// Deps is what the server needs.
+type Deps struct {
+	Resolver *graph.Resolver
+	Auth     *auth.Service
+	DB       *sql.DB
+	Logger   *slog.Logger
+}
+
+// Handler returns the server's routes.
+func Handler(d Deps) http.Handler {
+	gql := graph.NewServer(d.Resolver, d.Logger)
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", authenticate(d.Auth, gql))
+	mux.Handle("GET /{$}", playground.Handler("Switchboard", "/graphql"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeText(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := d.DB.PingContext(ctx); err != nil {
+			d.Logger.WarnContext(ctx, "readiness check failed", "err", err)
+			writeText(w, http.StatusServiceUnavailable, "database unreachable")
+			return
+		}
+		writeText(w, http.StatusOK, "ready")
+	})
+	return withRequestID(d.Logger, limitBody(mux))
+}
+
+func writeText(w http.ResponseWriter, status int, s string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(s + "\n"))
+}
+
+// authenticate turns the Authorization header into the request's actor. A
+// request without credentials goes on without an actor (sign-in and
+// introspection need none; everything else refuses it); a request with bad
+// credentials is refused with 401 before it reaches GraphQL.
+func authenticate(a *auth.Service, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := auth.WithClientAddr(r.Context(), clientAddr(r))
+		var actor *viewer.Actor
+		if h := r.Header.Get("Authorization"); h != "" {
+			scheme, cred, _ := strings.Cut(h, " ")
+			if !strings.EqualFold(scheme, "Bearer") {
+				writeGraphQLError(w, http.StatusUnauthorized, apperr.Unauthenticated, "use Authorization: Bearer <token>")
+				return
+			}
+			var err error
+			actor, _, err = a.Authenticate(ctx, cred)
+			if err != nil {
+				code, msg := apperr.Unauthenticated, "missing, invalid or expired credentials"
+				if apperr.CodeOf(err) == "" {
+					code, msg = apperr.Internal, "internal error"
+				}
+				writeGraphQLError(w, http.StatusUnauthorized, code, msg)
+				return
+			}
+		}
+		ctx = viewer.NewContext(ctx, actor)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func writeGraphQLError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(`{"errors":[{"message":"` + msg + `","extensions":{"code":"` + string(code) + `"}}],"data":null}` + "\n"))
+}
+
+// clientAddr is the peer's IP address. Proxies' forwarding headers are not
+// trusted: they are the client's to forge.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxBodyBytes {
+			writeText(w, http.StatusRequestEntityTooLarge, "request body too large")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// withRequestID gives every request an id (kept from X-Request-ID when the
+// caller sends a sane one), echoes it, and logs the request once.
+func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if len(id) == 0 || len(id) > 64 || strings.ContainsAny(id, " \t\r\n\"") {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set("X-Request-ID", id)
+		sw := &statusWriter{ResponseWriter: w}
+		start := time.Now()
+		r = r.WithContext(WithRequestID(r.Context(), id))
+		next.ServeHTTP(sw, r)
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			return
+		}
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		log.InfoContext(r.Context(), "http request", "method", r.Method,
+			"path", r.URL.Path, "status", status, "duration_ms", time.Since(start).Milliseconds())
+	})
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying a request id.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the request id of ctx, or "".
+func RequestID(ctx context.Context) string {
+	s, _ := ctx.Value(requestIDKey{}).(string)
+	return s
+}
+
+// Run serves h on addr until ctx ends, then shuts down gracefully.
+func Run(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("listening", "addr", addr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
