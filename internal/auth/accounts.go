@@ -28,14 +28,16 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Session, error) 
 	if !s.signupOpen {
 		return nil, apperr.New(apperr.Forbidden, "sign-up is closed on this server")
 	}
-	ag, err := s.createWorkspace(ctx, in)
+	ag, err := s.CreateWorkspace(ctx, in)
 	if err != nil {
 		return nil, err
 	}
 	return s.session(ctx, ag)
 }
 
-func (s *Service) createWorkspace(ctx context.Context, in SignUpInput) (*ent.Agent, error) {
+// CreateWorkspace creates a workspace and its first admin, whatever the
+// sign-up setting (start-up and operators use it).
+func (s *Service) CreateWorkspace(ctx context.Context, in SignUpInput) (*ent.Agent, error) {
 	hash, err := s.HashPassword("password", in.Password)
 	if err != nil {
 		return nil, err
@@ -118,7 +120,7 @@ func (s *Service) Bootstrap(ctx context.Context, email, password string) (create
 		password = base64.RawURLEncoding.EncodeToString(b)
 		generated = password
 	}
-	_, err = s.createWorkspace(ctx, SignUpInput{WorkspaceName: "Default", Name: "Admin", Email: email, Password: password})
+	_, err = s.CreateWorkspace(ctx, SignUpInput{WorkspaceName: "Default", Name: "Admin", Email: email, Password: password})
 	if err != nil {
 		return false, "", fmt.Errorf("auth: bootstrap: %w", err)
 	}

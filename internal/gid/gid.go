@@ -121,8 +121,13 @@ func (id ID) MarshalGQL(w io.Writer) {
 // UnmarshalGQL reads an id given as a GraphQL ID. A malformed id is refused
 // here, so it never reaches a query.
 func (id *ID) UnmarshalGQL(v any) error {
-	s, ok := v.(string)
-	if !ok {
+	var s string
+	switch v := v.(type) {
+	case string:
+		s = v
+	case ID:
+		s = string(v)
+	default:
 		return &MalformedError{Value: fmt.Sprint(v)}
 	}
 	if !ID(s).Valid() {

@@ -1,0 +1,187 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"entgo.io/ent/dialect"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/switchboard/switchboard/internal/app"
+	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/config"
+)
+
+// AdminEmail and AdminPassword sign in as the first admin of every Server.
+const (
+	AdminEmail    = "admin@example.com"
+	AdminPassword = "admin-password-1"
+)
+
+// Server is a running Switchboard with its own database.
+type Server struct {
+	*httptest.Server
+	App    *app.App
+	Config *config.Config
+	// Statements counts the SQL statements the server ran.
+	Statements atomic.Int64
+}
+
+// Option changes the configuration of a test server.
+type Option func(*config.Config)
+
+// SignupOpen opens sign-up.
+func SignupOpen(c *config.Config) { c.SignupOpen = true }
+
+// New starts a server for the test.
+func New(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	cfg := &config.Config{
+		PublicURL:     "http://switchboard.test",
+		JWTSecret:     randomBytes(48),
+		SecretKey:     randomBytes(32),
+		AdminEmail:    AdminEmail,
+		AdminPassword: AdminPassword,
+	}
+	for _, o := range opts {
+		o(cfg)
+	}
+	s := &Server{Config: cfg}
+	db := OpenDB(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	a, err := app.New(context.Background(), cfg, db, app.Options{
+		Logger:     log,
+		BcryptCost: bcrypt.MinCost,
+		WrapDriver: func(d dialect.Driver) dialect.Driver { return &countingDriver{Driver: d, n: &s.Statements} },
+	})
+	if err != nil {
+		t.Fatalf("start app: %v", err)
+	}
+	s.App = a
+	s.Server = httptest.NewServer(a.Handler)
+	t.Cleanup(s.Server.Close)
+	return s
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// Response is a GraphQL response.
+type Response struct {
+	Status int
+	Data   json.RawMessage
+	Errors []Error
+}
+
+// Error is one GraphQL error.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code is the error's extensions.code.
+func (e Error) Code() string { s, _ := e.Extensions["code"].(string); return s }
+
+// Codes lists the codes of the response's errors.
+func (r *Response) Codes() []string {
+	out := make([]string, len(r.Errors))
+	for i, e := range r.Errors {
+		out[i] = e.Code()
+	}
+	return out
+}
+
+// Decode unmarshals data into v, failing the test on errors.
+func (r *Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if len(r.Errors) > 0 {
+		t.Fatalf("unexpected errors: %+v", r.Errors)
+	}
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Data, err)
+	}
+}
+
+// Do posts a GraphQL request with an optional bearer token.
+func (s *Server) Do(t testing.TB, token, query string, vars map[string]any) *Response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("graphql request: %v", err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := &Response{Status: res.StatusCode}
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("graphql response %d %q: %v", res.StatusCode, raw, err)
+	}
+	return out
+}
+
+// MustDo is Do that fails the test on any error and decodes into v.
+func (s *Server) MustDo(t testing.TB, token, query string, vars map[string]any, v any) {
+	t.Helper()
+	r := s.Do(t, token, query, vars)
+	if r.Status != http.StatusOK {
+		t.Fatalf("status %d: %+v", r.Status, r.Errors)
+	}
+	r.Decode(t, v)
+}
+
+// SignIn returns a session token.
+func (s *Server) SignIn(t testing.TB, email, password string) string {
+	t.Helper()
+	var out struct{ SignIn struct{ Token string } }
+	s.MustDo(t, "", `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }`,
+		map[string]any{"e": email, "p": password}, &out)
+	return out.SignIn.Token
+}
+
+// AdminToken signs in as the first admin.
+func (s *Server) AdminToken(t testing.TB) string { return s.SignIn(t, AdminEmail, AdminPassword) }
+
+// NewWorkspace creates another workspace with its own admin and returns
+// the admin's session token.
+func (s *Server) NewWorkspace(t testing.TB, name, email string) string {
+	t.Helper()
+	password := "password-" + name
+	if _, err := s.App.Auth.CreateWorkspace(context.Background(), auth.SignUpInput{
+		WorkspaceName: name, Name: name + " admin", Email: email, Password: password,
+	}); err != nil {
+		t.Fatalf("create workspace %s: %v", name, err)
+	}
+	return s.SignIn(t, email, password)
+}
+
+// SecretKeyBase64 is the server's secret key as the environment gives it.
+func (s *Server) SecretKeyBase64() string { return base64.StdEncoding.EncodeToString(s.Config.SecretKey) }
