@@ -402,10 +402,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 	graph.MustAddE(
 		"tags",
 		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   conversation.TagsTable,
-			Columns: []string{conversation.TagsColumn},
+			Columns: conversation.TagsPrimaryKey,
 			Bidi:    false,
 		},
 		"Conversation",
@@ -450,10 +450,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 	graph.MustAddE(
 		"tags",
 		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   customer.TagsTable,
-			Columns: []string{customer.TagsColumn},
+			Columns: customer.TagsPrimaryKey,
 			Bidi:    false,
 		},
 		"Customer",
@@ -590,6 +590,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Tag",
 		"Workspace",
+	)
+	graph.MustAddE(
+		"conversations",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   tag.ConversationsTable,
+			Columns: tag.ConversationsPrimaryKey,
+			Bidi:    false,
+		},
+		"Tag",
+		"Conversation",
+	)
+	graph.MustAddE(
+		"customers",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   tag.CustomersTable,
+			Columns: tag.CustomersPrimaryKey,
+			Bidi:    false,
+		},
+		"Tag",
+		"Customer",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1785,6 +1809,34 @@ func (f *TagFilter) WhereHasWorkspace() {
 // WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
 func (f *TagFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
 	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasConversations applies a predicate to check if query has an edge conversations.
+func (f *TagFilter) WhereHasConversations() {
+	f.Where(entql.HasEdge("conversations"))
+}
+
+// WhereHasConversationsWith applies a predicate to check if query has an edge conversations with a given conditions (other predicates).
+func (f *TagFilter) WhereHasConversationsWith(preds ...predicate.Conversation) {
+	f.Where(entql.HasEdgeWith("conversations", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCustomers applies a predicate to check if query has an edge customers.
+func (f *TagFilter) WhereHasCustomers() {
+	f.Where(entql.HasEdge("customers"))
+}
+
+// WhereHasCustomersWith applies a predicate to check if query has an edge customers with a given conditions (other predicates).
+func (f *TagFilter) WhereHasCustomersWith(preds ...predicate.Customer) {
+	f.Where(entql.HasEdgeWith("customers", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -8971,19 +8971,25 @@ func (m *MessageMutation) ResetEdge(name string) error {
 // TagMutation represents an operation that mutates the Tag nodes in the graph.
 type TagMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *gid.ID
-	created_at       *time.Time
-	updated_at       *time.Time
-	name             *string
-	color            *string
-	clearedFields    map[string]struct{}
-	workspace        *gid.ID
-	clearedworkspace bool
-	done             bool
-	oldValue         func(context.Context) (*Tag, error)
-	predicates       []predicate.Tag
+	op                   Op
+	typ                  string
+	id                   *gid.ID
+	created_at           *time.Time
+	updated_at           *time.Time
+	name                 *string
+	color                *string
+	clearedFields        map[string]struct{}
+	workspace            *gid.ID
+	clearedworkspace     bool
+	conversations        map[gid.ID]struct{}
+	removedconversations map[gid.ID]struct{}
+	clearedconversations bool
+	customers            map[gid.ID]struct{}
+	removedcustomers     map[gid.ID]struct{}
+	clearedcustomers     bool
+	done                 bool
+	oldValue             func(context.Context) (*Tag, error)
+	predicates           []predicate.Tag
 }
 
 var _ ent.Mutation = (*TagMutation)(nil)
@@ -9297,6 +9303,114 @@ func (m *TagMutation) ResetWorkspace() {
 	m.clearedworkspace = false
 }
 
+// AddConversationIDs adds the "conversations" edge to the Conversation entity by ids.
+func (m *TagMutation) AddConversationIDs(ids ...gid.ID) {
+	if m.conversations == nil {
+		m.conversations = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		m.conversations[ids[i]] = struct{}{}
+	}
+}
+
+// ClearConversations clears the "conversations" edge to the Conversation entity.
+func (m *TagMutation) ClearConversations() {
+	m.clearedconversations = true
+}
+
+// ConversationsCleared reports if the "conversations" edge to the Conversation entity was cleared.
+func (m *TagMutation) ConversationsCleared() bool {
+	return m.clearedconversations
+}
+
+// RemoveConversationIDs removes the "conversations" edge to the Conversation entity by IDs.
+func (m *TagMutation) RemoveConversationIDs(ids ...gid.ID) {
+	if m.removedconversations == nil {
+		m.removedconversations = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.conversations, ids[i])
+		m.removedconversations[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedConversations returns the removed IDs of the "conversations" edge to the Conversation entity.
+func (m *TagMutation) RemovedConversationsIDs() (ids []gid.ID) {
+	for id := range m.removedconversations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ConversationsIDs returns the "conversations" edge IDs in the mutation.
+func (m *TagMutation) ConversationsIDs() (ids []gid.ID) {
+	for id := range m.conversations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetConversations resets all changes to the "conversations" edge.
+func (m *TagMutation) ResetConversations() {
+	m.conversations = nil
+	m.clearedconversations = false
+	m.removedconversations = nil
+}
+
+// AddCustomerIDs adds the "customers" edge to the Customer entity by ids.
+func (m *TagMutation) AddCustomerIDs(ids ...gid.ID) {
+	if m.customers == nil {
+		m.customers = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		m.customers[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCustomers clears the "customers" edge to the Customer entity.
+func (m *TagMutation) ClearCustomers() {
+	m.clearedcustomers = true
+}
+
+// CustomersCleared reports if the "customers" edge to the Customer entity was cleared.
+func (m *TagMutation) CustomersCleared() bool {
+	return m.clearedcustomers
+}
+
+// RemoveCustomerIDs removes the "customers" edge to the Customer entity by IDs.
+func (m *TagMutation) RemoveCustomerIDs(ids ...gid.ID) {
+	if m.removedcustomers == nil {
+		m.removedcustomers = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.customers, ids[i])
+		m.removedcustomers[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCustomers returns the removed IDs of the "customers" edge to the Customer entity.
+func (m *TagMutation) RemovedCustomersIDs() (ids []gid.ID) {
+	for id := range m.removedcustomers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CustomersIDs returns the "customers" edge IDs in the mutation.
+func (m *TagMutation) CustomersIDs() (ids []gid.ID) {
+	for id := range m.customers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCustomers resets all changes to the "customers" edge.
+func (m *TagMutation) ResetCustomers() {
+	m.customers = nil
+	m.clearedcustomers = false
+	m.removedcustomers = nil
+}
+
 // Where appends a list predicates to the TagMutation builder.
 func (m *TagMutation) Where(ps ...predicate.Tag) {
 	m.predicates = append(m.predicates, ps...)
@@ -9498,9 +9612,15 @@ func (m *TagMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *TagMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
 	if m.workspace != nil {
 		edges = append(edges, tag.EdgeWorkspace)
+	}
+	if m.conversations != nil {
+		edges = append(edges, tag.EdgeConversations)
+	}
+	if m.customers != nil {
+		edges = append(edges, tag.EdgeCustomers)
 	}
 	return edges
 }
@@ -9513,27 +9633,65 @@ func (m *TagMutation) AddedIDs(name string) []ent.Value {
 		if id := m.workspace; id != nil {
 			return []ent.Value{*id}
 		}
+	case tag.EdgeConversations:
+		ids := make([]ent.Value, 0, len(m.conversations))
+		for id := range m.conversations {
+			ids = append(ids, id)
+		}
+		return ids
+	case tag.EdgeCustomers:
+		ids := make([]ent.Value, 0, len(m.customers))
+		for id := range m.customers {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *TagMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
+	if m.removedconversations != nil {
+		edges = append(edges, tag.EdgeConversations)
+	}
+	if m.removedcustomers != nil {
+		edges = append(edges, tag.EdgeCustomers)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *TagMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case tag.EdgeConversations:
+		ids := make([]ent.Value, 0, len(m.removedconversations))
+		for id := range m.removedconversations {
+			ids = append(ids, id)
+		}
+		return ids
+	case tag.EdgeCustomers:
+		ids := make([]ent.Value, 0, len(m.removedcustomers))
+		for id := range m.removedcustomers {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *TagMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
 	if m.clearedworkspace {
 		edges = append(edges, tag.EdgeWorkspace)
+	}
+	if m.clearedconversations {
+		edges = append(edges, tag.EdgeConversations)
+	}
+	if m.clearedcustomers {
+		edges = append(edges, tag.EdgeCustomers)
 	}
 	return edges
 }
@@ -9544,6 +9702,10 @@ func (m *TagMutation) EdgeCleared(name string) bool {
 	switch name {
 	case tag.EdgeWorkspace:
 		return m.clearedworkspace
+	case tag.EdgeConversations:
+		return m.clearedconversations
+	case tag.EdgeCustomers:
+		return m.clearedcustomers
 	}
 	return false
 }
@@ -9565,6 +9727,12 @@ func (m *TagMutation) ResetEdge(name string) error {
 	switch name {
 	case tag.EdgeWorkspace:
 		m.ResetWorkspace()
+		return nil
+	case tag.EdgeConversations:
+		m.ResetConversations()
+		return nil
+	case tag.EdgeCustomers:
+		m.ResetCustomers()
 		return nil
 	}
 	return fmt.Errorf("unknown Tag edge %s", name)

@@ -31,19 +31,24 @@ type Tag struct {
 	Color string `json:"color,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the TagQuery when eager-loading is set.
-	Edges             TagEdges `json:"edges"`
-	conversation_tags *gid.ID
-	customer_tags     *gid.ID
-	selectValues      sql.SelectValues
+	Edges        TagEdges `json:"edges"`
+	selectValues sql.SelectValues
 }
 
 // TagEdges holds the relations/edges for other nodes in the graph.
 type TagEdges struct {
 	// Workspace holds the value of the workspace edge.
 	Workspace *Workspace `json:"workspace,omitempty"`
+	// Conversations holds the value of the conversations edge.
+	Conversations []*Conversation `json:"conversations,omitempty"`
+	// Customers holds the value of the customers edge.
+	Customers []*Customer `json:"customers,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [3]bool
+
+	namedConversations map[string][]*Conversation
+	namedCustomers     map[string][]*Customer
 }
 
 // WorkspaceOrErr returns the Workspace value or an error if the edge
@@ -57,6 +62,24 @@ func (e TagEdges) WorkspaceOrErr() (*Workspace, error) {
 	return nil, &NotLoadedError{edge: "workspace"}
 }
 
+// ConversationsOrErr returns the Conversations value or an error if the edge
+// was not loaded in eager-loading.
+func (e TagEdges) ConversationsOrErr() ([]*Conversation, error) {
+	if e.loadedTypes[1] {
+		return e.Conversations, nil
+	}
+	return nil, &NotLoadedError{edge: "conversations"}
+}
+
+// CustomersOrErr returns the Customers value or an error if the edge
+// was not loaded in eager-loading.
+func (e TagEdges) CustomersOrErr() ([]*Customer, error) {
+	if e.loadedTypes[2] {
+		return e.Customers, nil
+	}
+	return nil, &NotLoadedError{edge: "customers"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Tag) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -68,10 +91,6 @@ func (*Tag) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullString)
 		case tag.FieldCreatedAt, tag.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
-		case tag.ForeignKeys[0]: // conversation_tags
-			values[i] = &sql.NullScanner{S: new(gid.ID)}
-		case tag.ForeignKeys[1]: // customer_tags
-			values[i] = &sql.NullScanner{S: new(gid.ID)}
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -123,20 +142,6 @@ func (_m *Tag) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Color = value.String
 			}
-		case tag.ForeignKeys[0]:
-			if value, ok := values[i].(*sql.NullScanner); !ok {
-				return fmt.Errorf("unexpected type %T for field conversation_tags", values[i])
-			} else if value.Valid {
-				_m.conversation_tags = new(gid.ID)
-				*_m.conversation_tags = *value.S.(*gid.ID)
-			}
-		case tag.ForeignKeys[1]:
-			if value, ok := values[i].(*sql.NullScanner); !ok {
-				return fmt.Errorf("unexpected type %T for field customer_tags", values[i])
-			} else if value.Valid {
-				_m.customer_tags = new(gid.ID)
-				*_m.customer_tags = *value.S.(*gid.ID)
-			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -153,6 +158,16 @@ func (_m *Tag) Value(name string) (ent.Value, error) {
 // QueryWorkspace queries the "workspace" edge of the Tag entity.
 func (_m *Tag) QueryWorkspace() *WorkspaceQuery {
 	return NewTagClient(_m.config).QueryWorkspace(_m)
+}
+
+// QueryConversations queries the "conversations" edge of the Tag entity.
+func (_m *Tag) QueryConversations() *ConversationQuery {
+	return NewTagClient(_m.config).QueryConversations(_m)
+}
+
+// QueryCustomers queries the "customers" edge of the Tag entity.
+func (_m *Tag) QueryCustomers() *CustomerQuery {
+	return NewTagClient(_m.config).QueryCustomers(_m)
 }
 
 // Update returns a builder for updating this Tag.
@@ -194,6 +209,54 @@ func (_m *Tag) String() string {
 	builder.WriteString(_m.Color)
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedConversations returns the Conversations named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Tag) NamedConversations(name string) ([]*Conversation, error) {
+	if _m.Edges.namedConversations == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedConversations[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Tag) appendNamedConversations(name string, edges ...*Conversation) {
+	if _m.Edges.namedConversations == nil {
+		_m.Edges.namedConversations = make(map[string][]*Conversation)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedConversations[name] = []*Conversation{}
+	} else {
+		_m.Edges.namedConversations[name] = append(_m.Edges.namedConversations[name], edges...)
+	}
+}
+
+// NamedCustomers returns the Customers named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Tag) NamedCustomers(name string) ([]*Customer, error) {
+	if _m.Edges.namedCustomers == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCustomers[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Tag) appendNamedCustomers(name string, edges ...*Customer) {
+	if _m.Edges.namedCustomers == nil {
+		_m.Edges.namedCustomers = make(map[string][]*Customer)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCustomers[name] = []*Customer{}
+	} else {
+		_m.Edges.namedCustomers[name] = append(_m.Edges.namedCustomers[name], edges...)
+	}
 }
 
 // Tags is a parsable slice of Tag.

@@ -12,6 +12,8 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/workspace"
 	"github.com/switchboard/switchboard/internal/gid"
@@ -96,6 +98,36 @@ func (_c *TagCreate) SetNillableID(v *gid.ID) *TagCreate {
 // SetWorkspace sets the "workspace" edge to the Workspace entity.
 func (_c *TagCreate) SetWorkspace(v *Workspace) *TagCreate {
 	return _c.SetWorkspaceID(v.ID)
+}
+
+// AddConversationIDs adds the "conversations" edge to the Conversation entity by IDs.
+func (_c *TagCreate) AddConversationIDs(ids ...gid.ID) *TagCreate {
+	_c.mutation.AddConversationIDs(ids...)
+	return _c
+}
+
+// AddConversations adds the "conversations" edges to the Conversation entity.
+func (_c *TagCreate) AddConversations(v ...*Conversation) *TagCreate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddConversationIDs(ids...)
+}
+
+// AddCustomerIDs adds the "customers" edge to the Customer entity by IDs.
+func (_c *TagCreate) AddCustomerIDs(ids ...gid.ID) *TagCreate {
+	_c.mutation.AddCustomerIDs(ids...)
+	return _c
+}
+
+// AddCustomers adds the "customers" edges to the Customer entity.
+func (_c *TagCreate) AddCustomers(v ...*Customer) *TagCreate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCustomerIDs(ids...)
 }
 
 // Mutation returns the TagMutation object of the builder.
@@ -260,6 +292,38 @@ func (_c *TagCreate) createSpec() (*Tag, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.WorkspaceID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ConversationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   tag.ConversationsTable,
+			Columns: tag.ConversationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(conversation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CustomersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   tag.CustomersTable,
+			Columns: tag.CustomersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -13,6 +14,8 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -22,14 +25,17 @@ import (
 // TagQuery is the builder for querying Tag entities.
 type TagQuery struct {
 	config
-	ctx           *QueryContext
-	order         []tag.OrderOption
-	inters        []Interceptor
-	predicates    []predicate.Tag
-	withWorkspace *WorkspaceQuery
-	withFKs       bool
-	loadTotal     []func(context.Context, []*Tag) error
-	modifiers     []func(*sql.Selector)
+	ctx                    *QueryContext
+	order                  []tag.OrderOption
+	inters                 []Interceptor
+	predicates             []predicate.Tag
+	withWorkspace          *WorkspaceQuery
+	withConversations      *ConversationQuery
+	withCustomers          *CustomerQuery
+	loadTotal              []func(context.Context, []*Tag) error
+	modifiers              []func(*sql.Selector)
+	withNamedConversations map[string]*ConversationQuery
+	withNamedCustomers     map[string]*CustomerQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -81,6 +87,50 @@ func (_q *TagQuery) QueryWorkspace() *WorkspaceQuery {
 			sqlgraph.From(tag.Table, tag.FieldID, selector),
 			sqlgraph.To(workspace.Table, workspace.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, tag.WorkspaceTable, tag.WorkspaceColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryConversations chains the current query on the "conversations" edge.
+func (_q *TagQuery) QueryConversations() *ConversationQuery {
+	query := (&ConversationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(tag.Table, tag.FieldID, selector),
+			sqlgraph.To(conversation.Table, conversation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, tag.ConversationsTable, tag.ConversationsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCustomers chains the current query on the "customers" edge.
+func (_q *TagQuery) QueryCustomers() *CustomerQuery {
+	query := (&CustomerClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(tag.Table, tag.FieldID, selector),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, tag.CustomersTable, tag.CustomersPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -275,12 +325,14 @@ func (_q *TagQuery) Clone() *TagQuery {
 		return nil
 	}
 	return &TagQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]tag.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.Tag{}, _q.predicates...),
-		withWorkspace: _q.withWorkspace.Clone(),
+		config:            _q.config,
+		ctx:               _q.ctx.Clone(),
+		order:             append([]tag.OrderOption{}, _q.order...),
+		inters:            append([]Interceptor{}, _q.inters...),
+		predicates:        append([]predicate.Tag{}, _q.predicates...),
+		withWorkspace:     _q.withWorkspace.Clone(),
+		withConversations: _q.withConversations.Clone(),
+		withCustomers:     _q.withCustomers.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -296,6 +348,28 @@ func (_q *TagQuery) WithWorkspace(opts ...func(*WorkspaceQuery)) *TagQuery {
 		opt(query)
 	}
 	_q.withWorkspace = query
+	return _q
+}
+
+// WithConversations tells the query-builder to eager-load the nodes that are connected to
+// the "conversations" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *TagQuery) WithConversations(opts ...func(*ConversationQuery)) *TagQuery {
+	query := (&ConversationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withConversations = query
+	return _q
+}
+
+// WithCustomers tells the query-builder to eager-load the nodes that are connected to
+// the "customers" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *TagQuery) WithCustomers(opts ...func(*CustomerQuery)) *TagQuery {
+	query := (&CustomerClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCustomers = query
 	return _q
 }
 
@@ -382,15 +456,13 @@ func (_q *TagQuery) prepareQuery(ctx context.Context) error {
 func (_q *TagQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Tag, error) {
 	var (
 		nodes       = []*Tag{}
-		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [3]bool{
 			_q.withWorkspace != nil,
+			_q.withConversations != nil,
+			_q.withCustomers != nil,
 		}
 	)
-	if withFKs {
-		_spec.Node.Columns = append(_spec.Node.Columns, tag.ForeignKeys...)
-	}
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*Tag).scanValues(nil, columns)
 	}
@@ -415,6 +487,34 @@ func (_q *TagQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Tag, err
 	if query := _q.withWorkspace; query != nil {
 		if err := _q.loadWorkspace(ctx, query, nodes, nil,
 			func(n *Tag, e *Workspace) { n.Edges.Workspace = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withConversations; query != nil {
+		if err := _q.loadConversations(ctx, query, nodes,
+			func(n *Tag) { n.Edges.Conversations = []*Conversation{} },
+			func(n *Tag, e *Conversation) { n.Edges.Conversations = append(n.Edges.Conversations, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCustomers; query != nil {
+		if err := _q.loadCustomers(ctx, query, nodes,
+			func(n *Tag) { n.Edges.Customers = []*Customer{} },
+			func(n *Tag, e *Customer) { n.Edges.Customers = append(n.Edges.Customers, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedConversations {
+		if err := _q.loadConversations(ctx, query, nodes,
+			func(n *Tag) { n.appendNamedConversations(name) },
+			func(n *Tag, e *Conversation) { n.appendNamedConversations(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCustomers {
+		if err := _q.loadCustomers(ctx, query, nodes,
+			func(n *Tag) { n.appendNamedCustomers(name) },
+			func(n *Tag, e *Customer) { n.appendNamedCustomers(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -451,6 +551,128 @@ func (_q *TagQuery) loadWorkspace(ctx context.Context, query *WorkspaceQuery, no
 		}
 		for i := range nodes {
 			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *TagQuery) loadConversations(ctx context.Context, query *ConversationQuery, nodes []*Tag, init func(*Tag), assign func(*Tag, *Conversation)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[gid.ID]*Tag)
+	nids := make(map[gid.ID]map[*Tag]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(tag.ConversationsTable)
+		s.Join(joinT).On(s.C(conversation.FieldID), joinT.C(tag.ConversationsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(tag.ConversationsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(tag.ConversationsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(gid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*gid.ID)
+				inValue := *values[1].(*gid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Tag]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Conversation](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "conversations" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *TagQuery) loadCustomers(ctx context.Context, query *CustomerQuery, nodes []*Tag, init func(*Tag), assign func(*Tag, *Customer)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[gid.ID]*Tag)
+	nids := make(map[gid.ID]map[*Tag]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(tag.CustomersTable)
+		s.Join(joinT).On(s.C(customer.FieldID), joinT.C(tag.CustomersPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(tag.CustomersPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(tag.CustomersPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(gid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*gid.ID)
+				inValue := *values[1].(*gid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Tag]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Customer](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "customers" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
 		}
 	}
 	return nil
@@ -576,6 +798,34 @@ func (_q *TagQuery) ForShare(opts ...sql.LockOption) *TagQuery {
 func (_q *TagQuery) Modify(modifiers ...func(s *sql.Selector)) *TagSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedConversations tells the query-builder to eager-load the nodes that are connected to the "conversations"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *TagQuery) WithNamedConversations(name string, opts ...func(*ConversationQuery)) *TagQuery {
+	query := (&ConversationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedConversations == nil {
+		_q.withNamedConversations = make(map[string]*ConversationQuery)
+	}
+	_q.withNamedConversations[name] = query
+	return _q
+}
+
+// WithNamedCustomers tells the query-builder to eager-load the nodes that are connected to the "customers"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *TagQuery) WithNamedCustomers(name string, opts ...func(*CustomerQuery)) *TagQuery {
+	query := (&CustomerClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCustomers == nil {
+		_q.withNamedCustomers = make(map[string]*CustomerQuery)
+	}
+	_q.withNamedCustomers[name] = query
+	return _q
 }
 
 // TagGroupBy is the group-by builder for Tag entities.

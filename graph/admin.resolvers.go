@@ -9,7 +9,6 @@ import (
 	"context"
 
 	"github.com/switchboard/switchboard/ent"
-	"github.com/switchboard/switchboard/graph/generated"
 	"github.com/switchboard/switchboard/graph/model"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/channelcfg"
@@ -118,10 +117,3 @@ func (r *mutationResolver) DeleteTag(ctx context.Context, id gid.ID) (gid.ID, er
 	}
 	return id, nil
 }
-
-// Channel returns generated.ChannelResolver implementation.
-func (r *Resolver) Channel() generated.ChannelResolver { return &channelResolver{r} }
-
-type channelResolver struct{ *Resolver }
-
-func isTrue(b *bool) bool { return b != nil && *b }

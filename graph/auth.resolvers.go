@@ -65,11 +65,7 @@ func (r *queryResolver) Viewer(ctx context.Context) (*ent.Agent, error) {
 	return r.Client.Agent.Get(ctx, viewer.FromContext(ctx).AgentID)
 }
 
-// Agent returns generated.AgentResolver implementation.
-func (r *Resolver) Agent() generated.AgentResolver { return &agentResolver{r} }
-
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
-type agentResolver struct{ *Resolver }
 type mutationResolver struct{ *Resolver }

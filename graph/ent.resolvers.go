@@ -65,7 +65,17 @@ func (r *queryResolver) Teams(ctx context.Context, after *entgql.Cursor[gid.ID],
 	return r.Client.Team.Query().Paginate(ctx, after, first, before, last, ent.WithTeamOrder(orderBy), ent.WithTeamFilter(where.Filter))
 }
 
+// Agent returns generated.AgentResolver implementation.
+func (r *Resolver) Agent() generated.AgentResolver { return &agentResolver{r} }
+
+// Channel returns generated.ChannelResolver implementation.
+func (r *Resolver) Channel() generated.ChannelResolver { return &channelResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	agentResolver   struct{ *Resolver }
+	channelResolver struct{ *Resolver }
+	queryResolver   struct{ *Resolver }
+)

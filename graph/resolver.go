@@ -30,3 +30,5 @@ func (r *Resolver) db(ctx context.Context) *ent.Client {
 	}
 	return r.Client
 }
+
+func isTrue(b *bool) bool { return b != nil && *b }

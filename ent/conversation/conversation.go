@@ -104,13 +104,11 @@ const (
 	TeamInverseTable = "teams"
 	// TeamColumn is the table column denoting the team relation/edge.
 	TeamColumn = "team_id"
-	// TagsTable is the table that holds the tags relation/edge.
-	TagsTable = "tags"
+	// TagsTable is the table that holds the tags relation/edge. The primary key declared below.
+	TagsTable = "conversation_tags"
 	// TagsInverseTable is the table name for the Tag entity.
 	// It exists in this package in order to avoid circular dependency with the "tag" package.
 	TagsInverseTable = "tags"
-	// TagsColumn is the table column denoting the tags relation/edge.
-	TagsColumn = "conversation_tags"
 	// LastMessageTable is the table that holds the last_message relation/edge.
 	LastMessageTable = "conversations"
 	// LastMessageInverseTable is the table name for the Message entity.
@@ -147,6 +145,12 @@ var Columns = []string{
 	FieldResolvedAt,
 	FieldSnoozedUntil,
 }
+
+var (
+	// TagsPrimaryKey and TagsColumn2 are the table columns denoting the
+	// primary key for the tags relation (M2M).
+	TagsPrimaryKey = []string{"conversation_id", "tag_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
@@ -430,7 +434,7 @@ func newTagsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(TagsInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, TagsTable, TagsColumn),
+		sqlgraph.Edge(sqlgraph.M2M, false, TagsTable, TagsPrimaryKey...),
 	)
 }
 func newLastMessageStep() *sqlgraph.Step {

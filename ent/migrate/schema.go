@@ -419,8 +419,6 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "name", Type: field.TypeString, Size: 255},
 		{Name: "color", Type: field.TypeString, Default: "#6b7280"},
-		{Name: "conversation_tags", Type: field.TypeString, Nullable: true},
-		{Name: "customer_tags", Type: field.TypeString, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeString},
 	}
 	// TagsTable holds the schema information for the "tags" table.
@@ -430,20 +428,8 @@ var (
 		PrimaryKey: []*schema.Column{TagsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
-				Symbol:     "tags_conversations_tags",
-				Columns:    []*schema.Column{TagsColumns[5]},
-				RefColumns: []*schema.Column{ConversationsColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-			{
-				Symbol:     "tags_customers_tags",
-				Columns:    []*schema.Column{TagsColumns[6]},
-				RefColumns: []*schema.Column{CustomersColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-			{
 				Symbol:     "tags_workspaces_workspace",
-				Columns:    []*schema.Column{TagsColumns[7]},
+				Columns:    []*schema.Column{TagsColumns[5]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -452,12 +438,12 @@ var (
 			{
 				Name:    "tag_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{TagsColumns[7]},
+				Columns: []*schema.Column{TagsColumns[5]},
 			},
 			{
 				Name:    "tag_workspace_id_name",
 				Unique:  true,
-				Columns: []*schema.Column{TagsColumns[7], TagsColumns[3]},
+				Columns: []*schema.Column{TagsColumns[5], TagsColumns[3]},
 			},
 		},
 	}
@@ -518,6 +504,56 @@ var (
 			},
 		},
 	}
+	// ConversationTagsColumns holds the columns for the "conversation_tags" table.
+	ConversationTagsColumns = []*schema.Column{
+		{Name: "conversation_id", Type: field.TypeString},
+		{Name: "tag_id", Type: field.TypeString},
+	}
+	// ConversationTagsTable holds the schema information for the "conversation_tags" table.
+	ConversationTagsTable = &schema.Table{
+		Name:       "conversation_tags",
+		Columns:    ConversationTagsColumns,
+		PrimaryKey: []*schema.Column{ConversationTagsColumns[0], ConversationTagsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "conversation_tags_conversation_id",
+				Columns:    []*schema.Column{ConversationTagsColumns[0]},
+				RefColumns: []*schema.Column{ConversationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "conversation_tags_tag_id",
+				Columns:    []*schema.Column{ConversationTagsColumns[1]},
+				RefColumns: []*schema.Column{TagsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// CustomerTagsColumns holds the columns for the "customer_tags" table.
+	CustomerTagsColumns = []*schema.Column{
+		{Name: "customer_id", Type: field.TypeString},
+		{Name: "tag_id", Type: field.TypeString},
+	}
+	// CustomerTagsTable holds the schema information for the "customer_tags" table.
+	CustomerTagsTable = &schema.Table{
+		Name:       "customer_tags",
+		Columns:    CustomerTagsColumns,
+		PrimaryKey: []*schema.Column{CustomerTagsColumns[0], CustomerTagsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "customer_tags_customer_id",
+				Columns:    []*schema.Column{CustomerTagsColumns[0]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "customer_tags_tag_id",
+				Columns:    []*schema.Column{CustomerTagsColumns[1]},
+				RefColumns: []*schema.Column{TagsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// TeamAgentsColumns holds the columns for the "team_agents" table.
 	TeamAgentsColumns = []*schema.Column{
 		{Name: "team_id", Type: field.TypeString},
@@ -555,6 +591,8 @@ var (
 		TagsTable,
 		TeamsTable,
 		WorkspacesTable,
+		ConversationTagsTable,
+		CustomerTagsTable,
 		TeamAgentsTable,
 	}
 )
@@ -580,10 +618,12 @@ func init() {
 	MessagesTable.ForeignKeys[1].RefTable = ConversationsTable
 	MessagesTable.ForeignKeys[2].RefTable = ChannelsTable
 	MessagesTable.ForeignKeys[3].RefTable = AgentsTable
-	TagsTable.ForeignKeys[0].RefTable = ConversationsTable
-	TagsTable.ForeignKeys[1].RefTable = CustomersTable
-	TagsTable.ForeignKeys[2].RefTable = WorkspacesTable
+	TagsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	TeamsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	ConversationTagsTable.ForeignKeys[0].RefTable = ConversationsTable
+	ConversationTagsTable.ForeignKeys[1].RefTable = TagsTable
+	CustomerTagsTable.ForeignKeys[0].RefTable = CustomersTable
+	CustomerTagsTable.ForeignKeys[1].RefTable = TagsTable
 	TeamAgentsTable.ForeignKeys[0].RefTable = TeamsTable
 	TeamAgentsTable.ForeignKeys[1].RefTable = AgentsTable
 }

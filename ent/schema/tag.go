@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 )
@@ -16,6 +17,16 @@ func (Tag) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").NotEmpty().MaxLen(255).Annotations(entgql.OrderField("NAME")),
 		field.String("color").Default("#6b7280").Match(colorPattern),
+	}
+}
+
+// Tags are many-to-many with conversations and customers: the inverse edges
+// make ent build join tables (a bare edge.To would be one-to-many).
+func (Tag) Edges() []ent.Edge {
+	skip := entgql.Skip(entgql.SkipAll)
+	return []ent.Edge{
+		edge.From("conversations", Conversation.Type).Ref("tags").Annotations(skip),
+		edge.From("customers", Customer.Type).Ref("tags").Annotations(skip),
 	}
 }
 

@@ -184,4 +184,6 @@ func (s *Server) NewWorkspace(t testing.TB, name, email string) string {
 }
 
 // SecretKeyBase64 is the server's secret key as the environment gives it.
-func (s *Server) SecretKeyBase64() string { return base64.StdEncoding.EncodeToString(s.Config.SecretKey) }
+func (s *Server) SecretKeyBase64() string {
+	return base64.StdEncoding.EncodeToString(s.Config.SecretKey)
+}
