@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"regexp"
 	"time"
+	_ "time/tzdata" // time zones must resolve on hosts without a tz database
 
 	entschema "entgo.io/ent/schema"
 

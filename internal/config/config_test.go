@@ -1,0 +1,85 @@
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaultsGenerateAndKeepSecrets(t *testing.T) {
+	dir := t.TempDir()
+	c1, err := Load(env(map[string]string{"SWITCHBOARD_DATA_DIR": dir}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.Addr != ":8080" || c1.PublicURL != "http://localhost:8080" || c1.SignupOpen || c1.DatabaseURL != "" {
+		t.Fatalf("defaults = %+v", c1)
+	}
+	if len(c1.JWTSecret) < 32 || len(c1.SecretKey) != 32 {
+		t.Fatalf("generated secrets have the wrong size")
+	}
+	c2, err := Load(env(map[string]string{"SWITCHBOARD_DATA_DIR": dir}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(c1.JWTSecret) != string(c2.JWTSecret) || string(c1.SecretKey) != string(c2.SecretKey) {
+		t.Fatal("a restart must keep the generated secrets")
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "secret_key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v %v", fi, err)
+	}
+}
+
+func TestBadValuesNameTheVariable(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	long := strings.Repeat("x", 32)
+	cases := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"SWITCHBOARD_SIGNUP": "maybe"}, "SWITCHBOARD_SIGNUP"},
+		{map[string]string{"SWITCHBOARD_LOG_FORMAT": "xml"}, "SWITCHBOARD_LOG_FORMAT"},
+		{map[string]string{"SWITCHBOARD_PUBLIC_URL": "ftp://x"}, "SWITCHBOARD_PUBLIC_URL"},
+		{map[string]string{"SWITCHBOARD_DATABASE_URL": "mysql://x"}, "SWITCHBOARD_DATABASE_URL"},
+		{map[string]string{"SWITCHBOARD_DATABASE_URL": "postgres://x/db", "SWITCHBOARD_SECRET_KEY": key}, "SWITCHBOARD_JWT_SECRET"},
+		{map[string]string{"SWITCHBOARD_DATABASE_URL": "postgres://x/db", "SWITCHBOARD_JWT_SECRET": long}, "SWITCHBOARD_SECRET_KEY"},
+		{map[string]string{"SWITCHBOARD_JWT_SECRET": "short", "SWITCHBOARD_SECRET_KEY": key}, "SWITCHBOARD_JWT_SECRET"},
+		{map[string]string{"SWITCHBOARD_JWT_SECRET": long, "SWITCHBOARD_SECRET_KEY": "bm90IDMyIGJ5dGVz"}, "SWITCHBOARD_SECRET_KEY"},
+		{map[string]string{"SWITCHBOARD_JWT_SECRET_FILE": "/nonexistent/file"}, "SWITCHBOARD_JWT_SECRET_FILE"},
+	}
+	for _, c := range cases {
+		c.env["SWITCHBOARD_DATA_DIR"] = t.TempDir()
+		_, err := Load(env(c.env))
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Var != c.want {
+			t.Errorf("Load(%v) = %v, want an error naming %s", c.env, err, c.want)
+		}
+	}
+}
+
+func TestFileVariants(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "jwt")
+	if err := os.WriteFile(secret, []byte(strings.Repeat("k", 40)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(env(map[string]string{
+		"SWITCHBOARD_DATA_DIR":        dir,
+		"SWITCHBOARD_JWT_SECRET_FILE": secret,
+		"SWITCHBOARD_SIGNUP":          "open",
+		"SWITCHBOARD_PUBLIC_URL":      "https://support.example.com/",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(c.JWTSecret) != strings.Repeat("k", 40) || !c.SignupOpen || c.PublicURL != "https://support.example.com" {
+		t.Fatalf("config = %+v", c)
+	}
+}
