@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/graph/generated"
 	"github.com/switchboard/switchboard/internal/gid"
@@ -27,6 +28,18 @@ func (r *queryResolver) Node(ctx context.Context, id gid.ID) (ent.Noder, error) 
 // Nodes is the resolver for the nodes field. Missing ids, and ids of other
 // workspaces, come back as null with a NOT_FOUND error at their index.
 func (r *queryResolver) Nodes(ctx context.Context, ids []gid.ID) ([]ent.Noder, error) {
+	if len(ids) == 1 {
+		// ent's Noders fails the whole field for a single missing id; answer
+		// as it does for several: null at the index, NOT_FOUND on its path.
+		n, err := r.Node(ctx, ids[0])
+		if err != nil {
+			return nil, err
+		}
+		if n == nil {
+			graphql.AddError(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(0)), entgql.ErrNodeNotFound(ids[0]))
+		}
+		return []ent.Noder{n}, nil
+	}
 	return r.Client.Noders(ctx, ids, ent.WithNodeType(store.NodeTable))
 }
 

@@ -98,35 +98,46 @@ func tenantHook(next ent.Mutator) ent.Mutator {
 	})
 }
 
-// checkEdgeIDs checks that every id the mutation links to is visible.
+// checkEdgeIDs checks that every id the mutation links to, or unlinks
+// from, is visible: removing a foreign id is NOT_FOUND like adding one, as
+// for an id that does not exist.
 func checkEdgeIDs(ctx context.Context, m ent.Mutation) error {
 	cm, ok := m.(interface{ Client() *gen.Client })
 	if !ok {
 		return fmt.Errorf("schema: %T has no client", m)
 	}
 	targets := edgeTargets()[m.Type()]
-	for _, name := range m.AddedEdges() {
-		if name == "workspace" {
-			continue
-		}
-		values := m.AddedIDs(name)
-		ids := make([]gid.ID, 0, len(values))
-		for _, v := range values {
-			id, ok := v.(gid.ID)
-			if !ok {
-				return fmt.Errorf("schema: edge %s.%s has id of type %T", m.Type(), name, v)
+	check := func(names []string, idsOf func(string) []ent.Value) error {
+		for _, name := range names {
+			if name == "workspace" {
+				continue
 			}
-			ids = append(ids, id)
+			values := idsOf(name)
+			if len(values) == 0 {
+				continue
+			}
+			ids := make([]gid.ID, 0, len(values))
+			for _, v := range values {
+				id, ok := v.(gid.ID)
+				if !ok {
+					return fmt.Errorf("schema: edge %s.%s has id of type %T", m.Type(), name, v)
+				}
+				ids = append(ids, id)
+			}
+			typ, ok := targets[name]
+			if !ok {
+				return fmt.Errorf("schema: unknown edge %s.%s", m.Type(), name)
+			}
+			if err := store.CheckVisible(ctx, cm.Client(), typ, name, ids); err != nil {
+				return err
+			}
 		}
-		typ, ok := targets[name]
-		if !ok {
-			return fmt.Errorf("schema: unknown edge %s.%s", m.Type(), name)
-		}
-		if err := store.CheckVisible(ctx, cm.Client(), typ, name, ids); err != nil {
-			return err
-		}
+		return nil
 	}
-	return nil
+	if err := check(m.AddedEdges(), m.AddedIDs); err != nil {
+		return err
+	}
+	return check(m.RemovedEdges(), m.RemovedIDs)
 }
 
 // allSchemas lists the entities whose edges the tenant hook checks.
