@@ -22,6 +22,8 @@ import (
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/event"
+	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -47,6 +49,10 @@ type Client struct {
 	Customer *CustomerClient
 	// CustomerIdentity is the client for interacting with the CustomerIdentity builders.
 	CustomerIdentity *CustomerIdentityClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
+	// EventSequence is the client for interacting with the EventSequence builders.
+	EventSequence *EventSequenceClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
 	// Tag is the client for interacting with the Tag builders.
@@ -72,6 +78,8 @@ func (c *Client) init() {
 	c.Conversation = NewConversationClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
 	c.CustomerIdentity = NewCustomerIdentityClient(c.config)
+	c.Event = NewEventClient(c.config)
+	c.EventSequence = NewEventSequenceClient(c.config)
 	c.Message = NewMessageClient(c.config)
 	c.Tag = NewTagClient(c.config)
 	c.Team = NewTeamClient(c.config)
@@ -174,6 +182,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Conversation:     NewConversationClient(cfg),
 		Customer:         NewCustomerClient(cfg),
 		CustomerIdentity: NewCustomerIdentityClient(cfg),
+		Event:            NewEventClient(cfg),
+		EventSequence:    NewEventSequenceClient(cfg),
 		Message:          NewMessageClient(cfg),
 		Tag:              NewTagClient(cfg),
 		Team:             NewTeamClient(cfg),
@@ -203,6 +213,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Conversation:     NewConversationClient(cfg),
 		Customer:         NewCustomerClient(cfg),
 		CustomerIdentity: NewCustomerIdentityClient(cfg),
+		Event:            NewEventClient(cfg),
+		EventSequence:    NewEventSequenceClient(cfg),
 		Message:          NewMessageClient(cfg),
 		Tag:              NewTagClient(cfg),
 		Team:             NewTeamClient(cfg),
@@ -237,7 +249,7 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Agent, c.ApiToken, c.Channel, c.Conversation, c.Customer, c.CustomerIdentity,
-		c.Message, c.Tag, c.Team, c.Workspace,
+		c.Event, c.EventSequence, c.Message, c.Tag, c.Team, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -248,7 +260,7 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Agent, c.ApiToken, c.Channel, c.Conversation, c.Customer, c.CustomerIdentity,
-		c.Message, c.Tag, c.Team, c.Workspace,
+		c.Event, c.EventSequence, c.Message, c.Tag, c.Team, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -269,6 +281,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Customer.mutate(ctx, m)
 	case *CustomerIdentityMutation:
 		return c.CustomerIdentity.mutate(ctx, m)
+	case *EventMutation:
+		return c.Event.mutate(ctx, m)
+	case *EventSequenceMutation:
+		return c.EventSequence.mutate(ctx, m)
 	case *MessageMutation:
 		return c.Message.mutate(ctx, m)
 	case *TagMutation:
@@ -1454,6 +1470,289 @@ func (c *CustomerIdentityClient) mutate(ctx context.Context, m *CustomerIdentity
 	}
 }
 
+// EventClient is a client for the Event schema.
+type EventClient struct {
+	config
+}
+
+// NewEventClient returns a client for the Event from the given config.
+func NewEventClient(c config) *EventClient {
+	return &EventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `event.Hooks(f(g(h())))`.
+func (c *EventClient) Use(hooks ...Hook) {
+	c.hooks.Event = append(c.hooks.Event, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `event.Intercept(f(g(h())))`.
+func (c *EventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Event = append(c.inters.Event, interceptors...)
+}
+
+// Create returns a builder for creating a Event entity.
+func (c *EventClient) Create() *EventCreate {
+	mutation := newEventMutation(c.config, OpCreate)
+	return &EventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Event entities.
+func (c *EventClient) CreateBulk(builders ...*EventCreate) *EventCreateBulk {
+	return &EventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EventClient) MapCreateBulk(slice any, setFunc func(*EventCreate, int)) *EventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EventCreateBulk{err: fmt.Errorf("calling to EventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Event.
+func (c *EventClient) Update() *EventUpdate {
+	mutation := newEventMutation(c.config, OpUpdate)
+	return &EventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EventClient) UpdateOne(_m *Event) *EventUpdateOne {
+	mutation := newEventMutation(c.config, OpUpdateOne, withEvent(_m))
+	return &EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EventClient) UpdateOneID(id gid.ID) *EventUpdateOne {
+	mutation := newEventMutation(c.config, OpUpdateOne, withEventID(id))
+	return &EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Event.
+func (c *EventClient) Delete() *EventDelete {
+	mutation := newEventMutation(c.config, OpDelete)
+	return &EventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EventClient) DeleteOne(_m *Event) *EventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EventClient) DeleteOneID(id gid.ID) *EventDeleteOne {
+	builder := c.Delete().Where(event.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EventDeleteOne{builder}
+}
+
+// Query returns a query builder for Event.
+func (c *EventClient) Query() *EventQuery {
+	return &EventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Event entity by its id.
+func (c *EventClient) Get(ctx context.Context, id gid.ID) (*Event, error) {
+	return c.Query().Where(event.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EventClient) GetX(ctx context.Context, id gid.ID) *Event {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a Event.
+func (c *EventClient) QueryWorkspace(_m *Event) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(event.Table, event.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, event.WorkspaceTable, event.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *EventClient) Hooks() []Hook {
+	hooks := c.hooks.Event
+	return append(hooks[:len(hooks):len(hooks)], event.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *EventClient) Interceptors() []Interceptor {
+	return c.inters.Event
+}
+
+func (c *EventClient) mutate(ctx context.Context, m *EventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Event mutation op: %q", m.Op())
+	}
+}
+
+// EventSequenceClient is a client for the EventSequence schema.
+type EventSequenceClient struct {
+	config
+}
+
+// NewEventSequenceClient returns a client for the EventSequence from the given config.
+func NewEventSequenceClient(c config) *EventSequenceClient {
+	return &EventSequenceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `eventsequence.Hooks(f(g(h())))`.
+func (c *EventSequenceClient) Use(hooks ...Hook) {
+	c.hooks.EventSequence = append(c.hooks.EventSequence, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `eventsequence.Intercept(f(g(h())))`.
+func (c *EventSequenceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EventSequence = append(c.inters.EventSequence, interceptors...)
+}
+
+// Create returns a builder for creating a EventSequence entity.
+func (c *EventSequenceClient) Create() *EventSequenceCreate {
+	mutation := newEventSequenceMutation(c.config, OpCreate)
+	return &EventSequenceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EventSequence entities.
+func (c *EventSequenceClient) CreateBulk(builders ...*EventSequenceCreate) *EventSequenceCreateBulk {
+	return &EventSequenceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EventSequenceClient) MapCreateBulk(slice any, setFunc func(*EventSequenceCreate, int)) *EventSequenceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EventSequenceCreateBulk{err: fmt.Errorf("calling to EventSequenceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EventSequenceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EventSequenceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EventSequence.
+func (c *EventSequenceClient) Update() *EventSequenceUpdate {
+	mutation := newEventSequenceMutation(c.config, OpUpdate)
+	return &EventSequenceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EventSequenceClient) UpdateOne(_m *EventSequence) *EventSequenceUpdateOne {
+	mutation := newEventSequenceMutation(c.config, OpUpdateOne, withEventSequence(_m))
+	return &EventSequenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EventSequenceClient) UpdateOneID(id gid.ID) *EventSequenceUpdateOne {
+	mutation := newEventSequenceMutation(c.config, OpUpdateOne, withEventSequenceID(id))
+	return &EventSequenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EventSequence.
+func (c *EventSequenceClient) Delete() *EventSequenceDelete {
+	mutation := newEventSequenceMutation(c.config, OpDelete)
+	return &EventSequenceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EventSequenceClient) DeleteOne(_m *EventSequence) *EventSequenceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EventSequenceClient) DeleteOneID(id gid.ID) *EventSequenceDeleteOne {
+	builder := c.Delete().Where(eventsequence.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EventSequenceDeleteOne{builder}
+}
+
+// Query returns a query builder for EventSequence.
+func (c *EventSequenceClient) Query() *EventSequenceQuery {
+	return &EventSequenceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEventSequence},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EventSequence entity by its id.
+func (c *EventSequenceClient) Get(ctx context.Context, id gid.ID) (*EventSequence, error) {
+	return c.Query().Where(eventsequence.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EventSequenceClient) GetX(ctx context.Context, id gid.ID) *EventSequence {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EventSequenceClient) Hooks() []Hook {
+	return c.hooks.EventSequence
+}
+
+// Interceptors returns the client interceptors.
+func (c *EventSequenceClient) Interceptors() []Interceptor {
+	return c.inters.EventSequence
+}
+
+func (c *EventSequenceClient) mutate(ctx context.Context, m *EventSequenceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EventSequenceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EventSequenceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EventSequenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EventSequenceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EventSequence mutation op: %q", m.Op())
+	}
+}
+
 // MessageClient is a client for the Message schema.
 type MessageClient struct {
 	config
@@ -2137,12 +2436,12 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Agent, ApiToken, Channel, Conversation, Customer, CustomerIdentity, Message,
-		Tag, Team, Workspace []ent.Hook
+		Agent, ApiToken, Channel, Conversation, Customer, CustomerIdentity, Event,
+		EventSequence, Message, Tag, Team, Workspace []ent.Hook
 	}
 	inters struct {
-		Agent, ApiToken, Channel, Conversation, Customer, CustomerIdentity, Message,
-		Tag, Team, Workspace []ent.Interceptor
+		Agent, ApiToken, Channel, Conversation, Customer, CustomerIdentity, Event,
+		EventSequence, Message, Tag, Team, Workspace []ent.Interceptor
 	}
 )
 

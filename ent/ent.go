@@ -18,6 +18,8 @@ import (
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/event"
+	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -88,6 +90,8 @@ func checkColumn(t, c string) error {
 			conversation.Table:     conversation.ValidColumn,
 			customer.Table:         customer.ValidColumn,
 			customeridentity.Table: customeridentity.ValidColumn,
+			event.Table:            event.ValidColumn,
+			eventsequence.Table:    eventsequence.ValidColumn,
 			message.Table:          message.ValidColumn,
 			tag.Table:              tag.ValidColumn,
 			team.Table:             team.ValidColumn,

@@ -9,6 +9,8 @@ import (
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/event"
+	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/tag"
@@ -23,7 +25,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 10)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -175,6 +177,44 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   event.Table,
+			Columns: event.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: event.FieldID,
+			},
+		},
+		Type: "Event",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			event.FieldWorkspaceID:     {Type: field.TypeString, Column: event.FieldWorkspaceID},
+			event.FieldSeq:             {Type: field.TypeInt64, Column: event.FieldSeq},
+			event.FieldType:            {Type: field.TypeString, Column: event.FieldType},
+			event.FieldChange:          {Type: field.TypeString, Column: event.FieldChange},
+			event.FieldConversationID:  {Type: field.TypeString, Column: event.FieldConversationID},
+			event.FieldMessageID:       {Type: field.TypeString, Column: event.FieldMessageID},
+			event.FieldCustomerID:      {Type: field.TypeString, Column: event.FieldCustomerID},
+			event.FieldAgentID:         {Type: field.TypeString, Column: event.FieldAgentID},
+			event.FieldPreviousAgentID: {Type: field.TypeString, Column: event.FieldPreviousAgentID},
+			event.FieldCreatedAt:       {Type: field.TypeTime, Column: event.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   eventsequence.Table,
+			Columns: eventsequence.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: eventsequence.FieldID,
+			},
+		},
+		Type: "EventSequence",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			eventsequence.FieldLastSeq:       {Type: field.TypeInt64, Column: eventsequence.FieldLastSeq},
+			eventsequence.FieldPrunedThrough: {Type: field.TypeInt64, Column: eventsequence.FieldPrunedThrough},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -201,7 +241,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldDeliveryError:     {Type: field.TypeString, Column: message.FieldDeliveryError},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -219,7 +259,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -236,7 +276,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldName:        {Type: field.TypeString, Column: team.FieldName},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -530,6 +570,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"CustomerIdentity",
 		"Channel",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   event.WorkspaceTable,
+			Columns: []string{event.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"Event",
+		"Workspace",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1566,6 +1618,160 @@ func (f *CustomerIdentityFilter) WhereHasChannelWith(preds ...predicate.Channel)
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *EventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the EventQuery builder.
+func (_q *EventQuery) Filter() *EventFilter {
+	return &EventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *EventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the EventMutation builder.
+func (m *EventMutation) Filter() *EventFilter {
+	return &EventFilter{config: m.config, predicateAdder: m}
+}
+
+// EventFilter provides a generic filtering capability at runtime for EventQuery.
+type EventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *EventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *EventFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(event.FieldID))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *EventFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(event.FieldWorkspaceID))
+}
+
+// WhereSeq applies the entql int64 predicate on the seq field.
+func (f *EventFilter) WhereSeq(p entql.Int64P) {
+	f.Where(p.Field(event.FieldSeq))
+}
+
+// WhereType applies the entql string predicate on the type field.
+func (f *EventFilter) WhereType(p entql.StringP) {
+	f.Where(p.Field(event.FieldType))
+}
+
+// WhereChange applies the entql string predicate on the change field.
+func (f *EventFilter) WhereChange(p entql.StringP) {
+	f.Where(p.Field(event.FieldChange))
+}
+
+// WhereConversationID applies the entql string predicate on the conversation_id field.
+func (f *EventFilter) WhereConversationID(p entql.StringP) {
+	f.Where(p.Field(event.FieldConversationID))
+}
+
+// WhereMessageID applies the entql string predicate on the message_id field.
+func (f *EventFilter) WhereMessageID(p entql.StringP) {
+	f.Where(p.Field(event.FieldMessageID))
+}
+
+// WhereCustomerID applies the entql string predicate on the customer_id field.
+func (f *EventFilter) WhereCustomerID(p entql.StringP) {
+	f.Where(p.Field(event.FieldCustomerID))
+}
+
+// WhereAgentID applies the entql string predicate on the agent_id field.
+func (f *EventFilter) WhereAgentID(p entql.StringP) {
+	f.Where(p.Field(event.FieldAgentID))
+}
+
+// WherePreviousAgentID applies the entql string predicate on the previous_agent_id field.
+func (f *EventFilter) WherePreviousAgentID(p entql.StringP) {
+	f.Where(p.Field(event.FieldPreviousAgentID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *EventFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(event.FieldCreatedAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *EventFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *EventFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *EventSequenceQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the EventSequenceQuery builder.
+func (_q *EventSequenceQuery) Filter() *EventSequenceFilter {
+	return &EventSequenceFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *EventSequenceMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the EventSequenceMutation builder.
+func (m *EventSequenceMutation) Filter() *EventSequenceFilter {
+	return &EventSequenceFilter{config: m.config, predicateAdder: m}
+}
+
+// EventSequenceFilter provides a generic filtering capability at runtime for EventSequenceQuery.
+type EventSequenceFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *EventSequenceFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *EventSequenceFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(eventsequence.FieldID))
+}
+
+// WhereLastSeq applies the entql int64 predicate on the last_seq field.
+func (f *EventSequenceFilter) WhereLastSeq(p entql.Int64P) {
+	f.Where(p.Field(eventsequence.FieldLastSeq))
+}
+
+// WherePrunedThrough applies the entql int64 predicate on the pruned_through field.
+func (f *EventSequenceFilter) WherePrunedThrough(p entql.Int64P) {
+	f.Where(p.Field(eventsequence.FieldPrunedThrough))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MessageQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1594,7 +1800,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1765,7 +1971,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1872,7 +2078,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1960,7 +2166,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -26,6 +26,10 @@ type Tx struct {
 	Customer *CustomerClient
 	// CustomerIdentity is the client for interacting with the CustomerIdentity builders.
 	CustomerIdentity *CustomerIdentityClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
+	// EventSequence is the client for interacting with the EventSequence builders.
+	EventSequence *EventSequenceClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
 	// Tag is the client for interacting with the Tag builders.
@@ -171,6 +175,8 @@ func (tx *Tx) init() {
 	tx.Conversation = NewConversationClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.CustomerIdentity = NewCustomerIdentityClient(tx.config)
+	tx.Event = NewEventClient(tx.config)
+	tx.EventSequence = NewEventSequenceClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.Tag = NewTagClient(tx.config)
 	tx.Team = NewTeamClient(tx.config)

@@ -6,7 +6,7 @@
 //   Map -> Record<string, unknown>
 //   Boolean -> boolean
 //   Float, Int -> number
-//   Cursor, Date, ID, String, Time -> string
+//   Cursor, Date, EventCursor, ID, String, Time -> string
 
 // Enums
 
@@ -26,6 +26,13 @@ export type ChannelOrderField = "ID" | "CREATED_AT" | "UPDATED_AT" | "KIND" | "N
 
 /** ChannelVerificationState is enum for the field verification_state */
 export type ChannelVerificationState = "UNVERIFIED" | "VERIFIED" | "FAILED";
+
+export type ConversationEventType =
+  | "CREATED"
+  | "UPDATED"
+  | "ASSIGNED"
+  | "UNASSIGNED"
+  | "STATUS_CHANGED";
 
 /** Properties by which Conversation connections can be ordered. */
 export type ConversationOrderField =

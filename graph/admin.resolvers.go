@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard/switchboard/graph/model"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/channelcfg"
+	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
 )
@@ -31,7 +32,11 @@ func (r *mutationResolver) CreateCustomer(ctx context.Context, input ent.CreateC
 
 // UpdateCustomer is the resolver for the updateCustomer field.
 func (r *mutationResolver) UpdateCustomer(ctx context.Context, id gid.ID, input ent.UpdateCustomerInput) (*ent.Customer, error) {
-	return r.db(ctx).Customer.UpdateOneID(id).SetInput(input).Save(ctx)
+	c, err := r.db(ctx).Customer.UpdateOneID(id).SetInput(input).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c, r.Events.Record(ctx, events.Event{Type: events.CustomerUpdated, CustomerID: c.ID})
 }
 
 // CreateChannel is the resolver for the createChannel field.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
+	coderws "github.com/coder/websocket"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -21,6 +22,7 @@ func NewServer(r *Resolver, log *slog.Logger) *handler.Server {
 	if r.Now == nil {
 		r.Now = time.Now
 	}
+	r.Log = log
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
 		Resolvers: r,
 		Directives: generated.DirectiveRoot{
@@ -28,6 +30,18 @@ func NewServer(r *Resolver, log *slog.Logger) *handler.Server {
 			Public: publicDirective,
 		},
 	}))
+	srv.AddTransport(transport.Websocket{
+		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
+			// graphql-transport-ws first: gqlgen picks the first protocol
+			// both sides offer. Origins are checked by the HTTP server
+			// before the upgrade (see server.checkOrigin).
+			Subprotocols:       []string{"graphql-transport-ws", "graphql-ws"},
+			InsecureSkipVerify: true,
+		}},
+		InitFunc:              r.websocketInit,
+		InitTimeout:           15 * time.Second,
+		KeepAlivePingInterval: 15 * time.Second,
+	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

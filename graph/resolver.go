@@ -5,11 +5,13 @@ package graph
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/channelcfg"
+	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/inbox"
 )
 
@@ -19,7 +21,9 @@ type Resolver struct {
 	Auth     *auth.Service
 	Inbox    *inbox.Service
 	Channels *channelcfg.Service
+	Events   *events.Log
 	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // db returns the client of the request's transaction when there is one

@@ -341,6 +341,63 @@ var (
 			},
 		},
 	}
+	// EventsColumns holds the columns for the "events" table.
+	EventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "seq", Type: field.TypeInt64},
+		{Name: "type", Type: field.TypeString},
+		{Name: "change", Type: field.TypeString, Nullable: true},
+		{Name: "conversation_id", Type: field.TypeString, Nullable: true},
+		{Name: "message_id", Type: field.TypeString, Nullable: true},
+		{Name: "customer_id", Type: field.TypeString, Nullable: true},
+		{Name: "agent_id", Type: field.TypeString, Nullable: true},
+		{Name: "previous_agent_id", Type: field.TypeString, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "workspace_id", Type: field.TypeString},
+	}
+	// EventsTable holds the schema information for the "events" table.
+	EventsTable = &schema.Table{
+		Name:       "events",
+		Columns:    EventsColumns,
+		PrimaryKey: []*schema.Column{EventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "events_workspaces_workspace",
+				Columns:    []*schema.Column{EventsColumns[10]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "event_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[10]},
+			},
+			{
+				Name:    "event_workspace_id_seq",
+				Unique:  true,
+				Columns: []*schema.Column{EventsColumns[10], EventsColumns[1]},
+			},
+			{
+				Name:    "event_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[9]},
+			},
+		},
+	}
+	// EventSequencesColumns holds the columns for the "event_sequences" table.
+	EventSequencesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "last_seq", Type: field.TypeInt64, Default: 0},
+		{Name: "pruned_through", Type: field.TypeInt64, Default: 0},
+	}
+	// EventSequencesTable holds the schema information for the "event_sequences" table.
+	EventSequencesTable = &schema.Table{
+		Name:       "event_sequences",
+		Columns:    EventSequencesColumns,
+		PrimaryKey: []*schema.Column{EventSequencesColumns[0]},
+	}
 	// MessagesColumns holds the columns for the "messages" table.
 	MessagesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -587,6 +644,8 @@ var (
 		ConversationsTable,
 		CustomersTable,
 		CustomerIdentitiesTable,
+		EventsTable,
+		EventSequencesTable,
 		MessagesTable,
 		TagsTable,
 		TeamsTable,
@@ -614,6 +673,7 @@ func init() {
 	CustomerIdentitiesTable.ForeignKeys[0].RefTable = CustomersTable
 	CustomerIdentitiesTable.ForeignKeys[1].RefTable = WorkspacesTable
 	CustomerIdentitiesTable.ForeignKeys[2].RefTable = ChannelsTable
+	EventsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	MessagesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	MessagesTable.ForeignKeys[1].RefTable = ConversationsTable
 	MessagesTable.ForeignKeys[2].RefTable = ChannelsTable

@@ -24,6 +24,12 @@ type Customer func(*sql.Selector)
 // CustomerIdentity is the predicate function for customeridentity builders.
 type CustomerIdentity func(*sql.Selector)
 
+// Event is the predicate function for event builders.
+type Event func(*sql.Selector)
+
+// EventSequence is the predicate function for eventsequence builders.
+type EventSequence func(*sql.Selector)
+
 // Message is the predicate function for message builders.
 type Message func(*sql.Selector)
 

@@ -12,6 +12,8 @@ import (
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/event"
+	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/schema"
 	"github.com/switchboard/switchboard/ent/tag"
@@ -414,6 +416,41 @@ func init() {
 	customeridentityDescID := customeridentityMixinFields0[0].Descriptor()
 	// customeridentity.DefaultID holds the default value on creation for the id field.
 	customeridentity.DefaultID = customeridentityDescID.Default.(func() gid.ID)
+	eventMixin := schema.Event{}.Mixin()
+	event.Policy = privacy.NewPolicies(eventMixin[1], schema.Event{})
+	event.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := event.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	eventMixinHooks1 := eventMixin[1].Hooks()
+
+	event.Hooks[1] = eventMixinHooks1[0]
+	eventMixinFields0 := eventMixin[0].Fields()
+	_ = eventMixinFields0
+	eventFields := schema.Event{}.Fields()
+	_ = eventFields
+	// eventDescCreatedAt is the schema descriptor for created_at field.
+	eventDescCreatedAt := eventFields[8].Descriptor()
+	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
+	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
+	// eventDescID is the schema descriptor for id field.
+	eventDescID := eventMixinFields0[0].Descriptor()
+	// event.DefaultID holds the default value on creation for the id field.
+	event.DefaultID = eventDescID.Default.(func() gid.ID)
+	eventsequenceFields := schema.EventSequence{}.Fields()
+	_ = eventsequenceFields
+	// eventsequenceDescLastSeq is the schema descriptor for last_seq field.
+	eventsequenceDescLastSeq := eventsequenceFields[1].Descriptor()
+	// eventsequence.DefaultLastSeq holds the default value on creation for the last_seq field.
+	eventsequence.DefaultLastSeq = eventsequenceDescLastSeq.Default.(int64)
+	// eventsequenceDescPrunedThrough is the schema descriptor for pruned_through field.
+	eventsequenceDescPrunedThrough := eventsequenceFields[2].Descriptor()
+	// eventsequence.DefaultPrunedThrough holds the default value on creation for the pruned_through field.
+	eventsequence.DefaultPrunedThrough = eventsequenceDescPrunedThrough.Default.(int64)
 	messageMixin := schema.Message{}.Mixin()
 	message.Policy = privacy.NewPolicies(messageMixin[2], schema.Message{})
 	message.Hooks[0] = func(next ent.Mutator) ent.Mutator {

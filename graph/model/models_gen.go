@@ -3,6 +3,10 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/switchboard/switchboard/ent"
@@ -75,6 +79,9 @@ type StartConversationInput struct {
 	Subject *string `json:"subject,omitempty"`
 }
 
+type Subscription struct {
+}
+
 type UpdateChannelInput struct {
 	Name     *string        `json:"name,omitempty"`
 	Settings map[string]any `json:"settings,omitempty"`
@@ -85,4 +92,65 @@ type UpdateChannelInput struct {
 	ClearTeam         *bool                    `json:"clearTeam,omitempty"`
 	WorkingHours      *schematype.WorkingHours `json:"workingHours,omitempty"`
 	ClearWorkingHours *bool                    `json:"clearWorkingHours,omitempty"`
+}
+
+type ConversationEventType string
+
+const (
+	ConversationEventTypeCreated       ConversationEventType = "CREATED"
+	ConversationEventTypeUpdated       ConversationEventType = "UPDATED"
+	ConversationEventTypeAssigned      ConversationEventType = "ASSIGNED"
+	ConversationEventTypeUnassigned    ConversationEventType = "UNASSIGNED"
+	ConversationEventTypeStatusChanged ConversationEventType = "STATUS_CHANGED"
+)
+
+var AllConversationEventType = []ConversationEventType{
+	ConversationEventTypeCreated,
+	ConversationEventTypeUpdated,
+	ConversationEventTypeAssigned,
+	ConversationEventTypeUnassigned,
+	ConversationEventTypeStatusChanged,
+}
+
+func (e ConversationEventType) IsValid() bool {
+	switch e {
+	case ConversationEventTypeCreated, ConversationEventTypeUpdated, ConversationEventTypeAssigned, ConversationEventTypeUnassigned, ConversationEventTypeStatusChanged:
+		return true
+	}
+	return false
+}
+
+func (e ConversationEventType) String() string {
+	return string(e)
+}
+
+func (e *ConversationEventType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConversationEventType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConversationEventType", str)
+	}
+	return nil
+}
+
+func (e ConversationEventType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConversationEventType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConversationEventType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

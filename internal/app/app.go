@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/secrets"
 	"github.com/switchboard/switchboard/internal/store"
@@ -41,6 +42,7 @@ type App struct {
 	DB      *store.DB
 	Client  *ent.Client
 	Auth    *auth.Service
+	Events  *events.Log
 	Handler http.Handler
 }
 
@@ -85,13 +87,16 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	if err != nil {
 		return nil, fmt.Errorf("app: secret key: %w", err)
 	}
+	broker := events.NewBroker(256)
+	eventLog := events.NewLog(client, broker, now, log)
 	res := &graph.Resolver{
 		Client:   client,
 		Auth:     authSvc,
-		Inbox:    inbox.New(now),
+		Events:   eventLog,
+		Inbox:    inbox.New(now, eventLog),
 		Channels: channelcfg.New(channels.NewRegistry(channels.Builtin()...), box),
 		Now:      now,
 	}
 	h := server.Handler(server.Deps{Resolver: res, Auth: authSvc, DB: db.SQL, Logger: log})
-	return &App{DB: db, Client: client, Auth: authSvc, Handler: h}, nil
+	return &App{DB: db, Client: client, Auth: authSvc, Events: eventLog, Handler: h}, nil
 }

@@ -32,6 +32,7 @@ var prefixes = map[string]string{
 	"msg":  "Message",
 	"tag":  "Tag",
 	"tok":  "ApiToken",
+	"evt":  "Event",
 }
 
 // crockford is the lower-case Crockford base32 alphabet: ids sort in creation order.

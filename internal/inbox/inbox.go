@@ -16,21 +16,35 @@ import (
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
-// Service runs inbox operations.
+// Service runs inbox operations. Each records the events clients see in
+// the same transaction as the change.
 type Service struct {
-	now func() time.Time
+	now    func() time.Time
+	events *events.Log
 }
 
 // New returns a Service; now defaults to time.Now.
-func New(now func() time.Time) *Service {
+func New(now func() time.Time, log *events.Log) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{now: now}
+	return &Service{now: now, events: log}
+}
+
+// conversationChanged records a conversation.updated event.
+func (s *Service) conversationChanged(ctx context.Context, conv *ent.Conversation, change events.Change) (*ent.Conversation, error) {
+	err := s.events.Record(ctx, events.Event{
+		Type: events.ConversationUpdated, Change: change, ConversationID: conv.ID, CustomerID: conv.CustomerID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return conv, nil
 }
 
 // StartInput opens a conversation with a first outbound message.
@@ -53,6 +67,10 @@ func (s *Service) Start(ctx context.Context, c *ent.Client, in StartInput) (*ent
 		Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("inbox: start conversation: %w", err)
+	}
+	err = s.events.Record(ctx, events.Event{Type: events.ConversationCreated, ConversationID: conv.ID, CustomerID: conv.CustomerID})
+	if err != nil {
+		return nil, err
 	}
 	if _, err := s.addAgentMessage(ctx, c, conv, in.Body, false); err != nil {
 		return nil, err
@@ -94,6 +112,12 @@ func (s *Service) addAgentMessage(ctx context.Context, c *ent.Client, conv *ent.
 	if err != nil {
 		return nil, fmt.Errorf("inbox: add message: %w", err)
 	}
+	err = s.events.Record(ctx, events.Event{
+		Type: events.MessageCreated, ConversationID: conv.ID, MessageID: msg.ID, CustomerID: conv.CustomerID,
+	})
+	if err != nil {
+		return nil, err
+	}
 	if private {
 		return msg, nil
 	}
@@ -125,7 +149,11 @@ func checkBody(body string) error {
 
 // Assign gives the conversation to an active agent, or unassigns it.
 func (s *Service) Assign(ctx context.Context, c *ent.Client, id gid.ID, agentID *gid.ID) (*ent.Conversation, error) {
-	upd := c.Conversation.UpdateOneID(id)
+	conv, err := c.Conversation.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	upd := c.Conversation.UpdateOne(conv)
 	if agentID == nil {
 		upd.ClearAssignee()
 	} else {
@@ -141,7 +169,28 @@ func (s *Service) Assign(ctx context.Context, c *ent.Client, id gid.ID, agentID 
 		}
 		upd.SetAssigneeID(ag.ID)
 	}
-	return upd.Save(ctx)
+	updated, err := upd.Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var prev, next gid.ID
+	if conv.AssigneeID != nil {
+		prev = *conv.AssigneeID
+	}
+	if agentID != nil {
+		next = *agentID
+	}
+	if prev == next {
+		return updated, nil
+	}
+	err = s.events.Record(ctx, events.Event{
+		Type: events.ConversationAssigned, ConversationID: conv.ID, CustomerID: conv.CustomerID,
+		AgentID: next, PreviousAgentID: prev,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return updated, nil
 }
 
 // SetStatus changes the status. SNOOZED needs a time in the future;
@@ -166,12 +215,20 @@ func (s *Service) SetStatus(ctx context.Context, c *ent.Client, id gid.ID, statu
 			upd.ClearResolvedAt()
 		}
 	}
-	return upd.Save(ctx)
+	conv, err := upd.Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.conversationChanged(ctx, conv, events.ChangeStatus)
 }
 
 // SetPriority changes the priority.
 func (s *Service) SetPriority(ctx context.Context, c *ent.Client, id gid.ID, p conversation.Priority) (*ent.Conversation, error) {
-	return c.Conversation.UpdateOneID(id).SetPriority(p).Save(ctx)
+	conv, err := c.Conversation.UpdateOneID(id).SetPriority(p).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.conversationChanged(ctx, conv, events.ChangePriority)
 }
 
 // AddTags tags the conversation; tags already on it stay once.
@@ -195,10 +252,18 @@ func (s *Service) AddTags(ctx context.Context, c *ent.Client, id gid.ID, tagIDs 
 			add = append(add, t)
 		}
 	}
-	return conv.Update().AddTagIDs(add...).Save(ctx)
+	conv, err = conv.Update().AddTagIDs(add...).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.conversationChanged(ctx, conv, events.ChangeTags)
 }
 
 // RemoveTags untags the conversation.
 func (s *Service) RemoveTags(ctx context.Context, c *ent.Client, id gid.ID, tagIDs []gid.ID) (*ent.Conversation, error) {
-	return c.Conversation.UpdateOneID(id).RemoveTagIDs(tagIDs...).Save(ctx)
+	conv, err := c.Conversation.UpdateOneID(id).RemoveTagIDs(tagIDs...).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.conversationChanged(ctx, conv, events.ChangeTags)
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 	"golang.org/x/crypto/bcrypt"
@@ -186,4 +187,42 @@ func (s *Server) NewWorkspace(t testing.TB, name, email string) string {
 // SecretKeyBase64 is the server's secret key as the environment gives it.
 func (s *Server) SecretKeyBase64() string {
 	return base64.StdEncoding.EncodeToString(s.Config.SecretKey)
+}
+
+// WaitSubscribers waits until the server's broker has n subscribers, so a
+// test knows its subscriptions are live before it writes.
+func (s *Server) WaitSubscribers(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.App.Events.Broker().Subscribers() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("broker has %d subscribers, want %d", s.App.Events.Broker().Subscribers(), n)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// Conversation creates an api channel, a customer and a conversation with
+// one message, and returns the conversation id.
+func (s *Server) Conversation(t testing.TB, token string) string {
+	t.Helper()
+	var setup struct {
+		CreateChannel  struct{ ID string }
+		CreateCustomer struct{ ID string }
+	}
+	s.MustDo(t, token, `mutation { createChannel(input: {kind: "api", name: "App"}) { id } createCustomer(input: {name: "Cy"}) { id } }`, nil, &setup)
+	var out struct{ StartConversation struct{ ID string } }
+	s.MustDo(t, token, `mutation($in: StartConversationInput!) { startConversation(input: $in) { id } }`, map[string]any{"in": map[string]any{
+		"customerID": setup.CreateCustomer.ID, "channelID": setup.CreateChannel.ID, "body": "first",
+	}}, &out)
+	return out.StartConversation.ID
+}
+
+// Send posts a reply to a conversation.
+func (s *Server) Send(t testing.TB, token, conversationID, body string) string {
+	t.Helper()
+	var out struct{ SendMessage struct{ ID string } }
+	s.MustDo(t, token, `mutation($c: ID!, $b: String!) { sendMessage(input: {conversationID: $c, body: $b}) { id } }`,
+		map[string]any{"c": conversationID, "b": body}, &out)
+	return out.SendMessage.ID
 }

@@ -1,0 +1,63 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Event is one entry of a workspace's event log: a change clients can see,
+// appended in the transaction of the change (see internal/events). Its seq
+// is its position in the workspace's log and the subscriptions' cursor.
+// The ids it names are plain columns, not foreign keys: the log outlives
+// what it talks about.
+type Event struct{ ent.Schema }
+
+func (Event) Mixin() []ent.Mixin {
+	return []ent.Mixin{idMixin{typ: "Event"}, workspaceMixin{}}
+}
+
+func (Event) Fields() []ent.Field {
+	id := func(name string) ent.Field { return field.String(name).GoType(gid0).Optional().Immutable() }
+	return []ent.Field{
+		field.Int64("seq").Immutable(),
+		field.String("type").Immutable(),
+		field.String("change").Optional().Immutable(),
+		id("conversation_id"),
+		id("message_id"),
+		id("customer_id"),
+		id("agent_id"),
+		id("previous_agent_id"),
+		field.Time("created_at").Default(now).Immutable(),
+	}
+}
+
+func (Event) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("workspace_id", "seq").Unique(),
+		index.Fields("created_at"),
+	}
+}
+
+func (Event) Annotations() []schemaAnnotation {
+	return []schemaAnnotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// EventSequence is a workspace's event counter. Appending events takes
+// the counter row's lock until commit, which makes positions follow commit
+// order. pruned_through is the highest position retention has deleted: a
+// cursor before it has expired.
+type EventSequence struct{ ent.Schema }
+
+func (EventSequence) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("id").GoType(gid0).Immutable().Comment("the workspace id"),
+		field.Int64("last_seq").Default(0),
+		field.Int64("pruned_through").Default(0),
+	}
+}
+
+func (EventSequence) Annotations() []schemaAnnotation {
+	return []schemaAnnotation{entgql.Skip(entgql.SkipAll)}
+}

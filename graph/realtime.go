@@ -1,0 +1,63 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/graph/model"
+	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/events"
+	"github.com/switchboard/switchboard/internal/gid"
+)
+
+func messagesOf(typ events.Type, conversationID *gid.ID) func(*events.Event) bool {
+	return func(ev *events.Event) bool {
+		return ev.Type == typ && (conversationID == nil || ev.ConversationID == *conversationID)
+	}
+}
+
+func isConversationEvent(ev *events.Event) bool {
+	switch ev.Type {
+	case events.ConversationCreated, events.ConversationUpdated, events.ConversationAssigned:
+		return true
+	}
+	return false
+}
+
+// conversationEventType is the public type of a conversation event.
+func conversationEventType(ev *events.Event) model.ConversationEventType {
+	switch {
+	case ev.Type == events.ConversationCreated:
+		return model.ConversationEventTypeCreated
+	case ev.Type == events.ConversationAssigned && ev.AgentID != "":
+		return model.ConversationEventTypeAssigned
+	case ev.Type == events.ConversationAssigned:
+		return model.ConversationEventTypeUnassigned
+	case ev.Change == events.ChangeStatus:
+		return model.ConversationEventTypeStatusChanged
+	default:
+		return model.ConversationEventTypeUpdated
+	}
+}
+
+func (r *Resolver) loadMessage(ctx context.Context, ev *events.Event) (*model.MessageEvent, error) {
+	m, err := r.Client.Message.Get(ctx, ev.MessageID)
+	if ent.IsNotFound(err) {
+		return nil, apperr.NotFoundf("message")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &model.MessageEvent{Event: ev, Message: m}, nil
+}
+
+func (r *Resolver) loadConversation(ctx context.Context, ev *events.Event) (*model.ConversationEvent, error) {
+	c, err := r.Client.Conversation.Get(ctx, ev.ConversationID)
+	if ent.IsNotFound(err) {
+		return nil, apperr.NotFoundf("conversation")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &model.ConversationEvent{Event: ev, Type: conversationEventType(ev), Conversation: c}, nil
+}

@@ -1,0 +1,224 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/event"
+	"github.com/switchboard/switchboard/ent/eventsequence"
+	"github.com/switchboard/switchboard/ent/privacy"
+	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/viewer"
+)
+
+// Log appends events to the database and publishes them after commit.
+type Log struct {
+	client *ent.Client
+	broker *Broker
+	now    func() time.Time
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	pending map[*ent.Tx][]*Event
+}
+
+// NewLog returns a Log writing with client and publishing to broker.
+func NewLog(client *ent.Client, broker *Broker, now func() time.Time, log *slog.Logger) *Log {
+	if now == nil {
+		now = time.Now
+	}
+	return &Log{client: client, broker: broker, now: now, log: log, pending: map[*ent.Tx][]*Event{}}
+}
+
+// Broker returns the broker the log publishes to.
+func (l *Log) Broker() *Broker { return l.broker }
+
+// ErrNoTx is returned by Record outside a transaction.
+var ErrNoTx = errors.New("events: record needs a transaction in the context")
+
+// Record adds an event to the transaction of ctx. The event is written
+// when the transaction commits, just before the commit, with the next
+// position of its workspace, and published to subscribers after it.
+// Without a workspace the event takes the actor's.
+func (l *Log) Record(ctx context.Context, ev Event) error {
+	tx := ent.TxFromContext(ctx)
+	if tx == nil {
+		return ErrNoTx
+	}
+	if ev.WorkspaceID == "" {
+		a := viewer.FromContext(ctx)
+		if a == nil {
+			return errors.New("events: an event needs a workspace")
+		}
+		ev.WorkspaceID = a.WorkspaceID
+	}
+	if ev.CreatedAt.IsZero() {
+		ev.CreatedAt = l.now().UTC()
+	}
+	l.mu.Lock()
+	evs, registered := l.pending[tx]
+	l.pending[tx] = append(evs, &ev)
+	l.mu.Unlock()
+	if !registered {
+		tx.OnCommit(l.commitHook(tx))
+		tx.OnRollback(func(next ent.Rollbacker) ent.Rollbacker {
+			return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
+				l.take(tx)
+				return next.Rollback(ctx, tx)
+			})
+		})
+	}
+	return nil
+}
+
+func (l *Log) take(tx *ent.Tx) []*Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	evs := l.pending[tx]
+	delete(l.pending, tx)
+	return evs
+}
+
+func (l *Log) commitHook(tx *ent.Tx) ent.CommitHook {
+	return func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, t *ent.Tx) error {
+			evs := l.take(tx)
+			if err := l.write(ctx, t, evs); err != nil {
+				_ = t.Rollback()
+				return err
+			}
+			if err := next.Commit(ctx, t); err != nil {
+				return err
+			}
+			l.publish(evs)
+			return nil
+		})
+	}
+}
+
+// write appends evs (of one or more workspaces) in the transaction. Taking
+// the positions is the last thing the transaction does, so the counter
+// row's lock is held only for the commit itself.
+func (l *Log) write(ctx context.Context, tx *ent.Tx, evs []*Event) error {
+	ctx = privacy.DecisionContext(ctx, privacy.Allow)
+	byWorkspace := map[gid.ID][]*Event{}
+	var order []gid.ID
+	for _, ev := range evs {
+		if _, ok := byWorkspace[ev.WorkspaceID]; !ok {
+			order = append(order, ev.WorkspaceID)
+		}
+		byWorkspace[ev.WorkspaceID] = append(byWorkspace[ev.WorkspaceID], ev)
+	}
+	for _, ws := range order {
+		list := byWorkspace[ws]
+		n := int64(len(list))
+		err := tx.EventSequence.Create().SetID(ws).SetLastSeq(n).
+			OnConflictColumns(eventsequence.FieldID).AddLastSeq(n).
+			Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("events: take positions: %w", err)
+		}
+		seq, err := tx.EventSequence.Get(ctx, ws)
+		if err != nil {
+			return fmt.Errorf("events: read positions: %w", err)
+		}
+		first := seq.LastSeq - n + 1
+		creates := make([]*ent.EventCreate, len(list))
+		for i, ev := range list {
+			ev.Seq = first + int64(i)
+			creates[i] = tx.Event.Create().
+				SetWorkspaceID(ws).SetSeq(ev.Seq).SetType(string(ev.Type)).SetChange(string(ev.Change)).
+				SetConversationID(ev.ConversationID).SetMessageID(ev.MessageID).SetCustomerID(ev.CustomerID).
+				SetAgentID(ev.AgentID).SetPreviousAgentID(ev.PreviousAgentID).SetCreatedAt(ev.CreatedAt)
+		}
+		if err := tx.Event.CreateBulk(creates...).Exec(ctx); err != nil {
+			return fmt.Errorf("events: append: %w", err)
+		}
+	}
+	return nil
+}
+
+func (l *Log) publish(evs []*Event) {
+	var batch []*Event
+	for i, ev := range evs {
+		batch = append(batch, ev)
+		if i == len(evs)-1 || evs[i+1].WorkspaceID != ev.WorkspaceID {
+			l.broker.Publish(batch)
+			batch = nil
+		}
+	}
+}
+
+// Position returns the last position of a workspace's log, and the highest
+// pruned one.
+func (l *Log) Position(ctx context.Context, workspace gid.ID) (last, pruned int64, err error) {
+	s, err := l.client.EventSequence.Get(privacy.DecisionContext(ctx, privacy.Allow), workspace)
+	if ent.IsNotFound(err) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("events: position: %w", err)
+	}
+	return s.LastSeq, s.PrunedThrough, nil
+}
+
+// After reads up to limit events of a workspace after position seq.
+func (l *Log) After(ctx context.Context, workspace gid.ID, seq int64, limit int) ([]*Event, error) {
+	rows, err := l.client.Event.Query().
+		Where(event.WorkspaceID(workspace), event.SeqGT(seq)).
+		Order(ent.Asc(event.FieldSeq)).
+		Limit(limit).
+		All(privacy.DecisionContext(ctx, privacy.Allow))
+	if err != nil {
+		return nil, fmt.Errorf("events: read log: %w", err)
+	}
+	out := make([]*Event, len(rows))
+	for i, r := range rows {
+		out[i] = &Event{
+			Seq: r.Seq, WorkspaceID: r.WorkspaceID, Type: Type(r.Type), Change: Change(r.Change),
+			ConversationID: r.ConversationID, MessageID: r.MessageID, CustomerID: r.CustomerID,
+			AgentID: r.AgentID, PreviousAgentID: r.PreviousAgentID, CreatedAt: r.CreatedAt,
+		}
+	}
+	return out, nil
+}
+
+// Prune deletes events older than the retention and records, per
+// workspace, the highest position deleted.
+func (l *Log) Prune(ctx context.Context, olderThan time.Time) (int, error) {
+	ctx = privacy.DecisionContext(ctx, privacy.Allow)
+	var rows []struct {
+		WorkspaceID gid.ID `json:"workspace_id"`
+		Max         int64  `json:"max"`
+	}
+	err := l.client.Event.Query().Where(event.CreatedAtLT(olderThan)).
+		GroupBy(event.FieldWorkspaceID).Aggregate(ent.Max(event.FieldSeq)).Scan(ctx, &rows)
+	if err != nil {
+		return 0, fmt.Errorf("events: prune: %w", err)
+	}
+	total := 0
+	for _, r := range rows {
+		tx, err := l.client.Tx(ctx)
+		if err != nil {
+			return total, fmt.Errorf("events: prune: %w", err)
+		}
+		n, err := tx.Event.Delete().Where(event.WorkspaceID(r.WorkspaceID), event.SeqLTE(r.Max)).Exec(ctx)
+		if err == nil {
+			err = tx.EventSequence.UpdateOneID(r.WorkspaceID).SetPrunedThrough(r.Max).Exec(ctx)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+			return total, fmt.Errorf("events: prune %s: %w", r.WorkspaceID, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return total, fmt.Errorf("events: prune %s: %w", r.WorkspaceID, err)
+		}
+		total += n
+	}
+	return total, nil
+}

@@ -1,0 +1,272 @@
+package server_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/switchboard/switchboard/internal/testenv"
+)
+
+const messageAdded = `subscription($c: ID, $after: EventCursor) {
+	messageAdded(conversationID: $c, after: $after) { cursor message { id body } } }`
+
+type messageEvent struct {
+	MessageAdded struct {
+		Cursor  string
+		Message struct{ ID, Body string }
+	}
+}
+
+// TestLiveDelivery: a second agent's client sees a message the moment it
+// is sent, and the sender's own subscription sees it too.
+func TestLiveDelivery(t *testing.T) {
+	s := testenv.New(t)
+	admin := s.AdminToken(t)
+	conv := s.Conversation(t, admin)
+	var created struct{ CreateAgent struct{ ID string } }
+	s.MustDo(t, admin, `mutation { createAgent(input: {name: "Bea", email: "bea@example.com", password: "bea-password"}) { id } }`, nil, &created)
+	bea := s.SignIn(t, "bea@example.com", "bea-password")
+
+	for _, proto := range []string{"graphql-transport-ws", "graphql-ws"} {
+		t.Run(proto, func(t *testing.T) {
+			own, err := s.DialWS(t, admin, testenv.DialOptions{Subprotocol: proto})
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, err := s.DialWS(t, bea, testenv.DialOptions{Subprotocol: proto})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mine := own.Subscribe(messageAdded, map[string]any{"c": conv})
+			theirs := other.Subscribe(messageAdded, nil)
+			s.WaitSubscribers(t, 2)
+			id := s.Send(t, admin, conv, "hello from "+proto)
+			for _, sub := range []*testenv.Subscription{mine, theirs} {
+				var ev messageEvent
+				sub.Next(t, &ev)
+				if ev.MessageAdded.Message.ID != id || ev.MessageAdded.Message.Body != "hello from "+proto || ev.MessageAdded.Cursor == "" {
+					t.Fatalf("event = %+v", ev)
+				}
+			}
+			own.Close()
+			other.Close()
+			s.WaitSubscribers(t, 0)
+		})
+	}
+}
+
+// TestResume: after a disconnect, a subscription resumed from the last
+// cursor gets exactly the missed events, in order, none twice, then live
+// ones.
+func TestResume(t *testing.T) {
+	s := testenv.New(t)
+	tok := s.AdminToken(t)
+	conv := s.Conversation(t, tok)
+	ws, err := s.DialWS(t, tok, testenv.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := ws.Subscribe(messageAdded, map[string]any{"c": conv})
+	s.WaitSubscribers(t, 1)
+	s.Send(t, tok, conv, "one")
+	var ev messageEvent
+	sub.Next(t, &ev)
+	cursor := ev.MessageAdded.Cursor
+	ws.Close()
+	s.WaitSubscribers(t, 0)
+
+	missed := []string{"two", "three", "four"}
+	for _, b := range missed {
+		s.Send(t, tok, conv, b)
+	}
+	ws, err = s.DialWS(t, tok, testenv.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub = ws.Subscribe(messageAdded, map[string]any{"c": conv, "after": cursor})
+	for _, want := range missed {
+		sub.Next(t, &ev)
+		if ev.MessageAdded.Message.Body != want {
+			t.Fatalf("replayed %q, want %q", ev.MessageAdded.Message.Body, want)
+		}
+	}
+	s.WaitSubscribers(t, 1)
+	s.Send(t, tok, conv, "five")
+	sub.Next(t, &ev)
+	if ev.MessageAdded.Message.Body != "five" {
+		t.Fatalf("live after replay: %q", ev.MessageAdded.Message.Body)
+	}
+	select {
+	case m, ok := <-sub.C:
+		if ok {
+			t.Fatalf("unexpected extra message %s", m.Payload)
+		}
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// TestResumeUnderConcurrentWriters: 20 writers send while a subscriber
+// keeps disconnecting and resuming from its cursor; it sees every message
+// exactly once, in cursor order.
+func TestResumeUnderConcurrentWriters(t *testing.T) {
+	s := testenv.New(t)
+	tok := s.AdminToken(t)
+	conv := s.Conversation(t, tok)
+	const writers, each = 20, 10
+	ws, err := s.DialWS(t, tok, testenv.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := ws.Subscribe(messageAdded, map[string]any{"c": conv})
+	s.WaitSubscribers(t, 1)
+
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				s.Send(t, tok, conv, fmt.Sprintf("w%d-%d", w, i))
+			}
+		}()
+	}
+	seen := map[string]bool{}
+	var cursor string
+	for len(seen) < writers*each {
+		var ev messageEvent
+		sub.Next(t, &ev)
+		body := ev.MessageAdded.Message.Body
+		if seen[body] {
+			t.Fatalf("%s delivered twice", body)
+		}
+		seen[body] = true
+		cursor = ev.MessageAdded.Cursor
+		if len(seen)%37 == 0 { // drop the connection and resume
+			ws.Close()
+			if ws, err = s.DialWS(t, tok, testenv.DialOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			sub = ws.Subscribe(messageAdded, map[string]any{"c": conv, "after": cursor})
+		}
+	}
+	wg.Wait()
+	select {
+	case m, ok := <-sub.C:
+		if ok {
+			t.Fatalf("unexpected extra message %s", m.Payload)
+		}
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// TestSubscriptionIsolation: a subscriber of workspace B sees none of A's events.
+func TestSubscriptionIsolation(t *testing.T) {
+	s := testenv.New(t)
+	a := s.AdminToken(t)
+	b := s.NewWorkspace(t, "other", "other@example.com")
+	convA, convB := s.Conversation(t, a), s.Conversation(t, b)
+	ws, err := s.DialWS(t, b, testenv.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := ws.Subscribe(messageAdded, nil)
+	named := ws.Subscribe(messageAdded, map[string]any{"c": convA})
+	changes := ws.Subscribe(`subscription { conversationChanged { type conversation { id } } }`, nil)
+	s.WaitSubscribers(t, 3)
+	s.Send(t, a, convA, "secret of A")
+	s.MustDo(t, a, `mutation($c: ID!) { setConversationStatus(id: $c, status: RESOLVED) { id } }`, map[string]any{"c": convA}, &struct{}{})
+	s.Send(t, b, convB, "B's own")
+	s.MustDo(t, b, `mutation($c: ID!) { setConversationPriority(id: $c, priority: HIGH) { id } }`, map[string]any{"c": convB}, &struct{}{})
+	var ev messageEvent
+	all.Next(t, &ev)
+	if ev.MessageAdded.Message.Body != "B's own" {
+		t.Fatalf("B received %q", ev.MessageAdded.Message.Body)
+	}
+	var ch struct {
+		ConversationChanged struct {
+			Type         string
+			Conversation struct{ ID string }
+		}
+	}
+	changes.Next(t, &ch)
+	if ch.ConversationChanged.Conversation.ID != convB || ch.ConversationChanged.Type != "UPDATED" {
+		t.Fatalf("B received %+v", ch)
+	}
+	select {
+	case m := <-named.C:
+		t.Fatalf("a subscription to A's conversation received %s", m.Payload)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// TestConnectionInit: bad credentials close the socket with 4403.
+func TestConnectionInit(t *testing.T) {
+	s := testenv.New(t)
+	for name, payload := range map[string]map[string]any{
+		"none":      {},
+		"garbage":   {"authorization": "Bearer nope"},
+		"bad token": {"authToken": "sbt_notatoken"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := s.DialWS(t, "", testenv.DialOptions{InitPayload: payload})
+			if err == nil {
+				t.Fatal("connection accepted")
+			}
+			if got := fmt.Sprint(err); !contains(got, "4403") {
+				t.Fatalf("error = %v, want a 4403 close", err)
+			}
+		})
+	}
+	// authToken is accepted as well as authorization.
+	if _, err := s.DialWS(t, "", testenv.DialOptions{InitPayload: map[string]any{"authToken": s.AdminToken(t)}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func contains(s, sub string) bool { return len(s) >= len(sub) && (s == sub || len(sub) == 0 || indexOf(s, sub) >= 0) }
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestTokenExpiry: a subscription whose token expires ends with UNAUTHENTICATED.
+func TestTokenExpiry(t *testing.T) {
+	s := testenv.New(t)
+	var v struct {
+		Viewer struct {
+			ID        string
+			Workspace struct{ ID string }
+		}
+	}
+	s.MustDo(t, s.AdminToken(t), `{ viewer { id workspace { id } } }`, nil, &v)
+	now := time.Now()
+	short, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"iss": "switchboard", "aud": "switchboard-api", "sub": v.Viewer.ID, "wsp": v.Viewer.Workspace.ID,
+		"iat": now.Unix(), "exp": now.Add(time.Second).Unix(),
+	}).SignedString(s.Config.JWTSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := s.DialWS(t, short, testenv.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := ws.Subscribe(messageAdded, nil)
+	select {
+	case m, ok := <-sub.C:
+		if !ok || m.Type != "error" || !contains(string(m.Payload), "UNAUTHENTICATED") {
+			t.Fatalf("got %v %s, want an UNAUTHENTICATED error", ok, m.Payload)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the subscription outlived its token")
+	}
+}
