@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
-	coderws "github.com/coder/websocket"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	coderws "github.com/coder/websocket"
 
 	"github.com/switchboard/switchboard/graph/generated"
 	"github.com/switchboard/switchboard/internal/apperr"

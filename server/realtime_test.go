@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -216,7 +217,7 @@ func TestConnectionInit(t *testing.T) {
 			if err == nil {
 				t.Fatal("connection accepted")
 			}
-			if got := fmt.Sprint(err); !contains(got, "4403") {
+			if got := fmt.Sprint(err); !strings.Contains(got, "4403") {
 				t.Fatalf("error = %v, want a 4403 close", err)
 			}
 		})
@@ -225,17 +226,6 @@ func TestConnectionInit(t *testing.T) {
 	if _, err := s.DialWS(t, "", testenv.DialOptions{InitPayload: map[string]any{"authToken": s.AdminToken(t)}}); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func contains(s, sub string) bool { return len(s) >= len(sub) && (s == sub || len(sub) == 0 || indexOf(s, sub) >= 0) }
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }
 
 // TestTokenExpiry: a subscription whose token expires ends with UNAUTHENTICATED.
@@ -263,7 +253,7 @@ func TestTokenExpiry(t *testing.T) {
 	sub := ws.Subscribe(messageAdded, nil)
 	select {
 	case m, ok := <-sub.C:
-		if !ok || m.Type != "error" || !contains(string(m.Payload), "UNAUTHENTICATED") {
+		if !ok || m.Type != "error" || !strings.Contains(string(m.Payload), "UNAUTHENTICATED") {
 			t.Fatalf("got %v %s, want an UNAUTHENTICATED error", ok, m.Payload)
 		}
 	case <-time.After(10 * time.Second):

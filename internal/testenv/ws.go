@@ -15,12 +15,12 @@ import (
 
 // WS is a graphql-transport-ws client connection.
 type WS struct {
-	t    testing.TB
-	conn *websocket.Conn
-	mu   sync.Mutex
-	subs map[string]chan Message
-	next int
-	done chan struct{}
+	t           testing.TB
+	conn        *websocket.Conn
+	mu          sync.Mutex
+	subs        map[string]chan Message
+	next        int
+	done        chan struct{}
 	closeStatus websocket.StatusCode
 	legacy      bool // graphql-ws rather than graphql-transport-ws
 }
