@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/switchboard/switchboard/internal/gid"
 
 	"github.com/switchboard/switchboard/internal/testenv"
 )
@@ -258,5 +261,47 @@ func TestTokenExpiry(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the subscription outlived its token")
+	}
+}
+
+func containsCode(payload []byte, code string) bool {
+	return strings.Contains(string(payload), `"code":"`+code+`"`)
+}
+
+func workspaceID(s string) gid.ID { return gid.ID(s) }
+
+// TestCursorExpired: a cursor older than the retention is refused with
+// CURSOR_EXPIRED; a fresh one still works.
+func TestCursorExpired(t *testing.T) {
+	s := testenv.New(t)
+	tok := s.AdminToken(t)
+	conv := s.Conversation(t, tok)
+	ws, err := s.DialWS(t, tok, testenv.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := ws.Subscribe(messageAdded, map[string]any{"c": conv})
+	s.WaitSubscribers(t, 1)
+	s.Send(t, tok, conv, "old")
+	var ev messageEvent
+	sub.Next(t, &ev)
+	old := ev.MessageAdded.Cursor
+	s.Send(t, tok, conv, "newer")
+	sub.Next(t, &ev)
+	if n, err := s.App.Events.Prune(context.Background(), time.Now().Add(time.Hour)); err != nil || n == 0 {
+		t.Fatalf("prune: %d, %v", n, err)
+	}
+	expired := ws.Subscribe(messageAdded, map[string]any{"after": old})
+	select {
+	case m := <-expired.C:
+		if !containsCode(m.Payload, "CURSOR_EXPIRED") {
+			t.Fatalf("got %s %s, want CURSOR_EXPIRED", m.Type, m.Payload)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer")
+	}
+	bad := ws.Subscribe(messageAdded, map[string]any{"after": "not-a-cursor"})
+	if m := <-bad.C; !containsCode(m.Payload, "INVALID_INPUT") {
+		t.Fatalf("malformed cursor: %s", m.Payload)
 	}
 }

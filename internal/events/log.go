@@ -222,3 +222,24 @@ func (l *Log) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 	}
 	return total, nil
 }
+
+// KeepPruning prunes events older than retention every interval until ctx
+// ends. Nothing durable depends on the log: timelines and analytics read
+// their own tables.
+func (l *Log) KeepPruning(ctx context.Context, retention, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := l.Prune(ctx, l.now().Add(-retention))
+		if err != nil && ctx.Err() == nil {
+			l.log.ErrorContext(ctx, "pruning the event log", "err", err)
+		} else if n > 0 {
+			l.log.InfoContext(ctx, "pruned the event log", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

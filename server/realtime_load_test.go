@@ -1,0 +1,100 @@
+package server_test
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/events"
+	"github.com/switchboard/switchboard/internal/testenv"
+)
+
+// TestSubscriptionLeak opens and closes 1,000 subscriptions over ten
+// connections; afterwards the broker is empty and the goroutines are back
+// to where they were.
+func TestSubscriptionLeak(t *testing.T) {
+	s := testenv.New(t)
+	tok := s.AdminToken(t)
+	baseline := runtime.NumGoroutine()
+	for round := 0; round < 10; round++ {
+		ws, err := s.DialWS(t, tok, testenv.DialOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 100; i++ {
+			ws.Subscribe(messageAdded, nil)
+		}
+		s.WaitSubscribers(t, 100)
+		ws.Close()
+		s.WaitSubscribers(t, 0)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > baseline+5 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines: %d, baseline %d\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSubscriptionCap: a connection holds at most 100 subscriptions.
+func TestSubscriptionCap(t *testing.T) {
+	s := testenv.New(t)
+	ws, err := s.DialWS(t, s.AdminToken(t), testenv.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		ws.Subscribe(messageAdded, nil)
+	}
+	s.WaitSubscribers(t, 100)
+	extra := ws.Subscribe(messageAdded, nil)
+	select {
+	case m := <-extra.C:
+		if m.Type != "next" || !containsCode(m.Payload, "RATE_LIMITED") {
+			t.Fatalf("101st subscription got %s %s", m.Type, m.Payload)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the 101st subscription was neither refused nor ended")
+	}
+}
+
+// TestSlowSubscriber: a subscriber that stops reading delays neither the
+// writer nor other subscribers, and is dropped with a reason.
+func TestSlowSubscriber(t *testing.T) {
+	s := testenv.New(t)
+	tok := s.AdminToken(t)
+	conv := s.Conversation(t, tok)
+	var v struct{ Viewer struct{ Workspace struct{ ID string } } }
+	s.MustDo(t, tok, `{ viewer { workspace { id } } }`, nil, &v)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// A stream nobody reads: its broker buffer (256) fills and it is dropped.
+	slow, err := s.App.Events.Stream(ctx, workspaceID(v.Viewer.Workspace.ID), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := s.DialWS(t, tok, testenv.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast := ws.Subscribe(messageAdded, map[string]any{"c": conv})
+	s.WaitSubscribers(t, 2)
+	const n = 300
+	for i := 0; i < n; i++ {
+		s.Send(t, tok, conv, "m")
+	}
+	for i := 0; i < n; i++ {
+		var ev messageEvent
+		fast.Next(t, &ev)
+	}
+	got := 0
+	for range slow.C {
+		got++
+	}
+	if got >= n || !events.IsSlow(slow.Err()) {
+		t.Fatalf("slow stream got %d of %d events and ended with %v, want dropped as slow", got, n, slow.Err())
+	}
+}
