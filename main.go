@@ -45,6 +45,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	a.RunWorkers(ctx)
 	log.Info("switchboard starting", "database", db.Dialect, "public_url", cfg.PublicURL)
 	return server.Run(ctx, cfg.Addr, a.Handler, log)
 }

@@ -82,12 +82,13 @@ func isCursorError(err error) bool {
 	return ok && (last == "after" || last == "before")
 }
 
+// lastArg names the argument or input field at the end of an error's path,
+// skipping list indexes (tagIDs[1] is the field tagIDs).
 func lastArg(e *gqlerror.Error) string {
-	if len(e.Path) == 0 {
-		return ""
-	}
-	if n, ok := e.Path[len(e.Path)-1].(ast.PathName); ok {
-		return string(n)
+	for i := len(e.Path) - 1; i >= 0; i-- {
+		if n, ok := e.Path[i].(ast.PathName); ok {
+			return string(n)
+		}
 	}
 	return ""
 }

@@ -3,11 +3,14 @@ package graph
 import (
 	"context"
 	"strconv"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/switchboard/switchboard/graph/generated"
 	"github.com/switchboard/switchboard/internal/apperr"
 )
 
@@ -22,6 +25,11 @@ const (
 // first: 20, and first or last above 100 (or below 0) is INVALID_INPUT. It
 // works on the document, so nested connections that the parent loads
 // eagerly obey the same limits.
+//
+// It also holds enum values given in variables to the exact spelling of the
+// schema, as literals already are: gqlparser compares them ignoring case,
+// so "urgent" would pass validation and then fail (or, for enums bound to
+// strings such as ApiTokenScope, be stored as given).
 type pageLimits struct{}
 
 var (
@@ -34,6 +42,9 @@ func (pageLimits) Validate(graphql.ExecutableSchema) error { return nil }
 func (p pageLimits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
+	}
+	if err := checkEnumVariables(oc); err != nil {
+		return err
 	}
 	seen := map[*ast.FragmentDefinition]bool{}
 	return p.walk(oc, oc.Operation.SelectionSet, seen)
@@ -112,4 +123,69 @@ func asInt(v any) (int64, bool) {
 	default:
 		return 0, false
 	}
+}
+
+var schemaOnce = sync.OnceValue(func() *ast.Schema {
+	return generated.NewExecutableSchema(generated.Config{}).Schema()
+})
+
+// checkEnumVariables refuses, as gqlgen's validation does for literals, an
+// enum value in the variables that is not spelled exactly as in the schema,
+// at any depth of lists and input objects.
+func checkEnumVariables(oc *graphql.OperationContext) *gqlerror.Error {
+	schema := schemaOnce()
+	for _, vd := range oc.Operation.VariableDefinitions {
+		v, ok := oc.Variables[vd.Variable]
+		if !ok {
+			continue
+		}
+		path := ast.Path{ast.PathName("variable"), ast.PathName(vd.Variable)}
+		if err := checkEnumValue(schema, vd.Type, v, path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkEnumValue(schema *ast.Schema, typ *ast.Type, v any, path ast.Path) *gqlerror.Error {
+	if v == nil || typ == nil {
+		return nil
+	}
+	if typ.Elem != nil {
+		list, ok := v.([]any)
+		if !ok {
+			return checkEnumValue(schema, typ.Elem, v, path) // a single value coerced to a list
+		}
+		for i, item := range list {
+			if err := checkEnumValue(schema, typ.Elem, item, append(path[:len(path):len(path)], ast.PathIndex(i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	def := schema.Types[typ.NamedType]
+	if def == nil {
+		return nil
+	}
+	switch def.Kind {
+	case ast.Enum:
+		if s, ok := v.(string); ok && def.EnumValues.ForName(s) == nil {
+			e := gqlerror.ErrorPathf(path, "%s is not a valid %s", s, def.Name)
+			errcode.Set(e, errcode.ValidationFailed)
+			return e
+		}
+	case ast.InputObject:
+		fields, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		for _, f := range def.Fields {
+			if fv, ok := fields[f.Name]; ok {
+				if err := checkEnumValue(schema, f.Type, fv, append(path[:len(path):len(path)], ast.PathName(f.Name))); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

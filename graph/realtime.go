@@ -40,11 +40,11 @@ func conversationEventType(ev *events.Event) model.ConversationEventType {
 	}
 }
 
+// The objects events name are loaded once per event and shared by the
+// workspace's agent subscribers (agents of a workspace see the same rows).
+
 func (r *Resolver) loadMessage(ctx context.Context, ev *events.Event) (*model.MessageEvent, error) {
-	m, err := r.Client.Message.Get(ctx, ev.MessageID)
-	if ent.IsNotFound(err) {
-		return nil, apperr.NotFoundf("message")
-	}
+	m, err := memoGet(ev, "agent:message", func() (*ent.Message, error) { return r.Client.Message.Get(context.WithoutCancel(ctx), ev.MessageID) })
 	if err != nil {
 		return nil, err
 	}
@@ -52,12 +52,23 @@ func (r *Resolver) loadMessage(ctx context.Context, ev *events.Event) (*model.Me
 }
 
 func (r *Resolver) loadConversation(ctx context.Context, ev *events.Event) (*model.ConversationEvent, error) {
-	c, err := r.Client.Conversation.Get(ctx, ev.ConversationID)
-	if ent.IsNotFound(err) {
-		return nil, apperr.NotFoundf("conversation")
-	}
+	c, err := memoGet(ev, "agent:conversation", func() (*ent.Conversation, error) {
+		return r.Client.Conversation.Get(context.WithoutCancel(ctx), ev.ConversationID)
+	})
 	if err != nil {
 		return nil, err
 	}
 	return &model.ConversationEvent{Event: ev, Type: conversationEventType(ev), Conversation: c}, nil
+}
+
+func memoGet[T any](ev *events.Event, key string, load func() (T, error)) (T, error) {
+	v, err := ev.Memo(key, func() (any, error) { return load() })
+	if ent.IsNotFound(err) {
+		err = apperr.NotFoundf("%s", key)
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v.(T), nil
 }

@@ -4,11 +4,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -111,13 +113,31 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
+// limitBody refuses bodies over MaxBodyBytes with 413. A body of unknown
+// length (chunked) is read first, up to the limit, so that it gets the same
+// answer as one whose Content-Length says it is too large.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxBodyBytes {
 			writeText(w, http.StatusRequestEntityTooLarge, "request body too large")
 			return
 		}
+		known := r.ContentLength >= 0 || r.Body == nil || r.Body == http.NoBody
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		if !known {
+			body, err := io.ReadAll(r.Body)
+			var tooLarge *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooLarge):
+				writeText(w, http.StatusRequestEntityTooLarge, "request body too large")
+				return
+			case err != nil:
+				writeText(w, http.StatusBadRequest, "could not read the request body")
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -44,6 +44,8 @@ type App struct {
 	Auth    *auth.Service
 	Events  *events.Log
 	Handler http.Handler
+
+	retention time.Duration
 }
 
 // New opens the database, migrates it, creates the first admin on an empty
@@ -98,5 +100,13 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Now:      now,
 	}
 	h := server.Handler(server.Deps{Resolver: res, Auth: authSvc, DB: db.SQL, Logger: log})
-	return &App{DB: db, Client: client, Auth: authSvc, Events: eventLog, Handler: h}, nil
+	return &App{DB: db, Client: client, Auth: authSvc, Events: eventLog, Handler: h, retention: cfg.EventRetention}, nil
+}
+
+// RunWorkers runs the background work of this instance until ctx ends:
+// today, the event log's retention.
+func (a *App) RunWorkers(ctx context.Context) {
+	if a.retention > 0 {
+		go a.Events.KeepPruning(ctx, a.retention, time.Hour)
+	}
 }

@@ -69,7 +69,9 @@ func (s *Service) CreateWorkspace(ctx context.Context, in SignUpInput) (*ent.Age
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("auth: sign up: %w", err)
 	}
-	return ag, nil
+	// Detach the agent from the finished transaction: the sign-up payload
+	// loads its edges (agent { workspace }) after the commit.
+	return ag.Unwrap(), nil
 }
 
 // fieldError turns a unique violation on agents' email into CONFLICT and

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Config is the whole configuration of one server instance.
@@ -24,6 +25,12 @@ type Config struct {
 	AdminPassword string // SWITCHBOARD_ADMIN_PASSWORD
 	SignupOpen    bool   // SWITCHBOARD_SIGNUP=open
 	LogFormat     string // SWITCHBOARD_LOG_FORMAT: text or json
+	// AllowedOrigins are the browser origins of the agent and admin
+	// consoles (SWITCHBOARD_ALLOWED_ORIGINS, comma-separated).
+	AllowedOrigins []string
+	// EventRetention is how long the event log keeps events
+	// (SWITCHBOARD_EVENT_RETENTION, a Go duration; default 168h).
+	EventRetention time.Duration
 }
 
 // Error names the variable at fault.
@@ -52,7 +59,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		return "", nil
 	}
-	c := &Config{Addr: ":8080", DataDir: "data", LogFormat: "text"}
+	c := &Config{Addr: ":8080", DataDir: "data", LogFormat: "text", EventRetention: 7 * 24 * time.Hour}
 	var err error
 	str := func(name string, dst *string) {
 		if err != nil {
@@ -63,7 +70,7 @@ func Load(getenv func(string) string) (*Config, error) {
 			*dst = v
 		}
 	}
-	var jwtSecret, secretKey, signup string
+	var jwtSecret, secretKey, signup, origins, retention string
 	str("SWITCHBOARD_ADDR", &c.Addr)
 	str("SWITCHBOARD_PUBLIC_URL", &c.PublicURL)
 	str("SWITCHBOARD_DATABASE_URL", &c.DatabaseURL)
@@ -74,8 +81,26 @@ func Load(getenv func(string) string) (*Config, error) {
 	str("SWITCHBOARD_ADMIN_PASSWORD", &c.AdminPassword)
 	str("SWITCHBOARD_SIGNUP", &signup)
 	str("SWITCHBOARD_LOG_FORMAT", &c.LogFormat)
+	str("SWITCHBOARD_ALLOWED_ORIGINS", &origins)
+	str("SWITCHBOARD_EVENT_RETENTION", &retention)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o == "" {
+			continue
+		}
+		if u, perr := url.Parse(o); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			return nil, &Error{"SWITCHBOARD_ALLOWED_ORIGINS", fmt.Sprintf("%q is not an origin such as https://console.example.com", o)}
+		}
+		c.AllowedOrigins = append(c.AllowedOrigins, o)
+	}
+	if retention != "" {
+		d, perr := time.ParseDuration(retention)
+		if perr != nil || d < time.Minute {
+			return nil, &Error{"SWITCHBOARD_EVENT_RETENTION", "must be a duration of at least 1m, such as 168h"}
+		}
+		c.EventRetention = d
 	}
 	switch signup {
 	case "", "closed":

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string {
@@ -53,6 +54,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"SWITCHBOARD_JWT_SECRET": "short", "SWITCHBOARD_SECRET_KEY": key}, "SWITCHBOARD_JWT_SECRET"},
 		{map[string]string{"SWITCHBOARD_JWT_SECRET": long, "SWITCHBOARD_SECRET_KEY": "bm90IDMyIGJ5dGVz"}, "SWITCHBOARD_SECRET_KEY"},
 		{map[string]string{"SWITCHBOARD_JWT_SECRET_FILE": "/nonexistent/file"}, "SWITCHBOARD_JWT_SECRET_FILE"},
+		{map[string]string{"SWITCHBOARD_ALLOWED_ORIGINS": "https://ok.example.com, console.example.com"}, "SWITCHBOARD_ALLOWED_ORIGINS"},
+		{map[string]string{"SWITCHBOARD_EVENT_RETENTION": "a week"}, "SWITCHBOARD_EVENT_RETENTION"},
 	}
 	for _, c := range cases {
 		c.env["SWITCHBOARD_DATA_DIR"] = t.TempDir()
@@ -75,11 +78,14 @@ func TestFileVariants(t *testing.T) {
 		"SWITCHBOARD_JWT_SECRET_FILE": secret,
 		"SWITCHBOARD_SIGNUP":          "open",
 		"SWITCHBOARD_PUBLIC_URL":      "https://support.example.com/",
+		"SWITCHBOARD_ALLOWED_ORIGINS": "https://console.example.com, http://localhost:3000/",
+		"SWITCHBOARD_EVENT_RETENTION": "24h",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(c.JWTSecret) != strings.Repeat("k", 40) || !c.SignupOpen || c.PublicURL != "https://support.example.com" {
+	if string(c.JWTSecret) != strings.Repeat("k", 40) || !c.SignupOpen || c.PublicURL != "https://support.example.com" ||
+		len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "http://localhost:3000" || c.EventRetention != 24*time.Hour {
 		t.Fatalf("config = %+v", c)
 	}
 }

@@ -8,6 +8,7 @@
 package events
 
 import (
+	"sync"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/gid"
@@ -53,4 +54,27 @@ type Event struct {
 	AgentID         gid.ID // conversation.assigned: the new assignee ("" when unassigned)
 	PreviousAgentID gid.ID // conversation.assigned: the previous assignee
 	CreatedAt       time.Time
+
+	memo *sync.Map // key -> *memoEntry: what subscribers loaded for this event
+}
+
+type memoEntry struct {
+	once sync.Once
+	v    any
+	err  error
+}
+
+// Memo returns load()'s result, calling it once per event and key however
+// many subscribers ask: a live event is shared by every subscriber of its
+// workspace, so the object it names is read from the database once, not
+// once per subscriber. Only cache what every subscriber of the workspace
+// may see.
+func (e *Event) Memo(key string, load func() (any, error)) (any, error) {
+	if e.memo == nil {
+		return load()
+	}
+	v, _ := e.memo.LoadOrStore(key, &memoEntry{})
+	m := v.(*memoEntry)
+	m.once.Do(func() { m.v, m.err = load() })
+	return m.v, m.err
 }

@@ -60,6 +60,7 @@ func (l *Log) Record(ctx context.Context, ev Event) error {
 	if ev.CreatedAt.IsZero() {
 		ev.CreatedAt = l.now().UTC()
 	}
+	ev.memo = new(sync.Map)
 	l.mu.Lock()
 	evs, registered := l.pending[tx]
 	l.pending[tx] = append(evs, &ev)
@@ -183,6 +184,7 @@ func (l *Log) After(ctx context.Context, workspace gid.ID, seq int64, limit int)
 			Seq: r.Seq, WorkspaceID: r.WorkspaceID, Type: Type(r.Type), Change: Change(r.Change),
 			ConversationID: r.ConversationID, MessageID: r.MessageID, CustomerID: r.CustomerID,
 			AgentID: r.AgentID, PreviousAgentID: r.PreviousAgentID, CreatedAt: r.CreatedAt,
+			memo: new(sync.Map),
 		}
 	}
 	return out, nil

@@ -166,7 +166,7 @@ func (ws *WS) Subscribe(query string, vars map[string]any) *Subscription {
 	ws.mu.Lock()
 	ws.next++
 	id := fmt.Sprint(ws.next)
-	c := make(chan Message, 4096)
+	c := make(chan Message, 64)
 	ws.subs[id] = c
 	ws.mu.Unlock()
 	typ := "subscribe"
