@@ -391,3 +391,24 @@ func TestSignUp(t *testing.T) {
 		t.Fatalf("%d workspaces, want the first and Acme only", n)
 	}
 }
+
+// TestDemotedCreatorDemotesTokens: a token never acts beyond its creator's
+// current role.
+func TestDemotedCreatorDemotesTokens(t *testing.T) {
+	s := testenv.New(t)
+	admin := s.AdminToken(t)
+	var out struct {
+		CreateAgent struct{ ID string }
+	}
+	s.MustDo(t, admin, `mutation { createAgent(input: {name: "Deb", email: "deb@example.com", password: "deb-password", role: ADMIN}) { id } }`, nil, &out)
+	deb := s.SignIn(t, "deb@example.com", "deb-password")
+	var tok struct{ CreateApiToken struct{ Token string } }
+	s.MustDo(t, deb, `mutation { createApiToken(input: {name: "ci", scopes: [ADMIN]}) { token } }`, nil, &tok)
+	const createTag = `mutation($n: String!) { createTag(input: {name: $n}) { id } }`
+	s.MustDo(t, tok.CreateApiToken.Token, createTag, map[string]any{"n": "before"}, &struct{}{})
+	s.MustDo(t, admin, `mutation($id: ID!) { updateAgent(id: $id, input: {role: AGENT}) { role } }`, map[string]any{"id": out.CreateAgent.ID}, &struct{}{})
+	r := s.Do(t, tok.CreateApiToken.Token, createTag, map[string]any{"n": "after"})
+	if got := r.Codes(); len(got) != 1 || got[0] != "FORBIDDEN" {
+		t.Fatalf("admin-scope token of a demoted admin: %v, want FORBIDDEN", got)
+	}
+}

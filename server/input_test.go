@@ -297,3 +297,20 @@ func TestBodyLimits(t *testing.T) {
 		t.Fatalf("refused body changed data")
 	}
 }
+
+// TestNamesCountCharacters: name limits count characters, not bytes, so a
+// 255-character Chinese name (765 bytes) is accepted and 256 is not.
+func TestNamesCountCharacters(t *testing.T) {
+	s := testenv.New(t)
+	tok := s.AdminToken(t)
+	name := strings.Repeat("客", 255)
+	var out struct{ CreateCustomer struct{ Name string } }
+	s.MustDo(t, tok, `mutation($n: String!) { createCustomer(input: {name: $n}) { name } }`, map[string]any{"n": name}, &out)
+	if out.CreateCustomer.Name != name {
+		t.Fatal("name changed on the way")
+	}
+	r := s.Do(t, tok, `mutation($n: String!) { createCustomer(input: {name: $n}) { name } }`, map[string]any{"n": name + "客"})
+	if got := r.Codes(); len(got) != 1 || got[0] != "INVALID_INPUT" {
+		t.Fatalf("256 characters: %v", got)
+	}
+}

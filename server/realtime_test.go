@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/gid"
 
 	"github.com/switchboard/switchboard/internal/testenv"
@@ -303,5 +305,37 @@ func TestCursorExpired(t *testing.T) {
 	bad := ws.Subscribe(messageAdded, map[string]any{"after": "not-a-cursor"})
 	if m := <-bad.C; !containsCode(m.Payload, "INVALID_INPUT") {
 		t.Fatalf("malformed cursor: %s", m.Payload)
+	}
+}
+
+// TestOrigins: browsers may connect from the configured consoles and the
+// server's own origin; other origins are refused; clients without an
+// Origin header are not browsers and are allowed.
+func TestOrigins(t *testing.T) {
+	s := testenv.New(t, func(c *config.Config) { c.AllowedOrigins = []string{"https://console.example.com"} })
+	tok := s.AdminToken(t)
+	for origin, ok := range map[string]bool{
+		"":                            true,
+		"https://console.example.com": true,
+		"https://evil.example.com":    false,
+		"http://console.example.com":  false,
+		s.URL:                         true,
+	} {
+		_, err := s.DialWS(t, tok, testenv.DialOptions{Origin: origin})
+		if (err == nil) != ok {
+			t.Errorf("websocket from %q: err = %v, want allowed=%v", origin, err, ok)
+		}
+		req, _ := http.NewRequest(http.MethodOptions, s.URL+"/graphql", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		allowed := res.Header.Get("Access-Control-Allow-Origin") == origin && res.StatusCode < 300
+		if origin != "" && allowed != ok {
+			t.Errorf("CORS preflight from %q: %d %q, want allowed=%v", origin, res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"), ok)
+		}
 	}
 }

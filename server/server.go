@@ -34,13 +34,15 @@ type Deps struct {
 	Auth     *auth.Service
 	DB       *sql.DB
 	Logger   *slog.Logger
+	// AllowedOrigins are the browser origins allowed besides the server's own.
+	AllowedOrigins []string
 }
 
 // Handler returns the server's routes.
 func Handler(d Deps) http.Handler {
 	gql := graph.NewServer(d.Resolver, d.Logger)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", authenticate(d.Auth, gql))
+	mux.Handle("/graphql", checkOrigin(d.AllowedOrigins, authenticate(d.Auth, gql)))
 	mux.Handle("GET /{$}", playground.Handler("Switchboard", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeText(w, http.StatusOK, "ok")

@@ -17,7 +17,7 @@ func (Agent) Mixin() []ent.Mixin { return tenantMixins("Agent") }
 
 func (Agent) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(255).
+		field.String("name").NotEmpty().MaxRuneLen(255).
 			Annotations(entgql.OrderField("NAME")),
 		field.String("email").NotEmpty().MaxLen(255).Validate(validEmail).
 			Annotations(entgql.OrderField("EMAIL")),
@@ -64,7 +64,7 @@ func (Team) Mixin() []ent.Mixin { return tenantMixins("Team") }
 
 func (Team) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(255).Annotations(entgql.OrderField("NAME")),
+		field.String("name").NotEmpty().MaxRuneLen(255).Annotations(entgql.OrderField("NAME")),
 	}
 }
 

@@ -16,7 +16,7 @@ func (ApiToken) Mixin() []ent.Mixin { return tenantMixins("ApiToken") }
 
 func (ApiToken) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(255).Annotations(entgql.OrderField("NAME")),
+		field.String("name").NotEmpty().MaxRuneLen(255).Annotations(entgql.OrderField("NAME")),
 		field.String("token_hash").Sensitive().Immutable().
 			Comment("hex SHA-256 of the secret").
 			Annotations(entgql.Skip()),

@@ -21,7 +21,7 @@ func (Channel) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("kind").NotEmpty().MaxLen(64).Immutable().
 			Annotations(entgql.OrderField("KIND")),
-		field.String("name").NotEmpty().MaxLen(255).
+		field.String("name").NotEmpty().MaxRuneLen(255).
 			Annotations(entgql.OrderField("NAME")),
 		field.Bool("enabled").Default(false).Annotations(serverOwned),
 		field.String("key").NotEmpty().Immutable().

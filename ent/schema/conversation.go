@@ -26,7 +26,7 @@ func (Conversation) Fields() []ent.Field {
 			Annotations(entgql.OrderField("STATUS"), serverOwned),
 		field.Enum("priority").Values("LOW", "NORMAL", "HIGH", "URGENT").Default("NORMAL").
 			Annotations(entgql.Type("Priority")),
-		field.String("subject").Optional().MaxLen(998),
+		field.String("subject").Optional().MaxRuneLen(998),
 		field.Time("last_message_at").Optional().Nillable().
 			Annotations(entgql.OrderField("LAST_MESSAGE_AT"), serverOwned),
 		field.Time("waiting_since").Optional().Nillable().

@@ -16,7 +16,7 @@ func (Customer) Mixin() []ent.Mixin { return tenantMixins("Customer") }
 
 func (Customer) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").Optional().MaxLen(255).
+		field.String("name").Optional().MaxRuneLen(255).
 			Comment("display name").
 			Annotations(entgql.OrderField("NAME")),
 		field.String("avatar_url").Optional().MaxLen(2048),

@@ -15,7 +15,7 @@ func (Tag) Mixin() []ent.Mixin { return tenantMixins("Tag") }
 
 func (Tag) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(255).Annotations(entgql.OrderField("NAME")),
+		field.String("name").NotEmpty().MaxRuneLen(255).Annotations(entgql.OrderField("NAME")),
 		field.String("color").Default("#6b7280").Match(colorPattern),
 	}
 }

@@ -20,7 +20,7 @@ func (Workspace) Mixin() []ent.Mixin {
 
 func (Workspace) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(255),
+		field.String("name").NotEmpty().MaxRuneLen(255),
 		field.String("slug").NotEmpty().MaxLen(64).Match(slugPattern),
 		field.String("timezone").Default("UTC").MaxLen(64).Validate(validTimezone),
 		field.String("default_phone_region").Default("US").MaxLen(2).MinLen(2).

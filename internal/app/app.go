@@ -99,7 +99,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Channels: channelcfg.New(channels.NewRegistry(channels.Builtin()...), box),
 		Now:      now,
 	}
-	h := server.Handler(server.Deps{Resolver: res, Auth: authSvc, DB: db.SQL, Logger: log})
+	h := server.Handler(server.Deps{Resolver: res, Auth: authSvc, DB: db.SQL, Logger: log, AllowedOrigins: cfg.AllowedOrigins})
 	return &App{DB: db, Client: client, Auth: authSvc, Events: eventLog, Handler: h, retention: cfg.EventRetention}, nil
 }
 

@@ -108,12 +108,19 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*viewer.Acto
 func (s *Service) authenticateAPIToken(ctx context.Context, secret string) (*viewer.Actor, error) {
 	t, err := s.client.ApiToken.Query().
 		Where(apitoken.TokenHash(hashToken(secret)), apitoken.RevokedAtIsNil()).
+		WithCreatedBy().
 		Only(system(ctx))
 	if ent.IsNotFound(err) {
 		return nil, errUnauthenticated
 	}
 	if err != nil {
 		return nil, fmt.Errorf("auth: load api token: %w", err)
+	}
+	// A token acts for its creator and never beyond the creator's current
+	// role: demoting an admin also demotes the admin's tokens.
+	creator := t.Edges.CreatedBy
+	if creator == nil || !creator.Active {
+		return nil, errUnauthenticated
 	}
 	// Record use at most once a minute: a write per request would be waste.
 	if now := s.now(); t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
@@ -125,11 +132,10 @@ func (s *Service) authenticateAPIToken(ctx context.Context, secret string) (*vie
 	for i, sc := range t.Scopes {
 		scopes[i] = viewer.Scope(sc)
 	}
-	a := &viewer.Actor{Kind: viewer.KindAPIToken, WorkspaceID: t.WorkspaceID, TokenID: t.ID, Scopes: scopes}
-	if t.CreatedByID != nil {
-		a.AgentID = *t.CreatedByID
-	}
-	return a, nil
+	return &viewer.Actor{
+		Kind: viewer.KindAPIToken, WorkspaceID: t.WorkspaceID, TokenID: t.ID, Scopes: scopes,
+		AgentID: creator.ID, Role: viewer.Role(creator.Role),
+	}, nil
 }
 
 func hashToken(secret string) string {

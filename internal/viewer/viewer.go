@@ -57,7 +57,7 @@ type Actor struct {
 	WorkspaceID gid.ID
 	AgentID     gid.ID // the agent, or the agent who created the token
 	TokenID     gid.ID // set for API tokens
-	Role        Role   // agents: their role; tokens: the role their scopes grant
+	Role        Role   // the agent's role; for a token, its creator's current role
 	Scopes      []Scope
 }
 
@@ -70,9 +70,13 @@ func (a *Actor) CanWrite() bool {
 }
 
 // HasRole reports whether the actor has at least the given role. An API
-// token counts as an ADMIN when it has the ADMIN scope and as a SUPERVISOR
-// when it can write.
+// token counts as an ADMIN when it has the ADMIN scope, as a SUPERVISOR
+// when it can write, and as an AGENT otherwise — and never as more than
+// the role its creator holds now (Role).
 func (a *Actor) HasRole(r Role) bool {
+	if a.Role.Rank() < r.Rank() {
+		return false
+	}
 	if a.Kind == KindAPIToken {
 		switch {
 		case a.hasScope(ScopeAdmin):
@@ -83,7 +87,7 @@ func (a *Actor) HasRole(r Role) bool {
 			return r.Rank() <= RoleAgent.Rank()
 		}
 	}
-	return a.Role.Rank() >= r.Rank()
+	return true
 }
 
 func (a *Actor) hasScope(s Scope) bool {
