@@ -67,7 +67,9 @@ func TestSlowSubscriber(t *testing.T) {
 	s := testenv.New(t)
 	tok := s.AdminToken(t)
 	conv := s.Conversation(t, tok)
-	var v struct{ Viewer struct{ Workspace struct{ ID string } } }
+	var v struct {
+		Viewer struct{ Workspace struct{ ID string } }
+	}
 	s.MustDo(t, tok, `{ viewer { workspace { id } } }`, nil, &v)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
