@@ -45,7 +45,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	a.RunWorkers(ctx)
+	if err := a.RunWorkers(ctx); err != nil {
+		return err
+	}
 	log.Info("switchboard starting", "database", db.Dialect, "public_url", cfg.PublicURL)
 	return server.Run(ctx, cfg.Addr, a.Handler, log)
 }

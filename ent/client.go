@@ -17,9 +17,13 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/channel"
+	"github.com/switchboard/switchboard/ent/consumercheckpoint"
+	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationread"
 	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/event"
@@ -39,12 +43,20 @@ type Client struct {
 	Schema *migrate.Schema
 	// Agent is the client for interacting with the Agent builders.
 	Agent *AgentClient
+	// AgentPresence is the client for interacting with the AgentPresence builders.
+	AgentPresence *AgentPresenceClient
 	// ApiToken is the client for interacting with the ApiToken builders.
 	ApiToken *ApiTokenClient
 	// Channel is the client for interacting with the Channel builders.
 	Channel *ChannelClient
+	// ConsumerCheckpoint is the client for interacting with the ConsumerCheckpoint builders.
+	ConsumerCheckpoint *ConsumerCheckpointClient
+	// ConsumerLease is the client for interacting with the ConsumerLease builders.
+	ConsumerLease *ConsumerLeaseClient
 	// Conversation is the client for interacting with the Conversation builders.
 	Conversation *ConversationClient
+	// ConversationRead is the client for interacting with the ConversationRead builders.
+	ConversationRead *ConversationReadClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// CustomerIdentity is the client for interacting with the CustomerIdentity builders.
@@ -73,9 +85,13 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.Agent = NewAgentClient(c.config)
+	c.AgentPresence = NewAgentPresenceClient(c.config)
 	c.ApiToken = NewApiTokenClient(c.config)
 	c.Channel = NewChannelClient(c.config)
+	c.ConsumerCheckpoint = NewConsumerCheckpointClient(c.config)
+	c.ConsumerLease = NewConsumerLeaseClient(c.config)
 	c.Conversation = NewConversationClient(c.config)
+	c.ConversationRead = NewConversationReadClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
 	c.CustomerIdentity = NewCustomerIdentityClient(c.config)
 	c.Event = NewEventClient(c.config)
@@ -174,20 +190,24 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:              ctx,
-		config:           cfg,
-		Agent:            NewAgentClient(cfg),
-		ApiToken:         NewApiTokenClient(cfg),
-		Channel:          NewChannelClient(cfg),
-		Conversation:     NewConversationClient(cfg),
-		Customer:         NewCustomerClient(cfg),
-		CustomerIdentity: NewCustomerIdentityClient(cfg),
-		Event:            NewEventClient(cfg),
-		EventSequence:    NewEventSequenceClient(cfg),
-		Message:          NewMessageClient(cfg),
-		Tag:              NewTagClient(cfg),
-		Team:             NewTeamClient(cfg),
-		Workspace:        NewWorkspaceClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		Agent:              NewAgentClient(cfg),
+		AgentPresence:      NewAgentPresenceClient(cfg),
+		ApiToken:           NewApiTokenClient(cfg),
+		Channel:            NewChannelClient(cfg),
+		ConsumerCheckpoint: NewConsumerCheckpointClient(cfg),
+		ConsumerLease:      NewConsumerLeaseClient(cfg),
+		Conversation:       NewConversationClient(cfg),
+		ConversationRead:   NewConversationReadClient(cfg),
+		Customer:           NewCustomerClient(cfg),
+		CustomerIdentity:   NewCustomerIdentityClient(cfg),
+		Event:              NewEventClient(cfg),
+		EventSequence:      NewEventSequenceClient(cfg),
+		Message:            NewMessageClient(cfg),
+		Tag:                NewTagClient(cfg),
+		Team:               NewTeamClient(cfg),
+		Workspace:          NewWorkspaceClient(cfg),
 	}, nil
 }
 
@@ -205,20 +225,24 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:              ctx,
-		config:           cfg,
-		Agent:            NewAgentClient(cfg),
-		ApiToken:         NewApiTokenClient(cfg),
-		Channel:          NewChannelClient(cfg),
-		Conversation:     NewConversationClient(cfg),
-		Customer:         NewCustomerClient(cfg),
-		CustomerIdentity: NewCustomerIdentityClient(cfg),
-		Event:            NewEventClient(cfg),
-		EventSequence:    NewEventSequenceClient(cfg),
-		Message:          NewMessageClient(cfg),
-		Tag:              NewTagClient(cfg),
-		Team:             NewTeamClient(cfg),
-		Workspace:        NewWorkspaceClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		Agent:              NewAgentClient(cfg),
+		AgentPresence:      NewAgentPresenceClient(cfg),
+		ApiToken:           NewApiTokenClient(cfg),
+		Channel:            NewChannelClient(cfg),
+		ConsumerCheckpoint: NewConsumerCheckpointClient(cfg),
+		ConsumerLease:      NewConsumerLeaseClient(cfg),
+		Conversation:       NewConversationClient(cfg),
+		ConversationRead:   NewConversationReadClient(cfg),
+		Customer:           NewCustomerClient(cfg),
+		CustomerIdentity:   NewCustomerIdentityClient(cfg),
+		Event:              NewEventClient(cfg),
+		EventSequence:      NewEventSequenceClient(cfg),
+		Message:            NewMessageClient(cfg),
+		Tag:                NewTagClient(cfg),
+		Team:               NewTeamClient(cfg),
+		Workspace:          NewWorkspaceClient(cfg),
 	}, nil
 }
 
@@ -248,8 +272,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Agent, c.ApiToken, c.Channel, c.Conversation, c.Customer, c.CustomerIdentity,
-		c.Event, c.EventSequence, c.Message, c.Tag, c.Team, c.Workspace,
+		c.Agent, c.AgentPresence, c.ApiToken, c.Channel, c.ConsumerCheckpoint,
+		c.ConsumerLease, c.Conversation, c.ConversationRead, c.Customer,
+		c.CustomerIdentity, c.Event, c.EventSequence, c.Message, c.Tag, c.Team,
+		c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -259,8 +285,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Agent, c.ApiToken, c.Channel, c.Conversation, c.Customer, c.CustomerIdentity,
-		c.Event, c.EventSequence, c.Message, c.Tag, c.Team, c.Workspace,
+		c.Agent, c.AgentPresence, c.ApiToken, c.Channel, c.ConsumerCheckpoint,
+		c.ConsumerLease, c.Conversation, c.ConversationRead, c.Customer,
+		c.CustomerIdentity, c.Event, c.EventSequence, c.Message, c.Tag, c.Team,
+		c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -271,12 +299,20 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *AgentMutation:
 		return c.Agent.mutate(ctx, m)
+	case *AgentPresenceMutation:
+		return c.AgentPresence.mutate(ctx, m)
 	case *ApiTokenMutation:
 		return c.ApiToken.mutate(ctx, m)
 	case *ChannelMutation:
 		return c.Channel.mutate(ctx, m)
+	case *ConsumerCheckpointMutation:
+		return c.ConsumerCheckpoint.mutate(ctx, m)
+	case *ConsumerLeaseMutation:
+		return c.ConsumerLease.mutate(ctx, m)
 	case *ConversationMutation:
 		return c.Conversation.mutate(ctx, m)
+	case *ConversationReadMutation:
+		return c.ConversationRead.mutate(ctx, m)
 	case *CustomerMutation:
 		return c.Customer.mutate(ctx, m)
 	case *CustomerIdentityMutation:
@@ -477,6 +513,156 @@ func (c *AgentClient) mutate(ctx context.Context, m *AgentMutation) (Value, erro
 		return (&AgentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Agent mutation op: %q", m.Op())
+	}
+}
+
+// AgentPresenceClient is a client for the AgentPresence schema.
+type AgentPresenceClient struct {
+	config
+}
+
+// NewAgentPresenceClient returns a client for the AgentPresence from the given config.
+func NewAgentPresenceClient(c config) *AgentPresenceClient {
+	return &AgentPresenceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `agentpresence.Hooks(f(g(h())))`.
+func (c *AgentPresenceClient) Use(hooks ...Hook) {
+	c.hooks.AgentPresence = append(c.hooks.AgentPresence, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `agentpresence.Intercept(f(g(h())))`.
+func (c *AgentPresenceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AgentPresence = append(c.inters.AgentPresence, interceptors...)
+}
+
+// Create returns a builder for creating a AgentPresence entity.
+func (c *AgentPresenceClient) Create() *AgentPresenceCreate {
+	mutation := newAgentPresenceMutation(c.config, OpCreate)
+	return &AgentPresenceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AgentPresence entities.
+func (c *AgentPresenceClient) CreateBulk(builders ...*AgentPresenceCreate) *AgentPresenceCreateBulk {
+	return &AgentPresenceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AgentPresenceClient) MapCreateBulk(slice any, setFunc func(*AgentPresenceCreate, int)) *AgentPresenceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AgentPresenceCreateBulk{err: fmt.Errorf("calling to AgentPresenceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AgentPresenceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AgentPresenceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AgentPresence.
+func (c *AgentPresenceClient) Update() *AgentPresenceUpdate {
+	mutation := newAgentPresenceMutation(c.config, OpUpdate)
+	return &AgentPresenceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AgentPresenceClient) UpdateOne(_m *AgentPresence) *AgentPresenceUpdateOne {
+	mutation := newAgentPresenceMutation(c.config, OpUpdateOne, withAgentPresence(_m))
+	return &AgentPresenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AgentPresenceClient) UpdateOneID(id gid.ID) *AgentPresenceUpdateOne {
+	mutation := newAgentPresenceMutation(c.config, OpUpdateOne, withAgentPresenceID(id))
+	return &AgentPresenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AgentPresence.
+func (c *AgentPresenceClient) Delete() *AgentPresenceDelete {
+	mutation := newAgentPresenceMutation(c.config, OpDelete)
+	return &AgentPresenceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AgentPresenceClient) DeleteOne(_m *AgentPresence) *AgentPresenceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AgentPresenceClient) DeleteOneID(id gid.ID) *AgentPresenceDeleteOne {
+	builder := c.Delete().Where(agentpresence.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AgentPresenceDeleteOne{builder}
+}
+
+// Query returns a query builder for AgentPresence.
+func (c *AgentPresenceClient) Query() *AgentPresenceQuery {
+	return &AgentPresenceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAgentPresence},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AgentPresence entity by its id.
+func (c *AgentPresenceClient) Get(ctx context.Context, id gid.ID) (*AgentPresence, error) {
+	return c.Query().Where(agentpresence.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AgentPresenceClient) GetX(ctx context.Context, id gid.ID) *AgentPresence {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a AgentPresence.
+func (c *AgentPresenceClient) QueryWorkspace(_m *AgentPresence) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(agentpresence.Table, agentpresence.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, agentpresence.WorkspaceTable, agentpresence.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AgentPresenceClient) Hooks() []Hook {
+	hooks := c.hooks.AgentPresence
+	return append(hooks[:len(hooks):len(hooks)], agentpresence.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AgentPresenceClient) Interceptors() []Interceptor {
+	return c.inters.AgentPresence
+}
+
+func (c *AgentPresenceClient) mutate(ctx context.Context, m *AgentPresenceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AgentPresenceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AgentPresenceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AgentPresenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AgentPresenceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AgentPresence mutation op: %q", m.Op())
 	}
 }
 
@@ -812,6 +998,272 @@ func (c *ChannelClient) mutate(ctx context.Context, m *ChannelMutation) (Value, 
 	}
 }
 
+// ConsumerCheckpointClient is a client for the ConsumerCheckpoint schema.
+type ConsumerCheckpointClient struct {
+	config
+}
+
+// NewConsumerCheckpointClient returns a client for the ConsumerCheckpoint from the given config.
+func NewConsumerCheckpointClient(c config) *ConsumerCheckpointClient {
+	return &ConsumerCheckpointClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `consumercheckpoint.Hooks(f(g(h())))`.
+func (c *ConsumerCheckpointClient) Use(hooks ...Hook) {
+	c.hooks.ConsumerCheckpoint = append(c.hooks.ConsumerCheckpoint, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `consumercheckpoint.Intercept(f(g(h())))`.
+func (c *ConsumerCheckpointClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ConsumerCheckpoint = append(c.inters.ConsumerCheckpoint, interceptors...)
+}
+
+// Create returns a builder for creating a ConsumerCheckpoint entity.
+func (c *ConsumerCheckpointClient) Create() *ConsumerCheckpointCreate {
+	mutation := newConsumerCheckpointMutation(c.config, OpCreate)
+	return &ConsumerCheckpointCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ConsumerCheckpoint entities.
+func (c *ConsumerCheckpointClient) CreateBulk(builders ...*ConsumerCheckpointCreate) *ConsumerCheckpointCreateBulk {
+	return &ConsumerCheckpointCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ConsumerCheckpointClient) MapCreateBulk(slice any, setFunc func(*ConsumerCheckpointCreate, int)) *ConsumerCheckpointCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ConsumerCheckpointCreateBulk{err: fmt.Errorf("calling to ConsumerCheckpointClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ConsumerCheckpointCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ConsumerCheckpointCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ConsumerCheckpoint.
+func (c *ConsumerCheckpointClient) Update() *ConsumerCheckpointUpdate {
+	mutation := newConsumerCheckpointMutation(c.config, OpUpdate)
+	return &ConsumerCheckpointUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ConsumerCheckpointClient) UpdateOne(_m *ConsumerCheckpoint) *ConsumerCheckpointUpdateOne {
+	mutation := newConsumerCheckpointMutation(c.config, OpUpdateOne, withConsumerCheckpoint(_m))
+	return &ConsumerCheckpointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ConsumerCheckpointClient) UpdateOneID(id gid.ID) *ConsumerCheckpointUpdateOne {
+	mutation := newConsumerCheckpointMutation(c.config, OpUpdateOne, withConsumerCheckpointID(id))
+	return &ConsumerCheckpointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ConsumerCheckpoint.
+func (c *ConsumerCheckpointClient) Delete() *ConsumerCheckpointDelete {
+	mutation := newConsumerCheckpointMutation(c.config, OpDelete)
+	return &ConsumerCheckpointDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ConsumerCheckpointClient) DeleteOne(_m *ConsumerCheckpoint) *ConsumerCheckpointDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ConsumerCheckpointClient) DeleteOneID(id gid.ID) *ConsumerCheckpointDeleteOne {
+	builder := c.Delete().Where(consumercheckpoint.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ConsumerCheckpointDeleteOne{builder}
+}
+
+// Query returns a query builder for ConsumerCheckpoint.
+func (c *ConsumerCheckpointClient) Query() *ConsumerCheckpointQuery {
+	return &ConsumerCheckpointQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeConsumerCheckpoint},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ConsumerCheckpoint entity by its id.
+func (c *ConsumerCheckpointClient) Get(ctx context.Context, id gid.ID) (*ConsumerCheckpoint, error) {
+	return c.Query().Where(consumercheckpoint.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ConsumerCheckpointClient) GetX(ctx context.Context, id gid.ID) *ConsumerCheckpoint {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ConsumerCheckpointClient) Hooks() []Hook {
+	return c.hooks.ConsumerCheckpoint
+}
+
+// Interceptors returns the client interceptors.
+func (c *ConsumerCheckpointClient) Interceptors() []Interceptor {
+	return c.inters.ConsumerCheckpoint
+}
+
+func (c *ConsumerCheckpointClient) mutate(ctx context.Context, m *ConsumerCheckpointMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ConsumerCheckpointCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ConsumerCheckpointUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ConsumerCheckpointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ConsumerCheckpointDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ConsumerCheckpoint mutation op: %q", m.Op())
+	}
+}
+
+// ConsumerLeaseClient is a client for the ConsumerLease schema.
+type ConsumerLeaseClient struct {
+	config
+}
+
+// NewConsumerLeaseClient returns a client for the ConsumerLease from the given config.
+func NewConsumerLeaseClient(c config) *ConsumerLeaseClient {
+	return &ConsumerLeaseClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `consumerlease.Hooks(f(g(h())))`.
+func (c *ConsumerLeaseClient) Use(hooks ...Hook) {
+	c.hooks.ConsumerLease = append(c.hooks.ConsumerLease, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `consumerlease.Intercept(f(g(h())))`.
+func (c *ConsumerLeaseClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ConsumerLease = append(c.inters.ConsumerLease, interceptors...)
+}
+
+// Create returns a builder for creating a ConsumerLease entity.
+func (c *ConsumerLeaseClient) Create() *ConsumerLeaseCreate {
+	mutation := newConsumerLeaseMutation(c.config, OpCreate)
+	return &ConsumerLeaseCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ConsumerLease entities.
+func (c *ConsumerLeaseClient) CreateBulk(builders ...*ConsumerLeaseCreate) *ConsumerLeaseCreateBulk {
+	return &ConsumerLeaseCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ConsumerLeaseClient) MapCreateBulk(slice any, setFunc func(*ConsumerLeaseCreate, int)) *ConsumerLeaseCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ConsumerLeaseCreateBulk{err: fmt.Errorf("calling to ConsumerLeaseClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ConsumerLeaseCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ConsumerLeaseCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ConsumerLease.
+func (c *ConsumerLeaseClient) Update() *ConsumerLeaseUpdate {
+	mutation := newConsumerLeaseMutation(c.config, OpUpdate)
+	return &ConsumerLeaseUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ConsumerLeaseClient) UpdateOne(_m *ConsumerLease) *ConsumerLeaseUpdateOne {
+	mutation := newConsumerLeaseMutation(c.config, OpUpdateOne, withConsumerLease(_m))
+	return &ConsumerLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ConsumerLeaseClient) UpdateOneID(id string) *ConsumerLeaseUpdateOne {
+	mutation := newConsumerLeaseMutation(c.config, OpUpdateOne, withConsumerLeaseID(id))
+	return &ConsumerLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ConsumerLease.
+func (c *ConsumerLeaseClient) Delete() *ConsumerLeaseDelete {
+	mutation := newConsumerLeaseMutation(c.config, OpDelete)
+	return &ConsumerLeaseDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ConsumerLeaseClient) DeleteOne(_m *ConsumerLease) *ConsumerLeaseDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ConsumerLeaseClient) DeleteOneID(id string) *ConsumerLeaseDeleteOne {
+	builder := c.Delete().Where(consumerlease.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ConsumerLeaseDeleteOne{builder}
+}
+
+// Query returns a query builder for ConsumerLease.
+func (c *ConsumerLeaseClient) Query() *ConsumerLeaseQuery {
+	return &ConsumerLeaseQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeConsumerLease},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ConsumerLease entity by its id.
+func (c *ConsumerLeaseClient) Get(ctx context.Context, id string) (*ConsumerLease, error) {
+	return c.Query().Where(consumerlease.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ConsumerLeaseClient) GetX(ctx context.Context, id string) *ConsumerLease {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ConsumerLeaseClient) Hooks() []Hook {
+	return c.hooks.ConsumerLease
+}
+
+// Interceptors returns the client interceptors.
+func (c *ConsumerLeaseClient) Interceptors() []Interceptor {
+	return c.inters.ConsumerLease
+}
+
+func (c *ConsumerLeaseClient) mutate(ctx context.Context, m *ConsumerLeaseMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ConsumerLeaseCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ConsumerLeaseUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ConsumerLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ConsumerLeaseDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ConsumerLease mutation op: %q", m.Op())
+	}
+}
+
 // ConversationClient is a client for the Conversation schema.
 type ConversationClient struct {
 	config
@@ -1071,6 +1523,156 @@ func (c *ConversationClient) mutate(ctx context.Context, m *ConversationMutation
 		return (&ConversationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Conversation mutation op: %q", m.Op())
+	}
+}
+
+// ConversationReadClient is a client for the ConversationRead schema.
+type ConversationReadClient struct {
+	config
+}
+
+// NewConversationReadClient returns a client for the ConversationRead from the given config.
+func NewConversationReadClient(c config) *ConversationReadClient {
+	return &ConversationReadClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `conversationread.Hooks(f(g(h())))`.
+func (c *ConversationReadClient) Use(hooks ...Hook) {
+	c.hooks.ConversationRead = append(c.hooks.ConversationRead, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `conversationread.Intercept(f(g(h())))`.
+func (c *ConversationReadClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ConversationRead = append(c.inters.ConversationRead, interceptors...)
+}
+
+// Create returns a builder for creating a ConversationRead entity.
+func (c *ConversationReadClient) Create() *ConversationReadCreate {
+	mutation := newConversationReadMutation(c.config, OpCreate)
+	return &ConversationReadCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ConversationRead entities.
+func (c *ConversationReadClient) CreateBulk(builders ...*ConversationReadCreate) *ConversationReadCreateBulk {
+	return &ConversationReadCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ConversationReadClient) MapCreateBulk(slice any, setFunc func(*ConversationReadCreate, int)) *ConversationReadCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ConversationReadCreateBulk{err: fmt.Errorf("calling to ConversationReadClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ConversationReadCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ConversationReadCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ConversationRead.
+func (c *ConversationReadClient) Update() *ConversationReadUpdate {
+	mutation := newConversationReadMutation(c.config, OpUpdate)
+	return &ConversationReadUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ConversationReadClient) UpdateOne(_m *ConversationRead) *ConversationReadUpdateOne {
+	mutation := newConversationReadMutation(c.config, OpUpdateOne, withConversationRead(_m))
+	return &ConversationReadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ConversationReadClient) UpdateOneID(id gid.ID) *ConversationReadUpdateOne {
+	mutation := newConversationReadMutation(c.config, OpUpdateOne, withConversationReadID(id))
+	return &ConversationReadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ConversationRead.
+func (c *ConversationReadClient) Delete() *ConversationReadDelete {
+	mutation := newConversationReadMutation(c.config, OpDelete)
+	return &ConversationReadDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ConversationReadClient) DeleteOne(_m *ConversationRead) *ConversationReadDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ConversationReadClient) DeleteOneID(id gid.ID) *ConversationReadDeleteOne {
+	builder := c.Delete().Where(conversationread.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ConversationReadDeleteOne{builder}
+}
+
+// Query returns a query builder for ConversationRead.
+func (c *ConversationReadClient) Query() *ConversationReadQuery {
+	return &ConversationReadQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeConversationRead},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ConversationRead entity by its id.
+func (c *ConversationReadClient) Get(ctx context.Context, id gid.ID) (*ConversationRead, error) {
+	return c.Query().Where(conversationread.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ConversationReadClient) GetX(ctx context.Context, id gid.ID) *ConversationRead {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a ConversationRead.
+func (c *ConversationReadClient) QueryWorkspace(_m *ConversationRead) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(conversationread.Table, conversationread.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, conversationread.WorkspaceTable, conversationread.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ConversationReadClient) Hooks() []Hook {
+	hooks := c.hooks.ConversationRead
+	return append(hooks[:len(hooks):len(hooks)], conversationread.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ConversationReadClient) Interceptors() []Interceptor {
+	return c.inters.ConversationRead
+}
+
+func (c *ConversationReadClient) mutate(ctx context.Context, m *ConversationReadMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ConversationReadCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ConversationReadUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ConversationReadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ConversationReadDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ConversationRead mutation op: %q", m.Op())
 	}
 }
 
@@ -2436,11 +3038,13 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Agent, ApiToken, Channel, Conversation, Customer, CustomerIdentity, Event,
+		Agent, AgentPresence, ApiToken, Channel, ConsumerCheckpoint, ConsumerLease,
+		Conversation, ConversationRead, Customer, CustomerIdentity, Event,
 		EventSequence, Message, Tag, Team, Workspace []ent.Hook
 	}
 	inters struct {
-		Agent, ApiToken, Channel, Conversation, Customer, CustomerIdentity, Event,
+		Agent, AgentPresence, ApiToken, Channel, ConsumerCheckpoint, ConsumerLease,
+		Conversation, ConversationRead, Customer, CustomerIdentity, Event,
 		EventSequence, Message, Tag, Team, Workspace []ent.Interceptor
 	}
 )

@@ -13,9 +13,13 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/channel"
+	"github.com/switchboard/switchboard/ent/consumercheckpoint"
+	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationread"
 	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/event"
@@ -84,18 +88,22 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			agent.Table:            agent.ValidColumn,
-			apitoken.Table:         apitoken.ValidColumn,
-			channel.Table:          channel.ValidColumn,
-			conversation.Table:     conversation.ValidColumn,
-			customer.Table:         customer.ValidColumn,
-			customeridentity.Table: customeridentity.ValidColumn,
-			event.Table:            event.ValidColumn,
-			eventsequence.Table:    eventsequence.ValidColumn,
-			message.Table:          message.ValidColumn,
-			tag.Table:              tag.ValidColumn,
-			team.Table:             team.ValidColumn,
-			workspace.Table:        workspace.ValidColumn,
+			agent.Table:              agent.ValidColumn,
+			agentpresence.Table:      agentpresence.ValidColumn,
+			apitoken.Table:           apitoken.ValidColumn,
+			channel.Table:            channel.ValidColumn,
+			consumercheckpoint.Table: consumercheckpoint.ValidColumn,
+			consumerlease.Table:      consumerlease.ValidColumn,
+			conversation.Table:       conversation.ValidColumn,
+			conversationread.Table:   conversationread.ValidColumn,
+			customer.Table:           customer.ValidColumn,
+			customeridentity.Table:   customeridentity.ValidColumn,
+			event.Table:              event.ValidColumn,
+			eventsequence.Table:      eventsequence.ValidColumn,
+			message.Table:            message.ValidColumn,
+			tag.Table:                tag.ValidColumn,
+			team.Table:               team.ValidColumn,
+			workspace.Table:          workspace.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -4,9 +4,13 @@ package ent
 
 import (
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/channel"
+	"github.com/switchboard/switchboard/ent/consumercheckpoint"
+	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationread"
 	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/event"
@@ -25,7 +29,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 16)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -53,6 +57,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   agentpresence.Table,
+			Columns: agentpresence.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: agentpresence.FieldID,
+			},
+		},
+		Type: "AgentPresence",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			agentpresence.FieldWorkspaceID: {Type: field.TypeString, Column: agentpresence.FieldWorkspaceID},
+			agentpresence.FieldAgentID:     {Type: field.TypeString, Column: agentpresence.FieldAgentID},
+			agentpresence.FieldInstanceID:  {Type: field.TypeString, Column: agentpresence.FieldInstanceID},
+			agentpresence.FieldConnections: {Type: field.TypeInt, Column: agentpresence.FieldConnections},
+			agentpresence.FieldLastSeen:    {Type: field.TypeTime, Column: agentpresence.FieldLastSeen},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
 			Columns: apitoken.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -74,7 +96,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			apitoken.FieldRevokedAt:   {Type: field.TypeTime, Column: apitoken.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   channel.Table,
 			Columns: channel.Columns,
@@ -103,7 +125,39 @@ var schemaGraph = func() *sqlgraph.Schema {
 			channel.FieldWorkingHours:      {Type: field.TypeJSON, Column: channel.FieldWorkingHours},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   consumercheckpoint.Table,
+			Columns: consumercheckpoint.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: consumercheckpoint.FieldID,
+			},
+		},
+		Type: "ConsumerCheckpoint",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			consumercheckpoint.FieldConsumer:    {Type: field.TypeString, Column: consumercheckpoint.FieldConsumer},
+			consumercheckpoint.FieldWorkspaceID: {Type: field.TypeString, Column: consumercheckpoint.FieldWorkspaceID},
+			consumercheckpoint.FieldSeq:         {Type: field.TypeInt64, Column: consumercheckpoint.FieldSeq},
+			consumercheckpoint.FieldUpdatedAt:   {Type: field.TypeTime, Column: consumercheckpoint.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   consumerlease.Table,
+			Columns: consumerlease.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: consumerlease.FieldID,
+			},
+		},
+		Type: "ConsumerLease",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			consumerlease.FieldHolder:    {Type: field.TypeString, Column: consumerlease.FieldHolder},
+			consumerlease.FieldExpiresAt: {Type: field.TypeTime, Column: consumerlease.FieldExpiresAt},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversation.Table,
 			Columns: conversation.Columns,
@@ -132,7 +186,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldSnoozedUntil:    {Type: field.TypeTime, Column: conversation.FieldSnoozedUntil},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   conversationread.Table,
+			Columns: conversationread.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: conversationread.FieldID,
+			},
+		},
+		Type: "ConversationRead",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			conversationread.FieldWorkspaceID:    {Type: field.TypeString, Column: conversationread.FieldWorkspaceID},
+			conversationread.FieldAgentID:        {Type: field.TypeString, Column: conversationread.FieldAgentID},
+			conversationread.FieldConversationID: {Type: field.TypeString, Column: conversationread.FieldConversationID},
+			conversationread.FieldReadAt:         {Type: field.TypeTime, Column: conversationread.FieldReadAt},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customer.Table,
 			Columns: customer.Columns,
@@ -154,7 +225,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customer.FieldMergedIntoID:     {Type: field.TypeString, Column: customer.FieldMergedIntoID},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customeridentity.Table,
 			Columns: customeridentity.Columns,
@@ -175,7 +246,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customeridentity.FieldVerified:    {Type: field.TypeBool, Column: customeridentity.FieldVerified},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -198,7 +269,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCreatedAt:       {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   eventsequence.Table,
 			Columns: eventsequence.Columns,
@@ -213,7 +284,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			eventsequence.FieldPrunedThrough: {Type: field.TypeInt64, Column: eventsequence.FieldPrunedThrough},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
@@ -241,7 +312,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldDeliveryError:     {Type: field.TypeString, Column: message.FieldDeliveryError},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -259,7 +330,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -276,7 +347,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldName:        {Type: field.TypeString, Column: team.FieldName},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -330,6 +401,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Agent",
 		"Conversation",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   agentpresence.WorkspaceTable,
+			Columns: []string{agentpresence.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"AgentPresence",
+		"Workspace",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -474,6 +557,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Conversation",
 		"Message",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   conversationread.WorkspaceTable,
+			Columns: []string{conversationread.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"ConversationRead",
+		"Workspace",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -843,6 +938,85 @@ func (f *AgentFilter) WhereHasAssignedConversationsWith(preds ...predicate.Conve
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AgentPresenceQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AgentPresenceQuery builder.
+func (_q *AgentPresenceQuery) Filter() *AgentPresenceFilter {
+	return &AgentPresenceFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AgentPresenceMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AgentPresenceMutation builder.
+func (m *AgentPresenceMutation) Filter() *AgentPresenceFilter {
+	return &AgentPresenceFilter{config: m.config, predicateAdder: m}
+}
+
+// AgentPresenceFilter provides a generic filtering capability at runtime for AgentPresenceQuery.
+type AgentPresenceFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AgentPresenceFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AgentPresenceFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(agentpresence.FieldID))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *AgentPresenceFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(agentpresence.FieldWorkspaceID))
+}
+
+// WhereAgentID applies the entql string predicate on the agent_id field.
+func (f *AgentPresenceFilter) WhereAgentID(p entql.StringP) {
+	f.Where(p.Field(agentpresence.FieldAgentID))
+}
+
+// WhereInstanceID applies the entql string predicate on the instance_id field.
+func (f *AgentPresenceFilter) WhereInstanceID(p entql.StringP) {
+	f.Where(p.Field(agentpresence.FieldInstanceID))
+}
+
+// WhereConnections applies the entql int predicate on the connections field.
+func (f *AgentPresenceFilter) WhereConnections(p entql.IntP) {
+	f.Where(p.Field(agentpresence.FieldConnections))
+}
+
+// WhereLastSeen applies the entql time.Time predicate on the last_seen field.
+func (f *AgentPresenceFilter) WhereLastSeen(p entql.TimeP) {
+	f.Where(p.Field(agentpresence.FieldLastSeen))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *AgentPresenceFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *AgentPresenceFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ApiTokenQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -871,7 +1045,7 @@ type ApiTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ApiTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -989,7 +1163,7 @@ type ChannelFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ChannelFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1109,6 +1283,116 @@ func (f *ChannelFilter) WhereHasTeamWith(preds ...predicate.Team) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ConsumerCheckpointQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ConsumerCheckpointQuery builder.
+func (_q *ConsumerCheckpointQuery) Filter() *ConsumerCheckpointFilter {
+	return &ConsumerCheckpointFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ConsumerCheckpointMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ConsumerCheckpointMutation builder.
+func (m *ConsumerCheckpointMutation) Filter() *ConsumerCheckpointFilter {
+	return &ConsumerCheckpointFilter{config: m.config, predicateAdder: m}
+}
+
+// ConsumerCheckpointFilter provides a generic filtering capability at runtime for ConsumerCheckpointQuery.
+type ConsumerCheckpointFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ConsumerCheckpointFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ConsumerCheckpointFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(consumercheckpoint.FieldID))
+}
+
+// WhereConsumer applies the entql string predicate on the consumer field.
+func (f *ConsumerCheckpointFilter) WhereConsumer(p entql.StringP) {
+	f.Where(p.Field(consumercheckpoint.FieldConsumer))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *ConsumerCheckpointFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(consumercheckpoint.FieldWorkspaceID))
+}
+
+// WhereSeq applies the entql int64 predicate on the seq field.
+func (f *ConsumerCheckpointFilter) WhereSeq(p entql.Int64P) {
+	f.Where(p.Field(consumercheckpoint.FieldSeq))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ConsumerCheckpointFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(consumercheckpoint.FieldUpdatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ConsumerLeaseQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ConsumerLeaseQuery builder.
+func (_q *ConsumerLeaseQuery) Filter() *ConsumerLeaseFilter {
+	return &ConsumerLeaseFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ConsumerLeaseMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ConsumerLeaseMutation builder.
+func (m *ConsumerLeaseMutation) Filter() *ConsumerLeaseFilter {
+	return &ConsumerLeaseFilter{config: m.config, predicateAdder: m}
+}
+
+// ConsumerLeaseFilter provides a generic filtering capability at runtime for ConsumerLeaseQuery.
+type ConsumerLeaseFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ConsumerLeaseFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ConsumerLeaseFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(consumerlease.FieldID))
+}
+
+// WhereHolder applies the entql string predicate on the holder field.
+func (f *ConsumerLeaseFilter) WhereHolder(p entql.StringP) {
+	f.Where(p.Field(consumerlease.FieldHolder))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *ConsumerLeaseFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(consumerlease.FieldExpiresAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ConversationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1137,7 +1421,7 @@ type ConversationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1341,6 +1625,80 @@ func (f *ConversationFilter) WhereHasMessagesWith(preds ...predicate.Message) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ConversationReadQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ConversationReadQuery builder.
+func (_q *ConversationReadQuery) Filter() *ConversationReadFilter {
+	return &ConversationReadFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ConversationReadMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ConversationReadMutation builder.
+func (m *ConversationReadMutation) Filter() *ConversationReadFilter {
+	return &ConversationReadFilter{config: m.config, predicateAdder: m}
+}
+
+// ConversationReadFilter provides a generic filtering capability at runtime for ConversationReadQuery.
+type ConversationReadFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ConversationReadFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ConversationReadFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(conversationread.FieldID))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *ConversationReadFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(conversationread.FieldWorkspaceID))
+}
+
+// WhereAgentID applies the entql string predicate on the agent_id field.
+func (f *ConversationReadFilter) WhereAgentID(p entql.StringP) {
+	f.Where(p.Field(conversationread.FieldAgentID))
+}
+
+// WhereConversationID applies the entql string predicate on the conversation_id field.
+func (f *ConversationReadFilter) WhereConversationID(p entql.StringP) {
+	f.Where(p.Field(conversationread.FieldConversationID))
+}
+
+// WhereReadAt applies the entql time.Time predicate on the read_at field.
+func (f *ConversationReadFilter) WhereReadAt(p entql.TimeP) {
+	f.Where(p.Field(conversationread.FieldReadAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *ConversationReadFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *ConversationReadFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CustomerQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1369,7 +1727,7 @@ type CustomerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1524,7 +1882,7 @@ type CustomerIdentityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerIdentityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1646,7 +2004,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1750,7 +2108,7 @@ type EventSequenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventSequenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1800,7 +2158,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1971,7 +2329,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2078,7 +2436,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2166,7 +2524,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

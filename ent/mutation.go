@@ -12,9 +12,13 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/channel"
+	"github.com/switchboard/switchboard/ent/consumercheckpoint"
+	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationread"
 	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/event"
@@ -37,18 +41,22 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAgent            = "Agent"
-	TypeApiToken         = "ApiToken"
-	TypeChannel          = "Channel"
-	TypeConversation     = "Conversation"
-	TypeCustomer         = "Customer"
-	TypeCustomerIdentity = "CustomerIdentity"
-	TypeEvent            = "Event"
-	TypeEventSequence    = "EventSequence"
-	TypeMessage          = "Message"
-	TypeTag              = "Tag"
-	TypeTeam             = "Team"
-	TypeWorkspace        = "Workspace"
+	TypeAgent              = "Agent"
+	TypeAgentPresence      = "AgentPresence"
+	TypeApiToken           = "ApiToken"
+	TypeChannel            = "Channel"
+	TypeConsumerCheckpoint = "ConsumerCheckpoint"
+	TypeConsumerLease      = "ConsumerLease"
+	TypeConversation       = "Conversation"
+	TypeConversationRead   = "ConversationRead"
+	TypeCustomer           = "Customer"
+	TypeCustomerIdentity   = "CustomerIdentity"
+	TypeEvent              = "Event"
+	TypeEventSequence      = "EventSequence"
+	TypeMessage            = "Message"
+	TypeTag                = "Tag"
+	TypeTeam               = "Team"
+	TypeWorkspace          = "Workspace"
 )
 
 // AgentMutation represents an operation that mutates the Agent nodes in the graph.
@@ -1291,6 +1299,644 @@ func (m *AgentMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Agent edge %s", name)
+}
+
+// AgentPresenceMutation represents an operation that mutates the AgentPresence nodes in the graph.
+type AgentPresenceMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *gid.ID
+	agent_id         *gid.ID
+	instance_id      *string
+	connections      *int
+	addconnections   *int
+	last_seen        *time.Time
+	clearedFields    map[string]struct{}
+	workspace        *gid.ID
+	clearedworkspace bool
+	done             bool
+	oldValue         func(context.Context) (*AgentPresence, error)
+	predicates       []predicate.AgentPresence
+}
+
+var _ ent.Mutation = (*AgentPresenceMutation)(nil)
+
+// agentpresenceOption allows management of the mutation configuration using functional options.
+type agentpresenceOption func(*AgentPresenceMutation)
+
+// newAgentPresenceMutation creates new mutation for the AgentPresence entity.
+func newAgentPresenceMutation(c config, op Op, opts ...agentpresenceOption) *AgentPresenceMutation {
+	m := &AgentPresenceMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAgentPresence,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAgentPresenceID sets the ID field of the mutation.
+func withAgentPresenceID(id gid.ID) agentpresenceOption {
+	return func(m *AgentPresenceMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AgentPresence
+		)
+		m.oldValue = func(ctx context.Context) (*AgentPresence, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AgentPresence.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAgentPresence sets the old AgentPresence of the mutation.
+func withAgentPresence(node *AgentPresence) agentpresenceOption {
+	return func(m *AgentPresenceMutation) {
+		m.oldValue = func(context.Context) (*AgentPresence, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AgentPresenceMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AgentPresenceMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AgentPresence entities.
+func (m *AgentPresenceMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AgentPresenceMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AgentPresenceMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AgentPresence.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *AgentPresenceMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *AgentPresenceMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the AgentPresence entity.
+// If the AgentPresence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentPresenceMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *AgentPresenceMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetAgentID sets the "agent_id" field.
+func (m *AgentPresenceMutation) SetAgentID(gi gid.ID) {
+	m.agent_id = &gi
+}
+
+// AgentID returns the value of the "agent_id" field in the mutation.
+func (m *AgentPresenceMutation) AgentID() (r gid.ID, exists bool) {
+	v := m.agent_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgentID returns the old "agent_id" field's value of the AgentPresence entity.
+// If the AgentPresence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentPresenceMutation) OldAgentID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgentID: %w", err)
+	}
+	return oldValue.AgentID, nil
+}
+
+// ResetAgentID resets all changes to the "agent_id" field.
+func (m *AgentPresenceMutation) ResetAgentID() {
+	m.agent_id = nil
+}
+
+// SetInstanceID sets the "instance_id" field.
+func (m *AgentPresenceMutation) SetInstanceID(s string) {
+	m.instance_id = &s
+}
+
+// InstanceID returns the value of the "instance_id" field in the mutation.
+func (m *AgentPresenceMutation) InstanceID() (r string, exists bool) {
+	v := m.instance_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInstanceID returns the old "instance_id" field's value of the AgentPresence entity.
+// If the AgentPresence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentPresenceMutation) OldInstanceID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInstanceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInstanceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInstanceID: %w", err)
+	}
+	return oldValue.InstanceID, nil
+}
+
+// ResetInstanceID resets all changes to the "instance_id" field.
+func (m *AgentPresenceMutation) ResetInstanceID() {
+	m.instance_id = nil
+}
+
+// SetConnections sets the "connections" field.
+func (m *AgentPresenceMutation) SetConnections(i int) {
+	m.connections = &i
+	m.addconnections = nil
+}
+
+// Connections returns the value of the "connections" field in the mutation.
+func (m *AgentPresenceMutation) Connections() (r int, exists bool) {
+	v := m.connections
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConnections returns the old "connections" field's value of the AgentPresence entity.
+// If the AgentPresence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentPresenceMutation) OldConnections(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConnections is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConnections requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConnections: %w", err)
+	}
+	return oldValue.Connections, nil
+}
+
+// AddConnections adds i to the "connections" field.
+func (m *AgentPresenceMutation) AddConnections(i int) {
+	if m.addconnections != nil {
+		*m.addconnections += i
+	} else {
+		m.addconnections = &i
+	}
+}
+
+// AddedConnections returns the value that was added to the "connections" field in this mutation.
+func (m *AgentPresenceMutation) AddedConnections() (r int, exists bool) {
+	v := m.addconnections
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetConnections resets all changes to the "connections" field.
+func (m *AgentPresenceMutation) ResetConnections() {
+	m.connections = nil
+	m.addconnections = nil
+}
+
+// SetLastSeen sets the "last_seen" field.
+func (m *AgentPresenceMutation) SetLastSeen(t time.Time) {
+	m.last_seen = &t
+}
+
+// LastSeen returns the value of the "last_seen" field in the mutation.
+func (m *AgentPresenceMutation) LastSeen() (r time.Time, exists bool) {
+	v := m.last_seen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSeen returns the old "last_seen" field's value of the AgentPresence entity.
+// If the AgentPresence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentPresenceMutation) OldLastSeen(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSeen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSeen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSeen: %w", err)
+	}
+	return oldValue.LastSeen, nil
+}
+
+// ResetLastSeen resets all changes to the "last_seen" field.
+func (m *AgentPresenceMutation) ResetLastSeen() {
+	m.last_seen = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *AgentPresenceMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[agentpresence.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *AgentPresenceMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *AgentPresenceMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *AgentPresenceMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// Where appends a list predicates to the AgentPresenceMutation builder.
+func (m *AgentPresenceMutation) Where(ps ...predicate.AgentPresence) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AgentPresenceMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AgentPresenceMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AgentPresence, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AgentPresenceMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AgentPresenceMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AgentPresence).
+func (m *AgentPresenceMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AgentPresenceMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.workspace != nil {
+		fields = append(fields, agentpresence.FieldWorkspaceID)
+	}
+	if m.agent_id != nil {
+		fields = append(fields, agentpresence.FieldAgentID)
+	}
+	if m.instance_id != nil {
+		fields = append(fields, agentpresence.FieldInstanceID)
+	}
+	if m.connections != nil {
+		fields = append(fields, agentpresence.FieldConnections)
+	}
+	if m.last_seen != nil {
+		fields = append(fields, agentpresence.FieldLastSeen)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AgentPresenceMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case agentpresence.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case agentpresence.FieldAgentID:
+		return m.AgentID()
+	case agentpresence.FieldInstanceID:
+		return m.InstanceID()
+	case agentpresence.FieldConnections:
+		return m.Connections()
+	case agentpresence.FieldLastSeen:
+		return m.LastSeen()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AgentPresenceMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case agentpresence.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case agentpresence.FieldAgentID:
+		return m.OldAgentID(ctx)
+	case agentpresence.FieldInstanceID:
+		return m.OldInstanceID(ctx)
+	case agentpresence.FieldConnections:
+		return m.OldConnections(ctx)
+	case agentpresence.FieldLastSeen:
+		return m.OldLastSeen(ctx)
+	}
+	return nil, fmt.Errorf("unknown AgentPresence field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AgentPresenceMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case agentpresence.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case agentpresence.FieldAgentID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgentID(v)
+		return nil
+	case agentpresence.FieldInstanceID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInstanceID(v)
+		return nil
+	case agentpresence.FieldConnections:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConnections(v)
+		return nil
+	case agentpresence.FieldLastSeen:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSeen(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AgentPresence field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AgentPresenceMutation) AddedFields() []string {
+	var fields []string
+	if m.addconnections != nil {
+		fields = append(fields, agentpresence.FieldConnections)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AgentPresenceMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case agentpresence.FieldConnections:
+		return m.AddedConnections()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AgentPresenceMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case agentpresence.FieldConnections:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddConnections(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AgentPresence numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AgentPresenceMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AgentPresenceMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AgentPresenceMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AgentPresence nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AgentPresenceMutation) ResetField(name string) error {
+	switch name {
+	case agentpresence.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case agentpresence.FieldAgentID:
+		m.ResetAgentID()
+		return nil
+	case agentpresence.FieldInstanceID:
+		m.ResetInstanceID()
+		return nil
+	case agentpresence.FieldConnections:
+		m.ResetConnections()
+		return nil
+	case agentpresence.FieldLastSeen:
+		m.ResetLastSeen()
+		return nil
+	}
+	return fmt.Errorf("unknown AgentPresence field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AgentPresenceMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.workspace != nil {
+		edges = append(edges, agentpresence.EdgeWorkspace)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AgentPresenceMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case agentpresence.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AgentPresenceMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AgentPresenceMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AgentPresenceMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedworkspace {
+		edges = append(edges, agentpresence.EdgeWorkspace)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AgentPresenceMutation) EdgeCleared(name string) bool {
+	switch name {
+	case agentpresence.EdgeWorkspace:
+		return m.clearedworkspace
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AgentPresenceMutation) ClearEdge(name string) error {
+	switch name {
+	case agentpresence.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown AgentPresence unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AgentPresenceMutation) ResetEdge(name string) error {
+	switch name {
+	case agentpresence.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown AgentPresence edge %s", name)
 }
 
 // ApiTokenMutation represents an operation that mutates the ApiToken nodes in the graph.
@@ -3718,6 +4364,922 @@ func (m *ChannelMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Channel edge %s", name)
 }
 
+// ConsumerCheckpointMutation represents an operation that mutates the ConsumerCheckpoint nodes in the graph.
+type ConsumerCheckpointMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *gid.ID
+	consumer      *string
+	workspace_id  *gid.ID
+	seq           *int64
+	addseq        *int64
+	updated_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*ConsumerCheckpoint, error)
+	predicates    []predicate.ConsumerCheckpoint
+}
+
+var _ ent.Mutation = (*ConsumerCheckpointMutation)(nil)
+
+// consumercheckpointOption allows management of the mutation configuration using functional options.
+type consumercheckpointOption func(*ConsumerCheckpointMutation)
+
+// newConsumerCheckpointMutation creates new mutation for the ConsumerCheckpoint entity.
+func newConsumerCheckpointMutation(c config, op Op, opts ...consumercheckpointOption) *ConsumerCheckpointMutation {
+	m := &ConsumerCheckpointMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeConsumerCheckpoint,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withConsumerCheckpointID sets the ID field of the mutation.
+func withConsumerCheckpointID(id gid.ID) consumercheckpointOption {
+	return func(m *ConsumerCheckpointMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ConsumerCheckpoint
+		)
+		m.oldValue = func(ctx context.Context) (*ConsumerCheckpoint, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ConsumerCheckpoint.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withConsumerCheckpoint sets the old ConsumerCheckpoint of the mutation.
+func withConsumerCheckpoint(node *ConsumerCheckpoint) consumercheckpointOption {
+	return func(m *ConsumerCheckpointMutation) {
+		m.oldValue = func(context.Context) (*ConsumerCheckpoint, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ConsumerCheckpointMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ConsumerCheckpointMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ConsumerCheckpoint entities.
+func (m *ConsumerCheckpointMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ConsumerCheckpointMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ConsumerCheckpointMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ConsumerCheckpoint.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetConsumer sets the "consumer" field.
+func (m *ConsumerCheckpointMutation) SetConsumer(s string) {
+	m.consumer = &s
+}
+
+// Consumer returns the value of the "consumer" field in the mutation.
+func (m *ConsumerCheckpointMutation) Consumer() (r string, exists bool) {
+	v := m.consumer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConsumer returns the old "consumer" field's value of the ConsumerCheckpoint entity.
+// If the ConsumerCheckpoint object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsumerCheckpointMutation) OldConsumer(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConsumer is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConsumer requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConsumer: %w", err)
+	}
+	return oldValue.Consumer, nil
+}
+
+// ResetConsumer resets all changes to the "consumer" field.
+func (m *ConsumerCheckpointMutation) ResetConsumer() {
+	m.consumer = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *ConsumerCheckpointMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace_id = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *ConsumerCheckpointMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the ConsumerCheckpoint entity.
+// If the ConsumerCheckpoint object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsumerCheckpointMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *ConsumerCheckpointMutation) ResetWorkspaceID() {
+	m.workspace_id = nil
+}
+
+// SetSeq sets the "seq" field.
+func (m *ConsumerCheckpointMutation) SetSeq(i int64) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *ConsumerCheckpointMutation) Seq() (r int64, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the ConsumerCheckpoint entity.
+// If the ConsumerCheckpoint object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsumerCheckpointMutation) OldSeq(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *ConsumerCheckpointMutation) AddSeq(i int64) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *ConsumerCheckpointMutation) AddedSeq() (r int64, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *ConsumerCheckpointMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ConsumerCheckpointMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ConsumerCheckpointMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ConsumerCheckpoint entity.
+// If the ConsumerCheckpoint object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsumerCheckpointMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ConsumerCheckpointMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the ConsumerCheckpointMutation builder.
+func (m *ConsumerCheckpointMutation) Where(ps ...predicate.ConsumerCheckpoint) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ConsumerCheckpointMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ConsumerCheckpointMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ConsumerCheckpoint, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ConsumerCheckpointMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ConsumerCheckpointMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ConsumerCheckpoint).
+func (m *ConsumerCheckpointMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ConsumerCheckpointMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.consumer != nil {
+		fields = append(fields, consumercheckpoint.FieldConsumer)
+	}
+	if m.workspace_id != nil {
+		fields = append(fields, consumercheckpoint.FieldWorkspaceID)
+	}
+	if m.seq != nil {
+		fields = append(fields, consumercheckpoint.FieldSeq)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, consumercheckpoint.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ConsumerCheckpointMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case consumercheckpoint.FieldConsumer:
+		return m.Consumer()
+	case consumercheckpoint.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case consumercheckpoint.FieldSeq:
+		return m.Seq()
+	case consumercheckpoint.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ConsumerCheckpointMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case consumercheckpoint.FieldConsumer:
+		return m.OldConsumer(ctx)
+	case consumercheckpoint.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case consumercheckpoint.FieldSeq:
+		return m.OldSeq(ctx)
+	case consumercheckpoint.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ConsumerCheckpoint field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConsumerCheckpointMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case consumercheckpoint.FieldConsumer:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConsumer(v)
+		return nil
+	case consumercheckpoint.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case consumercheckpoint.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
+		return nil
+	case consumercheckpoint.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ConsumerCheckpoint field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ConsumerCheckpointMutation) AddedFields() []string {
+	var fields []string
+	if m.addseq != nil {
+		fields = append(fields, consumercheckpoint.FieldSeq)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ConsumerCheckpointMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case consumercheckpoint.FieldSeq:
+		return m.AddedSeq()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConsumerCheckpointMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case consumercheckpoint.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ConsumerCheckpoint numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ConsumerCheckpointMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ConsumerCheckpointMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ConsumerCheckpointMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ConsumerCheckpoint nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ConsumerCheckpointMutation) ResetField(name string) error {
+	switch name {
+	case consumercheckpoint.FieldConsumer:
+		m.ResetConsumer()
+		return nil
+	case consumercheckpoint.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case consumercheckpoint.FieldSeq:
+		m.ResetSeq()
+		return nil
+	case consumercheckpoint.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ConsumerCheckpoint field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ConsumerCheckpointMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ConsumerCheckpointMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ConsumerCheckpointMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ConsumerCheckpointMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ConsumerCheckpointMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ConsumerCheckpointMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ConsumerCheckpointMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ConsumerCheckpoint unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ConsumerCheckpointMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ConsumerCheckpoint edge %s", name)
+}
+
+// ConsumerLeaseMutation represents an operation that mutates the ConsumerLease nodes in the graph.
+type ConsumerLeaseMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *string
+	holder        *string
+	expires_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*ConsumerLease, error)
+	predicates    []predicate.ConsumerLease
+}
+
+var _ ent.Mutation = (*ConsumerLeaseMutation)(nil)
+
+// consumerleaseOption allows management of the mutation configuration using functional options.
+type consumerleaseOption func(*ConsumerLeaseMutation)
+
+// newConsumerLeaseMutation creates new mutation for the ConsumerLease entity.
+func newConsumerLeaseMutation(c config, op Op, opts ...consumerleaseOption) *ConsumerLeaseMutation {
+	m := &ConsumerLeaseMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeConsumerLease,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withConsumerLeaseID sets the ID field of the mutation.
+func withConsumerLeaseID(id string) consumerleaseOption {
+	return func(m *ConsumerLeaseMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ConsumerLease
+		)
+		m.oldValue = func(ctx context.Context) (*ConsumerLease, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ConsumerLease.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withConsumerLease sets the old ConsumerLease of the mutation.
+func withConsumerLease(node *ConsumerLease) consumerleaseOption {
+	return func(m *ConsumerLeaseMutation) {
+		m.oldValue = func(context.Context) (*ConsumerLease, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ConsumerLeaseMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ConsumerLeaseMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ConsumerLease entities.
+func (m *ConsumerLeaseMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ConsumerLeaseMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ConsumerLeaseMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ConsumerLease.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetHolder sets the "holder" field.
+func (m *ConsumerLeaseMutation) SetHolder(s string) {
+	m.holder = &s
+}
+
+// Holder returns the value of the "holder" field in the mutation.
+func (m *ConsumerLeaseMutation) Holder() (r string, exists bool) {
+	v := m.holder
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHolder returns the old "holder" field's value of the ConsumerLease entity.
+// If the ConsumerLease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsumerLeaseMutation) OldHolder(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHolder is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHolder requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHolder: %w", err)
+	}
+	return oldValue.Holder, nil
+}
+
+// ResetHolder resets all changes to the "holder" field.
+func (m *ConsumerLeaseMutation) ResetHolder() {
+	m.holder = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *ConsumerLeaseMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *ConsumerLeaseMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the ConsumerLease entity.
+// If the ConsumerLease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsumerLeaseMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *ConsumerLeaseMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// Where appends a list predicates to the ConsumerLeaseMutation builder.
+func (m *ConsumerLeaseMutation) Where(ps ...predicate.ConsumerLease) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ConsumerLeaseMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ConsumerLeaseMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ConsumerLease, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ConsumerLeaseMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ConsumerLeaseMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ConsumerLease).
+func (m *ConsumerLeaseMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ConsumerLeaseMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.holder != nil {
+		fields = append(fields, consumerlease.FieldHolder)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, consumerlease.FieldExpiresAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ConsumerLeaseMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case consumerlease.FieldHolder:
+		return m.Holder()
+	case consumerlease.FieldExpiresAt:
+		return m.ExpiresAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ConsumerLeaseMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case consumerlease.FieldHolder:
+		return m.OldHolder(ctx)
+	case consumerlease.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ConsumerLease field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConsumerLeaseMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case consumerlease.FieldHolder:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHolder(v)
+		return nil
+	case consumerlease.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ConsumerLease field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ConsumerLeaseMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ConsumerLeaseMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConsumerLeaseMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ConsumerLease numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ConsumerLeaseMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ConsumerLeaseMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ConsumerLeaseMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ConsumerLease nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ConsumerLeaseMutation) ResetField(name string) error {
+	switch name {
+	case consumerlease.FieldHolder:
+		m.ResetHolder()
+		return nil
+	case consumerlease.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ConsumerLease field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ConsumerLeaseMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ConsumerLeaseMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ConsumerLeaseMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ConsumerLeaseMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ConsumerLeaseMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ConsumerLeaseMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ConsumerLeaseMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ConsumerLease unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ConsumerLeaseMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ConsumerLease edge %s", name)
+}
+
 // ConversationMutation represents an operation that mutates the Conversation nodes in the graph.
 type ConversationMutation struct {
 	config
@@ -5484,6 +7046,554 @@ func (m *ConversationMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Conversation edge %s", name)
+}
+
+// ConversationReadMutation represents an operation that mutates the ConversationRead nodes in the graph.
+type ConversationReadMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *gid.ID
+	agent_id         *gid.ID
+	conversation_id  *gid.ID
+	read_at          *time.Time
+	clearedFields    map[string]struct{}
+	workspace        *gid.ID
+	clearedworkspace bool
+	done             bool
+	oldValue         func(context.Context) (*ConversationRead, error)
+	predicates       []predicate.ConversationRead
+}
+
+var _ ent.Mutation = (*ConversationReadMutation)(nil)
+
+// conversationreadOption allows management of the mutation configuration using functional options.
+type conversationreadOption func(*ConversationReadMutation)
+
+// newConversationReadMutation creates new mutation for the ConversationRead entity.
+func newConversationReadMutation(c config, op Op, opts ...conversationreadOption) *ConversationReadMutation {
+	m := &ConversationReadMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeConversationRead,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withConversationReadID sets the ID field of the mutation.
+func withConversationReadID(id gid.ID) conversationreadOption {
+	return func(m *ConversationReadMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ConversationRead
+		)
+		m.oldValue = func(ctx context.Context) (*ConversationRead, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ConversationRead.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withConversationRead sets the old ConversationRead of the mutation.
+func withConversationRead(node *ConversationRead) conversationreadOption {
+	return func(m *ConversationReadMutation) {
+		m.oldValue = func(context.Context) (*ConversationRead, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ConversationReadMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ConversationReadMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ConversationRead entities.
+func (m *ConversationReadMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ConversationReadMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ConversationReadMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ConversationRead.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *ConversationReadMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *ConversationReadMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the ConversationRead entity.
+// If the ConversationRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationReadMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *ConversationReadMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetAgentID sets the "agent_id" field.
+func (m *ConversationReadMutation) SetAgentID(gi gid.ID) {
+	m.agent_id = &gi
+}
+
+// AgentID returns the value of the "agent_id" field in the mutation.
+func (m *ConversationReadMutation) AgentID() (r gid.ID, exists bool) {
+	v := m.agent_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgentID returns the old "agent_id" field's value of the ConversationRead entity.
+// If the ConversationRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationReadMutation) OldAgentID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgentID: %w", err)
+	}
+	return oldValue.AgentID, nil
+}
+
+// ResetAgentID resets all changes to the "agent_id" field.
+func (m *ConversationReadMutation) ResetAgentID() {
+	m.agent_id = nil
+}
+
+// SetConversationID sets the "conversation_id" field.
+func (m *ConversationReadMutation) SetConversationID(gi gid.ID) {
+	m.conversation_id = &gi
+}
+
+// ConversationID returns the value of the "conversation_id" field in the mutation.
+func (m *ConversationReadMutation) ConversationID() (r gid.ID, exists bool) {
+	v := m.conversation_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConversationID returns the old "conversation_id" field's value of the ConversationRead entity.
+// If the ConversationRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationReadMutation) OldConversationID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConversationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConversationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConversationID: %w", err)
+	}
+	return oldValue.ConversationID, nil
+}
+
+// ResetConversationID resets all changes to the "conversation_id" field.
+func (m *ConversationReadMutation) ResetConversationID() {
+	m.conversation_id = nil
+}
+
+// SetReadAt sets the "read_at" field.
+func (m *ConversationReadMutation) SetReadAt(t time.Time) {
+	m.read_at = &t
+}
+
+// ReadAt returns the value of the "read_at" field in the mutation.
+func (m *ConversationReadMutation) ReadAt() (r time.Time, exists bool) {
+	v := m.read_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReadAt returns the old "read_at" field's value of the ConversationRead entity.
+// If the ConversationRead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationReadMutation) OldReadAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReadAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReadAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReadAt: %w", err)
+	}
+	return oldValue.ReadAt, nil
+}
+
+// ResetReadAt resets all changes to the "read_at" field.
+func (m *ConversationReadMutation) ResetReadAt() {
+	m.read_at = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *ConversationReadMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[conversationread.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *ConversationReadMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *ConversationReadMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *ConversationReadMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// Where appends a list predicates to the ConversationReadMutation builder.
+func (m *ConversationReadMutation) Where(ps ...predicate.ConversationRead) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ConversationReadMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ConversationReadMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ConversationRead, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ConversationReadMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ConversationReadMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ConversationRead).
+func (m *ConversationReadMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ConversationReadMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.workspace != nil {
+		fields = append(fields, conversationread.FieldWorkspaceID)
+	}
+	if m.agent_id != nil {
+		fields = append(fields, conversationread.FieldAgentID)
+	}
+	if m.conversation_id != nil {
+		fields = append(fields, conversationread.FieldConversationID)
+	}
+	if m.read_at != nil {
+		fields = append(fields, conversationread.FieldReadAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ConversationReadMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case conversationread.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case conversationread.FieldAgentID:
+		return m.AgentID()
+	case conversationread.FieldConversationID:
+		return m.ConversationID()
+	case conversationread.FieldReadAt:
+		return m.ReadAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ConversationReadMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case conversationread.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case conversationread.FieldAgentID:
+		return m.OldAgentID(ctx)
+	case conversationread.FieldConversationID:
+		return m.OldConversationID(ctx)
+	case conversationread.FieldReadAt:
+		return m.OldReadAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ConversationRead field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConversationReadMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case conversationread.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case conversationread.FieldAgentID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgentID(v)
+		return nil
+	case conversationread.FieldConversationID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConversationID(v)
+		return nil
+	case conversationread.FieldReadAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReadAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ConversationRead field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ConversationReadMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ConversationReadMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConversationReadMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ConversationRead numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ConversationReadMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ConversationReadMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ConversationReadMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ConversationRead nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ConversationReadMutation) ResetField(name string) error {
+	switch name {
+	case conversationread.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case conversationread.FieldAgentID:
+		m.ResetAgentID()
+		return nil
+	case conversationread.FieldConversationID:
+		m.ResetConversationID()
+		return nil
+	case conversationread.FieldReadAt:
+		m.ResetReadAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ConversationRead field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ConversationReadMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.workspace != nil {
+		edges = append(edges, conversationread.EdgeWorkspace)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ConversationReadMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case conversationread.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ConversationReadMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ConversationReadMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ConversationReadMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedworkspace {
+		edges = append(edges, conversationread.EdgeWorkspace)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ConversationReadMutation) EdgeCleared(name string) bool {
+	switch name {
+	case conversationread.EdgeWorkspace:
+		return m.clearedworkspace
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ConversationReadMutation) ClearEdge(name string) error {
+	switch name {
+	case conversationread.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown ConversationRead unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ConversationReadMutation) ResetEdge(name string) error {
+	switch name {
+	case conversationread.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown ConversationRead edge %s", name)
 }
 
 // CustomerMutation represents an operation that mutates the Customer nodes in the graph.

@@ -16,12 +16,20 @@ type Tx struct {
 	config
 	// Agent is the client for interacting with the Agent builders.
 	Agent *AgentClient
+	// AgentPresence is the client for interacting with the AgentPresence builders.
+	AgentPresence *AgentPresenceClient
 	// ApiToken is the client for interacting with the ApiToken builders.
 	ApiToken *ApiTokenClient
 	// Channel is the client for interacting with the Channel builders.
 	Channel *ChannelClient
+	// ConsumerCheckpoint is the client for interacting with the ConsumerCheckpoint builders.
+	ConsumerCheckpoint *ConsumerCheckpointClient
+	// ConsumerLease is the client for interacting with the ConsumerLease builders.
+	ConsumerLease *ConsumerLeaseClient
 	// Conversation is the client for interacting with the Conversation builders.
 	Conversation *ConversationClient
+	// ConversationRead is the client for interacting with the ConversationRead builders.
+	ConversationRead *ConversationReadClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// CustomerIdentity is the client for interacting with the CustomerIdentity builders.
@@ -170,9 +178,13 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.Agent = NewAgentClient(tx.config)
+	tx.AgentPresence = NewAgentPresenceClient(tx.config)
 	tx.ApiToken = NewApiTokenClient(tx.config)
 	tx.Channel = NewChannelClient(tx.config)
+	tx.ConsumerCheckpoint = NewConsumerCheckpointClient(tx.config)
+	tx.ConsumerLease = NewConsumerLeaseClient(tx.config)
 	tx.Conversation = NewConversationClient(tx.config)
+	tx.ConversationRead = NewConversationReadClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.CustomerIdentity = NewCustomerIdentityClient(tx.config)
 	tx.Event = NewEventClient(tx.config)

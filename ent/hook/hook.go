@@ -21,6 +21,18 @@ func (f AgentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AgentMutation", m)
 }
 
+// The AgentPresenceFunc type is an adapter to allow the use of ordinary
+// function as AgentPresence mutator.
+type AgentPresenceFunc func(context.Context, *ent.AgentPresenceMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AgentPresenceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AgentPresenceMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AgentPresenceMutation", m)
+}
+
 // The ApiTokenFunc type is an adapter to allow the use of ordinary
 // function as ApiToken mutator.
 type ApiTokenFunc func(context.Context, *ent.ApiTokenMutation) (ent.Value, error)
@@ -45,6 +57,30 @@ func (f ChannelFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ChannelMutation", m)
 }
 
+// The ConsumerCheckpointFunc type is an adapter to allow the use of ordinary
+// function as ConsumerCheckpoint mutator.
+type ConsumerCheckpointFunc func(context.Context, *ent.ConsumerCheckpointMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ConsumerCheckpointFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ConsumerCheckpointMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConsumerCheckpointMutation", m)
+}
+
+// The ConsumerLeaseFunc type is an adapter to allow the use of ordinary
+// function as ConsumerLease mutator.
+type ConsumerLeaseFunc func(context.Context, *ent.ConsumerLeaseMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ConsumerLeaseFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ConsumerLeaseMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConsumerLeaseMutation", m)
+}
+
 // The ConversationFunc type is an adapter to allow the use of ordinary
 // function as Conversation mutator.
 type ConversationFunc func(context.Context, *ent.ConversationMutation) (ent.Value, error)
@@ -55,6 +91,18 @@ func (f ConversationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConversationMutation", m)
+}
+
+// The ConversationReadFunc type is an adapter to allow the use of ordinary
+// function as ConversationRead mutator.
+type ConversationReadFunc func(context.Context, *ent.ConversationReadMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ConversationReadFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ConversationReadMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConversationReadMutation", m)
 }
 
 // The CustomerFunc type is an adapter to allow the use of ordinary

@@ -9,9 +9,13 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/channel"
+	"github.com/switchboard/switchboard/ent/consumercheckpoint"
+	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationread"
 	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/event"
@@ -106,6 +110,33 @@ func (f TraverseAgent) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.AgentQuery", q)
 }
 
+// The AgentPresenceFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AgentPresenceFunc func(context.Context, *ent.AgentPresenceQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AgentPresenceFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AgentPresenceQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AgentPresenceQuery", q)
+}
+
+// The TraverseAgentPresence type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAgentPresence func(context.Context, *ent.AgentPresenceQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAgentPresence) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAgentPresence) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AgentPresenceQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AgentPresenceQuery", q)
+}
+
 // The ApiTokenFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ApiTokenFunc func(context.Context, *ent.ApiTokenQuery) (ent.Value, error)
 
@@ -160,6 +191,60 @@ func (f TraverseChannel) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ChannelQuery", q)
 }
 
+// The ConsumerCheckpointFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ConsumerCheckpointFunc func(context.Context, *ent.ConsumerCheckpointQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ConsumerCheckpointFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ConsumerCheckpointQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ConsumerCheckpointQuery", q)
+}
+
+// The TraverseConsumerCheckpoint type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseConsumerCheckpoint func(context.Context, *ent.ConsumerCheckpointQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseConsumerCheckpoint) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseConsumerCheckpoint) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConsumerCheckpointQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ConsumerCheckpointQuery", q)
+}
+
+// The ConsumerLeaseFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ConsumerLeaseFunc func(context.Context, *ent.ConsumerLeaseQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ConsumerLeaseFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ConsumerLeaseQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ConsumerLeaseQuery", q)
+}
+
+// The TraverseConsumerLease type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseConsumerLease func(context.Context, *ent.ConsumerLeaseQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseConsumerLease) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseConsumerLease) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConsumerLeaseQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ConsumerLeaseQuery", q)
+}
+
 // The ConversationFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ConversationFunc func(context.Context, *ent.ConversationQuery) (ent.Value, error)
 
@@ -185,6 +270,33 @@ func (f TraverseConversation) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.ConversationQuery", q)
+}
+
+// The ConversationReadFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ConversationReadFunc func(context.Context, *ent.ConversationReadQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ConversationReadFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ConversationReadQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ConversationReadQuery", q)
+}
+
+// The TraverseConversationRead type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseConversationRead func(context.Context, *ent.ConversationReadQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseConversationRead) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseConversationRead) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConversationReadQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ConversationReadQuery", q)
 }
 
 // The CustomerFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -408,12 +520,20 @@ func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
 	case *ent.AgentQuery:
 		return &query[*ent.AgentQuery, predicate.Agent, agent.OrderOption]{typ: ent.TypeAgent, tq: q}, nil
+	case *ent.AgentPresenceQuery:
+		return &query[*ent.AgentPresenceQuery, predicate.AgentPresence, agentpresence.OrderOption]{typ: ent.TypeAgentPresence, tq: q}, nil
 	case *ent.ApiTokenQuery:
 		return &query[*ent.ApiTokenQuery, predicate.ApiToken, apitoken.OrderOption]{typ: ent.TypeApiToken, tq: q}, nil
 	case *ent.ChannelQuery:
 		return &query[*ent.ChannelQuery, predicate.Channel, channel.OrderOption]{typ: ent.TypeChannel, tq: q}, nil
+	case *ent.ConsumerCheckpointQuery:
+		return &query[*ent.ConsumerCheckpointQuery, predicate.ConsumerCheckpoint, consumercheckpoint.OrderOption]{typ: ent.TypeConsumerCheckpoint, tq: q}, nil
+	case *ent.ConsumerLeaseQuery:
+		return &query[*ent.ConsumerLeaseQuery, predicate.ConsumerLease, consumerlease.OrderOption]{typ: ent.TypeConsumerLease, tq: q}, nil
 	case *ent.ConversationQuery:
 		return &query[*ent.ConversationQuery, predicate.Conversation, conversation.OrderOption]{typ: ent.TypeConversation, tq: q}, nil
+	case *ent.ConversationReadQuery:
+		return &query[*ent.ConversationReadQuery, predicate.ConversationRead, conversationread.OrderOption]{typ: ent.TypeConversationRead, tq: q}, nil
 	case *ent.CustomerQuery:
 		return &query[*ent.CustomerQuery, predicate.Customer, customer.OrderOption]{typ: ent.TypeCustomer, tq: q}, nil
 	case *ent.CustomerIdentityQuery:

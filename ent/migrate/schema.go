@@ -51,6 +51,46 @@ var (
 			},
 		},
 	}
+	// AgentPresencesColumns holds the columns for the "agent_presences" table.
+	AgentPresencesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "agent_id", Type: field.TypeString},
+		{Name: "instance_id", Type: field.TypeString},
+		{Name: "connections", Type: field.TypeInt, Default: 0},
+		{Name: "last_seen", Type: field.TypeTime},
+		{Name: "workspace_id", Type: field.TypeString},
+	}
+	// AgentPresencesTable holds the schema information for the "agent_presences" table.
+	AgentPresencesTable = &schema.Table{
+		Name:       "agent_presences",
+		Columns:    AgentPresencesColumns,
+		PrimaryKey: []*schema.Column{AgentPresencesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "agent_presences_workspaces_workspace",
+				Columns:    []*schema.Column{AgentPresencesColumns[5]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "agentpresence_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{AgentPresencesColumns[5]},
+			},
+			{
+				Name:    "agentpresence_agent_id_instance_id",
+				Unique:  true,
+				Columns: []*schema.Column{AgentPresencesColumns[1], AgentPresencesColumns[2]},
+			},
+			{
+				Name:    "agentpresence_last_seen",
+				Unique:  false,
+				Columns: []*schema.Column{AgentPresencesColumns[4]},
+			},
+		},
+	}
 	// APITokensColumns holds the columns for the "api_tokens" table.
 	APITokensColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -149,6 +189,39 @@ var (
 			},
 		},
 	}
+	// ConsumerCheckpointsColumns holds the columns for the "consumer_checkpoints" table.
+	ConsumerCheckpointsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "consumer", Type: field.TypeString},
+		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "seq", Type: field.TypeInt64, Default: 0},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// ConsumerCheckpointsTable holds the schema information for the "consumer_checkpoints" table.
+	ConsumerCheckpointsTable = &schema.Table{
+		Name:       "consumer_checkpoints",
+		Columns:    ConsumerCheckpointsColumns,
+		PrimaryKey: []*schema.Column{ConsumerCheckpointsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "consumercheckpoint_consumer_workspace_id",
+				Unique:  true,
+				Columns: []*schema.Column{ConsumerCheckpointsColumns[1], ConsumerCheckpointsColumns[2]},
+			},
+		},
+	}
+	// ConsumerLeasesColumns holds the columns for the "consumer_leases" table.
+	ConsumerLeasesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "holder", Type: field.TypeString},
+		{Name: "expires_at", Type: field.TypeTime},
+	}
+	// ConsumerLeasesTable holds the schema information for the "consumer_leases" table.
+	ConsumerLeasesTable = &schema.Table{
+		Name:       "consumer_leases",
+		Columns:    ConsumerLeasesColumns,
+		PrimaryKey: []*schema.Column{ConsumerLeasesColumns[0]},
+	}
 	// ConversationsColumns holds the columns for the "conversations" table.
 	ConversationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -232,6 +305,40 @@ var (
 				Name:    "conversation_customer_id_channel_id_status",
 				Unique:  false,
 				Columns: []*schema.Column{ConversationsColumns[12], ConversationsColumns[13], ConversationsColumns[3]},
+			},
+		},
+	}
+	// ConversationReadsColumns holds the columns for the "conversation_reads" table.
+	ConversationReadsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "agent_id", Type: field.TypeString},
+		{Name: "conversation_id", Type: field.TypeString},
+		{Name: "read_at", Type: field.TypeTime},
+		{Name: "workspace_id", Type: field.TypeString},
+	}
+	// ConversationReadsTable holds the schema information for the "conversation_reads" table.
+	ConversationReadsTable = &schema.Table{
+		Name:       "conversation_reads",
+		Columns:    ConversationReadsColumns,
+		PrimaryKey: []*schema.Column{ConversationReadsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "conversation_reads_workspaces_workspace",
+				Columns:    []*schema.Column{ConversationReadsColumns[4]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "conversationread_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{ConversationReadsColumns[4]},
+			},
+			{
+				Name:    "conversationread_agent_id_conversation_id",
+				Unique:  true,
+				Columns: []*schema.Column{ConversationReadsColumns[1], ConversationReadsColumns[2]},
 			},
 		},
 	}
@@ -639,9 +746,13 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AgentsTable,
+		AgentPresencesTable,
 		APITokensTable,
 		ChannelsTable,
+		ConsumerCheckpointsTable,
+		ConsumerLeasesTable,
 		ConversationsTable,
+		ConversationReadsTable,
 		CustomersTable,
 		CustomerIdentitiesTable,
 		EventsTable,
@@ -658,6 +769,7 @@ var (
 
 func init() {
 	AgentsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	AgentPresencesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	APITokensTable.ForeignKeys[0].RefTable = WorkspacesTable
 	APITokensTable.ForeignKeys[1].RefTable = AgentsTable
 	ChannelsTable.ForeignKeys[0].RefTable = WorkspacesTable
@@ -668,6 +780,7 @@ func init() {
 	ConversationsTable.ForeignKeys[3].RefTable = AgentsTable
 	ConversationsTable.ForeignKeys[4].RefTable = TeamsTable
 	ConversationsTable.ForeignKeys[5].RefTable = MessagesTable
+	ConversationReadsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CustomersTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CustomersTable.ForeignKeys[1].RefTable = CustomersTable
 	CustomerIdentitiesTable.ForeignKeys[0].RefTable = CustomersTable

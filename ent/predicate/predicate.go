@@ -9,14 +9,26 @@ import (
 // Agent is the predicate function for agent builders.
 type Agent func(*sql.Selector)
 
+// AgentPresence is the predicate function for agentpresence builders.
+type AgentPresence func(*sql.Selector)
+
 // ApiToken is the predicate function for apitoken builders.
 type ApiToken func(*sql.Selector)
 
 // Channel is the predicate function for channel builders.
 type Channel func(*sql.Selector)
 
+// ConsumerCheckpoint is the predicate function for consumercheckpoint builders.
+type ConsumerCheckpoint func(*sql.Selector)
+
+// ConsumerLease is the predicate function for consumerlease builders.
+type ConsumerLease func(*sql.Selector)
+
 // Conversation is the predicate function for conversation builders.
 type Conversation func(*sql.Selector)
+
+// ConversationRead is the predicate function for conversationread builders.
+type ConversationRead func(*sql.Selector)
 
 // Customer is the predicate function for customer builders.
 type Customer func(*sql.Selector)

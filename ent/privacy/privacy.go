@@ -135,6 +135,30 @@ func (f AgentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation)
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AgentMutation", m)
 }
 
+// The AgentPresenceQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AgentPresenceQueryRuleFunc func(context.Context, *ent.AgentPresenceQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AgentPresenceQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AgentPresenceQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AgentPresenceQuery", q)
+}
+
+// The AgentPresenceMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AgentPresenceMutationRuleFunc func(context.Context, *ent.AgentPresenceMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AgentPresenceMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AgentPresenceMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AgentPresenceMutation", m)
+}
+
 // The ApiTokenQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ApiTokenQueryRuleFunc func(context.Context, *ent.ApiTokenQuery) error
@@ -183,6 +207,54 @@ func (f ChannelMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ChannelMutation", m)
 }
 
+// The ConsumerCheckpointQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ConsumerCheckpointQueryRuleFunc func(context.Context, *ent.ConsumerCheckpointQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ConsumerCheckpointQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConsumerCheckpointQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ConsumerCheckpointQuery", q)
+}
+
+// The ConsumerCheckpointMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ConsumerCheckpointMutationRuleFunc func(context.Context, *ent.ConsumerCheckpointMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ConsumerCheckpointMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ConsumerCheckpointMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConsumerCheckpointMutation", m)
+}
+
+// The ConsumerLeaseQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ConsumerLeaseQueryRuleFunc func(context.Context, *ent.ConsumerLeaseQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ConsumerLeaseQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConsumerLeaseQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ConsumerLeaseQuery", q)
+}
+
+// The ConsumerLeaseMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ConsumerLeaseMutationRuleFunc func(context.Context, *ent.ConsumerLeaseMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ConsumerLeaseMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ConsumerLeaseMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConsumerLeaseMutation", m)
+}
+
 // The ConversationQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ConversationQueryRuleFunc func(context.Context, *ent.ConversationQuery) error
@@ -205,6 +277,30 @@ func (f ConversationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConversationMutation", m)
+}
+
+// The ConversationReadQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ConversationReadQueryRuleFunc func(context.Context, *ent.ConversationReadQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ConversationReadQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConversationReadQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ConversationReadQuery", q)
+}
+
+// The ConversationReadMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ConversationReadMutationRuleFunc func(context.Context, *ent.ConversationReadMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ConversationReadMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ConversationReadMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConversationReadMutation", m)
 }
 
 // The CustomerQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -436,11 +532,19 @@ func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
 	case *ent.AgentQuery:
 		return q.Filter(), nil
+	case *ent.AgentPresenceQuery:
+		return q.Filter(), nil
 	case *ent.ApiTokenQuery:
 		return q.Filter(), nil
 	case *ent.ChannelQuery:
 		return q.Filter(), nil
+	case *ent.ConsumerCheckpointQuery:
+		return q.Filter(), nil
+	case *ent.ConsumerLeaseQuery:
+		return q.Filter(), nil
 	case *ent.ConversationQuery:
+		return q.Filter(), nil
+	case *ent.ConversationReadQuery:
 		return q.Filter(), nil
 	case *ent.CustomerQuery:
 		return q.Filter(), nil
@@ -467,11 +571,19 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
 	case *ent.AgentMutation:
 		return m.Filter(), nil
+	case *ent.AgentPresenceMutation:
+		return m.Filter(), nil
 	case *ent.ApiTokenMutation:
 		return m.Filter(), nil
 	case *ent.ChannelMutation:
 		return m.Filter(), nil
+	case *ent.ConsumerCheckpointMutation:
+		return m.Filter(), nil
+	case *ent.ConsumerLeaseMutation:
+		return m.Filter(), nil
 	case *ent.ConversationMutation:
+		return m.Filter(), nil
+	case *ent.ConversationReadMutation:
 		return m.Filter(), nil
 	case *ent.CustomerMutation:
 		return m.Filter(), nil

@@ -7,9 +7,13 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/channel"
+	"github.com/switchboard/switchboard/ent/consumercheckpoint"
+	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationread"
 	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/event"
@@ -127,6 +131,39 @@ func init() {
 	agentDescID := agentMixinFields0[0].Descriptor()
 	// agent.DefaultID holds the default value on creation for the id field.
 	agent.DefaultID = agentDescID.Default.(func() gid.ID)
+	agentpresenceMixin := schema.AgentPresence{}.Mixin()
+	agentpresence.Policy = privacy.NewPolicies(agentpresenceMixin[1], schema.AgentPresence{})
+	agentpresence.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := agentpresence.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	agentpresenceMixinHooks1 := agentpresenceMixin[1].Hooks()
+
+	agentpresence.Hooks[1] = agentpresenceMixinHooks1[0]
+	agentpresenceMixinFields0 := agentpresenceMixin[0].Fields()
+	_ = agentpresenceMixinFields0
+	agentpresenceFields := schema.AgentPresence{}.Fields()
+	_ = agentpresenceFields
+	// agentpresenceDescInstanceID is the schema descriptor for instance_id field.
+	agentpresenceDescInstanceID := agentpresenceFields[1].Descriptor()
+	// agentpresence.InstanceIDValidator is a validator for the "instance_id" field. It is called by the builders before save.
+	agentpresence.InstanceIDValidator = agentpresenceDescInstanceID.Validators[0].(func(string) error)
+	// agentpresenceDescConnections is the schema descriptor for connections field.
+	agentpresenceDescConnections := agentpresenceFields[2].Descriptor()
+	// agentpresence.DefaultConnections holds the default value on creation for the connections field.
+	agentpresence.DefaultConnections = agentpresenceDescConnections.Default.(int)
+	// agentpresenceDescLastSeen is the schema descriptor for last_seen field.
+	agentpresenceDescLastSeen := agentpresenceFields[3].Descriptor()
+	// agentpresence.DefaultLastSeen holds the default value on creation for the last_seen field.
+	agentpresence.DefaultLastSeen = agentpresenceDescLastSeen.Default.(func() time.Time)
+	// agentpresenceDescID is the schema descriptor for id field.
+	agentpresenceDescID := agentpresenceMixinFields0[0].Descriptor()
+	// agentpresence.DefaultID holds the default value on creation for the id field.
+	agentpresence.DefaultID = agentpresenceDescID.Default.(func() gid.ID)
 	apitokenMixin := schema.ApiToken{}.Mixin()
 	apitoken.Policy = privacy.NewPolicies(apitokenMixin[2], schema.ApiToken{})
 	apitoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -275,6 +312,35 @@ func init() {
 	channelDescID := channelMixinFields0[0].Descriptor()
 	// channel.DefaultID holds the default value on creation for the id field.
 	channel.DefaultID = channelDescID.Default.(func() gid.ID)
+	consumercheckpointMixin := schema.ConsumerCheckpoint{}.Mixin()
+	consumercheckpointMixinFields0 := consumercheckpointMixin[0].Fields()
+	_ = consumercheckpointMixinFields0
+	consumercheckpointFields := schema.ConsumerCheckpoint{}.Fields()
+	_ = consumercheckpointFields
+	// consumercheckpointDescConsumer is the schema descriptor for consumer field.
+	consumercheckpointDescConsumer := consumercheckpointFields[0].Descriptor()
+	// consumercheckpoint.ConsumerValidator is a validator for the "consumer" field. It is called by the builders before save.
+	consumercheckpoint.ConsumerValidator = consumercheckpointDescConsumer.Validators[0].(func(string) error)
+	// consumercheckpointDescSeq is the schema descriptor for seq field.
+	consumercheckpointDescSeq := consumercheckpointFields[2].Descriptor()
+	// consumercheckpoint.DefaultSeq holds the default value on creation for the seq field.
+	consumercheckpoint.DefaultSeq = consumercheckpointDescSeq.Default.(int64)
+	// consumercheckpointDescUpdatedAt is the schema descriptor for updated_at field.
+	consumercheckpointDescUpdatedAt := consumercheckpointFields[3].Descriptor()
+	// consumercheckpoint.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	consumercheckpoint.DefaultUpdatedAt = consumercheckpointDescUpdatedAt.Default.(func() time.Time)
+	// consumercheckpoint.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	consumercheckpoint.UpdateDefaultUpdatedAt = consumercheckpointDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// consumercheckpointDescID is the schema descriptor for id field.
+	consumercheckpointDescID := consumercheckpointMixinFields0[0].Descriptor()
+	// consumercheckpoint.DefaultID holds the default value on creation for the id field.
+	consumercheckpoint.DefaultID = consumercheckpointDescID.Default.(func() gid.ID)
+	consumerleaseFields := schema.ConsumerLease{}.Fields()
+	_ = consumerleaseFields
+	// consumerleaseDescHolder is the schema descriptor for holder field.
+	consumerleaseDescHolder := consumerleaseFields[1].Descriptor()
+	// consumerlease.HolderValidator is a validator for the "holder" field. It is called by the builders before save.
+	consumerlease.HolderValidator = consumerleaseDescHolder.Validators[0].(func(string) error)
 	conversationMixin := schema.Conversation{}.Mixin()
 	conversation.Policy = privacy.NewPolicies(conversationMixin[2], schema.Conversation{})
 	conversation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -312,6 +378,31 @@ func init() {
 	conversationDescID := conversationMixinFields0[0].Descriptor()
 	// conversation.DefaultID holds the default value on creation for the id field.
 	conversation.DefaultID = conversationDescID.Default.(func() gid.ID)
+	conversationreadMixin := schema.ConversationRead{}.Mixin()
+	conversationread.Policy = privacy.NewPolicies(conversationreadMixin[1], schema.ConversationRead{})
+	conversationread.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := conversationread.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	conversationreadMixinHooks1 := conversationreadMixin[1].Hooks()
+
+	conversationread.Hooks[1] = conversationreadMixinHooks1[0]
+	conversationreadMixinFields0 := conversationreadMixin[0].Fields()
+	_ = conversationreadMixinFields0
+	conversationreadFields := schema.ConversationRead{}.Fields()
+	_ = conversationreadFields
+	// conversationreadDescReadAt is the schema descriptor for read_at field.
+	conversationreadDescReadAt := conversationreadFields[2].Descriptor()
+	// conversationread.DefaultReadAt holds the default value on creation for the read_at field.
+	conversationread.DefaultReadAt = conversationreadDescReadAt.Default.(func() time.Time)
+	// conversationreadDescID is the schema descriptor for id field.
+	conversationreadDescID := conversationreadMixinFields0[0].Descriptor()
+	// conversationread.DefaultID holds the default value on creation for the id field.
+	conversationread.DefaultID = conversationreadDescID.Default.(func() gid.ID)
 	customerMixin := schema.Customer{}.Mixin()
 	customer.Policy = privacy.NewPolicies(customerMixin[2], schema.Customer{})
 	customer.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -89,8 +89,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	if err != nil {
 		return nil, fmt.Errorf("app: secret key: %w", err)
 	}
-	broker := events.NewBroker(256)
-	eventLog := events.NewLog(client, broker, now, log)
+	eventLog := events.NewLog(client, 256, now, log)
 	res := &graph.Resolver{
 		Client:   client,
 		Auth:     authSvc,
@@ -103,10 +102,20 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	return &App{DB: db, Client: client, Auth: authSvc, Events: eventLog, Handler: h, retention: cfg.EventRetention}, nil
 }
 
-// RunWorkers runs the background work of this instance until ctx ends:
-// today, the event log's retention.
-func (a *App) RunWorkers(ctx context.Context) {
+// FanoutChannel is the PostgreSQL NOTIFY channel instances share.
+const FanoutChannel = "switchboard_events"
+
+// RunWorkers starts the background work of this instance, which runs until
+// ctx ends: the fan-out to other instances (PostgreSQL) and the event
+// log's retention.
+func (a *App) RunWorkers(ctx context.Context) error {
+	if a.DB.URL != "" {
+		if err := a.Events.StartFanout(ctx, a.DB.URL, FanoutChannel, a.Client); err != nil {
+			return err
+		}
+	}
 	if a.retention > 0 {
 		go a.Events.KeepPruning(ctx, a.retention, time.Hour)
 	}
+	return nil
 }

@@ -8,6 +8,7 @@
 package events
 
 import (
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -56,6 +57,7 @@ type Event struct {
 	CreatedAt       time.Time
 
 	memo *sync.Map // key -> *memoEntry: what subscribers loaded for this event
+	hint bool      // not an event: "catch up from the database"
 }
 
 type memoEntry struct {
@@ -78,3 +80,17 @@ func (e *Event) Memo(key string, load func() (any, error)) (any, error) {
 	m.once.Do(func() { m.v, m.err = load() })
 	return m.v, m.err
 }
+
+// Signal is an ephemeral event (presence, typing): no position, no replay,
+// delivered to whoever listens now, on every instance.
+type Signal struct {
+	WorkspaceID gid.ID          `json:"w"`
+	Kind        string          `json:"k"`
+	Data        json.RawMessage `json:"d"`
+}
+
+// Signal kinds.
+const (
+	SignalAgentStatus = "agent.status"
+	SignalTyping      = "typing"
+)

@@ -18,25 +18,34 @@ import (
 
 // Log appends events to the database and publishes them after commit.
 type Log struct {
-	client *ent.Client
-	broker *Broker
-	now    func() time.Time
-	log    *slog.Logger
+	client  *ent.Client
+	broker  *Broker[*Event]
+	signals *Broker[*Signal]
+	now     func() time.Time
+	log     *slog.Logger
+	fanout  fanout // to other instances; nil on a single instance
 
 	mu      sync.Mutex
 	pending map[*ent.Tx][]*Event
 }
 
-// NewLog returns a Log writing with client and publishing to broker.
-func NewLog(client *ent.Client, broker *Broker, now func() time.Time, log *slog.Logger) *Log {
+// NewLog returns a Log writing with client; subscribers buffer up to
+// buffer events each.
+func NewLog(client *ent.Client, buffer int, now func() time.Time, log *slog.Logger) *Log {
 	if now == nil {
 		now = time.Now
 	}
-	return &Log{client: client, broker: broker, now: now, log: log, pending: map[*ent.Tx][]*Event{}}
+	return &Log{
+		client: client, broker: NewBroker[*Event](buffer), signals: NewBroker[*Signal](buffer),
+		now: now, log: log, pending: map[*ent.Tx][]*Event{},
+	}
 }
 
-// Broker returns the broker the log publishes to.
-func (l *Log) Broker() *Broker { return l.broker }
+// Broker returns the broker of this instance's event subscribers.
+func (l *Log) Broker() *Broker[*Event] { return l.broker }
+
+// Signals returns the broker of this instance's signal subscribers.
+func (l *Log) Signals() *Broker[*Signal] { return l.signals }
 
 // ErrNoTx is returned by Record outside a transaction.
 var ErrNoTx = errors.New("events: record needs a transaction in the context")
@@ -92,6 +101,12 @@ func (l *Log) commitHook(tx *ent.Tx) ent.CommitHook {
 			if err := l.write(ctx, t, evs); err != nil {
 				_ = t.Rollback()
 				return err
+			}
+			if l.fanout != nil {
+				if err := l.fanout.announce(ctx, t, evs); err != nil {
+					_ = t.Rollback()
+					return err
+				}
 			}
 			if err := next.Commit(ctx, t); err != nil {
 				return err
@@ -149,10 +164,17 @@ func (l *Log) publish(evs []*Event) {
 	for i, ev := range evs {
 		batch = append(batch, ev)
 		if i == len(evs)-1 || evs[i+1].WorkspaceID != ev.WorkspaceID {
-			l.broker.Publish(batch)
+			l.broker.Publish(ev.WorkspaceID, batch...)
 			batch = nil
 		}
 	}
+}
+
+// nudge tells a workspace's streams to catch up from the database: events
+// were committed that this instance did not see (another instance wrote
+// them, or a notification was lost).
+func (l *Log) nudge(workspace gid.ID) {
+	l.broker.Publish(workspace, &Event{WorkspaceID: workspace, hint: true})
 }
 
 // Position returns the last position of a workspace's log, and the highest

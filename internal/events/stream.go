@@ -129,6 +129,10 @@ func (l *Log) Stream(ctx context.Context, workspace gid.ID, after *int64) (*Stre
 					return
 				}
 				switch {
+				case ev.hint:
+					if !catchUp() {
+						return
+					}
 				case ev.Seq <= pos:
 				case ev.Seq == pos+1:
 					if !send(ev) {

@@ -33,6 +33,9 @@ var prefixes = map[string]string{
 	"tag":  "Tag",
 	"tok":  "ApiToken",
 	"evt":  "Event",
+	"prs":  "AgentPresence",
+	"crd":  "ConversationRead",
+	"ckp":  "ConsumerCheckpoint",
 }
 
 // crockford is the lower-case Crockford base32 alphabet: ids sort in creation order.

@@ -27,6 +27,7 @@ type Options struct {
 
 // DB is an open database.
 type DB struct {
+	URL     string // the PostgreSQL URL; empty for SQLite
 	SQL     *sql.DB
 	Driver  *entsql.Driver
 	Dialect string
@@ -67,7 +68,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: ping: %w", err)
 	}
-	return &DB{SQL: db, Driver: entsql.OpenDB(dialect, db), Dialect: dialect}, nil
+	return &DB{URL: o.DatabaseURL, SQL: db, Driver: entsql.OpenDB(dialect, db), Dialect: dialect}, nil
 }
 
 // SQLiteDSN is the DSN of an embedded database file: WAL, foreign keys,

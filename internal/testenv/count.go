@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"sync/atomic"
 
 	"entgo.io/ent/dialect"
@@ -44,4 +46,28 @@ func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
 func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
 	t.n.Add(1)
 	return t.Tx.Query(ctx, q, args, v)
+}
+
+type execContexter interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+var errNoExecContext = errors.New("testenv: driver has no ExecContext")
+
+// ExecContext forwards raw statements (pg_notify) and counts them.
+func (d *countingDriver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	d.n.Add(1)
+	if e, ok := d.Driver.(execContexter); ok {
+		return e.ExecContext(ctx, q, args...)
+	}
+	return nil, errNoExecContext
+}
+
+// ExecContext forwards raw statements (pg_notify) and counts them.
+func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	t.n.Add(1)
+	if e, ok := t.Tx.(execContexter); ok {
+		return e.ExecContext(ctx, q, args...)
+	}
+	return nil, errNoExecContext
 }

@@ -58,6 +58,21 @@ func OpenDB(t testing.TB) *store.DB {
 	return db
 }
 
+// Reopen opens a second connection pool to the same database, for a
+// second instance.
+func Reopen(t testing.TB, db *store.DB) *store.DB {
+	t.Helper()
+	if db.URL == "" {
+		t.Skip("several instances need PostgreSQL (SWITCHBOARD_TEST_DATABASE_URL)")
+	}
+	other, err := store.Open(context.Background(), store.Options{DatabaseURL: db.URL})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	t.Cleanup(func() { other.Close() })
+	return other
+}
+
 var (
 	adminOnce sync.Once
 	admin     *sql.DB

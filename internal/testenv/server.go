@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/internal/app"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/store"
 )
 
 // AdminEmail and AdminPassword sign in as the first admin of every Server.
@@ -44,8 +45,23 @@ type Option func(*config.Config)
 // SignupOpen opens sign-up.
 func SignupOpen(c *config.Config) { c.SignupOpen = true }
 
-// New starts a server for the test.
+// New starts a server for the test, on a database of its own.
 func New(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	return NewOn(t, OpenDB(t), opts...)
+}
+
+// SameSecrets makes a server share another's keys, as instances of one
+// deployment do.
+func SameSecrets(other *Server) Option {
+	return func(c *config.Config) {
+		c.JWTSecret, c.SecretKey = other.Config.JWTSecret, other.Config.SecretKey
+	}
+}
+
+// NewOn starts a server on db. Two servers on one PostgreSQL database are
+// two instances of one deployment (give the second SameSecrets).
+func NewOn(t testing.TB, db *store.DB, opts ...Option) *Server {
 	t.Helper()
 	cfg := &config.Config{
 		PublicURL:     "http://switchboard.test",
@@ -58,7 +74,6 @@ func New(t testing.TB, opts ...Option) *Server {
 		o(cfg)
 	}
 	s := &Server{Config: cfg}
-	db := OpenDB(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -72,8 +87,16 @@ func New(t testing.TB, opts ...Option) *Server {
 		t.Fatalf("start app: %v", err)
 	}
 	s.App = a
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := a.RunWorkers(ctx); err != nil {
+		cancel()
+		t.Fatalf("start workers: %v", err)
+	}
 	s.Server = httptest.NewServer(a.Handler)
-	t.Cleanup(s.Server.Close)
+	t.Cleanup(func() {
+		s.Server.Close()
+		cancel()
+	})
 	return s
 }
 
