@@ -133,7 +133,11 @@ func (f *pgFanout) receive(ctx context.Context, payload string) {
 		ws := gid.ID(parts[0])
 		first, err1 := strconv.ParseInt(parts[1], 10, 64)
 		last, err2 := strconv.ParseInt(parts[2], 10, 64)
-		if err1 != nil || err2 != nil || last < first || !f.log.broker.HasSubscribers(ws) {
+		if err1 != nil || err2 != nil || last < first {
+			return
+		}
+		f.log.awaken() // durable consumers here may hold the lease
+		if !f.log.broker.HasSubscribers(ws) {
 			return
 		}
 		evs, err := f.log.After(ctx, ws, first-1, int(last-first+1))

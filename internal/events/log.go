@@ -27,6 +27,7 @@ type Log struct {
 
 	mu      sync.Mutex
 	pending map[*ent.Tx][]*Event
+	wake    chan struct{} // closed and replaced whenever events are published
 }
 
 // NewLog returns a Log writing with client; subscribers buffer up to
@@ -37,7 +38,7 @@ func NewLog(client *ent.Client, buffer int, now func() time.Time, log *slog.Logg
 	}
 	return &Log{
 		client: client, broker: NewBroker[*Event](buffer), signals: NewBroker[*Signal](buffer),
-		now: now, log: log, pending: map[*ent.Tx][]*Event{},
+		now: now, log: log, pending: map[*ent.Tx][]*Event{}, wake: make(chan struct{}),
 	}
 }
 
@@ -159,7 +160,23 @@ func (l *Log) write(ctx context.Context, tx *ent.Tx, evs []*Event) error {
 	return nil
 }
 
+// activity returns a channel closed at the next publication, which wakes
+// idle durable consumers.
+func (l *Log) activity() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.wake
+}
+
+func (l *Log) awaken() {
+	l.mu.Lock()
+	close(l.wake)
+	l.wake = make(chan struct{})
+	l.mu.Unlock()
+}
+
 func (l *Log) publish(evs []*Event) {
+	defer l.awaken()
 	var batch []*Event
 	for i, ev := range evs {
 		batch = append(batch, ev)
@@ -212,8 +229,9 @@ func (l *Log) After(ctx context.Context, workspace gid.ID, seq int64, limit int)
 	return out, nil
 }
 
-// Prune deletes events older than the retention and records, per
-// workspace, the highest position deleted.
+// Prune deletes events older than the retention, except those a durable
+// consumer has not handled yet, and records per workspace the highest
+// position deleted.
 func (l *Log) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 	ctx = privacy.DecisionContext(ctx, privacy.Allow)
 	var rows []struct {
@@ -225,26 +243,47 @@ func (l *Log) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("events: prune: %w", err)
 	}
+	handled, consumers, err := l.prunable(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("events: prune: %w", err)
+	}
 	total := 0
 	for _, r := range rows {
-		tx, err := l.client.Tx(ctx)
+		upTo := r.Max
+		if len(consumers) > 0 && handled[r.WorkspaceID] < upTo {
+			upTo = handled[r.WorkspaceID]
+		}
+		if upTo <= 0 {
+			continue
+		}
+		n, err := l.pruneWorkspace(ctx, r.WorkspaceID, upTo)
 		if err != nil {
-			return total, fmt.Errorf("events: prune: %w", err)
-		}
-		n, err := tx.Event.Delete().Where(event.WorkspaceID(r.WorkspaceID), event.SeqLTE(r.Max)).Exec(ctx)
-		if err == nil {
-			err = tx.EventSequence.UpdateOneID(r.WorkspaceID).SetPrunedThrough(r.Max).Exec(ctx)
-		}
-		if err != nil {
-			_ = tx.Rollback()
-			return total, fmt.Errorf("events: prune %s: %w", r.WorkspaceID, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return total, fmt.Errorf("events: prune %s: %w", r.WorkspaceID, err)
+			return total, err
 		}
 		total += n
 	}
 	return total, nil
+}
+
+func (l *Log) pruneWorkspace(ctx context.Context, ws gid.ID, upTo int64) (int, error) {
+	tx, err := l.client.Tx(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("events: prune: %w", err)
+	}
+	n, err := tx.Event.Delete().Where(event.WorkspaceID(ws), event.SeqLTE(upTo)).Exec(ctx)
+	if err == nil {
+		err = tx.EventSequence.Update().
+			Where(eventsequence.ID(ws), eventsequence.PrunedThroughLT(upTo)).
+			SetPrunedThrough(upTo).Exec(ctx)
+	}
+	if err != nil {
+		_ = tx.Rollback()
+		return 0, fmt.Errorf("events: prune %s: %w", ws, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("events: prune %s: %w", ws, err)
+	}
+	return n, nil
 }
 
 // KeepPruning prunes events older than retention every interval until ctx

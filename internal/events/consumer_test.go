@@ -1,0 +1,230 @@
+package events_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/ent/privacy"
+	"github.com/switchboard/switchboard/internal/events"
+	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/testenv"
+)
+
+// consumerEnv is a server with some events in its log.
+type consumerEnv struct {
+	s    *testenv.Server
+	tok  string
+	conv string
+	ws   gid.ID
+}
+
+func newConsumerEnv(t *testing.T) *consumerEnv {
+	s := testenv.New(t)
+	e := &consumerEnv{s: s, tok: s.AdminToken(t)}
+	e.conv = s.Conversation(t, e.tok)
+	e.ws = s.App.Client.Workspace.Query().FirstIDX(privacy.DecisionContext(context.Background(), privacy.Allow))
+	return e
+}
+
+func (e *consumerEnv) send(t *testing.T, n int) {
+	for i := 0; i < n; i++ {
+		e.s.Send(t, e.tok, e.conv, "m")
+	}
+}
+
+func (e *consumerEnv) last(t *testing.T) int64 {
+	last, _, err := e.s.App.Events.Position(context.Background(), e.ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return last
+}
+
+// handled records which positions a handler saw.
+type handled struct {
+	mu   sync.Mutex
+	seen map[int64]int
+}
+
+func (h *handled) add(evs []*events.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.seen == nil {
+		h.seen = map[int64]int{}
+	}
+	for _, ev := range evs {
+		h.seen[ev.Seq]++
+	}
+}
+
+// waitAll waits until every position up to last was handled.
+func (h *handled) waitAll(t *testing.T, last int64) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		h.mu.Lock()
+		missing := int64(0)
+		for seq := int64(1); seq <= last; seq++ {
+			if h.seen[seq] == 0 {
+				missing = seq
+				break
+			}
+		}
+		h.mu.Unlock()
+		if missing == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("position %d of %d was never handled", missing, last)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestConsumerResumesAfterCrash: a consumer killed in the middle of a
+// batch loses nothing; the next one starts again from the checkpoint.
+func TestConsumerResumesAfterCrash(t *testing.T) {
+	e := newConsumerEnv(t)
+	e.send(t, 30)
+	last := e.last(t)
+
+	var h handled
+	ctx, kill := context.WithCancel(context.Background())
+	batches := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.s.App.Events.RunConsumer(ctx, events.Consumer{Name: "test", Batch: 10, Lease: 200 * time.Millisecond, Poll: 10 * time.Millisecond,
+			Handle: func(ctx context.Context, evs []*events.Event) error {
+				batches++
+				if batches == 2 {
+					h.add(evs[:5]) // half the batch is done when the process dies
+					kill()
+					return ctx.Err()
+				}
+				h.add(evs)
+				return nil
+			}})
+	}()
+	<-done
+	if len(h.seen) != 15 {
+		t.Fatalf("before the crash %d events were handled, want 15", len(h.seen))
+	}
+	ctx2, stop := context.WithCancel(context.Background())
+	defer stop()
+	var firstAfterCrash atomic.Int64
+	go e.s.App.Events.RunConsumer(ctx2, events.Consumer{Name: "test", Batch: 10, Lease: 200 * time.Millisecond, Poll: 10 * time.Millisecond,
+		Handle: func(_ context.Context, evs []*events.Event) error {
+			firstAfterCrash.CompareAndSwap(0, evs[0].Seq)
+			h.add(evs)
+			return nil
+		}})
+	h.waitAll(t, last)
+	if got := firstAfterCrash.Load(); got != 11 {
+		t.Fatalf("after the crash handling resumed at %d, want 11 (the unfinished batch again)", got)
+	}
+}
+
+// TestConsumerExclusive: with two instances running the same consumer,
+// one handles at a time, and every event is handled.
+func TestConsumerExclusive(t *testing.T) {
+	e := newConsumerEnv(t)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var h handled
+	var active, most atomic.Int32
+	c := events.Consumer{Name: "exclusive", Batch: 5, Lease: time.Second, Poll: 5 * time.Millisecond,
+		Handle: func(_ context.Context, evs []*events.Event) error {
+			n := active.Add(1)
+			defer active.Add(-1)
+			for {
+				m := most.Load()
+				if n <= m || most.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
+			h.add(evs)
+			return nil
+		}}
+	go e.s.App.Events.RunConsumer(ctx, c)
+	go e.s.App.Events.RunConsumer(ctx, c)
+	e.send(t, 40)
+	h.waitAll(t, e.last(t))
+	if most.Load() != 1 {
+		t.Fatalf("%d instances handled events at once", most.Load())
+	}
+}
+
+// TestConsumerLeaseTakeover: when the instance holding the lease dies, the
+// lease lapses and another instance takes the consumer over.
+func TestConsumerLeaseTakeover(t *testing.T) {
+	e := newConsumerEnv(t)
+	var h handled
+	var byA, byB atomic.Int32
+	ctxA, crashA := context.WithCancel(context.Background())
+	mk := func(counter *atomic.Int32) events.Consumer {
+		return events.Consumer{Name: "takeover", Lease: 300 * time.Millisecond, Poll: 10 * time.Millisecond,
+			Handle: func(_ context.Context, evs []*events.Event) error {
+				counter.Add(int32(len(evs)))
+				h.add(evs)
+				return nil
+			}}
+	}
+	doneA := make(chan struct{})
+	go func() { defer close(doneA); e.s.App.Events.RunConsumer(ctxA, mk(&byA)) }()
+	h.waitAll(t, e.last(t))
+	crashA() // its lease stays in the table until it lapses
+	<-doneA
+	ctxB, stopB := context.WithCancel(context.Background())
+	defer stopB()
+	go e.s.App.Events.RunConsumer(ctxB, mk(&byB))
+	e.send(t, 5)
+	h.waitAll(t, e.last(t))
+	if byA.Load() == 0 || byB.Load() != 5 {
+		t.Fatalf("A handled %d, B handled %d; want B to take over the 5 new events", byA.Load(), byB.Load())
+	}
+}
+
+// TestPruneKeepsUnhandledEvents: retention never deletes events a
+// registered consumer has not handled.
+func TestPruneKeepsUnhandledEvents(t *testing.T) {
+	e := newConsumerEnv(t)
+	e.send(t, 10)
+	ctx, stop := context.WithCancel(context.Background())
+	var upTo atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.s.App.Events.RunConsumer(ctx, events.Consumer{Name: "slow", Batch: 4, Poll: 10 * time.Millisecond,
+			Handle: func(ctx context.Context, evs []*events.Event) error {
+				if upTo.Load() != 0 {
+					stop() // one batch handled; it never gets further
+					return ctx.Err()
+				}
+				upTo.Store(evs[len(evs)-1].Seq)
+				return nil
+			}})
+	}()
+	<-done
+	if _, err := e.s.App.Events.Prune(context.Background(), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	_, pruned, err := e.s.App.Events.Position(context.Background(), e.ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pruned != upTo.Load() {
+		t.Fatalf("pruned through %d, but the consumer only handled up to %d", pruned, upTo.Load())
+	}
+	left, err := e.s.App.Events.After(context.Background(), e.ws, pruned, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(left)) != e.last(t)-pruned {
+		t.Fatalf("%d events left after pruning, want %d", len(left), e.last(t)-pruned)
+	}
+}
