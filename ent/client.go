@@ -29,6 +29,7 @@ import (
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -67,6 +68,8 @@ type Client struct {
 	EventSequence *EventSequenceClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
+	// OutboxItem is the client for interacting with the OutboxItem builders.
+	OutboxItem *OutboxItemClient
 	// Tag is the client for interacting with the Tag builders.
 	Tag *TagClient
 	// Team is the client for interacting with the Team builders.
@@ -97,6 +100,7 @@ func (c *Client) init() {
 	c.Event = NewEventClient(c.config)
 	c.EventSequence = NewEventSequenceClient(c.config)
 	c.Message = NewMessageClient(c.config)
+	c.OutboxItem = NewOutboxItemClient(c.config)
 	c.Tag = NewTagClient(c.config)
 	c.Team = NewTeamClient(c.config)
 	c.Workspace = NewWorkspaceClient(c.config)
@@ -205,6 +209,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Event:              NewEventClient(cfg),
 		EventSequence:      NewEventSequenceClient(cfg),
 		Message:            NewMessageClient(cfg),
+		OutboxItem:         NewOutboxItemClient(cfg),
 		Tag:                NewTagClient(cfg),
 		Team:               NewTeamClient(cfg),
 		Workspace:          NewWorkspaceClient(cfg),
@@ -240,6 +245,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Event:              NewEventClient(cfg),
 		EventSequence:      NewEventSequenceClient(cfg),
 		Message:            NewMessageClient(cfg),
+		OutboxItem:         NewOutboxItemClient(cfg),
 		Tag:                NewTagClient(cfg),
 		Team:               NewTeamClient(cfg),
 		Workspace:          NewWorkspaceClient(cfg),
@@ -274,8 +280,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Agent, c.AgentPresence, c.ApiToken, c.Channel, c.ConsumerCheckpoint,
 		c.ConsumerLease, c.Conversation, c.ConversationRead, c.Customer,
-		c.CustomerIdentity, c.Event, c.EventSequence, c.Message, c.Tag, c.Team,
-		c.Workspace,
+		c.CustomerIdentity, c.Event, c.EventSequence, c.Message, c.OutboxItem, c.Tag,
+		c.Team, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -287,8 +293,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Agent, c.AgentPresence, c.ApiToken, c.Channel, c.ConsumerCheckpoint,
 		c.ConsumerLease, c.Conversation, c.ConversationRead, c.Customer,
-		c.CustomerIdentity, c.Event, c.EventSequence, c.Message, c.Tag, c.Team,
-		c.Workspace,
+		c.CustomerIdentity, c.Event, c.EventSequence, c.Message, c.OutboxItem, c.Tag,
+		c.Team, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -323,6 +329,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.EventSequence.mutate(ctx, m)
 	case *MessageMutation:
 		return c.Message.mutate(ctx, m)
+	case *OutboxItemMutation:
+		return c.OutboxItem.mutate(ctx, m)
 	case *TagMutation:
 		return c.Tag.mutate(ctx, m)
 	case *TeamMutation:
@@ -2553,6 +2561,156 @@ func (c *MessageClient) mutate(ctx context.Context, m *MessageMutation) (Value, 
 	}
 }
 
+// OutboxItemClient is a client for the OutboxItem schema.
+type OutboxItemClient struct {
+	config
+}
+
+// NewOutboxItemClient returns a client for the OutboxItem from the given config.
+func NewOutboxItemClient(c config) *OutboxItemClient {
+	return &OutboxItemClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `outboxitem.Hooks(f(g(h())))`.
+func (c *OutboxItemClient) Use(hooks ...Hook) {
+	c.hooks.OutboxItem = append(c.hooks.OutboxItem, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `outboxitem.Intercept(f(g(h())))`.
+func (c *OutboxItemClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OutboxItem = append(c.inters.OutboxItem, interceptors...)
+}
+
+// Create returns a builder for creating a OutboxItem entity.
+func (c *OutboxItemClient) Create() *OutboxItemCreate {
+	mutation := newOutboxItemMutation(c.config, OpCreate)
+	return &OutboxItemCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OutboxItem entities.
+func (c *OutboxItemClient) CreateBulk(builders ...*OutboxItemCreate) *OutboxItemCreateBulk {
+	return &OutboxItemCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OutboxItemClient) MapCreateBulk(slice any, setFunc func(*OutboxItemCreate, int)) *OutboxItemCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OutboxItemCreateBulk{err: fmt.Errorf("calling to OutboxItemClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OutboxItemCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OutboxItemCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OutboxItem.
+func (c *OutboxItemClient) Update() *OutboxItemUpdate {
+	mutation := newOutboxItemMutation(c.config, OpUpdate)
+	return &OutboxItemUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OutboxItemClient) UpdateOne(_m *OutboxItem) *OutboxItemUpdateOne {
+	mutation := newOutboxItemMutation(c.config, OpUpdateOne, withOutboxItem(_m))
+	return &OutboxItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OutboxItemClient) UpdateOneID(id gid.ID) *OutboxItemUpdateOne {
+	mutation := newOutboxItemMutation(c.config, OpUpdateOne, withOutboxItemID(id))
+	return &OutboxItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OutboxItem.
+func (c *OutboxItemClient) Delete() *OutboxItemDelete {
+	mutation := newOutboxItemMutation(c.config, OpDelete)
+	return &OutboxItemDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OutboxItemClient) DeleteOne(_m *OutboxItem) *OutboxItemDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OutboxItemClient) DeleteOneID(id gid.ID) *OutboxItemDeleteOne {
+	builder := c.Delete().Where(outboxitem.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OutboxItemDeleteOne{builder}
+}
+
+// Query returns a query builder for OutboxItem.
+func (c *OutboxItemClient) Query() *OutboxItemQuery {
+	return &OutboxItemQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOutboxItem},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OutboxItem entity by its id.
+func (c *OutboxItemClient) Get(ctx context.Context, id gid.ID) (*OutboxItem, error) {
+	return c.Query().Where(outboxitem.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OutboxItemClient) GetX(ctx context.Context, id gid.ID) *OutboxItem {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a OutboxItem.
+func (c *OutboxItemClient) QueryWorkspace(_m *OutboxItem) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(outboxitem.Table, outboxitem.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, outboxitem.WorkspaceTable, outboxitem.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OutboxItemClient) Hooks() []Hook {
+	hooks := c.hooks.OutboxItem
+	return append(hooks[:len(hooks):len(hooks)], outboxitem.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OutboxItemClient) Interceptors() []Interceptor {
+	return c.inters.OutboxItem
+}
+
+func (c *OutboxItemClient) mutate(ctx context.Context, m *OutboxItemMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OutboxItemCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OutboxItemUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OutboxItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OutboxItemDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OutboxItem mutation op: %q", m.Op())
+	}
+}
+
 // TagClient is a client for the Tag schema.
 type TagClient struct {
 	config
@@ -3040,12 +3198,12 @@ type (
 	hooks struct {
 		Agent, AgentPresence, ApiToken, Channel, ConsumerCheckpoint, ConsumerLease,
 		Conversation, ConversationRead, Customer, CustomerIdentity, Event,
-		EventSequence, Message, Tag, Team, Workspace []ent.Hook
+		EventSequence, Message, OutboxItem, Tag, Team, Workspace []ent.Hook
 	}
 	inters struct {
 		Agent, AgentPresence, ApiToken, Channel, ConsumerCheckpoint, ConsumerLease,
 		Conversation, ConversationRead, Customer, CustomerIdentity, Event,
-		EventSequence, Message, Tag, Team, Workspace []ent.Interceptor
+		EventSequence, Message, OutboxItem, Tag, Team, Workspace []ent.Interceptor
 	}
 )
 

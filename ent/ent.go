@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -101,6 +102,7 @@ func checkColumn(t, c string) error {
 			event.Table:              event.ValidColumn,
 			eventsequence.Table:      eventsequence.ValidColumn,
 			message.Table:            message.ValidColumn,
+			outboxitem.Table:         outboxitem.ValidColumn,
 			tag.Table:                tag.ValidColumn,
 			team.Table:               team.ValidColumn,
 			workspace.Table:          workspace.ValidColumn,

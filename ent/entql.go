@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -29,7 +30,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 16)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -314,6 +315,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   outboxitem.Table,
+			Columns: outboxitem.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: outboxitem.FieldID,
+			},
+		},
+		Type: "OutboxItem",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			outboxitem.FieldCreatedAt:         {Type: field.TypeTime, Column: outboxitem.FieldCreatedAt},
+			outboxitem.FieldUpdatedAt:         {Type: field.TypeTime, Column: outboxitem.FieldUpdatedAt},
+			outboxitem.FieldWorkspaceID:       {Type: field.TypeString, Column: outboxitem.FieldWorkspaceID},
+			outboxitem.FieldMessageID:         {Type: field.TypeString, Column: outboxitem.FieldMessageID},
+			outboxitem.FieldChannelID:         {Type: field.TypeString, Column: outboxitem.FieldChannelID},
+			outboxitem.FieldStatus:            {Type: field.TypeEnum, Column: outboxitem.FieldStatus},
+			outboxitem.FieldAttempts:          {Type: field.TypeInt, Column: outboxitem.FieldAttempts},
+			outboxitem.FieldNextAttemptAt:     {Type: field.TypeTime, Column: outboxitem.FieldNextAttemptAt},
+			outboxitem.FieldClaimedBy:         {Type: field.TypeString, Column: outboxitem.FieldClaimedBy},
+			outboxitem.FieldClaimedUntil:      {Type: field.TypeTime, Column: outboxitem.FieldClaimedUntil},
+			outboxitem.FieldLastError:         {Type: field.TypeString, Column: outboxitem.FieldLastError},
+			outboxitem.FieldProviderMessageID: {Type: field.TypeString, Column: outboxitem.FieldProviderMessageID},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -330,7 +356,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -347,7 +373,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldName:        {Type: field.TypeString, Column: team.FieldName},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -725,6 +751,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Message",
 		"Agent",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   outboxitem.WorkspaceTable,
+			Columns: []string{outboxitem.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"OutboxItem",
+		"Workspace",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -2301,6 +2339,120 @@ func (f *MessageFilter) WhereHasAuthorWith(preds ...predicate.Agent) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *OutboxItemQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OutboxItemQuery builder.
+func (_q *OutboxItemQuery) Filter() *OutboxItemFilter {
+	return &OutboxItemFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OutboxItemMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OutboxItemMutation builder.
+func (m *OutboxItemMutation) Filter() *OutboxItemFilter {
+	return &OutboxItemFilter{config: m.config, predicateAdder: m}
+}
+
+// OutboxItemFilter provides a generic filtering capability at runtime for OutboxItemQuery.
+type OutboxItemFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OutboxItemFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *OutboxItemFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(outboxitem.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OutboxItemFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(outboxitem.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *OutboxItemFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(outboxitem.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *OutboxItemFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(outboxitem.FieldWorkspaceID))
+}
+
+// WhereMessageID applies the entql string predicate on the message_id field.
+func (f *OutboxItemFilter) WhereMessageID(p entql.StringP) {
+	f.Where(p.Field(outboxitem.FieldMessageID))
+}
+
+// WhereChannelID applies the entql string predicate on the channel_id field.
+func (f *OutboxItemFilter) WhereChannelID(p entql.StringP) {
+	f.Where(p.Field(outboxitem.FieldChannelID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *OutboxItemFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(outboxitem.FieldStatus))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *OutboxItemFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(outboxitem.FieldAttempts))
+}
+
+// WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.
+func (f *OutboxItemFilter) WhereNextAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(outboxitem.FieldNextAttemptAt))
+}
+
+// WhereClaimedBy applies the entql string predicate on the claimed_by field.
+func (f *OutboxItemFilter) WhereClaimedBy(p entql.StringP) {
+	f.Where(p.Field(outboxitem.FieldClaimedBy))
+}
+
+// WhereClaimedUntil applies the entql time.Time predicate on the claimed_until field.
+func (f *OutboxItemFilter) WhereClaimedUntil(p entql.TimeP) {
+	f.Where(p.Field(outboxitem.FieldClaimedUntil))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *OutboxItemFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(outboxitem.FieldLastError))
+}
+
+// WhereProviderMessageID applies the entql string predicate on the provider_message_id field.
+func (f *OutboxItemFilter) WhereProviderMessageID(p entql.StringP) {
+	f.Where(p.Field(outboxitem.FieldProviderMessageID))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *OutboxItemFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *OutboxItemFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *TagQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2329,7 +2481,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2436,7 +2588,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2524,7 +2676,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -54,6 +55,7 @@ const (
 	TypeEvent              = "Event"
 	TypeEventSequence      = "EventSequence"
 	TypeMessage            = "Message"
+	TypeOutboxItem         = "OutboxItem"
 	TypeTag                = "Tag"
 	TypeTeam               = "Team"
 	TypeWorkspace          = "Workspace"
@@ -12560,6 +12562,1101 @@ func (m *MessageMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Message edge %s", name)
+}
+
+// OutboxItemMutation represents an operation that mutates the OutboxItem nodes in the graph.
+type OutboxItemMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *gid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	message_id          *gid.ID
+	channel_id          *gid.ID
+	status              *outboxitem.Status
+	attempts            *int
+	addattempts         *int
+	next_attempt_at     *time.Time
+	claimed_by          *string
+	claimed_until       *time.Time
+	last_error          *string
+	provider_message_id *string
+	clearedFields       map[string]struct{}
+	workspace           *gid.ID
+	clearedworkspace    bool
+	done                bool
+	oldValue            func(context.Context) (*OutboxItem, error)
+	predicates          []predicate.OutboxItem
+}
+
+var _ ent.Mutation = (*OutboxItemMutation)(nil)
+
+// outboxitemOption allows management of the mutation configuration using functional options.
+type outboxitemOption func(*OutboxItemMutation)
+
+// newOutboxItemMutation creates new mutation for the OutboxItem entity.
+func newOutboxItemMutation(c config, op Op, opts ...outboxitemOption) *OutboxItemMutation {
+	m := &OutboxItemMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOutboxItem,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOutboxItemID sets the ID field of the mutation.
+func withOutboxItemID(id gid.ID) outboxitemOption {
+	return func(m *OutboxItemMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *OutboxItem
+		)
+		m.oldValue = func(ctx context.Context) (*OutboxItem, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().OutboxItem.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOutboxItem sets the old OutboxItem of the mutation.
+func withOutboxItem(node *OutboxItem) outboxitemOption {
+	return func(m *OutboxItemMutation) {
+		m.oldValue = func(context.Context) (*OutboxItem, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OutboxItemMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OutboxItemMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of OutboxItem entities.
+func (m *OutboxItemMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OutboxItemMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OutboxItemMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().OutboxItem.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *OutboxItemMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *OutboxItemMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the OutboxItem entity.
+// If the OutboxItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxItemMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *OutboxItemMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *OutboxItemMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *OutboxItemMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the OutboxItem entity.
+// If the OutboxItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxItemMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *OutboxItemMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *OutboxItemMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *OutboxItemMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the OutboxItem entity.
+// If the OutboxItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxItemMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *OutboxItemMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetMessageID sets the "message_id" field.
+func (m *OutboxItemMutation) SetMessageID(gi gid.ID) {
+	m.message_id = &gi
+}
+
+// MessageID returns the value of the "message_id" field in the mutation.
+func (m *OutboxItemMutation) MessageID() (r gid.ID, exists bool) {
+	v := m.message_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessageID returns the old "message_id" field's value of the OutboxItem entity.
+// If the OutboxItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxItemMutation) OldMessageID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessageID: %w", err)
+	}
+	return oldValue.MessageID, nil
+}
+
+// ResetMessageID resets all changes to the "message_id" field.
+func (m *OutboxItemMutation) ResetMessageID() {
+	m.message_id = nil
+}
+
+// SetChannelID sets the "channel_id" field.
+func (m *OutboxItemMutation) SetChannelID(gi gid.ID) {
+	m.channel_id = &gi
+}
+
+// ChannelID returns the value of the "channel_id" field in the mutation.
+func (m *OutboxItemMutation) ChannelID() (r gid.ID, exists bool) {
+	v := m.channel_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannelID returns the old "channel_id" field's value of the OutboxItem entity.
+// If the OutboxItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxItemMutation) OldChannelID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannelID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannelID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannelID: %w", err)
+	}
+	return oldValue.ChannelID, nil
+}
+
+// ResetChannelID resets all changes to the "channel_id" field.
+func (m *OutboxItemMutation) ResetChannelID() {
+	m.channel_id = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *OutboxItemMutation) SetStatus(o outboxitem.Status) {
+	m.status = &o
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *OutboxItemMutation) Status() (r outboxitem.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the OutboxItem entity.
+// If the OutboxItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxItemMutation) OldStatus(ctx context.Context) (v outboxitem.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *OutboxItemMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetAttempts sets the "attempts" field.
+func (m *OutboxItemMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *OutboxItemMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the OutboxItem entity.
+// If the OutboxItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxItemMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *OutboxItemMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *OutboxItemMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *OutboxItemMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (m *OutboxItemMutation) SetNextAttemptAt(t time.Time) {
+	m.next_attempt_at = &t
+}
+
+// NextAttemptAt returns the value of the "next_attempt_at" field in the mutation.
+func (m *OutboxItemMutation) NextAttemptAt() (r time.Time, exists bool) {
+	v := m.next_attempt_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextAttemptAt returns the old "next_attempt_at" field's value of the OutboxItem entity.
+// If the OutboxItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxItemMutation) OldNextAttemptAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextAttemptAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextAttemptAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextAttemptAt: %w", err)
+	}
+	return oldValue.NextAttemptAt, nil
+}
+
+// ResetNextAttemptAt resets all changes to the "next_attempt_at" field.
+func (m *OutboxItemMutation) ResetNextAttemptAt() {
+	m.next_attempt_at = nil
+}
+
+// SetClaimedBy sets the "claimed_by" field.
+func (m *OutboxItemMutation) SetClaimedBy(s string) {
+	m.claimed_by = &s
+}
+
+// ClaimedBy returns the value of the "claimed_by" field in the mutation.
+func (m *OutboxItemMutation) ClaimedBy() (r string, exists bool) {
+	v := m.claimed_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClaimedBy returns the old "claimed_by" field's value of the OutboxItem entity.
+// If the OutboxItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxItemMutation) OldClaimedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClaimedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClaimedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClaimedBy: %w", err)
+	}
+	return oldValue.ClaimedBy, nil
+}
+
+// ClearClaimedBy clears the value of the "claimed_by" field.
+func (m *OutboxItemMutation) ClearClaimedBy() {
+	m.claimed_by = nil
+	m.clearedFields[outboxitem.FieldClaimedBy] = struct{}{}
+}
+
+// ClaimedByCleared returns if the "claimed_by" field was cleared in this mutation.
+func (m *OutboxItemMutation) ClaimedByCleared() bool {
+	_, ok := m.clearedFields[outboxitem.FieldClaimedBy]
+	return ok
+}
+
+// ResetClaimedBy resets all changes to the "claimed_by" field.
+func (m *OutboxItemMutation) ResetClaimedBy() {
+	m.claimed_by = nil
+	delete(m.clearedFields, outboxitem.FieldClaimedBy)
+}
+
+// SetClaimedUntil sets the "claimed_until" field.
+func (m *OutboxItemMutation) SetClaimedUntil(t time.Time) {
+	m.claimed_until = &t
+}
+
+// ClaimedUntil returns the value of the "claimed_until" field in the mutation.
+func (m *OutboxItemMutation) ClaimedUntil() (r time.Time, exists bool) {
+	v := m.claimed_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClaimedUntil returns the old "claimed_until" field's value of the OutboxItem entity.
+// If the OutboxItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxItemMutation) OldClaimedUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClaimedUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClaimedUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClaimedUntil: %w", err)
+	}
+	return oldValue.ClaimedUntil, nil
+}
+
+// ClearClaimedUntil clears the value of the "claimed_until" field.
+func (m *OutboxItemMutation) ClearClaimedUntil() {
+	m.claimed_until = nil
+	m.clearedFields[outboxitem.FieldClaimedUntil] = struct{}{}
+}
+
+// ClaimedUntilCleared returns if the "claimed_until" field was cleared in this mutation.
+func (m *OutboxItemMutation) ClaimedUntilCleared() bool {
+	_, ok := m.clearedFields[outboxitem.FieldClaimedUntil]
+	return ok
+}
+
+// ResetClaimedUntil resets all changes to the "claimed_until" field.
+func (m *OutboxItemMutation) ResetClaimedUntil() {
+	m.claimed_until = nil
+	delete(m.clearedFields, outboxitem.FieldClaimedUntil)
+}
+
+// SetLastError sets the "last_error" field.
+func (m *OutboxItemMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *OutboxItemMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the OutboxItem entity.
+// If the OutboxItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxItemMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (m *OutboxItemMutation) ClearLastError() {
+	m.last_error = nil
+	m.clearedFields[outboxitem.FieldLastError] = struct{}{}
+}
+
+// LastErrorCleared returns if the "last_error" field was cleared in this mutation.
+func (m *OutboxItemMutation) LastErrorCleared() bool {
+	_, ok := m.clearedFields[outboxitem.FieldLastError]
+	return ok
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *OutboxItemMutation) ResetLastError() {
+	m.last_error = nil
+	delete(m.clearedFields, outboxitem.FieldLastError)
+}
+
+// SetProviderMessageID sets the "provider_message_id" field.
+func (m *OutboxItemMutation) SetProviderMessageID(s string) {
+	m.provider_message_id = &s
+}
+
+// ProviderMessageID returns the value of the "provider_message_id" field in the mutation.
+func (m *OutboxItemMutation) ProviderMessageID() (r string, exists bool) {
+	v := m.provider_message_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProviderMessageID returns the old "provider_message_id" field's value of the OutboxItem entity.
+// If the OutboxItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxItemMutation) OldProviderMessageID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProviderMessageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProviderMessageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProviderMessageID: %w", err)
+	}
+	return oldValue.ProviderMessageID, nil
+}
+
+// ClearProviderMessageID clears the value of the "provider_message_id" field.
+func (m *OutboxItemMutation) ClearProviderMessageID() {
+	m.provider_message_id = nil
+	m.clearedFields[outboxitem.FieldProviderMessageID] = struct{}{}
+}
+
+// ProviderMessageIDCleared returns if the "provider_message_id" field was cleared in this mutation.
+func (m *OutboxItemMutation) ProviderMessageIDCleared() bool {
+	_, ok := m.clearedFields[outboxitem.FieldProviderMessageID]
+	return ok
+}
+
+// ResetProviderMessageID resets all changes to the "provider_message_id" field.
+func (m *OutboxItemMutation) ResetProviderMessageID() {
+	m.provider_message_id = nil
+	delete(m.clearedFields, outboxitem.FieldProviderMessageID)
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *OutboxItemMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[outboxitem.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *OutboxItemMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *OutboxItemMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *OutboxItemMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// Where appends a list predicates to the OutboxItemMutation builder.
+func (m *OutboxItemMutation) Where(ps ...predicate.OutboxItem) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OutboxItemMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OutboxItemMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.OutboxItem, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OutboxItemMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OutboxItemMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (OutboxItem).
+func (m *OutboxItemMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OutboxItemMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.created_at != nil {
+		fields = append(fields, outboxitem.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, outboxitem.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, outboxitem.FieldWorkspaceID)
+	}
+	if m.message_id != nil {
+		fields = append(fields, outboxitem.FieldMessageID)
+	}
+	if m.channel_id != nil {
+		fields = append(fields, outboxitem.FieldChannelID)
+	}
+	if m.status != nil {
+		fields = append(fields, outboxitem.FieldStatus)
+	}
+	if m.attempts != nil {
+		fields = append(fields, outboxitem.FieldAttempts)
+	}
+	if m.next_attempt_at != nil {
+		fields = append(fields, outboxitem.FieldNextAttemptAt)
+	}
+	if m.claimed_by != nil {
+		fields = append(fields, outboxitem.FieldClaimedBy)
+	}
+	if m.claimed_until != nil {
+		fields = append(fields, outboxitem.FieldClaimedUntil)
+	}
+	if m.last_error != nil {
+		fields = append(fields, outboxitem.FieldLastError)
+	}
+	if m.provider_message_id != nil {
+		fields = append(fields, outboxitem.FieldProviderMessageID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OutboxItemMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case outboxitem.FieldCreatedAt:
+		return m.CreatedAt()
+	case outboxitem.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case outboxitem.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case outboxitem.FieldMessageID:
+		return m.MessageID()
+	case outboxitem.FieldChannelID:
+		return m.ChannelID()
+	case outboxitem.FieldStatus:
+		return m.Status()
+	case outboxitem.FieldAttempts:
+		return m.Attempts()
+	case outboxitem.FieldNextAttemptAt:
+		return m.NextAttemptAt()
+	case outboxitem.FieldClaimedBy:
+		return m.ClaimedBy()
+	case outboxitem.FieldClaimedUntil:
+		return m.ClaimedUntil()
+	case outboxitem.FieldLastError:
+		return m.LastError()
+	case outboxitem.FieldProviderMessageID:
+		return m.ProviderMessageID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OutboxItemMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case outboxitem.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case outboxitem.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case outboxitem.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case outboxitem.FieldMessageID:
+		return m.OldMessageID(ctx)
+	case outboxitem.FieldChannelID:
+		return m.OldChannelID(ctx)
+	case outboxitem.FieldStatus:
+		return m.OldStatus(ctx)
+	case outboxitem.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case outboxitem.FieldNextAttemptAt:
+		return m.OldNextAttemptAt(ctx)
+	case outboxitem.FieldClaimedBy:
+		return m.OldClaimedBy(ctx)
+	case outboxitem.FieldClaimedUntil:
+		return m.OldClaimedUntil(ctx)
+	case outboxitem.FieldLastError:
+		return m.OldLastError(ctx)
+	case outboxitem.FieldProviderMessageID:
+		return m.OldProviderMessageID(ctx)
+	}
+	return nil, fmt.Errorf("unknown OutboxItem field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OutboxItemMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case outboxitem.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case outboxitem.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case outboxitem.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case outboxitem.FieldMessageID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessageID(v)
+		return nil
+	case outboxitem.FieldChannelID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannelID(v)
+		return nil
+	case outboxitem.FieldStatus:
+		v, ok := value.(outboxitem.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case outboxitem.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case outboxitem.FieldNextAttemptAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextAttemptAt(v)
+		return nil
+	case outboxitem.FieldClaimedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClaimedBy(v)
+		return nil
+	case outboxitem.FieldClaimedUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClaimedUntil(v)
+		return nil
+	case outboxitem.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	case outboxitem.FieldProviderMessageID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProviderMessageID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OutboxItem field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OutboxItemMutation) AddedFields() []string {
+	var fields []string
+	if m.addattempts != nil {
+		fields = append(fields, outboxitem.FieldAttempts)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OutboxItemMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case outboxitem.FieldAttempts:
+		return m.AddedAttempts()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OutboxItemMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case outboxitem.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OutboxItem numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OutboxItemMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(outboxitem.FieldClaimedBy) {
+		fields = append(fields, outboxitem.FieldClaimedBy)
+	}
+	if m.FieldCleared(outboxitem.FieldClaimedUntil) {
+		fields = append(fields, outboxitem.FieldClaimedUntil)
+	}
+	if m.FieldCleared(outboxitem.FieldLastError) {
+		fields = append(fields, outboxitem.FieldLastError)
+	}
+	if m.FieldCleared(outboxitem.FieldProviderMessageID) {
+		fields = append(fields, outboxitem.FieldProviderMessageID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OutboxItemMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OutboxItemMutation) ClearField(name string) error {
+	switch name {
+	case outboxitem.FieldClaimedBy:
+		m.ClearClaimedBy()
+		return nil
+	case outboxitem.FieldClaimedUntil:
+		m.ClearClaimedUntil()
+		return nil
+	case outboxitem.FieldLastError:
+		m.ClearLastError()
+		return nil
+	case outboxitem.FieldProviderMessageID:
+		m.ClearProviderMessageID()
+		return nil
+	}
+	return fmt.Errorf("unknown OutboxItem nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OutboxItemMutation) ResetField(name string) error {
+	switch name {
+	case outboxitem.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case outboxitem.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case outboxitem.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case outboxitem.FieldMessageID:
+		m.ResetMessageID()
+		return nil
+	case outboxitem.FieldChannelID:
+		m.ResetChannelID()
+		return nil
+	case outboxitem.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case outboxitem.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case outboxitem.FieldNextAttemptAt:
+		m.ResetNextAttemptAt()
+		return nil
+	case outboxitem.FieldClaimedBy:
+		m.ResetClaimedBy()
+		return nil
+	case outboxitem.FieldClaimedUntil:
+		m.ResetClaimedUntil()
+		return nil
+	case outboxitem.FieldLastError:
+		m.ResetLastError()
+		return nil
+	case outboxitem.FieldProviderMessageID:
+		m.ResetProviderMessageID()
+		return nil
+	}
+	return fmt.Errorf("unknown OutboxItem field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OutboxItemMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.workspace != nil {
+		edges = append(edges, outboxitem.EdgeWorkspace)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OutboxItemMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case outboxitem.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OutboxItemMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OutboxItemMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OutboxItemMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedworkspace {
+		edges = append(edges, outboxitem.EdgeWorkspace)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OutboxItemMutation) EdgeCleared(name string) bool {
+	switch name {
+	case outboxitem.EdgeWorkspace:
+		return m.clearedworkspace
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OutboxItemMutation) ClearEdge(name string) error {
+	switch name {
+	case outboxitem.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown OutboxItem unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OutboxItemMutation) ResetEdge(name string) error {
+	switch name {
+	case outboxitem.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown OutboxItem edge %s", name)
 }
 
 // TagMutation represents an operation that mutates the Tag nodes in the graph.

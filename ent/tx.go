@@ -40,6 +40,8 @@ type Tx struct {
 	EventSequence *EventSequenceClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
+	// OutboxItem is the client for interacting with the OutboxItem builders.
+	OutboxItem *OutboxItemClient
 	// Tag is the client for interacting with the Tag builders.
 	Tag *TagClient
 	// Team is the client for interacting with the Team builders.
@@ -190,6 +192,7 @@ func (tx *Tx) init() {
 	tx.Event = NewEventClient(tx.config)
 	tx.EventSequence = NewEventSequenceClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
+	tx.OutboxItem = NewOutboxItemClient(tx.config)
 	tx.Tag = NewTagClient(tx.config)
 	tx.Team = NewTeamClient(tx.config)
 	tx.Workspace = NewWorkspaceClient(tx.config)

@@ -2925,3 +2925,35 @@ export type RemoveConversationTagsVariables = {
   id: string;
   tagIDs: Array<string>;
 };
+
+// frontend-contract/operations/presence.graphql
+
+export type SetAgentStatusMutation = {
+  setAgentStatus: {
+    id: string;
+    name: string;
+    avatarURL: string | null;
+    status: AgentStatus;
+  };
+};
+export type SetAgentStatusVariables = {
+  status: AgentStatus;
+};
+
+export type MarkConversationReadMutation = {
+  markConversationRead: {
+    id: string;
+    unreadCount: number;
+  };
+};
+export type MarkConversationReadVariables = {
+  id: string;
+};
+
+export type SetTypingMutation = {
+  setTyping: boolean;
+};
+export type SetTypingVariables = {
+  conversationID: string;
+  typing: boolean;
+};

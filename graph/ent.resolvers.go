@@ -84,11 +84,15 @@ func (r *Resolver) Agent() generated.AgentResolver { return &agentResolver{r} }
 // Channel returns generated.ChannelResolver implementation.
 func (r *Resolver) Channel() generated.ChannelResolver { return &channelResolver{r} }
 
+// Conversation returns generated.ConversationResolver implementation.
+func (r *Resolver) Conversation() generated.ConversationResolver { return &conversationResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 type (
-	agentResolver   struct{ *Resolver }
-	channelResolver struct{ *Resolver }
-	queryResolver   struct{ *Resolver }
+	agentResolver        struct{ *Resolver }
+	channelResolver      struct{ *Resolver }
+	conversationResolver struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
 )

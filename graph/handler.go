@@ -39,6 +39,7 @@ func NewServer(r *Resolver, log *slog.Logger) *handler.Server {
 			InsecureSkipVerify: true,
 		}},
 		InitFunc:              r.websocketInit,
+		CloseFunc:             r.websocketClose,
 		InitTimeout:           15 * time.Second,
 		KeepAlivePingInterval: 15 * time.Second,
 	})
@@ -48,12 +49,14 @@ func NewServer(r *Resolver, log *slog.Logger) *handler.Server {
 	// No parsed-query cache: pageLimits completes each request's own document.
 	srv.Use(extension.Introspection{})
 	srv.Use(pageLimits{})
+	srv.AroundResponses(withUnreadLoader)
 	srv.AroundRootFields(requireActor)
 	// Each mutation runs in one transaction, except those that hash
-	// passwords (slow, and on SQLite a transaction holds the write lock).
+	// passwords or call a provider (slow, and on SQLite a transaction holds
+	// the write lock).
 	srv.Use(entgql.Transactioner{
 		TxOpener:   entgql.TxOpenerFunc(r.Client.OpenTx),
-		SkipTxFunc: entgql.SkipIfHasFields("signIn", "signUp", "createAgent"),
+		SkipTxFunc: entgql.SkipIfHasFields("signIn", "signUp", "createAgent", "verifyChannel"),
 	})
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

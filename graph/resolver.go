@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/inbox"
+	"github.com/switchboard/switchboard/internal/presence"
 )
 
 // Resolver carries the services resolvers call.
@@ -22,8 +23,11 @@ type Resolver struct {
 	Inbox    *inbox.Service
 	Channels *channelcfg.Service
 	Events   *events.Log
+	Presence *presence.Service
 	Now      func() time.Time
 	Log      *slog.Logger
+
+	signalMemo signalMemo // what signal subscribers loaded, shared by them
 }
 
 // db returns the client of the request's transaction when there is one

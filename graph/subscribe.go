@@ -22,6 +22,7 @@ const MaxSubscriptionsPerConnection = 100
 type connection struct {
 	expires time.Time // zero: the credential does not expire
 	active  atomic.Int32
+	leave   func() // ends the agent's presence through this socket; nil for tokens
 }
 
 type connKey struct{}
@@ -43,7 +44,9 @@ func (r *Resolver) websocketInit(ctx context.Context, p transport.InitPayload) (
 		return ctx, nil, errors.New("Forbidden")
 	}
 	ctx = viewer.NewContext(ctx, actor)
-	return context.WithValue(ctx, connKey{}, &connection{expires: exp}), nil, nil
+	conn := &connection{expires: exp}
+	r.trackPresence(actor, conn)
+	return context.WithValue(ctx, connKey{}, conn), nil, nil
 }
 
 // subscribe streams the events of the viewer's workspace that match,

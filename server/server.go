@@ -19,9 +19,12 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/playground"
 
+	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/graph"
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/channelcfg"
+	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -34,6 +37,9 @@ type Deps struct {
 	Auth     *auth.Service
 	DB       *sql.DB
 	Logger   *slog.Logger
+	Client   *ent.Client
+	Channels *channelcfg.Service
+	Inbox    *inbox.Service
 	// AllowedOrigins are the browser origins allowed besides the server's own.
 	AllowedOrigins []string
 }
@@ -44,6 +50,7 @@ func Handler(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", checkOrigin(d.AllowedOrigins, authenticate(d.Auth, gql)))
 	mux.Handle("GET /{$}", playground.Handler("Switchboard", "/graphql"))
+	mux.Handle("/webhooks/{kind}/{key}", &webhooks{client: d.Client, channels: d.Channels, inbox: d.Inbox, log: d.Logger})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeText(w, http.StatusOK, "ok")
 	})

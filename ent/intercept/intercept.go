@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -434,6 +435,33 @@ func (f TraverseMessage) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.MessageQuery", q)
 }
 
+// The OutboxItemFunc type is an adapter to allow the use of ordinary function as a Querier.
+type OutboxItemFunc func(context.Context, *ent.OutboxItemQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f OutboxItemFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.OutboxItemQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.OutboxItemQuery", q)
+}
+
+// The TraverseOutboxItem type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseOutboxItem func(context.Context, *ent.OutboxItemQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseOutboxItem) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseOutboxItem) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OutboxItemQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.OutboxItemQuery", q)
+}
+
 // The TagFunc type is an adapter to allow the use of ordinary function as a Querier.
 type TagFunc func(context.Context, *ent.TagQuery) (ent.Value, error)
 
@@ -544,6 +572,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.EventSequenceQuery, predicate.EventSequence, eventsequence.OrderOption]{typ: ent.TypeEventSequence, tq: q}, nil
 	case *ent.MessageQuery:
 		return &query[*ent.MessageQuery, predicate.Message, message.OrderOption]{typ: ent.TypeMessage, tq: q}, nil
+	case *ent.OutboxItemQuery:
+		return &query[*ent.OutboxItemQuery, predicate.OutboxItem, outboxitem.OrderOption]{typ: ent.TypeOutboxItem, tq: q}, nil
 	case *ent.TagQuery:
 		return &query[*ent.TagQuery, predicate.Tag, tag.OrderOption]{typ: ent.TypeTag, tq: q}, nil
 	case *ent.TeamQuery:

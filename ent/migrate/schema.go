@@ -576,6 +576,53 @@ var (
 			},
 		},
 	}
+	// OutboxItemsColumns holds the columns for the "outbox_items" table.
+	OutboxItemsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "message_id", Type: field.TypeString},
+		{Name: "channel_id", Type: field.TypeString},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "SENDING", "DONE", "FAILED"}, Default: "PENDING"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime},
+		{Name: "claimed_by", Type: field.TypeString, Nullable: true},
+		{Name: "claimed_until", Type: field.TypeTime, Nullable: true},
+		{Name: "last_error", Type: field.TypeString, Nullable: true, Size: 1024},
+		{Name: "provider_message_id", Type: field.TypeString, Nullable: true},
+		{Name: "workspace_id", Type: field.TypeString},
+	}
+	// OutboxItemsTable holds the schema information for the "outbox_items" table.
+	OutboxItemsTable = &schema.Table{
+		Name:       "outbox_items",
+		Columns:    OutboxItemsColumns,
+		PrimaryKey: []*schema.Column{OutboxItemsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "outbox_items_workspaces_workspace",
+				Columns:    []*schema.Column{OutboxItemsColumns[12]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "outboxitem_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxItemsColumns[12]},
+			},
+			{
+				Name:    "outboxitem_status_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxItemsColumns[5], OutboxItemsColumns[7]},
+			},
+			{
+				Name:    "outboxitem_message_id",
+				Unique:  true,
+				Columns: []*schema.Column{OutboxItemsColumns[3]},
+			},
+		},
+	}
 	// TagsColumns holds the columns for the "tags" table.
 	TagsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -758,6 +805,7 @@ var (
 		EventsTable,
 		EventSequencesTable,
 		MessagesTable,
+		OutboxItemsTable,
 		TagsTable,
 		TeamsTable,
 		WorkspacesTable,
@@ -791,6 +839,7 @@ func init() {
 	MessagesTable.ForeignKeys[1].RefTable = ConversationsTable
 	MessagesTable.ForeignKeys[2].RefTable = ChannelsTable
 	MessagesTable.ForeignKeys[3].RefTable = AgentsTable
+	OutboxItemsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	TagsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	TeamsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ConversationTagsTable.ForeignKeys[0].RefTable = ConversationsTable

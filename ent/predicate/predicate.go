@@ -45,6 +45,9 @@ type EventSequence func(*sql.Selector)
 // Message is the predicate function for message builders.
 type Message func(*sql.Selector)
 
+// OutboxItem is the predicate function for outboxitem builders.
+type OutboxItem func(*sql.Selector)
+
 // Tag is the predicate function for tag builders.
 type Tag func(*sql.Selector)
 

@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/schema"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -597,6 +598,51 @@ func init() {
 	messageDescID := messageMixinFields0[0].Descriptor()
 	// message.DefaultID holds the default value on creation for the id field.
 	message.DefaultID = messageDescID.Default.(func() gid.ID)
+	outboxitemMixin := schema.OutboxItem{}.Mixin()
+	outboxitem.Policy = privacy.NewPolicies(outboxitemMixin[2], schema.OutboxItem{})
+	outboxitem.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := outboxitem.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	outboxitemMixinHooks2 := outboxitemMixin[2].Hooks()
+
+	outboxitem.Hooks[1] = outboxitemMixinHooks2[0]
+	outboxitemMixinFields0 := outboxitemMixin[0].Fields()
+	_ = outboxitemMixinFields0
+	outboxitemMixinFields1 := outboxitemMixin[1].Fields()
+	_ = outboxitemMixinFields1
+	outboxitemFields := schema.OutboxItem{}.Fields()
+	_ = outboxitemFields
+	// outboxitemDescCreatedAt is the schema descriptor for created_at field.
+	outboxitemDescCreatedAt := outboxitemMixinFields1[0].Descriptor()
+	// outboxitem.DefaultCreatedAt holds the default value on creation for the created_at field.
+	outboxitem.DefaultCreatedAt = outboxitemDescCreatedAt.Default.(func() time.Time)
+	// outboxitemDescUpdatedAt is the schema descriptor for updated_at field.
+	outboxitemDescUpdatedAt := outboxitemMixinFields1[1].Descriptor()
+	// outboxitem.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	outboxitem.DefaultUpdatedAt = outboxitemDescUpdatedAt.Default.(func() time.Time)
+	// outboxitem.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	outboxitem.UpdateDefaultUpdatedAt = outboxitemDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// outboxitemDescAttempts is the schema descriptor for attempts field.
+	outboxitemDescAttempts := outboxitemFields[3].Descriptor()
+	// outboxitem.DefaultAttempts holds the default value on creation for the attempts field.
+	outboxitem.DefaultAttempts = outboxitemDescAttempts.Default.(int)
+	// outboxitemDescNextAttemptAt is the schema descriptor for next_attempt_at field.
+	outboxitemDescNextAttemptAt := outboxitemFields[4].Descriptor()
+	// outboxitem.DefaultNextAttemptAt holds the default value on creation for the next_attempt_at field.
+	outboxitem.DefaultNextAttemptAt = outboxitemDescNextAttemptAt.Default.(func() time.Time)
+	// outboxitemDescLastError is the schema descriptor for last_error field.
+	outboxitemDescLastError := outboxitemFields[7].Descriptor()
+	// outboxitem.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	outboxitem.LastErrorValidator = outboxitemDescLastError.Validators[0].(func(string) error)
+	// outboxitemDescID is the schema descriptor for id field.
+	outboxitemDescID := outboxitemMixinFields0[0].Descriptor()
+	// outboxitem.DefaultID holds the default value on creation for the id field.
+	outboxitem.DefaultID = outboxitemDescID.Default.(func() gid.ID)
 	tagMixin := schema.Tag{}.Mixin()
 	tag.Policy = privacy.NewPolicies(tagMixin[2], schema.Tag{})
 	tag.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -143,7 +143,7 @@ func checkEdgeIDs(ctx context.Context, m ent.Mutation) error {
 // allSchemas lists the entities whose edges the tenant hook checks.
 var allSchemas = []ent.Interface{
 	Workspace{}, Agent{}, Team{}, Channel{}, Customer{}, CustomerIdentity{},
-	Conversation{}, Message{}, Tag{}, ApiToken{}, Event{}, AgentPresence{}, ConversationRead{},
+	Conversation{}, Message{}, Tag{}, ApiToken{}, Event{}, AgentPresence{}, ConversationRead{}, OutboxItem{},
 }
 
 // edgeTargets maps entity type -> edge name -> target entity type, read

@@ -15,6 +15,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/channel"
@@ -40,6 +41,8 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Agent() AgentResolver
 	Channel() ChannelResolver
+	ChannelCapabilities() ChannelCapabilitiesResolver
+	Conversation() ConversationResolver
 	ConversationEvent() ConversationEventResolver
 	MessageEvent() MessageEventResolver
 	Mutation() MutationResolver
@@ -83,6 +86,11 @@ type ComplexityRoot struct {
 	AgentSkill struct {
 		Level func(childComplexity int) int
 		Name  func(childComplexity int) int
+	}
+
+	AgentStatusEvent struct {
+		Agent  func(childComplexity int) int
+		Status func(childComplexity int) int
 	}
 
 	ApiToken struct {
@@ -131,7 +139,17 @@ type ComplexityRoot struct {
 		VerificationError func(childComplexity int) int
 		VerificationState func(childComplexity int) int
 		VerifiedAt        func(childComplexity int) int
+		WebhookURL        func(childComplexity int) int
 		WorkingHours      func(childComplexity int) int
+	}
+
+	ChannelCapabilities struct {
+		Attachments        func(childComplexity int) int
+		Inbound            func(childComplexity int) int
+		MaxLength          func(childComplexity int) int
+		Outbound           func(childComplexity int) int
+		ReplyWindowSeconds func(childComplexity int) int
+		TemplateOnly       func(childComplexity int) int
 	}
 
 	ChannelConnection struct {
@@ -143,6 +161,22 @@ type ComplexityRoot struct {
 	ChannelEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ChannelField struct {
+		Description func(childComplexity int) int
+		Label       func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Required    func(childComplexity int) int
+	}
+
+	ChannelKind struct {
+		Capabilities     func(childComplexity int) int
+		DisplayName      func(childComplexity int) int
+		Kind             func(childComplexity int) int
+		NeedsCredentials func(childComplexity int) int
+		Secrets          func(childComplexity int) int
+		Settings         func(childComplexity int) int
 	}
 
 	Conversation struct {
@@ -166,6 +200,7 @@ type ComplexityRoot struct {
 		Tags            func(childComplexity int) int
 		Team            func(childComplexity int) int
 		TeamID          func(childComplexity int) int
+		UnreadCount     func(childComplexity int) int
 		UpdatedAt       func(childComplexity int) int
 		WaitingSince    func(childComplexity int) int
 	}
@@ -281,12 +316,16 @@ type ComplexityRoot struct {
 		CreateTeam              func(childComplexity int, input ent.CreateTeamInput) int
 		DeactivateAgent         func(childComplexity int, id gid.ID) int
 		DeleteTag               func(childComplexity int, id gid.ID) int
+		MarkConversationRead    func(childComplexity int, id gid.ID) int
 		RemoveConversationTags  func(childComplexity int, id gid.ID, tagIDs []gid.ID) int
 		RevokeAPIToken          func(childComplexity int, id gid.ID) int
 		SendMessage             func(childComplexity int, input model.SendMessageInput) int
 		SetAgentSkills          func(childComplexity int, id gid.ID, skills []*schematype.Skill) int
+		SetAgentStatus          func(childComplexity int, status agent.Status) int
+		SetChannelEnabled       func(childComplexity int, id gid.ID, enabled bool) int
 		SetConversationPriority func(childComplexity int, id gid.ID, priority conversation.Priority) int
 		SetConversationStatus   func(childComplexity int, id gid.ID, status conversation.Status, snoozedUntil *time.Time) int
+		SetTyping               func(childComplexity int, conversationID gid.ID, typing bool) int
 		SignIn                  func(childComplexity int, email string, password string) int
 		SignUp                  func(childComplexity int, input model.SignUpInput) int
 		StartConversation       func(childComplexity int, input model.StartConversationInput) int
@@ -296,6 +335,7 @@ type ComplexityRoot struct {
 		UpdateTag               func(childComplexity int, id gid.ID, input ent.UpdateTagInput) int
 		UpdateTeam              func(childComplexity int, id gid.ID, input ent.UpdateTeamInput) int
 		UpdateWorkspace         func(childComplexity int, id gid.ID, input ent.UpdateWorkspaceInput) int
+		VerifyChannel           func(childComplexity int, id gid.ID) int
 	}
 
 	PageInfo struct {
@@ -308,6 +348,7 @@ type ComplexityRoot struct {
 	Query struct {
 		APITokens     func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) int
 		Agents        func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder, where *ent.AgentWhereInput) int
+		ChannelKinds  func(childComplexity int) int
 		Channels      func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ChannelOrder, where *ent.ChannelWhereInput) int
 		Conversations func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ConversationOrder, where *ent.ConversationWhereInput) int
 		Customers     func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) int
@@ -319,10 +360,12 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		AgentStatusChanged  func(childComplexity int) int
 		AssignedToMe        func(childComplexity int, after *string) int
 		ConversationChanged func(childComplexity int, after *string) int
 		MessageAdded        func(childComplexity int, conversationID *gid.ID, after *string) int
 		MessageUpdated      func(childComplexity int, conversationID *gid.ID, after *string) int
+		Typing              func(childComplexity int, conversationID gid.ID) int
 	}
 
 	Tag struct {
@@ -363,6 +406,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	TypingEvent struct {
+		Agent          func(childComplexity int) int
+		ConversationID func(childComplexity int) int
+		Customer       func(childComplexity int) int
+		Typing         func(childComplexity int) int
+	}
+
 	WeeklyInterval struct {
 		Day   func(childComplexity int) int
 		End   func(childComplexity int) int
@@ -395,6 +445,14 @@ type AgentResolver interface {
 }
 type ChannelResolver interface {
 	SecretFieldsSet(ctx context.Context, obj *ent.Channel) ([]string, error)
+	WebhookURL(ctx context.Context, obj *ent.Channel) (string, error)
+}
+type ChannelCapabilitiesResolver interface {
+	MaxLength(ctx context.Context, obj *channels.Capabilities) (*int, error)
+	ReplyWindowSeconds(ctx context.Context, obj *channels.Capabilities) (*int, error)
+}
+type ConversationResolver interface {
+	UnreadCount(ctx context.Context, obj *ent.Conversation) (int, error)
 }
 type ConversationEventResolver interface {
 	Cursor(ctx context.Context, obj *model.ConversationEvent) (string, error)
@@ -423,6 +481,8 @@ type MutationResolver interface {
 	CreateTag(ctx context.Context, input ent.CreateTagInput) (*ent.Tag, error)
 	UpdateTag(ctx context.Context, id gid.ID, input ent.UpdateTagInput) (*ent.Tag, error)
 	DeleteTag(ctx context.Context, id gid.ID) (gid.ID, error)
+	VerifyChannel(ctx context.Context, id gid.ID) (*ent.Channel, error)
+	SetChannelEnabled(ctx context.Context, id gid.ID, enabled bool) (*ent.Channel, error)
 	StartConversation(ctx context.Context, input model.StartConversationInput) (*ent.Conversation, error)
 	SendMessage(ctx context.Context, input model.SendMessageInput) (*ent.Message, error)
 	AssignConversation(ctx context.Context, id gid.ID, agentID *gid.ID) (*ent.Conversation, error)
@@ -430,6 +490,9 @@ type MutationResolver interface {
 	SetConversationPriority(ctx context.Context, id gid.ID, priority conversation.Priority) (*ent.Conversation, error)
 	AddConversationTags(ctx context.Context, id gid.ID, tagIDs []gid.ID) (*ent.Conversation, error)
 	RemoveConversationTags(ctx context.Context, id gid.ID, tagIDs []gid.ID) (*ent.Conversation, error)
+	SetAgentStatus(ctx context.Context, status agent.Status) (*ent.Agent, error)
+	MarkConversationRead(ctx context.Context, id gid.ID) (*ent.Conversation, error)
+	SetTyping(ctx context.Context, conversationID gid.ID, typing bool) (bool, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id gid.ID) (ent.Noder, error)
@@ -442,12 +505,15 @@ type QueryResolver interface {
 	Tags(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TagOrder, where *ent.TagWhereInput) (*ent.TagConnection, error)
 	Teams(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) (*ent.TeamConnection, error)
 	Viewer(ctx context.Context) (*ent.Agent, error)
+	ChannelKinds(ctx context.Context) ([]*channels.Description, error)
 }
 type SubscriptionResolver interface {
 	MessageAdded(ctx context.Context, conversationID *gid.ID, after *string) (<-chan *model.MessageEvent, error)
 	MessageUpdated(ctx context.Context, conversationID *gid.ID, after *string) (<-chan *model.MessageEvent, error)
 	ConversationChanged(ctx context.Context, after *string) (<-chan *model.ConversationEvent, error)
 	AssignedToMe(ctx context.Context, after *string) (<-chan *model.ConversationEvent, error)
+	AgentStatusChanged(ctx context.Context) (<-chan *model.AgentStatusEvent, error)
+	Typing(ctx context.Context, conversationID gid.ID) (<-chan *model.TypingEvent, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -591,6 +657,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgentSkill.Name(childComplexity), true
+
+	case "AgentStatusEvent.agent":
+		if e.ComplexityRoot.AgentStatusEvent.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentStatusEvent.Agent(childComplexity), true
+	case "AgentStatusEvent.status":
+		if e.ComplexityRoot.AgentStatusEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentStatusEvent.Status(childComplexity), true
 
 	case "ApiToken.createdAt":
 		if e.ComplexityRoot.ApiToken.CreatedAt == nil {
@@ -794,12 +873,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.VerifiedAt(childComplexity), true
+	case "Channel.webhookURL":
+		if e.ComplexityRoot.Channel.WebhookURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.WebhookURL(childComplexity), true
 	case "Channel.workingHours":
 		if e.ComplexityRoot.Channel.WorkingHours == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Channel.WorkingHours(childComplexity), true
+
+	case "ChannelCapabilities.attachments":
+		if e.ComplexityRoot.ChannelCapabilities.Attachments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelCapabilities.Attachments(childComplexity), true
+	case "ChannelCapabilities.inbound":
+		if e.ComplexityRoot.ChannelCapabilities.Inbound == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelCapabilities.Inbound(childComplexity), true
+	case "ChannelCapabilities.maxLength":
+		if e.ComplexityRoot.ChannelCapabilities.MaxLength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelCapabilities.MaxLength(childComplexity), true
+	case "ChannelCapabilities.outbound":
+		if e.ComplexityRoot.ChannelCapabilities.Outbound == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelCapabilities.Outbound(childComplexity), true
+	case "ChannelCapabilities.replyWindowSeconds":
+		if e.ComplexityRoot.ChannelCapabilities.ReplyWindowSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelCapabilities.ReplyWindowSeconds(childComplexity), true
+	case "ChannelCapabilities.templateOnly":
+		if e.ComplexityRoot.ChannelCapabilities.TemplateOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelCapabilities.TemplateOnly(childComplexity), true
 
 	case "ChannelConnection.edges":
 		if e.ComplexityRoot.ChannelConnection.Edges == nil {
@@ -832,6 +954,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChannelEdge.Node(childComplexity), true
+
+	case "ChannelField.description":
+		if e.ComplexityRoot.ChannelField.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelField.Description(childComplexity), true
+	case "ChannelField.label":
+		if e.ComplexityRoot.ChannelField.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelField.Label(childComplexity), true
+	case "ChannelField.name":
+		if e.ComplexityRoot.ChannelField.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelField.Name(childComplexity), true
+	case "ChannelField.required":
+		if e.ComplexityRoot.ChannelField.Required == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelField.Required(childComplexity), true
+
+	case "ChannelKind.capabilities":
+		if e.ComplexityRoot.ChannelKind.Capabilities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelKind.Capabilities(childComplexity), true
+	case "ChannelKind.displayName":
+		if e.ComplexityRoot.ChannelKind.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelKind.DisplayName(childComplexity), true
+	case "ChannelKind.kind":
+		if e.ComplexityRoot.ChannelKind.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelKind.Kind(childComplexity), true
+	case "ChannelKind.needsCredentials":
+		if e.ComplexityRoot.ChannelKind.NeedsCredentials == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelKind.NeedsCredentials(childComplexity), true
+	case "ChannelKind.secretFields":
+		if e.ComplexityRoot.ChannelKind.Secrets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelKind.Secrets(childComplexity), true
+	case "ChannelKind.settingsFields":
+		if e.ComplexityRoot.ChannelKind.Settings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelKind.Settings(childComplexity), true
 
 	case "Conversation.assignee":
 		if e.ComplexityRoot.Conversation.Assignee == nil {
@@ -958,6 +1142,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.TeamID(childComplexity), true
+	case "Conversation.unreadCount":
+		if e.ComplexityRoot.Conversation.UnreadCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.UnreadCount(childComplexity), true
 	case "Conversation.updatedAt":
 		if e.ComplexityRoot.Conversation.UpdatedAt == nil {
 			break
@@ -1482,6 +1672,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTag(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.markConversationRead":
+		if e.ComplexityRoot.Mutation.MarkConversationRead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markConversationRead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkConversationRead(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.removeConversationTags":
 		if e.ComplexityRoot.Mutation.RemoveConversationTags == nil {
 			break
@@ -1526,6 +1727,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetAgentSkills(childComplexity, args["id"].(gid.ID), args["skills"].([]*schematype.Skill)), true
+	case "Mutation.setAgentStatus":
+		if e.ComplexityRoot.Mutation.SetAgentStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAgentStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAgentStatus(childComplexity, args["status"].(agent.Status)), true
+	case "Mutation.setChannelEnabled":
+		if e.ComplexityRoot.Mutation.SetChannelEnabled == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setChannelEnabled_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetChannelEnabled(childComplexity, args["id"].(gid.ID), args["enabled"].(bool)), true
 	case "Mutation.setConversationPriority":
 		if e.ComplexityRoot.Mutation.SetConversationPriority == nil {
 			break
@@ -1548,6 +1771,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetConversationStatus(childComplexity, args["id"].(gid.ID), args["status"].(conversation.Status), args["snoozedUntil"].(*time.Time)), true
+	case "Mutation.setTyping":
+		if e.ComplexityRoot.Mutation.SetTyping == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setTyping_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetTyping(childComplexity, args["conversationID"].(gid.ID), args["typing"].(bool)), true
 	case "Mutation.signIn":
 		if e.ComplexityRoot.Mutation.SignIn == nil {
 			break
@@ -1647,6 +1881,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateWorkspace(childComplexity, args["id"].(gid.ID), args["input"].(ent.UpdateWorkspaceInput)), true
+	case "Mutation.verifyChannel":
+		if e.ComplexityRoot.Mutation.VerifyChannel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyChannel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyChannel(childComplexity, args["id"].(gid.ID)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1695,6 +1940,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Agents(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.AgentOrder), args["where"].(*ent.AgentWhereInput)), true
+	case "Query.channelKinds":
+		if e.ComplexityRoot.Query.ChannelKinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ChannelKinds(childComplexity), true
 	case "Query.channels":
 		if e.ComplexityRoot.Query.Channels == nil {
 			break
@@ -1780,6 +2031,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
+	case "Subscription.agentStatusChanged":
+		if e.ComplexityRoot.Subscription.AgentStatusChanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.AgentStatusChanged(childComplexity), true
 	case "Subscription.assignedToMe":
 		if e.ComplexityRoot.Subscription.AssignedToMe == nil {
 			break
@@ -1824,6 +2081,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.MessageUpdated(childComplexity, args["conversationID"].(*gid.ID), args["after"].(*string)), true
+	case "Subscription.typing":
+		if e.ComplexityRoot.Subscription.Typing == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_typing_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.Typing(childComplexity, args["conversationID"].(gid.ID)), true
 
 	case "Tag.color":
 		if e.ComplexityRoot.Tag.Color == nil {
@@ -1950,6 +2218,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TeamEdge.Node(childComplexity), true
+
+	case "TypingEvent.agent":
+		if e.ComplexityRoot.TypingEvent.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypingEvent.Agent(childComplexity), true
+	case "TypingEvent.conversationID":
+		if e.ComplexityRoot.TypingEvent.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypingEvent.ConversationID(childComplexity), true
+	case "TypingEvent.customer":
+		if e.ComplexityRoot.TypingEvent.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypingEvent.Customer(childComplexity), true
+	case "TypingEvent.typing":
+		if e.ComplexityRoot.TypingEvent.Typing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypingEvent.Typing(childComplexity), true
 
 	case "WeeklyInterval.day":
 		if e.ComplexityRoot.WeeklyInterval.Day == nil {
@@ -4857,6 +5150,52 @@ enum ApiTokenScope {
   ADMIN
 }
 `, BuiltIn: false},
+	{Name: "../../schema/channels.graphqls", Input: `"A kind of channel this server can connect, and what it needs."
+type ChannelKind {
+  "The registry name used as Channel.kind, such as api or telegram."
+  kind: String!
+  displayName: String!
+  "Channels of this kind start disabled and can be enabled once verified."
+  needsCredentials: Boolean!
+  settingsFields: [ChannelField!]!
+  secretFields: [ChannelField!]!
+  capabilities: ChannelCapabilities!
+}
+
+type ChannelField {
+  name: String!
+  label: String!
+  required: Boolean!
+  description: String
+}
+
+type ChannelCapabilities {
+  inbound: Boolean!
+  outbound: Boolean!
+  templateOnly: Boolean!
+  attachments: Boolean!
+  "Longest text it sends, in characters; null when unlimited."
+  maxLength: Int
+  "Replies are allowed this many seconds after the customer's last message; null when always."
+  replyWindowSeconds: Int
+}
+
+extend type Channel {
+  "Where the provider sends this channel's messages."
+  webhookURL: String!
+}
+
+extend type Query {
+  "The channel kinds this server can connect."
+  channelKinds: [ChannelKind!]!
+}
+
+extend type Mutation {
+  "Checks the channel's credentials with its provider and records VERIFIED or FAILED with the reason."
+  verifyChannel(id: ID!): Channel! @access(role: ADMIN)
+  setChannelEnabled(id: ID!, enabled: Boolean!): Channel! @access(role: ADMIN)
+}
+`, BuiltIn: false},
 	{Name: "../../schema/conversations.graphqls", Input: `input StartConversationInput {
   customerID: ID!
   channelID: ID!
@@ -4882,6 +5221,57 @@ extend type Mutation {
   setConversationPriority(id: ID!, priority: Priority!): Conversation!
   addConversationTags(id: ID!, tagIDs: [ID!]!): Conversation!
   removeConversationTags(id: ID!, tagIDs: [ID!]!): Conversation!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/presence.graphqls", Input: `"""
+An agent's status changed: set by the agent, or OFFLINE because the agent
+has had no live connection on any instance for the grace period.
+Ephemeral: no cursor, no replay; re-query agents after reconnecting.
+"""
+type AgentStatusEvent {
+  agent: Agent!
+  status: AgentStatus!
+}
+
+"""
+Someone started or stopped typing in a conversation. typing=true lapses by
+itself (a typing=false follows) unless renewed within a few seconds.
+Ephemeral: no cursor, no replay.
+"""
+type TypingEvent {
+  conversationID: ID!
+  "The agent who types, or null when it is the customer."
+  agent: Agent
+  "The customer who types, or null when it is an agent."
+  customer: Customer
+  typing: Boolean!
+}
+
+extend type Conversation {
+  """
+  Messages and notes created after the viewer last marked the conversation
+  read (all of them if never), not counting the viewer's own.
+  """
+  unreadCount: Int!
+}
+
+extend type Mutation {
+  "Sets the viewer's own status."
+  setAgentStatus(status: AgentStatus!): Agent!
+  "Marks the conversation read up to now, for the viewer."
+  markConversationRead(id: ID!): Conversation!
+  """
+  Tells the conversation's typing subscribers that the viewer is typing
+  (renew every few seconds while typing) or stopped. Returns true.
+  """
+  setTyping(conversationID: ID!, typing: Boolean!): Boolean!
+}
+
+extend type Subscription {
+  "Status changes of the workspace's agents."
+  agentStatusChanged: AgentStatusEvent!
+  "Typing in one conversation, the viewer's own included."
+  typing(conversationID: ID!): TypingEvent!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/realtime.graphqls", Input: `"""
@@ -4995,6 +5385,16 @@ func (ec *executionContext) childFields_AgentSkill(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type AgentSkill", field.Name)
 }
 
+func (ec *executionContext) childFields_AgentStatusEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "agent":
+		return ec.fieldContext_AgentStatusEvent_agent(ctx, field)
+	case "status":
+		return ec.fieldContext_AgentStatusEvent_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentStatusEvent", field.Name)
+}
+
 func (ec *executionContext) childFields_ApiToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5089,8 +5489,28 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_team(ctx, field)
 	case "secretFieldsSet":
 		return ec.fieldContext_Channel_secretFieldsSet(ctx, field)
+	case "webhookURL":
+		return ec.fieldContext_Channel_webhookURL(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Channel", field.Name)
+}
+
+func (ec *executionContext) childFields_ChannelCapabilities(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inbound":
+		return ec.fieldContext_ChannelCapabilities_inbound(ctx, field)
+	case "outbound":
+		return ec.fieldContext_ChannelCapabilities_outbound(ctx, field)
+	case "templateOnly":
+		return ec.fieldContext_ChannelCapabilities_templateOnly(ctx, field)
+	case "attachments":
+		return ec.fieldContext_ChannelCapabilities_attachments(ctx, field)
+	case "maxLength":
+		return ec.fieldContext_ChannelCapabilities_maxLength(ctx, field)
+	case "replyWindowSeconds":
+		return ec.fieldContext_ChannelCapabilities_replyWindowSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChannelCapabilities", field.Name)
 }
 
 func (ec *executionContext) childFields_ChannelConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5113,6 +5533,38 @@ func (ec *executionContext) childFields_ChannelEdge(ctx context.Context, field g
 		return ec.fieldContext_ChannelEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChannelEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ChannelField(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ChannelField_name(ctx, field)
+	case "label":
+		return ec.fieldContext_ChannelField_label(ctx, field)
+	case "required":
+		return ec.fieldContext_ChannelField_required(ctx, field)
+	case "description":
+		return ec.fieldContext_ChannelField_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChannelField", field.Name)
+}
+
+func (ec *executionContext) childFields_ChannelKind(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ChannelKind_kind(ctx, field)
+	case "displayName":
+		return ec.fieldContext_ChannelKind_displayName(ctx, field)
+	case "needsCredentials":
+		return ec.fieldContext_ChannelKind_needsCredentials(ctx, field)
+	case "settingsFields":
+		return ec.fieldContext_ChannelKind_settingsFields(ctx, field)
+	case "secretFields":
+		return ec.fieldContext_ChannelKind_secretFields(ctx, field)
+	case "capabilities":
+		return ec.fieldContext_ChannelKind_capabilities(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChannelKind", field.Name)
 }
 
 func (ec *executionContext) childFields_Conversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5161,6 +5613,8 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_lastMessage(ctx, field)
 	case "messages":
 		return ec.fieldContext_Conversation_messages(ctx, field)
+	case "unreadCount":
+		return ec.fieldContext_Conversation_unreadCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Conversation", field.Name)
 }
@@ -5453,6 +5907,20 @@ func (ec *executionContext) childFields_TeamEdge(ctx context.Context, field grap
 		return ec.fieldContext_TeamEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TeamEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TypingEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conversationID":
+		return ec.fieldContext_TypingEvent_conversationID(ctx, field)
+	case "agent":
+		return ec.fieldContext_TypingEvent_agent(ctx, field)
+	case "customer":
+		return ec.fieldContext_TypingEvent_customer(ctx, field)
+	case "typing":
+		return ec.fieldContext_TypingEvent_typing(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TypingEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_WeeklyInterval(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5893,6 +6361,20 @@ func (ec *executionContext) field_Mutation_deleteTag_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_markConversationRead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeConversationTags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5965,6 +6447,42 @@ func (ec *executionContext) field_Mutation_setAgentSkills_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setAgentStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (agent.Status, error) {
+			return ec.unmarshalNAgentStatus2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setChannelEnabled_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "enabled",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["enabled"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setConversationPriority_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6014,6 +6532,28 @@ func (ec *executionContext) field_Mutation_setConversationStatus_args(ctx contex
 		return nil, err
 	}
 	args["snoozedUntil"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setTyping_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "typing",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["typing"] = arg1
 	return args, nil
 }
 
@@ -6196,6 +6736,20 @@ func (ec *executionContext) field_Mutation_updateWorkspace_args(ctx context.Cont
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifyChannel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -6688,6 +7242,20 @@ func (ec *executionContext) field_Subscription_messageUpdated_args(ctx context.C
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_typing_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationID"] = arg0
 	return args, nil
 }
 
@@ -7277,6 +7845,61 @@ func (ec *executionContext) _AgentSkill_level(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_AgentSkill_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgentSkill", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AgentStatusEvent_agent(ctx context.Context, field graphql.CollectedField, obj *model.AgentStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentStatusEvent_agent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentStatusEvent_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentStatusEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentStatusEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.AgentStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentStatusEvent_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v agent.Status) graphql.Marshaler {
+			return ec.marshalNAgentStatus2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentStatusEvent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentStatusEvent", field, false, false, "AgentStatus")
 }
 
 func (ec *executionContext) _ApiToken_id(ctx context.Context, field graphql.CollectedField, obj *ent.ApiToken) (ret graphql.Marshaler) {
@@ -8124,6 +8747,167 @@ func (ec *executionContext) fieldContext_Channel_secretFieldsSet(_ context.Conte
 	return graphql.NewScalarFieldContext("Channel", field, true, true, "String")
 }
 
+func (ec *executionContext) _Channel_webhookURL(ctx context.Context, field graphql.CollectedField, obj *ent.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_webhookURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Channel().WebhookURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_webhookURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Channel", field, true, true, "String")
+}
+
+func (ec *executionContext) _ChannelCapabilities_inbound(ctx context.Context, field graphql.CollectedField, obj *channels.Capabilities) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelCapabilities_inbound(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Inbound, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelCapabilities_inbound(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelCapabilities", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChannelCapabilities_outbound(ctx context.Context, field graphql.CollectedField, obj *channels.Capabilities) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelCapabilities_outbound(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outbound, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelCapabilities_outbound(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelCapabilities", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChannelCapabilities_templateOnly(ctx context.Context, field graphql.CollectedField, obj *channels.Capabilities) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelCapabilities_templateOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TemplateOnly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelCapabilities_templateOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelCapabilities", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChannelCapabilities_attachments(ctx context.Context, field graphql.CollectedField, obj *channels.Capabilities) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelCapabilities_attachments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attachments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelCapabilities_attachments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelCapabilities", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChannelCapabilities_maxLength(ctx context.Context, field graphql.CollectedField, obj *channels.Capabilities) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelCapabilities_maxLength(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChannelCapabilities().MaxLength(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelCapabilities_maxLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelCapabilities", field, true, true, "Int")
+}
+
+func (ec *executionContext) _ChannelCapabilities_replyWindowSeconds(ctx context.Context, field graphql.CollectedField, obj *channels.Capabilities) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelCapabilities_replyWindowSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChannelCapabilities().ReplyWindowSeconds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelCapabilities_replyWindowSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelCapabilities", field, true, true, "Int")
+}
+
 func (ec *executionContext) _ChannelConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ChannelConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8264,6 +9048,263 @@ func (ec *executionContext) _ChannelEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ChannelEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ChannelEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ChannelField_name(ctx context.Context, field graphql.CollectedField, obj *channels.Field) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelField_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelField_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelField", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChannelField_label(ctx context.Context, field graphql.CollectedField, obj *channels.Field) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelField_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelField_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelField", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChannelField_required(ctx context.Context, field graphql.CollectedField, obj *channels.Field) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelField_required(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Required, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelField_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelField", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChannelField_description(ctx context.Context, field graphql.CollectedField, obj *channels.Field) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelField_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelField_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelField", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChannelKind_kind(ctx context.Context, field graphql.CollectedField, obj *channels.Description) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelKind_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelKind_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelKind", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChannelKind_displayName(ctx context.Context, field graphql.CollectedField, obj *channels.Description) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelKind_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelKind_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelKind", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChannelKind_needsCredentials(ctx context.Context, field graphql.CollectedField, obj *channels.Description) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelKind_needsCredentials(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NeedsCredentials, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelKind_needsCredentials(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelKind", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChannelKind_settingsFields(ctx context.Context, field graphql.CollectedField, obj *channels.Description) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelKind_settingsFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Settings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []channels.Field) graphql.Marshaler {
+			return ec.marshalNChannelField2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐFieldᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelKind_settingsFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChannelKind",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelField(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChannelKind_secretFields(ctx context.Context, field graphql.CollectedField, obj *channels.Description) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelKind_secretFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secrets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []channels.Field) graphql.Marshaler {
+			return ec.marshalNChannelField2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐFieldᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelKind_secretFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChannelKind",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelField(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChannelKind_capabilities(ctx context.Context, field graphql.CollectedField, obj *channels.Description) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelKind_capabilities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Capabilities, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v channels.Capabilities) graphql.Marshaler {
+			return ec.marshalNChannelCapabilities2githubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐCapabilities(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelKind_capabilities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChannelKind",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelCapabilities(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
@@ -8845,6 +9886,29 @@ func (ec *executionContext) fieldContext_Conversation_messages(ctx context.Conte
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Conversation_unreadCount(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_unreadCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().UnreadCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_unreadCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
 }
 
 func (ec *executionContext) _ConversationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ConversationConnection) (ret graphql.Marshaler) {
@@ -11599,6 +12663,130 @@ func (ec *executionContext) fieldContext_Mutation_deleteTag(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_verifyChannel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifyChannel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifyChannel(ctx, fc.Args["id"].(gid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.Channel
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.Channel
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifyChannel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Channel(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifyChannel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setChannelEnabled(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setChannelEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetChannelEnabled(ctx, fc.Args["id"].(gid.ID), fc.Args["enabled"].(bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.Channel
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.Channel
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setChannelEnabled(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Channel(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setChannelEnabled_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_startConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11919,6 +13107,138 @@ func (ec *executionContext) fieldContext_Mutation_removeConversationTags(ctx con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_removeConversationTags_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setAgentStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAgentStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAgentStatus(ctx, fc.Args["status"].(agent.Status))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAgentStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAgentStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markConversationRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markConversationRead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkConversationRead(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markConversationRead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markConversationRead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setTyping(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setTyping(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetTyping(ctx, fc.Args["conversationID"].(gid.ID), fc.Args["typing"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setTyping(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setTyping_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12463,6 +13783,38 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_channelKinds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_channelKinds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ChannelKinds(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*channels.Description) graphql.Marshaler {
+			return ec.marshalNChannelKind2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐDescriptionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_channelKinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelKind(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12709,6 +14061,82 @@ func (ec *executionContext) fieldContext_Subscription_assignedToMe(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_assignedToMe_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_agentStatusChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_agentStatusChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().AgentStatusChanged(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AgentStatusEvent) graphql.Marshaler {
+			return ec.marshalNAgentStatusEvent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐAgentStatusEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_agentStatusChanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentStatusEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_typing(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_typing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().Typing(ctx, fc.Args["conversationID"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TypingEvent) graphql.Marshaler {
+			return ec.marshalNTypingEvent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTypingEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_typing(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TypingEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_typing_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13236,6 +14664,116 @@ func (ec *executionContext) _TeamEdge_cursor(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_TeamEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TeamEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _TypingEvent_conversationID(ctx context.Context, field graphql.CollectedField, obj *model.TypingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypingEvent_conversationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TypingEvent_conversationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TypingEvent_agent(ctx context.Context, field graphql.CollectedField, obj *model.TypingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypingEvent_agent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TypingEvent_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TypingEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TypingEvent_customer(ctx context.Context, field graphql.CollectedField, obj *model.TypingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypingEvent_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TypingEvent_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TypingEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TypingEvent_typing(ctx context.Context, field graphql.CollectedField, obj *model.TypingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypingEvent_typing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Typing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TypingEvent_typing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _WeeklyInterval_day(ctx context.Context, field graphql.CollectedField, obj *schematype.WeeklyInterval) (ret graphql.Marshaler) {
@@ -23667,6 +25205,44 @@ func (ec *executionContext) _AgentSkill(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var agentStatusEventImplementors = []string{"AgentStatusEvent"}
+
+func (ec *executionContext) _AgentStatusEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AgentStatusEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentStatusEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentStatusEvent")
+		case "agent":
+			out.Values[i] = ec._AgentStatusEvent_agent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._AgentStatusEvent_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var apiTokenImplementors = []string{"ApiToken", "Node"}
 
 func (ec *executionContext) _ApiToken(ctx context.Context, sel ast.SelectionSet, obj *ent.ApiToken) graphql.Marshaler {
@@ -23963,6 +25539,72 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Channel_secretFieldsSet(ctx, field, obj)
 				})
+		case "webhookURL":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Channel_webhookURL(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var channelCapabilitiesImplementors = []string{"ChannelCapabilities"}
+
+func (ec *executionContext) _ChannelCapabilities(ctx context.Context, sel ast.SelectionSet, obj *channels.Capabilities) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, channelCapabilitiesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChannelCapabilities")
+		case "inbound":
+			out.Values[i] = ec._ChannelCapabilities_inbound(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outbound":
+			out.Values[i] = ec._ChannelCapabilities_outbound(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "templateOnly":
+			out.Values[i] = ec._ChannelCapabilities_templateOnly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "attachments":
+			out.Values[i] = ec._ChannelCapabilities_attachments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "maxLength":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChannelCapabilities_maxLength(ctx, field, obj)
+				})
+		case "replyWindowSeconds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChannelCapabilities_replyWindowSeconds(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24041,6 +25683,112 @@ func (ec *executionContext) _ChannelEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "cursor":
 			out.Values[i] = ec._ChannelEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var channelFieldImplementors = []string{"ChannelField"}
+
+func (ec *executionContext) _ChannelField(ctx context.Context, sel ast.SelectionSet, obj *channels.Field) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, channelFieldImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChannelField")
+		case "name":
+			out.Values[i] = ec._ChannelField_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._ChannelField_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "required":
+			out.Values[i] = ec._ChannelField_required(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._ChannelField_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var channelKindImplementors = []string{"ChannelKind"}
+
+func (ec *executionContext) _ChannelKind(ctx context.Context, sel ast.SelectionSet, obj *channels.Description) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, channelKindImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChannelKind")
+		case "kind":
+			out.Values[i] = ec._ChannelKind_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "displayName":
+			out.Values[i] = ec._ChannelKind_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "needsCredentials":
+			out.Values[i] = ec._ChannelKind_needsCredentials(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settingsFields":
+			out.Values[i] = ec._ChannelKind_settingsFields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secretFields":
+			out.Values[i] = ec._ChannelKind_secretFields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "capabilities":
+			out.Values[i] = ec._ChannelKind_capabilities(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24188,6 +25936,12 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Conversation_messages(ctx, field, obj)
+				})
+		case "unreadCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_unreadCount(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -25019,6 +26773,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "verifyChannel":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifyChannel(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setChannelEnabled":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setChannelEnabled(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "startConversation":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_startConversation(ctx, field)
@@ -25064,6 +26832,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "removeConversationTags":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removeConversationTags(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setAgentStatus":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAgentStatus(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markConversationRead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markConversationRead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setTyping":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setTyping(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -25212,6 +27001,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_viewer(ctx, field)
 				})
+		case "channelKinds":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_channelKinds(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -25264,6 +27059,10 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_conversationChanged(ctx, fields[0])
 	case "assignedToMe":
 		return ec._Subscription_assignedToMe(ctx, fields[0])
+	case "agentStatusChanged":
+		return ec._Subscription_agentStatusChanged(ctx, fields[0])
+	case "typing":
+		return ec._Subscription_typing(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -25518,6 +27317,54 @@ func (ec *executionContext) _TeamEdge(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "cursor":
 			out.Values[i] = ec._TeamEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var typingEventImplementors = []string{"TypingEvent"}
+
+func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionSet, obj *model.TypingEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, typingEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TypingEvent")
+		case "conversationID":
+			out.Values[i] = ec._TypingEvent_conversationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agent":
+			out.Values[i] = ec._TypingEvent_agent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "customer":
+			out.Values[i] = ec._TypingEvent_customer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "typing":
+			out.Values[i] = ec._TypingEvent_typing(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26112,6 +27959,14 @@ func (ec *executionContext) marshalNAgentStatus2githubᚗcomᚋswitchboardᚋswi
 	return v
 }
 
+func (ec *executionContext) marshalNAgentStatusEvent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐAgentStatusEvent(ctx context.Context, sel ast.SelectionSet, v *model.AgentStatusEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AgentStatusEvent!")
+		return graphql.Null
+	}
+	return ec._AgentStatusEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAgentWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgentWhereInput(ctx context.Context, v any) (*ent.AgentWhereInput, error) {
 	res, err := ec.unmarshalInputAgentWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -26226,12 +28081,60 @@ func (ec *executionContext) marshalNChannel2ᚖgithubᚗcomᚋswitchboardᚋswit
 	return ec._Channel(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNChannelCapabilities2githubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐCapabilities(ctx context.Context, sel ast.SelectionSet, v channels.Capabilities) graphql.Marshaler {
+	return ec._ChannelCapabilities(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNChannelConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐChannelConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ChannelConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ChannelConnection!")
 		return graphql.Null
 	}
 	return ec._ChannelConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChannelField2githubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐField(ctx context.Context, sel ast.SelectionSet, v channels.Field) graphql.Marshaler {
+	return ec._ChannelField(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNChannelField2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []channels.Field) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChannelField2githubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐField(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChannelKind2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐDescriptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*channels.Description) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChannelKind2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐDescription(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChannelKind2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐDescription(ctx context.Context, sel ast.SelectionSet, v *channels.Description) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChannelKind!")
+		return graphql.Null
+	}
+	return ec._ChannelKind(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNChannelOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐChannelOrderField(ctx context.Context, v any) (*ent.ChannelOrderField, error) {
@@ -26802,6 +28705,14 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTypingEvent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTypingEvent(ctx context.Context, sel ast.SelectionSet, v *model.TypingEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TypingEvent!")
+		return graphql.Null
+	}
+	return ec._TypingEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateAgentInput2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚐUpdateAgentInput(ctx context.Context, v any) (ent.UpdateAgentInput, error) {

@@ -15,6 +15,14 @@ import (
 	"github.com/switchboard/switchboard/internal/schematype"
 )
 
+// An agent's status changed: set by the agent, or OFFLINE because the agent
+// has had no live connection on any instance for the grace period.
+// Ephemeral: no cursor, no replay; re-query agents after reconnecting.
+type AgentStatusEvent struct {
+	Agent  *ent.Agent   `json:"agent"`
+	Status agent.Status `json:"status"`
+}
+
 type AuthPayload struct {
 	// A bearer token for the Authorization header.
 	Token     string     `json:"token"`
@@ -80,6 +88,18 @@ type StartConversationInput struct {
 }
 
 type Subscription struct {
+}
+
+// Someone started or stopped typing in a conversation. typing=true lapses by
+// itself (a typing=false follows) unless renewed within a few seconds.
+// Ephemeral: no cursor, no replay.
+type TypingEvent struct {
+	ConversationID gid.ID `json:"conversationID"`
+	// The agent who types, or null when it is the customer.
+	Agent *ent.Agent `json:"agent,omitempty"`
+	// The customer who types, or null when it is an agent.
+	Customer *ent.Customer `json:"customer,omitempty"`
+	Typing   bool          `json:"typing"`
 }
 
 type UpdateChannelInput struct {

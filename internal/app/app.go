@@ -14,6 +14,8 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/channels/api"
+	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/ent"
 	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
 	"github.com/switchboard/switchboard/graph"
@@ -22,10 +24,19 @@ import (
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/inbox"
+	"github.com/switchboard/switchboard/internal/presence"
 	"github.com/switchboard/switchboard/internal/secrets"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/server"
 )
+
+// Channels is the registry of channel kinds: one line per adapter.
+func Channels() *channels.Registry {
+	return channels.NewRegistry(
+		web.New(),
+		api.New(),
+	)
+}
 
 // Options are the parts tests replace.
 type Options struct {
@@ -35,15 +46,22 @@ type Options struct {
 	// statements with it).
 	WrapDriver func(dialect.Driver) dialect.Driver
 	BcryptCost int
+	// HTTPClient calls providers; tests point it at fakes.
+	HTTPClient *http.Client
+	// Delivery tunes outbound retries.
+	Delivery inbox.DeliveryOptions
 }
 
 // App is an assembled server.
 type App struct {
-	DB      *store.DB
-	Client  *ent.Client
-	Auth    *auth.Service
-	Events  *events.Log
-	Handler http.Handler
+	DB       *store.DB
+	Client   *ent.Client
+	Auth     *auth.Service
+	Events   *events.Log
+	Presence *presence.Service // agents' live connections, status and typing
+	Handler  http.Handler
+	// Deliverer sends queued outbound messages.
+	Deliverer *inbox.Deliverer
 
 	retention time.Duration
 }
@@ -85,21 +103,34 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 			log.Info("created the first admin", "email", email)
 		}
 	}
-	box, err := secrets.NewBox(cfg.SecretKey)
+	box, err := secrets.NewBox(cfg.SecretKey, cfg.PreviousSecretKeys...)
 	if err != nil {
 		return nil, fmt.Errorf("app: secret key: %w", err)
 	}
 	eventLog := events.NewLog(client, 256, now, log)
+	pres := presence.New(client, eventLog, presence.Options{
+		Grace: cfg.PresenceGrace, Heartbeat: cfg.PresenceHeartbeat, TypingTimeout: cfg.TypingTimeout, Now: now, Logger: log,
+	})
+	inboxSvc := inbox.New(now, eventLog, db.Dialect == dialect.Postgres)
+	channelSvc := channelcfg.New(Channels(), box, cfg.PublicURL, o.HTTPClient, now)
 	res := &graph.Resolver{
 		Client:   client,
 		Auth:     authSvc,
 		Events:   eventLog,
-		Inbox:    inbox.New(now, eventLog),
-		Channels: channelcfg.New(channels.NewRegistry(channels.Builtin()...), box),
+		Presence: pres,
+		Inbox:    inboxSvc,
+		Channels: channelSvc,
 		Now:      now,
 	}
-	h := server.Handler(server.Deps{Resolver: res, Auth: authSvc, DB: db.SQL, Logger: log, AllowedOrigins: cfg.AllowedOrigins})
-	return &App{DB: db, Client: client, Auth: authSvc, Events: eventLog, Handler: h, retention: cfg.EventRetention}, nil
+	h := server.Handler(server.Deps{
+		Resolver: res, Auth: authSvc, DB: db.SQL, Logger: log, AllowedOrigins: cfg.AllowedOrigins,
+		Client: client, Channels: channelSvc, Inbox: inboxSvc,
+	})
+	return &App{
+		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h,
+		Deliverer: inbox.NewDeliverer(client, channelSvc, eventLog, log, now, o.Delivery),
+		retention: cfg.EventRetention,
+	}, nil
 }
 
 // FanoutChannel is the PostgreSQL NOTIFY channel instances share.
@@ -117,5 +148,12 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	if a.retention > 0 {
 		go a.Events.KeepPruning(ctx, a.retention, time.Hour)
 	}
+	// Presence: heartbeat this instance's connected agents and sweep agents
+	// without a live connection anywhere to OFFLINE (on every instance; the
+	// sweep is idempotent). Stopping it is what a crash looks like to others.
+	go a.Presence.Run(ctx)
+	// Outbound delivery: claim queued messages and send them through their
+	// channels (safe on any number of instances).
+	go a.Deliverer.Run(ctx)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -22,13 +23,51 @@ import (
 
 // Service manages channels.
 type Service struct {
-	kinds *channels.Registry
-	box   *secrets.Box
+	kinds     *channels.Registry
+	box       *secrets.Box
+	publicURL string
+	http      *http.Client
+	now       func() time.Time
 }
 
-// New returns a Service.
-func New(kinds *channels.Registry, box *secrets.Box) *Service {
-	return &Service{kinds: kinds, box: box}
+// New returns a Service. publicURL is the base of webhook URLs.
+func New(kinds *channels.Registry, box *secrets.Box, publicURL string, client *http.Client, now func() time.Time) *Service {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{kinds: kinds, box: box, publicURL: publicURL, http: client, now: now}
+}
+
+// Kinds returns the registry of channel kinds.
+func (s *Service) Kinds() *channels.Registry { return s.kinds }
+
+// WebhookURL is where a channel's provider posts.
+func (s *Service) WebhookURL(ch *ent.Channel) string {
+	return s.publicURL + "/webhooks/" + ch.Kind + "/" + ch.Key
+}
+
+// Adapter returns the adapter of a channel's kind.
+func (s *Service) Adapter(ch *ent.Channel) (channels.Adapter, error) {
+	a, ok := s.kinds.Lookup(ch.Kind)
+	if !ok {
+		return nil, fmt.Errorf("channelcfg: channel %s has unregistered kind %q", ch.ID, ch.Kind)
+	}
+	return a, nil
+}
+
+// Config returns the channel as its adapter sees it, secrets decrypted.
+func (s *Service) Config(ch *ent.Channel) (*channels.Config, error) {
+	sec, err := s.open(ch)
+	if err != nil {
+		return nil, err
+	}
+	return &channels.Config{
+		ChannelID: string(ch.ID), Key: ch.Key, WebhookURL: s.WebhookURL(ch),
+		Settings: ch.Settings, Secrets: sec, HTTP: s.http, Now: s.now,
+	}, nil
 }
 
 // Input is what create and update take; nil fields are left alone.
@@ -47,19 +86,23 @@ type Input struct {
 // Create adds a channel. Kinds that need provider credentials start
 // disabled; web and api channels start enabled.
 func (s *Service) Create(ctx context.Context, c *ent.Client, in Input) (*ent.Channel, error) {
-	kind, ok := s.kinds.Lookup(in.Kind)
+	a, ok := s.kinds.Lookup(in.Kind)
 	if !ok {
 		return nil, apperr.Invalid("kind", "unknown channel kind %q", in.Kind)
 	}
+	desc := a.Describe()
 	if err := checkWorkingHours(in.WorkingHours); err != nil {
+		return nil, err
+	}
+	if err := validate(a, in.Settings, nil, in.Secrets); err != nil {
 		return nil, err
 	}
 	id := gid.New("Channel")
 	create := c.Channel.Create().
 		SetID(id).
-		SetKind(kind.Name).
+		SetKind(desc.Kind).
 		SetKey(newKey()).
-		SetEnabled(!kind.NeedsCredentials).
+		SetEnabled(!desc.NeedsCredentials).
 		SetNillablePriority(in.Priority).
 		SetNillableTeamID(in.TeamID).
 		SetWorkingHours(in.WorkingHours)
@@ -88,6 +131,23 @@ func (s *Service) Update(ctx context.Context, c *ent.Client, id gid.ID, in Input
 	if err := checkWorkingHours(in.WorkingHours); err != nil {
 		return nil, err
 	}
+	a, err := s.Adapter(ch)
+	if err != nil {
+		return nil, err
+	}
+	current, err := s.open(ch)
+	if err != nil {
+		return nil, err
+	}
+	settings := ch.Settings
+	if in.Settings != nil {
+		settings = in.Settings
+	}
+	if in.Settings != nil || len(in.Secrets) > 0 {
+		if err := validate(a, settings, current, in.Secrets); err != nil {
+			return nil, err
+		}
+	}
 	upd := c.Channel.UpdateOne(ch).
 		SetNillableName(in.Name).
 		SetNillablePriority(in.Priority).
@@ -104,10 +164,6 @@ func (s *Service) Update(ctx context.Context, c *ent.Client, id gid.ID, in Input
 		upd.ClearWorkingHours()
 	}
 	if len(in.Secrets) > 0 {
-		current, err := s.open(ch)
-		if err != nil {
-			return nil, err
-		}
 		sealed, fields, err := s.seal(ch.ID, current, in.Secrets)
 		if err != nil {
 			return nil, err
@@ -118,9 +174,38 @@ func (s *Service) Update(ctx context.Context, c *ent.Client, id gid.ID, in Input
 	return upd.Save(ctx)
 }
 
-// Secrets returns a channel's decrypted secrets, for its adapter only.
-func (s *Service) Secrets(ch *ent.Channel) (map[string]string, error) {
-	return s.open(ch)
+// validate asks the adapter to check settings and the secrets as they
+// will be after the change.
+func validate(a channels.Adapter, settings map[string]any, current map[string]string, changes map[string]any) error {
+	merged := map[string]string{}
+	for k, v := range current {
+		merged[k] = v
+	}
+	for k, v := range changes {
+		if s, ok := v.(string); ok {
+			merged[k] = s
+		} else {
+			delete(merged, k)
+		}
+	}
+	if err := a.Validate(settings, merged); err != nil {
+		field := "settings"
+		if _, isSecret := secretNamed(a, err); isSecret {
+			field = "secrets"
+		}
+		return apperr.Invalid(field, "%s", err.Error())
+	}
+	return nil
+}
+
+// secretNamed reports whether a validation error is about a secret field.
+func secretNamed(a channels.Adapter, err error) (string, bool) {
+	for _, f := range a.Describe().Secrets {
+		if strings.Contains(err.Error(), f.Name) {
+			return f.Name, true
+		}
+	}
+	return "", false
 }
 
 func (s *Service) open(ch *ent.Channel) (map[string]string, error) {

@@ -3,6 +3,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -15,22 +16,35 @@ import (
 
 // Config is the whole configuration of one server instance.
 type Config struct {
-	Addr          string // SWITCHBOARD_ADDR
-	PublicURL     string // SWITCHBOARD_PUBLIC_URL, base of webhook URLs
-	DatabaseURL   string // SWITCHBOARD_DATABASE_URL; empty means embedded SQLite
-	DataDir       string // SWITCHBOARD_DATA_DIR
-	JWTSecret     []byte // SWITCHBOARD_JWT_SECRET, at least 32 bytes
-	SecretKey     []byte // SWITCHBOARD_SECRET_KEY, base64 of 32 bytes
-	AdminEmail    string // SWITCHBOARD_ADMIN_EMAIL
-	AdminPassword string // SWITCHBOARD_ADMIN_PASSWORD
-	SignupOpen    bool   // SWITCHBOARD_SIGNUP=open
-	LogFormat     string // SWITCHBOARD_LOG_FORMAT: text or json
+	Addr        string // SWITCHBOARD_ADDR
+	PublicURL   string // SWITCHBOARD_PUBLIC_URL, base of webhook URLs
+	DatabaseURL string // SWITCHBOARD_DATABASE_URL; empty means embedded SQLite
+	DataDir     string // SWITCHBOARD_DATA_DIR
+	JWTSecret   []byte // SWITCHBOARD_JWT_SECRET, at least 32 bytes
+	SecretKey   []byte // SWITCHBOARD_SECRET_KEY, base64 of 32 bytes
+	// PreviousSecretKeys still decrypt during a key rotation
+	// (SWITCHBOARD_SECRET_KEYS_PREVIOUS, comma-separated base64).
+	PreviousSecretKeys [][]byte
+	AdminEmail         string // SWITCHBOARD_ADMIN_EMAIL
+	AdminPassword      string // SWITCHBOARD_ADMIN_PASSWORD
+	SignupOpen         bool   // SWITCHBOARD_SIGNUP=open
+	LogFormat          string // SWITCHBOARD_LOG_FORMAT: text or json
 	// AllowedOrigins are the browser origins of the agent and admin
 	// consoles (SWITCHBOARD_ALLOWED_ORIGINS, comma-separated).
 	AllowedOrigins []string
 	// EventRetention is how long the event log keeps events
 	// (SWITCHBOARD_EVENT_RETENTION, a Go duration; default 168h).
 	EventRetention time.Duration
+	// PresenceGrace is how long an agent may have no live connection on
+	// any instance before going OFFLINE (SWITCHBOARD_PRESENCE_GRACE;
+	// default 60s). PresenceHeartbeat is how often an instance renews its
+	// agents' presence and sweeps (SWITCHBOARD_PRESENCE_HEARTBEAT; default
+	// a quarter of the grace; less than the grace). TypingTimeout is how
+	// long typing lasts without a renewal (SWITCHBOARD_TYPING_TIMEOUT;
+	// default 5s). Zero takes the default.
+	PresenceGrace     time.Duration
+	PresenceHeartbeat time.Duration
+	TypingTimeout     time.Duration
 }
 
 // Error names the variable at fault.
@@ -70,7 +84,7 @@ func Load(getenv func(string) string) (*Config, error) {
 			*dst = v
 		}
 	}
-	var jwtSecret, secretKey, signup, origins, retention string
+	var jwtSecret, secretKey, signup, origins, retention, grace, heartbeat, typing string
 	str("SWITCHBOARD_ADDR", &c.Addr)
 	str("SWITCHBOARD_PUBLIC_URL", &c.PublicURL)
 	str("SWITCHBOARD_DATABASE_URL", &c.DatabaseURL)
@@ -83,6 +97,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	str("SWITCHBOARD_LOG_FORMAT", &c.LogFormat)
 	str("SWITCHBOARD_ALLOWED_ORIGINS", &origins)
 	str("SWITCHBOARD_EVENT_RETENTION", &retention)
+	str("SWITCHBOARD_PRESENCE_GRACE", &grace)
+	str("SWITCHBOARD_PRESENCE_HEARTBEAT", &heartbeat)
+	str("SWITCHBOARD_TYPING_TIMEOUT", &typing)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +118,26 @@ func Load(getenv func(string) string) (*Config, error) {
 			return nil, &Error{"SWITCHBOARD_EVENT_RETENTION", "must be a duration of at least 1m, such as 168h"}
 		}
 		c.EventRetention = d
+	}
+	for _, d := range []struct {
+		name, v string
+		dst     *time.Duration
+	}{
+		{"SWITCHBOARD_PRESENCE_GRACE", grace, &c.PresenceGrace},
+		{"SWITCHBOARD_PRESENCE_HEARTBEAT", heartbeat, &c.PresenceHeartbeat},
+		{"SWITCHBOARD_TYPING_TIMEOUT", typing, &c.TypingTimeout},
+	} {
+		if d.v == "" {
+			continue
+		}
+		v, perr := time.ParseDuration(d.v)
+		if perr != nil || v < time.Second {
+			return nil, &Error{d.name, "must be a duration of at least 1s, such as 60s"}
+		}
+		*d.dst = v
+	}
+	if g := c.PresenceGrace; c.PresenceHeartbeat > 0 && c.PresenceHeartbeat >= cmp.Or(g, 60*time.Second) {
+		return nil, &Error{"SWITCHBOARD_PRESENCE_HEARTBEAT", "must be less than the presence grace period"}
 	}
 	switch signup {
 	case "", "closed":
@@ -153,6 +190,20 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, &Error{"SWITCHBOARD_SECRET_KEY", "must be the base64 encoding of 32 bytes"}
 	}
 	c.SecretKey = key
+	var previous string
+	if previous, err = get("SWITCHBOARD_SECRET_KEYS_PREVIOUS"); err != nil {
+		return nil, err
+	}
+	for _, p := range strings.Split(previous, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		k, kerr := base64.StdEncoding.DecodeString(p)
+		if kerr != nil || len(k) != 32 {
+			return nil, &Error{"SWITCHBOARD_SECRET_KEYS_PREVIOUS", "must be comma-separated base64 encodings of 32 bytes"}
+		}
+		c.PreviousSecretKeys = append(c.PreviousSecretKeys, k)
+	}
 	return c, nil
 }
 

@@ -56,6 +56,10 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"SWITCHBOARD_JWT_SECRET_FILE": "/nonexistent/file"}, "SWITCHBOARD_JWT_SECRET_FILE"},
 		{map[string]string{"SWITCHBOARD_ALLOWED_ORIGINS": "https://ok.example.com, console.example.com"}, "SWITCHBOARD_ALLOWED_ORIGINS"},
 		{map[string]string{"SWITCHBOARD_EVENT_RETENTION": "a week"}, "SWITCHBOARD_EVENT_RETENTION"},
+		{map[string]string{"SWITCHBOARD_SECRET_KEYS_PREVIOUS": key + ",bm90IDMy"}, "SWITCHBOARD_SECRET_KEYS_PREVIOUS"},
+		{map[string]string{"SWITCHBOARD_PRESENCE_GRACE": "10ms"}, "SWITCHBOARD_PRESENCE_GRACE"},
+		{map[string]string{"SWITCHBOARD_PRESENCE_GRACE": "30s", "SWITCHBOARD_PRESENCE_HEARTBEAT": "30s"}, "SWITCHBOARD_PRESENCE_HEARTBEAT"},
+		{map[string]string{"SWITCHBOARD_TYPING_TIMEOUT": "soon"}, "SWITCHBOARD_TYPING_TIMEOUT"},
 	}
 	for _, c := range cases {
 		c.env["SWITCHBOARD_DATA_DIR"] = t.TempDir()
@@ -80,12 +84,15 @@ func TestFileVariants(t *testing.T) {
 		"SWITCHBOARD_PUBLIC_URL":      "https://support.example.com/",
 		"SWITCHBOARD_ALLOWED_ORIGINS": "https://console.example.com, http://localhost:3000/",
 		"SWITCHBOARD_EVENT_RETENTION": "24h",
+		"SWITCHBOARD_PRESENCE_GRACE":  "90s",
+		"SWITCHBOARD_TYPING_TIMEOUT":  "3s",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if string(c.JWTSecret) != strings.Repeat("k", 40) || !c.SignupOpen || c.PublicURL != "https://support.example.com" ||
-		len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "http://localhost:3000" || c.EventRetention != 24*time.Hour {
+		len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "http://localhost:3000" || c.EventRetention != 24*time.Hour ||
+		c.PresenceGrace != 90*time.Second || c.PresenceHeartbeat != 0 || c.TypingTimeout != 3*time.Second {
 		t.Fatalf("config = %+v", c)
 	}
 }

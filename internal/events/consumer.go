@@ -56,7 +56,7 @@ func (l *Log) RunConsumer(ctx context.Context, c Consumer) {
 	holder := hex.EncodeToString(b)
 	ctx = privacy.DecisionContext(ctx, privacy.Allow)
 	for ctx.Err() == nil {
-		wake := l.activity()
+		wake := l.Activity()
 		held, err := l.acquire(ctx, c, holder)
 		progressed := false
 		if err == nil && held {

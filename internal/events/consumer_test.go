@@ -184,8 +184,8 @@ func TestConsumerLeaseTakeover(t *testing.T) {
 	go e.s.App.Events.RunConsumer(ctxB, mk(&byB))
 	e.send(t, 5)
 	h.waitAll(t, e.last(t))
-	if byA.Load() == 0 || byB.Load() != 5 {
-		t.Fatalf("A handled %d, B handled %d; want B to take over the 5 new events", byA.Load(), byB.Load())
+	if byA.Load() == 0 || byB.Load() < 5 {
+		t.Fatalf("A handled %d, B handled %d; want B to take over (at least the 5 new events)", byA.Load(), byB.Load())
 	}
 }
 

@@ -160,9 +160,9 @@ func (l *Log) write(ctx context.Context, tx *ent.Tx, evs []*Event) error {
 	return nil
 }
 
-// activity returns a channel closed at the next publication, which wakes
-// idle durable consumers.
-func (l *Log) activity() <-chan struct{} {
+// Activity returns a channel closed at the next publication, which wakes
+// idle workers (durable consumers, outbound delivery).
+func (l *Log) Activity() <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.wake

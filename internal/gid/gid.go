@@ -36,6 +36,7 @@ var prefixes = map[string]string{
 	"prs":  "AgentPresence",
 	"crd":  "ConversationRead",
 	"ckp":  "ConsumerCheckpoint",
+	"obx":  "OutboxItem",
 }
 
 // crockford is the lower-case Crockford base32 alphabet: ids sort in creation order.

@@ -24,16 +24,19 @@ import (
 // Service runs inbox operations. Each records the events clients see in
 // the same transaction as the change.
 type Service struct {
-	now    func() time.Time
-	events *events.Log
+	now      func() time.Time
+	events   *events.Log
+	lockRows bool // the database has SELECT ... FOR UPDATE (PostgreSQL)
 }
 
-// New returns a Service; now defaults to time.Now.
-func New(now func() time.Time, log *events.Log) *Service {
+// New returns a Service; now defaults to time.Now. lockRows is true on
+// PostgreSQL, where ingest locks a customer's row while it picks the
+// conversation (SQLite transactions are serial already).
+func New(now func() time.Time, log *events.Log, lockRows bool) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{now: now, events: log}
+	return &Service{now: now, events: log, lockRows: lockRows}
 }
 
 // conversationChanged records a conversation.updated event.
@@ -92,7 +95,7 @@ func (s *Service) Send(ctx context.Context, c *ent.Client, conversationID gid.ID
 }
 
 func (s *Service) addAgentMessage(ctx context.Context, c *ent.Client, conv *ent.Conversation, body string, private bool) (*ent.Message, error) {
-	now := s.now()
+	now := s.now().UTC() // one zone for every stored time: SQLite compares them as text
 	create := c.Message.Create().
 		SetConversationID(conv.ID).
 		SetChannelID(conv.ChannelID).
@@ -119,7 +122,10 @@ func (s *Service) addAgentMessage(ctx context.Context, c *ent.Client, conv *ent.
 		return nil, err
 	}
 	if private {
-		return msg, nil
+		return msg, nil // notes never go to a channel
+	}
+	if err := c.OutboxItem.Create().SetMessageID(msg.ID).SetChannelID(conv.ChannelID).SetNextAttemptAt(now).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("inbox: queue message: %w", err)
 	}
 	upd := c.Conversation.UpdateOne(conv).
 		SetLastMessageID(msg.ID).

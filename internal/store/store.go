@@ -28,6 +28,7 @@ type Options struct {
 // DB is an open database.
 type DB struct {
 	URL     string // the PostgreSQL URL; empty for SQLite
+	Path    string // the SQLite file
 	SQL     *sql.DB
 	Driver  *entsql.Driver
 	Dialect string
@@ -36,9 +37,10 @@ type DB struct {
 // Open opens the database and checks that it answers.
 func Open(ctx context.Context, o Options) (*DB, error) {
 	var (
-		db      *sql.DB
-		err     error
-		dialect = dialect.Postgres
+		db         *sql.DB
+		err        error
+		dialect    = dialect.Postgres
+		sqlitePath string
 	)
 	if o.DatabaseURL != "" {
 		db, err = sql.Open("postgres", o.DatabaseURL)
@@ -56,6 +58,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 			}
 			path = filepath.Join(o.DataDir, "switchboard.db")
 		}
+		sqlitePath = path
 		db, err = sql.Open("sqlite", SQLiteDSN(path))
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
@@ -68,7 +71,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: ping: %w", err)
 	}
-	return &DB{URL: o.DatabaseURL, SQL: db, Driver: entsql.OpenDB(dialect, db), Dialect: dialect}, nil
+	return &DB{URL: o.DatabaseURL, Path: sqlitePath, SQL: db, Driver: entsql.OpenDB(dialect, db), Dialect: dialect}, nil
 }
 
 // SQLiteDSN is the DSN of an embedded database file: WAL, foreign keys,

@@ -7,21 +7,31 @@ import (
 	"sync/atomic"
 
 	"entgo.io/ent/dialect"
+
+	"github.com/switchboard/switchboard/server"
 )
 
-// countingDriver counts every statement sent to the database.
+// countingDriver counts the statements that HTTP requests send to the
+// database (those whose context carries a request id); background workers
+// polling meanwhile are not counted.
 type countingDriver struct {
 	dialect.Driver
 	n *atomic.Int64
 }
 
+func count(ctx context.Context, n *atomic.Int64) {
+	if server.RequestID(ctx) != "" {
+		n.Add(1)
+	}
+}
+
 func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
-	d.n.Add(1)
+	count(ctx, d.n)
 	return d.Driver.Exec(ctx, q, args, v)
 }
 
 func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
-	d.n.Add(1)
+	count(ctx, d.n)
 	return d.Driver.Query(ctx, q, args, v)
 }
 
@@ -39,12 +49,12 @@ type countingTx struct {
 }
 
 func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
-	t.n.Add(1)
+	count(ctx, t.n)
 	return t.Tx.Exec(ctx, q, args, v)
 }
 
 func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
-	t.n.Add(1)
+	count(ctx, t.n)
 	return t.Tx.Query(ctx, q, args, v)
 }
 
@@ -56,7 +66,7 @@ var errNoExecContext = errors.New("testenv: driver has no ExecContext")
 
 // ExecContext forwards raw statements (pg_notify) and counts them.
 func (d *countingDriver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	d.n.Add(1)
+	count(ctx, d.n)
 	if e, ok := d.Driver.(execContexter); ok {
 		return e.ExecContext(ctx, q, args...)
 	}
@@ -65,7 +75,7 @@ func (d *countingDriver) ExecContext(ctx context.Context, q string, args ...any)
 
 // ExecContext forwards raw statements (pg_notify) and counts them.
 func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	t.n.Add(1)
+	count(ctx, t.n)
 	if e, ok := t.Tx.(execContexter); ok {
 		return e.ExecContext(ctx, q, args...)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/internal/app"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/store"
 )
 
@@ -37,6 +39,10 @@ type Server struct {
 	Config *config.Config
 	// Statements counts the SQL statements the server ran.
 	Statements atomic.Int64
+	// Logs holds everything the server logged.
+	Logs LogBuffer
+
+	stopWorkers context.CancelFunc
 }
 
 // Option changes the configuration of a test server.
@@ -74,20 +80,25 @@ func NewOn(t testing.TB, db *store.DB, opts ...Option) *Server {
 		o(cfg)
 	}
 	s := &Server{Config: cfg}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// Every log line, at every level, is kept: tests check that secrets
+	// never reach the logs.
+	var sink io.Writer = &s.Logs
 	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		sink = io.MultiWriter(&s.Logs, &testWriter{t})
 	}
+	log := slog.New(slog.NewTextHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := app.New(context.Background(), cfg, db, app.Options{
 		Logger:     log,
 		BcryptCost: bcrypt.MinCost,
 		WrapDriver: func(d dialect.Driver) dialect.Driver { return &countingDriver{Driver: d, n: &s.Statements} },
+		Delivery:   inbox.DeliveryOptions{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 4, Poll: 20 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatalf("start app: %v", err)
 	}
 	s.App = a
 	ctx, cancel := context.WithCancel(context.Background())
+	s.stopWorkers = cancel
 	if err := a.RunWorkers(ctx); err != nil {
 		cancel()
 		t.Fatalf("start workers: %v", err)
@@ -248,4 +259,23 @@ func (s *Server) Send(t testing.TB, token, conversationID, body string) string {
 	s.MustDo(t, token, `mutation($c: ID!, $b: String!) { sendMessage(input: {conversationID: $c, body: $b}) { id } }`,
 		map[string]any{"c": conversationID, "b": body}, &out)
 	return out.SendMessage.ID
+}
+
+// LogBuffer collects log output from many goroutines.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything logged so far.
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

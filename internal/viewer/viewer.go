@@ -49,7 +49,16 @@ type Kind int
 const (
 	KindAgent Kind = iota + 1
 	KindAPIToken
+	// KindSystem is Switchboard itself acting inside one workspace: ingest
+	// of inbound messages, delivery workers. It is confined to that
+	// workspace like everyone else.
+	KindSystem
 )
+
+// System returns the actor for Switchboard's own work in a workspace.
+func System(workspace gid.ID) *Actor {
+	return &Actor{Kind: KindSystem, WorkspaceID: workspace, Role: RoleAdmin}
+}
 
 // Actor is the authenticated caller.
 type Actor struct {

@@ -1,0 +1,275 @@
+// Package api is the generic API channel (kind "api"): integrators post
+// signed JSON messages to the channel's webhook URL, and Switchboard posts
+// replies, signed the same way, to the integrator's callback URL. The wire
+// format is in design/API-CONVENTIONS.md, "Generic API channel wire format".
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/channels"
+)
+
+const (
+	maxText    = 65536           // longest text, in bytes inbound
+	maxSkew    = 5 * time.Minute // farthest a timestamp may be from now
+	timeout    = 5 * time.Second // per outbound request
+	hdrTime    = "X-Switchboard-Timestamp"
+	hdrSig     = "X-Switchboard-Signature"
+	hdrDeliver = "X-Switchboard-Delivery"
+)
+
+var defaultClient = &http.Client{Timeout: timeout}
+
+// Adapter implements channels.Adapter for kind "api".
+type Adapter struct{}
+
+// New returns the api adapter.
+func New() *Adapter { return &Adapter{} }
+
+var _ channels.Adapter = (*Adapter)(nil)
+
+func (*Adapter) Describe() channels.Description {
+	return channels.Description{
+		Kind: "api", DisplayName: "API",
+		Settings: []channels.Field{{Name: "callbackURL", Label: "Callback URL",
+			Description: "http(s) URL of the integrator that receives outbound messages; needed to send"}},
+		Secrets: []channels.Field{{Name: "secret", Label: "Signing secret", Required: true,
+			Description: "shared HMAC-SHA256 key signing both directions, at least 16 characters"}},
+		Capabilities: channels.Capabilities{Inbound: true, Outbound: true, Attachments: true, MaxLength: maxText},
+	}
+}
+
+// Validate checks settings and secrets. Messages about settings must not
+// contain the word "secret": the caller uses it to pick the failing field.
+func (*Adapter) Validate(settings map[string]any, secrets map[string]string) error {
+	for k, v := range settings {
+		if k != "callbackURL" {
+			return fmt.Errorf("unknown setting %q", k)
+		}
+		if s, ok := v.(string); v != nil && (!ok || (s != "" && !httpURL(s))) {
+			return errors.New("callbackURL must be an absolute http or https URL")
+		}
+	}
+	for k, v := range secrets {
+		if k != "secret" {
+			return fmt.Errorf("unknown secret %q", k)
+		}
+		if utf8.RuneCountInString(v) < 16 {
+			return errors.New("secret must be at least 16 characters")
+		}
+	}
+	return nil
+}
+
+// Verify pings the callback URL, or only checks the secret without one.
+func (*Adapter) Verify(ctx context.Context, c *channels.Config) error {
+	if c.Secrets["secret"] == "" {
+		return errors.New("api channel has no secret")
+	}
+	if c.Setting("callbackURL") == "" {
+		return nil
+	}
+	id := randomID()
+	body, _ := json.Marshal(map[string]string{"event": "ping", "deliveryID": id})
+	status, _, err := post(ctx, c, id, body)
+	if err != nil {
+		return fmt.Errorf("callback unreachable: %w", err)
+	}
+	if status/100 != 2 {
+		return fmt.Errorf("callback answered %d", status)
+	}
+	return nil
+}
+
+// Handshake: the api kind has none.
+func (*Adapter) Handshake(context.Context, *channels.Config, *http.Request) (channels.Response, bool, error) {
+	return channels.Response{}, false, nil
+}
+
+// inbound is the integrator's message. channels.Sender has no JSON tags;
+// its fields match "externalID", "name", "email" and "phone" by name.
+type inbound struct {
+	MessageID   string                `json:"messageID"`
+	Sender      *channels.Sender      `json:"sender"`
+	Text        string                `json:"text"`
+	Attachments []channels.Attachment `json:"attachments"`
+}
+
+func (*Adapter) Receive(_ context.Context, c *channels.Config, r *http.Request, body []byte) (*channels.Delivery, error) {
+	if err := verify(c, r.Header, body); err != nil {
+		return nil, err
+	}
+	var in inbound
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return nil, channels.Rejected(400, "malformed message: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, channels.Rejected(400, "malformed message: data after the JSON object")
+	}
+	switch {
+	case in.MessageID == "":
+		return nil, channels.Rejected(400, "messageID is required")
+	case in.Sender == nil || in.Sender.ExternalID == "":
+		return nil, channels.Rejected(400, "sender.externalID is required")
+	case in.Text == "" && len(in.Attachments) == 0:
+		return nil, channels.Rejected(400, "text or an attachment is required")
+	case len(in.Text) > maxText:
+		return nil, channels.Rejected(400, "text is longer than %d bytes", maxText)
+	}
+	for i, a := range in.Attachments {
+		if !httpURL(a.URL) {
+			return nil, channels.Rejected(400, "attachments[%d].url must be an absolute http or https URL", i)
+		}
+	}
+	msg := channels.Inbound{ProviderMessageID: in.MessageID, Sender: *in.Sender,
+		Text: in.Text, Attachments: in.Attachments, Time: now(c)}
+	return &channels.Delivery{Messages: []channels.Inbound{msg}, Respond: respond}, nil
+}
+
+// respond answers with where the message was stored, also for a duplicate.
+func respond(results []channels.Stored) channels.Response {
+	var st channels.Stored
+	if len(results) > 0 {
+		st = results[0]
+	}
+	body, _ := json.Marshal(map[string]string{"conversationID": st.ConversationID, "messageID": st.MessageID})
+	return channels.Response{Status: http.StatusOK, ContentType: "application/json", Body: body}
+}
+
+// verify checks the timestamp and signature headers over the raw body.
+func verify(c *channels.Config, h http.Header, body []byte) error {
+	secret := c.Secrets["secret"]
+	if secret == "" {
+		return channels.Rejected(401, "api channel has no secret configured")
+	}
+	ts := h.Get(hdrTime)
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return channels.Rejected(401, "missing or invalid %s", hdrTime)
+	}
+	hexSig, ok := strings.CutPrefix(h.Get(hdrSig), "sha256=")
+	got, err := hex.DecodeString(hexSig)
+	if !ok || err != nil || !hmac.Equal(got, mac(secret, ts, body)) {
+		return channels.Rejected(401, "missing or invalid %s", hdrSig)
+	}
+	if d := now(c).Sub(time.Unix(sec, 0)); d > maxSkew || d < -maxSkew {
+		return channels.Rejected(401, "%s is more than 5 minutes from now", hdrTime)
+	}
+	return nil
+}
+
+func (*Adapter) Send(ctx context.Context, c *channels.Config, m *channels.Outbound) (string, error) {
+	if !httpURL(c.Setting("callbackURL")) {
+		return "", channels.Permanent("api channel has no valid callbackURL")
+	}
+	if c.Secrets["secret"] == "" {
+		return "", channels.Permanent("api channel has no secret")
+	}
+	created := m.CreatedAt
+	if created.IsZero() {
+		created = now(c)
+	}
+	atts := m.Attachments
+	if atts == nil {
+		atts = []channels.Attachment{}
+	}
+	body, err := json.Marshal(map[string]any{
+		"event": "message.created", "deliveryID": m.DeliveryID, "conversationID": m.ConversationID,
+		"recipient": map[string]string{"externalID": m.Recipient.ExternalID},
+		"message": map[string]any{"id": m.MessageID, "text": m.Text, "attachments": atts,
+			"createdAt": created.UTC().Format(time.RFC3339)},
+	})
+	if err != nil {
+		return "", channels.Permanent("encoding message: %v", err)
+	}
+	status, resp, err := post(ctx, c, m.DeliveryID, body)
+	if err != nil {
+		return "", channels.Transient(err, "callback unreachable")
+	}
+	if status/100 != 2 {
+		return "", channels.Transient(nil, "callback answered %d", status)
+	}
+	var ack struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(resp, &ack) == nil && ack.ID != "" {
+		return ack.ID, nil
+	}
+	return m.DeliveryID, nil
+}
+
+// post sends a signed body to the callback URL and returns the status and
+// up to 64 KiB of the answer.
+func post(ctx context.Context, c *channels.Config, deliveryID string, body []byte) (int, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Setting("callbackURL"), bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	ts := strconv.FormatInt(now(c).Unix(), 10)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(hdrTime, ts)
+	req.Header.Set(hdrSig, sign(c.Secrets["secret"], ts, body))
+	req.Header.Set(hdrDeliver, deliveryID)
+	client := c.HTTP
+	if client == nil {
+		client = defaultClient
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	resp, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20)) // let the connection be reused
+	return res.StatusCode, resp, nil
+}
+
+// mac is HMAC-SHA256(secret, timestamp + "." + body).
+func mac(secret, ts string, body []byte) []byte {
+	h := hmac.New(sha256.New, []byte(secret))
+	h.Write([]byte(ts + "."))
+	h.Write(body)
+	return h.Sum(nil)
+}
+
+func sign(secret, ts string, body []byte) string {
+	return "sha256=" + hex.EncodeToString(mac(secret, ts, body))
+}
+
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func now(c *channels.Config) time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

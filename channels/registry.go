@@ -1,0 +1,36 @@
+package channels
+
+// Registry holds the adapters a server knows, by kind.
+type Registry struct {
+	adapters map[string]Adapter
+	order    []string
+}
+
+// NewRegistry returns a registry of the given adapters.
+func NewRegistry(adapters ...Adapter) *Registry {
+	r := &Registry{adapters: map[string]Adapter{}}
+	for _, a := range adapters {
+		kind := a.Describe().Kind
+		if _, dup := r.adapters[kind]; dup {
+			panic("channels: kind registered twice: " + kind)
+		}
+		r.adapters[kind] = a
+		r.order = append(r.order, kind)
+	}
+	return r
+}
+
+// Lookup returns the adapter of a kind.
+func (r *Registry) Lookup(kind string) (Adapter, bool) {
+	a, ok := r.adapters[kind]
+	return a, ok
+}
+
+// Descriptions lists the registered kinds in registration order.
+func (r *Registry) Descriptions() []Description {
+	out := make([]Description, len(r.order))
+	for i, k := range r.order {
+		out[i] = r.adapters[k].Describe()
+	}
+	return out
+}

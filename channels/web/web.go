@@ -1,0 +1,73 @@
+// Package web is the website chat channel. Visitors talk to Switchboard
+// through the GraphQL visitor API rather than a provider webhook, and read
+// agents' replies from it, so delivering a reply means making it visible:
+// nothing leaves the server.
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/switchboard/switchboard/channels"
+)
+
+// Adapter is the web chat adapter.
+type Adapter struct{}
+
+// New returns the web chat adapter.
+func New() Adapter { return Adapter{} }
+
+// Describe implements channels.Adapter.
+func (Adapter) Describe() channels.Description {
+	return channels.Description{
+		Kind:        "web",
+		DisplayName: "Website chat",
+		Settings: []channels.Field{{
+			Name: "allowedOrigins", Label: "Allowed origins",
+			Description: "Origins of the sites that embed the chat, such as https://www.example.com",
+		}},
+		Capabilities: channels.Capabilities{Outbound: true, Attachments: true, MaxLength: 65536},
+	}
+}
+
+// Validate implements channels.Adapter.
+func (Adapter) Validate(settings map[string]any, _ map[string]string) error {
+	for k, v := range settings {
+		if k != "allowedOrigins" {
+			return fmt.Errorf("unknown setting %q", k)
+		}
+		list, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("allowedOrigins must be a list of origins")
+		}
+		for _, o := range list {
+			s, _ := o.(string)
+			u, err := url.Parse(s)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+				return fmt.Errorf("allowedOrigins: %q is not an origin such as https://www.example.com", s)
+			}
+		}
+	}
+	return nil
+}
+
+// Verify implements channels.Adapter: there are no credentials.
+func (Adapter) Verify(context.Context, *channels.Config) error { return nil }
+
+// Handshake implements channels.Adapter: there is no webhook.
+func (Adapter) Handshake(context.Context, *channels.Config, *http.Request) (channels.Response, bool, error) {
+	return channels.Response{}, false, nil
+}
+
+// Receive implements channels.Adapter: visitors write through the visitor API.
+func (Adapter) Receive(context.Context, *channels.Config, *http.Request, []byte) (*channels.Delivery, error) {
+	return nil, channels.Rejected(http.StatusNotFound, "web chat channels have no webhook; visitors use the visitor API")
+}
+
+// Send implements channels.Adapter: the visitor reads the reply from the
+// visitor API, so it is delivered once stored.
+func (Adapter) Send(_ context.Context, _ *channels.Config, m *channels.Outbound) (string, error) {
+	return m.MessageID, nil
+}

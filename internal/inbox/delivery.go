@@ -1,0 +1,256 @@
+package inbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math"
+	mrand "math/rand/v2"
+	"time"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/outboxitem"
+	"github.com/switchboard/switchboard/ent/privacy"
+	"github.com/switchboard/switchboard/internal/channelcfg"
+	"github.com/switchboard/switchboard/internal/events"
+	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/viewer"
+)
+
+// Deliverer sends queued outbound messages through their channels. Any
+// number of instances may run one: an item is claimed by a conditional
+// update (only one claimer wins, on PostgreSQL and SQLite alike), sent
+// outside any transaction, and its outcome recorded only by its claimer.
+// A claimer that dies mid-send leaves a claim that lapses and is taken
+// again, so delivery is at least once; providers dedupe on the delivery
+// id, which stays the same across retries.
+type Deliverer struct {
+	client   *ent.Client
+	channels *channelcfg.Service
+	events   *events.Log
+	log      *slog.Logger
+	now      func() time.Time
+	o        DeliveryOptions
+	me       string
+}
+
+// DeliveryOptions tune retries.
+type DeliveryOptions struct {
+	MaxAttempts int           // then FAILED; default 8
+	Backoff     time.Duration // first retry delay, doubled each time with ±20% jitter; default 2 s
+	MaxBackoff  time.Duration // default 10 min
+	Claim       time.Duration // how long a claim lasts; default 2 min
+	Poll        time.Duration // idle polling; default 500 ms
+	Batch       int           // items claimed at once; default 20
+}
+
+// NewDeliverer returns a Deliverer.
+func NewDeliverer(client *ent.Client, ch *channelcfg.Service, ev *events.Log, log *slog.Logger, now func() time.Time, o DeliveryOptions) *Deliverer {
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 8
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = 2 * time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 10 * time.Minute
+	}
+	if o.Claim <= 0 {
+		o.Claim = 2 * time.Minute
+	}
+	if o.Poll <= 0 {
+		o.Poll = 500 * time.Millisecond
+	}
+	if o.Batch <= 0 {
+		o.Batch = 20
+	}
+	if now == nil {
+		now = time.Now
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return &Deliverer{client: client, channels: ch, events: ev, log: log, now: now, o: o, me: hex.EncodeToString(b)}
+}
+
+// Run delivers until ctx ends.
+func (d *Deliverer) Run(ctx context.Context) {
+	ctx = privacy.DecisionContext(ctx, privacy.Allow)
+	for ctx.Err() == nil {
+		wake := d.events.Activity()
+		n, err := d.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			d.log.ErrorContext(ctx, "outbound delivery", "err", err)
+		}
+		if n > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-wake:
+		case <-time.After(d.o.Poll):
+		}
+	}
+}
+
+// RunOnce claims the due items and delivers them; it returns how many.
+func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
+	ctx = privacy.DecisionContext(ctx, privacy.Allow)
+	ids, err := d.claim(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if err := d.deliver(ctx, id); err != nil && ctx.Err() == nil {
+			d.log.ErrorContext(ctx, "outbound delivery", "outbox_id", id, "err", err)
+		}
+	}
+	return len(ids), nil
+}
+
+// claim takes up to Batch due items: pending ones whose time has come, and
+// sending ones whose claim lapsed.
+func (d *Deliverer) claim(ctx context.Context) ([]gid.ID, error) {
+	now := d.now()
+	dueItems := outboxitem.Or(
+		outboxitem.And(outboxitem.StatusEQ(outboxitem.StatusPENDING), outboxitem.NextAttemptAtLTE(now)),
+		outboxitem.And(outboxitem.StatusEQ(outboxitem.StatusSENDING), outboxitem.ClaimedUntilLT(now)),
+	)
+	candidates, err := d.client.OutboxItem.Query().Where(dueItems).
+		Order(ent.Asc(outboxitem.FieldNextAttemptAt)).Limit(d.o.Batch).IDs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: outbox: %w", err)
+	}
+	var won []gid.ID
+	for _, id := range candidates {
+		n, err := d.client.OutboxItem.Update().Where(outboxitem.ID(id), dueItems).
+			SetStatus(outboxitem.StatusSENDING).SetClaimedBy(d.me).SetClaimedUntil(now.Add(d.o.Claim)).
+			Save(ctx)
+		if err != nil {
+			return won, fmt.Errorf("inbox: claim: %w", err)
+		}
+		if n == 1 {
+			won = append(won, id)
+		}
+	}
+	return won, nil
+}
+
+func (d *Deliverer) deliver(ctx context.Context, id gid.ID) error {
+	item, err := d.client.OutboxItem.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	msg, err := d.client.Message.Query().Where(message.ID(item.MessageID)).WithConversation().WithChannel().Only(ctx)
+	if err != nil {
+		return err
+	}
+	providerID, sendErr := d.send(ctx, item, msg)
+	return d.record(ctx, item, msg, providerID, sendErr)
+}
+
+// send calls the adapter, outside any transaction.
+func (d *Deliverer) send(ctx context.Context, item *ent.OutboxItem, msg *ent.Message) (string, error) {
+	ch := msg.Edges.Channel
+	if !ch.Enabled {
+		return "", channels.Permanent("the channel is disabled")
+	}
+	a, err := d.channels.Adapter(ch)
+	if err != nil {
+		return "", channels.Permanent("%s", err.Error())
+	}
+	cfg, err := d.channels.Config(ch)
+	if err != nil {
+		return "", channels.Permanent("the channel's credentials cannot be read")
+	}
+	conv := msg.Edges.Conversation
+	ident, err := d.client.CustomerIdentity.Query().
+		Where(customeridentity.CustomerID(conv.CustomerID), customeridentity.ChannelID(ch.ID),
+			customeridentity.KindEQ(customeridentity.KindCHANNEL_USER)).
+		Order(ent.Desc(customeridentity.FieldVerified)).First(ctx)
+	recipient := channels.Sender{}
+	if err == nil {
+		recipient.ExternalID = ident.Value
+	} else if !ent.IsNotFound(err) {
+		return "", channels.Transient(err, "reading the recipient")
+	}
+	out := &channels.Outbound{
+		DeliveryID: string(item.ID), MessageID: string(msg.ID), ConversationID: string(conv.ID),
+		Recipient: recipient, Text: msg.Body, CreatedAt: msg.CreatedAt,
+	}
+	for _, att := range msg.Attachments {
+		url, _ := att["url"].(string)
+		ct, _ := att["contentType"].(string)
+		name, _ := att["name"].(string)
+		out.Attachments = append(out.Attachments, channels.Attachment{URL: url, ContentType: ct, Name: name})
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return a.Send(sctx, cfg, out)
+}
+
+// record stores the outcome, if this instance still holds the claim.
+func (d *Deliverer) record(ctx context.Context, item *ent.OutboxItem, msg *ent.Message, providerID string, sendErr error) error {
+	ctx = viewer.NewContext(ctx, viewer.System(item.WorkspaceID))
+	tx, err := d.client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	tctx := ent.NewTxContext(ctx, tx)
+	err = d.recordTx(tctx, tx.Client(), item, msg, providerID, sendErr)
+	if err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (d *Deliverer) recordTx(ctx context.Context, c *ent.Client, item *ent.OutboxItem, msg *ent.Message, providerID string, sendErr error) error {
+	now := d.now()
+	mine := c.OutboxItem.Update().Where(outboxitem.ID(item.ID), outboxitem.ClaimedBy(d.me), outboxitem.StatusEQ(outboxitem.StatusSENDING))
+	attempts := item.Attempts + 1
+	msgUpd := c.Message.UpdateOneID(msg.ID)
+	switch {
+	case sendErr == nil:
+		mine.SetStatus(outboxitem.StatusDONE).SetAttempts(attempts).ClearLastError()
+		msgUpd.SetDeliveryStatus(message.DeliveryStatusSENT).SetDeliveryError("")
+		if providerID != "" {
+			mine.SetProviderMessageID(providerID)
+		}
+	case channels.IsPermanent(sendErr) || attempts >= d.o.MaxAttempts:
+		mine.SetStatus(outboxitem.StatusFAILED).SetAttempts(attempts).SetLastError(trim(sendErr.Error(), 1000))
+		msgUpd.SetDeliveryStatus(message.DeliveryStatusFAILED).SetDeliveryError(trim(sendErr.Error(), 1000))
+	default:
+		mine.SetStatus(outboxitem.StatusPENDING).SetAttempts(attempts).SetLastError(trim(sendErr.Error(), 1000)).
+			SetNextAttemptAt(now.Add(d.backoff(attempts)))
+		n, err := mine.Save(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+		return nil // still QUEUED: nothing changed for clients
+	}
+	n, err := mine.Save(ctx)
+	if err != nil || n == 0 {
+		return err // n == 0: the claim lapsed and another instance owns it now
+	}
+	if err := msgUpd.Exec(ctx); err != nil {
+		return err
+	}
+	return d.events.Record(ctx, events.Event{
+		Type: events.MessageUpdated, ConversationID: msg.ConversationID, MessageID: msg.ID,
+	})
+}
+
+// backoff is the delay before retry number attempts: exponential, capped,
+// with ±20% jitter so retries of many messages spread out.
+func (d *Deliverer) backoff(attempts int) time.Duration {
+	b := float64(d.o.Backoff) * math.Pow(2, float64(attempts-1))
+	if b > float64(d.o.MaxBackoff) {
+		b = float64(d.o.MaxBackoff)
+	}
+	return time.Duration(b * (0.8 + 0.4*mrand.Float64()))
+}

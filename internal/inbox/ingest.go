@@ -1,0 +1,226 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/customer"
+	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/internal/events"
+	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/viewer"
+)
+
+// ReopenWindow is how long after resolving a conversation a customer's
+// new message reopens it instead of starting a new one.
+const ReopenWindow = 7 * 24 * time.Hour
+
+// ingestAttempts bounds the retries of an ingest transaction that lost a
+// race (two deliveries of one message, two first messages of one sender).
+const ingestAttempts = 6
+
+// Ingest stores the messages of one webhook request in ONE transaction:
+// for each, dedupe on (channel, provider message id), resolve the sender
+// through its channel identity (a new sender becomes a new customer), find
+// the customer's open conversation on the channel (or reopen a recently
+// resolved one, or start one), insert the message, update the
+// conversation and append the events. A transaction that loses a race on a
+// unique index is retried and then finds what the winner stored.
+func (s *Service) Ingest(ctx context.Context, client *ent.Client, ch *ent.Channel, msgs []channels.Inbound) ([]channels.Stored, error) {
+	ctx = viewer.NewContext(ctx, viewer.System(ch.WorkspaceID))
+	var lastErr error
+	for attempt := 0; attempt < ingestAttempts; attempt++ {
+		out, err := s.ingestOnce(ctx, client, ch, msgs)
+		if err == nil {
+			return out, nil
+		}
+		if !ent.IsConstraintError(err) && !isRetryable(err) {
+			return nil, err
+		}
+		lastErr = err
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	return nil, fmt.Errorf("inbox: ingest kept conflicting: %w", lastErr)
+}
+
+func isRetryable(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "could not serialize") || strings.Contains(msg, "deadlock detected") ||
+		strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+}
+
+func (s *Service) ingestOnce(ctx context.Context, client *ent.Client, ch *ent.Channel, msgs []channels.Inbound) (out []channels.Stored, err error) {
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: ingest: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	tctx := ent.NewTxContext(ctx, tx)
+	for _, m := range msgs {
+		st, err := s.ingestOne(tctx, tx.Client(), ch, m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("inbox: ingest commit: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Service) ingestOne(ctx context.Context, c *ent.Client, ch *ent.Channel, in channels.Inbound) (channels.Stored, error) {
+	if in.ProviderMessageID != "" {
+		dup, err := c.Message.Query().
+			Where(message.ChannelID(ch.ID), message.ProviderMessageID(in.ProviderMessageID)).
+			Only(ctx)
+		if err == nil {
+			return channels.Stored{ConversationID: string(dup.ConversationID), MessageID: string(dup.ID), Duplicate: true}, nil
+		}
+		if !ent.IsNotFound(err) {
+			return channels.Stored{}, err
+		}
+	}
+	cust, err := s.resolveSender(ctx, c, ch, in.Sender)
+	if err != nil {
+		return channels.Stored{}, err
+	}
+	conv, created, reopened, err := s.conversationFor(ctx, c, ch, cust)
+	if err != nil {
+		return channels.Stored{}, err
+	}
+	now := s.now()
+	attachments := make([]map[string]any, 0, len(in.Attachments))
+	for _, a := range in.Attachments {
+		attachments = append(attachments, map[string]any{"url": a.URL, "contentType": a.ContentType, "name": a.Name})
+	}
+	create := c.Message.Create().
+		SetConversationID(conv.ID).SetChannelID(ch.ID).
+		SetDirection(message.DirectionINBOUND).SetSenderKind(message.SenderKindCUSTOMER).
+		SetBody(in.Text).SetAttachments(attachments).SetCreatedAt(now)
+	if in.ProviderMessageID != "" {
+		create.SetProviderMessageID(in.ProviderMessageID)
+	}
+	msg, err := create.Save(ctx)
+	if err != nil {
+		return channels.Stored{}, err
+	}
+	upd := c.Conversation.UpdateOne(conv).SetLastMessageID(msg.ID).SetLastMessageAt(now).SetStatus(conversation.StatusOPEN).ClearSnoozedUntil()
+	if conv.WaitingSince == nil {
+		upd.SetWaitingSince(now)
+	}
+	if err := upd.Exec(ctx); err != nil {
+		return channels.Stored{}, err
+	}
+	evs := []events.Event{{Type: events.MessageCreated, ConversationID: conv.ID, MessageID: msg.ID, CustomerID: cust}}
+	switch {
+	case created:
+		evs = append([]events.Event{{Type: events.ConversationCreated, ConversationID: conv.ID, CustomerID: cust}}, evs...)
+	case reopened || conv.Status != conversation.StatusOPEN:
+		evs = append(evs, events.Event{Type: events.ConversationUpdated, Change: events.ChangeStatus, ConversationID: conv.ID, CustomerID: cust})
+	}
+	for _, ev := range evs {
+		if err := s.events.Record(ctx, ev); err != nil {
+			return channels.Stored{}, err
+		}
+	}
+	return channels.Stored{ConversationID: string(conv.ID), MessageID: string(msg.ID)}, nil
+}
+
+// resolveSender finds the customer behind a channel identity, or creates
+// one. Two first messages of one sender race on the unique index of
+// verified identities; the loser's transaction is retried and finds the
+// winner's customer.
+func (s *Service) resolveSender(ctx context.Context, c *ent.Client, ch *ent.Channel, snd channels.Sender) (gid.ID, error) {
+	if snd.ExternalID == "" {
+		return "", errors.New("inbox: inbound message without a sender id")
+	}
+	ident, err := c.CustomerIdentity.Query().
+		Where(customeridentity.KindEQ(customeridentity.KindCHANNEL_USER), customeridentity.Value(snd.ExternalID),
+			customeridentity.ChannelID(ch.ID), customeridentity.Verified(true)).
+		WithCustomer().
+		Only(ctx)
+	if err == nil {
+		if cu := ident.Edges.Customer; cu != nil && cu.MergedIntoID != nil {
+			return *cu.MergedIntoID, nil
+		}
+		return ident.CustomerID, nil
+	}
+	if !ent.IsNotFound(err) {
+		return "", err
+	}
+	cust, err := c.Customer.Create().SetName(trim(snd.Name, 255)).Save(ctx)
+	if err != nil {
+		return "", err
+	}
+	ids := []*ent.CustomerIdentityCreate{c.CustomerIdentity.Create().
+		SetCustomerID(cust.ID).SetKind(customeridentity.KindCHANNEL_USER).SetValue(snd.ExternalID).
+		SetChannelID(ch.ID).SetVerified(true)}
+	// Email and phone given by the provider are recorded as claims; the
+	// identity issue decides when they may link customers.
+	if e := strings.ToLower(strings.TrimSpace(snd.Email)); e != "" {
+		ids = append(ids, c.CustomerIdentity.Create().SetCustomerID(cust.ID).SetKind(customeridentity.KindEMAIL).SetValue(trim(e, 512)))
+	}
+	if p := strings.TrimSpace(snd.Phone); p != "" {
+		ids = append(ids, c.CustomerIdentity.Create().SetCustomerID(cust.ID).SetKind(customeridentity.KindPHONE).SetValue(trim(p, 512)))
+	}
+	if err := c.CustomerIdentity.CreateBulk(ids...).Exec(ctx); err != nil {
+		return "", err
+	}
+	return cust.ID, nil
+}
+
+// conversationFor returns the customer's open conversation on the channel,
+// a recently resolved one reopened, or a new one. On PostgreSQL the
+// customer row is locked first, so concurrent messages of one customer
+// cannot start two conversations (SQLite transactions are serial).
+func (s *Service) conversationFor(ctx context.Context, c *ent.Client, ch *ent.Channel, cust gid.ID) (conv *ent.Conversation, created, reopened bool, err error) {
+	if s.lockRows {
+		if _, err := c.Customer.Query().Where(customer.ID(cust)).ForUpdate().Only(ctx); err != nil {
+			return nil, false, false, err
+		}
+	}
+	conv, err = c.Conversation.Query().
+		Where(conversation.CustomerID(cust), conversation.ChannelID(ch.ID), conversation.StatusNEQ(conversation.StatusRESOLVED)).
+		Order(ent.Desc(conversation.FieldCreatedAt)).
+		First(ctx)
+	if err == nil {
+		return conv, false, false, nil
+	}
+	if !ent.IsNotFound(err) {
+		return nil, false, false, err
+	}
+	conv, err = c.Conversation.Query().
+		Where(conversation.CustomerID(cust), conversation.ChannelID(ch.ID),
+			conversation.StatusEQ(conversation.StatusRESOLVED), conversation.ResolvedAtGT(s.now().Add(-ReopenWindow))).
+		Order(ent.Desc(conversation.FieldResolvedAt)).
+		First(ctx)
+	if err == nil {
+		conv, err = c.Conversation.UpdateOne(conv).SetStatus(conversation.StatusOPEN).ClearResolvedAt().Save(ctx)
+		return conv, false, true, err
+	}
+	if !ent.IsNotFound(err) {
+		return nil, false, false, err
+	}
+	conv, err = c.Conversation.Create().SetCustomerID(cust).SetChannelID(ch.ID).SetNillableTeamID(ch.TeamID).Save(ctx)
+	return conv, true, false, err
+}
+
+func trim(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
