@@ -39,27 +39,18 @@ func subscribeSignals[T any](r *Resolver, ctx context.Context,
 	load func(context.Context, *events.Signal) (v T, ok bool, err error),
 ) (<-chan T, error) {
 	a := viewer.FromContext(ctx)
-	conn, _ := ctx.Value(connKey{}).(*connection)
-	if conn != nil {
-		if conn.active.Add(1) > MaxSubscriptionsPerConnection {
-			conn.active.Add(-1)
-			return nil, apperr.New(apperr.RateLimited, "at most %d subscriptions per connection", MaxSubscriptionsPerConnection)
-		}
+	release, err := holdSlot(ctx)
+	if err != nil {
+		return nil, err
 	}
 	sub := r.Events.Signals().Subscribe(a.WorkspaceID)
 	out := make(chan T)
 	go func() {
 		defer close(out)
 		defer sub.Close()
-		if conn != nil {
-			defer conn.active.Add(-1)
-		}
-		var expiry <-chan time.Time
-		if conn != nil && !conn.expires.IsZero() {
-			t := time.NewTimer(time.Until(conn.expires))
-			defer t.Stop()
-			expiry = t.C
-		}
+		defer release()
+		expiry, stop := expiryOf(ctx)
+		defer stop()
 		for {
 			select {
 			case <-ctx.Done():

@@ -65,33 +65,22 @@ func subscribe[T any](r *Resolver, ctx context.Context, after *string,
 		}
 		pos = &n
 	}
-	conn, _ := ctx.Value(connKey{}).(*connection)
-	if conn != nil {
-		if conn.active.Add(1) > MaxSubscriptionsPerConnection {
-			conn.active.Add(-1)
-			return nil, apperr.New(apperr.RateLimited, "at most %d subscriptions per connection", MaxSubscriptionsPerConnection)
-		}
+	release, err := holdSlot(ctx)
+	if err != nil {
+		return nil, err
 	}
 	st, err := r.Events.Stream(ctx, a.WorkspaceID, pos)
 	if err != nil {
-		if conn != nil {
-			conn.active.Add(-1)
-		}
+		release()
 		return nil, err
 	}
 	out := make(chan T)
 	go func() {
 		defer close(out)
 		defer st.Stop()
-		if conn != nil {
-			defer conn.active.Add(-1)
-		}
-		var expiry <-chan time.Time
-		if conn != nil && !conn.expires.IsZero() {
-			t := time.NewTimer(time.Until(conn.expires))
-			defer t.Stop()
-			expiry = t.C
-		}
+		defer release()
+		expiry, stop := expiryOf(ctx)
+		defer stop()
 		for {
 			select {
 			case <-ctx.Done():
@@ -138,4 +127,29 @@ func endWith(ctx context.Context, e *apperr.Error) {
 		Message:    e.Message,
 		Extensions: map[string]any{"code": string(e.Code)},
 	})
+}
+
+// holdSlot takes one of the websocket connection's subscription slots
+// (at most MaxSubscriptionsPerConnection); release gives it back.
+func holdSlot(ctx context.Context) (release func(), err error) {
+	conn, _ := ctx.Value(connKey{}).(*connection)
+	if conn == nil {
+		return func() {}, nil
+	}
+	if conn.active.Add(1) > MaxSubscriptionsPerConnection {
+		conn.active.Add(-1)
+		return nil, apperr.New(apperr.RateLimited, "at most %d subscriptions per connection", MaxSubscriptionsPerConnection)
+	}
+	return func() { conn.active.Add(-1) }, nil
+}
+
+// expiryOf returns a channel that fires when the connection's credential
+// expires (nil: it does not), and a function that stops the timer.
+func expiryOf(ctx context.Context) (<-chan time.Time, func()) {
+	conn, _ := ctx.Value(connKey{}).(*connection)
+	if conn == nil || conn.expires.IsZero() {
+		return nil, func() {}
+	}
+	t := time.NewTimer(time.Until(conn.expires))
+	return t.C, func() { t.Stop() }
 }

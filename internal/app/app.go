@@ -73,10 +73,13 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	if log == nil {
 		log = slog.Default()
 	}
-	now := o.Now
-	if now == nil {
-		now = time.Now
+	// Every time Switchboard stores is UTC: SQLite compares times as text,
+	// so one zone everywhere keeps comparisons right.
+	clock := o.Now
+	if clock == nil {
+		clock = time.Now
 	}
+	now := func() time.Time { return clock().UTC() }
 	var drv dialect.Driver = db.Driver
 	if o.WrapDriver != nil {
 		drv = o.WrapDriver(drv)
