@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/ent/privacy"
+	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/testenv"
 )
 
@@ -236,5 +240,46 @@ func TestConcurrentFirstMessages(t *testing.T) {
 	wg.Wait()
 	if cu, cv, m := countMessages(t, s, tok); cu != 1 || cv != 1 || m != 50 {
 		t.Fatalf("stored %d customers, %d conversations, %d messages; want 1, 1, 50", cu, cv, m)
+	}
+}
+
+// TestReopenAndDisabled: a customer's message reopens a recently resolved
+// conversation (or starts a new one once the window has passed), and a
+// disabled channel refuses replies.
+func TestReopenAndDisabled(t *testing.T) {
+	s := testenv.New(t, func(c *config.Config) { c.ReopenWindow = time.Hour })
+	tok := s.AdminToken(t)
+	ch := createAPIChannel(t, s, tok, "")
+	_, first := post(t, ch.WebhookURL, apiSecret, time.Now(), inboundPayload("r-1", "user-9", "hi"))
+	resolve := func(id string) {
+		s.MustDo(t, tok, `mutation($id: ID!) { setConversationStatus(id: $id, status: RESOLVED) { id } }`, map[string]any{"id": id}, &struct{}{})
+	}
+	resolve(first["conversationID"])
+	_, again := post(t, ch.WebhookURL, apiSecret, time.Now(), inboundPayload("r-2", "user-9", "one more thing"))
+	if again["conversationID"] != first["conversationID"] {
+		t.Fatalf("a message right after resolving started %s, want %s reopened", again["conversationID"], first["conversationID"])
+	}
+	var st struct{ Node struct{ Status string } }
+	s.MustDo(t, tok, `query($id: ID!) { node(id: $id) { ... on Conversation { status } } }`, map[string]any{"id": first["conversationID"]}, &st)
+	if st.Node.Status != "OPEN" {
+		t.Fatalf("reopened conversation is %s", st.Node.Status)
+	}
+	// Resolved two hours ago: outside the window, a new conversation starts.
+	resolve(first["conversationID"])
+	ctx := privacy.DecisionContext(context.Background(), privacy.Allow)
+	s.App.Client.Conversation.UpdateOneID(gid.ID(first["conversationID"])).SetResolvedAt(time.Now().Add(-2 * time.Hour)).ExecX(ctx)
+	_, later := post(t, ch.WebhookURL, apiSecret, time.Now(), inboundPayload("r-3", "user-9", "new topic"))
+	if later["conversationID"] == first["conversationID"] {
+		t.Fatal("a message long after resolving reopened the old conversation")
+	}
+
+	s.MustDo(t, tok, `mutation($id: ID!) { setChannelEnabled(id: $id, enabled: false) { id } }`, map[string]any{"id": ch.ID}, &struct{}{})
+	r := s.Do(t, tok, `mutation($c: ID!) { sendMessage(input: {conversationID: $c, body: "hello?"}) { id } }`, map[string]any{"c": later["conversationID"]})
+	if got := r.Codes(); len(got) != 1 || got[0] != "CONFLICT" {
+		t.Fatalf("reply on a disabled channel: %v", got)
+	}
+	r = s.Do(t, tok, `mutation($c: ID!) { sendMessage(input: {conversationID: $c, body: "note", private: true}) { id } }`, map[string]any{"c": later["conversationID"]})
+	if len(r.Errors) != 0 {
+		t.Fatalf("notes work on a disabled channel: %v", r.Errors)
 	}
 }

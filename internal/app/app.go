@@ -114,7 +114,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	pres := presence.New(client, eventLog, presence.Options{
 		Grace: cfg.PresenceGrace, Heartbeat: cfg.PresenceHeartbeat, TypingTimeout: cfg.TypingTimeout, Now: now, Logger: log,
 	})
-	inboxSvc := inbox.New(now, eventLog, db.Dialect == dialect.Postgres)
+	inboxSvc := inbox.New(now, eventLog, db.Dialect == dialect.Postgres, cfg.ReopenWindow)
 	channelSvc := channelcfg.New(Channels(), box, cfg.PublicURL, o.HTTPClient, now)
 	res := &graph.Resolver{
 		Client:   client,

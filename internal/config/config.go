@@ -32,6 +32,9 @@ type Config struct {
 	// AllowedOrigins are the browser origins of the agent and admin
 	// consoles (SWITCHBOARD_ALLOWED_ORIGINS, comma-separated).
 	AllowedOrigins []string
+	// ReopenWindow: a customer's new message reopens a conversation
+	// resolved less than this ago (SWITCHBOARD_REOPEN_WINDOW; default 168h).
+	ReopenWindow time.Duration
 	// EventRetention is how long the event log keeps events
 	// (SWITCHBOARD_EVENT_RETENTION, a Go duration; default 168h).
 	EventRetention time.Duration
@@ -73,7 +76,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		return "", nil
 	}
-	c := &Config{Addr: ":8080", DataDir: "data", LogFormat: "text", EventRetention: 7 * 24 * time.Hour}
+	c := &Config{Addr: ":8080", DataDir: "data", LogFormat: "text", EventRetention: 7 * 24 * time.Hour, ReopenWindow: 7 * 24 * time.Hour}
 	var err error
 	str := func(name string, dst *string) {
 		if err != nil {
@@ -84,7 +87,7 @@ func Load(getenv func(string) string) (*Config, error) {
 			*dst = v
 		}
 	}
-	var jwtSecret, secretKey, signup, origins, retention, grace, heartbeat, typing string
+	var jwtSecret, secretKey, signup, origins, retention, reopen, grace, heartbeat, typing string
 	str("SWITCHBOARD_ADDR", &c.Addr)
 	str("SWITCHBOARD_PUBLIC_URL", &c.PublicURL)
 	str("SWITCHBOARD_DATABASE_URL", &c.DatabaseURL)
@@ -97,6 +100,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	str("SWITCHBOARD_LOG_FORMAT", &c.LogFormat)
 	str("SWITCHBOARD_ALLOWED_ORIGINS", &origins)
 	str("SWITCHBOARD_EVENT_RETENTION", &retention)
+	str("SWITCHBOARD_REOPEN_WINDOW", &reopen)
 	str("SWITCHBOARD_PRESENCE_GRACE", &grace)
 	str("SWITCHBOARD_PRESENCE_HEARTBEAT", &heartbeat)
 	str("SWITCHBOARD_TYPING_TIMEOUT", &typing)
@@ -112,17 +116,12 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		c.AllowedOrigins = append(c.AllowedOrigins, o)
 	}
-	if retention != "" {
-		d, perr := time.ParseDuration(retention)
-		if perr != nil || d < time.Minute {
-			return nil, &Error{"SWITCHBOARD_EVENT_RETENTION", "must be a duration of at least 1m, such as 168h"}
-		}
-		c.EventRetention = d
-	}
 	for _, d := range []struct {
 		name, v string
 		dst     *time.Duration
 	}{
+		{"SWITCHBOARD_EVENT_RETENTION", retention, &c.EventRetention},
+		{"SWITCHBOARD_REOPEN_WINDOW", reopen, &c.ReopenWindow},
 		{"SWITCHBOARD_PRESENCE_GRACE", grace, &c.PresenceGrace},
 		{"SWITCHBOARD_PRESENCE_HEARTBEAT", heartbeat, &c.PresenceHeartbeat},
 		{"SWITCHBOARD_TYPING_TIMEOUT", typing, &c.TypingTimeout},

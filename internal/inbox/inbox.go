@@ -26,17 +26,23 @@ import (
 type Service struct {
 	now      func() time.Time
 	events   *events.Log
-	lockRows bool // the database has SELECT ... FOR UPDATE (PostgreSQL)
+	lockRows bool          // the database has SELECT ... FOR UPDATE (PostgreSQL)
+	reopen   time.Duration // a resolved conversation reopens on a new message within this
 }
 
 // New returns a Service; now defaults to time.Now. lockRows is true on
 // PostgreSQL, where ingest locks a customer's row while it picks the
-// conversation (SQLite transactions are serial already).
-func New(now func() time.Time, log *events.Log, lockRows bool) *Service {
+// conversation (SQLite transactions are serial already). A customer's new
+// message reopens a conversation resolved less than reopen ago (default
+// 7 days) instead of starting a new one.
+func New(now func() time.Time, log *events.Log, lockRows bool, reopen time.Duration) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{now: now, events: log, lockRows: lockRows}
+	if reopen <= 0 {
+		reopen = 7 * 24 * time.Hour
+	}
+	return &Service{now: now, events: log, lockRows: lockRows, reopen: reopen}
 }
 
 // conversationChanged records a conversation.updated event.
@@ -95,6 +101,15 @@ func (s *Service) Send(ctx context.Context, c *ent.Client, conversationID gid.ID
 }
 
 func (s *Service) addAgentMessage(ctx context.Context, c *ent.Client, conv *ent.Conversation, body string, private bool) (*ent.Message, error) {
+	if !private {
+		ch, err := c.Channel.Get(ctx, conv.ChannelID)
+		if err != nil {
+			return nil, err
+		}
+		if !ch.Enabled {
+			return nil, apperr.New(apperr.Conflict, "the conversation's channel is disabled; enable it to reply")
+		}
+	}
 	now := s.now().UTC() // one zone for every stored time: SQLite compares them as text
 	create := c.Message.Create().
 		SetConversationID(conv.ID).

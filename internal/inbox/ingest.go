@@ -18,10 +18,6 @@ import (
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
-// ReopenWindow is how long after resolving a conversation a customer's
-// new message reopens it instead of starting a new one.
-const ReopenWindow = 7 * 24 * time.Hour
-
 // ingestAttempts bounds the retries of an ingest transaction that lost a
 // race (two deliveries of one message, two first messages of one sender).
 const ingestAttempts = 6
@@ -203,7 +199,7 @@ func (s *Service) conversationFor(ctx context.Context, c *ent.Client, ch *ent.Ch
 	}
 	conv, err = c.Conversation.Query().
 		Where(conversation.CustomerID(cust), conversation.ChannelID(ch.ID),
-			conversation.StatusEQ(conversation.StatusRESOLVED), conversation.ResolvedAtGT(s.now().Add(-ReopenWindow))).
+			conversation.StatusEQ(conversation.StatusRESOLVED), conversation.ResolvedAtGT(s.now().Add(-s.reopen))).
 		Order(ent.Desc(conversation.FieldResolvedAt)).
 		First(ctx)
 	if err == nil {
