@@ -131,7 +131,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	})
 	return &App{
 		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h,
-		Deliverer: inbox.NewDeliverer(client, channelSvc, eventLog, log, now, o.Delivery),
+		Deliverer: inbox.NewDeliverer(client, channelSvc, eventLog, log, now, db.Dialect == dialect.Postgres, o.Delivery),
 		retention: cfg.EventRetention,
 	}, nil
 }

@@ -10,6 +10,8 @@ import (
 	mrand "math/rand/v2"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/customeridentity"
@@ -37,6 +39,7 @@ type Deliverer struct {
 	now      func() time.Time
 	o        DeliveryOptions
 	me       string
+	lockRows bool // PostgreSQL: claim with FOR UPDATE SKIP LOCKED
 }
 
 // DeliveryOptions tune retries.
@@ -50,7 +53,7 @@ type DeliveryOptions struct {
 }
 
 // NewDeliverer returns a Deliverer.
-func NewDeliverer(client *ent.Client, ch *channelcfg.Service, ev *events.Log, log *slog.Logger, now func() time.Time, o DeliveryOptions) *Deliverer {
+func NewDeliverer(client *ent.Client, ch *channelcfg.Service, ev *events.Log, log *slog.Logger, now func() time.Time, lockRows bool, o DeliveryOptions) *Deliverer {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 8
 	}
@@ -74,7 +77,7 @@ func NewDeliverer(client *ent.Client, ch *channelcfg.Service, ev *events.Log, lo
 	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	return &Deliverer{client: client, channels: ch, events: ev, log: log, now: now, o: o, me: hex.EncodeToString(b)}
+	return &Deliverer{client: client, channels: ch, events: ev, log: log, now: now, o: o, me: hex.EncodeToString(b), lockRows: lockRows}
 }
 
 // Run delivers until ctx ends.
@@ -113,31 +116,61 @@ func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
 }
 
 // claim takes up to Batch due items: pending ones whose time has come, and
-// sending ones whose claim lapsed.
+// sending ones whose claim lapsed. On PostgreSQL it locks candidate rows
+// with FOR UPDATE SKIP LOCKED, so concurrent workers split the queue
+// without waiting on each other; on SQLite (one writer at a time) each
+// candidate is taken with a conditional update. Either way exactly one
+// worker wins an item.
 func (d *Deliverer) claim(ctx context.Context) ([]gid.ID, error) {
 	now := d.now()
 	dueItems := outboxitem.Or(
 		outboxitem.And(outboxitem.StatusEQ(outboxitem.StatusPENDING), outboxitem.NextAttemptAtLTE(now)),
 		outboxitem.And(outboxitem.StatusEQ(outboxitem.StatusSENDING), outboxitem.ClaimedUntilLT(now)),
 	)
-	candidates, err := d.client.OutboxItem.Query().Where(dueItems).
-		Order(ent.Asc(outboxitem.FieldNextAttemptAt)).Limit(d.o.Batch).IDs(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("inbox: outbox: %w", err)
-	}
-	var won []gid.ID
-	for _, id := range candidates {
-		n, err := d.client.OutboxItem.Update().Where(outboxitem.ID(id), dueItems).
+	take := func(c *ent.Client, id gid.ID) (bool, error) {
+		n, err := c.OutboxItem.Update().Where(outboxitem.ID(id), dueItems).
 			SetStatus(outboxitem.StatusSENDING).SetClaimedBy(d.me).SetClaimedUntil(now.Add(d.o.Claim)).
 			Save(ctx)
-		if err != nil {
-			return won, fmt.Errorf("inbox: claim: %w", err)
-		}
-		if n == 1 {
-			won = append(won, id)
-		}
+		return n == 1, err
 	}
-	return won, nil
+	if !d.lockRows {
+		candidates, err := d.client.OutboxItem.Query().Where(dueItems).
+			Order(ent.Asc(outboxitem.FieldNextAttemptAt)).Limit(d.o.Batch).IDs(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("inbox: outbox: %w", err)
+		}
+		var won []gid.ID
+		for _, id := range candidates {
+			ok, err := take(d.client, id)
+			if err != nil {
+				return won, fmt.Errorf("inbox: claim: %w", err)
+			}
+			if ok {
+				won = append(won, id)
+			}
+		}
+		return won, nil
+	}
+	tx, err := d.client.Tx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: claim: %w", err)
+	}
+	ids, err := tx.OutboxItem.Query().Where(dueItems).
+		Order(ent.Asc(outboxitem.FieldNextAttemptAt)).Limit(d.o.Batch).
+		ForUpdate(sql.WithLockAction(sql.SkipLocked)).IDs(ctx)
+	if err == nil && len(ids) > 0 {
+		_, err = tx.OutboxItem.Update().Where(outboxitem.IDIn(ids...)).
+			SetStatus(outboxitem.StatusSENDING).SetClaimedBy(d.me).SetClaimedUntil(now.Add(d.o.Claim)).
+			Save(ctx)
+	}
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("inbox: claim: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("inbox: claim: %w", err)
+	}
+	return ids, nil
 }
 
 func (d *Deliverer) deliver(ctx context.Context, id gid.ID) error {
