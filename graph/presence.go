@@ -49,14 +49,13 @@ func subscribeSignals[T any](r *Resolver, ctx context.Context,
 		defer close(out)
 		defer sub.Close()
 		defer release()
-		expiry, stop := expiryOf(ctx)
-		defer stop()
+		ended, reason := credentialEnd(ctx)
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-expiry:
-				endWith(ctx, apperr.New(apperr.Unauthenticated, "the token expired; reconnect with a new one"))
+			case <-ended:
+				endWith(ctx, reason())
 				return
 			case sig, ok := <-sub.C:
 				if !ok {

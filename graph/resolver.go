@@ -25,7 +25,10 @@ type Resolver struct {
 	Events   *events.Log
 	Presence *presence.Service
 	Now      func() time.Time
-	Log      *slog.Logger
+	// CredentialRecheck is how often websockets re-check their credential
+	// (default DefaultCredentialRecheck).
+	CredentialRecheck time.Duration
+	Log               *slog.Logger
 
 	signalMemo signalMemo // what signal subscribers loaded, shared by them
 }

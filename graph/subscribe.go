@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +24,55 @@ type connection struct {
 	expires time.Time // zero: the credential does not expire
 	active  atomic.Int32
 	leave   func() // ends the agent's presence through this socket; nil for tokens
+
+	ended  chan struct{} // closed when the credential expires or stops working
+	reason *apperr.Error
+	once   sync.Once
+}
+
+// end ends every subscription of the connection with reason.
+func (c *connection) end(reason *apperr.Error) {
+	c.once.Do(func() {
+		c.reason = reason
+		close(c.ended)
+	})
+}
+
+// DefaultCredentialRecheck is how often a websocket's credential is
+// checked again: a revoked token or a deactivated agent loses its
+// subscriptions within this time.
+const DefaultCredentialRecheck = 30 * time.Second
+
+// watchCredential ends the connection's subscriptions when its credential
+// expires, or when checking it again fails (revoked, agent deactivated),
+// until the connection closes.
+func (r *Resolver) watchCredential(ctx context.Context, conn *connection, cred string) {
+	var expiry <-chan time.Time
+	if !conn.expires.IsZero() {
+		t := time.NewTimer(time.Until(conn.expires))
+		defer t.Stop()
+		expiry = t.C
+	}
+	every := r.CredentialRecheck
+	if every <= 0 {
+		every = DefaultCredentialRecheck
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-expiry:
+			conn.end(apperr.New(apperr.Unauthenticated, "the token expired; reconnect with a new one"))
+			return
+		case <-tick.C:
+			if _, _, err := r.Auth.Authenticate(ctx, cred); apperr.CodeOf(err) == apperr.Unauthenticated {
+				conn.end(apperr.New(apperr.Unauthenticated, "the credential was revoked or its agent deactivated; reconnect with a valid one"))
+				return
+			}
+		}
+	}
 }
 
 type connKey struct{}
@@ -44,7 +94,8 @@ func (r *Resolver) websocketInit(ctx context.Context, p transport.InitPayload) (
 		return ctx, nil, errors.New("Forbidden")
 	}
 	ctx = viewer.NewContext(ctx, actor)
-	conn := &connection{expires: exp}
+	conn := &connection{expires: exp, ended: make(chan struct{})}
+	go r.watchCredential(ctx, conn, cred)
 	r.trackPresence(actor, conn)
 	return context.WithValue(ctx, connKey{}, conn), nil, nil
 }
@@ -79,14 +130,13 @@ func subscribe[T any](r *Resolver, ctx context.Context, after *string,
 		defer close(out)
 		defer st.Stop()
 		defer release()
-		expiry, stop := expiryOf(ctx)
-		defer stop()
+		ended, reason := credentialEnd(ctx)
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-expiry:
-				endWith(ctx, apperr.New(apperr.Unauthenticated, "the token expired; reconnect with a new one"))
+			case <-ended:
+				endWith(ctx, reason())
 				return
 			case ev, ok := <-st.C:
 				if !ok {
@@ -143,13 +193,12 @@ func holdSlot(ctx context.Context) (release func(), err error) {
 	return func() { conn.active.Add(-1) }, nil
 }
 
-// expiryOf returns a channel that fires when the connection's credential
-// expires (nil: it does not), and a function that stops the timer.
-func expiryOf(ctx context.Context) (<-chan time.Time, func()) {
+// credentialEnd returns a channel closed when the connection's credential
+// ends (nil for a connection that has none), and why.
+func credentialEnd(ctx context.Context) (<-chan struct{}, func() *apperr.Error) {
 	conn, _ := ctx.Value(connKey{}).(*connection)
-	if conn == nil || conn.expires.IsZero() {
-		return nil, func() {}
+	if conn == nil {
+		return nil, nil
 	}
-	t := time.NewTimer(time.Until(conn.expires))
-	return t.C, func() { t.Stop() }
+	return conn.ended, func() *apperr.Error { return conn.reason }
 }

@@ -339,3 +339,42 @@ func TestOrigins(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokedCredentialEndsSubscriptions: revoking an API token, or
+// deactivating an agent, ends their open subscriptions with UNAUTHENTICATED.
+func TestRevokedCredentialEndsSubscriptions(t *testing.T) {
+	s := testenv.New(t)
+	admin := s.AdminToken(t)
+	var tok struct {
+		CreateApiToken struct {
+			Token    string
+			ApiToken struct{ ID string }
+		}
+	}
+	s.MustDo(t, admin, `mutation { createApiToken(input: {name: "bot", scopes: [READ]}) { token apiToken { id } } }`, nil, &tok)
+	var ag struct{ CreateAgent struct{ ID string } }
+	s.MustDo(t, admin, `mutation { createAgent(input: {name: "Eve", email: "eve@example.com", password: "eve-password"}) { id } }`, nil, &ag)
+	eve := s.SignIn(t, "eve@example.com", "eve-password")
+
+	subs := map[string]*testenv.Subscription{}
+	for name, cred := range map[string]string{"token": tok.CreateApiToken.Token, "agent": eve} {
+		ws, err := s.DialWS(t, cred, testenv.DialOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs[name] = ws.Subscribe(messageAdded, nil)
+	}
+	s.WaitSubscribers(t, 2)
+	s.MustDo(t, admin, `mutation($id: ID!) { revokeApiToken(id: $id) { id } }`, map[string]any{"id": tok.CreateApiToken.ApiToken.ID}, &struct{}{})
+	s.MustDo(t, admin, `mutation($id: ID!) { deactivateAgent(id: $id) { id } }`, map[string]any{"id": ag.CreateAgent.ID}, &struct{}{})
+	for name, sub := range subs {
+		select {
+		case m := <-sub.C:
+			if m.Type != "error" || !containsCode(m.Payload, "UNAUTHENTICATED") {
+				t.Fatalf("%s: got %s %s, want an UNAUTHENTICATED error", name, m.Type, m.Payload)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the subscription outlived its revoked credential", name)
+		}
+	}
+}

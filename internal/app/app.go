@@ -50,6 +50,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// Delivery tunes outbound retries.
 	Delivery inbox.DeliveryOptions
+	// CredentialRecheck is how often websockets re-check their credential.
+	CredentialRecheck time.Duration
 }
 
 // App is an assembled server.
@@ -124,6 +126,8 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Inbox:    inboxSvc,
 		Channels: channelSvc,
 		Now:      now,
+
+		CredentialRecheck: o.CredentialRecheck,
 	}
 	h := server.Handler(server.Deps{
 		Resolver: res, Auth: authSvc, DB: db.SQL, Logger: log, AllowedOrigins: cfg.AllowedOrigins,

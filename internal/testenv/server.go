@@ -88,10 +88,11 @@ func NewOn(t testing.TB, db *store.DB, opts ...Option) *Server {
 	}
 	log := slog.New(slog.NewTextHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := app.New(context.Background(), cfg, db, app.Options{
-		Logger:     log,
-		BcryptCost: bcrypt.MinCost,
-		WrapDriver: func(d dialect.Driver) dialect.Driver { return &countingDriver{Driver: d, n: &s.Statements} },
-		Delivery:   inbox.DeliveryOptions{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 4, Poll: 20 * time.Millisecond},
+		Logger:            log,
+		BcryptCost:        bcrypt.MinCost,
+		WrapDriver:        func(d dialect.Driver) dialect.Driver { return &countingDriver{Driver: d, n: &s.Statements} },
+		CredentialRecheck: 100 * time.Millisecond,
+		Delivery:          inbox.DeliveryOptions{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 4, Poll: 20 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatalf("start app: %v", err)
