@@ -1499,6 +1499,7 @@ export type ChannelFieldsFragment = {
   key: string;
   settings: Record<string, unknown> | null;
   secretFieldsSet: Array<string>;
+  webhookURL: string;
   verificationState: ChannelVerificationState;
   verificationError: string | null;
   verifiedAt: string | null;
@@ -1585,6 +1586,7 @@ export type ChannelsQuery = {
         key: string;
         settings: Record<string, unknown> | null;
         secretFieldsSet: Array<string>;
+        webhookURL: string;
         verificationState: ChannelVerificationState;
         verificationError: string | null;
         verifiedAt: string | null;
@@ -1624,6 +1626,7 @@ export type CreateChannelMutation = {
     key: string;
     settings: Record<string, unknown> | null;
     secretFieldsSet: Array<string>;
+    webhookURL: string;
     verificationState: ChannelVerificationState;
     verificationError: string | null;
     verifiedAt: string | null;
@@ -1658,6 +1661,7 @@ export type UpdateChannelMutation = {
     key: string;
     settings: Record<string, unknown> | null;
     secretFieldsSet: Array<string>;
+    webhookURL: string;
     verificationState: ChannelVerificationState;
     verificationError: string | null;
     verifiedAt: string | null;
@@ -2034,6 +2038,58 @@ export type UpdateWorkspaceMutation = {
 export type UpdateWorkspaceVariables = {
   id: string;
   input: UpdateWorkspaceInput;
+};
+
+export type ChannelKindsQuery = {
+  channelKinds: Array<{
+    kind: string;
+    displayName: string;
+    needsCredentials: boolean;
+    settingsFields: Array<{
+      name: string;
+      label: string;
+      required: boolean;
+      description: string | null;
+    }>;
+    secretFields: Array<{
+      name: string;
+      label: string;
+      required: boolean;
+      description: string | null;
+    }>;
+    capabilities: {
+      inbound: boolean;
+      outbound: boolean;
+      templateOnly: boolean;
+      attachments: boolean;
+      maxLength: number | null;
+      replyWindowSeconds: number | null;
+    };
+  }>;
+};
+export type ChannelKindsVariables = Record<string, never>;
+
+export type VerifyChannelMutation = {
+  verifyChannel: {
+    id: string;
+    verificationState: ChannelVerificationState;
+    verificationError: string | null;
+    verifiedAt: string | null;
+  };
+};
+export type VerifyChannelVariables = {
+  id: string;
+};
+
+export type SetChannelEnabledMutation = {
+  setChannelEnabled: {
+    id: string;
+    enabled: boolean;
+  };
+};
+export type SetChannelEnabledVariables = {
+  id: string;
+  enabled: boolean;
 };
 
 // frontend-contract/operations/auth.graphql
@@ -2956,4 +3012,171 @@ export type SetTypingMutation = {
 export type SetTypingVariables = {
   conversationID: string;
   typing: boolean;
+};
+
+// frontend-contract/operations/realtime.graphql
+
+export type MessageAddedSubscription = {
+  messageAdded: {
+    cursor: string;
+    message: {
+      id: string;
+      createdAt: string;
+      conversationID: string;
+      direction: MessageDirection;
+      senderKind: MessageSenderKind;
+      body: string;
+      contentType: string;
+      attachments: Array<Record<string, unknown>> | null;
+      private: boolean;
+      deliveryStatus: MessageDeliveryStatus | null;
+      deliveryError: string | null;
+      author: {
+        id: string;
+        name: string;
+        avatarURL: string | null;
+        status: AgentStatus;
+      } | null;
+      conversation: {
+        id: string;
+      };
+    };
+  };
+};
+export type MessageAddedVariables = {
+  conversationID?: string | null;
+  after?: string | null;
+};
+
+export type MessageUpdatedSubscription = {
+  messageUpdated: {
+    cursor: string;
+    message: {
+      id: string;
+      deliveryStatus: MessageDeliveryStatus | null;
+      deliveryError: string | null;
+    };
+  };
+};
+export type MessageUpdatedVariables = {
+  conversationID?: string | null;
+  after?: string | null;
+};
+
+export type ConversationChangedSubscription = {
+  conversationChanged: {
+    cursor: string;
+    type: ConversationEventType;
+    conversation: {
+      id: string;
+      status: ConversationStatus;
+      priority: Priority;
+      subject: string | null;
+      lastMessageAt: string | null;
+      waitingSince: string | null;
+      snoozedUntil: string | null;
+      customer: {
+        id: string;
+        name: string | null;
+        avatarURL: string | null;
+        vip: boolean;
+      };
+      channel: {
+        id: string;
+        kind: string;
+        name: string;
+      };
+      assignee: {
+        id: string;
+        name: string;
+        avatarURL: string | null;
+        status: AgentStatus;
+      } | null;
+      team: {
+        id: string;
+        name: string;
+      } | null;
+      tags: Array<{
+        id: string;
+        name: string;
+        color: string;
+      }> | null;
+      lastMessage: {
+        id: string;
+        createdAt: string;
+        direction: MessageDirection;
+        senderKind: MessageSenderKind;
+        body: string;
+        private: boolean;
+      } | null;
+    };
+    previousAssignee: {
+      id: string;
+      name: string;
+      avatarURL: string | null;
+      status: AgentStatus;
+    } | null;
+  };
+};
+export type ConversationChangedVariables = {
+  after?: string | null;
+};
+
+export type AssignedToMeSubscription = {
+  assignedToMe: {
+    cursor: string;
+    type: ConversationEventType;
+    conversation: {
+      id: string;
+      status: ConversationStatus;
+      priority: Priority;
+      subject: string | null;
+      lastMessageAt: string | null;
+      waitingSince: string | null;
+      snoozedUntil: string | null;
+      customer: {
+        id: string;
+        name: string | null;
+        avatarURL: string | null;
+        vip: boolean;
+      };
+      channel: {
+        id: string;
+        kind: string;
+        name: string;
+      };
+      assignee: {
+        id: string;
+        name: string;
+        avatarURL: string | null;
+        status: AgentStatus;
+      } | null;
+      team: {
+        id: string;
+        name: string;
+      } | null;
+      tags: Array<{
+        id: string;
+        name: string;
+        color: string;
+      }> | null;
+      lastMessage: {
+        id: string;
+        createdAt: string;
+        direction: MessageDirection;
+        senderKind: MessageSenderKind;
+        body: string;
+        private: boolean;
+      } | null;
+    };
+    previousAssignee: {
+      id: string;
+      name: string;
+      avatarURL: string | null;
+      status: AgentStatus;
+    } | null;
+  };
+};
+export type AssignedToMeVariables = {
+  after?: string | null;
 };
