@@ -2,8 +2,6 @@ package graph
 
 import (
 	"context"
-	"sync"
-	"time"
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/conversation"
@@ -33,8 +31,8 @@ func (r *Resolver) websocketClose(ctx context.Context, _ int) {
 
 // subscribeSignals streams the ephemeral signals of the viewer's workspace
 // that load turns into a value (ok false skips one). Like subscribe, it
-// ends with an error when the credential expires or the client fell
-// behind; there is nothing to resume: clients re-query.
+// ends with an error when the credential ends or the client fell behind;
+// there is nothing to resume: clients re-query.
 func subscribeSignals[T any](r *Resolver, ctx context.Context,
 	load func(context.Context, *events.Signal) (v T, ok bool, err error),
 ) (<-chan T, error) {
@@ -44,44 +42,8 @@ func subscribeSignals[T any](r *Resolver, ctx context.Context,
 		return nil, err
 	}
 	sub := r.Events.Signals().Subscribe(a.WorkspaceID)
-	out := make(chan T)
-	go func() {
-		defer close(out)
-		defer sub.Close()
-		defer release()
-		ended, reason := credentialEnd(ctx)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-ended:
-				endWith(ctx, reason())
-				return
-			case sig, ok := <-sub.C:
-				if !ok {
-					if events.IsSlow(sub.Err()) {
-						endWith(ctx, apperr.New(apperr.RateLimited, "subscriber fell behind; re-query and subscribe again"))
-					}
-					return
-				}
-				v, ok, err := load(ctx, sig)
-				if err != nil {
-					r.Log.ErrorContext(ctx, "subscription failed", "err", err)
-					endWith(ctx, apperr.New(apperr.Internal, "internal error"))
-					return
-				}
-				if !ok {
-					continue
-				}
-				select {
-				case out <- v:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	return out, nil
+	return pump(r, ctx, sub.C, sub.Err, func() { sub.Close(); release() },
+		"subscriber fell behind; re-query and subscribe again", load), nil
 }
 
 func (r *Resolver) loadAgentStatus(ctx context.Context, sig *events.Signal) (*model.AgentStatusEvent, bool, error) {
@@ -108,11 +70,14 @@ func (r *Resolver) typingIn(conversationID gid.ID) func(context.Context, *events
 		case t.AgentID != "":
 			ev.Agent, err = r.signalAgent(ctx, sig, t.AgentID)
 		case t.CustomerID != "":
-			ev.Customer, err = memoSignal(&r.signalMemo, sig, "customer", func() (*ent.Customer, error) {
+			ev.Customer, err = memoGet(sig, "agent:customer", func() (*ent.Customer, error) {
 				return r.Client.Customer.Get(context.WithoutCancel(ctx), t.CustomerID)
 			})
 		}
-		if err != nil || (ev.Agent == nil && ev.Customer == nil) {
+		if apperr.CodeOf(err) == apperr.NotFound || (err == nil && ev.Agent == nil && ev.Customer == nil) {
+			return nil, false, nil // gone since: nothing to deliver
+		}
+		if err != nil {
 			return nil, false, err
 		}
 		return ev, true, nil
@@ -122,9 +87,13 @@ func (r *Resolver) typingIn(conversationID gid.ID) func(context.Context, *events
 // signalAgent loads the agent a signal names once for all its subscribers
 // here; nil when the agent is gone.
 func (r *Resolver) signalAgent(ctx context.Context, sig *events.Signal, id gid.ID) (*ent.Agent, error) {
-	return memoSignal(&r.signalMemo, sig, "agent", func() (*ent.Agent, error) {
+	ag, err := memoGet(sig, "agent:agent", func() (*ent.Agent, error) {
 		return r.Client.Agent.Get(context.WithoutCancel(ctx), id)
 	})
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return nil, nil
+	}
+	return ag, err
 }
 
 // checkConversation answers NOT_FOUND for a conversation the viewer
@@ -138,59 +107,4 @@ func (r *Resolver) checkConversation(ctx context.Context, id gid.ID) error {
 		return apperr.NotFoundf("conversation not found")
 	}
 	return nil
-}
-
-// signalMemo shares what subscribers load for one signal: a signal is
-// delivered as one value to every subscriber of its workspace here, and
-// agents of a workspace see the same rows. Entries are dropped soon after.
-type signalMemo struct {
-	mu sync.Mutex
-	m  map[signalMemoKey]*memoCell
-}
-
-type signalMemoKey struct {
-	sig  *events.Signal
-	what string
-}
-
-type memoCell struct {
-	once sync.Once
-	v    any
-	err  error
-}
-
-// signalMemoTTL is how long a signal's loads are kept.
-const signalMemoTTL = 10 * time.Second
-
-// memoSignal returns load()'s result for a signal, loading it once; a
-// missing row is a nil result.
-func memoSignal[T any](m *signalMemo, sig *events.Signal, what string, load func() (*T, error)) (*T, error) {
-	k := signalMemoKey{sig, what}
-	m.mu.Lock()
-	if m.m == nil {
-		m.m = map[signalMemoKey]*memoCell{}
-	}
-	c := m.m[k]
-	if c == nil {
-		c = &memoCell{}
-		m.m[k] = c
-		time.AfterFunc(signalMemoTTL, func() {
-			m.mu.Lock()
-			delete(m.m, k)
-			m.mu.Unlock()
-		})
-	}
-	m.mu.Unlock()
-	c.once.Do(func() {
-		v, err := load()
-		if ent.IsNotFound(err) {
-			v, err = nil, nil
-		}
-		c.v, c.err = v, err
-	})
-	if c.err != nil {
-		return nil, c.err
-	}
-	v, _ := c.v.(*T)
-	return v, nil
 }

@@ -61,8 +61,12 @@ func (r *Resolver) loadConversation(ctx context.Context, ev *events.Event) (*mod
 	return &model.ConversationEvent{Event: ev, Type: conversationEventType(ev), Conversation: c}, nil
 }
 
-func memoGet[T any](ev *events.Event, key string, load func() (T, error)) (T, error) {
-	v, err := ev.Memo(key, func() (any, error) { return load() })
+// memoGet loads what a published event or signal names once for all its
+// subscribers here (see events' memo); a missing row is NOT_FOUND.
+func memoGet[T any](item interface {
+	Memo(string, func() (any, error)) (any, error)
+}, key string, load func() (T, error)) (T, error) {
+	v, err := item.Memo(key, func() (any, error) { return load() })
 	if ent.IsNotFound(err) {
 		err = apperr.NotFoundf("%s", key)
 	}

@@ -29,8 +29,6 @@ type Resolver struct {
 	// (default DefaultCredentialRecheck).
 	CredentialRecheck time.Duration
 	Log               *slog.Logger
-
-	signalMemo signalMemo // what signal subscribers loaded, shared by them
 }
 
 // db returns the client of the request's transaction when there is one

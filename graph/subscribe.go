@@ -102,7 +102,7 @@ func (r *Resolver) websocketInit(ctx context.Context, p transport.InitPayload) (
 
 // subscribe streams the events of the viewer's workspace that match,
 // loaded into the values the subscription sends. It ends the subscription
-// with an error when the credential expires, when the client fell too far
+// with an error when the credential ends, when the client fell too far
 // behind (it resumes from its last cursor), or on a failure.
 func subscribe[T any](r *Resolver, ctx context.Context, after *string,
 	match func(*events.Event) bool, load func(context.Context, *events.Event) (T, error),
@@ -125,11 +125,33 @@ func subscribe[T any](r *Resolver, ctx context.Context, after *string,
 		release()
 		return nil, err
 	}
+	return pump(r, ctx, st.C, st.Err, func() { st.Stop(); release() }, "",
+		func(ctx context.Context, ev *events.Event) (T, bool, error) {
+			var zero T
+			if !match(ev) {
+				return zero, false, nil
+			}
+			v, err := load(ctx, ev)
+			if apperr.CodeOf(err) == apperr.NotFound {
+				return zero, false, nil // gone since, or not visible: nothing to deliver
+			}
+			return v, err == nil, err
+		}), nil
+}
+
+// pump turns what src delivers into a subscription's values until the
+// subscription, the source or the credential ends, and then calls stop.
+// load may skip an item (ok false). The subscription ends with
+// RATE_LIMITED when the source dropped a reader that fell behind (told
+// slow, or the source's own reason when slow is ""), UNAUTHENTICATED when
+// the credential ended, INTERNAL on a failure.
+func pump[S, T any](r *Resolver, ctx context.Context, src <-chan S, srcErr func() error, stop func(), slow string,
+	load func(context.Context, S) (T, bool, error),
+) <-chan T {
 	out := make(chan T)
 	go func() {
 		defer close(out)
-		defer st.Stop()
-		defer release()
+		defer stop()
 		ended, reason := credentialEnd(ctx)
 		for {
 			select {
@@ -138,27 +160,27 @@ func subscribe[T any](r *Resolver, ctx context.Context, after *string,
 			case <-ended:
 				endWith(ctx, reason())
 				return
-			case ev, ok := <-st.C:
+			case item, ok := <-src:
 				if !ok {
-					if err := st.Err(); events.IsSlow(err) {
-						endWith(ctx, apperr.New(apperr.RateLimited, "%s", err.Error()))
+					if err := srcErr(); events.IsSlow(err) {
+						if slow == "" {
+							slow = err.Error()
+						}
+						endWith(ctx, apperr.New(apperr.RateLimited, "%s", slow))
 					} else if err != nil {
 						r.Log.ErrorContext(ctx, "subscription failed", "err", err)
 						endWith(ctx, apperr.New(apperr.Internal, "internal error"))
 					}
 					return
 				}
-				if !match(ev) {
-					continue
-				}
-				v, err := load(ctx, ev)
+				v, ok, err := load(ctx, item)
 				if err != nil {
-					if apperr.CodeOf(err) == apperr.NotFound {
-						continue // gone since, or not visible: nothing to deliver
-					}
 					r.Log.ErrorContext(ctx, "subscription failed", "err", err)
 					endWith(ctx, apperr.New(apperr.Internal, "internal error"))
 					return
+				}
+				if !ok {
+					continue
 				}
 				select {
 				case out <- v:
@@ -168,7 +190,7 @@ func subscribe[T any](r *Resolver, ctx context.Context, after *string,
 			}
 		}
 	}()
-	return out, nil
+	return out
 }
 
 // endWith ends a subscription with an error message carrying its code.

@@ -56,9 +56,18 @@ type Event struct {
 	PreviousAgentID gid.ID // conversation.assigned: the previous assignee
 	CreatedAt       time.Time
 
-	memo *sync.Map // key -> *memoEntry: what subscribers loaded for this event
-	hint bool      // not an event: "catch up from the database"
+	memo      // what subscribers loaded for this event
+	hint bool // not an event: "catch up from the database"
 }
+
+// memo shares what subscribers load for one published item: a live event
+// or signal is handed as one value to every subscriber of its workspace
+// here, so the object it names is read from the database once, not once
+// per subscriber. Only cache what every such subscriber may see. The zero
+// memo caches nothing.
+type memo struct{ m *sync.Map }
+
+func newMemo() memo { return memo{m: new(sync.Map)} }
 
 type memoEntry struct {
 	once sync.Once
@@ -66,19 +75,16 @@ type memoEntry struct {
 	err  error
 }
 
-// Memo returns load()'s result, calling it once per event and key however
-// many subscribers ask: a live event is shared by every subscriber of its
-// workspace, so the object it names is read from the database once, not
-// once per subscriber. Only cache what every subscriber of the workspace
-// may see.
-func (e *Event) Memo(key string, load func() (any, error)) (any, error) {
-	if e.memo == nil {
+// Memo returns load()'s result, calling it once per item and key however
+// many subscribers ask.
+func (m memo) Memo(key string, load func() (any, error)) (any, error) {
+	if m.m == nil {
 		return load()
 	}
-	v, _ := e.memo.LoadOrStore(key, &memoEntry{})
-	m := v.(*memoEntry)
-	m.once.Do(func() { m.v, m.err = load() })
-	return m.v, m.err
+	v, _ := m.m.LoadOrStore(key, &memoEntry{})
+	e := v.(*memoEntry)
+	e.once.Do(func() { e.v, e.err = load() })
+	return e.v, e.err
 }
 
 // Signal is an ephemeral event (presence, typing): no position, no replay,
@@ -87,6 +93,8 @@ type Signal struct {
 	WorkspaceID gid.ID          `json:"w"`
 	Kind        string          `json:"k"`
 	Data        json.RawMessage `json:"d"`
+
+	memo // what subscribers loaded for this signal
 }
 
 // Signal kinds.

@@ -26,8 +26,15 @@ type Log struct {
 	fanout  fanout // to other instances; nil on a single instance
 
 	mu      sync.Mutex
-	pending map[*ent.Tx][]*Event
+	pending map[*ent.Tx]*txWork
 	wake    chan struct{} // closed and replaced whenever events are published
+}
+
+// txWork is what an open transaction owes the log: events to write just
+// before it commits, and functions to run once it has committed.
+type txWork struct {
+	events []*Event
+	after  []func()
 }
 
 // NewLog returns a Log writing with client; subscribers buffer up to
@@ -38,7 +45,7 @@ func NewLog(client *ent.Client, buffer int, now func() time.Time, log *slog.Logg
 	}
 	return &Log{
 		client: client, broker: NewBroker[*Event](buffer), signals: NewBroker[*Signal](buffer),
-		now: now, log: log, pending: map[*ent.Tx][]*Event{}, wake: make(chan struct{}),
+		now: now, log: log, pending: map[*ent.Tx]*txWork{}, wake: make(chan struct{}),
 	}
 }
 
@@ -70,35 +77,63 @@ func (l *Log) Record(ctx context.Context, ev Event) error {
 	if ev.CreatedAt.IsZero() {
 		ev.CreatedAt = l.now().UTC()
 	}
-	ev.memo = new(sync.Map)
-	l.mu.Lock()
-	evs, registered := l.pending[tx]
-	l.pending[tx] = append(evs, &ev)
-	l.mu.Unlock()
-	if !registered {
-		tx.OnCommit(l.commitHook(tx))
-		tx.OnRollback(func(next ent.Rollbacker) ent.Rollbacker {
-			return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
-				l.take(tx)
-				return next.Rollback(ctx, tx)
-			})
-		})
-	}
+	ev.memo = newMemo()
+	l.enqueue(tx, func(w *txWork) { w.events = append(w.events, &ev) })
 	return nil
 }
 
-func (l *Log) take(tx *ent.Tx) []*Event {
+// AfterCommit runs fn once the transaction of ctx has committed, after its
+// events were published (never if it rolls back), or at once when ctx has
+// no transaction. Ephemeral signals about a change use it, so that nobody
+// hears of a change that did not happen.
+func (l *Log) AfterCommit(ctx context.Context, fn func()) {
+	tx := ent.TxFromContext(ctx)
+	if tx == nil {
+		fn()
+		return
+	}
+	l.enqueue(tx, func(w *txWork) { w.after = append(w.after, fn) })
+}
+
+// enqueue adds to the work of tx, registering the transaction's commit
+// and rollback hooks the first time.
+func (l *Log) enqueue(tx *ent.Tx, add func(*txWork)) {
+	l.mu.Lock()
+	w, registered := l.pending[tx]
+	if !registered {
+		w = &txWork{}
+		l.pending[tx] = w
+	}
+	add(w)
+	l.mu.Unlock()
+	if registered {
+		return
+	}
+	tx.OnCommit(l.commitHook(tx))
+	tx.OnRollback(func(next ent.Rollbacker) ent.Rollbacker {
+		return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
+			l.take(tx)
+			return next.Rollback(ctx, tx)
+		})
+	})
+}
+
+func (l *Log) take(tx *ent.Tx) *txWork {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	evs := l.pending[tx]
+	w := l.pending[tx]
 	delete(l.pending, tx)
-	return evs
+	if w == nil {
+		w = &txWork{}
+	}
+	return w
 }
 
 func (l *Log) commitHook(tx *ent.Tx) ent.CommitHook {
 	return func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, t *ent.Tx) error {
-			evs := l.take(tx)
+			w := l.take(tx)
+			evs := w.events
 			if err := l.write(ctx, t, evs); err != nil {
 				_ = t.Rollback()
 				return err
@@ -112,7 +147,12 @@ func (l *Log) commitHook(tx *ent.Tx) ent.CommitHook {
 			if err := next.Commit(ctx, t); err != nil {
 				return err
 			}
-			l.publish(evs)
+			if len(evs) > 0 {
+				l.publish(evs)
+			}
+			for _, fn := range w.after {
+				fn()
+			}
 			return nil
 		})
 	}
@@ -223,7 +263,7 @@ func (l *Log) After(ctx context.Context, workspace gid.ID, seq int64, limit int)
 			Seq: r.Seq, WorkspaceID: r.WorkspaceID, Type: Type(r.Type), Change: Change(r.Change),
 			ConversationID: r.ConversationID, MessageID: r.MessageID, CustomerID: r.CustomerID,
 			AgentID: r.AgentID, PreviousAgentID: r.PreviousAgentID, CreatedAt: r.CreatedAt,
-			memo: new(sync.Map),
+			memo: newMemo(),
 		}
 	}
 	return out, nil

@@ -15,7 +15,7 @@ func (l *Log) Signal(ctx context.Context, workspace gid.ID, kind string, data an
 	if err != nil {
 		return fmt.Errorf("events: signal: %w", err)
 	}
-	sig := &Signal{WorkspaceID: workspace, Kind: kind, Data: raw}
+	sig := &Signal{WorkspaceID: workspace, Kind: kind, Data: raw, memo: newMemo()}
 	l.signals.Publish(workspace, sig)
 	if l.fanout != nil {
 		return l.fanout.signal(ctx, sig)

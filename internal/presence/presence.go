@@ -71,8 +71,6 @@ type Service struct {
 	tmu    sync.Mutex
 	typing map[typingKey]*typingState
 	closed bool
-
-	pending commitQueue
 }
 
 // member is an agent of a workspace.
@@ -202,7 +200,7 @@ func (s *Service) SetStatus(ctx context.Context, c *ent.Client, workspace, agent
 	if err != nil {
 		return nil, err
 	}
-	s.afterCommit(ctx, func() {
+	s.events.AfterCommit(ctx, func() {
 		s.signal(context.WithoutCancel(ctx), workspace, events.SignalAgentStatus, StatusSignal{agentID, status})
 	})
 	return ag, nil

@@ -52,7 +52,7 @@ type typingState struct {
 // the first call does not cancel the first instance's lapse: the client
 // then sees a brief typing=false before the next renewal.
 func (s *Service) SetTyping(ctx context.Context, workspace, conversation gid.ID, who Typist, typing bool) {
-	s.afterCommit(ctx, func() {
+	s.events.AfterCommit(ctx, func() {
 		k := typingKey{workspace, conversation, who}
 		s.tmu.Lock()
 		if s.closed {
