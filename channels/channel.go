@@ -53,6 +53,9 @@ type Field struct {
 	Label       string
 	Required    bool
 	Description string
+	// Generated secrets are created at random with the channel and can be
+	// rotated (shown once); an admin may also set them.
+	Generated bool
 }
 
 // Capabilities tell what a kind can do.

@@ -82,6 +82,8 @@ export type TagOrderField = "ID" | "CREATED_AT" | "UPDATED_AT" | "NAME";
 /** Properties by which Team connections can be ordered. */
 export type TeamOrderField = "ID" | "CREATED_AT" | "UPDATED_AT" | "NAME";
 
+export type VisitorSenderKind = "CUSTOMER" | "AGENT" | "BOT";
+
 export type Weekday =
   | "MONDAY"
   | "TUESDAY"
@@ -1374,6 +1376,27 @@ export type UpdateWorkspaceInput = {
   defaultPhoneRegion?: string | null;
 };
 
+/**
+ * What the embedding site knows about the visitor. name, email, phone and
+ * externalID on their own are claims: they are recorded on the visitor's own
+ * customer and never link the visitor to anyone else.
+ */
+export type VisitorInput = {
+  name?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  /** The embedding site's own id for its signed-in user. */
+  externalID?: string | null;
+  /**
+   * Hex HMAC-SHA256, keyed with the channel's identitySecret, of externalID
+   * (or of email when there is no externalID), computed by the embedding
+   * site's server. When it matches, that identity is verified and the visitor
+   * continues the history of the customer who has it; when it does not, the
+   * session is refused.
+   */
+  identityHash?: string | null;
+};
+
 export type WeeklyIntervalInput = {
   day: Weekday;
   start: string;
@@ -1500,6 +1523,7 @@ export type ChannelFieldsFragment = {
   settings: Record<string, unknown> | null;
   secretFieldsSet: Array<string>;
   webhookURL: string;
+  widgetSnippet: string | null;
   verificationState: ChannelVerificationState;
   verificationError: string | null;
   verifiedAt: string | null;
@@ -1587,6 +1611,7 @@ export type ChannelsQuery = {
         settings: Record<string, unknown> | null;
         secretFieldsSet: Array<string>;
         webhookURL: string;
+        widgetSnippet: string | null;
         verificationState: ChannelVerificationState;
         verificationError: string | null;
         verifiedAt: string | null;
@@ -1627,6 +1652,7 @@ export type CreateChannelMutation = {
     settings: Record<string, unknown> | null;
     secretFieldsSet: Array<string>;
     webhookURL: string;
+    widgetSnippet: string | null;
     verificationState: ChannelVerificationState;
     verificationError: string | null;
     verifiedAt: string | null;
@@ -1662,6 +1688,7 @@ export type UpdateChannelMutation = {
     settings: Record<string, unknown> | null;
     secretFieldsSet: Array<string>;
     webhookURL: string;
+    widgetSnippet: string | null;
     verificationState: ChannelVerificationState;
     verificationError: string | null;
     verifiedAt: string | null;
@@ -2056,6 +2083,7 @@ export type ChannelKindsQuery = {
       label: string;
       required: boolean;
       description: string | null;
+      generated: boolean;
     }>;
     capabilities: {
       inbound: boolean;
@@ -2090,6 +2118,21 @@ export type SetChannelEnabledMutation = {
 export type SetChannelEnabledVariables = {
   id: string;
   enabled: boolean;
+};
+
+export type RotateChannelSecretMutation = {
+  rotateChannelSecret: {
+    field: string;
+    secret: string;
+    channel: {
+      id: string;
+      secretFieldsSet: Array<string>;
+    };
+  };
+};
+export type RotateChannelSecretVariables = {
+  id: string;
+  field: string;
 };
 
 // frontend-contract/operations/auth.graphql
@@ -3178,5 +3221,193 @@ export type AssignedToMeSubscription = {
   };
 };
 export type AssignedToMeVariables = {
+  after?: string | null;
+};
+
+// frontend-contract/operations/visitor.graphql
+
+export type VisitorMessageFieldsFragment = {
+  id: string;
+  body: string;
+  attachments: Array<Record<string, unknown>>;
+  createdAt: string;
+  deliveryStatus: MessageDeliveryStatus;
+  sender: {
+    kind: VisitorSenderKind;
+    name: string | null;
+    avatarURL: string | null;
+  };
+};
+
+export type VisitorConversationFieldsFragment = {
+  id: string;
+  status: ConversationStatus;
+  messages: {
+    totalCount: number;
+    pageInfo: {
+      hasPreviousPage: boolean;
+      startCursor: string | null;
+    };
+    edges: Array<{
+      cursor: string;
+      node: {
+        id: string;
+        body: string;
+        attachments: Array<Record<string, unknown>>;
+        createdAt: string;
+        deliveryStatus: MessageDeliveryStatus;
+        sender: {
+          kind: VisitorSenderKind;
+          name: string | null;
+          avatarURL: string | null;
+        };
+      };
+    }>;
+  };
+};
+
+export type StartVisitorSessionMutation = {
+  startVisitorSession: {
+    token: string;
+    expiresAt: string;
+    verified: boolean;
+    conversation: {
+      id: string;
+      status: ConversationStatus;
+      messages: {
+        totalCount: number;
+        pageInfo: {
+          hasPreviousPage: boolean;
+          startCursor: string | null;
+        };
+        edges: Array<{
+          cursor: string;
+          node: {
+            id: string;
+            body: string;
+            attachments: Array<Record<string, unknown>>;
+            createdAt: string;
+            deliveryStatus: MessageDeliveryStatus;
+            sender: {
+              kind: VisitorSenderKind;
+              name: string | null;
+              avatarURL: string | null;
+            };
+          };
+        }>;
+      };
+    } | null;
+  };
+};
+export type StartVisitorSessionVariables = {
+  channelKey: string;
+  visitor?: VisitorInput | null;
+};
+
+export type RenewVisitorSessionMutation = {
+  renewVisitorSession: {
+    token: string;
+    expiresAt: string;
+  };
+};
+export type RenewVisitorSessionVariables = Record<string, never>;
+
+export type VisitorConversationQuery = {
+  visitorConversation: {
+    id: string;
+    status: ConversationStatus;
+    messages: {
+      totalCount: number;
+      pageInfo: {
+        hasPreviousPage: boolean;
+        startCursor: string | null;
+      };
+      edges: Array<{
+        cursor: string;
+        node: {
+          id: string;
+          body: string;
+          attachments: Array<Record<string, unknown>>;
+          createdAt: string;
+          deliveryStatus: MessageDeliveryStatus;
+          sender: {
+            kind: VisitorSenderKind;
+            name: string | null;
+            avatarURL: string | null;
+          };
+        };
+      }>;
+    };
+  } | null;
+};
+export type VisitorConversationVariables = Record<string, never>;
+
+export type VisitorOlderMessagesQuery = {
+  visitorConversation: {
+    id: string;
+    messages: {
+      pageInfo: {
+        hasPreviousPage: boolean;
+        startCursor: string | null;
+      };
+      edges: Array<{
+        cursor: string;
+        node: {
+          id: string;
+          body: string;
+          attachments: Array<Record<string, unknown>>;
+          createdAt: string;
+          deliveryStatus: MessageDeliveryStatus;
+          sender: {
+            kind: VisitorSenderKind;
+            name: string | null;
+            avatarURL: string | null;
+          };
+        };
+      }>;
+    };
+  } | null;
+};
+export type VisitorOlderMessagesVariables = {
+  before: string;
+};
+
+export type VisitorSendMessageMutation = {
+  visitorSendMessage: {
+    id: string;
+    body: string;
+    attachments: Array<Record<string, unknown>>;
+    createdAt: string;
+    deliveryStatus: MessageDeliveryStatus;
+    sender: {
+      kind: VisitorSenderKind;
+      name: string | null;
+      avatarURL: string | null;
+    };
+  };
+};
+export type VisitorSendMessageVariables = {
+  body: string;
+  clientMessageID?: string | null;
+};
+
+export type VisitorMessageAddedSubscription = {
+  visitorMessageAdded: {
+    cursor: string;
+    message: {
+      id: string;
+      body: string;
+      attachments: Array<Record<string, unknown>>;
+      createdAt: string;
+      deliveryStatus: MessageDeliveryStatus;
+      sender: {
+        kind: VisitorSenderKind;
+        name: string | null;
+        avatarURL: string | null;
+      };
+    };
+  };
+};
+export type VisitorMessageAddedVariables = {
   after?: string | null;
 };

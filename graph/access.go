@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -19,28 +20,59 @@ import (
 var (
 	errUnauthenticated = apperr.New(apperr.Unauthenticated, "sign in or give an API token")
 	errReadOnly        = apperr.New(apperr.Forbidden, "this API token may only read")
+	errNotVisitor      = apperr.New(apperr.Forbidden, "this field is for website visitors: call it with a visitor token")
+	errVisitorOnly     = apperr.New(apperr.Forbidden, "visitor tokens reach only the visitor API")
+	// A console is not served from a site that embeds the chat.
+	errOriginVisitorOnly = apperr.New(apperr.Forbidden, "browsers on this origin may use only the visitor API")
 )
 
-// requireActor is a root field middleware.
+// requireActor is a root field middleware. Website visitors reach the
+// fields marked @visitor and nothing else, and nobody else reaches those
+// (startVisitorSession is also @public); a browser on an origin that only
+// web chat channels allow reaches the visitor API only.
 func requireActor(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 	fc := graphql.GetRootFieldContext(ctx)
-	def := fc.Field.Definition
-	if def == nil || def.Directives.ForName("public") != nil || isIntrospection(fc.Field.Name) {
-		return next(ctx)
-	}
-	a := viewer.FromContext(ctx)
-	var err error
-	switch {
-	case a == nil:
-		err = errUnauthenticated
-	case graphql.GetOperationContext(ctx).Operation.Operation == ast.Mutation && !a.CanWrite():
-		err = errReadOnly
-	}
-	if err != nil {
+	if err := rootAccess(ctx, fc.Field.Name, fc.Field.Definition); err != nil {
 		graphql.AddError(graphql.WithPathContext(ctx, graphql.NewPathWithField(fc.Field.Alias)), err)
 		return graphql.Null
 	}
 	return next(ctx)
+}
+
+// guardSubscription applies requireActor's rules to a subscription field,
+// which gqlgen resolves without the root field middleware. Every
+// subscription resolver starts with it (through subscribe and
+// subscribeSignals).
+func guardSubscription(ctx context.Context) error {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return errUnauthenticated
+	}
+	return rootAccess(ctx, fc.Field.Name, fc.Field.Definition)
+}
+
+// rootAccess decides whether the caller may use a root field.
+func rootAccess(ctx context.Context, name string, def *ast.FieldDefinition) error {
+	if def == nil || isIntrospection(name) {
+		return nil
+	}
+	a := viewer.FromContext(ctx)
+	visitorField := def.Directives.ForName("visitor") != nil
+	switch {
+	case visitorField && a != nil && !a.IsVisitor():
+		return errNotVisitor
+	case !visitorField && a.IsVisitor():
+		return errVisitorOnly
+	case !visitorField && auth.VisitorOriginOnly(ctx):
+		return errOriginVisitorOnly
+	case def.Directives.ForName("public") != nil:
+		return nil
+	case a == nil:
+		return errUnauthenticated
+	case graphql.GetOperationContext(ctx).Operation.Operation == ast.Mutation && !a.CanWrite():
+		return errReadOnly
+	}
+	return nil
 }
 
 func isIntrospection(name string) bool {
@@ -61,5 +93,10 @@ func accessDirective(ctx context.Context, _ any, next graphql.Resolver, role age
 
 // publicDirective implements @public; requireActor reads it.
 func publicDirective(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+	return next(ctx)
+}
+
+// visitorDirective implements @visitor; requireActor reads it.
+func visitorDirective(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
 	return next(ctx)
 }

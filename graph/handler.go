@@ -26,8 +26,9 @@ func NewServer(r *Resolver, log *slog.Logger) *handler.Server {
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
 		Resolvers: r,
 		Directives: generated.DirectiveRoot{
-			Access: accessDirective,
-			Public: publicDirective,
+			Access:  accessDirective,
+			Public:  publicDirective,
+			Visitor: visitorDirective,
 		},
 	}))
 	srv.AddTransport(transport.Websocket{
@@ -53,10 +54,10 @@ func NewServer(r *Resolver, log *slog.Logger) *handler.Server {
 	srv.AroundRootFields(requireActor)
 	// Each mutation runs in one transaction, except those that hash
 	// passwords or call a provider (slow, and on SQLite a transaction holds
-	// the write lock).
+	// the write lock), and startVisitorSession, which retries its own.
 	srv.Use(entgql.Transactioner{
 		TxOpener:   entgql.TxOpenerFunc(r.Client.OpenTx),
-		SkipTxFunc: entgql.SkipIfHasFields("signIn", "signUp", "createAgent", "verifyChannel"),
+		SkipTxFunc: entgql.SkipIfHasFields("signIn", "signUp", "createAgent", "verifyChannel", "startVisitorSession"),
 	})
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

@@ -36,6 +36,9 @@ func (r *Resolver) websocketClose(ctx context.Context, _ int) {
 func subscribeSignals[T any](r *Resolver, ctx context.Context,
 	load func(context.Context, *events.Signal) (v T, ok bool, err error),
 ) (<-chan T, error) {
+	if err := guardSubscription(ctx); err != nil {
+		return nil, err
+	}
 	a := viewer.FromContext(ctx)
 	release, err := holdSlot(ctx)
 	if err != nil {

@@ -49,6 +49,9 @@ func (r *subscriptionResolver) AgentStatusChanged(ctx context.Context) (<-chan *
 
 // Typing is the resolver for the typing field.
 func (r *subscriptionResolver) Typing(ctx context.Context, conversationID gid.ID) (<-chan *model.TypingEvent, error) {
+	if err := guardSubscription(ctx); err != nil {
+		return nil, err
+	}
 	if err := r.checkConversation(ctx, conversationID); err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/presence"
+	"github.com/switchboard/switchboard/internal/visitor"
 )
 
 // Resolver carries the services resolvers call.
@@ -24,6 +25,7 @@ type Resolver struct {
 	Channels *channelcfg.Service
 	Events   *events.Log
 	Presence *presence.Service
+	Visitors *visitor.Service
 	Now      func() time.Time
 	// CredentialRecheck is how often websockets re-check their credential
 	// (default DefaultCredentialRecheck).

@@ -107,6 +107,9 @@ func (r *Resolver) websocketInit(ctx context.Context, p transport.InitPayload) (
 func subscribe[T any](r *Resolver, ctx context.Context, after *string,
 	match func(*events.Event) bool, load func(context.Context, *events.Event) (T, error),
 ) (<-chan T, error) {
+	if err := guardSubscription(ctx); err != nil {
+		return nil, err
+	}
 	a := viewer.FromContext(ctx)
 	var pos *int64
 	if after != nil {

@@ -1,22 +1,29 @@
 package server
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/visitor"
 )
 
 // checkOrigin applies the origin rules of the API conventions to browser
 // requests (CORS and websocket upgrades). A request without an Origin
-// header comes from a non-browser client and is allowed; a browser request
-// is allowed from the server's own origin (GraphiQL) and from the
-// configured consoles (SWITCHBOARD_ALLOWED_ORIGINS), and refused with 403
-// from anywhere else. Allowed cross-origin requests get CORS headers, and
-// preflights are answered here.
-func checkOrigin(allowed []string, next http.Handler) http.Handler {
-	set := make(map[string]bool, len(allowed))
-	for _, o := range allowed {
-		set[strings.ToLower(o)] = true
+// header comes from a non-browser client and is allowed. A browser request
+// is allowed from the server's own origin (GraphiQL), from the consoles
+// (SWITCHBOARD_ALLOWED_ORIGINS), and from the allowed origins of enabled
+// web chat channels; from anywhere else it is refused with 403. A browser
+// on an origin that only web chat channels allow may use the visitor API
+// and nothing else, and a visitor's token is checked against its own
+// channel's list (auth.Origin). Allowed cross-origin requests get CORS
+// headers, and preflights are answered here.
+func checkOrigin(consoles []string, web *visitor.Origins, log *slog.Logger, next http.Handler) http.Handler {
+	set := make(map[string]bool, len(consoles))
+	for _, o := range consoles {
+		set[strings.ToLower(strings.TrimRight(o, "/"))] = true
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
@@ -25,9 +32,21 @@ func checkOrigin(allowed []string, next http.Handler) http.Handler {
 			return
 		}
 		w.Header().Add("Vary", "Origin")
-		if !sameOrigin(origin, r) && !set[strings.ToLower(strings.TrimRight(origin, "/"))] {
-			writeText(w, http.StatusForbidden, "origin not allowed")
-			return
+		console := sameOrigin(origin, r) || set[strings.ToLower(strings.TrimRight(origin, "/"))]
+		if !console {
+			listed := false
+			if web != nil {
+				var err error
+				if listed, err = web.Listed(r.Context(), origin); err != nil {
+					log.ErrorContext(r.Context(), "checking web chat origins", "err", err)
+					writeText(w, http.StatusServiceUnavailable, "could not check the origin; try again")
+					return
+				}
+			}
+			if !listed {
+				writeText(w, http.StatusForbidden, "origin not allowed")
+				return
+			}
 		}
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
@@ -39,7 +58,7 @@ func checkOrigin(allowed []string, next http.Handler) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(auth.WithOrigin(r.Context(), origin, console)))
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -26,6 +27,7 @@ import (
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/viewer"
+	"github.com/switchboard/switchboard/internal/visitor"
 )
 
 // MaxBodyBytes bounds request bodies (the conventions ask for at least 1 MiB).
@@ -40,16 +42,20 @@ type Deps struct {
 	Client   *ent.Client
 	Channels *channelcfg.Service
 	Inbox    *inbox.Service
-	// AllowedOrigins are the browser origins allowed besides the server's own.
+	// AllowedOrigins are the consoles' browser origins, besides the
+	// server's own.
 	AllowedOrigins []string
+	// Origins knows the origins web chat channels allow.
+	Origins *visitor.Origins
 }
 
 // Handler returns the server's routes.
 func Handler(d Deps) http.Handler {
 	gql := graph.NewServer(d.Resolver, d.Logger)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", checkOrigin(d.AllowedOrigins, authenticate(d.Auth, gql)))
+	mux.Handle("/graphql", checkOrigin(d.AllowedOrigins, d.Origins, d.Logger, authenticate(d.Auth, gql)))
 	mux.Handle("GET /{$}", playground.Handler("Switchboard", "/graphql"))
+	mux.Handle("GET /widget.js", widgetHandler())
 	mux.Handle("/webhooks/{kind}/{key}", &webhooks{client: d.Client, channels: d.Channels, inbox: d.Inbox, log: d.Logger})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeText(w, http.StatusOK, "ok")
@@ -90,11 +96,14 @@ func authenticate(a *auth.Service, next http.Handler) http.Handler {
 			var err error
 			actor, _, err = a.Authenticate(ctx, cred)
 			if err != nil {
-				code, msg := apperr.Unauthenticated, "missing, invalid or expired credentials"
-				if apperr.CodeOf(err) == "" {
-					code, msg = apperr.Internal, "internal error"
+				status, code, msg := http.StatusUnauthorized, apperr.Unauthenticated, "missing, invalid or expired credentials"
+				switch apperr.CodeOf(err) {
+				case apperr.Forbidden:
+					status, code, msg = http.StatusForbidden, apperr.Forbidden, apperr.MessageOf(err)
+				case "":
+					status, code, msg = http.StatusServiceUnavailable, apperr.Internal, "internal error"
 				}
-				writeGraphQLError(w, http.StatusUnauthorized, code, msg)
+				writeGraphQLError(w, status, code, msg)
 				return
 			}
 		}
@@ -109,7 +118,10 @@ func writeGraphQLError(w http.ResponseWriter, status int, code apperr.Code, msg 
 		w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(`{"errors":[{"message":"` + msg + `","extensions":{"code":"` + string(code) + `"}}],"data":null}` + "\n"))
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}},
+		"data":   nil,
+	})
 }
 
 // clientAddr is the peer's IP address. Proxies' forwarding headers are not

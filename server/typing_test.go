@@ -41,7 +41,7 @@ func nextTyping(t *testing.T, sub *testenv.Subscription, conv, agentID string, t
 // by itself (typing=false) unless renewed; a renewal extends it; typing=false
 // ends it at once; other conversations' subscribers see nothing.
 func TestTyping(t *testing.T) {
-	s := testenv.New(t, testenv.Presence(0, 0, 3*time.Second))
+	s := testenv.New(t, testenv.Presence(0, 0, 8*time.Second)) // room for a loaded machine between the steps below
 	admin := s.AdminToken(t)
 	beaID, bea := newAgent(t, s, admin, "bea@example.com", "AGENT")
 	var me struct{ Viewer struct{ ID string } }

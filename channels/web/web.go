@@ -9,9 +9,45 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/switchboard/switchboard/channels"
 )
+
+// Kind is the registry name of website chat channels.
+const Kind = "web"
+
+// IdentitySecret is the secret field that signs verified visitor
+// identities (visitor.identityHash).
+const IdentitySecret = "identitySecret"
+
+// OriginAllowed reports whether a channel's settings list a browser origin
+// among its allowedOrigins.
+func OriginAllowed(settings map[string]any, origin string) bool {
+	origin = NormalizeOrigin(origin)
+	list, _ := settings["allowedOrigins"].([]any)
+	for _, o := range list {
+		if s, ok := o.(string); ok && NormalizeOrigin(s) == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowedOrigins returns a channel's allowed origins, normalised.
+func AllowedOrigins(settings map[string]any) []string {
+	list, _ := settings["allowedOrigins"].([]any)
+	out := make([]string, 0, len(list))
+	for _, o := range list {
+		if s, ok := o.(string); ok {
+			out = append(out, NormalizeOrigin(s))
+		}
+	}
+	return out
+}
+
+// NormalizeOrigin lower-cases an origin and drops a trailing slash.
+func NormalizeOrigin(o string) string { return strings.ToLower(strings.TrimRight(strings.TrimSpace(o), "/")) }
 
 // Adapter is the web chat adapter.
 type Adapter struct{}
@@ -22,18 +58,25 @@ func New() Adapter { return Adapter{} }
 // Describe implements channels.Adapter.
 func (Adapter) Describe() channels.Description {
 	return channels.Description{
-		Kind:        "web",
+		Kind:        Kind,
 		DisplayName: "Website chat",
 		Settings: []channels.Field{{
 			Name: "allowedOrigins", Label: "Allowed origins",
-			Description: "Origins of the sites that embed the chat, such as https://www.example.com",
+			Description: "Origins of the sites that embed the chat, such as https://www.example.com. Browsers on other origins are refused.",
+		}},
+		Secrets: []channels.Field{{
+			Name: IdentitySecret, Label: "Identity secret", Generated: true,
+			Description: "Signs verified visitor identities: your server sends hex HMAC-SHA256(secret, user id) as data-user-hash. Generated with the channel; rotate it to see a new one.",
 		}},
 		Capabilities: channels.Capabilities{Outbound: true, Attachments: true, MaxLength: 65536},
 	}
 }
 
 // Validate implements channels.Adapter.
-func (Adapter) Validate(settings map[string]any, _ map[string]string) error {
+func (Adapter) Validate(settings map[string]any, secrets map[string]string) error {
+	if v, ok := secrets[IdentitySecret]; ok && len(v) < 16 {
+		return fmt.Errorf("%s must be at least 16 characters", IdentitySecret)
+	}
 	for k, v := range settings {
 		if k != "allowedOrigins" {
 			return fmt.Errorf("unknown setting %q", k)

@@ -48,11 +48,16 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
+	VisitorConversation() VisitorConversationResolver
+	VisitorMessage() VisitorMessageResolver
+	VisitorMessageEvent() VisitorMessageEventResolver
+	VisitorSession() VisitorSessionResolver
 }
 
 type DirectiveRoot struct {
-	Access func(ctx context.Context, obj any, next graphql.Resolver, role agent.Role) (res any, err error)
-	Public func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
+	Access  func(ctx context.Context, obj any, next graphql.Resolver, role agent.Role) (res any, err error)
+	Public  func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
+	Visitor func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -140,6 +145,7 @@ type ComplexityRoot struct {
 		VerificationState func(childComplexity int) int
 		VerifiedAt        func(childComplexity int) int
 		WebhookURL        func(childComplexity int) int
+		WidgetSnippet     func(childComplexity int) int
 		WorkingHours      func(childComplexity int) int
 	}
 
@@ -165,6 +171,7 @@ type ComplexityRoot struct {
 
 	ChannelField struct {
 		Description func(childComplexity int) int
+		Generated   func(childComplexity int) int
 		Label       func(childComplexity int) int
 		Name        func(childComplexity int) int
 		Required    func(childComplexity int) int
@@ -318,7 +325,9 @@ type ComplexityRoot struct {
 		DeleteTag               func(childComplexity int, id gid.ID) int
 		MarkConversationRead    func(childComplexity int, id gid.ID) int
 		RemoveConversationTags  func(childComplexity int, id gid.ID, tagIDs []gid.ID) int
+		RenewVisitorSession     func(childComplexity int) int
 		RevokeAPIToken          func(childComplexity int, id gid.ID) int
+		RotateChannelSecret     func(childComplexity int, id gid.ID, field string) int
 		SendMessage             func(childComplexity int, input model.SendMessageInput) int
 		SetAgentSkills          func(childComplexity int, id gid.ID, skills []*schematype.Skill) int
 		SetAgentStatus          func(childComplexity int, status agent.Status) int
@@ -329,6 +338,7 @@ type ComplexityRoot struct {
 		SignIn                  func(childComplexity int, email string, password string) int
 		SignUp                  func(childComplexity int, input model.SignUpInput) int
 		StartConversation       func(childComplexity int, input model.StartConversationInput) int
+		StartVisitorSession     func(childComplexity int, channelKey string, visitor *model.VisitorInput) int
 		UpdateAgent             func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
 		UpdateChannel           func(childComplexity int, id gid.ID, input model.UpdateChannelInput) int
 		UpdateCustomer          func(childComplexity int, id gid.ID, input ent.UpdateCustomerInput) int
@@ -336,6 +346,7 @@ type ComplexityRoot struct {
 		UpdateTeam              func(childComplexity int, id gid.ID, input ent.UpdateTeamInput) int
 		UpdateWorkspace         func(childComplexity int, id gid.ID, input ent.UpdateWorkspaceInput) int
 		VerifyChannel           func(childComplexity int, id gid.ID) int
+		VisitorSendMessage      func(childComplexity int, body string, clientMessageID *string) int
 	}
 
 	PageInfo struct {
@@ -346,17 +357,24 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens     func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) int
-		Agents        func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder, where *ent.AgentWhereInput) int
-		ChannelKinds  func(childComplexity int) int
-		Channels      func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ChannelOrder, where *ent.ChannelWhereInput) int
-		Conversations func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ConversationOrder, where *ent.ConversationWhereInput) int
-		Customers     func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) int
-		Node          func(childComplexity int, id gid.ID) int
-		Nodes         func(childComplexity int, ids []gid.ID) int
-		Tags          func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TagOrder, where *ent.TagWhereInput) int
-		Teams         func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) int
-		Viewer        func(childComplexity int) int
+		APITokens           func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) int
+		Agents              func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder, where *ent.AgentWhereInput) int
+		ChannelKinds        func(childComplexity int) int
+		Channels            func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ChannelOrder, where *ent.ChannelWhereInput) int
+		Conversations       func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ConversationOrder, where *ent.ConversationWhereInput) int
+		Customers           func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) int
+		Node                func(childComplexity int, id gid.ID) int
+		Nodes               func(childComplexity int, ids []gid.ID) int
+		Tags                func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TagOrder, where *ent.TagWhereInput) int
+		Teams               func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) int
+		Viewer              func(childComplexity int) int
+		VisitorConversation func(childComplexity int) int
+	}
+
+	RotatedChannelSecret struct {
+		Channel func(childComplexity int) int
+		Field   func(childComplexity int) int
+		Secret  func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -366,6 +384,7 @@ type ComplexityRoot struct {
 		MessageAdded        func(childComplexity int, conversationID *gid.ID, after *string) int
 		MessageUpdated      func(childComplexity int, conversationID *gid.ID, after *string) int
 		Typing              func(childComplexity int, conversationID gid.ID) int
+		VisitorMessageAdded func(childComplexity int, after *string) int
 	}
 
 	Tag struct {
@@ -413,6 +432,50 @@ type ComplexityRoot struct {
 		Typing         func(childComplexity int) int
 	}
 
+	VisitorConversation struct {
+		ID       func(childComplexity int) int
+		Messages func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int) int
+		Status   func(childComplexity int) int
+	}
+
+	VisitorMessage struct {
+		Attachments    func(childComplexity int) int
+		Body           func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		DeliveryStatus func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Sender         func(childComplexity int) int
+	}
+
+	VisitorMessageConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	VisitorMessageEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	VisitorMessageEvent struct {
+		Cursor  func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
+	VisitorSender struct {
+		AvatarURL func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Name      func(childComplexity int) int
+	}
+
+	VisitorSession struct {
+		Conversation func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		Token        func(childComplexity int) int
+		Verified     func(childComplexity int) int
+	}
+
 	WeeklyInterval struct {
 		Day   func(childComplexity int) int
 		End   func(childComplexity int) int
@@ -446,6 +509,7 @@ type AgentResolver interface {
 type ChannelResolver interface {
 	SecretFieldsSet(ctx context.Context, obj *ent.Channel) ([]string, error)
 	WebhookURL(ctx context.Context, obj *ent.Channel) (string, error)
+	WidgetSnippet(ctx context.Context, obj *ent.Channel) (*string, error)
 }
 type ChannelCapabilitiesResolver interface {
 	MaxLength(ctx context.Context, obj *channels.Capabilities) (*int, error)
@@ -493,6 +557,10 @@ type MutationResolver interface {
 	SetAgentStatus(ctx context.Context, status agent.Status) (*ent.Agent, error)
 	MarkConversationRead(ctx context.Context, id gid.ID) (*ent.Conversation, error)
 	SetTyping(ctx context.Context, conversationID gid.ID, typing bool) (bool, error)
+	StartVisitorSession(ctx context.Context, channelKey string, visitor *model.VisitorInput) (*model.VisitorSession, error)
+	RenewVisitorSession(ctx context.Context) (*model.VisitorSession, error)
+	VisitorSendMessage(ctx context.Context, body string, clientMessageID *string) (*ent.Message, error)
+	RotateChannelSecret(ctx context.Context, id gid.ID, field string) (*model.RotatedChannelSecret, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id gid.ID) (ent.Noder, error)
@@ -506,6 +574,7 @@ type QueryResolver interface {
 	Teams(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) (*ent.TeamConnection, error)
 	Viewer(ctx context.Context) (*ent.Agent, error)
 	ChannelKinds(ctx context.Context) ([]*channels.Description, error)
+	VisitorConversation(ctx context.Context) (*ent.Conversation, error)
 }
 type SubscriptionResolver interface {
 	MessageAdded(ctx context.Context, conversationID *gid.ID, after *string) (<-chan *model.MessageEvent, error)
@@ -514,6 +583,22 @@ type SubscriptionResolver interface {
 	AssignedToMe(ctx context.Context, after *string) (<-chan *model.ConversationEvent, error)
 	AgentStatusChanged(ctx context.Context) (<-chan *model.AgentStatusEvent, error)
 	Typing(ctx context.Context, conversationID gid.ID) (<-chan *model.TypingEvent, error)
+	VisitorMessageAdded(ctx context.Context, after *string) (<-chan *model.VisitorMessageEvent, error)
+}
+type VisitorConversationResolver interface {
+	Messages(ctx context.Context, obj *ent.Conversation, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int) (*model.VisitorMessageConnection, error)
+}
+type VisitorMessageResolver interface {
+	Attachments(ctx context.Context, obj *ent.Message) ([]map[string]any, error)
+	Sender(ctx context.Context, obj *ent.Message) (*model.VisitorSender, error)
+
+	DeliveryStatus(ctx context.Context, obj *ent.Message) (message.DeliveryStatus, error)
+}
+type VisitorMessageEventResolver interface {
+	Cursor(ctx context.Context, obj *model.VisitorMessageEvent) (string, error)
+}
+type VisitorSessionResolver interface {
+	Conversation(ctx context.Context, obj *model.VisitorSession) (*ent.Conversation, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -879,6 +964,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.WebhookURL(childComplexity), true
+	case "Channel.widgetSnippet":
+		if e.ComplexityRoot.Channel.WidgetSnippet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.WidgetSnippet(childComplexity), true
 	case "Channel.workingHours":
 		if e.ComplexityRoot.Channel.WorkingHours == nil {
 			break
@@ -961,6 +1052,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChannelField.Description(childComplexity), true
+	case "ChannelField.generated":
+		if e.ComplexityRoot.ChannelField.Generated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelField.Generated(childComplexity), true
 	case "ChannelField.label":
 		if e.ComplexityRoot.ChannelField.Label == nil {
 			break
@@ -1694,6 +1791,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveConversationTags(childComplexity, args["id"].(gid.ID), args["tagIDs"].([]gid.ID)), true
+	case "Mutation.renewVisitorSession":
+		if e.ComplexityRoot.Mutation.RenewVisitorSession == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RenewVisitorSession(childComplexity), true
 	case "Mutation.revokeApiToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -1705,6 +1808,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.rotateChannelSecret":
+		if e.ComplexityRoot.Mutation.RotateChannelSecret == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateChannelSecret_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateChannelSecret(childComplexity, args["id"].(gid.ID), args["field"].(string)), true
 	case "Mutation.sendMessage":
 		if e.ComplexityRoot.Mutation.SendMessage == nil {
 			break
@@ -1815,6 +1929,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartConversation(childComplexity, args["input"].(model.StartConversationInput)), true
+	case "Mutation.startVisitorSession":
+		if e.ComplexityRoot.Mutation.StartVisitorSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startVisitorSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartVisitorSession(childComplexity, args["channelKey"].(string), args["visitor"].(*model.VisitorInput)), true
 	case "Mutation.updateAgent":
 		if e.ComplexityRoot.Mutation.UpdateAgent == nil {
 			break
@@ -1892,6 +2017,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.VerifyChannel(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.visitorSendMessage":
+		if e.ComplexityRoot.Mutation.VisitorSendMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_visitorSendMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VisitorSendMessage(childComplexity, args["body"].(string), args["clientMessageID"].(*string)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2030,6 +2166,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query.visitorConversation":
+		if e.ComplexityRoot.Query.VisitorConversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.VisitorConversation(childComplexity), true
+
+	case "RotatedChannelSecret.channel":
+		if e.ComplexityRoot.RotatedChannelSecret.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotatedChannelSecret.Channel(childComplexity), true
+	case "RotatedChannelSecret.field":
+		if e.ComplexityRoot.RotatedChannelSecret.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotatedChannelSecret.Field(childComplexity), true
+	case "RotatedChannelSecret.secret":
+		if e.ComplexityRoot.RotatedChannelSecret.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotatedChannelSecret.Secret(childComplexity), true
 
 	case "Subscription.agentStatusChanged":
 		if e.ComplexityRoot.Subscription.AgentStatusChanged == nil {
@@ -2092,6 +2253,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.Typing(childComplexity, args["conversationID"].(gid.ID)), true
+	case "Subscription.visitorMessageAdded":
+		if e.ComplexityRoot.Subscription.VisitorMessageAdded == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_visitorMessageAdded_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.VisitorMessageAdded(childComplexity, args["after"].(*string)), true
 
 	case "Tag.color":
 		if e.ComplexityRoot.Tag.Color == nil {
@@ -2244,6 +2416,156 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TypingEvent.Typing(childComplexity), true
 
+	case "VisitorConversation.id":
+		if e.ComplexityRoot.VisitorConversation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorConversation.ID(childComplexity), true
+	case "VisitorConversation.messages":
+		if e.ComplexityRoot.VisitorConversation.Messages == nil {
+			break
+		}
+
+		args, err := ec.field_VisitorConversation_messages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.VisitorConversation.Messages(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int)), true
+	case "VisitorConversation.status":
+		if e.ComplexityRoot.VisitorConversation.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorConversation.Status(childComplexity), true
+
+	case "VisitorMessage.attachments":
+		if e.ComplexityRoot.VisitorMessage.Attachments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorMessage.Attachments(childComplexity), true
+	case "VisitorMessage.body":
+		if e.ComplexityRoot.VisitorMessage.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorMessage.Body(childComplexity), true
+	case "VisitorMessage.createdAt":
+		if e.ComplexityRoot.VisitorMessage.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorMessage.CreatedAt(childComplexity), true
+	case "VisitorMessage.deliveryStatus":
+		if e.ComplexityRoot.VisitorMessage.DeliveryStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorMessage.DeliveryStatus(childComplexity), true
+	case "VisitorMessage.id":
+		if e.ComplexityRoot.VisitorMessage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorMessage.ID(childComplexity), true
+	case "VisitorMessage.sender":
+		if e.ComplexityRoot.VisitorMessage.Sender == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorMessage.Sender(childComplexity), true
+
+	case "VisitorMessageConnection.edges":
+		if e.ComplexityRoot.VisitorMessageConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorMessageConnection.Edges(childComplexity), true
+	case "VisitorMessageConnection.pageInfo":
+		if e.ComplexityRoot.VisitorMessageConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorMessageConnection.PageInfo(childComplexity), true
+	case "VisitorMessageConnection.totalCount":
+		if e.ComplexityRoot.VisitorMessageConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorMessageConnection.TotalCount(childComplexity), true
+
+	case "VisitorMessageEdge.cursor":
+		if e.ComplexityRoot.VisitorMessageEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorMessageEdge.Cursor(childComplexity), true
+	case "VisitorMessageEdge.node":
+		if e.ComplexityRoot.VisitorMessageEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorMessageEdge.Node(childComplexity), true
+
+	case "VisitorMessageEvent.cursor":
+		if e.ComplexityRoot.VisitorMessageEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorMessageEvent.Cursor(childComplexity), true
+	case "VisitorMessageEvent.message":
+		if e.ComplexityRoot.VisitorMessageEvent.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorMessageEvent.Message(childComplexity), true
+
+	case "VisitorSender.avatarURL":
+		if e.ComplexityRoot.VisitorSender.AvatarURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorSender.AvatarURL(childComplexity), true
+	case "VisitorSender.kind":
+		if e.ComplexityRoot.VisitorSender.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorSender.Kind(childComplexity), true
+	case "VisitorSender.name":
+		if e.ComplexityRoot.VisitorSender.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorSender.Name(childComplexity), true
+
+	case "VisitorSession.conversation":
+		if e.ComplexityRoot.VisitorSession.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorSession.Conversation(childComplexity), true
+	case "VisitorSession.expiresAt":
+		if e.ComplexityRoot.VisitorSession.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorSession.ExpiresAt(childComplexity), true
+	case "VisitorSession.token":
+		if e.ComplexityRoot.VisitorSession.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorSession.Token(childComplexity), true
+	case "VisitorSession.verified":
+		if e.ComplexityRoot.VisitorSession.Verified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorSession.Verified(childComplexity), true
+
 	case "WeeklyInterval.day":
 		if e.ComplexityRoot.WeeklyInterval.Day == nil {
 			break
@@ -2368,6 +2690,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateTagInput", ec.unmarshalInputUpdateTagInput),
 			graphql.NewInputUnmarshaler("UpdateTeamInput", ec.unmarshalInputUpdateTeamInput),
 			graphql.NewInputUnmarshaler("UpdateWorkspaceInput", ec.unmarshalInputUpdateWorkspaceInput),
+			graphql.NewInputUnmarshaler("VisitorInput", ec.unmarshalInputVisitorInput),
 			graphql.NewInputUnmarshaler("WeeklyIntervalInput", ec.unmarshalInputWeeklyIntervalInput),
 			graphql.NewInputUnmarshaler("WorkingHoursInput", ec.unmarshalInputWorkingHoursInput),
 			graphql.NewInputUnmarshaler("WorkspaceOrder", ec.unmarshalInputWorkspaceOrder),
@@ -5167,6 +5490,8 @@ type ChannelField {
   label: String!
   required: Boolean!
   description: String
+  "A secret Switchboard generates with the channel; rotateChannelSecret replaces it and shows the new value once."
+  generated: Boolean!
 }
 
 type ChannelCapabilities {
@@ -5312,6 +5637,148 @@ type Subscription {
   conversationChanged(after: EventCursor): ConversationEvent!
   "Conversations assigned to or taken from the viewer."
   assignedToMe(after: EventCursor): ConversationEvent!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/visitor.graphqls", Input: `"""
+The field belongs to the visitor API of website chat channels: it answers
+callers holding a visitor token (from startVisitorSession), and nobody else.
+Visitor tokens reach these fields only.
+"""
+directive @visitor on FIELD_DEFINITION
+
+"""
+What the embedding site knows about the visitor. name, email, phone and
+externalID on their own are claims: they are recorded on the visitor's own
+customer and never link the visitor to anyone else.
+"""
+input VisitorInput {
+  name: String
+  email: String
+  phone: String
+  "The embedding site's own id for its signed-in user."
+  externalID: String
+  """
+  Hex HMAC-SHA256, keyed with the channel's identitySecret, of externalID
+  (or of email when there is no externalID), computed by the embedding
+  site's server. When it matches, that identity is verified and the visitor
+  continues the history of the customer who has it; when it does not, the
+  session is refused.
+  """
+  identityHash: String
+}
+
+"A visitor's credentials for the visitor API of one website chat channel."
+type VisitorSession {
+  "Bearer token for the visitor API (HTTP Authorization header or the websocket's connection_init)."
+  token: String!
+  expiresAt: Time!
+  "Whether the visitor's identity was verified by identityHash."
+  verified: Boolean!
+  "The visitor's latest conversation on this channel, if any."
+  conversation: VisitorConversation
+}
+
+"A conversation as its visitor sees it."
+type VisitorConversation {
+  id: ID!
+  status: ConversationStatus!
+  "Messages oldest first; private notes are never among them."
+  messages(after: Cursor, first: Int, before: Cursor, last: Int): VisitorMessageConnection!
+}
+
+type VisitorMessageConnection {
+  edges: [VisitorMessageEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type VisitorMessageEdge {
+  node: VisitorMessage!
+  cursor: Cursor!
+}
+
+enum VisitorSenderKind {
+  "The visitor."
+  CUSTOMER
+  "An agent of the business."
+  AGENT
+  "An automatic message of the business."
+  BOT
+}
+
+type VisitorSender {
+  kind: VisitorSenderKind!
+  "The visitor's or the agent's name; null for automatic messages and unnamed visitors."
+  name: String
+  avatarURL: String
+}
+
+"A message as the visitor sees it."
+type VisitorMessage {
+  id: ID!
+  body: String!
+  attachments: [Map!]!
+  sender: VisitorSender!
+  createdAt: Time!
+  """
+  SENT for the visitor's own messages once stored; for the business's
+  messages, how far delivery to the visitor got.
+  """
+  deliveryStatus: MessageDeliveryStatus!
+}
+
+type VisitorMessageEvent {
+  cursor: EventCursor!
+  message: VisitorMessage!
+}
+
+extend type Query {
+  "The visitor's latest conversation on the channel, or null before the first message."
+  visitorConversation: VisitorConversation @visitor
+}
+
+extend type Mutation {
+  """
+  Starts a visitor session on a website chat channel, or continues the
+  visitor's session when called with a valid visitor token of the channel.
+  Browsers may call it only from the channel's allowed origins.
+  """
+  startVisitorSession(channelKey: String!, visitor: VisitorInput): VisitorSession! @public @visitor
+  "A fresh token for the same visitor; call it before expiresAt."
+  renewVisitorSession: VisitorSession! @visitor
+  """
+  Sends a message from the visitor, into their open conversation or a new
+  one. A retry with the same clientMessageID returns the message stored the
+  first time instead of storing it twice.
+  """
+  visitorSendMessage(body: String!, clientMessageID: String): VisitorMessage! @visitor
+}
+
+extend type Subscription {
+  "New messages of the visitor's conversations on the channel (theirs and the business's)."
+  visitorMessageAdded(after: EventCursor): VisitorMessageEvent! @visitor
+}
+
+extend type Channel {
+  "For website chat channels: the script tag that embeds the chat widget on a site."
+  widgetSnippet: String
+}
+
+"A generated channel secret, shown once."
+type RotatedChannelSecret {
+  channel: Channel!
+  "The secret field, such as identitySecret."
+  field: String!
+  "The new value. It is not shown again."
+  secret: String!
+}
+
+extend type Mutation {
+  """
+  Replaces a generated secret of a channel (such as a website chat's
+  identitySecret) with a new random one and returns it once.
+  """
+  rotateChannelSecret(id: ID!, field: String!): RotatedChannelSecret! @access(role: ADMIN)
 }
 `, BuiltIn: false},
 }
@@ -5491,6 +5958,8 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_secretFieldsSet(ctx, field)
 	case "webhookURL":
 		return ec.fieldContext_Channel_webhookURL(ctx, field)
+	case "widgetSnippet":
+		return ec.fieldContext_Channel_widgetSnippet(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Channel", field.Name)
 }
@@ -5545,6 +6014,8 @@ func (ec *executionContext) childFields_ChannelField(ctx context.Context, field 
 		return ec.fieldContext_ChannelField_required(ctx, field)
 	case "description":
 		return ec.fieldContext_ChannelField_description(ctx, field)
+	case "generated":
+		return ec.fieldContext_ChannelField_generated(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChannelField", field.Name)
 }
@@ -5833,6 +6304,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_RotatedChannelSecret(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "channel":
+		return ec.fieldContext_RotatedChannelSecret_channel(ctx, field)
+	case "field":
+		return ec.fieldContext_RotatedChannelSecret_field(ctx, field)
+	case "secret":
+		return ec.fieldContext_RotatedChannelSecret_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RotatedChannelSecret", field.Name)
+}
+
 func (ec *executionContext) childFields_Tag(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5921,6 +6404,94 @@ func (ec *executionContext) childFields_TypingEvent(ctx context.Context, field g
 		return ec.fieldContext_TypingEvent_typing(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TypingEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitorConversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_VisitorConversation_id(ctx, field)
+	case "status":
+		return ec.fieldContext_VisitorConversation_status(ctx, field)
+	case "messages":
+		return ec.fieldContext_VisitorConversation_messages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitorConversation", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitorMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_VisitorMessage_id(ctx, field)
+	case "body":
+		return ec.fieldContext_VisitorMessage_body(ctx, field)
+	case "attachments":
+		return ec.fieldContext_VisitorMessage_attachments(ctx, field)
+	case "sender":
+		return ec.fieldContext_VisitorMessage_sender(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_VisitorMessage_createdAt(ctx, field)
+	case "deliveryStatus":
+		return ec.fieldContext_VisitorMessage_deliveryStatus(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitorMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitorMessageConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_VisitorMessageConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_VisitorMessageConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_VisitorMessageConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitorMessageConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitorMessageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_VisitorMessageEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_VisitorMessageEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitorMessageEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitorMessageEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_VisitorMessageEvent_cursor(ctx, field)
+	case "message":
+		return ec.fieldContext_VisitorMessageEvent_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitorMessageEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitorSender(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_VisitorSender_kind(ctx, field)
+	case "name":
+		return ec.fieldContext_VisitorSender_name(ctx, field)
+	case "avatarURL":
+		return ec.fieldContext_VisitorSender_avatarURL(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitorSender", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitorSession(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_VisitorSession_token(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_VisitorSession_expiresAt(ctx, field)
+	case "verified":
+		return ec.fieldContext_VisitorSession_verified(ctx, field)
+	case "conversation":
+		return ec.fieldContext_VisitorSession_conversation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitorSession", field.Name)
 }
 
 func (ec *executionContext) childFields_WeeklyInterval(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6411,6 +6982,28 @@ func (ec *executionContext) field_Mutation_revokeApiToken_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rotateChannelSecret_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "field",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["field"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6607,6 +7200,28 @@ func (ec *executionContext) field_Mutation_startConversation_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_startVisitorSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "channelKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channelKey"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "visitor",
+		func(ctx context.Context, v any) (*model.VisitorInput, error) {
+			return ec.unmarshalOVisitorInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["visitor"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateAgent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6750,6 +7365,28 @@ func (ec *executionContext) field_Mutation_verifyChannel_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_visitorSendMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "body",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["body"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "clientMessageID",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["clientMessageID"] = arg1
 	return args, nil
 }
 
@@ -7256,6 +7893,58 @@ func (ec *executionContext) field_Subscription_typing_args(ctx context.Context, 
 		return nil, err
 	}
 	args["conversationID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_visitorMessageAdded_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOEventCursor2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_VisitorConversation_messages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
 	return args, nil
 }
 
@@ -8770,6 +9459,29 @@ func (ec *executionContext) fieldContext_Channel_webhookURL(_ context.Context, f
 	return graphql.NewScalarFieldContext("Channel", field, true, true, "String")
 }
 
+func (ec *executionContext) _Channel_widgetSnippet(ctx context.Context, field graphql.CollectedField, obj *ent.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_widgetSnippet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Channel().WidgetSnippet(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_widgetSnippet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Channel", field, true, true, "String")
+}
+
 func (ec *executionContext) _ChannelCapabilities_inbound(ctx context.Context, field graphql.CollectedField, obj *channels.Capabilities) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9140,6 +9852,29 @@ func (ec *executionContext) _ChannelField_description(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_ChannelField_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ChannelField", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChannelField_generated(ctx context.Context, field graphql.CollectedField, obj *channels.Field) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelField_generated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Generated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelField_generated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelField", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ChannelKind_kind(ctx context.Context, field graphql.CollectedField, obj *channels.Description) (ret graphql.Marshaler) {
@@ -13245,6 +13980,234 @@ func (ec *executionContext) fieldContext_Mutation_setTyping(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_startVisitorSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startVisitorSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartVisitorSession(ctx, fc.Args["channelKey"].(string), fc.Args["visitor"].(*model.VisitorInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.VisitorSession
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Visitor == nil {
+					var zeroVal *model.VisitorSession
+					return zeroVal, errors.New("directive visitor is not implemented")
+				}
+				return ec.Directives.Visitor(ctx, nil, directive1)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VisitorSession) graphql.Marshaler {
+			return ec.marshalNVisitorSession2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startVisitorSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitorSession(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startVisitorSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_renewVisitorSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_renewVisitorSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RenewVisitorSession(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Visitor == nil {
+					var zeroVal *model.VisitorSession
+					return zeroVal, errors.New("directive visitor is not implemented")
+				}
+				return ec.Directives.Visitor(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VisitorSession) graphql.Marshaler {
+			return ec.marshalNVisitorSession2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_renewVisitorSession(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitorSession(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_visitorSendMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_visitorSendMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VisitorSendMessage(ctx, fc.Args["body"].(string), fc.Args["clientMessageID"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Visitor == nil {
+					var zeroVal *ent.Message
+					return zeroVal, errors.New("directive visitor is not implemented")
+				}
+				return ec.Directives.Visitor(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Message) graphql.Marshaler {
+			return ec.marshalNVisitorMessage2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_visitorSendMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitorMessage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_visitorSendMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateChannelSecret(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateChannelSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateChannelSecret(ctx, fc.Args["id"].(gid.ID), fc.Args["field"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.RotatedChannelSecret
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *model.RotatedChannelSecret
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RotatedChannelSecret) graphql.Marshaler {
+			return ec.marshalNRotatedChannelSecret2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐRotatedChannelSecret(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateChannelSecret(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RotatedChannelSecret(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateChannelSecret_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[gid.ID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13815,6 +14778,51 @@ func (ec *executionContext) fieldContext_Query_channelKinds(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_visitorConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_visitorConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().VisitorConversation(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Visitor == nil {
+					var zeroVal *ent.Conversation
+					return zeroVal, errors.New("directive visitor is not implemented")
+				}
+				return ec.Directives.Visitor(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalOVisitorConversation2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_visitorConversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitorConversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13889,6 +14897,84 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RotatedChannelSecret_channel(ctx context.Context, field graphql.CollectedField, obj *model.RotatedChannelSecret) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RotatedChannelSecret_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RotatedChannelSecret_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RotatedChannelSecret",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Channel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RotatedChannelSecret_field(ctx context.Context, field graphql.CollectedField, obj *model.RotatedChannelSecret) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RotatedChannelSecret_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RotatedChannelSecret_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RotatedChannelSecret", field, false, false, "String")
+}
+
+func (ec *executionContext) _RotatedChannelSecret_secret(ctx context.Context, field graphql.CollectedField, obj *model.RotatedChannelSecret) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RotatedChannelSecret_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RotatedChannelSecret_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RotatedChannelSecret", field, false, false, "String")
 }
 
 func (ec *executionContext) _Subscription_messageAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -14137,6 +15223,63 @@ func (ec *executionContext) fieldContext_Subscription_typing(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_typing_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_visitorMessageAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_visitorMessageAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().VisitorMessageAdded(ctx, fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Visitor == nil {
+					var zeroVal *model.VisitorMessageEvent
+					return zeroVal, errors.New("directive visitor is not implemented")
+				}
+				return ec.Directives.Visitor(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VisitorMessageEvent) graphql.Marshaler {
+			return ec.marshalNVisitorMessageEvent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorMessageEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_visitorMessageAdded(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitorMessageEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_visitorMessageAdded_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14774,6 +15917,610 @@ func (ec *executionContext) _TypingEvent_typing(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_TypingEvent_typing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VisitorConversation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorConversation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorConversation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorConversation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _VisitorConversation_status(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorConversation_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v conversation.Status) graphql.Marshaler {
+			return ec.marshalNConversationStatus2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋconversationᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorConversation_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorConversation", field, false, false, "ConversationStatus")
+}
+
+func (ec *executionContext) _VisitorConversation_messages(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorConversation_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.VisitorConversation().Messages(ctx, obj, fc.Args["after"].(*entgql.Cursor[gid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[gid.ID]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VisitorMessageConnection) graphql.Marshaler {
+			return ec.marshalNVisitorMessageConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorConversation_messages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitorConversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitorMessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_VisitorConversation_messages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitorMessage_id(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorMessage_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorMessage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorMessage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _VisitorMessage_body(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorMessage_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorMessage_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _VisitorMessage_attachments(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorMessage_attachments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitorMessage().Attachments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []map[string]any) graphql.Marshaler {
+			return ec.marshalNMap2ᚕmapᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorMessage_attachments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorMessage", field, true, true, "Map")
+}
+
+func (ec *executionContext) _VisitorMessage_sender(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorMessage_sender(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitorMessage().Sender(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VisitorSender) graphql.Marshaler {
+			return ec.marshalNVisitorSender2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorSender(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorMessage_sender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitorMessage",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitorSender(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitorMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorMessage_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorMessage_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorMessage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitorMessage_deliveryStatus(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorMessage_deliveryStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitorMessage().DeliveryStatus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v message.DeliveryStatus) graphql.Marshaler {
+			return ec.marshalNMessageDeliveryStatus2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋmessageᚐDeliveryStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorMessage_deliveryStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorMessage", field, true, true, "MessageDeliveryStatus")
+}
+
+func (ec *executionContext) _VisitorMessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.VisitorMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorMessageConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.VisitorMessageEdge) graphql.Marshaler {
+			return ec.marshalNVisitorMessageEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorMessageEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorMessageConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitorMessageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitorMessageEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitorMessageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.VisitorMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorMessageConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *entgql.PageInfo[gid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorMessageConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitorMessageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitorMessageConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.VisitorMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorMessageConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorMessageConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorMessageConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitorMessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.VisitorMessageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorMessageEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Message) graphql.Marshaler {
+			return ec.marshalNVisitorMessage2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorMessageEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitorMessageEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitorMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitorMessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.VisitorMessageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorMessageEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[gid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorMessageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorMessageEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _VisitorMessageEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.VisitorMessageEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorMessageEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitorMessageEvent().Cursor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNEventCursor2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorMessageEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorMessageEvent", field, true, true, "EventCursor")
+}
+
+func (ec *executionContext) _VisitorMessageEvent_message(ctx context.Context, field graphql.CollectedField, obj *model.VisitorMessageEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorMessageEvent_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Message) graphql.Marshaler {
+			return ec.marshalNVisitorMessage2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorMessageEvent_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitorMessageEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitorMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitorSender_kind(ctx context.Context, field graphql.CollectedField, obj *model.VisitorSender) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorSender_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.VisitorSenderKind) graphql.Marshaler {
+			return ec.marshalNVisitorSenderKind2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorSenderKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorSender_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorSender", field, false, false, "VisitorSenderKind")
+}
+
+func (ec *executionContext) _VisitorSender_name(ctx context.Context, field graphql.CollectedField, obj *model.VisitorSender) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorSender_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorSender_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorSender", field, false, false, "String")
+}
+
+func (ec *executionContext) _VisitorSender_avatarURL(ctx context.Context, field graphql.CollectedField, obj *model.VisitorSender) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorSender_avatarURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvatarURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorSender_avatarURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorSender", field, false, false, "String")
+}
+
+func (ec *executionContext) _VisitorSession_token(ctx context.Context, field graphql.CollectedField, obj *model.VisitorSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorSession_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorSession_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorSession", field, false, false, "String")
+}
+
+func (ec *executionContext) _VisitorSession_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.VisitorSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorSession_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorSession_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorSession", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitorSession_verified(ctx context.Context, field graphql.CollectedField, obj *model.VisitorSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorSession_verified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorSession_verified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorSession", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VisitorSession_conversation(ctx context.Context, field graphql.CollectedField, obj *model.VisitorSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorSession_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitorSession().Conversation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalOVisitorConversation2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorSession_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitorSession",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitorConversation(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _WeeklyInterval_day(ctx context.Context, field graphql.CollectedField, obj *schematype.WeeklyInterval) (ret graphql.Marshaler) {
@@ -24167,6 +25914,76 @@ func UnmarshalUpdateWorkspaceInput(ctx context.Context, raw any) (ent.UpdateWork
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputVisitorInput(ctx context.Context, obj any) (model.VisitorInput, error) {
+	var it model.VisitorInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "email", "phone", "externalID", "identityHash"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "externalID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "identityHash":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityHash"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityHash = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVisitorInput unmarshals raw into the VisitorInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVisitorInput(ctx context.Context, raw any) (model.VisitorInput, error) {
+	var out model.VisitorInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VisitorInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWeeklyIntervalInput(ctx context.Context, obj any) (schematype.WeeklyInterval, error) {
 	var it schematype.WeeklyInterval
 	if obj == nil {
@@ -25545,6 +27362,12 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Channel_webhookURL(ctx, field, obj)
 				})
+		case "widgetSnippet":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Channel_widgetSnippet(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25732,6 +27555,11 @@ func (ec *executionContext) _ChannelField(ctx context.Context, sel ast.Selection
 		case "description":
 			out.Values[i] = ec._ChannelField_description(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "generated":
+			out.Values[i] = ec._ChannelField_generated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -26857,6 +28685,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startVisitorSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startVisitorSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renewVisitorSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_renewVisitorSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "visitorSendMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_visitorSendMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateChannelSecret":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateChannelSecret(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -27007,6 +28863,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_channelKinds(ctx, field)
 				})
+		case "visitorConversation":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_visitorConversation(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -27020,6 +28882,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rotatedChannelSecretImplementors = []string{"RotatedChannelSecret"}
+
+func (ec *executionContext) _RotatedChannelSecret(ctx context.Context, sel ast.SelectionSet, obj *model.RotatedChannelSecret) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rotatedChannelSecretImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RotatedChannelSecret")
+		case "channel":
+			out.Values[i] = ec._RotatedChannelSecret_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._RotatedChannelSecret_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secret":
+			out.Values[i] = ec._RotatedChannelSecret_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -27063,6 +28968,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_agentStatusChanged(ctx, fields[0])
 	case "typing":
 		return ec._Subscription_typing(ctx, fields[0])
+	case "visitorMessageAdded":
+		return ec._Subscription_visitorMessageAdded(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -27368,6 +29275,323 @@ func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitorConversationImplementors = []string{"VisitorConversation"}
+
+func (ec *executionContext) _VisitorConversation(ctx context.Context, sel ast.SelectionSet, obj *ent.Conversation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitorConversationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitorConversation")
+		case "id":
+			out.Values[i] = ec._VisitorConversation_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._VisitorConversation_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitorConversation_messages(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitorMessageImplementors = []string{"VisitorMessage"}
+
+func (ec *executionContext) _VisitorMessage(ctx context.Context, sel ast.SelectionSet, obj *ent.Message) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitorMessageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitorMessage")
+		case "id":
+			out.Values[i] = ec._VisitorMessage_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._VisitorMessage_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "attachments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitorMessage_attachments(ctx, field, obj)
+				})
+		case "sender":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitorMessage_sender(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._VisitorMessage_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deliveryStatus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitorMessage_deliveryStatus(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitorMessageConnectionImplementors = []string{"VisitorMessageConnection"}
+
+func (ec *executionContext) _VisitorMessageConnection(ctx context.Context, sel ast.SelectionSet, obj *model.VisitorMessageConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitorMessageConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitorMessageConnection")
+		case "edges":
+			out.Values[i] = ec._VisitorMessageConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._VisitorMessageConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._VisitorMessageConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitorMessageEdgeImplementors = []string{"VisitorMessageEdge"}
+
+func (ec *executionContext) _VisitorMessageEdge(ctx context.Context, sel ast.SelectionSet, obj *model.VisitorMessageEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitorMessageEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitorMessageEdge")
+		case "node":
+			out.Values[i] = ec._VisitorMessageEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._VisitorMessageEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitorMessageEventImplementors = []string{"VisitorMessageEvent"}
+
+func (ec *executionContext) _VisitorMessageEvent(ctx context.Context, sel ast.SelectionSet, obj *model.VisitorMessageEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitorMessageEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitorMessageEvent")
+		case "cursor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitorMessageEvent_cursor(ctx, field, obj)
+				})
+		case "message":
+			out.Values[i] = ec._VisitorMessageEvent_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitorSenderImplementors = []string{"VisitorSender"}
+
+func (ec *executionContext) _VisitorSender(ctx context.Context, sel ast.SelectionSet, obj *model.VisitorSender) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitorSenderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitorSender")
+		case "kind":
+			out.Values[i] = ec._VisitorSender_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._VisitorSender_name(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "avatarURL":
+			out.Values[i] = ec._VisitorSender_avatarURL(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitorSessionImplementors = []string{"VisitorSession"}
+
+func (ec *executionContext) _VisitorSession(ctx context.Context, sel ast.SelectionSet, obj *model.VisitorSession) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitorSessionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitorSession")
+		case "token":
+			out.Values[i] = ec._VisitorSession_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._VisitorSession_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verified":
+			out.Values[i] = ec._VisitorSession_verified(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitorSession_conversation(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28448,6 +30672,35 @@ func (ec *executionContext) marshalNMap2map(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNMap2ᚕmapᚄ(ctx context.Context, v any) ([]map[string]any, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]map[string]any, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMap2map(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNMap2ᚕmapᚄ(ctx context.Context, sel ast.SelectionSet, v []map[string]any) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNMap2map(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNMessage2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐMessage(ctx context.Context, sel ast.SelectionSet, v *ent.Message) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Message!")
@@ -28545,6 +30798,14 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *entgql.PageInfo[gid.ID]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PageInfo!")
+		return graphql.Null
+	}
+	return ec._PageInfo(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPriority2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋconversationᚐPriority(ctx context.Context, v any) (conversation.Priority, error) {
 	var res conversation.Priority
 	err := res.UnmarshalGQL(v)
@@ -28563,6 +30824,14 @@ func (ec *executionContext) unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchbo
 
 func (ec *executionContext) marshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx context.Context, sel ast.SelectionSet, v agent.Role) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNRotatedChannelSecret2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐRotatedChannelSecret(ctx context.Context, sel ast.SelectionSet, v *model.RotatedChannelSecret) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RotatedChannelSecret!")
+		return graphql.Null
+	}
+	return ec._RotatedChannelSecret(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSendMessageInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐSendMessageInput(ctx context.Context, v any) (model.SendMessageInput, error) {
@@ -28743,6 +31012,80 @@ func (ec *executionContext) unmarshalNUpdateTeamInput2githubᚗcomᚋswitchboard
 func (ec *executionContext) unmarshalNUpdateWorkspaceInput2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚐUpdateWorkspaceInput(ctx context.Context, v any) (ent.UpdateWorkspaceInput, error) {
 	res, err := ec.unmarshalInputUpdateWorkspaceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVisitorMessage2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐMessage(ctx context.Context, sel ast.SelectionSet, v *ent.Message) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitorMessage!")
+		return graphql.Null
+	}
+	return ec._VisitorMessage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitorMessageConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorMessageConnection(ctx context.Context, sel ast.SelectionSet, v *model.VisitorMessageConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitorMessageConnection!")
+		return graphql.Null
+	}
+	return ec._VisitorMessageConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitorMessageEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorMessageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.VisitorMessageEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVisitorMessageEdge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorMessageEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVisitorMessageEdge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorMessageEdge(ctx context.Context, sel ast.SelectionSet, v *model.VisitorMessageEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitorMessageEdge!")
+		return graphql.Null
+	}
+	return ec._VisitorMessageEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitorMessageEvent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorMessageEvent(ctx context.Context, sel ast.SelectionSet, v *model.VisitorMessageEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitorMessageEvent!")
+		return graphql.Null
+	}
+	return ec._VisitorMessageEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitorSender2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorSender(ctx context.Context, sel ast.SelectionSet, v *model.VisitorSender) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitorSender!")
+		return graphql.Null
+	}
+	return ec._VisitorSender(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNVisitorSenderKind2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorSenderKind(ctx context.Context, v any) (model.VisitorSenderKind, error) {
+	var res model.VisitorSenderKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVisitorSenderKind2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorSenderKind(ctx context.Context, sel ast.SelectionSet, v model.VisitorSenderKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNVisitorSession2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorSession(ctx context.Context, sel ast.SelectionSet, v *model.VisitorSession) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitorSession!")
+		return graphql.Null
+	}
+	return ec._VisitorSession(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNWeekday2string(ctx context.Context, v any) (string, error) {
@@ -30431,6 +32774,21 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOVisitorConversation2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversation(ctx context.Context, sel ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._VisitorConversation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOVisitorInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐVisitorInput(ctx context.Context, v any) (*model.VisitorInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputVisitorInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOWorkingHours2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐWorkingHours(ctx context.Context, sel ast.SelectionSet, v *schematype.WorkingHours) graphql.Marshaler {

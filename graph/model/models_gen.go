@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"entgo.io/contrib/entgql"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/internal/gid"
@@ -65,6 +66,15 @@ type CreatedAPIToken struct {
 	APIToken *ent.ApiToken `json:"apiToken"`
 }
 
+// A generated channel secret, shown once.
+type RotatedChannelSecret struct {
+	Channel *ent.Channel `json:"channel"`
+	// The secret field, such as identitySecret.
+	Field string `json:"field"`
+	// The new value. It is not shown again.
+	Secret string `json:"secret"`
+}
+
 type SendMessageInput struct {
 	ConversationID gid.ID `json:"conversationID"`
 	Body           string `json:"body"`
@@ -112,6 +122,41 @@ type UpdateChannelInput struct {
 	ClearTeam         *bool                    `json:"clearTeam,omitempty"`
 	WorkingHours      *schematype.WorkingHours `json:"workingHours,omitempty"`
 	ClearWorkingHours *bool                    `json:"clearWorkingHours,omitempty"`
+}
+
+// What the embedding site knows about the visitor. name, email, phone and
+// externalID on their own are claims: they are recorded on the visitor's own
+// customer and never link the visitor to anyone else.
+type VisitorInput struct {
+	Name  *string `json:"name,omitempty"`
+	Email *string `json:"email,omitempty"`
+	Phone *string `json:"phone,omitempty"`
+	// The embedding site's own id for its signed-in user.
+	ExternalID *string `json:"externalID,omitempty"`
+	// Hex HMAC-SHA256, keyed with the channel's identitySecret, of externalID
+	// (or of email when there is no externalID), computed by the embedding
+	// site's server. When it matches, that identity is verified and the visitor
+	// continues the history of the customer who has it; when it does not, the
+	// session is refused.
+	IdentityHash *string `json:"identityHash,omitempty"`
+}
+
+type VisitorMessageConnection struct {
+	Edges      []*VisitorMessageEdge    `json:"edges"`
+	PageInfo   *entgql.PageInfo[gid.ID] `json:"pageInfo"`
+	TotalCount int                      `json:"totalCount"`
+}
+
+type VisitorMessageEdge struct {
+	Node   *ent.Message          `json:"node"`
+	Cursor entgql.Cursor[gid.ID] `json:"cursor"`
+}
+
+type VisitorSender struct {
+	Kind VisitorSenderKind `json:"kind"`
+	// The visitor's or the agent's name; null for automatic messages and unnamed visitors.
+	Name      *string `json:"name,omitempty"`
+	AvatarURL *string `json:"avatarURL,omitempty"`
 }
 
 type ConversationEventType string
@@ -170,6 +215,66 @@ func (e *ConversationEventType) UnmarshalJSON(b []byte) error {
 }
 
 func (e ConversationEventType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type VisitorSenderKind string
+
+const (
+	// The visitor.
+	VisitorSenderKindCustomer VisitorSenderKind = "CUSTOMER"
+	// An agent of the business.
+	VisitorSenderKindAgent VisitorSenderKind = "AGENT"
+	// An automatic message of the business.
+	VisitorSenderKindBot VisitorSenderKind = "BOT"
+)
+
+var AllVisitorSenderKind = []VisitorSenderKind{
+	VisitorSenderKindCustomer,
+	VisitorSenderKindAgent,
+	VisitorSenderKindBot,
+}
+
+func (e VisitorSenderKind) IsValid() bool {
+	switch e {
+	case VisitorSenderKindCustomer, VisitorSenderKindAgent, VisitorSenderKindBot:
+		return true
+	}
+	return false
+}
+
+func (e VisitorSenderKind) String() string {
+	return string(e)
+}
+
+func (e *VisitorSenderKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = VisitorSenderKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid VisitorSenderKind", str)
+	}
+	return nil
+}
+
+func (e VisitorSenderKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *VisitorSenderKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e VisitorSenderKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard/switchboard/internal/presence"
 	"github.com/switchboard/switchboard/internal/secrets"
 	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/visitor"
 	"github.com/switchboard/switchboard/server"
 )
 
@@ -52,6 +53,8 @@ type Options struct {
 	Delivery inbox.DeliveryOptions
 	// CredentialRecheck is how often websockets re-check their credential.
 	CredentialRecheck time.Duration
+	// VisitorLimits bound website visitors' sessions and messages.
+	VisitorLimits visitor.Limits
 }
 
 // App is an assembled server.
@@ -118,6 +121,9 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	})
 	inboxSvc := inbox.New(now, eventLog, db.Dialect == dialect.Postgres, cfg.ReopenWindow)
 	channelSvc := channelcfg.New(Channels(), box, cfg.PublicURL, o.HTTPClient, now)
+	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, visitor.Options{
+		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now,
+	})
 	res := &graph.Resolver{
 		Client:   client,
 		Auth:     authSvc,
@@ -125,13 +131,14 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Presence: pres,
 		Inbox:    inboxSvc,
 		Channels: channelSvc,
+		Visitors: visitors,
 		Now:      now,
 
 		CredentialRecheck: o.CredentialRecheck,
 	}
 	h := server.Handler(server.Deps{
 		Resolver: res, Auth: authSvc, DB: db.SQL, Logger: log, AllowedOrigins: cfg.AllowedOrigins,
-		Client: client, Channels: channelSvc, Inbox: inboxSvc,
+		Client: client, Channels: channelSvc, Inbox: inboxSvc, Origins: visitors.Origins,
 	})
 	return &App{
 		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h,

@@ -59,3 +59,13 @@ func CodeOf(err error) Code {
 	}
 	return ""
 }
+
+// MessageOf returns the message of err fit to show a client: its own when
+// it carries a code, "internal error" otherwise.
+func MessageOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}

@@ -21,6 +21,8 @@ import (
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/ratelimit"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -41,8 +43,8 @@ type Service struct {
 	now        func() time.Time
 	cost       int
 	log        *slog.Logger
-	byEmail    *limiter
-	byAddr     *limiter
+	byEmail    *ratelimit.Limiter
+	byAddr     *ratelimit.Limiter
 	dummyHash  []byte
 }
 
@@ -58,8 +60,8 @@ func New(client *ent.Client, o Options) *Service {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.byEmail = newLimiter(10, 15*time.Minute, s.now)
-	s.byAddr = newLimiter(50, 15*time.Minute, s.now)
+	s.byEmail = ratelimit.New(10, 15*time.Minute, s.now)
+	s.byAddr = ratelimit.New(50, 15*time.Minute, s.now)
 	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("switchboard-dummy-password"), s.cost)
 	return s
 }
@@ -87,8 +89,17 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*viewer.Acto
 		a, err := s.authenticateAPIToken(ctx, bearer)
 		return a, time.Time{}, err
 	}
-	agentID, workspaceID, exp, err := s.parseJWT(bearer)
+	c, err := s.parseJWT(bearer)
 	if err != nil {
+		return nil, time.Time{}, errUnauthenticated
+	}
+	exp := c.ExpiresAt.Time
+	if c.audience() == visitorAudience {
+		a, err := s.authenticateVisitor(ctx, c)
+		return a, exp, err
+	}
+	agentID, workspaceID := gid.ID(c.Subject), gid.ID(c.WorkspaceID)
+	if !agentID.Valid() {
 		return nil, time.Time{}, errUnauthenticated
 	}
 	ag, err := s.client.Agent.Query().
@@ -155,7 +166,7 @@ type Session struct {
 // per client address.
 func (s *Service) SignIn(ctx context.Context, email, password, addr string) (*Session, error) {
 	email = NormalizeEmail(email)
-	if !s.byEmail.allow(email) || !s.byAddr.allow(addr) {
+	if !s.byEmail.Allow(email) || !s.byAddr.Allow(addr) {
 		return nil, apperr.New(apperr.RateLimited, "too many sign-in attempts; try again later")
 	}
 	ag, err := s.client.Agent.Query().Where(agent.Email(email)).Only(system(ctx))
@@ -217,7 +228,38 @@ func newSecret() string {
 	return APITokenPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }
 
-type addrKey struct{}
+type (
+	addrKey   struct{}
+	originKey struct{}
+)
+
+type origin struct {
+	value   string
+	console bool
+}
+
+// WithOrigin returns ctx carrying the Origin header of a browser's request
+// (or websocket upgrade), and whether it is a console's origin (the
+// server's own or SWITCHBOARD_ALLOWED_ORIGINS) rather than one that only
+// web chat channels allow. Visitor tokens are checked against it.
+func WithOrigin(ctx context.Context, value string, console bool) context.Context {
+	return context.WithValue(ctx, originKey{}, origin{value, console})
+}
+
+// Origin returns the browser origin of ctx's request, or "" for clients
+// that are not browsers.
+func Origin(ctx context.Context) string {
+	o, _ := ctx.Value(originKey{}).(origin)
+	return o.value
+}
+
+// VisitorOriginOnly reports whether ctx's request comes from a browser on
+// an origin that only web chat channels allow: it may use the visitor API
+// and nothing else.
+func VisitorOriginOnly(ctx context.Context) bool {
+	o, _ := ctx.Value(originKey{}).(origin)
+	return o.value != "" && !o.console
+}
 
 // WithClientAddr returns ctx carrying the client's network address, which
 // sign-in limits by.

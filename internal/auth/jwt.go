@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -11,8 +12,12 @@ import (
 )
 
 const (
-	issuer   = "switchboard"
-	audience = "switchboard-api"
+	issuer = "switchboard"
+	// The two kinds of session token Switchboard signs, told apart by
+	// their audience: agents' tokens for the API, and website visitors'
+	// tokens for the visitor API of one channel.
+	audience        = "switchboard-api"
+	visitorAudience = "switchboard-visitor"
 	// TokenTTL is how long an agent's session token lasts.
 	TokenTTL = 12 * time.Hour
 )
@@ -20,22 +25,23 @@ const (
 type claims struct {
 	jwt.RegisteredClaims
 	WorkspaceID string `json:"wsp"`
+	ChannelID   string `json:"chn,omitempty"` // visitor tokens
 }
 
-// issueJWT signs a session token for an agent.
-func (s *Service) issueJWT(agentID, workspaceID gid.ID) (string, time.Time, error) {
+func (s *Service) sign(subject, aud string, workspaceID, channelID gid.ID, ttl time.Duration) (string, time.Time, error) {
 	now := s.now()
-	exp := now.Add(TokenTTL)
+	exp := now.Add(ttl)
 	c := claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    issuer,
-			Audience:  jwt.ClaimStrings{audience},
-			Subject:   string(agentID),
+			Audience:  jwt.ClaimStrings{aud},
+			Subject:   subject,
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)),
 			ExpiresAt: jwt.NewNumericDate(exp),
 		},
 		WorkspaceID: string(workspaceID),
+		ChannelID:   string(channelID),
 	}
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.jwtKey)
 	if err != nil {
@@ -44,25 +50,33 @@ func (s *Service) issueJWT(agentID, workspaceID gid.ID) (string, time.Time, erro
 	return tok, exp, nil
 }
 
-// parseJWT verifies a session token: HS256 only, our issuer and audience,
-// not expired. It returns the agent and workspace ids and the expiry.
-func (s *Service) parseJWT(raw string) (agentID, workspaceID gid.ID, exp time.Time, err error) {
+// issueJWT signs a session token for an agent.
+func (s *Service) issueJWT(agentID, workspaceID gid.ID) (string, time.Time, error) {
+	return s.sign(string(agentID), audience, workspaceID, "", TokenTTL)
+}
+
+// parseJWT verifies a session token: HS256 only, our issuer, not expired,
+// and exactly one of our audiences, which the caller then checks.
+func (s *Service) parseJWT(raw string) (*claims, error) {
 	var c claims
-	_, err = jwt.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return s.jwtKey, nil },
+	_, err := jwt.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return s.jwtKey, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(issuer),
-		jwt.WithAudience(audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(s.now),
 		jwt.WithLeeway(30*time.Second),
 	)
 	if err != nil {
-		return "", "", time.Time{}, err
+		return nil, err
 	}
-	agentID, workspaceID = gid.ID(c.Subject), gid.ID(c.WorkspaceID)
-	if !agentID.Valid() || !workspaceID.Valid() {
-		return "", "", time.Time{}, errors.New("malformed subject")
+	if len(c.Audience) != 1 || !slices.Contains([]string{audience, visitorAudience}, c.Audience[0]) {
+		return nil, errors.New("wrong audience")
 	}
-	return agentID, workspaceID, c.ExpiresAt.Time, nil
+	if !gid.ID(c.WorkspaceID).Valid() || c.Subject == "" {
+		return nil, errors.New("malformed claims")
+	}
+	return &c, nil
 }
+
+func (c *claims) audience() string { return c.Audience[0] }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -43,6 +44,9 @@ func New(kinds *channels.Registry, box *secrets.Box, publicURL string, client *h
 
 // Kinds returns the registry of channel kinds.
 func (s *Service) Kinds() *channels.Registry { return s.kinds }
+
+// PublicURL is the base URL of this server as the internet reaches it.
+func (s *Service) PublicURL() string { return s.publicURL }
 
 // WebhookURL is where a channel's provider posts.
 func (s *Service) WebhookURL(ch *ent.Channel) string {
@@ -112,14 +116,73 @@ func (s *Service) Create(ctx context.Context, c *ent.Client, in Input) (*ent.Cha
 	if in.Settings != nil {
 		create.SetSettings(in.Settings)
 	}
-	if len(in.Secrets) > 0 {
-		sealed, fields, err := s.seal(id, nil, in.Secrets)
+	secrets := generated(desc, in.Secrets)
+	if len(secrets) > 0 {
+		sealed, fields, err := s.seal(id, nil, secrets)
 		if err != nil {
 			return nil, err
 		}
 		create.SetSecrets(sealed).SetSecretFields(fields)
 	}
 	return create.Save(ctx)
+}
+
+// generated returns the secrets a new channel starts with: those given,
+// plus a random value for each generated secret not given.
+func generated(desc channels.Description, given map[string]any) map[string]any {
+	out := make(map[string]any, len(given))
+	for k, v := range given {
+		out[k] = v
+	}
+	for _, f := range desc.Secrets {
+		if _, ok := out[f.Name]; f.Generated && !ok {
+			out[f.Name] = newSecretValue()
+		}
+	}
+	return out
+}
+
+// newSecretValue returns a generated secret: 256 random bits, hex.
+func newSecretValue() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("channelcfg: reading random bytes: " + err.Error())
+	}
+	return hex.EncodeToString(b)
+}
+
+// RotateSecret replaces a generated secret of a channel with a new random
+// value and returns the value (to be shown once).
+func (s *Service) RotateSecret(ctx context.Context, c *ent.Client, id gid.ID, field string) (*ent.Channel, string, error) {
+	ch, err := c.Channel.Get(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	a, err := s.Adapter(ch)
+	if err != nil {
+		return nil, "", err
+	}
+	ok := false
+	for _, f := range a.Describe().Secrets {
+		ok = ok || (f.Name == field && f.Generated)
+	}
+	if !ok {
+		return nil, "", apperr.Invalid("field", "%s channels have no generated secret %q", ch.Kind, field)
+	}
+	current, err := s.open(ch)
+	if err != nil {
+		return nil, "", err
+	}
+	value := newSecretValue()
+	sealed, fields, err := s.seal(ch.ID, current, map[string]any{field: value})
+	if err != nil {
+		return nil, "", err
+	}
+	ch, err = c.Channel.UpdateOne(ch).SetSecrets(sealed).SetSecretFields(fields).Save(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return ch, value, nil
 }
 
 // Update changes a channel. Changing secrets resets its verification.

@@ -48,6 +48,10 @@ type Config struct {
 	PresenceGrace     time.Duration
 	PresenceHeartbeat time.Duration
 	TypingTimeout     time.Duration
+	// VisitorSessionTTL is how long a website visitor's token lasts; the
+	// widget renews it on every page load (SWITCHBOARD_VISITOR_SESSION_TTL;
+	// default 720h).
+	VisitorSessionTTL time.Duration
 }
 
 // Error names the variable at fault.
@@ -87,7 +91,7 @@ func Load(getenv func(string) string) (*Config, error) {
 			*dst = v
 		}
 	}
-	var jwtSecret, secretKey, signup, origins, retention, reopen, grace, heartbeat, typing string
+	var jwtSecret, secretKey, signup, origins, retention, reopen, grace, heartbeat, typing, visitorTTL string
 	str("SWITCHBOARD_ADDR", &c.Addr)
 	str("SWITCHBOARD_PUBLIC_URL", &c.PublicURL)
 	str("SWITCHBOARD_DATABASE_URL", &c.DatabaseURL)
@@ -104,6 +108,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	str("SWITCHBOARD_PRESENCE_GRACE", &grace)
 	str("SWITCHBOARD_PRESENCE_HEARTBEAT", &heartbeat)
 	str("SWITCHBOARD_TYPING_TIMEOUT", &typing)
+	str("SWITCHBOARD_VISITOR_SESSION_TTL", &visitorTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +130,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		{"SWITCHBOARD_PRESENCE_GRACE", grace, &c.PresenceGrace},
 		{"SWITCHBOARD_PRESENCE_HEARTBEAT", heartbeat, &c.PresenceHeartbeat},
 		{"SWITCHBOARD_TYPING_TIMEOUT", typing, &c.TypingTimeout},
+		{"SWITCHBOARD_VISITOR_SESSION_TTL", visitorTTL, &c.VisitorSessionTTL},
 	} {
 		if d.v == "" {
 			continue

@@ -77,21 +77,50 @@ func (s *Service) ingestOnce(ctx context.Context, client *ent.Client, ch *ent.Ch
 }
 
 func (s *Service) ingestOne(ctx context.Context, c *ent.Client, ch *ent.Channel, in channels.Inbound) (channels.Stored, error) {
-	if in.ProviderMessageID != "" {
-		dup, err := c.Message.Query().
-			Where(message.ChannelID(ch.ID), message.ProviderMessageID(in.ProviderMessageID)).
-			Only(ctx)
-		if err == nil {
-			return channels.Stored{ConversationID: string(dup.ConversationID), MessageID: string(dup.ID), Duplicate: true}, nil
-		}
-		if !ent.IsNotFound(err) {
-			return channels.Stored{}, err
-		}
+	if st, dup, err := s.duplicate(ctx, c, ch, in); err != nil || dup {
+		return st, err
 	}
 	cust, err := s.resolveSender(ctx, c, ch, in.Sender)
 	if err != nil {
 		return channels.Stored{}, err
 	}
+	return s.receive(ctx, c, ch, cust, in)
+}
+
+// ReceiveFrom stores a message that a known customer sent on a channel (a
+// website visitor writing through the visitor API), in c's transaction:
+// dedupe on the provider message id, then as Ingest does.
+func (s *Service) ReceiveFrom(ctx context.Context, c *ent.Client, ch *ent.Channel, customerID gid.ID, in channels.Inbound) (channels.Stored, error) {
+	if err := checkBody(in.Text); err != nil {
+		return channels.Stored{}, err
+	}
+	if st, dup, err := s.duplicate(ctx, c, ch, in); err != nil || dup {
+		return st, err
+	}
+	return s.receive(ctx, c, ch, customerID, in)
+}
+
+// duplicate finds a message already stored under the same provider id.
+func (s *Service) duplicate(ctx context.Context, c *ent.Client, ch *ent.Channel, in channels.Inbound) (channels.Stored, bool, error) {
+	if in.ProviderMessageID == "" {
+		return channels.Stored{}, false, nil
+	}
+	dup, err := c.Message.Query().
+		Where(message.ChannelID(ch.ID), message.ProviderMessageID(in.ProviderMessageID)).
+		Only(ctx)
+	if ent.IsNotFound(err) {
+		return channels.Stored{}, false, nil
+	}
+	if err != nil {
+		return channels.Stored{}, false, err
+	}
+	return channels.Stored{ConversationID: string(dup.ConversationID), MessageID: string(dup.ID), Duplicate: true}, true, nil
+}
+
+// receive stores one inbound message of a customer: into their open
+// conversation on the channel, a recently resolved one reopened, or a new
+// one; with the conversation's update and the events.
+func (s *Service) receive(ctx context.Context, c *ent.Client, ch *ent.Channel, cust gid.ID, in channels.Inbound) (channels.Stored, error) {
 	conv, created, reopened, err := s.conversationFor(ctx, c, ch, cust)
 	if err != nil {
 		return channels.Stored{}, err

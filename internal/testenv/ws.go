@@ -222,3 +222,19 @@ func (ws *WS) Close() {
 	ws.conn.Close(websocket.StatusNormalClosure, "bye")
 	<-ws.done
 }
+
+// First returns the subscription's first message, whatever its type (a
+// refusal comes as "error", or as "next" with errors).
+func (s *Subscription) First(t testing.TB) Message {
+	t.Helper()
+	select {
+	case m, ok := <-s.C:
+		if !ok {
+			t.Fatal("subscription ended")
+		}
+		return m
+	case <-time.After(10 * time.Second):
+		t.Fatal("no message within 10s")
+	}
+	return Message{}
+}

@@ -53,6 +53,9 @@ const (
 	// of inbound messages, delivery workers. It is confined to that
 	// workspace like everyone else.
 	KindSystem
+	// KindVisitor is a website visitor on one web chat channel. It holds no
+	// role and reaches only the visitor API (fields marked @visitor).
+	KindVisitor
 )
 
 // System returns the actor for Switchboard's own work in a workspace.
@@ -68,7 +71,16 @@ type Actor struct {
 	TokenID     gid.ID // set for API tokens
 	Role        Role   // the agent's role; for a token, its creator's current role
 	Scopes      []Scope
+
+	// Set for visitors: their channel, the customer they are and the
+	// visitor id their token names.
+	ChannelID  gid.ID
+	CustomerID gid.ID
+	VisitorID  string
 }
+
+// IsVisitor reports whether the actor is a website visitor.
+func (a *Actor) IsVisitor() bool { return a != nil && a.Kind == KindVisitor }
 
 // CanWrite reports whether the actor may change data.
 func (a *Actor) CanWrite() bool {
@@ -83,7 +95,7 @@ func (a *Actor) CanWrite() bool {
 // when it can write, and as an AGENT otherwise — and never as more than
 // the role its creator holds now (Role).
 func (a *Actor) HasRole(r Role) bool {
-	if a.Role.Rank() < r.Rank() {
+	if a.Kind == KindVisitor || a.Role.Rank() < r.Rank() {
 		return false
 	}
 	if a.Kind == KindAPIToken {
@@ -122,10 +134,11 @@ func NewContext(ctx context.Context, a *Actor) context.Context {
 }
 
 // Become makes a the actor of ctx's request from now on, when the request
-// has no actor yet. It reports whether it did.
+// has no actor yet or is a visitor's (a visitor session continued as
+// another visitor). It reports whether it did.
 func Become(ctx context.Context, a *Actor) bool {
 	s, _ := ctx.Value(ctxKey{}).(*slot)
-	if s == nil || s.actor != nil {
+	if s == nil || (s.actor != nil && !s.actor.IsVisitor()) {
 		return false
 	}
 	s.actor = a
