@@ -267,7 +267,9 @@ func TestVisitorIsolation(t *testing.T) {
 	// Resuming from before everything replays exactly Ann's messages.
 	resumed := ws.Subscribe(`subscription($after: EventCursor) { visitorMessageAdded(after: $after) { message { body } } }`,
 		map[string]any{"after": events.Cursor(0)})
-	var r struct{ VisitorMessageAdded struct{ Message visitorMessage } }
+	var r struct {
+		VisitorMessageAdded struct{ Message visitorMessage }
+	}
 	for _, want := range []string{"Ann's question", "for Ann"} {
 		resumed.Next(t, &r)
 		if r.VisitorMessageAdded.Message.Body != want {

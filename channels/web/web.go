@@ -47,7 +47,9 @@ func AllowedOrigins(settings map[string]any) []string {
 }
 
 // NormalizeOrigin lower-cases an origin and drops a trailing slash.
-func NormalizeOrigin(o string) string { return strings.ToLower(strings.TrimRight(strings.TrimSpace(o), "/")) }
+func NormalizeOrigin(o string) string {
+	return strings.ToLower(strings.TrimRight(strings.TrimSpace(o), "/"))
+}
 
 // Adapter is the web chat adapter.
 type Adapter struct{}
