@@ -19,13 +19,17 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
+	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/consumercheckpoint"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationactivity"
 	"github.com/switchboard/switchboard/ent/conversationread"
 	"github.com/switchboard/switchboard/ent/customer"
+	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
@@ -48,6 +52,8 @@ type Client struct {
 	AgentPresence *AgentPresenceClient
 	// ApiToken is the client for interacting with the ApiToken builders.
 	ApiToken *ApiTokenClient
+	// AttributeDefinition is the client for interacting with the AttributeDefinition builders.
+	AttributeDefinition *AttributeDefinitionClient
 	// Channel is the client for interacting with the Channel builders.
 	Channel *ChannelClient
 	// ConsumerCheckpoint is the client for interacting with the ConsumerCheckpoint builders.
@@ -56,12 +62,18 @@ type Client struct {
 	ConsumerLease *ConsumerLeaseClient
 	// Conversation is the client for interacting with the Conversation builders.
 	Conversation *ConversationClient
+	// ConversationActivity is the client for interacting with the ConversationActivity builders.
+	ConversationActivity *ConversationActivityClient
 	// ConversationRead is the client for interacting with the ConversationRead builders.
 	ConversationRead *ConversationReadClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
+	// CustomerDuplicate is the client for interacting with the CustomerDuplicate builders.
+	CustomerDuplicate *CustomerDuplicateClient
 	// CustomerIdentity is the client for interacting with the CustomerIdentity builders.
 	CustomerIdentity *CustomerIdentityClient
+	// CustomerMerge is the client for interacting with the CustomerMerge builders.
+	CustomerMerge *CustomerMergeClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
 	// EventSequence is the client for interacting with the EventSequence builders.
@@ -90,13 +102,17 @@ func (c *Client) init() {
 	c.Agent = NewAgentClient(c.config)
 	c.AgentPresence = NewAgentPresenceClient(c.config)
 	c.ApiToken = NewApiTokenClient(c.config)
+	c.AttributeDefinition = NewAttributeDefinitionClient(c.config)
 	c.Channel = NewChannelClient(c.config)
 	c.ConsumerCheckpoint = NewConsumerCheckpointClient(c.config)
 	c.ConsumerLease = NewConsumerLeaseClient(c.config)
 	c.Conversation = NewConversationClient(c.config)
+	c.ConversationActivity = NewConversationActivityClient(c.config)
 	c.ConversationRead = NewConversationReadClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
+	c.CustomerDuplicate = NewCustomerDuplicateClient(c.config)
 	c.CustomerIdentity = NewCustomerIdentityClient(c.config)
+	c.CustomerMerge = NewCustomerMergeClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.EventSequence = NewEventSequenceClient(c.config)
 	c.Message = NewMessageClient(c.config)
@@ -194,25 +210,29 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:                ctx,
-		config:             cfg,
-		Agent:              NewAgentClient(cfg),
-		AgentPresence:      NewAgentPresenceClient(cfg),
-		ApiToken:           NewApiTokenClient(cfg),
-		Channel:            NewChannelClient(cfg),
-		ConsumerCheckpoint: NewConsumerCheckpointClient(cfg),
-		ConsumerLease:      NewConsumerLeaseClient(cfg),
-		Conversation:       NewConversationClient(cfg),
-		ConversationRead:   NewConversationReadClient(cfg),
-		Customer:           NewCustomerClient(cfg),
-		CustomerIdentity:   NewCustomerIdentityClient(cfg),
-		Event:              NewEventClient(cfg),
-		EventSequence:      NewEventSequenceClient(cfg),
-		Message:            NewMessageClient(cfg),
-		OutboxItem:         NewOutboxItemClient(cfg),
-		Tag:                NewTagClient(cfg),
-		Team:               NewTeamClient(cfg),
-		Workspace:          NewWorkspaceClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		Agent:                NewAgentClient(cfg),
+		AgentPresence:        NewAgentPresenceClient(cfg),
+		ApiToken:             NewApiTokenClient(cfg),
+		AttributeDefinition:  NewAttributeDefinitionClient(cfg),
+		Channel:              NewChannelClient(cfg),
+		ConsumerCheckpoint:   NewConsumerCheckpointClient(cfg),
+		ConsumerLease:        NewConsumerLeaseClient(cfg),
+		Conversation:         NewConversationClient(cfg),
+		ConversationActivity: NewConversationActivityClient(cfg),
+		ConversationRead:     NewConversationReadClient(cfg),
+		Customer:             NewCustomerClient(cfg),
+		CustomerDuplicate:    NewCustomerDuplicateClient(cfg),
+		CustomerIdentity:     NewCustomerIdentityClient(cfg),
+		CustomerMerge:        NewCustomerMergeClient(cfg),
+		Event:                NewEventClient(cfg),
+		EventSequence:        NewEventSequenceClient(cfg),
+		Message:              NewMessageClient(cfg),
+		OutboxItem:           NewOutboxItemClient(cfg),
+		Tag:                  NewTagClient(cfg),
+		Team:                 NewTeamClient(cfg),
+		Workspace:            NewWorkspaceClient(cfg),
 	}, nil
 }
 
@@ -230,25 +250,29 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:                ctx,
-		config:             cfg,
-		Agent:              NewAgentClient(cfg),
-		AgentPresence:      NewAgentPresenceClient(cfg),
-		ApiToken:           NewApiTokenClient(cfg),
-		Channel:            NewChannelClient(cfg),
-		ConsumerCheckpoint: NewConsumerCheckpointClient(cfg),
-		ConsumerLease:      NewConsumerLeaseClient(cfg),
-		Conversation:       NewConversationClient(cfg),
-		ConversationRead:   NewConversationReadClient(cfg),
-		Customer:           NewCustomerClient(cfg),
-		CustomerIdentity:   NewCustomerIdentityClient(cfg),
-		Event:              NewEventClient(cfg),
-		EventSequence:      NewEventSequenceClient(cfg),
-		Message:            NewMessageClient(cfg),
-		OutboxItem:         NewOutboxItemClient(cfg),
-		Tag:                NewTagClient(cfg),
-		Team:               NewTeamClient(cfg),
-		Workspace:          NewWorkspaceClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		Agent:                NewAgentClient(cfg),
+		AgentPresence:        NewAgentPresenceClient(cfg),
+		ApiToken:             NewApiTokenClient(cfg),
+		AttributeDefinition:  NewAttributeDefinitionClient(cfg),
+		Channel:              NewChannelClient(cfg),
+		ConsumerCheckpoint:   NewConsumerCheckpointClient(cfg),
+		ConsumerLease:        NewConsumerLeaseClient(cfg),
+		Conversation:         NewConversationClient(cfg),
+		ConversationActivity: NewConversationActivityClient(cfg),
+		ConversationRead:     NewConversationReadClient(cfg),
+		Customer:             NewCustomerClient(cfg),
+		CustomerDuplicate:    NewCustomerDuplicateClient(cfg),
+		CustomerIdentity:     NewCustomerIdentityClient(cfg),
+		CustomerMerge:        NewCustomerMergeClient(cfg),
+		Event:                NewEventClient(cfg),
+		EventSequence:        NewEventSequenceClient(cfg),
+		Message:              NewMessageClient(cfg),
+		OutboxItem:           NewOutboxItemClient(cfg),
+		Tag:                  NewTagClient(cfg),
+		Team:                 NewTeamClient(cfg),
+		Workspace:            NewWorkspaceClient(cfg),
 	}, nil
 }
 
@@ -278,9 +302,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Agent, c.AgentPresence, c.ApiToken, c.Channel, c.ConsumerCheckpoint,
-		c.ConsumerLease, c.Conversation, c.ConversationRead, c.Customer,
-		c.CustomerIdentity, c.Event, c.EventSequence, c.Message, c.OutboxItem, c.Tag,
+		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Channel,
+		c.ConsumerCheckpoint, c.ConsumerLease, c.Conversation, c.ConversationActivity,
+		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
+		c.CustomerMerge, c.Event, c.EventSequence, c.Message, c.OutboxItem, c.Tag,
 		c.Team, c.Workspace,
 	} {
 		n.Use(hooks...)
@@ -291,9 +316,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Agent, c.AgentPresence, c.ApiToken, c.Channel, c.ConsumerCheckpoint,
-		c.ConsumerLease, c.Conversation, c.ConversationRead, c.Customer,
-		c.CustomerIdentity, c.Event, c.EventSequence, c.Message, c.OutboxItem, c.Tag,
+		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Channel,
+		c.ConsumerCheckpoint, c.ConsumerLease, c.Conversation, c.ConversationActivity,
+		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
+		c.CustomerMerge, c.Event, c.EventSequence, c.Message, c.OutboxItem, c.Tag,
 		c.Team, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
@@ -309,6 +335,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AgentPresence.mutate(ctx, m)
 	case *ApiTokenMutation:
 		return c.ApiToken.mutate(ctx, m)
+	case *AttributeDefinitionMutation:
+		return c.AttributeDefinition.mutate(ctx, m)
 	case *ChannelMutation:
 		return c.Channel.mutate(ctx, m)
 	case *ConsumerCheckpointMutation:
@@ -317,12 +345,18 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ConsumerLease.mutate(ctx, m)
 	case *ConversationMutation:
 		return c.Conversation.mutate(ctx, m)
+	case *ConversationActivityMutation:
+		return c.ConversationActivity.mutate(ctx, m)
 	case *ConversationReadMutation:
 		return c.ConversationRead.mutate(ctx, m)
 	case *CustomerMutation:
 		return c.Customer.mutate(ctx, m)
+	case *CustomerDuplicateMutation:
+		return c.CustomerDuplicate.mutate(ctx, m)
 	case *CustomerIdentityMutation:
 		return c.CustomerIdentity.mutate(ctx, m)
+	case *CustomerMergeMutation:
+		return c.CustomerMerge.mutate(ctx, m)
 	case *EventMutation:
 		return c.Event.mutate(ctx, m)
 	case *EventSequenceMutation:
@@ -837,6 +871,156 @@ func (c *ApiTokenClient) mutate(ctx context.Context, m *ApiTokenMutation) (Value
 		return (&ApiTokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ApiToken mutation op: %q", m.Op())
+	}
+}
+
+// AttributeDefinitionClient is a client for the AttributeDefinition schema.
+type AttributeDefinitionClient struct {
+	config
+}
+
+// NewAttributeDefinitionClient returns a client for the AttributeDefinition from the given config.
+func NewAttributeDefinitionClient(c config) *AttributeDefinitionClient {
+	return &AttributeDefinitionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `attributedefinition.Hooks(f(g(h())))`.
+func (c *AttributeDefinitionClient) Use(hooks ...Hook) {
+	c.hooks.AttributeDefinition = append(c.hooks.AttributeDefinition, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `attributedefinition.Intercept(f(g(h())))`.
+func (c *AttributeDefinitionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AttributeDefinition = append(c.inters.AttributeDefinition, interceptors...)
+}
+
+// Create returns a builder for creating a AttributeDefinition entity.
+func (c *AttributeDefinitionClient) Create() *AttributeDefinitionCreate {
+	mutation := newAttributeDefinitionMutation(c.config, OpCreate)
+	return &AttributeDefinitionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AttributeDefinition entities.
+func (c *AttributeDefinitionClient) CreateBulk(builders ...*AttributeDefinitionCreate) *AttributeDefinitionCreateBulk {
+	return &AttributeDefinitionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AttributeDefinitionClient) MapCreateBulk(slice any, setFunc func(*AttributeDefinitionCreate, int)) *AttributeDefinitionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AttributeDefinitionCreateBulk{err: fmt.Errorf("calling to AttributeDefinitionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AttributeDefinitionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AttributeDefinitionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AttributeDefinition.
+func (c *AttributeDefinitionClient) Update() *AttributeDefinitionUpdate {
+	mutation := newAttributeDefinitionMutation(c.config, OpUpdate)
+	return &AttributeDefinitionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AttributeDefinitionClient) UpdateOne(_m *AttributeDefinition) *AttributeDefinitionUpdateOne {
+	mutation := newAttributeDefinitionMutation(c.config, OpUpdateOne, withAttributeDefinition(_m))
+	return &AttributeDefinitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AttributeDefinitionClient) UpdateOneID(id gid.ID) *AttributeDefinitionUpdateOne {
+	mutation := newAttributeDefinitionMutation(c.config, OpUpdateOne, withAttributeDefinitionID(id))
+	return &AttributeDefinitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AttributeDefinition.
+func (c *AttributeDefinitionClient) Delete() *AttributeDefinitionDelete {
+	mutation := newAttributeDefinitionMutation(c.config, OpDelete)
+	return &AttributeDefinitionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AttributeDefinitionClient) DeleteOne(_m *AttributeDefinition) *AttributeDefinitionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AttributeDefinitionClient) DeleteOneID(id gid.ID) *AttributeDefinitionDeleteOne {
+	builder := c.Delete().Where(attributedefinition.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AttributeDefinitionDeleteOne{builder}
+}
+
+// Query returns a query builder for AttributeDefinition.
+func (c *AttributeDefinitionClient) Query() *AttributeDefinitionQuery {
+	return &AttributeDefinitionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAttributeDefinition},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AttributeDefinition entity by its id.
+func (c *AttributeDefinitionClient) Get(ctx context.Context, id gid.ID) (*AttributeDefinition, error) {
+	return c.Query().Where(attributedefinition.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AttributeDefinitionClient) GetX(ctx context.Context, id gid.ID) *AttributeDefinition {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a AttributeDefinition.
+func (c *AttributeDefinitionClient) QueryWorkspace(_m *AttributeDefinition) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(attributedefinition.Table, attributedefinition.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, attributedefinition.WorkspaceTable, attributedefinition.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AttributeDefinitionClient) Hooks() []Hook {
+	hooks := c.hooks.AttributeDefinition
+	return append(hooks[:len(hooks):len(hooks)], attributedefinition.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AttributeDefinitionClient) Interceptors() []Interceptor {
+	return c.inters.AttributeDefinition
+}
+
+func (c *AttributeDefinitionClient) mutate(ctx context.Context, m *AttributeDefinitionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AttributeDefinitionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AttributeDefinitionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AttributeDefinitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AttributeDefinitionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AttributeDefinition mutation op: %q", m.Op())
 	}
 }
 
@@ -1534,6 +1718,220 @@ func (c *ConversationClient) mutate(ctx context.Context, m *ConversationMutation
 	}
 }
 
+// ConversationActivityClient is a client for the ConversationActivity schema.
+type ConversationActivityClient struct {
+	config
+}
+
+// NewConversationActivityClient returns a client for the ConversationActivity from the given config.
+func NewConversationActivityClient(c config) *ConversationActivityClient {
+	return &ConversationActivityClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `conversationactivity.Hooks(f(g(h())))`.
+func (c *ConversationActivityClient) Use(hooks ...Hook) {
+	c.hooks.ConversationActivity = append(c.hooks.ConversationActivity, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `conversationactivity.Intercept(f(g(h())))`.
+func (c *ConversationActivityClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ConversationActivity = append(c.inters.ConversationActivity, interceptors...)
+}
+
+// Create returns a builder for creating a ConversationActivity entity.
+func (c *ConversationActivityClient) Create() *ConversationActivityCreate {
+	mutation := newConversationActivityMutation(c.config, OpCreate)
+	return &ConversationActivityCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ConversationActivity entities.
+func (c *ConversationActivityClient) CreateBulk(builders ...*ConversationActivityCreate) *ConversationActivityCreateBulk {
+	return &ConversationActivityCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ConversationActivityClient) MapCreateBulk(slice any, setFunc func(*ConversationActivityCreate, int)) *ConversationActivityCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ConversationActivityCreateBulk{err: fmt.Errorf("calling to ConversationActivityClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ConversationActivityCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ConversationActivityCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ConversationActivity.
+func (c *ConversationActivityClient) Update() *ConversationActivityUpdate {
+	mutation := newConversationActivityMutation(c.config, OpUpdate)
+	return &ConversationActivityUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ConversationActivityClient) UpdateOne(_m *ConversationActivity) *ConversationActivityUpdateOne {
+	mutation := newConversationActivityMutation(c.config, OpUpdateOne, withConversationActivity(_m))
+	return &ConversationActivityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ConversationActivityClient) UpdateOneID(id gid.ID) *ConversationActivityUpdateOne {
+	mutation := newConversationActivityMutation(c.config, OpUpdateOne, withConversationActivityID(id))
+	return &ConversationActivityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ConversationActivity.
+func (c *ConversationActivityClient) Delete() *ConversationActivityDelete {
+	mutation := newConversationActivityMutation(c.config, OpDelete)
+	return &ConversationActivityDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ConversationActivityClient) DeleteOne(_m *ConversationActivity) *ConversationActivityDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ConversationActivityClient) DeleteOneID(id gid.ID) *ConversationActivityDeleteOne {
+	builder := c.Delete().Where(conversationactivity.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ConversationActivityDeleteOne{builder}
+}
+
+// Query returns a query builder for ConversationActivity.
+func (c *ConversationActivityClient) Query() *ConversationActivityQuery {
+	return &ConversationActivityQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeConversationActivity},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ConversationActivity entity by its id.
+func (c *ConversationActivityClient) Get(ctx context.Context, id gid.ID) (*ConversationActivity, error) {
+	return c.Query().Where(conversationactivity.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ConversationActivityClient) GetX(ctx context.Context, id gid.ID) *ConversationActivity {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a ConversationActivity.
+func (c *ConversationActivityClient) QueryWorkspace(_m *ConversationActivity) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(conversationactivity.Table, conversationactivity.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, conversationactivity.WorkspaceTable, conversationactivity.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryConversation queries the conversation edge of a ConversationActivity.
+func (c *ConversationActivityClient) QueryConversation(_m *ConversationActivity) *ConversationQuery {
+	query := (&ConversationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(conversationactivity.Table, conversationactivity.FieldID, id),
+			sqlgraph.To(conversation.Table, conversation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, conversationactivity.ConversationTable, conversationactivity.ConversationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryActor queries the actor edge of a ConversationActivity.
+func (c *ConversationActivityClient) QueryActor(_m *ConversationActivity) *AgentQuery {
+	query := (&AgentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(conversationactivity.Table, conversationactivity.FieldID, id),
+			sqlgraph.To(agent.Table, agent.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, conversationactivity.ActorTable, conversationactivity.ActorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAgent queries the agent edge of a ConversationActivity.
+func (c *ConversationActivityClient) QueryAgent(_m *ConversationActivity) *AgentQuery {
+	query := (&AgentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(conversationactivity.Table, conversationactivity.FieldID, id),
+			sqlgraph.To(agent.Table, agent.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, conversationactivity.AgentTable, conversationactivity.AgentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTeam queries the team edge of a ConversationActivity.
+func (c *ConversationActivityClient) QueryTeam(_m *ConversationActivity) *TeamQuery {
+	query := (&TeamClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(conversationactivity.Table, conversationactivity.FieldID, id),
+			sqlgraph.To(team.Table, team.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, conversationactivity.TeamTable, conversationactivity.TeamColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ConversationActivityClient) Hooks() []Hook {
+	hooks := c.hooks.ConversationActivity
+	return append(hooks[:len(hooks):len(hooks)], conversationactivity.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ConversationActivityClient) Interceptors() []Interceptor {
+	return c.inters.ConversationActivity
+}
+
+func (c *ConversationActivityClient) mutate(ctx context.Context, m *ConversationActivityMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ConversationActivityCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ConversationActivityUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ConversationActivityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ConversationActivityDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ConversationActivity mutation op: %q", m.Op())
+	}
+}
+
 // ConversationReadClient is a client for the ConversationRead schema.
 type ConversationReadClient struct {
 	config
@@ -1898,6 +2296,204 @@ func (c *CustomerClient) mutate(ctx context.Context, m *CustomerMutation) (Value
 	}
 }
 
+// CustomerDuplicateClient is a client for the CustomerDuplicate schema.
+type CustomerDuplicateClient struct {
+	config
+}
+
+// NewCustomerDuplicateClient returns a client for the CustomerDuplicate from the given config.
+func NewCustomerDuplicateClient(c config) *CustomerDuplicateClient {
+	return &CustomerDuplicateClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `customerduplicate.Hooks(f(g(h())))`.
+func (c *CustomerDuplicateClient) Use(hooks ...Hook) {
+	c.hooks.CustomerDuplicate = append(c.hooks.CustomerDuplicate, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `customerduplicate.Intercept(f(g(h())))`.
+func (c *CustomerDuplicateClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CustomerDuplicate = append(c.inters.CustomerDuplicate, interceptors...)
+}
+
+// Create returns a builder for creating a CustomerDuplicate entity.
+func (c *CustomerDuplicateClient) Create() *CustomerDuplicateCreate {
+	mutation := newCustomerDuplicateMutation(c.config, OpCreate)
+	return &CustomerDuplicateCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CustomerDuplicate entities.
+func (c *CustomerDuplicateClient) CreateBulk(builders ...*CustomerDuplicateCreate) *CustomerDuplicateCreateBulk {
+	return &CustomerDuplicateCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CustomerDuplicateClient) MapCreateBulk(slice any, setFunc func(*CustomerDuplicateCreate, int)) *CustomerDuplicateCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CustomerDuplicateCreateBulk{err: fmt.Errorf("calling to CustomerDuplicateClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CustomerDuplicateCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CustomerDuplicateCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CustomerDuplicate.
+func (c *CustomerDuplicateClient) Update() *CustomerDuplicateUpdate {
+	mutation := newCustomerDuplicateMutation(c.config, OpUpdate)
+	return &CustomerDuplicateUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CustomerDuplicateClient) UpdateOne(_m *CustomerDuplicate) *CustomerDuplicateUpdateOne {
+	mutation := newCustomerDuplicateMutation(c.config, OpUpdateOne, withCustomerDuplicate(_m))
+	return &CustomerDuplicateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CustomerDuplicateClient) UpdateOneID(id gid.ID) *CustomerDuplicateUpdateOne {
+	mutation := newCustomerDuplicateMutation(c.config, OpUpdateOne, withCustomerDuplicateID(id))
+	return &CustomerDuplicateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CustomerDuplicate.
+func (c *CustomerDuplicateClient) Delete() *CustomerDuplicateDelete {
+	mutation := newCustomerDuplicateMutation(c.config, OpDelete)
+	return &CustomerDuplicateDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CustomerDuplicateClient) DeleteOne(_m *CustomerDuplicate) *CustomerDuplicateDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CustomerDuplicateClient) DeleteOneID(id gid.ID) *CustomerDuplicateDeleteOne {
+	builder := c.Delete().Where(customerduplicate.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CustomerDuplicateDeleteOne{builder}
+}
+
+// Query returns a query builder for CustomerDuplicate.
+func (c *CustomerDuplicateClient) Query() *CustomerDuplicateQuery {
+	return &CustomerDuplicateQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCustomerDuplicate},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CustomerDuplicate entity by its id.
+func (c *CustomerDuplicateClient) Get(ctx context.Context, id gid.ID) (*CustomerDuplicate, error) {
+	return c.Query().Where(customerduplicate.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CustomerDuplicateClient) GetX(ctx context.Context, id gid.ID) *CustomerDuplicate {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a CustomerDuplicate.
+func (c *CustomerDuplicateClient) QueryWorkspace(_m *CustomerDuplicate) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customerduplicate.Table, customerduplicate.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customerduplicate.WorkspaceTable, customerduplicate.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCustomer queries the customer edge of a CustomerDuplicate.
+func (c *CustomerDuplicateClient) QueryCustomer(_m *CustomerDuplicate) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customerduplicate.Table, customerduplicate.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customerduplicate.CustomerTable, customerduplicate.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDuplicate queries the duplicate edge of a CustomerDuplicate.
+func (c *CustomerDuplicateClient) QueryDuplicate(_m *CustomerDuplicate) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customerduplicate.Table, customerduplicate.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customerduplicate.DuplicateTable, customerduplicate.DuplicateColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryResolvedBy queries the resolved_by edge of a CustomerDuplicate.
+func (c *CustomerDuplicateClient) QueryResolvedBy(_m *CustomerDuplicate) *AgentQuery {
+	query := (&AgentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customerduplicate.Table, customerduplicate.FieldID, id),
+			sqlgraph.To(agent.Table, agent.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customerduplicate.ResolvedByTable, customerduplicate.ResolvedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CustomerDuplicateClient) Hooks() []Hook {
+	hooks := c.hooks.CustomerDuplicate
+	return append(hooks[:len(hooks):len(hooks)], customerduplicate.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CustomerDuplicateClient) Interceptors() []Interceptor {
+	return c.inters.CustomerDuplicate
+}
+
+func (c *CustomerDuplicateClient) mutate(ctx context.Context, m *CustomerDuplicateMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CustomerDuplicateCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CustomerDuplicateUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CustomerDuplicateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CustomerDuplicateDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CustomerDuplicate mutation op: %q", m.Op())
+	}
+}
+
 // CustomerIdentityClient is a client for the CustomerIdentity schema.
 type CustomerIdentityClient struct {
 	config
@@ -2077,6 +2673,220 @@ func (c *CustomerIdentityClient) mutate(ctx context.Context, m *CustomerIdentity
 		return (&CustomerIdentityDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CustomerIdentity mutation op: %q", m.Op())
+	}
+}
+
+// CustomerMergeClient is a client for the CustomerMerge schema.
+type CustomerMergeClient struct {
+	config
+}
+
+// NewCustomerMergeClient returns a client for the CustomerMerge from the given config.
+func NewCustomerMergeClient(c config) *CustomerMergeClient {
+	return &CustomerMergeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `customermerge.Hooks(f(g(h())))`.
+func (c *CustomerMergeClient) Use(hooks ...Hook) {
+	c.hooks.CustomerMerge = append(c.hooks.CustomerMerge, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `customermerge.Intercept(f(g(h())))`.
+func (c *CustomerMergeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CustomerMerge = append(c.inters.CustomerMerge, interceptors...)
+}
+
+// Create returns a builder for creating a CustomerMerge entity.
+func (c *CustomerMergeClient) Create() *CustomerMergeCreate {
+	mutation := newCustomerMergeMutation(c.config, OpCreate)
+	return &CustomerMergeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CustomerMerge entities.
+func (c *CustomerMergeClient) CreateBulk(builders ...*CustomerMergeCreate) *CustomerMergeCreateBulk {
+	return &CustomerMergeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CustomerMergeClient) MapCreateBulk(slice any, setFunc func(*CustomerMergeCreate, int)) *CustomerMergeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CustomerMergeCreateBulk{err: fmt.Errorf("calling to CustomerMergeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CustomerMergeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CustomerMergeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CustomerMerge.
+func (c *CustomerMergeClient) Update() *CustomerMergeUpdate {
+	mutation := newCustomerMergeMutation(c.config, OpUpdate)
+	return &CustomerMergeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CustomerMergeClient) UpdateOne(_m *CustomerMerge) *CustomerMergeUpdateOne {
+	mutation := newCustomerMergeMutation(c.config, OpUpdateOne, withCustomerMerge(_m))
+	return &CustomerMergeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CustomerMergeClient) UpdateOneID(id gid.ID) *CustomerMergeUpdateOne {
+	mutation := newCustomerMergeMutation(c.config, OpUpdateOne, withCustomerMergeID(id))
+	return &CustomerMergeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CustomerMerge.
+func (c *CustomerMergeClient) Delete() *CustomerMergeDelete {
+	mutation := newCustomerMergeMutation(c.config, OpDelete)
+	return &CustomerMergeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CustomerMergeClient) DeleteOne(_m *CustomerMerge) *CustomerMergeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CustomerMergeClient) DeleteOneID(id gid.ID) *CustomerMergeDeleteOne {
+	builder := c.Delete().Where(customermerge.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CustomerMergeDeleteOne{builder}
+}
+
+// Query returns a query builder for CustomerMerge.
+func (c *CustomerMergeClient) Query() *CustomerMergeQuery {
+	return &CustomerMergeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCustomerMerge},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CustomerMerge entity by its id.
+func (c *CustomerMergeClient) Get(ctx context.Context, id gid.ID) (*CustomerMerge, error) {
+	return c.Query().Where(customermerge.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CustomerMergeClient) GetX(ctx context.Context, id gid.ID) *CustomerMerge {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a CustomerMerge.
+func (c *CustomerMergeClient) QueryWorkspace(_m *CustomerMerge) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customermerge.Table, customermerge.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customermerge.WorkspaceTable, customermerge.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPrimary queries the primary edge of a CustomerMerge.
+func (c *CustomerMergeClient) QueryPrimary(_m *CustomerMerge) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customermerge.Table, customermerge.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customermerge.PrimaryTable, customermerge.PrimaryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySecondary queries the secondary edge of a CustomerMerge.
+func (c *CustomerMergeClient) QuerySecondary(_m *CustomerMerge) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customermerge.Table, customermerge.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customermerge.SecondaryTable, customermerge.SecondaryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMergedBy queries the merged_by edge of a CustomerMerge.
+func (c *CustomerMergeClient) QueryMergedBy(_m *CustomerMerge) *AgentQuery {
+	query := (&AgentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customermerge.Table, customermerge.FieldID, id),
+			sqlgraph.To(agent.Table, agent.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customermerge.MergedByTable, customermerge.MergedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUnmergedBy queries the unmerged_by edge of a CustomerMerge.
+func (c *CustomerMergeClient) QueryUnmergedBy(_m *CustomerMerge) *AgentQuery {
+	query := (&AgentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customermerge.Table, customermerge.FieldID, id),
+			sqlgraph.To(agent.Table, agent.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customermerge.UnmergedByTable, customermerge.UnmergedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CustomerMergeClient) Hooks() []Hook {
+	hooks := c.hooks.CustomerMerge
+	return append(hooks[:len(hooks):len(hooks)], customermerge.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CustomerMergeClient) Interceptors() []Interceptor {
+	return c.inters.CustomerMerge
+}
+
+func (c *CustomerMergeClient) mutate(ctx context.Context, m *CustomerMergeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CustomerMergeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CustomerMergeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CustomerMergeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CustomerMergeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CustomerMerge mutation op: %q", m.Op())
 	}
 }
 
@@ -3196,14 +4006,17 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Agent, AgentPresence, ApiToken, Channel, ConsumerCheckpoint, ConsumerLease,
-		Conversation, ConversationRead, Customer, CustomerIdentity, Event,
-		EventSequence, Message, OutboxItem, Tag, Team, Workspace []ent.Hook
+		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel,
+		ConsumerCheckpoint, ConsumerLease, Conversation, ConversationActivity,
+		ConversationRead, Customer, CustomerDuplicate, CustomerIdentity, CustomerMerge,
+		Event, EventSequence, Message, OutboxItem, Tag, Team, Workspace []ent.Hook
 	}
 	inters struct {
-		Agent, AgentPresence, ApiToken, Channel, ConsumerCheckpoint, ConsumerLease,
-		Conversation, ConversationRead, Customer, CustomerIdentity, Event,
-		EventSequence, Message, OutboxItem, Tag, Team, Workspace []ent.Interceptor
+		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel,
+		ConsumerCheckpoint, ConsumerLease, Conversation, ConversationActivity,
+		ConversationRead, Customer, CustomerDuplicate, CustomerIdentity, CustomerMerge,
+		Event, EventSequence, Message, OutboxItem, Tag, Team,
+		Workspace []ent.Interceptor
 	}
 )
 

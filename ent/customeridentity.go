@@ -27,7 +27,7 @@ type CustomerIdentity struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// WorkspaceID holds the value of the "workspace_id" field.
 	WorkspaceID gid.ID `json:"workspace_id,omitempty"`
-	// CustomerID holds the value of the "customer_id" field.
+	// changes when customers merge or unmerge
 	CustomerID gid.ID `json:"customer_id,omitempty"`
 	// Kind holds the value of the "kind" field.
 	Kind customeridentity.Kind `json:"kind,omitempty"`
@@ -37,6 +37,8 @@ type CustomerIdentity struct {
 	ChannelID *gid.ID `json:"channel_id,omitempty"`
 	// Verified holds the value of the "verified" field.
 	Verified bool `json:"verified,omitempty"`
+	// where the identity came from: the channel itself, an integrator's API token, the website chat (verified by identityHash or claimed by the visitor), or an agent
+	Source customeridentity.Source `json:"source,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CustomerIdentityQuery when eager-loading is set.
 	Edges        CustomerIdentityEdges `json:"edges"`
@@ -102,7 +104,7 @@ func (*CustomerIdentity) scanValues(columns []string) ([]any, error) {
 			values[i] = new(gid.ID)
 		case customeridentity.FieldVerified:
 			values[i] = new(sql.NullBool)
-		case customeridentity.FieldKind, customeridentity.FieldValue:
+		case customeridentity.FieldKind, customeridentity.FieldValue, customeridentity.FieldSource:
 			values[i] = new(sql.NullString)
 		case customeridentity.FieldCreatedAt, customeridentity.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -175,6 +177,12 @@ func (_m *CustomerIdentity) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field verified", values[i])
 			} else if value.Valid {
 				_m.Verified = value.Bool
+			}
+		case customeridentity.FieldSource:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field source", values[i])
+			} else if value.Valid {
+				_m.Source = customeridentity.Source(value.String)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -252,6 +260,9 @@ func (_m *CustomerIdentity) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("verified=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Verified))
+	builder.WriteString(", ")
+	builder.WriteString("source=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Source))
 	builder.WriteByte(')')
 	return builder.String()
 }

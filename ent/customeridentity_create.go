@@ -107,6 +107,20 @@ func (_c *CustomerIdentityCreate) SetNillableVerified(v *bool) *CustomerIdentity
 	return _c
 }
 
+// SetSource sets the "source" field.
+func (_c *CustomerIdentityCreate) SetSource(v customeridentity.Source) *CustomerIdentityCreate {
+	_c.mutation.SetSource(v)
+	return _c
+}
+
+// SetNillableSource sets the "source" field if the given value is not nil.
+func (_c *CustomerIdentityCreate) SetNillableSource(v *customeridentity.Source) *CustomerIdentityCreate {
+	if v != nil {
+		_c.SetSource(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CustomerIdentityCreate) SetID(v gid.ID) *CustomerIdentityCreate {
 	_c.mutation.SetID(v)
@@ -191,6 +205,10 @@ func (_c *CustomerIdentityCreate) defaults() error {
 		v := customeridentity.DefaultVerified
 		_c.mutation.SetVerified(v)
 	}
+	if _, ok := _c.mutation.Source(); !ok {
+		v := customeridentity.DefaultSource
+		_c.mutation.SetSource(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if customeridentity.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized customeridentity.DefaultID (forgotten import ent/runtime?)")
@@ -233,6 +251,14 @@ func (_c *CustomerIdentityCreate) check() error {
 	}
 	if _, ok := _c.mutation.Verified(); !ok {
 		return &ValidationError{Name: "verified", err: errors.New(`ent: missing required field "CustomerIdentity.verified"`)}
+	}
+	if _, ok := _c.mutation.Source(); !ok {
+		return &ValidationError{Name: "source", err: errors.New(`ent: missing required field "CustomerIdentity.source"`)}
+	}
+	if v, ok := _c.mutation.Source(); ok {
+		if err := customeridentity.SourceValidator(v); err != nil {
+			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "CustomerIdentity.source": %w`, err)}
+		}
 	}
 	if len(_c.mutation.WorkspaceIDs()) == 0 {
 		return &ValidationError{Name: "workspace", err: errors.New(`ent: missing required edge "CustomerIdentity.workspace"`)}
@@ -295,6 +321,10 @@ func (_c *CustomerIdentityCreate) createSpec() (*CustomerIdentity, *sqlgraph.Cre
 	if value, ok := _c.mutation.Verified(); ok {
 		_spec.SetField(customeridentity.FieldVerified, field.TypeBool, value)
 		_node.Verified = value
+	}
+	if value, ok := _c.mutation.Source(); ok {
+		_spec.SetField(customeridentity.FieldSource, field.TypeEnum, value)
+		_node.Source = value
 	}
 	if nodes := _c.mutation.WorkspaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -411,6 +441,18 @@ func (u *CustomerIdentityUpsert) UpdateUpdatedAt() *CustomerIdentityUpsert {
 	return u
 }
 
+// SetCustomerID sets the "customer_id" field.
+func (u *CustomerIdentityUpsert) SetCustomerID(v gid.ID) *CustomerIdentityUpsert {
+	u.Set(customeridentity.FieldCustomerID, v)
+	return u
+}
+
+// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
+func (u *CustomerIdentityUpsert) UpdateCustomerID() *CustomerIdentityUpsert {
+	u.SetExcluded(customeridentity.FieldCustomerID)
+	return u
+}
+
 // SetVerified sets the "verified" field.
 func (u *CustomerIdentityUpsert) SetVerified(v bool) *CustomerIdentityUpsert {
 	u.Set(customeridentity.FieldVerified, v)
@@ -420,6 +462,18 @@ func (u *CustomerIdentityUpsert) SetVerified(v bool) *CustomerIdentityUpsert {
 // UpdateVerified sets the "verified" field to the value that was provided on create.
 func (u *CustomerIdentityUpsert) UpdateVerified() *CustomerIdentityUpsert {
 	u.SetExcluded(customeridentity.FieldVerified)
+	return u
+}
+
+// SetSource sets the "source" field.
+func (u *CustomerIdentityUpsert) SetSource(v customeridentity.Source) *CustomerIdentityUpsert {
+	u.Set(customeridentity.FieldSource, v)
+	return u
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *CustomerIdentityUpsert) UpdateSource() *CustomerIdentityUpsert {
+	u.SetExcluded(customeridentity.FieldSource)
 	return u
 }
 
@@ -445,9 +499,6 @@ func (u *CustomerIdentityUpsertOne) UpdateNewValues() *CustomerIdentityUpsertOne
 		}
 		if _, exists := u.create.mutation.WorkspaceID(); exists {
 			s.SetIgnore(customeridentity.FieldWorkspaceID)
-		}
-		if _, exists := u.create.mutation.CustomerID(); exists {
-			s.SetIgnore(customeridentity.FieldCustomerID)
 		}
 		if _, exists := u.create.mutation.Kind(); exists {
 			s.SetIgnore(customeridentity.FieldKind)
@@ -503,6 +554,20 @@ func (u *CustomerIdentityUpsertOne) UpdateUpdatedAt() *CustomerIdentityUpsertOne
 	})
 }
 
+// SetCustomerID sets the "customer_id" field.
+func (u *CustomerIdentityUpsertOne) SetCustomerID(v gid.ID) *CustomerIdentityUpsertOne {
+	return u.Update(func(s *CustomerIdentityUpsert) {
+		s.SetCustomerID(v)
+	})
+}
+
+// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
+func (u *CustomerIdentityUpsertOne) UpdateCustomerID() *CustomerIdentityUpsertOne {
+	return u.Update(func(s *CustomerIdentityUpsert) {
+		s.UpdateCustomerID()
+	})
+}
+
 // SetVerified sets the "verified" field.
 func (u *CustomerIdentityUpsertOne) SetVerified(v bool) *CustomerIdentityUpsertOne {
 	return u.Update(func(s *CustomerIdentityUpsert) {
@@ -514,6 +579,20 @@ func (u *CustomerIdentityUpsertOne) SetVerified(v bool) *CustomerIdentityUpsertO
 func (u *CustomerIdentityUpsertOne) UpdateVerified() *CustomerIdentityUpsertOne {
 	return u.Update(func(s *CustomerIdentityUpsert) {
 		s.UpdateVerified()
+	})
+}
+
+// SetSource sets the "source" field.
+func (u *CustomerIdentityUpsertOne) SetSource(v customeridentity.Source) *CustomerIdentityUpsertOne {
+	return u.Update(func(s *CustomerIdentityUpsert) {
+		s.SetSource(v)
+	})
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *CustomerIdentityUpsertOne) UpdateSource() *CustomerIdentityUpsertOne {
+	return u.Update(func(s *CustomerIdentityUpsert) {
+		s.UpdateSource()
 	})
 }
 
@@ -706,9 +785,6 @@ func (u *CustomerIdentityUpsertBulk) UpdateNewValues() *CustomerIdentityUpsertBu
 			if _, exists := b.mutation.WorkspaceID(); exists {
 				s.SetIgnore(customeridentity.FieldWorkspaceID)
 			}
-			if _, exists := b.mutation.CustomerID(); exists {
-				s.SetIgnore(customeridentity.FieldCustomerID)
-			}
 			if _, exists := b.mutation.Kind(); exists {
 				s.SetIgnore(customeridentity.FieldKind)
 			}
@@ -764,6 +840,20 @@ func (u *CustomerIdentityUpsertBulk) UpdateUpdatedAt() *CustomerIdentityUpsertBu
 	})
 }
 
+// SetCustomerID sets the "customer_id" field.
+func (u *CustomerIdentityUpsertBulk) SetCustomerID(v gid.ID) *CustomerIdentityUpsertBulk {
+	return u.Update(func(s *CustomerIdentityUpsert) {
+		s.SetCustomerID(v)
+	})
+}
+
+// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
+func (u *CustomerIdentityUpsertBulk) UpdateCustomerID() *CustomerIdentityUpsertBulk {
+	return u.Update(func(s *CustomerIdentityUpsert) {
+		s.UpdateCustomerID()
+	})
+}
+
 // SetVerified sets the "verified" field.
 func (u *CustomerIdentityUpsertBulk) SetVerified(v bool) *CustomerIdentityUpsertBulk {
 	return u.Update(func(s *CustomerIdentityUpsert) {
@@ -775,6 +865,20 @@ func (u *CustomerIdentityUpsertBulk) SetVerified(v bool) *CustomerIdentityUpsert
 func (u *CustomerIdentityUpsertBulk) UpdateVerified() *CustomerIdentityUpsertBulk {
 	return u.Update(func(s *CustomerIdentityUpsert) {
 		s.UpdateVerified()
+	})
+}
+
+// SetSource sets the "source" field.
+func (u *CustomerIdentityUpsertBulk) SetSource(v customeridentity.Source) *CustomerIdentityUpsertBulk {
+	return u.Update(func(s *CustomerIdentityUpsert) {
+		s.SetSource(v)
+	})
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *CustomerIdentityUpsertBulk) UpdateSource() *CustomerIdentityUpsertBulk {
+	return u.Update(func(s *CustomerIdentityUpsert) {
+		s.UpdateSource()
 	})
 }
 

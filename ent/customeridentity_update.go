@@ -11,8 +11,10 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/predicate"
+	"github.com/switchboard/switchboard/internal/gid"
 )
 
 // CustomerIdentityUpdate is the builder for updating CustomerIdentity entities.
@@ -35,6 +37,20 @@ func (_u *CustomerIdentityUpdate) SetUpdatedAt(v time.Time) *CustomerIdentityUpd
 	return _u
 }
 
+// SetCustomerID sets the "customer_id" field.
+func (_u *CustomerIdentityUpdate) SetCustomerID(v gid.ID) *CustomerIdentityUpdate {
+	_u.mutation.SetCustomerID(v)
+	return _u
+}
+
+// SetNillableCustomerID sets the "customer_id" field if the given value is not nil.
+func (_u *CustomerIdentityUpdate) SetNillableCustomerID(v *gid.ID) *CustomerIdentityUpdate {
+	if v != nil {
+		_u.SetCustomerID(*v)
+	}
+	return _u
+}
+
 // SetVerified sets the "verified" field.
 func (_u *CustomerIdentityUpdate) SetVerified(v bool) *CustomerIdentityUpdate {
 	_u.mutation.SetVerified(v)
@@ -49,9 +65,34 @@ func (_u *CustomerIdentityUpdate) SetNillableVerified(v *bool) *CustomerIdentity
 	return _u
 }
 
+// SetSource sets the "source" field.
+func (_u *CustomerIdentityUpdate) SetSource(v customeridentity.Source) *CustomerIdentityUpdate {
+	_u.mutation.SetSource(v)
+	return _u
+}
+
+// SetNillableSource sets the "source" field if the given value is not nil.
+func (_u *CustomerIdentityUpdate) SetNillableSource(v *customeridentity.Source) *CustomerIdentityUpdate {
+	if v != nil {
+		_u.SetSource(*v)
+	}
+	return _u
+}
+
+// SetCustomer sets the "customer" edge to the Customer entity.
+func (_u *CustomerIdentityUpdate) SetCustomer(v *Customer) *CustomerIdentityUpdate {
+	return _u.SetCustomerID(v.ID)
+}
+
 // Mutation returns the CustomerIdentityMutation object of the builder.
 func (_u *CustomerIdentityUpdate) Mutation() *CustomerIdentityMutation {
 	return _u.mutation
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (_u *CustomerIdentityUpdate) ClearCustomer() *CustomerIdentityUpdate {
+	_u.mutation.ClearCustomer()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -98,6 +139,11 @@ func (_u *CustomerIdentityUpdate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *CustomerIdentityUpdate) check() error {
+	if v, ok := _u.mutation.Source(); ok {
+		if err := customeridentity.SourceValidator(v); err != nil {
+			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "CustomerIdentity.source": %w`, err)}
+		}
+	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "CustomerIdentity.workspace"`)
 	}
@@ -131,6 +177,38 @@ func (_u *CustomerIdentityUpdate) sqlSave(ctx context.Context) (_node int, err e
 	if value, ok := _u.mutation.Verified(); ok {
 		_spec.SetField(customeridentity.FieldVerified, field.TypeBool, value)
 	}
+	if value, ok := _u.mutation.Source(); ok {
+		_spec.SetField(customeridentity.FieldSource, field.TypeEnum, value)
+	}
+	if _u.mutation.CustomerCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customeridentity.CustomerTable,
+			Columns: []string{customeridentity.CustomerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CustomerIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customeridentity.CustomerTable,
+			Columns: []string{customeridentity.CustomerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -159,6 +237,20 @@ func (_u *CustomerIdentityUpdateOne) SetUpdatedAt(v time.Time) *CustomerIdentity
 	return _u
 }
 
+// SetCustomerID sets the "customer_id" field.
+func (_u *CustomerIdentityUpdateOne) SetCustomerID(v gid.ID) *CustomerIdentityUpdateOne {
+	_u.mutation.SetCustomerID(v)
+	return _u
+}
+
+// SetNillableCustomerID sets the "customer_id" field if the given value is not nil.
+func (_u *CustomerIdentityUpdateOne) SetNillableCustomerID(v *gid.ID) *CustomerIdentityUpdateOne {
+	if v != nil {
+		_u.SetCustomerID(*v)
+	}
+	return _u
+}
+
 // SetVerified sets the "verified" field.
 func (_u *CustomerIdentityUpdateOne) SetVerified(v bool) *CustomerIdentityUpdateOne {
 	_u.mutation.SetVerified(v)
@@ -173,9 +265,34 @@ func (_u *CustomerIdentityUpdateOne) SetNillableVerified(v *bool) *CustomerIdent
 	return _u
 }
 
+// SetSource sets the "source" field.
+func (_u *CustomerIdentityUpdateOne) SetSource(v customeridentity.Source) *CustomerIdentityUpdateOne {
+	_u.mutation.SetSource(v)
+	return _u
+}
+
+// SetNillableSource sets the "source" field if the given value is not nil.
+func (_u *CustomerIdentityUpdateOne) SetNillableSource(v *customeridentity.Source) *CustomerIdentityUpdateOne {
+	if v != nil {
+		_u.SetSource(*v)
+	}
+	return _u
+}
+
+// SetCustomer sets the "customer" edge to the Customer entity.
+func (_u *CustomerIdentityUpdateOne) SetCustomer(v *Customer) *CustomerIdentityUpdateOne {
+	return _u.SetCustomerID(v.ID)
+}
+
 // Mutation returns the CustomerIdentityMutation object of the builder.
 func (_u *CustomerIdentityUpdateOne) Mutation() *CustomerIdentityMutation {
 	return _u.mutation
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (_u *CustomerIdentityUpdateOne) ClearCustomer() *CustomerIdentityUpdateOne {
+	_u.mutation.ClearCustomer()
+	return _u
 }
 
 // Where appends a list predicates to the CustomerIdentityUpdate builder.
@@ -235,6 +352,11 @@ func (_u *CustomerIdentityUpdateOne) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *CustomerIdentityUpdateOne) check() error {
+	if v, ok := _u.mutation.Source(); ok {
+		if err := customeridentity.SourceValidator(v); err != nil {
+			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "CustomerIdentity.source": %w`, err)}
+		}
+	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "CustomerIdentity.workspace"`)
 	}
@@ -284,6 +406,38 @@ func (_u *CustomerIdentityUpdateOne) sqlSave(ctx context.Context) (_node *Custom
 	}
 	if value, ok := _u.mutation.Verified(); ok {
 		_spec.SetField(customeridentity.FieldVerified, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Source(); ok {
+		_spec.SetField(customeridentity.FieldSource, field.TypeEnum, value)
+	}
+	if _u.mutation.CustomerCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customeridentity.CustomerTable,
+			Columns: []string{customeridentity.CustomerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CustomerIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customeridentity.CustomerTable,
+			Columns: []string{customeridentity.CustomerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &CustomerIdentity{config: _u.config}

@@ -15,13 +15,17 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
+	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/consumercheckpoint"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationactivity"
 	"github.com/switchboard/switchboard/ent/conversationread"
 	"github.com/switchboard/switchboard/ent/customer"
+	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
@@ -89,23 +93,27 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			agent.Table:              agent.ValidColumn,
-			agentpresence.Table:      agentpresence.ValidColumn,
-			apitoken.Table:           apitoken.ValidColumn,
-			channel.Table:            channel.ValidColumn,
-			consumercheckpoint.Table: consumercheckpoint.ValidColumn,
-			consumerlease.Table:      consumerlease.ValidColumn,
-			conversation.Table:       conversation.ValidColumn,
-			conversationread.Table:   conversationread.ValidColumn,
-			customer.Table:           customer.ValidColumn,
-			customeridentity.Table:   customeridentity.ValidColumn,
-			event.Table:              event.ValidColumn,
-			eventsequence.Table:      eventsequence.ValidColumn,
-			message.Table:            message.ValidColumn,
-			outboxitem.Table:         outboxitem.ValidColumn,
-			tag.Table:                tag.ValidColumn,
-			team.Table:               team.ValidColumn,
-			workspace.Table:          workspace.ValidColumn,
+			agent.Table:                agent.ValidColumn,
+			agentpresence.Table:        agentpresence.ValidColumn,
+			apitoken.Table:             apitoken.ValidColumn,
+			attributedefinition.Table:  attributedefinition.ValidColumn,
+			channel.Table:              channel.ValidColumn,
+			consumercheckpoint.Table:   consumercheckpoint.ValidColumn,
+			consumerlease.Table:        consumerlease.ValidColumn,
+			conversation.Table:         conversation.ValidColumn,
+			conversationactivity.Table: conversationactivity.ValidColumn,
+			conversationread.Table:     conversationread.ValidColumn,
+			customer.Table:             customer.ValidColumn,
+			customerduplicate.Table:    customerduplicate.ValidColumn,
+			customeridentity.Table:     customeridentity.ValidColumn,
+			customermerge.Table:        customermerge.ValidColumn,
+			event.Table:                event.ValidColumn,
+			eventsequence.Table:        eventsequence.ValidColumn,
+			message.Table:              message.ValidColumn,
+			outboxitem.Table:           outboxitem.ValidColumn,
+			tag.Table:                  tag.ValidColumn,
+			team.Table:                 team.ValidColumn,
+			workspace.Table:            workspace.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

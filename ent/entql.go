@@ -6,13 +6,17 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
+	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/consumercheckpoint"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationactivity"
 	"github.com/switchboard/switchboard/ent/conversationread"
 	"github.com/switchboard/switchboard/ent/customer"
+	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
@@ -30,7 +34,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 21)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -99,6 +103,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   attributedefinition.Table,
+			Columns: attributedefinition.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: attributedefinition.FieldID,
+			},
+		},
+		Type: "AttributeDefinition",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			attributedefinition.FieldCreatedAt:   {Type: field.TypeTime, Column: attributedefinition.FieldCreatedAt},
+			attributedefinition.FieldUpdatedAt:   {Type: field.TypeTime, Column: attributedefinition.FieldUpdatedAt},
+			attributedefinition.FieldWorkspaceID: {Type: field.TypeString, Column: attributedefinition.FieldWorkspaceID},
+			attributedefinition.FieldName:        {Type: field.TypeString, Column: attributedefinition.FieldName},
+			attributedefinition.FieldLabel:       {Type: field.TypeString, Column: attributedefinition.FieldLabel},
+			attributedefinition.FieldType:        {Type: field.TypeEnum, Column: attributedefinition.FieldType},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   channel.Table,
 			Columns: channel.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -126,7 +149,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			channel.FieldWorkingHours:      {Type: field.TypeJSON, Column: channel.FieldWorkingHours},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   consumercheckpoint.Table,
 			Columns: consumercheckpoint.Columns,
@@ -143,7 +166,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consumercheckpoint.FieldUpdatedAt:   {Type: field.TypeTime, Column: consumercheckpoint.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   consumerlease.Table,
 			Columns: consumerlease.Columns,
@@ -158,7 +181,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consumerlease.FieldExpiresAt: {Type: field.TypeTime, Column: consumerlease.FieldExpiresAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversation.Table,
 			Columns: conversation.Columns,
@@ -187,7 +210,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldSnoozedUntil:    {Type: field.TypeTime, Column: conversation.FieldSnoozedUntil},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   conversationactivity.Table,
+			Columns: conversationactivity.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: conversationactivity.FieldID,
+			},
+		},
+		Type: "ConversationActivity",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			conversationactivity.FieldWorkspaceID:    {Type: field.TypeString, Column: conversationactivity.FieldWorkspaceID},
+			conversationactivity.FieldConversationID: {Type: field.TypeString, Column: conversationactivity.FieldConversationID},
+			conversationactivity.FieldCustomerID:     {Type: field.TypeString, Column: conversationactivity.FieldCustomerID},
+			conversationactivity.FieldKind:           {Type: field.TypeEnum, Column: conversationactivity.FieldKind},
+			conversationactivity.FieldActorID:        {Type: field.TypeString, Column: conversationactivity.FieldActorID},
+			conversationactivity.FieldAgentID:        {Type: field.TypeString, Column: conversationactivity.FieldAgentID},
+			conversationactivity.FieldTeamID:         {Type: field.TypeString, Column: conversationactivity.FieldTeamID},
+			conversationactivity.FieldReason:         {Type: field.TypeEnum, Column: conversationactivity.FieldReason},
+			conversationactivity.FieldNote:           {Type: field.TypeString, Column: conversationactivity.FieldNote},
+			conversationactivity.FieldOccurredAt:     {Type: field.TypeTime, Column: conversationactivity.FieldOccurredAt},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversationread.Table,
 			Columns: conversationread.Columns,
@@ -204,7 +250,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversationread.FieldReadAt:         {Type: field.TypeTime, Column: conversationread.FieldReadAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customer.Table,
 			Columns: customer.Columns,
@@ -226,7 +272,29 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customer.FieldMergedIntoID:     {Type: field.TypeString, Column: customer.FieldMergedIntoID},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   customerduplicate.Table,
+			Columns: customerduplicate.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: customerduplicate.FieldID,
+			},
+		},
+		Type: "CustomerDuplicate",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			customerduplicate.FieldCreatedAt:    {Type: field.TypeTime, Column: customerduplicate.FieldCreatedAt},
+			customerduplicate.FieldUpdatedAt:    {Type: field.TypeTime, Column: customerduplicate.FieldUpdatedAt},
+			customerduplicate.FieldWorkspaceID:  {Type: field.TypeString, Column: customerduplicate.FieldWorkspaceID},
+			customerduplicate.FieldCustomerID:   {Type: field.TypeString, Column: customerduplicate.FieldCustomerID},
+			customerduplicate.FieldDuplicateID:  {Type: field.TypeString, Column: customerduplicate.FieldDuplicateID},
+			customerduplicate.FieldEvidence:     {Type: field.TypeJSON, Column: customerduplicate.FieldEvidence},
+			customerduplicate.FieldStatus:       {Type: field.TypeEnum, Column: customerduplicate.FieldStatus},
+			customerduplicate.FieldResolvedAt:   {Type: field.TypeTime, Column: customerduplicate.FieldResolvedAt},
+			customerduplicate.FieldResolvedByID: {Type: field.TypeString, Column: customerduplicate.FieldResolvedByID},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customeridentity.Table,
 			Columns: customeridentity.Columns,
@@ -245,9 +313,34 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customeridentity.FieldValue:       {Type: field.TypeString, Column: customeridentity.FieldValue},
 			customeridentity.FieldChannelID:   {Type: field.TypeString, Column: customeridentity.FieldChannelID},
 			customeridentity.FieldVerified:    {Type: field.TypeBool, Column: customeridentity.FieldVerified},
+			customeridentity.FieldSource:      {Type: field.TypeEnum, Column: customeridentity.FieldSource},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   customermerge.Table,
+			Columns: customermerge.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: customermerge.FieldID,
+			},
+		},
+		Type: "CustomerMerge",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			customermerge.FieldCreatedAt:    {Type: field.TypeTime, Column: customermerge.FieldCreatedAt},
+			customermerge.FieldUpdatedAt:    {Type: field.TypeTime, Column: customermerge.FieldUpdatedAt},
+			customermerge.FieldWorkspaceID:  {Type: field.TypeString, Column: customermerge.FieldWorkspaceID},
+			customermerge.FieldPrimaryID:    {Type: field.TypeString, Column: customermerge.FieldPrimaryID},
+			customermerge.FieldSecondaryID:  {Type: field.TypeString, Column: customermerge.FieldSecondaryID},
+			customermerge.FieldMergedByID:   {Type: field.TypeString, Column: customermerge.FieldMergedByID},
+			customermerge.FieldAutomatic:    {Type: field.TypeBool, Column: customermerge.FieldAutomatic},
+			customermerge.FieldMergedAt:     {Type: field.TypeTime, Column: customermerge.FieldMergedAt},
+			customermerge.FieldUnmergedAt:   {Type: field.TypeTime, Column: customermerge.FieldUnmergedAt},
+			customermerge.FieldUnmergedByID: {Type: field.TypeString, Column: customermerge.FieldUnmergedByID},
+			customermerge.FieldSnapshot:     {Type: field.TypeJSON, Column: customermerge.FieldSnapshot},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -267,10 +360,11 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCustomerID:      {Type: field.TypeString, Column: event.FieldCustomerID},
 			event.FieldAgentID:         {Type: field.TypeString, Column: event.FieldAgentID},
 			event.FieldPreviousAgentID: {Type: field.TypeString, Column: event.FieldPreviousAgentID},
+			event.FieldMergeID:         {Type: field.TypeString, Column: event.FieldMergeID},
 			event.FieldCreatedAt:       {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   eventsequence.Table,
 			Columns: eventsequence.Columns,
@@ -285,7 +379,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			eventsequence.FieldPrunedThrough: {Type: field.TypeInt64, Column: eventsequence.FieldPrunedThrough},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
@@ -301,6 +395,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldWorkspaceID:       {Type: field.TypeString, Column: message.FieldWorkspaceID},
 			message.FieldConversationID:    {Type: field.TypeString, Column: message.FieldConversationID},
 			message.FieldChannelID:         {Type: field.TypeString, Column: message.FieldChannelID},
+			message.FieldCustomerID:        {Type: field.TypeString, Column: message.FieldCustomerID},
 			message.FieldAuthorID:          {Type: field.TypeString, Column: message.FieldAuthorID},
 			message.FieldDirection:         {Type: field.TypeEnum, Column: message.FieldDirection},
 			message.FieldSenderKind:        {Type: field.TypeEnum, Column: message.FieldSenderKind},
@@ -313,7 +408,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldDeliveryError:     {Type: field.TypeString, Column: message.FieldDeliveryError},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxitem.Table,
 			Columns: outboxitem.Columns,
@@ -338,7 +433,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxitem.FieldProviderMessageID: {Type: field.TypeString, Column: outboxitem.FieldProviderMessageID},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -356,7 +451,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -373,7 +468,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldName:        {Type: field.TypeString, Column: team.FieldName},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -463,6 +558,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"ApiToken",
 		"Agent",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   attributedefinition.WorkspaceTable,
+			Columns: []string{attributedefinition.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"AttributeDefinition",
+		"Workspace",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -589,6 +696,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   conversationactivity.WorkspaceTable,
+			Columns: []string{conversationactivity.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"ConversationActivity",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"conversation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   conversationactivity.ConversationTable,
+			Columns: []string{conversationactivity.ConversationColumn},
+			Bidi:    false,
+		},
+		"ConversationActivity",
+		"Conversation",
+	)
+	graph.MustAddE(
+		"actor",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   conversationactivity.ActorTable,
+			Columns: []string{conversationactivity.ActorColumn},
+			Bidi:    false,
+		},
+		"ConversationActivity",
+		"Agent",
+	)
+	graph.MustAddE(
+		"agent",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   conversationactivity.AgentTable,
+			Columns: []string{conversationactivity.AgentColumn},
+			Bidi:    false,
+		},
+		"ConversationActivity",
+		"Agent",
+	)
+	graph.MustAddE(
+		"team",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   conversationactivity.TeamTable,
+			Columns: []string{conversationactivity.TeamColumn},
+			Bidi:    false,
+		},
+		"ConversationActivity",
+		"Team",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   conversationread.WorkspaceTable,
 			Columns: []string{conversationread.WorkspaceColumn},
 			Bidi:    false,
@@ -661,6 +828,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   customerduplicate.WorkspaceTable,
+			Columns: []string{customerduplicate.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"CustomerDuplicate",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"customer",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customerduplicate.CustomerTable,
+			Columns: []string{customerduplicate.CustomerColumn},
+			Bidi:    false,
+		},
+		"CustomerDuplicate",
+		"Customer",
+	)
+	graph.MustAddE(
+		"duplicate",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customerduplicate.DuplicateTable,
+			Columns: []string{customerduplicate.DuplicateColumn},
+			Bidi:    false,
+		},
+		"CustomerDuplicate",
+		"Customer",
+	)
+	graph.MustAddE(
+		"resolved_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customerduplicate.ResolvedByTable,
+			Columns: []string{customerduplicate.ResolvedByColumn},
+			Bidi:    false,
+		},
+		"CustomerDuplicate",
+		"Agent",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   customeridentity.WorkspaceTable,
 			Columns: []string{customeridentity.WorkspaceColumn},
 			Bidi:    false,
@@ -691,6 +906,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"CustomerIdentity",
 		"Channel",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customermerge.WorkspaceTable,
+			Columns: []string{customermerge.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"CustomerMerge",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"primary",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customermerge.PrimaryTable,
+			Columns: []string{customermerge.PrimaryColumn},
+			Bidi:    false,
+		},
+		"CustomerMerge",
+		"Customer",
+	)
+	graph.MustAddE(
+		"secondary",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customermerge.SecondaryTable,
+			Columns: []string{customermerge.SecondaryColumn},
+			Bidi:    false,
+		},
+		"CustomerMerge",
+		"Customer",
+	)
+	graph.MustAddE(
+		"merged_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customermerge.MergedByTable,
+			Columns: []string{customermerge.MergedByColumn},
+			Bidi:    false,
+		},
+		"CustomerMerge",
+		"Agent",
+	)
+	graph.MustAddE(
+		"unmerged_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customermerge.UnmergedByTable,
+			Columns: []string{customermerge.UnmergedByColumn},
+			Bidi:    false,
+		},
+		"CustomerMerge",
+		"Agent",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1173,6 +1448,90 @@ func (f *ApiTokenFilter) WhereHasCreatedByWith(preds ...predicate.Agent) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AttributeDefinitionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AttributeDefinitionQuery builder.
+func (_q *AttributeDefinitionQuery) Filter() *AttributeDefinitionFilter {
+	return &AttributeDefinitionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AttributeDefinitionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AttributeDefinitionMutation builder.
+func (m *AttributeDefinitionMutation) Filter() *AttributeDefinitionFilter {
+	return &AttributeDefinitionFilter{config: m.config, predicateAdder: m}
+}
+
+// AttributeDefinitionFilter provides a generic filtering capability at runtime for AttributeDefinitionQuery.
+type AttributeDefinitionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AttributeDefinitionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AttributeDefinitionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(attributedefinition.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AttributeDefinitionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(attributedefinition.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AttributeDefinitionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(attributedefinition.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *AttributeDefinitionFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(attributedefinition.FieldWorkspaceID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *AttributeDefinitionFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(attributedefinition.FieldName))
+}
+
+// WhereLabel applies the entql string predicate on the label field.
+func (f *AttributeDefinitionFilter) WhereLabel(p entql.StringP) {
+	f.Where(p.Field(attributedefinition.FieldLabel))
+}
+
+// WhereType applies the entql string predicate on the type field.
+func (f *AttributeDefinitionFilter) WhereType(p entql.StringP) {
+	f.Where(p.Field(attributedefinition.FieldType))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *AttributeDefinitionFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *AttributeDefinitionFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ChannelQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1201,7 +1560,7 @@ type ChannelFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ChannelFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1349,7 +1708,7 @@ type ConsumerCheckpointFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConsumerCheckpointFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1409,7 +1768,7 @@ type ConsumerLeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConsumerLeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1459,7 +1818,7 @@ type ConversationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1663,6 +2022,166 @@ func (f *ConversationFilter) WhereHasMessagesWith(preds ...predicate.Message) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ConversationActivityQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ConversationActivityQuery builder.
+func (_q *ConversationActivityQuery) Filter() *ConversationActivityFilter {
+	return &ConversationActivityFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ConversationActivityMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ConversationActivityMutation builder.
+func (m *ConversationActivityMutation) Filter() *ConversationActivityFilter {
+	return &ConversationActivityFilter{config: m.config, predicateAdder: m}
+}
+
+// ConversationActivityFilter provides a generic filtering capability at runtime for ConversationActivityQuery.
+type ConversationActivityFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ConversationActivityFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ConversationActivityFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(conversationactivity.FieldID))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *ConversationActivityFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(conversationactivity.FieldWorkspaceID))
+}
+
+// WhereConversationID applies the entql string predicate on the conversation_id field.
+func (f *ConversationActivityFilter) WhereConversationID(p entql.StringP) {
+	f.Where(p.Field(conversationactivity.FieldConversationID))
+}
+
+// WhereCustomerID applies the entql string predicate on the customer_id field.
+func (f *ConversationActivityFilter) WhereCustomerID(p entql.StringP) {
+	f.Where(p.Field(conversationactivity.FieldCustomerID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *ConversationActivityFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(conversationactivity.FieldKind))
+}
+
+// WhereActorID applies the entql string predicate on the actor_id field.
+func (f *ConversationActivityFilter) WhereActorID(p entql.StringP) {
+	f.Where(p.Field(conversationactivity.FieldActorID))
+}
+
+// WhereAgentID applies the entql string predicate on the agent_id field.
+func (f *ConversationActivityFilter) WhereAgentID(p entql.StringP) {
+	f.Where(p.Field(conversationactivity.FieldAgentID))
+}
+
+// WhereTeamID applies the entql string predicate on the team_id field.
+func (f *ConversationActivityFilter) WhereTeamID(p entql.StringP) {
+	f.Where(p.Field(conversationactivity.FieldTeamID))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *ConversationActivityFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(conversationactivity.FieldReason))
+}
+
+// WhereNote applies the entql string predicate on the note field.
+func (f *ConversationActivityFilter) WhereNote(p entql.StringP) {
+	f.Where(p.Field(conversationactivity.FieldNote))
+}
+
+// WhereOccurredAt applies the entql time.Time predicate on the occurred_at field.
+func (f *ConversationActivityFilter) WhereOccurredAt(p entql.TimeP) {
+	f.Where(p.Field(conversationactivity.FieldOccurredAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *ConversationActivityFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *ConversationActivityFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasConversation applies a predicate to check if query has an edge conversation.
+func (f *ConversationActivityFilter) WhereHasConversation() {
+	f.Where(entql.HasEdge("conversation"))
+}
+
+// WhereHasConversationWith applies a predicate to check if query has an edge conversation with a given conditions (other predicates).
+func (f *ConversationActivityFilter) WhereHasConversationWith(preds ...predicate.Conversation) {
+	f.Where(entql.HasEdgeWith("conversation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasActor applies a predicate to check if query has an edge actor.
+func (f *ConversationActivityFilter) WhereHasActor() {
+	f.Where(entql.HasEdge("actor"))
+}
+
+// WhereHasActorWith applies a predicate to check if query has an edge actor with a given conditions (other predicates).
+func (f *ConversationActivityFilter) WhereHasActorWith(preds ...predicate.Agent) {
+	f.Where(entql.HasEdgeWith("actor", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAgent applies a predicate to check if query has an edge agent.
+func (f *ConversationActivityFilter) WhereHasAgent() {
+	f.Where(entql.HasEdge("agent"))
+}
+
+// WhereHasAgentWith applies a predicate to check if query has an edge agent with a given conditions (other predicates).
+func (f *ConversationActivityFilter) WhereHasAgentWith(preds ...predicate.Agent) {
+	f.Where(entql.HasEdgeWith("agent", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTeam applies a predicate to check if query has an edge team.
+func (f *ConversationActivityFilter) WhereHasTeam() {
+	f.Where(entql.HasEdge("team"))
+}
+
+// WhereHasTeamWith applies a predicate to check if query has an edge team with a given conditions (other predicates).
+func (f *ConversationActivityFilter) WhereHasTeamWith(preds ...predicate.Team) {
+	f.Where(entql.HasEdgeWith("team", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ConversationReadQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1691,7 +2210,7 @@ type ConversationReadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationReadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1765,7 +2284,7 @@ type CustomerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1892,6 +2411,147 @@ func (f *CustomerFilter) WhereHasConversationsWith(preds ...predicate.Conversati
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CustomerDuplicateQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CustomerDuplicateQuery builder.
+func (_q *CustomerDuplicateQuery) Filter() *CustomerDuplicateFilter {
+	return &CustomerDuplicateFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CustomerDuplicateMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CustomerDuplicateMutation builder.
+func (m *CustomerDuplicateMutation) Filter() *CustomerDuplicateFilter {
+	return &CustomerDuplicateFilter{config: m.config, predicateAdder: m}
+}
+
+// CustomerDuplicateFilter provides a generic filtering capability at runtime for CustomerDuplicateQuery.
+type CustomerDuplicateFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CustomerDuplicateFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *CustomerDuplicateFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(customerduplicate.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CustomerDuplicateFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(customerduplicate.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CustomerDuplicateFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(customerduplicate.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *CustomerDuplicateFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(customerduplicate.FieldWorkspaceID))
+}
+
+// WhereCustomerID applies the entql string predicate on the customer_id field.
+func (f *CustomerDuplicateFilter) WhereCustomerID(p entql.StringP) {
+	f.Where(p.Field(customerduplicate.FieldCustomerID))
+}
+
+// WhereDuplicateID applies the entql string predicate on the duplicate_id field.
+func (f *CustomerDuplicateFilter) WhereDuplicateID(p entql.StringP) {
+	f.Where(p.Field(customerduplicate.FieldDuplicateID))
+}
+
+// WhereEvidence applies the entql json.RawMessage predicate on the evidence field.
+func (f *CustomerDuplicateFilter) WhereEvidence(p entql.BytesP) {
+	f.Where(p.Field(customerduplicate.FieldEvidence))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *CustomerDuplicateFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(customerduplicate.FieldStatus))
+}
+
+// WhereResolvedAt applies the entql time.Time predicate on the resolved_at field.
+func (f *CustomerDuplicateFilter) WhereResolvedAt(p entql.TimeP) {
+	f.Where(p.Field(customerduplicate.FieldResolvedAt))
+}
+
+// WhereResolvedByID applies the entql string predicate on the resolved_by_id field.
+func (f *CustomerDuplicateFilter) WhereResolvedByID(p entql.StringP) {
+	f.Where(p.Field(customerduplicate.FieldResolvedByID))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *CustomerDuplicateFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *CustomerDuplicateFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCustomer applies a predicate to check if query has an edge customer.
+func (f *CustomerDuplicateFilter) WhereHasCustomer() {
+	f.Where(entql.HasEdge("customer"))
+}
+
+// WhereHasCustomerWith applies a predicate to check if query has an edge customer with a given conditions (other predicates).
+func (f *CustomerDuplicateFilter) WhereHasCustomerWith(preds ...predicate.Customer) {
+	f.Where(entql.HasEdgeWith("customer", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDuplicate applies a predicate to check if query has an edge duplicate.
+func (f *CustomerDuplicateFilter) WhereHasDuplicate() {
+	f.Where(entql.HasEdge("duplicate"))
+}
+
+// WhereHasDuplicateWith applies a predicate to check if query has an edge duplicate with a given conditions (other predicates).
+func (f *CustomerDuplicateFilter) WhereHasDuplicateWith(preds ...predicate.Customer) {
+	f.Where(entql.HasEdgeWith("duplicate", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasResolvedBy applies a predicate to check if query has an edge resolved_by.
+func (f *CustomerDuplicateFilter) WhereHasResolvedBy() {
+	f.Where(entql.HasEdge("resolved_by"))
+}
+
+// WhereHasResolvedByWith applies a predicate to check if query has an edge resolved_by with a given conditions (other predicates).
+func (f *CustomerDuplicateFilter) WhereHasResolvedByWith(preds ...predicate.Agent) {
+	f.Where(entql.HasEdgeWith("resolved_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CustomerIdentityQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1920,7 +2580,7 @@ type CustomerIdentityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerIdentityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1971,6 +2631,11 @@ func (f *CustomerIdentityFilter) WhereVerified(p entql.BoolP) {
 	f.Where(p.Field(customeridentity.FieldVerified))
 }
 
+// WhereSource applies the entql string predicate on the source field.
+func (f *CustomerIdentityFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(customeridentity.FieldSource))
+}
+
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.
 func (f *CustomerIdentityFilter) WhereHasWorkspace() {
 	f.Where(entql.HasEdge("workspace"))
@@ -2014,6 +2679,171 @@ func (f *CustomerIdentityFilter) WhereHasChannelWith(preds ...predicate.Channel)
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CustomerMergeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CustomerMergeQuery builder.
+func (_q *CustomerMergeQuery) Filter() *CustomerMergeFilter {
+	return &CustomerMergeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CustomerMergeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CustomerMergeMutation builder.
+func (m *CustomerMergeMutation) Filter() *CustomerMergeFilter {
+	return &CustomerMergeFilter{config: m.config, predicateAdder: m}
+}
+
+// CustomerMergeFilter provides a generic filtering capability at runtime for CustomerMergeQuery.
+type CustomerMergeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CustomerMergeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *CustomerMergeFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(customermerge.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CustomerMergeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(customermerge.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CustomerMergeFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(customermerge.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *CustomerMergeFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(customermerge.FieldWorkspaceID))
+}
+
+// WherePrimaryID applies the entql string predicate on the primary_id field.
+func (f *CustomerMergeFilter) WherePrimaryID(p entql.StringP) {
+	f.Where(p.Field(customermerge.FieldPrimaryID))
+}
+
+// WhereSecondaryID applies the entql string predicate on the secondary_id field.
+func (f *CustomerMergeFilter) WhereSecondaryID(p entql.StringP) {
+	f.Where(p.Field(customermerge.FieldSecondaryID))
+}
+
+// WhereMergedByID applies the entql string predicate on the merged_by_id field.
+func (f *CustomerMergeFilter) WhereMergedByID(p entql.StringP) {
+	f.Where(p.Field(customermerge.FieldMergedByID))
+}
+
+// WhereAutomatic applies the entql bool predicate on the automatic field.
+func (f *CustomerMergeFilter) WhereAutomatic(p entql.BoolP) {
+	f.Where(p.Field(customermerge.FieldAutomatic))
+}
+
+// WhereMergedAt applies the entql time.Time predicate on the merged_at field.
+func (f *CustomerMergeFilter) WhereMergedAt(p entql.TimeP) {
+	f.Where(p.Field(customermerge.FieldMergedAt))
+}
+
+// WhereUnmergedAt applies the entql time.Time predicate on the unmerged_at field.
+func (f *CustomerMergeFilter) WhereUnmergedAt(p entql.TimeP) {
+	f.Where(p.Field(customermerge.FieldUnmergedAt))
+}
+
+// WhereUnmergedByID applies the entql string predicate on the unmerged_by_id field.
+func (f *CustomerMergeFilter) WhereUnmergedByID(p entql.StringP) {
+	f.Where(p.Field(customermerge.FieldUnmergedByID))
+}
+
+// WhereSnapshot applies the entql json.RawMessage predicate on the snapshot field.
+func (f *CustomerMergeFilter) WhereSnapshot(p entql.BytesP) {
+	f.Where(p.Field(customermerge.FieldSnapshot))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *CustomerMergeFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *CustomerMergeFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPrimary applies a predicate to check if query has an edge primary.
+func (f *CustomerMergeFilter) WhereHasPrimary() {
+	f.Where(entql.HasEdge("primary"))
+}
+
+// WhereHasPrimaryWith applies a predicate to check if query has an edge primary with a given conditions (other predicates).
+func (f *CustomerMergeFilter) WhereHasPrimaryWith(preds ...predicate.Customer) {
+	f.Where(entql.HasEdgeWith("primary", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSecondary applies a predicate to check if query has an edge secondary.
+func (f *CustomerMergeFilter) WhereHasSecondary() {
+	f.Where(entql.HasEdge("secondary"))
+}
+
+// WhereHasSecondaryWith applies a predicate to check if query has an edge secondary with a given conditions (other predicates).
+func (f *CustomerMergeFilter) WhereHasSecondaryWith(preds ...predicate.Customer) {
+	f.Where(entql.HasEdgeWith("secondary", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMergedBy applies a predicate to check if query has an edge merged_by.
+func (f *CustomerMergeFilter) WhereHasMergedBy() {
+	f.Where(entql.HasEdge("merged_by"))
+}
+
+// WhereHasMergedByWith applies a predicate to check if query has an edge merged_by with a given conditions (other predicates).
+func (f *CustomerMergeFilter) WhereHasMergedByWith(preds ...predicate.Agent) {
+	f.Where(entql.HasEdgeWith("merged_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUnmergedBy applies a predicate to check if query has an edge unmerged_by.
+func (f *CustomerMergeFilter) WhereHasUnmergedBy() {
+	f.Where(entql.HasEdge("unmerged_by"))
+}
+
+// WhereHasUnmergedByWith applies a predicate to check if query has an edge unmerged_by with a given conditions (other predicates).
+func (f *CustomerMergeFilter) WhereHasUnmergedByWith(preds ...predicate.Agent) {
+	f.Where(entql.HasEdgeWith("unmerged_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *EventQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2042,7 +2872,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2098,6 +2928,11 @@ func (f *EventFilter) WherePreviousAgentID(p entql.StringP) {
 	f.Where(p.Field(event.FieldPreviousAgentID))
 }
 
+// WhereMergeID applies the entql string predicate on the merge_id field.
+func (f *EventFilter) WhereMergeID(p entql.StringP) {
+	f.Where(p.Field(event.FieldMergeID))
+}
+
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
 func (f *EventFilter) WhereCreatedAt(p entql.TimeP) {
 	f.Where(p.Field(event.FieldCreatedAt))
@@ -2146,7 +2981,7 @@ type EventSequenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventSequenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2196,7 +3031,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2230,6 +3065,11 @@ func (f *MessageFilter) WhereConversationID(p entql.StringP) {
 // WhereChannelID applies the entql string predicate on the channel_id field.
 func (f *MessageFilter) WhereChannelID(p entql.StringP) {
 	f.Where(p.Field(message.FieldChannelID))
+}
+
+// WhereCustomerID applies the entql string predicate on the customer_id field.
+func (f *MessageFilter) WhereCustomerID(p entql.StringP) {
+	f.Where(p.Field(message.FieldCustomerID))
 }
 
 // WhereAuthorID applies the entql string predicate on the author_id field.
@@ -2367,7 +3207,7 @@ type OutboxItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2481,7 +3321,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2588,7 +3428,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2676,7 +3516,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -37,6 +37,8 @@ type Event struct {
 	AgentID gid.ID `json:"agent_id,omitempty"`
 	// PreviousAgentID holds the value of the "previous_agent_id" field.
 	PreviousAgentID gid.ID `json:"previous_agent_id,omitempty"`
+	// MergeID holds the value of the "merge_id" field.
+	MergeID gid.ID `json:"merge_id,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -70,7 +72,7 @@ func (*Event) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case event.FieldID, event.FieldWorkspaceID, event.FieldConversationID, event.FieldMessageID, event.FieldCustomerID, event.FieldAgentID, event.FieldPreviousAgentID:
+		case event.FieldID, event.FieldWorkspaceID, event.FieldConversationID, event.FieldMessageID, event.FieldCustomerID, event.FieldAgentID, event.FieldPreviousAgentID, event.FieldMergeID:
 			values[i] = new(gid.ID)
 		case event.FieldSeq:
 			values[i] = new(sql.NullInt64)
@@ -153,6 +155,12 @@ func (_m *Event) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.PreviousAgentID = *value
 			}
+		case event.FieldMergeID:
+			if value, ok := values[i].(*gid.ID); !ok {
+				return fmt.Errorf("unexpected type %T for field merge_id", values[i])
+			} else if value != nil {
+				_m.MergeID = *value
+			}
 		case event.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
@@ -226,6 +234,9 @@ func (_m *Event) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("previous_agent_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.PreviousAgentID))
+	builder.WriteString(", ")
+	builder.WriteString("merge_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MergeID))
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

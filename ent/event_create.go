@@ -127,6 +127,20 @@ func (_c *EventCreate) SetNillablePreviousAgentID(v *gid.ID) *EventCreate {
 	return _c
 }
 
+// SetMergeID sets the "merge_id" field.
+func (_c *EventCreate) SetMergeID(v gid.ID) *EventCreate {
+	_c.mutation.SetMergeID(v)
+	return _c
+}
+
+// SetNillableMergeID sets the "merge_id" field if the given value is not nil.
+func (_c *EventCreate) SetNillableMergeID(v *gid.ID) *EventCreate {
+	if v != nil {
+		_c.SetMergeID(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *EventCreate) SetCreatedAt(v time.Time) *EventCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -299,6 +313,10 @@ func (_c *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 		_spec.SetField(event.FieldPreviousAgentID, field.TypeString, value)
 		_node.PreviousAgentID = value
 	}
+	if value, ok := _c.mutation.MergeID(); ok {
+		_spec.SetField(event.FieldMergeID, field.TypeString, value)
+		_node.MergeID = value
+	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(event.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
@@ -415,6 +433,9 @@ func (u *EventUpsertOne) UpdateNewValues() *EventUpsertOne {
 		}
 		if _, exists := u.create.mutation.PreviousAgentID(); exists {
 			s.SetIgnore(event.FieldPreviousAgentID)
+		}
+		if _, exists := u.create.mutation.MergeID(); exists {
+			s.SetIgnore(event.FieldMergeID)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(event.FieldCreatedAt)
@@ -659,6 +680,9 @@ func (u *EventUpsertBulk) UpdateNewValues() *EventUpsertBulk {
 			}
 			if _, exists := b.mutation.PreviousAgentID(); exists {
 				s.SetIgnore(event.FieldPreviousAgentID)
+			}
+			if _, exists := b.mutation.MergeID(); exists {
+				s.SetIgnore(event.FieldMergeID)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(event.FieldCreatedAt)

@@ -104,6 +104,9 @@ func (_u *EventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.PreviousAgentIDCleared() {
 		_spec.ClearField(event.FieldPreviousAgentID, field.TypeString)
 	}
+	if _u.mutation.MergeIDCleared() {
+		_spec.ClearField(event.FieldMergeID, field.TypeString)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -231,6 +234,9 @@ func (_u *EventUpdateOne) sqlSave(ctx context.Context) (_node *Event, err error)
 	}
 	if _u.mutation.PreviousAgentIDCleared() {
 		_spec.ClearField(event.FieldPreviousAgentID, field.TypeString)
+	}
+	if _u.mutation.MergeIDCleared() {
+		_spec.ClearField(event.FieldMergeID, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Event{config: _u.config}

@@ -12,10 +12,13 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
+	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/customer"
+	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -305,6 +308,115 @@ func newApiTokenPaginateArgs(rv map[string]any) *apitokenPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*ApiTokenWhereInput); ok {
 		args.opts = append(args.opts, WithApiTokenFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AttributeDefinitionQuery) CollectFields(ctx context.Context, satisfies ...string) (*AttributeDefinitionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AttributeDefinitionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(attributedefinition.Columns))
+		selectedFields = []string{attributedefinition.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[attributedefinition.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, attributedefinition.FieldCreatedAt)
+				fieldSeen[attributedefinition.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[attributedefinition.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, attributedefinition.FieldUpdatedAt)
+				fieldSeen[attributedefinition.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[attributedefinition.FieldName]; !ok {
+				selectedFields = append(selectedFields, attributedefinition.FieldName)
+				fieldSeen[attributedefinition.FieldName] = struct{}{}
+			}
+		case "label":
+			if _, ok := fieldSeen[attributedefinition.FieldLabel]; !ok {
+				selectedFields = append(selectedFields, attributedefinition.FieldLabel)
+				fieldSeen[attributedefinition.FieldLabel] = struct{}{}
+			}
+		case "type":
+			if _, ok := fieldSeen[attributedefinition.FieldType]; !ok {
+				selectedFields = append(selectedFields, attributedefinition.FieldType)
+				fieldSeen[attributedefinition.FieldType] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type attributedefinitionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AttributeDefinitionPaginateOption
+}
+
+func newAttributeDefinitionPaginateArgs(rv map[string]any) *attributedefinitionPaginateArgs {
+	args := &attributedefinitionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AttributeDefinitionOrder{Field: &AttributeDefinitionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAttributeDefinitionOrder(order))
+			}
+		case *AttributeDefinitionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAttributeDefinitionOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AttributeDefinitionWhereInput); ok {
+		args.opts = append(args.opts, WithAttributeDefinitionFilter(v.Filter))
 	}
 	return args
 }
@@ -1059,6 +1171,175 @@ func newCustomerPaginateArgs(rv map[string]any) *customerPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CustomerDuplicateQuery) CollectFields(ctx context.Context, satisfies ...string) (*CustomerDuplicateQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CustomerDuplicateQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(customerduplicate.Columns))
+		selectedFields = []string{customerduplicate.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "customer":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			_q.withCustomer = query
+			if _, ok := fieldSeen[customerduplicate.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, customerduplicate.FieldCustomerID)
+				fieldSeen[customerduplicate.FieldCustomerID] = struct{}{}
+			}
+
+		case "duplicate":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			_q.withDuplicate = query
+			if _, ok := fieldSeen[customerduplicate.FieldDuplicateID]; !ok {
+				selectedFields = append(selectedFields, customerduplicate.FieldDuplicateID)
+				fieldSeen[customerduplicate.FieldDuplicateID] = struct{}{}
+			}
+
+		case "resolvedBy":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AgentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, agentImplementors)...); err != nil {
+				return err
+			}
+			_q.withResolvedBy = query
+			if _, ok := fieldSeen[customerduplicate.FieldResolvedByID]; !ok {
+				selectedFields = append(selectedFields, customerduplicate.FieldResolvedByID)
+				fieldSeen[customerduplicate.FieldResolvedByID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[customerduplicate.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, customerduplicate.FieldCreatedAt)
+				fieldSeen[customerduplicate.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[customerduplicate.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, customerduplicate.FieldUpdatedAt)
+				fieldSeen[customerduplicate.FieldUpdatedAt] = struct{}{}
+			}
+		case "customerID":
+			if _, ok := fieldSeen[customerduplicate.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, customerduplicate.FieldCustomerID)
+				fieldSeen[customerduplicate.FieldCustomerID] = struct{}{}
+			}
+		case "duplicateID":
+			if _, ok := fieldSeen[customerduplicate.FieldDuplicateID]; !ok {
+				selectedFields = append(selectedFields, customerduplicate.FieldDuplicateID)
+				fieldSeen[customerduplicate.FieldDuplicateID] = struct{}{}
+			}
+		case "evidence":
+			if _, ok := fieldSeen[customerduplicate.FieldEvidence]; !ok {
+				selectedFields = append(selectedFields, customerduplicate.FieldEvidence)
+				fieldSeen[customerduplicate.FieldEvidence] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[customerduplicate.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, customerduplicate.FieldStatus)
+				fieldSeen[customerduplicate.FieldStatus] = struct{}{}
+			}
+		case "resolvedAt":
+			if _, ok := fieldSeen[customerduplicate.FieldResolvedAt]; !ok {
+				selectedFields = append(selectedFields, customerduplicate.FieldResolvedAt)
+				fieldSeen[customerduplicate.FieldResolvedAt] = struct{}{}
+			}
+		case "resolvedByID":
+			if _, ok := fieldSeen[customerduplicate.FieldResolvedByID]; !ok {
+				selectedFields = append(selectedFields, customerduplicate.FieldResolvedByID)
+				fieldSeen[customerduplicate.FieldResolvedByID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type customerduplicatePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CustomerDuplicatePaginateOption
+}
+
+func newCustomerDuplicatePaginateArgs(rv map[string]any) *customerduplicatePaginateArgs {
+	args := &customerduplicatePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CustomerDuplicateOrder{Field: &CustomerDuplicateOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCustomerDuplicateOrder(order))
+			}
+		case *CustomerDuplicateOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCustomerDuplicateOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*CustomerDuplicateWhereInput); ok {
+		args.opts = append(args.opts, WithCustomerDuplicateFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *CustomerIdentityQuery) CollectFields(ctx context.Context, satisfies ...string) (*CustomerIdentityQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -1144,6 +1425,11 @@ func (_q *CustomerIdentityQuery) collectField(ctx context.Context, oneNode bool,
 				selectedFields = append(selectedFields, customeridentity.FieldVerified)
 				fieldSeen[customeridentity.FieldVerified] = struct{}{}
 			}
+		case "source":
+			if _, ok := fieldSeen[customeridentity.FieldSource]; !ok {
+				selectedFields = append(selectedFields, customeridentity.FieldSource)
+				fieldSeen[customeridentity.FieldSource] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -1203,6 +1489,195 @@ func newCustomerIdentityPaginateArgs(rv map[string]any) *customeridentityPaginat
 	}
 	if v, ok := rv[whereField].(*CustomerIdentityWhereInput); ok {
 		args.opts = append(args.opts, WithCustomerIdentityFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CustomerMergeQuery) CollectFields(ctx context.Context, satisfies ...string) (*CustomerMergeQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CustomerMergeQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(customermerge.Columns))
+		selectedFields = []string{customermerge.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "primary":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			_q.withPrimary = query
+			if _, ok := fieldSeen[customermerge.FieldPrimaryID]; !ok {
+				selectedFields = append(selectedFields, customermerge.FieldPrimaryID)
+				fieldSeen[customermerge.FieldPrimaryID] = struct{}{}
+			}
+
+		case "secondary":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			_q.withSecondary = query
+			if _, ok := fieldSeen[customermerge.FieldSecondaryID]; !ok {
+				selectedFields = append(selectedFields, customermerge.FieldSecondaryID)
+				fieldSeen[customermerge.FieldSecondaryID] = struct{}{}
+			}
+
+		case "mergedBy":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AgentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, agentImplementors)...); err != nil {
+				return err
+			}
+			_q.withMergedBy = query
+			if _, ok := fieldSeen[customermerge.FieldMergedByID]; !ok {
+				selectedFields = append(selectedFields, customermerge.FieldMergedByID)
+				fieldSeen[customermerge.FieldMergedByID] = struct{}{}
+			}
+
+		case "unmergedBy":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AgentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, agentImplementors)...); err != nil {
+				return err
+			}
+			_q.withUnmergedBy = query
+			if _, ok := fieldSeen[customermerge.FieldUnmergedByID]; !ok {
+				selectedFields = append(selectedFields, customermerge.FieldUnmergedByID)
+				fieldSeen[customermerge.FieldUnmergedByID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[customermerge.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, customermerge.FieldCreatedAt)
+				fieldSeen[customermerge.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[customermerge.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, customermerge.FieldUpdatedAt)
+				fieldSeen[customermerge.FieldUpdatedAt] = struct{}{}
+			}
+		case "primaryID":
+			if _, ok := fieldSeen[customermerge.FieldPrimaryID]; !ok {
+				selectedFields = append(selectedFields, customermerge.FieldPrimaryID)
+				fieldSeen[customermerge.FieldPrimaryID] = struct{}{}
+			}
+		case "secondaryID":
+			if _, ok := fieldSeen[customermerge.FieldSecondaryID]; !ok {
+				selectedFields = append(selectedFields, customermerge.FieldSecondaryID)
+				fieldSeen[customermerge.FieldSecondaryID] = struct{}{}
+			}
+		case "mergedByID":
+			if _, ok := fieldSeen[customermerge.FieldMergedByID]; !ok {
+				selectedFields = append(selectedFields, customermerge.FieldMergedByID)
+				fieldSeen[customermerge.FieldMergedByID] = struct{}{}
+			}
+		case "automatic":
+			if _, ok := fieldSeen[customermerge.FieldAutomatic]; !ok {
+				selectedFields = append(selectedFields, customermerge.FieldAutomatic)
+				fieldSeen[customermerge.FieldAutomatic] = struct{}{}
+			}
+		case "mergedAt":
+			if _, ok := fieldSeen[customermerge.FieldMergedAt]; !ok {
+				selectedFields = append(selectedFields, customermerge.FieldMergedAt)
+				fieldSeen[customermerge.FieldMergedAt] = struct{}{}
+			}
+		case "unmergedAt":
+			if _, ok := fieldSeen[customermerge.FieldUnmergedAt]; !ok {
+				selectedFields = append(selectedFields, customermerge.FieldUnmergedAt)
+				fieldSeen[customermerge.FieldUnmergedAt] = struct{}{}
+			}
+		case "unmergedByID":
+			if _, ok := fieldSeen[customermerge.FieldUnmergedByID]; !ok {
+				selectedFields = append(selectedFields, customermerge.FieldUnmergedByID)
+				fieldSeen[customermerge.FieldUnmergedByID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type customermergePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CustomerMergePaginateOption
+}
+
+func newCustomerMergePaginateArgs(rv map[string]any) *customermergePaginateArgs {
+	args := &customermergePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CustomerMergeOrder{Field: &CustomerMergeOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCustomerMergeOrder(order))
+			}
+		case *CustomerMergeOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCustomerMergeOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*CustomerMergeWhereInput); ok {
+		args.opts = append(args.opts, WithCustomerMergeFilter(v.Filter))
 	}
 	return args
 }

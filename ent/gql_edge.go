@@ -162,6 +162,30 @@ func (_m *Customer) Conversations(
 	return _m.QueryConversations().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *CustomerDuplicate) Customer(ctx context.Context) (*Customer, error) {
+	result, err := _m.Edges.CustomerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCustomer().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *CustomerDuplicate) Duplicate(ctx context.Context) (*Customer, error) {
+	result, err := _m.Edges.DuplicateOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDuplicate().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *CustomerDuplicate) ResolvedBy(ctx context.Context) (*Agent, error) {
+	result, err := _m.Edges.ResolvedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryResolvedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *CustomerIdentity) Customer(ctx context.Context) (*Customer, error) {
 	result, err := _m.Edges.CustomerOrErr()
 	if IsNotLoaded(err) {
@@ -174,6 +198,38 @@ func (_m *CustomerIdentity) Channel(ctx context.Context) (*Channel, error) {
 	result, err := _m.Edges.ChannelOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryChannel().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CustomerMerge) Primary(ctx context.Context) (*Customer, error) {
+	result, err := _m.Edges.PrimaryOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPrimary().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *CustomerMerge) Secondary(ctx context.Context) (*Customer, error) {
+	result, err := _m.Edges.SecondaryOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QuerySecondary().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *CustomerMerge) MergedBy(ctx context.Context) (*Agent, error) {
+	result, err := _m.Edges.MergedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMergedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CustomerMerge) UnmergedBy(ctx context.Context) (*Agent, error) {
+	result, err := _m.Edges.UnmergedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUnmergedBy().Only(ctx)
 	}
 	return result, MaskNotFound(err)
 }

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/internal/gid"
 )
 
@@ -59,6 +60,28 @@ func (c *AgentUpdate) SetInput(i UpdateAgentInput) *AgentUpdate {
 
 // SetInput applies the change-set in the UpdateAgentInput on the AgentUpdateOne builder.
 func (c *AgentUpdateOne) SetInput(i UpdateAgentInput) *AgentUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// CreateAttributeDefinitionInput represents a mutation input for creating attributedefinitions.
+type CreateAttributeDefinitionInput struct {
+	Name  string
+	Label *string
+	Type  attributedefinition.Type
+}
+
+// Mutate applies the CreateAttributeDefinitionInput on the AttributeDefinitionMutation builder.
+func (i *CreateAttributeDefinitionInput) Mutate(m *AttributeDefinitionMutation) {
+	m.SetName(i.Name)
+	if v := i.Label; v != nil {
+		m.SetLabel(*v)
+	}
+	m.SetType(i.Type)
+}
+
+// SetInput applies the change-set in the CreateAttributeDefinitionInput on the AttributeDefinitionCreate builder.
+func (c *AttributeDefinitionCreate) SetInput(i CreateAttributeDefinitionInput) *AttributeDefinitionCreate {
 	i.Mutate(c.Mutation())
 	return c
 }

@@ -11,10 +11,13 @@ import (
 	"github.com/hashicorp/go-multierror"
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
+	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/customer"
+	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -37,6 +40,11 @@ var apitokenImplementors = []string{"ApiToken", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*ApiToken) IsNode() {}
 
+var attributedefinitionImplementors = []string{"AttributeDefinition", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AttributeDefinition) IsNode() {}
+
 var channelImplementors = []string{"Channel", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -52,10 +60,20 @@ var customerImplementors = []string{"Customer", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Customer) IsNode() {}
 
+var customerduplicateImplementors = []string{"CustomerDuplicate", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*CustomerDuplicate) IsNode() {}
+
 var customeridentityImplementors = []string{"CustomerIdentity", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*CustomerIdentity) IsNode() {}
+
+var customermergeImplementors = []string{"CustomerMerge", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*CustomerMerge) IsNode() {}
 
 var messageImplementors = []string{"Message", "Node"}
 
@@ -161,6 +179,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			}
 		}
 		return query.Only(ctx)
+	case attributedefinition.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.AttributeDefinition.Query().
+			Where(attributedefinition.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, attributedefinitionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case channel.Table:
 		var uid gid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -200,6 +231,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			}
 		}
 		return query.Only(ctx)
+	case customerduplicate.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.CustomerDuplicate.Query().
+			Where(customerduplicate.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, customerduplicateImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case customeridentity.Table:
 		var uid gid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -209,6 +253,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			Where(customeridentity.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, customeridentityImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case customermerge.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.CustomerMerge.Query().
+			Where(customermerge.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, customermergeImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -370,6 +427,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 				*noder = node
 			}
 		}
+	case attributedefinition.Table:
+		query := c.AttributeDefinition.Query().
+			Where(attributedefinition.IDIn(ids...))
+		query, err := query.CollectFields(ctx, attributedefinitionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case channel.Table:
 		query := c.Channel.Query().
 			Where(channel.IDIn(ids...))
@@ -418,10 +491,42 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 				*noder = node
 			}
 		}
+	case customerduplicate.Table:
+		query := c.CustomerDuplicate.Query().
+			Where(customerduplicate.IDIn(ids...))
+		query, err := query.CollectFields(ctx, customerduplicateImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case customeridentity.Table:
 		query := c.CustomerIdentity.Query().
 			Where(customeridentity.IDIn(ids...))
 		query, err := query.CollectFields(ctx, customeridentityImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case customermerge.Table:
+		query := c.CustomerMerge.Query().
+			Where(customermerge.IDIn(ids...))
+		query, err := query.CollectFields(ctx, customermergeImplementors...)
 		if err != nil {
 			return nil, err
 		}

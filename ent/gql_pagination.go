@@ -16,10 +16,13 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
+	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/customer"
+	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -821,6 +824,356 @@ func (_m *ApiToken) ToEdge(order *ApiTokenOrder) *ApiTokenEdge {
 		order = DefaultApiTokenOrder
 	}
 	return &ApiTokenEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// AttributeDefinitionEdge is the edge representation of AttributeDefinition.
+type AttributeDefinitionEdge struct {
+	Node   *AttributeDefinition `json:"node"`
+	Cursor Cursor               `json:"cursor"`
+}
+
+// AttributeDefinitionConnection is the connection containing edges to AttributeDefinition.
+type AttributeDefinitionConnection struct {
+	Edges      []*AttributeDefinitionEdge `json:"edges"`
+	PageInfo   PageInfo                   `json:"pageInfo"`
+	TotalCount int                        `json:"totalCount"`
+}
+
+func (c *AttributeDefinitionConnection) build(nodes []*AttributeDefinition, pager *attributedefinitionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AttributeDefinition
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AttributeDefinition {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AttributeDefinition {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AttributeDefinitionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AttributeDefinitionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AttributeDefinitionPaginateOption enables pagination customization.
+type AttributeDefinitionPaginateOption func(*attributedefinitionPager) error
+
+// WithAttributeDefinitionOrder configures pagination ordering.
+func WithAttributeDefinitionOrder(order *AttributeDefinitionOrder) AttributeDefinitionPaginateOption {
+	if order == nil {
+		order = DefaultAttributeDefinitionOrder
+	}
+	o := *order
+	return func(pager *attributedefinitionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAttributeDefinitionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAttributeDefinitionFilter configures pagination filter.
+func WithAttributeDefinitionFilter(filter func(*AttributeDefinitionQuery) (*AttributeDefinitionQuery, error)) AttributeDefinitionPaginateOption {
+	return func(pager *attributedefinitionPager) error {
+		if filter == nil {
+			return errors.New("AttributeDefinitionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type attributedefinitionPager struct {
+	reverse bool
+	order   *AttributeDefinitionOrder
+	filter  func(*AttributeDefinitionQuery) (*AttributeDefinitionQuery, error)
+}
+
+func newAttributeDefinitionPager(opts []AttributeDefinitionPaginateOption, reverse bool) (*attributedefinitionPager, error) {
+	pager := &attributedefinitionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAttributeDefinitionOrder
+	}
+	return pager, nil
+}
+
+func (p *attributedefinitionPager) applyFilter(query *AttributeDefinitionQuery) (*AttributeDefinitionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *attributedefinitionPager) toCursor(_m *AttributeDefinition) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *attributedefinitionPager) applyCursors(query *AttributeDefinitionQuery, after, before *Cursor) (*AttributeDefinitionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAttributeDefinitionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *attributedefinitionPager) applyOrder(query *AttributeDefinitionQuery) *AttributeDefinitionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAttributeDefinitionOrder.Field {
+		query = query.Order(DefaultAttributeDefinitionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *attributedefinitionPager) orderExpr(query *AttributeDefinitionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAttributeDefinitionOrder.Field {
+			b.Comma().Ident(DefaultAttributeDefinitionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AttributeDefinition.
+func (_m *AttributeDefinitionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AttributeDefinitionPaginateOption,
+) (*AttributeDefinitionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAttributeDefinitionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AttributeDefinitionConnection{Edges: []*AttributeDefinitionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AttributeDefinitionOrderFieldID orders AttributeDefinition by id.
+	AttributeDefinitionOrderFieldID = &AttributeDefinitionOrderField{
+		Value: func(_m *AttributeDefinition) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: attributedefinition.FieldID,
+		toTerm: attributedefinition.ByID,
+		toCursor: func(_m *AttributeDefinition) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ID,
+			}
+		},
+	}
+	// AttributeDefinitionOrderFieldCreatedAt orders AttributeDefinition by created_at.
+	AttributeDefinitionOrderFieldCreatedAt = &AttributeDefinitionOrderField{
+		Value: func(_m *AttributeDefinition) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: attributedefinition.FieldCreatedAt,
+		toTerm: attributedefinition.ByCreatedAt,
+		toCursor: func(_m *AttributeDefinition) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// AttributeDefinitionOrderFieldUpdatedAt orders AttributeDefinition by updated_at.
+	AttributeDefinitionOrderFieldUpdatedAt = &AttributeDefinitionOrderField{
+		Value: func(_m *AttributeDefinition) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: attributedefinition.FieldUpdatedAt,
+		toTerm: attributedefinition.ByUpdatedAt,
+		toCursor: func(_m *AttributeDefinition) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// AttributeDefinitionOrderFieldName orders AttributeDefinition by name.
+	AttributeDefinitionOrderFieldName = &AttributeDefinitionOrderField{
+		Value: func(_m *AttributeDefinition) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: attributedefinition.FieldName,
+		toTerm: attributedefinition.ByName,
+		toCursor: func(_m *AttributeDefinition) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AttributeDefinitionOrderField) String() string {
+	var str string
+	switch f.column {
+	case AttributeDefinitionOrderFieldID.column:
+		str = "ID"
+	case AttributeDefinitionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AttributeDefinitionOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case AttributeDefinitionOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AttributeDefinitionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AttributeDefinitionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AttributeDefinitionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "ID":
+		*f = *AttributeDefinitionOrderFieldID
+	case "CREATED_AT":
+		*f = *AttributeDefinitionOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AttributeDefinitionOrderFieldUpdatedAt
+	case "NAME":
+		*f = *AttributeDefinitionOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid AttributeDefinitionOrderField", str)
+	}
+	return nil
+}
+
+// AttributeDefinitionOrderField defines the ordering field of AttributeDefinition.
+type AttributeDefinitionOrderField struct {
+	// Value extracts the ordering value from the given AttributeDefinition.
+	Value    func(*AttributeDefinition) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) attributedefinition.OrderOption
+	toCursor func(*AttributeDefinition) Cursor
+}
+
+// AttributeDefinitionOrder defines the ordering of AttributeDefinition.
+type AttributeDefinitionOrder struct {
+	Direction OrderDirection                 `json:"direction"`
+	Field     *AttributeDefinitionOrderField `json:"field"`
+}
+
+// DefaultAttributeDefinitionOrder is the default ordering of AttributeDefinition.
+var DefaultAttributeDefinitionOrder = &AttributeDefinitionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AttributeDefinitionOrderField{
+		Value: func(_m *AttributeDefinition) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: attributedefinition.FieldID,
+		toTerm: attributedefinition.ByID,
+		toCursor: func(_m *AttributeDefinition) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts AttributeDefinition into AttributeDefinitionEdge.
+func (_m *AttributeDefinition) ToEdge(order *AttributeDefinitionOrder) *AttributeDefinitionEdge {
+	if order == nil {
+		order = DefaultAttributeDefinitionOrder
+	}
+	return &AttributeDefinitionEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -1948,6 +2301,338 @@ func (_m *Customer) ToEdge(order *CustomerOrder) *CustomerEdge {
 	}
 }
 
+// CustomerDuplicateEdge is the edge representation of CustomerDuplicate.
+type CustomerDuplicateEdge struct {
+	Node   *CustomerDuplicate `json:"node"`
+	Cursor Cursor             `json:"cursor"`
+}
+
+// CustomerDuplicateConnection is the connection containing edges to CustomerDuplicate.
+type CustomerDuplicateConnection struct {
+	Edges      []*CustomerDuplicateEdge `json:"edges"`
+	PageInfo   PageInfo                 `json:"pageInfo"`
+	TotalCount int                      `json:"totalCount"`
+}
+
+func (c *CustomerDuplicateConnection) build(nodes []*CustomerDuplicate, pager *customerduplicatePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *CustomerDuplicate
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *CustomerDuplicate {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *CustomerDuplicate {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CustomerDuplicateEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CustomerDuplicateEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CustomerDuplicatePaginateOption enables pagination customization.
+type CustomerDuplicatePaginateOption func(*customerduplicatePager) error
+
+// WithCustomerDuplicateOrder configures pagination ordering.
+func WithCustomerDuplicateOrder(order *CustomerDuplicateOrder) CustomerDuplicatePaginateOption {
+	if order == nil {
+		order = DefaultCustomerDuplicateOrder
+	}
+	o := *order
+	return func(pager *customerduplicatePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCustomerDuplicateOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCustomerDuplicateFilter configures pagination filter.
+func WithCustomerDuplicateFilter(filter func(*CustomerDuplicateQuery) (*CustomerDuplicateQuery, error)) CustomerDuplicatePaginateOption {
+	return func(pager *customerduplicatePager) error {
+		if filter == nil {
+			return errors.New("CustomerDuplicateQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type customerduplicatePager struct {
+	reverse bool
+	order   *CustomerDuplicateOrder
+	filter  func(*CustomerDuplicateQuery) (*CustomerDuplicateQuery, error)
+}
+
+func newCustomerDuplicatePager(opts []CustomerDuplicatePaginateOption, reverse bool) (*customerduplicatePager, error) {
+	pager := &customerduplicatePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCustomerDuplicateOrder
+	}
+	return pager, nil
+}
+
+func (p *customerduplicatePager) applyFilter(query *CustomerDuplicateQuery) (*CustomerDuplicateQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *customerduplicatePager) toCursor(_m *CustomerDuplicate) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *customerduplicatePager) applyCursors(query *CustomerDuplicateQuery, after, before *Cursor) (*CustomerDuplicateQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCustomerDuplicateOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *customerduplicatePager) applyOrder(query *CustomerDuplicateQuery) *CustomerDuplicateQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCustomerDuplicateOrder.Field {
+		query = query.Order(DefaultCustomerDuplicateOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *customerduplicatePager) orderExpr(query *CustomerDuplicateQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCustomerDuplicateOrder.Field {
+			b.Comma().Ident(DefaultCustomerDuplicateOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to CustomerDuplicate.
+func (_m *CustomerDuplicateQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CustomerDuplicatePaginateOption,
+) (*CustomerDuplicateConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCustomerDuplicatePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CustomerDuplicateConnection{Edges: []*CustomerDuplicateEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CustomerDuplicateOrderFieldID orders CustomerDuplicate by id.
+	CustomerDuplicateOrderFieldID = &CustomerDuplicateOrderField{
+		Value: func(_m *CustomerDuplicate) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: customerduplicate.FieldID,
+		toTerm: customerduplicate.ByID,
+		toCursor: func(_m *CustomerDuplicate) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ID,
+			}
+		},
+	}
+	// CustomerDuplicateOrderFieldCreatedAt orders CustomerDuplicate by created_at.
+	CustomerDuplicateOrderFieldCreatedAt = &CustomerDuplicateOrderField{
+		Value: func(_m *CustomerDuplicate) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: customerduplicate.FieldCreatedAt,
+		toTerm: customerduplicate.ByCreatedAt,
+		toCursor: func(_m *CustomerDuplicate) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CustomerDuplicateOrderFieldUpdatedAt orders CustomerDuplicate by updated_at.
+	CustomerDuplicateOrderFieldUpdatedAt = &CustomerDuplicateOrderField{
+		Value: func(_m *CustomerDuplicate) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: customerduplicate.FieldUpdatedAt,
+		toTerm: customerduplicate.ByUpdatedAt,
+		toCursor: func(_m *CustomerDuplicate) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CustomerDuplicateOrderField) String() string {
+	var str string
+	switch f.column {
+	case CustomerDuplicateOrderFieldID.column:
+		str = "ID"
+	case CustomerDuplicateOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CustomerDuplicateOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CustomerDuplicateOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CustomerDuplicateOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CustomerDuplicateOrderField %T must be a string", v)
+	}
+	switch str {
+	case "ID":
+		*f = *CustomerDuplicateOrderFieldID
+	case "CREATED_AT":
+		*f = *CustomerDuplicateOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CustomerDuplicateOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid CustomerDuplicateOrderField", str)
+	}
+	return nil
+}
+
+// CustomerDuplicateOrderField defines the ordering field of CustomerDuplicate.
+type CustomerDuplicateOrderField struct {
+	// Value extracts the ordering value from the given CustomerDuplicate.
+	Value    func(*CustomerDuplicate) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) customerduplicate.OrderOption
+	toCursor func(*CustomerDuplicate) Cursor
+}
+
+// CustomerDuplicateOrder defines the ordering of CustomerDuplicate.
+type CustomerDuplicateOrder struct {
+	Direction OrderDirection               `json:"direction"`
+	Field     *CustomerDuplicateOrderField `json:"field"`
+}
+
+// DefaultCustomerDuplicateOrder is the default ordering of CustomerDuplicate.
+var DefaultCustomerDuplicateOrder = &CustomerDuplicateOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CustomerDuplicateOrderField{
+		Value: func(_m *CustomerDuplicate) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: customerduplicate.FieldID,
+		toTerm: customerduplicate.ByID,
+		toCursor: func(_m *CustomerDuplicate) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts CustomerDuplicate into CustomerDuplicateEdge.
+func (_m *CustomerDuplicate) ToEdge(order *CustomerDuplicateOrder) *CustomerDuplicateEdge {
+	if order == nil {
+		order = DefaultCustomerDuplicateOrder
+	}
+	return &CustomerDuplicateEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // CustomerIdentityEdge is the edge representation of CustomerIdentity.
 type CustomerIdentityEdge struct {
 	Node   *CustomerIdentity `json:"node"`
@@ -2275,6 +2960,356 @@ func (_m *CustomerIdentity) ToEdge(order *CustomerIdentityOrder) *CustomerIdenti
 		order = DefaultCustomerIdentityOrder
 	}
 	return &CustomerIdentityEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CustomerMergeEdge is the edge representation of CustomerMerge.
+type CustomerMergeEdge struct {
+	Node   *CustomerMerge `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// CustomerMergeConnection is the connection containing edges to CustomerMerge.
+type CustomerMergeConnection struct {
+	Edges      []*CustomerMergeEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *CustomerMergeConnection) build(nodes []*CustomerMerge, pager *customermergePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *CustomerMerge
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *CustomerMerge {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *CustomerMerge {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CustomerMergeEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CustomerMergeEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CustomerMergePaginateOption enables pagination customization.
+type CustomerMergePaginateOption func(*customermergePager) error
+
+// WithCustomerMergeOrder configures pagination ordering.
+func WithCustomerMergeOrder(order *CustomerMergeOrder) CustomerMergePaginateOption {
+	if order == nil {
+		order = DefaultCustomerMergeOrder
+	}
+	o := *order
+	return func(pager *customermergePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCustomerMergeOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCustomerMergeFilter configures pagination filter.
+func WithCustomerMergeFilter(filter func(*CustomerMergeQuery) (*CustomerMergeQuery, error)) CustomerMergePaginateOption {
+	return func(pager *customermergePager) error {
+		if filter == nil {
+			return errors.New("CustomerMergeQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type customermergePager struct {
+	reverse bool
+	order   *CustomerMergeOrder
+	filter  func(*CustomerMergeQuery) (*CustomerMergeQuery, error)
+}
+
+func newCustomerMergePager(opts []CustomerMergePaginateOption, reverse bool) (*customermergePager, error) {
+	pager := &customermergePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCustomerMergeOrder
+	}
+	return pager, nil
+}
+
+func (p *customermergePager) applyFilter(query *CustomerMergeQuery) (*CustomerMergeQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *customermergePager) toCursor(_m *CustomerMerge) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *customermergePager) applyCursors(query *CustomerMergeQuery, after, before *Cursor) (*CustomerMergeQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCustomerMergeOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *customermergePager) applyOrder(query *CustomerMergeQuery) *CustomerMergeQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCustomerMergeOrder.Field {
+		query = query.Order(DefaultCustomerMergeOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *customermergePager) orderExpr(query *CustomerMergeQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCustomerMergeOrder.Field {
+			b.Comma().Ident(DefaultCustomerMergeOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to CustomerMerge.
+func (_m *CustomerMergeQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CustomerMergePaginateOption,
+) (*CustomerMergeConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCustomerMergePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CustomerMergeConnection{Edges: []*CustomerMergeEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CustomerMergeOrderFieldID orders CustomerMerge by id.
+	CustomerMergeOrderFieldID = &CustomerMergeOrderField{
+		Value: func(_m *CustomerMerge) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: customermerge.FieldID,
+		toTerm: customermerge.ByID,
+		toCursor: func(_m *CustomerMerge) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ID,
+			}
+		},
+	}
+	// CustomerMergeOrderFieldCreatedAt orders CustomerMerge by created_at.
+	CustomerMergeOrderFieldCreatedAt = &CustomerMergeOrderField{
+		Value: func(_m *CustomerMerge) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: customermerge.FieldCreatedAt,
+		toTerm: customermerge.ByCreatedAt,
+		toCursor: func(_m *CustomerMerge) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CustomerMergeOrderFieldUpdatedAt orders CustomerMerge by updated_at.
+	CustomerMergeOrderFieldUpdatedAt = &CustomerMergeOrderField{
+		Value: func(_m *CustomerMerge) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: customermerge.FieldUpdatedAt,
+		toTerm: customermerge.ByUpdatedAt,
+		toCursor: func(_m *CustomerMerge) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// CustomerMergeOrderFieldMergedAt orders CustomerMerge by merged_at.
+	CustomerMergeOrderFieldMergedAt = &CustomerMergeOrderField{
+		Value: func(_m *CustomerMerge) (ent.Value, error) {
+			return _m.MergedAt, nil
+		},
+		column: customermerge.FieldMergedAt,
+		toTerm: customermerge.ByMergedAt,
+		toCursor: func(_m *CustomerMerge) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.MergedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CustomerMergeOrderField) String() string {
+	var str string
+	switch f.column {
+	case CustomerMergeOrderFieldID.column:
+		str = "ID"
+	case CustomerMergeOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CustomerMergeOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case CustomerMergeOrderFieldMergedAt.column:
+		str = "MERGED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CustomerMergeOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CustomerMergeOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CustomerMergeOrderField %T must be a string", v)
+	}
+	switch str {
+	case "ID":
+		*f = *CustomerMergeOrderFieldID
+	case "CREATED_AT":
+		*f = *CustomerMergeOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CustomerMergeOrderFieldUpdatedAt
+	case "MERGED_AT":
+		*f = *CustomerMergeOrderFieldMergedAt
+	default:
+		return fmt.Errorf("%s is not a valid CustomerMergeOrderField", str)
+	}
+	return nil
+}
+
+// CustomerMergeOrderField defines the ordering field of CustomerMerge.
+type CustomerMergeOrderField struct {
+	// Value extracts the ordering value from the given CustomerMerge.
+	Value    func(*CustomerMerge) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) customermerge.OrderOption
+	toCursor func(*CustomerMerge) Cursor
+}
+
+// CustomerMergeOrder defines the ordering of CustomerMerge.
+type CustomerMergeOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *CustomerMergeOrderField `json:"field"`
+}
+
+// DefaultCustomerMergeOrder is the default ordering of CustomerMerge.
+var DefaultCustomerMergeOrder = &CustomerMergeOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CustomerMergeOrderField{
+		Value: func(_m *CustomerMerge) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: customermerge.FieldID,
+		toTerm: customermerge.ByID,
+		toCursor: func(_m *CustomerMerge) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts CustomerMerge into CustomerMergeEdge.
+func (_m *CustomerMerge) ToEdge(order *CustomerMergeOrder) *CustomerMergeEdge {
+	if order == nil {
+		order = DefaultCustomerMergeOrder
+	}
+	return &CustomerMergeEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -9,10 +9,13 @@ import (
 
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
+	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/customer"
+	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/tag"
@@ -950,6 +953,332 @@ func (i *ApiTokenWhereInput) P() (predicate.ApiToken, error) {
 		return predicates[0], nil
 	default:
 		return apitoken.And(predicates...), nil
+	}
+}
+
+// AttributeDefinitionWhereInput represents a where input for filtering AttributeDefinition queries.
+type AttributeDefinitionWhereInput struct {
+	Predicates []predicate.AttributeDefinition  `json:"-"`
+	Not        *AttributeDefinitionWhereInput   `json:"not,omitempty"`
+	Or         []*AttributeDefinitionWhereInput `json:"or,omitempty"`
+	And        []*AttributeDefinitionWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *gid.ID  `json:"id,omitempty"`
+	IDNEQ   *gid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []gid.ID `json:"idIn,omitempty"`
+	IDNotIn []gid.ID `json:"idNotIn,omitempty"`
+	IDGT    *gid.ID  `json:"idGT,omitempty"`
+	IDGTE   *gid.ID  `json:"idGTE,omitempty"`
+	IDLT    *gid.ID  `json:"idLT,omitempty"`
+	IDLTE   *gid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "label" field predicates.
+	Label             *string  `json:"label,omitempty"`
+	LabelNEQ          *string  `json:"labelNEQ,omitempty"`
+	LabelIn           []string `json:"labelIn,omitempty"`
+	LabelNotIn        []string `json:"labelNotIn,omitempty"`
+	LabelGT           *string  `json:"labelGT,omitempty"`
+	LabelGTE          *string  `json:"labelGTE,omitempty"`
+	LabelLT           *string  `json:"labelLT,omitempty"`
+	LabelLTE          *string  `json:"labelLTE,omitempty"`
+	LabelContains     *string  `json:"labelContains,omitempty"`
+	LabelHasPrefix    *string  `json:"labelHasPrefix,omitempty"`
+	LabelHasSuffix    *string  `json:"labelHasSuffix,omitempty"`
+	LabelIsNil        bool     `json:"labelIsNil,omitempty"`
+	LabelNotNil       bool     `json:"labelNotNil,omitempty"`
+	LabelEqualFold    *string  `json:"labelEqualFold,omitempty"`
+	LabelContainsFold *string  `json:"labelContainsFold,omitempty"`
+
+	// "type" field predicates.
+	Type      *attributedefinition.Type  `json:"type,omitempty"`
+	TypeNEQ   *attributedefinition.Type  `json:"typeNEQ,omitempty"`
+	TypeIn    []attributedefinition.Type `json:"typeIn,omitempty"`
+	TypeNotIn []attributedefinition.Type `json:"typeNotIn,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AttributeDefinitionWhereInput) AddPredicates(predicates ...predicate.AttributeDefinition) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AttributeDefinitionWhereInput filter on the AttributeDefinitionQuery builder.
+func (i *AttributeDefinitionWhereInput) Filter(q *AttributeDefinitionQuery) (*AttributeDefinitionQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAttributeDefinitionWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAttributeDefinitionWhereInput is returned in case the AttributeDefinitionWhereInput is empty.
+var ErrEmptyAttributeDefinitionWhereInput = errors.New("ent: empty predicate AttributeDefinitionWhereInput")
+
+// P returns a predicate for filtering attributedefinitions.
+// An error is returned if the input is empty or invalid.
+func (i *AttributeDefinitionWhereInput) P() (predicate.AttributeDefinition, error) {
+	var predicates []predicate.AttributeDefinition
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, attributedefinition.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.AttributeDefinition, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, attributedefinition.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.AttributeDefinition, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, attributedefinition.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, attributedefinition.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, attributedefinition.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, attributedefinition.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, attributedefinition.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, attributedefinition.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, attributedefinition.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, attributedefinition.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, attributedefinition.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, attributedefinition.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, attributedefinition.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, attributedefinition.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, attributedefinition.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, attributedefinition.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, attributedefinition.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, attributedefinition.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, attributedefinition.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, attributedefinition.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, attributedefinition.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, attributedefinition.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, attributedefinition.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, attributedefinition.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, attributedefinition.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, attributedefinition.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, attributedefinition.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, attributedefinition.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, attributedefinition.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, attributedefinition.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, attributedefinition.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, attributedefinition.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, attributedefinition.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, attributedefinition.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, attributedefinition.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, attributedefinition.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, attributedefinition.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, attributedefinition.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, attributedefinition.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, attributedefinition.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Label != nil {
+		predicates = append(predicates, attributedefinition.LabelEQ(*i.Label))
+	}
+	if i.LabelNEQ != nil {
+		predicates = append(predicates, attributedefinition.LabelNEQ(*i.LabelNEQ))
+	}
+	if len(i.LabelIn) > 0 {
+		predicates = append(predicates, attributedefinition.LabelIn(i.LabelIn...))
+	}
+	if len(i.LabelNotIn) > 0 {
+		predicates = append(predicates, attributedefinition.LabelNotIn(i.LabelNotIn...))
+	}
+	if i.LabelGT != nil {
+		predicates = append(predicates, attributedefinition.LabelGT(*i.LabelGT))
+	}
+	if i.LabelGTE != nil {
+		predicates = append(predicates, attributedefinition.LabelGTE(*i.LabelGTE))
+	}
+	if i.LabelLT != nil {
+		predicates = append(predicates, attributedefinition.LabelLT(*i.LabelLT))
+	}
+	if i.LabelLTE != nil {
+		predicates = append(predicates, attributedefinition.LabelLTE(*i.LabelLTE))
+	}
+	if i.LabelContains != nil {
+		predicates = append(predicates, attributedefinition.LabelContains(*i.LabelContains))
+	}
+	if i.LabelHasPrefix != nil {
+		predicates = append(predicates, attributedefinition.LabelHasPrefix(*i.LabelHasPrefix))
+	}
+	if i.LabelHasSuffix != nil {
+		predicates = append(predicates, attributedefinition.LabelHasSuffix(*i.LabelHasSuffix))
+	}
+	if i.LabelIsNil {
+		predicates = append(predicates, attributedefinition.LabelIsNil())
+	}
+	if i.LabelNotNil {
+		predicates = append(predicates, attributedefinition.LabelNotNil())
+	}
+	if i.LabelEqualFold != nil {
+		predicates = append(predicates, attributedefinition.LabelEqualFold(*i.LabelEqualFold))
+	}
+	if i.LabelContainsFold != nil {
+		predicates = append(predicates, attributedefinition.LabelContainsFold(*i.LabelContainsFold))
+	}
+	if i.Type != nil {
+		predicates = append(predicates, attributedefinition.TypeEQ(*i.Type))
+	}
+	if i.TypeNEQ != nil {
+		predicates = append(predicates, attributedefinition.TypeNEQ(*i.TypeNEQ))
+	}
+	if len(i.TypeIn) > 0 {
+		predicates = append(predicates, attributedefinition.TypeIn(i.TypeIn...))
+	}
+	if len(i.TypeNotIn) > 0 {
+		predicates = append(predicates, attributedefinition.TypeNotIn(i.TypeNotIn...))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAttributeDefinitionWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return attributedefinition.And(predicates...), nil
 	}
 }
 
@@ -2919,6 +3248,494 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	}
 }
 
+// CustomerDuplicateWhereInput represents a where input for filtering CustomerDuplicate queries.
+type CustomerDuplicateWhereInput struct {
+	Predicates []predicate.CustomerDuplicate  `json:"-"`
+	Not        *CustomerDuplicateWhereInput   `json:"not,omitempty"`
+	Or         []*CustomerDuplicateWhereInput `json:"or,omitempty"`
+	And        []*CustomerDuplicateWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *gid.ID  `json:"id,omitempty"`
+	IDNEQ   *gid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []gid.ID `json:"idIn,omitempty"`
+	IDNotIn []gid.ID `json:"idNotIn,omitempty"`
+	IDGT    *gid.ID  `json:"idGT,omitempty"`
+	IDGTE   *gid.ID  `json:"idGTE,omitempty"`
+	IDLT    *gid.ID  `json:"idLT,omitempty"`
+	IDLTE   *gid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "customer_id" field predicates.
+	CustomerID             *gid.ID  `json:"customerID,omitempty"`
+	CustomerIDNEQ          *gid.ID  `json:"customerIDNEQ,omitempty"`
+	CustomerIDIn           []gid.ID `json:"customerIDIn,omitempty"`
+	CustomerIDNotIn        []gid.ID `json:"customerIDNotIn,omitempty"`
+	CustomerIDGT           *gid.ID  `json:"customerIDGT,omitempty"`
+	CustomerIDGTE          *gid.ID  `json:"customerIDGTE,omitempty"`
+	CustomerIDLT           *gid.ID  `json:"customerIDLT,omitempty"`
+	CustomerIDLTE          *gid.ID  `json:"customerIDLTE,omitempty"`
+	CustomerIDContains     *gid.ID  `json:"customerIDContains,omitempty"`
+	CustomerIDHasPrefix    *gid.ID  `json:"customerIDHasPrefix,omitempty"`
+	CustomerIDHasSuffix    *gid.ID  `json:"customerIDHasSuffix,omitempty"`
+	CustomerIDEqualFold    *gid.ID  `json:"customerIDEqualFold,omitempty"`
+	CustomerIDContainsFold *gid.ID  `json:"customerIDContainsFold,omitempty"`
+
+	// "duplicate_id" field predicates.
+	DuplicateID             *gid.ID  `json:"duplicateID,omitempty"`
+	DuplicateIDNEQ          *gid.ID  `json:"duplicateIDNEQ,omitempty"`
+	DuplicateIDIn           []gid.ID `json:"duplicateIDIn,omitempty"`
+	DuplicateIDNotIn        []gid.ID `json:"duplicateIDNotIn,omitempty"`
+	DuplicateIDGT           *gid.ID  `json:"duplicateIDGT,omitempty"`
+	DuplicateIDGTE          *gid.ID  `json:"duplicateIDGTE,omitempty"`
+	DuplicateIDLT           *gid.ID  `json:"duplicateIDLT,omitempty"`
+	DuplicateIDLTE          *gid.ID  `json:"duplicateIDLTE,omitempty"`
+	DuplicateIDContains     *gid.ID  `json:"duplicateIDContains,omitempty"`
+	DuplicateIDHasPrefix    *gid.ID  `json:"duplicateIDHasPrefix,omitempty"`
+	DuplicateIDHasSuffix    *gid.ID  `json:"duplicateIDHasSuffix,omitempty"`
+	DuplicateIDEqualFold    *gid.ID  `json:"duplicateIDEqualFold,omitempty"`
+	DuplicateIDContainsFold *gid.ID  `json:"duplicateIDContainsFold,omitempty"`
+
+	// "status" field predicates.
+	Status      *customerduplicate.Status  `json:"status,omitempty"`
+	StatusNEQ   *customerduplicate.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []customerduplicate.Status `json:"statusIn,omitempty"`
+	StatusNotIn []customerduplicate.Status `json:"statusNotIn,omitempty"`
+
+	// "resolved_at" field predicates.
+	ResolvedAt       *time.Time  `json:"resolvedAt,omitempty"`
+	ResolvedAtNEQ    *time.Time  `json:"resolvedAtNEQ,omitempty"`
+	ResolvedAtIn     []time.Time `json:"resolvedAtIn,omitempty"`
+	ResolvedAtNotIn  []time.Time `json:"resolvedAtNotIn,omitempty"`
+	ResolvedAtGT     *time.Time  `json:"resolvedAtGT,omitempty"`
+	ResolvedAtGTE    *time.Time  `json:"resolvedAtGTE,omitempty"`
+	ResolvedAtLT     *time.Time  `json:"resolvedAtLT,omitempty"`
+	ResolvedAtLTE    *time.Time  `json:"resolvedAtLTE,omitempty"`
+	ResolvedAtIsNil  bool        `json:"resolvedAtIsNil,omitempty"`
+	ResolvedAtNotNil bool        `json:"resolvedAtNotNil,omitempty"`
+
+	// "resolved_by_id" field predicates.
+	ResolvedByID             *gid.ID  `json:"resolvedByID,omitempty"`
+	ResolvedByIDNEQ          *gid.ID  `json:"resolvedByIDNEQ,omitempty"`
+	ResolvedByIDIn           []gid.ID `json:"resolvedByIDIn,omitempty"`
+	ResolvedByIDNotIn        []gid.ID `json:"resolvedByIDNotIn,omitempty"`
+	ResolvedByIDGT           *gid.ID  `json:"resolvedByIDGT,omitempty"`
+	ResolvedByIDGTE          *gid.ID  `json:"resolvedByIDGTE,omitempty"`
+	ResolvedByIDLT           *gid.ID  `json:"resolvedByIDLT,omitempty"`
+	ResolvedByIDLTE          *gid.ID  `json:"resolvedByIDLTE,omitempty"`
+	ResolvedByIDContains     *gid.ID  `json:"resolvedByIDContains,omitempty"`
+	ResolvedByIDHasPrefix    *gid.ID  `json:"resolvedByIDHasPrefix,omitempty"`
+	ResolvedByIDHasSuffix    *gid.ID  `json:"resolvedByIDHasSuffix,omitempty"`
+	ResolvedByIDIsNil        bool     `json:"resolvedByIDIsNil,omitempty"`
+	ResolvedByIDNotNil       bool     `json:"resolvedByIDNotNil,omitempty"`
+	ResolvedByIDEqualFold    *gid.ID  `json:"resolvedByIDEqualFold,omitempty"`
+	ResolvedByIDContainsFold *gid.ID  `json:"resolvedByIDContainsFold,omitempty"`
+
+	// "customer" edge predicates.
+	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
+	HasCustomerWith []*CustomerWhereInput `json:"hasCustomerWith,omitempty"`
+
+	// "duplicate" edge predicates.
+	HasDuplicate     *bool                 `json:"hasDuplicate,omitempty"`
+	HasDuplicateWith []*CustomerWhereInput `json:"hasDuplicateWith,omitempty"`
+
+	// "resolved_by" edge predicates.
+	HasResolvedBy     *bool              `json:"hasResolvedBy,omitempty"`
+	HasResolvedByWith []*AgentWhereInput `json:"hasResolvedByWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *CustomerDuplicateWhereInput) AddPredicates(predicates ...predicate.CustomerDuplicate) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the CustomerDuplicateWhereInput filter on the CustomerDuplicateQuery builder.
+func (i *CustomerDuplicateWhereInput) Filter(q *CustomerDuplicateQuery) (*CustomerDuplicateQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyCustomerDuplicateWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyCustomerDuplicateWhereInput is returned in case the CustomerDuplicateWhereInput is empty.
+var ErrEmptyCustomerDuplicateWhereInput = errors.New("ent: empty predicate CustomerDuplicateWhereInput")
+
+// P returns a predicate for filtering customerduplicates.
+// An error is returned if the input is empty or invalid.
+func (i *CustomerDuplicateWhereInput) P() (predicate.CustomerDuplicate, error) {
+	var predicates []predicate.CustomerDuplicate
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, customerduplicate.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.CustomerDuplicate, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, customerduplicate.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.CustomerDuplicate, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, customerduplicate.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, customerduplicate.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, customerduplicate.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, customerduplicate.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, customerduplicate.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, customerduplicate.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, customerduplicate.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, customerduplicate.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, customerduplicate.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, customerduplicate.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, customerduplicate.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, customerduplicate.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, customerduplicate.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, customerduplicate.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, customerduplicate.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, customerduplicate.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, customerduplicate.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, customerduplicate.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, customerduplicate.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, customerduplicate.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, customerduplicate.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, customerduplicate.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, customerduplicate.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, customerduplicate.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, customerduplicate.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.CustomerID != nil {
+		predicates = append(predicates, customerduplicate.CustomerIDEQ(*i.CustomerID))
+	}
+	if i.CustomerIDNEQ != nil {
+		predicates = append(predicates, customerduplicate.CustomerIDNEQ(*i.CustomerIDNEQ))
+	}
+	if len(i.CustomerIDIn) > 0 {
+		predicates = append(predicates, customerduplicate.CustomerIDIn(i.CustomerIDIn...))
+	}
+	if len(i.CustomerIDNotIn) > 0 {
+		predicates = append(predicates, customerduplicate.CustomerIDNotIn(i.CustomerIDNotIn...))
+	}
+	if i.CustomerIDGT != nil {
+		predicates = append(predicates, customerduplicate.CustomerIDGT(*i.CustomerIDGT))
+	}
+	if i.CustomerIDGTE != nil {
+		predicates = append(predicates, customerduplicate.CustomerIDGTE(*i.CustomerIDGTE))
+	}
+	if i.CustomerIDLT != nil {
+		predicates = append(predicates, customerduplicate.CustomerIDLT(*i.CustomerIDLT))
+	}
+	if i.CustomerIDLTE != nil {
+		predicates = append(predicates, customerduplicate.CustomerIDLTE(*i.CustomerIDLTE))
+	}
+	if i.CustomerIDContains != nil {
+		predicates = append(predicates, customerduplicate.CustomerIDContains(*i.CustomerIDContains))
+	}
+	if i.CustomerIDHasPrefix != nil {
+		predicates = append(predicates, customerduplicate.CustomerIDHasPrefix(*i.CustomerIDHasPrefix))
+	}
+	if i.CustomerIDHasSuffix != nil {
+		predicates = append(predicates, customerduplicate.CustomerIDHasSuffix(*i.CustomerIDHasSuffix))
+	}
+	if i.CustomerIDEqualFold != nil {
+		predicates = append(predicates, customerduplicate.CustomerIDEqualFold(*i.CustomerIDEqualFold))
+	}
+	if i.CustomerIDContainsFold != nil {
+		predicates = append(predicates, customerduplicate.CustomerIDContainsFold(*i.CustomerIDContainsFold))
+	}
+	if i.DuplicateID != nil {
+		predicates = append(predicates, customerduplicate.DuplicateIDEQ(*i.DuplicateID))
+	}
+	if i.DuplicateIDNEQ != nil {
+		predicates = append(predicates, customerduplicate.DuplicateIDNEQ(*i.DuplicateIDNEQ))
+	}
+	if len(i.DuplicateIDIn) > 0 {
+		predicates = append(predicates, customerduplicate.DuplicateIDIn(i.DuplicateIDIn...))
+	}
+	if len(i.DuplicateIDNotIn) > 0 {
+		predicates = append(predicates, customerduplicate.DuplicateIDNotIn(i.DuplicateIDNotIn...))
+	}
+	if i.DuplicateIDGT != nil {
+		predicates = append(predicates, customerduplicate.DuplicateIDGT(*i.DuplicateIDGT))
+	}
+	if i.DuplicateIDGTE != nil {
+		predicates = append(predicates, customerduplicate.DuplicateIDGTE(*i.DuplicateIDGTE))
+	}
+	if i.DuplicateIDLT != nil {
+		predicates = append(predicates, customerduplicate.DuplicateIDLT(*i.DuplicateIDLT))
+	}
+	if i.DuplicateIDLTE != nil {
+		predicates = append(predicates, customerduplicate.DuplicateIDLTE(*i.DuplicateIDLTE))
+	}
+	if i.DuplicateIDContains != nil {
+		predicates = append(predicates, customerduplicate.DuplicateIDContains(*i.DuplicateIDContains))
+	}
+	if i.DuplicateIDHasPrefix != nil {
+		predicates = append(predicates, customerduplicate.DuplicateIDHasPrefix(*i.DuplicateIDHasPrefix))
+	}
+	if i.DuplicateIDHasSuffix != nil {
+		predicates = append(predicates, customerduplicate.DuplicateIDHasSuffix(*i.DuplicateIDHasSuffix))
+	}
+	if i.DuplicateIDEqualFold != nil {
+		predicates = append(predicates, customerduplicate.DuplicateIDEqualFold(*i.DuplicateIDEqualFold))
+	}
+	if i.DuplicateIDContainsFold != nil {
+		predicates = append(predicates, customerduplicate.DuplicateIDContainsFold(*i.DuplicateIDContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, customerduplicate.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, customerduplicate.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, customerduplicate.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, customerduplicate.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.ResolvedAt != nil {
+		predicates = append(predicates, customerduplicate.ResolvedAtEQ(*i.ResolvedAt))
+	}
+	if i.ResolvedAtNEQ != nil {
+		predicates = append(predicates, customerduplicate.ResolvedAtNEQ(*i.ResolvedAtNEQ))
+	}
+	if len(i.ResolvedAtIn) > 0 {
+		predicates = append(predicates, customerduplicate.ResolvedAtIn(i.ResolvedAtIn...))
+	}
+	if len(i.ResolvedAtNotIn) > 0 {
+		predicates = append(predicates, customerduplicate.ResolvedAtNotIn(i.ResolvedAtNotIn...))
+	}
+	if i.ResolvedAtGT != nil {
+		predicates = append(predicates, customerduplicate.ResolvedAtGT(*i.ResolvedAtGT))
+	}
+	if i.ResolvedAtGTE != nil {
+		predicates = append(predicates, customerduplicate.ResolvedAtGTE(*i.ResolvedAtGTE))
+	}
+	if i.ResolvedAtLT != nil {
+		predicates = append(predicates, customerduplicate.ResolvedAtLT(*i.ResolvedAtLT))
+	}
+	if i.ResolvedAtLTE != nil {
+		predicates = append(predicates, customerduplicate.ResolvedAtLTE(*i.ResolvedAtLTE))
+	}
+	if i.ResolvedAtIsNil {
+		predicates = append(predicates, customerduplicate.ResolvedAtIsNil())
+	}
+	if i.ResolvedAtNotNil {
+		predicates = append(predicates, customerduplicate.ResolvedAtNotNil())
+	}
+	if i.ResolvedByID != nil {
+		predicates = append(predicates, customerduplicate.ResolvedByIDEQ(*i.ResolvedByID))
+	}
+	if i.ResolvedByIDNEQ != nil {
+		predicates = append(predicates, customerduplicate.ResolvedByIDNEQ(*i.ResolvedByIDNEQ))
+	}
+	if len(i.ResolvedByIDIn) > 0 {
+		predicates = append(predicates, customerduplicate.ResolvedByIDIn(i.ResolvedByIDIn...))
+	}
+	if len(i.ResolvedByIDNotIn) > 0 {
+		predicates = append(predicates, customerduplicate.ResolvedByIDNotIn(i.ResolvedByIDNotIn...))
+	}
+	if i.ResolvedByIDGT != nil {
+		predicates = append(predicates, customerduplicate.ResolvedByIDGT(*i.ResolvedByIDGT))
+	}
+	if i.ResolvedByIDGTE != nil {
+		predicates = append(predicates, customerduplicate.ResolvedByIDGTE(*i.ResolvedByIDGTE))
+	}
+	if i.ResolvedByIDLT != nil {
+		predicates = append(predicates, customerduplicate.ResolvedByIDLT(*i.ResolvedByIDLT))
+	}
+	if i.ResolvedByIDLTE != nil {
+		predicates = append(predicates, customerduplicate.ResolvedByIDLTE(*i.ResolvedByIDLTE))
+	}
+	if i.ResolvedByIDContains != nil {
+		predicates = append(predicates, customerduplicate.ResolvedByIDContains(*i.ResolvedByIDContains))
+	}
+	if i.ResolvedByIDHasPrefix != nil {
+		predicates = append(predicates, customerduplicate.ResolvedByIDHasPrefix(*i.ResolvedByIDHasPrefix))
+	}
+	if i.ResolvedByIDHasSuffix != nil {
+		predicates = append(predicates, customerduplicate.ResolvedByIDHasSuffix(*i.ResolvedByIDHasSuffix))
+	}
+	if i.ResolvedByIDIsNil {
+		predicates = append(predicates, customerduplicate.ResolvedByIDIsNil())
+	}
+	if i.ResolvedByIDNotNil {
+		predicates = append(predicates, customerduplicate.ResolvedByIDNotNil())
+	}
+	if i.ResolvedByIDEqualFold != nil {
+		predicates = append(predicates, customerduplicate.ResolvedByIDEqualFold(*i.ResolvedByIDEqualFold))
+	}
+	if i.ResolvedByIDContainsFold != nil {
+		predicates = append(predicates, customerduplicate.ResolvedByIDContainsFold(*i.ResolvedByIDContainsFold))
+	}
+
+	if i.HasCustomer != nil {
+		p := customerduplicate.HasCustomer()
+		if !*i.HasCustomer {
+			p = customerduplicate.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCustomerWith) > 0 {
+		with := make([]predicate.Customer, 0, len(i.HasCustomerWith))
+		for _, w := range i.HasCustomerWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCustomerWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, customerduplicate.HasCustomerWith(with...))
+	}
+	if i.HasDuplicate != nil {
+		p := customerduplicate.HasDuplicate()
+		if !*i.HasDuplicate {
+			p = customerduplicate.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDuplicateWith) > 0 {
+		with := make([]predicate.Customer, 0, len(i.HasDuplicateWith))
+		for _, w := range i.HasDuplicateWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDuplicateWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, customerduplicate.HasDuplicateWith(with...))
+	}
+	if i.HasResolvedBy != nil {
+		p := customerduplicate.HasResolvedBy()
+		if !*i.HasResolvedBy {
+			p = customerduplicate.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasResolvedByWith) > 0 {
+		with := make([]predicate.Agent, 0, len(i.HasResolvedByWith))
+		for _, w := range i.HasResolvedByWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasResolvedByWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, customerduplicate.HasResolvedByWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyCustomerDuplicateWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return customerduplicate.And(predicates...), nil
+	}
+}
+
 // CustomerIdentityWhereInput represents a where input for filtering CustomerIdentity queries.
 type CustomerIdentityWhereInput struct {
 	Predicates []predicate.CustomerIdentity  `json:"-"`
@@ -3012,6 +3829,12 @@ type CustomerIdentityWhereInput struct {
 	// "verified" field predicates.
 	Verified    *bool `json:"verified,omitempty"`
 	VerifiedNEQ *bool `json:"verifiedNEQ,omitempty"`
+
+	// "source" field predicates.
+	Source      *customeridentity.Source  `json:"source,omitempty"`
+	SourceNEQ   *customeridentity.Source  `json:"sourceNEQ,omitempty"`
+	SourceIn    []customeridentity.Source `json:"sourceIn,omitempty"`
+	SourceNotIn []customeridentity.Source `json:"sourceNotIn,omitempty"`
 
 	// "customer" edge predicates.
 	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
@@ -3306,6 +4129,18 @@ func (i *CustomerIdentityWhereInput) P() (predicate.CustomerIdentity, error) {
 	if i.VerifiedNEQ != nil {
 		predicates = append(predicates, customeridentity.VerifiedNEQ(*i.VerifiedNEQ))
 	}
+	if i.Source != nil {
+		predicates = append(predicates, customeridentity.SourceEQ(*i.Source))
+	}
+	if i.SourceNEQ != nil {
+		predicates = append(predicates, customeridentity.SourceNEQ(*i.SourceNEQ))
+	}
+	if len(i.SourceIn) > 0 {
+		predicates = append(predicates, customeridentity.SourceIn(i.SourceIn...))
+	}
+	if len(i.SourceNotIn) > 0 {
+		predicates = append(predicates, customeridentity.SourceNotIn(i.SourceNotIn...))
+	}
 
 	if i.HasCustomer != nil {
 		p := customeridentity.HasCustomer()
@@ -3350,6 +4185,604 @@ func (i *CustomerIdentityWhereInput) P() (predicate.CustomerIdentity, error) {
 		return predicates[0], nil
 	default:
 		return customeridentity.And(predicates...), nil
+	}
+}
+
+// CustomerMergeWhereInput represents a where input for filtering CustomerMerge queries.
+type CustomerMergeWhereInput struct {
+	Predicates []predicate.CustomerMerge  `json:"-"`
+	Not        *CustomerMergeWhereInput   `json:"not,omitempty"`
+	Or         []*CustomerMergeWhereInput `json:"or,omitempty"`
+	And        []*CustomerMergeWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *gid.ID  `json:"id,omitempty"`
+	IDNEQ   *gid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []gid.ID `json:"idIn,omitempty"`
+	IDNotIn []gid.ID `json:"idNotIn,omitempty"`
+	IDGT    *gid.ID  `json:"idGT,omitempty"`
+	IDGTE   *gid.ID  `json:"idGTE,omitempty"`
+	IDLT    *gid.ID  `json:"idLT,omitempty"`
+	IDLTE   *gid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "primary_id" field predicates.
+	PrimaryID             *gid.ID  `json:"primaryID,omitempty"`
+	PrimaryIDNEQ          *gid.ID  `json:"primaryIDNEQ,omitempty"`
+	PrimaryIDIn           []gid.ID `json:"primaryIDIn,omitempty"`
+	PrimaryIDNotIn        []gid.ID `json:"primaryIDNotIn,omitempty"`
+	PrimaryIDGT           *gid.ID  `json:"primaryIDGT,omitempty"`
+	PrimaryIDGTE          *gid.ID  `json:"primaryIDGTE,omitempty"`
+	PrimaryIDLT           *gid.ID  `json:"primaryIDLT,omitempty"`
+	PrimaryIDLTE          *gid.ID  `json:"primaryIDLTE,omitempty"`
+	PrimaryIDContains     *gid.ID  `json:"primaryIDContains,omitempty"`
+	PrimaryIDHasPrefix    *gid.ID  `json:"primaryIDHasPrefix,omitempty"`
+	PrimaryIDHasSuffix    *gid.ID  `json:"primaryIDHasSuffix,omitempty"`
+	PrimaryIDEqualFold    *gid.ID  `json:"primaryIDEqualFold,omitempty"`
+	PrimaryIDContainsFold *gid.ID  `json:"primaryIDContainsFold,omitempty"`
+
+	// "secondary_id" field predicates.
+	SecondaryID             *gid.ID  `json:"secondaryID,omitempty"`
+	SecondaryIDNEQ          *gid.ID  `json:"secondaryIDNEQ,omitempty"`
+	SecondaryIDIn           []gid.ID `json:"secondaryIDIn,omitempty"`
+	SecondaryIDNotIn        []gid.ID `json:"secondaryIDNotIn,omitempty"`
+	SecondaryIDGT           *gid.ID  `json:"secondaryIDGT,omitempty"`
+	SecondaryIDGTE          *gid.ID  `json:"secondaryIDGTE,omitempty"`
+	SecondaryIDLT           *gid.ID  `json:"secondaryIDLT,omitempty"`
+	SecondaryIDLTE          *gid.ID  `json:"secondaryIDLTE,omitempty"`
+	SecondaryIDContains     *gid.ID  `json:"secondaryIDContains,omitempty"`
+	SecondaryIDHasPrefix    *gid.ID  `json:"secondaryIDHasPrefix,omitempty"`
+	SecondaryIDHasSuffix    *gid.ID  `json:"secondaryIDHasSuffix,omitempty"`
+	SecondaryIDEqualFold    *gid.ID  `json:"secondaryIDEqualFold,omitempty"`
+	SecondaryIDContainsFold *gid.ID  `json:"secondaryIDContainsFold,omitempty"`
+
+	// "merged_by_id" field predicates.
+	MergedByID             *gid.ID  `json:"mergedByID,omitempty"`
+	MergedByIDNEQ          *gid.ID  `json:"mergedByIDNEQ,omitempty"`
+	MergedByIDIn           []gid.ID `json:"mergedByIDIn,omitempty"`
+	MergedByIDNotIn        []gid.ID `json:"mergedByIDNotIn,omitempty"`
+	MergedByIDGT           *gid.ID  `json:"mergedByIDGT,omitempty"`
+	MergedByIDGTE          *gid.ID  `json:"mergedByIDGTE,omitempty"`
+	MergedByIDLT           *gid.ID  `json:"mergedByIDLT,omitempty"`
+	MergedByIDLTE          *gid.ID  `json:"mergedByIDLTE,omitempty"`
+	MergedByIDContains     *gid.ID  `json:"mergedByIDContains,omitempty"`
+	MergedByIDHasPrefix    *gid.ID  `json:"mergedByIDHasPrefix,omitempty"`
+	MergedByIDHasSuffix    *gid.ID  `json:"mergedByIDHasSuffix,omitempty"`
+	MergedByIDIsNil        bool     `json:"mergedByIDIsNil,omitempty"`
+	MergedByIDNotNil       bool     `json:"mergedByIDNotNil,omitempty"`
+	MergedByIDEqualFold    *gid.ID  `json:"mergedByIDEqualFold,omitempty"`
+	MergedByIDContainsFold *gid.ID  `json:"mergedByIDContainsFold,omitempty"`
+
+	// "automatic" field predicates.
+	Automatic    *bool `json:"automatic,omitempty"`
+	AutomaticNEQ *bool `json:"automaticNEQ,omitempty"`
+
+	// "merged_at" field predicates.
+	MergedAt      *time.Time  `json:"mergedAt,omitempty"`
+	MergedAtNEQ   *time.Time  `json:"mergedAtNEQ,omitempty"`
+	MergedAtIn    []time.Time `json:"mergedAtIn,omitempty"`
+	MergedAtNotIn []time.Time `json:"mergedAtNotIn,omitempty"`
+	MergedAtGT    *time.Time  `json:"mergedAtGT,omitempty"`
+	MergedAtGTE   *time.Time  `json:"mergedAtGTE,omitempty"`
+	MergedAtLT    *time.Time  `json:"mergedAtLT,omitempty"`
+	MergedAtLTE   *time.Time  `json:"mergedAtLTE,omitempty"`
+
+	// "unmerged_at" field predicates.
+	UnmergedAt       *time.Time  `json:"unmergedAt,omitempty"`
+	UnmergedAtNEQ    *time.Time  `json:"unmergedAtNEQ,omitempty"`
+	UnmergedAtIn     []time.Time `json:"unmergedAtIn,omitempty"`
+	UnmergedAtNotIn  []time.Time `json:"unmergedAtNotIn,omitempty"`
+	UnmergedAtGT     *time.Time  `json:"unmergedAtGT,omitempty"`
+	UnmergedAtGTE    *time.Time  `json:"unmergedAtGTE,omitempty"`
+	UnmergedAtLT     *time.Time  `json:"unmergedAtLT,omitempty"`
+	UnmergedAtLTE    *time.Time  `json:"unmergedAtLTE,omitempty"`
+	UnmergedAtIsNil  bool        `json:"unmergedAtIsNil,omitempty"`
+	UnmergedAtNotNil bool        `json:"unmergedAtNotNil,omitempty"`
+
+	// "unmerged_by_id" field predicates.
+	UnmergedByID             *gid.ID  `json:"unmergedByID,omitempty"`
+	UnmergedByIDNEQ          *gid.ID  `json:"unmergedByIDNEQ,omitempty"`
+	UnmergedByIDIn           []gid.ID `json:"unmergedByIDIn,omitempty"`
+	UnmergedByIDNotIn        []gid.ID `json:"unmergedByIDNotIn,omitempty"`
+	UnmergedByIDGT           *gid.ID  `json:"unmergedByIDGT,omitempty"`
+	UnmergedByIDGTE          *gid.ID  `json:"unmergedByIDGTE,omitempty"`
+	UnmergedByIDLT           *gid.ID  `json:"unmergedByIDLT,omitempty"`
+	UnmergedByIDLTE          *gid.ID  `json:"unmergedByIDLTE,omitempty"`
+	UnmergedByIDContains     *gid.ID  `json:"unmergedByIDContains,omitempty"`
+	UnmergedByIDHasPrefix    *gid.ID  `json:"unmergedByIDHasPrefix,omitempty"`
+	UnmergedByIDHasSuffix    *gid.ID  `json:"unmergedByIDHasSuffix,omitempty"`
+	UnmergedByIDIsNil        bool     `json:"unmergedByIDIsNil,omitempty"`
+	UnmergedByIDNotNil       bool     `json:"unmergedByIDNotNil,omitempty"`
+	UnmergedByIDEqualFold    *gid.ID  `json:"unmergedByIDEqualFold,omitempty"`
+	UnmergedByIDContainsFold *gid.ID  `json:"unmergedByIDContainsFold,omitempty"`
+
+	// "primary" edge predicates.
+	HasPrimary     *bool                 `json:"hasPrimary,omitempty"`
+	HasPrimaryWith []*CustomerWhereInput `json:"hasPrimaryWith,omitempty"`
+
+	// "secondary" edge predicates.
+	HasSecondary     *bool                 `json:"hasSecondary,omitempty"`
+	HasSecondaryWith []*CustomerWhereInput `json:"hasSecondaryWith,omitempty"`
+
+	// "merged_by" edge predicates.
+	HasMergedBy     *bool              `json:"hasMergedBy,omitempty"`
+	HasMergedByWith []*AgentWhereInput `json:"hasMergedByWith,omitempty"`
+
+	// "unmerged_by" edge predicates.
+	HasUnmergedBy     *bool              `json:"hasUnmergedBy,omitempty"`
+	HasUnmergedByWith []*AgentWhereInput `json:"hasUnmergedByWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *CustomerMergeWhereInput) AddPredicates(predicates ...predicate.CustomerMerge) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the CustomerMergeWhereInput filter on the CustomerMergeQuery builder.
+func (i *CustomerMergeWhereInput) Filter(q *CustomerMergeQuery) (*CustomerMergeQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyCustomerMergeWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyCustomerMergeWhereInput is returned in case the CustomerMergeWhereInput is empty.
+var ErrEmptyCustomerMergeWhereInput = errors.New("ent: empty predicate CustomerMergeWhereInput")
+
+// P returns a predicate for filtering customermerges.
+// An error is returned if the input is empty or invalid.
+func (i *CustomerMergeWhereInput) P() (predicate.CustomerMerge, error) {
+	var predicates []predicate.CustomerMerge
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, customermerge.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.CustomerMerge, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, customermerge.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.CustomerMerge, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, customermerge.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, customermerge.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, customermerge.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, customermerge.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, customermerge.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, customermerge.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, customermerge.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, customermerge.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, customermerge.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, customermerge.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, customermerge.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, customermerge.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, customermerge.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, customermerge.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, customermerge.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, customermerge.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, customermerge.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, customermerge.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, customermerge.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, customermerge.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, customermerge.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, customermerge.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, customermerge.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, customermerge.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, customermerge.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.PrimaryID != nil {
+		predicates = append(predicates, customermerge.PrimaryIDEQ(*i.PrimaryID))
+	}
+	if i.PrimaryIDNEQ != nil {
+		predicates = append(predicates, customermerge.PrimaryIDNEQ(*i.PrimaryIDNEQ))
+	}
+	if len(i.PrimaryIDIn) > 0 {
+		predicates = append(predicates, customermerge.PrimaryIDIn(i.PrimaryIDIn...))
+	}
+	if len(i.PrimaryIDNotIn) > 0 {
+		predicates = append(predicates, customermerge.PrimaryIDNotIn(i.PrimaryIDNotIn...))
+	}
+	if i.PrimaryIDGT != nil {
+		predicates = append(predicates, customermerge.PrimaryIDGT(*i.PrimaryIDGT))
+	}
+	if i.PrimaryIDGTE != nil {
+		predicates = append(predicates, customermerge.PrimaryIDGTE(*i.PrimaryIDGTE))
+	}
+	if i.PrimaryIDLT != nil {
+		predicates = append(predicates, customermerge.PrimaryIDLT(*i.PrimaryIDLT))
+	}
+	if i.PrimaryIDLTE != nil {
+		predicates = append(predicates, customermerge.PrimaryIDLTE(*i.PrimaryIDLTE))
+	}
+	if i.PrimaryIDContains != nil {
+		predicates = append(predicates, customermerge.PrimaryIDContains(*i.PrimaryIDContains))
+	}
+	if i.PrimaryIDHasPrefix != nil {
+		predicates = append(predicates, customermerge.PrimaryIDHasPrefix(*i.PrimaryIDHasPrefix))
+	}
+	if i.PrimaryIDHasSuffix != nil {
+		predicates = append(predicates, customermerge.PrimaryIDHasSuffix(*i.PrimaryIDHasSuffix))
+	}
+	if i.PrimaryIDEqualFold != nil {
+		predicates = append(predicates, customermerge.PrimaryIDEqualFold(*i.PrimaryIDEqualFold))
+	}
+	if i.PrimaryIDContainsFold != nil {
+		predicates = append(predicates, customermerge.PrimaryIDContainsFold(*i.PrimaryIDContainsFold))
+	}
+	if i.SecondaryID != nil {
+		predicates = append(predicates, customermerge.SecondaryIDEQ(*i.SecondaryID))
+	}
+	if i.SecondaryIDNEQ != nil {
+		predicates = append(predicates, customermerge.SecondaryIDNEQ(*i.SecondaryIDNEQ))
+	}
+	if len(i.SecondaryIDIn) > 0 {
+		predicates = append(predicates, customermerge.SecondaryIDIn(i.SecondaryIDIn...))
+	}
+	if len(i.SecondaryIDNotIn) > 0 {
+		predicates = append(predicates, customermerge.SecondaryIDNotIn(i.SecondaryIDNotIn...))
+	}
+	if i.SecondaryIDGT != nil {
+		predicates = append(predicates, customermerge.SecondaryIDGT(*i.SecondaryIDGT))
+	}
+	if i.SecondaryIDGTE != nil {
+		predicates = append(predicates, customermerge.SecondaryIDGTE(*i.SecondaryIDGTE))
+	}
+	if i.SecondaryIDLT != nil {
+		predicates = append(predicates, customermerge.SecondaryIDLT(*i.SecondaryIDLT))
+	}
+	if i.SecondaryIDLTE != nil {
+		predicates = append(predicates, customermerge.SecondaryIDLTE(*i.SecondaryIDLTE))
+	}
+	if i.SecondaryIDContains != nil {
+		predicates = append(predicates, customermerge.SecondaryIDContains(*i.SecondaryIDContains))
+	}
+	if i.SecondaryIDHasPrefix != nil {
+		predicates = append(predicates, customermerge.SecondaryIDHasPrefix(*i.SecondaryIDHasPrefix))
+	}
+	if i.SecondaryIDHasSuffix != nil {
+		predicates = append(predicates, customermerge.SecondaryIDHasSuffix(*i.SecondaryIDHasSuffix))
+	}
+	if i.SecondaryIDEqualFold != nil {
+		predicates = append(predicates, customermerge.SecondaryIDEqualFold(*i.SecondaryIDEqualFold))
+	}
+	if i.SecondaryIDContainsFold != nil {
+		predicates = append(predicates, customermerge.SecondaryIDContainsFold(*i.SecondaryIDContainsFold))
+	}
+	if i.MergedByID != nil {
+		predicates = append(predicates, customermerge.MergedByIDEQ(*i.MergedByID))
+	}
+	if i.MergedByIDNEQ != nil {
+		predicates = append(predicates, customermerge.MergedByIDNEQ(*i.MergedByIDNEQ))
+	}
+	if len(i.MergedByIDIn) > 0 {
+		predicates = append(predicates, customermerge.MergedByIDIn(i.MergedByIDIn...))
+	}
+	if len(i.MergedByIDNotIn) > 0 {
+		predicates = append(predicates, customermerge.MergedByIDNotIn(i.MergedByIDNotIn...))
+	}
+	if i.MergedByIDGT != nil {
+		predicates = append(predicates, customermerge.MergedByIDGT(*i.MergedByIDGT))
+	}
+	if i.MergedByIDGTE != nil {
+		predicates = append(predicates, customermerge.MergedByIDGTE(*i.MergedByIDGTE))
+	}
+	if i.MergedByIDLT != nil {
+		predicates = append(predicates, customermerge.MergedByIDLT(*i.MergedByIDLT))
+	}
+	if i.MergedByIDLTE != nil {
+		predicates = append(predicates, customermerge.MergedByIDLTE(*i.MergedByIDLTE))
+	}
+	if i.MergedByIDContains != nil {
+		predicates = append(predicates, customermerge.MergedByIDContains(*i.MergedByIDContains))
+	}
+	if i.MergedByIDHasPrefix != nil {
+		predicates = append(predicates, customermerge.MergedByIDHasPrefix(*i.MergedByIDHasPrefix))
+	}
+	if i.MergedByIDHasSuffix != nil {
+		predicates = append(predicates, customermerge.MergedByIDHasSuffix(*i.MergedByIDHasSuffix))
+	}
+	if i.MergedByIDIsNil {
+		predicates = append(predicates, customermerge.MergedByIDIsNil())
+	}
+	if i.MergedByIDNotNil {
+		predicates = append(predicates, customermerge.MergedByIDNotNil())
+	}
+	if i.MergedByIDEqualFold != nil {
+		predicates = append(predicates, customermerge.MergedByIDEqualFold(*i.MergedByIDEqualFold))
+	}
+	if i.MergedByIDContainsFold != nil {
+		predicates = append(predicates, customermerge.MergedByIDContainsFold(*i.MergedByIDContainsFold))
+	}
+	if i.Automatic != nil {
+		predicates = append(predicates, customermerge.AutomaticEQ(*i.Automatic))
+	}
+	if i.AutomaticNEQ != nil {
+		predicates = append(predicates, customermerge.AutomaticNEQ(*i.AutomaticNEQ))
+	}
+	if i.MergedAt != nil {
+		predicates = append(predicates, customermerge.MergedAtEQ(*i.MergedAt))
+	}
+	if i.MergedAtNEQ != nil {
+		predicates = append(predicates, customermerge.MergedAtNEQ(*i.MergedAtNEQ))
+	}
+	if len(i.MergedAtIn) > 0 {
+		predicates = append(predicates, customermerge.MergedAtIn(i.MergedAtIn...))
+	}
+	if len(i.MergedAtNotIn) > 0 {
+		predicates = append(predicates, customermerge.MergedAtNotIn(i.MergedAtNotIn...))
+	}
+	if i.MergedAtGT != nil {
+		predicates = append(predicates, customermerge.MergedAtGT(*i.MergedAtGT))
+	}
+	if i.MergedAtGTE != nil {
+		predicates = append(predicates, customermerge.MergedAtGTE(*i.MergedAtGTE))
+	}
+	if i.MergedAtLT != nil {
+		predicates = append(predicates, customermerge.MergedAtLT(*i.MergedAtLT))
+	}
+	if i.MergedAtLTE != nil {
+		predicates = append(predicates, customermerge.MergedAtLTE(*i.MergedAtLTE))
+	}
+	if i.UnmergedAt != nil {
+		predicates = append(predicates, customermerge.UnmergedAtEQ(*i.UnmergedAt))
+	}
+	if i.UnmergedAtNEQ != nil {
+		predicates = append(predicates, customermerge.UnmergedAtNEQ(*i.UnmergedAtNEQ))
+	}
+	if len(i.UnmergedAtIn) > 0 {
+		predicates = append(predicates, customermerge.UnmergedAtIn(i.UnmergedAtIn...))
+	}
+	if len(i.UnmergedAtNotIn) > 0 {
+		predicates = append(predicates, customermerge.UnmergedAtNotIn(i.UnmergedAtNotIn...))
+	}
+	if i.UnmergedAtGT != nil {
+		predicates = append(predicates, customermerge.UnmergedAtGT(*i.UnmergedAtGT))
+	}
+	if i.UnmergedAtGTE != nil {
+		predicates = append(predicates, customermerge.UnmergedAtGTE(*i.UnmergedAtGTE))
+	}
+	if i.UnmergedAtLT != nil {
+		predicates = append(predicates, customermerge.UnmergedAtLT(*i.UnmergedAtLT))
+	}
+	if i.UnmergedAtLTE != nil {
+		predicates = append(predicates, customermerge.UnmergedAtLTE(*i.UnmergedAtLTE))
+	}
+	if i.UnmergedAtIsNil {
+		predicates = append(predicates, customermerge.UnmergedAtIsNil())
+	}
+	if i.UnmergedAtNotNil {
+		predicates = append(predicates, customermerge.UnmergedAtNotNil())
+	}
+	if i.UnmergedByID != nil {
+		predicates = append(predicates, customermerge.UnmergedByIDEQ(*i.UnmergedByID))
+	}
+	if i.UnmergedByIDNEQ != nil {
+		predicates = append(predicates, customermerge.UnmergedByIDNEQ(*i.UnmergedByIDNEQ))
+	}
+	if len(i.UnmergedByIDIn) > 0 {
+		predicates = append(predicates, customermerge.UnmergedByIDIn(i.UnmergedByIDIn...))
+	}
+	if len(i.UnmergedByIDNotIn) > 0 {
+		predicates = append(predicates, customermerge.UnmergedByIDNotIn(i.UnmergedByIDNotIn...))
+	}
+	if i.UnmergedByIDGT != nil {
+		predicates = append(predicates, customermerge.UnmergedByIDGT(*i.UnmergedByIDGT))
+	}
+	if i.UnmergedByIDGTE != nil {
+		predicates = append(predicates, customermerge.UnmergedByIDGTE(*i.UnmergedByIDGTE))
+	}
+	if i.UnmergedByIDLT != nil {
+		predicates = append(predicates, customermerge.UnmergedByIDLT(*i.UnmergedByIDLT))
+	}
+	if i.UnmergedByIDLTE != nil {
+		predicates = append(predicates, customermerge.UnmergedByIDLTE(*i.UnmergedByIDLTE))
+	}
+	if i.UnmergedByIDContains != nil {
+		predicates = append(predicates, customermerge.UnmergedByIDContains(*i.UnmergedByIDContains))
+	}
+	if i.UnmergedByIDHasPrefix != nil {
+		predicates = append(predicates, customermerge.UnmergedByIDHasPrefix(*i.UnmergedByIDHasPrefix))
+	}
+	if i.UnmergedByIDHasSuffix != nil {
+		predicates = append(predicates, customermerge.UnmergedByIDHasSuffix(*i.UnmergedByIDHasSuffix))
+	}
+	if i.UnmergedByIDIsNil {
+		predicates = append(predicates, customermerge.UnmergedByIDIsNil())
+	}
+	if i.UnmergedByIDNotNil {
+		predicates = append(predicates, customermerge.UnmergedByIDNotNil())
+	}
+	if i.UnmergedByIDEqualFold != nil {
+		predicates = append(predicates, customermerge.UnmergedByIDEqualFold(*i.UnmergedByIDEqualFold))
+	}
+	if i.UnmergedByIDContainsFold != nil {
+		predicates = append(predicates, customermerge.UnmergedByIDContainsFold(*i.UnmergedByIDContainsFold))
+	}
+
+	if i.HasPrimary != nil {
+		p := customermerge.HasPrimary()
+		if !*i.HasPrimary {
+			p = customermerge.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasPrimaryWith) > 0 {
+		with := make([]predicate.Customer, 0, len(i.HasPrimaryWith))
+		for _, w := range i.HasPrimaryWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasPrimaryWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, customermerge.HasPrimaryWith(with...))
+	}
+	if i.HasSecondary != nil {
+		p := customermerge.HasSecondary()
+		if !*i.HasSecondary {
+			p = customermerge.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasSecondaryWith) > 0 {
+		with := make([]predicate.Customer, 0, len(i.HasSecondaryWith))
+		for _, w := range i.HasSecondaryWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasSecondaryWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, customermerge.HasSecondaryWith(with...))
+	}
+	if i.HasMergedBy != nil {
+		p := customermerge.HasMergedBy()
+		if !*i.HasMergedBy {
+			p = customermerge.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasMergedByWith) > 0 {
+		with := make([]predicate.Agent, 0, len(i.HasMergedByWith))
+		for _, w := range i.HasMergedByWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasMergedByWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, customermerge.HasMergedByWith(with...))
+	}
+	if i.HasUnmergedBy != nil {
+		p := customermerge.HasUnmergedBy()
+		if !*i.HasUnmergedBy {
+			p = customermerge.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasUnmergedByWith) > 0 {
+		with := make([]predicate.Agent, 0, len(i.HasUnmergedByWith))
+		for _, w := range i.HasUnmergedByWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasUnmergedByWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, customermerge.HasUnmergedByWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyCustomerMergeWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return customermerge.And(predicates...), nil
 	}
 }
 

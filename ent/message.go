@@ -33,6 +33,8 @@ type Message struct {
 	ConversationID gid.ID `json:"conversation_id,omitempty"`
 	// ChannelID holds the value of the "channel_id" field.
 	ChannelID gid.ID `json:"channel_id,omitempty"`
+	// the conversation's customer, kept here for the customer's timeline; follows merges
+	CustomerID gid.ID `json:"customer_id,omitempty"`
 	// AuthorID holds the value of the "author_id" field.
 	AuthorID *gid.ID `json:"author_id,omitempty"`
 	// Direction holds the value of the "direction" field.
@@ -129,7 +131,7 @@ func (*Message) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
 		case message.FieldAttachments:
 			values[i] = new([]byte)
-		case message.FieldID, message.FieldWorkspaceID, message.FieldConversationID, message.FieldChannelID:
+		case message.FieldID, message.FieldWorkspaceID, message.FieldConversationID, message.FieldChannelID, message.FieldCustomerID:
 			values[i] = new(gid.ID)
 		case message.FieldPrivate:
 			values[i] = new(sql.NullBool)
@@ -187,6 +189,12 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field channel_id", values[i])
 			} else if value != nil {
 				_m.ChannelID = *value
+			}
+		case message.FieldCustomerID:
+			if value, ok := values[i].(*gid.ID); !ok {
+				return fmt.Errorf("unexpected type %T for field customer_id", values[i])
+			} else if value != nil {
+				_m.CustomerID = *value
 			}
 		case message.FieldAuthorID:
 			if value, ok := values[i].(*sql.NullScanner); !ok {
@@ -323,6 +331,9 @@ func (_m *Message) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("channel_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ChannelID))
+	builder.WriteString(", ")
+	builder.WriteString("customer_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CustomerID))
 	builder.WriteString(", ")
 	if v := _m.AuthorID; v != nil {
 		builder.WriteString("author_id=")

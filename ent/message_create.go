@@ -74,6 +74,20 @@ func (_c *MessageCreate) SetChannelID(v gid.ID) *MessageCreate {
 	return _c
 }
 
+// SetCustomerID sets the "customer_id" field.
+func (_c *MessageCreate) SetCustomerID(v gid.ID) *MessageCreate {
+	_c.mutation.SetCustomerID(v)
+	return _c
+}
+
+// SetNillableCustomerID sets the "customer_id" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableCustomerID(v *gid.ID) *MessageCreate {
+	if v != nil {
+		_c.SetCustomerID(*v)
+	}
+	return _c
+}
+
 // SetAuthorID sets the "author_id" field.
 func (_c *MessageCreate) SetAuthorID(v gid.ID) *MessageCreate {
 	_c.mutation.SetAuthorID(v)
@@ -405,6 +419,10 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 		_spec.SetField(message.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
 	}
+	if value, ok := _c.mutation.CustomerID(); ok {
+		_spec.SetField(message.FieldCustomerID, field.TypeString, value)
+		_node.CustomerID = value
+	}
 	if value, ok := _c.mutation.Direction(); ok {
 		_spec.SetField(message.FieldDirection, field.TypeEnum, value)
 		_node.Direction = value
@@ -573,6 +591,24 @@ func (u *MessageUpsert) UpdateUpdatedAt() *MessageUpsert {
 	return u
 }
 
+// SetCustomerID sets the "customer_id" field.
+func (u *MessageUpsert) SetCustomerID(v gid.ID) *MessageUpsert {
+	u.Set(message.FieldCustomerID, v)
+	return u
+}
+
+// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateCustomerID() *MessageUpsert {
+	u.SetExcluded(message.FieldCustomerID)
+	return u
+}
+
+// ClearCustomerID clears the value of the "customer_id" field.
+func (u *MessageUpsert) ClearCustomerID() *MessageUpsert {
+	u.SetNull(message.FieldCustomerID)
+	return u
+}
+
 // SetAttachments sets the "attachments" field.
 func (u *MessageUpsert) SetAttachments(v []map[string]interface{}) *MessageUpsert {
 	u.Set(message.FieldAttachments, v)
@@ -719,6 +755,27 @@ func (u *MessageUpsertOne) SetUpdatedAt(v time.Time) *MessageUpsertOne {
 func (u *MessageUpsertOne) UpdateUpdatedAt() *MessageUpsertOne {
 	return u.Update(func(s *MessageUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (u *MessageUpsertOne) SetCustomerID(v gid.ID) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetCustomerID(v)
+	})
+}
+
+// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateCustomerID() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateCustomerID()
+	})
+}
+
+// ClearCustomerID clears the value of the "customer_id" field.
+func (u *MessageUpsertOne) ClearCustomerID() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearCustomerID()
 	})
 }
 
@@ -1044,6 +1101,27 @@ func (u *MessageUpsertBulk) SetUpdatedAt(v time.Time) *MessageUpsertBulk {
 func (u *MessageUpsertBulk) UpdateUpdatedAt() *MessageUpsertBulk {
 	return u.Update(func(s *MessageUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (u *MessageUpsertBulk) SetCustomerID(v gid.ID) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetCustomerID(v)
+	})
+}
+
+// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateCustomerID() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateCustomerID()
+	})
+}
+
+// ClearCustomerID clears the value of the "customer_id" field.
+func (u *MessageUpsertBulk) ClearCustomerID() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearCustomerID()
 	})
 }
 

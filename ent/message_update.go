@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/predicate"
+	"github.com/switchboard/switchboard/internal/gid"
 )
 
 // MessageUpdate is the builder for updating Message entities.
@@ -33,6 +34,26 @@ func (_u *MessageUpdate) Where(ps ...predicate.Message) *MessageUpdate {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *MessageUpdate) SetUpdatedAt(v time.Time) *MessageUpdate {
 	_u.mutation.SetUpdatedAt(v)
+	return _u
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (_u *MessageUpdate) SetCustomerID(v gid.ID) *MessageUpdate {
+	_u.mutation.SetCustomerID(v)
+	return _u
+}
+
+// SetNillableCustomerID sets the "customer_id" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillableCustomerID(v *gid.ID) *MessageUpdate {
+	if v != nil {
+		_u.SetCustomerID(*v)
+	}
+	return _u
+}
+
+// ClearCustomerID clears the value of the "customer_id" field.
+func (_u *MessageUpdate) ClearCustomerID() *MessageUpdate {
+	_u.mutation.ClearCustomerID()
 	return _u
 }
 
@@ -186,6 +207,12 @@ func (_u *MessageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(message.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.CustomerID(); ok {
+		_spec.SetField(message.FieldCustomerID, field.TypeString, value)
+	}
+	if _u.mutation.CustomerIDCleared() {
+		_spec.ClearField(message.FieldCustomerID, field.TypeString)
+	}
 	if value, ok := _u.mutation.Attachments(); ok {
 		_spec.SetField(message.FieldAttachments, field.TypeJSON, value)
 	}
@@ -237,6 +264,26 @@ type MessageUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *MessageUpdateOne) SetUpdatedAt(v time.Time) *MessageUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
+	return _u
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (_u *MessageUpdateOne) SetCustomerID(v gid.ID) *MessageUpdateOne {
+	_u.mutation.SetCustomerID(v)
+	return _u
+}
+
+// SetNillableCustomerID sets the "customer_id" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillableCustomerID(v *gid.ID) *MessageUpdateOne {
+	if v != nil {
+		_u.SetCustomerID(*v)
+	}
+	return _u
+}
+
+// ClearCustomerID clears the value of the "customer_id" field.
+func (_u *MessageUpdateOne) ClearCustomerID() *MessageUpdateOne {
+	_u.mutation.ClearCustomerID()
 	return _u
 }
 
@@ -419,6 +466,12 @@ func (_u *MessageUpdateOne) sqlSave(ctx context.Context) (_node *Message, err er
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(message.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.CustomerID(); ok {
+		_spec.SetField(message.FieldCustomerID, field.TypeString, value)
+	}
+	if _u.mutation.CustomerIDCleared() {
+		_spec.ClearField(message.FieldCustomerID, field.TypeString)
 	}
 	if value, ok := _u.mutation.Attachments(); ok {
 		_spec.SetField(message.FieldAttachments, field.TypeJSON, value)

@@ -14,13 +14,17 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
+	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/consumercheckpoint"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationactivity"
 	"github.com/switchboard/switchboard/ent/conversationread"
 	"github.com/switchboard/switchboard/ent/customer"
+	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
@@ -42,23 +46,27 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAgent              = "Agent"
-	TypeAgentPresence      = "AgentPresence"
-	TypeApiToken           = "ApiToken"
-	TypeChannel            = "Channel"
-	TypeConsumerCheckpoint = "ConsumerCheckpoint"
-	TypeConsumerLease      = "ConsumerLease"
-	TypeConversation       = "Conversation"
-	TypeConversationRead   = "ConversationRead"
-	TypeCustomer           = "Customer"
-	TypeCustomerIdentity   = "CustomerIdentity"
-	TypeEvent              = "Event"
-	TypeEventSequence      = "EventSequence"
-	TypeMessage            = "Message"
-	TypeOutboxItem         = "OutboxItem"
-	TypeTag                = "Tag"
-	TypeTeam               = "Team"
-	TypeWorkspace          = "Workspace"
+	TypeAgent                = "Agent"
+	TypeAgentPresence        = "AgentPresence"
+	TypeApiToken             = "ApiToken"
+	TypeAttributeDefinition  = "AttributeDefinition"
+	TypeChannel              = "Channel"
+	TypeConsumerCheckpoint   = "ConsumerCheckpoint"
+	TypeConsumerLease        = "ConsumerLease"
+	TypeConversation         = "Conversation"
+	TypeConversationActivity = "ConversationActivity"
+	TypeConversationRead     = "ConversationRead"
+	TypeCustomer             = "Customer"
+	TypeCustomerDuplicate    = "CustomerDuplicate"
+	TypeCustomerIdentity     = "CustomerIdentity"
+	TypeCustomerMerge        = "CustomerMerge"
+	TypeEvent                = "Event"
+	TypeEventSequence        = "EventSequence"
+	TypeMessage              = "Message"
+	TypeOutboxItem           = "OutboxItem"
+	TypeTag                  = "Tag"
+	TypeTeam                 = "Team"
+	TypeWorkspace            = "Workspace"
 )
 
 // AgentMutation represents an operation that mutates the Agent nodes in the graph.
@@ -2933,6 +2941,684 @@ func (m *ApiTokenMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown ApiToken edge %s", name)
+}
+
+// AttributeDefinitionMutation represents an operation that mutates the AttributeDefinition nodes in the graph.
+type AttributeDefinitionMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *gid.ID
+	created_at       *time.Time
+	updated_at       *time.Time
+	name             *string
+	label            *string
+	_type            *attributedefinition.Type
+	clearedFields    map[string]struct{}
+	workspace        *gid.ID
+	clearedworkspace bool
+	done             bool
+	oldValue         func(context.Context) (*AttributeDefinition, error)
+	predicates       []predicate.AttributeDefinition
+}
+
+var _ ent.Mutation = (*AttributeDefinitionMutation)(nil)
+
+// attributedefinitionOption allows management of the mutation configuration using functional options.
+type attributedefinitionOption func(*AttributeDefinitionMutation)
+
+// newAttributeDefinitionMutation creates new mutation for the AttributeDefinition entity.
+func newAttributeDefinitionMutation(c config, op Op, opts ...attributedefinitionOption) *AttributeDefinitionMutation {
+	m := &AttributeDefinitionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAttributeDefinition,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAttributeDefinitionID sets the ID field of the mutation.
+func withAttributeDefinitionID(id gid.ID) attributedefinitionOption {
+	return func(m *AttributeDefinitionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AttributeDefinition
+		)
+		m.oldValue = func(ctx context.Context) (*AttributeDefinition, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AttributeDefinition.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAttributeDefinition sets the old AttributeDefinition of the mutation.
+func withAttributeDefinition(node *AttributeDefinition) attributedefinitionOption {
+	return func(m *AttributeDefinitionMutation) {
+		m.oldValue = func(context.Context) (*AttributeDefinition, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AttributeDefinitionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AttributeDefinitionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AttributeDefinition entities.
+func (m *AttributeDefinitionMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AttributeDefinitionMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AttributeDefinitionMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AttributeDefinition.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AttributeDefinitionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AttributeDefinitionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AttributeDefinition entity.
+// If the AttributeDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttributeDefinitionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AttributeDefinitionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AttributeDefinitionMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AttributeDefinitionMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AttributeDefinition entity.
+// If the AttributeDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttributeDefinitionMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AttributeDefinitionMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *AttributeDefinitionMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *AttributeDefinitionMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the AttributeDefinition entity.
+// If the AttributeDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttributeDefinitionMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *AttributeDefinitionMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetName sets the "name" field.
+func (m *AttributeDefinitionMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *AttributeDefinitionMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the AttributeDefinition entity.
+// If the AttributeDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttributeDefinitionMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *AttributeDefinitionMutation) ResetName() {
+	m.name = nil
+}
+
+// SetLabel sets the "label" field.
+func (m *AttributeDefinitionMutation) SetLabel(s string) {
+	m.label = &s
+}
+
+// Label returns the value of the "label" field in the mutation.
+func (m *AttributeDefinitionMutation) Label() (r string, exists bool) {
+	v := m.label
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLabel returns the old "label" field's value of the AttributeDefinition entity.
+// If the AttributeDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttributeDefinitionMutation) OldLabel(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLabel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLabel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLabel: %w", err)
+	}
+	return oldValue.Label, nil
+}
+
+// ClearLabel clears the value of the "label" field.
+func (m *AttributeDefinitionMutation) ClearLabel() {
+	m.label = nil
+	m.clearedFields[attributedefinition.FieldLabel] = struct{}{}
+}
+
+// LabelCleared returns if the "label" field was cleared in this mutation.
+func (m *AttributeDefinitionMutation) LabelCleared() bool {
+	_, ok := m.clearedFields[attributedefinition.FieldLabel]
+	return ok
+}
+
+// ResetLabel resets all changes to the "label" field.
+func (m *AttributeDefinitionMutation) ResetLabel() {
+	m.label = nil
+	delete(m.clearedFields, attributedefinition.FieldLabel)
+}
+
+// SetType sets the "type" field.
+func (m *AttributeDefinitionMutation) SetType(a attributedefinition.Type) {
+	m._type = &a
+}
+
+// GetType returns the value of the "type" field in the mutation.
+func (m *AttributeDefinitionMutation) GetType() (r attributedefinition.Type, exists bool) {
+	v := m._type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldType returns the old "type" field's value of the AttributeDefinition entity.
+// If the AttributeDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttributeDefinitionMutation) OldType(ctx context.Context) (v attributedefinition.Type, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldType: %w", err)
+	}
+	return oldValue.Type, nil
+}
+
+// ResetType resets all changes to the "type" field.
+func (m *AttributeDefinitionMutation) ResetType() {
+	m._type = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *AttributeDefinitionMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[attributedefinition.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *AttributeDefinitionMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *AttributeDefinitionMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *AttributeDefinitionMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// Where appends a list predicates to the AttributeDefinitionMutation builder.
+func (m *AttributeDefinitionMutation) Where(ps ...predicate.AttributeDefinition) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AttributeDefinitionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AttributeDefinitionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AttributeDefinition, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AttributeDefinitionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AttributeDefinitionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AttributeDefinition).
+func (m *AttributeDefinitionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AttributeDefinitionMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, attributedefinition.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, attributedefinition.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, attributedefinition.FieldWorkspaceID)
+	}
+	if m.name != nil {
+		fields = append(fields, attributedefinition.FieldName)
+	}
+	if m.label != nil {
+		fields = append(fields, attributedefinition.FieldLabel)
+	}
+	if m._type != nil {
+		fields = append(fields, attributedefinition.FieldType)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AttributeDefinitionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case attributedefinition.FieldCreatedAt:
+		return m.CreatedAt()
+	case attributedefinition.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case attributedefinition.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case attributedefinition.FieldName:
+		return m.Name()
+	case attributedefinition.FieldLabel:
+		return m.Label()
+	case attributedefinition.FieldType:
+		return m.GetType()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AttributeDefinitionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case attributedefinition.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case attributedefinition.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case attributedefinition.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case attributedefinition.FieldName:
+		return m.OldName(ctx)
+	case attributedefinition.FieldLabel:
+		return m.OldLabel(ctx)
+	case attributedefinition.FieldType:
+		return m.OldType(ctx)
+	}
+	return nil, fmt.Errorf("unknown AttributeDefinition field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AttributeDefinitionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case attributedefinition.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case attributedefinition.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case attributedefinition.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case attributedefinition.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case attributedefinition.FieldLabel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLabel(v)
+		return nil
+	case attributedefinition.FieldType:
+		v, ok := value.(attributedefinition.Type)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetType(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AttributeDefinition field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AttributeDefinitionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AttributeDefinitionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AttributeDefinitionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown AttributeDefinition numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AttributeDefinitionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(attributedefinition.FieldLabel) {
+		fields = append(fields, attributedefinition.FieldLabel)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AttributeDefinitionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AttributeDefinitionMutation) ClearField(name string) error {
+	switch name {
+	case attributedefinition.FieldLabel:
+		m.ClearLabel()
+		return nil
+	}
+	return fmt.Errorf("unknown AttributeDefinition nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AttributeDefinitionMutation) ResetField(name string) error {
+	switch name {
+	case attributedefinition.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case attributedefinition.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case attributedefinition.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case attributedefinition.FieldName:
+		m.ResetName()
+		return nil
+	case attributedefinition.FieldLabel:
+		m.ResetLabel()
+		return nil
+	case attributedefinition.FieldType:
+		m.ResetType()
+		return nil
+	}
+	return fmt.Errorf("unknown AttributeDefinition field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AttributeDefinitionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.workspace != nil {
+		edges = append(edges, attributedefinition.EdgeWorkspace)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AttributeDefinitionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case attributedefinition.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AttributeDefinitionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AttributeDefinitionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AttributeDefinitionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedworkspace {
+		edges = append(edges, attributedefinition.EdgeWorkspace)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AttributeDefinitionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case attributedefinition.EdgeWorkspace:
+		return m.clearedworkspace
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AttributeDefinitionMutation) ClearEdge(name string) error {
+	switch name {
+	case attributedefinition.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown AttributeDefinition unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AttributeDefinitionMutation) ResetEdge(name string) error {
+	switch name {
+	case attributedefinition.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown AttributeDefinition edge %s", name)
 }
 
 // ChannelMutation represents an operation that mutates the Channel nodes in the graph.
@@ -7050,6 +7736,1160 @@ func (m *ConversationMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Conversation edge %s", name)
 }
 
+// ConversationActivityMutation represents an operation that mutates the ConversationActivity nodes in the graph.
+type ConversationActivityMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *gid.ID
+	customer_id         *gid.ID
+	kind                *conversationactivity.Kind
+	reason              *conversationactivity.Reason
+	note                *string
+	occurred_at         *time.Time
+	clearedFields       map[string]struct{}
+	workspace           *gid.ID
+	clearedworkspace    bool
+	conversation        *gid.ID
+	clearedconversation bool
+	actor               *gid.ID
+	clearedactor        bool
+	agent               *gid.ID
+	clearedagent        bool
+	team                *gid.ID
+	clearedteam         bool
+	done                bool
+	oldValue            func(context.Context) (*ConversationActivity, error)
+	predicates          []predicate.ConversationActivity
+}
+
+var _ ent.Mutation = (*ConversationActivityMutation)(nil)
+
+// conversationactivityOption allows management of the mutation configuration using functional options.
+type conversationactivityOption func(*ConversationActivityMutation)
+
+// newConversationActivityMutation creates new mutation for the ConversationActivity entity.
+func newConversationActivityMutation(c config, op Op, opts ...conversationactivityOption) *ConversationActivityMutation {
+	m := &ConversationActivityMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeConversationActivity,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withConversationActivityID sets the ID field of the mutation.
+func withConversationActivityID(id gid.ID) conversationactivityOption {
+	return func(m *ConversationActivityMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ConversationActivity
+		)
+		m.oldValue = func(ctx context.Context) (*ConversationActivity, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ConversationActivity.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withConversationActivity sets the old ConversationActivity of the mutation.
+func withConversationActivity(node *ConversationActivity) conversationactivityOption {
+	return func(m *ConversationActivityMutation) {
+		m.oldValue = func(context.Context) (*ConversationActivity, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ConversationActivityMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ConversationActivityMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ConversationActivity entities.
+func (m *ConversationActivityMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ConversationActivityMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ConversationActivityMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ConversationActivity.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *ConversationActivityMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *ConversationActivityMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the ConversationActivity entity.
+// If the ConversationActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationActivityMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *ConversationActivityMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetConversationID sets the "conversation_id" field.
+func (m *ConversationActivityMutation) SetConversationID(gi gid.ID) {
+	m.conversation = &gi
+}
+
+// ConversationID returns the value of the "conversation_id" field in the mutation.
+func (m *ConversationActivityMutation) ConversationID() (r gid.ID, exists bool) {
+	v := m.conversation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConversationID returns the old "conversation_id" field's value of the ConversationActivity entity.
+// If the ConversationActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationActivityMutation) OldConversationID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConversationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConversationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConversationID: %w", err)
+	}
+	return oldValue.ConversationID, nil
+}
+
+// ResetConversationID resets all changes to the "conversation_id" field.
+func (m *ConversationActivityMutation) ResetConversationID() {
+	m.conversation = nil
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *ConversationActivityMutation) SetCustomerID(gi gid.ID) {
+	m.customer_id = &gi
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *ConversationActivityMutation) CustomerID() (r gid.ID, exists bool) {
+	v := m.customer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the ConversationActivity entity.
+// If the ConversationActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationActivityMutation) OldCustomerID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *ConversationActivityMutation) ResetCustomerID() {
+	m.customer_id = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *ConversationActivityMutation) SetKind(c conversationactivity.Kind) {
+	m.kind = &c
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *ConversationActivityMutation) Kind() (r conversationactivity.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the ConversationActivity entity.
+// If the ConversationActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationActivityMutation) OldKind(ctx context.Context) (v conversationactivity.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *ConversationActivityMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *ConversationActivityMutation) SetActorID(gi gid.ID) {
+	m.actor = &gi
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *ConversationActivityMutation) ActorID() (r gid.ID, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the ConversationActivity entity.
+// If the ConversationActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationActivityMutation) OldActorID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// ClearActorID clears the value of the "actor_id" field.
+func (m *ConversationActivityMutation) ClearActorID() {
+	m.actor = nil
+	m.clearedFields[conversationactivity.FieldActorID] = struct{}{}
+}
+
+// ActorIDCleared returns if the "actor_id" field was cleared in this mutation.
+func (m *ConversationActivityMutation) ActorIDCleared() bool {
+	_, ok := m.clearedFields[conversationactivity.FieldActorID]
+	return ok
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *ConversationActivityMutation) ResetActorID() {
+	m.actor = nil
+	delete(m.clearedFields, conversationactivity.FieldActorID)
+}
+
+// SetAgentID sets the "agent_id" field.
+func (m *ConversationActivityMutation) SetAgentID(gi gid.ID) {
+	m.agent = &gi
+}
+
+// AgentID returns the value of the "agent_id" field in the mutation.
+func (m *ConversationActivityMutation) AgentID() (r gid.ID, exists bool) {
+	v := m.agent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgentID returns the old "agent_id" field's value of the ConversationActivity entity.
+// If the ConversationActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationActivityMutation) OldAgentID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgentID: %w", err)
+	}
+	return oldValue.AgentID, nil
+}
+
+// ClearAgentID clears the value of the "agent_id" field.
+func (m *ConversationActivityMutation) ClearAgentID() {
+	m.agent = nil
+	m.clearedFields[conversationactivity.FieldAgentID] = struct{}{}
+}
+
+// AgentIDCleared returns if the "agent_id" field was cleared in this mutation.
+func (m *ConversationActivityMutation) AgentIDCleared() bool {
+	_, ok := m.clearedFields[conversationactivity.FieldAgentID]
+	return ok
+}
+
+// ResetAgentID resets all changes to the "agent_id" field.
+func (m *ConversationActivityMutation) ResetAgentID() {
+	m.agent = nil
+	delete(m.clearedFields, conversationactivity.FieldAgentID)
+}
+
+// SetTeamID sets the "team_id" field.
+func (m *ConversationActivityMutation) SetTeamID(gi gid.ID) {
+	m.team = &gi
+}
+
+// TeamID returns the value of the "team_id" field in the mutation.
+func (m *ConversationActivityMutation) TeamID() (r gid.ID, exists bool) {
+	v := m.team
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTeamID returns the old "team_id" field's value of the ConversationActivity entity.
+// If the ConversationActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationActivityMutation) OldTeamID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTeamID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTeamID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTeamID: %w", err)
+	}
+	return oldValue.TeamID, nil
+}
+
+// ClearTeamID clears the value of the "team_id" field.
+func (m *ConversationActivityMutation) ClearTeamID() {
+	m.team = nil
+	m.clearedFields[conversationactivity.FieldTeamID] = struct{}{}
+}
+
+// TeamIDCleared returns if the "team_id" field was cleared in this mutation.
+func (m *ConversationActivityMutation) TeamIDCleared() bool {
+	_, ok := m.clearedFields[conversationactivity.FieldTeamID]
+	return ok
+}
+
+// ResetTeamID resets all changes to the "team_id" field.
+func (m *ConversationActivityMutation) ResetTeamID() {
+	m.team = nil
+	delete(m.clearedFields, conversationactivity.FieldTeamID)
+}
+
+// SetReason sets the "reason" field.
+func (m *ConversationActivityMutation) SetReason(c conversationactivity.Reason) {
+	m.reason = &c
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *ConversationActivityMutation) Reason() (r conversationactivity.Reason, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the ConversationActivity entity.
+// If the ConversationActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationActivityMutation) OldReason(ctx context.Context) (v *conversationactivity.Reason, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ClearReason clears the value of the "reason" field.
+func (m *ConversationActivityMutation) ClearReason() {
+	m.reason = nil
+	m.clearedFields[conversationactivity.FieldReason] = struct{}{}
+}
+
+// ReasonCleared returns if the "reason" field was cleared in this mutation.
+func (m *ConversationActivityMutation) ReasonCleared() bool {
+	_, ok := m.clearedFields[conversationactivity.FieldReason]
+	return ok
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *ConversationActivityMutation) ResetReason() {
+	m.reason = nil
+	delete(m.clearedFields, conversationactivity.FieldReason)
+}
+
+// SetNote sets the "note" field.
+func (m *ConversationActivityMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *ConversationActivityMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the ConversationActivity entity.
+// If the ConversationActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationActivityMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ClearNote clears the value of the "note" field.
+func (m *ConversationActivityMutation) ClearNote() {
+	m.note = nil
+	m.clearedFields[conversationactivity.FieldNote] = struct{}{}
+}
+
+// NoteCleared returns if the "note" field was cleared in this mutation.
+func (m *ConversationActivityMutation) NoteCleared() bool {
+	_, ok := m.clearedFields[conversationactivity.FieldNote]
+	return ok
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *ConversationActivityMutation) ResetNote() {
+	m.note = nil
+	delete(m.clearedFields, conversationactivity.FieldNote)
+}
+
+// SetOccurredAt sets the "occurred_at" field.
+func (m *ConversationActivityMutation) SetOccurredAt(t time.Time) {
+	m.occurred_at = &t
+}
+
+// OccurredAt returns the value of the "occurred_at" field in the mutation.
+func (m *ConversationActivityMutation) OccurredAt() (r time.Time, exists bool) {
+	v := m.occurred_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOccurredAt returns the old "occurred_at" field's value of the ConversationActivity entity.
+// If the ConversationActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationActivityMutation) OldOccurredAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOccurredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOccurredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOccurredAt: %w", err)
+	}
+	return oldValue.OccurredAt, nil
+}
+
+// ResetOccurredAt resets all changes to the "occurred_at" field.
+func (m *ConversationActivityMutation) ResetOccurredAt() {
+	m.occurred_at = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *ConversationActivityMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[conversationactivity.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *ConversationActivityMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *ConversationActivityMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *ConversationActivityMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearConversation clears the "conversation" edge to the Conversation entity.
+func (m *ConversationActivityMutation) ClearConversation() {
+	m.clearedconversation = true
+	m.clearedFields[conversationactivity.FieldConversationID] = struct{}{}
+}
+
+// ConversationCleared reports if the "conversation" edge to the Conversation entity was cleared.
+func (m *ConversationActivityMutation) ConversationCleared() bool {
+	return m.clearedconversation
+}
+
+// ConversationIDs returns the "conversation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ConversationID instead. It exists only for internal usage by the builders.
+func (m *ConversationActivityMutation) ConversationIDs() (ids []gid.ID) {
+	if id := m.conversation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetConversation resets all changes to the "conversation" edge.
+func (m *ConversationActivityMutation) ResetConversation() {
+	m.conversation = nil
+	m.clearedconversation = false
+}
+
+// ClearActor clears the "actor" edge to the Agent entity.
+func (m *ConversationActivityMutation) ClearActor() {
+	m.clearedactor = true
+	m.clearedFields[conversationactivity.FieldActorID] = struct{}{}
+}
+
+// ActorCleared reports if the "actor" edge to the Agent entity was cleared.
+func (m *ConversationActivityMutation) ActorCleared() bool {
+	return m.ActorIDCleared() || m.clearedactor
+}
+
+// ActorIDs returns the "actor" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ActorID instead. It exists only for internal usage by the builders.
+func (m *ConversationActivityMutation) ActorIDs() (ids []gid.ID) {
+	if id := m.actor; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetActor resets all changes to the "actor" edge.
+func (m *ConversationActivityMutation) ResetActor() {
+	m.actor = nil
+	m.clearedactor = false
+}
+
+// ClearAgent clears the "agent" edge to the Agent entity.
+func (m *ConversationActivityMutation) ClearAgent() {
+	m.clearedagent = true
+	m.clearedFields[conversationactivity.FieldAgentID] = struct{}{}
+}
+
+// AgentCleared reports if the "agent" edge to the Agent entity was cleared.
+func (m *ConversationActivityMutation) AgentCleared() bool {
+	return m.AgentIDCleared() || m.clearedagent
+}
+
+// AgentIDs returns the "agent" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AgentID instead. It exists only for internal usage by the builders.
+func (m *ConversationActivityMutation) AgentIDs() (ids []gid.ID) {
+	if id := m.agent; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAgent resets all changes to the "agent" edge.
+func (m *ConversationActivityMutation) ResetAgent() {
+	m.agent = nil
+	m.clearedagent = false
+}
+
+// ClearTeam clears the "team" edge to the Team entity.
+func (m *ConversationActivityMutation) ClearTeam() {
+	m.clearedteam = true
+	m.clearedFields[conversationactivity.FieldTeamID] = struct{}{}
+}
+
+// TeamCleared reports if the "team" edge to the Team entity was cleared.
+func (m *ConversationActivityMutation) TeamCleared() bool {
+	return m.TeamIDCleared() || m.clearedteam
+}
+
+// TeamIDs returns the "team" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TeamID instead. It exists only for internal usage by the builders.
+func (m *ConversationActivityMutation) TeamIDs() (ids []gid.ID) {
+	if id := m.team; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTeam resets all changes to the "team" edge.
+func (m *ConversationActivityMutation) ResetTeam() {
+	m.team = nil
+	m.clearedteam = false
+}
+
+// Where appends a list predicates to the ConversationActivityMutation builder.
+func (m *ConversationActivityMutation) Where(ps ...predicate.ConversationActivity) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ConversationActivityMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ConversationActivityMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ConversationActivity, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ConversationActivityMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ConversationActivityMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ConversationActivity).
+func (m *ConversationActivityMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ConversationActivityMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.workspace != nil {
+		fields = append(fields, conversationactivity.FieldWorkspaceID)
+	}
+	if m.conversation != nil {
+		fields = append(fields, conversationactivity.FieldConversationID)
+	}
+	if m.customer_id != nil {
+		fields = append(fields, conversationactivity.FieldCustomerID)
+	}
+	if m.kind != nil {
+		fields = append(fields, conversationactivity.FieldKind)
+	}
+	if m.actor != nil {
+		fields = append(fields, conversationactivity.FieldActorID)
+	}
+	if m.agent != nil {
+		fields = append(fields, conversationactivity.FieldAgentID)
+	}
+	if m.team != nil {
+		fields = append(fields, conversationactivity.FieldTeamID)
+	}
+	if m.reason != nil {
+		fields = append(fields, conversationactivity.FieldReason)
+	}
+	if m.note != nil {
+		fields = append(fields, conversationactivity.FieldNote)
+	}
+	if m.occurred_at != nil {
+		fields = append(fields, conversationactivity.FieldOccurredAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ConversationActivityMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case conversationactivity.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case conversationactivity.FieldConversationID:
+		return m.ConversationID()
+	case conversationactivity.FieldCustomerID:
+		return m.CustomerID()
+	case conversationactivity.FieldKind:
+		return m.Kind()
+	case conversationactivity.FieldActorID:
+		return m.ActorID()
+	case conversationactivity.FieldAgentID:
+		return m.AgentID()
+	case conversationactivity.FieldTeamID:
+		return m.TeamID()
+	case conversationactivity.FieldReason:
+		return m.Reason()
+	case conversationactivity.FieldNote:
+		return m.Note()
+	case conversationactivity.FieldOccurredAt:
+		return m.OccurredAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ConversationActivityMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case conversationactivity.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case conversationactivity.FieldConversationID:
+		return m.OldConversationID(ctx)
+	case conversationactivity.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case conversationactivity.FieldKind:
+		return m.OldKind(ctx)
+	case conversationactivity.FieldActorID:
+		return m.OldActorID(ctx)
+	case conversationactivity.FieldAgentID:
+		return m.OldAgentID(ctx)
+	case conversationactivity.FieldTeamID:
+		return m.OldTeamID(ctx)
+	case conversationactivity.FieldReason:
+		return m.OldReason(ctx)
+	case conversationactivity.FieldNote:
+		return m.OldNote(ctx)
+	case conversationactivity.FieldOccurredAt:
+		return m.OldOccurredAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ConversationActivity field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConversationActivityMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case conversationactivity.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case conversationactivity.FieldConversationID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConversationID(v)
+		return nil
+	case conversationactivity.FieldCustomerID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case conversationactivity.FieldKind:
+		v, ok := value.(conversationactivity.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case conversationactivity.FieldActorID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	case conversationactivity.FieldAgentID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgentID(v)
+		return nil
+	case conversationactivity.FieldTeamID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTeamID(v)
+		return nil
+	case conversationactivity.FieldReason:
+		v, ok := value.(conversationactivity.Reason)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case conversationactivity.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case conversationactivity.FieldOccurredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOccurredAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ConversationActivity field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ConversationActivityMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ConversationActivityMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConversationActivityMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ConversationActivity numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ConversationActivityMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(conversationactivity.FieldActorID) {
+		fields = append(fields, conversationactivity.FieldActorID)
+	}
+	if m.FieldCleared(conversationactivity.FieldAgentID) {
+		fields = append(fields, conversationactivity.FieldAgentID)
+	}
+	if m.FieldCleared(conversationactivity.FieldTeamID) {
+		fields = append(fields, conversationactivity.FieldTeamID)
+	}
+	if m.FieldCleared(conversationactivity.FieldReason) {
+		fields = append(fields, conversationactivity.FieldReason)
+	}
+	if m.FieldCleared(conversationactivity.FieldNote) {
+		fields = append(fields, conversationactivity.FieldNote)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ConversationActivityMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ConversationActivityMutation) ClearField(name string) error {
+	switch name {
+	case conversationactivity.FieldActorID:
+		m.ClearActorID()
+		return nil
+	case conversationactivity.FieldAgentID:
+		m.ClearAgentID()
+		return nil
+	case conversationactivity.FieldTeamID:
+		m.ClearTeamID()
+		return nil
+	case conversationactivity.FieldReason:
+		m.ClearReason()
+		return nil
+	case conversationactivity.FieldNote:
+		m.ClearNote()
+		return nil
+	}
+	return fmt.Errorf("unknown ConversationActivity nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ConversationActivityMutation) ResetField(name string) error {
+	switch name {
+	case conversationactivity.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case conversationactivity.FieldConversationID:
+		m.ResetConversationID()
+		return nil
+	case conversationactivity.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case conversationactivity.FieldKind:
+		m.ResetKind()
+		return nil
+	case conversationactivity.FieldActorID:
+		m.ResetActorID()
+		return nil
+	case conversationactivity.FieldAgentID:
+		m.ResetAgentID()
+		return nil
+	case conversationactivity.FieldTeamID:
+		m.ResetTeamID()
+		return nil
+	case conversationactivity.FieldReason:
+		m.ResetReason()
+		return nil
+	case conversationactivity.FieldNote:
+		m.ResetNote()
+		return nil
+	case conversationactivity.FieldOccurredAt:
+		m.ResetOccurredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ConversationActivity field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ConversationActivityMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.workspace != nil {
+		edges = append(edges, conversationactivity.EdgeWorkspace)
+	}
+	if m.conversation != nil {
+		edges = append(edges, conversationactivity.EdgeConversation)
+	}
+	if m.actor != nil {
+		edges = append(edges, conversationactivity.EdgeActor)
+	}
+	if m.agent != nil {
+		edges = append(edges, conversationactivity.EdgeAgent)
+	}
+	if m.team != nil {
+		edges = append(edges, conversationactivity.EdgeTeam)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ConversationActivityMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case conversationactivity.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case conversationactivity.EdgeConversation:
+		if id := m.conversation; id != nil {
+			return []ent.Value{*id}
+		}
+	case conversationactivity.EdgeActor:
+		if id := m.actor; id != nil {
+			return []ent.Value{*id}
+		}
+	case conversationactivity.EdgeAgent:
+		if id := m.agent; id != nil {
+			return []ent.Value{*id}
+		}
+	case conversationactivity.EdgeTeam:
+		if id := m.team; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ConversationActivityMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ConversationActivityMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ConversationActivityMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedworkspace {
+		edges = append(edges, conversationactivity.EdgeWorkspace)
+	}
+	if m.clearedconversation {
+		edges = append(edges, conversationactivity.EdgeConversation)
+	}
+	if m.clearedactor {
+		edges = append(edges, conversationactivity.EdgeActor)
+	}
+	if m.clearedagent {
+		edges = append(edges, conversationactivity.EdgeAgent)
+	}
+	if m.clearedteam {
+		edges = append(edges, conversationactivity.EdgeTeam)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ConversationActivityMutation) EdgeCleared(name string) bool {
+	switch name {
+	case conversationactivity.EdgeWorkspace:
+		return m.clearedworkspace
+	case conversationactivity.EdgeConversation:
+		return m.clearedconversation
+	case conversationactivity.EdgeActor:
+		return m.clearedactor
+	case conversationactivity.EdgeAgent:
+		return m.clearedagent
+	case conversationactivity.EdgeTeam:
+		return m.clearedteam
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ConversationActivityMutation) ClearEdge(name string) error {
+	switch name {
+	case conversationactivity.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case conversationactivity.EdgeConversation:
+		m.ClearConversation()
+		return nil
+	case conversationactivity.EdgeActor:
+		m.ClearActor()
+		return nil
+	case conversationactivity.EdgeAgent:
+		m.ClearAgent()
+		return nil
+	case conversationactivity.EdgeTeam:
+		m.ClearTeam()
+		return nil
+	}
+	return fmt.Errorf("unknown ConversationActivity unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ConversationActivityMutation) ResetEdge(name string) error {
+	switch name {
+	case conversationactivity.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case conversationactivity.EdgeConversation:
+		m.ResetConversation()
+		return nil
+	case conversationactivity.EdgeActor:
+		m.ResetActor()
+		return nil
+	case conversationactivity.EdgeAgent:
+		m.ResetAgent()
+		return nil
+	case conversationactivity.EdgeTeam:
+		m.ResetTeam()
+		return nil
+	}
+	return fmt.Errorf("unknown ConversationActivity edge %s", name)
+}
+
 // ConversationReadMutation represents an operation that mutates the ConversationRead nodes in the graph.
 type ConversationReadMutation struct {
 	config
@@ -8811,6 +10651,1019 @@ func (m *CustomerMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Customer edge %s", name)
 }
 
+// CustomerDuplicateMutation represents an operation that mutates the CustomerDuplicate nodes in the graph.
+type CustomerDuplicateMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *gid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	evidence           *[]schematype.Evidence
+	appendevidence     []schematype.Evidence
+	status             *customerduplicate.Status
+	resolved_at        *time.Time
+	clearedFields      map[string]struct{}
+	workspace          *gid.ID
+	clearedworkspace   bool
+	customer           *gid.ID
+	clearedcustomer    bool
+	duplicate          *gid.ID
+	clearedduplicate   bool
+	resolved_by        *gid.ID
+	clearedresolved_by bool
+	done               bool
+	oldValue           func(context.Context) (*CustomerDuplicate, error)
+	predicates         []predicate.CustomerDuplicate
+}
+
+var _ ent.Mutation = (*CustomerDuplicateMutation)(nil)
+
+// customerduplicateOption allows management of the mutation configuration using functional options.
+type customerduplicateOption func(*CustomerDuplicateMutation)
+
+// newCustomerDuplicateMutation creates new mutation for the CustomerDuplicate entity.
+func newCustomerDuplicateMutation(c config, op Op, opts ...customerduplicateOption) *CustomerDuplicateMutation {
+	m := &CustomerDuplicateMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCustomerDuplicate,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCustomerDuplicateID sets the ID field of the mutation.
+func withCustomerDuplicateID(id gid.ID) customerduplicateOption {
+	return func(m *CustomerDuplicateMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CustomerDuplicate
+		)
+		m.oldValue = func(ctx context.Context) (*CustomerDuplicate, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CustomerDuplicate.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCustomerDuplicate sets the old CustomerDuplicate of the mutation.
+func withCustomerDuplicate(node *CustomerDuplicate) customerduplicateOption {
+	return func(m *CustomerDuplicateMutation) {
+		m.oldValue = func(context.Context) (*CustomerDuplicate, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CustomerDuplicateMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CustomerDuplicateMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of CustomerDuplicate entities.
+func (m *CustomerDuplicateMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CustomerDuplicateMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CustomerDuplicateMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CustomerDuplicate.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CustomerDuplicateMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CustomerDuplicateMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CustomerDuplicate entity.
+// If the CustomerDuplicate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerDuplicateMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CustomerDuplicateMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CustomerDuplicateMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CustomerDuplicateMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the CustomerDuplicate entity.
+// If the CustomerDuplicate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerDuplicateMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CustomerDuplicateMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *CustomerDuplicateMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *CustomerDuplicateMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the CustomerDuplicate entity.
+// If the CustomerDuplicate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerDuplicateMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *CustomerDuplicateMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *CustomerDuplicateMutation) SetCustomerID(gi gid.ID) {
+	m.customer = &gi
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *CustomerDuplicateMutation) CustomerID() (r gid.ID, exists bool) {
+	v := m.customer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the CustomerDuplicate entity.
+// If the CustomerDuplicate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerDuplicateMutation) OldCustomerID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *CustomerDuplicateMutation) ResetCustomerID() {
+	m.customer = nil
+}
+
+// SetDuplicateID sets the "duplicate_id" field.
+func (m *CustomerDuplicateMutation) SetDuplicateID(gi gid.ID) {
+	m.duplicate = &gi
+}
+
+// DuplicateID returns the value of the "duplicate_id" field in the mutation.
+func (m *CustomerDuplicateMutation) DuplicateID() (r gid.ID, exists bool) {
+	v := m.duplicate
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDuplicateID returns the old "duplicate_id" field's value of the CustomerDuplicate entity.
+// If the CustomerDuplicate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerDuplicateMutation) OldDuplicateID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDuplicateID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDuplicateID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDuplicateID: %w", err)
+	}
+	return oldValue.DuplicateID, nil
+}
+
+// ResetDuplicateID resets all changes to the "duplicate_id" field.
+func (m *CustomerDuplicateMutation) ResetDuplicateID() {
+	m.duplicate = nil
+}
+
+// SetEvidence sets the "evidence" field.
+func (m *CustomerDuplicateMutation) SetEvidence(s []schematype.Evidence) {
+	m.evidence = &s
+	m.appendevidence = nil
+}
+
+// Evidence returns the value of the "evidence" field in the mutation.
+func (m *CustomerDuplicateMutation) Evidence() (r []schematype.Evidence, exists bool) {
+	v := m.evidence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEvidence returns the old "evidence" field's value of the CustomerDuplicate entity.
+// If the CustomerDuplicate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerDuplicateMutation) OldEvidence(ctx context.Context) (v []schematype.Evidence, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEvidence is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEvidence requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEvidence: %w", err)
+	}
+	return oldValue.Evidence, nil
+}
+
+// AppendEvidence adds s to the "evidence" field.
+func (m *CustomerDuplicateMutation) AppendEvidence(s []schematype.Evidence) {
+	m.appendevidence = append(m.appendevidence, s...)
+}
+
+// AppendedEvidence returns the list of values that were appended to the "evidence" field in this mutation.
+func (m *CustomerDuplicateMutation) AppendedEvidence() ([]schematype.Evidence, bool) {
+	if len(m.appendevidence) == 0 {
+		return nil, false
+	}
+	return m.appendevidence, true
+}
+
+// ResetEvidence resets all changes to the "evidence" field.
+func (m *CustomerDuplicateMutation) ResetEvidence() {
+	m.evidence = nil
+	m.appendevidence = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *CustomerDuplicateMutation) SetStatus(c customerduplicate.Status) {
+	m.status = &c
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *CustomerDuplicateMutation) Status() (r customerduplicate.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the CustomerDuplicate entity.
+// If the CustomerDuplicate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerDuplicateMutation) OldStatus(ctx context.Context) (v customerduplicate.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *CustomerDuplicateMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (m *CustomerDuplicateMutation) SetResolvedAt(t time.Time) {
+	m.resolved_at = &t
+}
+
+// ResolvedAt returns the value of the "resolved_at" field in the mutation.
+func (m *CustomerDuplicateMutation) ResolvedAt() (r time.Time, exists bool) {
+	v := m.resolved_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolvedAt returns the old "resolved_at" field's value of the CustomerDuplicate entity.
+// If the CustomerDuplicate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerDuplicateMutation) OldResolvedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolvedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolvedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolvedAt: %w", err)
+	}
+	return oldValue.ResolvedAt, nil
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (m *CustomerDuplicateMutation) ClearResolvedAt() {
+	m.resolved_at = nil
+	m.clearedFields[customerduplicate.FieldResolvedAt] = struct{}{}
+}
+
+// ResolvedAtCleared returns if the "resolved_at" field was cleared in this mutation.
+func (m *CustomerDuplicateMutation) ResolvedAtCleared() bool {
+	_, ok := m.clearedFields[customerduplicate.FieldResolvedAt]
+	return ok
+}
+
+// ResetResolvedAt resets all changes to the "resolved_at" field.
+func (m *CustomerDuplicateMutation) ResetResolvedAt() {
+	m.resolved_at = nil
+	delete(m.clearedFields, customerduplicate.FieldResolvedAt)
+}
+
+// SetResolvedByID sets the "resolved_by_id" field.
+func (m *CustomerDuplicateMutation) SetResolvedByID(gi gid.ID) {
+	m.resolved_by = &gi
+}
+
+// ResolvedByID returns the value of the "resolved_by_id" field in the mutation.
+func (m *CustomerDuplicateMutation) ResolvedByID() (r gid.ID, exists bool) {
+	v := m.resolved_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolvedByID returns the old "resolved_by_id" field's value of the CustomerDuplicate entity.
+// If the CustomerDuplicate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerDuplicateMutation) OldResolvedByID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolvedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolvedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolvedByID: %w", err)
+	}
+	return oldValue.ResolvedByID, nil
+}
+
+// ClearResolvedByID clears the value of the "resolved_by_id" field.
+func (m *CustomerDuplicateMutation) ClearResolvedByID() {
+	m.resolved_by = nil
+	m.clearedFields[customerduplicate.FieldResolvedByID] = struct{}{}
+}
+
+// ResolvedByIDCleared returns if the "resolved_by_id" field was cleared in this mutation.
+func (m *CustomerDuplicateMutation) ResolvedByIDCleared() bool {
+	_, ok := m.clearedFields[customerduplicate.FieldResolvedByID]
+	return ok
+}
+
+// ResetResolvedByID resets all changes to the "resolved_by_id" field.
+func (m *CustomerDuplicateMutation) ResetResolvedByID() {
+	m.resolved_by = nil
+	delete(m.clearedFields, customerduplicate.FieldResolvedByID)
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *CustomerDuplicateMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[customerduplicate.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *CustomerDuplicateMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *CustomerDuplicateMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *CustomerDuplicateMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (m *CustomerDuplicateMutation) ClearCustomer() {
+	m.clearedcustomer = true
+	m.clearedFields[customerduplicate.FieldCustomerID] = struct{}{}
+}
+
+// CustomerCleared reports if the "customer" edge to the Customer entity was cleared.
+func (m *CustomerDuplicateMutation) CustomerCleared() bool {
+	return m.clearedcustomer
+}
+
+// CustomerIDs returns the "customer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CustomerID instead. It exists only for internal usage by the builders.
+func (m *CustomerDuplicateMutation) CustomerIDs() (ids []gid.ID) {
+	if id := m.customer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCustomer resets all changes to the "customer" edge.
+func (m *CustomerDuplicateMutation) ResetCustomer() {
+	m.customer = nil
+	m.clearedcustomer = false
+}
+
+// ClearDuplicate clears the "duplicate" edge to the Customer entity.
+func (m *CustomerDuplicateMutation) ClearDuplicate() {
+	m.clearedduplicate = true
+	m.clearedFields[customerduplicate.FieldDuplicateID] = struct{}{}
+}
+
+// DuplicateCleared reports if the "duplicate" edge to the Customer entity was cleared.
+func (m *CustomerDuplicateMutation) DuplicateCleared() bool {
+	return m.clearedduplicate
+}
+
+// DuplicateIDs returns the "duplicate" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DuplicateID instead. It exists only for internal usage by the builders.
+func (m *CustomerDuplicateMutation) DuplicateIDs() (ids []gid.ID) {
+	if id := m.duplicate; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDuplicate resets all changes to the "duplicate" edge.
+func (m *CustomerDuplicateMutation) ResetDuplicate() {
+	m.duplicate = nil
+	m.clearedduplicate = false
+}
+
+// ClearResolvedBy clears the "resolved_by" edge to the Agent entity.
+func (m *CustomerDuplicateMutation) ClearResolvedBy() {
+	m.clearedresolved_by = true
+	m.clearedFields[customerduplicate.FieldResolvedByID] = struct{}{}
+}
+
+// ResolvedByCleared reports if the "resolved_by" edge to the Agent entity was cleared.
+func (m *CustomerDuplicateMutation) ResolvedByCleared() bool {
+	return m.ResolvedByIDCleared() || m.clearedresolved_by
+}
+
+// ResolvedByIDs returns the "resolved_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ResolvedByID instead. It exists only for internal usage by the builders.
+func (m *CustomerDuplicateMutation) ResolvedByIDs() (ids []gid.ID) {
+	if id := m.resolved_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetResolvedBy resets all changes to the "resolved_by" edge.
+func (m *CustomerDuplicateMutation) ResetResolvedBy() {
+	m.resolved_by = nil
+	m.clearedresolved_by = false
+}
+
+// Where appends a list predicates to the CustomerDuplicateMutation builder.
+func (m *CustomerDuplicateMutation) Where(ps ...predicate.CustomerDuplicate) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CustomerDuplicateMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CustomerDuplicateMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CustomerDuplicate, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CustomerDuplicateMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CustomerDuplicateMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CustomerDuplicate).
+func (m *CustomerDuplicateMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CustomerDuplicateMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.created_at != nil {
+		fields = append(fields, customerduplicate.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, customerduplicate.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, customerduplicate.FieldWorkspaceID)
+	}
+	if m.customer != nil {
+		fields = append(fields, customerduplicate.FieldCustomerID)
+	}
+	if m.duplicate != nil {
+		fields = append(fields, customerduplicate.FieldDuplicateID)
+	}
+	if m.evidence != nil {
+		fields = append(fields, customerduplicate.FieldEvidence)
+	}
+	if m.status != nil {
+		fields = append(fields, customerduplicate.FieldStatus)
+	}
+	if m.resolved_at != nil {
+		fields = append(fields, customerduplicate.FieldResolvedAt)
+	}
+	if m.resolved_by != nil {
+		fields = append(fields, customerduplicate.FieldResolvedByID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CustomerDuplicateMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case customerduplicate.FieldCreatedAt:
+		return m.CreatedAt()
+	case customerduplicate.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case customerduplicate.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case customerduplicate.FieldCustomerID:
+		return m.CustomerID()
+	case customerduplicate.FieldDuplicateID:
+		return m.DuplicateID()
+	case customerduplicate.FieldEvidence:
+		return m.Evidence()
+	case customerduplicate.FieldStatus:
+		return m.Status()
+	case customerduplicate.FieldResolvedAt:
+		return m.ResolvedAt()
+	case customerduplicate.FieldResolvedByID:
+		return m.ResolvedByID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CustomerDuplicateMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case customerduplicate.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case customerduplicate.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case customerduplicate.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case customerduplicate.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case customerduplicate.FieldDuplicateID:
+		return m.OldDuplicateID(ctx)
+	case customerduplicate.FieldEvidence:
+		return m.OldEvidence(ctx)
+	case customerduplicate.FieldStatus:
+		return m.OldStatus(ctx)
+	case customerduplicate.FieldResolvedAt:
+		return m.OldResolvedAt(ctx)
+	case customerduplicate.FieldResolvedByID:
+		return m.OldResolvedByID(ctx)
+	}
+	return nil, fmt.Errorf("unknown CustomerDuplicate field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CustomerDuplicateMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case customerduplicate.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case customerduplicate.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case customerduplicate.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case customerduplicate.FieldCustomerID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case customerduplicate.FieldDuplicateID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDuplicateID(v)
+		return nil
+	case customerduplicate.FieldEvidence:
+		v, ok := value.([]schematype.Evidence)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEvidence(v)
+		return nil
+	case customerduplicate.FieldStatus:
+		v, ok := value.(customerduplicate.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case customerduplicate.FieldResolvedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolvedAt(v)
+		return nil
+	case customerduplicate.FieldResolvedByID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolvedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerDuplicate field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CustomerDuplicateMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CustomerDuplicateMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CustomerDuplicateMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown CustomerDuplicate numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CustomerDuplicateMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(customerduplicate.FieldResolvedAt) {
+		fields = append(fields, customerduplicate.FieldResolvedAt)
+	}
+	if m.FieldCleared(customerduplicate.FieldResolvedByID) {
+		fields = append(fields, customerduplicate.FieldResolvedByID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CustomerDuplicateMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CustomerDuplicateMutation) ClearField(name string) error {
+	switch name {
+	case customerduplicate.FieldResolvedAt:
+		m.ClearResolvedAt()
+		return nil
+	case customerduplicate.FieldResolvedByID:
+		m.ClearResolvedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerDuplicate nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CustomerDuplicateMutation) ResetField(name string) error {
+	switch name {
+	case customerduplicate.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case customerduplicate.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case customerduplicate.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case customerduplicate.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case customerduplicate.FieldDuplicateID:
+		m.ResetDuplicateID()
+		return nil
+	case customerduplicate.FieldEvidence:
+		m.ResetEvidence()
+		return nil
+	case customerduplicate.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case customerduplicate.FieldResolvedAt:
+		m.ResetResolvedAt()
+		return nil
+	case customerduplicate.FieldResolvedByID:
+		m.ResetResolvedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerDuplicate field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CustomerDuplicateMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.workspace != nil {
+		edges = append(edges, customerduplicate.EdgeWorkspace)
+	}
+	if m.customer != nil {
+		edges = append(edges, customerduplicate.EdgeCustomer)
+	}
+	if m.duplicate != nil {
+		edges = append(edges, customerduplicate.EdgeDuplicate)
+	}
+	if m.resolved_by != nil {
+		edges = append(edges, customerduplicate.EdgeResolvedBy)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CustomerDuplicateMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case customerduplicate.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case customerduplicate.EdgeCustomer:
+		if id := m.customer; id != nil {
+			return []ent.Value{*id}
+		}
+	case customerduplicate.EdgeDuplicate:
+		if id := m.duplicate; id != nil {
+			return []ent.Value{*id}
+		}
+	case customerduplicate.EdgeResolvedBy:
+		if id := m.resolved_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CustomerDuplicateMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CustomerDuplicateMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CustomerDuplicateMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedworkspace {
+		edges = append(edges, customerduplicate.EdgeWorkspace)
+	}
+	if m.clearedcustomer {
+		edges = append(edges, customerduplicate.EdgeCustomer)
+	}
+	if m.clearedduplicate {
+		edges = append(edges, customerduplicate.EdgeDuplicate)
+	}
+	if m.clearedresolved_by {
+		edges = append(edges, customerduplicate.EdgeResolvedBy)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CustomerDuplicateMutation) EdgeCleared(name string) bool {
+	switch name {
+	case customerduplicate.EdgeWorkspace:
+		return m.clearedworkspace
+	case customerduplicate.EdgeCustomer:
+		return m.clearedcustomer
+	case customerduplicate.EdgeDuplicate:
+		return m.clearedduplicate
+	case customerduplicate.EdgeResolvedBy:
+		return m.clearedresolved_by
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CustomerDuplicateMutation) ClearEdge(name string) error {
+	switch name {
+	case customerduplicate.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case customerduplicate.EdgeCustomer:
+		m.ClearCustomer()
+		return nil
+	case customerduplicate.EdgeDuplicate:
+		m.ClearDuplicate()
+		return nil
+	case customerduplicate.EdgeResolvedBy:
+		m.ClearResolvedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerDuplicate unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CustomerDuplicateMutation) ResetEdge(name string) error {
+	switch name {
+	case customerduplicate.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case customerduplicate.EdgeCustomer:
+		m.ResetCustomer()
+		return nil
+	case customerduplicate.EdgeDuplicate:
+		m.ResetDuplicate()
+		return nil
+	case customerduplicate.EdgeResolvedBy:
+		m.ResetResolvedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerDuplicate edge %s", name)
+}
+
 // CustomerIdentityMutation represents an operation that mutates the CustomerIdentity nodes in the graph.
 type CustomerIdentityMutation struct {
 	config
@@ -8822,6 +11675,7 @@ type CustomerIdentityMutation struct {
 	kind             *customeridentity.Kind
 	value            *string
 	verified         *bool
+	source           *customeridentity.Source
 	clearedFields    map[string]struct{}
 	workspace        *gid.ID
 	clearedworkspace bool
@@ -9239,6 +12093,42 @@ func (m *CustomerIdentityMutation) ResetVerified() {
 	m.verified = nil
 }
 
+// SetSource sets the "source" field.
+func (m *CustomerIdentityMutation) SetSource(c customeridentity.Source) {
+	m.source = &c
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *CustomerIdentityMutation) Source() (r customeridentity.Source, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the CustomerIdentity entity.
+// If the CustomerIdentity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerIdentityMutation) OldSource(ctx context.Context) (v customeridentity.Source, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *CustomerIdentityMutation) ResetSource() {
+	m.source = nil
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *CustomerIdentityMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -9354,7 +12244,7 @@ func (m *CustomerIdentityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerIdentityMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, customeridentity.FieldCreatedAt)
 	}
@@ -9378,6 +12268,9 @@ func (m *CustomerIdentityMutation) Fields() []string {
 	}
 	if m.verified != nil {
 		fields = append(fields, customeridentity.FieldVerified)
+	}
+	if m.source != nil {
+		fields = append(fields, customeridentity.FieldSource)
 	}
 	return fields
 }
@@ -9403,6 +12296,8 @@ func (m *CustomerIdentityMutation) Field(name string) (ent.Value, bool) {
 		return m.ChannelID()
 	case customeridentity.FieldVerified:
 		return m.Verified()
+	case customeridentity.FieldSource:
+		return m.Source()
 	}
 	return nil, false
 }
@@ -9428,6 +12323,8 @@ func (m *CustomerIdentityMutation) OldField(ctx context.Context, name string) (e
 		return m.OldChannelID(ctx)
 	case customeridentity.FieldVerified:
 		return m.OldVerified(ctx)
+	case customeridentity.FieldSource:
+		return m.OldSource(ctx)
 	}
 	return nil, fmt.Errorf("unknown CustomerIdentity field %s", name)
 }
@@ -9492,6 +12389,13 @@ func (m *CustomerIdentityMutation) SetField(name string, value ent.Value) error 
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetVerified(v)
+		return nil
+	case customeridentity.FieldSource:
+		v, ok := value.(customeridentity.Source)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
 		return nil
 	}
 	return fmt.Errorf("unknown CustomerIdentity field %s", name)
@@ -9574,6 +12478,9 @@ func (m *CustomerIdentityMutation) ResetField(name string) error {
 		return nil
 	case customeridentity.FieldVerified:
 		m.ResetVerified()
+		return nil
+	case customeridentity.FieldSource:
+		m.ResetSource()
 		return nil
 	}
 	return fmt.Errorf("unknown CustomerIdentity field %s", name)
@@ -9689,6 +12596,1176 @@ func (m *CustomerIdentityMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown CustomerIdentity edge %s", name)
 }
 
+// CustomerMergeMutation represents an operation that mutates the CustomerMerge nodes in the graph.
+type CustomerMergeMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *gid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	automatic          *bool
+	merged_at          *time.Time
+	unmerged_at        *time.Time
+	snapshot           **schematype.MergeSnapshot
+	clearedFields      map[string]struct{}
+	workspace          *gid.ID
+	clearedworkspace   bool
+	primary            *gid.ID
+	clearedprimary     bool
+	secondary          *gid.ID
+	clearedsecondary   bool
+	merged_by          *gid.ID
+	clearedmerged_by   bool
+	unmerged_by        *gid.ID
+	clearedunmerged_by bool
+	done               bool
+	oldValue           func(context.Context) (*CustomerMerge, error)
+	predicates         []predicate.CustomerMerge
+}
+
+var _ ent.Mutation = (*CustomerMergeMutation)(nil)
+
+// customermergeOption allows management of the mutation configuration using functional options.
+type customermergeOption func(*CustomerMergeMutation)
+
+// newCustomerMergeMutation creates new mutation for the CustomerMerge entity.
+func newCustomerMergeMutation(c config, op Op, opts ...customermergeOption) *CustomerMergeMutation {
+	m := &CustomerMergeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCustomerMerge,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCustomerMergeID sets the ID field of the mutation.
+func withCustomerMergeID(id gid.ID) customermergeOption {
+	return func(m *CustomerMergeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CustomerMerge
+		)
+		m.oldValue = func(ctx context.Context) (*CustomerMerge, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CustomerMerge.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCustomerMerge sets the old CustomerMerge of the mutation.
+func withCustomerMerge(node *CustomerMerge) customermergeOption {
+	return func(m *CustomerMergeMutation) {
+		m.oldValue = func(context.Context) (*CustomerMerge, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CustomerMergeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CustomerMergeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of CustomerMerge entities.
+func (m *CustomerMergeMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CustomerMergeMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CustomerMergeMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CustomerMerge.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CustomerMergeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CustomerMergeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CustomerMerge entity.
+// If the CustomerMerge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMergeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CustomerMergeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CustomerMergeMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CustomerMergeMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the CustomerMerge entity.
+// If the CustomerMerge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMergeMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CustomerMergeMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *CustomerMergeMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *CustomerMergeMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the CustomerMerge entity.
+// If the CustomerMerge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMergeMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *CustomerMergeMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetPrimaryID sets the "primary_id" field.
+func (m *CustomerMergeMutation) SetPrimaryID(gi gid.ID) {
+	m.primary = &gi
+}
+
+// PrimaryID returns the value of the "primary_id" field in the mutation.
+func (m *CustomerMergeMutation) PrimaryID() (r gid.ID, exists bool) {
+	v := m.primary
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrimaryID returns the old "primary_id" field's value of the CustomerMerge entity.
+// If the CustomerMerge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMergeMutation) OldPrimaryID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrimaryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrimaryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrimaryID: %w", err)
+	}
+	return oldValue.PrimaryID, nil
+}
+
+// ResetPrimaryID resets all changes to the "primary_id" field.
+func (m *CustomerMergeMutation) ResetPrimaryID() {
+	m.primary = nil
+}
+
+// SetSecondaryID sets the "secondary_id" field.
+func (m *CustomerMergeMutation) SetSecondaryID(gi gid.ID) {
+	m.secondary = &gi
+}
+
+// SecondaryID returns the value of the "secondary_id" field in the mutation.
+func (m *CustomerMergeMutation) SecondaryID() (r gid.ID, exists bool) {
+	v := m.secondary
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecondaryID returns the old "secondary_id" field's value of the CustomerMerge entity.
+// If the CustomerMerge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMergeMutation) OldSecondaryID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecondaryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecondaryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecondaryID: %w", err)
+	}
+	return oldValue.SecondaryID, nil
+}
+
+// ResetSecondaryID resets all changes to the "secondary_id" field.
+func (m *CustomerMergeMutation) ResetSecondaryID() {
+	m.secondary = nil
+}
+
+// SetMergedByID sets the "merged_by_id" field.
+func (m *CustomerMergeMutation) SetMergedByID(gi gid.ID) {
+	m.merged_by = &gi
+}
+
+// MergedByID returns the value of the "merged_by_id" field in the mutation.
+func (m *CustomerMergeMutation) MergedByID() (r gid.ID, exists bool) {
+	v := m.merged_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMergedByID returns the old "merged_by_id" field's value of the CustomerMerge entity.
+// If the CustomerMerge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMergeMutation) OldMergedByID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMergedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMergedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMergedByID: %w", err)
+	}
+	return oldValue.MergedByID, nil
+}
+
+// ClearMergedByID clears the value of the "merged_by_id" field.
+func (m *CustomerMergeMutation) ClearMergedByID() {
+	m.merged_by = nil
+	m.clearedFields[customermerge.FieldMergedByID] = struct{}{}
+}
+
+// MergedByIDCleared returns if the "merged_by_id" field was cleared in this mutation.
+func (m *CustomerMergeMutation) MergedByIDCleared() bool {
+	_, ok := m.clearedFields[customermerge.FieldMergedByID]
+	return ok
+}
+
+// ResetMergedByID resets all changes to the "merged_by_id" field.
+func (m *CustomerMergeMutation) ResetMergedByID() {
+	m.merged_by = nil
+	delete(m.clearedFields, customermerge.FieldMergedByID)
+}
+
+// SetAutomatic sets the "automatic" field.
+func (m *CustomerMergeMutation) SetAutomatic(b bool) {
+	m.automatic = &b
+}
+
+// Automatic returns the value of the "automatic" field in the mutation.
+func (m *CustomerMergeMutation) Automatic() (r bool, exists bool) {
+	v := m.automatic
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAutomatic returns the old "automatic" field's value of the CustomerMerge entity.
+// If the CustomerMerge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMergeMutation) OldAutomatic(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAutomatic is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAutomatic requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAutomatic: %w", err)
+	}
+	return oldValue.Automatic, nil
+}
+
+// ResetAutomatic resets all changes to the "automatic" field.
+func (m *CustomerMergeMutation) ResetAutomatic() {
+	m.automatic = nil
+}
+
+// SetMergedAt sets the "merged_at" field.
+func (m *CustomerMergeMutation) SetMergedAt(t time.Time) {
+	m.merged_at = &t
+}
+
+// MergedAt returns the value of the "merged_at" field in the mutation.
+func (m *CustomerMergeMutation) MergedAt() (r time.Time, exists bool) {
+	v := m.merged_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMergedAt returns the old "merged_at" field's value of the CustomerMerge entity.
+// If the CustomerMerge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMergeMutation) OldMergedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMergedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMergedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMergedAt: %w", err)
+	}
+	return oldValue.MergedAt, nil
+}
+
+// ResetMergedAt resets all changes to the "merged_at" field.
+func (m *CustomerMergeMutation) ResetMergedAt() {
+	m.merged_at = nil
+}
+
+// SetUnmergedAt sets the "unmerged_at" field.
+func (m *CustomerMergeMutation) SetUnmergedAt(t time.Time) {
+	m.unmerged_at = &t
+}
+
+// UnmergedAt returns the value of the "unmerged_at" field in the mutation.
+func (m *CustomerMergeMutation) UnmergedAt() (r time.Time, exists bool) {
+	v := m.unmerged_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnmergedAt returns the old "unmerged_at" field's value of the CustomerMerge entity.
+// If the CustomerMerge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMergeMutation) OldUnmergedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnmergedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnmergedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnmergedAt: %w", err)
+	}
+	return oldValue.UnmergedAt, nil
+}
+
+// ClearUnmergedAt clears the value of the "unmerged_at" field.
+func (m *CustomerMergeMutation) ClearUnmergedAt() {
+	m.unmerged_at = nil
+	m.clearedFields[customermerge.FieldUnmergedAt] = struct{}{}
+}
+
+// UnmergedAtCleared returns if the "unmerged_at" field was cleared in this mutation.
+func (m *CustomerMergeMutation) UnmergedAtCleared() bool {
+	_, ok := m.clearedFields[customermerge.FieldUnmergedAt]
+	return ok
+}
+
+// ResetUnmergedAt resets all changes to the "unmerged_at" field.
+func (m *CustomerMergeMutation) ResetUnmergedAt() {
+	m.unmerged_at = nil
+	delete(m.clearedFields, customermerge.FieldUnmergedAt)
+}
+
+// SetUnmergedByID sets the "unmerged_by_id" field.
+func (m *CustomerMergeMutation) SetUnmergedByID(gi gid.ID) {
+	m.unmerged_by = &gi
+}
+
+// UnmergedByID returns the value of the "unmerged_by_id" field in the mutation.
+func (m *CustomerMergeMutation) UnmergedByID() (r gid.ID, exists bool) {
+	v := m.unmerged_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnmergedByID returns the old "unmerged_by_id" field's value of the CustomerMerge entity.
+// If the CustomerMerge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMergeMutation) OldUnmergedByID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnmergedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnmergedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnmergedByID: %w", err)
+	}
+	return oldValue.UnmergedByID, nil
+}
+
+// ClearUnmergedByID clears the value of the "unmerged_by_id" field.
+func (m *CustomerMergeMutation) ClearUnmergedByID() {
+	m.unmerged_by = nil
+	m.clearedFields[customermerge.FieldUnmergedByID] = struct{}{}
+}
+
+// UnmergedByIDCleared returns if the "unmerged_by_id" field was cleared in this mutation.
+func (m *CustomerMergeMutation) UnmergedByIDCleared() bool {
+	_, ok := m.clearedFields[customermerge.FieldUnmergedByID]
+	return ok
+}
+
+// ResetUnmergedByID resets all changes to the "unmerged_by_id" field.
+func (m *CustomerMergeMutation) ResetUnmergedByID() {
+	m.unmerged_by = nil
+	delete(m.clearedFields, customermerge.FieldUnmergedByID)
+}
+
+// SetSnapshot sets the "snapshot" field.
+func (m *CustomerMergeMutation) SetSnapshot(ss *schematype.MergeSnapshot) {
+	m.snapshot = &ss
+}
+
+// Snapshot returns the value of the "snapshot" field in the mutation.
+func (m *CustomerMergeMutation) Snapshot() (r *schematype.MergeSnapshot, exists bool) {
+	v := m.snapshot
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSnapshot returns the old "snapshot" field's value of the CustomerMerge entity.
+// If the CustomerMerge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMergeMutation) OldSnapshot(ctx context.Context) (v *schematype.MergeSnapshot, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSnapshot is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSnapshot requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSnapshot: %w", err)
+	}
+	return oldValue.Snapshot, nil
+}
+
+// ResetSnapshot resets all changes to the "snapshot" field.
+func (m *CustomerMergeMutation) ResetSnapshot() {
+	m.snapshot = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *CustomerMergeMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[customermerge.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *CustomerMergeMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *CustomerMergeMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *CustomerMergeMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearPrimary clears the "primary" edge to the Customer entity.
+func (m *CustomerMergeMutation) ClearPrimary() {
+	m.clearedprimary = true
+	m.clearedFields[customermerge.FieldPrimaryID] = struct{}{}
+}
+
+// PrimaryCleared reports if the "primary" edge to the Customer entity was cleared.
+func (m *CustomerMergeMutation) PrimaryCleared() bool {
+	return m.clearedprimary
+}
+
+// PrimaryIDs returns the "primary" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PrimaryID instead. It exists only for internal usage by the builders.
+func (m *CustomerMergeMutation) PrimaryIDs() (ids []gid.ID) {
+	if id := m.primary; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPrimary resets all changes to the "primary" edge.
+func (m *CustomerMergeMutation) ResetPrimary() {
+	m.primary = nil
+	m.clearedprimary = false
+}
+
+// ClearSecondary clears the "secondary" edge to the Customer entity.
+func (m *CustomerMergeMutation) ClearSecondary() {
+	m.clearedsecondary = true
+	m.clearedFields[customermerge.FieldSecondaryID] = struct{}{}
+}
+
+// SecondaryCleared reports if the "secondary" edge to the Customer entity was cleared.
+func (m *CustomerMergeMutation) SecondaryCleared() bool {
+	return m.clearedsecondary
+}
+
+// SecondaryIDs returns the "secondary" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SecondaryID instead. It exists only for internal usage by the builders.
+func (m *CustomerMergeMutation) SecondaryIDs() (ids []gid.ID) {
+	if id := m.secondary; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSecondary resets all changes to the "secondary" edge.
+func (m *CustomerMergeMutation) ResetSecondary() {
+	m.secondary = nil
+	m.clearedsecondary = false
+}
+
+// ClearMergedBy clears the "merged_by" edge to the Agent entity.
+func (m *CustomerMergeMutation) ClearMergedBy() {
+	m.clearedmerged_by = true
+	m.clearedFields[customermerge.FieldMergedByID] = struct{}{}
+}
+
+// MergedByCleared reports if the "merged_by" edge to the Agent entity was cleared.
+func (m *CustomerMergeMutation) MergedByCleared() bool {
+	return m.MergedByIDCleared() || m.clearedmerged_by
+}
+
+// MergedByIDs returns the "merged_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MergedByID instead. It exists only for internal usage by the builders.
+func (m *CustomerMergeMutation) MergedByIDs() (ids []gid.ID) {
+	if id := m.merged_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMergedBy resets all changes to the "merged_by" edge.
+func (m *CustomerMergeMutation) ResetMergedBy() {
+	m.merged_by = nil
+	m.clearedmerged_by = false
+}
+
+// ClearUnmergedBy clears the "unmerged_by" edge to the Agent entity.
+func (m *CustomerMergeMutation) ClearUnmergedBy() {
+	m.clearedunmerged_by = true
+	m.clearedFields[customermerge.FieldUnmergedByID] = struct{}{}
+}
+
+// UnmergedByCleared reports if the "unmerged_by" edge to the Agent entity was cleared.
+func (m *CustomerMergeMutation) UnmergedByCleared() bool {
+	return m.UnmergedByIDCleared() || m.clearedunmerged_by
+}
+
+// UnmergedByIDs returns the "unmerged_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UnmergedByID instead. It exists only for internal usage by the builders.
+func (m *CustomerMergeMutation) UnmergedByIDs() (ids []gid.ID) {
+	if id := m.unmerged_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUnmergedBy resets all changes to the "unmerged_by" edge.
+func (m *CustomerMergeMutation) ResetUnmergedBy() {
+	m.unmerged_by = nil
+	m.clearedunmerged_by = false
+}
+
+// Where appends a list predicates to the CustomerMergeMutation builder.
+func (m *CustomerMergeMutation) Where(ps ...predicate.CustomerMerge) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CustomerMergeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CustomerMergeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CustomerMerge, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CustomerMergeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CustomerMergeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CustomerMerge).
+func (m *CustomerMergeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CustomerMergeMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.created_at != nil {
+		fields = append(fields, customermerge.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, customermerge.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, customermerge.FieldWorkspaceID)
+	}
+	if m.primary != nil {
+		fields = append(fields, customermerge.FieldPrimaryID)
+	}
+	if m.secondary != nil {
+		fields = append(fields, customermerge.FieldSecondaryID)
+	}
+	if m.merged_by != nil {
+		fields = append(fields, customermerge.FieldMergedByID)
+	}
+	if m.automatic != nil {
+		fields = append(fields, customermerge.FieldAutomatic)
+	}
+	if m.merged_at != nil {
+		fields = append(fields, customermerge.FieldMergedAt)
+	}
+	if m.unmerged_at != nil {
+		fields = append(fields, customermerge.FieldUnmergedAt)
+	}
+	if m.unmerged_by != nil {
+		fields = append(fields, customermerge.FieldUnmergedByID)
+	}
+	if m.snapshot != nil {
+		fields = append(fields, customermerge.FieldSnapshot)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CustomerMergeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case customermerge.FieldCreatedAt:
+		return m.CreatedAt()
+	case customermerge.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case customermerge.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case customermerge.FieldPrimaryID:
+		return m.PrimaryID()
+	case customermerge.FieldSecondaryID:
+		return m.SecondaryID()
+	case customermerge.FieldMergedByID:
+		return m.MergedByID()
+	case customermerge.FieldAutomatic:
+		return m.Automatic()
+	case customermerge.FieldMergedAt:
+		return m.MergedAt()
+	case customermerge.FieldUnmergedAt:
+		return m.UnmergedAt()
+	case customermerge.FieldUnmergedByID:
+		return m.UnmergedByID()
+	case customermerge.FieldSnapshot:
+		return m.Snapshot()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CustomerMergeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case customermerge.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case customermerge.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case customermerge.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case customermerge.FieldPrimaryID:
+		return m.OldPrimaryID(ctx)
+	case customermerge.FieldSecondaryID:
+		return m.OldSecondaryID(ctx)
+	case customermerge.FieldMergedByID:
+		return m.OldMergedByID(ctx)
+	case customermerge.FieldAutomatic:
+		return m.OldAutomatic(ctx)
+	case customermerge.FieldMergedAt:
+		return m.OldMergedAt(ctx)
+	case customermerge.FieldUnmergedAt:
+		return m.OldUnmergedAt(ctx)
+	case customermerge.FieldUnmergedByID:
+		return m.OldUnmergedByID(ctx)
+	case customermerge.FieldSnapshot:
+		return m.OldSnapshot(ctx)
+	}
+	return nil, fmt.Errorf("unknown CustomerMerge field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CustomerMergeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case customermerge.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case customermerge.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case customermerge.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case customermerge.FieldPrimaryID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrimaryID(v)
+		return nil
+	case customermerge.FieldSecondaryID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecondaryID(v)
+		return nil
+	case customermerge.FieldMergedByID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMergedByID(v)
+		return nil
+	case customermerge.FieldAutomatic:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAutomatic(v)
+		return nil
+	case customermerge.FieldMergedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMergedAt(v)
+		return nil
+	case customermerge.FieldUnmergedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnmergedAt(v)
+		return nil
+	case customermerge.FieldUnmergedByID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnmergedByID(v)
+		return nil
+	case customermerge.FieldSnapshot:
+		v, ok := value.(*schematype.MergeSnapshot)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSnapshot(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerMerge field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CustomerMergeMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CustomerMergeMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CustomerMergeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown CustomerMerge numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CustomerMergeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(customermerge.FieldMergedByID) {
+		fields = append(fields, customermerge.FieldMergedByID)
+	}
+	if m.FieldCleared(customermerge.FieldUnmergedAt) {
+		fields = append(fields, customermerge.FieldUnmergedAt)
+	}
+	if m.FieldCleared(customermerge.FieldUnmergedByID) {
+		fields = append(fields, customermerge.FieldUnmergedByID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CustomerMergeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CustomerMergeMutation) ClearField(name string) error {
+	switch name {
+	case customermerge.FieldMergedByID:
+		m.ClearMergedByID()
+		return nil
+	case customermerge.FieldUnmergedAt:
+		m.ClearUnmergedAt()
+		return nil
+	case customermerge.FieldUnmergedByID:
+		m.ClearUnmergedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerMerge nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CustomerMergeMutation) ResetField(name string) error {
+	switch name {
+	case customermerge.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case customermerge.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case customermerge.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case customermerge.FieldPrimaryID:
+		m.ResetPrimaryID()
+		return nil
+	case customermerge.FieldSecondaryID:
+		m.ResetSecondaryID()
+		return nil
+	case customermerge.FieldMergedByID:
+		m.ResetMergedByID()
+		return nil
+	case customermerge.FieldAutomatic:
+		m.ResetAutomatic()
+		return nil
+	case customermerge.FieldMergedAt:
+		m.ResetMergedAt()
+		return nil
+	case customermerge.FieldUnmergedAt:
+		m.ResetUnmergedAt()
+		return nil
+	case customermerge.FieldUnmergedByID:
+		m.ResetUnmergedByID()
+		return nil
+	case customermerge.FieldSnapshot:
+		m.ResetSnapshot()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerMerge field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CustomerMergeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.workspace != nil {
+		edges = append(edges, customermerge.EdgeWorkspace)
+	}
+	if m.primary != nil {
+		edges = append(edges, customermerge.EdgePrimary)
+	}
+	if m.secondary != nil {
+		edges = append(edges, customermerge.EdgeSecondary)
+	}
+	if m.merged_by != nil {
+		edges = append(edges, customermerge.EdgeMergedBy)
+	}
+	if m.unmerged_by != nil {
+		edges = append(edges, customermerge.EdgeUnmergedBy)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CustomerMergeMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case customermerge.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case customermerge.EdgePrimary:
+		if id := m.primary; id != nil {
+			return []ent.Value{*id}
+		}
+	case customermerge.EdgeSecondary:
+		if id := m.secondary; id != nil {
+			return []ent.Value{*id}
+		}
+	case customermerge.EdgeMergedBy:
+		if id := m.merged_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case customermerge.EdgeUnmergedBy:
+		if id := m.unmerged_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CustomerMergeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CustomerMergeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CustomerMergeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedworkspace {
+		edges = append(edges, customermerge.EdgeWorkspace)
+	}
+	if m.clearedprimary {
+		edges = append(edges, customermerge.EdgePrimary)
+	}
+	if m.clearedsecondary {
+		edges = append(edges, customermerge.EdgeSecondary)
+	}
+	if m.clearedmerged_by {
+		edges = append(edges, customermerge.EdgeMergedBy)
+	}
+	if m.clearedunmerged_by {
+		edges = append(edges, customermerge.EdgeUnmergedBy)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CustomerMergeMutation) EdgeCleared(name string) bool {
+	switch name {
+	case customermerge.EdgeWorkspace:
+		return m.clearedworkspace
+	case customermerge.EdgePrimary:
+		return m.clearedprimary
+	case customermerge.EdgeSecondary:
+		return m.clearedsecondary
+	case customermerge.EdgeMergedBy:
+		return m.clearedmerged_by
+	case customermerge.EdgeUnmergedBy:
+		return m.clearedunmerged_by
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CustomerMergeMutation) ClearEdge(name string) error {
+	switch name {
+	case customermerge.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case customermerge.EdgePrimary:
+		m.ClearPrimary()
+		return nil
+	case customermerge.EdgeSecondary:
+		m.ClearSecondary()
+		return nil
+	case customermerge.EdgeMergedBy:
+		m.ClearMergedBy()
+		return nil
+	case customermerge.EdgeUnmergedBy:
+		m.ClearUnmergedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerMerge unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CustomerMergeMutation) ResetEdge(name string) error {
+	switch name {
+	case customermerge.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case customermerge.EdgePrimary:
+		m.ResetPrimary()
+		return nil
+	case customermerge.EdgeSecondary:
+		m.ResetSecondary()
+		return nil
+	case customermerge.EdgeMergedBy:
+		m.ResetMergedBy()
+		return nil
+	case customermerge.EdgeUnmergedBy:
+		m.ResetUnmergedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerMerge edge %s", name)
+}
+
 // EventMutation represents an operation that mutates the Event nodes in the graph.
 type EventMutation struct {
 	config
@@ -9704,6 +13781,7 @@ type EventMutation struct {
 	customer_id       *gid.ID
 	agent_id          *gid.ID
 	previous_agent_id *gid.ID
+	merge_id          *gid.ID
 	created_at        *time.Time
 	clearedFields     map[string]struct{}
 	workspace         *gid.ID
@@ -10239,6 +14317,55 @@ func (m *EventMutation) ResetPreviousAgentID() {
 	delete(m.clearedFields, event.FieldPreviousAgentID)
 }
 
+// SetMergeID sets the "merge_id" field.
+func (m *EventMutation) SetMergeID(gi gid.ID) {
+	m.merge_id = &gi
+}
+
+// MergeID returns the value of the "merge_id" field in the mutation.
+func (m *EventMutation) MergeID() (r gid.ID, exists bool) {
+	v := m.merge_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMergeID returns the old "merge_id" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldMergeID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMergeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMergeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMergeID: %w", err)
+	}
+	return oldValue.MergeID, nil
+}
+
+// ClearMergeID clears the value of the "merge_id" field.
+func (m *EventMutation) ClearMergeID() {
+	m.merge_id = nil
+	m.clearedFields[event.FieldMergeID] = struct{}{}
+}
+
+// MergeIDCleared returns if the "merge_id" field was cleared in this mutation.
+func (m *EventMutation) MergeIDCleared() bool {
+	_, ok := m.clearedFields[event.FieldMergeID]
+	return ok
+}
+
+// ResetMergeID resets all changes to the "merge_id" field.
+func (m *EventMutation) ResetMergeID() {
+	m.merge_id = nil
+	delete(m.clearedFields, event.FieldMergeID)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *EventMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -10336,7 +14463,7 @@ func (m *EventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EventMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.workspace != nil {
 		fields = append(fields, event.FieldWorkspaceID)
 	}
@@ -10363,6 +14490,9 @@ func (m *EventMutation) Fields() []string {
 	}
 	if m.previous_agent_id != nil {
 		fields = append(fields, event.FieldPreviousAgentID)
+	}
+	if m.merge_id != nil {
+		fields = append(fields, event.FieldMergeID)
 	}
 	if m.created_at != nil {
 		fields = append(fields, event.FieldCreatedAt)
@@ -10393,6 +14523,8 @@ func (m *EventMutation) Field(name string) (ent.Value, bool) {
 		return m.AgentID()
 	case event.FieldPreviousAgentID:
 		return m.PreviousAgentID()
+	case event.FieldMergeID:
+		return m.MergeID()
 	case event.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -10422,6 +14554,8 @@ func (m *EventMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldAgentID(ctx)
 	case event.FieldPreviousAgentID:
 		return m.OldPreviousAgentID(ctx)
+	case event.FieldMergeID:
+		return m.OldMergeID(ctx)
 	case event.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -10496,6 +14630,13 @@ func (m *EventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPreviousAgentID(v)
 		return nil
+	case event.FieldMergeID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMergeID(v)
+		return nil
 	case event.FieldCreatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -10566,6 +14707,9 @@ func (m *EventMutation) ClearedFields() []string {
 	if m.FieldCleared(event.FieldPreviousAgentID) {
 		fields = append(fields, event.FieldPreviousAgentID)
 	}
+	if m.FieldCleared(event.FieldMergeID) {
+		fields = append(fields, event.FieldMergeID)
+	}
 	return fields
 }
 
@@ -10597,6 +14741,9 @@ func (m *EventMutation) ClearField(name string) error {
 		return nil
 	case event.FieldPreviousAgentID:
 		m.ClearPreviousAgentID()
+		return nil
+	case event.FieldMergeID:
+		m.ClearMergeID()
 		return nil
 	}
 	return fmt.Errorf("unknown Event nullable field %s", name)
@@ -10632,6 +14779,9 @@ func (m *EventMutation) ResetField(name string) error {
 		return nil
 	case event.FieldPreviousAgentID:
 		m.ResetPreviousAgentID()
+		return nil
+	case event.FieldMergeID:
+		m.ResetMergeID()
 		return nil
 	case event.FieldCreatedAt:
 		m.ResetCreatedAt()
@@ -11177,6 +15327,7 @@ type MessageMutation struct {
 	id                  *gid.ID
 	created_at          *time.Time
 	updated_at          *time.Time
+	customer_id         *gid.ID
 	direction           *message.Direction
 	sender_kind         *message.SenderKind
 	body                *string
@@ -11483,6 +15634,55 @@ func (m *MessageMutation) OldChannelID(ctx context.Context) (v gid.ID, err error
 // ResetChannelID resets all changes to the "channel_id" field.
 func (m *MessageMutation) ResetChannelID() {
 	m.channel = nil
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *MessageMutation) SetCustomerID(gi gid.ID) {
+	m.customer_id = &gi
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *MessageMutation) CustomerID() (r gid.ID, exists bool) {
+	v := m.customer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldCustomerID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ClearCustomerID clears the value of the "customer_id" field.
+func (m *MessageMutation) ClearCustomerID() {
+	m.customer_id = nil
+	m.clearedFields[message.FieldCustomerID] = struct{}{}
+}
+
+// CustomerIDCleared returns if the "customer_id" field was cleared in this mutation.
+func (m *MessageMutation) CustomerIDCleared() bool {
+	_, ok := m.clearedFields[message.FieldCustomerID]
+	return ok
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *MessageMutation) ResetCustomerID() {
+	m.customer_id = nil
+	delete(m.clearedFields, message.FieldCustomerID)
 }
 
 // SetAuthorID sets the "author_id" field.
@@ -12068,7 +16268,7 @@ func (m *MessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MessageMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, message.FieldCreatedAt)
 	}
@@ -12083,6 +16283,9 @@ func (m *MessageMutation) Fields() []string {
 	}
 	if m.channel != nil {
 		fields = append(fields, message.FieldChannelID)
+	}
+	if m.customer_id != nil {
+		fields = append(fields, message.FieldCustomerID)
 	}
 	if m.author != nil {
 		fields = append(fields, message.FieldAuthorID)
@@ -12132,6 +16335,8 @@ func (m *MessageMutation) Field(name string) (ent.Value, bool) {
 		return m.ConversationID()
 	case message.FieldChannelID:
 		return m.ChannelID()
+	case message.FieldCustomerID:
+		return m.CustomerID()
 	case message.FieldAuthorID:
 		return m.AuthorID()
 	case message.FieldDirection:
@@ -12171,6 +16376,8 @@ func (m *MessageMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldConversationID(ctx)
 	case message.FieldChannelID:
 		return m.OldChannelID(ctx)
+	case message.FieldCustomerID:
+		return m.OldCustomerID(ctx)
 	case message.FieldAuthorID:
 		return m.OldAuthorID(ctx)
 	case message.FieldDirection:
@@ -12234,6 +16441,13 @@ func (m *MessageMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetChannelID(v)
+		return nil
+	case message.FieldCustomerID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
 		return nil
 	case message.FieldAuthorID:
 		v, ok := value.(gid.ID)
@@ -12335,6 +16549,9 @@ func (m *MessageMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *MessageMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(message.FieldCustomerID) {
+		fields = append(fields, message.FieldCustomerID)
+	}
 	if m.FieldCleared(message.FieldAuthorID) {
 		fields = append(fields, message.FieldAuthorID)
 	}
@@ -12364,6 +16581,9 @@ func (m *MessageMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *MessageMutation) ClearField(name string) error {
 	switch name {
+	case message.FieldCustomerID:
+		m.ClearCustomerID()
+		return nil
 	case message.FieldAuthorID:
 		m.ClearAuthorID()
 		return nil
@@ -12401,6 +16621,9 @@ func (m *MessageMutation) ResetField(name string) error {
 		return nil
 	case message.FieldChannelID:
 		m.ResetChannelID()
+		return nil
+	case message.FieldCustomerID:
+		m.ResetCustomerID()
 		return nil
 	case message.FieldAuthorID:
 		m.ResetAuthorID()

@@ -20,6 +20,8 @@ type Tx struct {
 	AgentPresence *AgentPresenceClient
 	// ApiToken is the client for interacting with the ApiToken builders.
 	ApiToken *ApiTokenClient
+	// AttributeDefinition is the client for interacting with the AttributeDefinition builders.
+	AttributeDefinition *AttributeDefinitionClient
 	// Channel is the client for interacting with the Channel builders.
 	Channel *ChannelClient
 	// ConsumerCheckpoint is the client for interacting with the ConsumerCheckpoint builders.
@@ -28,12 +30,18 @@ type Tx struct {
 	ConsumerLease *ConsumerLeaseClient
 	// Conversation is the client for interacting with the Conversation builders.
 	Conversation *ConversationClient
+	// ConversationActivity is the client for interacting with the ConversationActivity builders.
+	ConversationActivity *ConversationActivityClient
 	// ConversationRead is the client for interacting with the ConversationRead builders.
 	ConversationRead *ConversationReadClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
+	// CustomerDuplicate is the client for interacting with the CustomerDuplicate builders.
+	CustomerDuplicate *CustomerDuplicateClient
 	// CustomerIdentity is the client for interacting with the CustomerIdentity builders.
 	CustomerIdentity *CustomerIdentityClient
+	// CustomerMerge is the client for interacting with the CustomerMerge builders.
+	CustomerMerge *CustomerMergeClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
 	// EventSequence is the client for interacting with the EventSequence builders.
@@ -182,13 +190,17 @@ func (tx *Tx) init() {
 	tx.Agent = NewAgentClient(tx.config)
 	tx.AgentPresence = NewAgentPresenceClient(tx.config)
 	tx.ApiToken = NewApiTokenClient(tx.config)
+	tx.AttributeDefinition = NewAttributeDefinitionClient(tx.config)
 	tx.Channel = NewChannelClient(tx.config)
 	tx.ConsumerCheckpoint = NewConsumerCheckpointClient(tx.config)
 	tx.ConsumerLease = NewConsumerLeaseClient(tx.config)
 	tx.Conversation = NewConversationClient(tx.config)
+	tx.ConversationActivity = NewConversationActivityClient(tx.config)
 	tx.ConversationRead = NewConversationReadClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
+	tx.CustomerDuplicate = NewCustomerDuplicateClient(tx.config)
 	tx.CustomerIdentity = NewCustomerIdentityClient(tx.config)
+	tx.CustomerMerge = NewCustomerMergeClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.EventSequence = NewEventSequenceClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -53,6 +54,11 @@ func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[gid.
 	return r.Client.ApiToken.Query().Paginate(ctx, after, first, before, last, ent.WithApiTokenOrder(orderBy), ent.WithApiTokenFilter(where.Filter))
 }
 
+// AttributeDefinitions is the resolver for the attributeDefinitions field.
+func (r *queryResolver) AttributeDefinitions(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AttributeDefinitionOrder, where *ent.AttributeDefinitionWhereInput) (*ent.AttributeDefinitionConnection, error) {
+	panic(fmt.Errorf("not implemented: AttributeDefinitions - attributeDefinitions"))
+}
+
 // Channels is the resolver for the channels field.
 func (r *queryResolver) Channels(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ChannelOrder, where *ent.ChannelWhereInput) (*ent.ChannelConnection, error) {
 	return r.Client.Channel.Query().Paginate(ctx, after, first, before, last, ent.WithChannelOrder(orderBy), ent.WithChannelFilter(where.Filter))
@@ -63,9 +69,9 @@ func (r *queryResolver) Conversations(ctx context.Context, after *entgql.Cursor[
 	return r.Client.Conversation.Query().Paginate(ctx, after, first, before, last, ent.WithConversationOrder(orderBy), ent.WithConversationFilter(where.Filter))
 }
 
-// Customers is the resolver for the customers field.
-func (r *queryResolver) Customers(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error) {
-	return r.Client.Customer.Query().Paginate(ctx, after, first, before, last, ent.WithCustomerOrder(orderBy), ent.WithCustomerFilter(where.Filter))
+// CustomerDuplicates is the resolver for the customerDuplicates field.
+func (r *queryResolver) CustomerDuplicates(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerDuplicateOrder, where *ent.CustomerDuplicateWhereInput) (*ent.CustomerDuplicateConnection, error) {
+	panic(fmt.Errorf("not implemented: CustomerDuplicates - customerDuplicates"))
 }
 
 // Tags is the resolver for the tags field.
@@ -87,12 +93,20 @@ func (r *Resolver) Channel() generated.ChannelResolver { return &channelResolver
 // Conversation returns generated.ConversationResolver implementation.
 func (r *Resolver) Conversation() generated.ConversationResolver { return &conversationResolver{r} }
 
+// Customer returns generated.CustomerResolver implementation.
+func (r *Resolver) Customer() generated.CustomerResolver { return &customerResolver{r} }
+
+// CustomerMerge returns generated.CustomerMergeResolver implementation.
+func (r *Resolver) CustomerMerge() generated.CustomerMergeResolver { return &customerMergeResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 type (
-	agentResolver        struct{ *Resolver }
-	channelResolver      struct{ *Resolver }
-	conversationResolver struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
+	agentResolver         struct{ *Resolver }
+	channelResolver       struct{ *Resolver }
+	conversationResolver  struct{ *Resolver }
+	customerResolver      struct{ *Resolver }
+	customerMergeResolver struct{ *Resolver }
+	queryResolver         struct{ *Resolver }
 )

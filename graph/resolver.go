@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/channelcfg"
+	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/presence"
@@ -26,7 +27,9 @@ type Resolver struct {
 	Events   *events.Log
 	Presence *presence.Service
 	Visitors *visitor.Service
-	Now      func() time.Time
+	// Customers manages identities, attributes and merges.
+	Customers *customers.Service
+	Now       func() time.Time
 	// CredentialRecheck is how often websockets re-check their credential
 	// (default DefaultCredentialRecheck).
 	CredentialRecheck time.Duration

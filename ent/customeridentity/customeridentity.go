@@ -35,6 +35,8 @@ const (
 	FieldChannelID = "channel_id"
 	// FieldVerified holds the string denoting the verified field in the database.
 	FieldVerified = "verified"
+	// FieldSource holds the string denoting the source field in the database.
+	FieldSource = "source"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
 	// EdgeCustomer holds the string denoting the customer edge name in mutations.
@@ -77,6 +79,7 @@ var Columns = []string{
 	FieldValue,
 	FieldChannelID,
 	FieldVerified,
+	FieldSource,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -136,6 +139,34 @@ func KindValidator(k Kind) error {
 	}
 }
 
+// Source defines the type for the "source" enum field.
+type Source string
+
+// SourceCHANNEL is the default value of the Source enum.
+const DefaultSource = SourceCHANNEL
+
+// Source values.
+const (
+	SourceCHANNEL     Source = "CHANNEL"
+	SourceINTEGRATION Source = "INTEGRATION"
+	SourceWIDGET      Source = "WIDGET"
+	SourceAGENT       Source = "AGENT"
+)
+
+func (s Source) String() string {
+	return string(s)
+}
+
+// SourceValidator is a validator for the "source" field enum values. It is called by the builders before save.
+func SourceValidator(s Source) error {
+	switch s {
+	case SourceCHANNEL, SourceINTEGRATION, SourceWIDGET, SourceAGENT:
+		return nil
+	default:
+		return fmt.Errorf("customeridentity: invalid enum value for source field: %q", s)
+	}
+}
+
 // OrderOption defines the ordering options for the CustomerIdentity queries.
 type OrderOption func(*sql.Selector)
 
@@ -182,6 +213,11 @@ func ByChannelID(opts ...sql.OrderTermOption) OrderOption {
 // ByVerified orders the results by the verified field.
 func ByVerified(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldVerified, opts...).ToFunc()
+}
+
+// BySource orders the results by the source field.
+func BySource(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSource, opts...).ToFunc()
 }
 
 // ByWorkspaceField orders the results by workspace field.
@@ -240,6 +276,24 @@ func (e *Kind) UnmarshalGQL(val interface{}) error {
 	*e = Kind(str)
 	if err := KindValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Kind", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Source) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Source) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Source(str)
+	if err := SourceValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Source", str)
 	}
 	return nil
 }

@@ -486,6 +486,26 @@ func VerifiedNEQ(v bool) predicate.CustomerIdentity {
 	return predicate.CustomerIdentity(sql.FieldNEQ(FieldVerified, v))
 }
 
+// SourceEQ applies the EQ predicate on the "source" field.
+func SourceEQ(v Source) predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldEQ(FieldSource, v))
+}
+
+// SourceNEQ applies the NEQ predicate on the "source" field.
+func SourceNEQ(v Source) predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldNEQ(FieldSource, v))
+}
+
+// SourceIn applies the In predicate on the "source" field.
+func SourceIn(vs ...Source) predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldIn(FieldSource, vs...))
+}
+
+// SourceNotIn applies the NotIn predicate on the "source" field.
+func SourceNotIn(vs ...Source) predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldNotIn(FieldSource, vs...))
+}
+
 // HasWorkspace applies the HasEdge predicate on the "workspace" edge.
 func HasWorkspace() predicate.CustomerIdentity {
 	return predicate.CustomerIdentity(func(s *sql.Selector) {

@@ -34,6 +34,8 @@ const (
 	FieldAgentID = "agent_id"
 	// FieldPreviousAgentID holds the string denoting the previous_agent_id field in the database.
 	FieldPreviousAgentID = "previous_agent_id"
+	// FieldMergeID holds the string denoting the merge_id field in the database.
+	FieldMergeID = "merge_id"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
@@ -61,6 +63,7 @@ var Columns = []string{
 	FieldCustomerID,
 	FieldAgentID,
 	FieldPreviousAgentID,
+	FieldMergeID,
 	FieldCreatedAt,
 }
 
@@ -139,6 +142,11 @@ func ByAgentID(opts ...sql.OrderTermOption) OrderOption {
 // ByPreviousAgentID orders the results by the previous_agent_id field.
 func ByPreviousAgentID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPreviousAgentID, opts...).ToFunc()
+}
+
+// ByMergeID orders the results by the merge_id field.
+func ByMergeID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMergeID, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

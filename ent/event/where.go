@@ -101,6 +101,11 @@ func PreviousAgentID(v gid.ID) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldPreviousAgentID, v))
 }
 
+// MergeID applies equality check predicate on the "merge_id" field. It's identical to MergeIDEQ.
+func MergeID(v gid.ID) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldMergeID, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldCreatedAt, v))
@@ -754,6 +759,86 @@ func PreviousAgentIDEqualFold(v gid.ID) predicate.Event {
 func PreviousAgentIDContainsFold(v gid.ID) predicate.Event {
 	vc := string(v)
 	return predicate.Event(sql.FieldContainsFold(FieldPreviousAgentID, vc))
+}
+
+// MergeIDEQ applies the EQ predicate on the "merge_id" field.
+func MergeIDEQ(v gid.ID) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldMergeID, v))
+}
+
+// MergeIDNEQ applies the NEQ predicate on the "merge_id" field.
+func MergeIDNEQ(v gid.ID) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldMergeID, v))
+}
+
+// MergeIDIn applies the In predicate on the "merge_id" field.
+func MergeIDIn(vs ...gid.ID) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldMergeID, vs...))
+}
+
+// MergeIDNotIn applies the NotIn predicate on the "merge_id" field.
+func MergeIDNotIn(vs ...gid.ID) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldMergeID, vs...))
+}
+
+// MergeIDGT applies the GT predicate on the "merge_id" field.
+func MergeIDGT(v gid.ID) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldMergeID, v))
+}
+
+// MergeIDGTE applies the GTE predicate on the "merge_id" field.
+func MergeIDGTE(v gid.ID) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldMergeID, v))
+}
+
+// MergeIDLT applies the LT predicate on the "merge_id" field.
+func MergeIDLT(v gid.ID) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldMergeID, v))
+}
+
+// MergeIDLTE applies the LTE predicate on the "merge_id" field.
+func MergeIDLTE(v gid.ID) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldMergeID, v))
+}
+
+// MergeIDContains applies the Contains predicate on the "merge_id" field.
+func MergeIDContains(v gid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldContains(FieldMergeID, vc))
+}
+
+// MergeIDHasPrefix applies the HasPrefix predicate on the "merge_id" field.
+func MergeIDHasPrefix(v gid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldHasPrefix(FieldMergeID, vc))
+}
+
+// MergeIDHasSuffix applies the HasSuffix predicate on the "merge_id" field.
+func MergeIDHasSuffix(v gid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldHasSuffix(FieldMergeID, vc))
+}
+
+// MergeIDIsNil applies the IsNil predicate on the "merge_id" field.
+func MergeIDIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldMergeID))
+}
+
+// MergeIDNotNil applies the NotNil predicate on the "merge_id" field.
+func MergeIDNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldMergeID))
+}
+
+// MergeIDEqualFold applies the EqualFold predicate on the "merge_id" field.
+func MergeIDEqualFold(v gid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldEqualFold(FieldMergeID, vc))
+}
+
+// MergeIDContainsFold applies the ContainsFold predicate on the "merge_id" field.
+func MergeIDContainsFold(v gid.ID) predicate.Event {
+	vc := string(v)
+	return predicate.Event(sql.FieldContainsFold(FieldMergeID, vc))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

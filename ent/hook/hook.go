@@ -45,6 +45,18 @@ func (f ApiTokenFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ApiTokenMutation", m)
 }
 
+// The AttributeDefinitionFunc type is an adapter to allow the use of ordinary
+// function as AttributeDefinition mutator.
+type AttributeDefinitionFunc func(context.Context, *ent.AttributeDefinitionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AttributeDefinitionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AttributeDefinitionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AttributeDefinitionMutation", m)
+}
+
 // The ChannelFunc type is an adapter to allow the use of ordinary
 // function as Channel mutator.
 type ChannelFunc func(context.Context, *ent.ChannelMutation) (ent.Value, error)
@@ -93,6 +105,18 @@ func (f ConversationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConversationMutation", m)
 }
 
+// The ConversationActivityFunc type is an adapter to allow the use of ordinary
+// function as ConversationActivity mutator.
+type ConversationActivityFunc func(context.Context, *ent.ConversationActivityMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ConversationActivityFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ConversationActivityMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConversationActivityMutation", m)
+}
+
 // The ConversationReadFunc type is an adapter to allow the use of ordinary
 // function as ConversationRead mutator.
 type ConversationReadFunc func(context.Context, *ent.ConversationReadMutation) (ent.Value, error)
@@ -117,6 +141,18 @@ func (f CustomerFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CustomerMutation", m)
 }
 
+// The CustomerDuplicateFunc type is an adapter to allow the use of ordinary
+// function as CustomerDuplicate mutator.
+type CustomerDuplicateFunc func(context.Context, *ent.CustomerDuplicateMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CustomerDuplicateFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CustomerDuplicateMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CustomerDuplicateMutation", m)
+}
+
 // The CustomerIdentityFunc type is an adapter to allow the use of ordinary
 // function as CustomerIdentity mutator.
 type CustomerIdentityFunc func(context.Context, *ent.CustomerIdentityMutation) (ent.Value, error)
@@ -127,6 +163,18 @@ func (f CustomerIdentityFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.V
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CustomerIdentityMutation", m)
+}
+
+// The CustomerMergeFunc type is an adapter to allow the use of ordinary
+// function as CustomerMerge mutator.
+type CustomerMergeFunc func(context.Context, *ent.CustomerMergeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CustomerMergeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CustomerMergeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CustomerMergeMutation", m)
 }
 
 // The EventFunc type is an adapter to allow the use of ordinary

@@ -11,13 +11,17 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
+	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/consumercheckpoint"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationactivity"
 	"github.com/switchboard/switchboard/ent/conversationread"
 	"github.com/switchboard/switchboard/ent/customer"
+	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
@@ -165,6 +169,33 @@ func (f TraverseApiToken) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ApiTokenQuery", q)
 }
 
+// The AttributeDefinitionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AttributeDefinitionFunc func(context.Context, *ent.AttributeDefinitionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AttributeDefinitionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AttributeDefinitionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AttributeDefinitionQuery", q)
+}
+
+// The TraverseAttributeDefinition type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAttributeDefinition func(context.Context, *ent.AttributeDefinitionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAttributeDefinition) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAttributeDefinition) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AttributeDefinitionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AttributeDefinitionQuery", q)
+}
+
 // The ChannelFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ChannelFunc func(context.Context, *ent.ChannelQuery) (ent.Value, error)
 
@@ -273,6 +304,33 @@ func (f TraverseConversation) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ConversationQuery", q)
 }
 
+// The ConversationActivityFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ConversationActivityFunc func(context.Context, *ent.ConversationActivityQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ConversationActivityFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ConversationActivityQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ConversationActivityQuery", q)
+}
+
+// The TraverseConversationActivity type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseConversationActivity func(context.Context, *ent.ConversationActivityQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseConversationActivity) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseConversationActivity) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConversationActivityQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ConversationActivityQuery", q)
+}
+
 // The ConversationReadFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ConversationReadFunc func(context.Context, *ent.ConversationReadQuery) (ent.Value, error)
 
@@ -327,6 +385,33 @@ func (f TraverseCustomer) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.CustomerQuery", q)
 }
 
+// The CustomerDuplicateFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CustomerDuplicateFunc func(context.Context, *ent.CustomerDuplicateQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CustomerDuplicateFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CustomerDuplicateQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CustomerDuplicateQuery", q)
+}
+
+// The TraverseCustomerDuplicate type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCustomerDuplicate func(context.Context, *ent.CustomerDuplicateQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCustomerDuplicate) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCustomerDuplicate) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CustomerDuplicateQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CustomerDuplicateQuery", q)
+}
+
 // The CustomerIdentityFunc type is an adapter to allow the use of ordinary function as a Querier.
 type CustomerIdentityFunc func(context.Context, *ent.CustomerIdentityQuery) (ent.Value, error)
 
@@ -352,6 +437,33 @@ func (f TraverseCustomerIdentity) Traverse(ctx context.Context, q ent.Query) err
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.CustomerIdentityQuery", q)
+}
+
+// The CustomerMergeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CustomerMergeFunc func(context.Context, *ent.CustomerMergeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CustomerMergeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CustomerMergeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CustomerMergeQuery", q)
+}
+
+// The TraverseCustomerMerge type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCustomerMerge func(context.Context, *ent.CustomerMergeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCustomerMerge) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCustomerMerge) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CustomerMergeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CustomerMergeQuery", q)
 }
 
 // The EventFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -552,6 +664,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AgentPresenceQuery, predicate.AgentPresence, agentpresence.OrderOption]{typ: ent.TypeAgentPresence, tq: q}, nil
 	case *ent.ApiTokenQuery:
 		return &query[*ent.ApiTokenQuery, predicate.ApiToken, apitoken.OrderOption]{typ: ent.TypeApiToken, tq: q}, nil
+	case *ent.AttributeDefinitionQuery:
+		return &query[*ent.AttributeDefinitionQuery, predicate.AttributeDefinition, attributedefinition.OrderOption]{typ: ent.TypeAttributeDefinition, tq: q}, nil
 	case *ent.ChannelQuery:
 		return &query[*ent.ChannelQuery, predicate.Channel, channel.OrderOption]{typ: ent.TypeChannel, tq: q}, nil
 	case *ent.ConsumerCheckpointQuery:
@@ -560,12 +674,18 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ConsumerLeaseQuery, predicate.ConsumerLease, consumerlease.OrderOption]{typ: ent.TypeConsumerLease, tq: q}, nil
 	case *ent.ConversationQuery:
 		return &query[*ent.ConversationQuery, predicate.Conversation, conversation.OrderOption]{typ: ent.TypeConversation, tq: q}, nil
+	case *ent.ConversationActivityQuery:
+		return &query[*ent.ConversationActivityQuery, predicate.ConversationActivity, conversationactivity.OrderOption]{typ: ent.TypeConversationActivity, tq: q}, nil
 	case *ent.ConversationReadQuery:
 		return &query[*ent.ConversationReadQuery, predicate.ConversationRead, conversationread.OrderOption]{typ: ent.TypeConversationRead, tq: q}, nil
 	case *ent.CustomerQuery:
 		return &query[*ent.CustomerQuery, predicate.Customer, customer.OrderOption]{typ: ent.TypeCustomer, tq: q}, nil
+	case *ent.CustomerDuplicateQuery:
+		return &query[*ent.CustomerDuplicateQuery, predicate.CustomerDuplicate, customerduplicate.OrderOption]{typ: ent.TypeCustomerDuplicate, tq: q}, nil
 	case *ent.CustomerIdentityQuery:
 		return &query[*ent.CustomerIdentityQuery, predicate.CustomerIdentity, customeridentity.OrderOption]{typ: ent.TypeCustomerIdentity, tq: q}, nil
+	case *ent.CustomerMergeQuery:
+		return &query[*ent.CustomerMergeQuery, predicate.CustomerMerge, customermerge.OrderOption]{typ: ent.TypeCustomerMerge, tq: q}, nil
 	case *ent.EventQuery:
 		return &query[*ent.EventQuery, predicate.Event, event.OrderOption]{typ: ent.TypeEvent, tq: q}, nil
 	case *ent.EventSequenceQuery:

@@ -29,6 +29,8 @@ const (
 	FieldConversationID = "conversation_id"
 	// FieldChannelID holds the string denoting the channel_id field in the database.
 	FieldChannelID = "channel_id"
+	// FieldCustomerID holds the string denoting the customer_id field in the database.
+	FieldCustomerID = "customer_id"
 	// FieldAuthorID holds the string denoting the author_id field in the database.
 	FieldAuthorID = "author_id"
 	// FieldDirection holds the string denoting the direction field in the database.
@@ -97,6 +99,7 @@ var Columns = []string{
 	FieldWorkspaceID,
 	FieldConversationID,
 	FieldChannelID,
+	FieldCustomerID,
 	FieldAuthorID,
 	FieldDirection,
 	FieldSenderKind,
@@ -254,6 +257,11 @@ func ByConversationID(opts ...sql.OrderTermOption) OrderOption {
 // ByChannelID orders the results by the channel_id field.
 func ByChannelID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldChannelID, opts...).ToFunc()
+}
+
+// ByCustomerID orders the results by the customer_id field.
+func ByCustomerID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCustomerID, opts...).ToFunc()
 }
 
 // ByAuthorID orders the results by the author_id field.

@@ -137,6 +137,42 @@ var (
 			},
 		},
 	}
+	// AttributeDefinitionsColumns holds the columns for the "attribute_definitions" table.
+	AttributeDefinitionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 64},
+		{Name: "label", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "type", Type: field.TypeEnum, Enums: []string{"STRING", "NUMBER", "BOOLEAN", "DATE"}},
+		{Name: "workspace_id", Type: field.TypeString},
+	}
+	// AttributeDefinitionsTable holds the schema information for the "attribute_definitions" table.
+	AttributeDefinitionsTable = &schema.Table{
+		Name:       "attribute_definitions",
+		Columns:    AttributeDefinitionsColumns,
+		PrimaryKey: []*schema.Column{AttributeDefinitionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "attribute_definitions_workspaces_workspace",
+				Columns:    []*schema.Column{AttributeDefinitionsColumns[6]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "attributedefinition_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{AttributeDefinitionsColumns[6]},
+			},
+			{
+				Name:    "attributedefinition_workspace_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{AttributeDefinitionsColumns[6], AttributeDefinitionsColumns[3]},
+			},
+		},
+	}
 	// ChannelsColumns holds the columns for the "channels" table.
 	ChannelsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -308,6 +344,75 @@ var (
 			},
 		},
 	}
+	// ConversationActivitiesColumns holds the columns for the "conversation_activities" table.
+	ConversationActivitiesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "customer_id", Type: field.TypeString},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"OPENED", "ASSIGNED", "UNASSIGNED", "RESOLVED", "REOPENED", "TRANSFERRED", "TAKEN"}},
+		{Name: "reason", Type: field.TypeEnum, Nullable: true, Enums: []string{"AUTO", "MANUAL", "TRANSFER", "TAKEN"}},
+		{Name: "note", Type: field.TypeString, Nullable: true, Size: 4096},
+		{Name: "occurred_at", Type: field.TypeTime},
+		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "conversation_id", Type: field.TypeString},
+		{Name: "actor_id", Type: field.TypeString, Nullable: true},
+		{Name: "agent_id", Type: field.TypeString, Nullable: true},
+		{Name: "team_id", Type: field.TypeString, Nullable: true},
+	}
+	// ConversationActivitiesTable holds the schema information for the "conversation_activities" table.
+	ConversationActivitiesTable = &schema.Table{
+		Name:       "conversation_activities",
+		Columns:    ConversationActivitiesColumns,
+		PrimaryKey: []*schema.Column{ConversationActivitiesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "conversation_activities_workspaces_workspace",
+				Columns:    []*schema.Column{ConversationActivitiesColumns[6]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "conversation_activities_conversations_conversation",
+				Columns:    []*schema.Column{ConversationActivitiesColumns[7]},
+				RefColumns: []*schema.Column{ConversationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "conversation_activities_agents_actor",
+				Columns:    []*schema.Column{ConversationActivitiesColumns[8]},
+				RefColumns: []*schema.Column{AgentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "conversation_activities_agents_agent",
+				Columns:    []*schema.Column{ConversationActivitiesColumns[9]},
+				RefColumns: []*schema.Column{AgentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "conversation_activities_teams_team",
+				Columns:    []*schema.Column{ConversationActivitiesColumns[10]},
+				RefColumns: []*schema.Column{TeamsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "conversationactivity_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{ConversationActivitiesColumns[6]},
+			},
+			{
+				Name:    "conversationactivity_customer_id_occurred_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{ConversationActivitiesColumns[1], ConversationActivitiesColumns[5], ConversationActivitiesColumns[0]},
+			},
+			{
+				Name:    "conversationactivity_conversation_id_occurred_at",
+				Unique:  false,
+				Columns: []*schema.Column{ConversationActivitiesColumns[7], ConversationActivitiesColumns[5]},
+			},
+		},
+	}
 	// ConversationReadsColumns holds the columns for the "conversation_reads" table.
 	ConversationReadsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -382,6 +487,68 @@ var (
 			},
 		},
 	}
+	// CustomerDuplicatesColumns holds the columns for the "customer_duplicates" table.
+	CustomerDuplicatesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "evidence", Type: field.TypeJSON},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "ACCEPTED", "DISMISSED"}, Default: "OPEN"},
+		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
+		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "customer_id", Type: field.TypeString},
+		{Name: "duplicate_id", Type: field.TypeString},
+		{Name: "resolved_by_id", Type: field.TypeString, Nullable: true},
+	}
+	// CustomerDuplicatesTable holds the schema information for the "customer_duplicates" table.
+	CustomerDuplicatesTable = &schema.Table{
+		Name:       "customer_duplicates",
+		Columns:    CustomerDuplicatesColumns,
+		PrimaryKey: []*schema.Column{CustomerDuplicatesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "customer_duplicates_workspaces_workspace",
+				Columns:    []*schema.Column{CustomerDuplicatesColumns[6]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "customer_duplicates_customers_customer",
+				Columns:    []*schema.Column{CustomerDuplicatesColumns[7]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "customer_duplicates_customers_duplicate",
+				Columns:    []*schema.Column{CustomerDuplicatesColumns[8]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "customer_duplicates_agents_resolved_by",
+				Columns:    []*schema.Column{CustomerDuplicatesColumns[9]},
+				RefColumns: []*schema.Column{AgentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "customerduplicate_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerDuplicatesColumns[6]},
+			},
+			{
+				Name:    "customerduplicate_customer_id_duplicate_id",
+				Unique:  true,
+				Columns: []*schema.Column{CustomerDuplicatesColumns[7], CustomerDuplicatesColumns[8]},
+			},
+			{
+				Name:    "customerduplicate_workspace_id_status_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerDuplicatesColumns[6], CustomerDuplicatesColumns[4], CustomerDuplicatesColumns[1]},
+			},
+		},
+	}
 	// CustomerIdentitiesColumns holds the columns for the "customer_identities" table.
 	CustomerIdentitiesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -390,6 +557,7 @@ var (
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"EMAIL", "PHONE", "EXTERNAL_ID", "CHANNEL_USER"}},
 		{Name: "value", Type: field.TypeString, Size: 512},
 		{Name: "verified", Type: field.TypeBool, Default: false},
+		{Name: "source", Type: field.TypeEnum, Enums: []string{"CHANNEL", "INTEGRATION", "WIDGET", "AGENT"}, Default: "CHANNEL"},
 		{Name: "customer_id", Type: field.TypeString},
 		{Name: "workspace_id", Type: field.TypeString},
 		{Name: "channel_id", Type: field.TypeString, Nullable: true},
@@ -402,19 +570,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customer_identities_customers_identities",
-				Columns:    []*schema.Column{CustomerIdentitiesColumns[6]},
+				Columns:    []*schema.Column{CustomerIdentitiesColumns[7]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "customer_identities_workspaces_workspace",
-				Columns:    []*schema.Column{CustomerIdentitiesColumns[7]},
+				Columns:    []*schema.Column{CustomerIdentitiesColumns[8]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "customer_identities_channels_channel",
-				Columns:    []*schema.Column{CustomerIdentitiesColumns[8]},
+				Columns:    []*schema.Column{CustomerIdentitiesColumns[9]},
 				RefColumns: []*schema.Column{ChannelsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -423,12 +591,12 @@ var (
 			{
 				Name:    "customeridentity_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerIdentitiesColumns[7]},
+				Columns: []*schema.Column{CustomerIdentitiesColumns[8]},
 			},
 			{
 				Name:    "customer_identity_verified_unique",
 				Unique:  true,
-				Columns: []*schema.Column{CustomerIdentitiesColumns[7], CustomerIdentitiesColumns[3], CustomerIdentitiesColumns[4]},
+				Columns: []*schema.Column{CustomerIdentitiesColumns[8], CustomerIdentitiesColumns[3], CustomerIdentitiesColumns[4]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "verified AND channel_id IS NULL",
 				},
@@ -436,7 +604,7 @@ var (
 			{
 				Name:    "customer_identity_verified_channel_unique",
 				Unique:  true,
-				Columns: []*schema.Column{CustomerIdentitiesColumns[7], CustomerIdentitiesColumns[3], CustomerIdentitiesColumns[4], CustomerIdentitiesColumns[8]},
+				Columns: []*schema.Column{CustomerIdentitiesColumns[8], CustomerIdentitiesColumns[3], CustomerIdentitiesColumns[4], CustomerIdentitiesColumns[9]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "verified AND channel_id IS NOT NULL",
 				},
@@ -444,7 +612,82 @@ var (
 			{
 				Name:    "customer_identity_lookup",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerIdentitiesColumns[7], CustomerIdentitiesColumns[3], CustomerIdentitiesColumns[4]},
+				Columns: []*schema.Column{CustomerIdentitiesColumns[8], CustomerIdentitiesColumns[3], CustomerIdentitiesColumns[4]},
+			},
+			{
+				Name:    "customeridentity_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerIdentitiesColumns[7]},
+			},
+		},
+	}
+	// CustomerMergesColumns holds the columns for the "customer_merges" table.
+	CustomerMergesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "automatic", Type: field.TypeBool, Default: false},
+		{Name: "merged_at", Type: field.TypeTime},
+		{Name: "unmerged_at", Type: field.TypeTime, Nullable: true},
+		{Name: "snapshot", Type: field.TypeJSON},
+		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "primary_id", Type: field.TypeString},
+		{Name: "secondary_id", Type: field.TypeString},
+		{Name: "merged_by_id", Type: field.TypeString, Nullable: true},
+		{Name: "unmerged_by_id", Type: field.TypeString, Nullable: true},
+	}
+	// CustomerMergesTable holds the schema information for the "customer_merges" table.
+	CustomerMergesTable = &schema.Table{
+		Name:       "customer_merges",
+		Columns:    CustomerMergesColumns,
+		PrimaryKey: []*schema.Column{CustomerMergesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "customer_merges_workspaces_workspace",
+				Columns:    []*schema.Column{CustomerMergesColumns[7]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "customer_merges_customers_primary",
+				Columns:    []*schema.Column{CustomerMergesColumns[8]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "customer_merges_customers_secondary",
+				Columns:    []*schema.Column{CustomerMergesColumns[9]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "customer_merges_agents_merged_by",
+				Columns:    []*schema.Column{CustomerMergesColumns[10]},
+				RefColumns: []*schema.Column{AgentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "customer_merges_agents_unmerged_by",
+				Columns:    []*schema.Column{CustomerMergesColumns[11]},
+				RefColumns: []*schema.Column{AgentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "customermerge_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerMergesColumns[7]},
+			},
+			{
+				Name:    "customermerge_primary_id_merged_at",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerMergesColumns[8], CustomerMergesColumns[4]},
+			},
+			{
+				Name:    "customermerge_secondary_id_merged_at",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerMergesColumns[9], CustomerMergesColumns[4]},
 			},
 		},
 	}
@@ -459,6 +702,7 @@ var (
 		{Name: "customer_id", Type: field.TypeString, Nullable: true},
 		{Name: "agent_id", Type: field.TypeString, Nullable: true},
 		{Name: "previous_agent_id", Type: field.TypeString, Nullable: true},
+		{Name: "merge_id", Type: field.TypeString, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "workspace_id", Type: field.TypeString},
 	}
@@ -470,7 +714,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "events_workspaces_workspace",
-				Columns:    []*schema.Column{EventsColumns[10]},
+				Columns:    []*schema.Column{EventsColumns[11]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -479,17 +723,17 @@ var (
 			{
 				Name:    "event_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{EventsColumns[10]},
+				Columns: []*schema.Column{EventsColumns[11]},
 			},
 			{
 				Name:    "event_workspace_id_seq",
 				Unique:  true,
-				Columns: []*schema.Column{EventsColumns[10], EventsColumns[1]},
+				Columns: []*schema.Column{EventsColumns[11], EventsColumns[1]},
 			},
 			{
 				Name:    "event_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{EventsColumns[9]},
+				Columns: []*schema.Column{EventsColumns[10]},
 			},
 		},
 	}
@@ -510,6 +754,7 @@ var (
 		{Name: "id", Type: field.TypeString},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "customer_id", Type: field.TypeString, Nullable: true},
 		{Name: "direction", Type: field.TypeEnum, Enums: []string{"INBOUND", "OUTBOUND"}},
 		{Name: "sender_kind", Type: field.TypeEnum, Enums: []string{"CUSTOMER", "AGENT", "BOT", "SYSTEM"}},
 		{Name: "body", Type: field.TypeString, Size: 65536},
@@ -532,25 +777,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "messages_workspaces_workspace",
-				Columns:    []*schema.Column{MessagesColumns[12]},
+				Columns:    []*schema.Column{MessagesColumns[13]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_conversations_conversation",
-				Columns:    []*schema.Column{MessagesColumns[13]},
+				Columns:    []*schema.Column{MessagesColumns[14]},
 				RefColumns: []*schema.Column{ConversationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_channels_channel",
-				Columns:    []*schema.Column{MessagesColumns[14]},
+				Columns:    []*schema.Column{MessagesColumns[15]},
 				RefColumns: []*schema.Column{ChannelsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_agents_author",
-				Columns:    []*schema.Column{MessagesColumns[15]},
+				Columns:    []*schema.Column{MessagesColumns[16]},
 				RefColumns: []*schema.Column{AgentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -559,17 +804,22 @@ var (
 			{
 				Name:    "message_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[12]},
+				Columns: []*schema.Column{MessagesColumns[13]},
+			},
+			{
+				Name:    "message_customer_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[3], MessagesColumns[1], MessagesColumns[0]},
 			},
 			{
 				Name:    "message_conversation_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[13], MessagesColumns[1]},
+				Columns: []*schema.Column{MessagesColumns[14], MessagesColumns[1]},
 			},
 			{
 				Name:    "message_channel_id_provider_message_id",
 				Unique:  true,
-				Columns: []*schema.Column{MessagesColumns[14], MessagesColumns[9]},
+				Columns: []*schema.Column{MessagesColumns[15], MessagesColumns[10]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "provider_message_id IS NOT NULL",
 				},
@@ -795,13 +1045,17 @@ var (
 		AgentsTable,
 		AgentPresencesTable,
 		APITokensTable,
+		AttributeDefinitionsTable,
 		ChannelsTable,
 		ConsumerCheckpointsTable,
 		ConsumerLeasesTable,
 		ConversationsTable,
+		ConversationActivitiesTable,
 		ConversationReadsTable,
 		CustomersTable,
+		CustomerDuplicatesTable,
 		CustomerIdentitiesTable,
+		CustomerMergesTable,
 		EventsTable,
 		EventSequencesTable,
 		MessagesTable,
@@ -820,6 +1074,7 @@ func init() {
 	AgentPresencesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	APITokensTable.ForeignKeys[0].RefTable = WorkspacesTable
 	APITokensTable.ForeignKeys[1].RefTable = AgentsTable
+	AttributeDefinitionsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ChannelsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ChannelsTable.ForeignKeys[1].RefTable = TeamsTable
 	ConversationsTable.ForeignKeys[0].RefTable = WorkspacesTable
@@ -828,12 +1083,26 @@ func init() {
 	ConversationsTable.ForeignKeys[3].RefTable = AgentsTable
 	ConversationsTable.ForeignKeys[4].RefTable = TeamsTable
 	ConversationsTable.ForeignKeys[5].RefTable = MessagesTable
+	ConversationActivitiesTable.ForeignKeys[0].RefTable = WorkspacesTable
+	ConversationActivitiesTable.ForeignKeys[1].RefTable = ConversationsTable
+	ConversationActivitiesTable.ForeignKeys[2].RefTable = AgentsTable
+	ConversationActivitiesTable.ForeignKeys[3].RefTable = AgentsTable
+	ConversationActivitiesTable.ForeignKeys[4].RefTable = TeamsTable
 	ConversationReadsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CustomersTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CustomersTable.ForeignKeys[1].RefTable = CustomersTable
+	CustomerDuplicatesTable.ForeignKeys[0].RefTable = WorkspacesTable
+	CustomerDuplicatesTable.ForeignKeys[1].RefTable = CustomersTable
+	CustomerDuplicatesTable.ForeignKeys[2].RefTable = CustomersTable
+	CustomerDuplicatesTable.ForeignKeys[3].RefTable = AgentsTable
 	CustomerIdentitiesTable.ForeignKeys[0].RefTable = CustomersTable
 	CustomerIdentitiesTable.ForeignKeys[1].RefTable = WorkspacesTable
 	CustomerIdentitiesTable.ForeignKeys[2].RefTable = ChannelsTable
+	CustomerMergesTable.ForeignKeys[0].RefTable = WorkspacesTable
+	CustomerMergesTable.ForeignKeys[1].RefTable = CustomersTable
+	CustomerMergesTable.ForeignKeys[2].RefTable = CustomersTable
+	CustomerMergesTable.ForeignKeys[3].RefTable = AgentsTable
+	CustomerMergesTable.ForeignKeys[4].RefTable = AgentsTable
 	EventsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	MessagesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	MessagesTable.ForeignKeys[1].RefTable = ConversationsTable

@@ -15,6 +15,9 @@ type AgentPresence func(*sql.Selector)
 // ApiToken is the predicate function for apitoken builders.
 type ApiToken func(*sql.Selector)
 
+// AttributeDefinition is the predicate function for attributedefinition builders.
+type AttributeDefinition func(*sql.Selector)
+
 // Channel is the predicate function for channel builders.
 type Channel func(*sql.Selector)
 
@@ -27,14 +30,23 @@ type ConsumerLease func(*sql.Selector)
 // Conversation is the predicate function for conversation builders.
 type Conversation func(*sql.Selector)
 
+// ConversationActivity is the predicate function for conversationactivity builders.
+type ConversationActivity func(*sql.Selector)
+
 // ConversationRead is the predicate function for conversationread builders.
 type ConversationRead func(*sql.Selector)
 
 // Customer is the predicate function for customer builders.
 type Customer func(*sql.Selector)
 
+// CustomerDuplicate is the predicate function for customerduplicate builders.
+type CustomerDuplicate func(*sql.Selector)
+
 // CustomerIdentity is the predicate function for customeridentity builders.
 type CustomerIdentity func(*sql.Selector)
+
+// CustomerMerge is the predicate function for customermerge builders.
+type CustomerMerge func(*sql.Selector)
 
 // Event is the predicate function for event builders.
 type Event func(*sql.Selector)

@@ -183,6 +183,30 @@ func (f ApiTokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ApiTokenMutation", m)
 }
 
+// The AttributeDefinitionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AttributeDefinitionQueryRuleFunc func(context.Context, *ent.AttributeDefinitionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AttributeDefinitionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AttributeDefinitionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AttributeDefinitionQuery", q)
+}
+
+// The AttributeDefinitionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AttributeDefinitionMutationRuleFunc func(context.Context, *ent.AttributeDefinitionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AttributeDefinitionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AttributeDefinitionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AttributeDefinitionMutation", m)
+}
+
 // The ChannelQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ChannelQueryRuleFunc func(context.Context, *ent.ChannelQuery) error
@@ -279,6 +303,30 @@ func (f ConversationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConversationMutation", m)
 }
 
+// The ConversationActivityQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ConversationActivityQueryRuleFunc func(context.Context, *ent.ConversationActivityQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ConversationActivityQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConversationActivityQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ConversationActivityQuery", q)
+}
+
+// The ConversationActivityMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ConversationActivityMutationRuleFunc func(context.Context, *ent.ConversationActivityMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ConversationActivityMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ConversationActivityMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConversationActivityMutation", m)
+}
+
 // The ConversationReadQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ConversationReadQueryRuleFunc func(context.Context, *ent.ConversationReadQuery) error
@@ -327,6 +375,30 @@ func (f CustomerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CustomerMutation", m)
 }
 
+// The CustomerDuplicateQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CustomerDuplicateQueryRuleFunc func(context.Context, *ent.CustomerDuplicateQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CustomerDuplicateQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CustomerDuplicateQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CustomerDuplicateQuery", q)
+}
+
+// The CustomerDuplicateMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CustomerDuplicateMutationRuleFunc func(context.Context, *ent.CustomerDuplicateMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CustomerDuplicateMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CustomerDuplicateMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CustomerDuplicateMutation", m)
+}
+
 // The CustomerIdentityQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type CustomerIdentityQueryRuleFunc func(context.Context, *ent.CustomerIdentityQuery) error
@@ -349,6 +421,30 @@ func (f CustomerIdentityMutationRuleFunc) EvalMutation(ctx context.Context, m en
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CustomerIdentityMutation", m)
+}
+
+// The CustomerMergeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CustomerMergeQueryRuleFunc func(context.Context, *ent.CustomerMergeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CustomerMergeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CustomerMergeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CustomerMergeQuery", q)
+}
+
+// The CustomerMergeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CustomerMergeMutationRuleFunc func(context.Context, *ent.CustomerMergeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CustomerMergeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CustomerMergeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CustomerMergeMutation", m)
 }
 
 // The EventQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -560,6 +656,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ApiTokenQuery:
 		return q.Filter(), nil
+	case *ent.AttributeDefinitionQuery:
+		return q.Filter(), nil
 	case *ent.ChannelQuery:
 		return q.Filter(), nil
 	case *ent.ConsumerCheckpointQuery:
@@ -568,11 +666,17 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ConversationQuery:
 		return q.Filter(), nil
+	case *ent.ConversationActivityQuery:
+		return q.Filter(), nil
 	case *ent.ConversationReadQuery:
 		return q.Filter(), nil
 	case *ent.CustomerQuery:
 		return q.Filter(), nil
+	case *ent.CustomerDuplicateQuery:
+		return q.Filter(), nil
 	case *ent.CustomerIdentityQuery:
+		return q.Filter(), nil
+	case *ent.CustomerMergeQuery:
 		return q.Filter(), nil
 	case *ent.EventQuery:
 		return q.Filter(), nil
@@ -601,6 +705,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.ApiTokenMutation:
 		return m.Filter(), nil
+	case *ent.AttributeDefinitionMutation:
+		return m.Filter(), nil
 	case *ent.ChannelMutation:
 		return m.Filter(), nil
 	case *ent.ConsumerCheckpointMutation:
@@ -609,11 +715,17 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.ConversationMutation:
 		return m.Filter(), nil
+	case *ent.ConversationActivityMutation:
+		return m.Filter(), nil
 	case *ent.ConversationReadMutation:
 		return m.Filter(), nil
 	case *ent.CustomerMutation:
 		return m.Filter(), nil
+	case *ent.CustomerDuplicateMutation:
+		return m.Filter(), nil
 	case *ent.CustomerIdentityMutation:
+		return m.Filter(), nil
+	case *ent.CustomerMergeMutation:
 		return m.Filter(), nil
 	case *ent.EventMutation:
 		return m.Filter(), nil

@@ -9,13 +9,17 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
+	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/consumercheckpoint"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationactivity"
 	"github.com/switchboard/switchboard/ent/conversationread"
 	"github.com/switchboard/switchboard/ent/customer"
+	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
@@ -216,6 +220,62 @@ func init() {
 	apitokenDescID := apitokenMixinFields0[0].Descriptor()
 	// apitoken.DefaultID holds the default value on creation for the id field.
 	apitoken.DefaultID = apitokenDescID.Default.(func() gid.ID)
+	attributedefinitionMixin := schema.AttributeDefinition{}.Mixin()
+	attributedefinition.Policy = privacy.NewPolicies(attributedefinitionMixin[2], schema.AttributeDefinition{})
+	attributedefinition.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := attributedefinition.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	attributedefinitionMixinHooks2 := attributedefinitionMixin[2].Hooks()
+
+	attributedefinition.Hooks[1] = attributedefinitionMixinHooks2[0]
+	attributedefinitionMixinFields0 := attributedefinitionMixin[0].Fields()
+	_ = attributedefinitionMixinFields0
+	attributedefinitionMixinFields1 := attributedefinitionMixin[1].Fields()
+	_ = attributedefinitionMixinFields1
+	attributedefinitionFields := schema.AttributeDefinition{}.Fields()
+	_ = attributedefinitionFields
+	// attributedefinitionDescCreatedAt is the schema descriptor for created_at field.
+	attributedefinitionDescCreatedAt := attributedefinitionMixinFields1[0].Descriptor()
+	// attributedefinition.DefaultCreatedAt holds the default value on creation for the created_at field.
+	attributedefinition.DefaultCreatedAt = attributedefinitionDescCreatedAt.Default.(func() time.Time)
+	// attributedefinitionDescUpdatedAt is the schema descriptor for updated_at field.
+	attributedefinitionDescUpdatedAt := attributedefinitionMixinFields1[1].Descriptor()
+	// attributedefinition.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	attributedefinition.DefaultUpdatedAt = attributedefinitionDescUpdatedAt.Default.(func() time.Time)
+	// attributedefinition.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	attributedefinition.UpdateDefaultUpdatedAt = attributedefinitionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// attributedefinitionDescName is the schema descriptor for name field.
+	attributedefinitionDescName := attributedefinitionFields[0].Descriptor()
+	// attributedefinition.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	attributedefinition.NameValidator = func() func(string) error {
+		validators := attributedefinitionDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// attributedefinitionDescLabel is the schema descriptor for label field.
+	attributedefinitionDescLabel := attributedefinitionFields[1].Descriptor()
+	// attributedefinition.LabelValidator is a validator for the "label" field. It is called by the builders before save.
+	attributedefinition.LabelValidator = attributedefinitionDescLabel.Validators[0].(func(string) error)
+	// attributedefinitionDescID is the schema descriptor for id field.
+	attributedefinitionDescID := attributedefinitionMixinFields0[0].Descriptor()
+	// attributedefinition.DefaultID holds the default value on creation for the id field.
+	attributedefinition.DefaultID = attributedefinitionDescID.Default.(func() gid.ID)
 	channelMixin := schema.Channel{}.Mixin()
 	channel.Policy = privacy.NewPolicies(channelMixin[2], schema.Channel{})
 	channel.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -379,6 +439,35 @@ func init() {
 	conversationDescID := conversationMixinFields0[0].Descriptor()
 	// conversation.DefaultID holds the default value on creation for the id field.
 	conversation.DefaultID = conversationDescID.Default.(func() gid.ID)
+	conversationactivityMixin := schema.ConversationActivity{}.Mixin()
+	conversationactivity.Policy = privacy.NewPolicies(conversationactivityMixin[1], schema.ConversationActivity{})
+	conversationactivity.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := conversationactivity.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	conversationactivityMixinHooks1 := conversationactivityMixin[1].Hooks()
+
+	conversationactivity.Hooks[1] = conversationactivityMixinHooks1[0]
+	conversationactivityMixinFields0 := conversationactivityMixin[0].Fields()
+	_ = conversationactivityMixinFields0
+	conversationactivityFields := schema.ConversationActivity{}.Fields()
+	_ = conversationactivityFields
+	// conversationactivityDescNote is the schema descriptor for note field.
+	conversationactivityDescNote := conversationactivityFields[7].Descriptor()
+	// conversationactivity.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	conversationactivity.NoteValidator = conversationactivityDescNote.Validators[0].(func(string) error)
+	// conversationactivityDescOccurredAt is the schema descriptor for occurred_at field.
+	conversationactivityDescOccurredAt := conversationactivityFields[8].Descriptor()
+	// conversationactivity.DefaultOccurredAt holds the default value on creation for the occurred_at field.
+	conversationactivity.DefaultOccurredAt = conversationactivityDescOccurredAt.Default.(func() time.Time)
+	// conversationactivityDescID is the schema descriptor for id field.
+	conversationactivityDescID := conversationactivityMixinFields0[0].Descriptor()
+	// conversationactivity.DefaultID holds the default value on creation for the id field.
+	conversationactivity.DefaultID = conversationactivityDescID.Default.(func() gid.ID)
 	conversationreadMixin := schema.ConversationRead{}.Mixin()
 	conversationread.Policy = privacy.NewPolicies(conversationreadMixin[1], schema.ConversationRead{})
 	conversationread.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -453,6 +542,39 @@ func init() {
 	customerDescID := customerMixinFields0[0].Descriptor()
 	// customer.DefaultID holds the default value on creation for the id field.
 	customer.DefaultID = customerDescID.Default.(func() gid.ID)
+	customerduplicateMixin := schema.CustomerDuplicate{}.Mixin()
+	customerduplicate.Policy = privacy.NewPolicies(customerduplicateMixin[2], schema.CustomerDuplicate{})
+	customerduplicate.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := customerduplicate.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	customerduplicateMixinHooks2 := customerduplicateMixin[2].Hooks()
+
+	customerduplicate.Hooks[1] = customerduplicateMixinHooks2[0]
+	customerduplicateMixinFields0 := customerduplicateMixin[0].Fields()
+	_ = customerduplicateMixinFields0
+	customerduplicateMixinFields1 := customerduplicateMixin[1].Fields()
+	_ = customerduplicateMixinFields1
+	customerduplicateFields := schema.CustomerDuplicate{}.Fields()
+	_ = customerduplicateFields
+	// customerduplicateDescCreatedAt is the schema descriptor for created_at field.
+	customerduplicateDescCreatedAt := customerduplicateMixinFields1[0].Descriptor()
+	// customerduplicate.DefaultCreatedAt holds the default value on creation for the created_at field.
+	customerduplicate.DefaultCreatedAt = customerduplicateDescCreatedAt.Default.(func() time.Time)
+	// customerduplicateDescUpdatedAt is the schema descriptor for updated_at field.
+	customerduplicateDescUpdatedAt := customerduplicateMixinFields1[1].Descriptor()
+	// customerduplicate.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	customerduplicate.DefaultUpdatedAt = customerduplicateDescUpdatedAt.Default.(func() time.Time)
+	// customerduplicate.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	customerduplicate.UpdateDefaultUpdatedAt = customerduplicateDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// customerduplicateDescID is the schema descriptor for id field.
+	customerduplicateDescID := customerduplicateMixinFields0[0].Descriptor()
+	// customerduplicate.DefaultID holds the default value on creation for the id field.
+	customerduplicate.DefaultID = customerduplicateDescID.Default.(func() gid.ID)
 	customeridentityMixin := schema.CustomerIdentity{}.Mixin()
 	customeridentity.Policy = privacy.NewPolicies(customeridentityMixin[2], schema.CustomerIdentity{})
 	customeridentity.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -508,6 +630,47 @@ func init() {
 	customeridentityDescID := customeridentityMixinFields0[0].Descriptor()
 	// customeridentity.DefaultID holds the default value on creation for the id field.
 	customeridentity.DefaultID = customeridentityDescID.Default.(func() gid.ID)
+	customermergeMixin := schema.CustomerMerge{}.Mixin()
+	customermerge.Policy = privacy.NewPolicies(customermergeMixin[2], schema.CustomerMerge{})
+	customermerge.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := customermerge.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	customermergeMixinHooks2 := customermergeMixin[2].Hooks()
+
+	customermerge.Hooks[1] = customermergeMixinHooks2[0]
+	customermergeMixinFields0 := customermergeMixin[0].Fields()
+	_ = customermergeMixinFields0
+	customermergeMixinFields1 := customermergeMixin[1].Fields()
+	_ = customermergeMixinFields1
+	customermergeFields := schema.CustomerMerge{}.Fields()
+	_ = customermergeFields
+	// customermergeDescCreatedAt is the schema descriptor for created_at field.
+	customermergeDescCreatedAt := customermergeMixinFields1[0].Descriptor()
+	// customermerge.DefaultCreatedAt holds the default value on creation for the created_at field.
+	customermerge.DefaultCreatedAt = customermergeDescCreatedAt.Default.(func() time.Time)
+	// customermergeDescUpdatedAt is the schema descriptor for updated_at field.
+	customermergeDescUpdatedAt := customermergeMixinFields1[1].Descriptor()
+	// customermerge.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	customermerge.DefaultUpdatedAt = customermergeDescUpdatedAt.Default.(func() time.Time)
+	// customermerge.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	customermerge.UpdateDefaultUpdatedAt = customermergeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// customermergeDescAutomatic is the schema descriptor for automatic field.
+	customermergeDescAutomatic := customermergeFields[3].Descriptor()
+	// customermerge.DefaultAutomatic holds the default value on creation for the automatic field.
+	customermerge.DefaultAutomatic = customermergeDescAutomatic.Default.(bool)
+	// customermergeDescMergedAt is the schema descriptor for merged_at field.
+	customermergeDescMergedAt := customermergeFields[4].Descriptor()
+	// customermerge.DefaultMergedAt holds the default value on creation for the merged_at field.
+	customermerge.DefaultMergedAt = customermergeDescMergedAt.Default.(func() time.Time)
+	// customermergeDescID is the schema descriptor for id field.
+	customermergeDescID := customermergeMixinFields0[0].Descriptor()
+	// customermerge.DefaultID holds the default value on creation for the id field.
+	customermerge.DefaultID = customermergeDescID.Default.(func() gid.ID)
 	eventMixin := schema.Event{}.Mixin()
 	event.Policy = privacy.NewPolicies(eventMixin[1], schema.Event{})
 	event.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -526,7 +689,7 @@ func init() {
 	eventFields := schema.Event{}.Fields()
 	_ = eventFields
 	// eventDescCreatedAt is the schema descriptor for created_at field.
-	eventDescCreatedAt := eventFields[8].Descriptor()
+	eventDescCreatedAt := eventFields[9].Descriptor()
 	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
 	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
 	// eventDescID is the schema descriptor for id field.
@@ -573,25 +736,25 @@ func init() {
 	// message.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	message.UpdateDefaultUpdatedAt = messageDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// messageDescBody is the schema descriptor for body field.
-	messageDescBody := messageFields[5].Descriptor()
+	messageDescBody := messageFields[6].Descriptor()
 	// message.BodyValidator is a validator for the "body" field. It is called by the builders before save.
 	message.BodyValidator = messageDescBody.Validators[0].(func(string) error)
 	// messageDescContentType is the schema descriptor for content_type field.
-	messageDescContentType := messageFields[6].Descriptor()
+	messageDescContentType := messageFields[7].Descriptor()
 	// message.DefaultContentType holds the default value on creation for the content_type field.
 	message.DefaultContentType = messageDescContentType.Default.(string)
 	// message.ContentTypeValidator is a validator for the "content_type" field. It is called by the builders before save.
 	message.ContentTypeValidator = messageDescContentType.Validators[0].(func(string) error)
 	// messageDescPrivate is the schema descriptor for private field.
-	messageDescPrivate := messageFields[8].Descriptor()
+	messageDescPrivate := messageFields[9].Descriptor()
 	// message.DefaultPrivate holds the default value on creation for the private field.
 	message.DefaultPrivate = messageDescPrivate.Default.(bool)
 	// messageDescProviderMessageID is the schema descriptor for provider_message_id field.
-	messageDescProviderMessageID := messageFields[9].Descriptor()
+	messageDescProviderMessageID := messageFields[10].Descriptor()
 	// message.ProviderMessageIDValidator is a validator for the "provider_message_id" field. It is called by the builders before save.
 	message.ProviderMessageIDValidator = messageDescProviderMessageID.Validators[0].(func(string) error)
 	// messageDescDeliveryError is the schema descriptor for delivery_error field.
-	messageDescDeliveryError := messageFields[11].Descriptor()
+	messageDescDeliveryError := messageFields[12].Descriptor()
 	// message.DeliveryErrorValidator is a validator for the "delivery_error" field. It is called by the builders before save.
 	message.DeliveryErrorValidator = messageDescDeliveryError.Validators[0].(func(string) error)
 	// messageDescID is the schema descriptor for id field.

@@ -74,6 +74,9 @@ func (Message) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("conversation_id").GoType(gid0).Immutable(),
 		field.String("channel_id").GoType(gid0).Immutable(),
+		field.String("customer_id").GoType(gid0).Optional().
+			Comment("the conversation's customer, kept here for the customer's timeline; follows merges").
+			Annotations(entgql.Skip()),
 		field.String("author_id").GoType(gid0).Optional().Nillable().Immutable(),
 		field.Enum("direction").Values("INBOUND", "OUTBOUND").Immutable(),
 		field.Enum("sender_kind").Values("CUSTOMER", "AGENT", "BOT", "SYSTEM").Immutable(),
@@ -98,6 +101,7 @@ func (Message) Edges() []ent.Edge {
 
 func (Message) Indexes() []ent.Index {
 	return []ent.Index{
+		index.Fields("customer_id", "created_at", "id"),
 		index.Fields("conversation_id", "created_at"),
 		index.Fields("channel_id", "provider_message_id").Unique().
 			Annotations(entsql.IndexWhere("provider_message_id IS NOT NULL")),

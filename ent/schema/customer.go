@@ -41,9 +41,11 @@ func (Customer) Edges() []ent.Edge {
 	}
 }
 
+// The customers query is hand-written (schema/customers.graphqls): it adds
+// search and leaves merged customers out.
 func (Customer) Annotations() []schemaAnnotation {
 	return []schemaAnnotation{
-		entgql.QueryField(), entgql.RelayConnection(),
+		entgql.RelayConnection(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
 	}
 }
@@ -57,19 +59,24 @@ func (CustomerIdentity) Mixin() []ent.Mixin { return tenantMixins("CustomerIdent
 
 func (CustomerIdentity) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("customer_id").GoType(gid0).Immutable(),
-		field.Enum("kind").Values("EMAIL", "PHONE", "EXTERNAL_ID", "CHANNEL_USER").Immutable(),
+		field.String("customer_id").GoType(gid0).
+			Comment("changes when customers merge or unmerge"),
+		field.Enum("kind").Values("EMAIL", "PHONE", "EXTERNAL_ID", "CHANNEL_USER").Immutable().
+			Annotations(entgql.Type("IdentityKind")),
 		field.String("value").NotEmpty().MaxLen(512).Immutable().
 			Comment("normalised: emails lower-cased, phones in E.164"),
 		field.String("channel_id").GoType(gid0).Optional().Nillable().Immutable().
 			Comment("set for channel-scoped kinds"),
 		field.Bool("verified").Default(false),
+		field.Enum("source").Values("CHANNEL", "INTEGRATION", "WIDGET", "AGENT").Default("CHANNEL").
+			Comment("where the identity came from: the channel itself, an integrator's API token, the website chat (verified by identityHash or claimed by the visitor), or an agent").
+			Annotations(entgql.Type("IdentitySource")),
 	}
 }
 
 func (CustomerIdentity) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("customer", Customer.Type).Ref("identities").Field("customer_id").Unique().Required().Immutable(),
+		edge.From("customer", Customer.Type).Ref("identities").Field("customer_id").Unique().Required(),
 		edge.To("channel", Channel.Type).Field("channel_id").Unique().Immutable(),
 	}
 }
@@ -85,5 +92,6 @@ func (CustomerIdentity) Indexes() []ent.Index {
 			StorageKey("customer_identity_verified_channel_unique").
 			Annotations(entsql.IndexWhere("verified AND channel_id IS NOT NULL")),
 		index.Fields("workspace_id", "kind", "value").StorageKey("customer_identity_lookup"),
+		index.Fields("customer_id"),
 	}
 }

@@ -29,6 +29,7 @@ func (Event) Fields() []ent.Field {
 		id("customer_id"),
 		id("agent_id"),
 		id("previous_agent_id"),
+		id("merge_id"),
 		field.Time("created_at").Default(now).Immutable(),
 	}
 }

@@ -20,6 +20,8 @@ var gid0 = gid.ID("")
 var (
 	slugPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 	colorPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+	// attributeNamePattern: a custom attribute's key, such as plan or signup_date.
+	attributeNamePattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]*$`)
 )
 
 func validTimezone(s string) error {

@@ -18,8 +18,11 @@ import (
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationactivity"
+	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/graph/model"
@@ -43,7 +46,12 @@ type ResolverRoot interface {
 	Channel() ChannelResolver
 	ChannelCapabilities() ChannelCapabilitiesResolver
 	Conversation() ConversationResolver
+	ConversationActivity() ConversationActivityResolver
 	ConversationEvent() ConversationEventResolver
+	Customer() CustomerResolver
+	CustomerEvent() CustomerEventResolver
+	CustomerMerge() CustomerMergeResolver
+	DuplicateEvidence() DuplicateEvidenceResolver
 	MessageEvent() MessageEventResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -118,6 +126,26 @@ type ComplexityRoot struct {
 	}
 
 	ApiTokenEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	AttributeDefinition struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Label     func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Type      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	AttributeDefinitionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AttributeDefinitionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -212,6 +240,18 @@ type ComplexityRoot struct {
 		WaitingSince    func(childComplexity int) int
 	}
 
+	ConversationActivity struct {
+		Actor        func(childComplexity int) int
+		Agent        func(childComplexity int) int
+		Conversation func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Note         func(childComplexity int) int
+		OccurredAt   func(childComplexity int) int
+		Reason       func(childComplexity int) int
+		Team         func(childComplexity int) int
+	}
+
 	ConversationConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -247,6 +287,7 @@ type ComplexityRoot struct {
 		Name             func(childComplexity int) int
 		Notes            func(childComplexity int) int
 		Tags             func(childComplexity int) int
+		Timeline         func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int) int
 		UpdatedAt        func(childComplexity int) int
 		Vip              func(childComplexity int) int
 	}
@@ -257,9 +298,42 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	CustomerDuplicate struct {
+		CreatedAt    func(childComplexity int) int
+		Customer     func(childComplexity int) int
+		CustomerID   func(childComplexity int) int
+		Duplicate    func(childComplexity int) int
+		DuplicateID  func(childComplexity int) int
+		Evidence     func(childComplexity int) int
+		ID           func(childComplexity int) int
+		ResolvedAt   func(childComplexity int) int
+		ResolvedBy   func(childComplexity int) int
+		ResolvedByID func(childComplexity int) int
+		Status       func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	CustomerDuplicateConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CustomerDuplicateEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	CustomerEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CustomerEvent struct {
+		Cursor   func(childComplexity int) int
+		Customer func(childComplexity int) int
+		Merge    func(childComplexity int) int
+		Type     func(childComplexity int) int
 	}
 
 	CustomerIdentity struct {
@@ -270,9 +344,43 @@ type ComplexityRoot struct {
 		CustomerID func(childComplexity int) int
 		ID         func(childComplexity int) int
 		Kind       func(childComplexity int) int
+		Source     func(childComplexity int) int
 		UpdatedAt  func(childComplexity int) int
 		Value      func(childComplexity int) int
 		Verified   func(childComplexity int) int
+	}
+
+	CustomerMerge struct {
+		Automatic             func(childComplexity int) int
+		ConflictingAttributes func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		MergedAt              func(childComplexity int) int
+		MergedBy              func(childComplexity int) int
+		MergedByID            func(childComplexity int) int
+		MovedConversations    func(childComplexity int) int
+		Primary               func(childComplexity int) int
+		PrimaryID             func(childComplexity int) int
+		Secondary             func(childComplexity int) int
+		SecondaryID           func(childComplexity int) int
+		UnmergedAt            func(childComplexity int) int
+		UnmergedBy            func(childComplexity int) int
+		UnmergedByID          func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
+	}
+
+	DuplicateEvidence struct {
+		CustomerVerified  func(childComplexity int) int
+		DuplicateVerified func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		Value             func(childComplexity int) int
+	}
+
+	MergeEntry struct {
+		ID         func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Merge      func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
 	}
 
 	Message struct {
@@ -307,46 +415,60 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MessageEntry struct {
+		ID         func(childComplexity int) int
+		Message    func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+	}
+
 	MessageEvent struct {
 		Cursor  func(childComplexity int) int
 		Message func(childComplexity int) int
 	}
 
 	Mutation struct {
-		AddConversationTags     func(childComplexity int, id gid.ID, tagIDs []gid.ID) int
-		AssignConversation      func(childComplexity int, id gid.ID, agentID *gid.ID) int
-		CreateAPIToken          func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateAgent             func(childComplexity int, input model.CreateAgentInput) int
-		CreateChannel           func(childComplexity int, input model.CreateChannelInput) int
-		CreateCustomer          func(childComplexity int, input ent.CreateCustomerInput) int
-		CreateTag               func(childComplexity int, input ent.CreateTagInput) int
-		CreateTeam              func(childComplexity int, input ent.CreateTeamInput) int
-		DeactivateAgent         func(childComplexity int, id gid.ID) int
-		DeleteTag               func(childComplexity int, id gid.ID) int
-		MarkConversationRead    func(childComplexity int, id gid.ID) int
-		RemoveConversationTags  func(childComplexity int, id gid.ID, tagIDs []gid.ID) int
-		RenewVisitorSession     func(childComplexity int) int
-		RevokeAPIToken          func(childComplexity int, id gid.ID) int
-		RotateChannelSecret     func(childComplexity int, id gid.ID, field string) int
-		SendMessage             func(childComplexity int, input model.SendMessageInput) int
-		SetAgentSkills          func(childComplexity int, id gid.ID, skills []*schematype.Skill) int
-		SetAgentStatus          func(childComplexity int, status agent.Status) int
-		SetChannelEnabled       func(childComplexity int, id gid.ID, enabled bool) int
-		SetConversationPriority func(childComplexity int, id gid.ID, priority conversation.Priority) int
-		SetConversationStatus   func(childComplexity int, id gid.ID, status conversation.Status, snoozedUntil *time.Time) int
-		SetTyping               func(childComplexity int, conversationID gid.ID, typing bool) int
-		SignIn                  func(childComplexity int, email string, password string) int
-		SignUp                  func(childComplexity int, input model.SignUpInput) int
-		StartConversation       func(childComplexity int, input model.StartConversationInput) int
-		StartVisitorSession     func(childComplexity int, channelKey string, visitor *model.VisitorInput) int
-		UpdateAgent             func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
-		UpdateChannel           func(childComplexity int, id gid.ID, input model.UpdateChannelInput) int
-		UpdateCustomer          func(childComplexity int, id gid.ID, input ent.UpdateCustomerInput) int
-		UpdateTag               func(childComplexity int, id gid.ID, input ent.UpdateTagInput) int
-		UpdateTeam              func(childComplexity int, id gid.ID, input ent.UpdateTeamInput) int
-		UpdateWorkspace         func(childComplexity int, id gid.ID, input ent.UpdateWorkspaceInput) int
-		VerifyChannel           func(childComplexity int, id gid.ID) int
-		VisitorSendMessage      func(childComplexity int, body string, clientMessageID *string) int
+		AcceptDuplicate           func(childComplexity int, id gid.ID) int
+		AddConversationTags       func(childComplexity int, id gid.ID, tagIDs []gid.ID) int
+		AddCustomerIdentity       func(childComplexity int, customerID gid.ID, kind customeridentity.Kind, value string, verified *bool) int
+		AssignConversation        func(childComplexity int, id gid.ID, agentID *gid.ID) int
+		CreateAPIToken            func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateAgent               func(childComplexity int, input model.CreateAgentInput) int
+		CreateAttributeDefinition func(childComplexity int, input ent.CreateAttributeDefinitionInput) int
+		CreateChannel             func(childComplexity int, input model.CreateChannelInput) int
+		CreateCustomer            func(childComplexity int, input ent.CreateCustomerInput) int
+		CreateTag                 func(childComplexity int, input ent.CreateTagInput) int
+		CreateTeam                func(childComplexity int, input ent.CreateTeamInput) int
+		DeactivateAgent           func(childComplexity int, id gid.ID) int
+		DeleteTag                 func(childComplexity int, id gid.ID) int
+		DismissDuplicate          func(childComplexity int, id gid.ID) int
+		MarkConversationRead      func(childComplexity int, id gid.ID) int
+		MergeCustomers            func(childComplexity int, primaryID gid.ID, secondaryID gid.ID) int
+		RemoveConversationTags    func(childComplexity int, id gid.ID, tagIDs []gid.ID) int
+		RemoveCustomerIdentity    func(childComplexity int, id gid.ID) int
+		RenewVisitorSession       func(childComplexity int) int
+		RevokeAPIToken            func(childComplexity int, id gid.ID) int
+		RotateChannelSecret       func(childComplexity int, id gid.ID, field string) int
+		SendMessage               func(childComplexity int, input model.SendMessageInput) int
+		SetAgentSkills            func(childComplexity int, id gid.ID, skills []*schematype.Skill) int
+		SetAgentStatus            func(childComplexity int, status agent.Status) int
+		SetChannelEnabled         func(childComplexity int, id gid.ID, enabled bool) int
+		SetConversationPriority   func(childComplexity int, id gid.ID, priority conversation.Priority) int
+		SetConversationStatus     func(childComplexity int, id gid.ID, status conversation.Status, snoozedUntil *time.Time) int
+		SetTyping                 func(childComplexity int, conversationID gid.ID, typing bool) int
+		SignIn                    func(childComplexity int, email string, password string) int
+		SignUp                    func(childComplexity int, input model.SignUpInput) int
+		StartConversation         func(childComplexity int, input model.StartConversationInput) int
+		StartVisitorSession       func(childComplexity int, channelKey string, visitor *model.VisitorInput) int
+		UnmergeCustomer           func(childComplexity int, mergeID gid.ID) int
+		UpdateAgent               func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
+		UpdateChannel             func(childComplexity int, id gid.ID, input model.UpdateChannelInput) int
+		UpdateCustomer            func(childComplexity int, id gid.ID, input ent.UpdateCustomerInput) int
+		UpdateTag                 func(childComplexity int, id gid.ID, input ent.UpdateTagInput) int
+		UpdateTeam                func(childComplexity int, id gid.ID, input ent.UpdateTeamInput) int
+		UpdateWorkspace           func(childComplexity int, id gid.ID, input ent.UpdateWorkspaceInput) int
+		UpsertCustomerByIdentity  func(childComplexity int, identities []*model.IdentityInput, input *ent.UpdateCustomerInput) int
+		VerifyChannel             func(childComplexity int, id gid.ID) int
+		VisitorSendMessage        func(childComplexity int, body string, clientMessageID *string) int
 	}
 
 	PageInfo struct {
@@ -357,18 +479,20 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens           func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) int
-		Agents              func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder, where *ent.AgentWhereInput) int
-		ChannelKinds        func(childComplexity int) int
-		Channels            func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ChannelOrder, where *ent.ChannelWhereInput) int
-		Conversations       func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ConversationOrder, where *ent.ConversationWhereInput) int
-		Customers           func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) int
-		Node                func(childComplexity int, id gid.ID) int
-		Nodes               func(childComplexity int, ids []gid.ID) int
-		Tags                func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TagOrder, where *ent.TagWhereInput) int
-		Teams               func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) int
-		Viewer              func(childComplexity int) int
-		VisitorConversation func(childComplexity int) int
+		APITokens            func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) int
+		Agents               func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder, where *ent.AgentWhereInput) int
+		AttributeDefinitions func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AttributeDefinitionOrder, where *ent.AttributeDefinitionWhereInput) int
+		ChannelKinds         func(childComplexity int) int
+		Channels             func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ChannelOrder, where *ent.ChannelWhereInput) int
+		Conversations        func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ConversationOrder, where *ent.ConversationWhereInput) int
+		CustomerDuplicates   func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerDuplicateOrder, where *ent.CustomerDuplicateWhereInput) int
+		Customers            func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput, search *string) int
+		Node                 func(childComplexity int, id gid.ID) int
+		Nodes                func(childComplexity int, ids []gid.ID) int
+		Tags                 func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TagOrder, where *ent.TagWhereInput) int
+		Teams                func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) int
+		Viewer               func(childComplexity int) int
+		VisitorConversation  func(childComplexity int) int
 	}
 
 	RotatedChannelSecret struct {
@@ -381,6 +505,7 @@ type ComplexityRoot struct {
 		AgentStatusChanged  func(childComplexity int) int
 		AssignedToMe        func(childComplexity int, after *string) int
 		ConversationChanged func(childComplexity int, after *string) int
+		CustomerChanged     func(childComplexity int, after *string) int
 		MessageAdded        func(childComplexity int, conversationID *gid.ID, after *string) int
 		MessageUpdated      func(childComplexity int, conversationID *gid.ID, after *string) int
 		Typing              func(childComplexity int, conversationID gid.ID) int
@@ -421,6 +546,17 @@ type ComplexityRoot struct {
 	}
 
 	TeamEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	TimelineConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TimelineEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -518,10 +654,29 @@ type ChannelCapabilitiesResolver interface {
 type ConversationResolver interface {
 	UnreadCount(ctx context.Context, obj *ent.Conversation) (int, error)
 }
+type ConversationActivityResolver interface {
+	Conversation(ctx context.Context, obj *model.ConversationActivity) (*ent.Conversation, error)
+	Actor(ctx context.Context, obj *model.ConversationActivity) (*ent.Agent, error)
+	Agent(ctx context.Context, obj *model.ConversationActivity) (*ent.Agent, error)
+	Team(ctx context.Context, obj *model.ConversationActivity) (*ent.Team, error)
+}
 type ConversationEventResolver interface {
 	Cursor(ctx context.Context, obj *model.ConversationEvent) (string, error)
 
 	PreviousAssignee(ctx context.Context, obj *model.ConversationEvent) (*ent.Agent, error)
+}
+type CustomerResolver interface {
+	Timeline(ctx context.Context, obj *ent.Customer, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int) (*model.TimelineConnection, error)
+}
+type CustomerEventResolver interface {
+	Cursor(ctx context.Context, obj *model.CustomerEvent) (string, error)
+}
+type CustomerMergeResolver interface {
+	MovedConversations(ctx context.Context, obj *ent.CustomerMerge) ([]*ent.Conversation, error)
+	ConflictingAttributes(ctx context.Context, obj *ent.CustomerMerge) (map[string]any, error)
+}
+type DuplicateEvidenceResolver interface {
+	Kind(ctx context.Context, obj *schematype.Evidence) (customeridentity.Kind, error)
 }
 type MessageEventResolver interface {
 	Cursor(ctx context.Context, obj *model.MessageEvent) (string, error)
@@ -554,6 +709,14 @@ type MutationResolver interface {
 	SetConversationPriority(ctx context.Context, id gid.ID, priority conversation.Priority) (*ent.Conversation, error)
 	AddConversationTags(ctx context.Context, id gid.ID, tagIDs []gid.ID) (*ent.Conversation, error)
 	RemoveConversationTags(ctx context.Context, id gid.ID, tagIDs []gid.ID) (*ent.Conversation, error)
+	AddCustomerIdentity(ctx context.Context, customerID gid.ID, kind customeridentity.Kind, value string, verified *bool) (*ent.CustomerIdentity, error)
+	RemoveCustomerIdentity(ctx context.Context, id gid.ID) (gid.ID, error)
+	MergeCustomers(ctx context.Context, primaryID gid.ID, secondaryID gid.ID) (*ent.CustomerMerge, error)
+	UnmergeCustomer(ctx context.Context, mergeID gid.ID) ([]*ent.Customer, error)
+	AcceptDuplicate(ctx context.Context, id gid.ID) (*ent.CustomerMerge, error)
+	DismissDuplicate(ctx context.Context, id gid.ID) (gid.ID, error)
+	UpsertCustomerByIdentity(ctx context.Context, identities []*model.IdentityInput, input *ent.UpdateCustomerInput) (*ent.Customer, error)
+	CreateAttributeDefinition(ctx context.Context, input ent.CreateAttributeDefinitionInput) (*ent.AttributeDefinition, error)
 	SetAgentStatus(ctx context.Context, status agent.Status) (*ent.Agent, error)
 	MarkConversationRead(ctx context.Context, id gid.ID) (*ent.Conversation, error)
 	SetTyping(ctx context.Context, conversationID gid.ID, typing bool) (bool, error)
@@ -567,13 +730,15 @@ type QueryResolver interface {
 	Nodes(ctx context.Context, ids []gid.ID) ([]ent.Noder, error)
 	Agents(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder, where *ent.AgentWhereInput) (*ent.AgentConnection, error)
 	APITokens(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) (*ent.ApiTokenConnection, error)
+	AttributeDefinitions(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AttributeDefinitionOrder, where *ent.AttributeDefinitionWhereInput) (*ent.AttributeDefinitionConnection, error)
 	Channels(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ChannelOrder, where *ent.ChannelWhereInput) (*ent.ChannelConnection, error)
 	Conversations(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ConversationOrder, where *ent.ConversationWhereInput) (*ent.ConversationConnection, error)
-	Customers(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error)
+	CustomerDuplicates(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerDuplicateOrder, where *ent.CustomerDuplicateWhereInput) (*ent.CustomerDuplicateConnection, error)
 	Tags(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TagOrder, where *ent.TagWhereInput) (*ent.TagConnection, error)
 	Teams(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) (*ent.TeamConnection, error)
 	Viewer(ctx context.Context) (*ent.Agent, error)
 	ChannelKinds(ctx context.Context) ([]*channels.Description, error)
+	Customers(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput, search *string) (*ent.CustomerConnection, error)
 	VisitorConversation(ctx context.Context) (*ent.Conversation, error)
 }
 type SubscriptionResolver interface {
@@ -581,6 +746,7 @@ type SubscriptionResolver interface {
 	MessageUpdated(ctx context.Context, conversationID *gid.ID, after *string) (<-chan *model.MessageEvent, error)
 	ConversationChanged(ctx context.Context, after *string) (<-chan *model.ConversationEvent, error)
 	AssignedToMe(ctx context.Context, after *string) (<-chan *model.ConversationEvent, error)
+	CustomerChanged(ctx context.Context, after *string) (<-chan *model.CustomerEvent, error)
 	AgentStatusChanged(ctx context.Context) (<-chan *model.AgentStatusEvent, error)
 	Typing(ctx context.Context, conversationID gid.ID) (<-chan *model.TypingEvent, error)
 	VisitorMessageAdded(ctx context.Context, after *string) (<-chan *model.VisitorMessageEvent, error)
@@ -848,6 +1014,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiTokenEdge.Node(childComplexity), true
+
+	case "AttributeDefinition.createdAt":
+		if e.ComplexityRoot.AttributeDefinition.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributeDefinition.CreatedAt(childComplexity), true
+	case "AttributeDefinition.id":
+		if e.ComplexityRoot.AttributeDefinition.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributeDefinition.ID(childComplexity), true
+	case "AttributeDefinition.label":
+		if e.ComplexityRoot.AttributeDefinition.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributeDefinition.Label(childComplexity), true
+	case "AttributeDefinition.name":
+		if e.ComplexityRoot.AttributeDefinition.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributeDefinition.Name(childComplexity), true
+	case "AttributeDefinition.type":
+		if e.ComplexityRoot.AttributeDefinition.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributeDefinition.Type(childComplexity), true
+	case "AttributeDefinition.updatedAt":
+		if e.ComplexityRoot.AttributeDefinition.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributeDefinition.UpdatedAt(childComplexity), true
+
+	case "AttributeDefinitionConnection.edges":
+		if e.ComplexityRoot.AttributeDefinitionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributeDefinitionConnection.Edges(childComplexity), true
+	case "AttributeDefinitionConnection.pageInfo":
+		if e.ComplexityRoot.AttributeDefinitionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributeDefinitionConnection.PageInfo(childComplexity), true
+	case "AttributeDefinitionConnection.totalCount":
+		if e.ComplexityRoot.AttributeDefinitionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributeDefinitionConnection.TotalCount(childComplexity), true
+
+	case "AttributeDefinitionEdge.cursor":
+		if e.ComplexityRoot.AttributeDefinitionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributeDefinitionEdge.Cursor(childComplexity), true
+	case "AttributeDefinitionEdge.node":
+		if e.ComplexityRoot.AttributeDefinitionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributeDefinitionEdge.Node(childComplexity), true
 
 	case "AuthPayload.agent":
 		if e.ComplexityRoot.AuthPayload.Agent == nil {
@@ -1258,6 +1493,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Conversation.WaitingSince(childComplexity), true
 
+	case "ConversationActivity.actor":
+		if e.ComplexityRoot.ConversationActivity.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationActivity.Actor(childComplexity), true
+	case "ConversationActivity.agent":
+		if e.ComplexityRoot.ConversationActivity.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationActivity.Agent(childComplexity), true
+	case "ConversationActivity.conversation":
+		if e.ComplexityRoot.ConversationActivity.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationActivity.Conversation(childComplexity), true
+	case "ConversationActivity.id":
+		if e.ComplexityRoot.ConversationActivity.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationActivity.ID(childComplexity), true
+	case "ConversationActivity.kind":
+		if e.ComplexityRoot.ConversationActivity.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationActivity.Kind(childComplexity), true
+	case "ConversationActivity.note":
+		if e.ComplexityRoot.ConversationActivity.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationActivity.Note(childComplexity), true
+	case "ConversationActivity.occurredAt":
+		if e.ComplexityRoot.ConversationActivity.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationActivity.OccurredAt(childComplexity), true
+	case "ConversationActivity.reason":
+		if e.ComplexityRoot.ConversationActivity.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationActivity.Reason(childComplexity), true
+	case "ConversationActivity.team":
+		if e.ComplexityRoot.ConversationActivity.Team == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationActivity.Team(childComplexity), true
+
 	case "ConversationConnection.edges":
 		if e.ComplexityRoot.ConversationConnection.Edges == nil {
 			break
@@ -1399,6 +1689,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Tags(childComplexity), true
+	case "Customer.timeline":
+		if e.ComplexityRoot.Customer.Timeline == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_timeline_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Timeline(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int)), true
 	case "Customer.updatedAt":
 		if e.ComplexityRoot.Customer.UpdatedAt == nil {
 			break
@@ -1431,6 +1732,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerConnection.TotalCount(childComplexity), true
 
+	case "CustomerDuplicate.createdAt":
+		if e.ComplexityRoot.CustomerDuplicate.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicate.CreatedAt(childComplexity), true
+	case "CustomerDuplicate.customer":
+		if e.ComplexityRoot.CustomerDuplicate.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicate.Customer(childComplexity), true
+	case "CustomerDuplicate.customerID":
+		if e.ComplexityRoot.CustomerDuplicate.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicate.CustomerID(childComplexity), true
+	case "CustomerDuplicate.duplicate":
+		if e.ComplexityRoot.CustomerDuplicate.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicate.Duplicate(childComplexity), true
+	case "CustomerDuplicate.duplicateID":
+		if e.ComplexityRoot.CustomerDuplicate.DuplicateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicate.DuplicateID(childComplexity), true
+	case "CustomerDuplicate.evidence":
+		if e.ComplexityRoot.CustomerDuplicate.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicate.Evidence(childComplexity), true
+	case "CustomerDuplicate.id":
+		if e.ComplexityRoot.CustomerDuplicate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicate.ID(childComplexity), true
+	case "CustomerDuplicate.resolvedAt":
+		if e.ComplexityRoot.CustomerDuplicate.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicate.ResolvedAt(childComplexity), true
+	case "CustomerDuplicate.resolvedBy":
+		if e.ComplexityRoot.CustomerDuplicate.ResolvedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicate.ResolvedBy(childComplexity), true
+	case "CustomerDuplicate.resolvedByID":
+		if e.ComplexityRoot.CustomerDuplicate.ResolvedByID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicate.ResolvedByID(childComplexity), true
+	case "CustomerDuplicate.status":
+		if e.ComplexityRoot.CustomerDuplicate.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicate.Status(childComplexity), true
+	case "CustomerDuplicate.updatedAt":
+		if e.ComplexityRoot.CustomerDuplicate.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicate.UpdatedAt(childComplexity), true
+
+	case "CustomerDuplicateConnection.edges":
+		if e.ComplexityRoot.CustomerDuplicateConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicateConnection.Edges(childComplexity), true
+	case "CustomerDuplicateConnection.pageInfo":
+		if e.ComplexityRoot.CustomerDuplicateConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicateConnection.PageInfo(childComplexity), true
+	case "CustomerDuplicateConnection.totalCount":
+		if e.ComplexityRoot.CustomerDuplicateConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicateConnection.TotalCount(childComplexity), true
+
+	case "CustomerDuplicateEdge.cursor":
+		if e.ComplexityRoot.CustomerDuplicateEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicateEdge.Cursor(childComplexity), true
+	case "CustomerDuplicateEdge.node":
+		if e.ComplexityRoot.CustomerDuplicateEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDuplicateEdge.Node(childComplexity), true
+
 	case "CustomerEdge.cursor":
 		if e.ComplexityRoot.CustomerEdge.Cursor == nil {
 			break
@@ -1443,6 +1849,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerEdge.Node(childComplexity), true
+
+	case "CustomerEvent.cursor":
+		if e.ComplexityRoot.CustomerEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerEvent.Cursor(childComplexity), true
+	case "CustomerEvent.customer":
+		if e.ComplexityRoot.CustomerEvent.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerEvent.Customer(childComplexity), true
+	case "CustomerEvent.merge":
+		if e.ComplexityRoot.CustomerEvent.Merge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerEvent.Merge(childComplexity), true
+	case "CustomerEvent.type":
+		if e.ComplexityRoot.CustomerEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerEvent.Type(childComplexity), true
 
 	case "CustomerIdentity.channel":
 		if e.ComplexityRoot.CustomerIdentity.Channel == nil {
@@ -1486,6 +1917,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerIdentity.Kind(childComplexity), true
+	case "CustomerIdentity.source":
+		if e.ComplexityRoot.CustomerIdentity.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerIdentity.Source(childComplexity), true
 	case "CustomerIdentity.updatedAt":
 		if e.ComplexityRoot.CustomerIdentity.UpdatedAt == nil {
 			break
@@ -1504,6 +1941,153 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerIdentity.Verified(childComplexity), true
+
+	case "CustomerMerge.automatic":
+		if e.ComplexityRoot.CustomerMerge.Automatic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.Automatic(childComplexity), true
+	case "CustomerMerge.conflictingAttributes":
+		if e.ComplexityRoot.CustomerMerge.ConflictingAttributes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.ConflictingAttributes(childComplexity), true
+	case "CustomerMerge.createdAt":
+		if e.ComplexityRoot.CustomerMerge.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.CreatedAt(childComplexity), true
+	case "CustomerMerge.id":
+		if e.ComplexityRoot.CustomerMerge.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.ID(childComplexity), true
+	case "CustomerMerge.mergedAt":
+		if e.ComplexityRoot.CustomerMerge.MergedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.MergedAt(childComplexity), true
+	case "CustomerMerge.mergedBy":
+		if e.ComplexityRoot.CustomerMerge.MergedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.MergedBy(childComplexity), true
+	case "CustomerMerge.mergedByID":
+		if e.ComplexityRoot.CustomerMerge.MergedByID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.MergedByID(childComplexity), true
+	case "CustomerMerge.movedConversations":
+		if e.ComplexityRoot.CustomerMerge.MovedConversations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.MovedConversations(childComplexity), true
+	case "CustomerMerge.primary":
+		if e.ComplexityRoot.CustomerMerge.Primary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.Primary(childComplexity), true
+	case "CustomerMerge.primaryID":
+		if e.ComplexityRoot.CustomerMerge.PrimaryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.PrimaryID(childComplexity), true
+	case "CustomerMerge.secondary":
+		if e.ComplexityRoot.CustomerMerge.Secondary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.Secondary(childComplexity), true
+	case "CustomerMerge.secondaryID":
+		if e.ComplexityRoot.CustomerMerge.SecondaryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.SecondaryID(childComplexity), true
+	case "CustomerMerge.unmergedAt":
+		if e.ComplexityRoot.CustomerMerge.UnmergedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.UnmergedAt(childComplexity), true
+	case "CustomerMerge.unmergedBy":
+		if e.ComplexityRoot.CustomerMerge.UnmergedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.UnmergedBy(childComplexity), true
+	case "CustomerMerge.unmergedByID":
+		if e.ComplexityRoot.CustomerMerge.UnmergedByID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.UnmergedByID(childComplexity), true
+	case "CustomerMerge.updatedAt":
+		if e.ComplexityRoot.CustomerMerge.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.UpdatedAt(childComplexity), true
+
+	case "DuplicateEvidence.customerVerified":
+		if e.ComplexityRoot.DuplicateEvidence.CustomerVerified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateEvidence.CustomerVerified(childComplexity), true
+	case "DuplicateEvidence.duplicateVerified":
+		if e.ComplexityRoot.DuplicateEvidence.DuplicateVerified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateEvidence.DuplicateVerified(childComplexity), true
+	case "DuplicateEvidence.kind":
+		if e.ComplexityRoot.DuplicateEvidence.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateEvidence.Kind(childComplexity), true
+	case "DuplicateEvidence.value":
+		if e.ComplexityRoot.DuplicateEvidence.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateEvidence.Value(childComplexity), true
+
+	case "MergeEntry.id":
+		if e.ComplexityRoot.MergeEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeEntry.ID(childComplexity), true
+	case "MergeEntry.kind":
+		if e.ComplexityRoot.MergeEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeEntry.Kind(childComplexity), true
+	case "MergeEntry.merge":
+		if e.ComplexityRoot.MergeEntry.Merge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeEntry.Merge(childComplexity), true
+	case "MergeEntry.occurredAt":
+		if e.ComplexityRoot.MergeEntry.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeEntry.OccurredAt(childComplexity), true
 
 	case "Message.attachments":
 		if e.ComplexityRoot.Message.Attachments == nil {
@@ -1646,6 +2230,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MessageEdge.Node(childComplexity), true
 
+	case "MessageEntry.id":
+		if e.ComplexityRoot.MessageEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEntry.ID(childComplexity), true
+	case "MessageEntry.message":
+		if e.ComplexityRoot.MessageEntry.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEntry.Message(childComplexity), true
+	case "MessageEntry.occurredAt":
+		if e.ComplexityRoot.MessageEntry.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEntry.OccurredAt(childComplexity), true
+
 	case "MessageEvent.cursor":
 		if e.ComplexityRoot.MessageEvent.Cursor == nil {
 			break
@@ -1659,6 +2262,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MessageEvent.Message(childComplexity), true
 
+	case "Mutation.acceptDuplicate":
+		if e.ComplexityRoot.Mutation.AcceptDuplicate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptDuplicate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptDuplicate(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.addConversationTags":
 		if e.ComplexityRoot.Mutation.AddConversationTags == nil {
 			break
@@ -1670,6 +2284,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddConversationTags(childComplexity, args["id"].(gid.ID), args["tagIDs"].([]gid.ID)), true
+	case "Mutation.addCustomerIdentity":
+		if e.ComplexityRoot.Mutation.AddCustomerIdentity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addCustomerIdentity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddCustomerIdentity(childComplexity, args["customerID"].(gid.ID), args["kind"].(customeridentity.Kind), args["value"].(string), args["verified"].(*bool)), true
 	case "Mutation.assignConversation":
 		if e.ComplexityRoot.Mutation.AssignConversation == nil {
 			break
@@ -1703,6 +2328,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAgent(childComplexity, args["input"].(model.CreateAgentInput)), true
+	case "Mutation.createAttributeDefinition":
+		if e.ComplexityRoot.Mutation.CreateAttributeDefinition == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAttributeDefinition_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAttributeDefinition(childComplexity, args["input"].(ent.CreateAttributeDefinitionInput)), true
 	case "Mutation.createChannel":
 		if e.ComplexityRoot.Mutation.CreateChannel == nil {
 			break
@@ -1769,6 +2405,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTag(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.dismissDuplicate":
+		if e.ComplexityRoot.Mutation.DismissDuplicate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_dismissDuplicate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DismissDuplicate(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.markConversationRead":
 		if e.ComplexityRoot.Mutation.MarkConversationRead == nil {
 			break
@@ -1780,6 +2427,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkConversationRead(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.mergeCustomers":
+		if e.ComplexityRoot.Mutation.MergeCustomers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_mergeCustomers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MergeCustomers(childComplexity, args["primaryID"].(gid.ID), args["secondaryID"].(gid.ID)), true
 	case "Mutation.removeConversationTags":
 		if e.ComplexityRoot.Mutation.RemoveConversationTags == nil {
 			break
@@ -1791,6 +2449,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveConversationTags(childComplexity, args["id"].(gid.ID), args["tagIDs"].([]gid.ID)), true
+	case "Mutation.removeCustomerIdentity":
+		if e.ComplexityRoot.Mutation.RemoveCustomerIdentity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeCustomerIdentity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveCustomerIdentity(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.renewVisitorSession":
 		if e.ComplexityRoot.Mutation.RenewVisitorSession == nil {
 			break
@@ -1940,6 +2609,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartVisitorSession(childComplexity, args["channelKey"].(string), args["visitor"].(*model.VisitorInput)), true
+	case "Mutation.unmergeCustomer":
+		if e.ComplexityRoot.Mutation.UnmergeCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unmergeCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnmergeCustomer(childComplexity, args["mergeID"].(gid.ID)), true
 	case "Mutation.updateAgent":
 		if e.ComplexityRoot.Mutation.UpdateAgent == nil {
 			break
@@ -2006,6 +2686,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateWorkspace(childComplexity, args["id"].(gid.ID), args["input"].(ent.UpdateWorkspaceInput)), true
+	case "Mutation.upsertCustomerByIdentity":
+		if e.ComplexityRoot.Mutation.UpsertCustomerByIdentity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertCustomerByIdentity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertCustomerByIdentity(childComplexity, args["identities"].([]*model.IdentityInput), args["input"].(*ent.UpdateCustomerInput)), true
 	case "Mutation.verifyChannel":
 		if e.ComplexityRoot.Mutation.VerifyChannel == nil {
 			break
@@ -2076,6 +2767,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Agents(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.AgentOrder), args["where"].(*ent.AgentWhereInput)), true
+	case "Query.attributeDefinitions":
+		if e.ComplexityRoot.Query.AttributeDefinitions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_attributeDefinitions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AttributeDefinitions(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.AttributeDefinitionOrder), args["where"].(*ent.AttributeDefinitionWhereInput)), true
 	case "Query.channelKinds":
 		if e.ComplexityRoot.Query.ChannelKinds == nil {
 			break
@@ -2104,6 +2806,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Conversations(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.ConversationOrder), args["where"].(*ent.ConversationWhereInput)), true
+	case "Query.customerDuplicates":
+		if e.ComplexityRoot.Query.CustomerDuplicates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerDuplicates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerDuplicates(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.CustomerDuplicateOrder), args["where"].(*ent.CustomerDuplicateWhereInput)), true
 	case "Query.customers":
 		if e.ComplexityRoot.Query.Customers == nil {
 			break
@@ -2114,7 +2827,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Customers(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.CustomerOrder), args["where"].(*ent.CustomerWhereInput)), true
+		return e.ComplexityRoot.Query.Customers(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.CustomerOrder), args["where"].(*ent.CustomerWhereInput), args["search"].(*string)), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -2220,6 +2933,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.ConversationChanged(childComplexity, args["after"].(*string)), true
+	case "Subscription.customerChanged":
+		if e.ComplexityRoot.Subscription.CustomerChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_customerChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CustomerChanged(childComplexity, args["after"].(*string)), true
 	case "Subscription.messageAdded":
 		if e.ComplexityRoot.Subscription.MessageAdded == nil {
 			break
@@ -2390,6 +3114,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TeamEdge.Node(childComplexity), true
+
+	case "TimelineConnection.edges":
+		if e.ComplexityRoot.TimelineConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineConnection.Edges(childComplexity), true
+	case "TimelineConnection.pageInfo":
+		if e.ComplexityRoot.TimelineConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineConnection.PageInfo(childComplexity), true
+	case "TimelineConnection.totalCount":
+		if e.ComplexityRoot.TimelineConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineConnection.TotalCount(childComplexity), true
+
+	case "TimelineEdge.cursor":
+		if e.ComplexityRoot.TimelineEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEdge.Cursor(childComplexity), true
+	case "TimelineEdge.node":
+		if e.ComplexityRoot.TimelineEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEdge.Node(childComplexity), true
 
 	case "TypingEvent.agent":
 		if e.ComplexityRoot.TypingEvent.Agent == nil {
@@ -2661,20 +3417,28 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AgentWhereInput", ec.unmarshalInputAgentWhereInput),
 			graphql.NewInputUnmarshaler("ApiTokenOrder", ec.unmarshalInputApiTokenOrder),
 			graphql.NewInputUnmarshaler("ApiTokenWhereInput", ec.unmarshalInputApiTokenWhereInput),
+			graphql.NewInputUnmarshaler("AttributeDefinitionOrder", ec.unmarshalInputAttributeDefinitionOrder),
+			graphql.NewInputUnmarshaler("AttributeDefinitionWhereInput", ec.unmarshalInputAttributeDefinitionWhereInput),
 			graphql.NewInputUnmarshaler("ChannelOrder", ec.unmarshalInputChannelOrder),
 			graphql.NewInputUnmarshaler("ChannelWhereInput", ec.unmarshalInputChannelWhereInput),
 			graphql.NewInputUnmarshaler("ConversationOrder", ec.unmarshalInputConversationOrder),
 			graphql.NewInputUnmarshaler("ConversationWhereInput", ec.unmarshalInputConversationWhereInput),
 			graphql.NewInputUnmarshaler("CreateAgentInput", ec.unmarshalInputCreateAgentInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
+			graphql.NewInputUnmarshaler("CreateAttributeDefinitionInput", ec.unmarshalInputCreateAttributeDefinitionInput),
 			graphql.NewInputUnmarshaler("CreateChannelInput", ec.unmarshalInputCreateChannelInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CreateTagInput", ec.unmarshalInputCreateTagInput),
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
+			graphql.NewInputUnmarshaler("CustomerDuplicateOrder", ec.unmarshalInputCustomerDuplicateOrder),
+			graphql.NewInputUnmarshaler("CustomerDuplicateWhereInput", ec.unmarshalInputCustomerDuplicateWhereInput),
 			graphql.NewInputUnmarshaler("CustomerIdentityOrder", ec.unmarshalInputCustomerIdentityOrder),
 			graphql.NewInputUnmarshaler("CustomerIdentityWhereInput", ec.unmarshalInputCustomerIdentityWhereInput),
+			graphql.NewInputUnmarshaler("CustomerMergeOrder", ec.unmarshalInputCustomerMergeOrder),
+			graphql.NewInputUnmarshaler("CustomerMergeWhereInput", ec.unmarshalInputCustomerMergeWhereInput),
 			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
 			graphql.NewInputUnmarshaler("CustomerWhereInput", ec.unmarshalInputCustomerWhereInput),
+			graphql.NewInputUnmarshaler("IdentityInput", ec.unmarshalInputIdentityInput),
 			graphql.NewInputUnmarshaler("MessageOrder", ec.unmarshalInputMessageOrder),
 			graphql.NewInputUnmarshaler("MessageWhereInput", ec.unmarshalInputMessageWhereInput),
 			graphql.NewInputUnmarshaler("SendMessageInput", ec.unmarshalInputSendMessageInput),
@@ -3184,6 +3948,161 @@ input ApiTokenWhereInput {
   """
   hasCreatedBy: Boolean
   hasCreatedByWith: [AgentWhereInput!]
+}
+type AttributeDefinition implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  """
+  the key in customAttributes
+  """
+  name: String!
+  label: String
+  type: AttributeType!
+}
+"""
+A connection to a list of items.
+"""
+type AttributeDefinitionConnection {
+  """
+  A list of edges.
+  """
+  edges: [AttributeDefinitionEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type AttributeDefinitionEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: AttributeDefinition
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for AttributeDefinition connections
+"""
+input AttributeDefinitionOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order AttributeDefinitions.
+  """
+  field: AttributeDefinitionOrderField!
+}
+"""
+Properties by which AttributeDefinition connections can be ordered.
+"""
+enum AttributeDefinitionOrderField {
+  ID
+  CREATED_AT
+  UPDATED_AT
+  NAME
+}
+"""
+AttributeDefinitionWhereInput is used for filtering AttributeDefinition objects.
+Input was generated by ent.
+"""
+input AttributeDefinitionWhereInput {
+  not: AttributeDefinitionWhereInput
+  and: [AttributeDefinitionWhereInput!]
+  or: [AttributeDefinitionWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+  """
+  label field predicates
+  """
+  label: String
+  labelNEQ: String
+  labelIn: [String!]
+  labelNotIn: [String!]
+  labelGT: String
+  labelGTE: String
+  labelLT: String
+  labelLTE: String
+  labelContains: String
+  labelHasPrefix: String
+  labelHasSuffix: String
+  labelIsNil: Boolean
+  labelNotNil: Boolean
+  labelEqualFold: String
+  labelContainsFold: String
+  """
+  type field predicates
+  """
+  type: AttributeType
+  typeNEQ: AttributeType
+  typeIn: [AttributeType!]
+  typeNotIn: [AttributeType!]
+}
+"""
+AttributeType is enum for the field type
+"""
+enum AttributeType @goModel(model: "github.com/switchboard/switchboard/ent/attributedefinition.Type") {
+  STRING
+  NUMBER
+  BOOLEAN
+  DATE
 }
 type Channel implements Node {
   id: ID!
@@ -3800,6 +4719,18 @@ input ConversationWhereInput {
   hasMessagesWith: [MessageWhereInput!]
 }
 """
+CreateAttributeDefinitionInput is used for create AttributeDefinition object.
+Input was generated by ent.
+"""
+input CreateAttributeDefinitionInput {
+  """
+  the key in customAttributes
+  """
+  name: String!
+  label: String
+  type: AttributeType!
+}
+"""
 CreateCustomerInput is used for create Customer object.
 Input was generated by ent.
 """
@@ -3900,6 +4831,204 @@ type CustomerConnection {
   """
   totalCount: Int!
 }
+type CustomerDuplicate implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  """
+  the customer who had the identity first
+  """
+  customerID: ID!
+  """
+  the customer who also showed it
+  """
+  duplicateID: ID!
+  evidence: [DuplicateEvidence!]!
+  status: DuplicateStatus!
+  resolvedAt: Time
+  resolvedByID: ID
+  customer: Customer!
+  duplicate: Customer!
+  resolvedBy: Agent
+}
+"""
+A connection to a list of items.
+"""
+type CustomerDuplicateConnection {
+  """
+  A list of edges.
+  """
+  edges: [CustomerDuplicateEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type CustomerDuplicateEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: CustomerDuplicate
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for CustomerDuplicate connections
+"""
+input CustomerDuplicateOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order CustomerDuplicates.
+  """
+  field: CustomerDuplicateOrderField!
+}
+"""
+Properties by which CustomerDuplicate connections can be ordered.
+"""
+enum CustomerDuplicateOrderField {
+  ID
+  CREATED_AT
+  UPDATED_AT
+}
+"""
+CustomerDuplicateWhereInput is used for filtering CustomerDuplicate objects.
+Input was generated by ent.
+"""
+input CustomerDuplicateWhereInput {
+  not: CustomerDuplicateWhereInput
+  and: [CustomerDuplicateWhereInput!]
+  or: [CustomerDuplicateWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  customer_id field predicates
+  """
+  customerID: ID
+  customerIDNEQ: ID
+  customerIDIn: [ID!]
+  customerIDNotIn: [ID!]
+  customerIDGT: ID
+  customerIDGTE: ID
+  customerIDLT: ID
+  customerIDLTE: ID
+  customerIDContains: ID
+  customerIDHasPrefix: ID
+  customerIDHasSuffix: ID
+  customerIDEqualFold: ID
+  customerIDContainsFold: ID
+  """
+  duplicate_id field predicates
+  """
+  duplicateID: ID
+  duplicateIDNEQ: ID
+  duplicateIDIn: [ID!]
+  duplicateIDNotIn: [ID!]
+  duplicateIDGT: ID
+  duplicateIDGTE: ID
+  duplicateIDLT: ID
+  duplicateIDLTE: ID
+  duplicateIDContains: ID
+  duplicateIDHasPrefix: ID
+  duplicateIDHasSuffix: ID
+  duplicateIDEqualFold: ID
+  duplicateIDContainsFold: ID
+  """
+  status field predicates
+  """
+  status: DuplicateStatus
+  statusNEQ: DuplicateStatus
+  statusIn: [DuplicateStatus!]
+  statusNotIn: [DuplicateStatus!]
+  """
+  resolved_at field predicates
+  """
+  resolvedAt: Time
+  resolvedAtNEQ: Time
+  resolvedAtIn: [Time!]
+  resolvedAtNotIn: [Time!]
+  resolvedAtGT: Time
+  resolvedAtGTE: Time
+  resolvedAtLT: Time
+  resolvedAtLTE: Time
+  resolvedAtIsNil: Boolean
+  resolvedAtNotNil: Boolean
+  """
+  resolved_by_id field predicates
+  """
+  resolvedByID: ID
+  resolvedByIDNEQ: ID
+  resolvedByIDIn: [ID!]
+  resolvedByIDNotIn: [ID!]
+  resolvedByIDGT: ID
+  resolvedByIDGTE: ID
+  resolvedByIDLT: ID
+  resolvedByIDLTE: ID
+  resolvedByIDContains: ID
+  resolvedByIDHasPrefix: ID
+  resolvedByIDHasSuffix: ID
+  resolvedByIDIsNil: Boolean
+  resolvedByIDNotNil: Boolean
+  resolvedByIDEqualFold: ID
+  resolvedByIDContainsFold: ID
+  """
+  customer edge predicates
+  """
+  hasCustomer: Boolean
+  hasCustomerWith: [CustomerWhereInput!]
+  """
+  duplicate edge predicates
+  """
+  hasDuplicate: Boolean
+  hasDuplicateWith: [CustomerWhereInput!]
+  """
+  resolved_by edge predicates
+  """
+  hasResolvedBy: Boolean
+  hasResolvedByWith: [AgentWhereInput!]
+}
 """
 An edge in a connection.
 """
@@ -3917,8 +5046,11 @@ type CustomerIdentity implements Node {
   id: ID!
   createdAt: Time!
   updatedAt: Time!
+  """
+  changes when customers merge or unmerge
+  """
   customerID: ID!
-  kind: CustomerIdentityKind!
+  kind: IdentityKind!
   """
   normalised: emails lower-cased, phones in E.164
   """
@@ -3928,17 +5060,12 @@ type CustomerIdentity implements Node {
   """
   channelID: ID
   verified: Boolean!
+  """
+  where the identity came from: the channel itself, an integrator's API token, the website chat (verified by identityHash or claimed by the visitor), or an agent
+  """
+  source: IdentitySource!
   customer: Customer!
   channel: Channel
-}
-"""
-CustomerIdentityKind is enum for the field kind
-"""
-enum CustomerIdentityKind @goModel(model: "github.com/switchboard/switchboard/ent/customeridentity.Kind") {
-  EMAIL
-  PHONE
-  EXTERNAL_ID
-  CHANNEL_USER
 }
 """
 Ordering options for CustomerIdentity connections
@@ -4021,10 +5148,10 @@ input CustomerIdentityWhereInput {
   """
   kind field predicates
   """
-  kind: CustomerIdentityKind
-  kindNEQ: CustomerIdentityKind
-  kindIn: [CustomerIdentityKind!]
-  kindNotIn: [CustomerIdentityKind!]
+  kind: IdentityKind
+  kindNEQ: IdentityKind
+  kindIn: [IdentityKind!]
+  kindNotIn: [IdentityKind!]
   """
   value field predicates
   """
@@ -4065,6 +5192,13 @@ input CustomerIdentityWhereInput {
   verified: Boolean
   verifiedNEQ: Boolean
   """
+  source field predicates
+  """
+  source: IdentitySource
+  sourceNEQ: IdentitySource
+  sourceIn: [IdentitySource!]
+  sourceNotIn: [IdentitySource!]
+  """
   customer edge predicates
   """
   hasCustomer: Boolean
@@ -4074,6 +5208,206 @@ input CustomerIdentityWhereInput {
   """
   hasChannel: Boolean
   hasChannelWith: [ChannelWhereInput!]
+}
+type CustomerMerge implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  primaryID: ID!
+  secondaryID: ID!
+  """
+  the agent who merged; null for an automatic merge
+  """
+  mergedByID: ID
+  automatic: Boolean!
+  mergedAt: Time!
+  unmergedAt: Time
+  unmergedByID: ID
+  primary: Customer!
+  secondary: Customer!
+  mergedBy: Agent
+  unmergedBy: Agent
+}
+"""
+Ordering options for CustomerMerge connections
+"""
+input CustomerMergeOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order CustomerMerges.
+  """
+  field: CustomerMergeOrderField!
+}
+"""
+Properties by which CustomerMerge connections can be ordered.
+"""
+enum CustomerMergeOrderField {
+  ID
+  CREATED_AT
+  UPDATED_AT
+  MERGED_AT
+}
+"""
+CustomerMergeWhereInput is used for filtering CustomerMerge objects.
+Input was generated by ent.
+"""
+input CustomerMergeWhereInput {
+  not: CustomerMergeWhereInput
+  and: [CustomerMergeWhereInput!]
+  or: [CustomerMergeWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  primary_id field predicates
+  """
+  primaryID: ID
+  primaryIDNEQ: ID
+  primaryIDIn: [ID!]
+  primaryIDNotIn: [ID!]
+  primaryIDGT: ID
+  primaryIDGTE: ID
+  primaryIDLT: ID
+  primaryIDLTE: ID
+  primaryIDContains: ID
+  primaryIDHasPrefix: ID
+  primaryIDHasSuffix: ID
+  primaryIDEqualFold: ID
+  primaryIDContainsFold: ID
+  """
+  secondary_id field predicates
+  """
+  secondaryID: ID
+  secondaryIDNEQ: ID
+  secondaryIDIn: [ID!]
+  secondaryIDNotIn: [ID!]
+  secondaryIDGT: ID
+  secondaryIDGTE: ID
+  secondaryIDLT: ID
+  secondaryIDLTE: ID
+  secondaryIDContains: ID
+  secondaryIDHasPrefix: ID
+  secondaryIDHasSuffix: ID
+  secondaryIDEqualFold: ID
+  secondaryIDContainsFold: ID
+  """
+  merged_by_id field predicates
+  """
+  mergedByID: ID
+  mergedByIDNEQ: ID
+  mergedByIDIn: [ID!]
+  mergedByIDNotIn: [ID!]
+  mergedByIDGT: ID
+  mergedByIDGTE: ID
+  mergedByIDLT: ID
+  mergedByIDLTE: ID
+  mergedByIDContains: ID
+  mergedByIDHasPrefix: ID
+  mergedByIDHasSuffix: ID
+  mergedByIDIsNil: Boolean
+  mergedByIDNotNil: Boolean
+  mergedByIDEqualFold: ID
+  mergedByIDContainsFold: ID
+  """
+  automatic field predicates
+  """
+  automatic: Boolean
+  automaticNEQ: Boolean
+  """
+  merged_at field predicates
+  """
+  mergedAt: Time
+  mergedAtNEQ: Time
+  mergedAtIn: [Time!]
+  mergedAtNotIn: [Time!]
+  mergedAtGT: Time
+  mergedAtGTE: Time
+  mergedAtLT: Time
+  mergedAtLTE: Time
+  """
+  unmerged_at field predicates
+  """
+  unmergedAt: Time
+  unmergedAtNEQ: Time
+  unmergedAtIn: [Time!]
+  unmergedAtNotIn: [Time!]
+  unmergedAtGT: Time
+  unmergedAtGTE: Time
+  unmergedAtLT: Time
+  unmergedAtLTE: Time
+  unmergedAtIsNil: Boolean
+  unmergedAtNotNil: Boolean
+  """
+  unmerged_by_id field predicates
+  """
+  unmergedByID: ID
+  unmergedByIDNEQ: ID
+  unmergedByIDIn: [ID!]
+  unmergedByIDNotIn: [ID!]
+  unmergedByIDGT: ID
+  unmergedByIDGTE: ID
+  unmergedByIDLT: ID
+  unmergedByIDLTE: ID
+  unmergedByIDContains: ID
+  unmergedByIDHasPrefix: ID
+  unmergedByIDHasSuffix: ID
+  unmergedByIDIsNil: Boolean
+  unmergedByIDNotNil: Boolean
+  unmergedByIDEqualFold: ID
+  unmergedByIDContainsFold: ID
+  """
+  primary edge predicates
+  """
+  hasPrimary: Boolean
+  hasPrimaryWith: [CustomerWhereInput!]
+  """
+  secondary edge predicates
+  """
+  hasSecondary: Boolean
+  hasSecondaryWith: [CustomerWhereInput!]
+  """
+  merged_by edge predicates
+  """
+  hasMergedBy: Boolean
+  hasMergedByWith: [AgentWhereInput!]
+  """
+  unmerged_by edge predicates
+  """
+  hasUnmergedBy: Boolean
+  hasUnmergedByWith: [AgentWhereInput!]
 }
 """
 Ordering options for Customer connections
@@ -4217,6 +5551,32 @@ input CustomerWhereInput {
   """
   hasConversations: Boolean
   hasConversationsWith: [ConversationWhereInput!]
+}
+"""
+DuplicateStatus is enum for the field status
+"""
+enum DuplicateStatus @goModel(model: "github.com/switchboard/switchboard/ent/customerduplicate.Status") {
+  OPEN
+  ACCEPTED
+  DISMISSED
+}
+"""
+IdentityKind is enum for the field kind
+"""
+enum IdentityKind @goModel(model: "github.com/switchboard/switchboard/ent/customeridentity.Kind") {
+  EMAIL
+  PHONE
+  EXTERNAL_ID
+  CHANNEL_USER
+}
+"""
+IdentitySource is enum for the field source
+"""
+enum IdentitySource @goModel(model: "github.com/switchboard/switchboard/ent/customeridentity.Source") {
+  CHANNEL
+  INTEGRATION
+  WIDGET
+  AGENT
 }
 """
 The builtin Map type
@@ -4657,6 +6017,37 @@ type Query {
     """
     where: ApiTokenWhereInput
   ): ApiTokenConnection! @access(role: ADMIN)
+  attributeDefinitions(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for AttributeDefinitions returned from the connection.
+    """
+    orderBy: AttributeDefinitionOrder
+
+    """
+    Filtering options for AttributeDefinitions returned from the connection.
+    """
+    where: AttributeDefinitionWhereInput
+  ): AttributeDefinitionConnection!
   channels(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -4719,7 +6110,7 @@ type Query {
     """
     where: ConversationWhereInput
   ): ConversationConnection!
-  customers(
+  customerDuplicates(
     """
     Returns the elements in the list that come after the specified cursor.
     """
@@ -4741,15 +6132,15 @@ type Query {
     last: Int
 
     """
-    Ordering options for Customers returned from the connection.
+    Ordering options for CustomerDuplicates returned from the connection.
     """
-    orderBy: CustomerOrder
+    orderBy: CustomerDuplicateOrder
 
     """
-    Filtering options for Customers returned from the connection.
+    Filtering options for CustomerDuplicates returned from the connection.
     """
-    where: CustomerWhereInput
-  ): CustomerConnection!
+    where: CustomerDuplicateWhereInput
+  ): CustomerDuplicateConnection!
   tags(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -5548,6 +6939,180 @@ extend type Mutation {
   removeConversationTags(id: ID!, tagIDs: [ID!]!): Conversation!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/customers.graphqls", Input: `input IdentityInput {
+  kind: IdentityKind!
+  value: String!
+}
+
+"One identity two customers share."
+type DuplicateEvidence {
+  kind: IdentityKind!
+  value: String!
+  customerVerified: Boolean!
+  duplicateVerified: Boolean!
+}
+
+"""
+One entry of a customer's history. Entries come oldest first, across all
+channels and conversations.
+"""
+interface TimelineEntry {
+  id: ID!
+  occurredAt: Time!
+}
+
+"A message, a reply or a private note."
+type MessageEntry implements TimelineEntry {
+  id: ID!
+  occurredAt: Time!
+  message: Message!
+}
+
+enum ConversationActivityKind {
+  OPENED
+  ASSIGNED
+  UNASSIGNED
+  RESOLVED
+  REOPENED
+  TRANSFERRED
+  TAKEN
+}
+
+"A step in a conversation's life; assignments say who, when and why."
+type ConversationActivity implements TimelineEntry {
+  id: ID!
+  occurredAt: Time!
+  kind: ConversationActivityKind!
+  conversation: Conversation!
+  "The agent who acted; null when Switchboard did."
+  actor: Agent
+  "The assignee, for ASSIGNED, TRANSFERRED and TAKEN."
+  agent: Agent
+  team: Team
+  reason: AssignmentReason
+  note: String
+}
+
+enum MergeEntryKind {
+  MERGED
+  UNMERGED
+}
+
+"A merge of another customer into this one (or of this one into another), or its undoing."
+type MergeEntry implements TimelineEntry {
+  id: ID!
+  occurredAt: Time!
+  kind: MergeEntryKind!
+  merge: CustomerMerge!
+}
+
+type TimelineEdge {
+  node: TimelineEntry!
+  cursor: Cursor!
+}
+
+type TimelineConnection {
+  edges: [TimelineEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Customer {
+  """
+  The customer's whole history across channels, oldest first, built from
+  messages, conversation activity and merges.
+  """
+  timeline(after: Cursor, first: Int, before: Cursor, last: Int): TimelineConnection!
+}
+
+extend type CustomerMerge {
+  "Conversations the merge moved to the primary."
+  movedConversations: [Conversation!]!
+  """
+  The secondary's attribute values that conflicted with the primary's: the
+  primary's were kept.
+  """
+  conflictingAttributes: Map!
+}
+
+enum CustomerEventType {
+  UPDATED
+  MERGED
+  UNMERGED
+}
+
+type CustomerEvent {
+  cursor: EventCursor!
+  type: CustomerEventType!
+  "For MERGED, the primary; for UNMERGED, the restored secondary."
+  customer: Customer!
+  merge: CustomerMerge
+}
+
+extend type Query {
+  """
+  Customers, merged ones left out. search matches a name (any part), an
+  email, a phone number in any format, or an external id.
+  """
+  customers(
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    orderBy: CustomerOrder
+    where: CustomerWhereInput
+    search: String
+  ): CustomerConnection!
+}
+
+extend type Mutation {
+  """
+  Adds an identity to a customer. Agents' identities are claims unless
+  verified is true; a verified identity must not belong to another customer
+  (CONFLICT: merge them instead).
+  """
+  addCustomerIdentity(customerID: ID!, kind: IdentityKind!, value: String!, verified: Boolean = false): CustomerIdentity!
+  removeCustomerIdentity(id: ID!): ID!
+  """
+  Merges the secondary into the primary in one transaction: conversations,
+  identities, tags and notes move; conflicting attributes keep the
+  primary's value and record the secondary's. The secondary's id then
+  resolves to the primary.
+  """
+  mergeCustomers(primaryID: ID!, secondaryID: ID!): CustomerMerge!
+  "Undoes a merge, restoring the secondary exactly; CONFLICT says what prevents it."
+  unmergeCustomer(mergeID: ID!): [Customer!]!
+  "Merges a suggested duplicate into the customer who had the identity first."
+  acceptDuplicate(id: ID!): CustomerMerge!
+  dismissDuplicate(id: ID!): ID!
+  """
+  For integrators: finds the customer by any of the verified identities
+  (creating one when none matches, never twice), records the identities as
+  verified, and applies input.
+  """
+  upsertCustomerByIdentity(identities: [IdentityInput!]!, input: UpdateCustomerInput): Customer!
+}
+
+extend type Subscription {
+  "Changes, merges and unmerges of the workspace's customers."
+  customerChanged(after: EventCursor): CustomerEvent!
+}
+
+enum AssignmentReason {
+  "Routing assigned it."
+  AUTO
+  "A supervisor or admin assigned it."
+  MANUAL
+  TRANSFER
+  "An agent took it from the queue."
+  TAKEN
+}
+
+extend type Mutation {
+  "Declares a typed custom attribute of customers (its name is the key in customAttributes)."
+  createAttributeDefinition(input: CreateAttributeDefinitionInput!): AttributeDefinition! @access(role: ADMIN)
+}
+`, BuiltIn: false},
 	{Name: "../../schema/presence.graphqls", Input: `"""
 An agent's status changed: set by the agent, or OFFLINE because the agent
 has had no live connection on any instance for the grace period.
@@ -5910,6 +7475,46 @@ func (ec *executionContext) childFields_ApiTokenEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ApiTokenEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_AttributeDefinition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AttributeDefinition_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AttributeDefinition_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_AttributeDefinition_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_AttributeDefinition_name(ctx, field)
+	case "label":
+		return ec.fieldContext_AttributeDefinition_label(ctx, field)
+	case "type":
+		return ec.fieldContext_AttributeDefinition_type(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AttributeDefinition", field.Name)
+}
+
+func (ec *executionContext) childFields_AttributeDefinitionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AttributeDefinitionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AttributeDefinitionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AttributeDefinitionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AttributeDefinitionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AttributeDefinitionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_AttributeDefinitionEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AttributeDefinitionEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AttributeDefinitionEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -6164,6 +7769,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_mergedInto(ctx, field)
 	case "conversations":
 		return ec.fieldContext_Customer_conversations(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Customer_timeline(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -6180,6 +7787,58 @@ func (ec *executionContext) childFields_CustomerConnection(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type CustomerConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_CustomerDuplicate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CustomerDuplicate_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CustomerDuplicate_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_CustomerDuplicate_updatedAt(ctx, field)
+	case "customerID":
+		return ec.fieldContext_CustomerDuplicate_customerID(ctx, field)
+	case "duplicateID":
+		return ec.fieldContext_CustomerDuplicate_duplicateID(ctx, field)
+	case "evidence":
+		return ec.fieldContext_CustomerDuplicate_evidence(ctx, field)
+	case "status":
+		return ec.fieldContext_CustomerDuplicate_status(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_CustomerDuplicate_resolvedAt(ctx, field)
+	case "resolvedByID":
+		return ec.fieldContext_CustomerDuplicate_resolvedByID(ctx, field)
+	case "customer":
+		return ec.fieldContext_CustomerDuplicate_customer(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_CustomerDuplicate_duplicate(ctx, field)
+	case "resolvedBy":
+		return ec.fieldContext_CustomerDuplicate_resolvedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerDuplicate", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerDuplicateConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CustomerDuplicateConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CustomerDuplicateConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CustomerDuplicateConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerDuplicateConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerDuplicateEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CustomerDuplicateEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CustomerDuplicateEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerDuplicateEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
@@ -6188,6 +7847,20 @@ func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field 
 		return ec.fieldContext_CustomerEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CustomerEvent_cursor(ctx, field)
+	case "type":
+		return ec.fieldContext_CustomerEvent_type(ctx, field)
+	case "customer":
+		return ec.fieldContext_CustomerEvent_customer(ctx, field)
+	case "merge":
+		return ec.fieldContext_CustomerEvent_merge(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_CustomerIdentity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6208,12 +7881,66 @@ func (ec *executionContext) childFields_CustomerIdentity(ctx context.Context, fi
 		return ec.fieldContext_CustomerIdentity_channelID(ctx, field)
 	case "verified":
 		return ec.fieldContext_CustomerIdentity_verified(ctx, field)
+	case "source":
+		return ec.fieldContext_CustomerIdentity_source(ctx, field)
 	case "customer":
 		return ec.fieldContext_CustomerIdentity_customer(ctx, field)
 	case "channel":
 		return ec.fieldContext_CustomerIdentity_channel(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerIdentity", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMerge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CustomerMerge_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CustomerMerge_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_CustomerMerge_updatedAt(ctx, field)
+	case "primaryID":
+		return ec.fieldContext_CustomerMerge_primaryID(ctx, field)
+	case "secondaryID":
+		return ec.fieldContext_CustomerMerge_secondaryID(ctx, field)
+	case "mergedByID":
+		return ec.fieldContext_CustomerMerge_mergedByID(ctx, field)
+	case "automatic":
+		return ec.fieldContext_CustomerMerge_automatic(ctx, field)
+	case "mergedAt":
+		return ec.fieldContext_CustomerMerge_mergedAt(ctx, field)
+	case "unmergedAt":
+		return ec.fieldContext_CustomerMerge_unmergedAt(ctx, field)
+	case "unmergedByID":
+		return ec.fieldContext_CustomerMerge_unmergedByID(ctx, field)
+	case "primary":
+		return ec.fieldContext_CustomerMerge_primary(ctx, field)
+	case "secondary":
+		return ec.fieldContext_CustomerMerge_secondary(ctx, field)
+	case "mergedBy":
+		return ec.fieldContext_CustomerMerge_mergedBy(ctx, field)
+	case "unmergedBy":
+		return ec.fieldContext_CustomerMerge_unmergedBy(ctx, field)
+	case "movedConversations":
+		return ec.fieldContext_CustomerMerge_movedConversations(ctx, field)
+	case "conflictingAttributes":
+		return ec.fieldContext_CustomerMerge_conflictingAttributes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMerge", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateEvidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_DuplicateEvidence_kind(ctx, field)
+	case "value":
+		return ec.fieldContext_DuplicateEvidence_value(ctx, field)
+	case "customerVerified":
+		return ec.fieldContext_DuplicateEvidence_customerVerified(ctx, field)
+	case "duplicateVerified":
+		return ec.fieldContext_DuplicateEvidence_duplicateVerified(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateEvidence", field.Name)
 }
 
 func (ec *executionContext) childFields_Message(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6390,6 +8117,28 @@ func (ec *executionContext) childFields_TeamEdge(ctx context.Context, field grap
 		return ec.fieldContext_TeamEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TeamEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TimelineConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TimelineConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TimelineConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TimelineConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimelineConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TimelineEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_TimelineEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_TimelineEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimelineEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_TypingEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6776,6 +8525,58 @@ func (ec *executionContext) field_Customer_conversations_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Customer_timeline_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_acceptDuplicate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addConversationTags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6795,6 +8596,44 @@ func (ec *executionContext) field_Mutation_addConversationTags_args(ctx context.
 		return nil, err
 	}
 	args["tagIDs"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addCustomerIdentity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (customeridentity.Kind, error) {
+			return ec.unmarshalNIdentityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "verified",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["verified"] = arg3
 	return args, nil
 }
 
@@ -6840,6 +8679,20 @@ func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateAPITokenInput, error) {
 			return ec.unmarshalNCreateApiTokenInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐCreateAPITokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createAttributeDefinition_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.CreateAttributeDefinitionInput, error) {
+			return ec.unmarshalNCreateAttributeDefinitionInput2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCreateAttributeDefinitionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6932,6 +8785,20 @@ func (ec *executionContext) field_Mutation_deleteTag_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_dismissDuplicate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_markConversationRead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6943,6 +8810,28 @@ func (ec *executionContext) field_Mutation_markConversationRead_args(ctx context
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_mergeCustomers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "primaryID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["primaryID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "secondaryID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["secondaryID"] = arg1
 	return args, nil
 }
 
@@ -6965,6 +8854,20 @@ func (ec *executionContext) field_Mutation_removeConversationTags_args(ctx conte
 		return nil, err
 	}
 	args["tagIDs"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeCustomerIdentity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -7222,6 +9125,20 @@ func (ec *executionContext) field_Mutation_startVisitorSession_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_unmergeCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "mergeID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mergeID"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateAgent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7346,6 +9263,28 @@ func (ec *executionContext) field_Mutation_updateWorkspace_args(ctx context.Cont
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateWorkspaceInput, error) {
 			return ec.unmarshalNUpdateWorkspaceInput2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚐUpdateWorkspaceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_upsertCustomerByIdentity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "identities",
+		func(ctx context.Context, v any) ([]*model.IdentityInput, error) {
+			return ec.unmarshalNIdentityInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐIdentityInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["identities"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (*ent.UpdateCustomerInput, error) {
+			return ec.unmarshalOUpdateCustomerInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐUpdateCustomerInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7512,6 +9451,60 @@ func (ec *executionContext) field_Query_apiTokens_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_attributeDefinitions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.AttributeDefinitionOrder, error) {
+			return ec.unmarshalOAttributeDefinitionOrder2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.AttributeDefinitionWhereInput, error) {
+			return ec.unmarshalOAttributeDefinitionWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_channels_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7620,6 +9613,60 @@ func (ec *executionContext) field_Query_conversations_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_customerDuplicates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.CustomerDuplicateOrder, error) {
+			return ec.unmarshalOCustomerDuplicateOrder2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.CustomerDuplicateWhereInput, error) {
+			return ec.unmarshalOCustomerDuplicateWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7671,6 +9718,14 @@ func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["where"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg6
 	return args, nil
 }
 
@@ -7825,6 +9880,20 @@ func (ec *executionContext) field_Subscription_assignedToMe_args(ctx context.Con
 }
 
 func (ec *executionContext) field_Subscription_conversationChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOEventCursor2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_customerChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
@@ -8970,6 +11039,286 @@ func (ec *executionContext) _ApiTokenEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_ApiTokenEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApiTokenEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _AttributeDefinition_id(ctx context.Context, field graphql.CollectedField, obj *ent.AttributeDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributeDefinition_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttributeDefinition_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttributeDefinition", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AttributeDefinition_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AttributeDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributeDefinition_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttributeDefinition_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttributeDefinition", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AttributeDefinition_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AttributeDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributeDefinition_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttributeDefinition_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttributeDefinition", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AttributeDefinition_name(ctx context.Context, field graphql.CollectedField, obj *ent.AttributeDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributeDefinition_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttributeDefinition_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttributeDefinition", field, false, false, "String")
+}
+
+func (ec *executionContext) _AttributeDefinition_label(ctx context.Context, field graphql.CollectedField, obj *ent.AttributeDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributeDefinition_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AttributeDefinition_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttributeDefinition", field, false, false, "String")
+}
+
+func (ec *executionContext) _AttributeDefinition_type(ctx context.Context, field graphql.CollectedField, obj *ent.AttributeDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributeDefinition_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v attributedefinition.Type) graphql.Marshaler {
+			return ec.marshalNAttributeType2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋattributedefinitionᚐType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttributeDefinition_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttributeDefinition", field, false, false, "AttributeType")
+}
+
+func (ec *executionContext) _AttributeDefinitionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AttributeDefinitionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributeDefinitionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AttributeDefinitionEdge) graphql.Marshaler {
+			return ec.marshalOAttributeDefinitionEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AttributeDefinitionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AttributeDefinitionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AttributeDefinitionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AttributeDefinitionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AttributeDefinitionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributeDefinitionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[gid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttributeDefinitionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AttributeDefinitionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AttributeDefinitionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AttributeDefinitionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributeDefinitionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttributeDefinitionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttributeDefinitionConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AttributeDefinitionEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AttributeDefinitionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributeDefinitionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AttributeDefinition) graphql.Marshaler {
+			return ec.marshalOAttributeDefinition2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinition(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AttributeDefinitionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AttributeDefinitionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AttributeDefinition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AttributeDefinitionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AttributeDefinitionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributeDefinitionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[gid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttributeDefinitionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttributeDefinitionEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
@@ -10646,6 +12995,249 @@ func (ec *executionContext) fieldContext_Conversation_unreadCount(_ context.Cont
 	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
 }
 
+func (ec *executionContext) _ConversationActivity_id(ctx context.Context, field graphql.CollectedField, obj *model.ConversationActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationActivity_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationActivity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationActivity", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConversationActivity_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.ConversationActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationActivity_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationActivity_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationActivity", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConversationActivity_kind(ctx context.Context, field graphql.CollectedField, obj *model.ConversationActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationActivity_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v conversationactivity.Kind) graphql.Marshaler {
+			return ec.marshalNConversationActivityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋconversationactivityᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationActivity_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationActivity", field, false, false, "ConversationActivityKind")
+}
+
+func (ec *executionContext) _ConversationActivity_conversation(ctx context.Context, field graphql.CollectedField, obj *model.ConversationActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationActivity_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationActivity().Conversation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationActivity_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationActivity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationActivity_actor(ctx context.Context, field graphql.CollectedField, obj *model.ConversationActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationActivity_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationActivity().Actor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationActivity_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationActivity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationActivity_agent(ctx context.Context, field graphql.CollectedField, obj *model.ConversationActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationActivity_agent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationActivity().Agent(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationActivity_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationActivity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationActivity_team(ctx context.Context, field graphql.CollectedField, obj *model.ConversationActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationActivity_team(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationActivity().Team(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Team) graphql.Marshaler {
+			return ec.marshalOTeam2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐTeam(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationActivity_team(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationActivity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Team(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationActivity_reason(ctx context.Context, field graphql.CollectedField, obj *model.ConversationActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationActivity_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *conversationactivity.Reason) graphql.Marshaler {
+			return ec.marshalOAssignmentReason2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋconversationactivityᚐReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationActivity_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationActivity", field, false, false, "AssignmentReason")
+}
+
+func (ec *executionContext) _ConversationActivity_note(ctx context.Context, field graphql.CollectedField, obj *model.ConversationActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationActivity_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationActivity_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationActivity", field, false, false, "String")
+}
+
 func (ec *executionContext) _ConversationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ConversationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11300,6 +13892,50 @@ func (ec *executionContext) fieldContext_Customer_conversations(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_timeline(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Timeline(ctx, obj, fc.Args["after"].(*entgql.Cursor[gid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[gid.ID]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TimelineConnection) graphql.Marshaler {
+			return ec.marshalNTimelineConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTimelineConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_timeline(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_timeline_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CustomerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11387,6 +14023,460 @@ func (ec *executionContext) fieldContext_CustomerConnection_totalCount(_ context
 	return graphql.NewScalarFieldContext("CustomerConnection", field, false, false, "Int")
 }
 
+func (ec *executionContext) _CustomerDuplicate_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerDuplicate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerDuplicate_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicate_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicate_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerDuplicate", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CustomerDuplicate_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicate_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicate_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerDuplicate", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CustomerDuplicate_customerID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicate_customerID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicate_customerID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerDuplicate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerDuplicate_duplicateID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicate_duplicateID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DuplicateID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicate_duplicateID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerDuplicate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerDuplicate_evidence(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicate_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []schematype.Evidence) graphql.Marshaler {
+			return ec.marshalNDuplicateEvidence2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐEvidenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicate_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerDuplicate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateEvidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerDuplicate_status(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicate_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v customerduplicate.Status) graphql.Marshaler {
+			return ec.marshalNDuplicateStatus2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomerduplicateᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicate_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerDuplicate", field, false, false, "DuplicateStatus")
+}
+
+func (ec *executionContext) _CustomerDuplicate_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicate_resolvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicate_resolvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerDuplicate", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CustomerDuplicate_resolvedByID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicate_resolvedByID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedByID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicate_resolvedByID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerDuplicate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerDuplicate_customer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicate_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicate_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerDuplicate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerDuplicate_duplicate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicate_duplicate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Duplicate(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicate_duplicate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerDuplicate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerDuplicate_resolvedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicate_resolvedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedBy(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicate_resolvedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerDuplicate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerDuplicateConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicateConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicateConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomerDuplicateEdge) graphql.Marshaler {
+			return ec.marshalOCustomerDuplicateEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicateConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerDuplicateConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerDuplicateEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerDuplicateConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicateConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicateConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[gid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicateConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerDuplicateConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerDuplicateConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicateConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicateConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicateConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerDuplicateConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerDuplicateEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicateEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicateEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerDuplicate) graphql.Marshaler {
+			return ec.marshalOCustomerDuplicate2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicateEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerDuplicateEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerDuplicate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerDuplicateEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerDuplicateEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDuplicateEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[gid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDuplicateEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerDuplicateEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _CustomerEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11440,6 +14530,116 @@ func (ec *executionContext) _CustomerEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_CustomerEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _CustomerEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerEvent().Cursor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNEventCursor2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerEvent", field, true, true, "EventCursor")
+}
+
+func (ec *executionContext) _CustomerEvent_type(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CustomerEventType) graphql.Marshaler {
+			return ec.marshalNCustomerEventType2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐCustomerEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerEvent", field, false, false, "CustomerEventType")
+}
+
+func (ec *executionContext) _CustomerEvent_customer(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerEvent_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerEvent_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerEvent_merge(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerEvent_merge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Merge, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerMerge) graphql.Marshaler {
+			return ec.marshalOCustomerMerge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMerge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerEvent_merge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMerge(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CustomerIdentity_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerIdentity) (ret graphql.Marshaler) {
@@ -11547,14 +14747,14 @@ func (ec *executionContext) _CustomerIdentity_kind(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v customeridentity.Kind) graphql.Marshaler {
-			return ec.marshalNCustomerIdentityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx, selections, v)
+			return ec.marshalNIdentityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_CustomerIdentity_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerIdentity", field, false, false, "CustomerIdentityKind")
+	return graphql.NewScalarFieldContext("CustomerIdentity", field, false, false, "IdentityKind")
 }
 
 func (ec *executionContext) _CustomerIdentity_value(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerIdentity) (ret graphql.Marshaler) {
@@ -11626,6 +14826,29 @@ func (ec *executionContext) fieldContext_CustomerIdentity_verified(_ context.Con
 	return graphql.NewScalarFieldContext("CustomerIdentity", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _CustomerIdentity_source(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerIdentity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerIdentity_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v customeridentity.Source) graphql.Marshaler {
+			return ec.marshalNIdentitySource2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerIdentity_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerIdentity", field, false, false, "IdentitySource")
+}
+
 func (ec *executionContext) _CustomerIdentity_customer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerIdentity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11685,6 +14908,612 @@ func (ec *executionContext) fieldContext_CustomerIdentity_channel(_ context.Cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Channel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMerge_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerMerge_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CustomerMerge_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CustomerMerge_primaryID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_primaryID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PrimaryID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_primaryID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerMerge_secondaryID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_secondaryID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SecondaryID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_secondaryID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerMerge_mergedByID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_mergedByID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedByID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_mergedByID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerMerge_automatic(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_automatic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Automatic, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_automatic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CustomerMerge_mergedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_mergedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_mergedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CustomerMerge_unmergedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_unmergedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnmergedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_unmergedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CustomerMerge_unmergedByID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_unmergedByID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnmergedByID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_unmergedByID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerMerge_primary(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_primary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Primary(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_primary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMerge",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMerge_secondary(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_secondary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secondary(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_secondary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMerge",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMerge_mergedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_mergedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedBy(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_mergedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMerge",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMerge_unmergedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_unmergedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnmergedBy(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_unmergedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMerge",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMerge_movedConversations(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_movedConversations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerMerge().MovedConversations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_movedConversations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMerge",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMerge_conflictingAttributes(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerMerge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_conflictingAttributes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerMerge().ConflictingAttributes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNMap2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_conflictingAttributes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, true, true, "Map")
+}
+
+func (ec *executionContext) _DuplicateEvidence_kind(ctx context.Context, field graphql.CollectedField, obj *schematype.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateEvidence_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DuplicateEvidence().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v customeridentity.Kind) graphql.Marshaler {
+			return ec.marshalNIdentityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateEvidence_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateEvidence", field, true, true, "IdentityKind")
+}
+
+func (ec *executionContext) _DuplicateEvidence_value(ctx context.Context, field graphql.CollectedField, obj *schematype.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateEvidence_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateEvidence_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateEvidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _DuplicateEvidence_customerVerified(ctx context.Context, field graphql.CollectedField, obj *schematype.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateEvidence_customerVerified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerVerified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateEvidence_customerVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateEvidence", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DuplicateEvidence_duplicateVerified(ctx context.Context, field graphql.CollectedField, obj *schematype.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateEvidence_duplicateVerified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DuplicateVerified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateEvidence_duplicateVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateEvidence", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MergeEntry_id(ctx context.Context, field graphql.CollectedField, obj *model.MergeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MergeEntry_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.MergeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeEntry_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeEntry_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MergeEntry_kind(ctx context.Context, field graphql.CollectedField, obj *model.MergeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeEntry_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MergeEntryKind) graphql.Marshaler {
+			return ec.marshalNMergeEntryKind2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐMergeEntryKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeEntry_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeEntry", field, false, false, "MergeEntryKind")
+}
+
+func (ec *executionContext) _MergeEntry_merge(ctx context.Context, field graphql.CollectedField, obj *model.MergeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeEntry_merge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Merge, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerMerge) graphql.Marshaler {
+			return ec.marshalNCustomerMerge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMerge(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeEntry_merge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergeEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMerge(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12271,6 +16100,84 @@ func (ec *executionContext) _MessageEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_MessageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MessageEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _MessageEntry_id(ctx context.Context, field graphql.CollectedField, obj *model.MessageEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MessageEntry_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.MessageEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEntry_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEntry_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MessageEntry_message(ctx context.Context, field graphql.CollectedField, obj *model.MessageEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEntry_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEntry_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _MessageEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MessageEvent) (ret graphql.Marshaler) {
@@ -13848,6 +17755,376 @@ func (ec *executionContext) fieldContext_Mutation_removeConversationTags(ctx con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_addCustomerIdentity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addCustomerIdentity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddCustomerIdentity(ctx, fc.Args["customerID"].(gid.ID), fc.Args["kind"].(customeridentity.Kind), fc.Args["value"].(string), fc.Args["verified"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerIdentity) graphql.Marshaler {
+			return ec.marshalNCustomerIdentity2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerIdentity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addCustomerIdentity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerIdentity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addCustomerIdentity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeCustomerIdentity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeCustomerIdentity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveCustomerIdentity(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeCustomerIdentity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeCustomerIdentity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_mergeCustomers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_mergeCustomers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MergeCustomers(ctx, fc.Args["primaryID"].(gid.ID), fc.Args["secondaryID"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerMerge) graphql.Marshaler {
+			return ec.marshalNCustomerMerge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMerge(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_mergeCustomers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMerge(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_mergeCustomers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unmergeCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unmergeCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnmergeCustomer(ctx, fc.Args["mergeID"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unmergeCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unmergeCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptDuplicate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptDuplicate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptDuplicate(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerMerge) graphql.Marshaler {
+			return ec.marshalNCustomerMerge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMerge(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptDuplicate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMerge(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptDuplicate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_dismissDuplicate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_dismissDuplicate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DismissDuplicate(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_dismissDuplicate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_dismissDuplicate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_upsertCustomerByIdentity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_upsertCustomerByIdentity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpsertCustomerByIdentity(ctx, fc.Args["identities"].([]*model.IdentityInput), fc.Args["input"].(*ent.UpdateCustomerInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_upsertCustomerByIdentity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_upsertCustomerByIdentity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createAttributeDefinition(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAttributeDefinition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAttributeDefinition(ctx, fc.Args["input"].(ent.CreateAttributeDefinitionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.AttributeDefinition
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.AttributeDefinition
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AttributeDefinition) graphql.Marshaler {
+			return ec.marshalNAttributeDefinition2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAttributeDefinition(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AttributeDefinition(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAttributeDefinition_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setAgentStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14494,6 +18771,50 @@ func (ec *executionContext) fieldContext_Query_apiTokens(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_attributeDefinitions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_attributeDefinitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AttributeDefinitions(ctx, fc.Args["after"].(*entgql.Cursor[gid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[gid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.AttributeDefinitionOrder), fc.Args["where"].(*ent.AttributeDefinitionWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AttributeDefinitionConnection) graphql.Marshaler {
+			return ec.marshalNAttributeDefinitionConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_attributeDefinitions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AttributeDefinitionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_attributeDefinitions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_channels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14582,34 +18903,34 @@ func (ec *executionContext) fieldContext_Query_conversations(ctx context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Query_customers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Query_customerDuplicates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_customers(ctx, field)
+			return ec.fieldContext_Query_customerDuplicates(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Customers(ctx, fc.Args["after"].(*entgql.Cursor[gid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[gid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CustomerOrder), fc.Args["where"].(*ent.CustomerWhereInput))
+			return ec.Resolvers.Query().CustomerDuplicates(ctx, fc.Args["after"].(*entgql.Cursor[gid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[gid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CustomerDuplicateOrder), fc.Args["where"].(*ent.CustomerDuplicateWhereInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerConnection) graphql.Marshaler {
-			return ec.marshalNCustomerConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerDuplicateConnection) graphql.Marshaler {
+			return ec.marshalNCustomerDuplicateConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateConnection(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Query_customers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Query_customerDuplicates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CustomerConnection(ctx, field)
+			return ec.childFields_CustomerDuplicateConnection(ctx, field)
 		},
 	}
 	defer func() {
@@ -14619,7 +18940,7 @@ func (ec *executionContext) fieldContext_Query_customers(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_customers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Query_customerDuplicates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14774,6 +19095,50 @@ func (ec *executionContext) fieldContext_Query_channelKinds(_ context.Context, f
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ChannelKind(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_customers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Customers(ctx, fc.Args["after"].(*entgql.Cursor[gid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[gid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CustomerOrder), fc.Args["where"].(*ent.CustomerWhereInput), fc.Args["search"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerConnection) graphql.Marshaler {
+			return ec.marshalNCustomerConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -15147,6 +19512,50 @@ func (ec *executionContext) fieldContext_Subscription_assignedToMe(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_assignedToMe_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_customerChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_customerChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CustomerChanged(ctx, fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerEvent) graphql.Marshaler {
+			return ec.marshalNCustomerEvent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐCustomerEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_customerChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_customerChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15807,6 +20216,148 @@ func (ec *executionContext) _TeamEdge_cursor(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_TeamEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TeamEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _TimelineConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TimelineConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TimelineEdge) graphql.Marshaler {
+			return ec.marshalNTimelineEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTimelineEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimelineConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimelineConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.TimelineConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *entgql.PageInfo[gid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimelineConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimelineConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.TimelineConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TimelineEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TimelineEntry) graphql.Marshaler {
+			return ec.marshalNTimelineEntry2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTimelineEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimelineEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimelineEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[gid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _TypingEvent_conversationID(ctx context.Context, field graphql.CollectedField, obj *model.TypingEvent) (ret graphql.Marshaler) {
@@ -19375,6 +23926,507 @@ func UnmarshalApiTokenWhereInput(ctx context.Context, raw any) (ent.ApiTokenWher
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAttributeDefinitionOrder(ctx context.Context, obj any) (ent.AttributeDefinitionOrder, error) {
+	var it ent.AttributeDefinitionOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAttributeDefinitionOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAttributeDefinitionOrder unmarshals raw into the AttributeDefinitionOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAttributeDefinitionOrder(ctx context.Context, raw any) (ent.AttributeDefinitionOrder, error) {
+	var out ent.AttributeDefinitionOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AttributeDefinitionOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAttributeDefinitionWhereInput(ctx context.Context, obj any) (ent.AttributeDefinitionWhereInput, error) {
+	var it ent.AttributeDefinitionWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "label", "labelNEQ", "labelIn", "labelNotIn", "labelGT", "labelGTE", "labelLT", "labelLTE", "labelContains", "labelHasPrefix", "labelHasSuffix", "labelIsNil", "labelNotNil", "labelEqualFold", "labelContainsFold", "type", "typeNEQ", "typeIn", "typeNotIn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOAttributeDefinitionWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOAttributeDefinitionWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOAttributeDefinitionWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNEQ = data
+		case "nameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameIn = data
+		case "nameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNotIn = data
+		case "nameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGT = data
+		case "nameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGTE = data
+		case "nameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLT = data
+		case "nameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLTE = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		case "nameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasPrefix = data
+		case "nameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasSuffix = data
+		case "nameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEqualFold = data
+		case "nameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContainsFold = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		case "labelNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labelNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabelNEQ = data
+		case "labelIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labelIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabelIn = data
+		case "labelNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labelNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabelNotIn = data
+		case "labelGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labelGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabelGT = data
+		case "labelGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labelGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabelGTE = data
+		case "labelLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labelLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabelLT = data
+		case "labelLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labelLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabelLTE = data
+		case "labelContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labelContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabelContains = data
+		case "labelHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labelHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabelHasPrefix = data
+		case "labelHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labelHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabelHasSuffix = data
+		case "labelIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labelIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabelIsNil = data
+		case "labelNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labelNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabelNotNil = data
+		case "labelEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labelEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabelEqualFold = data
+		case "labelContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labelContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabelContainsFold = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalOAttributeType2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋattributedefinitionᚐType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "typeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("typeNEQ"))
+			data, err := ec.unmarshalOAttributeType2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋattributedefinitionᚐType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TypeNEQ = data
+		case "typeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("typeIn"))
+			data, err := ec.unmarshalOAttributeType2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋattributedefinitionᚐTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TypeIn = data
+		case "typeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("typeNotIn"))
+			data, err := ec.unmarshalOAttributeType2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋattributedefinitionᚐTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TypeNotIn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAttributeDefinitionWhereInput unmarshals raw into the AttributeDefinitionWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAttributeDefinitionWhereInput(ctx context.Context, raw any) (ent.AttributeDefinitionWhereInput, error) {
+	var out ent.AttributeDefinitionWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AttributeDefinitionWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChannelOrder(ctx context.Context, obj any) (ent.ChannelOrder, error) {
 	var it ent.ChannelOrder
 	if obj == nil {
@@ -21739,6 +26791,62 @@ func UnmarshalCreateApiTokenInput(ctx context.Context, raw any) (model.CreateAPI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateAttributeDefinitionInput(ctx context.Context, obj any) (ent.CreateAttributeDefinitionInput, error) {
+	var it ent.CreateAttributeDefinitionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "label", "type"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNAttributeType2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋattributedefinitionᚐType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateAttributeDefinitionInput unmarshals raw into the CreateAttributeDefinitionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateAttributeDefinitionInput(ctx context.Context, raw any) (ent.CreateAttributeDefinitionInput, error) {
+	var out ent.CreateAttributeDefinitionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAttributeDefinitionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateChannelInput(ctx context.Context, obj any) (model.CreateChannelInput, error) {
 	var it model.CreateChannelInput
 	if obj == nil {
@@ -21998,6 +27106,710 @@ func UnmarshalCreateTeamInput(ctx context.Context, raw any) (ent.CreateTeamInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCustomerDuplicateOrder(ctx context.Context, obj any) (ent.CustomerDuplicateOrder, error) {
+	var it ent.CustomerDuplicateOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNCustomerDuplicateOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCustomerDuplicateOrder unmarshals raw into the CustomerDuplicateOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCustomerDuplicateOrder(ctx context.Context, raw any) (ent.CustomerDuplicateOrder, error) {
+	var out ent.CustomerDuplicateOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomerDuplicateOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCustomerDuplicateWhereInput(ctx context.Context, obj any) (ent.CustomerDuplicateWhereInput, error) {
+	var it ent.CustomerDuplicateWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "duplicateID", "duplicateIDNEQ", "duplicateIDIn", "duplicateIDNotIn", "duplicateIDGT", "duplicateIDGTE", "duplicateIDLT", "duplicateIDLTE", "duplicateIDContains", "duplicateIDHasPrefix", "duplicateIDHasSuffix", "duplicateIDEqualFold", "duplicateIDContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "resolvedAt", "resolvedAtNEQ", "resolvedAtIn", "resolvedAtNotIn", "resolvedAtGT", "resolvedAtGTE", "resolvedAtLT", "resolvedAtLTE", "resolvedAtIsNil", "resolvedAtNotNil", "resolvedByID", "resolvedByIDNEQ", "resolvedByIDIn", "resolvedByIDNotIn", "resolvedByIDGT", "resolvedByIDGTE", "resolvedByIDLT", "resolvedByIDLTE", "resolvedByIDContains", "resolvedByIDHasPrefix", "resolvedByIDHasSuffix", "resolvedByIDIsNil", "resolvedByIDNotNil", "resolvedByIDEqualFold", "resolvedByIDContainsFold", "hasCustomer", "hasCustomerWith", "hasDuplicate", "hasDuplicateWith", "hasResolvedBy", "hasResolvedByWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOCustomerDuplicateWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOCustomerDuplicateWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOCustomerDuplicateWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "customerID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "customerIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIDNEQ = data
+		case "customerIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIDIn = data
+		case "customerIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIDNotIn = data
+		case "customerIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIDGT = data
+		case "customerIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIDGTE = data
+		case "customerIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIDLT = data
+		case "customerIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIDLTE = data
+		case "customerIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIDContains = data
+		case "customerIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIDHasPrefix = data
+		case "customerIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIDHasSuffix = data
+		case "customerIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIDEqualFold = data
+		case "customerIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIDContainsFold = data
+		case "duplicateID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duplicateID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DuplicateID = data
+		case "duplicateIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duplicateIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DuplicateIDNEQ = data
+		case "duplicateIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duplicateIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DuplicateIDIn = data
+		case "duplicateIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duplicateIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DuplicateIDNotIn = data
+		case "duplicateIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duplicateIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DuplicateIDGT = data
+		case "duplicateIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duplicateIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DuplicateIDGTE = data
+		case "duplicateIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duplicateIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DuplicateIDLT = data
+		case "duplicateIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duplicateIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DuplicateIDLTE = data
+		case "duplicateIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duplicateIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DuplicateIDContains = data
+		case "duplicateIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duplicateIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DuplicateIDHasPrefix = data
+		case "duplicateIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duplicateIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DuplicateIDHasSuffix = data
+		case "duplicateIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duplicateIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DuplicateIDEqualFold = data
+		case "duplicateIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duplicateIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DuplicateIDContainsFold = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalODuplicateStatus2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomerduplicateᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalODuplicateStatus2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomerduplicateᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalODuplicateStatus2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomerduplicateᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalODuplicateStatus2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomerduplicateᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "resolvedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAt = data
+		case "resolvedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtNEQ = data
+		case "resolvedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtIn = data
+		case "resolvedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtNotIn = data
+		case "resolvedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtGT = data
+		case "resolvedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtGTE = data
+		case "resolvedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtLT = data
+		case "resolvedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtLTE = data
+		case "resolvedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtIsNil = data
+		case "resolvedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtNotNil = data
+		case "resolvedByID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByID = data
+		case "resolvedByIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIDNEQ = data
+		case "resolvedByIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIDIn = data
+		case "resolvedByIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIDNotIn = data
+		case "resolvedByIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIDGT = data
+		case "resolvedByIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIDGTE = data
+		case "resolvedByIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIDLT = data
+		case "resolvedByIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIDLTE = data
+		case "resolvedByIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIDContains = data
+		case "resolvedByIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIDHasPrefix = data
+		case "resolvedByIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIDHasSuffix = data
+		case "resolvedByIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIDIsNil = data
+		case "resolvedByIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIDNotNil = data
+		case "resolvedByIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIDEqualFold = data
+		case "resolvedByIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIDContainsFold = data
+		case "hasCustomer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCustomer"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCustomer = data
+		case "hasCustomerWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCustomerWith"))
+			data, err := ec.unmarshalOCustomerWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCustomerWith = data
+		case "hasDuplicate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDuplicate"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDuplicate = data
+		case "hasDuplicateWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDuplicateWith"))
+			data, err := ec.unmarshalOCustomerWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDuplicateWith = data
+		case "hasResolvedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasResolvedBy"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasResolvedBy = data
+		case "hasResolvedByWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasResolvedByWith"))
+			data, err := ec.unmarshalOAgentWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasResolvedByWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCustomerDuplicateWhereInput unmarshals raw into the CustomerDuplicateWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCustomerDuplicateWhereInput(ctx context.Context, raw any) (ent.CustomerDuplicateWhereInput, error) {
+	var out ent.CustomerDuplicateWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomerDuplicateWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCustomerIdentityOrder(ctx context.Context, obj any) (ent.CustomerIdentityOrder, error) {
 	var it ent.CustomerIdentityOrder
 	if obj == nil {
@@ -22062,7 +27874,7 @@ func (ec *executionContext) unmarshalInputCustomerIdentityWhereInput(ctx context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "value", "valueNEQ", "valueIn", "valueNotIn", "valueGT", "valueGTE", "valueLT", "valueLTE", "valueContains", "valueHasPrefix", "valueHasSuffix", "valueEqualFold", "valueContainsFold", "channelID", "channelIDNEQ", "channelIDIn", "channelIDNotIn", "channelIDGT", "channelIDGTE", "channelIDLT", "channelIDLTE", "channelIDContains", "channelIDHasPrefix", "channelIDHasSuffix", "channelIDIsNil", "channelIDNotNil", "channelIDEqualFold", "channelIDContainsFold", "verified", "verifiedNEQ", "hasCustomer", "hasCustomerWith", "hasChannel", "hasChannelWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "value", "valueNEQ", "valueIn", "valueNotIn", "valueGT", "valueGTE", "valueLT", "valueLTE", "valueContains", "valueHasPrefix", "valueHasSuffix", "valueEqualFold", "valueContainsFold", "channelID", "channelIDNEQ", "channelIDIn", "channelIDNotIn", "channelIDGT", "channelIDGTE", "channelIDLT", "channelIDLTE", "channelIDContains", "channelIDHasPrefix", "channelIDHasSuffix", "channelIDIsNil", "channelIDNotNil", "channelIDEqualFold", "channelIDContainsFold", "verified", "verifiedNEQ", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "hasCustomer", "hasCustomerWith", "hasChannel", "hasChannelWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22351,28 +28163,28 @@ func (ec *executionContext) unmarshalInputCustomerIdentityWhereInput(ctx context
 			it.CustomerIDContainsFold = data
 		case "kind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
-			data, err := ec.unmarshalOCustomerIdentityKind2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx, v)
+			data, err := ec.unmarshalOIdentityKind2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Kind = data
 		case "kindNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNEQ"))
-			data, err := ec.unmarshalOCustomerIdentityKind2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx, v)
+			data, err := ec.unmarshalOIdentityKind2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.KindNEQ = data
 		case "kindIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindIn"))
-			data, err := ec.unmarshalOCustomerIdentityKind2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKindᚄ(ctx, v)
+			data, err := ec.unmarshalOIdentityKind2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKindᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.KindIn = data
 		case "kindNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNotIn"))
-			data, err := ec.unmarshalOCustomerIdentityKind2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKindᚄ(ctx, v)
+			data, err := ec.unmarshalOIdentityKind2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKindᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -22587,6 +28399,34 @@ func (ec *executionContext) unmarshalInputCustomerIdentityWhereInput(ctx context
 				return it, err
 			}
 			it.VerifiedNEQ = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOIdentitySource2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "sourceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNEQ"))
+			data, err := ec.unmarshalOIdentitySource2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNEQ = data
+		case "sourceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceIn"))
+			data, err := ec.unmarshalOIdentitySource2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐSourceᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceIn = data
+		case "sourceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNotIn"))
+			data, err := ec.unmarshalOIdentitySource2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐSourceᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNotIn = data
 		case "hasCustomer":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCustomer"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -22629,6 +28469,871 @@ func (ec *executionContext) unmarshalInputCustomerIdentityWhereInput(ctx context
 func UnmarshalCustomerIdentityWhereInput(ctx context.Context, raw any) (ent.CustomerIdentityWhereInput, error) {
 	var out ent.CustomerIdentityWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomerIdentityWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCustomerMergeOrder(ctx context.Context, obj any) (ent.CustomerMergeOrder, error) {
+	var it ent.CustomerMergeOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNCustomerMergeOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMergeOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCustomerMergeOrder unmarshals raw into the CustomerMergeOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCustomerMergeOrder(ctx context.Context, raw any) (ent.CustomerMergeOrder, error) {
+	var out ent.CustomerMergeOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomerMergeOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCustomerMergeWhereInput(ctx context.Context, obj any) (ent.CustomerMergeWhereInput, error) {
+	var it ent.CustomerMergeWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "primaryID", "primaryIDNEQ", "primaryIDIn", "primaryIDNotIn", "primaryIDGT", "primaryIDGTE", "primaryIDLT", "primaryIDLTE", "primaryIDContains", "primaryIDHasPrefix", "primaryIDHasSuffix", "primaryIDEqualFold", "primaryIDContainsFold", "secondaryID", "secondaryIDNEQ", "secondaryIDIn", "secondaryIDNotIn", "secondaryIDGT", "secondaryIDGTE", "secondaryIDLT", "secondaryIDLTE", "secondaryIDContains", "secondaryIDHasPrefix", "secondaryIDHasSuffix", "secondaryIDEqualFold", "secondaryIDContainsFold", "mergedByID", "mergedByIDNEQ", "mergedByIDIn", "mergedByIDNotIn", "mergedByIDGT", "mergedByIDGTE", "mergedByIDLT", "mergedByIDLTE", "mergedByIDContains", "mergedByIDHasPrefix", "mergedByIDHasSuffix", "mergedByIDIsNil", "mergedByIDNotNil", "mergedByIDEqualFold", "mergedByIDContainsFold", "automatic", "automaticNEQ", "mergedAt", "mergedAtNEQ", "mergedAtIn", "mergedAtNotIn", "mergedAtGT", "mergedAtGTE", "mergedAtLT", "mergedAtLTE", "unmergedAt", "unmergedAtNEQ", "unmergedAtIn", "unmergedAtNotIn", "unmergedAtGT", "unmergedAtGTE", "unmergedAtLT", "unmergedAtLTE", "unmergedAtIsNil", "unmergedAtNotNil", "unmergedByID", "unmergedByIDNEQ", "unmergedByIDIn", "unmergedByIDNotIn", "unmergedByIDGT", "unmergedByIDGTE", "unmergedByIDLT", "unmergedByIDLTE", "unmergedByIDContains", "unmergedByIDHasPrefix", "unmergedByIDHasSuffix", "unmergedByIDIsNil", "unmergedByIDNotNil", "unmergedByIDEqualFold", "unmergedByIDContainsFold", "hasPrimary", "hasPrimaryWith", "hasSecondary", "hasSecondaryWith", "hasMergedBy", "hasMergedByWith", "hasUnmergedBy", "hasUnmergedByWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOCustomerMergeWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMergeWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOCustomerMergeWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMergeWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOCustomerMergeWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMergeWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "primaryID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryID = data
+		case "primaryIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryIDNEQ = data
+		case "primaryIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryIDIn = data
+		case "primaryIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryIDNotIn = data
+		case "primaryIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryIDGT = data
+		case "primaryIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryIDGTE = data
+		case "primaryIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryIDLT = data
+		case "primaryIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryIDLTE = data
+		case "primaryIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryIDContains = data
+		case "primaryIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryIDHasPrefix = data
+		case "primaryIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryIDHasSuffix = data
+		case "primaryIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryIDEqualFold = data
+		case "primaryIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryIDContainsFold = data
+		case "secondaryID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryID = data
+		case "secondaryIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryIDNEQ = data
+		case "secondaryIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryIDIn = data
+		case "secondaryIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryIDNotIn = data
+		case "secondaryIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryIDGT = data
+		case "secondaryIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryIDGTE = data
+		case "secondaryIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryIDLT = data
+		case "secondaryIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryIDLTE = data
+		case "secondaryIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryIDContains = data
+		case "secondaryIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryIDHasPrefix = data
+		case "secondaryIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryIDHasSuffix = data
+		case "secondaryIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryIDEqualFold = data
+		case "secondaryIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryIDContainsFold = data
+		case "mergedByID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByID = data
+		case "mergedByIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByIDNEQ = data
+		case "mergedByIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByIDIn = data
+		case "mergedByIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByIDNotIn = data
+		case "mergedByIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByIDGT = data
+		case "mergedByIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByIDGTE = data
+		case "mergedByIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByIDLT = data
+		case "mergedByIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByIDLTE = data
+		case "mergedByIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByIDContains = data
+		case "mergedByIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByIDHasPrefix = data
+		case "mergedByIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByIDHasSuffix = data
+		case "mergedByIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByIDIsNil = data
+		case "mergedByIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByIDNotNil = data
+		case "mergedByIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByIDEqualFold = data
+		case "mergedByIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedByIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedByIDContainsFold = data
+		case "automatic":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("automatic"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Automatic = data
+		case "automaticNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("automaticNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutomaticNEQ = data
+		case "mergedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedAt = data
+		case "mergedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedAtNEQ = data
+		case "mergedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedAtIn = data
+		case "mergedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedAtNotIn = data
+		case "mergedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedAtGT = data
+		case "mergedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedAtGTE = data
+		case "mergedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedAtLT = data
+		case "mergedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedAtLTE = data
+		case "unmergedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedAt = data
+		case "unmergedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedAtNEQ = data
+		case "unmergedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedAtIn = data
+		case "unmergedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedAtNotIn = data
+		case "unmergedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedAtGT = data
+		case "unmergedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedAtGTE = data
+		case "unmergedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedAtLT = data
+		case "unmergedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedAtLTE = data
+		case "unmergedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedAtIsNil = data
+		case "unmergedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedAtNotNil = data
+		case "unmergedByID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByID = data
+		case "unmergedByIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByIDNEQ = data
+		case "unmergedByIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByIDIn = data
+		case "unmergedByIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByIDNotIn = data
+		case "unmergedByIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByIDGT = data
+		case "unmergedByIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByIDGTE = data
+		case "unmergedByIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByIDLT = data
+		case "unmergedByIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByIDLTE = data
+		case "unmergedByIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByIDContains = data
+		case "unmergedByIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByIDHasPrefix = data
+		case "unmergedByIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByIDHasSuffix = data
+		case "unmergedByIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByIDIsNil = data
+		case "unmergedByIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByIDNotNil = data
+		case "unmergedByIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByIDEqualFold = data
+		case "unmergedByIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unmergedByIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnmergedByIDContainsFold = data
+		case "hasPrimary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPrimary"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPrimary = data
+		case "hasPrimaryWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPrimaryWith"))
+			data, err := ec.unmarshalOCustomerWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPrimaryWith = data
+		case "hasSecondary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSecondary"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasSecondary = data
+		case "hasSecondaryWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSecondaryWith"))
+			data, err := ec.unmarshalOCustomerWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasSecondaryWith = data
+		case "hasMergedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMergedBy"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMergedBy = data
+		case "hasMergedByWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMergedByWith"))
+			data, err := ec.unmarshalOAgentWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMergedByWith = data
+		case "hasUnmergedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasUnmergedBy"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasUnmergedBy = data
+		case "hasUnmergedByWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasUnmergedByWith"))
+			data, err := ec.unmarshalOAgentWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasUnmergedByWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCustomerMergeWhereInput unmarshals raw into the CustomerMergeWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCustomerMergeWhereInput(ctx context.Context, raw any) (ent.CustomerMergeWhereInput, error) {
+	var out ent.CustomerMergeWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomerMergeWhereInput", raw, &out)
 	return out, err
 }
 
@@ -23291,6 +29996,55 @@ func (ec *executionContext) unmarshalInputCustomerWhereInput(ctx context.Context
 func UnmarshalCustomerWhereInput(ctx context.Context, raw any) (ent.CustomerWhereInput, error) {
 	var out ent.CustomerWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomerWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputIdentityInput(ctx context.Context, obj any) (model.IdentityInput, error) {
+	var it model.IdentityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNIdentityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIdentityInput unmarshals raw into the IdentityInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIdentityInput(ctx context.Context, raw any) (model.IdentityInput, error) {
+	var out model.IdentityInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IdentityInput", raw, &out)
 	return out, err
 }
 
@@ -26765,11 +33519,21 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Message(ctx, sel, obj)
+	case *ent.CustomerMerge:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CustomerMerge(ctx, sel, obj)
 	case *ent.CustomerIdentity:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._CustomerIdentity(ctx, sel, obj)
+	case *ent.CustomerDuplicate:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CustomerDuplicate(ctx, sel, obj)
 	case *ent.Customer:
 		if obj == nil {
 			return graphql.Null
@@ -26785,6 +33549,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Channel(ctx, sel, obj)
+	case *ent.AttributeDefinition:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AttributeDefinition(ctx, sel, obj)
 	case *ent.ApiToken:
 		if obj == nil {
 			return graphql.Null
@@ -26800,6 +33569,40 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return typedObj
 		} else {
 			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
+func (ec *executionContext) _TimelineEntry(ctx context.Context, sel ast.SelectionSet, obj model.TimelineEntry) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.MessageEntry:
+		return ec._MessageEntry(ctx, sel, &obj)
+	case *model.MessageEntry:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MessageEntry(ctx, sel, obj)
+	case model.MergeEntry:
+		return ec._MergeEntry(ctx, sel, &obj)
+	case *model.MergeEntry:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MergeEntry(ctx, sel, obj)
+	case model.ConversationActivity:
+		return ec._ConversationActivity(ctx, sel, &obj)
+	case *model.ConversationActivity:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ConversationActivity(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of TimelineEntry must implement graphql.Marshaler", obj))
 		}
 	}
 }
@@ -27200,6 +34003,145 @@ func (ec *executionContext) _ApiTokenEdge(ctx context.Context, sel ast.Selection
 			}
 		case "cursor":
 			out.Values[i] = ec._ApiTokenEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var attributeDefinitionImplementors = []string{"AttributeDefinition", "Node"}
+
+func (ec *executionContext) _AttributeDefinition(ctx context.Context, sel ast.SelectionSet, obj *ent.AttributeDefinition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, attributeDefinitionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AttributeDefinition")
+		case "id":
+			out.Values[i] = ec._AttributeDefinition_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._AttributeDefinition_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._AttributeDefinition_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._AttributeDefinition_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._AttributeDefinition_label(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._AttributeDefinition_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var attributeDefinitionConnectionImplementors = []string{"AttributeDefinitionConnection"}
+
+func (ec *executionContext) _AttributeDefinitionConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AttributeDefinitionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, attributeDefinitionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AttributeDefinitionConnection")
+		case "edges":
+			out.Values[i] = ec._AttributeDefinitionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AttributeDefinitionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._AttributeDefinitionConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var attributeDefinitionEdgeImplementors = []string{"AttributeDefinitionEdge"}
+
+func (ec *executionContext) _AttributeDefinitionEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AttributeDefinitionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, attributeDefinitionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AttributeDefinitionEdge")
+		case "node":
+			out.Values[i] = ec._AttributeDefinitionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._AttributeDefinitionEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -27788,6 +34730,83 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var conversationActivityImplementors = []string{"ConversationActivity", "TimelineEntry"}
+
+func (ec *executionContext) _ConversationActivity(ctx context.Context, sel ast.SelectionSet, obj *model.ConversationActivity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationActivityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationActivity")
+		case "id":
+			out.Values[i] = ec._ConversationActivity_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "occurredAt":
+			out.Values[i] = ec._ConversationActivity_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._ConversationActivity_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationActivity_conversation(ctx, field, obj)
+				})
+		case "actor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationActivity_actor(ctx, field, obj)
+				})
+		case "agent":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationActivity_agent(ctx, field, obj)
+				})
+		case "team":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationActivity_team(ctx, field, obj)
+				})
+		case "reason":
+			out.Values[i] = ec._ConversationActivity_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._ConversationActivity_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var conversationConnectionImplementors = []string{"ConversationConnection"}
 
 func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ConversationConnection) graphql.Marshaler {
@@ -28037,6 +35056,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_conversations(ctx, field, obj)
 				})
+		case "timeline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_timeline(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28097,6 +35122,178 @@ func (ec *executionContext) _CustomerConnection(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var customerDuplicateImplementors = []string{"CustomerDuplicate", "Node"}
+
+func (ec *executionContext) _CustomerDuplicate(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerDuplicate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerDuplicateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerDuplicate")
+		case "id":
+			out.Values[i] = ec._CustomerDuplicate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._CustomerDuplicate_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._CustomerDuplicate_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customerID":
+			out.Values[i] = ec._CustomerDuplicate_customerID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "duplicateID":
+			out.Values[i] = ec._CustomerDuplicate_duplicateID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "evidence":
+			out.Values[i] = ec._CustomerDuplicate_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._CustomerDuplicate_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolvedAt":
+			out.Values[i] = ec._CustomerDuplicate_resolvedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolvedByID":
+			out.Values[i] = ec._CustomerDuplicate_resolvedByID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerDuplicate_customer(ctx, field, obj)
+				})
+		case "duplicate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerDuplicate_duplicate(ctx, field, obj)
+				})
+		case "resolvedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerDuplicate_resolvedBy(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerDuplicateConnectionImplementors = []string{"CustomerDuplicateConnection"}
+
+func (ec *executionContext) _CustomerDuplicateConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerDuplicateConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerDuplicateConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerDuplicateConnection")
+		case "edges":
+			out.Values[i] = ec._CustomerDuplicateConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CustomerDuplicateConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._CustomerDuplicateConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerDuplicateEdgeImplementors = []string{"CustomerDuplicateEdge"}
+
+func (ec *executionContext) _CustomerDuplicateEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerDuplicateEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerDuplicateEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerDuplicateEdge")
+		case "node":
+			out.Values[i] = ec._CustomerDuplicateEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._CustomerDuplicateEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var customerEdgeImplementors = []string{"CustomerEdge"}
 
 func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerEdge) graphql.Marshaler {
@@ -28117,6 +35314,55 @@ func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.Selection
 			out.Values[i] = ec._CustomerEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerEventImplementors = []string{"CustomerEvent"}
+
+func (ec *executionContext) _CustomerEvent(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerEvent")
+		case "cursor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerEvent_cursor(ctx, field, obj)
+				})
+		case "type":
+			out.Values[i] = ec._CustomerEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customer":
+			out.Values[i] = ec._CustomerEvent_customer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "merge":
+			out.Values[i] = ec._CustomerEvent_merge(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -28186,6 +35432,11 @@ func (ec *executionContext) _CustomerIdentity(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "source":
+			out.Values[i] = ec._CustomerIdentity_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "customer":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -28198,6 +35449,217 @@ func (ec *executionContext) _CustomerIdentity(ctx context.Context, sel ast.Selec
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerIdentity_channel(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerMergeImplementors = []string{"CustomerMerge", "Node"}
+
+func (ec *executionContext) _CustomerMerge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerMerge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMerge")
+		case "id":
+			out.Values[i] = ec._CustomerMerge_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._CustomerMerge_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._CustomerMerge_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "primaryID":
+			out.Values[i] = ec._CustomerMerge_primaryID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "secondaryID":
+			out.Values[i] = ec._CustomerMerge_secondaryID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mergedByID":
+			out.Values[i] = ec._CustomerMerge_mergedByID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "automatic":
+			out.Values[i] = ec._CustomerMerge_automatic(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mergedAt":
+			out.Values[i] = ec._CustomerMerge_mergedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unmergedAt":
+			out.Values[i] = ec._CustomerMerge_unmergedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unmergedByID":
+			out.Values[i] = ec._CustomerMerge_unmergedByID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "primary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerMerge_primary(ctx, field, obj)
+				})
+		case "secondary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerMerge_secondary(ctx, field, obj)
+				})
+		case "mergedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerMerge_mergedBy(ctx, field, obj)
+				})
+		case "unmergedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerMerge_unmergedBy(ctx, field, obj)
+				})
+		case "movedConversations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerMerge_movedConversations(ctx, field, obj)
+				})
+		case "conflictingAttributes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerMerge_conflictingAttributes(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var duplicateEvidenceImplementors = []string{"DuplicateEvidence"}
+
+func (ec *executionContext) _DuplicateEvidence(ctx context.Context, sel ast.SelectionSet, obj *schematype.Evidence) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateEvidenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateEvidence")
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DuplicateEvidence_kind(ctx, field, obj)
+				})
+		case "value":
+			out.Values[i] = ec._DuplicateEvidence_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customerVerified":
+			out.Values[i] = ec._DuplicateEvidence_customerVerified(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "duplicateVerified":
+			out.Values[i] = ec._DuplicateEvidence_duplicateVerified(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mergeEntryImplementors = []string{"MergeEntry", "TimelineEntry"}
+
+func (ec *executionContext) _MergeEntry(ctx context.Context, sel ast.SelectionSet, obj *model.MergeEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mergeEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MergeEntry")
+		case "id":
+			out.Values[i] = ec._MergeEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "occurredAt":
+			out.Values[i] = ec._MergeEntry_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._MergeEntry_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "merge":
+			out.Values[i] = ec._MergeEntry_merge(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28397,6 +35859,49 @@ func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "cursor":
 			out.Values[i] = ec._MessageEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messageEntryImplementors = []string{"MessageEntry", "TimelineEntry"}
+
+func (ec *executionContext) _MessageEntry(ctx context.Context, sel ast.SelectionSet, obj *model.MessageEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageEntry")
+		case "id":
+			out.Values[i] = ec._MessageEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "occurredAt":
+			out.Values[i] = ec._MessageEntry_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._MessageEntry_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28664,6 +36169,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "addCustomerIdentity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addCustomerIdentity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeCustomerIdentity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeCustomerIdentity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergeCustomers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_mergeCustomers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unmergeCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unmergeCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptDuplicate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptDuplicate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dismissDuplicate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_dismissDuplicate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upsertCustomerByIdentity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_upsertCustomerByIdentity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createAttributeDefinition":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAttributeDefinition(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setAgentStatus":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setAgentStatus(ctx, field)
@@ -28821,6 +36382,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_apiTokens(ctx, field)
 				})
+		case "attributeDefinitions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_attributeDefinitions(ctx, field)
+				})
 		case "channels":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -28833,11 +36400,11 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_conversations(ctx, field)
 				})
-		case "customers":
+		case "customerDuplicates":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_customers(ctx, field)
+					return ec._Query_customerDuplicates(ctx, field)
 				})
 		case "tags":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -28862,6 +36429,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_channelKinds(ctx, field)
+				})
+		case "customers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_customers(ctx, field)
 				})
 		case "visitorConversation":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -28964,6 +36537,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_conversationChanged(ctx, fields[0])
 	case "assignedToMe":
 		return ec._Subscription_assignedToMe(ctx, fields[0])
+	case "customerChanged":
+		return ec._Subscription_customerChanged(ctx, fields[0])
 	case "agentStatusChanged":
 		return ec._Subscription_agentStatusChanged(ctx, fields[0])
 	case "typing":
@@ -29224,6 +36799,87 @@ func (ec *executionContext) _TeamEdge(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "cursor":
 			out.Values[i] = ec._TeamEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var timelineConnectionImplementors = []string{"TimelineConnection"}
+
+func (ec *executionContext) _TimelineConnection(ctx context.Context, sel ast.SelectionSet, obj *model.TimelineConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timelineConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimelineConnection")
+		case "edges":
+			out.Values[i] = ec._TimelineConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TimelineConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._TimelineConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var timelineEdgeImplementors = []string{"TimelineEdge"}
+
+func (ec *executionContext) _TimelineEdge(ctx context.Context, sel ast.SelectionSet, obj *model.TimelineEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timelineEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimelineEdge")
+		case "node":
+			out.Values[i] = ec._TimelineEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._TimelineEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30275,6 +37931,51 @@ func (ec *executionContext) unmarshalNApiTokenWhereInput2ᚖgithubᚗcomᚋswitc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAttributeDefinition2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinition(ctx context.Context, sel ast.SelectionSet, v *ent.AttributeDefinition) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AttributeDefinition!")
+		return graphql.Null
+	}
+	return ec._AttributeDefinition(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAttributeDefinitionConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AttributeDefinitionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AttributeDefinitionConnection!")
+		return graphql.Null
+	}
+	return ec._AttributeDefinitionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAttributeDefinitionOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionOrderField(ctx context.Context, v any) (*ent.AttributeDefinitionOrderField, error) {
+	var res = new(ent.AttributeDefinitionOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAttributeDefinitionOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AttributeDefinitionOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AttributeDefinitionOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNAttributeDefinitionWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionWhereInput(ctx context.Context, v any) (*ent.AttributeDefinitionWhereInput, error) {
+	res, err := ec.unmarshalInputAttributeDefinitionWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAttributeType2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋattributedefinitionᚐType(ctx context.Context, v any) (attributedefinition.Type, error) {
+	var res attributedefinition.Type
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAttributeType2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋattributedefinitionᚐType(ctx context.Context, sel ast.SelectionSet, v attributedefinition.Type) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuthPayload!")
@@ -30390,12 +38091,38 @@ func (ec *executionContext) unmarshalNChannelWhereInput2ᚖgithubᚗcomᚋswitch
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNConversation2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Conversation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConversation2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNConversation2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversation(ctx context.Context, sel ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Conversation!")
 		return graphql.Null
 	}
 	return ec._Conversation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConversationActivityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋconversationactivityᚐKind(ctx context.Context, v any) (conversationactivity.Kind, error) {
+	var res conversationactivity.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConversationActivityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋconversationactivityᚐKind(ctx context.Context, sel ast.SelectionSet, v conversationactivity.Kind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNConversationConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ConversationConnection) graphql.Marshaler {
@@ -30463,6 +38190,11 @@ func (ec *executionContext) unmarshalNCreateApiTokenInput2githubᚗcomᚋswitchb
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateAttributeDefinitionInput2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCreateAttributeDefinitionInput(ctx context.Context, v any) (ent.CreateAttributeDefinitionInput, error) {
+	res, err := ec.unmarshalInputCreateAttributeDefinitionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateChannelInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐCreateChannelInput(ctx context.Context, v any) (model.CreateChannelInput, error) {
 	res, err := ec.unmarshalInputCreateChannelInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30501,6 +38233,22 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNCustomer2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Customer) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomer2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNCustomer2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomer(ctx context.Context, sel ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Customer!")
@@ -30517,22 +38265,57 @@ func (ec *executionContext) marshalNCustomerConnection2ᚖgithubᚗcomᚋswitchb
 	return ec._CustomerConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCustomerDuplicateConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CustomerDuplicateConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerDuplicateConnection!")
+		return graphql.Null
+	}
+	return ec._CustomerDuplicateConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCustomerDuplicateOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateOrderField(ctx context.Context, v any) (*ent.CustomerDuplicateOrderField, error) {
+	var res = new(ent.CustomerDuplicateOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomerDuplicateOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CustomerDuplicateOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerDuplicateOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNCustomerDuplicateWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateWhereInput(ctx context.Context, v any) (*ent.CustomerDuplicateWhereInput, error) {
+	res, err := ec.unmarshalInputCustomerDuplicateWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomerEvent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐCustomerEvent(ctx context.Context, sel ast.SelectionSet, v *model.CustomerEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerEvent!")
+		return graphql.Null
+	}
+	return ec._CustomerEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCustomerEventType2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐCustomerEventType(ctx context.Context, v any) (model.CustomerEventType, error) {
+	var res model.CustomerEventType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomerEventType2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐCustomerEventType(ctx context.Context, sel ast.SelectionSet, v model.CustomerEventType) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNCustomerIdentity2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerIdentity(ctx context.Context, sel ast.SelectionSet, v *ent.CustomerIdentity) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CustomerIdentity!")
 		return graphql.Null
 	}
 	return ec._CustomerIdentity(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNCustomerIdentityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx context.Context, v any) (customeridentity.Kind, error) {
-	var res customeridentity.Kind
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNCustomerIdentityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx context.Context, sel ast.SelectionSet, v customeridentity.Kind) graphql.Marshaler {
-	return v
 }
 
 func (ec *executionContext) unmarshalNCustomerIdentityOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerIdentityOrderField(ctx context.Context, v any) (*ent.CustomerIdentityOrderField, error) {
@@ -30551,6 +38334,33 @@ func (ec *executionContext) marshalNCustomerIdentityOrderField2ᚖgithubᚗcom�
 
 func (ec *executionContext) unmarshalNCustomerIdentityWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerIdentityWhereInput(ctx context.Context, v any) (*ent.CustomerIdentityWhereInput, error) {
 	res, err := ec.unmarshalInputCustomerIdentityWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomerMerge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMerge(ctx context.Context, sel ast.SelectionSet, v *ent.CustomerMerge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerMerge!")
+		return graphql.Null
+	}
+	return ec._CustomerMerge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCustomerMergeOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMergeOrderField(ctx context.Context, v any) (*ent.CustomerMergeOrderField, error) {
+	var res = new(ent.CustomerMergeOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomerMergeOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMergeOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CustomerMergeOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerMergeOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNCustomerMergeWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMergeWhereInput(ctx context.Context, v any) (*ent.CustomerMergeWhereInput, error) {
+	res, err := ec.unmarshalInputCustomerMergeWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -30585,6 +38395,36 @@ func (ec *executionContext) marshalNDate2string(ctx context.Context, sel ast.Sel
 		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNDuplicateEvidence2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐEvidence(ctx context.Context, sel ast.SelectionSet, v schematype.Evidence) graphql.Marshaler {
+	return ec._DuplicateEvidence(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDuplicateEvidence2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []schematype.Evidence) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDuplicateEvidence2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐEvidence(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNDuplicateStatus2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomerduplicateᚐStatus(ctx context.Context, v any) (customerduplicate.Status, error) {
+	var res customerduplicate.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDuplicateStatus2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomerduplicateᚐStatus(ctx context.Context, sel ast.SelectionSet, v customerduplicate.Status) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNEventCursor2string(ctx context.Context, v any) (string, error) {
@@ -30638,6 +38478,45 @@ func (ec *executionContext) marshalNID2ᚕgithubᚗcomᚋswitchboardᚋswitchboa
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNIdentityInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐIdentityInputᚄ(ctx context.Context, v any) ([]*model.IdentityInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.IdentityInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIdentityInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐIdentityInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNIdentityInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐIdentityInput(ctx context.Context, v any) (*model.IdentityInput, error) {
+	res, err := ec.unmarshalInputIdentityInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNIdentityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx context.Context, v any) (customeridentity.Kind, error) {
+	var res customeridentity.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIdentityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx context.Context, sel ast.SelectionSet, v customeridentity.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNIdentitySource2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐSource(ctx context.Context, v any) (customeridentity.Source, error) {
+	var res customeridentity.Source
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIdentitySource2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐSource(ctx context.Context, sel ast.SelectionSet, v customeridentity.Source) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -30699,6 +38578,16 @@ func (ec *executionContext) marshalNMap2ᚕmapᚄ(ctx context.Context, sel ast.S
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNMergeEntryKind2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐMergeEntryKind(ctx context.Context, v any) (model.MergeEntryKind, error) {
+	var res model.MergeEntryKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMergeEntryKind2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐMergeEntryKind(ctx context.Context, sel ast.SelectionSet, v model.MergeEntryKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNMessage2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐMessage(ctx context.Context, sel ast.SelectionSet, v *ent.Message) graphql.Marshaler {
@@ -30974,6 +38863,46 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTimelineConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTimelineConnection(ctx context.Context, sel ast.SelectionSet, v *model.TimelineConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimelineConnection!")
+		return graphql.Null
+	}
+	return ec._TimelineConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTimelineEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTimelineEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TimelineEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTimelineEdge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTimelineEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTimelineEdge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTimelineEdge(ctx context.Context, sel ast.SelectionSet, v *model.TimelineEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimelineEdge!")
+		return graphql.Null
+	}
+	return ec._TimelineEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTimelineEntry2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTimelineEntry(ctx context.Context, sel ast.SelectionSet, v model.TimelineEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimelineEntry!")
+		return graphql.Null
+	}
+	return ec._TimelineEntry(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTypingEvent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTypingEvent(ctx context.Context, sel ast.SelectionSet, v *model.TypingEvent) graphql.Marshaler {
@@ -31537,6 +39466,134 @@ func (ec *executionContext) unmarshalOApiTokenWhereInput2ᚖgithubᚗcomᚋswitc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOAssignmentReason2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋconversationactivityᚐReason(ctx context.Context, v any) (*conversationactivity.Reason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(conversationactivity.Reason)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAssignmentReason2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋconversationactivityᚐReason(ctx context.Context, sel ast.SelectionSet, v *conversationactivity.Reason) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOAttributeDefinition2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinition(ctx context.Context, sel ast.SelectionSet, v *ent.AttributeDefinition) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AttributeDefinition(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAttributeDefinitionEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AttributeDefinitionEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOAttributeDefinitionEdge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAttributeDefinitionEdge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AttributeDefinitionEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AttributeDefinitionEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAttributeDefinitionOrder2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionOrder(ctx context.Context, v any) (*ent.AttributeDefinitionOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAttributeDefinitionOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAttributeDefinitionWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionWhereInputᚄ(ctx context.Context, v any) ([]*ent.AttributeDefinitionWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.AttributeDefinitionWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAttributeDefinitionWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAttributeDefinitionWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionWhereInput(ctx context.Context, v any) (*ent.AttributeDefinitionWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAttributeDefinitionWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAttributeType2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋattributedefinitionᚐTypeᚄ(ctx context.Context, v any) ([]attributedefinition.Type, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]attributedefinition.Type, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAttributeType2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋattributedefinitionᚐType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAttributeType2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋattributedefinitionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []attributedefinition.Type) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAttributeType2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋattributedefinitionᚐType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAttributeType2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋattributedefinitionᚐType(ctx context.Context, v any) (*attributedefinition.Type, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(attributedefinition.Type)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAttributeType2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋattributedefinitionᚐType(ctx context.Context, sel ast.SelectionSet, v *attributedefinition.Type) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31814,6 +39871,66 @@ func (ec *executionContext) marshalOCustomer2ᚖgithubᚗcomᚋswitchboardᚋswi
 	return ec._Customer(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOCustomerDuplicate2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicate(ctx context.Context, sel ast.SelectionSet, v *ent.CustomerDuplicate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CustomerDuplicate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCustomerDuplicateEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CustomerDuplicateEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOCustomerDuplicateEdge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOCustomerDuplicateEdge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateEdge(ctx context.Context, sel ast.SelectionSet, v *ent.CustomerDuplicateEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CustomerDuplicateEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCustomerDuplicateOrder2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateOrder(ctx context.Context, v any) (*ent.CustomerDuplicateOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCustomerDuplicateOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOCustomerDuplicateWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateWhereInputᚄ(ctx context.Context, v any) ([]*ent.CustomerDuplicateWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.CustomerDuplicateWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCustomerDuplicateWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOCustomerDuplicateWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerDuplicateWhereInput(ctx context.Context, v any) (*ent.CustomerDuplicateWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCustomerDuplicateWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOCustomerEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CustomerEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -31853,58 +39970,6 @@ func (ec *executionContext) marshalOCustomerIdentity2ᚕᚖgithubᚗcomᚋswitch
 	return ret
 }
 
-func (ec *executionContext) unmarshalOCustomerIdentityKind2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKindᚄ(ctx context.Context, v any) ([]customeridentity.Kind, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]customeridentity.Kind, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNCustomerIdentityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOCustomerIdentityKind2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []customeridentity.Kind) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNCustomerIdentityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOCustomerIdentityKind2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx context.Context, v any) (*customeridentity.Kind, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(customeridentity.Kind)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOCustomerIdentityKind2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx context.Context, sel ast.SelectionSet, v *customeridentity.Kind) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
 func (ec *executionContext) unmarshalOCustomerIdentityWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerIdentityWhereInputᚄ(ctx context.Context, v any) ([]*ent.CustomerIdentityWhereInput, error) {
 	if v == nil {
 		return nil, nil
@@ -31927,6 +39992,38 @@ func (ec *executionContext) unmarshalOCustomerIdentityWhereInput2ᚖgithubᚗcom
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputCustomerIdentityWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCustomerMerge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMerge(ctx context.Context, sel ast.SelectionSet, v *ent.CustomerMerge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CustomerMerge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCustomerMergeWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMergeWhereInputᚄ(ctx context.Context, v any) ([]*ent.CustomerMergeWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.CustomerMergeWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCustomerMergeWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMergeWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOCustomerMergeWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMergeWhereInput(ctx context.Context, v any) (*ent.CustomerMergeWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCustomerMergeWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -31998,6 +40095,58 @@ func (ec *executionContext) marshalODate2ᚕstringᚄ(ctx context.Context, sel a
 	return ret
 }
 
+func (ec *executionContext) unmarshalODuplicateStatus2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomerduplicateᚐStatusᚄ(ctx context.Context, v any) ([]customerduplicate.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]customerduplicate.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDuplicateStatus2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomerduplicateᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODuplicateStatus2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomerduplicateᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []customerduplicate.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDuplicateStatus2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomerduplicateᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalODuplicateStatus2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomerduplicateᚐStatus(ctx context.Context, v any) (*customerduplicate.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(customerduplicate.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODuplicateStatus2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomerduplicateᚐStatus(ctx context.Context, sel ast.SelectionSet, v *customerduplicate.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOEventCursor2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -32061,6 +40210,110 @@ func (ec *executionContext) unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchb
 }
 
 func (ec *executionContext) marshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx context.Context, sel ast.SelectionSet, v *gid.ID) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOIdentityKind2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKindᚄ(ctx context.Context, v any) ([]customeridentity.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]customeridentity.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIdentityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOIdentityKind2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []customeridentity.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIdentityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOIdentityKind2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx context.Context, v any) (*customeridentity.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(customeridentity.Kind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOIdentityKind2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐKind(ctx context.Context, sel ast.SelectionSet, v *customeridentity.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOIdentitySource2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐSourceᚄ(ctx context.Context, v any) ([]customeridentity.Source, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]customeridentity.Source, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIdentitySource2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐSource(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOIdentitySource2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []customeridentity.Source) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIdentitySource2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐSource(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOIdentitySource2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐSource(ctx context.Context, v any) (*customeridentity.Source, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(customeridentity.Source)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOIdentitySource2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomeridentityᚐSource(ctx context.Context, sel ast.SelectionSet, v *customeridentity.Source) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -32774,6 +41027,14 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOUpdateCustomerInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐUpdateCustomerInput(ctx context.Context, v any) (*ent.UpdateCustomerInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUpdateCustomerInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOVisitorConversation2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversation(ctx context.Context, sel ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {

@@ -12,6 +12,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
 )
@@ -66,6 +67,11 @@ type CreatedAPIToken struct {
 	APIToken *ent.ApiToken `json:"apiToken"`
 }
 
+type IdentityInput struct {
+	Kind  customeridentity.Kind `json:"kind"`
+	Value string                `json:"value"`
+}
+
 // A generated channel secret, shown once.
 type RotatedChannelSecret struct {
 	Channel *ent.Channel `json:"channel"`
@@ -98,6 +104,17 @@ type StartConversationInput struct {
 }
 
 type Subscription struct {
+}
+
+type TimelineConnection struct {
+	Edges      []*TimelineEdge          `json:"edges"`
+	PageInfo   *entgql.PageInfo[gid.ID] `json:"pageInfo"`
+	TotalCount int                      `json:"totalCount"`
+}
+
+type TimelineEdge struct {
+	Node   TimelineEntry         `json:"node"`
+	Cursor entgql.Cursor[gid.ID] `json:"cursor"`
 }
 
 // Someone started or stopped typing in a conversation. typing=true lapses by
@@ -215,6 +232,118 @@ func (e *ConversationEventType) UnmarshalJSON(b []byte) error {
 }
 
 func (e ConversationEventType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type CustomerEventType string
+
+const (
+	CustomerEventTypeUpdated  CustomerEventType = "UPDATED"
+	CustomerEventTypeMerged   CustomerEventType = "MERGED"
+	CustomerEventTypeUnmerged CustomerEventType = "UNMERGED"
+)
+
+var AllCustomerEventType = []CustomerEventType{
+	CustomerEventTypeUpdated,
+	CustomerEventTypeMerged,
+	CustomerEventTypeUnmerged,
+}
+
+func (e CustomerEventType) IsValid() bool {
+	switch e {
+	case CustomerEventTypeUpdated, CustomerEventTypeMerged, CustomerEventTypeUnmerged:
+		return true
+	}
+	return false
+}
+
+func (e CustomerEventType) String() string {
+	return string(e)
+}
+
+func (e *CustomerEventType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CustomerEventType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CustomerEventType", str)
+	}
+	return nil
+}
+
+func (e CustomerEventType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CustomerEventType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CustomerEventType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type MergeEntryKind string
+
+const (
+	MergeEntryKindMerged   MergeEntryKind = "MERGED"
+	MergeEntryKindUnmerged MergeEntryKind = "UNMERGED"
+)
+
+var AllMergeEntryKind = []MergeEntryKind{
+	MergeEntryKindMerged,
+	MergeEntryKindUnmerged,
+}
+
+func (e MergeEntryKind) IsValid() bool {
+	switch e {
+	case MergeEntryKindMerged, MergeEntryKindUnmerged:
+		return true
+	}
+	return false
+}
+
+func (e MergeEntryKind) String() string {
+	return string(e)
+}
+
+func (e *MergeEntryKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MergeEntryKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MergeEntryKind", str)
+	}
+	return nil
+}
+
+func (e MergeEntryKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MergeEntryKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MergeEntryKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/presence"
@@ -125,14 +126,15 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now,
 	})
 	res := &graph.Resolver{
-		Client:   client,
-		Auth:     authSvc,
-		Events:   eventLog,
-		Presence: pres,
-		Inbox:    inboxSvc,
-		Channels: channelSvc,
-		Visitors: visitors,
-		Now:      now,
+		Client:    client,
+		Auth:      authSvc,
+		Events:    eventLog,
+		Presence:  pres,
+		Inbox:     inboxSvc,
+		Channels:  channelSvc,
+		Visitors:  visitors,
+		Customers: customers.New(client, eventLog, now),
+		Now:       now,
 
 		CredentialRecheck: o.CredentialRecheck,
 	}

@@ -37,6 +37,10 @@ var prefixes = map[string]string{
 	"crd":  "ConversationRead",
 	"ckp":  "ConsumerCheckpoint",
 	"obx":  "OutboxItem",
+	"mrg":  "CustomerMerge",
+	"dup":  "CustomerDuplicate",
+	"atd":  "AttributeDefinition",
+	"act":  "ConversationActivity",
 }
 
 // crockford is the lower-case Crockford base32 alphabet: ids sort in creation order.

@@ -1,0 +1,30 @@
+// Package customers manages who the business talks to across channels:
+// identities (normalised, verified or claimed), typed custom attributes,
+// automatic and manual merges and their undoing, and duplicate
+// suggestions.
+//
+// Every function takes the ent client of the caller's transaction, so a
+// change and the events it implies commit together.
+package customers
+
+import (
+	"time"
+
+	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/internal/events"
+)
+
+// Service runs customer operations.
+type Service struct {
+	client *ent.Client
+	events *events.Log
+	now    func() time.Time
+}
+
+// New returns a Service; now defaults to time.Now.
+func New(client *ent.Client, log *events.Log, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{client: client, events: log, now: now}
+}

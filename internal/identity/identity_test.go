@@ -1,0 +1,37 @@
+package identity
+
+import (
+	"testing"
+
+	"github.com/switchboard/switchboard/ent/customeridentity"
+)
+
+func TestNormalize(t *testing.T) {
+	for _, c := range []struct {
+		kind       customeridentity.Kind
+		in, region string
+		want       string
+		wantErr    bool
+	}{
+		{customeridentity.KindEMAIL, "  Ann.Lee@Example.COM ", "", "ann.lee@example.com", false},
+		{customeridentity.KindEMAIL, "not an email", "", "", true},
+		{customeridentity.KindEMAIL, "Ann <ann@example.com>", "", "", true},
+		{customeridentity.KindPHONE, "13800138000", "CN", "+8613800138000", false},
+		{customeridentity.KindPHONE, "138 0013 8000", "CN", "+8613800138000", false},
+		{customeridentity.KindPHONE, "138-0013-8000", "CN", "+8613800138000", false},
+		{customeridentity.KindPHONE, "+86 138 0013 8000", "US", "+8613800138000", false},
+		{customeridentity.KindPHONE, "0086 138 0013 8000", "CN", "+8613800138000", false},
+		{customeridentity.KindPHONE, "+8613800138000", "", "+8613800138000", false},
+		{customeridentity.KindPHONE, "(415) 555-2671", "US", "+14155552671", false},
+		{customeridentity.KindPHONE, "020 7946 0018", "GB", "+442079460018", false},
+		{customeridentity.KindPHONE, "hello", "CN", "", true},
+		{customeridentity.KindPHONE, "12", "CN", "", true},
+		{customeridentity.KindEXTERNAL_ID, " crm-42 ", "", "crm-42", false},
+		{customeridentity.KindEXTERNAL_ID, "   ", "", "", true},
+	} {
+		got, err := Normalize("value", c.kind, c.in, c.region)
+		if (err != nil) != c.wantErr || got != c.want {
+			t.Errorf("Normalize(%s, %q, %s) = %q, %v; want %q, error %v", c.kind, c.in, c.region, got, err, c.want, c.wantErr)
+		}
+	}
+}
