@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -23,7 +22,10 @@ func (r *queryResolver) Node(ctx context.Context, id gid.ID) (ent.Noder, error) 
 	if ent.IsNotFound(err) || isNotFoundCode(err) {
 		return nil, nil
 	}
-	return n, err
+	if err != nil {
+		return nil, err
+	}
+	return r.followMerges(ctx, n)
 }
 
 // Nodes is the resolver for the nodes field. Missing ids, and ids of other
@@ -41,7 +43,16 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []gid.ID) ([]ent.Noder, e
 		}
 		return []ent.Noder{n}, nil
 	}
-	return r.Client.Noders(ctx, ids, ent.WithNodeType(store.NodeTable))
+	ns, err := r.Client.Noders(ctx, ids, ent.WithNodeType(store.NodeTable))
+	for i, n := range ns {
+		if n == nil {
+			continue
+		}
+		if ns[i], err = r.followMerges(ctx, n); err != nil {
+			return nil, err
+		}
+	}
+	return ns, err
 }
 
 // Agents is the resolver for the agents field.
@@ -56,7 +67,8 @@ func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[gid.
 
 // AttributeDefinitions is the resolver for the attributeDefinitions field.
 func (r *queryResolver) AttributeDefinitions(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AttributeDefinitionOrder, where *ent.AttributeDefinitionWhereInput) (*ent.AttributeDefinitionConnection, error) {
-	panic(fmt.Errorf("not implemented: AttributeDefinitions - attributeDefinitions"))
+	return r.Client.AttributeDefinition.Query().Paginate(ctx, after, first, before, last,
+		ent.WithAttributeDefinitionOrder(orderBy), ent.WithAttributeDefinitionFilter(where.Filter))
 }
 
 // Channels is the resolver for the channels field.
@@ -71,7 +83,8 @@ func (r *queryResolver) Conversations(ctx context.Context, after *entgql.Cursor[
 
 // CustomerDuplicates is the resolver for the customerDuplicates field.
 func (r *queryResolver) CustomerDuplicates(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerDuplicateOrder, where *ent.CustomerDuplicateWhereInput) (*ent.CustomerDuplicateConnection, error) {
-	panic(fmt.Errorf("not implemented: CustomerDuplicates - customerDuplicates"))
+	return r.Client.CustomerDuplicate.Query().Paginate(ctx, after, first, before, last,
+		ent.WithCustomerDuplicateOrder(orderBy), ent.WithCustomerDuplicateFilter(where.Filter))
 }
 
 // Tags is the resolver for the tags field.

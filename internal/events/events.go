@@ -26,10 +26,12 @@ const (
 	ConversationUpdated  Type = "conversation.updated"
 	ConversationAssigned Type = "conversation.assigned"
 	CustomerUpdated      Type = "customer.updated"
+	CustomerMerged       Type = "customer.merged"   // CustomerID: the primary
+	CustomerUnmerged     Type = "customer.unmerged" // CustomerID: the restored secondary
 )
 
 // Types lists every event type.
-var Types = []Type{MessageCreated, MessageUpdated, ConversationCreated, ConversationUpdated, ConversationAssigned, CustomerUpdated}
+var Types = []Type{MessageCreated, MessageUpdated, ConversationCreated, ConversationUpdated, ConversationAssigned, CustomerUpdated, CustomerMerged, CustomerUnmerged}
 
 // Change details a conversation.updated event.
 type Change string
@@ -54,6 +56,7 @@ type Event struct {
 	CustomerID      gid.ID
 	AgentID         gid.ID // conversation.assigned: the new assignee ("" when unassigned)
 	PreviousAgentID gid.ID // conversation.assigned: the previous assignee
+	MergeID         gid.ID // customer.merged and customer.unmerged
 	CreatedAt       time.Time
 
 	memo      // what subscribers loaded for this event

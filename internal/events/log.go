@@ -191,7 +191,7 @@ func (l *Log) write(ctx context.Context, tx *ent.Tx, evs []*Event) error {
 			creates[i] = tx.Event.Create().
 				SetWorkspaceID(ws).SetSeq(ev.Seq).SetType(string(ev.Type)).SetChange(string(ev.Change)).
 				SetConversationID(ev.ConversationID).SetMessageID(ev.MessageID).SetCustomerID(ev.CustomerID).
-				SetAgentID(ev.AgentID).SetPreviousAgentID(ev.PreviousAgentID).SetCreatedAt(ev.CreatedAt)
+				SetAgentID(ev.AgentID).SetPreviousAgentID(ev.PreviousAgentID).SetMergeID(ev.MergeID).SetCreatedAt(ev.CreatedAt)
 		}
 		if err := tx.Event.CreateBulk(creates...).Exec(ctx); err != nil {
 			return fmt.Errorf("events: append: %w", err)
@@ -262,7 +262,7 @@ func (l *Log) After(ctx context.Context, workspace gid.ID, seq int64, limit int)
 		out[i] = &Event{
 			Seq: r.Seq, WorkspaceID: r.WorkspaceID, Type: Type(r.Type), Change: Change(r.Change),
 			ConversationID: r.ConversationID, MessageID: r.MessageID, CustomerID: r.CustomerID,
-			AgentID: r.AgentID, PreviousAgentID: r.PreviousAgentID, CreatedAt: r.CreatedAt,
+			AgentID: r.AgentID, PreviousAgentID: r.PreviousAgentID, MergeID: r.MergeID, CreatedAt: r.CreatedAt,
 			memo: newMemo(),
 		}
 	}

@@ -6,6 +6,9 @@ import (
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/customerduplicate"
+	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
@@ -55,6 +58,15 @@ var nodes = map[string]node{
 	}},
 	"ApiToken": {apitoken.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
 		return c.ApiToken.Query().Where(apitoken.IDIn(ids...)).Count(ctx)
+	}},
+	"CustomerMerge": {customermerge.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
+		return c.CustomerMerge.Query().Where(customermerge.IDIn(ids...)).Count(ctx)
+	}},
+	"CustomerDuplicate": {customerduplicate.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
+		return c.CustomerDuplicate.Query().Where(customerduplicate.IDIn(ids...)).Count(ctx)
+	}},
+	"AttributeDefinition": {attributedefinition.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
+		return c.AttributeDefinition.Query().Where(attributedefinition.IDIn(ids...)).Count(ctx)
 	}},
 }
 

@@ -1,153 +1,123 @@
 /*
- * Switchboard website chat widget. Plain JavaScript, no dependencies.
- *
+ * Switchboard website chat widget: plain JavaScript, no dependencies.
  *   <script src="https://chat.example.com/widget.js" data-channel-key="KEY" async></script>
- *
- * Optional attributes: data-user-id and data-user-hash (a signed-in user,
- * verified by the channel's identitySecret), data-user-name and
- * data-user-email (claims), data-title (panel title), data-color (accent).
- *
- * Everything renders inside a shadow root; message text is only ever set
- * with textContent. The session (token, expiry, last event cursor) is kept
- * in localStorage under "switchboard:<channel key>". A visitor without a
- * stored session gets one when they first open the chat.
+ * Optional: data-user-id + data-user-hash (a signed-in user, verified with the
+ * channel's identitySecret), data-user-name, data-user-email (claims),
+ * data-title, data-color. It renders in a shadow root and sets message text
+ * with textContent only. The session (token, expiry, last event cursor) is
+ * kept in localStorage under "switchboard:<key>"; a new visitor gets one when
+ * they first open the chat. window.Switchboard.open() / .close().
  */
-(function () {
+(() => {
   'use strict';
   if (window.Switchboard && window.Switchboard.version) return; // loaded twice
 
-  var script = document.currentScript ||
+  const script = document.currentScript ||
     document.querySelector('script[data-channel-key][src*="widget.js"]') ||
     document.querySelector('script[data-channel-key]');
-  var attrs = script ? script.dataset : {};
-  var channelKey = attrs.channelKey;
-  if (!script || !channelKey) {
+  const attrs = script ? script.dataset : {};
+  const channelKey = attrs.channelKey;
+  if (!channelKey) {
     console.warn('Switchboard: the widget script needs a data-channel-key attribute');
     return;
   }
 
-  // The GraphQL documents: self-contained, no interpolation, each tagged so
-  // server/widget_test.go can validate them against the schema.
-  var START_SESSION = /* GraphQL */ `
+  // GraphQL documents: self-contained and tagged, so server/widget_test.go
+  // validates them against the schema.
+  const START_SESSION = /* GraphQL */ `
     mutation WidgetStartSession($channelKey: String!, $visitor: VisitorInput) {
       startVisitorSession(channelKey: $channelKey, visitor: $visitor) {
-        token
-        expiresAt
-        conversation {
-          id
-          messages(last: 50) {
-            pageInfo { hasPreviousPage startCursor }
-            edges { node { id body attachments createdAt deliveryStatus sender { kind name avatarURL } } }
-          }
-        }
+        token expiresAt
+        conversation { id messages(last: 50) {
+          edges { node { id body attachments createdAt sender { kind name } } }
+        } }
       }
     }`;
-  var RENEW_SESSION = /* GraphQL */ `
-    mutation WidgetRenewSession {
-      renewVisitorSession { token expiresAt }
+  const RENEW_SESSION = /* GraphQL */ `
+    mutation WidgetRenewSession { renewVisitorSession { token expiresAt } }`;
+  const LOAD_MESSAGES = /* GraphQL */ `
+    query WidgetMessages {
+      visitorConversation { id messages(last: 50) {
+        edges { node { id body attachments createdAt sender { kind name } } }
+      } }
     }`;
-  var LOAD_MESSAGES = /* GraphQL */ `
-    query WidgetMessages($before: Cursor) {
-      visitorConversation {
-        id
-        messages(last: 50, before: $before) {
-          pageInfo { hasPreviousPage startCursor }
-          edges { node { id body attachments createdAt deliveryStatus sender { kind name avatarURL } } }
-        }
-      }
-    }`;
-  var SEND_MESSAGE = /* GraphQL */ `
+  const SEND_MESSAGE = /* GraphQL */ `
     mutation WidgetSendMessage($body: String!, $clientMessageID: String) {
       visitorSendMessage(body: $body, clientMessageID: $clientMessageID) {
-        id body attachments createdAt deliveryStatus sender { kind name avatarURL }
+        id body attachments createdAt sender { kind name }
       }
     }`;
-  var MESSAGE_ADDED = /* GraphQL */ `
+  const MESSAGE_ADDED = /* GraphQL */ `
     subscription WidgetMessageAdded($after: EventCursor) {
       visitorMessageAdded(after: $after) {
         cursor
-        message { id body attachments createdAt deliveryStatus sender { kind name avatarURL } }
+        message { id body attachments createdAt sender { kind name } }
       }
     }`;
 
-  var base = apiBase(script.src);
-  var storageKey = 'switchboard:' + channelKey;
-  var userID = attrs.userId || '';
-  var title = attrs.title || 'Chat with us';
-  var accent = attrs.color && window.CSS && CSS.supports('color', attrs.color) ? attrs.color : '#2563eb';
+  const src = new URL(script.src, location.href);
+  const base = src.origin + src.pathname.replace(/\/[^/]*$/, '');
+  const storageKey = 'switchboard:' + channelKey;
+  const userID = attrs.userId || '';
+  const title = attrs.title || 'Chat with us';
+  const accent = attrs.color && window.CSS && CSS.supports('color', attrs.color) ? attrs.color : '#2563eb';
+  const noop = () => {};
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-  var session = null;   // {token, expiresAt, cursor, user}
-  var starting = null;  // the promise of a session start in progress
-  var failures = 0;     // consecutive session start failures, for backoff
-  var byID = new Map(); // message id -> element
-  var pending = [];     // visitor messages not yet confirmed: {cid, body, el}
-  var unread = 0;
-  var earlierCursor = null, historyShown = false;
-  var ws = null, wsRetry = 0, wsTimer = 0, renewTimer = 0, noticeTimer = 0;
-  var ui = null;
+  let session = null;      // {token, expiresAt, cursor, user}
+  let starting = null;     // the promise of a session start in progress
+  let failures = 0;        // consecutive failed starts, for backoff
+  const byID = new Map();  // message id -> element
+  const pending = [];      // the visitor's unconfirmed messages: {cid, body, el}
+  let unread = 0;
+  let ws = null, wsRetry = 0, wsTimer = 0, renewTimer = 0, noticeTimer = 0;
+  let ui = null;
 
-  // ---- storage ----
+  // ---- storage (memory when localStorage is unavailable) ----
 
-  var memory = {};
+  let memory = null;
   function loadStored() {
-    try {
-      var raw = localStorage.getItem(storageKey);
-      return raw ? JSON.parse(raw) : null;
-    } catch (e) {
-      return memory[storageKey] || null;
-    }
+    try { return JSON.parse(localStorage.getItem(storageKey)); } catch (e) { return memory; }
   }
   function store() {
+    memory = session;
     try {
       if (session) localStorage.setItem(storageKey, JSON.stringify(session));
       else localStorage.removeItem(storageKey);
-    } catch (e) {
-      memory[storageKey] = session;
-    }
+    } catch (e) { /* private mode */ }
   }
+  // A stored session continues when it is anonymous (a sign-in keeps the
+  // chat) or the same signed-in user's, never another user's.
+  const usable = (s) => s && s.token && (!s.user || s.user === userID);
 
-  // ---- transport ----
+  // ---- HTTP ----
 
-  function apiBase(src) {
-    var u = new URL(src, location.href);
-    return u.origin + u.pathname.replace(/\/[^/]*$/, '');
-  }
+  const failure = (code) => ({ errors: [{ message: code, extensions: { code: code } }] });
+  const errorCode = (res) => res.errors && res.errors.length ? (res.errors[0].extensions || {}).code || 'ERROR' : null;
 
-  function failure(code, message) {
-    return { errors: [{ message: message, extensions: { code: code } }] };
-  }
-
-  // gql posts a document and always resolves to {data} or {errors}; network
-  // failures (including a refused CORS request) become the code NETWORK.
+  // gql resolves to {data} or {errors}, never throws; a network failure
+  // (such as a CORS refusal) has the code NETWORK.
   async function gql(query, variables, token) {
-    var headers = { 'Content-Type': 'application/json' };
+    const headers = { 'Content-Type': 'application/json' };
     if (token) headers.Authorization = 'Bearer ' + token;
-    var res;
+    let res, body = null;
     try {
       res = await fetch(base + '/graphql', {
-        method: 'POST', mode: 'cors', credentials: 'omit', headers: headers,
-        body: JSON.stringify({ query: query, variables: variables || {} })
+        method: 'POST', mode: 'cors', credentials: 'omit', headers,
+        body: JSON.stringify({ query, variables: variables || {} }),
       });
     } catch (e) {
-      return failure('NETWORK', 'network error');
+      return failure('NETWORK');
     }
-    var body = null;
     try { body = await res.json(); } catch (e) { /* not JSON */ }
-    if (body && (body.errors && body.errors.length || body.data)) return body;
-    if (res.status === 401) return failure('UNAUTHENTICATED', 'unauthenticated');
-    if (res.status === 429) return failure('RATE_LIMITED', 'rate limited');
-    return failure('HTTP', 'HTTP ' + res.status);
-  }
-
-  function errorCode(res) {
-    var e = res.errors && res.errors[0];
-    return e ? (e.extensions && e.extensions.code) || 'ERROR' : null;
+    if (body && (body.data || (body.errors && body.errors.length))) return body;
+    return failure(res.status === 401 ? 'UNAUTHENTICATED' : res.status === 429 ? 'RATE_LIMITED' : 'HTTP_' + res.status);
   }
 
   // ---- session ----
 
   function visitorInput() {
-    var v = {};
+    const v = {};
     if (userID) v.externalID = userID;
     if (attrs.userHash) v.identityHash = attrs.userHash;
     if (attrs.userName) v.name = attrs.userName;
@@ -155,144 +125,120 @@
     return Object.keys(v).length ? v : null;
   }
 
-  // begin starts a session unless one is starting; delay is a backoff.
+  // begin starts a session unless one is starting, after delay ms.
   function begin(delay) {
-    if (!starting) {
-      starting = new Promise(function (r) { setTimeout(r, delay || 0); }).then(startSession).then(function () {
-        failures = 0;
-        showError(null);
-      }, function (err) {
-        failures++;
-        showError(err.code === 'RATE_LIMITED' ? 'Too many attempts. Please wait a moment.' : 'Chat is unavailable right now.', true);
-        throw err;
-      }).finally(function () { starting = null; });
-    }
+    starting = starting || sleep(delay || 0).then(startSession).then(() => {
+      failures = 0;
+      showError(null);
+    }, (err) => {
+      failures++;
+      showError(err.code === 'RATE_LIMITED' ? 'Too many attempts. Please wait a moment.' : 'Chat is unavailable right now.', err.code);
+      throw err;
+    }).finally(() => { starting = null; });
     return starting;
   }
 
   async function startSession() {
-    var stored = loadStored();
-    var token = null;
-    // A stored session continues only for the same signed-in user, and only
-    // while its token is valid.
-    if (stored && stored.token && (stored.user || '') === userID && Date.parse(stored.expiresAt) > Date.now()) {
-      token = stored.token;
-    }
-    var vars = { channelKey: channelKey, visitor: visitorInput() };
-    var res = await gql(START_SESSION, vars, token);
+    const stored = loadStored();
+    let token = usable(stored) && Date.parse(stored.expiresAt) > Date.now() ? stored.token : null;
+    const vars = { channelKey, visitor: visitorInput() };
+    let res = await gql(START_SESSION, vars, token);
     if (token && errorCode(res) === 'UNAUTHENTICATED') {
       token = null;
       res = await gql(START_SESSION, vars, null);
     }
-    var code = errorCode(res);
-    if (code) {
-      var err = new Error('start session: ' + res.errors[0].message);
-      err.code = code;
-      throw err;
-    }
-    var s = res.data.startVisitorSession;
-    if (!token) clearMessages(); // a new visitor: nothing of the old one stays
-    session = { token: s.token, expiresAt: s.expiresAt, cursor: token && stored.cursor || null, user: userID };
+    const code = errorCode(res);
+    if (code) throw Object.assign(new Error('start session: ' + res.errors[0].message), { code });
+    const s = res.data.startVisitorSession;
+    if (!token) clearMessages(); // a new visitor sees nothing of an old one
+    session = { token: s.token, expiresAt: s.expiresAt, cursor: (token && stored.cursor) || null, user: userID };
     store();
-    if (s.conversation) showPage(s.conversation.messages, false);
+    if (s.conversation) showPage(s.conversation.messages);
     scheduleRenew();
     connect();
   }
 
-  // restart drops the session and starts a new one without the old token.
+  // restart drops the session (the token was refused) and starts a new one.
   function restart() {
     session = null;
     store();
     disconnect();
     clearTimeout(renewTimer);
-    return begin(failures ? Math.min(30000, 1000 * Math.pow(2, failures)) : 0);
+    return begin(failures && Math.min(30000, 1000 * 2 ** failures));
   }
 
   function scheduleRenew() {
     clearTimeout(renewTimer);
-    var left = Date.parse(session.expiresAt) - Date.now();
+    const left = Date.parse(session.expiresAt) - Date.now();
     renewTimer = setTimeout(renew, Math.min(Math.max(left * 0.8, 5000), 0x7fffffff));
   }
 
   async function renew() {
     if (!session) return;
-    var res = await gql(RENEW_SESSION, null, session.token);
-    var code = errorCode(res);
+    const res = await gql(RENEW_SESSION, null, session.token);
+    const code = errorCode(res);
     if (code === 'UNAUTHENTICATED') return restart().catch(noop);
-    if (code) {
-      renewTimer = setTimeout(renew, 30000);
-      return;
-    }
-    session.token = res.data.renewVisitorSession.token;
-    session.expiresAt = res.data.renewVisitorSession.expiresAt;
+    if (code) { renewTimer = setTimeout(renew, 30000); return; }
+    Object.assign(session, res.data.renewVisitorSession);
     store();
     scheduleRenew();
-    connect(); // the socket authenticated with the old token
+    connect(); // the socket was authenticated with the old token
   }
 
   // ---- live messages (graphql-transport-ws) ----
 
   function disconnect() {
     clearTimeout(wsTimer);
-    if (ws) {
-      var old = ws;
-      ws = null;
-      old.onclose = old.onmessage = null;
-      try { old.close(1000); } catch (e) { /* already closed */ }
-    }
+    if (!ws) return;
+    const old = ws;
+    ws = null;
+    old.onopen = old.onclose = old.onmessage = null;
+    old.close(1000);
   }
 
   function connect() {
     disconnect();
     if (!session) return;
-    var sock = new WebSocket(base.replace(/^http/, 'ws') + '/graphql', 'graphql-transport-ws');
+    const sock = new WebSocket(base.replace(/^http/, 'ws') + '/graphql', 'graphql-transport-ws');
+    const send = (m) => sock.send(JSON.stringify(m));
+    const ackTimer = setTimeout(() => sock.close(4408, 'no ack'), 10000);
     ws = sock;
-    var ackTimer = setTimeout(function () { sock.close(4408, 'no ack'); }, 10000);
-    var send = function (m) { sock.send(JSON.stringify(m)); };
-    sock.onopen = function () {
-      send({ type: 'connection_init', payload: { authorization: 'Bearer ' + session.token } });
-    };
-    sock.onmessage = function (e) {
-      var m;
+    sock.onopen = () => send({ type: 'connection_init', payload: { authorization: 'Bearer ' + session.token } });
+    sock.onmessage = (e) => {
+      let m;
       try { m = JSON.parse(e.data); } catch (err) { return; }
-      switch (m.type) {
-        case 'connection_ack':
-          clearTimeout(ackTimer);
-          wsRetry = 0;
-          showNotice(null);
-          var vars = session.cursor ? { after: session.cursor } : {};
-          send({ id: '1', type: 'subscribe', payload: { query: MESSAGE_ADDED, variables: vars } });
-          // Without a cursor nothing is replayed: catch up on what came
-          // between the history and the subscription.
-          if (!session.cursor) resync();
-          break;
-        case 'ping':
-          send({ type: 'pong' });
-          break;
-        case 'next':
-          if (m.payload.errors && m.payload.errors.length) onSubscriptionError(m.payload.errors);
-          else onEvent(m.payload.data.visitorMessageAdded);
-          break;
-        case 'error':
-          onSubscriptionError(m.payload);
-          break;
-        case 'complete':
-          sock.close(1000);
-          break;
+      if (m.type === 'connection_ack') {
+        clearTimeout(ackTimer);
+        wsRetry = 0;
+        showNotice(null);
+        const variables = session.cursor ? { after: session.cursor } : {};
+        send({ id: '1', type: 'subscribe', payload: { query: MESSAGE_ADDED, variables } });
+        // Without a cursor nothing is replayed: fetch what came between
+        // the history and the subscription.
+        if (!session.cursor) resync();
+      } else if (m.type === 'ping') {
+        send({ type: 'pong' });
+      } else if (m.type === 'next') {
+        if (m.payload.errors && m.payload.errors.length) onSubscriptionError(m.payload.errors);
+        else onEvent(m.payload.data.visitorMessageAdded);
+      } else if (m.type === 'error') {
+        onSubscriptionError(m.payload);
+      } else if (m.type === 'complete') {
+        sock.close(1000);
       }
     };
-    sock.onclose = function (e) {
+    sock.onclose = (e) => {
       clearTimeout(ackTimer);
       if (ws !== sock) return;
       ws = null;
-      if (e.code === 4403) { restart().catch(noop); return; }
-      reconnectLater();
+      if (e.code === 4403) restart().catch(noop); // token refused
+      else reconnectLater();
     };
   }
 
   function reconnectLater() {
     clearTimeout(wsTimer);
-    var delay = Math.min(30000, 1000 * Math.pow(2, wsRetry++)) * (0.5 + Math.random() / 2);
+    const delay = Math.min(30000, 1000 * 2 ** wsRetry++) * (0.5 + Math.random() / 2);
     if (wsRetry > 1) showNotice('Reconnecting\u2026');
     wsTimer = setTimeout(connect, delay);
   }
@@ -301,122 +247,105 @@
     if (!ev || !session) return;
     session.cursor = ev.cursor;
     store();
-    var fresh = !byID.has(ev.message.id);
+    const fresh = !byID.has(ev.message.id);
     upsert(ev.message);
     if (fresh && ev.message.sender.kind !== 'CUSTOMER' && !isOpen()) setUnread(unread + 1);
   }
 
   function onSubscriptionError(errors) {
-    var code = errors && errors[0] && errors[0].extensions && errors[0].extensions.code;
-    var sock = ws;
-    if (code === 'UNAUTHENTICATED') {
-      disconnect();
-      restart().catch(noop);
-      return;
-    }
+    const code = errors && errors[0] && errors[0].extensions && errors[0].extensions.code;
+    if (code === 'UNAUTHENTICATED') return restart().catch(noop);
     if (code === 'CURSOR_EXPIRED' && session) {
-      session.cursor = null;
+      session.cursor = null; // reconnect without it, and resync
       store();
     }
-    if (sock) sock.close(1000); // onclose reconnects with backoff
+    if (ws) ws.close(1000); // onclose reconnects with backoff
   }
 
-  window.addEventListener('online', function () {
-    if (session && !ws) connect();
-  });
+  window.addEventListener('online', () => { if (session && !ws) connect(); });
 
-  // resync merges the latest page of the conversation into the list.
+  // resync merges the latest messages into the list.
   async function resync() {
-    var res = await gql(LOAD_MESSAGES, { before: null }, session && session.token);
-    var conv = !errorCode(res) && res.data.visitorConversation;
-    if (conv) showPage(conv.messages, false);
-  }
-
-  async function loadEarlier() {
-    if (!session || !earlierCursor) return;
-    ui.earlier.disabled = true;
-    var res = await gql(LOAD_MESSAGES, { before: earlierCursor }, session.token);
-    ui.earlier.disabled = false;
-    var conv = !errorCode(res) && res.data.visitorConversation;
-    if (conv) showPage(conv.messages, true);
+    const res = await gql(LOAD_MESSAGES, null, session && session.token);
+    const conv = !errorCode(res) && res.data.visitorConversation;
+    if (conv) showPage(conv.messages);
   }
 
   // ---- sending ----
 
   function randomID() {
     if (crypto.randomUUID) return crypto.randomUUID();
-    var b = crypto.getRandomValues(new Uint8Array(16));
-    return Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (x) => (x + 256).toString(16).slice(1)).join('');
   }
 
   function submit() {
-    var body = ui.input.value.trim();
+    const body = ui.input.value.trim();
     if (!body) return;
     ui.input.value = '';
     autosize();
-    var entry = { cid: randomID(), body: body, el: null };
-    entry.el = messageEl({ body: body, attachments: [], sender: { kind: 'CUSTOMER' } });
+    const entry = { cid: randomID(), body, el: messageEl({ body, sender: { kind: 'CUSTOMER' } }) };
     pending.push(entry);
     ui.list.appendChild(entry.el);
     scrollDown(true);
     deliver(entry);
   }
 
+  // deliver sends (or resends, with the same clientMessageID) a message.
   async function deliver(entry) {
-    setStatus(entry.el, 'sending', entry);
+    setStatus(entry, 'sending');
     try {
       if (!session) await begin();
-      var vars = { body: entry.body, clientMessageID: entry.cid };
-      var res = await gql(SEND_MESSAGE, vars, session.token);
-      if (errorCode(res) === 'UNAUTHENTICATED' && !entry.renewed) {
-        entry.renewed = true;
+      const vars = { body: entry.body, clientMessageID: entry.cid };
+      let res = await gql(SEND_MESSAGE, vars, session.token);
+      if (errorCode(res) === 'UNAUTHENTICATED' && !entry.restarted) {
+        entry.restarted = true;
         await restart();
         res = await gql(SEND_MESSAGE, vars, session.token);
       }
-      var code = errorCode(res);
+      const code = errorCode(res);
       if (code === 'RATE_LIMITED') showNotice('You are sending messages too fast. Please slow down.', 6000);
       if (code) throw new Error(code);
       settle(entry, res.data.visitorSendMessage);
     } catch (e) {
-      if (pending.indexOf(entry) >= 0) setStatus(entry.el, 'failed', entry);
+      if (pending.includes(entry)) setStatus(entry, 'failed');
     }
   }
 
-  // settle ties a sent entry to the stored message, which the subscription
+  // settle ties a sent message to the stored one, which the subscription
   // may have delivered first.
   function settle(entry, m) {
-    var i = pending.indexOf(entry);
-    if (i >= 0) pending.splice(i, 1);
-    var adopted = entry.el.dataset.id;
-    if (adopted && adopted !== m.id) { upsert(m); return; }
-    var existing = byID.get(m.id);
-    if (existing && existing !== entry.el) {
-      entry.el.remove();
-      return;
-    }
-    claim(entry.el, m);
+    if (pending.includes(entry)) pending.splice(pending.indexOf(entry), 1);
+    const adopted = entry.el.dataset.id;
+    const existing = byID.get(m.id);
+    if (adopted && adopted !== m.id) upsert(m);
+    else if (existing && existing !== entry.el) entry.el.remove();
+    else claim(entry.el, m);
   }
 
   // ---- rendering ----
 
   function upsert(m) {
-    var el = byID.get(m.id);
-    if (!el && m.sender.kind === 'CUSTOMER') {
+    let el = byID.get(m.id);
+    if (el) {
+      if (m.sender.kind === 'CUSTOMER') setStatus({ el }, 'sent');
+      return;
+    }
+    if (m.sender.kind === 'CUSTOMER') {
       // The visitor's own message, seen live before its mutation returned.
-      var entry = pending.find(function (p) { return p.el.dataset.status === 'sending' && p.body === m.body; });
+      const entry = pending.find((p) => p.el.dataset.status === 'sending' && p.body === m.body);
       if (entry) {
         pending.splice(pending.indexOf(entry), 1);
         claim(entry.el, m);
         return;
       }
     }
-    if (el) {
-      if (m.sender.kind === 'CUSTOMER') setStatus(el, 'sent');
-      return;
-    }
     el = messageEl(m);
     claim(el, m);
-    place(el);
+    // In time order; unconfirmed messages stay at the end.
+    const t = Number(el.dataset.time);
+    let at = ui.list.lastElementChild;
+    while (at && (!at.dataset.id || Number(at.dataset.time) > t)) at = at.previousElementSibling;
+    ui.list.insertBefore(el, at ? at.nextElementSibling : ui.list.firstElementChild);
     scrollDown(false);
   }
 
@@ -425,66 +354,49 @@
     el.dataset.time = String(Date.parse(m.createdAt) || 0);
     el.title = new Date(m.createdAt).toLocaleString();
     byID.set(m.id, el);
-    if (m.sender.kind === 'CUSTOMER') setStatus(el, 'sent');
+    if (m.sender.kind === 'CUSTOMER') setStatus({ el }, 'sent');
   }
 
-  // place inserts a stored message in time order; unconfirmed messages stay
-  // at the end.
-  function place(el) {
-    var t = Number(el.dataset.time);
-    var at = ui.list.lastElementChild;
-    while (at && (!at.dataset.id || Number(at.dataset.time) > t)) at = at.previousElementSibling;
-    ui.list.insertBefore(el, at ? at.nextElementSibling : ui.list.firstElementChild);
-  }
-
-  function showPage(conn, older) {
-    var top = ui.scroll.scrollHeight - ui.scroll.scrollTop;
-    conn.edges.forEach(function (e) { upsert(e.node); });
-    if (older || !historyShown) {
-      historyShown = true;
-      earlierCursor = conn.pageInfo.hasPreviousPage ? conn.pageInfo.startCursor : null;
-      ui.earlier.hidden = !earlierCursor;
-    }
-    if (older) ui.scroll.scrollTop = ui.scroll.scrollHeight - top;
-    else scrollDown(true);
+  function showPage(conn) {
+    conn.edges.forEach((e) => upsert(e.node));
+    scrollDown(true);
   }
 
   function clearMessages() {
-    byID.forEach(function (el) { el.remove(); });
+    byID.forEach((el) => el.remove());
     byID.clear();
-    earlierCursor = null;
-    historyShown = false;
-    ui.earlier.hidden = true;
     setUnread(0);
   }
 
   function messageEl(m) {
-    var kind = m.sender.kind;
-    var el = h('div', { class: 'msg ' + kind.toLowerCase(), 'data-sb': 'message', 'data-sender': kind });
-    if (kind !== 'CUSTOMER' && m.sender.name) el.appendChild(h('div', { class: 'name', 'data-sb': 'name' }, m.sender.name));
-    el.appendChild(h('div', { class: 'text', 'data-sb': 'body' }, m.body));
-    (m.attachments || []).forEach(function (a) {
-      var url = a && typeof a.url === 'string' ? a.url : '';
-      if (!/^https?:\/\//i.test(url)) return; // never javascript: or data: links
-      el.appendChild(h('a', { class: 'file', href: url, target: '_blank', rel: 'noopener noreferrer' }, a.name || 'Attachment'));
-    });
+    const kind = m.sender.kind;
+    const el = h('div', { class: 'msg ' + kind.toLowerCase(), 'data-sb': 'message', 'data-sender': kind });
+    if (kind !== 'CUSTOMER' && m.sender.name) el.append(part('div', 'name', m.sender.name));
+    el.append(part('div', 'body', m.body));
+    for (const a of m.attachments || []) {
+      const url = a && typeof a.url === 'string' ? a.url : '';
+      if (!/^https?:\/\//i.test(url)) continue; // never javascript: or data: links
+      el.append(h('a', { class: 'file', href: url, target: '_blank', rel: 'noopener noreferrer' }, a.name || 'Attachment'));
+    }
     return el;
   }
 
-  var STATUS = { sending: 'Sending\u2026', sent: 'Sent', failed: 'Not sent \u2013 tap to retry' };
+  const STATUS = { sending: 'Sending\u2026', sent: 'Sent', failed: 'Not sent \u2013 tap to retry' };
 
-  function setStatus(el, state, entry) {
-    el.dataset.status = state;
-    var old = el.querySelector('.status');
-    var status = state === 'failed'
+  // setStatus shows the delivery state under one of the visitor's messages.
+  function setStatus(entry, state) {
+    const el = entry.el;
+    const status = state === 'failed'
       ? h('button', { type: 'button', class: 'status failed', 'data-sb': 'retry' }, STATUS[state])
-      : h('div', { class: 'status', 'data-sb': 'status' }, STATUS[state]);
-    if (state === 'failed') status.addEventListener('click', function () { deliver(entry); });
-    if (old) old.replaceWith(status); else el.appendChild(status);
+      : part('div', 'status', STATUS[state]);
+    if (state === 'failed') status.onclick = () => deliver(entry);
+    el.dataset.status = state;
+    const old = el.querySelector('.status');
+    if (old) old.replaceWith(status); else el.append(status);
   }
 
   function scrollDown(force) {
-    var s = ui.scroll;
+    const s = ui.scroll;
     if (force || s.scrollHeight - s.scrollTop - s.clientHeight < 80) s.scrollTop = s.scrollHeight;
   }
 
@@ -492,12 +404,12 @@
     clearTimeout(noticeTimer);
     ui.notice.textContent = text || '';
     ui.notice.hidden = !text;
-    if (text && ms) noticeTimer = setTimeout(function () { showNotice(null); }, ms);
+    if (text && ms) noticeTimer = setTimeout(() => showNotice(null), ms);
   }
 
-  function showError(text, retry) {
+  function showError(text, code) {
     ui.errorText.textContent = text || '';
-    ui.retry.hidden = !retry;
+    ui.error.dataset.code = code || '';
     ui.error.hidden = !text;
   }
 
@@ -513,7 +425,7 @@
     ui.input.style.height = Math.min(ui.input.scrollHeight, 120) + 'px';
   }
 
-  function isOpen() { return ui && !ui.panel.hidden; }
+  const isOpen = () => ui && !ui.panel.hidden;
 
   function open() {
     if (!ui) return;
@@ -527,129 +439,120 @@
   }
 
   function close() {
-    if (!ui || ui.panel.hidden) return;
+    if (!isOpen()) return;
     ui.panel.hidden = true;
     ui.root.classList.remove('open');
     ui.bubble.setAttribute('aria-expanded', 'false');
     ui.bubble.focus();
   }
 
-  function noop() {}
-
   function h(tag, props, text) {
-    var el = document.createElement(tag);
-    Object.keys(props || {}).forEach(function (k) { el.setAttribute(k, props[k]); });
+    const el = document.createElement(tag);
+    for (const k in props) el.setAttribute(k, props[k]);
     if (text != null) el.textContent = text;
     return el;
   }
+  // part makes an element with the class and data-sb attribute name.
+  const part = (tag, name, text, props) => h(tag, Object.assign({ class: name, 'data-sb': name }, props), text);
 
-  var CSS_TEXT = [
-    ':host{all:initial}',
-    '*{box-sizing:border-box}',
-    '[hidden]{display:none!important}',
-    '.root{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328}',
-    'button{font:inherit}',
-    '.bubble{position:fixed;right:calc(20px + env(safe-area-inset-right));bottom:calc(20px + env(safe-area-inset-bottom));',
-    'width:56px;height:56px;border-radius:50%;border:0;padding:0;background:var(--sb-accent);color:#fff;cursor:pointer;',
-    'box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000;display:flex;align-items:center;justify-content:center}',
-    '.bubble svg{width:28px;height:28px;fill:currentColor}',
-    '.badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;background:#d1242f;color:#fff;font-size:12px;line-height:20px;padding:0 6px}',
-    '.panel{position:fixed;right:calc(20px + env(safe-area-inset-right));bottom:calc(88px + env(safe-area-inset-bottom));width:370px;',
-    'height:min(560px,calc(100vh - 110px));background:#fff;border-radius:14px;box-shadow:0 8px 30px rgba(0,0,0,.25);',
-    'display:flex;flex-direction:column;overflow:hidden;z-index:2147483001}',
-    'header{display:flex;align-items:center;background:var(--sb-accent);color:#fff;padding:8px 8px 8px 16px}',
-    'h2{flex:1;margin:0;font-size:16px;font-weight:600}',
-    '.close{width:40px;height:40px;border:0;border-radius:8px;background:none;color:inherit;font-size:24px;cursor:pointer}',
-    '.scroll{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:12px;background:#f6f7f9}',
-    '.earlier{display:block;margin:0 auto 8px;border:0;background:none;color:#59636e;text-decoration:underline;cursor:pointer}',
-    '.list{display:flex;flex-direction:column;gap:8px}',
-    '.msg{max-width:80%;align-self:flex-start;display:flex;flex-direction:column;align-items:flex-start}',
-    '.msg.customer{align-self:flex-end;align-items:flex-end}',
-    '.name{font-size:12px;color:#59636e;margin:0 4px 2px}',
-    '.text{padding:8px 12px;border-radius:14px;background:#fff;border:1px solid #e3e5e8;white-space:pre-wrap;overflow-wrap:anywhere}',
-    '.customer .text{background:var(--sb-accent);color:#fff;border-color:transparent}',
-    '.file{font-size:13px;color:inherit;margin:2px 4px}',
-    '.status{font-size:11px;color:#59636e;margin:2px 4px 0;padding:0;border:0;background:none}',
-    '.status.failed{font-size:12px;color:#d1242f;text-decoration:underline;cursor:pointer}',
-    '.notice,.error{padding:8px 12px;font-size:13px;background:#fff8c5;color:#4d2d00}',
-    '.error{display:flex;gap:8px;align-items:center;background:#ffebe9;color:#82071e}',
-    '.error span{flex:1}',
-    '.error button{border:1px solid currentColor;border-radius:6px;background:none;color:inherit;cursor:pointer}',
-    'form{display:flex;gap:8px;margin:0;padding:8px;padding-bottom:calc(8px + env(safe-area-inset-bottom));border-top:1px solid #e3e5e8}',
-    'textarea{flex:1;resize:none;font:inherit;font-size:16px;line-height:1.35;max-height:120px;padding:8px 10px;border:1px solid #d0d7de;border-radius:10px;color:inherit;background:#fff}',
-    '.send{border:0;border-radius:10px;padding:0 14px;background:var(--sb-accent);color:#fff;cursor:pointer}',
-    ':focus-visible{outline:2px solid var(--sb-accent);outline-offset:2px}',
-    '@media (max-width:480px){',
-    '.panel{inset:0;width:auto;height:auto;border-radius:0;padding:env(safe-area-inset-top) env(safe-area-inset-right) 0 env(safe-area-inset-left)}',
-    '.root.open .bubble{display:none}}'
-  ].join('');
+  const STYLE = `
+:host{all:initial}
+*{box-sizing:border-box}
+[hidden]{display:none!important}
+.root{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328}
+button{font:inherit;cursor:pointer}
+.bubble{position:fixed;z-index:2147483000;right:calc(20px + env(safe-area-inset-right));bottom:calc(20px + env(safe-area-inset-bottom));
+  width:56px;height:56px;border-radius:50%;border:0;padding:0;background:var(--sb-accent);color:#fff;
+  box-shadow:0 4px 14px rgba(0,0,0,.25);display:flex;align-items:center;justify-content:center}
+.bubble svg{width:28px;height:28px;fill:currentColor}
+.unread{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;padding:0 6px;background:#d1242f;color:#fff;font-size:12px;line-height:20px}
+.panel{position:fixed;z-index:2147483001;right:calc(20px + env(safe-area-inset-right));bottom:calc(88px + env(safe-area-inset-bottom));
+  width:370px;height:min(560px,calc(100vh - 110px));display:flex;flex-direction:column;overflow:hidden;
+  background:#fff;border-radius:14px;box-shadow:0 8px 30px rgba(0,0,0,.25)}
+header{display:flex;align-items:center;padding:8px 8px 8px 16px;background:var(--sb-accent);color:#fff}
+.title{flex:1;margin:0;font-size:16px;font-weight:600}
+.close{width:40px;height:40px;border:0;border-radius:8px;background:none;color:inherit;font-size:24px}
+.scroll{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:12px;background:#f6f7f9}
+.messages{display:flex;flex-direction:column;gap:8px}
+.msg{max-width:80%;align-self:flex-start;display:flex;flex-direction:column;align-items:flex-start}
+.msg.customer{align-self:flex-end;align-items:flex-end}
+.name{margin:0 4px 2px;font-size:12px;color:#59636e}
+.body{padding:8px 12px;border-radius:14px;border:1px solid #e3e5e8;background:#fff;white-space:pre-wrap;overflow-wrap:anywhere}
+.customer .body{background:var(--sb-accent);color:#fff;border-color:transparent}
+.file{margin:2px 4px;font-size:13px;color:inherit}
+.status{margin:2px 4px 0;padding:0;border:0;background:none;font-size:11px;color:#59636e}
+.status.failed{font-size:12px;color:#d1242f;text-decoration:underline}
+.notice,.error{padding:8px 12px;font-size:13px;background:#fff8c5;color:#4d2d00}
+.error{display:flex;gap:8px;align-items:center;background:#ffebe9;color:#82071e}
+.error span{flex:1}
+.error button{border:1px solid currentColor;border-radius:6px;background:none;color:inherit}
+form{display:flex;gap:8px;margin:0;padding:8px 8px calc(8px + env(safe-area-inset-bottom));border-top:1px solid #e3e5e8}
+.input{flex:1;resize:none;max-height:120px;padding:8px 10px;border:1px solid #d0d7de;border-radius:10px;
+  font:inherit;font-size:16px;line-height:1.35;color:inherit;background:#fff}
+.send{padding:0 14px;border:0;border-radius:10px;background:var(--sb-accent);color:#fff}
+:focus-visible{outline:2px solid var(--sb-accent);outline-offset:2px}
+@media (max-width:480px){
+  .panel{inset:0;width:auto;height:auto;border-radius:0;
+    padding:env(safe-area-inset-top) env(safe-area-inset-right) 0 env(safe-area-inset-left)}
+  .root.open .bubble{display:none}
+}`;
 
-  var ICON = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 3C6.5 3 2 6.8 2 11.5c0 2.4 1.2 4.6 3.1 6.1L4 21.5l4.6-2.3c1.1.3 2.2.5 3.4.5 5.5 0 10-3.8 10-8.2S17.5 3 12 3z"/></svg>';
+  const ICON = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 3C6.5 3 2 6.8 2 11.5c0 2.4 1.2 4.6 3.1 6.1L4 21.5l4.6-2.3c1.1.3 2.2.5 3.4.5 5.5 0 10-3.8 10-8.2S17.5 3 12 3z"/></svg>';
 
   function build() {
-    var host = document.createElement('switchboard-chat');
+    const host = document.createElement('switchboard-chat');
     host.style.setProperty('--sb-accent', accent);
-    var shadow = host.attachShadow({ mode: 'open' });
-    var style = document.createElement('style');
-    style.textContent = CSS_TEXT;
-    var root = h('div', { class: 'root', 'data-sb': 'root' });
+    const shadow = host.attachShadow({ mode: 'open' });
+    const style = document.createElement('style');
+    style.textContent = STYLE;
 
-    var bubble = h('button', { type: 'button', class: 'bubble', 'data-sb': 'bubble', 'aria-label': 'Open chat', 'aria-expanded': 'false', 'aria-haspopup': 'dialog' });
+    const bubble = part('button', 'bubble', null, { type: 'button', 'aria-label': 'Open chat', 'aria-expanded': 'false', 'aria-haspopup': 'dialog' });
     bubble.innerHTML = ICON; // a constant, never message data
-    var badge = h('span', { class: 'badge', 'data-sb': 'unread', 'aria-hidden': 'true', hidden: '' });
-    bubble.appendChild(badge);
+    const badge = part('span', 'unread', null, { 'aria-hidden': 'true', hidden: '' });
+    bubble.append(badge);
 
-    var panel = h('div', { class: 'panel', 'data-sb': 'panel', role: 'dialog', 'aria-label': title, hidden: '' });
-    var header = h('header');
-    var heading = h('h2', { 'data-sb': 'title' }, title);
-    var closeBtn = h('button', { type: 'button', class: 'close', 'data-sb': 'close', 'aria-label': 'Close chat' }, '\u00d7');
-    header.append(heading, closeBtn);
-
-    var error = h('div', { class: 'error', 'data-sb': 'error', role: 'alert', hidden: '' });
-    var errorText = h('span');
-    var retry = h('button', { type: 'button', 'data-sb': 'error-retry' }, 'Try again');
+    const closeBtn = part('button', 'close', '\u00d7', { type: 'button', 'aria-label': 'Close chat' });
+    const header = h('header');
+    header.append(part('h2', 'title', title), closeBtn);
+    const errorText = h('span');
+    const retry = h('button', { type: 'button', 'data-sb': 'error-retry' }, 'Try again');
+    const error = part('div', 'error', null, { role: 'alert', hidden: '' });
     error.append(errorText, retry);
-    var notice = h('div', { class: 'notice', 'data-sb': 'notice', role: 'status', hidden: '' });
-
-    var scroll = h('div', { class: 'scroll' });
-    var earlier = h('button', { type: 'button', class: 'earlier', 'data-sb': 'earlier', hidden: '' }, 'Show earlier messages');
-    var list = h('div', { class: 'list', 'data-sb': 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
-    scroll.append(earlier, list);
-
-    var form = h('form', { 'data-sb': 'form' });
-    var input = h('textarea', { rows: '1', 'data-sb': 'input', 'aria-label': 'Message', placeholder: 'Write a message\u2026', maxlength: '65536' });
-    var send = h('button', { type: 'submit', class: 'send', 'data-sb': 'send' }, 'Send');
-    form.append(input, send);
-
+    const notice = part('div', 'notice', null, { role: 'status', hidden: '' });
+    const list = part('div', 'messages', null, { role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
+    const scroll = h('div', { class: 'scroll' });
+    scroll.append(list);
+    const input = part('textarea', 'input', null, { rows: '1', 'aria-label': 'Message', placeholder: 'Write a message\u2026' });
+    const form = h('form');
+    form.append(input, part('button', 'send', 'Send', { type: 'submit' }));
+    const panel = part('div', 'panel', null, { role: 'dialog', 'aria-label': title, hidden: '' });
     panel.append(header, error, notice, scroll, form);
+
+    const root = part('div', 'root');
     root.append(bubble, panel);
     shadow.append(style, root);
-    document.body.appendChild(host);
+    document.body.append(host);
+    ui = { root, bubble, badge, panel, error, errorText, notice, scroll, list, input };
 
-    ui = { root: root, bubble: bubble, badge: badge, panel: panel, error: error, errorText: errorText, retry: retry,
-      notice: notice, scroll: scroll, earlier: earlier, list: list, input: input };
-
-    bubble.addEventListener('click', function () { if (isOpen()) close(); else open(); });
-    closeBtn.addEventListener('click', close);
-    panel.addEventListener('keydown', function (e) { if (e.key === 'Escape') close(); });
-    retry.addEventListener('click', function () { begin().catch(noop); });
-    earlier.addEventListener('click', loadEarlier);
-    form.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
-    input.addEventListener('keydown', function (e) {
+    bubble.onclick = () => (isOpen() ? close() : open());
+    closeBtn.onclick = close;
+    panel.onkeydown = (e) => { if (e.key === 'Escape') close(); };
+    retry.onclick = () => begin().catch(noop);
+    form.onsubmit = (e) => { e.preventDefault(); submit(); };
+    input.onkeydown = (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
-    });
-    input.addEventListener('input', autosize);
+    };
+    input.oninput = autosize;
   }
 
   function init() {
     build();
-    var stored = loadStored();
-    // A returning visitor reconnects right away, so replies show (and count
-    // as unread) without opening the chat.
-    if (stored && stored.token && (stored.user || '') === userID) begin().catch(noop);
+    // A returning visitor reconnects at once, so replies show (and count as
+    // unread) without opening the chat.
+    if (usable(loadStored())) begin().catch(noop);
   }
 
-  window.Switchboard = { version: 1, open: open, close: close };
+  window.Switchboard = { version: 1, open, close };
   if (document.body) init();
   else document.addEventListener('DOMContentLoaded', init);
 })();
