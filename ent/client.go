@@ -2246,7 +2246,23 @@ func (c *CustomerClient) QueryMergedInto(_m *Customer) *CustomerQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(customer.Table, customer.FieldID, id),
 			sqlgraph.To(customer.Table, customer.FieldID),
-			sqlgraph.Edge(sqlgraph.O2O, false, customer.MergedIntoTable, customer.MergedIntoColumn),
+			sqlgraph.Edge(sqlgraph.M2O, true, customer.MergedIntoTable, customer.MergedIntoColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMergedCustomers queries the merged_customers edge of a Customer.
+func (c *CustomerClient) QueryMergedCustomers(_m *Customer) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.MergedCustomersTable, customer.MergedCustomersColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil

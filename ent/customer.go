@@ -54,17 +54,20 @@ type CustomerEdges struct {
 	Identities []*CustomerIdentity `json:"identities,omitempty"`
 	// MergedInto holds the value of the merged_into edge.
 	MergedInto *Customer `json:"merged_into,omitempty"`
+	// MergedCustomers holds the value of the merged_customers edge.
+	MergedCustomers []*Customer `json:"merged_customers,omitempty"`
 	// Conversations holds the value of the conversations edge.
 	Conversations []*Conversation `json:"conversations,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
 	totalCount [4]map[string]int
 
-	namedTags          map[string][]*Tag
-	namedIdentities    map[string][]*CustomerIdentity
-	namedConversations map[string][]*Conversation
+	namedTags            map[string][]*Tag
+	namedIdentities      map[string][]*CustomerIdentity
+	namedMergedCustomers map[string][]*Customer
+	namedConversations   map[string][]*Conversation
 }
 
 // WorkspaceOrErr returns the Workspace value or an error if the edge
@@ -107,10 +110,19 @@ func (e CustomerEdges) MergedIntoOrErr() (*Customer, error) {
 	return nil, &NotLoadedError{edge: "merged_into"}
 }
 
+// MergedCustomersOrErr returns the MergedCustomers value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerEdges) MergedCustomersOrErr() ([]*Customer, error) {
+	if e.loadedTypes[4] {
+		return e.MergedCustomers, nil
+	}
+	return nil, &NotLoadedError{edge: "merged_customers"}
+}
+
 // ConversationsOrErr returns the Conversations value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerEdges) ConversationsOrErr() ([]*Conversation, error) {
-	if e.loadedTypes[4] {
+	if e.loadedTypes[5] {
 		return e.Conversations, nil
 	}
 	return nil, &NotLoadedError{edge: "conversations"}
@@ -244,6 +256,11 @@ func (_m *Customer) QueryMergedInto() *CustomerQuery {
 	return NewCustomerClient(_m.config).QueryMergedInto(_m)
 }
 
+// QueryMergedCustomers queries the "merged_customers" edge of the Customer entity.
+func (_m *Customer) QueryMergedCustomers() *CustomerQuery {
+	return NewCustomerClient(_m.config).QueryMergedCustomers(_m)
+}
+
 // QueryConversations queries the "conversations" edge of the Customer entity.
 func (_m *Customer) QueryConversations() *ConversationQuery {
 	return NewCustomerClient(_m.config).QueryConversations(_m)
@@ -349,6 +366,30 @@ func (_m *Customer) appendNamedIdentities(name string, edges ...*CustomerIdentit
 		_m.Edges.namedIdentities[name] = []*CustomerIdentity{}
 	} else {
 		_m.Edges.namedIdentities[name] = append(_m.Edges.namedIdentities[name], edges...)
+	}
+}
+
+// NamedMergedCustomers returns the MergedCustomers named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Customer) NamedMergedCustomers(name string) ([]*Customer, error) {
+	if _m.Edges.namedMergedCustomers == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMergedCustomers[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Customer) appendNamedMergedCustomers(name string, edges ...*Customer) {
+	if _m.Edges.namedMergedCustomers == nil {
+		_m.Edges.namedMergedCustomers = make(map[string][]*Customer)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMergedCustomers[name] = []*Customer{}
+	} else {
+		_m.Edges.namedMergedCustomers[name] = append(_m.Edges.namedMergedCustomers[name], edges...)
 	}
 }
 

@@ -192,6 +192,21 @@ func (_c *CustomerCreate) SetMergedInto(v *Customer) *CustomerCreate {
 	return _c.SetMergedIntoID(v.ID)
 }
 
+// AddMergedCustomerIDs adds the "merged_customers" edge to the Customer entity by IDs.
+func (_c *CustomerCreate) AddMergedCustomerIDs(ids ...gid.ID) *CustomerCreate {
+	_c.mutation.AddMergedCustomerIDs(ids...)
+	return _c
+}
+
+// AddMergedCustomers adds the "merged_customers" edges to the Customer entity.
+func (_c *CustomerCreate) AddMergedCustomers(v ...*Customer) *CustomerCreate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMergedCustomerIDs(ids...)
+}
+
 // AddConversationIDs adds the "conversations" edge to the Conversation entity by IDs.
 func (_c *CustomerCreate) AddConversationIDs(ids ...gid.ID) *CustomerCreate {
 	_c.mutation.AddConversationIDs(ids...)
@@ -419,11 +434,11 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 	}
 	if nodes := _c.mutation.MergedIntoIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2O,
-			Inverse: false,
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   customer.MergedIntoTable,
 			Columns: []string{customer.MergedIntoColumn},
-			Bidi:    true,
+			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
 			},
@@ -432,6 +447,22 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.MergedIntoID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MergedCustomersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergedCustomersTable,
+			Columns: []string{customer.MergedCustomersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.ConversationsIDs(); len(nodes) > 0 {

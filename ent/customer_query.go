@@ -26,20 +26,22 @@ import (
 // CustomerQuery is the builder for querying Customer entities.
 type CustomerQuery struct {
 	config
-	ctx                    *QueryContext
-	order                  []customer.OrderOption
-	inters                 []Interceptor
-	predicates             []predicate.Customer
-	withWorkspace          *WorkspaceQuery
-	withTags               *TagQuery
-	withIdentities         *CustomerIdentityQuery
-	withMergedInto         *CustomerQuery
-	withConversations      *ConversationQuery
-	loadTotal              []func(context.Context, []*Customer) error
-	modifiers              []func(*sql.Selector)
-	withNamedTags          map[string]*TagQuery
-	withNamedIdentities    map[string]*CustomerIdentityQuery
-	withNamedConversations map[string]*ConversationQuery
+	ctx                      *QueryContext
+	order                    []customer.OrderOption
+	inters                   []Interceptor
+	predicates               []predicate.Customer
+	withWorkspace            *WorkspaceQuery
+	withTags                 *TagQuery
+	withIdentities           *CustomerIdentityQuery
+	withMergedInto           *CustomerQuery
+	withMergedCustomers      *CustomerQuery
+	withConversations        *ConversationQuery
+	loadTotal                []func(context.Context, []*Customer) error
+	modifiers                []func(*sql.Selector)
+	withNamedTags            map[string]*TagQuery
+	withNamedIdentities      map[string]*CustomerIdentityQuery
+	withNamedMergedCustomers map[string]*CustomerQuery
+	withNamedConversations   map[string]*ConversationQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -156,7 +158,29 @@ func (_q *CustomerQuery) QueryMergedInto() *CustomerQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(customer.Table, customer.FieldID, selector),
 			sqlgraph.To(customer.Table, customer.FieldID),
-			sqlgraph.Edge(sqlgraph.O2O, false, customer.MergedIntoTable, customer.MergedIntoColumn),
+			sqlgraph.Edge(sqlgraph.M2O, true, customer.MergedIntoTable, customer.MergedIntoColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMergedCustomers chains the current query on the "merged_customers" edge.
+func (_q *CustomerQuery) QueryMergedCustomers() *CustomerQuery {
+	query := (&CustomerClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, selector),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.MergedCustomersTable, customer.MergedCustomersColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -373,16 +397,17 @@ func (_q *CustomerQuery) Clone() *CustomerQuery {
 		return nil
 	}
 	return &CustomerQuery{
-		config:            _q.config,
-		ctx:               _q.ctx.Clone(),
-		order:             append([]customer.OrderOption{}, _q.order...),
-		inters:            append([]Interceptor{}, _q.inters...),
-		predicates:        append([]predicate.Customer{}, _q.predicates...),
-		withWorkspace:     _q.withWorkspace.Clone(),
-		withTags:          _q.withTags.Clone(),
-		withIdentities:    _q.withIdentities.Clone(),
-		withMergedInto:    _q.withMergedInto.Clone(),
-		withConversations: _q.withConversations.Clone(),
+		config:              _q.config,
+		ctx:                 _q.ctx.Clone(),
+		order:               append([]customer.OrderOption{}, _q.order...),
+		inters:              append([]Interceptor{}, _q.inters...),
+		predicates:          append([]predicate.Customer{}, _q.predicates...),
+		withWorkspace:       _q.withWorkspace.Clone(),
+		withTags:            _q.withTags.Clone(),
+		withIdentities:      _q.withIdentities.Clone(),
+		withMergedInto:      _q.withMergedInto.Clone(),
+		withMergedCustomers: _q.withMergedCustomers.Clone(),
+		withConversations:   _q.withConversations.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -431,6 +456,17 @@ func (_q *CustomerQuery) WithMergedInto(opts ...func(*CustomerQuery)) *CustomerQ
 		opt(query)
 	}
 	_q.withMergedInto = query
+	return _q
+}
+
+// WithMergedCustomers tells the query-builder to eager-load the nodes that are connected to
+// the "merged_customers" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithMergedCustomers(opts ...func(*CustomerQuery)) *CustomerQuery {
+	query := (&CustomerClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMergedCustomers = query
 	return _q
 }
 
@@ -529,11 +565,12 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 	var (
 		nodes       = []*Customer{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [6]bool{
 			_q.withWorkspace != nil,
 			_q.withTags != nil,
 			_q.withIdentities != nil,
 			_q.withMergedInto != nil,
+			_q.withMergedCustomers != nil,
 			_q.withConversations != nil,
 		}
 	)
@@ -584,6 +621,13 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 			return nil, err
 		}
 	}
+	if query := _q.withMergedCustomers; query != nil {
+		if err := _q.loadMergedCustomers(ctx, query, nodes,
+			func(n *Customer) { n.Edges.MergedCustomers = []*Customer{} },
+			func(n *Customer, e *Customer) { n.Edges.MergedCustomers = append(n.Edges.MergedCustomers, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withConversations; query != nil {
 		if err := _q.loadConversations(ctx, query, nodes,
 			func(n *Customer) { n.Edges.Conversations = []*Conversation{} },
@@ -602,6 +646,13 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 		if err := _q.loadIdentities(ctx, query, nodes,
 			func(n *Customer) { n.appendNamedIdentities(name) },
 			func(n *Customer, e *CustomerIdentity) { n.appendNamedIdentities(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMergedCustomers {
+		if err := _q.loadMergedCustomers(ctx, query, nodes,
+			func(n *Customer) { n.appendNamedMergedCustomers(name) },
+			func(n *Customer, e *Customer) { n.appendNamedMergedCustomers(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -769,6 +820,39 @@ func (_q *CustomerQuery) loadMergedInto(ctx context.Context, query *CustomerQuer
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *CustomerQuery) loadMergedCustomers(ctx context.Context, query *CustomerQuery, nodes []*Customer, init func(*Customer), assign func(*Customer, *Customer)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[gid.ID]*Customer)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(customer.FieldMergedIntoID)
+	}
+	query.Where(predicate.Customer(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customer.MergedCustomersColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.MergedIntoID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "merged_into_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "merged_into_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -953,6 +1037,20 @@ func (_q *CustomerQuery) WithNamedIdentities(name string, opts ...func(*Customer
 		_q.withNamedIdentities = make(map[string]*CustomerIdentityQuery)
 	}
 	_q.withNamedIdentities[name] = query
+	return _q
+}
+
+// WithNamedMergedCustomers tells the query-builder to eager-load the nodes that are connected to the "merged_customers"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithNamedMergedCustomers(name string, opts ...func(*CustomerQuery)) *CustomerQuery {
+	query := (&CustomerClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMergedCustomers == nil {
+		_q.withNamedMergedCustomers = make(map[string]*CustomerQuery)
+	}
+	_q.withNamedMergedCustomers[name] = query
 	return _q
 }
 

@@ -180,6 +180,21 @@ func (_u *CustomerUpdate) SetMergedInto(v *Customer) *CustomerUpdate {
 	return _u.SetMergedIntoID(v.ID)
 }
 
+// AddMergedCustomerIDs adds the "merged_customers" edge to the Customer entity by IDs.
+func (_u *CustomerUpdate) AddMergedCustomerIDs(ids ...gid.ID) *CustomerUpdate {
+	_u.mutation.AddMergedCustomerIDs(ids...)
+	return _u
+}
+
+// AddMergedCustomers adds the "merged_customers" edges to the Customer entity.
+func (_u *CustomerUpdate) AddMergedCustomers(v ...*Customer) *CustomerUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMergedCustomerIDs(ids...)
+}
+
 // AddConversationIDs adds the "conversations" edge to the Conversation entity by IDs.
 func (_u *CustomerUpdate) AddConversationIDs(ids ...gid.ID) *CustomerUpdate {
 	_u.mutation.AddConversationIDs(ids...)
@@ -246,6 +261,27 @@ func (_u *CustomerUpdate) RemoveIdentities(v ...*CustomerIdentity) *CustomerUpda
 func (_u *CustomerUpdate) ClearMergedInto() *CustomerUpdate {
 	_u.mutation.ClearMergedInto()
 	return _u
+}
+
+// ClearMergedCustomers clears all "merged_customers" edges to the Customer entity.
+func (_u *CustomerUpdate) ClearMergedCustomers() *CustomerUpdate {
+	_u.mutation.ClearMergedCustomers()
+	return _u
+}
+
+// RemoveMergedCustomerIDs removes the "merged_customers" edge to Customer entities by IDs.
+func (_u *CustomerUpdate) RemoveMergedCustomerIDs(ids ...gid.ID) *CustomerUpdate {
+	_u.mutation.RemoveMergedCustomerIDs(ids...)
+	return _u
+}
+
+// RemoveMergedCustomers removes "merged_customers" edges to Customer entities.
+func (_u *CustomerUpdate) RemoveMergedCustomers(v ...*Customer) *CustomerUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMergedCustomerIDs(ids...)
 }
 
 // ClearConversations clears all "conversations" edges to the Conversation entity.
@@ -474,11 +510,11 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.MergedIntoCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2O,
-			Inverse: false,
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   customer.MergedIntoTable,
 			Columns: []string{customer.MergedIntoColumn},
-			Bidi:    true,
+			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
 			},
@@ -487,11 +523,56 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if nodes := _u.mutation.MergedIntoIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2O,
-			Inverse: false,
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   customer.MergedIntoTable,
 			Columns: []string{customer.MergedIntoColumn},
-			Bidi:    true,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MergedCustomersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergedCustomersTable,
+			Columns: []string{customer.MergedCustomersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMergedCustomersIDs(); len(nodes) > 0 && !_u.mutation.MergedCustomersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergedCustomersTable,
+			Columns: []string{customer.MergedCustomersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MergedCustomersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergedCustomersTable,
+			Columns: []string{customer.MergedCustomersColumn},
+			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
 			},
@@ -715,6 +796,21 @@ func (_u *CustomerUpdateOne) SetMergedInto(v *Customer) *CustomerUpdateOne {
 	return _u.SetMergedIntoID(v.ID)
 }
 
+// AddMergedCustomerIDs adds the "merged_customers" edge to the Customer entity by IDs.
+func (_u *CustomerUpdateOne) AddMergedCustomerIDs(ids ...gid.ID) *CustomerUpdateOne {
+	_u.mutation.AddMergedCustomerIDs(ids...)
+	return _u
+}
+
+// AddMergedCustomers adds the "merged_customers" edges to the Customer entity.
+func (_u *CustomerUpdateOne) AddMergedCustomers(v ...*Customer) *CustomerUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMergedCustomerIDs(ids...)
+}
+
 // AddConversationIDs adds the "conversations" edge to the Conversation entity by IDs.
 func (_u *CustomerUpdateOne) AddConversationIDs(ids ...gid.ID) *CustomerUpdateOne {
 	_u.mutation.AddConversationIDs(ids...)
@@ -781,6 +877,27 @@ func (_u *CustomerUpdateOne) RemoveIdentities(v ...*CustomerIdentity) *CustomerU
 func (_u *CustomerUpdateOne) ClearMergedInto() *CustomerUpdateOne {
 	_u.mutation.ClearMergedInto()
 	return _u
+}
+
+// ClearMergedCustomers clears all "merged_customers" edges to the Customer entity.
+func (_u *CustomerUpdateOne) ClearMergedCustomers() *CustomerUpdateOne {
+	_u.mutation.ClearMergedCustomers()
+	return _u
+}
+
+// RemoveMergedCustomerIDs removes the "merged_customers" edge to Customer entities by IDs.
+func (_u *CustomerUpdateOne) RemoveMergedCustomerIDs(ids ...gid.ID) *CustomerUpdateOne {
+	_u.mutation.RemoveMergedCustomerIDs(ids...)
+	return _u
+}
+
+// RemoveMergedCustomers removes "merged_customers" edges to Customer entities.
+func (_u *CustomerUpdateOne) RemoveMergedCustomers(v ...*Customer) *CustomerUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMergedCustomerIDs(ids...)
 }
 
 // ClearConversations clears all "conversations" edges to the Conversation entity.
@@ -1039,11 +1156,11 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 	}
 	if _u.mutation.MergedIntoCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2O,
-			Inverse: false,
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   customer.MergedIntoTable,
 			Columns: []string{customer.MergedIntoColumn},
-			Bidi:    true,
+			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
 			},
@@ -1052,11 +1169,56 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 	}
 	if nodes := _u.mutation.MergedIntoIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2O,
-			Inverse: false,
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   customer.MergedIntoTable,
 			Columns: []string{customer.MergedIntoColumn},
-			Bidi:    true,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MergedCustomersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergedCustomersTable,
+			Columns: []string{customer.MergedCustomersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMergedCustomersIDs(); len(nodes) > 0 && !_u.mutation.MergedCustomersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergedCustomersTable,
+			Columns: []string{customer.MergedCustomersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MergedCustomersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergedCustomersTable,
+			Columns: []string{customer.MergedCustomersColumn},
+			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
 			},

@@ -802,11 +802,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 	graph.MustAddE(
 		"merged_into",
 		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2O,
-			Inverse: false,
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   customer.MergedIntoTable,
 			Columns: []string{customer.MergedIntoColumn},
-			Bidi:    true,
+			Bidi:    false,
+		},
+		"Customer",
+		"Customer",
+	)
+	graph.MustAddE(
+		"merged_customers",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.MergedCustomersTable,
+			Columns: []string{customer.MergedCustomersColumn},
+			Bidi:    false,
 		},
 		"Customer",
 		"Customer",
@@ -2390,6 +2402,20 @@ func (f *CustomerFilter) WhereHasMergedInto() {
 // WhereHasMergedIntoWith applies a predicate to check if query has an edge merged_into with a given conditions (other predicates).
 func (f *CustomerFilter) WhereHasMergedIntoWith(preds ...predicate.Customer) {
 	f.Where(entql.HasEdgeWith("merged_into", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMergedCustomers applies a predicate to check if query has an edge merged_customers.
+func (f *CustomerFilter) WhereHasMergedCustomers() {
+	f.Where(entql.HasEdge("merged_customers"))
+}
+
+// WhereHasMergedCustomersWith applies a predicate to check if query has an edge merged_customers with a given conditions (other predicates).
+func (f *CustomerFilter) WhereHasMergedCustomersWith(preds ...predicate.Customer) {
+	f.Where(entql.HasEdgeWith("merged_customers", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

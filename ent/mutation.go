@@ -9441,33 +9441,36 @@ func (m *ConversationReadMutation) ResetEdge(name string) error {
 // CustomerMutation represents an operation that mutates the Customer nodes in the graph.
 type CustomerMutation struct {
 	config
-	op                   Op
-	typ                  string
-	id                   *gid.ID
-	created_at           *time.Time
-	updated_at           *time.Time
-	name                 *string
-	avatar_url           *string
-	custom_attributes    *map[string]interface{}
-	vip                  *bool
-	notes                *string
-	clearedFields        map[string]struct{}
-	workspace            *gid.ID
-	clearedworkspace     bool
-	tags                 map[gid.ID]struct{}
-	removedtags          map[gid.ID]struct{}
-	clearedtags          bool
-	identities           map[gid.ID]struct{}
-	removedidentities    map[gid.ID]struct{}
-	clearedidentities    bool
-	merged_into          *gid.ID
-	clearedmerged_into   bool
-	conversations        map[gid.ID]struct{}
-	removedconversations map[gid.ID]struct{}
-	clearedconversations bool
-	done                 bool
-	oldValue             func(context.Context) (*Customer, error)
-	predicates           []predicate.Customer
+	op                      Op
+	typ                     string
+	id                      *gid.ID
+	created_at              *time.Time
+	updated_at              *time.Time
+	name                    *string
+	avatar_url              *string
+	custom_attributes       *map[string]interface{}
+	vip                     *bool
+	notes                   *string
+	clearedFields           map[string]struct{}
+	workspace               *gid.ID
+	clearedworkspace        bool
+	tags                    map[gid.ID]struct{}
+	removedtags             map[gid.ID]struct{}
+	clearedtags             bool
+	identities              map[gid.ID]struct{}
+	removedidentities       map[gid.ID]struct{}
+	clearedidentities       bool
+	merged_into             *gid.ID
+	clearedmerged_into      bool
+	merged_customers        map[gid.ID]struct{}
+	removedmerged_customers map[gid.ID]struct{}
+	clearedmerged_customers bool
+	conversations           map[gid.ID]struct{}
+	removedconversations    map[gid.ID]struct{}
+	clearedconversations    bool
+	done                    bool
+	oldValue                func(context.Context) (*Customer, error)
+	predicates              []predicate.Customer
 }
 
 var _ ent.Mutation = (*CustomerMutation)(nil)
@@ -10125,6 +10128,60 @@ func (m *CustomerMutation) ResetMergedInto() {
 	m.clearedmerged_into = false
 }
 
+// AddMergedCustomerIDs adds the "merged_customers" edge to the Customer entity by ids.
+func (m *CustomerMutation) AddMergedCustomerIDs(ids ...gid.ID) {
+	if m.merged_customers == nil {
+		m.merged_customers = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		m.merged_customers[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMergedCustomers clears the "merged_customers" edge to the Customer entity.
+func (m *CustomerMutation) ClearMergedCustomers() {
+	m.clearedmerged_customers = true
+}
+
+// MergedCustomersCleared reports if the "merged_customers" edge to the Customer entity was cleared.
+func (m *CustomerMutation) MergedCustomersCleared() bool {
+	return m.clearedmerged_customers
+}
+
+// RemoveMergedCustomerIDs removes the "merged_customers" edge to the Customer entity by IDs.
+func (m *CustomerMutation) RemoveMergedCustomerIDs(ids ...gid.ID) {
+	if m.removedmerged_customers == nil {
+		m.removedmerged_customers = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.merged_customers, ids[i])
+		m.removedmerged_customers[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMergedCustomers returns the removed IDs of the "merged_customers" edge to the Customer entity.
+func (m *CustomerMutation) RemovedMergedCustomersIDs() (ids []gid.ID) {
+	for id := range m.removedmerged_customers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MergedCustomersIDs returns the "merged_customers" edge IDs in the mutation.
+func (m *CustomerMutation) MergedCustomersIDs() (ids []gid.ID) {
+	for id := range m.merged_customers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMergedCustomers resets all changes to the "merged_customers" edge.
+func (m *CustomerMutation) ResetMergedCustomers() {
+	m.merged_customers = nil
+	m.clearedmerged_customers = false
+	m.removedmerged_customers = nil
+}
+
 // AddConversationIDs adds the "conversations" edge to the Conversation entity by ids.
 func (m *CustomerMutation) AddConversationIDs(ids ...gid.ID) {
 	if m.conversations == nil {
@@ -10481,7 +10538,7 @@ func (m *CustomerMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.workspace != nil {
 		edges = append(edges, customer.EdgeWorkspace)
 	}
@@ -10493,6 +10550,9 @@ func (m *CustomerMutation) AddedEdges() []string {
 	}
 	if m.merged_into != nil {
 		edges = append(edges, customer.EdgeMergedInto)
+	}
+	if m.merged_customers != nil {
+		edges = append(edges, customer.EdgeMergedCustomers)
 	}
 	if m.conversations != nil {
 		edges = append(edges, customer.EdgeConversations)
@@ -10524,6 +10584,12 @@ func (m *CustomerMutation) AddedIDs(name string) []ent.Value {
 		if id := m.merged_into; id != nil {
 			return []ent.Value{*id}
 		}
+	case customer.EdgeMergedCustomers:
+		ids := make([]ent.Value, 0, len(m.merged_customers))
+		for id := range m.merged_customers {
+			ids = append(ids, id)
+		}
+		return ids
 	case customer.EdgeConversations:
 		ids := make([]ent.Value, 0, len(m.conversations))
 		for id := range m.conversations {
@@ -10536,12 +10602,15 @@ func (m *CustomerMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.removedtags != nil {
 		edges = append(edges, customer.EdgeTags)
 	}
 	if m.removedidentities != nil {
 		edges = append(edges, customer.EdgeIdentities)
+	}
+	if m.removedmerged_customers != nil {
+		edges = append(edges, customer.EdgeMergedCustomers)
 	}
 	if m.removedconversations != nil {
 		edges = append(edges, customer.EdgeConversations)
@@ -10565,6 +10634,12 @@ func (m *CustomerMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customer.EdgeMergedCustomers:
+		ids := make([]ent.Value, 0, len(m.removedmerged_customers))
+		for id := range m.removedmerged_customers {
+			ids = append(ids, id)
+		}
+		return ids
 	case customer.EdgeConversations:
 		ids := make([]ent.Value, 0, len(m.removedconversations))
 		for id := range m.removedconversations {
@@ -10577,7 +10652,7 @@ func (m *CustomerMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.clearedworkspace {
 		edges = append(edges, customer.EdgeWorkspace)
 	}
@@ -10589,6 +10664,9 @@ func (m *CustomerMutation) ClearedEdges() []string {
 	}
 	if m.clearedmerged_into {
 		edges = append(edges, customer.EdgeMergedInto)
+	}
+	if m.clearedmerged_customers {
+		edges = append(edges, customer.EdgeMergedCustomers)
 	}
 	if m.clearedconversations {
 		edges = append(edges, customer.EdgeConversations)
@@ -10608,6 +10686,8 @@ func (m *CustomerMutation) EdgeCleared(name string) bool {
 		return m.clearedidentities
 	case customer.EdgeMergedInto:
 		return m.clearedmerged_into
+	case customer.EdgeMergedCustomers:
+		return m.clearedmerged_customers
 	case customer.EdgeConversations:
 		return m.clearedconversations
 	}
@@ -10643,6 +10723,9 @@ func (m *CustomerMutation) ResetEdge(name string) error {
 		return nil
 	case customer.EdgeMergedInto:
 		m.ResetMergedInto()
+		return nil
+	case customer.EdgeMergedCustomers:
+		m.ResetMergedCustomers()
 		return nil
 	case customer.EdgeConversations:
 		m.ResetConversations()

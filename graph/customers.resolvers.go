@@ -8,13 +8,12 @@ package graph
 import (
 	"context"
 
-	"github.com/switchboard/switchboard/internal/events"
-
 	"entgo.io/contrib/entgql"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/graph/generated"
 	"github.com/switchboard/switchboard/graph/model"
+	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
 )

@@ -5,26 +5,35 @@ import (
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/graph/model"
-	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 )
 
 // followMerges resolves a merged customer's id to the customer it was
 // merged into (through any chain of merges).
 func (r *Resolver) followMerges(ctx context.Context, n ent.Noder) (ent.Noder, error) {
+	c, ok := n.(*ent.Customer)
+	if !ok {
+		return n, nil
+	}
+	// n holds only the fields the query asked for: read the link itself.
+	id := c.ID
 	for i := 0; i < 16; i++ {
-		c, ok := n.(*ent.Customer)
-		if !ok || c.MergedIntoID == nil {
-			return n, nil
-		}
-		next, err := r.Client.Customer.Get(ctx, *c.MergedIntoID)
+		row, err := r.Client.Customer.Query().Where(customer.ID(id)).Select(customer.FieldMergedIntoID).Only(ctx)
 		if err != nil {
 			return nil, err
 		}
-		n = next
+		if row.MergedIntoID == nil {
+			break
+		}
+		id = *row.MergedIntoID
 	}
-	return n, nil
+	if id == c.ID {
+		return n, nil
+	}
+	return r.Client.Customer.Get(ctx, id)
 }
 
 // movedConversations are the conversations a merge moved.
@@ -36,6 +45,32 @@ func (r *Resolver) movedConversations(ctx context.Context, m *ent.CustomerMerge)
 	return r.Client.Conversation.Query().Where(conversation.IDIn(ids...)).All(ctx)
 }
 
+// customerChanged streams the workspace's customer changes, merges and
+// unmerges.
 func (r *Resolver) customerChanged(ctx context.Context, after *string) (<-chan *model.CustomerEvent, error) {
-	return nil, apperr.New(apperr.Internal, "being built")
+	match := func(ev *events.Event) bool {
+		return ev.Type == events.CustomerUpdated || ev.Type == events.CustomerMerged || ev.Type == events.CustomerUnmerged
+	}
+	return subscribe(r, ctx, after, match, r.loadCustomerEvent)
+}
+
+func (r *Resolver) loadCustomerEvent(ctx context.Context, ev *events.Event) (*model.CustomerEvent, error) {
+	ctx = context.WithoutCancel(ctx)
+	cu, err := memoGet(ev, "agent:customer", func() (*ent.Customer, error) { return r.Client.Customer.Get(ctx, ev.CustomerID) })
+	if err != nil {
+		return nil, err
+	}
+	out := &model.CustomerEvent{Event: ev, Type: model.CustomerEventTypeUpdated, Customer: cu}
+	switch ev.Type {
+	case events.CustomerMerged:
+		out.Type = model.CustomerEventTypeMerged
+	case events.CustomerUnmerged:
+		out.Type = model.CustomerEventTypeUnmerged
+	}
+	if ev.MergeID != "" {
+		if out.Merge, err = memoGet(ev, "agent:merge", func() (*ent.CustomerMerge, error) { return r.Client.CustomerMerge.Get(ctx, ev.MergeID) }); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

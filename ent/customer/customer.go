@@ -42,6 +42,8 @@ const (
 	EdgeIdentities = "identities"
 	// EdgeMergedInto holds the string denoting the merged_into edge name in mutations.
 	EdgeMergedInto = "merged_into"
+	// EdgeMergedCustomers holds the string denoting the merged_customers edge name in mutations.
+	EdgeMergedCustomers = "merged_customers"
 	// EdgeConversations holds the string denoting the conversations edge name in mutations.
 	EdgeConversations = "conversations"
 	// Table holds the table name of the customer in the database.
@@ -69,6 +71,10 @@ const (
 	MergedIntoTable = "customers"
 	// MergedIntoColumn is the table column denoting the merged_into relation/edge.
 	MergedIntoColumn = "merged_into_id"
+	// MergedCustomersTable is the table that holds the merged_customers relation/edge.
+	MergedCustomersTable = "customers"
+	// MergedCustomersColumn is the table column denoting the merged_customers relation/edge.
+	MergedCustomersColumn = "merged_into_id"
 	// ConversationsTable is the table that holds the conversations relation/edge.
 	ConversationsTable = "conversations"
 	// ConversationsInverseTable is the table name for the Conversation entity.
@@ -224,6 +230,20 @@ func ByMergedIntoField(field string, opts ...sql.OrderTermOption) OrderOption {
 	}
 }
 
+// ByMergedCustomersCount orders the results by merged_customers count.
+func ByMergedCustomersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMergedCustomersStep(), opts...)
+	}
+}
+
+// ByMergedCustomers orders the results by merged_customers terms.
+func ByMergedCustomers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMergedCustomersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByConversationsCount orders the results by conversations count.
 func ByConversationsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -262,7 +282,14 @@ func newMergedIntoStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(Table, FieldID),
-		sqlgraph.Edge(sqlgraph.O2O, false, MergedIntoTable, MergedIntoColumn),
+		sqlgraph.Edge(sqlgraph.M2O, true, MergedIntoTable, MergedIntoColumn),
+	)
+}
+func newMergedCustomersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MergedCustomersTable, MergedCustomersColumn),
 	)
 }
 func newConversationsStep() *sqlgraph.Step {

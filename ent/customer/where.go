@@ -645,7 +645,7 @@ func HasMergedInto() predicate.Customer {
 	return predicate.Customer(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2O, false, MergedIntoTable, MergedIntoColumn),
+			sqlgraph.Edge(sqlgraph.M2O, true, MergedIntoTable, MergedIntoColumn),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})
@@ -655,6 +655,29 @@ func HasMergedInto() predicate.Customer {
 func HasMergedIntoWith(preds ...predicate.Customer) predicate.Customer {
 	return predicate.Customer(func(s *sql.Selector) {
 		step := newMergedIntoStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasMergedCustomers applies the HasEdge predicate on the "merged_customers" edge.
+func HasMergedCustomers() predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MergedCustomersTable, MergedCustomersColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMergedCustomersWith applies the HasEdge predicate on the "merged_customers" edge with a given conditions (other predicates).
+func HasMergedCustomersWith(preds ...predicate.Customer) predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := newMergedCustomersStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -458,7 +458,7 @@ var (
 		{Name: "vip", Type: field.TypeBool, Default: false},
 		{Name: "notes", Type: field.TypeString, Nullable: true, Size: 65536},
 		{Name: "workspace_id", Type: field.TypeString},
-		{Name: "merged_into_id", Type: field.TypeString, Unique: true, Nullable: true},
+		{Name: "merged_into_id", Type: field.TypeString, Nullable: true},
 	}
 	// CustomersTable holds the schema information for the "customers" table.
 	CustomersTable = &schema.Table{
@@ -473,7 +473,7 @@ var (
 				OnDelete:   schema.NoAction,
 			},
 			{
-				Symbol:     "customers_customers_merged_into",
+				Symbol:     "customers_customers_merged_customers",
 				Columns:    []*schema.Column{CustomersColumns[9]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.SetNull,

@@ -34,7 +34,11 @@ func (Customer) Edges() []ent.Edge {
 		edge.To("tags", Tag.Type),
 		edge.To("identities", CustomerIdentity.Type).
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
-		edge.To("merged_into", Customer.Type).Field("merged_into_id").Unique().
+		// A merged customer (a tombstone) points at the customer it was
+		// merged into; the column is on the tombstone's row.
+		edge.To("merged_customers", Customer.Type).
+			Annotations(entgql.Skip(entgql.SkipAll)).
+			From("merged_into").Field("merged_into_id").Unique().
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		edge.From("conversations", Conversation.Type).Ref("customer").
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),

@@ -133,7 +133,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Inbox:     inboxSvc,
 		Channels:  channelSvc,
 		Visitors:  visitors,
-		Customers: customers.New(client, eventLog, now),
+		Customers: customers.New(client, eventLog, now, db.Dialect == dialect.Postgres),
 		Now:       now,
 
 		CredentialRecheck: o.CredentialRecheck,

@@ -16,15 +16,18 @@ import (
 
 // Service runs customer operations.
 type Service struct {
-	client *ent.Client
-	events *events.Log
-	now    func() time.Time
+	client   *ent.Client
+	events   *events.Log
+	now      func() time.Time
+	lockRows bool // SELECT ... FOR UPDATE (PostgreSQL)
 }
 
-// New returns a Service; now defaults to time.Now.
-func New(client *ent.Client, log *events.Log, now func() time.Time) *Service {
+// New returns a Service; now defaults to time.Now. lockRows is true on
+// PostgreSQL, where merges lock both customers' rows (SQLite transactions
+// are serial already).
+func New(client *ent.Client, log *events.Log, now func() time.Time, lockRows bool) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{client: client, events: log, now: now}
+	return &Service{client: client, events: log, now: now, lockRows: lockRows}
 }
