@@ -44,7 +44,9 @@ func snapshotCustomer(t *testing.T, s *testenv.Server, token, id string) custome
 				ID, Kind, Value string
 				Verified        bool
 			}
-			Conversations struct{ Edges []struct{ Node struct{ ID string } } }
+			Conversations struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 	}
 	s.MustDo(t, token, customerStateQuery, map[string]any{"id": id}, &out)
