@@ -91,6 +91,10 @@ type Sender struct {
 	Name       string
 	Email      string
 	Phone      string
+	// Verified says the provider vouches for Email and Phone (an
+	// integrator's signed request does; a typed form field does not).
+	// Verified identities may merge customers automatically.
+	Verified bool `json:"-"`
 }
 
 // Attachment is a file sent with a message.

@@ -12,7 +12,6 @@ import (
 	"github.com/switchboard/switchboard/graph/model"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/channelcfg"
-	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
 )
@@ -27,16 +26,12 @@ func (r *channelResolver) SecretFieldsSet(ctx context.Context, obj *ent.Channel)
 
 // CreateCustomer is the resolver for the createCustomer field.
 func (r *mutationResolver) CreateCustomer(ctx context.Context, input ent.CreateCustomerInput) (*ent.Customer, error) {
-	return r.db(ctx).Customer.Create().SetInput(input).Save(ctx)
+	return r.createCustomer(ctx, input)
 }
 
 // UpdateCustomer is the resolver for the updateCustomer field.
 func (r *mutationResolver) UpdateCustomer(ctx context.Context, id gid.ID, input ent.UpdateCustomerInput) (*ent.Customer, error) {
-	c, err := r.db(ctx).Customer.UpdateOneID(id).SetInput(input).Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return c, r.Events.Record(ctx, events.Event{Type: events.CustomerUpdated, CustomerID: c.ID})
+	return r.updateCustomer(ctx, id, input)
 }
 
 // CreateChannel is the resolver for the createChannel field.

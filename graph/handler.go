@@ -57,7 +57,7 @@ func NewServer(r *Resolver, log *slog.Logger) *handler.Server {
 	// the write lock), and startVisitorSession, which retries its own.
 	srv.Use(entgql.Transactioner{
 		TxOpener:   entgql.TxOpenerFunc(r.Client.OpenTx),
-		SkipTxFunc: entgql.SkipIfHasFields("signIn", "signUp", "createAgent", "verifyChannel", "startVisitorSession"),
+		SkipTxFunc: entgql.SkipIfHasFields("signIn", "signUp", "createAgent", "verifyChannel", "startVisitorSession", "upsertCustomerByIdentity"),
 	})
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

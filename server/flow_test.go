@@ -36,6 +36,7 @@ func TestAgentFlow(t *testing.T) {
 	}
 	s.MustDo(t, tok, `mutation {
 		createChannel(input: {kind: "api", name: "Shop app"}) { id key enabled }
+		createAttributeDefinition(input: {name: "plan", type: STRING}) { id }
 		createCustomer(input: {name: "Ann", vip: true, customAttributes: {plan: "gold"}}) { id }
 		createTag(input: {name: "billing", color: "#ff0000"}) { id }
 	}`, nil, &setup)

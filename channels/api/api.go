@@ -139,7 +139,11 @@ func (*Adapter) Receive(_ context.Context, c *channels.Config, r *http.Request, 
 			return nil, channels.Rejected(400, "attachments[%d].url must be an absolute http or https URL", i)
 		}
 	}
-	msg := channels.Inbound{ProviderMessageID: in.MessageID, Sender: *in.Sender,
+	// The integrator signed the request: it vouches for the sender's
+	// email and phone.
+	sender := *in.Sender
+	sender.Verified = true
+	msg := channels.Inbound{ProviderMessageID: in.MessageID, Sender: sender,
 		Text: in.Text, Attachments: in.Attachments, Time: now(c)}
 	return &channels.Delivery{Messages: []channels.Inbound{msg}, Respond: respond}, nil
 }

@@ -64,7 +64,7 @@ func TestReceiveSigned(t *testing.T) {
 	}
 	want := channels.Inbound{
 		ProviderMessageID: "m1",
-		Sender:            channels.Sender{ExternalID: "u1", Name: "Ann", Email: "ann@example.com", Phone: "+1555"},
+		Sender:            channels.Sender{ExternalID: "u1", Name: "Ann", Email: "ann@example.com", Phone: "+1555", Verified: true},
 		Text:              "hello",
 		Attachments:       []channels.Attachment{{URL: "https://files.example.com/a.png", ContentType: "image/png", Name: "a.png"}},
 		Time:              clock,

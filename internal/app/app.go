@@ -120,7 +120,8 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	pres := presence.New(client, eventLog, presence.Options{
 		Grace: cfg.PresenceGrace, Heartbeat: cfg.PresenceHeartbeat, TypingTimeout: cfg.TypingTimeout, Now: now, Logger: log,
 	})
-	inboxSvc := inbox.New(now, eventLog, db.Dialect == dialect.Postgres, cfg.ReopenWindow)
+	customerSvc := customers.New(client, eventLog, now, db.Dialect == dialect.Postgres)
+	inboxSvc := inbox.New(now, eventLog, db.Dialect == dialect.Postgres, cfg.ReopenWindow).WithCustomers(customerSvc)
 	channelSvc := channelcfg.New(Channels(), box, cfg.PublicURL, o.HTTPClient, now)
 	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, visitor.Options{
 		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now,
@@ -133,7 +134,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Inbox:     inboxSvc,
 		Channels:  channelSvc,
 		Visitors:  visitors,
-		Customers: customers.New(client, eventLog, now, db.Dialect == dialect.Postgres),
+		Customers: customerSvc,
 		Now:       now,
 
 		CredentialRecheck: o.CredentialRecheck,

@@ -14,8 +14,10 @@ import (
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationactivity"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/viewer"
@@ -28,6 +30,17 @@ type Service struct {
 	events   *events.Log
 	lockRows bool          // the database has SELECT ... FOR UPDATE (PostgreSQL)
 	reopen   time.Duration // a resolved conversation reopens on a new message within this
+	// customers links the identities inbound messages reveal (nil: only
+	// channel identities are kept).
+	customers *customers.Service
+}
+
+// WithCustomers makes ingest link the identities inbound messages reveal
+// to customers: resolution by verified identity, automatic merges and
+// duplicate suggestions.
+func (s *Service) WithCustomers(c *customers.Service) *Service {
+	s.customers = c
+	return s
 }
 
 // New returns a Service; now defaults to time.Now. lockRows is true on
@@ -81,6 +94,9 @@ func (s *Service) Start(ctx context.Context, c *ent.Client, in StartInput) (*ent
 	if err != nil {
 		return nil, err
 	}
+	if err := s.RecordActivity(ctx, c, conv, Activity{Kind: conversationactivity.KindOPENED, TeamID: conv.TeamID}); err != nil {
+		return nil, err
+	}
 	if _, err := s.addAgentMessage(ctx, c, conv, in.Body, false); err != nil {
 		return nil, err
 	}
@@ -114,6 +130,7 @@ func (s *Service) addAgentMessage(ctx context.Context, c *ent.Client, conv *ent.
 	create := c.Message.Create().
 		SetConversationID(conv.ID).
 		SetChannelID(conv.ChannelID).
+		SetCustomerID(conv.CustomerID).
 		SetDirection(message.DirectionOUTBOUND).
 		SetBody(body).
 		SetPrivate(private).
@@ -211,6 +228,13 @@ func (s *Service) Assign(ctx context.Context, c *ent.Client, id gid.ID, agentID 
 	if err != nil {
 		return nil, err
 	}
+	step := Activity{Kind: conversationactivity.KindUNASSIGNED}
+	if agentID != nil {
+		step = Activity{Kind: conversationactivity.KindASSIGNED, Reason: conversationactivity.ReasonMANUAL, AgentID: agentID, TeamID: updated.TeamID}
+	}
+	if err := s.RecordActivity(ctx, c, updated, step); err != nil {
+		return nil, err
+	}
 	return updated, nil
 }
 
@@ -218,7 +242,11 @@ func (s *Service) Assign(ctx context.Context, c *ent.Client, id gid.ID, agentID 
 // RESOLVED records when; reopening clears both.
 func (s *Service) SetStatus(ctx context.Context, c *ent.Client, id gid.ID, status conversation.Status, snoozedUntil *time.Time) (*ent.Conversation, error) {
 	now := s.now()
-	upd := c.Conversation.UpdateOneID(id).SetStatus(status)
+	prev, err := c.Conversation.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	upd := c.Conversation.UpdateOne(prev).SetStatus(status)
 	switch status {
 	case conversation.StatusSNOOZED:
 		if snoozedUntil == nil || !snoozedUntil.After(now) {
@@ -239,6 +267,11 @@ func (s *Service) SetStatus(ctx context.Context, c *ent.Client, id gid.ID, statu
 	conv, err := upd.Save(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if step, ok := statusActivity(prev.Status, status); ok {
+		if err := s.RecordActivity(ctx, c, conv, Activity{Kind: step}); err != nil {
+			return nil, err
+		}
 	}
 	return s.conversationChanged(ctx, conv, events.ChangeStatus)
 }

@@ -10,11 +10,14 @@ import (
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/conversationactivity"
 	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/identity"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -125,13 +128,22 @@ func (s *Service) receive(ctx context.Context, c *ent.Client, ch *ent.Channel, c
 	if err != nil {
 		return channels.Stored{}, err
 	}
+	switch {
+	case created:
+		err = s.RecordActivity(ctx, c, conv, Activity{Kind: conversationactivity.KindOPENED, TeamID: conv.TeamID})
+	case reopened:
+		err = s.RecordActivity(ctx, c, conv, Activity{Kind: conversationactivity.KindREOPENED})
+	}
+	if err != nil {
+		return channels.Stored{}, err
+	}
 	now := s.now()
 	attachments := make([]map[string]any, 0, len(in.Attachments))
 	for _, a := range in.Attachments {
 		attachments = append(attachments, map[string]any{"url": a.URL, "contentType": a.ContentType, "name": a.Name})
 	}
 	create := c.Message.Create().
-		SetConversationID(conv.ID).SetChannelID(ch.ID).
+		SetConversationID(conv.ID).SetChannelID(ch.ID).SetCustomerID(conv.CustomerID).
 		SetDirection(message.DirectionINBOUND).SetSenderKind(message.SenderKindCUSTOMER).
 		SetBody(in.Text).SetAttachments(attachments).SetCreatedAt(now)
 	if in.ProviderMessageID != "" {
@@ -163,47 +175,88 @@ func (s *Service) receive(ctx context.Context, c *ent.Client, ch *ent.Channel, c
 	return channels.Stored{ConversationID: string(conv.ID), MessageID: string(msg.ID)}, nil
 }
 
-// resolveSender finds the customer behind a channel identity, or creates
-// one. Two first messages of one sender race on the unique index of
-// verified identities; the loser's transaction is retried and finds the
-// winner's customer.
+// resolveSender finds the customer behind a channel identity, or the one
+// customer who holds an identity the provider vouches for, or creates one;
+// then attaches the email and phone the message revealed (normalised,
+// national phone numbers read in the workspace's region; one that does not
+// normalise is left out rather than failing the message), which may merge
+// the sender's customer into another automatically or suggest a duplicate
+// (see customers.Link). Two first messages of one sender race on the
+// unique index of verified identities; the loser's transaction is retried
+// and finds the winner's customer.
 func (s *Service) resolveSender(ctx context.Context, c *ent.Client, ch *ent.Channel, snd channels.Sender) (gid.ID, error) {
 	if snd.ExternalID == "" {
 		return "", errors.New("inbox: inbound message without a sender id")
+	}
+	revealed, err := s.revealed(ctx, c, ch, snd)
+	if err != nil {
+		return "", err
 	}
 	ident, err := c.CustomerIdentity.Query().
 		Where(customeridentity.KindEQ(customeridentity.KindCHANNEL_USER), customeridentity.Value(snd.ExternalID),
 			customeridentity.ChannelID(ch.ID), customeridentity.Verified(true)).
 		WithCustomer().
 		Only(ctx)
-	if err == nil {
+	var cust gid.ID
+	switch {
+	case err == nil:
+		cust = ident.CustomerID
 		if cu := ident.Edges.Customer; cu != nil && cu.MergedIntoID != nil {
-			return *cu.MergedIntoID, nil
+			cust = *cu.MergedIntoID
 		}
-		return ident.CustomerID, nil
-	}
-	if !ent.IsNotFound(err) {
+	case !ent.IsNotFound(err):
 		return "", err
+	case s.customers != nil:
+		if cust, err = s.customers.ResolveNew(ctx, c, ch.ID, revealed); err != nil {
+			return "", err
+		}
 	}
-	cust, err := c.Customer.Create().SetName(trim(snd.Name, 255)).Save(ctx)
-	if err != nil {
-		return "", err
+	if cust == "" {
+		cu, err := c.Customer.Create().SetName(trim(snd.Name, 255)).Save(ctx)
+		if err != nil {
+			return "", err
+		}
+		cust = cu.ID
 	}
-	ids := []*ent.CustomerIdentityCreate{c.CustomerIdentity.Create().
-		SetCustomerID(cust.ID).SetKind(customeridentity.KindCHANNEL_USER).SetValue(snd.ExternalID).
-		SetChannelID(ch.ID).SetVerified(true)}
-	// Email and phone given by the provider are recorded as claims; the
-	// identity issue decides when they may link customers.
-	if e := strings.ToLower(strings.TrimSpace(snd.Email)); e != "" {
-		ids = append(ids, c.CustomerIdentity.Create().SetCustomerID(cust.ID).SetKind(customeridentity.KindEMAIL).SetValue(trim(e, 512)))
+	if ident == nil {
+		err := c.CustomerIdentity.Create().SetCustomerID(cust).SetKind(customeridentity.KindCHANNEL_USER).
+			SetValue(snd.ExternalID).SetChannelID(ch.ID).SetVerified(true).Exec(ctx)
+		if err != nil {
+			return "", err
+		}
 	}
-	if p := strings.TrimSpace(snd.Phone); p != "" {
-		ids = append(ids, c.CustomerIdentity.Create().SetCustomerID(cust.ID).SetKind(customeridentity.KindPHONE).SetValue(trim(p, 512)))
+	if s.customers == nil {
+		return cust, nil
 	}
-	if err := c.CustomerIdentity.CreateBulk(ids...).Exec(ctx); err != nil {
-		return "", err
+	return s.customers.Link(ctx, c, cust, revealed)
+}
+
+// revealed are the email and phone a message shows for its sender,
+// normalised; verified when the provider vouches for them.
+func (s *Service) revealed(ctx context.Context, c *ent.Client, ch *ent.Channel, snd channels.Sender) ([]customers.Revealed, error) {
+	var out []customers.Revealed
+	region := ""
+	for _, cl := range []struct {
+		kind  customeridentity.Kind
+		value string
+	}{{customeridentity.KindEMAIL, snd.Email}, {customeridentity.KindPHONE, snd.Phone}} {
+		if strings.TrimSpace(cl.value) == "" {
+			continue
+		}
+		if region == "" {
+			ws, err := c.Workspace.Get(ctx, ch.WorkspaceID)
+			if err != nil {
+				return nil, err
+			}
+			region = ws.DefaultPhoneRegion
+		}
+		v, err := identity.Normalize("sender", cl.kind, cl.value, region)
+		if err != nil {
+			continue
+		}
+		out = append(out, customers.Revealed{Kind: cl.kind, Value: v, Verified: snd.Verified, Source: customeridentity.SourceCHANNEL})
 	}
-	return cust.ID, nil
+	return out, nil
 }
 
 // conversationFor returns the customer's open conversation on the channel,

@@ -86,6 +86,19 @@ func Migrate(ctx context.Context, c *ent.Client) error {
 	if err := c.Schema.Create(ctx, migrate.WithForeignKeys(true)); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
+	return backfillMessageCustomers(ctx, c)
+}
+
+// backfillMessageCustomers gives messages stored before messages had a
+// customer_id their conversation's customer, so the timeline finds them.
+// After the first run it matches nothing (through the customer_id index).
+func backfillMessageCustomers(ctx context.Context, c *ent.Client) error {
+	_, err := c.ExecContext(ctx, `UPDATE messages SET customer_id = (
+		SELECT conversations.customer_id FROM conversations WHERE conversations.id = messages.conversation_id
+	) WHERE customer_id IS NULL OR customer_id = ''`)
+	if err != nil {
+		return fmt.Errorf("store: backfill message customers: %w", err)
+	}
 	return nil
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/gid"
+	phones "github.com/switchboard/switchboard/internal/identity"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/ratelimit"
 	"github.com/switchboard/switchboard/internal/viewer"
@@ -365,8 +366,9 @@ func (s *Service) verifiedOwner(ctx context.Context, c *ent.Client, id identity)
 	return ident.CustomerID, nil
 }
 
-// addIdentity gives a customer an identity unless it has it already; a
-// verified one upgrades the customer's own claim of the same value.
+// addIdentity gives a customer an identity from the website chat (source
+// WIDGET) unless it has it already; a verified one upgrades the customer's
+// own claim of the same value.
 func addIdentity(ctx context.Context, c *ent.Client, cust gid.ID, kind customeridentity.Kind, value string, verified bool) error {
 	have, err := c.CustomerIdentity.Query().
 		Where(customeridentity.CustomerID(cust), customeridentity.KindEQ(kind), customeridentity.Value(value),
@@ -379,19 +381,29 @@ func addIdentity(ctx context.Context, c *ent.Client, cust gid.ID, kind customeri
 		if h.Verified || !verified {
 			return nil
 		}
-		return c.CustomerIdentity.UpdateOne(h).SetVerified(true).Exec(ctx)
+		return c.CustomerIdentity.UpdateOne(h).SetVerified(true).SetSource(customeridentity.SourceWIDGET).Exec(ctx)
 	}
-	return c.CustomerIdentity.Create().SetCustomerID(cust).SetKind(kind).SetValue(value).SetVerified(verified).Exec(ctx)
+	return c.CustomerIdentity.Create().SetCustomerID(cust).SetKind(kind).SetValue(value).SetVerified(verified).
+		SetSource(customeridentity.SourceWIDGET).Exec(ctx)
 }
 
 // recordClaims stores what the visitor says about themselves on their own
 // customer: a name when it has none, email, phone and external id as
-// unverified identities.
+// unverified identities. The phone number is stored in E.164 (a national
+// number read in the workspace's region); one that is not a phone number
+// is left out.
 func (s *Service) recordClaims(ctx context.Context, c *ent.Client, cust gid.ID, in Input, verified *identity) error {
 	if in.Name != "" {
 		if err := c.Customer.UpdateOneID(cust).SetName(in.Name).Exec(ctx); err != nil {
 			return err
 		}
+	}
+	if in.Phone != "" {
+		ws, err := c.Workspace.Query().Only(ctx)
+		if err != nil {
+			return err
+		}
+		in.Phone, _ = phones.Phone(in.Phone, ws.DefaultPhoneRegion)
 	}
 	claims := []identity{
 		{customeridentity.KindEMAIL, in.Email},

@@ -1,0 +1,46 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/privacy"
+	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/testenv"
+	"github.com/switchboard/switchboard/internal/viewer"
+)
+
+// TestBackfillMessageCustomers: messages stored without a customer_id get
+// their conversation's customer when the schema is migrated.
+func TestBackfillMessageCustomers(t *testing.T) {
+	db := testenv.OpenDB(t)
+	c := ent.NewClient(ent.Driver(db.Driver))
+	ctx := privacy.DecisionContext(context.Background(), privacy.Allow)
+	if err := store.Migrate(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	ws := c.Workspace.Create().SetName("W").SetSlug("w").SaveX(ctx)
+	ctx = viewer.NewContext(ctx, viewer.System(ws.ID))
+	cust := c.Customer.Create().SetName("C").SaveX(ctx)
+	ch := c.Channel.Create().SetKind("api").SetName("A").SetKey("k").SaveX(ctx)
+	conv := c.Conversation.Create().SetCustomerID(cust.ID).SetChannelID(ch.ID).SaveX(ctx)
+	create := func() *ent.MessageCreate {
+		return c.Message.Create().SetConversationID(conv.ID).SetChannelID(ch.ID).
+			SetDirection(message.DirectionINBOUND).SetSenderKind(message.SenderKindCUSTOMER).SetBody("x")
+	}
+	old := create().SaveX(ctx)                     // as stored before messages had a customer
+	empty := create().SetCustomerID("").SaveX(ctx) // or with an empty one
+	if got := c.Message.GetX(ctx, old.ID).CustomerID; got != "" {
+		t.Fatalf("message stored with customer %q", got)
+	}
+	if err := store.Migrate(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*ent.Message{old, empty} {
+		if got := c.Message.GetX(ctx, m.ID).CustomerID; got != cust.ID {
+			t.Errorf("message %s has customer %q after migrating, want %s", m.ID, got, cust.ID)
+		}
+	}
+}
