@@ -54,7 +54,8 @@ func NewServer(r *Resolver, log *slog.Logger) *handler.Server {
 	srv.AroundRootFields(requireActor)
 	// Each mutation runs in one transaction, except those that hash
 	// passwords or call a provider (slow, and on SQLite a transaction holds
-	// the write lock), and startVisitorSession, which retries its own.
+	// the write lock), and startVisitorSession and upsertCustomerByIdentity,
+	// which retry their own when they lose a race on a unique identity.
 	srv.Use(entgql.Transactioner{
 		TxOpener:   entgql.TxOpenerFunc(r.Client.OpenTx),
 		SkipTxFunc: entgql.SkipIfHasFields("signIn", "signUp", "createAgent", "verifyChannel", "startVisitorSession", "upsertCustomerByIdentity"),
