@@ -2604,6 +2604,7 @@ export type CustomerListItemFragment = {
     kind: IdentityKind;
     value: string;
     verified: boolean;
+    source: IdentitySource;
     channel: {
       id: string;
       kind: string;
@@ -2628,6 +2629,7 @@ export type CustomerDetailFragment = {
     kind: IdentityKind;
     value: string;
     verified: boolean;
+    source: IdentitySource;
     channel: {
       id: string;
       kind: string;
@@ -2670,6 +2672,7 @@ export type CustomersQuery = {
           kind: IdentityKind;
           value: string;
           verified: boolean;
+          source: IdentitySource;
           channel: {
             id: string;
             kind: string;
@@ -2681,6 +2684,7 @@ export type CustomersQuery = {
   };
 };
 export type CustomersVariables = {
+  search?: string | null;
   where?: CustomerWhereInput | null;
   orderBy?: CustomerOrder | null;
   first?: number | null;
@@ -2709,6 +2713,7 @@ export type CustomerQuery = {
       kind: IdentityKind;
       value: string;
       verified: boolean;
+      source: IdentitySource;
       channel: {
         id: string;
         kind: string;
@@ -2777,6 +2782,7 @@ export type CreateCustomerMutation = {
       kind: IdentityKind;
       value: string;
       verified: boolean;
+      source: IdentitySource;
       channel: {
         id: string;
         kind: string;
@@ -2813,6 +2819,7 @@ export type UpdateCustomerMutation = {
       kind: IdentityKind;
       value: string;
       verified: boolean;
+      source: IdentitySource;
       channel: {
         id: string;
         kind: string;
@@ -2831,6 +2838,420 @@ export type UpdateCustomerMutation = {
 export type UpdateCustomerVariables = {
   id: string;
   input: UpdateCustomerInput;
+};
+
+export type AddCustomerIdentityMutation = {
+  addCustomerIdentity: {
+    id: string;
+    kind: IdentityKind;
+    value: string;
+    verified: boolean;
+    source: IdentitySource;
+  };
+};
+export type AddCustomerIdentityVariables = {
+  customerID: string;
+  kind: IdentityKind;
+  value: string;
+  verified?: boolean | null;
+};
+
+export type RemoveCustomerIdentityMutation = {
+  removeCustomerIdentity: string;
+};
+export type RemoveCustomerIdentityVariables = {
+  id: string;
+};
+
+export type AttributeDefinitionsQuery = {
+  attributeDefinitions: {
+    edges: Array<{
+      node: {
+        id: string;
+        name: string;
+        label: string | null;
+        type: AttributeType;
+      } | null;
+    } | null> | null;
+  };
+};
+export type AttributeDefinitionsVariables = Record<string, never>;
+
+export type CreateAttributeDefinitionMutation = {
+  createAttributeDefinition: {
+    id: string;
+    name: string;
+    label: string | null;
+    type: AttributeType;
+  };
+};
+export type CreateAttributeDefinitionVariables = {
+  input: CreateAttributeDefinitionInput;
+};
+
+export type CustomerMergeFieldsFragment = {
+  id: string;
+  mergedAt: string;
+  automatic: boolean;
+  unmergedAt: string | null;
+  primary: {
+    id: string;
+    name: string | null;
+  };
+  secondary: {
+    id: string;
+    name: string | null;
+  };
+  mergedBy: {
+    id: string;
+    name: string;
+  } | null;
+  movedConversations: Array<{
+    id: string;
+  }>;
+  conflictingAttributes: Record<string, unknown>;
+};
+
+export type MergeCustomersMutation = {
+  mergeCustomers: {
+    id: string;
+    mergedAt: string;
+    automatic: boolean;
+    unmergedAt: string | null;
+    primary: {
+      id: string;
+      name: string | null;
+    };
+    secondary: {
+      id: string;
+      name: string | null;
+    };
+    mergedBy: {
+      id: string;
+      name: string;
+    } | null;
+    movedConversations: Array<{
+      id: string;
+    }>;
+    conflictingAttributes: Record<string, unknown>;
+  };
+};
+export type MergeCustomersVariables = {
+  primaryID: string;
+  secondaryID: string;
+};
+
+export type UnmergeCustomerMutation = {
+  unmergeCustomer: Array<{
+    id: string;
+    name: string | null;
+  }>;
+};
+export type UnmergeCustomerVariables = {
+  mergeID: string;
+};
+
+export type CustomerDuplicatesQuery = {
+  customerDuplicates: {
+    totalCount: number;
+    pageInfo: {
+      hasNextPage: boolean;
+      hasPreviousPage: boolean;
+      startCursor: string | null;
+      endCursor: string | null;
+    };
+    edges: Array<{
+      cursor: string;
+      node: {
+        id: string;
+        createdAt: string;
+        customer: {
+          id: string;
+          createdAt: string;
+          name: string | null;
+          avatarURL: string | null;
+          vip: boolean;
+          tags: Array<{
+            id: string;
+            name: string;
+            color: string;
+          }> | null;
+          identities: Array<{
+            id: string;
+            kind: IdentityKind;
+            value: string;
+            verified: boolean;
+            source: IdentitySource;
+            channel: {
+              id: string;
+              kind: string;
+              name: string;
+            } | null;
+          }> | null;
+        };
+        duplicate: {
+          id: string;
+          createdAt: string;
+          name: string | null;
+          avatarURL: string | null;
+          vip: boolean;
+          tags: Array<{
+            id: string;
+            name: string;
+            color: string;
+          }> | null;
+          identities: Array<{
+            id: string;
+            kind: IdentityKind;
+            value: string;
+            verified: boolean;
+            source: IdentitySource;
+            channel: {
+              id: string;
+              kind: string;
+              name: string;
+            } | null;
+          }> | null;
+        };
+        evidence: Array<{
+          kind: IdentityKind;
+          value: string;
+          customerVerified: boolean;
+          duplicateVerified: boolean;
+        }>;
+      } | null;
+    } | null> | null;
+  };
+};
+export type CustomerDuplicatesVariables = {
+  first?: number | null;
+  after?: string | null;
+};
+
+export type AcceptDuplicateMutation = {
+  acceptDuplicate: {
+    id: string;
+    mergedAt: string;
+    automatic: boolean;
+    unmergedAt: string | null;
+    primary: {
+      id: string;
+      name: string | null;
+    };
+    secondary: {
+      id: string;
+      name: string | null;
+    };
+    mergedBy: {
+      id: string;
+      name: string;
+    } | null;
+    movedConversations: Array<{
+      id: string;
+    }>;
+    conflictingAttributes: Record<string, unknown>;
+  };
+};
+export type AcceptDuplicateVariables = {
+  id: string;
+};
+
+export type DismissDuplicateMutation = {
+  dismissDuplicate: string;
+};
+export type DismissDuplicateVariables = {
+  id: string;
+};
+
+export type UpsertCustomerByIdentityMutation = {
+  upsertCustomerByIdentity: {
+    id: string;
+    createdAt: string;
+    name: string | null;
+    avatarURL: string | null;
+    vip: boolean;
+    tags: Array<{
+      id: string;
+      name: string;
+      color: string;
+    }> | null;
+    identities: Array<{
+      id: string;
+      kind: IdentityKind;
+      value: string;
+      verified: boolean;
+      source: IdentitySource;
+      channel: {
+        id: string;
+        kind: string;
+        name: string;
+      } | null;
+    }> | null;
+    updatedAt: string;
+    customAttributes: Record<string, unknown> | null;
+    notes: string | null;
+    mergedInto: {
+      id: string;
+      name: string | null;
+    } | null;
+  };
+};
+export type UpsertCustomerByIdentityVariables = {
+  identities: Array<IdentityInput>;
+  input?: UpdateCustomerInput | null;
+};
+
+export type CustomerTimelineQuery = {
+  node: {} | {
+    id: string;
+    timeline: {
+      pageInfo: {
+        hasNextPage: boolean;
+        hasPreviousPage: boolean;
+        startCursor: string | null;
+        endCursor: string | null;
+      };
+      edges: Array<{
+        cursor: string;
+        node: {
+          __typename: "ConversationActivity";
+          id: string;
+          occurredAt: string;
+          activityKind: ConversationActivityKind;
+          reason: AssignmentReason | null;
+          note: string | null;
+          conversation: {
+            id: string;
+          };
+          actor: {
+            id: string;
+            name: string;
+          } | null;
+          agent: {
+            id: string;
+            name: string;
+          } | null;
+        } | {
+          __typename: "MergeEntry";
+          id: string;
+          occurredAt: string;
+          mergeKind: MergeEntryKind;
+          merge: {
+            id: string;
+            mergedAt: string;
+            automatic: boolean;
+            unmergedAt: string | null;
+            primary: {
+              id: string;
+              name: string | null;
+            };
+            secondary: {
+              id: string;
+              name: string | null;
+            };
+            mergedBy: {
+              id: string;
+              name: string;
+            } | null;
+            movedConversations: Array<{
+              id: string;
+            }>;
+            conflictingAttributes: Record<string, unknown>;
+          };
+        } | {
+          __typename: "MessageEntry";
+          id: string;
+          occurredAt: string;
+          message: {
+            id: string;
+            body: string;
+            private: boolean;
+            direction: MessageDirection;
+            senderKind: MessageSenderKind;
+            channel: {
+              id: string;
+              kind: string;
+              name: string;
+            };
+            author: {
+              id: string;
+              name: string;
+            } | null;
+          };
+        };
+      }>;
+    };
+  } | null;
+};
+export type CustomerTimelineVariables = {
+  id: string;
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+};
+
+export type CustomerChangedSubscription = {
+  customerChanged: {
+    cursor: string;
+    type: CustomerEventType;
+    customer: {
+      id: string;
+      createdAt: string;
+      name: string | null;
+      avatarURL: string | null;
+      vip: boolean;
+      tags: Array<{
+        id: string;
+        name: string;
+        color: string;
+      }> | null;
+      identities: Array<{
+        id: string;
+        kind: IdentityKind;
+        value: string;
+        verified: boolean;
+        source: IdentitySource;
+        channel: {
+          id: string;
+          kind: string;
+          name: string;
+        } | null;
+      }> | null;
+      updatedAt: string;
+      customAttributes: Record<string, unknown> | null;
+      notes: string | null;
+      mergedInto: {
+        id: string;
+        name: string | null;
+      } | null;
+    };
+    merge: {
+      id: string;
+      mergedAt: string;
+      automatic: boolean;
+      unmergedAt: string | null;
+      primary: {
+        id: string;
+        name: string | null;
+      };
+      secondary: {
+        id: string;
+        name: string | null;
+      };
+      mergedBy: {
+        id: string;
+        name: string;
+      } | null;
+      movedConversations: Array<{
+        id: string;
+      }>;
+      conflictingAttributes: Record<string, unknown>;
+    } | null;
+  };
+};
+export type CustomerChangedVariables = {
+  after?: string | null;
 };
 
 // frontend-contract/operations/fragments.graphql
