@@ -39,6 +39,8 @@ type Agent struct {
 	Status agent.Status `json:"status,omitempty"`
 	// open conversations the agent can hold at once
 	Capacity int `json:"capacity,omitempty"`
+	// OPEN and PENDING conversations assigned to the agent; routing raises it only with a conditional update (load < capacity)
+	Load int `json:"load,omitempty"`
 	// Skills holds the value of the "skills" field.
 	Skills []schematype.Skill `json:"skills,omitempty"`
 	// AvatarURL holds the value of the "avatar_url" field.
@@ -109,7 +111,7 @@ func (*Agent) scanValues(columns []string) ([]any, error) {
 			values[i] = new(gid.ID)
 		case agent.FieldActive:
 			values[i] = new(sql.NullBool)
-		case agent.FieldCapacity:
+		case agent.FieldCapacity, agent.FieldLoad:
 			values[i] = new(sql.NullInt64)
 		case agent.FieldName, agent.FieldEmail, agent.FieldPasswordHash, agent.FieldRole, agent.FieldStatus, agent.FieldAvatarURL:
 			values[i] = new(sql.NullString)
@@ -189,6 +191,12 @@ func (_m *Agent) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field capacity", values[i])
 			} else if value.Valid {
 				_m.Capacity = int(value.Int64)
+			}
+		case agent.FieldLoad:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field load", values[i])
+			} else if value.Valid {
+				_m.Load = int(value.Int64)
 			}
 		case agent.FieldSkills:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -286,6 +294,9 @@ func (_m *Agent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("capacity=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Capacity))
+	builder.WriteString(", ")
+	builder.WriteString("load=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Load))
 	builder.WriteString(", ")
 	builder.WriteString("skills=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Skills))

@@ -122,6 +122,20 @@ func (_c *AgentCreate) SetNillableCapacity(v *int) *AgentCreate {
 	return _c
 }
 
+// SetLoad sets the "load" field.
+func (_c *AgentCreate) SetLoad(v int) *AgentCreate {
+	_c.mutation.SetLoad(v)
+	return _c
+}
+
+// SetNillableLoad sets the "load" field if the given value is not nil.
+func (_c *AgentCreate) SetNillableLoad(v *int) *AgentCreate {
+	if v != nil {
+		_c.SetLoad(*v)
+	}
+	return _c
+}
+
 // SetSkills sets the "skills" field.
 func (_c *AgentCreate) SetSkills(v []schematype.Skill) *AgentCreate {
 	_c.mutation.SetSkills(v)
@@ -268,6 +282,10 @@ func (_c *AgentCreate) defaults() error {
 		v := agent.DefaultCapacity
 		_c.mutation.SetCapacity(v)
 	}
+	if _, ok := _c.mutation.Load(); !ok {
+		v := agent.DefaultLoad
+		_c.mutation.SetLoad(v)
+	}
 	if _, ok := _c.mutation.Active(); !ok {
 		v := agent.DefaultActive
 		_c.mutation.SetActive(v)
@@ -335,6 +353,9 @@ func (_c *AgentCreate) check() error {
 		if err := agent.CapacityValidator(v); err != nil {
 			return &ValidationError{Name: "capacity", err: fmt.Errorf(`ent: validator failed for field "Agent.capacity": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Load(); !ok {
+		return &ValidationError{Name: "load", err: errors.New(`ent: missing required field "Agent.load"`)}
 	}
 	if v, ok := _c.mutation.AvatarURL(); ok {
 		if err := agent.AvatarURLValidator(v); err != nil {
@@ -414,6 +435,10 @@ func (_c *AgentCreate) createSpec() (*Agent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Capacity(); ok {
 		_spec.SetField(agent.FieldCapacity, field.TypeInt, value)
 		_node.Capacity = value
+	}
+	if value, ok := _c.mutation.Load(); ok {
+		_spec.SetField(agent.FieldLoad, field.TypeInt, value)
+		_node.Load = value
 	}
 	if value, ok := _c.mutation.Skills(); ok {
 		_spec.SetField(agent.FieldSkills, field.TypeJSON, value)
@@ -615,6 +640,24 @@ func (u *AgentUpsert) UpdateCapacity() *AgentUpsert {
 // AddCapacity adds v to the "capacity" field.
 func (u *AgentUpsert) AddCapacity(v int) *AgentUpsert {
 	u.Add(agent.FieldCapacity, v)
+	return u
+}
+
+// SetLoad sets the "load" field.
+func (u *AgentUpsert) SetLoad(v int) *AgentUpsert {
+	u.Set(agent.FieldLoad, v)
+	return u
+}
+
+// UpdateLoad sets the "load" field to the value that was provided on create.
+func (u *AgentUpsert) UpdateLoad() *AgentUpsert {
+	u.SetExcluded(agent.FieldLoad)
+	return u
+}
+
+// AddLoad adds v to the "load" field.
+func (u *AgentUpsert) AddLoad(v int) *AgentUpsert {
+	u.Add(agent.FieldLoad, v)
 	return u
 }
 
@@ -822,6 +865,27 @@ func (u *AgentUpsertOne) AddCapacity(v int) *AgentUpsertOne {
 func (u *AgentUpsertOne) UpdateCapacity() *AgentUpsertOne {
 	return u.Update(func(s *AgentUpsert) {
 		s.UpdateCapacity()
+	})
+}
+
+// SetLoad sets the "load" field.
+func (u *AgentUpsertOne) SetLoad(v int) *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.SetLoad(v)
+	})
+}
+
+// AddLoad adds v to the "load" field.
+func (u *AgentUpsertOne) AddLoad(v int) *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.AddLoad(v)
+	})
+}
+
+// UpdateLoad sets the "load" field to the value that was provided on create.
+func (u *AgentUpsertOne) UpdateLoad() *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.UpdateLoad()
 	})
 }
 
@@ -1204,6 +1268,27 @@ func (u *AgentUpsertBulk) AddCapacity(v int) *AgentUpsertBulk {
 func (u *AgentUpsertBulk) UpdateCapacity() *AgentUpsertBulk {
 	return u.Update(func(s *AgentUpsert) {
 		s.UpdateCapacity()
+	})
+}
+
+// SetLoad sets the "load" field.
+func (u *AgentUpsertBulk) SetLoad(v int) *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.SetLoad(v)
+	})
+}
+
+// AddLoad adds v to the "load" field.
+func (u *AgentUpsertBulk) AddLoad(v int) *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.AddLoad(v)
+	})
+}
+
+// UpdateLoad sets the "load" field to the value that was provided on create.
+func (u *AgentUpsertBulk) UpdateLoad() *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.UpdateLoad()
 	})
 }
 

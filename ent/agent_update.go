@@ -131,6 +131,27 @@ func (_u *AgentUpdate) AddCapacity(v int) *AgentUpdate {
 	return _u
 }
 
+// SetLoad sets the "load" field.
+func (_u *AgentUpdate) SetLoad(v int) *AgentUpdate {
+	_u.mutation.ResetLoad()
+	_u.mutation.SetLoad(v)
+	return _u
+}
+
+// SetNillableLoad sets the "load" field if the given value is not nil.
+func (_u *AgentUpdate) SetNillableLoad(v *int) *AgentUpdate {
+	if v != nil {
+		_u.SetLoad(*v)
+	}
+	return _u
+}
+
+// AddLoad adds value to the "load" field.
+func (_u *AgentUpdate) AddLoad(v int) *AgentUpdate {
+	_u.mutation.AddLoad(v)
+	return _u
+}
+
 // SetSkills sets the "skills" field.
 func (_u *AgentUpdate) SetSkills(v []schematype.Skill) *AgentUpdate {
 	_u.mutation.SetSkills(v)
@@ -382,6 +403,12 @@ func (_u *AgentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.AddedCapacity(); ok {
 		_spec.AddField(agent.FieldCapacity, field.TypeInt, value)
 	}
+	if value, ok := _u.mutation.Load(); ok {
+		_spec.SetField(agent.FieldLoad, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedLoad(); ok {
+		_spec.AddField(agent.FieldLoad, field.TypeInt, value)
+	}
 	if value, ok := _u.mutation.Skills(); ok {
 		_spec.SetField(agent.FieldSkills, field.TypeJSON, value)
 	}
@@ -608,6 +635,27 @@ func (_u *AgentUpdateOne) SetNillableCapacity(v *int) *AgentUpdateOne {
 // AddCapacity adds value to the "capacity" field.
 func (_u *AgentUpdateOne) AddCapacity(v int) *AgentUpdateOne {
 	_u.mutation.AddCapacity(v)
+	return _u
+}
+
+// SetLoad sets the "load" field.
+func (_u *AgentUpdateOne) SetLoad(v int) *AgentUpdateOne {
+	_u.mutation.ResetLoad()
+	_u.mutation.SetLoad(v)
+	return _u
+}
+
+// SetNillableLoad sets the "load" field if the given value is not nil.
+func (_u *AgentUpdateOne) SetNillableLoad(v *int) *AgentUpdateOne {
+	if v != nil {
+		_u.SetLoad(*v)
+	}
+	return _u
+}
+
+// AddLoad adds value to the "load" field.
+func (_u *AgentUpdateOne) AddLoad(v int) *AgentUpdateOne {
+	_u.mutation.AddLoad(v)
 	return _u
 }
 
@@ -891,6 +939,12 @@ func (_u *AgentUpdateOne) sqlSave(ctx context.Context) (_node *Agent, err error)
 	}
 	if value, ok := _u.mutation.AddedCapacity(); ok {
 		_spec.AddField(agent.FieldCapacity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Load(); ok {
+		_spec.SetField(agent.FieldLoad, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedLoad(); ok {
+		_spec.AddField(agent.FieldLoad, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Skills(); ok {
 		_spec.SetField(agent.FieldSkills, field.TypeJSON, value)

@@ -34,6 +34,7 @@ import (
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
+	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -82,6 +83,8 @@ type Client struct {
 	Message *MessageClient
 	// OutboxItem is the client for interacting with the OutboxItem builders.
 	OutboxItem *OutboxItemClient
+	// RoutingPolicy is the client for interacting with the RoutingPolicy builders.
+	RoutingPolicy *RoutingPolicyClient
 	// Tag is the client for interacting with the Tag builders.
 	Tag *TagClient
 	// Team is the client for interacting with the Team builders.
@@ -117,6 +120,7 @@ func (c *Client) init() {
 	c.EventSequence = NewEventSequenceClient(c.config)
 	c.Message = NewMessageClient(c.config)
 	c.OutboxItem = NewOutboxItemClient(c.config)
+	c.RoutingPolicy = NewRoutingPolicyClient(c.config)
 	c.Tag = NewTagClient(c.config)
 	c.Team = NewTeamClient(c.config)
 	c.Workspace = NewWorkspaceClient(c.config)
@@ -230,6 +234,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		EventSequence:        NewEventSequenceClient(cfg),
 		Message:              NewMessageClient(cfg),
 		OutboxItem:           NewOutboxItemClient(cfg),
+		RoutingPolicy:        NewRoutingPolicyClient(cfg),
 		Tag:                  NewTagClient(cfg),
 		Team:                 NewTeamClient(cfg),
 		Workspace:            NewWorkspaceClient(cfg),
@@ -270,6 +275,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		EventSequence:        NewEventSequenceClient(cfg),
 		Message:              NewMessageClient(cfg),
 		OutboxItem:           NewOutboxItemClient(cfg),
+		RoutingPolicy:        NewRoutingPolicyClient(cfg),
 		Tag:                  NewTagClient(cfg),
 		Team:                 NewTeamClient(cfg),
 		Workspace:            NewWorkspaceClient(cfg),
@@ -305,8 +311,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Channel,
 		c.ConsumerCheckpoint, c.ConsumerLease, c.Conversation, c.ConversationActivity,
 		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
-		c.CustomerMerge, c.Event, c.EventSequence, c.Message, c.OutboxItem, c.Tag,
-		c.Team, c.Workspace,
+		c.CustomerMerge, c.Event, c.EventSequence, c.Message, c.OutboxItem,
+		c.RoutingPolicy, c.Tag, c.Team, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -319,8 +325,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Channel,
 		c.ConsumerCheckpoint, c.ConsumerLease, c.Conversation, c.ConversationActivity,
 		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
-		c.CustomerMerge, c.Event, c.EventSequence, c.Message, c.OutboxItem, c.Tag,
-		c.Team, c.Workspace,
+		c.CustomerMerge, c.Event, c.EventSequence, c.Message, c.OutboxItem,
+		c.RoutingPolicy, c.Tag, c.Team, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -365,6 +371,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Message.mutate(ctx, m)
 	case *OutboxItemMutation:
 		return c.OutboxItem.mutate(ctx, m)
+	case *RoutingPolicyMutation:
+		return c.RoutingPolicy.mutate(ctx, m)
 	case *TagMutation:
 		return c.Tag.mutate(ctx, m)
 	case *TeamMutation:
@@ -3537,6 +3545,172 @@ func (c *OutboxItemClient) mutate(ctx context.Context, m *OutboxItemMutation) (V
 	}
 }
 
+// RoutingPolicyClient is a client for the RoutingPolicy schema.
+type RoutingPolicyClient struct {
+	config
+}
+
+// NewRoutingPolicyClient returns a client for the RoutingPolicy from the given config.
+func NewRoutingPolicyClient(c config) *RoutingPolicyClient {
+	return &RoutingPolicyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `routingpolicy.Hooks(f(g(h())))`.
+func (c *RoutingPolicyClient) Use(hooks ...Hook) {
+	c.hooks.RoutingPolicy = append(c.hooks.RoutingPolicy, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `routingpolicy.Intercept(f(g(h())))`.
+func (c *RoutingPolicyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RoutingPolicy = append(c.inters.RoutingPolicy, interceptors...)
+}
+
+// Create returns a builder for creating a RoutingPolicy entity.
+func (c *RoutingPolicyClient) Create() *RoutingPolicyCreate {
+	mutation := newRoutingPolicyMutation(c.config, OpCreate)
+	return &RoutingPolicyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RoutingPolicy entities.
+func (c *RoutingPolicyClient) CreateBulk(builders ...*RoutingPolicyCreate) *RoutingPolicyCreateBulk {
+	return &RoutingPolicyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RoutingPolicyClient) MapCreateBulk(slice any, setFunc func(*RoutingPolicyCreate, int)) *RoutingPolicyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RoutingPolicyCreateBulk{err: fmt.Errorf("calling to RoutingPolicyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RoutingPolicyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RoutingPolicyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RoutingPolicy.
+func (c *RoutingPolicyClient) Update() *RoutingPolicyUpdate {
+	mutation := newRoutingPolicyMutation(c.config, OpUpdate)
+	return &RoutingPolicyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RoutingPolicyClient) UpdateOne(_m *RoutingPolicy) *RoutingPolicyUpdateOne {
+	mutation := newRoutingPolicyMutation(c.config, OpUpdateOne, withRoutingPolicy(_m))
+	return &RoutingPolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RoutingPolicyClient) UpdateOneID(id gid.ID) *RoutingPolicyUpdateOne {
+	mutation := newRoutingPolicyMutation(c.config, OpUpdateOne, withRoutingPolicyID(id))
+	return &RoutingPolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RoutingPolicy.
+func (c *RoutingPolicyClient) Delete() *RoutingPolicyDelete {
+	mutation := newRoutingPolicyMutation(c.config, OpDelete)
+	return &RoutingPolicyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RoutingPolicyClient) DeleteOne(_m *RoutingPolicy) *RoutingPolicyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RoutingPolicyClient) DeleteOneID(id gid.ID) *RoutingPolicyDeleteOne {
+	builder := c.Delete().Where(routingpolicy.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RoutingPolicyDeleteOne{builder}
+}
+
+// Query returns a query builder for RoutingPolicy.
+func (c *RoutingPolicyClient) Query() *RoutingPolicyQuery {
+	return &RoutingPolicyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRoutingPolicy},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RoutingPolicy entity by its id.
+func (c *RoutingPolicyClient) Get(ctx context.Context, id gid.ID) (*RoutingPolicy, error) {
+	return c.Query().Where(routingpolicy.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RoutingPolicyClient) GetX(ctx context.Context, id gid.ID) *RoutingPolicy {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a RoutingPolicy.
+func (c *RoutingPolicyClient) QueryWorkspace(_m *RoutingPolicy) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(routingpolicy.Table, routingpolicy.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, routingpolicy.WorkspaceTable, routingpolicy.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryChannel queries the channel edge of a RoutingPolicy.
+func (c *RoutingPolicyClient) QueryChannel(_m *RoutingPolicy) *ChannelQuery {
+	query := (&ChannelClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(routingpolicy.Table, routingpolicy.FieldID, id),
+			sqlgraph.To(channel.Table, channel.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, routingpolicy.ChannelTable, routingpolicy.ChannelColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RoutingPolicyClient) Hooks() []Hook {
+	hooks := c.hooks.RoutingPolicy
+	return append(hooks[:len(hooks):len(hooks)], routingpolicy.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RoutingPolicyClient) Interceptors() []Interceptor {
+	return c.inters.RoutingPolicy
+}
+
+func (c *RoutingPolicyClient) mutate(ctx context.Context, m *RoutingPolicyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RoutingPolicyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RoutingPolicyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RoutingPolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RoutingPolicyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RoutingPolicy mutation op: %q", m.Op())
+	}
+}
+
 // TagClient is a client for the Tag schema.
 type TagClient struct {
 	config
@@ -4025,13 +4199,14 @@ type (
 		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel,
 		ConsumerCheckpoint, ConsumerLease, Conversation, ConversationActivity,
 		ConversationRead, Customer, CustomerDuplicate, CustomerIdentity, CustomerMerge,
-		Event, EventSequence, Message, OutboxItem, Tag, Team, Workspace []ent.Hook
+		Event, EventSequence, Message, OutboxItem, RoutingPolicy, Tag, Team,
+		Workspace []ent.Hook
 	}
 	inters struct {
 		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel,
 		ConsumerCheckpoint, ConsumerLease, Conversation, ConversationActivity,
 		ConversationRead, Customer, CustomerDuplicate, CustomerIdentity, CustomerMerge,
-		Event, EventSequence, Message, OutboxItem, Tag, Team,
+		Event, EventSequence, Message, OutboxItem, RoutingPolicy, Tag, Team,
 		Workspace []ent.Interceptor
 	}
 )

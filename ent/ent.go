@@ -30,6 +30,7 @@ import (
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
+	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -111,6 +112,7 @@ func checkColumn(t, c string) error {
 			eventsequence.Table:        eventsequence.ValidColumn,
 			message.Table:              message.ValidColumn,
 			outboxitem.Table:           outboxitem.ValidColumn,
+			routingpolicy.Table:        routingpolicy.ValidColumn,
 			tag.Table:                  tag.ValidColumn,
 			team.Table:                 team.ValidColumn,
 			workspace.Table:            workspace.ValidColumn,

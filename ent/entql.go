@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/predicate"
+	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -34,7 +35,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 21)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -55,6 +56,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			agent.FieldRole:         {Type: field.TypeEnum, Column: agent.FieldRole},
 			agent.FieldStatus:       {Type: field.TypeEnum, Column: agent.FieldStatus},
 			agent.FieldCapacity:     {Type: field.TypeInt, Column: agent.FieldCapacity},
+			agent.FieldLoad:         {Type: field.TypeInt, Column: agent.FieldLoad},
 			agent.FieldSkills:       {Type: field.TypeJSON, Column: agent.FieldSkills},
 			agent.FieldAvatarURL:    {Type: field.TypeString, Column: agent.FieldAvatarURL},
 			agent.FieldActive:       {Type: field.TypeBool, Column: agent.FieldActive},
@@ -435,6 +437,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   routingpolicy.Table,
+			Columns: routingpolicy.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: routingpolicy.FieldID,
+			},
+		},
+		Type: "RoutingPolicy",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			routingpolicy.FieldCreatedAt:   {Type: field.TypeTime, Column: routingpolicy.FieldCreatedAt},
+			routingpolicy.FieldUpdatedAt:   {Type: field.TypeTime, Column: routingpolicy.FieldUpdatedAt},
+			routingpolicy.FieldWorkspaceID: {Type: field.TypeString, Column: routingpolicy.FieldWorkspaceID},
+			routingpolicy.FieldChannelID:   {Type: field.TypeString, Column: routingpolicy.FieldChannelID},
+			routingpolicy.FieldStrategy:    {Type: field.TypeEnum, Column: routingpolicy.FieldStrategy},
+			routingpolicy.FieldSkillRules:  {Type: field.TypeJSON, Column: routingpolicy.FieldSkillRules},
+			routingpolicy.FieldLastAgentID: {Type: field.TypeString, Column: routingpolicy.FieldLastAgentID},
+		},
+	}
+	graph.Nodes[19] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -451,7 +473,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -468,7 +490,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldName:        {Type: field.TypeString, Column: team.FieldName},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -1056,6 +1078,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   routingpolicy.WorkspaceTable,
+			Columns: []string{routingpolicy.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"RoutingPolicy",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"channel",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   routingpolicy.ChannelTable,
+			Columns: []string{routingpolicy.ChannelColumn},
+			Bidi:    false,
+		},
+		"RoutingPolicy",
+		"Channel",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   tag.WorkspaceTable,
 			Columns: []string{tag.WorkspaceColumn},
 			Bidi:    false,
@@ -1203,6 +1249,11 @@ func (f *AgentFilter) WhereStatus(p entql.StringP) {
 // WhereCapacity applies the entql int predicate on the capacity field.
 func (f *AgentFilter) WhereCapacity(p entql.IntP) {
 	f.Where(p.Field(agent.FieldCapacity))
+}
+
+// WhereLoad applies the entql int predicate on the load field.
+func (f *AgentFilter) WhereLoad(p entql.IntP) {
+	f.Where(p.Field(agent.FieldLoad))
 }
 
 // WhereSkills applies the entql json.RawMessage predicate on the skills field.
@@ -3319,6 +3370,109 @@ func (f *OutboxItemFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *RoutingPolicyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RoutingPolicyQuery builder.
+func (_q *RoutingPolicyQuery) Filter() *RoutingPolicyFilter {
+	return &RoutingPolicyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RoutingPolicyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RoutingPolicyMutation builder.
+func (m *RoutingPolicyMutation) Filter() *RoutingPolicyFilter {
+	return &RoutingPolicyFilter{config: m.config, predicateAdder: m}
+}
+
+// RoutingPolicyFilter provides a generic filtering capability at runtime for RoutingPolicyQuery.
+type RoutingPolicyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RoutingPolicyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *RoutingPolicyFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(routingpolicy.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RoutingPolicyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(routingpolicy.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *RoutingPolicyFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(routingpolicy.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *RoutingPolicyFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(routingpolicy.FieldWorkspaceID))
+}
+
+// WhereChannelID applies the entql string predicate on the channel_id field.
+func (f *RoutingPolicyFilter) WhereChannelID(p entql.StringP) {
+	f.Where(p.Field(routingpolicy.FieldChannelID))
+}
+
+// WhereStrategy applies the entql string predicate on the strategy field.
+func (f *RoutingPolicyFilter) WhereStrategy(p entql.StringP) {
+	f.Where(p.Field(routingpolicy.FieldStrategy))
+}
+
+// WhereSkillRules applies the entql json.RawMessage predicate on the skill_rules field.
+func (f *RoutingPolicyFilter) WhereSkillRules(p entql.BytesP) {
+	f.Where(p.Field(routingpolicy.FieldSkillRules))
+}
+
+// WhereLastAgentID applies the entql string predicate on the last_agent_id field.
+func (f *RoutingPolicyFilter) WhereLastAgentID(p entql.StringP) {
+	f.Where(p.Field(routingpolicy.FieldLastAgentID))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *RoutingPolicyFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *RoutingPolicyFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasChannel applies a predicate to check if query has an edge channel.
+func (f *RoutingPolicyFilter) WhereHasChannel() {
+	f.Where(entql.HasEdge("channel"))
+}
+
+// WhereHasChannelWith applies a predicate to check if query has an edge channel with a given conditions (other predicates).
+func (f *RoutingPolicyFilter) WhereHasChannelWith(preds ...predicate.Channel) {
+	f.Where(entql.HasEdgeWith("channel", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *TagQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3347,7 +3501,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3454,7 +3608,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3542,7 +3696,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -94,6 +95,11 @@ func (_q *AgentQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 			if _, ok := fieldSeen[agent.FieldCapacity]; !ok {
 				selectedFields = append(selectedFields, agent.FieldCapacity)
 				fieldSeen[agent.FieldCapacity] = struct{}{}
+			}
+		case "load":
+			if _, ok := fieldSeen[agent.FieldLoad]; !ok {
+				selectedFields = append(selectedFields, agent.FieldLoad)
+				fieldSeen[agent.FieldLoad] = struct{}{}
 			}
 		case "skills":
 			if _, ok := fieldSeen[agent.FieldSkills]; !ok {
@@ -1877,6 +1883,130 @@ func newMessagePaginateArgs(rv map[string]any) *messagePaginateArgs {
 	}
 	if v, ok := rv[whereField].(*MessageWhereInput); ok {
 		args.opts = append(args.opts, WithMessageFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *RoutingPolicyQuery) CollectFields(ctx context.Context, satisfies ...string) (*RoutingPolicyQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *RoutingPolicyQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(routingpolicy.Columns))
+		selectedFields = []string{routingpolicy.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "channel":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ChannelClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, channelImplementors)...); err != nil {
+				return err
+			}
+			_q.withChannel = query
+			if _, ok := fieldSeen[routingpolicy.FieldChannelID]; !ok {
+				selectedFields = append(selectedFields, routingpolicy.FieldChannelID)
+				fieldSeen[routingpolicy.FieldChannelID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[routingpolicy.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, routingpolicy.FieldCreatedAt)
+				fieldSeen[routingpolicy.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[routingpolicy.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, routingpolicy.FieldUpdatedAt)
+				fieldSeen[routingpolicy.FieldUpdatedAt] = struct{}{}
+			}
+		case "channelID":
+			if _, ok := fieldSeen[routingpolicy.FieldChannelID]; !ok {
+				selectedFields = append(selectedFields, routingpolicy.FieldChannelID)
+				fieldSeen[routingpolicy.FieldChannelID] = struct{}{}
+			}
+		case "strategy":
+			if _, ok := fieldSeen[routingpolicy.FieldStrategy]; !ok {
+				selectedFields = append(selectedFields, routingpolicy.FieldStrategy)
+				fieldSeen[routingpolicy.FieldStrategy] = struct{}{}
+			}
+		case "skillRules":
+			if _, ok := fieldSeen[routingpolicy.FieldSkillRules]; !ok {
+				selectedFields = append(selectedFields, routingpolicy.FieldSkillRules)
+				fieldSeen[routingpolicy.FieldSkillRules] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type routingpolicyPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []RoutingPolicyPaginateOption
+}
+
+func newRoutingPolicyPaginateArgs(rv map[string]any) *routingpolicyPaginateArgs {
+	args := &routingpolicyPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &RoutingPolicyOrder{Field: &RoutingPolicyOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithRoutingPolicyOrder(order))
+			}
+		case *RoutingPolicyOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithRoutingPolicyOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*RoutingPolicyWhereInput); ok {
+		args.opts = append(args.opts, WithRoutingPolicyFilter(v.Filter))
 	}
 	return args
 }

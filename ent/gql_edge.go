@@ -258,6 +258,14 @@ func (_m *Message) Author(ctx context.Context) (*Agent, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *RoutingPolicy) Channel(ctx context.Context) (*Channel, error) {
+	result, err := _m.Edges.ChannelOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryChannel().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Team) Agents(ctx context.Context) (result []*Agent, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedAgents(graphql.GetFieldContext(ctx).Field.Alias)

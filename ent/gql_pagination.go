@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -3642,6 +3643,338 @@ func (_m *Message) ToEdge(order *MessageOrder) *MessageEdge {
 		order = DefaultMessageOrder
 	}
 	return &MessageEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// RoutingPolicyEdge is the edge representation of RoutingPolicy.
+type RoutingPolicyEdge struct {
+	Node   *RoutingPolicy `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// RoutingPolicyConnection is the connection containing edges to RoutingPolicy.
+type RoutingPolicyConnection struct {
+	Edges      []*RoutingPolicyEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *RoutingPolicyConnection) build(nodes []*RoutingPolicy, pager *routingpolicyPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *RoutingPolicy
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *RoutingPolicy {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *RoutingPolicy {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*RoutingPolicyEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &RoutingPolicyEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// RoutingPolicyPaginateOption enables pagination customization.
+type RoutingPolicyPaginateOption func(*routingpolicyPager) error
+
+// WithRoutingPolicyOrder configures pagination ordering.
+func WithRoutingPolicyOrder(order *RoutingPolicyOrder) RoutingPolicyPaginateOption {
+	if order == nil {
+		order = DefaultRoutingPolicyOrder
+	}
+	o := *order
+	return func(pager *routingpolicyPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultRoutingPolicyOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithRoutingPolicyFilter configures pagination filter.
+func WithRoutingPolicyFilter(filter func(*RoutingPolicyQuery) (*RoutingPolicyQuery, error)) RoutingPolicyPaginateOption {
+	return func(pager *routingpolicyPager) error {
+		if filter == nil {
+			return errors.New("RoutingPolicyQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type routingpolicyPager struct {
+	reverse bool
+	order   *RoutingPolicyOrder
+	filter  func(*RoutingPolicyQuery) (*RoutingPolicyQuery, error)
+}
+
+func newRoutingPolicyPager(opts []RoutingPolicyPaginateOption, reverse bool) (*routingpolicyPager, error) {
+	pager := &routingpolicyPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultRoutingPolicyOrder
+	}
+	return pager, nil
+}
+
+func (p *routingpolicyPager) applyFilter(query *RoutingPolicyQuery) (*RoutingPolicyQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *routingpolicyPager) toCursor(_m *RoutingPolicy) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *routingpolicyPager) applyCursors(query *RoutingPolicyQuery, after, before *Cursor) (*RoutingPolicyQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultRoutingPolicyOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *routingpolicyPager) applyOrder(query *RoutingPolicyQuery) *RoutingPolicyQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultRoutingPolicyOrder.Field {
+		query = query.Order(DefaultRoutingPolicyOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *routingpolicyPager) orderExpr(query *RoutingPolicyQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultRoutingPolicyOrder.Field {
+			b.Comma().Ident(DefaultRoutingPolicyOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to RoutingPolicy.
+func (_m *RoutingPolicyQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...RoutingPolicyPaginateOption,
+) (*RoutingPolicyConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newRoutingPolicyPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &RoutingPolicyConnection{Edges: []*RoutingPolicyEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// RoutingPolicyOrderFieldID orders RoutingPolicy by id.
+	RoutingPolicyOrderFieldID = &RoutingPolicyOrderField{
+		Value: func(_m *RoutingPolicy) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: routingpolicy.FieldID,
+		toTerm: routingpolicy.ByID,
+		toCursor: func(_m *RoutingPolicy) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ID,
+			}
+		},
+	}
+	// RoutingPolicyOrderFieldCreatedAt orders RoutingPolicy by created_at.
+	RoutingPolicyOrderFieldCreatedAt = &RoutingPolicyOrderField{
+		Value: func(_m *RoutingPolicy) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: routingpolicy.FieldCreatedAt,
+		toTerm: routingpolicy.ByCreatedAt,
+		toCursor: func(_m *RoutingPolicy) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// RoutingPolicyOrderFieldUpdatedAt orders RoutingPolicy by updated_at.
+	RoutingPolicyOrderFieldUpdatedAt = &RoutingPolicyOrderField{
+		Value: func(_m *RoutingPolicy) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: routingpolicy.FieldUpdatedAt,
+		toTerm: routingpolicy.ByUpdatedAt,
+		toCursor: func(_m *RoutingPolicy) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f RoutingPolicyOrderField) String() string {
+	var str string
+	switch f.column {
+	case RoutingPolicyOrderFieldID.column:
+		str = "ID"
+	case RoutingPolicyOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case RoutingPolicyOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f RoutingPolicyOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *RoutingPolicyOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("RoutingPolicyOrderField %T must be a string", v)
+	}
+	switch str {
+	case "ID":
+		*f = *RoutingPolicyOrderFieldID
+	case "CREATED_AT":
+		*f = *RoutingPolicyOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *RoutingPolicyOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid RoutingPolicyOrderField", str)
+	}
+	return nil
+}
+
+// RoutingPolicyOrderField defines the ordering field of RoutingPolicy.
+type RoutingPolicyOrderField struct {
+	// Value extracts the ordering value from the given RoutingPolicy.
+	Value    func(*RoutingPolicy) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) routingpolicy.OrderOption
+	toCursor func(*RoutingPolicy) Cursor
+}
+
+// RoutingPolicyOrder defines the ordering of RoutingPolicy.
+type RoutingPolicyOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *RoutingPolicyOrderField `json:"field"`
+}
+
+// DefaultRoutingPolicyOrder is the default ordering of RoutingPolicy.
+var DefaultRoutingPolicyOrder = &RoutingPolicyOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &RoutingPolicyOrderField{
+		Value: func(_m *RoutingPolicy) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: routingpolicy.FieldID,
+		toTerm: routingpolicy.ByID,
+		toCursor: func(_m *RoutingPolicy) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts RoutingPolicy into RoutingPolicyEdge.
+func (_m *RoutingPolicy) ToEdge(order *RoutingPolicyOrder) *RoutingPolicyEdge {
+	if order == nil {
+		order = DefaultRoutingPolicyOrder
+	}
+	return &RoutingPolicyEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/predicate"
+	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -64,6 +65,7 @@ const (
 	TypeEventSequence        = "EventSequence"
 	TypeMessage              = "Message"
 	TypeOutboxItem           = "OutboxItem"
+	TypeRoutingPolicy        = "RoutingPolicy"
 	TypeTag                  = "Tag"
 	TypeTeam                 = "Team"
 	TypeWorkspace            = "Workspace"
@@ -84,6 +86,8 @@ type AgentMutation struct {
 	status                        *agent.Status
 	capacity                      *int
 	addcapacity                   *int
+	load                          *int
+	addload                       *int
 	skills                        *[]schematype.Skill
 	appendskills                  []schematype.Skill
 	avatar_url                    *string
@@ -550,6 +554,62 @@ func (m *AgentMutation) ResetCapacity() {
 	m.addcapacity = nil
 }
 
+// SetLoad sets the "load" field.
+func (m *AgentMutation) SetLoad(i int) {
+	m.load = &i
+	m.addload = nil
+}
+
+// Load returns the value of the "load" field in the mutation.
+func (m *AgentMutation) Load() (r int, exists bool) {
+	v := m.load
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLoad returns the old "load" field's value of the Agent entity.
+// If the Agent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentMutation) OldLoad(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLoad is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLoad requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLoad: %w", err)
+	}
+	return oldValue.Load, nil
+}
+
+// AddLoad adds i to the "load" field.
+func (m *AgentMutation) AddLoad(i int) {
+	if m.addload != nil {
+		*m.addload += i
+	} else {
+		m.addload = &i
+	}
+}
+
+// AddedLoad returns the value that was added to the "load" field in this mutation.
+func (m *AgentMutation) AddedLoad() (r int, exists bool) {
+	v := m.addload
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLoad resets all changes to the "load" field.
+func (m *AgentMutation) ResetLoad() {
+	m.load = nil
+	m.addload = nil
+}
+
 // SetSkills sets the "skills" field.
 func (m *AgentMutation) SetSkills(s []schematype.Skill) {
 	m.skills = &s
@@ -869,7 +929,7 @@ func (m *AgentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AgentMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.created_at != nil {
 		fields = append(fields, agent.FieldCreatedAt)
 	}
@@ -896,6 +956,9 @@ func (m *AgentMutation) Fields() []string {
 	}
 	if m.capacity != nil {
 		fields = append(fields, agent.FieldCapacity)
+	}
+	if m.load != nil {
+		fields = append(fields, agent.FieldLoad)
 	}
 	if m.skills != nil {
 		fields = append(fields, agent.FieldSkills)
@@ -932,6 +995,8 @@ func (m *AgentMutation) Field(name string) (ent.Value, bool) {
 		return m.Status()
 	case agent.FieldCapacity:
 		return m.Capacity()
+	case agent.FieldLoad:
+		return m.Load()
 	case agent.FieldSkills:
 		return m.Skills()
 	case agent.FieldAvatarURL:
@@ -965,6 +1030,8 @@ func (m *AgentMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldStatus(ctx)
 	case agent.FieldCapacity:
 		return m.OldCapacity(ctx)
+	case agent.FieldLoad:
+		return m.OldLoad(ctx)
 	case agent.FieldSkills:
 		return m.OldSkills(ctx)
 	case agent.FieldAvatarURL:
@@ -1043,6 +1110,13 @@ func (m *AgentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCapacity(v)
 		return nil
+	case agent.FieldLoad:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLoad(v)
+		return nil
 	case agent.FieldSkills:
 		v, ok := value.([]schematype.Skill)
 		if !ok {
@@ -1075,6 +1149,9 @@ func (m *AgentMutation) AddedFields() []string {
 	if m.addcapacity != nil {
 		fields = append(fields, agent.FieldCapacity)
 	}
+	if m.addload != nil {
+		fields = append(fields, agent.FieldLoad)
+	}
 	return fields
 }
 
@@ -1085,6 +1162,8 @@ func (m *AgentMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case agent.FieldCapacity:
 		return m.AddedCapacity()
+	case agent.FieldLoad:
+		return m.AddedLoad()
 	}
 	return nil, false
 }
@@ -1100,6 +1179,13 @@ func (m *AgentMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddCapacity(v)
+		return nil
+	case agent.FieldLoad:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLoad(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Agent numeric field %s", name)
@@ -1169,6 +1255,9 @@ func (m *AgentMutation) ResetField(name string) error {
 		return nil
 	case agent.FieldCapacity:
 		m.ResetCapacity()
+		return nil
+	case agent.FieldLoad:
+		m.ResetLoad()
 		return nil
 	case agent.FieldSkills:
 		m.ResetSkills()
@@ -17963,6 +18052,820 @@ func (m *OutboxItemMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown OutboxItem edge %s", name)
+}
+
+// RoutingPolicyMutation represents an operation that mutates the RoutingPolicy nodes in the graph.
+type RoutingPolicyMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *gid.ID
+	created_at        *time.Time
+	updated_at        *time.Time
+	strategy          *routingpolicy.Strategy
+	skill_rules       *[]schematype.SkillRule
+	appendskill_rules []schematype.SkillRule
+	last_agent_id     *gid.ID
+	clearedFields     map[string]struct{}
+	workspace         *gid.ID
+	clearedworkspace  bool
+	channel           *gid.ID
+	clearedchannel    bool
+	done              bool
+	oldValue          func(context.Context) (*RoutingPolicy, error)
+	predicates        []predicate.RoutingPolicy
+}
+
+var _ ent.Mutation = (*RoutingPolicyMutation)(nil)
+
+// routingpolicyOption allows management of the mutation configuration using functional options.
+type routingpolicyOption func(*RoutingPolicyMutation)
+
+// newRoutingPolicyMutation creates new mutation for the RoutingPolicy entity.
+func newRoutingPolicyMutation(c config, op Op, opts ...routingpolicyOption) *RoutingPolicyMutation {
+	m := &RoutingPolicyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRoutingPolicy,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRoutingPolicyID sets the ID field of the mutation.
+func withRoutingPolicyID(id gid.ID) routingpolicyOption {
+	return func(m *RoutingPolicyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RoutingPolicy
+		)
+		m.oldValue = func(ctx context.Context) (*RoutingPolicy, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RoutingPolicy.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRoutingPolicy sets the old RoutingPolicy of the mutation.
+func withRoutingPolicy(node *RoutingPolicy) routingpolicyOption {
+	return func(m *RoutingPolicyMutation) {
+		m.oldValue = func(context.Context) (*RoutingPolicy, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RoutingPolicyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RoutingPolicyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of RoutingPolicy entities.
+func (m *RoutingPolicyMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RoutingPolicyMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RoutingPolicyMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RoutingPolicy.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RoutingPolicyMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RoutingPolicyMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the RoutingPolicy entity.
+// If the RoutingPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingPolicyMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RoutingPolicyMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *RoutingPolicyMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *RoutingPolicyMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the RoutingPolicy entity.
+// If the RoutingPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingPolicyMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *RoutingPolicyMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *RoutingPolicyMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *RoutingPolicyMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the RoutingPolicy entity.
+// If the RoutingPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingPolicyMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *RoutingPolicyMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetChannelID sets the "channel_id" field.
+func (m *RoutingPolicyMutation) SetChannelID(gi gid.ID) {
+	m.channel = &gi
+}
+
+// ChannelID returns the value of the "channel_id" field in the mutation.
+func (m *RoutingPolicyMutation) ChannelID() (r gid.ID, exists bool) {
+	v := m.channel
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannelID returns the old "channel_id" field's value of the RoutingPolicy entity.
+// If the RoutingPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingPolicyMutation) OldChannelID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannelID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannelID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannelID: %w", err)
+	}
+	return oldValue.ChannelID, nil
+}
+
+// ResetChannelID resets all changes to the "channel_id" field.
+func (m *RoutingPolicyMutation) ResetChannelID() {
+	m.channel = nil
+}
+
+// SetStrategy sets the "strategy" field.
+func (m *RoutingPolicyMutation) SetStrategy(r routingpolicy.Strategy) {
+	m.strategy = &r
+}
+
+// Strategy returns the value of the "strategy" field in the mutation.
+func (m *RoutingPolicyMutation) Strategy() (r routingpolicy.Strategy, exists bool) {
+	v := m.strategy
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStrategy returns the old "strategy" field's value of the RoutingPolicy entity.
+// If the RoutingPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingPolicyMutation) OldStrategy(ctx context.Context) (v routingpolicy.Strategy, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStrategy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStrategy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStrategy: %w", err)
+	}
+	return oldValue.Strategy, nil
+}
+
+// ResetStrategy resets all changes to the "strategy" field.
+func (m *RoutingPolicyMutation) ResetStrategy() {
+	m.strategy = nil
+}
+
+// SetSkillRules sets the "skill_rules" field.
+func (m *RoutingPolicyMutation) SetSkillRules(sr []schematype.SkillRule) {
+	m.skill_rules = &sr
+	m.appendskill_rules = nil
+}
+
+// SkillRules returns the value of the "skill_rules" field in the mutation.
+func (m *RoutingPolicyMutation) SkillRules() (r []schematype.SkillRule, exists bool) {
+	v := m.skill_rules
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSkillRules returns the old "skill_rules" field's value of the RoutingPolicy entity.
+// If the RoutingPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingPolicyMutation) OldSkillRules(ctx context.Context) (v []schematype.SkillRule, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSkillRules is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSkillRules requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSkillRules: %w", err)
+	}
+	return oldValue.SkillRules, nil
+}
+
+// AppendSkillRules adds sr to the "skill_rules" field.
+func (m *RoutingPolicyMutation) AppendSkillRules(sr []schematype.SkillRule) {
+	m.appendskill_rules = append(m.appendskill_rules, sr...)
+}
+
+// AppendedSkillRules returns the list of values that were appended to the "skill_rules" field in this mutation.
+func (m *RoutingPolicyMutation) AppendedSkillRules() ([]schematype.SkillRule, bool) {
+	if len(m.appendskill_rules) == 0 {
+		return nil, false
+	}
+	return m.appendskill_rules, true
+}
+
+// ClearSkillRules clears the value of the "skill_rules" field.
+func (m *RoutingPolicyMutation) ClearSkillRules() {
+	m.skill_rules = nil
+	m.appendskill_rules = nil
+	m.clearedFields[routingpolicy.FieldSkillRules] = struct{}{}
+}
+
+// SkillRulesCleared returns if the "skill_rules" field was cleared in this mutation.
+func (m *RoutingPolicyMutation) SkillRulesCleared() bool {
+	_, ok := m.clearedFields[routingpolicy.FieldSkillRules]
+	return ok
+}
+
+// ResetSkillRules resets all changes to the "skill_rules" field.
+func (m *RoutingPolicyMutation) ResetSkillRules() {
+	m.skill_rules = nil
+	m.appendskill_rules = nil
+	delete(m.clearedFields, routingpolicy.FieldSkillRules)
+}
+
+// SetLastAgentID sets the "last_agent_id" field.
+func (m *RoutingPolicyMutation) SetLastAgentID(gi gid.ID) {
+	m.last_agent_id = &gi
+}
+
+// LastAgentID returns the value of the "last_agent_id" field in the mutation.
+func (m *RoutingPolicyMutation) LastAgentID() (r gid.ID, exists bool) {
+	v := m.last_agent_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastAgentID returns the old "last_agent_id" field's value of the RoutingPolicy entity.
+// If the RoutingPolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoutingPolicyMutation) OldLastAgentID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastAgentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastAgentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastAgentID: %w", err)
+	}
+	return oldValue.LastAgentID, nil
+}
+
+// ClearLastAgentID clears the value of the "last_agent_id" field.
+func (m *RoutingPolicyMutation) ClearLastAgentID() {
+	m.last_agent_id = nil
+	m.clearedFields[routingpolicy.FieldLastAgentID] = struct{}{}
+}
+
+// LastAgentIDCleared returns if the "last_agent_id" field was cleared in this mutation.
+func (m *RoutingPolicyMutation) LastAgentIDCleared() bool {
+	_, ok := m.clearedFields[routingpolicy.FieldLastAgentID]
+	return ok
+}
+
+// ResetLastAgentID resets all changes to the "last_agent_id" field.
+func (m *RoutingPolicyMutation) ResetLastAgentID() {
+	m.last_agent_id = nil
+	delete(m.clearedFields, routingpolicy.FieldLastAgentID)
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *RoutingPolicyMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[routingpolicy.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *RoutingPolicyMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *RoutingPolicyMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *RoutingPolicyMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearChannel clears the "channel" edge to the Channel entity.
+func (m *RoutingPolicyMutation) ClearChannel() {
+	m.clearedchannel = true
+	m.clearedFields[routingpolicy.FieldChannelID] = struct{}{}
+}
+
+// ChannelCleared reports if the "channel" edge to the Channel entity was cleared.
+func (m *RoutingPolicyMutation) ChannelCleared() bool {
+	return m.clearedchannel
+}
+
+// ChannelIDs returns the "channel" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ChannelID instead. It exists only for internal usage by the builders.
+func (m *RoutingPolicyMutation) ChannelIDs() (ids []gid.ID) {
+	if id := m.channel; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetChannel resets all changes to the "channel" edge.
+func (m *RoutingPolicyMutation) ResetChannel() {
+	m.channel = nil
+	m.clearedchannel = false
+}
+
+// Where appends a list predicates to the RoutingPolicyMutation builder.
+func (m *RoutingPolicyMutation) Where(ps ...predicate.RoutingPolicy) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RoutingPolicyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RoutingPolicyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RoutingPolicy, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RoutingPolicyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RoutingPolicyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RoutingPolicy).
+func (m *RoutingPolicyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RoutingPolicyMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, routingpolicy.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, routingpolicy.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, routingpolicy.FieldWorkspaceID)
+	}
+	if m.channel != nil {
+		fields = append(fields, routingpolicy.FieldChannelID)
+	}
+	if m.strategy != nil {
+		fields = append(fields, routingpolicy.FieldStrategy)
+	}
+	if m.skill_rules != nil {
+		fields = append(fields, routingpolicy.FieldSkillRules)
+	}
+	if m.last_agent_id != nil {
+		fields = append(fields, routingpolicy.FieldLastAgentID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RoutingPolicyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case routingpolicy.FieldCreatedAt:
+		return m.CreatedAt()
+	case routingpolicy.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case routingpolicy.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case routingpolicy.FieldChannelID:
+		return m.ChannelID()
+	case routingpolicy.FieldStrategy:
+		return m.Strategy()
+	case routingpolicy.FieldSkillRules:
+		return m.SkillRules()
+	case routingpolicy.FieldLastAgentID:
+		return m.LastAgentID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RoutingPolicyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case routingpolicy.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case routingpolicy.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case routingpolicy.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case routingpolicy.FieldChannelID:
+		return m.OldChannelID(ctx)
+	case routingpolicy.FieldStrategy:
+		return m.OldStrategy(ctx)
+	case routingpolicy.FieldSkillRules:
+		return m.OldSkillRules(ctx)
+	case routingpolicy.FieldLastAgentID:
+		return m.OldLastAgentID(ctx)
+	}
+	return nil, fmt.Errorf("unknown RoutingPolicy field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RoutingPolicyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case routingpolicy.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case routingpolicy.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case routingpolicy.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case routingpolicy.FieldChannelID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannelID(v)
+		return nil
+	case routingpolicy.FieldStrategy:
+		v, ok := value.(routingpolicy.Strategy)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStrategy(v)
+		return nil
+	case routingpolicy.FieldSkillRules:
+		v, ok := value.([]schematype.SkillRule)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSkillRules(v)
+		return nil
+	case routingpolicy.FieldLastAgentID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastAgentID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RoutingPolicy field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RoutingPolicyMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RoutingPolicyMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RoutingPolicyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown RoutingPolicy numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RoutingPolicyMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(routingpolicy.FieldSkillRules) {
+		fields = append(fields, routingpolicy.FieldSkillRules)
+	}
+	if m.FieldCleared(routingpolicy.FieldLastAgentID) {
+		fields = append(fields, routingpolicy.FieldLastAgentID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RoutingPolicyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RoutingPolicyMutation) ClearField(name string) error {
+	switch name {
+	case routingpolicy.FieldSkillRules:
+		m.ClearSkillRules()
+		return nil
+	case routingpolicy.FieldLastAgentID:
+		m.ClearLastAgentID()
+		return nil
+	}
+	return fmt.Errorf("unknown RoutingPolicy nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RoutingPolicyMutation) ResetField(name string) error {
+	switch name {
+	case routingpolicy.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case routingpolicy.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case routingpolicy.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case routingpolicy.FieldChannelID:
+		m.ResetChannelID()
+		return nil
+	case routingpolicy.FieldStrategy:
+		m.ResetStrategy()
+		return nil
+	case routingpolicy.FieldSkillRules:
+		m.ResetSkillRules()
+		return nil
+	case routingpolicy.FieldLastAgentID:
+		m.ResetLastAgentID()
+		return nil
+	}
+	return fmt.Errorf("unknown RoutingPolicy field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RoutingPolicyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.workspace != nil {
+		edges = append(edges, routingpolicy.EdgeWorkspace)
+	}
+	if m.channel != nil {
+		edges = append(edges, routingpolicy.EdgeChannel)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RoutingPolicyMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case routingpolicy.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case routingpolicy.EdgeChannel:
+		if id := m.channel; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RoutingPolicyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RoutingPolicyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RoutingPolicyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedworkspace {
+		edges = append(edges, routingpolicy.EdgeWorkspace)
+	}
+	if m.clearedchannel {
+		edges = append(edges, routingpolicy.EdgeChannel)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RoutingPolicyMutation) EdgeCleared(name string) bool {
+	switch name {
+	case routingpolicy.EdgeWorkspace:
+		return m.clearedworkspace
+	case routingpolicy.EdgeChannel:
+		return m.clearedchannel
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RoutingPolicyMutation) ClearEdge(name string) error {
+	switch name {
+	case routingpolicy.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case routingpolicy.EdgeChannel:
+		m.ClearChannel()
+		return nil
+	}
+	return fmt.Errorf("unknown RoutingPolicy unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RoutingPolicyMutation) ResetEdge(name string) error {
+	switch name {
+	case routingpolicy.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case routingpolicy.EdgeChannel:
+		m.ResetChannel()
+		return nil
+	}
+	return fmt.Errorf("unknown RoutingPolicy edge %s", name)
 }
 
 // TagMutation represents an operation that mutates the Tag nodes in the graph.

@@ -50,6 +50,8 @@ type Tx struct {
 	Message *MessageClient
 	// OutboxItem is the client for interacting with the OutboxItem builders.
 	OutboxItem *OutboxItemClient
+	// RoutingPolicy is the client for interacting with the RoutingPolicy builders.
+	RoutingPolicy *RoutingPolicyClient
 	// Tag is the client for interacting with the Tag builders.
 	Tag *TagClient
 	// Team is the client for interacting with the Team builders.
@@ -205,6 +207,7 @@ func (tx *Tx) init() {
 	tx.EventSequence = NewEventSequenceClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.OutboxItem = NewOutboxItemClient(tx.config)
+	tx.RoutingPolicy = NewRoutingPolicyClient(tx.config)
 	tx.Tag = NewTagClient(tx.config)
 	tx.Team = NewTeamClient(tx.config)
 	tx.Workspace = NewWorkspaceClient(tx.config)

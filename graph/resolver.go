@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/presence"
+	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/visitor"
 )
 
@@ -29,7 +30,9 @@ type Resolver struct {
 	Visitors *visitor.Service
 	// Customers manages identities, attributes and merges.
 	Customers *customers.Service
-	Now       func() time.Time
+	// Router assigns waiting conversations (nil: none runs here).
+	Router *routing.Router
+	Now    func() time.Time
 	// CredentialRecheck is how often websockets re-check their credential
 	// (default DefaultCredentialRecheck).
 	CredentialRecheck time.Duration

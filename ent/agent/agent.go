@@ -37,6 +37,8 @@ const (
 	FieldStatus = "status"
 	// FieldCapacity holds the string denoting the capacity field in the database.
 	FieldCapacity = "capacity"
+	// FieldLoad holds the string denoting the load field in the database.
+	FieldLoad = "load"
 	// FieldSkills holds the string denoting the skills field in the database.
 	FieldSkills = "skills"
 	// FieldAvatarURL holds the string denoting the avatar_url field in the database.
@@ -84,6 +86,7 @@ var Columns = []string{
 	FieldRole,
 	FieldStatus,
 	FieldCapacity,
+	FieldLoad,
 	FieldSkills,
 	FieldAvatarURL,
 	FieldActive,
@@ -127,6 +130,8 @@ var (
 	DefaultCapacity int
 	// CapacityValidator is a validator for the "capacity" field. It is called by the builders before save.
 	CapacityValidator func(int) error
+	// DefaultLoad holds the default value on creation for the "load" field.
+	DefaultLoad int
 	// AvatarURLValidator is a validator for the "avatar_url" field. It is called by the builders before save.
 	AvatarURLValidator func(string) error
 	// DefaultActive holds the default value on creation for the "active" field.
@@ -240,6 +245,11 @@ func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 // ByCapacity orders the results by the capacity field.
 func ByCapacity(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCapacity, opts...).ToFunc()
+}
+
+// ByLoad orders the results by the load field.
+func ByLoad(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLoad, opts...).ToFunc()
 }
 
 // ByAvatarURL orders the results by the avatar_url field.

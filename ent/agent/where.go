@@ -91,6 +91,11 @@ func Capacity(v int) predicate.Agent {
 	return predicate.Agent(sql.FieldEQ(FieldCapacity, v))
 }
 
+// Load applies equality check predicate on the "load" field. It's identical to LoadEQ.
+func Load(v int) predicate.Agent {
+	return predicate.Agent(sql.FieldEQ(FieldLoad, v))
+}
+
 // AvatarURL applies equality check predicate on the "avatar_url" field. It's identical to AvatarURLEQ.
 func AvatarURL(v string) predicate.Agent {
 	return predicate.Agent(sql.FieldEQ(FieldAvatarURL, v))
@@ -524,6 +529,46 @@ func CapacityLT(v int) predicate.Agent {
 // CapacityLTE applies the LTE predicate on the "capacity" field.
 func CapacityLTE(v int) predicate.Agent {
 	return predicate.Agent(sql.FieldLTE(FieldCapacity, v))
+}
+
+// LoadEQ applies the EQ predicate on the "load" field.
+func LoadEQ(v int) predicate.Agent {
+	return predicate.Agent(sql.FieldEQ(FieldLoad, v))
+}
+
+// LoadNEQ applies the NEQ predicate on the "load" field.
+func LoadNEQ(v int) predicate.Agent {
+	return predicate.Agent(sql.FieldNEQ(FieldLoad, v))
+}
+
+// LoadIn applies the In predicate on the "load" field.
+func LoadIn(vs ...int) predicate.Agent {
+	return predicate.Agent(sql.FieldIn(FieldLoad, vs...))
+}
+
+// LoadNotIn applies the NotIn predicate on the "load" field.
+func LoadNotIn(vs ...int) predicate.Agent {
+	return predicate.Agent(sql.FieldNotIn(FieldLoad, vs...))
+}
+
+// LoadGT applies the GT predicate on the "load" field.
+func LoadGT(v int) predicate.Agent {
+	return predicate.Agent(sql.FieldGT(FieldLoad, v))
+}
+
+// LoadGTE applies the GTE predicate on the "load" field.
+func LoadGTE(v int) predicate.Agent {
+	return predicate.Agent(sql.FieldGTE(FieldLoad, v))
+}
+
+// LoadLT applies the LT predicate on the "load" field.
+func LoadLT(v int) predicate.Agent {
+	return predicate.Agent(sql.FieldLT(FieldLoad, v))
+}
+
+// LoadLTE applies the LTE predicate on the "load" field.
+func LoadLTE(v int) predicate.Agent {
+	return predicate.Agent(sql.FieldLTE(FieldLoad, v))
 }
 
 // SkillsIsNil applies the IsNil predicate on the "skills" field.

@@ -225,6 +225,18 @@ func (f OutboxItemFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutboxItemMutation", m)
 }
 
+// The RoutingPolicyFunc type is an adapter to allow the use of ordinary
+// function as RoutingPolicy mutator.
+type RoutingPolicyFunc func(context.Context, *ent.RoutingPolicyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RoutingPolicyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RoutingPolicyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RoutingPolicyMutation", m)
+}
+
 // The TagFunc type is an adapter to allow the use of ordinary
 // function as Tag mutator.
 type TagFunc func(context.Context, *ent.TagMutation) (ent.Value, error)

@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/predicate"
+	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -574,6 +575,33 @@ func (f TraverseOutboxItem) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.OutboxItemQuery", q)
 }
 
+// The RoutingPolicyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RoutingPolicyFunc func(context.Context, *ent.RoutingPolicyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RoutingPolicyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RoutingPolicyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RoutingPolicyQuery", q)
+}
+
+// The TraverseRoutingPolicy type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRoutingPolicy func(context.Context, *ent.RoutingPolicyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRoutingPolicy) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRoutingPolicy) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RoutingPolicyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RoutingPolicyQuery", q)
+}
+
 // The TagFunc type is an adapter to allow the use of ordinary function as a Querier.
 type TagFunc func(context.Context, *ent.TagQuery) (ent.Value, error)
 
@@ -694,6 +722,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.MessageQuery, predicate.Message, message.OrderOption]{typ: ent.TypeMessage, tq: q}, nil
 	case *ent.OutboxItemQuery:
 		return &query[*ent.OutboxItemQuery, predicate.OutboxItem, outboxitem.OrderOption]{typ: ent.TypeOutboxItem, tq: q}, nil
+	case *ent.RoutingPolicyQuery:
+		return &query[*ent.RoutingPolicyQuery, predicate.RoutingPolicy, routingpolicy.OrderOption]{typ: ent.TypeRoutingPolicy, tq: q}, nil
 	case *ent.TagQuery:
 		return &query[*ent.TagQuery, predicate.Tag, tag.OrderOption]{typ: ent.TypeTag, tq: q}, nil
 	case *ent.TeamQuery:

@@ -20,6 +20,7 @@ var (
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"ADMIN", "SUPERVISOR", "AGENT"}, Default: "AGENT"},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ONLINE", "AWAY", "OFFLINE"}, Default: "OFFLINE"},
 		{Name: "capacity", Type: field.TypeInt, Default: 5},
+		{Name: "load", Type: field.TypeInt, Default: 0},
 		{Name: "skills", Type: field.TypeJSON, Nullable: true},
 		{Name: "avatar_url", Type: field.TypeString, Nullable: true, Size: 2048},
 		{Name: "active", Type: field.TypeBool, Default: true},
@@ -33,7 +34,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "agents_workspaces_workspace",
-				Columns:    []*schema.Column{AgentsColumns[12]},
+				Columns:    []*schema.Column{AgentsColumns[13]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -42,7 +43,7 @@ var (
 			{
 				Name:    "agent_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{AgentsColumns[12]},
+				Columns: []*schema.Column{AgentsColumns[13]},
 			},
 			{
 				Name:    "agent_email",
@@ -873,6 +874,49 @@ var (
 			},
 		},
 	}
+	// RoutingPoliciesColumns holds the columns for the "routing_policies" table.
+	RoutingPoliciesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "strategy", Type: field.TypeEnum, Enums: []string{"ROUND_ROBIN", "LEAST_BUSY", "SKILLS", "MANUAL"}, Default: "MANUAL"},
+		{Name: "skill_rules", Type: field.TypeJSON, Nullable: true},
+		{Name: "last_agent_id", Type: field.TypeString, Nullable: true},
+		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "channel_id", Type: field.TypeString},
+	}
+	// RoutingPoliciesTable holds the schema information for the "routing_policies" table.
+	RoutingPoliciesTable = &schema.Table{
+		Name:       "routing_policies",
+		Columns:    RoutingPoliciesColumns,
+		PrimaryKey: []*schema.Column{RoutingPoliciesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "routing_policies_workspaces_workspace",
+				Columns:    []*schema.Column{RoutingPoliciesColumns[6]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "routing_policies_channels_channel",
+				Columns:    []*schema.Column{RoutingPoliciesColumns[7]},
+				RefColumns: []*schema.Column{ChannelsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "routingpolicy_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{RoutingPoliciesColumns[6]},
+			},
+			{
+				Name:    "routingpolicy_channel_id",
+				Unique:  true,
+				Columns: []*schema.Column{RoutingPoliciesColumns[7]},
+			},
+		},
+	}
 	// TagsColumns holds the columns for the "tags" table.
 	TagsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -1060,6 +1104,7 @@ var (
 		EventSequencesTable,
 		MessagesTable,
 		OutboxItemsTable,
+		RoutingPoliciesTable,
 		TagsTable,
 		TeamsTable,
 		WorkspacesTable,
@@ -1109,6 +1154,8 @@ func init() {
 	MessagesTable.ForeignKeys[2].RefTable = ChannelsTable
 	MessagesTable.ForeignKeys[3].RefTable = AgentsTable
 	OutboxItemsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	RoutingPoliciesTable.ForeignKeys[0].RefTable = WorkspacesTable
+	RoutingPoliciesTable.ForeignKeys[1].RefTable = ChannelsTable
 	TagsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	TeamsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ConversationTagsTable.ForeignKeys[0].RefTable = ConversationsTable

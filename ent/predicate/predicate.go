@@ -60,6 +60,9 @@ type Message func(*sql.Selector)
 // OutboxItem is the predicate function for outboxitem builders.
 type OutboxItem func(*sql.Selector)
 
+// RoutingPolicy is the predicate function for routingpolicy builders.
+type RoutingPolicy func(*sql.Selector)
+
 // Tag is the predicate function for tag builders.
 type Tag func(*sql.Selector)
 

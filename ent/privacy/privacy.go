@@ -543,6 +543,30 @@ func (f OutboxItemMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OutboxItemMutation", m)
 }
 
+// The RoutingPolicyQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RoutingPolicyQueryRuleFunc func(context.Context, *ent.RoutingPolicyQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RoutingPolicyQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RoutingPolicyQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RoutingPolicyQuery", q)
+}
+
+// The RoutingPolicyMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RoutingPolicyMutationRuleFunc func(context.Context, *ent.RoutingPolicyMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RoutingPolicyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RoutingPolicyMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RoutingPolicyMutation", m)
+}
+
 // The TagQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type TagQueryRuleFunc func(context.Context, *ent.TagQuery) error
@@ -686,6 +710,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.OutboxItemQuery:
 		return q.Filter(), nil
+	case *ent.RoutingPolicyQuery:
+		return q.Filter(), nil
 	case *ent.TagQuery:
 		return q.Filter(), nil
 	case *ent.TeamQuery:
@@ -734,6 +760,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.MessageMutation:
 		return m.Filter(), nil
 	case *ent.OutboxItemMutation:
+		return m.Filter(), nil
+	case *ent.RoutingPolicyMutation:
 		return m.Filter(), nil
 	case *ent.TagMutation:
 		return m.Filter(), nil

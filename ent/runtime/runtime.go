@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
+	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/schema"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -124,12 +125,16 @@ func init() {
 			return nil
 		}
 	}()
+	// agentDescLoad is the schema descriptor for load field.
+	agentDescLoad := agentFields[6].Descriptor()
+	// agent.DefaultLoad holds the default value on creation for the load field.
+	agent.DefaultLoad = agentDescLoad.Default.(int)
 	// agentDescAvatarURL is the schema descriptor for avatar_url field.
-	agentDescAvatarURL := agentFields[7].Descriptor()
+	agentDescAvatarURL := agentFields[8].Descriptor()
 	// agent.AvatarURLValidator is a validator for the "avatar_url" field. It is called by the builders before save.
 	agent.AvatarURLValidator = agentDescAvatarURL.Validators[0].(func(string) error)
 	// agentDescActive is the schema descriptor for active field.
-	agentDescActive := agentFields[8].Descriptor()
+	agentDescActive := agentFields[9].Descriptor()
 	// agent.DefaultActive holds the default value on creation for the active field.
 	agent.DefaultActive = agentDescActive.Default.(bool)
 	// agentDescID is the schema descriptor for id field.
@@ -806,6 +811,39 @@ func init() {
 	outboxitemDescID := outboxitemMixinFields0[0].Descriptor()
 	// outboxitem.DefaultID holds the default value on creation for the id field.
 	outboxitem.DefaultID = outboxitemDescID.Default.(func() gid.ID)
+	routingpolicyMixin := schema.RoutingPolicy{}.Mixin()
+	routingpolicy.Policy = privacy.NewPolicies(routingpolicyMixin[2], schema.RoutingPolicy{})
+	routingpolicy.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := routingpolicy.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	routingpolicyMixinHooks2 := routingpolicyMixin[2].Hooks()
+
+	routingpolicy.Hooks[1] = routingpolicyMixinHooks2[0]
+	routingpolicyMixinFields0 := routingpolicyMixin[0].Fields()
+	_ = routingpolicyMixinFields0
+	routingpolicyMixinFields1 := routingpolicyMixin[1].Fields()
+	_ = routingpolicyMixinFields1
+	routingpolicyFields := schema.RoutingPolicy{}.Fields()
+	_ = routingpolicyFields
+	// routingpolicyDescCreatedAt is the schema descriptor for created_at field.
+	routingpolicyDescCreatedAt := routingpolicyMixinFields1[0].Descriptor()
+	// routingpolicy.DefaultCreatedAt holds the default value on creation for the created_at field.
+	routingpolicy.DefaultCreatedAt = routingpolicyDescCreatedAt.Default.(func() time.Time)
+	// routingpolicyDescUpdatedAt is the schema descriptor for updated_at field.
+	routingpolicyDescUpdatedAt := routingpolicyMixinFields1[1].Descriptor()
+	// routingpolicy.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	routingpolicy.DefaultUpdatedAt = routingpolicyDescUpdatedAt.Default.(func() time.Time)
+	// routingpolicy.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	routingpolicy.UpdateDefaultUpdatedAt = routingpolicyDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// routingpolicyDescID is the schema descriptor for id field.
+	routingpolicyDescID := routingpolicyMixinFields0[0].Descriptor()
+	// routingpolicy.DefaultID holds the default value on creation for the id field.
+	routingpolicy.DefaultID = routingpolicyDescID.Default.(func() gid.ID)
 	tagMixin := schema.Tag{}.Mixin()
 	tag.Policy = privacy.NewPolicies(tagMixin[2], schema.Tag{})
 	tag.Hooks[0] = func(next ent.Mutator) ent.Mutator {

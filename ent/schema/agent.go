@@ -29,6 +29,9 @@ func (Agent) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		field.Int("capacity").Default(5).Min(0).Max(1000).
 			Comment("open conversations the agent can hold at once"),
+		field.Int("load").Default(0).
+			Comment("OPEN and PENDING conversations assigned to the agent; routing raises it only with a conditional update (load < capacity)").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
 		field.JSON("skills", []schematype.Skill{}).Optional().
 			Annotations(entgql.Type("[AgentSkill!]"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		field.String("avatar_url").Optional().MaxLen(2048),

@@ -144,7 +144,7 @@ func checkEdgeIDs(ctx context.Context, m ent.Mutation) error {
 var allSchemas = []ent.Interface{
 	Workspace{}, Agent{}, Team{}, Channel{}, Customer{}, CustomerIdentity{},
 	Conversation{}, Message{}, Tag{}, ApiToken{}, Event{}, AgentPresence{}, ConversationRead{}, OutboxItem{},
-	CustomerMerge{}, CustomerDuplicate{}, AttributeDefinition{}, ConversationActivity{},
+	CustomerMerge{}, CustomerDuplicate{}, AttributeDefinition{}, ConversationActivity{}, RoutingPolicy{},
 }
 
 // edgeTargets maps entity type -> edge name -> target entity type, read

@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/graph/model"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
@@ -55,11 +56,13 @@ type ResolverRoot interface {
 	MessageEvent() MessageEventResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	SkillRuleWhen() SkillRuleWhenResolver
 	Subscription() SubscriptionResolver
 	VisitorConversation() VisitorConversationResolver
 	VisitorMessage() VisitorMessageResolver
 	VisitorMessageEvent() VisitorMessageEventResolver
 	VisitorSession() VisitorSessionResolver
+	SkillRuleWhenInput() SkillRuleWhenInputResolver
 }
 
 type DirectiveRoot struct {
@@ -76,6 +79,7 @@ type ComplexityRoot struct {
 		CreatedAt func(childComplexity int) int
 		Email     func(childComplexity int) int
 		ID        func(childComplexity int) int
+		Load      func(childComplexity int) int
 		Name      func(childComplexity int) int
 		Role      func(childComplexity int) int
 		Skills    func(childComplexity int) int
@@ -130,6 +134,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	AttributeCondition struct {
+		Equals func(childComplexity int) int
+		Name   func(childComplexity int) int
+	}
+
 	AttributeDefinition struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -163,7 +172,9 @@ type ComplexityRoot struct {
 		Key               func(childComplexity int) int
 		Kind              func(childComplexity int) int
 		Name              func(childComplexity int) int
+		OpenNow           func(childComplexity int) int
 		Priority          func(childComplexity int) int
+		RoutingPolicy     func(childComplexity int) int
 		SecretFieldsSet   func(childComplexity int) int
 		Settings          func(childComplexity int) int
 		Team              func(childComplexity int) int
@@ -454,11 +465,14 @@ type ComplexityRoot struct {
 		SetChannelEnabled         func(childComplexity int, id gid.ID, enabled bool) int
 		SetConversationPriority   func(childComplexity int, id gid.ID, priority conversation.Priority) int
 		SetConversationStatus     func(childComplexity int, id gid.ID, status conversation.Status, snoozedUntil *time.Time) int
+		SetRoutingPolicy          func(childComplexity int, channelID gid.ID, input model.RoutingPolicyInput) int
 		SetTyping                 func(childComplexity int, conversationID gid.ID, typing bool) int
 		SignIn                    func(childComplexity int, email string, password string) int
 		SignUp                    func(childComplexity int, input model.SignUpInput) int
 		StartConversation         func(childComplexity int, input model.StartConversationInput) int
 		StartVisitorSession       func(childComplexity int, channelKey string, visitor *model.VisitorInput) int
+		TakeConversation          func(childComplexity int, id gid.ID) int
+		TransferConversation      func(childComplexity int, id gid.ID, agentID *gid.ID, teamID *gid.ID, note *string) int
 		UnmergeCustomer           func(childComplexity int, mergeID gid.ID) int
 		UpdateAgent               func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
 		UpdateChannel             func(childComplexity int, id gid.ID, input model.UpdateChannelInput) int
@@ -489,16 +503,45 @@ type ComplexityRoot struct {
 		Customers            func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput, search *string) int
 		Node                 func(childComplexity int, id gid.ID) int
 		Nodes                func(childComplexity int, ids []gid.ID) int
+		RoutingQueue         func(childComplexity int, channelID *gid.ID, first *int) int
 		Tags                 func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TagOrder, where *ent.TagWhereInput) int
 		Teams                func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) int
 		Viewer               func(childComplexity int) int
 		VisitorConversation  func(childComplexity int) int
 	}
 
+	QueueEntry struct {
+		Conversation   func(childComplexity int) int
+		Position       func(childComplexity int) int
+		WaitingSeconds func(childComplexity int) int
+	}
+
 	RotatedChannelSecret struct {
 		Channel func(childComplexity int) int
 		Field   func(childComplexity int) int
 		Secret  func(childComplexity int) int
+	}
+
+	RoutingPolicy struct {
+		Channel    func(childComplexity int) int
+		ChannelID  func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		SkillRules func(childComplexity int) int
+		Strategy   func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+	}
+
+	SkillRule struct {
+		MinLevel func(childComplexity int) int
+		Skill    func(childComplexity int) int
+		When     func(childComplexity int) int
+	}
+
+	SkillRuleWhen struct {
+		CustomerAttribute func(childComplexity int) int
+		Keywords          func(childComplexity int) int
+		TagIDs            func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -645,6 +688,8 @@ type AgentResolver interface {
 type ChannelResolver interface {
 	SecretFieldsSet(ctx context.Context, obj *ent.Channel) ([]string, error)
 	WebhookURL(ctx context.Context, obj *ent.Channel) (string, error)
+	OpenNow(ctx context.Context, obj *ent.Channel) (bool, error)
+	RoutingPolicy(ctx context.Context, obj *ent.Channel) (*ent.RoutingPolicy, error)
 	WidgetSnippet(ctx context.Context, obj *ent.Channel) (*string, error)
 }
 type ChannelCapabilitiesResolver interface {
@@ -720,6 +765,9 @@ type MutationResolver interface {
 	SetAgentStatus(ctx context.Context, status agent.Status) (*ent.Agent, error)
 	MarkConversationRead(ctx context.Context, id gid.ID) (*ent.Conversation, error)
 	SetTyping(ctx context.Context, conversationID gid.ID, typing bool) (bool, error)
+	SetRoutingPolicy(ctx context.Context, channelID gid.ID, input model.RoutingPolicyInput) (*ent.RoutingPolicy, error)
+	TakeConversation(ctx context.Context, id gid.ID) (*ent.Conversation, error)
+	TransferConversation(ctx context.Context, id gid.ID, agentID *gid.ID, teamID *gid.ID, note *string) (*ent.Conversation, error)
 	StartVisitorSession(ctx context.Context, channelKey string, visitor *model.VisitorInput) (*model.VisitorSession, error)
 	RenewVisitorSession(ctx context.Context) (*model.VisitorSession, error)
 	VisitorSendMessage(ctx context.Context, body string, clientMessageID *string) (*ent.Message, error)
@@ -739,7 +787,11 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*ent.Agent, error)
 	ChannelKinds(ctx context.Context) ([]*channels.Description, error)
 	Customers(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput, search *string) (*ent.CustomerConnection, error)
+	RoutingQueue(ctx context.Context, channelID *gid.ID, first *int) ([]*model.QueueEntry, error)
 	VisitorConversation(ctx context.Context) (*ent.Conversation, error)
+}
+type SkillRuleWhenResolver interface {
+	TagIDs(ctx context.Context, obj *schematype.SkillRuleWhen) ([]gid.ID, error)
 }
 type SubscriptionResolver interface {
 	MessageAdded(ctx context.Context, conversationID *gid.ID, after *string) (<-chan *model.MessageEvent, error)
@@ -765,6 +817,10 @@ type VisitorMessageEventResolver interface {
 }
 type VisitorSessionResolver interface {
 	Conversation(ctx context.Context, obj *model.VisitorSession) (*ent.Conversation, error)
+}
+
+type SkillRuleWhenInputResolver interface {
+	TagIDs(ctx context.Context, obj *schematype.SkillRuleWhen, data []gid.ID) error
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -821,6 +877,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Agent.ID(childComplexity), true
+	case "Agent.load":
+		if e.ComplexityRoot.Agent.Load == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.Load(childComplexity), true
 	case "Agent.name":
 		if e.ComplexityRoot.Agent.Name == nil {
 			break
@@ -1015,6 +1077,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ApiTokenEdge.Node(childComplexity), true
 
+	case "AttributeCondition.equals":
+		if e.ComplexityRoot.AttributeCondition.Equals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributeCondition.Equals(childComplexity), true
+	case "AttributeCondition.name":
+		if e.ComplexityRoot.AttributeCondition.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributeCondition.Name(childComplexity), true
+
 	case "AttributeDefinition.createdAt":
 		if e.ComplexityRoot.AttributeDefinition.CreatedAt == nil {
 			break
@@ -1139,12 +1214,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.Name(childComplexity), true
+	case "Channel.openNow":
+		if e.ComplexityRoot.Channel.OpenNow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.OpenNow(childComplexity), true
 	case "Channel.priority":
 		if e.ComplexityRoot.Channel.Priority == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Channel.Priority(childComplexity), true
+	case "Channel.routingPolicy":
+		if e.ComplexityRoot.Channel.RoutingPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.RoutingPolicy(childComplexity), true
 	case "Channel.secretFieldsSet":
 		if e.ComplexityRoot.Channel.SecretFieldsSet == nil {
 			break
@@ -2554,6 +2641,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetConversationStatus(childComplexity, args["id"].(gid.ID), args["status"].(conversation.Status), args["snoozedUntil"].(*time.Time)), true
+	case "Mutation.setRoutingPolicy":
+		if e.ComplexityRoot.Mutation.SetRoutingPolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setRoutingPolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetRoutingPolicy(childComplexity, args["channelID"].(gid.ID), args["input"].(model.RoutingPolicyInput)), true
 	case "Mutation.setTyping":
 		if e.ComplexityRoot.Mutation.SetTyping == nil {
 			break
@@ -2609,6 +2707,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartVisitorSession(childComplexity, args["channelKey"].(string), args["visitor"].(*model.VisitorInput)), true
+	case "Mutation.takeConversation":
+		if e.ComplexityRoot.Mutation.TakeConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_takeConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TakeConversation(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.transferConversation":
+		if e.ComplexityRoot.Mutation.TransferConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transferConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransferConversation(childComplexity, args["id"].(gid.ID), args["agentID"].(*gid.ID), args["teamID"].(*gid.ID), args["note"].(*string)), true
 	case "Mutation.unmergeCustomer":
 		if e.ComplexityRoot.Mutation.UnmergeCustomer == nil {
 			break
@@ -2851,6 +2971,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]gid.ID)), true
+	case "Query.routingQueue":
+		if e.ComplexityRoot.Query.RoutingQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_routingQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RoutingQueue(childComplexity, args["channelID"].(*gid.ID), args["first"].(*int)), true
 	case "Query.tags":
 		if e.ComplexityRoot.Query.Tags == nil {
 			break
@@ -2886,6 +3017,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.VisitorConversation(childComplexity), true
 
+	case "QueueEntry.conversation":
+		if e.ComplexityRoot.QueueEntry.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueEntry.Conversation(childComplexity), true
+	case "QueueEntry.position":
+		if e.ComplexityRoot.QueueEntry.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueEntry.Position(childComplexity), true
+	case "QueueEntry.waitingSeconds":
+		if e.ComplexityRoot.QueueEntry.WaitingSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueEntry.WaitingSeconds(childComplexity), true
+
 	case "RotatedChannelSecret.channel":
 		if e.ComplexityRoot.RotatedChannelSecret.Channel == nil {
 			break
@@ -2904,6 +3054,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RotatedChannelSecret.Secret(childComplexity), true
+
+	case "RoutingPolicy.channel":
+		if e.ComplexityRoot.RoutingPolicy.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingPolicy.Channel(childComplexity), true
+	case "RoutingPolicy.channelID":
+		if e.ComplexityRoot.RoutingPolicy.ChannelID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingPolicy.ChannelID(childComplexity), true
+	case "RoutingPolicy.createdAt":
+		if e.ComplexityRoot.RoutingPolicy.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingPolicy.CreatedAt(childComplexity), true
+	case "RoutingPolicy.id":
+		if e.ComplexityRoot.RoutingPolicy.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingPolicy.ID(childComplexity), true
+	case "RoutingPolicy.skillRules":
+		if e.ComplexityRoot.RoutingPolicy.SkillRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingPolicy.SkillRules(childComplexity), true
+	case "RoutingPolicy.strategy":
+		if e.ComplexityRoot.RoutingPolicy.Strategy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingPolicy.Strategy(childComplexity), true
+	case "RoutingPolicy.updatedAt":
+		if e.ComplexityRoot.RoutingPolicy.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingPolicy.UpdatedAt(childComplexity), true
+
+	case "SkillRule.minLevel":
+		if e.ComplexityRoot.SkillRule.MinLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillRule.MinLevel(childComplexity), true
+	case "SkillRule.skill":
+		if e.ComplexityRoot.SkillRule.Skill == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillRule.Skill(childComplexity), true
+	case "SkillRule.when":
+		if e.ComplexityRoot.SkillRule.When == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillRule.When(childComplexity), true
+
+	case "SkillRuleWhen.customerAttribute":
+		if e.ComplexityRoot.SkillRuleWhen.CustomerAttribute == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillRuleWhen.CustomerAttribute(childComplexity), true
+	case "SkillRuleWhen.keywords":
+		if e.ComplexityRoot.SkillRuleWhen.Keywords == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillRuleWhen.Keywords(childComplexity), true
+	case "SkillRuleWhen.tagIDs":
+		if e.ComplexityRoot.SkillRuleWhen.TagIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillRuleWhen.TagIDs(childComplexity), true
 
 	case "Subscription.agentStatusChanged":
 		if e.ComplexityRoot.Subscription.AgentStatusChanged == nil {
@@ -3417,6 +3648,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AgentWhereInput", ec.unmarshalInputAgentWhereInput),
 			graphql.NewInputUnmarshaler("ApiTokenOrder", ec.unmarshalInputApiTokenOrder),
 			graphql.NewInputUnmarshaler("ApiTokenWhereInput", ec.unmarshalInputApiTokenWhereInput),
+			graphql.NewInputUnmarshaler("AttributeConditionInput", ec.unmarshalInputAttributeConditionInput),
 			graphql.NewInputUnmarshaler("AttributeDefinitionOrder", ec.unmarshalInputAttributeDefinitionOrder),
 			graphql.NewInputUnmarshaler("AttributeDefinitionWhereInput", ec.unmarshalInputAttributeDefinitionWhereInput),
 			graphql.NewInputUnmarshaler("ChannelOrder", ec.unmarshalInputChannelOrder),
@@ -3441,8 +3673,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("IdentityInput", ec.unmarshalInputIdentityInput),
 			graphql.NewInputUnmarshaler("MessageOrder", ec.unmarshalInputMessageOrder),
 			graphql.NewInputUnmarshaler("MessageWhereInput", ec.unmarshalInputMessageWhereInput),
+			graphql.NewInputUnmarshaler("RoutingPolicyInput", ec.unmarshalInputRoutingPolicyInput),
+			graphql.NewInputUnmarshaler("RoutingPolicyOrder", ec.unmarshalInputRoutingPolicyOrder),
+			graphql.NewInputUnmarshaler("RoutingPolicyWhereInput", ec.unmarshalInputRoutingPolicyWhereInput),
 			graphql.NewInputUnmarshaler("SendMessageInput", ec.unmarshalInputSendMessageInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
+			graphql.NewInputUnmarshaler("SkillRuleInput", ec.unmarshalInputSkillRuleInput),
+			graphql.NewInputUnmarshaler("SkillRuleWhenInput", ec.unmarshalInputSkillRuleWhenInput),
 			graphql.NewInputUnmarshaler("StartConversationInput", ec.unmarshalInputStartConversationInput),
 			graphql.NewInputUnmarshaler("TagOrder", ec.unmarshalInputTagOrder),
 			graphql.NewInputUnmarshaler("TagWhereInput", ec.unmarshalInputTagWhereInput),
@@ -3566,6 +3803,10 @@ type Agent implements Node {
   open conversations the agent can hold at once
   """
   capacity: Int!
+  """
+  OPEN and PENDING conversations assigned to the agent; routing raises it only with a conditional update (load < capacity)
+  """
+  load: Int!
   skills: [AgentSkill!]
   avatarURL: String
   active: Boolean!
@@ -6212,6 +6453,115 @@ enum Role @goModel(model: "github.com/switchboard/switchboard/ent/agent.Role") {
   SUPERVISOR
   AGENT
 }
+type RoutingPolicy implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  channelID: ID!
+  strategy: RoutingStrategy!
+  skillRules: [SkillRule!]
+  channel: Channel!
+}
+"""
+Ordering options for RoutingPolicy connections
+"""
+input RoutingPolicyOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order RoutingPolicies.
+  """
+  field: RoutingPolicyOrderField!
+}
+"""
+Properties by which RoutingPolicy connections can be ordered.
+"""
+enum RoutingPolicyOrderField {
+  ID
+  CREATED_AT
+  UPDATED_AT
+}
+"""
+RoutingPolicyWhereInput is used for filtering RoutingPolicy objects.
+Input was generated by ent.
+"""
+input RoutingPolicyWhereInput {
+  not: RoutingPolicyWhereInput
+  and: [RoutingPolicyWhereInput!]
+  or: [RoutingPolicyWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  channel_id field predicates
+  """
+  channelID: ID
+  channelIDNEQ: ID
+  channelIDIn: [ID!]
+  channelIDNotIn: [ID!]
+  channelIDGT: ID
+  channelIDGTE: ID
+  channelIDLT: ID
+  channelIDLTE: ID
+  channelIDContains: ID
+  channelIDHasPrefix: ID
+  channelIDHasSuffix: ID
+  channelIDEqualFold: ID
+  channelIDContainsFold: ID
+  """
+  strategy field predicates
+  """
+  strategy: RoutingStrategy
+  strategyNEQ: RoutingStrategy
+  strategyIn: [RoutingStrategy!]
+  strategyNotIn: [RoutingStrategy!]
+  """
+  channel edge predicates
+  """
+  hasChannel: Boolean
+  hasChannelWith: [ChannelWhereInput!]
+}
+"""
+RoutingStrategy is enum for the field strategy
+"""
+enum RoutingStrategy @goModel(model: "github.com/switchboard/switchboard/ent/routingpolicy.Strategy") {
+  ROUND_ROBIN
+  LEAST_BUSY
+  SKILLS
+  MANUAL
+}
 type Tag implements Node {
   id: ID!
   createdAt: Time!
@@ -7204,6 +7554,92 @@ type Subscription {
   assignedToMe(after: EventCursor): ConversationEvent!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/routing.graphqls", Input: `"A rule that requires a skill of the conversations it matches."
+type SkillRule {
+  skill: String!
+  "The least level (1-10) an agent needs; null: any level."
+  minLevel: Int
+  "Which conversations need the skill; null: all of them."
+  when: SkillRuleWhen
+}
+
+"Every given condition must hold."
+type SkillRuleWhen {
+  "The conversation has one of these tags."
+  tagIDs: [ID!]
+  "Its last message contains one of these words (any case)."
+  keywords: [String!]
+  customerAttribute: AttributeCondition
+}
+
+"A customer attribute's value, compared as text."
+type AttributeCondition {
+  name: String!
+  equals: String!
+}
+
+input SkillRuleInput {
+  skill: String!
+  minLevel: Int
+  when: SkillRuleWhenInput
+}
+
+input SkillRuleWhenInput {
+  tagIDs: [ID!]
+  keywords: [String!]
+  customerAttribute: AttributeConditionInput
+}
+
+input AttributeConditionInput {
+  name: String!
+  equals: String!
+}
+
+input RoutingPolicyInput {
+  """
+  ROUND_ROBIN: eligible agents in turn. LEAST_BUSY: the lowest load
+  (open conversations / capacity). SKILLS: agents with the required skills,
+  higher levels first, then least busy. MANUAL: queue only; agents take.
+  """
+  strategy: RoutingStrategy!
+  skillRules: [SkillRuleInput!]
+}
+
+"A conversation waiting for an agent."
+type QueueEntry {
+  conversation: Conversation!
+  "1 is the next to be assigned (per channel when the queue is one channel's)."
+  position: Int!
+  waitingSeconds: Int!
+}
+
+extend type Channel {
+  "Whether the channel is within its working hours now (always, without working hours)."
+  openNow: Boolean!
+  "How the channel's conversations reach agents; null: MANUAL."
+  routingPolicy: RoutingPolicy
+}
+
+extend type Query {
+  """
+  Unassigned open conversations in the order routing will assign them:
+  priority (URGENT first), VIP customers, channel priority, longest waiting.
+  """
+  routingQueue(channelID: ID, first: Int = 50): [QueueEntry!]!
+}
+
+extend type Mutation {
+  setRoutingPolicy(channelID: ID!, input: RoutingPolicyInput!): RoutingPolicy! @access(role: ADMIN)
+  "Takes a waiting conversation: it must be unassigned, and the caller below capacity."
+  takeConversation(id: ID!): Conversation!
+  """
+  Hands the conversation to another agent (agentID) or to a team (teamID:
+  it is unassigned and routed within that team), with an optional note on
+  its timeline.
+  """
+  transferConversation(id: ID!, agentID: ID, teamID: ID, note: String): Conversation!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/visitor.graphqls", Input: `"""
 The field belongs to the visitor API of website chat channels: it answers
 callers holding a visitor token (from startVisitorSession), and nobody else.
@@ -7371,6 +7807,8 @@ func (ec *executionContext) childFields_Agent(ctx context.Context, field graphql
 		return ec.fieldContext_Agent_status(ctx, field)
 	case "capacity":
 		return ec.fieldContext_Agent_capacity(ctx, field)
+	case "load":
+		return ec.fieldContext_Agent_load(ctx, field)
 	case "skills":
 		return ec.fieldContext_Agent_skills(ctx, field)
 	case "avatarURL":
@@ -7475,6 +7913,16 @@ func (ec *executionContext) childFields_ApiTokenEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ApiTokenEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_AttributeCondition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_AttributeCondition_name(ctx, field)
+	case "equals":
+		return ec.fieldContext_AttributeCondition_equals(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AttributeCondition", field.Name)
+}
+
 func (ec *executionContext) childFields_AttributeDefinition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7563,6 +8011,10 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_secretFieldsSet(ctx, field)
 	case "webhookURL":
 		return ec.fieldContext_Channel_webhookURL(ctx, field)
+	case "openNow":
+		return ec.fieldContext_Channel_openNow(ctx, field)
+	case "routingPolicy":
+		return ec.fieldContext_Channel_routingPolicy(ctx, field)
 	case "widgetSnippet":
 		return ec.fieldContext_Channel_widgetSnippet(ctx, field)
 	}
@@ -8031,6 +8483,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_QueueEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conversation":
+		return ec.fieldContext_QueueEntry_conversation(ctx, field)
+	case "position":
+		return ec.fieldContext_QueueEntry_position(ctx, field)
+	case "waitingSeconds":
+		return ec.fieldContext_QueueEntry_waitingSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueueEntry", field.Name)
+}
+
 func (ec *executionContext) childFields_RotatedChannelSecret(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "channel":
@@ -8041,6 +8505,50 @@ func (ec *executionContext) childFields_RotatedChannelSecret(ctx context.Context
 		return ec.fieldContext_RotatedChannelSecret_secret(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RotatedChannelSecret", field.Name)
+}
+
+func (ec *executionContext) childFields_RoutingPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RoutingPolicy_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_RoutingPolicy_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_RoutingPolicy_updatedAt(ctx, field)
+	case "channelID":
+		return ec.fieldContext_RoutingPolicy_channelID(ctx, field)
+	case "strategy":
+		return ec.fieldContext_RoutingPolicy_strategy(ctx, field)
+	case "skillRules":
+		return ec.fieldContext_RoutingPolicy_skillRules(ctx, field)
+	case "channel":
+		return ec.fieldContext_RoutingPolicy_channel(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoutingPolicy", field.Name)
+}
+
+func (ec *executionContext) childFields_SkillRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "skill":
+		return ec.fieldContext_SkillRule_skill(ctx, field)
+	case "minLevel":
+		return ec.fieldContext_SkillRule_minLevel(ctx, field)
+	case "when":
+		return ec.fieldContext_SkillRule_when(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SkillRule", field.Name)
+}
+
+func (ec *executionContext) childFields_SkillRuleWhen(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tagIDs":
+		return ec.fieldContext_SkillRuleWhen_tagIDs(ctx, field)
+	case "keywords":
+		return ec.fieldContext_SkillRuleWhen_keywords(ctx, field)
+	case "customerAttribute":
+		return ec.fieldContext_SkillRuleWhen_customerAttribute(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SkillRuleWhen", field.Name)
 }
 
 func (ec *executionContext) childFields_Tag(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9031,6 +9539,28 @@ func (ec *executionContext) field_Mutation_setConversationStatus_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setRoutingPolicy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "channelID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channelID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RoutingPolicyInput, error) {
+			return ec.unmarshalNRoutingPolicyInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐRoutingPolicyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setTyping_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9122,6 +9652,58 @@ func (ec *executionContext) field_Mutation_startVisitorSession_args(ctx context.
 		return nil, err
 	}
 	args["visitor"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_takeConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_transferConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "agentID",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["agentID"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "teamID",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["teamID"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg3
 	return args, nil
 }
 
@@ -9757,6 +10339,28 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_routingQueue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "channelID",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channelID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_tags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10272,6 +10876,29 @@ func (ec *executionContext) _Agent_capacity(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Agent_capacity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Agent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Agent_load(ctx context.Context, field graphql.CollectedField, obj *ent.Agent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agent_load(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Load, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Agent_load(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Agent", field, false, false, "Int")
 }
 
@@ -11041,6 +11668,52 @@ func (ec *executionContext) fieldContext_ApiTokenEdge_cursor(_ context.Context, 
 	return graphql.NewScalarFieldContext("ApiTokenEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _AttributeCondition_name(ctx context.Context, field graphql.CollectedField, obj *schematype.AttributeCondition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributeCondition_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttributeCondition_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttributeCondition", field, false, false, "String")
+}
+
+func (ec *executionContext) _AttributeCondition_equals(ctx context.Context, field graphql.CollectedField, obj *schematype.AttributeCondition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributeCondition_equals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Equals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttributeCondition_equals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttributeCondition", field, false, false, "String")
+}
+
 func (ec *executionContext) _AttributeDefinition_id(ctx context.Context, field graphql.CollectedField, obj *ent.AttributeDefinition) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11806,6 +12479,61 @@ func (ec *executionContext) _Channel_webhookURL(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Channel_webhookURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Channel", field, true, true, "String")
+}
+
+func (ec *executionContext) _Channel_openNow(ctx context.Context, field graphql.CollectedField, obj *ent.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_openNow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Channel().OpenNow(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_openNow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Channel", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Channel_routingPolicy(ctx context.Context, field graphql.CollectedField, obj *ent.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_routingPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Channel().RoutingPolicy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RoutingPolicy) graphql.Marshaler {
+			return ec.marshalORoutingPolicy2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐRoutingPolicy(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_routingPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Channel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingPolicy(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Channel_widgetSnippet(ctx context.Context, field graphql.CollectedField, obj *ent.Channel) (ret graphql.Marshaler) {
@@ -18257,6 +18985,156 @@ func (ec *executionContext) fieldContext_Mutation_setTyping(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setRoutingPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setRoutingPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetRoutingPolicy(ctx, fc.Args["channelID"].(gid.ID), fc.Args["input"].(model.RoutingPolicyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.RoutingPolicy
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.RoutingPolicy
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RoutingPolicy) graphql.Marshaler {
+			return ec.marshalNRoutingPolicy2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐRoutingPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setRoutingPolicy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingPolicy(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setRoutingPolicy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_takeConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_takeConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TakeConversation(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_takeConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_takeConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_transferConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_transferConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TransferConversation(ctx, fc.Args["id"].(gid.ID), fc.Args["agentID"].(*gid.ID), fc.Args["teamID"].(*gid.ID), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_transferConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_transferConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_startVisitorSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19143,6 +20021,50 @@ func (ec *executionContext) fieldContext_Query_customers(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_routingQueue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_routingQueue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RoutingQueue(ctx, fc.Args["channelID"].(*gid.ID), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.QueueEntry) graphql.Marshaler {
+			return ec.marshalNQueueEntry2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐQueueEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_routingQueue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QueueEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_routingQueue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_visitorConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19264,6 +20186,84 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _QueueEntry_conversation(ctx context.Context, field graphql.CollectedField, obj *model.QueueEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueEntry_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueEntry_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QueueEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QueueEntry_position(ctx context.Context, field graphql.CollectedField, obj *model.QueueEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueEntry_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueEntry_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QueueEntry_waitingSeconds(ctx context.Context, field graphql.CollectedField, obj *model.QueueEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueEntry_waitingSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaitingSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueEntry_waitingSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueEntry", field, false, false, "Int")
+}
+
 func (ec *executionContext) _RotatedChannelSecret_channel(ctx context.Context, field graphql.CollectedField, obj *model.RotatedChannelSecret) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19340,6 +20340,341 @@ func (ec *executionContext) _RotatedChannelSecret_secret(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_RotatedChannelSecret_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RotatedChannelSecret", field, false, false, "String")
+}
+
+func (ec *executionContext) _RoutingPolicy_id(ctx context.Context, field graphql.CollectedField, obj *ent.RoutingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingPolicy_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingPolicy_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingPolicy", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RoutingPolicy_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.RoutingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingPolicy_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingPolicy_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingPolicy", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RoutingPolicy_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.RoutingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingPolicy_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingPolicy_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingPolicy", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RoutingPolicy_channelID(ctx context.Context, field graphql.CollectedField, obj *ent.RoutingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingPolicy_channelID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChannelID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingPolicy_channelID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingPolicy", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RoutingPolicy_strategy(ctx context.Context, field graphql.CollectedField, obj *ent.RoutingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingPolicy_strategy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Strategy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v routingpolicy.Strategy) graphql.Marshaler {
+			return ec.marshalNRoutingStrategy2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋroutingpolicyᚐStrategy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingPolicy_strategy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingPolicy", field, false, false, "RoutingStrategy")
+}
+
+func (ec *executionContext) _RoutingPolicy_skillRules(ctx context.Context, field graphql.CollectedField, obj *ent.RoutingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingPolicy_skillRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SkillRules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []schematype.SkillRule) graphql.Marshaler {
+			return ec.marshalOSkillRule2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐSkillRuleᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingPolicy_skillRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingPolicy",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SkillRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingPolicy_channel(ctx context.Context, field graphql.CollectedField, obj *ent.RoutingPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingPolicy_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingPolicy_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingPolicy",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Channel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SkillRule_skill(ctx context.Context, field graphql.CollectedField, obj *schematype.SkillRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillRule_skill(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skill, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SkillRule_skill(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SkillRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _SkillRule_minLevel(ctx context.Context, field graphql.CollectedField, obj *schematype.SkillRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillRule_minLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SkillRule_minLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SkillRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SkillRule_when(ctx context.Context, field graphql.CollectedField, obj *schematype.SkillRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillRule_when(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.When, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *schematype.SkillRuleWhen) graphql.Marshaler {
+			return ec.marshalOSkillRuleWhen2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐSkillRuleWhen(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SkillRule_when(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SkillRule",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SkillRuleWhen(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SkillRuleWhen_tagIDs(ctx context.Context, field graphql.CollectedField, obj *schematype.SkillRuleWhen) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillRuleWhen_tagIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SkillRuleWhen().TagIDs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []gid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SkillRuleWhen_tagIDs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SkillRuleWhen", field, true, true, "ID")
+}
+
+func (ec *executionContext) _SkillRuleWhen_keywords(ctx context.Context, field graphql.CollectedField, obj *schematype.SkillRuleWhen) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillRuleWhen_keywords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Keywords, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SkillRuleWhen_keywords(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SkillRuleWhen", field, false, false, "String")
+}
+
+func (ec *executionContext) _SkillRuleWhen_customerAttribute(ctx context.Context, field graphql.CollectedField, obj *schematype.SkillRuleWhen) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillRuleWhen_customerAttribute(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerAttribute, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *schematype.AttributeCondition) graphql.Marshaler {
+			return ec.marshalOAttributeCondition2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐAttributeCondition(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SkillRuleWhen_customerAttribute(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SkillRuleWhen",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AttributeCondition(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Subscription_messageAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -23923,6 +25258,55 @@ func (ec *executionContext) unmarshalInputApiTokenWhereInput(ctx context.Context
 func UnmarshalApiTokenWhereInput(ctx context.Context, raw any) (ent.ApiTokenWhereInput, error) {
 	var out ent.ApiTokenWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApiTokenWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAttributeConditionInput(ctx context.Context, obj any) (schematype.AttributeCondition, error) {
+	var it schematype.AttributeCondition
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "equals"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "equals":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("equals"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Equals = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAttributeConditionInput unmarshals raw into the AttributeConditionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAttributeConditionInput(ctx context.Context, raw any) (schematype.AttributeCondition, error) {
+	var out schematype.AttributeCondition
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AttributeConditionInput", raw, &out)
 	return out, err
 }
 
@@ -31158,6 +32542,465 @@ func UnmarshalMessageWhereInput(ctx context.Context, raw any) (ent.MessageWhereI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRoutingPolicyInput(ctx context.Context, obj any) (model.RoutingPolicyInput, error) {
+	var it model.RoutingPolicyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"strategy", "skillRules"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "strategy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("strategy"))
+			data, err := ec.unmarshalNRoutingStrategy2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋroutingpolicyᚐStrategy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Strategy = data
+		case "skillRules":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skillRules"))
+			data, err := ec.unmarshalOSkillRuleInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐSkillRuleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkillRules = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRoutingPolicyInput unmarshals raw into the RoutingPolicyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRoutingPolicyInput(ctx context.Context, raw any) (model.RoutingPolicyInput, error) {
+	var out model.RoutingPolicyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RoutingPolicyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRoutingPolicyOrder(ctx context.Context, obj any) (ent.RoutingPolicyOrder, error) {
+	var it ent.RoutingPolicyOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNRoutingPolicyOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐRoutingPolicyOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRoutingPolicyOrder unmarshals raw into the RoutingPolicyOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRoutingPolicyOrder(ctx context.Context, raw any) (ent.RoutingPolicyOrder, error) {
+	var out ent.RoutingPolicyOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RoutingPolicyOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRoutingPolicyWhereInput(ctx context.Context, obj any) (ent.RoutingPolicyWhereInput, error) {
+	var it ent.RoutingPolicyWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "channelID", "channelIDNEQ", "channelIDIn", "channelIDNotIn", "channelIDGT", "channelIDGTE", "channelIDLT", "channelIDLTE", "channelIDContains", "channelIDHasPrefix", "channelIDHasSuffix", "channelIDEqualFold", "channelIDContainsFold", "strategy", "strategyNEQ", "strategyIn", "strategyNotIn", "hasChannel", "hasChannelWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalORoutingPolicyWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐRoutingPolicyWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalORoutingPolicyWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐRoutingPolicyWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalORoutingPolicyWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐRoutingPolicyWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "channelID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelID = data
+		case "channelIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDNEQ = data
+		case "channelIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDIn = data
+		case "channelIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDNotIn = data
+		case "channelIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDGT = data
+		case "channelIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDGTE = data
+		case "channelIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDLT = data
+		case "channelIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDLTE = data
+		case "channelIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDContains = data
+		case "channelIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDHasPrefix = data
+		case "channelIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDHasSuffix = data
+		case "channelIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDEqualFold = data
+		case "channelIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDContainsFold = data
+		case "strategy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("strategy"))
+			data, err := ec.unmarshalORoutingStrategy2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋroutingpolicyᚐStrategy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Strategy = data
+		case "strategyNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("strategyNEQ"))
+			data, err := ec.unmarshalORoutingStrategy2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋroutingpolicyᚐStrategy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StrategyNEQ = data
+		case "strategyIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("strategyIn"))
+			data, err := ec.unmarshalORoutingStrategy2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋroutingpolicyᚐStrategyᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StrategyIn = data
+		case "strategyNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("strategyNotIn"))
+			data, err := ec.unmarshalORoutingStrategy2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋroutingpolicyᚐStrategyᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StrategyNotIn = data
+		case "hasChannel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasChannel"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasChannel = data
+		case "hasChannelWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasChannelWith"))
+			data, err := ec.unmarshalOChannelWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐChannelWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasChannelWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRoutingPolicyWhereInput unmarshals raw into the RoutingPolicyWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRoutingPolicyWhereInput(ctx context.Context, raw any) (ent.RoutingPolicyWhereInput, error) {
+	var out ent.RoutingPolicyWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RoutingPolicyWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, obj any) (model.SendMessageInput, error) {
 	var it model.SendMessageInput
 	if obj == nil {
@@ -31278,6 +33121,120 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 func UnmarshalSignUpInput(ctx context.Context, raw any) (model.SignUpInput, error) {
 	var out model.SignUpInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignUpInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSkillRuleInput(ctx context.Context, obj any) (schematype.SkillRule, error) {
+	var it schematype.SkillRule
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"skill", "minLevel", "when"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "skill":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skill"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Skill = data
+		case "minLevel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minLevel"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinLevel = data
+		case "when":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("when"))
+			data, err := ec.unmarshalOSkillRuleWhenInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐSkillRuleWhen(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.When = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSkillRuleInput unmarshals raw into the SkillRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSkillRuleInput(ctx context.Context, raw any) (schematype.SkillRule, error) {
+	var out schematype.SkillRule
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SkillRuleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSkillRuleWhenInput(ctx context.Context, obj any) (schematype.SkillRuleWhen, error) {
+	var it schematype.SkillRuleWhen
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tagIDs", "keywords", "customerAttribute"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tagIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagIDs"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.SkillRuleWhenInput().TagIDs(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "keywords":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keywords"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Keywords = data
+		case "customerAttribute":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerAttribute"))
+			data, err := ec.unmarshalOAttributeConditionInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐAttributeCondition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerAttribute = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSkillRuleWhenInput unmarshals raw into the SkillRuleWhenInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSkillRuleWhenInput(ctx context.Context, raw any) (schematype.SkillRuleWhen, error) {
+	var out schematype.SkillRuleWhen
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SkillRuleWhenInput", raw, &out)
 	return out, err
 }
 
@@ -33514,6 +35471,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Tag(ctx, sel, obj)
+	case *ent.RoutingPolicy:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._RoutingPolicy(ctx, sel, obj)
 	case *ent.Message:
 		if obj == nil {
 			return graphql.Null
@@ -33659,6 +35621,11 @@ func (ec *executionContext) _Agent(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "capacity":
 			out.Values[i] = ec._Agent_capacity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "load":
+			out.Values[i] = ec._Agent_load(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -34023,6 +35990,44 @@ func (ec *executionContext) _ApiTokenEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var attributeConditionImplementors = []string{"AttributeCondition"}
+
+func (ec *executionContext) _AttributeCondition(ctx context.Context, sel ast.SelectionSet, obj *schematype.AttributeCondition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, attributeConditionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AttributeCondition")
+		case "name":
+			out.Values[i] = ec._AttributeCondition_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "equals":
+			out.Values[i] = ec._AttributeCondition_equals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var attributeDefinitionImplementors = []string{"AttributeDefinition", "Node"}
 
 func (ec *executionContext) _AttributeDefinition(ctx context.Context, sel ast.SelectionSet, obj *ent.AttributeDefinition) graphql.Marshaler {
@@ -34303,6 +36308,18 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Channel_webhookURL(ctx, field, obj)
+				})
+		case "openNow":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Channel_openNow(ctx, field, obj)
+				})
+		case "routingPolicy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Channel_routingPolicy(ctx, field, obj)
 				})
 		case "widgetSnippet":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -36246,6 +38263,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setRoutingPolicy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setRoutingPolicy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "takeConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_takeConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transferConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_transferConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "startVisitorSession":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_startVisitorSession(ctx, field)
@@ -36436,6 +38474,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_customers(ctx, field)
 				})
+		case "routingQueue":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_routingQueue(ctx, field)
+				})
 		case "visitorConversation":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -36455,6 +38499,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var queueEntryImplementors = []string{"QueueEntry"}
+
+func (ec *executionContext) _QueueEntry(ctx context.Context, sel ast.SelectionSet, obj *model.QueueEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, queueEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QueueEntry")
+		case "conversation":
+			out.Values[i] = ec._QueueEntry_conversation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._QueueEntry_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "waitingSeconds":
+			out.Values[i] = ec._QueueEntry_waitingSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -36498,6 +38585,157 @@ func (ec *executionContext) _RotatedChannelSecret(ctx context.Context, sel ast.S
 			out.Values[i] = ec._RotatedChannelSecret_secret(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var routingPolicyImplementors = []string{"RoutingPolicy", "Node"}
+
+func (ec *executionContext) _RoutingPolicy(ctx context.Context, sel ast.SelectionSet, obj *ent.RoutingPolicy) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, routingPolicyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoutingPolicy")
+		case "id":
+			out.Values[i] = ec._RoutingPolicy_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._RoutingPolicy_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._RoutingPolicy_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "channelID":
+			out.Values[i] = ec._RoutingPolicy_channelID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "strategy":
+			out.Values[i] = ec._RoutingPolicy_strategy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "skillRules":
+			out.Values[i] = ec._RoutingPolicy_skillRules(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "channel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingPolicy_channel(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var skillRuleImplementors = []string{"SkillRule"}
+
+func (ec *executionContext) _SkillRule(ctx context.Context, sel ast.SelectionSet, obj *schematype.SkillRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, skillRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SkillRule")
+		case "skill":
+			out.Values[i] = ec._SkillRule_skill(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minLevel":
+			out.Values[i] = ec._SkillRule_minLevel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "when":
+			out.Values[i] = ec._SkillRule_when(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var skillRuleWhenImplementors = []string{"SkillRuleWhen"}
+
+func (ec *executionContext) _SkillRuleWhen(ctx context.Context, sel ast.SelectionSet, obj *schematype.SkillRuleWhen) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, skillRuleWhenImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SkillRuleWhen")
+		case "tagIDs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillRuleWhen_tagIDs(ctx, field, obj)
+				})
+		case "keywords":
+			out.Values[i] = ec._SkillRuleWhen_keywords(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customerAttribute":
+			out.Values[i] = ec._SkillRuleWhen_customerAttribute(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -38705,6 +40943,30 @@ func (ec *executionContext) marshalNPriority2githubᚗcomᚋswitchboardᚋswitch
 	return v
 }
 
+func (ec *executionContext) marshalNQueueEntry2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐQueueEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.QueueEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQueueEntry2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐQueueEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQueueEntry2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐQueueEntry(ctx context.Context, sel ast.SelectionSet, v *model.QueueEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QueueEntry!")
+		return graphql.Null
+	}
+	return ec._QueueEntry(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx context.Context, v any) (agent.Role, error) {
 	var res agent.Role
 	err := res.UnmarshalGQL(v)
@@ -38723,6 +40985,48 @@ func (ec *executionContext) marshalNRotatedChannelSecret2ᚖgithubᚗcomᚋswitc
 	return ec._RotatedChannelSecret(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRoutingPolicy2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐRoutingPolicy(ctx context.Context, sel ast.SelectionSet, v *ent.RoutingPolicy) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RoutingPolicy!")
+		return graphql.Null
+	}
+	return ec._RoutingPolicy(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRoutingPolicyInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐRoutingPolicyInput(ctx context.Context, v any) (model.RoutingPolicyInput, error) {
+	res, err := ec.unmarshalInputRoutingPolicyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRoutingPolicyOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐRoutingPolicyOrderField(ctx context.Context, v any) (*ent.RoutingPolicyOrderField, error) {
+	var res = new(ent.RoutingPolicyOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRoutingPolicyOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐRoutingPolicyOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.RoutingPolicyOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RoutingPolicyOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNRoutingPolicyWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐRoutingPolicyWhereInput(ctx context.Context, v any) (*ent.RoutingPolicyWhereInput, error) {
+	res, err := ec.unmarshalInputRoutingPolicyWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRoutingStrategy2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋroutingpolicyᚐStrategy(ctx context.Context, v any) (routingpolicy.Strategy, error) {
+	var res routingpolicy.Strategy
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRoutingStrategy2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋroutingpolicyᚐStrategy(ctx context.Context, sel ast.SelectionSet, v routingpolicy.Strategy) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNSendMessageInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐSendMessageInput(ctx context.Context, v any) (model.SendMessageInput, error) {
 	res, err := ec.unmarshalInputSendMessageInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -38731,6 +41035,15 @@ func (ec *executionContext) unmarshalNSendMessageInput2githubᚗcomᚋswitchboar
 func (ec *executionContext) unmarshalNSignUpInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐSignUpInput(ctx context.Context, v any) (model.SignUpInput, error) {
 	res, err := ec.unmarshalInputSignUpInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSkillRule2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐSkillRule(ctx context.Context, sel ast.SelectionSet, v schematype.SkillRule) graphql.Marshaler {
+	return ec._SkillRule(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNSkillRuleInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐSkillRule(ctx context.Context, v any) (*schematype.SkillRule, error) {
+	res, err := ec.unmarshalInputSkillRuleInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNStartConversationInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐStartConversationInput(ctx context.Context, v any) (model.StartConversationInput, error) {
@@ -39480,6 +41793,21 @@ func (ec *executionContext) marshalOAssignmentReason2ᚖgithubᚗcomᚋswitchboa
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOAttributeCondition2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐAttributeCondition(ctx context.Context, sel ast.SelectionSet, v *schematype.AttributeCondition) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AttributeCondition(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAttributeConditionInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐAttributeCondition(ctx context.Context, v any) (*schematype.AttributeCondition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAttributeConditionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOAttributeDefinition2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinition(ctx context.Context, sel ast.SelectionSet, v *ent.AttributeDefinition) graphql.Marshaler {
@@ -40751,6 +43079,141 @@ func (ec *executionContext) marshalORole2ᚖgithubᚗcomᚋswitchboardᚋswitchb
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalORoutingPolicy2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐRoutingPolicy(ctx context.Context, sel ast.SelectionSet, v *ent.RoutingPolicy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RoutingPolicy(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORoutingPolicyWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐRoutingPolicyWhereInputᚄ(ctx context.Context, v any) ([]*ent.RoutingPolicyWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.RoutingPolicyWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRoutingPolicyWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐRoutingPolicyWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalORoutingPolicyWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐRoutingPolicyWhereInput(ctx context.Context, v any) (*ent.RoutingPolicyWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRoutingPolicyWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORoutingStrategy2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋroutingpolicyᚐStrategyᚄ(ctx context.Context, v any) ([]routingpolicy.Strategy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]routingpolicy.Strategy, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRoutingStrategy2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋroutingpolicyᚐStrategy(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORoutingStrategy2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋroutingpolicyᚐStrategyᚄ(ctx context.Context, sel ast.SelectionSet, v []routingpolicy.Strategy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRoutingStrategy2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋroutingpolicyᚐStrategy(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalORoutingStrategy2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋroutingpolicyᚐStrategy(ctx context.Context, v any) (*routingpolicy.Strategy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(routingpolicy.Strategy)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORoutingStrategy2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋroutingpolicyᚐStrategy(ctx context.Context, sel ast.SelectionSet, v *routingpolicy.Strategy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOSkillRule2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐSkillRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []schematype.SkillRule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSkillRule2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐSkillRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOSkillRuleInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐSkillRuleᚄ(ctx context.Context, v any) ([]*schematype.SkillRule, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*schematype.SkillRule, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSkillRuleInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐSkillRule(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSkillRuleWhen2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐSkillRuleWhen(ctx context.Context, sel ast.SelectionSet, v *schematype.SkillRuleWhen) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SkillRuleWhen(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSkillRuleWhenInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐSkillRuleWhen(ctx context.Context, v any) (*schematype.SkillRuleWhen, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSkillRuleWhenInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

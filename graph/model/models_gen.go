@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
 )
@@ -72,6 +73,14 @@ type IdentityInput struct {
 	Value string                `json:"value"`
 }
 
+// A conversation waiting for an agent.
+type QueueEntry struct {
+	Conversation *ent.Conversation `json:"conversation"`
+	// 1 is the next to be assigned (per channel when the queue is one channel's).
+	Position       int `json:"position"`
+	WaitingSeconds int `json:"waitingSeconds"`
+}
+
 // A generated channel secret, shown once.
 type RotatedChannelSecret struct {
 	Channel *ent.Channel `json:"channel"`
@@ -79,6 +88,14 @@ type RotatedChannelSecret struct {
 	Field string `json:"field"`
 	// The new value. It is not shown again.
 	Secret string `json:"secret"`
+}
+
+type RoutingPolicyInput struct {
+	// ROUND_ROBIN: eligible agents in turn. LEAST_BUSY: the lowest load
+	// (open conversations / capacity). SKILLS: agents with the required skills,
+	// higher levels first, then least busy. MANUAL: queue only; agents take.
+	Strategy   routingpolicy.Strategy  `json:"strategy"`
+	SkillRules []*schematype.SkillRule `json:"skillRules,omitempty"`
 }
 
 type SendMessageInput struct {

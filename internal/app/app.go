@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard/switchboard/channels/api"
 	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/agent"
 	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
 	"github.com/switchboard/switchboard/graph"
 	"github.com/switchboard/switchboard/internal/auth"
@@ -24,8 +25,10 @@ import (
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/events"
+	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/presence"
+	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/secrets"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/visitor"
@@ -56,6 +59,10 @@ type Options struct {
 	CredentialRecheck time.Duration
 	// VisitorLimits bound website visitors' sessions and messages.
 	VisitorLimits visitor.Limits
+	// RoutingSweep is how often the router routes every workspace anyway
+	// (default 15s); RoutingPoll how often its consumer looks for events
+	// when idle (default 1s).
+	RoutingSweep, RoutingPoll time.Duration
 }
 
 // App is an assembled server.
@@ -68,8 +75,11 @@ type App struct {
 	Handler  http.Handler
 	// Deliverer sends queued outbound messages.
 	Deliverer *inbox.Deliverer
+	// Router assigns waiting conversations to agents.
+	Router *routing.Router
 
-	retention time.Duration
+	retention  time.Duration
+	routingOff bool
 }
 
 // New opens the database, migrates it, creates the first admin on an empty
@@ -126,6 +136,14 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, visitor.Options{
 		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now,
 	})
+	router := routing.New(client, eventLog, inboxSvc, routing.Options{Sweep: o.RoutingSweep, Poll: o.RoutingPoll, Now: now, Log: log})
+	// An agent who comes ONLINE here gets waiting conversations at once
+	// (elsewhere, within the router's sweep).
+	pres.OnStatus(func(ws gid.ID, status agent.Status) {
+		if status == agent.StatusONLINE {
+			router.Kick(ws)
+		}
+	})
 	res := &graph.Resolver{
 		Client:    client,
 		Auth:      authSvc,
@@ -135,6 +153,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Channels:  channelSvc,
 		Visitors:  visitors,
 		Customers: customerSvc,
+		Router:    router,
 		Now:       now,
 
 		CredentialRecheck: o.CredentialRecheck,
@@ -145,8 +164,10 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	})
 	return &App{
 		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h,
-		Deliverer: inbox.NewDeliverer(client, channelSvc, eventLog, log, now, db.Dialect == dialect.Postgres, o.Delivery),
-		retention: cfg.EventRetention,
+		Deliverer:  inbox.NewDeliverer(client, channelSvc, eventLog, log, now, db.Dialect == dialect.Postgres, o.Delivery),
+		retention:  cfg.EventRetention,
+		Router:     router,
+		routingOff: cfg.RoutingOff,
 	}, nil
 }
 
@@ -172,5 +193,10 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	// Outbound delivery: claim queued messages and send them through their
 	// channels (safe on any number of instances).
 	go a.Deliverer.Run(ctx)
+	// Routing: a durable consumer of the event log (one instance at a time
+	// holds it), kicks from agents coming ONLINE, and a sweep.
+	if !a.routingOff {
+		go a.Router.Run(ctx)
+	}
 	return nil
 }

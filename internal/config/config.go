@@ -52,6 +52,9 @@ type Config struct {
 	// widget renews it on every page load (SWITCHBOARD_VISITOR_SESSION_TTL;
 	// default 720h).
 	VisitorSessionTTL time.Duration
+	// RoutingOff keeps this instance from routing conversations
+	// (SWITCHBOARD_ROUTING=off); other instances still do.
+	RoutingOff bool
 }
 
 // Error names the variable at fault.
@@ -91,7 +94,7 @@ func Load(getenv func(string) string) (*Config, error) {
 			*dst = v
 		}
 	}
-	var jwtSecret, secretKey, signup, origins, retention, reopen, grace, heartbeat, typing, visitorTTL string
+	var jwtSecret, secretKey, signup, origins, retention, reopen, grace, heartbeat, typing, visitorTTL, routingMode string
 	str("SWITCHBOARD_ADDR", &c.Addr)
 	str("SWITCHBOARD_PUBLIC_URL", &c.PublicURL)
 	str("SWITCHBOARD_DATABASE_URL", &c.DatabaseURL)
@@ -109,8 +112,16 @@ func Load(getenv func(string) string) (*Config, error) {
 	str("SWITCHBOARD_PRESENCE_HEARTBEAT", &heartbeat)
 	str("SWITCHBOARD_TYPING_TIMEOUT", &typing)
 	str("SWITCHBOARD_VISITOR_SESSION_TTL", &visitorTTL)
+	str("SWITCHBOARD_ROUTING", &routingMode)
 	if err != nil {
 		return nil, err
+	}
+	switch routingMode {
+	case "", "on":
+	case "off":
+		c.RoutingOff = true
+	default:
+		return nil, &Error{"SWITCHBOARD_ROUTING", "must be on or off"}
 	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o == "" {

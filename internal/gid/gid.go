@@ -41,6 +41,7 @@ var prefixes = map[string]string{
 	"dup":  "CustomerDuplicate",
 	"atd":  "AttributeDefinition",
 	"act":  "ConversationActivity",
+	"rtp":  "RoutingPolicy",
 }
 
 // crockford is the lower-case Crockford base32 alphabet: ids sort in creation order.

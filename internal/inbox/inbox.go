@@ -221,6 +221,14 @@ func (s *Service) Assign(ctx context.Context, c *ent.Client, id gid.ID, agentID 
 	if prev == next {
 		return updated, nil
 	}
+	if Counts(conv.Status) {
+		if err := addLoad(ctx, c, conv.AssigneeID, -1); err != nil {
+			return nil, err
+		}
+		if err := addLoad(ctx, c, agentID, 1); err != nil {
+			return nil, err
+		}
+	}
 	err = s.events.Record(ctx, events.Event{
 		Type: events.ConversationAssigned, ConversationID: conv.ID, CustomerID: conv.CustomerID,
 		AgentID: next, PreviousAgentID: prev,
@@ -266,6 +274,9 @@ func (s *Service) SetStatus(ctx context.Context, c *ent.Client, id gid.ID, statu
 	}
 	conv, err := upd.Save(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := statusLoad(ctx, c, conv.AssigneeID, prev.Status, status); err != nil {
 		return nil, err
 	}
 	if step, ok := statusActivity(prev.Status, status); ok {

@@ -160,6 +160,14 @@ func (s *Service) receive(ctx context.Context, c *ent.Client, ch *ent.Channel, c
 	if err := upd.Exec(ctx); err != nil {
 		return channels.Stored{}, err
 	}
+	// A snoozed or reopened conversation counts toward its assignee's load again.
+	from := conv.Status
+	if reopened {
+		from = conversation.StatusRESOLVED
+	}
+	if err := statusLoad(ctx, c, conv.AssigneeID, from, conversation.StatusOPEN); err != nil {
+		return channels.Stored{}, err
+	}
 	evs := []events.Event{{Type: events.MessageCreated, ConversationID: conv.ID, MessageID: msg.ID, CustomerID: cust}}
 	switch {
 	case created:

@@ -56,6 +56,7 @@ type Options struct {
 type Service struct {
 	client    *ent.Client
 	events    *events.Log
+	onStatus  func(workspace gid.ID, status agent.Status)
 	instance  string
 	grace     time.Duration
 	heartbeat time.Duration
@@ -193,6 +194,11 @@ func DecodeStatus(sig *events.Signal) (StatusSignal, bool) {
 	return v, true
 }
 
+// OnStatus registers a function called after an agent's status change
+// here commits (routing hands an agent coming ONLINE waiting
+// conversations). Set it before the service runs.
+func (s *Service) OnStatus(fn func(workspace gid.ID, status agent.Status)) { s.onStatus = fn }
+
 // SetStatus sets an agent's status with c (the caller's transaction, when
 // there is one) and signals the change once it has committed.
 func (s *Service) SetStatus(ctx context.Context, c *ent.Client, workspace, agentID gid.ID, status agent.Status) (*ent.Agent, error) {
@@ -202,6 +208,9 @@ func (s *Service) SetStatus(ctx context.Context, c *ent.Client, workspace, agent
 	}
 	s.events.AfterCommit(ctx, func() {
 		s.signal(context.WithoutCancel(ctx), workspace, events.SignalAgentStatus, StatusSignal{agentID, status})
+		if s.onStatus != nil {
+			s.onStatus(workspace, status)
+		}
 	})
 	return ag, nil
 }

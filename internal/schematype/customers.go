@@ -38,3 +38,24 @@ type CustomerState struct {
 	Attributes map[string]any `json:"attributes"`
 	Tags       []string       `json:"tags"`
 }
+
+// SkillRule requires a skill of conversations that match When (always,
+// when When is nil).
+type SkillRule struct {
+	Skill    string         `json:"skill"`
+	MinLevel *int           `json:"minLevel,omitempty"`
+	When     *SkillRuleWhen `json:"when,omitempty"`
+}
+
+// SkillRuleWhen matches conversations: all given conditions must hold.
+type SkillRuleWhen struct {
+	TagIDs            []string            `json:"tagIDs,omitempty"`   // the conversation has one of these tags
+	Keywords          []string            `json:"keywords,omitempty"` // its last message contains one (any case)
+	CustomerAttribute *AttributeCondition `json:"customerAttribute,omitempty"`
+}
+
+// AttributeCondition matches a customer attribute's value (as text).
+type AttributeCondition struct {
+	Name   string `json:"name"`
+	Equals string `json:"equals"`
+}

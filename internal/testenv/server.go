@@ -48,6 +48,9 @@ type Server struct {
 // Option changes the configuration of a test server.
 type Option func(*config.Config)
 
+// NoRouting starts the server without its router (a test runs one).
+func NoRouting(c *config.Config) { c.RoutingOff = true }
+
 // SignupOpen opens sign-up.
 func SignupOpen(c *config.Config) { c.SignupOpen = true }
 
@@ -93,6 +96,8 @@ func NewOn(t testing.TB, db *store.DB, opts ...Option) *Server {
 		WrapDriver:        func(d dialect.Driver) dialect.Driver { return &countingDriver{Driver: d, n: &s.Statements} },
 		CredentialRecheck: 100 * time.Millisecond,
 		Delivery:          inbox.DeliveryOptions{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 4, Poll: 20 * time.Millisecond},
+		RoutingSweep:      2 * time.Second,
+		RoutingPoll:       50 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatalf("start app: %v", err)

@@ -1,0 +1,309 @@
+// Package routing assigns waiting conversations to the right available
+// agent, or leaves them queued in a fair order. It runs as a durable
+// consumer of the event log (a crash replays the events it had not
+// finished, and routing is idempotent), plus a periodic sweep for what the
+// log does not carry (agents coming ONLINE on another instance, working
+// hours opening). Assignments are conditional updates of the agent's load
+// and of the conversation, so any number of routers and agents taking
+// conversations at once never put an agent over capacity or assign a
+// conversation twice.
+package routing
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/conversation"
+	"github.com/switchboard/switchboard/ent/privacy"
+	"github.com/switchboard/switchboard/ent/routingpolicy"
+	"github.com/switchboard/switchboard/ent/workspace"
+	"github.com/switchboard/switchboard/internal/events"
+	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/inbox"
+	"github.com/switchboard/switchboard/internal/viewer"
+	"github.com/switchboard/switchboard/internal/workhours"
+)
+
+// ConsumerName is the routing consumer's name in the event log.
+const ConsumerName = "routing"
+
+// Options tune the router.
+type Options struct {
+	Sweep time.Duration // how often every workspace is routed anyway; default 15s
+	Poll  time.Duration // the consumer's idle poll; default 1s
+	Now   func() time.Time
+	Log   *slog.Logger
+}
+
+// Router routes conversations.
+type Router struct {
+	client *ent.Client
+	events *events.Log
+	inbox  *inbox.Service
+	o      Options
+
+	kicks chan gid.ID
+	mu    sync.Mutex // one routing pass per workspace at a time here
+	busy  map[gid.ID]*sync.Mutex
+}
+
+// New returns a Router.
+func New(client *ent.Client, log *events.Log, in *inbox.Service, o Options) *Router {
+	if o.Sweep <= 0 {
+		o.Sweep = 15 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	return &Router{client: client, events: log, inbox: in, o: o, kicks: make(chan gid.ID, 256), busy: map[gid.ID]*sync.Mutex{}}
+}
+
+// Kick asks for a routing pass of a workspace soon (an agent came ONLINE
+// here). It never blocks; the sweep catches anything dropped.
+func (r *Router) Kick(ws gid.ID) {
+	select {
+	case r.kicks <- ws:
+	default:
+	}
+}
+
+// Run routes until ctx ends: the durable consumer, kicks and the sweep.
+func (r *Router) Run(ctx context.Context) {
+	go r.events.RunConsumer(ctx, events.Consumer{Name: ConsumerName, Handle: r.handle, Poll: r.o.Poll})
+	tick := time.NewTicker(r.o.Sweep)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ws := <-r.kicks:
+			r.routeLogged(ctx, ws)
+		case <-tick.C:
+			ids, err := r.client.Workspace.Query().IDs(privacy.DecisionContext(ctx, privacy.Allow))
+			if err != nil {
+				r.o.Log.ErrorContext(ctx, "routing sweep", "err", err)
+				continue
+			}
+			for _, ws := range ids {
+				r.routeLogged(ctx, ws)
+			}
+		}
+	}
+}
+
+func (r *Router) routeLogged(ctx context.Context, ws gid.ID) {
+	if _, err := r.RouteWorkspace(ctx, ws); err != nil && ctx.Err() == nil {
+		r.o.Log.ErrorContext(ctx, "routing", "workspace", ws, "err", err)
+	}
+}
+
+// handle is the consumer's handler: a batch that may free or need an
+// agent routes its workspace. An error replays the batch.
+func (r *Router) handle(ctx context.Context, evs []*events.Event) error {
+	for _, ev := range evs {
+		switch ev.Type {
+		case events.ConversationCreated, events.ConversationUpdated, events.ConversationAssigned, events.MessageCreated:
+			_, err := r.RouteWorkspace(ctx, ev.WorkspaceID)
+			return err
+		}
+	}
+	return nil
+}
+
+// lock serialises passes over one workspace on this instance (passes on
+// other instances are safe too, only wasteful).
+func (r *Router) lock(ws gid.ID) func() {
+	r.mu.Lock()
+	m := r.busy[ws]
+	if m == nil {
+		m = new(sync.Mutex)
+		r.busy[ws] = m
+	}
+	r.mu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+// Queue returns a workspace's waiting conversations (unassigned, OPEN or
+// PENDING), optionally of one channel, in assignment order. c reads as
+// the caller (its privacy decides the workspace).
+func Queue(ctx context.Context, c *ent.Client, channelID *gid.ID) ([]*Waiting, error) {
+	q := c.Conversation.Query().
+		Where(conversation.AssigneeIDIsNil(), conversation.StatusIn(conversation.StatusOPEN, conversation.StatusPENDING)).
+		WithCustomer().WithChannel()
+	if channelID != nil {
+		q.Where(conversation.ChannelID(*channelID))
+	}
+	convs, err := q.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Waiting, len(convs))
+	for i, cv := range convs {
+		w := &Waiting{Conv: cv}
+		if cu := cv.Edges.Customer; cu != nil {
+			w.VIP = cu.Vip
+		}
+		if ch := cv.Edges.Channel; ch != nil {
+			w.ChannelPriority = ch.Priority
+		}
+		out[i] = w
+	}
+	SortQueue(out)
+	return out, nil
+}
+
+// RouteWorkspace assigns what it can of a workspace's queue, in queue
+// order, and returns how many conversations it assigned.
+func (r *Router) RouteWorkspace(ctx context.Context, ws gid.ID) (int, error) {
+	defer r.lock(ws)()
+	ctx = viewer.NewContext(ctx, viewer.System(ws))
+	if ok, err := r.client.Workspace.Query().Where(workspace.ID(ws)).Exist(ctx); err != nil || !ok {
+		return 0, err
+	}
+	agents, err := r.candidates(ctx)
+	if err != nil || len(agents) == 0 {
+		return 0, err // nobody free: the queue stays as it is
+	}
+	policies, err := r.client.RoutingPolicy.Query().
+		Where(routingpolicy.StrategyNEQ(routingpolicy.StrategyMANUAL)).All(ctx)
+	if err != nil || len(policies) == 0 {
+		return 0, err
+	}
+	byChannel := map[gid.ID]*ent.RoutingPolicy{}
+	for _, p := range policies {
+		byChannel[p.ChannelID] = p
+	}
+	queue, err := Queue(ctx, r.client, nil)
+	if err != nil {
+		return 0, err
+	}
+	now := r.o.Now()
+	assigned := 0
+	for _, w := range queue {
+		p := byChannel[w.Conv.ChannelID]
+		ch := w.Conv.Edges.Channel
+		if p == nil || ch == nil || !ch.Enabled || !workhours.Open(ch.WorkingHours, now) {
+			continue
+		}
+		required := map[string]int{}
+		if len(p.SkillRules) > 0 {
+			subj, err := r.subject(ctx, w.Conv)
+			if err != nil {
+				return assigned, err
+			}
+			required = RequiredSkills(p.SkillRules, subj)
+		}
+		team := w.Conv.TeamID
+		if team == nil {
+			team = ch.TeamID
+		}
+		var eligible []*Candidate
+		for _, a := range agents {
+			if Eligible(a, team, required) {
+				eligible = append(eligible, a)
+			}
+		}
+		for _, a := range Order(p.Strategy, eligible, required, p.LastAgentID) {
+			ok, err := r.assign(ctx, w.Conv.ID, a.ID, p)
+			if err != nil {
+				return assigned, err
+			}
+			if ok {
+				a.Load++
+				p.LastAgentID = &a.ID
+				assigned++
+				break
+			}
+			// Full or gone meanwhile (another router, an agent taking
+			// conversations): not a candidate any more in this pass.
+			a.Load = a.Capacity
+		}
+	}
+	return assigned, nil
+}
+
+// assign tries one assignment in its own transaction.
+func (r *Router) assign(ctx context.Context, conv, agentID gid.ID, p *ent.RoutingPolicy) (bool, error) {
+	tx, err := r.client.Tx(ctx)
+	if err != nil {
+		return false, err
+	}
+	c := tx.Client()
+	tctx := ent.NewTxContext(ctx, tx)
+	ok, err := r.inbox.AutoAssign(tctx, c, conv, agentID)
+	if err == nil && ok && p.Strategy == routingpolicy.StrategyROUND_ROBIN {
+		err = c.RoutingPolicy.UpdateOneID(p.ID).SetLastAgentID(agentID).Exec(tctx)
+	}
+	if err != nil || !ok {
+		_ = tx.Rollback()
+		return false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("routing: commit: %w", err)
+	}
+	return true, nil
+}
+
+// candidates are the workspace's active ONLINE agents with room.
+func (r *Router) candidates(ctx context.Context) ([]*Candidate, error) {
+	ags, err := r.client.Agent.Query().
+		Where(agent.Active(true), agent.StatusEQ(agent.StatusONLINE)).
+		WithTeams().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Candidate
+	for _, a := range ags {
+		if a.Load >= a.Capacity {
+			continue
+		}
+		c := &Candidate{ID: a.ID, Load: a.Load, Capacity: a.Capacity, Skills: map[string]int{}, Teams: map[gid.ID]bool{}}
+		for _, s := range a.Skills {
+			lvl := 0
+			if s.Level != nil {
+				lvl = *s.Level
+			}
+			c.Skills[s.Name] = lvl
+		}
+		for _, t := range a.Edges.Teams {
+			c.Teams[t.ID] = true
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// subject loads what skill rules look at.
+func (r *Router) subject(ctx context.Context, conv *ent.Conversation) (Subject, error) {
+	s := Subject{}
+	tags, err := conv.QueryTags().IDs(ctx)
+	if err != nil {
+		return s, err
+	}
+	s.TagIDs = tags
+	if conv.LastMessageID != nil {
+		m, err := r.client.Message.Get(ctx, *conv.LastMessageID)
+		if err != nil && !ent.IsNotFound(err) {
+			return s, err
+		}
+		if m != nil {
+			s.LastText = m.Body
+		}
+	}
+	if cu := conv.Edges.Customer; cu != nil {
+		s.Attributes = cu.CustomAttributes
+	}
+	return s, nil
+}
+
+// OpenNow reports whether a channel is within its working hours.
+func OpenNow(ch *ent.Channel, now time.Time) bool { return workhours.Open(ch.WorkingHours, now) }
