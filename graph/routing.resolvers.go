@@ -8,13 +8,12 @@ package graph
 import (
 	"context"
 
-	"github.com/switchboard/switchboard/ent/routingpolicy"
-	"github.com/switchboard/switchboard/internal/routing"
-
 	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/graph/generated"
 	"github.com/switchboard/switchboard/graph/model"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/schematype"
 )
 

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -64,6 +65,9 @@ var nodes = map[string]node{
 	}},
 	"CustomerDuplicate": {customerduplicate.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
 		return c.CustomerDuplicate.Query().Where(customerduplicate.IDIn(ids...)).Count(ctx)
+	}},
+	"RoutingPolicy": {routingpolicy.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
+		return c.RoutingPolicy.Query().Where(routingpolicy.IDIn(ids...)).Count(ctx)
 	}},
 	"AttributeDefinition": {attributedefinition.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
 		return c.AttributeDefinition.Query().Where(attributedefinition.IDIn(ids...)).Count(ctx)
