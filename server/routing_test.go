@@ -447,3 +447,94 @@ func TestRoutingWorkingHours(t *testing.T) {
 		t.Fatal("not assigned once the channel opened")
 	}
 }
+
+// TestTransferAndHistory: transfers move the conversation (and the load)
+// and reach the new assignee's assignedToMe; the timeline keeps who, when
+// and why: AUTO, TRANSFER (with its note), TAKEN.
+func TestTransferAndHistory(t *testing.T) {
+	s := testenv.New(t)
+	admin := s.AdminToken(t)
+	setStatus(t, s, admin, "OFFLINE")
+	ch := createAPIChannel(t, s, admin, "")
+	setPolicy(t, s, admin, ch.ID, map[string]any{"strategy": "LEAST_BUSY"})
+	ags := routingAgents(t, s, admin, 1, 5, "tr")
+	first := ags[0]
+	secondID, second := newAgent(t, s, admin, "second@example.com", "AGENT")
+	ws, err := s.DialWS(t, second, testenv.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := ws.Subscribe(`subscription { assignedToMe { type conversation { id assignee { id } } } }`, nil)
+	s.WaitSubscribers(t, 1)
+
+	conv := mustPost(t, ch, senderPayload("x1", "xc1", "", "", "help"))
+	if a := assignee(t, s, admin, conv, 10*time.Second); a != first.ID {
+		t.Fatalf("routed to %q", a)
+	}
+	s.MustDo(t, first.Token, `mutation($id: ID!, $a: ID!) { transferConversation(id: $id, agentID: $a, note: "speaks Finnish") { id } }`,
+		map[string]any{"id": conv, "a": secondID}, nil)
+	var ev struct {
+		AssignedToMe struct {
+			Type         string
+			Conversation struct {
+				ID       string
+				Assignee struct{ ID string }
+			}
+		}
+	}
+	sub.Next(t, &ev)
+	if ev.AssignedToMe.Type != "ASSIGNED" || ev.AssignedToMe.Conversation.ID != conv || ev.AssignedToMe.Conversation.Assignee.ID != secondID {
+		t.Fatalf("assignedToMe: %+v", ev)
+	}
+	loads := agentLoads(t, s, admin)
+	if loads[first.ID].Load != 0 || loads[secondID].Load != 1 {
+		t.Fatalf("loads after the transfer: %+v", loads)
+	}
+
+	// To a team without the second agent: unassigned, then routed there.
+	var team struct{ CreateTeam struct{ ID string } }
+	s.MustDo(t, admin, `mutation($a: [ID!]) { createTeam(input: {name: "Tier 2", agentIDs: $a}) { id } }`, map[string]any{"a": []string{first.ID}}, &team)
+	s.MustDo(t, second, `mutation($id: ID!, $t: ID!) { transferConversation(id: $id, teamID: $t) { id } }`,
+		map[string]any{"id": conv, "t": team.CreateTeam.ID}, nil)
+	if a := assignee(t, s, admin, conv, 10*time.Second); a != first.ID {
+		t.Fatalf("after a transfer to the team, routed to %q", a)
+	}
+
+	var tl struct {
+		Node struct {
+			Customer struct {
+				Timeline struct {
+					Edges []struct {
+						Node struct {
+							ActivityKind string
+							Reason       *string
+							Note         *string
+							Agent        *struct{ ID string }
+						}
+					}
+				}
+			}
+		}
+	}
+	s.MustDo(t, admin, `query($id: ID!) { node(id: $id) { ... on Conversation { customer { timeline(first: 50) { edges { node {
+		... on ConversationActivity { activityKind: kind reason note agent { id } } } } } } } } }`, map[string]any{"id": conv}, &tl)
+	var steps []string
+	for _, e := range tl.Node.Customer.Timeline.Edges {
+		n := e.Node
+		if n.ActivityKind == "" {
+			continue
+		}
+		step := n.ActivityKind
+		if n.Reason != nil {
+			step += "/" + *n.Reason
+		}
+		if n.Note != nil && *n.Note != "" {
+			step += "/" + *n.Note
+		}
+		steps = append(steps, step)
+	}
+	want := []string{"OPENED", "ASSIGNED/AUTO", "TRANSFERRED/TRANSFER/speaks Finnish", "TRANSFERRED/TRANSFER", "ASSIGNED/AUTO"}
+	if !slices.Equal(steps, want) {
+		t.Fatalf("history %v, want %v", steps, want)
+	}
+}
