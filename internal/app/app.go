@@ -80,6 +80,7 @@ type App struct {
 
 	retention  time.Duration
 	routingOff bool
+	log        *slog.Logger
 }
 
 // New opens the database, migrates it, creates the first admin on an empty
@@ -168,6 +169,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		retention:  cfg.EventRetention,
 		Router:     router,
 		routingOff: cfg.RoutingOff,
+		log:        log,
 	}, nil
 }
 
@@ -186,6 +188,21 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	if a.retention > 0 {
 		go a.Events.KeepPruning(ctx, a.retention, time.Hour)
 	}
+	// SQLite's planner statistics: refreshed at start and hourly.
+	go func() {
+		tick := time.NewTicker(time.Hour)
+		defer tick.Stop()
+		for {
+			if err := a.DB.Optimize(ctx); err != nil && ctx.Err() == nil {
+				a.log.WarnContext(ctx, "optimizing the database", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	// Presence: heartbeat this instance's connected agents and sweep agents
 	// without a live connection anywhere to OFFLINE (on every instance; the
 	// sweep is idempotent). Stopping it is what a crash looks like to others.

@@ -25,8 +25,8 @@ func Counts(st conversation.Status) bool {
 	return st == conversation.StatusOPEN || st == conversation.StatusPENDING
 }
 
-// belowCapacity matches agents whose load is below their capacity.
-func belowCapacity() predicate.Agent {
+// BelowCapacity matches agents whose load is below their capacity.
+func BelowCapacity() predicate.Agent {
 	return func(s *entsql.Selector) {
 		s.Where(entsql.ColumnsLT(s.C(agent.FieldLoad), s.C(agent.FieldCapacity)))
 	}
@@ -36,7 +36,7 @@ func belowCapacity() predicate.Agent {
 // below capacity (and ONLINE when online is set), in one conditional
 // update. It reports whether it did.
 func ClaimCapacity(ctx context.Context, c *ent.Client, agentID gid.ID, online bool) (bool, error) {
-	where := []predicate.Agent{agent.ID(agentID), agent.Active(true), belowCapacity()}
+	where := []predicate.Agent{agent.ID(agentID), agent.Active(true), BelowCapacity()}
 	if online {
 		where = append(where, agent.StatusEQ(agent.StatusONLINE))
 	}

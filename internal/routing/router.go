@@ -253,19 +253,20 @@ func (r *Router) assign(ctx context.Context, conv, agentID gid.ID, p *ent.Routin
 	return true, nil
 }
 
-// candidates are the workspace's active ONLINE agents with room.
+// candidates are the workspace's active ONLINE agents with room: only the
+// columns routing needs, and team membership read per team (a workspace has
+// few teams and may have many agents).
 func (r *Router) candidates(ctx context.Context) ([]*Candidate, error) {
 	ags, err := r.client.Agent.Query().
-		Where(agent.Active(true), agent.StatusEQ(agent.StatusONLINE)).
-		WithTeams().All(ctx)
-	if err != nil {
+		Where(agent.Active(true), agent.StatusEQ(agent.StatusONLINE), inbox.BelowCapacity()).
+		Select(agent.FieldID, agent.FieldLoad, agent.FieldCapacity, agent.FieldSkills).
+		All(ctx)
+	if err != nil || len(ags) == 0 {
 		return nil, err
 	}
-	var out []*Candidate
+	out := make([]*Candidate, 0, len(ags))
+	byID := make(map[gid.ID]*Candidate, len(ags))
 	for _, a := range ags {
-		if a.Load >= a.Capacity {
-			continue
-		}
 		c := &Candidate{ID: a.ID, Load: a.Load, Capacity: a.Capacity, Skills: map[string]int{}, Teams: map[gid.ID]bool{}}
 		for _, s := range a.Skills {
 			lvl := 0
@@ -274,10 +275,21 @@ func (r *Router) candidates(ctx context.Context) ([]*Candidate, error) {
 			}
 			c.Skills[s.Name] = lvl
 		}
-		for _, t := range a.Edges.Teams {
-			c.Teams[t.ID] = true
-		}
 		out = append(out, c)
+		byID[a.ID] = c
+	}
+	teams, err := r.client.Team.Query().
+		WithAgents(func(q *ent.AgentQuery) { q.Select(agent.FieldID) }).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range teams {
+		for _, a := range t.Edges.Agents {
+			if c := byID[a.ID]; c != nil {
+				c.Teams[t.ID] = true
+			}
+		}
 	}
 	return out, nil
 }

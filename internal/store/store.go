@@ -102,5 +102,27 @@ func backfillMessageCustomers(ctx context.Context, c *ent.Client) error {
 	return nil
 }
 
+// Optimize refreshes SQLite's query planner statistics (ANALYZE, bounded
+// by analysis_limit so it stays fast on big databases). Without statistics
+// SQLite may prefer the workspace index over a primary key for
+// `id IN (...)` and scan a whole workspace. It does nothing on PostgreSQL,
+// whose autovacuum keeps statistics.
+func (d *DB) Optimize(ctx context.Context) error {
+	if d.Dialect != dialect.SQLite {
+		return nil
+	}
+	conn, err := d.SQL.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, q := range []string{"PRAGMA analysis_limit=1000", "ANALYZE"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: %s: %w", q, err)
+		}
+	}
+	return nil
+}
+
 // Close closes the database.
 func (d *DB) Close() error { return d.SQL.Close() }
