@@ -275,7 +275,9 @@ func workspaceID(s string) gid.ID { return gid.ID(s) }
 // TestCursorExpired: a cursor older than the retention is refused with
 // CURSOR_EXPIRED; a fresh one still works.
 func TestCursorExpired(t *testing.T) {
-	s := testenv.New(t)
+	// No routing consumer: pruning waits for durable consumers, and this
+	// test prunes at once.
+	s := testenv.New(t, testenv.NoRouting)
 	tok := s.AdminToken(t)
 	conv := s.Conversation(t, tok)
 	ws, err := s.DialWS(t, tok, testenv.DialOptions{})
