@@ -41,21 +41,9 @@ func (s *Service) merge(ctx context.Context, c *ent.Client, primaryID, secondary
 	if primaryID == secondaryID {
 		return nil, apperr.Invalid("secondaryID", "a customer cannot be merged into itself")
 	}
-	q := c.Customer.Query().Where(customer.IDIn(primaryID, secondaryID)).WithTags()
-	if s.lockRows {
-		q.ForUpdate()
-	}
-	rows, err := q.All(ctx)
+	primary, secondary, err := s.pair(ctx, c, primaryID, secondaryID)
 	if err != nil {
 		return nil, err
-	}
-	var primary, secondary *ent.Customer
-	for _, r := range rows {
-		if r.ID == primaryID {
-			primary = r
-		} else {
-			secondary = r
-		}
 	}
 	switch {
 	case primary == nil:
@@ -178,6 +166,28 @@ func (s *Service) merge(ctx context.Context, c *ent.Client, primaryID, secondary
 	return m, nil
 }
 
+// pair loads two customers with their tags, locking their rows on
+// PostgreSQL; either is nil when not found.
+func (s *Service) pair(ctx context.Context, c *ent.Client, a, b gid.ID) (x, y *ent.Customer, err error) {
+	q := c.Customer.Query().Where(customer.IDIn(a, b)).WithTags()
+	if s.lockRows {
+		q.ForUpdate()
+	}
+	rows, err := q.All(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range rows {
+		switch r.ID {
+		case a:
+			x = r
+		case b:
+			y = r
+		}
+	}
+	return x, y, nil
+}
+
 // moveConversations gives conversations (with their messages' and
 // activity's customer) to another customer.
 func (s *Service) moveConversations(ctx context.Context, c *ent.Client, ids []gid.ID, to gid.ID) error {
@@ -205,21 +215,9 @@ func (s *Service) Unmerge(ctx context.Context, c *ent.Client, mergeID gid.ID) ([
 	if m.UnmergedAt != nil {
 		return nil, apperr.New(apperr.Conflict, "merge %s was already undone", m.ID)
 	}
-	q := c.Customer.Query().Where(customer.IDIn(m.PrimaryID, m.SecondaryID)).WithTags()
-	if s.lockRows {
-		q.ForUpdate()
-	}
-	rows, err := q.All(ctx)
+	primary, secondary, err := s.pair(ctx, c, m.PrimaryID, m.SecondaryID)
 	if err != nil {
 		return nil, err
-	}
-	var primary, secondary *ent.Customer
-	for _, r := range rows {
-		if r.ID == m.PrimaryID {
-			primary = r
-		} else {
-			secondary = r
-		}
 	}
 	if primary == nil || secondary == nil {
 		return nil, apperr.New(apperr.Conflict, "a customer of merge %s no longer exists", m.ID)

@@ -102,15 +102,9 @@ func (s *Service) Transfer(ctx context.Context, c *ent.Client, id gid.ID, agentI
 	upd := c.Conversation.UpdateOne(conv)
 	step := Activity{Kind: conversationactivity.KindTRANSFERRED, Reason: conversationactivity.ReasonTRANSFER, Note: note}
 	if agentID != nil {
-		ag, err := c.Agent.Get(ctx, *agentID)
-		if ent.IsNotFound(err) {
-			return nil, &apperr.Error{Code: apperr.NotFound, Field: "agentID", Message: "agent not found"}
-		}
+		ag, err := activeAgent(ctx, c, *agentID)
 		if err != nil {
 			return nil, err
-		}
-		if !ag.Active {
-			return nil, apperr.Invalid("agentID", "the agent is deactivated")
 		}
 		if conv.AssigneeID != nil && *conv.AssigneeID == ag.ID {
 			return nil, apperr.Invalid("agentID", "the conversation is already theirs")
@@ -133,29 +127,8 @@ func (s *Service) Transfer(ctx context.Context, c *ent.Client, id gid.ID, agentI
 	if err != nil {
 		return nil, err
 	}
-	if Counts(conv.Status) {
-		if err := addLoad(ctx, c, conv.AssigneeID, -1); err != nil {
-			return nil, err
-		}
-		if err := addLoad(ctx, c, agentID, 1); err != nil {
-			return nil, err
-		}
-	}
-	var prev, next gid.ID
-	if conv.AssigneeID != nil {
-		prev = *conv.AssigneeID
-	}
-	if agentID != nil {
-		next = *agentID
-	}
-	if prev != next {
-		err = s.events.Record(ctx, events.Event{
-			Type: events.ConversationAssigned, ConversationID: conv.ID, CustomerID: conv.CustomerID,
-			AgentID: next, PreviousAgentID: prev,
-		})
-		if err != nil {
-			return nil, err
-		}
+	if _, err := s.reassigned(ctx, c, conv, agentID); err != nil {
+		return nil, err
 	}
 	if teamID != nil {
 		if _, err := s.conversationChanged(ctx, updated, events.ChangeOther); err != nil {

@@ -195,15 +195,9 @@ func (s *Service) Assign(ctx context.Context, c *ent.Client, id gid.ID, agentID 
 	if agentID == nil {
 		upd.ClearAssignee()
 	} else {
-		ag, err := c.Agent.Get(ctx, *agentID)
-		if ent.IsNotFound(err) {
-			return nil, &apperr.Error{Code: apperr.NotFound, Field: "agentID", Message: "agent not found"}
-		}
+		ag, err := activeAgent(ctx, c, *agentID)
 		if err != nil {
 			return nil, err
-		}
-		if !ag.Active {
-			return nil, apperr.Invalid("agentID", "the agent is deactivated")
 		}
 		upd.SetAssigneeID(ag.ID)
 	}
@@ -211,30 +205,9 @@ func (s *Service) Assign(ctx context.Context, c *ent.Client, id gid.ID, agentID 
 	if err != nil {
 		return nil, err
 	}
-	var prev, next gid.ID
-	if conv.AssigneeID != nil {
-		prev = *conv.AssigneeID
-	}
-	if agentID != nil {
-		next = *agentID
-	}
-	if prev == next {
-		return updated, nil
-	}
-	if Counts(conv.Status) {
-		if err := addLoad(ctx, c, conv.AssigneeID, -1); err != nil {
-			return nil, err
-		}
-		if err := addLoad(ctx, c, agentID, 1); err != nil {
-			return nil, err
-		}
-	}
-	err = s.events.Record(ctx, events.Event{
-		Type: events.ConversationAssigned, ConversationID: conv.ID, CustomerID: conv.CustomerID,
-		AgentID: next, PreviousAgentID: prev,
-	})
-	if err != nil {
-		return nil, err
+	changed, err := s.reassigned(ctx, c, conv, agentID)
+	if err != nil || !changed {
+		return updated, err
 	}
 	step := Activity{Kind: conversationactivity.KindUNASSIGNED}
 	if agentID != nil {
@@ -244,6 +217,49 @@ func (s *Service) Assign(ctx context.Context, c *ent.Client, id gid.ID, agentID 
 		return nil, err
 	}
 	return updated, nil
+}
+
+// activeAgent loads an agent who may receive conversations.
+func activeAgent(ctx context.Context, c *ent.Client, id gid.ID) (*ent.Agent, error) {
+	ag, err := c.Agent.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, &apperr.Error{Code: apperr.NotFound, Field: "agentID", Message: "agent not found"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !ag.Active {
+		return nil, apperr.Invalid("agentID", "the agent is deactivated")
+	}
+	return ag, nil
+}
+
+// reassigned moves the load of conv (as it was before the change) from
+// its previous assignee to next, and records the conversation.assigned
+// event. It reports whether the assignee changed at all.
+func (s *Service) reassigned(ctx context.Context, c *ent.Client, conv *ent.Conversation, next *gid.ID) (bool, error) {
+	var prevID, nextID gid.ID
+	if conv.AssigneeID != nil {
+		prevID = *conv.AssigneeID
+	}
+	if next != nil {
+		nextID = *next
+	}
+	if prevID == nextID {
+		return false, nil
+	}
+	if Counts(conv.Status) {
+		if err := addLoad(ctx, c, conv.AssigneeID, -1); err != nil {
+			return false, err
+		}
+		if err := addLoad(ctx, c, next, 1); err != nil {
+			return false, err
+		}
+	}
+	return true, s.events.Record(ctx, events.Event{
+		Type: events.ConversationAssigned, ConversationID: conv.ID, CustomerID: conv.CustomerID,
+		AgentID: nextID, PreviousAgentID: prevID,
+	})
 }
 
 // SetStatus changes the status. SNOOZED needs a time in the future;
