@@ -351,6 +351,16 @@ func TestVisitorIdentity(t *testing.T) {
 	if c := visitorConversationOf(t, s, claim.Token); c != nil {
 		t.Fatalf("claimed email sees a conversation: %+v", c)
 	}
+	// Agents are told, as a suggestion they may accept or dismiss.
+	var suggested bool
+	for _, d := range duplicates(t, s, admin) {
+		for _, e := range d.Evidence {
+			suggested = suggested || (e.Kind == "EMAIL" && e.Value == "kim@example.com" && e.CustomerVerified && !e.DuplicateVerified)
+		}
+	}
+	if !suggested {
+		t.Fatalf("a claim of a verified customer's email made no duplicate suggestion: %+v", duplicates(t, s, admin))
+	}
 	// A claimed externalID does not either.
 	if c := startVisitor(t, s, "", key, map[string]any{"externalID": "user-42"}); c.Conversation != nil || c.Verified {
 		t.Fatalf("a claimed externalID reached the verified customer's history: %+v", c)

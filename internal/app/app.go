@@ -135,7 +135,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	inboxSvc := inbox.New(now, eventLog, db.Dialect == dialect.Postgres, cfg.ReopenWindow).WithCustomers(customerSvc)
 	channelSvc := channelcfg.New(Channels(), box, cfg.PublicURL, o.HTTPClient, now)
 	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, visitor.Options{
-		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now,
+		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now, Customers: customerSvc,
 	})
 	router := routing.New(client, eventLog, inboxSvc, routing.Options{Sweep: o.RoutingSweep, Poll: o.RoutingPoll, Now: now, Log: log})
 	// An agent who comes ONLINE here gets waiting conversations at once

@@ -28,6 +28,7 @@ import (
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/channelcfg"
+	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/gid"
 	phones "github.com/switchboard/switchboard/internal/identity"
 	"github.com/switchboard/switchboard/internal/inbox"
@@ -62,6 +63,9 @@ func (l Limits) withDefaults() Limits {
 
 // Options configure the service.
 type Options struct {
+	// Customers, when set, turns claims other customers also have into
+	// duplicate suggestions.
+	Customers  *customers.Service
 	SessionTTL time.Duration // default 30 days
 	Limits     Limits
 	Now        func() time.Time
@@ -69,12 +73,13 @@ type Options struct {
 
 // Service runs the visitor API.
 type Service struct {
-	client   *ent.Client
-	auth     *auth.Service
-	inbox    *inbox.Service
-	channels *channelcfg.Service
-	ttl      time.Duration
-	now      func() time.Time
+	client    *ent.Client
+	auth      *auth.Service
+	inbox     *inbox.Service
+	channels  *channelcfg.Service
+	customers *customers.Service
+	ttl       time.Duration
+	now       func() time.Time
 
 	sessionsByAddr *ratelimit.Limiter
 	msgsByVisitor  *ratelimit.Limiter
@@ -94,7 +99,7 @@ func New(client *ent.Client, a *auth.Service, in *inbox.Service, ch *channelcfg.
 	}
 	l := o.Limits.withDefaults()
 	return &Service{
-		client: client, auth: a, inbox: in, channels: ch, ttl: o.SessionTTL, now: o.Now,
+		client: client, auth: a, inbox: in, channels: ch, customers: o.Customers, ttl: o.SessionTTL, now: o.Now,
 		sessionsByAddr: ratelimit.New(l.SessionsPerAddress, l.Window, o.Now),
 		msgsByVisitor:  ratelimit.New(l.MessagesPerVisitor, l.Window, o.Now),
 		msgsByAddr:     ratelimit.New(l.MessagesPerAddress, l.Window, o.Now),
@@ -410,15 +415,26 @@ func (s *Service) recordClaims(ctx context.Context, c *ent.Client, cust gid.ID, 
 		{customeridentity.KindPHONE, in.Phone},
 		{customeridentity.KindEXTERNAL_ID, in.ExternalID},
 	}
+	var revealed []customers.Revealed
 	for _, cl := range claims {
 		if cl.value == "" || (verified != nil && *verified == cl) {
 			continue
 		}
-		if err := addIdentity(ctx, c, cust, cl.kind, cl.value, false); err != nil {
-			return err
+		if s.customers == nil {
+			if err := addIdentity(ctx, c, cust, cl.kind, cl.value, false); err != nil {
+				return err
+			}
+			continue
 		}
+		revealed = append(revealed, customers.Revealed{Kind: cl.kind, Value: cl.value, Source: customeridentity.SourceWIDGET})
 	}
-	return nil
+	if len(revealed) == 0 {
+		return nil
+	}
+	// Claims stay on the visitor's own customer; one that another customer
+	// also has becomes a duplicate suggestion for agents, never a link.
+	_, err := s.customers.Link(ctx, c, cust, revealed)
+	return err
 }
 
 // Conversation returns the visitor's latest conversation on their channel,
