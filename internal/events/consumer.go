@@ -171,8 +171,15 @@ func (l *Log) checkpoint(ctx context.Context, c Consumer, holder string, ws gid.
 // prunable returns, per workspace, the highest position every registered
 // consumer has handled (a consumer is registered once it has taken its
 // lease; delete its lease row to retire it).
-func (l *Log) prunable(ctx context.Context) (map[gid.ID]int64, []string, error) {
-	names, err := l.client.ConsumerLease.Query().IDs(ctx)
+//
+// A consumer that has not run for longer than the retention (its lease
+// lapsed before olderThan) holds nothing back: an instance set that no
+// longer runs it (SWITCHBOARD_ROUTING=off everywhere) must not stop
+// pruning for good. When it runs again it goes on from what is left.
+func (l *Log) prunable(ctx context.Context, olderThan time.Time) (map[gid.ID]int64, []string, error) {
+	names, err := l.client.ConsumerLease.Query().
+		Where(consumerlease.Or(consumerlease.ExpiresAtGT(olderThan), consumerlease.ExpiresAtGT(l.now()))).
+		IDs(ctx)
 	if err != nil || len(names) == 0 {
 		return nil, names, err
 	}

@@ -228,3 +228,29 @@ func TestPruneKeepsUnhandledEvents(t *testing.T) {
 		t.Fatalf("%d events left after pruning, want %d", len(left), e.last(t)-pruned)
 	}
 }
+
+// TestRetiredConsumerDoesNotStopPruning: a consumer that has not run for
+// longer than the retention (no instance runs it any more) holds nothing
+// back.
+func TestRetiredConsumerDoesNotStopPruning(t *testing.T) {
+	e := newConsumerEnv(t)
+	e.send(t, 5)
+	ctx := privacy.DecisionContext(context.Background(), privacy.Allow)
+	c := e.s.App.Client
+	if err := c.ConsumerLease.Create().SetID("retired").SetHolder("gone").SetExpiresAt(time.Now().Add(-48 * time.Hour)).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConsumerCheckpoint.Create().SetConsumer("retired").SetWorkspaceID(e.ws).SetSeq(1).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.App.Events.Prune(context.Background(), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	_, pruned, err := e.s.App.Events.Position(context.Background(), e.ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pruned != e.last(t) {
+		t.Fatalf("pruned through %d, want everything (%d): the retired consumer held pruning back", pruned, e.last(t))
+	}
+}

@@ -283,7 +283,7 @@ func (l *Log) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("events: prune: %w", err)
 	}
-	handled, consumers, err := l.prunable(ctx)
+	handled, consumers, err := l.prunable(ctx, olderThan)
 	if err != nil {
 		return 0, fmt.Errorf("events: prune: %w", err)
 	}
