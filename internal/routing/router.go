@@ -80,13 +80,30 @@ func (r *Router) Run(ctx context.Context) {
 	go r.events.RunConsumer(ctx, events.Consumer{Name: ConsumerName, Handle: r.handle, Poll: r.o.Poll})
 	tick := time.NewTicker(r.o.Sweep)
 	defer tick.Stop()
+	// A timer for the next time a routed channel opens or closes, so its
+	// queue is routed the moment working hours begin.
+	hours := time.NewTimer(time.Hour)
+	defer hours.Stop()
+	opens := map[gid.ID]bool{}
+	rearm := func() {
+		at, wss := r.nextHoursChange(ctx)
+		opens = wss
+		hours.Reset(max(time.Until(at), 10*time.Millisecond))
+	}
+	rearm()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case ws := <-r.kicks:
 			r.routeLogged(ctx, ws)
+		case <-hours.C:
+			for ws := range opens {
+				r.routeLogged(ctx, ws)
+			}
+			rearm()
 		case <-tick.C:
+			rearm()
 			ids, err := r.client.Workspace.Query().IDs(privacy.DecisionContext(ctx, privacy.Allow))
 			if err != nil {
 				r.o.Log.ErrorContext(ctx, "routing sweep", "err", err)
@@ -97,6 +114,39 @@ func (r *Router) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// nextHoursChange is the next time a channel with a routing policy opens
+// or closes (at most an hour ahead, when none does sooner), and the
+// workspaces whose channels change then.
+func (r *Router) nextHoursChange(ctx context.Context) (time.Time, map[gid.ID]bool) {
+	now := r.o.Now()
+	next := now.Add(time.Hour)
+	wss := map[gid.ID]bool{}
+	ps, err := r.client.RoutingPolicy.Query().
+		Where(routingpolicy.StrategyNEQ(routingpolicy.StrategyMANUAL)).
+		WithChannel().All(privacy.DecisionContext(ctx, privacy.Allow))
+	if err != nil {
+		if ctx.Err() == nil {
+			r.o.Log.ErrorContext(ctx, "routing: working hours", "err", err)
+		}
+		return next, wss
+	}
+	for _, p := range ps {
+		ch := p.Edges.Channel
+		if ch == nil || ch.WorkingHours == nil {
+			continue
+		}
+		at, ok := workhours.NextChange(ch.WorkingHours, now)
+		switch {
+		case !ok || at.After(next):
+		case at.Before(next):
+			next, wss = at, map[gid.ID]bool{p.WorkspaceID: true}
+		default:
+			wss[p.WorkspaceID] = true
+		}
+	}
+	return next, wss
 }
 
 func (r *Router) routeLogged(ctx context.Context, ws gid.ID) {
