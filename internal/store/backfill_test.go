@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/store"
@@ -42,5 +43,31 @@ func TestBackfillMessageCustomers(t *testing.T) {
 		if got := c.Message.GetX(ctx, m.ID).CustomerID; got != cust.ID {
 			t.Errorf("message %s has customer %q after migrating, want %s", m.ID, got, cust.ID)
 		}
+	}
+}
+
+// TestBackfillAgentLoads: agents stored before agents had a load get the
+// count of their OPEN and PENDING conversations when the schema is
+// migrated; agents with a load keep it.
+func TestBackfillAgentLoads(t *testing.T) {
+	db := testenv.OpenDB(t)
+	c := ent.NewClient(ent.Driver(db.Driver))
+	ctx := privacy.DecisionContext(context.Background(), privacy.Allow)
+	if err := store.Migrate(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	ws := c.Workspace.Create().SetName("W").SetSlug("w").SaveX(ctx)
+	ctx = viewer.NewContext(ctx, viewer.System(ws.ID))
+	cust := c.Customer.Create().SetName("C").SaveX(ctx)
+	ch := c.Channel.Create().SetKind("api").SetName("A").SetKey("k").SaveX(ctx)
+	ag := c.Agent.Create().SetName("A").SetEmail("a@example.com").SetPasswordHash("x").SaveX(ctx)
+	for _, st := range []conversation.Status{conversation.StatusOPEN, conversation.StatusPENDING, conversation.StatusRESOLVED, conversation.StatusSNOOZED} {
+		c.Conversation.Create().SetCustomerID(cust.ID).SetChannelID(ch.ID).SetAssigneeID(ag.ID).SetStatus(st).SaveX(ctx)
+	}
+	if err := store.Migrate(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Agent.GetX(ctx, ag.ID).Load; got != 2 {
+		t.Fatalf("load %d after migrating, want 2 (one OPEN, one PENDING)", got)
 	}
 }

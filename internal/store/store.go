@@ -86,7 +86,29 @@ func Migrate(ctx context.Context, c *ent.Client) error {
 	if err := c.Schema.Create(ctx, migrate.WithForeignKeys(true)); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	return backfillMessageCustomers(ctx, c)
+	if err := backfillMessageCustomers(ctx, c); err != nil {
+		return err
+	}
+	return backfillAgentLoads(ctx, c)
+}
+
+// backfillAgentLoads gives agents who hold OPEN or PENDING conversations
+// but a load of 0 (stored before agents had a load) their real load, which
+// routing's capacity checks read. An agent whose load a running instance
+// just raised no longer has load 0 when this statement gets its row, so it
+// is left alone.
+func backfillAgentLoads(ctx context.Context, c *ent.Client) error {
+	_, err := c.ExecContext(ctx, `UPDATE agents SET load = (
+		SELECT COUNT(*) FROM conversations
+		WHERE conversations.assignee_id = agents.id AND conversations.status IN ('OPEN', 'PENDING')
+	) WHERE load = 0 AND EXISTS (
+		SELECT 1 FROM conversations
+		WHERE conversations.assignee_id = agents.id AND conversations.status IN ('OPEN', 'PENDING')
+	)`)
+	if err != nil {
+		return fmt.Errorf("store: backfill agent loads: %w", err)
+	}
+	return nil
 }
 
 // backfillMessageCustomers gives messages stored before messages had a
