@@ -243,6 +243,7 @@ func TestRetiredConsumerDoesNotStopPruning(t *testing.T) {
 	if err := c.ConsumerCheckpoint.Create().SetConsumer("retired").SetWorkspaceID(e.ws).SetSeq(1).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
+	last := e.last(t) // (delivery may append message.updated events meanwhile)
 	if _, err := e.s.App.Events.Prune(context.Background(), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +251,7 @@ func TestRetiredConsumerDoesNotStopPruning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pruned != e.last(t) {
-		t.Fatalf("pruned through %d, want everything (%d): the retired consumer held pruning back", pruned, e.last(t))
+	if pruned < last {
+		t.Fatalf("pruned through %d, want at least %d: the retired consumer held pruning back", pruned, last)
 	}
 }
