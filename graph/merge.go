@@ -5,8 +5,8 @@ import (
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/conversation"
-	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/graph/model"
+	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 )
@@ -18,20 +18,10 @@ func (r *Resolver) followMerges(ctx context.Context, n ent.Noder) (ent.Noder, er
 	if !ok {
 		return n, nil
 	}
-	// n holds only the fields the query asked for: read the link itself.
-	id := c.ID
-	for i := 0; i < 16; i++ {
-		row, err := r.Client.Customer.Query().Where(customer.ID(id)).Select(customer.FieldMergedIntoID).Only(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if row.MergedIntoID == nil {
-			break
-		}
-		id = *row.MergedIntoID
-	}
-	if id == c.ID {
-		return n, nil
+	// n holds only the fields the query asked for: PrimaryID reads the link.
+	id, err := customers.PrimaryID(ctx, r.Client, c.ID)
+	if err != nil || id == c.ID {
+		return n, err
 	}
 	return r.Client.Customer.Get(ctx, id)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/events"
@@ -178,22 +179,39 @@ func errAttributeTaken(name string) error {
 	return apperr.New(apperr.Conflict, "an attribute named %q exists already", name)
 }
 
-// primary loads a customer, following merges to the customer it now is.
-func (s *Service) primary(ctx context.Context, c *ent.Client, id gid.ID) (*ent.Customer, error) {
+// PrimaryID follows a customer's merges (reading only the link) to the
+// customer that holds it now: id itself unless it was merged.
+func PrimaryID(ctx context.Context, c *ent.Client, id gid.ID) (gid.ID, error) {
 	for range maxMergeHops {
-		cust, err := c.Customer.Get(ctx, id)
+		row, err := c.Customer.Query().Where(customer.ID(id)).Select(customer.FieldMergedIntoID).Only(ctx)
 		if ent.IsNotFound(err) {
-			return nil, errCustomerNotFound
+			return "", errCustomerNotFound
 		}
 		if err != nil {
-			return nil, fmt.Errorf("customers: load customer: %w", err)
+			return "", fmt.Errorf("customers: load customer: %w", err)
 		}
-		if cust.MergedIntoID == nil {
-			return cust, nil
+		if row.MergedIntoID == nil {
+			return id, nil
 		}
-		id = *cust.MergedIntoID
+		id = *row.MergedIntoID
 	}
-	return nil, errors.New("customers: merges of customers form a loop")
+	return "", errors.New("customers: merges of customers form a loop")
+}
+
+// primary loads a customer, following merges to the customer it now is.
+func (s *Service) primary(ctx context.Context, c *ent.Client, id gid.ID) (*ent.Customer, error) {
+	id, err := PrimaryID(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	cust, err := c.Customer.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, errCustomerNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("customers: load customer: %w", err)
+	}
+	return cust, nil
 }
 
 // phoneRegion is the region the actor's workspace reads national phone

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/switchboard/switchboard/ent"
-	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/predicate"
@@ -36,22 +35,7 @@ func Owner(ctx context.Context, c *ent.Client, kind customeridentity.Kind, value
 	if err != nil {
 		return "", err
 	}
-	return primaryOf(ctx, c, ident.CustomerID)
-}
-
-// primaryOf follows a customer's merges to the customer that holds it now.
-func primaryOf(ctx context.Context, c *ent.Client, id gid.ID) (gid.ID, error) {
-	for i := 0; i < 16; i++ {
-		row, err := c.Customer.Query().Where(customer.ID(id)).Select(customer.FieldMergedIntoID).Only(ctx)
-		if err != nil {
-			return "", err
-		}
-		if row.MergedIntoID == nil {
-			return id, nil
-		}
-		id = *row.MergedIntoID
-	}
-	return id, nil
+	return PrimaryID(ctx, c, ident.CustomerID)
 }
 
 // Link attaches identities an inbound message revealed to the sender's
@@ -91,7 +75,7 @@ func (s *Service) link(ctx context.Context, c *ent.Client, cust gid.ID, r Reveal
 	var verifiedOwner gid.ID
 	others := map[gid.ID]*ent.CustomerIdentity{}
 	for _, h := range holders {
-		owner, err := primaryOf(ctx, c, h.CustomerID)
+		owner, err := PrimaryID(ctx, c, h.CustomerID)
 		if err != nil {
 			return "", err
 		}

@@ -227,12 +227,12 @@ func (s *Service) upsertTarget(ctx context.Context, c *ent.Client, ids []UpsertI
 	}
 	var owners []gid.ID
 	for _, h := range holders {
-		p, err := s.primary(ctx, c, h.CustomerID)
+		p, err := PrimaryID(ctx, c, h.CustomerID)
 		if err != nil {
 			return "", err
 		}
-		if !slices.Contains(owners, p.ID) {
-			owners = append(owners, p.ID)
+		if !slices.Contains(owners, p) {
+			owners = append(owners, p)
 		}
 	}
 	switch len(owners) {

@@ -296,7 +296,7 @@ func (s *Service) resolveOnce(ctx context.Context, ch *ent.Channel, in Input, ve
 		a.CustomerID, a.VisitorID = current.CustomerID, current.VisitorID
 	}
 	if verified != nil {
-		owner, err := s.verifiedOwner(ctx, c, *verified)
+		owner, err := customers.Owner(ctx, c, verified.kind, verified.value)
 		if err != nil {
 			return nil, err
 		}
@@ -350,25 +350,6 @@ func (s *Service) resolveOnce(ctx context.Context, ch *ent.Channel, in Input, ve
 		return nil, fmt.Errorf("visitor: commit: %w", err)
 	}
 	return a, nil
-}
-
-// verifiedOwner returns the customer holding a verified identity, or "".
-func (s *Service) verifiedOwner(ctx context.Context, c *ent.Client, id identity) (gid.ID, error) {
-	ident, err := c.CustomerIdentity.Query().
-		Where(customeridentity.KindEQ(id.kind), customeridentity.Value(id.value),
-			customeridentity.ChannelIDIsNil(), customeridentity.Verified(true)).
-		WithCustomer().
-		Only(ctx)
-	if ent.IsNotFound(err) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	if cu := ident.Edges.Customer; cu != nil && cu.MergedIntoID != nil {
-		return *cu.MergedIntoID, nil
-	}
-	return ident.CustomerID, nil
 }
 
 // addIdentity gives a customer an identity from the website chat (source
