@@ -55,11 +55,11 @@ func (r *Resolver) customerSearch(ctx context.Context, text string) (predicate.C
 			customeridentity.Value(text)),
 	}
 	if strings.ContainsAny(text, "0123456789") {
-		ws, err := r.Client.Workspace.Query().Only(ctx)
+		region, err := customers.PhoneRegion(ctx, r.Client)
 		if err != nil {
 			return nil, err
 		}
-		if phone, ok := identity.Phone(text, ws.DefaultPhoneRegion); ok {
+		if phone, ok := identity.Phone(text, region); ok {
 			preds = append(preds, customer.HasIdentitiesWith(customeridentity.KindEQ(customeridentity.KindPHONE),
 				customeridentity.Value(phone)))
 		}

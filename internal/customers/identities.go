@@ -44,7 +44,7 @@ func (s *Service) AddIdentity(ctx context.Context, c *ent.Client, customerID gid
 	if err != nil {
 		return nil, err
 	}
-	region, err := phoneRegion(ctx, c)
+	region, err := PhoneRegion(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ func (s *Service) primary(ctx context.Context, c *ent.Client, id gid.ID) (*ent.C
 
 // phoneRegion is the region the actor's workspace reads national phone
 // numbers in.
-func phoneRegion(ctx context.Context, c *ent.Client) (string, error) {
+func PhoneRegion(ctx context.Context, c *ent.Client) (string, error) {
 	ws, err := c.Workspace.Query().Only(ctx)
 	if err != nil {
 		return "", fmt.Errorf("customers: load workspace: %w", err)

@@ -116,7 +116,7 @@ func (s *Service) Upsert(ctx context.Context, identities []UpsertIdentity, input
 	case a.Kind != viewer.KindAPIToken && a.Kind != viewer.KindAgent, !a.CanWrite():
 		return nil, apperr.New(apperr.Forbidden, "upserting customers needs an agent or an API token that may write")
 	}
-	region, err := phoneRegion(ctx, s.client)
+	region, err := PhoneRegion(ctx, s.client)
 	if err != nil {
 		return nil, err
 	}

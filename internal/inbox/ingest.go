@@ -196,7 +196,7 @@ func (s *Service) resolveSender(ctx context.Context, c *ent.Client, ch *ent.Chan
 	if snd.ExternalID == "" {
 		return "", errors.New("inbox: inbound message without a sender id")
 	}
-	revealed, err := s.revealed(ctx, c, ch, snd)
+	revealed, err := s.revealed(ctx, c, snd)
 	if err != nil {
 		return "", err
 	}
@@ -241,7 +241,7 @@ func (s *Service) resolveSender(ctx context.Context, c *ent.Client, ch *ent.Chan
 
 // revealed are the email and phone a message shows for its sender,
 // normalised; verified when the provider vouches for them.
-func (s *Service) revealed(ctx context.Context, c *ent.Client, ch *ent.Channel, snd channels.Sender) ([]customers.Revealed, error) {
+func (s *Service) revealed(ctx context.Context, c *ent.Client, snd channels.Sender) ([]customers.Revealed, error) {
 	var out []customers.Revealed
 	region := ""
 	for _, cl := range []struct {
@@ -252,11 +252,10 @@ func (s *Service) revealed(ctx context.Context, c *ent.Client, ch *ent.Channel, 
 			continue
 		}
 		if region == "" {
-			ws, err := c.Workspace.Get(ctx, ch.WorkspaceID)
-			if err != nil {
+			var err error
+			if region, err = customers.PhoneRegion(ctx, c); err != nil {
 				return nil, err
 			}
-			region = ws.DefaultPhoneRegion
 		}
 		v, err := identity.Normalize("sender", cl.kind, cl.value, region)
 		if err != nil {

@@ -385,11 +385,11 @@ func (s *Service) recordClaims(ctx context.Context, c *ent.Client, cust gid.ID, 
 		}
 	}
 	if in.Phone != "" {
-		ws, err := c.Workspace.Query().Only(ctx)
+		region, err := customers.PhoneRegion(ctx, c)
 		if err != nil {
 			return err
 		}
-		in.Phone, _ = phones.Phone(in.Phone, ws.DefaultPhoneRegion)
+		in.Phone, _ = phones.Phone(in.Phone, region)
 	}
 	claims := []identity{
 		{customeridentity.KindEMAIL, in.Email},
