@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/visitor"
 )
@@ -20,10 +21,10 @@ import (
 // and nothing else, and a visitor's token is checked against its own
 // channel's list (auth.Origin). Allowed cross-origin requests get CORS
 // headers, and preflights are answered here.
-func checkOrigin(consoles []string, web *visitor.Origins, log *slog.Logger, next http.Handler) http.Handler {
+func checkOrigin(consoles []string, chats *visitor.Origins, log *slog.Logger, next http.Handler) http.Handler {
 	set := make(map[string]bool, len(consoles))
 	for _, o := range consoles {
-		set[strings.ToLower(strings.TrimRight(o, "/"))] = true
+		set[web.NormalizeOrigin(o)] = true
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
@@ -32,12 +33,12 @@ func checkOrigin(consoles []string, web *visitor.Origins, log *slog.Logger, next
 			return
 		}
 		w.Header().Add("Vary", "Origin")
-		console := sameOrigin(origin, r) || set[strings.ToLower(strings.TrimRight(origin, "/"))]
+		console := sameOrigin(origin, r) || set[web.NormalizeOrigin(origin)]
 		if !console {
 			listed := false
-			if web != nil {
+			if chats != nil {
 				var err error
-				if listed, err = web.Listed(r.Context(), origin); err != nil {
+				if listed, err = chats.Listed(r.Context(), origin); err != nil {
 					log.ErrorContext(r.Context(), "checking web chat origins", "err", err)
 					writeText(w, http.StatusServiceUnavailable, "could not check the origin; try again")
 					return

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/switchboard/switchboard/channels"
@@ -24,14 +25,7 @@ const IdentitySecret = "identitySecret"
 // OriginAllowed reports whether a channel's settings list a browser origin
 // among its allowedOrigins.
 func OriginAllowed(settings map[string]any, origin string) bool {
-	origin = NormalizeOrigin(origin)
-	list, _ := settings["allowedOrigins"].([]any)
-	for _, o := range list {
-		if s, ok := o.(string); ok && NormalizeOrigin(s) == origin {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(AllowedOrigins(settings), NormalizeOrigin(origin))
 }
 
 // AllowedOrigins returns a channel's allowed origins, normalised.

@@ -21,7 +21,6 @@ import (
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
-	"github.com/switchboard/switchboard/ent/workspace"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/inbox"
@@ -216,9 +215,6 @@ func Queue(ctx context.Context, c *ent.Client, channelID *gid.ID) ([]*Waiting, e
 func (r *Router) RouteWorkspace(ctx context.Context, ws gid.ID) (int, error) {
 	defer r.lock(ws)()
 	ctx = viewer.NewContext(ctx, viewer.System(ws))
-	if ok, err := r.client.Workspace.Query().Where(workspace.ID(ws)).Exist(ctx); err != nil || !ok {
-		return 0, err
-	}
 	agents, err := r.candidates(ctx)
 	if err != nil || len(agents) == 0 {
 		return 0, err // nobody free: the queue stays as it is

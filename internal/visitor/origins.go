@@ -41,7 +41,7 @@ func newOrigins(client *ent.Client, now func() time.Time) *Origins {
 
 // Listed reports whether some enabled web channel allows origin.
 func (o *Origins) Listed(ctx context.Context, origin string) (bool, error) {
-	key := normalize(origin)
+	key := web.NormalizeOrigin(origin)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	age := o.now().Sub(o.loaded)
@@ -72,5 +72,3 @@ func (o *Origins) Forget() {
 	o.set = nil
 	o.mu.Unlock()
 }
-
-func normalize(origin string) string { return web.NormalizeOrigin(origin) }
