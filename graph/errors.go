@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/store"
 )
 
 // presentError maps every error to the codes of API-CONVENTIONS.md, once.
@@ -46,6 +47,15 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			setCode(gerr, apperr.InvalidInput, "malformed cursor", lastArg(gerr))
 		case errors.As(err, &ge) && ge.Extensions["code"] != nil:
 			// gqlgen's and entgql's own coded errors keep their code.
+		case errors.Is(err, context.DeadlineExceeded):
+			// Logged once per operation by stopWhenDone.
+			setCode(gerr, apperr.Internal, "the operation ran longer than the server allows and was stopped", "")
+		case errors.Is(err, context.Canceled):
+			setCode(gerr, apperr.Internal, "the request was canceled", "")
+		case store.Unavailable(err) || store.Conflicted(err):
+			log.WarnContext(ctx, "database unavailable or busy", "err", err, "path", gerr.Path.String())
+			setCode(gerr, apperr.Internal, "the database is unavailable or busy for now; retry", "")
+			gerr.Extensions["retryable"] = true
 		default:
 			log.ErrorContext(ctx, "graphql request failed", "err", err, "path", gerr.Path.String())
 			setCode(gerr, apperr.Internal, "internal error", "")

@@ -4,33 +4,73 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	coderws "github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/switchboard/switchboard/graph/generated"
 	"github.com/switchboard/switchboard/internal/apperr"
 )
 
-// NewServer returns the GraphQL server: schema, transports, access control,
-// page limits, one transaction per mutation and the error presenter.
-func NewServer(r *Resolver, log *slog.Logger) *handler.Server {
+// ServerOptions bound what GraphQL requests may cost.
+type ServerOptions struct {
+	Limits Limits
+	// Timeout bounds an HTTP operation's run time (websocket subscriptions
+	// run as long as their connection); zero means none.
+	Timeout time.Duration
+	// Counters, when set, counts the server's work (tests read it).
+	Counters *Counters
+}
+
+// Counters count what the GraphQL server did: documents validated, root
+// fields resolved, and operations refused for their cost by code.
+type Counters struct {
+	Validations atomic.Int64
+	RootFields  atomic.Int64
+	TooLarge    atomic.Int64
+	TooDeep     atomic.Int64
+	TooComplex  atomic.Int64
+}
+
+func (c *Counters) refused(code string) {
+	switch code {
+	case CodeQueryTooLarge:
+		c.TooLarge.Add(1)
+	case CodeQueryTooDeep:
+		c.TooDeep.Add(1)
+	case CodeComplexityExceeded:
+		c.TooComplex.Add(1)
+	}
+}
+
+// NewServer returns the GraphQL server: schema, transports, cost limits,
+// access control, page limits, one transaction per mutation and the error
+// presenter.
+func NewServer(r *Resolver, log *slog.Logger, o ServerOptions) *handler.Server {
 	if r.Now == nil {
 		r.Now = time.Now
 	}
 	r.Log = log
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{
+	limits := o.Limits.withDefaults()
+	counters := o.Counters
+	if counters == nil {
+		counters = &Counters{}
+	}
+	srv := handler.New(costModel{generated.NewExecutableSchema(generated.Config{
 		Resolvers: r,
 		Directives: generated.DirectiveRoot{
 			Access:  accessDirective,
 			Public:  publicDirective,
 			Visitor: visitorDirective,
 		},
-	}))
+	})})
 	srv.AddTransport(transport.Websocket{
 		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
 			// graphql-transport-ws first: gqlgen picks the first protocol
@@ -45,20 +85,37 @@ func NewServer(r *Resolver, log *slog.Logger) *handler.Server {
 		KeepAlivePingInterval: 15 * time.Second,
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(httpGET{timeout: o.Timeout, log: log})
+	srv.AddTransport(httpPOST{timeout: o.Timeout, log: log})
+	// Cost: the document's size and depth before validation, its
+	// complexity before it runs; gqlgen's own parser stops at the same
+	// token limit.
+	srv.SetParserTokenLimit(limits.MaxTokens)
+	srv.SetValidationRulesFn(func() *rules.Rules {
+		counters.Validations.Add(1)
+		return rules.NewDefaultRules()
+	})
+	srv.Use(documentBounds{limits: limits, observe: counters.refused})
 	// No parsed-query cache: pageLimits completes each request's own document.
-	srv.Use(extension.Introspection{})
+	if !limits.DisableIntrospection {
+		srv.Use(extension.Introspection{})
+	}
 	srv.Use(pageLimits{})
+	srv.Use(&complexityLimit{limit: limits.MaxComplexity, observe: counters.refused})
 	srv.AroundResponses(withUnreadLoader)
-	srv.AroundRootFields(requireActor)
+	srv.AroundResponses(stopWhenDone(log))
+	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		counters.RootFields.Add(1)
+		return requireActor(ctx, next)
+	})
+	srv.AroundFields(stopFields)
 	// Each mutation runs in one transaction, except those that hash
 	// passwords or call a provider (slow, and on SQLite a transaction holds
 	// the write lock), and startVisitorSession and upsertCustomerByIdentity,
 	// which retry their own when they lose a race on a unique identity.
-	srv.Use(entgql.Transactioner{
-		TxOpener:   entgql.TxOpenerFunc(r.Client.OpenTx),
-		SkipTxFunc: entgql.SkipIfHasFields("signIn", "signUp", "createAgent", "verifyChannel", "startVisitorSession", "upsertCustomerByIdentity"),
+	srv.Use(transactions{
+		open: entgql.TxOpenerFunc(r.Client.OpenTx),
+		skip: entgql.SkipIfHasFields("signIn", "signUp", "createAgent", "verifyChannel", "startVisitorSession", "upsertCustomerByIdentity"),
 	})
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
@@ -66,4 +123,41 @@ func NewServer(r *Resolver, log *slog.Logger) *handler.Server {
 		return apperr.New(apperr.Internal, "internal error")
 	})
 	return srv
+}
+
+// stopFields resolves no more fields once the request's context is done:
+// the client went away or the deadline passed.
+func stopFields(ctx context.Context, next graphql.Resolver) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return next(ctx)
+}
+
+// stopWhenDone reports an operation stopped by its deadline or by the
+// client's leaving once, in the log and in the response, instead of once
+// per field that did not run.
+func stopWhenDone(log *slog.Logger) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		err := ctx.Err()
+		if err == nil || resp == nil {
+			return resp
+		}
+		op := ""
+		if graphql.HasOperationContext(ctx) {
+			op = graphql.GetOperationContext(ctx).OperationName
+		}
+		log.WarnContext(ctx, "graphql operation stopped", "operation", op, "reason", err.Error(), "errors", len(resp.Errors))
+		seen := map[string]bool{}
+		kept := resp.Errors[:0]
+		for _, e := range resp.Errors {
+			if !seen[e.Message] {
+				seen[e.Message] = true
+				kept = append(kept, e)
+			}
+		}
+		resp.Errors = kept
+		return resp
+	}
 }

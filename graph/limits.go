@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"sync"
 
@@ -119,6 +120,9 @@ func asInt(v any) (int64, bool) {
 		return int64(n), float64(int64(n)) == n
 	case string:
 		i, err := strconv.ParseInt(n, 10, 64)
+		return i, err == nil
+	case json.Number:
+		i, err := n.Int64()
 		return i, err == nil
 	default:
 		return 0, false

@@ -47,11 +47,13 @@ type Deps struct {
 	AllowedOrigins []string
 	// Origins knows the origins web chat channels allow.
 	Origins *visitor.Origins
+	// GraphQL bounds what GraphQL requests may cost.
+	GraphQL graph.ServerOptions
 }
 
 // Handler returns the server's routes.
 func Handler(d Deps) http.Handler {
-	gql := graph.NewServer(d.Resolver, d.Logger)
+	gql := graph.NewServer(d.Resolver, d.Logger, d.GraphQL)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", checkOrigin(d.AllowedOrigins, d.Origins, d.Logger, authenticate(d.Auth, gql)))
 	mux.Handle("GET /{$}", playground.Handler("Switchboard", "/graphql"))

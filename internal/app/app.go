@@ -77,6 +77,8 @@ type App struct {
 	Deliverer *inbox.Deliverer
 	// Router assigns waiting conversations to agents.
 	Router *routing.Router
+	// GraphQL counts the GraphQL server's work and refusals.
+	GraphQL *graph.Counters
 
 	retention  time.Duration
 	routingOff bool
@@ -159,12 +161,21 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 
 		CredentialRecheck: o.CredentialRecheck,
 	}
+	counters := &graph.Counters{}
 	h := server.Handler(server.Deps{
 		Resolver: res, Auth: authSvc, DB: db.SQL, Logger: log, AllowedOrigins: cfg.AllowedOrigins,
 		Client: client, Channels: channelSvc, Inbox: inboxSvc, Origins: visitors.Origins,
+		GraphQL: graph.ServerOptions{
+			Limits: graph.Limits{
+				MaxTokens: cfg.Query.Tokens, MaxFields: cfg.Query.Fields, MaxAliases: cfg.Query.Aliases,
+				MaxDepth: cfg.Query.Depth, MaxComplexity: cfg.Query.Complexity, DisableIntrospection: cfg.IntrospectionOff,
+			},
+			Timeout:  cfg.RequestTimeout,
+			Counters: counters,
+		},
 	})
 	return &App{
-		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h,
+		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h, GraphQL: counters,
 		Deliverer:  inbox.NewDeliverer(client, channelSvc, eventLog, log, now, db.Dialect == dialect.Postgres, o.Delivery),
 		retention:  cfg.EventRetention,
 		Router:     router,

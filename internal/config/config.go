@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -55,6 +56,22 @@ type Config struct {
 	// RoutingOff keeps this instance from routing conversations
 	// (SWITCHBOARD_ROUTING=off); other instances still do.
 	RoutingOff bool
+	// Query bounds what one GraphQL operation may cost; zero takes the
+	// server's default.
+	Query QueryLimits
+	// IntrospectionOff refuses __schema and __type
+	// (SWITCHBOARD_INTROSPECTION=false).
+	IntrospectionOff bool
+	// RequestTimeout bounds an HTTP GraphQL operation's run time
+	// (SWITCHBOARD_REQUEST_TIMEOUT; default 30s; 0 for none). Websocket
+	// subscriptions are not bounded by it.
+	RequestTimeout time.Duration
+}
+
+// QueryLimits are the GraphQL cost limits (SWITCHBOARD_MAX_QUERY_TOKENS,
+// _FIELDS, _ALIASES, _DEPTH, _COMPLEXITY).
+type QueryLimits struct {
+	Tokens, Fields, Aliases, Depth, Complexity int
 }
 
 // Error names the variable at fault.
@@ -83,7 +100,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		return "", nil
 	}
-	c := &Config{Addr: ":8080", DataDir: "data", LogFormat: "text", EventRetention: 7 * 24 * time.Hour, ReopenWindow: 7 * 24 * time.Hour}
+	c := &Config{
+		Addr: ":8080", DataDir: "data", LogFormat: "text", EventRetention: 7 * 24 * time.Hour, ReopenWindow: 7 * 24 * time.Hour,
+		RequestTimeout: 30 * time.Second,
+	}
 	var err error
 	str := func(name string, dst *string) {
 		if err != nil {
@@ -113,8 +133,49 @@ func Load(getenv func(string) string) (*Config, error) {
 	str("SWITCHBOARD_TYPING_TIMEOUT", &typing)
 	str("SWITCHBOARD_VISITOR_SESSION_TTL", &visitorTTL)
 	str("SWITCHBOARD_ROUTING", &routingMode)
+	var introspection, timeout string
+	str("SWITCHBOARD_INTROSPECTION", &introspection)
+	str("SWITCHBOARD_REQUEST_TIMEOUT", &timeout)
+	limits := []struct {
+		name string
+		dst  *int
+	}{
+		{"SWITCHBOARD_MAX_QUERY_TOKENS", &c.Query.Tokens},
+		{"SWITCHBOARD_MAX_QUERY_FIELDS", &c.Query.Fields},
+		{"SWITCHBOARD_MAX_QUERY_ALIASES", &c.Query.Aliases},
+		{"SWITCHBOARD_MAX_QUERY_DEPTH", &c.Query.Depth},
+		{"SWITCHBOARD_MAX_QUERY_COMPLEXITY", &c.Query.Complexity},
+	}
+	for _, l := range limits {
+		var v string
+		str(l.name, &v)
+		if err == nil && v != "" {
+			n, perr := strconv.Atoi(v)
+			if perr != nil || n < 1 {
+				return nil, &Error{l.name, "must be a positive whole number"}
+			}
+			*l.dst = n
+		}
+	}
 	if err != nil {
 		return nil, err
+	}
+	switch introspection {
+	case "", "true":
+	case "false":
+		c.IntrospectionOff = true
+	default:
+		return nil, &Error{"SWITCHBOARD_INTROSPECTION", "must be true or false"}
+	}
+	if timeout != "" {
+		v, perr := time.ParseDuration(timeout)
+		if timeout == "0" {
+			v, perr = 0, nil
+		}
+		if perr != nil || (v != 0 && v < time.Second) {
+			return nil, &Error{"SWITCHBOARD_REQUEST_TIMEOUT", "must be a duration of at least 1s, such as 30s, or 0 for none"}
+		}
+		c.RequestTimeout = v
 	}
 	switch routingMode {
 	case "", "on":

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net"
 	"sync/atomic"
+	"syscall"
 
 	"entgo.io/ent/dialect"
 
@@ -16,7 +18,39 @@ import (
 // polling meanwhile are not counted.
 type countingDriver struct {
 	dialect.Driver
-	n *atomic.Int64
+	n      *atomic.Int64
+	faults *Faults
+}
+
+// Faults make the database fail the way a lost connection does, for the
+// transactions of HTTP requests (those whose context carries a request id).
+type Faults struct {
+	// FailBegin fails BEGIN; FailCommit fails COMMIT (after rolling back).
+	FailBegin, FailCommit atomic.Bool
+	// Stall makes every statement and BEGIN whose context has a deadline
+	// wait for it, as a database that stopped answering does.
+	Stall atomic.Bool
+	// Err is the driver's error (default: a connection reset by the peer).
+	Err error
+}
+
+// stall waits for ctx's deadline when Stall is set and ctx has one.
+func (f *Faults) stall(ctx context.Context) error {
+	if f == nil || !f.Stall.Load() {
+		return nil
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		return nil
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (f *Faults) err() error {
+	if f.Err != nil {
+		return f.Err
+	}
+	return &net.OpError{Op: "read", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 5), Port: 5432}, Err: syscall.ECONNRESET}
 }
 
 func count(ctx context.Context, n *atomic.Int64) {
@@ -27,25 +61,47 @@ func count(ctx context.Context, n *atomic.Int64) {
 
 func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
 	count(ctx, d.n)
+	if err := d.faults.stall(ctx); err != nil {
+		return err
+	}
 	return d.Driver.Exec(ctx, q, args, v)
 }
 
 func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
 	count(ctx, d.n)
+	if err := d.faults.stall(ctx); err != nil {
+		return err
+	}
 	return d.Driver.Query(ctx, q, args, v)
 }
 
 func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	if server.RequestID(ctx) != "" && d.faults.FailBegin.Load() {
+		return nil, d.faults.err()
+	}
+	if err := d.faults.stall(ctx); err != nil {
+		return nil, err
+	}
 	tx, err := d.Driver.Tx(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &countingTx{Tx: tx, n: d.n}, nil
+	return &countingTx{Tx: tx, n: d.n, faults: d.faults, request: server.RequestID(ctx) != ""}, nil
 }
 
 type countingTx struct {
 	dialect.Tx
-	n *atomic.Int64
+	n       *atomic.Int64
+	faults  *Faults
+	request bool
+}
+
+func (t *countingTx) Commit() error {
+	if t.request && t.faults.FailCommit.Load() {
+		_ = t.Tx.Rollback()
+		return t.faults.err()
+	}
+	return t.Tx.Commit()
 }
 
 func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {

@@ -19,6 +19,7 @@ import (
 	"entgo.io/ent/dialect"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/app"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/config"
@@ -41,6 +42,8 @@ type Server struct {
 	Statements atomic.Int64
 	// Logs holds everything the server logged.
 	Logs LogBuffer
+	// Faults make the database fail under requests.
+	Faults Faults
 
 	stopWorkers context.CancelFunc
 }
@@ -91,9 +94,11 @@ func NewOn(t testing.TB, db *store.DB, opts ...Option) *Server {
 	}
 	log := slog.New(slog.NewTextHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := app.New(context.Background(), cfg, db, app.Options{
-		Logger:            log,
-		BcryptCost:        bcrypt.MinCost,
-		WrapDriver:        func(d dialect.Driver) dialect.Driver { return &countingDriver{Driver: d, n: &s.Statements} },
+		Logger:     log,
+		BcryptCost: bcrypt.MinCost,
+		WrapDriver: func(d dialect.Driver) dialect.Driver {
+			return &countingDriver{Driver: d, n: &s.Statements, faults: &s.Faults}
+		},
 		CredentialRecheck: 100 * time.Millisecond,
 		Delivery:          inbox.DeliveryOptions{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 4, Poll: 20 * time.Millisecond},
 		RoutingSweep:      2 * time.Second,
@@ -180,6 +185,17 @@ func (s *Server) Do(t testing.TB, token, query string, vars map[string]any) *Res
 func (s *Server) DoFrom(t testing.TB, origin, token, query string, vars map[string]any) *Response {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return s.post(t, origin, token, body)
+}
+
+// DoRaw posts body as it is to /graphql (content type application/json).
+func (s *Server) DoRaw(t testing.TB, token string, body []byte) *Response {
+	t.Helper()
+	return s.post(t, "", token, body)
+}
+
+func (s *Server) post(t testing.TB, origin, token string, body []byte) *Response {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
@@ -299,4 +315,10 @@ func (b *LogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// System returns ctx allowed past the tenant filters, for tests that read
+// the database directly.
+func System(ctx context.Context) context.Context {
+	return privacy.DecisionContext(ctx, privacy.Allow)
 }
