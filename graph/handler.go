@@ -100,6 +100,7 @@ func NewServer(r *Resolver, log *slog.Logger, o ServerOptions) *handler.Server {
 	if !limits.DisableIntrospection {
 		srv.Use(extension.Introspection{})
 	}
+	srv.Use(httpSubscriptions{})
 	srv.Use(pageLimits{})
 	srv.Use(&complexityLimit{limit: limits.MaxComplexity, observe: counters.refused})
 	srv.AroundResponses(withUnreadLoader)

@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/switchboard/switchboard/internal/apperr"
 )
@@ -89,14 +92,40 @@ func rawOrNil(s string) json.RawMessage {
 	return json.RawMessage(s)
 }
 
-// withDeadline bounds an HTTP operation's run time; resolvers see the
-// deadline in their context, and aroundFields stops the rest.
+// withDeadline marks a request as a plain HTTP operation and bounds its
+// run time; resolvers see the deadline in their context, and stopFields
+// stops the rest.
 func withDeadline(r *http.Request, d time.Duration) (*http.Request, context.CancelFunc) {
+	ctx := context.WithValue(r.Context(), httpOperationKey{}, true)
 	if d <= 0 {
-		return r, func() {}
+		return r.WithContext(ctx), func() {}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), d)
+	ctx, cancel := context.WithTimeout(ctx, d)
 	return r.WithContext(ctx), cancel
+}
+
+type httpOperationKey struct{}
+
+// httpSubscriptions refuses subscriptions sent as plain HTTP requests:
+// gqlgen would hold the request open until the first event. They are
+// served over websockets.
+type httpSubscriptions struct{}
+
+var (
+	_ graphql.HandlerExtension        = httpSubscriptions{}
+	_ graphql.OperationContextMutator = httpSubscriptions{}
+)
+
+func (httpSubscriptions) ExtensionName() string                   { return "HTTPSubscriptions" }
+func (httpSubscriptions) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (httpSubscriptions) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Subscription || ctx.Value(httpOperationKey{}) == nil {
+		return nil
+	}
+	e := gqlerror.Errorf("subscriptions are served over a websocket on /graphql (graphql-transport-ws), not over plain HTTP")
+	errcode.Set(e, errcode.ValidationFailed)
+	return e
 }
 
 // checkBody reports what is wrong with a GraphQL-over-HTTP request body:

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -166,4 +167,46 @@ func TestTransactionFailures(t *testing.T) {
 	if !strings.Contains(s.Logs.String(), "connection reset") {
 		t.Errorf("the cause is not logged:\n%s", s.Logs.String())
 	}
+}
+
+// TestSubscriptionOverHTTP: a subscription sent as a plain POST is refused
+// at once (422) instead of holding the request open until an event.
+func TestSubscriptionOverHTTP(t *testing.T) {
+	s := testenv.New(t, testenv.NoRouting)
+	admin := s.AdminToken(t)
+	r := s.Do(t, admin, `subscription { conversationChanged { cursor } }`, nil)
+	if r.Status != http.StatusUnprocessableEntity || len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "websocket") {
+		t.Fatalf("got %d %+v, want 422 pointing at the websocket", r.Status, r.Errors)
+	}
+}
+
+// TestClientGoneStopsExecution: when the client hangs up, the operation
+// stops at once (here: a database that stopped answering would otherwise
+// hold it until the 1-hour deadline), and is logged once as canceled.
+func TestClientGoneStopsExecution(t *testing.T) {
+	s := testenv.New(t, testenv.NoRouting, func(c *config.Config) { c.RequestTimeout = time.Hour })
+	admin := s.AdminToken(t)
+	s.Faults.Stall.Store(true)
+	defer s.Faults.Stall.Store(false)
+	ctx, cancel := context.WithCancel(t.Context())
+	started := s.Statements.Load()
+	done := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/graphql",
+			strings.NewReader(`{"query":"{ customers { totalCount } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+admin)
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		done <- err
+	}()
+	// Wait until the operation is stalled in the database, then hang up.
+	testenv.Eventually(t, func() bool { return s.Statements.Load() > started+1 }, "the operation to reach the database")
+	cancel()
+	<-done
+	testenv.Eventually(t, func() bool {
+		return strings.Contains(s.Logs.String(), `msg="graphql operation stopped" operation="" reason="context canceled"`)
+	}, "the operation to stop")
 }

@@ -60,6 +60,10 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"SWITCHBOARD_PRESENCE_GRACE": "10ms"}, "SWITCHBOARD_PRESENCE_GRACE"},
 		{map[string]string{"SWITCHBOARD_PRESENCE_GRACE": "30s", "SWITCHBOARD_PRESENCE_HEARTBEAT": "30s"}, "SWITCHBOARD_PRESENCE_HEARTBEAT"},
 		{map[string]string{"SWITCHBOARD_TYPING_TIMEOUT": "soon"}, "SWITCHBOARD_TYPING_TIMEOUT"},
+		{map[string]string{"SWITCHBOARD_INTROSPECTION": "off"}, "SWITCHBOARD_INTROSPECTION"},
+		{map[string]string{"SWITCHBOARD_REQUEST_TIMEOUT": "10ms"}, "SWITCHBOARD_REQUEST_TIMEOUT"},
+		{map[string]string{"SWITCHBOARD_MAX_QUERY_DEPTH": "0"}, "SWITCHBOARD_MAX_QUERY_DEPTH"},
+		{map[string]string{"SWITCHBOARD_MAX_QUERY_COMPLEXITY": "lots"}, "SWITCHBOARD_MAX_QUERY_COMPLEXITY"},
 	}
 	for _, c := range cases {
 		c.env["SWITCHBOARD_DATA_DIR"] = t.TempDir()
@@ -68,6 +72,29 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Var != c.want {
 			t.Errorf("Load(%v) = %v, want an error naming %s", c.env, err, c.want)
 		}
+	}
+}
+
+// TestQueryLimits: the GraphQL cost limits, introspection and the request
+// deadline come from the environment; unset, they take the defaults.
+func TestQueryLimits(t *testing.T) {
+	c, err := Load(env(map[string]string{"SWITCHBOARD_DATA_DIR": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RequestTimeout != 30*time.Second || c.IntrospectionOff || c.Query != (QueryLimits{}) {
+		t.Fatalf("defaults: timeout %v, introspection off %v, limits %+v", c.RequestTimeout, c.IntrospectionOff, c.Query)
+	}
+	c, err = Load(env(map[string]string{
+		"SWITCHBOARD_DATA_DIR": t.TempDir(), "SWITCHBOARD_INTROSPECTION": "false", "SWITCHBOARD_REQUEST_TIMEOUT": "0",
+		"SWITCHBOARD_MAX_QUERY_TOKENS": "100", "SWITCHBOARD_MAX_QUERY_FIELDS": "20", "SWITCHBOARD_MAX_QUERY_ALIASES": "3",
+		"SWITCHBOARD_MAX_QUERY_DEPTH": "5", "SWITCHBOARD_MAX_QUERY_COMPLEXITY": "500",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RequestTimeout != 0 || !c.IntrospectionOff || c.Query != (QueryLimits{Tokens: 100, Fields: 20, Aliases: 3, Depth: 5, Complexity: 500}) {
+		t.Fatalf("set: timeout %v, introspection off %v, limits %+v", c.RequestTimeout, c.IntrospectionOff, c.Query)
 	}
 }
 
