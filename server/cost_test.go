@@ -163,6 +163,15 @@ func BenchmarkRefusal(b *testing.B) {
 		name, query, code, measure string
 		limit, value               int
 	}{name: "nested connections", query: "{ conversations(first: 100) { edges { node { customer { conversations(first: 100) { edges { node { customer { conversations(first: 100) { edges { node { id } } } } } } } } } } } }"})
+	// The reference: the smallest operation there is, answered.
+	b.Run("reference_{__typename}", func(b *testing.B) {
+		body := []byte(`{"query": "{ __typename }"}`)
+		for b.Loop() {
+			if r := s.DoRaw(b, admin, body); r.Status != http.StatusOK {
+				b.Fatalf("status %d %+v", r.Status, r.Errors)
+			}
+		}
+	})
 	for _, p := range payloads {
 		b.Run(strings.ReplaceAll(p.name, " ", "_"), func(b *testing.B) {
 			body := []byte(fmt.Sprintf(`{"query": %q}`, p.query))
