@@ -77,6 +77,8 @@ type App struct {
 	Deliverer *inbox.Deliverer
 	// Router assigns waiting conversations to agents.
 	Router *routing.Router
+	// Sockets registers this instance's live websockets.
+	Sockets *graph.Sockets
 
 	retention  time.Duration
 	routingOff bool
@@ -145,6 +147,10 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 			router.Kick(ws)
 		}
 	})
+	// Revoked or demoted credentials reach this instance's websockets at
+	// once, whichever instance changed them.
+	sockets := graph.NewSockets()
+	eventLog.OnSignal(events.SignalCredentials, sockets.CredentialsChanged)
 	res := &graph.Resolver{
 		Client:    client,
 		Auth:      authSvc,
@@ -158,6 +164,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Now:       now,
 
 		CredentialRecheck: o.CredentialRecheck,
+		Sockets:           sockets,
 	}
 	h := server.Handler(server.Deps{
 		Resolver: res, Auth: authSvc, DB: db.SQL, Logger: log, AllowedOrigins: cfg.AllowedOrigins,
@@ -168,6 +175,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Deliverer:  inbox.NewDeliverer(client, channelSvc, eventLog, log, now, db.Dialect == dialect.Postgres, o.Delivery),
 		retention:  cfg.EventRetention,
 		Router:     router,
+		Sockets:    sockets,
 		routingOff: cfg.RoutingOff,
 		log:        log,
 	}, nil
