@@ -36,7 +36,7 @@ func (r *mutationResolver) UpdateCustomer(ctx context.Context, id gid.ID, input 
 
 // CreateChannel is the resolver for the createChannel field.
 func (r *mutationResolver) CreateChannel(ctx context.Context, input model.CreateChannelInput) (*ent.Channel, error) {
-	r.webOriginsMayChange(ctx)
+	r.webChannelMayChange(ctx, "")
 	return r.Channels.Create(ctx, r.db(ctx), channelcfg.Input{
 		Kind: input.Kind, Name: &input.Name, Settings: input.Settings, Secrets: input.Secrets,
 		Priority: input.Priority, TeamID: input.TeamID, WorkingHours: input.WorkingHours,
@@ -45,7 +45,7 @@ func (r *mutationResolver) CreateChannel(ctx context.Context, input model.Create
 
 // UpdateChannel is the resolver for the updateChannel field.
 func (r *mutationResolver) UpdateChannel(ctx context.Context, id gid.ID, input model.UpdateChannelInput) (*ent.Channel, error) {
-	r.webOriginsMayChange(ctx)
+	r.webChannelMayChange(ctx, id)
 	return r.Channels.Update(ctx, r.db(ctx), id, channelcfg.Input{
 		Name: input.Name, Settings: input.Settings, Secrets: input.Secrets, Priority: input.Priority,
 		TeamID: input.TeamID, ClearTeam: isTrue(input.ClearTeam),
@@ -68,11 +68,7 @@ func (r *mutationResolver) CreateAgent(ctx context.Context, input model.CreateAg
 
 // UpdateAgent is the resolver for the updateAgent field.
 func (r *mutationResolver) UpdateAgent(ctx context.Context, id gid.ID, input ent.UpdateAgentInput) (*ent.Agent, error) {
-	if input.Email != nil {
-		e := auth.NormalizeEmail(*input.Email)
-		input.Email = &e
-	}
-	return r.db(ctx).Agent.UpdateOneID(id).SetInput(input).Save(ctx)
+	return auth.UpdateAgent(ctx, r.db(ctx), r.Events, id, input)
 }
 
 // SetAgentSkills is the resolver for the setAgentSkills field.
@@ -89,7 +85,7 @@ func (r *mutationResolver) SetAgentSkills(ctx context.Context, id gid.ID, skills
 
 // DeactivateAgent is the resolver for the deactivateAgent field.
 func (r *mutationResolver) DeactivateAgent(ctx context.Context, id gid.ID) (*ent.Agent, error) {
-	return auth.DeactivateAgent(ctx, r.db(ctx), id, r.Now())
+	return auth.DeactivateAgent(ctx, r.db(ctx), r.Events, id, r.Now())
 }
 
 // CreateTeam is the resolver for the createTeam field.

@@ -52,7 +52,7 @@ func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.Creat
 
 // RevokeAPIToken is the resolver for the revokeApiToken field.
 func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id gid.ID) (*ent.ApiToken, error) {
-	return auth.RevokeAPIToken(ctx, r.db(ctx), id, r.Now())
+	return auth.RevokeAPIToken(ctx, r.db(ctx), r.Events, id, r.Now())
 }
 
 // UpdateWorkspace is the resolver for the updateWorkspace field.

@@ -43,7 +43,7 @@ func (r *mutationResolver) VerifyChannel(ctx context.Context, id gid.ID) (*ent.C
 
 // SetChannelEnabled is the resolver for the setChannelEnabled field.
 func (r *mutationResolver) SetChannelEnabled(ctx context.Context, id gid.ID, enabled bool) (*ent.Channel, error) {
-	r.webOriginsMayChange(ctx)
+	r.webChannelMayChange(ctx, id)
 	return r.Channels.SetEnabled(ctx, r.db(ctx), id, enabled)
 }
 

@@ -36,7 +36,10 @@ type Resolver struct {
 	// CredentialRecheck is how often websockets re-check their credential
 	// (default DefaultCredentialRecheck).
 	CredentialRecheck time.Duration
-	Log               *slog.Logger
+	// Sockets registers live websockets so that credentials signals reach
+	// them at once (nil: only the periodic re-check does).
+	Sockets *Sockets
+	Log     *slog.Logger
 }
 
 // db returns the client of the request's transaction when there is one

@@ -21,9 +21,11 @@ const MaxSubscriptionsPerConnection = 100
 
 // connection is what a websocket's connection_init establishes.
 type connection struct {
-	expires time.Time // zero: the credential does not expire
+	actor   *viewer.Actor // as authenticated by connection_init
+	expires time.Time     // zero: the credential does not expire
 	active  atomic.Int32
-	leave   func() // ends the agent's presence through this socket; nil for tokens
+	leave   func()        // ends the agent's presence through this socket; nil for tokens
+	recheck chan struct{} // asks the watcher to re-authenticate now (buffered, 1)
 
 	ended  chan struct{} // closed when the credential expires or stops working
 	reason *apperr.Error
@@ -38,15 +40,26 @@ func (c *connection) end(reason *apperr.Error) {
 	})
 }
 
+// recheckNow asks the connection's watcher to re-authenticate at once;
+// it never blocks (one pending request is enough).
+func (c *connection) recheckNow() {
+	select {
+	case c.recheck <- struct{}{}:
+	default:
+	}
+}
+
 // DefaultCredentialRecheck is how often a websocket's credential is
-// checked again: a revoked token or a deactivated agent loses its
-// subscriptions within this time.
+// checked again. It is the backstop: a credentials signal (see Sockets)
+// makes every instance re-check the websockets it names at once.
 const DefaultCredentialRecheck = 30 * time.Second
 
 // watchCredential ends the connection's subscriptions when its credential
-// expires, or when checking it again fails (revoked, agent deactivated),
-// until the connection closes.
-func (r *Resolver) watchCredential(ctx context.Context, conn *connection, cred string) {
+// expires, or when checking it again (every CredentialRecheck, and at once
+// when a credentials signal names it) ends it, until the connection
+// closes; then it unregisters the connection (remove).
+func (r *Resolver) watchCredential(ctx context.Context, conn *connection, cred string, remove func()) {
+	defer remove()
 	var expiry <-chan time.Time
 	if !conn.expires.IsZero() {
 		t := time.NewTimer(time.Until(conn.expires))
@@ -67,12 +80,38 @@ func (r *Resolver) watchCredential(ctx context.Context, conn *connection, cred s
 			conn.end(apperr.New(apperr.Unauthenticated, "the token expired; reconnect with a new one"))
 			return
 		case <-tick.C:
-			if _, _, err := r.Auth.Authenticate(ctx, cred); apperr.CodeOf(err) == apperr.Unauthenticated {
-				conn.end(apperr.New(apperr.Unauthenticated, "the credential was revoked or its agent deactivated; reconnect with a valid one"))
-				return
-			}
+		case <-conn.recheck:
+		}
+		if reason := r.reauthenticate(ctx, conn, cred); reason != nil {
+			conn.end(reason)
+			return
 		}
 	}
+}
+
+// reauthenticate checks the connection's credential again. It returns why
+// the connection must end: the credential stopped working (revoked, agent
+// deactivated, a visitor's channel disabled or origin no longer allowed),
+// or it now grants a lower role than the connection was opened with (a
+// demoted agent, or a token whose creator was demoted), so the client
+// reconnects with what it may do now. A failure to check ends nothing;
+// the next check decides.
+func (r *Resolver) reauthenticate(ctx context.Context, conn *connection, cred string) *apperr.Error {
+	a, _, err := r.Auth.Authenticate(ctx, cred)
+	switch apperr.CodeOf(err) {
+	case apperr.Unauthenticated, apperr.Forbidden:
+		return apperr.New(apperr.Unauthenticated, "the credential was revoked or its agent deactivated; reconnect with a valid one")
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			r.Log.WarnContext(ctx, "re-checking a websocket's credential", "err", err)
+		}
+		return nil
+	}
+	if a.Role.Rank() < conn.actor.Role.Rank() {
+		return apperr.New(apperr.Unauthenticated, "the credential's rights changed; reconnect")
+	}
+	return nil
 }
 
 type connKey struct{}
@@ -88,14 +127,19 @@ func (r *Resolver) websocketInit(ctx context.Context, p transport.InitPayload) (
 	if scheme, rest, ok := strings.Cut(cred, " "); ok && strings.EqualFold(scheme, "Bearer") {
 		cred = rest
 	}
+	heard := r.Sockets.heardSoFar()
 	actor, exp, err := r.Auth.Authenticate(ctx, cred)
 	if err != nil {
 		ctx = transport.WithWebsocketCloseCode(ctx, 4403)
 		return ctx, nil, errors.New("Forbidden")
 	}
 	ctx = viewer.NewContext(ctx, actor)
-	conn := &connection{expires: exp, ended: make(chan struct{})}
-	go r.watchCredential(ctx, conn, cred)
+	conn := &connection{actor: actor, expires: exp, ended: make(chan struct{}), recheck: make(chan struct{}, 1)}
+	remove := r.Sockets.add(actor, conn)
+	if r.Sockets.heardSoFar() != heard {
+		conn.recheckNow() // a signal may have passed between authenticating and registering
+	}
+	go r.watchCredential(ctx, conn, cred, remove)
 	r.trackPresence(actor, conn)
 	return context.WithValue(ctx, connKey{}, conn), nil, nil
 }

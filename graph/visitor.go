@@ -6,6 +6,8 @@ import (
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/graph/model"
+	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/viewer"
 	"github.com/switchboard/switchboard/internal/visitor"
 )
@@ -73,11 +75,17 @@ func deref(s *string) string {
 	return *s
 }
 
-// webOriginsMayChange makes this instance read web chat channels' allowed
-// origins again once the request's transaction commits (other instances
-// notice within seconds, see visitor.Origins).
-func (r *Resolver) webOriginsMayChange(ctx context.Context) {
+// webChannelMayChange runs once the request's transaction commits, when
+// it changed channel id (or created one: id ""). This instance reads web
+// chat channels' allowed origins again (other instances notice within
+// seconds, see visitor.Origins), and every instance re-authenticates the
+// website visitors' websockets on the channel at once: disabling it, or
+// no longer allowing their origin, ends their subscriptions.
+func (r *Resolver) webChannelMayChange(ctx context.Context, id gid.ID) {
 	if r.Visitors != nil {
 		r.Events.AfterCommit(ctx, r.Visitors.Origins.Forget)
+	}
+	if a := viewer.FromContext(ctx); a != nil && id != "" {
+		auth.SignalCredentialsChanged(ctx, r.Events, a.WorkspaceID, auth.CredentialsChanged{ChannelID: id})
 	}
 }

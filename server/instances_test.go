@@ -8,13 +8,13 @@ import (
 )
 
 // twoInstances starts two servers on one PostgreSQL database.
-func twoInstances(t *testing.T) (a, b *testenv.Server) {
+func twoInstances(t *testing.T, tune ...testenv.Tuning) (a, b *testenv.Server) {
 	db := testenv.OpenDB(t)
 	if db.URL == "" {
 		t.Skip("several instances need PostgreSQL (SWITCHBOARD_TEST_DATABASE_URL)")
 	}
-	a = testenv.NewOn(t, db)
-	b = testenv.NewOn(t, testenv.Reopen(t, db), testenv.SameSecrets(a))
+	a = testenv.NewTuned(t, db, tune)
+	b = testenv.NewTuned(t, testenv.Reopen(t, db), tune, testenv.SameSecrets(a))
 	return a, b
 }
 

@@ -11,8 +11,8 @@ import (
 )
 
 // TestSubscriptionLeak opens and closes 1,000 subscriptions over ten
-// connections; afterwards the broker is empty and the goroutines are back
-// to where they were.
+// connections; afterwards the broker and the registry of websockets are
+// empty and the goroutines are back to where they were.
 func TestSubscriptionLeak(t *testing.T) {
 	s := testenv.New(t)
 	tok := s.AdminToken(t)
@@ -29,6 +29,7 @@ func TestSubscriptionLeak(t *testing.T) {
 		ws.Close()
 		s.WaitSubscribers(t, 0)
 	}
+	s.WaitSockets(t, 0) // closed connections leave the registry
 	deadline := time.Now().Add(10 * time.Second)
 	for runtime.NumGoroutine() > baseline+5 {
 		if time.Now().After(deadline) {

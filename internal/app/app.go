@@ -79,6 +79,8 @@ type App struct {
 	Router *routing.Router
 	// GraphQL counts the GraphQL server's work and refusals.
 	GraphQL *graph.Counters
+	// Sockets registers this instance's live websockets.
+	Sockets *graph.Sockets
 
 	retention  time.Duration
 	routingOff bool
@@ -147,6 +149,10 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 			router.Kick(ws)
 		}
 	})
+	// Revoked or demoted credentials reach this instance's websockets at
+	// once, whichever instance changed them.
+	sockets := graph.NewSockets()
+	eventLog.OnSignal(events.SignalCredentials, sockets.CredentialsChanged)
 	res := &graph.Resolver{
 		Client:    client,
 		Auth:      authSvc,
@@ -160,6 +166,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Now:       now,
 
 		CredentialRecheck: o.CredentialRecheck,
+		Sockets:           sockets,
 	}
 	counters := &graph.Counters{}
 	h := server.Handler(server.Deps{
@@ -179,6 +186,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Deliverer:  inbox.NewDeliverer(client, channelSvc, eventLog, log, now, db.Dialect == dialect.Postgres, o.Delivery),
 		retention:  cfg.EventRetention,
 		Router:     router,
+		Sockets:    sockets,
 		routingOff: cfg.RoutingOff,
 		log:        log,
 	}, nil

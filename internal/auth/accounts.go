@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
 	"github.com/switchboard/switchboard/internal/viewer"
@@ -186,9 +187,10 @@ func ValidateSkills(skills []schematype.Skill) error {
 
 // DeactivateAgent deactivates an agent and revokes the API tokens the agent
 // created; the agent's session tokens stop working at once because every
-// request checks that the agent is active. It runs in the caller's
-// transaction (client is ent.FromContext's).
-func DeactivateAgent(ctx context.Context, client *ent.Client, id gid.ID, now time.Time) (*ent.Agent, error) {
+// request checks that the agent is active, and once the transaction
+// commits every instance ends the agent's websockets and its tokens'. It
+// runs in the caller's transaction (client is ent.FromContext's).
+func DeactivateAgent(ctx context.Context, client *ent.Client, log *events.Log, id gid.ID, now time.Time) (*ent.Agent, error) {
 	if a := viewer.FromContext(ctx); a != nil && a.AgentID == id {
 		return nil, apperr.New(apperr.Conflict, "you cannot deactivate yourself")
 	}
@@ -200,6 +202,26 @@ func DeactivateAgent(ctx context.Context, client *ent.Client, id gid.ID, now tim
 		Where(apitoken.CreatedByID(id), apitoken.RevokedAtIsNil()).
 		SetRevokedAt(now).Save(ctx); err != nil {
 		return nil, fmt.Errorf("auth: revoke tokens of deactivated agent: %w", err)
+	}
+	// The agent's id also names the sockets of the tokens acting for it.
+	SignalCredentialsChanged(ctx, log, ag.WorkspaceID, CredentialsChanged{AgentID: id})
+	return ag, nil
+}
+
+// UpdateAgent changes an agent's profile in the caller's transaction. A
+// role change re-authenticates the agent's websockets, and its tokens', on
+// every instance once it commits: a demoted agent's subscriptions end.
+func UpdateAgent(ctx context.Context, client *ent.Client, log *events.Log, id gid.ID, in ent.UpdateAgentInput) (*ent.Agent, error) {
+	if in.Email != nil {
+		e := NormalizeEmail(*in.Email)
+		in.Email = &e
+	}
+	ag, err := client.Agent.UpdateOneID(id).SetInput(in).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in.Role != nil {
+		SignalCredentialsChanged(ctx, log, ag.WorkspaceID, CredentialsChanged{AgentID: id})
 	}
 	return ag, nil
 }
@@ -226,7 +248,8 @@ func CreateAPIToken(ctx context.Context, client *ent.Client, name string, scopes
 }
 
 // RevokeAPIToken revokes a token; revoking twice keeps the first time.
-func RevokeAPIToken(ctx context.Context, client *ent.Client, id gid.ID, now time.Time) (*ent.ApiToken, error) {
+// Once the transaction commits, every instance ends the token's websockets.
+func RevokeAPIToken(ctx context.Context, client *ent.Client, log *events.Log, id gid.ID, now time.Time) (*ent.ApiToken, error) {
 	t, err := client.ApiToken.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -234,7 +257,12 @@ func RevokeAPIToken(ctx context.Context, client *ent.Client, id gid.ID, now time
 	if t.RevokedAt != nil {
 		return t, nil
 	}
-	return t.Update().SetRevokedAt(now).Save(ctx)
+	t, err = t.Update().SetRevokedAt(now).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	SignalCredentialsChanged(ctx, log, t.WorkspaceID, CredentialsChanged{TokenID: id})
+	return t, nil
 }
 
 func uniq(in []string) []string {

@@ -90,8 +90,8 @@ func (m memo) Memo(key string, load func() (any, error)) (any, error) {
 	return e.v, e.err
 }
 
-// Signal is an ephemeral event (presence, typing): no position, no replay,
-// delivered to whoever listens now, on every instance.
+// Signal is an ephemeral event (presence, typing, credentials): no
+// position, no replay, delivered to whoever listens now, on every instance.
 type Signal struct {
 	WorkspaceID gid.ID          `json:"w"`
 	Kind        string          `json:"k"`
@@ -104,4 +104,8 @@ type Signal struct {
 const (
 	SignalAgentStatus = "agent.status"
 	SignalTyping      = "typing"
+	// SignalCredentials: credentials stopped working or lost rights; each
+	// instance re-authenticates the websockets that use them (ids only,
+	// see auth.CredentialsChanged).
+	SignalCredentials = "credentials"
 )

@@ -151,7 +151,7 @@ func (f *pgFanout) receive(ctx context.Context, payload string) {
 		var sig Signal
 		if err := json.Unmarshal([]byte(rest), &sig); err == nil {
 			sig.memo = newMemo()
-			f.log.signals.Publish(sig.WorkspaceID, &sig)
+			f.log.deliver(&sig)
 		}
 	}
 }

@@ -25,9 +25,10 @@ type Log struct {
 	log     *slog.Logger
 	fanout  fanout // to other instances; nil on a single instance
 
-	mu      sync.Mutex
-	pending map[*ent.Tx]*txWork
-	wake    chan struct{} // closed and replaced whenever events are published
+	mu       sync.Mutex
+	pending  map[*ent.Tx]*txWork
+	wake     chan struct{}              // closed and replaced whenever events are published
+	handlers map[string][]func(*Signal) // by signal kind (OnSignal)
 }
 
 // txWork is what an open transaction owes the log: events to write just
@@ -46,6 +47,7 @@ func NewLog(client *ent.Client, buffer int, now func() time.Time, log *slog.Logg
 	return &Log{
 		client: client, broker: NewBroker[*Event](buffer), signals: NewBroker[*Signal](buffer),
 		now: now, log: log, pending: map[*ent.Tx]*txWork{}, wake: make(chan struct{}),
+		handlers: map[string][]func(*Signal){},
 	}
 }
 

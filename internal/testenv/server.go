@@ -71,9 +71,26 @@ func SameSecrets(other *Server) Option {
 	}
 }
 
+// Tuning changes the app options of a test server: timings the
+// environment does not configure.
+type Tuning func(*app.Options)
+
+// CredentialRecheck sets how often websockets re-check their credential
+// (100 ms unless tuned): set it long, and only a credentials signal ends
+// a revoked credential's subscriptions in time.
+func CredentialRecheck(d time.Duration) Tuning {
+	return func(o *app.Options) { o.CredentialRecheck = d }
+}
+
 // NewOn starts a server on db. Two servers on one PostgreSQL database are
 // two instances of one deployment (give the second SameSecrets).
 func NewOn(t testing.TB, db *store.DB, opts ...Option) *Server {
+	t.Helper()
+	return NewTuned(t, db, nil, opts...)
+}
+
+// NewTuned is NewOn with tunings of the app's options.
+func NewTuned(t testing.TB, db *store.DB, tune []Tuning, opts ...Option) *Server {
 	t.Helper()
 	cfg := &config.Config{
 		PublicURL:     "http://switchboard.test",
@@ -93,7 +110,7 @@ func NewOn(t testing.TB, db *store.DB, opts ...Option) *Server {
 		sink = io.MultiWriter(&s.Logs, &testWriter{t})
 	}
 	log := slog.New(slog.NewTextHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.New(context.Background(), cfg, db, app.Options{
+	ao := app.Options{
 		Logger:     log,
 		BcryptCost: bcrypt.MinCost,
 		WrapDriver: func(d dialect.Driver) dialect.Driver {
@@ -103,7 +120,11 @@ func NewOn(t testing.TB, db *store.DB, opts ...Option) *Server {
 		Delivery:          inbox.DeliveryOptions{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 4, Poll: 20 * time.Millisecond},
 		RoutingSweep:      2 * time.Second,
 		RoutingPoll:       50 * time.Millisecond,
-	})
+	}
+	for _, f := range tune {
+		f(&ao)
+	}
+	a, err := app.New(context.Background(), cfg, db, ao)
 	if err != nil {
 		t.Fatalf("start app: %v", err)
 	}

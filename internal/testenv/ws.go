@@ -238,3 +238,16 @@ func (s *Subscription) First(t testing.TB) Message {
 	}
 	return Message{}
 }
+
+// WaitSockets waits until n websockets are registered on this server for
+// credentials signals (from connection_init until they close).
+func (s *Server) WaitSockets(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.App.Sockets.Len() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d websockets registered, want %d", s.App.Sockets.Len(), n)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
