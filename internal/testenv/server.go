@@ -19,6 +19,7 @@ import (
 	"entgo.io/ent/dialect"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/internal/app"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/config"
@@ -68,9 +69,21 @@ func SameSecrets(other *Server) Option {
 	}
 }
 
+// NewWithChannels starts a server, on a database of its own, that also
+// knows the given channel kinds (fake providers).
+func NewWithChannels(t testing.TB, adapters []channels.Adapter, opts ...Option) *Server {
+	t.Helper()
+	return start(t, OpenDB(t), adapters, opts)
+}
+
 // NewOn starts a server on db. Two servers on one PostgreSQL database are
 // two instances of one deployment (give the second SameSecrets).
 func NewOn(t testing.TB, db *store.DB, opts ...Option) *Server {
+	t.Helper()
+	return start(t, db, nil, opts)
+}
+
+func start(t testing.TB, db *store.DB, adapters []channels.Adapter, opts []Option) *Server {
 	t.Helper()
 	cfg := &config.Config{
 		PublicURL:     "http://switchboard.test",
@@ -93,6 +106,7 @@ func NewOn(t testing.TB, db *store.DB, opts ...Option) *Server {
 	a, err := app.New(context.Background(), cfg, db, app.Options{
 		Logger:            log,
 		BcryptCost:        bcrypt.MinCost,
+		Adapters:          adapters,
 		WrapDriver:        func(d dialect.Driver) dialect.Driver { return &countingDriver{Driver: d, n: &s.Statements} },
 		CredentialRecheck: 100 * time.Millisecond,
 		Delivery:          inbox.DeliveryOptions{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 4, Poll: 20 * time.Millisecond},
