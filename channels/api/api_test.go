@@ -174,6 +174,8 @@ func TestReceiveRefusesUnstorable(t *testing.T) {
 		{"invalid UTF-8 in name", "{\"messageID\":\"m1\",\"sender\":{\"externalID\":\"u1\",\"name\":\"\xc3\"},\"text\":\"hi\"}", "sender.name is not valid UTF-8"},
 		{"surrogate in attachment", "{\"messageID\":\"m1\",\"sender\":{\"externalID\":\"u1\"},\"attachments\":[{\"url\":\"https://x/a\"},{\"url\":\"https://x/b\",\"name\":\"\xed\xa0\x80\"}]}",
 			"attachments[1].name is not valid UTF-8"},
+		{"invalid UTF-8 in a long key", "{\"messageID\":\"m1\",\"sender\":{\"externalID\":\"u1\"},\"text\":\"hi\",\"" + strings.Repeat("k", 100) + "\xff\":1}",
+			strings.Repeat("k", 64) + "… is not valid UTF-8"},
 		{"invalid UTF-8 in a key", "{\"messageID\":\"m1\",\"sender\":{\"externalID\":\"u1\",\"n\xffme\":\"A\"},\"text\":\"hi\"}", "sender.n\uFFFDme is not valid UTF-8"},
 	}
 	for _, c := range cases {

@@ -40,7 +40,7 @@ func pathAt(body []byte, off int) string {
 			if b.Len() > 0 {
 				b.WriteByte('.')
 			}
-			b.WriteString(l.key)
+			b.WriteString(shortKey(l.key))
 		}
 		return b.String()
 	}
@@ -85,4 +85,17 @@ func pathAt(body []byte, off int) string {
 		}
 		valueDone()
 	}
+}
+
+// shortKey bounds a key named in an answer: the sender chose it.
+func shortKey(k string) string {
+	const max = 64
+	if len(k) <= max {
+		return k
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(k[cut]) {
+		cut--
+	}
+	return k[:cut] + "…"
 }
