@@ -112,6 +112,10 @@ type Inbound struct {
 	Attachments       []Attachment
 	ThreadKey         string // the provider's conversation hint, if any
 	Time              time.Time
+	// Metadata holds the provider's extras worth keeping with the message
+	// (stored as Message.metadata). The key "sanitized" is Switchboard's:
+	// Sanitize notes there what it changed.
+	Metadata map[string]any
 }
 
 // Delivery is what one webhook request carried, and how to answer it.

@@ -404,6 +404,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldBody:              {Type: field.TypeString, Column: message.FieldBody},
 			message.FieldContentType:       {Type: field.TypeString, Column: message.FieldContentType},
 			message.FieldAttachments:       {Type: field.TypeJSON, Column: message.FieldAttachments},
+			message.FieldMetadata:          {Type: field.TypeJSON, Column: message.FieldMetadata},
 			message.FieldPrivate:           {Type: field.TypeBool, Column: message.FieldPrivate},
 			message.FieldProviderMessageID: {Type: field.TypeString, Column: message.FieldProviderMessageID},
 			message.FieldDeliveryStatus:    {Type: field.TypeEnum, Column: message.FieldDeliveryStatus},
@@ -3177,6 +3178,11 @@ func (f *MessageFilter) WhereContentType(p entql.StringP) {
 // WhereAttachments applies the entql json.RawMessage predicate on the attachments field.
 func (f *MessageFilter) WhereAttachments(p entql.BytesP) {
 	f.Where(p.Field(message.FieldAttachments))
+}
+
+// WhereMetadata applies the entql json.RawMessage predicate on the metadata field.
+func (f *MessageFilter) WhereMetadata(p entql.BytesP) {
+	f.Where(p.Field(message.FieldMetadata))
 }
 
 // WherePrivate applies the entql bool predicate on the private field.

@@ -1804,6 +1804,11 @@ func (_q *MessageQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, message.FieldAttachments)
 				fieldSeen[message.FieldAttachments] = struct{}{}
 			}
+		case "metadata":
+			if _, ok := fieldSeen[message.FieldMetadata]; !ok {
+				selectedFields = append(selectedFields, message.FieldMetadata)
+				fieldSeen[message.FieldMetadata] = struct{}{}
+			}
 		case "private":
 			if _, ok := fieldSeen[message.FieldPrivate]; !ok {
 				selectedFields = append(selectedFields, message.FieldPrivate)

@@ -47,6 +47,8 @@ type Message struct {
 	ContentType string `json:"content_type,omitempty"`
 	// Attachments holds the value of the "attachments" field.
 	Attachments []map[string]interface{} `json:"attachments,omitempty"`
+	// the provider's extras, and Switchboard's notes under its own keys ("sanitized": what ingest changed so the message could be stored)
+	Metadata map[string]interface{} `json:"metadata,omitempty"`
 	// Private holds the value of the "private" field.
 	Private bool `json:"private,omitempty"`
 	// ProviderMessageID holds the value of the "provider_message_id" field.
@@ -129,7 +131,7 @@ func (*Message) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case message.FieldAuthorID:
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
-		case message.FieldAttachments:
+		case message.FieldAttachments, message.FieldMetadata:
 			values[i] = new([]byte)
 		case message.FieldID, message.FieldWorkspaceID, message.FieldConversationID, message.FieldChannelID, message.FieldCustomerID:
 			values[i] = new(gid.ID)
@@ -233,6 +235,14 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 			} else if value != nil && len(*value) > 0 {
 				if err := json.Unmarshal(*value, &_m.Attachments); err != nil {
 					return fmt.Errorf("unmarshal field attachments: %w", err)
+				}
+			}
+		case message.FieldMetadata:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field metadata", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Metadata); err != nil {
+					return fmt.Errorf("unmarshal field metadata: %w", err)
 				}
 			}
 		case message.FieldPrivate:
@@ -354,6 +364,9 @@ func (_m *Message) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("attachments=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Attachments))
+	builder.WriteString(", ")
+	builder.WriteString("metadata=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Metadata))
 	builder.WriteString(", ")
 	builder.WriteString("private=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Private))

@@ -140,6 +140,12 @@ func (_c *MessageCreate) SetAttachments(v []map[string]interface{}) *MessageCrea
 	return _c
 }
 
+// SetMetadata sets the "metadata" field.
+func (_c *MessageCreate) SetMetadata(v map[string]interface{}) *MessageCreate {
+	_c.mutation.SetMetadata(v)
+	return _c
+}
+
 // SetPrivate sets the "private" field.
 func (_c *MessageCreate) SetPrivate(v bool) *MessageCreate {
 	_c.mutation.SetPrivate(v)
@@ -443,6 +449,10 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 		_spec.SetField(message.FieldAttachments, field.TypeJSON, value)
 		_node.Attachments = value
 	}
+	if value, ok := _c.mutation.Metadata(); ok {
+		_spec.SetField(message.FieldMetadata, field.TypeJSON, value)
+		_node.Metadata = value
+	}
 	if value, ok := _c.mutation.Private(); ok {
 		_spec.SetField(message.FieldPrivate, field.TypeBool, value)
 		_node.Private = value
@@ -627,6 +637,24 @@ func (u *MessageUpsert) ClearAttachments() *MessageUpsert {
 	return u
 }
 
+// SetMetadata sets the "metadata" field.
+func (u *MessageUpsert) SetMetadata(v map[string]interface{}) *MessageUpsert {
+	u.Set(message.FieldMetadata, v)
+	return u
+}
+
+// UpdateMetadata sets the "metadata" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateMetadata() *MessageUpsert {
+	u.SetExcluded(message.FieldMetadata)
+	return u
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (u *MessageUpsert) ClearMetadata() *MessageUpsert {
+	u.SetNull(message.FieldMetadata)
+	return u
+}
+
 // SetDeliveryStatus sets the "delivery_status" field.
 func (u *MessageUpsert) SetDeliveryStatus(v message.DeliveryStatus) *MessageUpsert {
 	u.Set(message.FieldDeliveryStatus, v)
@@ -797,6 +825,27 @@ func (u *MessageUpsertOne) UpdateAttachments() *MessageUpsertOne {
 func (u *MessageUpsertOne) ClearAttachments() *MessageUpsertOne {
 	return u.Update(func(s *MessageUpsert) {
 		s.ClearAttachments()
+	})
+}
+
+// SetMetadata sets the "metadata" field.
+func (u *MessageUpsertOne) SetMetadata(v map[string]interface{}) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetMetadata(v)
+	})
+}
+
+// UpdateMetadata sets the "metadata" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateMetadata() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateMetadata()
+	})
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (u *MessageUpsertOne) ClearMetadata() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearMetadata()
 	})
 }
 
@@ -1143,6 +1192,27 @@ func (u *MessageUpsertBulk) UpdateAttachments() *MessageUpsertBulk {
 func (u *MessageUpsertBulk) ClearAttachments() *MessageUpsertBulk {
 	return u.Update(func(s *MessageUpsert) {
 		s.ClearAttachments()
+	})
+}
+
+// SetMetadata sets the "metadata" field.
+func (u *MessageUpsertBulk) SetMetadata(v map[string]interface{}) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetMetadata(v)
+	})
+}
+
+// UpdateMetadata sets the "metadata" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateMetadata() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateMetadata()
+	})
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (u *MessageUpsertBulk) ClearMetadata() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearMetadata()
 	})
 }
 

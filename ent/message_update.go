@@ -75,6 +75,18 @@ func (_u *MessageUpdate) ClearAttachments() *MessageUpdate {
 	return _u
 }
 
+// SetMetadata sets the "metadata" field.
+func (_u *MessageUpdate) SetMetadata(v map[string]interface{}) *MessageUpdate {
+	_u.mutation.SetMetadata(v)
+	return _u
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (_u *MessageUpdate) ClearMetadata() *MessageUpdate {
+	_u.mutation.ClearMetadata()
+	return _u
+}
+
 // SetDeliveryStatus sets the "delivery_status" field.
 func (_u *MessageUpdate) SetDeliveryStatus(v message.DeliveryStatus) *MessageUpdate {
 	_u.mutation.SetDeliveryStatus(v)
@@ -224,6 +236,12 @@ func (_u *MessageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.AttachmentsCleared() {
 		_spec.ClearField(message.FieldAttachments, field.TypeJSON)
 	}
+	if value, ok := _u.mutation.Metadata(); ok {
+		_spec.SetField(message.FieldMetadata, field.TypeJSON, value)
+	}
+	if _u.mutation.MetadataCleared() {
+		_spec.ClearField(message.FieldMetadata, field.TypeJSON)
+	}
 	if _u.mutation.ProviderMessageIDCleared() {
 		_spec.ClearField(message.FieldProviderMessageID, field.TypeString)
 	}
@@ -302,6 +320,18 @@ func (_u *MessageUpdateOne) AppendAttachments(v []map[string]interface{}) *Messa
 // ClearAttachments clears the value of the "attachments" field.
 func (_u *MessageUpdateOne) ClearAttachments() *MessageUpdateOne {
 	_u.mutation.ClearAttachments()
+	return _u
+}
+
+// SetMetadata sets the "metadata" field.
+func (_u *MessageUpdateOne) SetMetadata(v map[string]interface{}) *MessageUpdateOne {
+	_u.mutation.SetMetadata(v)
+	return _u
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (_u *MessageUpdateOne) ClearMetadata() *MessageUpdateOne {
+	_u.mutation.ClearMetadata()
 	return _u
 }
 
@@ -483,6 +513,12 @@ func (_u *MessageUpdateOne) sqlSave(ctx context.Context) (_node *Message, err er
 	}
 	if _u.mutation.AttachmentsCleared() {
 		_spec.ClearField(message.FieldAttachments, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Metadata(); ok {
+		_spec.SetField(message.FieldMetadata, field.TypeJSON, value)
+	}
+	if _u.mutation.MetadataCleared() {
+		_spec.ClearField(message.FieldMetadata, field.TypeJSON)
 	}
 	if _u.mutation.ProviderMessageIDCleared() {
 		_spec.ClearField(message.FieldProviderMessageID, field.TypeString)

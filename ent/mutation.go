@@ -15506,6 +15506,7 @@ type MessageMutation struct {
 	content_type        *string
 	attachments         *[]map[string]interface{}
 	appendattachments   []map[string]interface{}
+	metadata            *map[string]interface{}
 	private             *bool
 	provider_message_id *string
 	delivery_status     *message.DeliveryStatus
@@ -16115,6 +16116,55 @@ func (m *MessageMutation) ResetAttachments() {
 	delete(m.clearedFields, message.FieldAttachments)
 }
 
+// SetMetadata sets the "metadata" field.
+func (m *MessageMutation) SetMetadata(value map[string]interface{}) {
+	m.metadata = &value
+}
+
+// Metadata returns the value of the "metadata" field in the mutation.
+func (m *MessageMutation) Metadata() (r map[string]interface{}, exists bool) {
+	v := m.metadata
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMetadata returns the old "metadata" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldMetadata(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMetadata is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMetadata requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMetadata: %w", err)
+	}
+	return oldValue.Metadata, nil
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (m *MessageMutation) ClearMetadata() {
+	m.metadata = nil
+	m.clearedFields[message.FieldMetadata] = struct{}{}
+}
+
+// MetadataCleared returns if the "metadata" field was cleared in this mutation.
+func (m *MessageMutation) MetadataCleared() bool {
+	_, ok := m.clearedFields[message.FieldMetadata]
+	return ok
+}
+
+// ResetMetadata resets all changes to the "metadata" field.
+func (m *MessageMutation) ResetMetadata() {
+	m.metadata = nil
+	delete(m.clearedFields, message.FieldMetadata)
+}
+
 // SetPrivate sets the "private" field.
 func (m *MessageMutation) SetPrivate(b bool) {
 	m.private = &b
@@ -16440,7 +16490,7 @@ func (m *MessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MessageMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, message.FieldCreatedAt)
 	}
@@ -16476,6 +16526,9 @@ func (m *MessageMutation) Fields() []string {
 	}
 	if m.attachments != nil {
 		fields = append(fields, message.FieldAttachments)
+	}
+	if m.metadata != nil {
+		fields = append(fields, message.FieldMetadata)
 	}
 	if m.private != nil {
 		fields = append(fields, message.FieldPrivate)
@@ -16521,6 +16574,8 @@ func (m *MessageMutation) Field(name string) (ent.Value, bool) {
 		return m.ContentType()
 	case message.FieldAttachments:
 		return m.Attachments()
+	case message.FieldMetadata:
+		return m.Metadata()
 	case message.FieldPrivate:
 		return m.Private()
 	case message.FieldProviderMessageID:
@@ -16562,6 +16617,8 @@ func (m *MessageMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldContentType(ctx)
 	case message.FieldAttachments:
 		return m.OldAttachments(ctx)
+	case message.FieldMetadata:
+		return m.OldMetadata(ctx)
 	case message.FieldPrivate:
 		return m.OldPrivate(ctx)
 	case message.FieldProviderMessageID:
@@ -16663,6 +16720,13 @@ func (m *MessageMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetAttachments(v)
 		return nil
+	case message.FieldMetadata:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMetadata(v)
+		return nil
 	case message.FieldPrivate:
 		v, ok := value.(bool)
 		if !ok {
@@ -16730,6 +16794,9 @@ func (m *MessageMutation) ClearedFields() []string {
 	if m.FieldCleared(message.FieldAttachments) {
 		fields = append(fields, message.FieldAttachments)
 	}
+	if m.FieldCleared(message.FieldMetadata) {
+		fields = append(fields, message.FieldMetadata)
+	}
 	if m.FieldCleared(message.FieldProviderMessageID) {
 		fields = append(fields, message.FieldProviderMessageID)
 	}
@@ -16761,6 +16828,9 @@ func (m *MessageMutation) ClearField(name string) error {
 		return nil
 	case message.FieldAttachments:
 		m.ClearAttachments()
+		return nil
+	case message.FieldMetadata:
+		m.ClearMetadata()
 		return nil
 	case message.FieldProviderMessageID:
 		m.ClearProviderMessageID()
@@ -16814,6 +16884,9 @@ func (m *MessageMutation) ResetField(name string) error {
 		return nil
 	case message.FieldAttachments:
 		m.ResetAttachments()
+		return nil
+	case message.FieldMetadata:
+		m.ResetMetadata()
 		return nil
 	case message.FieldPrivate:
 		m.ResetPrivate()

@@ -3503,6 +3503,7 @@ export type MessageFieldsFragment = {
   body: string;
   contentType: string;
   attachments: Array<Record<string, unknown>> | null;
+  metadata: Record<string, unknown> | null;
   private: boolean;
   deliveryStatus: MessageDeliveryStatus | null;
   deliveryError: string | null;
@@ -3655,6 +3656,7 @@ export type ConversationQuery = {
           body: string;
           contentType: string;
           attachments: Array<Record<string, unknown>> | null;
+          metadata: Record<string, unknown> | null;
           private: boolean;
           deliveryStatus: MessageDeliveryStatus | null;
           deliveryError: string | null;
@@ -3685,6 +3687,7 @@ export type SendMessageMutation = {
     body: string;
     contentType: string;
     attachments: Array<Record<string, unknown>> | null;
+    metadata: Record<string, unknown> | null;
     private: boolean;
     deliveryStatus: MessageDeliveryStatus | null;
     deliveryError: string | null;
@@ -4103,6 +4106,7 @@ export type MessageAddedSubscription = {
       body: string;
       contentType: string;
       attachments: Array<Record<string, unknown>> | null;
+      metadata: Record<string, unknown> | null;
       private: boolean;
       deliveryStatus: MessageDeliveryStatus | null;
       deliveryError: string | null;

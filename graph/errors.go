@@ -52,7 +52,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			setCode(gerr, apperr.Internal, "the operation ran longer than the server allows and was stopped", "")
 		case errors.Is(err, context.Canceled):
 			setCode(gerr, apperr.Internal, "the request was canceled", "")
-		case store.Unavailable(err) || store.Conflicted(err):
+		case store.Transient(err):
 			log.WarnContext(ctx, "database unavailable or busy", "err", err, "path", gerr.Path.String())
 			setCode(gerr, apperr.Internal, "the database is unavailable or busy for now; retry", "")
 			gerr.Extensions["retryable"] = true

@@ -103,6 +103,12 @@ func createAPIChannel(t *testing.T, s *testenv.Server, tok, callback string) api
 func post(t *testing.T, url, secret string, at time.Time, payload any) (int, map[string]string) {
 	t.Helper()
 	body, _ := json.Marshal(payload)
+	return postBody(t, url, secret, at, body)
+}
+
+// postBody is post with the raw body given (bytes JSON encoding would fix).
+func postBody(t *testing.T, url, secret string, at time.Time, body []byte) (int, map[string]string) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	ts := strconv.FormatInt(at.Unix(), 10)
 	if secret != "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/inbox"
+	"github.com/switchboard/switchboard/internal/store"
 )
 
 // MaxWebhookBytes bounds a provider's request body.
@@ -23,7 +24,10 @@ const MaxWebhookBytes = 1 << 20
 // channel's adapter authenticates and parses the raw request, the inbox
 // stores it in one transaction, and only then is the provider answered.
 // Forged, malformed, stale or oversized requests store nothing and get a
-// 4xx; a database failure gets 503 so the provider retries.
+// 4xx. Values no column can hold are the adapter's to refuse or ingest's to
+// sanitize, so a failure to store is either transient (the database
+// unreachable or busy, the request canceled: 503, the provider retries) or
+// final (422: retrying would fail the same way forever).
 type webhooks struct {
 	client   *ent.Client
 	channels *channelcfg.Service
@@ -93,8 +97,14 @@ func (h *webhooks) receive(ctx context.Context, w http.ResponseWriter, r *http.R
 		return
 	}
 	stored, err := h.inbox.Ingest(r.Context(), h.client, ch, d.Messages)
-	if err != nil {
+	if err != nil && store.Transient(err) {
 		h.unavailable(w, r, err)
+		return
+	}
+	if err != nil {
+		// The cause is logged, never the body: it is the customer's.
+		h.log.ErrorContext(r.Context(), "webhook message cannot be stored", "channel_id", ch.ID, "err", err)
+		writeJSONError(w, http.StatusUnprocessableEntity, "the message cannot be stored; retrying will not help")
 		return
 	}
 	if d.Respond == nil {

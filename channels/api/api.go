@@ -26,9 +26,9 @@ import (
 )
 
 const (
-	maxText    = 65536           // longest text, in bytes inbound
-	maxSkew    = 5 * time.Minute // farthest a timestamp may be from now
-	timeout    = 5 * time.Second // per outbound request
+	maxText    = channels.MaxText // longest text, in bytes inbound
+	maxSkew    = 5 * time.Minute  // farthest a timestamp may be from now
+	timeout    = 5 * time.Second  // per outbound request
 	hdrTime    = "X-Switchboard-Timestamp"
 	hdrSig     = "X-Switchboard-Signature"
 	hdrDeliver = "X-Switchboard-Delivery"
@@ -115,6 +115,14 @@ func (*Adapter) Receive(_ context.Context, c *channels.Config, r *http.Request, 
 	if err := verify(c, r.Header, body); err != nil {
 		return nil, err
 	}
+	// JSON is UTF-8; Go's decoder would quietly replace invalid bytes.
+	if !utf8.Valid(body) {
+		at := invalidAt(body)
+		if field := pathAt(body, at); field != "" {
+			return nil, channels.Rejected(400, "%s is not valid UTF-8", field)
+		}
+		return nil, channels.Rejected(400, "malformed message: not valid UTF-8 at byte %d", at)
+	}
 	var in inbound
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -131,8 +139,6 @@ func (*Adapter) Receive(_ context.Context, c *channels.Config, r *http.Request, 
 		return nil, channels.Rejected(400, "sender.externalID is required")
 	case in.Text == "" && len(in.Attachments) == 0:
 		return nil, channels.Rejected(400, "text or an attachment is required")
-	case len(in.Text) > maxText:
-		return nil, channels.Rejected(400, "text is longer than %d bytes", maxText)
 	}
 	for i, a := range in.Attachments {
 		if !httpURL(a.URL) {
@@ -145,6 +151,12 @@ func (*Adapter) Receive(_ context.Context, c *channels.Config, r *http.Request, 
 	sender.Verified = true
 	msg := channels.Inbound{ProviderMessageID: in.MessageID, Sender: sender,
 		Text: in.Text, Attachments: in.Attachments, Time: now(c)}
+	// Integrators can act on a 400, so what ingest would have to alter to
+	// store (over-long ids, names or text, NUL characters) is refused.
+	probe := msg
+	if fixes := channels.Sanitize(&probe); len(fixes) > 0 {
+		return nil, channels.Rejected(400, "%s", fixes[0].Reason())
+	}
 	return &channels.Delivery{Messages: []channels.Inbound{msg}, Respond: respond}, nil
 }
 

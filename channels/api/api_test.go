@@ -153,6 +153,45 @@ func TestReceiveRejectsMalformed(t *testing.T) {
 	}
 }
 
+// TestReceiveRefusesUnstorable: what Switchboard could store only altered
+// is refused with 400 and a reason naming the field; the limits themselves
+// are accepted.
+func TestReceiveRefusesUnstorable(t *testing.T) {
+	msg := func(id, external, name, text, attName string) string {
+		b, _ := json.Marshal(map[string]any{"messageID": id, "sender": map[string]any{"externalID": external, "name": name},
+			"text": text, "attachments": []any{map[string]any{"url": "https://x/a", "name": attName}}})
+		return string(b)
+	}
+	cases := []struct{ name, body, reason string }{
+		{"long messageID", msg(strings.Repeat("m", 300), "u1", "Ann", "hi", "a"), "messageID is longer than 255 bytes"},
+		{"long externalID", msg("m1", strings.Repeat("u", 10000), "Ann", "hi", "a"), "sender.externalID is longer than 512 bytes"},
+		{"long name", msg("m1", "u1", strings.Repeat("客", 256), "hi", "a"), "sender.name is longer than 255 characters"},
+		{"NUL in text", msg("m1", "u1", "Ann", "h\u0000i", "a"), "text contains a NUL character"},
+		{"NUL in name", msg("m1", "u1", "A\u0000nn", "hi", "a"), "sender.name contains a NUL character"},
+		{"NUL in messageID", msg("m\u00001", "u1", "Ann", "hi", "a"), "messageID contains a NUL character"},
+		{"NUL in attachment", msg("m1", "u1", "Ann", "hi", "a\u0000"), "attachments[0].name contains a NUL character"},
+		{"invalid UTF-8 in text", "{\"messageID\":\"m1\",\"sender\":{\"externalID\":\"u1\"},\"text\":\"h\xffi\"}", "text is not valid UTF-8"},
+		{"invalid UTF-8 in name", "{\"messageID\":\"m1\",\"sender\":{\"externalID\":\"u1\",\"name\":\"\xc3\"},\"text\":\"hi\"}", "sender.name is not valid UTF-8"},
+		{"surrogate in attachment", "{\"messageID\":\"m1\",\"sender\":{\"externalID\":\"u1\"},\"attachments\":[{\"url\":\"https://x/a\"},{\"url\":\"https://x/b\",\"name\":\"\xed\xa0\x80\"}]}",
+			"attachments[1].name is not valid UTF-8"},
+		{"invalid UTF-8 in a long key", "{\"messageID\":\"m1\",\"sender\":{\"externalID\":\"u1\"},\"text\":\"hi\",\"" + strings.Repeat("k", 100) + "\xff\":1}",
+			strings.Repeat("k", 64) + "… is not valid UTF-8"},
+		{"invalid UTF-8 in a key", "{\"messageID\":\"m1\",\"sender\":{\"externalID\":\"u1\",\"n\xffme\":\"A\"},\"text\":\"hi\"}", "sender.n\uFFFDme is not valid UTF-8"},
+	}
+	for _, c := range cases {
+		_, err := New().Receive(context.Background(), config(""), signed(c.body, clock), []byte(c.body))
+		var e *channels.Error
+		if !errors.As(err, &e) || e.Status != 400 || e.Reason != c.reason {
+			t.Errorf("%s: err = %v, want 400 %q", c.name, err, c.reason)
+		}
+	}
+	atLimits := msg(strings.Repeat("m", 255), strings.Repeat("u", 512), strings.Repeat("客", 255), strings.Repeat("x", 65536), "a")
+	d, err := New().Receive(context.Background(), config(""), signed(atLimits, clock), []byte(atLimits))
+	if err != nil || len(d.Messages[0].ProviderMessageID) != 255 || d.Messages[0].Metadata != nil {
+		t.Fatalf("at the limits: %v", err)
+	}
+}
+
 // integrator is a fake callback endpoint that checks signatures itself.
 type integrator struct {
 	t      *testing.T

@@ -43,6 +43,8 @@ const (
 	FieldContentType = "content_type"
 	// FieldAttachments holds the string denoting the attachments field in the database.
 	FieldAttachments = "attachments"
+	// FieldMetadata holds the string denoting the metadata field in the database.
+	FieldMetadata = "metadata"
 	// FieldPrivate holds the string denoting the private field in the database.
 	FieldPrivate = "private"
 	// FieldProviderMessageID holds the string denoting the provider_message_id field in the database.
@@ -106,6 +108,7 @@ var Columns = []string{
 	FieldBody,
 	FieldContentType,
 	FieldAttachments,
+	FieldMetadata,
 	FieldPrivate,
 	FieldProviderMessageID,
 	FieldDeliveryStatus,

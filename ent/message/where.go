@@ -746,6 +746,16 @@ func AttachmentsNotNil() predicate.Message {
 	return predicate.Message(sql.FieldNotNull(FieldAttachments))
 }
 
+// MetadataIsNil applies the IsNil predicate on the "metadata" field.
+func MetadataIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldMetadata))
+}
+
+// MetadataNotNil applies the NotNil predicate on the "metadata" field.
+func MetadataNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldMetadata))
+}
+
 // PrivateEQ applies the EQ predicate on the "private" field.
 func PrivateEQ(v bool) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldPrivate, v))

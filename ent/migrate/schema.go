@@ -761,6 +761,7 @@ var (
 		{Name: "body", Type: field.TypeString, Size: 65536},
 		{Name: "content_type", Type: field.TypeString, Size: 255, Default: "text/plain"},
 		{Name: "attachments", Type: field.TypeJSON, Nullable: true},
+		{Name: "metadata", Type: field.TypeJSON, Nullable: true},
 		{Name: "private", Type: field.TypeBool, Default: false},
 		{Name: "provider_message_id", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "delivery_status", Type: field.TypeEnum, Nullable: true, Enums: []string{"QUEUED", "SENT", "DELIVERED", "READ", "FAILED"}},
@@ -778,25 +779,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "messages_workspaces_workspace",
-				Columns:    []*schema.Column{MessagesColumns[13]},
+				Columns:    []*schema.Column{MessagesColumns[14]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_conversations_conversation",
-				Columns:    []*schema.Column{MessagesColumns[14]},
+				Columns:    []*schema.Column{MessagesColumns[15]},
 				RefColumns: []*schema.Column{ConversationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_channels_channel",
-				Columns:    []*schema.Column{MessagesColumns[15]},
+				Columns:    []*schema.Column{MessagesColumns[16]},
 				RefColumns: []*schema.Column{ChannelsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_agents_author",
-				Columns:    []*schema.Column{MessagesColumns[16]},
+				Columns:    []*schema.Column{MessagesColumns[17]},
 				RefColumns: []*schema.Column{AgentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -805,7 +806,7 @@ var (
 			{
 				Name:    "message_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[13]},
+				Columns: []*schema.Column{MessagesColumns[14]},
 			},
 			{
 				Name:    "message_customer_id_created_at_id",
@@ -815,12 +816,12 @@ var (
 			{
 				Name:    "message_conversation_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[14], MessagesColumns[1]},
+				Columns: []*schema.Column{MessagesColumns[15], MessagesColumns[1]},
 			},
 			{
 				Name:    "message_channel_id_provider_message_id",
 				Unique:  true,
-				Columns: []*schema.Column{MessagesColumns[15], MessagesColumns[10]},
+				Columns: []*schema.Column{MessagesColumns[16], MessagesColumns[11]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "provider_message_id IS NOT NULL",
 				},

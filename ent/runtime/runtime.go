@@ -751,15 +751,15 @@ func init() {
 	// message.ContentTypeValidator is a validator for the "content_type" field. It is called by the builders before save.
 	message.ContentTypeValidator = messageDescContentType.Validators[0].(func(string) error)
 	// messageDescPrivate is the schema descriptor for private field.
-	messageDescPrivate := messageFields[9].Descriptor()
+	messageDescPrivate := messageFields[10].Descriptor()
 	// message.DefaultPrivate holds the default value on creation for the private field.
 	message.DefaultPrivate = messageDescPrivate.Default.(bool)
 	// messageDescProviderMessageID is the schema descriptor for provider_message_id field.
-	messageDescProviderMessageID := messageFields[10].Descriptor()
+	messageDescProviderMessageID := messageFields[11].Descriptor()
 	// message.ProviderMessageIDValidator is a validator for the "provider_message_id" field. It is called by the builders before save.
 	message.ProviderMessageIDValidator = messageDescProviderMessageID.Validators[0].(func(string) error)
 	// messageDescDeliveryError is the schema descriptor for delivery_error field.
-	messageDescDeliveryError := messageFields[12].Descriptor()
+	messageDescDeliveryError := messageFields[13].Descriptor()
 	// message.DeliveryErrorValidator is a validator for the "delivery_error" field. It is called by the builders before save.
 	message.DeliveryErrorValidator = messageDescDeliveryError.Validators[0].(func(string) error)
 	// messageDescID is the schema descriptor for id field.

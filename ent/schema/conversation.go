@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/switchboard/switchboard/internal/schematype"
 )
 
 // Conversation is one thread with a customer on one channel.
@@ -80,12 +82,15 @@ func (Message) Fields() []ent.Field {
 		field.String("author_id").GoType(gid0).Optional().Nillable().Immutable(),
 		field.Enum("direction").Values("INBOUND", "OUTBOUND").Immutable(),
 		field.Enum("sender_kind").Values("CUSTOMER", "AGENT", "BOT", "SYSTEM").Immutable(),
-		field.Text("body").MaxLen(65536).Immutable(),
+		field.Text("body").MaxLen(schematype.MaxBody).Immutable(),
 		field.String("content_type").Default("text/plain").MaxLen(255).Immutable(),
 		field.JSON("attachments", []map[string]any{}).Optional().
 			Annotations(entgql.Type("[Map!]")),
+		field.JSON("metadata", map[string]any{}).Optional().
+			Comment(`the provider's extras, and Switchboard's notes under its own keys ("sanitized": what ingest changed so the message could be stored)`).
+			Annotations(entgql.Type("Map")),
 		field.Bool("private").Default(false).Immutable(),
-		field.String("provider_message_id").Optional().Nillable().MaxLen(255).Immutable(),
+		field.String("provider_message_id").Optional().Nillable().MaxLen(schematype.MaxProviderMessageID).Immutable(),
 		field.Enum("delivery_status").Values("QUEUED", "SENT", "DELIVERED", "READ", "FAILED").Optional().Nillable(),
 		field.String("delivery_error").Optional().MaxLen(1024),
 	}

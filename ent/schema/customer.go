@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/switchboard/switchboard/internal/schematype"
 )
 
 // Customer is a person the business talks to, on any number of channels.
@@ -16,7 +18,7 @@ func (Customer) Mixin() []ent.Mixin { return tenantMixins("Customer") }
 
 func (Customer) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").Optional().MaxRuneLen(255).
+		field.String("name").Optional().MaxRuneLen(schematype.MaxName).
 			Comment("display name").
 			Annotations(entgql.OrderField("NAME")),
 		field.String("avatar_url").Optional().MaxLen(2048),
@@ -67,7 +69,7 @@ func (CustomerIdentity) Fields() []ent.Field {
 			Comment("changes when customers merge or unmerge"),
 		field.Enum("kind").Values("EMAIL", "PHONE", "EXTERNAL_ID", "CHANNEL_USER").Immutable().
 			Annotations(entgql.Type("IdentityKind")),
-		field.String("value").NotEmpty().MaxLen(512).Immutable().
+		field.String("value").NotEmpty().MaxLen(schematype.MaxIdentityValue).Immutable().
 			Comment("normalised: emails lower-cased, phones in E.164"),
 		field.String("channel_id").GoType(gid0).Optional().Nillable().Immutable().
 			Comment("set for channel-scoped kinds"),

@@ -409,6 +409,7 @@ type ComplexityRoot struct {
 		DeliveryStatus    func(childComplexity int) int
 		Direction         func(childComplexity int) int
 		ID                func(childComplexity int) int
+		Metadata          func(childComplexity int) int
 		Private           func(childComplexity int) int
 		ProviderMessageID func(childComplexity int) int
 		SenderKind        func(childComplexity int) int
@@ -2260,6 +2261,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.ID(childComplexity), true
+	case "Message.metadata":
+		if e.ComplexityRoot.Message.Metadata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Metadata(childComplexity), true
 	case "Message.private":
 		if e.ComplexityRoot.Message.Private == nil {
 			break
@@ -5835,6 +5842,10 @@ type Message implements Node {
   body: String!
   contentType: String!
   attachments: [Map!]
+  """
+  the provider's extras, and Switchboard's notes under its own keys ("sanitized": what ingest changed so the message could be stored)
+  """
+  metadata: Map
   private: Boolean!
   providerMessageID: String
   deliveryStatus: MessageDeliveryStatus
@@ -8419,6 +8430,8 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_contentType(ctx, field)
 	case "attachments":
 		return ec.fieldContext_Message_attachments(ctx, field)
+	case "metadata":
+		return ec.fieldContext_Message_metadata(ctx, field)
 	case "private":
 		return ec.fieldContext_Message_private(ctx, field)
 	case "providerMessageID":
@@ -16497,6 +16510,29 @@ func (ec *executionContext) _Message_attachments(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Message_attachments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "Map")
+}
+
+func (ec *executionContext) _Message_metadata(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_metadata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metadata, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Message", field, false, false, "Map")
 }
 
@@ -37757,6 +37793,11 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "attachments":
 			out.Values[i] = ec._Message_attachments(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "metadata":
+			out.Values[i] = ec._Message_metadata(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -35,12 +35,13 @@ import (
 	"github.com/switchboard/switchboard/server"
 )
 
-// Channels is the registry of channel kinds: one line per adapter.
-func Channels() *channels.Registry {
-	return channels.NewRegistry(
+// Channels is the registry of channel kinds: one line per adapter, and
+// the extra kinds a test registers (fake providers).
+func Channels(extra ...channels.Adapter) *channels.Registry {
+	return channels.NewRegistry(append([]channels.Adapter{
 		web.New(),
 		api.New(),
-	)
+	}, extra...)...)
 }
 
 // Options are the parts tests replace.
@@ -53,6 +54,9 @@ type Options struct {
 	BcryptCost int
 	// HTTPClient calls providers; tests point it at fakes.
 	HTTPClient *http.Client
+	// Adapters are channel kinds registered besides the built-in ones:
+	// tests add fake providers.
+	Adapters []channels.Adapter
 	// Delivery tunes outbound retries.
 	Delivery inbox.DeliveryOptions
 	// CredentialRecheck is how often websockets re-check their credential.
@@ -137,7 +141,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	})
 	customerSvc := customers.New(client, eventLog, now, db.Dialect == dialect.Postgres)
 	inboxSvc := inbox.New(now, eventLog, db.Dialect == dialect.Postgres, cfg.ReopenWindow).WithCustomers(customerSvc)
-	channelSvc := channelcfg.New(Channels(), box, cfg.PublicURL, o.HTTPClient, now)
+	channelSvc := channelcfg.New(Channels(o.Adapters...), box, cfg.PublicURL, o.HTTPClient, now)
 	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, visitor.Options{
 		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now, Customers: customerSvc,
 	})

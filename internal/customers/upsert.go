@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/identity"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -261,9 +262,7 @@ func retryable(err error) bool {
 	if ent.IsConstraintError(err) || errors.As(err, &raced) {
 		return true
 	}
-	msg := err.Error()
-	return strings.Contains(msg, "could not serialize") || strings.Contains(msg, "deadlock detected") ||
-		strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+	return store.Conflict(err)
 }
 
 // racedError is an upsert's conflict with a transaction that committed

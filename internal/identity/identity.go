@@ -12,10 +12,11 @@ import (
 
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/schematype"
 )
 
 // MaxValue is the longest identity value, in bytes.
-const MaxValue = 512
+const MaxValue = schematype.MaxIdentityValue
 
 // Normalize returns the canonical form of an identity value, or an
 // INVALID_INPUT error for field naming what is wrong. region is the ISO

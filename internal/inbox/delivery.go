@@ -287,3 +287,11 @@ func (d *Deliverer) backoff(attempts int) time.Duration {
 	}
 	return time.Duration(b * (0.8 + 0.4*mrand.Float64()))
 }
+
+func trim(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}

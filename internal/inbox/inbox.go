@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/schematype"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -173,7 +174,7 @@ func (s *Service) addAgentMessage(ctx context.Context, c *ent.Client, conv *ent.
 }
 
 // MaxBody is the longest message body, in bytes.
-const MaxBody = 64 << 10
+const MaxBody = schematype.MaxBody
 
 func checkBody(body string) error {
 	if strings.TrimSpace(body) == "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/identity"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -32,27 +33,31 @@ const ingestAttempts = 6
 // resolved one, or start one), insert the message, update the
 // conversation and append the events. A transaction that loses a race on a
 // unique index is retried and then finds what the winner stored.
+//
+// Before the transaction every message goes through channels.Sanitize, so
+// that what an adapter let through and no column can hold (over-long ids
+// and names, NUL characters, invalid UTF-8) is stored changed, with a note
+// in Message.metadata, instead of failing the same way on every retry.
 func (s *Service) Ingest(ctx context.Context, client *ent.Client, ch *ent.Channel, msgs []channels.Inbound) ([]channels.Stored, error) {
 	ctx = viewer.NewContext(ctx, viewer.System(ch.WorkspaceID))
+	clean := make([]channels.Inbound, len(msgs))
+	for i, m := range msgs {
+		channels.Sanitize(&m)
+		clean[i] = m
+	}
 	var lastErr error
 	for attempt := 0; attempt < ingestAttempts; attempt++ {
-		out, err := s.ingestOnce(ctx, client, ch, msgs)
+		out, err := s.ingestOnce(ctx, client, ch, clean)
 		if err == nil {
 			return out, nil
 		}
-		if !ent.IsConstraintError(err) && !isRetryable(err) {
+		if !ent.IsConstraintError(err) && !store.Conflict(err) {
 			return nil, err
 		}
 		lastErr = err
 		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 	}
 	return nil, fmt.Errorf("inbox: ingest kept conflicting: %w", lastErr)
-}
-
-func isRetryable(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "could not serialize") || strings.Contains(msg, "deadlock detected") ||
-		strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
 
 func (s *Service) ingestOnce(ctx context.Context, client *ent.Client, ch *ent.Channel, msgs []channels.Inbound) (out []channels.Stored, err error) {
@@ -93,8 +98,13 @@ func (s *Service) ingestOne(ctx context.Context, c *ent.Client, ch *ent.Channel,
 // ReceiveFrom stores a message that a known customer sent on a channel (a
 // website visitor writing through the visitor API), in c's transaction:
 // dedupe on the provider message id, then as Ingest does.
+// The message is sanitized as Ingest does, after the body's own checks.
 func (s *Service) ReceiveFrom(ctx context.Context, c *ent.Client, ch *ent.Channel, customerID gid.ID, in channels.Inbound) (channels.Stored, error) {
 	if err := checkBody(in.Text); err != nil {
+		return channels.Stored{}, err
+	}
+	channels.Sanitize(&in)
+	if err := checkBody(in.Text); err != nil { // nothing left but NULs
 		return channels.Stored{}, err
 	}
 	if st, dup, err := s.duplicate(ctx, c, ch, in); err != nil || dup {
@@ -146,6 +156,9 @@ func (s *Service) receive(ctx context.Context, c *ent.Client, ch *ent.Channel, c
 		SetConversationID(conv.ID).SetChannelID(ch.ID).SetCustomerID(conv.CustomerID).
 		SetDirection(message.DirectionINBOUND).SetSenderKind(message.SenderKindCUSTOMER).
 		SetBody(in.Text).SetAttachments(attachments).SetCreatedAt(now)
+	if len(in.Metadata) > 0 {
+		create.SetMetadata(in.Metadata)
+	}
 	if in.ProviderMessageID != "" {
 		create.SetProviderMessageID(in.ProviderMessageID)
 	}
@@ -220,7 +233,7 @@ func (s *Service) resolveSender(ctx context.Context, c *ent.Client, ch *ent.Chan
 		}
 	}
 	if cust == "" {
-		cu, err := c.Customer.Create().SetName(trim(snd.Name, 255)).Save(ctx)
+		cu, err := c.Customer.Create().SetName(snd.Name).Save(ctx) // sanitized: at most MaxName characters
 		if err != nil {
 			return "", err
 		}
@@ -300,12 +313,4 @@ func (s *Service) conversationFor(ctx context.Context, c *ent.Client, ch *ent.Ch
 	}
 	conv, err = c.Conversation.Create().SetCustomerID(cust).SetChannelID(ch.ID).SetNillableTeamID(ch.TeamID).Save(ctx)
 	return conv, true, false, err
-}
-
-func trim(s string, n int) string {
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }

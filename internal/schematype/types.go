@@ -1,5 +1,6 @@
-// Package schematype holds the Go types stored in JSON columns. The data
-// model and the API share them, so they live outside both.
+// Package schematype holds the Go types stored in JSON columns and the
+// limits of the columns that hold untrusted input. The data model and the
+// API share them, so they live outside both.
 package schematype
 
 // Skill is one of an agent's skills, with an optional level (1..10).

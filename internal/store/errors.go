@@ -10,48 +10,95 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/lib/pq"
 	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// Conflicted reports whether a transaction failed only because it ran
-// concurrently with others, so running it again can succeed: a PostgreSQL
-// serialisation failure or deadlock, a busy or locked SQLite database. It
-// reads error codes, not messages.
-func Conflicted(err error) bool {
-	var pe *pq.Error
-	if errors.As(err, &pe) {
-		return pe.Code == "40001" || pe.Code == "40P01"
+// SQLite result codes (the primary code is the low byte of an extended one).
+const (
+	sqliteNoMem      = 7
+	sqliteBusy       = 5
+	sqliteLocked     = 6
+	sqliteInterrupt  = 9
+	sqliteIOErr      = 10
+	sqliteFull       = 13
+	sqliteCantOpen   = 14
+	sqliteProtocol   = 15
+	sqliteUnique     = 2067 // SQLITE_CONSTRAINT_UNIQUE
+	sqlitePrimaryKey = 1555 // SQLITE_CONSTRAINT_PRIMARYKEY
+)
+
+// Conflict reports whether a transaction failed only because it ran
+// concurrently with others, so that running it again at once may succeed:
+// a serialization failure, a deadlock or a lock wait given up on
+// (PostgreSQL 40001, 40P01, 55P03), or a busy or locked SQLite database.
+// Decided by error codes, never by message text.
+func Conflict(err error) bool {
+	if code, ok := sqliteCode(err); ok {
+		return code&0xff == sqliteBusy || code&0xff == sqliteLocked
 	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		c := se.Code() & 0xff // the primary code of an extended one
-		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	switch sqlState(err) {
+	case "40001", "40P01", "55P03":
+		return true
 	}
 	return false
 }
 
-// Unavailable reports whether err says the database could not be reached
-// or is refusing work for now (a lost or refused connection, a server
-// shutting down or out of connections), so the request may succeed later
-// although it cannot now.
-func Unavailable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+// Transient reports whether a database operation failed for a reason that
+// may pass, so the caller's client should retry later: a Conflict, a race
+// on a unique index, the database unreachable, restarting or out of
+// resources, or the caller's context canceled or timed out. Anything else
+// (a value a column refuses, a violated constraint, a missing row, a bug)
+// fails the same way on every retry.
+func Transient(err error) bool {
+	if err == nil {
 		return false
 	}
-	var pe *pq.Error
-	if errors.As(err, &pe) {
-		switch {
-		case strings.HasPrefix(string(pe.Code), "08"), // connection exception
-			strings.HasPrefix(string(pe.Code), "53"),                   // insufficient resources
-			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03": // shutting down, cannot connect now
+	if Conflict(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	if code, ok := sqliteCode(err); ok {
+		switch code & 0xff {
+		case sqliteNoMem, sqliteInterrupt, sqliteIOErr, sqliteFull, sqliteCantOpen, sqliteProtocol:
 			return true
 		}
-		return false
+		return code == sqliteUnique || code == sqlitePrimaryKey
 	}
-	var ne net.Error
-	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
+	state := sqlState(err)
+	switch {
+	case state == "23505": // unique_violation: a race that a retry resolves
+		return true
+	case len(state) == 5:
+		// connection exception, transaction rollback, insufficient
+		// resources, operator intervention (shutdown, statement timeout),
+		// system error.
+		switch state[:2] {
+		case "08", "40", "53", "57", "58":
+			return true
+		}
+	}
+	return false
+}
+
+func sqliteCode(err error) (int, bool) {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code(), true
+	}
+	return 0, false
+}
+
+// sqlState is a PostgreSQL error's SQLSTATE, or "".
+func sqlState(err error) string {
+	var e interface{ SQLState() string }
+	if errors.As(err, &e) {
+		return strings.ToUpper(e.SQLState())
+	}
+	return ""
 }

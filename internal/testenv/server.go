@@ -19,6 +19,7 @@ import (
 	"entgo.io/ent/dialect"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/app"
 	"github.com/switchboard/switchboard/internal/auth"
@@ -72,7 +73,7 @@ func SameSecrets(other *Server) Option {
 }
 
 // Tuning changes the app options of a test server: timings the
-// environment does not configure.
+// environment does not configure, fake providers.
 type Tuning func(*app.Options)
 
 // CredentialRecheck sets how often websockets re-check their credential
@@ -80,6 +81,13 @@ type Tuning func(*app.Options)
 // a revoked credential's subscriptions in time.
 func CredentialRecheck(d time.Duration) Tuning {
 	return func(o *app.Options) { o.CredentialRecheck = d }
+}
+
+// NewWithChannels starts a server, on a database of its own, that also
+// knows the given channel kinds (fake providers).
+func NewWithChannels(t testing.TB, adapters []channels.Adapter, opts ...Option) *Server {
+	t.Helper()
+	return NewTuned(t, OpenDB(t), []Tuning{func(o *app.Options) { o.Adapters = adapters }}, opts...)
 }
 
 // NewOn starts a server on db. Two servers on one PostgreSQL database are
