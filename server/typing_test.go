@@ -56,16 +56,34 @@ func TestTyping(t *testing.T) {
 	elsewhere := ws.Subscribe(typingSub, map[string]any{"c": other})
 	s.WaitSignalSubscribers(t, 2)
 
-	// The admin starts, then Bea, then the admin renews: with the renewal
-	// extending the admin's typing, Bea's lapses first.
+	// The admin starts, then Bea; half a timeout later the admin renews.
+	// Both lapse, in either order (two lapses a few milliseconds apart may
+	// reach the broker either way round), but the admin's no sooner than a
+	// whole timeout after the renewal: the renewal replaced the first lapse.
+	ttl := s.Config.TypingTimeout
 	setTyping(t, s, admin, conv, true)
 	nextTyping(t, sub, conv, adminID, true)
 	setTyping(t, s, bea, conv, true)
 	nextTyping(t, sub, conv, beaID, true)
+	time.Sleep(ttl / 2)
+	renewed := time.Now()
 	setTyping(t, s, admin, conv, true)
 	nextTyping(t, sub, conv, adminID, true)
-	nextTyping(t, sub, conv, beaID, false)
-	nextTyping(t, sub, conv, adminID, false)
+	lapsed := map[string]time.Time{}
+	for range 2 {
+		var ev typingEvent
+		sub.Next(t, &ev)
+		if got := ev.Typing; got.ConversationID != conv || got.Agent == nil || got.Typing || got.Customer != nil {
+			t.Fatalf("got %+v, want a lapse (typing=false) of an agent in %s", got, conv)
+		}
+		lapsed[ev.Typing.Agent.ID] = time.Now()
+	}
+	if _, ok := lapsed[beaID]; !ok || len(lapsed) != 2 {
+		t.Fatalf("lapses of %v, want the admin's and Bea's", lapsed)
+	}
+	if at := lapsed[adminID]; at.Before(renewed.Add(ttl)) {
+		t.Fatalf("the admin's typing lapsed %v after the renewal, before the %v timeout: the renewal did not replace the first lapse", at.Sub(renewed), ttl)
+	}
 	if n := s.App.Presence.Typing(); n != 0 {
 		t.Fatalf("%d typing indicators still pending after they lapsed", n)
 	}
