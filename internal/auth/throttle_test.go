@@ -95,7 +95,7 @@ func retryAfter(t *testing.T, err error) time.Duration {
 	return ae.RetryAfter
 }
 
-const s = time.Second
+const sec = time.Second
 
 // TestThrottleSlowsAGuesser: at one address, three failures are free, then
 // each attempt waits twice as long as the last; a turn more than 5s away is
@@ -112,19 +112,19 @@ func TestThrottleSlowsAGuesser(t *testing.T) {
 		}
 		waits = append(waits, w)
 	}
-	if want := []time.Duration{0, 0, 0, 1 * s, 2 * s, 4 * s}; !slices.Equal(waits, want) {
+	if want := []time.Duration{0, 0, 0, 1 * sec, 2 * sec, 4 * sec}; !slices.Equal(waits, want) {
 		t.Fatalf("waits %v, want %v", waits, want)
 	}
 	_, err := attempt(t, th, c, "victim@example.com", "10.0.0.1", true)
-	if retry := retryAfter(t, err); retry != 8*s {
+	if retry := retryAfter(t, err); retry != 8*sec {
 		t.Fatalf("retry after %v, want 8s", retry)
 	}
-	c.advance(8 * s)
+	c.advance(8 * sec)
 	if w, err := attempt(t, th, c, "victim@example.com", "10.0.0.1", false); err != nil || w != 0 {
 		t.Fatalf("on time: wait %v, %v", w, err)
 	}
 	_, err = attempt(t, th, c, "victim@example.com", "10.0.0.1", false)
-	if retry := retryAfter(t, err); retry != 16*s {
+	if retry := retryAfter(t, err); retry != 16*sec {
 		t.Fatalf("retry after %v, want 16s", retry)
 	}
 }
@@ -139,19 +139,19 @@ func TestThrottleOwnerGetsIn(t *testing.T) {
 		_, _ = attempt(t, th, c, "victim@example.com", fmt.Sprintf("10.0.%d.%d", i/200, i%200), false)
 	}
 	for range 3 { // the owner's own typos
-		if w, err := attempt(t, th, c, "victim@example.com", "192.0.2.7", false); err != nil || w > 2*s {
+		if w, err := attempt(t, th, c, "victim@example.com", "192.0.2.7", false); err != nil || w > 2*sec {
 			t.Fatalf("owner's typo: wait %v, %v", w, err)
 		}
 	}
 	w, err := attempt(t, th, c, "victim@example.com", "192.0.2.7", true)
-	if err != nil || w != 2*s {
+	if err != nil || w != 2*sec {
 		t.Fatalf("owner: wait %v, %v; want 2s", w, err)
 	}
 	// The owner's typos are forgotten; the others' are not.
 	if d := th.pairs.Delay("192.0.2.7 victim@example.com"); d != 0 {
 		t.Fatalf("owner's pair delay %v after a success", d)
 	}
-	if d := th.emails.Delay("victim@example.com"); d < 1*s {
+	if d := th.emails.Delay("victim@example.com"); d < 1*sec {
 		t.Fatalf("email delay %v after the owner's success, want the others' failures kept", d)
 	}
 }
@@ -169,7 +169,7 @@ func TestThrottleBoundsSpraying(t *testing.T) {
 		}
 		waits = append(waits, w)
 	}
-	if want := append(make([]time.Duration, 20), 1*s, 2*s, 4*s); !slices.Equal(waits, want) {
+	if want := append(make([]time.Duration, 20), 1*sec, 2*sec, 4*sec); !slices.Equal(waits, want) {
 		t.Fatalf("waits %v, want %v", waits, want)
 	}
 	_, err := attempt(t, th, c, "agent99@example.com", "10.0.0.1", false)
@@ -196,7 +196,7 @@ func TestThrottleConcurrentAttemptsTakeTurns(t *testing.T) {
 		w := c.takeWaits()
 		waits = append(waits, append(w, 0)[0])
 	}
-	if want := []time.Duration{0, 0, 0, 1 * s, 3 * s}; !slices.Equal(waits, want) {
+	if want := []time.Duration{0, 0, 0, 1 * sec, 3 * sec}; !slices.Equal(waits, want) {
 		t.Fatalf("waits %v, want %v", waits, want)
 	}
 }
@@ -223,11 +223,16 @@ func TestThrottleBoundsWaiting(t *testing.T) {
 			}
 		}()
 	}
-	for waiting := 0; waiting < 8; {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		th.mu.Lock()
-		waiting = th.waiting["10.0.0.1"]
+		waiting := th.waiting["10.0.0.1"]
 		th.mu.Unlock()
+		if waiting == 8 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d attempts waiting, want 8", waiting)
+		}
 	}
 	_, err := th.signIn(context.Background(), email(8), "10.0.0.1")
 	retryAfter(t, err)
