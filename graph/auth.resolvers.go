@@ -25,7 +25,7 @@ func (r *agentResolver) Workspace(ctx context.Context, obj *ent.Agent) (*ent.Wor
 func (r *mutationResolver) SignIn(ctx context.Context, email string, password string) (*model.AuthPayload, error) {
 	s, err := r.Auth.SignIn(ctx, email, password, auth.ClientAddr(ctx))
 	if err != nil {
-		return nil, err
+		return nil, withRetryAfter(err)
 	}
 	return &model.AuthPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, Agent: s.Agent}, nil
 }
@@ -34,9 +34,9 @@ func (r *mutationResolver) SignIn(ctx context.Context, email string, password st
 func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error) {
 	s, err := r.Auth.SignUp(ctx, auth.SignUpInput{
 		WorkspaceName: input.WorkspaceName, Name: input.Name, Email: input.Email, Password: input.Password,
-	})
+	}, auth.ClientAddr(ctx))
 	if err != nil {
-		return nil, err
+		return nil, withRetryAfter(err)
 	}
 	return &model.AuthPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, Agent: s.Agent}, nil
 }

@@ -312,13 +312,12 @@ func TestBadCredentials(t *testing.T) {
 }
 
 // TestSignIn answers unknown emails, wrong passwords and deactivated agents
-// alike, and limits attempts per email address.
+// alike (signin_test.go: how failures slow sign-in down).
 func TestSignIn(t *testing.T) {
 	s := testenv.New(t)
 	admin := s.AdminToken(t)
 	leftID, _ := newAgent(t, s, admin, "left@example.com", "AGENT")
 	s.MustDo(t, admin, `mutation($id: ID!) { deactivateAgent(id: $id) { id } }`, map[string]any{"id": leftID}, &struct{}{})
-	newAgent(t, s, admin, "victim@example.com", "AGENT")
 	signIn := func(email, password string) *testenv.Response {
 		return s.Do(t, "", `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }`, map[string]any{"e": email, "p": password})
 	}
@@ -332,16 +331,6 @@ func TestSignIn(t *testing.T) {
 			t.Fatalf("%s: %+v %s, unknown email gave %+v %s", c[0], got, r.Data, want, unknown.Data)
 		}
 	}
-
-	// Ten attempts per address, however it is spelled; the eleventh is
-	// refused even with the right password. Other addresses are unaffected.
-	for i := 0; i < 8; i++ { // newAgent signed in once
-		wantErr(t, signIn([]string{"victim@example.com", " VICTIM@example.com", "Victim@Example.COM "}[i%3], "guess-"+fmt.Sprint(i)), http.StatusOK, "UNAUTHENTICATED")
-	}
-	s.SignIn(t, "victim@example.com", "password-1") // the tenth
-	wantErr(t, signIn("victim@example.com", "password-1"), http.StatusOK, "RATE_LIMITED")
-	wantErr(t, signIn("VICTIM@EXAMPLE.COM", "password-1"), http.StatusOK, "RATE_LIMITED")
-	s.AdminToken(t)
 }
 
 // TestSignUp is refused while sign-up is closed, creates a workspace with

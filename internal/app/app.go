@@ -63,6 +63,9 @@ type Options struct {
 	CredentialRecheck time.Duration
 	// VisitorLimits bound website visitors' sessions and messages.
 	VisitorLimits visitor.Limits
+	// AuthClock times sign-in and sign-up throttling (default: the real
+	// clock); tests give a fake one so that they never sleep.
+	AuthClock auth.Clock
 	// RoutingSweep is how often the router routes every workspace anyway
 	// (default 15s); RoutingPoll how often its consumer looks for events
 	// when idle (default 1s).
@@ -115,6 +118,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	}
 	authSvc := auth.New(client, auth.Options{
 		JWTSecret: cfg.JWTSecret, SignupOpen: cfg.SignupOpen, Now: now, BcryptCost: o.BcryptCost, Logger: log,
+		Clock: o.AuthClock,
 	})
 	created, generated, err := authSvc.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {

@@ -6,6 +6,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is an error code of the public API.
@@ -23,12 +24,14 @@ const (
 	Internal        Code = "INTERNAL"
 )
 
-// Error is an error a client may see: a code, a message fit to show, and for
-// INVALID_INPUT the input field at fault.
+// Error is an error a client may see: a code, a message fit to show, for
+// INVALID_INPUT the input field at fault, and for RATE_LIMITED when the
+// client may try again (zero when unknown).
 type Error struct {
-	Code    Code
-	Message string
-	Field   string
+	Code       Code
+	Message    string
+	Field      string
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -46,6 +49,11 @@ func New(code Code, format string, args ...any) *Error {
 // Invalid returns an INVALID_INPUT error for one field.
 func Invalid(field, format string, args ...any) *Error {
 	return &Error{Code: InvalidInput, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Limited returns a RATE_LIMITED error that tells when to try again.
+func Limited(retryAfter time.Duration, format string, args ...any) *Error {
+	return &Error{Code: RateLimited, Message: fmt.Sprintf(format, args...), RetryAfter: retryAfter}
 }
 
 // NotFoundf returns a NOT_FOUND error.

@@ -25,9 +25,14 @@ type SignUpInput struct {
 }
 
 // SignUp creates a workspace and its first admin, when sign-up is open.
-func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Session, error) {
+// Attempts are limited per client address (SignUpsPerHour), whatever
+// their outcome.
+func (s *Service) SignUp(ctx context.Context, in SignUpInput, addr string) (*Session, error) {
 	if !s.signupOpen {
 		return nil, apperr.New(apperr.Forbidden, "sign-up is closed on this server")
+	}
+	if err := s.throttle.signUp(addr); err != nil {
+		return nil, err
 	}
 	ag, err := s.CreateWorkspace(ctx, in)
 	if err != nil {

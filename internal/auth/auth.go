@@ -22,7 +22,6 @@ import (
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/gid"
-	"github.com/switchboard/switchboard/internal/ratelimit"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -33,6 +32,9 @@ type Options struct {
 	Now        func() time.Time // defaults to time.Now
 	BcryptCost int              // defaults to bcrypt.DefaultCost
 	Logger     *slog.Logger
+	// Clock times sign-in and sign-up throttling; it defaults to Now and
+	// real timers.
+	Clock Clock
 }
 
 // Service authenticates callers and manages credentials.
@@ -43,8 +45,7 @@ type Service struct {
 	now        func() time.Time
 	cost       int
 	log        *slog.Logger
-	byEmail    *ratelimit.Limiter
-	byAddr     *ratelimit.Limiter
+	throttle   *throttle
 	dummyHash  []byte
 }
 
@@ -60,8 +61,11 @@ func New(client *ent.Client, o Options) *Service {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.byEmail = ratelimit.New(10, 15*time.Minute, s.now)
-	s.byAddr = ratelimit.New(50, 15*time.Minute, s.now)
+	clock := o.Clock
+	if clock == nil {
+		clock = realClock{s.now}
+	}
+	s.throttle = newThrottle(clock)
 	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("switchboard-dummy-password"), s.cost)
 	return s
 }
@@ -161,14 +165,18 @@ type Session struct {
 	Agent     *ent.Agent
 }
 
-// SignIn checks an agent's password. Unknown emails and wrong passwords
-// answer identically, in the same time. Attempts are limited per email and
-// per client address.
+// SignIn checks an agent's password from the client address addr. Unknown
+// emails and wrong passwords answer identically, in the same time.
+// Failures slow later attempts down (see throttle): the wait comes before
+// the password is checked.
 func (s *Service) SignIn(ctx context.Context, email, password, addr string) (*Session, error) {
 	email = NormalizeEmail(email)
-	if !s.byEmail.Allow(email) || !s.byAddr.Allow(addr) {
-		return nil, apperr.New(apperr.RateLimited, "too many sign-in attempts; try again later")
+	done, err := s.throttle.signIn(ctx, email, addr)
+	if err != nil {
+		return nil, fmt.Errorf("auth: sign in: %w", err)
 	}
+	ok := false
+	defer func() { done(ok) }()
 	ag, err := s.client.Agent.Query().Where(agent.Email(email)).Only(system(ctx))
 	if err != nil && !ent.IsNotFound(err) {
 		return nil, fmt.Errorf("auth: sign in: %w", err)
@@ -181,6 +189,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, addr string) (*Se
 	if ag == nil || !match || !ag.Active {
 		return nil, apperr.New(apperr.Unauthenticated, "wrong email or password")
 	}
+	ok = true
 	return s.session(ctx, ag)
 }
 

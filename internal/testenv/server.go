@@ -225,6 +225,11 @@ func (s *Server) DoRaw(t testing.TB, token string, body []byte) *Response {
 
 func (s *Server) post(t testing.TB, origin, token string, body []byte) *Response {
 	t.Helper()
+	return s.postVia(t, http.DefaultClient, origin, token, body)
+}
+
+func (s *Server) postVia(t testing.TB, client *http.Client, origin, token string, body []byte) *Response {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
@@ -233,7 +238,7 @@ func (s *Server) post(t testing.TB, origin, token string, body []byte) *Response
 	if origin != "" {
 		req.Header.Set("Origin", origin)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("graphql request: %v", err)
 	}
