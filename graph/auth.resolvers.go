@@ -25,7 +25,7 @@ func (r *agentResolver) Workspace(ctx context.Context, obj *ent.Agent) (*ent.Wor
 func (r *mutationResolver) SignIn(ctx context.Context, email string, password string) (*model.AuthPayload, error) {
 	s, err := r.Auth.SignIn(ctx, email, password, auth.ClientAddr(ctx))
 	if err != nil {
-		return nil, withRetryAfter(err)
+		return nil, err
 	}
 	return &model.AuthPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, Agent: s.Agent}, nil
 }
@@ -36,7 +36,7 @@ func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) 
 		WorkspaceName: input.WorkspaceName, Name: input.Name, Email: input.Email, Password: input.Password,
 	}, auth.ClientAddr(ctx))
 	if err != nil {
-		return nil, withRetryAfter(err)
+		return nil, err
 	}
 	return &model.AuthPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, Agent: s.Agent}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -33,6 +34,10 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		switch {
 		case errors.As(err, &ae):
 			setCode(gerr, ae.Code, ae.Message, ae.Field)
+			if ae.RetryAfter > 0 {
+				// Whole seconds, rounded up.
+				gerr.Extensions["retryAfter"] = int64((ae.RetryAfter + time.Second - 1) / time.Second)
+			}
 		case errors.As(err, &me):
 			setCode(gerr, apperr.InvalidInput, "malformed id", lastArg(gerr))
 		case errors.As(err, &ve):

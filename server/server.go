@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -49,13 +50,16 @@ type Deps struct {
 	Origins *visitor.Origins
 	// GraphQL bounds what GraphQL requests may cost.
 	GraphQL graph.ServerOptions
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For tells
+	// the client's address (rate limits count per address).
+	TrustedProxies []netip.Prefix
 }
 
 // Handler returns the server's routes.
 func Handler(d Deps) http.Handler {
 	gql := graph.NewServer(d.Resolver, d.Logger, d.GraphQL)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", checkOrigin(d.AllowedOrigins, d.Origins, d.Logger, authenticate(d.Auth, gql)))
+	mux.Handle("/graphql", checkOrigin(d.AllowedOrigins, d.Origins, d.Logger, authenticate(d.Auth, d.TrustedProxies, gql)))
 	mux.Handle("GET /{$}", playground.Handler("Switchboard", "/graphql"))
 	mux.Handle("GET /widget.js", widgetHandler())
 	mux.Handle("/webhooks/{kind}/{key}", &webhooks{client: d.Client, channels: d.Channels, inbox: d.Inbox, log: d.Logger})
@@ -85,9 +89,9 @@ func writeText(w http.ResponseWriter, status int, s string) {
 // request without credentials goes on without an actor (sign-in and
 // introspection need none; everything else refuses it); a request with bad
 // credentials is refused with 401 before it reaches GraphQL.
-func authenticate(a *auth.Service, next http.Handler) http.Handler {
+func authenticate(a *auth.Service, proxies []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := auth.WithClientAddr(r.Context(), clientAddr(r))
+		ctx := auth.WithClientAddr(r.Context(), clientAddr(r, proxies))
 		var actor *viewer.Actor
 		if h := r.Header.Get("Authorization"); h != "" {
 			scheme, cred, _ := strings.Cut(h, " ")
@@ -126,12 +130,44 @@ func writeGraphQLError(w http.ResponseWriter, status int, code apperr.Code, msg 
 	})
 }
 
-// clientAddr is the peer's IP address. Proxies' forwarding headers are not
-// trusted: they are the client's to forge.
-func clientAddr(r *http.Request) string {
+// clientAddr is the client's IP address: the TCP peer's, unless the peer
+// is a trusted proxy, in which case it is the last address of
+// X-Forwarded-For that is not a trusted proxy (the addresses before it are
+// the client's to forge).
+func clientAddr(r *http.Request, proxies []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	trusted := func(s string) bool {
+		ip, err := netip.ParseAddr(s)
+		if err != nil {
+			return false
+		}
+		ip = ip.Unmap()
+		for _, p := range proxies {
+			if p.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	}
+	if len(proxies) == 0 || !trusted(host) {
+		return host
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(hop); err != nil {
+			break // garbage from the client: the proxy before it is what we know
+		}
+		if !trusted(hop) {
+			return hop
+		}
+		host = hop
 	}
 	return host
 }

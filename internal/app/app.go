@@ -180,6 +180,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	h := server.Handler(server.Deps{
 		Resolver: res, Auth: authSvc, DB: db.SQL, Logger: log, AllowedOrigins: cfg.AllowedOrigins,
 		Client: client, Channels: channelSvc, Inbox: inboxSvc, Origins: visitors.Origins,
+		TrustedProxies: cfg.TrustedProxies,
 		GraphQL: graph.ServerOptions{
 			Limits: graph.Limits{
 				MaxTokens: cfg.Query.Tokens, MaxFields: cfg.Query.Fields, MaxAliases: cfg.Query.Aliases,

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -62,6 +63,10 @@ type Config struct {
 	// IntrospectionOff refuses __schema and __type
 	// (SWITCHBOARD_INTROSPECTION=false).
 	IntrospectionOff bool
+	// TrustedProxies are the reverse proxies in front of the server
+	// (SWITCHBOARD_TRUSTED_PROXIES, comma-separated addresses or CIDR
+	// prefixes): behind them, X-Forwarded-For tells the client's address.
+	TrustedProxies []netip.Prefix
 	// RequestTimeout bounds an HTTP GraphQL operation's run time
 	// (SWITCHBOARD_REQUEST_TIMEOUT; default 30s; 0 for none). Websocket
 	// subscriptions are not bounded by it.
@@ -133,7 +138,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	str("SWITCHBOARD_TYPING_TIMEOUT", &typing)
 	str("SWITCHBOARD_VISITOR_SESSION_TTL", &visitorTTL)
 	str("SWITCHBOARD_ROUTING", &routingMode)
-	var introspection, timeout string
+	var introspection, timeout, proxies string
+	str("SWITCHBOARD_TRUSTED_PROXIES", &proxies)
 	str("SWITCHBOARD_INTROSPECTION", &introspection)
 	str("SWITCHBOARD_REQUEST_TIMEOUT", &timeout)
 	limits := []struct {
@@ -166,6 +172,20 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.IntrospectionOff = true
 	default:
 		return nil, &Error{"SWITCHBOARD_INTROSPECTION", "must be true or false"}
+	}
+	for _, p := range strings.Split(proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, perr := netip.ParsePrefix(p)
+		if perr != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return nil, &Error{"SWITCHBOARD_TRUSTED_PROXIES", fmt.Sprintf("%q is neither an IP address nor a CIDR prefix such as 10.0.0.0/8", p)}
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
 	if timeout != "" {
 		v, perr := time.ParseDuration(timeout)

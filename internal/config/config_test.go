@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,6 +62,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"SWITCHBOARD_PRESENCE_GRACE": "30s", "SWITCHBOARD_PRESENCE_HEARTBEAT": "30s"}, "SWITCHBOARD_PRESENCE_HEARTBEAT"},
 		{map[string]string{"SWITCHBOARD_TYPING_TIMEOUT": "soon"}, "SWITCHBOARD_TYPING_TIMEOUT"},
 		{map[string]string{"SWITCHBOARD_INTROSPECTION": "off"}, "SWITCHBOARD_INTROSPECTION"},
+		{map[string]string{"SWITCHBOARD_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, "SWITCHBOARD_TRUSTED_PROXIES"},
 		{map[string]string{"SWITCHBOARD_REQUEST_TIMEOUT": "10ms"}, "SWITCHBOARD_REQUEST_TIMEOUT"},
 		{map[string]string{"SWITCHBOARD_MAX_QUERY_DEPTH": "0"}, "SWITCHBOARD_MAX_QUERY_DEPTH"},
 		{map[string]string{"SWITCHBOARD_MAX_QUERY_COMPLEXITY": "lots"}, "SWITCHBOARD_MAX_QUERY_COMPLEXITY"},
@@ -89,12 +91,16 @@ func TestQueryLimits(t *testing.T) {
 		"SWITCHBOARD_DATA_DIR": t.TempDir(), "SWITCHBOARD_INTROSPECTION": "false", "SWITCHBOARD_REQUEST_TIMEOUT": "0",
 		"SWITCHBOARD_MAX_QUERY_TOKENS": "100", "SWITCHBOARD_MAX_QUERY_FIELDS": "20", "SWITCHBOARD_MAX_QUERY_ALIASES": "3",
 		"SWITCHBOARD_MAX_QUERY_DEPTH": "5", "SWITCHBOARD_MAX_QUERY_COMPLEXITY": "500",
+		"SWITCHBOARD_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.RequestTimeout != 0 || !c.IntrospectionOff || c.Query != (QueryLimits{Tokens: 100, Fields: 20, Aliases: 3, Depth: 5, Complexity: 500}) {
 		t.Fatalf("set: timeout %v, introspection off %v, limits %+v", c.RequestTimeout, c.IntrospectionOff, c.Query)
+	}
+	if fmt.Sprint(c.TrustedProxies) != "[10.0.0.0/8 192.168.1.7/32]" {
+		t.Fatalf("trusted proxies %v", c.TrustedProxies)
 	}
 }
 
