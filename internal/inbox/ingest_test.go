@@ -9,14 +9,11 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
-	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/inbox"
-	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/testenv"
-	"github.com/switchboard/switchboard/internal/viewer"
 )
 
 type fixture struct {
@@ -29,14 +26,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	db := testenv.OpenDB(t)
-	c := ent.NewClient(ent.Driver(db.Driver))
-	ctx := privacy.DecisionContext(context.Background(), privacy.Allow)
-	if err := store.Migrate(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	ws := c.Workspace.Create().SetName("W").SetSlug("w").SaveX(ctx)
-	ctx = viewer.NewContext(ctx, viewer.System(ws.ID))
+	ctx, c, db := testenv.Workspace(t)
 	return &fixture{
 		ctx: ctx, client: c,
 		inbox: inbox.New(nil, events.NewLog(c, 16, nil, slog.New(slog.DiscardHandler)), db.URL != "", 0),

@@ -1,29 +1,19 @@
 package store_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/message"
-	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/testenv"
-	"github.com/switchboard/switchboard/internal/viewer"
 )
 
 // TestBackfillMessageCustomers: messages stored without a customer_id get
 // their conversation's customer when the schema is migrated.
 func TestBackfillMessageCustomers(t *testing.T) {
-	db := testenv.OpenDB(t)
-	c := ent.NewClient(ent.Driver(db.Driver))
-	ctx := privacy.DecisionContext(context.Background(), privacy.Allow)
-	if err := store.Migrate(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	ws := c.Workspace.Create().SetName("W").SetSlug("w").SaveX(ctx)
-	ctx = viewer.NewContext(ctx, viewer.System(ws.ID))
+	ctx, c, _ := testenv.Workspace(t)
 	cust := c.Customer.Create().SetName("C").SaveX(ctx)
 	ch := c.Channel.Create().SetKind("api").SetName("A").SetKey("k").SaveX(ctx)
 	conv := c.Conversation.Create().SetCustomerID(cust.ID).SetChannelID(ch.ID).SaveX(ctx)
@@ -50,14 +40,7 @@ func TestBackfillMessageCustomers(t *testing.T) {
 // count of their OPEN and PENDING conversations when the schema is
 // migrated; agents with a load keep it.
 func TestBackfillAgentLoads(t *testing.T) {
-	db := testenv.OpenDB(t)
-	c := ent.NewClient(ent.Driver(db.Driver))
-	ctx := privacy.DecisionContext(context.Background(), privacy.Allow)
-	if err := store.Migrate(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	ws := c.Workspace.Create().SetName("W").SetSlug("w").SaveX(ctx)
-	ctx = viewer.NewContext(ctx, viewer.System(ws.ID))
+	ctx, c, _ := testenv.Workspace(t)
 	cust := c.Customer.Create().SetName("C").SaveX(ctx)
 	ch := c.Channel.Create().SetKind("api").SetName("A").SetKey("k").SaveX(ctx)
 	ag := c.Agent.Create().SetName("A").SetEmail("a@example.com").SetPasswordHash("x").SaveX(ctx)

@@ -7,12 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/message"
-	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/testenv"
-	"github.com/switchboard/switchboard/internal/viewer"
 )
 
 type errCase struct {
@@ -25,14 +22,7 @@ type errCase struct {
 // races and an unreachable server are transient, values and references
 // the database refuses are final.
 func TestErrorClasses(t *testing.T) {
-	db := testenv.OpenDB(t)
-	c := ent.NewClient(ent.Driver(db.Driver))
-	ctx := privacy.DecisionContext(context.Background(), privacy.Allow)
-	if err := store.Migrate(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	ws := c.Workspace.Create().SetName("W").SetSlug("w").SaveX(ctx)
-	ctx = viewer.NewContext(ctx, viewer.System(ws.ID))
+	ctx, c, db := testenv.Workspace(t)
 	ch := c.Channel.Create().SetKind("api").SetName("A").SetKey("k").SaveX(ctx)
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()

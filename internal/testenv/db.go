@@ -24,8 +24,10 @@ import (
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/migrate"
+	"github.com/switchboard/switchboard/ent/privacy"
 	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
 	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/viewer"
 )
 
 // PostgresURL is the server the tests use when set.
@@ -190,4 +192,19 @@ func withDatabase(raw, name string) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// Workspace opens a fresh migrated database with one workspace, for tests
+// of a package's own rules below the API. ctx passes the tenant filters as
+// that workspace's system actor.
+func Workspace(t testing.TB) (context.Context, *ent.Client, *store.DB) {
+	t.Helper()
+	db := OpenDB(t)
+	c := ent.NewClient(ent.Driver(db.Driver))
+	ctx := privacy.DecisionContext(context.Background(), privacy.Allow)
+	if err := store.Migrate(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	ws := c.Workspace.Create().SetName("W").SetSlug("w").SaveX(ctx)
+	return viewer.NewContext(ctx, viewer.System(ws.ID)), c, db
 }
