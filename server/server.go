@@ -19,8 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
-
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/graph"
 	"github.com/switchboard/switchboard/internal/apperr"
@@ -60,7 +58,12 @@ func Handler(d Deps) http.Handler {
 	gql := graph.NewServer(d.Resolver, d.Logger, d.GraphQL)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", checkOrigin(d.AllowedOrigins, d.Origins, d.Logger, authenticate(d.Auth, d.TrustedProxies, gql)))
-	mux.Handle("GET /{$}", playground.Handler("Switchboard", "/graphql"))
+	for p, h := range consoleHandlers() {
+		if p == "/" {
+			p = "/{$}"
+		}
+		mux.Handle("GET "+p, h)
+	}
 	mux.Handle("GET /widget.js", widgetHandler())
 	mux.Handle("/webhooks/{kind}/{key}", &webhooks{client: d.Client, channels: d.Channels, inbox: d.Inbox, log: d.Logger})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
