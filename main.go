@@ -49,5 +49,9 @@ func run() error {
 		return err
 	}
 	log.Info("switchboard starting", "database", db.Dialect, "public_url", cfg.PublicURL)
+	if cfg.PublicURLGuessed {
+		log.Warn("SWITCHBOARD_PUBLIC_URL is not set: webhook URLs and the widget snippet use this machine's own address; set it to the URL providers and browsers reach",
+			"public_url", cfg.PublicURL)
+	}
 	return server.Run(ctx, cfg.Addr, a.Handler, log)
 }

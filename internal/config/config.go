@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -20,6 +21,10 @@ import (
 type Config struct {
 	Addr        string // SWITCHBOARD_ADDR
 	PublicURL   string // SWITCHBOARD_PUBLIC_URL, base of webhook URLs
+	// PublicURLGuessed says PublicURL was made from the listen address
+	// (http://localhost:<port>): fine on a developer's machine, wrong for
+	// providers and embedding sites, so the server warns.
+	PublicURLGuessed bool
 	DatabaseURL string // SWITCHBOARD_DATABASE_URL; empty means embedded SQLite
 	DataDir     string // SWITCHBOARD_DATA_DIR
 	JWTSecret   []byte // SWITCHBOARD_JWT_SECRET, at least 32 bytes
@@ -247,11 +252,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, &Error{"SWITCHBOARD_LOG_FORMAT", `must be "text" or "json"`}
 	}
 	if c.PublicURL == "" {
-		host := c.Addr
-		if strings.HasPrefix(host, ":") {
-			host = "localhost" + host
-		}
-		c.PublicURL = "http://" + host
+		c.PublicURL, c.PublicURLGuessed = "http://"+localHost(c.Addr), true
 	}
 	if u, perr := url.Parse(c.PublicURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, &Error{"SWITCHBOARD_PUBLIC_URL", "must be an absolute http(s) URL"}
@@ -302,6 +303,20 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.PreviousSecretKeys = append(c.PreviousSecretKeys, k)
 	}
 	return c, nil
+}
+
+// localHost is how this machine reaches a listen address: a wildcard or
+// missing host (":8080", "0.0.0.0:8080", "[::]:8080") is localhost, never
+// an address that means "every interface" in a webhook URL.
+func localHost(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "localhost:8080"
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // kept returns the base64 secret stored in dir/name, generating it with n

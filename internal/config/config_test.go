@@ -104,6 +104,31 @@ func TestQueryLimits(t *testing.T) {
 	}
 }
 
+// TestPublicURLDefault: without SWITCHBOARD_PUBLIC_URL the server's own
+// address is used, with localhost for a wildcard listen address, and the
+// guess is flagged so that the server warns.
+func TestPublicURLDefault(t *testing.T) {
+	for addr, want := range map[string]string{
+		"":               "http://localhost:8080",
+		":9000":          "http://localhost:9000",
+		"0.0.0.0:9000":   "http://localhost:9000",
+		"[::]:9000":      "http://localhost:9000",
+		"127.0.0.1:9000": "http://127.0.0.1:9000",
+	} {
+		c, err := Load(env(map[string]string{"SWITCHBOARD_DATA_DIR": t.TempDir(), "SWITCHBOARD_ADDR": addr}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.PublicURL != want || !c.PublicURLGuessed {
+			t.Errorf("SWITCHBOARD_ADDR=%q: public URL %q (guessed %v), want %q", addr, c.PublicURL, c.PublicURLGuessed, want)
+		}
+	}
+	c, err := Load(env(map[string]string{"SWITCHBOARD_DATA_DIR": t.TempDir(), "SWITCHBOARD_PUBLIC_URL": "https://desk.example.com/"}))
+	if err != nil || c.PublicURL != "https://desk.example.com" || c.PublicURLGuessed {
+		t.Fatalf("set: %q %v %v", c.PublicURL, c.PublicURLGuessed, err)
+	}
+}
+
 func TestFileVariants(t *testing.T) {
 	dir := t.TempDir()
 	secret := filepath.Join(dir, "jwt")
