@@ -178,13 +178,13 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		},
 	})
 	return &App{
-		cfg: cfg,
-		DB:  db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h, GraphQL: counters,
+		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h, GraphQL: counters,
 		Deliverer:  inbox.NewDeliverer(client, channelSvc, eventLog, log, now, db.Dialect == dialect.Postgres, o.Delivery),
 		retention:  cfg.EventRetention,
 		Router:     router,
 		Sockets:    sockets,
 		routingOff: cfg.RoutingOff,
+		cfg:        cfg,
 		log:        log,
 	}, nil
 }
