@@ -64,7 +64,7 @@ func TestTwoFactorSignIn(t *testing.T) {
 	var setup struct{ EnableTotp struct{ Secret string } }
 	s.MustDo(t, eve, `mutation { enableTotp { secret } }`, nil, &setup)
 	signedIn(t, signInWith(t, s, email, password, nil))
-	r := s.Do(t, eve, `mutation { confirmTotp(code: "000000") { id } }`, nil)
+	r := s.Do(t, eve, `mutation { confirmTotp(code: "abcdef") { id } }`, nil)
 	if e := wantErr(t, r, http.StatusOK, "INVALID_INPUT"); e.Extensions["field"] != "code" {
 		t.Fatalf("wrong confirmation code: %+v", e)
 	}
@@ -121,7 +121,7 @@ func TestWrongCodesAreThrottled(t *testing.T) {
 	totpOn(t, s, eve)
 	for i := range 4 {
 		clock.Waits()
-		wantOTPRefused(t, "wrong code", signInWith(t, s, "eve@example.com", "password-1", "000000"))
+		wantOTPRefused(t, "wrong code", signInWith(t, s, "eve@example.com", "password-1", "abcdef"))
 		if w := clock.Waits(); i == 3 && (len(w) != 1 || w[0] != time.Second) {
 			t.Fatalf("fourth wrong code waited %v, want 1s", w)
 		}
