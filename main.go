@@ -1,9 +1,13 @@
 // Command switchboard runs the Switchboard multi-channel customer-service
 // server. Configuration comes from the environment (see README.md).
+//
+//	switchboard                              serve
+//	switchboard admin reset-password EMAIL   print a new one-time password
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,14 +20,16 @@ import (
 	"github.com/switchboard/switchboard/server"
 )
 
+const usage = "usage: switchboard [admin reset-password EMAIL]"
+
 func main() {
-	if err := run(); err != nil {
+	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "switchboard:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(args []string) error {
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return err
@@ -36,22 +42,22 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	db, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir})
-	if err != nil {
-		return err
+	switch {
+	case len(args) == 0:
+		return app.Run(ctx, cfg, log)
+	case len(args) == 3 && args[0] == "admin" && args[1] == "reset-password":
+		db, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		password, err := app.ResetPassword(ctx, cfg, db, args[2], log)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("One-time password for %s (it must be changed at the next sign-in):\n%s\n", args[2], password)
+		return nil
+	default:
+		return errors.New(usage)
 	}
-	defer db.Close()
-	a, err := app.New(ctx, cfg, db, app.Options{Logger: log})
-	if err != nil {
-		return err
-	}
-	if err := a.RunWorkers(ctx); err != nil {
-		return err
-	}
-	log.Info("switchboard starting", "database", db.Dialect, "public_url", cfg.PublicURL)
-	if cfg.PublicURLGuessed {
-		log.Warn("SWITCHBOARD_PUBLIC_URL is not set: webhook URLs and the widget snippet use this machine's own address; set it to the URL providers and browsers reach",
-			"public_url", cfg.PublicURL)
-	}
-	return server.Run(ctx, cfg.Addr, a.Handler, log)
 }

@@ -47,6 +47,16 @@ type Agent struct {
 	AvatarURL string `json:"avatar_url,omitempty"`
 	// Active holds the value of the "active" field.
 	Active bool `json:"active,omitempty"`
+	// goes up when the password changes or is reset; session tokens carry it, and older ones stop working
+	TokenGeneration int `json:"token_generation,omitempty"`
+	// set by an admin's password reset: the agent's sessions may only change the password until it is
+	MustChangePassword bool `json:"must_change_password,omitempty"`
+	// the TOTP secret, sealed with the secrets box; set by enableTotp, kept by confirmTotp
+	TotpSecret *[]byte `json:"-"`
+	// sign-in asks for a TOTP code
+	TotpEnabled bool `json:"totp_enabled,omitempty"`
+	// the time step of the last TOTP code accepted: a code is used once
+	TotpLastStep int64 `json:"totp_last_step,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AgentQuery when eager-loading is set.
 	Edges        AgentEdges `json:"edges"`
@@ -105,13 +115,13 @@ func (*Agent) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case agent.FieldSkills:
+		case agent.FieldSkills, agent.FieldTotpSecret:
 			values[i] = new([]byte)
 		case agent.FieldID, agent.FieldWorkspaceID:
 			values[i] = new(gid.ID)
-		case agent.FieldActive:
+		case agent.FieldActive, agent.FieldMustChangePassword, agent.FieldTotpEnabled:
 			values[i] = new(sql.NullBool)
-		case agent.FieldCapacity, agent.FieldLoad:
+		case agent.FieldCapacity, agent.FieldLoad, agent.FieldTokenGeneration, agent.FieldTotpLastStep:
 			values[i] = new(sql.NullInt64)
 		case agent.FieldName, agent.FieldEmail, agent.FieldPasswordHash, agent.FieldRole, agent.FieldStatus, agent.FieldAvatarURL:
 			values[i] = new(sql.NullString)
@@ -218,6 +228,36 @@ func (_m *Agent) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Active = value.Bool
 			}
+		case agent.FieldTokenGeneration:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field token_generation", values[i])
+			} else if value.Valid {
+				_m.TokenGeneration = int(value.Int64)
+			}
+		case agent.FieldMustChangePassword:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field must_change_password", values[i])
+			} else if value.Valid {
+				_m.MustChangePassword = value.Bool
+			}
+		case agent.FieldTotpSecret:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_secret", values[i])
+			} else if value != nil {
+				_m.TotpSecret = value
+			}
+		case agent.FieldTotpEnabled:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_enabled", values[i])
+			} else if value.Valid {
+				_m.TotpEnabled = value.Bool
+			}
+		case agent.FieldTotpLastStep:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_last_step", values[i])
+			} else if value.Valid {
+				_m.TotpLastStep = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -306,6 +346,20 @@ func (_m *Agent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("active=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Active))
+	builder.WriteString(", ")
+	builder.WriteString("token_generation=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TokenGeneration))
+	builder.WriteString(", ")
+	builder.WriteString("must_change_password=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MustChangePassword))
+	builder.WriteString(", ")
+	builder.WriteString("totp_secret=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("totp_enabled=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TotpEnabled))
+	builder.WriteString(", ")
+	builder.WriteString("totp_last_step=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TotpLastStep))
 	builder.WriteByte(')')
 	return builder.String()
 }

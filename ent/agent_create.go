@@ -170,6 +170,68 @@ func (_c *AgentCreate) SetNillableActive(v *bool) *AgentCreate {
 	return _c
 }
 
+// SetTokenGeneration sets the "token_generation" field.
+func (_c *AgentCreate) SetTokenGeneration(v int) *AgentCreate {
+	_c.mutation.SetTokenGeneration(v)
+	return _c
+}
+
+// SetNillableTokenGeneration sets the "token_generation" field if the given value is not nil.
+func (_c *AgentCreate) SetNillableTokenGeneration(v *int) *AgentCreate {
+	if v != nil {
+		_c.SetTokenGeneration(*v)
+	}
+	return _c
+}
+
+// SetMustChangePassword sets the "must_change_password" field.
+func (_c *AgentCreate) SetMustChangePassword(v bool) *AgentCreate {
+	_c.mutation.SetMustChangePassword(v)
+	return _c
+}
+
+// SetNillableMustChangePassword sets the "must_change_password" field if the given value is not nil.
+func (_c *AgentCreate) SetNillableMustChangePassword(v *bool) *AgentCreate {
+	if v != nil {
+		_c.SetMustChangePassword(*v)
+	}
+	return _c
+}
+
+// SetTotpSecret sets the "totp_secret" field.
+func (_c *AgentCreate) SetTotpSecret(v []byte) *AgentCreate {
+	_c.mutation.SetTotpSecret(v)
+	return _c
+}
+
+// SetTotpEnabled sets the "totp_enabled" field.
+func (_c *AgentCreate) SetTotpEnabled(v bool) *AgentCreate {
+	_c.mutation.SetTotpEnabled(v)
+	return _c
+}
+
+// SetNillableTotpEnabled sets the "totp_enabled" field if the given value is not nil.
+func (_c *AgentCreate) SetNillableTotpEnabled(v *bool) *AgentCreate {
+	if v != nil {
+		_c.SetTotpEnabled(*v)
+	}
+	return _c
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (_c *AgentCreate) SetTotpLastStep(v int64) *AgentCreate {
+	_c.mutation.SetTotpLastStep(v)
+	return _c
+}
+
+// SetNillableTotpLastStep sets the "totp_last_step" field if the given value is not nil.
+func (_c *AgentCreate) SetNillableTotpLastStep(v *int64) *AgentCreate {
+	if v != nil {
+		_c.SetTotpLastStep(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AgentCreate) SetID(v gid.ID) *AgentCreate {
 	_c.mutation.SetID(v)
@@ -290,6 +352,22 @@ func (_c *AgentCreate) defaults() error {
 		v := agent.DefaultActive
 		_c.mutation.SetActive(v)
 	}
+	if _, ok := _c.mutation.TokenGeneration(); !ok {
+		v := agent.DefaultTokenGeneration
+		_c.mutation.SetTokenGeneration(v)
+	}
+	if _, ok := _c.mutation.MustChangePassword(); !ok {
+		v := agent.DefaultMustChangePassword
+		_c.mutation.SetMustChangePassword(v)
+	}
+	if _, ok := _c.mutation.TotpEnabled(); !ok {
+		v := agent.DefaultTotpEnabled
+		_c.mutation.SetTotpEnabled(v)
+	}
+	if _, ok := _c.mutation.TotpLastStep(); !ok {
+		v := agent.DefaultTotpLastStep
+		_c.mutation.SetTotpLastStep(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if agent.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized agent.DefaultID (forgotten import ent/runtime?)")
@@ -364,6 +442,18 @@ func (_c *AgentCreate) check() error {
 	}
 	if _, ok := _c.mutation.Active(); !ok {
 		return &ValidationError{Name: "active", err: errors.New(`ent: missing required field "Agent.active"`)}
+	}
+	if _, ok := _c.mutation.TokenGeneration(); !ok {
+		return &ValidationError{Name: "token_generation", err: errors.New(`ent: missing required field "Agent.token_generation"`)}
+	}
+	if _, ok := _c.mutation.MustChangePassword(); !ok {
+		return &ValidationError{Name: "must_change_password", err: errors.New(`ent: missing required field "Agent.must_change_password"`)}
+	}
+	if _, ok := _c.mutation.TotpEnabled(); !ok {
+		return &ValidationError{Name: "totp_enabled", err: errors.New(`ent: missing required field "Agent.totp_enabled"`)}
+	}
+	if _, ok := _c.mutation.TotpLastStep(); !ok {
+		return &ValidationError{Name: "totp_last_step", err: errors.New(`ent: missing required field "Agent.totp_last_step"`)}
 	}
 	if len(_c.mutation.WorkspaceIDs()) == 0 {
 		return &ValidationError{Name: "workspace", err: errors.New(`ent: missing required edge "Agent.workspace"`)}
@@ -451,6 +541,26 @@ func (_c *AgentCreate) createSpec() (*Agent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Active(); ok {
 		_spec.SetField(agent.FieldActive, field.TypeBool, value)
 		_node.Active = value
+	}
+	if value, ok := _c.mutation.TokenGeneration(); ok {
+		_spec.SetField(agent.FieldTokenGeneration, field.TypeInt, value)
+		_node.TokenGeneration = value
+	}
+	if value, ok := _c.mutation.MustChangePassword(); ok {
+		_spec.SetField(agent.FieldMustChangePassword, field.TypeBool, value)
+		_node.MustChangePassword = value
+	}
+	if value, ok := _c.mutation.TotpSecret(); ok {
+		_spec.SetField(agent.FieldTotpSecret, field.TypeBytes, value)
+		_node.TotpSecret = &value
+	}
+	if value, ok := _c.mutation.TotpEnabled(); ok {
+		_spec.SetField(agent.FieldTotpEnabled, field.TypeBool, value)
+		_node.TotpEnabled = value
+	}
+	if value, ok := _c.mutation.TotpLastStep(); ok {
+		_spec.SetField(agent.FieldTotpLastStep, field.TypeInt64, value)
+		_node.TotpLastStep = value
 	}
 	if nodes := _c.mutation.WorkspaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -709,6 +819,84 @@ func (u *AgentUpsert) UpdateActive() *AgentUpsert {
 	return u
 }
 
+// SetTokenGeneration sets the "token_generation" field.
+func (u *AgentUpsert) SetTokenGeneration(v int) *AgentUpsert {
+	u.Set(agent.FieldTokenGeneration, v)
+	return u
+}
+
+// UpdateTokenGeneration sets the "token_generation" field to the value that was provided on create.
+func (u *AgentUpsert) UpdateTokenGeneration() *AgentUpsert {
+	u.SetExcluded(agent.FieldTokenGeneration)
+	return u
+}
+
+// AddTokenGeneration adds v to the "token_generation" field.
+func (u *AgentUpsert) AddTokenGeneration(v int) *AgentUpsert {
+	u.Add(agent.FieldTokenGeneration, v)
+	return u
+}
+
+// SetMustChangePassword sets the "must_change_password" field.
+func (u *AgentUpsert) SetMustChangePassword(v bool) *AgentUpsert {
+	u.Set(agent.FieldMustChangePassword, v)
+	return u
+}
+
+// UpdateMustChangePassword sets the "must_change_password" field to the value that was provided on create.
+func (u *AgentUpsert) UpdateMustChangePassword() *AgentUpsert {
+	u.SetExcluded(agent.FieldMustChangePassword)
+	return u
+}
+
+// SetTotpSecret sets the "totp_secret" field.
+func (u *AgentUpsert) SetTotpSecret(v []byte) *AgentUpsert {
+	u.Set(agent.FieldTotpSecret, v)
+	return u
+}
+
+// UpdateTotpSecret sets the "totp_secret" field to the value that was provided on create.
+func (u *AgentUpsert) UpdateTotpSecret() *AgentUpsert {
+	u.SetExcluded(agent.FieldTotpSecret)
+	return u
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (u *AgentUpsert) ClearTotpSecret() *AgentUpsert {
+	u.SetNull(agent.FieldTotpSecret)
+	return u
+}
+
+// SetTotpEnabled sets the "totp_enabled" field.
+func (u *AgentUpsert) SetTotpEnabled(v bool) *AgentUpsert {
+	u.Set(agent.FieldTotpEnabled, v)
+	return u
+}
+
+// UpdateTotpEnabled sets the "totp_enabled" field to the value that was provided on create.
+func (u *AgentUpsert) UpdateTotpEnabled() *AgentUpsert {
+	u.SetExcluded(agent.FieldTotpEnabled)
+	return u
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (u *AgentUpsert) SetTotpLastStep(v int64) *AgentUpsert {
+	u.Set(agent.FieldTotpLastStep, v)
+	return u
+}
+
+// UpdateTotpLastStep sets the "totp_last_step" field to the value that was provided on create.
+func (u *AgentUpsert) UpdateTotpLastStep() *AgentUpsert {
+	u.SetExcluded(agent.FieldTotpLastStep)
+	return u
+}
+
+// AddTotpLastStep adds v to the "totp_last_step" field.
+func (u *AgentUpsert) AddTotpLastStep(v int64) *AgentUpsert {
+	u.Add(agent.FieldTotpLastStep, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -942,6 +1130,97 @@ func (u *AgentUpsertOne) SetActive(v bool) *AgentUpsertOne {
 func (u *AgentUpsertOne) UpdateActive() *AgentUpsertOne {
 	return u.Update(func(s *AgentUpsert) {
 		s.UpdateActive()
+	})
+}
+
+// SetTokenGeneration sets the "token_generation" field.
+func (u *AgentUpsertOne) SetTokenGeneration(v int) *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.SetTokenGeneration(v)
+	})
+}
+
+// AddTokenGeneration adds v to the "token_generation" field.
+func (u *AgentUpsertOne) AddTokenGeneration(v int) *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.AddTokenGeneration(v)
+	})
+}
+
+// UpdateTokenGeneration sets the "token_generation" field to the value that was provided on create.
+func (u *AgentUpsertOne) UpdateTokenGeneration() *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.UpdateTokenGeneration()
+	})
+}
+
+// SetMustChangePassword sets the "must_change_password" field.
+func (u *AgentUpsertOne) SetMustChangePassword(v bool) *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.SetMustChangePassword(v)
+	})
+}
+
+// UpdateMustChangePassword sets the "must_change_password" field to the value that was provided on create.
+func (u *AgentUpsertOne) UpdateMustChangePassword() *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.UpdateMustChangePassword()
+	})
+}
+
+// SetTotpSecret sets the "totp_secret" field.
+func (u *AgentUpsertOne) SetTotpSecret(v []byte) *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.SetTotpSecret(v)
+	})
+}
+
+// UpdateTotpSecret sets the "totp_secret" field to the value that was provided on create.
+func (u *AgentUpsertOne) UpdateTotpSecret() *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.UpdateTotpSecret()
+	})
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (u *AgentUpsertOne) ClearTotpSecret() *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.ClearTotpSecret()
+	})
+}
+
+// SetTotpEnabled sets the "totp_enabled" field.
+func (u *AgentUpsertOne) SetTotpEnabled(v bool) *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.SetTotpEnabled(v)
+	})
+}
+
+// UpdateTotpEnabled sets the "totp_enabled" field to the value that was provided on create.
+func (u *AgentUpsertOne) UpdateTotpEnabled() *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.UpdateTotpEnabled()
+	})
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (u *AgentUpsertOne) SetTotpLastStep(v int64) *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.SetTotpLastStep(v)
+	})
+}
+
+// AddTotpLastStep adds v to the "totp_last_step" field.
+func (u *AgentUpsertOne) AddTotpLastStep(v int64) *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.AddTotpLastStep(v)
+	})
+}
+
+// UpdateTotpLastStep sets the "totp_last_step" field to the value that was provided on create.
+func (u *AgentUpsertOne) UpdateTotpLastStep() *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.UpdateTotpLastStep()
 	})
 }
 
@@ -1345,6 +1624,97 @@ func (u *AgentUpsertBulk) SetActive(v bool) *AgentUpsertBulk {
 func (u *AgentUpsertBulk) UpdateActive() *AgentUpsertBulk {
 	return u.Update(func(s *AgentUpsert) {
 		s.UpdateActive()
+	})
+}
+
+// SetTokenGeneration sets the "token_generation" field.
+func (u *AgentUpsertBulk) SetTokenGeneration(v int) *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.SetTokenGeneration(v)
+	})
+}
+
+// AddTokenGeneration adds v to the "token_generation" field.
+func (u *AgentUpsertBulk) AddTokenGeneration(v int) *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.AddTokenGeneration(v)
+	})
+}
+
+// UpdateTokenGeneration sets the "token_generation" field to the value that was provided on create.
+func (u *AgentUpsertBulk) UpdateTokenGeneration() *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.UpdateTokenGeneration()
+	})
+}
+
+// SetMustChangePassword sets the "must_change_password" field.
+func (u *AgentUpsertBulk) SetMustChangePassword(v bool) *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.SetMustChangePassword(v)
+	})
+}
+
+// UpdateMustChangePassword sets the "must_change_password" field to the value that was provided on create.
+func (u *AgentUpsertBulk) UpdateMustChangePassword() *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.UpdateMustChangePassword()
+	})
+}
+
+// SetTotpSecret sets the "totp_secret" field.
+func (u *AgentUpsertBulk) SetTotpSecret(v []byte) *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.SetTotpSecret(v)
+	})
+}
+
+// UpdateTotpSecret sets the "totp_secret" field to the value that was provided on create.
+func (u *AgentUpsertBulk) UpdateTotpSecret() *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.UpdateTotpSecret()
+	})
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (u *AgentUpsertBulk) ClearTotpSecret() *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.ClearTotpSecret()
+	})
+}
+
+// SetTotpEnabled sets the "totp_enabled" field.
+func (u *AgentUpsertBulk) SetTotpEnabled(v bool) *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.SetTotpEnabled(v)
+	})
+}
+
+// UpdateTotpEnabled sets the "totp_enabled" field to the value that was provided on create.
+func (u *AgentUpsertBulk) UpdateTotpEnabled() *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.UpdateTotpEnabled()
+	})
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (u *AgentUpsertBulk) SetTotpLastStep(v int64) *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.SetTotpLastStep(v)
+	})
+}
+
+// AddTotpLastStep adds v to the "totp_last_step" field.
+func (u *AgentUpsertBulk) AddTotpLastStep(v int64) *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.AddTotpLastStep(v)
+	})
+}
+
+// UpdateTotpLastStep sets the "totp_last_step" field to the value that was provided on create.
+func (u *AgentUpsertBulk) UpdateTotpLastStep() *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.UpdateTotpLastStep()
 	})
 }
 

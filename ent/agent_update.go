@@ -204,6 +204,88 @@ func (_u *AgentUpdate) SetNillableActive(v *bool) *AgentUpdate {
 	return _u
 }
 
+// SetTokenGeneration sets the "token_generation" field.
+func (_u *AgentUpdate) SetTokenGeneration(v int) *AgentUpdate {
+	_u.mutation.ResetTokenGeneration()
+	_u.mutation.SetTokenGeneration(v)
+	return _u
+}
+
+// SetNillableTokenGeneration sets the "token_generation" field if the given value is not nil.
+func (_u *AgentUpdate) SetNillableTokenGeneration(v *int) *AgentUpdate {
+	if v != nil {
+		_u.SetTokenGeneration(*v)
+	}
+	return _u
+}
+
+// AddTokenGeneration adds value to the "token_generation" field.
+func (_u *AgentUpdate) AddTokenGeneration(v int) *AgentUpdate {
+	_u.mutation.AddTokenGeneration(v)
+	return _u
+}
+
+// SetMustChangePassword sets the "must_change_password" field.
+func (_u *AgentUpdate) SetMustChangePassword(v bool) *AgentUpdate {
+	_u.mutation.SetMustChangePassword(v)
+	return _u
+}
+
+// SetNillableMustChangePassword sets the "must_change_password" field if the given value is not nil.
+func (_u *AgentUpdate) SetNillableMustChangePassword(v *bool) *AgentUpdate {
+	if v != nil {
+		_u.SetMustChangePassword(*v)
+	}
+	return _u
+}
+
+// SetTotpSecret sets the "totp_secret" field.
+func (_u *AgentUpdate) SetTotpSecret(v []byte) *AgentUpdate {
+	_u.mutation.SetTotpSecret(v)
+	return _u
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (_u *AgentUpdate) ClearTotpSecret() *AgentUpdate {
+	_u.mutation.ClearTotpSecret()
+	return _u
+}
+
+// SetTotpEnabled sets the "totp_enabled" field.
+func (_u *AgentUpdate) SetTotpEnabled(v bool) *AgentUpdate {
+	_u.mutation.SetTotpEnabled(v)
+	return _u
+}
+
+// SetNillableTotpEnabled sets the "totp_enabled" field if the given value is not nil.
+func (_u *AgentUpdate) SetNillableTotpEnabled(v *bool) *AgentUpdate {
+	if v != nil {
+		_u.SetTotpEnabled(*v)
+	}
+	return _u
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (_u *AgentUpdate) SetTotpLastStep(v int64) *AgentUpdate {
+	_u.mutation.ResetTotpLastStep()
+	_u.mutation.SetTotpLastStep(v)
+	return _u
+}
+
+// SetNillableTotpLastStep sets the "totp_last_step" field if the given value is not nil.
+func (_u *AgentUpdate) SetNillableTotpLastStep(v *int64) *AgentUpdate {
+	if v != nil {
+		_u.SetTotpLastStep(*v)
+	}
+	return _u
+}
+
+// AddTotpLastStep adds value to the "totp_last_step" field.
+func (_u *AgentUpdate) AddTotpLastStep(v int64) *AgentUpdate {
+	_u.mutation.AddTotpLastStep(v)
+	return _u
+}
+
 // AddTeamIDs adds the "teams" edge to the Team entity by IDs.
 func (_u *AgentUpdate) AddTeamIDs(ids ...gid.ID) *AgentUpdate {
 	_u.mutation.AddTeamIDs(ids...)
@@ -428,6 +510,30 @@ func (_u *AgentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Active(); ok {
 		_spec.SetField(agent.FieldActive, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.TokenGeneration(); ok {
+		_spec.SetField(agent.FieldTokenGeneration, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedTokenGeneration(); ok {
+		_spec.AddField(agent.FieldTokenGeneration, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.MustChangePassword(); ok {
+		_spec.SetField(agent.FieldMustChangePassword, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.TotpSecret(); ok {
+		_spec.SetField(agent.FieldTotpSecret, field.TypeBytes, value)
+	}
+	if _u.mutation.TotpSecretCleared() {
+		_spec.ClearField(agent.FieldTotpSecret, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.TotpEnabled(); ok {
+		_spec.SetField(agent.FieldTotpEnabled, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.TotpLastStep(); ok {
+		_spec.SetField(agent.FieldTotpLastStep, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTotpLastStep(); ok {
+		_spec.AddField(agent.FieldTotpLastStep, field.TypeInt64, value)
 	}
 	if _u.mutation.TeamsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -711,6 +817,88 @@ func (_u *AgentUpdateOne) SetNillableActive(v *bool) *AgentUpdateOne {
 	return _u
 }
 
+// SetTokenGeneration sets the "token_generation" field.
+func (_u *AgentUpdateOne) SetTokenGeneration(v int) *AgentUpdateOne {
+	_u.mutation.ResetTokenGeneration()
+	_u.mutation.SetTokenGeneration(v)
+	return _u
+}
+
+// SetNillableTokenGeneration sets the "token_generation" field if the given value is not nil.
+func (_u *AgentUpdateOne) SetNillableTokenGeneration(v *int) *AgentUpdateOne {
+	if v != nil {
+		_u.SetTokenGeneration(*v)
+	}
+	return _u
+}
+
+// AddTokenGeneration adds value to the "token_generation" field.
+func (_u *AgentUpdateOne) AddTokenGeneration(v int) *AgentUpdateOne {
+	_u.mutation.AddTokenGeneration(v)
+	return _u
+}
+
+// SetMustChangePassword sets the "must_change_password" field.
+func (_u *AgentUpdateOne) SetMustChangePassword(v bool) *AgentUpdateOne {
+	_u.mutation.SetMustChangePassword(v)
+	return _u
+}
+
+// SetNillableMustChangePassword sets the "must_change_password" field if the given value is not nil.
+func (_u *AgentUpdateOne) SetNillableMustChangePassword(v *bool) *AgentUpdateOne {
+	if v != nil {
+		_u.SetMustChangePassword(*v)
+	}
+	return _u
+}
+
+// SetTotpSecret sets the "totp_secret" field.
+func (_u *AgentUpdateOne) SetTotpSecret(v []byte) *AgentUpdateOne {
+	_u.mutation.SetTotpSecret(v)
+	return _u
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (_u *AgentUpdateOne) ClearTotpSecret() *AgentUpdateOne {
+	_u.mutation.ClearTotpSecret()
+	return _u
+}
+
+// SetTotpEnabled sets the "totp_enabled" field.
+func (_u *AgentUpdateOne) SetTotpEnabled(v bool) *AgentUpdateOne {
+	_u.mutation.SetTotpEnabled(v)
+	return _u
+}
+
+// SetNillableTotpEnabled sets the "totp_enabled" field if the given value is not nil.
+func (_u *AgentUpdateOne) SetNillableTotpEnabled(v *bool) *AgentUpdateOne {
+	if v != nil {
+		_u.SetTotpEnabled(*v)
+	}
+	return _u
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (_u *AgentUpdateOne) SetTotpLastStep(v int64) *AgentUpdateOne {
+	_u.mutation.ResetTotpLastStep()
+	_u.mutation.SetTotpLastStep(v)
+	return _u
+}
+
+// SetNillableTotpLastStep sets the "totp_last_step" field if the given value is not nil.
+func (_u *AgentUpdateOne) SetNillableTotpLastStep(v *int64) *AgentUpdateOne {
+	if v != nil {
+		_u.SetTotpLastStep(*v)
+	}
+	return _u
+}
+
+// AddTotpLastStep adds value to the "totp_last_step" field.
+func (_u *AgentUpdateOne) AddTotpLastStep(v int64) *AgentUpdateOne {
+	_u.mutation.AddTotpLastStep(v)
+	return _u
+}
+
 // AddTeamIDs adds the "teams" edge to the Team entity by IDs.
 func (_u *AgentUpdateOne) AddTeamIDs(ids ...gid.ID) *AgentUpdateOne {
 	_u.mutation.AddTeamIDs(ids...)
@@ -965,6 +1153,30 @@ func (_u *AgentUpdateOne) sqlSave(ctx context.Context) (_node *Agent, err error)
 	}
 	if value, ok := _u.mutation.Active(); ok {
 		_spec.SetField(agent.FieldActive, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.TokenGeneration(); ok {
+		_spec.SetField(agent.FieldTokenGeneration, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedTokenGeneration(); ok {
+		_spec.AddField(agent.FieldTokenGeneration, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.MustChangePassword(); ok {
+		_spec.SetField(agent.FieldMustChangePassword, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.TotpSecret(); ok {
+		_spec.SetField(agent.FieldTotpSecret, field.TypeBytes, value)
+	}
+	if _u.mutation.TotpSecretCleared() {
+		_spec.ClearField(agent.FieldTotpSecret, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.TotpEnabled(); ok {
+		_spec.SetField(agent.FieldTotpEnabled, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.TotpLastStep(); ok {
+		_spec.SetField(agent.FieldTotpLastStep, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTotpLastStep(); ok {
+		_spec.AddField(agent.FieldTotpLastStep, field.TypeInt64, value)
 	}
 	if _u.mutation.TeamsCleared() {
 		edge := &sqlgraph.EdgeSpec{

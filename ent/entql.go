@@ -47,19 +47,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Agent",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			agent.FieldCreatedAt:    {Type: field.TypeTime, Column: agent.FieldCreatedAt},
-			agent.FieldUpdatedAt:    {Type: field.TypeTime, Column: agent.FieldUpdatedAt},
-			agent.FieldWorkspaceID:  {Type: field.TypeString, Column: agent.FieldWorkspaceID},
-			agent.FieldName:         {Type: field.TypeString, Column: agent.FieldName},
-			agent.FieldEmail:        {Type: field.TypeString, Column: agent.FieldEmail},
-			agent.FieldPasswordHash: {Type: field.TypeString, Column: agent.FieldPasswordHash},
-			agent.FieldRole:         {Type: field.TypeEnum, Column: agent.FieldRole},
-			agent.FieldStatus:       {Type: field.TypeEnum, Column: agent.FieldStatus},
-			agent.FieldCapacity:     {Type: field.TypeInt, Column: agent.FieldCapacity},
-			agent.FieldLoad:         {Type: field.TypeInt, Column: agent.FieldLoad},
-			agent.FieldSkills:       {Type: field.TypeJSON, Column: agent.FieldSkills},
-			agent.FieldAvatarURL:    {Type: field.TypeString, Column: agent.FieldAvatarURL},
-			agent.FieldActive:       {Type: field.TypeBool, Column: agent.FieldActive},
+			agent.FieldCreatedAt:          {Type: field.TypeTime, Column: agent.FieldCreatedAt},
+			agent.FieldUpdatedAt:          {Type: field.TypeTime, Column: agent.FieldUpdatedAt},
+			agent.FieldWorkspaceID:        {Type: field.TypeString, Column: agent.FieldWorkspaceID},
+			agent.FieldName:               {Type: field.TypeString, Column: agent.FieldName},
+			agent.FieldEmail:              {Type: field.TypeString, Column: agent.FieldEmail},
+			agent.FieldPasswordHash:       {Type: field.TypeString, Column: agent.FieldPasswordHash},
+			agent.FieldRole:               {Type: field.TypeEnum, Column: agent.FieldRole},
+			agent.FieldStatus:             {Type: field.TypeEnum, Column: agent.FieldStatus},
+			agent.FieldCapacity:           {Type: field.TypeInt, Column: agent.FieldCapacity},
+			agent.FieldLoad:               {Type: field.TypeInt, Column: agent.FieldLoad},
+			agent.FieldSkills:             {Type: field.TypeJSON, Column: agent.FieldSkills},
+			agent.FieldAvatarURL:          {Type: field.TypeString, Column: agent.FieldAvatarURL},
+			agent.FieldActive:             {Type: field.TypeBool, Column: agent.FieldActive},
+			agent.FieldTokenGeneration:    {Type: field.TypeInt, Column: agent.FieldTokenGeneration},
+			agent.FieldMustChangePassword: {Type: field.TypeBool, Column: agent.FieldMustChangePassword},
+			agent.FieldTotpSecret:         {Type: field.TypeBytes, Column: agent.FieldTotpSecret},
+			agent.FieldTotpEnabled:        {Type: field.TypeBool, Column: agent.FieldTotpEnabled},
+			agent.FieldTotpLastStep:       {Type: field.TypeInt64, Column: agent.FieldTotpLastStep},
 		},
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
@@ -1270,6 +1275,31 @@ func (f *AgentFilter) WhereAvatarURL(p entql.StringP) {
 // WhereActive applies the entql bool predicate on the active field.
 func (f *AgentFilter) WhereActive(p entql.BoolP) {
 	f.Where(p.Field(agent.FieldActive))
+}
+
+// WhereTokenGeneration applies the entql int predicate on the token_generation field.
+func (f *AgentFilter) WhereTokenGeneration(p entql.IntP) {
+	f.Where(p.Field(agent.FieldTokenGeneration))
+}
+
+// WhereMustChangePassword applies the entql bool predicate on the must_change_password field.
+func (f *AgentFilter) WhereMustChangePassword(p entql.BoolP) {
+	f.Where(p.Field(agent.FieldMustChangePassword))
+}
+
+// WhereTotpSecret applies the entql []byte predicate on the totp_secret field.
+func (f *AgentFilter) WhereTotpSecret(p entql.BytesP) {
+	f.Where(p.Field(agent.FieldTotpSecret))
+}
+
+// WhereTotpEnabled applies the entql bool predicate on the totp_enabled field.
+func (f *AgentFilter) WhereTotpEnabled(p entql.BoolP) {
+	f.Where(p.Field(agent.FieldTotpEnabled))
+}
+
+// WhereTotpLastStep applies the entql int64 predicate on the totp_last_step field.
+func (f *AgentFilter) WhereTotpLastStep(p entql.Int64P) {
+	f.Where(p.Field(agent.FieldTotpLastStep))
 }
 
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.

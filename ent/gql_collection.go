@@ -116,6 +116,16 @@ func (_q *AgentQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				selectedFields = append(selectedFields, agent.FieldActive)
 				fieldSeen[agent.FieldActive] = struct{}{}
 			}
+		case "mustChangePassword":
+			if _, ok := fieldSeen[agent.FieldMustChangePassword]; !ok {
+				selectedFields = append(selectedFields, agent.FieldMustChangePassword)
+				fieldSeen[agent.FieldMustChangePassword] = struct{}{}
+			}
+		case "totpEnabled":
+			if _, ok := fieldSeen[agent.FieldTotpEnabled]; !ok {
+				selectedFields = append(selectedFields, agent.FieldTotpEnabled)
+				fieldSeen[agent.FieldTotpEnabled] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

@@ -92,6 +92,13 @@ type AgentMutation struct {
 	appendskills                  []schematype.Skill
 	avatar_url                    *string
 	active                        *bool
+	token_generation              *int
+	addtoken_generation           *int
+	must_change_password          *bool
+	totp_secret                   *[]byte
+	totp_enabled                  *bool
+	totp_last_step                *int64
+	addtotp_last_step             *int64
 	clearedFields                 map[string]struct{}
 	workspace                     *gid.ID
 	clearedworkspace              bool
@@ -760,6 +767,239 @@ func (m *AgentMutation) ResetActive() {
 	m.active = nil
 }
 
+// SetTokenGeneration sets the "token_generation" field.
+func (m *AgentMutation) SetTokenGeneration(i int) {
+	m.token_generation = &i
+	m.addtoken_generation = nil
+}
+
+// TokenGeneration returns the value of the "token_generation" field in the mutation.
+func (m *AgentMutation) TokenGeneration() (r int, exists bool) {
+	v := m.token_generation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenGeneration returns the old "token_generation" field's value of the Agent entity.
+// If the Agent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentMutation) OldTokenGeneration(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenGeneration is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenGeneration requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenGeneration: %w", err)
+	}
+	return oldValue.TokenGeneration, nil
+}
+
+// AddTokenGeneration adds i to the "token_generation" field.
+func (m *AgentMutation) AddTokenGeneration(i int) {
+	if m.addtoken_generation != nil {
+		*m.addtoken_generation += i
+	} else {
+		m.addtoken_generation = &i
+	}
+}
+
+// AddedTokenGeneration returns the value that was added to the "token_generation" field in this mutation.
+func (m *AgentMutation) AddedTokenGeneration() (r int, exists bool) {
+	v := m.addtoken_generation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTokenGeneration resets all changes to the "token_generation" field.
+func (m *AgentMutation) ResetTokenGeneration() {
+	m.token_generation = nil
+	m.addtoken_generation = nil
+}
+
+// SetMustChangePassword sets the "must_change_password" field.
+func (m *AgentMutation) SetMustChangePassword(b bool) {
+	m.must_change_password = &b
+}
+
+// MustChangePassword returns the value of the "must_change_password" field in the mutation.
+func (m *AgentMutation) MustChangePassword() (r bool, exists bool) {
+	v := m.must_change_password
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMustChangePassword returns the old "must_change_password" field's value of the Agent entity.
+// If the Agent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentMutation) OldMustChangePassword(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMustChangePassword is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMustChangePassword requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMustChangePassword: %w", err)
+	}
+	return oldValue.MustChangePassword, nil
+}
+
+// ResetMustChangePassword resets all changes to the "must_change_password" field.
+func (m *AgentMutation) ResetMustChangePassword() {
+	m.must_change_password = nil
+}
+
+// SetTotpSecret sets the "totp_secret" field.
+func (m *AgentMutation) SetTotpSecret(b []byte) {
+	m.totp_secret = &b
+}
+
+// TotpSecret returns the value of the "totp_secret" field in the mutation.
+func (m *AgentMutation) TotpSecret() (r []byte, exists bool) {
+	v := m.totp_secret
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotpSecret returns the old "totp_secret" field's value of the Agent entity.
+// If the Agent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentMutation) OldTotpSecret(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotpSecret is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotpSecret requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotpSecret: %w", err)
+	}
+	return oldValue.TotpSecret, nil
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (m *AgentMutation) ClearTotpSecret() {
+	m.totp_secret = nil
+	m.clearedFields[agent.FieldTotpSecret] = struct{}{}
+}
+
+// TotpSecretCleared returns if the "totp_secret" field was cleared in this mutation.
+func (m *AgentMutation) TotpSecretCleared() bool {
+	_, ok := m.clearedFields[agent.FieldTotpSecret]
+	return ok
+}
+
+// ResetTotpSecret resets all changes to the "totp_secret" field.
+func (m *AgentMutation) ResetTotpSecret() {
+	m.totp_secret = nil
+	delete(m.clearedFields, agent.FieldTotpSecret)
+}
+
+// SetTotpEnabled sets the "totp_enabled" field.
+func (m *AgentMutation) SetTotpEnabled(b bool) {
+	m.totp_enabled = &b
+}
+
+// TotpEnabled returns the value of the "totp_enabled" field in the mutation.
+func (m *AgentMutation) TotpEnabled() (r bool, exists bool) {
+	v := m.totp_enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotpEnabled returns the old "totp_enabled" field's value of the Agent entity.
+// If the Agent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentMutation) OldTotpEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotpEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotpEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotpEnabled: %w", err)
+	}
+	return oldValue.TotpEnabled, nil
+}
+
+// ResetTotpEnabled resets all changes to the "totp_enabled" field.
+func (m *AgentMutation) ResetTotpEnabled() {
+	m.totp_enabled = nil
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (m *AgentMutation) SetTotpLastStep(i int64) {
+	m.totp_last_step = &i
+	m.addtotp_last_step = nil
+}
+
+// TotpLastStep returns the value of the "totp_last_step" field in the mutation.
+func (m *AgentMutation) TotpLastStep() (r int64, exists bool) {
+	v := m.totp_last_step
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotpLastStep returns the old "totp_last_step" field's value of the Agent entity.
+// If the Agent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentMutation) OldTotpLastStep(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotpLastStep is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotpLastStep requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotpLastStep: %w", err)
+	}
+	return oldValue.TotpLastStep, nil
+}
+
+// AddTotpLastStep adds i to the "totp_last_step" field.
+func (m *AgentMutation) AddTotpLastStep(i int64) {
+	if m.addtotp_last_step != nil {
+		*m.addtotp_last_step += i
+	} else {
+		m.addtotp_last_step = &i
+	}
+}
+
+// AddedTotpLastStep returns the value that was added to the "totp_last_step" field in this mutation.
+func (m *AgentMutation) AddedTotpLastStep() (r int64, exists bool) {
+	v := m.addtotp_last_step
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTotpLastStep resets all changes to the "totp_last_step" field.
+func (m *AgentMutation) ResetTotpLastStep() {
+	m.totp_last_step = nil
+	m.addtotp_last_step = nil
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *AgentMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -929,7 +1169,7 @@ func (m *AgentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AgentMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 18)
 	if m.created_at != nil {
 		fields = append(fields, agent.FieldCreatedAt)
 	}
@@ -969,6 +1209,21 @@ func (m *AgentMutation) Fields() []string {
 	if m.active != nil {
 		fields = append(fields, agent.FieldActive)
 	}
+	if m.token_generation != nil {
+		fields = append(fields, agent.FieldTokenGeneration)
+	}
+	if m.must_change_password != nil {
+		fields = append(fields, agent.FieldMustChangePassword)
+	}
+	if m.totp_secret != nil {
+		fields = append(fields, agent.FieldTotpSecret)
+	}
+	if m.totp_enabled != nil {
+		fields = append(fields, agent.FieldTotpEnabled)
+	}
+	if m.totp_last_step != nil {
+		fields = append(fields, agent.FieldTotpLastStep)
+	}
 	return fields
 }
 
@@ -1003,6 +1258,16 @@ func (m *AgentMutation) Field(name string) (ent.Value, bool) {
 		return m.AvatarURL()
 	case agent.FieldActive:
 		return m.Active()
+	case agent.FieldTokenGeneration:
+		return m.TokenGeneration()
+	case agent.FieldMustChangePassword:
+		return m.MustChangePassword()
+	case agent.FieldTotpSecret:
+		return m.TotpSecret()
+	case agent.FieldTotpEnabled:
+		return m.TotpEnabled()
+	case agent.FieldTotpLastStep:
+		return m.TotpLastStep()
 	}
 	return nil, false
 }
@@ -1038,6 +1303,16 @@ func (m *AgentMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldAvatarURL(ctx)
 	case agent.FieldActive:
 		return m.OldActive(ctx)
+	case agent.FieldTokenGeneration:
+		return m.OldTokenGeneration(ctx)
+	case agent.FieldMustChangePassword:
+		return m.OldMustChangePassword(ctx)
+	case agent.FieldTotpSecret:
+		return m.OldTotpSecret(ctx)
+	case agent.FieldTotpEnabled:
+		return m.OldTotpEnabled(ctx)
+	case agent.FieldTotpLastStep:
+		return m.OldTotpLastStep(ctx)
 	}
 	return nil, fmt.Errorf("unknown Agent field %s", name)
 }
@@ -1138,6 +1413,41 @@ func (m *AgentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetActive(v)
 		return nil
+	case agent.FieldTokenGeneration:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenGeneration(v)
+		return nil
+	case agent.FieldMustChangePassword:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMustChangePassword(v)
+		return nil
+	case agent.FieldTotpSecret:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotpSecret(v)
+		return nil
+	case agent.FieldTotpEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotpEnabled(v)
+		return nil
+	case agent.FieldTotpLastStep:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotpLastStep(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Agent field %s", name)
 }
@@ -1152,6 +1462,12 @@ func (m *AgentMutation) AddedFields() []string {
 	if m.addload != nil {
 		fields = append(fields, agent.FieldLoad)
 	}
+	if m.addtoken_generation != nil {
+		fields = append(fields, agent.FieldTokenGeneration)
+	}
+	if m.addtotp_last_step != nil {
+		fields = append(fields, agent.FieldTotpLastStep)
+	}
 	return fields
 }
 
@@ -1164,6 +1480,10 @@ func (m *AgentMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedCapacity()
 	case agent.FieldLoad:
 		return m.AddedLoad()
+	case agent.FieldTokenGeneration:
+		return m.AddedTokenGeneration()
+	case agent.FieldTotpLastStep:
+		return m.AddedTotpLastStep()
 	}
 	return nil, false
 }
@@ -1187,6 +1507,20 @@ func (m *AgentMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddLoad(v)
 		return nil
+	case agent.FieldTokenGeneration:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTokenGeneration(v)
+		return nil
+	case agent.FieldTotpLastStep:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTotpLastStep(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Agent numeric field %s", name)
 }
@@ -1200,6 +1534,9 @@ func (m *AgentMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(agent.FieldAvatarURL) {
 		fields = append(fields, agent.FieldAvatarURL)
+	}
+	if m.FieldCleared(agent.FieldTotpSecret) {
+		fields = append(fields, agent.FieldTotpSecret)
 	}
 	return fields
 }
@@ -1220,6 +1557,9 @@ func (m *AgentMutation) ClearField(name string) error {
 		return nil
 	case agent.FieldAvatarURL:
 		m.ClearAvatarURL()
+		return nil
+	case agent.FieldTotpSecret:
+		m.ClearTotpSecret()
 		return nil
 	}
 	return fmt.Errorf("unknown Agent nullable field %s", name)
@@ -1267,6 +1607,21 @@ func (m *AgentMutation) ResetField(name string) error {
 		return nil
 	case agent.FieldActive:
 		m.ResetActive()
+		return nil
+	case agent.FieldTokenGeneration:
+		m.ResetTokenGeneration()
+		return nil
+	case agent.FieldMustChangePassword:
+		m.ResetMustChangePassword()
+		return nil
+	case agent.FieldTotpSecret:
+		m.ResetTotpSecret()
+		return nil
+	case agent.FieldTotpEnabled:
+		m.ResetTotpEnabled()
+		return nil
+	case agent.FieldTotpLastStep:
+		m.ResetTotpLastStep()
 		return nil
 	}
 	return fmt.Errorf("unknown Agent field %s", name)

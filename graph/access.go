@@ -24,6 +24,8 @@ var (
 	errVisitorOnly     = apperr.New(apperr.Forbidden, "visitor tokens reach only the visitor API")
 	// A console is not served from a site that embeds the chat.
 	errOriginVisitorOnly = apperr.New(apperr.Forbidden, "browsers on this origin may use only the visitor API")
+	// After an admin reset the password, a session may only change it.
+	errMustChangePassword = apperr.New(apperr.Forbidden, "change your password first (changePassword): it was reset")
 )
 
 // requireActor is a root field middleware. Website visitors reach the
@@ -69,6 +71,8 @@ func rootAccess(ctx context.Context, name string, def *ast.FieldDefinition) erro
 		return nil
 	case a == nil:
 		return errUnauthenticated
+	case a.MustChangePassword && name != "changePassword" && name != "viewer":
+		return errMustChangePassword
 	case graphql.GetOperationContext(ctx).Operation.Operation == ast.Mutation && !a.CanWrite():
 		return errReadOnly
 	}

@@ -88,6 +88,25 @@ func (r *mutationResolver) DeactivateAgent(ctx context.Context, id gid.ID) (*ent
 	return auth.DeactivateAgent(ctx, r.db(ctx), r.Events, id, r.Now())
 }
 
+// ReactivateAgent is the resolver for the reactivateAgent field.
+func (r *mutationResolver) ReactivateAgent(ctx context.Context, id gid.ID) (*ent.Agent, error) {
+	return auth.ReactivateAgent(ctx, r.db(ctx), id)
+}
+
+// ResetAgentPassword is the resolver for the resetAgentPassword field.
+func (r *mutationResolver) ResetAgentPassword(ctx context.Context, id gid.ID) (*model.AgentPasswordReset, error) {
+	password, ag, err := r.Auth.ResetAgentPassword(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AgentPasswordReset{Password: password, Agent: ag}, nil
+}
+
+// ResetAgentTotp is the resolver for the resetAgentTotp field.
+func (r *mutationResolver) ResetAgentTotp(ctx context.Context, id gid.ID) (*ent.Agent, error) {
+	return r.Auth.ResetAgentTOTP(ctx, id)
+}
+
 // CreateTeam is the resolver for the createTeam field.
 func (r *mutationResolver) CreateTeam(ctx context.Context, input ent.CreateTeamInput) (*ent.Team, error) {
 	return r.db(ctx).Team.Create().SetInput(input).Save(ctx)

@@ -22,12 +22,12 @@ func (r *agentResolver) Workspace(ctx context.Context, obj *ent.Agent) (*ent.Wor
 }
 
 // SignIn is the resolver for the signIn field.
-func (r *mutationResolver) SignIn(ctx context.Context, email string, password string) (*model.AuthPayload, error) {
-	s, err := r.Auth.SignIn(ctx, email, password, auth.ClientAddr(ctx))
+func (r *mutationResolver) SignIn(ctx context.Context, email string, password string, otp *string) (*model.AuthPayload, error) {
+	s, err := r.Auth.SignIn(ctx, auth.Credentials{Email: email, Password: password, OTP: otp}, auth.ClientAddr(ctx))
 	if err != nil {
 		return nil, err
 	}
-	return &model.AuthPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, Agent: s.Agent}, nil
+	return authPayload(s), nil
 }
 
 // SignUp is the resolver for the signUp field.
@@ -38,7 +38,7 @@ func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) 
 	if err != nil {
 		return nil, err
 	}
-	return &model.AuthPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, Agent: s.Agent}, nil
+	return authPayload(s), nil
 }
 
 // CreateAPIToken is the resolver for the createApiToken field.
@@ -58,6 +58,34 @@ func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id gid.ID) (*ent.
 // UpdateWorkspace is the resolver for the updateWorkspace field.
 func (r *mutationResolver) UpdateWorkspace(ctx context.Context, id gid.ID, input ent.UpdateWorkspaceInput) (*ent.Workspace, error) {
 	return r.db(ctx).Workspace.UpdateOneID(id).SetInput(input).Save(ctx)
+}
+
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword string, newPassword string) (*model.AuthPayload, error) {
+	s, err := r.Auth.ChangePassword(ctx, currentPassword, newPassword, auth.ClientAddr(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return authPayload(s), nil
+}
+
+// EnableTotp is the resolver for the enableTotp field.
+func (r *mutationResolver) EnableTotp(ctx context.Context) (*model.TotpSetup, error) {
+	uri, secret, err := r.Auth.EnableTOTP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.TotpSetup{URI: uri, Secret: secret}, nil
+}
+
+// ConfirmTotp is the resolver for the confirmTotp field.
+func (r *mutationResolver) ConfirmTotp(ctx context.Context, code string) (*ent.Agent, error) {
+	return r.Auth.ConfirmTOTP(ctx, code)
+}
+
+// DisableTotp is the resolver for the disableTotp field.
+func (r *mutationResolver) DisableTotp(ctx context.Context, password string) (*ent.Agent, error) {
+	return r.Auth.DisableTOTP(ctx, password, auth.ClientAddr(ctx))
 }
 
 // Viewer is the resolver for the viewer field.

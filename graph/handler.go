@@ -116,7 +116,8 @@ func NewServer(r *Resolver, log *slog.Logger, o ServerOptions) *handler.Server {
 	// which retry their own when they lose a race on a unique identity.
 	srv.Use(transactions{
 		open: entgql.TxOpenerFunc(r.Client.OpenTx),
-		skip: entgql.SkipIfHasFields("signIn", "signUp", "createAgent", "verifyChannel", "startVisitorSession", "upsertCustomerByIdentity"),
+		skip: entgql.SkipIfHasFields("signIn", "signUp", "createAgent", "verifyChannel", "startVisitorSession", "upsertCustomerByIdentity",
+			"changePassword", "resetAgentPassword", "enableTotp", "confirmTotp", "disableTotp", "resetAgentTotp"),
 	})
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

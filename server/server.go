@@ -258,10 +258,9 @@ func RequestID(ctx context.Context) string {
 	return s
 }
 
-// Run serves h on addr until ctx ends, then shuts down gracefully.
-func Run(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+// Serve serves h on ln until ctx ends, then shuts down gracefully.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
 	srv := &http.Server{
-		Addr:              addr,
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -270,8 +269,8 @@ func Run(ctx context.Context, addr string, h http.Handler, log *slog.Logger) err
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("listening", "addr", addr)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
 		return err

@@ -45,6 +45,16 @@ const (
 	FieldAvatarURL = "avatar_url"
 	// FieldActive holds the string denoting the active field in the database.
 	FieldActive = "active"
+	// FieldTokenGeneration holds the string denoting the token_generation field in the database.
+	FieldTokenGeneration = "token_generation"
+	// FieldMustChangePassword holds the string denoting the must_change_password field in the database.
+	FieldMustChangePassword = "must_change_password"
+	// FieldTotpSecret holds the string denoting the totp_secret field in the database.
+	FieldTotpSecret = "totp_secret"
+	// FieldTotpEnabled holds the string denoting the totp_enabled field in the database.
+	FieldTotpEnabled = "totp_enabled"
+	// FieldTotpLastStep holds the string denoting the totp_last_step field in the database.
+	FieldTotpLastStep = "totp_last_step"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
 	// EdgeTeams holds the string denoting the teams edge name in mutations.
@@ -90,6 +100,11 @@ var Columns = []string{
 	FieldSkills,
 	FieldAvatarURL,
 	FieldActive,
+	FieldTokenGeneration,
+	FieldMustChangePassword,
+	FieldTotpSecret,
+	FieldTotpEnabled,
+	FieldTotpLastStep,
 }
 
 var (
@@ -136,6 +151,14 @@ var (
 	AvatarURLValidator func(string) error
 	// DefaultActive holds the default value on creation for the "active" field.
 	DefaultActive bool
+	// DefaultTokenGeneration holds the default value on creation for the "token_generation" field.
+	DefaultTokenGeneration int
+	// DefaultMustChangePassword holds the default value on creation for the "must_change_password" field.
+	DefaultMustChangePassword bool
+	// DefaultTotpEnabled holds the default value on creation for the "totp_enabled" field.
+	DefaultTotpEnabled bool
+	// DefaultTotpLastStep holds the default value on creation for the "totp_last_step" field.
+	DefaultTotpLastStep int64
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 )
@@ -260,6 +283,26 @@ func ByAvatarURL(opts ...sql.OrderTermOption) OrderOption {
 // ByActive orders the results by the active field.
 func ByActive(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldActive, opts...).ToFunc()
+}
+
+// ByTokenGeneration orders the results by the token_generation field.
+func ByTokenGeneration(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTokenGeneration, opts...).ToFunc()
+}
+
+// ByMustChangePassword orders the results by the must_change_password field.
+func ByMustChangePassword(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMustChangePassword, opts...).ToFunc()
+}
+
+// ByTotpEnabled orders the results by the totp_enabled field.
+func ByTotpEnabled(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTotpEnabled, opts...).ToFunc()
+}
+
+// ByTotpLastStep orders the results by the totp_last_step field.
+func ByTotpLastStep(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTotpLastStep, opts...).ToFunc()
 }
 
 // ByWorkspaceField orders the results by workspace field.

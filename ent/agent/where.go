@@ -106,6 +106,31 @@ func Active(v bool) predicate.Agent {
 	return predicate.Agent(sql.FieldEQ(FieldActive, v))
 }
 
+// TokenGeneration applies equality check predicate on the "token_generation" field. It's identical to TokenGenerationEQ.
+func TokenGeneration(v int) predicate.Agent {
+	return predicate.Agent(sql.FieldEQ(FieldTokenGeneration, v))
+}
+
+// MustChangePassword applies equality check predicate on the "must_change_password" field. It's identical to MustChangePasswordEQ.
+func MustChangePassword(v bool) predicate.Agent {
+	return predicate.Agent(sql.FieldEQ(FieldMustChangePassword, v))
+}
+
+// TotpSecret applies equality check predicate on the "totp_secret" field. It's identical to TotpSecretEQ.
+func TotpSecret(v []byte) predicate.Agent {
+	return predicate.Agent(sql.FieldEQ(FieldTotpSecret, v))
+}
+
+// TotpEnabled applies equality check predicate on the "totp_enabled" field. It's identical to TotpEnabledEQ.
+func TotpEnabled(v bool) predicate.Agent {
+	return predicate.Agent(sql.FieldEQ(FieldTotpEnabled, v))
+}
+
+// TotpLastStep applies equality check predicate on the "totp_last_step" field. It's identical to TotpLastStepEQ.
+func TotpLastStep(v int64) predicate.Agent {
+	return predicate.Agent(sql.FieldEQ(FieldTotpLastStep, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Agent {
 	return predicate.Agent(sql.FieldEQ(FieldCreatedAt, v))
@@ -664,6 +689,156 @@ func ActiveEQ(v bool) predicate.Agent {
 // ActiveNEQ applies the NEQ predicate on the "active" field.
 func ActiveNEQ(v bool) predicate.Agent {
 	return predicate.Agent(sql.FieldNEQ(FieldActive, v))
+}
+
+// TokenGenerationEQ applies the EQ predicate on the "token_generation" field.
+func TokenGenerationEQ(v int) predicate.Agent {
+	return predicate.Agent(sql.FieldEQ(FieldTokenGeneration, v))
+}
+
+// TokenGenerationNEQ applies the NEQ predicate on the "token_generation" field.
+func TokenGenerationNEQ(v int) predicate.Agent {
+	return predicate.Agent(sql.FieldNEQ(FieldTokenGeneration, v))
+}
+
+// TokenGenerationIn applies the In predicate on the "token_generation" field.
+func TokenGenerationIn(vs ...int) predicate.Agent {
+	return predicate.Agent(sql.FieldIn(FieldTokenGeneration, vs...))
+}
+
+// TokenGenerationNotIn applies the NotIn predicate on the "token_generation" field.
+func TokenGenerationNotIn(vs ...int) predicate.Agent {
+	return predicate.Agent(sql.FieldNotIn(FieldTokenGeneration, vs...))
+}
+
+// TokenGenerationGT applies the GT predicate on the "token_generation" field.
+func TokenGenerationGT(v int) predicate.Agent {
+	return predicate.Agent(sql.FieldGT(FieldTokenGeneration, v))
+}
+
+// TokenGenerationGTE applies the GTE predicate on the "token_generation" field.
+func TokenGenerationGTE(v int) predicate.Agent {
+	return predicate.Agent(sql.FieldGTE(FieldTokenGeneration, v))
+}
+
+// TokenGenerationLT applies the LT predicate on the "token_generation" field.
+func TokenGenerationLT(v int) predicate.Agent {
+	return predicate.Agent(sql.FieldLT(FieldTokenGeneration, v))
+}
+
+// TokenGenerationLTE applies the LTE predicate on the "token_generation" field.
+func TokenGenerationLTE(v int) predicate.Agent {
+	return predicate.Agent(sql.FieldLTE(FieldTokenGeneration, v))
+}
+
+// MustChangePasswordEQ applies the EQ predicate on the "must_change_password" field.
+func MustChangePasswordEQ(v bool) predicate.Agent {
+	return predicate.Agent(sql.FieldEQ(FieldMustChangePassword, v))
+}
+
+// MustChangePasswordNEQ applies the NEQ predicate on the "must_change_password" field.
+func MustChangePasswordNEQ(v bool) predicate.Agent {
+	return predicate.Agent(sql.FieldNEQ(FieldMustChangePassword, v))
+}
+
+// TotpSecretEQ applies the EQ predicate on the "totp_secret" field.
+func TotpSecretEQ(v []byte) predicate.Agent {
+	return predicate.Agent(sql.FieldEQ(FieldTotpSecret, v))
+}
+
+// TotpSecretNEQ applies the NEQ predicate on the "totp_secret" field.
+func TotpSecretNEQ(v []byte) predicate.Agent {
+	return predicate.Agent(sql.FieldNEQ(FieldTotpSecret, v))
+}
+
+// TotpSecretIn applies the In predicate on the "totp_secret" field.
+func TotpSecretIn(vs ...[]byte) predicate.Agent {
+	return predicate.Agent(sql.FieldIn(FieldTotpSecret, vs...))
+}
+
+// TotpSecretNotIn applies the NotIn predicate on the "totp_secret" field.
+func TotpSecretNotIn(vs ...[]byte) predicate.Agent {
+	return predicate.Agent(sql.FieldNotIn(FieldTotpSecret, vs...))
+}
+
+// TotpSecretGT applies the GT predicate on the "totp_secret" field.
+func TotpSecretGT(v []byte) predicate.Agent {
+	return predicate.Agent(sql.FieldGT(FieldTotpSecret, v))
+}
+
+// TotpSecretGTE applies the GTE predicate on the "totp_secret" field.
+func TotpSecretGTE(v []byte) predicate.Agent {
+	return predicate.Agent(sql.FieldGTE(FieldTotpSecret, v))
+}
+
+// TotpSecretLT applies the LT predicate on the "totp_secret" field.
+func TotpSecretLT(v []byte) predicate.Agent {
+	return predicate.Agent(sql.FieldLT(FieldTotpSecret, v))
+}
+
+// TotpSecretLTE applies the LTE predicate on the "totp_secret" field.
+func TotpSecretLTE(v []byte) predicate.Agent {
+	return predicate.Agent(sql.FieldLTE(FieldTotpSecret, v))
+}
+
+// TotpSecretIsNil applies the IsNil predicate on the "totp_secret" field.
+func TotpSecretIsNil() predicate.Agent {
+	return predicate.Agent(sql.FieldIsNull(FieldTotpSecret))
+}
+
+// TotpSecretNotNil applies the NotNil predicate on the "totp_secret" field.
+func TotpSecretNotNil() predicate.Agent {
+	return predicate.Agent(sql.FieldNotNull(FieldTotpSecret))
+}
+
+// TotpEnabledEQ applies the EQ predicate on the "totp_enabled" field.
+func TotpEnabledEQ(v bool) predicate.Agent {
+	return predicate.Agent(sql.FieldEQ(FieldTotpEnabled, v))
+}
+
+// TotpEnabledNEQ applies the NEQ predicate on the "totp_enabled" field.
+func TotpEnabledNEQ(v bool) predicate.Agent {
+	return predicate.Agent(sql.FieldNEQ(FieldTotpEnabled, v))
+}
+
+// TotpLastStepEQ applies the EQ predicate on the "totp_last_step" field.
+func TotpLastStepEQ(v int64) predicate.Agent {
+	return predicate.Agent(sql.FieldEQ(FieldTotpLastStep, v))
+}
+
+// TotpLastStepNEQ applies the NEQ predicate on the "totp_last_step" field.
+func TotpLastStepNEQ(v int64) predicate.Agent {
+	return predicate.Agent(sql.FieldNEQ(FieldTotpLastStep, v))
+}
+
+// TotpLastStepIn applies the In predicate on the "totp_last_step" field.
+func TotpLastStepIn(vs ...int64) predicate.Agent {
+	return predicate.Agent(sql.FieldIn(FieldTotpLastStep, vs...))
+}
+
+// TotpLastStepNotIn applies the NotIn predicate on the "totp_last_step" field.
+func TotpLastStepNotIn(vs ...int64) predicate.Agent {
+	return predicate.Agent(sql.FieldNotIn(FieldTotpLastStep, vs...))
+}
+
+// TotpLastStepGT applies the GT predicate on the "totp_last_step" field.
+func TotpLastStepGT(v int64) predicate.Agent {
+	return predicate.Agent(sql.FieldGT(FieldTotpLastStep, v))
+}
+
+// TotpLastStepGTE applies the GTE predicate on the "totp_last_step" field.
+func TotpLastStepGTE(v int64) predicate.Agent {
+	return predicate.Agent(sql.FieldGTE(FieldTotpLastStep, v))
+}
+
+// TotpLastStepLT applies the LT predicate on the "totp_last_step" field.
+func TotpLastStepLT(v int64) predicate.Agent {
+	return predicate.Agent(sql.FieldLT(FieldTotpLastStep, v))
+}
+
+// TotpLastStepLTE applies the LTE predicate on the "totp_last_step" field.
+func TotpLastStepLTE(v int64) predicate.Agent {
+	return predicate.Agent(sql.FieldLTE(FieldTotpLastStep, v))
 }
 
 // HasWorkspace applies the HasEdge predicate on the "workspace" edge.

@@ -24,6 +24,11 @@ var (
 		{Name: "skills", Type: field.TypeJSON, Nullable: true},
 		{Name: "avatar_url", Type: field.TypeString, Nullable: true, Size: 2048},
 		{Name: "active", Type: field.TypeBool, Default: true},
+		{Name: "token_generation", Type: field.TypeInt, Default: 0},
+		{Name: "must_change_password", Type: field.TypeBool, Default: false},
+		{Name: "totp_secret", Type: field.TypeBytes, Nullable: true},
+		{Name: "totp_enabled", Type: field.TypeBool, Default: false},
+		{Name: "totp_last_step", Type: field.TypeInt64, Default: 0},
 		{Name: "workspace_id", Type: field.TypeString},
 	}
 	// AgentsTable holds the schema information for the "agents" table.
@@ -34,7 +39,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "agents_workspaces_workspace",
-				Columns:    []*schema.Column{AgentsColumns[13]},
+				Columns:    []*schema.Column{AgentsColumns[18]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -43,7 +48,7 @@ var (
 			{
 				Name:    "agent_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{AgentsColumns[13]},
+				Columns: []*schema.Column{AgentsColumns[18]},
 			},
 			{
 				Name:    "agent_email",

@@ -137,6 +137,22 @@ func init() {
 	agentDescActive := agentFields[9].Descriptor()
 	// agent.DefaultActive holds the default value on creation for the active field.
 	agent.DefaultActive = agentDescActive.Default.(bool)
+	// agentDescTokenGeneration is the schema descriptor for token_generation field.
+	agentDescTokenGeneration := agentFields[10].Descriptor()
+	// agent.DefaultTokenGeneration holds the default value on creation for the token_generation field.
+	agent.DefaultTokenGeneration = agentDescTokenGeneration.Default.(int)
+	// agentDescMustChangePassword is the schema descriptor for must_change_password field.
+	agentDescMustChangePassword := agentFields[11].Descriptor()
+	// agent.DefaultMustChangePassword holds the default value on creation for the must_change_password field.
+	agent.DefaultMustChangePassword = agentDescMustChangePassword.Default.(bool)
+	// agentDescTotpEnabled is the schema descriptor for totp_enabled field.
+	agentDescTotpEnabled := agentFields[13].Descriptor()
+	// agent.DefaultTotpEnabled holds the default value on creation for the totp_enabled field.
+	agent.DefaultTotpEnabled = agentDescTotpEnabled.Default.(bool)
+	// agentDescTotpLastStep is the schema descriptor for totp_last_step field.
+	agentDescTotpLastStep := agentFields[14].Descriptor()
+	// agent.DefaultTotpLastStep holds the default value on creation for the totp_last_step field.
+	agent.DefaultTotpLastStep = agentDescTotpLastStep.Default.(int64)
 	// agentDescID is the schema descriptor for id field.
 	agentDescID := agentMixinFields0[0].Descriptor()
 	// agent.DefaultID holds the default value on creation for the id field.

@@ -37,6 +37,21 @@ func (Agent) Fields() []ent.Field {
 		field.String("avatar_url").Optional().MaxLen(2048),
 		field.Bool("active").Default(true).
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.Int("token_generation").Default(0).
+			Comment("goes up when the password changes or is reset; session tokens carry it, and older ones stop working").
+			Annotations(entgql.Skip()),
+		field.Bool("must_change_password").Default(false).
+			Comment("set by an admin's password reset: the agent's sessions may only change the password until it is").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
+		field.Bytes("totp_secret").Optional().Nillable().Sensitive().
+			Comment("the TOTP secret, sealed with the secrets box; set by enableTotp, kept by confirmTotp").
+			Annotations(entgql.Skip()),
+		field.Bool("totp_enabled").Default(false).
+			Comment("sign-in asks for a TOTP code").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
+		field.Int64("totp_last_step").Default(0).
+			Comment("the time step of the last TOTP code accepted: a code is used once").
+			Annotations(entgql.Skip()),
 	}
 }
 

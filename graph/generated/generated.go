@@ -73,20 +73,22 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Agent struct {
-		Active    func(childComplexity int) int
-		AvatarURL func(childComplexity int) int
-		Capacity  func(childComplexity int) int
-		CreatedAt func(childComplexity int) int
-		Email     func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Load      func(childComplexity int) int
-		Name      func(childComplexity int) int
-		Role      func(childComplexity int) int
-		Skills    func(childComplexity int) int
-		Status    func(childComplexity int) int
-		Teams     func(childComplexity int) int
-		UpdatedAt func(childComplexity int) int
-		Workspace func(childComplexity int) int
+		Active             func(childComplexity int) int
+		AvatarURL          func(childComplexity int) int
+		Capacity           func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		Email              func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Load               func(childComplexity int) int
+		MustChangePassword func(childComplexity int) int
+		Name               func(childComplexity int) int
+		Role               func(childComplexity int) int
+		Skills             func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Teams              func(childComplexity int) int
+		TotpEnabled        func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
+		Workspace          func(childComplexity int) int
 	}
 
 	AgentConnection struct {
@@ -98,6 +100,11 @@ type ComplexityRoot struct {
 	AgentEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AgentPasswordReset struct {
+		Agent    func(childComplexity int) int
+		Password func(childComplexity int) int
 	}
 
 	AgentSkill struct {
@@ -160,9 +167,10 @@ type ComplexityRoot struct {
 	}
 
 	AuthPayload struct {
-		Agent     func(childComplexity int) int
-		ExpiresAt func(childComplexity int) int
-		Token     func(childComplexity int) int
+		Agent              func(childComplexity int) int
+		ExpiresAt          func(childComplexity int) int
+		MustChangePassword func(childComplexity int) int
+		Token              func(childComplexity int) int
 	}
 
 	Channel struct {
@@ -443,6 +451,8 @@ type ComplexityRoot struct {
 		AddConversationTags       func(childComplexity int, id gid.ID, tagIDs []gid.ID) int
 		AddCustomerIdentity       func(childComplexity int, customerID gid.ID, kind customeridentity.Kind, value string, verified *bool) int
 		AssignConversation        func(childComplexity int, id gid.ID, agentID *gid.ID) int
+		ChangePassword            func(childComplexity int, currentPassword string, newPassword string) int
+		ConfirmTotp               func(childComplexity int, code string) int
 		CreateAPIToken            func(childComplexity int, input model.CreateAPITokenInput) int
 		CreateAgent               func(childComplexity int, input model.CreateAgentInput) int
 		CreateAttributeDefinition func(childComplexity int, input ent.CreateAttributeDefinitionInput) int
@@ -452,12 +462,17 @@ type ComplexityRoot struct {
 		CreateTeam                func(childComplexity int, input ent.CreateTeamInput) int
 		DeactivateAgent           func(childComplexity int, id gid.ID) int
 		DeleteTag                 func(childComplexity int, id gid.ID) int
+		DisableTotp               func(childComplexity int, password string) int
 		DismissDuplicate          func(childComplexity int, id gid.ID) int
+		EnableTotp                func(childComplexity int) int
 		MarkConversationRead      func(childComplexity int, id gid.ID) int
 		MergeCustomers            func(childComplexity int, primaryID gid.ID, secondaryID gid.ID) int
+		ReactivateAgent           func(childComplexity int, id gid.ID) int
 		RemoveConversationTags    func(childComplexity int, id gid.ID, tagIDs []gid.ID) int
 		RemoveCustomerIdentity    func(childComplexity int, id gid.ID) int
 		RenewVisitorSession       func(childComplexity int) int
+		ResetAgentPassword        func(childComplexity int, id gid.ID) int
+		ResetAgentTotp            func(childComplexity int, id gid.ID) int
 		RevokeAPIToken            func(childComplexity int, id gid.ID) int
 		RotateChannelSecret       func(childComplexity int, id gid.ID, field string) int
 		SendMessage               func(childComplexity int, input model.SendMessageInput) int
@@ -468,7 +483,7 @@ type ComplexityRoot struct {
 		SetConversationStatus     func(childComplexity int, id gid.ID, status conversation.Status, snoozedUntil *time.Time) int
 		SetRoutingPolicy          func(childComplexity int, channelID gid.ID, input model.RoutingPolicyInput) int
 		SetTyping                 func(childComplexity int, conversationID gid.ID, typing bool) int
-		SignIn                    func(childComplexity int, email string, password string) int
+		SignIn                    func(childComplexity int, email string, password string, otp *string) int
 		SignUp                    func(childComplexity int, input model.SignUpInput) int
 		StartConversation         func(childComplexity int, input model.StartConversationInput) int
 		StartVisitorSession       func(childComplexity int, channelKey string, visitor *model.VisitorInput) int
@@ -605,6 +620,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	TotpSetup struct {
+		Secret func(childComplexity int) int
+		URI    func(childComplexity int) int
+	}
+
 	TypingEvent struct {
 		Agent          func(childComplexity int) int
 		ConversationID func(childComplexity int) int
@@ -728,11 +748,15 @@ type MessageEventResolver interface {
 	Cursor(ctx context.Context, obj *model.MessageEvent) (string, error)
 }
 type MutationResolver interface {
-	SignIn(ctx context.Context, email string, password string) (*model.AuthPayload, error)
+	SignIn(ctx context.Context, email string, password string, otp *string) (*model.AuthPayload, error)
 	SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error)
 	CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreatedAPIToken, error)
 	RevokeAPIToken(ctx context.Context, id gid.ID) (*ent.ApiToken, error)
 	UpdateWorkspace(ctx context.Context, id gid.ID, input ent.UpdateWorkspaceInput) (*ent.Workspace, error)
+	ChangePassword(ctx context.Context, currentPassword string, newPassword string) (*model.AuthPayload, error)
+	EnableTotp(ctx context.Context) (*model.TotpSetup, error)
+	ConfirmTotp(ctx context.Context, code string) (*ent.Agent, error)
+	DisableTotp(ctx context.Context, password string) (*ent.Agent, error)
 	CreateCustomer(ctx context.Context, input ent.CreateCustomerInput) (*ent.Customer, error)
 	UpdateCustomer(ctx context.Context, id gid.ID, input ent.UpdateCustomerInput) (*ent.Customer, error)
 	CreateChannel(ctx context.Context, input model.CreateChannelInput) (*ent.Channel, error)
@@ -741,6 +765,9 @@ type MutationResolver interface {
 	UpdateAgent(ctx context.Context, id gid.ID, input ent.UpdateAgentInput) (*ent.Agent, error)
 	SetAgentSkills(ctx context.Context, id gid.ID, skills []*schematype.Skill) (*ent.Agent, error)
 	DeactivateAgent(ctx context.Context, id gid.ID) (*ent.Agent, error)
+	ReactivateAgent(ctx context.Context, id gid.ID) (*ent.Agent, error)
+	ResetAgentPassword(ctx context.Context, id gid.ID) (*model.AgentPasswordReset, error)
+	ResetAgentTotp(ctx context.Context, id gid.ID) (*ent.Agent, error)
 	CreateTeam(ctx context.Context, input ent.CreateTeamInput) (*ent.Team, error)
 	UpdateTeam(ctx context.Context, id gid.ID, input ent.UpdateTeamInput) (*ent.Team, error)
 	CreateTag(ctx context.Context, input ent.CreateTagInput) (*ent.Tag, error)
@@ -884,6 +911,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Agent.Load(childComplexity), true
+	case "Agent.mustChangePassword":
+		if e.ComplexityRoot.Agent.MustChangePassword == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.MustChangePassword(childComplexity), true
 	case "Agent.name":
 		if e.ComplexityRoot.Agent.Name == nil {
 			break
@@ -914,6 +947,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Agent.Teams(childComplexity), true
+	case "Agent.totpEnabled":
+		if e.ComplexityRoot.Agent.TotpEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.TotpEnabled(childComplexity), true
 	case "Agent.updatedAt":
 		if e.ComplexityRoot.Agent.UpdatedAt == nil {
 			break
@@ -958,6 +997,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgentEdge.Node(childComplexity), true
+
+	case "AgentPasswordReset.agent":
+		if e.ComplexityRoot.AgentPasswordReset.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentPasswordReset.Agent(childComplexity), true
+	case "AgentPasswordReset.password":
+		if e.ComplexityRoot.AgentPasswordReset.Password == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentPasswordReset.Password(childComplexity), true
 
 	case "AgentSkill.level":
 		if e.ComplexityRoot.AgentSkill.Level == nil {
@@ -1172,6 +1224,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.ExpiresAt(childComplexity), true
+	case "AuthPayload.mustChangePassword":
+		if e.ComplexityRoot.AuthPayload.MustChangePassword == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.MustChangePassword(childComplexity), true
 	case "AuthPayload.token":
 		if e.ComplexityRoot.AuthPayload.Token == nil {
 			break
@@ -2400,6 +2458,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AssignConversation(childComplexity, args["id"].(gid.ID), args["agentID"].(*gid.ID)), true
+	case "Mutation.changePassword":
+		if e.ComplexityRoot.Mutation.ChangePassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["currentPassword"].(string), args["newPassword"].(string)), true
+	case "Mutation.confirmTotp":
+		if e.ComplexityRoot.Mutation.ConfirmTotp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmTotp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmTotp(childComplexity, args["code"].(string)), true
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -2499,6 +2579,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTag(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.disableTotp":
+		if e.ComplexityRoot.Mutation.DisableTotp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disableTotp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisableTotp(childComplexity, args["password"].(string)), true
 	case "Mutation.dismissDuplicate":
 		if e.ComplexityRoot.Mutation.DismissDuplicate == nil {
 			break
@@ -2510,6 +2601,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DismissDuplicate(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.enableTotp":
+		if e.ComplexityRoot.Mutation.EnableTotp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.EnableTotp(childComplexity), true
 	case "Mutation.markConversationRead":
 		if e.ComplexityRoot.Mutation.MarkConversationRead == nil {
 			break
@@ -2532,6 +2629,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MergeCustomers(childComplexity, args["primaryID"].(gid.ID), args["secondaryID"].(gid.ID)), true
+	case "Mutation.reactivateAgent":
+		if e.ComplexityRoot.Mutation.ReactivateAgent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reactivateAgent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReactivateAgent(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.removeConversationTags":
 		if e.ComplexityRoot.Mutation.RemoveConversationTags == nil {
 			break
@@ -2560,6 +2668,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RenewVisitorSession(childComplexity), true
+	case "Mutation.resetAgentPassword":
+		if e.ComplexityRoot.Mutation.ResetAgentPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetAgentPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetAgentPassword(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.resetAgentTotp":
+		if e.ComplexityRoot.Mutation.ResetAgentTotp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetAgentTotp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetAgentTotp(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.revokeApiToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -2680,7 +2810,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SignIn(childComplexity, args["email"].(string), args["password"].(string)), true
+		return e.ComplexityRoot.Mutation.SignIn(childComplexity, args["email"].(string), args["password"].(string), args["otp"].(*string)), true
 	case "Mutation.signUp":
 		if e.ComplexityRoot.Mutation.SignUp == nil {
 			break
@@ -3385,6 +3515,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TimelineEdge.Node(childComplexity), true
 
+	case "TotpSetup.secret":
+		if e.ComplexityRoot.TotpSetup.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TotpSetup.Secret(childComplexity), true
+	case "TotpSetup.uri":
+		if e.ComplexityRoot.TotpSetup.URI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TotpSetup.URI(childComplexity), true
+
 	case "TypingEvent.agent":
 		if e.ComplexityRoot.TypingEvent.Agent == nil {
 			break
@@ -3817,6 +3960,14 @@ type Agent implements Node {
   skills: [AgentSkill!]
   avatarURL: String
   active: Boolean!
+  """
+  set by an admin's password reset: the agent's sessions may only change the password until it is
+  """
+  mustChangePassword: Boolean!
+  """
+  sign-in asks for a TOTP code
+  """
+  totpEnabled: Boolean!
   teams: [Team!]
 }
 """
@@ -7078,6 +7229,13 @@ input UpdateChannelInput {
   clearWorkingHours: Boolean
 }
 
+"What resetAgentPassword returns."
+type AgentPasswordReset {
+  "The one-time password, shown only here, once."
+  password: String!
+  agent: Agent!
+}
+
 extend type Channel {
   "Names of the secret fields that are set. Secrets are never readable."
   secretFieldsSet: [String!]!
@@ -7095,6 +7253,20 @@ extend type Mutation {
   setAgentSkills(id: ID!, skills: [AgentSkillInput!]!): Agent! @access(role: ADMIN)
   "Deactivates the agent, unassigns nothing, and revokes the agent's API tokens."
   deactivateAgent(id: ID!): Agent! @access(role: ADMIN)
+  """
+  Lets a deactivated agent sign in again with the same password (API tokens
+  revoked at deactivation stay revoked). A deactivated agent keeps its
+  email: createAgent with it answers CONFLICT and says to reactivate.
+  """
+  reactivateAgent(id: ID!): Agent! @access(role: ADMIN)
+  """
+  Gives the agent a one-time password, shown once in the result; every
+  session of the agent ends. The agent signs in with it and must change it
+  (AuthPayload.mustChangePassword) before doing anything else.
+  """
+  resetAgentPassword(id: ID!): AgentPasswordReset! @access(role: ADMIN)
+  "Turns an agent's two-factor sign-in off, for a lost device."
+  resetAgentTotp(id: ID!): Agent! @access(role: ADMIN)
 
   createTeam(input: CreateTeamInput!): Team! @access(role: ADMIN)
   updateTeam(id: ID!, input: UpdateTeamInput!): Team! @access(role: ADMIN)
@@ -7109,6 +7281,21 @@ extend type Mutation {
   token: String!
   expiresAt: Time!
   agent: Agent!
+  """
+  True after an admin reset the agent's password (resetAgentPassword, or
+  switchboard admin reset-password): until changePassword succeeds, this
+  session may call only changePassword and viewer (anything else answers
+  FORBIDDEN). Same as agent.mustChangePassword.
+  """
+  mustChangePassword: Boolean!
+}
+
+"What enableTotp returns: the new TOTP secret, shown only here, once."
+type TotpSetup {
+  "An otpauth:// URI for an authenticator app (render it as a QR code)."
+  uri: String!
+  "The secret in base32, for apps that cannot read the URI."
+  secret: String!
 }
 
 input SignUpInput {
@@ -7139,7 +7326,13 @@ extend type Query {
 }
 
 type Mutation {
-  signIn(email: String!, password: String!): AuthPayload! @public
+  """
+  Signs an agent in. When the agent has two-factor sign-in on
+  (Agent.totpEnabled), otp is the current code of their authenticator app;
+  a missing, wrong or reused code answers UNAUTHENTICATED with
+  extensions.field "otp", and counts as a failed attempt.
+  """
+  signIn(email: String!, password: String!, otp: String): AuthPayload! @public
   "Creates a workspace and its first admin. Only when SWITCHBOARD_SIGNUP=open."
   signUp(input: SignUpInput!): AuthPayload! @public
 
@@ -7147,6 +7340,26 @@ type Mutation {
   revokeApiToken(id: ID!): ApiToken! @access(role: ADMIN)
 
   updateWorkspace(id: ID!, input: UpdateWorkspaceInput!): Workspace! @access(role: ADMIN)
+
+  """
+  Changes the signed-in agent's password (not with an API token). A wrong
+  currentPassword is INVALID_INPUT (field currentPassword) and counts like a
+  failed sign-in. Every session of the agent ends, this one included, and
+  its websockets close: use the returned token from now on. Clears
+  mustChangePassword.
+  """
+  changePassword(currentPassword: String!, newPassword: String!): AuthPayload!
+
+  """
+  Starts two-factor sign-in for the signed-in agent: a new secret, shown
+  once. Sign-in asks for codes only after confirmTotp. CONFLICT when it is
+  on already.
+  """
+  enableTotp: TotpSetup!
+  "Turns two-factor sign-in on with a current code of the new secret."
+  confirmTotp(code: String!): Agent!
+  "Turns the signed-in agent's two-factor sign-in off; needs the password."
+  disableTotp(password: String!): Agent!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/base.graphqls", Input: `"""
@@ -7826,6 +8039,10 @@ func (ec *executionContext) childFields_Agent(ctx context.Context, field graphql
 		return ec.fieldContext_Agent_avatarURL(ctx, field)
 	case "active":
 		return ec.fieldContext_Agent_active(ctx, field)
+	case "mustChangePassword":
+		return ec.fieldContext_Agent_mustChangePassword(ctx, field)
+	case "totpEnabled":
+		return ec.fieldContext_Agent_totpEnabled(ctx, field)
 	case "teams":
 		return ec.fieldContext_Agent_teams(ctx, field)
 	case "workspace":
@@ -7854,6 +8071,16 @@ func (ec *executionContext) childFields_AgentEdge(ctx context.Context, field gra
 		return ec.fieldContext_AgentEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AgentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentPasswordReset(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "password":
+		return ec.fieldContext_AgentPasswordReset_password(ctx, field)
+	case "agent":
+		return ec.fieldContext_AgentPasswordReset_agent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentPasswordReset", field.Name)
 }
 
 func (ec *executionContext) childFields_AgentSkill(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7982,6 +8209,8 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_expiresAt(ctx, field)
 	case "agent":
 		return ec.fieldContext_AuthPayload_agent(ctx, field)
+	case "mustChangePassword":
+		return ec.fieldContext_AuthPayload_mustChangePassword(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
@@ -8662,6 +8891,16 @@ func (ec *executionContext) childFields_TimelineEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type TimelineEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_TotpSetup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "uri":
+		return ec.fieldContext_TotpSetup_uri(ctx, field)
+	case "secret":
+		return ec.fieldContext_TotpSetup_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TotpSetup", field.Name)
+}
+
 func (ec *executionContext) childFields_TypingEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "conversationID":
@@ -9180,6 +9419,42 @@ func (ec *executionContext) field_Mutation_assignConversation_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "currentPassword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currentPassword"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "newPassword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["newPassword"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmTotp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAgent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9306,6 +9581,20 @@ func (ec *executionContext) field_Mutation_deleteTag_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_disableTotp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_dismissDuplicate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9356,6 +9645,20 @@ func (ec *executionContext) field_Mutation_mergeCustomers_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_reactivateAgent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeConversationTags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9379,6 +9682,34 @@ func (ec *executionContext) field_Mutation_removeConversationTags_args(ctx conte
 }
 
 func (ec *executionContext) field_Mutation_removeCustomerIdentity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resetAgentPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resetAgentTotp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -9615,6 +9946,14 @@ func (ec *executionContext) field_Mutation_signIn_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["password"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "otp",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["otp"] = arg2
 	return args, nil
 }
 
@@ -10993,6 +11332,52 @@ func (ec *executionContext) fieldContext_Agent_active(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Agent", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Agent_mustChangePassword(ctx context.Context, field graphql.CollectedField, obj *ent.Agent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agent_mustChangePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MustChangePassword, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Agent_mustChangePassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Agent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Agent_totpEnabled(ctx context.Context, field graphql.CollectedField, obj *ent.Agent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agent_totpEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotpEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Agent_totpEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Agent", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Agent_teams(ctx context.Context, field graphql.CollectedField, obj *ent.Agent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11197,6 +11582,61 @@ func (ec *executionContext) _AgentEdge_cursor(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_AgentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgentEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _AgentPasswordReset_password(ctx context.Context, field graphql.CollectedField, obj *model.AgentPasswordReset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentPasswordReset_password(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Password, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentPasswordReset_password(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentPasswordReset", field, false, false, "String")
+}
+
+func (ec *executionContext) _AgentPasswordReset_agent(ctx context.Context, field graphql.CollectedField, obj *model.AgentPasswordReset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentPasswordReset_agent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentPasswordReset_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentPasswordReset",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AgentSkill_name(ctx context.Context, field graphql.CollectedField, obj *schematype.Skill) (ret graphql.Marshaler) {
@@ -12083,6 +12523,29 @@ func (ec *executionContext) fieldContext_AuthPayload_agent(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AuthPayload_mustChangePassword(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthPayload_mustChangePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MustChangePassword, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthPayload_mustChangePassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Channel_id(ctx context.Context, field graphql.CollectedField, obj *ent.Channel) (ret graphql.Marshaler) {
@@ -17009,7 +17472,7 @@ func (ec *executionContext) _Mutation_signIn(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SignIn(ctx, fc.Args["email"].(string), fc.Args["password"].(string))
+			return ec.Resolvers.Mutation().SignIn(ctx, fc.Args["email"].(string), fc.Args["password"].(string), fc.Args["otp"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17293,6 +17756,170 @@ func (ec *executionContext) fieldContext_Mutation_updateWorkspace(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateWorkspace_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePassword(ctx, fc.Args["currentPassword"].(string), fc.Args["newPassword"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_enableTotp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_enableTotp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().EnableTotp(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TotpSetup) graphql.Marshaler {
+			return ec.marshalNTotpSetup2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTotpSetup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_enableTotp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TotpSetup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmTotp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmTotp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmTotp(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmTotp(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmTotp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disableTotp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disableTotp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DisableTotp(ctx, fc.Args["password"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disableTotp(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_disableTotp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17753,6 +18380,192 @@ func (ec *executionContext) fieldContext_Mutation_deactivateAgent(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deactivateAgent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reactivateAgent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reactivateAgent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReactivateAgent(ctx, fc.Args["id"].(gid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.Agent
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.Agent
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reactivateAgent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reactivateAgent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetAgentPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetAgentPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetAgentPassword(ctx, fc.Args["id"].(gid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.AgentPasswordReset
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *model.AgentPasswordReset
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AgentPasswordReset) graphql.Marshaler {
+			return ec.marshalNAgentPasswordReset2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐAgentPasswordReset(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetAgentPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentPasswordReset(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetAgentPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetAgentTotp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetAgentTotp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetAgentTotp(ctx, fc.Args["id"].(gid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.Agent
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.Agent
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetAgentTotp(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetAgentTotp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21729,6 +22542,52 @@ func (ec *executionContext) _TimelineEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_TimelineEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TimelineEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _TotpSetup_uri(ctx context.Context, field graphql.CollectedField, obj *model.TotpSetup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TotpSetup_uri(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TotpSetup_uri(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TotpSetup", field, false, false, "String")
+}
+
+func (ec *executionContext) _TotpSetup_secret(ctx context.Context, field graphql.CollectedField, obj *model.TotpSetup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TotpSetup_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TotpSetup_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TotpSetup", field, false, false, "String")
 }
 
 func (ec *executionContext) _TypingEvent_conversationID(ctx context.Context, field graphql.CollectedField, obj *model.TypingEvent) (ret graphql.Marshaler) {
@@ -35680,6 +36539,16 @@ func (ec *executionContext) _Agent(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "mustChangePassword":
+			out.Values[i] = ec._Agent_mustChangePassword(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totpEnabled":
+			out.Values[i] = ec._Agent_totpEnabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "teams":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -35770,6 +36639,44 @@ func (ec *executionContext) _AgentEdge(ctx context.Context, sel ast.SelectionSet
 			}
 		case "cursor":
 			out.Values[i] = ec._AgentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var agentPasswordResetImplementors = []string{"AgentPasswordReset"}
+
+func (ec *executionContext) _AgentPasswordReset(ctx context.Context, sel ast.SelectionSet, obj *model.AgentPasswordReset) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentPasswordResetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentPasswordReset")
+		case "password":
+			out.Values[i] = ec._AgentPasswordReset_password(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agent":
+			out.Values[i] = ec._AgentPasswordReset_agent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36226,6 +37133,11 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			}
 		case "agent":
 			out.Values[i] = ec._AuthPayload_agent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mustChangePassword":
+			out.Values[i] = ec._AuthPayload_mustChangePassword(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38073,6 +38985,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "changePassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enableTotp":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_enableTotp(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmTotp":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmTotp(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disableTotp":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disableTotp(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createCustomer":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createCustomer(ctx, field)
@@ -38125,6 +39065,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deactivateAgent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deactivateAgent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reactivateAgent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reactivateAgent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetAgentPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetAgentPassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetAgentTotp":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetAgentTotp(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -39179,6 +40140,44 @@ func (ec *executionContext) _TimelineEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var totpSetupImplementors = []string{"TotpSetup"}
+
+func (ec *executionContext) _TotpSetup(ctx context.Context, sel ast.SelectionSet, obj *model.TotpSetup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, totpSetupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TotpSetup")
+		case "uri":
+			out.Values[i] = ec._TotpSetup_uri(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secret":
+			out.Values[i] = ec._TotpSetup_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var typingEventImplementors = []string{"TypingEvent"}
 
 func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionSet, obj *model.TypingEvent) graphql.Marshaler {
@@ -40083,6 +41082,14 @@ func (ec *executionContext) marshalNAgentOrderField2ᚖgithubᚗcomᚋswitchboar
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNAgentPasswordReset2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐAgentPasswordReset(ctx context.Context, sel ast.SelectionSet, v *model.AgentPasswordReset) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AgentPasswordReset!")
+		return graphql.Null
+	}
+	return ec._AgentPasswordReset(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNAgentSkill2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐSkill(ctx context.Context, sel ast.SelectionSet, v schematype.Skill) graphql.Marshaler {
@@ -41257,6 +42264,14 @@ func (ec *executionContext) marshalNTimelineEntry2githubᚗcomᚋswitchboardᚋs
 		return graphql.Null
 	}
 	return ec._TimelineEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTotpSetup2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTotpSetup(ctx context.Context, sel ast.SelectionSet, v *model.TotpSetup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TotpSetup!")
+		return graphql.Null
+	}
+	return ec._TotpSetup(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTypingEvent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTypingEvent(ctx context.Context, sel ast.SelectionSet, v *model.TypingEvent) graphql.Marshaler {

@@ -18,6 +18,13 @@ import (
 	"github.com/switchboard/switchboard/internal/schematype"
 )
 
+// What resetAgentPassword returns.
+type AgentPasswordReset struct {
+	// The one-time password, shown only here, once.
+	Password string     `json:"password"`
+	Agent    *ent.Agent `json:"agent"`
+}
+
 // An agent's status changed: set by the agent, or OFFLINE because the agent
 // has had no live connection on any instance for the grace period.
 // Ephemeral: no cursor, no replay; re-query agents after reconnecting.
@@ -31,6 +38,11 @@ type AuthPayload struct {
 	Token     string     `json:"token"`
 	ExpiresAt time.Time  `json:"expiresAt"`
 	Agent     *ent.Agent `json:"agent"`
+	// True after an admin reset the agent's password (resetAgentPassword, or
+	// switchboard admin reset-password): until changePassword succeeds, this
+	// session may call only changePassword and viewer (anything else answers
+	// FORBIDDEN). Same as agent.mustChangePassword.
+	MustChangePassword bool `json:"mustChangePassword"`
 }
 
 type CreateAgentInput struct {
@@ -132,6 +144,14 @@ type TimelineConnection struct {
 type TimelineEdge struct {
 	Node   TimelineEntry         `json:"node"`
 	Cursor entgql.Cursor[gid.ID] `json:"cursor"`
+}
+
+// What enableTotp returns: the new TOTP secret, shown only here, once.
+type TotpSetup struct {
+	// An otpauth:// URI for an authenticator app (render it as a QR code).
+	URI string `json:"uri"`
+	// The secret in base32, for apps that cannot read the URI.
+	Secret string `json:"secret"`
 }
 
 // Someone started or stopped typing in a conversation. typing=true lapses by

@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -89,13 +90,14 @@ type App struct {
 	// Sockets registers this instance's live websockets.
 	Sockets *graph.Sockets
 
+	cfg        *config.Config
 	retention  time.Duration
 	routingOff bool
 	log        *slog.Logger
 }
 
-// New opens the database, migrates it, creates the first admin on an empty
-// database, and builds the HTTP handler.
+// New migrates the database and builds the HTTP handler. It creates
+// nothing: Bootstrap does, once the server can serve.
 func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App, error) {
 	log := o.Logger
 	if log == nil {
@@ -116,30 +118,15 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	if err := store.Migrate(ctx, client); err != nil {
 		return nil, err
 	}
-	authSvc := auth.New(client, auth.Options{
-		JWTSecret: cfg.JWTSecret, SignupOpen: cfg.SignupOpen, Now: now, BcryptCost: o.BcryptCost, Logger: log,
-		Clock: o.AuthClock,
-	})
-	created, generated, err := authSvc.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		email := cfg.AdminEmail
-		if email == "" {
-			email = "admin@example.com"
-		}
-		if generated != "" {
-			log.Warn("created the first admin with a generated password; change it", "email", email, "password", generated)
-		} else {
-			log.Info("created the first admin", "email", email)
-		}
-	}
 	box, err := secrets.NewBox(cfg.SecretKey, cfg.PreviousSecretKeys...)
 	if err != nil {
 		return nil, fmt.Errorf("app: secret key: %w", err)
 	}
 	eventLog := events.NewLog(client, 256, now, log)
+	authSvc := auth.New(client, auth.Options{
+		JWTSecret: cfg.JWTSecret, SignupOpen: cfg.SignupOpen, Now: now, BcryptCost: o.BcryptCost, Logger: log,
+		Clock: o.AuthClock, Events: eventLog, Secrets: box,
+	})
 	pres := presence.New(client, eventLog, presence.Options{
 		Grace: cfg.PresenceGrace, Heartbeat: cfg.PresenceHeartbeat, TypingTimeout: cfg.TypingTimeout, Now: now, Logger: log,
 	})
@@ -197,8 +184,27 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Router:     router,
 		Sockets:    sockets,
 		routingOff: cfg.RoutingOff,
+		cfg:        cfg,
 		log:        log,
 	}, nil
+}
+
+// Bootstrap creates the first workspace and admin on an empty database
+// (SWITCHBOARD_ADMIN_EMAIL and _PASSWORD; without a password it logs a
+// generated one-time password, which must be changed at the first
+// sign-in).
+func (a *App) Bootstrap(ctx context.Context) error {
+	created, generated, err := a.Auth.Bootstrap(ctx, a.cfg.AdminEmail, a.cfg.AdminPassword)
+	if err != nil || !created {
+		return err
+	}
+	email := cmp.Or(a.cfg.AdminEmail, auth.DefaultAdminEmail)
+	if generated != "" {
+		a.log.Warn("created the first admin with a one-time password; it must be changed at the first sign-in", "email", email, "password", generated)
+	} else {
+		a.log.Info("created the first admin", "email", email)
+	}
+	return nil
 }
 
 // FanoutChannel is the PostgreSQL NOTIFY channel instances share.

@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"regexp"
 	"strings"
@@ -106,9 +104,13 @@ func slugify(name string) string {
 	return s + "-" + strings.ToLower(string(gid.New("Workspace"))[len(gid.New("Workspace"))-6:])
 }
 
+// DefaultAdminEmail is the first admin's email when none is configured.
+const DefaultAdminEmail = "admin@example.com"
+
 // Bootstrap creates the first workspace and admin on an empty database.
-// Without a configured password it generates one and returns it so that the
-// caller logs it once. It reports whether it created anything.
+// Without a configured password it generates a one-time password, which
+// must be changed at the first sign-in, and returns it so that the caller
+// logs it once. It reports whether it created anything.
 func (s *Service) Bootstrap(ctx context.Context, email, password string) (created bool, generated string, err error) {
 	n, err := s.client.Agent.Query().Count(system(ctx))
 	if err != nil {
@@ -118,19 +120,23 @@ func (s *Service) Bootstrap(ctx context.Context, email, password string) (create
 		return false, "", nil
 	}
 	if email == "" {
-		email = "admin@example.com"
+		email = DefaultAdminEmail
 	}
 	if password == "" {
-		b := make([]byte, 15)
-		if _, err := rand.Read(b); err != nil {
+		if password, err = oneTimePassword(); err != nil {
 			return false, "", err
 		}
-		password = base64.RawURLEncoding.EncodeToString(b)
 		generated = password
 	}
-	_, err = s.CreateWorkspace(ctx, SignUpInput{WorkspaceName: "Default", Name: "Admin", Email: email, Password: password})
+	ag, err := s.CreateWorkspace(ctx, SignUpInput{WorkspaceName: "Default", Name: "Admin", Email: email, Password: password})
 	if err != nil {
 		return false, "", fmt.Errorf("auth: bootstrap: %w", err)
+	}
+	if generated != "" {
+		// It reached the log: a one-time password.
+		if err := s.client.Agent.UpdateOneID(ag.ID).SetMustChangePassword(true).Exec(system(ctx)); err != nil {
+			return false, "", fmt.Errorf("auth: bootstrap: %w", err)
+		}
 	}
 	return true, generated, nil
 }
@@ -165,10 +171,28 @@ func (s *Service) CreateAgent(ctx context.Context, in NewAgent) (*ent.Agent, err
 		SetNillableAvatarURL(in.AvatarURL).
 		AddTeamIDs(in.TeamIDs...).
 		Save(ctx)
+	if isConstraint(err) && s.deactivatedEmail(ctx, in.Email) {
+		return nil, &apperr.Error{Code: apperr.Conflict, Field: "email", Message: "email belongs to a deactivated agent; reactivate it"}
+	}
 	if err != nil {
 		return nil, fieldError(err, "email")
 	}
 	return ag, nil
+}
+
+// deactivatedEmail reports whether email is a deactivated agent's in the
+// actor's workspace (emails stay reserved by their agents; another
+// workspace's agents are not told about).
+func (s *Service) deactivatedEmail(ctx context.Context, email string) bool {
+	ok, err := s.client.Agent.Query().Where(agent.Email(NormalizeEmail(email)), agent.Active(false)).Exist(ctx)
+	return err == nil && ok
+}
+
+// ReactivateAgent lets a deactivated agent sign in again, with the same
+// password; the API tokens revoked when it was deactivated stay revoked.
+// It runs in the caller's transaction.
+func ReactivateAgent(ctx context.Context, client *ent.Client, id gid.ID) (*ent.Agent, error) {
+	return client.Agent.UpdateOneID(id).SetActive(true).Save(ctx)
 }
 
 // ValidateSkills checks skill names and levels.

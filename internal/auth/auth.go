@@ -21,7 +21,9 @@ import (
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/secrets"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -35,6 +37,11 @@ type Options struct {
 	// Clock times sign-in and sign-up throttling; it defaults to Now and
 	// real timers.
 	Clock Clock
+	// Events carries credentials signals: a changed password ends the
+	// agent's websockets on every instance.
+	Events *events.Log
+	// Secrets seals agents' TOTP secrets.
+	Secrets *secrets.Box
 }
 
 // Service authenticates callers and manages credentials.
@@ -47,11 +54,15 @@ type Service struct {
 	log        *slog.Logger
 	throttle   *throttle
 	dummyHash  []byte
+	events     *events.Log
+	box        *secrets.Box
 }
 
 // New returns a Service.
 func New(client *ent.Client, o Options) *Service {
-	s := &Service{client: client, jwtKey: o.JWTSecret, signupOpen: o.SignupOpen, now: o.Now, cost: o.BcryptCost, log: o.Logger}
+	s := &Service{client: client, jwtKey: o.JWTSecret, signupOpen: o.SignupOpen, now: o.Now, cost: o.BcryptCost, log: o.Logger,
+		events: o.Events, box: o.Secrets,
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -106,8 +117,10 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*viewer.Acto
 	if !agentID.Valid() {
 		return nil, time.Time{}, errUnauthenticated
 	}
+	// A token of an older generation was issued before the password last
+	// changed or was reset: it no longer works.
 	ag, err := s.client.Agent.Query().
-		Where(agent.ID(agentID), agent.WorkspaceID(workspaceID), agent.Active(true)).
+		Where(agent.ID(agentID), agent.WorkspaceID(workspaceID), agent.Active(true), agent.TokenGeneration(c.Generation)).
 		Only(system(ctx))
 	if ent.IsNotFound(err) {
 		return nil, time.Time{}, errUnauthenticated
@@ -115,9 +128,15 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*viewer.Acto
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("auth: load agent: %w", err)
 	}
+	return agentActor(ag), exp, nil
+}
+
+// agentActor is the actor of an agent's session.
+func agentActor(ag *ent.Agent) *viewer.Actor {
 	return &viewer.Actor{
 		Kind: viewer.KindAgent, WorkspaceID: ag.WorkspaceID, AgentID: ag.ID, Role: viewer.Role(ag.Role),
-	}, exp, nil
+		MustChangePassword: ag.MustChangePassword,
+	}
 }
 
 func (s *Service) authenticateAPIToken(ctx context.Context, secret string) (*viewer.Actor, error) {
@@ -165,12 +184,20 @@ type Session struct {
 	Agent     *ent.Agent
 }
 
-// SignIn checks an agent's password from the client address addr. Unknown
-// emails and wrong passwords answer identically, in the same time.
-// Failures slow later attempts down (see throttle): the wait comes before
-// the password is checked.
-func (s *Service) SignIn(ctx context.Context, email, password, addr string) (*Session, error) {
-	email = NormalizeEmail(email)
+// Credentials are what an agent signs in with; OTP is needed when the
+// agent has two-factor sign-in on.
+type Credentials struct {
+	Email, Password string
+	OTP             *string
+}
+
+// SignIn checks an agent's password, and then the two-factor code when
+// the agent has one, from the client address addr. Unknown emails and
+// wrong passwords answer identically, in the same time. Failures slow
+// later attempts down (see throttle): the wait comes before the password
+// is checked. A missing or wrong code counts as a failure.
+func (s *Service) SignIn(ctx context.Context, in Credentials, addr string) (*Session, error) {
+	email, password := NormalizeEmail(in.Email), in.Password
 	done, err := s.throttle.signIn(ctx, email, addr)
 	if err != nil {
 		return nil, fmt.Errorf("auth: sign in: %w", err)
@@ -189,6 +216,9 @@ func (s *Service) SignIn(ctx context.Context, email, password, addr string) (*Se
 	if ag == nil || !match || !ag.Active {
 		return nil, apperr.New(apperr.Unauthenticated, "wrong email or password")
 	}
+	if err := s.checkOTP(ctx, ag, in.OTP); err != nil {
+		return nil, err
+	}
 	ok = true
 	return s.session(ctx, ag)
 }
@@ -196,21 +226,18 @@ func (s *Service) SignIn(ctx context.Context, email, password, addr string) (*Se
 // session issues a token for the agent and makes the agent the actor of
 // the rest of the request, so the payload's fields resolve as that agent.
 func (s *Service) session(ctx context.Context, ag *ent.Agent) (*Session, error) {
-	tok, exp, err := s.issueJWT(ag.ID, ag.WorkspaceID)
+	tok, exp, err := s.issueJWT(ag)
 	if err != nil {
 		return nil, err
 	}
-	viewer.Become(ctx, &viewer.Actor{Kind: viewer.KindAgent, WorkspaceID: ag.WorkspaceID, AgentID: ag.ID, Role: viewer.Role(ag.Role)})
+	viewer.Become(ctx, agentActor(ag))
 	return &Session{Token: tok, ExpiresAt: exp, Agent: ag}, nil
 }
 
 // HashPassword checks a new password's length and hashes it.
 func (s *Service) HashPassword(field, password string) (string, error) {
-	if len(password) < 8 {
-		return "", apperr.Invalid(field, "must be at least 8 characters")
-	}
-	if len(password) > 72 {
-		return "", apperr.Invalid(field, "must be at most 72 bytes")
+	if err := checkPassword(field, password); err != nil {
+		return "", err
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/internal/gid"
 )
 
@@ -26,9 +27,13 @@ type claims struct {
 	jwt.RegisteredClaims
 	WorkspaceID string `json:"wsp"`
 	ChannelID   string `json:"chn,omitempty"` // visitor tokens
+	// Generation is the agent's token generation when the token was
+	// issued: changing or resetting the password raises it, which ends
+	// every older session.
+	Generation int `json:"gen,omitempty"`
 }
 
-func (s *Service) sign(subject, aud string, workspaceID, channelID gid.ID, ttl time.Duration) (string, time.Time, error) {
+func (s *Service) sign(subject, aud string, workspaceID, channelID gid.ID, generation int, ttl time.Duration) (string, time.Time, error) {
 	now := s.now()
 	exp := now.Add(ttl)
 	c := claims{
@@ -42,6 +47,7 @@ func (s *Service) sign(subject, aud string, workspaceID, channelID gid.ID, ttl t
 		},
 		WorkspaceID: string(workspaceID),
 		ChannelID:   string(channelID),
+		Generation:  generation,
 	}
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.jwtKey)
 	if err != nil {
@@ -50,9 +56,10 @@ func (s *Service) sign(subject, aud string, workspaceID, channelID gid.ID, ttl t
 	return tok, exp, nil
 }
 
-// issueJWT signs a session token for an agent.
-func (s *Service) issueJWT(agentID, workspaceID gid.ID) (string, time.Time, error) {
-	return s.sign(string(agentID), audience, workspaceID, "", TokenTTL)
+// issueJWT signs a session token for an agent, of the agent's current
+// token generation.
+func (s *Service) issueJWT(ag *ent.Agent) (string, time.Time, error) {
+	return s.sign(string(ag.ID), audience, ag.WorkspaceID, "", ag.TokenGeneration, TokenTTL)
 }
 
 // parseJWT verifies a session token: HS256 only, our issuer, not expired,

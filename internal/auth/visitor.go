@@ -33,7 +33,7 @@ func NewVisitorID() string {
 
 // IssueVisitorToken signs a visitor token valid for ttl.
 func (s *Service) IssueVisitorToken(workspaceID, channelID gid.ID, visitorID string, ttl time.Duration) (string, time.Time, error) {
-	return s.sign(visitorID, visitorAudience, workspaceID, channelID, ttl)
+	return s.sign(visitorID, visitorAudience, workspaceID, channelID, 0, ttl)
 }
 
 var errOrigin = apperr.New(apperr.Forbidden, "this website chat does not allow requests from this origin")

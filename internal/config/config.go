@@ -171,6 +171,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkAddr(c.Addr); err != nil {
+		return nil, err
+	}
 	switch introspection {
 	case "", "true":
 	case "false":
@@ -338,4 +341,21 @@ func kept(dir, name string, n int) (string, error) {
 		return "", fmt.Errorf("keeping generated secret: %w", err)
 	}
 	return v, nil
+}
+
+// checkAddr checks a listen address: host:port or :port, with a port
+// number (0 picks a free one).
+func checkAddr(addr string) error {
+	bad := &Error{"SWITCHBOARD_ADDR", fmt.Sprintf("%q is not a listen address such as :8080 or 127.0.0.1:8080", addr)}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return bad
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return bad
+	}
+	if strings.ContainsAny(host, " /") {
+		return bad
+	}
+	return nil
 }

@@ -47,6 +47,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		want string
 	}{
 		{map[string]string{"SWITCHBOARD_SIGNUP": "maybe"}, "SWITCHBOARD_SIGNUP"},
+		{map[string]string{"SWITCHBOARD_ADDR": "8080"}, "SWITCHBOARD_ADDR"},
+		{map[string]string{"SWITCHBOARD_ADDR": ":99999"}, "SWITCHBOARD_ADDR"},
+		{map[string]string{"SWITCHBOARD_ADDR": "localhost:http"}, "SWITCHBOARD_ADDR"},
 		{map[string]string{"SWITCHBOARD_LOG_FORMAT": "xml"}, "SWITCHBOARD_LOG_FORMAT"},
 		{map[string]string{"SWITCHBOARD_PUBLIC_URL": "ftp://x"}, "SWITCHBOARD_PUBLIC_URL"},
 		{map[string]string{"SWITCHBOARD_DATABASE_URL": "mysql://x"}, "SWITCHBOARD_DATABASE_URL"},
@@ -152,5 +155,19 @@ func TestFileVariants(t *testing.T) {
 		len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "http://localhost:3000" || c.EventRetention != 24*time.Hour ||
 		c.PresenceGrace != 90*time.Second || c.PresenceHeartbeat != 0 || c.TypingTimeout != 3*time.Second {
 		t.Fatalf("config = %+v", c)
+	}
+}
+
+// TestBadAddrCreatesNothing: a bad SWITCHBOARD_ADDR is refused, naming the
+// variable, before anything is written (not even the generated secrets).
+func TestBadAddrCreatesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	_, err := Load(env(map[string]string{"SWITCHBOARD_DATA_DIR": dir, "SWITCHBOARD_ADDR": "localhost"}))
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Var != "SWITCHBOARD_ADDR" || !strings.Contains(err.Error(), "localhost") {
+		t.Fatalf("got %v, want an error naming SWITCHBOARD_ADDR", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the data directory was created: %v", err)
 	}
 }

@@ -136,6 +136,9 @@ func NewTuned(t testing.TB, db *store.DB, tune []Tuning, opts ...Option) *Server
 	if err != nil {
 		t.Fatalf("start app: %v", err)
 	}
+	if err := a.Bootstrap(context.Background()); err != nil {
+		t.Fatalf("create the first admin: %v", err)
+	}
 	s.App = a
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopWorkers = cancel

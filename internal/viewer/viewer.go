@@ -71,6 +71,9 @@ type Actor struct {
 	TokenID     gid.ID // set for API tokens
 	Role        Role   // the agent's role; for a token, its creator's current role
 	Scopes      []Scope
+	// MustChangePassword: an agent's session after an admin reset the
+	// password; it may only change the password (and read viewer).
+	MustChangePassword bool
 
 	// Set for visitors: their channel, the customer they are and the
 	// visitor id their token names.
