@@ -19,16 +19,16 @@ import (
 
 // Config is the whole configuration of one server instance.
 type Config struct {
-	Addr        string // SWITCHBOARD_ADDR
-	PublicURL   string // SWITCHBOARD_PUBLIC_URL, base of webhook URLs
+	Addr      string // SWITCHBOARD_ADDR
+	PublicURL string // SWITCHBOARD_PUBLIC_URL, base of webhook URLs
 	// PublicURLGuessed says PublicURL was made from the listen address
 	// (http://localhost:<port>): fine on a developer's machine, wrong for
 	// providers and embedding sites, so the server warns.
 	PublicURLGuessed bool
-	DatabaseURL string // SWITCHBOARD_DATABASE_URL; empty means embedded SQLite
-	DataDir     string // SWITCHBOARD_DATA_DIR
-	JWTSecret   []byte // SWITCHBOARD_JWT_SECRET, at least 32 bytes
-	SecretKey   []byte // SWITCHBOARD_SECRET_KEY, base64 of 32 bytes
+	DatabaseURL      string // SWITCHBOARD_DATABASE_URL; empty means embedded SQLite
+	DataDir          string // SWITCHBOARD_DATA_DIR
+	JWTSecret        []byte // SWITCHBOARD_JWT_SECRET, at least 32 bytes
+	SecretKey        []byte // SWITCHBOARD_SECRET_KEY, base64 of 32 bytes
 	// PreviousSecretKeys still decrypt during a key rotation
 	// (SWITCHBOARD_SECRET_KEYS_PREVIOUS, comma-separated base64).
 	PreviousSecretKeys [][]byte
