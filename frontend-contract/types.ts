@@ -78,7 +78,7 @@ export type CustomerMergeOrderField = "ID" | "CREATED_AT" | "UPDATED_AT" | "MERG
 export type CustomerOrderField = "ID" | "CREATED_AT" | "UPDATED_AT" | "NAME";
 
 /** DuplicateStatus is enum for the field status */
-export type DuplicateStatus = "OPEN" | "ACCEPTED" | "DISMISSED";
+export type DuplicateStatus = "OPEN" | "ACCEPTED" | "DISMISSED" | "CLOSED";
 
 /** IdentityKind is enum for the field kind */
 export type IdentityKind = "EMAIL" | "PHONE" | "EXTERNAL_ID" | "CHANNEL_USER";

@@ -494,7 +494,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "evidence", Type: field.TypeJSON},
-		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "ACCEPTED", "DISMISSED"}, Default: "OPEN"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "ACCEPTED", "DISMISSED", "CLOSED"}, Default: "OPEN"},
 		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeString},
 		{Name: "customer_id", Type: field.TypeString},

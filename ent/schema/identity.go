@@ -68,7 +68,8 @@ func (CustomerDuplicate) Fields() []ent.Field {
 			Comment("the customer who also showed it"),
 		field.JSON("evidence", []schematype.Evidence{}).
 			Annotations(entgql.Type("[DuplicateEvidence!]")),
-		field.Enum("status").Values("OPEN", "ACCEPTED", "DISMISSED").Default("OPEN").
+		field.Enum("status").Values("OPEN", "ACCEPTED", "DISMISSED", "CLOSED").Default("OPEN").
+			Comment("CLOSED: one of the pair was merged into someone else, so the suggestion no longer applies").
 			Annotations(entgql.Type("DuplicateStatus")),
 		field.Time("resolved_at").Optional().Nillable(),
 		field.String("resolved_by_id").GoType(gid0).Optional().Nillable(),

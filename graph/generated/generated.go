@@ -252,6 +252,7 @@ type ComplexityRoot struct {
 	}
 
 	ConversationActivity struct {
+		ActivityKind func(childComplexity int) int
 		Actor        func(childComplexity int) int
 		Agent        func(childComplexity int) int
 		Conversation func(childComplexity int) int
@@ -391,6 +392,7 @@ type ComplexityRoot struct {
 		ID         func(childComplexity int) int
 		Kind       func(childComplexity int) int
 		Merge      func(childComplexity int) int
+		MergeKind  func(childComplexity int) int
 		OccurredAt func(childComplexity int) int
 	}
 
@@ -1581,6 +1583,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Conversation.WaitingSince(childComplexity), true
 
+	case "ConversationActivity.activityKind":
+		if e.ComplexityRoot.ConversationActivity.ActivityKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationActivity.ActivityKind(childComplexity), true
 	case "ConversationActivity.actor":
 		if e.ComplexityRoot.ConversationActivity.Actor == nil {
 			break
@@ -2170,6 +2178,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MergeEntry.Merge(childComplexity), true
+	case "MergeEntry.mergeKind":
+		if e.ComplexityRoot.MergeEntry.MergeKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeEntry.MergeKind(childComplexity), true
 	case "MergeEntry.occurredAt":
 		if e.ComplexityRoot.MergeEntry.OccurredAt == nil {
 			break
@@ -5092,6 +5106,9 @@ type CustomerDuplicate implements Node {
   """
   duplicateID: ID!
   evidence: [DuplicateEvidence!]!
+  """
+  CLOSED: one of the pair was merged into someone else, so the suggestion no longer applies
+  """
   status: DuplicateStatus!
   resolvedAt: Time
   resolvedByID: ID
@@ -5807,6 +5824,7 @@ enum DuplicateStatus @goModel(model: "github.com/switchboard/switchboard/ent/cus
   OPEN
   ACCEPTED
   DISMISSED
+  CLOSED
 }
 """
 IdentityKind is enum for the field kind
@@ -7343,7 +7361,9 @@ enum ConversationActivityKind {
 type ConversationActivity implements TimelineEntry {
   id: ID!
   occurredAt: Time!
-  kind: ConversationActivityKind!
+  "What happened. Named apart from MergeEntry.mergeKind so that one timeline query can select both."
+  activityKind: ConversationActivityKind!
+  kind: ConversationActivityKind! @deprecated(reason: "Use activityKind: kind clashes with MergeEntry.kind in one selection.")
   conversation: Conversation!
   "The agent who acted; null when Switchboard did."
   actor: Agent
@@ -7363,7 +7383,9 @@ enum MergeEntryKind {
 type MergeEntry implements TimelineEntry {
   id: ID!
   occurredAt: Time!
-  kind: MergeEntryKind!
+  "Named apart from ConversationActivity.activityKind so that one timeline query can select both."
+  mergeKind: MergeEntryKind!
+  kind: MergeEntryKind! @deprecated(reason: "Use mergeKind: kind clashes with ConversationActivity.kind in one selection.")
   merge: CustomerMerge!
 }
 
@@ -13782,6 +13804,29 @@ func (ec *executionContext) fieldContext_ConversationActivity_occurredAt(_ conte
 	return graphql.NewScalarFieldContext("ConversationActivity", field, false, false, "Time")
 }
 
+func (ec *executionContext) _ConversationActivity_activityKind(ctx context.Context, field graphql.CollectedField, obj *model.ConversationActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationActivity_activityKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActivityKind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v conversationactivity.Kind) graphql.Marshaler {
+			return ec.marshalNConversationActivityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋconversationactivityᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationActivity_activityKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationActivity", field, true, false, "ConversationActivityKind")
+}
+
 func (ec *executionContext) _ConversationActivity_kind(ctx context.Context, field graphql.CollectedField, obj *model.ConversationActivity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16203,6 +16248,29 @@ func (ec *executionContext) _MergeEntry_occurredAt(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_MergeEntry_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MergeEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MergeEntry_mergeKind(ctx context.Context, field graphql.CollectedField, obj *model.MergeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeEntry_mergeKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergeKind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MergeEntryKind) graphql.Marshaler {
+			return ec.marshalNMergeEntryKind2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐMergeEntryKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeEntry_mergeKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeEntry", field, true, false, "MergeEntryKind")
 }
 
 func (ec *executionContext) _MergeEntry_kind(ctx context.Context, field graphql.CollectedField, obj *model.MergeEntry) (ret graphql.Marshaler) {
@@ -36804,6 +36872,11 @@ func (ec *executionContext) _ConversationActivity(ctx context.Context, sel ast.S
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "activityKind":
+			out.Values[i] = ec._ConversationActivity_activityKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "kind":
 			out.Values[i] = ec._ConversationActivity_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37700,6 +37773,11 @@ func (ec *executionContext) _MergeEntry(ctx context.Context, sel ast.SelectionSe
 			}
 		case "occurredAt":
 			out.Values[i] = ec._MergeEntry_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergeKind":
+			out.Values[i] = ec._MergeEntry_mergeKind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
