@@ -125,12 +125,15 @@ func (*Adapter) Receive(_ context.Context, c *channels.Config, r *http.Request, 
 	}
 	var in inbound
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		return nil, channels.Rejected(400, "malformed message: %v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, channels.Rejected(400, "malformed message: data after the JSON object")
+	}
+	extra, err := extras(body)
+	if err != nil {
+		return nil, channels.Rejected(400, "malformed message: %v", err)
 	}
 	switch {
 	case in.MessageID == "":
@@ -151,6 +154,9 @@ func (*Adapter) Receive(_ context.Context, c *channels.Config, r *http.Request, 
 	sender.Verified = true
 	msg := channels.Inbound{ProviderMessageID: in.MessageID, Sender: sender,
 		Text: in.Text, Attachments: in.Attachments, Time: now(c)}
+	if len(extra) > 0 {
+		msg.Metadata = map[string]any{MetadataExtra: extra}
+	}
 	// Integrators can act on a 400, so what ingest would have to alter to
 	// store (over-long ids, names or text, NUL characters) is refused.
 	probe := msg

@@ -129,17 +129,15 @@ func TestReceiveRejectsUnauthenticated(t *testing.T) {
 
 func TestReceiveRejectsMalformed(t *testing.T) {
 	cases := map[string]string{
-		"not json":           `{"messageID":`,
-		"unknown field":      `{"messageID":"m1","sender":{"externalID":"u1"},"text":"hi","extra":1}`,
-		"unknown sender key": `{"messageID":"m1","sender":{"externalID":"u1","age":3},"text":"hi"}`,
-		"no messageID":       `{"sender":{"externalID":"u1"},"text":"hi"}`,
-		"no sender":          `{"messageID":"m1","text":"hi"}`,
-		"no externalID":      `{"messageID":"m1","sender":{"name":"Ann"},"text":"hi"}`,
-		"nothing to say":     `{"messageID":"m1","sender":{"externalID":"u1"}}`,
-		"text too long":      `{"messageID":"m1","sender":{"externalID":"u1"},"text":"` + strings.Repeat("x", 65537) + `"}`,
-		"relative url":       `{"messageID":"m1","sender":{"externalID":"u1"},"attachments":[{"url":"/a.png"}]}`,
-		"ftp url":            `{"messageID":"m1","sender":{"externalID":"u1"},"attachments":[{"url":"ftp://x/a.png"}]}`,
-		"trailing data":      `{"messageID":"m1","sender":{"externalID":"u1"},"text":"hi"} {}`,
+		"not json":       `{"messageID":`,
+		"no messageID":   `{"sender":{"externalID":"u1"},"text":"hi"}`,
+		"no sender":      `{"messageID":"m1","text":"hi"}`,
+		"no externalID":  `{"messageID":"m1","sender":{"name":"Ann"},"text":"hi"}`,
+		"nothing to say": `{"messageID":"m1","sender":{"externalID":"u1"}}`,
+		"text too long":  `{"messageID":"m1","sender":{"externalID":"u1"},"text":"` + strings.Repeat("x", 65537) + `"}`,
+		"relative url":   `{"messageID":"m1","sender":{"externalID":"u1"},"attachments":[{"url":"/a.png"}]}`,
+		"ftp url":        `{"messageID":"m1","sender":{"externalID":"u1"},"attachments":[{"url":"ftp://x/a.png"}]}`,
+		"trailing data":  `{"messageID":"m1","sender":{"externalID":"u1"},"text":"hi"} {}`,
 	}
 	for name, body := range cases {
 		_, err := New().Receive(context.Background(), config(""), signed(body, clock), []byte(body))
