@@ -42,7 +42,9 @@ export type ConversationActivityKind =
   | "RESOLVED"
   | "REOPENED"
   | "TRANSFERRED"
-  | "TAKEN";
+  | "TAKEN"
+  | "SNOOZED"
+  | "WOKEN";
 
 export type ConversationEventType =
   | "CREATED"
@@ -105,6 +107,14 @@ export type OrderDirection = "ASC" | "DESC";
 
 /** Priority is enum for the field priority */
 export type Priority = "LOW" | "NORMAL" | "HIGH" | "URGENT";
+
+/** Why an agent's reply on a conversation cannot be sent. */
+export type ReplyBlockedReason =
+  | "NO_RECIPIENT"
+  | "CHANNEL_DISABLED"
+  | "WINDOW_CLOSED"
+  | "OPTED_OUT"
+  | "TEMPLATE_REQUIRED";
 
 /** Role is enum for the field role */
 export type Role = "ADMIN" | "SUPERVISOR" | "AGENT";

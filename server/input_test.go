@@ -93,6 +93,7 @@ func newWorld(t *testing.T, s *testenv.Server) *world {
 	}
 	s.MustDo(t, w.admin, `mutation { createChannel(input: {kind: "api", name: "App"}) { id } createCustomer(input: {name: "Ann"}) { id } }`, nil, &setup)
 	w.channel, w.customer = setup.CreateChannel.ID, setup.CreateCustomer.ID
+	addressable(t, s, w.admin, w.customer)
 	w.conv = createID(t, s, w.admin, `mutation($in: StartConversationInput!) { startConversation(input: $in) { id } }`, map[string]any{"in": map[string]any{
 		"customerID": w.customer, "channelID": w.channel, "body": "hi"}})
 	w.snapshot = func() string {

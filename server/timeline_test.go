@@ -135,6 +135,7 @@ func newTimelineFixture(t *testing.T) *timelineFixture {
 	f.customer = c.Node.Customer.ID
 	f.want = []string{"OPENED " + f.convA, "message hi from A"}
 
+	addressable(t, s, f.tok, f.customer)
 	var started struct{ StartConversation struct{ ID string } }
 	s.MustDo(t, f.tok, `mutation($in: StartConversationInput!) { startConversation(input: $in) { id } }`, map[string]any{"in": map[string]any{
 		"customerID": f.customer, "channelID": f.chBID, "body": "hello on B",

@@ -51,7 +51,8 @@ func (*Adapter) Describe() channels.Description {
 			Description: "http(s) URL of the integrator that receives outbound messages; needed to send"}},
 		Secrets: []channels.Field{{Name: "secret", Label: "Signing secret", Required: true,
 			Description: "shared HMAC-SHA256 key signing both directions, at least 16 characters"}},
-		Capabilities: channels.Capabilities{Inbound: true, Outbound: true, Attachments: true, MaxLength: maxText},
+		Capabilities: channels.Capabilities{Inbound: true, Outbound: true, Attachments: true, MaxLength: maxText,
+			AddressByExternalID: true},
 	}
 }
 

@@ -139,7 +139,7 @@ func (ConversationActivity) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("conversation_id").GoType(gid0).Immutable(),
 		field.String("customer_id").GoType(gid0),
-		field.Enum("kind").Values("OPENED", "ASSIGNED", "UNASSIGNED", "RESOLVED", "REOPENED", "TRANSFERRED", "TAKEN").Immutable(),
+		field.Enum("kind").Values("OPENED", "ASSIGNED", "UNASSIGNED", "RESOLVED", "REOPENED", "TRANSFERRED", "TAKEN", "SNOOZED", "WOKEN").Immutable(),
 		field.String("actor_id").GoType(gid0).Optional().Nillable().Immutable().
 			Comment("the agent who acted; null for Switchboard itself"),
 		field.String("agent_id").GoType(gid0).Optional().Nillable().Immutable().

@@ -226,29 +226,31 @@ type ComplexityRoot struct {
 	}
 
 	Conversation struct {
-		Assignee        func(childComplexity int) int
-		AssigneeID      func(childComplexity int) int
-		Channel         func(childComplexity int) int
-		ChannelID       func(childComplexity int) int
-		CreatedAt       func(childComplexity int) int
-		Customer        func(childComplexity int) int
-		CustomerID      func(childComplexity int) int
-		FirstResponseAt func(childComplexity int) int
-		ID              func(childComplexity int) int
-		LastMessage     func(childComplexity int) int
-		LastMessageAt   func(childComplexity int) int
-		Messages        func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.MessageOrder, where *ent.MessageWhereInput) int
-		Priority        func(childComplexity int) int
-		ResolvedAt      func(childComplexity int) int
-		SnoozedUntil    func(childComplexity int) int
-		Status          func(childComplexity int) int
-		Subject         func(childComplexity int) int
-		Tags            func(childComplexity int) int
-		Team            func(childComplexity int) int
-		TeamID          func(childComplexity int) int
-		UnreadCount     func(childComplexity int) int
-		UpdatedAt       func(childComplexity int) int
-		WaitingSince    func(childComplexity int) int
+		Assignee           func(childComplexity int) int
+		AssigneeID         func(childComplexity int) int
+		CanReply           func(childComplexity int) int
+		Channel            func(childComplexity int) int
+		ChannelID          func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		Customer           func(childComplexity int) int
+		CustomerID         func(childComplexity int) int
+		FirstResponseAt    func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		LastMessage        func(childComplexity int) int
+		LastMessageAt      func(childComplexity int) int
+		Messages           func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.MessageOrder, where *ent.MessageWhereInput) int
+		Priority           func(childComplexity int) int
+		ReplyBlockedReason func(childComplexity int) int
+		ResolvedAt         func(childComplexity int) int
+		SnoozedUntil       func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Subject            func(childComplexity int) int
+		Tags               func(childComplexity int) int
+		Team               func(childComplexity int) int
+		TeamID             func(childComplexity int) int
+		UnreadCount        func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
+		WaitingSince       func(childComplexity int) int
 	}
 
 	ConversationActivity struct {
@@ -700,6 +702,8 @@ type ChannelCapabilitiesResolver interface {
 	ReplyWindowSeconds(ctx context.Context, obj *channels.Capabilities) (*int, error)
 }
 type ConversationResolver interface {
+	CanReply(ctx context.Context, obj *ent.Conversation) (bool, error)
+	ReplyBlockedReason(ctx context.Context, obj *ent.Conversation) (*model.ReplyBlockedReason, error)
 	UnreadCount(ctx context.Context, obj *ent.Conversation) (int, error)
 }
 type ConversationActivityResolver interface {
@@ -1451,6 +1455,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.AssigneeID(childComplexity), true
+	case "Conversation.canReply":
+		if e.ComplexityRoot.Conversation.CanReply == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.CanReply(childComplexity), true
 	case "Conversation.channel":
 		if e.ComplexityRoot.Conversation.Channel == nil {
 			break
@@ -1522,6 +1532,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.Priority(childComplexity), true
+	case "Conversation.replyBlockedReason":
+		if e.ComplexityRoot.Conversation.ReplyBlockedReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.ReplyBlockedReason(childComplexity), true
 	case "Conversation.resolvedAt":
 		if e.ComplexityRoot.Conversation.ResolvedAt == nil {
 			break
@@ -7317,6 +7333,30 @@ extend type Mutation {
   addConversationTags(id: ID!, tagIDs: [ID!]!): Conversation!
   removeConversationTags(id: ID!, tagIDs: [ID!]!): Conversation!
 }
+
+"Why an agent's reply on a conversation cannot be sent."
+enum ReplyBlockedReason {
+  "The customer has no identity on the channel to send to (no channel user there, or a web visitor who never had a session)."
+  NO_RECIPIENT
+  "The conversation's channel is disabled."
+  CHANNEL_DISABLED
+  "The channel's reply window after the customer's last message has closed."
+  WINDOW_CLOSED
+  "The customer opted out of messages on the channel."
+  OPTED_OUT
+  "The channel only sends approved templates here."
+  TEMPLATE_REQUIRED
+}
+
+extend type Conversation {
+  """
+  Whether an agent's reply (not a private note) could be sent now;
+  sendMessage refuses one with CONFLICT naming replyBlockedReason otherwise.
+  """
+  canReply: Boolean!
+  "Why canReply is false; null when it is true."
+  replyBlockedReason: ReplyBlockedReason
+}
 `, BuiltIn: false},
 	{Name: "../../schema/customers.graphqls", Input: `input IdentityInput {
   kind: IdentityKind!
@@ -7355,6 +7395,10 @@ enum ConversationActivityKind {
   REOPENED
   TRANSFERRED
   TAKEN
+  "Snoozed until a time; note holds that time (RFC 3339)."
+  SNOOZED
+  "A snoozed conversation's time came and it became OPEN again."
+  WOKEN
 }
 
 "A step in a conversation's life; assignments say who, when and why."
@@ -8174,6 +8218,10 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_lastMessage(ctx, field)
 	case "messages":
 		return ec.fieldContext_Conversation_messages(ctx, field)
+	case "canReply":
+		return ec.fieldContext_Conversation_canReply(ctx, field)
+	case "replyBlockedReason":
+		return ec.fieldContext_Conversation_replyBlockedReason(ctx, field)
 	case "unreadCount":
 		return ec.fieldContext_Conversation_unreadCount(ctx, field)
 	}
@@ -13733,6 +13781,52 @@ func (ec *executionContext) fieldContext_Conversation_messages(ctx context.Conte
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Conversation_canReply(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_canReply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().CanReply(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_canReply(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Conversation_replyBlockedReason(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_replyBlockedReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().ReplyBlockedReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReplyBlockedReason) graphql.Marshaler {
+			return ec.marshalOReplyBlockedReason2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐReplyBlockedReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_replyBlockedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "ReplyBlockedReason")
 }
 
 func (ec *executionContext) _Conversation_unreadCount(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
@@ -36828,6 +36922,18 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Conversation_messages(ctx, field, obj)
 				})
+		case "canReply":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_canReply(ctx, field, obj)
+				})
+		case "replyBlockedReason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_replyBlockedReason(ctx, field, obj)
+				})
 		case "unreadCount":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -43142,6 +43248,22 @@ func (ec *executionContext) unmarshalOPriority2ᚖgithubᚗcomᚋswitchboardᚋs
 }
 
 func (ec *executionContext) marshalOPriority2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋconversationᚐPriority(ctx context.Context, sel ast.SelectionSet, v *conversation.Priority) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOReplyBlockedReason2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐReplyBlockedReason(ctx context.Context, v any) (*model.ReplyBlockedReason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ReplyBlockedReason)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReplyBlockedReason2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐReplyBlockedReason(ctx context.Context, sel ast.SelectionSet, v *model.ReplyBlockedReason) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -212,6 +212,14 @@ func (d *Deliverer) send(ctx context.Context, item *ent.OutboxItem, msg *ent.Mes
 		Where(customeridentity.CustomerID(conv.CustomerID), customeridentity.ChannelID(ch.ID),
 			customeridentity.KindEQ(customeridentity.KindCHANNEL_USER)).
 		Order(ent.Desc(customeridentity.FieldVerified)).First(ctx)
+	if ent.IsNotFound(err) && a.Describe().Capabilities.AddressByExternalID {
+		// No identity on the channel yet: the customer's verified
+		// external id, which the integrator knows.
+		ident, err = d.client.CustomerIdentity.Query().
+			Where(customeridentity.CustomerID(conv.CustomerID), customeridentity.KindEQ(customeridentity.KindEXTERNAL_ID),
+				customeridentity.Verified(true)).
+			Order(ent.Asc(customeridentity.FieldID)).First(ctx)
+	}
 	recipient := channels.Sender{}
 	if err == nil {
 		recipient.ExternalID = ident.Value
