@@ -9,8 +9,8 @@ import (
 
 // TestSnoozeWakesAfterRestart: a snoozed conversation wakes at its time
 // even when the instance that snoozed it is gone: a new server on the same
-// database opens it, with a WOKEN step on the customer's timeline and a
-// conversationChanged event, and only once.
+// database opens it, with SNOOZED (until when) and WOKEN steps on the
+// customer's timeline and a conversationChanged event, once.
 func TestSnoozeWakesAfterRestart(t *testing.T) {
 	db := testenv.OpenDB(t)
 	first := testenv.NewOn(t, db)
@@ -64,6 +64,7 @@ func TestSnoozeWakesAfterRestart(t *testing.T) {
 					Edges []struct {
 						Node struct {
 							ActivityKind string
+							Note         *string
 							Actor        *struct{ ID string }
 						}
 					}
@@ -72,9 +73,15 @@ func TestSnoozeWakesAfterRestart(t *testing.T) {
 		}
 	}
 	second.MustDo(t, tok, `query($c: ID!) { node(id: $c) { ... on Conversation { customer { timeline(first: 100) { edges { node {
-		... on ConversationActivity { activityKind actor { id } } } } } } } } }`, map[string]any{"c": conv}, &page)
-	woken := 0
+		... on ConversationActivity { activityKind note actor { id } } } } } } } } }`, map[string]any{"c": conv}, &page)
+	woken, snoozedSteps := 0, 0
 	for _, e := range page.Node.Customer.Timeline.Edges {
+		if e.Node.ActivityKind == "SNOOZED" {
+			snoozedSteps++
+			if e.Node.Note == nil || *e.Node.Note != due.UTC().Format(time.RFC3339) {
+				t.Errorf("the SNOOZED step's note is %v, want the time %s", e.Node.Note, due.UTC().Format(time.RFC3339))
+			}
+		}
 		if e.Node.ActivityKind == "WOKEN" {
 			woken++
 			if e.Node.Actor != nil {
@@ -82,7 +89,7 @@ func TestSnoozeWakesAfterRestart(t *testing.T) {
 			}
 		}
 	}
-	if woken != 1 {
-		t.Fatalf("%d WOKEN steps on the timeline, want 1: %+v", woken, page)
+	if woken != 1 || snoozedSteps != 1 {
+		t.Fatalf("%d SNOOZED and %d WOKEN steps on the timeline, want 1 of each: %+v", snoozedSteps, woken, page)
 	}
 }

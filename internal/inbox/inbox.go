@@ -306,7 +306,11 @@ func (s *Service) SetStatus(ctx context.Context, c *ent.Client, id gid.ID, statu
 		return nil, err
 	}
 	if step, ok := statusActivity(prev.Status, status); ok {
-		if err := s.RecordActivity(ctx, c, conv, Activity{Kind: step}); err != nil {
+		a := Activity{Kind: step}
+		if step == conversationactivity.KindSNOOZED {
+			a.Note = conv.SnoozedUntil.UTC().Format(time.RFC3339)
+		}
+		if err := s.RecordActivity(ctx, c, conv, a); err != nil {
 			return nil, err
 		}
 	}
