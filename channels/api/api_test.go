@@ -364,3 +364,24 @@ func TestDescribeValidateHandshake(t *testing.T) {
 		t.Errorf("Handshake = %v, %v; want not handled", handled, err)
 	}
 }
+
+// TestReceiveKeepsExtras: fields outside the wire format, in the body and
+// in the sender, are accepted and kept under Metadata["extra"], numbers as
+// sent; a body without any has no metadata.
+func TestReceiveKeepsExtras(t *testing.T) {
+	body := `{"messageID":"m1","sender":{"externalID":"u1","Name":"Ann","age":3},"text":"hi","order":{"id":"SO-1","total":12.50},"Text2":"x"}`
+	d, err := New().Receive(context.Background(), config(""), signed(body, clock), []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(d.Messages[0].Metadata)
+	want := `{"extra":{"Text2":"x","order":{"id":"SO-1","total":12.50},"sender":{"age":3}}}`
+	if string(got) != want || d.Messages[0].Sender.Name != "Ann" {
+		t.Fatalf("metadata %s (sender %+v), want %s", got, d.Messages[0].Sender, want)
+	}
+	plain := `{"messageID":"m2","sender":{"externalID":"u1"},"text":"hi"}`
+	d, err = New().Receive(context.Background(), config(""), signed(plain, clock), []byte(plain))
+	if err != nil || d.Messages[0].Metadata != nil {
+		t.Fatalf("plain body: metadata %v, err %v", d.Messages[0].Metadata, err)
+	}
+}
