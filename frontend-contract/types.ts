@@ -3468,6 +3468,8 @@ export type ConversationListItemFragment = {
   lastMessageAt: string | null;
   waitingSince: string | null;
   snoozedUntil: string | null;
+  canReply: boolean;
+  replyBlockedReason: ReplyBlockedReason | null;
   customer: {
     id: string;
     name: string | null;
@@ -3544,6 +3546,8 @@ export type InboxQuery = {
         lastMessageAt: string | null;
         waitingSince: string | null;
         snoozedUntil: string | null;
+        canReply: boolean;
+        replyBlockedReason: ReplyBlockedReason | null;
         customer: {
           id: string;
           name: string | null;
@@ -3603,6 +3607,8 @@ export type ConversationQuery = {
     lastMessageAt: string | null;
     waitingSince: string | null;
     snoozedUntil: string | null;
+    canReply: boolean;
+    replyBlockedReason: ReplyBlockedReason | null;
     customer: {
       id: string;
       name: string | null;
@@ -3722,6 +3728,8 @@ export type StartConversationMutation = {
     lastMessageAt: string | null;
     waitingSince: string | null;
     snoozedUntil: string | null;
+    canReply: boolean;
+    replyBlockedReason: ReplyBlockedReason | null;
     customer: {
       id: string;
       name: string | null;
@@ -3771,6 +3779,8 @@ export type AssignConversationMutation = {
     lastMessageAt: string | null;
     waitingSince: string | null;
     snoozedUntil: string | null;
+    canReply: boolean;
+    replyBlockedReason: ReplyBlockedReason | null;
     customer: {
       id: string;
       name: string | null;
@@ -3821,6 +3831,8 @@ export type SetConversationStatusMutation = {
     lastMessageAt: string | null;
     waitingSince: string | null;
     snoozedUntil: string | null;
+    canReply: boolean;
+    replyBlockedReason: ReplyBlockedReason | null;
     customer: {
       id: string;
       name: string | null;
@@ -3872,6 +3884,8 @@ export type SetConversationPriorityMutation = {
     lastMessageAt: string | null;
     waitingSince: string | null;
     snoozedUntil: string | null;
+    canReply: boolean;
+    replyBlockedReason: ReplyBlockedReason | null;
     customer: {
       id: string;
       name: string | null;
@@ -3922,6 +3936,8 @@ export type AddConversationTagsMutation = {
     lastMessageAt: string | null;
     waitingSince: string | null;
     snoozedUntil: string | null;
+    canReply: boolean;
+    replyBlockedReason: ReplyBlockedReason | null;
     customer: {
       id: string;
       name: string | null;
@@ -3972,6 +3988,8 @@ export type RemoveConversationTagsMutation = {
     lastMessageAt: string | null;
     waitingSince: string | null;
     snoozedUntil: string | null;
+    canReply: boolean;
+    replyBlockedReason: ReplyBlockedReason | null;
     customer: {
       id: string;
       name: string | null;
@@ -4164,6 +4182,8 @@ export type ConversationChangedSubscription = {
       lastMessageAt: string | null;
       waitingSince: string | null;
       snoozedUntil: string | null;
+      canReply: boolean;
+      replyBlockedReason: ReplyBlockedReason | null;
       customer: {
         id: string;
         name: string | null;
@@ -4223,6 +4243,8 @@ export type AssignedToMeSubscription = {
       lastMessageAt: string | null;
       waitingSince: string | null;
       snoozedUntil: string | null;
+      canReply: boolean;
+      replyBlockedReason: ReplyBlockedReason | null;
       customer: {
         id: string;
         name: string | null;
