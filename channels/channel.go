@@ -66,6 +66,10 @@ type Capabilities struct {
 	Attachments  bool          // can send attachments
 	MaxLength    int           // longest text it sends, in characters; 0 = no limit
 	ReplyWindow  time.Duration // replies allowed this long after the customer's last message; 0 = always
+	// AddressByExternalID: the channel can send to a customer by their
+	// verified EXTERNAL_ID identity when they have no CHANNEL_USER identity
+	// on it yet (the api channel: the integrator knows its own ids).
+	AddressByExternalID bool
 }
 
 // Config is one channel as an adapter sees it.

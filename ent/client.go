@@ -37,6 +37,7 @@ import (
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
+	"github.com/switchboard/switchboard/ent/timer"
 	"github.com/switchboard/switchboard/ent/workspace"
 
 	stdsql "database/sql"
@@ -89,6 +90,8 @@ type Client struct {
 	Tag *TagClient
 	// Team is the client for interacting with the Team builders.
 	Team *TeamClient
+	// Timer is the client for interacting with the Timer builders.
+	Timer *TimerClient
 	// Workspace is the client for interacting with the Workspace builders.
 	Workspace *WorkspaceClient
 }
@@ -123,6 +126,7 @@ func (c *Client) init() {
 	c.RoutingPolicy = NewRoutingPolicyClient(c.config)
 	c.Tag = NewTagClient(c.config)
 	c.Team = NewTeamClient(c.config)
+	c.Timer = NewTimerClient(c.config)
 	c.Workspace = NewWorkspaceClient(c.config)
 }
 
@@ -237,6 +241,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		RoutingPolicy:        NewRoutingPolicyClient(cfg),
 		Tag:                  NewTagClient(cfg),
 		Team:                 NewTeamClient(cfg),
+		Timer:                NewTimerClient(cfg),
 		Workspace:            NewWorkspaceClient(cfg),
 	}, nil
 }
@@ -278,6 +283,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		RoutingPolicy:        NewRoutingPolicyClient(cfg),
 		Tag:                  NewTagClient(cfg),
 		Team:                 NewTeamClient(cfg),
+		Timer:                NewTimerClient(cfg),
 		Workspace:            NewWorkspaceClient(cfg),
 	}, nil
 }
@@ -312,7 +318,7 @@ func (c *Client) Use(hooks ...Hook) {
 		c.ConsumerCheckpoint, c.ConsumerLease, c.Conversation, c.ConversationActivity,
 		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
 		c.CustomerMerge, c.Event, c.EventSequence, c.Message, c.OutboxItem,
-		c.RoutingPolicy, c.Tag, c.Team, c.Workspace,
+		c.RoutingPolicy, c.Tag, c.Team, c.Timer, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -326,7 +332,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.ConsumerCheckpoint, c.ConsumerLease, c.Conversation, c.ConversationActivity,
 		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
 		c.CustomerMerge, c.Event, c.EventSequence, c.Message, c.OutboxItem,
-		c.RoutingPolicy, c.Tag, c.Team, c.Workspace,
+		c.RoutingPolicy, c.Tag, c.Team, c.Timer, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -377,6 +383,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Tag.mutate(ctx, m)
 	case *TeamMutation:
 		return c.Team.mutate(ctx, m)
+	case *TimerMutation:
+		return c.Timer.mutate(ctx, m)
 	case *WorkspaceMutation:
 		return c.Workspace.mutate(ctx, m)
 	default:
@@ -4059,6 +4067,139 @@ func (c *TeamClient) mutate(ctx context.Context, m *TeamMutation) (Value, error)
 	}
 }
 
+// TimerClient is a client for the Timer schema.
+type TimerClient struct {
+	config
+}
+
+// NewTimerClient returns a client for the Timer from the given config.
+func NewTimerClient(c config) *TimerClient {
+	return &TimerClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `timer.Hooks(f(g(h())))`.
+func (c *TimerClient) Use(hooks ...Hook) {
+	c.hooks.Timer = append(c.hooks.Timer, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `timer.Intercept(f(g(h())))`.
+func (c *TimerClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Timer = append(c.inters.Timer, interceptors...)
+}
+
+// Create returns a builder for creating a Timer entity.
+func (c *TimerClient) Create() *TimerCreate {
+	mutation := newTimerMutation(c.config, OpCreate)
+	return &TimerCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Timer entities.
+func (c *TimerClient) CreateBulk(builders ...*TimerCreate) *TimerCreateBulk {
+	return &TimerCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TimerClient) MapCreateBulk(slice any, setFunc func(*TimerCreate, int)) *TimerCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TimerCreateBulk{err: fmt.Errorf("calling to TimerClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TimerCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TimerCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Timer.
+func (c *TimerClient) Update() *TimerUpdate {
+	mutation := newTimerMutation(c.config, OpUpdate)
+	return &TimerUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TimerClient) UpdateOne(_m *Timer) *TimerUpdateOne {
+	mutation := newTimerMutation(c.config, OpUpdateOne, withTimer(_m))
+	return &TimerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TimerClient) UpdateOneID(id gid.ID) *TimerUpdateOne {
+	mutation := newTimerMutation(c.config, OpUpdateOne, withTimerID(id))
+	return &TimerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Timer.
+func (c *TimerClient) Delete() *TimerDelete {
+	mutation := newTimerMutation(c.config, OpDelete)
+	return &TimerDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TimerClient) DeleteOne(_m *Timer) *TimerDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TimerClient) DeleteOneID(id gid.ID) *TimerDeleteOne {
+	builder := c.Delete().Where(timer.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TimerDeleteOne{builder}
+}
+
+// Query returns a query builder for Timer.
+func (c *TimerClient) Query() *TimerQuery {
+	return &TimerQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTimer},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Timer entity by its id.
+func (c *TimerClient) Get(ctx context.Context, id gid.ID) (*Timer, error) {
+	return c.Query().Where(timer.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TimerClient) GetX(ctx context.Context, id gid.ID) *Timer {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TimerClient) Hooks() []Hook {
+	return c.hooks.Timer
+}
+
+// Interceptors returns the client interceptors.
+func (c *TimerClient) Interceptors() []Interceptor {
+	return c.inters.Timer
+}
+
+func (c *TimerClient) mutate(ctx context.Context, m *TimerMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TimerCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TimerUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TimerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TimerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Timer mutation op: %q", m.Op())
+	}
+}
+
 // WorkspaceClient is a client for the Workspace schema.
 type WorkspaceClient struct {
 	config
@@ -4199,14 +4340,14 @@ type (
 		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel,
 		ConsumerCheckpoint, ConsumerLease, Conversation, ConversationActivity,
 		ConversationRead, Customer, CustomerDuplicate, CustomerIdentity, CustomerMerge,
-		Event, EventSequence, Message, OutboxItem, RoutingPolicy, Tag, Team,
+		Event, EventSequence, Message, OutboxItem, RoutingPolicy, Tag, Team, Timer,
 		Workspace []ent.Hook
 	}
 	inters struct {
 		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel,
 		ConsumerCheckpoint, ConsumerLease, Conversation, ConversationActivity,
 		ConversationRead, Customer, CustomerDuplicate, CustomerIdentity, CustomerMerge,
-		Event, EventSequence, Message, OutboxItem, RoutingPolicy, Tag, Team,
+		Event, EventSequence, Message, OutboxItem, RoutingPolicy, Tag, Team, Timer,
 		Workspace []ent.Interceptor
 	}
 )

@@ -35,7 +35,7 @@ type CustomerDuplicate struct {
 	DuplicateID gid.ID `json:"duplicate_id,omitempty"`
 	// Evidence holds the value of the "evidence" field.
 	Evidence []schematype.Evidence `json:"evidence,omitempty"`
-	// Status holds the value of the "status" field.
+	// CLOSED: one of the pair was merged into someone else, so the suggestion no longer applies
 	Status customerduplicate.Status `json:"status,omitempty"`
 	// ResolvedAt holds the value of the "resolved_at" field.
 	ResolvedAt *time.Time `json:"resolved_at,omitempty"`

@@ -33,6 +33,7 @@ import (
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
+	"github.com/switchboard/switchboard/ent/timer"
 	"github.com/switchboard/switchboard/ent/workspace"
 )
 
@@ -115,6 +116,7 @@ func checkColumn(t, c string) error {
 			routingpolicy.Table:        routingpolicy.ValidColumn,
 			tag.Table:                  tag.ValidColumn,
 			team.Table:                 team.ValidColumn,
+			timer.Table:                timer.ValidColumn,
 			workspace.Table:            workspace.ValidColumn,
 		})
 	})

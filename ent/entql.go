@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
+	"github.com/switchboard/switchboard/ent/timer"
 	"github.com/switchboard/switchboard/ent/workspace"
 
 	"entgo.io/ent/dialect/sql"
@@ -35,7 +36,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 23)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -497,6 +498,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 	}
 	graph.Nodes[21] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   timer.Table,
+			Columns: timer.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: timer.FieldID,
+			},
+		},
+		Type: "Timer",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			timer.FieldKind:         {Type: field.TypeString, Column: timer.FieldKind},
+			timer.FieldSubject:      {Type: field.TypeString, Column: timer.FieldSubject},
+			timer.FieldWorkspaceID:  {Type: field.TypeString, Column: timer.FieldWorkspaceID},
+			timer.FieldDueAt:        {Type: field.TypeTime, Column: timer.FieldDueAt},
+			timer.FieldClaimedBy:    {Type: field.TypeString, Column: timer.FieldClaimedBy},
+			timer.FieldClaimedUntil: {Type: field.TypeTime, Column: timer.FieldClaimedUntil},
+			timer.FieldAttempts:     {Type: field.TypeInt, Column: timer.FieldAttempts},
+			timer.FieldLastError:    {Type: field.TypeString, Column: timer.FieldLastError},
+			timer.FieldCreatedAt:    {Type: field.TypeTime, Column: timer.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -3704,6 +3727,91 @@ func (f *TeamFilter) WhereHasAgentsWith(preds ...predicate.Agent) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *TimerQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TimerQuery builder.
+func (_q *TimerQuery) Filter() *TimerFilter {
+	return &TimerFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TimerMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TimerMutation builder.
+func (m *TimerMutation) Filter() *TimerFilter {
+	return &TimerFilter{config: m.config, predicateAdder: m}
+}
+
+// TimerFilter provides a generic filtering capability at runtime for TimerQuery.
+type TimerFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TimerFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *TimerFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(timer.FieldID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *TimerFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(timer.FieldKind))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *TimerFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(timer.FieldSubject))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *TimerFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(timer.FieldWorkspaceID))
+}
+
+// WhereDueAt applies the entql time.Time predicate on the due_at field.
+func (f *TimerFilter) WhereDueAt(p entql.TimeP) {
+	f.Where(p.Field(timer.FieldDueAt))
+}
+
+// WhereClaimedBy applies the entql string predicate on the claimed_by field.
+func (f *TimerFilter) WhereClaimedBy(p entql.StringP) {
+	f.Where(p.Field(timer.FieldClaimedBy))
+}
+
+// WhereClaimedUntil applies the entql time.Time predicate on the claimed_until field.
+func (f *TimerFilter) WhereClaimedUntil(p entql.TimeP) {
+	f.Where(p.Field(timer.FieldClaimedUntil))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *TimerFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(timer.FieldAttempts))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *TimerFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(timer.FieldLastError))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *TimerFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(timer.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *WorkspaceQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3732,7 +3840,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -56,6 +56,8 @@ type Tx struct {
 	Tag *TagClient
 	// Team is the client for interacting with the Team builders.
 	Team *TeamClient
+	// Timer is the client for interacting with the Timer builders.
+	Timer *TimerClient
 	// Workspace is the client for interacting with the Workspace builders.
 	Workspace *WorkspaceClient
 
@@ -210,6 +212,7 @@ func (tx *Tx) init() {
 	tx.RoutingPolicy = NewRoutingPolicyClient(tx.config)
 	tx.Tag = NewTagClient(tx.config)
 	tx.Team = NewTeamClient(tx.config)
+	tx.Timer = NewTimerClient(tx.config)
 	tx.Workspace = NewWorkspaceClient(tx.config)
 }
 

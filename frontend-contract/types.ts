@@ -42,7 +42,9 @@ export type ConversationActivityKind =
   | "RESOLVED"
   | "REOPENED"
   | "TRANSFERRED"
-  | "TAKEN";
+  | "TAKEN"
+  | "SNOOZED"
+  | "WOKEN";
 
 export type ConversationEventType =
   | "CREATED"
@@ -78,7 +80,7 @@ export type CustomerMergeOrderField = "ID" | "CREATED_AT" | "UPDATED_AT" | "MERG
 export type CustomerOrderField = "ID" | "CREATED_AT" | "UPDATED_AT" | "NAME";
 
 /** DuplicateStatus is enum for the field status */
-export type DuplicateStatus = "OPEN" | "ACCEPTED" | "DISMISSED";
+export type DuplicateStatus = "OPEN" | "ACCEPTED" | "DISMISSED" | "CLOSED";
 
 /** IdentityKind is enum for the field kind */
 export type IdentityKind = "EMAIL" | "PHONE" | "EXTERNAL_ID" | "CHANNEL_USER";
@@ -105,6 +107,14 @@ export type OrderDirection = "ASC" | "DESC";
 
 /** Priority is enum for the field priority */
 export type Priority = "LOW" | "NORMAL" | "HIGH" | "URGENT";
+
+/** Why an agent's reply on a conversation cannot be sent. */
+export type ReplyBlockedReason =
+  | "NO_RECIPIENT"
+  | "CHANNEL_DISABLED"
+  | "WINDOW_CLOSED"
+  | "OPTED_OUT"
+  | "TEMPLATE_REQUIRED";
 
 /** Role is enum for the field role */
 export type Role = "ADMIN" | "SUPERVISOR" | "AGENT";
@@ -3458,6 +3468,8 @@ export type ConversationListItemFragment = {
   lastMessageAt: string | null;
   waitingSince: string | null;
   snoozedUntil: string | null;
+  canReply: boolean;
+  replyBlockedReason: ReplyBlockedReason | null;
   customer: {
     id: string;
     name: string | null;
@@ -3534,6 +3546,8 @@ export type InboxQuery = {
         lastMessageAt: string | null;
         waitingSince: string | null;
         snoozedUntil: string | null;
+        canReply: boolean;
+        replyBlockedReason: ReplyBlockedReason | null;
         customer: {
           id: string;
           name: string | null;
@@ -3593,6 +3607,8 @@ export type ConversationQuery = {
     lastMessageAt: string | null;
     waitingSince: string | null;
     snoozedUntil: string | null;
+    canReply: boolean;
+    replyBlockedReason: ReplyBlockedReason | null;
     customer: {
       id: string;
       name: string | null;
@@ -3712,6 +3728,8 @@ export type StartConversationMutation = {
     lastMessageAt: string | null;
     waitingSince: string | null;
     snoozedUntil: string | null;
+    canReply: boolean;
+    replyBlockedReason: ReplyBlockedReason | null;
     customer: {
       id: string;
       name: string | null;
@@ -3761,6 +3779,8 @@ export type AssignConversationMutation = {
     lastMessageAt: string | null;
     waitingSince: string | null;
     snoozedUntil: string | null;
+    canReply: boolean;
+    replyBlockedReason: ReplyBlockedReason | null;
     customer: {
       id: string;
       name: string | null;
@@ -3811,6 +3831,8 @@ export type SetConversationStatusMutation = {
     lastMessageAt: string | null;
     waitingSince: string | null;
     snoozedUntil: string | null;
+    canReply: boolean;
+    replyBlockedReason: ReplyBlockedReason | null;
     customer: {
       id: string;
       name: string | null;
@@ -3862,6 +3884,8 @@ export type SetConversationPriorityMutation = {
     lastMessageAt: string | null;
     waitingSince: string | null;
     snoozedUntil: string | null;
+    canReply: boolean;
+    replyBlockedReason: ReplyBlockedReason | null;
     customer: {
       id: string;
       name: string | null;
@@ -3912,6 +3936,8 @@ export type AddConversationTagsMutation = {
     lastMessageAt: string | null;
     waitingSince: string | null;
     snoozedUntil: string | null;
+    canReply: boolean;
+    replyBlockedReason: ReplyBlockedReason | null;
     customer: {
       id: string;
       name: string | null;
@@ -3962,6 +3988,8 @@ export type RemoveConversationTagsMutation = {
     lastMessageAt: string | null;
     waitingSince: string | null;
     snoozedUntil: string | null;
+    canReply: boolean;
+    replyBlockedReason: ReplyBlockedReason | null;
     customer: {
       id: string;
       name: string | null;
@@ -4154,6 +4182,8 @@ export type ConversationChangedSubscription = {
       lastMessageAt: string | null;
       waitingSince: string | null;
       snoozedUntil: string | null;
+      canReply: boolean;
+      replyBlockedReason: ReplyBlockedReason | null;
       customer: {
         id: string;
         name: string | null;
@@ -4213,6 +4243,8 @@ export type AssignedToMeSubscription = {
       lastMessageAt: string | null;
       waitingSince: string | null;
       snoozedUntil: string | null;
+      canReply: boolean;
+      replyBlockedReason: ReplyBlockedReason | null;
       customer: {
         id: string;
         name: string | null;

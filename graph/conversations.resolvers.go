@@ -16,6 +16,16 @@ import (
 	"github.com/switchboard/switchboard/internal/inbox"
 )
 
+// CanReply is the resolver for the canReply field.
+func (r *conversationResolver) CanReply(ctx context.Context, obj *ent.Conversation) (bool, error) {
+	return r.canReply(ctx, obj)
+}
+
+// ReplyBlockedReason is the resolver for the replyBlockedReason field.
+func (r *conversationResolver) ReplyBlockedReason(ctx context.Context, obj *ent.Conversation) (*model.ReplyBlockedReason, error) {
+	return r.replyBlockedReason(ctx, obj)
+}
+
 // StartConversation is the resolver for the startConversation field.
 func (r *mutationResolver) StartConversation(ctx context.Context, input model.StartConversationInput) (*ent.Conversation, error) {
 	return r.Inbox.Start(ctx, r.db(ctx), inbox.StartInput{

@@ -24,7 +24,7 @@ const maxSearch = 255
 // searchCustomers lists customers, merged ones left out. A search matches
 // a name containing the text (any case), an email starting with it (any
 // case), the phone number it is (in any format, national numbers read in
-// the workspace's region) or the external id it is.
+// the workspace's region), or the external id or channel user id it is.
 func (r *Resolver) searchCustomers(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int,
 	orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput, search *string,
 ) (*ent.CustomerConnection, error) {
@@ -51,7 +51,9 @@ func (r *Resolver) customerSearch(ctx context.Context, text string) (predicate.C
 		customer.NameContainsFold(text),
 		customer.HasIdentitiesWith(customeridentity.KindEQ(customeridentity.KindEMAIL),
 			customeridentity.ValueHasPrefix(strings.ToLower(text))),
-		customer.HasIdentitiesWith(customeridentity.KindEQ(customeridentity.KindEXTERNAL_ID),
+		// An external id, or a sender's id on a channel (the api
+		// channel's sender.externalID, a messenger's user id).
+		customer.HasIdentitiesWith(customeridentity.KindIn(customeridentity.KindEXTERNAL_ID, customeridentity.KindCHANNEL_USER),
 			customeridentity.Value(text)),
 	}
 	if strings.ContainsAny(text, "0123456789") {

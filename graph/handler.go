@@ -104,6 +104,7 @@ func NewServer(r *Resolver, log *slog.Logger, o ServerOptions) *handler.Server {
 	srv.Use(pageLimits{})
 	srv.Use(&complexityLimit{limit: limits.MaxComplexity, observe: counters.refused})
 	srv.AroundResponses(withUnreadLoader)
+	srv.AroundResponses(withReplyLoader)
 	srv.AroundResponses(stopWhenDone(log))
 	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 		counters.RootFields.Add(1)

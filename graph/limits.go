@@ -22,10 +22,10 @@ const (
 )
 
 // pageLimits applies the conventions' page sizes to a whole operation
-// before it runs: a connection field with neither first nor last gets
-// first: 20, and first or last above 100 (or below 0) is INVALID_INPUT. It
-// works on the document, so nested connections that the parent loads
-// eagerly obey the same limits.
+// before it runs: a connection field with neither first nor last (or with
+// both null) gets first: 20, and first or last above 100 (or below 0) is
+// INVALID_INPUT. It works on the document, so nested connections that the
+// parent loads eagerly obey the same limits.
 //
 // It also holds enum values given in variables to the exact spelling of the
 // schema, as literals already are: gqlparser compares them ignoring case,
@@ -102,7 +102,16 @@ func (pageLimits) field(oc *graphql.OperationContext, f *ast.Field) *gqlerror.Er
 		}
 	}
 	if given == 0 {
-		f.Arguments = append(f.Arguments, &ast.Argument{
+		// first: null and last: null (literal, or a variable that is null
+		// or not given) are the omitted argument: drop them before adding
+		// the default, or the null would still be read first.
+		kept := f.Arguments[:0:0]
+		for _, a := range f.Arguments {
+			if a.Name != "first" && a.Name != "last" {
+				kept = append(kept, a)
+			}
+		}
+		f.Arguments = append(kept, &ast.Argument{
 			Name:  "first",
 			Value: &ast.Value{Kind: ast.IntValue, Raw: strconv.Itoa(DefaultPageSize)},
 		})

@@ -41,6 +41,7 @@ func TestRolesAndScopes(t *testing.T) {
 		{"ADMIN token", newAPIToken(t, s, admin, "ADMIN"), 3},
 		{"ADMIN", admin, 3},
 	}
+	addressable(t, s, admin, customer)
 	conversation := func(t *testing.T) string {
 		return createID(t, s, admin, `mutation($in: StartConversationInput!) { startConversation(input: $in) { id } }`,
 			map[string]any{"in": map[string]any{"customerID": customer, "channelID": channel, "body": "hi"}})

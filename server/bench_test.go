@@ -17,6 +17,7 @@ func benchInbox(b *testing.B, n int) (*testenv.Server, string, string) {
 		CreateCustomer struct{ ID string }
 	}
 	s.MustDo(b, tok, `mutation { createChannel(input: {kind: "api", name: "App"}) { id } createCustomer(input: {name: "Bench"}) { id } }`, nil, &setup)
+	addressable(b, s, tok, setup.CreateCustomer.ID)
 	var last string
 	for i := 0; i < n; i++ {
 		var out struct{ StartConversation struct{ ID string } }

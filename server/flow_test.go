@@ -53,6 +53,7 @@ func TestAgentFlow(t *testing.T) {
 			}
 		}
 	}
+	addressable(t, s, tok, setup.CreateCustomer.ID)
 	s.MustDo(t, tok, `mutation($in: StartConversationInput!) { startConversation(input: $in) {
 		id status priority customer { id } lastMessage { body direction senderKind deliveryStatus } } }`,
 		map[string]any{"in": map[string]any{"customerID": setup.CreateCustomer.ID, "channelID": setup.CreateChannel.ID, "body": "Hello Ann"}}, &started)
@@ -152,6 +153,7 @@ func TestInboxPagination(t *testing.T) {
 		CreateCustomer struct{ ID string }
 	}
 	s.MustDo(t, tok, `mutation { createChannel(input: {kind: "api", name: "App"}) { id } createCustomer(input: {name: "Bo"}) { id } }`, nil, &setup)
+	addressable(t, s, tok, setup.CreateCustomer.ID)
 	ids := make([]string, 7)
 	for i := range ids {
 		var out struct{ StartConversation struct{ ID string } }

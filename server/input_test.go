@@ -93,6 +93,7 @@ func newWorld(t *testing.T, s *testenv.Server) *world {
 	}
 	s.MustDo(t, w.admin, `mutation { createChannel(input: {kind: "api", name: "App"}) { id } createCustomer(input: {name: "Ann"}) { id } }`, nil, &setup)
 	w.channel, w.customer = setup.CreateChannel.ID, setup.CreateCustomer.ID
+	addressable(t, s, w.admin, w.customer)
 	w.conv = createID(t, s, w.admin, `mutation($in: StartConversationInput!) { startConversation(input: $in) { id } }`, map[string]any{"in": map[string]any{
 		"customerID": w.customer, "channelID": w.channel, "body": "hi"}})
 	w.snapshot = func() string {
@@ -221,6 +222,23 @@ func TestDefaultPageSize(t *testing.T) {
 	if n := next.Tags; len(n.Edges) != 5 || n.PageInfo.HasNextPage || !n.PageInfo.HasPreviousPage {
 		t.Fatalf("second page: %+v", n)
 	}
+
+	// first: null and last: null, given literally or through variables,
+	// are the omitted argument: 20, root and nested alike.
+	var nulls struct {
+		Tags, T2, T3 conn
+		Node         struct{ Messages conn }
+	}
+	s.MustDo(t, admin, `query($f: Int, $l: Int, $c: ID!) { tags(first: $f) `+page+` t2: tags(first: null, last: null) `+page+`
+		t3: tags(first: $f, last: $l) `+page+` node(id: $c) { ... on Conversation { messages(first: $f) `+page+` } } }`,
+		map[string]any{"f": nil, "l": nil, "c": conv}, &nulls)
+	check("tags(first: $f = null)", nulls.Tags, 25)
+	check("tags(first: null, last: null)", nulls.T2, 25)
+	check("tags(first: $f, last: $l = null)", nulls.T3, 25)
+	check("messages(first: $f = null)", nulls.Node.Messages, 26)
+	var omitted struct{ Tags conn }
+	s.MustDo(t, admin, `query($f: Int) { tags(first: $f) `+page+` }`, map[string]any{}, &omitted)
+	check("tags(first: $f omitted)", omitted.Tags, 25)
 }
 
 // TestInvalidGraphQL keeps gqlgen's own codes and status for documents

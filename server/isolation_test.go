@@ -121,9 +121,13 @@ func seedWorkspace(t *testing.T, s *testenv.Server, tok, domain string) wsIDs {
 			LastMessage struct{ ID string }
 		}
 	}
+	addressable(t, s, tok, w.Customer)
 	s.MustDo(t, tok, `mutation($in: StartConversationInput!) { startConversation(input: $in) { id lastMessage { id } } }`,
 		map[string]any{"in": map[string]any{"customerID": w.Customer, "channelID": w.Channel, "body": "Hello Ann"}}, &conv)
 	w.Conversation, w.Message = conv.StartConversation.ID, conv.StartConversation.LastMessage.ID
+	// The channel has no callback: delivery fails, asynchronously; settled
+	// before any snapshot is taken.
+	waitStatus(t, s, tok, w.Message, "FAILED")
 	s.MustDo(t, tok, `mutation($c: ID!, $a: ID!, $tag: ID!) {
 		assignConversation(id: $c, agentID: $a) { id } addConversationTags(id: $c, tagIDs: [$tag]) { id } }`,
 		map[string]any{"c": w.Conversation, "a": w.Agent, "tag": w.Tag}, &struct{}{})

@@ -161,10 +161,23 @@ func TestIdentityLinking(t *testing.T) {
 	if acc.AcceptDuplicate.Primary.ID != kim || acc.AcceptDuplicate.Secondary.ID != third {
 		t.Fatalf("accepted: %+v", acc)
 	}
+	// The other suggestion about the merged-away customer is closed, not
+	// left open to be accepted into a tombstone.
 	for _, d := range duplicates(t, s, tok) {
-		if d.ID == withKim.ID {
-			t.Fatalf("the accepted suggestion is still open: %+v", d)
+		if d.Customer.ID == third || d.Duplicate.ID == third {
+			t.Fatalf("a suggestion about the merged-away customer is still open: %+v", d)
 		}
+	}
+	var closed struct {
+		CustomerDuplicates struct{ Edges []struct{ Node duplicate } }
+	}
+	s.MustDo(t, tok, `{ customerDuplicates(where: {status: CLOSED}) { edges { node { id status customer { id } duplicate { id } } } } }`, nil, &closed)
+	if e := closed.CustomerDuplicates.Edges; len(e) != 1 || e[0].Node.Duplicate.ID != third || e[0].Node.Customer.ID != other {
+		t.Fatalf("closed suggestions: %+v", e)
+	}
+	r = s.Do(t, tok, `mutation($id: ID!) { acceptDuplicate(id: $id) { id } }`, map[string]any{"id": closed.CustomerDuplicates.Edges[0].Node.ID})
+	if codes := r.Codes(); !slices.Equal(codes, []string{"CONFLICT"}) {
+		t.Fatalf("accepting a closed suggestion: %v", codes)
 	}
 }
 

@@ -87,6 +87,7 @@ func mergeFixture(t *testing.T, s *testenv.Server, admin string) (ann, visitorCu
 	ann = c.CreateCustomer.ID
 	var ch struct{ CreateChannel struct{ ID string } }
 	s.MustDo(t, admin, `mutation { createChannel(input: {kind: "api", name: "Shop"}) { id } }`, nil, &ch)
+	addressable(t, s, admin, ann)
 	s.MustDo(t, admin, `mutation($c: ID!, $ch: ID!) { startConversation(input: {customerID: $c, channelID: $ch, body: "Your order shipped"}) { id } }`,
 		map[string]any{"c": ann, "ch": ch.CreateChannel.ID}, nil)
 

@@ -23,8 +23,8 @@ const timelineQuery = `query($id: ID!, $first: Int, $after: Cursor, $last: Int, 
 		edges { cursor node {
 			__typename id occurredAt
 			... on MessageEntry { message { id body private channel { id } conversation { id } } }
-			... on ConversationActivity { kind reason conversation { id } actor { id } agent { id } team { id } }
-			... on MergeEntry { mergeKind: kind merge { id } }
+			... on ConversationActivity { activityKind deprecatedKind: kind reason conversation { id } actor { id } agent { id } team { id } }
+			... on MergeEntry { mergeKind deprecatedMergeKind: kind merge { id } }
 		} }
 	} } }
 }`
@@ -51,12 +51,14 @@ type timelineNode struct {
 		Channel      struct{ ID string }
 		Conversation struct{ ID string }
 	}
-	Kind         string
-	Reason       *string
-	Conversation *struct{ ID string }
-	Actor, Agent *struct{ ID string }
-	MergeKind    string
-	Merge        *struct{ ID string }
+	ActivityKind string
+	// The deprecated kind fields, which must keep answering the same.
+	DeprecatedKind, DeprecatedMergeKind string
+	Reason                              *string
+	Conversation                        *struct{ ID string }
+	Actor, Agent                        *struct{ ID string }
+	MergeKind                           string
+	Merge                               *struct{ ID string }
 }
 
 // String names an entry for comparisons: "message <body>", "<KIND> <conversation>", "merge <KIND>".
@@ -65,8 +67,14 @@ func (n timelineNode) String() string {
 	case "MessageEntry":
 		return "message " + n.Message.Body
 	case "ConversationActivity":
-		return n.Kind + " " + n.Conversation.ID
+		if n.DeprecatedKind != n.ActivityKind {
+			return "kind " + n.DeprecatedKind + " != activityKind " + n.ActivityKind
+		}
+		return n.ActivityKind + " " + n.Conversation.ID
 	default:
+		if n.DeprecatedMergeKind != n.MergeKind {
+			return "kind " + n.DeprecatedMergeKind + " != mergeKind " + n.MergeKind
+		}
 		return "merge " + n.MergeKind
 	}
 }
@@ -127,6 +135,7 @@ func newTimelineFixture(t *testing.T) *timelineFixture {
 	f.customer = c.Node.Customer.ID
 	f.want = []string{"OPENED " + f.convA, "message hi from A"}
 
+	addressable(t, s, f.tok, f.customer)
 	var started struct{ StartConversation struct{ ID string } }
 	s.MustDo(t, f.tok, `mutation($in: StartConversationInput!) { startConversation(input: $in) { id } }`, map[string]any{"in": map[string]any{
 		"customerID": f.customer, "channelID": f.chBID, "body": "hello on B",
@@ -217,11 +226,11 @@ func TestTimelineOrder(t *testing.T) {
 			if n.Message.Channel.ID != wantCh || n.Message.Conversation.ID != wantConv || n.Message.Private != (n.Message.Body == "VIP") {
 				t.Errorf("%s: %+v", n, *n.Message)
 			}
-		case n.Kind == "ASSIGNED":
+		case n.ActivityKind == "ASSIGNED":
 			if n.Reason == nil || *n.Reason != "MANUAL" || n.Agent == nil || n.Agent.ID != f.admin || n.Actor == nil || n.Actor.ID != f.admin {
 				t.Errorf("%s: reason %v agent %v actor %v, want MANUAL by and to the admin", n, n.Reason, n.Agent, n.Actor)
 			}
-		case n.Kind == "OPENED" && n.Conversation.ID == f.convA, n.Kind == "REOPENED" && n.Conversation.ID == f.convA:
+		case n.ActivityKind == "OPENED" && n.Conversation.ID == f.convA, n.ActivityKind == "REOPENED" && n.Conversation.ID == f.convA:
 			if n.Actor != nil {
 				t.Errorf("%s by a customer's message has actor %v, want none", n, n.Actor)
 			}

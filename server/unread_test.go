@@ -100,6 +100,7 @@ func TestUnreadStatementCount(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		var c struct{ CreateCustomer struct{ ID string } }
 		s.MustDo(t, admin, `mutation($n: String!) { createCustomer(input: {name: $n}) { id } }`, map[string]any{"n": fmt.Sprint("customer ", i)}, &c)
+		addressable(t, s, admin, c.CreateCustomer.ID)
 		s.MustDo(t, admin, `mutation($in: StartConversationInput!) { startConversation(input: $in) { id } }`, map[string]any{"in": map[string]any{
 			"customerID": c.CreateCustomer.ID, "channelID": setup.CreateChannel.ID, "body": "hello",
 		}}, &struct{}{})

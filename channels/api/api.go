@@ -51,7 +51,8 @@ func (*Adapter) Describe() channels.Description {
 			Description: "http(s) URL of the integrator that receives outbound messages; needed to send"}},
 		Secrets: []channels.Field{{Name: "secret", Label: "Signing secret", Required: true,
 			Description: "shared HMAC-SHA256 key signing both directions, at least 16 characters"}},
-		Capabilities: channels.Capabilities{Inbound: true, Outbound: true, Attachments: true, MaxLength: maxText},
+		Capabilities: channels.Capabilities{Inbound: true, Outbound: true, Attachments: true, MaxLength: maxText,
+			AddressByExternalID: true},
 	}
 }
 
@@ -125,12 +126,15 @@ func (*Adapter) Receive(_ context.Context, c *channels.Config, r *http.Request, 
 	}
 	var in inbound
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		return nil, channels.Rejected(400, "malformed message: %v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, channels.Rejected(400, "malformed message: data after the JSON object")
+	}
+	extra, err := extras(body)
+	if err != nil {
+		return nil, channels.Rejected(400, "malformed message: %v", err)
 	}
 	switch {
 	case in.MessageID == "":
@@ -151,6 +155,9 @@ func (*Adapter) Receive(_ context.Context, c *channels.Config, r *http.Request, 
 	sender.Verified = true
 	msg := channels.Inbound{ProviderMessageID: in.MessageID, Sender: sender,
 		Text: in.Text, Attachments: in.Attachments, Time: now(c)}
+	if len(extra) > 0 {
+		msg.Metadata = map[string]any{MetadataExtra: extra}
+	}
 	// Integrators can act on a 400, so what ingest would have to alter to
 	// store (over-long ids, names or text, NUL characters) is refused.
 	probe := msg

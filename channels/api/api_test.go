@@ -129,17 +129,15 @@ func TestReceiveRejectsUnauthenticated(t *testing.T) {
 
 func TestReceiveRejectsMalformed(t *testing.T) {
 	cases := map[string]string{
-		"not json":           `{"messageID":`,
-		"unknown field":      `{"messageID":"m1","sender":{"externalID":"u1"},"text":"hi","extra":1}`,
-		"unknown sender key": `{"messageID":"m1","sender":{"externalID":"u1","age":3},"text":"hi"}`,
-		"no messageID":       `{"sender":{"externalID":"u1"},"text":"hi"}`,
-		"no sender":          `{"messageID":"m1","text":"hi"}`,
-		"no externalID":      `{"messageID":"m1","sender":{"name":"Ann"},"text":"hi"}`,
-		"nothing to say":     `{"messageID":"m1","sender":{"externalID":"u1"}}`,
-		"text too long":      `{"messageID":"m1","sender":{"externalID":"u1"},"text":"` + strings.Repeat("x", 65537) + `"}`,
-		"relative url":       `{"messageID":"m1","sender":{"externalID":"u1"},"attachments":[{"url":"/a.png"}]}`,
-		"ftp url":            `{"messageID":"m1","sender":{"externalID":"u1"},"attachments":[{"url":"ftp://x/a.png"}]}`,
-		"trailing data":      `{"messageID":"m1","sender":{"externalID":"u1"},"text":"hi"} {}`,
+		"not json":       `{"messageID":`,
+		"no messageID":   `{"sender":{"externalID":"u1"},"text":"hi"}`,
+		"no sender":      `{"messageID":"m1","text":"hi"}`,
+		"no externalID":  `{"messageID":"m1","sender":{"name":"Ann"},"text":"hi"}`,
+		"nothing to say": `{"messageID":"m1","sender":{"externalID":"u1"}}`,
+		"text too long":  `{"messageID":"m1","sender":{"externalID":"u1"},"text":"` + strings.Repeat("x", 65537) + `"}`,
+		"relative url":   `{"messageID":"m1","sender":{"externalID":"u1"},"attachments":[{"url":"/a.png"}]}`,
+		"ftp url":        `{"messageID":"m1","sender":{"externalID":"u1"},"attachments":[{"url":"ftp://x/a.png"}]}`,
+		"trailing data":  `{"messageID":"m1","sender":{"externalID":"u1"},"text":"hi"} {}`,
 	}
 	for name, body := range cases {
 		_, err := New().Receive(context.Background(), config(""), signed(body, clock), []byte(body))
@@ -364,5 +362,26 @@ func TestDescribeValidateHandshake(t *testing.T) {
 
 	if _, handled, err := a.Handshake(context.Background(), config(""), httptest.NewRequest("GET", "/", nil)); handled || err != nil {
 		t.Errorf("Handshake = %v, %v; want not handled", handled, err)
+	}
+}
+
+// TestReceiveKeepsExtras: fields outside the wire format, in the body and
+// in the sender, are accepted and kept under Metadata["extra"], numbers as
+// sent; a body without any has no metadata.
+func TestReceiveKeepsExtras(t *testing.T) {
+	body := `{"messageID":"m1","sender":{"externalID":"u1","Name":"Ann","age":3},"text":"hi","order":{"id":"SO-1","total":12.50},"Text2":"x"}`
+	d, err := New().Receive(context.Background(), config(""), signed(body, clock), []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(d.Messages[0].Metadata)
+	want := `{"extra":{"Text2":"x","order":{"id":"SO-1","total":12.50},"sender":{"age":3}}}`
+	if string(got) != want || d.Messages[0].Sender.Name != "Ann" {
+		t.Fatalf("metadata %s (sender %+v), want %s", got, d.Messages[0].Sender, want)
+	}
+	plain := `{"messageID":"m2","sender":{"externalID":"u1"},"text":"hi"}`
+	d, err = New().Receive(context.Background(), config(""), signed(plain, clock), []byte(plain))
+	if err != nil || d.Messages[0].Metadata != nil {
+		t.Fatalf("plain body: metadata %v, err %v", d.Messages[0].Metadata, err)
 	}
 }

@@ -141,6 +141,8 @@ const (
 	KindREOPENED    Kind = "REOPENED"
 	KindTRANSFERRED Kind = "TRANSFERRED"
 	KindTAKEN       Kind = "TAKEN"
+	KindSNOOZED     Kind = "SNOOZED"
+	KindWOKEN       Kind = "WOKEN"
 )
 
 func (k Kind) String() string {
@@ -150,7 +152,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindOPENED, KindASSIGNED, KindUNASSIGNED, KindRESOLVED, KindREOPENED, KindTRANSFERRED, KindTAKEN:
+	case KindOPENED, KindASSIGNED, KindUNASSIGNED, KindRESOLVED, KindREOPENED, KindTRANSFERRED, KindTAKEN, KindSNOOZED, KindWOKEN:
 		return nil
 	default:
 		return fmt.Errorf("conversationactivity: invalid enum value for kind field: %q", k)

@@ -130,6 +130,7 @@ const (
 	StatusOPEN      Status = "OPEN"
 	StatusACCEPTED  Status = "ACCEPTED"
 	StatusDISMISSED Status = "DISMISSED"
+	StatusCLOSED    Status = "CLOSED"
 )
 
 func (s Status) String() string {
@@ -139,7 +140,7 @@ func (s Status) String() string {
 // StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
 func StatusValidator(s Status) error {
 	switch s {
-	case StatusOPEN, StatusACCEPTED, StatusDISMISSED:
+	case StatusOPEN, StatusACCEPTED, StatusDISMISSED, StatusCLOSED:
 		return nil
 	default:
 		return fmt.Errorf("customerduplicate: invalid enum value for status field: %q", s)

@@ -354,7 +354,7 @@ var (
 	ConversationActivitiesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
 		{Name: "customer_id", Type: field.TypeString},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"OPENED", "ASSIGNED", "UNASSIGNED", "RESOLVED", "REOPENED", "TRANSFERRED", "TAKEN"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"OPENED", "ASSIGNED", "UNASSIGNED", "RESOLVED", "REOPENED", "TRANSFERRED", "TAKEN", "SNOOZED", "WOKEN"}},
 		{Name: "reason", Type: field.TypeEnum, Nullable: true, Enums: []string{"AUTO", "MANUAL", "TRANSFER", "TAKEN"}},
 		{Name: "note", Type: field.TypeString, Nullable: true, Size: 4096},
 		{Name: "occurred_at", Type: field.TypeTime},
@@ -499,7 +499,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "evidence", Type: field.TypeJSON},
-		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "ACCEPTED", "DISMISSED"}, Default: "OPEN"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "ACCEPTED", "DISMISSED", "CLOSED"}, Default: "OPEN"},
 		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeString},
 		{Name: "customer_id", Type: field.TypeString},
@@ -992,6 +992,37 @@ var (
 			},
 		},
 	}
+	// TimersColumns holds the columns for the "timers" table.
+	TimersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "kind", Type: field.TypeString, Size: 64},
+		{Name: "subject", Type: field.TypeString, Size: 64},
+		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "due_at", Type: field.TypeTime},
+		{Name: "claimed_by", Type: field.TypeString, Nullable: true},
+		{Name: "claimed_until", Type: field.TypeTime, Nullable: true},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "last_error", Type: field.TypeString, Nullable: true, Size: 1024},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// TimersTable holds the schema information for the "timers" table.
+	TimersTable = &schema.Table{
+		Name:       "timers",
+		Columns:    TimersColumns,
+		PrimaryKey: []*schema.Column{TimersColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "timer_kind_subject",
+				Unique:  true,
+				Columns: []*schema.Column{TimersColumns[1], TimersColumns[2]},
+			},
+			{
+				Name:    "timer_due_at",
+				Unique:  false,
+				Columns: []*schema.Column{TimersColumns[4]},
+			},
+		},
+	}
 	// WorkspacesColumns holds the columns for the "workspaces" table.
 	WorkspacesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -1113,6 +1144,7 @@ var (
 		RoutingPoliciesTable,
 		TagsTable,
 		TeamsTable,
+		TimersTable,
 		WorkspacesTable,
 		ConversationTagsTable,
 		CustomerTagsTable,

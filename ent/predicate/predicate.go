@@ -69,5 +69,8 @@ type Tag func(*sql.Selector)
 // Team is the predicate function for team builders.
 type Team func(*sql.Selector)
 
+// Timer is the predicate function for timer builders.
+type Timer func(*sql.Selector)
+
 // Workspace is the predicate function for workspace builders.
 type Workspace func(*sql.Selector)

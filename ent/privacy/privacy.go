@@ -615,6 +615,30 @@ func (f TeamMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TeamMutation", m)
 }
 
+// The TimerQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type TimerQueryRuleFunc func(context.Context, *ent.TimerQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f TimerQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TimerQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.TimerQuery", q)
+}
+
+// The TimerMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type TimerMutationRuleFunc func(context.Context, *ent.TimerMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f TimerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.TimerMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TimerMutation", m)
+}
+
 // The WorkspaceQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type WorkspaceQueryRuleFunc func(context.Context, *ent.WorkspaceQuery) error
@@ -716,6 +740,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.TeamQuery:
 		return q.Filter(), nil
+	case *ent.TimerQuery:
+		return q.Filter(), nil
 	case *ent.WorkspaceQuery:
 		return q.Filter(), nil
 	default:
@@ -766,6 +792,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.TagMutation:
 		return m.Filter(), nil
 	case *ent.TeamMutation:
+		return m.Filter(), nil
+	case *ent.TimerMutation:
 		return m.Filter(), nil
 	case *ent.WorkspaceMutation:
 		return m.Filter(), nil

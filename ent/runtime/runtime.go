@@ -28,6 +28,7 @@ import (
 	"github.com/switchboard/switchboard/ent/schema"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
+	"github.com/switchboard/switchboard/ent/timer"
 	"github.com/switchboard/switchboard/ent/workspace"
 	"github.com/switchboard/switchboard/internal/gid"
 
@@ -968,6 +969,63 @@ func init() {
 	teamDescID := teamMixinFields0[0].Descriptor()
 	// team.DefaultID holds the default value on creation for the id field.
 	team.DefaultID = teamDescID.Default.(func() gid.ID)
+	timerMixin := schema.Timer{}.Mixin()
+	timerMixinFields0 := timerMixin[0].Fields()
+	_ = timerMixinFields0
+	timerFields := schema.Timer{}.Fields()
+	_ = timerFields
+	// timerDescKind is the schema descriptor for kind field.
+	timerDescKind := timerFields[0].Descriptor()
+	// timer.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	timer.KindValidator = func() func(string) error {
+		validators := timerDescKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(kind string) error {
+			for _, fn := range fns {
+				if err := fn(kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// timerDescSubject is the schema descriptor for subject field.
+	timerDescSubject := timerFields[1].Descriptor()
+	// timer.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	timer.SubjectValidator = func() func(string) error {
+		validators := timerDescSubject.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subject string) error {
+			for _, fn := range fns {
+				if err := fn(subject); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// timerDescAttempts is the schema descriptor for attempts field.
+	timerDescAttempts := timerFields[6].Descriptor()
+	// timer.DefaultAttempts holds the default value on creation for the attempts field.
+	timer.DefaultAttempts = timerDescAttempts.Default.(int)
+	// timerDescLastError is the schema descriptor for last_error field.
+	timerDescLastError := timerFields[7].Descriptor()
+	// timer.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	timer.LastErrorValidator = timerDescLastError.Validators[0].(func(string) error)
+	// timerDescCreatedAt is the schema descriptor for created_at field.
+	timerDescCreatedAt := timerFields[8].Descriptor()
+	// timer.DefaultCreatedAt holds the default value on creation for the created_at field.
+	timer.DefaultCreatedAt = timerDescCreatedAt.Default.(func() time.Time)
+	// timerDescID is the schema descriptor for id field.
+	timerDescID := timerMixinFields0[0].Descriptor()
+	// timer.DefaultID holds the default value on creation for the id field.
+	timer.DefaultID = timerDescID.Default.(func() gid.ID)
 	workspaceMixin := schema.Workspace{}.Mixin()
 	workspace.Policy = privacy.NewPolicies(schema.Workspace{})
 	workspace.Hooks[0] = func(next ent.Mutator) ent.Mutator {

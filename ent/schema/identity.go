@@ -68,7 +68,8 @@ func (CustomerDuplicate) Fields() []ent.Field {
 			Comment("the customer who also showed it"),
 		field.JSON("evidence", []schematype.Evidence{}).
 			Annotations(entgql.Type("[DuplicateEvidence!]")),
-		field.Enum("status").Values("OPEN", "ACCEPTED", "DISMISSED").Default("OPEN").
+		field.Enum("status").Values("OPEN", "ACCEPTED", "DISMISSED", "CLOSED").Default("OPEN").
+			Comment("CLOSED: one of the pair was merged into someone else, so the suggestion no longer applies").
 			Annotations(entgql.Type("DuplicateStatus")),
 		field.Time("resolved_at").Optional().Nillable(),
 		field.String("resolved_by_id").GoType(gid0).Optional().Nillable(),
@@ -138,7 +139,7 @@ func (ConversationActivity) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("conversation_id").GoType(gid0).Immutable(),
 		field.String("customer_id").GoType(gid0),
-		field.Enum("kind").Values("OPENED", "ASSIGNED", "UNASSIGNED", "RESOLVED", "REOPENED", "TRANSFERRED", "TAKEN").Immutable(),
+		field.Enum("kind").Values("OPENED", "ASSIGNED", "UNASSIGNED", "RESOLVED", "REOPENED", "TRANSFERRED", "TAKEN", "SNOOZED", "WOKEN").Immutable(),
 		field.String("actor_id").GoType(gid0).Optional().Nillable().Immutable().
 			Comment("the agent who acted; null for Switchboard itself"),
 		field.String("agent_id").GoType(gid0).Optional().Nillable().Immutable().

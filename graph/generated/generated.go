@@ -234,32 +234,35 @@ type ComplexityRoot struct {
 	}
 
 	Conversation struct {
-		Assignee        func(childComplexity int) int
-		AssigneeID      func(childComplexity int) int
-		Channel         func(childComplexity int) int
-		ChannelID       func(childComplexity int) int
-		CreatedAt       func(childComplexity int) int
-		Customer        func(childComplexity int) int
-		CustomerID      func(childComplexity int) int
-		FirstResponseAt func(childComplexity int) int
-		ID              func(childComplexity int) int
-		LastMessage     func(childComplexity int) int
-		LastMessageAt   func(childComplexity int) int
-		Messages        func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.MessageOrder, where *ent.MessageWhereInput) int
-		Priority        func(childComplexity int) int
-		ResolvedAt      func(childComplexity int) int
-		SnoozedUntil    func(childComplexity int) int
-		Status          func(childComplexity int) int
-		Subject         func(childComplexity int) int
-		Tags            func(childComplexity int) int
-		Team            func(childComplexity int) int
-		TeamID          func(childComplexity int) int
-		UnreadCount     func(childComplexity int) int
-		UpdatedAt       func(childComplexity int) int
-		WaitingSince    func(childComplexity int) int
+		Assignee           func(childComplexity int) int
+		AssigneeID         func(childComplexity int) int
+		CanReply           func(childComplexity int) int
+		Channel            func(childComplexity int) int
+		ChannelID          func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		Customer           func(childComplexity int) int
+		CustomerID         func(childComplexity int) int
+		FirstResponseAt    func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		LastMessage        func(childComplexity int) int
+		LastMessageAt      func(childComplexity int) int
+		Messages           func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.MessageOrder, where *ent.MessageWhereInput) int
+		Priority           func(childComplexity int) int
+		ReplyBlockedReason func(childComplexity int) int
+		ResolvedAt         func(childComplexity int) int
+		SnoozedUntil       func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Subject            func(childComplexity int) int
+		Tags               func(childComplexity int) int
+		Team               func(childComplexity int) int
+		TeamID             func(childComplexity int) int
+		UnreadCount        func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
+		WaitingSince       func(childComplexity int) int
 	}
 
 	ConversationActivity struct {
+		ActivityKind func(childComplexity int) int
 		Actor        func(childComplexity int) int
 		Agent        func(childComplexity int) int
 		Conversation func(childComplexity int) int
@@ -399,6 +402,7 @@ type ComplexityRoot struct {
 		ID         func(childComplexity int) int
 		Kind       func(childComplexity int) int
 		Merge      func(childComplexity int) int
+		MergeKind  func(childComplexity int) int
 		OccurredAt func(childComplexity int) int
 	}
 
@@ -718,6 +722,8 @@ type ChannelCapabilitiesResolver interface {
 	ReplyWindowSeconds(ctx context.Context, obj *channels.Capabilities) (*int, error)
 }
 type ConversationResolver interface {
+	CanReply(ctx context.Context, obj *ent.Conversation) (bool, error)
+	ReplyBlockedReason(ctx context.Context, obj *ent.Conversation) (*model.ReplyBlockedReason, error)
 	UnreadCount(ctx context.Context, obj *ent.Conversation) (int, error)
 }
 type ConversationActivityResolver interface {
@@ -1507,6 +1513,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.AssigneeID(childComplexity), true
+	case "Conversation.canReply":
+		if e.ComplexityRoot.Conversation.CanReply == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.CanReply(childComplexity), true
 	case "Conversation.channel":
 		if e.ComplexityRoot.Conversation.Channel == nil {
 			break
@@ -1578,6 +1590,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.Priority(childComplexity), true
+	case "Conversation.replyBlockedReason":
+		if e.ComplexityRoot.Conversation.ReplyBlockedReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.ReplyBlockedReason(childComplexity), true
 	case "Conversation.resolvedAt":
 		if e.ComplexityRoot.Conversation.ResolvedAt == nil {
 			break
@@ -1639,6 +1657,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Conversation.WaitingSince(childComplexity), true
 
+	case "ConversationActivity.activityKind":
+		if e.ComplexityRoot.ConversationActivity.ActivityKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationActivity.ActivityKind(childComplexity), true
 	case "ConversationActivity.actor":
 		if e.ComplexityRoot.ConversationActivity.Actor == nil {
 			break
@@ -2228,6 +2252,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MergeEntry.Merge(childComplexity), true
+	case "MergeEntry.mergeKind":
+		if e.ComplexityRoot.MergeEntry.MergeKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeEntry.MergeKind(childComplexity), true
 	case "MergeEntry.occurredAt":
 		if e.ComplexityRoot.MergeEntry.OccurredAt == nil {
 			break
@@ -5243,6 +5273,9 @@ type CustomerDuplicate implements Node {
   """
   duplicateID: ID!
   evidence: [DuplicateEvidence!]!
+  """
+  CLOSED: one of the pair was merged into someone else, so the suggestion no longer applies
+  """
   status: DuplicateStatus!
   resolvedAt: Time
   resolvedByID: ID
@@ -5958,6 +5991,7 @@ enum DuplicateStatus @goModel(model: "github.com/switchboard/switchboard/ent/cus
   OPEN
   ACCEPTED
   DISMISSED
+  CLOSED
 }
 """
 IdentityKind is enum for the field kind
@@ -7512,6 +7546,30 @@ extend type Mutation {
   addConversationTags(id: ID!, tagIDs: [ID!]!): Conversation!
   removeConversationTags(id: ID!, tagIDs: [ID!]!): Conversation!
 }
+
+"Why an agent's reply on a conversation cannot be sent."
+enum ReplyBlockedReason {
+  "The customer has no identity on the channel to send to (no channel user there, or a web visitor who never had a session)."
+  NO_RECIPIENT
+  "The conversation's channel is disabled."
+  CHANNEL_DISABLED
+  "The channel's reply window after the customer's last message has closed."
+  WINDOW_CLOSED
+  "The customer opted out of messages on the channel."
+  OPTED_OUT
+  "The channel only sends approved templates here."
+  TEMPLATE_REQUIRED
+}
+
+extend type Conversation {
+  """
+  Whether an agent's reply (not a private note) could be sent now;
+  sendMessage refuses one with CONFLICT naming replyBlockedReason otherwise.
+  """
+  canReply: Boolean!
+  "Why canReply is false; null when it is true."
+  replyBlockedReason: ReplyBlockedReason
+}
 `, BuiltIn: false},
 	{Name: "../../schema/customers.graphqls", Input: `input IdentityInput {
   kind: IdentityKind!
@@ -7550,13 +7608,19 @@ enum ConversationActivityKind {
   REOPENED
   TRANSFERRED
   TAKEN
+  "Snoozed until a time; note holds that time (RFC 3339)."
+  SNOOZED
+  "A snoozed conversation's time came and it became OPEN again."
+  WOKEN
 }
 
 "A step in a conversation's life; assignments say who, when and why."
 type ConversationActivity implements TimelineEntry {
   id: ID!
   occurredAt: Time!
-  kind: ConversationActivityKind!
+  "What happened. Named apart from MergeEntry.mergeKind so that one timeline query can select both."
+  activityKind: ConversationActivityKind!
+  kind: ConversationActivityKind! @deprecated(reason: "Use activityKind: kind clashes with MergeEntry.kind in one selection.")
   conversation: Conversation!
   "The agent who acted; null when Switchboard did."
   actor: Agent
@@ -7576,7 +7640,9 @@ enum MergeEntryKind {
 type MergeEntry implements TimelineEntry {
   id: ID!
   occurredAt: Time!
-  kind: MergeEntryKind!
+  "Named apart from ConversationActivity.activityKind so that one timeline query can select both."
+  mergeKind: MergeEntryKind!
+  kind: MergeEntryKind! @deprecated(reason: "Use mergeKind: kind clashes with ConversationActivity.kind in one selection.")
   merge: CustomerMerge!
 }
 
@@ -8381,6 +8447,10 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_lastMessage(ctx, field)
 	case "messages":
 		return ec.fieldContext_Conversation_messages(ctx, field)
+	case "canReply":
+		return ec.fieldContext_Conversation_canReply(ctx, field)
+	case "replyBlockedReason":
+		return ec.fieldContext_Conversation_replyBlockedReason(ctx, field)
 	case "unreadCount":
 		return ec.fieldContext_Conversation_unreadCount(ctx, field)
 	}
@@ -14176,6 +14246,52 @@ func (ec *executionContext) fieldContext_Conversation_messages(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Conversation_canReply(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_canReply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().CanReply(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_canReply(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Conversation_replyBlockedReason(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_replyBlockedReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().ReplyBlockedReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReplyBlockedReason) graphql.Marshaler {
+			return ec.marshalOReplyBlockedReason2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐReplyBlockedReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_replyBlockedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "ReplyBlockedReason")
+}
+
 func (ec *executionContext) _Conversation_unreadCount(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14243,6 +14359,29 @@ func (ec *executionContext) _ConversationActivity_occurredAt(ctx context.Context
 }
 func (ec *executionContext) fieldContext_ConversationActivity_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConversationActivity", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConversationActivity_activityKind(ctx context.Context, field graphql.CollectedField, obj *model.ConversationActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationActivity_activityKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActivityKind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v conversationactivity.Kind) graphql.Marshaler {
+			return ec.marshalNConversationActivityKind2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋconversationactivityᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationActivity_activityKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationActivity", field, true, false, "ConversationActivityKind")
 }
 
 func (ec *executionContext) _ConversationActivity_kind(ctx context.Context, field graphql.CollectedField, obj *model.ConversationActivity) (ret graphql.Marshaler) {
@@ -16666,6 +16805,29 @@ func (ec *executionContext) _MergeEntry_occurredAt(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_MergeEntry_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MergeEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MergeEntry_mergeKind(ctx context.Context, field graphql.CollectedField, obj *model.MergeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeEntry_mergeKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergeKind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MergeEntryKind) graphql.Marshaler {
+			return ec.marshalNMergeEntryKind2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐMergeEntryKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeEntry_mergeKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeEntry", field, true, false, "MergeEntryKind")
 }
 
 func (ec *executionContext) _MergeEntry_kind(ctx context.Context, field graphql.CollectedField, obj *model.MergeEntry) (ret graphql.Marshaler) {
@@ -37672,6 +37834,18 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Conversation_messages(ctx, field, obj)
 				})
+		case "canReply":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_canReply(ctx, field, obj)
+				})
+		case "replyBlockedReason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_replyBlockedReason(ctx, field, obj)
+				})
 		case "unreadCount":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -37713,6 +37887,11 @@ func (ec *executionContext) _ConversationActivity(ctx context.Context, sel ast.S
 			}
 		case "occurredAt":
 			out.Values[i] = ec._ConversationActivity_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "activityKind":
+			out.Values[i] = ec._ConversationActivity_activityKind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -38612,6 +38791,11 @@ func (ec *executionContext) _MergeEntry(ctx context.Context, sel ast.SelectionSe
 			}
 		case "occurredAt":
 			out.Values[i] = ec._MergeEntry_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergeKind":
+			out.Values[i] = ec._MergeEntry_mergeKind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -44079,6 +44263,22 @@ func (ec *executionContext) unmarshalOPriority2ᚖgithubᚗcomᚋswitchboardᚋs
 }
 
 func (ec *executionContext) marshalOPriority2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋconversationᚐPriority(ctx context.Context, sel ast.SelectionSet, v *conversation.Priority) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOReplyBlockedReason2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐReplyBlockedReason(ctx context.Context, v any) (*model.ReplyBlockedReason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ReplyBlockedReason)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReplyBlockedReason2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐReplyBlockedReason(ctx context.Context, sel ast.SelectionSet, v *model.ReplyBlockedReason) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -386,6 +386,73 @@ func (e MergeEntryKind) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Why an agent's reply on a conversation cannot be sent.
+type ReplyBlockedReason string
+
+const (
+	// The customer has no identity on the channel to send to (no channel user there, or a web visitor who never had a session).
+	ReplyBlockedReasonNoRecipient ReplyBlockedReason = "NO_RECIPIENT"
+	// The conversation's channel is disabled.
+	ReplyBlockedReasonChannelDisabled ReplyBlockedReason = "CHANNEL_DISABLED"
+	// The channel's reply window after the customer's last message has closed.
+	ReplyBlockedReasonWindowClosed ReplyBlockedReason = "WINDOW_CLOSED"
+	// The customer opted out of messages on the channel.
+	ReplyBlockedReasonOptedOut ReplyBlockedReason = "OPTED_OUT"
+	// The channel only sends approved templates here.
+	ReplyBlockedReasonTemplateRequired ReplyBlockedReason = "TEMPLATE_REQUIRED"
+)
+
+var AllReplyBlockedReason = []ReplyBlockedReason{
+	ReplyBlockedReasonNoRecipient,
+	ReplyBlockedReasonChannelDisabled,
+	ReplyBlockedReasonWindowClosed,
+	ReplyBlockedReasonOptedOut,
+	ReplyBlockedReasonTemplateRequired,
+}
+
+func (e ReplyBlockedReason) IsValid() bool {
+	switch e {
+	case ReplyBlockedReasonNoRecipient, ReplyBlockedReasonChannelDisabled, ReplyBlockedReasonWindowClosed, ReplyBlockedReasonOptedOut, ReplyBlockedReasonTemplateRequired:
+		return true
+	}
+	return false
+}
+
+func (e ReplyBlockedReason) String() string {
+	return string(e)
+}
+
+func (e *ReplyBlockedReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReplyBlockedReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReplyBlockedReason", str)
+	}
+	return nil
+}
+
+func (e ReplyBlockedReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReplyBlockedReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReplyBlockedReason) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 type VisitorSenderKind string
 
 const (

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/conversationactivity"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 )
@@ -21,6 +22,10 @@ type MessageEntry struct {
 // ConversationActivity is a step of a conversation on a timeline.
 type ConversationActivity struct{ *ent.ConversationActivity }
 
+// ActivityKind is ConversationActivity.activityKind (kind, deprecated, is
+// the same value).
+func (a *ConversationActivity) ActivityKind() conversationactivity.Kind { return a.Kind }
+
 // MergeEntry is a merge or unmerge on a timeline.
 type MergeEntry struct {
 	ID         gid.ID
@@ -28,6 +33,9 @@ type MergeEntry struct {
 	Kind       MergeEntryKind
 	Merge      *ent.CustomerMerge
 }
+
+// MergeKind is MergeEntry.mergeKind (kind, deprecated, is the same value).
+func (m *MergeEntry) MergeKind() MergeEntryKind { return m.Kind }
 
 func (MessageEntry) IsTimelineEntry()         {}
 func (ConversationActivity) IsTimelineEntry() {}

@@ -32,6 +32,7 @@ import (
 	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/secrets"
 	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/timers"
 	"github.com/switchboard/switchboard/internal/visitor"
 	"github.com/switchboard/switchboard/server"
 )
@@ -71,6 +72,9 @@ type Options struct {
 	// (default 15s); RoutingPoll how often its consumer looks for events
 	// when idle (default 1s).
 	RoutingSweep, RoutingPoll time.Duration
+	// TimerPoll is how often an idle instance looks for due timers
+	// (snoozed conversations waking); default 1s.
+	TimerPoll time.Duration
 }
 
 // App is an assembled server.
@@ -85,6 +89,8 @@ type App struct {
 	Deliverer *inbox.Deliverer
 	// Router assigns waiting conversations to agents.
 	Router *routing.Router
+	// Timers fires due timers (snoozed conversations' wake-ups).
+	Timers *timers.Timers
 	// GraphQL counts the GraphQL server's work and refusals.
 	GraphQL *graph.Counters
 	// Sockets registers this instance's live websockets.
@@ -131,8 +137,11 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Grace: cfg.PresenceGrace, Heartbeat: cfg.PresenceHeartbeat, TypingTimeout: cfg.TypingTimeout, Now: now, Logger: log,
 	})
 	customerSvc := customers.New(client, eventLog, now, db.Dialect == dialect.Postgres)
-	inboxSvc := inbox.New(now, eventLog, db.Dialect == dialect.Postgres, cfg.ReopenWindow).WithCustomers(customerSvc)
 	channelSvc := channelcfg.New(Channels(o.Adapters...), box, cfg.PublicURL, o.HTTPClient, now)
+	timerSvc := timers.New(client, timers.Options{Poll: o.TimerPoll, Now: now, Log: log})
+	inboxSvc := inbox.New(now, eventLog, db.Dialect == dialect.Postgres, cfg.ReopenWindow).
+		WithCustomers(customerSvc).WithChannels(channelSvc.Capabilities).WithTimers(timerSvc)
+	timerSvc.Handle(inbox.TimerWake, inboxSvc.Wake)
 	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, visitor.Options{
 		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now, Customers: customerSvc,
 	})
@@ -182,6 +191,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Deliverer:  inbox.NewDeliverer(client, channelSvc, eventLog, log, now, db.Dialect == dialect.Postgres, o.Delivery),
 		retention:  cfg.EventRetention,
 		Router:     router,
+		Timers:     timerSvc,
 		Sockets:    sockets,
 		routingOff: cfg.RoutingOff,
 		cfg:        cfg,
@@ -244,6 +254,9 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	// Outbound delivery: claim queued messages and send them through their
 	// channels (safe on any number of instances).
 	go a.Deliverer.Run(ctx)
+	// Timers: claim due timers and fire them (safe on any number of
+	// instances; one fires each timer).
+	go a.Timers.Run(ctx)
 	// Routing: a durable consumer of the event log (one instance at a time
 	// holds it), kicks from agents coming ONLINE, and a sweep.
 	if !a.routingOff {

@@ -45,6 +45,14 @@ func New(kinds *channels.Registry, box *secrets.Box, publicURL string, client *h
 // Kinds returns the registry of channel kinds.
 func (s *Service) Kinds() *channels.Registry { return s.kinds }
 
+// Capabilities is what a channel kind can do; none for an unknown kind.
+func (s *Service) Capabilities(kind string) channels.Capabilities {
+	if a, ok := s.kinds.Lookup(kind); ok {
+		return a.Describe().Capabilities
+	}
+	return channels.Capabilities{}
+}
+
 // PublicURL is the base URL of this server as the internet reaches it.
 func (s *Service) PublicURL() string { return s.publicURL }
 

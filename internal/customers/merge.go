@@ -66,18 +66,19 @@ func (s *Service) merge(ctx context.Context, c *ent.Client, primaryID, secondary
 	if err != nil {
 		return nil, err
 	}
-	identIDs, err := c.CustomerIdentity.Query().Where(customeridentity.CustomerID(secondary.ID)).IDs(ctx)
+	identIDs, displaced, err := mergedIdentities(ctx, c, primary.ID, secondary.ID)
 	if err != nil {
 		return nil, err
 	}
-	snap.Conversations, snap.Identities = strs(convIDs), strs(identIDs)
+	snap.Conversations, snap.Identities, snap.Displaced = strs(convIDs), strs(identIDs), strs(displaced)
 	if err := s.moveConversations(ctx, c, convIDs, primary.ID); err != nil {
 		return nil, err
 	}
-	if len(identIDs) > 0 {
-		if err := c.CustomerIdentity.Update().Where(customeridentity.IDIn(identIDs...)).SetCustomerID(primary.ID).Exec(ctx); err != nil {
-			return nil, err
-		}
+	if err := moveIdentities(ctx, c, displaced, secondary.ID); err != nil {
+		return nil, err
+	}
+	if err := moveIdentities(ctx, c, identIDs, primary.ID); err != nil {
+		return nil, err
 	}
 
 	// The primary: tags it lacked, attributes it lacked (conflicts keep
@@ -145,11 +146,21 @@ func (s *Service) merge(ctx context.Context, c *ent.Client, primaryID, secondary
 	if err != nil {
 		return nil, err
 	}
-	// A suggestion about this pair is settled.
+	// A suggestion about this pair is settled; any other open one about
+	// the secondary is closed: that customer is gone (suggestions about
+	// the primary are made afresh when an identity shows up again).
 	err = c.CustomerDuplicate.Update().
 		Where(customerduplicate.StatusEQ(customerduplicate.StatusOPEN), pairOf(primary.ID, secondary.ID)).
 		SetStatus(customerduplicate.StatusACCEPTED).SetResolvedAt(s.now()).
 		SetNillableResolvedByID(agentOf(ctx)).
+		Exec(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = c.CustomerDuplicate.Update().
+		Where(customerduplicate.StatusEQ(customerduplicate.StatusOPEN),
+			customerduplicate.Or(customerduplicate.CustomerID(secondary.ID), customerduplicate.DuplicateID(secondary.ID))).
+		SetStatus(customerduplicate.StatusCLOSED).SetResolvedAt(s.now()).
 		Exec(ctx)
 	if err != nil {
 		return nil, err
@@ -259,10 +270,11 @@ func (s *Service) Unmerge(ctx context.Context, c *ent.Client, mergeID gid.ID) ([
 	if err := s.moveConversations(ctx, c, convIDs, secondary.ID); err != nil {
 		return nil, err
 	}
-	if len(identIDs) > 0 {
-		if err := c.CustomerIdentity.Update().Where(customeridentity.IDIn(identIDs...)).SetCustomerID(secondary.ID).Exec(ctx); err != nil {
-			return nil, err
-		}
+	if err := moveIdentities(ctx, c, identIDs, secondary.ID); err != nil {
+		return nil, err
+	}
+	if err := moveIdentities(ctx, c, ids(snap.Displaced), primary.ID); err != nil {
+		return nil, err
 	}
 
 	// The primary loses what the merge added, where it is unchanged since.

@@ -42,6 +42,7 @@ var prefixes = map[string]string{
 	"atd":  "AttributeDefinition",
 	"act":  "ConversationActivity",
 	"rtp":  "RoutingPolicy",
+	"tmr":  "Timer",
 }
 
 // crockford is the lower-case Crockford base32 alphabet: ids sort in creation order.

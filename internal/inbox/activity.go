@@ -53,9 +53,12 @@ func (s *Service) RecordActivity(ctx context.Context, c *ent.Client, conv *ent.C
 
 // statusActivity is the step a status change makes: RESOLVED when a
 // conversation gets resolved, REOPENED when a resolved one goes back to
-// OPEN or PENDING; other changes (snoozing, waking) are not steps.
+// OPEN or PENDING, SNOOZED when it is snoozed (again: a new time); other
+// changes are not steps (the timer's waking is WOKEN, recorded by Wake).
 func statusActivity(from, to conversation.Status) (conversationactivity.Kind, bool) {
 	switch {
+	case to == conversation.StatusSNOOZED:
+		return conversationactivity.KindSNOOZED, true
 	case to == conversation.StatusRESOLVED && from != conversation.StatusRESOLVED:
 		return conversationactivity.KindRESOLVED, true
 	case from == conversation.StatusRESOLVED && (to == conversation.StatusOPEN || to == conversation.StatusPENDING):

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	mrand "math/rand/v2"
+	"net/url"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -183,6 +185,11 @@ func (d *Deliverer) deliver(ctx context.Context, id gid.ID) error {
 		return err
 	}
 	providerID, sendErr := d.send(ctx, item, msg)
+	if sendErr != nil {
+		d.log.WarnContext(ctx, "outbound delivery attempt failed",
+			"channel_id", msg.ChannelID, "message_id", msg.ID, "outbox_id", item.ID,
+			"attempt", item.Attempts+1, "permanent", channels.IsPermanent(sendErr), "reason", failureReason(sendErr))
+	}
 	return d.record(ctx, item, msg, providerID, sendErr)
 }
 
@@ -205,6 +212,14 @@ func (d *Deliverer) send(ctx context.Context, item *ent.OutboxItem, msg *ent.Mes
 		Where(customeridentity.CustomerID(conv.CustomerID), customeridentity.ChannelID(ch.ID),
 			customeridentity.KindEQ(customeridentity.KindCHANNEL_USER)).
 		Order(ent.Desc(customeridentity.FieldVerified)).First(ctx)
+	if ent.IsNotFound(err) && a.Describe().Capabilities.AddressByExternalID {
+		// No identity on the channel yet: the customer's verified
+		// external id, which the integrator knows.
+		ident, err = d.client.CustomerIdentity.Query().
+			Where(customeridentity.CustomerID(conv.CustomerID), customeridentity.KindEQ(customeridentity.KindEXTERNAL_ID),
+				customeridentity.Verified(true)).
+			Order(ent.Asc(customeridentity.FieldID)).First(ctx)
+	}
 	recipient := channels.Sender{}
 	if err == nil {
 		recipient.ExternalID = ident.Value
@@ -255,16 +270,19 @@ func (d *Deliverer) recordTx(ctx context.Context, c *ent.Client, item *ent.Outbo
 			mine.SetProviderMessageID(providerID)
 		}
 	case channels.IsPermanent(sendErr) || attempts >= d.o.MaxAttempts:
-		mine.SetStatus(outboxitem.StatusFAILED).SetAttempts(attempts).SetLastError(trim(sendErr.Error(), 1000))
-		msgUpd.SetDeliveryStatus(message.DeliveryStatusFAILED).SetDeliveryError(trim(sendErr.Error(), 1000))
+		reason := trim(failureReason(sendErr), 1000)
+		mine.SetStatus(outboxitem.StatusFAILED).SetAttempts(attempts).SetLastError(reason)
+		msgUpd.SetDeliveryStatus(message.DeliveryStatusFAILED).SetDeliveryError(reason)
 	default:
-		mine.SetStatus(outboxitem.StatusPENDING).SetAttempts(attempts).SetLastError(trim(sendErr.Error(), 1000)).
+		// Still QUEUED, and the message says why it has not gone yet.
+		reason := trim(failureReason(sendErr), 1000)
+		mine.SetStatus(outboxitem.StatusPENDING).SetAttempts(attempts).SetLastError(reason).
 			SetNextAttemptAt(now.Add(d.backoff(attempts)))
-		n, err := mine.Save(ctx)
-		if err != nil || n == 0 {
+		if msg.DeliveryError == reason {
+			_, err := mine.Save(ctx) // nothing new for clients
 			return err
 		}
-		return nil // still QUEUED: nothing changed for clients
+		msgUpd.SetDeliveryError(reason)
 	}
 	n, err := mine.Save(ctx)
 	if err != nil || n == 0 {
@@ -286,6 +304,24 @@ func (d *Deliverer) backoff(attempts int) time.Duration {
 		b = float64(d.o.MaxBackoff)
 	}
 	return time.Duration(b * (0.8 + 0.4*mrand.Float64()))
+}
+
+// failureReason is what a failed send says to agents and the logs: the
+// adapter's reason and its cause, without the URL a transport error
+// carries (a callback URL may hold a token in its query).
+func failureReason(err error) string {
+	var ce *channels.Error
+	if !errors.As(err, &ce) {
+		return "delivery failed"
+	}
+	if ce.Err == nil {
+		return ce.Reason
+	}
+	var ue *url.Error
+	if errors.As(ce.Err, &ue) {
+		return ce.Reason + ": " + ue.Err.Error()
+	}
+	return ce.Reason + ": " + ce.Err.Error()
 }
 
 func trim(s string, n int) string {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
@@ -34,6 +35,10 @@ type Service struct {
 	// customers links the identities inbound messages reveal (nil: only
 	// channel identities are kept).
 	customers *customers.Service
+	// capabilities of a channel kind, from the registry (nil: none).
+	capabilities func(kind string) channels.Capabilities
+	// timers wake snoozed conversations (nil: they stay snoozed).
+	timers Scheduler
 }
 
 // WithCustomers makes ingest link the identities inbound messages reveal
@@ -91,6 +96,11 @@ func (s *Service) Start(ctx context.Context, c *ent.Client, in StartInput) (*ent
 	if err != nil {
 		return nil, fmt.Errorf("inbox: start conversation: %w", err)
 	}
+	// Refused, and nothing kept (the caller's transaction rolls back), when
+	// the first message could not be sent.
+	if err := s.checkReply(ctx, c, conv); err != nil {
+		return nil, err
+	}
 	err = s.events.Record(ctx, events.Event{Type: events.ConversationCreated, ConversationID: conv.ID, CustomerID: conv.CustomerID})
 	if err != nil {
 		return nil, err
@@ -119,12 +129,8 @@ func (s *Service) Send(ctx context.Context, c *ent.Client, conversationID gid.ID
 
 func (s *Service) addAgentMessage(ctx context.Context, c *ent.Client, conv *ent.Conversation, body string, private bool) (*ent.Message, error) {
 	if !private {
-		ch, err := c.Channel.Get(ctx, conv.ChannelID)
-		if err != nil {
+		if err := s.checkReply(ctx, c, conv); err != nil {
 			return nil, err
-		}
-		if !ch.Enabled {
-			return nil, apperr.New(apperr.Conflict, "the conversation's channel is disabled; enable it to reply")
 		}
 	}
 	now := s.now().UTC() // one zone for every stored time: SQLite compares them as text
@@ -296,8 +302,15 @@ func (s *Service) SetStatus(ctx context.Context, c *ent.Client, id gid.ID, statu
 	if err := statusLoad(ctx, c, conv.AssigneeID, prev.Status, status); err != nil {
 		return nil, err
 	}
+	if err := s.snoozeTimer(ctx, c, prev, conv); err != nil {
+		return nil, err
+	}
 	if step, ok := statusActivity(prev.Status, status); ok {
-		if err := s.RecordActivity(ctx, c, conv, Activity{Kind: step}); err != nil {
+		a := Activity{Kind: step}
+		if step == conversationactivity.KindSNOOZED {
+			a.Note = conv.SnoozedUntil.UTC().Format(time.RFC3339)
+		}
+		if err := s.RecordActivity(ctx, c, conv, a); err != nil {
 			return nil, err
 		}
 	}

@@ -181,6 +181,12 @@ func (s *Service) receive(ctx context.Context, c *ent.Client, ch *ent.Channel, c
 	if err := statusLoad(ctx, c, conv.AssigneeID, from, conversation.StatusOPEN); err != nil {
 		return channels.Stored{}, err
 	}
+	// The customer woke it: its timer has nothing left to do.
+	if conv.Status == conversation.StatusSNOOZED && s.timers != nil {
+		if err := s.timers.Cancel(ctx, c, TimerWake, string(conv.ID)); err != nil {
+			return channels.Stored{}, err
+		}
+	}
 	evs := []events.Event{{Type: events.MessageCreated, ConversationID: conv.ID, MessageID: msg.ID, CustomerID: cust}}
 	switch {
 	case created:

@@ -16,6 +16,10 @@ type MergeSnapshot struct {
 	// What moved from the secondary to the primary.
 	Conversations []string `json:"conversations"`
 	Identities    []string `json:"identities"`
+	// The primary's unverified copies of identities the secondary had
+	// verified: they went to the secondary so that the primary holds each
+	// identity once (the verified one).
+	Displaced []string `json:"displaced,omitempty"`
 	// The secondary as it was.
 	Secondary CustomerState `json:"secondary"`
 	// What the merge changed on the primary: its state before, and the

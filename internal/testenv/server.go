@@ -128,6 +128,7 @@ func NewTuned(t testing.TB, db *store.DB, tune []Tuning, opts ...Option) *Server
 		Delivery:          inbox.DeliveryOptions{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 4, Poll: 20 * time.Millisecond},
 		RoutingSweep:      2 * time.Second,
 		RoutingPoll:       50 * time.Millisecond,
+		TimerPoll:         50 * time.Millisecond,
 	}
 	for _, f := range tune {
 		f(&ao)
@@ -310,7 +311,8 @@ func (s *Server) WaitSubscribers(t testing.TB, n int) {
 	}
 }
 
-// Conversation creates an api channel, a customer and a conversation with
+// Conversation creates an api channel, a customer (with a verified
+// external id, which the api channel can send to) and a conversation with
 // one message, and returns the conversation id.
 func (s *Server) Conversation(t testing.TB, token string) string {
 	t.Helper()
@@ -319,6 +321,8 @@ func (s *Server) Conversation(t testing.TB, token string) string {
 		CreateCustomer struct{ ID string }
 	}
 	s.MustDo(t, token, `mutation { createChannel(input: {kind: "api", name: "App"}) { id } createCustomer(input: {name: "Cy"}) { id } }`, nil, &setup)
+	s.MustDo(t, token, `mutation($c: ID!, $v: String!) { addCustomerIdentity(customerID: $c, kind: EXTERNAL_ID, value: $v, verified: true) { id } }`,
+		map[string]any{"c": setup.CreateCustomer.ID, "v": "ext-" + setup.CreateCustomer.ID}, nil)
 	var out struct{ StartConversation struct{ ID string } }
 	s.MustDo(t, token, `mutation($in: StartConversationInput!) { startConversation(input: $in) { id } }`, map[string]any{"in": map[string]any{
 		"customerID": setup.CreateCustomer.ID, "channelID": setup.CreateChannel.ID, "body": "first",
