@@ -1,0 +1,55 @@
+package schema
+
+import (
+	"context"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/entql"
+
+	"github.com/switchboard/switchboard/ent/privacy"
+	"github.com/switchboard/switchboard/internal/access"
+	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/viewer"
+)
+
+// Channel members, next to the workspace rule (tenant.go) and applied the
+// same way: an AGENT's queries and updates of conversations, messages and
+// conversation steps are filtered to the channels they are a member of
+// (see internal/access), so a hidden conversation is simply missing, and
+// the tenant hook's check of referenced ids, which reads through these
+// filters, refuses a hidden conversation as an edge too.
+
+// channelAccessPolicy filters by what the actor's channel memberships let
+// it see; pred is the rule for agent me on the entity's table.
+func channelAccessPolicy(pred func(me gid.ID) func(*sql.Selector)) ent.Policy {
+	rule := privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		me, restricted := access.Restricted(viewer.FromContext(ctx))
+		if !restricted {
+			return privacy.Skip
+		}
+		wf, ok := f.(interface{ Where(entql.P) })
+		if !ok {
+			return privacy.Denyf("%T cannot be filtered by channel", f)
+		}
+		wf.Where(sqlgraph.WrapFunc(pred(me)))
+		return privacy.Skip
+	})
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule},
+		Mutation: privacy.MutationPolicy{rule},
+	}
+}
+
+func (Conversation) Policy() ent.Policy {
+	return channelAccessPolicy(func(me gid.ID) func(*sql.Selector) { return access.Conversations(me) })
+}
+
+func (Message) Policy() ent.Policy {
+	return channelAccessPolicy(func(me gid.ID) func(*sql.Selector) { return access.Messages(me) })
+}
+
+func (ConversationActivity) Policy() ent.Policy {
+	return channelAccessPolicy(func(me gid.ID) func(*sql.Selector) { return access.Activities(me) })
+}
