@@ -23,7 +23,7 @@ import (
 
 // channelAccessPolicy filters by what the actor's channel memberships let
 // it see; pred is the rule for agent me on the entity's table.
-func channelAccessPolicy(pred func(me gid.ID) func(*sql.Selector)) ent.Policy {
+func channelAccessPolicy(pred func(me gid.ID) entql.P) ent.Policy {
 	rule := privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
 		me, restricted := access.Restricted(viewer.FromContext(ctx))
 		if !restricted {
@@ -33,7 +33,7 @@ func channelAccessPolicy(pred func(me gid.ID) func(*sql.Selector)) ent.Policy {
 		if !ok {
 			return privacy.Denyf("%T cannot be filtered by channel", f)
 		}
-		wf.Where(sqlgraph.WrapFunc(pred(me)))
+		wf.Where(pred(me))
 		return privacy.Skip
 	})
 	return privacy.Policy{
@@ -43,13 +43,20 @@ func channelAccessPolicy(pred func(me gid.ID) func(*sql.Selector)) ent.Policy {
 }
 
 func (Conversation) Policy() ent.Policy {
-	return channelAccessPolicy(func(me gid.ID) func(*sql.Selector) { return access.Conversations(me) })
+	return channelAccessPolicy(func(me gid.ID) entql.P {
+		return entql.Or(entql.FieldEQ("assignee_id", string(me)), entql.HasEdgeWith("channel", sqlgraph.WrapFunc(access.Channels(me))))
+	})
 }
 
 func (Message) Policy() ent.Policy {
-	return channelAccessPolicy(func(me gid.ID) func(*sql.Selector) { return access.Messages(me) })
+	return channelAccessPolicy(func(me gid.ID) entql.P {
+		return entql.Or(entql.HasEdgeWith("channel", sqlgraph.WrapFunc(access.Channels(me))),
+			entql.HasEdgeWith("conversation", sqlgraph.WrapFunc(func(s *sql.Selector) { s.Where(sql.EQ(s.C("assignee_id"), string(me))) })))
+	})
 }
 
 func (ConversationActivity) Policy() ent.Policy {
-	return channelAccessPolicy(func(me gid.ID) func(*sql.Selector) { return access.Activities(me) })
+	return channelAccessPolicy(func(me gid.ID) entql.P {
+		return entql.HasEdgeWith("conversation", sqlgraph.WrapFunc(access.Conversations(me)))
+	})
 }
