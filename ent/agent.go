@@ -71,14 +71,17 @@ type AgentEdges struct {
 	Teams []*Team `json:"teams,omitempty"`
 	// AssignedConversations holds the value of the assigned_conversations edge.
 	AssignedConversations []*Conversation `json:"assigned_conversations,omitempty"`
+	// MemberChannels holds the value of the member_channels edge.
+	MemberChannels []*Channel `json:"member_channels,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
 	namedTeams                 map[string][]*Team
 	namedAssignedConversations map[string][]*Conversation
+	namedMemberChannels        map[string][]*Channel
 }
 
 // WorkspaceOrErr returns the Workspace value or an error if the edge
@@ -108,6 +111,15 @@ func (e AgentEdges) AssignedConversationsOrErr() ([]*Conversation, error) {
 		return e.AssignedConversations, nil
 	}
 	return nil, &NotLoadedError{edge: "assigned_conversations"}
+}
+
+// MemberChannelsOrErr returns the MemberChannels value or an error if the edge
+// was not loaded in eager-loading.
+func (e AgentEdges) MemberChannelsOrErr() ([]*Channel, error) {
+	if e.loadedTypes[3] {
+		return e.MemberChannels, nil
+	}
+	return nil, &NotLoadedError{edge: "member_channels"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -286,6 +298,11 @@ func (_m *Agent) QueryAssignedConversations() *ConversationQuery {
 	return NewAgentClient(_m.config).QueryAssignedConversations(_m)
 }
 
+// QueryMemberChannels queries the "member_channels" edge of the Agent entity.
+func (_m *Agent) QueryMemberChannels() *ChannelQuery {
+	return NewAgentClient(_m.config).QueryMemberChannels(_m)
+}
+
 // Update returns a builder for updating this Agent.
 // Note that you need to call Agent.Unwrap() before calling this method if this Agent
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -409,6 +426,30 @@ func (_m *Agent) appendNamedAssignedConversations(name string, edges ...*Convers
 		_m.Edges.namedAssignedConversations[name] = []*Conversation{}
 	} else {
 		_m.Edges.namedAssignedConversations[name] = append(_m.Edges.namedAssignedConversations[name], edges...)
+	}
+}
+
+// NamedMemberChannels returns the MemberChannels named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Agent) NamedMemberChannels(name string) ([]*Channel, error) {
+	if _m.Edges.namedMemberChannels == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMemberChannels[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Agent) appendNamedMemberChannels(name string, edges ...*Channel) {
+	if _m.Edges.namedMemberChannels == nil {
+		_m.Edges.namedMemberChannels = make(map[string][]*Channel)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMemberChannels[name] = []*Channel{}
+	} else {
+		_m.Edges.namedMemberChannels[name] = append(_m.Edges.namedMemberChannels[name], edges...)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -279,6 +280,21 @@ func (_c *AgentCreate) AddAssignedConversations(v ...*Conversation) *AgentCreate
 		ids[i] = v[i].ID
 	}
 	return _c.AddAssignedConversationIDs(ids...)
+}
+
+// AddMemberChannelIDs adds the "member_channels" edge to the Channel entity by IDs.
+func (_c *AgentCreate) AddMemberChannelIDs(ids ...gid.ID) *AgentCreate {
+	_c.mutation.AddMemberChannelIDs(ids...)
+	return _c
+}
+
+// AddMemberChannels adds the "member_channels" edges to the Channel entity.
+func (_c *AgentCreate) AddMemberChannels(v ...*Channel) *AgentCreate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMemberChannelIDs(ids...)
 }
 
 // Mutation returns the AgentMutation object of the builder.
@@ -604,6 +620,22 @@ func (_c *AgentCreate) createSpec() (*Agent, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(conversation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MemberChannelsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   agent.MemberChannelsTable,
+			Columns: agent.MemberChannelsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(channel.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/team"
@@ -32,10 +33,12 @@ type AgentQuery struct {
 	withWorkspace                  *WorkspaceQuery
 	withTeams                      *TeamQuery
 	withAssignedConversations      *ConversationQuery
+	withMemberChannels             *ChannelQuery
 	loadTotal                      []func(context.Context, []*Agent) error
 	modifiers                      []func(*sql.Selector)
 	withNamedTeams                 map[string]*TeamQuery
 	withNamedAssignedConversations map[string]*ConversationQuery
+	withNamedMemberChannels        map[string]*ChannelQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -131,6 +134,28 @@ func (_q *AgentQuery) QueryAssignedConversations() *ConversationQuery {
 			sqlgraph.From(agent.Table, agent.FieldID, selector),
 			sqlgraph.To(conversation.Table, conversation.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, agent.AssignedConversationsTable, agent.AssignedConversationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMemberChannels chains the current query on the "member_channels" edge.
+func (_q *AgentQuery) QueryMemberChannels() *ChannelQuery {
+	query := (&ChannelClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(agent.Table, agent.FieldID, selector),
+			sqlgraph.To(channel.Table, channel.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, agent.MemberChannelsTable, agent.MemberChannelsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -333,6 +358,7 @@ func (_q *AgentQuery) Clone() *AgentQuery {
 		withWorkspace:             _q.withWorkspace.Clone(),
 		withTeams:                 _q.withTeams.Clone(),
 		withAssignedConversations: _q.withAssignedConversations.Clone(),
+		withMemberChannels:        _q.withMemberChannels.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -370,6 +396,17 @@ func (_q *AgentQuery) WithAssignedConversations(opts ...func(*ConversationQuery)
 		opt(query)
 	}
 	_q.withAssignedConversations = query
+	return _q
+}
+
+// WithMemberChannels tells the query-builder to eager-load the nodes that are connected to
+// the "member_channels" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AgentQuery) WithMemberChannels(opts ...func(*ChannelQuery)) *AgentQuery {
+	query := (&ChannelClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMemberChannels = query
 	return _q
 }
 
@@ -457,10 +494,11 @@ func (_q *AgentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Agent,
 	var (
 		nodes       = []*Agent{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withWorkspace != nil,
 			_q.withTeams != nil,
 			_q.withAssignedConversations != nil,
+			_q.withMemberChannels != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -506,6 +544,13 @@ func (_q *AgentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Agent,
 			return nil, err
 		}
 	}
+	if query := _q.withMemberChannels; query != nil {
+		if err := _q.loadMemberChannels(ctx, query, nodes,
+			func(n *Agent) { n.Edges.MemberChannels = []*Channel{} },
+			func(n *Agent, e *Channel) { n.Edges.MemberChannels = append(n.Edges.MemberChannels, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedTeams {
 		if err := _q.loadTeams(ctx, query, nodes,
 			func(n *Agent) { n.appendNamedTeams(name) },
@@ -517,6 +562,13 @@ func (_q *AgentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Agent,
 		if err := _q.loadAssignedConversations(ctx, query, nodes,
 			func(n *Agent) { n.appendNamedAssignedConversations(name) },
 			func(n *Agent, e *Conversation) { n.appendNamedAssignedConversations(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMemberChannels {
+		if err := _q.loadMemberChannels(ctx, query, nodes,
+			func(n *Agent) { n.appendNamedMemberChannels(name) },
+			func(n *Agent, e *Channel) { n.appendNamedMemberChannels(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -648,6 +700,67 @@ func (_q *AgentQuery) loadAssignedConversations(ctx context.Context, query *Conv
 			return fmt.Errorf(`unexpected referenced foreign-key "assignee_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
+	}
+	return nil
+}
+func (_q *AgentQuery) loadMemberChannels(ctx context.Context, query *ChannelQuery, nodes []*Agent, init func(*Agent), assign func(*Agent, *Channel)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[gid.ID]*Agent)
+	nids := make(map[gid.ID]map[*Agent]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(agent.MemberChannelsTable)
+		s.Join(joinT).On(s.C(channel.FieldID), joinT.C(agent.MemberChannelsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(agent.MemberChannelsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(agent.MemberChannelsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(gid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*gid.ID)
+				inValue := *values[1].(*gid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Agent]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Channel](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "member_channels" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }
@@ -799,6 +912,20 @@ func (_q *AgentQuery) WithNamedAssignedConversations(name string, opts ...func(*
 		_q.withNamedAssignedConversations = make(map[string]*ConversationQuery)
 	}
 	_q.withNamedAssignedConversations[name] = query
+	return _q
+}
+
+// WithNamedMemberChannels tells the query-builder to eager-load the nodes that are connected to the "member_channels"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *AgentQuery) WithNamedMemberChannels(name string, opts ...func(*ChannelQuery)) *AgentQuery {
+	query := (&ChannelClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMemberChannels == nil {
+		_q.withNamedMemberChannels = make(map[string]*ChannelQuery)
+	}
+	_q.withNamedMemberChannels[name] = query
 	return _q
 }
 

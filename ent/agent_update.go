@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/team"
@@ -316,6 +317,21 @@ func (_u *AgentUpdate) AddAssignedConversations(v ...*Conversation) *AgentUpdate
 	return _u.AddAssignedConversationIDs(ids...)
 }
 
+// AddMemberChannelIDs adds the "member_channels" edge to the Channel entity by IDs.
+func (_u *AgentUpdate) AddMemberChannelIDs(ids ...gid.ID) *AgentUpdate {
+	_u.mutation.AddMemberChannelIDs(ids...)
+	return _u
+}
+
+// AddMemberChannels adds the "member_channels" edges to the Channel entity.
+func (_u *AgentUpdate) AddMemberChannels(v ...*Channel) *AgentUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMemberChannelIDs(ids...)
+}
+
 // Mutation returns the AgentMutation object of the builder.
 func (_u *AgentUpdate) Mutation() *AgentMutation {
 	return _u.mutation
@@ -361,6 +377,27 @@ func (_u *AgentUpdate) RemoveAssignedConversations(v ...*Conversation) *AgentUpd
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAssignedConversationIDs(ids...)
+}
+
+// ClearMemberChannels clears all "member_channels" edges to the Channel entity.
+func (_u *AgentUpdate) ClearMemberChannels() *AgentUpdate {
+	_u.mutation.ClearMemberChannels()
+	return _u
+}
+
+// RemoveMemberChannelIDs removes the "member_channels" edge to Channel entities by IDs.
+func (_u *AgentUpdate) RemoveMemberChannelIDs(ids ...gid.ID) *AgentUpdate {
+	_u.mutation.RemoveMemberChannelIDs(ids...)
+	return _u
+}
+
+// RemoveMemberChannels removes "member_channels" edges to Channel entities.
+func (_u *AgentUpdate) RemoveMemberChannels(v ...*Channel) *AgentUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMemberChannelIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -618,6 +655,51 @@ func (_u *AgentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(conversation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MemberChannelsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   agent.MemberChannelsTable,
+			Columns: agent.MemberChannelsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(channel.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMemberChannelsIDs(); len(nodes) > 0 && !_u.mutation.MemberChannelsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   agent.MemberChannelsTable,
+			Columns: agent.MemberChannelsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(channel.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MemberChannelsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   agent.MemberChannelsTable,
+			Columns: agent.MemberChannelsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(channel.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -929,6 +1011,21 @@ func (_u *AgentUpdateOne) AddAssignedConversations(v ...*Conversation) *AgentUpd
 	return _u.AddAssignedConversationIDs(ids...)
 }
 
+// AddMemberChannelIDs adds the "member_channels" edge to the Channel entity by IDs.
+func (_u *AgentUpdateOne) AddMemberChannelIDs(ids ...gid.ID) *AgentUpdateOne {
+	_u.mutation.AddMemberChannelIDs(ids...)
+	return _u
+}
+
+// AddMemberChannels adds the "member_channels" edges to the Channel entity.
+func (_u *AgentUpdateOne) AddMemberChannels(v ...*Channel) *AgentUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMemberChannelIDs(ids...)
+}
+
 // Mutation returns the AgentMutation object of the builder.
 func (_u *AgentUpdateOne) Mutation() *AgentMutation {
 	return _u.mutation
@@ -974,6 +1071,27 @@ func (_u *AgentUpdateOne) RemoveAssignedConversations(v ...*Conversation) *Agent
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAssignedConversationIDs(ids...)
+}
+
+// ClearMemberChannels clears all "member_channels" edges to the Channel entity.
+func (_u *AgentUpdateOne) ClearMemberChannels() *AgentUpdateOne {
+	_u.mutation.ClearMemberChannels()
+	return _u
+}
+
+// RemoveMemberChannelIDs removes the "member_channels" edge to Channel entities by IDs.
+func (_u *AgentUpdateOne) RemoveMemberChannelIDs(ids ...gid.ID) *AgentUpdateOne {
+	_u.mutation.RemoveMemberChannelIDs(ids...)
+	return _u
+}
+
+// RemoveMemberChannels removes "member_channels" edges to Channel entities.
+func (_u *AgentUpdateOne) RemoveMemberChannels(v ...*Channel) *AgentUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMemberChannelIDs(ids...)
 }
 
 // Where appends a list predicates to the AgentUpdate builder.
@@ -1261,6 +1379,51 @@ func (_u *AgentUpdateOne) sqlSave(ctx context.Context) (_node *Agent, err error)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(conversation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MemberChannelsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   agent.MemberChannelsTable,
+			Columns: agent.MemberChannelsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(channel.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMemberChannelsIDs(); len(nodes) > 0 && !_u.mutation.MemberChannelsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   agent.MemberChannelsTable,
+			Columns: agent.MemberChannelsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(channel.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MemberChannelsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   agent.MemberChannelsTable,
+			Columns: agent.MemberChannelsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(channel.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

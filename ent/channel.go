@@ -66,11 +66,18 @@ type ChannelEdges struct {
 	Workspace *Workspace `json:"workspace,omitempty"`
 	// Team holds the value of the team edge.
 	Team *Team `json:"team,omitempty"`
+	// MemberAgents holds the value of the member_agents edge.
+	MemberAgents []*Agent `json:"member_agents,omitempty"`
+	// MemberTeams holds the value of the member_teams edge.
+	MemberTeams []*Team `json:"member_teams,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [3]map[string]int
+
+	namedMemberAgents map[string][]*Agent
+	namedMemberTeams  map[string][]*Team
 }
 
 // WorkspaceOrErr returns the Workspace value or an error if the edge
@@ -93,6 +100,24 @@ func (e ChannelEdges) TeamOrErr() (*Team, error) {
 		return nil, &NotFoundError{label: team.Label}
 	}
 	return nil, &NotLoadedError{edge: "team"}
+}
+
+// MemberAgentsOrErr returns the MemberAgents value or an error if the edge
+// was not loaded in eager-loading.
+func (e ChannelEdges) MemberAgentsOrErr() ([]*Agent, error) {
+	if e.loadedTypes[2] {
+		return e.MemberAgents, nil
+	}
+	return nil, &NotLoadedError{edge: "member_agents"}
+}
+
+// MemberTeamsOrErr returns the MemberTeams value or an error if the edge
+// was not loaded in eager-loading.
+func (e ChannelEdges) MemberTeamsOrErr() ([]*Team, error) {
+	if e.loadedTypes[3] {
+		return e.MemberTeams, nil
+	}
+	return nil, &NotLoadedError{edge: "member_teams"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -262,6 +287,16 @@ func (_m *Channel) QueryTeam() *TeamQuery {
 	return NewChannelClient(_m.config).QueryTeam(_m)
 }
 
+// QueryMemberAgents queries the "member_agents" edge of the Channel entity.
+func (_m *Channel) QueryMemberAgents() *AgentQuery {
+	return NewChannelClient(_m.config).QueryMemberAgents(_m)
+}
+
+// QueryMemberTeams queries the "member_teams" edge of the Channel entity.
+func (_m *Channel) QueryMemberTeams() *TeamQuery {
+	return NewChannelClient(_m.config).QueryMemberTeams(_m)
+}
+
 // Update returns a builder for updating this Channel.
 // Note that you need to call Channel.Unwrap() before calling this method if this Channel
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -337,6 +372,54 @@ func (_m *Channel) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.WorkingHours))
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedMemberAgents returns the MemberAgents named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Channel) NamedMemberAgents(name string) ([]*Agent, error) {
+	if _m.Edges.namedMemberAgents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMemberAgents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Channel) appendNamedMemberAgents(name string, edges ...*Agent) {
+	if _m.Edges.namedMemberAgents == nil {
+		_m.Edges.namedMemberAgents = make(map[string][]*Agent)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMemberAgents[name] = []*Agent{}
+	} else {
+		_m.Edges.namedMemberAgents[name] = append(_m.Edges.namedMemberAgents[name], edges...)
+	}
+}
+
+// NamedMemberTeams returns the MemberTeams named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Channel) NamedMemberTeams(name string) ([]*Team, error) {
+	if _m.Edges.namedMemberTeams == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMemberTeams[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Channel) appendNamedMemberTeams(name string, edges ...*Team) {
+	if _m.Edges.namedMemberTeams == nil {
+		_m.Edges.namedMemberTeams = make(map[string][]*Team)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMemberTeams[name] = []*Team{}
+	} else {
+		_m.Edges.namedMemberTeams[name] = append(_m.Edges.namedMemberTeams[name], edges...)
+	}
 }
 
 // Channels is a parsable slice of Channel.

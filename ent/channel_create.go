@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -209,6 +210,36 @@ func (_c *ChannelCreate) SetWorkspace(v *Workspace) *ChannelCreate {
 // SetTeam sets the "team" edge to the Team entity.
 func (_c *ChannelCreate) SetTeam(v *Team) *ChannelCreate {
 	return _c.SetTeamID(v.ID)
+}
+
+// AddMemberAgentIDs adds the "member_agents" edge to the Agent entity by IDs.
+func (_c *ChannelCreate) AddMemberAgentIDs(ids ...gid.ID) *ChannelCreate {
+	_c.mutation.AddMemberAgentIDs(ids...)
+	return _c
+}
+
+// AddMemberAgents adds the "member_agents" edges to the Agent entity.
+func (_c *ChannelCreate) AddMemberAgents(v ...*Agent) *ChannelCreate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMemberAgentIDs(ids...)
+}
+
+// AddMemberTeamIDs adds the "member_teams" edge to the Team entity by IDs.
+func (_c *ChannelCreate) AddMemberTeamIDs(ids ...gid.ID) *ChannelCreate {
+	_c.mutation.AddMemberTeamIDs(ids...)
+	return _c
+}
+
+// AddMemberTeams adds the "member_teams" edges to the Team entity.
+func (_c *ChannelCreate) AddMemberTeams(v ...*Team) *ChannelCreate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMemberTeamIDs(ids...)
 }
 
 // Mutation returns the ChannelMutation object of the builder.
@@ -465,6 +496,38 @@ func (_c *ChannelCreate) createSpec() (*Channel, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.TeamID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MemberAgentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberAgentsTable,
+			Columns: channel.MemberAgentsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(agent.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MemberTeamsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberTeamsTable,
+			Columns: channel.MemberTeamsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(team.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/team"
@@ -23,14 +25,18 @@ import (
 // ChannelQuery is the builder for querying Channel entities.
 type ChannelQuery struct {
 	config
-	ctx           *QueryContext
-	order         []channel.OrderOption
-	inters        []Interceptor
-	predicates    []predicate.Channel
-	withWorkspace *WorkspaceQuery
-	withTeam      *TeamQuery
-	loadTotal     []func(context.Context, []*Channel) error
-	modifiers     []func(*sql.Selector)
+	ctx                   *QueryContext
+	order                 []channel.OrderOption
+	inters                []Interceptor
+	predicates            []predicate.Channel
+	withWorkspace         *WorkspaceQuery
+	withTeam              *TeamQuery
+	withMemberAgents      *AgentQuery
+	withMemberTeams       *TeamQuery
+	loadTotal             []func(context.Context, []*Channel) error
+	modifiers             []func(*sql.Selector)
+	withNamedMemberAgents map[string]*AgentQuery
+	withNamedMemberTeams  map[string]*TeamQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -104,6 +110,50 @@ func (_q *ChannelQuery) QueryTeam() *TeamQuery {
 			sqlgraph.From(channel.Table, channel.FieldID, selector),
 			sqlgraph.To(team.Table, team.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, channel.TeamTable, channel.TeamColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMemberAgents chains the current query on the "member_agents" edge.
+func (_q *ChannelQuery) QueryMemberAgents() *AgentQuery {
+	query := (&AgentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(channel.Table, channel.FieldID, selector),
+			sqlgraph.To(agent.Table, agent.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, channel.MemberAgentsTable, channel.MemberAgentsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMemberTeams chains the current query on the "member_teams" edge.
+func (_q *ChannelQuery) QueryMemberTeams() *TeamQuery {
+	query := (&TeamClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(channel.Table, channel.FieldID, selector),
+			sqlgraph.To(team.Table, team.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, channel.MemberTeamsTable, channel.MemberTeamsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -298,13 +348,15 @@ func (_q *ChannelQuery) Clone() *ChannelQuery {
 		return nil
 	}
 	return &ChannelQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]channel.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.Channel{}, _q.predicates...),
-		withWorkspace: _q.withWorkspace.Clone(),
-		withTeam:      _q.withTeam.Clone(),
+		config:           _q.config,
+		ctx:              _q.ctx.Clone(),
+		order:            append([]channel.OrderOption{}, _q.order...),
+		inters:           append([]Interceptor{}, _q.inters...),
+		predicates:       append([]predicate.Channel{}, _q.predicates...),
+		withWorkspace:    _q.withWorkspace.Clone(),
+		withTeam:         _q.withTeam.Clone(),
+		withMemberAgents: _q.withMemberAgents.Clone(),
+		withMemberTeams:  _q.withMemberTeams.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -331,6 +383,28 @@ func (_q *ChannelQuery) WithTeam(opts ...func(*TeamQuery)) *ChannelQuery {
 		opt(query)
 	}
 	_q.withTeam = query
+	return _q
+}
+
+// WithMemberAgents tells the query-builder to eager-load the nodes that are connected to
+// the "member_agents" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ChannelQuery) WithMemberAgents(opts ...func(*AgentQuery)) *ChannelQuery {
+	query := (&AgentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMemberAgents = query
+	return _q
+}
+
+// WithMemberTeams tells the query-builder to eager-load the nodes that are connected to
+// the "member_teams" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ChannelQuery) WithMemberTeams(opts ...func(*TeamQuery)) *ChannelQuery {
+	query := (&TeamClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMemberTeams = query
 	return _q
 }
 
@@ -418,9 +492,11 @@ func (_q *ChannelQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Chan
 	var (
 		nodes       = []*Channel{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [4]bool{
 			_q.withWorkspace != nil,
 			_q.withTeam != nil,
+			_q.withMemberAgents != nil,
+			_q.withMemberTeams != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -453,6 +529,34 @@ func (_q *ChannelQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Chan
 	if query := _q.withTeam; query != nil {
 		if err := _q.loadTeam(ctx, query, nodes, nil,
 			func(n *Channel, e *Team) { n.Edges.Team = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withMemberAgents; query != nil {
+		if err := _q.loadMemberAgents(ctx, query, nodes,
+			func(n *Channel) { n.Edges.MemberAgents = []*Agent{} },
+			func(n *Channel, e *Agent) { n.Edges.MemberAgents = append(n.Edges.MemberAgents, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withMemberTeams; query != nil {
+		if err := _q.loadMemberTeams(ctx, query, nodes,
+			func(n *Channel) { n.Edges.MemberTeams = []*Team{} },
+			func(n *Channel, e *Team) { n.Edges.MemberTeams = append(n.Edges.MemberTeams, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMemberAgents {
+		if err := _q.loadMemberAgents(ctx, query, nodes,
+			func(n *Channel) { n.appendNamedMemberAgents(name) },
+			func(n *Channel, e *Agent) { n.appendNamedMemberAgents(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMemberTeams {
+		if err := _q.loadMemberTeams(ctx, query, nodes,
+			func(n *Channel) { n.appendNamedMemberTeams(name) },
+			func(n *Channel, e *Team) { n.appendNamedMemberTeams(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -521,6 +625,128 @@ func (_q *ChannelQuery) loadTeam(ctx context.Context, query *TeamQuery, nodes []
 		}
 		for i := range nodes {
 			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *ChannelQuery) loadMemberAgents(ctx context.Context, query *AgentQuery, nodes []*Channel, init func(*Channel), assign func(*Channel, *Agent)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[gid.ID]*Channel)
+	nids := make(map[gid.ID]map[*Channel]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(channel.MemberAgentsTable)
+		s.Join(joinT).On(s.C(agent.FieldID), joinT.C(channel.MemberAgentsPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(channel.MemberAgentsPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(channel.MemberAgentsPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(gid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*gid.ID)
+				inValue := *values[1].(*gid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Channel]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Agent](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "member_agents" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *ChannelQuery) loadMemberTeams(ctx context.Context, query *TeamQuery, nodes []*Channel, init func(*Channel), assign func(*Channel, *Team)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[gid.ID]*Channel)
+	nids := make(map[gid.ID]map[*Channel]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(channel.MemberTeamsTable)
+		s.Join(joinT).On(s.C(team.FieldID), joinT.C(channel.MemberTeamsPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(channel.MemberTeamsPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(channel.MemberTeamsPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(gid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*gid.ID)
+				inValue := *values[1].(*gid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Channel]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Team](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "member_teams" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
 		}
 	}
 	return nil
@@ -649,6 +875,34 @@ func (_q *ChannelQuery) ForShare(opts ...sql.LockOption) *ChannelQuery {
 func (_q *ChannelQuery) Modify(modifiers ...func(s *sql.Selector)) *ChannelSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedMemberAgents tells the query-builder to eager-load the nodes that are connected to the "member_agents"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ChannelQuery) WithNamedMemberAgents(name string, opts ...func(*AgentQuery)) *ChannelQuery {
+	query := (&AgentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMemberAgents == nil {
+		_q.withNamedMemberAgents = make(map[string]*AgentQuery)
+	}
+	_q.withNamedMemberAgents[name] = query
+	return _q
+}
+
+// WithNamedMemberTeams tells the query-builder to eager-load the nodes that are connected to the "member_teams"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ChannelQuery) WithNamedMemberTeams(name string, opts ...func(*TeamQuery)) *ChannelQuery {
+	query := (&TeamClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMemberTeams == nil {
+		_q.withNamedMemberTeams = make(map[string]*TeamQuery)
+	}
+	_q.withNamedMemberTeams[name] = query
+	return _q
 }
 
 // ChannelGroupBy is the group-by builder for Channel entities.

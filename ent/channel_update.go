@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
+	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/team"
@@ -221,6 +222,36 @@ func (_u *ChannelUpdate) SetTeam(v *Team) *ChannelUpdate {
 	return _u.SetTeamID(v.ID)
 }
 
+// AddMemberAgentIDs adds the "member_agents" edge to the Agent entity by IDs.
+func (_u *ChannelUpdate) AddMemberAgentIDs(ids ...gid.ID) *ChannelUpdate {
+	_u.mutation.AddMemberAgentIDs(ids...)
+	return _u
+}
+
+// AddMemberAgents adds the "member_agents" edges to the Agent entity.
+func (_u *ChannelUpdate) AddMemberAgents(v ...*Agent) *ChannelUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMemberAgentIDs(ids...)
+}
+
+// AddMemberTeamIDs adds the "member_teams" edge to the Team entity by IDs.
+func (_u *ChannelUpdate) AddMemberTeamIDs(ids ...gid.ID) *ChannelUpdate {
+	_u.mutation.AddMemberTeamIDs(ids...)
+	return _u
+}
+
+// AddMemberTeams adds the "member_teams" edges to the Team entity.
+func (_u *ChannelUpdate) AddMemberTeams(v ...*Team) *ChannelUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMemberTeamIDs(ids...)
+}
+
 // Mutation returns the ChannelMutation object of the builder.
 func (_u *ChannelUpdate) Mutation() *ChannelMutation {
 	return _u.mutation
@@ -230,6 +261,48 @@ func (_u *ChannelUpdate) Mutation() *ChannelMutation {
 func (_u *ChannelUpdate) ClearTeam() *ChannelUpdate {
 	_u.mutation.ClearTeam()
 	return _u
+}
+
+// ClearMemberAgents clears all "member_agents" edges to the Agent entity.
+func (_u *ChannelUpdate) ClearMemberAgents() *ChannelUpdate {
+	_u.mutation.ClearMemberAgents()
+	return _u
+}
+
+// RemoveMemberAgentIDs removes the "member_agents" edge to Agent entities by IDs.
+func (_u *ChannelUpdate) RemoveMemberAgentIDs(ids ...gid.ID) *ChannelUpdate {
+	_u.mutation.RemoveMemberAgentIDs(ids...)
+	return _u
+}
+
+// RemoveMemberAgents removes "member_agents" edges to Agent entities.
+func (_u *ChannelUpdate) RemoveMemberAgents(v ...*Agent) *ChannelUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMemberAgentIDs(ids...)
+}
+
+// ClearMemberTeams clears all "member_teams" edges to the Team entity.
+func (_u *ChannelUpdate) ClearMemberTeams() *ChannelUpdate {
+	_u.mutation.ClearMemberTeams()
+	return _u
+}
+
+// RemoveMemberTeamIDs removes the "member_teams" edge to Team entities by IDs.
+func (_u *ChannelUpdate) RemoveMemberTeamIDs(ids ...gid.ID) *ChannelUpdate {
+	_u.mutation.RemoveMemberTeamIDs(ids...)
+	return _u
+}
+
+// RemoveMemberTeams removes "member_teams" edges to Team entities.
+func (_u *ChannelUpdate) RemoveMemberTeams(v ...*Team) *ChannelUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMemberTeamIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -393,6 +466,96 @@ func (_u *ChannelUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Inverse: false,
 			Table:   channel.TeamTable,
 			Columns: []string{channel.TeamColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(team.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MemberAgentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberAgentsTable,
+			Columns: channel.MemberAgentsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(agent.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMemberAgentsIDs(); len(nodes) > 0 && !_u.mutation.MemberAgentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberAgentsTable,
+			Columns: channel.MemberAgentsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(agent.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MemberAgentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberAgentsTable,
+			Columns: channel.MemberAgentsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(agent.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MemberTeamsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberTeamsTable,
+			Columns: channel.MemberTeamsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(team.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMemberTeamsIDs(); len(nodes) > 0 && !_u.mutation.MemberTeamsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberTeamsTable,
+			Columns: channel.MemberTeamsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(team.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MemberTeamsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberTeamsTable,
+			Columns: channel.MemberTeamsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(team.FieldID, field.TypeString),
@@ -613,6 +776,36 @@ func (_u *ChannelUpdateOne) SetTeam(v *Team) *ChannelUpdateOne {
 	return _u.SetTeamID(v.ID)
 }
 
+// AddMemberAgentIDs adds the "member_agents" edge to the Agent entity by IDs.
+func (_u *ChannelUpdateOne) AddMemberAgentIDs(ids ...gid.ID) *ChannelUpdateOne {
+	_u.mutation.AddMemberAgentIDs(ids...)
+	return _u
+}
+
+// AddMemberAgents adds the "member_agents" edges to the Agent entity.
+func (_u *ChannelUpdateOne) AddMemberAgents(v ...*Agent) *ChannelUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMemberAgentIDs(ids...)
+}
+
+// AddMemberTeamIDs adds the "member_teams" edge to the Team entity by IDs.
+func (_u *ChannelUpdateOne) AddMemberTeamIDs(ids ...gid.ID) *ChannelUpdateOne {
+	_u.mutation.AddMemberTeamIDs(ids...)
+	return _u
+}
+
+// AddMemberTeams adds the "member_teams" edges to the Team entity.
+func (_u *ChannelUpdateOne) AddMemberTeams(v ...*Team) *ChannelUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMemberTeamIDs(ids...)
+}
+
 // Mutation returns the ChannelMutation object of the builder.
 func (_u *ChannelUpdateOne) Mutation() *ChannelMutation {
 	return _u.mutation
@@ -622,6 +815,48 @@ func (_u *ChannelUpdateOne) Mutation() *ChannelMutation {
 func (_u *ChannelUpdateOne) ClearTeam() *ChannelUpdateOne {
 	_u.mutation.ClearTeam()
 	return _u
+}
+
+// ClearMemberAgents clears all "member_agents" edges to the Agent entity.
+func (_u *ChannelUpdateOne) ClearMemberAgents() *ChannelUpdateOne {
+	_u.mutation.ClearMemberAgents()
+	return _u
+}
+
+// RemoveMemberAgentIDs removes the "member_agents" edge to Agent entities by IDs.
+func (_u *ChannelUpdateOne) RemoveMemberAgentIDs(ids ...gid.ID) *ChannelUpdateOne {
+	_u.mutation.RemoveMemberAgentIDs(ids...)
+	return _u
+}
+
+// RemoveMemberAgents removes "member_agents" edges to Agent entities.
+func (_u *ChannelUpdateOne) RemoveMemberAgents(v ...*Agent) *ChannelUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMemberAgentIDs(ids...)
+}
+
+// ClearMemberTeams clears all "member_teams" edges to the Team entity.
+func (_u *ChannelUpdateOne) ClearMemberTeams() *ChannelUpdateOne {
+	_u.mutation.ClearMemberTeams()
+	return _u
+}
+
+// RemoveMemberTeamIDs removes the "member_teams" edge to Team entities by IDs.
+func (_u *ChannelUpdateOne) RemoveMemberTeamIDs(ids ...gid.ID) *ChannelUpdateOne {
+	_u.mutation.RemoveMemberTeamIDs(ids...)
+	return _u
+}
+
+// RemoveMemberTeams removes "member_teams" edges to Team entities.
+func (_u *ChannelUpdateOne) RemoveMemberTeams(v ...*Team) *ChannelUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMemberTeamIDs(ids...)
 }
 
 // Where appends a list predicates to the ChannelUpdate builder.
@@ -815,6 +1050,96 @@ func (_u *ChannelUpdateOne) sqlSave(ctx context.Context) (_node *Channel, err er
 			Inverse: false,
 			Table:   channel.TeamTable,
 			Columns: []string{channel.TeamColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(team.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MemberAgentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberAgentsTable,
+			Columns: channel.MemberAgentsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(agent.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMemberAgentsIDs(); len(nodes) > 0 && !_u.mutation.MemberAgentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberAgentsTable,
+			Columns: channel.MemberAgentsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(agent.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MemberAgentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberAgentsTable,
+			Columns: channel.MemberAgentsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(agent.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MemberTeamsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberTeamsTable,
+			Columns: channel.MemberTeamsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(team.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMemberTeamsIDs(); len(nodes) > 0 && !_u.mutation.MemberTeamsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberTeamsTable,
+			Columns: channel.MemberTeamsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(team.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MemberTeamsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberTeamsTable,
+			Columns: channel.MemberTeamsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(team.FieldID, field.TypeString),

@@ -575,6 +575,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Conversation",
 	)
 	graph.MustAddE(
+		"member_channels",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   agent.MemberChannelsTable,
+			Columns: agent.MemberChannelsPrimaryKey,
+			Bidi:    false,
+		},
+		"Agent",
+		"Channel",
+	)
+	graph.MustAddE(
 		"workspace",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -641,6 +653,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Inverse: false,
 			Table:   channel.TeamTable,
 			Columns: []string{channel.TeamColumn},
+			Bidi:    false,
+		},
+		"Channel",
+		"Team",
+	)
+	graph.MustAddE(
+		"member_agents",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberAgentsTable,
+			Columns: channel.MemberAgentsPrimaryKey,
+			Bidi:    false,
+		},
+		"Channel",
+		"Agent",
+	)
+	graph.MustAddE(
+		"member_teams",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   channel.MemberTeamsTable,
+			Columns: channel.MemberTeamsPrimaryKey,
 			Bidi:    false,
 		},
 		"Channel",
@@ -1186,6 +1222,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Team",
 		"Agent",
 	)
+	graph.MustAddE(
+		"member_channels",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   team.MemberChannelsTable,
+			Columns: team.MemberChannelsPrimaryKey,
+			Bidi:    false,
+		},
+		"Team",
+		"Channel",
+	)
 	return graph
 }()
 
@@ -1361,6 +1409,20 @@ func (f *AgentFilter) WhereHasAssignedConversations() {
 // WhereHasAssignedConversationsWith applies a predicate to check if query has an edge assigned_conversations with a given conditions (other predicates).
 func (f *AgentFilter) WhereHasAssignedConversationsWith(preds ...predicate.Conversation) {
 	f.Where(entql.HasEdgeWith("assigned_conversations", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMemberChannels applies a predicate to check if query has an edge member_channels.
+func (f *AgentFilter) WhereHasMemberChannels() {
+	f.Where(entql.HasEdge("member_channels"))
+}
+
+// WhereHasMemberChannelsWith applies a predicate to check if query has an edge member_channels with a given conditions (other predicates).
+func (f *AgentFilter) WhereHasMemberChannelsWith(preds ...predicate.Channel) {
+	f.Where(entql.HasEdgeWith("member_channels", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -1790,6 +1852,34 @@ func (f *ChannelFilter) WhereHasTeam() {
 // WhereHasTeamWith applies a predicate to check if query has an edge team with a given conditions (other predicates).
 func (f *ChannelFilter) WhereHasTeamWith(preds ...predicate.Team) {
 	f.Where(entql.HasEdgeWith("team", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMemberAgents applies a predicate to check if query has an edge member_agents.
+func (f *ChannelFilter) WhereHasMemberAgents() {
+	f.Where(entql.HasEdge("member_agents"))
+}
+
+// WhereHasMemberAgentsWith applies a predicate to check if query has an edge member_agents with a given conditions (other predicates).
+func (f *ChannelFilter) WhereHasMemberAgentsWith(preds ...predicate.Agent) {
+	f.Where(entql.HasEdgeWith("member_agents", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMemberTeams applies a predicate to check if query has an edge member_teams.
+func (f *ChannelFilter) WhereHasMemberTeams() {
+	f.Where(entql.HasEdge("member_teams"))
+}
+
+// WhereHasMemberTeamsWith applies a predicate to check if query has an edge member_teams with a given conditions (other predicates).
+func (f *ChannelFilter) WhereHasMemberTeamsWith(preds ...predicate.Team) {
+	f.Where(entql.HasEdgeWith("member_teams", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -3720,6 +3810,20 @@ func (f *TeamFilter) WhereHasAgents() {
 // WhereHasAgentsWith applies a predicate to check if query has an edge agents with a given conditions (other predicates).
 func (f *TeamFilter) WhereHasAgentsWith(preds ...predicate.Agent) {
 	f.Where(entql.HasEdgeWith("agents", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMemberChannels applies a predicate to check if query has an edge member_channels.
+func (f *TeamFilter) WhereHasMemberChannels() {
+	f.Where(entql.HasEdge("member_channels"))
+}
+
+// WhereHasMemberChannelsWith applies a predicate to check if query has an edge member_channels with a given conditions (other predicates).
+func (f *TeamFilter) WhereHasMemberChannelsWith(preds ...predicate.Channel) {
+	f.Where(entql.HasEdgeWith("member_channels", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -36,6 +36,30 @@ func (_m *Channel) Team(ctx context.Context) (*Team, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Channel) MemberAgents(ctx context.Context) (result []*Agent, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedMemberAgents(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.MemberAgentsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMemberAgents().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Channel) MemberTeams(ctx context.Context) (result []*Team, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedMemberTeams(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.MemberTeamsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMemberTeams().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Conversation) Customer(ctx context.Context) (*Customer, error) {
 	result, err := _m.Edges.CustomerOrErr()
 	if IsNotLoaded(err) {

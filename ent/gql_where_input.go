@@ -1434,6 +1434,14 @@ type ChannelWhereInput struct {
 	// "team" edge predicates.
 	HasTeam     *bool             `json:"hasTeam,omitempty"`
 	HasTeamWith []*TeamWhereInput `json:"hasTeamWith,omitempty"`
+
+	// "member_agents" edge predicates.
+	HasMemberAgents     *bool              `json:"hasMemberAgents,omitempty"`
+	HasMemberAgentsWith []*AgentWhereInput `json:"hasMemberAgentsWith,omitempty"`
+
+	// "member_teams" edge predicates.
+	HasMemberTeams     *bool             `json:"hasMemberTeams,omitempty"`
+	HasMemberTeamsWith []*TeamWhereInput `json:"hasMemberTeamsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1876,6 +1884,42 @@ func (i *ChannelWhereInput) P() (predicate.Channel, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, channel.HasTeamWith(with...))
+	}
+	if i.HasMemberAgents != nil {
+		p := channel.HasMemberAgents()
+		if !*i.HasMemberAgents {
+			p = channel.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasMemberAgentsWith) > 0 {
+		with := make([]predicate.Agent, 0, len(i.HasMemberAgentsWith))
+		for _, w := range i.HasMemberAgentsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasMemberAgentsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, channel.HasMemberAgentsWith(with...))
+	}
+	if i.HasMemberTeams != nil {
+		p := channel.HasMemberTeams()
+		if !*i.HasMemberTeams {
+			p = channel.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasMemberTeamsWith) > 0 {
+		with := make([]predicate.Team, 0, len(i.HasMemberTeamsWith))
+		for _, w := range i.HasMemberTeamsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasMemberTeamsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, channel.HasMemberTeamsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:

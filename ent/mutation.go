@@ -110,6 +110,9 @@ type AgentMutation struct {
 	assigned_conversations        map[gid.ID]struct{}
 	removedassigned_conversations map[gid.ID]struct{}
 	clearedassigned_conversations bool
+	member_channels               map[gid.ID]struct{}
+	removedmember_channels        map[gid.ID]struct{}
+	clearedmember_channels        bool
 	done                          bool
 	oldValue                      func(context.Context) (*Agent, error)
 	predicates                    []predicate.Agent
@@ -1137,6 +1140,60 @@ func (m *AgentMutation) ResetAssignedConversations() {
 	m.removedassigned_conversations = nil
 }
 
+// AddMemberChannelIDs adds the "member_channels" edge to the Channel entity by ids.
+func (m *AgentMutation) AddMemberChannelIDs(ids ...gid.ID) {
+	if m.member_channels == nil {
+		m.member_channels = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		m.member_channels[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMemberChannels clears the "member_channels" edge to the Channel entity.
+func (m *AgentMutation) ClearMemberChannels() {
+	m.clearedmember_channels = true
+}
+
+// MemberChannelsCleared reports if the "member_channels" edge to the Channel entity was cleared.
+func (m *AgentMutation) MemberChannelsCleared() bool {
+	return m.clearedmember_channels
+}
+
+// RemoveMemberChannelIDs removes the "member_channels" edge to the Channel entity by IDs.
+func (m *AgentMutation) RemoveMemberChannelIDs(ids ...gid.ID) {
+	if m.removedmember_channels == nil {
+		m.removedmember_channels = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.member_channels, ids[i])
+		m.removedmember_channels[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMemberChannels returns the removed IDs of the "member_channels" edge to the Channel entity.
+func (m *AgentMutation) RemovedMemberChannelsIDs() (ids []gid.ID) {
+	for id := range m.removedmember_channels {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MemberChannelsIDs returns the "member_channels" edge IDs in the mutation.
+func (m *AgentMutation) MemberChannelsIDs() (ids []gid.ID) {
+	for id := range m.member_channels {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMemberChannels resets all changes to the "member_channels" edge.
+func (m *AgentMutation) ResetMemberChannels() {
+	m.member_channels = nil
+	m.clearedmember_channels = false
+	m.removedmember_channels = nil
+}
+
 // Where appends a list predicates to the AgentMutation builder.
 func (m *AgentMutation) Where(ps ...predicate.Agent) {
 	m.predicates = append(m.predicates, ps...)
@@ -1631,7 +1688,7 @@ func (m *AgentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AgentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.workspace != nil {
 		edges = append(edges, agent.EdgeWorkspace)
 	}
@@ -1640,6 +1697,9 @@ func (m *AgentMutation) AddedEdges() []string {
 	}
 	if m.assigned_conversations != nil {
 		edges = append(edges, agent.EdgeAssignedConversations)
+	}
+	if m.member_channels != nil {
+		edges = append(edges, agent.EdgeMemberChannels)
 	}
 	return edges
 }
@@ -1664,18 +1724,27 @@ func (m *AgentMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case agent.EdgeMemberChannels:
+		ids := make([]ent.Value, 0, len(m.member_channels))
+		for id := range m.member_channels {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AgentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedteams != nil {
 		edges = append(edges, agent.EdgeTeams)
 	}
 	if m.removedassigned_conversations != nil {
 		edges = append(edges, agent.EdgeAssignedConversations)
+	}
+	if m.removedmember_channels != nil {
+		edges = append(edges, agent.EdgeMemberChannels)
 	}
 	return edges
 }
@@ -1696,13 +1765,19 @@ func (m *AgentMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case agent.EdgeMemberChannels:
+		ids := make([]ent.Value, 0, len(m.removedmember_channels))
+		for id := range m.removedmember_channels {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AgentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedworkspace {
 		edges = append(edges, agent.EdgeWorkspace)
 	}
@@ -1711,6 +1786,9 @@ func (m *AgentMutation) ClearedEdges() []string {
 	}
 	if m.clearedassigned_conversations {
 		edges = append(edges, agent.EdgeAssignedConversations)
+	}
+	if m.clearedmember_channels {
+		edges = append(edges, agent.EdgeMemberChannels)
 	}
 	return edges
 }
@@ -1725,6 +1803,8 @@ func (m *AgentMutation) EdgeCleared(name string) bool {
 		return m.clearedteams
 	case agent.EdgeAssignedConversations:
 		return m.clearedassigned_conversations
+	case agent.EdgeMemberChannels:
+		return m.clearedmember_channels
 	}
 	return false
 }
@@ -1752,6 +1832,9 @@ func (m *AgentMutation) ResetEdge(name string) error {
 		return nil
 	case agent.EdgeAssignedConversations:
 		m.ResetAssignedConversations()
+		return nil
+	case agent.EdgeMemberChannels:
+		m.ResetMemberChannels()
 		return nil
 	}
 	return fmt.Errorf("unknown Agent edge %s", name)
@@ -4070,33 +4153,39 @@ func (m *AttributeDefinitionMutation) ResetEdge(name string) error {
 // ChannelMutation represents an operation that mutates the Channel nodes in the graph.
 type ChannelMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *gid.ID
-	created_at          *time.Time
-	updated_at          *time.Time
-	kind                *string
-	name                *string
-	enabled             *bool
-	key                 *string
-	settings            *map[string]interface{}
-	secrets             *[]byte
-	secret_fields       *[]string
-	appendsecret_fields []string
-	verification_state  *channel.VerificationState
-	verification_error  *string
-	verified_at         *time.Time
-	priority            *int
-	addpriority         *int
-	working_hours       **schematype.WorkingHours
-	clearedFields       map[string]struct{}
-	workspace           *gid.ID
-	clearedworkspace    bool
-	team                *gid.ID
-	clearedteam         bool
-	done                bool
-	oldValue            func(context.Context) (*Channel, error)
-	predicates          []predicate.Channel
+	op                   Op
+	typ                  string
+	id                   *gid.ID
+	created_at           *time.Time
+	updated_at           *time.Time
+	kind                 *string
+	name                 *string
+	enabled              *bool
+	key                  *string
+	settings             *map[string]interface{}
+	secrets              *[]byte
+	secret_fields        *[]string
+	appendsecret_fields  []string
+	verification_state   *channel.VerificationState
+	verification_error   *string
+	verified_at          *time.Time
+	priority             *int
+	addpriority          *int
+	working_hours        **schematype.WorkingHours
+	clearedFields        map[string]struct{}
+	workspace            *gid.ID
+	clearedworkspace     bool
+	team                 *gid.ID
+	clearedteam          bool
+	member_agents        map[gid.ID]struct{}
+	removedmember_agents map[gid.ID]struct{}
+	clearedmember_agents bool
+	member_teams         map[gid.ID]struct{}
+	removedmember_teams  map[gid.ID]struct{}
+	clearedmember_teams  bool
+	done                 bool
+	oldValue             func(context.Context) (*Channel, error)
+	predicates           []predicate.Channel
 }
 
 var _ ent.Mutation = (*ChannelMutation)(nil)
@@ -4960,6 +5049,114 @@ func (m *ChannelMutation) ResetTeam() {
 	m.clearedteam = false
 }
 
+// AddMemberAgentIDs adds the "member_agents" edge to the Agent entity by ids.
+func (m *ChannelMutation) AddMemberAgentIDs(ids ...gid.ID) {
+	if m.member_agents == nil {
+		m.member_agents = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		m.member_agents[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMemberAgents clears the "member_agents" edge to the Agent entity.
+func (m *ChannelMutation) ClearMemberAgents() {
+	m.clearedmember_agents = true
+}
+
+// MemberAgentsCleared reports if the "member_agents" edge to the Agent entity was cleared.
+func (m *ChannelMutation) MemberAgentsCleared() bool {
+	return m.clearedmember_agents
+}
+
+// RemoveMemberAgentIDs removes the "member_agents" edge to the Agent entity by IDs.
+func (m *ChannelMutation) RemoveMemberAgentIDs(ids ...gid.ID) {
+	if m.removedmember_agents == nil {
+		m.removedmember_agents = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.member_agents, ids[i])
+		m.removedmember_agents[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMemberAgents returns the removed IDs of the "member_agents" edge to the Agent entity.
+func (m *ChannelMutation) RemovedMemberAgentsIDs() (ids []gid.ID) {
+	for id := range m.removedmember_agents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MemberAgentsIDs returns the "member_agents" edge IDs in the mutation.
+func (m *ChannelMutation) MemberAgentsIDs() (ids []gid.ID) {
+	for id := range m.member_agents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMemberAgents resets all changes to the "member_agents" edge.
+func (m *ChannelMutation) ResetMemberAgents() {
+	m.member_agents = nil
+	m.clearedmember_agents = false
+	m.removedmember_agents = nil
+}
+
+// AddMemberTeamIDs adds the "member_teams" edge to the Team entity by ids.
+func (m *ChannelMutation) AddMemberTeamIDs(ids ...gid.ID) {
+	if m.member_teams == nil {
+		m.member_teams = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		m.member_teams[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMemberTeams clears the "member_teams" edge to the Team entity.
+func (m *ChannelMutation) ClearMemberTeams() {
+	m.clearedmember_teams = true
+}
+
+// MemberTeamsCleared reports if the "member_teams" edge to the Team entity was cleared.
+func (m *ChannelMutation) MemberTeamsCleared() bool {
+	return m.clearedmember_teams
+}
+
+// RemoveMemberTeamIDs removes the "member_teams" edge to the Team entity by IDs.
+func (m *ChannelMutation) RemoveMemberTeamIDs(ids ...gid.ID) {
+	if m.removedmember_teams == nil {
+		m.removedmember_teams = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.member_teams, ids[i])
+		m.removedmember_teams[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMemberTeams returns the removed IDs of the "member_teams" edge to the Team entity.
+func (m *ChannelMutation) RemovedMemberTeamsIDs() (ids []gid.ID) {
+	for id := range m.removedmember_teams {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MemberTeamsIDs returns the "member_teams" edge IDs in the mutation.
+func (m *ChannelMutation) MemberTeamsIDs() (ids []gid.ID) {
+	for id := range m.member_teams {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMemberTeams resets all changes to the "member_teams" edge.
+func (m *ChannelMutation) ResetMemberTeams() {
+	m.member_teams = nil
+	m.clearedmember_teams = false
+	m.removedmember_teams = nil
+}
+
 // Where appends a list predicates to the ChannelMutation builder.
 func (m *ChannelMutation) Where(ps ...predicate.Channel) {
 	m.predicates = append(m.predicates, ps...)
@@ -5408,12 +5605,18 @@ func (m *ChannelMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ChannelMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.workspace != nil {
 		edges = append(edges, channel.EdgeWorkspace)
 	}
 	if m.team != nil {
 		edges = append(edges, channel.EdgeTeam)
+	}
+	if m.member_agents != nil {
+		edges = append(edges, channel.EdgeMemberAgents)
+	}
+	if m.member_teams != nil {
+		edges = append(edges, channel.EdgeMemberTeams)
 	}
 	return edges
 }
@@ -5430,30 +5633,68 @@ func (m *ChannelMutation) AddedIDs(name string) []ent.Value {
 		if id := m.team; id != nil {
 			return []ent.Value{*id}
 		}
+	case channel.EdgeMemberAgents:
+		ids := make([]ent.Value, 0, len(m.member_agents))
+		for id := range m.member_agents {
+			ids = append(ids, id)
+		}
+		return ids
+	case channel.EdgeMemberTeams:
+		ids := make([]ent.Value, 0, len(m.member_teams))
+		for id := range m.member_teams {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ChannelMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
+	if m.removedmember_agents != nil {
+		edges = append(edges, channel.EdgeMemberAgents)
+	}
+	if m.removedmember_teams != nil {
+		edges = append(edges, channel.EdgeMemberTeams)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *ChannelMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case channel.EdgeMemberAgents:
+		ids := make([]ent.Value, 0, len(m.removedmember_agents))
+		for id := range m.removedmember_agents {
+			ids = append(ids, id)
+		}
+		return ids
+	case channel.EdgeMemberTeams:
+		ids := make([]ent.Value, 0, len(m.removedmember_teams))
+		for id := range m.removedmember_teams {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ChannelMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.clearedworkspace {
 		edges = append(edges, channel.EdgeWorkspace)
 	}
 	if m.clearedteam {
 		edges = append(edges, channel.EdgeTeam)
+	}
+	if m.clearedmember_agents {
+		edges = append(edges, channel.EdgeMemberAgents)
+	}
+	if m.clearedmember_teams {
+		edges = append(edges, channel.EdgeMemberTeams)
 	}
 	return edges
 }
@@ -5466,6 +5707,10 @@ func (m *ChannelMutation) EdgeCleared(name string) bool {
 		return m.clearedworkspace
 	case channel.EdgeTeam:
 		return m.clearedteam
+	case channel.EdgeMemberAgents:
+		return m.clearedmember_agents
+	case channel.EdgeMemberTeams:
+		return m.clearedmember_teams
 	}
 	return false
 }
@@ -5493,6 +5738,12 @@ func (m *ChannelMutation) ResetEdge(name string) error {
 		return nil
 	case channel.EdgeTeam:
 		m.ResetTeam()
+		return nil
+	case channel.EdgeMemberAgents:
+		m.ResetMemberAgents()
+		return nil
+	case channel.EdgeMemberTeams:
+		m.ResetMemberTeams()
 		return nil
 	}
 	return fmt.Errorf("unknown Channel edge %s", name)
@@ -20071,21 +20322,24 @@ func (m *TagMutation) ResetEdge(name string) error {
 // TeamMutation represents an operation that mutates the Team nodes in the graph.
 type TeamMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *gid.ID
-	created_at       *time.Time
-	updated_at       *time.Time
-	name             *string
-	clearedFields    map[string]struct{}
-	workspace        *gid.ID
-	clearedworkspace bool
-	agents           map[gid.ID]struct{}
-	removedagents    map[gid.ID]struct{}
-	clearedagents    bool
-	done             bool
-	oldValue         func(context.Context) (*Team, error)
-	predicates       []predicate.Team
+	op                     Op
+	typ                    string
+	id                     *gid.ID
+	created_at             *time.Time
+	updated_at             *time.Time
+	name                   *string
+	clearedFields          map[string]struct{}
+	workspace              *gid.ID
+	clearedworkspace       bool
+	agents                 map[gid.ID]struct{}
+	removedagents          map[gid.ID]struct{}
+	clearedagents          bool
+	member_channels        map[gid.ID]struct{}
+	removedmember_channels map[gid.ID]struct{}
+	clearedmember_channels bool
+	done                   bool
+	oldValue               func(context.Context) (*Team, error)
+	predicates             []predicate.Team
 }
 
 var _ ent.Mutation = (*TeamMutation)(nil)
@@ -20417,6 +20671,60 @@ func (m *TeamMutation) ResetAgents() {
 	m.removedagents = nil
 }
 
+// AddMemberChannelIDs adds the "member_channels" edge to the Channel entity by ids.
+func (m *TeamMutation) AddMemberChannelIDs(ids ...gid.ID) {
+	if m.member_channels == nil {
+		m.member_channels = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		m.member_channels[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMemberChannels clears the "member_channels" edge to the Channel entity.
+func (m *TeamMutation) ClearMemberChannels() {
+	m.clearedmember_channels = true
+}
+
+// MemberChannelsCleared reports if the "member_channels" edge to the Channel entity was cleared.
+func (m *TeamMutation) MemberChannelsCleared() bool {
+	return m.clearedmember_channels
+}
+
+// RemoveMemberChannelIDs removes the "member_channels" edge to the Channel entity by IDs.
+func (m *TeamMutation) RemoveMemberChannelIDs(ids ...gid.ID) {
+	if m.removedmember_channels == nil {
+		m.removedmember_channels = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.member_channels, ids[i])
+		m.removedmember_channels[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMemberChannels returns the removed IDs of the "member_channels" edge to the Channel entity.
+func (m *TeamMutation) RemovedMemberChannelsIDs() (ids []gid.ID) {
+	for id := range m.removedmember_channels {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MemberChannelsIDs returns the "member_channels" edge IDs in the mutation.
+func (m *TeamMutation) MemberChannelsIDs() (ids []gid.ID) {
+	for id := range m.member_channels {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMemberChannels resets all changes to the "member_channels" edge.
+func (m *TeamMutation) ResetMemberChannels() {
+	m.member_channels = nil
+	m.clearedmember_channels = false
+	m.removedmember_channels = nil
+}
+
 // Where appends a list predicates to the TeamMutation builder.
 func (m *TeamMutation) Where(ps ...predicate.Team) {
 	m.predicates = append(m.predicates, ps...)
@@ -20601,12 +20909,15 @@ func (m *TeamMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *TeamMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.workspace != nil {
 		edges = append(edges, team.EdgeWorkspace)
 	}
 	if m.agents != nil {
 		edges = append(edges, team.EdgeAgents)
+	}
+	if m.member_channels != nil {
+		edges = append(edges, team.EdgeMemberChannels)
 	}
 	return edges
 }
@@ -20625,15 +20936,24 @@ func (m *TeamMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case team.EdgeMemberChannels:
+		ids := make([]ent.Value, 0, len(m.member_channels))
+		for id := range m.member_channels {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *TeamMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removedagents != nil {
 		edges = append(edges, team.EdgeAgents)
+	}
+	if m.removedmember_channels != nil {
+		edges = append(edges, team.EdgeMemberChannels)
 	}
 	return edges
 }
@@ -20648,18 +20968,27 @@ func (m *TeamMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case team.EdgeMemberChannels:
+		ids := make([]ent.Value, 0, len(m.removedmember_channels))
+		for id := range m.removedmember_channels {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *TeamMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedworkspace {
 		edges = append(edges, team.EdgeWorkspace)
 	}
 	if m.clearedagents {
 		edges = append(edges, team.EdgeAgents)
+	}
+	if m.clearedmember_channels {
+		edges = append(edges, team.EdgeMemberChannels)
 	}
 	return edges
 }
@@ -20672,6 +21001,8 @@ func (m *TeamMutation) EdgeCleared(name string) bool {
 		return m.clearedworkspace
 	case team.EdgeAgents:
 		return m.clearedagents
+	case team.EdgeMemberChannels:
+		return m.clearedmember_channels
 	}
 	return false
 }
@@ -20696,6 +21027,9 @@ func (m *TeamMutation) ResetEdge(name string) error {
 		return nil
 	case team.EdgeAgents:
 		m.ResetAgents()
+		return nil
+	case team.EdgeMemberChannels:
+		m.ResetMemberChannels()
 		return nil
 	}
 	return fmt.Errorf("unknown Team edge %s", name)

@@ -39,13 +39,16 @@ type TeamEdges struct {
 	Workspace *Workspace `json:"workspace,omitempty"`
 	// Agents holds the value of the agents edge.
 	Agents []*Agent `json:"agents,omitempty"`
+	// MemberChannels holds the value of the member_channels edge.
+	MemberChannels []*Channel `json:"member_channels,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
-	namedAgents map[string][]*Agent
+	namedAgents         map[string][]*Agent
+	namedMemberChannels map[string][]*Channel
 }
 
 // WorkspaceOrErr returns the Workspace value or an error if the edge
@@ -66,6 +69,15 @@ func (e TeamEdges) AgentsOrErr() ([]*Agent, error) {
 		return e.Agents, nil
 	}
 	return nil, &NotLoadedError{edge: "agents"}
+}
+
+// MemberChannelsOrErr returns the MemberChannels value or an error if the edge
+// was not loaded in eager-loading.
+func (e TeamEdges) MemberChannelsOrErr() ([]*Channel, error) {
+	if e.loadedTypes[2] {
+		return e.MemberChannels, nil
+	}
+	return nil, &NotLoadedError{edge: "member_channels"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -147,6 +159,11 @@ func (_m *Team) QueryAgents() *AgentQuery {
 	return NewTeamClient(_m.config).QueryAgents(_m)
 }
 
+// QueryMemberChannels queries the "member_channels" edge of the Team entity.
+func (_m *Team) QueryMemberChannels() *ChannelQuery {
+	return NewTeamClient(_m.config).QueryMemberChannels(_m)
+}
+
 // Update returns a builder for updating this Team.
 // Note that you need to call Team.Unwrap() before calling this method if this Team
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -206,6 +223,30 @@ func (_m *Team) appendNamedAgents(name string, edges ...*Agent) {
 		_m.Edges.namedAgents[name] = []*Agent{}
 	} else {
 		_m.Edges.namedAgents[name] = append(_m.Edges.namedAgents[name], edges...)
+	}
+}
+
+// NamedMemberChannels returns the MemberChannels named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Team) NamedMemberChannels(name string) ([]*Channel, error) {
+	if _m.Edges.namedMemberChannels == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMemberChannels[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Team) appendNamedMemberChannels(name string, edges ...*Channel) {
+	if _m.Edges.namedMemberChannels == nil {
+		_m.Edges.namedMemberChannels = make(map[string][]*Channel)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMemberChannels[name] = []*Channel{}
+	} else {
+		_m.Edges.namedMemberChannels[name] = append(_m.Edges.namedMemberChannels[name], edges...)
 	}
 }
 

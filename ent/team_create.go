@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/ent/workspace"
 	"github.com/switchboard/switchboard/internal/gid"
@@ -98,6 +99,21 @@ func (_c *TeamCreate) AddAgents(v ...*Agent) *TeamCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddAgentIDs(ids...)
+}
+
+// AddMemberChannelIDs adds the "member_channels" edge to the Channel entity by IDs.
+func (_c *TeamCreate) AddMemberChannelIDs(ids ...gid.ID) *TeamCreate {
+	_c.mutation.AddMemberChannelIDs(ids...)
+	return _c
+}
+
+// AddMemberChannels adds the "member_channels" edges to the Channel entity.
+func (_c *TeamCreate) AddMemberChannels(v ...*Channel) *TeamCreate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMemberChannelIDs(ids...)
 }
 
 // Mutation returns the TeamMutation object of the builder.
@@ -257,6 +273,22 @@ func (_c *TeamCreate) createSpec() (*Team, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(agent.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MemberChannelsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   team.MemberChannelsTable,
+			Columns: team.MemberChannelsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(channel.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

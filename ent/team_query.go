@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -24,15 +25,17 @@ import (
 // TeamQuery is the builder for querying Team entities.
 type TeamQuery struct {
 	config
-	ctx             *QueryContext
-	order           []team.OrderOption
-	inters          []Interceptor
-	predicates      []predicate.Team
-	withWorkspace   *WorkspaceQuery
-	withAgents      *AgentQuery
-	loadTotal       []func(context.Context, []*Team) error
-	modifiers       []func(*sql.Selector)
-	withNamedAgents map[string]*AgentQuery
+	ctx                     *QueryContext
+	order                   []team.OrderOption
+	inters                  []Interceptor
+	predicates              []predicate.Team
+	withWorkspace           *WorkspaceQuery
+	withAgents              *AgentQuery
+	withMemberChannels      *ChannelQuery
+	loadTotal               []func(context.Context, []*Team) error
+	modifiers               []func(*sql.Selector)
+	withNamedAgents         map[string]*AgentQuery
+	withNamedMemberChannels map[string]*ChannelQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -106,6 +109,28 @@ func (_q *TeamQuery) QueryAgents() *AgentQuery {
 			sqlgraph.From(team.Table, team.FieldID, selector),
 			sqlgraph.To(agent.Table, agent.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, team.AgentsTable, team.AgentsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMemberChannels chains the current query on the "member_channels" edge.
+func (_q *TeamQuery) QueryMemberChannels() *ChannelQuery {
+	query := (&ChannelClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(team.Table, team.FieldID, selector),
+			sqlgraph.To(channel.Table, channel.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, team.MemberChannelsTable, team.MemberChannelsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -300,13 +325,14 @@ func (_q *TeamQuery) Clone() *TeamQuery {
 		return nil
 	}
 	return &TeamQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]team.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.Team{}, _q.predicates...),
-		withWorkspace: _q.withWorkspace.Clone(),
-		withAgents:    _q.withAgents.Clone(),
+		config:             _q.config,
+		ctx:                _q.ctx.Clone(),
+		order:              append([]team.OrderOption{}, _q.order...),
+		inters:             append([]Interceptor{}, _q.inters...),
+		predicates:         append([]predicate.Team{}, _q.predicates...),
+		withWorkspace:      _q.withWorkspace.Clone(),
+		withAgents:         _q.withAgents.Clone(),
+		withMemberChannels: _q.withMemberChannels.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -333,6 +359,17 @@ func (_q *TeamQuery) WithAgents(opts ...func(*AgentQuery)) *TeamQuery {
 		opt(query)
 	}
 	_q.withAgents = query
+	return _q
+}
+
+// WithMemberChannels tells the query-builder to eager-load the nodes that are connected to
+// the "member_channels" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *TeamQuery) WithMemberChannels(opts ...func(*ChannelQuery)) *TeamQuery {
+	query := (&ChannelClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMemberChannels = query
 	return _q
 }
 
@@ -420,9 +457,10 @@ func (_q *TeamQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Team, e
 	var (
 		nodes       = []*Team{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withWorkspace != nil,
 			_q.withAgents != nil,
+			_q.withMemberChannels != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -459,10 +497,24 @@ func (_q *TeamQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Team, e
 			return nil, err
 		}
 	}
+	if query := _q.withMemberChannels; query != nil {
+		if err := _q.loadMemberChannels(ctx, query, nodes,
+			func(n *Team) { n.Edges.MemberChannels = []*Channel{} },
+			func(n *Team, e *Channel) { n.Edges.MemberChannels = append(n.Edges.MemberChannels, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedAgents {
 		if err := _q.loadAgents(ctx, query, nodes,
 			func(n *Team) { n.appendNamedAgents(name) },
 			func(n *Team, e *Agent) { n.appendNamedAgents(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMemberChannels {
+		if err := _q.loadMemberChannels(ctx, query, nodes,
+			func(n *Team) { n.appendNamedMemberChannels(name) },
+			func(n *Team, e *Channel) { n.appendNamedMemberChannels(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -557,6 +609,67 @@ func (_q *TeamQuery) loadAgents(ctx context.Context, query *AgentQuery, nodes []
 		nodes, ok := nids[n.ID]
 		if !ok {
 			return fmt.Errorf(`unexpected "agents" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *TeamQuery) loadMemberChannels(ctx context.Context, query *ChannelQuery, nodes []*Team, init func(*Team), assign func(*Team, *Channel)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[gid.ID]*Team)
+	nids := make(map[gid.ID]map[*Team]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(team.MemberChannelsTable)
+		s.Join(joinT).On(s.C(channel.FieldID), joinT.C(team.MemberChannelsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(team.MemberChannelsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(team.MemberChannelsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(gid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*gid.ID)
+				inValue := *values[1].(*gid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Team]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Channel](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "member_channels" node returned %v`, n.ID)
 		}
 		for kn := range nodes {
 			assign(kn, n)
@@ -698,6 +811,20 @@ func (_q *TeamQuery) WithNamedAgents(name string, opts ...func(*AgentQuery)) *Te
 		_q.withNamedAgents = make(map[string]*AgentQuery)
 	}
 	_q.withNamedAgents[name] = query
+	return _q
+}
+
+// WithNamedMemberChannels tells the query-builder to eager-load the nodes that are connected to the "member_channels"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *TeamQuery) WithNamedMemberChannels(name string, opts ...func(*ChannelQuery)) *TeamQuery {
+	query := (&ChannelClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMemberChannels == nil {
+		_q.withNamedMemberChannels = make(map[string]*ChannelQuery)
+	}
+	_q.withNamedMemberChannels[name] = query
 	return _q
 }
 

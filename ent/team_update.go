@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/internal/gid"
@@ -66,6 +67,21 @@ func (_u *TeamUpdate) AddAgents(v ...*Agent) *TeamUpdate {
 	return _u.AddAgentIDs(ids...)
 }
 
+// AddMemberChannelIDs adds the "member_channels" edge to the Channel entity by IDs.
+func (_u *TeamUpdate) AddMemberChannelIDs(ids ...gid.ID) *TeamUpdate {
+	_u.mutation.AddMemberChannelIDs(ids...)
+	return _u
+}
+
+// AddMemberChannels adds the "member_channels" edges to the Channel entity.
+func (_u *TeamUpdate) AddMemberChannels(v ...*Channel) *TeamUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMemberChannelIDs(ids...)
+}
+
 // Mutation returns the TeamMutation object of the builder.
 func (_u *TeamUpdate) Mutation() *TeamMutation {
 	return _u.mutation
@@ -90,6 +106,27 @@ func (_u *TeamUpdate) RemoveAgents(v ...*Agent) *TeamUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAgentIDs(ids...)
+}
+
+// ClearMemberChannels clears all "member_channels" edges to the Channel entity.
+func (_u *TeamUpdate) ClearMemberChannels() *TeamUpdate {
+	_u.mutation.ClearMemberChannels()
+	return _u
+}
+
+// RemoveMemberChannelIDs removes the "member_channels" edge to Channel entities by IDs.
+func (_u *TeamUpdate) RemoveMemberChannelIDs(ids ...gid.ID) *TeamUpdate {
+	_u.mutation.RemoveMemberChannelIDs(ids...)
+	return _u
+}
+
+// RemoveMemberChannels removes "member_channels" edges to Channel entities.
+func (_u *TeamUpdate) RemoveMemberChannels(v ...*Channel) *TeamUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMemberChannelIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -216,6 +253,51 @@ func (_u *TeamUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.MemberChannelsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   team.MemberChannelsTable,
+			Columns: team.MemberChannelsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(channel.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMemberChannelsIDs(); len(nodes) > 0 && !_u.mutation.MemberChannelsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   team.MemberChannelsTable,
+			Columns: team.MemberChannelsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(channel.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MemberChannelsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   team.MemberChannelsTable,
+			Columns: team.MemberChannelsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(channel.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -273,6 +355,21 @@ func (_u *TeamUpdateOne) AddAgents(v ...*Agent) *TeamUpdateOne {
 	return _u.AddAgentIDs(ids...)
 }
 
+// AddMemberChannelIDs adds the "member_channels" edge to the Channel entity by IDs.
+func (_u *TeamUpdateOne) AddMemberChannelIDs(ids ...gid.ID) *TeamUpdateOne {
+	_u.mutation.AddMemberChannelIDs(ids...)
+	return _u
+}
+
+// AddMemberChannels adds the "member_channels" edges to the Channel entity.
+func (_u *TeamUpdateOne) AddMemberChannels(v ...*Channel) *TeamUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMemberChannelIDs(ids...)
+}
+
 // Mutation returns the TeamMutation object of the builder.
 func (_u *TeamUpdateOne) Mutation() *TeamMutation {
 	return _u.mutation
@@ -297,6 +394,27 @@ func (_u *TeamUpdateOne) RemoveAgents(v ...*Agent) *TeamUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAgentIDs(ids...)
+}
+
+// ClearMemberChannels clears all "member_channels" edges to the Channel entity.
+func (_u *TeamUpdateOne) ClearMemberChannels() *TeamUpdateOne {
+	_u.mutation.ClearMemberChannels()
+	return _u
+}
+
+// RemoveMemberChannelIDs removes the "member_channels" edge to Channel entities by IDs.
+func (_u *TeamUpdateOne) RemoveMemberChannelIDs(ids ...gid.ID) *TeamUpdateOne {
+	_u.mutation.RemoveMemberChannelIDs(ids...)
+	return _u
+}
+
+// RemoveMemberChannels removes "member_channels" edges to Channel entities.
+func (_u *TeamUpdateOne) RemoveMemberChannels(v ...*Channel) *TeamUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMemberChannelIDs(ids...)
 }
 
 // Where appends a list predicates to the TeamUpdate builder.
@@ -446,6 +564,51 @@ func (_u *TeamUpdateOne) sqlSave(ctx context.Context) (_node *Team, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(agent.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MemberChannelsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   team.MemberChannelsTable,
+			Columns: team.MemberChannelsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(channel.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMemberChannelsIDs(); len(nodes) > 0 && !_u.mutation.MemberChannelsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   team.MemberChannelsTable,
+			Columns: team.MemberChannelsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(channel.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MemberChannelsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   team.MemberChannelsTable,
+			Columns: team.MemberChannelsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(channel.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

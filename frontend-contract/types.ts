@@ -613,6 +613,12 @@ export type ChannelWhereInput = {
   /** team edge predicates */
   hasTeam?: boolean | null;
   hasTeamWith?: Array<TeamWhereInput> | null;
+  /** member_agents edge predicates */
+  hasMemberAgents?: boolean | null;
+  hasMemberAgentsWith?: Array<AgentWhereInput> | null;
+  /** member_teams edge predicates */
+  hasMemberTeams?: boolean | null;
+  hasMemberTeamsWith?: Array<TeamWhereInput> | null;
 };
 
 /** Ordering options for Conversation connections */

@@ -47,6 +47,11 @@ func (r *mutationResolver) SetChannelEnabled(ctx context.Context, id gid.ID, ena
 	return r.Channels.SetEnabled(ctx, r.db(ctx), id, enabled)
 }
 
+// SetChannelMembers is the resolver for the setChannelMembers field.
+func (r *mutationResolver) SetChannelMembers(ctx context.Context, id gid.ID, agentIDs []gid.ID, teamIDs []gid.ID) (*ent.Channel, error) {
+	return r.Channels.SetMembers(ctx, r.db(ctx), id, agentIDs, teamIDs)
+}
+
 // ChannelKinds is the resolver for the channelKinds field.
 func (r *queryResolver) ChannelKinds(ctx context.Context) ([]*channels.Description, error) {
 	descs := r.Resolver.Channels.Kinds().Descriptions()

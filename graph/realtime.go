@@ -5,9 +5,11 @@ import (
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/graph/model"
+	"github.com/switchboard/switchboard/internal/access"
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/viewer"
 )
 
 func messagesOf(typ events.Type, conversationID *gid.ID) func(*events.Event) bool {
@@ -40,25 +42,68 @@ func conversationEventType(ev *events.Event) model.ConversationEventType {
 	}
 }
 
-// The objects events name are loaded once per event and shared by the
-// workspace's agent subscribers (agents of a workspace see the same rows).
+// The objects events name are loaded once per event, as the whole
+// workspace sees them, and shared by the workspace's agent subscribers;
+// each subscriber then gets them only when it sees the event's
+// conversation (channel members, see internal/access): the shared load is
+// never one subscriber's view handed to another.
 
 func (r *Resolver) loadMessage(ctx context.Context, ev *events.Event) (*model.MessageEvent, error) {
-	m, err := memoGet(ev, "agent:message", func() (*ent.Message, error) { return r.Client.Message.Get(context.WithoutCancel(ctx), ev.MessageID) })
+	m, err := memoGet(ev, "agent:message", func() (*ent.Message, error) { return r.Client.Message.Get(workspaceView(ctx, ev), ev.MessageID) })
 	if err != nil {
+		return nil, err
+	}
+	if err := r.checkAudience(ctx, ev, m.ConversationID); err != nil {
 		return nil, err
 	}
 	return &model.MessageEvent{Event: ev, Message: m}, nil
 }
 
 func (r *Resolver) loadConversation(ctx context.Context, ev *events.Event) (*model.ConversationEvent, error) {
-	c, err := memoGet(ev, "agent:conversation", func() (*ent.Conversation, error) {
-		return r.Client.Conversation.Get(context.WithoutCancel(ctx), ev.ConversationID)
-	})
+	c, err := r.eventConversation(ctx, ev, ev.ConversationID)
 	if err != nil {
 		return nil, err
 	}
+	if err := r.checkAudience(ctx, ev, c.ID); err != nil {
+		return nil, err
+	}
 	return &model.ConversationEvent{Event: ev, Type: conversationEventType(ev), Conversation: c}, nil
+}
+
+// workspaceView is ctx reading as Switchboard itself in the event's
+// workspace: what it loads may be shared by every subscriber there.
+func workspaceView(ctx context.Context, ev *events.Event) context.Context {
+	return viewer.NewContext(context.WithoutCancel(ctx), viewer.System(ev.WorkspaceID))
+}
+
+func (r *Resolver) eventConversation(ctx context.Context, ev *events.Event, id gid.ID) (*ent.Conversation, error) {
+	return memoGet(ev, "agent:conversation", func() (*ent.Conversation, error) {
+		return r.Client.Conversation.Get(workspaceView(ctx, ev), id)
+	})
+}
+
+// checkAudience is NOT_FOUND (nothing to deliver) when the subscriber
+// does not see the conversation an event is about. Who sees it is read
+// once per event.
+func (r *Resolver) checkAudience(ctx context.Context, ev *events.Event, conversationID gid.ID) error {
+	a := viewer.FromContext(ctx)
+	if _, restricted := access.Restricted(a); !restricted {
+		return nil
+	}
+	au, err := memoGet(ev, "agent:audience", func() (access.Audience, error) {
+		c, err := r.eventConversation(ctx, ev, conversationID)
+		if err != nil {
+			return access.Audience{}, err
+		}
+		return access.AudienceOf(workspaceView(ctx, ev), r.Client, c)
+	})
+	if err != nil {
+		return err
+	}
+	if !au.Sees(a) {
+		return apperr.NotFoundf("conversation")
+	}
+	return nil
 }
 
 // memoGet loads what a published event or signal names once for all its

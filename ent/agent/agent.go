@@ -61,6 +61,8 @@ const (
 	EdgeTeams = "teams"
 	// EdgeAssignedConversations holds the string denoting the assigned_conversations edge name in mutations.
 	EdgeAssignedConversations = "assigned_conversations"
+	// EdgeMemberChannels holds the string denoting the member_channels edge name in mutations.
+	EdgeMemberChannels = "member_channels"
 	// Table holds the table name of the agent in the database.
 	Table = "agents"
 	// WorkspaceTable is the table that holds the workspace relation/edge.
@@ -82,6 +84,11 @@ const (
 	AssignedConversationsInverseTable = "conversations"
 	// AssignedConversationsColumn is the table column denoting the assigned_conversations relation/edge.
 	AssignedConversationsColumn = "assignee_id"
+	// MemberChannelsTable is the table that holds the member_channels relation/edge. The primary key declared below.
+	MemberChannelsTable = "channel_member_agents"
+	// MemberChannelsInverseTable is the table name for the Channel entity.
+	// It exists in this package in order to avoid circular dependency with the "channel" package.
+	MemberChannelsInverseTable = "channels"
 )
 
 // Columns holds all SQL columns for agent fields.
@@ -111,6 +118,9 @@ var (
 	// TeamsPrimaryKey and TeamsColumn2 are the table columns denoting the
 	// primary key for the teams relation (M2M).
 	TeamsPrimaryKey = []string{"team_id", "agent_id"}
+	// MemberChannelsPrimaryKey and MemberChannelsColumn2 are the table columns denoting the
+	// primary key for the member_channels relation (M2M).
+	MemberChannelsPrimaryKey = []string{"channel_id", "agent_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -339,6 +349,20 @@ func ByAssignedConversations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOp
 		sqlgraph.OrderByNeighborTerms(s, newAssignedConversationsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByMemberChannelsCount orders the results by member_channels count.
+func ByMemberChannelsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMemberChannelsStep(), opts...)
+	}
+}
+
+// ByMemberChannels orders the results by member_channels terms.
+func ByMemberChannels(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMemberChannelsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newWorkspaceStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -358,6 +382,13 @@ func newAssignedConversationsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AssignedConversationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, true, AssignedConversationsTable, AssignedConversationsColumn),
+	)
+}
+func newMemberChannelsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MemberChannelsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, MemberChannelsTable, MemberChannelsPrimaryKey...),
 	)
 }
 

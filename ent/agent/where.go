@@ -910,6 +910,29 @@ func HasAssignedConversationsWith(preds ...predicate.Conversation) predicate.Age
 	})
 }
 
+// HasMemberChannels applies the HasEdge predicate on the "member_channels" edge.
+func HasMemberChannels() predicate.Agent {
+	return predicate.Agent(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, MemberChannelsTable, MemberChannelsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMemberChannelsWith applies the HasEdge predicate on the "member_channels" edge with a given conditions (other predicates).
+func HasMemberChannelsWith(preds ...predicate.Channel) predicate.Agent {
+	return predicate.Agent(func(s *sql.Selector) {
+		step := newMemberChannelsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Agent) predicate.Agent {
 	return predicate.Agent(sql.AndPredicates(predicates...))

@@ -55,6 +55,10 @@ const (
 	EdgeWorkspace = "workspace"
 	// EdgeTeam holds the string denoting the team edge name in mutations.
 	EdgeTeam = "team"
+	// EdgeMemberAgents holds the string denoting the member_agents edge name in mutations.
+	EdgeMemberAgents = "member_agents"
+	// EdgeMemberTeams holds the string denoting the member_teams edge name in mutations.
+	EdgeMemberTeams = "member_teams"
 	// Table holds the table name of the channel in the database.
 	Table = "channels"
 	// WorkspaceTable is the table that holds the workspace relation/edge.
@@ -71,6 +75,16 @@ const (
 	TeamInverseTable = "teams"
 	// TeamColumn is the table column denoting the team relation/edge.
 	TeamColumn = "team_id"
+	// MemberAgentsTable is the table that holds the member_agents relation/edge. The primary key declared below.
+	MemberAgentsTable = "channel_member_agents"
+	// MemberAgentsInverseTable is the table name for the Agent entity.
+	// It exists in this package in order to avoid circular dependency with the "agent" package.
+	MemberAgentsInverseTable = "agents"
+	// MemberTeamsTable is the table that holds the member_teams relation/edge. The primary key declared below.
+	MemberTeamsTable = "channel_member_teams"
+	// MemberTeamsInverseTable is the table name for the Team entity.
+	// It exists in this package in order to avoid circular dependency with the "team" package.
+	MemberTeamsInverseTable = "teams"
 )
 
 // Columns holds all SQL columns for channel fields.
@@ -93,6 +107,15 @@ var Columns = []string{
 	FieldTeamID,
 	FieldWorkingHours,
 }
+
+var (
+	// MemberAgentsPrimaryKey and MemberAgentsColumn2 are the table columns denoting the
+	// primary key for the member_agents relation (M2M).
+	MemberAgentsPrimaryKey = []string{"channel_id", "agent_id"}
+	// MemberTeamsPrimaryKey and MemberTeamsColumn2 are the table columns denoting the
+	// primary key for the member_teams relation (M2M).
+	MemberTeamsPrimaryKey = []string{"channel_id", "team_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
@@ -242,6 +265,34 @@ func ByTeamField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newTeamStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByMemberAgentsCount orders the results by member_agents count.
+func ByMemberAgentsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMemberAgentsStep(), opts...)
+	}
+}
+
+// ByMemberAgents orders the results by member_agents terms.
+func ByMemberAgents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMemberAgentsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByMemberTeamsCount orders the results by member_teams count.
+func ByMemberTeamsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMemberTeamsStep(), opts...)
+	}
+}
+
+// ByMemberTeams orders the results by member_teams terms.
+func ByMemberTeams(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMemberTeamsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newWorkspaceStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -254,6 +305,20 @@ func newTeamStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(TeamInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, TeamTable, TeamColumn),
+	)
+}
+func newMemberAgentsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MemberAgentsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, false, MemberAgentsTable, MemberAgentsPrimaryKey...),
+	)
+}
+func newMemberTeamsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MemberTeamsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, false, MemberTeamsTable, MemberTeamsPrimaryKey...),
 	)
 }
 

@@ -862,6 +862,52 @@ func HasTeamWith(preds ...predicate.Team) predicate.Channel {
 	})
 }
 
+// HasMemberAgents applies the HasEdge predicate on the "member_agents" edge.
+func HasMemberAgents() predicate.Channel {
+	return predicate.Channel(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, MemberAgentsTable, MemberAgentsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMemberAgentsWith applies the HasEdge predicate on the "member_agents" edge with a given conditions (other predicates).
+func HasMemberAgentsWith(preds ...predicate.Agent) predicate.Channel {
+	return predicate.Channel(func(s *sql.Selector) {
+		step := newMemberAgentsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasMemberTeams applies the HasEdge predicate on the "member_teams" edge.
+func HasMemberTeams() predicate.Channel {
+	return predicate.Channel(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, MemberTeamsTable, MemberTeamsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMemberTeamsWith applies the HasEdge predicate on the "member_teams" edge with a given conditions (other predicates).
+func HasMemberTeamsWith(preds ...predicate.Team) predicate.Channel {
+	return predicate.Channel(func(s *sql.Selector) {
+		step := newMemberTeamsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Channel) predicate.Channel {
 	return predicate.Channel(sql.AndPredicates(predicates...))

@@ -1046,6 +1046,56 @@ var (
 			},
 		},
 	}
+	// ChannelMemberAgentsColumns holds the columns for the "channel_member_agents" table.
+	ChannelMemberAgentsColumns = []*schema.Column{
+		{Name: "channel_id", Type: field.TypeString},
+		{Name: "agent_id", Type: field.TypeString},
+	}
+	// ChannelMemberAgentsTable holds the schema information for the "channel_member_agents" table.
+	ChannelMemberAgentsTable = &schema.Table{
+		Name:       "channel_member_agents",
+		Columns:    ChannelMemberAgentsColumns,
+		PrimaryKey: []*schema.Column{ChannelMemberAgentsColumns[0], ChannelMemberAgentsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "channel_member_agents_channel_id",
+				Columns:    []*schema.Column{ChannelMemberAgentsColumns[0]},
+				RefColumns: []*schema.Column{ChannelsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "channel_member_agents_agent_id",
+				Columns:    []*schema.Column{ChannelMemberAgentsColumns[1]},
+				RefColumns: []*schema.Column{AgentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// ChannelMemberTeamsColumns holds the columns for the "channel_member_teams" table.
+	ChannelMemberTeamsColumns = []*schema.Column{
+		{Name: "channel_id", Type: field.TypeString},
+		{Name: "team_id", Type: field.TypeString},
+	}
+	// ChannelMemberTeamsTable holds the schema information for the "channel_member_teams" table.
+	ChannelMemberTeamsTable = &schema.Table{
+		Name:       "channel_member_teams",
+		Columns:    ChannelMemberTeamsColumns,
+		PrimaryKey: []*schema.Column{ChannelMemberTeamsColumns[0], ChannelMemberTeamsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "channel_member_teams_channel_id",
+				Columns:    []*schema.Column{ChannelMemberTeamsColumns[0]},
+				RefColumns: []*schema.Column{ChannelsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "channel_member_teams_team_id",
+				Columns:    []*schema.Column{ChannelMemberTeamsColumns[1]},
+				RefColumns: []*schema.Column{TeamsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// ConversationTagsColumns holds the columns for the "conversation_tags" table.
 	ConversationTagsColumns = []*schema.Column{
 		{Name: "conversation_id", Type: field.TypeString},
@@ -1146,6 +1196,8 @@ var (
 		TeamsTable,
 		TimersTable,
 		WorkspacesTable,
+		ChannelMemberAgentsTable,
+		ChannelMemberTeamsTable,
 		ConversationTagsTable,
 		CustomerTagsTable,
 		TeamAgentsTable,
@@ -1196,6 +1248,10 @@ func init() {
 	RoutingPoliciesTable.ForeignKeys[1].RefTable = ChannelsTable
 	TagsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	TeamsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	ChannelMemberAgentsTable.ForeignKeys[0].RefTable = ChannelsTable
+	ChannelMemberAgentsTable.ForeignKeys[1].RefTable = AgentsTable
+	ChannelMemberTeamsTable.ForeignKeys[0].RefTable = ChannelsTable
+	ChannelMemberTeamsTable.ForeignKeys[1].RefTable = TeamsTable
 	ConversationTagsTable.ForeignKeys[0].RefTable = ConversationsTable
 	ConversationTagsTable.ForeignKeys[1].RefTable = TagsTable
 	CustomerTagsTable.ForeignKeys[0].RefTable = CustomersTable

@@ -60,6 +60,10 @@ func (Agent) Edges() []ent.Edge {
 		edge.From("teams", Team.Type).Ref("agents"),
 		edge.From("assigned_conversations", Conversation.Type).Ref("assignee").
 			Annotations(entgql.Skip()),
+		// The inverse of Channel.member_agents, which ent needs for a
+		// many-to-many edge; not in the API.
+		edge.From("member_channels", Channel.Type).Ref("member_agents").
+			Annotations(entgql.Skip()),
 	}
 }
 
@@ -87,7 +91,12 @@ func (Team) Fields() []ent.Field {
 }
 
 func (Team) Edges() []ent.Edge {
-	return []ent.Edge{edge.To("agents", Agent.Type)}
+	return []ent.Edge{
+		edge.To("agents", Agent.Type),
+		// The inverse of Channel.member_teams; not in the API.
+		edge.From("member_channels", Channel.Type).Ref("member_teams").
+			Annotations(entgql.Skip()),
+	}
 }
 
 func (Team) Indexes() []ent.Index {

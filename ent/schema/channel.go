@@ -51,6 +51,13 @@ func (Channel) Fields() []ent.Field {
 func (Channel) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("team", Team.Type).Field("team_id").Unique(),
+		// Channel members (Chatwoot's inbox members): the agents, directly
+		// or through a team, who see its conversations. A channel without
+		// members is every agent's. See access.go.
+		edge.To("member_agents", Agent.Type).
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.To("member_teams", Team.Type).
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 

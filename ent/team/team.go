@@ -28,6 +28,8 @@ const (
 	EdgeWorkspace = "workspace"
 	// EdgeAgents holds the string denoting the agents edge name in mutations.
 	EdgeAgents = "agents"
+	// EdgeMemberChannels holds the string denoting the member_channels edge name in mutations.
+	EdgeMemberChannels = "member_channels"
 	// Table holds the table name of the team in the database.
 	Table = "teams"
 	// WorkspaceTable is the table that holds the workspace relation/edge.
@@ -42,6 +44,11 @@ const (
 	// AgentsInverseTable is the table name for the Agent entity.
 	// It exists in this package in order to avoid circular dependency with the "agent" package.
 	AgentsInverseTable = "agents"
+	// MemberChannelsTable is the table that holds the member_channels relation/edge. The primary key declared below.
+	MemberChannelsTable = "channel_member_teams"
+	// MemberChannelsInverseTable is the table name for the Channel entity.
+	// It exists in this package in order to avoid circular dependency with the "channel" package.
+	MemberChannelsInverseTable = "channels"
 )
 
 // Columns holds all SQL columns for team fields.
@@ -57,6 +64,9 @@ var (
 	// AgentsPrimaryKey and AgentsColumn2 are the table columns denoting the
 	// primary key for the agents relation (M2M).
 	AgentsPrimaryKey = []string{"team_id", "agent_id"}
+	// MemberChannelsPrimaryKey and MemberChannelsColumn2 are the table columns denoting the
+	// primary key for the member_channels relation (M2M).
+	MemberChannelsPrimaryKey = []string{"channel_id", "team_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -137,6 +147,20 @@ func ByAgents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAgentsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByMemberChannelsCount orders the results by member_channels count.
+func ByMemberChannelsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMemberChannelsStep(), opts...)
+	}
+}
+
+// ByMemberChannels orders the results by member_channels terms.
+func ByMemberChannels(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMemberChannelsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newWorkspaceStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -149,5 +173,12 @@ func newAgentsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AgentsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, false, AgentsTable, AgentsPrimaryKey...),
+	)
+}
+func newMemberChannelsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MemberChannelsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, MemberChannelsTable, MemberChannelsPrimaryKey...),
 	)
 }

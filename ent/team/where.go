@@ -337,6 +337,29 @@ func HasAgentsWith(preds ...predicate.Agent) predicate.Team {
 	})
 }
 
+// HasMemberChannels applies the HasEdge predicate on the "member_channels" edge.
+func HasMemberChannels() predicate.Team {
+	return predicate.Team(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, MemberChannelsTable, MemberChannelsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMemberChannelsWith applies the HasEdge predicate on the "member_channels" edge with a given conditions (other predicates).
+func HasMemberChannelsWith(preds ...predicate.Channel) predicate.Team {
+	return predicate.Team(func(s *sql.Selector) {
+		step := newMemberChannelsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Team) predicate.Team {
 	return predicate.Team(sql.AndPredicates(predicates...))

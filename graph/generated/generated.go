@@ -179,6 +179,8 @@ type ComplexityRoot struct {
 		ID                func(childComplexity int) int
 		Key               func(childComplexity int) int
 		Kind              func(childComplexity int) int
+		MemberAgents      func(childComplexity int) int
+		MemberTeams       func(childComplexity int) int
 		Name              func(childComplexity int) int
 		OpenNow           func(childComplexity int) int
 		Priority          func(childComplexity int) int
@@ -483,6 +485,7 @@ type ComplexityRoot struct {
 		SetAgentSkills            func(childComplexity int, id gid.ID, skills []*schematype.Skill) int
 		SetAgentStatus            func(childComplexity int, status agent.Status) int
 		SetChannelEnabled         func(childComplexity int, id gid.ID, enabled bool) int
+		SetChannelMembers         func(childComplexity int, id gid.ID, agentIDs []gid.ID, teamIDs []gid.ID) int
 		SetConversationPriority   func(childComplexity int, id gid.ID, priority conversation.Priority) int
 		SetConversationStatus     func(childComplexity int, id gid.ID, status conversation.Status, snoozedUntil *time.Time) int
 		SetRoutingPolicy          func(childComplexity int, channelID gid.ID, input model.RoutingPolicyInput) int
@@ -781,6 +784,7 @@ type MutationResolver interface {
 	DeleteTag(ctx context.Context, id gid.ID) (gid.ID, error)
 	VerifyChannel(ctx context.Context, id gid.ID) (*ent.Channel, error)
 	SetChannelEnabled(ctx context.Context, id gid.ID, enabled bool) (*ent.Channel, error)
+	SetChannelMembers(ctx context.Context, id gid.ID, agentIDs []gid.ID, teamIDs []gid.ID) (*ent.Channel, error)
 	StartConversation(ctx context.Context, input model.StartConversationInput) (*ent.Conversation, error)
 	SendMessage(ctx context.Context, input model.SendMessageInput) (*ent.Message, error)
 	AssignConversation(ctx context.Context, id gid.ID, agentID *gid.ID) (*ent.Conversation, error)
@@ -1273,6 +1277,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.Kind(childComplexity), true
+	case "Channel.memberAgents":
+		if e.ComplexityRoot.Channel.MemberAgents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.MemberAgents(childComplexity), true
+	case "Channel.memberTeams":
+		if e.ComplexityRoot.Channel.MemberTeams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.MemberTeams(childComplexity), true
 	case "Channel.name":
 		if e.ComplexityRoot.Channel.Name == nil {
 			break
@@ -2786,6 +2802,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetChannelEnabled(childComplexity, args["id"].(gid.ID), args["enabled"].(bool)), true
+	case "Mutation.setChannelMembers":
+		if e.ComplexityRoot.Mutation.SetChannelMembers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setChannelMembers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetChannelMembers(childComplexity, args["id"].(gid.ID), args["agentIDs"].([]gid.ID), args["teamIDs"].([]gid.ID)), true
 	case "Mutation.setConversationPriority":
 		if e.ComplexityRoot.Mutation.SetConversationPriority == nil {
 			break
@@ -4555,6 +4582,8 @@ type Channel implements Node {
   teamID: ID
   workingHours: WorkingHours
   team: Team
+  memberAgents: [Agent!]
+  memberTeams: [Team!]
 }
 """
 A connection to a list of items.
@@ -4784,6 +4813,16 @@ input ChannelWhereInput {
   """
   hasTeam: Boolean
   hasTeamWith: [TeamWhereInput!]
+  """
+  member_agents edge predicates
+  """
+  hasMemberAgents: Boolean
+  hasMemberAgentsWith: [AgentWhereInput!]
+  """
+  member_teams edge predicates
+  """
+  hasMemberTeams: Boolean
+  hasMemberTeamsWith: [TeamWhereInput!]
 }
 type Conversation implements Node {
   id: ID!
@@ -7518,6 +7557,14 @@ extend type Mutation {
   "Checks the channel's credentials with its provider and records VERIFIED or FAILED with the reason."
   verifyChannel(id: ID!): Channel! @access(role: ADMIN)
   setChannelEnabled(id: ID!, enabled: Boolean!): Channel! @access(role: ADMIN)
+  """
+  Replaces the channel's members: the agents, directly or through a team, whose
+  AGENT role sees its conversations, their messages, timeline entries and events
+  (supervisors and admins see every channel's, and an agent always sees the
+  conversations assigned to them). Routing picks only members. Empty lists make
+  the channel every agent's again.
+  """
+  setChannelMembers(id: ID!, agentIDs: [ID!]!, teamIDs: [ID!]!): Channel! @access(role: ADMIN)
 }
 `, BuiltIn: false},
 	{Name: "../../schema/conversations.graphqls", Input: `input StartConversationInput {
@@ -7719,11 +7766,11 @@ extend type Mutation {
   primary's value and record the secondary's. The secondary's id then
   resolves to the primary.
   """
-  mergeCustomers(primaryID: ID!, secondaryID: ID!): CustomerMerge!
+  mergeCustomers(primaryID: ID!, secondaryID: ID!): CustomerMerge! @access(role: SUPERVISOR)
   "Undoes a merge, restoring the secondary exactly; CONFLICT says what prevents it."
-  unmergeCustomer(mergeID: ID!): [Customer!]!
+  unmergeCustomer(mergeID: ID!): [Customer!]! @access(role: SUPERVISOR)
   "Merges a suggested duplicate into the customer who had the identity first."
-  acceptDuplicate(id: ID!): CustomerMerge!
+  acceptDuplicate(id: ID!): CustomerMerge! @access(role: SUPERVISOR)
   dismissDuplicate(id: ID!): ID!
   """
   For integrators: finds the customer by any of the verified identities
@@ -8313,6 +8360,10 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_workingHours(ctx, field)
 	case "team":
 		return ec.fieldContext_Channel_team(ctx, field)
+	case "memberAgents":
+		return ec.fieldContext_Channel_memberAgents(ctx, field)
+	case "memberTeams":
+		return ec.fieldContext_Channel_memberTeams(ctx, field)
 	case "secretFieldsSet":
 		return ec.fieldContext_Channel_secretFieldsSet(ctx, field)
 	case "webhookURL":
@@ -9898,6 +9949,36 @@ func (ec *executionContext) field_Mutation_setChannelEnabled_args(ctx context.Co
 		return nil, err
 	}
 	args["enabled"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setChannelMembers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "agentIDs",
+		func(ctx context.Context, v any) ([]gid.ID, error) {
+			return ec.unmarshalNID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["agentIDs"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "teamIDs",
+		func(ctx context.Context, v any) ([]gid.ID, error) {
+			return ec.unmarshalNID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["teamIDs"] = arg2
 	return args, nil
 }
 
@@ -12969,6 +13050,70 @@ func (ec *executionContext) _Channel_team(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Channel_team(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Channel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Team(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Channel_memberAgents(ctx context.Context, field graphql.CollectedField, obj *ent.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_memberAgents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MemberAgents(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgentᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_memberAgents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Channel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Channel_memberTeams(ctx context.Context, field graphql.CollectedField, obj *ent.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_memberTeams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MemberTeams(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Team) graphql.Marshaler {
+			return ec.marshalOTeam2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐTeamᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_memberTeams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Channel",
 		Field:      field,
@@ -19168,6 +19313,68 @@ func (ec *executionContext) fieldContext_Mutation_setChannelEnabled(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setChannelMembers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setChannelMembers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetChannelMembers(ctx, fc.Args["id"].(gid.ID), fc.Args["agentIDs"].([]gid.ID), fc.Args["teamIDs"].([]gid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.Channel
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.Channel
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setChannelMembers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Channel(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setChannelMembers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_startConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19594,7 +19801,25 @@ func (ec *executionContext) _Mutation_mergeCustomers(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().MergeCustomers(ctx, fc.Args["primaryID"].(gid.ID), fc.Args["secondaryID"].(gid.ID))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "SUPERVISOR")
+				if err != nil {
+					var zeroVal *ent.CustomerMerge
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.CustomerMerge
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerMerge) graphql.Marshaler {
 			return ec.marshalNCustomerMerge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMerge(ctx, selections, v)
 		},
@@ -19638,7 +19863,25 @@ func (ec *executionContext) _Mutation_unmergeCustomer(ctx context.Context, field
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UnmergeCustomer(ctx, fc.Args["mergeID"].(gid.ID))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "SUPERVISOR")
+				if err != nil {
+					var zeroVal []*ent.Customer
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal []*ent.Customer
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Customer) graphql.Marshaler {
 			return ec.marshalNCustomer2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerᚄ(ctx, selections, v)
 		},
@@ -19682,7 +19925,25 @@ func (ec *executionContext) _Mutation_acceptDuplicate(ctx context.Context, field
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().AcceptDuplicate(ctx, fc.Args["id"].(gid.ID))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "SUPERVISOR")
+				if err != nil {
+					var zeroVal *ent.CustomerMerge
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.CustomerMerge
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerMerge) graphql.Marshaler {
 			return ec.marshalNCustomerMerge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomerMerge(ctx, selections, v)
 		},
@@ -26932,7 +27193,7 @@ func (ec *executionContext) unmarshalInputChannelWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "kindGT", "kindGTE", "kindLT", "kindLTE", "kindContains", "kindHasPrefix", "kindHasSuffix", "kindEqualFold", "kindContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "enabled", "enabledNEQ", "key", "keyNEQ", "keyIn", "keyNotIn", "keyGT", "keyGTE", "keyLT", "keyLTE", "keyContains", "keyHasPrefix", "keyHasSuffix", "keyEqualFold", "keyContainsFold", "verificationState", "verificationStateNEQ", "verificationStateIn", "verificationStateNotIn", "verificationError", "verificationErrorNEQ", "verificationErrorIn", "verificationErrorNotIn", "verificationErrorGT", "verificationErrorGTE", "verificationErrorLT", "verificationErrorLTE", "verificationErrorContains", "verificationErrorHasPrefix", "verificationErrorHasSuffix", "verificationErrorIsNil", "verificationErrorNotNil", "verificationErrorEqualFold", "verificationErrorContainsFold", "verifiedAt", "verifiedAtNEQ", "verifiedAtIn", "verifiedAtNotIn", "verifiedAtGT", "verifiedAtGTE", "verifiedAtLT", "verifiedAtLTE", "verifiedAtIsNil", "verifiedAtNotNil", "priority", "priorityNEQ", "priorityIn", "priorityNotIn", "priorityGT", "priorityGTE", "priorityLT", "priorityLTE", "teamID", "teamIDNEQ", "teamIDIn", "teamIDNotIn", "teamIDGT", "teamIDGTE", "teamIDLT", "teamIDLTE", "teamIDContains", "teamIDHasPrefix", "teamIDHasSuffix", "teamIDIsNil", "teamIDNotNil", "teamIDEqualFold", "teamIDContainsFold", "hasTeam", "hasTeamWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "kindGT", "kindGTE", "kindLT", "kindLTE", "kindContains", "kindHasPrefix", "kindHasSuffix", "kindEqualFold", "kindContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "enabled", "enabledNEQ", "key", "keyNEQ", "keyIn", "keyNotIn", "keyGT", "keyGTE", "keyLT", "keyLTE", "keyContains", "keyHasPrefix", "keyHasSuffix", "keyEqualFold", "keyContainsFold", "verificationState", "verificationStateNEQ", "verificationStateIn", "verificationStateNotIn", "verificationError", "verificationErrorNEQ", "verificationErrorIn", "verificationErrorNotIn", "verificationErrorGT", "verificationErrorGTE", "verificationErrorLT", "verificationErrorLTE", "verificationErrorContains", "verificationErrorHasPrefix", "verificationErrorHasSuffix", "verificationErrorIsNil", "verificationErrorNotNil", "verificationErrorEqualFold", "verificationErrorContainsFold", "verifiedAt", "verifiedAtNEQ", "verifiedAtIn", "verifiedAtNotIn", "verifiedAtGT", "verifiedAtGTE", "verifiedAtLT", "verifiedAtLTE", "verifiedAtIsNil", "verifiedAtNotNil", "priority", "priorityNEQ", "priorityIn", "priorityNotIn", "priorityGT", "priorityGTE", "priorityLT", "priorityLTE", "teamID", "teamIDNEQ", "teamIDIn", "teamIDNotIn", "teamIDGT", "teamIDGTE", "teamIDLT", "teamIDLTE", "teamIDContains", "teamIDHasPrefix", "teamIDHasSuffix", "teamIDIsNil", "teamIDNotNil", "teamIDEqualFold", "teamIDContainsFold", "hasTeam", "hasTeamWith", "hasMemberAgents", "hasMemberAgentsWith", "hasMemberTeams", "hasMemberTeamsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27793,6 +28054,34 @@ func (ec *executionContext) unmarshalInputChannelWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.HasTeamWith = data
+		case "hasMemberAgents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMemberAgents"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMemberAgents = data
+		case "hasMemberAgentsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMemberAgentsWith"))
+			data, err := ec.unmarshalOAgentWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMemberAgentsWith = data
+		case "hasMemberTeams":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMemberTeams"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMemberTeams = data
+		case "hasMemberTeamsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMemberTeamsWith"))
+			data, err := ec.unmarshalOTeamWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐTeamWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMemberTeamsWith = data
 		}
 	}
 	return it, nil
@@ -37407,6 +37696,18 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Channel_team(ctx, field, obj)
 				})
+		case "memberAgents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Channel_memberAgents(ctx, field, obj)
+				})
+		case "memberTeams":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Channel_memberTeams(ctx, field, obj)
+				})
 		case "secretFieldsSet":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -39319,6 +39620,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setChannelEnabled":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setChannelEnabled(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setChannelMembers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setChannelMembers(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

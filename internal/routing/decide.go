@@ -115,6 +115,26 @@ func Eligible(c *Candidate, team *gid.ID, required map[string]int) bool {
 	return true
 }
 
+// Members are a channel's members (see internal/access): its agents and
+// teams. A nil *Members (a channel without members) admits everyone.
+type Members struct {
+	Agents map[gid.ID]bool
+	Teams  map[gid.ID]bool
+}
+
+// Admit reports whether the agent is a member, directly or through a team.
+func (m *Members) Admit(c *Candidate) bool {
+	if m == nil || m.Agents[c.ID] {
+		return true
+	}
+	for t := range c.Teams {
+		if m.Teams[t] {
+			return true
+		}
+	}
+	return false
+}
+
 // Order sorts eligible agents into the order a strategy tries them.
 // last is the agent who got the previous conversation (round robin).
 func Order(strategy routingpolicy.Strategy, cands []*Candidate, required map[string]int, last *gid.ID) []*Candidate {

@@ -18,9 +18,11 @@ import (
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
+	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/inbox"
@@ -232,6 +234,10 @@ func (r *Router) RouteWorkspace(ctx context.Context, ws gid.ID) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	members, err := r.members(ctx)
+	if err != nil {
+		return 0, err
+	}
 	now := r.o.Now()
 	assigned := 0
 	for _, w := range queue {
@@ -254,7 +260,7 @@ func (r *Router) RouteWorkspace(ctx context.Context, ws gid.ID) (int, error) {
 		}
 		var eligible []*Candidate
 		for _, a := range agents {
-			if Eligible(a, team, required) {
+			if Eligible(a, team, required) && members[w.Conv.ChannelID].Admit(a) {
 				eligible = append(eligible, a)
 			}
 		}
@@ -336,6 +342,32 @@ func (r *Router) candidates(ctx context.Context) ([]*Candidate, error) {
 				c.Teams[t.ID] = true
 			}
 		}
+	}
+	return out, nil
+}
+
+// members reads the members of the workspace's channels that have any
+// (three statements); routing picks only them.
+func (r *Router) members(ctx context.Context) (map[gid.ID]*Members, error) {
+	chs, err := r.client.Channel.Query().
+		Where(channel.Or(channel.HasMemberAgents(), channel.HasMemberTeams())).
+		Select(channel.FieldID).
+		WithMemberAgents(func(q *ent.AgentQuery) { q.Select(agent.FieldID) }).
+		WithMemberTeams(func(q *ent.TeamQuery) { q.Select(team.FieldID) }).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("routing: channel members: %w", err)
+	}
+	out := make(map[gid.ID]*Members, len(chs))
+	for _, ch := range chs {
+		m := &Members{Agents: map[gid.ID]bool{}, Teams: map[gid.ID]bool{}}
+		for _, a := range ch.Edges.MemberAgents {
+			m.Agents[a.ID] = true
+		}
+		for _, t := range ch.Edges.MemberTeams {
+			m.Teams[t.ID] = true
+		}
+		out[ch.ID] = m
 	}
 	return out, nil
 }

@@ -14,7 +14,9 @@ import (
 	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/internal/access"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/viewer"
 )
 
 // window is the part of a timeline a page reads: the first limit entries
@@ -43,6 +45,7 @@ type source struct {
 	at    string
 	key   string
 	owner func(b *sql.Builder, cust gid.ID)
+	conv  string // the conversation column, for the channel rule; "" for merges (customer-wide)
 }
 
 func customerIs(col string) func(*sql.Builder, gid.ID) {
@@ -61,13 +64,13 @@ func eitherSide(extra string) func(*sql.Builder, gid.ID) {
 // index on (customer_id, time, id), so each branch of the page query is a
 // range scan that stops after limit rows; a customer has few merges.
 var sources = []source{
-	{KindMessage, message.Table, message.FieldCreatedAt, message.FieldID, customerIs(message.FieldCustomerID)},
+	{KindMessage, message.Table, message.FieldCreatedAt, message.FieldID, customerIs(message.FieldCustomerID), message.FieldConversationID},
 	{KindActivity, conversationactivity.Table, conversationactivity.FieldOccurredAt, conversationactivity.FieldID,
-		customerIs(conversationactivity.FieldCustomerID)},
-	{KindMerged, customermerge.Table, customermerge.FieldMergedAt, customermerge.FieldID, eitherSide("")},
+		customerIs(conversationactivity.FieldCustomerID), conversationactivity.FieldConversationID},
+	{KindMerged, customermerge.Table, customermerge.FieldMergedAt, customermerge.FieldID, eitherSide(""), ""},
 	{KindUnmerged, customermerge.Table, customermerge.FieldUnmergedAt,
 		customermerge.FieldID + " || '" + unmergedSuffix + "'",
-		eitherSide(" AND " + customermerge.FieldUnmergedAt + " IS NOT NULL")},
+		eitherSide(" AND " + customermerge.FieldUnmergedAt + " IS NOT NULL"), ""},
 }
 
 // positions finds the entries of a window in ONE statement: a UNION ALL
@@ -85,6 +88,7 @@ func positions(ctx context.Context, c *ent.Client, cust *ent.Customer, w window)
 	if w.backward {
 		dir = " DESC"
 	}
+	viewerOf := viewer.FromContext(ctx)
 	var rows []struct {
 		Src string `sql:"src"`
 		Key string `sql:"entry_key"`
@@ -93,6 +97,7 @@ func positions(ctx context.Context, c *ent.Client, cust *ent.Customer, w window)
 	err := c.Customer.Query().
 		Where(customer.ID(cust.ID)).
 		Modify(func(s *sql.Selector) {
+			visible := access.VisibleConversationIDs(viewerOf, s.Dialect())
 			s.SelectExpr(sql.Raw("t.src, t.entry_key, t.occurred_at")).
 				AppendFromExpr(sql.ExprFunc(func(b *sql.Builder) {
 					b.Wrap(func(b *sql.Builder) {
@@ -100,7 +105,7 @@ func positions(ctx context.Context, c *ent.Client, cust *ent.Customer, w window)
 							if i > 0 {
 								b.WriteString(" UNION ALL ")
 							}
-							writeBranch(b, i, src, cust, w, dir)
+							writeBranch(b, i, src, cust, w, dir, visible)
 						}
 					})
 					b.WriteString(" AS t")
@@ -132,10 +137,14 @@ func positions(ctx context.Context, c *ent.Client, cust *ent.Customer, w window)
 // Row values compare the same on SQLite (3.15+) and PostgreSQL. On SQLite
 // times are text in one format and zone (UTC, see internal/app), and the
 // cursor's time is bound as the same text, so they compare like with like.
-func writeBranch(b *sql.Builder, i int, src source, cust *ent.Customer, w window, dir string) {
+//
+// visible, when the viewer sees only some conversations (see
+// internal/access), limits messages and steps to theirs.
+func writeBranch(b *sql.Builder, i int, src source, cust *ent.Customer, w window, dir string, visible *sql.Selector) {
 	b.WriteString("SELECT * FROM (SELECT '" + string(src.kind) + "' AS src, " + src.key + " AS entry_key, " +
 		src.at + " AS occurred_at FROM " + src.table + " WHERE ")
 	src.owner(b, cust.ID)
+	onlyVisible(b, src.table+"."+src.conv, src.conv != "", visible)
 	bound := func(op string, k *Key) {
 		if k != nil {
 			b.WriteString(" AND (" + src.at + ", " + src.key + ") " + op + " (").
@@ -181,13 +190,17 @@ func asTime(v any) (time.Time, error) {
 // customer's own conversation), so they need no workspace_id test, which
 // would make them read every row instead of the index.
 func Count(ctx context.Context, c *ent.Client, cust *ent.Customer) (int, error) {
+	viewerOf := viewer.FromContext(ctx)
 	n, err := c.Customer.Query().
 		Where(customer.ID(cust.ID)).
 		Modify(func(s *sql.Selector) {
+			visible := access.VisibleConversationIDs(viewerOf, s.Dialect())
 			s.SelectExpr(sql.ExprFunc(func(b *sql.Builder) {
 				cu := s.C(customer.FieldID)
 				for _, t := range []string{message.Table, conversationactivity.Table} {
-					b.WriteString("(SELECT COUNT(*) FROM " + t + " WHERE " + t + ".customer_id = " + cu + ") + ")
+					b.WriteString("(SELECT COUNT(*) FROM " + t + " WHERE " + t + ".customer_id = " + cu)
+					onlyVisible(b, t+".conversation_id", true, visible)
+					b.WriteString(") + ")
 				}
 				m := customermerge.Table
 				b.WriteString("(SELECT COUNT(*) + COUNT(" + m + ".unmerged_at) FROM " + m + " WHERE " +
@@ -215,4 +228,13 @@ func within(at, id string, keys []Key) func(*sql.Selector) {
 				WriteString(") AND " + cols + " <= (").Arg(hi.At.UTC()).Comma().Arg(hi.Key).WriteString(")")
 		}))
 	}
+}
+
+// onlyVisible adds "AND col IN (the visible conversations)" when the
+// viewer sees only some conversations and the rows belong to one.
+func onlyVisible(b *sql.Builder, col string, applies bool, visible *sql.Selector) {
+	if !applies || visible == nil {
+		return
+	}
+	b.WriteString(" AND " + col + " IN (").Join(visible).WriteString(")")
 }
