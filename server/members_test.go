@@ -1,0 +1,107 @@
+package server_test
+
+import (
+	"testing"
+
+	"github.com/switchboard/switchboard/internal/testenv"
+)
+
+// TestChannelMembersSeeTheirConversations: once a channel has members, an
+// AGENT outside it finds its conversations missing (node, lists, replies)
+// and receives none of its events, while a member and a supervisor see
+// them, on the same instance at the same time. A channel without members
+// stays visible to everyone.
+func TestChannelMembersSeeTheirConversations(t *testing.T) {
+	s := testenv.New(t, testenv.NoRouting)
+	admin := s.AdminToken(t)
+	annID, ann := newAgent(t, s, admin, "ann@example.com", "AGENT")
+	_, bob := newAgent(t, s, admin, "bob@example.com", "AGENT")
+	_, sue := newAgent(t, s, admin, "sue@example.com", "SUPERVISOR")
+	private, open := s.Conversation(t, admin), s.Conversation(t, admin)
+	var conv struct{ Node struct{ Channel struct{ ID string } } }
+	s.MustDo(t, admin, `query($id: ID!) { node(id: $id) { ... on Conversation { channel { id } } } }`, map[string]any{"id": private}, &conv)
+	var set struct {
+		SetChannelMembers struct{ MemberAgents []struct{ ID string } }
+	}
+	s.MustDo(t, admin, `mutation($id: ID!, $a: [ID!]!) { setChannelMembers(id: $id, agentIDs: $a, teamIDs: []) { memberAgents { id } } }`,
+		map[string]any{"id": conv.Node.Channel.ID, "a": []string{annID}}, &set)
+	if len(set.SetChannelMembers.MemberAgents) != 1 || set.SetChannelMembers.MemberAgents[0].ID != annID {
+		t.Fatalf("members %+v", set.SetChannelMembers.MemberAgents)
+	}
+
+	seen := func(tok string) (node bool, total int) {
+		var out struct {
+			Node          *struct{ ID string }
+			Conversations struct{ TotalCount int }
+		}
+		s.MustDo(t, tok, `query($id: ID!) { node(id: $id) { id } conversations { totalCount } }`, map[string]any{"id": private}, &out)
+		return out.Node != nil, out.Conversations.TotalCount
+	}
+	for _, c := range []struct {
+		name, tok string
+		node      bool
+		total     int
+	}{{"member", ann, true, 2}, {"supervisor", sue, true, 2}, {"admin", admin, true, 2}, {"outsider", bob, false, 1}} {
+		if node, total := seen(c.tok); node != c.node || total != c.total {
+			t.Errorf("%s: node visible %v, %d conversations; want %v, %d", c.name, node, total, c.node, c.total)
+		}
+	}
+	if r := s.Do(t, bob, `mutation($c: ID!) { sendMessage(input: {conversationID: $c, body: "hi", private: true}) { id } }`,
+		map[string]any{"c": private}); len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
+		t.Fatalf("an outsider's note on a hidden conversation: %+v, want NOT_FOUND", r.Errors)
+	}
+
+	// Live events: the outsider's first event is the visible conversation's.
+	const sub = `subscription { messageAdded { message { body conversation { id } } } }`
+	type added struct {
+		MessageAdded struct {
+			Message struct {
+				Body         string
+				Conversation struct{ ID string }
+			}
+		}
+	}
+	wsAnn, err := s.DialWS(t, ann, testenv.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsBob, err := s.DialWS(t, bob, testenv.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	annSub, bobSub := wsAnn.Subscribe(sub, nil), wsBob.Subscribe(sub, nil)
+	s.WaitSubscribers(t, 2)
+	s.Send(t, admin, private, "for members")
+	s.Send(t, admin, open, "for everyone")
+	var a, b added
+	annSub.Next(t, &a)
+	if a.MessageAdded.Message.Conversation.ID != private {
+		t.Errorf("the member's first event: %+v, want the private conversation's", a)
+	}
+	bobSub.Next(t, &b)
+	if b.MessageAdded.Message.Conversation.ID != open || b.MessageAdded.Message.Body != "for everyone" {
+		t.Errorf("the outsider's first event: %+v, want the open conversation's", b)
+	}
+}
+
+// TestMergesNeedSupervisor: an AGENT may not merge customers or accept a
+// duplicate suggestion; a supervisor may.
+func TestMergesNeedSupervisor(t *testing.T) {
+	s := testenv.New(t, testenv.NoRouting)
+	admin := s.AdminToken(t)
+	_, ann := newAgent(t, s, admin, "ann@example.com", "AGENT")
+	_, sue := newAgent(t, s, admin, "sue@example.com", "SUPERVISOR")
+	var c struct {
+		A struct{ ID string }
+		B struct{ ID string }
+	}
+	s.MustDo(t, admin, `mutation { a: createCustomer(input: {name: "A"}) { id } b: createCustomer(input: {name: "B"}) { id } }`, nil, &c)
+	const merge = `mutation($p: ID!, $s: ID!) { mergeCustomers(primaryID: $p, secondaryID: $s) { id } }`
+	vars := map[string]any{"p": c.A.ID, "s": c.B.ID}
+	if r := s.Do(t, ann, merge, vars); len(r.Errors) != 1 || r.Errors[0].Code() != "FORBIDDEN" {
+		t.Fatalf("an agent's merge: %+v, want FORBIDDEN", r.Errors)
+	}
+	if r := s.Do(t, sue, merge, vars); len(r.Errors) != 0 {
+		t.Fatalf("a supervisor's merge: %+v", r.Errors)
+	}
+}
