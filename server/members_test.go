@@ -18,7 +18,9 @@ func TestChannelMembersSeeTheirConversations(t *testing.T) {
 	_, bob := newAgent(t, s, admin, "bob@example.com", "AGENT")
 	_, sue := newAgent(t, s, admin, "sue@example.com", "SUPERVISOR")
 	private, open := s.Conversation(t, admin), s.Conversation(t, admin)
-	var conv struct{ Node struct{ Channel struct{ ID string } } }
+	var conv struct {
+		Node struct{ Channel struct{ ID string } }
+	}
 	s.MustDo(t, admin, `query($id: ID!) { node(id: $id) { ... on Conversation { channel { id } } } }`, map[string]any{"id": private}, &conv)
 	var set struct {
 		SetChannelMembers struct{ MemberAgents []struct{ ID string } }
