@@ -107,3 +107,29 @@ func TestMergesNeedSupervisor(t *testing.T) {
 		t.Fatalf("a supervisor's merge: %+v", r.Errors)
 	}
 }
+
+// TestTransferRespectsCapacity: an agent cannot hand a conversation to a
+// colleague who is at capacity; a supervisor can.
+func TestTransferRespectsCapacity(t *testing.T) {
+	s := testenv.New(t, testenv.NoRouting)
+	admin := s.AdminToken(t)
+	annID := createID(t, s, admin, `mutation { createAgent(input: {name: "Ann", email: "ann@example.com", password: "password-1", capacity: 1}) { id } }`, nil)
+	bobID, bob := newAgent(t, s, admin, "bob@example.com", "AGENT")
+	_, sue := newAgent(t, s, admin, "sue@example.com", "SUPERVISOR")
+	full, mine := s.Conversation(t, admin), s.Conversation(t, admin)
+	const assign = `mutation($id: ID!, $a: ID) { assignConversation(id: $id, agentID: $a) { id } }`
+	s.MustDo(t, admin, assign, map[string]any{"id": full, "a": annID}, nil)
+	s.MustDo(t, admin, assign, map[string]any{"id": mine, "a": bobID}, nil)
+	const transfer = `mutation($id: ID!, $a: ID!) { transferConversation(id: $id, agentID: $a) { assignee { id } } }`
+	r := s.Do(t, bob, transfer, map[string]any{"id": mine, "a": annID})
+	if len(r.Errors) != 1 || r.Errors[0].Code() != "CONFLICT" || r.Errors[0].Extensions["field"] != "agentID" {
+		t.Fatalf("transfer to a full agent: %+v, want CONFLICT on agentID", r.Errors)
+	}
+	var out struct {
+		TransferConversation struct{ Assignee struct{ ID string } }
+	}
+	s.MustDo(t, sue, transfer, map[string]any{"id": mine, "a": annID}, &out)
+	if out.TransferConversation.Assignee.ID != annID {
+		t.Fatalf("a supervisor's transfer: assignee %q, want %q", out.TransferConversation.Assignee.ID, annID)
+	}
+}

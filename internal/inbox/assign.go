@@ -109,6 +109,23 @@ func (s *Service) Transfer(ctx context.Context, c *ent.Client, id gid.ID, agentI
 		if conv.AssigneeID != nil && *conv.AssigneeID == ag.ID {
 			return nil, apperr.Invalid("agentID", "the conversation is already theirs")
 		}
+		// An agent hands over only to someone with room; supervisors may
+		// go beyond capacity, as with assignConversation. The conditional
+		// claim locks the agent's row until commit, so concurrent
+		// transfers cannot both take the last place; reassigned below
+		// counts the conversation, so the claim itself is given back.
+		if a := viewer.FromContext(ctx); Counts(conv.Status) && a != nil && a.AgentID != "" && a.Role.Rank() < viewer.RoleSupervisor.Rank() {
+			ok, err := ClaimCapacity(ctx, c, ag.ID, false)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, &apperr.Error{Code: apperr.Conflict, Field: "agentID", Message: "the agent is at capacity; a supervisor can assign beyond it"}
+			}
+			if err := addLoad(ctx, c, &ag.ID, -1); err != nil {
+				return nil, err
+			}
+		}
 		upd.SetAssigneeID(ag.ID)
 		step.AgentID = &ag.ID
 		step.TeamID = conv.TeamID
