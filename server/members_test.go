@@ -133,3 +133,83 @@ func TestTransferRespectsCapacity(t *testing.T) {
 		t.Fatalf("a supervisor's transfer: assignee %q, want %q", out.TransferConversation.Assignee.ID, annID)
 	}
 }
+
+// TestChannelMembersThroughTeamsAndAssignment: a team's members see the
+// channel; an agent outside it sees a conversation assigned to them and no
+// other; a customer's conversations and timeline are filtered the same
+// way, while the customer stays visible.
+func TestChannelMembersThroughTeamsAndAssignment(t *testing.T) {
+	s := testenv.New(t, testenv.NoRouting)
+	admin := s.AdminToken(t)
+	annID, ann := newAgent(t, s, admin, "ann@example.com", "AGENT")
+	bobID, bob := newAgent(t, s, admin, "bob@example.com", "AGENT")
+	teamID := createID(t, s, admin, `mutation($a: [ID!]) { createTeam(input: {name: "Billing", agentIDs: $a}) { id } }`,
+		map[string]any{"a": []string{annID}})
+	first, second := s.Conversation(t, admin), s.Conversation(t, admin)
+	var conv struct {
+		Node struct {
+			Channel  struct{ ID string }
+			Customer struct{ ID string }
+		}
+	}
+	s.MustDo(t, admin, `query($id: ID!) { node(id: $id) { ... on Conversation { channel { id } customer { id } } } }`,
+		map[string]any{"id": first}, &conv)
+	// Both conversations' channels are the team's.
+	s.MustDo(t, admin, `mutation($id: ID!, $t: [ID!]!) { setChannelMembers(id: $id, agentIDs: [], teamIDs: $t) { id } }`,
+		map[string]any{"id": conv.Node.Channel.ID, "t": []string{teamID}}, nil)
+	var other struct {
+		Node struct{ Channel struct{ ID string } }
+	}
+	s.MustDo(t, admin, `query($id: ID!) { node(id: $id) { ... on Conversation { channel { id } } } }`, map[string]any{"id": second}, &other)
+	s.MustDo(t, admin, `mutation($id: ID!, $t: [ID!]!) { setChannelMembers(id: $id, agentIDs: [], teamIDs: $t) { id } }`,
+		map[string]any{"id": other.Node.Channel.ID, "t": []string{teamID}}, nil)
+	s.MustDo(t, admin, `mutation($id: ID!, $a: ID) { assignConversation(id: $id, agentID: $a) { id } }`,
+		map[string]any{"id": second, "a": bobID}, nil)
+
+	visible := func(tok string) map[string]bool {
+		var out struct {
+			Conversations struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+			Node *struct {
+				Conversations struct{ TotalCount int }
+				Timeline      struct {
+					Edges []struct {
+						Node struct {
+							Typename     string `json:"__typename"`
+							Conversation *struct{ ID string }
+						}
+					}
+				}
+			}
+		}
+		s.MustDo(t, tok, `query($c: ID!) {
+			conversations { edges { node { id } } }
+			node(id: $c) { ... on Customer { conversations { totalCount } timeline(first: 100) { edges { node { __typename
+				... on ConversationActivity { conversation { id } } } } } } } }`,
+			map[string]any{"c": conv.Node.Customer.ID}, &out)
+		got := map[string]bool{}
+		for _, e := range out.Conversations.Edges {
+			got[e.Node.ID] = true
+		}
+		if out.Node == nil {
+			t.Fatalf("the customer is hidden; customers are workspace-wide")
+		}
+		for _, e := range out.Node.Timeline.Edges {
+			if c := e.Node.Conversation; c != nil && !got[c.ID] {
+				t.Errorf("the timeline shows a step of hidden conversation %s", c.ID)
+			}
+		}
+		// The customer's only conversation is the first one.
+		if want := map[bool]int{true: 1, false: 0}[got[first]]; out.Node.Conversations.TotalCount != want {
+			t.Errorf("the customer shows %d conversations, want %d", out.Node.Conversations.TotalCount, want)
+		}
+		return got
+	}
+	if got := visible(ann); !got[first] || !got[second] {
+		t.Errorf("the team member sees %v, want both", got)
+	}
+	if got := visible(bob); got[first] || !got[second] {
+		t.Errorf("the assignee outside the team sees %v, want only %s", got, second)
+	}
+}
