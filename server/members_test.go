@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/switchboard/switchboard/internal/testenv"
 )
@@ -211,5 +213,24 @@ func TestChannelMembersThroughTeamsAndAssignment(t *testing.T) {
 	}
 	if got := visible(bob); got[first] || !got[second] {
 		t.Errorf("the assignee outside the team sees %v, want only %s", got, second)
+	}
+}
+
+// TestRoutingPicksMembers: on a channel with members, routing assigns its
+// conversations only to members, however idle the others are.
+func TestRoutingPicksMembers(t *testing.T) {
+	s := testenv.New(t)
+	admin := s.AdminToken(t)
+	setStatus(t, s, admin, "OFFLINE") // the admin is not a candidate
+	ch := createAPIChannel(t, s, admin, "")
+	agents := routingAgents(t, s, admin, 3, 10, "m")
+	s.MustDo(t, admin, `mutation($id: ID!, $a: [ID!]!) { setChannelMembers(id: $id, agentIDs: $a, teamIDs: []) { id } }`,
+		map[string]any{"id": ch.ID, "a": []string{agents[1].ID}}, nil)
+	setPolicy(t, s, admin, ch.ID, map[string]any{"strategy": "LEAST_BUSY"})
+	for i := range 4 {
+		conv := mustPost(t, ch, senderPayload(fmt.Sprint("m", i), fmt.Sprint("cust-", i), "", "", "hello"))
+		if a := assignee(t, s, admin, conv, 10*time.Second); a != agents[1].ID {
+			t.Fatalf("conversation %d went to %q, want the only member %s", i, a, agents[1].ID)
+		}
 	}
 }
