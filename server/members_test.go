@@ -86,6 +86,26 @@ func TestChannelMembersSeeTheirConversations(t *testing.T) {
 	if b.MessageAdded.Message.Conversation.ID != open || b.MessageAdded.Message.Body != "for everyone" {
 		t.Errorf("the outsider's first event: %+v, want the open conversation's", b)
 	}
+
+	// The same for conversation changes.
+	const changes = `subscription { conversationChanged { conversation { id } } }`
+	type changed struct {
+		ConversationChanged struct{ Conversation struct{ ID string } }
+	}
+	annChanges, bobChanges := wsAnn.Subscribe(changes, nil), wsBob.Subscribe(changes, nil)
+	s.WaitSubscribers(t, 4)
+	const priority = `mutation($id: ID!) { setConversationPriority(id: $id, priority: URGENT) { id } }`
+	s.MustDo(t, admin, priority, map[string]any{"id": private}, nil)
+	s.MustDo(t, admin, priority, map[string]any{"id": open}, nil)
+	var ca, cb changed
+	annChanges.Next(t, &ca)
+	if ca.ConversationChanged.Conversation.ID != private {
+		t.Errorf("the member's first change: %+v, want the private conversation's", ca)
+	}
+	bobChanges.Next(t, &cb)
+	if cb.ConversationChanged.Conversation.ID != open {
+		t.Errorf("the outsider's first change: %+v, want the open conversation's", cb)
+	}
 }
 
 // TestMergesNeedSupervisor: an AGENT may not merge customers or accept a
