@@ -177,10 +177,7 @@ func checkMembers(m map[string]json.RawMessage) (field, reason string) {
 		if v == nil || isJSON(v, 'n') {
 			continue
 		}
-		if !json.Valid(v) {
-			return name, "must be a JSON object"
-		}
-		if !isJSON(v, '{') {
+		if !json.Valid(v) || !isJSON(v, '{') {
 			return name, "must be a JSON object"
 		}
 	}

@@ -24,8 +24,6 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
-	"github.com/switchboard/switchboard/ent/conversationactivity"
-	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/internal/gid"
@@ -54,20 +52,6 @@ func Channels(me gid.ID) predicate.Channel {
 // Conversations matches the conversations agent me sees.
 func Conversations(me gid.ID) predicate.Conversation {
 	return conversation.Or(conversation.AssigneeID(me), conversation.HasChannelWith(Channels(me)))
-}
-
-// Messages matches the messages agent me sees: those of the conversations
-// they see (a message is on its conversation's channel).
-func Messages(me gid.ID) predicate.Message {
-	return message.Or(
-		message.HasChannelWith(Channels(me)),
-		message.HasConversationWith(conversation.AssigneeID(me)),
-	)
-}
-
-// Activities matches the conversation steps agent me sees.
-func Activities(me gid.ID) predicate.ConversationActivity {
-	return conversationactivity.HasConversationWith(Conversations(me))
 }
 
 // VisibleConversationIDs is a sub-query of the ids of the conversations
