@@ -63,17 +63,17 @@ func Transient(err error) bool {
 	if errors.As(err, &netErr) {
 		return true
 	}
+	if UniqueRace(err) {
+		return true
+	}
 	if code, ok := sqliteCode(err); ok {
 		switch code & 0xff {
 		case sqliteNoMem, sqliteInterrupt, sqliteIOErr, sqliteFull, sqliteCantOpen, sqliteProtocol:
 			return true
 		}
-		return code == sqliteUnique || code == sqlitePrimaryKey
+		return false
 	}
-	state := sqlState(err)
-	switch {
-	case state == "23505": // unique_violation: a race that a retry resolves
-		return true
+	switch state := sqlState(err); {
 	case len(state) == 5:
 		// connection exception, transaction rollback, insufficient
 		// resources, operator intervention (shutdown, statement timeout),
@@ -84,6 +84,16 @@ func Transient(err error) bool {
 		}
 	}
 	return false
+}
+
+// UniqueRace reports whether a write failed on a unique index (PostgreSQL
+// 23505, SQLite's unique and primary key constraints): when two writers
+// insert the same key at once, the loser's retry finds the winner's row.
+func UniqueRace(err error) bool {
+	if code, ok := sqliteCode(err); ok {
+		return code == sqliteUnique || code == sqlitePrimaryKey
+	}
+	return sqlState(err) == "23505"
 }
 
 func sqliteCode(err error) (int, bool) {
