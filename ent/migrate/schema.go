@@ -604,7 +604,7 @@ var (
 				Unique:  true,
 				Columns: []*schema.Column{CustomerIdentitiesColumns[8], CustomerIdentitiesColumns[3], CustomerIdentitiesColumns[4]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "verified AND channel_id IS NULL",
+					Where: "(verified AND (channel_id IS NULL))",
 				},
 			},
 			{
@@ -612,7 +612,7 @@ var (
 				Unique:  true,
 				Columns: []*schema.Column{CustomerIdentitiesColumns[8], CustomerIdentitiesColumns[3], CustomerIdentitiesColumns[4], CustomerIdentitiesColumns[9]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "verified AND channel_id IS NOT NULL",
+					Where: "(verified AND (channel_id IS NOT NULL))",
 				},
 			},
 			{

@@ -91,12 +91,14 @@ func (CustomerIdentity) Indexes() []ent.Index {
 	return []ent.Index{
 		// Verified identities are unique; NULL channel ids would defeat a
 		// plain unique index, so global and channel-scoped kinds get one each.
+		// The predicates are written as PostgreSQL prints them back, so that
+		// comparing the database with this schema finds no difference.
 		index.Fields("workspace_id", "kind", "value").Unique().
 			StorageKey("customer_identity_verified_unique").
-			Annotations(entsql.IndexWhere("verified AND channel_id IS NULL")),
+			Annotations(entsql.IndexWhere("(verified AND (channel_id IS NULL))")),
 		index.Fields("workspace_id", "kind", "value", "channel_id").Unique().
 			StorageKey("customer_identity_verified_channel_unique").
-			Annotations(entsql.IndexWhere("verified AND channel_id IS NOT NULL")),
+			Annotations(entsql.IndexWhere("(verified AND (channel_id IS NOT NULL))")),
 		index.Fields("workspace_id", "kind", "value").StorageKey("customer_identity_lookup"),
 		index.Fields("customer_id"),
 	}

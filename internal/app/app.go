@@ -121,7 +121,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		drv = o.WrapDriver(drv)
 	}
 	client := ent.NewClient(ent.Driver(drv))
-	if err := store.Migrate(ctx, client); err != nil {
+	if err := migrate(ctx, cfg, db, log); err != nil {
 		return nil, err
 	}
 	box, err := secrets.NewBox(cfg.SecretKey, cfg.PreviousSecretKeys...)

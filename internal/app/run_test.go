@@ -44,10 +44,10 @@ func agents(t *testing.T, cfg *config.Config) int {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	c := ent.NewClient(ent.Driver(db.Driver))
-	if err := store.Migrate(ctx, c); err != nil {
+	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	c := ent.NewClient(ent.Driver(db.Driver))
 	return c.Agent.Query().CountX(ctx)
 }
 

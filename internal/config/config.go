@@ -76,6 +76,10 @@ type Config struct {
 	// (SWITCHBOARD_REQUEST_TIMEOUT; default 30s; 0 for none). Websocket
 	// subscriptions are not bounded by it.
 	RequestTimeout time.Duration
+	// MigrateManually keeps the server from applying schema migrations at
+	// start (SWITCHBOARD_MIGRATE=manual; default auto): it refuses to start
+	// while any is pending, and `switchboard migrate up` applies them.
+	MigrateManually bool
 }
 
 // QueryLimits are the GraphQL cost limits (SWITCHBOARD_MAX_QUERY_TOKENS,
@@ -143,7 +147,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	str("SWITCHBOARD_TYPING_TIMEOUT", &typing)
 	str("SWITCHBOARD_VISITOR_SESSION_TTL", &visitorTTL)
 	str("SWITCHBOARD_ROUTING", &routingMode)
-	var introspection, timeout, proxies string
+	var introspection, timeout, proxies, migrateMode string
+	str("SWITCHBOARD_MIGRATE", &migrateMode)
 	str("SWITCHBOARD_TRUSTED_PROXIES", &proxies)
 	str("SWITCHBOARD_INTROSPECTION", &introspection)
 	str("SWITCHBOARD_REQUEST_TIMEOUT", &timeout)
@@ -173,6 +178,13 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if err := checkAddr(c.Addr); err != nil {
 		return nil, err
+	}
+	switch migrateMode {
+	case "", "auto":
+	case "manual":
+		c.MigrateManually = true
+	default:
+		return nil, &Error{"SWITCHBOARD_MIGRATE", "must be auto or manual"}
 	}
 	switch introspection {
 	case "", "true":

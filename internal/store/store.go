@@ -13,9 +13,6 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	_ "github.com/lib/pq"  // PostgreSQL driver
 	_ "modernc.org/sqlite" // SQLite driver
-
-	"github.com/switchboard/switchboard/ent"
-	"github.com/switchboard/switchboard/ent/migrate"
 )
 
 // Options says which database to open.
@@ -78,50 +75,6 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 // immediate transactions and a busy timeout.
 func SQLiteDSN(path string) string {
 	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-}
-
-// Migrate brings the schema up to date. Auto-migration for now: it only
-// adds (tables, columns, indexes), never drops.
-func Migrate(ctx context.Context, c *ent.Client) error {
-	if err := c.Schema.Create(ctx, migrate.WithForeignKeys(true)); err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	if err := backfillMessageCustomers(ctx, c); err != nil {
-		return err
-	}
-	return backfillAgentLoads(ctx, c)
-}
-
-// backfillAgentLoads gives agents who hold OPEN or PENDING conversations
-// but a load of 0 (stored before agents had a load) their real load, which
-// routing's capacity checks read. An agent whose load a running instance
-// just raised no longer has load 0 when this statement gets its row, so it
-// is left alone.
-func backfillAgentLoads(ctx context.Context, c *ent.Client) error {
-	_, err := c.ExecContext(ctx, `UPDATE agents SET load = (
-		SELECT COUNT(*) FROM conversations
-		WHERE conversations.assignee_id = agents.id AND conversations.status IN ('OPEN', 'PENDING')
-	) WHERE load = 0 AND EXISTS (
-		SELECT 1 FROM conversations
-		WHERE conversations.assignee_id = agents.id AND conversations.status IN ('OPEN', 'PENDING')
-	)`)
-	if err != nil {
-		return fmt.Errorf("store: backfill agent loads: %w", err)
-	}
-	return nil
-}
-
-// backfillMessageCustomers gives messages stored before messages had a
-// customer_id their conversation's customer, so the timeline finds them.
-// After the first run it matches nothing (through the customer_id index).
-func backfillMessageCustomers(ctx context.Context, c *ent.Client) error {
-	_, err := c.ExecContext(ctx, `UPDATE messages SET customer_id = (
-		SELECT conversations.customer_id FROM conversations WHERE conversations.id = messages.conversation_id
-	) WHERE customer_id IS NULL OR customer_id = ''`)
-	if err != nil {
-		return fmt.Errorf("store: backfill message customers: %w", err)
-	}
-	return nil
 }
 
 // Optimize refreshes SQLite's query planner statistics (ANALYZE, bounded

@@ -9,21 +9,17 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
-
 	"github.com/switchboard/switchboard/ent"
-	"github.com/switchboard/switchboard/ent/migrate"
+	"github.com/switchboard/switchboard/ent/migrate/migrations"
 	"github.com/switchboard/switchboard/ent/privacy"
 	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
 	"github.com/switchboard/switchboard/internal/store"
@@ -33,9 +29,20 @@ import (
 // PostgresURL is the server the tests use when set.
 func PostgresURL() string { return os.Getenv("SWITCHBOARD_TEST_DATABASE_URL") }
 
-// OpenDB returns a fresh, empty database for one test, dropped when the
-// test ends.
+// OpenDB returns a fresh database for one test, dropped when the test
+// ends: an empty SQLite file, or on PostgreSQL a copy of a template that
+// has every migration (so migrating it again does nothing).
 func OpenDB(t testing.TB) *store.DB {
+	t.Helper()
+	if PostgresURL() == "" {
+		return EmptyDB(t)
+	}
+	return openPostgres(t, clonePostgres(t))
+}
+
+// EmptyDB returns a database without a single table, dropped when the
+// test ends: for tests of migrations.
+func EmptyDB(t testing.TB) *store.DB {
 	t.Helper()
 	if PostgresURL() == "" {
 		db, err := store.Open(context.Background(), store.Options{SQLitePath: filepath.Join(t.TempDir(), "test.db")})
@@ -45,7 +52,21 @@ func OpenDB(t testing.TB) *store.DB {
 		t.Cleanup(func() { db.Close() })
 		return db
 	}
-	name := clonePostgres(t)
+	name := "sbtest_" + randomHex()
+	if _, err := adminDB(t).Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	return openPostgres(t, name)
+}
+
+func randomHex() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func openPostgres(t testing.TB, name string) *store.DB {
+	t.Helper()
 	db, err := store.Open(context.Background(), store.Options{DatabaseURL: withDatabase(PostgresURL(), name)})
 	if err != nil {
 		t.Fatalf("open postgres %s: %v", name, err)
@@ -106,9 +127,7 @@ func clonePostgres(t testing.TB) string {
 	if tmplErr != nil {
 		t.Fatalf("postgres template: %v", tmplErr)
 	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "sbtest_" + hex.EncodeToString(b)
+	name := "sbtest_" + randomHex()
 	var err error
 	for try := 0; try < 20; try++ {
 		if _, err = a.Exec(`CREATE DATABASE ` + name + ` TEMPLATE ` + tmplName); err == nil {
@@ -149,12 +168,11 @@ func ensureTemplate(a *sql.DB) (string, error) {
 	if _, err := conn.ExecContext(ctx, `CREATE DATABASE `+building); err != nil {
 		return "", err
 	}
-	db, err := sql.Open("postgres", withDatabase(PostgresURL(), building))
+	db, err := store.Open(ctx, store.Options{DatabaseURL: withDatabase(PostgresURL(), building)})
 	if err != nil {
 		return "", err
 	}
-	client := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db)))
-	err = store.Migrate(ctx, client)
+	_, err = db.Migrate(ctx)
 	db.Close()
 	if err != nil {
 		return "", err
@@ -165,24 +183,19 @@ func ensureTemplate(a *sql.DB) (string, error) {
 	return name, nil
 }
 
-// schemaHash fingerprints the tables, columns and indexes of the schema.
+// schemaHash fingerprints the migrations (what builds the template).
 func schemaHash() string {
-	var parts []string
-	for _, t := range migrate.Tables {
-		parts = append(parts, "T"+t.Name)
-		for _, c := range t.Columns {
-			parts = append(parts, fmt.Sprintf("C%s.%s:%v:%v:%v", t.Name, c.Name, c.Type, c.Nullable, c.Unique))
+	h := sha256.New()
+	_ = fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		for _, i := range t.Indexes {
-			parts = append(parts, fmt.Sprintf("I%s.%s:%v:%v", t.Name, i.Name, i.Unique, i.Annotation))
-		}
-		for _, fk := range t.ForeignKeys {
-			parts = append(parts, "F"+t.Name+"."+fk.Symbol)
-		}
-	}
-	sort.Strings(parts)
-	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
-	return hex.EncodeToString(sum[:6])
+		b, err := fs.ReadFile(migrations.FS, path)
+		h.Write([]byte(path))
+		h.Write(b)
+		return err
+	})
+	return hex.EncodeToString(h.Sum(nil)[:6])
 }
 
 func withDatabase(raw, name string) string {
@@ -202,7 +215,7 @@ func Workspace(t testing.TB) (context.Context, *ent.Client, *store.DB) {
 	db := OpenDB(t)
 	c := ent.NewClient(ent.Driver(db.Driver))
 	ctx := privacy.DecisionContext(context.Background(), privacy.Allow)
-	if err := store.Migrate(ctx, c); err != nil {
+	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ws := c.Workspace.Create().SetName("W").SetSlug("w").SaveX(ctx)

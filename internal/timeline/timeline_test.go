@@ -12,7 +12,6 @@ import (
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
-	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/testenv"
 	"github.com/switchboard/switchboard/internal/timeline"
 	"github.com/switchboard/switchboard/internal/viewer"
@@ -115,7 +114,7 @@ func seed(t *testing.T) (context.Context, *ent.Client, *ent.Customer, []timeline
 	db := testenv.OpenDB(t)
 	c := ent.NewClient(ent.Driver(db.Driver))
 	allow := privacy.DecisionContext(context.Background(), privacy.Allow)
-	if err := store.Migrate(allow, c); err != nil {
+	if _, err := db.Migrate(allow); err != nil {
 		t.Fatal(err)
 	}
 	ws := c.Workspace.Create().SetName("W").SetSlug("w").SaveX(allow)
