@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strings"
 	"time"
 
 	atlas "ariga.io/atlas/sql/migrate"
@@ -80,7 +81,8 @@ func (d *DB) migrationDir() ([]atlas.File, error) {
 // auto-migration of releases before versioned migrations is recognised
 // (it has tables but no schema_migrations) and baselined: the first
 // migration, which is that schema, is recorded without running, and the
-// rest run. A database that a newer release migrated is refused.
+// rest run; then the schema must equal this binary's ent schema. A
+// database that a newer release migrated is refused.
 func (d *DB) Migrate(ctx context.Context) ([]Migration, error) {
 	files, err := d.migrationDir()
 	if err != nil {
@@ -109,6 +111,17 @@ func (d *DB) Migrate(ctx context.Context) ([]Migration, error) {
 		}
 		if ran {
 			applied = append(applied, m)
+		}
+	}
+	if len(applied) > 0 && applied[0].Baseline {
+		// The schema came from the auto-migration of some earlier release:
+		// check it was the one the baseline stands for.
+		drift, err := d.Drift(ctx)
+		if err != nil {
+			return applied, err
+		}
+		if len(drift) > 0 {
+			return applied, fmt.Errorf("store: the database's schema is not the one this release migrates from (was it last started by a release older than 2026-11-28? start that release once, then this one): %s", strings.Join(drift, "; "))
 		}
 	}
 	return applied, nil
