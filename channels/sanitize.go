@@ -159,31 +159,33 @@ func problem(v string, max int) string {
 
 // identifier keeps an id that can be stored, or returns its digest.
 func (s *sanitizer) identifier(field, v string, max int) string {
-	p := problem(v, max)
-	if p == "" {
-		return v
+	if s.refuse(field, v, max, ActionHashed) {
+		return Digest(v)
 	}
-	f := Fix{Field: field, Problem: p, Action: ActionHashed, Length: len(v)}
-	if p == ProblemTooLong {
-		f.Limit = max
-	}
-	s.add(f)
-	return Digest(v)
+	return v
 }
 
 // claim keeps an email or phone number that can be stored as it is; an
 // altered one could match someone else's, so it is dropped.
 func (s *sanitizer) claim(field, v string) string {
-	p := problem(v, MaxExternalID)
-	if p == "" {
-		return v
+	if s.refuse(field, v, MaxExternalID, ActionDropped) {
+		return ""
 	}
-	f := Fix{Field: field, Problem: p, Action: ActionDropped, Length: len(v)}
+	return v
+}
+
+// refuse records the fix action for v when v cannot be stored as it is.
+func (s *sanitizer) refuse(field, v string, max int, action string) bool {
+	p := problem(v, max)
+	if p == "" {
+		return false
+	}
+	f := Fix{Field: field, Problem: p, Action: action, Length: len(v)}
 	if p == ProblemTooLong {
-		f.Limit = MaxExternalID
+		f.Limit = max
 	}
 	s.add(f)
-	return ""
+	return true
 }
 
 // text cleans v and cuts it to max (characters if chars, else bytes; 0:

@@ -74,23 +74,13 @@ func DefaultLimits() Limits {
 // withDefaults fills zero limits from DefaultLimits.
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits()
-	if l.MaxTokens <= 0 {
-		l.MaxTokens = d.MaxTokens
-	}
-	if l.MaxFields <= 0 {
-		l.MaxFields = d.MaxFields
-	}
-	if l.MaxAliases <= 0 {
-		l.MaxAliases = d.MaxAliases
-	}
-	if l.MaxIntrospection <= 0 {
-		l.MaxIntrospection = d.MaxIntrospection
-	}
-	if l.MaxDepth <= 0 {
-		l.MaxDepth = d.MaxDepth
-	}
-	if l.MaxComplexity <= 0 {
-		l.MaxComplexity = d.MaxComplexity
+	for _, f := range []struct{ v, def *int }{
+		{&l.MaxTokens, &d.MaxTokens}, {&l.MaxFields, &d.MaxFields}, {&l.MaxAliases, &d.MaxAliases},
+		{&l.MaxIntrospection, &d.MaxIntrospection}, {&l.MaxDepth, &d.MaxDepth}, {&l.MaxComplexity, &d.MaxComplexity},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
 	}
 	return l
 }
