@@ -28,37 +28,37 @@ func (r *conversationResolver) ReplyBlockedReason(ctx context.Context, obj *ent.
 
 // StartConversation is the resolver for the startConversation field.
 func (r *mutationResolver) StartConversation(ctx context.Context, input model.StartConversationInput) (*ent.Conversation, error) {
-	return r.Inbox.Start(ctx, r.db(ctx), inbox.StartInput{
+	return r.Inbox.Start(ctx, inbox.StartInput{
 		CustomerID: input.CustomerID, ChannelID: input.ChannelID, Body: input.Body, Subject: input.Subject,
 	})
 }
 
 // SendMessage is the resolver for the sendMessage field.
 func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*ent.Message, error) {
-	return r.Inbox.Send(ctx, r.db(ctx), input.ConversationID, input.Body, isTrue(input.Private))
+	return r.Inbox.Send(ctx, input.ConversationID, input.Body, isTrue(input.Private))
 }
 
 // AssignConversation is the resolver for the assignConversation field.
 func (r *mutationResolver) AssignConversation(ctx context.Context, id gid.ID, agentID *gid.ID) (*ent.Conversation, error) {
-	return r.Inbox.Assign(ctx, r.db(ctx), id, agentID)
+	return r.Inbox.Assign(ctx, id, agentID)
 }
 
 // SetConversationStatus is the resolver for the setConversationStatus field.
 func (r *mutationResolver) SetConversationStatus(ctx context.Context, id gid.ID, status conversation.Status, snoozedUntil *time.Time) (*ent.Conversation, error) {
-	return r.Inbox.SetStatus(ctx, r.db(ctx), id, status, snoozedUntil)
+	return r.Inbox.SetStatus(ctx, id, status, snoozedUntil)
 }
 
 // SetConversationPriority is the resolver for the setConversationPriority field.
 func (r *mutationResolver) SetConversationPriority(ctx context.Context, id gid.ID, priority conversation.Priority) (*ent.Conversation, error) {
-	return r.Inbox.SetPriority(ctx, r.db(ctx), id, priority)
+	return r.Inbox.SetPriority(ctx, id, priority)
 }
 
 // AddConversationTags is the resolver for the addConversationTags field.
 func (r *mutationResolver) AddConversationTags(ctx context.Context, id gid.ID, tagIDs []gid.ID) (*ent.Conversation, error) {
-	return r.Inbox.AddTags(ctx, r.db(ctx), id, tagIDs)
+	return r.Inbox.AddTags(ctx, id, tagIDs)
 }
 
 // RemoveConversationTags is the resolver for the removeConversationTags field.
 func (r *mutationResolver) RemoveConversationTags(ctx context.Context, id gid.ID, tagIDs []gid.ID) (*ent.Conversation, error) {
-	return r.Inbox.RemoveTags(ctx, r.db(ctx), id, tagIDs)
+	return r.Inbox.RemoveTags(ctx, id, tagIDs)
 }

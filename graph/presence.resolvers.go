@@ -29,7 +29,7 @@ func (r *mutationResolver) SetAgentStatus(ctx context.Context, status agent.Stat
 
 // MarkConversationRead is the resolver for the markConversationRead field.
 func (r *mutationResolver) MarkConversationRead(ctx context.Context, id gid.ID) (*ent.Conversation, error) {
-	return r.Inbox.MarkRead(ctx, r.db(ctx), viewer.FromContext(ctx).AgentID, id)
+	return r.Inbox.MarkRead(ctx, viewer.FromContext(ctx).AgentID, id)
 }
 
 // SetTyping is the resolver for the setTyping field.

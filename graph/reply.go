@@ -38,7 +38,7 @@ func (r *Resolver) replyBlock(ctx context.Context, obj *ent.Conversation) (inbox
 	loader, _ := ctx.Value(replyKey{}).(*replyLoader)
 	list, convs := conversationObjects(ctx, obj.ID)
 	if loader == nil || list == nil {
-		blocks, err := r.Inbox.ReplyBlocks(ctx, r.db(ctx), []*ent.Conversation{obj})
+		blocks, err := r.Inbox.ReplyBlocks(ctx, []*ent.Conversation{obj})
 		return blocks[obj.ID], err
 	}
 	loader.mu.Lock()
@@ -48,7 +48,7 @@ func (r *Resolver) replyBlock(ctx context.Context, obj *ent.Conversation) (inbox
 		loader.pages[list] = p
 	}
 	loader.mu.Unlock()
-	p.once.Do(func() { p.blocks, p.err = r.Inbox.ReplyBlocks(ctx, r.db(ctx), convs) })
+	p.once.Do(func() { p.blocks, p.err = r.Inbox.ReplyBlocks(ctx, convs) })
 	return p.blocks[obj.ID], p.err
 }
 

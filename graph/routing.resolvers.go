@@ -38,12 +38,12 @@ func (r *mutationResolver) SetRoutingPolicy(ctx context.Context, channelID gid.I
 
 // TakeConversation is the resolver for the takeConversation field.
 func (r *mutationResolver) TakeConversation(ctx context.Context, id gid.ID) (*ent.Conversation, error) {
-	return r.Inbox.Take(ctx, r.db(ctx), id)
+	return r.Inbox.Take(ctx, id)
 }
 
 // TransferConversation is the resolver for the transferConversation field.
 func (r *mutationResolver) TransferConversation(ctx context.Context, id gid.ID, agentID *gid.ID, teamID *gid.ID, note *string) (*ent.Conversation, error) {
-	return r.Inbox.Transfer(ctx, r.db(ctx), id, agentID, teamID, deref(note))
+	return r.Inbox.Transfer(ctx, id, agentID, teamID, deref(note))
 }
 
 // RoutingQueue is the resolver for the routingQueue field.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/internal/gid"
-	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -55,11 +54,11 @@ func (r *Resolver) unreadCount(ctx context.Context, obj *ent.Conversation) (int,
 	loader, _ := ctx.Value(unreadKey{}).(*unreadLoader)
 	list, ids := conversationList(ctx, obj.ID)
 	if loader == nil || list == nil {
-		counts, err := inbox.UnreadCounts(ctx, r.db(ctx), me, []gid.ID{obj.ID})
+		counts, err := r.Inbox.UnreadCounts(ctx, me, []gid.ID{obj.ID})
 		return counts[obj.ID], err
 	}
 	p := loader.page(list)
-	p.once.Do(func() { p.counts, p.err = inbox.UnreadCounts(ctx, r.db(ctx), me, ids) })
+	p.once.Do(func() { p.counts, p.err = r.Inbox.UnreadCounts(ctx, me, ids) })
 	return p.counts[obj.ID], p.err
 }
 

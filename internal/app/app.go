@@ -139,9 +139,9 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	customerSvc := customers.New(client, eventLog, now, db.Dialect == dialect.Postgres)
 	channelSvc := channelcfg.New(Channels(o.Adapters...), box, cfg.PublicURL, o.HTTPClient, now)
 	timerSvc := timers.New(client, timers.Options{Poll: o.TimerPoll, Now: now, Log: log})
-	inboxSvc := inbox.New(now, eventLog, db.Dialect == dialect.Postgres, cfg.ReopenWindow).
+	inboxSvc := inbox.New(client, now, eventLog, db.Dialect == dialect.Postgres, cfg.ReopenWindow).
 		WithCustomers(customerSvc).WithChannels(channelSvc.Capabilities).WithTimers(timerSvc)
-	timerSvc.Handle(inbox.TimerWake, inboxSvc.Wake)
+	timerSvc.Handle(inbox.TimerWake, func(ctx context.Context, _ *ent.Client, t *ent.Timer) error { return inboxSvc.Wake(ctx, t) })
 	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, visitor.Options{
 		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now, Customers: customerSvc,
 	})

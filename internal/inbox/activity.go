@@ -23,12 +23,13 @@ type Activity struct {
 	Note            string
 }
 
-// RecordActivity stores a step of conv's life in c's transaction, so it
+// RecordActivity stores a step of conv's life in the transaction ctx carries, so it
 // commits or rolls back with the change it describes. It is filed under
 // the conversation's customer, at the service clock; the actor is the
 // agent behind the request (an agent, or an API token's creator), none
 // when Switchboard itself acted (ingest, routing).
-func (s *Service) RecordActivity(ctx context.Context, c *ent.Client, conv *ent.Conversation, a Activity) error {
+func (s *Service) RecordActivity(ctx context.Context, conv *ent.Conversation, a Activity) error {
+	c := s.db(ctx)
 	create := c.ConversationActivity.Create().
 		SetConversationID(conv.ID).
 		SetCustomerID(conv.CustomerID).

@@ -17,8 +17,9 @@ import (
 // the conversation (still unassigned), so neither an agent over capacity
 // nor a conversation assigned twice can result. ok is false when either
 // condition no longer holds; the caller's transaction must then roll back.
-func (s *Service) assignWaiting(ctx context.Context, c *ent.Client, id, agentID gid.ID, online bool, step Activity) (conv *ent.Conversation, ok bool, err error) {
-	claimed, err := ClaimCapacity(ctx, c, agentID, online)
+func (s *Service) assignWaiting(ctx context.Context, id, agentID gid.ID, online bool, step Activity) (conv *ent.Conversation, ok bool, err error) {
+	c := s.db(ctx)
+	claimed, err := s.ClaimCapacity(ctx, agentID, online)
 	if err != nil || !claimed {
 		return nil, false, err
 	}
@@ -40,7 +41,7 @@ func (s *Service) assignWaiting(ctx context.Context, c *ent.Client, id, agentID 
 	}
 	step.AgentID = &agentID
 	step.TeamID = conv.TeamID
-	if err := s.RecordActivity(ctx, c, conv, step); err != nil {
+	if err := s.RecordActivity(ctx, conv, step); err != nil {
 		return nil, false, err
 	}
 	return conv, true, nil
@@ -50,15 +51,16 @@ func (s *Service) assignWaiting(ctx context.Context, c *ent.Client, id, agentID 
 // ONLINE agent below capacity. It reports false, having changed nothing
 // the caller must keep, when the agent filled up or the conversation was
 // taken meanwhile (roll the transaction back).
-func (s *Service) AutoAssign(ctx context.Context, c *ent.Client, id, agentID gid.ID) (bool, error) {
-	_, ok, err := s.assignWaiting(ctx, c, id, agentID, true,
+func (s *Service) AutoAssign(ctx context.Context, id, agentID gid.ID) (bool, error) {
+	_, ok, err := s.assignWaiting(ctx, id, agentID, true,
 		Activity{Kind: conversationactivity.KindASSIGNED, Reason: conversationactivity.ReasonAUTO})
 	return ok, err
 }
 
 // Take gives a waiting conversation to the acting agent, within their
 // capacity.
-func (s *Service) Take(ctx context.Context, c *ent.Client, id gid.ID) (*ent.Conversation, error) {
+func (s *Service) Take(ctx context.Context, id gid.ID) (*ent.Conversation, error) {
+	c := s.db(ctx)
 	a := viewer.FromContext(ctx)
 	if a == nil || a.AgentID == "" || a.Kind == viewer.KindAPIToken {
 		return nil, apperr.New(apperr.Forbidden, "only an agent can take a conversation")
@@ -75,7 +77,7 @@ func (s *Service) Take(ctx context.Context, c *ent.Client, id gid.ID) (*ent.Conv
 	case !Counts(conv.Status):
 		return nil, apperr.New(apperr.Conflict, "only OPEN or PENDING conversations wait for an agent")
 	}
-	out, ok, err := s.assignWaiting(ctx, c, id, a.AgentID, false,
+	out, ok, err := s.assignWaiting(ctx, id, a.AgentID, false,
 		Activity{Kind: conversationactivity.KindTAKEN, Reason: conversationactivity.ReasonTAKEN})
 	if err != nil {
 		return nil, err
@@ -88,7 +90,8 @@ func (s *Service) Take(ctx context.Context, c *ent.Client, id gid.ID) (*ent.Conv
 
 // Transfer hands a conversation to another agent, or to a team (it is
 // then unassigned and routed within that team), with an optional note.
-func (s *Service) Transfer(ctx context.Context, c *ent.Client, id gid.ID, agentID, teamID *gid.ID, note string) (*ent.Conversation, error) {
+func (s *Service) Transfer(ctx context.Context, id gid.ID, agentID, teamID *gid.ID, note string) (*ent.Conversation, error) {
+	c := s.db(ctx)
 	if (agentID == nil) == (teamID == nil) {
 		return nil, apperr.Invalid("agentID", "give exactly one of agentID and teamID")
 	}
@@ -102,7 +105,7 @@ func (s *Service) Transfer(ctx context.Context, c *ent.Client, id gid.ID, agentI
 	upd := c.Conversation.UpdateOne(conv)
 	step := Activity{Kind: conversationactivity.KindTRANSFERRED, Reason: conversationactivity.ReasonTRANSFER, Note: note}
 	if agentID != nil {
-		ag, err := activeAgent(ctx, c, *agentID)
+		ag, err := s.activeAgent(ctx, *agentID)
 		if err != nil {
 			return nil, err
 		}
@@ -115,14 +118,14 @@ func (s *Service) Transfer(ctx context.Context, c *ent.Client, id gid.ID, agentI
 		// transfers cannot both take the last place; reassigned below
 		// counts the conversation, so the claim itself is given back.
 		if a := viewer.FromContext(ctx); Counts(conv.Status) && a != nil && a.AgentID != "" && a.Role.Rank() < viewer.RoleSupervisor.Rank() {
-			ok, err := ClaimCapacity(ctx, c, ag.ID, false)
+			ok, err := s.ClaimCapacity(ctx, ag.ID, false)
 			if err != nil {
 				return nil, err
 			}
 			if !ok {
 				return nil, &apperr.Error{Code: apperr.Conflict, Field: "agentID", Message: "the agent is at capacity; a supervisor can assign beyond it"}
 			}
-			if err := addLoad(ctx, c, &ag.ID, -1); err != nil {
+			if err := s.addLoad(ctx, &ag.ID, -1); err != nil {
 				return nil, err
 			}
 		}
@@ -144,7 +147,7 @@ func (s *Service) Transfer(ctx context.Context, c *ent.Client, id gid.ID, agentI
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.reassigned(ctx, c, conv, agentID); err != nil {
+	if _, err := s.reassigned(ctx, conv, agentID); err != nil {
 		return nil, err
 	}
 	if teamID != nil {
@@ -152,7 +155,7 @@ func (s *Service) Transfer(ctx context.Context, c *ent.Client, id gid.ID, agentI
 			return nil, err
 		}
 	}
-	if err := s.RecordActivity(ctx, c, updated, step); err != nil {
+	if err := s.RecordActivity(ctx, updated, step); err != nil {
 		return nil, err
 	}
 	return updated, nil

@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -129,8 +130,8 @@ func (d *Deliverer) claim(ctx context.Context) ([]gid.ID, error) {
 		outboxitem.And(outboxitem.StatusEQ(outboxitem.StatusPENDING), outboxitem.NextAttemptAtLTE(now)),
 		outboxitem.And(outboxitem.StatusEQ(outboxitem.StatusSENDING), outboxitem.ClaimedUntilLT(now)),
 	)
-	take := func(c *ent.Client, id gid.ID) (bool, error) {
-		n, err := c.OutboxItem.Update().Where(outboxitem.ID(id), dueItems).
+	take := func(id gid.ID) (bool, error) {
+		n, err := d.client.OutboxItem.Update().Where(outboxitem.ID(id), dueItems).
 			SetStatus(outboxitem.StatusSENDING).SetClaimedBy(d.me).SetClaimedUntil(now.Add(d.o.Claim)).
 			Save(ctx)
 		return n == 1, err
@@ -143,7 +144,7 @@ func (d *Deliverer) claim(ctx context.Context) ([]gid.ID, error) {
 		}
 		var won []gid.ID
 		for _, id := range candidates {
-			ok, err := take(d.client, id)
+			ok, err := take(id)
 			if err != nil {
 				return won, fmt.Errorf("inbox: claim: %w", err)
 			}
@@ -153,23 +154,21 @@ func (d *Deliverer) claim(ctx context.Context) ([]gid.ID, error) {
 		}
 		return won, nil
 	}
-	tx, err := d.client.Tx(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("inbox: claim: %w", err)
-	}
-	ids, err := tx.OutboxItem.Query().Where(dueItems).
-		Order(ent.Asc(outboxitem.FieldNextAttemptAt)).Limit(d.o.Batch).
-		ForUpdate(sql.WithLockAction(sql.SkipLocked)).IDs(ctx)
-	if err == nil && len(ids) > 0 {
-		_, err = tx.OutboxItem.Update().Where(outboxitem.IDIn(ids...)).
+	var ids []gid.ID
+	err := store.InTx(ctx, d.client, func(ctx context.Context) error {
+		c := store.Client(ctx, d.client)
+		var err error
+		ids, err = c.OutboxItem.Query().Where(dueItems).
+			Order(ent.Asc(outboxitem.FieldNextAttemptAt)).Limit(d.o.Batch).
+			ForUpdate(sql.WithLockAction(sql.SkipLocked)).IDs(ctx)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		return c.OutboxItem.Update().Where(outboxitem.IDIn(ids...)).
 			SetStatus(outboxitem.StatusSENDING).SetClaimedBy(d.me).SetClaimedUntil(now.Add(d.o.Claim)).
-			Save(ctx)
-	}
+			Exec(ctx)
+	})
 	if err != nil {
-		_ = tx.Rollback()
-		return nil, fmt.Errorf("inbox: claim: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("inbox: claim: %w", err)
 	}
 	return ids, nil
@@ -244,20 +243,14 @@ func (d *Deliverer) send(ctx context.Context, item *ent.OutboxItem, msg *ent.Mes
 // record stores the outcome, if this instance still holds the claim.
 func (d *Deliverer) record(ctx context.Context, item *ent.OutboxItem, msg *ent.Message, providerID string, sendErr error) error {
 	ctx = viewer.NewContext(ctx, viewer.System(item.WorkspaceID))
-	tx, err := d.client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	tctx := ent.NewTxContext(ctx, tx)
-	err = d.recordTx(tctx, tx.Client(), item, msg, providerID, sendErr)
-	if err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return store.InTx(ctx, d.client, func(ctx context.Context) error {
+		return d.recordTx(ctx, item, msg, providerID, sendErr)
+	})
 }
 
-func (d *Deliverer) recordTx(ctx context.Context, c *ent.Client, item *ent.OutboxItem, msg *ent.Message, providerID string, sendErr error) error {
+// recordTx is record's transaction.
+func (d *Deliverer) recordTx(ctx context.Context, item *ent.OutboxItem, msg *ent.Message, providerID string, sendErr error) error {
+	c := store.Client(ctx, d.client)
 	now := d.now()
 	mine := c.OutboxItem.Update().Where(outboxitem.ID(item.ID), outboxitem.ClaimedBy(d.me), outboxitem.StatusEQ(outboxitem.StatusSENDING))
 	attempts := item.Attempts + 1

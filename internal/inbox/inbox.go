@@ -1,9 +1,9 @@
 // Package inbox owns the conversation lifecycle: starting conversations,
 // agents' messages and notes, assignment, status, priority and tags.
 //
-// Every function takes the ent client of the caller's transaction (the
-// GraphQL layer opens one per mutation), so a change and everything it
-// implies commit together.
+// Every operation runs in the transaction its context carries (the GraphQL
+// layer opens one per mutation; see store.InTx), so a change and
+// everything it implies commit together.
 package inbox
 
 import (
@@ -22,12 +22,14 @@ import (
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
 // Service runs inbox operations. Each records the events clients see in
 // the same transaction as the change.
 type Service struct {
+	client   *ent.Client // the base client; store.Client finds the transaction's
 	now      func() time.Time
 	events   *events.Log
 	lockRows bool          // the database has SELECT ... FOR UPDATE (PostgreSQL)
@@ -49,19 +51,26 @@ func (s *Service) WithCustomers(c *customers.Service) *Service {
 	return s
 }
 
-// New returns a Service; now defaults to time.Now. lockRows is true on
-// PostgreSQL, where ingest locks a customer's row while it picks the
-// conversation (SQLite transactions are serial already). A customer's new
-// message reopens a conversation resolved less than reopen ago (default
-// 7 days) instead of starting a new one.
-func New(now func() time.Time, log *events.Log, lockRows bool, reopen time.Duration) *Service {
+// New returns a Service on client, the base client (operations use the
+// transaction their context carries, if any); now defaults to time.Now.
+// lockRows is true on PostgreSQL, where ingest locks a customer's row
+// while it picks the conversation (SQLite transactions are serial
+// already). A customer's new message reopens a conversation resolved less
+// than reopen ago (default 7 days) instead of starting a new one.
+func New(client *ent.Client, now func() time.Time, log *events.Log, lockRows bool, reopen time.Duration) *Service {
 	if now == nil {
 		now = time.Now
 	}
 	if reopen <= 0 {
 		reopen = 7 * 24 * time.Hour
 	}
-	return &Service{now: now, events: log, lockRows: lockRows, reopen: reopen}
+	return &Service{client: client, now: now, events: log, lockRows: lockRows, reopen: reopen}
+}
+
+// db is the client of the transaction ctx carries, or the base client
+// outside one.
+func (s *Service) db(ctx context.Context) *ent.Client {
+	return store.Client(ctx, s.client)
 }
 
 // conversationChanged records a conversation.updated event.
@@ -84,7 +93,8 @@ type StartInput struct {
 
 // Start opens a conversation with a customer on a channel, with a first
 // message from the acting agent.
-func (s *Service) Start(ctx context.Context, c *ent.Client, in StartInput) (*ent.Conversation, error) {
+func (s *Service) Start(ctx context.Context, in StartInput) (*ent.Conversation, error) {
+	c := s.db(ctx)
 	if err := checkBody(in.Body); err != nil {
 		return nil, err
 	}
@@ -98,17 +108,17 @@ func (s *Service) Start(ctx context.Context, c *ent.Client, in StartInput) (*ent
 	}
 	// Refused, and nothing kept (the caller's transaction rolls back), when
 	// the first message could not be sent.
-	if err := s.checkReply(ctx, c, conv); err != nil {
+	if err := s.checkReply(ctx, conv); err != nil {
 		return nil, err
 	}
 	err = s.events.Record(ctx, events.Event{Type: events.ConversationCreated, ConversationID: conv.ID, CustomerID: conv.CustomerID})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.RecordActivity(ctx, c, conv, Activity{Kind: conversationactivity.KindOPENED, TeamID: conv.TeamID}); err != nil {
+	if err := s.RecordActivity(ctx, conv, Activity{Kind: conversationactivity.KindOPENED, TeamID: conv.TeamID}); err != nil {
 		return nil, err
 	}
-	if _, err := s.addAgentMessage(ctx, c, conv, in.Body, false); err != nil {
+	if _, err := s.addAgentMessage(ctx, conv, in.Body, false); err != nil {
 		return nil, err
 	}
 	return c.Conversation.Get(ctx, conv.ID)
@@ -116,7 +126,8 @@ func (s *Service) Start(ctx context.Context, c *ent.Client, in StartInput) (*ent
 
 // Send stores an agent's message (status QUEUED, for delivery through the
 // channel) or private note on a conversation.
-func (s *Service) Send(ctx context.Context, c *ent.Client, conversationID gid.ID, body string, private bool) (*ent.Message, error) {
+func (s *Service) Send(ctx context.Context, conversationID gid.ID, body string, private bool) (*ent.Message, error) {
+	c := s.db(ctx)
 	if err := checkBody(body); err != nil {
 		return nil, err
 	}
@@ -124,12 +135,13 @@ func (s *Service) Send(ctx context.Context, c *ent.Client, conversationID gid.ID
 	if err != nil {
 		return nil, err
 	}
-	return s.addAgentMessage(ctx, c, conv, body, private)
+	return s.addAgentMessage(ctx, conv, body, private)
 }
 
-func (s *Service) addAgentMessage(ctx context.Context, c *ent.Client, conv *ent.Conversation, body string, private bool) (*ent.Message, error) {
+func (s *Service) addAgentMessage(ctx context.Context, conv *ent.Conversation, body string, private bool) (*ent.Message, error) {
+	c := s.db(ctx)
 	if !private {
-		if err := s.checkReply(ctx, c, conv); err != nil {
+		if err := s.checkReply(ctx, conv); err != nil {
 			return nil, err
 		}
 	}
@@ -193,7 +205,8 @@ func checkBody(body string) error {
 }
 
 // Assign gives the conversation to an active agent, or unassigns it.
-func (s *Service) Assign(ctx context.Context, c *ent.Client, id gid.ID, agentID *gid.ID) (*ent.Conversation, error) {
+func (s *Service) Assign(ctx context.Context, id gid.ID, agentID *gid.ID) (*ent.Conversation, error) {
+	c := s.db(ctx)
 	conv, err := c.Conversation.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -202,7 +215,7 @@ func (s *Service) Assign(ctx context.Context, c *ent.Client, id gid.ID, agentID 
 	if agentID == nil {
 		upd.ClearAssignee()
 	} else {
-		ag, err := activeAgent(ctx, c, *agentID)
+		ag, err := s.activeAgent(ctx, *agentID)
 		if err != nil {
 			return nil, err
 		}
@@ -212,7 +225,7 @@ func (s *Service) Assign(ctx context.Context, c *ent.Client, id gid.ID, agentID 
 	if err != nil {
 		return nil, err
 	}
-	changed, err := s.reassigned(ctx, c, conv, agentID)
+	changed, err := s.reassigned(ctx, conv, agentID)
 	if err != nil || !changed {
 		return updated, err
 	}
@@ -220,14 +233,15 @@ func (s *Service) Assign(ctx context.Context, c *ent.Client, id gid.ID, agentID 
 	if agentID != nil {
 		step = Activity{Kind: conversationactivity.KindASSIGNED, Reason: conversationactivity.ReasonMANUAL, AgentID: agentID, TeamID: updated.TeamID}
 	}
-	if err := s.RecordActivity(ctx, c, updated, step); err != nil {
+	if err := s.RecordActivity(ctx, updated, step); err != nil {
 		return nil, err
 	}
 	return updated, nil
 }
 
 // activeAgent loads an agent who may receive conversations.
-func activeAgent(ctx context.Context, c *ent.Client, id gid.ID) (*ent.Agent, error) {
+func (s *Service) activeAgent(ctx context.Context, id gid.ID) (*ent.Agent, error) {
+	c := s.db(ctx)
 	ag, err := c.Agent.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, &apperr.Error{Code: apperr.NotFound, Field: "agentID", Message: "agent not found"}
@@ -244,7 +258,7 @@ func activeAgent(ctx context.Context, c *ent.Client, id gid.ID) (*ent.Agent, err
 // reassigned moves the load of conv (as it was before the change) from
 // its previous assignee to next, and records the conversation.assigned
 // event. It reports whether the assignee changed at all.
-func (s *Service) reassigned(ctx context.Context, c *ent.Client, conv *ent.Conversation, next *gid.ID) (bool, error) {
+func (s *Service) reassigned(ctx context.Context, conv *ent.Conversation, next *gid.ID) (bool, error) {
 	var prevID, nextID gid.ID
 	if conv.AssigneeID != nil {
 		prevID = *conv.AssigneeID
@@ -256,10 +270,10 @@ func (s *Service) reassigned(ctx context.Context, c *ent.Client, conv *ent.Conve
 		return false, nil
 	}
 	if Counts(conv.Status) {
-		if err := addLoad(ctx, c, conv.AssigneeID, -1); err != nil {
+		if err := s.addLoad(ctx, conv.AssigneeID, -1); err != nil {
 			return false, err
 		}
-		if err := addLoad(ctx, c, next, 1); err != nil {
+		if err := s.addLoad(ctx, next, 1); err != nil {
 			return false, err
 		}
 	}
@@ -271,7 +285,8 @@ func (s *Service) reassigned(ctx context.Context, c *ent.Client, conv *ent.Conve
 
 // SetStatus changes the status. SNOOZED needs a time in the future;
 // RESOLVED records when; reopening clears both.
-func (s *Service) SetStatus(ctx context.Context, c *ent.Client, id gid.ID, status conversation.Status, snoozedUntil *time.Time) (*ent.Conversation, error) {
+func (s *Service) SetStatus(ctx context.Context, id gid.ID, status conversation.Status, snoozedUntil *time.Time) (*ent.Conversation, error) {
+	c := s.db(ctx)
 	now := s.now()
 	prev, err := c.Conversation.Get(ctx, id)
 	if err != nil {
@@ -299,10 +314,10 @@ func (s *Service) SetStatus(ctx context.Context, c *ent.Client, id gid.ID, statu
 	if err != nil {
 		return nil, err
 	}
-	if err := statusLoad(ctx, c, conv.AssigneeID, prev.Status, status); err != nil {
+	if err := s.statusLoad(ctx, conv.AssigneeID, prev.Status, status); err != nil {
 		return nil, err
 	}
-	if err := s.snoozeTimer(ctx, c, prev, conv); err != nil {
+	if err := s.snoozeTimer(ctx, prev, conv); err != nil {
 		return nil, err
 	}
 	if step, ok := statusActivity(prev.Status, status); ok {
@@ -310,7 +325,7 @@ func (s *Service) SetStatus(ctx context.Context, c *ent.Client, id gid.ID, statu
 		if step == conversationactivity.KindSNOOZED {
 			a.Note = conv.SnoozedUntil.UTC().Format(time.RFC3339)
 		}
-		if err := s.RecordActivity(ctx, c, conv, a); err != nil {
+		if err := s.RecordActivity(ctx, conv, a); err != nil {
 			return nil, err
 		}
 	}
@@ -318,7 +333,8 @@ func (s *Service) SetStatus(ctx context.Context, c *ent.Client, id gid.ID, statu
 }
 
 // SetPriority changes the priority.
-func (s *Service) SetPriority(ctx context.Context, c *ent.Client, id gid.ID, p conversation.Priority) (*ent.Conversation, error) {
+func (s *Service) SetPriority(ctx context.Context, id gid.ID, p conversation.Priority) (*ent.Conversation, error) {
+	c := s.db(ctx)
 	conv, err := c.Conversation.UpdateOneID(id).SetPriority(p).Save(ctx)
 	if err != nil {
 		return nil, err
@@ -327,7 +343,8 @@ func (s *Service) SetPriority(ctx context.Context, c *ent.Client, id gid.ID, p c
 }
 
 // AddTags tags the conversation; tags already on it stay once.
-func (s *Service) AddTags(ctx context.Context, c *ent.Client, id gid.ID, tagIDs []gid.ID) (*ent.Conversation, error) {
+func (s *Service) AddTags(ctx context.Context, id gid.ID, tagIDs []gid.ID) (*ent.Conversation, error) {
+	c := s.db(ctx)
 	conv, err := c.Conversation.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -355,7 +372,8 @@ func (s *Service) AddTags(ctx context.Context, c *ent.Client, id gid.ID, tagIDs 
 }
 
 // RemoveTags untags the conversation.
-func (s *Service) RemoveTags(ctx context.Context, c *ent.Client, id gid.ID, tagIDs []gid.ID) (*ent.Conversation, error) {
+func (s *Service) RemoveTags(ctx context.Context, id gid.ID, tagIDs []gid.ID) (*ent.Conversation, error) {
+	c := s.db(ctx)
 	conv, err := c.Conversation.UpdateOneID(id).RemoveTagIDs(tagIDs...).Save(ctx)
 	if err != nil {
 		return nil, err

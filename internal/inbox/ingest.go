@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
@@ -22,84 +21,61 @@ import (
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
-// ingestAttempts bounds the retries of an ingest transaction that lost a
-// race (two deliveries of one message, two first messages of one sender).
-const ingestAttempts = 6
-
 // Ingest stores the messages of one webhook request in ONE transaction:
 // for each, dedupe on (channel, provider message id), resolve the sender
 // through its channel identity (a new sender becomes a new customer), find
 // the customer's open conversation on the channel (or reopen a recently
 // resolved one, or start one), insert the message, update the
 // conversation and append the events. A transaction that loses a race on a
-// unique index is retried and then finds what the winner stored.
+// unique index (two deliveries of one message, two first messages of one
+// sender) is retried by store.InTx and then finds what the winner stored.
 //
 // Before the transaction every message goes through channels.Sanitize, so
 // that what an adapter let through and no column can hold (over-long ids
 // and names, NUL characters, invalid UTF-8) is stored changed, with a note
 // in Message.metadata, instead of failing the same way on every retry.
-func (s *Service) Ingest(ctx context.Context, client *ent.Client, ch *ent.Channel, msgs []channels.Inbound) ([]channels.Stored, error) {
+func (s *Service) Ingest(ctx context.Context, ch *ent.Channel, msgs []channels.Inbound) ([]channels.Stored, error) {
 	ctx = viewer.NewContext(ctx, viewer.System(ch.WorkspaceID))
 	clean := make([]channels.Inbound, len(msgs))
 	for i, m := range msgs {
 		channels.Sanitize(&m)
 		clean[i] = m
 	}
-	var lastErr error
-	for attempt := 0; attempt < ingestAttempts; attempt++ {
-		out, err := s.ingestOnce(ctx, client, ch, clean)
-		if err == nil {
-			return out, nil
+	var out []channels.Stored
+	err := store.InTx(ctx, s.client, func(ctx context.Context) error {
+		out = out[:0] // a retry starts over
+		for _, m := range clean {
+			st, err := s.ingestOne(ctx, ch, m)
+			if err != nil {
+				return err
+			}
+			out = append(out, st)
 		}
-		if !ent.IsConstraintError(err) && !store.Conflict(err) {
-			return nil, err
-		}
-		lastErr = err
-		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
-	}
-	return nil, fmt.Errorf("inbox: ingest kept conflicting: %w", lastErr)
-}
-
-func (s *Service) ingestOnce(ctx context.Context, client *ent.Client, ch *ent.Channel, msgs []channels.Inbound) (out []channels.Stored, err error) {
-	tx, err := client.Tx(ctx)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("inbox: ingest: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	tctx := ent.NewTxContext(ctx, tx)
-	for _, m := range msgs {
-		st, err := s.ingestOne(tctx, tx.Client(), ch, m)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("inbox: ingest commit: %w", err)
 	}
 	return out, nil
 }
 
-func (s *Service) ingestOne(ctx context.Context, c *ent.Client, ch *ent.Channel, in channels.Inbound) (channels.Stored, error) {
-	if st, dup, err := s.duplicate(ctx, c, ch, in); err != nil || dup {
+func (s *Service) ingestOne(ctx context.Context, ch *ent.Channel, in channels.Inbound) (channels.Stored, error) {
+	if st, dup, err := s.duplicate(ctx, ch, in); err != nil || dup {
 		return st, err
 	}
-	cust, err := s.resolveSender(ctx, c, ch, in.Sender)
+	cust, err := s.resolveSender(ctx, ch, in.Sender)
 	if err != nil {
 		return channels.Stored{}, err
 	}
-	return s.receive(ctx, c, ch, cust, in)
+	return s.receive(ctx, ch, cust, in)
 }
 
 // ReceiveFrom stores a message that a known customer sent on a channel (a
-// website visitor writing through the visitor API), in c's transaction:
+// website visitor writing through the visitor API), in the transaction ctx
+// carries:
 // dedupe on the provider message id, then as Ingest does.
 // The message is sanitized as Ingest does, after the body's own checks.
-func (s *Service) ReceiveFrom(ctx context.Context, c *ent.Client, ch *ent.Channel, customerID gid.ID, in channels.Inbound) (channels.Stored, error) {
+func (s *Service) ReceiveFrom(ctx context.Context, ch *ent.Channel, customerID gid.ID, in channels.Inbound) (channels.Stored, error) {
 	if err := checkBody(in.Text); err != nil {
 		return channels.Stored{}, err
 	}
@@ -107,14 +83,15 @@ func (s *Service) ReceiveFrom(ctx context.Context, c *ent.Client, ch *ent.Channe
 	if err := checkBody(in.Text); err != nil { // nothing left but NULs
 		return channels.Stored{}, err
 	}
-	if st, dup, err := s.duplicate(ctx, c, ch, in); err != nil || dup {
+	if st, dup, err := s.duplicate(ctx, ch, in); err != nil || dup {
 		return st, err
 	}
-	return s.receive(ctx, c, ch, customerID, in)
+	return s.receive(ctx, ch, customerID, in)
 }
 
 // duplicate finds a message already stored under the same provider id.
-func (s *Service) duplicate(ctx context.Context, c *ent.Client, ch *ent.Channel, in channels.Inbound) (channels.Stored, bool, error) {
+func (s *Service) duplicate(ctx context.Context, ch *ent.Channel, in channels.Inbound) (channels.Stored, bool, error) {
+	c := s.db(ctx)
 	if in.ProviderMessageID == "" {
 		return channels.Stored{}, false, nil
 	}
@@ -133,16 +110,17 @@ func (s *Service) duplicate(ctx context.Context, c *ent.Client, ch *ent.Channel,
 // receive stores one inbound message of a customer: into their open
 // conversation on the channel, a recently resolved one reopened, or a new
 // one; with the conversation's update and the events.
-func (s *Service) receive(ctx context.Context, c *ent.Client, ch *ent.Channel, cust gid.ID, in channels.Inbound) (channels.Stored, error) {
-	conv, created, reopened, err := s.conversationFor(ctx, c, ch, cust)
+func (s *Service) receive(ctx context.Context, ch *ent.Channel, cust gid.ID, in channels.Inbound) (channels.Stored, error) {
+	c := s.db(ctx)
+	conv, created, reopened, err := s.conversationFor(ctx, ch, cust)
 	if err != nil {
 		return channels.Stored{}, err
 	}
 	switch {
 	case created:
-		err = s.RecordActivity(ctx, c, conv, Activity{Kind: conversationactivity.KindOPENED, TeamID: conv.TeamID})
+		err = s.RecordActivity(ctx, conv, Activity{Kind: conversationactivity.KindOPENED, TeamID: conv.TeamID})
 	case reopened:
-		err = s.RecordActivity(ctx, c, conv, Activity{Kind: conversationactivity.KindREOPENED})
+		err = s.RecordActivity(ctx, conv, Activity{Kind: conversationactivity.KindREOPENED})
 	}
 	if err != nil {
 		return channels.Stored{}, err
@@ -178,7 +156,7 @@ func (s *Service) receive(ctx context.Context, c *ent.Client, ch *ent.Channel, c
 	if reopened {
 		from = conversation.StatusRESOLVED
 	}
-	if err := statusLoad(ctx, c, conv.AssigneeID, from, conversation.StatusOPEN); err != nil {
+	if err := s.statusLoad(ctx, conv.AssigneeID, from, conversation.StatusOPEN); err != nil {
 		return channels.Stored{}, err
 	}
 	// The customer woke it: its timer has nothing left to do.
@@ -211,11 +189,12 @@ func (s *Service) receive(ctx context.Context, c *ent.Client, ch *ent.Channel, c
 // (see customers.Link). Two first messages of one sender race on the
 // unique index of verified identities; the loser's transaction is retried
 // and finds the winner's customer.
-func (s *Service) resolveSender(ctx context.Context, c *ent.Client, ch *ent.Channel, snd channels.Sender) (gid.ID, error) {
+func (s *Service) resolveSender(ctx context.Context, ch *ent.Channel, snd channels.Sender) (gid.ID, error) {
+	c := s.db(ctx)
 	if snd.ExternalID == "" {
 		return "", errors.New("inbox: inbound message without a sender id")
 	}
-	revealed, err := s.revealed(ctx, c, snd)
+	revealed, err := s.revealed(ctx, snd)
 	if err != nil {
 		return "", err
 	}
@@ -260,7 +239,8 @@ func (s *Service) resolveSender(ctx context.Context, c *ent.Client, ch *ent.Chan
 
 // revealed are the email and phone a message shows for its sender,
 // normalised; verified when the provider vouches for them.
-func (s *Service) revealed(ctx context.Context, c *ent.Client, snd channels.Sender) ([]customers.Revealed, error) {
+func (s *Service) revealed(ctx context.Context, snd channels.Sender) ([]customers.Revealed, error) {
+	c := s.db(ctx)
 	var out []customers.Revealed
 	region := ""
 	for _, cl := range []struct {
@@ -289,7 +269,8 @@ func (s *Service) revealed(ctx context.Context, c *ent.Client, snd channels.Send
 // a recently resolved one reopened, or a new one. On PostgreSQL the
 // customer row is locked first, so concurrent messages of one customer
 // cannot start two conversations (SQLite transactions are serial).
-func (s *Service) conversationFor(ctx context.Context, c *ent.Client, ch *ent.Channel, cust gid.ID) (conv *ent.Conversation, created, reopened bool, err error) {
+func (s *Service) conversationFor(ctx context.Context, ch *ent.Channel, cust gid.ID) (conv *ent.Conversation, created, reopened bool, err error) {
+	c := s.db(ctx)
 	if s.lockRows {
 		if _, err := c.Customer.Query().Where(customer.ID(cust)).ForUpdate().Only(ctx); err != nil {
 			return nil, false, false, err

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/inbox"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/testenv"
 )
 
@@ -29,7 +30,7 @@ func newFixture(t *testing.T) *fixture {
 	ctx, c, db := testenv.Workspace(t)
 	return &fixture{
 		ctx: ctx, client: c,
-		inbox: inbox.New(nil, events.NewLog(c, 16, nil, slog.New(slog.DiscardHandler)), db.URL != "", 0),
+		inbox: inbox.New(c, nil, events.NewLog(c, 16, nil, slog.New(slog.DiscardHandler)), db.URL != "", 0),
 		ch:    c.Channel.Create().SetKind("web").SetName("Site").SetKey("site").SaveX(ctx),
 		cust:  c.Customer.Create().SetName("Visitor").SaveX(ctx).ID,
 	}
@@ -39,16 +40,13 @@ func newFixture(t *testing.T) *fixture {
 // API's mutation does.
 func (f *fixture) receiveFrom(t *testing.T, in channels.Inbound) (channels.Stored, error) {
 	t.Helper()
-	tx, err := f.client.Tx(f.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := f.inbox.ReceiveFrom(ent.NewTxContext(f.ctx, tx), tx.Client(), f.ch, f.cust, in)
-	if err != nil {
-		_ = tx.Rollback()
-		return st, err
-	}
-	return st, tx.Commit()
+	var st channels.Stored
+	err := store.InTx(f.ctx, f.client, func(ctx context.Context) error {
+		var err error
+		st, err = f.inbox.ReceiveFrom(ctx, f.ch, f.cust, in)
+		return err
+	})
+	return st, err
 }
 
 // TestReceiveFromSanitizes: messages of known customers (the visitor API)
@@ -87,7 +85,7 @@ func TestIngestKeepsProviderMetadata(t *testing.T) {
 	f := newFixture(t)
 	in := channels.Inbound{ProviderMessageID: "p1", Sender: channels.Sender{ExternalID: "u1"}, Text: "hi",
 		Metadata: map[string]any{"segments": 2.0, "carrier": map[string]any{"name": "Tel\x00co"}}}
-	st, err := f.inbox.Ingest(f.ctx, f.client, f.ch, []channels.Inbound{in})
+	st, err := f.inbox.Ingest(f.ctx, f.ch, []channels.Inbound{in})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +97,7 @@ func TestIngestKeepsProviderMetadata(t *testing.T) {
 	if in.Metadata["carrier"].(map[string]any)["name"] != "Tel\x00co" {
 		t.Fatal("Ingest changed the adapter's map")
 	}
-	plain, err := f.inbox.Ingest(f.ctx, f.client, f.ch, []channels.Inbound{{ProviderMessageID: "p2", Sender: channels.Sender{ExternalID: "u1"}, Text: "ok"}})
+	plain, err := f.inbox.Ingest(f.ctx, f.ch, []channels.Inbound{{ProviderMessageID: "p2", Sender: channels.Sender{ExternalID: "u1"}, Text: "ok"}})
 	if err != nil {
 		t.Fatal(err)
 	}

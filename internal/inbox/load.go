@@ -6,7 +6,6 @@ import (
 
 	entsql "entgo.io/ent/dialect/sql"
 
-	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/predicate"
@@ -35,7 +34,8 @@ func BelowCapacity() predicate.Agent {
 // ClaimCapacity raises an agent's load by one if the agent is active and
 // below capacity (and ONLINE when online is set), in one conditional
 // update. It reports whether it did.
-func ClaimCapacity(ctx context.Context, c *ent.Client, agentID gid.ID, online bool) (bool, error) {
+func (s *Service) ClaimCapacity(ctx context.Context, agentID gid.ID, online bool) (bool, error) {
+	c := s.db(ctx)
 	where := []predicate.Agent{agent.ID(agentID), agent.Active(true), BelowCapacity()}
 	if online {
 		where = append(where, agent.StatusEQ(agent.StatusONLINE))
@@ -48,7 +48,8 @@ func ClaimCapacity(ctx context.Context, c *ent.Client, agentID gid.ID, online bo
 }
 
 // addLoad changes an agent's load by delta, never below zero.
-func addLoad(ctx context.Context, c *ent.Client, agentID *gid.ID, delta int) error {
+func (s *Service) addLoad(ctx context.Context, agentID *gid.ID, delta int) error {
+	c := s.db(ctx)
 	if agentID == nil || delta == 0 {
 		return nil
 	}
@@ -63,12 +64,12 @@ func addLoad(ctx context.Context, c *ent.Client, agentID *gid.ID, delta int) err
 }
 
 // statusLoad adjusts the assignee's load for a status change.
-func statusLoad(ctx context.Context, c *ent.Client, assignee *gid.ID, from, to conversation.Status) error {
+func (s *Service) statusLoad(ctx context.Context, assignee *gid.ID, from, to conversation.Status) error {
 	switch {
 	case Counts(from) && !Counts(to):
-		return addLoad(ctx, c, assignee, -1)
+		return s.addLoad(ctx, assignee, -1)
 	case !Counts(from) && Counts(to):
-		return addLoad(ctx, c, assignee, 1)
+		return s.addLoad(ctx, assignee, 1)
 	}
 	return nil
 }

@@ -14,7 +14,8 @@ import (
 )
 
 // MarkRead records that an agent has read a conversation up to now.
-func (s *Service) MarkRead(ctx context.Context, c *ent.Client, agentID, conversationID gid.ID) (*ent.Conversation, error) {
+func (s *Service) MarkRead(ctx context.Context, agentID, conversationID gid.ID) (*ent.Conversation, error) {
+	c := s.db(ctx)
 	conv, err := c.Conversation.Get(ctx, conversationID)
 	if err != nil {
 		return nil, err
@@ -35,7 +36,8 @@ func (s *Service) MarkRead(ctx context.Context, c *ent.Client, agentID, conversa
 // all of them when the agent never did, not counting the agent's own. It
 // costs one grouped statement however many conversations it is given.
 // Conversations with nothing unread are absent from the map.
-func UnreadCounts(ctx context.Context, c *ent.Client, agentID gid.ID, conversationIDs []gid.ID) (map[gid.ID]int, error) {
+func (s *Service) UnreadCounts(ctx context.Context, agentID gid.ID, conversationIDs []gid.ID) (map[gid.ID]int, error) {
+	c := s.db(ctx)
 	out := make(map[gid.ID]int, len(conversationIDs))
 	if len(conversationIDs) == 0 {
 		return out, nil

@@ -49,7 +49,8 @@ func (s *Service) caps(kind string) channels.Capabilities {
 // conversation's channel (kind, enabled) and whether its customer has an
 // identity the channel can address. The result holds a conversation only
 // when it is blocked.
-func (s *Service) ReplyBlocks(ctx context.Context, c *ent.Client, convs []*ent.Conversation) (map[gid.ID]ReplyBlock, error) {
+func (s *Service) ReplyBlocks(ctx context.Context, convs []*ent.Conversation) (map[gid.ID]ReplyBlock, error) {
+	c := s.db(ctx)
 	out := map[gid.ID]ReplyBlock{}
 	if len(convs) == 0 {
 		return out, nil
@@ -121,8 +122,8 @@ func truthy(v any) bool {
 
 // checkReply refuses, with CONFLICT naming the reason, a reply that could
 // not be sent.
-func (s *Service) checkReply(ctx context.Context, c *ent.Client, conv *ent.Conversation) error {
-	blocks, err := s.ReplyBlocks(ctx, c, []*ent.Conversation{conv})
+func (s *Service) checkReply(ctx context.Context, conv *ent.Conversation) error {
+	blocks, err := s.ReplyBlocks(ctx, []*ent.Conversation{conv})
 	if err != nil {
 		return err
 	}

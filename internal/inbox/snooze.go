@@ -30,7 +30,8 @@ func (s *Service) WithTimers(t Scheduler) *Service {
 }
 
 // snoozeTimer schedules or cancels conv's wake-up after a status change.
-func (s *Service) snoozeTimer(ctx context.Context, c *ent.Client, prev, conv *ent.Conversation) error {
+func (s *Service) snoozeTimer(ctx context.Context, prev, conv *ent.Conversation) error {
+	c := s.db(ctx)
 	if s.timers == nil {
 		return nil
 	}
@@ -47,7 +48,8 @@ func (s *Service) snoozeTimer(ctx context.Context, c *ent.Client, prev, conv *en
 // has come becomes OPEN, with a WOKEN step and a status event. Anything
 // else (woken already by a new message, resolved, snoozed again until
 // later) is left alone, so a timer fired twice does no harm.
-func (s *Service) Wake(ctx context.Context, c *ent.Client, t *ent.Timer) error {
+func (s *Service) Wake(ctx context.Context, t *ent.Timer) error {
+	c := s.db(ctx)
 	conv, err := c.Conversation.Get(ctx, gid.ID(t.Subject))
 	if ent.IsNotFound(err) {
 		return nil
@@ -65,14 +67,14 @@ func (s *Service) Wake(ctx context.Context, c *ent.Client, t *ent.Timer) error {
 	if err != nil || n == 0 {
 		return err
 	}
-	if err := statusLoad(ctx, c, conv.AssigneeID, conversation.StatusSNOOZED, conversation.StatusOPEN); err != nil {
+	if err := s.statusLoad(ctx, conv.AssigneeID, conversation.StatusSNOOZED, conversation.StatusOPEN); err != nil {
 		return err
 	}
 	woken, err := c.Conversation.Get(ctx, conv.ID)
 	if err != nil {
 		return err
 	}
-	if err := s.RecordActivity(ctx, c, woken, Activity{Kind: conversationactivity.KindWOKEN}); err != nil {
+	if err := s.RecordActivity(ctx, woken, Activity{Kind: conversationactivity.KindWOKEN}); err != nil {
 		return err
 	}
 	return s.events.Record(ctx, events.Event{

@@ -291,7 +291,7 @@ func (r *Router) assign(ctx context.Context, conv, agentID gid.ID, p *ent.Routin
 	}
 	c := tx.Client()
 	tctx := ent.NewTxContext(ctx, tx)
-	ok, err := r.inbox.AutoAssign(tctx, c, conv, agentID)
+	ok, err := r.inbox.AutoAssign(tctx, conv, agentID)
 	if err == nil && ok && p.Strategy == routingpolicy.StrategyROUND_ROBIN {
 		err = c.RoutingPolicy.UpdateOneID(p.ID).SetLastAgentID(agentID).Exec(tctx)
 	}

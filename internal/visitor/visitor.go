@@ -460,7 +460,7 @@ func (s *Service) Send(ctx context.Context, c *ent.Client, a *viewer.Actor, body
 		// Scoped to the visitor: another visitor's key never matches.
 		in.ProviderMessageID = "visitor:" + a.VisitorID + ":" + clientMessageID
 	}
-	st, err := s.inbox.ReceiveFrom(ctx, c, ch, a.CustomerID, in)
+	st, err := s.inbox.ReceiveFrom(ctx, ch, a.CustomerID, in)
 	if err != nil {
 		return nil, err
 	}
