@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -25,8 +26,7 @@ func TestDeliveryErrorWhileRetrying(t *testing.T) {
 
 	in.failFirst.Store(1 << 30)
 	id := s.Send(t, tok, conv, "are you there?")
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testenv.EventuallyErr(t, func() error {
 		var out struct {
 			Node struct{ DeliveryStatus, DeliveryError string }
 		}
@@ -34,14 +34,11 @@ func TestDeliveryErrorWhileRetrying(t *testing.T) {
 		if out.Node.DeliveryStatus != "QUEUED" {
 			t.Fatalf("while retrying the message is %s", out.Node.DeliveryStatus)
 		}
-		if strings.Contains(out.Node.DeliveryError, "500") && strings.Contains(s.Logs.String(), "attempt=2") {
-			break
+		if !strings.Contains(out.Node.DeliveryError, "500") || !strings.Contains(s.Logs.String(), "attempt=2") {
+			return fmt.Errorf("deliveryError while retrying = %q (and a second attempt logged)", out.Node.DeliveryError)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("deliveryError while retrying = %q", out.Node.DeliveryError)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	var line string
 	for _, l := range strings.Split(s.Logs.String(), "\n") {
 		if strings.Contains(l, "message_id="+id) && strings.Contains(l, "attempt=1") {

@@ -24,20 +24,18 @@ func replyTo(t *testing.T, s *testenv.Server, ch apiChannel, sender string) stri
 // waitStatus waits for a message's delivery status.
 func waitStatus(t *testing.T, s *testenv.Server, tok, id, want string) (status, deliveryError string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testenv.EventuallyErr(t, func() error {
 		var out struct {
 			Node struct{ DeliveryStatus, DeliveryError string }
 		}
 		s.MustDo(t, tok, `query($id: ID!) { node(id: $id) { ... on Message { deliveryStatus deliveryError } } }`, map[string]any{"id": id}, &out)
-		if out.Node.DeliveryStatus == want {
-			return out.Node.DeliveryStatus, out.Node.DeliveryError
+		status, deliveryError = out.Node.DeliveryStatus, out.Node.DeliveryError
+		if status != want {
+			return fmt.Errorf("message %s is %s (%s), want %s", id, status, deliveryError, want)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("message %s is %s (%s), want %s", id, out.Node.DeliveryStatus, out.Node.DeliveryError, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
+	return status, deliveryError
 }
 
 // TestOutboundDelivery: an agent's reply reaches the integrator signed,

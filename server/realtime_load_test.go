@@ -30,13 +30,9 @@ func TestSubscriptionLeak(t *testing.T) {
 		s.WaitSubscribers(t, 0)
 	}
 	s.WaitSockets(t, 0) // closed connections leave the registry
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > baseline+5 {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("goroutines: %d, baseline %d\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !testenv.Within(10*time.Second, func() bool { return runtime.NumGoroutine() <= baseline+5 }) {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("goroutines: %d, baseline %d\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
 	}
 }
 

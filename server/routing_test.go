@@ -44,20 +44,18 @@ func setPolicy(t *testing.T, s *testenv.Server, admin, channelID string, input m
 // ("" when it stays unassigned for the wait).
 func assignee(t *testing.T, s *testenv.Server, tok, conv string, wait time.Duration) string {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
+	var id string
+	testenv.Within(wait, func() bool {
 		var out struct {
 			Node struct{ Assignee *struct{ ID string } }
 		}
 		s.MustDo(t, tok, `query($id: ID!) { node(id: $id) { ... on Conversation { assignee { id } } } }`, map[string]any{"id": conv}, &out)
 		if out.Node.Assignee != nil {
-			return out.Node.Assignee.ID
+			id = out.Node.Assignee.ID
 		}
-		if time.Now().After(deadline) {
-			return ""
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return id != ""
+	})
+	return id
 }
 
 type agentLoad struct {
@@ -263,11 +261,15 @@ func TestRoutingUnderLoad(t *testing.T) {
 		s.MustDo(t, admin, `{ conversations(where: {hasAssignee: false, statusIn: [OPEN, PENDING]}) { totalCount } }`, nil, &out)
 		return out.Conversations.TotalCount
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for waitingCount() != 150 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(300 * time.Millisecond) // nothing more may move
+	testenv.EventuallyWithin(t, 20*time.Second, func() error {
+		if n := waitingCount(); n != 150 {
+			return fmt.Errorf("%d conversations waiting, want 150", n)
+		}
+		return nil
+	})
+	// Not a wait for anything: give the router time to do something wrong
+	// (assign past capacity), then check that nothing moved.
+	time.Sleep(300 * time.Millisecond)
 	if n := waitingCount(); n != 150 {
 		t.Fatalf("%d conversations waiting, want 150", n)
 	}
@@ -329,13 +331,12 @@ func TestRoutingRestart(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
 	go s.App.Router.Run(ctx2)
-	deadline := time.Now().Add(20 * time.Second)
-	for len(queue(t, s, admin, ch.ID)) != 10 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d still queued after the restart, want 10 (20 agent slots for 30)", len(queue(t, s, admin, ch.ID)))
+	testenv.EventuallyWithin(t, 20*time.Second, func() error {
+		if n := len(queue(t, s, admin, ch.ID)); n != 10 {
+			return fmt.Errorf("%d still queued after the restart, want 10 (20 agent slots for 30)", n)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	for id, l := range agentLoads(t, s, admin) {
 		if l.Load > l.Capacity || l.Load != l.Assigned {
 			t.Fatalf("agent %s: load %d, capacity %d, assigned %d", id, l.Load, l.Capacity, l.Assigned)
@@ -389,7 +390,18 @@ func TestRoutingTwoInstances(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	time.Sleep(time.Second)
+	// The passes keep racing until every agent slot is taken (more than 20
+	// is a failure the checks below report).
+	testenv.EventuallyErr(t, func() error {
+		total := 0
+		for _, l := range agentLoads(t, a, admin) {
+			total += l.Assigned
+		}
+		if total < 20 {
+			return fmt.Errorf("%d assigned, want 20", total)
+		}
+		return nil
+	})
 	cancel()
 	racers.Wait()
 	total := 0

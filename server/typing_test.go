@@ -65,7 +65,7 @@ func TestTyping(t *testing.T) {
 	nextTyping(t, sub, conv, adminID, true)
 	setTyping(t, s, bea, conv, true)
 	nextTyping(t, sub, conv, beaID, true)
-	time.Sleep(ttl / 2)
+	time.Sleep(ttl / 2) // not a wait for anything: half the timeout must pass before the renewal
 	renewed := time.Now()
 	setTyping(t, s, admin, conv, true)
 	nextTyping(t, sub, conv, adminID, true)

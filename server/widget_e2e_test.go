@@ -81,12 +81,7 @@ func newBrowser(t *testing.T) *browser {
 		cancelAlloc() // waits for the browser to exit
 		// Chromium's helpers may still be writing; a leftover profile is
 		// not worth failing the test for.
-		for range 10 {
-			if os.RemoveAll(profile) == nil {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		testenv.Within(time.Second, func() bool { return os.RemoveAll(profile) == nil })
 		if t.Failed() {
 			b.mu.Lock()
 			t.Logf("browser console:\n%s", strings.Join(b.logs, "\n"))

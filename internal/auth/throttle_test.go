@@ -223,6 +223,8 @@ func TestThrottleBoundsWaiting(t *testing.T) {
 			}
 		}()
 	}
+	// A polling loop of its own: testenv (and its Eventually) imports auth,
+	// and this test needs the throttle's unexported state.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		th.mu.Lock()
 		waiting := th.waiting["10.0.0.1"]

@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -63,25 +64,16 @@ func (h *handled) add(evs []*events.Event) {
 // waitAll waits until every position up to last was handled.
 func (h *handled) waitAll(t *testing.T, last int64) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testenv.EventuallyErr(t, func() error {
 		h.mu.Lock()
-		missing := int64(0)
+		defer h.mu.Unlock()
 		for seq := int64(1); seq <= last; seq++ {
 			if h.seen[seq] == 0 {
-				missing = seq
-				break
+				return fmt.Errorf("position %d of %d was never handled", seq, last)
 			}
 		}
-		h.mu.Unlock()
-		if missing == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("position %d of %d was never handled", missing, last)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestConsumerResumesAfterCrash: a consumer killed in the middle of a
@@ -146,6 +138,8 @@ func TestConsumerExclusive(t *testing.T) {
 					break
 				}
 			}
+			// A handler that takes a while, so that a second instance
+			// running at the same time would be caught in the act.
 			time.Sleep(2 * time.Millisecond)
 			h.add(evs)
 			return nil

@@ -68,6 +68,9 @@ func TestPositionsFollowCommitOrder(t *testing.T) {
 			seen[ev.MessageID] = true
 		}
 		if len(evs) == 0 && !finished {
+			// Not a wait for a condition: the reader tails the log while
+			// the writers commit, and must read again at once after a
+			// non-empty batch; it only backs off a little when idle.
 			time.Sleep(time.Millisecond)
 		}
 	}

@@ -22,7 +22,7 @@ func TestNewIDsAreTypedOrderedAndUnique(t *testing.T) {
 				t.Fatalf("time prefix went backwards: %s after %s", id, prev)
 			}
 			prev = id
-			time.Sleep(time.Millisecond)
+			time.Sleep(time.Millisecond) // let the clock move on, so the time prefix changes
 		}
 	}
 }

@@ -128,18 +128,17 @@ func clonePostgres(t testing.TB) string {
 		t.Fatalf("postgres template: %v", tmplErr)
 	}
 	name := "sbtest_" + randomHex()
+	// While another binary still holds the template, PostgreSQL refuses to
+	// copy it: try again for a while.
 	var err error
-	for try := 0; try < 20; try++ {
-		if _, err = a.Exec(`CREATE DATABASE ` + name + ` TEMPLATE ` + tmplName); err == nil {
-			return name
-		}
-		if !strings.Contains(err.Error(), "being accessed by other users") {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	Within(5*time.Second, func() bool {
+		_, err = a.Exec(`CREATE DATABASE ` + name + ` TEMPLATE ` + tmplName)
+		return err == nil || !strings.Contains(err.Error(), "being accessed by other users")
+	})
+	if err != nil {
+		t.Fatalf("create test database: %v", err)
 	}
-	t.Fatalf("create test database: %v", err)
-	return ""
+	return name
 }
 
 func ensureTemplate(a *sql.DB) (string, error) {

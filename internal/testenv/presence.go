@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -26,26 +27,24 @@ func (s *Server) StopWorkers() { s.stopWorkers() }
 // signals (presence, typing) on this server.
 func (s *Server) WaitSignalSubscribers(t testing.TB, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.App.Events.Signals().Subscribers() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d signal subscribers, want %d", s.App.Events.Signals().Subscribers(), n)
+	EventuallyErr(t, func() error {
+		if got := s.App.Events.Signals().Subscribers(); got != n {
+			return fmt.Errorf("%d signal subscribers, want %d", got, n)
 		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // WaitConnected waits until the agent has n live websocket connections on
 // this server (presence counts them from connection_init to close).
 func (s *Server) WaitConnected(t testing.TB, agentID string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.App.Presence.Connections(gid.ID(agentID)) != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("agent %s has %d connections here, want %d", agentID, s.App.Presence.Connections(gid.ID(agentID)), n)
+	EventuallyErr(t, func() error {
+		if got := s.App.Presence.Connections(gid.ID(agentID)); got != n {
+			return fmt.Errorf("agent %s has %d connections here, want %d", agentID, got, n)
 		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // WaitSweeps waits until the server's presence sweeper has run n more
@@ -53,11 +52,10 @@ func (s *Server) WaitConnected(t testing.TB, agentID string, n int) {
 func (s *Server) WaitSweeps(t testing.TB, n int64) {
 	t.Helper()
 	want := s.App.Presence.Sweeps() + n
-	deadline := time.Now().Add(30 * time.Second)
-	for s.App.Presence.Sweeps() < want {
-		if time.Now().After(deadline) {
-			t.Fatalf("presence sweeper ran %d times, want %d", s.App.Presence.Sweeps(), want)
+	EventuallyWithin(t, 30*time.Second, func() error {
+		if got := s.App.Presence.Sweeps(); got < want {
+			return fmt.Errorf("presence sweeper ran %d times, want %d", got, want)
 		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return nil
+	})
 }

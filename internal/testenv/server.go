@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -302,13 +303,12 @@ func (s *Server) SecretKeyBase64() string {
 // test knows its subscriptions are live before it writes.
 func (s *Server) WaitSubscribers(t testing.TB, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.App.Events.Broker().Subscribers() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("broker has %d subscribers, want %d", s.App.Events.Broker().Subscribers(), n)
+	EventuallyErr(t, func() error {
+		if got := s.App.Events.Broker().Subscribers(); got != n {
+			return fmt.Errorf("broker has %d subscribers, want %d", got, n)
 		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // Conversation creates an api channel, a customer (with a verified

@@ -243,11 +243,10 @@ func (s *Subscription) First(t testing.TB) Message {
 // credentials signals (from connection_init until they close).
 func (s *Server) WaitSockets(t testing.TB, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.App.Sockets.Len() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d websockets registered, want %d", s.App.Sockets.Len(), n)
+	EventuallyErr(t, func() error {
+		if got := s.App.Sockets.Len(); got != n {
+			return fmt.Errorf("%d websockets registered, want %d", got, n)
 		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return nil
+	})
 }
