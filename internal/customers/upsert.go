@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/customer"
@@ -22,10 +20,6 @@ import (
 
 // MaxUpsertIdentities bounds the identities of one upsert.
 const MaxUpsertIdentities = 20
-
-// upsertAttempts bounds the retries of an upsert that lost a race on the
-// unique index of verified identities (or a serialisation failure).
-const upsertAttempts = 8
 
 // UpsertIdentity is an identity an integrator knows a customer by.
 type UpsertIdentity struct {
@@ -129,26 +123,22 @@ func (s *Service) Upsert(ctx context.Context, identities []UpsertIdentity, input
 		input = &ent.UpdateCustomerInput{}
 	}
 	source := sourceOf(a)
-	var lastErr error
-	for attempt := range upsertAttempts {
-		cust, err := s.upsertOnce(ctx, ids, source, *input)
-		if err == nil {
-			return cust, nil
-		}
-		if !retryable(err) {
-			return nil, err
-		}
-		lastErr = err
-		time.Sleep(time.Duration(attempt+1)*5*time.Millisecond + rand.N(5*time.Millisecond))
+	var cust *ent.Customer
+	err = store.InTx(ctx, s.client, func(ctx context.Context) (err error) {
+		cust, err = s.upsertOnce(ctx, ids, source, *input)
+		return err
+	})
+	if err == nil {
+		return cust, nil
 	}
-	var raced *racedError
+	var raced *store.RacedError
 	switch {
-	case errors.As(lastErr, &raced):
-		return nil, raced.err
-	case ent.IsConstraintError(lastErr):
+	case errors.As(err, &raced):
+		return nil, raced.Err
+	case ent.IsConstraintError(err):
 		return nil, apperr.New(apperr.Conflict, "the customer kept changing concurrently; try again")
 	}
-	return nil, fmt.Errorf("customers: upsert kept conflicting: %w", lastErr)
+	return nil, err
 }
 
 // normalizeAll checks and normalises an upsert's identities, dropping
@@ -177,18 +167,9 @@ func normalizeAll(in []UpsertIdentity, region string) ([]UpsertIdentity, error) 
 	return out, nil
 }
 
-func (s *Service) upsertOnce(ctx context.Context, ids []UpsertIdentity, source customeridentity.Source, input ent.UpdateCustomerInput) (cust *ent.Customer, err error) {
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("customers: upsert: begin: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	ctx = ent.NewTxContext(ctx, tx)
-	c := tx.Client()
+// upsertOnce is one attempt of an upsert, in the transaction ctx carries.
+func (s *Service) upsertOnce(ctx context.Context, ids []UpsertIdentity, source customeridentity.Source, input ent.UpdateCustomerInput) (*ent.Customer, error) {
+	c := store.Client(ctx, s.client)
 	id, err := s.upsertTarget(ctx, c, ids)
 	if err != nil {
 		return nil, err
@@ -198,17 +179,14 @@ func (s *Service) upsertOnce(ctx context.Context, ids []UpsertIdentity, source c
 			if apperr.CodeOf(err) == apperr.Conflict {
 				// No one held it verified when the target was chosen: a
 				// concurrent upsert (or agent) has verified it since.
-				return nil, &racedError{err}
+				return nil, store.Raced(err)
 			}
 			return nil, err
 		}
 	}
-	cust, err = s.Update(ctx, c, id, input)
+	cust, err := s.Update(ctx, c, id, input)
 	if err != nil {
 		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("customers: upsert: commit: %w", err)
 	}
 	return cust.Unwrap(), nil
 }
@@ -253,21 +231,3 @@ func (s *Service) upsertTarget(ctx context.Context, c *ent.Client, ids []UpsertI
 	}
 	return "", apperr.New(apperr.Conflict, "the identities belong to different customers (%s); merge them first", strings.Join(names, ", "))
 }
-
-// retryable reports whether a transaction failed only because it ran
-// concurrently with another: a unique index race, a serialisation
-// failure, a deadlock, or a busy SQLite database.
-func retryable(err error) bool {
-	var raced *racedError
-	if ent.IsConstraintError(err) || errors.As(err, &raced) {
-		return true
-	}
-	return store.Conflict(err)
-}
-
-// racedError is an upsert's conflict with a transaction that committed
-// after the upsert chose its customer: the upsert is retried.
-type racedError struct{ err error }
-
-func (e *racedError) Error() string { return e.err.Error() }
-func (e *racedError) Unwrap() error { return e.err }
