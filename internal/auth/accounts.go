@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -48,30 +49,30 @@ func (s *Service) CreateWorkspace(ctx context.Context, in SignUpInput) (*ent.Age
 	}
 	email := NormalizeEmail(in.Email)
 	ctx = system(ctx)
-	tx, err := s.client.Tx(ctx)
+	var ag *ent.Agent
+	err = store.InTx(ctx, s.client, func(ctx context.Context) error {
+		c := store.Client(ctx, s.client)
+		ws, err := c.Workspace.Create().
+			SetName(strings.TrimSpace(in.WorkspaceName)).
+			SetSlug(slugify(in.WorkspaceName)).
+			Save(ctx)
+		if err != nil {
+			return fieldError(err, "workspaceName")
+		}
+		ag, err = c.Agent.Create().
+			SetWorkspaceID(ws.ID).
+			SetName(strings.TrimSpace(in.Name)).
+			SetEmail(email).
+			SetPasswordHash(hash).
+			SetRole(agent.RoleADMIN).
+			Save(ctx)
+		if err != nil {
+			return fieldError(err, "")
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("auth: sign up: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after commit
-	ws, err := tx.Workspace.Create().
-		SetName(strings.TrimSpace(in.WorkspaceName)).
-		SetSlug(slugify(in.WorkspaceName)).
-		Save(ctx)
-	if err != nil {
-		return nil, fieldError(err, "workspaceName")
-	}
-	ag, err := tx.Agent.Create().
-		SetWorkspaceID(ws.ID).
-		SetName(strings.TrimSpace(in.Name)).
-		SetEmail(email).
-		SetPasswordHash(hash).
-		SetRole(agent.RoleADMIN).
-		Save(ctx)
-	if err != nil {
-		return nil, fieldError(err, "")
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("auth: sign up: %w", err)
+		return nil, err
 	}
 	// Detach the agent from the finished transaction: the sign-up payload
 	// loads its edges (agent { workspace }) after the commit.

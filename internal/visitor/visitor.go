@@ -33,6 +33,7 @@ import (
 	phones "github.com/switchboard/switchboard/internal/identity"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/ratelimit"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -265,33 +266,21 @@ func validEmail(s string) bool {
 // transaction, retried when it loses a race on a unique identity (two
 // first sessions of one verified user).
 func (s *Service) resolve(ctx context.Context, ch *ent.Channel, in Input, verified *identity, current *viewer.Actor) (*viewer.Actor, error) {
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		a, err := s.resolveOnce(ctx, ch, in, verified, current)
-		if err == nil {
-			return a, nil
-		}
-		if !ent.IsConstraintError(err) {
-			return nil, err
-		}
-		lastErr = err
-		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	var a *viewer.Actor
+	err := store.InTx(ctx, s.client, func(ctx context.Context) (err error) {
+		a, err = s.resolveOnce(ctx, ch, in, verified, current)
+		return err
+	})
+	if err != nil && store.UniqueRace(err) {
+		return nil, fmt.Errorf("visitor: session kept conflicting: %w", err)
 	}
-	return nil, fmt.Errorf("visitor: session kept conflicting: %w", lastErr)
+	return a, err
 }
 
-func (s *Service) resolveOnce(ctx context.Context, ch *ent.Channel, in Input, verified *identity, current *viewer.Actor) (a *viewer.Actor, err error) {
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("visitor: begin: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	c := tx.Client()
-	a = &viewer.Actor{Kind: viewer.KindVisitor, WorkspaceID: ch.WorkspaceID, ChannelID: ch.ID}
+// resolveOnce is one attempt of resolve, in the transaction ctx carries.
+func (s *Service) resolveOnce(ctx context.Context, ch *ent.Channel, in Input, verified *identity, current *viewer.Actor) (*viewer.Actor, error) {
+	c := store.Client(ctx, s.client)
+	a := &viewer.Actor{Kind: viewer.KindVisitor, WorkspaceID: ch.WorkspaceID, ChannelID: ch.ID}
 	if current != nil {
 		a.CustomerID, a.VisitorID = current.CustomerID, current.VisitorID
 	}
@@ -345,9 +334,6 @@ func (s *Service) resolveOnce(ctx context.Context, ch *ent.Channel, in Input, ve
 	}
 	if err := s.recordClaims(ctx, c, a.CustomerID, in, verified); err != nil {
 		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("visitor: commit: %w", err)
 	}
 	return a, nil
 }
