@@ -37,7 +37,7 @@ func (r *mutationResolver) UpdateCustomer(ctx context.Context, id gid.ID, input 
 // CreateChannel is the resolver for the createChannel field.
 func (r *mutationResolver) CreateChannel(ctx context.Context, input model.CreateChannelInput) (*ent.Channel, error) {
 	r.webChannelMayChange(ctx, "")
-	return r.Channels.Create(ctx, r.db(ctx), channelcfg.Input{
+	return r.Channels.Create(ctx, channelcfg.Input{
 		Kind: input.Kind, Name: &input.Name, Settings: input.Settings, Secrets: input.Secrets,
 		Priority: input.Priority, TeamID: input.TeamID, WorkingHours: input.WorkingHours,
 	})
@@ -46,7 +46,7 @@ func (r *mutationResolver) CreateChannel(ctx context.Context, input model.Create
 // UpdateChannel is the resolver for the updateChannel field.
 func (r *mutationResolver) UpdateChannel(ctx context.Context, id gid.ID, input model.UpdateChannelInput) (*ent.Channel, error) {
 	r.webChannelMayChange(ctx, id)
-	return r.Channels.Update(ctx, r.db(ctx), id, channelcfg.Input{
+	return r.Channels.Update(ctx, id, channelcfg.Input{
 		Name: input.Name, Settings: input.Settings, Secrets: input.Secrets, Priority: input.Priority,
 		TeamID: input.TeamID, ClearTeam: isTrue(input.ClearTeam),
 		WorkingHours: input.WorkingHours, ClearWorkingHours: isTrue(input.ClearWorkingHours),

@@ -52,7 +52,7 @@ func (r *mutationResolver) VisitorSendMessage(ctx context.Context, body string, 
 
 // RotateChannelSecret is the resolver for the rotateChannelSecret field.
 func (r *mutationResolver) RotateChannelSecret(ctx context.Context, id gid.ID, field string) (*model.RotatedChannelSecret, error) {
-	ch, secret, err := r.Channels.RotateSecret(ctx, r.db(ctx), id, field)
+	ch, secret, err := r.Channels.RotateSecret(ctx, id, field)
 	if err != nil {
 		return nil, err
 	}
