@@ -68,7 +68,7 @@ func (r *mutationResolver) CreateAgent(ctx context.Context, input model.CreateAg
 
 // UpdateAgent is the resolver for the updateAgent field.
 func (r *mutationResolver) UpdateAgent(ctx context.Context, id gid.ID, input ent.UpdateAgentInput) (*ent.Agent, error) {
-	return auth.UpdateAgent(ctx, r.db(ctx), r.Events, id, input)
+	return r.Auth.UpdateAgent(ctx, id, input)
 }
 
 // SetAgentSkills is the resolver for the setAgentSkills field.
@@ -85,12 +85,12 @@ func (r *mutationResolver) SetAgentSkills(ctx context.Context, id gid.ID, skills
 
 // DeactivateAgent is the resolver for the deactivateAgent field.
 func (r *mutationResolver) DeactivateAgent(ctx context.Context, id gid.ID) (*ent.Agent, error) {
-	return auth.DeactivateAgent(ctx, r.db(ctx), r.Events, id, r.Now())
+	return r.Auth.DeactivateAgent(ctx, id, r.Now())
 }
 
 // ReactivateAgent is the resolver for the reactivateAgent field.
 func (r *mutationResolver) ReactivateAgent(ctx context.Context, id gid.ID) (*ent.Agent, error) {
-	return auth.ReactivateAgent(ctx, r.db(ctx), id)
+	return r.Auth.ReactivateAgent(ctx, id)
 }
 
 // ResetAgentPassword is the resolver for the resetAgentPassword field.
