@@ -29,9 +29,10 @@ type UpsertIdentity struct {
 
 // Create creates a customer, its custom attributes checked against the
 // workspace's definitions (null values are left out).
-func (s *Service) Create(ctx context.Context, c *ent.Client, in ent.CreateCustomerInput) (*ent.Customer, error) {
+func (s *Service) Create(ctx context.Context, in ent.CreateCustomerInput) (*ent.Customer, error) {
+	c := s.db(ctx)
 	if in.CustomAttributes != nil {
-		attrs, err := s.ApplyAttributes(ctx, c, nil, in.CustomAttributes)
+		attrs, err := s.ApplyAttributes(ctx, nil, in.CustomAttributes)
 		if err != nil {
 			return nil, err
 		}
@@ -45,8 +46,9 @@ func (s *Service) Create(ctx context.Context, c *ent.Client, in ent.CreateCustom
 // attributes are merged by key into the customer's: a null value removes
 // a key, keys not given stay, clearCustomAttributes empties the map before
 // the given ones apply; every value is checked against its definition.
-func (s *Service) Update(ctx context.Context, c *ent.Client, id gid.ID, in ent.UpdateCustomerInput) (*ent.Customer, error) {
-	cust, err := s.lockedPrimary(ctx, c, id)
+func (s *Service) Update(ctx context.Context, id gid.ID, in ent.UpdateCustomerInput) (*ent.Customer, error) {
+	c := s.db(ctx)
+	cust, err := s.lockedPrimary(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +57,7 @@ func (s *Service) Update(ctx context.Context, c *ent.Client, id gid.ID, in ent.U
 		if in.ClearCustomAttributes {
 			base = nil
 		}
-		attrs, err := s.ApplyAttributes(ctx, c, base, in.CustomAttributes)
+		attrs, err := s.ApplyAttributes(ctx, base, in.CustomAttributes)
 		if err != nil {
 			return nil, err
 		}
@@ -77,8 +79,9 @@ func (s *Service) Update(ctx context.Context, c *ent.Client, id gid.ID, in ent.U
 // lockedPrimary loads a customer following merges; on PostgreSQL its row is
 // locked for the rest of the transaction, so that concurrent changes of
 // its attributes do not lose each other's keys.
-func (s *Service) lockedPrimary(ctx context.Context, c *ent.Client, id gid.ID) (*ent.Customer, error) {
-	cust, err := s.primary(ctx, c, id)
+func (s *Service) lockedPrimary(ctx context.Context, id gid.ID) (*ent.Customer, error) {
+	c := s.db(ctx)
+	cust, err := s.primary(ctx, id)
 	if err != nil || !s.lockRows {
 		return cust, err
 	}
@@ -169,13 +172,12 @@ func normalizeAll(in []UpsertIdentity, region string) ([]UpsertIdentity, error) 
 
 // upsertOnce is one attempt of an upsert, in the transaction ctx carries.
 func (s *Service) upsertOnce(ctx context.Context, ids []UpsertIdentity, source customeridentity.Source, input ent.UpdateCustomerInput) (*ent.Customer, error) {
-	c := store.Client(ctx, s.client)
-	id, err := s.upsertTarget(ctx, c, ids)
+	id, err := s.upsertTarget(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	for _, ui := range ids {
-		if _, _, err := s.addIdentity(ctx, c, id, ui.Kind, ui.Value, true, source); err != nil {
+		if _, _, err := s.addIdentity(ctx, id, ui.Kind, ui.Value, true, source); err != nil {
 			if apperr.CodeOf(err) == apperr.Conflict {
 				// No one held it verified when the target was chosen: a
 				// concurrent upsert (or agent) has verified it since.
@@ -184,7 +186,7 @@ func (s *Service) upsertOnce(ctx context.Context, ids []UpsertIdentity, source c
 			return nil, err
 		}
 	}
-	cust, err := s.Update(ctx, c, id, input)
+	cust, err := s.Update(ctx, id, input)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +195,8 @@ func (s *Service) upsertOnce(ctx context.Context, ids []UpsertIdentity, source c
 
 // upsertTarget returns the one customer holding any of ids verified, or a
 // new customer when none does.
-func (s *Service) upsertTarget(ctx context.Context, c *ent.Client, ids []UpsertIdentity) (gid.ID, error) {
+func (s *Service) upsertTarget(ctx context.Context, ids []UpsertIdentity) (gid.ID, error) {
+	c := s.db(ctx)
 	match := make([]predicate.CustomerIdentity, len(ids))
 	for i, ui := range ids {
 		match[i] = customeridentity.And(customeridentity.KindEQ(ui.Kind), customeridentity.Value(ui.Value))

@@ -400,7 +400,7 @@ func (s *Service) recordClaims(ctx context.Context, c *ent.Client, cust gid.ID, 
 	}
 	// Claims stay on the visitor's own customer; one that another customer
 	// also has becomes a duplicate suggestion for agents, never a link.
-	_, err := s.customers.Link(ctx, c, cust, revealed)
+	_, err := s.customers.Link(ctx, cust, revealed)
 	return err
 }
 
