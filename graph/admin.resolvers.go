@@ -37,7 +37,7 @@ func (r *mutationResolver) UpdateCustomer(ctx context.Context, id gid.ID, input 
 // CreateChannel is the resolver for the createChannel field.
 func (r *mutationResolver) CreateChannel(ctx context.Context, input model.CreateChannelInput) (*ent.Channel, error) {
 	r.webChannelMayChange(ctx, "")
-	return r.Channels.Create(ctx, r.db(ctx), channelcfg.Input{
+	return r.Channels.Create(ctx, channelcfg.Input{
 		Kind: input.Kind, Name: &input.Name, Settings: input.Settings, Secrets: input.Secrets,
 		Priority: input.Priority, TeamID: input.TeamID, WorkingHours: input.WorkingHours,
 	})
@@ -46,7 +46,7 @@ func (r *mutationResolver) CreateChannel(ctx context.Context, input model.Create
 // UpdateChannel is the resolver for the updateChannel field.
 func (r *mutationResolver) UpdateChannel(ctx context.Context, id gid.ID, input model.UpdateChannelInput) (*ent.Channel, error) {
 	r.webChannelMayChange(ctx, id)
-	return r.Channels.Update(ctx, r.db(ctx), id, channelcfg.Input{
+	return r.Channels.Update(ctx, id, channelcfg.Input{
 		Name: input.Name, Settings: input.Settings, Secrets: input.Secrets, Priority: input.Priority,
 		TeamID: input.TeamID, ClearTeam: isTrue(input.ClearTeam),
 		WorkingHours: input.WorkingHours, ClearWorkingHours: isTrue(input.ClearWorkingHours),
@@ -68,7 +68,7 @@ func (r *mutationResolver) CreateAgent(ctx context.Context, input model.CreateAg
 
 // UpdateAgent is the resolver for the updateAgent field.
 func (r *mutationResolver) UpdateAgent(ctx context.Context, id gid.ID, input ent.UpdateAgentInput) (*ent.Agent, error) {
-	return auth.UpdateAgent(ctx, r.db(ctx), r.Events, id, input)
+	return r.Auth.UpdateAgent(ctx, id, input)
 }
 
 // SetAgentSkills is the resolver for the setAgentSkills field.
@@ -85,12 +85,12 @@ func (r *mutationResolver) SetAgentSkills(ctx context.Context, id gid.ID, skills
 
 // DeactivateAgent is the resolver for the deactivateAgent field.
 func (r *mutationResolver) DeactivateAgent(ctx context.Context, id gid.ID) (*ent.Agent, error) {
-	return auth.DeactivateAgent(ctx, r.db(ctx), r.Events, id, r.Now())
+	return r.Auth.DeactivateAgent(ctx, id, r.Now())
 }
 
 // ReactivateAgent is the resolver for the reactivateAgent field.
 func (r *mutationResolver) ReactivateAgent(ctx context.Context, id gid.ID) (*ent.Agent, error) {
-	return auth.ReactivateAgent(ctx, r.db(ctx), id)
+	return r.Auth.ReactivateAgent(ctx, id)
 }
 
 // ResetAgentPassword is the resolver for the resetAgentPassword field.

@@ -43,7 +43,7 @@ func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) 
 
 // CreateAPIToken is the resolver for the createApiToken field.
 func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreatedAPIToken, error) {
-	secret, t, err := auth.CreateAPIToken(ctx, r.db(ctx), input.Name, input.Scopes)
+	secret, t, err := r.Auth.CreateAPIToken(ctx, input.Name, input.Scopes)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.Creat
 
 // RevokeAPIToken is the resolver for the revokeApiToken field.
 func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id gid.ID) (*ent.ApiToken, error) {
-	return auth.RevokeAPIToken(ctx, r.db(ctx), r.Events, id, r.Now())
+	return r.Auth.RevokeAPIToken(ctx, id, r.Now())
 }
 
 // UpdateWorkspace is the resolver for the updateWorkspace field.

@@ -38,18 +38,18 @@ func (r *channelCapabilitiesResolver) ReplyWindowSeconds(ctx context.Context, ob
 
 // VerifyChannel is the resolver for the verifyChannel field.
 func (r *mutationResolver) VerifyChannel(ctx context.Context, id gid.ID) (*ent.Channel, error) {
-	return r.Channels.Verify(ctx, r.Client, id)
+	return r.Channels.Verify(ctx, id)
 }
 
 // SetChannelEnabled is the resolver for the setChannelEnabled field.
 func (r *mutationResolver) SetChannelEnabled(ctx context.Context, id gid.ID, enabled bool) (*ent.Channel, error) {
 	r.webChannelMayChange(ctx, id)
-	return r.Channels.SetEnabled(ctx, r.db(ctx), id, enabled)
+	return r.Channels.SetEnabled(ctx, id, enabled)
 }
 
 // SetChannelMembers is the resolver for the setChannelMembers field.
 func (r *mutationResolver) SetChannelMembers(ctx context.Context, id gid.ID, agentIDs []gid.ID, teamIDs []gid.ID) (*ent.Channel, error) {
-	return r.Channels.SetMembers(ctx, r.db(ctx), id, agentIDs, teamIDs)
+	return r.Channels.SetMembers(ctx, id, agentIDs, teamIDs)
 }
 
 // ChannelKinds is the resolver for the channelKinds field.

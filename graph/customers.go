@@ -79,12 +79,12 @@ func (r *Resolver) upsertCustomerByIdentity(ctx context.Context, identities []*m
 
 // createCustomer creates a customer with typed custom attributes.
 func (r *Resolver) createCustomer(ctx context.Context, input ent.CreateCustomerInput) (*ent.Customer, error) {
-	return r.Customers.Create(ctx, r.db(ctx), input)
+	return r.Customers.Create(ctx, input)
 }
 
 // updateCustomer changes a customer; customAttributes are merged by key
 // into the customer's (null removes a key), each checked against its
 // definition.
 func (r *Resolver) updateCustomer(ctx context.Context, id gid.ID, input ent.UpdateCustomerInput) (*ent.Customer, error) {
-	return r.Customers.Update(ctx, r.db(ctx), id, input)
+	return r.Customers.Update(ctx, id, input)
 }

@@ -65,32 +65,32 @@ func (r *duplicateEvidenceResolver) Kind(ctx context.Context, obj *schematype.Ev
 
 // AddCustomerIdentity is the resolver for the addCustomerIdentity field.
 func (r *mutationResolver) AddCustomerIdentity(ctx context.Context, customerID gid.ID, kind customeridentity.Kind, value string, verified *bool) (*ent.CustomerIdentity, error) {
-	return r.Customers.AddIdentity(ctx, r.db(ctx), customerID, kind, value, isTrue(verified))
+	return r.Customers.AddIdentity(ctx, customerID, kind, value, isTrue(verified))
 }
 
 // RemoveCustomerIdentity is the resolver for the removeCustomerIdentity field.
 func (r *mutationResolver) RemoveCustomerIdentity(ctx context.Context, id gid.ID) (gid.ID, error) {
-	return r.Customers.RemoveIdentity(ctx, r.db(ctx), id)
+	return r.Customers.RemoveIdentity(ctx, id)
 }
 
 // MergeCustomers is the resolver for the mergeCustomers field.
 func (r *mutationResolver) MergeCustomers(ctx context.Context, primaryID gid.ID, secondaryID gid.ID) (*ent.CustomerMerge, error) {
-	return r.Customers.Merge(ctx, r.db(ctx), primaryID, secondaryID)
+	return r.Customers.Merge(ctx, primaryID, secondaryID)
 }
 
 // UnmergeCustomer is the resolver for the unmergeCustomer field.
 func (r *mutationResolver) UnmergeCustomer(ctx context.Context, mergeID gid.ID) ([]*ent.Customer, error) {
-	return r.Customers.Unmerge(ctx, r.db(ctx), mergeID)
+	return r.Customers.Unmerge(ctx, mergeID)
 }
 
 // AcceptDuplicate is the resolver for the acceptDuplicate field.
 func (r *mutationResolver) AcceptDuplicate(ctx context.Context, id gid.ID) (*ent.CustomerMerge, error) {
-	return r.Customers.AcceptDuplicate(ctx, r.db(ctx), id)
+	return r.Customers.AcceptDuplicate(ctx, id)
 }
 
 // DismissDuplicate is the resolver for the dismissDuplicate field.
 func (r *mutationResolver) DismissDuplicate(ctx context.Context, id gid.ID) (gid.ID, error) {
-	return r.Customers.DismissDuplicate(ctx, r.db(ctx), id)
+	return r.Customers.DismissDuplicate(ctx, id)
 }
 
 // UpsertCustomerByIdentity is the resolver for the upsertCustomerByIdentity field.
@@ -100,7 +100,7 @@ func (r *mutationResolver) UpsertCustomerByIdentity(ctx context.Context, identit
 
 // CreateAttributeDefinition is the resolver for the createAttributeDefinition field.
 func (r *mutationResolver) CreateAttributeDefinition(ctx context.Context, input ent.CreateAttributeDefinitionInput) (*ent.AttributeDefinition, error) {
-	return r.Customers.CreateAttributeDefinition(ctx, r.db(ctx), input)
+	return r.Customers.CreateAttributeDefinition(ctx, input)
 }
 
 // Customers is the resolver for the customers field.

@@ -24,7 +24,7 @@ func (r *conversationResolver) UnreadCount(ctx context.Context, obj *ent.Convers
 // SetAgentStatus is the resolver for the setAgentStatus field.
 func (r *mutationResolver) SetAgentStatus(ctx context.Context, status agent.Status) (*ent.Agent, error) {
 	a := viewer.FromContext(ctx)
-	return r.Presence.SetStatus(ctx, r.db(ctx), a.WorkspaceID, a.AgentID, status)
+	return r.Presence.SetStatus(ctx, a.WorkspaceID, a.AgentID, status)
 }
 
 // MarkConversationRead is the resolver for the markConversationRead field.

@@ -47,12 +47,12 @@ func (r *mutationResolver) RenewVisitorSession(ctx context.Context) (*model.Visi
 
 // VisitorSendMessage is the resolver for the visitorSendMessage field.
 func (r *mutationResolver) VisitorSendMessage(ctx context.Context, body string, clientMessageID *string) (*ent.Message, error) {
-	return r.Visitors.Send(ctx, r.db(ctx), viewer.FromContext(ctx), body, deref(clientMessageID))
+	return r.Visitors.Send(ctx, viewer.FromContext(ctx), body, deref(clientMessageID))
 }
 
 // RotateChannelSecret is the resolver for the rotateChannelSecret field.
 func (r *mutationResolver) RotateChannelSecret(ctx context.Context, id gid.ID, field string) (*model.RotatedChannelSecret, error) {
-	ch, secret, err := r.Channels.RotateSecret(ctx, r.db(ctx), id, field)
+	ch, secret, err := r.Channels.RotateSecret(ctx, id, field)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (r *mutationResolver) RotateChannelSecret(ctx context.Context, id gid.ID, f
 
 // VisitorConversation is the resolver for the visitorConversation field.
 func (r *queryResolver) VisitorConversation(ctx context.Context) (*ent.Conversation, error) {
-	return r.Visitors.Conversation(ctx, r.Client, viewer.FromContext(ctx))
+	return r.Visitors.Conversation(ctx, viewer.FromContext(ctx))
 }
 
 // VisitorMessageAdded is the resolver for the visitorMessageAdded field.
@@ -129,7 +129,7 @@ func (r *visitorMessageEventResolver) Cursor(ctx context.Context, obj *model.Vis
 
 // Conversation is the resolver for the conversation field.
 func (r *visitorSessionResolver) Conversation(ctx context.Context, obj *model.VisitorSession) (*ent.Conversation, error) {
-	return r.Visitors.Conversation(viewer.NewContext(ctx, obj.Actor), r.Client, obj.Actor)
+	return r.Visitors.Conversation(viewer.NewContext(ctx, obj.Actor), obj.Actor)
 }
 
 // VisitorConversation returns generated.VisitorConversationResolver implementation.

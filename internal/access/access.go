@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -83,8 +84,10 @@ func (au Audience) Sees(a *viewer.Actor) bool {
 }
 
 // AudienceOf reads who sees conv: its assignee and its channel's members
-// (four statements at most). ctx must see the whole workspace.
-func AudienceOf(ctx context.Context, c *ent.Client, conv *ent.Conversation) (Audience, error) {
+// (four statements at most), in the transaction ctx carries if any (base
+// outside one). ctx must see the whole workspace.
+func AudienceOf(ctx context.Context, base *ent.Client, conv *ent.Conversation) (Audience, error) {
+	c := store.Client(ctx, base)
 	ch, err := c.Channel.Query().Where(channel.ID(conv.ChannelID)).
 		WithMemberAgents(func(q *ent.AgentQuery) { q.Select(agent.FieldID) }).
 		WithMemberTeams(func(q *ent.TeamQuery) {

@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Grace: cfg.PresenceGrace, Heartbeat: cfg.PresenceHeartbeat, TypingTimeout: cfg.TypingTimeout, Now: now, Logger: log,
 	})
 	customerSvc := customers.New(client, eventLog, now, db.Dialect == dialect.Postgres)
-	channelSvc := channelcfg.New(Channels(o.Adapters...), box, cfg.PublicURL, o.HTTPClient, now)
+	channelSvc := channelcfg.New(client, Channels(o.Adapters...), box, cfg.PublicURL, o.HTTPClient, now)
 	timerSvc := timers.New(client, timers.Options{Poll: o.TimerPoll, Now: now, Log: log})
 	inboxSvc := inbox.New(client, now, eventLog, db.Dialect == dialect.Postgres, cfg.ReopenWindow).
 		WithCustomers(customerSvc).WithChannels(channelSvc.Capabilities).WithTimers(timerSvc)

@@ -11,9 +11,9 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/internal/apperr"
-	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -48,30 +48,30 @@ func (s *Service) CreateWorkspace(ctx context.Context, in SignUpInput) (*ent.Age
 	}
 	email := NormalizeEmail(in.Email)
 	ctx = system(ctx)
-	tx, err := s.client.Tx(ctx)
+	var ag *ent.Agent
+	err = store.InTx(ctx, s.client, func(ctx context.Context) error {
+		c := store.Client(ctx, s.client)
+		ws, err := c.Workspace.Create().
+			SetName(strings.TrimSpace(in.WorkspaceName)).
+			SetSlug(slugify(in.WorkspaceName)).
+			Save(ctx)
+		if err != nil {
+			return fieldError(err, "workspaceName")
+		}
+		ag, err = c.Agent.Create().
+			SetWorkspaceID(ws.ID).
+			SetName(strings.TrimSpace(in.Name)).
+			SetEmail(email).
+			SetPasswordHash(hash).
+			SetRole(agent.RoleADMIN).
+			Save(ctx)
+		if err != nil {
+			return fieldError(err, "")
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("auth: sign up: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after commit
-	ws, err := tx.Workspace.Create().
-		SetName(strings.TrimSpace(in.WorkspaceName)).
-		SetSlug(slugify(in.WorkspaceName)).
-		Save(ctx)
-	if err != nil {
-		return nil, fieldError(err, "workspaceName")
-	}
-	ag, err := tx.Agent.Create().
-		SetWorkspaceID(ws.ID).
-		SetName(strings.TrimSpace(in.Name)).
-		SetEmail(email).
-		SetPasswordHash(hash).
-		SetRole(agent.RoleADMIN).
-		Save(ctx)
-	if err != nil {
-		return nil, fieldError(err, "")
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("auth: sign up: %w", err)
+		return nil, err
 	}
 	// Detach the agent from the finished transaction: the sign-up payload
 	// loads its edges (agent { workspace }) after the commit.
@@ -103,6 +103,9 @@ func slugify(name string) string {
 	}
 	return s + "-" + strings.ToLower(string(gid.New("Workspace"))[len(gid.New("Workspace"))-6:])
 }
+
+// db is the client of the transaction ctx carries, or the base client.
+func (s *Service) db(ctx context.Context) *ent.Client { return store.Client(ctx, s.client) }
 
 // DefaultAdminEmail is the first admin's email when none is configured.
 const DefaultAdminEmail = "admin@example.com"
@@ -191,8 +194,8 @@ func (s *Service) deactivatedEmail(ctx context.Context, email string) bool {
 // ReactivateAgent lets a deactivated agent sign in again, with the same
 // password; the API tokens revoked when it was deactivated stay revoked.
 // It runs in the caller's transaction.
-func ReactivateAgent(ctx context.Context, client *ent.Client, id gid.ID) (*ent.Agent, error) {
-	return client.Agent.UpdateOneID(id).SetActive(true).Save(ctx)
+func (s *Service) ReactivateAgent(ctx context.Context, id gid.ID) (*ent.Agent, error) {
+	return s.db(ctx).Agent.UpdateOneID(id).SetActive(true).Save(ctx)
 }
 
 // ValidateSkills checks skill names and levels.
@@ -218,8 +221,9 @@ func ValidateSkills(skills []schematype.Skill) error {
 // created; the agent's session tokens stop working at once because every
 // request checks that the agent is active, and once the transaction
 // commits every instance ends the agent's websockets and its tokens'. It
-// runs in the caller's transaction (client is ent.FromContext's).
-func DeactivateAgent(ctx context.Context, client *ent.Client, log *events.Log, id gid.ID, now time.Time) (*ent.Agent, error) {
+// runs in the transaction ctx carries.
+func (s *Service) DeactivateAgent(ctx context.Context, id gid.ID, now time.Time) (*ent.Agent, error) {
+	client := s.db(ctx)
 	if a := viewer.FromContext(ctx); a != nil && a.AgentID == id {
 		return nil, apperr.New(apperr.Conflict, "you cannot deactivate yourself")
 	}
@@ -233,14 +237,15 @@ func DeactivateAgent(ctx context.Context, client *ent.Client, log *events.Log, i
 		return nil, fmt.Errorf("auth: revoke tokens of deactivated agent: %w", err)
 	}
 	// The agent's id also names the sockets of the tokens acting for it.
-	SignalCredentialsChanged(ctx, log, ag.WorkspaceID, CredentialsChanged{AgentID: id})
+	SignalCredentialsChanged(ctx, s.events, ag.WorkspaceID, CredentialsChanged{AgentID: id})
 	return ag, nil
 }
 
 // UpdateAgent changes an agent's profile in the caller's transaction. A
 // role change re-authenticates the agent's websockets, and its tokens', on
 // every instance once it commits: a demoted agent's subscriptions end.
-func UpdateAgent(ctx context.Context, client *ent.Client, log *events.Log, id gid.ID, in ent.UpdateAgentInput) (*ent.Agent, error) {
+func (s *Service) UpdateAgent(ctx context.Context, id gid.ID, in ent.UpdateAgentInput) (*ent.Agent, error) {
+	client := s.db(ctx)
 	if in.Email != nil {
 		e := NormalizeEmail(*in.Email)
 		in.Email = &e
@@ -250,14 +255,15 @@ func UpdateAgent(ctx context.Context, client *ent.Client, log *events.Log, id gi
 		return nil, err
 	}
 	if in.Role != nil {
-		SignalCredentialsChanged(ctx, log, ag.WorkspaceID, CredentialsChanged{AgentID: id})
+		SignalCredentialsChanged(ctx, s.events, ag.WorkspaceID, CredentialsChanged{AgentID: id})
 	}
 	return ag, nil
 }
 
 // CreateAPIToken creates a token in the actor's workspace and returns its
 // secret, which is never stored and cannot be shown again.
-func CreateAPIToken(ctx context.Context, client *ent.Client, name string, scopes []string) (string, *ent.ApiToken, error) {
+func (s *Service) CreateAPIToken(ctx context.Context, name string, scopes []string) (string, *ent.ApiToken, error) {
+	client := s.db(ctx)
 	if len(scopes) == 0 {
 		return "", nil, apperr.Invalid("scopes", "give at least one scope")
 	}
@@ -278,7 +284,8 @@ func CreateAPIToken(ctx context.Context, client *ent.Client, name string, scopes
 
 // RevokeAPIToken revokes a token; revoking twice keeps the first time.
 // Once the transaction commits, every instance ends the token's websockets.
-func RevokeAPIToken(ctx context.Context, client *ent.Client, log *events.Log, id gid.ID, now time.Time) (*ent.ApiToken, error) {
+func (s *Service) RevokeAPIToken(ctx context.Context, id gid.ID, now time.Time) (*ent.ApiToken, error) {
+	client := s.db(ctx)
 	t, err := client.ApiToken.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -290,7 +297,7 @@ func RevokeAPIToken(ctx context.Context, client *ent.Client, log *events.Log, id
 	if err != nil {
 		return nil, err
 	}
-	SignalCredentialsChanged(ctx, log, t.WorkspaceID, CredentialsChanged{TokenID: id})
+	SignalCredentialsChanged(ctx, s.events, t.WorkspaceID, CredentialsChanged{TokenID: id})
 	return t, nil
 }
 

@@ -20,10 +20,12 @@ import (
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
 	"github.com/switchboard/switchboard/internal/secrets"
+	"github.com/switchboard/switchboard/internal/store"
 )
 
 // Service manages channels.
 type Service struct {
+	client    *ent.Client // the base client: see db
 	kinds     *channels.Registry
 	box       *secrets.Box
 	publicURL string
@@ -32,15 +34,18 @@ type Service struct {
 }
 
 // New returns a Service. publicURL is the base of webhook URLs.
-func New(kinds *channels.Registry, box *secrets.Box, publicURL string, client *http.Client, now func() time.Time) *Service {
+func New(db *ent.Client, kinds *channels.Registry, box *secrets.Box, publicURL string, client *http.Client, now func() time.Time) *Service {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{kinds: kinds, box: box, publicURL: publicURL, http: client, now: now}
+	return &Service{client: db, kinds: kinds, box: box, publicURL: publicURL, http: client, now: now}
 }
+
+// db is the client of the transaction ctx carries, or the base client.
+func (s *Service) db(ctx context.Context) *ent.Client { return store.Client(ctx, s.client) }
 
 // Kinds returns the registry of channel kinds.
 func (s *Service) Kinds() *channels.Registry { return s.kinds }
@@ -97,7 +102,8 @@ type Input struct {
 
 // Create adds a channel. Kinds that need provider credentials start
 // disabled; web and api channels start enabled.
-func (s *Service) Create(ctx context.Context, c *ent.Client, in Input) (*ent.Channel, error) {
+func (s *Service) Create(ctx context.Context, in Input) (*ent.Channel, error) {
+	c := s.db(ctx)
 	a, ok := s.kinds.Lookup(in.Kind)
 	if !ok {
 		return nil, apperr.Invalid("kind", "unknown channel kind %q", in.Kind)
@@ -161,7 +167,8 @@ func newSecretValue() string {
 
 // RotateSecret replaces a generated secret of a channel with a new random
 // value and returns the value (to be shown once).
-func (s *Service) RotateSecret(ctx context.Context, c *ent.Client, id gid.ID, field string) (*ent.Channel, string, error) {
+func (s *Service) RotateSecret(ctx context.Context, id gid.ID, field string) (*ent.Channel, string, error) {
+	c := s.db(ctx)
 	ch, err := c.Channel.Get(ctx, id)
 	if err != nil {
 		return nil, "", err
@@ -194,7 +201,8 @@ func (s *Service) RotateSecret(ctx context.Context, c *ent.Client, id gid.ID, fi
 }
 
 // Update changes a channel. Changing secrets resets its verification.
-func (s *Service) Update(ctx context.Context, c *ent.Client, id gid.ID, in Input) (*ent.Channel, error) {
+func (s *Service) Update(ctx context.Context, id gid.ID, in Input) (*ent.Channel, error) {
+	c := s.db(ctx)
 	ch, err := c.Channel.Get(ctx, id)
 	if err != nil {
 		return nil, err

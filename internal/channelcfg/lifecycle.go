@@ -14,7 +14,8 @@ import (
 // Verify checks a channel's credentials with its provider and records the
 // outcome. It must run outside any transaction: the provider call may take
 // seconds, and on SQLite a transaction holds the write lock.
-func (s *Service) Verify(ctx context.Context, c *ent.Client, id gid.ID) (*ent.Channel, error) {
+func (s *Service) Verify(ctx context.Context, id gid.ID) (*ent.Channel, error) {
+	c := s.db(ctx)
 	if ent.TxFromContext(ctx) != nil {
 		return nil, fmt.Errorf("channelcfg: verify must not run in a transaction")
 	}
@@ -44,7 +45,8 @@ func (s *Service) Verify(ctx context.Context, c *ent.Client, id gid.ID) (*ent.Ch
 
 // SetEnabled turns a channel on or off. A kind that needs credentials can
 // be enabled only once they are verified.
-func (s *Service) SetEnabled(ctx context.Context, c *ent.Client, id gid.ID, enabled bool) (*ent.Channel, error) {
+func (s *Service) SetEnabled(ctx context.Context, id gid.ID, enabled bool) (*ent.Channel, error) {
+	c := s.db(ctx)
 	ch, err := c.Channel.Get(ctx, id)
 	if err != nil {
 		return nil, err

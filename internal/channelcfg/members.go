@@ -15,7 +15,8 @@ const MaxMembers = 1000
 // SetMembers replaces a channel's member agents and teams (see
 // internal/access); empty lists make it every agent's again. Ids the
 // caller cannot see are NOT_FOUND (the tenant hook checks them).
-func (s *Service) SetMembers(ctx context.Context, c *ent.Client, id gid.ID, agentIDs, teamIDs []gid.ID) (*ent.Channel, error) {
+func (s *Service) SetMembers(ctx context.Context, id gid.ID, agentIDs, teamIDs []gid.ID) (*ent.Channel, error) {
+	c := s.db(ctx)
 	if len(agentIDs) > MaxMembers {
 		return nil, apperr.Invalid("agentIDs", "at most %d agents", MaxMembers)
 	}

@@ -38,7 +38,7 @@ const dateLayout = "2006-01-02"
 // number (integers or decimals; strings are refused), BOOLEAN true or
 // false, DATE a "YYYY-MM-DD" string (an RFC 3339 time is accepted and
 // reduced to its date as written, in its own offset).
-func (s *Service) ApplyAttributes(ctx context.Context, c *ent.Client, current, changes map[string]any) (map[string]any, error) {
+func (s *Service) ApplyAttributes(ctx context.Context, current, changes map[string]any) (map[string]any, error) {
 	if len(changes) > MaxAttributes {
 		return nil, apperr.Invalid("customAttributes", "at most %d attributes may be given at once", MaxAttributes)
 	}
@@ -47,7 +47,7 @@ func (s *Service) ApplyAttributes(ctx context.Context, c *ent.Client, current, c
 		out = map[string]any{}
 	}
 	if len(changes) > 0 {
-		defs, err := s.definitions(ctx, c, slices.Collect(maps.Keys(changes)))
+		defs, err := s.definitions(ctx, slices.Collect(maps.Keys(changes)))
 		if err != nil {
 			return nil, err
 		}
@@ -78,7 +78,8 @@ func (s *Service) ApplyAttributes(ctx context.Context, c *ent.Client, current, c
 }
 
 // definitions returns the workspace's definitions of the given names.
-func (s *Service) definitions(ctx context.Context, c *ent.Client, names []string) (map[string]*ent.AttributeDefinition, error) {
+func (s *Service) definitions(ctx context.Context, names []string) (map[string]*ent.AttributeDefinition, error) {
+	c := s.db(ctx)
 	defs, err := c.AttributeDefinition.Query().Where(attributedefinition.NameIn(names...)).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("customers: attribute definitions: %w", err)

@@ -8,10 +8,12 @@
 package customers
 
 import (
+	"context"
 	"time"
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/internal/events"
+	"github.com/switchboard/switchboard/internal/store"
 )
 
 // Service runs customer operations.
@@ -21,6 +23,9 @@ type Service struct {
 	now      func() time.Time
 	lockRows bool // SELECT ... FOR UPDATE (PostgreSQL)
 }
+
+// db is the client of the transaction ctx carries, or the base client.
+func (s *Service) db(ctx context.Context) *ent.Client { return store.Client(ctx, s.client) }
 
 // New returns a Service; now defaults to time.Now. lockRows is true on
 // PostgreSQL, where merges lock both customers' rows (SQLite transactions

@@ -32,7 +32,8 @@ const maxMergeHops = 16
 // they are one person and should be merged. Adding an identity the
 // customer has returns it, verified now when asked. A merged customer's id
 // stands for the customer it was merged into.
-func (s *Service) AddIdentity(ctx context.Context, c *ent.Client, customerID gid.ID, kind customeridentity.Kind, value string, verified bool) (*ent.CustomerIdentity, error) {
+func (s *Service) AddIdentity(ctx context.Context, customerID gid.ID, kind customeridentity.Kind, value string, verified bool) (*ent.CustomerIdentity, error) {
+	c := s.db(ctx)
 	if kind == customeridentity.KindCHANNEL_USER {
 		return nil, apperr.Invalid("kind", "channel user ids are recorded by their channels; add an email, a phone number or an external id")
 	}
@@ -40,7 +41,7 @@ func (s *Service) AddIdentity(ctx context.Context, c *ent.Client, customerID gid
 	if source == customeridentity.SourceINTEGRATION {
 		verified = true
 	}
-	cust, err := s.primary(ctx, c, customerID)
+	cust, err := s.primary(ctx, customerID)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +53,7 @@ func (s *Service) AddIdentity(ctx context.Context, c *ent.Client, customerID gid
 	if err != nil {
 		return nil, err
 	}
-	ident, changed, err := s.addIdentity(ctx, c, cust.ID, kind, value, verified, source)
+	ident, changed, err := s.addIdentity(ctx, cust.ID, kind, value, verified, source)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +68,8 @@ func (s *Service) AddIdentity(ctx context.Context, c *ent.Client, customerID gid
 // addIdentity records a normalised identity on a customer unless it has it
 // already; a verified one upgrades the customer's own claim of the value.
 // It reports whether anything changed.
-func (s *Service) addIdentity(ctx context.Context, c *ent.Client, cust gid.ID, kind customeridentity.Kind, value string, verified bool, source customeridentity.Source) (*ent.CustomerIdentity, bool, error) {
+func (s *Service) addIdentity(ctx context.Context, cust gid.ID, kind customeridentity.Kind, value string, verified bool, source customeridentity.Source) (*ent.CustomerIdentity, bool, error) {
+	c := s.db(ctx)
 	have, err := c.CustomerIdentity.Query().
 		Where(customeridentity.CustomerID(cust), customeridentity.KindEQ(kind), customeridentity.Value(value),
 			customeridentity.ChannelIDIsNil()).
@@ -80,7 +82,7 @@ func (s *Service) addIdentity(ctx context.Context, c *ent.Client, cust gid.ID, k
 		return have, false, nil
 	}
 	if verified {
-		if err := checkVerifiable(ctx, c, cust, kind, value); err != nil {
+		if err := s.checkVerifiable(ctx, cust, kind, value); err != nil {
 			return nil, false, err
 		}
 	}
@@ -109,7 +111,8 @@ func (s *Service) addIdentity(ctx context.Context, c *ent.Client, cust gid.ID, k
 
 // checkVerifiable refuses a verified identity that another customer holds
 // verified.
-func checkVerifiable(ctx context.Context, c *ent.Client, cust gid.ID, kind customeridentity.Kind, value string) error {
+func (s *Service) checkVerifiable(ctx context.Context, cust gid.ID, kind customeridentity.Kind, value string) error {
+	c := s.db(ctx)
 	other, err := c.CustomerIdentity.Query().
 		Where(customeridentity.KindEQ(kind), customeridentity.Value(value), customeridentity.ChannelIDIsNil(),
 			customeridentity.Verified(true), customeridentity.CustomerIDNEQ(cust)).
@@ -135,7 +138,8 @@ func errVerifiedElsewhere(kind customeridentity.Kind, value string, other gid.ID
 // RemoveIdentity removes an email, phone number or external id from its
 // customer. Channel user ids are how channels find the customer, so they
 // are not removed (CONFLICT); merging and unmerging move them.
-func (s *Service) RemoveIdentity(ctx context.Context, c *ent.Client, id gid.ID) (gid.ID, error) {
+func (s *Service) RemoveIdentity(ctx context.Context, id gid.ID) (gid.ID, error) {
+	c := s.db(ctx)
 	ident, err := c.CustomerIdentity.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return "", errIdentityNotFound
@@ -160,7 +164,8 @@ func (s *Service) RemoveIdentity(ctx context.Context, c *ent.Client, id gid.ID) 
 
 // CreateAttributeDefinition declares a typed custom attribute; its name is
 // unique in the workspace (CONFLICT).
-func (s *Service) CreateAttributeDefinition(ctx context.Context, c *ent.Client, in ent.CreateAttributeDefinitionInput) (*ent.AttributeDefinition, error) {
+func (s *Service) CreateAttributeDefinition(ctx context.Context, in ent.CreateAttributeDefinitionInput) (*ent.AttributeDefinition, error) {
+	c := s.db(ctx)
 	taken, err := c.AttributeDefinition.Query().Where(attributedefinition.Name(in.Name)).Exist(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("customers: find attribute definition: %w", err)
@@ -199,7 +204,8 @@ func PrimaryID(ctx context.Context, c *ent.Client, id gid.ID) (gid.ID, error) {
 }
 
 // primary loads a customer, following merges to the customer it now is.
-func (s *Service) primary(ctx context.Context, c *ent.Client, id gid.ID) (*ent.Customer, error) {
+func (s *Service) primary(ctx context.Context, id gid.ID) (*ent.Customer, error) {
+	c := s.db(ctx)
 	id, err := PrimaryID(ctx, c, id)
 	if err != nil {
 		return nil, err

@@ -49,12 +49,12 @@ func Owner(ctx context.Context, c *ent.Client, kind customeridentity.Kind, value
 //   - otherwise an identity that another customer holds (verified or
 //     claimed) records a duplicate suggestion, and the identity is kept as
 //     a claim on the sender's customer.
-func (s *Service) Link(ctx context.Context, c *ent.Client, cust gid.ID, revealed []Revealed) (gid.ID, error) {
+func (s *Service) Link(ctx context.Context, cust gid.ID, revealed []Revealed) (gid.ID, error) {
 	for _, r := range revealed {
 		if r.Value == "" {
 			continue
 		}
-		next, err := s.link(ctx, c, cust, r)
+		next, err := s.link(ctx, cust, r)
 		if err != nil {
 			return "", err
 		}
@@ -63,7 +63,8 @@ func (s *Service) Link(ctx context.Context, c *ent.Client, cust gid.ID, revealed
 	return cust, nil
 }
 
-func (s *Service) link(ctx context.Context, c *ent.Client, cust gid.ID, r Revealed) (gid.ID, error) {
+func (s *Service) link(ctx context.Context, cust gid.ID, r Revealed) (gid.ID, error) {
+	c := s.db(ctx)
 	same := []predicate.CustomerIdentity{
 		customeridentity.KindEQ(r.Kind), customeridentity.Value(r.Value), customeridentity.ChannelIDIsNil(),
 	}
@@ -92,12 +93,12 @@ func (s *Service) link(ctx context.Context, c *ent.Client, cust gid.ID, r Reveal
 		}
 	}
 	if verifiedOwner != "" && r.Verified {
-		ok, err := s.safeToMerge(ctx, c, verifiedOwner, cust, r)
+		ok, err := s.safeToMerge(ctx, verifiedOwner, cust, r)
 		if err != nil {
 			return "", err
 		}
 		if ok {
-			if _, err := s.merge(ctx, c, verifiedOwner, cust, true); err != nil {
+			if _, err := s.merge(ctx, verifiedOwner, cust, true); err != nil {
 				return "", err
 			}
 			return verifiedOwner, nil
@@ -120,7 +121,7 @@ func (s *Service) link(ctx context.Context, c *ent.Client, cust gid.ID, r Reveal
 	}
 	for owner, h := range others {
 		ev := schematype.Evidence{Kind: string(r.Kind), Value: r.Value, CustomerVerified: h.Verified, DuplicateVerified: verified}
-		if err := s.suggest(ctx, c, owner, cust, ev); err != nil {
+		if err := s.suggest(ctx, owner, cust, ev); err != nil {
 			return "", err
 		}
 	}
@@ -129,7 +130,8 @@ func (s *Service) link(ctx context.Context, c *ent.Client, cust gid.ID, r Reveal
 
 // suggest records (or adds evidence to) a suggestion that dup is the same
 // person as cust, unless that pair was dismissed or merged before.
-func (s *Service) suggest(ctx context.Context, c *ent.Client, cust, dup gid.ID, ev schematype.Evidence) error {
+func (s *Service) suggest(ctx context.Context, cust, dup gid.ID, ev schematype.Evidence) error {
+	c := s.db(ctx)
 	d, err := c.CustomerDuplicate.Query().Where(pairOf(cust, dup)).Only(ctx)
 	switch {
 	case ent.IsNotFound(err):
@@ -153,7 +155,8 @@ func (s *Service) suggest(ctx context.Context, c *ent.Client, cust, dup gid.ID, 
 // exclusive kind conflicts. Apart from the shared identity, two different
 // verified external ids, two different verified emails, or two different
 // ids on one channel mean two people.
-func (s *Service) safeToMerge(ctx context.Context, c *ent.Client, owner, cust gid.ID, shared Revealed) (bool, error) {
+func (s *Service) safeToMerge(ctx context.Context, owner, cust gid.ID, shared Revealed) (bool, error) {
+	c := s.db(ctx)
 	sets := func(id gid.ID) (map[string][]string, error) {
 		rows, err := c.CustomerIdentity.Query().Where(customeridentity.CustomerID(id), customeridentity.Verified(true)).All(ctx)
 		if err != nil {
@@ -198,7 +201,8 @@ func (s *Service) safeToMerge(ctx context.Context, c *ent.Client, owner, cust gi
 // (no CHANNEL_USER identity yet): the one customer who holds one of the
 // revealed verified identities, when giving them this channel identity is
 // safe; or "" when a new customer is needed.
-func (s *Service) ResolveNew(ctx context.Context, c *ent.Client, channelID gid.ID, revealed []Revealed) (gid.ID, error) {
+func (s *Service) ResolveNew(ctx context.Context, channelID gid.ID, revealed []Revealed) (gid.ID, error) {
+	c := s.db(ctx)
 	var found gid.ID
 	for _, r := range revealed {
 		if !r.Verified || r.Value == "" {

@@ -33,15 +33,16 @@ import (
 const notesSeparator = "\n\n---\n"
 
 // Merge merges secondary into primary on an agent's request.
-func (s *Service) Merge(ctx context.Context, c *ent.Client, primaryID, secondaryID gid.ID) (*ent.CustomerMerge, error) {
-	return s.merge(ctx, c, primaryID, secondaryID, false)
+func (s *Service) Merge(ctx context.Context, primaryID, secondaryID gid.ID) (*ent.CustomerMerge, error) {
+	return s.merge(ctx, primaryID, secondaryID, false)
 }
 
-func (s *Service) merge(ctx context.Context, c *ent.Client, primaryID, secondaryID gid.ID, automatic bool) (*ent.CustomerMerge, error) {
+func (s *Service) merge(ctx context.Context, primaryID, secondaryID gid.ID, automatic bool) (*ent.CustomerMerge, error) {
+	c := s.db(ctx)
 	if primaryID == secondaryID {
 		return nil, apperr.Invalid("secondaryID", "a customer cannot be merged into itself")
 	}
-	primary, secondary, err := s.pair(ctx, c, primaryID, secondaryID)
+	primary, secondary, err := s.pair(ctx, primaryID, secondaryID)
 	if err != nil {
 		return nil, err
 	}
@@ -66,18 +67,18 @@ func (s *Service) merge(ctx context.Context, c *ent.Client, primaryID, secondary
 	if err != nil {
 		return nil, err
 	}
-	identIDs, displaced, err := mergedIdentities(ctx, c, primary.ID, secondary.ID)
+	identIDs, displaced, err := s.mergedIdentities(ctx, primary.ID, secondary.ID)
 	if err != nil {
 		return nil, err
 	}
 	snap.Conversations, snap.Identities, snap.Displaced = strs(convIDs), strs(identIDs), strs(displaced)
-	if err := s.moveConversations(ctx, c, convIDs, primary.ID); err != nil {
+	if err := s.moveConversations(ctx, convIDs, primary.ID); err != nil {
 		return nil, err
 	}
-	if err := moveIdentities(ctx, c, displaced, secondary.ID); err != nil {
+	if err := s.moveIdentities(ctx, displaced, secondary.ID); err != nil {
 		return nil, err
 	}
-	if err := moveIdentities(ctx, c, identIDs, primary.ID); err != nil {
+	if err := s.moveIdentities(ctx, identIDs, primary.ID); err != nil {
 		return nil, err
 	}
 
@@ -179,7 +180,8 @@ func (s *Service) merge(ctx context.Context, c *ent.Client, primaryID, secondary
 
 // pair loads two customers with their tags, locking their rows on
 // PostgreSQL; either is nil when not found.
-func (s *Service) pair(ctx context.Context, c *ent.Client, a, b gid.ID) (x, y *ent.Customer, err error) {
+func (s *Service) pair(ctx context.Context, a, b gid.ID) (x, y *ent.Customer, err error) {
+	c := s.db(ctx)
 	q := c.Customer.Query().Where(customer.IDIn(a, b)).WithTags()
 	if s.lockRows {
 		q.ForUpdate()
@@ -201,7 +203,8 @@ func (s *Service) pair(ctx context.Context, c *ent.Client, a, b gid.ID) (x, y *e
 
 // moveConversations gives conversations (with their messages' and
 // activity's customer) to another customer.
-func (s *Service) moveConversations(ctx context.Context, c *ent.Client, ids []gid.ID, to gid.ID) error {
+func (s *Service) moveConversations(ctx context.Context, ids []gid.ID, to gid.ID) error {
+	c := s.db(ctx)
 	if len(ids) == 0 {
 		return nil
 	}
@@ -218,7 +221,8 @@ func (s *Service) moveConversations(ctx context.Context, c *ent.Client, ids []gi
 // the primary loses what the merge gave it. What happened since (new
 // conversations on the primary, edits) stays with the primary. It fails
 // with CONFLICT when something the merge moved is gone or moved again.
-func (s *Service) Unmerge(ctx context.Context, c *ent.Client, mergeID gid.ID) ([]*ent.Customer, error) {
+func (s *Service) Unmerge(ctx context.Context, mergeID gid.ID) ([]*ent.Customer, error) {
+	c := s.db(ctx)
 	m, err := c.CustomerMerge.Get(ctx, mergeID)
 	if err != nil {
 		return nil, err
@@ -226,7 +230,7 @@ func (s *Service) Unmerge(ctx context.Context, c *ent.Client, mergeID gid.ID) ([
 	if m.UnmergedAt != nil {
 		return nil, apperr.New(apperr.Conflict, "merge %s was already undone", m.ID)
 	}
-	primary, secondary, err := s.pair(ctx, c, m.PrimaryID, m.SecondaryID)
+	primary, secondary, err := s.pair(ctx, m.PrimaryID, m.SecondaryID)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +250,7 @@ func (s *Service) Unmerge(ctx context.Context, c *ent.Client, mergeID gid.ID) ([
 
 	// Everything that moved must still be the primary's.
 	convIDs := ids(snap.Conversations)
-	if err := s.stillPrimarys(ctx, c, "conversation", convIDs, primary.ID, func(ids []gid.ID) (map[gid.ID]gid.ID, error) {
+	if err := s.stillPrimarys(ctx, "conversation", convIDs, primary.ID, func(ids []gid.ID) (map[gid.ID]gid.ID, error) {
 		rows, err := c.Conversation.Query().Where(conversation.IDIn(ids...)).Select(conversation.FieldID, conversation.FieldCustomerID).All(ctx)
 		out := map[gid.ID]gid.ID{}
 		for _, r := range rows {
@@ -257,7 +261,7 @@ func (s *Service) Unmerge(ctx context.Context, c *ent.Client, mergeID gid.ID) ([
 		return nil, err
 	}
 	identIDs := ids(snap.Identities)
-	if err := s.stillPrimarys(ctx, c, "identity", identIDs, primary.ID, func(ids []gid.ID) (map[gid.ID]gid.ID, error) {
+	if err := s.stillPrimarys(ctx, "identity", identIDs, primary.ID, func(ids []gid.ID) (map[gid.ID]gid.ID, error) {
 		rows, err := c.CustomerIdentity.Query().Where(customeridentity.IDIn(ids...)).All(ctx)
 		out := map[gid.ID]gid.ID{}
 		for _, r := range rows {
@@ -267,13 +271,13 @@ func (s *Service) Unmerge(ctx context.Context, c *ent.Client, mergeID gid.ID) ([
 	}); err != nil {
 		return nil, err
 	}
-	if err := s.moveConversations(ctx, c, convIDs, secondary.ID); err != nil {
+	if err := s.moveConversations(ctx, convIDs, secondary.ID); err != nil {
 		return nil, err
 	}
-	if err := moveIdentities(ctx, c, identIDs, secondary.ID); err != nil {
+	if err := s.moveIdentities(ctx, identIDs, secondary.ID); err != nil {
 		return nil, err
 	}
-	if err := moveIdentities(ctx, c, ids(snap.Displaced), primary.ID); err != nil {
+	if err := s.moveIdentities(ctx, ids(snap.Displaced), primary.ID); err != nil {
 		return nil, err
 	}
 
@@ -345,7 +349,7 @@ func (s *Service) Unmerge(ctx context.Context, c *ent.Client, mergeID gid.ID) ([
 
 // stillPrimarys fails with CONFLICT naming the first of ids that no longer
 // exists or no longer belongs to the primary.
-func (s *Service) stillPrimarys(ctx context.Context, c *ent.Client, what string, want []gid.ID, primary gid.ID,
+func (s *Service) stillPrimarys(ctx context.Context, what string, want []gid.ID, primary gid.ID,
 	owners func([]gid.ID) (map[gid.ID]gid.ID, error),
 ) error {
 	if len(want) == 0 {
@@ -369,7 +373,8 @@ func (s *Service) stillPrimarys(ctx context.Context, c *ent.Client, what string,
 
 // AcceptDuplicate merges a suggested duplicate into the customer who had
 // the identity first.
-func (s *Service) AcceptDuplicate(ctx context.Context, c *ent.Client, id gid.ID) (*ent.CustomerMerge, error) {
+func (s *Service) AcceptDuplicate(ctx context.Context, id gid.ID) (*ent.CustomerMerge, error) {
+	c := s.db(ctx)
 	d, err := c.CustomerDuplicate.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -377,12 +382,13 @@ func (s *Service) AcceptDuplicate(ctx context.Context, c *ent.Client, id gid.ID)
 	if d.Status != customerduplicate.StatusOPEN {
 		return nil, apperr.New(apperr.Conflict, "this suggestion was already %s", strings.ToLower(string(d.Status)))
 	}
-	return s.merge(ctx, c, d.CustomerID, d.DuplicateID, false)
+	return s.merge(ctx, d.CustomerID, d.DuplicateID, false)
 }
 
 // DismissDuplicate records that two suggested customers are different
 // people; the pair is not suggested again.
-func (s *Service) DismissDuplicate(ctx context.Context, c *ent.Client, id gid.ID) (gid.ID, error) {
+func (s *Service) DismissDuplicate(ctx context.Context, id gid.ID) (gid.ID, error) {
+	c := s.db(ctx)
 	d, err := c.CustomerDuplicate.Get(ctx, id)
 	if err != nil {
 		return "", err

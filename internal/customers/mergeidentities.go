@@ -14,7 +14,8 @@ import (
 // has stays with the secondary's tombstone, unless only the secondary's
 // copy is verified, in which case that copy moves and the primary's claim
 // is displaced to the tombstone. Unmerging reverses both.
-func mergedIdentities(ctx context.Context, c *ent.Client, primaryID, secondaryID gid.ID) (move, displaced []gid.ID, err error) {
+func (s *Service) mergedIdentities(ctx context.Context, primaryID, secondaryID gid.ID) (move, displaced []gid.ID, err error) {
+	c := s.db(ctx)
 	rows, err := c.CustomerIdentity.Query().
 		Where(customeridentity.CustomerIDIn(primaryID, secondaryID)).
 		Order(ent.Asc(customeridentity.FieldID)).All(ctx)
@@ -70,7 +71,8 @@ func anyVerified(rows []*ent.CustomerIdentity) bool {
 	return false
 }
 
-func moveIdentities(ctx context.Context, c *ent.Client, ids []gid.ID, to gid.ID) error {
+func (s *Service) moveIdentities(ctx context.Context, ids []gid.ID, to gid.ID) error {
+	c := s.db(ctx)
 	if len(ids) == 0 {
 		return nil
 	}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/customer"
@@ -23,10 +21,6 @@ import (
 // MaxUpsertIdentities bounds the identities of one upsert.
 const MaxUpsertIdentities = 20
 
-// upsertAttempts bounds the retries of an upsert that lost a race on the
-// unique index of verified identities (or a serialisation failure).
-const upsertAttempts = 8
-
 // UpsertIdentity is an identity an integrator knows a customer by.
 type UpsertIdentity struct {
 	Kind  customeridentity.Kind
@@ -35,9 +29,10 @@ type UpsertIdentity struct {
 
 // Create creates a customer, its custom attributes checked against the
 // workspace's definitions (null values are left out).
-func (s *Service) Create(ctx context.Context, c *ent.Client, in ent.CreateCustomerInput) (*ent.Customer, error) {
+func (s *Service) Create(ctx context.Context, in ent.CreateCustomerInput) (*ent.Customer, error) {
+	c := s.db(ctx)
 	if in.CustomAttributes != nil {
-		attrs, err := s.ApplyAttributes(ctx, c, nil, in.CustomAttributes)
+		attrs, err := s.ApplyAttributes(ctx, nil, in.CustomAttributes)
 		if err != nil {
 			return nil, err
 		}
@@ -51,8 +46,9 @@ func (s *Service) Create(ctx context.Context, c *ent.Client, in ent.CreateCustom
 // attributes are merged by key into the customer's: a null value removes
 // a key, keys not given stay, clearCustomAttributes empties the map before
 // the given ones apply; every value is checked against its definition.
-func (s *Service) Update(ctx context.Context, c *ent.Client, id gid.ID, in ent.UpdateCustomerInput) (*ent.Customer, error) {
-	cust, err := s.lockedPrimary(ctx, c, id)
+func (s *Service) Update(ctx context.Context, id gid.ID, in ent.UpdateCustomerInput) (*ent.Customer, error) {
+	c := s.db(ctx)
+	cust, err := s.lockedPrimary(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +57,7 @@ func (s *Service) Update(ctx context.Context, c *ent.Client, id gid.ID, in ent.U
 		if in.ClearCustomAttributes {
 			base = nil
 		}
-		attrs, err := s.ApplyAttributes(ctx, c, base, in.CustomAttributes)
+		attrs, err := s.ApplyAttributes(ctx, base, in.CustomAttributes)
 		if err != nil {
 			return nil, err
 		}
@@ -83,8 +79,9 @@ func (s *Service) Update(ctx context.Context, c *ent.Client, id gid.ID, in ent.U
 // lockedPrimary loads a customer following merges; on PostgreSQL its row is
 // locked for the rest of the transaction, so that concurrent changes of
 // its attributes do not lose each other's keys.
-func (s *Service) lockedPrimary(ctx context.Context, c *ent.Client, id gid.ID) (*ent.Customer, error) {
-	cust, err := s.primary(ctx, c, id)
+func (s *Service) lockedPrimary(ctx context.Context, id gid.ID) (*ent.Customer, error) {
+	c := s.db(ctx)
+	cust, err := s.primary(ctx, id)
 	if err != nil || !s.lockRows {
 		return cust, err
 	}
@@ -129,26 +126,22 @@ func (s *Service) Upsert(ctx context.Context, identities []UpsertIdentity, input
 		input = &ent.UpdateCustomerInput{}
 	}
 	source := sourceOf(a)
-	var lastErr error
-	for attempt := range upsertAttempts {
-		cust, err := s.upsertOnce(ctx, ids, source, *input)
-		if err == nil {
-			return cust, nil
-		}
-		if !retryable(err) {
-			return nil, err
-		}
-		lastErr = err
-		time.Sleep(time.Duration(attempt+1)*5*time.Millisecond + rand.N(5*time.Millisecond))
+	var cust *ent.Customer
+	err = store.InTx(ctx, s.client, func(ctx context.Context) (err error) {
+		cust, err = s.upsertOnce(ctx, ids, source, *input)
+		return err
+	})
+	if err == nil {
+		return cust, nil
 	}
-	var raced *racedError
+	var raced *store.RacedError
 	switch {
-	case errors.As(lastErr, &raced):
-		return nil, raced.err
-	case ent.IsConstraintError(lastErr):
+	case errors.As(err, &raced):
+		return nil, raced.Err
+	case ent.IsConstraintError(err):
 		return nil, apperr.New(apperr.Conflict, "the customer kept changing concurrently; try again")
 	}
-	return nil, fmt.Errorf("customers: upsert kept conflicting: %w", lastErr)
+	return nil, err
 }
 
 // normalizeAll checks and normalises an upsert's identities, dropping
@@ -177,45 +170,33 @@ func normalizeAll(in []UpsertIdentity, region string) ([]UpsertIdentity, error) 
 	return out, nil
 }
 
-func (s *Service) upsertOnce(ctx context.Context, ids []UpsertIdentity, source customeridentity.Source, input ent.UpdateCustomerInput) (cust *ent.Customer, err error) {
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("customers: upsert: begin: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	ctx = ent.NewTxContext(ctx, tx)
-	c := tx.Client()
-	id, err := s.upsertTarget(ctx, c, ids)
+// upsertOnce is one attempt of an upsert, in the transaction ctx carries.
+func (s *Service) upsertOnce(ctx context.Context, ids []UpsertIdentity, source customeridentity.Source, input ent.UpdateCustomerInput) (*ent.Customer, error) {
+	id, err := s.upsertTarget(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	for _, ui := range ids {
-		if _, _, err := s.addIdentity(ctx, c, id, ui.Kind, ui.Value, true, source); err != nil {
+		if _, _, err := s.addIdentity(ctx, id, ui.Kind, ui.Value, true, source); err != nil {
 			if apperr.CodeOf(err) == apperr.Conflict {
 				// No one held it verified when the target was chosen: a
 				// concurrent upsert (or agent) has verified it since.
-				return nil, &racedError{err}
+				return nil, store.Raced(err)
 			}
 			return nil, err
 		}
 	}
-	cust, err = s.Update(ctx, c, id, input)
+	cust, err := s.Update(ctx, id, input)
 	if err != nil {
 		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("customers: upsert: commit: %w", err)
 	}
 	return cust.Unwrap(), nil
 }
 
 // upsertTarget returns the one customer holding any of ids verified, or a
 // new customer when none does.
-func (s *Service) upsertTarget(ctx context.Context, c *ent.Client, ids []UpsertIdentity) (gid.ID, error) {
+func (s *Service) upsertTarget(ctx context.Context, ids []UpsertIdentity) (gid.ID, error) {
+	c := s.db(ctx)
 	match := make([]predicate.CustomerIdentity, len(ids))
 	for i, ui := range ids {
 		match[i] = customeridentity.And(customeridentity.KindEQ(ui.Kind), customeridentity.Value(ui.Value))
@@ -253,21 +234,3 @@ func (s *Service) upsertTarget(ctx context.Context, c *ent.Client, ids []UpsertI
 	}
 	return "", apperr.New(apperr.Conflict, "the identities belong to different customers (%s); merge them first", strings.Join(names, ", "))
 }
-
-// retryable reports whether a transaction failed only because it ran
-// concurrently with another: a unique index race, a serialisation
-// failure, a deadlock, or a busy SQLite database.
-func retryable(err error) bool {
-	var raced *racedError
-	if ent.IsConstraintError(err) || errors.As(err, &raced) {
-		return true
-	}
-	return store.Conflict(err)
-}
-
-// racedError is an upsert's conflict with a transaction that committed
-// after the upsert chose its customer: the upsert is retried.
-type racedError struct{ err error }
-
-func (e *racedError) Error() string { return e.err.Error() }
-func (e *racedError) Unwrap() error { return e.err }

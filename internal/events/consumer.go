@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/store"
 )
 
 // Durable consumers. A consumer (routing, automation, webhooks) reads the
@@ -145,27 +146,24 @@ func (l *Log) consume(ctx context.Context, c Consumer, holder string) (bool, err
 // checkpoint records progress, and renews the lease, in one transaction
 // that fails if the lease is no longer ours.
 func (l *Log) checkpoint(ctx context.Context, c Consumer, holder string, ws gid.ID, seq int64) error {
-	tx, err := l.client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	now := l.now()
-	n, err := tx.ConsumerLease.Update().
-		Where(consumerlease.ID(c.Name), consumerlease.Holder(holder)).
-		SetExpiresAt(now.Add(c.Lease)).Save(ctx)
-	if err == nil && n == 0 {
-		err = errLeaseLost
-	}
-	if err == nil {
-		err = tx.ConsumerCheckpoint.Create().SetConsumer(c.Name).SetWorkspaceID(ws).SetSeq(seq).SetUpdatedAt(now).
+	// A lost lease (errLeaseLost) is not retried; a conflict is, and is
+	// harmless: both writes are idempotent.
+	return store.InTx(ctx, l.client, func(ctx context.Context) error {
+		tc := store.Client(ctx, l.client)
+		now := l.now()
+		n, err := tc.ConsumerLease.Update().
+			Where(consumerlease.ID(c.Name), consumerlease.Holder(holder)).
+			SetExpiresAt(now.Add(c.Lease)).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errLeaseLost
+		}
+		return tc.ConsumerCheckpoint.Create().SetConsumer(c.Name).SetWorkspaceID(ws).SetSeq(seq).SetUpdatedAt(now).
 			OnConflictColumns(consumercheckpoint.FieldConsumer, consumercheckpoint.FieldWorkspaceID).
 			UpdateSeq().UpdateUpdatedAt().Exec(ctx)
-	}
-	if err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	})
 }
 
 // prunable returns, per workspace, the highest position every registered

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -308,21 +309,18 @@ func (l *Log) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 }
 
 func (l *Log) pruneWorkspace(ctx context.Context, ws gid.ID, upTo int64) (int, error) {
-	tx, err := l.client.Tx(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("events: prune: %w", err)
-	}
-	n, err := tx.Event.Delete().Where(event.WorkspaceID(ws), event.SeqLTE(upTo)).Exec(ctx)
-	if err == nil {
-		err = tx.EventSequence.Update().
+	var n int
+	err := store.InTx(ctx, l.client, func(ctx context.Context) (err error) {
+		c := store.Client(ctx, l.client)
+		n, err = c.Event.Delete().Where(event.WorkspaceID(ws), event.SeqLTE(upTo)).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		return c.EventSequence.Update().
 			Where(eventsequence.ID(ws), eventsequence.PrunedThroughLT(upTo)).
 			SetPrunedThrough(upTo).Exec(ctx)
-	}
+	})
 	if err != nil {
-		_ = tx.Rollback()
-		return 0, fmt.Errorf("events: prune %s: %w", ws, err)
-	}
-	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("events: prune %s: %w", ws, err)
 	}
 	return n, nil

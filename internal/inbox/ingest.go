@@ -213,7 +213,7 @@ func (s *Service) resolveSender(ctx context.Context, ch *ent.Channel, snd channe
 	case !ent.IsNotFound(err):
 		return "", err
 	case s.customers != nil:
-		if cust, err = s.customers.ResolveNew(ctx, c, ch.ID, revealed); err != nil {
+		if cust, err = s.customers.ResolveNew(ctx, ch.ID, revealed); err != nil {
 			return "", err
 		}
 	}
@@ -234,7 +234,7 @@ func (s *Service) resolveSender(ctx context.Context, ch *ent.Channel, snd channe
 	if s.customers == nil {
 		return cust, nil
 	}
-	return s.customers.Link(ctx, c, cust, revealed)
+	return s.customers.Link(ctx, cust, revealed)
 }
 
 // revealed are the email and phone a message shows for its sender,

@@ -26,6 +26,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/store"
 )
 
 // Defaults of Options.
@@ -199,10 +200,10 @@ func DecodeStatus(sig *events.Signal) (StatusSignal, bool) {
 // conversations). Set it before the service runs.
 func (s *Service) OnStatus(fn func(workspace gid.ID, status agent.Status)) { s.onStatus = fn }
 
-// SetStatus sets an agent's status with c (the caller's transaction, when
+// SetStatus sets an agent's status (in the transaction ctx carries, when
 // there is one) and signals the change once it has committed.
-func (s *Service) SetStatus(ctx context.Context, c *ent.Client, workspace, agentID gid.ID, status agent.Status) (*ent.Agent, error) {
-	ag, err := c.Agent.UpdateOneID(agentID).SetStatus(status).Save(ctx)
+func (s *Service) SetStatus(ctx context.Context, workspace, agentID gid.ID, status agent.Status) (*ent.Agent, error) {
+	ag, err := store.Client(ctx, s.client).Agent.UpdateOneID(agentID).SetStatus(status).Save(ctx)
 	if err != nil {
 		return nil, err
 	}

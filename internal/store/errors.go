@@ -30,9 +30,14 @@ const (
 // Conflict reports whether a transaction failed only because it ran
 // concurrently with others, so that running it again at once may succeed:
 // a serialization failure, a deadlock or a lock wait given up on
-// (PostgreSQL 40001, 40P01, 55P03), or a busy or locked SQLite database.
+// (PostgreSQL 40001, 40P01, 55P03), a busy or locked SQLite database, or
+// an error marked Raced.
 // Decided by error codes, never by message text.
 func Conflict(err error) bool {
+	var raced *RacedError
+	if errors.As(err, &raced) {
+		return true
+	}
 	if code, ok := sqliteCode(err); ok {
 		return code&0xff == sqliteBusy || code&0xff == sqliteLocked
 	}
@@ -42,6 +47,18 @@ func Conflict(err error) bool {
 	}
 	return false
 }
+
+// RacedError marks an error a transaction met only because a concurrent
+// one committed after it read (a check it made no longer holds): Conflict
+// reports it, so InTx runs the transaction again. Err is the error to
+// report when the race keeps being lost.
+type RacedError struct{ Err error }
+
+// Raced marks err as a lost race (see RacedError).
+func Raced(err error) error { return &RacedError{Err: err} }
+
+func (e *RacedError) Error() string { return e.Err.Error() }
+func (e *RacedError) Unwrap() error { return e.Err }
 
 // Transient reports whether a database operation failed for a reason that
 // may pass, so the caller's client should retry later: a Conflict, a race

@@ -91,7 +91,9 @@ func NodeTable(_ context.Context, id gid.ID) (string, error) {
 // CheckVisible fails with NOT_FOUND unless every id names a row of type typ
 // that the context may see. It runs through the privacy filters, so an id
 // of another workspace is missing, exactly like an id that never existed.
-func CheckVisible(ctx context.Context, c *ent.Client, typ, field string, ids []gid.ID) error {
+// It reads in the transaction ctx carries, if any (base outside one).
+func CheckVisible(ctx context.Context, base *ent.Client, typ, field string, ids []gid.ID) error {
+	c := Client(ctx, base)
 	n, ok := nodes[typ]
 	if !ok {
 		return apperr.New(apperr.Internal, "no entity type %q", typ)

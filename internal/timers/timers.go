@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/ent/timer"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -181,20 +182,17 @@ func (t *Timers) fire(ctx context.Context, tm *ent.Timer) error {
 		return fmt.Errorf("no handler for timer kind %q", tm.Kind)
 	}
 	ctx = viewer.NewContext(ctx, viewer.System(tm.WorkspaceID))
-	tx, err := t.client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	tctx := ent.NewTxContext(ctx, tx)
-	n, err := tx.Timer.Delete().Where(timer.ID(tm.ID), timer.ClaimedBy(t.me), timer.DueAt(tm.DueAt)).Exec(tctx)
-	if err == nil && n == 1 {
-		err = h(tctx, tx.Client(), tm)
-	}
-	if err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	// Retrying on a conflict is harmless: the handler only writes the
+	// database (its events go out after the commit), and the delete finds
+	// the timer again only while this instance still holds the claim.
+	return store.InTx(ctx, t.client, func(ctx context.Context) error {
+		c := store.Client(ctx, t.client)
+		n, err := c.Timer.Delete().Where(timer.ID(tm.ID), timer.ClaimedBy(t.me), timer.DueAt(tm.DueAt)).Exec(ctx)
+		if err != nil || n != 1 {
+			return err
+		}
+		return h(ctx, c, tm)
+	})
 }
 
 // retry releases the claim and moves the timer later, doubling the delay

@@ -33,6 +33,7 @@ import (
 	phones "github.com/switchboard/switchboard/internal/identity"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/ratelimit"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -261,37 +262,28 @@ func validEmail(s string) bool {
 	return err == nil && a.Address == s && strings.Contains(s, "@")
 }
 
+// db is the client of the transaction ctx carries, or the base client.
+func (s *Service) db(ctx context.Context) *ent.Client { return store.Client(ctx, s.client) }
+
 // resolve finds or creates the visitor's customer and visitor id in one
 // transaction, retried when it loses a race on a unique identity (two
 // first sessions of one verified user).
 func (s *Service) resolve(ctx context.Context, ch *ent.Channel, in Input, verified *identity, current *viewer.Actor) (*viewer.Actor, error) {
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		a, err := s.resolveOnce(ctx, ch, in, verified, current)
-		if err == nil {
-			return a, nil
-		}
-		if !ent.IsConstraintError(err) {
-			return nil, err
-		}
-		lastErr = err
-		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	var a *viewer.Actor
+	err := store.InTx(ctx, s.client, func(ctx context.Context) (err error) {
+		a, err = s.resolveOnce(ctx, ch, in, verified, current)
+		return err
+	})
+	if err != nil && store.UniqueRace(err) {
+		return nil, fmt.Errorf("visitor: session kept conflicting: %w", err)
 	}
-	return nil, fmt.Errorf("visitor: session kept conflicting: %w", lastErr)
+	return a, err
 }
 
-func (s *Service) resolveOnce(ctx context.Context, ch *ent.Channel, in Input, verified *identity, current *viewer.Actor) (a *viewer.Actor, err error) {
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("visitor: begin: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	c := tx.Client()
-	a = &viewer.Actor{Kind: viewer.KindVisitor, WorkspaceID: ch.WorkspaceID, ChannelID: ch.ID}
+// resolveOnce is one attempt of resolve, in the transaction ctx carries.
+func (s *Service) resolveOnce(ctx context.Context, ch *ent.Channel, in Input, verified *identity, current *viewer.Actor) (*viewer.Actor, error) {
+	c := store.Client(ctx, s.client)
+	a := &viewer.Actor{Kind: viewer.KindVisitor, WorkspaceID: ch.WorkspaceID, ChannelID: ch.ID}
 	if current != nil {
 		a.CustomerID, a.VisitorID = current.CustomerID, current.VisitorID
 	}
@@ -331,7 +323,7 @@ func (s *Service) resolveOnce(ctx context.Context, ch *ent.Channel, in Input, ve
 		a.CustomerID = cu.ID
 	}
 	if verified != nil {
-		if err := addIdentity(ctx, c, a.CustomerID, verified.kind, verified.value, true); err != nil {
+		if err := s.addIdentity(ctx, a.CustomerID, verified.kind, verified.value, true); err != nil {
 			return nil, err
 		}
 	}
@@ -343,11 +335,8 @@ func (s *Service) resolveOnce(ctx context.Context, ch *ent.Channel, in Input, ve
 			return nil, err
 		}
 	}
-	if err := s.recordClaims(ctx, c, a.CustomerID, in, verified); err != nil {
+	if err := s.recordClaims(ctx, a.CustomerID, in, verified); err != nil {
 		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("visitor: commit: %w", err)
 	}
 	return a, nil
 }
@@ -355,7 +344,8 @@ func (s *Service) resolveOnce(ctx context.Context, ch *ent.Channel, in Input, ve
 // addIdentity gives a customer an identity from the website chat (source
 // WIDGET) unless it has it already; a verified one upgrades the customer's
 // own claim of the same value.
-func addIdentity(ctx context.Context, c *ent.Client, cust gid.ID, kind customeridentity.Kind, value string, verified bool) error {
+func (s *Service) addIdentity(ctx context.Context, cust gid.ID, kind customeridentity.Kind, value string, verified bool) error {
+	c := s.db(ctx)
 	have, err := c.CustomerIdentity.Query().
 		Where(customeridentity.CustomerID(cust), customeridentity.KindEQ(kind), customeridentity.Value(value),
 			customeridentity.ChannelIDIsNil()).
@@ -378,7 +368,8 @@ func addIdentity(ctx context.Context, c *ent.Client, cust gid.ID, kind customeri
 // unverified identities. The phone number is stored in E.164 (a national
 // number read in the workspace's region); one that is not a phone number
 // is left out.
-func (s *Service) recordClaims(ctx context.Context, c *ent.Client, cust gid.ID, in Input, verified *identity) error {
+func (s *Service) recordClaims(ctx context.Context, cust gid.ID, in Input, verified *identity) error {
+	c := s.db(ctx)
 	if in.Name != "" {
 		if err := c.Customer.UpdateOneID(cust).SetName(in.Name).Exec(ctx); err != nil {
 			return err
@@ -402,7 +393,7 @@ func (s *Service) recordClaims(ctx context.Context, c *ent.Client, cust gid.ID, 
 			continue
 		}
 		if s.customers == nil {
-			if err := addIdentity(ctx, c, cust, cl.kind, cl.value, false); err != nil {
+			if err := s.addIdentity(ctx, cust, cl.kind, cl.value, false); err != nil {
 				return err
 			}
 			continue
@@ -414,14 +405,14 @@ func (s *Service) recordClaims(ctx context.Context, c *ent.Client, cust gid.ID, 
 	}
 	// Claims stay on the visitor's own customer; one that another customer
 	// also has becomes a duplicate suggestion for agents, never a link.
-	_, err := s.customers.Link(ctx, c, cust, revealed)
+	_, err := s.customers.Link(ctx, cust, revealed)
 	return err
 }
 
 // Conversation returns the visitor's latest conversation on their channel,
 // or nil before their first message.
-func (s *Service) Conversation(ctx context.Context, c *ent.Client, a *viewer.Actor) (*ent.Conversation, error) {
-	conv, err := c.Conversation.Query().
+func (s *Service) Conversation(ctx context.Context, a *viewer.Actor) (*ent.Conversation, error) {
+	conv, err := s.db(ctx).Conversation.Query().
 		Where(conversation.CustomerID(a.CustomerID), conversation.ChannelID(a.ChannelID)).
 		Order(ent.Desc(conversation.FieldCreatedAt), ent.Desc(conversation.FieldID)).
 		First(ctx)
@@ -442,9 +433,10 @@ func Owns(a *viewer.Actor, m *ent.Message, conv *ent.Conversation) bool {
 // MaxClientMessageID bounds the visitor's idempotency keys.
 const MaxClientMessageID = 64
 
-// Send stores a message from the visitor in c's transaction. A retry with
+// Send stores a message from the visitor in the transaction ctx carries. A retry with
 // the same clientMessageID returns the message stored the first time.
-func (s *Service) Send(ctx context.Context, c *ent.Client, a *viewer.Actor, body, clientMessageID string) (*ent.Message, error) {
+func (s *Service) Send(ctx context.Context, a *viewer.Actor, body, clientMessageID string) (*ent.Message, error) {
+	c := s.db(ctx)
 	if len(clientMessageID) > MaxClientMessageID {
 		return nil, apperr.Invalid("clientMessageID", "must be at most %d characters", MaxClientMessageID)
 	}
