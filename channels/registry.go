@@ -34,3 +34,11 @@ func (r *Registry) Descriptions() []Description {
 	}
 	return out
 }
+
+// Capabilities are what kind's adapter can do; none for an unknown kind.
+func (r *Registry) Capabilities(kind string) Capabilities {
+	if a, ok := r.Lookup(kind); ok {
+		return a.Describe().Capabilities
+	}
+	return Capabilities{}
+}

@@ -139,9 +139,10 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	customerSvc := customers.New(client, eventLog, now, db.Dialect == dialect.Postgres)
 	channelSvc := channelcfg.New(client, Channels(o.Adapters...), box, cfg.PublicURL, o.HTTPClient, now)
 	timerSvc := timers.New(client, timers.Options{Poll: o.TimerPoll, Now: now, Log: log})
-	inboxSvc := inbox.New(client, now, eventLog, db.Dialect == dialect.Postgres, cfg.ReopenWindow).
-		WithCustomers(customerSvc).WithChannels(channelSvc.Capabilities).WithTimers(timerSvc)
-	timerSvc.Handle(inbox.TimerWake, func(ctx context.Context, _ *ent.Client, t *ent.Timer) error { return inboxSvc.Wake(ctx, t) })
+	inboxSvc := inbox.New(client,
+		inbox.Deps{Events: eventLog, Customers: customerSvc, Capabilities: channelSvc.Capabilities, Timers: timerSvc},
+		inbox.Options{Now: now, LockRows: db.Dialect == dialect.Postgres, Reopen: cfg.ReopenWindow})
+	timerSvc.Handle(inbox.TimerWake, inboxSvc.Wake)
 	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, visitor.Options{
 		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now, Customers: customerSvc,
 	})

@@ -52,10 +52,7 @@ func (s *Service) Kinds() *channels.Registry { return s.kinds }
 
 // Capabilities is what a channel kind can do; none for an unknown kind.
 func (s *Service) Capabilities(kind string) channels.Capabilities {
-	if a, ok := s.kinds.Lookup(kind); ok {
-		return a.Describe().Capabilities
-	}
-	return channels.Capabilities{}
+	return s.kinds.Capabilities(kind)
 }
 
 // PublicURL is the base URL of this server as the internet reaches it.

@@ -34,37 +34,53 @@ type Service struct {
 	events   *events.Log
 	lockRows bool          // the database has SELECT ... FOR UPDATE (PostgreSQL)
 	reopen   time.Duration // a resolved conversation reopens on a new message within this
-	// customers links the identities inbound messages reveal (nil: only
-	// channel identities are kept).
+	// customers links the identities inbound messages reveal.
 	customers *customers.Service
-	// capabilities of a channel kind, from the registry (nil: none).
+	// capabilities of a channel kind, from the registry.
 	capabilities func(kind string) channels.Capabilities
-	// timers wake snoozed conversations (nil: they stay snoozed).
+	// timers wake snoozed conversations.
 	timers Scheduler
 }
 
-// WithCustomers makes ingest link the identities inbound messages reveal
-// to customers: resolution by verified identity, automatic merges and
-// duplicate suggestions.
-func (s *Service) WithCustomers(c *customers.Service) *Service {
-	s.customers = c
-	return s
+// Deps are the services the inbox works with; all are required.
+type Deps struct {
+	Events *events.Log
+	// Customers links the identities inbound messages reveal to
+	// customers: resolution by verified identity, automatic merges and
+	// duplicate suggestions.
+	Customers *customers.Service
+	// Capabilities tells what each channel kind can do (the registry's),
+	// which reply eligibility needs.
+	Capabilities func(kind string) channels.Capabilities
+	// Timers schedule snoozed conversations' wake-ups.
+	Timers Scheduler
+}
+
+// Options tune the inbox.
+type Options struct {
+	Now func() time.Time // default time.Now
+	// LockRows is true on PostgreSQL, where ingest locks a customer's row
+	// while it picks the conversation (SQLite transactions are serial
+	// already).
+	LockRows bool
+	// Reopen: a customer's new message reopens a conversation resolved
+	// less than this ago (default 7 days) instead of starting a new one.
+	Reopen time.Duration
 }
 
 // New returns a Service on client, the base client (operations use the
 // transaction their context carries, if any); now defaults to time.Now.
-// lockRows is true on PostgreSQL, where ingest locks a customer's row
-// while it picks the conversation (SQLite transactions are serial
-// already). A customer's new message reopens a conversation resolved less
-// than reopen ago (default 7 days) instead of starting a new one.
-func New(client *ent.Client, now func() time.Time, log *events.Log, lockRows bool, reopen time.Duration) *Service {
-	if now == nil {
-		now = time.Now
+func New(client *ent.Client, d Deps, o Options) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	if reopen <= 0 {
-		reopen = 7 * 24 * time.Hour
+	if o.Reopen <= 0 {
+		o.Reopen = 7 * 24 * time.Hour
 	}
-	return &Service{client: client, now: now, events: log, lockRows: lockRows, reopen: reopen}
+	return &Service{
+		client: client, now: o.Now, events: d.Events, lockRows: o.LockRows, reopen: o.Reopen,
+		customers: d.Customers, capabilities: d.Capabilities, timers: d.Timers,
+	}
 }
 
 // db is the client of the transaction ctx carries, or the base client

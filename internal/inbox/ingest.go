@@ -160,8 +160,8 @@ func (s *Service) receive(ctx context.Context, ch *ent.Channel, cust gid.ID, in 
 		return channels.Stored{}, err
 	}
 	// The customer woke it: its timer has nothing left to do.
-	if conv.Status == conversation.StatusSNOOZED && s.timers != nil {
-		if err := s.timers.Cancel(ctx, c, TimerWake, string(conv.ID)); err != nil {
+	if conv.Status == conversation.StatusSNOOZED {
+		if err := s.timers.Cancel(ctx, TimerWake, string(conv.ID)); err != nil {
 			return channels.Stored{}, err
 		}
 	}
@@ -230,9 +230,6 @@ func (s *Service) resolveSender(ctx context.Context, ch *ent.Channel, snd channe
 		if err != nil {
 			return "", err
 		}
-	}
-	if s.customers == nil {
-		return cust, nil
 	}
 	return s.customers.Link(ctx, cust, revealed)
 }

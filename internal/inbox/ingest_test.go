@@ -9,12 +9,15 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/internal/app"
 	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/testenv"
+	"github.com/switchboard/switchboard/internal/timers"
 )
 
 type fixture struct {
@@ -30,10 +33,22 @@ func newFixture(t *testing.T) *fixture {
 	ctx, c, db := testenv.Workspace(t)
 	return &fixture{
 		ctx: ctx, client: c,
-		inbox: inbox.New(c, nil, events.NewLog(c, 16, nil, slog.New(slog.DiscardHandler)), db.URL != "", 0),
+		inbox: newInbox(c, db.URL != ""),
 		ch:    c.Channel.Create().SetKind("web").SetName("Site").SetKey("site").SaveX(ctx),
 		cust:  c.Customer.Create().SetName("Visitor").SaveX(ctx).ID,
 	}
+}
+
+// newInbox wires an inbox as internal/app does, with the real services it
+// depends on.
+func newInbox(c *ent.Client, postgres bool) *inbox.Service {
+	log := events.NewLog(c, 16, nil, slog.New(slog.DiscardHandler))
+	return inbox.New(c, inbox.Deps{
+		Events:       log,
+		Customers:    customers.New(c, log, nil, postgres),
+		Capabilities: app.Channels().Capabilities,
+		Timers:       timers.New(c, timers.Options{}),
+	}, inbox.Options{LockRows: postgres})
 }
 
 // receiveFrom runs ReceiveFrom in a transaction of its own, as the visitor

@@ -30,17 +30,7 @@ const (
 	ChannelDisabled ReplyBlock = "CHANNEL_DISABLED"
 )
 
-// WithChannels tells the service what each channel kind can do (the
-// registry's capabilities), which reply eligibility needs.
-func (s *Service) WithChannels(capabilities func(kind string) channels.Capabilities) *Service {
-	s.capabilities = capabilities
-	return s
-}
-
 func (s *Service) caps(kind string) channels.Capabilities {
-	if s.capabilities == nil {
-		return channels.Capabilities{}
-	}
 	return s.capabilities(kind)
 }
 

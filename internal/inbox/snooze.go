@@ -16,30 +16,20 @@ import (
 // subject is the conversation's id.
 const TimerWake = "conversation.wake"
 
-// Scheduler keeps durable timers (internal/timers), in the caller's
-// transaction.
+// Scheduler keeps durable timers (internal/timers), in the transaction
+// the context carries.
 type Scheduler interface {
-	Schedule(ctx context.Context, c *ent.Client, kind, subject string, workspaceID gid.ID, due time.Time) error
-	Cancel(ctx context.Context, c *ent.Client, kind, subject string) error
-}
-
-// WithTimers makes snoozing schedule the conversation's wake-up.
-func (s *Service) WithTimers(t Scheduler) *Service {
-	s.timers = t
-	return s
+	Schedule(ctx context.Context, kind, subject string, workspaceID gid.ID, due time.Time) error
+	Cancel(ctx context.Context, kind, subject string) error
 }
 
 // snoozeTimer schedules or cancels conv's wake-up after a status change.
 func (s *Service) snoozeTimer(ctx context.Context, prev, conv *ent.Conversation) error {
-	c := s.db(ctx)
-	if s.timers == nil {
-		return nil
-	}
 	if conv.Status == conversation.StatusSNOOZED && conv.SnoozedUntil != nil {
-		return s.timers.Schedule(ctx, c, TimerWake, string(conv.ID), conv.WorkspaceID, *conv.SnoozedUntil)
+		return s.timers.Schedule(ctx, TimerWake, string(conv.ID), conv.WorkspaceID, *conv.SnoozedUntil)
 	}
 	if prev.Status == conversation.StatusSNOOZED {
-		return s.timers.Cancel(ctx, c, TimerWake, string(conv.ID))
+		return s.timers.Cancel(ctx, TimerWake, string(conv.ID))
 	}
 	return nil
 }

@@ -27,9 +27,10 @@ import (
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
-// Handler does what a timer of its kind is for, in c's transaction, with
-// the timer's workspace as the viewer. Returning an error retries later.
-type Handler func(ctx context.Context, c *ent.Client, t *ent.Timer) error
+// Handler does what a timer of its kind is for, in the transaction ctx
+// carries, with the timer's workspace as the viewer. Returning an error
+// retries later.
+type Handler func(ctx context.Context, t *ent.Timer) error
 
 // Options tune the runner.
 type Options struct {
@@ -79,10 +80,11 @@ func (t *Timers) Handle(kind string, h Handler) {
 	t.handlers[kind] = h
 }
 
-// Schedule sets the timer of (kind, subject) to fire at due, in c's
-// transaction: a new one, or the existing one moved (and its claim, if
-// any, dropped, so a firing in flight does not delete it).
-func (t *Timers) Schedule(ctx context.Context, c *ent.Client, kind, subject string, workspaceID gid.ID, due time.Time) error {
+// Schedule sets the timer of (kind, subject) to fire at due, in the
+// transaction ctx carries: a new one, or the existing one moved (and its
+// claim, if any, dropped, so a firing in flight does not delete it).
+func (t *Timers) Schedule(ctx context.Context, kind, subject string, workspaceID gid.ID, due time.Time) error {
+	c := store.Client(ctx, t.client)
 	due = due.UTC()
 	n, err := c.Timer.Update().Where(timer.Kind(kind), timer.Subject(subject)).
 		SetDueAt(due).SetClaimedBy("").ClearClaimedUntil().SetAttempts(0).SetLastError("").Save(ctx)
@@ -100,9 +102,10 @@ func (t *Timers) Schedule(ctx context.Context, c *ent.Client, kind, subject stri
 	return nil
 }
 
-// Cancel removes the timer of (kind, subject), if any, in c's transaction.
-func (t *Timers) Cancel(ctx context.Context, c *ent.Client, kind, subject string) error {
-	if _, err := c.Timer.Delete().Where(timer.Kind(kind), timer.Subject(subject)).Exec(ctx); err != nil {
+// Cancel removes the timer of (kind, subject), if any, in the transaction
+// ctx carries.
+func (t *Timers) Cancel(ctx context.Context, kind, subject string) error {
+	if _, err := store.Client(ctx, t.client).Timer.Delete().Where(timer.Kind(kind), timer.Subject(subject)).Exec(ctx); err != nil {
 		return fmt.Errorf("timers: cancel %s: %w", kind, err)
 	}
 	return nil
@@ -191,7 +194,7 @@ func (t *Timers) fire(ctx context.Context, tm *ent.Timer) error {
 		if err != nil || n != 1 {
 			return err
 		}
-		return h(ctx, c, tm)
+		return h(ctx, tm)
 	})
 }
 

@@ -23,7 +23,7 @@ func TestEachTimerFiresOnce(t *testing.T) {
 	var mu sync.Mutex
 	fired := map[string]int{}
 	failOnce := true
-	handler := func(ctx context.Context, _ *ent.Client, tm *ent.Timer) error {
+	handler := func(ctx context.Context, tm *ent.Timer) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if tm.Subject == "flaky" && failOnce {
@@ -40,13 +40,13 @@ func TestEachTimerFiresOnce(t *testing.T) {
 		r.Handle("test", handler)
 	}
 	for i := range 30 {
-		if err := a.Schedule(ctx, c, "test", fmt.Sprint("s", i), ws, now.Add(-time.Second)); err != nil {
+		if err := a.Schedule(ctx, "test", fmt.Sprint("s", i), ws, now.Add(-time.Second)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_ = a.Schedule(ctx, c, "test", "later", ws, now.Add(-time.Second))
-	_ = a.Schedule(ctx, c, "test", "later", ws, now.Add(time.Hour)) // moved
-	_ = a.Schedule(ctx, c, "test", "flaky", ws, now.Add(-time.Second))
+	_ = a.Schedule(ctx, "test", "later", ws, now.Add(-time.Second))
+	_ = a.Schedule(ctx, "test", "later", ws, now.Add(time.Hour)) // moved
+	_ = a.Schedule(ctx, "test", "flaky", ws, now.Add(-time.Second))
 
 	var wg sync.WaitGroup
 	for _, r := range []*timers.Timers{a, b} {
