@@ -57,7 +57,7 @@ func (r *Resolver) customerSearch(ctx context.Context, text string) (predicate.C
 			customeridentity.Value(text)),
 	}
 	if strings.ContainsAny(text, "0123456789") {
-		region, err := customers.PhoneRegion(ctx, r.Client)
+		region, err := r.Customers.PhoneRegion(ctx)
 		if err != nil {
 			return nil, err
 		}

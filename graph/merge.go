@@ -6,7 +6,6 @@ import (
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/graph/model"
-	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 )
@@ -19,7 +18,7 @@ func (r *Resolver) followMerges(ctx context.Context, n ent.Noder) (ent.Noder, er
 		return n, nil
 	}
 	// n holds only the fields the query asked for: PrimaryID reads the link.
-	id, err := customers.PrimaryID(ctx, r.Client, c.ID)
+	id, err := r.Customers.PrimaryID(ctx, c.ID)
 	if err != nil || id == c.ID {
 		return n, err
 	}

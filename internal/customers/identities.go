@@ -33,7 +33,6 @@ const maxMergeHops = 16
 // customer has returns it, verified now when asked. A merged customer's id
 // stands for the customer it was merged into.
 func (s *Service) AddIdentity(ctx context.Context, customerID gid.ID, kind customeridentity.Kind, value string, verified bool) (*ent.CustomerIdentity, error) {
-	c := s.db(ctx)
 	if kind == customeridentity.KindCHANNEL_USER {
 		return nil, apperr.Invalid("kind", "channel user ids are recorded by their channels; add an email, a phone number or an external id")
 	}
@@ -45,7 +44,7 @@ func (s *Service) AddIdentity(ctx context.Context, customerID gid.ID, kind custo
 	if err != nil {
 		return nil, err
 	}
-	region, err := PhoneRegion(ctx, c)
+	region, err := s.PhoneRegion(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +185,8 @@ func errAttributeTaken(name string) error {
 
 // PrimaryID follows a customer's merges (reading only the link) to the
 // customer that holds it now: id itself unless it was merged.
-func PrimaryID(ctx context.Context, c *ent.Client, id gid.ID) (gid.ID, error) {
+func (s *Service) PrimaryID(ctx context.Context, id gid.ID) (gid.ID, error) {
+	c := s.db(ctx)
 	for range maxMergeHops {
 		row, err := c.Customer.Query().Where(customer.ID(id)).Select(customer.FieldMergedIntoID).Only(ctx)
 		if ent.IsNotFound(err) {
@@ -206,7 +206,7 @@ func PrimaryID(ctx context.Context, c *ent.Client, id gid.ID) (gid.ID, error) {
 // primary loads a customer, following merges to the customer it now is.
 func (s *Service) primary(ctx context.Context, id gid.ID) (*ent.Customer, error) {
 	c := s.db(ctx)
-	id, err := PrimaryID(ctx, c, id)
+	id, err := s.PrimaryID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,8 @@ func (s *Service) primary(ctx context.Context, id gid.ID) (*ent.Customer, error)
 
 // phoneRegion is the region the actor's workspace reads national phone
 // numbers in.
-func PhoneRegion(ctx context.Context, c *ent.Client) (string, error) {
+func (s *Service) PhoneRegion(ctx context.Context) (string, error) {
+	c := s.db(ctx)
 	ws, err := c.Workspace.Query().Only(ctx)
 	if err != nil {
 		return "", fmt.Errorf("customers: load workspace: %w", err)

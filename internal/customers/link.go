@@ -24,7 +24,8 @@ type Revealed struct {
 
 // Owner returns the customer holding a global identity verified, following
 // merges, or "".
-func Owner(ctx context.Context, c *ent.Client, kind customeridentity.Kind, value string) (gid.ID, error) {
+func (s *Service) Owner(ctx context.Context, kind customeridentity.Kind, value string) (gid.ID, error) {
+	c := s.db(ctx)
 	ident, err := c.CustomerIdentity.Query().
 		Where(customeridentity.KindEQ(kind), customeridentity.Value(value),
 			customeridentity.ChannelIDIsNil(), customeridentity.Verified(true)).
@@ -35,7 +36,7 @@ func Owner(ctx context.Context, c *ent.Client, kind customeridentity.Kind, value
 	if err != nil {
 		return "", err
 	}
-	return PrimaryID(ctx, c, ident.CustomerID)
+	return s.PrimaryID(ctx, ident.CustomerID)
 }
 
 // Link attaches identities an inbound message revealed to the sender's
@@ -76,7 +77,7 @@ func (s *Service) link(ctx context.Context, cust gid.ID, r Revealed) (gid.ID, er
 	var verifiedOwner gid.ID
 	others := map[gid.ID]*ent.CustomerIdentity{}
 	for _, h := range holders {
-		owner, err := PrimaryID(ctx, c, h.CustomerID)
+		owner, err := s.PrimaryID(ctx, h.CustomerID)
 		if err != nil {
 			return "", err
 		}
@@ -208,7 +209,7 @@ func (s *Service) ResolveNew(ctx context.Context, channelID gid.ID, revealed []R
 		if !r.Verified || r.Value == "" {
 			continue
 		}
-		owner, err := Owner(ctx, c, r.Kind, r.Value)
+		owner, err := s.Owner(ctx, r.Kind, r.Value)
 		if err != nil {
 			return "", err
 		}

@@ -114,7 +114,7 @@ func (s *Service) Upsert(ctx context.Context, identities []UpsertIdentity, input
 	case a.Kind != viewer.KindAPIToken && a.Kind != viewer.KindAgent, !a.CanWrite():
 		return nil, apperr.New(apperr.Forbidden, "upserting customers needs an agent or an API token that may write")
 	}
-	region, err := PhoneRegion(ctx, s.client)
+	region, err := s.PhoneRegion(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +209,7 @@ func (s *Service) upsertTarget(ctx context.Context, ids []UpsertIdentity) (gid.I
 	}
 	var owners []gid.ID
 	for _, h := range holders {
-		p, err := PrimaryID(ctx, c, h.CustomerID)
+		p, err := s.PrimaryID(ctx, h.CustomerID)
 		if err != nil {
 			return "", err
 		}

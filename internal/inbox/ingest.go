@@ -237,7 +237,6 @@ func (s *Service) resolveSender(ctx context.Context, ch *ent.Channel, snd channe
 // revealed are the email and phone a message shows for its sender,
 // normalised; verified when the provider vouches for them.
 func (s *Service) revealed(ctx context.Context, snd channels.Sender) ([]customers.Revealed, error) {
-	c := s.db(ctx)
 	var out []customers.Revealed
 	region := ""
 	for _, cl := range []struct {
@@ -249,7 +248,7 @@ func (s *Service) revealed(ctx context.Context, snd channels.Sender) ([]customer
 		}
 		if region == "" {
 			var err error
-			if region, err = customers.PhoneRegion(ctx, c); err != nil {
+			if region, err = s.customers.PhoneRegion(ctx); err != nil {
 				return nil, err
 			}
 		}

@@ -288,7 +288,7 @@ func (s *Service) resolveOnce(ctx context.Context, ch *ent.Channel, in Input, ve
 		a.CustomerID, a.VisitorID = current.CustomerID, current.VisitorID
 	}
 	if verified != nil {
-		owner, err := customers.Owner(ctx, c, verified.kind, verified.value)
+		owner, err := s.customers.Owner(ctx, verified.kind, verified.value)
 		if err != nil {
 			return nil, err
 		}
@@ -376,7 +376,7 @@ func (s *Service) recordClaims(ctx context.Context, cust gid.ID, in Input, verif
 		}
 	}
 	if in.Phone != "" {
-		region, err := customers.PhoneRegion(ctx, c)
+		region, err := s.customers.PhoneRegion(ctx)
 		if err != nil {
 			return err
 		}
