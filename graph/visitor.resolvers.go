@@ -10,7 +10,6 @@ import (
 	"fmt"
 
 	"entgo.io/contrib/entgql"
-	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/graph/generated"
@@ -20,11 +19,12 @@ import (
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/viewer"
 	"github.com/switchboard/switchboard/internal/visitor"
+	"github.com/switchboard/switchboard/internal/webchat"
 )
 
 // WidgetSnippet is the resolver for the widgetSnippet field.
 func (r *channelResolver) WidgetSnippet(ctx context.Context, obj *ent.Channel) (*string, error) {
-	if obj.Kind != web.Kind {
+	if obj.Kind != webchat.Kind {
 		return nil, nil
 	}
 	s := fmt.Sprintf(`<script src="%s/widget.js" data-channel-key="%s" async></script>`, r.Channels.PublicURL(), obj.Key)

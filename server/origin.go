@@ -6,9 +6,9 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/visitor"
+	"github.com/switchboard/switchboard/internal/webchat"
 )
 
 // checkOrigin applies the origin rules of the API conventions to browser
@@ -24,7 +24,7 @@ import (
 func checkOrigin(consoles []string, chats *visitor.Origins, log *slog.Logger, next http.Handler) http.Handler {
 	set := make(map[string]bool, len(consoles))
 	for _, o := range consoles {
-		set[web.NormalizeOrigin(o)] = true
+		set[webchat.NormalizeOrigin(o)] = true
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
@@ -33,7 +33,7 @@ func checkOrigin(consoles []string, chats *visitor.Origins, log *slog.Logger, ne
 			return
 		}
 		w.Header().Add("Vary", "Origin")
-		console := sameOrigin(origin, r) || set[web.NormalizeOrigin(origin)]
+		console := sameOrigin(origin, r) || set[webchat.NormalizeOrigin(origin)]
 		if !console {
 			listed := false
 			if chats != nil {

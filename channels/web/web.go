@@ -9,41 +9,17 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
-	"strings"
 
 	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/internal/webchat"
 )
 
 // Kind is the registry name of website chat channels.
-const Kind = "web"
+const Kind = webchat.Kind
 
 // IdentitySecret is the secret field that signs verified visitor
-// identities (visitor.identityHash).
-const IdentitySecret = "identitySecret"
-
-// OriginAllowed reports whether a channel's settings list a browser origin
-// among its allowedOrigins.
-func OriginAllowed(settings map[string]any, origin string) bool {
-	return slices.Contains(AllowedOrigins(settings), NormalizeOrigin(origin))
-}
-
-// AllowedOrigins returns a channel's allowed origins, normalised.
-func AllowedOrigins(settings map[string]any) []string {
-	list, _ := settings["allowedOrigins"].([]any)
-	out := make([]string, 0, len(list))
-	for _, o := range list {
-		if s, ok := o.(string); ok {
-			out = append(out, NormalizeOrigin(s))
-		}
-	}
-	return out
-}
-
-// NormalizeOrigin lower-cases an origin and drops a trailing slash.
-func NormalizeOrigin(o string) string {
-	return strings.ToLower(strings.TrimRight(strings.TrimSpace(o), "/"))
-}
+// identities.
+const IdentitySecret = webchat.IdentitySecret
 
 // Adapter is the web chat adapter.
 type Adapter struct{}
@@ -57,7 +33,7 @@ func (Adapter) Describe() channels.Description {
 		Kind:        Kind,
 		DisplayName: "Website chat",
 		Settings: []channels.Field{{
-			Name: "allowedOrigins", Label: "Allowed origins",
+			Name: webchat.OriginsSetting, Label: "Allowed origins",
 			Description: "Origins of the sites that embed the chat, such as https://www.example.com. Browsers on other origins are refused.",
 		}},
 		Secrets: []channels.Field{{
@@ -74,7 +50,7 @@ func (Adapter) Validate(settings map[string]any, secrets map[string]string) erro
 		return fmt.Errorf("%s must be at least 16 characters", IdentitySecret)
 	}
 	for k, v := range settings {
-		if k != "allowedOrigins" {
+		if k != webchat.OriginsSetting {
 			return fmt.Errorf("unknown setting %q", k)
 		}
 		list, ok := v.([]any)

@@ -8,13 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/viewer"
+	"github.com/switchboard/switchboard/internal/webchat"
 )
 
 // A visitor token names a visitor id on one web chat channel. The visitor
@@ -44,7 +44,7 @@ func (s *Service) authenticateVisitor(ctx context.Context, c *claims) (*viewer.A
 		return nil, errUnauthenticated
 	}
 	ch, err := s.client.Channel.Query().
-		Where(channel.ID(chID), channel.WorkspaceID(wsID), channel.Kind(web.Kind), channel.Enabled(true)).
+		Where(channel.ID(chID), channel.WorkspaceID(wsID), channel.Kind(webchat.Kind), channel.Enabled(true)).
 		Only(system(ctx))
 	if ent.IsNotFound(err) {
 		return nil, errUnauthenticated
@@ -52,7 +52,7 @@ func (s *Service) authenticateVisitor(ctx context.Context, c *claims) (*viewer.A
 	if err != nil {
 		return nil, fmt.Errorf("auth: load visitor channel: %w", err)
 	}
-	if o := Origin(ctx); o != "" && !web.OriginAllowed(ch.Settings, o) {
+	if o := Origin(ctx); o != "" && !webchat.OriginAllowed(ch.Settings, o) {
 		return nil, errOrigin
 	}
 	ident, err := s.client.CustomerIdentity.Query().

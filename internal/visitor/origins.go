@@ -5,10 +5,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/privacy"
+	"github.com/switchboard/switchboard/internal/webchat"
 )
 
 func privacyAllow(ctx context.Context) context.Context {
@@ -41,7 +41,7 @@ func newOrigins(client *ent.Client, now func() time.Time) *Origins {
 
 // Listed reports whether some enabled web channel allows origin.
 func (o *Origins) Listed(ctx context.Context, origin string) (bool, error) {
-	key := web.NormalizeOrigin(origin)
+	key := webchat.NormalizeOrigin(origin)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	age := o.now().Sub(o.loaded)
@@ -49,7 +49,7 @@ func (o *Origins) Listed(ctx context.Context, origin string) (bool, error) {
 		return o.set[key], nil
 	}
 	chs, err := o.client.Channel.Query().
-		Where(channel.Kind(web.Kind), channel.Enabled(true)).
+		Where(channel.Kind(webchat.Kind), channel.Enabled(true)).
 		Select(channel.FieldSettings).
 		All(privacyAllow(ctx))
 	if err != nil {
@@ -57,7 +57,7 @@ func (o *Origins) Listed(ctx context.Context, origin string) (bool, error) {
 	}
 	set := map[string]bool{}
 	for _, ch := range chs {
-		for _, s := range web.AllowedOrigins(ch.Settings) {
+		for _, s := range webchat.AllowedOrigins(ch.Settings) {
 			set[s] = true
 		}
 	}

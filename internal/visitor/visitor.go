@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/channels"
-	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
@@ -35,6 +34,7 @@ import (
 	"github.com/switchboard/switchboard/internal/ratelimit"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
+	"github.com/switchboard/switchboard/internal/webchat"
 )
 
 // Limits bound what one visitor and one network address may do. Zero
@@ -134,7 +134,7 @@ var (
 // has it; claims are recorded on the visitor's own customer only.
 func (s *Service) Start(ctx context.Context, channelKey string, in Input, current *viewer.Actor) (*Session, error) {
 	ch, err := s.client.Channel.Query().
-		Where(channel.Key(channelKey), channel.Kind(web.Kind)).
+		Where(channel.Key(channelKey), channel.Kind(webchat.Kind)).
 		Only(privacyAllow(ctx))
 	if ent.IsNotFound(err) {
 		return nil, errNoChannel
@@ -145,7 +145,7 @@ func (s *Service) Start(ctx context.Context, channelKey string, in Input, curren
 	if !ch.Enabled {
 		return nil, errChatClosed
 	}
-	if o := auth.Origin(ctx); o != "" && !web.OriginAllowed(ch.Settings, o) {
+	if o := auth.Origin(ctx); o != "" && !webchat.OriginAllowed(ch.Settings, o) {
 		return nil, errOrigin
 	}
 	in, err = clean(in)
@@ -205,7 +205,7 @@ func (s *Service) verify(ch *ent.Channel, in Input) (*identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret := cfg.Secrets[web.IdentitySecret]
+	secret := cfg.Secrets[webchat.IdentitySecret]
 	if secret == "" {
 		return nil, apperr.New(apperr.Forbidden, "this website chat has no identity secret, so identities cannot be verified")
 	}
