@@ -53,11 +53,8 @@ func (c *Counters) refused(code string) {
 // NewServer returns the GraphQL server: schema, transports, cost limits,
 // access control, page limits, one transaction per mutation and the error
 // presenter.
-func NewServer(r *Resolver, log *slog.Logger, o ServerOptions) *handler.Server {
-	if r.Now == nil {
-		r.Now = time.Now
-	}
-	r.Log = log
+func NewServer(r *Resolver, o ServerOptions) *handler.Server {
+	log := r.Log
 	limits := o.Limits.withDefaults()
 	counters := o.Counters
 	if counters == nil {

@@ -16,7 +16,7 @@ import (
 // trackPresence counts an agent's websocket as a live connection until it
 // closes (websocketClose). API tokens are integrations, not agents around.
 func (r *Resolver) trackPresence(a *viewer.Actor, conn *connection) {
-	if r.Presence != nil && a.Kind == viewer.KindAgent && a.AgentID != "" {
+	if a.Kind == viewer.KindAgent && a.AgentID != "" {
 		conn.leave = r.Presence.Connect(a.WorkspaceID, a.AgentID)
 	}
 }

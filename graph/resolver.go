@@ -19,7 +19,8 @@ import (
 	"github.com/switchboard/switchboard/internal/visitor"
 )
 
-// Resolver carries the services resolvers call.
+// Resolver carries the services resolvers call. internal/app builds it
+// with every field set; nothing changes it afterwards.
 type Resolver struct {
 	Client   *ent.Client
 	Auth     *auth.Service
@@ -30,14 +31,14 @@ type Resolver struct {
 	Visitors *visitor.Service
 	// Customers manages identities, attributes and merges.
 	Customers *customers.Service
-	// Router assigns waiting conversations (nil: none runs here).
+	// Router assigns waiting conversations and keeps routing policies.
 	Router *routing.Router
 	Now    func() time.Time
 	// CredentialRecheck is how often websockets re-check their credential
 	// (default DefaultCredentialRecheck).
 	CredentialRecheck time.Duration
 	// Sockets registers live websockets so that credentials signals reach
-	// them at once (nil: only the periodic re-check does).
+	// them at once.
 	Sockets *Sockets
 	Log     *slog.Logger
 }

@@ -33,7 +33,7 @@ func (r *channelResolver) RoutingPolicy(ctx context.Context, obj *ent.Channel) (
 
 // SetRoutingPolicy is the resolver for the setRoutingPolicy field.
 func (r *mutationResolver) SetRoutingPolicy(ctx context.Context, channelID gid.ID, input model.RoutingPolicyInput) (*ent.RoutingPolicy, error) {
-	return r.setRoutingPolicy(ctx, channelID, input)
+	return r.Router.SetPolicy(ctx, channelID, input.Strategy, input.SkillRules)
 }
 
 // TakeConversation is the resolver for the takeConversation field.
@@ -48,7 +48,16 @@ func (r *mutationResolver) TransferConversation(ctx context.Context, id gid.ID, 
 
 // RoutingQueue is the resolver for the routingQueue field.
 func (r *queryResolver) RoutingQueue(ctx context.Context, channelID *gid.ID, first *int) ([]*model.QueueEntry, error) {
-	return r.routingQueue(ctx, channelID, first)
+	n := 50
+	if first != nil {
+		n = *first
+	}
+	entries, err := r.Router.Waiting(ctx, channelID, n)
+	out := make([]*model.QueueEntry, len(entries))
+	for i, e := range entries {
+		out[i] = &model.QueueEntry{Conversation: e.Conversation, Position: e.Position, WaitingSeconds: e.WaitingSeconds}
+	}
+	return out, err
 }
 
 // TagIDs is the resolver for the tagIDs field.

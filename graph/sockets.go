@@ -29,9 +29,6 @@ func NewSockets() *Sockets { return &Sockets{} }
 
 // Len returns the number of registered connections.
 func (s *Sockets) Len() int {
-	if s == nil {
-		return 0
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.n
@@ -43,7 +40,7 @@ func (s *Sockets) Len() int {
 // events.Log.OnSignal(events.SignalCredentials, ...).
 func (s *Sockets) CredentialsChanged(sig *events.Signal) {
 	c, ok := auth.DecodeCredentialsChanged(sig)
-	if !ok || s == nil {
+	if !ok {
 		return
 	}
 	s.heard.Add(1)
@@ -60,16 +57,13 @@ func (s *Sockets) CredentialsChanged(sig *events.Signal) {
 // heardSoFar counts the credentials signals handled; a connection compares
 // it across its authentication to learn whether one may have passed it by.
 func (s *Sockets) heardSoFar() uint64 {
-	if s == nil {
-		return 0
-	}
 	return s.heard.Load()
 }
 
 // add registers a connection of actor; remove unregisters it (once).
 func (s *Sockets) add(a *viewer.Actor, conn *connection) (remove func()) {
 	ids := auth.CredentialIDs(a)
-	if s == nil || len(ids) == 0 {
+	if len(ids) == 0 {
 		return func() {}
 	}
 	s.mu.Lock()

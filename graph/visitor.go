@@ -82,9 +82,7 @@ func deref(s *string) string {
 // website visitors' websockets on the channel at once: disabling it, or
 // no longer allowing their origin, ends their subscriptions.
 func (r *Resolver) webChannelMayChange(ctx context.Context, id gid.ID) {
-	if r.Visitors != nil {
-		r.Events.AfterCommit(ctx, r.Visitors.Origins.Forget)
-	}
+	r.Events.AfterCommit(ctx, r.Visitors.Origins.Forget)
 	if a := viewer.FromContext(ctx); a != nil && id != "" {
 		auth.SignalCredentialsChanged(ctx, r.Events, a.WorkspaceID, auth.CredentialsChanged{ChannelID: id})
 	}

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/ent"
-	"github.com/switchboard/switchboard/graph"
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/channelcfg"
@@ -34,7 +33,9 @@ const MaxBodyBytes = 2 << 20
 
 // Deps is what the server needs.
 type Deps struct {
-	Resolver *graph.Resolver
+	// GraphQL serves /graphql (graph.NewServer), behind the origin check
+	// and authentication.
+	GraphQL  http.Handler
 	Auth     *auth.Service
 	DB       *sql.DB
 	Logger   *slog.Logger
@@ -46,8 +47,6 @@ type Deps struct {
 	AllowedOrigins []string
 	// Origins knows the origins web chat channels allow.
 	Origins *visitor.Origins
-	// GraphQL bounds what GraphQL requests may cost.
-	GraphQL graph.ServerOptions
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For tells
 	// the client's address (rate limits count per address).
 	TrustedProxies []netip.Prefix
@@ -55,9 +54,8 @@ type Deps struct {
 
 // Handler returns the server's routes.
 func Handler(d Deps) http.Handler {
-	gql := graph.NewServer(d.Resolver, d.Logger, d.GraphQL)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", checkOrigin(d.AllowedOrigins, d.Origins, d.Logger, authenticate(d.Auth, d.TrustedProxies, gql)))
+	mux.Handle("/graphql", checkOrigin(d.AllowedOrigins, d.Origins, d.Logger, authenticate(d.Auth, d.TrustedProxies, d.GraphQL)))
 	for p, h := range consoleHandlers() {
 		if p == "/" {
 			p = "/{$}"

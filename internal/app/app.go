@@ -143,8 +143,8 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		inbox.Deps{Events: eventLog, Customers: customerSvc, Capabilities: channelSvc.Capabilities, Timers: timerSvc},
 		inbox.Options{Now: now, LockRows: db.Dialect == dialect.Postgres, Reopen: cfg.ReopenWindow})
 	timerSvc.Handle(inbox.TimerWake, inboxSvc.Wake)
-	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, visitor.Options{
-		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now, Customers: customerSvc,
+	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, customerSvc, visitor.Options{
+		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now,
 	})
 	router := routing.New(client, eventLog, inboxSvc, routing.Options{Sweep: o.RoutingSweep, Poll: o.RoutingPoll, Now: now, Log: log})
 	// An agent who comes ONLINE here gets waiting conversations at once
@@ -169,23 +169,24 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Customers: customerSvc,
 		Router:    router,
 		Now:       now,
+		Log:       log,
 
 		CredentialRecheck: o.CredentialRecheck,
 		Sockets:           sockets,
 	}
 	counters := &graph.Counters{}
+	gql := graph.NewServer(res, graph.ServerOptions{
+		Limits: graph.Limits{
+			MaxTokens: cfg.Query.Tokens, MaxFields: cfg.Query.Fields, MaxAliases: cfg.Query.Aliases,
+			MaxDepth: cfg.Query.Depth, MaxComplexity: cfg.Query.Complexity, DisableIntrospection: cfg.IntrospectionOff,
+		},
+		Timeout:  cfg.RequestTimeout,
+		Counters: counters,
+	})
 	h := server.Handler(server.Deps{
-		Resolver: res, Auth: authSvc, DB: db.SQL, Logger: log, AllowedOrigins: cfg.AllowedOrigins,
+		GraphQL: gql, Auth: authSvc, DB: db.SQL, Logger: log, AllowedOrigins: cfg.AllowedOrigins,
 		Client: client, Channels: channelSvc, Inbox: inboxSvc, Origins: visitors.Origins,
 		TrustedProxies: cfg.TrustedProxies,
-		GraphQL: graph.ServerOptions{
-			Limits: graph.Limits{
-				MaxTokens: cfg.Query.Tokens, MaxFields: cfg.Query.Fields, MaxAliases: cfg.Query.Aliases,
-				MaxDepth: cfg.Query.Depth, MaxComplexity: cfg.Query.Complexity, DisableIntrospection: cfg.IntrospectionOff,
-			},
-			Timeout:  cfg.RequestTimeout,
-			Counters: counters,
-		},
 	})
 	return &App{
 		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h, GraphQL: counters,

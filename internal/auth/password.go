@@ -118,9 +118,7 @@ func (s *Service) setPassword(ctx context.Context, id gid.ID, hash string, mustC
 // credentialsChanged tells every instance that the agent's sessions
 // changed, so that they re-check its websockets at once.
 func (s *Service) credentialsChanged(ctx context.Context, ag *ent.Agent) {
-	if s.events != nil {
-		SignalCredentialsChanged(ctx, s.events, ag.WorkspaceID, CredentialsChanged{AgentID: ag.ID})
-	}
+	SignalCredentialsChanged(ctx, s.events, ag.WorkspaceID, CredentialsChanged{AgentID: ag.ID})
 }
 
 // oneTimePassword returns 120 random bits, in 20 URL-safe characters.

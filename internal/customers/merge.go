@@ -402,9 +402,6 @@ func (s *Service) DismissDuplicate(ctx context.Context, id gid.ID) (gid.ID, erro
 }
 
 func (s *Service) record(ctx context.Context, ev events.Event) error {
-	if s.events == nil {
-		return nil
-	}
 	return s.events.Record(ctx, ev)
 }
 

@@ -11,6 +11,7 @@ package routing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -26,6 +27,7 @@ import (
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/inbox"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 	"github.com/switchboard/switchboard/internal/workhours"
 )
@@ -184,10 +186,10 @@ func (r *Router) lock(ws gid.ID) func() {
 }
 
 // Queue returns a workspace's waiting conversations (unassigned, OPEN or
-// PENDING), optionally of one channel, in assignment order. c reads as
-// the caller (its privacy decides the workspace).
-func Queue(ctx context.Context, c *ent.Client, channelID *gid.ID) ([]*Waiting, error) {
-	q := c.Conversation.Query().
+// PENDING), optionally of one channel, in assignment order, read as the
+// caller (its privacy decides the workspace and what it sees).
+func (r *Router) Queue(ctx context.Context, channelID *gid.ID) ([]*Waiting, error) {
+	q := store.Client(ctx, r.client).Conversation.Query().
 		Where(conversation.AssigneeIDIsNil(), conversation.StatusIn(conversation.StatusOPEN, conversation.StatusPENDING)).
 		WithCustomer().WithChannel()
 	if channelID != nil {
@@ -230,7 +232,7 @@ func (r *Router) RouteWorkspace(ctx context.Context, ws gid.ID) (int, error) {
 	for _, p := range policies {
 		byChannel[p.ChannelID] = p
 	}
-	queue, err := Queue(ctx, r.client, nil)
+	queue, err := r.Queue(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -284,26 +286,26 @@ func (r *Router) RouteWorkspace(ctx context.Context, ws gid.ID) (int, error) {
 }
 
 // assign tries one assignment in its own transaction.
-func (r *Router) assign(ctx context.Context, conv, agentID gid.ID, p *ent.RoutingPolicy) (bool, error) {
-	tx, err := r.client.Tx(ctx)
-	if err != nil {
-		return false, err
+func (r *Router) assign(ctx context.Context, conv, agentID gid.ID, p *ent.RoutingPolicy) (assigned bool, err error) {
+	err = store.InTx(ctx, r.client, func(ctx context.Context) error {
+		ok, err := r.inbox.AutoAssign(ctx, conv, agentID)
+		if err == nil && ok && p.Strategy == routingpolicy.StrategyROUND_ROBIN {
+			err = store.Client(ctx, r.client).RoutingPolicy.UpdateOneID(p.ID).SetLastAgentID(agentID).Exec(ctx)
+		}
+		if err == nil && !ok {
+			err = errNotAssigned
+		}
+		assigned = ok
+		return err
+	})
+	if errors.Is(err, errNotAssigned) {
+		return false, nil
 	}
-	c := tx.Client()
-	tctx := ent.NewTxContext(ctx, tx)
-	ok, err := r.inbox.AutoAssign(tctx, conv, agentID)
-	if err == nil && ok && p.Strategy == routingpolicy.StrategyROUND_ROBIN {
-		err = c.RoutingPolicy.UpdateOneID(p.ID).SetLastAgentID(agentID).Exec(tctx)
-	}
-	if err != nil || !ok {
-		_ = tx.Rollback()
-		return false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("routing: commit: %w", err)
-	}
-	return true, nil
+	return assigned && err == nil, err
 }
+
+// errNotAssigned rolls back an assignment that another got first.
+var errNotAssigned = errors.New("routing: not assigned")
 
 // candidates are the workspace's active ONLINE agents with room: only the
 // columns routing needs, and team membership read per team (a workspace has

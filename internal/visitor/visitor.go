@@ -64,9 +64,6 @@ func (l Limits) withDefaults() Limits {
 
 // Options configure the service.
 type Options struct {
-	// Customers, when set, turns claims other customers also have into
-	// duplicate suggestions.
-	Customers  *customers.Service
 	SessionTTL time.Duration // default 30 days
 	Limits     Limits
 	Now        func() time.Time
@@ -91,7 +88,8 @@ type Service struct {
 }
 
 // New returns a Service.
-func New(client *ent.Client, a *auth.Service, in *inbox.Service, ch *channelcfg.Service, o Options) *Service {
+// cs turns claims other customers also have into duplicate suggestions.
+func New(client *ent.Client, a *auth.Service, in *inbox.Service, ch *channelcfg.Service, cs *customers.Service, o Options) *Service {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = 30 * 24 * time.Hour
 	}
@@ -100,7 +98,7 @@ func New(client *ent.Client, a *auth.Service, in *inbox.Service, ch *channelcfg.
 	}
 	l := o.Limits.withDefaults()
 	return &Service{
-		client: client, auth: a, inbox: in, channels: ch, customers: o.Customers, ttl: o.SessionTTL, now: o.Now,
+		client: client, auth: a, inbox: in, channels: ch, customers: cs, ttl: o.SessionTTL, now: o.Now,
 		sessionsByAddr: ratelimit.New(l.SessionsPerAddress, l.Window, o.Now),
 		msgsByVisitor:  ratelimit.New(l.MessagesPerVisitor, l.Window, o.Now),
 		msgsByAddr:     ratelimit.New(l.MessagesPerAddress, l.Window, o.Now),
@@ -390,12 +388,6 @@ func (s *Service) recordClaims(ctx context.Context, cust gid.ID, in Input, verif
 	var revealed []customers.Revealed
 	for _, cl := range claims {
 		if cl.value == "" || (verified != nil && *verified == cl) {
-			continue
-		}
-		if s.customers == nil {
-			if err := s.addIdentity(ctx, cust, cl.kind, cl.value, false); err != nil {
-				return err
-			}
 			continue
 		}
 		revealed = append(revealed, customers.Revealed{Kind: cl.kind, Value: cl.value, Source: customeridentity.SourceWIDGET})
