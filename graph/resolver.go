@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/presence"
 	"github.com/switchboard/switchboard/internal/routing"
+	"github.com/switchboard/switchboard/internal/timeline"
 	"github.com/switchboard/switchboard/internal/visitor"
 )
 
@@ -31,6 +32,8 @@ type Resolver struct {
 	Visitors *visitor.Service
 	// Customers manages identities, attributes and merges.
 	Customers *customers.Service
+	// Timeline reads customers' timelines.
+	Timeline *timeline.Service
 	// Router assigns waiting conversations and keeps routing policies.
 	Router *routing.Router
 	Now    func() time.Time

@@ -27,8 +27,7 @@ func (r *Resolver) customerTimeline(ctx context.Context, c *ent.Customer, after 
 	if args.Before, err = timelineKey(before, "before"); err != nil {
 		return nil, err
 	}
-	db := r.db(ctx)
-	page, err := timeline.Load(ctx, db, c, args, timelineLoaders(ctx))
+	page, err := r.Timeline.Load(ctx, c, args, timelineLoaders(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +45,7 @@ func (r *Resolver) customerTimeline(ctx context.Context, c *ent.Customer, after 
 		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
 	}
 	if selects(ctx, "totalCount") {
-		if conn.TotalCount, err = timeline.Count(ctx, db, c); err != nil {
+		if conn.TotalCount, err = r.Timeline.Count(ctx, c); err != nil {
 			return nil, err
 		}
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/secrets"
 	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/timeline"
 	"github.com/switchboard/switchboard/internal/timers"
 	"github.com/switchboard/switchboard/internal/visitor"
 	"github.com/switchboard/switchboard/server"
@@ -168,6 +169,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Visitors:  visitors,
 		Customers: customerSvc,
 		Router:    router,
+		Timeline:  timeline.New(client),
 		Now:       now,
 		Log:       log,
 

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/internal/access"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
@@ -83,7 +84,8 @@ var sources = []source{
 // customer's own conversation): a workspace_id test there would add
 // nothing but a second index for PostgreSQL to combine (BitmapAnd, then
 // sort everything) when its statistics are missing.
-func positions(ctx context.Context, c *ent.Client, cust *ent.Customer, w window) ([]position, error) {
+func (s *Service) positions(ctx context.Context, cust *ent.Customer, w window) ([]position, error) {
+	c := store.Client(ctx, s.client)
 	dir := ""
 	if w.backward {
 		dir = " DESC"
@@ -189,7 +191,8 @@ func asTime(v any) (time.Time, error) {
 // and a customer id is in one workspace only (rows take it from the
 // customer's own conversation), so they need no workspace_id test, which
 // would make them read every row instead of the index.
-func Count(ctx context.Context, c *ent.Client, cust *ent.Customer) (int, error) {
+func (s *Service) Count(ctx context.Context, cust *ent.Customer) (int, error) {
+	c := store.Client(ctx, s.client)
 	viewerOf := viewer.FromContext(ctx)
 	n, err := c.Customer.Query().
 		Where(customer.ID(cust.ID)).

@@ -26,6 +26,7 @@ import (
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/store"
 )
 
 // DefaultPageSize is the page size when neither first nor last is given.
@@ -99,16 +100,24 @@ type Page struct {
 	HasNextPage, HasPreviousPage bool
 }
 
-// Load returns a page of cust's timeline. cust must have been loaded
-// through the privacy layer (so it is the viewer's); c may be a
-// transaction's client. It costs one statement to find the page and one
-// per kind of row on it to load them.
-func Load(ctx context.Context, c *ent.Client, cust *ent.Customer, args Args, l Loaders) (*Page, error) {
+// Service reads customers' timelines.
+type Service struct {
+	client *ent.Client // the base client; store.Client finds the transaction's
+}
+
+// New returns the timeline service over the base client.
+func New(client *ent.Client) *Service { return &Service{client: client} }
+
+// Load returns a page of cust's timeline, read in the transaction ctx
+// carries if any. cust must have been loaded through the privacy layer
+// (so it is the viewer's). It costs one statement to find the page and
+// one per kind of row on it to load them.
+func (s *Service) Load(ctx context.Context, cust *ent.Customer, args Args, l Loaders) (*Page, error) {
 	n, backward, err := pageSize(args.First, args.Last)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := positions(ctx, c, cust, window{after: args.After, before: args.Before, limit: n + 1, backward: backward})
+	keys, err := s.positions(ctx, cust, window{after: args.After, before: args.Before, limit: n + 1, backward: backward})
 	if err != nil {
 		return nil, fmt.Errorf("timeline: page: %w", err)
 	}
@@ -119,7 +128,7 @@ func Load(ctx context.Context, c *ent.Client, cust *ent.Customer, args Args, l L
 	if backward {
 		slices.Reverse(keys)
 	}
-	entries, err := load(ctx, c, cust, keys, l)
+	entries, err := s.load(ctx, cust, keys, l)
 	if err != nil {
 		return nil, fmt.Errorf("timeline: load: %w", err)
 	}
@@ -158,7 +167,8 @@ func pageSize(first, last *int) (n int, backward bool, err error) {
 // page is contiguous), and a plan SQLite picks without statistics, where
 // "id IN (...) AND workspace_id = ?" with more than a few ids makes it
 // scan the workspace's index instead.
-func load(ctx context.Context, c *ent.Client, cust *ent.Customer, keys []position, l Loaders) ([]Entry, error) {
+func (s *Service) load(ctx context.Context, cust *ent.Customer, keys []position, l Loaders) ([]Entry, error) {
+	c := store.Client(ctx, s.client)
 	var msgKeys, actKeys []Key
 	var mrgIDs []gid.ID
 	for _, k := range keys {

@@ -27,7 +27,7 @@ func TestOrderAndPages(t *testing.T) {
 	if got := keysOf(all.Entries); !reflect.DeepEqual(got, want) {
 		t.Fatalf("timeline =\n%v\nwant\n%v", got, want)
 	}
-	if n, err := timeline.Count(ctx, c, cust); err != nil || n != len(want) {
+	if n, err := timeline.New(c).Count(ctx, cust); err != nil || n != len(want) {
 		t.Errorf("Count = %d, %v; want %d", n, err, len(want))
 	}
 	for size := 1; size <= len(want); size++ {
@@ -74,7 +74,7 @@ func TestAnotherWorkspace(t *testing.T) {
 func TestArgs(t *testing.T) {
 	ctx, c, cust, _ := seed(t)
 	for _, a := range []timeline.Args{{First: ptr(1), Last: ptr(1)}, {First: ptr(-1)}, {Last: ptr(-1)}} {
-		if _, err := timeline.Load(ctx, c, cust, a, timeline.Loaders{}); err == nil {
+		if _, err := timeline.New(c).Load(ctx, cust, a, timeline.Loaders{}); err == nil {
 			t.Errorf("Load(%+v) accepted", a)
 		}
 	}
@@ -85,7 +85,7 @@ func TestArgs(t *testing.T) {
 
 func page(t *testing.T, ctx context.Context, c *ent.Client, cust *ent.Customer, a timeline.Args) *timeline.Page {
 	t.Helper()
-	p, err := timeline.Load(ctx, c, cust, a, timeline.Loaders{})
+	p, err := timeline.New(c).Load(ctx, cust, a, timeline.Loaders{})
 	if err != nil {
 		t.Fatal(err)
 	}
