@@ -100,8 +100,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	srv.Use(httpSubscriptions{})
 	srv.Use(pageLimits{})
 	srv.Use(&complexityLimit{limit: limits.MaxComplexity, observe: counters.refused})
-	srv.AroundResponses(withUnreadLoader)
-	srv.AroundResponses(withReplyLoader)
+	srv.AroundResponses(withListLoads)
 	srv.AroundResponses(stopWhenDone(log))
 	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 		counters.RootFields.Add(1)
