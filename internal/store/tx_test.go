@@ -27,12 +27,27 @@ func create(ctx context.Context, base *ent.Client) error {
 	return err
 }
 
-// On PostgreSQL, a serialization failure raised by the server on the first
-// attempt runs fn again, and the second attempt's write is committed.
-func TestInTxRetriesSerializationFailure(t *testing.T) {
+// A transaction whose first attempt meets a genuine conflict of the
+// database under test runs fn again, and only the second attempt's write
+// is committed: on PostgreSQL a serialization failure (SQLSTATE 40001)
+// raised by the server, on SQLite a write refused with SQLITE_BUSY because
+// InTx's immediate transaction holds the write lock.
+func TestInTxRetriesConflict(t *testing.T) {
 	ctx, c, db := testenv.Workspace(t)
+	conflict := func(ctx context.Context) error {
+		_, err := db.SQL.ExecContext(ctx, `DO $$ BEGIN RAISE EXCEPTION 'forced' USING ERRCODE = 'serialization_failure'; END $$`)
+		return err
+	}
 	if db.URL == "" {
-		t.Skip("PostgreSQL only: SQLSTATE 40001 (SQLite's conflict is TestInTxRetriesBusySQLite)")
+		other, err := sql.Open("sqlite", "file:"+db.Path+"?_pragma=busy_timeout(0)&_txlock=immediate")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		conflict = func(ctx context.Context) error {
+			_, err := other.ExecContext(ctx, `UPDATE workspaces SET name = 'X'`)
+			return err
+		}
 	}
 	attempts := 0
 	err := store.InTx(ctx, c, func(ctx context.Context) error {
@@ -40,60 +55,17 @@ func TestInTxRetriesSerializationFailure(t *testing.T) {
 		if err := create(ctx, c); err != nil {
 			return err
 		}
-		if attempts == 1 {
-			_, err := db.SQL.ExecContext(ctx, `DO $$ BEGIN RAISE EXCEPTION 'forced' USING ERRCODE = 'serialization_failure'; END $$`)
-			if err == nil {
-				t.Fatal("the forced serialization failure did not fail")
-			}
-			if !store.Conflict(err) {
-				t.Fatalf("not a conflict: %v", err)
-			}
-			return err
+		if attempts > 1 {
+			return nil
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if attempts != 2 {
-		t.Errorf("attempts = %d, want 2", attempts)
-	}
-	if n := customers(t, ctx, c); n != 1 {
-		t.Errorf("customers = %d, want 1 (the second attempt's only)", n)
-	}
-}
-
-// On SQLite, a write that finds the database locked by another writer
-// (SQLITE_BUSY) on the first attempt runs fn again.
-func TestInTxRetriesBusySQLite(t *testing.T) {
-	ctx, c, db := testenv.Workspace(t)
-	if db.URL != "" {
-		t.Skip("SQLite only: SQLITE_BUSY (PostgreSQL's conflict is TestInTxRetriesSerializationFailure)")
-	}
-	other, err := sql.Open("sqlite", "file:"+db.Path+"?_pragma=busy_timeout(0)&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	attempts := 0
-	err = store.InTx(ctx, c, func(ctx context.Context) error {
-		attempts++
-		if err := create(ctx, c); err != nil {
-			return err
+		err := conflict(ctx)
+		if err == nil {
+			t.Fatal("the forced conflict did not fail")
 		}
-		if attempts == 1 {
-			// InTx's immediate transaction holds the write lock: the
-			// other connection's write is refused at once.
-			_, err := other.ExecContext(ctx, `UPDATE workspaces SET name = 'X'`)
-			if err == nil {
-				t.Fatal("a second writer got in while InTx's transaction held the lock")
-			}
-			if !store.Conflict(err) {
-				t.Fatalf("not a conflict: %v", err)
-			}
-			return err
+		if !store.Conflict(err) {
+			t.Fatalf("not a conflict: %v", err)
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
