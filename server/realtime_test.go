@@ -106,13 +106,7 @@ func TestResume(t *testing.T) {
 	if ev.MessageAdded.Message.Body != "five" {
 		t.Fatalf("live after replay: %q", ev.MessageAdded.Message.Body)
 	}
-	select {
-	case m, ok := <-sub.C:
-		if ok {
-			t.Fatalf("unexpected extra message %s", m.Payload)
-		}
-	case <-time.After(100 * time.Millisecond):
-	}
+	sub.Quiet(t, 100*time.Millisecond, "an extra message")
 }
 
 // TestResumeUnderConcurrentWriters: 20 writers send while a subscriber
@@ -160,13 +154,7 @@ func TestResumeUnderConcurrentWriters(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	select {
-	case m, ok := <-sub.C:
-		if ok {
-			t.Fatalf("unexpected extra message %s", m.Payload)
-		}
-	case <-time.After(100 * time.Millisecond):
-	}
+	sub.Quiet(t, 100*time.Millisecond, "an extra message")
 }
 
 // TestSubscriptionIsolation: a subscriber of workspace B sees none of A's events.
@@ -202,11 +190,7 @@ func TestSubscriptionIsolation(t *testing.T) {
 	if ch.ConversationChanged.Conversation.ID != convB || ch.ConversationChanged.Type != "UPDATED" {
 		t.Fatalf("B received %+v", ch)
 	}
-	select {
-	case m := <-named.C:
-		t.Fatalf("a subscription to A's conversation received %s", m.Payload)
-	case <-time.After(100 * time.Millisecond):
-	}
+	named.Quiet(t, 100*time.Millisecond, "a subscription to A's conversation")
 }
 
 // TestConnectionInit: bad credentials close the socket with 4403.

@@ -217,6 +217,19 @@ func (s *Subscription) Next(t testing.TB, v any) {
 	}
 }
 
+// Quiet fails if the subscription delivers anything within d: it checks
+// that nothing more (a duplicate, another workspace's event) arrives.
+func (s *Subscription) Quiet(t testing.TB, d time.Duration, what string) {
+	t.Helper()
+	select {
+	case m, ok := <-s.C:
+		if ok {
+			t.Fatalf("%s: received %s", what, m.Payload)
+		}
+	case <-time.After(d):
+	}
+}
+
 // Close closes the connection.
 func (ws *WS) Close() {
 	ws.conn.Close(websocket.StatusNormalClosure, "bye")
