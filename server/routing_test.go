@@ -34,6 +34,16 @@ func routingAgents(t *testing.T, s *testenv.Server, admin string, n, capacity in
 	return out
 }
 
+// routingServer is a server whose admin is OFFLINE (not a routing
+// candidate) with one API channel.
+func routingServer(t *testing.T) (*testenv.Server, string, apiChannel) {
+	t.Helper()
+	s := testenv.New(t)
+	admin := s.AdminToken(t)
+	setStatus(t, s, admin, "OFFLINE") // the admin is not a candidate
+	return s, admin, createAPIChannel(t, s, admin, "")
+}
+
 func setPolicy(t *testing.T, s *testenv.Server, admin, channelID string, input map[string]any) {
 	t.Helper()
 	s.MustDo(t, admin, `mutation($c: ID!, $in: RoutingPolicyInput!) { setRoutingPolicy(channelID: $c, input: $in) { id strategy } }`,
@@ -116,10 +126,7 @@ func queue(t *testing.T, s *testenv.Server, tok, channelID string) []string {
 // agents they should; MANUAL queues until an agent takes; an OFFLINE
 // agent gets nothing.
 func TestRoutingStrategies(t *testing.T) {
-	s := testenv.New(t)
-	admin := s.AdminToken(t)
-	setStatus(t, s, admin, "OFFLINE") // the admin is not a candidate
-	ch := createAPIChannel(t, s, admin, "")
+	s, admin, ch := routingServer(t)
 	agents := routingAgents(t, s, admin, 3, 3, "rr")
 	n := 0
 	next := func() string {
@@ -185,10 +192,7 @@ func TestRoutingStrategies(t *testing.T) {
 // TestRoutingSkillsAndRoundRobin: skills rules pick qualified agents,
 // higher levels first; round robin takes agents in turn.
 func TestRoutingSkillsAndRoundRobin(t *testing.T) {
-	s := testenv.New(t)
-	admin := s.AdminToken(t)
-	setStatus(t, s, admin, "OFFLINE")
-	ch := createAPIChannel(t, s, admin, "")
+	s, admin, ch := routingServer(t)
 	agents := routingAgents(t, s, admin, 3, 10, "sk")
 	skills := [][]map[string]any{
 		{{"name": "billing", "level": 2}},
@@ -234,10 +238,7 @@ func TestRoutingSkillsAndRoundRobin(t *testing.T) {
 // of capacity 5: exactly 50 assigned, nobody over capacity, the rest
 // queued oldest first; resolving drains the queue in order.
 func TestRoutingUnderLoad(t *testing.T) {
-	s := testenv.New(t)
-	admin := s.AdminToken(t)
-	setStatus(t, s, admin, "OFFLINE")
-	ch := createAPIChannel(t, s, admin, "")
+	s, admin, ch := routingServer(t)
 	setPolicy(t, s, admin, ch.ID, map[string]any{"strategy": "LEAST_BUSY"})
 	agents := routingAgents(t, s, admin, 10, 5, "load")
 
@@ -420,10 +421,7 @@ func TestRoutingTwoInstances(t *testing.T) {
 // time zone, holidays closed all day) conversations queue and openNow is
 // false; once the channel opens they are routed.
 func TestRoutingWorkingHours(t *testing.T) {
-	s := testenv.New(t)
-	admin := s.AdminToken(t)
-	setStatus(t, s, admin, "OFFLINE")
-	ch := createAPIChannel(t, s, admin, "")
+	s, admin, ch := routingServer(t)
 	setPolicy(t, s, admin, ch.ID, map[string]any{"strategy": "LEAST_BUSY"})
 	routingAgents(t, s, admin, 1, 5, "wh")
 
@@ -464,10 +462,7 @@ func TestRoutingWorkingHours(t *testing.T) {
 // and reach the new assignee's assignedToMe; the timeline keeps who, when
 // and why: AUTO, TRANSFER (with its note), TAKEN.
 func TestTransferAndHistory(t *testing.T) {
-	s := testenv.New(t)
-	admin := s.AdminToken(t)
-	setStatus(t, s, admin, "OFFLINE")
-	ch := createAPIChannel(t, s, admin, "")
+	s, admin, ch := routingServer(t)
 	setPolicy(t, s, admin, ch.ID, map[string]any{"strategy": "LEAST_BUSY"})
 	ags := routingAgents(t, s, admin, 1, 5, "tr")
 	first := ags[0]
