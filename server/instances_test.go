@@ -24,12 +24,7 @@ func TestFanoutBetweenInstances(t *testing.T) {
 	a, b := twoInstances(t)
 	tok := a.AdminToken(t)
 	conv := a.Conversation(t, tok)
-	ws, err := a.DialWS(t, tok, testenv.DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := ws.Subscribe(messageAdded, map[string]any{"c": conv})
-	a.WaitSubscribers(t, 1)
+	_, sub := subscribeMessages(t, a, tok, conv)
 	for _, body := range []string{"from B 1", "from B 2"} {
 		b.Send(t, tok, conv, body)
 		var ev messageEvent
@@ -46,12 +41,7 @@ func TestFanoutListenerLoss(t *testing.T) {
 	a, b := twoInstances(t)
 	tok := a.AdminToken(t)
 	conv := a.Conversation(t, tok)
-	ws, err := a.DialWS(t, tok, testenv.DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := ws.Subscribe(messageAdded, map[string]any{"c": conv})
-	a.WaitSubscribers(t, 1)
+	_, sub := subscribeMessages(t, a, tok, conv)
 	// Kill every LISTEN connection: both instances' listeners.
 	ctx := context.Background()
 	res, err := a.App.DB.SQL.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity

@@ -17,6 +17,19 @@ import (
 	"github.com/switchboard/switchboard/internal/testenv"
 )
 
+// subscribeMessages opens a websocket as tok on s and subscribes to
+// conv's messageAdded, once the server counts it.
+func subscribeMessages(t *testing.T, s *testenv.Server, tok, conv string) (*testenv.WS, *testenv.Subscription) {
+	t.Helper()
+	ws, err := s.DialWS(t, tok, testenv.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := ws.Subscribe(messageAdded, map[string]any{"c": conv})
+	s.WaitSubscribers(t, 1)
+	return ws, sub
+}
+
 const messageAdded = `subscription($c: ID, $after: EventCursor) {
 	messageAdded(conversationID: $c, after: $after) { cursor message { id body } } }`
 
@@ -72,12 +85,7 @@ func TestResume(t *testing.T) {
 	s := testenv.New(t)
 	tok := s.AdminToken(t)
 	conv := s.Conversation(t, tok)
-	ws, err := s.DialWS(t, tok, testenv.DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := ws.Subscribe(messageAdded, map[string]any{"c": conv})
-	s.WaitSubscribers(t, 1)
+	ws, sub := subscribeMessages(t, s, tok, conv)
 	s.Send(t, tok, conv, "one")
 	var ev messageEvent
 	sub.Next(t, &ev)
@@ -89,7 +97,7 @@ func TestResume(t *testing.T) {
 	for _, b := range missed {
 		s.Send(t, tok, conv, b)
 	}
-	ws, err = s.DialWS(t, tok, testenv.DialOptions{})
+	ws, err := s.DialWS(t, tok, testenv.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,12 +125,7 @@ func TestResumeUnderConcurrentWriters(t *testing.T) {
 	tok := s.AdminToken(t)
 	conv := s.Conversation(t, tok)
 	const writers, each = 20, 10
-	ws, err := s.DialWS(t, tok, testenv.DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := ws.Subscribe(messageAdded, map[string]any{"c": conv})
-	s.WaitSubscribers(t, 1)
+	ws, sub := subscribeMessages(t, s, tok, conv)
 
 	var wg sync.WaitGroup
 	for w := 0; w < writers; w++ {
@@ -147,6 +150,7 @@ func TestResumeUnderConcurrentWriters(t *testing.T) {
 		cursor = ev.MessageAdded.Cursor
 		if len(seen)%37 == 0 { // drop the connection and resume
 			ws.Close()
+			var err error
 			if ws, err = s.DialWS(t, tok, testenv.DialOptions{}); err != nil {
 				t.Fatal(err)
 			}
@@ -264,12 +268,7 @@ func TestCursorExpired(t *testing.T) {
 	s := testenv.New(t, testenv.NoRouting)
 	tok := s.AdminToken(t)
 	conv := s.Conversation(t, tok)
-	ws, err := s.DialWS(t, tok, testenv.DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := ws.Subscribe(messageAdded, map[string]any{"c": conv})
-	s.WaitSubscribers(t, 1)
+	ws, sub := subscribeMessages(t, s, tok, conv)
 	s.Send(t, tok, conv, "old")
 	var ev messageEvent
 	sub.Next(t, &ev)
