@@ -30,6 +30,7 @@ func (f *fixture) define(t *testing.T, name string, typ attributedefinition.Type
 // stay; nothing left is nil. Refusals are INVALID_INPUT for
 // "customAttributes.<key>".
 func TestApplyAttributes(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.define(t, "plan", attributedefinition.TypeSTRING)
 	f.define(t, "seats", attributedefinition.TypeNUMBER)
@@ -82,6 +83,7 @@ func TestApplyAttributes(t *testing.T) {
 // (CONFLICT); Create and Update check values against definitions and
 // store them; Update merges keys, clearCustomAttributes empties first.
 func TestAttributeDefinitionsAndCustomers(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.define(t, "plan", attributedefinition.TypeSTRING)
 	f.define(t, "seats", attributedefinition.TypeNUMBER)

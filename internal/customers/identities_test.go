@@ -116,6 +116,7 @@ func equal(a, b []string) bool {
 // US by default), external ids trimmed only; malformed values and channel
 // user ids are INVALID_INPUT.
 func TestAddIdentityNormalises(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	for _, tc := range []struct {
 		kind  customeridentity.Kind
@@ -167,6 +168,7 @@ func TestAddIdentityNormalises(t *testing.T) {
 // returns it (verified now when asked); a verified identity another
 // customer holds verified is CONFLICT, a claim of it is not.
 func TestAddIdentityVerification(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	add := func(ctx context.Context, cust gid.ID, value string, verified bool) (*ent.CustomerIdentity, error) {
 		var got *ent.CustomerIdentity
@@ -221,6 +223,7 @@ func TestAddIdentityVerification(t *testing.T) {
 // TestRemoveIdentity: emails, phones and external ids can be removed;
 // channel user ids cannot (CONFLICT); an unknown id is NOT_FOUND.
 func TestRemoveIdentity(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	cust := f.customer(t, "C")
 	email := f.ident(t, cust, customeridentity.KindEMAIL, "a@x.io", true)
@@ -258,6 +261,7 @@ func TestRemoveIdentity(t *testing.T) {
 // one's to the end of its merge chain; identities added through a merged
 // id land on that end; an unknown id is NOT_FOUND.
 func TestPrimaryIDFollowsMerges(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a, b, c := f.customer(t, "A"), f.customer(t, "B"), f.customer(t, "C")
 	for _, m := range [][2]gid.ID{{b, c}, {a, b}} { // c into b, then b into a
@@ -291,6 +295,7 @@ func TestPrimaryIDFollowsMerges(t *testing.T) {
 // TestCrossWorkspaceRefused: another workspace's customer is not found,
 // neither to add identities to nor to merge.
 func TestCrossWorkspaceRefused(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	mctx, octx := f.otherWorkspace(t)
 	foreign := f.c.Customer.Create().SetName("Foreign").SaveX(octx).ID

@@ -20,6 +20,7 @@ import (
 // only when no one else holds it verified) and a duplicate suggestion
 // names the other holder.
 func TestLink(t *testing.T) {
+	t.Parallel()
 	const email = "ada@x.io"
 	type side func(t *testing.T, f *fixture, cust gid.ID, ch gid.ID)
 	has := func(kind customeridentity.Kind, value string, verified bool) side {
@@ -91,6 +92,7 @@ func TestLink(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t)
 			ch := f.c.Channel.Create().SetKind("web").SetName("Site").SetKey("site").SaveX(f.ctx).ID
 			owner, sender := f.customer(t, "Owner"), f.customer(t, "Sender")
@@ -143,6 +145,7 @@ func TestLink(t *testing.T) {
 // suggestion or evidence; a dismissed pair is not suggested again;
 // accepting a suggestion merges the duplicate into the first holder.
 func TestLinkSuggestsOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	owner, sender := f.customer(t, "Owner"), f.customer(t, "Sender")
 	f.ident(t, owner, customeridentity.KindEMAIL, "ada@x.io", true)

@@ -68,6 +68,7 @@ func (f *fixture) merge(t *testing.T, primary, secondary gid.ID) (*ent.CustomerM
 // CustomerMerge. Unmerging restores both customers exactly; a second
 // unmerge is CONFLICT.
 func TestMergeAndUnmerge(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ch := f.c.Channel.Create().SetKind("web").SetName("Site").SetKey("site").SaveX(f.ctx)
 	t1 := f.c.Tag.Create().SetName("t1").SaveX(f.ctx)
@@ -143,6 +144,7 @@ func TestMergeAndUnmerge(t *testing.T) {
 // (INVALID_INPUT), nor into a merged customer or a second time (CONFLICT),
 // nor with an unknown one (NOT_FOUND); nothing changes.
 func TestMergeRefusals(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a, b, c := f.customer(t, "A"), f.customer(t, "B"), f.customer(t, "C")
 	if _, err := f.merge(t, a, b); err != nil {
@@ -175,6 +177,7 @@ func TestMergeRefusals(t *testing.T) {
 // TestUnmergeAfterMovedAgain: when something the merge moved belongs to
 // another customer since, unmerging is CONFLICT and changes nothing.
 func TestUnmergeAfterMovedAgain(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a, b, c := f.customer(t, "A"), f.customer(t, "B"), f.customer(t, "C")
 	id := f.ident(t, b, customeridentity.KindEMAIL, "b@x.io", false)

@@ -24,6 +24,7 @@ func email(v string) customers.UpsertIdentity {
 // any of them find it and add the rest; identities verified on different
 // customers are CONFLICT and create nothing.
 func TestUpsert(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	token := f.as(viewer.KindAPIToken, viewer.ScopeWrite)
 	name := "Ada"
@@ -79,6 +80,7 @@ func TestUpsert(t *testing.T) {
 // identities are one to MaxUpsertIdentities, valid, and not channel user
 // ids.
 func TestUpsertRefusals(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	many := make([]customers.UpsertIdentity, customers.MaxUpsertIdentities+1)
 	for i := range many {
@@ -112,6 +114,7 @@ func TestUpsertRefusals(t *testing.T) {
 // TestUpsertConcurrent: two concurrent upserts of one new identity create
 // one customer, and both return it.
 func TestUpsertConcurrent(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	token := f.as(viewer.KindAPIToken, viewer.ScopeWrite)
 	for round := range 3 {
