@@ -284,9 +284,9 @@ func TestCreateValidation(t *testing.T) {
 		{"bad time zone", channelcfg.Input{Kind: web.Kind, Name: ptr("X"), WorkingHours: &schematype.WorkingHours{Timezone: "Mars/Olympus"}}, "workingHours.timezone"},
 		{"Local time zone", channelcfg.Input{Kind: web.Kind, Name: ptr("X"), WorkingHours: &schematype.WorkingHours{Timezone: "Local"}}, "workingHours.timezone"},
 	}
+	e := newEnv(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t)
 			_, err := e.create(t, tt.in)
 			wantInvalid(t, err, tt.field)
 			if n := e.c.Channel.Query().CountX(e.ctx); n != 0 {
