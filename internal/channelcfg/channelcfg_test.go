@@ -182,6 +182,7 @@ func wantInvalid(t *testing.T, err error, field string) {
 const token = "tok-plaintext-7f3a9c1e"
 
 func TestSecretsAreStoredEncrypted(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ch := e.mustCreate(t, channelcfg.Input{Kind: fakeKind, Name: ptr("F"), Secrets: map[string]any{"token": token}})
 
@@ -221,6 +222,7 @@ func TestSecretsAreStoredEncrypted(t *testing.T) {
 }
 
 func TestSecretsAreNeverReturnedInClear(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ch := e.mustCreate(t, channelcfg.Input{Kind: fakeKind, Name: ptr("F"), Secrets: map[string]any{"token": token}})
 	for _, c := range []*ent.Channel{ch, e.reload(t, ch.ID)} {
@@ -241,6 +243,7 @@ func TestSecretsAreNeverReturnedInClear(t *testing.T) {
 }
 
 func TestCreate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	fake := e.mustCreate(t, channelcfg.Input{Kind: fakeKind, Name: ptr("F"), Secrets: map[string]any{"token": token}})
 	if fake.Enabled {
@@ -271,6 +274,7 @@ func TestCreate(t *testing.T) {
 }
 
 func TestCreateValidation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		in    channelcfg.Input
@@ -297,6 +301,7 @@ func TestCreateValidation(t *testing.T) {
 }
 
 func TestUpdateValidation(t *testing.T) {
+	t.Parallel()
 	hours := func(tz, day, start, end string, holidays ...string) *schematype.WorkingHours {
 		return &schematype.WorkingHours{Timezone: tz, Weekly: []schematype.WeeklyInterval{{Day: day, Start: start, End: end}}, Holidays: holidays}
 	}
@@ -338,6 +343,7 @@ func TestUpdateValidation(t *testing.T) {
 }
 
 func TestUpdate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ch := e.mustCreate(t, channelcfg.Input{Kind: fakeKind, Name: ptr("F"), Secrets: map[string]any{"token": token}})
 	key := e.stored(t, ch)["signingKey"]
@@ -384,6 +390,7 @@ func TestUpdate(t *testing.T) {
 }
 
 func TestRotateSecret(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ch := e.mustCreate(t, channelcfg.Input{Kind: fakeKind, Name: ptr("F"), Secrets: map[string]any{"token": token}})
 	old := e.stored(t, ch)["signingKey"]

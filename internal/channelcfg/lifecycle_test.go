@@ -26,6 +26,7 @@ func (e *env) setEnabled(t *testing.T, id gid.ID, on bool) (*ent.Channel, error)
 }
 
 func TestVerifyAgainstTheAdapter(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ch := e.mustCreate(t, channelcfg.Input{Kind: fakeKind, Name: ptr("F"), Settings: map[string]any{"region": "eu"}, Secrets: map[string]any{"token": token}})
 
@@ -75,6 +76,7 @@ func TestVerifyAgainstTheAdapter(t *testing.T) {
 }
 
 func TestEnablingNeedsVerifiedCredentials(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ch := e.mustCreate(t, channelcfg.Input{Kind: fakeKind, Name: ptr("F"), Secrets: map[string]any{"token": token}})
 
@@ -132,6 +134,7 @@ func TestEnablingNeedsVerifiedCredentials(t *testing.T) {
 }
 
 func TestKindsWithoutCredentialsEnableUnverified(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ch := e.mustCreate(t, channelcfg.Input{Kind: web.Kind, Name: ptr("W")})
 	if _, err := e.setEnabled(t, ch.ID, false); err != nil {

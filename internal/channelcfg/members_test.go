@@ -41,6 +41,7 @@ func (e *env) sees(t *testing.T, me gid.ID) []string {
 }
 
 func TestMembers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	mk := func(name, email string) *ent.Agent {
 		return e.c.Agent.Create().SetName(name).SetEmail(email).SetPasswordHash("x").SaveX(e.ctx)

@@ -103,6 +103,7 @@ func (e *env) send(a *viewer.Actor, body, clientID string) (*ent.Message, error)
 }
 
 func TestStartNewVisitorAndToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, visitor.Limits{})
 	s := e.start(t, visitor.Input{Name: "  Vera  "}, nil)
 	if s.Verified {
@@ -152,6 +153,7 @@ func TestStartNewVisitorAndToken(t *testing.T) {
 }
 
 func TestStartRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, visitor.Limits{})
 	closed := e.webChannel(t, "Closed")
 	e.c.Channel.UpdateOne(closed).SetEnabled(false).ExecX(e.ctx)
@@ -185,6 +187,7 @@ func TestStartRefusals(t *testing.T) {
 }
 
 func TestVerifiedIdentity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, visitor.Limits{})
 	hash := visitor.IdentityHash(e.secret, "user-42")
 	if !visitor.ValidHash(e.secret, "user-42", strings.ToUpper(hash)) || visitor.ValidHash(e.secret, "user-43", hash) {
@@ -227,6 +230,7 @@ func TestVerifiedIdentity(t *testing.T) {
 }
 
 func TestSendStoresAndDedupes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, visitor.Limits{})
 	s := e.start(t, visitor.Input{Name: "Vera"}, nil)
 	if conv, err := e.svc.Conversation(e.ctx, s.Actor); err != nil || conv != nil {
@@ -275,6 +279,7 @@ func TestSendStoresAndDedupes(t *testing.T) {
 }
 
 func TestRateLimits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, visitor.Limits{SessionsPerAddress: 2, MessagesPerVisitor: 2, MessagesPerAddress: 3})
 	ctx := auth.WithClientAddr(e.ctx, "203.0.113.7")
 	var actors []*viewer.Actor
