@@ -207,8 +207,11 @@ func withDatabase(raw, name string) string {
 }
 
 // Workspace opens a fresh migrated database with one workspace, for tests
-// of a package's own rules below the API. ctx passes the tenant filters as
-// that workspace's system actor.
+// of a package's own rules below the API. ctx carries that workspace's
+// system actor (creates are stamped with the workspace) and a privacy
+// decision that allows everything, so it does not exercise tenant
+// isolation: tests of isolation build their own actor contexts without
+// privacy.Allow.
 func Workspace(t testing.TB) (context.Context, *ent.Client, *store.DB) {
 	t.Helper()
 	db := OpenDB(t)
