@@ -70,11 +70,17 @@ func TestInTxRetriesConflict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if attempts != 2 {
-		t.Errorf("attempts = %d, want 2", attempts)
+	wantRuns(t, ctx, c, attempts, 2, 1)
+}
+
+// wantRuns checks how many times fn ran and how many customers it left.
+func wantRuns(t *testing.T, ctx context.Context, c *ent.Client, attempts, wantAttempts, wantCustomers int) {
+	t.Helper()
+	if attempts != wantAttempts {
+		t.Errorf("attempts = %d, want %d", attempts, wantAttempts)
 	}
-	if n := customers(t, ctx, c); n != 1 {
-		t.Errorf("customers = %d, want 1 (the second attempt's only)", n)
+	if n := customers(t, ctx, c); n != wantCustomers {
+		t.Errorf("customers = %d, want %d", n, wantCustomers)
 	}
 }
 
@@ -93,12 +99,7 @@ func TestInTxOrdinaryErrorRollsBack(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want boom", err)
 	}
-	if attempts != 1 {
-		t.Errorf("attempts = %d, want 1", attempts)
-	}
-	if n := customers(t, ctx, c); n != 0 {
-		t.Errorf("customers = %d, want 0 (rolled back)", n)
-	}
+	wantRuns(t, ctx, c, attempts, 1, 0) // rolled back, not retried
 }
 
 // A nested InTx joins the outer transaction: its writes are rolled back
