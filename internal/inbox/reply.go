@@ -6,7 +6,6 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 
-	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
@@ -29,10 +28,6 @@ const (
 	// ChannelDisabled: the conversation's channel is disabled.
 	ChannelDisabled ReplyBlock = "CHANNEL_DISABLED"
 )
-
-func (s *Service) caps(kind string) channels.Capabilities {
-	return s.capabilities(kind)
-}
 
 // ReplyBlocks computes, for stored conversations, whether an agent's reply
 // could be sent, in one statement whatever their number: each
@@ -86,7 +81,7 @@ func (s *Service) ReplyBlocks(ctx context.Context, convs []*ent.Conversation) (m
 		switch {
 		case !truthy(r.Enabled):
 			out[id] = ChannelDisabled
-		case truthy(r.ChannelUser), truthy(r.ExternalID) && s.caps(r.Kind).AddressByExternalID:
+		case truthy(r.ChannelUser), truthy(r.ExternalID) && s.capabilities(r.Kind).AddressByExternalID:
 			delete(out, id)
 		}
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -167,18 +166,8 @@ func (d *DB) status(ctx context.Context, files []atlas.File) ([]Migration, error
 		r.Unknown = true
 		unknown = append(unknown, r)
 	}
-	slices.SortFunc(unknown, func(a, b Migration) int { return compareStrings(a.Version, b.Version) })
+	slices.SortFunc(unknown, func(a, b Migration) int { return strings.Compare(a.Version, b.Version) })
 	return append(out, unknown...), nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 type querier interface {
@@ -203,22 +192,17 @@ func (d *DB) recorded(ctx context.Context, q querier) (map[string]Migration, err
 }
 
 func (d *DB) ensureMigrationsTable(ctx context.Context) error {
+	stamp := "timestamp"
+	if d.Dialect == dialect.Postgres {
+		stamp = "timestamptz"
+	}
 	ddl := `CREATE TABLE IF NOT EXISTS ` + migrationsTable + ` (
 		version text PRIMARY KEY,
 		description text NOT NULL,
 		checksum text NOT NULL,
 		baseline boolean NOT NULL DEFAULT false,
-		applied_at timestamp NOT NULL
+		applied_at ` + stamp + ` NOT NULL
 	)`
-	if d.Dialect == dialect.Postgres {
-		ddl = `CREATE TABLE IF NOT EXISTS ` + migrationsTable + ` (
-		version text PRIMARY KEY,
-		description text NOT NULL,
-		checksum text NOT NULL,
-		baseline boolean NOT NULL DEFAULT false,
-		applied_at timestamptz NOT NULL
-	)`
-	}
 	tx, err := d.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: create %s: %w", migrationsTable, err)
@@ -353,5 +337,5 @@ func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
 		}
 		return fmt.Errorf("a row of %s references a missing row of %s", table, parent)
 	}
-	return errors.Join(rows.Err())
+	return rows.Err()
 }
