@@ -21,7 +21,6 @@ import (
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
-	"github.com/switchboard/switchboard/ent/consumercheckpoint"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
@@ -58,8 +57,6 @@ type Client struct {
 	AttributeDefinition *AttributeDefinitionClient
 	// Channel is the client for interacting with the Channel builders.
 	Channel *ChannelClient
-	// ConsumerCheckpoint is the client for interacting with the ConsumerCheckpoint builders.
-	ConsumerCheckpoint *ConsumerCheckpointClient
 	// ConsumerLease is the client for interacting with the ConsumerLease builders.
 	ConsumerLease *ConsumerLeaseClient
 	// Conversation is the client for interacting with the Conversation builders.
@@ -110,7 +107,6 @@ func (c *Client) init() {
 	c.ApiToken = NewApiTokenClient(c.config)
 	c.AttributeDefinition = NewAttributeDefinitionClient(c.config)
 	c.Channel = NewChannelClient(c.config)
-	c.ConsumerCheckpoint = NewConsumerCheckpointClient(c.config)
 	c.ConsumerLease = NewConsumerLeaseClient(c.config)
 	c.Conversation = NewConversationClient(c.config)
 	c.ConversationActivity = NewConversationActivityClient(c.config)
@@ -225,7 +221,6 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ApiToken:             NewApiTokenClient(cfg),
 		AttributeDefinition:  NewAttributeDefinitionClient(cfg),
 		Channel:              NewChannelClient(cfg),
-		ConsumerCheckpoint:   NewConsumerCheckpointClient(cfg),
 		ConsumerLease:        NewConsumerLeaseClient(cfg),
 		Conversation:         NewConversationClient(cfg),
 		ConversationActivity: NewConversationActivityClient(cfg),
@@ -267,7 +262,6 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ApiToken:             NewApiTokenClient(cfg),
 		AttributeDefinition:  NewAttributeDefinitionClient(cfg),
 		Channel:              NewChannelClient(cfg),
-		ConsumerCheckpoint:   NewConsumerCheckpointClient(cfg),
 		ConsumerLease:        NewConsumerLeaseClient(cfg),
 		Conversation:         NewConversationClient(cfg),
 		ConversationActivity: NewConversationActivityClient(cfg),
@@ -315,10 +309,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Channel,
-		c.ConsumerCheckpoint, c.ConsumerLease, c.Conversation, c.ConversationActivity,
-		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
-		c.CustomerMerge, c.Event, c.EventSequence, c.Message, c.OutboxItem,
-		c.RoutingPolicy, c.Tag, c.Team, c.Timer, c.Workspace,
+		c.ConsumerLease, c.Conversation, c.ConversationActivity, c.ConversationRead,
+		c.Customer, c.CustomerDuplicate, c.CustomerIdentity, c.CustomerMerge, c.Event,
+		c.EventSequence, c.Message, c.OutboxItem, c.RoutingPolicy, c.Tag, c.Team,
+		c.Timer, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -329,10 +323,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Channel,
-		c.ConsumerCheckpoint, c.ConsumerLease, c.Conversation, c.ConversationActivity,
-		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
-		c.CustomerMerge, c.Event, c.EventSequence, c.Message, c.OutboxItem,
-		c.RoutingPolicy, c.Tag, c.Team, c.Timer, c.Workspace,
+		c.ConsumerLease, c.Conversation, c.ConversationActivity, c.ConversationRead,
+		c.Customer, c.CustomerDuplicate, c.CustomerIdentity, c.CustomerMerge, c.Event,
+		c.EventSequence, c.Message, c.OutboxItem, c.RoutingPolicy, c.Tag, c.Team,
+		c.Timer, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -351,8 +345,6 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AttributeDefinition.mutate(ctx, m)
 	case *ChannelMutation:
 		return c.Channel.mutate(ctx, m)
-	case *ConsumerCheckpointMutation:
-		return c.ConsumerCheckpoint.mutate(ctx, m)
 	case *ConsumerLeaseMutation:
 		return c.ConsumerLease.mutate(ctx, m)
 	case *ConversationMutation:
@@ -1251,139 +1243,6 @@ func (c *ChannelClient) mutate(ctx context.Context, m *ChannelMutation) (Value, 
 		return (&ChannelDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Channel mutation op: %q", m.Op())
-	}
-}
-
-// ConsumerCheckpointClient is a client for the ConsumerCheckpoint schema.
-type ConsumerCheckpointClient struct {
-	config
-}
-
-// NewConsumerCheckpointClient returns a client for the ConsumerCheckpoint from the given config.
-func NewConsumerCheckpointClient(c config) *ConsumerCheckpointClient {
-	return &ConsumerCheckpointClient{config: c}
-}
-
-// Use adds a list of mutation hooks to the hooks stack.
-// A call to `Use(f, g, h)` equals to `consumercheckpoint.Hooks(f(g(h())))`.
-func (c *ConsumerCheckpointClient) Use(hooks ...Hook) {
-	c.hooks.ConsumerCheckpoint = append(c.hooks.ConsumerCheckpoint, hooks...)
-}
-
-// Intercept adds a list of query interceptors to the interceptors stack.
-// A call to `Intercept(f, g, h)` equals to `consumercheckpoint.Intercept(f(g(h())))`.
-func (c *ConsumerCheckpointClient) Intercept(interceptors ...Interceptor) {
-	c.inters.ConsumerCheckpoint = append(c.inters.ConsumerCheckpoint, interceptors...)
-}
-
-// Create returns a builder for creating a ConsumerCheckpoint entity.
-func (c *ConsumerCheckpointClient) Create() *ConsumerCheckpointCreate {
-	mutation := newConsumerCheckpointMutation(c.config, OpCreate)
-	return &ConsumerCheckpointCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// CreateBulk returns a builder for creating a bulk of ConsumerCheckpoint entities.
-func (c *ConsumerCheckpointClient) CreateBulk(builders ...*ConsumerCheckpointCreate) *ConsumerCheckpointCreateBulk {
-	return &ConsumerCheckpointCreateBulk{config: c.config, builders: builders}
-}
-
-// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
-// a builder and applies setFunc on it.
-func (c *ConsumerCheckpointClient) MapCreateBulk(slice any, setFunc func(*ConsumerCheckpointCreate, int)) *ConsumerCheckpointCreateBulk {
-	rv := reflect.ValueOf(slice)
-	if rv.Kind() != reflect.Slice {
-		return &ConsumerCheckpointCreateBulk{err: fmt.Errorf("calling to ConsumerCheckpointClient.MapCreateBulk with wrong type %T, need slice", slice)}
-	}
-	builders := make([]*ConsumerCheckpointCreate, rv.Len())
-	for i := 0; i < rv.Len(); i++ {
-		builders[i] = c.Create()
-		setFunc(builders[i], i)
-	}
-	return &ConsumerCheckpointCreateBulk{config: c.config, builders: builders}
-}
-
-// Update returns an update builder for ConsumerCheckpoint.
-func (c *ConsumerCheckpointClient) Update() *ConsumerCheckpointUpdate {
-	mutation := newConsumerCheckpointMutation(c.config, OpUpdate)
-	return &ConsumerCheckpointUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOne returns an update builder for the given entity.
-func (c *ConsumerCheckpointClient) UpdateOne(_m *ConsumerCheckpoint) *ConsumerCheckpointUpdateOne {
-	mutation := newConsumerCheckpointMutation(c.config, OpUpdateOne, withConsumerCheckpoint(_m))
-	return &ConsumerCheckpointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOneID returns an update builder for the given id.
-func (c *ConsumerCheckpointClient) UpdateOneID(id gid.ID) *ConsumerCheckpointUpdateOne {
-	mutation := newConsumerCheckpointMutation(c.config, OpUpdateOne, withConsumerCheckpointID(id))
-	return &ConsumerCheckpointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// Delete returns a delete builder for ConsumerCheckpoint.
-func (c *ConsumerCheckpointClient) Delete() *ConsumerCheckpointDelete {
-	mutation := newConsumerCheckpointMutation(c.config, OpDelete)
-	return &ConsumerCheckpointDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// DeleteOne returns a builder for deleting the given entity.
-func (c *ConsumerCheckpointClient) DeleteOne(_m *ConsumerCheckpoint) *ConsumerCheckpointDeleteOne {
-	return c.DeleteOneID(_m.ID)
-}
-
-// DeleteOneID returns a builder for deleting the given entity by its id.
-func (c *ConsumerCheckpointClient) DeleteOneID(id gid.ID) *ConsumerCheckpointDeleteOne {
-	builder := c.Delete().Where(consumercheckpoint.ID(id))
-	builder.mutation.id = &id
-	builder.mutation.op = OpDeleteOne
-	return &ConsumerCheckpointDeleteOne{builder}
-}
-
-// Query returns a query builder for ConsumerCheckpoint.
-func (c *ConsumerCheckpointClient) Query() *ConsumerCheckpointQuery {
-	return &ConsumerCheckpointQuery{
-		config: c.config,
-		ctx:    &QueryContext{Type: TypeConsumerCheckpoint},
-		inters: c.Interceptors(),
-	}
-}
-
-// Get returns a ConsumerCheckpoint entity by its id.
-func (c *ConsumerCheckpointClient) Get(ctx context.Context, id gid.ID) (*ConsumerCheckpoint, error) {
-	return c.Query().Where(consumercheckpoint.ID(id)).Only(ctx)
-}
-
-// GetX is like Get, but panics if an error occurs.
-func (c *ConsumerCheckpointClient) GetX(ctx context.Context, id gid.ID) *ConsumerCheckpoint {
-	obj, err := c.Get(ctx, id)
-	if err != nil {
-		panic(err)
-	}
-	return obj
-}
-
-// Hooks returns the client hooks.
-func (c *ConsumerCheckpointClient) Hooks() []Hook {
-	return c.hooks.ConsumerCheckpoint
-}
-
-// Interceptors returns the client interceptors.
-func (c *ConsumerCheckpointClient) Interceptors() []Interceptor {
-	return c.inters.ConsumerCheckpoint
-}
-
-func (c *ConsumerCheckpointClient) mutate(ctx context.Context, m *ConsumerCheckpointMutation) (Value, error) {
-	switch m.Op() {
-	case OpCreate:
-		return (&ConsumerCheckpointCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdate:
-		return (&ConsumerCheckpointUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdateOne:
-		return (&ConsumerCheckpointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpDelete, OpDeleteOne:
-		return (&ConsumerCheckpointDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
-	default:
-		return nil, fmt.Errorf("ent: unknown ConsumerCheckpoint mutation op: %q", m.Op())
 	}
 }
 
@@ -4401,17 +4260,16 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel,
-		ConsumerCheckpoint, ConsumerLease, Conversation, ConversationActivity,
-		ConversationRead, Customer, CustomerDuplicate, CustomerIdentity, CustomerMerge,
-		Event, EventSequence, Message, OutboxItem, RoutingPolicy, Tag, Team, Timer,
-		Workspace []ent.Hook
+		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel, ConsumerLease,
+		Conversation, ConversationActivity, ConversationRead, Customer,
+		CustomerDuplicate, CustomerIdentity, CustomerMerge, Event, EventSequence,
+		Message, OutboxItem, RoutingPolicy, Tag, Team, Timer, Workspace []ent.Hook
 	}
 	inters struct {
-		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel,
-		ConsumerCheckpoint, ConsumerLease, Conversation, ConversationActivity,
-		ConversationRead, Customer, CustomerDuplicate, CustomerIdentity, CustomerMerge,
-		Event, EventSequence, Message, OutboxItem, RoutingPolicy, Tag, Team, Timer,
+		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel, ConsumerLease,
+		Conversation, ConversationActivity, ConversationRead, Customer,
+		CustomerDuplicate, CustomerIdentity, CustomerMerge, Event, EventSequence,
+		Message, OutboxItem, RoutingPolicy, Tag, Team, Timer,
 		Workspace []ent.Interceptor
 	}
 )

@@ -21,7 +21,9 @@ type ConsumerLease struct {
 	// Holder holds the value of the "holder" field.
 	Holder string `json:"holder,omitempty"`
 	// ExpiresAt holds the value of the "expires_at" field.
-	ExpiresAt    time.Time `json:"expires_at,omitempty"`
+	ExpiresAt time.Time `json:"expires_at,omitempty"`
+	// the last log position handled
+	Position     int64 `json:"position,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -30,6 +32,8 @@ func (*ConsumerLease) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case consumerlease.FieldPosition:
+			values[i] = new(sql.NullInt64)
 		case consumerlease.FieldID, consumerlease.FieldHolder:
 			values[i] = new(sql.NullString)
 		case consumerlease.FieldExpiresAt:
@@ -66,6 +70,12 @@ func (_m *ConsumerLease) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field expires_at", values[i])
 			} else if value.Valid {
 				_m.ExpiresAt = value.Time
+			}
+		case consumerlease.FieldPosition:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field position", values[i])
+			} else if value.Valid {
+				_m.Position = value.Int64
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -108,6 +118,9 @@ func (_m *ConsumerLease) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("expires_at=")
 	builder.WriteString(_m.ExpiresAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("position=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Position))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -35,6 +35,20 @@ func (_c *ConsumerLeaseCreate) SetExpiresAt(v time.Time) *ConsumerLeaseCreate {
 	return _c
 }
 
+// SetPosition sets the "position" field.
+func (_c *ConsumerLeaseCreate) SetPosition(v int64) *ConsumerLeaseCreate {
+	_c.mutation.SetPosition(v)
+	return _c
+}
+
+// SetNillablePosition sets the "position" field if the given value is not nil.
+func (_c *ConsumerLeaseCreate) SetNillablePosition(v *int64) *ConsumerLeaseCreate {
+	if v != nil {
+		_c.SetPosition(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ConsumerLeaseCreate) SetID(v string) *ConsumerLeaseCreate {
 	_c.mutation.SetID(v)
@@ -48,6 +62,7 @@ func (_c *ConsumerLeaseCreate) Mutation() *ConsumerLeaseMutation {
 
 // Save creates the ConsumerLease in the database.
 func (_c *ConsumerLeaseCreate) Save(ctx context.Context) (*ConsumerLease, error) {
+	_c.defaults()
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -73,6 +88,14 @@ func (_c *ConsumerLeaseCreate) ExecX(ctx context.Context) {
 	}
 }
 
+// defaults sets the default values of the builder before save.
+func (_c *ConsumerLeaseCreate) defaults() {
+	if _, ok := _c.mutation.Position(); !ok {
+		v := consumerlease.DefaultPosition
+		_c.mutation.SetPosition(v)
+	}
+}
+
 // check runs all checks and user-defined validators on the builder.
 func (_c *ConsumerLeaseCreate) check() error {
 	if _, ok := _c.mutation.Holder(); !ok {
@@ -85,6 +108,9 @@ func (_c *ConsumerLeaseCreate) check() error {
 	}
 	if _, ok := _c.mutation.ExpiresAt(); !ok {
 		return &ValidationError{Name: "expires_at", err: errors.New(`ent: missing required field "ConsumerLease.expires_at"`)}
+	}
+	if _, ok := _c.mutation.Position(); !ok {
+		return &ValidationError{Name: "position", err: errors.New(`ent: missing required field "ConsumerLease.position"`)}
 	}
 	return nil
 }
@@ -129,6 +155,10 @@ func (_c *ConsumerLeaseCreate) createSpec() (*ConsumerLease, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.ExpiresAt(); ok {
 		_spec.SetField(consumerlease.FieldExpiresAt, field.TypeTime, value)
 		_node.ExpiresAt = value
+	}
+	if value, ok := _c.mutation.Position(); ok {
+		_spec.SetField(consumerlease.FieldPosition, field.TypeInt64, value)
+		_node.Position = value
 	}
 	return _node, _spec
 }
@@ -203,6 +233,24 @@ func (u *ConsumerLeaseUpsert) SetExpiresAt(v time.Time) *ConsumerLeaseUpsert {
 // UpdateExpiresAt sets the "expires_at" field to the value that was provided on create.
 func (u *ConsumerLeaseUpsert) UpdateExpiresAt() *ConsumerLeaseUpsert {
 	u.SetExcluded(consumerlease.FieldExpiresAt)
+	return u
+}
+
+// SetPosition sets the "position" field.
+func (u *ConsumerLeaseUpsert) SetPosition(v int64) *ConsumerLeaseUpsert {
+	u.Set(consumerlease.FieldPosition, v)
+	return u
+}
+
+// UpdatePosition sets the "position" field to the value that was provided on create.
+func (u *ConsumerLeaseUpsert) UpdatePosition() *ConsumerLeaseUpsert {
+	u.SetExcluded(consumerlease.FieldPosition)
+	return u
+}
+
+// AddPosition adds v to the "position" field.
+func (u *ConsumerLeaseUpsert) AddPosition(v int64) *ConsumerLeaseUpsert {
+	u.Add(consumerlease.FieldPosition, v)
 	return u
 }
 
@@ -282,6 +330,27 @@ func (u *ConsumerLeaseUpsertOne) UpdateExpiresAt() *ConsumerLeaseUpsertOne {
 	})
 }
 
+// SetPosition sets the "position" field.
+func (u *ConsumerLeaseUpsertOne) SetPosition(v int64) *ConsumerLeaseUpsertOne {
+	return u.Update(func(s *ConsumerLeaseUpsert) {
+		s.SetPosition(v)
+	})
+}
+
+// AddPosition adds v to the "position" field.
+func (u *ConsumerLeaseUpsertOne) AddPosition(v int64) *ConsumerLeaseUpsertOne {
+	return u.Update(func(s *ConsumerLeaseUpsert) {
+		s.AddPosition(v)
+	})
+}
+
+// UpdatePosition sets the "position" field to the value that was provided on create.
+func (u *ConsumerLeaseUpsertOne) UpdatePosition() *ConsumerLeaseUpsertOne {
+	return u.Update(func(s *ConsumerLeaseUpsert) {
+		s.UpdatePosition()
+	})
+}
+
 // Exec executes the query.
 func (u *ConsumerLeaseUpsertOne) Exec(ctx context.Context) error {
 	if len(u.create.conflict) == 0 {
@@ -339,6 +408,7 @@ func (_c *ConsumerLeaseCreateBulk) Save(ctx context.Context) ([]*ConsumerLease, 
 	for i := range _c.builders {
 		func(i int, root context.Context) {
 			builder := _c.builders[i]
+			builder.defaults()
 			var mut Mutator = MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
 				mutation, ok := m.(*ConsumerLeaseMutation)
 				if !ok {
@@ -521,6 +591,27 @@ func (u *ConsumerLeaseUpsertBulk) SetExpiresAt(v time.Time) *ConsumerLeaseUpsert
 func (u *ConsumerLeaseUpsertBulk) UpdateExpiresAt() *ConsumerLeaseUpsertBulk {
 	return u.Update(func(s *ConsumerLeaseUpsert) {
 		s.UpdateExpiresAt()
+	})
+}
+
+// SetPosition sets the "position" field.
+func (u *ConsumerLeaseUpsertBulk) SetPosition(v int64) *ConsumerLeaseUpsertBulk {
+	return u.Update(func(s *ConsumerLeaseUpsert) {
+		s.SetPosition(v)
+	})
+}
+
+// AddPosition adds v to the "position" field.
+func (u *ConsumerLeaseUpsertBulk) AddPosition(v int64) *ConsumerLeaseUpsertBulk {
+	return u.Update(func(s *ConsumerLeaseUpsert) {
+		s.AddPosition(v)
+	})
+}
+
+// UpdatePosition sets the "position" field to the value that was provided on create.
+func (u *ConsumerLeaseUpsertBulk) UpdatePosition() *ConsumerLeaseUpsertBulk {
+	return u.Update(func(s *ConsumerLeaseUpsert) {
+		s.UpdatePosition()
 	})
 }
 

@@ -57,6 +57,27 @@ func (_u *ConsumerLeaseUpdate) SetNillableExpiresAt(v *time.Time) *ConsumerLease
 	return _u
 }
 
+// SetPosition sets the "position" field.
+func (_u *ConsumerLeaseUpdate) SetPosition(v int64) *ConsumerLeaseUpdate {
+	_u.mutation.ResetPosition()
+	_u.mutation.SetPosition(v)
+	return _u
+}
+
+// SetNillablePosition sets the "position" field if the given value is not nil.
+func (_u *ConsumerLeaseUpdate) SetNillablePosition(v *int64) *ConsumerLeaseUpdate {
+	if v != nil {
+		_u.SetPosition(*v)
+	}
+	return _u
+}
+
+// AddPosition adds value to the "position" field.
+func (_u *ConsumerLeaseUpdate) AddPosition(v int64) *ConsumerLeaseUpdate {
+	_u.mutation.AddPosition(v)
+	return _u
+}
+
 // Mutation returns the ConsumerLeaseMutation object of the builder.
 func (_u *ConsumerLeaseUpdate) Mutation() *ConsumerLeaseMutation {
 	return _u.mutation
@@ -123,6 +144,12 @@ func (_u *ConsumerLeaseUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(consumerlease.FieldExpiresAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.Position(); ok {
+		_spec.SetField(consumerlease.FieldPosition, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedPosition(); ok {
+		_spec.AddField(consumerlease.FieldPosition, field.TypeInt64, value)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -170,6 +197,27 @@ func (_u *ConsumerLeaseUpdateOne) SetNillableExpiresAt(v *time.Time) *ConsumerLe
 	if v != nil {
 		_u.SetExpiresAt(*v)
 	}
+	return _u
+}
+
+// SetPosition sets the "position" field.
+func (_u *ConsumerLeaseUpdateOne) SetPosition(v int64) *ConsumerLeaseUpdateOne {
+	_u.mutation.ResetPosition()
+	_u.mutation.SetPosition(v)
+	return _u
+}
+
+// SetNillablePosition sets the "position" field if the given value is not nil.
+func (_u *ConsumerLeaseUpdateOne) SetNillablePosition(v *int64) *ConsumerLeaseUpdateOne {
+	if v != nil {
+		_u.SetPosition(*v)
+	}
+	return _u
+}
+
+// AddPosition adds value to the "position" field.
+func (_u *ConsumerLeaseUpdateOne) AddPosition(v int64) *ConsumerLeaseUpdateOne {
+	_u.mutation.AddPosition(v)
 	return _u
 }
 
@@ -268,6 +316,12 @@ func (_u *ConsumerLeaseUpdateOne) sqlSave(ctx context.Context) (_node *ConsumerL
 	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(consumerlease.FieldExpiresAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Position(); ok {
+		_spec.SetField(consumerlease.FieldPosition, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedPosition(); ok {
+		_spec.AddField(consumerlease.FieldPosition, field.TypeInt64, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &ConsumerLease{config: _u.config}

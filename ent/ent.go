@@ -17,7 +17,6 @@ import (
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
-	"github.com/switchboard/switchboard/ent/consumercheckpoint"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
@@ -100,7 +99,6 @@ func checkColumn(t, c string) error {
 			apitoken.Table:             apitoken.ValidColumn,
 			attributedefinition.Table:  attributedefinition.ValidColumn,
 			channel.Table:              channel.ValidColumn,
-			consumercheckpoint.Table:   consumercheckpoint.ValidColumn,
 			consumerlease.Table:        consumerlease.ValidColumn,
 			conversation.Table:         conversation.ValidColumn,
 			conversationactivity.Table: conversationactivity.ValidColumn,

@@ -8,7 +8,6 @@ import (
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
-	"github.com/switchboard/switchboard/ent/consumercheckpoint"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
@@ -36,7 +35,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 23)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -159,23 +158,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
-			Table:   consumercheckpoint.Table,
-			Columns: consumercheckpoint.Columns,
-			ID: &sqlgraph.FieldSpec{
-				Type:   field.TypeString,
-				Column: consumercheckpoint.FieldID,
-			},
-		},
-		Type: "ConsumerCheckpoint",
-		Fields: map[string]*sqlgraph.FieldSpec{
-			consumercheckpoint.FieldConsumer:    {Type: field.TypeString, Column: consumercheckpoint.FieldConsumer},
-			consumercheckpoint.FieldWorkspaceID: {Type: field.TypeString, Column: consumercheckpoint.FieldWorkspaceID},
-			consumercheckpoint.FieldSeq:         {Type: field.TypeInt64, Column: consumercheckpoint.FieldSeq},
-			consumercheckpoint.FieldUpdatedAt:   {Type: field.TypeTime, Column: consumercheckpoint.FieldUpdatedAt},
-		},
-	}
-	graph.Nodes[6] = &sqlgraph.Node{
-		NodeSpec: sqlgraph.NodeSpec{
 			Table:   consumerlease.Table,
 			Columns: consumerlease.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -187,9 +169,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 		Fields: map[string]*sqlgraph.FieldSpec{
 			consumerlease.FieldHolder:    {Type: field.TypeString, Column: consumerlease.FieldHolder},
 			consumerlease.FieldExpiresAt: {Type: field.TypeTime, Column: consumerlease.FieldExpiresAt},
+			consumerlease.FieldPosition:  {Type: field.TypeInt64, Column: consumerlease.FieldPosition},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversation.Table,
 			Columns: conversation.Columns,
@@ -218,7 +201,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldSnoozedUntil:    {Type: field.TypeTime, Column: conversation.FieldSnoozedUntil},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversationactivity.Table,
 			Columns: conversationactivity.Columns,
@@ -241,7 +224,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversationactivity.FieldOccurredAt:     {Type: field.TypeTime, Column: conversationactivity.FieldOccurredAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversationread.Table,
 			Columns: conversationread.Columns,
@@ -258,7 +241,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversationread.FieldReadAt:         {Type: field.TypeTime, Column: conversationread.FieldReadAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customer.Table,
 			Columns: customer.Columns,
@@ -280,7 +263,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customer.FieldMergedIntoID:     {Type: field.TypeString, Column: customer.FieldMergedIntoID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customerduplicate.Table,
 			Columns: customerduplicate.Columns,
@@ -302,7 +285,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customerduplicate.FieldResolvedByID: {Type: field.TypeString, Column: customerduplicate.FieldResolvedByID},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customeridentity.Table,
 			Columns: customeridentity.Columns,
@@ -324,7 +307,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customeridentity.FieldSource:      {Type: field.TypeEnum, Column: customeridentity.FieldSource},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customermerge.Table,
 			Columns: customermerge.Columns,
@@ -348,7 +331,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customermerge.FieldSnapshot:     {Type: field.TypeJSON, Column: customermerge.FieldSnapshot},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -372,7 +355,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCreatedAt:       {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   eventsequence.Table,
 			Columns: eventsequence.Columns,
@@ -387,7 +370,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			eventsequence.FieldPrunedThrough: {Type: field.TypeInt64, Column: eventsequence.FieldPrunedThrough},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
@@ -417,7 +400,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldDeliveryError:     {Type: field.TypeString, Column: message.FieldDeliveryError},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxitem.Table,
 			Columns: outboxitem.Columns,
@@ -442,7 +425,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxitem.FieldProviderMessageID: {Type: field.TypeString, Column: outboxitem.FieldProviderMessageID},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   routingpolicy.Table,
 			Columns: routingpolicy.Columns,
@@ -462,7 +445,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			routingpolicy.FieldLastAgentID: {Type: field.TypeString, Column: routingpolicy.FieldLastAgentID},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -480,7 +463,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -497,7 +480,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldName:        {Type: field.TypeString, Column: team.FieldName},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timer.Table,
 			Columns: timer.Columns,
@@ -519,7 +502,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timer.FieldCreatedAt:    {Type: field.TypeTime, Column: timer.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -1887,66 +1870,6 @@ func (f *ChannelFilter) WhereHasMemberTeamsWith(preds ...predicate.Team) {
 }
 
 // addPredicate implements the predicateAdder interface.
-func (_q *ConsumerCheckpointQuery) addPredicate(pred func(s *sql.Selector)) {
-	_q.predicates = append(_q.predicates, pred)
-}
-
-// Filter returns a Filter implementation to apply filters on the ConsumerCheckpointQuery builder.
-func (_q *ConsumerCheckpointQuery) Filter() *ConsumerCheckpointFilter {
-	return &ConsumerCheckpointFilter{config: _q.config, predicateAdder: _q}
-}
-
-// addPredicate implements the predicateAdder interface.
-func (m *ConsumerCheckpointMutation) addPredicate(pred func(s *sql.Selector)) {
-	m.predicates = append(m.predicates, pred)
-}
-
-// Filter returns an entql.Where implementation to apply filters on the ConsumerCheckpointMutation builder.
-func (m *ConsumerCheckpointMutation) Filter() *ConsumerCheckpointFilter {
-	return &ConsumerCheckpointFilter{config: m.config, predicateAdder: m}
-}
-
-// ConsumerCheckpointFilter provides a generic filtering capability at runtime for ConsumerCheckpointQuery.
-type ConsumerCheckpointFilter struct {
-	predicateAdder
-	config
-}
-
-// Where applies the entql predicate on the query filter.
-func (f *ConsumerCheckpointFilter) Where(p entql.P) {
-	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
-			s.AddError(err)
-		}
-	})
-}
-
-// WhereID applies the entql string predicate on the id field.
-func (f *ConsumerCheckpointFilter) WhereID(p entql.StringP) {
-	f.Where(p.Field(consumercheckpoint.FieldID))
-}
-
-// WhereConsumer applies the entql string predicate on the consumer field.
-func (f *ConsumerCheckpointFilter) WhereConsumer(p entql.StringP) {
-	f.Where(p.Field(consumercheckpoint.FieldConsumer))
-}
-
-// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
-func (f *ConsumerCheckpointFilter) WhereWorkspaceID(p entql.StringP) {
-	f.Where(p.Field(consumercheckpoint.FieldWorkspaceID))
-}
-
-// WhereSeq applies the entql int64 predicate on the seq field.
-func (f *ConsumerCheckpointFilter) WhereSeq(p entql.Int64P) {
-	f.Where(p.Field(consumercheckpoint.FieldSeq))
-}
-
-// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
-func (f *ConsumerCheckpointFilter) WhereUpdatedAt(p entql.TimeP) {
-	f.Where(p.Field(consumercheckpoint.FieldUpdatedAt))
-}
-
-// addPredicate implements the predicateAdder interface.
 func (_q *ConsumerLeaseQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1975,7 +1898,7 @@ type ConsumerLeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConsumerLeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1994,6 +1917,11 @@ func (f *ConsumerLeaseFilter) WhereHolder(p entql.StringP) {
 // WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
 func (f *ConsumerLeaseFilter) WhereExpiresAt(p entql.TimeP) {
 	f.Where(p.Field(consumerlease.FieldExpiresAt))
+}
+
+// WherePosition applies the entql int64 predicate on the position field.
+func (f *ConsumerLeaseFilter) WherePosition(p entql.Int64P) {
+	f.Where(p.Field(consumerlease.FieldPosition))
 }
 
 // addPredicate implements the predicateAdder interface.
@@ -2025,7 +1953,7 @@ type ConversationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2257,7 +2185,7 @@ type ConversationActivityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationActivityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2417,7 +2345,7 @@ type ConversationReadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationReadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2491,7 +2419,7 @@ type CustomerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2660,7 +2588,7 @@ type CustomerDuplicateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerDuplicateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2801,7 +2729,7 @@ type CustomerIdentityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerIdentityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2928,7 +2856,7 @@ type CustomerMergeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerMergeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3093,7 +3021,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3202,7 +3130,7 @@ type EventSequenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventSequenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3252,7 +3180,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3433,7 +3361,7 @@ type OutboxItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3547,7 +3475,7 @@ type RoutingPolicyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoutingPolicyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3650,7 +3578,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3757,7 +3685,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3859,7 +3787,7 @@ type TimerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3944,7 +3872,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

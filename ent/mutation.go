@@ -16,7 +16,6 @@ import (
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
-	"github.com/switchboard/switchboard/ent/consumercheckpoint"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
@@ -53,7 +52,6 @@ const (
 	TypeApiToken             = "ApiToken"
 	TypeAttributeDefinition  = "AttributeDefinition"
 	TypeChannel              = "Channel"
-	TypeConsumerCheckpoint   = "ConsumerCheckpoint"
 	TypeConsumerLease        = "ConsumerLease"
 	TypeConversation         = "Conversation"
 	TypeConversationActivity = "ConversationActivity"
@@ -5749,536 +5747,6 @@ func (m *ChannelMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Channel edge %s", name)
 }
 
-// ConsumerCheckpointMutation represents an operation that mutates the ConsumerCheckpoint nodes in the graph.
-type ConsumerCheckpointMutation struct {
-	config
-	op            Op
-	typ           string
-	id            *gid.ID
-	consumer      *string
-	workspace_id  *gid.ID
-	seq           *int64
-	addseq        *int64
-	updated_at    *time.Time
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*ConsumerCheckpoint, error)
-	predicates    []predicate.ConsumerCheckpoint
-}
-
-var _ ent.Mutation = (*ConsumerCheckpointMutation)(nil)
-
-// consumercheckpointOption allows management of the mutation configuration using functional options.
-type consumercheckpointOption func(*ConsumerCheckpointMutation)
-
-// newConsumerCheckpointMutation creates new mutation for the ConsumerCheckpoint entity.
-func newConsumerCheckpointMutation(c config, op Op, opts ...consumercheckpointOption) *ConsumerCheckpointMutation {
-	m := &ConsumerCheckpointMutation{
-		config:        c,
-		op:            op,
-		typ:           TypeConsumerCheckpoint,
-		clearedFields: make(map[string]struct{}),
-	}
-	for _, opt := range opts {
-		opt(m)
-	}
-	return m
-}
-
-// withConsumerCheckpointID sets the ID field of the mutation.
-func withConsumerCheckpointID(id gid.ID) consumercheckpointOption {
-	return func(m *ConsumerCheckpointMutation) {
-		var (
-			err   error
-			once  sync.Once
-			value *ConsumerCheckpoint
-		)
-		m.oldValue = func(ctx context.Context) (*ConsumerCheckpoint, error) {
-			once.Do(func() {
-				if m.done {
-					err = errors.New("querying old values post mutation is not allowed")
-				} else {
-					value, err = m.Client().ConsumerCheckpoint.Get(ctx, id)
-				}
-			})
-			return value, err
-		}
-		m.id = &id
-	}
-}
-
-// withConsumerCheckpoint sets the old ConsumerCheckpoint of the mutation.
-func withConsumerCheckpoint(node *ConsumerCheckpoint) consumercheckpointOption {
-	return func(m *ConsumerCheckpointMutation) {
-		m.oldValue = func(context.Context) (*ConsumerCheckpoint, error) {
-			return node, nil
-		}
-		m.id = &node.ID
-	}
-}
-
-// Client returns a new `ent.Client` from the mutation. If the mutation was
-// executed in a transaction (ent.Tx), a transactional client is returned.
-func (m ConsumerCheckpointMutation) Client() *Client {
-	client := &Client{config: m.config}
-	client.init()
-	return client
-}
-
-// Tx returns an `ent.Tx` for mutations that were executed in transactions;
-// it returns an error otherwise.
-func (m ConsumerCheckpointMutation) Tx() (*Tx, error) {
-	if _, ok := m.driver.(*txDriver); !ok {
-		return nil, errors.New("ent: mutation is not running in a transaction")
-	}
-	tx := &Tx{config: m.config}
-	tx.init()
-	return tx, nil
-}
-
-// SetID sets the value of the id field. Note that this
-// operation is only accepted on creation of ConsumerCheckpoint entities.
-func (m *ConsumerCheckpointMutation) SetID(id gid.ID) {
-	m.id = &id
-}
-
-// ID returns the ID value in the mutation. Note that the ID is only available
-// if it was provided to the builder or after it was returned from the database.
-func (m *ConsumerCheckpointMutation) ID() (id gid.ID, exists bool) {
-	if m.id == nil {
-		return
-	}
-	return *m.id, true
-}
-
-// IDs queries the database and returns the entity ids that match the mutation's predicate.
-// That means, if the mutation is applied within a transaction with an isolation level such
-// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
-// or updated by the mutation.
-func (m *ConsumerCheckpointMutation) IDs(ctx context.Context) ([]gid.ID, error) {
-	switch {
-	case m.op.Is(OpUpdateOne | OpDeleteOne):
-		id, exists := m.ID()
-		if exists {
-			return []gid.ID{id}, nil
-		}
-		fallthrough
-	case m.op.Is(OpUpdate | OpDelete):
-		return m.Client().ConsumerCheckpoint.Query().Where(m.predicates...).IDs(ctx)
-	default:
-		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
-	}
-}
-
-// SetConsumer sets the "consumer" field.
-func (m *ConsumerCheckpointMutation) SetConsumer(s string) {
-	m.consumer = &s
-}
-
-// Consumer returns the value of the "consumer" field in the mutation.
-func (m *ConsumerCheckpointMutation) Consumer() (r string, exists bool) {
-	v := m.consumer
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldConsumer returns the old "consumer" field's value of the ConsumerCheckpoint entity.
-// If the ConsumerCheckpoint object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ConsumerCheckpointMutation) OldConsumer(ctx context.Context) (v string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldConsumer is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldConsumer requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldConsumer: %w", err)
-	}
-	return oldValue.Consumer, nil
-}
-
-// ResetConsumer resets all changes to the "consumer" field.
-func (m *ConsumerCheckpointMutation) ResetConsumer() {
-	m.consumer = nil
-}
-
-// SetWorkspaceID sets the "workspace_id" field.
-func (m *ConsumerCheckpointMutation) SetWorkspaceID(gi gid.ID) {
-	m.workspace_id = &gi
-}
-
-// WorkspaceID returns the value of the "workspace_id" field in the mutation.
-func (m *ConsumerCheckpointMutation) WorkspaceID() (r gid.ID, exists bool) {
-	v := m.workspace_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldWorkspaceID returns the old "workspace_id" field's value of the ConsumerCheckpoint entity.
-// If the ConsumerCheckpoint object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ConsumerCheckpointMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
-	}
-	return oldValue.WorkspaceID, nil
-}
-
-// ResetWorkspaceID resets all changes to the "workspace_id" field.
-func (m *ConsumerCheckpointMutation) ResetWorkspaceID() {
-	m.workspace_id = nil
-}
-
-// SetSeq sets the "seq" field.
-func (m *ConsumerCheckpointMutation) SetSeq(i int64) {
-	m.seq = &i
-	m.addseq = nil
-}
-
-// Seq returns the value of the "seq" field in the mutation.
-func (m *ConsumerCheckpointMutation) Seq() (r int64, exists bool) {
-	v := m.seq
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldSeq returns the old "seq" field's value of the ConsumerCheckpoint entity.
-// If the ConsumerCheckpoint object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ConsumerCheckpointMutation) OldSeq(ctx context.Context) (v int64, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldSeq requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
-	}
-	return oldValue.Seq, nil
-}
-
-// AddSeq adds i to the "seq" field.
-func (m *ConsumerCheckpointMutation) AddSeq(i int64) {
-	if m.addseq != nil {
-		*m.addseq += i
-	} else {
-		m.addseq = &i
-	}
-}
-
-// AddedSeq returns the value that was added to the "seq" field in this mutation.
-func (m *ConsumerCheckpointMutation) AddedSeq() (r int64, exists bool) {
-	v := m.addseq
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// ResetSeq resets all changes to the "seq" field.
-func (m *ConsumerCheckpointMutation) ResetSeq() {
-	m.seq = nil
-	m.addseq = nil
-}
-
-// SetUpdatedAt sets the "updated_at" field.
-func (m *ConsumerCheckpointMutation) SetUpdatedAt(t time.Time) {
-	m.updated_at = &t
-}
-
-// UpdatedAt returns the value of the "updated_at" field in the mutation.
-func (m *ConsumerCheckpointMutation) UpdatedAt() (r time.Time, exists bool) {
-	v := m.updated_at
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldUpdatedAt returns the old "updated_at" field's value of the ConsumerCheckpoint entity.
-// If the ConsumerCheckpoint object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ConsumerCheckpointMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
-	}
-	return oldValue.UpdatedAt, nil
-}
-
-// ResetUpdatedAt resets all changes to the "updated_at" field.
-func (m *ConsumerCheckpointMutation) ResetUpdatedAt() {
-	m.updated_at = nil
-}
-
-// Where appends a list predicates to the ConsumerCheckpointMutation builder.
-func (m *ConsumerCheckpointMutation) Where(ps ...predicate.ConsumerCheckpoint) {
-	m.predicates = append(m.predicates, ps...)
-}
-
-// WhereP appends storage-level predicates to the ConsumerCheckpointMutation builder. Using this method,
-// users can use type-assertion to append predicates that do not depend on any generated package.
-func (m *ConsumerCheckpointMutation) WhereP(ps ...func(*sql.Selector)) {
-	p := make([]predicate.ConsumerCheckpoint, len(ps))
-	for i := range ps {
-		p[i] = ps[i]
-	}
-	m.Where(p...)
-}
-
-// Op returns the operation name.
-func (m *ConsumerCheckpointMutation) Op() Op {
-	return m.op
-}
-
-// SetOp allows setting the mutation operation.
-func (m *ConsumerCheckpointMutation) SetOp(op Op) {
-	m.op = op
-}
-
-// Type returns the node type of this mutation (ConsumerCheckpoint).
-func (m *ConsumerCheckpointMutation) Type() string {
-	return m.typ
-}
-
-// Fields returns all fields that were changed during this mutation. Note that in
-// order to get all numeric fields that were incremented/decremented, call
-// AddedFields().
-func (m *ConsumerCheckpointMutation) Fields() []string {
-	fields := make([]string, 0, 4)
-	if m.consumer != nil {
-		fields = append(fields, consumercheckpoint.FieldConsumer)
-	}
-	if m.workspace_id != nil {
-		fields = append(fields, consumercheckpoint.FieldWorkspaceID)
-	}
-	if m.seq != nil {
-		fields = append(fields, consumercheckpoint.FieldSeq)
-	}
-	if m.updated_at != nil {
-		fields = append(fields, consumercheckpoint.FieldUpdatedAt)
-	}
-	return fields
-}
-
-// Field returns the value of a field with the given name. The second boolean
-// return value indicates that this field was not set, or was not defined in the
-// schema.
-func (m *ConsumerCheckpointMutation) Field(name string) (ent.Value, bool) {
-	switch name {
-	case consumercheckpoint.FieldConsumer:
-		return m.Consumer()
-	case consumercheckpoint.FieldWorkspaceID:
-		return m.WorkspaceID()
-	case consumercheckpoint.FieldSeq:
-		return m.Seq()
-	case consumercheckpoint.FieldUpdatedAt:
-		return m.UpdatedAt()
-	}
-	return nil, false
-}
-
-// OldField returns the old value of the field from the database. An error is
-// returned if the mutation operation is not UpdateOne, or the query to the
-// database failed.
-func (m *ConsumerCheckpointMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
-	switch name {
-	case consumercheckpoint.FieldConsumer:
-		return m.OldConsumer(ctx)
-	case consumercheckpoint.FieldWorkspaceID:
-		return m.OldWorkspaceID(ctx)
-	case consumercheckpoint.FieldSeq:
-		return m.OldSeq(ctx)
-	case consumercheckpoint.FieldUpdatedAt:
-		return m.OldUpdatedAt(ctx)
-	}
-	return nil, fmt.Errorf("unknown ConsumerCheckpoint field %s", name)
-}
-
-// SetField sets the value of a field with the given name. It returns an error if
-// the field is not defined in the schema, or if the type mismatched the field
-// type.
-func (m *ConsumerCheckpointMutation) SetField(name string, value ent.Value) error {
-	switch name {
-	case consumercheckpoint.FieldConsumer:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetConsumer(v)
-		return nil
-	case consumercheckpoint.FieldWorkspaceID:
-		v, ok := value.(gid.ID)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetWorkspaceID(v)
-		return nil
-	case consumercheckpoint.FieldSeq:
-		v, ok := value.(int64)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetSeq(v)
-		return nil
-	case consumercheckpoint.FieldUpdatedAt:
-		v, ok := value.(time.Time)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetUpdatedAt(v)
-		return nil
-	}
-	return fmt.Errorf("unknown ConsumerCheckpoint field %s", name)
-}
-
-// AddedFields returns all numeric fields that were incremented/decremented during
-// this mutation.
-func (m *ConsumerCheckpointMutation) AddedFields() []string {
-	var fields []string
-	if m.addseq != nil {
-		fields = append(fields, consumercheckpoint.FieldSeq)
-	}
-	return fields
-}
-
-// AddedField returns the numeric value that was incremented/decremented on a field
-// with the given name. The second boolean return value indicates that this field
-// was not set, or was not defined in the schema.
-func (m *ConsumerCheckpointMutation) AddedField(name string) (ent.Value, bool) {
-	switch name {
-	case consumercheckpoint.FieldSeq:
-		return m.AddedSeq()
-	}
-	return nil, false
-}
-
-// AddField adds the value to the field with the given name. It returns an error if
-// the field is not defined in the schema, or if the type mismatched the field
-// type.
-func (m *ConsumerCheckpointMutation) AddField(name string, value ent.Value) error {
-	switch name {
-	case consumercheckpoint.FieldSeq:
-		v, ok := value.(int64)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddSeq(v)
-		return nil
-	}
-	return fmt.Errorf("unknown ConsumerCheckpoint numeric field %s", name)
-}
-
-// ClearedFields returns all nullable fields that were cleared during this
-// mutation.
-func (m *ConsumerCheckpointMutation) ClearedFields() []string {
-	return nil
-}
-
-// FieldCleared returns a boolean indicating if a field with the given name was
-// cleared in this mutation.
-func (m *ConsumerCheckpointMutation) FieldCleared(name string) bool {
-	_, ok := m.clearedFields[name]
-	return ok
-}
-
-// ClearField clears the value of the field with the given name. It returns an
-// error if the field is not defined in the schema.
-func (m *ConsumerCheckpointMutation) ClearField(name string) error {
-	return fmt.Errorf("unknown ConsumerCheckpoint nullable field %s", name)
-}
-
-// ResetField resets all changes in the mutation for the field with the given name.
-// It returns an error if the field is not defined in the schema.
-func (m *ConsumerCheckpointMutation) ResetField(name string) error {
-	switch name {
-	case consumercheckpoint.FieldConsumer:
-		m.ResetConsumer()
-		return nil
-	case consumercheckpoint.FieldWorkspaceID:
-		m.ResetWorkspaceID()
-		return nil
-	case consumercheckpoint.FieldSeq:
-		m.ResetSeq()
-		return nil
-	case consumercheckpoint.FieldUpdatedAt:
-		m.ResetUpdatedAt()
-		return nil
-	}
-	return fmt.Errorf("unknown ConsumerCheckpoint field %s", name)
-}
-
-// AddedEdges returns all edge names that were set/added in this mutation.
-func (m *ConsumerCheckpointMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
-	return edges
-}
-
-// AddedIDs returns all IDs (to other nodes) that were added for the given edge
-// name in this mutation.
-func (m *ConsumerCheckpointMutation) AddedIDs(name string) []ent.Value {
-	return nil
-}
-
-// RemovedEdges returns all edge names that were removed in this mutation.
-func (m *ConsumerCheckpointMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
-	return edges
-}
-
-// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
-// the given name in this mutation.
-func (m *ConsumerCheckpointMutation) RemovedIDs(name string) []ent.Value {
-	return nil
-}
-
-// ClearedEdges returns all edge names that were cleared in this mutation.
-func (m *ConsumerCheckpointMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
-	return edges
-}
-
-// EdgeCleared returns a boolean which indicates if the edge with the given name
-// was cleared in this mutation.
-func (m *ConsumerCheckpointMutation) EdgeCleared(name string) bool {
-	return false
-}
-
-// ClearEdge clears the value of the edge with the given name. It returns an error
-// if that edge is not defined in the schema.
-func (m *ConsumerCheckpointMutation) ClearEdge(name string) error {
-	return fmt.Errorf("unknown ConsumerCheckpoint unique edge %s", name)
-}
-
-// ResetEdge resets all changes to the edge with the given name in this mutation.
-// It returns an error if the edge is not defined in the schema.
-func (m *ConsumerCheckpointMutation) ResetEdge(name string) error {
-	return fmt.Errorf("unknown ConsumerCheckpoint edge %s", name)
-}
-
 // ConsumerLeaseMutation represents an operation that mutates the ConsumerLease nodes in the graph.
 type ConsumerLeaseMutation struct {
 	config
@@ -6287,6 +5755,8 @@ type ConsumerLeaseMutation struct {
 	id            *string
 	holder        *string
 	expires_at    *time.Time
+	position      *int64
+	addposition   *int64
 	clearedFields map[string]struct{}
 	done          bool
 	oldValue      func(context.Context) (*ConsumerLease, error)
@@ -6469,6 +5939,62 @@ func (m *ConsumerLeaseMutation) ResetExpiresAt() {
 	m.expires_at = nil
 }
 
+// SetPosition sets the "position" field.
+func (m *ConsumerLeaseMutation) SetPosition(i int64) {
+	m.position = &i
+	m.addposition = nil
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *ConsumerLeaseMutation) Position() (r int64, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the ConsumerLease entity.
+// If the ConsumerLease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsumerLeaseMutation) OldPosition(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// AddPosition adds i to the "position" field.
+func (m *ConsumerLeaseMutation) AddPosition(i int64) {
+	if m.addposition != nil {
+		*m.addposition += i
+	} else {
+		m.addposition = &i
+	}
+}
+
+// AddedPosition returns the value that was added to the "position" field in this mutation.
+func (m *ConsumerLeaseMutation) AddedPosition() (r int64, exists bool) {
+	v := m.addposition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *ConsumerLeaseMutation) ResetPosition() {
+	m.position = nil
+	m.addposition = nil
+}
+
 // Where appends a list predicates to the ConsumerLeaseMutation builder.
 func (m *ConsumerLeaseMutation) Where(ps ...predicate.ConsumerLease) {
 	m.predicates = append(m.predicates, ps...)
@@ -6503,12 +6029,15 @@ func (m *ConsumerLeaseMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConsumerLeaseMutation) Fields() []string {
-	fields := make([]string, 0, 2)
+	fields := make([]string, 0, 3)
 	if m.holder != nil {
 		fields = append(fields, consumerlease.FieldHolder)
 	}
 	if m.expires_at != nil {
 		fields = append(fields, consumerlease.FieldExpiresAt)
+	}
+	if m.position != nil {
+		fields = append(fields, consumerlease.FieldPosition)
 	}
 	return fields
 }
@@ -6522,6 +6051,8 @@ func (m *ConsumerLeaseMutation) Field(name string) (ent.Value, bool) {
 		return m.Holder()
 	case consumerlease.FieldExpiresAt:
 		return m.ExpiresAt()
+	case consumerlease.FieldPosition:
+		return m.Position()
 	}
 	return nil, false
 }
@@ -6535,6 +6066,8 @@ func (m *ConsumerLeaseMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldHolder(ctx)
 	case consumerlease.FieldExpiresAt:
 		return m.OldExpiresAt(ctx)
+	case consumerlease.FieldPosition:
+		return m.OldPosition(ctx)
 	}
 	return nil, fmt.Errorf("unknown ConsumerLease field %s", name)
 }
@@ -6558,6 +6091,13 @@ func (m *ConsumerLeaseMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetExpiresAt(v)
 		return nil
+	case consumerlease.FieldPosition:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ConsumerLease field %s", name)
 }
@@ -6565,13 +6105,21 @@ func (m *ConsumerLeaseMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *ConsumerLeaseMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addposition != nil {
+		fields = append(fields, consumerlease.FieldPosition)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *ConsumerLeaseMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case consumerlease.FieldPosition:
+		return m.AddedPosition()
+	}
 	return nil, false
 }
 
@@ -6580,6 +6128,13 @@ func (m *ConsumerLeaseMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *ConsumerLeaseMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case consumerlease.FieldPosition:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosition(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ConsumerLease numeric field %s", name)
 }
@@ -6612,6 +6167,9 @@ func (m *ConsumerLeaseMutation) ResetField(name string) error {
 		return nil
 	case consumerlease.FieldExpiresAt:
 		m.ResetExpiresAt()
+		return nil
+	case consumerlease.FieldPosition:
+		m.ResetPosition()
 		return nil
 	}
 	return fmt.Errorf("unknown ConsumerLease field %s", name)

@@ -24,8 +24,6 @@ type Tx struct {
 	AttributeDefinition *AttributeDefinitionClient
 	// Channel is the client for interacting with the Channel builders.
 	Channel *ChannelClient
-	// ConsumerCheckpoint is the client for interacting with the ConsumerCheckpoint builders.
-	ConsumerCheckpoint *ConsumerCheckpointClient
 	// ConsumerLease is the client for interacting with the ConsumerLease builders.
 	ConsumerLease *ConsumerLeaseClient
 	// Conversation is the client for interacting with the Conversation builders.
@@ -196,7 +194,6 @@ func (tx *Tx) init() {
 	tx.ApiToken = NewApiTokenClient(tx.config)
 	tx.AttributeDefinition = NewAttributeDefinitionClient(tx.config)
 	tx.Channel = NewChannelClient(tx.config)
-	tx.ConsumerCheckpoint = NewConsumerCheckpointClient(tx.config)
 	tx.ConsumerLease = NewConsumerLeaseClient(tx.config)
 	tx.Conversation = NewConversationClient(tx.config)
 	tx.ConversationActivity = NewConversationActivityClient(tx.config)

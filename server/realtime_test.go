@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 
 	"github.com/switchboard/switchboard/internal/testenv"
@@ -362,4 +366,80 @@ func TestRevokedCredentialEndsSubscriptions(t *testing.T) {
 			t.Fatalf("%s: the subscription outlived its revoked credential", name)
 		}
 	}
+}
+
+// TestResumeUnderConcurrentWebhooks: 32 senders post webhooks at once
+// while a subscriber to the whole workspace drops its connection and
+// resumes from its cursor every 50 messages; it receives every message
+// exactly once, in increasing positions. On PostgreSQL this is the
+// settled-horizon rule at work: writers commit in any order, and no
+// reader ever passes a position that a running transaction may still
+// fill.
+func TestResumeUnderConcurrentWebhooks(t *testing.T) {
+	s := testenv.New(t)
+	tok := s.AdminToken(t)
+	ch := createAPIChannel(t, s, tok, "")
+	const senders, each = 32, 10
+	const sub = `subscription($after: EventCursor) { messageAdded(after: $after) { cursor message { id body } } }`
+	ws, err := s.DialWS(t, tok, testenv.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := ws.Subscribe(sub, nil)
+	s.WaitSubscribers(t, 1)
+
+	var wg sync.WaitGroup
+	for w := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				body, _ := json.Marshal(inboundPayload(fmt.Sprintf("m-%d-%d", w, i), fmt.Sprint("sender-", w), fmt.Sprintf("w%d-%d", w, i)))
+				req, _ := http.NewRequest(http.MethodPost, ch.WebhookURL, bytes.NewReader(body))
+				ts := strconv.FormatInt(time.Now().Unix(), 10)
+				req.Header.Set("X-Switchboard-Timestamp", ts)
+				req.Header.Set("X-Switchboard-Signature", "sha256="+sign(apiSecret, ts, body))
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					t.Errorf("webhook: status %d", res.StatusCode)
+					return
+				}
+			}
+		}()
+	}
+	seen := map[string]bool{}
+	var cursor string
+	var last int64
+	for len(seen) < senders*each && !t.Failed() {
+		var ev messageEvent
+		stream.Next(t, &ev)
+		body := ev.MessageAdded.Message.Body
+		if seen[body] {
+			t.Fatalf("%s delivered twice", body)
+		}
+		seen[body] = true
+		cursor = ev.MessageAdded.Cursor
+		pos, err := events.ParseCursor(cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pos <= last {
+			t.Fatalf("position %d after %d", pos, last)
+		}
+		last = pos
+		if len(seen)%50 == 0 { // drop the connection and resume
+			ws.Close()
+			if ws, err = s.DialWS(t, tok, testenv.DialOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			stream = ws.Subscribe(sub, map[string]any{"after": cursor})
+		}
+	}
+	wg.Wait()
+	stream.Quiet(t, 100*time.Millisecond, "an extra message")
 }

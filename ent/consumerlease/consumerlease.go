@@ -15,6 +15,8 @@ const (
 	FieldHolder = "holder"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
 	FieldExpiresAt = "expires_at"
+	// FieldPosition holds the string denoting the position field in the database.
+	FieldPosition = "position"
 	// Table holds the table name of the consumerlease in the database.
 	Table = "consumer_leases"
 )
@@ -24,6 +26,7 @@ var Columns = []string{
 	FieldID,
 	FieldHolder,
 	FieldExpiresAt,
+	FieldPosition,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -39,6 +42,8 @@ func ValidColumn(column string) bool {
 var (
 	// HolderValidator is a validator for the "holder" field. It is called by the builders before save.
 	HolderValidator func(string) error
+	// DefaultPosition holds the default value on creation for the "position" field.
+	DefaultPosition int64
 )
 
 // OrderOption defines the ordering options for the ConsumerLease queries.
@@ -57,4 +62,9 @@ func ByHolder(opts ...sql.OrderTermOption) OrderOption {
 // ByExpiresAt orders the results by the expires_at field.
 func ByExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldExpiresAt, opts...).ToFunc()
+}
+
+// ByPosition orders the results by the position field.
+func ByPosition(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPosition, opts...).ToFunc()
 }

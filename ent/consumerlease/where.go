@@ -74,6 +74,11 @@ func ExpiresAt(v time.Time) predicate.ConsumerLease {
 	return predicate.ConsumerLease(sql.FieldEQ(FieldExpiresAt, v))
 }
 
+// Position applies equality check predicate on the "position" field. It's identical to PositionEQ.
+func Position(v int64) predicate.ConsumerLease {
+	return predicate.ConsumerLease(sql.FieldEQ(FieldPosition, v))
+}
+
 // HolderEQ applies the EQ predicate on the "holder" field.
 func HolderEQ(v string) predicate.ConsumerLease {
 	return predicate.ConsumerLease(sql.FieldEQ(FieldHolder, v))
@@ -177,6 +182,46 @@ func ExpiresAtLT(v time.Time) predicate.ConsumerLease {
 // ExpiresAtLTE applies the LTE predicate on the "expires_at" field.
 func ExpiresAtLTE(v time.Time) predicate.ConsumerLease {
 	return predicate.ConsumerLease(sql.FieldLTE(FieldExpiresAt, v))
+}
+
+// PositionEQ applies the EQ predicate on the "position" field.
+func PositionEQ(v int64) predicate.ConsumerLease {
+	return predicate.ConsumerLease(sql.FieldEQ(FieldPosition, v))
+}
+
+// PositionNEQ applies the NEQ predicate on the "position" field.
+func PositionNEQ(v int64) predicate.ConsumerLease {
+	return predicate.ConsumerLease(sql.FieldNEQ(FieldPosition, v))
+}
+
+// PositionIn applies the In predicate on the "position" field.
+func PositionIn(vs ...int64) predicate.ConsumerLease {
+	return predicate.ConsumerLease(sql.FieldIn(FieldPosition, vs...))
+}
+
+// PositionNotIn applies the NotIn predicate on the "position" field.
+func PositionNotIn(vs ...int64) predicate.ConsumerLease {
+	return predicate.ConsumerLease(sql.FieldNotIn(FieldPosition, vs...))
+}
+
+// PositionGT applies the GT predicate on the "position" field.
+func PositionGT(v int64) predicate.ConsumerLease {
+	return predicate.ConsumerLease(sql.FieldGT(FieldPosition, v))
+}
+
+// PositionGTE applies the GTE predicate on the "position" field.
+func PositionGTE(v int64) predicate.ConsumerLease {
+	return predicate.ConsumerLease(sql.FieldGTE(FieldPosition, v))
+}
+
+// PositionLT applies the LT predicate on the "position" field.
+func PositionLT(v int64) predicate.ConsumerLease {
+	return predicate.ConsumerLease(sql.FieldLT(FieldPosition, v))
+}
+
+// PositionLTE applies the LTE predicate on the "position" field.
+func PositionLTE(v int64) predicate.ConsumerLease {
+	return predicate.ConsumerLease(sql.FieldLTE(FieldPosition, v))
 }
 
 // And groups predicates with the AND operator between them.

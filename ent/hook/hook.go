@@ -69,18 +69,6 @@ func (f ChannelFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ChannelMutation", m)
 }
 
-// The ConsumerCheckpointFunc type is an adapter to allow the use of ordinary
-// function as ConsumerCheckpoint mutator.
-type ConsumerCheckpointFunc func(context.Context, *ent.ConsumerCheckpointMutation) (ent.Value, error)
-
-// Mutate calls f(ctx, m).
-func (f ConsumerCheckpointFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-	if mv, ok := m.(*ent.ConsumerCheckpointMutation); ok {
-		return f(ctx, mv)
-	}
-	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConsumerCheckpointMutation", m)
-}
-
 // The ConsumerLeaseFunc type is an adapter to allow the use of ordinary
 // function as ConsumerLease mutator.
 type ConsumerLeaseFunc func(context.Context, *ent.ConsumerLeaseMutation) (ent.Value, error)

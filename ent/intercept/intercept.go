@@ -13,7 +13,6 @@ import (
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
-	"github.com/switchboard/switchboard/ent/consumercheckpoint"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
@@ -223,33 +222,6 @@ func (f TraverseChannel) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.ChannelQuery", q)
-}
-
-// The ConsumerCheckpointFunc type is an adapter to allow the use of ordinary function as a Querier.
-type ConsumerCheckpointFunc func(context.Context, *ent.ConsumerCheckpointQuery) (ent.Value, error)
-
-// Query calls f(ctx, q).
-func (f ConsumerCheckpointFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
-	if q, ok := q.(*ent.ConsumerCheckpointQuery); ok {
-		return f(ctx, q)
-	}
-	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ConsumerCheckpointQuery", q)
-}
-
-// The TraverseConsumerCheckpoint type is an adapter to allow the use of ordinary function as Traverser.
-type TraverseConsumerCheckpoint func(context.Context, *ent.ConsumerCheckpointQuery) error
-
-// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
-func (f TraverseConsumerCheckpoint) Intercept(next ent.Querier) ent.Querier {
-	return next
-}
-
-// Traverse calls f(ctx, q).
-func (f TraverseConsumerCheckpoint) Traverse(ctx context.Context, q ent.Query) error {
-	if q, ok := q.(*ent.ConsumerCheckpointQuery); ok {
-		return f(ctx, q)
-	}
-	return fmt.Errorf("unexpected query type %T. expect *ent.ConsumerCheckpointQuery", q)
 }
 
 // The ConsumerLeaseFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -724,8 +696,6 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AttributeDefinitionQuery, predicate.AttributeDefinition, attributedefinition.OrderOption]{typ: ent.TypeAttributeDefinition, tq: q}, nil
 	case *ent.ChannelQuery:
 		return &query[*ent.ChannelQuery, predicate.Channel, channel.OrderOption]{typ: ent.TypeChannel, tq: q}, nil
-	case *ent.ConsumerCheckpointQuery:
-		return &query[*ent.ConsumerCheckpointQuery, predicate.ConsumerCheckpoint, consumercheckpoint.OrderOption]{typ: ent.TypeConsumerCheckpoint, tq: q}, nil
 	case *ent.ConsumerLeaseQuery:
 		return &query[*ent.ConsumerLeaseQuery, predicate.ConsumerLease, consumerlease.OrderOption]{typ: ent.TypeConsumerLease, tq: q}, nil
 	case *ent.ConversationQuery:

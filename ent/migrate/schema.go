@@ -231,32 +231,12 @@ var (
 			},
 		},
 	}
-	// ConsumerCheckpointsColumns holds the columns for the "consumer_checkpoints" table.
-	ConsumerCheckpointsColumns = []*schema.Column{
-		{Name: "id", Type: field.TypeString},
-		{Name: "consumer", Type: field.TypeString},
-		{Name: "workspace_id", Type: field.TypeString},
-		{Name: "seq", Type: field.TypeInt64, Default: 0},
-		{Name: "updated_at", Type: field.TypeTime},
-	}
-	// ConsumerCheckpointsTable holds the schema information for the "consumer_checkpoints" table.
-	ConsumerCheckpointsTable = &schema.Table{
-		Name:       "consumer_checkpoints",
-		Columns:    ConsumerCheckpointsColumns,
-		PrimaryKey: []*schema.Column{ConsumerCheckpointsColumns[0]},
-		Indexes: []*schema.Index{
-			{
-				Name:    "consumercheckpoint_consumer_workspace_id",
-				Unique:  true,
-				Columns: []*schema.Column{ConsumerCheckpointsColumns[1], ConsumerCheckpointsColumns[2]},
-			},
-		},
-	}
 	// ConsumerLeasesColumns holds the columns for the "consumer_leases" table.
 	ConsumerLeasesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
 		{Name: "holder", Type: field.TypeString},
 		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "position", Type: field.TypeInt64, Default: 0},
 	}
 	// ConsumerLeasesTable holds the schema information for the "consumer_leases" table.
 	ConsumerLeasesTable = &schema.Table{
@@ -737,6 +717,11 @@ var (
 				Columns: []*schema.Column{EventsColumns[11], EventsColumns[1]},
 			},
 			{
+				Name:    "event_seq",
+				Unique:  true,
+				Columns: []*schema.Column{EventsColumns[1]},
+			},
+			{
 				Name:    "event_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{EventsColumns[10]},
@@ -1178,7 +1163,6 @@ var (
 		APITokensTable,
 		AttributeDefinitionsTable,
 		ChannelsTable,
-		ConsumerCheckpointsTable,
 		ConsumerLeasesTable,
 		ConversationsTable,
 		ConversationActivitiesTable,

@@ -21,9 +21,6 @@ type AttributeDefinition func(*sql.Selector)
 // Channel is the predicate function for channel builders.
 type Channel func(*sql.Selector)
 
-// ConsumerCheckpoint is the predicate function for consumercheckpoint builders.
-type ConsumerCheckpoint func(*sql.Selector)
-
 // ConsumerLease is the predicate function for consumerlease builders.
 type ConsumerLease func(*sql.Selector)
 

@@ -231,30 +231,6 @@ func (f ChannelMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ChannelMutation", m)
 }
 
-// The ConsumerCheckpointQueryRuleFunc type is an adapter to allow the use of ordinary
-// functions as a query rule.
-type ConsumerCheckpointQueryRuleFunc func(context.Context, *ent.ConsumerCheckpointQuery) error
-
-// EvalQuery return f(ctx, q).
-func (f ConsumerCheckpointQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
-	if q, ok := q.(*ent.ConsumerCheckpointQuery); ok {
-		return f(ctx, q)
-	}
-	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ConsumerCheckpointQuery", q)
-}
-
-// The ConsumerCheckpointMutationRuleFunc type is an adapter to allow the use of ordinary
-// functions as a mutation rule.
-type ConsumerCheckpointMutationRuleFunc func(context.Context, *ent.ConsumerCheckpointMutation) error
-
-// EvalMutation calls f(ctx, m).
-func (f ConsumerCheckpointMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
-	if m, ok := m.(*ent.ConsumerCheckpointMutation); ok {
-		return f(ctx, m)
-	}
-	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConsumerCheckpointMutation", m)
-}
-
 // The ConsumerLeaseQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ConsumerLeaseQueryRuleFunc func(context.Context, *ent.ConsumerLeaseQuery) error
@@ -708,8 +684,6 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ChannelQuery:
 		return q.Filter(), nil
-	case *ent.ConsumerCheckpointQuery:
-		return q.Filter(), nil
 	case *ent.ConsumerLeaseQuery:
 		return q.Filter(), nil
 	case *ent.ConversationQuery:
@@ -760,8 +734,6 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AttributeDefinitionMutation:
 		return m.Filter(), nil
 	case *ent.ChannelMutation:
-		return m.Filter(), nil
-	case *ent.ConsumerCheckpointMutation:
 		return m.Filter(), nil
 	case *ent.ConsumerLeaseMutation:
 		return m.Filter(), nil

@@ -11,7 +11,6 @@ import (
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
-	"github.com/switchboard/switchboard/ent/consumercheckpoint"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
@@ -395,35 +394,16 @@ func init() {
 	channelDescID := channelMixinFields0[0].Descriptor()
 	// channel.DefaultID holds the default value on creation for the id field.
 	channel.DefaultID = channelDescID.Default.(func() gid.ID)
-	consumercheckpointMixin := schema.ConsumerCheckpoint{}.Mixin()
-	consumercheckpointMixinFields0 := consumercheckpointMixin[0].Fields()
-	_ = consumercheckpointMixinFields0
-	consumercheckpointFields := schema.ConsumerCheckpoint{}.Fields()
-	_ = consumercheckpointFields
-	// consumercheckpointDescConsumer is the schema descriptor for consumer field.
-	consumercheckpointDescConsumer := consumercheckpointFields[0].Descriptor()
-	// consumercheckpoint.ConsumerValidator is a validator for the "consumer" field. It is called by the builders before save.
-	consumercheckpoint.ConsumerValidator = consumercheckpointDescConsumer.Validators[0].(func(string) error)
-	// consumercheckpointDescSeq is the schema descriptor for seq field.
-	consumercheckpointDescSeq := consumercheckpointFields[2].Descriptor()
-	// consumercheckpoint.DefaultSeq holds the default value on creation for the seq field.
-	consumercheckpoint.DefaultSeq = consumercheckpointDescSeq.Default.(int64)
-	// consumercheckpointDescUpdatedAt is the schema descriptor for updated_at field.
-	consumercheckpointDescUpdatedAt := consumercheckpointFields[3].Descriptor()
-	// consumercheckpoint.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	consumercheckpoint.DefaultUpdatedAt = consumercheckpointDescUpdatedAt.Default.(func() time.Time)
-	// consumercheckpoint.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	consumercheckpoint.UpdateDefaultUpdatedAt = consumercheckpointDescUpdatedAt.UpdateDefault.(func() time.Time)
-	// consumercheckpointDescID is the schema descriptor for id field.
-	consumercheckpointDescID := consumercheckpointMixinFields0[0].Descriptor()
-	// consumercheckpoint.DefaultID holds the default value on creation for the id field.
-	consumercheckpoint.DefaultID = consumercheckpointDescID.Default.(func() gid.ID)
 	consumerleaseFields := schema.ConsumerLease{}.Fields()
 	_ = consumerleaseFields
 	// consumerleaseDescHolder is the schema descriptor for holder field.
 	consumerleaseDescHolder := consumerleaseFields[1].Descriptor()
 	// consumerlease.HolderValidator is a validator for the "holder" field. It is called by the builders before save.
 	consumerlease.HolderValidator = consumerleaseDescHolder.Validators[0].(func(string) error)
+	// consumerleaseDescPosition is the schema descriptor for position field.
+	consumerleaseDescPosition := consumerleaseFields[3].Descriptor()
+	// consumerlease.DefaultPosition holds the default value on creation for the position field.
+	consumerlease.DefaultPosition = consumerleaseDescPosition.Default.(int64)
 	conversationMixin := schema.Conversation{}.Mixin()
 	conversation.Policy = privacy.NewPolicies(conversationMixin[2], schema.Conversation{})
 	conversation.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -7,9 +7,10 @@ import (
 	"entgo.io/ent/schema/index"
 )
 
-// Event is one entry of a workspace's event log: a change clients can see,
-// appended in the transaction of the change (see internal/events). Its seq
-// is its position in the workspace's log and the subscriptions' cursor.
+// Event is one entry of the event log: a change clients can see, appended
+// in the transaction of the change (see internal/events). Its seq is its
+// position in the log, unique across workspaces, and the subscriptions'
+// cursor; positions increase but are not contiguous.
 // The ids it names are plain columns, not foreign keys: the log outlives
 // what it talks about.
 type Event struct{ ent.Schema }
@@ -37,6 +38,7 @@ func (Event) Fields() []ent.Field {
 func (Event) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("workspace_id", "seq").Unique(),
+		index.Fields("seq").Unique(), // durable consumers read the whole log in order
 		index.Fields("created_at"),
 	}
 }
@@ -45,10 +47,11 @@ func (Event) Annotations() []schemaAnnotation {
 	return []schemaAnnotation{entgql.Skip(entgql.SkipAll)}
 }
 
-// EventSequence is a workspace's event counter. Appending events takes
-// the counter row's lock until commit, which makes positions follow commit
-// order. pruned_through is the highest position retention has deleted: a
-// cursor before it has expired.
+// EventSequence is a workspace's retention mark: pruned_through is the
+// highest position retention has deleted, and a cursor before it has
+// expired. On SQLite one more row (id "_log") counts the log's positions;
+// PostgreSQL takes them from the writing transaction's id instead (see
+// internal/events), so no row is locked by every writer.
 type EventSequence struct{ ent.Schema }
 
 func (EventSequence) Fields() []ent.Field {

@@ -129,7 +129,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	if err != nil {
 		return nil, fmt.Errorf("app: secret key: %w", err)
 	}
-	eventLog := events.NewLog(client, 256, now, log)
+	eventLog := events.NewLog(client, events.Options{Postgres: db.Dialect == dialect.Postgres, Now: now, Logger: log})
 	authSvc := auth.New(client, auth.Options{
 		JWTSecret: cfg.JWTSecret, SignupOpen: cfg.SignupOpen, Now: now, BcryptCost: o.BcryptCost, Logger: log,
 		Clock: o.AuthClock, Events: eventLog, Secrets: box,

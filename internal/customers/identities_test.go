@@ -3,6 +3,7 @@ package customers_test
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"testing"
 
 	"github.com/switchboard/switchboard/ent"
@@ -29,7 +30,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx, c, db := testenv.Workspace(t)
-	log := events.NewLog(c, 16, nil, slog.New(slog.DiscardHandler))
+	log := events.NewLog(c, events.Options{Postgres: db.URL != "", Logger: slog.New(slog.DiscardHandler)})
 	return &fixture{
 		ctx: ctx, c: c,
 		svc: customers.New(c, log, nil, db.URL != ""),
@@ -78,6 +79,7 @@ func (f *fixture) identities(t *testing.T, cust gid.ID) []string {
 		}
 		out = append(out, s)
 	}
+	slices.Sort(out) // ids made in the same millisecond do not sort by creation
 	return out
 }
 

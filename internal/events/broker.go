@@ -11,7 +11,7 @@ import (
 // behind. The client reconnects and resumes from its last cursor.
 var ErrSlow = errors.New("events: subscriber fell behind; resume from your last cursor")
 
-// Broker fans items (committed events, or ephemeral signals) out to this
+// Broker fans ephemeral signals out to this
 // instance's subscribers, by workspace. Publish never blocks: each
 // subscriber has a bounded buffer, and a subscriber whose buffer is full is
 // dropped (its channel closed, Err set to ErrSlow).
@@ -162,3 +162,7 @@ func (b *Broker[T]) HasSubscribers(workspace gid.ID) bool {
 	defer b.mu.RUnlock()
 	return len(b.subs[workspace]) > 0
 }
+
+// IsSlow reports whether err ended a subscription because its reader fell
+// behind.
+func IsSlow(err error) bool { return errors.Is(err, ErrSlow) }

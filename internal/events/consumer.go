@@ -9,22 +9,21 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/ent"
-	"github.com/switchboard/switchboard/ent/consumercheckpoint"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/gid"
-	"github.com/switchboard/switchboard/internal/store"
 )
 
 // Durable consumers. A consumer (routing, automation, webhooks) reads the
-// event log from a checkpoint it stores per workspace, hands each batch to
-// its handler, and advances the checkpoint only after the handler
-// succeeded: a crash between commit and handling replays the batch instead
-// of losing it, so handlers must be idempotent (at-least-once delivery).
-// Across instances, one instance at a time holds a consumer's lease; it
-// renews the lease as it works, and another instance takes the consumer
-// over once the lease lapses. Pruning never deletes events a registered
-// consumer has not handled.
+// event log in position order from the position it stores in its lease row
+// (every workspace's events, settled ones only; see positions.go), hands
+// each workspace's share of a batch to its handler, and advances the
+// position only after the handler succeeded: a crash between commit and
+// handling replays the batch instead of losing it, so handlers must be
+// idempotent (at-least-once delivery). Across instances, one instance at a
+// time holds a consumer's lease; it renews the lease as it works, and
+// another instance takes the consumer over once the lease lapses. Pruning
+// never deletes events a registered consumer has not handled.
 
 // Handler handles a batch of one workspace's events, in order.
 type Handler func(ctx context.Context, evs []*Event) error
@@ -54,23 +53,22 @@ func (l *Log) RunConsumer(ctx context.Context, c Consumer) {
 	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	holder := hex.EncodeToString(b)
+	r := &consumerRun{log: l, c: c, holder: hex.EncodeToString(b)}
 	ctx = privacy.DecisionContext(ctx, privacy.Allow)
 	for ctx.Err() == nil {
 		wake := l.Activity()
-		held, err := l.acquire(ctx, c, holder)
-		progressed := false
-		if err == nil && held {
-			progressed, err = l.consume(ctx, c, holder)
-		}
+		progressed, err := r.step(ctx)
 		if err != nil && ctx.Err() == nil && !errors.Is(err, errLeaseLost) {
 			l.log.ErrorContext(ctx, "durable consumer", "consumer", c.Name, "err", err)
+		}
+		if err != nil {
+			r.held = false // take the lease (and the position) afresh
 		}
 		if progressed && err == nil {
 			continue
 		}
 		wait := c.Poll
-		if !held {
+		if !r.held {
 			wait = c.Lease / 3
 		}
 		select {
@@ -81,127 +79,130 @@ func (l *Log) RunConsumer(ctx context.Context, c Consumer) {
 	}
 }
 
+// consumerRun is one RunConsumer's state: while it holds the lease, nobody
+// else moves the position, so it is kept here between batches.
+type consumerRun struct {
+	log    *Log
+	c      Consumer
+	holder string
+	held   bool
+	until  time.Time // the lease's expiry as last set
+	pos    int64
+}
+
+// step takes or renews the lease when needed and handles one batch.
+func (r *consumerRun) step(ctx context.Context) (bool, error) {
+	if !r.held || r.log.now().After(r.until.Add(-2*r.c.Lease/3)) {
+		held, err := r.acquire(ctx)
+		if err != nil || !held {
+			r.held = false
+			return false, err
+		}
+		r.held = true
+	}
+	return r.consume(ctx)
+}
+
 // acquire takes or renews the lease: it succeeds when the lease is free,
 // lapsed, or already ours. The conditional update is atomic on both
-// databases, so two instances cannot both win.
-func (l *Log) acquire(ctx context.Context, c Consumer, holder string) (bool, error) {
+// databases, so two instances cannot both win. Taking it (not renewing)
+// loads the position.
+func (r *consumerRun) acquire(ctx context.Context) (bool, error) {
+	l, c := r.log, r.c
 	now := l.now()
 	n, err := l.client.ConsumerLease.Update().
-		Where(consumerlease.ID(c.Name), consumerlease.Or(consumerlease.Holder(holder), consumerlease.ExpiresAtLT(now))).
-		SetHolder(holder).SetExpiresAt(now.Add(c.Lease)).
+		Where(consumerlease.ID(c.Name), consumerlease.Or(consumerlease.Holder(r.holder), consumerlease.ExpiresAtLT(now))).
+		SetHolder(r.holder).SetExpiresAt(now.Add(c.Lease)).
 		Save(ctx)
 	if err != nil {
 		return false, fmt.Errorf("events: lease %s: %w", c.Name, err)
 	}
-	if n == 1 {
-		return true, nil
+	if n == 0 {
+		err = l.client.ConsumerLease.Create().SetID(c.Name).SetHolder(r.holder).SetExpiresAt(now.Add(c.Lease)).Exec(ctx)
+		if ent.IsConstraintError(err) {
+			return false, nil // someone else holds it
+		}
+		if err != nil {
+			return false, fmt.Errorf("events: lease %s: %w", c.Name, err)
+		}
 	}
-	err = l.client.ConsumerLease.Create().SetID(c.Name).SetHolder(holder).SetExpiresAt(now.Add(c.Lease)).Exec(ctx)
-	if ent.IsConstraintError(err) {
-		return false, nil // someone else holds it
-	}
-	if err != nil {
-		return false, fmt.Errorf("events: lease %s: %w", c.Name, err)
+	r.until = now.Add(c.Lease)
+	if !r.held {
+		lease, err := l.client.ConsumerLease.Get(ctx, c.Name)
+		if err != nil {
+			return false, fmt.Errorf("events: lease %s: %w", c.Name, err)
+		}
+		if lease.Holder != r.holder {
+			return false, nil
+		}
+		r.pos = lease.Position
 	}
 	return true, nil
 }
 
-// consume handles one batch of every workspace with unhandled events.
-func (l *Log) consume(ctx context.Context, c Consumer, holder string) (bool, error) {
-	seqs, err := l.client.EventSequence.Query().All(ctx)
-	if err != nil {
-		return false, fmt.Errorf("events: consumer %s: %w", c.Name, err)
+// consume handles the next batch of settled events, each workspace's in
+// order, then records the new position.
+func (r *consumerRun) consume(ctx context.Context) (bool, error) {
+	l, c := r.log, r.c
+	evs, _, err := l.read(ctx, "", r.pos, c.Batch)
+	if err != nil || len(evs) == 0 {
+		return false, err
 	}
-	cps, err := l.client.ConsumerCheckpoint.Query().Where(consumercheckpoint.Consumer(c.Name)).All(ctx)
-	if err != nil {
-		return false, fmt.Errorf("events: consumer %s: %w", c.Name, err)
+	var order []gid.ID
+	by := map[gid.ID][]*Event{}
+	for _, ev := range evs {
+		if by[ev.WorkspaceID] == nil {
+			order = append(order, ev.WorkspaceID)
+		}
+		by[ev.WorkspaceID] = append(by[ev.WorkspaceID], ev)
 	}
-	done := make(map[gid.ID]int64, len(cps))
-	for _, cp := range cps {
-		done[cp.WorkspaceID] = cp.Seq
+	for _, ws := range order {
+		if err := c.Handle(ctx, by[ws]); err != nil {
+			return false, fmt.Errorf("events: consumer %s: handler: %w", c.Name, err)
+		}
 	}
-	progressed := false
-	for _, s := range seqs {
-		if s.LastSeq <= done[s.ID] {
-			continue
-		}
-		evs, err := l.After(ctx, s.ID, done[s.ID], c.Batch)
-		if err != nil {
-			return progressed, err
-		}
-		if len(evs) == 0 {
-			continue
-		}
-		if err := c.Handle(ctx, evs); err != nil {
-			return progressed, fmt.Errorf("events: consumer %s: handler: %w", c.Name, err)
-		}
-		if err := l.checkpoint(ctx, c, holder, s.ID, evs[len(evs)-1].Seq); err != nil {
-			return progressed, err
-		}
-		progressed = true
+	if err := r.checkpoint(ctx, evs[len(evs)-1].Seq); err != nil {
+		return false, err
 	}
-	return progressed, nil
+	return true, nil
 }
 
-// checkpoint records progress, and renews the lease, in one transaction
-// that fails if the lease is no longer ours.
-func (l *Log) checkpoint(ctx context.Context, c Consumer, holder string, ws gid.ID, seq int64) error {
-	// A lost lease (errLeaseLost) is not retried; a conflict is, and is
-	// harmless: both writes are idempotent.
-	return store.InTx(ctx, l.client, func(ctx context.Context) error {
-		tc := store.Client(ctx, l.client)
-		now := l.now()
-		n, err := tc.ConsumerLease.Update().
-			Where(consumerlease.ID(c.Name), consumerlease.Holder(holder)).
-			SetExpiresAt(now.Add(c.Lease)).Save(ctx)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return errLeaseLost
-		}
-		return tc.ConsumerCheckpoint.Create().SetConsumer(c.Name).SetWorkspaceID(ws).SetSeq(seq).SetUpdatedAt(now).
-			OnConflictColumns(consumercheckpoint.FieldConsumer, consumercheckpoint.FieldWorkspaceID).
-			UpdateSeq().UpdateUpdatedAt().Exec(ctx)
-	})
+// checkpoint records progress and renews the lease in one conditional
+// update, which fails if the lease is no longer ours.
+func (r *consumerRun) checkpoint(ctx context.Context, pos int64) error {
+	l, c := r.log, r.c
+	now := l.now()
+	n, err := l.client.ConsumerLease.Update().
+		Where(consumerlease.ID(c.Name), consumerlease.Holder(r.holder)).
+		SetExpiresAt(now.Add(c.Lease)).SetPosition(pos).Save(ctx)
+	if err != nil {
+		return fmt.Errorf("events: consumer %s: checkpoint: %w", c.Name, err)
+	}
+	if n == 0 {
+		return errLeaseLost
+	}
+	r.pos, r.until = pos, now.Add(c.Lease)
+	return nil
 }
 
-// prunable returns, per workspace, the highest position every registered
-// consumer has handled (a consumer is registered once it has taken its
-// lease; delete its lease row to retire it).
+// prunable returns the highest position every registered consumer has
+// handled, and whether any is registered (a consumer is registered once
+// it has taken its lease; delete its lease row to retire it).
 //
 // A consumer that has not run for longer than the retention (its lease
 // lapsed before olderThan) holds nothing back: an instance set that no
 // longer runs it (SWITCHBOARD_ROUTING=off everywhere) must not stop
 // pruning for good. When it runs again it goes on from what is left.
-func (l *Log) prunable(ctx context.Context, olderThan time.Time) (map[gid.ID]int64, []string, error) {
-	names, err := l.client.ConsumerLease.Query().
+func (l *Log) prunable(ctx context.Context, olderThan time.Time) (int64, bool, error) {
+	leases, err := l.client.ConsumerLease.Query().
 		Where(consumerlease.Or(consumerlease.ExpiresAtGT(olderThan), consumerlease.ExpiresAtGT(l.now()))).
-		IDs(ctx)
-	if err != nil || len(names) == 0 {
-		return nil, names, err
+		All(ctx)
+	if err != nil || len(leases) == 0 {
+		return 0, false, err
 	}
-	cps, err := l.client.ConsumerCheckpoint.Query().Where(consumercheckpoint.ConsumerIn(names...)).All(ctx)
-	if err != nil {
-		return nil, names, err
+	low := leases[0].Position
+	for _, c := range leases[1:] {
+		low = min(low, c.Position)
 	}
-	per := map[gid.ID]map[string]int64{}
-	for _, cp := range cps {
-		if per[cp.WorkspaceID] == nil {
-			per[cp.WorkspaceID] = map[string]int64{}
-		}
-		per[cp.WorkspaceID][cp.Consumer] = cp.Seq
-	}
-	out := map[gid.ID]int64{}
-	for ws, m := range per {
-		low := int64(-1)
-		for _, n := range names {
-			seq := m[n] // 0 when that consumer has not started on ws
-			if low < 0 || seq < low {
-				low = seq
-			}
-		}
-		out[ws] = low
-	}
-	return out, names, nil
+	return low, true, nil
 }

@@ -1,10 +1,12 @@
 // Package events is Switchboard's event log and its fan-out. Every change a
-// client can see appends an event in the transaction of the change; the
-// event's cursor position is taken from a per-workspace counter row locked
-// by that transaction, so positions are handed out in commit order and a
-// reader that resumes "after N" can never miss an event that commits later
-// with a smaller position. After commit, the events go to this instance's
-// broker, which fans them out to subscriptions without ever blocking.
+// client can see appends an event in the transaction of the change. Each
+// event has a position, and readers only ever see settled positions (see
+// positions.go), so a reader that resumes "after N" can never miss an
+// event that commits later with a smaller position, and writers never wait
+// for each other's commits. After commit, a tail per workspace with
+// streams on this instance reads the new events once and every stream of
+// the workspace reads them from the tail's ring (see tail.go); durable
+// consumers read the log from their checkpoint (see consumer.go).
 package events
 
 import (
@@ -46,7 +48,8 @@ const (
 
 // Event is one entry of the log.
 type Event struct {
-	Seq         int64 // position in the workspace's log; the cursor
+	ID          gid.ID // the event's row
+	Seq         int64  // position in the log; the cursor
 	WorkspaceID gid.ID
 	Type        Type
 	Change      Change
@@ -59,8 +62,7 @@ type Event struct {
 	MergeID         gid.ID // customer.merged and customer.unmerged
 	CreatedAt       time.Time
 
-	memo      // what subscribers loaded for this event
-	hint bool // not an event: "catch up from the database"
+	memo // what subscribers loaded for this event
 }
 
 // memo shares what subscribers load for one published item: a live event

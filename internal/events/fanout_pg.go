@@ -7,8 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lib/pq"
@@ -16,19 +17,23 @@ import (
 	"github.com/switchboard/switchboard/internal/gid"
 )
 
-// Fan-out between instances on PostgreSQL. The writing transaction issues
-// pg_notify just before it commits (PostgreSQL delivers it at commit, and
-// drops it on rollback); the payload names positions, not contents:
+// Fan-out between instances on PostgreSQL. After a transaction that
+// recorded events commits, the writing instance says which workspaces have
+// new events, with pg_notify from outside the transaction (a NOTIFY inside
+// it would make every writer's commit queue behind every other's on the
+// notification lock); notices are coalesced, so a burst of commits sends
+// one. The payload names workspaces, not contents:
 //
-//	e|<instance>|<workspace>|<first>|<last>   events committed
-//	s|<instance>|<signal JSON>                 an ephemeral signal
+//	e|<instance>|<workspace>[,<workspace>...]   events committed
+//	s|<instance>|<signal JSON>                    an ephemeral signal
 //
-// Every instance LISTENs; on an event notice from another instance it reads
-// those events from the log once and hands them to its broker. After the
-// listener's connection is lost and re-established, notices may have been
-// missed, so every stream with subscribers here catches up from the log:
-// nothing is skipped. NOTIFY channels are database-wide, so instances of
-// one deployment share a channel, and tests use a database each.
+// Every instance LISTENs; on an event notice from another instance it wakes
+// its durable consumers and the tails of those workspaces, which read the
+// log. A notice is only a hint: a lost one (a crash between commit and
+// notice, or the listener's connection lost and re-established) delays
+// delivery until the tails' and consumers' periodic reads, and skips
+// nothing. NOTIFY channels are database-wide, so instances of one
+// deployment share a channel, and tests use a database each.
 
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -39,6 +44,10 @@ type pgFanout struct {
 	channel  string
 	instance string
 	exec     execer
+
+	mu    sync.Mutex
+	dirty []gid.ID      // workspaces with commits not announced yet
+	kick  chan struct{} // buffered, 1: dirty has workspaces
 }
 
 // maxNotifyPayload is below PostgreSQL's 8000-byte limit.
@@ -50,7 +59,7 @@ const maxNotifyPayload = 7900
 func (l *Log) StartFanout(ctx context.Context, dsn, channel string, exec execer) error {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	f := &pgFanout{log: l, channel: channel, instance: hex.EncodeToString(b), exec: exec}
+	f := &pgFanout{log: l, channel: channel, instance: hex.EncodeToString(b), exec: exec, kick: make(chan struct{}, 1)}
 	listener := pq.NewListener(dsn, 50*time.Millisecond, 5*time.Second, func(ev pq.ListenerEventType, err error) {
 		if err != nil {
 			l.log.WarnContext(ctx, "event fan-out listener", "event", int(ev), "err", err)
@@ -62,22 +71,53 @@ func (l *Log) StartFanout(ctx context.Context, dsn, channel string, exec execer)
 	}
 	l.fanout = f
 	go f.run(ctx, listener)
+	go f.announcer(ctx)
 	return nil
 }
 
-func (f *pgFanout) announce(ctx context.Context, tx execer, evs []*Event) error {
-	for i := 0; i < len(evs); {
-		j := i
-		for j+1 < len(evs) && evs[j+1].WorkspaceID == evs[i].WorkspaceID {
-			j++
+// announce queues notices for workspaces whose events just committed; it
+// never blocks the committing goroutine.
+func (f *pgFanout) announce(workspaces []gid.ID) {
+	f.mu.Lock()
+	for _, ws := range workspaces {
+		if !slices.Contains(f.dirty, ws) {
+			f.dirty = append(f.dirty, ws)
 		}
-		payload := fmt.Sprintf("e|%s|%s|%d|%d", f.instance, evs[i].WorkspaceID, evs[i].Seq, evs[j].Seq)
-		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", f.channel, payload); err != nil {
-			return fmt.Errorf("events: notify: %w", err)
-		}
-		i = j + 1
 	}
-	return nil
+	f.mu.Unlock()
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
+}
+
+// announcer sends the queued notices, as few as fit, until ctx ends.
+func (f *pgFanout) announcer(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.kick:
+		}
+		f.mu.Lock()
+		dirty := f.dirty
+		f.dirty = nil
+		f.mu.Unlock()
+		prefix := "e|" + f.instance + "|"
+		for len(dirty) > 0 {
+			payload := prefix + string(dirty[0])
+			n := 1
+			for n < len(dirty) && len(payload)+1+len(dirty[n]) <= maxNotifyPayload {
+				payload += "," + string(dirty[n])
+				n++
+			}
+			dirty = dirty[n:]
+			if _, err := f.exec.ExecContext(ctx, "SELECT pg_notify($1, $2)", f.channel, payload); err != nil && ctx.Err() == nil {
+				// The others read the log on their own soon (see above).
+				f.log.log.WarnContext(ctx, "events: announcing commits to other instances", "err", err)
+			}
+		}
+	}
 }
 
 func (f *pgFanout) signal(ctx context.Context, sig *Signal) error {
@@ -108,9 +148,8 @@ func (f *pgFanout) run(ctx context.Context, listener *pq.Listener) {
 		case n := <-listener.Notify:
 			if n == nil {
 				// Reconnected: notices sent meanwhile are lost. Catch up.
-				for _, ws := range f.log.broker.Workspaces() {
-					f.log.nudge(ws)
-				}
+				f.log.awaken()
+				f.log.pokeTails()
 				continue
 			}
 			f.receive(ctx, n.Extra)
@@ -126,27 +165,10 @@ func (f *pgFanout) receive(ctx context.Context, payload string) {
 	}
 	switch kind {
 	case "e":
-		parts := strings.Split(rest, "|")
-		if len(parts) != 3 {
-			return
-		}
-		ws := gid.ID(parts[0])
-		first, err1 := strconv.ParseInt(parts[1], 10, 64)
-		last, err2 := strconv.ParseInt(parts[2], 10, 64)
-		if err1 != nil || err2 != nil || last < first {
-			return
-		}
 		f.log.awaken() // durable consumers here may hold the lease
-		if !f.log.broker.HasSubscribers(ws) {
-			return
+		for ws := range strings.SplitSeq(rest, ",") {
+			f.log.pokeTail(gid.ID(ws))
 		}
-		evs, err := f.log.After(ctx, ws, first-1, int(last-first+1))
-		if err != nil {
-			f.log.log.WarnContext(ctx, "event fan-out: reading the log", "err", err)
-			f.log.nudge(ws)
-			return
-		}
-		f.log.broker.Publish(ws, evs...)
 	case "s":
 		var sig Signal
 		if err := json.Unmarshal([]byte(rest), &sig); err == nil {

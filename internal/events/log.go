@@ -5,22 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/event"
-	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
 
-// Log appends events to the database and publishes them after commit.
+// Log appends events to the database and hands them, once committed, to
+// this instance's streams (through a tail per workspace) and to the other
+// instances (through the fan-out).
 type Log struct {
 	client  *ent.Client
-	broker  *Broker[*Event]
+	pg      bool // positions from transaction ids (see positions.go)
 	signals *Broker[*Signal]
 	now     func() time.Time
 	log     *slog.Logger
@@ -28,8 +30,13 @@ type Log struct {
 
 	mu       sync.Mutex
 	pending  map[*ent.Tx]*txWork
-	wake     chan struct{}              // closed and replaced whenever events are published
+	wake     chan struct{}              // closed and replaced whenever events commit
 	handlers map[string][]func(*Signal) // by signal kind (OnSignal)
+
+	tailsMu sync.Mutex
+	tails   map[gid.ID]*tail // workspaces with streams on this instance
+	streams int              // open streams
+	notify  func(n int)      // called with the stream count after each change (tests)
 }
 
 // txWork is what an open transaction owes the log: events to write just
@@ -39,21 +46,29 @@ type txWork struct {
 	after  []func()
 }
 
-// NewLog returns a Log writing with client; subscribers buffer up to
-// buffer events each.
-func NewLog(client *ent.Client, buffer int, now func() time.Time, log *slog.Logger) *Log {
-	if now == nil {
-		now = time.Now
-	}
-	return &Log{
-		client: client, broker: NewBroker[*Event](buffer), signals: NewBroker[*Signal](buffer),
-		now: now, log: log, pending: map[*ent.Tx]*txWork{}, wake: make(chan struct{}),
-		handlers: map[string][]func(*Signal){},
-	}
+// Options configure a Log.
+type Options struct {
+	// Postgres: the database is PostgreSQL, where positions come from the
+	// writing transaction's id; on SQLite, from a counter row.
+	Postgres bool
+	Now      func() time.Time // default time.Now
+	Logger   *slog.Logger
 }
 
-// Broker returns the broker of this instance's event subscribers.
-func (l *Log) Broker() *Broker[*Event] { return l.broker }
+// NewLog returns a Log writing with client.
+func NewLog(client *ent.Client, o Options) *Log {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Log{
+		client: client, pg: o.Postgres, signals: NewBroker[*Signal](256),
+		now: o.Now, log: o.Logger, pending: map[*ent.Tx]*txWork{}, wake: make(chan struct{}),
+		handlers: map[string][]func(*Signal){}, tails: map[gid.ID]*tail{},
+	}
+}
 
 // Signals returns the broker of this instance's signal subscribers.
 func (l *Log) Signals() *Broker[*Signal] { return l.signals }
@@ -62,9 +77,9 @@ func (l *Log) Signals() *Broker[*Signal] { return l.signals }
 var ErrNoTx = errors.New("events: record needs a transaction in the context")
 
 // Record adds an event to the transaction of ctx. The event is written
-// when the transaction commits, just before the commit, with the next
-// position of its workspace, and published to subscribers after it.
-// Without a workspace the event takes the actor's.
+// when the transaction commits, just before the commit, and reaches
+// streams and consumers once it has committed. Without a workspace the
+// event takes the actor's.
 func (l *Log) Record(ctx context.Context, ev Event) error {
 	tx := ent.TxFromContext(ctx)
 	if tx == nil {
@@ -80,15 +95,14 @@ func (l *Log) Record(ctx context.Context, ev Event) error {
 	if ev.CreatedAt.IsZero() {
 		ev.CreatedAt = l.now().UTC()
 	}
-	ev.memo = newMemo()
 	l.enqueue(tx, func(w *txWork) { w.events = append(w.events, &ev) })
 	return nil
 }
 
-// AfterCommit runs fn once the transaction of ctx has committed, after its
-// events were published (never if it rolls back), or at once when ctx has
-// no transaction. Ephemeral signals about a change use it, so that nobody
-// hears of a change that did not happen.
+// AfterCommit runs fn once the transaction of ctx has committed (never if
+// it rolls back), or at once when ctx has no transaction. Ephemeral
+// signals about a change use it, so that nobody hears of a change that did
+// not happen.
 func (l *Log) AfterCommit(ctx context.Context, fn func()) {
 	tx := ent.TxFromContext(ctx)
 	if tx == nil {
@@ -132,26 +146,25 @@ func (l *Log) take(tx *ent.Tx) *txWork {
 	return w
 }
 
+// commitHook writes the transaction's events just before it commits (one
+// statement on PostgreSQL, two on SQLite; see write) and, once it has
+// committed, tells this instance's tails and consumers and, through the
+// fan-out, the other instances. Nothing is announced inside the
+// transaction: a notification there would serialise every writer's commit
+// on PostgreSQL's notification queue lock.
 func (l *Log) commitHook(tx *ent.Tx) ent.CommitHook {
 	return func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, t *ent.Tx) error {
 			w := l.take(tx)
-			evs := w.events
-			if err := l.write(ctx, t, evs); err != nil {
+			if err := l.write(ctx, t, w.events); err != nil {
 				_ = t.Rollback()
 				return err
-			}
-			if l.fanout != nil {
-				if err := l.fanout.announce(ctx, t, evs); err != nil {
-					_ = t.Rollback()
-					return err
-				}
 			}
 			if err := next.Commit(ctx, t); err != nil {
 				return err
 			}
-			if len(evs) > 0 {
-				l.publish(evs)
+			if len(w.events) > 0 {
+				l.committed(w.events)
 			}
 			for _, fn := range w.after {
 				fn()
@@ -161,46 +174,23 @@ func (l *Log) commitHook(tx *ent.Tx) ent.CommitHook {
 	}
 }
 
-// write appends evs (of one or more workspaces) in the transaction. Taking
-// the positions is the last thing the transaction does, so the counter
-// row's lock is held only for the commit itself.
-func (l *Log) write(ctx context.Context, tx *ent.Tx, evs []*Event) error {
-	ctx = privacy.DecisionContext(ctx, privacy.Allow)
-	byWorkspace := map[gid.ID][]*Event{}
-	var order []gid.ID
+// committed announces newly committed events: this instance's tails of
+// their workspaces read them, idle workers wake, and the fan-out tells
+// the other instances.
+func (l *Log) committed(evs []*Event) {
+	var seen []gid.ID
 	for _, ev := range evs {
-		if _, ok := byWorkspace[ev.WorkspaceID]; !ok {
-			order = append(order, ev.WorkspaceID)
-		}
-		byWorkspace[ev.WorkspaceID] = append(byWorkspace[ev.WorkspaceID], ev)
-	}
-	for _, ws := range order {
-		list := byWorkspace[ws]
-		n := int64(len(list))
-		err := tx.EventSequence.Create().SetID(ws).SetLastSeq(n).
-			OnConflictColumns(eventsequence.FieldID).AddLastSeq(n).
-			Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("events: take positions: %w", err)
-		}
-		seq, err := tx.EventSequence.Get(ctx, ws)
-		if err != nil {
-			return fmt.Errorf("events: read positions: %w", err)
-		}
-		first := seq.LastSeq - n + 1
-		creates := make([]*ent.EventCreate, len(list))
-		for i, ev := range list {
-			ev.Seq = first + int64(i)
-			creates[i] = tx.Event.Create().
-				SetWorkspaceID(ws).SetSeq(ev.Seq).SetType(string(ev.Type)).SetChange(string(ev.Change)).
-				SetConversationID(ev.ConversationID).SetMessageID(ev.MessageID).SetCustomerID(ev.CustomerID).
-				SetAgentID(ev.AgentID).SetPreviousAgentID(ev.PreviousAgentID).SetMergeID(ev.MergeID).SetCreatedAt(ev.CreatedAt)
-		}
-		if err := tx.Event.CreateBulk(creates...).Exec(ctx); err != nil {
-			return fmt.Errorf("events: append: %w", err)
+		if !slices.Contains(seen, ev.WorkspaceID) {
+			seen = append(seen, ev.WorkspaceID)
 		}
 	}
-	return nil
+	for _, ws := range seen {
+		l.pokeTail(ws)
+	}
+	l.awaken()
+	if l.fanout != nil {
+		l.fanout.announce(seen)
+	}
 }
 
 // Activity returns a channel closed at the next publication, which wakes
@@ -216,60 +206,6 @@ func (l *Log) awaken() {
 	close(l.wake)
 	l.wake = make(chan struct{})
 	l.mu.Unlock()
-}
-
-func (l *Log) publish(evs []*Event) {
-	defer l.awaken()
-	var batch []*Event
-	for i, ev := range evs {
-		batch = append(batch, ev)
-		if i == len(evs)-1 || evs[i+1].WorkspaceID != ev.WorkspaceID {
-			l.broker.Publish(ev.WorkspaceID, batch...)
-			batch = nil
-		}
-	}
-}
-
-// nudge tells a workspace's streams to catch up from the database: events
-// were committed that this instance did not see (another instance wrote
-// them, or a notification was lost).
-func (l *Log) nudge(workspace gid.ID) {
-	l.broker.Publish(workspace, &Event{WorkspaceID: workspace, hint: true})
-}
-
-// Position returns the last position of a workspace's log, and the highest
-// pruned one.
-func (l *Log) Position(ctx context.Context, workspace gid.ID) (last, pruned int64, err error) {
-	s, err := l.client.EventSequence.Get(privacy.DecisionContext(ctx, privacy.Allow), workspace)
-	if ent.IsNotFound(err) {
-		return 0, 0, nil
-	}
-	if err != nil {
-		return 0, 0, fmt.Errorf("events: position: %w", err)
-	}
-	return s.LastSeq, s.PrunedThrough, nil
-}
-
-// After reads up to limit events of a workspace after position seq.
-func (l *Log) After(ctx context.Context, workspace gid.ID, seq int64, limit int) ([]*Event, error) {
-	rows, err := l.client.Event.Query().
-		Where(event.WorkspaceID(workspace), event.SeqGT(seq)).
-		Order(ent.Asc(event.FieldSeq)).
-		Limit(limit).
-		All(privacy.DecisionContext(ctx, privacy.Allow))
-	if err != nil {
-		return nil, fmt.Errorf("events: read log: %w", err)
-	}
-	out := make([]*Event, len(rows))
-	for i, r := range rows {
-		out[i] = &Event{
-			Seq: r.Seq, WorkspaceID: r.WorkspaceID, Type: Type(r.Type), Change: Change(r.Change),
-			ConversationID: r.ConversationID, MessageID: r.MessageID, CustomerID: r.CustomerID,
-			AgentID: r.AgentID, PreviousAgentID: r.PreviousAgentID, MergeID: r.MergeID, CreatedAt: r.CreatedAt,
-			memo: newMemo(),
-		}
-	}
-	return out, nil
 }
 
 // Prune deletes events older than the retention, except those a durable
@@ -293,8 +229,8 @@ func (l *Log) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 	total := 0
 	for _, r := range rows {
 		upTo := r.Max
-		if len(consumers) > 0 && handled[r.WorkspaceID] < upTo {
-			upTo = handled[r.WorkspaceID]
+		if consumers && handled < upTo {
+			upTo = handled
 		}
 		if upTo <= 0 {
 			continue
@@ -316,9 +252,14 @@ func (l *Log) pruneWorkspace(ctx context.Context, ws gid.ID, upTo int64) (int, e
 		if err != nil {
 			return err
 		}
-		return c.EventSequence.Update().
-			Where(eventsequence.ID(ws), eventsequence.PrunedThroughLT(upTo)).
-			SetPrunedThrough(upTo).Exec(ctx)
+		greatest := "MAX" // SQLite's two-argument max
+		if l.pg {
+			greatest = "GREATEST"
+		}
+		_, err = c.ExecContext(ctx, l.bind(`INSERT INTO event_sequences (id, last_seq, pruned_through) VALUES (?, 0, ?)
+			ON CONFLICT (id) DO UPDATE SET pruned_through = `+greatest+`(event_sequences.pruned_through, excluded.pruned_through)`),
+			string(ws), upTo)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("events: prune %s: %w", ws, err)

@@ -59,7 +59,7 @@ func (l *Log) deliver(sig *Signal) {
 
 // fanout carries events and signals to the other instances.
 type fanout interface {
-	// announce runs inside the writing transaction, just before commit.
-	announce(ctx context.Context, tx execer, evs []*Event) error
+	// announce says that workspaces have new events, after their commit.
+	announce(workspaces []gid.ID)
 	signal(ctx context.Context, sig *Signal) error
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/gid"
@@ -14,16 +13,23 @@ import (
 
 // Cursor is the public, opaque form of a log position.
 func Cursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("ev1:" + strconv.FormatInt(seq, 10)))
+	return base64.RawURLEncoding.EncodeToString([]byte("ev2:" + strconv.FormatInt(seq, 10)))
 }
 
-// ParseCursor reads a cursor made by Cursor.
+// ParseCursor reads a cursor made by Cursor. Cursors of the earlier
+// numbering (per-workspace positions, "ev1:") have expired: the client
+// re-queries and subscribes without one.
 func ParseCursor(c string) (int64, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err == nil {
-		if rest, ok := strings.CutPrefix(string(raw), "ev1:"); ok {
+		if rest, ok := strings.CutPrefix(string(raw), "ev2:"); ok {
 			if n, err := strconv.ParseInt(rest, 10, 64); err == nil && n >= 0 {
 				return n, nil
+			}
+		}
+		if rest, ok := strings.CutPrefix(string(raw), "ev1:"); ok {
+			if _, err := strconv.ParseInt(rest, 10, 64); err == nil {
+				return 0, ErrCursorExpired
 			}
 		}
 	}
@@ -33,121 +39,101 @@ func ParseCursor(c string) (int64, error) {
 // ErrCursorExpired is returned for a cursor older than the retention.
 var ErrCursorExpired = apperr.New(apperr.CursorExpired, "the event cursor is older than the event log's retention; re-query and subscribe without one")
 
+// ErrStopped is what Next returns once the stream's stop channel closed.
+var ErrStopped = errors.New("events: stream stopped")
+
 // replayPage is how many events a catch-up reads at once.
 const replayPage = 500
 
-// Stream is one subscriber's ordered view of a workspace's log.
+// Stream is one reader's ordered view of a workspace's log. It has no
+// goroutine and no buffer of its own: Next reads the log's settled events
+// after the reader's position from the workspace's tail, or from the
+// database while the reader is behind the tail.
 type Stream struct {
-	C    <-chan *Event
-	mu   sync.Mutex
-	err  error
-	stop context.CancelFunc
+	log    *Log
+	tail   *tail
+	ws     gid.ID
+	pos    int64    // the last position returned
+	page   []*Event // read, not yet returned
+	replay bool     // read the database, not the tail
+	// upTo: once the page is returned, the reader has every event up to
+	// here (the tail's floor, all settled, when the replay began).
+	upTo   int64
+	closed bool
 }
 
-// Err says why the stream ended early (ErrSlow, a database error), or nil.
-func (s *Stream) Err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
-
-func (s *Stream) fail(err error) {
-	s.mu.Lock()
-	s.err = err
-	s.mu.Unlock()
-}
-
-// Stop ends the stream.
-func (s *Stream) Stop() { s.stop() }
-
-// Stream delivers a workspace's events in position order, each once: with
-// after, first those after it (replayed from the database), then live
-// ones; without, those that commit from now on. It fills any gap in what
-// the broker hands it (events published out of order, or by another
-// instance) from the database.
+// Stream returns a workspace's events in position order, each once: with
+// after, first those after it (read from the database), then live ones;
+// without, those that commit from now on. Stop it when done.
 func (l *Log) Stream(ctx context.Context, workspace gid.ID, after *int64) (*Stream, error) {
-	last, pruned, err := l.Position(ctx, workspace)
+	settled, pruned, err := l.Position(ctx, workspace)
 	if err != nil {
 		return nil, err
 	}
-	pos := last
+	pos := settled
 	if after != nil {
 		if *after < pruned {
 			return nil, ErrCursorExpired
 		}
-		if *after < last {
-			pos = *after
-		}
+		pos = min(*after, settled)
 	}
-	// Subscribe after reading the position and catch up from the database
-	// before going live: whatever commits in between is read, not lost.
-	sub := l.broker.Subscribe(workspace)
-	ctx, cancel := context.WithCancel(ctx)
-	out := make(chan *Event)
-	s := &Stream{C: out, stop: cancel}
-	go func() {
-		defer close(out)
-		defer sub.Close()
-		send := func(ev *Event) bool {
-			select {
-			case out <- ev:
-				pos = ev.Seq
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		}
-		catchUp := func() bool {
-			for {
-				evs, err := l.After(ctx, workspace, pos, replayPage)
-				if err != nil {
-					if ctx.Err() == nil {
-						s.fail(err)
-					}
-					return false
-				}
-				for _, ev := range evs {
-					if !send(ev) {
-						return false
-					}
-				}
-				if len(evs) < replayPage {
-					return true
-				}
-			}
-		}
-		if !catchUp() {
-			return
-		}
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case ev, ok := <-sub.C:
-				if !ok {
-					s.fail(sub.Err())
-					return
-				}
-				switch {
-				case ev.hint:
-					if !catchUp() {
-						return
-					}
-				case ev.Seq <= pos:
-				case ev.Seq == pos+1:
-					if !send(ev) {
-						return
-					}
-				default:
-					if !catchUp() {
-						return
-					}
-				}
-			}
-		}
-	}()
-	return s, nil
+	t, err := l.openTail(ctx, workspace)
+	if err != nil {
+		return nil, err
+	}
+	return &Stream{log: l, tail: t, ws: workspace, pos: pos, replay: true, upTo: t.floorNow()}, nil
 }
 
-// IsSlow reports whether err ended a stream because its reader fell behind.
-func IsSlow(err error) bool { return errors.Is(err, ErrSlow) }
+// Next returns the next event, waiting for one until ctx ends or stop
+// closes (ErrStopped). Not safe for concurrent use.
+func (s *Stream) Next(ctx context.Context, stop <-chan struct{}) (*Event, error) {
+	for {
+		if len(s.page) > 0 {
+			ev := s.page[0]
+			s.page = s.page[1:]
+			s.pos = ev.Seq
+			return ev, nil
+		}
+		select {
+		case <-stop:
+			return nil, ErrStopped
+		default:
+		}
+		if s.replay {
+			evs, err := s.log.After(ctx, s.ws, s.pos, replayPage)
+			if err != nil {
+				return nil, err
+			}
+			s.page, s.replay = evs, len(evs) == replayPage
+			continue
+		}
+		// Every event up to the floor the replay started from was settled
+		// then, so the replay returned it.
+		s.pos = max(s.pos, s.upTo)
+		evs, changed, floor := s.tail.after(s.pos)
+		switch {
+		case evs == nil && changed == nil: // older than the ring
+			s.replay, s.upTo = true, floor
+			continue
+		case len(evs) > 0:
+			s.page = evs
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-stop:
+			return nil, ErrStopped
+		case <-changed:
+		}
+	}
+}
+
+// Stop ends the stream; it is safe to call more than once, not
+// concurrently with Next.
+func (s *Stream) Stop() {
+	if !s.closed {
+		s.closed = true
+		s.log.closeTail(s.tail)
+	}
+}

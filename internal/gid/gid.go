@@ -35,7 +35,6 @@ var prefixes = map[string]string{
 	"evt":  "Event",
 	"prs":  "AgentPresence",
 	"crd":  "ConversationRead",
-	"ckp":  "ConsumerCheckpoint",
 	"obx":  "OutboxItem",
 	"mrg":  "CustomerMerge",
 	"dup":  "CustomerDuplicate",

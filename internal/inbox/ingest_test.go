@@ -42,7 +42,7 @@ func newFixture(t *testing.T) *fixture {
 // newInbox wires an inbox as internal/app does, with the real services it
 // depends on.
 func newInbox(c *ent.Client, postgres bool) *inbox.Service {
-	log := events.NewLog(c, 16, nil, slog.New(slog.DiscardHandler))
+	log := events.NewLog(c, events.Options{Postgres: postgres, Logger: slog.New(slog.DiscardHandler)})
 	return inbox.New(c, inbox.Deps{
 		Events:       log,
 		Customers:    customers.New(c, log, nil, postgres),

@@ -118,7 +118,35 @@ type execContexter interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-var errNoExecContext = errors.New("testenv: driver has no ExecContext")
+type queryContexter interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+var (
+	errNoExecContext  = errors.New("testenv: driver has no ExecContext")
+	errNoQueryContext = errors.New("testenv: driver has no QueryContext")
+)
+
+// QueryContext forwards raw queries (the event log's) and counts them.
+func (d *countingDriver) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	count(ctx, d.n)
+	if err := d.faults.stall(ctx); err != nil {
+		return nil, err
+	}
+	if e, ok := d.Driver.(queryContexter); ok {
+		return e.QueryContext(ctx, q, args...)
+	}
+	return nil, errNoQueryContext
+}
+
+// QueryContext forwards raw queries (the event log's) and counts them.
+func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	count(ctx, t.n)
+	if e, ok := t.Tx.(queryContexter); ok {
+		return e.QueryContext(ctx, q, args...)
+	}
+	return nil, errNoQueryContext
+}
 
 // ExecContext forwards raw statements (pg_notify) and counts them.
 func (d *countingDriver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {

@@ -304,8 +304,8 @@ func (s *Server) SecretKeyBase64() string {
 func (s *Server) WaitSubscribers(t testing.TB, n int) {
 	t.Helper()
 	EventuallyErr(t, func() error {
-		if got := s.App.Events.Broker().Subscribers(); got != n {
-			return fmt.Errorf("broker has %d subscribers, want %d", got, n)
+		if got := s.App.Events.Streams(); got != n {
+			return fmt.Errorf("%d event streams, want %d", got, n)
 		}
 		return nil
 	})

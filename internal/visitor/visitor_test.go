@@ -50,7 +50,7 @@ func newEnv(t *testing.T, limits visitor.Limits) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := events.NewLog(c, 256, now, nil)
+	log := events.NewLog(c, events.Options{Postgres: db.Dialect == dialect.Postgres, Now: now})
 	authSvc := auth.New(c, auth.Options{JWTSecret: []byte(strings.Repeat("k", 32)), Now: now, BcryptCost: 4, Events: log, Secrets: box})
 	cust := customers.New(c, log, now, db.Dialect == dialect.Postgres)
 	chSvc := channelcfg.New(c, channels.NewRegistry(web.New()), box, "https://sb.example.com", nil, now)
