@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -94,6 +95,16 @@ func TestMigrateLegacyDatabase(t *testing.T) {
 		`INSERT INTO channels (id, created_at, updated_at, kind, name, key, workspace_id) VALUES ('chn_1', '` + now + `', '` + now + `', 'api', 'A', 'k', 'wsp_1')`,
 		`INSERT INTO conversations (id, created_at, updated_at, status, customer_id, channel_id, assignee_id, workspace_id) VALUES ('cnv_1', '` + now + `', '` + now + `', 'OPEN', 'cus_1', 'chn_1', 'agt_1', 'wsp_1')`,
 		`INSERT INTO messages (id, created_at, updated_at, direction, sender_kind, body, conversation_id, channel_id, customer_id, workspace_id) VALUES ('msg_1', '` + now + `', '` + now + `', 'INBOUND', 'CUSTOMER', 'hi', 'cnv_1', 'chn_1', '', 'wsp_1')`,
+		// Event positions per workspace, and a consumer that handled
+		// wsp_1 up to 2 and wsp_2 entirely.
+		`INSERT INTO workspaces (id, created_at, updated_at, name, slug) VALUES ('wsp_2', '` + now + `', '` + now + `', 'W2', 'w2')`,
+		`INSERT INTO events (id, seq, type, created_at, workspace_id) VALUES ('evt_a1', 1, 'message.created', '` + now + `', 'wsp_1'),
+			('evt_a2', 2, 'message.created', '` + now + `', 'wsp_1'), ('evt_a3', 3, 'message.created', '` + now + `', 'wsp_1'),
+			('evt_b1', 1, 'message.created', '` + now + `', 'wsp_2'), ('evt_b2', 2, 'message.created', '` + now + `', 'wsp_2')`,
+		`INSERT INTO event_sequences (id, last_seq, pruned_through) VALUES ('wsp_1', 3, 0), ('wsp_2', 2, 0)`,
+		`INSERT INTO consumer_leases (id, holder, expires_at) VALUES ('routing', 'x', '` + now + `')`,
+		`INSERT INTO consumer_checkpoints (id, consumer, workspace_id, seq, updated_at) VALUES ('ckp_1', 'routing', 'wsp_1', 2, '` + now + `'),
+			('ckp_2', 'routing', 'wsp_2', 2, '` + now + `')`,
 	} {
 		if _, err := db.SQL.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -124,6 +135,44 @@ func TestMigrateLegacyDatabase(t *testing.T) {
 	}
 	if customer != "cus_1" || load != 1 {
 		t.Fatalf("after the backfill migration: message customer %q, agent load %d; want cus_1 and 1", customer, load)
+	}
+	// Positions renumbered across workspaces, each workspace's in order;
+	// the consumer goes on from just before the one event it had not
+	// handled (evt_a3).
+	rows, err := db.SQL.QueryContext(ctx, `SELECT id, seq FROM events ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var id string
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s=%d", id, seq))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "evt_a1=1 evt_a2=2 evt_a3=3 evt_b1=4 evt_b2=5"; strings.Join(got, " ") != want {
+		t.Fatalf("events after renumbering: %s, want %s", strings.Join(got, " "), want)
+	}
+	var position int64
+	if err := db.SQL.QueryRowContext(ctx, `SELECT position FROM consumer_leases WHERE id = 'routing'`).Scan(&position); err != nil {
+		t.Fatal(err)
+	}
+	if position != 2 {
+		t.Fatalf("the consumer's position is %d, want 2 (evt_a3 unhandled)", position)
+	}
+	if db.URL == "" {
+		var counter int64
+		if err := db.SQL.QueryRowContext(ctx, `SELECT last_seq FROM event_sequences WHERE id = '_log'`).Scan(&counter); err != nil {
+			t.Fatal(err)
+		}
+		if counter != 5 {
+			t.Fatalf("SQLite's position counter is %d, want 5", counter)
+		}
 	}
 }
 
