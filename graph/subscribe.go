@@ -30,6 +30,9 @@ type connection struct {
 	ended  chan struct{} // closed when the credential expires or stops working
 	reason *apperr.Error
 	once   sync.Once
+
+	mu     sync.Mutex
+	onEnds map[*func()]struct{} // called once when ended closes (onEnd)
 }
 
 // end ends every subscription of the connection with reason.
@@ -37,7 +40,48 @@ func (c *connection) end(reason *apperr.Error) {
 	c.once.Do(func() {
 		c.reason = reason
 		close(c.ended)
+		c.mu.Lock()
+		fns := c.onEnds
+		c.onEnds = nil
+		c.mu.Unlock()
+		for fn := range fns {
+			(*fn)()
+		}
 	})
+}
+
+// onEnd calls fn once when the connection's credential ends (at once if
+// it has); remove unregisters it. fn must not block.
+func (c *connection) onEnd(fn func()) (remove func()) {
+	select {
+	case <-c.ended:
+		fn()
+		return func() {}
+	default:
+	}
+	c.mu.Lock()
+	if c.onEnds == nil {
+		c.onEnds = map[*func()]struct{}{}
+	}
+	c.onEnds[&fn] = struct{}{}
+	c.mu.Unlock()
+	// end may have run between the check and the registration.
+	select {
+	case <-c.ended:
+		c.mu.Lock()
+		_, pending := c.onEnds[&fn]
+		delete(c.onEnds, &fn)
+		c.mu.Unlock()
+		if pending {
+			fn()
+		}
+	default:
+	}
+	return func() {
+		c.mu.Lock()
+		delete(c.onEnds, &fn)
+		c.mu.Unlock()
+	}
 }
 
 // recheckNow asks the connection's watcher to re-authenticate at once;
@@ -172,7 +216,7 @@ func subscribe[T any](r *Resolver, ctx context.Context, after *string,
 		release()
 		return nil, err
 	}
-	return pump(r, ctx, st.Next, func() { st.Stop(); release() },
+	return pumpStream(r, ctx, st, func() { st.Stop(); release() },
 		func(ctx context.Context, ev *events.Event) (T, bool, error) {
 			var zero T
 			if !match(ev) {
@@ -267,6 +311,139 @@ func pump[S, T any](r *Resolver, ctx context.Context, next source[S], stop func(
 		}
 	}()
 	return out
+}
+
+// pumpStream turns a stream's events into a subscription's values, like
+// pump, but without a goroutine while the subscription is idle: the
+// stream's tail wakes it when there are events (WhenMore), and a
+// goroutine delivers them and exits. The subscription's context ending and
+// its credential ending arrive as callbacks. An idle subscription costs
+// gqlgen's goroutine and a few small objects.
+func pumpStream[T any](r *Resolver, ctx context.Context, st *events.Stream, stop func(),
+	load func(context.Context, *events.Event) (T, bool, error),
+) <-chan T {
+	d := &drainer[T]{r: r, ctx: ctx, st: st, stop: stop, load: load, out: make(chan T)}
+	d.endedCh, d.reason = credentialEnd(ctx)
+	d.cancel = context.AfterFunc(ctx, func() { d.end(nil) })
+	if conn, _ := ctx.Value(connKey{}).(*connection); conn != nil {
+		d.unwatch = conn.onEnd(func() { d.end(conn.reason) })
+	}
+	d.wake()
+	return d.out
+}
+
+// drainer is pumpStream's state. At most one goroutine runs drain at a
+// time (running); out is closed once, by whoever sees the subscription end
+// while no drain runs.
+type drainer[T any] struct {
+	r       *Resolver
+	ctx     context.Context
+	st      *events.Stream
+	stop    func()
+	load    func(context.Context, *events.Event) (T, bool, error)
+	out     chan T
+	endedCh <-chan struct{}
+	reason  func() *apperr.Error
+	cancel  func() bool
+	unwatch func()
+
+	mu      sync.Mutex
+	running bool
+	ending  bool
+	why     *apperr.Error // the error the subscription ends with, if any
+	done    bool
+}
+
+// wake starts a drain unless one runs or the subscription ended.
+func (d *drainer[T]) wake() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.running || d.done {
+		return
+	}
+	d.running = true
+	go d.drain()
+}
+
+// end ends the subscription with why (nil: the client or server ended
+// it): at once when no drain runs, else when the drain sees it.
+func (d *drainer[T]) end(why *apperr.Error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ending {
+		return
+	}
+	d.ending, d.why = true, why
+	if !d.running {
+		d.finish()
+	}
+}
+
+// finish closes the subscription; d.mu held, no drain running.
+func (d *drainer[T]) finish() {
+	if d.done {
+		return
+	}
+	d.done = true
+	if d.why != nil {
+		endWith(d.ctx, d.why)
+	}
+	d.cancel()
+	if d.unwatch != nil {
+		d.unwatch()
+	}
+	d.stop()
+	close(d.out)
+}
+
+// drain delivers what the stream has now, then registers for more and
+// exits.
+func (d *drainer[T]) drain() {
+	for {
+		d.mu.Lock()
+		if d.ending {
+			d.running = false
+			d.finish()
+			d.mu.Unlock()
+			return
+		}
+		d.mu.Unlock()
+		ev, err := d.st.TryNext(d.ctx)
+		if err != nil {
+			if d.ctx.Err() == nil {
+				d.r.Log.ErrorContext(d.ctx, "subscription failed", "err", err)
+				d.end(apperr.New(apperr.Internal, "internal error"))
+			}
+			d.end(nil)
+			continue
+		}
+		if ev == nil {
+			d.mu.Lock()
+			if !d.ending && d.st.WhenMore(d.wake) {
+				d.running = false
+				d.mu.Unlock()
+				return
+			}
+			d.mu.Unlock()
+			continue
+		}
+		v, ok, err := d.load(d.ctx, ev)
+		if err != nil {
+			d.r.Log.ErrorContext(d.ctx, "subscription failed", "err", err)
+			d.end(apperr.New(apperr.Internal, "internal error"))
+			continue
+		}
+		if !ok {
+			continue
+		}
+		select {
+		case d.out <- v:
+		case <-d.ctx.Done():
+			d.end(nil)
+		case <-d.endedCh:
+			d.end(d.reason())
+		}
+	}
 }
 
 // endWith ends a subscription with an error message carrying its code.

@@ -97,6 +97,7 @@ func BenchmarkIdleSubscriptions(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(conns*per), "heap-B/sub")
+		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/(conns*per), "stack-B/sub")
 		b.ReportMetric(float64(runtime.NumGoroutine()-g0)/(conns*per), "goroutines/sub")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/gid"
@@ -46,9 +47,10 @@ var ErrStopped = errors.New("events: stream stopped")
 const replayPage = 500
 
 // Stream is one reader's ordered view of a workspace's log. It has no
-// goroutine and no buffer of its own: Next reads the log's settled events
-// after the reader's position from the workspace's tail, or from the
-// database while the reader is behind the tail.
+// goroutine and no buffer of its own: TryNext and Next read the log's
+// settled events after the reader's position from the workspace's tail, or
+// from the database while the reader is behind the tail; WhenMore asks
+// the tail for a call when there is more.
 type Stream struct {
 	log    *Log
 	tail   *tail
@@ -88,16 +90,35 @@ func (l *Log) Stream(ctx context.Context, workspace gid.ID, after *int64) (*Stre
 // closes (ErrStopped). Not safe for concurrent use.
 func (s *Stream) Next(ctx context.Context, stop <-chan struct{}) (*Event, error) {
 	for {
+		ev, err := s.TryNext(ctx)
+		if ev != nil || err != nil {
+			return ev, err
+		}
+		more := make(chan struct{})
+		var once sync.Once
+		if !s.WhenMore(func() { once.Do(func() { close(more) }) }) {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-stop:
+			return nil, ErrStopped
+		case <-more:
+		}
+	}
+}
+
+// TryNext returns the next event if there is one now (reading the
+// database while the reader is behind the tail), or nil. Not safe for
+// concurrent use.
+func (s *Stream) TryNext(ctx context.Context) (*Event, error) {
+	for {
 		if len(s.page) > 0 {
 			ev := s.page[0]
 			s.page = s.page[1:]
 			s.pos = ev.Seq
 			return ev, nil
-		}
-		select {
-		case <-stop:
-			return nil, ErrStopped
-		default:
 		}
 		if s.replay {
 			evs, err := s.log.After(ctx, s.ws, s.pos, replayPage)
@@ -110,23 +131,24 @@ func (s *Stream) Next(ctx context.Context, stop <-chan struct{}) (*Event, error)
 		// Every event up to the floor the replay started from was settled
 		// then, so the replay returned it.
 		s.pos = max(s.pos, s.upTo)
-		evs, changed, floor := s.tail.after(s.pos)
+		evs, behind, floor := s.tail.after(s.pos)
 		switch {
-		case evs == nil && changed == nil: // older than the ring
+		case behind: // older than the ring
 			s.replay, s.upTo = true, floor
-			continue
 		case len(evs) > 0:
 			s.page = evs
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-stop:
-			return nil, ErrStopped
-		case <-changed:
+		default:
+			return nil, nil
 		}
 	}
+}
+
+// WhenMore arranges for wake to be called once, soon after the tail has
+// events TryNext would return, and returns true; or returns false when it
+// has some already (call TryNext again). wake must not block. Not safe for
+// concurrent use with TryNext.
+func (s *Stream) WhenMore(wake func()) bool {
+	return s.tail.whenAfter(s.pos, wake)
 }
 
 // Stop ends the stream; it is safe to call more than once, not

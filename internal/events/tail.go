@@ -26,7 +26,7 @@ type tail struct {
 	ring    []*Event      // settled events after floor, in position order
 	floor   int64         // the ring holds every event after floor up to head
 	head    int64         // the last position read
-	changed chan struct{} // closed and replaced when the ring grows
+	waiters []func() // called once when the ring grows (WhenMore)
 	streams int
 }
 
@@ -65,7 +65,7 @@ func (l *Log) openTail(ctx context.Context, ws gid.ID) (*tail, error) {
 	t := l.tails[ws]
 	if t == nil { // nobody started it meanwhile
 		tctx, cancel := context.WithCancel(context.Background())
-		t = &tail{log: l, ws: ws, poke: make(chan struct{}, 1), stop: cancel, floor: head, head: head, changed: make(chan struct{})}
+		t = &tail{log: l, ws: ws, poke: make(chan struct{}, 1), stop: cancel, floor: head, head: head}
 		l.tails[ws] = t
 		go t.run(tctx)
 	}
@@ -175,13 +175,13 @@ func (t *tail) run(ctx context.Context) {
 	}
 }
 
-// append adds newly settled events to the ring and wakes the streams.
+// append adds newly settled events to the ring and wakes the streams
+// waiting for them (outside the lock: a wake may take locks of its own).
 func (t *tail) append(evs []*Event) {
 	if len(evs) == 0 {
 		return
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.ring = append(t.ring, evs...)
 	t.head = evs[len(evs)-1].Seq
 	if over := len(t.ring) - ringSize; over >= ringSize/4 {
@@ -190,24 +190,36 @@ func (t *tail) append(evs []*Event) {
 		t.floor = t.ring[over-1].Seq
 		t.ring = append(make([]*Event, 0, ringSize+ringSize/2), t.ring[over:]...)
 	}
-	close(t.changed)
-	t.changed = make(chan struct{})
+	waiters := t.waiters
+	t.waiters = nil
+	t.mu.Unlock()
+	for _, wake := range waiters {
+		wake()
+	}
 }
 
-// after returns the ring's events after pos (a slice nobody changes), or,
-// when there are none yet, a channel closed when there may be; both nil
-// when pos is older than the ring, whose floor it returns.
-func (t *tail) after(pos int64) (evs []*Event, changed <-chan struct{}, floor int64) {
+// after returns the ring's events after pos (a slice nobody changes);
+// behind is true when pos is older than the ring, whose floor it returns.
+func (t *tail) after(pos int64) (evs []*Event, behind bool, floor int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if pos < t.floor {
-		return nil, nil, t.floor
+		return nil, true, t.floor
 	}
 	i := sort.Search(len(t.ring), func(i int) bool { return t.ring[i].Seq > pos })
-	if i < len(t.ring) {
-		return t.ring[i:len(t.ring):len(t.ring)], nil, t.floor
+	return t.ring[i:len(t.ring):len(t.ring)], false, t.floor
+}
+
+// whenAfter registers wake for the ring's next growth and returns true,
+// unless the ring has events after pos (or pos is older than the ring).
+func (t *tail) whenAfter(pos int64, wake func()) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if pos < t.floor || (len(t.ring) > 0 && t.ring[len(t.ring)-1].Seq > pos) {
+		return false
 	}
-	return nil, t.changed, t.floor
+	t.waiters = append(t.waiters, wake)
+	return true
 }
 
 // floorNow returns the ring's floor.
