@@ -23,9 +23,9 @@ type tail struct {
 	stop context.CancelFunc
 
 	mu      sync.Mutex
-	ring    []*Event      // settled events after floor, in position order
-	floor   int64         // the ring holds every event after floor up to head
-	head    int64         // the last position read
+	ring    []*Event // settled events after floor, in position order
+	floor   int64    // the ring holds every event after floor up to head
+	head    int64    // the last position read
 	waiters []func() // called once when the ring grows (WhenMore)
 	streams int
 }
