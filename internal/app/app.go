@@ -142,7 +142,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	timerSvc := timers.New(client, timers.Options{Poll: o.TimerPoll, Now: now, Log: log})
 	inboxSvc := inbox.New(client,
 		inbox.Deps{Events: eventLog, Customers: customerSvc, Capabilities: channelSvc.Capabilities, Timers: timerSvc},
-		inbox.Options{Now: now, LockRows: db.Dialect == dialect.Postgres, Reopen: cfg.ReopenWindow})
+		inbox.Options{Now: now, Postgres: db.Dialect == dialect.Postgres, Reopen: cfg.ReopenWindow})
 	timerSvc.Handle(inbox.TimerWake, inboxSvc.Wake)
 	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, customerSvc, visitor.Options{
 		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now,
@@ -190,9 +190,11 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Client: client, Channels: channelSvc, Inbox: inboxSvc, Origins: visitors.Origins,
 		TrustedProxies: cfg.TrustedProxies,
 	})
+	delivery := o.Delivery
+	delivery.Queued = inboxSvc.OutboxQueued()
 	return &App{
 		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h, GraphQL: counters,
-		Deliverer:  inbox.NewDeliverer(client, channelSvc, eventLog, log, now, db.Dialect == dialect.Postgres, o.Delivery),
+		Deliverer:  inbox.NewDeliverer(client, channelSvc, eventLog, log, now, db.Dialect == dialect.Postgres, delivery),
 		retention:  cfg.EventRetention,
 		Router:     router,
 		Timers:     timerSvc,

@@ -55,21 +55,25 @@ func (l *Log) RunConsumer(ctx context.Context, c Consumer) {
 	_, _ = rand.Read(b)
 	r := &consumerRun{log: l, c: c, holder: hex.EncodeToString(b)}
 	ctx = privacy.DecisionContext(ctx, privacy.Allow)
+	defer r.flush(ctx)
 	for ctx.Err() == nil {
 		wake := l.Activity()
-		progressed, err := r.step(ctx)
+		handled, err := r.step(ctx)
 		if err != nil && ctx.Err() == nil && !errors.Is(err, errLeaseLost) {
 			l.log.ErrorContext(ctx, "durable consumer", "consumer", c.Name, "err", err)
 		}
 		if err != nil {
+			r.flush(ctx)
 			r.held = false // take the lease (and the position) afresh
 		}
-		if progressed && err == nil {
-			continue
+		if handled == c.Batch && err == nil {
+			continue // more may be waiting; a shorter batch was all there was
 		}
 		wait := c.Poll
 		if !r.held {
 			wait = c.Lease / 3
+		} else if r.pos != r.saved {
+			wait = min(wait, max(r.savedAt.Add(checkpointEvery).Sub(l.now()), time.Millisecond))
 		}
 		select {
 		case <-ctx.Done():
@@ -82,21 +86,28 @@ func (l *Log) RunConsumer(ctx context.Context, c Consumer) {
 // consumerRun is one RunConsumer's state: while it holds the lease, nobody
 // else moves the position, so it is kept here between batches.
 type consumerRun struct {
-	log    *Log
-	c      Consumer
-	holder string
-	held   bool
-	until  time.Time // the lease's expiry as last set
-	pos    int64
+	log     *Log
+	c       Consumer
+	holder  string
+	held    bool
+	until   time.Time // the lease's expiry as last set
+	pos     int64     // handled up to here
+	saved   int64     // the position as stored
+	savedAt time.Time
 }
 
-// step takes or renews the lease when needed and handles one batch.
-func (r *consumerRun) step(ctx context.Context) (bool, error) {
+// checkpointEvery is how often a consumer stores its position while it
+// works (and when it stops): a crash re-handles at most that much.
+const checkpointEvery = time.Second
+
+// step takes or renews the lease when needed and handles one batch; it
+// returns how many events it handled.
+func (r *consumerRun) step(ctx context.Context) (int, error) {
 	if !r.held || r.log.now().After(r.until.Add(-2*r.c.Lease/3)) {
 		held, err := r.acquire(ctx)
 		if err != nil || !held {
 			r.held = false
-			return false, err
+			return 0, err
 		}
 		r.held = true
 	}
@@ -135,18 +146,32 @@ func (r *consumerRun) acquire(ctx context.Context) (bool, error) {
 		if lease.Holder != r.holder {
 			return false, nil
 		}
-		r.pos = lease.Position
+		r.pos, r.saved, r.savedAt = lease.Position, lease.Position, now
 	}
 	return true, nil
 }
 
 // consume handles the next batch of settled events, each workspace's in
 // order, then records the new position.
-func (r *consumerRun) consume(ctx context.Context) (bool, error) {
+func (r *consumerRun) consume(ctx context.Context) (int, error) {
 	l, c := r.log, r.c
-	evs, _, err := l.read(ctx, "", r.pos, c.Batch)
-	if err != nil || len(evs) == 0 {
-		return false, err
+	evs, more, err := l.read(ctx, "", r.pos, c.Batch)
+	if err != nil {
+		return 0, err
+	}
+	if more && len(evs) < c.Batch {
+		// Committed events wait to settle: look again soon, not at the
+		// next commit or poll.
+		go func() {
+			time.Sleep(5 * time.Millisecond)
+			l.awaken()
+		}()
+	}
+	if len(evs) == 0 {
+		if r.pos != r.saved && l.now().Sub(r.savedAt) >= checkpointEvery {
+			return 0, r.checkpoint(ctx, r.pos)
+		}
+		return 0, nil
 	}
 	var order []gid.ID
 	by := map[gid.ID][]*Event{}
@@ -158,13 +183,29 @@ func (r *consumerRun) consume(ctx context.Context) (bool, error) {
 	}
 	for _, ws := range order {
 		if err := c.Handle(ctx, by[ws]); err != nil {
-			return false, fmt.Errorf("events: consumer %s: handler: %w", c.Name, err)
+			return 0, fmt.Errorf("events: consumer %s: handler: %w", c.Name, err)
 		}
 	}
-	if err := r.checkpoint(ctx, evs[len(evs)-1].Seq); err != nil {
-		return false, err
+	r.pos = evs[len(evs)-1].Seq
+	if l.now().Sub(r.savedAt) >= checkpointEvery {
+		if err := r.checkpoint(ctx, r.pos); err != nil {
+			return 0, err
+		}
 	}
-	return true, nil
+	return len(evs), nil
+}
+
+// flush stores the position handled since the last checkpoint, when the
+// consumer stops.
+func (r *consumerRun) flush(ctx context.Context) {
+	if !r.held || r.pos == r.saved {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.checkpoint(ctx, r.pos); err != nil && !errors.Is(err, errLeaseLost) {
+		r.log.log.WarnContext(ctx, "durable consumer: storing its position", "consumer", r.c.Name, "err", err)
+	}
 }
 
 // checkpoint records progress and renews the lease in one conditional
@@ -181,7 +222,7 @@ func (r *consumerRun) checkpoint(ctx context.Context, pos int64) error {
 	if n == 0 {
 		return errLeaseLost
 	}
-	r.pos, r.until = pos, now.Add(c.Lease)
+	r.saved, r.savedAt, r.until = pos, now, now.Add(c.Lease)
 	return nil
 }
 

@@ -53,6 +53,10 @@ type DeliveryOptions struct {
 	Claim       time.Duration // how long a claim lasts; default 2 min
 	Poll        time.Duration // idle polling; default 500 ms
 	Batch       int           // items claimed at once; default 20
+	// Queued wakes the worker when a transaction queued outbox items
+	// (Service.OutboxQueued); without it, every commit that recorded
+	// events wakes it, and it looks for items each time.
+	Queued <-chan struct{}
 }
 
 // NewDeliverer returns a Deliverer.
@@ -87,7 +91,10 @@ func NewDeliverer(client *ent.Client, ch *channelcfg.Service, ev *events.Log, lo
 func (d *Deliverer) Run(ctx context.Context) {
 	ctx = privacy.DecisionContext(ctx, privacy.Allow)
 	for ctx.Err() == nil {
-		wake := d.events.Activity()
+		wake := d.o.Queued
+		if wake == nil {
+			wake = d.events.Activity()
+		}
 		n, err := d.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			d.log.ErrorContext(ctx, "outbound delivery", "err", err)

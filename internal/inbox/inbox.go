@@ -32,7 +32,7 @@ type Service struct {
 	client   *ent.Client // the base client; store.Client finds the transaction's
 	now      func() time.Time
 	events   *events.Log
-	lockRows bool          // the database has SELECT ... FOR UPDATE (PostgreSQL)
+	postgres bool          // SELECT ... FOR UPDATE, $n placeholders
 	reopen   time.Duration // a resolved conversation reopens on a new message within this
 	// customers links the identities inbound messages reveal.
 	customers *customers.Service
@@ -40,6 +40,9 @@ type Service struct {
 	capabilities func(kind string) channels.Capabilities
 	// timers wake snoozed conversations.
 	timers Scheduler
+	// queued gets a token after a commit that queued outbox items
+	// (OutboxQueued).
+	queued chan struct{}
 }
 
 // Deps are the services the inbox works with; all are required.
@@ -59,10 +62,10 @@ type Deps struct {
 // Options tune the inbox.
 type Options struct {
 	Now func() time.Time // default time.Now
-	// LockRows is true on PostgreSQL, where ingest locks a customer's row
-	// while it picks the conversation (SQLite transactions are serial
-	// already).
-	LockRows bool
+	// Postgres: the database is PostgreSQL, where ingest locks a
+	// customer's row while it picks the conversation (SQLite transactions
+	// are serial already).
+	Postgres bool
 	// Reopen: a customer's new message reopens a conversation resolved
 	// less than this ago (default 7 days) instead of starting a new one.
 	Reopen time.Duration
@@ -78,8 +81,21 @@ func New(client *ent.Client, d Deps, o Options) *Service {
 		o.Reopen = 7 * 24 * time.Hour
 	}
 	return &Service{
-		client: client, now: o.Now, events: d.Events, lockRows: o.LockRows, reopen: o.Reopen,
+		client: client, now: o.Now, events: d.Events, postgres: o.Postgres, reopen: o.Reopen,
 		customers: d.Customers, capabilities: d.Capabilities, timers: d.Timers,
+		queued: make(chan struct{}, 1),
+	}
+}
+
+// OutboxQueued receives a token after a transaction that queued outbox
+// items committed: the Deliverer of this instance wakes on it (see
+// DeliveryOptions.Queued), not on every commit.
+func (s *Service) OutboxQueued() <-chan struct{} { return s.queued }
+
+func (s *Service) outboxQueued() {
+	select {
+	case s.queued <- struct{}{}:
+	default:
 	}
 }
 
@@ -191,6 +207,7 @@ func (s *Service) addAgentMessage(ctx context.Context, conv *ent.Conversation, b
 	if private {
 		return msg, nil // notes never go to a channel
 	}
+	s.events.AfterCommit(ctx, s.outboxQueued)
 	if err := c.OutboxItem.Create().SetMessageID(msg.ID).SetChannelID(conv.ChannelID).SetNextAttemptAt(now).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("inbox: queue message: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/switchboard/switchboard/channels"
@@ -59,15 +60,105 @@ func (s *Service) Ingest(ctx context.Context, ch *ent.Channel, msgs []channels.I
 	return out, nil
 }
 
+// ingestOne stores one message. A returning sender's message, the
+// common case, costs four statements: one lookup (sender, customer lock,
+// duplicate), the open conversation, the message, the conversation's
+// update; then the event log's rows at commit.
 func (s *Service) ingestOne(ctx context.Context, ch *ent.Channel, in channels.Inbound) (channels.Stored, error) {
-	if st, dup, err := s.duplicate(ctx, ch, in); err != nil || dup {
-		return st, err
-	}
-	cust, err := s.resolveSender(ctx, ch, in.Sender)
+	// The channel is the actor's workspace's by construction (the actor is
+	// that workspace's system actor): the tenant hook need not check it.
+	ctx = store.Vetted(ctx, ch.ID)
+	known, err := s.returningSender(ctx, ch, in)
 	if err != nil {
 		return channels.Stored{}, err
 	}
-	return s.receive(ctx, ch, cust, in)
+	if known.duplicate != nil {
+		return *known.duplicate, nil
+	}
+	cust, locked := known.customer, known.customer != ""
+	if cust == "" || (len(in.Sender.Email)+len(in.Sender.Phone) > 0) {
+		if !locked {
+			if st, dup, err := s.duplicate(ctx, ch, in); err != nil || dup {
+				return st, err
+			}
+		}
+		// A new sender, or one whose message reveals an email or phone to
+		// link: the full resolution.
+		if cust, err = s.resolveSender(ctx, ch, in.Sender); err != nil {
+			return channels.Stored{}, err
+		}
+		ctx = store.Vetted(ctx, cust) // found or created under the tenant rule
+		locked = locked && cust == known.customer
+	}
+	return s.receive(ctx, ch, cust, in, locked)
+}
+
+// known is what returningSender found.
+type known struct {
+	customer  gid.ID           // the sender's customer (merges followed); "" for a new sender
+	duplicate *channels.Stored // the message was stored before
+}
+
+// returningSender finds, in one statement, the customer behind the
+// sender's verified channel identity (locking the customer's row on
+// PostgreSQL, as conversationFor would) and whether the message was
+// stored before. A sender with no identity on the channel is new; the
+// caller resolves it in full.
+func (s *Service) returningSender(ctx context.Context, ch *ent.Channel, in channels.Inbound) (known, error) {
+	if in.Sender.ExternalID == "" {
+		return known{}, errors.New("inbox: inbound message without a sender id")
+	}
+	var pid any // NULL matches no message
+	if in.ProviderMessageID != "" {
+		pid = in.ProviderMessageID
+	}
+	q := `SELECT cu.id, COALESCE(cu.merged_into_id, ''),
+		COALESCE((SELECT m.id || ' ' || m.conversation_id FROM messages m WHERE m.channel_id = ? AND m.provider_message_id = ?), '')
+		FROM customer_identities ci JOIN customers cu ON cu.id = ci.customer_id
+		WHERE ci.workspace_id = ? AND ci.kind = ? AND ci.value = ? AND ci.channel_id = ? AND ci.verified = ?`
+	if s.postgres {
+		q = rebind(q) + " FOR UPDATE OF cu"
+	}
+	rows, err := s.db(ctx).QueryContext(ctx, q, string(ch.ID), pid, string(ch.WorkspaceID),
+		string(customeridentity.KindCHANNEL_USER), in.Sender.ExternalID, string(ch.ID), true)
+	if err != nil {
+		return known{}, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return known{}, rows.Err()
+	}
+	var cust, mergedInto, dup string
+	if err := rows.Scan(&cust, &mergedInto, &dup); err != nil {
+		return known{}, err
+	}
+	if err := rows.Close(); err != nil {
+		return known{}, err
+	}
+	if msg, conv, ok := strings.Cut(dup, " "); ok {
+		return known{duplicate: &channels.Stored{ConversationID: conv, MessageID: msg, Duplicate: true}}, nil
+	}
+	if mergedInto != "" {
+		// Merged since: the primary is the customer, and its row the one
+		// to lock (conversationFor does, when told it is not locked).
+		return known{customer: gid.ID(mergedInto)}, s.lockCustomer(ctx, gid.ID(mergedInto))
+	}
+	return known{customer: gid.ID(cust)}, nil
+}
+
+// rebind rewrites ? placeholders as PostgreSQL's $n.
+func rebind(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // ReceiveFrom stores a message that a known customer sent on a channel (a
@@ -86,7 +177,7 @@ func (s *Service) ReceiveFrom(ctx context.Context, ch *ent.Channel, customerID g
 	if st, dup, err := s.duplicate(ctx, ch, in); err != nil || dup {
 		return st, err
 	}
-	return s.receive(ctx, ch, customerID, in)
+	return s.receive(store.Vetted(ctx, ch.ID), ch, customerID, in, false)
 }
 
 // duplicate finds a message already stored under the same provider id.
@@ -109,13 +200,15 @@ func (s *Service) duplicate(ctx context.Context, ch *ent.Channel, in channels.In
 
 // receive stores one inbound message of a customer: into their open
 // conversation on the channel, a recently resolved one reopened, or a new
-// one; with the conversation's update and the events.
-func (s *Service) receive(ctx context.Context, ch *ent.Channel, cust gid.ID, in channels.Inbound) (channels.Stored, error) {
+// one; with the conversation's update and the events. locked: the
+// customer's row is locked already (PostgreSQL).
+func (s *Service) receive(ctx context.Context, ch *ent.Channel, cust gid.ID, in channels.Inbound, locked bool) (channels.Stored, error) {
 	c := s.db(ctx)
-	conv, created, reopened, err := s.conversationFor(ctx, ch, cust)
+	conv, created, reopened, err := s.conversationFor(ctx, ch, cust, locked)
 	if err != nil {
 		return channels.Stored{}, err
 	}
+	ctx = store.Vetted(ctx, conv.ID) // read or created just now, under the tenant rule
 	switch {
 	case created:
 		err = s.RecordActivity(ctx, conv, Activity{Kind: conversationactivity.KindOPENED, TeamID: conv.TeamID})
@@ -144,7 +237,10 @@ func (s *Service) receive(ctx context.Context, ch *ent.Channel, cust gid.ID, in 
 	if err != nil {
 		return channels.Stored{}, err
 	}
-	upd := c.Conversation.UpdateOne(conv).SetLastMessageID(msg.ID).SetLastMessageAt(now).SetStatus(conversation.StatusOPEN).ClearSnoozedUntil()
+	ctx = store.Vetted(ctx, msg.ID)
+	// A bulk update of the one row: UpdateOne would read the row back.
+	upd := c.Conversation.Update().Where(conversation.ID(conv.ID)).
+		SetLastMessageID(msg.ID).SetLastMessageAt(now).SetStatus(conversation.StatusOPEN).ClearSnoozedUntil()
 	if conv.WaitingSince == nil {
 		upd.SetWaitingSince(now)
 	}
@@ -223,6 +319,7 @@ func (s *Service) resolveSender(ctx context.Context, ch *ent.Channel, snd channe
 			return "", err
 		}
 		cust = cu.ID
+		ctx = store.Vetted(ctx, cust) // created just now
 	}
 	if ident == nil {
 		err := c.CustomerIdentity.Create().SetCustomerID(cust).SetKind(customeridentity.KindCHANNEL_USER).
@@ -261,14 +358,24 @@ func (s *Service) revealed(ctx context.Context, snd channels.Sender) ([]customer
 	return out, nil
 }
 
+// lockCustomer locks a customer's row until the transaction ends, on
+// PostgreSQL (SQLite transactions are serial).
+func (s *Service) lockCustomer(ctx context.Context, cust gid.ID) error {
+	if !s.postgres {
+		return nil
+	}
+	_, err := s.db(ctx).Customer.Query().Where(customer.ID(cust)).ForUpdate().Only(ctx)
+	return err
+}
+
 // conversationFor returns the customer's open conversation on the channel,
 // a recently resolved one reopened, or a new one. On PostgreSQL the
-// customer row is locked first, so concurrent messages of one customer
-// cannot start two conversations (SQLite transactions are serial).
-func (s *Service) conversationFor(ctx context.Context, ch *ent.Channel, cust gid.ID) (conv *ent.Conversation, created, reopened bool, err error) {
+// customer row is locked first (unless locked says it is), so concurrent
+// messages of one customer cannot start two conversations.
+func (s *Service) conversationFor(ctx context.Context, ch *ent.Channel, cust gid.ID, locked bool) (conv *ent.Conversation, created, reopened bool, err error) {
 	c := s.db(ctx)
-	if s.lockRows {
-		if _, err := c.Customer.Query().Where(customer.ID(cust)).ForUpdate().Only(ctx); err != nil {
+	if !locked {
+		if err := s.lockCustomer(ctx, cust); err != nil {
 			return nil, false, false, err
 		}
 	}

@@ -48,7 +48,7 @@ func newInbox(c *ent.Client, postgres bool) *inbox.Service {
 		Customers:    customers.New(c, log, nil, postgres),
 		Capabilities: app.Channels().Capabilities,
 		Timers:       timers.New(c, timers.Options{}),
-	}, inbox.Options{LockRows: postgres})
+	}, inbox.Options{Postgres: postgres})
 }
 
 // receiveFrom runs ReceiveFrom in a transaction of its own, as the visitor

@@ -163,7 +163,7 @@ func (r *Router) routeLogged(ctx context.Context, ws gid.ID) {
 func (r *Router) handle(ctx context.Context, evs []*events.Event) error {
 	for _, ev := range evs {
 		switch ev.Type {
-		case events.ConversationCreated, events.ConversationUpdated, events.ConversationAssigned, events.MessageCreated:
+		case events.ConversationCreated, events.ConversationUpdated, events.ConversationAssigned:
 			_, err := r.RouteWorkspace(ctx, ev.WorkspaceID)
 			return err
 		}

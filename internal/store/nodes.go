@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
@@ -88,10 +89,28 @@ func NodeTable(_ context.Context, id gid.ID) (string, error) {
 	return n.table, nil
 }
 
+type vettedKey struct{}
+
+// Vetted returns ctx noting that ids are rows this code has just read or
+// created in the actor's workspace, under the tenant rule (ent privacy),
+// so that CheckVisible, which the tenant hook runs for every id a mutation
+// links to, need not query them again. Only ever pass ids read or created
+// through ent with the acting workspace's privacy, never ids from input.
+func Vetted(ctx context.Context, ids ...gid.ID) context.Context {
+	prev := vettedIn(ctx)
+	return context.WithValue(ctx, vettedKey{}, append(prev[:len(prev):len(prev)], ids...))
+}
+
+func vettedIn(ctx context.Context) []gid.ID {
+	v, _ := ctx.Value(vettedKey{}).([]gid.ID)
+	return v
+}
+
 // CheckVisible fails with NOT_FOUND unless every id names a row of type typ
 // that the context may see. It runs through the privacy filters, so an id
 // of another workspace is missing, exactly like an id that never existed.
 // It reads in the transaction ctx carries, if any (base outside one).
+// Ids noted by Vetted are not read again.
 func CheckVisible(ctx context.Context, base *ent.Client, typ, field string, ids []gid.ID) error {
 	c := Client(ctx, base)
 	n, ok := nodes[typ]
@@ -99,11 +118,17 @@ func CheckVisible(ctx context.Context, base *ent.Client, typ, field string, ids 
 		return apperr.New(apperr.Internal, "no entity type %q", typ)
 	}
 	uniq := make(map[gid.ID]struct{}, len(ids))
+	vetted := vettedIn(ctx)
 	for _, id := range ids {
 		if t, err := id.Type(); err != nil || t != typ {
 			return &apperr.Error{Code: apperr.NotFound, Field: field, Message: fmt.Sprintf("%s %q not found", typ, string(id))}
 		}
-		uniq[id] = struct{}{}
+		if !slices.Contains(vetted, id) {
+			uniq[id] = struct{}{}
+		}
+	}
+	if len(uniq) == 0 {
+		return nil
 	}
 	list := make([]gid.ID, 0, len(uniq))
 	for id := range uniq {

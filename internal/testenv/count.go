@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net"
+	"os"
 	"sync/atomic"
 	"syscall"
 
@@ -14,11 +16,11 @@ import (
 )
 
 // countingDriver counts the statements that HTTP requests send to the
-// database (those whose context carries a request id); background workers
-// polling meanwhile are not counted.
+// database (those whose context carries a request id) in n, and the
+// others (background work) in bg. SWITCHBOARD_TEST_LOG_SQL=1 prints each.
 type countingDriver struct {
 	dialect.Driver
-	n      *atomic.Int64
+	n, bg  *atomic.Int64
 	faults *Faults
 }
 
@@ -53,14 +55,23 @@ func (f *Faults) err() error {
 	return &net.OpError{Op: "read", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 5), Port: 5432}, Err: syscall.ECONNRESET}
 }
 
-func count(ctx context.Context, n *atomic.Int64) {
+var logSQL = os.Getenv("SWITCHBOARD_TEST_LOG_SQL") != ""
+
+func count(ctx context.Context, n, bg *atomic.Int64, q string) {
+	who := "request"
 	if server.RequestID(ctx) != "" {
 		n.Add(1)
+	} else {
+		bg.Add(1)
+		who = "background"
+	}
+	if logSQL {
+		fmt.Fprintln(os.Stderr, who+":", q)
 	}
 }
 
 func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
-	count(ctx, d.n)
+	count(ctx, d.n, d.bg, q)
 	if err := d.faults.stall(ctx); err != nil {
 		return err
 	}
@@ -68,7 +79,7 @@ func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error 
 }
 
 func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
-	count(ctx, d.n)
+	count(ctx, d.n, d.bg, q)
 	if err := d.faults.stall(ctx); err != nil {
 		return err
 	}
@@ -86,12 +97,12 @@ func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingTx{Tx: tx, n: d.n, faults: d.faults, request: server.RequestID(ctx) != ""}, nil
+	return &countingTx{Tx: tx, n: d.n, bg: d.bg, faults: d.faults, request: server.RequestID(ctx) != ""}, nil
 }
 
 type countingTx struct {
 	dialect.Tx
-	n       *atomic.Int64
+	n, bg   *atomic.Int64
 	faults  *Faults
 	request bool
 }
@@ -105,12 +116,12 @@ func (t *countingTx) Commit() error {
 }
 
 func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
-	count(ctx, t.n)
+	count(ctx, t.n, t.bg, q)
 	return t.Tx.Exec(ctx, q, args, v)
 }
 
 func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
-	count(ctx, t.n)
+	count(ctx, t.n, t.bg, q)
 	return t.Tx.Query(ctx, q, args, v)
 }
 
@@ -129,7 +140,7 @@ var (
 
 // QueryContext forwards raw queries (the event log's) and counts them.
 func (d *countingDriver) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	count(ctx, d.n)
+	count(ctx, d.n, d.bg, q)
 	if err := d.faults.stall(ctx); err != nil {
 		return nil, err
 	}
@@ -141,7 +152,7 @@ func (d *countingDriver) QueryContext(ctx context.Context, q string, args ...any
 
 // QueryContext forwards raw queries (the event log's) and counts them.
 func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	count(ctx, t.n)
+	count(ctx, t.n, t.bg, q)
 	if e, ok := t.Tx.(queryContexter); ok {
 		return e.QueryContext(ctx, q, args...)
 	}
@@ -150,7 +161,7 @@ func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*
 
 // ExecContext forwards raw statements (pg_notify) and counts them.
 func (d *countingDriver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	count(ctx, d.n)
+	count(ctx, d.n, d.bg, q)
 	if e, ok := d.Driver.(execContexter); ok {
 		return e.ExecContext(ctx, q, args...)
 	}
@@ -159,7 +170,7 @@ func (d *countingDriver) ExecContext(ctx context.Context, q string, args ...any)
 
 // ExecContext forwards raw statements (pg_notify) and counts them.
 func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	count(ctx, t.n)
+	count(ctx, t.n, t.bg, q)
 	if e, ok := t.Tx.(execContexter); ok {
 		return e.ExecContext(ctx, q, args...)
 	}

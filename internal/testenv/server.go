@@ -40,8 +40,10 @@ type Server struct {
 	*httptest.Server
 	App    *app.App
 	Config *config.Config
-	// Statements counts the SQL statements the server ran.
-	Statements atomic.Int64
+	// Statements counts the SQL statements the server ran for HTTP
+	// requests; Background, those of its background work (consumers,
+	// workers, pollers).
+	Statements, Background atomic.Int64
 	// Logs holds everything the server logged.
 	Logs LogBuffer
 	// Faults make the database fail under requests.
@@ -123,7 +125,7 @@ func NewTuned(t testing.TB, db *store.DB, tune []Tuning, opts ...Option) *Server
 		Logger:     log,
 		BcryptCost: bcrypt.MinCost,
 		WrapDriver: func(d dialect.Driver) dialect.Driver {
-			return &countingDriver{Driver: d, n: &s.Statements, faults: &s.Faults}
+			return &countingDriver{Driver: d, n: &s.Statements, bg: &s.Background, faults: &s.Faults}
 		},
 		CredentialRecheck: 100 * time.Millisecond,
 		Delivery:          inbox.DeliveryOptions{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 4, Poll: 20 * time.Millisecond},
