@@ -240,3 +240,27 @@ func (l *Log) Position(ctx context.Context, workspace gid.ID) (settled, pruned i
 	}
 	return settled, pruned, nil
 }
+
+// committedAfter lists the positions after pos of a workspace's events
+// that have committed already (on PostgreSQL, events above the settled
+// position can be committed and visible while an older transaction still
+// runs; on SQLite there are none).
+func (l *Log) committedAfter(ctx context.Context, workspace gid.ID, pos int64) ([]int64, error) {
+	if !l.pg {
+		return nil, nil
+	}
+	rows, err := l.client.QueryContext(ctx, "SELECT seq FROM events WHERE workspace_id = $1 AND seq > $2 ORDER BY seq", string(workspace), pos)
+	if err != nil {
+		return nil, fmt.Errorf("events: position: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return nil, fmt.Errorf("events: position: %w", err)
+		}
+		out = append(out, seq)
+	}
+	return out, rows.Err()
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,30 +61,38 @@ type Stream struct {
 	replay bool     // read the database, not the tail
 	// upTo: once the page is returned, the reader has every event up to
 	// here (the tail's floor, all settled, when the replay began).
-	upTo   int64
+	upTo int64
+	// skip: positions above pos of events that had committed (but not
+	// settled) when a stream without a cursor began: not "from now on".
+	skip   []int64
 	closed bool
 }
 
 // Stream returns a workspace's events in position order, each once: with
 // after, first those after it (read from the database), then live ones;
-// without, those that commit from now on. Stop it when done.
+// without, those that commit from now on (including, on PostgreSQL, ones
+// with positions below some already committed: see positions.go). Stop
+// it when done.
 func (l *Log) Stream(ctx context.Context, workspace gid.ID, after *int64) (*Stream, error) {
 	settled, pruned, err := l.Position(ctx, workspace)
 	if err != nil {
 		return nil, err
 	}
 	pos := settled
+	var skip []int64
 	if after != nil {
 		if *after < pruned {
 			return nil, ErrCursorExpired
 		}
 		pos = min(*after, settled)
+	} else if skip, err = l.committedAfter(ctx, workspace, settled); err != nil {
+		return nil, err
 	}
 	t, err := l.openTail(ctx, workspace)
 	if err != nil {
 		return nil, err
 	}
-	return &Stream{log: l, tail: t, ws: workspace, pos: pos, replay: true, upTo: t.floorNow()}, nil
+	return &Stream{log: l, tail: t, ws: workspace, pos: pos, replay: true, upTo: t.floorNow(), skip: skip}, nil
 }
 
 // Next returns the next event, waiting for one until ctx ends or stop
@@ -118,6 +127,10 @@ func (s *Stream) TryNext(ctx context.Context) (*Event, error) {
 			ev := s.page[0]
 			s.page = s.page[1:]
 			s.pos = ev.Seq
+			if i := slices.Index(s.skip, ev.Seq); i >= 0 {
+				s.skip = slices.Delete(s.skip, i, i+1)
+				continue
+			}
 			return ev, nil
 		}
 		if s.replay {
