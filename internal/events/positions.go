@@ -4,12 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/store"
 )
 
 // Positions. Every event has a position (events.seq), unique across
@@ -55,23 +55,8 @@ func (l *Log) horizon() string {
 	return "9223372036854775807"
 }
 
-// bind rewrites ? placeholders as $n for PostgreSQL.
-func (l *Log) bind(q string) string {
-	if !l.pg {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// bind rewrites ? placeholders for the database.
+func (l *Log) bind(q string) string { return store.Rebind(l.pg, q) }
 
 // write appends evs in the transaction and sets their positions.
 func (l *Log) write(ctx context.Context, tx *ent.Tx, evs []*Event) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/switchboard/switchboard/channels"
@@ -117,9 +116,9 @@ func (s *Service) returningSender(ctx context.Context, ch *ent.Channel, in chann
 		FROM customer_identities ci JOIN customers cu ON cu.id = ci.customer_id
 		WHERE ci.workspace_id = ? AND ci.kind = ? AND ci.value = ? AND ci.channel_id = ? AND ci.verified = ?`
 	if s.postgres {
-		q = rebind(q) + " FOR UPDATE OF cu"
+		q += " FOR UPDATE OF cu"
 	}
-	rows, err := s.db(ctx).QueryContext(ctx, q, string(ch.ID), pid, string(ch.WorkspaceID),
+	rows, err := s.db(ctx).QueryContext(ctx, store.Rebind(s.postgres, q), string(ch.ID), pid, string(ch.WorkspaceID),
 		string(customeridentity.KindCHANNEL_USER), in.Sender.ExternalID, string(ch.ID), true)
 	if err != nil {
 		return known{}, err
@@ -144,21 +143,6 @@ func (s *Service) returningSender(ctx context.Context, ch *ent.Channel, in chann
 		return known{customer: gid.ID(mergedInto)}, s.lockCustomer(ctx, gid.ID(mergedInto))
 	}
 	return known{customer: gid.ID(cust)}, nil
-}
-
-// rebind rewrites ? placeholders as PostgreSQL's $n.
-func rebind(q string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // ReceiveFrom stores a message that a known customer sent on a channel (a
