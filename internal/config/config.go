@@ -20,6 +20,10 @@ import (
 // Config is the whole configuration of one server instance.
 type Config struct {
 	Addr      string // SWITCHBOARD_ADDR
+	// DebugAddr, when set, serves Go's profiler (net/http/pprof) and
+	// /debug/memstats on a second listener (SWITCHBOARD_DEBUG_ADDR): for
+	// operators and bench/, never exposed by default.
+	DebugAddr string
 	PublicURL string // SWITCHBOARD_PUBLIC_URL, base of webhook URLs
 	// PublicURLGuessed says PublicURL was made from the listen address
 	// (http://localhost:<port>): fine on a developer's machine, wrong for
@@ -130,6 +134,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	var jwtSecret, secretKey, signup, origins, retention, reopen, grace, heartbeat, typing, visitorTTL, routingMode string
 	str("SWITCHBOARD_ADDR", &c.Addr)
+	str("SWITCHBOARD_DEBUG_ADDR", &c.DebugAddr)
 	str("SWITCHBOARD_PUBLIC_URL", &c.PublicURL)
 	str("SWITCHBOARD_DATABASE_URL", &c.DatabaseURL)
 	str("SWITCHBOARD_DATA_DIR", &c.DataDir)
@@ -178,6 +183,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if err := checkAddr(c.Addr); err != nil {
 		return nil, err
+	}
+	if c.DebugAddr != "" {
+		if err := checkAddr(c.DebugAddr); err != nil {
+			return nil, &Error{"SWITCHBOARD_DEBUG_ADDR", strings.TrimPrefix(err.Error(), "SWITCHBOARD_ADDR: ")}
+		}
 	}
 	switch migrateMode {
 	case "", "auto":

@@ -24,13 +24,13 @@ import (
 // transaction): (pg_current_xact_id() << 16) | i, computed by the INSERT
 // itself. Transaction ids are handed out in increasing order and every
 // transaction that holds one and has not ended is in every snapshot's
-// list of running transactions, so all events below
-// pg_snapshot_xmin(pg_current_snapshot()) << 16 are settled: committed, or
-// rolled back and gone. Readers take only settled events (see read); the
-// others wait until the oldest running transaction ends. No row is locked
-// by every writer. The horizon is the whole cluster's, so a long
-// transaction anywhere delays delivery (never loses anything): keep
-// transactions short.
+// list of running transactions, so all events below the oldest running
+// transaction's id << 16 are settled: committed, or rolled back and gone
+// (see horizon: transactions of other databases on the cluster do not
+// count). Readers take only settled events (see read); the others wait
+// until the oldest running transaction of this database ends. No row is
+// locked by every writer. A long writing transaction on this database
+// delays delivery (never loses anything): keep transactions short.
 //
 // SQLite. Writers are serial (BEGIN IMMEDIATE), so a counter row taken in
 // the writing transaction (event_sequences, id "_log") gives positions in
@@ -48,9 +48,28 @@ const (
 const eventColumns = "id, seq, type, change, conversation_id, message_id, customer_id, agent_id, previous_agent_id, merge_id, created_at, workspace_id"
 
 // horizon is SQL for the first position that may not be settled yet.
+//
+// On PostgreSQL: the oldest transaction that was running when the
+// statement's snapshot was taken (pg_snapshot_xip), or the next
+// transaction id (pg_snapshot_xmax) when none was, shifted like positions.
+// Transactions positively of another database of the cluster (their
+// backend, in pg_stat_activity, is connected to another database; a
+// backend never changes database) are left out: they write no events
+// here, and other applications' or tests' long transactions on the same
+// cluster then do not hold delivery back. Any running transaction that
+// cannot be placed (its backend ended since, or its row is hidden from a
+// role without pg_read_all_stats) counts, so the horizon errs late, never
+// early. Every transaction below it has ended as of the snapshot, so the
+// statement sees all of their events. (backend_xid is a 32-bit xid: it is
+// compared with the 64-bit id's low half.)
 func (l *Log) horizon() string {
 	if l.pg {
-		return "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)"
+		return `(COALESCE(
+			(SELECT MIN(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) x
+			 WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+			                   WHERE a.backend_xid::text::bigint = x::text::bigint & 4294967295
+			                     AND a.datname <> current_database())),
+			pg_snapshot_xmax(pg_current_snapshot())::text::bigint) << 16)`
 	}
 	return "9223372036854775807"
 }
