@@ -19,7 +19,7 @@ import (
 
 // Config is the whole configuration of one server instance.
 type Config struct {
-	Addr      string // SWITCHBOARD_ADDR
+	Addr string // SWITCHBOARD_ADDR
 	// DebugAddr, when set, serves Go's profiler (net/http/pprof) and
 	// /debug/memstats on a second listener (SWITCHBOARD_DEBUG_ADDR): for
 	// operators and bench/, never exposed by default.
