@@ -38,6 +38,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each timed run")
 	flag.IntVar(&o.repeats, "repeats", 3, "runs of each measurement (Switchboard and its reference interleaved)")
 	flag.StringVar(&o.cache, "cache", cacheDir(), "where PostGraphile is installed (npm)")
+	flag.StringVar(&heapProfile, "heapprofile", "", "save the server's heap profile with the 10,000 idle subscriptions open to this file")
 	flag.Parse()
 	o.only = map[string]bool{}
 	for _, p := range strings.Split(only, ",") {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -147,6 +149,11 @@ func idleMemory(ctx context.Context, bin string, db *database, conns, per int) (
 			break
 		}
 	}
+	if heapProfile != "" {
+		if err := saveHeapProfile(s); err != nil {
+			return 0, 0, err
+		}
+	}
 	n := float64(conns * per)
 	return (float64(h1+s1) - float64(h0+s0)) / n, (float64(g1) - float64(g0)) / n, nil
 }
@@ -226,4 +233,23 @@ func deliveryLatency(ctx context.Context, s *server, conns, per int, d time.Dura
 	slices.Sort(lat)
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	return ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), nil
+}
+
+// heapProfile, if set (-heapprofile), receives the server's heap profile
+// while the idle subscriptions are open.
+var heapProfile string
+
+func saveHeapProfile(s *server) error {
+	res, err := http.Get(s.debug + "/debug/pprof/heap")
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	f, err := os.Create(heapProfile)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, res.Body)
+	return err
 }

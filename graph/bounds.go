@@ -101,6 +101,10 @@ type documentBounds struct {
 	limits Limits
 	// observe, when set, is told of every refusal (tests and metrics).
 	observe func(code string)
+	// accepted is the executor's cache of parsed and validated documents:
+	// a document in it passed these bounds before (they do not change
+	// while the server runs), so it is not parsed again here.
+	accepted graphql.Cache[*ast.QueryDocument]
 }
 
 var (
@@ -111,7 +115,12 @@ var (
 func (documentBounds) ExtensionName() string                   { return "DocumentBounds" }
 func (documentBounds) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (b documentBounds) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
+func (b documentBounds) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	if b.accepted != nil {
+		if _, ok := b.accepted.Get(ctx, p.Query); ok {
+			return nil
+		}
+	}
 	err := b.check(p)
 	if err != nil && b.observe != nil {
 		code, _ := err.Extensions["code"].(string)

@@ -11,8 +11,10 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	coderws "github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/switchboard/switchboard/graph/generated"
@@ -53,6 +55,10 @@ func (c *Counters) refused(code string) {
 // NewServer returns the GraphQL server: schema, transports, cost limits,
 // access control, page limits, one transaction per mutation and the error
 // presenter.
+// documentCacheSize is how many distinct documents the server keeps
+// parsed; each is at most MaxTokens long.
+const documentCacheSize = 1000
+
 func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	log := r.Log
 	limits := o.Limits.withDefaults()
@@ -92,7 +98,13 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		counters.Validations.Add(1)
 		return rules.NewDefaultRules()
 	})
-	srv.Use(documentBounds{limits: limits, observe: counters.refused})
+	// Parsed and validated documents are kept (the console and its
+	// subscriptions send the same few again and again): a request for one
+	// of them is neither parsed nor validated again, and every
+	// subscription of a document shares one tree.
+	documents := lru.New[*ast.QueryDocument](documentCacheSize)
+	srv.SetQueryCache(documents)
+	srv.Use(documentBounds{limits: limits, observe: counters.refused, accepted: documents})
 	// No parsed-query cache: pageLimits completes each request's own document.
 	if !limits.DisableIntrospection {
 		srv.Use(extension.Introspection{})
