@@ -105,6 +105,9 @@ type known struct {
 // caller resolves it in full.
 func (s *Service) returningSender(ctx context.Context, ch *ent.Channel, in channels.Inbound) (known, error) {
 	if in.Sender.ExternalID == "" {
+		if st, dup, err := s.duplicate(ctx, ch, in); err != nil || dup {
+			return known{duplicate: &st}, err
+		}
 		return known{}, errors.New("inbox: inbound message without a sender id")
 	}
 	var pid any // NULL matches no message
