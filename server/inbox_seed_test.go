@@ -94,33 +94,51 @@ func BenchmarkInboxPageSeeded(b *testing.B) {
 }
 
 // TestInboxPagePlans logs PostgreSQL's plan, as run, of every statement
-// the seeded inbox page sends (EXPLAIN ANALYZE), to check that each one
-// uses an index.
+// the seeded inbox sends (EXPLAIN ANALYZE), for its tabs: open
+// conversations, all of them, and the viewer's open ones.
 func TestInboxPagePlans(t *testing.T) {
 	s, tok := seededInbox(t)
-	s.MustDo(t, tok, seededInboxPage, nil, &struct{}{}) // warm the caches
-	stop := s.Record()
-	s.MustDo(t, tok, seededInboxPage, nil, &struct{}{})
-	for _, st := range stop() {
-		if !strings.HasPrefix(st.Query, "SELECT") {
-			continue
-		}
-		rows, err := s.App.DB.SQL.QueryContext(context.Background(), "EXPLAIN (ANALYZE, BUFFERS) "+st.Query, st.Args...)
-		if err != nil {
-			t.Fatalf("explain %s: %v", st.Query, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
+	var me struct{ Viewer struct{ ID string } }
+	s.MustDo(t, tok, `{ viewer { id } }`, nil, &me)
+	const rows = `{ totalCount edges { node { id status customer { name } channel { name } assignee { name } lastMessage { body } tags { name } } } }`
+	tabs := []struct {
+		name, query string
+		vars        map[string]any
+	}{
+		{"open", seededInboxPage, nil},
+		{"all", `{ conversations(first: 50, orderBy: {field: LAST_MESSAGE_AT, direction: DESC}) ` + rows + ` }`, nil},
+		{"mine", `query($me: ID!) { conversations(first: 50, where: {status: OPEN, assigneeID: $me}, orderBy: {field: LAST_MESSAGE_AT, direction: DESC}) ` + rows + ` }`,
+			map[string]any{"me": me.Viewer.ID}},
+	}
+	for _, tab := range tabs {
+		s.MustDo(t, tok, tab.query, tab.vars, &struct{}{}) // warm the caches
+		stop := s.Record()
+		s.MustDo(t, tok, tab.query, tab.vars, &struct{}{})
+		for _, st := range stop() {
+			if strings.HasPrefix(st.Query, "SELECT") {
+				t.Logf("%s: %s\n%v\n%s\n", tab.name, st.Query, st.Args, explain(t, s, st))
 			}
-			plan = append(plan, line)
 		}
-		if err := rows.Err(); err != nil {
+	}
+}
+
+func explain(t *testing.T, s *testenv.Server, st testenv.Statement) string {
+	t.Helper()
+	rows, err := s.App.DB.SQL.QueryContext(context.Background(), "EXPLAIN (ANALYZE, BUFFERS) "+st.Query, st.Args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", st.Query, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
 			t.Fatal(err)
 		}
-		rows.Close()
-		t.Logf("%s\n%v\n%s\n", st.Query, st.Args, strings.Join(plan, "\n"))
+		plan = append(plan, line)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "\n")
 }
