@@ -2,4 +2,4 @@ package main
 
 // The order matters: entc writes schema/ent.graphql, which gqlgen reads.
 //go:generate go run ./ent/entc.go
-//go:generate go tool gqlgen generate
+//go:generate go run ./graph/gen

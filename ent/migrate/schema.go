@@ -314,9 +314,14 @@ var (
 				Columns: []*schema.Column{ConversationsColumns[11]},
 			},
 			{
-				Name:    "conversation_workspace_id_status_last_message_at",
+				Name:    "conversation_workspace_id_last_message_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[11], ConversationsColumns[3], ConversationsColumns[6]},
+				Columns: []*schema.Column{ConversationsColumns[11], ConversationsColumns[6], ConversationsColumns[0]},
+			},
+			{
+				Name:    "conversation_workspace_id_status_last_message_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{ConversationsColumns[11], ConversationsColumns[3], ConversationsColumns[6], ConversationsColumns[0]},
 			},
 			{
 				Name:    "conversation_workspace_id_assignee_id_status",

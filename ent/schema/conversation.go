@@ -55,9 +55,15 @@ func (Conversation) Edges() []ent.Edge {
 	}
 }
 
+// Indexes: the inbox lists a workspace's conversations, all or by status,
+// in the order they show (last message, then id: connections page by
+// both), without sorting; (workspace, assignee, status), small because
+// its keys repeat, counts them (totalCount) and an agent's, from the index
+// alone.
 func (Conversation) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("workspace_id", "status", "last_message_at"),
+		index.Fields("workspace_id", "last_message_at", "id"),
+		index.Fields("workspace_id", "status", "last_message_at", "id"),
 		index.Fields("workspace_id", "assignee_id", "status"),
 		index.Fields("customer_id", "channel_id", "status"),
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -22,6 +23,33 @@ type countingDriver struct {
 	dialect.Driver
 	n, bg  *atomic.Int64
 	faults *Faults
+	rec    *Recorder
+}
+
+// Statement is one SQL statement a request sent, with its arguments.
+type Statement struct {
+	Query string
+	Args  []any
+}
+
+// Recorder keeps the statements HTTP requests send while it is on (see
+// Server.Record): tests read them to EXPLAIN what a page costs.
+type Recorder struct {
+	mu   sync.Mutex
+	on   bool
+	list []Statement
+}
+
+func (r *Recorder) add(ctx context.Context, q string, args any) {
+	if r == nil || server.RequestID(ctx) == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.on {
+		a, _ := args.([]any)
+		r.list = append(r.list, Statement{Query: q, Args: a})
+	}
 }
 
 // Faults make the database fail the way a lost connection does, for the
@@ -72,6 +100,7 @@ func count(ctx context.Context, n, bg *atomic.Int64, q string) {
 
 func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
 	count(ctx, d.n, d.bg, q)
+	d.rec.add(ctx, q, args)
 	if err := d.faults.stall(ctx); err != nil {
 		return err
 	}
@@ -80,6 +109,7 @@ func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error 
 
 func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
 	count(ctx, d.n, d.bg, q)
+	d.rec.add(ctx, q, args)
 	if err := d.faults.stall(ctx); err != nil {
 		return err
 	}
@@ -97,13 +127,14 @@ func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingTx{Tx: tx, n: d.n, bg: d.bg, faults: d.faults, request: server.RequestID(ctx) != ""}, nil
+	return &countingTx{Tx: tx, n: d.n, bg: d.bg, faults: d.faults, rec: d.rec, request: server.RequestID(ctx) != ""}, nil
 }
 
 type countingTx struct {
 	dialect.Tx
 	n, bg   *atomic.Int64
 	faults  *Faults
+	rec     *Recorder
 	request bool
 }
 
@@ -117,11 +148,13 @@ func (t *countingTx) Commit() error {
 
 func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
 	count(ctx, t.n, t.bg, q)
+	t.rec.add(ctx, q, args)
 	return t.Tx.Exec(ctx, q, args, v)
 }
 
 func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
 	count(ctx, t.n, t.bg, q)
+	t.rec.add(ctx, q, args)
 	return t.Tx.Query(ctx, q, args, v)
 }
 
@@ -175,4 +208,21 @@ func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sq
 		return e.ExecContext(ctx, q, args...)
 	}
 	return nil, errNoExecContext
+}
+
+// Record keeps the statements that HTTP requests send until the returned
+// function is called, which returns them in the order they were sent.
+func (s *Server) Record() (stop func() []Statement) {
+	r := &s.statements
+	r.mu.Lock()
+	r.on, r.list = true, nil
+	r.mu.Unlock()
+	return func() []Statement {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.on = false
+		list := r.list
+		r.list = nil
+		return list
+	}
 }
