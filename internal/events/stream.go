@@ -31,7 +31,7 @@ func ParseCursor(c string) (int64, error) {
 		}
 		if rest, ok := strings.CutPrefix(string(raw), "ev1:"); ok {
 			if _, err := strconv.ParseInt(rest, 10, 64); err == nil {
-				return 0, ErrCursorExpired
+				return 0, errCursorRenumbered
 			}
 		}
 	}
@@ -40,6 +40,10 @@ func ParseCursor(c string) (int64, error) {
 
 // ErrCursorExpired is returned for a cursor older than the retention.
 var ErrCursorExpired = apperr.New(apperr.CursorExpired, "the event cursor is older than the event log's retention; re-query and subscribe without one")
+
+// errCursorRenumbered answers a cursor of the per-workspace numbering
+// that the migration global_event_positions replaced.
+var errCursorRenumbered = apperr.New(apperr.CursorExpired, "the event cursor is from before the event log was renumbered; re-query and subscribe without one")
 
 // ErrStopped is what Next returns once the stream's stop channel closed.
 var ErrStopped = errors.New("events: stream stopped")
