@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/switchboard/switchboard/internal/seed"
 )
 
 // The console's inbox page: the first 50 open conversations by last
@@ -152,33 +154,9 @@ func seedInbox(ctx context.Context, s *server, db *database) (string, error) {
 	if err := conn.QueryRowContext(ctx, `SELECT workspace_id FROM agents WHERE id = $1`, setup.Viewer.ID).Scan(&ws); err != nil {
 		return "", err
 	}
-	const id = `'%s_' || lpad((%s)::text, 26, '0')`
-	cus := func(n string) string { return fmt.Sprintf(id, "cus", n) }
-	cnv := func(n string) string { return fmt.Sprintf(id, "cnv", n) }
-	msg := func(n string) string { return fmt.Sprintf(id, "msg", n) }
-	steps := []struct {
-		sql  string
-		args []any
-	}{
-		{`INSERT INTO customers (id, created_at, updated_at, name, workspace_id)
-			SELECT ` + cus("i") + `, now(), now(), 'Customer ' || i, $1 FROM generate_series(1, 5000) i`, []any{ws}},
-		{`INSERT INTO conversations (id, created_at, updated_at, status, priority, last_message_at, workspace_id, customer_id, channel_id, assignee_id)
-			SELECT ` + cnv("i") + `, now() - i * interval '1 minute', now(), (ARRAY['OPEN','PENDING','SNOOZED','RESOLVED'])[1 + i % 4], 'NORMAL',
-				now() - i * interval '1 minute', $1, ` + cus("1 + i % 5000") + `, $2, CASE WHEN i % 2 = 0 THEN $3::varchar END
-			FROM generate_series(1, 20000) i`, []any{ws, setup.CreateChannel.ID, setup.Viewer.ID}},
-		{`INSERT INTO messages (id, created_at, updated_at, customer_id, direction, sender_kind, body, workspace_id, conversation_id, channel_id)
-			SELECT ` + msg("i * 5 + j") + `, now() - i * interval '1 minute' - (4 - j) * interval '1 second', now(), ` + cus("1 + i % 5000") + `,
-				'INBOUND', 'CUSTOMER', 'message ' || j || ' of conversation ' || i, $1, ` + cnv("i") + `, $2
-			FROM generate_series(1, 20000) i, generate_series(0, 4) j`, []any{ws, setup.CreateChannel.ID}},
-		{`UPDATE conversations SET last_message_id = ` + msg("substr(id, 5)::int * 5 + 4") + ` WHERE workspace_id = $1 AND id LIKE 'cnv\_0%'`, []any{ws}},
-		{`INSERT INTO conversation_tags (conversation_id, tag_id)
-			SELECT ` + cnv("i") + `, t FROM generate_series(2, 20000, 2) i, unnest(ARRAY[$1::varchar, $2::varchar]) t`, []any{setup.A.ID, setup.B.ID}},
-		{`VACUUM ANALYZE customers, conversations, messages, conversation_tags`, nil},
-	}
-	for _, st := range steps {
-		if _, err := conn.ExecContext(ctx, st.sql, st.args...); err != nil {
-			return "", fmt.Errorf("%w\n%s", err, st.sql)
-		}
+	in := seed.Inbox{Workspace: ws, Channel: setup.CreateChannel.ID, Agent: setup.Viewer.ID, Tags: [2]string{setup.A.ID, setup.B.ID}}
+	if err := in.Run(ctx, conn); err != nil {
+		return "", err
 	}
 	return ws, nil
 }

@@ -47,13 +47,7 @@ const (
 func (l *Log) openTail(ctx context.Context, ws gid.ID) (*tail, error) {
 	l.tailsMu.Lock()
 	if t := l.tails[ws]; t != nil {
-		t.streams++
-		l.streams++
-		n, notify := l.streams, l.notify
-		l.tailsMu.Unlock()
-		if notify != nil {
-			notify(n)
-		}
+		l.countStream(t, 1)
 		return t, nil
 	}
 	l.tailsMu.Unlock()
@@ -69,21 +63,22 @@ func (l *Log) openTail(ctx context.Context, ws gid.ID) (*tail, error) {
 		l.tails[ws] = t
 		go t.run(tctx)
 	}
-	t.streams++
-	l.streams++
-	n, notify := l.streams, l.notify
-	l.tailsMu.Unlock()
-	if notify != nil {
-		notify(n)
-	}
+	l.countStream(t, 1)
 	return t, nil
 }
 
 // closeTail counts a stream off; the last one stops the tail.
 func (l *Log) closeTail(t *tail) {
 	l.tailsMu.Lock()
-	t.streams--
-	l.streams--
+	l.countStream(t, -1)
+}
+
+// countStream adds d to t's streams and the instance's, stops a tail left
+// without any, releases tailsMu (which the caller holds) and then tells
+// OnStreamsChange's function.
+func (l *Log) countStream(t *tail, d int) {
+	t.streams += d
+	l.streams += d
 	if t.streams == 0 && l.tails[t.ws] == t {
 		delete(l.tails, t.ws)
 		t.stop()
