@@ -30,16 +30,11 @@ const postgraphileQuery = `{ allConversations(first: 50, condition: {status: "OP
 const inboxClients = 16
 
 func benchInbox(ctx context.Context, o options, bin string) error {
-	db, err := createDatabase(ctx, o.pg, fmt.Sprintf("switchboard_bench_inbox_%d", os.Getpid()))
+	db, s, done, err := serveOn(ctx, o, bin, "inbox")
 	if err != nil {
 		return err
 	}
-	defer db.drop()
-	s, err := startServer(ctx, bin, db.url)
-	if err != nil {
-		return err
-	}
-	defer s.stop()
+	defer done()
 	ws, err := seedInbox(ctx, s, db)
 	if err != nil {
 		return fmt.Errorf("seeding: %w", err)

@@ -112,16 +112,11 @@ func (w *webhooks) load(ctx context.Context, n int, d time.Duration) (rate float
 }
 
 func benchIngest(ctx context.Context, o options, bin string) error {
-	db, err := createDatabase(ctx, o.pg, fmt.Sprintf("switchboard_bench_ingest_%d", os.Getpid()))
+	db, s, done, err := serveOn(ctx, o, bin, "ingest")
 	if err != nil {
 		return err
 	}
-	defer db.drop()
-	s, err := startServer(ctx, bin, db.url)
-	if err != nil {
-		return err
-	}
-	defer s.stop()
+	defer done()
 	w, err := newWebhooks(ctx, s)
 	if err != nil {
 		return err

@@ -64,6 +64,21 @@ func createDatabase(ctx context.Context, base, name string) (*database, error) {
 	return &database{admin: admin, name: name, url: u.String()}, nil
 }
 
+// serveOn creates the scratch database switchboard_bench_<part>_<pid> and
+// starts the server on it; done stops the server and drops the database.
+func serveOn(ctx context.Context, o options, bin, part string) (*database, *server, func(), error) {
+	db, err := createDatabase(ctx, o.pg, fmt.Sprintf("switchboard_bench_%s_%d", part, os.Getpid()))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s, err := startServer(ctx, bin, db.url)
+	if err != nil {
+		db.drop()
+		return nil, nil, nil, err
+	}
+	return db, s, func() { s.stop(); db.drop() }, nil
+}
+
 func (d *database) drop() {
 	_, _ = d.admin.Exec(`DROP DATABASE IF EXISTS "` + d.name + `" WITH (FORCE)`)
 	d.admin.Close()
