@@ -45,8 +45,8 @@ func subscribeSignals[T any](r *Resolver, ctx context.Context,
 		return nil, err
 	}
 	sub := r.Events.Signals().Subscribe(a.WorkspaceID)
-	return pump(r, ctx, fromChannel(sub, "subscriber fell behind; re-query and subscribe again"),
-		func() { sub.Close(); release() }, load), nil
+	return pump(r, ctx, sub.C, sub.Err, func() { sub.Close(); release() },
+		"subscriber fell behind; re-query and subscribe again", load), nil
 }
 
 func (r *Resolver) loadAgentStatus(ctx context.Context, sig *events.Signal) (*model.AgentStatusEvent, bool, error) {

@@ -230,41 +230,13 @@ func subscribe[T any](r *Resolver, ctx context.Context, after *string,
 		}), nil
 }
 
-// source yields a subscription's items one at a time, waiting for the
-// next until ctx ends or stop closes (then events.ErrStopped).
-type source[S any] func(ctx context.Context, stop <-chan struct{}) (S, error)
-
-// fromChannel is a source reading a broker subscription; slow is the
-// message a subscriber that fell behind is dropped with.
-func fromChannel[S any](sub *events.Subscription[S], slow string) source[S] {
-	return func(ctx context.Context, stop <-chan struct{}) (S, error) {
-		var zero S
-		select {
-		case <-ctx.Done():
-			return zero, ctx.Err()
-		case <-stop:
-			return zero, events.ErrStopped
-		case item, ok := <-sub.C:
-			if !ok {
-				if err := sub.Err(); events.IsSlow(err) {
-					return zero, apperr.New(apperr.RateLimited, "%s", slow)
-				} else if err != nil {
-					return zero, err
-				}
-				return zero, events.ErrStopped
-			}
-			return item, nil
-		}
-	}
-}
-
-// pump turns what next yields into a subscription's values until the
-// subscription, the source or the credential ends, and then calls stop;
-// one goroutine per subscription. load may skip an item (ok false). The
-// subscription ends with the source's own API error (RATE_LIMITED for a
-// reader dropped as slow), UNAUTHENTICATED when the credential ended,
-// INTERNAL on a failure.
-func pump[S, T any](r *Resolver, ctx context.Context, next source[S], stop func(),
+// pump turns what src delivers (signals) into a subscription's values until the
+// subscription, the source or the credential ends, and then calls stop.
+// load may skip an item (ok false). The subscription ends with
+// RATE_LIMITED when the source dropped a reader that fell behind (told
+// slow, or the source's own reason when slow is ""), UNAUTHENTICATED when
+// the credential ended, INTERNAL on a failure.
+func pump[S, T any](r *Resolver, ctx context.Context, src <-chan S, srcErr func() error, stop func(), slow string,
 	load func(context.Context, S) (T, bool, error),
 ) <-chan T {
 	out := make(chan T)
@@ -273,40 +245,39 @@ func pump[S, T any](r *Resolver, ctx context.Context, next source[S], stop func(
 		defer stop()
 		ended, reason := credentialEnd(ctx)
 		for {
-			item, err := next(ctx, ended)
-			var refusal *apperr.Error
-			switch {
-			case ctx.Err() != nil:
-				return
-			case errors.Is(err, events.ErrStopped):
-				if ended != nil && reason() != nil {
-					endWith(ctx, reason())
-				}
-				return
-			case errors.As(err, &refusal) && refusal.Code != apperr.Internal:
-				endWith(ctx, refusal)
-				return
-			case err != nil:
-				r.Log.ErrorContext(ctx, "subscription failed", "err", err)
-				endWith(ctx, apperr.New(apperr.Internal, "internal error"))
-				return
-			}
-			v, ok, err := load(ctx, item)
-			if err != nil {
-				r.Log.ErrorContext(ctx, "subscription failed", "err", err)
-				endWith(ctx, apperr.New(apperr.Internal, "internal error"))
-				return
-			}
-			if !ok {
-				continue
-			}
 			select {
-			case out <- v:
 			case <-ctx.Done():
 				return
 			case <-ended:
 				endWith(ctx, reason())
 				return
+			case item, ok := <-src:
+				if !ok {
+					if err := srcErr(); events.IsSlow(err) {
+						if slow == "" {
+							slow = err.Error()
+						}
+						endWith(ctx, apperr.New(apperr.RateLimited, "%s", slow))
+					} else if err != nil {
+						r.Log.ErrorContext(ctx, "subscription failed", "err", err)
+						endWith(ctx, apperr.New(apperr.Internal, "internal error"))
+					}
+					return
+				}
+				v, ok, err := load(ctx, item)
+				if err != nil {
+					r.Log.ErrorContext(ctx, "subscription failed", "err", err)
+					endWith(ctx, apperr.New(apperr.Internal, "internal error"))
+					return
+				}
+				if !ok {
+					continue
+				}
+				select {
+				case out <- v:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}
 	}()
@@ -314,7 +285,7 @@ func pump[S, T any](r *Resolver, ctx context.Context, next source[S], stop func(
 }
 
 // pumpStream turns a stream's events into a subscription's values, like
-// pump, but without a goroutine while the subscription is idle: the
+// pump, but without a goroutine of its own while the subscription is idle: the
 // stream's tail wakes it when there are events (WhenMore), and a
 // goroutine delivers them and exits. The subscription's context ending and
 // its credential ending arrive as callbacks. An idle subscription costs

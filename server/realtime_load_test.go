@@ -93,7 +93,7 @@ func TestSlowSubscriber(t *testing.T) {
 	}
 	got, last := 0, int64(0)
 	for got < n {
-		ev, err := slow.Next(ctx, nil)
+		ev, err := slow.Next(ctx)
 		if err != nil {
 			t.Fatalf("the slow stream failed after %d messages: %v", got, err)
 		}

@@ -72,8 +72,13 @@ func (l *Log) RunConsumer(ctx context.Context, c Consumer) {
 		wait := c.Poll
 		if !r.held {
 			wait = c.Lease / 3
-		} else if r.pos != r.saved {
-			wait = min(wait, max(r.savedAt.Add(checkpointEvery).Sub(l.now()), time.Millisecond))
+		} else {
+			if r.pos != r.saved {
+				wait = min(wait, max(r.savedAt.Add(checkpointEvery).Sub(l.now()), time.Millisecond))
+			}
+			if r.unsettled {
+				wait = min(wait, settleRetry)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -94,7 +99,15 @@ type consumerRun struct {
 	pos     int64     // handled up to here
 	saved   int64     // the position as stored
 	savedAt time.Time
+	// unsettled: the last read found committed events that were not
+	// settled yet; RunConsumer looks again soon, not at the next commit
+	// or poll.
+	unsettled bool
 }
+
+// settleRetry is how soon a consumer reads again after finding committed
+// events that were not settled yet.
+const settleRetry = 5 * time.Millisecond
 
 // checkpointEvery is how often a consumer stores its position while it
 // works (and when it stops): a crash re-handles at most that much.
@@ -159,14 +172,7 @@ func (r *consumerRun) consume(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if more && len(evs) < c.Batch {
-		// Committed events wait to settle: look again soon, not at the
-		// next commit or poll.
-		go func() {
-			time.Sleep(5 * time.Millisecond)
-			l.awaken()
-		}()
-	}
+	r.unsettled = more && len(evs) < c.Batch
 	if len(evs) == 0 {
 		if r.pos != r.saved && l.now().Sub(r.savedAt) >= checkpointEvery {
 			return 0, r.checkpoint(ctx, r.pos)

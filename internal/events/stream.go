@@ -3,7 +3,6 @@ package events
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,9 +43,6 @@ var ErrCursorExpired = apperr.New(apperr.CursorExpired, "the event cursor is old
 // errCursorRenumbered answers a cursor of the per-workspace numbering
 // that the migration global_event_positions replaced.
 var errCursorRenumbered = apperr.New(apperr.CursorExpired, "the event cursor is from before the event log was renumbered; re-query and subscribe without one")
-
-// ErrStopped is what Next returns once the stream's stop channel closed.
-var ErrStopped = errors.New("events: stream stopped")
 
 // replayPage is how many events a catch-up reads at once.
 const replayPage = 500
@@ -92,16 +88,13 @@ func (l *Log) Stream(ctx context.Context, workspace gid.ID, after *int64) (*Stre
 	} else if skip, err = l.committedAfter(ctx, workspace, settled); err != nil {
 		return nil, err
 	}
-	t, err := l.openTail(ctx, workspace)
-	if err != nil {
-		return nil, err
-	}
+	t := l.openTail(workspace, settled)
 	return &Stream{log: l, tail: t, ws: workspace, pos: pos, replay: true, upTo: t.floorNow(), skip: skip}, nil
 }
 
-// Next returns the next event, waiting for one until ctx ends or stop
-// closes (ErrStopped). Not safe for concurrent use.
-func (s *Stream) Next(ctx context.Context, stop <-chan struct{}) (*Event, error) {
+// Next returns the next event, waiting for one until ctx ends. Not safe
+// for concurrent use.
+func (s *Stream) Next(ctx context.Context) (*Event, error) {
 	for {
 		ev, err := s.TryNext(ctx)
 		if ev != nil || err != nil {
@@ -115,8 +108,6 @@ func (s *Stream) Next(ctx context.Context, stop <-chan struct{}) (*Event, error)
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-stop:
-			return nil, ErrStopped
 		case <-more:
 		}
 	}

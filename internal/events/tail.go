@@ -42,29 +42,19 @@ const (
 )
 
 // openTail returns the workspace's tail, started with its ring empty at
-// the log's settled position when it did not exist, and counts a stream
-// on it.
-func (l *Log) openTail(ctx context.Context, ws gid.ID) (*tail, error) {
-	l.tailsMu.Lock()
-	if t := l.tails[ws]; t != nil {
-		l.countStream(t, 1)
-		return t, nil
-	}
-	l.tailsMu.Unlock()
-	head, _, err := l.Position(ctx, ws)
-	if err != nil {
-		return nil, err
-	}
+// head (a settled position the caller just read) when it did not exist,
+// and counts a stream on it.
+func (l *Log) openTail(ws gid.ID, head int64) *tail {
 	l.tailsMu.Lock()
 	t := l.tails[ws]
-	if t == nil { // nobody started it meanwhile
-		tctx, cancel := context.WithCancel(context.Background())
+	if t == nil {
+		ctx, cancel := context.WithCancel(context.Background())
 		t = &tail{log: l, ws: ws, poke: make(chan struct{}, 1), stop: cancel, floor: head, head: head}
 		l.tails[ws] = t
-		go t.run(tctx)
+		go t.run(ctx)
 	}
 	l.countStream(t, 1)
-	return t, nil
+	return t
 }
 
 // closeTail counts a stream off; the last one stops the tail.

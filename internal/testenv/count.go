@@ -16,14 +16,21 @@ import (
 	"github.com/switchboard/switchboard/server"
 )
 
-// countingDriver counts the statements that HTTP requests send to the
-// database (those whose context carries a request id) in n, and the
-// others (background work) in bg. SWITCHBOARD_TEST_LOG_SQL=1 prints each.
+// countingDriver passes every statement through its meter and injects
+// the Faults.
 type countingDriver struct {
 	dialect.Driver
-	n, bg  *atomic.Int64
+	m      *meter
 	faults *Faults
-	rec    *Recorder
+}
+
+// meter counts the statements that HTTP requests send to the database
+// (those whose context carries a request id) in requests, and the others
+// (background work) in background, and hands the requests' statements to
+// the recorder. SWITCHBOARD_TEST_LOG_SQL=1 prints each.
+type meter struct {
+	requests, background *atomic.Int64
+	rec                  *Recorder
 }
 
 // Statement is one SQL statement a request sent, with its arguments.
@@ -40,10 +47,7 @@ type Recorder struct {
 	list []Statement
 }
 
-func (r *Recorder) add(ctx context.Context, q string, args any) {
-	if r == nil || server.RequestID(ctx) == "" {
-		return
-	}
+func (r *Recorder) add(q string, args any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.on {
@@ -85,12 +89,14 @@ func (f *Faults) err() error {
 
 var logSQL = os.Getenv("SWITCHBOARD_TEST_LOG_SQL") != ""
 
-func count(ctx context.Context, n, bg *atomic.Int64, q string) {
+// note counts (and records) one statement with its arguments.
+func (m *meter) note(ctx context.Context, q string, args any) {
 	who := "request"
 	if server.RequestID(ctx) != "" {
-		n.Add(1)
+		m.requests.Add(1)
+		m.rec.add(q, args)
 	} else {
-		bg.Add(1)
+		m.background.Add(1)
 		who = "background"
 	}
 	if logSQL {
@@ -99,8 +105,7 @@ func count(ctx context.Context, n, bg *atomic.Int64, q string) {
 }
 
 func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
-	count(ctx, d.n, d.bg, q)
-	d.rec.add(ctx, q, args)
+	d.m.note(ctx, q, args)
 	if err := d.faults.stall(ctx); err != nil {
 		return err
 	}
@@ -108,8 +113,7 @@ func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error 
 }
 
 func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
-	count(ctx, d.n, d.bg, q)
-	d.rec.add(ctx, q, args)
+	d.m.note(ctx, q, args)
 	if err := d.faults.stall(ctx); err != nil {
 		return err
 	}
@@ -127,14 +131,13 @@ func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingTx{Tx: tx, n: d.n, bg: d.bg, faults: d.faults, rec: d.rec, request: server.RequestID(ctx) != ""}, nil
+	return &countingTx{Tx: tx, m: d.m, faults: d.faults, request: server.RequestID(ctx) != ""}, nil
 }
 
 type countingTx struct {
 	dialect.Tx
-	n, bg   *atomic.Int64
+	m       *meter
 	faults  *Faults
-	rec     *Recorder
 	request bool
 }
 
@@ -147,14 +150,12 @@ func (t *countingTx) Commit() error {
 }
 
 func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
-	count(ctx, t.n, t.bg, q)
-	t.rec.add(ctx, q, args)
+	t.m.note(ctx, q, args)
 	return t.Tx.Exec(ctx, q, args, v)
 }
 
 func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
-	count(ctx, t.n, t.bg, q)
-	t.rec.add(ctx, q, args)
+	t.m.note(ctx, q, args)
 	return t.Tx.Query(ctx, q, args, v)
 }
 
@@ -171,9 +172,9 @@ var (
 	errNoQueryContext = errors.New("testenv: driver has no QueryContext")
 )
 
-// QueryContext forwards raw queries (the event log's) and counts them.
+// QueryContext forwards raw queries (the event log's) and meters them.
 func (d *countingDriver) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	count(ctx, d.n, d.bg, q)
+	d.m.note(ctx, q, args)
 	if err := d.faults.stall(ctx); err != nil {
 		return nil, err
 	}
@@ -183,27 +184,27 @@ func (d *countingDriver) QueryContext(ctx context.Context, q string, args ...any
 	return nil, errNoQueryContext
 }
 
-// QueryContext forwards raw queries (the event log's) and counts them.
+// QueryContext forwards raw queries (the event log's) and meters them.
 func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	count(ctx, t.n, t.bg, q)
+	t.m.note(ctx, q, args)
 	if e, ok := t.Tx.(queryContexter); ok {
 		return e.QueryContext(ctx, q, args...)
 	}
 	return nil, errNoQueryContext
 }
 
-// ExecContext forwards raw statements (pg_notify) and counts them.
+// ExecContext forwards raw statements (pg_notify) and meters them.
 func (d *countingDriver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	count(ctx, d.n, d.bg, q)
+	d.m.note(ctx, q, args)
 	if e, ok := d.Driver.(execContexter); ok {
 		return e.ExecContext(ctx, q, args...)
 	}
 	return nil, errNoExecContext
 }
 
-// ExecContext forwards raw statements (pg_notify) and counts them.
+// ExecContext forwards raw statements (pg_notify) and meters them.
 func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	count(ctx, t.n, t.bg, q)
+	t.m.note(ctx, q, args)
 	if e, ok := t.Tx.(execContexter); ok {
 		return e.ExecContext(ctx, q, args...)
 	}

@@ -127,7 +127,7 @@ func NewTuned(t testing.TB, db *store.DB, tune []Tuning, opts ...Option) *Server
 		Logger:     log,
 		BcryptCost: bcrypt.MinCost,
 		WrapDriver: func(d dialect.Driver) dialect.Driver {
-			return &countingDriver{Driver: d, n: &s.Statements, bg: &s.Background, faults: &s.Faults, rec: &s.statements}
+			return &countingDriver{Driver: d, m: &meter{requests: &s.Statements, background: &s.Background, rec: &s.statements}, faults: &s.Faults}
 		},
 		CredentialRecheck: 100 * time.Millisecond,
 		Delivery:          inbox.DeliveryOptions{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 4, Poll: 20 * time.Millisecond},
