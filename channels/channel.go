@@ -9,11 +9,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 )
 
-// Adapter speaks one provider's protocol.
+// Adapter speaks one provider's protocol. Optional interfaces add what
+// some providers need: Receiver (pulling or holding a connection),
+// Templater (approved templates), Enabler (registering a webhook with the
+// provider when the channel is enabled) and MediaFetcher (downloading
+// inbound media by its handle).
 type Adapter interface {
 	// Describe tells what the kind is and what it needs, for the admin UI
 	// and for validation.
@@ -28,13 +33,67 @@ type Adapter interface {
 	// ok=false means the kind has no handshake and the request is refused.
 	Handshake(ctx context.Context, c *Config, r *http.Request) (resp Response, ok bool, err error)
 	// Receive authenticates a webhook request on its raw body, before
-	// parsing anything else, and parses it into channel-neutral messages.
-	// A forged request returns an *Error with status 401 or 403; a
-	// malformed one 400.
+	// parsing anything else, and parses it into channel-neutral messages,
+	// delivery receipts and channel events. A forged request returns an
+	// *Error with status 401 or 403; a malformed one 400.
 	Receive(ctx context.Context, c *Config, r *http.Request, body []byte) (*Delivery, error)
 	// Send delivers one outbound message and returns the provider's id for
-	// it. Failures are *Error values: Permanent ones are not retried.
+	// it (the id its receipts name). Failures are *Error values: Permanent
+	// ones are not retried; RetryAfter delays the next attempt.
 	Send(ctx context.Context, c *Config, m *Outbound) (providerID string, err error)
+}
+
+// Receiver is implemented by kinds that fetch messages themselves (IMAP
+// IDLE, polling an API) instead of, or besides, receiving webhooks. The
+// server runs Receive of each enabled channel of the kind on exactly one
+// instance at a time (a lease), restarts it with backoff when it returns
+// an error, and cancels ctx when the channel is disabled or changed, or
+// the lease is lost.
+//
+// A receiver hands what it fetched to sink.Deliver, which returns once it
+// is committed through the same idempotent ingest as webhooks; only then
+// may the receiver advance its checkpoint in c.State. A crash between the
+// two re-delivers, and the provider message id stores it once.
+type Receiver interface {
+	Receive(ctx context.Context, c *Config, sink Sink) error
+}
+
+// Sink is where a Receiver delivers.
+type Sink interface {
+	// Deliver stores d's messages, receipts and events in one transaction
+	// and returns where each message was stored.
+	Deliver(ctx context.Context, d *Delivery) ([]Stored, error)
+	// Healthy records that the receiver reached its provider just now
+	// (shown as the channel's receiverStatus.lastSuccessAt): call it after
+	// each successful poll or while a held connection is alive.
+	Healthy()
+}
+
+// Templater is implemented by kinds that send approved templates
+// (WhatsApp, WeChat template messages, SMS providers' signed templates).
+// Templates lists the channel's templates, from its settings or fetched
+// from the provider (an adapter that fetches caches them in c.State). It
+// may be called inside a request, so it should be quick when cached.
+type Templater interface {
+	Templates(ctx context.Context, c *Config) ([]Template, error)
+}
+
+// Enabler is implemented by kinds that register with their provider when
+// an admin enables the channel (setWebhook) and unregister when it is
+// disabled. The server calls them outside any database transaction:
+// Enable before the channel is marked enabled (its error refuses the
+// change), Disable after it is marked disabled (its error is reported,
+// the channel stays disabled).
+type Enabler interface {
+	Enable(ctx context.Context, c *Config) error
+	Disable(ctx context.Context, c *Config) error
+}
+
+// MediaFetcher is implemented by kinds whose inbound media must be
+// downloaded from the provider by a handle (a media id, an authenticated
+// URL); see Media.
+type MediaFetcher interface {
+	FetchMedia(ctx context.Context, c *Config, m Media) (io.ReadCloser, string, error)
 }
 
 // Description describes a kind.
@@ -53,19 +112,76 @@ type Field struct {
 	Label       string
 	Required    bool
 	Description string
+	// Type tells an admin UI which input to render; "" is FieldString for
+	// settings and FieldSecret for secrets.
+	Type FieldType
+	// Options are the allowed values of a FieldSelect.
+	Options []string
 	// Generated secrets are created at random with the channel and can be
 	// rotated (shown once); an admin may also set them.
 	Generated bool
 }
 
-// Capabilities tell what a kind can do.
+// FieldType is the kind of value a Field holds: the GraphQL enum
+// ChannelFieldType.
+type FieldType string
+
+// The field types.
+const (
+	FieldString  FieldType = "STRING"
+	FieldSecret  FieldType = "SECRET"
+	FieldURL     FieldType = "URL"
+	FieldNumber  FieldType = "NUMBER"
+	FieldBoolean FieldType = "BOOLEAN"
+	FieldSelect  FieldType = "SELECT"
+	FieldList    FieldType = "LIST"
+)
+
+// TypeOf is f's type with the default filled in.
+func (f Field) TypeOf(secret bool) FieldType {
+	switch {
+	case f.Type != "":
+		return f.Type
+	case secret:
+		return FieldSecret
+	}
+	return FieldString
+}
+
+// FieldError is a validation error about one setting or secret: the
+// server reports it as INVALID_INPUT with extensions.field naming
+// "settings.<Field>" or "secrets.<Field>".
+type FieldError struct {
+	Field   string
+	Secret  bool
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Message }
+
+// SettingError returns a FieldError about a setting.
+func SettingError(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// SecretError returns a FieldError about a secret.
+func SecretError(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Secret: true, Message: fmt.Sprintf(format, args...)}
+}
+
+// Capabilities tell what a kind can do. The inbox enforces them: a reply
+// the channel cannot send is refused before anything is queued (see
+// inbox.ReplyBlocks).
 type Capabilities struct {
-	Inbound      bool          // receives messages through its webhook
-	Outbound     bool          // can send free text
-	TemplateOnly bool          // can only send approved templates
-	Attachments  bool          // can send attachments
-	MaxLength    int           // longest text it sends, in characters; 0 = no limit
-	ReplyWindow  time.Duration // replies allowed this long after the customer's last message; 0 = always
+	Inbound      bool // receives messages through its webhook or receiver
+	Outbound     bool // can send free text
+	TemplateOnly bool // can only send approved templates
+	// Templates: can send approved templates (the adapter is a
+	// Templater); outside the reply window a template may still be sent.
+	Templates   bool
+	Attachments bool          // can send attachments
+	MaxLength   int           // longest text it sends, in characters; 0 = no limit
+	ReplyWindow time.Duration // free text allowed this long after the customer's last message; 0 = always
 	// AddressByExternalID: the channel can send to a customer by their
 	// verified EXTERNAL_ID identity when they have no CHANNEL_USER identity
 	// on it yet (the api channel: the integrator knows its own ids).
@@ -81,6 +197,9 @@ type Config struct {
 	Secrets    map[string]string
 	HTTP       *http.Client
 	Now        func() time.Time
+	// State is the channel's small shared store (access tokens, IMAP
+	// UIDs, cursors), the same on every instance.
+	State State
 }
 
 // Setting returns a string setting, or "".
@@ -108,26 +227,107 @@ type Attachment struct {
 	Name        string `json:"name,omitempty"`
 }
 
+// Media is a file an inbound message carries that the provider keeps
+// until it is fetched: ID is the provider's handle (a WeChat media id, a
+// WhatsApp media id), URL its address when the provider gives one. The
+// adapter's MediaFetcher downloads it.
+type Media struct {
+	ID          string `json:"id,omitempty"`
+	URL         string `json:"url,omitempty"`
+	ContentType string `json:"contentType,omitempty"`
+	Name        string `json:"name,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+}
+
 // Inbound is one message a customer sent.
 type Inbound struct {
 	ProviderMessageID string // dedupe key, unique per channel
 	Sender            Sender
 	Text              string
 	Attachments       []Attachment
-	ThreadKey         string // the provider's conversation hint, if any
-	Time              time.Time
+	Media             []Media // files still at the provider
+	// ThreadKey targets a conversation: the Key of one of the channel's
+	// conversations (Outbound.ThreadKey, carried back by a reply address
+	// or a provider's thread id). The message joins that conversation
+	// when it is the sender's; otherwise the customer's open one, as
+	// without a key.
+	ThreadKey string
+	// AutoSubmitted marks messages no person wrote (auto-replies,
+	// bounces, bots): stored, but they never reopen a conversation, never
+	// make the customer wait and never trigger auto-replies.
+	AutoSubmitted bool
+	Time          time.Time
 	// Metadata holds the provider's extras worth keeping with the message
 	// (stored as Message.metadata). The key "sanitized" is Switchboard's:
 	// Sanitize notes there what it changed.
 	Metadata map[string]any
 }
 
-// Delivery is what one webhook request carried, and how to answer it.
+// Delivery is what one webhook request (or one receiver fetch) carried,
+// and how to answer it.
 type Delivery struct {
 	Messages []Inbound
+	Receipts []Receipt
+	Events   []Event
 	// Respond builds the answer once the messages are stored; results are
 	// in the order of Messages. Nil means 200 with an empty body.
 	Respond func(results []Stored) Response
+}
+
+// DeliveryStatus is how far an outbound message got: the GraphQL enum
+// MessageDeliveryStatus without QUEUED.
+type DeliveryStatus string
+
+// Delivery statuses a receipt reports.
+const (
+	StatusSent      DeliveryStatus = "SENT"
+	StatusDelivered DeliveryStatus = "DELIVERED"
+	StatusRead      DeliveryStatus = "READ"
+	StatusFailed    DeliveryStatus = "FAILED"
+)
+
+// Receipt is the provider's word on an outbound message, named by the id
+// Send returned. Receipts never move a message's status backwards (READ
+// stays READ when a late DELIVERED arrives); one for an id not recorded
+// yet (the provider answered before Send returned) is kept and applied
+// when it is.
+type Receipt struct {
+	ProviderMessageID string
+	Status            DeliveryStatus
+	Reason            string // for StatusFailed: the provider's error, for agents
+	Time              time.Time
+}
+
+// EventKind is a channel event's kind: the GraphQL enum ChannelEventKind.
+type EventKind string
+
+// Channel events.
+const (
+	EventFollowed   EventKind = "FOLLOWED"   // subscribed to the account
+	EventUnfollowed EventKind = "UNFOLLOWED" // unsubscribed: also opted out
+	EventOptedOut   EventKind = "OPTED_OUT"  // asked for no more messages (STOP)
+	EventOptedIn    EventKind = "OPTED_IN"   // asked for messages again (START)
+	EventMenuClick  EventKind = "MENU_CLICK" // Detail: the menu item's key
+	EventCall       EventKind = "CALL"       // Detail: the call's outcome
+)
+
+// OptsOut reports whether the event makes the customer unreachable on
+// the channel; OptsIn whether it makes them reachable again.
+func (k EventKind) OptsOut() bool { return k == EventUnfollowed || k == EventOptedOut }
+
+// OptsIn reports whether the event makes the customer reachable again.
+func (k EventKind) OptsIn() bool { return k == EventFollowed || k == EventOptedIn }
+
+// Event is something a customer did on the channel that is not a
+// message. It is recorded on the customer's conversation on the channel
+// (their open one, or the latest; one is started only for a follow or a
+// call) as a timeline activity.
+type Event struct {
+	ProviderEventID string // dedupe key when the provider has one
+	Kind            EventKind
+	Sender          Sender
+	Detail          string // a menu key, a call's outcome and duration
+	Time            time.Time
 }
 
 // Stored is where an inbound message was stored.
@@ -149,10 +349,37 @@ type Outbound struct {
 	DeliveryID     string // stable across retries
 	MessageID      string
 	ConversationID string
-	Recipient      Sender // the customer's identity on this channel
-	Text           string
-	Attachments    []Attachment
-	CreatedAt      time.Time
+	// ThreadKey is the conversation's unguessable key: an adapter puts it
+	// where the customer's reply carries it back (a reply address) and
+	// returns it as Inbound.ThreadKey.
+	ThreadKey   string
+	Recipient   Sender // the customer's identity on this channel
+	Text        string // empty for a template without a known body
+	Attachments []Attachment
+	// ReplyTo is the provider's id of the customer's latest message in
+	// the conversation (passive replies, In-Reply-To); "" when none.
+	ReplyTo string
+	// Template is set when an agent sent an approved template; Text is
+	// then its body with the parameters filled in, when the body is known.
+	Template  *TemplateMessage
+	CreatedAt time.Time
+}
+
+// Template is an approved message template of a channel.
+type Template struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Language string   `json:"language,omitempty"`
+	Params   []string `json:"params"`
+	// Body is the text with {{param}} placeholders, when known.
+	Body string `json:"body,omitempty"`
+}
+
+// TemplateMessage is a template to send, with its parameters.
+type TemplateMessage struct {
+	ID       string         `json:"id"`
+	Language string         `json:"language,omitempty"`
+	Params   map[string]any `json:"params,omitempty"`
 }
 
 // Error is a failure an adapter reports: an HTTP status for webhook
@@ -160,8 +387,11 @@ type Outbound struct {
 type Error struct {
 	Status    int  // for Receive and Handshake: the answer to give
 	Permanent bool // for Send: retrying cannot help
-	Reason    string
-	Err       error
+	// RetryAfter: for Send, the provider asked to wait this long (a 429's
+	// Retry-After); the next attempt is no earlier.
+	RetryAfter time.Duration
+	Reason     string
+	Err        error
 }
 
 func (e *Error) Error() string {
@@ -186,6 +416,21 @@ func Permanent(format string, args ...any) *Error {
 // Transient returns a send error worth retrying.
 func Transient(err error, format string, args ...any) *Error {
 	return &Error{Reason: fmt.Sprintf(format, args...), Err: err}
+}
+
+// RetryLater returns a send error the provider asked to retry after d.
+func RetryLater(d time.Duration, format string, args ...any) *Error {
+	return &Error{RetryAfter: d, Reason: fmt.Sprintf(format, args...)}
+}
+
+// RetryAfterOf is how long err asks to wait before the next attempt; 0
+// when it does not say.
+func RetryAfterOf(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // IsPermanent reports whether a send error must not be retried.

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
+	"github.com/switchboard/switchboard/ent/channelstate"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
@@ -33,6 +34,8 @@ import (
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
+	"github.com/switchboard/switchboard/ent/pendingreceipt"
+	"github.com/switchboard/switchboard/ent/receiverlease"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -57,6 +60,8 @@ type Client struct {
 	AttributeDefinition *AttributeDefinitionClient
 	// Channel is the client for interacting with the Channel builders.
 	Channel *ChannelClient
+	// ChannelState is the client for interacting with the ChannelState builders.
+	ChannelState *ChannelStateClient
 	// ConsumerLease is the client for interacting with the ConsumerLease builders.
 	ConsumerLease *ConsumerLeaseClient
 	// Conversation is the client for interacting with the Conversation builders.
@@ -81,6 +86,10 @@ type Client struct {
 	Message *MessageClient
 	// OutboxItem is the client for interacting with the OutboxItem builders.
 	OutboxItem *OutboxItemClient
+	// PendingReceipt is the client for interacting with the PendingReceipt builders.
+	PendingReceipt *PendingReceiptClient
+	// ReceiverLease is the client for interacting with the ReceiverLease builders.
+	ReceiverLease *ReceiverLeaseClient
 	// RoutingPolicy is the client for interacting with the RoutingPolicy builders.
 	RoutingPolicy *RoutingPolicyClient
 	// Tag is the client for interacting with the Tag builders.
@@ -107,6 +116,7 @@ func (c *Client) init() {
 	c.ApiToken = NewApiTokenClient(c.config)
 	c.AttributeDefinition = NewAttributeDefinitionClient(c.config)
 	c.Channel = NewChannelClient(c.config)
+	c.ChannelState = NewChannelStateClient(c.config)
 	c.ConsumerLease = NewConsumerLeaseClient(c.config)
 	c.Conversation = NewConversationClient(c.config)
 	c.ConversationActivity = NewConversationActivityClient(c.config)
@@ -119,6 +129,8 @@ func (c *Client) init() {
 	c.EventSequence = NewEventSequenceClient(c.config)
 	c.Message = NewMessageClient(c.config)
 	c.OutboxItem = NewOutboxItemClient(c.config)
+	c.PendingReceipt = NewPendingReceiptClient(c.config)
+	c.ReceiverLease = NewReceiverLeaseClient(c.config)
 	c.RoutingPolicy = NewRoutingPolicyClient(c.config)
 	c.Tag = NewTagClient(c.config)
 	c.Team = NewTeamClient(c.config)
@@ -221,6 +233,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ApiToken:             NewApiTokenClient(cfg),
 		AttributeDefinition:  NewAttributeDefinitionClient(cfg),
 		Channel:              NewChannelClient(cfg),
+		ChannelState:         NewChannelStateClient(cfg),
 		ConsumerLease:        NewConsumerLeaseClient(cfg),
 		Conversation:         NewConversationClient(cfg),
 		ConversationActivity: NewConversationActivityClient(cfg),
@@ -233,6 +246,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		EventSequence:        NewEventSequenceClient(cfg),
 		Message:              NewMessageClient(cfg),
 		OutboxItem:           NewOutboxItemClient(cfg),
+		PendingReceipt:       NewPendingReceiptClient(cfg),
+		ReceiverLease:        NewReceiverLeaseClient(cfg),
 		RoutingPolicy:        NewRoutingPolicyClient(cfg),
 		Tag:                  NewTagClient(cfg),
 		Team:                 NewTeamClient(cfg),
@@ -262,6 +277,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ApiToken:             NewApiTokenClient(cfg),
 		AttributeDefinition:  NewAttributeDefinitionClient(cfg),
 		Channel:              NewChannelClient(cfg),
+		ChannelState:         NewChannelStateClient(cfg),
 		ConsumerLease:        NewConsumerLeaseClient(cfg),
 		Conversation:         NewConversationClient(cfg),
 		ConversationActivity: NewConversationActivityClient(cfg),
@@ -274,6 +290,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		EventSequence:        NewEventSequenceClient(cfg),
 		Message:              NewMessageClient(cfg),
 		OutboxItem:           NewOutboxItemClient(cfg),
+		PendingReceipt:       NewPendingReceiptClient(cfg),
+		ReceiverLease:        NewReceiverLeaseClient(cfg),
 		RoutingPolicy:        NewRoutingPolicyClient(cfg),
 		Tag:                  NewTagClient(cfg),
 		Team:                 NewTeamClient(cfg),
@@ -309,10 +327,11 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Channel,
-		c.ConsumerLease, c.Conversation, c.ConversationActivity, c.ConversationRead,
-		c.Customer, c.CustomerDuplicate, c.CustomerIdentity, c.CustomerMerge, c.Event,
-		c.EventSequence, c.Message, c.OutboxItem, c.RoutingPolicy, c.Tag, c.Team,
-		c.Timer, c.Workspace,
+		c.ChannelState, c.ConsumerLease, c.Conversation, c.ConversationActivity,
+		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
+		c.CustomerMerge, c.Event, c.EventSequence, c.Message, c.OutboxItem,
+		c.PendingReceipt, c.ReceiverLease, c.RoutingPolicy, c.Tag, c.Team, c.Timer,
+		c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -323,10 +342,11 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Channel,
-		c.ConsumerLease, c.Conversation, c.ConversationActivity, c.ConversationRead,
-		c.Customer, c.CustomerDuplicate, c.CustomerIdentity, c.CustomerMerge, c.Event,
-		c.EventSequence, c.Message, c.OutboxItem, c.RoutingPolicy, c.Tag, c.Team,
-		c.Timer, c.Workspace,
+		c.ChannelState, c.ConsumerLease, c.Conversation, c.ConversationActivity,
+		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
+		c.CustomerMerge, c.Event, c.EventSequence, c.Message, c.OutboxItem,
+		c.PendingReceipt, c.ReceiverLease, c.RoutingPolicy, c.Tag, c.Team, c.Timer,
+		c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -345,6 +365,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AttributeDefinition.mutate(ctx, m)
 	case *ChannelMutation:
 		return c.Channel.mutate(ctx, m)
+	case *ChannelStateMutation:
+		return c.ChannelState.mutate(ctx, m)
 	case *ConsumerLeaseMutation:
 		return c.ConsumerLease.mutate(ctx, m)
 	case *ConversationMutation:
@@ -369,6 +391,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Message.mutate(ctx, m)
 	case *OutboxItemMutation:
 		return c.OutboxItem.mutate(ctx, m)
+	case *PendingReceiptMutation:
+		return c.PendingReceipt.mutate(ctx, m)
+	case *ReceiverLeaseMutation:
+		return c.ReceiverLease.mutate(ctx, m)
 	case *RoutingPolicyMutation:
 		return c.RoutingPolicy.mutate(ctx, m)
 	case *TagMutation:
@@ -1243,6 +1269,172 @@ func (c *ChannelClient) mutate(ctx context.Context, m *ChannelMutation) (Value, 
 		return (&ChannelDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Channel mutation op: %q", m.Op())
+	}
+}
+
+// ChannelStateClient is a client for the ChannelState schema.
+type ChannelStateClient struct {
+	config
+}
+
+// NewChannelStateClient returns a client for the ChannelState from the given config.
+func NewChannelStateClient(c config) *ChannelStateClient {
+	return &ChannelStateClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `channelstate.Hooks(f(g(h())))`.
+func (c *ChannelStateClient) Use(hooks ...Hook) {
+	c.hooks.ChannelState = append(c.hooks.ChannelState, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `channelstate.Intercept(f(g(h())))`.
+func (c *ChannelStateClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ChannelState = append(c.inters.ChannelState, interceptors...)
+}
+
+// Create returns a builder for creating a ChannelState entity.
+func (c *ChannelStateClient) Create() *ChannelStateCreate {
+	mutation := newChannelStateMutation(c.config, OpCreate)
+	return &ChannelStateCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ChannelState entities.
+func (c *ChannelStateClient) CreateBulk(builders ...*ChannelStateCreate) *ChannelStateCreateBulk {
+	return &ChannelStateCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ChannelStateClient) MapCreateBulk(slice any, setFunc func(*ChannelStateCreate, int)) *ChannelStateCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ChannelStateCreateBulk{err: fmt.Errorf("calling to ChannelStateClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ChannelStateCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ChannelStateCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ChannelState.
+func (c *ChannelStateClient) Update() *ChannelStateUpdate {
+	mutation := newChannelStateMutation(c.config, OpUpdate)
+	return &ChannelStateUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ChannelStateClient) UpdateOne(_m *ChannelState) *ChannelStateUpdateOne {
+	mutation := newChannelStateMutation(c.config, OpUpdateOne, withChannelState(_m))
+	return &ChannelStateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ChannelStateClient) UpdateOneID(id gid.ID) *ChannelStateUpdateOne {
+	mutation := newChannelStateMutation(c.config, OpUpdateOne, withChannelStateID(id))
+	return &ChannelStateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ChannelState.
+func (c *ChannelStateClient) Delete() *ChannelStateDelete {
+	mutation := newChannelStateMutation(c.config, OpDelete)
+	return &ChannelStateDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ChannelStateClient) DeleteOne(_m *ChannelState) *ChannelStateDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ChannelStateClient) DeleteOneID(id gid.ID) *ChannelStateDeleteOne {
+	builder := c.Delete().Where(channelstate.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ChannelStateDeleteOne{builder}
+}
+
+// Query returns a query builder for ChannelState.
+func (c *ChannelStateClient) Query() *ChannelStateQuery {
+	return &ChannelStateQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeChannelState},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ChannelState entity by its id.
+func (c *ChannelStateClient) Get(ctx context.Context, id gid.ID) (*ChannelState, error) {
+	return c.Query().Where(channelstate.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ChannelStateClient) GetX(ctx context.Context, id gid.ID) *ChannelState {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a ChannelState.
+func (c *ChannelStateClient) QueryWorkspace(_m *ChannelState) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(channelstate.Table, channelstate.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, channelstate.WorkspaceTable, channelstate.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryChannel queries the channel edge of a ChannelState.
+func (c *ChannelStateClient) QueryChannel(_m *ChannelState) *ChannelQuery {
+	query := (&ChannelClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(channelstate.Table, channelstate.FieldID, id),
+			sqlgraph.To(channel.Table, channel.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, channelstate.ChannelTable, channelstate.ChannelColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ChannelStateClient) Hooks() []Hook {
+	hooks := c.hooks.ChannelState
+	return append(hooks[:len(hooks):len(hooks)], channelstate.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ChannelStateClient) Interceptors() []Interceptor {
+	return c.inters.ChannelState
+}
+
+func (c *ChannelStateClient) mutate(ctx context.Context, m *ChannelStateMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ChannelStateCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ChannelStateUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ChannelStateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ChannelStateDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ChannelState mutation op: %q", m.Op())
 	}
 }
 
@@ -3460,6 +3652,289 @@ func (c *OutboxItemClient) mutate(ctx context.Context, m *OutboxItemMutation) (V
 	}
 }
 
+// PendingReceiptClient is a client for the PendingReceipt schema.
+type PendingReceiptClient struct {
+	config
+}
+
+// NewPendingReceiptClient returns a client for the PendingReceipt from the given config.
+func NewPendingReceiptClient(c config) *PendingReceiptClient {
+	return &PendingReceiptClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pendingreceipt.Hooks(f(g(h())))`.
+func (c *PendingReceiptClient) Use(hooks ...Hook) {
+	c.hooks.PendingReceipt = append(c.hooks.PendingReceipt, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pendingreceipt.Intercept(f(g(h())))`.
+func (c *PendingReceiptClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PendingReceipt = append(c.inters.PendingReceipt, interceptors...)
+}
+
+// Create returns a builder for creating a PendingReceipt entity.
+func (c *PendingReceiptClient) Create() *PendingReceiptCreate {
+	mutation := newPendingReceiptMutation(c.config, OpCreate)
+	return &PendingReceiptCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PendingReceipt entities.
+func (c *PendingReceiptClient) CreateBulk(builders ...*PendingReceiptCreate) *PendingReceiptCreateBulk {
+	return &PendingReceiptCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PendingReceiptClient) MapCreateBulk(slice any, setFunc func(*PendingReceiptCreate, int)) *PendingReceiptCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PendingReceiptCreateBulk{err: fmt.Errorf("calling to PendingReceiptClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PendingReceiptCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PendingReceiptCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PendingReceipt.
+func (c *PendingReceiptClient) Update() *PendingReceiptUpdate {
+	mutation := newPendingReceiptMutation(c.config, OpUpdate)
+	return &PendingReceiptUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PendingReceiptClient) UpdateOne(_m *PendingReceipt) *PendingReceiptUpdateOne {
+	mutation := newPendingReceiptMutation(c.config, OpUpdateOne, withPendingReceipt(_m))
+	return &PendingReceiptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PendingReceiptClient) UpdateOneID(id gid.ID) *PendingReceiptUpdateOne {
+	mutation := newPendingReceiptMutation(c.config, OpUpdateOne, withPendingReceiptID(id))
+	return &PendingReceiptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PendingReceipt.
+func (c *PendingReceiptClient) Delete() *PendingReceiptDelete {
+	mutation := newPendingReceiptMutation(c.config, OpDelete)
+	return &PendingReceiptDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PendingReceiptClient) DeleteOne(_m *PendingReceipt) *PendingReceiptDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PendingReceiptClient) DeleteOneID(id gid.ID) *PendingReceiptDeleteOne {
+	builder := c.Delete().Where(pendingreceipt.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PendingReceiptDeleteOne{builder}
+}
+
+// Query returns a query builder for PendingReceipt.
+func (c *PendingReceiptClient) Query() *PendingReceiptQuery {
+	return &PendingReceiptQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePendingReceipt},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PendingReceipt entity by its id.
+func (c *PendingReceiptClient) Get(ctx context.Context, id gid.ID) (*PendingReceipt, error) {
+	return c.Query().Where(pendingreceipt.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PendingReceiptClient) GetX(ctx context.Context, id gid.ID) *PendingReceipt {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a PendingReceipt.
+func (c *PendingReceiptClient) QueryWorkspace(_m *PendingReceipt) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pendingreceipt.Table, pendingreceipt.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pendingreceipt.WorkspaceTable, pendingreceipt.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PendingReceiptClient) Hooks() []Hook {
+	hooks := c.hooks.PendingReceipt
+	return append(hooks[:len(hooks):len(hooks)], pendingreceipt.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PendingReceiptClient) Interceptors() []Interceptor {
+	return c.inters.PendingReceipt
+}
+
+func (c *PendingReceiptClient) mutate(ctx context.Context, m *PendingReceiptMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PendingReceiptCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PendingReceiptUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PendingReceiptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PendingReceiptDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PendingReceipt mutation op: %q", m.Op())
+	}
+}
+
+// ReceiverLeaseClient is a client for the ReceiverLease schema.
+type ReceiverLeaseClient struct {
+	config
+}
+
+// NewReceiverLeaseClient returns a client for the ReceiverLease from the given config.
+func NewReceiverLeaseClient(c config) *ReceiverLeaseClient {
+	return &ReceiverLeaseClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `receiverlease.Hooks(f(g(h())))`.
+func (c *ReceiverLeaseClient) Use(hooks ...Hook) {
+	c.hooks.ReceiverLease = append(c.hooks.ReceiverLease, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `receiverlease.Intercept(f(g(h())))`.
+func (c *ReceiverLeaseClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ReceiverLease = append(c.inters.ReceiverLease, interceptors...)
+}
+
+// Create returns a builder for creating a ReceiverLease entity.
+func (c *ReceiverLeaseClient) Create() *ReceiverLeaseCreate {
+	mutation := newReceiverLeaseMutation(c.config, OpCreate)
+	return &ReceiverLeaseCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ReceiverLease entities.
+func (c *ReceiverLeaseClient) CreateBulk(builders ...*ReceiverLeaseCreate) *ReceiverLeaseCreateBulk {
+	return &ReceiverLeaseCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ReceiverLeaseClient) MapCreateBulk(slice any, setFunc func(*ReceiverLeaseCreate, int)) *ReceiverLeaseCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ReceiverLeaseCreateBulk{err: fmt.Errorf("calling to ReceiverLeaseClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ReceiverLeaseCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ReceiverLeaseCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ReceiverLease.
+func (c *ReceiverLeaseClient) Update() *ReceiverLeaseUpdate {
+	mutation := newReceiverLeaseMutation(c.config, OpUpdate)
+	return &ReceiverLeaseUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ReceiverLeaseClient) UpdateOne(_m *ReceiverLease) *ReceiverLeaseUpdateOne {
+	mutation := newReceiverLeaseMutation(c.config, OpUpdateOne, withReceiverLease(_m))
+	return &ReceiverLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ReceiverLeaseClient) UpdateOneID(id gid.ID) *ReceiverLeaseUpdateOne {
+	mutation := newReceiverLeaseMutation(c.config, OpUpdateOne, withReceiverLeaseID(id))
+	return &ReceiverLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ReceiverLease.
+func (c *ReceiverLeaseClient) Delete() *ReceiverLeaseDelete {
+	mutation := newReceiverLeaseMutation(c.config, OpDelete)
+	return &ReceiverLeaseDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ReceiverLeaseClient) DeleteOne(_m *ReceiverLease) *ReceiverLeaseDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ReceiverLeaseClient) DeleteOneID(id gid.ID) *ReceiverLeaseDeleteOne {
+	builder := c.Delete().Where(receiverlease.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ReceiverLeaseDeleteOne{builder}
+}
+
+// Query returns a query builder for ReceiverLease.
+func (c *ReceiverLeaseClient) Query() *ReceiverLeaseQuery {
+	return &ReceiverLeaseQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeReceiverLease},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ReceiverLease entity by its id.
+func (c *ReceiverLeaseClient) Get(ctx context.Context, id gid.ID) (*ReceiverLease, error) {
+	return c.Query().Where(receiverlease.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ReceiverLeaseClient) GetX(ctx context.Context, id gid.ID) *ReceiverLease {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ReceiverLeaseClient) Hooks() []Hook {
+	return c.hooks.ReceiverLease
+}
+
+// Interceptors returns the client interceptors.
+func (c *ReceiverLeaseClient) Interceptors() []Interceptor {
+	return c.inters.ReceiverLease
+}
+
+func (c *ReceiverLeaseClient) mutate(ctx context.Context, m *ReceiverLeaseMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ReceiverLeaseCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ReceiverLeaseUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ReceiverLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ReceiverLeaseDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ReceiverLease mutation op: %q", m.Op())
+	}
+}
+
 // RoutingPolicyClient is a client for the RoutingPolicy schema.
 type RoutingPolicyClient struct {
 	config
@@ -4260,17 +4735,18 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel, ConsumerLease,
-		Conversation, ConversationActivity, ConversationRead, Customer,
+		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel, ChannelState,
+		ConsumerLease, Conversation, ConversationActivity, ConversationRead, Customer,
 		CustomerDuplicate, CustomerIdentity, CustomerMerge, Event, EventSequence,
-		Message, OutboxItem, RoutingPolicy, Tag, Team, Timer, Workspace []ent.Hook
+		Message, OutboxItem, PendingReceipt, ReceiverLease, RoutingPolicy, Tag, Team,
+		Timer, Workspace []ent.Hook
 	}
 	inters struct {
-		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel, ConsumerLease,
-		Conversation, ConversationActivity, ConversationRead, Customer,
+		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel, ChannelState,
+		ConsumerLease, Conversation, ConversationActivity, ConversationRead, Customer,
 		CustomerDuplicate, CustomerIdentity, CustomerMerge, Event, EventSequence,
-		Message, OutboxItem, RoutingPolicy, Tag, Team, Timer,
-		Workspace []ent.Interceptor
+		Message, OutboxItem, PendingReceipt, ReceiverLease, RoutingPolicy, Tag, Team,
+		Timer, Workspace []ent.Interceptor
 	}
 )
 

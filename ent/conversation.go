@@ -56,6 +56,8 @@ type Conversation struct {
 	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
 	// SnoozedUntil holds the value of the "snoozed_until" field.
 	SnoozedUntil *time.Time `json:"snoozed_until,omitempty"`
+	// unguessable; channels carry it in reply addresses and thread ids (channels.Outbound.ThreadKey)
+	Key string `json:"key,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ConversationQuery when eager-loading is set.
 	Edges        ConversationEdges `json:"edges"`
@@ -183,7 +185,7 @@ func (*Conversation) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
 		case conversation.FieldID, conversation.FieldWorkspaceID, conversation.FieldCustomerID, conversation.FieldChannelID:
 			values[i] = new(gid.ID)
-		case conversation.FieldStatus, conversation.FieldPriority, conversation.FieldSubject:
+		case conversation.FieldStatus, conversation.FieldPriority, conversation.FieldSubject, conversation.FieldKey:
 			values[i] = new(sql.NullString)
 		case conversation.FieldCreatedAt, conversation.FieldUpdatedAt, conversation.FieldLastMessageAt, conversation.FieldWaitingSince, conversation.FieldFirstResponseAt, conversation.FieldResolvedAt, conversation.FieldSnoozedUntil:
 			values[i] = new(sql.NullTime)
@@ -311,6 +313,12 @@ func (_m *Conversation) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.SnoozedUntil = new(time.Time)
 				*_m.SnoozedUntil = value.Time
+			}
+		case conversation.FieldKey:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field key", values[i])
+			} else if value.Valid {
+				_m.Key = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -451,6 +459,9 @@ func (_m *Conversation) String() string {
 		builder.WriteString("snoozed_until=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("key=")
+	builder.WriteString(_m.Key)
 	builder.WriteByte(')')
 	return builder.String()
 }

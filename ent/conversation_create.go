@@ -231,6 +231,20 @@ func (_c *ConversationCreate) SetNillableSnoozedUntil(v *time.Time) *Conversatio
 	return _c
 }
 
+// SetKey sets the "key" field.
+func (_c *ConversationCreate) SetKey(v string) *ConversationCreate {
+	_c.mutation.SetKey(v)
+	return _c
+}
+
+// SetNillableKey sets the "key" field if the given value is not nil.
+func (_c *ConversationCreate) SetNillableKey(v *string) *ConversationCreate {
+	if v != nil {
+		_c.SetKey(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ConversationCreate) SetID(v gid.ID) *ConversationCreate {
 	_c.mutation.SetID(v)
@@ -364,6 +378,13 @@ func (_c *ConversationCreate) defaults() error {
 		v := conversation.DefaultPriority
 		_c.mutation.SetPriority(v)
 	}
+	if _, ok := _c.mutation.Key(); !ok {
+		if conversation.DefaultKey == nil {
+			return fmt.Errorf("ent: uninitialized conversation.DefaultKey (forgotten import ent/runtime?)")
+		}
+		v := conversation.DefaultKey()
+		_c.mutation.SetKey(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if conversation.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized conversation.DefaultID (forgotten import ent/runtime?)")
@@ -410,6 +431,14 @@ func (_c *ConversationCreate) check() error {
 	if v, ok := _c.mutation.Subject(); ok {
 		if err := conversation.SubjectValidator(v); err != nil {
 			return &ValidationError{Name: "subject", err: fmt.Errorf(`ent: validator failed for field "Conversation.subject": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Key(); !ok {
+		return &ValidationError{Name: "key", err: errors.New(`ent: missing required field "Conversation.key"`)}
+	}
+	if v, ok := _c.mutation.Key(); ok {
+		if err := conversation.KeyValidator(v); err != nil {
+			return &ValidationError{Name: "key", err: fmt.Errorf(`ent: validator failed for field "Conversation.key": %w`, err)}
 		}
 	}
 	if len(_c.mutation.WorkspaceIDs()) == 0 {
@@ -496,6 +525,10 @@ func (_c *ConversationCreate) createSpec() (*Conversation, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.SnoozedUntil(); ok {
 		_spec.SetField(conversation.FieldSnoozedUntil, field.TypeTime, value)
 		_node.SnoozedUntil = &value
+	}
+	if value, ok := _c.mutation.Key(); ok {
+		_spec.SetField(conversation.FieldKey, field.TypeString, value)
+		_node.Key = value
 	}
 	if nodes := _c.mutation.WorkspaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -918,6 +951,9 @@ func (u *ConversationUpsertOne) UpdateNewValues() *ConversationUpsertOne {
 		}
 		if _, exists := u.create.mutation.ChannelID(); exists {
 			s.SetIgnore(conversation.FieldChannelID)
+		}
+		if _, exists := u.create.mutation.Key(); exists {
+			s.SetIgnore(conversation.FieldKey)
 		}
 	}))
 	return u
@@ -1386,6 +1422,9 @@ func (u *ConversationUpsertBulk) UpdateNewValues() *ConversationUpsertBulk {
 			}
 			if _, exists := b.mutation.ChannelID(); exists {
 				s.SetIgnore(conversation.FieldChannelID)
+			}
+			if _, exists := b.mutation.Key(); exists {
+				s.SetIgnore(conversation.FieldKey)
 			}
 		}
 	}))

@@ -42,6 +42,8 @@ type ConversationActivity struct {
 	Note string `json:"note,omitempty"`
 	// OccurredAt holds the value of the "occurred_at" field.
 	OccurredAt time.Time `json:"occurred_at,omitempty"`
+	// a channel event's channel and provider event id: a redelivered event is recorded once
+	DedupeKey *string `json:"dedupe_key,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ConversationActivityQuery when eager-loading is set.
 	Edges        ConversationActivityEdges `json:"edges"`
@@ -131,7 +133,7 @@ func (*ConversationActivity) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
 		case conversationactivity.FieldID, conversationactivity.FieldWorkspaceID, conversationactivity.FieldConversationID, conversationactivity.FieldCustomerID:
 			values[i] = new(gid.ID)
-		case conversationactivity.FieldKind, conversationactivity.FieldReason, conversationactivity.FieldNote:
+		case conversationactivity.FieldKind, conversationactivity.FieldReason, conversationactivity.FieldNote, conversationactivity.FieldDedupeKey:
 			values[i] = new(sql.NullString)
 		case conversationactivity.FieldOccurredAt:
 			values[i] = new(sql.NullTime)
@@ -219,6 +221,13 @@ func (_m *ConversationActivity) assignValues(columns []string, values []any) err
 				return fmt.Errorf("unexpected type %T for field occurred_at", values[i])
 			} else if value.Valid {
 				_m.OccurredAt = value.Time
+			}
+		case conversationactivity.FieldDedupeKey:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field dedupe_key", values[i])
+			} else if value.Valid {
+				_m.DedupeKey = new(string)
+				*_m.DedupeKey = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -318,6 +327,11 @@ func (_m *ConversationActivity) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("occurred_at=")
 	builder.WriteString(_m.OccurredAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.DedupeKey; v != nil {
+		builder.WriteString("dedupe_key=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -136,6 +136,20 @@ func (_c *ConversationActivityCreate) SetNillableOccurredAt(v *time.Time) *Conve
 	return _c
 }
 
+// SetDedupeKey sets the "dedupe_key" field.
+func (_c *ConversationActivityCreate) SetDedupeKey(v string) *ConversationActivityCreate {
+	_c.mutation.SetDedupeKey(v)
+	return _c
+}
+
+// SetNillableDedupeKey sets the "dedupe_key" field if the given value is not nil.
+func (_c *ConversationActivityCreate) SetNillableDedupeKey(v *string) *ConversationActivityCreate {
+	if v != nil {
+		_c.SetDedupeKey(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ConversationActivityCreate) SetID(v gid.ID) *ConversationActivityCreate {
 	_c.mutation.SetID(v)
@@ -261,6 +275,11 @@ func (_c *ConversationActivityCreate) check() error {
 	if _, ok := _c.mutation.OccurredAt(); !ok {
 		return &ValidationError{Name: "occurred_at", err: errors.New(`ent: missing required field "ConversationActivity.occurred_at"`)}
 	}
+	if v, ok := _c.mutation.DedupeKey(); ok {
+		if err := conversationactivity.DedupeKeyValidator(v); err != nil {
+			return &ValidationError{Name: "dedupe_key", err: fmt.Errorf(`ent: validator failed for field "ConversationActivity.dedupe_key": %w`, err)}
+		}
+	}
 	if len(_c.mutation.WorkspaceIDs()) == 0 {
 		return &ValidationError{Name: "workspace", err: errors.New(`ent: missing required edge "ConversationActivity.workspace"`)}
 	}
@@ -322,6 +341,10 @@ func (_c *ConversationActivityCreate) createSpec() (*ConversationActivity, *sqlg
 	if value, ok := _c.mutation.OccurredAt(); ok {
 		_spec.SetField(conversationactivity.FieldOccurredAt, field.TypeTime, value)
 		_node.OccurredAt = value
+	}
+	if value, ok := _c.mutation.DedupeKey(); ok {
+		_spec.SetField(conversationactivity.FieldDedupeKey, field.TypeString, value)
+		_node.DedupeKey = &value
 	}
 	if nodes := _c.mutation.WorkspaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -515,6 +538,9 @@ func (u *ConversationActivityUpsertOne) UpdateNewValues() *ConversationActivityU
 		}
 		if _, exists := u.create.mutation.OccurredAt(); exists {
 			s.SetIgnore(conversationactivity.FieldOccurredAt)
+		}
+		if _, exists := u.create.mutation.DedupeKey(); exists {
+			s.SetIgnore(conversationactivity.FieldDedupeKey)
 		}
 	}))
 	return u
@@ -770,6 +796,9 @@ func (u *ConversationActivityUpsertBulk) UpdateNewValues() *ConversationActivity
 			}
 			if _, exists := b.mutation.OccurredAt(); exists {
 				s.SetIgnore(conversationactivity.FieldOccurredAt)
+			}
+			if _, exists := b.mutation.DedupeKey(); exists {
+				s.SetIgnore(conversationactivity.FieldDedupeKey)
 			}
 		}
 	}))

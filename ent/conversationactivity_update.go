@@ -113,6 +113,9 @@ func (_u *ConversationActivityUpdate) sqlSave(ctx context.Context) (_node int, e
 	if _u.mutation.NoteCleared() {
 		_spec.ClearField(conversationactivity.FieldNote, field.TypeString)
 	}
+	if _u.mutation.DedupeKeyCleared() {
+		_spec.ClearField(conversationactivity.FieldDedupeKey, field.TypeString)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -248,6 +251,9 @@ func (_u *ConversationActivityUpdateOne) sqlSave(ctx context.Context) (_node *Co
 	}
 	if _u.mutation.NoteCleared() {
 		_spec.ClearField(conversationactivity.FieldNote, field.TypeString)
+	}
+	if _u.mutation.DedupeKeyCleared() {
+		_spec.ClearField(conversationactivity.FieldDedupeKey, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &ConversationActivity{config: _u.config}

@@ -39,6 +39,8 @@ type CustomerIdentity struct {
 	Verified bool `json:"verified,omitempty"`
 	// where the identity came from: the channel itself, an integrator's API token, the website chat (verified by identityHash or claimed by the visitor), or an agent
 	Source customeridentity.Source `json:"source,omitempty"`
+	// CHANNEL_USER: when the customer opted out of messages on the channel (unfollowed, STOP); null while reachable
+	OptedOutAt *time.Time `json:"opted_out_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CustomerIdentityQuery when eager-loading is set.
 	Edges        CustomerIdentityEdges `json:"edges"`
@@ -106,7 +108,7 @@ func (*CustomerIdentity) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case customeridentity.FieldKind, customeridentity.FieldValue, customeridentity.FieldSource:
 			values[i] = new(sql.NullString)
-		case customeridentity.FieldCreatedAt, customeridentity.FieldUpdatedAt:
+		case customeridentity.FieldCreatedAt, customeridentity.FieldUpdatedAt, customeridentity.FieldOptedOutAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -183,6 +185,13 @@ func (_m *CustomerIdentity) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field source", values[i])
 			} else if value.Valid {
 				_m.Source = customeridentity.Source(value.String)
+			}
+		case customeridentity.FieldOptedOutAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field opted_out_at", values[i])
+			} else if value.Valid {
+				_m.OptedOutAt = new(time.Time)
+				*_m.OptedOutAt = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -263,6 +272,11 @@ func (_m *CustomerIdentity) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("source=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Source))
+	builder.WriteString(", ")
+	if v := _m.OptedOutAt; v != nil {
+		builder.WriteString("opted_out_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

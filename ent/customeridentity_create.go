@@ -121,6 +121,20 @@ func (_c *CustomerIdentityCreate) SetNillableSource(v *customeridentity.Source) 
 	return _c
 }
 
+// SetOptedOutAt sets the "opted_out_at" field.
+func (_c *CustomerIdentityCreate) SetOptedOutAt(v time.Time) *CustomerIdentityCreate {
+	_c.mutation.SetOptedOutAt(v)
+	return _c
+}
+
+// SetNillableOptedOutAt sets the "opted_out_at" field if the given value is not nil.
+func (_c *CustomerIdentityCreate) SetNillableOptedOutAt(v *time.Time) *CustomerIdentityCreate {
+	if v != nil {
+		_c.SetOptedOutAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CustomerIdentityCreate) SetID(v gid.ID) *CustomerIdentityCreate {
 	_c.mutation.SetID(v)
@@ -326,6 +340,10 @@ func (_c *CustomerIdentityCreate) createSpec() (*CustomerIdentity, *sqlgraph.Cre
 		_spec.SetField(customeridentity.FieldSource, field.TypeEnum, value)
 		_node.Source = value
 	}
+	if value, ok := _c.mutation.OptedOutAt(); ok {
+		_spec.SetField(customeridentity.FieldOptedOutAt, field.TypeTime, value)
+		_node.OptedOutAt = &value
+	}
 	if nodes := _c.mutation.WorkspaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -477,6 +495,24 @@ func (u *CustomerIdentityUpsert) UpdateSource() *CustomerIdentityUpsert {
 	return u
 }
 
+// SetOptedOutAt sets the "opted_out_at" field.
+func (u *CustomerIdentityUpsert) SetOptedOutAt(v time.Time) *CustomerIdentityUpsert {
+	u.Set(customeridentity.FieldOptedOutAt, v)
+	return u
+}
+
+// UpdateOptedOutAt sets the "opted_out_at" field to the value that was provided on create.
+func (u *CustomerIdentityUpsert) UpdateOptedOutAt() *CustomerIdentityUpsert {
+	u.SetExcluded(customeridentity.FieldOptedOutAt)
+	return u
+}
+
+// ClearOptedOutAt clears the value of the "opted_out_at" field.
+func (u *CustomerIdentityUpsert) ClearOptedOutAt() *CustomerIdentityUpsert {
+	u.SetNull(customeridentity.FieldOptedOutAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -593,6 +629,27 @@ func (u *CustomerIdentityUpsertOne) SetSource(v customeridentity.Source) *Custom
 func (u *CustomerIdentityUpsertOne) UpdateSource() *CustomerIdentityUpsertOne {
 	return u.Update(func(s *CustomerIdentityUpsert) {
 		s.UpdateSource()
+	})
+}
+
+// SetOptedOutAt sets the "opted_out_at" field.
+func (u *CustomerIdentityUpsertOne) SetOptedOutAt(v time.Time) *CustomerIdentityUpsertOne {
+	return u.Update(func(s *CustomerIdentityUpsert) {
+		s.SetOptedOutAt(v)
+	})
+}
+
+// UpdateOptedOutAt sets the "opted_out_at" field to the value that was provided on create.
+func (u *CustomerIdentityUpsertOne) UpdateOptedOutAt() *CustomerIdentityUpsertOne {
+	return u.Update(func(s *CustomerIdentityUpsert) {
+		s.UpdateOptedOutAt()
+	})
+}
+
+// ClearOptedOutAt clears the value of the "opted_out_at" field.
+func (u *CustomerIdentityUpsertOne) ClearOptedOutAt() *CustomerIdentityUpsertOne {
+	return u.Update(func(s *CustomerIdentityUpsert) {
+		s.ClearOptedOutAt()
 	})
 }
 
@@ -879,6 +936,27 @@ func (u *CustomerIdentityUpsertBulk) SetSource(v customeridentity.Source) *Custo
 func (u *CustomerIdentityUpsertBulk) UpdateSource() *CustomerIdentityUpsertBulk {
 	return u.Update(func(s *CustomerIdentityUpsert) {
 		s.UpdateSource()
+	})
+}
+
+// SetOptedOutAt sets the "opted_out_at" field.
+func (u *CustomerIdentityUpsertBulk) SetOptedOutAt(v time.Time) *CustomerIdentityUpsertBulk {
+	return u.Update(func(s *CustomerIdentityUpsert) {
+		s.SetOptedOutAt(v)
+	})
+}
+
+// UpdateOptedOutAt sets the "opted_out_at" field to the value that was provided on create.
+func (u *CustomerIdentityUpsertBulk) UpdateOptedOutAt() *CustomerIdentityUpsertBulk {
+	return u.Update(func(s *CustomerIdentityUpsert) {
+		s.UpdateOptedOutAt()
+	})
+}
+
+// ClearOptedOutAt clears the value of the "opted_out_at" field.
+func (u *CustomerIdentityUpsertBulk) ClearOptedOutAt() *CustomerIdentityUpsertBulk {
+	return u.Update(func(s *CustomerIdentityUpsert) {
+		s.ClearOptedOutAt()
 	})
 }
 

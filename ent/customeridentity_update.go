@@ -79,6 +79,26 @@ func (_u *CustomerIdentityUpdate) SetNillableSource(v *customeridentity.Source) 
 	return _u
 }
 
+// SetOptedOutAt sets the "opted_out_at" field.
+func (_u *CustomerIdentityUpdate) SetOptedOutAt(v time.Time) *CustomerIdentityUpdate {
+	_u.mutation.SetOptedOutAt(v)
+	return _u
+}
+
+// SetNillableOptedOutAt sets the "opted_out_at" field if the given value is not nil.
+func (_u *CustomerIdentityUpdate) SetNillableOptedOutAt(v *time.Time) *CustomerIdentityUpdate {
+	if v != nil {
+		_u.SetOptedOutAt(*v)
+	}
+	return _u
+}
+
+// ClearOptedOutAt clears the value of the "opted_out_at" field.
+func (_u *CustomerIdentityUpdate) ClearOptedOutAt() *CustomerIdentityUpdate {
+	_u.mutation.ClearOptedOutAt()
+	return _u
+}
+
 // SetCustomer sets the "customer" edge to the Customer entity.
 func (_u *CustomerIdentityUpdate) SetCustomer(v *Customer) *CustomerIdentityUpdate {
 	return _u.SetCustomerID(v.ID)
@@ -180,6 +200,12 @@ func (_u *CustomerIdentityUpdate) sqlSave(ctx context.Context) (_node int, err e
 	if value, ok := _u.mutation.Source(); ok {
 		_spec.SetField(customeridentity.FieldSource, field.TypeEnum, value)
 	}
+	if value, ok := _u.mutation.OptedOutAt(); ok {
+		_spec.SetField(customeridentity.FieldOptedOutAt, field.TypeTime, value)
+	}
+	if _u.mutation.OptedOutAtCleared() {
+		_spec.ClearField(customeridentity.FieldOptedOutAt, field.TypeTime)
+	}
 	if _u.mutation.CustomerCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -276,6 +302,26 @@ func (_u *CustomerIdentityUpdateOne) SetNillableSource(v *customeridentity.Sourc
 	if v != nil {
 		_u.SetSource(*v)
 	}
+	return _u
+}
+
+// SetOptedOutAt sets the "opted_out_at" field.
+func (_u *CustomerIdentityUpdateOne) SetOptedOutAt(v time.Time) *CustomerIdentityUpdateOne {
+	_u.mutation.SetOptedOutAt(v)
+	return _u
+}
+
+// SetNillableOptedOutAt sets the "opted_out_at" field if the given value is not nil.
+func (_u *CustomerIdentityUpdateOne) SetNillableOptedOutAt(v *time.Time) *CustomerIdentityUpdateOne {
+	if v != nil {
+		_u.SetOptedOutAt(*v)
+	}
+	return _u
+}
+
+// ClearOptedOutAt clears the value of the "opted_out_at" field.
+func (_u *CustomerIdentityUpdateOne) ClearOptedOutAt() *CustomerIdentityUpdateOne {
+	_u.mutation.ClearOptedOutAt()
 	return _u
 }
 
@@ -409,6 +455,12 @@ func (_u *CustomerIdentityUpdateOne) sqlSave(ctx context.Context) (_node *Custom
 	}
 	if value, ok := _u.mutation.Source(); ok {
 		_spec.SetField(customeridentity.FieldSource, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.OptedOutAt(); ok {
+		_spec.SetField(customeridentity.FieldOptedOutAt, field.TypeTime, value)
+	}
+	if _u.mutation.OptedOutAtCleared() {
+		_spec.ClearField(customeridentity.FieldOptedOutAt, field.TypeTime)
 	}
 	if _u.mutation.CustomerCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
+	"github.com/switchboard/switchboard/ent/channelstate"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
@@ -29,6 +30,8 @@ import (
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
+	"github.com/switchboard/switchboard/ent/pendingreceipt"
+	"github.com/switchboard/switchboard/ent/receiverlease"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -99,6 +102,7 @@ func checkColumn(t, c string) error {
 			apitoken.Table:             apitoken.ValidColumn,
 			attributedefinition.Table:  attributedefinition.ValidColumn,
 			channel.Table:              channel.ValidColumn,
+			channelstate.Table:         channelstate.ValidColumn,
 			consumerlease.Table:        consumerlease.ValidColumn,
 			conversation.Table:         conversation.ValidColumn,
 			conversationactivity.Table: conversationactivity.ValidColumn,
@@ -111,6 +115,8 @@ func checkColumn(t, c string) error {
 			eventsequence.Table:        eventsequence.ValidColumn,
 			message.Table:              message.ValidColumn,
 			outboxitem.Table:           outboxitem.ValidColumn,
+			pendingreceipt.Table:       pendingreceipt.ValidColumn,
+			receiverlease.Table:        receiverlease.ValidColumn,
 			routingpolicy.Table:        routingpolicy.ValidColumn,
 			tag.Table:                  tag.ValidColumn,
 			team.Table:                 team.ValidColumn,

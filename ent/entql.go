@@ -8,6 +8,7 @@ import (
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
+	"github.com/switchboard/switchboard/ent/channelstate"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
@@ -20,7 +21,9 @@ import (
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
+	"github.com/switchboard/switchboard/ent/pendingreceipt"
 	"github.com/switchboard/switchboard/ent/predicate"
+	"github.com/switchboard/switchboard/ent/receiverlease"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -35,7 +38,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -158,6 +161,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   channelstate.Table,
+			Columns: channelstate.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: channelstate.FieldID,
+			},
+		},
+		Type: "ChannelState",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			channelstate.FieldCreatedAt:   {Type: field.TypeTime, Column: channelstate.FieldCreatedAt},
+			channelstate.FieldUpdatedAt:   {Type: field.TypeTime, Column: channelstate.FieldUpdatedAt},
+			channelstate.FieldWorkspaceID: {Type: field.TypeString, Column: channelstate.FieldWorkspaceID},
+			channelstate.FieldChannelID:   {Type: field.TypeString, Column: channelstate.FieldChannelID},
+			channelstate.FieldKey:         {Type: field.TypeString, Column: channelstate.FieldKey},
+			channelstate.FieldValue:       {Type: field.TypeBytes, Column: channelstate.FieldValue},
+			channelstate.FieldVersion:     {Type: field.TypeInt64, Column: channelstate.FieldVersion},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   consumerlease.Table,
 			Columns: consumerlease.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -172,7 +195,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consumerlease.FieldPosition:  {Type: field.TypeInt64, Column: consumerlease.FieldPosition},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversation.Table,
 			Columns: conversation.Columns,
@@ -199,9 +222,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldFirstResponseAt: {Type: field.TypeTime, Column: conversation.FieldFirstResponseAt},
 			conversation.FieldResolvedAt:      {Type: field.TypeTime, Column: conversation.FieldResolvedAt},
 			conversation.FieldSnoozedUntil:    {Type: field.TypeTime, Column: conversation.FieldSnoozedUntil},
+			conversation.FieldKey:             {Type: field.TypeString, Column: conversation.FieldKey},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversationactivity.Table,
 			Columns: conversationactivity.Columns,
@@ -222,9 +246,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversationactivity.FieldReason:         {Type: field.TypeEnum, Column: conversationactivity.FieldReason},
 			conversationactivity.FieldNote:           {Type: field.TypeString, Column: conversationactivity.FieldNote},
 			conversationactivity.FieldOccurredAt:     {Type: field.TypeTime, Column: conversationactivity.FieldOccurredAt},
+			conversationactivity.FieldDedupeKey:      {Type: field.TypeString, Column: conversationactivity.FieldDedupeKey},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversationread.Table,
 			Columns: conversationread.Columns,
@@ -241,7 +266,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversationread.FieldReadAt:         {Type: field.TypeTime, Column: conversationread.FieldReadAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customer.Table,
 			Columns: customer.Columns,
@@ -263,7 +288,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customer.FieldMergedIntoID:     {Type: field.TypeString, Column: customer.FieldMergedIntoID},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customerduplicate.Table,
 			Columns: customerduplicate.Columns,
@@ -285,7 +310,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customerduplicate.FieldResolvedByID: {Type: field.TypeString, Column: customerduplicate.FieldResolvedByID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customeridentity.Table,
 			Columns: customeridentity.Columns,
@@ -305,9 +330,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customeridentity.FieldChannelID:   {Type: field.TypeString, Column: customeridentity.FieldChannelID},
 			customeridentity.FieldVerified:    {Type: field.TypeBool, Column: customeridentity.FieldVerified},
 			customeridentity.FieldSource:      {Type: field.TypeEnum, Column: customeridentity.FieldSource},
+			customeridentity.FieldOptedOutAt:  {Type: field.TypeTime, Column: customeridentity.FieldOptedOutAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customermerge.Table,
 			Columns: customermerge.Columns,
@@ -331,7 +357,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customermerge.FieldSnapshot:     {Type: field.TypeJSON, Column: customermerge.FieldSnapshot},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -355,7 +381,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCreatedAt:       {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   eventsequence.Table,
 			Columns: eventsequence.Columns,
@@ -370,7 +396,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			eventsequence.FieldPrunedThrough: {Type: field.TypeInt64, Column: eventsequence.FieldPrunedThrough},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
@@ -395,12 +421,14 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldAttachments:       {Type: field.TypeJSON, Column: message.FieldAttachments},
 			message.FieldMetadata:          {Type: field.TypeJSON, Column: message.FieldMetadata},
 			message.FieldPrivate:           {Type: field.TypeBool, Column: message.FieldPrivate},
+			message.FieldAutoSubmitted:     {Type: field.TypeBool, Column: message.FieldAutoSubmitted},
+			message.FieldTemplate:          {Type: field.TypeJSON, Column: message.FieldTemplate},
 			message.FieldProviderMessageID: {Type: field.TypeString, Column: message.FieldProviderMessageID},
 			message.FieldDeliveryStatus:    {Type: field.TypeEnum, Column: message.FieldDeliveryStatus},
 			message.FieldDeliveryError:     {Type: field.TypeString, Column: message.FieldDeliveryError},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxitem.Table,
 			Columns: outboxitem.Columns,
@@ -425,7 +453,48 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxitem.FieldProviderMessageID: {Type: field.TypeString, Column: outboxitem.FieldProviderMessageID},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   pendingreceipt.Table,
+			Columns: pendingreceipt.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: pendingreceipt.FieldID,
+			},
+		},
+		Type: "PendingReceipt",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			pendingreceipt.FieldCreatedAt:         {Type: field.TypeTime, Column: pendingreceipt.FieldCreatedAt},
+			pendingreceipt.FieldUpdatedAt:         {Type: field.TypeTime, Column: pendingreceipt.FieldUpdatedAt},
+			pendingreceipt.FieldWorkspaceID:       {Type: field.TypeString, Column: pendingreceipt.FieldWorkspaceID},
+			pendingreceipt.FieldChannelID:         {Type: field.TypeString, Column: pendingreceipt.FieldChannelID},
+			pendingreceipt.FieldProviderMessageID: {Type: field.TypeString, Column: pendingreceipt.FieldProviderMessageID},
+			pendingreceipt.FieldStatus:            {Type: field.TypeEnum, Column: pendingreceipt.FieldStatus},
+			pendingreceipt.FieldReason:            {Type: field.TypeString, Column: pendingreceipt.FieldReason},
+			pendingreceipt.FieldOccurredAt:        {Type: field.TypeTime, Column: pendingreceipt.FieldOccurredAt},
+		},
+	}
+	graph.Nodes[19] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   receiverlease.Table,
+			Columns: receiverlease.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: receiverlease.FieldID,
+			},
+		},
+		Type: "ReceiverLease",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			receiverlease.FieldWorkspaceID:   {Type: field.TypeString, Column: receiverlease.FieldWorkspaceID},
+			receiverlease.FieldHolder:        {Type: field.TypeString, Column: receiverlease.FieldHolder},
+			receiverlease.FieldExpiresAt:     {Type: field.TypeTime, Column: receiverlease.FieldExpiresAt},
+			receiverlease.FieldState:         {Type: field.TypeEnum, Column: receiverlease.FieldState},
+			receiverlease.FieldLastError:     {Type: field.TypeString, Column: receiverlease.FieldLastError},
+			receiverlease.FieldLastSuccessAt: {Type: field.TypeTime, Column: receiverlease.FieldLastSuccessAt},
+			receiverlease.FieldUpdatedAt:     {Type: field.TypeTime, Column: receiverlease.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   routingpolicy.Table,
 			Columns: routingpolicy.Columns,
@@ -445,7 +514,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			routingpolicy.FieldLastAgentID: {Type: field.TypeString, Column: routingpolicy.FieldLastAgentID},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -463,7 +532,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -480,7 +549,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldName:        {Type: field.TypeString, Column: team.FieldName},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timer.Table,
 			Columns: timer.Columns,
@@ -502,7 +571,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timer.FieldCreatedAt:    {Type: field.TypeTime, Column: timer.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -664,6 +733,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Channel",
 		"Team",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   channelstate.WorkspaceTable,
+			Columns: []string{channelstate.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"ChannelState",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"channel",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   channelstate.ChannelTable,
+			Columns: []string{channelstate.ChannelColumn},
+			Bidi:    false,
+		},
+		"ChannelState",
+		"Channel",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1119,6 +1212,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"OutboxItem",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pendingreceipt.WorkspaceTable,
+			Columns: []string{pendingreceipt.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"PendingReceipt",
 		"Workspace",
 	)
 	graph.MustAddE(
@@ -1870,6 +1975,109 @@ func (f *ChannelFilter) WhereHasMemberTeamsWith(preds ...predicate.Team) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ChannelStateQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ChannelStateQuery builder.
+func (_q *ChannelStateQuery) Filter() *ChannelStateFilter {
+	return &ChannelStateFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ChannelStateMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ChannelStateMutation builder.
+func (m *ChannelStateMutation) Filter() *ChannelStateFilter {
+	return &ChannelStateFilter{config: m.config, predicateAdder: m}
+}
+
+// ChannelStateFilter provides a generic filtering capability at runtime for ChannelStateQuery.
+type ChannelStateFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ChannelStateFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ChannelStateFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(channelstate.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ChannelStateFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(channelstate.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ChannelStateFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(channelstate.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *ChannelStateFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(channelstate.FieldWorkspaceID))
+}
+
+// WhereChannelID applies the entql string predicate on the channel_id field.
+func (f *ChannelStateFilter) WhereChannelID(p entql.StringP) {
+	f.Where(p.Field(channelstate.FieldChannelID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *ChannelStateFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(channelstate.FieldKey))
+}
+
+// WhereValue applies the entql []byte predicate on the value field.
+func (f *ChannelStateFilter) WhereValue(p entql.BytesP) {
+	f.Where(p.Field(channelstate.FieldValue))
+}
+
+// WhereVersion applies the entql int64 predicate on the version field.
+func (f *ChannelStateFilter) WhereVersion(p entql.Int64P) {
+	f.Where(p.Field(channelstate.FieldVersion))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *ChannelStateFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *ChannelStateFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasChannel applies a predicate to check if query has an edge channel.
+func (f *ChannelStateFilter) WhereHasChannel() {
+	f.Where(entql.HasEdge("channel"))
+}
+
+// WhereHasChannelWith applies a predicate to check if query has an edge channel with a given conditions (other predicates).
+func (f *ChannelStateFilter) WhereHasChannelWith(preds ...predicate.Channel) {
+	f.Where(entql.HasEdgeWith("channel", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ConsumerLeaseQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1898,7 +2106,7 @@ type ConsumerLeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConsumerLeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1953,7 +2161,7 @@ type ConversationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2042,6 +2250,11 @@ func (f *ConversationFilter) WhereResolvedAt(p entql.TimeP) {
 // WhereSnoozedUntil applies the entql time.Time predicate on the snoozed_until field.
 func (f *ConversationFilter) WhereSnoozedUntil(p entql.TimeP) {
 	f.Where(p.Field(conversation.FieldSnoozedUntil))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *ConversationFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(conversation.FieldKey))
 }
 
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.
@@ -2185,7 +2398,7 @@ type ConversationActivityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationActivityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2244,6 +2457,11 @@ func (f *ConversationActivityFilter) WhereNote(p entql.StringP) {
 // WhereOccurredAt applies the entql time.Time predicate on the occurred_at field.
 func (f *ConversationActivityFilter) WhereOccurredAt(p entql.TimeP) {
 	f.Where(p.Field(conversationactivity.FieldOccurredAt))
+}
+
+// WhereDedupeKey applies the entql string predicate on the dedupe_key field.
+func (f *ConversationActivityFilter) WhereDedupeKey(p entql.StringP) {
+	f.Where(p.Field(conversationactivity.FieldDedupeKey))
 }
 
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.
@@ -2345,7 +2563,7 @@ type ConversationReadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationReadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2419,7 +2637,7 @@ type CustomerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2588,7 +2806,7 @@ type CustomerDuplicateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerDuplicateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2729,7 +2947,7 @@ type CustomerIdentityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerIdentityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2783,6 +3001,11 @@ func (f *CustomerIdentityFilter) WhereVerified(p entql.BoolP) {
 // WhereSource applies the entql string predicate on the source field.
 func (f *CustomerIdentityFilter) WhereSource(p entql.StringP) {
 	f.Where(p.Field(customeridentity.FieldSource))
+}
+
+// WhereOptedOutAt applies the entql time.Time predicate on the opted_out_at field.
+func (f *CustomerIdentityFilter) WhereOptedOutAt(p entql.TimeP) {
+	f.Where(p.Field(customeridentity.FieldOptedOutAt))
 }
 
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.
@@ -2856,7 +3079,7 @@ type CustomerMergeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerMergeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3021,7 +3244,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3130,7 +3353,7 @@ type EventSequenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventSequenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3180,7 +3403,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3259,6 +3482,16 @@ func (f *MessageFilter) WhereMetadata(p entql.BytesP) {
 // WherePrivate applies the entql bool predicate on the private field.
 func (f *MessageFilter) WherePrivate(p entql.BoolP) {
 	f.Where(p.Field(message.FieldPrivate))
+}
+
+// WhereAutoSubmitted applies the entql bool predicate on the auto_submitted field.
+func (f *MessageFilter) WhereAutoSubmitted(p entql.BoolP) {
+	f.Where(p.Field(message.FieldAutoSubmitted))
+}
+
+// WhereTemplate applies the entql json.RawMessage predicate on the template field.
+func (f *MessageFilter) WhereTemplate(p entql.BytesP) {
+	f.Where(p.Field(message.FieldTemplate))
 }
 
 // WhereProviderMessageID applies the entql string predicate on the provider_message_id field.
@@ -3361,7 +3594,7 @@ type OutboxItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3447,6 +3680,175 @@ func (f *OutboxItemFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PendingReceiptQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PendingReceiptQuery builder.
+func (_q *PendingReceiptQuery) Filter() *PendingReceiptFilter {
+	return &PendingReceiptFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PendingReceiptMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PendingReceiptMutation builder.
+func (m *PendingReceiptMutation) Filter() *PendingReceiptFilter {
+	return &PendingReceiptFilter{config: m.config, predicateAdder: m}
+}
+
+// PendingReceiptFilter provides a generic filtering capability at runtime for PendingReceiptQuery.
+type PendingReceiptFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PendingReceiptFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *PendingReceiptFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(pendingreceipt.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PendingReceiptFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(pendingreceipt.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PendingReceiptFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(pendingreceipt.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *PendingReceiptFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(pendingreceipt.FieldWorkspaceID))
+}
+
+// WhereChannelID applies the entql string predicate on the channel_id field.
+func (f *PendingReceiptFilter) WhereChannelID(p entql.StringP) {
+	f.Where(p.Field(pendingreceipt.FieldChannelID))
+}
+
+// WhereProviderMessageID applies the entql string predicate on the provider_message_id field.
+func (f *PendingReceiptFilter) WhereProviderMessageID(p entql.StringP) {
+	f.Where(p.Field(pendingreceipt.FieldProviderMessageID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *PendingReceiptFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(pendingreceipt.FieldStatus))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *PendingReceiptFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(pendingreceipt.FieldReason))
+}
+
+// WhereOccurredAt applies the entql time.Time predicate on the occurred_at field.
+func (f *PendingReceiptFilter) WhereOccurredAt(p entql.TimeP) {
+	f.Where(p.Field(pendingreceipt.FieldOccurredAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *PendingReceiptFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *PendingReceiptFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ReceiverLeaseQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ReceiverLeaseQuery builder.
+func (_q *ReceiverLeaseQuery) Filter() *ReceiverLeaseFilter {
+	return &ReceiverLeaseFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ReceiverLeaseMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ReceiverLeaseMutation builder.
+func (m *ReceiverLeaseMutation) Filter() *ReceiverLeaseFilter {
+	return &ReceiverLeaseFilter{config: m.config, predicateAdder: m}
+}
+
+// ReceiverLeaseFilter provides a generic filtering capability at runtime for ReceiverLeaseQuery.
+type ReceiverLeaseFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ReceiverLeaseFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ReceiverLeaseFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(receiverlease.FieldID))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *ReceiverLeaseFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(receiverlease.FieldWorkspaceID))
+}
+
+// WhereHolder applies the entql string predicate on the holder field.
+func (f *ReceiverLeaseFilter) WhereHolder(p entql.StringP) {
+	f.Where(p.Field(receiverlease.FieldHolder))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *ReceiverLeaseFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(receiverlease.FieldExpiresAt))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *ReceiverLeaseFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(receiverlease.FieldState))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *ReceiverLeaseFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(receiverlease.FieldLastError))
+}
+
+// WhereLastSuccessAt applies the entql time.Time predicate on the last_success_at field.
+func (f *ReceiverLeaseFilter) WhereLastSuccessAt(p entql.TimeP) {
+	f.Where(p.Field(receiverlease.FieldLastSuccessAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ReceiverLeaseFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(receiverlease.FieldUpdatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *RoutingPolicyQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3475,7 +3877,7 @@ type RoutingPolicyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoutingPolicyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3578,7 +3980,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3685,7 +4087,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3787,7 +4189,7 @@ type TimerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3872,7 +4274,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -1472,6 +1472,11 @@ func (_q *CustomerIdentityQuery) collectField(ctx context.Context, oneNode bool,
 				selectedFields = append(selectedFields, customeridentity.FieldSource)
 				fieldSeen[customeridentity.FieldSource] = struct{}{}
 			}
+		case "optedOutAt":
+			if _, ok := fieldSeen[customeridentity.FieldOptedOutAt]; !ok {
+				selectedFields = append(selectedFields, customeridentity.FieldOptedOutAt)
+				fieldSeen[customeridentity.FieldOptedOutAt] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -1849,6 +1854,11 @@ func (_q *MessageQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[message.FieldPrivate]; !ok {
 				selectedFields = append(selectedFields, message.FieldPrivate)
 				fieldSeen[message.FieldPrivate] = struct{}{}
+			}
+		case "autoSubmitted":
+			if _, ok := fieldSeen[message.FieldAutoSubmitted]; !ok {
+				selectedFields = append(selectedFields, message.FieldAutoSubmitted)
+				fieldSeen[message.FieldAutoSubmitted] = struct{}{}
 			}
 		case "providerMessageID":
 			if _, ok := fieldSeen[message.FieldProviderMessageID]; !ok {

@@ -3881,6 +3881,18 @@ type CustomerIdentityWhereInput struct {
 	SourceIn    []customeridentity.Source `json:"sourceIn,omitempty"`
 	SourceNotIn []customeridentity.Source `json:"sourceNotIn,omitempty"`
 
+	// "opted_out_at" field predicates.
+	OptedOutAt       *time.Time  `json:"optedOutAt,omitempty"`
+	OptedOutAtNEQ    *time.Time  `json:"optedOutAtNEQ,omitempty"`
+	OptedOutAtIn     []time.Time `json:"optedOutAtIn,omitempty"`
+	OptedOutAtNotIn  []time.Time `json:"optedOutAtNotIn,omitempty"`
+	OptedOutAtGT     *time.Time  `json:"optedOutAtGT,omitempty"`
+	OptedOutAtGTE    *time.Time  `json:"optedOutAtGTE,omitempty"`
+	OptedOutAtLT     *time.Time  `json:"optedOutAtLT,omitempty"`
+	OptedOutAtLTE    *time.Time  `json:"optedOutAtLTE,omitempty"`
+	OptedOutAtIsNil  bool        `json:"optedOutAtIsNil,omitempty"`
+	OptedOutAtNotNil bool        `json:"optedOutAtNotNil,omitempty"`
+
 	// "customer" edge predicates.
 	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
 	HasCustomerWith []*CustomerWhereInput `json:"hasCustomerWith,omitempty"`
@@ -4185,6 +4197,36 @@ func (i *CustomerIdentityWhereInput) P() (predicate.CustomerIdentity, error) {
 	}
 	if len(i.SourceNotIn) > 0 {
 		predicates = append(predicates, customeridentity.SourceNotIn(i.SourceNotIn...))
+	}
+	if i.OptedOutAt != nil {
+		predicates = append(predicates, customeridentity.OptedOutAtEQ(*i.OptedOutAt))
+	}
+	if i.OptedOutAtNEQ != nil {
+		predicates = append(predicates, customeridentity.OptedOutAtNEQ(*i.OptedOutAtNEQ))
+	}
+	if len(i.OptedOutAtIn) > 0 {
+		predicates = append(predicates, customeridentity.OptedOutAtIn(i.OptedOutAtIn...))
+	}
+	if len(i.OptedOutAtNotIn) > 0 {
+		predicates = append(predicates, customeridentity.OptedOutAtNotIn(i.OptedOutAtNotIn...))
+	}
+	if i.OptedOutAtGT != nil {
+		predicates = append(predicates, customeridentity.OptedOutAtGT(*i.OptedOutAtGT))
+	}
+	if i.OptedOutAtGTE != nil {
+		predicates = append(predicates, customeridentity.OptedOutAtGTE(*i.OptedOutAtGTE))
+	}
+	if i.OptedOutAtLT != nil {
+		predicates = append(predicates, customeridentity.OptedOutAtLT(*i.OptedOutAtLT))
+	}
+	if i.OptedOutAtLTE != nil {
+		predicates = append(predicates, customeridentity.OptedOutAtLTE(*i.OptedOutAtLTE))
+	}
+	if i.OptedOutAtIsNil {
+		predicates = append(predicates, customeridentity.OptedOutAtIsNil())
+	}
+	if i.OptedOutAtNotNil {
+		predicates = append(predicates, customeridentity.OptedOutAtNotNil())
 	}
 
 	if i.HasCustomer != nil {
@@ -4961,6 +5003,10 @@ type MessageWhereInput struct {
 	Private    *bool `json:"private,omitempty"`
 	PrivateNEQ *bool `json:"privateNEQ,omitempty"`
 
+	// "auto_submitted" field predicates.
+	AutoSubmitted    *bool `json:"autoSubmitted,omitempty"`
+	AutoSubmittedNEQ *bool `json:"autoSubmittedNEQ,omitempty"`
+
 	// "provider_message_id" field predicates.
 	ProviderMessageID             *string  `json:"providerMessageID,omitempty"`
 	ProviderMessageIDNEQ          *string  `json:"providerMessageIDNEQ,omitempty"`
@@ -5389,6 +5435,12 @@ func (i *MessageWhereInput) P() (predicate.Message, error) {
 	}
 	if i.PrivateNEQ != nil {
 		predicates = append(predicates, message.PrivateNEQ(*i.PrivateNEQ))
+	}
+	if i.AutoSubmitted != nil {
+		predicates = append(predicates, message.AutoSubmittedEQ(*i.AutoSubmitted))
+	}
+	if i.AutoSubmittedNEQ != nil {
+		predicates = append(predicates, message.AutoSubmittedNEQ(*i.AutoSubmittedNEQ))
 	}
 	if i.ProviderMessageID != nil {
 		predicates = append(predicates, message.ProviderMessageIDEQ(*i.ProviderMessageID))

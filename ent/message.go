@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/workspace"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/schematype"
 )
 
 // Message is the model entity for the Message schema.
@@ -51,6 +52,10 @@ type Message struct {
 	Metadata map[string]interface{} `json:"metadata,omitempty"`
 	// Private holds the value of the "private" field.
 	Private bool `json:"private,omitempty"`
+	// no person wrote it: an auto-reply, a bounce, a bot; it never reopens a conversation or triggers auto-replies
+	AutoSubmitted bool `json:"auto_submitted,omitempty"`
+	// the approved template an agent sent, with its parameters; body is its text when known
+	Template *schematype.TemplateMessage `json:"template,omitempty"`
 	// ProviderMessageID holds the value of the "provider_message_id" field.
 	ProviderMessageID *string `json:"provider_message_id,omitempty"`
 	// DeliveryStatus holds the value of the "delivery_status" field.
@@ -131,11 +136,11 @@ func (*Message) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case message.FieldAuthorID:
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
-		case message.FieldAttachments, message.FieldMetadata:
+		case message.FieldAttachments, message.FieldMetadata, message.FieldTemplate:
 			values[i] = new([]byte)
 		case message.FieldID, message.FieldWorkspaceID, message.FieldConversationID, message.FieldChannelID, message.FieldCustomerID:
 			values[i] = new(gid.ID)
-		case message.FieldPrivate:
+		case message.FieldPrivate, message.FieldAutoSubmitted:
 			values[i] = new(sql.NullBool)
 		case message.FieldDirection, message.FieldSenderKind, message.FieldBody, message.FieldContentType, message.FieldProviderMessageID, message.FieldDeliveryStatus, message.FieldDeliveryError:
 			values[i] = new(sql.NullString)
@@ -250,6 +255,20 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field private", values[i])
 			} else if value.Valid {
 				_m.Private = value.Bool
+			}
+		case message.FieldAutoSubmitted:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field auto_submitted", values[i])
+			} else if value.Valid {
+				_m.AutoSubmitted = value.Bool
+			}
+		case message.FieldTemplate:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field template", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Template); err != nil {
+					return fmt.Errorf("unmarshal field template: %w", err)
+				}
 			}
 		case message.FieldProviderMessageID:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -370,6 +389,12 @@ func (_m *Message) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("private=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Private))
+	builder.WriteString(", ")
+	builder.WriteString("auto_submitted=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AutoSubmitted))
+	builder.WriteString(", ")
+	builder.WriteString("template=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Template))
 	builder.WriteString(", ")
 	if v := _m.ProviderMessageID; v != nil {
 		builder.WriteString("provider_message_id=")

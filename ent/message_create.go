@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/workspace"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/schematype"
 )
 
 // MessageCreate is the builder for creating a Message entity.
@@ -160,6 +161,26 @@ func (_c *MessageCreate) SetNillablePrivate(v *bool) *MessageCreate {
 	return _c
 }
 
+// SetAutoSubmitted sets the "auto_submitted" field.
+func (_c *MessageCreate) SetAutoSubmitted(v bool) *MessageCreate {
+	_c.mutation.SetAutoSubmitted(v)
+	return _c
+}
+
+// SetNillableAutoSubmitted sets the "auto_submitted" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableAutoSubmitted(v *bool) *MessageCreate {
+	if v != nil {
+		_c.SetAutoSubmitted(*v)
+	}
+	return _c
+}
+
+// SetTemplate sets the "template" field.
+func (_c *MessageCreate) SetTemplate(v *schematype.TemplateMessage) *MessageCreate {
+	_c.mutation.SetTemplate(v)
+	return _c
+}
+
 // SetProviderMessageID sets the "provider_message_id" field.
 func (_c *MessageCreate) SetProviderMessageID(v string) *MessageCreate {
 	_c.mutation.SetProviderMessageID(v)
@@ -295,6 +316,10 @@ func (_c *MessageCreate) defaults() error {
 		v := message.DefaultPrivate
 		_c.mutation.SetPrivate(v)
 	}
+	if _, ok := _c.mutation.AutoSubmitted(); !ok {
+		v := message.DefaultAutoSubmitted
+		_c.mutation.SetAutoSubmitted(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if message.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized message.DefaultID (forgotten import ent/runtime?)")
@@ -356,6 +381,9 @@ func (_c *MessageCreate) check() error {
 	}
 	if _, ok := _c.mutation.Private(); !ok {
 		return &ValidationError{Name: "private", err: errors.New(`ent: missing required field "Message.private"`)}
+	}
+	if _, ok := _c.mutation.AutoSubmitted(); !ok {
+		return &ValidationError{Name: "auto_submitted", err: errors.New(`ent: missing required field "Message.auto_submitted"`)}
 	}
 	if v, ok := _c.mutation.ProviderMessageID(); ok {
 		if err := message.ProviderMessageIDValidator(v); err != nil {
@@ -456,6 +484,14 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Private(); ok {
 		_spec.SetField(message.FieldPrivate, field.TypeBool, value)
 		_node.Private = value
+	}
+	if value, ok := _c.mutation.AutoSubmitted(); ok {
+		_spec.SetField(message.FieldAutoSubmitted, field.TypeBool, value)
+		_node.AutoSubmitted = value
+	}
+	if value, ok := _c.mutation.Template(); ok {
+		_spec.SetField(message.FieldTemplate, field.TypeJSON, value)
+		_node.Template = value
 	}
 	if value, ok := _c.mutation.ProviderMessageID(); ok {
 		_spec.SetField(message.FieldProviderMessageID, field.TypeString, value)
@@ -737,6 +773,12 @@ func (u *MessageUpsertOne) UpdateNewValues() *MessageUpsertOne {
 		}
 		if _, exists := u.create.mutation.Private(); exists {
 			s.SetIgnore(message.FieldPrivate)
+		}
+		if _, exists := u.create.mutation.AutoSubmitted(); exists {
+			s.SetIgnore(message.FieldAutoSubmitted)
+		}
+		if _, exists := u.create.mutation.Template(); exists {
+			s.SetIgnore(message.FieldTemplate)
 		}
 		if _, exists := u.create.mutation.ProviderMessageID(); exists {
 			s.SetIgnore(message.FieldProviderMessageID)
@@ -1103,6 +1145,12 @@ func (u *MessageUpsertBulk) UpdateNewValues() *MessageUpsertBulk {
 			}
 			if _, exists := b.mutation.Private(); exists {
 				s.SetIgnore(message.FieldPrivate)
+			}
+			if _, exists := b.mutation.AutoSubmitted(); exists {
+				s.SetIgnore(message.FieldAutoSubmitted)
+			}
+			if _, exists := b.mutation.Template(); exists {
+				s.SetIgnore(message.FieldTemplate)
 			}
 			if _, exists := b.mutation.ProviderMessageID(); exists {
 				s.SetIgnore(message.FieldProviderMessageID)

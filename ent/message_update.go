@@ -242,6 +242,9 @@ func (_u *MessageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(message.FieldMetadata, field.TypeJSON)
 	}
+	if _u.mutation.TemplateCleared() {
+		_spec.ClearField(message.FieldTemplate, field.TypeJSON)
+	}
 	if _u.mutation.ProviderMessageIDCleared() {
 		_spec.ClearField(message.FieldProviderMessageID, field.TypeString)
 	}
@@ -519,6 +522,9 @@ func (_u *MessageUpdateOne) sqlSave(ctx context.Context) (_node *Message, err er
 	}
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(message.FieldMetadata, field.TypeJSON)
+	}
+	if _u.mutation.TemplateCleared() {
+		_spec.ClearField(message.FieldTemplate, field.TypeJSON)
 	}
 	if _u.mutation.ProviderMessageIDCleared() {
 		_spec.ClearField(message.FieldProviderMessageID, field.TypeString)

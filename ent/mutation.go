@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
+	"github.com/switchboard/switchboard/ent/channelstate"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
@@ -28,7 +29,9 @@ import (
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
+	"github.com/switchboard/switchboard/ent/pendingreceipt"
 	"github.com/switchboard/switchboard/ent/predicate"
+	"github.com/switchboard/switchboard/ent/receiverlease"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -52,6 +55,7 @@ const (
 	TypeApiToken             = "ApiToken"
 	TypeAttributeDefinition  = "AttributeDefinition"
 	TypeChannel              = "Channel"
+	TypeChannelState         = "ChannelState"
 	TypeConsumerLease        = "ConsumerLease"
 	TypeConversation         = "Conversation"
 	TypeConversationActivity = "ConversationActivity"
@@ -64,6 +68,8 @@ const (
 	TypeEventSequence        = "EventSequence"
 	TypeMessage              = "Message"
 	TypeOutboxItem           = "OutboxItem"
+	TypePendingReceipt       = "PendingReceipt"
+	TypeReceiverLease        = "ReceiverLease"
 	TypeRoutingPolicy        = "RoutingPolicy"
 	TypeTag                  = "Tag"
 	TypeTeam                 = "Team"
@@ -5747,6 +5753,798 @@ func (m *ChannelMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Channel edge %s", name)
 }
 
+// ChannelStateMutation represents an operation that mutates the ChannelState nodes in the graph.
+type ChannelStateMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *gid.ID
+	created_at       *time.Time
+	updated_at       *time.Time
+	key              *string
+	value            *[]byte
+	version          *int64
+	addversion       *int64
+	clearedFields    map[string]struct{}
+	workspace        *gid.ID
+	clearedworkspace bool
+	channel          *gid.ID
+	clearedchannel   bool
+	done             bool
+	oldValue         func(context.Context) (*ChannelState, error)
+	predicates       []predicate.ChannelState
+}
+
+var _ ent.Mutation = (*ChannelStateMutation)(nil)
+
+// channelstateOption allows management of the mutation configuration using functional options.
+type channelstateOption func(*ChannelStateMutation)
+
+// newChannelStateMutation creates new mutation for the ChannelState entity.
+func newChannelStateMutation(c config, op Op, opts ...channelstateOption) *ChannelStateMutation {
+	m := &ChannelStateMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeChannelState,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withChannelStateID sets the ID field of the mutation.
+func withChannelStateID(id gid.ID) channelstateOption {
+	return func(m *ChannelStateMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ChannelState
+		)
+		m.oldValue = func(ctx context.Context) (*ChannelState, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ChannelState.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withChannelState sets the old ChannelState of the mutation.
+func withChannelState(node *ChannelState) channelstateOption {
+	return func(m *ChannelStateMutation) {
+		m.oldValue = func(context.Context) (*ChannelState, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ChannelStateMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ChannelStateMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ChannelState entities.
+func (m *ChannelStateMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ChannelStateMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ChannelStateMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ChannelState.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ChannelStateMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ChannelStateMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ChannelState entity.
+// If the ChannelState object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelStateMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ChannelStateMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ChannelStateMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ChannelStateMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ChannelState entity.
+// If the ChannelState object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelStateMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ChannelStateMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *ChannelStateMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *ChannelStateMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the ChannelState entity.
+// If the ChannelState object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelStateMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *ChannelStateMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetChannelID sets the "channel_id" field.
+func (m *ChannelStateMutation) SetChannelID(gi gid.ID) {
+	m.channel = &gi
+}
+
+// ChannelID returns the value of the "channel_id" field in the mutation.
+func (m *ChannelStateMutation) ChannelID() (r gid.ID, exists bool) {
+	v := m.channel
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannelID returns the old "channel_id" field's value of the ChannelState entity.
+// If the ChannelState object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelStateMutation) OldChannelID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannelID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannelID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannelID: %w", err)
+	}
+	return oldValue.ChannelID, nil
+}
+
+// ResetChannelID resets all changes to the "channel_id" field.
+func (m *ChannelStateMutation) ResetChannelID() {
+	m.channel = nil
+}
+
+// SetKey sets the "key" field.
+func (m *ChannelStateMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *ChannelStateMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the ChannelState entity.
+// If the ChannelState object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelStateMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *ChannelStateMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetValue sets the "value" field.
+func (m *ChannelStateMutation) SetValue(b []byte) {
+	m.value = &b
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *ChannelStateMutation) Value() (r []byte, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the ChannelState entity.
+// If the ChannelState object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelStateMutation) OldValue(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *ChannelStateMutation) ResetValue() {
+	m.value = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *ChannelStateMutation) SetVersion(i int64) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *ChannelStateMutation) Version() (r int64, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the ChannelState entity.
+// If the ChannelState object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelStateMutation) OldVersion(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *ChannelStateMutation) AddVersion(i int64) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *ChannelStateMutation) AddedVersion() (r int64, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *ChannelStateMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *ChannelStateMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[channelstate.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *ChannelStateMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *ChannelStateMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *ChannelStateMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearChannel clears the "channel" edge to the Channel entity.
+func (m *ChannelStateMutation) ClearChannel() {
+	m.clearedchannel = true
+	m.clearedFields[channelstate.FieldChannelID] = struct{}{}
+}
+
+// ChannelCleared reports if the "channel" edge to the Channel entity was cleared.
+func (m *ChannelStateMutation) ChannelCleared() bool {
+	return m.clearedchannel
+}
+
+// ChannelIDs returns the "channel" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ChannelID instead. It exists only for internal usage by the builders.
+func (m *ChannelStateMutation) ChannelIDs() (ids []gid.ID) {
+	if id := m.channel; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetChannel resets all changes to the "channel" edge.
+func (m *ChannelStateMutation) ResetChannel() {
+	m.channel = nil
+	m.clearedchannel = false
+}
+
+// Where appends a list predicates to the ChannelStateMutation builder.
+func (m *ChannelStateMutation) Where(ps ...predicate.ChannelState) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ChannelStateMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ChannelStateMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ChannelState, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ChannelStateMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ChannelStateMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ChannelState).
+func (m *ChannelStateMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ChannelStateMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, channelstate.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, channelstate.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, channelstate.FieldWorkspaceID)
+	}
+	if m.channel != nil {
+		fields = append(fields, channelstate.FieldChannelID)
+	}
+	if m.key != nil {
+		fields = append(fields, channelstate.FieldKey)
+	}
+	if m.value != nil {
+		fields = append(fields, channelstate.FieldValue)
+	}
+	if m.version != nil {
+		fields = append(fields, channelstate.FieldVersion)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ChannelStateMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case channelstate.FieldCreatedAt:
+		return m.CreatedAt()
+	case channelstate.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case channelstate.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case channelstate.FieldChannelID:
+		return m.ChannelID()
+	case channelstate.FieldKey:
+		return m.Key()
+	case channelstate.FieldValue:
+		return m.Value()
+	case channelstate.FieldVersion:
+		return m.Version()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ChannelStateMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case channelstate.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case channelstate.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case channelstate.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case channelstate.FieldChannelID:
+		return m.OldChannelID(ctx)
+	case channelstate.FieldKey:
+		return m.OldKey(ctx)
+	case channelstate.FieldValue:
+		return m.OldValue(ctx)
+	case channelstate.FieldVersion:
+		return m.OldVersion(ctx)
+	}
+	return nil, fmt.Errorf("unknown ChannelState field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ChannelStateMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case channelstate.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case channelstate.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case channelstate.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case channelstate.FieldChannelID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannelID(v)
+		return nil
+	case channelstate.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case channelstate.FieldValue:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	case channelstate.FieldVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ChannelState field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ChannelStateMutation) AddedFields() []string {
+	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, channelstate.FieldVersion)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ChannelStateMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case channelstate.FieldVersion:
+		return m.AddedVersion()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ChannelStateMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case channelstate.FieldVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ChannelState numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ChannelStateMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ChannelStateMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ChannelStateMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ChannelState nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ChannelStateMutation) ResetField(name string) error {
+	switch name {
+	case channelstate.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case channelstate.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case channelstate.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case channelstate.FieldChannelID:
+		m.ResetChannelID()
+		return nil
+	case channelstate.FieldKey:
+		m.ResetKey()
+		return nil
+	case channelstate.FieldValue:
+		m.ResetValue()
+		return nil
+	case channelstate.FieldVersion:
+		m.ResetVersion()
+		return nil
+	}
+	return fmt.Errorf("unknown ChannelState field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ChannelStateMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.workspace != nil {
+		edges = append(edges, channelstate.EdgeWorkspace)
+	}
+	if m.channel != nil {
+		edges = append(edges, channelstate.EdgeChannel)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ChannelStateMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case channelstate.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case channelstate.EdgeChannel:
+		if id := m.channel; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ChannelStateMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ChannelStateMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ChannelStateMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedworkspace {
+		edges = append(edges, channelstate.EdgeWorkspace)
+	}
+	if m.clearedchannel {
+		edges = append(edges, channelstate.EdgeChannel)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ChannelStateMutation) EdgeCleared(name string) bool {
+	switch name {
+	case channelstate.EdgeWorkspace:
+		return m.clearedworkspace
+	case channelstate.EdgeChannel:
+		return m.clearedchannel
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ChannelStateMutation) ClearEdge(name string) error {
+	switch name {
+	case channelstate.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case channelstate.EdgeChannel:
+		m.ClearChannel()
+		return nil
+	}
+	return fmt.Errorf("unknown ChannelState unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ChannelStateMutation) ResetEdge(name string) error {
+	switch name {
+	case channelstate.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case channelstate.EdgeChannel:
+		m.ResetChannel()
+		return nil
+	}
+	return fmt.Errorf("unknown ChannelState edge %s", name)
+}
+
 // ConsumerLeaseMutation represents an operation that mutates the ConsumerLease nodes in the graph.
 type ConsumerLeaseMutation struct {
 	config
@@ -6239,6 +7037,7 @@ type ConversationMutation struct {
 	first_response_at   *time.Time
 	resolved_at         *time.Time
 	snoozed_until       *time.Time
+	key                 *string
 	clearedFields       map[string]struct{}
 	workspace           *gid.ID
 	clearedworkspace    bool
@@ -7060,6 +7859,42 @@ func (m *ConversationMutation) ResetSnoozedUntil() {
 	delete(m.clearedFields, conversation.FieldSnoozedUntil)
 }
 
+// SetKey sets the "key" field.
+func (m *ConversationMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *ConversationMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the Conversation entity.
+// If the Conversation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *ConversationMutation) ResetKey() {
+	m.key = nil
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *ConversationMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -7364,7 +8199,7 @@ func (m *ConversationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConversationMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, conversation.FieldCreatedAt)
 	}
@@ -7413,6 +8248,9 @@ func (m *ConversationMutation) Fields() []string {
 	if m.snoozed_until != nil {
 		fields = append(fields, conversation.FieldSnoozedUntil)
 	}
+	if m.key != nil {
+		fields = append(fields, conversation.FieldKey)
+	}
 	return fields
 }
 
@@ -7453,6 +8291,8 @@ func (m *ConversationMutation) Field(name string) (ent.Value, bool) {
 		return m.ResolvedAt()
 	case conversation.FieldSnoozedUntil:
 		return m.SnoozedUntil()
+	case conversation.FieldKey:
+		return m.Key()
 	}
 	return nil, false
 }
@@ -7494,6 +8334,8 @@ func (m *ConversationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldResolvedAt(ctx)
 	case conversation.FieldSnoozedUntil:
 		return m.OldSnoozedUntil(ctx)
+	case conversation.FieldKey:
+		return m.OldKey(ctx)
 	}
 	return nil, fmt.Errorf("unknown Conversation field %s", name)
 }
@@ -7614,6 +8456,13 @@ func (m *ConversationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSnoozedUntil(v)
+		return nil
+	case conversation.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Conversation field %s", name)
@@ -7768,6 +8617,9 @@ func (m *ConversationMutation) ResetField(name string) error {
 		return nil
 	case conversation.FieldSnoozedUntil:
 		m.ResetSnoozedUntil()
+		return nil
+	case conversation.FieldKey:
+		m.ResetKey()
 		return nil
 	}
 	return fmt.Errorf("unknown Conversation field %s", name)
@@ -8002,6 +8854,7 @@ type ConversationActivityMutation struct {
 	reason              *conversationactivity.Reason
 	note                *string
 	occurred_at         *time.Time
+	dedupe_key          *string
 	clearedFields       map[string]struct{}
 	workspace           *gid.ID
 	clearedworkspace    bool
@@ -8547,6 +9400,55 @@ func (m *ConversationActivityMutation) ResetOccurredAt() {
 	m.occurred_at = nil
 }
 
+// SetDedupeKey sets the "dedupe_key" field.
+func (m *ConversationActivityMutation) SetDedupeKey(s string) {
+	m.dedupe_key = &s
+}
+
+// DedupeKey returns the value of the "dedupe_key" field in the mutation.
+func (m *ConversationActivityMutation) DedupeKey() (r string, exists bool) {
+	v := m.dedupe_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDedupeKey returns the old "dedupe_key" field's value of the ConversationActivity entity.
+// If the ConversationActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationActivityMutation) OldDedupeKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDedupeKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDedupeKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDedupeKey: %w", err)
+	}
+	return oldValue.DedupeKey, nil
+}
+
+// ClearDedupeKey clears the value of the "dedupe_key" field.
+func (m *ConversationActivityMutation) ClearDedupeKey() {
+	m.dedupe_key = nil
+	m.clearedFields[conversationactivity.FieldDedupeKey] = struct{}{}
+}
+
+// DedupeKeyCleared returns if the "dedupe_key" field was cleared in this mutation.
+func (m *ConversationActivityMutation) DedupeKeyCleared() bool {
+	_, ok := m.clearedFields[conversationactivity.FieldDedupeKey]
+	return ok
+}
+
+// ResetDedupeKey resets all changes to the "dedupe_key" field.
+func (m *ConversationActivityMutation) ResetDedupeKey() {
+	m.dedupe_key = nil
+	delete(m.clearedFields, conversationactivity.FieldDedupeKey)
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *ConversationActivityMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -8716,7 +9618,7 @@ func (m *ConversationActivityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConversationActivityMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.workspace != nil {
 		fields = append(fields, conversationactivity.FieldWorkspaceID)
 	}
@@ -8747,6 +9649,9 @@ func (m *ConversationActivityMutation) Fields() []string {
 	if m.occurred_at != nil {
 		fields = append(fields, conversationactivity.FieldOccurredAt)
 	}
+	if m.dedupe_key != nil {
+		fields = append(fields, conversationactivity.FieldDedupeKey)
+	}
 	return fields
 }
 
@@ -8775,6 +9680,8 @@ func (m *ConversationActivityMutation) Field(name string) (ent.Value, bool) {
 		return m.Note()
 	case conversationactivity.FieldOccurredAt:
 		return m.OccurredAt()
+	case conversationactivity.FieldDedupeKey:
+		return m.DedupeKey()
 	}
 	return nil, false
 }
@@ -8804,6 +9711,8 @@ func (m *ConversationActivityMutation) OldField(ctx context.Context, name string
 		return m.OldNote(ctx)
 	case conversationactivity.FieldOccurredAt:
 		return m.OldOccurredAt(ctx)
+	case conversationactivity.FieldDedupeKey:
+		return m.OldDedupeKey(ctx)
 	}
 	return nil, fmt.Errorf("unknown ConversationActivity field %s", name)
 }
@@ -8883,6 +9792,13 @@ func (m *ConversationActivityMutation) SetField(name string, value ent.Value) er
 		}
 		m.SetOccurredAt(v)
 		return nil
+	case conversationactivity.FieldDedupeKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDedupeKey(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ConversationActivity field %s", name)
 }
@@ -8928,6 +9844,9 @@ func (m *ConversationActivityMutation) ClearedFields() []string {
 	if m.FieldCleared(conversationactivity.FieldNote) {
 		fields = append(fields, conversationactivity.FieldNote)
 	}
+	if m.FieldCleared(conversationactivity.FieldDedupeKey) {
+		fields = append(fields, conversationactivity.FieldDedupeKey)
+	}
 	return fields
 }
 
@@ -8956,6 +9875,9 @@ func (m *ConversationActivityMutation) ClearField(name string) error {
 		return nil
 	case conversationactivity.FieldNote:
 		m.ClearNote()
+		return nil
+	case conversationactivity.FieldDedupeKey:
+		m.ClearDedupeKey()
 		return nil
 	}
 	return fmt.Errorf("unknown ConversationActivity nullable field %s", name)
@@ -8994,6 +9916,9 @@ func (m *ConversationActivityMutation) ResetField(name string) error {
 		return nil
 	case conversationactivity.FieldOccurredAt:
 		m.ResetOccurredAt()
+		return nil
+	case conversationactivity.FieldDedupeKey:
+		m.ResetDedupeKey()
 		return nil
 	}
 	return fmt.Errorf("unknown ConversationActivity field %s", name)
@@ -12014,6 +12939,7 @@ type CustomerIdentityMutation struct {
 	value            *string
 	verified         *bool
 	source           *customeridentity.Source
+	opted_out_at     *time.Time
 	clearedFields    map[string]struct{}
 	workspace        *gid.ID
 	clearedworkspace bool
@@ -12467,6 +13393,55 @@ func (m *CustomerIdentityMutation) ResetSource() {
 	m.source = nil
 }
 
+// SetOptedOutAt sets the "opted_out_at" field.
+func (m *CustomerIdentityMutation) SetOptedOutAt(t time.Time) {
+	m.opted_out_at = &t
+}
+
+// OptedOutAt returns the value of the "opted_out_at" field in the mutation.
+func (m *CustomerIdentityMutation) OptedOutAt() (r time.Time, exists bool) {
+	v := m.opted_out_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOptedOutAt returns the old "opted_out_at" field's value of the CustomerIdentity entity.
+// If the CustomerIdentity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerIdentityMutation) OldOptedOutAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOptedOutAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOptedOutAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOptedOutAt: %w", err)
+	}
+	return oldValue.OptedOutAt, nil
+}
+
+// ClearOptedOutAt clears the value of the "opted_out_at" field.
+func (m *CustomerIdentityMutation) ClearOptedOutAt() {
+	m.opted_out_at = nil
+	m.clearedFields[customeridentity.FieldOptedOutAt] = struct{}{}
+}
+
+// OptedOutAtCleared returns if the "opted_out_at" field was cleared in this mutation.
+func (m *CustomerIdentityMutation) OptedOutAtCleared() bool {
+	_, ok := m.clearedFields[customeridentity.FieldOptedOutAt]
+	return ok
+}
+
+// ResetOptedOutAt resets all changes to the "opted_out_at" field.
+func (m *CustomerIdentityMutation) ResetOptedOutAt() {
+	m.opted_out_at = nil
+	delete(m.clearedFields, customeridentity.FieldOptedOutAt)
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *CustomerIdentityMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -12582,7 +13557,7 @@ func (m *CustomerIdentityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerIdentityMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, customeridentity.FieldCreatedAt)
 	}
@@ -12610,6 +13585,9 @@ func (m *CustomerIdentityMutation) Fields() []string {
 	if m.source != nil {
 		fields = append(fields, customeridentity.FieldSource)
 	}
+	if m.opted_out_at != nil {
+		fields = append(fields, customeridentity.FieldOptedOutAt)
+	}
 	return fields
 }
 
@@ -12636,6 +13614,8 @@ func (m *CustomerIdentityMutation) Field(name string) (ent.Value, bool) {
 		return m.Verified()
 	case customeridentity.FieldSource:
 		return m.Source()
+	case customeridentity.FieldOptedOutAt:
+		return m.OptedOutAt()
 	}
 	return nil, false
 }
@@ -12663,6 +13643,8 @@ func (m *CustomerIdentityMutation) OldField(ctx context.Context, name string) (e
 		return m.OldVerified(ctx)
 	case customeridentity.FieldSource:
 		return m.OldSource(ctx)
+	case customeridentity.FieldOptedOutAt:
+		return m.OldOptedOutAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown CustomerIdentity field %s", name)
 }
@@ -12735,6 +13717,13 @@ func (m *CustomerIdentityMutation) SetField(name string, value ent.Value) error 
 		}
 		m.SetSource(v)
 		return nil
+	case customeridentity.FieldOptedOutAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOptedOutAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CustomerIdentity field %s", name)
 }
@@ -12768,6 +13757,9 @@ func (m *CustomerIdentityMutation) ClearedFields() []string {
 	if m.FieldCleared(customeridentity.FieldChannelID) {
 		fields = append(fields, customeridentity.FieldChannelID)
 	}
+	if m.FieldCleared(customeridentity.FieldOptedOutAt) {
+		fields = append(fields, customeridentity.FieldOptedOutAt)
+	}
 	return fields
 }
 
@@ -12784,6 +13776,9 @@ func (m *CustomerIdentityMutation) ClearField(name string) error {
 	switch name {
 	case customeridentity.FieldChannelID:
 		m.ClearChannelID()
+		return nil
+	case customeridentity.FieldOptedOutAt:
+		m.ClearOptedOutAt()
 		return nil
 	}
 	return fmt.Errorf("unknown CustomerIdentity nullable field %s", name)
@@ -12819,6 +13814,9 @@ func (m *CustomerIdentityMutation) ResetField(name string) error {
 		return nil
 	case customeridentity.FieldSource:
 		m.ResetSource()
+		return nil
+	case customeridentity.FieldOptedOutAt:
+		m.ResetOptedOutAt()
 		return nil
 	}
 	return fmt.Errorf("unknown CustomerIdentity field %s", name)
@@ -15674,6 +16672,8 @@ type MessageMutation struct {
 	appendattachments   []map[string]interface{}
 	metadata            *map[string]interface{}
 	private             *bool
+	auto_submitted      *bool
+	template            **schematype.TemplateMessage
 	provider_message_id *string
 	delivery_status     *message.DeliveryStatus
 	delivery_error      *string
@@ -16367,6 +17367,91 @@ func (m *MessageMutation) ResetPrivate() {
 	m.private = nil
 }
 
+// SetAutoSubmitted sets the "auto_submitted" field.
+func (m *MessageMutation) SetAutoSubmitted(b bool) {
+	m.auto_submitted = &b
+}
+
+// AutoSubmitted returns the value of the "auto_submitted" field in the mutation.
+func (m *MessageMutation) AutoSubmitted() (r bool, exists bool) {
+	v := m.auto_submitted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAutoSubmitted returns the old "auto_submitted" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldAutoSubmitted(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAutoSubmitted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAutoSubmitted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAutoSubmitted: %w", err)
+	}
+	return oldValue.AutoSubmitted, nil
+}
+
+// ResetAutoSubmitted resets all changes to the "auto_submitted" field.
+func (m *MessageMutation) ResetAutoSubmitted() {
+	m.auto_submitted = nil
+}
+
+// SetTemplate sets the "template" field.
+func (m *MessageMutation) SetTemplate(sm *schematype.TemplateMessage) {
+	m.template = &sm
+}
+
+// Template returns the value of the "template" field in the mutation.
+func (m *MessageMutation) Template() (r *schematype.TemplateMessage, exists bool) {
+	v := m.template
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTemplate returns the old "template" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldTemplate(ctx context.Context) (v *schematype.TemplateMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTemplate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTemplate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTemplate: %w", err)
+	}
+	return oldValue.Template, nil
+}
+
+// ClearTemplate clears the value of the "template" field.
+func (m *MessageMutation) ClearTemplate() {
+	m.template = nil
+	m.clearedFields[message.FieldTemplate] = struct{}{}
+}
+
+// TemplateCleared returns if the "template" field was cleared in this mutation.
+func (m *MessageMutation) TemplateCleared() bool {
+	_, ok := m.clearedFields[message.FieldTemplate]
+	return ok
+}
+
+// ResetTemplate resets all changes to the "template" field.
+func (m *MessageMutation) ResetTemplate() {
+	m.template = nil
+	delete(m.clearedFields, message.FieldTemplate)
+}
+
 // SetProviderMessageID sets the "provider_message_id" field.
 func (m *MessageMutation) SetProviderMessageID(s string) {
 	m.provider_message_id = &s
@@ -16656,7 +17741,7 @@ func (m *MessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MessageMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, message.FieldCreatedAt)
 	}
@@ -16698,6 +17783,12 @@ func (m *MessageMutation) Fields() []string {
 	}
 	if m.private != nil {
 		fields = append(fields, message.FieldPrivate)
+	}
+	if m.auto_submitted != nil {
+		fields = append(fields, message.FieldAutoSubmitted)
+	}
+	if m.template != nil {
+		fields = append(fields, message.FieldTemplate)
 	}
 	if m.provider_message_id != nil {
 		fields = append(fields, message.FieldProviderMessageID)
@@ -16744,6 +17835,10 @@ func (m *MessageMutation) Field(name string) (ent.Value, bool) {
 		return m.Metadata()
 	case message.FieldPrivate:
 		return m.Private()
+	case message.FieldAutoSubmitted:
+		return m.AutoSubmitted()
+	case message.FieldTemplate:
+		return m.Template()
 	case message.FieldProviderMessageID:
 		return m.ProviderMessageID()
 	case message.FieldDeliveryStatus:
@@ -16787,6 +17882,10 @@ func (m *MessageMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldMetadata(ctx)
 	case message.FieldPrivate:
 		return m.OldPrivate(ctx)
+	case message.FieldAutoSubmitted:
+		return m.OldAutoSubmitted(ctx)
+	case message.FieldTemplate:
+		return m.OldTemplate(ctx)
 	case message.FieldProviderMessageID:
 		return m.OldProviderMessageID(ctx)
 	case message.FieldDeliveryStatus:
@@ -16900,6 +17999,20 @@ func (m *MessageMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPrivate(v)
 		return nil
+	case message.FieldAutoSubmitted:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAutoSubmitted(v)
+		return nil
+	case message.FieldTemplate:
+		v, ok := value.(*schematype.TemplateMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTemplate(v)
+		return nil
 	case message.FieldProviderMessageID:
 		v, ok := value.(string)
 		if !ok {
@@ -16963,6 +18076,9 @@ func (m *MessageMutation) ClearedFields() []string {
 	if m.FieldCleared(message.FieldMetadata) {
 		fields = append(fields, message.FieldMetadata)
 	}
+	if m.FieldCleared(message.FieldTemplate) {
+		fields = append(fields, message.FieldTemplate)
+	}
 	if m.FieldCleared(message.FieldProviderMessageID) {
 		fields = append(fields, message.FieldProviderMessageID)
 	}
@@ -16997,6 +18113,9 @@ func (m *MessageMutation) ClearField(name string) error {
 		return nil
 	case message.FieldMetadata:
 		m.ClearMetadata()
+		return nil
+	case message.FieldTemplate:
+		m.ClearTemplate()
 		return nil
 	case message.FieldProviderMessageID:
 		m.ClearProviderMessageID()
@@ -17056,6 +18175,12 @@ func (m *MessageMutation) ResetField(name string) error {
 		return nil
 	case message.FieldPrivate:
 		m.ResetPrivate()
+		return nil
+	case message.FieldAutoSubmitted:
+		m.ResetAutoSubmitted()
+		return nil
+	case message.FieldTemplate:
+		m.ResetTemplate()
 		return nil
 	case message.FieldProviderMessageID:
 		m.ResetProviderMessageID()
@@ -18291,6 +19416,1489 @@ func (m *OutboxItemMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown OutboxItem edge %s", name)
+}
+
+// PendingReceiptMutation represents an operation that mutates the PendingReceipt nodes in the graph.
+type PendingReceiptMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *gid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	channel_id          *gid.ID
+	provider_message_id *string
+	status              *pendingreceipt.Status
+	reason              *string
+	occurred_at         *time.Time
+	clearedFields       map[string]struct{}
+	workspace           *gid.ID
+	clearedworkspace    bool
+	done                bool
+	oldValue            func(context.Context) (*PendingReceipt, error)
+	predicates          []predicate.PendingReceipt
+}
+
+var _ ent.Mutation = (*PendingReceiptMutation)(nil)
+
+// pendingreceiptOption allows management of the mutation configuration using functional options.
+type pendingreceiptOption func(*PendingReceiptMutation)
+
+// newPendingReceiptMutation creates new mutation for the PendingReceipt entity.
+func newPendingReceiptMutation(c config, op Op, opts ...pendingreceiptOption) *PendingReceiptMutation {
+	m := &PendingReceiptMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePendingReceipt,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPendingReceiptID sets the ID field of the mutation.
+func withPendingReceiptID(id gid.ID) pendingreceiptOption {
+	return func(m *PendingReceiptMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PendingReceipt
+		)
+		m.oldValue = func(ctx context.Context) (*PendingReceipt, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PendingReceipt.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPendingReceipt sets the old PendingReceipt of the mutation.
+func withPendingReceipt(node *PendingReceipt) pendingreceiptOption {
+	return func(m *PendingReceiptMutation) {
+		m.oldValue = func(context.Context) (*PendingReceipt, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PendingReceiptMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PendingReceiptMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of PendingReceipt entities.
+func (m *PendingReceiptMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PendingReceiptMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PendingReceiptMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PendingReceipt.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PendingReceiptMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PendingReceiptMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PendingReceipt entity.
+// If the PendingReceipt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingReceiptMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PendingReceiptMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PendingReceiptMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PendingReceiptMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the PendingReceipt entity.
+// If the PendingReceipt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingReceiptMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PendingReceiptMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *PendingReceiptMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *PendingReceiptMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the PendingReceipt entity.
+// If the PendingReceipt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingReceiptMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *PendingReceiptMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetChannelID sets the "channel_id" field.
+func (m *PendingReceiptMutation) SetChannelID(gi gid.ID) {
+	m.channel_id = &gi
+}
+
+// ChannelID returns the value of the "channel_id" field in the mutation.
+func (m *PendingReceiptMutation) ChannelID() (r gid.ID, exists bool) {
+	v := m.channel_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannelID returns the old "channel_id" field's value of the PendingReceipt entity.
+// If the PendingReceipt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingReceiptMutation) OldChannelID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannelID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannelID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannelID: %w", err)
+	}
+	return oldValue.ChannelID, nil
+}
+
+// ResetChannelID resets all changes to the "channel_id" field.
+func (m *PendingReceiptMutation) ResetChannelID() {
+	m.channel_id = nil
+}
+
+// SetProviderMessageID sets the "provider_message_id" field.
+func (m *PendingReceiptMutation) SetProviderMessageID(s string) {
+	m.provider_message_id = &s
+}
+
+// ProviderMessageID returns the value of the "provider_message_id" field in the mutation.
+func (m *PendingReceiptMutation) ProviderMessageID() (r string, exists bool) {
+	v := m.provider_message_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProviderMessageID returns the old "provider_message_id" field's value of the PendingReceipt entity.
+// If the PendingReceipt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingReceiptMutation) OldProviderMessageID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProviderMessageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProviderMessageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProviderMessageID: %w", err)
+	}
+	return oldValue.ProviderMessageID, nil
+}
+
+// ResetProviderMessageID resets all changes to the "provider_message_id" field.
+func (m *PendingReceiptMutation) ResetProviderMessageID() {
+	m.provider_message_id = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *PendingReceiptMutation) SetStatus(pe pendingreceipt.Status) {
+	m.status = &pe
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *PendingReceiptMutation) Status() (r pendingreceipt.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the PendingReceipt entity.
+// If the PendingReceipt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingReceiptMutation) OldStatus(ctx context.Context) (v pendingreceipt.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *PendingReceiptMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *PendingReceiptMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *PendingReceiptMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the PendingReceipt entity.
+// If the PendingReceipt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingReceiptMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ClearReason clears the value of the "reason" field.
+func (m *PendingReceiptMutation) ClearReason() {
+	m.reason = nil
+	m.clearedFields[pendingreceipt.FieldReason] = struct{}{}
+}
+
+// ReasonCleared returns if the "reason" field was cleared in this mutation.
+func (m *PendingReceiptMutation) ReasonCleared() bool {
+	_, ok := m.clearedFields[pendingreceipt.FieldReason]
+	return ok
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *PendingReceiptMutation) ResetReason() {
+	m.reason = nil
+	delete(m.clearedFields, pendingreceipt.FieldReason)
+}
+
+// SetOccurredAt sets the "occurred_at" field.
+func (m *PendingReceiptMutation) SetOccurredAt(t time.Time) {
+	m.occurred_at = &t
+}
+
+// OccurredAt returns the value of the "occurred_at" field in the mutation.
+func (m *PendingReceiptMutation) OccurredAt() (r time.Time, exists bool) {
+	v := m.occurred_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOccurredAt returns the old "occurred_at" field's value of the PendingReceipt entity.
+// If the PendingReceipt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingReceiptMutation) OldOccurredAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOccurredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOccurredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOccurredAt: %w", err)
+	}
+	return oldValue.OccurredAt, nil
+}
+
+// ResetOccurredAt resets all changes to the "occurred_at" field.
+func (m *PendingReceiptMutation) ResetOccurredAt() {
+	m.occurred_at = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *PendingReceiptMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[pendingreceipt.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *PendingReceiptMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *PendingReceiptMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *PendingReceiptMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// Where appends a list predicates to the PendingReceiptMutation builder.
+func (m *PendingReceiptMutation) Where(ps ...predicate.PendingReceipt) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PendingReceiptMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PendingReceiptMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PendingReceipt, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PendingReceiptMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PendingReceiptMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PendingReceipt).
+func (m *PendingReceiptMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PendingReceiptMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, pendingreceipt.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, pendingreceipt.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, pendingreceipt.FieldWorkspaceID)
+	}
+	if m.channel_id != nil {
+		fields = append(fields, pendingreceipt.FieldChannelID)
+	}
+	if m.provider_message_id != nil {
+		fields = append(fields, pendingreceipt.FieldProviderMessageID)
+	}
+	if m.status != nil {
+		fields = append(fields, pendingreceipt.FieldStatus)
+	}
+	if m.reason != nil {
+		fields = append(fields, pendingreceipt.FieldReason)
+	}
+	if m.occurred_at != nil {
+		fields = append(fields, pendingreceipt.FieldOccurredAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PendingReceiptMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case pendingreceipt.FieldCreatedAt:
+		return m.CreatedAt()
+	case pendingreceipt.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case pendingreceipt.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case pendingreceipt.FieldChannelID:
+		return m.ChannelID()
+	case pendingreceipt.FieldProviderMessageID:
+		return m.ProviderMessageID()
+	case pendingreceipt.FieldStatus:
+		return m.Status()
+	case pendingreceipt.FieldReason:
+		return m.Reason()
+	case pendingreceipt.FieldOccurredAt:
+		return m.OccurredAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PendingReceiptMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case pendingreceipt.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case pendingreceipt.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case pendingreceipt.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case pendingreceipt.FieldChannelID:
+		return m.OldChannelID(ctx)
+	case pendingreceipt.FieldProviderMessageID:
+		return m.OldProviderMessageID(ctx)
+	case pendingreceipt.FieldStatus:
+		return m.OldStatus(ctx)
+	case pendingreceipt.FieldReason:
+		return m.OldReason(ctx)
+	case pendingreceipt.FieldOccurredAt:
+		return m.OldOccurredAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PendingReceipt field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PendingReceiptMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case pendingreceipt.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case pendingreceipt.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case pendingreceipt.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case pendingreceipt.FieldChannelID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannelID(v)
+		return nil
+	case pendingreceipt.FieldProviderMessageID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProviderMessageID(v)
+		return nil
+	case pendingreceipt.FieldStatus:
+		v, ok := value.(pendingreceipt.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case pendingreceipt.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case pendingreceipt.FieldOccurredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOccurredAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PendingReceipt field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PendingReceiptMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PendingReceiptMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PendingReceiptMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown PendingReceipt numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PendingReceiptMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(pendingreceipt.FieldReason) {
+		fields = append(fields, pendingreceipt.FieldReason)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PendingReceiptMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PendingReceiptMutation) ClearField(name string) error {
+	switch name {
+	case pendingreceipt.FieldReason:
+		m.ClearReason()
+		return nil
+	}
+	return fmt.Errorf("unknown PendingReceipt nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PendingReceiptMutation) ResetField(name string) error {
+	switch name {
+	case pendingreceipt.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case pendingreceipt.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case pendingreceipt.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case pendingreceipt.FieldChannelID:
+		m.ResetChannelID()
+		return nil
+	case pendingreceipt.FieldProviderMessageID:
+		m.ResetProviderMessageID()
+		return nil
+	case pendingreceipt.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case pendingreceipt.FieldReason:
+		m.ResetReason()
+		return nil
+	case pendingreceipt.FieldOccurredAt:
+		m.ResetOccurredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PendingReceipt field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PendingReceiptMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.workspace != nil {
+		edges = append(edges, pendingreceipt.EdgeWorkspace)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PendingReceiptMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case pendingreceipt.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PendingReceiptMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PendingReceiptMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PendingReceiptMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedworkspace {
+		edges = append(edges, pendingreceipt.EdgeWorkspace)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PendingReceiptMutation) EdgeCleared(name string) bool {
+	switch name {
+	case pendingreceipt.EdgeWorkspace:
+		return m.clearedworkspace
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PendingReceiptMutation) ClearEdge(name string) error {
+	switch name {
+	case pendingreceipt.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown PendingReceipt unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PendingReceiptMutation) ResetEdge(name string) error {
+	switch name {
+	case pendingreceipt.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown PendingReceipt edge %s", name)
+}
+
+// ReceiverLeaseMutation represents an operation that mutates the ReceiverLease nodes in the graph.
+type ReceiverLeaseMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *gid.ID
+	workspace_id    *gid.ID
+	holder          *string
+	expires_at      *time.Time
+	state           *receiverlease.State
+	last_error      *string
+	last_success_at *time.Time
+	updated_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*ReceiverLease, error)
+	predicates      []predicate.ReceiverLease
+}
+
+var _ ent.Mutation = (*ReceiverLeaseMutation)(nil)
+
+// receiverleaseOption allows management of the mutation configuration using functional options.
+type receiverleaseOption func(*ReceiverLeaseMutation)
+
+// newReceiverLeaseMutation creates new mutation for the ReceiverLease entity.
+func newReceiverLeaseMutation(c config, op Op, opts ...receiverleaseOption) *ReceiverLeaseMutation {
+	m := &ReceiverLeaseMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeReceiverLease,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withReceiverLeaseID sets the ID field of the mutation.
+func withReceiverLeaseID(id gid.ID) receiverleaseOption {
+	return func(m *ReceiverLeaseMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ReceiverLease
+		)
+		m.oldValue = func(ctx context.Context) (*ReceiverLease, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ReceiverLease.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withReceiverLease sets the old ReceiverLease of the mutation.
+func withReceiverLease(node *ReceiverLease) receiverleaseOption {
+	return func(m *ReceiverLeaseMutation) {
+		m.oldValue = func(context.Context) (*ReceiverLease, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ReceiverLeaseMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ReceiverLeaseMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ReceiverLease entities.
+func (m *ReceiverLeaseMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ReceiverLeaseMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ReceiverLeaseMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ReceiverLease.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *ReceiverLeaseMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace_id = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *ReceiverLeaseMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the ReceiverLease entity.
+// If the ReceiverLease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReceiverLeaseMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *ReceiverLeaseMutation) ResetWorkspaceID() {
+	m.workspace_id = nil
+}
+
+// SetHolder sets the "holder" field.
+func (m *ReceiverLeaseMutation) SetHolder(s string) {
+	m.holder = &s
+}
+
+// Holder returns the value of the "holder" field in the mutation.
+func (m *ReceiverLeaseMutation) Holder() (r string, exists bool) {
+	v := m.holder
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHolder returns the old "holder" field's value of the ReceiverLease entity.
+// If the ReceiverLease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReceiverLeaseMutation) OldHolder(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHolder is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHolder requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHolder: %w", err)
+	}
+	return oldValue.Holder, nil
+}
+
+// ResetHolder resets all changes to the "holder" field.
+func (m *ReceiverLeaseMutation) ResetHolder() {
+	m.holder = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *ReceiverLeaseMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *ReceiverLeaseMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the ReceiverLease entity.
+// If the ReceiverLease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReceiverLeaseMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *ReceiverLeaseMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetState sets the "state" field.
+func (m *ReceiverLeaseMutation) SetState(r receiverlease.State) {
+	m.state = &r
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *ReceiverLeaseMutation) State() (r receiverlease.State, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the ReceiverLease entity.
+// If the ReceiverLease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReceiverLeaseMutation) OldState(ctx context.Context) (v receiverlease.State, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *ReceiverLeaseMutation) ResetState() {
+	m.state = nil
+}
+
+// SetLastError sets the "last_error" field.
+func (m *ReceiverLeaseMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *ReceiverLeaseMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the ReceiverLease entity.
+// If the ReceiverLease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReceiverLeaseMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (m *ReceiverLeaseMutation) ClearLastError() {
+	m.last_error = nil
+	m.clearedFields[receiverlease.FieldLastError] = struct{}{}
+}
+
+// LastErrorCleared returns if the "last_error" field was cleared in this mutation.
+func (m *ReceiverLeaseMutation) LastErrorCleared() bool {
+	_, ok := m.clearedFields[receiverlease.FieldLastError]
+	return ok
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *ReceiverLeaseMutation) ResetLastError() {
+	m.last_error = nil
+	delete(m.clearedFields, receiverlease.FieldLastError)
+}
+
+// SetLastSuccessAt sets the "last_success_at" field.
+func (m *ReceiverLeaseMutation) SetLastSuccessAt(t time.Time) {
+	m.last_success_at = &t
+}
+
+// LastSuccessAt returns the value of the "last_success_at" field in the mutation.
+func (m *ReceiverLeaseMutation) LastSuccessAt() (r time.Time, exists bool) {
+	v := m.last_success_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSuccessAt returns the old "last_success_at" field's value of the ReceiverLease entity.
+// If the ReceiverLease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReceiverLeaseMutation) OldLastSuccessAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSuccessAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSuccessAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSuccessAt: %w", err)
+	}
+	return oldValue.LastSuccessAt, nil
+}
+
+// ClearLastSuccessAt clears the value of the "last_success_at" field.
+func (m *ReceiverLeaseMutation) ClearLastSuccessAt() {
+	m.last_success_at = nil
+	m.clearedFields[receiverlease.FieldLastSuccessAt] = struct{}{}
+}
+
+// LastSuccessAtCleared returns if the "last_success_at" field was cleared in this mutation.
+func (m *ReceiverLeaseMutation) LastSuccessAtCleared() bool {
+	_, ok := m.clearedFields[receiverlease.FieldLastSuccessAt]
+	return ok
+}
+
+// ResetLastSuccessAt resets all changes to the "last_success_at" field.
+func (m *ReceiverLeaseMutation) ResetLastSuccessAt() {
+	m.last_success_at = nil
+	delete(m.clearedFields, receiverlease.FieldLastSuccessAt)
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ReceiverLeaseMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ReceiverLeaseMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ReceiverLease entity.
+// If the ReceiverLease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReceiverLeaseMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ReceiverLeaseMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the ReceiverLeaseMutation builder.
+func (m *ReceiverLeaseMutation) Where(ps ...predicate.ReceiverLease) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ReceiverLeaseMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ReceiverLeaseMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ReceiverLease, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ReceiverLeaseMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ReceiverLeaseMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ReceiverLease).
+func (m *ReceiverLeaseMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ReceiverLeaseMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.workspace_id != nil {
+		fields = append(fields, receiverlease.FieldWorkspaceID)
+	}
+	if m.holder != nil {
+		fields = append(fields, receiverlease.FieldHolder)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, receiverlease.FieldExpiresAt)
+	}
+	if m.state != nil {
+		fields = append(fields, receiverlease.FieldState)
+	}
+	if m.last_error != nil {
+		fields = append(fields, receiverlease.FieldLastError)
+	}
+	if m.last_success_at != nil {
+		fields = append(fields, receiverlease.FieldLastSuccessAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, receiverlease.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ReceiverLeaseMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case receiverlease.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case receiverlease.FieldHolder:
+		return m.Holder()
+	case receiverlease.FieldExpiresAt:
+		return m.ExpiresAt()
+	case receiverlease.FieldState:
+		return m.State()
+	case receiverlease.FieldLastError:
+		return m.LastError()
+	case receiverlease.FieldLastSuccessAt:
+		return m.LastSuccessAt()
+	case receiverlease.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ReceiverLeaseMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case receiverlease.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case receiverlease.FieldHolder:
+		return m.OldHolder(ctx)
+	case receiverlease.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case receiverlease.FieldState:
+		return m.OldState(ctx)
+	case receiverlease.FieldLastError:
+		return m.OldLastError(ctx)
+	case receiverlease.FieldLastSuccessAt:
+		return m.OldLastSuccessAt(ctx)
+	case receiverlease.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ReceiverLease field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReceiverLeaseMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case receiverlease.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case receiverlease.FieldHolder:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHolder(v)
+		return nil
+	case receiverlease.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case receiverlease.FieldState:
+		v, ok := value.(receiverlease.State)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case receiverlease.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	case receiverlease.FieldLastSuccessAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSuccessAt(v)
+		return nil
+	case receiverlease.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReceiverLease field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ReceiverLeaseMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ReceiverLeaseMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReceiverLeaseMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ReceiverLease numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ReceiverLeaseMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(receiverlease.FieldLastError) {
+		fields = append(fields, receiverlease.FieldLastError)
+	}
+	if m.FieldCleared(receiverlease.FieldLastSuccessAt) {
+		fields = append(fields, receiverlease.FieldLastSuccessAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ReceiverLeaseMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ReceiverLeaseMutation) ClearField(name string) error {
+	switch name {
+	case receiverlease.FieldLastError:
+		m.ClearLastError()
+		return nil
+	case receiverlease.FieldLastSuccessAt:
+		m.ClearLastSuccessAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ReceiverLease nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ReceiverLeaseMutation) ResetField(name string) error {
+	switch name {
+	case receiverlease.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case receiverlease.FieldHolder:
+		m.ResetHolder()
+		return nil
+	case receiverlease.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case receiverlease.FieldState:
+		m.ResetState()
+		return nil
+	case receiverlease.FieldLastError:
+		m.ResetLastError()
+		return nil
+	case receiverlease.FieldLastSuccessAt:
+		m.ResetLastSuccessAt()
+		return nil
+	case receiverlease.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ReceiverLease field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ReceiverLeaseMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ReceiverLeaseMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ReceiverLeaseMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ReceiverLeaseMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ReceiverLeaseMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ReceiverLeaseMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ReceiverLeaseMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ReceiverLease unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ReceiverLeaseMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ReceiverLease edge %s", name)
 }
 
 // RoutingPolicyMutation represents an operation that mutates the RoutingPolicy nodes in the graph.

@@ -24,6 +24,8 @@ type Tx struct {
 	AttributeDefinition *AttributeDefinitionClient
 	// Channel is the client for interacting with the Channel builders.
 	Channel *ChannelClient
+	// ChannelState is the client for interacting with the ChannelState builders.
+	ChannelState *ChannelStateClient
 	// ConsumerLease is the client for interacting with the ConsumerLease builders.
 	ConsumerLease *ConsumerLeaseClient
 	// Conversation is the client for interacting with the Conversation builders.
@@ -48,6 +50,10 @@ type Tx struct {
 	Message *MessageClient
 	// OutboxItem is the client for interacting with the OutboxItem builders.
 	OutboxItem *OutboxItemClient
+	// PendingReceipt is the client for interacting with the PendingReceipt builders.
+	PendingReceipt *PendingReceiptClient
+	// ReceiverLease is the client for interacting with the ReceiverLease builders.
+	ReceiverLease *ReceiverLeaseClient
 	// RoutingPolicy is the client for interacting with the RoutingPolicy builders.
 	RoutingPolicy *RoutingPolicyClient
 	// Tag is the client for interacting with the Tag builders.
@@ -194,6 +200,7 @@ func (tx *Tx) init() {
 	tx.ApiToken = NewApiTokenClient(tx.config)
 	tx.AttributeDefinition = NewAttributeDefinitionClient(tx.config)
 	tx.Channel = NewChannelClient(tx.config)
+	tx.ChannelState = NewChannelStateClient(tx.config)
 	tx.ConsumerLease = NewConsumerLeaseClient(tx.config)
 	tx.Conversation = NewConversationClient(tx.config)
 	tx.ConversationActivity = NewConversationActivityClient(tx.config)
@@ -206,6 +213,8 @@ func (tx *Tx) init() {
 	tx.EventSequence = NewEventSequenceClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.OutboxItem = NewOutboxItemClient(tx.config)
+	tx.PendingReceipt = NewPendingReceiptClient(tx.config)
+	tx.ReceiverLease = NewReceiverLeaseClient(tx.config)
 	tx.RoutingPolicy = NewRoutingPolicyClient(tx.config)
 	tx.Tag = NewTagClient(tx.config)
 	tx.Team = NewTeamClient(tx.config)

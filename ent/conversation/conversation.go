@@ -51,6 +51,8 @@ const (
 	FieldResolvedAt = "resolved_at"
 	// FieldSnoozedUntil holds the string denoting the snoozed_until field in the database.
 	FieldSnoozedUntil = "snoozed_until"
+	// FieldKey holds the string denoting the key field in the database.
+	FieldKey = "key"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
 	// EdgeCustomer holds the string denoting the customer edge name in mutations.
@@ -144,6 +146,7 @@ var Columns = []string{
 	FieldFirstResponseAt,
 	FieldResolvedAt,
 	FieldSnoozedUntil,
+	FieldKey,
 }
 
 var (
@@ -178,6 +181,10 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
 	SubjectValidator func(string) error
+	// DefaultKey holds the default value on creation for the "key" field.
+	DefaultKey func() string
+	// KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	KeyValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 )
@@ -324,6 +331,11 @@ func ByResolvedAt(opts ...sql.OrderTermOption) OrderOption {
 // BySnoozedUntil orders the results by the snoozed_until field.
 func BySnoozedUntil(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSnoozedUntil, opts...).ToFunc()
+}
+
+// ByKey orders the results by the key field.
+func ByKey(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldKey, opts...).ToFunc()
 }
 
 // ByWorkspaceField orders the results by workspace field.

@@ -39,6 +39,8 @@ const (
 	FieldNote = "note"
 	// FieldOccurredAt holds the string denoting the occurred_at field in the database.
 	FieldOccurredAt = "occurred_at"
+	// FieldDedupeKey holds the string denoting the dedupe_key field in the database.
+	FieldDedupeKey = "dedupe_key"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
 	// EdgeConversation holds the string denoting the conversation edge name in mutations.
@@ -101,6 +103,7 @@ var Columns = []string{
 	FieldReason,
 	FieldNote,
 	FieldOccurredAt,
+	FieldDedupeKey,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -125,6 +128,8 @@ var (
 	NoteValidator func(string) error
 	// DefaultOccurredAt holds the default value on creation for the "occurred_at" field.
 	DefaultOccurredAt func() time.Time
+	// DedupeKeyValidator is a validator for the "dedupe_key" field. It is called by the builders before save.
+	DedupeKeyValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 )
@@ -143,6 +148,12 @@ const (
 	KindTAKEN       Kind = "TAKEN"
 	KindSNOOZED     Kind = "SNOOZED"
 	KindWOKEN       Kind = "WOKEN"
+	KindFOLLOWED    Kind = "FOLLOWED"
+	KindUNFOLLOWED  Kind = "UNFOLLOWED"
+	KindOPTED_OUT   Kind = "OPTED_OUT"
+	KindOPTED_IN    Kind = "OPTED_IN"
+	KindMENU_CLICK  Kind = "MENU_CLICK"
+	KindCALL        Kind = "CALL"
 )
 
 func (k Kind) String() string {
@@ -152,7 +163,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindOPENED, KindASSIGNED, KindUNASSIGNED, KindRESOLVED, KindREOPENED, KindTRANSFERRED, KindTAKEN, KindSNOOZED, KindWOKEN:
+	case KindOPENED, KindASSIGNED, KindUNASSIGNED, KindRESOLVED, KindREOPENED, KindTRANSFERRED, KindTAKEN, KindSNOOZED, KindWOKEN, KindFOLLOWED, KindUNFOLLOWED, KindOPTED_OUT, KindOPTED_IN, KindMENU_CLICK, KindCALL:
 		return nil
 	default:
 		return fmt.Errorf("conversationactivity: invalid enum value for kind field: %q", k)
@@ -240,6 +251,11 @@ func ByNote(opts ...sql.OrderTermOption) OrderOption {
 // ByOccurredAt orders the results by the occurred_at field.
 func ByOccurredAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldOccurredAt, opts...).ToFunc()
+}
+
+// ByDedupeKey orders the results by the dedupe_key field.
+func ByDedupeKey(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDedupeKey, opts...).ToFunc()
 }
 
 // ByWorkspaceField orders the results by workspace field.

@@ -96,6 +96,11 @@ func OccurredAt(v time.Time) predicate.ConversationActivity {
 	return predicate.ConversationActivity(sql.FieldEQ(FieldOccurredAt, v))
 }
 
+// DedupeKey applies equality check predicate on the "dedupe_key" field. It's identical to DedupeKeyEQ.
+func DedupeKey(v string) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldEQ(FieldDedupeKey, v))
+}
+
 // WorkspaceIDEQ applies the EQ predicate on the "workspace_id" field.
 func WorkspaceIDEQ(v gid.ID) predicate.ConversationActivity {
 	return predicate.ConversationActivity(sql.FieldEQ(FieldWorkspaceID, v))
@@ -709,6 +714,81 @@ func OccurredAtLT(v time.Time) predicate.ConversationActivity {
 // OccurredAtLTE applies the LTE predicate on the "occurred_at" field.
 func OccurredAtLTE(v time.Time) predicate.ConversationActivity {
 	return predicate.ConversationActivity(sql.FieldLTE(FieldOccurredAt, v))
+}
+
+// DedupeKeyEQ applies the EQ predicate on the "dedupe_key" field.
+func DedupeKeyEQ(v string) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldEQ(FieldDedupeKey, v))
+}
+
+// DedupeKeyNEQ applies the NEQ predicate on the "dedupe_key" field.
+func DedupeKeyNEQ(v string) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldNEQ(FieldDedupeKey, v))
+}
+
+// DedupeKeyIn applies the In predicate on the "dedupe_key" field.
+func DedupeKeyIn(vs ...string) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldIn(FieldDedupeKey, vs...))
+}
+
+// DedupeKeyNotIn applies the NotIn predicate on the "dedupe_key" field.
+func DedupeKeyNotIn(vs ...string) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldNotIn(FieldDedupeKey, vs...))
+}
+
+// DedupeKeyGT applies the GT predicate on the "dedupe_key" field.
+func DedupeKeyGT(v string) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldGT(FieldDedupeKey, v))
+}
+
+// DedupeKeyGTE applies the GTE predicate on the "dedupe_key" field.
+func DedupeKeyGTE(v string) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldGTE(FieldDedupeKey, v))
+}
+
+// DedupeKeyLT applies the LT predicate on the "dedupe_key" field.
+func DedupeKeyLT(v string) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldLT(FieldDedupeKey, v))
+}
+
+// DedupeKeyLTE applies the LTE predicate on the "dedupe_key" field.
+func DedupeKeyLTE(v string) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldLTE(FieldDedupeKey, v))
+}
+
+// DedupeKeyContains applies the Contains predicate on the "dedupe_key" field.
+func DedupeKeyContains(v string) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldContains(FieldDedupeKey, v))
+}
+
+// DedupeKeyHasPrefix applies the HasPrefix predicate on the "dedupe_key" field.
+func DedupeKeyHasPrefix(v string) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldHasPrefix(FieldDedupeKey, v))
+}
+
+// DedupeKeyHasSuffix applies the HasSuffix predicate on the "dedupe_key" field.
+func DedupeKeyHasSuffix(v string) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldHasSuffix(FieldDedupeKey, v))
+}
+
+// DedupeKeyIsNil applies the IsNil predicate on the "dedupe_key" field.
+func DedupeKeyIsNil() predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldIsNull(FieldDedupeKey))
+}
+
+// DedupeKeyNotNil applies the NotNil predicate on the "dedupe_key" field.
+func DedupeKeyNotNil() predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldNotNull(FieldDedupeKey))
+}
+
+// DedupeKeyEqualFold applies the EqualFold predicate on the "dedupe_key" field.
+func DedupeKeyEqualFold(v string) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldEqualFold(FieldDedupeKey, v))
+}
+
+// DedupeKeyContainsFold applies the ContainsFold predicate on the "dedupe_key" field.
+func DedupeKeyContainsFold(v string) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldContainsFold(FieldDedupeKey, v))
 }
 
 // HasWorkspace applies the HasEdge predicate on the "workspace" edge.

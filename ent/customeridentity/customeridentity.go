@@ -37,6 +37,8 @@ const (
 	FieldVerified = "verified"
 	// FieldSource holds the string denoting the source field in the database.
 	FieldSource = "source"
+	// FieldOptedOutAt holds the string denoting the opted_out_at field in the database.
+	FieldOptedOutAt = "opted_out_at"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
 	// EdgeCustomer holds the string denoting the customer edge name in mutations.
@@ -80,6 +82,7 @@ var Columns = []string{
 	FieldChannelID,
 	FieldVerified,
 	FieldSource,
+	FieldOptedOutAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -218,6 +221,11 @@ func ByVerified(opts ...sql.OrderTermOption) OrderOption {
 // BySource orders the results by the source field.
 func BySource(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSource, opts...).ToFunc()
+}
+
+// ByOptedOutAt orders the results by the opted_out_at field.
+func ByOptedOutAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOptedOutAt, opts...).ToFunc()
 }
 
 // ByWorkspaceField orders the results by workspace field.

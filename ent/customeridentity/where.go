@@ -91,6 +91,11 @@ func Verified(v bool) predicate.CustomerIdentity {
 	return predicate.CustomerIdentity(sql.FieldEQ(FieldVerified, v))
 }
 
+// OptedOutAt applies equality check predicate on the "opted_out_at" field. It's identical to OptedOutAtEQ.
+func OptedOutAt(v time.Time) predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldEQ(FieldOptedOutAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.CustomerIdentity {
 	return predicate.CustomerIdentity(sql.FieldEQ(FieldCreatedAt, v))
@@ -504,6 +509,56 @@ func SourceIn(vs ...Source) predicate.CustomerIdentity {
 // SourceNotIn applies the NotIn predicate on the "source" field.
 func SourceNotIn(vs ...Source) predicate.CustomerIdentity {
 	return predicate.CustomerIdentity(sql.FieldNotIn(FieldSource, vs...))
+}
+
+// OptedOutAtEQ applies the EQ predicate on the "opted_out_at" field.
+func OptedOutAtEQ(v time.Time) predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldEQ(FieldOptedOutAt, v))
+}
+
+// OptedOutAtNEQ applies the NEQ predicate on the "opted_out_at" field.
+func OptedOutAtNEQ(v time.Time) predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldNEQ(FieldOptedOutAt, v))
+}
+
+// OptedOutAtIn applies the In predicate on the "opted_out_at" field.
+func OptedOutAtIn(vs ...time.Time) predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldIn(FieldOptedOutAt, vs...))
+}
+
+// OptedOutAtNotIn applies the NotIn predicate on the "opted_out_at" field.
+func OptedOutAtNotIn(vs ...time.Time) predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldNotIn(FieldOptedOutAt, vs...))
+}
+
+// OptedOutAtGT applies the GT predicate on the "opted_out_at" field.
+func OptedOutAtGT(v time.Time) predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldGT(FieldOptedOutAt, v))
+}
+
+// OptedOutAtGTE applies the GTE predicate on the "opted_out_at" field.
+func OptedOutAtGTE(v time.Time) predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldGTE(FieldOptedOutAt, v))
+}
+
+// OptedOutAtLT applies the LT predicate on the "opted_out_at" field.
+func OptedOutAtLT(v time.Time) predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldLT(FieldOptedOutAt, v))
+}
+
+// OptedOutAtLTE applies the LTE predicate on the "opted_out_at" field.
+func OptedOutAtLTE(v time.Time) predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldLTE(FieldOptedOutAt, v))
+}
+
+// OptedOutAtIsNil applies the IsNil predicate on the "opted_out_at" field.
+func OptedOutAtIsNil() predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldIsNull(FieldOptedOutAt))
+}
+
+// OptedOutAtNotNil applies the NotNil predicate on the "opted_out_at" field.
+func OptedOutAtNotNil() predicate.CustomerIdentity {
+	return predicate.CustomerIdentity(sql.FieldNotNull(FieldOptedOutAt))
 }
 
 // HasWorkspace applies the HasEdge predicate on the "workspace" edge.

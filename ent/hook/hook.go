@@ -69,6 +69,18 @@ func (f ChannelFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ChannelMutation", m)
 }
 
+// The ChannelStateFunc type is an adapter to allow the use of ordinary
+// function as ChannelState mutator.
+type ChannelStateFunc func(context.Context, *ent.ChannelStateMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ChannelStateFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ChannelStateMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ChannelStateMutation", m)
+}
+
 // The ConsumerLeaseFunc type is an adapter to allow the use of ordinary
 // function as ConsumerLease mutator.
 type ConsumerLeaseFunc func(context.Context, *ent.ConsumerLeaseMutation) (ent.Value, error)
@@ -211,6 +223,30 @@ func (f OutboxItemFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutboxItemMutation", m)
+}
+
+// The PendingReceiptFunc type is an adapter to allow the use of ordinary
+// function as PendingReceipt mutator.
+type PendingReceiptFunc func(context.Context, *ent.PendingReceiptMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PendingReceiptFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PendingReceiptMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PendingReceiptMutation", m)
+}
+
+// The ReceiverLeaseFunc type is an adapter to allow the use of ordinary
+// function as ReceiverLease mutator.
+type ReceiverLeaseFunc func(context.Context, *ent.ReceiverLeaseMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ReceiverLeaseFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ReceiverLeaseMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReceiverLeaseMutation", m)
 }
 
 // The RoutingPolicyFunc type is an adapter to allow the use of ordinary

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
+	"github.com/switchboard/switchboard/ent/channelstate"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
@@ -25,7 +26,9 @@ import (
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
+	"github.com/switchboard/switchboard/ent/pendingreceipt"
 	"github.com/switchboard/switchboard/ent/predicate"
+	"github.com/switchboard/switchboard/ent/receiverlease"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -222,6 +225,33 @@ func (f TraverseChannel) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.ChannelQuery", q)
+}
+
+// The ChannelStateFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ChannelStateFunc func(context.Context, *ent.ChannelStateQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ChannelStateFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ChannelStateQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ChannelStateQuery", q)
+}
+
+// The TraverseChannelState type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseChannelState func(context.Context, *ent.ChannelStateQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseChannelState) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseChannelState) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ChannelStateQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ChannelStateQuery", q)
 }
 
 // The ConsumerLeaseFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -548,6 +578,60 @@ func (f TraverseOutboxItem) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.OutboxItemQuery", q)
 }
 
+// The PendingReceiptFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PendingReceiptFunc func(context.Context, *ent.PendingReceiptQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PendingReceiptFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PendingReceiptQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PendingReceiptQuery", q)
+}
+
+// The TraversePendingReceipt type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePendingReceipt func(context.Context, *ent.PendingReceiptQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePendingReceipt) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePendingReceipt) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PendingReceiptQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PendingReceiptQuery", q)
+}
+
+// The ReceiverLeaseFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ReceiverLeaseFunc func(context.Context, *ent.ReceiverLeaseQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ReceiverLeaseFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ReceiverLeaseQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ReceiverLeaseQuery", q)
+}
+
+// The TraverseReceiverLease type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseReceiverLease func(context.Context, *ent.ReceiverLeaseQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseReceiverLease) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseReceiverLease) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ReceiverLeaseQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ReceiverLeaseQuery", q)
+}
+
 // The RoutingPolicyFunc type is an adapter to allow the use of ordinary function as a Querier.
 type RoutingPolicyFunc func(context.Context, *ent.RoutingPolicyQuery) (ent.Value, error)
 
@@ -696,6 +780,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AttributeDefinitionQuery, predicate.AttributeDefinition, attributedefinition.OrderOption]{typ: ent.TypeAttributeDefinition, tq: q}, nil
 	case *ent.ChannelQuery:
 		return &query[*ent.ChannelQuery, predicate.Channel, channel.OrderOption]{typ: ent.TypeChannel, tq: q}, nil
+	case *ent.ChannelStateQuery:
+		return &query[*ent.ChannelStateQuery, predicate.ChannelState, channelstate.OrderOption]{typ: ent.TypeChannelState, tq: q}, nil
 	case *ent.ConsumerLeaseQuery:
 		return &query[*ent.ConsumerLeaseQuery, predicate.ConsumerLease, consumerlease.OrderOption]{typ: ent.TypeConsumerLease, tq: q}, nil
 	case *ent.ConversationQuery:
@@ -720,6 +806,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.MessageQuery, predicate.Message, message.OrderOption]{typ: ent.TypeMessage, tq: q}, nil
 	case *ent.OutboxItemQuery:
 		return &query[*ent.OutboxItemQuery, predicate.OutboxItem, outboxitem.OrderOption]{typ: ent.TypeOutboxItem, tq: q}, nil
+	case *ent.PendingReceiptQuery:
+		return &query[*ent.PendingReceiptQuery, predicate.PendingReceipt, pendingreceipt.OrderOption]{typ: ent.TypePendingReceipt, tq: q}, nil
+	case *ent.ReceiverLeaseQuery:
+		return &query[*ent.ReceiverLeaseQuery, predicate.ReceiverLease, receiverlease.OrderOption]{typ: ent.TypeReceiverLease, tq: q}, nil
 	case *ent.RoutingPolicyQuery:
 		return &query[*ent.RoutingPolicyQuery, predicate.RoutingPolicy, routingpolicy.OrderOption]{typ: ent.TypeRoutingPolicy, tq: q}, nil
 	case *ent.TagQuery:

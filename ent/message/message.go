@@ -47,6 +47,10 @@ const (
 	FieldMetadata = "metadata"
 	// FieldPrivate holds the string denoting the private field in the database.
 	FieldPrivate = "private"
+	// FieldAutoSubmitted holds the string denoting the auto_submitted field in the database.
+	FieldAutoSubmitted = "auto_submitted"
+	// FieldTemplate holds the string denoting the template field in the database.
+	FieldTemplate = "template"
 	// FieldProviderMessageID holds the string denoting the provider_message_id field in the database.
 	FieldProviderMessageID = "provider_message_id"
 	// FieldDeliveryStatus holds the string denoting the delivery_status field in the database.
@@ -110,6 +114,8 @@ var Columns = []string{
 	FieldAttachments,
 	FieldMetadata,
 	FieldPrivate,
+	FieldAutoSubmitted,
+	FieldTemplate,
 	FieldProviderMessageID,
 	FieldDeliveryStatus,
 	FieldDeliveryError,
@@ -147,6 +153,8 @@ var (
 	ContentTypeValidator func(string) error
 	// DefaultPrivate holds the default value on creation for the "private" field.
 	DefaultPrivate bool
+	// DefaultAutoSubmitted holds the default value on creation for the "auto_submitted" field.
+	DefaultAutoSubmitted bool
 	// ProviderMessageIDValidator is a validator for the "provider_message_id" field. It is called by the builders before save.
 	ProviderMessageIDValidator func(string) error
 	// DeliveryErrorValidator is a validator for the "delivery_error" field. It is called by the builders before save.
@@ -295,6 +303,11 @@ func ByContentType(opts ...sql.OrderTermOption) OrderOption {
 // ByPrivate orders the results by the private field.
 func ByPrivate(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPrivate, opts...).ToFunc()
+}
+
+// ByAutoSubmitted orders the results by the auto_submitted field.
+func ByAutoSubmitted(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAutoSubmitted, opts...).ToFunc()
 }
 
 // ByProviderMessageID orders the results by the provider_message_id field.

@@ -106,6 +106,11 @@ func Private(v bool) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldPrivate, v))
 }
 
+// AutoSubmitted applies equality check predicate on the "auto_submitted" field. It's identical to AutoSubmittedEQ.
+func AutoSubmitted(v bool) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldAutoSubmitted, v))
+}
+
 // ProviderMessageID applies equality check predicate on the "provider_message_id" field. It's identical to ProviderMessageIDEQ.
 func ProviderMessageID(v string) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldProviderMessageID, v))
@@ -764,6 +769,26 @@ func PrivateEQ(v bool) predicate.Message {
 // PrivateNEQ applies the NEQ predicate on the "private" field.
 func PrivateNEQ(v bool) predicate.Message {
 	return predicate.Message(sql.FieldNEQ(FieldPrivate, v))
+}
+
+// AutoSubmittedEQ applies the EQ predicate on the "auto_submitted" field.
+func AutoSubmittedEQ(v bool) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldAutoSubmitted, v))
+}
+
+// AutoSubmittedNEQ applies the NEQ predicate on the "auto_submitted" field.
+func AutoSubmittedNEQ(v bool) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldAutoSubmitted, v))
+}
+
+// TemplateIsNil applies the IsNil predicate on the "template" field.
+func TemplateIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldTemplate))
+}
+
+// TemplateNotNil applies the NotNil predicate on the "template" field.
+func TemplateNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldTemplate))
 }
 
 // ProviderMessageIDEQ applies the EQ predicate on the "provider_message_id" field.

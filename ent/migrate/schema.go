@@ -231,6 +231,49 @@ var (
 			},
 		},
 	}
+	// ChannelStatesColumns holds the columns for the "channel_states" table.
+	ChannelStatesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "key", Type: field.TypeString, Size: 128},
+		{Name: "value", Type: field.TypeBytes},
+		{Name: "version", Type: field.TypeInt64},
+		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "channel_id", Type: field.TypeString},
+	}
+	// ChannelStatesTable holds the schema information for the "channel_states" table.
+	ChannelStatesTable = &schema.Table{
+		Name:       "channel_states",
+		Columns:    ChannelStatesColumns,
+		PrimaryKey: []*schema.Column{ChannelStatesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "channel_states_workspaces_workspace",
+				Columns:    []*schema.Column{ChannelStatesColumns[6]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "channel_states_channels_channel",
+				Columns:    []*schema.Column{ChannelStatesColumns[7]},
+				RefColumns: []*schema.Column{ChannelsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "channelstate_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{ChannelStatesColumns[6]},
+			},
+			{
+				Name:    "channelstate_channel_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{ChannelStatesColumns[7], ChannelStatesColumns[3]},
+			},
+		},
+	}
 	// ConsumerLeasesColumns holds the columns for the "consumer_leases" table.
 	ConsumerLeasesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -257,6 +300,7 @@ var (
 		{Name: "first_response_at", Type: field.TypeTime, Nullable: true},
 		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
 		{Name: "snoozed_until", Type: field.TypeTime, Nullable: true},
+		{Name: "key", Type: field.TypeString},
 		{Name: "workspace_id", Type: field.TypeString},
 		{Name: "customer_id", Type: field.TypeString},
 		{Name: "channel_id", Type: field.TypeString},
@@ -272,37 +316,37 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "conversations_workspaces_workspace",
-				Columns:    []*schema.Column{ConversationsColumns[11]},
+				Columns:    []*schema.Column{ConversationsColumns[12]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "conversations_customers_customer",
-				Columns:    []*schema.Column{ConversationsColumns[12]},
+				Columns:    []*schema.Column{ConversationsColumns[13]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "conversations_channels_channel",
-				Columns:    []*schema.Column{ConversationsColumns[13]},
+				Columns:    []*schema.Column{ConversationsColumns[14]},
 				RefColumns: []*schema.Column{ChannelsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "conversations_agents_assignee",
-				Columns:    []*schema.Column{ConversationsColumns[14]},
+				Columns:    []*schema.Column{ConversationsColumns[15]},
 				RefColumns: []*schema.Column{AgentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "conversations_teams_team",
-				Columns:    []*schema.Column{ConversationsColumns[15]},
+				Columns:    []*schema.Column{ConversationsColumns[16]},
 				RefColumns: []*schema.Column{TeamsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "conversations_messages_last_message",
-				Columns:    []*schema.Column{ConversationsColumns[16]},
+				Columns:    []*schema.Column{ConversationsColumns[17]},
 				RefColumns: []*schema.Column{MessagesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -311,27 +355,32 @@ var (
 			{
 				Name:    "conversation_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[11]},
+				Columns: []*schema.Column{ConversationsColumns[12]},
 			},
 			{
 				Name:    "conversation_workspace_id_last_message_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[11], ConversationsColumns[6], ConversationsColumns[0]},
+				Columns: []*schema.Column{ConversationsColumns[12], ConversationsColumns[6], ConversationsColumns[0]},
 			},
 			{
 				Name:    "conversation_workspace_id_status_last_message_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[11], ConversationsColumns[3], ConversationsColumns[6], ConversationsColumns[0]},
+				Columns: []*schema.Column{ConversationsColumns[12], ConversationsColumns[3], ConversationsColumns[6], ConversationsColumns[0]},
 			},
 			{
 				Name:    "conversation_workspace_id_assignee_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[11], ConversationsColumns[14], ConversationsColumns[3]},
+				Columns: []*schema.Column{ConversationsColumns[12], ConversationsColumns[15], ConversationsColumns[3]},
 			},
 			{
 				Name:    "conversation_customer_id_channel_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[12], ConversationsColumns[13], ConversationsColumns[3]},
+				Columns: []*schema.Column{ConversationsColumns[13], ConversationsColumns[14], ConversationsColumns[3]},
+			},
+			{
+				Name:    "conversation_channel_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{ConversationsColumns[14], ConversationsColumns[11]},
 			},
 		},
 	}
@@ -339,10 +388,11 @@ var (
 	ConversationActivitiesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
 		{Name: "customer_id", Type: field.TypeString},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"OPENED", "ASSIGNED", "UNASSIGNED", "RESOLVED", "REOPENED", "TRANSFERRED", "TAKEN", "SNOOZED", "WOKEN"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"OPENED", "ASSIGNED", "UNASSIGNED", "RESOLVED", "REOPENED", "TRANSFERRED", "TAKEN", "SNOOZED", "WOKEN", "FOLLOWED", "UNFOLLOWED", "OPTED_OUT", "OPTED_IN", "MENU_CLICK", "CALL"}},
 		{Name: "reason", Type: field.TypeEnum, Nullable: true, Enums: []string{"AUTO", "MANUAL", "TRANSFER", "TAKEN"}},
 		{Name: "note", Type: field.TypeString, Nullable: true, Size: 4096},
 		{Name: "occurred_at", Type: field.TypeTime},
+		{Name: "dedupe_key", Type: field.TypeString, Nullable: true, Size: 600},
 		{Name: "workspace_id", Type: field.TypeString},
 		{Name: "conversation_id", Type: field.TypeString},
 		{Name: "actor_id", Type: field.TypeString, Nullable: true},
@@ -357,31 +407,31 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "conversation_activities_workspaces_workspace",
-				Columns:    []*schema.Column{ConversationActivitiesColumns[6]},
+				Columns:    []*schema.Column{ConversationActivitiesColumns[7]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "conversation_activities_conversations_conversation",
-				Columns:    []*schema.Column{ConversationActivitiesColumns[7]},
+				Columns:    []*schema.Column{ConversationActivitiesColumns[8]},
 				RefColumns: []*schema.Column{ConversationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "conversation_activities_agents_actor",
-				Columns:    []*schema.Column{ConversationActivitiesColumns[8]},
-				RefColumns: []*schema.Column{AgentsColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-			{
-				Symbol:     "conversation_activities_agents_agent",
 				Columns:    []*schema.Column{ConversationActivitiesColumns[9]},
 				RefColumns: []*schema.Column{AgentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
-				Symbol:     "conversation_activities_teams_team",
+				Symbol:     "conversation_activities_agents_agent",
 				Columns:    []*schema.Column{ConversationActivitiesColumns[10]},
+				RefColumns: []*schema.Column{AgentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "conversation_activities_teams_team",
+				Columns:    []*schema.Column{ConversationActivitiesColumns[11]},
 				RefColumns: []*schema.Column{TeamsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -390,7 +440,7 @@ var (
 			{
 				Name:    "conversationactivity_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationActivitiesColumns[6]},
+				Columns: []*schema.Column{ConversationActivitiesColumns[7]},
 			},
 			{
 				Name:    "conversationactivity_customer_id_occurred_at_id",
@@ -400,7 +450,15 @@ var (
 			{
 				Name:    "conversationactivity_conversation_id_occurred_at",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationActivitiesColumns[7], ConversationActivitiesColumns[5]},
+				Columns: []*schema.Column{ConversationActivitiesColumns[8], ConversationActivitiesColumns[5]},
+			},
+			{
+				Name:    "conversationactivity_workspace_id_dedupe_key",
+				Unique:  true,
+				Columns: []*schema.Column{ConversationActivitiesColumns[7], ConversationActivitiesColumns[6]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "dedupe_key IS NOT NULL",
+				},
 			},
 		},
 	}
@@ -549,6 +607,7 @@ var (
 		{Name: "value", Type: field.TypeString, Size: 512},
 		{Name: "verified", Type: field.TypeBool, Default: false},
 		{Name: "source", Type: field.TypeEnum, Enums: []string{"CHANNEL", "INTEGRATION", "WIDGET", "AGENT"}, Default: "CHANNEL"},
+		{Name: "opted_out_at", Type: field.TypeTime, Nullable: true},
 		{Name: "customer_id", Type: field.TypeString},
 		{Name: "workspace_id", Type: field.TypeString},
 		{Name: "channel_id", Type: field.TypeString, Nullable: true},
@@ -561,19 +620,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customer_identities_customers_identities",
-				Columns:    []*schema.Column{CustomerIdentitiesColumns[7]},
+				Columns:    []*schema.Column{CustomerIdentitiesColumns[8]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "customer_identities_workspaces_workspace",
-				Columns:    []*schema.Column{CustomerIdentitiesColumns[8]},
+				Columns:    []*schema.Column{CustomerIdentitiesColumns[9]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "customer_identities_channels_channel",
-				Columns:    []*schema.Column{CustomerIdentitiesColumns[9]},
+				Columns:    []*schema.Column{CustomerIdentitiesColumns[10]},
 				RefColumns: []*schema.Column{ChannelsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -582,12 +641,12 @@ var (
 			{
 				Name:    "customeridentity_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerIdentitiesColumns[8]},
+				Columns: []*schema.Column{CustomerIdentitiesColumns[9]},
 			},
 			{
 				Name:    "customer_identity_verified_unique",
 				Unique:  true,
-				Columns: []*schema.Column{CustomerIdentitiesColumns[8], CustomerIdentitiesColumns[3], CustomerIdentitiesColumns[4]},
+				Columns: []*schema.Column{CustomerIdentitiesColumns[9], CustomerIdentitiesColumns[3], CustomerIdentitiesColumns[4]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "(verified AND (channel_id IS NULL))",
 				},
@@ -595,7 +654,7 @@ var (
 			{
 				Name:    "customer_identity_verified_channel_unique",
 				Unique:  true,
-				Columns: []*schema.Column{CustomerIdentitiesColumns[8], CustomerIdentitiesColumns[3], CustomerIdentitiesColumns[4], CustomerIdentitiesColumns[9]},
+				Columns: []*schema.Column{CustomerIdentitiesColumns[9], CustomerIdentitiesColumns[3], CustomerIdentitiesColumns[4], CustomerIdentitiesColumns[10]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "(verified AND (channel_id IS NOT NULL))",
 				},
@@ -603,12 +662,12 @@ var (
 			{
 				Name:    "customer_identity_lookup",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerIdentitiesColumns[8], CustomerIdentitiesColumns[3], CustomerIdentitiesColumns[4]},
+				Columns: []*schema.Column{CustomerIdentitiesColumns[9], CustomerIdentitiesColumns[3], CustomerIdentitiesColumns[4]},
 			},
 			{
 				Name:    "customeridentity_customer_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerIdentitiesColumns[7]},
+				Columns: []*schema.Column{CustomerIdentitiesColumns[8]},
 			},
 		},
 	}
@@ -758,6 +817,8 @@ var (
 		{Name: "attachments", Type: field.TypeJSON, Nullable: true},
 		{Name: "metadata", Type: field.TypeJSON, Nullable: true},
 		{Name: "private", Type: field.TypeBool, Default: false},
+		{Name: "auto_submitted", Type: field.TypeBool, Default: false},
+		{Name: "template", Type: field.TypeJSON, Nullable: true},
 		{Name: "provider_message_id", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "delivery_status", Type: field.TypeEnum, Nullable: true, Enums: []string{"QUEUED", "SENT", "DELIVERED", "READ", "FAILED"}},
 		{Name: "delivery_error", Type: field.TypeString, Nullable: true, Size: 1024},
@@ -774,25 +835,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "messages_workspaces_workspace",
-				Columns:    []*schema.Column{MessagesColumns[14]},
+				Columns:    []*schema.Column{MessagesColumns[16]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_conversations_conversation",
-				Columns:    []*schema.Column{MessagesColumns[15]},
+				Columns:    []*schema.Column{MessagesColumns[17]},
 				RefColumns: []*schema.Column{ConversationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_channels_channel",
-				Columns:    []*schema.Column{MessagesColumns[16]},
+				Columns:    []*schema.Column{MessagesColumns[18]},
 				RefColumns: []*schema.Column{ChannelsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_agents_author",
-				Columns:    []*schema.Column{MessagesColumns[17]},
+				Columns:    []*schema.Column{MessagesColumns[19]},
 				RefColumns: []*schema.Column{AgentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -801,7 +862,7 @@ var (
 			{
 				Name:    "message_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[14]},
+				Columns: []*schema.Column{MessagesColumns[16]},
 			},
 			{
 				Name:    "message_customer_id_created_at_id",
@@ -811,12 +872,12 @@ var (
 			{
 				Name:    "message_conversation_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[15], MessagesColumns[1]},
+				Columns: []*schema.Column{MessagesColumns[17], MessagesColumns[1]},
 			},
 			{
 				Name:    "message_channel_id_provider_message_id",
 				Unique:  true,
-				Columns: []*schema.Column{MessagesColumns[16], MessagesColumns[11]},
+				Columns: []*schema.Column{MessagesColumns[18], MessagesColumns[13]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "provider_message_id IS NOT NULL",
 				},
@@ -868,7 +929,72 @@ var (
 				Unique:  true,
 				Columns: []*schema.Column{OutboxItemsColumns[3]},
 			},
+			{
+				Name:    "outboxitem_channel_id_provider_message_id",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxItemsColumns[4], OutboxItemsColumns[11]},
+			},
 		},
+	}
+	// PendingReceiptsColumns holds the columns for the "pending_receipts" table.
+	PendingReceiptsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "channel_id", Type: field.TypeString},
+		{Name: "provider_message_id", Type: field.TypeString, Size: 255},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"SENT", "DELIVERED", "READ", "FAILED"}},
+		{Name: "reason", Type: field.TypeString, Nullable: true, Size: 1024},
+		{Name: "occurred_at", Type: field.TypeTime},
+		{Name: "workspace_id", Type: field.TypeString},
+	}
+	// PendingReceiptsTable holds the schema information for the "pending_receipts" table.
+	PendingReceiptsTable = &schema.Table{
+		Name:       "pending_receipts",
+		Columns:    PendingReceiptsColumns,
+		PrimaryKey: []*schema.Column{PendingReceiptsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "pending_receipts_workspaces_workspace",
+				Columns:    []*schema.Column{PendingReceiptsColumns[8]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pendingreceipt_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{PendingReceiptsColumns[8]},
+			},
+			{
+				Name:    "pendingreceipt_channel_id_provider_message_id",
+				Unique:  false,
+				Columns: []*schema.Column{PendingReceiptsColumns[3], PendingReceiptsColumns[4]},
+			},
+			{
+				Name:    "pendingreceipt_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{PendingReceiptsColumns[1]},
+			},
+		},
+	}
+	// ReceiverLeasesColumns holds the columns for the "receiver_leases" table.
+	ReceiverLeasesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "holder", Type: field.TypeString},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"RUNNING", "STOPPED", "FAILING"}, Default: "STOPPED"},
+		{Name: "last_error", Type: field.TypeString, Nullable: true, Size: 1024},
+		{Name: "last_success_at", Type: field.TypeTime, Nullable: true},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// ReceiverLeasesTable holds the schema information for the "receiver_leases" table.
+	ReceiverLeasesTable = &schema.Table{
+		Name:       "receiver_leases",
+		Columns:    ReceiverLeasesColumns,
+		PrimaryKey: []*schema.Column{ReceiverLeasesColumns[0]},
 	}
 	// RoutingPoliciesColumns holds the columns for the "routing_policies" table.
 	RoutingPoliciesColumns = []*schema.Column{
@@ -1168,6 +1294,7 @@ var (
 		APITokensTable,
 		AttributeDefinitionsTable,
 		ChannelsTable,
+		ChannelStatesTable,
 		ConsumerLeasesTable,
 		ConversationsTable,
 		ConversationActivitiesTable,
@@ -1180,6 +1307,8 @@ var (
 		EventSequencesTable,
 		MessagesTable,
 		OutboxItemsTable,
+		PendingReceiptsTable,
+		ReceiverLeasesTable,
 		RoutingPoliciesTable,
 		TagsTable,
 		TeamsTable,
@@ -1201,6 +1330,8 @@ func init() {
 	AttributeDefinitionsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ChannelsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ChannelsTable.ForeignKeys[1].RefTable = TeamsTable
+	ChannelStatesTable.ForeignKeys[0].RefTable = WorkspacesTable
+	ChannelStatesTable.ForeignKeys[1].RefTable = ChannelsTable
 	ConversationsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ConversationsTable.ForeignKeys[1].RefTable = CustomersTable
 	ConversationsTable.ForeignKeys[2].RefTable = ChannelsTable
@@ -1233,6 +1364,7 @@ func init() {
 	MessagesTable.ForeignKeys[2].RefTable = ChannelsTable
 	MessagesTable.ForeignKeys[3].RefTable = AgentsTable
 	OutboxItemsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	PendingReceiptsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	RoutingPoliciesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	RoutingPoliciesTable.ForeignKeys[1].RefTable = ChannelsTable
 	TagsTable.ForeignKeys[0].RefTable = WorkspacesTable

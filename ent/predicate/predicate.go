@@ -21,6 +21,9 @@ type AttributeDefinition func(*sql.Selector)
 // Channel is the predicate function for channel builders.
 type Channel func(*sql.Selector)
 
+// ChannelState is the predicate function for channelstate builders.
+type ChannelState func(*sql.Selector)
+
 // ConsumerLease is the predicate function for consumerlease builders.
 type ConsumerLease func(*sql.Selector)
 
@@ -56,6 +59,12 @@ type Message func(*sql.Selector)
 
 // OutboxItem is the predicate function for outboxitem builders.
 type OutboxItem func(*sql.Selector)
+
+// PendingReceipt is the predicate function for pendingreceipt builders.
+type PendingReceipt func(*sql.Selector)
+
+// ReceiverLease is the predicate function for receiverlease builders.
+type ReceiverLease func(*sql.Selector)
 
 // RoutingPolicy is the predicate function for routingpolicy builders.
 type RoutingPolicy func(*sql.Selector)

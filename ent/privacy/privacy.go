@@ -231,6 +231,30 @@ func (f ChannelMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ChannelMutation", m)
 }
 
+// The ChannelStateQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ChannelStateQueryRuleFunc func(context.Context, *ent.ChannelStateQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ChannelStateQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ChannelStateQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ChannelStateQuery", q)
+}
+
+// The ChannelStateMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ChannelStateMutationRuleFunc func(context.Context, *ent.ChannelStateMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ChannelStateMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ChannelStateMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ChannelStateMutation", m)
+}
+
 // The ConsumerLeaseQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ConsumerLeaseQueryRuleFunc func(context.Context, *ent.ConsumerLeaseQuery) error
@@ -519,6 +543,54 @@ func (f OutboxItemMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OutboxItemMutation", m)
 }
 
+// The PendingReceiptQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PendingReceiptQueryRuleFunc func(context.Context, *ent.PendingReceiptQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PendingReceiptQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PendingReceiptQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PendingReceiptQuery", q)
+}
+
+// The PendingReceiptMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PendingReceiptMutationRuleFunc func(context.Context, *ent.PendingReceiptMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PendingReceiptMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PendingReceiptMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PendingReceiptMutation", m)
+}
+
+// The ReceiverLeaseQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ReceiverLeaseQueryRuleFunc func(context.Context, *ent.ReceiverLeaseQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ReceiverLeaseQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ReceiverLeaseQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ReceiverLeaseQuery", q)
+}
+
+// The ReceiverLeaseMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ReceiverLeaseMutationRuleFunc func(context.Context, *ent.ReceiverLeaseMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ReceiverLeaseMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ReceiverLeaseMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ReceiverLeaseMutation", m)
+}
+
 // The RoutingPolicyQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type RoutingPolicyQueryRuleFunc func(context.Context, *ent.RoutingPolicyQuery) error
@@ -684,6 +756,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ChannelQuery:
 		return q.Filter(), nil
+	case *ent.ChannelStateQuery:
+		return q.Filter(), nil
 	case *ent.ConsumerLeaseQuery:
 		return q.Filter(), nil
 	case *ent.ConversationQuery:
@@ -707,6 +781,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.MessageQuery:
 		return q.Filter(), nil
 	case *ent.OutboxItemQuery:
+		return q.Filter(), nil
+	case *ent.PendingReceiptQuery:
+		return q.Filter(), nil
+	case *ent.ReceiverLeaseQuery:
 		return q.Filter(), nil
 	case *ent.RoutingPolicyQuery:
 		return q.Filter(), nil
@@ -735,6 +813,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.ChannelMutation:
 		return m.Filter(), nil
+	case *ent.ChannelStateMutation:
+		return m.Filter(), nil
 	case *ent.ConsumerLeaseMutation:
 		return m.Filter(), nil
 	case *ent.ConversationMutation:
@@ -758,6 +838,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.MessageMutation:
 		return m.Filter(), nil
 	case *ent.OutboxItemMutation:
+		return m.Filter(), nil
+	case *ent.PendingReceiptMutation:
+		return m.Filter(), nil
+	case *ent.ReceiverLeaseMutation:
 		return m.Filter(), nil
 	case *ent.RoutingPolicyMutation:
 		return m.Filter(), nil

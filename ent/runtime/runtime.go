@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/channel"
+	"github.com/switchboard/switchboard/ent/channelstate"
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
@@ -23,6 +24,8 @@ import (
 	"github.com/switchboard/switchboard/ent/eventsequence"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
+	"github.com/switchboard/switchboard/ent/pendingreceipt"
+	"github.com/switchboard/switchboard/ent/receiverlease"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/schema"
 	"github.com/switchboard/switchboard/ent/tag"
@@ -394,6 +397,57 @@ func init() {
 	channelDescID := channelMixinFields0[0].Descriptor()
 	// channel.DefaultID holds the default value on creation for the id field.
 	channel.DefaultID = channelDescID.Default.(func() gid.ID)
+	channelstateMixin := schema.ChannelState{}.Mixin()
+	channelstate.Policy = privacy.NewPolicies(channelstateMixin[2], schema.ChannelState{})
+	channelstate.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := channelstate.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	channelstateMixinHooks2 := channelstateMixin[2].Hooks()
+
+	channelstate.Hooks[1] = channelstateMixinHooks2[0]
+	channelstateMixinFields0 := channelstateMixin[0].Fields()
+	_ = channelstateMixinFields0
+	channelstateMixinFields1 := channelstateMixin[1].Fields()
+	_ = channelstateMixinFields1
+	channelstateFields := schema.ChannelState{}.Fields()
+	_ = channelstateFields
+	// channelstateDescCreatedAt is the schema descriptor for created_at field.
+	channelstateDescCreatedAt := channelstateMixinFields1[0].Descriptor()
+	// channelstate.DefaultCreatedAt holds the default value on creation for the created_at field.
+	channelstate.DefaultCreatedAt = channelstateDescCreatedAt.Default.(func() time.Time)
+	// channelstateDescUpdatedAt is the schema descriptor for updated_at field.
+	channelstateDescUpdatedAt := channelstateMixinFields1[1].Descriptor()
+	// channelstate.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	channelstate.DefaultUpdatedAt = channelstateDescUpdatedAt.Default.(func() time.Time)
+	// channelstate.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	channelstate.UpdateDefaultUpdatedAt = channelstateDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// channelstateDescKey is the schema descriptor for key field.
+	channelstateDescKey := channelstateFields[1].Descriptor()
+	// channelstate.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	channelstate.KeyValidator = func() func(string) error {
+		validators := channelstateDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// channelstateDescID is the schema descriptor for id field.
+	channelstateDescID := channelstateMixinFields0[0].Descriptor()
+	// channelstate.DefaultID holds the default value on creation for the id field.
+	channelstate.DefaultID = channelstateDescID.Default.(func() gid.ID)
 	consumerleaseFields := schema.ConsumerLease{}.Fields()
 	_ = consumerleaseFields
 	// consumerleaseDescHolder is the schema descriptor for holder field.
@@ -437,6 +491,12 @@ func init() {
 	conversationDescSubject := conversationFields[7].Descriptor()
 	// conversation.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
 	conversation.SubjectValidator = conversationDescSubject.Validators[0].(func(string) error)
+	// conversationDescKey is the schema descriptor for key field.
+	conversationDescKey := conversationFields[13].Descriptor()
+	// conversation.DefaultKey holds the default value on creation for the key field.
+	conversation.DefaultKey = conversationDescKey.Default.(func() string)
+	// conversation.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	conversation.KeyValidator = conversationDescKey.Validators[0].(func(string) error)
 	// conversationDescID is the schema descriptor for id field.
 	conversationDescID := conversationMixinFields0[0].Descriptor()
 	// conversation.DefaultID holds the default value on creation for the id field.
@@ -466,6 +526,10 @@ func init() {
 	conversationactivityDescOccurredAt := conversationactivityFields[8].Descriptor()
 	// conversationactivity.DefaultOccurredAt holds the default value on creation for the occurred_at field.
 	conversationactivity.DefaultOccurredAt = conversationactivityDescOccurredAt.Default.(func() time.Time)
+	// conversationactivityDescDedupeKey is the schema descriptor for dedupe_key field.
+	conversationactivityDescDedupeKey := conversationactivityFields[9].Descriptor()
+	// conversationactivity.DedupeKeyValidator is a validator for the "dedupe_key" field. It is called by the builders before save.
+	conversationactivity.DedupeKeyValidator = conversationactivityDescDedupeKey.Validators[0].(func(string) error)
 	// conversationactivityDescID is the schema descriptor for id field.
 	conversationactivityDescID := conversationactivityMixinFields0[0].Descriptor()
 	// conversationactivity.DefaultID holds the default value on creation for the id field.
@@ -751,12 +815,16 @@ func init() {
 	messageDescPrivate := messageFields[10].Descriptor()
 	// message.DefaultPrivate holds the default value on creation for the private field.
 	message.DefaultPrivate = messageDescPrivate.Default.(bool)
+	// messageDescAutoSubmitted is the schema descriptor for auto_submitted field.
+	messageDescAutoSubmitted := messageFields[11].Descriptor()
+	// message.DefaultAutoSubmitted holds the default value on creation for the auto_submitted field.
+	message.DefaultAutoSubmitted = messageDescAutoSubmitted.Default.(bool)
 	// messageDescProviderMessageID is the schema descriptor for provider_message_id field.
-	messageDescProviderMessageID := messageFields[11].Descriptor()
+	messageDescProviderMessageID := messageFields[13].Descriptor()
 	// message.ProviderMessageIDValidator is a validator for the "provider_message_id" field. It is called by the builders before save.
 	message.ProviderMessageIDValidator = messageDescProviderMessageID.Validators[0].(func(string) error)
 	// messageDescDeliveryError is the schema descriptor for delivery_error field.
-	messageDescDeliveryError := messageFields[13].Descriptor()
+	messageDescDeliveryError := messageFields[15].Descriptor()
 	// message.DeliveryErrorValidator is a validator for the "delivery_error" field. It is called by the builders before save.
 	message.DeliveryErrorValidator = messageDescDeliveryError.Validators[0].(func(string) error)
 	// messageDescID is the schema descriptor for id field.
@@ -808,6 +876,77 @@ func init() {
 	outboxitemDescID := outboxitemMixinFields0[0].Descriptor()
 	// outboxitem.DefaultID holds the default value on creation for the id field.
 	outboxitem.DefaultID = outboxitemDescID.Default.(func() gid.ID)
+	pendingreceiptMixin := schema.PendingReceipt{}.Mixin()
+	pendingreceipt.Policy = privacy.NewPolicies(pendingreceiptMixin[2], schema.PendingReceipt{})
+	pendingreceipt.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := pendingreceipt.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	pendingreceiptMixinHooks2 := pendingreceiptMixin[2].Hooks()
+
+	pendingreceipt.Hooks[1] = pendingreceiptMixinHooks2[0]
+	pendingreceiptMixinFields0 := pendingreceiptMixin[0].Fields()
+	_ = pendingreceiptMixinFields0
+	pendingreceiptMixinFields1 := pendingreceiptMixin[1].Fields()
+	_ = pendingreceiptMixinFields1
+	pendingreceiptFields := schema.PendingReceipt{}.Fields()
+	_ = pendingreceiptFields
+	// pendingreceiptDescCreatedAt is the schema descriptor for created_at field.
+	pendingreceiptDescCreatedAt := pendingreceiptMixinFields1[0].Descriptor()
+	// pendingreceipt.DefaultCreatedAt holds the default value on creation for the created_at field.
+	pendingreceipt.DefaultCreatedAt = pendingreceiptDescCreatedAt.Default.(func() time.Time)
+	// pendingreceiptDescUpdatedAt is the schema descriptor for updated_at field.
+	pendingreceiptDescUpdatedAt := pendingreceiptMixinFields1[1].Descriptor()
+	// pendingreceipt.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	pendingreceipt.DefaultUpdatedAt = pendingreceiptDescUpdatedAt.Default.(func() time.Time)
+	// pendingreceipt.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	pendingreceipt.UpdateDefaultUpdatedAt = pendingreceiptDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// pendingreceiptDescProviderMessageID is the schema descriptor for provider_message_id field.
+	pendingreceiptDescProviderMessageID := pendingreceiptFields[1].Descriptor()
+	// pendingreceipt.ProviderMessageIDValidator is a validator for the "provider_message_id" field. It is called by the builders before save.
+	pendingreceipt.ProviderMessageIDValidator = func() func(string) error {
+		validators := pendingreceiptDescProviderMessageID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(provider_message_id string) error {
+			for _, fn := range fns {
+				if err := fn(provider_message_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// pendingreceiptDescReason is the schema descriptor for reason field.
+	pendingreceiptDescReason := pendingreceiptFields[3].Descriptor()
+	// pendingreceipt.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	pendingreceipt.ReasonValidator = pendingreceiptDescReason.Validators[0].(func(string) error)
+	// pendingreceiptDescID is the schema descriptor for id field.
+	pendingreceiptDescID := pendingreceiptMixinFields0[0].Descriptor()
+	// pendingreceipt.DefaultID holds the default value on creation for the id field.
+	pendingreceipt.DefaultID = pendingreceiptDescID.Default.(func() gid.ID)
+	receiverleaseFields := schema.ReceiverLease{}.Fields()
+	_ = receiverleaseFields
+	// receiverleaseDescHolder is the schema descriptor for holder field.
+	receiverleaseDescHolder := receiverleaseFields[2].Descriptor()
+	// receiverlease.HolderValidator is a validator for the "holder" field. It is called by the builders before save.
+	receiverlease.HolderValidator = receiverleaseDescHolder.Validators[0].(func(string) error)
+	// receiverleaseDescLastError is the schema descriptor for last_error field.
+	receiverleaseDescLastError := receiverleaseFields[5].Descriptor()
+	// receiverlease.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	receiverlease.LastErrorValidator = receiverleaseDescLastError.Validators[0].(func(string) error)
+	// receiverleaseDescUpdatedAt is the schema descriptor for updated_at field.
+	receiverleaseDescUpdatedAt := receiverleaseFields[7].Descriptor()
+	// receiverlease.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	receiverlease.DefaultUpdatedAt = receiverleaseDescUpdatedAt.Default.(func() time.Time)
+	// receiverlease.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	receiverlease.UpdateDefaultUpdatedAt = receiverleaseDescUpdatedAt.UpdateDefault.(func() time.Time)
 	routingpolicyMixin := schema.RoutingPolicy{}.Mixin()
 	routingpolicy.Policy = privacy.NewPolicies(routingpolicyMixin[2], schema.RoutingPolicy{})
 	routingpolicy.Hooks[0] = func(next ent.Mutator) ent.Mutator {

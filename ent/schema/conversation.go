@@ -1,6 +1,10 @@
 package schema
 
 import (
+	"crypto/rand"
+	"encoding/base32"
+	"strings"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
@@ -37,6 +41,9 @@ func (Conversation) Fields() []ent.Field {
 		field.Time("first_response_at").Optional().Nillable().Annotations(serverOwned),
 		field.Time("resolved_at").Optional().Nillable().Annotations(serverOwned),
 		field.Time("snoozed_until").Optional().Nillable().Annotations(serverOwned),
+		field.String("key").NotEmpty().Immutable().DefaultFunc(newConversationKey).
+			Comment("unguessable; channels carry it in reply addresses and thread ids (channels.Outbound.ThreadKey)").
+			Annotations(entgql.Skip()),
 	}
 }
 
@@ -66,6 +73,7 @@ func (Conversation) Indexes() []ent.Index {
 		index.Fields("workspace_id", "status", "last_message_at", "id"),
 		index.Fields("workspace_id", "assignee_id", "status"),
 		index.Fields("customer_id", "channel_id", "status"),
+		index.Fields("channel_id", "key").Unique(),
 	}
 }
 
@@ -96,6 +104,11 @@ func (Message) Fields() []ent.Field {
 			Comment(`the provider's extras, and Switchboard's notes under its own keys ("sanitized": what ingest changed so the message could be stored)`).
 			Annotations(entgql.Type("Map")),
 		field.Bool("private").Default(false).Immutable(),
+		field.Bool("auto_submitted").Default(false).Immutable().
+			Comment("no person wrote it: an auto-reply, a bounce, a bot; it never reopens a conversation or triggers auto-replies"),
+		field.JSON("template", &schematype.TemplateMessage{}).Optional().Immutable().
+			Comment("the approved template an agent sent, with its parameters; body is its text when known").
+			Annotations(entgql.Skip()),
 		field.String("provider_message_id").Optional().Nillable().MaxLen(schematype.MaxProviderMessageID).Immutable(),
 		field.Enum("delivery_status").Values("QUEUED", "SENT", "DELIVERED", "READ", "FAILED").Optional().Nillable(),
 		field.String("delivery_error").Optional().MaxLen(1024),
@@ -121,4 +134,14 @@ func (Message) Indexes() []ent.Index {
 
 func (Message) Annotations() []schemaAnnotation {
 	return []schemaAnnotation{entgql.RelayConnection()}
+}
+
+// newConversationKey is a conversation's unguessable key: 128 random bits,
+// lower-case base32 (fits an email address's local part).
+func newConversationKey() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic("schema: reading random bytes: " + err.Error())
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }

@@ -77,6 +77,8 @@ func (CustomerIdentity) Fields() []ent.Field {
 		field.Enum("source").Values("CHANNEL", "INTEGRATION", "WIDGET", "AGENT").Default("CHANNEL").
 			Comment("where the identity came from: the channel itself, an integrator's API token, the website chat (verified by identityHash or claimed by the visitor), or an agent").
 			Annotations(entgql.Type("IdentitySource")),
+		field.Time("opted_out_at").Optional().Nillable().
+			Comment("CHANNEL_USER: when the customer opted out of messages on the channel (unfollowed, STOP); null while reachable"),
 	}
 }
 

@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -139,7 +140,9 @@ func (ConversationActivity) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("conversation_id").GoType(gid0).Immutable(),
 		field.String("customer_id").GoType(gid0),
-		field.Enum("kind").Values("OPENED", "ASSIGNED", "UNASSIGNED", "RESOLVED", "REOPENED", "TRANSFERRED", "TAKEN", "SNOOZED", "WOKEN").Immutable(),
+		field.Enum("kind").Values("OPENED", "ASSIGNED", "UNASSIGNED", "RESOLVED", "REOPENED", "TRANSFERRED", "TAKEN", "SNOOZED", "WOKEN",
+			// Channel events (channels.EventKind): note holds the detail.
+			"FOLLOWED", "UNFOLLOWED", "OPTED_OUT", "OPTED_IN", "MENU_CLICK", "CALL").Immutable(),
 		field.String("actor_id").GoType(gid0).Optional().Nillable().Immutable().
 			Comment("the agent who acted; null for Switchboard itself"),
 		field.String("agent_id").GoType(gid0).Optional().Nillable().Immutable().
@@ -149,6 +152,8 @@ func (ConversationActivity) Fields() []ent.Field {
 			Annotations(entgql.Type("AssignmentReason")),
 		field.String("note").Optional().MaxLen(4096).Immutable(),
 		field.Time("occurred_at").Default(now).Immutable(),
+		field.String("dedupe_key").Optional().Nillable().Immutable().MaxLen(600).
+			Comment("a channel event's channel and provider event id: a redelivered event is recorded once"),
 	}
 }
 
@@ -165,6 +170,8 @@ func (ConversationActivity) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("customer_id", "occurred_at", "id"),
 		index.Fields("conversation_id", "occurred_at"),
+		index.Fields("workspace_id", "dedupe_key").Unique().
+			Annotations(entsql.IndexWhere("dedupe_key IS NOT NULL")),
 	}
 }
 

@@ -36,6 +36,7 @@ func (OutboxItem) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("status", "next_attempt_at"),
 		index.Fields("message_id").Unique(),
+		index.Fields("channel_id", "provider_message_id"),
 	}
 }
 

@@ -22,3 +22,11 @@ type WeeklyInterval struct {
 	Start string `json:"start"` // "09:00"
 	End   string `json:"end"`   // "17:30"; "24:00" means midnight
 }
+
+// TemplateMessage is an approved template an agent sent (Message.template):
+// the template's id at the channel, its language, and the parameters.
+type TemplateMessage struct {
+	ID       string         `json:"id"`
+	Language string         `json:"language,omitempty"`
+	Params   map[string]any `json:"params,omitempty"`
+}
