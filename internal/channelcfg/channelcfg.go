@@ -80,7 +80,7 @@ func (s *Service) Config(ch *ent.Channel) (*channels.Config, error) {
 	}
 	return &channels.Config{
 		ChannelID: string(ch.ID), Key: ch.Key, WebhookURL: s.WebhookURL(ch),
-		Settings: ch.Settings, Secrets: sec, HTTP: s.http, Now: s.now,
+		Settings: ch.Settings, Secrets: sec, HTTP: s.http, Now: s.now, State: s.State(ch),
 	}, nil
 }
 
