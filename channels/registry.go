@@ -26,11 +26,25 @@ func (r *Registry) Lookup(kind string) (Adapter, bool) {
 	return a, ok
 }
 
-// Descriptions lists the registered kinds in registration order.
+// Descriptions lists the registered kinds in registration order, every
+// field's Type filled in (FieldString for settings, FieldSecret for
+// secrets, when the adapter left it empty).
 func (r *Registry) Descriptions() []Description {
 	out := make([]Description, len(r.order))
 	for i, k := range r.order {
-		out[i] = r.adapters[k].Describe()
+		d := r.adapters[k].Describe()
+		d.Settings = typed(d.Settings, false)
+		d.Secrets = typed(d.Secrets, true)
+		out[i] = d
+	}
+	return out
+}
+
+func typed(fields []Field, secret bool) []Field {
+	out := make([]Field, len(fields))
+	for i, f := range fields {
+		f.Type = f.TypeOf(secret)
+		out[i] = f
 	}
 	return out
 }

@@ -285,3 +285,38 @@ func (s *sanitizer) finite(path string, f float64) bool {
 	}
 	return true
 }
+
+// MaxEventID is the longest provider event id kept as it is, in bytes.
+const MaxEventID = 500
+
+// SanitizeEvent makes a channel event storable as Sanitize does a
+// message: ids hashed, texts cleaned and cut (the detail to 4,096 bytes),
+// an altered email or phone dropped.
+func SanitizeEvent(ev *Event) []Fix {
+	var s sanitizer
+	ev.ProviderEventID = s.identifier("eventID", ev.ProviderEventID, MaxEventID)
+	ev.Sender.ExternalID = s.identifier("sender.externalID", ev.Sender.ExternalID, MaxExternalID)
+	ev.Sender.Name = s.text("sender.name", ev.Sender.Name, MaxName, true)
+	ev.Sender.Email = s.claim("sender.email", ev.Sender.Email)
+	ev.Sender.Phone = s.claim("sender.phone", ev.Sender.Phone)
+	ev.Detail = s.text("detail", ev.Detail, 4096, false)
+	return s.fixes
+}
+
+// SanitizeReceipt makes a receipt storable: its id hashed as Sanitize
+// hashes a message's (so it still matches), its reason cleaned and cut to
+// 1,000 characters.
+func SanitizeReceipt(r *Receipt) []Fix {
+	var s sanitizer
+	r.ProviderMessageID = s.identifier("messageID", r.ProviderMessageID, MaxMessageID)
+	r.Reason = s.text("reason", r.Reason, 1000, true)
+	return s.fixes
+}
+
+// StorableID is a provider's message id as Switchboard stores it: as it
+// is, or its Digest when no column could hold it (what Sanitize and
+// SanitizeReceipt do), so a sent message's id and its receipts' ids match.
+func StorableID(id string) string {
+	var s sanitizer
+	return s.identifier("messageID", id, MaxMessageID)
+}

@@ -29,6 +29,16 @@ export type AttributeDefinitionOrderField = "ID" | "CREATED_AT" | "UPDATED_AT" |
 /** AttributeType is enum for the field type */
 export type AttributeType = "STRING" | "NUMBER" | "BOOLEAN" | "DATE";
 
+/** What kind of input an admin form renders for a ChannelField. */
+export type ChannelFieldType =
+  | "STRING"
+  | "SECRET"
+  | "URL"
+  | "NUMBER"
+  | "BOOLEAN"
+  | "SELECT"
+  | "LIST";
+
 /** Properties by which Channel connections can be ordered. */
 export type ChannelOrderField = "ID" | "CREATED_AT" | "UPDATED_AT" | "KIND" | "NAME" | "PRIORITY";
 
@@ -44,7 +54,13 @@ export type ConversationActivityKind =
   | "TRANSFERRED"
   | "TAKEN"
   | "SNOOZED"
-  | "WOKEN";
+  | "WOKEN"
+  | "FOLLOWED"
+  | "UNFOLLOWED"
+  | "OPTED_OUT"
+  | "OPTED_IN"
+  | "MENU_CLICK"
+  | "CALL";
 
 export type ConversationEventType =
   | "CREATED"
@@ -107,6 +123,9 @@ export type OrderDirection = "ASC" | "DESC";
 
 /** Priority is enum for the field priority */
 export type Priority = "LOW" | "NORMAL" | "HIGH" | "URGENT";
+
+/** Whether a channel's receiver (the part that fetches messages itself, such as an IMAP mailbox) is running. */
+export type ReceiverState = "RUNNING" | "STOPPED" | "FAILING";
 
 /** Why an agent's reply on a conversation cannot be sent. */
 export type ReplyBlockedReason =
@@ -1114,6 +1133,17 @@ export type CustomerIdentityWhereInput = {
   sourceNEQ?: IdentitySource | null;
   sourceIn?: Array<IdentitySource> | null;
   sourceNotIn?: Array<IdentitySource> | null;
+  /** opted_out_at field predicates */
+  optedOutAt?: string | null;
+  optedOutAtNEQ?: string | null;
+  optedOutAtIn?: Array<string> | null;
+  optedOutAtNotIn?: Array<string> | null;
+  optedOutAtGT?: string | null;
+  optedOutAtGTE?: string | null;
+  optedOutAtLT?: string | null;
+  optedOutAtLTE?: string | null;
+  optedOutAtIsNil?: boolean | null;
+  optedOutAtNotNil?: boolean | null;
   /** customer edge predicates */
   hasCustomer?: boolean | null;
   hasCustomerWith?: Array<CustomerWhereInput> | null;
@@ -1503,6 +1533,9 @@ export type MessageWhereInput = {
   /** private field predicates */
   private?: boolean | null;
   privateNEQ?: boolean | null;
+  /** auto_submitted field predicates */
+  autoSubmitted?: boolean | null;
+  autoSubmittedNEQ?: boolean | null;
   /** provider_message_id field predicates */
   providerMessageID?: string | null;
   providerMessageIDNEQ?: string | null;
@@ -1632,9 +1665,12 @@ export type RoutingPolicyWhereInput = {
 
 export type SendMessageInput = {
   conversationID: string;
-  body: string;
+  /** May be empty when template is set. */
+  body?: string;
   /** A private note is seen by agents only and never sent. */
   private?: boolean | null;
+  /** Send an approved template instead of free text: allowed also where only templates may be sent (replyBlockedReason TEMPLATE_REQUIRED). */
+  template?: TemplateMessageInput | null;
 };
 
 export type SignUpInput = {
@@ -1659,9 +1695,11 @@ export type SkillRuleWhenInput = {
 export type StartConversationInput = {
   customerID: string;
   channelID: string;
-  /** The first message, sent to the customer. */
-  body: string;
+  /** The first message, sent to the customer; may be empty when template is set. */
+  body?: string;
   subject?: string | null;
+  /** Send an approved template instead of free text: allowed also where only templates may be sent (replyBlockedReason TEMPLATE_REQUIRED). */
+  template?: TemplateMessageInput | null;
 };
 
 /** Ordering options for Tag connections */
@@ -1797,6 +1835,15 @@ export type TeamWhereInput = {
   /** agents edge predicates */
   hasAgents?: boolean | null;
   hasAgentsWith?: Array<AgentWhereInput> | null;
+};
+
+/** An approved template to send (Channel.templates), with its parameters. */
+export type TemplateMessageInput = {
+  templateID: string;
+  /** The template's language, when the channel has it in several. */
+  language?: string | null;
+  /** Values of the template's parameters by name; every parameter is required. */
+  params?: Record<string, unknown> | null;
 };
 
 /**

@@ -7,16 +7,40 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/graph/generated"
+	"github.com/switchboard/switchboard/graph/model"
 	"github.com/switchboard/switchboard/internal/gid"
 )
 
 // WebhookURL is the resolver for the webhookURL field.
 func (r *channelResolver) WebhookURL(ctx context.Context, obj *ent.Channel) (string, error) {
 	return r.Channels.WebhookURL(obj), nil
+}
+
+// ReceiverStatus is the resolver for the receiverStatus field.
+func (r *channelResolver) ReceiverStatus(ctx context.Context, obj *ent.Channel) (*model.ChannelReceiverStatus, error) {
+	panic(fmt.Errorf("not implemented: ReceiverStatus - receiverStatus"))
+}
+
+// Templates is the resolver for the templates field.
+func (r *channelResolver) Templates(ctx context.Context, obj *ent.Channel) ([]*model.ChannelTemplate, error) {
+	list, err := r.Channels.Templates(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.ChannelTemplate, len(list))
+	for i, t := range list {
+		params := t.Params
+		if params == nil {
+			params = []string{}
+		}
+		out[i] = &model.ChannelTemplate{ID: t.ID, Name: t.Name, Language: nonEmpty(t.Language), Params: params, Body: nonEmpty(t.Body)}
+	}
+	return out, nil
 }
 
 // MaxLength is the resolver for the maxLength field.
@@ -43,8 +67,13 @@ func (r *mutationResolver) VerifyChannel(ctx context.Context, id gid.ID) (*ent.C
 
 // SetChannelEnabled is the resolver for the setChannelEnabled field.
 func (r *mutationResolver) SetChannelEnabled(ctx context.Context, id gid.ID, enabled bool) (*ent.Channel, error) {
-	r.webChannelMayChange(ctx, id)
-	return r.Channels.SetEnabled(ctx, id, enabled)
+	// Outside a transaction (the kind may register with its provider):
+	// visitors' caches learn of the change once it is stored.
+	ch, err := r.Channels.SetEnabled(ctx, id, enabled)
+	if ch != nil {
+		r.webChannelMayChange(ctx, id)
+	}
+	return ch, err
 }
 
 // SetChannelMembers is the resolver for the setChannelMembers field.

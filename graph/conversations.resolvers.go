@@ -30,12 +30,16 @@ func (r *conversationResolver) ReplyBlockedReason(ctx context.Context, obj *ent.
 func (r *mutationResolver) StartConversation(ctx context.Context, input model.StartConversationInput) (*ent.Conversation, error) {
 	return r.Inbox.Start(ctx, inbox.StartInput{
 		CustomerID: input.CustomerID, ChannelID: input.ChannelID, Body: input.Body, Subject: input.Subject,
+		Template: templateMessage(input.Template),
 	})
 }
 
 // SendMessage is the resolver for the sendMessage field.
 func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*ent.Message, error) {
-	return r.Inbox.Send(ctx, input.ConversationID, input.Body, isTrue(input.Private))
+	return r.Inbox.Send(ctx, inbox.SendInput{
+		ConversationID: input.ConversationID, Body: input.Body, Private: isTrue(input.Private),
+		Template: templateMessage(input.Template),
+	})
 }
 
 // AssignConversation is the resolver for the assignConversation field.

@@ -125,7 +125,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	// which retry their own when they lose a race on a unique identity.
 	srv.Use(transactions{
 		open: entgql.TxOpenerFunc(r.Client.OpenTx),
-		skip: entgql.SkipIfHasFields("signIn", "signUp", "createAgent", "verifyChannel", "startVisitorSession", "upsertCustomerByIdentity",
+		skip: entgql.SkipIfHasFields("signIn", "signUp", "createAgent", "verifyChannel", "setChannelEnabled", "startVisitorSession", "upsertCustomerByIdentity",
 			"changePassword", "resetAgentPassword", "enableTotp", "confirmTotp", "disableTotp", "resetAgentTotp"),
 	})
 	srv.SetErrorPresenter(presentError(log))

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"github.com/switchboard/switchboard/channels"
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/graph/model"
@@ -29,4 +30,12 @@ func (r *Resolver) replyBlockedReason(ctx context.Context, obj *ent.Conversation
 	}
 	reason := model.ReplyBlockedReason(b)
 	return &reason, nil
+}
+
+// templateMessage is the inbox's form of a TemplateMessageInput.
+func templateMessage(in *model.TemplateMessageInput) *channels.TemplateMessage {
+	if in == nil {
+		return nil
+	}
+	return &channels.TemplateMessage{ID: in.TemplateID, Language: deref(in.Language), Params: in.Params}
 }

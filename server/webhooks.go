@@ -96,7 +96,7 @@ func (h *webhooks) receive(ctx context.Context, w http.ResponseWriter, r *http.R
 		h.rejected(w, r, ch, err)
 		return
 	}
-	stored, err := h.inbox.Ingest(r.Context(), ch, d.Messages)
+	stored, err := h.inbox.Deliver(r.Context(), ch, d)
 	if err != nil && store.Transient(err) {
 		h.unavailable(w, r, err)
 		return

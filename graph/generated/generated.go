@@ -184,11 +184,13 @@ type ComplexityRoot struct {
 		Name              func(childComplexity int) int
 		OpenNow           func(childComplexity int) int
 		Priority          func(childComplexity int) int
+		ReceiverStatus    func(childComplexity int) int
 		RoutingPolicy     func(childComplexity int) int
 		SecretFieldsSet   func(childComplexity int) int
 		Settings          func(childComplexity int) int
 		Team              func(childComplexity int) int
 		TeamID            func(childComplexity int) int
+		Templates         func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
 		VerificationError func(childComplexity int) int
 		VerificationState func(childComplexity int) int
@@ -205,6 +207,7 @@ type ComplexityRoot struct {
 		Outbound           func(childComplexity int) int
 		ReplyWindowSeconds func(childComplexity int) int
 		TemplateOnly       func(childComplexity int) int
+		Templates          func(childComplexity int) int
 	}
 
 	ChannelConnection struct {
@@ -223,7 +226,9 @@ type ComplexityRoot struct {
 		Generated   func(childComplexity int) int
 		Label       func(childComplexity int) int
 		Name        func(childComplexity int) int
+		Options     func(childComplexity int) int
 		Required    func(childComplexity int) int
+		Type        func(childComplexity int) int
 	}
 
 	ChannelKind struct {
@@ -233,6 +238,20 @@ type ComplexityRoot struct {
 		NeedsCredentials func(childComplexity int) int
 		Secrets          func(childComplexity int) int
 		Settings         func(childComplexity int) int
+	}
+
+	ChannelReceiverStatus struct {
+		LastError     func(childComplexity int) int
+		LastSuccessAt func(childComplexity int) int
+		State         func(childComplexity int) int
+	}
+
+	ChannelTemplate struct {
+		Body     func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Language func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Params   func(childComplexity int) int
 	}
 
 	Conversation struct {
@@ -368,6 +387,7 @@ type ComplexityRoot struct {
 		CustomerID func(childComplexity int) int
 		ID         func(childComplexity int) int
 		Kind       func(childComplexity int) int
+		OptedOutAt func(childComplexity int) int
 		Source     func(childComplexity int) int
 		UpdatedAt  func(childComplexity int) int
 		Value      func(childComplexity int) int
@@ -412,6 +432,7 @@ type ComplexityRoot struct {
 		Attachments       func(childComplexity int) int
 		Author            func(childComplexity int) int
 		AuthorID          func(childComplexity int) int
+		AutoSubmitted     func(childComplexity int) int
 		Body              func(childComplexity int) int
 		Channel           func(childComplexity int) int
 		ChannelID         func(childComplexity int) int
@@ -716,6 +737,8 @@ type AgentResolver interface {
 type ChannelResolver interface {
 	SecretFieldsSet(ctx context.Context, obj *ent.Channel) ([]string, error)
 	WebhookURL(ctx context.Context, obj *ent.Channel) (string, error)
+	ReceiverStatus(ctx context.Context, obj *ent.Channel) (*model.ChannelReceiverStatus, error)
+	Templates(ctx context.Context, obj *ent.Channel) ([]*model.ChannelTemplate, error)
 	OpenNow(ctx context.Context, obj *ent.Channel) (bool, error)
 	RoutingPolicy(ctx context.Context, obj *ent.Channel) (*ent.RoutingPolicy, error)
 	WidgetSnippet(ctx context.Context, obj *ent.Channel) (*string, error)
@@ -1307,6 +1330,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.Priority(childComplexity), true
+	case "Channel.receiverStatus":
+		if e.ComplexityRoot.Channel.ReceiverStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.ReceiverStatus(childComplexity), true
 	case "Channel.routingPolicy":
 		if e.ComplexityRoot.Channel.RoutingPolicy == nil {
 			break
@@ -1337,6 +1366,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.TeamID(childComplexity), true
+	case "Channel.templates":
+		if e.ComplexityRoot.Channel.Templates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.Templates(childComplexity), true
 	case "Channel.updatedAt":
 		if e.ComplexityRoot.Channel.UpdatedAt == nil {
 			break
@@ -1416,6 +1451,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChannelCapabilities.TemplateOnly(childComplexity), true
+	case "ChannelCapabilities.templates":
+		if e.ComplexityRoot.ChannelCapabilities.Templates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelCapabilities.Templates(childComplexity), true
 
 	case "ChannelConnection.edges":
 		if e.ComplexityRoot.ChannelConnection.Edges == nil {
@@ -1473,12 +1514,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChannelField.Name(childComplexity), true
+	case "ChannelField.options":
+		if e.ComplexityRoot.ChannelField.Options == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelField.Options(childComplexity), true
 	case "ChannelField.required":
 		if e.ComplexityRoot.ChannelField.Required == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ChannelField.Required(childComplexity), true
+	case "ChannelField.type":
+		if e.ComplexityRoot.ChannelField.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelField.Type(childComplexity), true
 
 	case "ChannelKind.capabilities":
 		if e.ComplexityRoot.ChannelKind.Capabilities == nil {
@@ -1516,6 +1569,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChannelKind.Settings(childComplexity), true
+
+	case "ChannelReceiverStatus.lastError":
+		if e.ComplexityRoot.ChannelReceiverStatus.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelReceiverStatus.LastError(childComplexity), true
+	case "ChannelReceiverStatus.lastSuccessAt":
+		if e.ComplexityRoot.ChannelReceiverStatus.LastSuccessAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelReceiverStatus.LastSuccessAt(childComplexity), true
+	case "ChannelReceiverStatus.state":
+		if e.ComplexityRoot.ChannelReceiverStatus.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelReceiverStatus.State(childComplexity), true
+
+	case "ChannelTemplate.body":
+		if e.ComplexityRoot.ChannelTemplate.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelTemplate.Body(childComplexity), true
+	case "ChannelTemplate.id":
+		if e.ComplexityRoot.ChannelTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelTemplate.ID(childComplexity), true
+	case "ChannelTemplate.language":
+		if e.ComplexityRoot.ChannelTemplate.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelTemplate.Language(childComplexity), true
+	case "ChannelTemplate.name":
+		if e.ComplexityRoot.ChannelTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelTemplate.Name(childComplexity), true
+	case "ChannelTemplate.params":
+		if e.ComplexityRoot.ChannelTemplate.Params == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelTemplate.Params(childComplexity), true
 
 	case "Conversation.assignee":
 		if e.ComplexityRoot.Conversation.Assignee == nil {
@@ -2103,6 +2206,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerIdentity.Kind(childComplexity), true
+	case "CustomerIdentity.optedOutAt":
+		if e.ComplexityRoot.CustomerIdentity.OptedOutAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerIdentity.OptedOutAt(childComplexity), true
 	case "CustomerIdentity.source":
 		if e.ComplexityRoot.CustomerIdentity.Source == nil {
 			break
@@ -2299,6 +2408,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.AuthorID(childComplexity), true
+	case "Message.autoSubmitted":
+		if e.ComplexityRoot.Message.AutoSubmitted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.AutoSubmitted(childComplexity), true
 	case "Message.body":
 		if e.ComplexityRoot.Message.Body == nil {
 			break
@@ -3892,6 +4007,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TagWhereInput", ec.unmarshalInputTagWhereInput),
 			graphql.NewInputUnmarshaler("TeamOrder", ec.unmarshalInputTeamOrder),
 			graphql.NewInputUnmarshaler("TeamWhereInput", ec.unmarshalInputTeamWhereInput),
+			graphql.NewInputUnmarshaler("TemplateMessageInput", ec.unmarshalInputTemplateMessageInput),
 			graphql.NewInputUnmarshaler("UpdateAgentInput", ec.unmarshalInputUpdateAgentInput),
 			graphql.NewInputUnmarshaler("UpdateChannelInput", ec.unmarshalInputUpdateChannelInput),
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
@@ -5535,6 +5651,10 @@ type CustomerIdentity implements Node {
   where the identity came from: the channel itself, an integrator's API token, the website chat (verified by identityHash or claimed by the visitor), or an agent
   """
   source: IdentitySource!
+  """
+  CHANNEL_USER: when the customer opted out of messages on the channel (unfollowed, STOP); null while reachable
+  """
+  optedOutAt: Time
   customer: Customer!
   channel: Channel
 }
@@ -5669,6 +5789,19 @@ input CustomerIdentityWhereInput {
   sourceNEQ: IdentitySource
   sourceIn: [IdentitySource!]
   sourceNotIn: [IdentitySource!]
+  """
+  opted_out_at field predicates
+  """
+  optedOutAt: Time
+  optedOutAtNEQ: Time
+  optedOutAtIn: [Time!]
+  optedOutAtNotIn: [Time!]
+  optedOutAtGT: Time
+  optedOutAtGTE: Time
+  optedOutAtLT: Time
+  optedOutAtLTE: Time
+  optedOutAtIsNil: Boolean
+  optedOutAtNotNil: Boolean
   """
   customer edge predicates
   """
@@ -6071,6 +6204,10 @@ type Message implements Node {
   """
   metadata: Map
   private: Boolean!
+  """
+  no person wrote it: an auto-reply, a bounce, a bot; it never reopens a conversation or triggers auto-replies
+  """
+  autoSubmitted: Boolean!
   providerMessageID: String
   deliveryStatus: MessageDeliveryStatus
   deliveryError: String
@@ -6297,6 +6434,11 @@ input MessageWhereInput {
   """
   private: Boolean
   privateNEQ: Boolean
+  """
+  auto_submitted field predicates
+  """
+  autoSubmitted: Boolean
+  autoSubmittedNEQ: Boolean
   """
   provider_message_id field predicates
   """
@@ -7523,11 +7665,29 @@ type ChannelKind {
   capabilities: ChannelCapabilities!
 }
 
+"What kind of input an admin form renders for a ChannelField."
+enum ChannelFieldType {
+  STRING
+  "Write-only: shown as set or not, never read back."
+  SECRET
+  "An absolute http or https URL."
+  URL
+  NUMBER
+  BOOLEAN
+  "One of ChannelField.options."
+  SELECT
+  "A JSON list (of strings, or of objects the field's description explains)."
+  LIST
+}
+
 type ChannelField {
   name: String!
   label: String!
   required: Boolean!
   description: String
+  type: ChannelFieldType!
+  "The allowed values of a SELECT field; null otherwise."
+  options: [String!]
   "A secret Switchboard generates with the channel; rotateChannelSecret replaces it and shows the new value once."
   generated: Boolean!
 }
@@ -7535,7 +7695,10 @@ type ChannelField {
 type ChannelCapabilities {
   inbound: Boolean!
   outbound: Boolean!
+  "Free text cannot be sent at all: only approved templates (Channel.templates)."
   templateOnly: Boolean!
+  "Approved templates can be sent (SendMessageInput.template), also after the reply window closed."
+  templates: Boolean!
   attachments: Boolean!
   "Longest text it sends, in characters; null when unlimited."
   maxLength: Int
@@ -7543,9 +7706,42 @@ type ChannelCapabilities {
   replyWindowSeconds: Int
 }
 
+"Whether a channel's receiver (the part that fetches messages itself, such as an IMAP mailbox) is running."
+enum ReceiverState {
+  "An instance runs it and it reaches its provider."
+  RUNNING
+  "Not running: the channel is disabled, or no instance has taken it yet."
+  STOPPED
+  "Running but failing; lastError says why, and it is retried with backoff."
+  FAILING
+}
+
+type ChannelReceiverStatus {
+  state: ReceiverState!
+  lastError: String
+  "When the receiver last reached its provider."
+  lastSuccessAt: Time
+}
+
+"An approved message template of a channel (WhatsApp, SMS providers, the api channel's settings)."
+type ChannelTemplate {
+  "The provider's id of the template, used as TemplateMessageInput.templateID."
+  id: String!
+  name: String!
+  language: String
+  "The parameter names the template's body uses."
+  params: [String!]!
+  "The text with {{param}} placeholders, when known."
+  body: String
+}
+
 extend type Channel {
   "Where the provider sends this channel's messages."
   webhookURL: String!
+  "The receiver's health; null for kinds that only receive webhooks."
+  receiverStatus: ChannelReceiverStatus @access(role: ADMIN)
+  "The approved templates this channel can send; empty for kinds without templates."
+  templates: [ChannelTemplate!]!
 }
 
 extend type Query {
@@ -7567,19 +7763,33 @@ extend type Mutation {
   setChannelMembers(id: ID!, agentIDs: [ID!]!, teamIDs: [ID!]!): Channel! @access(role: ADMIN)
 }
 `, BuiltIn: false},
-	{Name: "../../schema/conversations.graphqls", Input: `input StartConversationInput {
+	{Name: "../../schema/conversations.graphqls", Input: `"An approved template to send (Channel.templates), with its parameters."
+input TemplateMessageInput {
+  templateID: String!
+  "The template's language, when the channel has it in several."
+  language: String
+  "Values of the template's parameters by name; every parameter is required."
+  params: Map
+}
+
+input StartConversationInput {
   customerID: ID!
   channelID: ID!
-  "The first message, sent to the customer."
-  body: String!
+  "The first message, sent to the customer; may be empty when template is set."
+  body: String! = ""
   subject: String
+  "Send an approved template instead of free text: allowed also where only templates may be sent (replyBlockedReason TEMPLATE_REQUIRED)."
+  template: TemplateMessageInput
 }
 
 input SendMessageInput {
   conversationID: ID!
-  body: String!
+  "May be empty when template is set."
+  body: String! = ""
   "A private note is seen by agents only and never sent."
   private: Boolean = false
+  "Send an approved template instead of free text: allowed also where only templates may be sent (replyBlockedReason TEMPLATE_REQUIRED)."
+  template: TemplateMessageInput
 }
 
 extend type Mutation {
@@ -7600,11 +7810,11 @@ enum ReplyBlockedReason {
   NO_RECIPIENT
   "The conversation's channel is disabled."
   CHANNEL_DISABLED
-  "The channel's reply window after the customer's last message has closed."
+  "The channel's reply window after the customer's last message has closed, and it has no templates to send instead."
   WINDOW_CLOSED
   "The customer opted out of messages on the channel."
   OPTED_OUT
-  "The channel only sends approved templates here."
+  "Only an approved template can be sent: the channel sends nothing else, or its reply window closed (SendMessageInput.template)."
   TEMPLATE_REQUIRED
 }
 
@@ -7659,6 +7869,18 @@ enum ConversationActivityKind {
   SNOOZED
   "A snoozed conversation's time came and it became OPEN again."
   WOKEN
+  "The customer followed the channel's account (WeChat subscribe); note holds the provider's detail."
+  FOLLOWED
+  "The customer unfollowed the account; they are opted out of messages on the channel."
+  UNFOLLOWED
+  "The customer asked for no more messages on the channel (STOP); replies are refused with OPTED_OUT."
+  OPTED_OUT
+  "The customer asked for messages again (START)."
+  OPTED_IN
+  "The customer clicked a menu item of the account; note holds its key."
+  MENU_CLICK
+  "A phone call; note holds its outcome."
+  CALL
 }
 
 "A step in a conversation's life; assignments say who, when and why."
@@ -8368,6 +8590,10 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_secretFieldsSet(ctx, field)
 	case "webhookURL":
 		return ec.fieldContext_Channel_webhookURL(ctx, field)
+	case "receiverStatus":
+		return ec.fieldContext_Channel_receiverStatus(ctx, field)
+	case "templates":
+		return ec.fieldContext_Channel_templates(ctx, field)
 	case "openNow":
 		return ec.fieldContext_Channel_openNow(ctx, field)
 	case "routingPolicy":
@@ -8386,6 +8612,8 @@ func (ec *executionContext) childFields_ChannelCapabilities(ctx context.Context,
 		return ec.fieldContext_ChannelCapabilities_outbound(ctx, field)
 	case "templateOnly":
 		return ec.fieldContext_ChannelCapabilities_templateOnly(ctx, field)
+	case "templates":
+		return ec.fieldContext_ChannelCapabilities_templates(ctx, field)
 	case "attachments":
 		return ec.fieldContext_ChannelCapabilities_attachments(ctx, field)
 	case "maxLength":
@@ -8428,6 +8656,10 @@ func (ec *executionContext) childFields_ChannelField(ctx context.Context, field 
 		return ec.fieldContext_ChannelField_required(ctx, field)
 	case "description":
 		return ec.fieldContext_ChannelField_description(ctx, field)
+	case "type":
+		return ec.fieldContext_ChannelField_type(ctx, field)
+	case "options":
+		return ec.fieldContext_ChannelField_options(ctx, field)
 	case "generated":
 		return ec.fieldContext_ChannelField_generated(ctx, field)
 	}
@@ -8450,6 +8682,34 @@ func (ec *executionContext) childFields_ChannelKind(ctx context.Context, field g
 		return ec.fieldContext_ChannelKind_capabilities(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChannelKind", field.Name)
+}
+
+func (ec *executionContext) childFields_ChannelReceiverStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "state":
+		return ec.fieldContext_ChannelReceiverStatus_state(ctx, field)
+	case "lastError":
+		return ec.fieldContext_ChannelReceiverStatus_lastError(ctx, field)
+	case "lastSuccessAt":
+		return ec.fieldContext_ChannelReceiverStatus_lastSuccessAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChannelReceiverStatus", field.Name)
+}
+
+func (ec *executionContext) childFields_ChannelTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ChannelTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ChannelTemplate_name(ctx, field)
+	case "language":
+		return ec.fieldContext_ChannelTemplate_language(ctx, field)
+	case "params":
+		return ec.fieldContext_ChannelTemplate_params(ctx, field)
+	case "body":
+		return ec.fieldContext_ChannelTemplate_body(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChannelTemplate", field.Name)
 }
 
 func (ec *executionContext) childFields_Conversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8696,6 +8956,8 @@ func (ec *executionContext) childFields_CustomerIdentity(ctx context.Context, fi
 		return ec.fieldContext_CustomerIdentity_verified(ctx, field)
 	case "source":
 		return ec.fieldContext_CustomerIdentity_source(ctx, field)
+	case "optedOutAt":
+		return ec.fieldContext_CustomerIdentity_optedOutAt(ctx, field)
 	case "customer":
 		return ec.fieldContext_CustomerIdentity_customer(ctx, field)
 	case "channel":
@@ -8784,6 +9046,8 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_metadata(ctx, field)
 	case "private":
 		return ec.fieldContext_Message_private(ctx, field)
+	case "autoSubmitted":
+		return ec.fieldContext_Message_autoSubmitted(ctx, field)
 	case "providerMessageID":
 		return ec.fieldContext_Message_providerMessageID(ctx, field)
 	case "deliveryStatus":
@@ -13172,6 +13436,88 @@ func (ec *executionContext) fieldContext_Channel_webhookURL(_ context.Context, f
 	return graphql.NewScalarFieldContext("Channel", field, true, true, "String")
 }
 
+func (ec *executionContext) _Channel_receiverStatus(ctx context.Context, field graphql.CollectedField, obj *ent.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_receiverStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Channel().ReceiverStatus(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.ChannelReceiverStatus
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *model.ChannelReceiverStatus
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, obj, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChannelReceiverStatus) graphql.Marshaler {
+			return ec.marshalOChannelReceiverStatus2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐChannelReceiverStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_receiverStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Channel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelReceiverStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Channel_templates(ctx context.Context, field graphql.CollectedField, obj *ent.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_templates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Channel().Templates(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ChannelTemplate) graphql.Marshaler {
+			return ec.marshalNChannelTemplate2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐChannelTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_templates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Channel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Channel_openNow(ctx context.Context, field graphql.CollectedField, obj *ent.Channel) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13316,6 +13662,29 @@ func (ec *executionContext) _ChannelCapabilities_templateOnly(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_ChannelCapabilities_templateOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelCapabilities", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChannelCapabilities_templates(ctx context.Context, field graphql.CollectedField, obj *channels.Capabilities) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelCapabilities_templates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Templates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelCapabilities_templates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ChannelCapabilities", field, false, false, "Boolean")
 }
 
@@ -13622,6 +13991,52 @@ func (ec *executionContext) fieldContext_ChannelField_description(_ context.Cont
 	return graphql.NewScalarFieldContext("ChannelField", field, false, false, "String")
 }
 
+func (ec *executionContext) _ChannelField_type(ctx context.Context, field graphql.CollectedField, obj *channels.Field) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelField_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v channels.FieldType) graphql.Marshaler {
+			return ec.marshalNChannelFieldType2githubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐFieldType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelField_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelField", field, false, false, "ChannelFieldType")
+}
+
+func (ec *executionContext) _ChannelField_options(ctx context.Context, field graphql.CollectedField, obj *channels.Field) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelField_options(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Options, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelField_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelField", field, false, false, "String")
+}
+
 func (ec *executionContext) _ChannelField_generated(ctx context.Context, field graphql.CollectedField, obj *channels.Field) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13808,6 +14223,190 @@ func (ec *executionContext) fieldContext_ChannelKind_capabilities(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ChannelReceiverStatus_state(ctx context.Context, field graphql.CollectedField, obj *model.ChannelReceiverStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelReceiverStatus_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ReceiverState) graphql.Marshaler {
+			return ec.marshalNReceiverState2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐReceiverState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelReceiverStatus_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelReceiverStatus", field, false, false, "ReceiverState")
+}
+
+func (ec *executionContext) _ChannelReceiverStatus_lastError(ctx context.Context, field graphql.CollectedField, obj *model.ChannelReceiverStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelReceiverStatus_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelReceiverStatus_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelReceiverStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChannelReceiverStatus_lastSuccessAt(ctx context.Context, field graphql.CollectedField, obj *model.ChannelReceiverStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelReceiverStatus_lastSuccessAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSuccessAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelReceiverStatus_lastSuccessAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelReceiverStatus", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ChannelTemplate_id(ctx context.Context, field graphql.CollectedField, obj *model.ChannelTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelTemplate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChannelTemplate_name(ctx context.Context, field graphql.CollectedField, obj *model.ChannelTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelTemplate_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChannelTemplate_language(ctx context.Context, field graphql.CollectedField, obj *model.ChannelTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelTemplate_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelTemplate_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChannelTemplate_params(ctx context.Context, field graphql.CollectedField, obj *model.ChannelTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelTemplate_params(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Params, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelTemplate_params(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChannelTemplate_body(ctx context.Context, field graphql.CollectedField, obj *model.ChannelTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelTemplate_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelTemplate_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelTemplate", field, false, false, "String")
 }
 
 func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
@@ -16337,6 +16936,29 @@ func (ec *executionContext) fieldContext_CustomerIdentity_source(_ context.Conte
 	return graphql.NewScalarFieldContext("CustomerIdentity", field, false, false, "IdentitySource")
 }
 
+func (ec *executionContext) _CustomerIdentity_optedOutAt(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerIdentity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerIdentity_optedOutAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OptedOutAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerIdentity_optedOutAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerIdentity", field, false, false, "Time")
+}
+
 func (ec *executionContext) _CustomerIdentity_customer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerIdentity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17326,6 +17948,29 @@ func (ec *executionContext) _Message_private(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Message_private(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Message_autoSubmitted(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_autoSubmitted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoSubmitted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_autoSubmitted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Message", field, false, false, "Boolean")
 }
 
@@ -30604,7 +31249,7 @@ func (ec *executionContext) unmarshalInputCustomerIdentityWhereInput(ctx context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "value", "valueNEQ", "valueIn", "valueNotIn", "valueGT", "valueGTE", "valueLT", "valueLTE", "valueContains", "valueHasPrefix", "valueHasSuffix", "valueEqualFold", "valueContainsFold", "channelID", "channelIDNEQ", "channelIDIn", "channelIDNotIn", "channelIDGT", "channelIDGTE", "channelIDLT", "channelIDLTE", "channelIDContains", "channelIDHasPrefix", "channelIDHasSuffix", "channelIDIsNil", "channelIDNotNil", "channelIDEqualFold", "channelIDContainsFold", "verified", "verifiedNEQ", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "hasCustomer", "hasCustomerWith", "hasChannel", "hasChannelWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "value", "valueNEQ", "valueIn", "valueNotIn", "valueGT", "valueGTE", "valueLT", "valueLTE", "valueContains", "valueHasPrefix", "valueHasSuffix", "valueEqualFold", "valueContainsFold", "channelID", "channelIDNEQ", "channelIDIn", "channelIDNotIn", "channelIDGT", "channelIDGTE", "channelIDLT", "channelIDLTE", "channelIDContains", "channelIDHasPrefix", "channelIDHasSuffix", "channelIDIsNil", "channelIDNotNil", "channelIDEqualFold", "channelIDContainsFold", "verified", "verifiedNEQ", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "optedOutAt", "optedOutAtNEQ", "optedOutAtIn", "optedOutAtNotIn", "optedOutAtGT", "optedOutAtGTE", "optedOutAtLT", "optedOutAtLTE", "optedOutAtIsNil", "optedOutAtNotNil", "hasCustomer", "hasCustomerWith", "hasChannel", "hasChannelWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -31157,6 +31802,76 @@ func (ec *executionContext) unmarshalInputCustomerIdentityWhereInput(ctx context
 				return it, err
 			}
 			it.SourceNotIn = data
+		case "optedOutAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("optedOutAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OptedOutAt = data
+		case "optedOutAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("optedOutAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OptedOutAtNEQ = data
+		case "optedOutAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("optedOutAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OptedOutAtIn = data
+		case "optedOutAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("optedOutAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OptedOutAtNotIn = data
+		case "optedOutAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("optedOutAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OptedOutAtGT = data
+		case "optedOutAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("optedOutAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OptedOutAtGTE = data
+		case "optedOutAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("optedOutAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OptedOutAtLT = data
+		case "optedOutAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("optedOutAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OptedOutAtLTE = data
+		case "optedOutAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("optedOutAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OptedOutAtIsNil = data
+		case "optedOutAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("optedOutAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OptedOutAtNotNil = data
 		case "hasCustomer":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCustomer"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -32842,7 +33557,7 @@ func (ec *executionContext) unmarshalInputMessageWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "conversationID", "conversationIDNEQ", "conversationIDIn", "conversationIDNotIn", "conversationIDGT", "conversationIDGTE", "conversationIDLT", "conversationIDLTE", "conversationIDContains", "conversationIDHasPrefix", "conversationIDHasSuffix", "conversationIDEqualFold", "conversationIDContainsFold", "channelID", "channelIDNEQ", "channelIDIn", "channelIDNotIn", "channelIDGT", "channelIDGTE", "channelIDLT", "channelIDLTE", "channelIDContains", "channelIDHasPrefix", "channelIDHasSuffix", "channelIDEqualFold", "channelIDContainsFold", "authorID", "authorIDNEQ", "authorIDIn", "authorIDNotIn", "authorIDGT", "authorIDGTE", "authorIDLT", "authorIDLTE", "authorIDContains", "authorIDHasPrefix", "authorIDHasSuffix", "authorIDIsNil", "authorIDNotNil", "authorIDEqualFold", "authorIDContainsFold", "direction", "directionNEQ", "directionIn", "directionNotIn", "senderKind", "senderKindNEQ", "senderKindIn", "senderKindNotIn", "body", "bodyNEQ", "bodyIn", "bodyNotIn", "bodyGT", "bodyGTE", "bodyLT", "bodyLTE", "bodyContains", "bodyHasPrefix", "bodyHasSuffix", "bodyEqualFold", "bodyContainsFold", "contentType", "contentTypeNEQ", "contentTypeIn", "contentTypeNotIn", "contentTypeGT", "contentTypeGTE", "contentTypeLT", "contentTypeLTE", "contentTypeContains", "contentTypeHasPrefix", "contentTypeHasSuffix", "contentTypeEqualFold", "contentTypeContainsFold", "private", "privateNEQ", "providerMessageID", "providerMessageIDNEQ", "providerMessageIDIn", "providerMessageIDNotIn", "providerMessageIDGT", "providerMessageIDGTE", "providerMessageIDLT", "providerMessageIDLTE", "providerMessageIDContains", "providerMessageIDHasPrefix", "providerMessageIDHasSuffix", "providerMessageIDIsNil", "providerMessageIDNotNil", "providerMessageIDEqualFold", "providerMessageIDContainsFold", "deliveryStatus", "deliveryStatusNEQ", "deliveryStatusIn", "deliveryStatusNotIn", "deliveryStatusIsNil", "deliveryStatusNotNil", "deliveryError", "deliveryErrorNEQ", "deliveryErrorIn", "deliveryErrorNotIn", "deliveryErrorGT", "deliveryErrorGTE", "deliveryErrorLT", "deliveryErrorLTE", "deliveryErrorContains", "deliveryErrorHasPrefix", "deliveryErrorHasSuffix", "deliveryErrorIsNil", "deliveryErrorNotNil", "deliveryErrorEqualFold", "deliveryErrorContainsFold", "hasConversation", "hasConversationWith", "hasChannel", "hasChannelWith", "hasAuthor", "hasAuthorWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "conversationID", "conversationIDNEQ", "conversationIDIn", "conversationIDNotIn", "conversationIDGT", "conversationIDGTE", "conversationIDLT", "conversationIDLTE", "conversationIDContains", "conversationIDHasPrefix", "conversationIDHasSuffix", "conversationIDEqualFold", "conversationIDContainsFold", "channelID", "channelIDNEQ", "channelIDIn", "channelIDNotIn", "channelIDGT", "channelIDGTE", "channelIDLT", "channelIDLTE", "channelIDContains", "channelIDHasPrefix", "channelIDHasSuffix", "channelIDEqualFold", "channelIDContainsFold", "authorID", "authorIDNEQ", "authorIDIn", "authorIDNotIn", "authorIDGT", "authorIDGTE", "authorIDLT", "authorIDLTE", "authorIDContains", "authorIDHasPrefix", "authorIDHasSuffix", "authorIDIsNil", "authorIDNotNil", "authorIDEqualFold", "authorIDContainsFold", "direction", "directionNEQ", "directionIn", "directionNotIn", "senderKind", "senderKindNEQ", "senderKindIn", "senderKindNotIn", "body", "bodyNEQ", "bodyIn", "bodyNotIn", "bodyGT", "bodyGTE", "bodyLT", "bodyLTE", "bodyContains", "bodyHasPrefix", "bodyHasSuffix", "bodyEqualFold", "bodyContainsFold", "contentType", "contentTypeNEQ", "contentTypeIn", "contentTypeNotIn", "contentTypeGT", "contentTypeGTE", "contentTypeLT", "contentTypeLTE", "contentTypeContains", "contentTypeHasPrefix", "contentTypeHasSuffix", "contentTypeEqualFold", "contentTypeContainsFold", "private", "privateNEQ", "autoSubmitted", "autoSubmittedNEQ", "providerMessageID", "providerMessageIDNEQ", "providerMessageIDIn", "providerMessageIDNotIn", "providerMessageIDGT", "providerMessageIDGTE", "providerMessageIDLT", "providerMessageIDLTE", "providerMessageIDContains", "providerMessageIDHasPrefix", "providerMessageIDHasSuffix", "providerMessageIDIsNil", "providerMessageIDNotNil", "providerMessageIDEqualFold", "providerMessageIDContainsFold", "deliveryStatus", "deliveryStatusNEQ", "deliveryStatusIn", "deliveryStatusNotIn", "deliveryStatusIsNil", "deliveryStatusNotNil", "deliveryError", "deliveryErrorNEQ", "deliveryErrorIn", "deliveryErrorNotIn", "deliveryErrorGT", "deliveryErrorGTE", "deliveryErrorLT", "deliveryErrorLTE", "deliveryErrorContains", "deliveryErrorHasPrefix", "deliveryErrorHasSuffix", "deliveryErrorIsNil", "deliveryErrorNotNil", "deliveryErrorEqualFold", "deliveryErrorContainsFold", "hasConversation", "hasConversationWith", "hasChannel", "hasChannelWith", "hasAuthor", "hasAuthorWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -33577,6 +34292,20 @@ func (ec *executionContext) unmarshalInputMessageWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.PrivateNEQ = data
+		case "autoSubmitted":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoSubmitted"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoSubmitted = data
+		case "autoSubmittedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoSubmittedNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoSubmittedNEQ = data
 		case "providerMessageID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("providerMessageID"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -34358,11 +35087,14 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
+	if _, present := asMap["body"]; !present {
+		asMap["body"] = ""
+	}
 	if _, present := asMap["private"]; !present {
 		asMap["private"] = false
 	}
 
-	fieldsInOrder := [...]string{"conversationID", "body", "private"}
+	fieldsInOrder := [...]string{"conversationID", "body", "private", "template"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -34390,6 +35122,13 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 				return it, err
 			}
 			it.Private = data
+		case "template":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("template"))
+			data, err := ec.unmarshalOTemplateMessageInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTemplateMessageInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Template = data
 		}
 	}
 	return it, nil
@@ -34595,7 +35334,11 @@ func (ec *executionContext) unmarshalInputStartConversationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerID", "channelID", "body", "subject"}
+	if _, present := asMap["body"]; !present {
+		asMap["body"] = ""
+	}
+
+	fieldsInOrder := [...]string{"customerID", "channelID", "body", "subject", "template"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -34630,6 +35373,13 @@ func (ec *executionContext) unmarshalInputStartConversationInput(ctx context.Con
 				return it, err
 			}
 			it.Subject = data
+		case "template":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("template"))
+			data, err := ec.unmarshalOTemplateMessageInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTemplateMessageInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Template = data
 		}
 	}
 	return it, nil
@@ -35485,6 +36235,62 @@ func (ec *executionContext) unmarshalInputTeamWhereInput(ctx context.Context, ob
 func UnmarshalTeamWhereInput(ctx context.Context, raw any) (ent.TeamWhereInput, error) {
 	var out ent.TeamWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TeamWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTemplateMessageInput(ctx context.Context, obj any) (model.TemplateMessageInput, error) {
+	var it model.TemplateMessageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"templateID", "language", "params"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "templateID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("templateID"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TemplateID = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "params":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("params"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Params = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTemplateMessageInput unmarshals raw into the TemplateMessageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTemplateMessageInput(ctx context.Context, raw any) (model.TemplateMessageInput, error) {
+	var out model.TemplateMessageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TemplateMessageInput", raw, &out)
 	return out, err
 }
 
@@ -37720,6 +38526,18 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Channel_webhookURL(ctx, field, obj)
 				})
+		case "receiverStatus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Channel_receiverStatus(ctx, field, obj)
+				})
+		case "templates":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Channel_templates(ctx, field, obj)
+				})
 		case "openNow":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -37778,6 +38596,11 @@ func (ec *executionContext) _ChannelCapabilities(ctx context.Context, sel ast.Se
 			}
 		case "templateOnly":
 			out.Values[i] = ec._ChannelCapabilities_templateOnly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "templates":
+			out.Values[i] = ec._ChannelCapabilities_templates(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -37927,6 +38750,16 @@ func (ec *executionContext) _ChannelField(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "type":
+			out.Values[i] = ec._ChannelField_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "options":
+			out.Values[i] = ec._ChannelField_options(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "generated":
 			out.Values[i] = ec._ChannelField_generated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37988,6 +38821,102 @@ func (ec *executionContext) _ChannelKind(ctx context.Context, sel ast.SelectionS
 		case "capabilities":
 			out.Values[i] = ec._ChannelKind_capabilities(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var channelReceiverStatusImplementors = []string{"ChannelReceiverStatus"}
+
+func (ec *executionContext) _ChannelReceiverStatus(ctx context.Context, sel ast.SelectionSet, obj *model.ChannelReceiverStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, channelReceiverStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChannelReceiverStatus")
+		case "state":
+			out.Values[i] = ec._ChannelReceiverStatus_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._ChannelReceiverStatus_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSuccessAt":
+			out.Values[i] = ec._ChannelReceiverStatus_lastSuccessAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var channelTemplateImplementors = []string{"ChannelTemplate"}
+
+func (ec *executionContext) _ChannelTemplate(ctx context.Context, sel ast.SelectionSet, obj *model.ChannelTemplate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, channelTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChannelTemplate")
+		case "id":
+			out.Values[i] = ec._ChannelTemplate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ChannelTemplate_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "language":
+			out.Values[i] = ec._ChannelTemplate_language(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "params":
+			out.Values[i] = ec._ChannelTemplate_params(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._ChannelTemplate_body(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -38872,6 +39801,11 @@ func (ec *executionContext) _CustomerIdentity(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "optedOutAt":
+			out.Values[i] = ec._CustomerIdentity_optedOutAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "customer":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -39190,6 +40124,11 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "private":
 			out.Values[i] = ec._Message_private(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "autoSubmitted":
+			out.Values[i] = ec._Message_autoSubmitted(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -41806,6 +42745,21 @@ func (ec *executionContext) marshalNChannelField2ᚕgithubᚗcomᚋswitchboard�
 	return ret
 }
 
+func (ec *executionContext) unmarshalNChannelFieldType2githubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐFieldType(ctx context.Context, v any) (channels.FieldType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := channels.FieldType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChannelFieldType2githubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐFieldType(ctx context.Context, sel ast.SelectionSet, v channels.FieldType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ChannelFieldType!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNChannelKind2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋchannelsᚐDescriptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*channels.Description) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -41842,6 +42796,30 @@ func (ec *executionContext) marshalNChannelOrderField2ᚖgithubᚗcomᚋswitchbo
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNChannelTemplate2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐChannelTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ChannelTemplate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChannelTemplate2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐChannelTemplate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChannelTemplate2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐChannelTemplate(ctx context.Context, sel ast.SelectionSet, v *model.ChannelTemplate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChannelTemplate!")
+		return graphql.Null
+	}
+	return ec._ChannelTemplate(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNChannelVerificationState2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋchannelᚐVerificationState(ctx context.Context, v any) (channel.VerificationState, error) {
@@ -42495,6 +43473,16 @@ func (ec *executionContext) marshalNQueueEntry2ᚖgithubᚗcomᚋswitchboardᚋs
 		return graphql.Null
 	}
 	return ec._QueueEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReceiverState2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐReceiverState(ctx context.Context, v any) (model.ReceiverState, error) {
+	var res model.ReceiverState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReceiverState2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐReceiverState(ctx context.Context, sel ast.SelectionSet, v model.ReceiverState) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx context.Context, v any) (agent.Role, error) {
@@ -43523,6 +44511,13 @@ func (ec *executionContext) unmarshalOChannelOrder2ᚖgithubᚗcomᚋswitchboard
 	}
 	res, err := ec.unmarshalInputChannelOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOChannelReceiverStatus2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐChannelReceiverStatus(ctx context.Context, sel ast.SelectionSet, v *model.ChannelReceiverStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChannelReceiverStatus(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOChannelVerificationState2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋchannelᚐVerificationStateᚄ(ctx context.Context, v any) ([]channel.VerificationState, error) {
@@ -44990,6 +45985,14 @@ func (ec *executionContext) unmarshalOTeamWhereInput2ᚖgithubᚗcomᚋswitchboa
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputTeamWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOTemplateMessageInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTemplateMessageInput(ctx context.Context, v any) (*model.TemplateMessageInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTemplateMessageInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -45,6 +45,25 @@ type AuthPayload struct {
 	MustChangePassword bool `json:"mustChangePassword"`
 }
 
+type ChannelReceiverStatus struct {
+	State     ReceiverState `json:"state"`
+	LastError *string       `json:"lastError,omitempty"`
+	// When the receiver last reached its provider.
+	LastSuccessAt *time.Time `json:"lastSuccessAt,omitempty"`
+}
+
+// An approved message template of a channel (WhatsApp, SMS providers, the api channel's settings).
+type ChannelTemplate struct {
+	// The provider's id of the template, used as TemplateMessageInput.templateID.
+	ID       string  `json:"id"`
+	Name     string  `json:"name"`
+	Language *string `json:"language,omitempty"`
+	// The parameter names the template's body uses.
+	Params []string `json:"params"`
+	// The text with {{param}} placeholders, when known.
+	Body *string `json:"body,omitempty"`
+}
+
 type CreateAgentInput struct {
 	Name  string `json:"name"`
 	Email string `json:"email"`
@@ -112,9 +131,12 @@ type RoutingPolicyInput struct {
 
 type SendMessageInput struct {
 	ConversationID gid.ID `json:"conversationID"`
-	Body           string `json:"body"`
+	// May be empty when template is set.
+	Body string `json:"body"`
 	// A private note is seen by agents only and never sent.
 	Private *bool `json:"private,omitempty"`
+	// Send an approved template instead of free text: allowed also where only templates may be sent (replyBlockedReason TEMPLATE_REQUIRED).
+	Template *TemplateMessageInput `json:"template,omitempty"`
 }
 
 type SignUpInput struct {
@@ -127,12 +149,23 @@ type SignUpInput struct {
 type StartConversationInput struct {
 	CustomerID gid.ID `json:"customerID"`
 	ChannelID  gid.ID `json:"channelID"`
-	// The first message, sent to the customer.
+	// The first message, sent to the customer; may be empty when template is set.
 	Body    string  `json:"body"`
 	Subject *string `json:"subject,omitempty"`
+	// Send an approved template instead of free text: allowed also where only templates may be sent (replyBlockedReason TEMPLATE_REQUIRED).
+	Template *TemplateMessageInput `json:"template,omitempty"`
 }
 
 type Subscription struct {
+}
+
+// An approved template to send (Channel.templates), with its parameters.
+type TemplateMessageInput struct {
+	TemplateID string `json:"templateID"`
+	// The template's language, when the channel has it in several.
+	Language *string `json:"language,omitempty"`
+	// Values of the template's parameters by name; every parameter is required.
+	Params map[string]any `json:"params,omitempty"`
 }
 
 type TimelineConnection struct {
@@ -386,6 +419,67 @@ func (e MergeEntryKind) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Whether a channel's receiver (the part that fetches messages itself, such as an IMAP mailbox) is running.
+type ReceiverState string
+
+const (
+	// An instance runs it and it reaches its provider.
+	ReceiverStateRunning ReceiverState = "RUNNING"
+	// Not running: the channel is disabled, or no instance has taken it yet.
+	ReceiverStateStopped ReceiverState = "STOPPED"
+	// Running but failing; lastError says why, and it is retried with backoff.
+	ReceiverStateFailing ReceiverState = "FAILING"
+)
+
+var AllReceiverState = []ReceiverState{
+	ReceiverStateRunning,
+	ReceiverStateStopped,
+	ReceiverStateFailing,
+}
+
+func (e ReceiverState) IsValid() bool {
+	switch e {
+	case ReceiverStateRunning, ReceiverStateStopped, ReceiverStateFailing:
+		return true
+	}
+	return false
+}
+
+func (e ReceiverState) String() string {
+	return string(e)
+}
+
+func (e *ReceiverState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReceiverState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReceiverState", str)
+	}
+	return nil
+}
+
+func (e ReceiverState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReceiverState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReceiverState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Why an agent's reply on a conversation cannot be sent.
 type ReplyBlockedReason string
 
@@ -394,11 +488,11 @@ const (
 	ReplyBlockedReasonNoRecipient ReplyBlockedReason = "NO_RECIPIENT"
 	// The conversation's channel is disabled.
 	ReplyBlockedReasonChannelDisabled ReplyBlockedReason = "CHANNEL_DISABLED"
-	// The channel's reply window after the customer's last message has closed.
+	// The channel's reply window after the customer's last message has closed, and it has no templates to send instead.
 	ReplyBlockedReasonWindowClosed ReplyBlockedReason = "WINDOW_CLOSED"
 	// The customer opted out of messages on the channel.
 	ReplyBlockedReasonOptedOut ReplyBlockedReason = "OPTED_OUT"
-	// The channel only sends approved templates here.
+	// Only an approved template can be sent: the channel sends nothing else, or its reply window closed (SendMessageInput.template).
 	ReplyBlockedReasonTemplateRequired ReplyBlockedReason = "TEMPLATE_REQUIRED"
 )
 

@@ -141,7 +141,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	channelSvc := channelcfg.New(client, Channels(o.Adapters...), box, cfg.PublicURL, o.HTTPClient, now)
 	timerSvc := timers.New(client, timers.Options{Poll: o.TimerPoll, Now: now, Log: log})
 	inboxSvc := inbox.New(client,
-		inbox.Deps{Events: eventLog, Customers: customerSvc, Capabilities: channelSvc.Capabilities, Timers: timerSvc},
+		inbox.Deps{Events: eventLog, Customers: customerSvc, Kinds: channelSvc.Kinds(), Templates: channelSvc.Templates, Timers: timerSvc},
 		inbox.Options{Now: now, Postgres: db.Dialect == dialect.Postgres, Reopen: cfg.ReopenWindow})
 	timerSvc.Handle(inbox.TimerWake, inboxSvc.Wake)
 	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, customerSvc, visitor.Options{
@@ -194,7 +194,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	delivery.Queued = inboxSvc.OutboxQueued()
 	return &App{
 		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h, GraphQL: counters,
-		Deliverer:  inbox.NewDeliverer(client, channelSvc, eventLog, log, now, db.Dialect == dialect.Postgres, delivery),
+		Deliverer:  inbox.NewDeliverer(inboxSvc, channelSvc, log, db.Dialect == dialect.Postgres, delivery),
 		retention:  cfg.EventRetention,
 		Router:     router,
 		Timers:     timerSvc,

@@ -8,6 +8,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -265,23 +266,18 @@ func validate(a channels.Adapter, settings map[string]any, current map[string]st
 		}
 	}
 	if err := a.Validate(settings, merged); err != nil {
-		field := "settings"
-		if _, isSecret := secretNamed(a, err); isSecret {
-			field = "secrets"
+		// The adapter names the field (channels.FieldError); an error
+		// that names none is about the settings as a whole.
+		var fe *channels.FieldError
+		switch {
+		case errors.As(err, &fe) && fe.Secret:
+			return apperr.Invalid("secrets."+fe.Field, "%s", fe.Message)
+		case errors.As(err, &fe):
+			return apperr.Invalid("settings."+fe.Field, "%s", fe.Message)
 		}
-		return apperr.Invalid(field, "%s", err.Error())
+		return apperr.Invalid("settings", "%s", err.Error())
 	}
 	return nil
-}
-
-// secretNamed reports whether a validation error is about a secret field.
-func secretNamed(a channels.Adapter, err error) (string, bool) {
-	for _, f := range a.Describe().Secrets {
-		if strings.Contains(err.Error(), f.Name) {
-			return f.Name, true
-		}
-	}
-	return "", false
 }
 
 func (s *Service) open(ch *ent.Channel) (map[string]string, error) {

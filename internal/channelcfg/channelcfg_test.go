@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -50,17 +49,17 @@ func (a *fakeAdapter) Describe() channels.Description {
 func (a *fakeAdapter) Validate(settings map[string]any, sec map[string]string) error {
 	for k, v := range settings {
 		if k != "region" {
-			return fmt.Errorf("unknown setting %q", k)
+			return channels.SettingError(k, "unknown setting %q", k)
 		}
 		if s, ok := v.(string); !ok || s == "" {
-			return errors.New("region must be a non-empty string")
+			return channels.SettingError("region", "region must be a non-empty string")
 		}
 	}
 	if sec["token"] == "" {
-		return errors.New("token is required")
+		return channels.SecretError("token", "token is required")
 	}
 	if strings.HasPrefix(sec["token"], "bad") {
-		return errors.New("token has the wrong format")
+		return channels.SecretError("token", "token has the wrong format")
 	}
 	return nil
 }
@@ -281,9 +280,9 @@ func TestCreateValidation(t *testing.T) {
 		field string
 	}{
 		{"unknown kind", channelcfg.Input{Kind: "carrier_pigeon", Name: ptr("X")}, "kind"},
-		{"required secret missing", channelcfg.Input{Kind: fakeKind, Name: ptr("X")}, "secrets"},
-		{"secret in the wrong format", channelcfg.Input{Kind: fakeKind, Name: ptr("X"), Secrets: map[string]any{"token": "bad-1"}}, "secrets"},
-		{"unknown setting", channelcfg.Input{Kind: fakeKind, Name: ptr("X"), Settings: map[string]any{"colour": "red"}, Secrets: map[string]any{"token": token}}, "settings"},
+		{"required secret missing", channelcfg.Input{Kind: fakeKind, Name: ptr("X")}, "secrets.token"},
+		{"secret in the wrong format", channelcfg.Input{Kind: fakeKind, Name: ptr("X"), Secrets: map[string]any{"token": "bad-1"}}, "secrets.token"},
+		{"unknown setting", channelcfg.Input{Kind: fakeKind, Name: ptr("X"), Settings: map[string]any{"colour": "red"}, Secrets: map[string]any{"token": token}}, "settings.colour"},
 		{"secret not a string", channelcfg.Input{Kind: fakeKind, Name: ptr("X"), Secrets: map[string]any{"token": token, "extra": 42}}, "secrets"},
 		{"bad time zone", channelcfg.Input{Kind: web.Kind, Name: ptr("X"), WorkingHours: &schematype.WorkingHours{Timezone: "Mars/Olympus"}}, "workingHours.timezone"},
 		{"Local time zone", channelcfg.Input{Kind: web.Kind, Name: ptr("X"), WorkingHours: &schematype.WorkingHours{Timezone: "Local"}}, "workingHours.timezone"},
@@ -310,10 +309,10 @@ func TestUpdateValidation(t *testing.T) {
 		in    channelcfg.Input
 		field string
 	}{
-		{"secret in the wrong format", channelcfg.Input{Secrets: map[string]any{"token": "bad-2"}}, "secrets"},
-		{"required secret removed", channelcfg.Input{Secrets: map[string]any{"token": nil}}, "secrets"},
-		{"unknown setting", channelcfg.Input{Settings: map[string]any{"colour": "red"}}, "settings"},
-		{"setting of the wrong type", channelcfg.Input{Settings: map[string]any{"region": 7}}, "settings"},
+		{"secret in the wrong format", channelcfg.Input{Secrets: map[string]any{"token": "bad-2"}}, "secrets.token"},
+		{"required secret removed", channelcfg.Input{Secrets: map[string]any{"token": nil}}, "secrets.token"},
+		{"unknown setting", channelcfg.Input{Settings: map[string]any{"colour": "red"}}, "settings.colour"},
+		{"setting of the wrong type", channelcfg.Input{Settings: map[string]any{"region": 7}}, "settings.region"},
 		{"empty secret name", channelcfg.Input{Secrets: map[string]any{"": "x"}}, "secrets"},
 		{"secret name too long", channelcfg.Input{Secrets: map[string]any{strings.Repeat("n", 65): "x"}}, "secrets"},
 		{"secret too long", channelcfg.Input{Secrets: map[string]any{"token": strings.Repeat("x", 16<<10+1)}}, "secrets"},

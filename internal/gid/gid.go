@@ -42,6 +42,8 @@ var prefixes = map[string]string{
 	"act":  "ConversationActivity",
 	"rtp":  "RoutingPolicy",
 	"tmr":  "Timer",
+	"cst":  "ChannelState",
+	"rcp":  "PendingReceipt",
 }
 
 // crockford is the lower-case Crockford base32 alphabet: ids sort in creation order.

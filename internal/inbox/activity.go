@@ -21,6 +21,8 @@ type Activity struct {
 	// AgentID is the assignee; TeamID the team it went through.
 	AgentID, TeamID *gid.ID
 	Note            string
+	// DedupeKey records a channel event once (see recordChannelEvent).
+	DedupeKey *string
 }
 
 // RecordActivity stores a step of conv's life in the transaction ctx carries, so it
@@ -43,6 +45,7 @@ func (s *Service) RecordActivity(ctx context.Context, conv *ent.Conversation, a 
 	if a.Note != "" {
 		create.SetNote(a.Note)
 	}
+	create.SetNillableDedupeKey(a.DedupeKey)
 	if v := viewer.FromContext(ctx); v != nil && v.AgentID != "" {
 		create.SetActorID(v.AgentID)
 	}

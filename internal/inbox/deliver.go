@@ -2,14 +2,67 @@ package inbox
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/viewer"
 )
 
-// Deliver stores what one webhook request or one receiver fetch carried:
-// its messages (see Ingest), delivery receipts and channel events, in one
-// transaction. It returns where each message was stored, in order.
+// Deliver stores what one webhook request or one receiver fetch carried
+// in ONE transaction: its messages (see Ingest), then its delivery
+// receipts (see applyReceipt), then its channel events (see
+// recordChannelEvent). It returns where each message was stored, in
+// order. A transaction that loses a race on a unique index (two deliveries
+// of one message, two first messages of one sender) is retried by
+// store.InTx and then finds what the winner stored.
+//
+// Before the transaction every message goes through channels.Sanitize, so
+// that what an adapter let through and no column can hold (over-long ids
+// and names, NUL characters, invalid UTF-8) is stored changed, with a note
+// in Message.metadata, instead of failing the same way on every retry.
 func (s *Service) Deliver(ctx context.Context, ch *ent.Channel, d *channels.Delivery) ([]channels.Stored, error) {
-	return s.Ingest(ctx, ch, d.Messages)
+	ctx = viewer.NewContext(ctx, viewer.System(ch.WorkspaceID))
+	clean := make([]channels.Inbound, len(d.Messages))
+	for i, m := range d.Messages {
+		channels.Sanitize(&m)
+		clean[i] = m
+	}
+	evs := make([]channels.Event, len(d.Events))
+	for i, ev := range d.Events {
+		channels.SanitizeEvent(&ev)
+		evs[i] = ev
+	}
+	receipts := make([]channels.Receipt, len(d.Receipts))
+	for i, r := range d.Receipts {
+		channels.SanitizeReceipt(&r)
+		receipts[i] = r
+	}
+	var out []channels.Stored
+	err := store.InTx(ctx, s.client, func(ctx context.Context) error {
+		out = out[:0] // a retry starts over
+		for _, m := range clean {
+			st, err := s.ingestOne(ctx, ch, m)
+			if err != nil {
+				return err
+			}
+			out = append(out, st)
+		}
+		for _, r := range receipts {
+			if err := s.applyReceipt(ctx, ch, r); err != nil {
+				return err
+			}
+		}
+		for _, ev := range evs {
+			if err := s.recordChannelEvent(ctx, ch, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inbox: ingest: %w", err)
+	}
+	return out, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
+	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/events"
@@ -35,6 +36,7 @@ import (
 // again, so delivery is at least once; providers dedupe on the delivery
 // id, which stays the same across retries.
 type Deliverer struct {
+	inbox    *Service
 	client   *ent.Client
 	channels *channelcfg.Service
 	events   *events.Log
@@ -59,8 +61,9 @@ type DeliveryOptions struct {
 	Queued <-chan struct{}
 }
 
-// NewDeliverer returns a Deliverer.
-func NewDeliverer(client *ent.Client, ch *channelcfg.Service, ev *events.Log, log *slog.Logger, now func() time.Time, lockRows bool, o DeliveryOptions) *Deliverer {
+// NewDeliverer returns a Deliverer of the inbox's messages.
+func NewDeliverer(box *Service, ch *channelcfg.Service, log *slog.Logger, lockRows bool, o DeliveryOptions) *Deliverer {
+	client, ev, now := box.client, box.events, box.now
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 8
 	}
@@ -84,13 +87,21 @@ func NewDeliverer(client *ent.Client, ch *channelcfg.Service, ev *events.Log, lo
 	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	return &Deliverer{client: client, channels: ch, events: ev, log: log, now: now, o: o, me: hex.EncodeToString(b), lockRows: lockRows}
+	return &Deliverer{inbox: box, client: client, channels: ch, events: ev, log: log, now: now, o: o, me: hex.EncodeToString(b), lockRows: lockRows}
 }
 
-// Run delivers until ctx ends.
+// Run delivers until ctx ends. Hourly, it also deletes receipts that
+// waited a week for a message that never got their id.
 func (d *Deliverer) Run(ctx context.Context) {
 	ctx = privacy.DecisionContext(ctx, privacy.Allow)
+	pruned := time.Time{}
 	for ctx.Err() == nil {
+		if now := d.now(); now.Sub(pruned) >= time.Hour {
+			pruned = now
+			if _, err := d.inbox.PrunePendingReceipts(ctx); err != nil && ctx.Err() == nil {
+				d.log.WarnContext(ctx, "pruning pending receipts", "err", err)
+			}
+		}
 		wake := d.o.Queued
 		if wake == nil {
 			wake = d.events.Activity()
@@ -214,10 +225,22 @@ func (d *Deliverer) send(ctx context.Context, item *ent.OutboxItem, msg *ent.Mes
 		return "", channels.Permanent("the channel's credentials cannot be read")
 	}
 	conv := msg.Edges.Conversation
+	channelUser := []predicate.CustomerIdentity{customeridentity.CustomerID(conv.CustomerID), customeridentity.ChannelID(ch.ID),
+		customeridentity.KindEQ(customeridentity.KindCHANNEL_USER)}
 	ident, err := d.client.CustomerIdentity.Query().
-		Where(customeridentity.CustomerID(conv.CustomerID), customeridentity.ChannelID(ch.ID),
-			customeridentity.KindEQ(customeridentity.KindCHANNEL_USER)).
+		Where(append(channelUser, customeridentity.OptedOutAtIsNil())...).
 		Order(ent.Desc(customeridentity.FieldVerified)).First(ctx)
+	if ent.IsNotFound(err) {
+		// Opted out since the message was queued: sending now would break
+		// the customer's wish (and, for SMS, the law).
+		opted, qerr := d.client.CustomerIdentity.Query().Where(channelUser...).Exist(ctx)
+		if qerr != nil {
+			return "", channels.Transient(qerr, "reading the recipient")
+		}
+		if opted {
+			return "", channels.Permanent("%s: the customer opted out of messages on this channel", OptedOut)
+		}
+	}
 	if ent.IsNotFound(err) && a.Describe().Capabilities.AddressByExternalID {
 		// No identity on the channel yet: the customer's verified
 		// external id, which the integrator knows.
@@ -234,7 +257,24 @@ func (d *Deliverer) send(ctx context.Context, item *ent.OutboxItem, msg *ent.Mes
 	}
 	out := &channels.Outbound{
 		DeliveryID: string(item.ID), MessageID: string(msg.ID), ConversationID: string(conv.ID),
-		Recipient: recipient, Text: msg.Body, CreatedAt: msg.CreatedAt,
+		ThreadKey: conv.Key, Recipient: recipient, Text: msg.Body, CreatedAt: msg.CreatedAt,
+	}
+	if t := msg.Template; t != nil {
+		out.Template = &channels.TemplateMessage{ID: t.ID, Language: t.Language, Params: t.Params}
+		out.Text = t.Text // the stored body may only name the template, for agents
+	}
+	// The customer's latest message with a provider id: what a passive
+	// reply answers, and what a mail's In-Reply-To names.
+	last, err := d.client.Message.Query().
+		Where(message.ConversationID(conv.ID), message.DirectionEQ(message.DirectionINBOUND), message.ProviderMessageIDNotNil(),
+			message.CreatedAtLTE(msg.CreatedAt)).
+		Order(ent.Desc(message.FieldCreatedAt), ent.Desc(message.FieldID)).
+		Select(message.FieldProviderMessageID).First(ctx)
+	switch {
+	case err == nil:
+		out.ReplyTo = *last.ProviderMessageID
+	case !ent.IsNotFound(err):
+		return "", channels.Transient(err, "reading the conversation")
 	}
 	for _, att := range msg.Attachments {
 		url, _ := att["url"].(string)
@@ -264,6 +304,7 @@ func (d *Deliverer) recordTx(ctx context.Context, item *ent.OutboxItem, msg *ent
 	msgUpd := c.Message.UpdateOneID(msg.ID)
 	switch {
 	case sendErr == nil:
+		providerID = channels.StorableID(providerID) // as receipts name it
 		mine.SetStatus(outboxitem.StatusDONE).SetAttempts(attempts).ClearLastError()
 		msgUpd.SetDeliveryStatus(message.DeliveryStatusSENT).SetDeliveryError("")
 		if providerID != "" {
@@ -276,8 +317,10 @@ func (d *Deliverer) recordTx(ctx context.Context, item *ent.OutboxItem, msg *ent
 	default:
 		// Still QUEUED, and the message says why it has not gone yet.
 		reason := trim(failureReason(sendErr), 1000)
+		// No earlier than the provider asked (a 429's Retry-After).
+		wait := max(d.backoff(attempts), channels.RetryAfterOf(sendErr))
 		mine.SetStatus(outboxitem.StatusPENDING).SetAttempts(attempts).SetLastError(reason).
-			SetNextAttemptAt(now.Add(d.backoff(attempts)))
+			SetNextAttemptAt(now.Add(wait))
 		if msg.DeliveryError == reason {
 			_, err := mine.Save(ctx) // nothing new for clients
 			return err
@@ -291,9 +334,14 @@ func (d *Deliverer) recordTx(ctx context.Context, item *ent.OutboxItem, msg *ent
 	if err := msgUpd.Exec(ctx); err != nil {
 		return err
 	}
-	return d.events.Record(ctx, events.Event{
+	err = d.events.Record(ctx, events.Event{
 		Type: events.MessageUpdated, ConversationID: msg.ConversationID, MessageID: msg.ID,
 	})
+	if err != nil || sendErr != nil || providerID == "" {
+		return err
+	}
+	// Receipts that arrived before the id was recorded.
+	return d.inbox.applyPendingReceipts(ctx, msg.ChannelID, providerID, msg.ID)
 }
 
 // backoff is the delay before retry number attempts: exponential, capped,

@@ -36,8 +36,11 @@ type Service struct {
 	reopen   time.Duration // a resolved conversation reopens on a new message within this
 	// customers links the identities inbound messages reveal.
 	customers *customers.Service
-	// capabilities of a channel kind, from the registry.
-	capabilities func(kind string) channels.Capabilities
+	// kinds is the registry of channel kinds: what each can do, which
+	// reply eligibility needs.
+	kinds *channels.Registry
+	// listTemplates lists a channel's approved templates.
+	listTemplates func(ctx context.Context, ch *ent.Channel) ([]channels.Template, error)
 	// timers wake snoozed conversations.
 	timers Scheduler
 	// queued gets a token after a commit that queued outbox items
@@ -52,9 +55,12 @@ type Deps struct {
 	// customers: resolution by verified identity, automatic merges and
 	// duplicate suggestions.
 	Customers *customers.Service
-	// Capabilities tells what each channel kind can do (the registry's),
-	// which reply eligibility needs.
-	Capabilities func(kind string) channels.Capabilities
+	// Kinds is the registry of channel kinds: what each can do, which
+	// reply eligibility needs.
+	Kinds *channels.Registry
+	// Templates lists a channel's approved templates
+	// (channelcfg.Service.Templates).
+	Templates func(ctx context.Context, ch *ent.Channel) ([]channels.Template, error)
 	// Timers schedule snoozed conversations' wake-ups.
 	Timers Scheduler
 }
@@ -82,7 +88,7 @@ func New(client *ent.Client, d Deps, o Options) *Service {
 	}
 	return &Service{
 		client: client, now: o.Now, events: d.Events, postgres: o.Postgres, reopen: o.Reopen,
-		customers: d.Customers, capabilities: d.Capabilities, timers: d.Timers,
+		customers: d.Customers, kinds: d.Kinds, listTemplates: d.Templates, timers: d.Timers,
 		queued: make(chan struct{}, 1),
 	}
 }
@@ -97,6 +103,14 @@ func (s *Service) outboxQueued() {
 	case s.queued <- struct{}{}:
 	default:
 	}
+}
+
+// capabilities of a channel kind; none for an unknown kind.
+func (s *Service) capabilities(kind string) channels.Capabilities {
+	if s.kinds == nil {
+		return channels.Capabilities{}
+	}
+	return s.kinds.Capabilities(kind)
 }
 
 // db is the client of the transaction ctx carries, or the base client
@@ -121,14 +135,25 @@ type StartInput struct {
 	CustomerID, ChannelID gid.ID
 	Body                  string
 	Subject               *string
+	Template              *channels.TemplateMessage // instead of free text
+}
+
+// SendInput is an agent's message or note on a conversation.
+type SendInput struct {
+	ConversationID gid.ID
+	Body           string
+	Private        bool
+	Template       *channels.TemplateMessage // instead of free text
 }
 
 // Start opens a conversation with a customer on a channel, with a first
 // message from the acting agent.
 func (s *Service) Start(ctx context.Context, in StartInput) (*ent.Conversation, error) {
 	c := s.db(ctx)
-	if err := checkBody(in.Body); err != nil {
-		return nil, err
+	if in.Template == nil {
+		if err := checkBody(in.Body); err != nil {
+			return nil, err
+		}
 	}
 	conv, err := c.Conversation.Create().
 		SetCustomerID(in.CustomerID).
@@ -140,7 +165,8 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*ent.Conversation, 
 	}
 	// Refused, and nothing kept (the caller's transaction rolls back), when
 	// the first message could not be sent.
-	if err := s.checkReply(ctx, conv); err != nil {
+	out, err := s.outgoing(ctx, conv, in.Body, in.Template)
+	if err != nil {
 		return nil, err
 	}
 	err = s.events.Record(ctx, events.Event{Type: events.ConversationCreated, ConversationID: conv.ID, CustomerID: conv.CustomerID})
@@ -150,33 +176,42 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*ent.Conversation, 
 	if err := s.RecordActivity(ctx, conv, Activity{Kind: conversationactivity.KindOPENED, TeamID: conv.TeamID}); err != nil {
 		return nil, err
 	}
-	if _, err := s.addAgentMessage(ctx, conv, in.Body, false); err != nil {
+	if _, err := s.addAgentMessage(ctx, conv, out, false); err != nil {
 		return nil, err
 	}
 	return c.Conversation.Get(ctx, conv.ID)
 }
 
 // Send stores an agent's message (status QUEUED, for delivery through the
-// channel) or private note on a conversation.
-func (s *Service) Send(ctx context.Context, conversationID gid.ID, body string, private bool) (*ent.Message, error) {
+// channel) or private note on a conversation. A message the channel could
+// not send now (see ReplyBlocks), or one longer than it sends, is refused
+// before anything is queued.
+func (s *Service) Send(ctx context.Context, in SendInput) (*ent.Message, error) {
 	c := s.db(ctx)
-	if err := checkBody(body); err != nil {
-		return nil, err
+	if in.Private && in.Template != nil {
+		return nil, apperr.Invalid("template", "a private note cannot be a template")
 	}
-	conv, err := c.Conversation.Get(ctx, conversationID)
-	if err != nil {
-		return nil, err
-	}
-	return s.addAgentMessage(ctx, conv, body, private)
-}
-
-func (s *Service) addAgentMessage(ctx context.Context, conv *ent.Conversation, body string, private bool) (*ent.Message, error) {
-	c := s.db(ctx)
-	if !private {
-		if err := s.checkReply(ctx, conv); err != nil {
+	if in.Template == nil {
+		if err := checkBody(in.Body); err != nil {
 			return nil, err
 		}
 	}
+	conv, err := c.Conversation.Get(ctx, in.ConversationID)
+	if err != nil {
+		return nil, err
+	}
+	out := outgoing{body: in.Body}
+	if !in.Private {
+		if out, err = s.outgoing(ctx, conv, in.Body, in.Template); err != nil {
+			return nil, err
+		}
+	}
+	return s.addAgentMessage(ctx, conv, out, in.Private)
+}
+
+func (s *Service) addAgentMessage(ctx context.Context, conv *ent.Conversation, out outgoing, private bool) (*ent.Message, error) {
+	c := s.db(ctx)
+	body := out.body
 	now := s.now().UTC() // one zone for every stored time: SQLite compares them as text
 	create := c.Message.Create().
 		SetConversationID(conv.ID).
@@ -193,6 +228,9 @@ func (s *Service) addAgentMessage(ctx context.Context, conv *ent.Conversation, b
 	}
 	if !private {
 		create.SetDeliveryStatus(message.DeliveryStatusQUEUED)
+	}
+	if out.template != nil {
+		create.SetTemplate(out.template)
 	}
 	msg, err := create.Save(ctx)
 	if err != nil {

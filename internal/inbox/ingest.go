@@ -3,7 +3,6 @@ package inbox
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/switchboard/switchboard/channels"
@@ -18,7 +17,6 @@ import (
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/identity"
 	"github.com/switchboard/switchboard/internal/store"
-	"github.com/switchboard/switchboard/internal/viewer"
 )
 
 // Ingest stores the messages of one webhook request in ONE transaction:
@@ -35,28 +33,7 @@ import (
 // and names, NUL characters, invalid UTF-8) is stored changed, with a note
 // in Message.metadata, instead of failing the same way on every retry.
 func (s *Service) Ingest(ctx context.Context, ch *ent.Channel, msgs []channels.Inbound) ([]channels.Stored, error) {
-	ctx = viewer.NewContext(ctx, viewer.System(ch.WorkspaceID))
-	clean := make([]channels.Inbound, len(msgs))
-	for i, m := range msgs {
-		channels.Sanitize(&m)
-		clean[i] = m
-	}
-	var out []channels.Stored
-	err := store.InTx(ctx, s.client, func(ctx context.Context) error {
-		out = out[:0] // a retry starts over
-		for _, m := range clean {
-			st, err := s.ingestOne(ctx, ch, m)
-			if err != nil {
-				return err
-			}
-			out = append(out, st)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("inbox: ingest: %w", err)
-	}
-	return out, nil
+	return s.Deliver(ctx, ch, &channels.Delivery{Messages: msgs})
 }
 
 // ingestOne stores one message. A returning sender's message, the
@@ -191,7 +168,7 @@ func (s *Service) duplicate(ctx context.Context, ch *ent.Channel, in channels.In
 // customer's row is locked already (PostgreSQL).
 func (s *Service) receive(ctx context.Context, ch *ent.Channel, cust gid.ID, in channels.Inbound, locked bool) (channels.Stored, error) {
 	c := s.db(ctx)
-	conv, created, reopened, err := s.conversationFor(ctx, ch, cust, locked)
+	conv, created, reopened, err := s.conversationFor(ctx, ch, cust, locked, in.ThreadKey, in.AutoSubmitted)
 	if err != nil {
 		return channels.Stored{}, err
 	}
@@ -213,7 +190,7 @@ func (s *Service) receive(ctx context.Context, ch *ent.Channel, cust gid.ID, in 
 	create := c.Message.Create().
 		SetConversationID(conv.ID).SetChannelID(ch.ID).SetCustomerID(conv.CustomerID).
 		SetDirection(message.DirectionINBOUND).SetSenderKind(message.SenderKindCUSTOMER).
-		SetBody(in.Text).SetAttachments(attachments).SetCreatedAt(now)
+		SetBody(in.Text).SetAttachments(attachments).SetCreatedAt(now).SetAutoSubmitted(in.AutoSubmitted)
 	if len(in.Metadata) > 0 {
 		create.SetMetadata(in.Metadata)
 	}
@@ -227,7 +204,25 @@ func (s *Service) receive(ctx context.Context, ch *ent.Channel, cust gid.ID, in 
 	ctx = store.Vetted(ctx, msg.ID)
 	// A bulk update of the one row: UpdateOne would read the row back.
 	upd := c.Conversation.Update().Where(conversation.ID(conv.ID)).
-		SetLastMessageID(msg.ID).SetLastMessageAt(now).SetStatus(conversation.StatusOPEN).ClearSnoozedUntil()
+		SetLastMessageID(msg.ID).SetLastMessageAt(now)
+	if in.AutoSubmitted {
+		// An auto-reply or a bounce: on the timeline, but nobody waits for
+		// an answer, and a resolved or snoozed conversation stays so.
+		if err := upd.Exec(ctx); err != nil {
+			return channels.Stored{}, err
+		}
+		evs := []events.Event{{Type: events.MessageCreated, ConversationID: conv.ID, MessageID: msg.ID, CustomerID: cust}}
+		if created {
+			evs = append([]events.Event{{Type: events.ConversationCreated, ConversationID: conv.ID, CustomerID: cust}}, evs...)
+		}
+		for _, ev := range evs {
+			if err := s.events.Record(ctx, ev); err != nil {
+				return channels.Stored{}, err
+			}
+		}
+		return channels.Stored{ConversationID: string(conv.ID), MessageID: string(msg.ID)}, nil
+	}
+	upd.SetStatus(conversation.StatusOPEN).ClearSnoozedUntil()
 	if conv.WaitingSince == nil {
 		upd.SetWaitingSince(now)
 	}
@@ -355,16 +350,34 @@ func (s *Service) lockCustomer(ctx context.Context, cust gid.ID) error {
 	return err
 }
 
-// conversationFor returns the customer's open conversation on the channel,
-// a recently resolved one reopened, or a new one. On PostgreSQL the
-// customer row is locked first (unless locked says it is), so concurrent
-// messages of one customer cannot start two conversations.
-func (s *Service) conversationFor(ctx context.Context, ch *ent.Channel, cust gid.ID, locked bool) (conv *ent.Conversation, created, reopened bool, err error) {
+// conversationFor returns the conversation a customer's message on the
+// channel joins: the one threadKey names, when it is the customer's on
+// this channel; else their open conversation, a recently resolved one
+// reopened, or a new one. An auto-submitted message reopens nothing: it
+// joins the resolved conversation as it is. On PostgreSQL the customer
+// row is locked first (unless locked says it is), so concurrent messages
+// of one customer cannot start two conversations.
+func (s *Service) conversationFor(ctx context.Context, ch *ent.Channel, cust gid.ID, locked bool, threadKey string, auto bool) (conv *ent.Conversation, created, reopened bool, err error) {
 	c := s.db(ctx)
 	if !locked {
 		if err := s.lockCustomer(ctx, cust); err != nil {
 			return nil, false, false, err
 		}
+	}
+	if threadKey != "" {
+		conv, err = c.Conversation.Query().
+			Where(conversation.ChannelID(ch.ID), conversation.Key(threadKey), conversation.CustomerID(cust)).
+			Only(ctx)
+		switch {
+		case err == nil && conv.Status == conversation.StatusRESOLVED && !auto:
+			conv, err = c.Conversation.UpdateOne(conv).SetStatus(conversation.StatusOPEN).ClearResolvedAt().Save(ctx)
+			return conv, false, true, err
+		case err == nil:
+			return conv, false, false, nil
+		case !ent.IsNotFound(err):
+			return nil, false, false, err
+		}
+		// Not the sender's, or no such conversation: as without a key.
 	}
 	conv, err = c.Conversation.Query().
 		Where(conversation.CustomerID(cust), conversation.ChannelID(ch.ID), conversation.StatusNEQ(conversation.StatusRESOLVED)).
@@ -381,6 +394,9 @@ func (s *Service) conversationFor(ctx context.Context, ch *ent.Channel, cust gid
 			conversation.StatusEQ(conversation.StatusRESOLVED), conversation.ResolvedAtGT(s.now().Add(-s.reopen))).
 		Order(ent.Desc(conversation.FieldResolvedAt)).
 		First(ctx)
+	if err == nil && auto {
+		return conv, false, false, nil
+	}
 	if err == nil {
 		conv, err = c.Conversation.UpdateOne(conv).SetStatus(conversation.StatusOPEN).ClearResolvedAt().Save(ctx)
 		return conv, false, true, err

@@ -44,10 +44,10 @@ func newFixture(t *testing.T) *fixture {
 func newInbox(c *ent.Client, postgres bool) *inbox.Service {
 	log := events.NewLog(c, events.Options{Postgres: postgres, Logger: slog.New(slog.DiscardHandler)})
 	return inbox.New(c, inbox.Deps{
-		Events:       log,
-		Customers:    customers.New(c, log, nil, postgres),
-		Capabilities: app.Channels().Capabilities,
-		Timers:       timers.New(c, timers.Options{}),
+		Events:    log,
+		Customers: customers.New(c, log, nil, postgres),
+		Kinds:     app.Channels(),
+		Timers:    timers.New(c, timers.Options{}),
 	}, inbox.Options{Postgres: postgres})
 }
 

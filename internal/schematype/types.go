@@ -29,4 +29,7 @@ type TemplateMessage struct {
 	ID       string         `json:"id"`
 	Language string         `json:"language,omitempty"`
 	Params   map[string]any `json:"params,omitempty"`
+	// Text is the template's body with the parameters filled in; "" when
+	// the channel does not know the body (the provider renders it).
+	Text string `json:"text,omitempty"`
 }

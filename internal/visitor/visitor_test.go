@@ -55,7 +55,7 @@ func newEnv(t *testing.T, limits visitor.Limits) *env {
 	cust := customers.New(c, log, now, db.Dialect == dialect.Postgres)
 	chSvc := channelcfg.New(c, channels.NewRegistry(web.New()), box, "https://sb.example.com", nil, now)
 	tm := timers.New(c, timers.Options{Now: now})
-	in := inbox.New(c, inbox.Deps{Events: log, Customers: cust, Capabilities: chSvc.Capabilities, Timers: tm},
+	in := inbox.New(c, inbox.Deps{Events: log, Customers: cust, Kinds: chSvc.Kinds(), Timers: tm},
 		inbox.Options{Now: now, Postgres: db.Dialect == dialect.Postgres})
 	svc := visitor.New(c, authSvc, in, chSvc, cust, visitor.Options{SessionTTL: ttl, Limits: limits, Now: now})
 	e := &env{ctx: ctx, c: c, auth: authSvc, channels: chSvc, svc: svc}
