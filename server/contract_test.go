@@ -166,7 +166,9 @@ func newPagerEnv(t *testing.T) *pagerEnv {
 	}})
 	e.tok = e.s.AdminToken(t)
 	for _, kind := range []string{"pager", "pager_window", "pager_templates"} {
-		var out struct{ CreateChannel struct{ ID, WebhookURL string } }
+		var out struct {
+			CreateChannel struct{ ID, WebhookURL string }
+		}
 		e.s.MustDo(t, e.tok, `mutation($k: String!, $s: Map) { createChannel(input: {kind: $k, name: $k, settings: $s, secrets: {token: "`+pagerToken+`"}}) { id webhookURL } }`,
 			map[string]any{"k": kind, "s": map[string]any{"templates": pagerTemplates}}, &out)
 		e.ids[kind] = out.CreateChannel.ID
