@@ -122,6 +122,15 @@ func Sanitize(in *Inbound) []Fix {
 		}
 		in.Attachments = atts
 	}
+	if len(in.Media) > 0 {
+		media := make([]Media, len(in.Media))
+		for i, m := range in.Media {
+			p := fmt.Sprintf("media[%d].", i)
+			media[i] = Media{ID: s.text(p+"id", m.ID, 0, false), URL: s.text(p+"url", m.URL, 0, false),
+				ContentType: s.text(p+"contentType", m.ContentType, 0, false), Name: s.text(p+"name", m.Name, 0, false), Size: m.Size}
+		}
+		in.Media = media
+	}
 	if in.Metadata != nil {
 		in.Metadata = s.object("metadata", in.Metadata)
 	}

@@ -2078,6 +2078,18 @@ export type ChannelFieldsFragment = {
   verificationState: ChannelVerificationState;
   verificationError: string | null;
   verifiedAt: string | null;
+  receiverStatus: {
+    state: ReceiverState;
+    lastError: string | null;
+    lastSuccessAt: string | null;
+  } | null;
+  templates: Array<{
+    id: string;
+    name: string;
+    language: string | null;
+    params: Array<string>;
+    body: string | null;
+  }>;
   priority: number;
   team: {
     id: string;
@@ -2166,6 +2178,18 @@ export type ChannelsQuery = {
         verificationState: ChannelVerificationState;
         verificationError: string | null;
         verifiedAt: string | null;
+        receiverStatus: {
+          state: ReceiverState;
+          lastError: string | null;
+          lastSuccessAt: string | null;
+        } | null;
+        templates: Array<{
+          id: string;
+          name: string;
+          language: string | null;
+          params: Array<string>;
+          body: string | null;
+        }>;
         priority: number;
         team: {
           id: string;
@@ -2207,6 +2231,18 @@ export type CreateChannelMutation = {
     verificationState: ChannelVerificationState;
     verificationError: string | null;
     verifiedAt: string | null;
+    receiverStatus: {
+      state: ReceiverState;
+      lastError: string | null;
+      lastSuccessAt: string | null;
+    } | null;
+    templates: Array<{
+      id: string;
+      name: string;
+      language: string | null;
+      params: Array<string>;
+      body: string | null;
+    }>;
     priority: number;
     team: {
       id: string;
@@ -2243,6 +2279,18 @@ export type UpdateChannelMutation = {
     verificationState: ChannelVerificationState;
     verificationError: string | null;
     verifiedAt: string | null;
+    receiverStatus: {
+      state: ReceiverState;
+      lastError: string | null;
+      lastSuccessAt: string | null;
+    } | null;
+    templates: Array<{
+      id: string;
+      name: string;
+      language: string | null;
+      params: Array<string>;
+      body: string | null;
+    }>;
     priority: number;
     team: {
       id: string;
@@ -2628,18 +2676,22 @@ export type ChannelKindsQuery = {
       label: string;
       required: boolean;
       description: string | null;
+      type: ChannelFieldType;
+      options: Array<string> | null;
     }>;
     secretFields: Array<{
       name: string;
       label: string;
       required: boolean;
       description: string | null;
+      type: ChannelFieldType;
       generated: boolean;
     }>;
     capabilities: {
       inbound: boolean;
       outbound: boolean;
       templateOnly: boolean;
+      templates: boolean;
       attachments: boolean;
       maxLength: number | null;
       replyWindowSeconds: number | null;
@@ -2834,6 +2886,7 @@ export type CustomerListItemFragment = {
     value: string;
     verified: boolean;
     source: IdentitySource;
+    optedOutAt: string | null;
     channel: {
       id: string;
       kind: string;
@@ -2859,6 +2912,7 @@ export type CustomerDetailFragment = {
     value: string;
     verified: boolean;
     source: IdentitySource;
+    optedOutAt: string | null;
     channel: {
       id: string;
       kind: string;
@@ -2902,6 +2956,7 @@ export type CustomersQuery = {
           value: string;
           verified: boolean;
           source: IdentitySource;
+          optedOutAt: string | null;
           channel: {
             id: string;
             kind: string;
@@ -2943,6 +2998,7 @@ export type CustomerQuery = {
       value: string;
       verified: boolean;
       source: IdentitySource;
+      optedOutAt: string | null;
       channel: {
         id: string;
         kind: string;
@@ -3012,6 +3068,7 @@ export type CreateCustomerMutation = {
       value: string;
       verified: boolean;
       source: IdentitySource;
+      optedOutAt: string | null;
       channel: {
         id: string;
         kind: string;
@@ -3049,6 +3106,7 @@ export type UpdateCustomerMutation = {
       value: string;
       verified: boolean;
       source: IdentitySource;
+      optedOutAt: string | null;
       channel: {
         id: string;
         kind: string;
@@ -3211,6 +3269,7 @@ export type CustomerDuplicatesQuery = {
             value: string;
             verified: boolean;
             source: IdentitySource;
+            optedOutAt: string | null;
             channel: {
               id: string;
               kind: string;
@@ -3235,6 +3294,7 @@ export type CustomerDuplicatesQuery = {
             value: string;
             verified: boolean;
             source: IdentitySource;
+            optedOutAt: string | null;
             channel: {
               id: string;
               kind: string;
@@ -3310,6 +3370,7 @@ export type UpsertCustomerByIdentityMutation = {
       value: string;
       verified: boolean;
       source: IdentitySource;
+      optedOutAt: string | null;
       channel: {
         id: string;
         kind: string;
@@ -3441,6 +3502,7 @@ export type CustomerChangedSubscription = {
         value: string;
         verified: boolean;
         source: IdentitySource;
+        optedOutAt: string | null;
         channel: {
           id: string;
           kind: string;
@@ -3570,6 +3632,7 @@ export type MessageFieldsFragment = {
   attachments: Array<Record<string, unknown>> | null;
   metadata: Record<string, unknown> | null;
   private: boolean;
+  autoSubmitted: boolean;
   deliveryStatus: MessageDeliveryStatus | null;
   deliveryError: string | null;
   author: {
@@ -3727,6 +3790,7 @@ export type ConversationQuery = {
           attachments: Array<Record<string, unknown>> | null;
           metadata: Record<string, unknown> | null;
           private: boolean;
+          autoSubmitted: boolean;
           deliveryStatus: MessageDeliveryStatus | null;
           deliveryError: string | null;
           author: {
@@ -3758,6 +3822,7 @@ export type SendMessageMutation = {
     attachments: Array<Record<string, unknown>> | null;
     metadata: Record<string, unknown> | null;
     private: boolean;
+    autoSubmitted: boolean;
     deliveryStatus: MessageDeliveryStatus | null;
     deliveryError: string | null;
     author: {
@@ -4141,6 +4206,30 @@ export type TransferConversationVariables = {
   note?: string | null;
 };
 
+export type ChannelTemplateFieldsFragment = {
+  id: string;
+  name: string;
+  language: string | null;
+  params: Array<string>;
+  body: string | null;
+};
+
+export type ChannelTemplatesQuery = {
+  node: {} | {
+    id: string;
+    templates: Array<{
+      id: string;
+      name: string;
+      language: string | null;
+      params: Array<string>;
+      body: string | null;
+    }>;
+  } | null;
+};
+export type ChannelTemplatesVariables = {
+  channelID: string;
+};
+
 // frontend-contract/operations/presence.graphql
 
 export type SetAgentStatusMutation = {
@@ -4189,6 +4278,7 @@ export type MessageAddedSubscription = {
       attachments: Array<Record<string, unknown>> | null;
       metadata: Record<string, unknown> | null;
       private: boolean;
+      autoSubmitted: boolean;
       deliveryStatus: MessageDeliveryStatus | null;
       deliveryError: string | null;
       author: {

@@ -187,6 +187,12 @@ func (s *Service) receive(ctx context.Context, ch *ent.Channel, cust gid.ID, in 
 	for _, a := range in.Attachments {
 		attachments = append(attachments, map[string]any{"url": a.URL, "contentType": a.ContentType, "name": a.Name})
 	}
+	// Files still at the provider: their handles are kept for fetching
+	// (the adapter's channels.MediaFetcher), marked PENDING until then.
+	for _, m := range in.Media {
+		attachments = append(attachments, map[string]any{"mediaID": m.ID, "url": m.URL, "contentType": m.ContentType,
+			"name": m.Name, "size": m.Size, "status": "PENDING"})
+	}
 	create := c.Message.Create().
 		SetConversationID(conv.ID).SetChannelID(ch.ID).SetCustomerID(conv.CustomerID).
 		SetDirection(message.DirectionINBOUND).SetSenderKind(message.SenderKindCUSTOMER).
