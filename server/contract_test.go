@@ -33,6 +33,9 @@ type pager struct {
 	// next answers the next send; nil sends, returning "p-<n>".
 	next error
 	ids  []string // provider ids to return, in order, before "p-<n>"
+
+	enableErr error
+	hooks     []string
 }
 
 const pagerToken = "pager-shared-token-0123"
@@ -61,6 +64,32 @@ func (p *pager) Validate(settings map[string]any, _ map[string]string) error {
 }
 
 func (p *pager) Verify(context.Context, *channels.Config) error { return nil }
+
+// Enable and Disable record the calls, as a provider's setWebhook would
+// see them; enableErr refuses the next Enable.
+func (p *pager) Enable(_ context.Context, c *channels.Config) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.enableErr; err != nil {
+		p.enableErr = nil
+		return err
+	}
+	p.hooks = append(p.hooks, "enable "+c.WebhookURL)
+	return nil
+}
+
+func (p *pager) Disable(_ context.Context, c *channels.Config) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hooks = append(p.hooks, "disable "+c.WebhookURL)
+	return nil
+}
+
+func (p *pager) hookCalls() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.hooks...)
+}
 
 func (p *pager) Handshake(context.Context, *channels.Config, *http.Request) (channels.Response, bool, error) {
 	return channels.Response{}, false, nil
@@ -173,6 +202,8 @@ func newPagerEnv(t *testing.T) *pagerEnv {
 			map[string]any{"k": kind, "s": map[string]any{"templates": pagerTemplates}}, &out)
 		e.ids[kind] = out.CreateChannel.ID
 		e.hooks[kind] = e.s.URL + strings.TrimPrefix(out.CreateChannel.WebhookURL, e.s.Config.PublicURL)
+		// It registers with its provider when enabled, so it starts disabled.
+		e.s.MustDo(t, e.tok, `mutation($id: ID!) { setChannelEnabled(id: $id, enabled: true) { id } }`, map[string]any{"id": out.CreateChannel.ID}, nil)
 	}
 	return e
 }
@@ -567,3 +598,37 @@ func TestRetryAfter(t *testing.T) {
 type errStr string
 
 func (e errStr) Error() string { return string(e) }
+
+// TestEnableHook: a kind that registers with its provider starts
+// disabled; enabling calls its Enable outside any transaction, and a
+// refusal leaves it disabled with CONFLICT giving the provider's words;
+// disabling calls Disable after the channel is off.
+func TestEnableHook(t *testing.T) {
+	e := newPagerEnv(t)
+	s, tok := e.s, e.tok
+	id := e.ids["pager"]
+	enabled := func() bool {
+		var out struct{ Node struct{ Enabled bool } }
+		s.MustDo(t, tok, `query($id: ID!) { node(id: $id) { ... on Channel { enabled } } }`, map[string]any{"id": id}, &out)
+		return out.Node.Enabled
+	}
+	if calls := e.pager.hookCalls(); len(calls) != 1 || !strings.HasPrefix(calls[0], "enable http://switchboard.test/webhooks/pager/") || !enabled() {
+		t.Fatalf("after enabling: calls %v, enabled %v", calls, enabled())
+	}
+	s.MustDo(t, tok, `mutation($id: ID!) { setChannelEnabled(id: $id, enabled: false) { id } }`, map[string]any{"id": id}, nil)
+	if calls := e.pager.hookCalls(); len(calls) != 2 || !strings.HasPrefix(calls[1], "disable ") || enabled() {
+		t.Fatalf("after disabling: calls %v, enabled %v", calls, enabled())
+	}
+	e.pager.mu.Lock()
+	e.pager.enableErr = errStr("bad token: 401 from the provider")
+	e.pager.mu.Unlock()
+	r := s.Do(t, tok, `mutation($id: ID!) { setChannelEnabled(id: $id, enabled: true) { id } }`, map[string]any{"id": id})
+	if codes := r.Codes(); len(codes) != 1 || codes[0] != "CONFLICT" || !strings.Contains(r.Errors[0].Message, "bad token") || enabled() {
+		t.Fatalf("a refused enable: %+v, enabled %v", r.Errors, enabled())
+	}
+	// Setting the same state again calls nothing.
+	s.MustDo(t, tok, `mutation($id: ID!) { setChannelEnabled(id: $id, enabled: false) { id } }`, map[string]any{"id": id}, nil)
+	if calls := e.pager.hookCalls(); len(calls) != 2 {
+		t.Fatalf("calls %v", calls)
+	}
+}

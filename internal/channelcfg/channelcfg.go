@@ -98,7 +98,8 @@ type Input struct {
 	ClearWorkingHours bool
 }
 
-// Create adds a channel. Kinds that need provider credentials start
+// Create adds a channel. Kinds that need provider credentials, or that
+// register with their provider when enabled (channels.Enabler), start
 // disabled; web and api channels start enabled.
 func (s *Service) Create(ctx context.Context, in Input) (*ent.Channel, error) {
 	c := s.db(ctx)
@@ -118,7 +119,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*ent.Channel, error) {
 		SetID(id).
 		SetKind(desc.Kind).
 		SetKey(newKey()).
-		SetEnabled(!desc.NeedsCredentials).
+		SetEnabled(startsEnabled(a)).
 		SetNillablePriority(in.Priority).
 		SetNillableTeamID(in.TeamID).
 		SetWorkingHours(in.WorkingHours)
@@ -384,4 +385,13 @@ func minutes(s string) (int, bool) {
 		return 0, false
 	}
 	return h*60 + m, true
+}
+
+// startsEnabled reports whether a new channel of a's kind is enabled at
+// once: not when it needs credentials verified first, nor when enabling
+// it registers with the provider (which must not happen inside the
+// transaction that creates it).
+func startsEnabled(a channels.Adapter) bool {
+	_, hooked := a.(channels.Enabler)
+	return !a.Describe().NeedsCredentials && !hooked
 }
