@@ -501,7 +501,22 @@ func TestReceipts(t *testing.T) {
 
 	second := s.Send(t, tok, conv.ID, "two")
 	waitStatus(t, s, tok, second, "SENT")
+	ws, err := s.DialWS(t, tok, testenv.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	updates := ws.Subscribe(`subscription { messageUpdated { message { id deliveryStatus } } }`, nil)
+	s.WaitSubscribers(t, 1)
 	receipt("second", "READ", "")
+	var ev struct {
+		MessageUpdated struct {
+			Message struct{ ID, DeliveryStatus string }
+		}
+	}
+	updates.Next(t, &ev)
+	if ev.MessageUpdated.Message.ID != second || ev.MessageUpdated.Message.DeliveryStatus != "READ" {
+		t.Fatalf("messageUpdated = %+v", ev)
+	}
 	receipt("second", "DELIVERED", "") // late, out of order
 	if st, _ := waitStatus(t, s, tok, second, "READ"); st != "READ" {
 		t.Fatal(st)
