@@ -45,17 +45,18 @@ type Adapter interface {
 
 // Receiver is implemented by kinds that fetch messages themselves (IMAP
 // IDLE, polling an API) instead of, or besides, receiving webhooks. The
-// server runs Receive of each enabled channel of the kind on exactly one
-// instance at a time (a lease), restarts it with backoff when it returns
-// an error, and cancels ctx when the channel is disabled or changed, or
-// the lease is lost.
+// server runs RunReceiver of each enabled channel of the kind on exactly
+// one instance at a time (a lease), restarts it with backoff when it
+// returns (an error, or nil), and cancels ctx when the channel is
+// disabled or changed, or the lease is lost. It should finish a batch
+// under way (deliver, then checkpoint) before returning ctx.Err().
 //
 // A receiver hands what it fetched to sink.Deliver, which returns once it
 // is committed through the same idempotent ingest as webhooks; only then
 // may the receiver advance its checkpoint in c.State. A crash between the
 // two re-delivers, and the provider message id stores it once.
 type Receiver interface {
-	Receive(ctx context.Context, c *Config, sink Sink) error
+	RunReceiver(ctx context.Context, c *Config, sink Sink) error
 }
 
 // Sink is where a Receiver delivers.

@@ -46,6 +46,7 @@ func (r *mutationResolver) CreateChannel(ctx context.Context, input model.Create
 // UpdateChannel is the resolver for the updateChannel field.
 func (r *mutationResolver) UpdateChannel(ctx context.Context, id gid.ID, input model.UpdateChannelInput) (*ent.Channel, error) {
 	r.webChannelMayChange(ctx, id)
+	r.receiversMayChange(ctx)
 	return r.Channels.Update(ctx, id, channelcfg.Input{
 		Name: input.Name, Settings: input.Settings, Secrets: input.Secrets, Priority: input.Priority,
 		TeamID: input.TeamID, ClearTeam: isTrue(input.ClearTeam),

@@ -7,10 +7,10 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/receiverlease"
 	"github.com/switchboard/switchboard/graph/generated"
 	"github.com/switchboard/switchboard/graph/model"
 	"github.com/switchboard/switchboard/internal/gid"
@@ -23,7 +23,18 @@ func (r *channelResolver) WebhookURL(ctx context.Context, obj *ent.Channel) (str
 
 // ReceiverStatus is the resolver for the receiverStatus field.
 func (r *channelResolver) ReceiverStatus(ctx context.Context, obj *ent.Channel) (*model.ChannelReceiverStatus, error) {
-	panic(fmt.Errorf("not implemented: ReceiverStatus - receiverStatus"))
+	if r.Receivers == nil || !r.Receivers.HasReceiver(obj.Kind) {
+		return nil, nil
+	}
+	m, err := r.Receivers.Status(ctx, []gid.ID{obj.ID})
+	if err != nil {
+		return nil, err
+	}
+	st := m[obj.ID]
+	if !obj.Enabled {
+		st.State = receiverlease.StateSTOPPED // however it ended, a disabled channel's receiver does not run
+	}
+	return &model.ChannelReceiverStatus{State: model.ReceiverState(st.State), LastError: nonEmpty(st.LastError), LastSuccessAt: st.LastSuccessAt}, nil
 }
 
 // Templates is the resolver for the templates field.
@@ -72,6 +83,7 @@ func (r *mutationResolver) SetChannelEnabled(ctx context.Context, id gid.ID, ena
 	ch, err := r.Channels.SetEnabled(ctx, id, enabled)
 	if ch != nil {
 		r.webChannelMayChange(ctx, id)
+		r.receiversMayChange(ctx)
 	}
 	return ch, err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/presence"
+	"github.com/switchboard/switchboard/internal/receivers"
 	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/timeline"
 	"github.com/switchboard/switchboard/internal/visitor"
@@ -36,6 +37,9 @@ type Resolver struct {
 	Timeline *timeline.Service
 	// Router assigns waiting conversations and keeps routing policies.
 	Router *routing.Router
+	// Receivers runs channel receivers: their health, and a kick when a
+	// channel changes.
+	Receivers *receivers.Runner
 	Now    func() time.Time
 	// CredentialRecheck is how often websockets re-check their credential
 	// (default DefaultCredentialRecheck).

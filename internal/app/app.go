@@ -29,6 +29,7 @@ import (
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/presence"
+	"github.com/switchboard/switchboard/internal/receivers"
 	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/secrets"
 	"github.com/switchboard/switchboard/internal/store"
@@ -76,6 +77,8 @@ type Options struct {
 	// TimerPoll is how often an idle instance looks for due timers
 	// (snoozed conversations waking); default 1s.
 	TimerPoll time.Duration
+	// Receivers tunes channel receivers (leases, restarts).
+	Receivers receivers.Options
 }
 
 // App is an assembled server.
@@ -92,6 +95,8 @@ type App struct {
 	Router *routing.Router
 	// Timers fires due timers (snoozed conversations' wake-ups).
 	Timers *timers.Timers
+	// Receivers runs this instance's share of channel receivers.
+	Receivers *receivers.Runner
 	// GraphQL counts the GraphQL server's work and refusals.
 	GraphQL *graph.Counters
 	// Sockets registers this instance's live websockets.
@@ -147,6 +152,14 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, customerSvc, visitor.Options{
 		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now,
 	})
+	ro := o.Receivers
+	if ro.Now == nil {
+		ro.Now = now
+	}
+	if ro.Log == nil {
+		ro.Log = log
+	}
+	receiverRunner := receivers.New(client, channelSvc, inboxSvc.Deliver, ro)
 	router := routing.New(client, eventLog, inboxSvc, routing.Options{Sweep: o.RoutingSweep, Poll: o.RoutingPoll, Now: now, Log: log})
 	// An agent who comes ONLINE here gets waiting conversations at once
 	// (elsewhere, within the router's sweep).
@@ -169,6 +182,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Visitors:  visitors,
 		Customers: customerSvc,
 		Router:    router,
+		Receivers: receiverRunner,
 		Timeline:  timeline.New(client),
 		Now:       now,
 		Log:       log,
@@ -197,6 +211,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Deliverer:  inbox.NewDeliverer(inboxSvc, channelSvc, log, db.Dialect == dialect.Postgres, delivery),
 		retention:  cfg.EventRetention,
 		Router:     router,
+		Receivers:  receiverRunner,
 		Timers:     timerSvc,
 		Sockets:    sockets,
 		routingOff: cfg.RoutingOff,
@@ -263,6 +278,9 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	// Timers: claim due timers and fire them (safe on any number of
 	// instances; one fires each timer).
 	go a.Timers.Run(ctx)
+	// Channel receivers: each enabled channel of a kind that fetches its
+	// own messages, on one instance at a time (a lease).
+	go a.Receivers.Run(ctx)
 	// Routing: a durable consumer of the event log (one instance at a time
 	// holds it), kicks from agents coming ONLINE, and a sweep.
 	if !a.routingOff {
