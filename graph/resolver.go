@@ -40,7 +40,7 @@ type Resolver struct {
 	// Receivers runs channel receivers: their health, and a kick when a
 	// channel changes.
 	Receivers *receivers.Runner
-	Now    func() time.Time
+	Now       func() time.Time
 	// CredentialRecheck is how often websockets re-check their credential
 	// (default DefaultCredentialRecheck).
 	CredentialRecheck time.Duration

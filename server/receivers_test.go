@@ -229,4 +229,3 @@ func TestReceiverLease(t *testing.T) {
 		t.Fatalf("api channel receiverStatus %+v, want null", st)
 	}
 }
-
