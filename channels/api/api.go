@@ -42,40 +42,57 @@ type Adapter struct{}
 // New returns the api adapter.
 func New() *Adapter { return &Adapter{} }
 
-var _ channels.Adapter = (*Adapter)(nil)
+var (
+	_ channels.Adapter   = (*Adapter)(nil)
+	_ channels.Templater = (*Adapter)(nil)
+)
 
 func (*Adapter) Describe() channels.Description {
 	return channels.Description{
 		Kind: "api", DisplayName: "API",
-		Settings: []channels.Field{{Name: "callbackURL", Label: "Callback URL",
-			Description: "http(s) URL of the integrator that receives outbound messages; needed to send"}},
-		Secrets: []channels.Field{{Name: "secret", Label: "Signing secret", Required: true,
+		Settings: []channels.Field{
+			{Name: "callbackURL", Label: "Callback URL", Type: channels.FieldURL,
+				Description: "http(s) URL of the integrator that receives outbound messages; needed to send"},
+			{Name: "templates", Label: "Templates", Type: channels.FieldList,
+				Description: `approved templates agents may send: a list of {"id", "name", "language", "params": [names], "body": "text with {{name}} placeholders"}`},
+		},
+		Secrets: []channels.Field{{Name: "secret", Label: "Signing secret", Required: true, Type: channels.FieldSecret,
 			Description: "shared HMAC-SHA256 key signing both directions, at least 16 characters"}},
-		Capabilities: channels.Capabilities{Inbound: true, Outbound: true, Attachments: true, MaxLength: maxText,
+		Capabilities: channels.Capabilities{Inbound: true, Outbound: true, Templates: true, Attachments: true, MaxLength: maxText,
 			AddressByExternalID: true},
 	}
 }
 
-// Validate checks settings and secrets. Messages about settings must not
-// contain the word "secret": the caller uses it to pick the failing field.
+// Validate checks settings and secrets; each error names its field.
 func (*Adapter) Validate(settings map[string]any, secrets map[string]string) error {
 	for k, v := range settings {
-		if k != "callbackURL" {
-			return fmt.Errorf("unknown setting %q", k)
-		}
-		if s, ok := v.(string); v != nil && (!ok || (s != "" && !httpURL(s))) {
-			return errors.New("callbackURL must be an absolute http or https URL")
+		switch k {
+		case "callbackURL":
+			if s, ok := v.(string); v != nil && (!ok || (s != "" && !httpURL(s))) {
+				return channels.SettingError(k, "callbackURL must be an absolute http or https URL")
+			}
+		case "templates":
+			if _, err := templates(settings); err != nil {
+				return err
+			}
+		default:
+			return channels.SettingError(k, "unknown setting %q", k)
 		}
 	}
 	for k, v := range secrets {
 		if k != "secret" {
-			return fmt.Errorf("unknown secret %q", k)
+			return channels.SecretError(k, "unknown secret %q", k)
 		}
 		if utf8.RuneCountInString(v) < 16 {
-			return errors.New("secret must be at least 16 characters")
+			return channels.SecretError(k, "secret must be at least 16 characters")
 		}
 	}
 	return nil
+}
+
+// Templates lists the templates in the channel's settings.
+func (*Adapter) Templates(_ context.Context, c *channels.Config) ([]channels.Template, error) {
+	return templates(c.Settings)
 }
 
 // Verify pings the callback URL, or only checks the secret without one.
@@ -88,7 +105,7 @@ func (*Adapter) Verify(ctx context.Context, c *channels.Config) error {
 	}
 	id := randomID()
 	body, _ := json.Marshal(map[string]string{"event": "ping", "deliveryID": id})
-	status, _, err := post(ctx, c, id, body)
+	status, _, _, err := post(ctx, c, id, body)
 	if err != nil {
 		return fmt.Errorf("callback unreachable: %w", err)
 	}
@@ -123,6 +140,17 @@ func (*Adapter) Receive(_ context.Context, c *channels.Config, r *http.Request, 
 			return nil, channels.Rejected(400, "%s is not valid UTF-8", field)
 		}
 		return nil, channels.Rejected(400, "malformed message: not valid UTF-8 at byte %d", at)
+	}
+	event, err := eventOf(body)
+	if err != nil {
+		return nil, channels.Rejected(400, "malformed message: %v", err)
+	}
+	switch event {
+	case "", eventMessage:
+	case eventStatus:
+		return receipts(c, body)
+	default:
+		return nil, channels.Rejected(400, "unknown event %q: use %q or %q", event, eventMessage, eventStatus)
 	}
 	var in inbound
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -214,21 +242,31 @@ func (*Adapter) Send(ctx context.Context, c *channels.Config, m *channels.Outbou
 	if atts == nil {
 		atts = []channels.Attachment{}
 	}
+	msg := map[string]any{"id": m.MessageID, "text": m.Text, "attachments": atts,
+		"createdAt": created.UTC().Format(time.RFC3339)}
+	if m.ThreadKey != "" {
+		msg["threadKey"] = m.ThreadKey
+	}
+	if m.ReplyTo != "" {
+		msg["replyTo"] = m.ReplyTo
+	}
+	if m.Template != nil {
+		msg["template"] = m.Template
+	}
 	body, err := json.Marshal(map[string]any{
 		"event": "message.created", "deliveryID": m.DeliveryID, "conversationID": m.ConversationID,
 		"recipient": map[string]string{"externalID": m.Recipient.ExternalID},
-		"message": map[string]any{"id": m.MessageID, "text": m.Text, "attachments": atts,
-			"createdAt": created.UTC().Format(time.RFC3339)},
+		"message":   msg,
 	})
 	if err != nil {
 		return "", channels.Permanent("encoding message: %v", err)
 	}
-	status, resp, err := post(ctx, c, m.DeliveryID, body)
+	status, header, resp, err := post(ctx, c, m.DeliveryID, body)
 	if err != nil {
 		return "", channels.Transient(err, "callback unreachable")
 	}
-	if status/100 != 2 {
-		return "", channels.Transient(nil, "callback answered %d", status)
+	if err := sendError(status, header, now(c)); err != nil {
+		return "", err
 	}
 	var ack struct {
 		ID string `json:"id"`
@@ -239,14 +277,14 @@ func (*Adapter) Send(ctx context.Context, c *channels.Config, m *channels.Outbou
 	return m.DeliveryID, nil
 }
 
-// post sends a signed body to the callback URL and returns the status and
-// up to 64 KiB of the answer.
-func post(ctx context.Context, c *channels.Config, deliveryID string, body []byte) (int, []byte, error) {
+// post sends a signed body to the callback URL and returns the status,
+// the headers and up to 64 KiB of the answer.
+func post(ctx context.Context, c *channels.Config, deliveryID string, body []byte) (int, http.Header, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Setting("callbackURL"), bytes.NewReader(body))
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	ts := strconv.FormatInt(now(c).Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
@@ -259,12 +297,12 @@ func post(ctx context.Context, c *channels.Config, deliveryID string, body []byt
 	}
 	res, err := client.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer res.Body.Close()
 	resp, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20)) // let the connection be reused
-	return res.StatusCode, resp, nil
+	return res.StatusCode, res.Header, resp, nil
 }
 
 // mac is HMAC-SHA256(secret, timestamp + "." + body).

@@ -13,7 +13,7 @@ import (
 const MetadataExtra = "extra"
 
 var (
-	knownFields       = []string{"messageID", "sender", "text", "attachments"}
+	knownFields       = []string{"event", "messageID", "sender", "text", "attachments"}
 	knownSenderFields = []string{"externalID", "name", "email", "phone"}
 )
 

@@ -6,7 +6,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 
@@ -33,11 +32,11 @@ func (Adapter) Describe() channels.Description {
 		Kind:        Kind,
 		DisplayName: "Website chat",
 		Settings: []channels.Field{{
-			Name: webchat.OriginsSetting, Label: "Allowed origins",
+			Name: webchat.OriginsSetting, Label: "Allowed origins", Type: channels.FieldList,
 			Description: "Origins of the sites that embed the chat, such as https://www.example.com. Browsers on other origins are refused.",
 		}},
 		Secrets: []channels.Field{{
-			Name: IdentitySecret, Label: "Identity secret", Generated: true,
+			Name: IdentitySecret, Label: "Identity secret", Generated: true, Type: channels.FieldSecret,
 			Description: "Signs verified visitor identities: your server sends hex HMAC-SHA256(secret, user id) as data-user-hash. Generated with the channel; rotate it to see a new one.",
 		}},
 		Capabilities: channels.Capabilities{Outbound: true, Attachments: true, MaxLength: 65536},
@@ -46,22 +45,27 @@ func (Adapter) Describe() channels.Description {
 
 // Validate implements channels.Adapter.
 func (Adapter) Validate(settings map[string]any, secrets map[string]string) error {
-	if v, ok := secrets[IdentitySecret]; ok && len(v) < 16 {
-		return fmt.Errorf("%s must be at least 16 characters", IdentitySecret)
+	for k, v := range secrets {
+		if k != IdentitySecret {
+			return channels.SecretError(k, "unknown secret %q", k)
+		}
+		if len(v) < 16 {
+			return channels.SecretError(k, "%s must be at least 16 characters", IdentitySecret)
+		}
 	}
 	for k, v := range settings {
 		if k != webchat.OriginsSetting {
-			return fmt.Errorf("unknown setting %q", k)
+			return channels.SettingError(k, "unknown setting %q", k)
 		}
 		list, ok := v.([]any)
 		if !ok {
-			return fmt.Errorf("allowedOrigins must be a list of origins")
+			return channels.SettingError(k, "allowedOrigins must be a list of origins")
 		}
 		for _, o := range list {
 			s, _ := o.(string)
 			u, err := url.Parse(s)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-				return fmt.Errorf("allowedOrigins: %q is not an origin such as https://www.example.com", s)
+				return channels.SettingError(k, "allowedOrigins: %q is not an origin such as https://www.example.com", s)
 			}
 		}
 	}
