@@ -405,6 +405,12 @@ func TestReplyWindowAndTemplates(t *testing.T) {
 		t.Fatalf("Channel.templates: %+v", tpl.Node.Templates)
 	}
 
+	// Starting a conversation follows the same rules.
+	onlyTemplates := e.only(t, "pager_templates")
+	startTQ := `mutation($cu: ID!, $ch: ID!, $b: String!, $t: TemplateMessageInput) { startConversation(input: {customerID: $cu, channelID: $ch, body: $b, template: $t}) { id } }`
+	wantConflict(t, s.Do(t, tok, startTQ, map[string]any{"cu": onlyTemplates.Customer.ID, "ch": e.ids["pager_templates"], "b": "hello"}), "TEMPLATE_REQUIRED")
+	s.MustDo(t, tok, startTQ, map[string]any{"cu": onlyTemplates.Customer.ID, "ch": e.ids["pager_templates"], "b": "", "t": map[string]any{"templateID": "opaque"}}, nil)
+
 	// The customer writes again: the window opens.
 	e.deliver(t, "pager", map[string]any{"Messages": []any{msgFrom("ann", "m2", "still there?")}})
 	if c := e.only(t, "pager"); !c.CanReply {
