@@ -32,9 +32,9 @@ func (in Inbox) Run(ctx context.Context, db *sql.DB) error {
 	}{
 		{`INSERT INTO customers (id, created_at, updated_at, name, workspace_id)
 			SELECT ` + cus("i") + `, now(), now(), 'Customer ' || i, $1 FROM generate_series(1, 5000) i`, []any{in.Workspace}},
-		{`INSERT INTO conversations (id, created_at, updated_at, status, priority, last_message_at, workspace_id, customer_id, channel_id, assignee_id)
+		{`INSERT INTO conversations (id, created_at, updated_at, status, priority, last_message_at, key, workspace_id, customer_id, channel_id, assignee_id)
 			SELECT ` + cnv("i") + `, now() - i * interval '1 minute', now(), (ARRAY['OPEN','PENDING','SNOOZED','RESOLVED'])[1 + i % 4], 'NORMAL',
-				now() - i * interval '1 minute', $1, ` + cus("1 + i % 5000") + `, $2, CASE WHEN i % 2 = 0 THEN $3::varchar END
+				now() - i * interval '1 minute', replace(gen_random_uuid()::text, '-', ''), $1, ` + cus("1 + i % 5000") + `, $2, CASE WHEN i % 2 = 0 THEN $3::varchar END
 			FROM generate_series(1, 20000) i`, []any{in.Workspace, in.Channel, in.Agent}},
 		{`INSERT INTO messages (id, created_at, updated_at, customer_id, direction, sender_kind, body, workspace_id, conversation_id, channel_id)
 			SELECT ` + msg("i * 5 + j") + `, now() - i * interval '1 minute' - (4 - j) * interval '1 second', now(), ` + cus("1 + i % 5000") + `,
