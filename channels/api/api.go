@@ -1,7 +1,3 @@
-// Package api is the generic API channel (kind "api"): integrators post
-// signed JSON messages to the channel's webhook URL, and Switchboard posts
-// replies, signed the same way, to the integrator's callback URL. The wire
-// format is in design/API-CONVENTIONS.md, "Generic API channel wire format".
 package api
 
 import (
@@ -17,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,45 +51,53 @@ func (*Adapter) Describe() channels.Description {
 			{Name: "callbackURL", Label: "Callback URL", Type: channels.FieldURL,
 				Description: "http(s) URL of the integrator that receives outbound messages; needed to send"},
 			{Name: "templates", Label: "Templates", Type: channels.FieldList,
-				Description: `approved templates agents may send: a list of {"id", "name", "language", "params": [names], "body": "text with {{name}} placeholders"}`},
+				Description: "approved messages agents may send: {id, name, language, params, body with {{param}} placeholders}"},
 		},
 		Secrets: []channels.Field{{Name: "secret", Label: "Signing secret", Required: true, Type: channels.FieldSecret,
 			Description: "shared HMAC-SHA256 key signing both directions, at least 16 characters"}},
-		Capabilities: channels.Capabilities{Inbound: true, Outbound: true, Templates: true, Attachments: true, MaxLength: maxText,
-			AddressByExternalID: true},
+		Capabilities: channels.Capabilities{Inbound: true, Outbound: true, Templates: true, Attachments: true,
+			MaxLength: maxText, AddressByExternalID: true},
 	}
 }
 
-// Validate checks settings and secrets; each error names its field.
+// Validate checks settings and secrets; its errors are
+// *channels.FieldError values naming the field. Messages about settings
+// do not contain the word "secret" (older callers pick the failing field
+// by it).
 func (*Adapter) Validate(settings map[string]any, secrets map[string]string) error {
-	for k, v := range settings {
+	for _, k := range sortedKeys(settings) {
+		v := settings[k]
 		switch k {
 		case "callbackURL":
 			if s, ok := v.(string); v != nil && (!ok || (s != "" && !httpURL(s))) {
 				return channels.SettingError(k, "callbackURL must be an absolute http or https URL")
 			}
 		case "templates":
-			if _, err := templates(settings); err != nil {
+			if _, err := templates(v); err != nil {
 				return err
 			}
 		default:
 			return channels.SettingError(k, "unknown setting %q", k)
 		}
 	}
-	for k, v := range secrets {
+	for _, k := range sortedKeys(secrets) {
 		if k != "secret" {
 			return channels.SecretError(k, "unknown secret %q", k)
 		}
-		if utf8.RuneCountInString(v) < 16 {
+		if utf8.RuneCountInString(secrets[k]) < 16 {
 			return channels.SecretError(k, "secret must be at least 16 characters")
 		}
 	}
 	return nil
 }
 
-// Templates lists the templates in the channel's settings.
-func (*Adapter) Templates(_ context.Context, c *channels.Config) ([]channels.Template, error) {
-	return templates(c.Settings)
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // Verify pings the callback URL, or only checks the secret without one.
@@ -105,12 +110,12 @@ func (*Adapter) Verify(ctx context.Context, c *channels.Config) error {
 	}
 	id := randomID()
 	body, _ := json.Marshal(map[string]string{"event": "ping", "deliveryID": id})
-	status, _, _, err := post(ctx, c, id, body)
+	res, err := post(ctx, c, id, body)
 	if err != nil {
 		return fmt.Errorf("callback unreachable: %w", err)
 	}
-	if status/100 != 2 {
-		return fmt.Errorf("callback answered %d", status)
+	if res.status/100 != 2 {
+		return fmt.Errorf("callback answered %d", res.status)
 	}
 	return nil
 }
@@ -141,24 +146,30 @@ func (*Adapter) Receive(_ context.Context, c *channels.Config, r *http.Request, 
 		}
 		return nil, channels.Rejected(400, "malformed message: not valid UTF-8 at byte %d", at)
 	}
-	event, err := eventOf(body)
-	if err != nil {
-		return nil, channels.Rejected(400, "malformed message: %v", err)
+	var head struct {
+		Event string `json:"event"`
 	}
-	switch event {
-	case "", eventMessage:
-	case eventStatus:
-		return receipts(c, body)
-	default:
-		return nil, channels.Rejected(400, "unknown event %q: use %q or %q", event, eventMessage, eventStatus)
-	}
-	var in inbound
 	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&in); err != nil {
+	if err := dec.Decode(&head); err != nil {
 		return nil, channels.Rejected(400, "malformed message: %v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, channels.Rejected(400, "malformed message: data after the JSON object")
+	}
+	switch head.Event {
+	case "", eventMessage:
+		return receiveMessage(c, body)
+	case eventStatus:
+		return receiveStatus(c, body)
+	}
+	return nil, channels.Rejected(400, "unknown event %q", shortKey(head.Event))
+}
+
+// receiveMessage parses an inbound message.
+func receiveMessage(c *channels.Config, body []byte) (*channels.Delivery, error) {
+	var in inbound
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, channels.Rejected(400, "malformed message: %v", err)
 	}
 	extra, err := extras(body)
 	if err != nil {
@@ -225,84 +236,6 @@ func verify(c *channels.Config, h http.Header, body []byte) error {
 		return channels.Rejected(401, "%s is more than 5 minutes from now", hdrTime)
 	}
 	return nil
-}
-
-func (*Adapter) Send(ctx context.Context, c *channels.Config, m *channels.Outbound) (string, error) {
-	if !httpURL(c.Setting("callbackURL")) {
-		return "", channels.Permanent("api channel has no valid callbackURL")
-	}
-	if c.Secrets["secret"] == "" {
-		return "", channels.Permanent("api channel has no secret")
-	}
-	created := m.CreatedAt
-	if created.IsZero() {
-		created = now(c)
-	}
-	atts := m.Attachments
-	if atts == nil {
-		atts = []channels.Attachment{}
-	}
-	msg := map[string]any{"id": m.MessageID, "text": m.Text, "attachments": atts,
-		"createdAt": created.UTC().Format(time.RFC3339)}
-	if m.ThreadKey != "" {
-		msg["threadKey"] = m.ThreadKey
-	}
-	if m.ReplyTo != "" {
-		msg["replyTo"] = m.ReplyTo
-	}
-	if m.Template != nil {
-		msg["template"] = m.Template
-	}
-	body, err := json.Marshal(map[string]any{
-		"event": "message.created", "deliveryID": m.DeliveryID, "conversationID": m.ConversationID,
-		"recipient": map[string]string{"externalID": m.Recipient.ExternalID},
-		"message":   msg,
-	})
-	if err != nil {
-		return "", channels.Permanent("encoding message: %v", err)
-	}
-	status, header, resp, err := post(ctx, c, m.DeliveryID, body)
-	if err != nil {
-		return "", channels.Transient(err, "callback unreachable")
-	}
-	if err := sendError(status, header, now(c)); err != nil {
-		return "", err
-	}
-	var ack struct {
-		ID string `json:"id"`
-	}
-	if json.Unmarshal(resp, &ack) == nil && ack.ID != "" {
-		return ack.ID, nil
-	}
-	return m.DeliveryID, nil
-}
-
-// post sends a signed body to the callback URL and returns the status,
-// the headers and up to 64 KiB of the answer.
-func post(ctx context.Context, c *channels.Config, deliveryID string, body []byte) (int, http.Header, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Setting("callbackURL"), bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	ts := strconv.FormatInt(now(c).Unix(), 10)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(hdrTime, ts)
-	req.Header.Set(hdrSig, sign(c.Secrets["secret"], ts, body))
-	req.Header.Set(hdrDeliver, deliveryID)
-	client := c.HTTP
-	if client == nil {
-		client = defaultClient
-	}
-	res, err := client.Do(req)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	defer res.Body.Close()
-	resp, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20)) // let the connection be reused
-	return res.StatusCode, res.Header, resp, nil
 }
 
 // mac is HMAC-SHA256(secret, timestamp + "." + body).

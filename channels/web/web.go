@@ -6,8 +6,10 @@ package web
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/internal/webchat"
@@ -36,28 +38,29 @@ func (Adapter) Describe() channels.Description {
 			Description: "Origins of the sites that embed the chat, such as https://www.example.com. Browsers on other origins are refused.",
 		}},
 		Secrets: []channels.Field{{
-			Name: IdentitySecret, Label: "Identity secret", Generated: true, Type: channels.FieldSecret,
+			Name: IdentitySecret, Label: "Identity secret", Type: channels.FieldSecret, Generated: true,
 			Description: "Signs verified visitor identities: your server sends hex HMAC-SHA256(secret, user id) as data-user-hash. Generated with the channel; rotate it to see a new one.",
 		}},
 		Capabilities: channels.Capabilities{Outbound: true, Attachments: true, MaxLength: 65536},
 	}
 }
 
-// Validate implements channels.Adapter.
+// Validate implements channels.Adapter; its errors are
+// *channels.FieldError values naming the field.
 func (Adapter) Validate(settings map[string]any, secrets map[string]string) error {
-	for k, v := range secrets {
+	for _, k := range slices.Sorted(maps.Keys(secrets)) {
 		if k != IdentitySecret {
 			return channels.SecretError(k, "unknown secret %q", k)
 		}
-		if len(v) < 16 {
+		if len(secrets[k]) < 16 {
 			return channels.SecretError(k, "%s must be at least 16 characters", IdentitySecret)
 		}
 	}
-	for k, v := range settings {
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		if k != webchat.OriginsSetting {
 			return channels.SettingError(k, "unknown setting %q", k)
 		}
-		list, ok := v.([]any)
+		list, ok := settings[k].([]any)
 		if !ok {
 			return channels.SettingError(k, "allowedOrigins must be a list of origins")
 		}
