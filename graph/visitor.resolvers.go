@@ -56,6 +56,7 @@ func (r *mutationResolver) RotateChannelSecret(ctx context.Context, id gid.ID, f
 	if err != nil {
 		return nil, err
 	}
+	r.receiversMayChange(ctx)
 	return &model.RotatedChannelSecret{Channel: ch, Field: field, Secret: secret}, nil
 }
 

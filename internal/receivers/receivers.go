@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard/switchboard/channels"
@@ -252,6 +253,10 @@ var errLeaseLost = errors.New("receivers: lease lost")
 func (r *Runner) hold(ctx context.Context, cancel context.CancelFunc, ch *ent.Channel) {
 	log := r.o.Log.With("channel_id", ch.ID, "kind", ch.Kind)
 	lost := make(chan struct{})
+	var loseOnce sync.Once
+	lose := func() { loseOnce.Do(func() { close(lost); cancel() }) }
+	var renewedAt atomic.Int64 // when the lease was last extended, by r.o.Now
+	renewedAt.Store(r.o.Now().UnixNano())
 	renewed := make(chan struct{})
 	go func() { // the lease, renewed at a third of its length
 		defer close(renewed)
@@ -263,12 +268,34 @@ func (r *Runner) hold(ctx context.Context, cancel context.CancelFunc, ch *ent.Ch
 				return
 			case <-tick.C:
 			}
+			at := r.o.Now()
 			if err := r.renew(ctx, ch.ID); err != nil {
 				if ctx.Err() == nil {
 					log.WarnContext(ctx, "channel receiver: lease", "err", err)
 				}
-				close(lost) // stop before another instance may take it
-				cancel()
+				lose() // stop before another instance may take it
+				return
+			}
+			renewedAt.Store(at.UnixNano())
+		}
+	}()
+	// A renewal that hangs (a stalled database) must not let the lease
+	// lapse under a running receiver: with a third of the lease left and
+	// no renewal, the receiver stops, before another instance may take it.
+	watchdog := make(chan struct{})
+	go func() {
+		defer close(watchdog)
+		tick := time.NewTicker(max(r.o.Lease/10, time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if r.o.Now().Sub(time.Unix(0, renewedAt.Load())) > 2*r.o.Lease/3 {
+				log.WarnContext(ctx, "channel receiver: its lease could not be renewed in time; stopping it")
+				lose()
 				return
 			}
 		}
@@ -298,6 +325,7 @@ func (r *Runner) hold(ctx context.Context, cancel context.CancelFunc, ch *ent.Ch
 	}
 	cancel()
 	<-renewed
+	<-watchdog
 	select {
 	case <-lost:
 		return // not ours to record anything on any more
