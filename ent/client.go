@@ -32,6 +32,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
+	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/pendingreceipt"
@@ -82,6 +83,8 @@ type Client struct {
 	Event *EventClient
 	// EventSequence is the client for interacting with the EventSequence builders.
 	EventSequence *EventSequenceClient
+	// File is the client for interacting with the File builders.
+	File *FileClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
 	// OutboxItem is the client for interacting with the OutboxItem builders.
@@ -127,6 +130,7 @@ func (c *Client) init() {
 	c.CustomerMerge = NewCustomerMergeClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.EventSequence = NewEventSequenceClient(c.config)
+	c.File = NewFileClient(c.config)
 	c.Message = NewMessageClient(c.config)
 	c.OutboxItem = NewOutboxItemClient(c.config)
 	c.PendingReceipt = NewPendingReceiptClient(c.config)
@@ -244,6 +248,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		CustomerMerge:        NewCustomerMergeClient(cfg),
 		Event:                NewEventClient(cfg),
 		EventSequence:        NewEventSequenceClient(cfg),
+		File:                 NewFileClient(cfg),
 		Message:              NewMessageClient(cfg),
 		OutboxItem:           NewOutboxItemClient(cfg),
 		PendingReceipt:       NewPendingReceiptClient(cfg),
@@ -288,6 +293,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		CustomerMerge:        NewCustomerMergeClient(cfg),
 		Event:                NewEventClient(cfg),
 		EventSequence:        NewEventSequenceClient(cfg),
+		File:                 NewFileClient(cfg),
 		Message:              NewMessageClient(cfg),
 		OutboxItem:           NewOutboxItemClient(cfg),
 		PendingReceipt:       NewPendingReceiptClient(cfg),
@@ -329,7 +335,7 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Channel,
 		c.ChannelState, c.ConsumerLease, c.Conversation, c.ConversationActivity,
 		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
-		c.CustomerMerge, c.Event, c.EventSequence, c.Message, c.OutboxItem,
+		c.CustomerMerge, c.Event, c.EventSequence, c.File, c.Message, c.OutboxItem,
 		c.PendingReceipt, c.ReceiverLease, c.RoutingPolicy, c.Tag, c.Team, c.Timer,
 		c.Workspace,
 	} {
@@ -344,7 +350,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Channel,
 		c.ChannelState, c.ConsumerLease, c.Conversation, c.ConversationActivity,
 		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
-		c.CustomerMerge, c.Event, c.EventSequence, c.Message, c.OutboxItem,
+		c.CustomerMerge, c.Event, c.EventSequence, c.File, c.Message, c.OutboxItem,
 		c.PendingReceipt, c.ReceiverLease, c.RoutingPolicy, c.Tag, c.Team, c.Timer,
 		c.Workspace,
 	} {
@@ -387,6 +393,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Event.mutate(ctx, m)
 	case *EventSequenceMutation:
 		return c.EventSequence.mutate(ctx, m)
+	case *FileMutation:
+		return c.File.mutate(ctx, m)
 	case *MessageMutation:
 		return c.Message.mutate(ctx, m)
 	case *OutboxItemMutation:
@@ -3304,6 +3312,156 @@ func (c *EventSequenceClient) mutate(ctx context.Context, m *EventSequenceMutati
 	}
 }
 
+// FileClient is a client for the File schema.
+type FileClient struct {
+	config
+}
+
+// NewFileClient returns a client for the File from the given config.
+func NewFileClient(c config) *FileClient {
+	return &FileClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `file.Hooks(f(g(h())))`.
+func (c *FileClient) Use(hooks ...Hook) {
+	c.hooks.File = append(c.hooks.File, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `file.Intercept(f(g(h())))`.
+func (c *FileClient) Intercept(interceptors ...Interceptor) {
+	c.inters.File = append(c.inters.File, interceptors...)
+}
+
+// Create returns a builder for creating a File entity.
+func (c *FileClient) Create() *FileCreate {
+	mutation := newFileMutation(c.config, OpCreate)
+	return &FileCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of File entities.
+func (c *FileClient) CreateBulk(builders ...*FileCreate) *FileCreateBulk {
+	return &FileCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FileClient) MapCreateBulk(slice any, setFunc func(*FileCreate, int)) *FileCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FileCreateBulk{err: fmt.Errorf("calling to FileClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FileCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FileCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for File.
+func (c *FileClient) Update() *FileUpdate {
+	mutation := newFileMutation(c.config, OpUpdate)
+	return &FileUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FileClient) UpdateOne(_m *File) *FileUpdateOne {
+	mutation := newFileMutation(c.config, OpUpdateOne, withFile(_m))
+	return &FileUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FileClient) UpdateOneID(id gid.ID) *FileUpdateOne {
+	mutation := newFileMutation(c.config, OpUpdateOne, withFileID(id))
+	return &FileUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for File.
+func (c *FileClient) Delete() *FileDelete {
+	mutation := newFileMutation(c.config, OpDelete)
+	return &FileDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FileClient) DeleteOne(_m *File) *FileDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FileClient) DeleteOneID(id gid.ID) *FileDeleteOne {
+	builder := c.Delete().Where(file.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FileDeleteOne{builder}
+}
+
+// Query returns a query builder for File.
+func (c *FileClient) Query() *FileQuery {
+	return &FileQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFile},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a File entity by its id.
+func (c *FileClient) Get(ctx context.Context, id gid.ID) (*File, error) {
+	return c.Query().Where(file.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FileClient) GetX(ctx context.Context, id gid.ID) *File {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a File.
+func (c *FileClient) QueryWorkspace(_m *File) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(file.Table, file.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, file.WorkspaceTable, file.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FileClient) Hooks() []Hook {
+	hooks := c.hooks.File
+	return append(hooks[:len(hooks):len(hooks)], file.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *FileClient) Interceptors() []Interceptor {
+	return c.inters.File
+}
+
+func (c *FileClient) mutate(ctx context.Context, m *FileMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FileCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FileUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FileUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FileDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown File mutation op: %q", m.Op())
+	}
+}
+
 // MessageClient is a client for the Message schema.
 type MessageClient struct {
 	config
@@ -4737,14 +4895,14 @@ type (
 	hooks struct {
 		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel, ChannelState,
 		ConsumerLease, Conversation, ConversationActivity, ConversationRead, Customer,
-		CustomerDuplicate, CustomerIdentity, CustomerMerge, Event, EventSequence,
+		CustomerDuplicate, CustomerIdentity, CustomerMerge, Event, EventSequence, File,
 		Message, OutboxItem, PendingReceipt, ReceiverLease, RoutingPolicy, Tag, Team,
 		Timer, Workspace []ent.Hook
 	}
 	inters struct {
 		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel, ChannelState,
 		ConsumerLease, Conversation, ConversationActivity, ConversationRead, Customer,
-		CustomerDuplicate, CustomerIdentity, CustomerMerge, Event, EventSequence,
+		CustomerDuplicate, CustomerIdentity, CustomerMerge, Event, EventSequence, File,
 		Message, OutboxItem, PendingReceipt, ReceiverLease, RoutingPolicy, Tag, Team,
 		Timer, Workspace []ent.Interceptor
 	}

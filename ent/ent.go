@@ -28,6 +28,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
+	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/pendingreceipt"
@@ -113,6 +114,7 @@ func checkColumn(t, c string) error {
 			customermerge.Table:        customermerge.ValidColumn,
 			event.Table:                event.ValidColumn,
 			eventsequence.Table:        eventsequence.ValidColumn,
+			file.Table:                 file.ValidColumn,
 			message.Table:              message.ValidColumn,
 			outboxitem.Table:           outboxitem.ValidColumn,
 			pendingreceipt.Table:       pendingreceipt.ValidColumn,

@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
+	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/pendingreceipt"
@@ -38,7 +39,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 26)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -398,6 +399,36 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   file.Table,
+			Columns: file.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: file.FieldID,
+			},
+		},
+		Type: "File",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			file.FieldCreatedAt:          {Type: field.TypeTime, Column: file.FieldCreatedAt},
+			file.FieldUpdatedAt:          {Type: field.TypeTime, Column: file.FieldUpdatedAt},
+			file.FieldWorkspaceID:        {Type: field.TypeString, Column: file.FieldWorkspaceID},
+			file.FieldName:               {Type: field.TypeString, Column: file.FieldName},
+			file.FieldContentType:        {Type: field.TypeString, Column: file.FieldContentType},
+			file.FieldSize:               {Type: field.TypeInt64, Column: file.FieldSize},
+			file.FieldSha256:             {Type: field.TypeString, Column: file.FieldSha256},
+			file.FieldStorageKey:         {Type: field.TypeString, Column: file.FieldStorageKey},
+			file.FieldWidth:              {Type: field.TypeInt, Column: file.FieldWidth},
+			file.FieldHeight:             {Type: field.TypeInt, Column: file.FieldHeight},
+			file.FieldStatus:             {Type: field.TypeEnum, Column: file.FieldStatus},
+			file.FieldError:              {Type: field.TypeString, Column: file.FieldError},
+			file.FieldMessageID:          {Type: field.TypeString, Column: file.FieldMessageID},
+			file.FieldUploaderAgentID:    {Type: field.TypeString, Column: file.FieldUploaderAgentID},
+			file.FieldUploaderCustomerID: {Type: field.TypeString, Column: file.FieldUploaderCustomerID},
+			file.FieldChannelID:          {Type: field.TypeString, Column: file.FieldChannelID},
+			file.FieldDeletedAt:          {Type: field.TypeTime, Column: file.FieldDeletedAt},
+		},
+	}
+	graph.Nodes[17] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -428,7 +459,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldDeliveryError:     {Type: field.TypeString, Column: message.FieldDeliveryError},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxitem.Table,
 			Columns: outboxitem.Columns,
@@ -453,7 +484,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxitem.FieldProviderMessageID: {Type: field.TypeString, Column: outboxitem.FieldProviderMessageID},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pendingreceipt.Table,
 			Columns: pendingreceipt.Columns,
@@ -474,7 +505,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pendingreceipt.FieldOccurredAt:        {Type: field.TypeTime, Column: pendingreceipt.FieldOccurredAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   receiverlease.Table,
 			Columns: receiverlease.Columns,
@@ -494,7 +525,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			receiverlease.FieldUpdatedAt:     {Type: field.TypeTime, Column: receiverlease.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   routingpolicy.Table,
 			Columns: routingpolicy.Columns,
@@ -514,7 +545,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			routingpolicy.FieldLastAgentID: {Type: field.TypeString, Column: routingpolicy.FieldLastAgentID},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -532,7 +563,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -549,7 +580,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldName:        {Type: field.TypeString, Column: team.FieldName},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timer.Table,
 			Columns: timer.Columns,
@@ -571,7 +602,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timer.FieldCreatedAt:    {Type: field.TypeTime, Column: timer.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -1152,6 +1183,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Event",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   file.WorkspaceTable,
+			Columns: []string{file.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"File",
 		"Workspace",
 	)
 	graph.MustAddE(
@@ -3375,6 +3418,145 @@ func (f *EventSequenceFilter) WherePrunedThrough(p entql.Int64P) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *FileQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the FileQuery builder.
+func (_q *FileQuery) Filter() *FileFilter {
+	return &FileFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *FileMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the FileMutation builder.
+func (m *FileMutation) Filter() *FileFilter {
+	return &FileFilter{config: m.config, predicateAdder: m}
+}
+
+// FileFilter provides a generic filtering capability at runtime for FileQuery.
+type FileFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *FileFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *FileFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(file.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *FileFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(file.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *FileFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(file.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *FileFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(file.FieldWorkspaceID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *FileFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(file.FieldName))
+}
+
+// WhereContentType applies the entql string predicate on the content_type field.
+func (f *FileFilter) WhereContentType(p entql.StringP) {
+	f.Where(p.Field(file.FieldContentType))
+}
+
+// WhereSize applies the entql int64 predicate on the size field.
+func (f *FileFilter) WhereSize(p entql.Int64P) {
+	f.Where(p.Field(file.FieldSize))
+}
+
+// WhereSha256 applies the entql string predicate on the sha256 field.
+func (f *FileFilter) WhereSha256(p entql.StringP) {
+	f.Where(p.Field(file.FieldSha256))
+}
+
+// WhereStorageKey applies the entql string predicate on the storage_key field.
+func (f *FileFilter) WhereStorageKey(p entql.StringP) {
+	f.Where(p.Field(file.FieldStorageKey))
+}
+
+// WhereWidth applies the entql int predicate on the width field.
+func (f *FileFilter) WhereWidth(p entql.IntP) {
+	f.Where(p.Field(file.FieldWidth))
+}
+
+// WhereHeight applies the entql int predicate on the height field.
+func (f *FileFilter) WhereHeight(p entql.IntP) {
+	f.Where(p.Field(file.FieldHeight))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *FileFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(file.FieldStatus))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *FileFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(file.FieldError))
+}
+
+// WhereMessageID applies the entql string predicate on the message_id field.
+func (f *FileFilter) WhereMessageID(p entql.StringP) {
+	f.Where(p.Field(file.FieldMessageID))
+}
+
+// WhereUploaderAgentID applies the entql string predicate on the uploader_agent_id field.
+func (f *FileFilter) WhereUploaderAgentID(p entql.StringP) {
+	f.Where(p.Field(file.FieldUploaderAgentID))
+}
+
+// WhereUploaderCustomerID applies the entql string predicate on the uploader_customer_id field.
+func (f *FileFilter) WhereUploaderCustomerID(p entql.StringP) {
+	f.Where(p.Field(file.FieldUploaderCustomerID))
+}
+
+// WhereChannelID applies the entql string predicate on the channel_id field.
+func (f *FileFilter) WhereChannelID(p entql.StringP) {
+	f.Where(p.Field(file.FieldChannelID))
+}
+
+// WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
+func (f *FileFilter) WhereDeletedAt(p entql.TimeP) {
+	f.Where(p.Field(file.FieldDeletedAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *FileFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *FileFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MessageQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3403,7 +3585,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3594,7 +3776,7 @@ type OutboxItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3708,7 +3890,7 @@ type PendingReceiptFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PendingReceiptFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3802,7 +3984,7 @@ type ReceiverLeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReceiverLeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3877,7 +4059,7 @@ type RoutingPolicyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoutingPolicyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3980,7 +4162,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4087,7 +4269,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4189,7 +4371,7 @@ type TimerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4274,7 +4456,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

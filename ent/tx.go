@@ -46,6 +46,8 @@ type Tx struct {
 	Event *EventClient
 	// EventSequence is the client for interacting with the EventSequence builders.
 	EventSequence *EventSequenceClient
+	// File is the client for interacting with the File builders.
+	File *FileClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
 	// OutboxItem is the client for interacting with the OutboxItem builders.
@@ -211,6 +213,7 @@ func (tx *Tx) init() {
 	tx.CustomerMerge = NewCustomerMergeClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.EventSequence = NewEventSequenceClient(tx.config)
+	tx.File = NewFileClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.OutboxItem = NewOutboxItemClient(tx.config)
 	tx.PendingReceipt = NewPendingReceiptClient(tx.config)

@@ -50,6 +50,8 @@ type Deps struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For tells
 	// the client's address (rate limits count per address).
 	TrustedProxies []netip.Prefix
+	// Files serves attachments by signed links at /files/{id}.
+	Files http.Handler
 }
 
 // Handler returns the server's routes.
@@ -63,6 +65,9 @@ func Handler(d Deps) http.Handler {
 		mux.Handle("GET "+p, h)
 	}
 	mux.Handle("GET /widget.js", widgetHandler())
+	if d.Files != nil {
+		mux.Handle("GET /files/{id}", d.Files)
+	}
 	mux.Handle("/webhooks/{kind}/{key}", &webhooks{client: d.Client, channels: d.Channels, inbox: d.Inbox, log: d.Logger})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeText(w, http.StatusOK, "ok")

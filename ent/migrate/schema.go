@@ -804,6 +804,63 @@ var (
 		Columns:    EventSequencesColumns,
 		PrimaryKey: []*schema.Column{EventSequencesColumns[0]},
 	}
+	// FilesColumns holds the columns for the "files" table.
+	FilesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "content_type", Type: field.TypeString, Size: 255},
+		{Name: "size", Type: field.TypeInt64, Default: 0},
+		{Name: "sha256", Type: field.TypeString, Nullable: true},
+		{Name: "storage_key", Type: field.TypeString, Nullable: true},
+		{Name: "width", Type: field.TypeInt, Nullable: true},
+		{Name: "height", Type: field.TypeInt, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "READY", "FAILED"}, Default: "READY"},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 1024},
+		{Name: "message_id", Type: field.TypeString, Nullable: true},
+		{Name: "uploader_agent_id", Type: field.TypeString, Nullable: true},
+		{Name: "uploader_customer_id", Type: field.TypeString, Nullable: true},
+		{Name: "channel_id", Type: field.TypeString, Nullable: true},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "workspace_id", Type: field.TypeString},
+	}
+	// FilesTable holds the schema information for the "files" table.
+	FilesTable = &schema.Table{
+		Name:       "files",
+		Columns:    FilesColumns,
+		PrimaryKey: []*schema.Column{FilesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "files_workspaces_workspace",
+				Columns:    []*schema.Column{FilesColumns[17]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "file_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{FilesColumns[17]},
+			},
+			{
+				Name:    "file_message_id",
+				Unique:  false,
+				Columns: []*schema.Column{FilesColumns[12]},
+			},
+			{
+				Name:    "file_status_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{FilesColumns[10], FilesColumns[1]},
+			},
+			{
+				Name:    "file_storage_key",
+				Unique:  false,
+				Columns: []*schema.Column{FilesColumns[7]},
+			},
+		},
+	}
 	// MessagesColumns holds the columns for the "messages" table.
 	MessagesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -1305,6 +1362,7 @@ var (
 		CustomerMergesTable,
 		EventsTable,
 		EventSequencesTable,
+		FilesTable,
 		MessagesTable,
 		OutboxItemsTable,
 		PendingReceiptsTable,
@@ -1359,6 +1417,7 @@ func init() {
 	CustomerMergesTable.ForeignKeys[3].RefTable = AgentsTable
 	CustomerMergesTable.ForeignKeys[4].RefTable = AgentsTable
 	EventsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	FilesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	MessagesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	MessagesTable.ForeignKeys[1].RefTable = ConversationsTable
 	MessagesTable.ForeignKeys[2].RefTable = ChannelsTable

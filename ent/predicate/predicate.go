@@ -54,6 +54,9 @@ type Event func(*sql.Selector)
 // EventSequence is the predicate function for eventsequence builders.
 type EventSequence func(*sql.Selector)
 
+// File is the predicate function for file builders.
+type File func(*sql.Selector)
+
 // Message is the predicate function for message builders.
 type Message func(*sql.Selector)
 

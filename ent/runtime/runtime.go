@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/event"
 	"github.com/switchboard/switchboard/ent/eventsequence"
+	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/pendingreceipt"
@@ -772,6 +773,57 @@ func init() {
 	eventsequenceDescPrunedThrough := eventsequenceFields[2].Descriptor()
 	// eventsequence.DefaultPrunedThrough holds the default value on creation for the pruned_through field.
 	eventsequence.DefaultPrunedThrough = eventsequenceDescPrunedThrough.Default.(int64)
+	fileMixin := schema.File{}.Mixin()
+	file.Policy = privacy.NewPolicies(fileMixin[2], schema.File{})
+	file.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := file.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	fileMixinHooks2 := fileMixin[2].Hooks()
+
+	file.Hooks[1] = fileMixinHooks2[0]
+	fileMixinFields0 := fileMixin[0].Fields()
+	_ = fileMixinFields0
+	fileMixinFields1 := fileMixin[1].Fields()
+	_ = fileMixinFields1
+	fileFields := schema.File{}.Fields()
+	_ = fileFields
+	// fileDescCreatedAt is the schema descriptor for created_at field.
+	fileDescCreatedAt := fileMixinFields1[0].Descriptor()
+	// file.DefaultCreatedAt holds the default value on creation for the created_at field.
+	file.DefaultCreatedAt = fileDescCreatedAt.Default.(func() time.Time)
+	// fileDescUpdatedAt is the schema descriptor for updated_at field.
+	fileDescUpdatedAt := fileMixinFields1[1].Descriptor()
+	// file.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	file.DefaultUpdatedAt = fileDescUpdatedAt.Default.(func() time.Time)
+	// file.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	file.UpdateDefaultUpdatedAt = fileDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// fileDescName is the schema descriptor for name field.
+	fileDescName := fileFields[0].Descriptor()
+	// file.DefaultName holds the default value on creation for the name field.
+	file.DefaultName = fileDescName.Default.(string)
+	// file.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	file.NameValidator = fileDescName.Validators[0].(func(string) error)
+	// fileDescContentType is the schema descriptor for content_type field.
+	fileDescContentType := fileFields[1].Descriptor()
+	// file.ContentTypeValidator is a validator for the "content_type" field. It is called by the builders before save.
+	file.ContentTypeValidator = fileDescContentType.Validators[0].(func(string) error)
+	// fileDescSize is the schema descriptor for size field.
+	fileDescSize := fileFields[2].Descriptor()
+	// file.DefaultSize holds the default value on creation for the size field.
+	file.DefaultSize = fileDescSize.Default.(int64)
+	// fileDescError is the schema descriptor for error field.
+	fileDescError := fileFields[8].Descriptor()
+	// file.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	file.ErrorValidator = fileDescError.Validators[0].(func(string) error)
+	// fileDescID is the schema descriptor for id field.
+	fileDescID := fileMixinFields0[0].Descriptor()
+	// file.DefaultID holds the default value on creation for the id field.
+	file.DefaultID = fileDescID.Default.(func() gid.ID)
 	messageMixin := schema.Message{}.Mixin()
 	message.Policy = privacy.NewPolicies(messageMixin[2], schema.Message{})
 	message.Hooks[0] = func(next ent.Mutator) ent.Mutator {

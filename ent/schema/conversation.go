@@ -145,3 +145,42 @@ func newConversationKey() string {
 	}
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }
+
+// File is a file's bytes as Switchboard keeps them (internal/files): an
+// attachment of a message, an upload waiting to be attached, or an
+// inbound provider's media still being fetched. The row is written only
+// after the bytes are durably stored; bytes no row points to are swept.
+type File struct{ ent.Schema }
+
+func (File) Mixin() []ent.Mixin { return tenantMixins("File") }
+
+func (File) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").MaxLen(255).Default("").Comment("the file name as given, sanitized"),
+		field.String("content_type").MaxLen(255).Comment("sniffed from the bytes and checked against the declared one"),
+		field.Int64("size").Default(0),
+		field.String("sha256").Optional().Comment("hex, of the stored bytes"),
+		field.String("storage_key").Optional().Immutable().Comment("where the bytes are: starts with the workspace id"),
+		field.Int("width").Optional().Nillable(),
+		field.Int("height").Optional().Nillable(),
+		field.Enum("status").Values("PENDING", "READY", "FAILED").Default("READY"),
+		field.String("error").Optional().MaxLen(1024).Comment("why a FAILED fetch failed"),
+		field.String("message_id").GoType(gid0).Optional().Nillable().Comment("the message it is attached to"),
+		field.String("uploader_agent_id").GoType(gid0).Optional().Nillable().Immutable(),
+		field.String("uploader_customer_id").GoType(gid0).Optional().Nillable().Immutable().Comment("a website visitor's customer"),
+		field.String("channel_id").GoType(gid0).Optional().Nillable().Immutable().Comment("the channel it came through"),
+		field.Time("deleted_at").Optional().Nillable().Comment("bytes removed; the row stays as a tombstone on its message"),
+	}
+}
+
+func (File) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("message_id"),
+		index.Fields("status", "created_at"),
+		index.Fields("storage_key"),
+	}
+}
+
+func (File) Annotations() []schemaAnnotation {
+	return []schemaAnnotation{entgql.Skip(entgql.SkipAll)}
+}

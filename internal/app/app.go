@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -28,6 +29,7 @@ import (
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/inbox"
+	"github.com/switchboard/switchboard/internal/files"
 	"github.com/switchboard/switchboard/internal/presence"
 	"github.com/switchboard/switchboard/internal/receivers"
 	"github.com/switchboard/switchboard/internal/routing"
@@ -97,6 +99,8 @@ type App struct {
 	Timers *timers.Timers
 	// Receivers runs this instance's share of channel receivers.
 	Receivers *receivers.Runner
+	// Files keeps attachments' bytes and serves them by signed links.
+	Files *files.Service
 	// GraphQL counts the GraphQL server's work and refusals.
 	GraphQL *graph.Counters
 	// Sockets registers this instance's live websockets.
@@ -152,6 +156,11 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, customerSvc, visitor.Options{
 		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now,
 	})
+	fileStore, err := files.NewDisk(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		return nil, err
+	}
+	fileSvc := files.NewService(client, fileStore, files.NewSigner(cfg.SecretKey), cfg.PublicURL, files.Options{Now: now, Log: log})
 	ro := o.Receivers
 	if ro.Now == nil {
 		ro.Now = now
@@ -202,7 +211,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	h := server.Handler(server.Deps{
 		GraphQL: gql, Auth: authSvc, DB: db.SQL, Logger: log, AllowedOrigins: cfg.AllowedOrigins,
 		Client: client, Channels: channelSvc, Inbox: inboxSvc, Origins: visitors.Origins,
-		TrustedProxies: cfg.TrustedProxies,
+		TrustedProxies: cfg.TrustedProxies, Files: fileSvc,
 	})
 	delivery := o.Delivery
 	delivery.Queued = inboxSvc.OutboxQueued()
@@ -212,6 +221,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		retention:  cfg.EventRetention,
 		Router:     router,
 		Receivers:  receiverRunner,
+		Files:      fileSvc,
 		Timers:     timerSvc,
 		Sockets:    sockets,
 		routingOff: cfg.RoutingOff,

@@ -42,6 +42,7 @@ var prefixes = map[string]string{
 	"act":  "ConversationActivity",
 	"rtp":  "RoutingPolicy",
 	"tmr":  "Timer",
+	"fil":  "File",
 	"cst":  "ChannelState",
 	"rcp":  "PendingReceipt",
 }

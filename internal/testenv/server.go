@@ -107,6 +107,7 @@ func NewTuned(t testing.TB, db *store.DB, tune []Tuning, opts ...Option) *Server
 	t.Helper()
 	cfg := &config.Config{
 		PublicURL:     "http://switchboard.test",
+		DataDir:       t.TempDir(),
 		JWTSecret:     randomBytes(48),
 		SecretKey:     randomBytes(32),
 		AdminEmail:    AdminEmail,
