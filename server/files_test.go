@@ -8,15 +8,20 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/app"
+	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/files"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/testenv"
@@ -138,4 +143,56 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// TestFileLinksS3: with S3-compatible storage configured, a file's bytes
+// go to the bucket, and its signed link redirects to a short-lived
+// presigned one that serves them.
+func TestFileLinksS3(t *testing.T) {
+	backend := s3mem.New()
+	if err := backend.CreateBucket("switchboard-files"); err != nil {
+		t.Fatal(err)
+	}
+	fake := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(fake.Close)
+	s := testenv.New(t, func(c *config.Config) {
+		c.S3 = config.S3{Endpoint: fake.URL, Bucket: "switchboard-files", Region: "us-east-1", AccessKeyID: "key", SecretAccessKey: "secret"}
+	})
+	tok := s.AdminToken(t)
+	var v struct {
+		Viewer struct{ Workspace struct{ ID string } }
+	}
+	s.MustDo(t, tok, `{ viewer { workspace { id } } }`, nil, &v)
+	ctx := viewer.NewContext(privacy.DecisionContext(context.Background(), privacy.Allow), viewer.System(gid.ID(v.Viewer.Workspace.ID)))
+	data := bytes.Repeat([]byte("invoice "), 10_000)
+	f, err := s.App.Files.Save(ctx, files.New{Name: "invoice.txt", DeclaredType: "text/plain", Body: bytes.NewReader(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(f.StorageKey, v.Viewer.Workspace.ID+"/") {
+		t.Fatalf("storage key %q does not start with the workspace", f.StorageKey)
+	}
+	link := s.URL + strings.TrimPrefix(s.App.Files.URL(f), s.Config.PublicURL)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	to := res.Header.Get("Location")
+	if res.StatusCode != http.StatusFound || !strings.HasPrefix(to, fake.URL+"/switchboard-files/") || !strings.Contains(to, "response-content-disposition=attachment") {
+		t.Fatalf("signed link: %d to %s", res.StatusCode, to)
+	}
+	res, err = http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !bytes.Equal(got, data) {
+		t.Fatalf("following the link: %d, %d bytes", res.StatusCode, len(got))
+	}
+	if r, _ := noFollow.Get(strings.Replace(link, "sig=", "sig=00", 1)); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("a tampered link: %d", r.StatusCode)
+	}
 }

@@ -156,11 +156,18 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, customerSvc, visitor.Options{
 		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now,
 	})
-	fileStore, err := files.NewDisk(filepath.Join(cfg.DataDir, "files"))
+	var fileStore files.Store
+	if s3 := cfg.S3; s3.Endpoint != "" {
+		fileStore, err = files.NewS3(ctx, files.S3Options{Endpoint: s3.Endpoint, Bucket: s3.Bucket, Region: s3.Region,
+			AccessKeyID: s3.AccessKeyID, SecretAccessKey: s3.SecretAccessKey, VirtualHosted: s3.VirtualHosted})
+	} else {
+		fileStore, err = files.NewDisk(filepath.Join(cfg.DataDir, "files"))
+	}
 	if err != nil {
 		return nil, err
 	}
-	fileSvc := files.NewService(client, fileStore, files.NewSigner(cfg.SecretKey), cfg.PublicURL, files.Options{Now: now, Log: log})
+	fileSvc := files.NewService(client, fileStore, files.NewSigner(cfg.SecretKey), cfg.PublicURL,
+		files.Options{MaxBytes: cfg.MaxFileBytes, LinkTTL: cfg.FileURLTTL, Now: now, Log: log})
 	ro := o.Receivers
 	if ro.Now == nil {
 		ro.Now = now

@@ -63,6 +63,14 @@ type Config struct {
 	// widget renews it on every page load (SWITCHBOARD_VISITOR_SESSION_TTL;
 	// default 720h).
 	VisitorSessionTTL time.Duration
+	// MaxFileBytes is the largest file Switchboard stores
+	// (SWITCHBOARD_MAX_FILE_BYTES; default 25 MiB). FileURLTTL is how
+	// long a signed file link works (SWITCHBOARD_FILE_URL_TTL; default 1h).
+	MaxFileBytes int64
+	FileURLTTL   time.Duration
+	// S3 keeps files in S3-compatible object storage instead of
+	// SWITCHBOARD_DATA_DIR/files when its endpoint is set.
+	S3 S3
 	// RoutingOff keeps this instance from routing conversations
 	// (SWITCHBOARD_ROUTING=off); other instances still do.
 	RoutingOff bool
@@ -151,6 +159,15 @@ func Load(getenv func(string) string) (*Config, error) {
 	str("SWITCHBOARD_PRESENCE_HEARTBEAT", &heartbeat)
 	str("SWITCHBOARD_TYPING_TIMEOUT", &typing)
 	str("SWITCHBOARD_VISITOR_SESSION_TTL", &visitorTTL)
+	var maxFile, fileTTL, s3Addressing string
+	str("SWITCHBOARD_MAX_FILE_BYTES", &maxFile)
+	str("SWITCHBOARD_FILE_URL_TTL", &fileTTL)
+	str("SWITCHBOARD_S3_ENDPOINT", &c.S3.Endpoint)
+	str("SWITCHBOARD_S3_BUCKET", &c.S3.Bucket)
+	str("SWITCHBOARD_S3_REGION", &c.S3.Region)
+	str("SWITCHBOARD_S3_ACCESS_KEY_ID", &c.S3.AccessKeyID)
+	str("SWITCHBOARD_S3_SECRET_ACCESS_KEY", &c.S3.SecretAccessKey)
+	str("SWITCHBOARD_S3_ADDRESSING", &s3Addressing)
 	str("SWITCHBOARD_ROUTING", &routingMode)
 	var introspection, timeout, proxies, migrateMode string
 	str("SWITCHBOARD_MIGRATE", &migrateMode)
@@ -253,6 +270,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		{"SWITCHBOARD_PRESENCE_HEARTBEAT", heartbeat, &c.PresenceHeartbeat},
 		{"SWITCHBOARD_TYPING_TIMEOUT", typing, &c.TypingTimeout},
 		{"SWITCHBOARD_VISITOR_SESSION_TTL", visitorTTL, &c.VisitorSessionTTL},
+		{"SWITCHBOARD_FILE_URL_TTL", fileTTL, &c.FileURLTTL},
 	} {
 		if d.v == "" {
 			continue
@@ -265,6 +283,28 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if g := c.PresenceGrace; c.PresenceHeartbeat > 0 && c.PresenceHeartbeat >= cmp.Or(g, 60*time.Second) {
 		return nil, &Error{"SWITCHBOARD_PRESENCE_HEARTBEAT", "must be less than the presence grace period"}
+	}
+	if maxFile != "" {
+		n, perr := strconv.ParseInt(maxFile, 10, 64)
+		if perr != nil || n < 1024 {
+			return nil, &Error{"SWITCHBOARD_MAX_FILE_BYTES", "must be a number of bytes, at least 1024, such as 26214400"}
+		}
+		c.MaxFileBytes = n
+	}
+	switch s3Addressing {
+	case "", "path":
+	case "virtual-hosted":
+		c.S3.VirtualHosted = true
+	default:
+		return nil, &Error{"SWITCHBOARD_S3_ADDRESSING", `must be "path" or "virtual-hosted"`}
+	}
+	if c.S3.Endpoint != "" {
+		if u, perr := url.Parse(c.S3.Endpoint); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, &Error{"SWITCHBOARD_S3_ENDPOINT", "must be an http(s) URL such as https://s3.eu-west-1.amazonaws.com"}
+		}
+		if c.S3.Bucket == "" || c.S3.AccessKeyID == "" || c.S3.SecretAccessKey == "" {
+			return nil, &Error{"SWITCHBOARD_S3_ENDPOINT", "needs SWITCHBOARD_S3_BUCKET, SWITCHBOARD_S3_ACCESS_KEY_ID and SWITCHBOARD_S3_SECRET_ACCESS_KEY"}
+		}
 	}
 	switch signup {
 	case "", "closed":
@@ -380,4 +420,12 @@ func checkAddr(addr string) error {
 		return bad
 	}
 	return nil
+}
+
+// S3 is the S3-compatible object storage files are kept in
+// (SWITCHBOARD_S3_ENDPOINT, _BUCKET, _REGION, _ACCESS_KEY_ID,
+// _SECRET_ACCESS_KEY; _ADDRESSING path or virtual-hosted).
+type S3 struct {
+	Endpoint, Bucket, Region, AccessKeyID, SecretAccessKey string
+	VirtualHosted                                          bool
 }

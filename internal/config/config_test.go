@@ -70,6 +70,12 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"SWITCHBOARD_REQUEST_TIMEOUT": "10ms"}, "SWITCHBOARD_REQUEST_TIMEOUT"},
 		{map[string]string{"SWITCHBOARD_MAX_QUERY_DEPTH": "0"}, "SWITCHBOARD_MAX_QUERY_DEPTH"},
 		{map[string]string{"SWITCHBOARD_MAX_QUERY_COMPLEXITY": "lots"}, "SWITCHBOARD_MAX_QUERY_COMPLEXITY"},
+		{map[string]string{"SWITCHBOARD_MAX_FILE_BYTES": "25MB"}, "SWITCHBOARD_MAX_FILE_BYTES"},
+		{map[string]string{"SWITCHBOARD_FILE_URL_TTL": "an hour"}, "SWITCHBOARD_FILE_URL_TTL"},
+		{map[string]string{"SWITCHBOARD_S3_ENDPOINT": "s3.amazonaws.com", "SWITCHBOARD_S3_BUCKET": "b",
+			"SWITCHBOARD_S3_ACCESS_KEY_ID": "k", "SWITCHBOARD_S3_SECRET_ACCESS_KEY": "s"}, "SWITCHBOARD_S3_ENDPOINT"},
+		{map[string]string{"SWITCHBOARD_S3_ENDPOINT": "https://s3.amazonaws.com"}, "SWITCHBOARD_S3_ENDPOINT"},
+		{map[string]string{"SWITCHBOARD_S3_ADDRESSING": "dns"}, "SWITCHBOARD_S3_ADDRESSING"},
 	}
 	for _, c := range cases {
 		c.env["SWITCHBOARD_DATA_DIR"] = t.TempDir()

@@ -34,13 +34,8 @@ func NewDisk(dir string) (*Disk, error) {
 // path is where key lives; keys are relative slash paths of safe
 // segments (see Key), checked again here.
 func (d *Disk) path(key string) (string, error) {
-	if key == "" || strings.HasPrefix(key, "/") || strings.Contains(key, "\\") || strings.HasPrefix(key, ".") {
-		return "", fmt.Errorf("files: invalid key %q", key)
-	}
-	for _, seg := range strings.Split(key, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return "", fmt.Errorf("files: invalid key %q", key)
-		}
+	if err := checkKey(key); err != nil {
+		return "", err
 	}
 	return filepath.Join(d.root, filepath.FromSlash(key)), nil
 }

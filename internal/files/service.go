@@ -223,6 +223,28 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the file is not available", http.StatusNotFound)
 		return
 	}
+	disposition := "attachment"
+	if inlineSafe(f.ContentType) {
+		disposition = "inline"
+	}
+	name := f.Name
+	if name == "" {
+		name = string(f.ID)
+	}
+	disposition = mime.FormatMediaType(disposition, map[string]string{"filename": name})
+	if p, ok := s.store.(Presigner); ok {
+		// The bytes are in object storage: a short-lived direct link,
+		// answered with the same type and disposition.
+		link, err := p.Presign(ctx, f.StorageKey, f.ContentType, disposition, 5*time.Minute)
+		if err != nil {
+			s.o.Log.ErrorContext(ctx, "files: presigning", "file_id", f.ID, "err", err)
+			http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, link, http.StatusFound)
+		return
+	}
 	obj, err := s.store.Open(ctx, f.StorageKey)
 	if err != nil {
 		s.o.Log.ErrorContext(ctx, "files: opening stored bytes", "file_id", f.ID, "err", err)
@@ -236,14 +258,6 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("Cache-Control", "private, max-age=3600")
 	h.Set("ETag", `"`+f.Sha256+`"`)
-	disposition := "attachment"
-	if inlineSafe(f.ContentType) {
-		disposition = "inline"
-	}
-	name := f.Name
-	if name == "" {
-		name = string(f.ID)
-	}
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": name}))
+	h.Set("Content-Disposition", disposition)
 	http.ServeContent(w, r, "", f.CreatedAt, obj)
 }
