@@ -295,6 +295,9 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	// Timers: claim due timers and fire them (safe on any number of
 	// instances; one fires each timer).
 	go a.Timers.Run(ctx)
+	// Files: unattached uploads after a day, and bytes no row points to
+	// (a crash between storing and recording) after an hour, hourly.
+	go a.Files.KeepSweeping(ctx, time.Hour)
 	// Channel receivers: each enabled channel of a kind that fetches its
 	// own messages, on one instance at a time (a lease).
 	go a.Receivers.Run(ctx)

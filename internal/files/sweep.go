@@ -1,0 +1,97 @@
+package files
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/switchboard/switchboard/ent/file"
+	"github.com/switchboard/switchboard/ent/privacy"
+)
+
+// Sweep ages: an upload not attached to a message within UploadTTL is
+// deleted, and so are bytes that no row has pointed to for OrphanAge (a
+// crash between storing the bytes and writing the row).
+const (
+	UploadTTL = 24 * time.Hour
+	OrphanAge = time.Hour
+)
+
+// Sweep deletes unattached uploads older than UploadTTL and stored bytes
+// without a row older than OrphanAge; it returns how many of each.
+func (s *Service) Sweep(ctx context.Context) (uploads, orphans int, err error) {
+	ctx = privacy.DecisionContext(ctx, privacy.Allow)
+	now := s.o.Now()
+	stale, err := s.client.File.Query().Where(file.MessageIDIsNil(), file.DeletedAtIsNil(), file.CreatedAtLT(now.Add(-UploadTTL)),
+		file.Or(file.UploaderAgentIDNotNil(), file.UploaderCustomerIDNotNil())).Limit(1000).All(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("files: sweep: %w", err)
+	}
+	for _, f := range stale {
+		if f.StorageKey != "" {
+			if err := s.store.Delete(ctx, f.StorageKey); err != nil {
+				return uploads, 0, err
+			}
+		}
+		// Only if it is still unattached: a send may have taken it meanwhile.
+		n, err := s.client.File.Delete().Where(file.ID(f.ID), file.MessageIDIsNil()).Exec(ctx)
+		if err != nil {
+			return uploads, 0, fmt.Errorf("files: sweep: %w", err)
+		}
+		uploads += n
+	}
+	var batch []string
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		known, err := s.client.File.Query().Where(file.StorageKeyIn(batch...)).Select(file.FieldStorageKey).Strings(ctx)
+		if err != nil {
+			return fmt.Errorf("files: sweep: %w", err)
+		}
+		has := make(map[string]bool, len(known))
+		for _, k := range known {
+			has[k] = true
+		}
+		for _, k := range batch {
+			if !has[k] {
+				if err := s.store.Delete(ctx, k); err != nil {
+					return err
+				}
+				orphans++
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	err = s.store.Walk(ctx, "", func(key string, modified time.Time) error {
+		if now.Sub(modified) < OrphanAge {
+			return nil // its row may be on its way
+		}
+		batch = append(batch, key)
+		if len(batch) == 500 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	return uploads, orphans, err
+}
+
+// KeepSweeping sweeps every interval until ctx ends.
+func (s *Service) KeepSweeping(ctx context.Context, every time.Duration) {
+	for {
+		if up, orph, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.o.Log.WarnContext(ctx, "files: sweeping", "err", err)
+		} else if up+orph > 0 {
+			s.o.Log.InfoContext(ctx, "files: swept", "unattached_uploads", up, "orphaned_objects", orph)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
