@@ -39,11 +39,3 @@ func templateMessage(in *model.TemplateMessageInput) *channels.TemplateMessage {
 	}
 	return &channels.TemplateMessage{ID: in.TemplateID, Language: deref(in.Language), Params: in.Params}
 }
-
-// receiversMayChange has this instance's receivers look at the channels
-// again once the change commits (others notice within their scan).
-func (r *Resolver) receiversMayChange(ctx context.Context) {
-	if r.Receivers != nil {
-		r.Events.AfterCommit(ctx, r.Receivers.Kick)
-	}
-}

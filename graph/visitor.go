@@ -87,3 +87,11 @@ func (r *Resolver) webChannelMayChange(ctx context.Context, id gid.ID) {
 		auth.SignalCredentialsChanged(ctx, r.Events, a.WorkspaceID, auth.CredentialsChanged{ChannelID: id})
 	}
 }
+
+// receiversMayChange has this instance's receivers look at the channels
+// again once the change commits (others notice within their scan).
+func (r *Resolver) receiversMayChange(ctx context.Context) {
+	if r.Receivers != nil {
+		r.Events.AfterCommit(ctx, r.Receivers.Kick)
+	}
+}

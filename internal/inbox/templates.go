@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -82,19 +83,12 @@ func (s *Service) outgoing(ctx context.Context, conv *ent.Conversation, body str
 	}
 	shown := text
 	if shown == "" {
-		shown = "[template " + cmpOr(tmpl.Name, tmpl.ID) + "]"
+		shown = "[template " + cmp.Or(tmpl.Name, tmpl.ID) + "]"
 	}
 	if err := checkBody(shown); err != nil {
 		return outgoing{}, err
 	}
 	return outgoing{body: shown, template: stored}, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // templateValues checks the parameters given for tmpl: every one of its
