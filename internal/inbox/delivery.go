@@ -241,7 +241,7 @@ func (d *Deliverer) send(ctx context.Context, item *ent.OutboxItem, msg *ent.Mes
 			return "", channels.Permanent("%s: the customer opted out of messages on this channel", OptedOut)
 		}
 	}
-	if ent.IsNotFound(err) && a.Describe().Capabilities.AddressByExternalID {
+	if ent.IsNotFound(err) && d.channels.Capabilities(ch.Kind).AddressByExternalID {
 		// No identity on the channel yet: the customer's verified
 		// external id, which the integrator knows.
 		ident, err = d.client.CustomerIdentity.Query().

@@ -116,10 +116,8 @@ func (r *Runner) Kick() {
 func (r *Runner) kinds() []string {
 	var out []string
 	for _, d := range r.chans.Kinds().Descriptions() {
-		if a, ok := r.chans.Kinds().Lookup(d.Kind); ok {
-			if _, isReceiver := a.(channels.Receiver); isReceiver {
-				out = append(out, d.Kind)
-			}
+		if r.HasReceiver(d.Kind) {
+			out = append(out, d.Kind)
 		}
 	}
 	return out
