@@ -221,11 +221,18 @@ type Sender struct {
 	Verified bool `json:"-"`
 }
 
-// Attachment is a file sent with a message.
+// Attachment is a file sent with a message. Inbound, URL is where the
+// sender keeps it (Switchboard fetches it). Outbound, URL is a signed
+// link to Switchboard's copy that works without credentials for a day
+// (for providers that fetch media by URL), and Open reads the bytes (for
+// providers that take uploads).
 type Attachment struct {
 	URL         string `json:"url"`
 	ContentType string `json:"contentType,omitempty"`
 	Name        string `json:"name,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+	// Open reads the file; set on outbound attachments only.
+	Open func(ctx context.Context) (io.ReadCloser, error) `json:"-"`
 }
 
 // Media is a file an inbound message carries that the provider keeps

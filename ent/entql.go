@@ -416,11 +416,16 @@ var schemaGraph = func() *sqlgraph.Schema {
 			file.FieldSize:               {Type: field.TypeInt64, Column: file.FieldSize},
 			file.FieldSha256:             {Type: field.TypeString, Column: file.FieldSha256},
 			file.FieldStorageKey:         {Type: field.TypeString, Column: file.FieldStorageKey},
+			file.FieldThumbnailKey:       {Type: field.TypeString, Column: file.FieldThumbnailKey},
 			file.FieldWidth:              {Type: field.TypeInt, Column: file.FieldWidth},
 			file.FieldHeight:             {Type: field.TypeInt, Column: file.FieldHeight},
 			file.FieldStatus:             {Type: field.TypeEnum, Column: file.FieldStatus},
 			file.FieldError:              {Type: field.TypeString, Column: file.FieldError},
 			file.FieldMessageID:          {Type: field.TypeString, Column: file.FieldMessageID},
+			file.FieldPosition:           {Type: field.TypeInt, Column: file.FieldPosition},
+			file.FieldSource:             {Type: field.TypeJSON, Column: file.FieldSource},
+			file.FieldAttempts:           {Type: field.TypeInt, Column: file.FieldAttempts},
+			file.FieldNextAttemptAt:      {Type: field.TypeTime, Column: file.FieldNextAttemptAt},
 			file.FieldUploaderAgentID:    {Type: field.TypeString, Column: file.FieldUploaderAgentID},
 			file.FieldUploaderCustomerID: {Type: field.TypeString, Column: file.FieldUploaderCustomerID},
 			file.FieldChannelID:          {Type: field.TypeString, Column: file.FieldChannelID},
@@ -449,7 +454,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldSenderKind:        {Type: field.TypeEnum, Column: message.FieldSenderKind},
 			message.FieldBody:              {Type: field.TypeString, Column: message.FieldBody},
 			message.FieldContentType:       {Type: field.TypeString, Column: message.FieldContentType},
-			message.FieldAttachments:       {Type: field.TypeJSON, Column: message.FieldAttachments},
 			message.FieldMetadata:          {Type: field.TypeJSON, Column: message.FieldMetadata},
 			message.FieldPrivate:           {Type: field.TypeBool, Column: message.FieldPrivate},
 			message.FieldAutoSubmitted:     {Type: field.TypeBool, Column: message.FieldAutoSubmitted},
@@ -619,6 +623,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			workspace.FieldSlug:               {Type: field.TypeString, Column: workspace.FieldSlug},
 			workspace.FieldTimezone:           {Type: field.TypeString, Column: workspace.FieldTimezone},
 			workspace.FieldDefaultPhoneRegion: {Type: field.TypeString, Column: workspace.FieldDefaultPhoneRegion},
+			workspace.FieldAllowedFileTypes:   {Type: field.TypeJSON, Column: workspace.FieldAllowedFileTypes},
 		},
 	}
 	graph.MustAddE(
@@ -3497,6 +3502,11 @@ func (f *FileFilter) WhereStorageKey(p entql.StringP) {
 	f.Where(p.Field(file.FieldStorageKey))
 }
 
+// WhereThumbnailKey applies the entql string predicate on the thumbnail_key field.
+func (f *FileFilter) WhereThumbnailKey(p entql.StringP) {
+	f.Where(p.Field(file.FieldThumbnailKey))
+}
+
 // WhereWidth applies the entql int predicate on the width field.
 func (f *FileFilter) WhereWidth(p entql.IntP) {
 	f.Where(p.Field(file.FieldWidth))
@@ -3520,6 +3530,26 @@ func (f *FileFilter) WhereError(p entql.StringP) {
 // WhereMessageID applies the entql string predicate on the message_id field.
 func (f *FileFilter) WhereMessageID(p entql.StringP) {
 	f.Where(p.Field(file.FieldMessageID))
+}
+
+// WherePosition applies the entql int predicate on the position field.
+func (f *FileFilter) WherePosition(p entql.IntP) {
+	f.Where(p.Field(file.FieldPosition))
+}
+
+// WhereSource applies the entql json.RawMessage predicate on the source field.
+func (f *FileFilter) WhereSource(p entql.BytesP) {
+	f.Where(p.Field(file.FieldSource))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *FileFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(file.FieldAttempts))
+}
+
+// WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.
+func (f *FileFilter) WhereNextAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(file.FieldNextAttemptAt))
 }
 
 // WhereUploaderAgentID applies the entql string predicate on the uploader_agent_id field.
@@ -3649,11 +3679,6 @@ func (f *MessageFilter) WhereBody(p entql.StringP) {
 // WhereContentType applies the entql string predicate on the content_type field.
 func (f *MessageFilter) WhereContentType(p entql.StringP) {
 	f.Where(p.Field(message.FieldContentType))
-}
-
-// WhereAttachments applies the entql json.RawMessage predicate on the attachments field.
-func (f *MessageFilter) WhereAttachments(p entql.BytesP) {
-	f.Where(p.Field(message.FieldAttachments))
 }
 
 // WhereMetadata applies the entql json.RawMessage predicate on the metadata field.
@@ -4495,4 +4520,9 @@ func (f *WorkspaceFilter) WhereTimezone(p entql.StringP) {
 // WhereDefaultPhoneRegion applies the entql string predicate on the default_phone_region field.
 func (f *WorkspaceFilter) WhereDefaultPhoneRegion(p entql.StringP) {
 	f.Where(p.Field(workspace.FieldDefaultPhoneRegion))
+}
+
+// WhereAllowedFileTypes applies the entql json.RawMessage predicate on the allowed_file_types field.
+func (f *WorkspaceFilter) WhereAllowedFileTypes(p entql.BytesP) {
+	f.Where(p.Field(workspace.FieldAllowedFileTypes))
 }

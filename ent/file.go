@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -25,33 +26,43 @@ type File struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// WorkspaceID holds the value of the "workspace_id" field.
 	WorkspaceID gid.ID `json:"workspace_id,omitempty"`
-	// the file name as given, sanitized
+	// The file's name as given, made safe to show.
 	Name string `json:"name,omitempty"`
-	// sniffed from the bytes and checked against the declared one
+	// What the bytes are: sniffed from them and checked against the declared type.
 	ContentType string `json:"content_type,omitempty"`
-	// Size holds the value of the "size" field.
+	// Bytes; 0 until a PENDING file is fetched.
 	Size int64 `json:"size,omitempty"`
 	// hex, of the stored bytes
 	Sha256 string `json:"sha256,omitempty"`
-	// where the bytes are: starts with the workspace id
+	// where the bytes are: starts with the workspace id; empty until a PENDING file is fetched
 	StorageKey string `json:"storage_key,omitempty"`
-	// Width holds the value of the "width" field.
+	// an image's thumbnail; "" when none can be made, null when not made yet
+	ThumbnailKey *string `json:"thumbnail_key,omitempty"`
+	// An image's width in pixels.
 	Width *int `json:"width,omitempty"`
-	// Height holds the value of the "height" field.
+	// An image's height in pixels.
 	Height *int `json:"height,omitempty"`
-	// Status holds the value of the "status" field.
+	// PENDING while a channel's media is still being fetched from its provider; FAILED when that gave up.
 	Status file.Status `json:"status,omitempty"`
-	// why a FAILED fetch failed
+	// Why a FAILED fetch failed.
 	Error string `json:"error,omitempty"`
 	// the message it is attached to
 	MessageID *gid.ID `json:"message_id,omitempty"`
+	// its place among its message's attachments
+	Position int `json:"position,omitempty"`
+	// a PENDING file's provider handle (url, mediaID, contentType, name), kept until fetched
+	Source map[string]string `json:"-"`
+	// fetches tried
+	Attempts int `json:"attempts,omitempty"`
+	// when a PENDING file is fetched next
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 	// UploaderAgentID holds the value of the "uploader_agent_id" field.
 	UploaderAgentID *gid.ID `json:"uploader_agent_id,omitempty"`
 	// a website visitor's customer
 	UploaderCustomerID *gid.ID `json:"uploader_customer_id,omitempty"`
 	// the channel it came through
 	ChannelID *gid.ID `json:"channel_id,omitempty"`
-	// bytes removed; the row stays as a tombstone on its message
+	// When deleteAttachment removed its bytes; it stays on its message as a tombstone.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the FileQuery when eager-loading is set.
@@ -86,13 +97,15 @@ func (*File) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case file.FieldMessageID, file.FieldUploaderAgentID, file.FieldUploaderCustomerID, file.FieldChannelID:
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
+		case file.FieldSource:
+			values[i] = new([]byte)
 		case file.FieldID, file.FieldWorkspaceID:
 			values[i] = new(gid.ID)
-		case file.FieldSize, file.FieldWidth, file.FieldHeight:
+		case file.FieldSize, file.FieldWidth, file.FieldHeight, file.FieldPosition, file.FieldAttempts:
 			values[i] = new(sql.NullInt64)
-		case file.FieldName, file.FieldContentType, file.FieldSha256, file.FieldStorageKey, file.FieldStatus, file.FieldError:
+		case file.FieldName, file.FieldContentType, file.FieldSha256, file.FieldStorageKey, file.FieldThumbnailKey, file.FieldStatus, file.FieldError:
 			values[i] = new(sql.NullString)
-		case file.FieldCreatedAt, file.FieldUpdatedAt, file.FieldDeletedAt:
+		case file.FieldCreatedAt, file.FieldUpdatedAt, file.FieldNextAttemptAt, file.FieldDeletedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -163,6 +176,13 @@ func (_m *File) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.StorageKey = value.String
 			}
+		case file.FieldThumbnailKey:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field thumbnail_key", values[i])
+			} else if value.Valid {
+				_m.ThumbnailKey = new(string)
+				*_m.ThumbnailKey = value.String
+			}
 		case file.FieldWidth:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field width", values[i])
@@ -195,6 +215,33 @@ func (_m *File) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.MessageID = new(gid.ID)
 				*_m.MessageID = *value.S.(*gid.ID)
+			}
+		case file.FieldPosition:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field position", values[i])
+			} else if value.Valid {
+				_m.Position = int(value.Int64)
+			}
+		case file.FieldSource:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field source", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Source); err != nil {
+					return fmt.Errorf("unmarshal field source: %w", err)
+				}
+			}
+		case file.FieldAttempts:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field attempts", values[i])
+			} else if value.Valid {
+				_m.Attempts = int(value.Int64)
+			}
+		case file.FieldNextAttemptAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field next_attempt_at", values[i])
+			} else if value.Valid {
+				_m.NextAttemptAt = new(time.Time)
+				*_m.NextAttemptAt = value.Time
 			}
 		case file.FieldUploaderAgentID:
 			if value, ok := values[i].(*sql.NullScanner); !ok {
@@ -289,6 +336,11 @@ func (_m *File) String() string {
 	builder.WriteString("storage_key=")
 	builder.WriteString(_m.StorageKey)
 	builder.WriteString(", ")
+	if v := _m.ThumbnailKey; v != nil {
+		builder.WriteString("thumbnail_key=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
 	if v := _m.Width; v != nil {
 		builder.WriteString("width=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
@@ -308,6 +360,19 @@ func (_m *File) String() string {
 	if v := _m.MessageID; v != nil {
 		builder.WriteString("message_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("position=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Position))
+	builder.WriteString(", ")
+	builder.WriteString("source=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("attempts=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Attempts))
+	builder.WriteString(", ")
+	if v := _m.NextAttemptAt; v != nil {
+		builder.WriteString("next_attempt_at=")
+		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")
 	if v := _m.UploaderAgentID; v != nil {

@@ -121,6 +121,20 @@ func (_c *FileCreate) SetNillableStorageKey(v *string) *FileCreate {
 	return _c
 }
 
+// SetThumbnailKey sets the "thumbnail_key" field.
+func (_c *FileCreate) SetThumbnailKey(v string) *FileCreate {
+	_c.mutation.SetThumbnailKey(v)
+	return _c
+}
+
+// SetNillableThumbnailKey sets the "thumbnail_key" field if the given value is not nil.
+func (_c *FileCreate) SetNillableThumbnailKey(v *string) *FileCreate {
+	if v != nil {
+		_c.SetThumbnailKey(*v)
+	}
+	return _c
+}
+
 // SetWidth sets the "width" field.
 func (_c *FileCreate) SetWidth(v int) *FileCreate {
 	_c.mutation.SetWidth(v)
@@ -187,6 +201,54 @@ func (_c *FileCreate) SetMessageID(v gid.ID) *FileCreate {
 func (_c *FileCreate) SetNillableMessageID(v *gid.ID) *FileCreate {
 	if v != nil {
 		_c.SetMessageID(*v)
+	}
+	return _c
+}
+
+// SetPosition sets the "position" field.
+func (_c *FileCreate) SetPosition(v int) *FileCreate {
+	_c.mutation.SetPosition(v)
+	return _c
+}
+
+// SetNillablePosition sets the "position" field if the given value is not nil.
+func (_c *FileCreate) SetNillablePosition(v *int) *FileCreate {
+	if v != nil {
+		_c.SetPosition(*v)
+	}
+	return _c
+}
+
+// SetSource sets the "source" field.
+func (_c *FileCreate) SetSource(v map[string]string) *FileCreate {
+	_c.mutation.SetSource(v)
+	return _c
+}
+
+// SetAttempts sets the "attempts" field.
+func (_c *FileCreate) SetAttempts(v int) *FileCreate {
+	_c.mutation.SetAttempts(v)
+	return _c
+}
+
+// SetNillableAttempts sets the "attempts" field if the given value is not nil.
+func (_c *FileCreate) SetNillableAttempts(v *int) *FileCreate {
+	if v != nil {
+		_c.SetAttempts(*v)
+	}
+	return _c
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (_c *FileCreate) SetNextAttemptAt(v time.Time) *FileCreate {
+	_c.mutation.SetNextAttemptAt(v)
+	return _c
+}
+
+// SetNillableNextAttemptAt sets the "next_attempt_at" field if the given value is not nil.
+func (_c *FileCreate) SetNillableNextAttemptAt(v *time.Time) *FileCreate {
+	if v != nil {
+		_c.SetNextAttemptAt(*v)
 	}
 	return _c
 }
@@ -329,6 +391,14 @@ func (_c *FileCreate) defaults() error {
 		v := file.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.Position(); !ok {
+		v := file.DefaultPosition
+		_c.mutation.SetPosition(v)
+	}
+	if _, ok := _c.mutation.Attempts(); !ok {
+		v := file.DefaultAttempts
+		_c.mutation.SetAttempts(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if file.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized file.DefaultID (forgotten import ent/runtime?)")
@@ -381,6 +451,12 @@ func (_c *FileCreate) check() error {
 		if err := file.ErrorValidator(v); err != nil {
 			return &ValidationError{Name: "error", err: fmt.Errorf(`ent: validator failed for field "File.error": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Position(); !ok {
+		return &ValidationError{Name: "position", err: errors.New(`ent: missing required field "File.position"`)}
+	}
+	if _, ok := _c.mutation.Attempts(); !ok {
+		return &ValidationError{Name: "attempts", err: errors.New(`ent: missing required field "File.attempts"`)}
 	}
 	if len(_c.mutation.WorkspaceIDs()) == 0 {
 		return &ValidationError{Name: "workspace", err: errors.New(`ent: missing required edge "File.workspace"`)}
@@ -449,6 +525,10 @@ func (_c *FileCreate) createSpec() (*File, *sqlgraph.CreateSpec) {
 		_spec.SetField(file.FieldStorageKey, field.TypeString, value)
 		_node.StorageKey = value
 	}
+	if value, ok := _c.mutation.ThumbnailKey(); ok {
+		_spec.SetField(file.FieldThumbnailKey, field.TypeString, value)
+		_node.ThumbnailKey = &value
+	}
 	if value, ok := _c.mutation.Width(); ok {
 		_spec.SetField(file.FieldWidth, field.TypeInt, value)
 		_node.Width = &value
@@ -468,6 +548,22 @@ func (_c *FileCreate) createSpec() (*File, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.MessageID(); ok {
 		_spec.SetField(file.FieldMessageID, field.TypeString, value)
 		_node.MessageID = &value
+	}
+	if value, ok := _c.mutation.Position(); ok {
+		_spec.SetField(file.FieldPosition, field.TypeInt, value)
+		_node.Position = value
+	}
+	if value, ok := _c.mutation.Source(); ok {
+		_spec.SetField(file.FieldSource, field.TypeJSON, value)
+		_node.Source = value
+	}
+	if value, ok := _c.mutation.Attempts(); ok {
+		_spec.SetField(file.FieldAttempts, field.TypeInt, value)
+		_node.Attempts = value
+	}
+	if value, ok := _c.mutation.NextAttemptAt(); ok {
+		_spec.SetField(file.FieldNextAttemptAt, field.TypeTime, value)
+		_node.NextAttemptAt = &value
 	}
 	if value, ok := _c.mutation.UploaderAgentID(); ok {
 		_spec.SetField(file.FieldUploaderAgentID, field.TypeString, value)
@@ -626,6 +722,42 @@ func (u *FileUpsert) ClearSha256() *FileUpsert {
 	return u
 }
 
+// SetStorageKey sets the "storage_key" field.
+func (u *FileUpsert) SetStorageKey(v string) *FileUpsert {
+	u.Set(file.FieldStorageKey, v)
+	return u
+}
+
+// UpdateStorageKey sets the "storage_key" field to the value that was provided on create.
+func (u *FileUpsert) UpdateStorageKey() *FileUpsert {
+	u.SetExcluded(file.FieldStorageKey)
+	return u
+}
+
+// ClearStorageKey clears the value of the "storage_key" field.
+func (u *FileUpsert) ClearStorageKey() *FileUpsert {
+	u.SetNull(file.FieldStorageKey)
+	return u
+}
+
+// SetThumbnailKey sets the "thumbnail_key" field.
+func (u *FileUpsert) SetThumbnailKey(v string) *FileUpsert {
+	u.Set(file.FieldThumbnailKey, v)
+	return u
+}
+
+// UpdateThumbnailKey sets the "thumbnail_key" field to the value that was provided on create.
+func (u *FileUpsert) UpdateThumbnailKey() *FileUpsert {
+	u.SetExcluded(file.FieldThumbnailKey)
+	return u
+}
+
+// ClearThumbnailKey clears the value of the "thumbnail_key" field.
+func (u *FileUpsert) ClearThumbnailKey() *FileUpsert {
+	u.SetNull(file.FieldThumbnailKey)
+	return u
+}
+
 // SetWidth sets the "width" field.
 func (u *FileUpsert) SetWidth(v int) *FileUpsert {
 	u.Set(file.FieldWidth, v)
@@ -722,6 +854,78 @@ func (u *FileUpsert) ClearMessageID() *FileUpsert {
 	return u
 }
 
+// SetPosition sets the "position" field.
+func (u *FileUpsert) SetPosition(v int) *FileUpsert {
+	u.Set(file.FieldPosition, v)
+	return u
+}
+
+// UpdatePosition sets the "position" field to the value that was provided on create.
+func (u *FileUpsert) UpdatePosition() *FileUpsert {
+	u.SetExcluded(file.FieldPosition)
+	return u
+}
+
+// AddPosition adds v to the "position" field.
+func (u *FileUpsert) AddPosition(v int) *FileUpsert {
+	u.Add(file.FieldPosition, v)
+	return u
+}
+
+// SetSource sets the "source" field.
+func (u *FileUpsert) SetSource(v map[string]string) *FileUpsert {
+	u.Set(file.FieldSource, v)
+	return u
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *FileUpsert) UpdateSource() *FileUpsert {
+	u.SetExcluded(file.FieldSource)
+	return u
+}
+
+// ClearSource clears the value of the "source" field.
+func (u *FileUpsert) ClearSource() *FileUpsert {
+	u.SetNull(file.FieldSource)
+	return u
+}
+
+// SetAttempts sets the "attempts" field.
+func (u *FileUpsert) SetAttempts(v int) *FileUpsert {
+	u.Set(file.FieldAttempts, v)
+	return u
+}
+
+// UpdateAttempts sets the "attempts" field to the value that was provided on create.
+func (u *FileUpsert) UpdateAttempts() *FileUpsert {
+	u.SetExcluded(file.FieldAttempts)
+	return u
+}
+
+// AddAttempts adds v to the "attempts" field.
+func (u *FileUpsert) AddAttempts(v int) *FileUpsert {
+	u.Add(file.FieldAttempts, v)
+	return u
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (u *FileUpsert) SetNextAttemptAt(v time.Time) *FileUpsert {
+	u.Set(file.FieldNextAttemptAt, v)
+	return u
+}
+
+// UpdateNextAttemptAt sets the "next_attempt_at" field to the value that was provided on create.
+func (u *FileUpsert) UpdateNextAttemptAt() *FileUpsert {
+	u.SetExcluded(file.FieldNextAttemptAt)
+	return u
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (u *FileUpsert) ClearNextAttemptAt() *FileUpsert {
+	u.SetNull(file.FieldNextAttemptAt)
+	return u
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (u *FileUpsert) SetDeletedAt(v time.Time) *FileUpsert {
 	u.Set(file.FieldDeletedAt, v)
@@ -762,9 +966,6 @@ func (u *FileUpsertOne) UpdateNewValues() *FileUpsertOne {
 		}
 		if _, exists := u.create.mutation.WorkspaceID(); exists {
 			s.SetIgnore(file.FieldWorkspaceID)
-		}
-		if _, exists := u.create.mutation.StorageKey(); exists {
-			s.SetIgnore(file.FieldStorageKey)
 		}
 		if _, exists := u.create.mutation.UploaderAgentID(); exists {
 			s.SetIgnore(file.FieldUploaderAgentID)
@@ -890,6 +1091,48 @@ func (u *FileUpsertOne) ClearSha256() *FileUpsertOne {
 	})
 }
 
+// SetStorageKey sets the "storage_key" field.
+func (u *FileUpsertOne) SetStorageKey(v string) *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.SetStorageKey(v)
+	})
+}
+
+// UpdateStorageKey sets the "storage_key" field to the value that was provided on create.
+func (u *FileUpsertOne) UpdateStorageKey() *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.UpdateStorageKey()
+	})
+}
+
+// ClearStorageKey clears the value of the "storage_key" field.
+func (u *FileUpsertOne) ClearStorageKey() *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.ClearStorageKey()
+	})
+}
+
+// SetThumbnailKey sets the "thumbnail_key" field.
+func (u *FileUpsertOne) SetThumbnailKey(v string) *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.SetThumbnailKey(v)
+	})
+}
+
+// UpdateThumbnailKey sets the "thumbnail_key" field to the value that was provided on create.
+func (u *FileUpsertOne) UpdateThumbnailKey() *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.UpdateThumbnailKey()
+	})
+}
+
+// ClearThumbnailKey clears the value of the "thumbnail_key" field.
+func (u *FileUpsertOne) ClearThumbnailKey() *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.ClearThumbnailKey()
+	})
+}
+
 // SetWidth sets the "width" field.
 func (u *FileUpsertOne) SetWidth(v int) *FileUpsertOne {
 	return u.Update(func(s *FileUpsert) {
@@ -999,6 +1242,90 @@ func (u *FileUpsertOne) UpdateMessageID() *FileUpsertOne {
 func (u *FileUpsertOne) ClearMessageID() *FileUpsertOne {
 	return u.Update(func(s *FileUpsert) {
 		s.ClearMessageID()
+	})
+}
+
+// SetPosition sets the "position" field.
+func (u *FileUpsertOne) SetPosition(v int) *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.SetPosition(v)
+	})
+}
+
+// AddPosition adds v to the "position" field.
+func (u *FileUpsertOne) AddPosition(v int) *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.AddPosition(v)
+	})
+}
+
+// UpdatePosition sets the "position" field to the value that was provided on create.
+func (u *FileUpsertOne) UpdatePosition() *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.UpdatePosition()
+	})
+}
+
+// SetSource sets the "source" field.
+func (u *FileUpsertOne) SetSource(v map[string]string) *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.SetSource(v)
+	})
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *FileUpsertOne) UpdateSource() *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.UpdateSource()
+	})
+}
+
+// ClearSource clears the value of the "source" field.
+func (u *FileUpsertOne) ClearSource() *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.ClearSource()
+	})
+}
+
+// SetAttempts sets the "attempts" field.
+func (u *FileUpsertOne) SetAttempts(v int) *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.SetAttempts(v)
+	})
+}
+
+// AddAttempts adds v to the "attempts" field.
+func (u *FileUpsertOne) AddAttempts(v int) *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.AddAttempts(v)
+	})
+}
+
+// UpdateAttempts sets the "attempts" field to the value that was provided on create.
+func (u *FileUpsertOne) UpdateAttempts() *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.UpdateAttempts()
+	})
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (u *FileUpsertOne) SetNextAttemptAt(v time.Time) *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.SetNextAttemptAt(v)
+	})
+}
+
+// UpdateNextAttemptAt sets the "next_attempt_at" field to the value that was provided on create.
+func (u *FileUpsertOne) UpdateNextAttemptAt() *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.UpdateNextAttemptAt()
+	})
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (u *FileUpsertOne) ClearNextAttemptAt() *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.ClearNextAttemptAt()
 	})
 }
 
@@ -1212,9 +1539,6 @@ func (u *FileUpsertBulk) UpdateNewValues() *FileUpsertBulk {
 			if _, exists := b.mutation.WorkspaceID(); exists {
 				s.SetIgnore(file.FieldWorkspaceID)
 			}
-			if _, exists := b.mutation.StorageKey(); exists {
-				s.SetIgnore(file.FieldStorageKey)
-			}
 			if _, exists := b.mutation.UploaderAgentID(); exists {
 				s.SetIgnore(file.FieldUploaderAgentID)
 			}
@@ -1340,6 +1664,48 @@ func (u *FileUpsertBulk) ClearSha256() *FileUpsertBulk {
 	})
 }
 
+// SetStorageKey sets the "storage_key" field.
+func (u *FileUpsertBulk) SetStorageKey(v string) *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.SetStorageKey(v)
+	})
+}
+
+// UpdateStorageKey sets the "storage_key" field to the value that was provided on create.
+func (u *FileUpsertBulk) UpdateStorageKey() *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.UpdateStorageKey()
+	})
+}
+
+// ClearStorageKey clears the value of the "storage_key" field.
+func (u *FileUpsertBulk) ClearStorageKey() *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.ClearStorageKey()
+	})
+}
+
+// SetThumbnailKey sets the "thumbnail_key" field.
+func (u *FileUpsertBulk) SetThumbnailKey(v string) *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.SetThumbnailKey(v)
+	})
+}
+
+// UpdateThumbnailKey sets the "thumbnail_key" field to the value that was provided on create.
+func (u *FileUpsertBulk) UpdateThumbnailKey() *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.UpdateThumbnailKey()
+	})
+}
+
+// ClearThumbnailKey clears the value of the "thumbnail_key" field.
+func (u *FileUpsertBulk) ClearThumbnailKey() *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.ClearThumbnailKey()
+	})
+}
+
 // SetWidth sets the "width" field.
 func (u *FileUpsertBulk) SetWidth(v int) *FileUpsertBulk {
 	return u.Update(func(s *FileUpsert) {
@@ -1449,6 +1815,90 @@ func (u *FileUpsertBulk) UpdateMessageID() *FileUpsertBulk {
 func (u *FileUpsertBulk) ClearMessageID() *FileUpsertBulk {
 	return u.Update(func(s *FileUpsert) {
 		s.ClearMessageID()
+	})
+}
+
+// SetPosition sets the "position" field.
+func (u *FileUpsertBulk) SetPosition(v int) *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.SetPosition(v)
+	})
+}
+
+// AddPosition adds v to the "position" field.
+func (u *FileUpsertBulk) AddPosition(v int) *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.AddPosition(v)
+	})
+}
+
+// UpdatePosition sets the "position" field to the value that was provided on create.
+func (u *FileUpsertBulk) UpdatePosition() *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.UpdatePosition()
+	})
+}
+
+// SetSource sets the "source" field.
+func (u *FileUpsertBulk) SetSource(v map[string]string) *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.SetSource(v)
+	})
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *FileUpsertBulk) UpdateSource() *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.UpdateSource()
+	})
+}
+
+// ClearSource clears the value of the "source" field.
+func (u *FileUpsertBulk) ClearSource() *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.ClearSource()
+	})
+}
+
+// SetAttempts sets the "attempts" field.
+func (u *FileUpsertBulk) SetAttempts(v int) *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.SetAttempts(v)
+	})
+}
+
+// AddAttempts adds v to the "attempts" field.
+func (u *FileUpsertBulk) AddAttempts(v int) *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.AddAttempts(v)
+	})
+}
+
+// UpdateAttempts sets the "attempts" field to the value that was provided on create.
+func (u *FileUpsertBulk) UpdateAttempts() *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.UpdateAttempts()
+	})
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (u *FileUpsertBulk) SetNextAttemptAt(v time.Time) *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.SetNextAttemptAt(v)
+	})
+}
+
+// UpdateNextAttemptAt sets the "next_attempt_at" field to the value that was provided on create.
+func (u *FileUpsertBulk) UpdateNextAttemptAt() *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.UpdateNextAttemptAt()
+	})
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (u *FileUpsertBulk) ClearNextAttemptAt() *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.ClearNextAttemptAt()
 	})
 }
 

@@ -105,6 +105,46 @@ func (_u *FileUpdate) ClearSha256() *FileUpdate {
 	return _u
 }
 
+// SetStorageKey sets the "storage_key" field.
+func (_u *FileUpdate) SetStorageKey(v string) *FileUpdate {
+	_u.mutation.SetStorageKey(v)
+	return _u
+}
+
+// SetNillableStorageKey sets the "storage_key" field if the given value is not nil.
+func (_u *FileUpdate) SetNillableStorageKey(v *string) *FileUpdate {
+	if v != nil {
+		_u.SetStorageKey(*v)
+	}
+	return _u
+}
+
+// ClearStorageKey clears the value of the "storage_key" field.
+func (_u *FileUpdate) ClearStorageKey() *FileUpdate {
+	_u.mutation.ClearStorageKey()
+	return _u
+}
+
+// SetThumbnailKey sets the "thumbnail_key" field.
+func (_u *FileUpdate) SetThumbnailKey(v string) *FileUpdate {
+	_u.mutation.SetThumbnailKey(v)
+	return _u
+}
+
+// SetNillableThumbnailKey sets the "thumbnail_key" field if the given value is not nil.
+func (_u *FileUpdate) SetNillableThumbnailKey(v *string) *FileUpdate {
+	if v != nil {
+		_u.SetThumbnailKey(*v)
+	}
+	return _u
+}
+
+// ClearThumbnailKey clears the value of the "thumbnail_key" field.
+func (_u *FileUpdate) ClearThumbnailKey() *FileUpdate {
+	_u.mutation.ClearThumbnailKey()
+	return _u
+}
+
 // SetWidth sets the "width" field.
 func (_u *FileUpdate) SetWidth(v int) *FileUpdate {
 	_u.mutation.ResetWidth()
@@ -210,6 +250,80 @@ func (_u *FileUpdate) SetNillableMessageID(v *gid.ID) *FileUpdate {
 // ClearMessageID clears the value of the "message_id" field.
 func (_u *FileUpdate) ClearMessageID() *FileUpdate {
 	_u.mutation.ClearMessageID()
+	return _u
+}
+
+// SetPosition sets the "position" field.
+func (_u *FileUpdate) SetPosition(v int) *FileUpdate {
+	_u.mutation.ResetPosition()
+	_u.mutation.SetPosition(v)
+	return _u
+}
+
+// SetNillablePosition sets the "position" field if the given value is not nil.
+func (_u *FileUpdate) SetNillablePosition(v *int) *FileUpdate {
+	if v != nil {
+		_u.SetPosition(*v)
+	}
+	return _u
+}
+
+// AddPosition adds value to the "position" field.
+func (_u *FileUpdate) AddPosition(v int) *FileUpdate {
+	_u.mutation.AddPosition(v)
+	return _u
+}
+
+// SetSource sets the "source" field.
+func (_u *FileUpdate) SetSource(v map[string]string) *FileUpdate {
+	_u.mutation.SetSource(v)
+	return _u
+}
+
+// ClearSource clears the value of the "source" field.
+func (_u *FileUpdate) ClearSource() *FileUpdate {
+	_u.mutation.ClearSource()
+	return _u
+}
+
+// SetAttempts sets the "attempts" field.
+func (_u *FileUpdate) SetAttempts(v int) *FileUpdate {
+	_u.mutation.ResetAttempts()
+	_u.mutation.SetAttempts(v)
+	return _u
+}
+
+// SetNillableAttempts sets the "attempts" field if the given value is not nil.
+func (_u *FileUpdate) SetNillableAttempts(v *int) *FileUpdate {
+	if v != nil {
+		_u.SetAttempts(*v)
+	}
+	return _u
+}
+
+// AddAttempts adds value to the "attempts" field.
+func (_u *FileUpdate) AddAttempts(v int) *FileUpdate {
+	_u.mutation.AddAttempts(v)
+	return _u
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (_u *FileUpdate) SetNextAttemptAt(v time.Time) *FileUpdate {
+	_u.mutation.SetNextAttemptAt(v)
+	return _u
+}
+
+// SetNillableNextAttemptAt sets the "next_attempt_at" field if the given value is not nil.
+func (_u *FileUpdate) SetNillableNextAttemptAt(v *time.Time) *FileUpdate {
+	if v != nil {
+		_u.SetNextAttemptAt(*v)
+	}
+	return _u
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (_u *FileUpdate) ClearNextAttemptAt() *FileUpdate {
+	_u.mutation.ClearNextAttemptAt()
 	return _u
 }
 
@@ -347,8 +461,17 @@ func (_u *FileUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.Sha256Cleared() {
 		_spec.ClearField(file.FieldSha256, field.TypeString)
 	}
+	if value, ok := _u.mutation.StorageKey(); ok {
+		_spec.SetField(file.FieldStorageKey, field.TypeString, value)
+	}
 	if _u.mutation.StorageKeyCleared() {
 		_spec.ClearField(file.FieldStorageKey, field.TypeString)
+	}
+	if value, ok := _u.mutation.ThumbnailKey(); ok {
+		_spec.SetField(file.FieldThumbnailKey, field.TypeString, value)
+	}
+	if _u.mutation.ThumbnailKeyCleared() {
+		_spec.ClearField(file.FieldThumbnailKey, field.TypeString)
 	}
 	if value, ok := _u.mutation.Width(); ok {
 		_spec.SetField(file.FieldWidth, field.TypeInt, value)
@@ -382,6 +505,30 @@ func (_u *FileUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.MessageIDCleared() {
 		_spec.ClearField(file.FieldMessageID, field.TypeString)
+	}
+	if value, ok := _u.mutation.Position(); ok {
+		_spec.SetField(file.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedPosition(); ok {
+		_spec.AddField(file.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Source(); ok {
+		_spec.SetField(file.FieldSource, field.TypeJSON, value)
+	}
+	if _u.mutation.SourceCleared() {
+		_spec.ClearField(file.FieldSource, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Attempts(); ok {
+		_spec.SetField(file.FieldAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAttempts(); ok {
+		_spec.AddField(file.FieldAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.NextAttemptAt(); ok {
+		_spec.SetField(file.FieldNextAttemptAt, field.TypeTime, value)
+	}
+	if _u.mutation.NextAttemptAtCleared() {
+		_spec.ClearField(file.FieldNextAttemptAt, field.TypeTime)
 	}
 	if _u.mutation.UploaderAgentIDCleared() {
 		_spec.ClearField(file.FieldUploaderAgentID, field.TypeString)
@@ -495,6 +642,46 @@ func (_u *FileUpdateOne) ClearSha256() *FileUpdateOne {
 	return _u
 }
 
+// SetStorageKey sets the "storage_key" field.
+func (_u *FileUpdateOne) SetStorageKey(v string) *FileUpdateOne {
+	_u.mutation.SetStorageKey(v)
+	return _u
+}
+
+// SetNillableStorageKey sets the "storage_key" field if the given value is not nil.
+func (_u *FileUpdateOne) SetNillableStorageKey(v *string) *FileUpdateOne {
+	if v != nil {
+		_u.SetStorageKey(*v)
+	}
+	return _u
+}
+
+// ClearStorageKey clears the value of the "storage_key" field.
+func (_u *FileUpdateOne) ClearStorageKey() *FileUpdateOne {
+	_u.mutation.ClearStorageKey()
+	return _u
+}
+
+// SetThumbnailKey sets the "thumbnail_key" field.
+func (_u *FileUpdateOne) SetThumbnailKey(v string) *FileUpdateOne {
+	_u.mutation.SetThumbnailKey(v)
+	return _u
+}
+
+// SetNillableThumbnailKey sets the "thumbnail_key" field if the given value is not nil.
+func (_u *FileUpdateOne) SetNillableThumbnailKey(v *string) *FileUpdateOne {
+	if v != nil {
+		_u.SetThumbnailKey(*v)
+	}
+	return _u
+}
+
+// ClearThumbnailKey clears the value of the "thumbnail_key" field.
+func (_u *FileUpdateOne) ClearThumbnailKey() *FileUpdateOne {
+	_u.mutation.ClearThumbnailKey()
+	return _u
+}
+
 // SetWidth sets the "width" field.
 func (_u *FileUpdateOne) SetWidth(v int) *FileUpdateOne {
 	_u.mutation.ResetWidth()
@@ -600,6 +787,80 @@ func (_u *FileUpdateOne) SetNillableMessageID(v *gid.ID) *FileUpdateOne {
 // ClearMessageID clears the value of the "message_id" field.
 func (_u *FileUpdateOne) ClearMessageID() *FileUpdateOne {
 	_u.mutation.ClearMessageID()
+	return _u
+}
+
+// SetPosition sets the "position" field.
+func (_u *FileUpdateOne) SetPosition(v int) *FileUpdateOne {
+	_u.mutation.ResetPosition()
+	_u.mutation.SetPosition(v)
+	return _u
+}
+
+// SetNillablePosition sets the "position" field if the given value is not nil.
+func (_u *FileUpdateOne) SetNillablePosition(v *int) *FileUpdateOne {
+	if v != nil {
+		_u.SetPosition(*v)
+	}
+	return _u
+}
+
+// AddPosition adds value to the "position" field.
+func (_u *FileUpdateOne) AddPosition(v int) *FileUpdateOne {
+	_u.mutation.AddPosition(v)
+	return _u
+}
+
+// SetSource sets the "source" field.
+func (_u *FileUpdateOne) SetSource(v map[string]string) *FileUpdateOne {
+	_u.mutation.SetSource(v)
+	return _u
+}
+
+// ClearSource clears the value of the "source" field.
+func (_u *FileUpdateOne) ClearSource() *FileUpdateOne {
+	_u.mutation.ClearSource()
+	return _u
+}
+
+// SetAttempts sets the "attempts" field.
+func (_u *FileUpdateOne) SetAttempts(v int) *FileUpdateOne {
+	_u.mutation.ResetAttempts()
+	_u.mutation.SetAttempts(v)
+	return _u
+}
+
+// SetNillableAttempts sets the "attempts" field if the given value is not nil.
+func (_u *FileUpdateOne) SetNillableAttempts(v *int) *FileUpdateOne {
+	if v != nil {
+		_u.SetAttempts(*v)
+	}
+	return _u
+}
+
+// AddAttempts adds value to the "attempts" field.
+func (_u *FileUpdateOne) AddAttempts(v int) *FileUpdateOne {
+	_u.mutation.AddAttempts(v)
+	return _u
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (_u *FileUpdateOne) SetNextAttemptAt(v time.Time) *FileUpdateOne {
+	_u.mutation.SetNextAttemptAt(v)
+	return _u
+}
+
+// SetNillableNextAttemptAt sets the "next_attempt_at" field if the given value is not nil.
+func (_u *FileUpdateOne) SetNillableNextAttemptAt(v *time.Time) *FileUpdateOne {
+	if v != nil {
+		_u.SetNextAttemptAt(*v)
+	}
+	return _u
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (_u *FileUpdateOne) ClearNextAttemptAt() *FileUpdateOne {
+	_u.mutation.ClearNextAttemptAt()
 	return _u
 }
 
@@ -767,8 +1028,17 @@ func (_u *FileUpdateOne) sqlSave(ctx context.Context) (_node *File, err error) {
 	if _u.mutation.Sha256Cleared() {
 		_spec.ClearField(file.FieldSha256, field.TypeString)
 	}
+	if value, ok := _u.mutation.StorageKey(); ok {
+		_spec.SetField(file.FieldStorageKey, field.TypeString, value)
+	}
 	if _u.mutation.StorageKeyCleared() {
 		_spec.ClearField(file.FieldStorageKey, field.TypeString)
+	}
+	if value, ok := _u.mutation.ThumbnailKey(); ok {
+		_spec.SetField(file.FieldThumbnailKey, field.TypeString, value)
+	}
+	if _u.mutation.ThumbnailKeyCleared() {
+		_spec.ClearField(file.FieldThumbnailKey, field.TypeString)
 	}
 	if value, ok := _u.mutation.Width(); ok {
 		_spec.SetField(file.FieldWidth, field.TypeInt, value)
@@ -802,6 +1072,30 @@ func (_u *FileUpdateOne) sqlSave(ctx context.Context) (_node *File, err error) {
 	}
 	if _u.mutation.MessageIDCleared() {
 		_spec.ClearField(file.FieldMessageID, field.TypeString)
+	}
+	if value, ok := _u.mutation.Position(); ok {
+		_spec.SetField(file.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedPosition(); ok {
+		_spec.AddField(file.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Source(); ok {
+		_spec.SetField(file.FieldSource, field.TypeJSON, value)
+	}
+	if _u.mutation.SourceCleared() {
+		_spec.ClearField(file.FieldSource, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Attempts(); ok {
+		_spec.SetField(file.FieldAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAttempts(); ok {
+		_spec.AddField(file.FieldAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.NextAttemptAt(); ok {
+		_spec.SetField(file.FieldNextAttemptAt, field.TypeTime, value)
+	}
+	if _u.mutation.NextAttemptAtCleared() {
+		_spec.ClearField(file.FieldNextAttemptAt, field.TypeTime)
 	}
 	if _u.mutation.UploaderAgentIDCleared() {
 		_spec.ClearField(file.FieldUploaderAgentID, field.TypeString)

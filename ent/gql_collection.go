@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/customermerge"
+	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
@@ -1730,6 +1731,137 @@ func newCustomerMergePaginateArgs(rv map[string]any) *customermergePaginateArgs 
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *FileQuery) CollectFields(ctx context.Context, satisfies ...string) (*FileQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *FileQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(file.Columns))
+		selectedFields = []string{file.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[file.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, file.FieldCreatedAt)
+				fieldSeen[file.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[file.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, file.FieldUpdatedAt)
+				fieldSeen[file.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[file.FieldName]; !ok {
+				selectedFields = append(selectedFields, file.FieldName)
+				fieldSeen[file.FieldName] = struct{}{}
+			}
+		case "contentType":
+			if _, ok := fieldSeen[file.FieldContentType]; !ok {
+				selectedFields = append(selectedFields, file.FieldContentType)
+				fieldSeen[file.FieldContentType] = struct{}{}
+			}
+		case "size":
+			if _, ok := fieldSeen[file.FieldSize]; !ok {
+				selectedFields = append(selectedFields, file.FieldSize)
+				fieldSeen[file.FieldSize] = struct{}{}
+			}
+		case "width":
+			if _, ok := fieldSeen[file.FieldWidth]; !ok {
+				selectedFields = append(selectedFields, file.FieldWidth)
+				fieldSeen[file.FieldWidth] = struct{}{}
+			}
+		case "height":
+			if _, ok := fieldSeen[file.FieldHeight]; !ok {
+				selectedFields = append(selectedFields, file.FieldHeight)
+				fieldSeen[file.FieldHeight] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[file.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, file.FieldStatus)
+				fieldSeen[file.FieldStatus] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[file.FieldError]; !ok {
+				selectedFields = append(selectedFields, file.FieldError)
+				fieldSeen[file.FieldError] = struct{}{}
+			}
+		case "deletedAt":
+			if _, ok := fieldSeen[file.FieldDeletedAt]; !ok {
+				selectedFields = append(selectedFields, file.FieldDeletedAt)
+				fieldSeen[file.FieldDeletedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type attachmentPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AttachmentPaginateOption
+}
+
+func newAttachmentPaginateArgs(rv map[string]any) *attachmentPaginateArgs {
+	args := &attachmentPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AttachmentOrder{Field: &AttachmentOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAttachmentOrder(order))
+			}
+		case *AttachmentOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAttachmentOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *MessageQuery) CollectFields(ctx context.Context, satisfies ...string) (*MessageQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -1839,11 +1971,6 @@ func (_q *MessageQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[message.FieldContentType]; !ok {
 				selectedFields = append(selectedFields, message.FieldContentType)
 				fieldSeen[message.FieldContentType] = struct{}{}
-			}
-		case "attachments":
-			if _, ok := fieldSeen[message.FieldAttachments]; !ok {
-				selectedFields = append(selectedFields, message.FieldAttachments)
-				fieldSeen[message.FieldAttachments] = struct{}{}
 			}
 		case "metadata":
 			if _, ok := fieldSeen[message.FieldMetadata]; !ok {
@@ -2328,6 +2455,11 @@ func (_q *WorkspaceQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			if _, ok := fieldSeen[workspace.FieldDefaultPhoneRegion]; !ok {
 				selectedFields = append(selectedFields, workspace.FieldDefaultPhoneRegion)
 				fieldSeen[workspace.FieldDefaultPhoneRegion] = struct{}{}
+			}
+		case "allowedFileTypes":
+			if _, ok := fieldSeen[workspace.FieldAllowedFileTypes]; !ok {
+				selectedFields = append(selectedFields, workspace.FieldAllowedFileTypes)
+				fieldSeen[workspace.FieldAllowedFileTypes] = struct{}{}
 			}
 		case "id":
 		case "__typename":

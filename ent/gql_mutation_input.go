@@ -298,10 +298,13 @@ func (c *TeamUpdateOne) SetInput(i UpdateTeamInput) *TeamUpdateOne {
 
 // UpdateWorkspaceInput represents a mutation input for updating workspaces.
 type UpdateWorkspaceInput struct {
-	Name               *string
-	Slug               *string
-	Timezone           *string
-	DefaultPhoneRegion *string
+	Name                   *string
+	Slug                   *string
+	Timezone               *string
+	DefaultPhoneRegion     *string
+	ClearAllowedFileTypes  bool
+	AllowedFileTypes       []string
+	AppendAllowedFileTypes []string
 }
 
 // Mutate applies the UpdateWorkspaceInput on the WorkspaceMutation builder.
@@ -317,6 +320,15 @@ func (i *UpdateWorkspaceInput) Mutate(m *WorkspaceMutation) {
 	}
 	if v := i.DefaultPhoneRegion; v != nil {
 		m.SetDefaultPhoneRegion(*v)
+	}
+	if i.ClearAllowedFileTypes {
+		m.ClearAllowedFileTypes()
+	}
+	if v := i.AllowedFileTypes; v != nil {
+		m.SetAllowedFileTypes(v)
+	}
+	if i.AppendAllowedFileTypes != nil {
+		m.AppendAllowedFileTypes(i.AllowedFileTypes)
 	}
 }
 

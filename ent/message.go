@@ -46,8 +46,6 @@ type Message struct {
 	Body string `json:"body,omitempty"`
 	// ContentType holds the value of the "content_type" field.
 	ContentType string `json:"content_type,omitempty"`
-	// Attachments holds the value of the "attachments" field.
-	Attachments []map[string]interface{} `json:"attachments,omitempty"`
 	// the provider's extras, and Switchboard's notes under its own keys ("sanitized": what ingest changed so the message could be stored)
 	Metadata map[string]interface{} `json:"metadata,omitempty"`
 	// Private holds the value of the "private" field.
@@ -136,7 +134,7 @@ func (*Message) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case message.FieldAuthorID:
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
-		case message.FieldAttachments, message.FieldMetadata, message.FieldTemplate:
+		case message.FieldMetadata, message.FieldTemplate:
 			values[i] = new([]byte)
 		case message.FieldID, message.FieldWorkspaceID, message.FieldConversationID, message.FieldChannelID, message.FieldCustomerID:
 			values[i] = new(gid.ID)
@@ -233,14 +231,6 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field content_type", values[i])
 			} else if value.Valid {
 				_m.ContentType = value.String
-			}
-		case message.FieldAttachments:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field attachments", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.Attachments); err != nil {
-					return fmt.Errorf("unmarshal field attachments: %w", err)
-				}
 			}
 		case message.FieldMetadata:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -380,9 +370,6 @@ func (_m *Message) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("content_type=")
 	builder.WriteString(_m.ContentType)
-	builder.WriteString(", ")
-	builder.WriteString("attachments=")
-	builder.WriteString(fmt.Sprintf("%v", _m.Attachments))
 	builder.WriteString(", ")
 	builder.WriteString("metadata=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Metadata))

@@ -135,12 +135,6 @@ func (_c *MessageCreate) SetNillableContentType(v *string) *MessageCreate {
 	return _c
 }
 
-// SetAttachments sets the "attachments" field.
-func (_c *MessageCreate) SetAttachments(v []map[string]interface{}) *MessageCreate {
-	_c.mutation.SetAttachments(v)
-	return _c
-}
-
 // SetMetadata sets the "metadata" field.
 func (_c *MessageCreate) SetMetadata(v map[string]interface{}) *MessageCreate {
 	_c.mutation.SetMetadata(v)
@@ -473,10 +467,6 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 		_spec.SetField(message.FieldContentType, field.TypeString, value)
 		_node.ContentType = value
 	}
-	if value, ok := _c.mutation.Attachments(); ok {
-		_spec.SetField(message.FieldAttachments, field.TypeJSON, value)
-		_node.Attachments = value
-	}
 	if value, ok := _c.mutation.Metadata(); ok {
 		_spec.SetField(message.FieldMetadata, field.TypeJSON, value)
 		_node.Metadata = value
@@ -655,24 +645,6 @@ func (u *MessageUpsert) ClearCustomerID() *MessageUpsert {
 	return u
 }
 
-// SetAttachments sets the "attachments" field.
-func (u *MessageUpsert) SetAttachments(v []map[string]interface{}) *MessageUpsert {
-	u.Set(message.FieldAttachments, v)
-	return u
-}
-
-// UpdateAttachments sets the "attachments" field to the value that was provided on create.
-func (u *MessageUpsert) UpdateAttachments() *MessageUpsert {
-	u.SetExcluded(message.FieldAttachments)
-	return u
-}
-
-// ClearAttachments clears the value of the "attachments" field.
-func (u *MessageUpsert) ClearAttachments() *MessageUpsert {
-	u.SetNull(message.FieldAttachments)
-	return u
-}
-
 // SetMetadata sets the "metadata" field.
 func (u *MessageUpsert) SetMetadata(v map[string]interface{}) *MessageUpsert {
 	u.Set(message.FieldMetadata, v)
@@ -846,27 +818,6 @@ func (u *MessageUpsertOne) UpdateCustomerID() *MessageUpsertOne {
 func (u *MessageUpsertOne) ClearCustomerID() *MessageUpsertOne {
 	return u.Update(func(s *MessageUpsert) {
 		s.ClearCustomerID()
-	})
-}
-
-// SetAttachments sets the "attachments" field.
-func (u *MessageUpsertOne) SetAttachments(v []map[string]interface{}) *MessageUpsertOne {
-	return u.Update(func(s *MessageUpsert) {
-		s.SetAttachments(v)
-	})
-}
-
-// UpdateAttachments sets the "attachments" field to the value that was provided on create.
-func (u *MessageUpsertOne) UpdateAttachments() *MessageUpsertOne {
-	return u.Update(func(s *MessageUpsert) {
-		s.UpdateAttachments()
-	})
-}
-
-// ClearAttachments clears the value of the "attachments" field.
-func (u *MessageUpsertOne) ClearAttachments() *MessageUpsertOne {
-	return u.Update(func(s *MessageUpsert) {
-		s.ClearAttachments()
 	})
 }
 
@@ -1219,27 +1170,6 @@ func (u *MessageUpsertBulk) UpdateCustomerID() *MessageUpsertBulk {
 func (u *MessageUpsertBulk) ClearCustomerID() *MessageUpsertBulk {
 	return u.Update(func(s *MessageUpsert) {
 		s.ClearCustomerID()
-	})
-}
-
-// SetAttachments sets the "attachments" field.
-func (u *MessageUpsertBulk) SetAttachments(v []map[string]interface{}) *MessageUpsertBulk {
-	return u.Update(func(s *MessageUpsert) {
-		s.SetAttachments(v)
-	})
-}
-
-// UpdateAttachments sets the "attachments" field to the value that was provided on create.
-func (u *MessageUpsertBulk) UpdateAttachments() *MessageUpsertBulk {
-	return u.Update(func(s *MessageUpsert) {
-		s.UpdateAttachments()
-	})
-}
-
-// ClearAttachments clears the value of the "attachments" field.
-func (u *MessageUpsertBulk) ClearAttachments() *MessageUpsertBulk {
-	return u.Update(func(s *MessageUpsert) {
-		s.ClearAttachments()
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
-	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/predicate"
@@ -54,24 +53,6 @@ func (_u *MessageUpdate) SetNillableCustomerID(v *gid.ID) *MessageUpdate {
 // ClearCustomerID clears the value of the "customer_id" field.
 func (_u *MessageUpdate) ClearCustomerID() *MessageUpdate {
 	_u.mutation.ClearCustomerID()
-	return _u
-}
-
-// SetAttachments sets the "attachments" field.
-func (_u *MessageUpdate) SetAttachments(v []map[string]interface{}) *MessageUpdate {
-	_u.mutation.SetAttachments(v)
-	return _u
-}
-
-// AppendAttachments appends value to the "attachments" field.
-func (_u *MessageUpdate) AppendAttachments(v []map[string]interface{}) *MessageUpdate {
-	_u.mutation.AppendAttachments(v)
-	return _u
-}
-
-// ClearAttachments clears the value of the "attachments" field.
-func (_u *MessageUpdate) ClearAttachments() *MessageUpdate {
-	_u.mutation.ClearAttachments()
 	return _u
 }
 
@@ -225,17 +206,6 @@ func (_u *MessageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.CustomerIDCleared() {
 		_spec.ClearField(message.FieldCustomerID, field.TypeString)
 	}
-	if value, ok := _u.mutation.Attachments(); ok {
-		_spec.SetField(message.FieldAttachments, field.TypeJSON, value)
-	}
-	if value, ok := _u.mutation.AppendedAttachments(); ok {
-		_spec.AddModifier(func(u *sql.UpdateBuilder) {
-			sqljson.Append(u, message.FieldAttachments, value)
-		})
-	}
-	if _u.mutation.AttachmentsCleared() {
-		_spec.ClearField(message.FieldAttachments, field.TypeJSON)
-	}
 	if value, ok := _u.mutation.Metadata(); ok {
 		_spec.SetField(message.FieldMetadata, field.TypeJSON, value)
 	}
@@ -305,24 +275,6 @@ func (_u *MessageUpdateOne) SetNillableCustomerID(v *gid.ID) *MessageUpdateOne {
 // ClearCustomerID clears the value of the "customer_id" field.
 func (_u *MessageUpdateOne) ClearCustomerID() *MessageUpdateOne {
 	_u.mutation.ClearCustomerID()
-	return _u
-}
-
-// SetAttachments sets the "attachments" field.
-func (_u *MessageUpdateOne) SetAttachments(v []map[string]interface{}) *MessageUpdateOne {
-	_u.mutation.SetAttachments(v)
-	return _u
-}
-
-// AppendAttachments appends value to the "attachments" field.
-func (_u *MessageUpdateOne) AppendAttachments(v []map[string]interface{}) *MessageUpdateOne {
-	_u.mutation.AppendAttachments(v)
-	return _u
-}
-
-// ClearAttachments clears the value of the "attachments" field.
-func (_u *MessageUpdateOne) ClearAttachments() *MessageUpdateOne {
-	_u.mutation.ClearAttachments()
 	return _u
 }
 
@@ -505,17 +457,6 @@ func (_u *MessageUpdateOne) sqlSave(ctx context.Context) (_node *Message, err er
 	}
 	if _u.mutation.CustomerIDCleared() {
 		_spec.ClearField(message.FieldCustomerID, field.TypeString)
-	}
-	if value, ok := _u.mutation.Attachments(); ok {
-		_spec.SetField(message.FieldAttachments, field.TypeJSON, value)
-	}
-	if value, ok := _u.mutation.AppendedAttachments(); ok {
-		_spec.AddModifier(func(u *sql.UpdateBuilder) {
-			sqljson.Append(u, message.FieldAttachments, value)
-		})
-	}
-	if _u.mutation.AttachmentsCleared() {
-		_spec.ClearField(message.FieldAttachments, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.Metadata(); ok {
 		_spec.SetField(message.FieldMetadata, field.TypeJSON, value)

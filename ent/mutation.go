@@ -16671,6 +16671,7 @@ type FileMutation struct {
 	addsize              *int64
 	sha256               *string
 	storage_key          *string
+	thumbnail_key        *string
 	width                *int
 	addwidth             *int
 	height               *int
@@ -16678,6 +16679,12 @@ type FileMutation struct {
 	status               *file.Status
 	error                *string
 	message_id           *gid.ID
+	position             *int
+	addposition          *int
+	source               *map[string]string
+	attempts             *int
+	addattempts          *int
+	next_attempt_at      *time.Time
 	uploader_agent_id    *gid.ID
 	uploader_customer_id *gid.ID
 	channel_id           *gid.ID
@@ -17128,6 +17135,55 @@ func (m *FileMutation) ResetStorageKey() {
 	delete(m.clearedFields, file.FieldStorageKey)
 }
 
+// SetThumbnailKey sets the "thumbnail_key" field.
+func (m *FileMutation) SetThumbnailKey(s string) {
+	m.thumbnail_key = &s
+}
+
+// ThumbnailKey returns the value of the "thumbnail_key" field in the mutation.
+func (m *FileMutation) ThumbnailKey() (r string, exists bool) {
+	v := m.thumbnail_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldThumbnailKey returns the old "thumbnail_key" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldThumbnailKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldThumbnailKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldThumbnailKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldThumbnailKey: %w", err)
+	}
+	return oldValue.ThumbnailKey, nil
+}
+
+// ClearThumbnailKey clears the value of the "thumbnail_key" field.
+func (m *FileMutation) ClearThumbnailKey() {
+	m.thumbnail_key = nil
+	m.clearedFields[file.FieldThumbnailKey] = struct{}{}
+}
+
+// ThumbnailKeyCleared returns if the "thumbnail_key" field was cleared in this mutation.
+func (m *FileMutation) ThumbnailKeyCleared() bool {
+	_, ok := m.clearedFields[file.FieldThumbnailKey]
+	return ok
+}
+
+// ResetThumbnailKey resets all changes to the "thumbnail_key" field.
+func (m *FileMutation) ResetThumbnailKey() {
+	m.thumbnail_key = nil
+	delete(m.clearedFields, file.FieldThumbnailKey)
+}
+
 // SetWidth sets the "width" field.
 func (m *FileMutation) SetWidth(i int) {
 	m.width = &i
@@ -17402,6 +17458,216 @@ func (m *FileMutation) ResetMessageID() {
 	delete(m.clearedFields, file.FieldMessageID)
 }
 
+// SetPosition sets the "position" field.
+func (m *FileMutation) SetPosition(i int) {
+	m.position = &i
+	m.addposition = nil
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *FileMutation) Position() (r int, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldPosition(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// AddPosition adds i to the "position" field.
+func (m *FileMutation) AddPosition(i int) {
+	if m.addposition != nil {
+		*m.addposition += i
+	} else {
+		m.addposition = &i
+	}
+}
+
+// AddedPosition returns the value that was added to the "position" field in this mutation.
+func (m *FileMutation) AddedPosition() (r int, exists bool) {
+	v := m.addposition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *FileMutation) ResetPosition() {
+	m.position = nil
+	m.addposition = nil
+}
+
+// SetSource sets the "source" field.
+func (m *FileMutation) SetSource(value map[string]string) {
+	m.source = &value
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *FileMutation) Source() (r map[string]string, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldSource(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ClearSource clears the value of the "source" field.
+func (m *FileMutation) ClearSource() {
+	m.source = nil
+	m.clearedFields[file.FieldSource] = struct{}{}
+}
+
+// SourceCleared returns if the "source" field was cleared in this mutation.
+func (m *FileMutation) SourceCleared() bool {
+	_, ok := m.clearedFields[file.FieldSource]
+	return ok
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *FileMutation) ResetSource() {
+	m.source = nil
+	delete(m.clearedFields, file.FieldSource)
+}
+
+// SetAttempts sets the "attempts" field.
+func (m *FileMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *FileMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *FileMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *FileMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *FileMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (m *FileMutation) SetNextAttemptAt(t time.Time) {
+	m.next_attempt_at = &t
+}
+
+// NextAttemptAt returns the value of the "next_attempt_at" field in the mutation.
+func (m *FileMutation) NextAttemptAt() (r time.Time, exists bool) {
+	v := m.next_attempt_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextAttemptAt returns the old "next_attempt_at" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldNextAttemptAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextAttemptAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextAttemptAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextAttemptAt: %w", err)
+	}
+	return oldValue.NextAttemptAt, nil
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (m *FileMutation) ClearNextAttemptAt() {
+	m.next_attempt_at = nil
+	m.clearedFields[file.FieldNextAttemptAt] = struct{}{}
+}
+
+// NextAttemptAtCleared returns if the "next_attempt_at" field was cleared in this mutation.
+func (m *FileMutation) NextAttemptAtCleared() bool {
+	_, ok := m.clearedFields[file.FieldNextAttemptAt]
+	return ok
+}
+
+// ResetNextAttemptAt resets all changes to the "next_attempt_at" field.
+func (m *FileMutation) ResetNextAttemptAt() {
+	m.next_attempt_at = nil
+	delete(m.clearedFields, file.FieldNextAttemptAt)
+}
+
 // SetUploaderAgentID sets the "uploader_agent_id" field.
 func (m *FileMutation) SetUploaderAgentID(gi gid.ID) {
 	m.uploader_agent_id = &gi
@@ -17659,7 +17925,7 @@ func (m *FileMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FileMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 22)
 	if m.created_at != nil {
 		fields = append(fields, file.FieldCreatedAt)
 	}
@@ -17684,6 +17950,9 @@ func (m *FileMutation) Fields() []string {
 	if m.storage_key != nil {
 		fields = append(fields, file.FieldStorageKey)
 	}
+	if m.thumbnail_key != nil {
+		fields = append(fields, file.FieldThumbnailKey)
+	}
 	if m.width != nil {
 		fields = append(fields, file.FieldWidth)
 	}
@@ -17698,6 +17967,18 @@ func (m *FileMutation) Fields() []string {
 	}
 	if m.message_id != nil {
 		fields = append(fields, file.FieldMessageID)
+	}
+	if m.position != nil {
+		fields = append(fields, file.FieldPosition)
+	}
+	if m.source != nil {
+		fields = append(fields, file.FieldSource)
+	}
+	if m.attempts != nil {
+		fields = append(fields, file.FieldAttempts)
+	}
+	if m.next_attempt_at != nil {
+		fields = append(fields, file.FieldNextAttemptAt)
 	}
 	if m.uploader_agent_id != nil {
 		fields = append(fields, file.FieldUploaderAgentID)
@@ -17735,6 +18016,8 @@ func (m *FileMutation) Field(name string) (ent.Value, bool) {
 		return m.Sha256()
 	case file.FieldStorageKey:
 		return m.StorageKey()
+	case file.FieldThumbnailKey:
+		return m.ThumbnailKey()
 	case file.FieldWidth:
 		return m.Width()
 	case file.FieldHeight:
@@ -17745,6 +18028,14 @@ func (m *FileMutation) Field(name string) (ent.Value, bool) {
 		return m.Error()
 	case file.FieldMessageID:
 		return m.MessageID()
+	case file.FieldPosition:
+		return m.Position()
+	case file.FieldSource:
+		return m.Source()
+	case file.FieldAttempts:
+		return m.Attempts()
+	case file.FieldNextAttemptAt:
+		return m.NextAttemptAt()
 	case file.FieldUploaderAgentID:
 		return m.UploaderAgentID()
 	case file.FieldUploaderCustomerID:
@@ -17778,6 +18069,8 @@ func (m *FileMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldSha256(ctx)
 	case file.FieldStorageKey:
 		return m.OldStorageKey(ctx)
+	case file.FieldThumbnailKey:
+		return m.OldThumbnailKey(ctx)
 	case file.FieldWidth:
 		return m.OldWidth(ctx)
 	case file.FieldHeight:
@@ -17788,6 +18081,14 @@ func (m *FileMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldError(ctx)
 	case file.FieldMessageID:
 		return m.OldMessageID(ctx)
+	case file.FieldPosition:
+		return m.OldPosition(ctx)
+	case file.FieldSource:
+		return m.OldSource(ctx)
+	case file.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case file.FieldNextAttemptAt:
+		return m.OldNextAttemptAt(ctx)
 	case file.FieldUploaderAgentID:
 		return m.OldUploaderAgentID(ctx)
 	case file.FieldUploaderCustomerID:
@@ -17861,6 +18162,13 @@ func (m *FileMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStorageKey(v)
 		return nil
+	case file.FieldThumbnailKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetThumbnailKey(v)
+		return nil
 	case file.FieldWidth:
 		v, ok := value.(int)
 		if !ok {
@@ -17895,6 +18203,34 @@ func (m *FileMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetMessageID(v)
+		return nil
+	case file.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	case file.FieldSource:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case file.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case file.FieldNextAttemptAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextAttemptAt(v)
 		return nil
 	case file.FieldUploaderAgentID:
 		v, ok := value.(gid.ID)
@@ -17941,6 +18277,12 @@ func (m *FileMutation) AddedFields() []string {
 	if m.addheight != nil {
 		fields = append(fields, file.FieldHeight)
 	}
+	if m.addposition != nil {
+		fields = append(fields, file.FieldPosition)
+	}
+	if m.addattempts != nil {
+		fields = append(fields, file.FieldAttempts)
+	}
 	return fields
 }
 
@@ -17955,6 +18297,10 @@ func (m *FileMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedWidth()
 	case file.FieldHeight:
 		return m.AddedHeight()
+	case file.FieldPosition:
+		return m.AddedPosition()
+	case file.FieldAttempts:
+		return m.AddedAttempts()
 	}
 	return nil, false
 }
@@ -17985,6 +18331,20 @@ func (m *FileMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddHeight(v)
 		return nil
+	case file.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosition(v)
+		return nil
+	case file.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
 	}
 	return fmt.Errorf("unknown File numeric field %s", name)
 }
@@ -17999,6 +18359,9 @@ func (m *FileMutation) ClearedFields() []string {
 	if m.FieldCleared(file.FieldStorageKey) {
 		fields = append(fields, file.FieldStorageKey)
 	}
+	if m.FieldCleared(file.FieldThumbnailKey) {
+		fields = append(fields, file.FieldThumbnailKey)
+	}
 	if m.FieldCleared(file.FieldWidth) {
 		fields = append(fields, file.FieldWidth)
 	}
@@ -18010,6 +18373,12 @@ func (m *FileMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(file.FieldMessageID) {
 		fields = append(fields, file.FieldMessageID)
+	}
+	if m.FieldCleared(file.FieldSource) {
+		fields = append(fields, file.FieldSource)
+	}
+	if m.FieldCleared(file.FieldNextAttemptAt) {
+		fields = append(fields, file.FieldNextAttemptAt)
 	}
 	if m.FieldCleared(file.FieldUploaderAgentID) {
 		fields = append(fields, file.FieldUploaderAgentID)
@@ -18043,6 +18412,9 @@ func (m *FileMutation) ClearField(name string) error {
 	case file.FieldStorageKey:
 		m.ClearStorageKey()
 		return nil
+	case file.FieldThumbnailKey:
+		m.ClearThumbnailKey()
+		return nil
 	case file.FieldWidth:
 		m.ClearWidth()
 		return nil
@@ -18054,6 +18426,12 @@ func (m *FileMutation) ClearField(name string) error {
 		return nil
 	case file.FieldMessageID:
 		m.ClearMessageID()
+		return nil
+	case file.FieldSource:
+		m.ClearSource()
+		return nil
+	case file.FieldNextAttemptAt:
+		m.ClearNextAttemptAt()
 		return nil
 	case file.FieldUploaderAgentID:
 		m.ClearUploaderAgentID()
@@ -18099,6 +18477,9 @@ func (m *FileMutation) ResetField(name string) error {
 	case file.FieldStorageKey:
 		m.ResetStorageKey()
 		return nil
+	case file.FieldThumbnailKey:
+		m.ResetThumbnailKey()
+		return nil
 	case file.FieldWidth:
 		m.ResetWidth()
 		return nil
@@ -18113,6 +18494,18 @@ func (m *FileMutation) ResetField(name string) error {
 		return nil
 	case file.FieldMessageID:
 		m.ResetMessageID()
+		return nil
+	case file.FieldPosition:
+		m.ResetPosition()
+		return nil
+	case file.FieldSource:
+		m.ResetSource()
+		return nil
+	case file.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case file.FieldNextAttemptAt:
+		m.ResetNextAttemptAt()
 		return nil
 	case file.FieldUploaderAgentID:
 		m.ResetUploaderAgentID()
@@ -18217,8 +18610,6 @@ type MessageMutation struct {
 	sender_kind         *message.SenderKind
 	body                *string
 	content_type        *string
-	attachments         *[]map[string]interface{}
-	appendattachments   []map[string]interface{}
 	metadata            *map[string]interface{}
 	private             *bool
 	auto_submitted      *bool
@@ -18766,71 +19157,6 @@ func (m *MessageMutation) ResetContentType() {
 	m.content_type = nil
 }
 
-// SetAttachments sets the "attachments" field.
-func (m *MessageMutation) SetAttachments(value []map[string]interface{}) {
-	m.attachments = &value
-	m.appendattachments = nil
-}
-
-// Attachments returns the value of the "attachments" field in the mutation.
-func (m *MessageMutation) Attachments() (r []map[string]interface{}, exists bool) {
-	v := m.attachments
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldAttachments returns the old "attachments" field's value of the Message entity.
-// If the Message object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *MessageMutation) OldAttachments(ctx context.Context) (v []map[string]interface{}, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldAttachments is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldAttachments requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldAttachments: %w", err)
-	}
-	return oldValue.Attachments, nil
-}
-
-// AppendAttachments adds value to the "attachments" field.
-func (m *MessageMutation) AppendAttachments(value []map[string]interface{}) {
-	m.appendattachments = append(m.appendattachments, value...)
-}
-
-// AppendedAttachments returns the list of values that were appended to the "attachments" field in this mutation.
-func (m *MessageMutation) AppendedAttachments() ([]map[string]interface{}, bool) {
-	if len(m.appendattachments) == 0 {
-		return nil, false
-	}
-	return m.appendattachments, true
-}
-
-// ClearAttachments clears the value of the "attachments" field.
-func (m *MessageMutation) ClearAttachments() {
-	m.attachments = nil
-	m.appendattachments = nil
-	m.clearedFields[message.FieldAttachments] = struct{}{}
-}
-
-// AttachmentsCleared returns if the "attachments" field was cleared in this mutation.
-func (m *MessageMutation) AttachmentsCleared() bool {
-	_, ok := m.clearedFields[message.FieldAttachments]
-	return ok
-}
-
-// ResetAttachments resets all changes to the "attachments" field.
-func (m *MessageMutation) ResetAttachments() {
-	m.attachments = nil
-	m.appendattachments = nil
-	delete(m.clearedFields, message.FieldAttachments)
-}
-
 // SetMetadata sets the "metadata" field.
 func (m *MessageMutation) SetMetadata(value map[string]interface{}) {
 	m.metadata = &value
@@ -19290,7 +19616,7 @@ func (m *MessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MessageMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 18)
 	if m.created_at != nil {
 		fields = append(fields, message.FieldCreatedAt)
 	}
@@ -19323,9 +19649,6 @@ func (m *MessageMutation) Fields() []string {
 	}
 	if m.content_type != nil {
 		fields = append(fields, message.FieldContentType)
-	}
-	if m.attachments != nil {
-		fields = append(fields, message.FieldAttachments)
 	}
 	if m.metadata != nil {
 		fields = append(fields, message.FieldMetadata)
@@ -19378,8 +19701,6 @@ func (m *MessageMutation) Field(name string) (ent.Value, bool) {
 		return m.Body()
 	case message.FieldContentType:
 		return m.ContentType()
-	case message.FieldAttachments:
-		return m.Attachments()
 	case message.FieldMetadata:
 		return m.Metadata()
 	case message.FieldPrivate:
@@ -19425,8 +19746,6 @@ func (m *MessageMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldBody(ctx)
 	case message.FieldContentType:
 		return m.OldContentType(ctx)
-	case message.FieldAttachments:
-		return m.OldAttachments(ctx)
 	case message.FieldMetadata:
 		return m.OldMetadata(ctx)
 	case message.FieldPrivate:
@@ -19527,13 +19846,6 @@ func (m *MessageMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetContentType(v)
 		return nil
-	case message.FieldAttachments:
-		v, ok := value.([]map[string]interface{})
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetAttachments(v)
-		return nil
 	case message.FieldMetadata:
 		v, ok := value.(map[string]interface{})
 		if !ok {
@@ -19619,9 +19931,6 @@ func (m *MessageMutation) ClearedFields() []string {
 	if m.FieldCleared(message.FieldAuthorID) {
 		fields = append(fields, message.FieldAuthorID)
 	}
-	if m.FieldCleared(message.FieldAttachments) {
-		fields = append(fields, message.FieldAttachments)
-	}
 	if m.FieldCleared(message.FieldMetadata) {
 		fields = append(fields, message.FieldMetadata)
 	}
@@ -19656,9 +19965,6 @@ func (m *MessageMutation) ClearField(name string) error {
 		return nil
 	case message.FieldAuthorID:
 		m.ClearAuthorID()
-		return nil
-	case message.FieldAttachments:
-		m.ClearAttachments()
 		return nil
 	case message.FieldMetadata:
 		m.ClearMetadata()
@@ -19715,9 +20021,6 @@ func (m *MessageMutation) ResetField(name string) error {
 		return nil
 	case message.FieldContentType:
 		m.ResetContentType()
-		return nil
-	case message.FieldAttachments:
-		m.ResetAttachments()
 		return nil
 	case message.FieldMetadata:
 		m.ResetMetadata()
@@ -25613,19 +25916,21 @@ func (m *TimerMutation) ResetEdge(name string) error {
 // WorkspaceMutation represents an operation that mutates the Workspace nodes in the graph.
 type WorkspaceMutation struct {
 	config
-	op                   Op
-	typ                  string
-	id                   *gid.ID
-	created_at           *time.Time
-	updated_at           *time.Time
-	name                 *string
-	slug                 *string
-	timezone             *string
-	default_phone_region *string
-	clearedFields        map[string]struct{}
-	done                 bool
-	oldValue             func(context.Context) (*Workspace, error)
-	predicates           []predicate.Workspace
+	op                       Op
+	typ                      string
+	id                       *gid.ID
+	created_at               *time.Time
+	updated_at               *time.Time
+	name                     *string
+	slug                     *string
+	timezone                 *string
+	default_phone_region     *string
+	allowed_file_types       *[]string
+	appendallowed_file_types []string
+	clearedFields            map[string]struct{}
+	done                     bool
+	oldValue                 func(context.Context) (*Workspace, error)
+	predicates               []predicate.Workspace
 }
 
 var _ ent.Mutation = (*WorkspaceMutation)(nil)
@@ -25948,6 +26253,71 @@ func (m *WorkspaceMutation) ResetDefaultPhoneRegion() {
 	m.default_phone_region = nil
 }
 
+// SetAllowedFileTypes sets the "allowed_file_types" field.
+func (m *WorkspaceMutation) SetAllowedFileTypes(s []string) {
+	m.allowed_file_types = &s
+	m.appendallowed_file_types = nil
+}
+
+// AllowedFileTypes returns the value of the "allowed_file_types" field in the mutation.
+func (m *WorkspaceMutation) AllowedFileTypes() (r []string, exists bool) {
+	v := m.allowed_file_types
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAllowedFileTypes returns the old "allowed_file_types" field's value of the Workspace entity.
+// If the Workspace object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkspaceMutation) OldAllowedFileTypes(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAllowedFileTypes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAllowedFileTypes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAllowedFileTypes: %w", err)
+	}
+	return oldValue.AllowedFileTypes, nil
+}
+
+// AppendAllowedFileTypes adds s to the "allowed_file_types" field.
+func (m *WorkspaceMutation) AppendAllowedFileTypes(s []string) {
+	m.appendallowed_file_types = append(m.appendallowed_file_types, s...)
+}
+
+// AppendedAllowedFileTypes returns the list of values that were appended to the "allowed_file_types" field in this mutation.
+func (m *WorkspaceMutation) AppendedAllowedFileTypes() ([]string, bool) {
+	if len(m.appendallowed_file_types) == 0 {
+		return nil, false
+	}
+	return m.appendallowed_file_types, true
+}
+
+// ClearAllowedFileTypes clears the value of the "allowed_file_types" field.
+func (m *WorkspaceMutation) ClearAllowedFileTypes() {
+	m.allowed_file_types = nil
+	m.appendallowed_file_types = nil
+	m.clearedFields[workspace.FieldAllowedFileTypes] = struct{}{}
+}
+
+// AllowedFileTypesCleared returns if the "allowed_file_types" field was cleared in this mutation.
+func (m *WorkspaceMutation) AllowedFileTypesCleared() bool {
+	_, ok := m.clearedFields[workspace.FieldAllowedFileTypes]
+	return ok
+}
+
+// ResetAllowedFileTypes resets all changes to the "allowed_file_types" field.
+func (m *WorkspaceMutation) ResetAllowedFileTypes() {
+	m.allowed_file_types = nil
+	m.appendallowed_file_types = nil
+	delete(m.clearedFields, workspace.FieldAllowedFileTypes)
+}
+
 // Where appends a list predicates to the WorkspaceMutation builder.
 func (m *WorkspaceMutation) Where(ps ...predicate.Workspace) {
 	m.predicates = append(m.predicates, ps...)
@@ -25982,7 +26352,7 @@ func (m *WorkspaceMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *WorkspaceMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.created_at != nil {
 		fields = append(fields, workspace.FieldCreatedAt)
 	}
@@ -26000,6 +26370,9 @@ func (m *WorkspaceMutation) Fields() []string {
 	}
 	if m.default_phone_region != nil {
 		fields = append(fields, workspace.FieldDefaultPhoneRegion)
+	}
+	if m.allowed_file_types != nil {
+		fields = append(fields, workspace.FieldAllowedFileTypes)
 	}
 	return fields
 }
@@ -26021,6 +26394,8 @@ func (m *WorkspaceMutation) Field(name string) (ent.Value, bool) {
 		return m.Timezone()
 	case workspace.FieldDefaultPhoneRegion:
 		return m.DefaultPhoneRegion()
+	case workspace.FieldAllowedFileTypes:
+		return m.AllowedFileTypes()
 	}
 	return nil, false
 }
@@ -26042,6 +26417,8 @@ func (m *WorkspaceMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldTimezone(ctx)
 	case workspace.FieldDefaultPhoneRegion:
 		return m.OldDefaultPhoneRegion(ctx)
+	case workspace.FieldAllowedFileTypes:
+		return m.OldAllowedFileTypes(ctx)
 	}
 	return nil, fmt.Errorf("unknown Workspace field %s", name)
 }
@@ -26093,6 +26470,13 @@ func (m *WorkspaceMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDefaultPhoneRegion(v)
 		return nil
+	case workspace.FieldAllowedFileTypes:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAllowedFileTypes(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Workspace field %s", name)
 }
@@ -26122,7 +26506,11 @@ func (m *WorkspaceMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *WorkspaceMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(workspace.FieldAllowedFileTypes) {
+		fields = append(fields, workspace.FieldAllowedFileTypes)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -26135,6 +26523,11 @@ func (m *WorkspaceMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *WorkspaceMutation) ClearField(name string) error {
+	switch name {
+	case workspace.FieldAllowedFileTypes:
+		m.ClearAllowedFileTypes()
+		return nil
+	}
 	return fmt.Errorf("unknown Workspace nullable field %s", name)
 }
 
@@ -26159,6 +26552,9 @@ func (m *WorkspaceMutation) ResetField(name string) error {
 		return nil
 	case workspace.FieldDefaultPhoneRegion:
 		m.ResetDefaultPhoneRegion()
+		return nil
+	case workspace.FieldAllowedFileTypes:
+		m.ResetAllowedFileTypes()
 		return nil
 	}
 	return fmt.Errorf("unknown Workspace field %s", name)

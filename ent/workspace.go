@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -30,7 +31,9 @@ type Workspace struct {
 	Timezone string `json:"timezone,omitempty"`
 	// ISO 3166 region used to read national phone numbers
 	DefaultPhoneRegion string `json:"default_phone_region,omitempty"`
-	selectValues       sql.SelectValues
+	// content types files may have ("image/*" for a family); empty for the default list
+	AllowedFileTypes []string `json:"allowed_file_types,omitempty"`
+	selectValues     sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -38,6 +41,8 @@ func (*Workspace) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case workspace.FieldAllowedFileTypes:
+			values[i] = new([]byte)
 		case workspace.FieldID:
 			values[i] = new(gid.ID)
 		case workspace.FieldName, workspace.FieldSlug, workspace.FieldTimezone, workspace.FieldDefaultPhoneRegion:
@@ -101,6 +106,14 @@ func (_m *Workspace) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.DefaultPhoneRegion = value.String
 			}
+		case workspace.FieldAllowedFileTypes:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field allowed_file_types", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.AllowedFileTypes); err != nil {
+					return fmt.Errorf("unmarshal field allowed_file_types: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -154,6 +167,9 @@ func (_m *Workspace) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("default_phone_region=")
 	builder.WriteString(_m.DefaultPhoneRegion)
+	builder.WriteString(", ")
+	builder.WriteString("allowed_file_types=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AllowedFileTypes))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -92,6 +92,12 @@ func (_c *WorkspaceCreate) SetNillableDefaultPhoneRegion(v *string) *WorkspaceCr
 	return _c
 }
 
+// SetAllowedFileTypes sets the "allowed_file_types" field.
+func (_c *WorkspaceCreate) SetAllowedFileTypes(v []string) *WorkspaceCreate {
+	_c.mutation.SetAllowedFileTypes(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *WorkspaceCreate) SetID(v gid.ID) *WorkspaceCreate {
 	_c.mutation.SetID(v)
@@ -275,6 +281,10 @@ func (_c *WorkspaceCreate) createSpec() (*Workspace, *sqlgraph.CreateSpec) {
 		_spec.SetField(workspace.FieldDefaultPhoneRegion, field.TypeString, value)
 		_node.DefaultPhoneRegion = value
 	}
+	if value, ok := _c.mutation.AllowedFileTypes(); ok {
+		_spec.SetField(workspace.FieldAllowedFileTypes, field.TypeJSON, value)
+		_node.AllowedFileTypes = value
+	}
 	return _node, _spec
 }
 
@@ -384,6 +394,24 @@ func (u *WorkspaceUpsert) SetDefaultPhoneRegion(v string) *WorkspaceUpsert {
 // UpdateDefaultPhoneRegion sets the "default_phone_region" field to the value that was provided on create.
 func (u *WorkspaceUpsert) UpdateDefaultPhoneRegion() *WorkspaceUpsert {
 	u.SetExcluded(workspace.FieldDefaultPhoneRegion)
+	return u
+}
+
+// SetAllowedFileTypes sets the "allowed_file_types" field.
+func (u *WorkspaceUpsert) SetAllowedFileTypes(v []string) *WorkspaceUpsert {
+	u.Set(workspace.FieldAllowedFileTypes, v)
+	return u
+}
+
+// UpdateAllowedFileTypes sets the "allowed_file_types" field to the value that was provided on create.
+func (u *WorkspaceUpsert) UpdateAllowedFileTypes() *WorkspaceUpsert {
+	u.SetExcluded(workspace.FieldAllowedFileTypes)
+	return u
+}
+
+// ClearAllowedFileTypes clears the value of the "allowed_file_types" field.
+func (u *WorkspaceUpsert) ClearAllowedFileTypes() *WorkspaceUpsert {
+	u.SetNull(workspace.FieldAllowedFileTypes)
 	return u
 }
 
@@ -505,6 +533,27 @@ func (u *WorkspaceUpsertOne) SetDefaultPhoneRegion(v string) *WorkspaceUpsertOne
 func (u *WorkspaceUpsertOne) UpdateDefaultPhoneRegion() *WorkspaceUpsertOne {
 	return u.Update(func(s *WorkspaceUpsert) {
 		s.UpdateDefaultPhoneRegion()
+	})
+}
+
+// SetAllowedFileTypes sets the "allowed_file_types" field.
+func (u *WorkspaceUpsertOne) SetAllowedFileTypes(v []string) *WorkspaceUpsertOne {
+	return u.Update(func(s *WorkspaceUpsert) {
+		s.SetAllowedFileTypes(v)
+	})
+}
+
+// UpdateAllowedFileTypes sets the "allowed_file_types" field to the value that was provided on create.
+func (u *WorkspaceUpsertOne) UpdateAllowedFileTypes() *WorkspaceUpsertOne {
+	return u.Update(func(s *WorkspaceUpsert) {
+		s.UpdateAllowedFileTypes()
+	})
+}
+
+// ClearAllowedFileTypes clears the value of the "allowed_file_types" field.
+func (u *WorkspaceUpsertOne) ClearAllowedFileTypes() *WorkspaceUpsertOne {
+	return u.Update(func(s *WorkspaceUpsert) {
+		s.ClearAllowedFileTypes()
 	})
 }
 
@@ -793,6 +842,27 @@ func (u *WorkspaceUpsertBulk) SetDefaultPhoneRegion(v string) *WorkspaceUpsertBu
 func (u *WorkspaceUpsertBulk) UpdateDefaultPhoneRegion() *WorkspaceUpsertBulk {
 	return u.Update(func(s *WorkspaceUpsert) {
 		s.UpdateDefaultPhoneRegion()
+	})
+}
+
+// SetAllowedFileTypes sets the "allowed_file_types" field.
+func (u *WorkspaceUpsertBulk) SetAllowedFileTypes(v []string) *WorkspaceUpsertBulk {
+	return u.Update(func(s *WorkspaceUpsert) {
+		s.SetAllowedFileTypes(v)
+	})
+}
+
+// UpdateAllowedFileTypes sets the "allowed_file_types" field to the value that was provided on create.
+func (u *WorkspaceUpsertBulk) UpdateAllowedFileTypes() *WorkspaceUpsertBulk {
+	return u.Update(func(s *WorkspaceUpsert) {
+		s.UpdateAllowedFileTypes()
+	})
+}
+
+// ClearAllowedFileTypes clears the value of the "allowed_file_types" field.
+func (u *WorkspaceUpsertBulk) ClearAllowedFileTypes() *WorkspaceUpsertBulk {
+	return u.Update(func(s *WorkspaceUpsert) {
+		s.ClearAllowedFileTypes()
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/workspace"
@@ -88,6 +89,24 @@ func (_u *WorkspaceUpdate) SetNillableDefaultPhoneRegion(v *string) *WorkspaceUp
 	if v != nil {
 		_u.SetDefaultPhoneRegion(*v)
 	}
+	return _u
+}
+
+// SetAllowedFileTypes sets the "allowed_file_types" field.
+func (_u *WorkspaceUpdate) SetAllowedFileTypes(v []string) *WorkspaceUpdate {
+	_u.mutation.SetAllowedFileTypes(v)
+	return _u
+}
+
+// AppendAllowedFileTypes appends value to the "allowed_file_types" field.
+func (_u *WorkspaceUpdate) AppendAllowedFileTypes(v []string) *WorkspaceUpdate {
+	_u.mutation.AppendAllowedFileTypes(v)
+	return _u
+}
+
+// ClearAllowedFileTypes clears the value of the "allowed_file_types" field.
+func (_u *WorkspaceUpdate) ClearAllowedFileTypes() *WorkspaceUpdate {
+	_u.mutation.ClearAllowedFileTypes()
 	return _u
 }
 
@@ -196,6 +215,17 @@ func (_u *WorkspaceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.DefaultPhoneRegion(); ok {
 		_spec.SetField(workspace.FieldDefaultPhoneRegion, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.AllowedFileTypes(); ok {
+		_spec.SetField(workspace.FieldAllowedFileTypes, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedAllowedFileTypes(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, workspace.FieldAllowedFileTypes, value)
+		})
+	}
+	if _u.mutation.AllowedFileTypesCleared() {
+		_spec.ClearField(workspace.FieldAllowedFileTypes, field.TypeJSON)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -277,6 +307,24 @@ func (_u *WorkspaceUpdateOne) SetNillableDefaultPhoneRegion(v *string) *Workspac
 	if v != nil {
 		_u.SetDefaultPhoneRegion(*v)
 	}
+	return _u
+}
+
+// SetAllowedFileTypes sets the "allowed_file_types" field.
+func (_u *WorkspaceUpdateOne) SetAllowedFileTypes(v []string) *WorkspaceUpdateOne {
+	_u.mutation.SetAllowedFileTypes(v)
+	return _u
+}
+
+// AppendAllowedFileTypes appends value to the "allowed_file_types" field.
+func (_u *WorkspaceUpdateOne) AppendAllowedFileTypes(v []string) *WorkspaceUpdateOne {
+	_u.mutation.AppendAllowedFileTypes(v)
+	return _u
+}
+
+// ClearAllowedFileTypes clears the value of the "allowed_file_types" field.
+func (_u *WorkspaceUpdateOne) ClearAllowedFileTypes() *WorkspaceUpdateOne {
+	_u.mutation.ClearAllowedFileTypes()
 	return _u
 }
 
@@ -414,6 +462,17 @@ func (_u *WorkspaceUpdateOne) sqlSave(ctx context.Context) (_node *Workspace, er
 	}
 	if value, ok := _u.mutation.DefaultPhoneRegion(); ok {
 		_spec.SetField(workspace.FieldDefaultPhoneRegion, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AllowedFileTypes(); ok {
+		_spec.SetField(workspace.FieldAllowedFileTypes, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedAllowedFileTypes(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, workspace.FieldAllowedFileTypes, value)
+		})
+	}
+	if _u.mutation.AllowedFileTypesCleared() {
+		_spec.ClearField(workspace.FieldAllowedFileTypes, field.TypeJSON)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Workspace{config: _u.config}

@@ -3,6 +3,7 @@
 // and frontend-contract/operations/*.graphql. Run go generate ./... to update.
 //
 // Scalars:
+//   Upload -> Blob
 //   Map -> Record<string, unknown>
 //   Boolean -> boolean
 //   Float, Int -> number
@@ -22,6 +23,9 @@ export type ApiTokenOrderField = "ID" | "CREATED_AT" | "UPDATED_AT" | "NAME";
 export type ApiTokenScope = "READ" | "WRITE" | "ADMIN";
 
 export type AssignmentReason = "AUTO" | "MANUAL" | "TRANSFER" | "TAKEN";
+
+/** AttachmentStatus is enum for the field status */
+export type AttachmentStatus = "PENDING" | "READY" | "FAILED";
 
 /** Properties by which AttributeDefinition connections can be ordered. */
 export type AttributeDefinitionOrderField = "ID" | "CREATED_AT" | "UPDATED_AT" | "NAME";
@@ -1665,8 +1669,14 @@ export type RoutingPolicyWhereInput = {
 
 export type SendMessageInput = {
   conversationID: string;
-  /** May be empty when template is set. */
+  /** May be empty when template or attachmentIDs is set. */
   body?: string;
+  /**
+   * Files from uploadAttachment to send with the message, in this order (at
+   * most 10). Refused with CONFLICT when the conversation's channel cannot
+   * send files (ChannelCapabilities.attachments).
+   */
+  attachmentIDs?: Array<string> | null;
   /** A private note is seen by agents only and never sent. */
   private?: boolean | null;
   /** Send an approved template instead of free text: allowed also where only templates may be sent (replyBlockedReason TEMPLATE_REQUIRED). */
@@ -1925,6 +1935,10 @@ export type UpdateWorkspaceInput = {
   timezone?: string | null;
   /** ISO 3166 region used to read national phone numbers */
   defaultPhoneRegion?: string | null;
+  /** content types files may have ("image/*" for a family); empty for the default list */
+  allowedFileTypes?: Array<string> | null;
+  appendAllowedFileTypes?: Array<string> | null;
+  clearAllowedFileTypes?: boolean | null;
 };
 
 /**
@@ -2979,7 +2993,7 @@ export type CustomersVariables = {
 
 export type CustomerQuery = {
   node: {
-    __typename: "Agent" | "ApiToken" | "AttributeDefinition" | "Channel" | "Conversation" | "CustomerDuplicate" | "CustomerIdentity" | "CustomerMerge" | "Message" | "RoutingPolicy" | "Tag" | "Team" | "Workspace";
+    __typename: "Agent" | "ApiToken" | "Attachment" | "AttributeDefinition" | "Channel" | "Conversation" | "CustomerDuplicate" | "CustomerIdentity" | "CustomerMerge" | "Message" | "RoutingPolicy" | "Tag" | "Team" | "Workspace";
   } | {
     __typename: "Customer";
     id: string;
@@ -3573,6 +3587,20 @@ export type ChannelChipFragment = {
   name: string;
 };
 
+export type AttachmentFieldsFragment = {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  status: AttachmentStatus;
+  url: string | null;
+  thumbnailURL: string | null;
+  width: number | null;
+  height: number | null;
+  error: string | null;
+  deletedAt: string | null;
+};
+
 // frontend-contract/operations/inbox.graphql
 
 export type ConversationListItemFragment = {
@@ -3629,7 +3657,19 @@ export type MessageFieldsFragment = {
   senderKind: MessageSenderKind;
   body: string;
   contentType: string;
-  attachments: Array<Record<string, unknown>> | null;
+  attachments: Array<{
+    id: string;
+    name: string;
+    contentType: string;
+    size: number;
+    status: AttachmentStatus;
+    url: string | null;
+    thumbnailURL: string | null;
+    width: number | null;
+    height: number | null;
+    error: string | null;
+    deletedAt: string | null;
+  }>;
   metadata: Record<string, unknown> | null;
   private: boolean;
   autoSubmitted: boolean;
@@ -3713,7 +3753,7 @@ export type InboxVariables = {
 
 export type ConversationQuery = {
   node: {
-    __typename: "Agent" | "ApiToken" | "AttributeDefinition" | "Channel" | "Customer" | "CustomerDuplicate" | "CustomerIdentity" | "CustomerMerge" | "Message" | "RoutingPolicy" | "Tag" | "Team" | "Workspace";
+    __typename: "Agent" | "ApiToken" | "Attachment" | "AttributeDefinition" | "Channel" | "Customer" | "CustomerDuplicate" | "CustomerIdentity" | "CustomerMerge" | "Message" | "RoutingPolicy" | "Tag" | "Team" | "Workspace";
   } | {
     __typename: "Conversation";
     id: string;
@@ -3787,7 +3827,19 @@ export type ConversationQuery = {
           senderKind: MessageSenderKind;
           body: string;
           contentType: string;
-          attachments: Array<Record<string, unknown>> | null;
+          attachments: Array<{
+            id: string;
+            name: string;
+            contentType: string;
+            size: number;
+            status: AttachmentStatus;
+            url: string | null;
+            thumbnailURL: string | null;
+            width: number | null;
+            height: number | null;
+            error: string | null;
+            deletedAt: string | null;
+          }>;
           metadata: Record<string, unknown> | null;
           private: boolean;
           autoSubmitted: boolean;
@@ -3819,7 +3871,19 @@ export type SendMessageMutation = {
     senderKind: MessageSenderKind;
     body: string;
     contentType: string;
-    attachments: Array<Record<string, unknown>> | null;
+    attachments: Array<{
+      id: string;
+      name: string;
+      contentType: string;
+      size: number;
+      status: AttachmentStatus;
+      url: string | null;
+      thumbnailURL: string | null;
+      width: number | null;
+      height: number | null;
+      error: string | null;
+      deletedAt: string | null;
+    }>;
     metadata: Record<string, unknown> | null;
     private: boolean;
     autoSubmitted: boolean;
@@ -3835,6 +3899,32 @@ export type SendMessageMutation = {
 };
 export type SendMessageVariables = {
   input: SendMessageInput;
+};
+
+export type UploadAttachmentMutation = {
+  uploadAttachment: {
+    id: string;
+    name: string;
+    contentType: string;
+    size: number;
+    status: AttachmentStatus;
+    url: string | null;
+    thumbnailURL: string | null;
+    width: number | null;
+    height: number | null;
+    error: string | null;
+    deletedAt: string | null;
+  };
+};
+export type UploadAttachmentVariables = {
+  file: Blob;
+};
+
+export type DeleteAttachmentMutation = {
+  deleteAttachment: string;
+};
+export type DeleteAttachmentVariables = {
+  id: string;
 };
 
 export type StartConversationMutation = {
@@ -4275,7 +4365,19 @@ export type MessageAddedSubscription = {
       senderKind: MessageSenderKind;
       body: string;
       contentType: string;
-      attachments: Array<Record<string, unknown>> | null;
+      attachments: Array<{
+        id: string;
+        name: string;
+        contentType: string;
+        size: number;
+        status: AttachmentStatus;
+        url: string | null;
+        thumbnailURL: string | null;
+        width: number | null;
+        height: number | null;
+        error: string | null;
+        deletedAt: string | null;
+      }>;
       metadata: Record<string, unknown> | null;
       private: boolean;
       autoSubmitted: boolean;
@@ -4440,7 +4542,19 @@ export type AssignedToMeVariables = {
 export type VisitorMessageFieldsFragment = {
   id: string;
   body: string;
-  attachments: Array<Record<string, unknown>>;
+  attachments: Array<{
+    id: string;
+    name: string;
+    contentType: string;
+    size: number;
+    status: AttachmentStatus;
+    url: string | null;
+    thumbnailURL: string | null;
+    width: number | null;
+    height: number | null;
+    error: string | null;
+    deletedAt: string | null;
+  }>;
   createdAt: string;
   deliveryStatus: MessageDeliveryStatus;
   sender: {
@@ -4464,7 +4578,19 @@ export type VisitorConversationFieldsFragment = {
       node: {
         id: string;
         body: string;
-        attachments: Array<Record<string, unknown>>;
+        attachments: Array<{
+          id: string;
+          name: string;
+          contentType: string;
+          size: number;
+          status: AttachmentStatus;
+          url: string | null;
+          thumbnailURL: string | null;
+          width: number | null;
+          height: number | null;
+          error: string | null;
+          deletedAt: string | null;
+        }>;
         createdAt: string;
         deliveryStatus: MessageDeliveryStatus;
         sender: {
@@ -4496,7 +4622,19 @@ export type StartVisitorSessionMutation = {
           node: {
             id: string;
             body: string;
-            attachments: Array<Record<string, unknown>>;
+            attachments: Array<{
+              id: string;
+              name: string;
+              contentType: string;
+              size: number;
+              status: AttachmentStatus;
+              url: string | null;
+              thumbnailURL: string | null;
+              width: number | null;
+              height: number | null;
+              error: string | null;
+              deletedAt: string | null;
+            }>;
             createdAt: string;
             deliveryStatus: MessageDeliveryStatus;
             sender: {
@@ -4538,7 +4676,19 @@ export type VisitorConversationQuery = {
         node: {
           id: string;
           body: string;
-          attachments: Array<Record<string, unknown>>;
+          attachments: Array<{
+            id: string;
+            name: string;
+            contentType: string;
+            size: number;
+            status: AttachmentStatus;
+            url: string | null;
+            thumbnailURL: string | null;
+            width: number | null;
+            height: number | null;
+            error: string | null;
+            deletedAt: string | null;
+          }>;
           createdAt: string;
           deliveryStatus: MessageDeliveryStatus;
           sender: {
@@ -4566,7 +4716,19 @@ export type VisitorOlderMessagesQuery = {
         node: {
           id: string;
           body: string;
-          attachments: Array<Record<string, unknown>>;
+          attachments: Array<{
+            id: string;
+            name: string;
+            contentType: string;
+            size: number;
+            status: AttachmentStatus;
+            url: string | null;
+            thumbnailURL: string | null;
+            width: number | null;
+            height: number | null;
+            error: string | null;
+            deletedAt: string | null;
+          }>;
           createdAt: string;
           deliveryStatus: MessageDeliveryStatus;
           sender: {
@@ -4587,7 +4749,19 @@ export type VisitorSendMessageMutation = {
   visitorSendMessage: {
     id: string;
     body: string;
-    attachments: Array<Record<string, unknown>>;
+    attachments: Array<{
+      id: string;
+      name: string;
+      contentType: string;
+      size: number;
+      status: AttachmentStatus;
+      url: string | null;
+      thumbnailURL: string | null;
+      width: number | null;
+      height: number | null;
+      error: string | null;
+      deletedAt: string | null;
+    }>;
     createdAt: string;
     deliveryStatus: MessageDeliveryStatus;
     sender: {
@@ -4600,6 +4774,26 @@ export type VisitorSendMessageMutation = {
 export type VisitorSendMessageVariables = {
   body: string;
   clientMessageID?: string | null;
+  attachmentIDs?: Array<string> | null;
+};
+
+export type VisitorUploadAttachmentMutation = {
+  visitorUploadAttachment: {
+    id: string;
+    name: string;
+    contentType: string;
+    size: number;
+    status: AttachmentStatus;
+    url: string | null;
+    thumbnailURL: string | null;
+    width: number | null;
+    height: number | null;
+    error: string | null;
+    deletedAt: string | null;
+  };
+};
+export type VisitorUploadAttachmentVariables = {
+  file: Blob;
 };
 
 export type VisitorMessageAddedSubscription = {
@@ -4608,7 +4802,19 @@ export type VisitorMessageAddedSubscription = {
     message: {
       id: string;
       body: string;
-      attachments: Array<Record<string, unknown>>;
+      attachments: Array<{
+        id: string;
+        name: string;
+        contentType: string;
+        size: number;
+        status: AttachmentStatus;
+        url: string | null;
+        thumbnailURL: string | null;
+        width: number | null;
+        height: number | null;
+        error: string | null;
+        deletedAt: string | null;
+      }>;
       createdAt: string;
       deliveryStatus: MessageDeliveryStatus;
       sender: {

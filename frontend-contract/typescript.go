@@ -23,6 +23,7 @@ var scalarTypes = map[string]string{
 	"Float":       "number",
 	"Boolean":     "boolean",
 	"Map":         "Record<string, unknown>",
+	"Upload":      "Blob", // a File or Blob, sent as a multipart request
 }
 
 // resultSuffix names an operation's result type: <Name>Query, and so on.

@@ -100,6 +100,9 @@ func (r *queryResolver) Teams(ctx context.Context, after *entgql.Cursor[gid.ID],
 // Agent returns generated.AgentResolver implementation.
 func (r *Resolver) Agent() generated.AgentResolver { return &agentResolver{r} }
 
+// Attachment returns generated.AttachmentResolver implementation.
+func (r *Resolver) Attachment() generated.AttachmentResolver { return &attachmentResolver{r} }
+
 // Channel returns generated.ChannelResolver implementation.
 func (r *Resolver) Channel() generated.ChannelResolver { return &channelResolver{r} }
 
@@ -112,14 +115,19 @@ func (r *Resolver) Customer() generated.CustomerResolver { return &customerResol
 // CustomerMerge returns generated.CustomerMergeResolver implementation.
 func (r *Resolver) CustomerMerge() generated.CustomerMergeResolver { return &customerMergeResolver{r} }
 
+// Message returns generated.MessageResolver implementation.
+func (r *Resolver) Message() generated.MessageResolver { return &messageResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 type (
 	agentResolver         struct{ *Resolver }
+	attachmentResolver    struct{ *Resolver }
 	channelResolver       struct{ *Resolver }
 	conversationResolver  struct{ *Resolver }
 	customerResolver      struct{ *Resolver }
 	customerMergeResolver struct{ *Resolver }
+	messageResolver       struct{ *Resolver }
 	queryResolver         struct{ *Resolver }
 )

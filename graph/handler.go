@@ -29,6 +29,9 @@ type ServerOptions struct {
 	Timeout time.Duration
 	// Counters, when set, counts the server's work (tests read it).
 	Counters *Counters
+	// MaxUploadBytes bounds a multipart request (file uploads): the
+	// largest file plus 1 MiB.
+	MaxUploadBytes int64
 }
 
 // Counters count what the GraphQL server did: documents validated, root
@@ -90,6 +93,9 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(httpGET{timeout: o.Timeout, log: log})
 	srv.AddTransport(httpPOST{timeout: o.Timeout, log: log})
+	// The GraphQL multipart request spec: files beyond 1 MiB are spooled
+	// to temporary files, never held in memory.
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: o.MaxUploadBytes, MaxMemory: 1 << 20})
 	// Cost: the document's size and depth before validation, its
 	// complexity before it runs; gqlgen's own parser stops at the same
 	// token limit.
@@ -122,10 +128,13 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	// Each mutation runs in one transaction, except those that hash
 	// passwords or call a provider (slow, and on SQLite a transaction holds
 	// the write lock), and startVisitorSession and upsertCustomerByIdentity,
-	// which retry their own when they lose a race on a unique identity.
+	// which retry their own when they lose a race on a unique identity, and
+	// uploads and deletions of files (bytes first, then a short transaction
+	// of their own).
 	srv.Use(transactions{
 		open: entgql.TxOpenerFunc(r.Client.OpenTx),
 		skip: entgql.SkipIfHasFields("signIn", "signUp", "createAgent", "verifyChannel", "setChannelEnabled", "startVisitorSession", "upsertCustomerByIdentity",
+			"uploadAttachment", "visitorUploadAttachment", "deleteAttachment",
 			"changePassword", "resetAgentPassword", "enableTotp", "confirmTotp", "disableTotp", "resetAgentTotp"),
 	})
 	srv.SetErrorPresenter(presentError(log))

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/events"
+	"github.com/switchboard/switchboard/internal/files"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/presence"
 	"github.com/switchboard/switchboard/internal/receivers"
@@ -37,6 +38,8 @@ type Resolver struct {
 	Timeline *timeline.Service
 	// Router assigns waiting conversations and keeps routing policies.
 	Router *routing.Router
+	// Files keeps attachments: uploads, signed links, deletion.
+	Files *files.Service
 	// Receivers runs channel receivers: their health, and a kick when a
 	// channel changes.
 	Receivers *receivers.Runner

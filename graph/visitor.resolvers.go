@@ -10,12 +10,14 @@ import (
 	"fmt"
 
 	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/graph/generated"
 	"github.com/switchboard/switchboard/graph/model"
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/events"
+	"github.com/switchboard/switchboard/internal/files"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/viewer"
 	"github.com/switchboard/switchboard/internal/visitor"
@@ -46,8 +48,21 @@ func (r *mutationResolver) RenewVisitorSession(ctx context.Context) (*model.Visi
 }
 
 // VisitorSendMessage is the resolver for the visitorSendMessage field.
-func (r *mutationResolver) VisitorSendMessage(ctx context.Context, body string, clientMessageID *string) (*ent.Message, error) {
-	return r.Visitors.Send(ctx, viewer.FromContext(ctx), body, deref(clientMessageID))
+func (r *mutationResolver) VisitorSendMessage(ctx context.Context, body string, clientMessageID *string, attachmentIDs []gid.ID) (*ent.Message, error) {
+	return r.Visitors.Send(ctx, viewer.FromContext(ctx), body, deref(clientMessageID), attachmentIDs)
+}
+
+// VisitorUploadAttachment is the resolver for the visitorUploadAttachment field.
+func (r *mutationResolver) VisitorUploadAttachment(ctx context.Context, file graphql.Upload) (*ent.File, error) {
+	a := viewer.FromContext(ctx)
+	if !a.IsVisitor() {
+		return nil, apperr.New(apperr.Forbidden, "only a website visitor uploads here; agents use uploadAttachment")
+	}
+	if err := r.Visitors.AllowUpload(ctx, a); err != nil {
+		return nil, err
+	}
+	return r.Files.Upload(ctx, files.New{Name: file.Filename, DeclaredType: file.ContentType, Body: file.File,
+		UploaderCustomerID: &a.CustomerID, ChannelID: &a.ChannelID})
 }
 
 // RotateChannelSecret is the resolver for the rotateChannelSecret field.
@@ -103,11 +118,8 @@ func (r *visitorConversationResolver) Messages(ctx context.Context, obj *ent.Con
 }
 
 // Attachments is the resolver for the attachments field.
-func (r *visitorMessageResolver) Attachments(ctx context.Context, obj *ent.Message) ([]map[string]any, error) {
-	if obj.Attachments == nil {
-		return []map[string]any{}, nil
-	}
-	return obj.Attachments, nil
+func (r *visitorMessageResolver) Attachments(ctx context.Context, obj *ent.Message) ([]*ent.File, error) {
+	return r.messageFiles(ctx, obj.ID)
 }
 
 // Sender is the resolver for the sender field.

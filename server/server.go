@@ -11,8 +11,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -23,6 +25,7 @@ import (
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/channelcfg"
+	"github.com/switchboard/switchboard/internal/files"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/viewer"
 	"github.com/switchboard/switchboard/internal/visitor"
@@ -50,8 +53,12 @@ type Deps struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For tells
 	// the client's address (rate limits count per address).
 	TrustedProxies []netip.Prefix
-	// Files serves attachments by signed links at /files/{id}.
-	Files http.Handler
+	// Files serves attachments by signed links at /files/{id}, and
+	// images' thumbnails at /files/{id}/thumbnail.
+	Files *files.Service
+	// MaxUploadBytes bounds multipart GraphQL requests (file uploads)
+	// instead of MaxBodyBytes: the largest file plus 1 MiB.
+	MaxUploadBytes int64
 }
 
 // Handler returns the server's routes.
@@ -67,6 +74,7 @@ func Handler(d Deps) http.Handler {
 	mux.Handle("GET /widget.js", widgetHandler())
 	if d.Files != nil {
 		mux.Handle("GET /files/{id}", d.Files)
+		mux.HandleFunc("GET /files/{id}/thumbnail", d.Files.ServeThumbnail)
 	}
 	mux.Handle("/webhooks/{kind}/{key}", &webhooks{client: d.Client, channels: d.Channels, inbox: d.Inbox, log: d.Logger})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -82,7 +90,7 @@ func Handler(d Deps) http.Handler {
 		}
 		writeText(w, http.StatusOK, "ready")
 	})
-	return withRequestID(d.Logger, limitBody(mux))
+	return withRequestID(d.Logger, limitBody(mux, d.MaxUploadBytes))
 }
 
 func writeText(w http.ResponseWriter, status int, s string) {
@@ -181,8 +189,28 @@ func clientAddr(r *http.Request, proxies []netip.Prefix) string {
 // limitBody refuses bodies over MaxBodyBytes with 413. A body of unknown
 // length (chunked) is read first, up to the limit, so that it gets the same
 // answer as one whose Content-Length says it is too large.
-func limitBody(next http.Handler) http.Handler {
+//
+// File uploads (multipart GraphQL requests) may be up to maxUpload
+// instead, must say their length (they are streamed to disk, never read
+// into memory here), and get ten minutes to arrive.
+func limitBody(next http.Handler, maxUpload int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if maxUpload > 0 && isUpload(r) {
+			switch {
+			case r.ContentLength < 0:
+				writeText(w, http.StatusLengthRequired, "file uploads must have a Content-Length")
+				return
+			case r.ContentLength > maxUpload:
+				writeText(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: files may be at most %d MiB", (maxUpload-1<<20)>>20))
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Now().Add(UploadTimeout))
+			_ = rc.SetWriteDeadline(time.Now().Add(UploadTimeout + time.Minute))
+			next.ServeHTTP(w, r)
+			return
+		}
 		if r.ContentLength > MaxBodyBytes {
 			writeText(w, http.StatusRequestEntityTooLarge, "request body too large")
 			return
@@ -205,6 +233,18 @@ func limitBody(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// UploadTimeout is how long a file upload may take to arrive.
+const UploadTimeout = 10 * time.Minute
+
+// isUpload reports whether r is a multipart GraphQL request.
+func isUpload(r *http.Request) bool {
+	if r.Method != http.MethodPost || r.URL.Path != "/graphql" {
+		return false
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "multipart/form-data"
 }
 
 type statusWriter struct {

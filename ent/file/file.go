@@ -35,6 +35,8 @@ const (
 	FieldSha256 = "sha256"
 	// FieldStorageKey holds the string denoting the storage_key field in the database.
 	FieldStorageKey = "storage_key"
+	// FieldThumbnailKey holds the string denoting the thumbnail_key field in the database.
+	FieldThumbnailKey = "thumbnail_key"
 	// FieldWidth holds the string denoting the width field in the database.
 	FieldWidth = "width"
 	// FieldHeight holds the string denoting the height field in the database.
@@ -45,6 +47,14 @@ const (
 	FieldError = "error"
 	// FieldMessageID holds the string denoting the message_id field in the database.
 	FieldMessageID = "message_id"
+	// FieldPosition holds the string denoting the position field in the database.
+	FieldPosition = "position"
+	// FieldSource holds the string denoting the source field in the database.
+	FieldSource = "source"
+	// FieldAttempts holds the string denoting the attempts field in the database.
+	FieldAttempts = "attempts"
+	// FieldNextAttemptAt holds the string denoting the next_attempt_at field in the database.
+	FieldNextAttemptAt = "next_attempt_at"
 	// FieldUploaderAgentID holds the string denoting the uploader_agent_id field in the database.
 	FieldUploaderAgentID = "uploader_agent_id"
 	// FieldUploaderCustomerID holds the string denoting the uploader_customer_id field in the database.
@@ -77,11 +87,16 @@ var Columns = []string{
 	FieldSize,
 	FieldSha256,
 	FieldStorageKey,
+	FieldThumbnailKey,
 	FieldWidth,
 	FieldHeight,
 	FieldStatus,
 	FieldError,
 	FieldMessageID,
+	FieldPosition,
+	FieldSource,
+	FieldAttempts,
+	FieldNextAttemptAt,
 	FieldUploaderAgentID,
 	FieldUploaderCustomerID,
 	FieldChannelID,
@@ -122,6 +137,10 @@ var (
 	DefaultSize int64
 	// ErrorValidator is a validator for the "error" field. It is called by the builders before save.
 	ErrorValidator func(string) error
+	// DefaultPosition holds the default value on creation for the "position" field.
+	DefaultPosition int
+	// DefaultAttempts holds the default value on creation for the "attempts" field.
+	DefaultAttempts int
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 )
@@ -201,6 +220,11 @@ func ByStorageKey(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStorageKey, opts...).ToFunc()
 }
 
+// ByThumbnailKey orders the results by the thumbnail_key field.
+func ByThumbnailKey(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldThumbnailKey, opts...).ToFunc()
+}
+
 // ByWidth orders the results by the width field.
 func ByWidth(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldWidth, opts...).ToFunc()
@@ -224,6 +248,21 @@ func ByError(opts ...sql.OrderTermOption) OrderOption {
 // ByMessageID orders the results by the message_id field.
 func ByMessageID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMessageID, opts...).ToFunc()
+}
+
+// ByPosition orders the results by the position field.
+func ByPosition(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPosition, opts...).ToFunc()
+}
+
+// ByAttempts orders the results by the attempts field.
+func ByAttempts(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAttempts, opts...).ToFunc()
+}
+
+// ByNextAttemptAt orders the results by the next_attempt_at field.
+func ByNextAttemptAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNextAttemptAt, opts...).ToFunc()
 }
 
 // ByUploaderAgentID orders the results by the uploader_agent_id field.

@@ -96,6 +96,11 @@ func StorageKey(v string) predicate.File {
 	return predicate.File(sql.FieldEQ(FieldStorageKey, v))
 }
 
+// ThumbnailKey applies equality check predicate on the "thumbnail_key" field. It's identical to ThumbnailKeyEQ.
+func ThumbnailKey(v string) predicate.File {
+	return predicate.File(sql.FieldEQ(FieldThumbnailKey, v))
+}
+
 // Width applies equality check predicate on the "width" field. It's identical to WidthEQ.
 func Width(v int) predicate.File {
 	return predicate.File(sql.FieldEQ(FieldWidth, v))
@@ -114,6 +119,21 @@ func Error(v string) predicate.File {
 // MessageID applies equality check predicate on the "message_id" field. It's identical to MessageIDEQ.
 func MessageID(v gid.ID) predicate.File {
 	return predicate.File(sql.FieldEQ(FieldMessageID, v))
+}
+
+// Position applies equality check predicate on the "position" field. It's identical to PositionEQ.
+func Position(v int) predicate.File {
+	return predicate.File(sql.FieldEQ(FieldPosition, v))
+}
+
+// Attempts applies equality check predicate on the "attempts" field. It's identical to AttemptsEQ.
+func Attempts(v int) predicate.File {
+	return predicate.File(sql.FieldEQ(FieldAttempts, v))
+}
+
+// NextAttemptAt applies equality check predicate on the "next_attempt_at" field. It's identical to NextAttemptAtEQ.
+func NextAttemptAt(v time.Time) predicate.File {
+	return predicate.File(sql.FieldEQ(FieldNextAttemptAt, v))
 }
 
 // UploaderAgentID applies equality check predicate on the "uploader_agent_id" field. It's identical to UploaderAgentIDEQ.
@@ -606,6 +626,81 @@ func StorageKeyContainsFold(v string) predicate.File {
 	return predicate.File(sql.FieldContainsFold(FieldStorageKey, v))
 }
 
+// ThumbnailKeyEQ applies the EQ predicate on the "thumbnail_key" field.
+func ThumbnailKeyEQ(v string) predicate.File {
+	return predicate.File(sql.FieldEQ(FieldThumbnailKey, v))
+}
+
+// ThumbnailKeyNEQ applies the NEQ predicate on the "thumbnail_key" field.
+func ThumbnailKeyNEQ(v string) predicate.File {
+	return predicate.File(sql.FieldNEQ(FieldThumbnailKey, v))
+}
+
+// ThumbnailKeyIn applies the In predicate on the "thumbnail_key" field.
+func ThumbnailKeyIn(vs ...string) predicate.File {
+	return predicate.File(sql.FieldIn(FieldThumbnailKey, vs...))
+}
+
+// ThumbnailKeyNotIn applies the NotIn predicate on the "thumbnail_key" field.
+func ThumbnailKeyNotIn(vs ...string) predicate.File {
+	return predicate.File(sql.FieldNotIn(FieldThumbnailKey, vs...))
+}
+
+// ThumbnailKeyGT applies the GT predicate on the "thumbnail_key" field.
+func ThumbnailKeyGT(v string) predicate.File {
+	return predicate.File(sql.FieldGT(FieldThumbnailKey, v))
+}
+
+// ThumbnailKeyGTE applies the GTE predicate on the "thumbnail_key" field.
+func ThumbnailKeyGTE(v string) predicate.File {
+	return predicate.File(sql.FieldGTE(FieldThumbnailKey, v))
+}
+
+// ThumbnailKeyLT applies the LT predicate on the "thumbnail_key" field.
+func ThumbnailKeyLT(v string) predicate.File {
+	return predicate.File(sql.FieldLT(FieldThumbnailKey, v))
+}
+
+// ThumbnailKeyLTE applies the LTE predicate on the "thumbnail_key" field.
+func ThumbnailKeyLTE(v string) predicate.File {
+	return predicate.File(sql.FieldLTE(FieldThumbnailKey, v))
+}
+
+// ThumbnailKeyContains applies the Contains predicate on the "thumbnail_key" field.
+func ThumbnailKeyContains(v string) predicate.File {
+	return predicate.File(sql.FieldContains(FieldThumbnailKey, v))
+}
+
+// ThumbnailKeyHasPrefix applies the HasPrefix predicate on the "thumbnail_key" field.
+func ThumbnailKeyHasPrefix(v string) predicate.File {
+	return predicate.File(sql.FieldHasPrefix(FieldThumbnailKey, v))
+}
+
+// ThumbnailKeyHasSuffix applies the HasSuffix predicate on the "thumbnail_key" field.
+func ThumbnailKeyHasSuffix(v string) predicate.File {
+	return predicate.File(sql.FieldHasSuffix(FieldThumbnailKey, v))
+}
+
+// ThumbnailKeyIsNil applies the IsNil predicate on the "thumbnail_key" field.
+func ThumbnailKeyIsNil() predicate.File {
+	return predicate.File(sql.FieldIsNull(FieldThumbnailKey))
+}
+
+// ThumbnailKeyNotNil applies the NotNil predicate on the "thumbnail_key" field.
+func ThumbnailKeyNotNil() predicate.File {
+	return predicate.File(sql.FieldNotNull(FieldThumbnailKey))
+}
+
+// ThumbnailKeyEqualFold applies the EqualFold predicate on the "thumbnail_key" field.
+func ThumbnailKeyEqualFold(v string) predicate.File {
+	return predicate.File(sql.FieldEqualFold(FieldThumbnailKey, v))
+}
+
+// ThumbnailKeyContainsFold applies the ContainsFold predicate on the "thumbnail_key" field.
+func ThumbnailKeyContainsFold(v string) predicate.File {
+	return predicate.File(sql.FieldContainsFold(FieldThumbnailKey, v))
+}
+
 // WidthEQ applies the EQ predicate on the "width" field.
 func WidthEQ(v int) predicate.File {
 	return predicate.File(sql.FieldEQ(FieldWidth, v))
@@ -879,6 +974,146 @@ func MessageIDEqualFold(v gid.ID) predicate.File {
 func MessageIDContainsFold(v gid.ID) predicate.File {
 	vc := string(v)
 	return predicate.File(sql.FieldContainsFold(FieldMessageID, vc))
+}
+
+// PositionEQ applies the EQ predicate on the "position" field.
+func PositionEQ(v int) predicate.File {
+	return predicate.File(sql.FieldEQ(FieldPosition, v))
+}
+
+// PositionNEQ applies the NEQ predicate on the "position" field.
+func PositionNEQ(v int) predicate.File {
+	return predicate.File(sql.FieldNEQ(FieldPosition, v))
+}
+
+// PositionIn applies the In predicate on the "position" field.
+func PositionIn(vs ...int) predicate.File {
+	return predicate.File(sql.FieldIn(FieldPosition, vs...))
+}
+
+// PositionNotIn applies the NotIn predicate on the "position" field.
+func PositionNotIn(vs ...int) predicate.File {
+	return predicate.File(sql.FieldNotIn(FieldPosition, vs...))
+}
+
+// PositionGT applies the GT predicate on the "position" field.
+func PositionGT(v int) predicate.File {
+	return predicate.File(sql.FieldGT(FieldPosition, v))
+}
+
+// PositionGTE applies the GTE predicate on the "position" field.
+func PositionGTE(v int) predicate.File {
+	return predicate.File(sql.FieldGTE(FieldPosition, v))
+}
+
+// PositionLT applies the LT predicate on the "position" field.
+func PositionLT(v int) predicate.File {
+	return predicate.File(sql.FieldLT(FieldPosition, v))
+}
+
+// PositionLTE applies the LTE predicate on the "position" field.
+func PositionLTE(v int) predicate.File {
+	return predicate.File(sql.FieldLTE(FieldPosition, v))
+}
+
+// SourceIsNil applies the IsNil predicate on the "source" field.
+func SourceIsNil() predicate.File {
+	return predicate.File(sql.FieldIsNull(FieldSource))
+}
+
+// SourceNotNil applies the NotNil predicate on the "source" field.
+func SourceNotNil() predicate.File {
+	return predicate.File(sql.FieldNotNull(FieldSource))
+}
+
+// AttemptsEQ applies the EQ predicate on the "attempts" field.
+func AttemptsEQ(v int) predicate.File {
+	return predicate.File(sql.FieldEQ(FieldAttempts, v))
+}
+
+// AttemptsNEQ applies the NEQ predicate on the "attempts" field.
+func AttemptsNEQ(v int) predicate.File {
+	return predicate.File(sql.FieldNEQ(FieldAttempts, v))
+}
+
+// AttemptsIn applies the In predicate on the "attempts" field.
+func AttemptsIn(vs ...int) predicate.File {
+	return predicate.File(sql.FieldIn(FieldAttempts, vs...))
+}
+
+// AttemptsNotIn applies the NotIn predicate on the "attempts" field.
+func AttemptsNotIn(vs ...int) predicate.File {
+	return predicate.File(sql.FieldNotIn(FieldAttempts, vs...))
+}
+
+// AttemptsGT applies the GT predicate on the "attempts" field.
+func AttemptsGT(v int) predicate.File {
+	return predicate.File(sql.FieldGT(FieldAttempts, v))
+}
+
+// AttemptsGTE applies the GTE predicate on the "attempts" field.
+func AttemptsGTE(v int) predicate.File {
+	return predicate.File(sql.FieldGTE(FieldAttempts, v))
+}
+
+// AttemptsLT applies the LT predicate on the "attempts" field.
+func AttemptsLT(v int) predicate.File {
+	return predicate.File(sql.FieldLT(FieldAttempts, v))
+}
+
+// AttemptsLTE applies the LTE predicate on the "attempts" field.
+func AttemptsLTE(v int) predicate.File {
+	return predicate.File(sql.FieldLTE(FieldAttempts, v))
+}
+
+// NextAttemptAtEQ applies the EQ predicate on the "next_attempt_at" field.
+func NextAttemptAtEQ(v time.Time) predicate.File {
+	return predicate.File(sql.FieldEQ(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtNEQ applies the NEQ predicate on the "next_attempt_at" field.
+func NextAttemptAtNEQ(v time.Time) predicate.File {
+	return predicate.File(sql.FieldNEQ(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtIn applies the In predicate on the "next_attempt_at" field.
+func NextAttemptAtIn(vs ...time.Time) predicate.File {
+	return predicate.File(sql.FieldIn(FieldNextAttemptAt, vs...))
+}
+
+// NextAttemptAtNotIn applies the NotIn predicate on the "next_attempt_at" field.
+func NextAttemptAtNotIn(vs ...time.Time) predicate.File {
+	return predicate.File(sql.FieldNotIn(FieldNextAttemptAt, vs...))
+}
+
+// NextAttemptAtGT applies the GT predicate on the "next_attempt_at" field.
+func NextAttemptAtGT(v time.Time) predicate.File {
+	return predicate.File(sql.FieldGT(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtGTE applies the GTE predicate on the "next_attempt_at" field.
+func NextAttemptAtGTE(v time.Time) predicate.File {
+	return predicate.File(sql.FieldGTE(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtLT applies the LT predicate on the "next_attempt_at" field.
+func NextAttemptAtLT(v time.Time) predicate.File {
+	return predicate.File(sql.FieldLT(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtLTE applies the LTE predicate on the "next_attempt_at" field.
+func NextAttemptAtLTE(v time.Time) predicate.File {
+	return predicate.File(sql.FieldLTE(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtIsNil applies the IsNil predicate on the "next_attempt_at" field.
+func NextAttemptAtIsNil() predicate.File {
+	return predicate.File(sql.FieldIsNull(FieldNextAttemptAt))
+}
+
+// NextAttemptAtNotNil applies the NotNil predicate on the "next_attempt_at" field.
+func NextAttemptAtNotNil() predicate.File {
+	return predicate.File(sql.FieldNotNull(FieldNextAttemptAt))
 }
 
 // UploaderAgentIDEQ applies the EQ predicate on the "uploader_agent_id" field.

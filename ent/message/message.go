@@ -41,8 +41,6 @@ const (
 	FieldBody = "body"
 	// FieldContentType holds the string denoting the content_type field in the database.
 	FieldContentType = "content_type"
-	// FieldAttachments holds the string denoting the attachments field in the database.
-	FieldAttachments = "attachments"
 	// FieldMetadata holds the string denoting the metadata field in the database.
 	FieldMetadata = "metadata"
 	// FieldPrivate holds the string denoting the private field in the database.
@@ -111,7 +109,6 @@ var Columns = []string{
 	FieldSenderKind,
 	FieldBody,
 	FieldContentType,
-	FieldAttachments,
 	FieldMetadata,
 	FieldPrivate,
 	FieldAutoSubmitted,

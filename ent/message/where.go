@@ -741,16 +741,6 @@ func ContentTypeContainsFold(v string) predicate.Message {
 	return predicate.Message(sql.FieldContainsFold(FieldContentType, v))
 }
 
-// AttachmentsIsNil applies the IsNil predicate on the "attachments" field.
-func AttachmentsIsNil() predicate.Message {
-	return predicate.Message(sql.FieldIsNull(FieldAttachments))
-}
-
-// AttachmentsNotNil applies the NotNil predicate on the "attachments" field.
-func AttachmentsNotNil() predicate.Message {
-	return predicate.Message(sql.FieldNotNull(FieldAttachments))
-}
-
 // MetadataIsNil applies the IsNil predicate on the "metadata" field.
 func MetadataIsNil() predicate.Message {
 	return predicate.Message(sql.FieldIsNull(FieldMetadata))

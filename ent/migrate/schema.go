@@ -814,11 +814,16 @@ var (
 		{Name: "size", Type: field.TypeInt64, Default: 0},
 		{Name: "sha256", Type: field.TypeString, Nullable: true},
 		{Name: "storage_key", Type: field.TypeString, Nullable: true},
+		{Name: "thumbnail_key", Type: field.TypeString, Nullable: true},
 		{Name: "width", Type: field.TypeInt, Nullable: true},
 		{Name: "height", Type: field.TypeInt, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "READY", "FAILED"}, Default: "READY"},
 		{Name: "error", Type: field.TypeString, Nullable: true, Size: 1024},
 		{Name: "message_id", Type: field.TypeString, Nullable: true},
+		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "source", Type: field.TypeJSON, Nullable: true},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
 		{Name: "uploader_agent_id", Type: field.TypeString, Nullable: true},
 		{Name: "uploader_customer_id", Type: field.TypeString, Nullable: true},
 		{Name: "channel_id", Type: field.TypeString, Nullable: true},
@@ -833,7 +838,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "files_workspaces_workspace",
-				Columns:    []*schema.Column{FilesColumns[17]},
+				Columns:    []*schema.Column{FilesColumns[22]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -842,17 +847,17 @@ var (
 			{
 				Name:    "file_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{FilesColumns[17]},
+				Columns: []*schema.Column{FilesColumns[22]},
 			},
 			{
 				Name:    "file_message_id",
 				Unique:  false,
-				Columns: []*schema.Column{FilesColumns[12]},
+				Columns: []*schema.Column{FilesColumns[13]},
 			},
 			{
-				Name:    "file_status_created_at",
+				Name:    "file_status_next_attempt_at",
 				Unique:  false,
-				Columns: []*schema.Column{FilesColumns[10], FilesColumns[1]},
+				Columns: []*schema.Column{FilesColumns[11], FilesColumns[17]},
 			},
 			{
 				Name:    "file_storage_key",
@@ -871,7 +876,6 @@ var (
 		{Name: "sender_kind", Type: field.TypeEnum, Enums: []string{"CUSTOMER", "AGENT", "BOT", "SYSTEM"}},
 		{Name: "body", Type: field.TypeString, Size: 65536},
 		{Name: "content_type", Type: field.TypeString, Size: 255, Default: "text/plain"},
-		{Name: "attachments", Type: field.TypeJSON, Nullable: true},
 		{Name: "metadata", Type: field.TypeJSON, Nullable: true},
 		{Name: "private", Type: field.TypeBool, Default: false},
 		{Name: "auto_submitted", Type: field.TypeBool, Default: false},
@@ -892,25 +896,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "messages_workspaces_workspace",
-				Columns:    []*schema.Column{MessagesColumns[16]},
+				Columns:    []*schema.Column{MessagesColumns[15]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_conversations_conversation",
-				Columns:    []*schema.Column{MessagesColumns[17]},
+				Columns:    []*schema.Column{MessagesColumns[16]},
 				RefColumns: []*schema.Column{ConversationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_channels_channel",
-				Columns:    []*schema.Column{MessagesColumns[18]},
+				Columns:    []*schema.Column{MessagesColumns[17]},
 				RefColumns: []*schema.Column{ChannelsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_agents_author",
-				Columns:    []*schema.Column{MessagesColumns[19]},
+				Columns:    []*schema.Column{MessagesColumns[18]},
 				RefColumns: []*schema.Column{AgentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -919,7 +923,7 @@ var (
 			{
 				Name:    "message_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[16]},
+				Columns: []*schema.Column{MessagesColumns[15]},
 			},
 			{
 				Name:    "message_customer_id_created_at_id",
@@ -929,12 +933,12 @@ var (
 			{
 				Name:    "message_conversation_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[17], MessagesColumns[1]},
+				Columns: []*schema.Column{MessagesColumns[16], MessagesColumns[1]},
 			},
 			{
 				Name:    "message_channel_id_provider_message_id",
 				Unique:  true,
-				Columns: []*schema.Column{MessagesColumns[18], MessagesColumns[13]},
+				Columns: []*schema.Column{MessagesColumns[17], MessagesColumns[12]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "provider_message_id IS NOT NULL",
 				},
@@ -1205,6 +1209,7 @@ var (
 		{Name: "slug", Type: field.TypeString, Size: 64},
 		{Name: "timezone", Type: field.TypeString, Size: 64, Default: "UTC"},
 		{Name: "default_phone_region", Type: field.TypeString, Size: 2, Default: "US"},
+		{Name: "allowed_file_types", Type: field.TypeJSON, Nullable: true},
 	}
 	// WorkspacesTable holds the schema information for the "workspaces" table.
 	WorkspacesTable = &schema.Table{

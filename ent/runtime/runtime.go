@@ -817,9 +817,17 @@ func init() {
 	// file.DefaultSize holds the default value on creation for the size field.
 	file.DefaultSize = fileDescSize.Default.(int64)
 	// fileDescError is the schema descriptor for error field.
-	fileDescError := fileFields[8].Descriptor()
+	fileDescError := fileFields[9].Descriptor()
 	// file.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
 	file.ErrorValidator = fileDescError.Validators[0].(func(string) error)
+	// fileDescPosition is the schema descriptor for position field.
+	fileDescPosition := fileFields[11].Descriptor()
+	// file.DefaultPosition holds the default value on creation for the position field.
+	file.DefaultPosition = fileDescPosition.Default.(int)
+	// fileDescAttempts is the schema descriptor for attempts field.
+	fileDescAttempts := fileFields[13].Descriptor()
+	// file.DefaultAttempts holds the default value on creation for the attempts field.
+	file.DefaultAttempts = fileDescAttempts.Default.(int)
 	// fileDescID is the schema descriptor for id field.
 	fileDescID := fileMixinFields0[0].Descriptor()
 	// file.DefaultID holds the default value on creation for the id field.
@@ -864,19 +872,19 @@ func init() {
 	// message.ContentTypeValidator is a validator for the "content_type" field. It is called by the builders before save.
 	message.ContentTypeValidator = messageDescContentType.Validators[0].(func(string) error)
 	// messageDescPrivate is the schema descriptor for private field.
-	messageDescPrivate := messageFields[10].Descriptor()
+	messageDescPrivate := messageFields[9].Descriptor()
 	// message.DefaultPrivate holds the default value on creation for the private field.
 	message.DefaultPrivate = messageDescPrivate.Default.(bool)
 	// messageDescAutoSubmitted is the schema descriptor for auto_submitted field.
-	messageDescAutoSubmitted := messageFields[11].Descriptor()
+	messageDescAutoSubmitted := messageFields[10].Descriptor()
 	// message.DefaultAutoSubmitted holds the default value on creation for the auto_submitted field.
 	message.DefaultAutoSubmitted = messageDescAutoSubmitted.Default.(bool)
 	// messageDescProviderMessageID is the schema descriptor for provider_message_id field.
-	messageDescProviderMessageID := messageFields[13].Descriptor()
+	messageDescProviderMessageID := messageFields[12].Descriptor()
 	// message.ProviderMessageIDValidator is a validator for the "provider_message_id" field. It is called by the builders before save.
 	message.ProviderMessageIDValidator = messageDescProviderMessageID.Validators[0].(func(string) error)
 	// messageDescDeliveryError is the schema descriptor for delivery_error field.
-	messageDescDeliveryError := messageFields[15].Descriptor()
+	messageDescDeliveryError := messageFields[14].Descriptor()
 	// message.DeliveryErrorValidator is a validator for the "delivery_error" field. It is called by the builders before save.
 	message.DeliveryErrorValidator = messageDescDeliveryError.Validators[0].(func(string) error)
 	// messageDescID is the schema descriptor for id field.

@@ -98,8 +98,6 @@ func (Message) Fields() []ent.Field {
 		field.Enum("sender_kind").Values("CUSTOMER", "AGENT", "BOT", "SYSTEM").Immutable(),
 		field.Text("body").MaxLen(schematype.MaxBody).Immutable(),
 		field.String("content_type").Default("text/plain").MaxLen(255).Immutable(),
-		field.JSON("attachments", []map[string]any{}).Optional().
-			Annotations(entgql.Type("[Map!]")),
 		field.JSON("metadata", map[string]any{}).Optional().
 			Comment(`the provider's extras, and Switchboard's notes under its own keys ("sanitized": what ingest changed so the message could be stored)`).
 			Annotations(entgql.Type("Map")),
@@ -155,32 +153,49 @@ type File struct{ ent.Schema }
 func (File) Mixin() []ent.Mixin { return tenantMixins("File") }
 
 func (File) Fields() []ent.Field {
+	hidden := entgql.Skip()
 	return []ent.Field{
-		field.String("name").MaxLen(255).Default("").Comment("the file name as given, sanitized"),
-		field.String("content_type").MaxLen(255).Comment("sniffed from the bytes and checked against the declared one"),
-		field.Int64("size").Default(0),
-		field.String("sha256").Optional().Comment("hex, of the stored bytes"),
-		field.String("storage_key").Optional().Immutable().Comment("where the bytes are: starts with the workspace id"),
-		field.Int("width").Optional().Nillable(),
-		field.Int("height").Optional().Nillable(),
-		field.Enum("status").Values("PENDING", "READY", "FAILED").Default("READY"),
-		field.String("error").Optional().MaxLen(1024).Comment("why a FAILED fetch failed"),
-		field.String("message_id").GoType(gid0).Optional().Nillable().Comment("the message it is attached to"),
-		field.String("uploader_agent_id").GoType(gid0).Optional().Nillable().Immutable(),
-		field.String("uploader_customer_id").GoType(gid0).Optional().Nillable().Immutable().Comment("a website visitor's customer"),
-		field.String("channel_id").GoType(gid0).Optional().Nillable().Immutable().Comment("the channel it came through"),
-		field.Time("deleted_at").Optional().Nillable().Comment("bytes removed; the row stays as a tombstone on its message"),
+		field.String("name").MaxLen(255).Default("").Comment("The file's name as given, made safe to show."),
+		field.String("content_type").MaxLen(255).Comment("What the bytes are: sniffed from them and checked against the declared type."),
+		field.Int64("size").Default(0).Annotations(entgql.Type("Int")).Comment("Bytes; 0 until a PENDING file is fetched."),
+		field.String("sha256").Optional().Annotations(hidden).Comment("hex, of the stored bytes"),
+		field.String("storage_key").Optional().Annotations(hidden).
+			Comment("where the bytes are: starts with the workspace id; empty until a PENDING file is fetched"),
+		field.String("thumbnail_key").Optional().Nillable().Annotations(hidden).
+			Comment(`an image's thumbnail; "" when none can be made, null when not made yet`),
+		field.Int("width").Optional().Nillable().Comment("An image's width in pixels."),
+		field.Int("height").Optional().Nillable().Comment("An image's height in pixels."),
+		field.Enum("status").Values("PENDING", "READY", "FAILED").Default("READY").
+			Annotations(entgql.Type("AttachmentStatus")).
+			Comment("PENDING while a channel's media is still being fetched from its provider; FAILED when that gave up."),
+		field.String("error").Optional().MaxLen(1024).Comment("Why a FAILED fetch failed."),
+		field.String("message_id").GoType(gid0).Optional().Nillable().Annotations(hidden).Comment("the message it is attached to"),
+		field.Int("position").Default(0).Annotations(hidden).Comment("its place among its message's attachments"),
+		field.JSON("source", map[string]string{}).Optional().Sensitive().Annotations(hidden).
+			Comment("a PENDING file's provider handle (url, mediaID, contentType, name), kept until fetched"),
+		field.Int("attempts").Default(0).Annotations(hidden).Comment("fetches tried"),
+		field.Time("next_attempt_at").Optional().Nillable().Annotations(hidden).Comment("when a PENDING file is fetched next"),
+		field.String("uploader_agent_id").GoType(gid0).Optional().Nillable().Immutable().Annotations(hidden),
+		field.String("uploader_customer_id").GoType(gid0).Optional().Nillable().Immutable().Annotations(hidden).
+			Comment("a website visitor's customer"),
+		field.String("channel_id").GoType(gid0).Optional().Nillable().Immutable().Annotations(hidden).
+			Comment("the channel it came through"),
+		field.Time("deleted_at").Optional().Nillable().
+			Comment("When deleteAttachment removed its bytes; it stays on its message as a tombstone."),
 	}
 }
 
 func (File) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("message_id"),
-		index.Fields("status", "created_at"),
+		index.Fields("status", "next_attempt_at"),
 		index.Fields("storage_key"),
 	}
 }
 
+// File is exposed as Attachment; clients never create or filter them
+// through generated inputs.
 func (File) Annotations() []schemaAnnotation {
-	return []schemaAnnotation{entgql.Skip(entgql.SkipAll)}
+	return []schemaAnnotation{entgql.Type("Attachment"),
+		entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
 }

@@ -25,6 +25,8 @@ func (Workspace) Fields() []ent.Field {
 		field.String("timezone").Default("UTC").MaxLen(64).Validate(validTimezone),
 		field.String("default_phone_region").Default("US").MaxLen(2).MinLen(2).
 			Comment("ISO 3166 region used to read national phone numbers"),
+		field.Strings("allowed_file_types").Optional().
+			Comment(`content types files may have ("image/*" for a family); empty for the default list`),
 	}
 }
 

@@ -425,6 +425,16 @@ func DefaultPhoneRegionContainsFold(v string) predicate.Workspace {
 	return predicate.Workspace(sql.FieldContainsFold(FieldDefaultPhoneRegion, v))
 }
 
+// AllowedFileTypesIsNil applies the IsNil predicate on the "allowed_file_types" field.
+func AllowedFileTypesIsNil() predicate.Workspace {
+	return predicate.Workspace(sql.FieldIsNull(FieldAllowedFileTypes))
+}
+
+// AllowedFileTypesNotNil applies the NotNil predicate on the "allowed_file_types" field.
+func AllowedFileTypesNotNil() predicate.Workspace {
+	return predicate.Workspace(sql.FieldNotNull(FieldAllowedFileTypes))
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Workspace) predicate.Workspace {
 	return predicate.Workspace(sql.AndPredicates(predicates...))

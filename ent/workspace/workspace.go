@@ -27,6 +27,8 @@ const (
 	FieldTimezone = "timezone"
 	// FieldDefaultPhoneRegion holds the string denoting the default_phone_region field in the database.
 	FieldDefaultPhoneRegion = "default_phone_region"
+	// FieldAllowedFileTypes holds the string denoting the allowed_file_types field in the database.
+	FieldAllowedFileTypes = "allowed_file_types"
 	// Table holds the table name of the workspace in the database.
 	Table = "workspaces"
 )
@@ -40,6 +42,7 @@ var Columns = []string{
 	FieldSlug,
 	FieldTimezone,
 	FieldDefaultPhoneRegion,
+	FieldAllowedFileTypes,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

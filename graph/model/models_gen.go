@@ -131,8 +131,12 @@ type RoutingPolicyInput struct {
 
 type SendMessageInput struct {
 	ConversationID gid.ID `json:"conversationID"`
-	// May be empty when template is set.
+	// May be empty when template or attachmentIDs is set.
 	Body string `json:"body"`
+	// Files from uploadAttachment to send with the message, in this order (at
+	// most 10). Refused with CONFLICT when the conversation's channel cannot
+	// send files (ChannelCapabilities.attachments).
+	AttachmentIDs []gid.ID `json:"attachmentIDs,omitempty"`
 	// A private note is seen by agents only and never sent.
 	Private *bool `json:"private,omitempty"`
 	// Send an approved template instead of free text: allowed also where only templates may be sent (replyBlockedReason TEMPLATE_REQUIRED).

@@ -101,6 +101,10 @@ type App struct {
 	Receivers *receivers.Runner
 	// Files keeps attachments' bytes and serves them by signed links.
 	Files *files.Service
+	// media opens inbound files for the files worker; mediaQueued wakes
+	// it when messages with files were stored.
+	media       files.Source
+	mediaQueued <-chan struct{}
 	// GraphQL counts the GraphQL server's work and refusals.
 	GraphQL *graph.Counters
 	// Sockets registers this instance's live websockets.
@@ -149,13 +153,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	customerSvc := customers.New(client, eventLog, now, db.Dialect == dialect.Postgres)
 	channelSvc := channelcfg.New(client, Channels(o.Adapters...), box, cfg.PublicURL, o.HTTPClient, now)
 	timerSvc := timers.New(client, timers.Options{Poll: o.TimerPoll, Now: now, Log: log})
-	inboxSvc := inbox.New(client,
-		inbox.Deps{Events: eventLog, Customers: customerSvc, Kinds: channelSvc.Kinds(), Templates: channelSvc.Templates, Timers: timerSvc},
-		inbox.Options{Now: now, Postgres: db.Dialect == dialect.Postgres, Reopen: cfg.ReopenWindow})
-	timerSvc.Handle(inbox.TimerWake, inboxSvc.Wake)
-	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, customerSvc, visitor.Options{
-		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now,
-	})
+	var inboxSvc *inbox.Service // the files service tells it of changed attachments
 	var fileStore files.Store
 	if s3 := cfg.S3; s3.Endpoint != "" {
 		fileStore, err = files.NewS3(ctx, files.S3Options{Endpoint: s3.Endpoint, Bucket: s3.Bucket, Region: s3.Region,
@@ -167,7 +165,15 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		return nil, err
 	}
 	fileSvc := files.NewService(client, fileStore, files.NewSigner(cfg.SecretKey), cfg.PublicURL,
-		files.Options{MaxBytes: cfg.MaxFileBytes, LinkTTL: cfg.FileURLTTL, Now: now, Log: log})
+		files.Options{MaxBytes: cfg.MaxFileBytes, LinkTTL: cfg.FileURLTTL, Now: now, Log: log,
+			Changed: func(ctx context.Context, f *ent.File) error { return inboxSvc.AttachmentChanged(ctx, f) }})
+	inboxSvc = inbox.New(client,
+		inbox.Deps{Events: eventLog, Customers: customerSvc, Kinds: channelSvc.Kinds(), Templates: channelSvc.Templates, Timers: timerSvc, Files: fileSvc},
+		inbox.Options{Now: now, Postgres: db.Dialect == dialect.Postgres, Reopen: cfg.ReopenWindow})
+	timerSvc.Handle(inbox.TimerWake, inboxSvc.Wake)
+	visitors := visitor.New(client, authSvc, inboxSvc, channelSvc, customerSvc, visitor.Options{
+		SessionTTL: cfg.VisitorSessionTTL, Limits: o.VisitorLimits, Now: now,
+	})
 	ro := o.Receivers
 	if ro.Now == nil {
 		ro.Now = now
@@ -199,6 +205,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Customers: customerSvc,
 		Router:    router,
 		Receivers: receiverRunner,
+		Files:     fileSvc,
 		Timeline:  timeline.New(client),
 		Now:       now,
 		Log:       log,
@@ -212,28 +219,32 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 			MaxTokens: cfg.Query.Tokens, MaxFields: cfg.Query.Fields, MaxAliases: cfg.Query.Aliases,
 			MaxDepth: cfg.Query.Depth, MaxComplexity: cfg.Query.Complexity, DisableIntrospection: cfg.IntrospectionOff,
 		},
-		Timeout:  cfg.RequestTimeout,
-		Counters: counters,
+		Timeout:        cfg.RequestTimeout,
+		Counters:       counters,
+		MaxUploadBytes: cfg.MaxFileBytes + 1<<20,
 	})
 	h := server.Handler(server.Deps{
 		GraphQL: gql, Auth: authSvc, DB: db.SQL, Logger: log, AllowedOrigins: cfg.AllowedOrigins,
 		Client: client, Channels: channelSvc, Inbox: inboxSvc, Origins: visitors.Origins,
-		TrustedProxies: cfg.TrustedProxies, Files: fileSvc,
+		TrustedProxies: cfg.TrustedProxies, Files: fileSvc, MaxUploadBytes: cfg.MaxFileBytes + 1<<20,
 	})
 	delivery := o.Delivery
+	fetch := files.FetchOptions{AllowPrivate: cfg.AllowPrivateFetch}
 	delivery.Queued = inboxSvc.OutboxQueued()
 	return &App{
 		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h, GraphQL: counters,
-		Deliverer:  inbox.NewDeliverer(inboxSvc, channelSvc, log, db.Dialect == dialect.Postgres, delivery),
-		retention:  cfg.EventRetention,
-		Router:     router,
-		Receivers:  receiverRunner,
-		Files:      fileSvc,
-		Timers:     timerSvc,
-		Sockets:    sockets,
-		routingOff: cfg.RoutingOff,
-		cfg:        cfg,
-		log:        log,
+		Deliverer:   inbox.NewDeliverer(inboxSvc, channelSvc, log, db.Dialect == dialect.Postgres, delivery),
+		retention:   cfg.EventRetention,
+		Router:      router,
+		Receivers:   receiverRunner,
+		Files:       fileSvc,
+		media:       inboxSvc.MediaSource(channelSvc, files.FetchClient(fetch), fetch, cfg.MaxFileBytes),
+		mediaQueued: inboxSvc.MediaQueued(),
+		Timers:      timerSvc,
+		Sockets:     sockets,
+		routingOff:  cfg.RoutingOff,
+		cfg:         cfg,
+		log:         log,
 	}, nil
 }
 
@@ -298,6 +309,9 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	// Files: unattached uploads after a day, and bytes no row points to
 	// (a crash between storing and recording) after an hour, hourly.
 	go a.Files.KeepSweeping(ctx, time.Hour)
+	// Files: fetch inbound media from providers (retried; any number of
+	// instances) and make images' thumbnails.
+	go a.Files.Work(ctx, a.media, a.mediaQueued, 5*time.Second)
 	// Channel receivers: each enabled channel of a kind that fetches its
 	// own messages, on one instance at a time (a lease).
 	go a.Receivers.Run(ctx)

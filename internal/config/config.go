@@ -68,6 +68,12 @@ type Config struct {
 	// long a signed file link works (SWITCHBOARD_FILE_URL_TTL; default 1h).
 	MaxFileBytes int64
 	FileURLTTL   time.Duration
+	// AllowPrivateFetch lets Switchboard fetch media from private,
+	// loopback and link-local addresses and over plain http
+	// (SWITCHBOARD_ALLOW_PRIVATE_FETCH=true; for closed networks and
+	// tests). Off, a URL an integrator or a provider gives that leads
+	// inside the network is refused (SSRF).
+	AllowPrivateFetch bool
 	// S3 keeps files in S3-compatible object storage instead of
 	// SWITCHBOARD_DATA_DIR/files when its endpoint is set.
 	S3 S3
@@ -169,10 +175,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	str("SWITCHBOARD_S3_SECRET_ACCESS_KEY", &c.S3.SecretAccessKey)
 	str("SWITCHBOARD_S3_ADDRESSING", &s3Addressing)
 	str("SWITCHBOARD_ROUTING", &routingMode)
-	var introspection, timeout, proxies, migrateMode string
+	var introspection, timeout, proxies, migrateMode, privateFetch string
 	str("SWITCHBOARD_MIGRATE", &migrateMode)
 	str("SWITCHBOARD_TRUSTED_PROXIES", &proxies)
 	str("SWITCHBOARD_INTROSPECTION", &introspection)
+	str("SWITCHBOARD_ALLOW_PRIVATE_FETCH", &privateFetch)
 	str("SWITCHBOARD_REQUEST_TIMEOUT", &timeout)
 	limits := []struct {
 		name string
@@ -219,6 +226,13 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.IntrospectionOff = true
 	default:
 		return nil, &Error{"SWITCHBOARD_INTROSPECTION", "must be true or false"}
+	}
+	switch privateFetch {
+	case "", "false":
+	case "true":
+		c.AllowPrivateFetch = true
+	default:
+		return nil, &Error{"SWITCHBOARD_ALLOW_PRIVATE_FETCH", "must be true or false"}
 	}
 	for _, p := range strings.Split(proxies, ",") {
 		if p = strings.TrimSpace(p); p == "" {

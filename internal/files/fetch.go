@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"path"
+	"strings"
 	"syscall"
 	"time"
 
@@ -85,48 +87,112 @@ func checkFetchURL(u *url.URL, allowPrivate bool) error {
 	return nil
 }
 
-// Fetch downloads rawURL with client and stores it as a file (Save), in
-// the workspace of the actor ctx carries; the size limit is the
-// Service's. The file's name is the URL's last path element unless name
-// is given; its type is checked against the one the server declared.
-func (s *Service) Fetch(ctx context.Context, client *http.Client, rawURL, name string, o FetchOptions, who New) (*ent.File, error) {
+// Get opens rawURL with client for a fetch: the body (closing it ends
+// the fetch's time limit) and the type the server declared. A URL that
+// can never be fetched (not https, an internal address, a 4xx other than
+// 408 and 429, larger than maxBytes) is a PermanentError. Errors name the
+// URL without its query, which may hold credentials.
+func Get(ctx context.Context, client *http.Client, rawURL string, o FetchOptions, maxBytes int64) (io.ReadCloser, string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("files: %q is not a URL", rawURL)
+		return nil, "", Permanent(fmt.Errorf("files: %q is not a URL", shown(rawURL)))
 	}
 	if err := checkFetchURL(u, o.AllowPrivate); err != nil {
-		return nil, err
+		return nil, "", Permanent(err)
 	}
 	timeout := o.Timeout
 	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, err
+		cancel()
+		return nil, "", Permanent(err)
 	}
 	for k, v := range o.Header {
 		req.Header[k] = v
 	}
+	where := shownURL(u)
 	res, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("files: fetching %s: %w", u.Redacted(), err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("files: fetching %s: the server answered %d", u.Redacted(), res.StatusCode)
-	}
-	if res.ContentLength > s.o.MaxBytes {
-		return nil, fmt.Errorf("files: fetching %s: %d bytes is more than the %d MiB limit", u.Redacted(), res.ContentLength, s.o.MaxBytes>>20)
-	}
-	if name == "" {
-		name = path.Base(u.Path)
-		if name == "/" || name == "." {
-			name = ""
+		cancel()
+		if errors.Is(err, ErrForbiddenAddress) {
+			return nil, "", Permanent(fmt.Errorf("files: fetching %s: %w", where, ErrForbiddenAddress))
 		}
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // its message repeats the whole URL
+		}
+		return nil, "", fmt.Errorf("files: fetching %s: %w", where, err)
 	}
-	who.Name, who.DeclaredType, who.Body = name, res.Header.Get("Content-Type"), res.Body
+	fail := func(err error) (io.ReadCloser, string, error) {
+		res.Body.Close()
+		cancel()
+		return nil, "", err
+	}
+	switch {
+	case res.StatusCode == http.StatusOK:
+	case res.StatusCode == http.StatusRequestTimeout || res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500:
+		return fail(fmt.Errorf("files: fetching %s: the server answered %d", where, res.StatusCode))
+	default:
+		return fail(Permanent(fmt.Errorf("files: fetching %s: the server answered %d", where, res.StatusCode)))
+	}
+	if res.ContentLength > maxBytes {
+		return fail(Permanent(fmt.Errorf("files: fetching %s: %d bytes is more than the %d MiB limit", where, res.ContentLength, maxBytes>>20)))
+	}
+	return cancelOnClose{res.Body, cancel}, res.Header.Get("Content-Type"), nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+// shownURL is u without credentials, query or fragment.
+func shownURL(u *url.URL) string {
+	v := *u
+	v.User, v.RawQuery, v.ForceQuery, v.Fragment, v.RawFragment = nil, "", false, "", ""
+	return v.String()
+}
+
+func shown(raw string) string {
+	raw, _, _ = strings.Cut(raw, "?")
+	return truncate(raw, 200)
+}
+
+// Fetch downloads rawURL with client (Get) and stores it as a file
+// (Save), in the workspace of the actor ctx carries; the size limit is
+// the Service's. The file's name is the URL's last path element unless
+// name is given; its type is checked against the one the server declared.
+func (s *Service) Fetch(ctx context.Context, client *http.Client, rawURL, name string, o FetchOptions, who New) (*ent.File, error) {
+	body, declared, err := Get(ctx, client, rawURL, o, s.o.MaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	if name == "" {
+		name = URLName(rawURL)
+	}
+	who.Name, who.DeclaredType, who.Body = name, declared, body
 	return s.Save(ctx, who)
+}
+
+// URLName is the last element of a URL's path, or "".
+func URLName(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	name := path.Base(u.Path)
+	if name == "/" || name == "." {
+		return ""
+	}
+	return name
 }

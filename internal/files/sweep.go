@@ -28,8 +28,11 @@ func (s *Service) Sweep(ctx context.Context) (uploads, orphans int, err error) {
 		return 0, 0, fmt.Errorf("files: sweep: %w", err)
 	}
 	for _, f := range stale {
-		if f.StorageKey != "" {
-			if err := s.store.Delete(ctx, f.StorageKey); err != nil {
+		for _, key := range []string{f.StorageKey, deref(f.ThumbnailKey)} {
+			if key == "" {
+				continue
+			}
+			if err := s.store.Delete(ctx, key); err != nil {
 				return uploads, 0, err
 			}
 		}
@@ -45,13 +48,15 @@ func (s *Service) Sweep(ctx context.Context) (uploads, orphans int, err error) {
 		if len(batch) == 0 {
 			return nil
 		}
-		known, err := s.client.File.Query().Where(file.StorageKeyIn(batch...)).Select(file.FieldStorageKey).Strings(ctx)
+		known, err := s.client.File.Query().Where(file.Or(file.StorageKeyIn(batch...), file.ThumbnailKeyIn(batch...))).
+			Select(file.FieldStorageKey, file.FieldThumbnailKey).All(ctx)
 		if err != nil {
 			return fmt.Errorf("files: sweep: %w", err)
 		}
-		has := make(map[string]bool, len(known))
-		for _, k := range known {
-			has[k] = true
+		has := make(map[string]bool, 2*len(known))
+		for _, f := range known {
+			has[f.StorageKey] = true
+			has[deref(f.ThumbnailKey)] = true
 		}
 		for _, k := range batch {
 			if !has[k] {

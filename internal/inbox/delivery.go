@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	mrand "math/rand/v2"
@@ -17,12 +18,14 @@ import (
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/predicate"
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/events"
+	"github.com/switchboard/switchboard/internal/files"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
@@ -276,11 +279,8 @@ func (d *Deliverer) send(ctx context.Context, item *ent.OutboxItem, msg *ent.Mes
 	case !ent.IsNotFound(err):
 		return "", channels.Transient(err, "reading the conversation")
 	}
-	for _, att := range msg.Attachments {
-		url, _ := att["url"].(string)
-		ct, _ := att["contentType"].(string)
-		name, _ := att["name"].(string)
-		out.Attachments = append(out.Attachments, channels.Attachment{URL: url, ContentType: ct, Name: name})
+	if out.Attachments, err = d.attachments(ctx, msg); err != nil {
+		return "", err
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -378,4 +378,29 @@ func trim(s string, n int) string {
 		return string(r[:n])
 	}
 	return s
+}
+
+// OutboundLinkTTL is how long the signed links of sent attachments work:
+// providers fetch them when they send, and integrators may later.
+const OutboundLinkTTL = 24 * time.Hour
+
+// attachments are msg's files as the channel sends them: signed links
+// and openers of their bytes. A file deleted since (deleteAttachment) is
+// not sent.
+func (d *Deliverer) attachments(ctx context.Context, msg *ent.Message) ([]channels.Attachment, error) {
+	fs, err := d.client.File.Query().Where(file.MessageID(msg.ID)).Order(ent.Asc(file.FieldPosition)).All(ctx)
+	if err != nil {
+		return nil, channels.Transient(err, "reading the message's files")
+	}
+	var out []channels.Attachment
+	for _, f := range fs {
+		if !files.Servable(f) || d.inbox.files == nil {
+			continue
+		}
+		out = append(out, channels.Attachment{
+			URL: d.inbox.files.URLFor(f, OutboundLinkTTL), ContentType: f.ContentType, Name: f.Name, Size: f.Size,
+			Open: func(ctx context.Context) (io.ReadCloser, error) { return d.inbox.files.Open(ctx, f) },
+		})
+	}
+	return out, nil
 }

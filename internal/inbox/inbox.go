@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/events"
+	"github.com/switchboard/switchboard/internal/files"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
 	"github.com/switchboard/switchboard/internal/store"
@@ -46,6 +47,8 @@ type Service struct {
 	// queued gets a token after a commit that queued outbox items
 	// (OutboxQueued).
 	queued chan struct{}
+	media  chan struct{}
+	files  *files.Service
 }
 
 // Deps are the services the inbox works with; all are required.
@@ -63,6 +66,8 @@ type Deps struct {
 	Templates func(ctx context.Context, ch *ent.Channel) ([]channels.Template, error)
 	// Timers schedule snoozed conversations' wake-ups.
 	Timers Scheduler
+	// Files keeps attachments' bytes: outbound messages send links to them.
+	Files *files.Service
 }
 
 // Options tune the inbox.
@@ -88,8 +93,8 @@ func New(client *ent.Client, d Deps, o Options) *Service {
 	}
 	return &Service{
 		client: client, now: o.Now, events: d.Events, postgres: o.Postgres, reopen: o.Reopen,
-		customers: d.Customers, kinds: d.Kinds, listTemplates: d.Templates, timers: d.Timers,
-		queued: make(chan struct{}, 1),
+		customers: d.Customers, kinds: d.Kinds, listTemplates: d.Templates, timers: d.Timers, files: d.Files,
+		queued: make(chan struct{}, 1), media: make(chan struct{}, 1),
 	}
 }
 
@@ -144,6 +149,7 @@ type SendInput struct {
 	Body           string
 	Private        bool
 	Template       *channels.TemplateMessage // instead of free text
+	AttachmentIDs  []gid.ID                  // uploads to send with it
 }
 
 // Start opens a conversation with a customer on a channel, with a first
@@ -165,7 +171,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*ent.Conversation, 
 	}
 	// Refused, and nothing kept (the caller's transaction rolls back), when
 	// the first message could not be sent.
-	out, err := s.outgoing(ctx, conv, in.Body, in.Template)
+	out, err := s.outgoing(ctx, conv, in.Body, in.Template, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -191,8 +197,14 @@ func (s *Service) Send(ctx context.Context, in SendInput) (*ent.Message, error) 
 	if in.Private && in.Template != nil {
 		return nil, apperr.Invalid("template", "a private note cannot be a template")
 	}
+	if in.Template != nil && len(in.AttachmentIDs) > 0 {
+		return nil, apperr.Invalid("attachmentIDs", "a template cannot carry files")
+	}
+	if err := checkAttachmentIDs(in.AttachmentIDs); err != nil {
+		return nil, err
+	}
 	if in.Template == nil {
-		if err := checkBody(in.Body); err != nil {
+		if err := checkContent(in.Body, len(in.AttachmentIDs)); err != nil {
 			return nil, err
 		}
 	}
@@ -200,9 +212,9 @@ func (s *Service) Send(ctx context.Context, in SendInput) (*ent.Message, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := outgoing{body: in.Body}
+	out := outgoing{body: in.Body, files: in.AttachmentIDs}
 	if !in.Private {
-		if out, err = s.outgoing(ctx, conv, in.Body, in.Template); err != nil {
+		if out, err = s.outgoing(ctx, conv, in.Body, in.Template, in.AttachmentIDs); err != nil {
 			return nil, err
 		}
 	}
@@ -235,6 +247,11 @@ func (s *Service) addAgentMessage(ctx context.Context, conv *ent.Conversation, o
 	msg, err := create.Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("inbox: add message: %w", err)
+	}
+	if len(out.files) > 0 {
+		if err := s.attachUploads(ctx, msg.ID, out.files, Uploader{}); err != nil {
+			return nil, err
+		}
 	}
 	err = s.events.Record(ctx, events.Event{
 		Type: events.MessageCreated, ConversationID: conv.ID, MessageID: msg.ID, CustomerID: conv.CustomerID,

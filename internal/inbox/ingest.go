@@ -130,18 +130,27 @@ func (s *Service) returningSender(ctx context.Context, ch *ent.Channel, in chann
 // carries:
 // dedupe on the provider message id, then as Ingest does.
 // The message is sanitized as Ingest does, after the body's own checks.
-func (s *Service) ReceiveFrom(ctx context.Context, ch *ent.Channel, customerID gid.ID, in channels.Inbound) (channels.Stored, error) {
-	if err := checkBody(in.Text); err != nil {
+// uploads are files the customer uploaded (the visitor's uploads) to
+// attach, in order; the body may be empty when there are some.
+func (s *Service) ReceiveFrom(ctx context.Context, ch *ent.Channel, customerID gid.ID, in channels.Inbound, uploads []gid.ID) (channels.Stored, error) {
+	if err := checkAttachmentIDs(uploads); err != nil {
+		return channels.Stored{}, err
+	}
+	if err := checkContent(in.Text, len(uploads)); err != nil {
 		return channels.Stored{}, err
 	}
 	channels.Sanitize(&in)
-	if err := checkBody(in.Text); err != nil { // nothing left but NULs
+	if err := checkContent(in.Text, len(uploads)); err != nil { // nothing left but NULs
 		return channels.Stored{}, err
 	}
 	if st, dup, err := s.duplicate(ctx, ch, in); err != nil || dup {
 		return st, err
 	}
-	return s.receive(store.Vetted(ctx, ch.ID), ch, customerID, in, false)
+	st, err := s.receive(store.Vetted(ctx, ch.ID), ch, customerID, in, false)
+	if err != nil || len(uploads) == 0 {
+		return st, err
+	}
+	return st, s.attachUploads(ctx, gid.ID(st.MessageID), uploads, Uploader{CustomerID: &customerID})
 }
 
 // duplicate finds a message already stored under the same provider id.
@@ -183,20 +192,10 @@ func (s *Service) receive(ctx context.Context, ch *ent.Channel, cust gid.ID, in 
 		return channels.Stored{}, err
 	}
 	now := s.now()
-	attachments := make([]map[string]any, 0, len(in.Attachments))
-	for _, a := range in.Attachments {
-		attachments = append(attachments, map[string]any{"url": a.URL, "contentType": a.ContentType, "name": a.Name})
-	}
-	// Files still at the provider: their handles are kept for fetching
-	// (the adapter's channels.MediaFetcher), marked PENDING until then.
-	for _, m := range in.Media {
-		attachments = append(attachments, map[string]any{"mediaID": m.ID, "url": m.URL, "contentType": m.ContentType,
-			"name": m.Name, "size": m.Size, "status": "PENDING"})
-	}
 	create := c.Message.Create().
 		SetConversationID(conv.ID).SetChannelID(ch.ID).SetCustomerID(conv.CustomerID).
 		SetDirection(message.DirectionINBOUND).SetSenderKind(message.SenderKindCUSTOMER).
-		SetBody(in.Text).SetAttachments(attachments).SetCreatedAt(now).SetAutoSubmitted(in.AutoSubmitted)
+		SetBody(in.Text).SetCreatedAt(now).SetAutoSubmitted(in.AutoSubmitted)
 	if len(in.Metadata) > 0 {
 		create.SetMetadata(in.Metadata)
 	}
@@ -208,6 +207,10 @@ func (s *Service) receive(ctx context.Context, ch *ent.Channel, cust gid.ID, in 
 		return channels.Stored{}, err
 	}
 	ctx = store.Vetted(ctx, msg.ID)
+	// Its files are fetched after the commit, by the media worker.
+	if err := s.attachInbound(ctx, msg, in); err != nil {
+		return channels.Stored{}, err
+	}
 	// A bulk update of the one row: UpdateOne would read the row back.
 	upd := c.Conversation.Update().Where(conversation.ID(conv.ID)).
 		SetLastMessageID(msg.ID).SetLastMessageAt(now)

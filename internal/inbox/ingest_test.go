@@ -58,7 +58,7 @@ func (f *fixture) receiveFrom(t *testing.T, in channels.Inbound) (channels.Store
 	var st channels.Stored
 	err := store.InTx(f.ctx, f.client, func(ctx context.Context) error {
 		var err error
-		st, err = f.inbox.ReceiveFrom(ctx, f.ch, f.cust, in)
+		st, err = f.inbox.ReceiveFrom(ctx, f.ch, f.cust, in, nil)
 		return err
 	})
 	return st, err

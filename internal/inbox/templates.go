@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
 )
 
@@ -20,6 +21,7 @@ import (
 type outgoing struct {
 	body     string                      // what agents see
 	template *schematype.TemplateMessage // set for a template
+	files    []gid.ID                    // uploads it carries
 }
 
 // outgoing checks that an agent's reply on conv can be sent now, as free
@@ -28,7 +30,7 @@ type outgoing struct {
 // exists, with every parameter given and no other, rendered when the
 // channel knows its body. Reply eligibility comes first (see ReplyBlocks):
 // only TEMPLATE_REQUIRED lets a template through.
-func (s *Service) outgoing(ctx context.Context, conv *ent.Conversation, body string, t *channels.TemplateMessage) (outgoing, error) {
+func (s *Service) outgoing(ctx context.Context, conv *ent.Conversation, body string, t *channels.TemplateMessage, files []gid.ID) (outgoing, error) {
 	ch, err := s.db(ctx).Channel.Get(ctx, conv.ChannelID)
 	if err != nil {
 		return outgoing{}, err
@@ -38,7 +40,11 @@ func (s *Service) outgoing(ctx context.Context, conv *ent.Conversation, body str
 		if err := s.checkReply(ctx, conv, ch.Kind, false); err != nil {
 			return outgoing{}, err
 		}
-		return outgoing{body: body}, checkLength("body", body, caps.MaxLength)
+		if len(files) > 0 && !caps.Attachments {
+			return outgoing{}, &apperr.Error{Code: apperr.Conflict, Field: "attachmentIDs",
+				Message: fmt.Sprintf("%s channels cannot send files (ChannelCapabilities.attachments)", ch.Kind)}
+		}
+		return outgoing{body: body, files: files}, checkLength("body", body, caps.MaxLength)
 	}
 	if !caps.Templates {
 		return outgoing{}, apperr.Invalid("template", "%s channels cannot send templates", ch.Kind)

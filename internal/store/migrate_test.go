@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	atlas "ariga.io/atlas/sql/migrate"
 
+	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/testenv"
 )
@@ -95,6 +97,9 @@ func TestMigrateLegacyDatabase(t *testing.T) {
 		`INSERT INTO channels (id, created_at, updated_at, kind, name, key, workspace_id) VALUES ('chn_1', '` + now + `', '` + now + `', 'api', 'A', 'k', 'wsp_1')`,
 		`INSERT INTO conversations (id, created_at, updated_at, status, customer_id, channel_id, assignee_id, workspace_id) VALUES ('cnv_1', '` + now + `', '` + now + `', 'OPEN', 'cus_1', 'chn_1', 'agt_1', 'wsp_1')`,
 		`INSERT INTO messages (id, created_at, updated_at, direction, sender_kind, body, conversation_id, channel_id, customer_id, workspace_id) VALUES ('msg_1', '` + now + `', '` + now + `', 'INBOUND', 'CUSTOMER', 'hi', 'cnv_1', 'chn_1', '', 'wsp_1')`,
+		// Attachments kept as JSON on the message, before files.
+		`INSERT INTO messages (id, created_at, updated_at, direction, sender_kind, body, conversation_id, channel_id, customer_id, workspace_id, attachments) VALUES ('msg_2', '` + now + `', '` + now + `', 'INBOUND', 'CUSTOMER', '', 'cnv_1', 'chn_1', 'cus_1', 'wsp_1',
+			'[{"url":"https://example.com/a.png","name":"a.png","contentType":"image/png"},{"mediaID":"m-1","status":"PENDING"}]')`,
 		// Event positions per workspace, and a consumer that handled
 		// wsp_1 up to 2 and wsp_2 entirely.
 		`INSERT INTO workspaces (id, created_at, updated_at, name, slug) VALUES ('wsp_2', '` + now + `', '` + now + `', 'W2', 'w2')`,
@@ -135,6 +140,34 @@ func TestMigrateLegacyDatabase(t *testing.T) {
 	}
 	if customer != "cus_1" || load != 1 {
 		t.Fatalf("after the backfill migration: message customer %q, agent load %d; want cus_1 and 1", customer, load)
+	}
+	// The JSON attachments became PENDING files, in order, for the media
+	// worker to fetch.
+	frows, err := db.SQL.QueryContext(ctx, `SELECT id, name, content_type, status, position, source, message_id, workspace_id FROM files ORDER BY position`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var carried []string
+	for frows.Next() {
+		var id, name, ct, status, source, msg, ws string
+		var pos int
+		if err := frows.Scan(&id, &name, &ct, &status, &pos, &source, &msg, &ws); err != nil {
+			t.Fatal(err)
+		}
+		var src map[string]string
+		if err := json.Unmarshal([]byte(source), &src); err != nil {
+			t.Fatalf("file source %q: %v", source, err)
+		}
+		if !gid.ID(id).Valid() {
+			t.Errorf("carried file id %q is not a valid id", id)
+		}
+		carried = append(carried, fmt.Sprintf("%d %s %s %s %s url=%s media=%s %s/%s", pos, name, ct, status, msg, src["url"], src["mediaID"], ws, "x"))
+	}
+	if err := frows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "0 a.png image/png PENDING msg_2 url=https://example.com/a.png media= wsp_1/x|1  application/octet-stream PENDING msg_2 url= media=m-1 wsp_1/x"; strings.Join(carried, "|") != want {
+		t.Fatalf("carried attachments:\n%s\nwant\n%s", strings.Join(carried, "|"), want)
 	}
 	// Positions renumbered across workspaces, each workspace's in order;
 	// the consumer goes on from just before the one event it had not

@@ -43,6 +43,7 @@ type Limits struct {
 	SessionsPerAddress int           // sessions started per address per Window (default 30)
 	MessagesPerVisitor int           // messages per visitor per Window (default 30)
 	MessagesPerAddress int           // messages per address per Window (default 120)
+	UploadsPerVisitor  int           // files uploaded per visitor per Window (default 10)
 	Window             time.Duration // default 1 minute
 }
 
@@ -52,6 +53,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MessagesPerVisitor == 0 {
 		l.MessagesPerVisitor = 30
+	}
+	if l.UploadsPerVisitor == 0 {
+		l.UploadsPerVisitor = 10
 	}
 	if l.MessagesPerAddress == 0 {
 		l.MessagesPerAddress = 120
@@ -82,6 +86,7 @@ type Service struct {
 	sessionsByAddr *ratelimit.Limiter
 	msgsByVisitor  *ratelimit.Limiter
 	msgsByAddr     *ratelimit.Limiter
+	uploads        *ratelimit.Limiter
 
 	// Origins are the browser origins web channels allow.
 	Origins *Origins
@@ -102,6 +107,7 @@ func New(client *ent.Client, a *auth.Service, in *inbox.Service, ch *channelcfg.
 		sessionsByAddr: ratelimit.New(l.SessionsPerAddress, l.Window, o.Now),
 		msgsByVisitor:  ratelimit.New(l.MessagesPerVisitor, l.Window, o.Now),
 		msgsByAddr:     ratelimit.New(l.MessagesPerAddress, l.Window, o.Now),
+		uploads:        ratelimit.New(l.UploadsPerVisitor, l.Window, o.Now),
 		Origins:        newOrigins(client, o.Now),
 	}
 }
@@ -427,7 +433,7 @@ const MaxClientMessageID = 64
 
 // Send stores a message from the visitor in the transaction ctx carries. A retry with
 // the same clientMessageID returns the message stored the first time.
-func (s *Service) Send(ctx context.Context, a *viewer.Actor, body, clientMessageID string) (*ent.Message, error) {
+func (s *Service) Send(ctx context.Context, a *viewer.Actor, body, clientMessageID string, attachmentIDs []gid.ID) (*ent.Message, error) {
 	c := s.db(ctx)
 	if len(clientMessageID) > MaxClientMessageID {
 		return nil, apperr.Invalid("clientMessageID", "must be at most %d characters", MaxClientMessageID)
@@ -444,11 +450,30 @@ func (s *Service) Send(ctx context.Context, a *viewer.Actor, body, clientMessage
 		// Scoped to the visitor: another visitor's key never matches.
 		in.ProviderMessageID = "visitor:" + a.VisitorID + ":" + clientMessageID
 	}
-	st, err := s.inbox.ReceiveFrom(ctx, ch, a.CustomerID, in)
+	st, err := s.inbox.ReceiveFrom(ctx, ch, a.CustomerID, in, attachmentIDs)
 	if err != nil {
 		return nil, err
 	}
 	return MessageQuery(c.Message.Query().Where(message.ID(gid.ID(st.MessageID)))).Only(ctx)
+}
+
+// AllowUpload reports whether the visitor may upload a file now: their
+// channel is enabled and takes files, and they are within their rate.
+func (s *Service) AllowUpload(ctx context.Context, a *viewer.Actor) error {
+	ch, err := s.db(ctx).Channel.Get(ctx, a.ChannelID)
+	if err != nil {
+		return err
+	}
+	if !ch.Enabled {
+		return apperr.New(apperr.Conflict, "the chat is closed")
+	}
+	if !s.channels.Capabilities(ch.Kind).Attachments {
+		return apperr.New(apperr.Conflict, "this chat does not take files")
+	}
+	if !s.uploads.Allow(a.VisitorID) || !s.msgsByAddr.Allow(auth.ClientAddr(ctx)) {
+		return apperr.New(apperr.RateLimited, "too many files; wait a moment before sending more")
+	}
+	return nil
 }
 
 // MessageQuery loads, with messages, what a visitor sees of them: the

@@ -96,7 +96,7 @@ func (e *env) start(t *testing.T, in visitor.Input, current *viewer.Actor) *visi
 func (e *env) send(a *viewer.Actor, body, clientID string) (*ent.Message, error) {
 	var m *ent.Message
 	err := store.InTx(e.ctx, e.c, func(ctx context.Context) (err error) {
-		m, err = e.svc.Send(ctx, a, body, clientID)
+		m, err = e.svc.Send(ctx, a, body, clientID, nil)
 		return err
 	})
 	return m, err
@@ -300,7 +300,7 @@ func TestRateLimits(t *testing.T) {
 
 	send := func(a *viewer.Actor, addr string) error {
 		return store.InTx(auth.WithClientAddr(e.ctx, addr), e.c, func(ctx context.Context) error {
-			_, err := e.svc.Send(ctx, a, "hi", "")
+			_, err := e.svc.Send(ctx, a, "hi", "", nil)
 			return err
 		})
 	}

@@ -29,7 +29,7 @@
       startVisitorSession(channelKey: $channelKey, visitor: $visitor) {
         token expiresAt
         conversation { id messages(last: 50) {
-          edges { node { id body attachments createdAt sender { kind name } } }
+          edges { node { id body attachments { id name contentType size status url thumbnailURL width height } createdAt sender { kind name } } }
         } }
       }
     }`;
@@ -38,20 +38,20 @@
   const LOAD_MESSAGES = /* GraphQL */ `
     query WidgetMessages {
       visitorConversation { id messages(last: 50) {
-        edges { node { id body attachments createdAt sender { kind name } } }
+        edges { node { id body attachments { id name contentType size status url thumbnailURL width height } createdAt sender { kind name } } }
       } }
     }`;
   const SEND_MESSAGE = /* GraphQL */ `
     mutation WidgetSendMessage($body: String!, $clientMessageID: String) {
       visitorSendMessage(body: $body, clientMessageID: $clientMessageID) {
-        id body attachments createdAt sender { kind name }
+        id body attachments { id name contentType size status url thumbnailURL width height } createdAt sender { kind name }
       }
     }`;
   const MESSAGE_ADDED = /* GraphQL */ `
     subscription WidgetMessageAdded($after: EventCursor) {
       visitorMessageAdded(after: $after) {
         cursor
-        message { id body attachments createdAt sender { kind name } }
+        message { id body attachments { id name contentType size status url thumbnailURL width height } createdAt sender { kind name } }
       }
     }`;
 
