@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard/switchboard/graph/generated"
 	"github.com/switchboard/switchboard/graph/model"
 	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/files"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
@@ -57,6 +58,9 @@ func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id gid.ID) (*ent.
 
 // UpdateWorkspace is the resolver for the updateWorkspace field.
 func (r *mutationResolver) UpdateWorkspace(ctx context.Context, id gid.ID, input ent.UpdateWorkspaceInput) (*ent.Workspace, error) {
+	if err := files.CheckTypePatterns(append(input.AllowedFileTypes, input.AppendAllowedFileTypes...)); err != nil {
+		return nil, err
+	}
 	return r.db(ctx).Workspace.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 

@@ -38,7 +38,7 @@ func (r *mutationResolver) StartConversation(ctx context.Context, input model.St
 func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*ent.Message, error) {
 	return r.Inbox.Send(ctx, inbox.SendInput{
 		ConversationID: input.ConversationID, Body: input.Body, Private: isTrue(input.Private),
-		Template: templateMessage(input.Template),
+		Template: templateMessage(input.Template), AttachmentIDs: input.AttachmentIDs,
 	})
 }
 

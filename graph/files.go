@@ -2,69 +2,30 @@ package graph
 
 import (
 	"context"
-	"sync"
-	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/file"
+	"github.com/switchboard/switchboard/graph/model"
 	"github.com/switchboard/switchboard/internal/gid"
 )
 
-// Message.attachments for a page of messages is one statement, not one
-// per message: gqlgen resolves the page's fields concurrently, and the
-// messages that ask within fileBatchWait of the first share a query.
-const (
-	fileBatchWait = time.Millisecond
-	fileBatchMax  = 200
-)
-
-type fileLoader struct {
-	mu  sync.Mutex
-	cur *fileBatch
-}
-
-type fileBatch struct {
-	ids    []gid.ID
-	done   chan struct{}
-	result map[gid.ID][]*ent.File
-	err    error
-}
-
-// messageFiles are a message's attachments in order, loaded with those of
-// the other messages of the response.
+// messageFiles are a message's attachments in order. For a message in a
+// list (a connection's edges, the visitor's messages, nodes(ids:)) the
+// first to ask loads them for the whole list in one statement, and the
+// others read the result (see listLoads).
 func (r *Resolver) messageFiles(ctx context.Context, id gid.ID) ([]*ent.File, error) {
 	loads, _ := ctx.Value(listLoadsKey{}).(*listLoads)
-	if loads == nil {
+	list, ids := messageList(ctx, id)
+	if loads == nil || list == nil {
 		m, err := r.loadMessageFiles(ctx, []gid.ID{id})
 		return m[id], err
 	}
-	l := &loads.files
-	l.mu.Lock()
-	b := l.cur
-	if b == nil {
-		b = &fileBatch{done: make(chan struct{})}
-		l.cur = b
-		time.AfterFunc(fileBatchWait, func() { r.runFileBatch(ctx, l, b) })
-	}
-	b.ids = append(b.ids, id)
-	if len(b.ids) >= fileBatchMax {
-		l.cur = nil
-		go r.runFileBatch(ctx, l, b)
-	}
-	l.mu.Unlock()
-	<-b.done
-	return b.result[id], b.err
-}
-
-func (r *Resolver) runFileBatch(ctx context.Context, l *fileLoader, b *fileBatch) {
-	l.mu.Lock()
-	if l.cur == b {
-		l.cur = nil
-	}
-	ids := b.ids
-	l.mu.Unlock()
-	b.result, b.err = r.loadMessageFiles(ctx, ids)
-	close(b.done)
+	p := loads.page(listPageKey{list, "attachments"})
+	p.once.Do(func() { p.result, p.err = r.loadMessageFiles(ctx, ids) })
+	m, _ := p.result.(map[gid.ID][]*ent.File)
+	return m[id], p.err
 }
 
 func (r *Resolver) loadMessageFiles(ctx context.Context, ids []gid.ID) (map[gid.ID][]*ent.File, error) {
@@ -81,4 +42,57 @@ func (r *Resolver) loadMessageFiles(ctx context.Context, ids []gid.ID) (map[gid.
 		out[*f.MessageID] = append(out[*f.MessageID], f)
 	}
 	return out, nil
+}
+
+// messageList finds the nearest list of messages the field being
+// resolved belongs to, and its messages' ids; nil when it is in none.
+func messageList(ctx context.Context, id gid.ID) (*graphql.FieldContext, []gid.ID) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return nil, nil
+	}
+	for fc = fc.Parent; fc != nil; fc = fc.Parent {
+		var ids []gid.ID
+		switch v := fc.Result.(type) {
+		case []*ent.MessageEdge:
+			for _, e := range v {
+				if e != nil && e.Node != nil {
+					ids = append(ids, e.Node.ID)
+				}
+			}
+		case []*model.VisitorMessageEdge:
+			for _, e := range v {
+				if e != nil && e.Node != nil {
+					ids = append(ids, e.Node.ID)
+				}
+			}
+		case []*model.TimelineEdge: // a customer's timeline
+			for _, e := range v {
+				if m, ok := e.Node.(*model.MessageEntry); ok && m.Message != nil {
+					ids = append(ids, m.Message.ID)
+				}
+			}
+		case []*ent.Message:
+			for _, m := range v {
+				if m != nil {
+					ids = append(ids, m.ID)
+				}
+			}
+		case []ent.Noder:
+			for _, n := range v {
+				if m, ok := n.(*ent.Message); ok && m != nil {
+					ids = append(ids, m.ID)
+				}
+			}
+		default:
+			continue
+		}
+		for _, x := range ids {
+			if x == id {
+				return fc, ids
+			}
+		}
+		return nil, nil
+	}
+	return nil, nil
 }

@@ -23,7 +23,6 @@ type listLoadsKey struct{}
 type listLoads struct {
 	mu    sync.Mutex
 	pages map[listPageKey]*listPage
-	files fileLoader // Message.attachments (see messageFiles)
 }
 
 type listPageKey struct {

@@ -316,6 +316,13 @@ func TestReplyWindowAndTemplates(t *testing.T) {
 		t.Fatalf("within the window: %+v", conv)
 	}
 	s.MustDo(t, tok, sendQ, map[string]any{"c": conv.ID, "b": "on it"}, nil)
+	// The kind sends no files: refused before anything is queued, the
+	// upload still unsent.
+	file := upload(t, s, tok, "a.pdf", "application/pdf", []byte("%PDF-1.7\nx"))
+	sendFileQ := `mutation($c: ID!, $a: [ID!]) { sendMessage(input: {conversationID: $c, body: "see", attachmentIDs: $a}) { id } }`
+	wantConflict(t, s.Do(t, tok, sendFileQ, map[string]any{"c": conv.ID, "a": []string{file.ID}}), "cannot send files")
+	s.MustDo(t, tok, `mutation($c: ID!, $a: [ID!]) { sendMessage(input: {conversationID: $c, body: "note", private: true, attachmentIDs: $a}) { id } }`,
+		map[string]any{"c": conv.ID, "a": []string{file.ID}}, nil) // a note keeps files whatever the channel
 	r := s.Do(t, tok, sendQ, map[string]any{"c": conv.ID, "b": strings.Repeat("x", 41)})
 	if codes := r.Codes(); len(codes) != 1 || codes[0] != "INVALID_INPUT" || !strings.Contains(r.Errors[0].Message, "at most 40") {
 		t.Fatalf("over-long text: %+v", r.Errors)

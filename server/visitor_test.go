@@ -19,7 +19,7 @@ const (
 		}
 	}`
 	visitorSend = `mutation($body: String!, $cid: String) {
-		visitorSendMessage(body: $body, clientMessageID: $cid) { id body deliveryStatus createdAt attachments sender { kind name } }
+		visitorSendMessage(body: $body, clientMessageID: $cid) { id body deliveryStatus createdAt attachments { id name status } sender { kind name } }
 	}`
 	visitorConv = `{ visitorConversation { id status messages(first: 50) { totalCount
 		edges { node { id body deliveryStatus sender { kind name avatarURL } } } } } }`

@@ -15,7 +15,10 @@
 //     {"externalID", "name", "email", "phone"}, "text", "attachments"},
 //     answered 200 {"conversationID", "messageID"}. Fields outside the
 //     format are kept in the message's metadata (see MetadataExtra);
-//     "event" is not one of them.
+//     "event" is not one of them. Attachments are [{"url", "contentType",
+//     "name"}]; Switchboard fetches each url after storing the message
+//     (https to public addresses only, unless private fetches are
+//     allowed), and the attachment is PENDING until then.
 //   - "message.status": a delivery receipt, {"event": "message.status",
 //     "messageID": "<id>", "status": "SENT"|"DELIVERED"|"READ"|"FAILED",
 //     "reason": "<why it failed, at most 1024 bytes>", "timestamp":
@@ -35,7 +38,8 @@
 //
 //	{"event": "message.created", "deliveryID", "conversationID",
 //	 "recipient": {"externalID"},
-//	 "message": {"id", "text", "attachments": [...], "createdAt",
+//	 "message": {"id", "text", "createdAt",
+//	             "attachments": [{"url": "<signed link, good for 24 hours>", "contentType", "name", "size"}],
 //	             "replyTo": "<messageID of the customer's latest message, when there is one>",
 //	             "threadKey": "<the conversation's key, when it has one>",
 //	             "template": {"id", "language", "params": {"<name>": <value>}}}}

@@ -60,6 +60,10 @@ type Options struct {
 	BcryptCost int
 	// HTTPClient calls providers; tests point it at fakes.
 	HTTPClient *http.Client
+	// FilesPoll is how often the files worker looks for media to fetch
+	// and thumbnails to make without being woken (default 5 s);
+	// FetchBackoff its first retry delay (default 30 s).
+	FilesPoll, FetchBackoff time.Duration
 	// Adapters are channel kinds registered besides the built-in ones:
 	// tests add fake providers.
 	Adapters []channels.Adapter
@@ -105,6 +109,7 @@ type App struct {
 	// it when messages with files were stored.
 	media       files.Source
 	mediaQueued <-chan struct{}
+	filesPoll   time.Duration
 	// GraphQL counts the GraphQL server's work and refusals.
 	GraphQL *graph.Counters
 	// Sockets registers this instance's live websockets.
@@ -153,6 +158,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	customerSvc := customers.New(client, eventLog, now, db.Dialect == dialect.Postgres)
 	channelSvc := channelcfg.New(client, Channels(o.Adapters...), box, cfg.PublicURL, o.HTTPClient, now)
 	timerSvc := timers.New(client, timers.Options{Poll: o.TimerPoll, Now: now, Log: log})
+	maxFile := cmp.Or(cfg.MaxFileBytes, files.DefaultMaxBytes)
 	var inboxSvc *inbox.Service // the files service tells it of changed attachments
 	var fileStore files.Store
 	if s3 := cfg.S3; s3.Endpoint != "" {
@@ -165,7 +171,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		return nil, err
 	}
 	fileSvc := files.NewService(client, fileStore, files.NewSigner(cfg.SecretKey), cfg.PublicURL,
-		files.Options{MaxBytes: cfg.MaxFileBytes, LinkTTL: cfg.FileURLTTL, Now: now, Log: log,
+		files.Options{MaxBytes: maxFile, LinkTTL: cfg.FileURLTTL, Now: now, Log: log, FetchBackoff: o.FetchBackoff,
 			Changed: func(ctx context.Context, f *ent.File) error { return inboxSvc.AttachmentChanged(ctx, f) }})
 	inboxSvc = inbox.New(client,
 		inbox.Deps{Events: eventLog, Customers: customerSvc, Kinds: channelSvc.Kinds(), Templates: channelSvc.Templates, Timers: timerSvc, Files: fileSvc},
@@ -221,12 +227,12 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		},
 		Timeout:        cfg.RequestTimeout,
 		Counters:       counters,
-		MaxUploadBytes: cfg.MaxFileBytes + 1<<20,
+		MaxUploadBytes: maxFile + 1<<20,
 	})
 	h := server.Handler(server.Deps{
 		GraphQL: gql, Auth: authSvc, DB: db.SQL, Logger: log, AllowedOrigins: cfg.AllowedOrigins,
 		Client: client, Channels: channelSvc, Inbox: inboxSvc, Origins: visitors.Origins,
-		TrustedProxies: cfg.TrustedProxies, Files: fileSvc, MaxUploadBytes: cfg.MaxFileBytes + 1<<20,
+		TrustedProxies: cfg.TrustedProxies, Files: fileSvc, MaxUploadBytes: maxFile + 1<<20,
 	})
 	delivery := o.Delivery
 	fetch := files.FetchOptions{AllowPrivate: cfg.AllowPrivateFetch}
@@ -238,8 +244,9 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Router:      router,
 		Receivers:   receiverRunner,
 		Files:       fileSvc,
-		media:       inboxSvc.MediaSource(channelSvc, files.FetchClient(fetch), fetch, cfg.MaxFileBytes),
+		media:       inboxSvc.MediaSource(channelSvc, files.FetchClient(fetch), fetch, maxFile),
 		mediaQueued: inboxSvc.MediaQueued(),
+		filesPoll:   o.FilesPoll,
 		Timers:      timerSvc,
 		Sockets:     sockets,
 		routingOff:  cfg.RoutingOff,
@@ -311,7 +318,7 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	go a.Files.KeepSweeping(ctx, time.Hour)
 	// Files: fetch inbound media from providers (retried; any number of
 	// instances) and make images' thumbnails.
-	go a.Files.Work(ctx, a.media, a.mediaQueued, 5*time.Second)
+	go a.Files.Work(ctx, a.media, a.mediaQueued, cmp.Or(a.filesPoll, 5*time.Second))
 	// Channel receivers: each enabled channel of a kind that fetches its
 	// own messages, on one instance at a time (a lease).
 	go a.Receivers.Run(ctx)

@@ -37,8 +37,11 @@ type Service struct {
 type Options struct {
 	MaxBytes int64         // largest file; default 25 MiB
 	LinkTTL  time.Duration // how long a signed link is good; default 1 h
-	Now      func() time.Time
-	Log      *slog.Logger
+	// FetchBackoff is the wait before the first retry of a failed fetch,
+	// doubled for each next one (at most an hour); default 30 s.
+	FetchBackoff time.Duration
+	Now          func() time.Time
+	Log          *slog.Logger
 	// Changed is called in the transaction that changed an attached
 	// file's state (fetched, failed, deleted), to tell its message's
 	// watchers; the transaction rolls back if it fails.
@@ -59,6 +62,9 @@ func NewService(client *ent.Client, store Store, signer *Signer, publicURL strin
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.FetchBackoff <= 0 {
+		o.FetchBackoff = 30 * time.Second
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()

@@ -30,11 +30,11 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 func Permanent(err error) error { return &PermanentError{Err: err} }
 
 // Fetch retries: MaxFetchAttempts tries, the n-th retry after
-// FetchBackoff·2ⁿ⁻¹ (at most an hour), about three hours in all; a claim on
-// a file lasts fetchClaim, after which another worker may take it over.
+// Options.FetchBackoff·2ⁿ⁻¹ (at most an hour), about two hours in all by
+// default; a claim on a file lasts fetchClaim, after which another
+// worker may take it over.
 const (
 	MaxFetchAttempts = 8
-	FetchBackoff     = 30 * time.Second
 	fetchClaim       = 5 * time.Minute
 	workBatch        = 8
 )
@@ -137,7 +137,7 @@ func (s *Service) fetchOne(ctx context.Context, src Source, f *ent.File) {
 	} else {
 		s.o.Log.InfoContext(ctx, "files: fetching failed; retrying", "file_id", f.ID, "attempts", f.Attempts, "err", err)
 		err = s.client.File.Update().Where(file.ID(f.ID), file.StatusEQ(file.StatusPENDING)).
-			SetError(reason).SetNextAttemptAt(s.o.Now().UTC().Add(fetchDelay(f.Attempts))).Exec(ctx)
+			SetError(reason).SetNextAttemptAt(s.o.Now().UTC().Add(fetchDelay(s.o.FetchBackoff, f.Attempts))).Exec(ctx)
 	}
 	if err != nil {
 		s.o.Log.ErrorContext(ctx, "files: recording a failed fetch", "file_id", f.ID, "err", err)
@@ -145,8 +145,8 @@ func (s *Service) fetchOne(ctx context.Context, src Source, f *ent.File) {
 }
 
 // fetchDelay is the wait before the retry after attempt n, ±20%.
-func fetchDelay(n int) time.Duration {
-	d := min(FetchBackoff<<(n-1), time.Hour)
+func fetchDelay(first time.Duration, n int) time.Duration {
+	d := min(first<<(n-1), time.Hour)
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 

@@ -113,6 +113,9 @@ func (s *Service) attachInbound(ctx context.Context, msg *ent.Message, in channe
 		if contentType == "" {
 			contentType = "application/octet-stream"
 		}
+		if name == "" {
+			name = files.URLName(source["url"])
+		}
 		creates = append(creates, s.db(ctx).File.Create().SetID(gid.New("File")).
 			SetName(files.CleanName(name)).SetContentType(contentType).SetSize(max(size, 0)).
 			SetStatus(file.StatusPENDING).SetMessageID(msg.ID).SetChannelID(msg.ChannelID).

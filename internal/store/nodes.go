@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customerduplicate"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/customermerge"
+	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
@@ -69,6 +70,9 @@ var nodes = map[string]node{
 	}},
 	"RoutingPolicy": {routingpolicy.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
 		return c.RoutingPolicy.Query().Where(routingpolicy.IDIn(ids...)).Count(ctx)
+	}},
+	"File": {file.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
+		return c.File.Query().Where(file.IDIn(ids...)).Count(ctx)
 	}},
 	"AttributeDefinition": {attributedefinition.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
 		return c.AttributeDefinition.Query().Where(attributedefinition.IDIn(ids...)).Count(ctx)

@@ -135,6 +135,8 @@ func NewTuned(t testing.TB, db *store.DB, tune []Tuning, opts ...Option) *Server
 		RoutingSweep:      2 * time.Second,
 		RoutingPoll:       50 * time.Millisecond,
 		TimerPoll:         50 * time.Millisecond,
+		FilesPoll:         50 * time.Millisecond,
+		FetchBackoff:      50 * time.Millisecond,
 	}
 	for _, f := range tune {
 		f(&ao)
