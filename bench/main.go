@@ -7,7 +7,7 @@
 // Switchboard and its reference interleaved; it prints min / median / max
 // and the ratio of the medians. Not run by CI: see bench/README.md.
 //
-//	go run ./bench [-pg URL] [-only ingest,inbox,subs] [-duration 10s] [-repeats 3]
+//	go run ./bench [-pg URL] [-only ingest,inbox,subs,files] [-duration 10s] [-repeats 3]
 package main
 
 import (
@@ -34,7 +34,7 @@ func main() {
 	var o options
 	var only string
 	flag.StringVar(&o.pg, "pg", "postgres://root@127.0.0.1:5432/postgres?sslmode=disable", "a PostgreSQL server (superuser) to create the benchmark's databases on")
-	flag.StringVar(&only, "only", "ingest,inbox,subs", "which parts to run")
+	flag.StringVar(&only, "only", "ingest,inbox,subs,files", "which parts to run")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each timed run")
 	flag.IntVar(&o.repeats, "repeats", 3, "runs of each measurement (Switchboard and its reference interleaved)")
 	flag.StringVar(&o.cache, "cache", cacheDir(), "where PostGraphile is installed (npm)")
@@ -76,6 +76,11 @@ func run(ctx context.Context, o options) error {
 	if o.only["inbox"] {
 		if err := benchInbox(ctx, o, bin); err != nil {
 			return fmt.Errorf("inbox: %w", err)
+		}
+	}
+	if o.only["files"] {
+		if err := benchFiles(ctx, o, bin); err != nil {
+			return fmt.Errorf("files: %w", err)
 		}
 	}
 	if o.only["subs"] {
