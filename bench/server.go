@@ -65,13 +65,14 @@ func createDatabase(ctx context.Context, base, name string) (*database, error) {
 }
 
 // serveOn creates the scratch database switchboard_bench_<part>_<pid> and
-// starts the server on it; done stops the server and drops the database.
-func serveOn(ctx context.Context, o options, bin, part string) (*database, *server, func(), error) {
+// starts the server on it, with env (NAME=value) added to its environment;
+// done stops the server and drops the database.
+func serveOn(ctx context.Context, o options, bin, part string, env ...string) (*database, *server, func(), error) {
 	db, err := createDatabase(ctx, o.pg, fmt.Sprintf("switchboard_bench_%s_%d", part, os.Getpid()))
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	s, err := startServer(ctx, bin, db.url)
+	s, err := startServer(ctx, bin, db.url, env...)
 	if err != nil {
 		db.drop()
 		return nil, nil, nil, err
@@ -110,8 +111,9 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// startServer starts bin on db, waits until it is ready and signs in.
-func startServer(ctx context.Context, bin, dbURL string) (*server, error) {
+// startServer starts bin on db, with env (NAME=value) added to its
+// environment, waits until it is ready and signs in.
+func startServer(ctx context.Context, bin, dbURL string, env ...string) (*server, error) {
 	addr, debug := freeAddr(), freeAddr()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -126,6 +128,7 @@ func startServer(ctx context.Context, bin, dbURL string) (*server, error) {
 		"SWITCHBOARD_SECRET_KEY="+base64.StdEncoding.EncodeToString(key),
 		"SWITCHBOARD_ADMIN_EMAIL="+adminEmail, "SWITCHBOARD_ADMIN_PASSWORD="+adminPassword,
 		"SWITCHBOARD_LOG_FORMAT=json")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		logs.Close()
@@ -190,6 +193,12 @@ func postGraphQL(ctx context.Context, c *http.Client, endpoint, auth, query stri
 	if err != nil {
 		return err
 	}
+	return readGraphQL(res, endpoint, out)
+}
+
+// readGraphQL reads a GraphQL answer, closes its body, and decodes its
+// data into out (unless nil); its first error is the error.
+func readGraphQL(res *http.Response, endpoint string, out any) error {
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
