@@ -98,6 +98,7 @@ func TestSweep(t *testing.T) {
 	sent, _ := svc.Save(ctx, files.New{Name: "sent.txt", Body: strings.NewReader("sent"), UploaderAgentID: &agent})
 	c.File.UpdateOneID(sent.ID).SetMessageID("msg_1").ExecX(ctx)
 	fetched, _ := svc.Save(ctx, files.New{Name: "media.jpg", Body: strings.NewReader("provider media")})
+	c.File.UpdateOneID(fetched.ID).SetMessageID("msg_2").ExecX(ctx) // a channel's media comes with its message
 	if _, err := store.Put(ctx, "wsp_x/2026/11/fil_orphan", strings.NewReader("crashed before its row")); err != nil {
 		t.Fatal(err)
 	}

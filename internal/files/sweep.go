@@ -22,12 +22,25 @@ const (
 func (s *Service) Sweep(ctx context.Context) (uploads, orphans int, err error) {
 	ctx = privacy.DecisionContext(ctx, privacy.Allow)
 	now := s.o.Now()
-	stale, err := s.client.File.Query().Where(file.MessageIDIsNil(), file.DeletedAtIsNil(), file.CreatedAtLT(now.Add(-UploadTTL)),
-		file.Or(file.UploaderAgentIDNotNil(), file.UploaderCustomerIDNotNil())).Limit(1000).All(ctx)
+	// Every file without a message is an upload: a channel's media is
+	// recorded with its message.
+	stale, err := s.client.File.Query().Where(file.MessageIDIsNil(), file.DeletedAtIsNil(), file.CreatedAtLT(now.Add(-UploadTTL))).
+		Limit(1000).All(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("files: sweep: %w", err)
 	}
 	for _, f := range stale {
+		// The row first, and only if still unattached (a send may have
+		// taken it meanwhile); bytes left behind by a failure below are
+		// orphans, swept next.
+		n, err := s.client.File.Delete().Where(file.ID(f.ID), file.MessageIDIsNil()).Exec(ctx)
+		if err != nil {
+			return uploads, 0, fmt.Errorf("files: sweep: %w", err)
+		}
+		if n == 0 {
+			continue
+		}
+		uploads++
 		for _, key := range []string{f.StorageKey, deref(f.ThumbnailKey)} {
 			if key == "" {
 				continue
@@ -36,12 +49,6 @@ func (s *Service) Sweep(ctx context.Context) (uploads, orphans int, err error) {
 				return uploads, 0, err
 			}
 		}
-		// Only if it is still unattached: a send may have taken it meanwhile.
-		n, err := s.client.File.Delete().Where(file.ID(f.ID), file.MessageIDIsNil()).Exec(ctx)
-		if err != nil {
-			return uploads, 0, fmt.Errorf("files: sweep: %w", err)
-		}
-		uploads += n
 	}
 	var batch []string
 	flush := func() error {

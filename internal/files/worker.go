@@ -136,8 +136,10 @@ func (s *Service) fetchOne(ctx context.Context, src Source, f *ent.File) {
 		})
 	} else {
 		s.o.Log.InfoContext(ctx, "files: fetching failed; retrying", "file_id", f.ID, "attempts", f.Attempts, "err", err)
+		delay := fetchDelay(s.o.FetchBackoff, f.Attempts)
 		err = s.client.File.Update().Where(file.ID(f.ID), file.StatusEQ(file.StatusPENDING)).
-			SetError(reason).SetNextAttemptAt(s.o.Now().UTC().Add(fetchDelay(s.o.FetchBackoff, f.Attempts))).Exec(ctx)
+			SetError(reason).SetNextAttemptAt(s.o.Now().UTC().Add(delay)).Exec(ctx)
+		time.AfterFunc(delay, s.Kick) // this instance retries it then (polling covers a restart)
 	}
 	if err != nil {
 		s.o.Log.ErrorContext(ctx, "files: recording a failed fetch", "file_id", f.ID, "err", err)

@@ -19,8 +19,8 @@ import (
 const MaxAttachments = 10
 
 // Uploader is who may attach a file: an upload is sent only by the side
-// that made it, agents' uploads by agents (and API tokens) of the
-// workspace, a visitor's by that visitor.
+// that made it, the business's (agents' and API tokens') by agents and
+// API tokens of the workspace, a visitor's by that visitor.
 type Uploader struct {
 	CustomerID *gid.ID // the visitor's customer; nil for agents
 }
@@ -49,7 +49,7 @@ func (s *Service) attachUploads(ctx context.Context, msgID gid.ID, ids []gid.ID,
 			f = nil
 		}
 		switch {
-		case f == nil || (f.UploaderAgentID == nil && f.UploaderCustomerID == nil):
+		case f == nil:
 			return &apperr.Error{Code: apperr.NotFound, Field: field, Message: "no such upload"}
 		case f.MessageID != nil:
 			return &apperr.Error{Code: apperr.Conflict, Field: field, Message: "the file was sent already; upload it again to send it again"}

@@ -135,7 +135,7 @@ func NewTuned(t testing.TB, db *store.DB, tune []Tuning, opts ...Option) *Server
 		RoutingSweep:      2 * time.Second,
 		RoutingPoll:       50 * time.Millisecond,
 		TimerPoll:         50 * time.Millisecond,
-		FilesPoll:         50 * time.Millisecond,
+		FilesPoll:         time.Second,
 		FetchBackoff:      50 * time.Millisecond,
 	}
 	for _, f := range tune {
