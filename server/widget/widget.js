@@ -658,8 +658,8 @@ header{display:flex;align-items:center;padding:8px 8px 8px 16px;background:var(-
 .body{padding:8px 12px;border-radius:14px;border:1px solid #e3e5e8;background:#fff;white-space:pre-wrap;overflow-wrap:anywhere}
 .customer .body{background:var(--sb-accent);color:#fff;border-color:transparent}
 .files{display:flex;flex-direction:column;align-items:inherit;gap:4px;margin-top:4px;max-width:100%}
-.image{display:block;max-width:100%;border-radius:12px;overflow:hidden;border:1px solid #e3e5e8;background:#eaecef;line-height:0}
-.image img{display:block;max-width:min(240px,100%);max-height:240px;width:auto;height:auto}
+.image{display:block;max-width:100%;border-radius:12px;overflow:hidden;border:1px solid #e3e5e8;background:#eaecef}
+.image img{display:block;max-width:240px;max-height:240px;width:auto;height:auto}
 .file{display:flex;gap:8px;align-items:baseline;max-width:100%;padding:8px 12px;border-radius:12px;border:1px solid #e3e5e8;
   background:#fff;color:#1f2328;font-size:14px;text-decoration:none}
 .file:hover .file-name{text-decoration:underline}
