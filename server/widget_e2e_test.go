@@ -1,14 +1,22 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"html/template"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -51,7 +59,7 @@ type browser struct {
 	logs []string
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t *testing.T, flags ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	path := findBrowser(t)
 	profile, err := os.MkdirTemp("", "switchboard-chromium-")
@@ -71,6 +79,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1024, 768),
 	)
+	opts = append(opts, flags...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
@@ -488,4 +497,154 @@ func TestWidgetSignedInUser(t *testing.T) {
 		const s = `+stored+`;
 		return !!s.token && s.user === "";`)
 	phone.waitFor(t, "an empty chat", `return msgs.length === 0 && root.querySelector("[data-sb=error]").hidden;`)
+}
+
+// TestWidgetAttachments: a visitor attaches files with the paperclip. An
+// image sent without text shows inline from its signed link, another file
+// as a download link, and the agent sees both as READY attachments; a file
+// over 25 MiB is refused in the browser before anything is uploaded.
+func TestWidgetAttachments(t *testing.T) {
+	findBrowser(t) // skip before starting anything
+	s := testenv.New(t)
+	admin := s.AdminToken(t)
+	site := sitePage(t)
+	key := createWebChannel(t, s, admin, "Shop", site.URL)
+	// Signed links name the server's public URL; the browser reaches it at
+	// the test server.
+	public, err := url.Parse(s.Config.PublicURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, chromedp.Flag("host-resolver-rules", "MAP "+public.Hostname()+" "+s.Listener.Addr().String()))
+
+	dir := t.TempDir()
+	var pic bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 4, 3))
+	img.Set(1, 1, color.RGBA{R: 200, A: 255})
+	if err := png.Encode(&pic, img); err != nil {
+		t.Fatal(err)
+	}
+	pngPath := filepath.Join(dir, "pixel.png")
+	txtPath := filepath.Join(dir, "notes.txt")
+	bigPath := filepath.Join(dir, "video.mp4")
+	for path, data := range map[string][]byte{pngPath: pic.Bytes(), txtPath: []byte("order 1001, size M\n"), bigPath: nil} {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Truncate(bigPath, 26<<20); err != nil { // sparse
+		t.Fatal(err)
+	}
+	// A signed link: the public URL, /files/<id> or its /thumbnail, exp and sig.
+	signed := `new RegExp(` + js(`^`+regexp.QuoteMeta(s.Config.PublicURL)+`/files/[^/?]+(/thumbnail)?\?(?=.*exp=)(?=.*sig=)`) + `)`
+	chips := `root.querySelectorAll("[data-sb=chip]")`
+
+	// (a) An image and no text.
+	b.do(t, "open the chat and attach an image",
+		chromedp.Navigate(pageURL(site, s, key)),
+		chromedp.Click(widgetPart("bubble")),
+		chromedp.WaitVisible(widgetPart("attach")),
+		chromedp.SetUploadFiles(widgetPart("file-input"), []string{pngPath}),
+	)
+	b.waitFor(t, "the image's chip", `
+		const c = `+chips+`;
+		return c.length === 1 && c[0].querySelector("[data-sb=chip-name]").textContent === "pixel.png" &&
+			c[0].querySelector("[data-sb=chip-remove]") !== null;`)
+	b.do(t, "send the image", chromedp.Click(widgetPart("send")))
+	b.waitFor(t, "the image in the visitor's message", `
+		const img = root.querySelector("[data-sb=message] [data-sb=attachment-image]");
+		const link = img && img.closest("a");
+		return msgs.length === 1 && msgs[0].sender === "CUSTOMER" && msgs[0].body === "" && msgs[0].status === "sent" &&
+			`+chips+`.length === 0 && img.complete && img.naturalWidth > 0 && `+signed+`.test(img.currentSrc) &&
+			`+signed+`.test(link.href) && link.target === "_blank" && link.rel === "noopener noreferrer";`)
+	agentSees(t, s, admin, [][]string{{"", "READY image/png pixel.png"}})
+
+	// (b) Any other file: a download link with its name and size.
+	b.do(t, "attach a text file and write",
+		chromedp.SetUploadFiles(widgetPart("file-input"), []string{txtPath}),
+		chromedp.SendKeys(widgetPart("input"), "Here are my notes\r"),
+	)
+	b.waitFor(t, "the file's link", `
+		const link = root.querySelectorAll("[data-sb=message]")[1].querySelector("[data-sb=attachment-link]");
+		return msgs.length === 2 && msgs[1].body === "Here are my notes" && msgs[1].status === "sent" &&
+			!!link && link.textContent.startsWith("notes.txt") && link.textContent.endsWith(" B") && `+signed+`.test(link.href);`)
+	href, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](inWidget(
+		`return root.querySelectorAll("[data-sb=message]")[1].querySelector("[data-sb=attachment-link]").href;`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get(s.URL + strings.TrimPrefix(href, s.Config.PublicURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || string(got) != "order 1001, size M\n" {
+		t.Errorf("the file's link: %d %q", res.StatusCode, got)
+	}
+	agentSees(t, s, admin, [][]string{{"", "READY image/png pixel.png"}, {"Here are my notes", "READY text/plain notes.txt"}})
+
+	// (c) Too large: refused before it is uploaded; the next message goes
+	// without it.
+	b.do(t, "count uploads and attach a file over the limit",
+		chromedp.Evaluate[chromedp.Void](`window.uploads = 0;
+			const nativeFetch = window.fetch;
+			window.fetch = function (url, init) {
+				if (init && init.body instanceof FormData) window.uploads++;
+				return nativeFetch.apply(this, arguments);
+			};`),
+		chromedp.SetUploadFiles(widgetPart("file-input"), []string{bigPath}),
+	)
+	b.waitFor(t, "the size error", `
+		const e = root.querySelector("[data-sb=composer-error]");
+		return !e.hidden && e.getAttribute("role") === "alert" && e.textContent.includes("video.mp4") &&
+			e.textContent.includes("25 MB") && `+chips+`.length === 0;`)
+	b.do(t, "write after the refusal", chromedp.SendKeys(widgetPart("input"), "Never mind the video\r"))
+	b.waitFor(t, "the message without files", `
+		return msgs.length === 3 && msgs[2].body === "Never mind the video" && msgs[2].status === "sent" &&
+			!root.querySelectorAll("[data-sb=message]")[2].querySelector("[data-sb=files]") &&
+			root.querySelector("[data-sb=composer-error]").hidden && window.uploads === 0;`)
+	agentSees(t, s, admin, [][]string{
+		{"", "READY image/png pixel.png"}, {"Here are my notes", "READY text/plain notes.txt"}, {"Never mind the video"},
+	})
+}
+
+// agentSees checks the one conversation's messages as an agent reads
+// them: each is its body, then "status contentType name" per attachment
+// (the content type without parameters).
+func agentSees(t *testing.T, s *testenv.Server, tok string, want [][]string) {
+	t.Helper()
+	var out struct {
+		Conversations struct {
+			Edges []struct {
+				Node struct {
+					Messages struct {
+						Edges []struct {
+							Node struct {
+								Body        string
+								Attachments []struct{ Status, ContentType, Name string }
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	s.MustDo(t, tok, `{ conversations(first: 10) { edges { node {
+		messages(first: 50) { edges { node { body attachments { status contentType name } } } } } } } }`, nil, &out)
+	if len(out.Conversations.Edges) != 1 {
+		t.Fatalf("%d conversations, want 1", len(out.Conversations.Edges))
+	}
+	var got [][]string
+	for _, e := range out.Conversations.Edges[0].Node.Messages.Edges {
+		m := []string{e.Node.Body}
+		for _, a := range e.Node.Attachments {
+			ct, _, _ := strings.Cut(a.ContentType, ";")
+			m = append(m, a.Status+" "+ct+" "+a.Name)
+		}
+		got = append(got, m)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the agent sees %q, want %q", got, want)
+	}
 }

@@ -77,9 +77,9 @@ func TestWidgetDocumentsValidate(t *testing.T) {
 	}
 	docs := widgetDocuments.FindAllStringSubmatch(string(src), -1)
 	// One per operation the widget performs: start, renew, load a page,
-	// send, subscribe.
-	if len(docs) != 5 {
-		t.Fatalf("found %d tagged GraphQL documents in widget.js, want 5", len(docs))
+	// send, upload a file, subscribe.
+	if len(docs) != 6 {
+		t.Fatalf("found %d tagged GraphQL documents in widget.js, want 6", len(docs))
 	}
 	if n := strings.Count(string(src), "/* GraphQL */"); n != len(docs) {
 		t.Fatalf("%d /* GraphQL */ tags but %d documents after them", n, len(docs))

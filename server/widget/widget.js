@@ -4,7 +4,9 @@
  * Optional: data-user-id + data-user-hash (a signed-in user, verified with the
  * channel's identitySecret), data-user-name, data-user-email (claims),
  * data-title, data-color. It renders in a shadow root and sets message text
- * with textContent only. The session (token, expiry, last event cursor) is
+ * with textContent only, and links only to http(s) URLs. The paperclip
+ * uploads files at once (GraphQL multipart requests) to send with the next
+ * message. The session (token, expiry, last event cursor) is
  * kept in localStorage under "switchboard:<key>"; a new visitor gets one when
  * they first open the chat. window.Switchboard.open() / .close().
  */
@@ -42,10 +44,15 @@
       } }
     }`;
   const SEND_MESSAGE = /* GraphQL */ `
-    mutation WidgetSendMessage($body: String!, $clientMessageID: String) {
-      visitorSendMessage(body: $body, clientMessageID: $clientMessageID) {
+    mutation WidgetSendMessage($body: String!, $clientMessageID: String, $attachmentIDs: [ID!]) {
+      visitorSendMessage(body: $body, clientMessageID: $clientMessageID, attachmentIDs: $attachmentIDs) {
         id body attachments { id name contentType size status url thumbnailURL width height } createdAt sender { kind name }
       }
+    }`;
+  // Sent as a multipart request, the file in the part named "0".
+  const UPLOAD = /* GraphQL */ `
+    mutation WidgetUpload($file: Upload!) {
+      visitorUploadAttachment(file: $file) { id name contentType size status }
     }`;
   const MESSAGE_ADDED = /* GraphQL */ `
     subscription WidgetMessageAdded($after: EventCursor) {
@@ -68,7 +75,9 @@
   let starting = null;     // the promise of a session start in progress
   let failures = 0;        // consecutive failed starts, for backoff
   const byID = new Map();  // message id -> element
-  const pending = [];      // the visitor's unconfirmed messages: {cid, body, el}
+  const pending = [];      // the visitor's unconfirmed messages: {cid, body, ids, el}
+  const drafts = [];       // files for the next message: {file, id, el, abort, done}
+  let waiting = false;     // a send waits for uploads to finish
   let unread = 0;
   let ws = null, wsRetry = 0, wsTimer = 0, renewTimer = 0, noticeTimer = 0;
   let ui = null;
@@ -93,21 +102,36 @@
   // ---- HTTP ----
 
   const failure = (code) => ({ errors: [{ message: code, extensions: { code: code } }] });
+  const MAX_FILE_BYTES = 25 << 20; // the server's default limit, checked there too
+  const MAX_FILES = 10;             // per message
   const errorCode = (res) => res.errors && res.errors.length ? (res.errors[0].extensions || {}).code || 'ERROR' : null;
 
   // gql resolves to {data} or {errors}, never throws; a network failure
   // (such as a CORS refusal) has the code NETWORK.
-  async function gql(query, variables, token) {
-    const headers = { 'Content-Type': 'application/json' };
+  function gql(query, variables, token) {
+    return post(JSON.stringify({ query, variables: variables || {} }), 'application/json', token);
+  }
+
+  // upload sends a file as a GraphQL multipart request
+  // (github.com/jaydenseric/graphql-multipart-request-spec); the browser
+  // sets the multipart Content-Type with its boundary.
+  function upload(file, token, signal) {
+    const form = new FormData();
+    form.append('operations', JSON.stringify({ query: UPLOAD, variables: { file: null } }));
+    form.append('map', JSON.stringify({ 0: ['variables.file'] }));
+    form.append('0', file, file.name);
+    return post(form, null, token, signal);
+  }
+
+  async function post(payload, contentType, token, signal) {
+    const headers = {};
+    if (contentType) headers['Content-Type'] = contentType;
     if (token) headers.Authorization = 'Bearer ' + token;
     let res, body = null;
     try {
-      res = await fetch(base + '/graphql', {
-        method: 'POST', mode: 'cors', credentials: 'omit', headers,
-        body: JSON.stringify({ query, variables: variables || {} }),
-      });
+      res = await fetch(base + '/graphql', { method: 'POST', mode: 'cors', credentials: 'omit', headers, body: payload, signal });
     } catch (e) {
-      return failure('NETWORK');
+      return failure(e && e.name === 'AbortError' ? 'ABORTED' : 'NETWORK');
     }
     try { body = await res.json(); } catch (e) { /* not JSON */ }
     if (body && (body.data || (body.errors && body.errors.length))) return body;
@@ -278,16 +302,36 @@
     return Array.from(crypto.getRandomValues(new Uint8Array(16)), (x) => (x + 256).toString(16).slice(1)).join('');
   }
 
-  function submit() {
+  // submit sends what the composer holds: its text and the files it has
+  // uploaded, once those still uploading are done. They move to the
+  // message, which keeps them for a retry.
+  async function submit() {
+    if (waiting) return;
+    if (drafts.some((d) => !d.id)) {
+      setWaiting(true);
+      await Promise.all(drafts.map((d) => d.done));
+      setWaiting(false);
+    }
+    const files = drafts.filter((d) => d.id);
     const body = ui.input.value.trim();
-    if (!body) return;
+    if (!body && !files.length) return;
     ui.input.value = '';
     autosize();
-    const entry = { cid: randomID(), body, el: messageEl({ body, sender: { kind: 'CUSTOMER' } }) };
+    files.forEach(dropDraft);
+    showComposerError(null);
+    const attachments = files.map((d) => ({ id: d.id, name: d.file.name, size: d.file.size }));
+    const el = messageEl({ body, attachments, sender: { kind: 'CUSTOMER' } });
+    const entry = { cid: randomID(), body, ids: files.map((d) => d.id), el };
     pending.push(entry);
     ui.list.appendChild(entry.el);
     scrollDown(true);
     deliver(entry);
+  }
+
+  function setWaiting(on) {
+    waiting = on;
+    ui.send.disabled = on;
+    ui.send.textContent = on ? 'Uploading\u2026' : 'Send';
   }
 
   // deliver sends (or resends, with the same clientMessageID) a message.
@@ -296,6 +340,7 @@
     try {
       if (!session) await begin();
       const vars = { body: entry.body, clientMessageID: entry.cid };
+      if (entry.ids.length) vars.attachmentIDs = entry.ids;
       let res = await gql(SEND_MESSAGE, vars, session.token);
       if (errorCode(res) === 'UNAUTHENTICATED' && !entry.restarted) {
         entry.restarted = true;
@@ -309,6 +354,86 @@
     } catch (e) {
       if (pending.includes(entry)) setStatus(entry, 'failed');
     }
+  }
+
+  // ---- attaching files ----
+
+  // attach uploads chosen, pasted or dropped files at once, each shown as a
+  // chip in the composer until it is sent or removed.
+  function attach(files) {
+    showComposerError(null);
+    for (const file of files) {
+      if (drafts.length >= MAX_FILES) {
+        showComposerError('You can attach up to ' + MAX_FILES + ' files to a message.');
+        break;
+      }
+      if (file.size > MAX_FILE_BYTES) {
+        showComposerError(file.name + ' is too large to send: files may be at most 25 MB.');
+        continue;
+      }
+      const d = { file, id: null, abort: new AbortController() };
+      d.el = chipEl(d);
+      drafts.push(d);
+      ui.chips.append(d.el);
+      ui.chips.hidden = false;
+      d.done = uploadDraft(d);
+    }
+  }
+
+  // uploadDraft resolves when the upload is done: d.id is set, or the chip
+  // is gone (removed, or failed with a visible error).
+  async function uploadDraft(d) {
+    let res;
+    try {
+      if (!session) await begin();
+      res = await upload(d.file, session.token, d.abort.signal);
+      if (errorCode(res) === 'UNAUTHENTICATED') {
+        await restart();
+        res = await upload(d.file, session.token, d.abort.signal);
+      }
+    } catch (e) {
+      res = failure('UNAVAILABLE');
+    }
+    if (!drafts.includes(d)) return; // removed meanwhile
+    const code = errorCode(res);
+    if (code) {
+      dropDraft(d);
+      showComposerError(uploadError(d.file, code, res.errors[0].message));
+      return;
+    }
+    d.id = res.data.visitorUploadAttachment.id;
+    d.el.dataset.state = 'ready';
+    d.el.querySelector('.chip-state').textContent = humanSize(d.file.size);
+  }
+
+  function uploadError(file, code, message) {
+    const prefix = 'Could not attach ' + file.name + ': ';
+    if (code === 'HTTP_413') return prefix + 'files may be at most 25 MB.';
+    if (code === 'NETWORK') return prefix + 'check your connection and try again.';
+    if (code === 'UNAVAILABLE' || /^HTTP_/.test(code)) return prefix + 'chat is unavailable right now.';
+    if (code === 'RATE_LIMITED' && message === code) return prefix + 'too many files. Please wait a moment.';
+    return prefix + message;
+  }
+
+  function dropDraft(d) {
+    const i = drafts.indexOf(d);
+    if (i >= 0) drafts.splice(i, 1);
+    if (!d.id) d.abort.abort();
+    d.el.remove();
+    ui.chips.hidden = !drafts.length;
+  }
+
+  function chipEl(d) {
+    const el = part('div', 'chip', null, { 'data-state': 'uploading' });
+    const remove = h('button', { type: 'button', class: 'chip-remove', 'data-sb': 'chip-remove', 'aria-label': 'Remove ' + d.file.name }, '\u2715');
+    remove.onclick = () => { dropDraft(d); ui.input.focus(); };
+    el.append(part('span', 'chip-name', d.file.name, { title: d.file.name }), part('span', 'chip-state', 'Uploading\u2026'), remove);
+    return el;
+  }
+
+  function showComposerError(text) {
+    ui.composerError.textContent = text || '';
+    ui.composerError.hidden = !text;
   }
 
   // settle ties a sent message to the stored one, which the subscription
@@ -327,12 +452,14 @@
   function upsert(m) {
     let el = byID.get(m.id);
     if (el) {
+      showFiles(el, m.attachments);
       if (m.sender.kind === 'CUSTOMER') setStatus({ el }, 'sent');
       return;
     }
     if (m.sender.kind === 'CUSTOMER') {
       // The visitor's own message, seen live before its mutation returned.
-      const entry = pending.find((p) => p.el.dataset.status === 'sending' && p.body === m.body);
+      const ids = (m.attachments || []).map((a) => a.id).join();
+      const entry = pending.find((p) => p.el.dataset.status === 'sending' && p.body === m.body && p.ids.join() === ids);
       if (entry) {
         pending.splice(pending.indexOf(entry), 1);
         claim(entry.el, m);
@@ -354,6 +481,7 @@
     el.dataset.time = String(Date.parse(m.createdAt) || 0);
     el.title = new Date(m.createdAt).toLocaleString();
     byID.set(m.id, el);
+    showFiles(el, m.attachments); // a sent message's files get their links
     if (m.sender.kind === 'CUSTOMER') setStatus({ el }, 'sent');
   }
 
@@ -372,13 +500,63 @@
     const kind = m.sender.kind;
     const el = h('div', { class: 'msg ' + kind.toLowerCase(), 'data-sb': 'message', 'data-sender': kind });
     if (kind !== 'CUSTOMER' && m.sender.name) el.append(part('div', 'name', m.sender.name));
-    el.append(part('div', 'body', m.body));
-    for (const a of m.attachments || []) {
-      const url = a && typeof a.url === 'string' ? a.url : '';
-      if (!/^https?:\/\//i.test(url)) continue; // never javascript: or data: links
-      el.append(h('a', { class: 'file', href: url, target: '_blank', rel: 'noopener noreferrer' }, a.name || 'Attachment'));
-    }
+    const body = part('div', 'body', m.body);
+    body.hidden = !m.body; // a message of files only
+    el.append(body);
+    showFiles(el, m.attachments);
     return el;
+  }
+
+  // showFiles renders a message's attachments, again only when their state
+  // changed (links are signed anew on every fetch).
+  function showFiles(el, list) {
+    list = (list || []).filter(Boolean);
+    const key = list.map((a) => [a.id, a.status, a.deletedAt ? 'd' : '', a.url ? 'u' : '', a.thumbnailURL ? 't' : ''].join(':')).join();
+    if (el.dataset.files === key) return;
+    el.dataset.files = key;
+    const old = el.querySelector('.files');
+    const box = list.length ? part('div', 'files') : null;
+    list.forEach((a) => box.append(fileEl(a)));
+    if (old && box) old.replaceWith(box);
+    else if (old) old.remove();
+    else if (box) el.querySelector('.body').after(box);
+  }
+
+  // httpURL passes http(s) links only: never javascript: or data:.
+  const httpURL = (u) => (typeof u === 'string' && /^https?:\/\//i.test(u) ? u : '');
+
+  function fileEl(a) {
+    const name = a.name || 'Attachment';
+    const note = (text) => part('div', 'file-note', text);
+    if (a.deletedAt) return note('File deleted');
+    if (a.status === 'PENDING') return note(name + ' (loading\u2026)');
+    if (a.status === 'FAILED') return note(name + ' (could not be loaded)');
+    const url = httpURL(a.url);
+    if (!url) return note(name); // being sent
+    const link = h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' });
+    if (/^image\//i.test(a.contentType || '')) {
+      link.className = 'image';
+      link.setAttribute('aria-label', 'Open ' + name);
+      const img = h('img', { 'data-sb': 'attachment-image', src: httpURL(a.thumbnailURL) || url, alt: name });
+      if (a.width > 0 && a.height > 0) { // keeps its place while loading
+        img.width = a.width;
+        img.height = a.height;
+      }
+      link.append(img);
+      return link;
+    }
+    link.className = 'file';
+    link.dataset.sb = 'attachment-link';
+    link.append(part('span', 'file-name', name), part('span', 'file-size', humanSize(a.size)));
+    return link;
+  }
+
+  function humanSize(n) {
+    if (!(n >= 0)) return '';
+    if (n < 1024) return n + ' B';
+    let i = -1;
+    do { n /= 1024; i++; } while (n >= 1024 && i < 2);
+    return (n < 10 ? n.toFixed(1) : Math.round(n)) + ' ' + ['KB', 'MB', 'GB'][i];
   }
 
   const STATUS = { sending: 'Sending\u2026', sent: 'Sent', failed: 'Not sent \u2013 tap to retry' };
@@ -479,24 +657,47 @@ header{display:flex;align-items:center;padding:8px 8px 8px 16px;background:var(-
 .name{margin:0 4px 2px;font-size:12px;color:#59636e}
 .body{padding:8px 12px;border-radius:14px;border:1px solid #e3e5e8;background:#fff;white-space:pre-wrap;overflow-wrap:anywhere}
 .customer .body{background:var(--sb-accent);color:#fff;border-color:transparent}
-.file{margin:2px 4px;font-size:13px;color:inherit}
+.files{display:flex;flex-direction:column;align-items:inherit;gap:4px;margin-top:4px;max-width:100%}
+.image{display:block;max-width:100%;border-radius:12px;overflow:hidden;border:1px solid #e3e5e8;background:#eaecef}
+.image img{display:block;max-width:240px;max-height:240px;width:auto;height:auto}
+.file{display:flex;gap:8px;align-items:baseline;max-width:100%;padding:8px 12px;border-radius:12px;border:1px solid #e3e5e8;
+  background:#fff;color:#1f2328;font-size:14px;text-decoration:none}
+.file:hover .file-name{text-decoration:underline}
+.file-name{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;min-width:0}
+.file-size{flex:none;font-size:12px;color:#59636e}
+.file-note{padding:6px 10px;border-radius:12px;border:1px dashed #d0d7de;font-size:13px;color:#59636e;overflow-wrap:anywhere}
 .status{margin:2px 4px 0;padding:0;border:0;background:none;font-size:11px;color:#59636e}
 .status.failed{font-size:12px;color:#d1242f;text-decoration:underline}
 .notice,.error{padding:8px 12px;font-size:13px;background:#fff8c5;color:#4d2d00}
 .error{display:flex;gap:8px;align-items:center;background:#ffebe9;color:#82071e}
 .error span{flex:1}
 .error button{border:1px solid currentColor;border-radius:6px;background:none;color:inherit}
-form{display:flex;gap:8px;margin:0;padding:8px 8px calc(8px + env(safe-area-inset-bottom));border-top:1px solid #e3e5e8}
+form{display:flex;flex-direction:column;gap:6px;margin:0;padding:8px 8px calc(8px + env(safe-area-inset-bottom));border-top:1px solid #e3e5e8}
+.row{display:flex;gap:6px}
+.composer-error{padding:6px 10px;border-radius:8px;font-size:13px;background:#ffebe9;color:#82071e;overflow-wrap:anywhere}
+.chips{display:flex;flex-wrap:wrap;gap:6px;max-height:92px;overflow-y:auto}
+.chip{display:flex;align-items:center;gap:6px;max-width:100%;padding:0 0 0 10px;border:1px solid #d0d7de;border-radius:15px;background:#f6f7f9;font-size:13px}
+.chip-name{max-width:150px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.chip-state{flex:none;font-size:12px;color:#59636e}
+.chip-remove{width:28px;height:28px;flex:none;border:0;border-radius:50%;padding:0;background:none;color:#59636e;font-size:13px}
+.chip-remove:hover,.attach:hover{background:#eaecef}
+.attach{width:40px;flex:none;border:0;border-radius:10px;padding:0;background:none;color:#59636e;display:flex;align-items:center;justify-content:center}
+.attach svg{width:22px;height:22px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
 .input{flex:1;resize:none;max-height:120px;padding:8px 10px;border:1px solid #d0d7de;border-radius:10px;
   font:inherit;font-size:16px;line-height:1.35;color:inherit;background:#fff}
 .send{padding:0 14px;border:0;border-radius:10px;background:var(--sb-accent);color:#fff}
+.send:disabled{opacity:.6;cursor:default}
 :focus-visible{outline:2px solid var(--sb-accent);outline-offset:2px}
 @media (max-width:480px){
   .panel{inset:0;width:auto;height:auto;border-radius:0;
     padding:env(safe-area-inset-top) env(safe-area-inset-right) 0 env(safe-area-inset-left)}
   .root.open .bubble{display:none}
+  .chip-name{max-width:50vw}
+  .chip-remove{width:36px;height:36px}
+  .attach{width:44px}
 }`;
 
+  const PAPERCLIP = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M21.4 11.1l-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5"/></svg>';
   const ICON = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 3C6.5 3 2 6.8 2 11.5c0 2.4 1.2 4.6 3.1 6.1L4 21.5l4.6-2.3c1.1.3 2.2.5 3.4.5 5.5 0 10-3.8 10-8.2S17.5 3 12 3z"/></svg>';
 
   function build() {
@@ -523,8 +724,16 @@ form{display:flex;gap:8px;margin:0;padding:8px 8px calc(8px + env(safe-area-inse
     const scroll = h('div', { class: 'scroll' });
     scroll.append(list);
     const input = part('textarea', 'input', null, { rows: '1', 'aria-label': 'Message', placeholder: 'Write a message\u2026' });
+    const send = part('button', 'send', 'Send', { type: 'submit' });
+    const attachBtn = part('button', 'attach', null, { type: 'button', 'aria-label': 'Attach a file', title: 'Attach a file' });
+    attachBtn.innerHTML = PAPERCLIP; // a constant
+    const fileInput = part('input', 'file-input', null, { type: 'file', multiple: '', hidden: '', tabindex: '-1' });
+    const composerError = part('div', 'composer-error', null, { role: 'alert', hidden: '' });
+    const chips = part('div', 'chips', null, { 'aria-label': 'Attached files', hidden: '' });
+    const row = h('div', { class: 'row' });
+    row.append(attachBtn, input, send, fileInput);
     const form = h('form');
-    form.append(input, part('button', 'send', 'Send', { type: 'submit' }));
+    form.append(composerError, chips, row);
     const panel = part('div', 'panel', null, { role: 'dialog', 'aria-label': title, hidden: '' });
     panel.append(header, error, notice, scroll, form);
 
@@ -532,7 +741,7 @@ form{display:flex;gap:8px;margin:0;padding:8px 8px calc(8px + env(safe-area-inse
     root.append(bubble, panel);
     shadow.append(style, root);
     document.body.append(host);
-    ui = { root, bubble, badge, panel, error, errorText, notice, scroll, list, input };
+    ui = { root, bubble, badge, panel, error, errorText, notice, scroll, list, input, send, fileInput, chips, composerError };
 
     bubble.onclick = () => (isOpen() ? close() : open());
     closeBtn.onclick = close;
@@ -543,6 +752,20 @@ form{display:flex;gap:8px;margin:0;padding:8px 8px calc(8px + env(safe-area-inse
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
     };
     input.oninput = autosize;
+    attachBtn.onclick = () => fileInput.click();
+    fileInput.onchange = () => {
+      attach(Array.from(fileInput.files || []));
+      fileInput.value = ''; // the same file may be chosen again
+    };
+    input.onpaste = (e) => {
+      const files = Array.from((e.clipboardData && e.clipboardData.files) || []);
+      if (files.length) { e.preventDefault(); attach(files); }
+    };
+    panel.ondragover = (e) => { if (e.dataTransfer && Array.from(e.dataTransfer.types).includes('Files')) e.preventDefault(); };
+    panel.ondrop = (e) => {
+      const files = Array.from((e.dataTransfer && e.dataTransfer.files) || []);
+      if (files.length) { e.preventDefault(); attach(files); }
+    };
   }
 
   function init() {
