@@ -169,11 +169,17 @@ func (s *Service) makeThumbnail(ctx context.Context, f *ent.File) error {
 	} else {
 		s.o.Log.InfoContext(ctx, "files: no thumbnail", "file_id", f.ID, "reason", err)
 	}
-	n, err := s.client.File.Update().Where(file.ID(f.ID), file.DeletedAtIsNil()).SetThumbnailKey(key).Save(ctx)
-	if err != nil || n == 0 {
-		if key != "" {
-			s.remove(key)
+	// Recorded, and told to the message's watchers when it has one (and
+	// a thumbnail to show).
+	done, err := s.changed(ctx, func(ctx context.Context, c *ent.Client) (*ent.File, error) {
+		f, err := unlessGone(c.File.UpdateOneID(f.ID).Where(file.DeletedAtIsNil()).SetThumbnailKey(key).Save(ctx))
+		if key == "" {
+			return nil, err
 		}
+		return f, err
+	})
+	if (err != nil || done == nil) && key != "" {
+		s.remove(key)
 	}
 	return err
 }

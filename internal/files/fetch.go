@@ -33,7 +33,7 @@ type FetchOptions struct {
 
 // ErrForbiddenAddress is a fetch refused because it would reach an
 // internal address.
-var ErrForbiddenAddress = errors.New("files: the address is private, loopback or link-local")
+var ErrForbiddenAddress = errors.New("the address is private, loopback or link-local, which is not fetched (SWITCHBOARD_ALLOW_PRIVATE_FETCH)")
 
 // publicOnly refuses connections to addresses that are not public
 // unicast ones.
@@ -79,10 +79,10 @@ func checkFetchURL(u *url.URL, allowPrivate bool) error {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && allowPrivate:
 	default:
-		return fmt.Errorf("files: only https URLs are fetched, not %q", u.Scheme)
+		return fmt.Errorf("only https URLs are fetched, not %q", u.Scheme)
 	}
 	if u.Host == "" || u.User != nil {
-		return fmt.Errorf("files: %q is not a URL to fetch", u.Redacted())
+		return fmt.Errorf("%q is not a URL to fetch", u.Redacted())
 	}
 	return nil
 }
@@ -95,7 +95,7 @@ func checkFetchURL(u *url.URL, allowPrivate bool) error {
 func Get(ctx context.Context, client *http.Client, rawURL string, o FetchOptions, maxBytes int64) (io.ReadCloser, string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, "", Permanent(fmt.Errorf("files: %q is not a URL", shown(rawURL)))
+		return nil, "", Permanent(fmt.Errorf("%q is not a URL", shown(rawURL)))
 	}
 	if err := checkFetchURL(u, o.AllowPrivate); err != nil {
 		return nil, "", Permanent(err)
@@ -118,13 +118,13 @@ func Get(ctx context.Context, client *http.Client, rawURL string, o FetchOptions
 	if err != nil {
 		cancel()
 		if errors.Is(err, ErrForbiddenAddress) {
-			return nil, "", Permanent(fmt.Errorf("files: fetching %s: %w", where, ErrForbiddenAddress))
+			return nil, "", Permanent(fmt.Errorf("fetching %s: %w", where, ErrForbiddenAddress))
 		}
 		var uerr *url.Error
 		if errors.As(err, &uerr) {
 			err = uerr.Err // its message repeats the whole URL
 		}
-		return nil, "", fmt.Errorf("files: fetching %s: %w", where, err)
+		return nil, "", fmt.Errorf("fetching %s: %w", where, err)
 	}
 	fail := func(err error) (io.ReadCloser, string, error) {
 		res.Body.Close()
@@ -134,12 +134,12 @@ func Get(ctx context.Context, client *http.Client, rawURL string, o FetchOptions
 	switch {
 	case res.StatusCode == http.StatusOK:
 	case res.StatusCode == http.StatusRequestTimeout || res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500:
-		return fail(fmt.Errorf("files: fetching %s: the server answered %d", where, res.StatusCode))
+		return fail(fmt.Errorf("fetching %s: the server answered %d", where, res.StatusCode))
 	default:
-		return fail(Permanent(fmt.Errorf("files: fetching %s: the server answered %d", where, res.StatusCode)))
+		return fail(Permanent(fmt.Errorf("fetching %s: the server answered %d", where, res.StatusCode)))
 	}
 	if res.ContentLength > maxBytes {
-		return fail(Permanent(fmt.Errorf("files: fetching %s: %d bytes is more than the %d MiB limit", where, res.ContentLength, maxBytes>>20)))
+		return fail(Permanent(fmt.Errorf("fetching %s: %d bytes is more than the %d MiB limit", where, res.ContentLength, maxBytes>>20)))
 	}
 	return cancelOnClose{res.Body, cancel}, res.Header.Get("Content-Type"), nil
 }

@@ -131,7 +131,7 @@ func (s *Service) fetchOne(ctx context.Context, src Source, f *ent.File) {
 	if errors.As(err, &perm) || f.Attempts >= MaxFetchAttempts {
 		s.o.Log.WarnContext(ctx, "files: fetching failed for good", "file_id", f.ID, "attempts", f.Attempts, "err", err)
 		_, err = s.changed(ctx, func(ctx context.Context, c *ent.Client) (*ent.File, error) {
-			return pendingOnly(c.File.UpdateOneID(f.ID).Where(file.StatusEQ(file.StatusPENDING)).
+			return unlessGone(c.File.UpdateOneID(f.ID).Where(file.StatusEQ(file.StatusPENDING)).
 				SetStatus(file.StatusFAILED).SetError(reason).ClearNextAttemptAt().Save(ctx))
 		})
 	} else {
@@ -169,7 +169,7 @@ func (s *Service) fill(ctx context.Context, src Source, f *ent.File) error {
 		return err
 	}
 	done, err := s.changed(ctx, func(ctx context.Context, c *ent.Client) (*ent.File, error) {
-		return pendingOnly(c.File.UpdateOneID(f.ID).Where(file.StatusEQ(file.StatusPENDING), file.DeletedAtIsNil()).
+		return unlessGone(c.File.UpdateOneID(f.ID).Where(file.StatusEQ(file.StatusPENDING), file.DeletedAtIsNil()).
 			SetStatus(file.StatusREADY).SetStorageKey(st.key).SetContentType(st.contentType).SetSize(st.Size).
 			SetSha256(st.SHA256).SetNillableWidth(st.width).SetNillableHeight(st.height).
 			ClearSource().ClearNextAttemptAt().ClearError().Save(ctx))
@@ -183,9 +183,9 @@ func (s *Service) fill(ctx context.Context, src Source, f *ent.File) error {
 	return nil
 }
 
-// pendingOnly treats a file no longer PENDING (deleted, or done by
+// unlessGone treats a file the update no longer matches (deleted, or done by
 // another worker) as nothing to record.
-func pendingOnly(f *ent.File, err error) (*ent.File, error) {
+func unlessGone(f *ent.File, err error) (*ent.File, error) {
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
