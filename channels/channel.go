@@ -235,6 +235,15 @@ type Attachment struct {
 	Open func(ctx context.Context) (io.ReadCloser, error) `json:"-"`
 }
 
+// File is a file an inbound message carries in full.
+type File struct {
+	Name, ContentType string
+	// ContentID names an inline part (a mail's cid: image).
+	ContentID string
+	Inline    bool
+	Data      []byte
+}
+
 // Media is a file an inbound message carries that the provider keeps
 // until it is fetched: ID is the provider's handle (a WeChat media id, a
 // WhatsApp media id), URL its address when the provider gives one. The
@@ -254,6 +263,15 @@ type Inbound struct {
 	Text              string
 	Attachments       []Attachment
 	Media             []Media // files still at the provider
+	// Files are files the message carries in full (a mail's parts), stored
+	// with it.
+	Files []File
+	// HTML is the message's HTML, already sanitised by the adapter (no
+	// scripts, no event handlers); Text is its text, as always.
+	HTML string
+	// Source is the message exactly as received (a mail's raw bytes),
+	// kept as a file: the full text when Text had to be shortened.
+	Source *File
 	// ThreadKey targets a conversation: the Key of one of the channel's
 	// conversations (Outbound.ThreadKey, carried back by a reply address
 	// or a provider's thread id). The message joins that conversation
@@ -360,7 +378,10 @@ type Outbound struct {
 	// ThreadKey is the conversation's unguessable key: an adapter puts it
 	// where the customer's reply carries it back (a reply address) and
 	// returns it as Inbound.ThreadKey.
-	ThreadKey   string
+	ThreadKey string
+	// Subject is the conversation's subject ("" when it has none): a
+	// mail's subject line.
+	Subject     string
 	Recipient   Sender // the customer's identity on this channel
 	Text        string // empty for a template without a known body
 	Attachments []Attachment

@@ -21,6 +21,7 @@ const (
 	MaxExternalID = schematype.MaxIdentityValue     // bytes, also emails and phones
 	MaxName       = schematype.MaxName              // characters
 	MaxText       = schematype.MaxBody              // bytes
+	MaxHTML       = 1 << 20                         // bytes; the source keeps the rest
 )
 
 // MetadataSanitized is the key of Inbound.Metadata (and Message.metadata)
@@ -113,6 +114,16 @@ func Sanitize(in *Inbound) []Fix {
 	in.Sender.Email = s.claim("sender.email", in.Sender.Email)
 	in.Sender.Phone = s.claim("sender.phone", in.Sender.Phone)
 	in.Text = s.text("text", in.Text, MaxText, false)
+	in.HTML = s.text("html", in.HTML, MaxHTML, false)
+	if len(in.Files) > 0 {
+		fs := make([]File, len(in.Files))
+		for i, f := range in.Files {
+			p := fmt.Sprintf("files[%d].", i)
+			fs[i] = File{Name: s.text(p+"name", f.Name, 0, false), ContentType: s.text(p+"contentType", f.ContentType, 0, false),
+				ContentID: s.text(p+"contentID", f.ContentID, 0, false), Inline: f.Inline, Data: f.Data}
+		}
+		in.Files = fs
+	}
 	if len(in.Attachments) > 0 {
 		atts := make([]Attachment, len(in.Attachments))
 		for i, a := range in.Attachments {

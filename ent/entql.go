@@ -423,6 +423,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			file.FieldError:              {Type: field.TypeString, Column: file.FieldError},
 			file.FieldMessageID:          {Type: field.TypeString, Column: file.FieldMessageID},
 			file.FieldPosition:           {Type: field.TypeInt, Column: file.FieldPosition},
+			file.FieldOriginal:           {Type: field.TypeBool, Column: file.FieldOriginal},
 			file.FieldSource:             {Type: field.TypeJSON, Column: file.FieldSource},
 			file.FieldAttempts:           {Type: field.TypeInt, Column: file.FieldAttempts},
 			file.FieldNextAttemptAt:      {Type: field.TypeTime, Column: file.FieldNextAttemptAt},
@@ -454,6 +455,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldSenderKind:        {Type: field.TypeEnum, Column: message.FieldSenderKind},
 			message.FieldBody:              {Type: field.TypeString, Column: message.FieldBody},
 			message.FieldContentType:       {Type: field.TypeString, Column: message.FieldContentType},
+			message.FieldHTML:              {Type: field.TypeString, Column: message.FieldHTML},
 			message.FieldMetadata:          {Type: field.TypeJSON, Column: message.FieldMetadata},
 			message.FieldPrivate:           {Type: field.TypeBool, Column: message.FieldPrivate},
 			message.FieldAutoSubmitted:     {Type: field.TypeBool, Column: message.FieldAutoSubmitted},
@@ -3537,6 +3539,11 @@ func (f *FileFilter) WherePosition(p entql.IntP) {
 	f.Where(p.Field(file.FieldPosition))
 }
 
+// WhereOriginal applies the entql bool predicate on the original field.
+func (f *FileFilter) WhereOriginal(p entql.BoolP) {
+	f.Where(p.Field(file.FieldOriginal))
+}
+
 // WhereSource applies the entql json.RawMessage predicate on the source field.
 func (f *FileFilter) WhereSource(p entql.BytesP) {
 	f.Where(p.Field(file.FieldSource))
@@ -3679,6 +3686,11 @@ func (f *MessageFilter) WhereBody(p entql.StringP) {
 // WhereContentType applies the entql string predicate on the content_type field.
 func (f *MessageFilter) WhereContentType(p entql.StringP) {
 	f.Where(p.Field(message.FieldContentType))
+}
+
+// WhereHTML applies the entql string predicate on the html field.
+func (f *MessageFilter) WhereHTML(p entql.StringP) {
+	f.Where(p.Field(message.FieldHTML))
 }
 
 // WhereMetadata applies the entql json.RawMessage predicate on the metadata field.

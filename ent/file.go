@@ -50,6 +50,8 @@ type File struct {
 	MessageID *gid.ID `json:"message_id,omitempty"`
 	// its place among its message's attachments
 	Position int `json:"position,omitempty"`
+	// the message exactly as the provider sent it (Message.source: a mail's raw bytes), not an attachment
+	Original bool `json:"original,omitempty"`
 	// a PENDING file's provider handle (url, mediaID, contentType, name), kept until fetched
 	Source map[string]string `json:"-"`
 	// fetches tried
@@ -101,6 +103,8 @@ func (*File) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case file.FieldID, file.FieldWorkspaceID:
 			values[i] = new(gid.ID)
+		case file.FieldOriginal:
+			values[i] = new(sql.NullBool)
 		case file.FieldSize, file.FieldWidth, file.FieldHeight, file.FieldPosition, file.FieldAttempts:
 			values[i] = new(sql.NullInt64)
 		case file.FieldName, file.FieldContentType, file.FieldSha256, file.FieldStorageKey, file.FieldThumbnailKey, file.FieldStatus, file.FieldError:
@@ -221,6 +225,12 @@ func (_m *File) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field position", values[i])
 			} else if value.Valid {
 				_m.Position = int(value.Int64)
+			}
+		case file.FieldOriginal:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field original", values[i])
+			} else if value.Valid {
+				_m.Original = value.Bool
 			}
 		case file.FieldSource:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -364,6 +374,9 @@ func (_m *File) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("position=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Position))
+	builder.WriteString(", ")
+	builder.WriteString("original=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Original))
 	builder.WriteString(", ")
 	builder.WriteString("source=<sensitive>")
 	builder.WriteString(", ")

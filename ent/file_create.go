@@ -219,6 +219,20 @@ func (_c *FileCreate) SetNillablePosition(v *int) *FileCreate {
 	return _c
 }
 
+// SetOriginal sets the "original" field.
+func (_c *FileCreate) SetOriginal(v bool) *FileCreate {
+	_c.mutation.SetOriginal(v)
+	return _c
+}
+
+// SetNillableOriginal sets the "original" field if the given value is not nil.
+func (_c *FileCreate) SetNillableOriginal(v *bool) *FileCreate {
+	if v != nil {
+		_c.SetOriginal(*v)
+	}
+	return _c
+}
+
 // SetSource sets the "source" field.
 func (_c *FileCreate) SetSource(v map[string]string) *FileCreate {
 	_c.mutation.SetSource(v)
@@ -395,6 +409,10 @@ func (_c *FileCreate) defaults() error {
 		v := file.DefaultPosition
 		_c.mutation.SetPosition(v)
 	}
+	if _, ok := _c.mutation.Original(); !ok {
+		v := file.DefaultOriginal
+		_c.mutation.SetOriginal(v)
+	}
 	if _, ok := _c.mutation.Attempts(); !ok {
 		v := file.DefaultAttempts
 		_c.mutation.SetAttempts(v)
@@ -454,6 +472,9 @@ func (_c *FileCreate) check() error {
 	}
 	if _, ok := _c.mutation.Position(); !ok {
 		return &ValidationError{Name: "position", err: errors.New(`ent: missing required field "File.position"`)}
+	}
+	if _, ok := _c.mutation.Original(); !ok {
+		return &ValidationError{Name: "original", err: errors.New(`ent: missing required field "File.original"`)}
 	}
 	if _, ok := _c.mutation.Attempts(); !ok {
 		return &ValidationError{Name: "attempts", err: errors.New(`ent: missing required field "File.attempts"`)}
@@ -552,6 +573,10 @@ func (_c *FileCreate) createSpec() (*File, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Position(); ok {
 		_spec.SetField(file.FieldPosition, field.TypeInt, value)
 		_node.Position = value
+	}
+	if value, ok := _c.mutation.Original(); ok {
+		_spec.SetField(file.FieldOriginal, field.TypeBool, value)
+		_node.Original = value
 	}
 	if value, ok := _c.mutation.Source(); ok {
 		_spec.SetField(file.FieldSource, field.TypeJSON, value)
@@ -966,6 +991,9 @@ func (u *FileUpsertOne) UpdateNewValues() *FileUpsertOne {
 		}
 		if _, exists := u.create.mutation.WorkspaceID(); exists {
 			s.SetIgnore(file.FieldWorkspaceID)
+		}
+		if _, exists := u.create.mutation.Original(); exists {
+			s.SetIgnore(file.FieldOriginal)
 		}
 		if _, exists := u.create.mutation.UploaderAgentID(); exists {
 			s.SetIgnore(file.FieldUploaderAgentID)
@@ -1538,6 +1566,9 @@ func (u *FileUpsertBulk) UpdateNewValues() *FileUpsertBulk {
 			}
 			if _, exists := b.mutation.WorkspaceID(); exists {
 				s.SetIgnore(file.FieldWorkspaceID)
+			}
+			if _, exists := b.mutation.Original(); exists {
+				s.SetIgnore(file.FieldOriginal)
 			}
 			if _, exists := b.mutation.UploaderAgentID(); exists {
 				s.SetIgnore(file.FieldUploaderAgentID)

@@ -1972,6 +1972,11 @@ func (_q *MessageQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, message.FieldContentType)
 				fieldSeen[message.FieldContentType] = struct{}{}
 			}
+		case "html":
+			if _, ok := fieldSeen[message.FieldHTML]; !ok {
+				selectedFields = append(selectedFields, message.FieldHTML)
+				fieldSeen[message.FieldHTML] = struct{}{}
+			}
 		case "metadata":
 			if _, ok := fieldSeen[message.FieldMetadata]; !ok {
 				selectedFields = append(selectedFields, message.FieldMetadata)

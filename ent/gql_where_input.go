@@ -4999,6 +4999,23 @@ type MessageWhereInput struct {
 	ContentTypeEqualFold    *string  `json:"contentTypeEqualFold,omitempty"`
 	ContentTypeContainsFold *string  `json:"contentTypeContainsFold,omitempty"`
 
+	// "html" field predicates.
+	HTML             *string  `json:"html,omitempty"`
+	HTMLNEQ          *string  `json:"htmlNEQ,omitempty"`
+	HTMLIn           []string `json:"htmlIn,omitempty"`
+	HTMLNotIn        []string `json:"htmlNotIn,omitempty"`
+	HTMLGT           *string  `json:"htmlGT,omitempty"`
+	HTMLGTE          *string  `json:"htmlGTE,omitempty"`
+	HTMLLT           *string  `json:"htmlLT,omitempty"`
+	HTMLLTE          *string  `json:"htmlLTE,omitempty"`
+	HTMLContains     *string  `json:"htmlContains,omitempty"`
+	HTMLHasPrefix    *string  `json:"htmlHasPrefix,omitempty"`
+	HTMLHasSuffix    *string  `json:"htmlHasSuffix,omitempty"`
+	HTMLIsNil        bool     `json:"htmlIsNil,omitempty"`
+	HTMLNotNil       bool     `json:"htmlNotNil,omitempty"`
+	HTMLEqualFold    *string  `json:"htmlEqualFold,omitempty"`
+	HTMLContainsFold *string  `json:"htmlContainsFold,omitempty"`
+
 	// "private" field predicates.
 	Private    *bool `json:"private,omitempty"`
 	PrivateNEQ *bool `json:"privateNEQ,omitempty"`
@@ -5429,6 +5446,51 @@ func (i *MessageWhereInput) P() (predicate.Message, error) {
 	}
 	if i.ContentTypeContainsFold != nil {
 		predicates = append(predicates, message.ContentTypeContainsFold(*i.ContentTypeContainsFold))
+	}
+	if i.HTML != nil {
+		predicates = append(predicates, message.HTMLEQ(*i.HTML))
+	}
+	if i.HTMLNEQ != nil {
+		predicates = append(predicates, message.HTMLNEQ(*i.HTMLNEQ))
+	}
+	if len(i.HTMLIn) > 0 {
+		predicates = append(predicates, message.HTMLIn(i.HTMLIn...))
+	}
+	if len(i.HTMLNotIn) > 0 {
+		predicates = append(predicates, message.HTMLNotIn(i.HTMLNotIn...))
+	}
+	if i.HTMLGT != nil {
+		predicates = append(predicates, message.HTMLGT(*i.HTMLGT))
+	}
+	if i.HTMLGTE != nil {
+		predicates = append(predicates, message.HTMLGTE(*i.HTMLGTE))
+	}
+	if i.HTMLLT != nil {
+		predicates = append(predicates, message.HTMLLT(*i.HTMLLT))
+	}
+	if i.HTMLLTE != nil {
+		predicates = append(predicates, message.HTMLLTE(*i.HTMLLTE))
+	}
+	if i.HTMLContains != nil {
+		predicates = append(predicates, message.HTMLContains(*i.HTMLContains))
+	}
+	if i.HTMLHasPrefix != nil {
+		predicates = append(predicates, message.HTMLHasPrefix(*i.HTMLHasPrefix))
+	}
+	if i.HTMLHasSuffix != nil {
+		predicates = append(predicates, message.HTMLHasSuffix(*i.HTMLHasSuffix))
+	}
+	if i.HTMLIsNil {
+		predicates = append(predicates, message.HTMLIsNil())
+	}
+	if i.HTMLNotNil {
+		predicates = append(predicates, message.HTMLNotNil())
+	}
+	if i.HTMLEqualFold != nil {
+		predicates = append(predicates, message.HTMLEqualFold(*i.HTMLEqualFold))
+	}
+	if i.HTMLContainsFold != nil {
+		predicates = append(predicates, message.HTMLContainsFold(*i.HTMLContainsFold))
 	}
 	if i.Private != nil {
 		predicates = append(predicates, message.PrivateEQ(*i.Private))

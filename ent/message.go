@@ -46,6 +46,8 @@ type Message struct {
 	Body string `json:"body,omitempty"`
 	// ContentType holds the value of the "content_type" field.
 	ContentType string `json:"content_type,omitempty"`
+	// The message's HTML (a mail's), sanitised by its channel: no scripts, no event handlers; null when it has none. body is its text.
+	HTML *string `json:"html,omitempty"`
 	// the provider's extras, and Switchboard's notes under its own keys ("sanitized": what ingest changed so the message could be stored)
 	Metadata map[string]interface{} `json:"metadata,omitempty"`
 	// Private holds the value of the "private" field.
@@ -140,7 +142,7 @@ func (*Message) scanValues(columns []string) ([]any, error) {
 			values[i] = new(gid.ID)
 		case message.FieldPrivate, message.FieldAutoSubmitted:
 			values[i] = new(sql.NullBool)
-		case message.FieldDirection, message.FieldSenderKind, message.FieldBody, message.FieldContentType, message.FieldProviderMessageID, message.FieldDeliveryStatus, message.FieldDeliveryError:
+		case message.FieldDirection, message.FieldSenderKind, message.FieldBody, message.FieldContentType, message.FieldHTML, message.FieldProviderMessageID, message.FieldDeliveryStatus, message.FieldDeliveryError:
 			values[i] = new(sql.NullString)
 		case message.FieldCreatedAt, message.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -231,6 +233,13 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field content_type", values[i])
 			} else if value.Valid {
 				_m.ContentType = value.String
+			}
+		case message.FieldHTML:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field html", values[i])
+			} else if value.Valid {
+				_m.HTML = new(string)
+				*_m.HTML = value.String
 			}
 		case message.FieldMetadata:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -370,6 +379,11 @@ func (_m *Message) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("content_type=")
 	builder.WriteString(_m.ContentType)
+	builder.WriteString(", ")
+	if v := _m.HTML; v != nil {
+		builder.WriteString("html=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("metadata=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Metadata))

@@ -135,6 +135,20 @@ func (_c *MessageCreate) SetNillableContentType(v *string) *MessageCreate {
 	return _c
 }
 
+// SetHTML sets the "html" field.
+func (_c *MessageCreate) SetHTML(v string) *MessageCreate {
+	_c.mutation.SetHTML(v)
+	return _c
+}
+
+// SetNillableHTML sets the "html" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableHTML(v *string) *MessageCreate {
+	if v != nil {
+		_c.SetHTML(*v)
+	}
+	return _c
+}
+
 // SetMetadata sets the "metadata" field.
 func (_c *MessageCreate) SetMetadata(v map[string]interface{}) *MessageCreate {
 	_c.mutation.SetMetadata(v)
@@ -467,6 +481,10 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 		_spec.SetField(message.FieldContentType, field.TypeString, value)
 		_node.ContentType = value
 	}
+	if value, ok := _c.mutation.HTML(); ok {
+		_spec.SetField(message.FieldHTML, field.TypeString, value)
+		_node.HTML = &value
+	}
 	if value, ok := _c.mutation.Metadata(); ok {
 		_spec.SetField(message.FieldMetadata, field.TypeJSON, value)
 		_node.Metadata = value
@@ -742,6 +760,9 @@ func (u *MessageUpsertOne) UpdateNewValues() *MessageUpsertOne {
 		}
 		if _, exists := u.create.mutation.ContentType(); exists {
 			s.SetIgnore(message.FieldContentType)
+		}
+		if _, exists := u.create.mutation.HTML(); exists {
+			s.SetIgnore(message.FieldHTML)
 		}
 		if _, exists := u.create.mutation.Private(); exists {
 			s.SetIgnore(message.FieldPrivate)
@@ -1093,6 +1114,9 @@ func (u *MessageUpsertBulk) UpdateNewValues() *MessageUpsertBulk {
 			}
 			if _, exists := b.mutation.ContentType(); exists {
 				s.SetIgnore(message.FieldContentType)
+			}
+			if _, exists := b.mutation.HTML(); exists {
+				s.SetIgnore(message.FieldHTML)
 			}
 			if _, exists := b.mutation.Private(); exists {
 				s.SetIgnore(message.FieldPrivate)

@@ -206,6 +206,9 @@ func (_u *MessageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.CustomerIDCleared() {
 		_spec.ClearField(message.FieldCustomerID, field.TypeString)
 	}
+	if _u.mutation.HTMLCleared() {
+		_spec.ClearField(message.FieldHTML, field.TypeString)
+	}
 	if value, ok := _u.mutation.Metadata(); ok {
 		_spec.SetField(message.FieldMetadata, field.TypeJSON, value)
 	}
@@ -457,6 +460,9 @@ func (_u *MessageUpdateOne) sqlSave(ctx context.Context) (_node *Message, err er
 	}
 	if _u.mutation.CustomerIDCleared() {
 		_spec.ClearField(message.FieldCustomerID, field.TypeString)
+	}
+	if _u.mutation.HTMLCleared() {
+		_spec.ClearField(message.FieldHTML, field.TypeString)
 	}
 	if value, ok := _u.mutation.Metadata(); ok {
 		_spec.SetField(message.FieldMetadata, field.TypeJSON, value)

@@ -16681,6 +16681,7 @@ type FileMutation struct {
 	message_id           *gid.ID
 	position             *int
 	addposition          *int
+	original             *bool
 	source               *map[string]string
 	attempts             *int
 	addattempts          *int
@@ -17514,6 +17515,42 @@ func (m *FileMutation) ResetPosition() {
 	m.addposition = nil
 }
 
+// SetOriginal sets the "original" field.
+func (m *FileMutation) SetOriginal(b bool) {
+	m.original = &b
+}
+
+// Original returns the value of the "original" field in the mutation.
+func (m *FileMutation) Original() (r bool, exists bool) {
+	v := m.original
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOriginal returns the old "original" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldOriginal(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOriginal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOriginal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOriginal: %w", err)
+	}
+	return oldValue.Original, nil
+}
+
+// ResetOriginal resets all changes to the "original" field.
+func (m *FileMutation) ResetOriginal() {
+	m.original = nil
+}
+
 // SetSource sets the "source" field.
 func (m *FileMutation) SetSource(value map[string]string) {
 	m.source = &value
@@ -17925,7 +17962,7 @@ func (m *FileMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FileMutation) Fields() []string {
-	fields := make([]string, 0, 22)
+	fields := make([]string, 0, 23)
 	if m.created_at != nil {
 		fields = append(fields, file.FieldCreatedAt)
 	}
@@ -17970,6 +18007,9 @@ func (m *FileMutation) Fields() []string {
 	}
 	if m.position != nil {
 		fields = append(fields, file.FieldPosition)
+	}
+	if m.original != nil {
+		fields = append(fields, file.FieldOriginal)
 	}
 	if m.source != nil {
 		fields = append(fields, file.FieldSource)
@@ -18030,6 +18070,8 @@ func (m *FileMutation) Field(name string) (ent.Value, bool) {
 		return m.MessageID()
 	case file.FieldPosition:
 		return m.Position()
+	case file.FieldOriginal:
+		return m.Original()
 	case file.FieldSource:
 		return m.Source()
 	case file.FieldAttempts:
@@ -18083,6 +18125,8 @@ func (m *FileMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldMessageID(ctx)
 	case file.FieldPosition:
 		return m.OldPosition(ctx)
+	case file.FieldOriginal:
+		return m.OldOriginal(ctx)
 	case file.FieldSource:
 		return m.OldSource(ctx)
 	case file.FieldAttempts:
@@ -18210,6 +18254,13 @@ func (m *FileMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPosition(v)
+		return nil
+	case file.FieldOriginal:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOriginal(v)
 		return nil
 	case file.FieldSource:
 		v, ok := value.(map[string]string)
@@ -18498,6 +18549,9 @@ func (m *FileMutation) ResetField(name string) error {
 	case file.FieldPosition:
 		m.ResetPosition()
 		return nil
+	case file.FieldOriginal:
+		m.ResetOriginal()
+		return nil
 	case file.FieldSource:
 		m.ResetSource()
 		return nil
@@ -18610,6 +18664,7 @@ type MessageMutation struct {
 	sender_kind         *message.SenderKind
 	body                *string
 	content_type        *string
+	html                *string
 	metadata            *map[string]interface{}
 	private             *bool
 	auto_submitted      *bool
@@ -19157,6 +19212,55 @@ func (m *MessageMutation) ResetContentType() {
 	m.content_type = nil
 }
 
+// SetHTML sets the "html" field.
+func (m *MessageMutation) SetHTML(s string) {
+	m.html = &s
+}
+
+// HTML returns the value of the "html" field in the mutation.
+func (m *MessageMutation) HTML() (r string, exists bool) {
+	v := m.html
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHTML returns the old "html" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldHTML(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHTML is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHTML requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHTML: %w", err)
+	}
+	return oldValue.HTML, nil
+}
+
+// ClearHTML clears the value of the "html" field.
+func (m *MessageMutation) ClearHTML() {
+	m.html = nil
+	m.clearedFields[message.FieldHTML] = struct{}{}
+}
+
+// HTMLCleared returns if the "html" field was cleared in this mutation.
+func (m *MessageMutation) HTMLCleared() bool {
+	_, ok := m.clearedFields[message.FieldHTML]
+	return ok
+}
+
+// ResetHTML resets all changes to the "html" field.
+func (m *MessageMutation) ResetHTML() {
+	m.html = nil
+	delete(m.clearedFields, message.FieldHTML)
+}
+
 // SetMetadata sets the "metadata" field.
 func (m *MessageMutation) SetMetadata(value map[string]interface{}) {
 	m.metadata = &value
@@ -19616,7 +19720,7 @@ func (m *MessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MessageMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, message.FieldCreatedAt)
 	}
@@ -19649,6 +19753,9 @@ func (m *MessageMutation) Fields() []string {
 	}
 	if m.content_type != nil {
 		fields = append(fields, message.FieldContentType)
+	}
+	if m.html != nil {
+		fields = append(fields, message.FieldHTML)
 	}
 	if m.metadata != nil {
 		fields = append(fields, message.FieldMetadata)
@@ -19701,6 +19808,8 @@ func (m *MessageMutation) Field(name string) (ent.Value, bool) {
 		return m.Body()
 	case message.FieldContentType:
 		return m.ContentType()
+	case message.FieldHTML:
+		return m.HTML()
 	case message.FieldMetadata:
 		return m.Metadata()
 	case message.FieldPrivate:
@@ -19746,6 +19855,8 @@ func (m *MessageMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldBody(ctx)
 	case message.FieldContentType:
 		return m.OldContentType(ctx)
+	case message.FieldHTML:
+		return m.OldHTML(ctx)
 	case message.FieldMetadata:
 		return m.OldMetadata(ctx)
 	case message.FieldPrivate:
@@ -19846,6 +19957,13 @@ func (m *MessageMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetContentType(v)
 		return nil
+	case message.FieldHTML:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHTML(v)
+		return nil
 	case message.FieldMetadata:
 		v, ok := value.(map[string]interface{})
 		if !ok {
@@ -19931,6 +20049,9 @@ func (m *MessageMutation) ClearedFields() []string {
 	if m.FieldCleared(message.FieldAuthorID) {
 		fields = append(fields, message.FieldAuthorID)
 	}
+	if m.FieldCleared(message.FieldHTML) {
+		fields = append(fields, message.FieldHTML)
+	}
 	if m.FieldCleared(message.FieldMetadata) {
 		fields = append(fields, message.FieldMetadata)
 	}
@@ -19965,6 +20086,9 @@ func (m *MessageMutation) ClearField(name string) error {
 		return nil
 	case message.FieldAuthorID:
 		m.ClearAuthorID()
+		return nil
+	case message.FieldHTML:
+		m.ClearHTML()
 		return nil
 	case message.FieldMetadata:
 		m.ClearMetadata()
@@ -20021,6 +20145,9 @@ func (m *MessageMutation) ResetField(name string) error {
 		return nil
 	case message.FieldContentType:
 		m.ResetContentType()
+		return nil
+	case message.FieldHTML:
+		m.ResetHTML()
 		return nil
 	case message.FieldMetadata:
 		m.ResetMetadata()

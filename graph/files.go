@@ -11,7 +11,8 @@ import (
 	"github.com/switchboard/switchboard/internal/gid"
 )
 
-// messageFiles are a message's attachments in order. For a message in a
+// messageFiles are a message's files in order: its attachments and its
+// source (File.original). For a message in a
 // list (a connection's edges, the visitor's messages, nodes(ids:)) the
 // first to ask loads them for the whole list in one statement, and the
 // others read the result (see listLoads).
@@ -26,6 +27,17 @@ func (r *Resolver) messageFiles(ctx context.Context, id gid.ID) ([]*ent.File, er
 	p.once.Do(func() { p.result, p.err = r.loadMessageFiles(ctx, ids) })
 	m, _ := p.result.(map[gid.ID][]*ent.File)
 	return m[id], p.err
+}
+
+// attachmentsOf is fs without a message's source.
+func attachmentsOf(fs []*ent.File) []*ent.File {
+	out := make([]*ent.File, 0, len(fs))
+	for _, f := range fs {
+		if !f.Original {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (r *Resolver) loadMessageFiles(ctx context.Context, ids []gid.ID) (map[gid.ID][]*ent.File, error) {

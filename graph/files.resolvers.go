@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/internal/files"
 	"github.com/switchboard/switchboard/internal/gid"
@@ -27,7 +28,19 @@ func (r *attachmentResolver) ThumbnailURL(ctx context.Context, obj *ent.File) (*
 
 // Attachments is the resolver for the attachments field.
 func (r *messageResolver) Attachments(ctx context.Context, obj *ent.Message) ([]*ent.File, error) {
-	return r.messageFiles(ctx, obj.ID)
+	fs, err := r.messageFiles(ctx, obj.ID)
+	return attachmentsOf(fs), err
+}
+
+// Source is the resolver for the source field.
+func (r *messageResolver) Source(ctx context.Context, obj *ent.Message) (*ent.File, error) {
+	fs, err := r.messageFiles(ctx, obj.ID)
+	for _, f := range fs {
+		if f.Original {
+			return f, err
+		}
+	}
+	return nil, err
 }
 
 // UploadAttachment is the resolver for the uploadAttachment field.

@@ -119,7 +119,8 @@ func (r *visitorConversationResolver) Messages(ctx context.Context, obj *ent.Con
 
 // Attachments is the resolver for the attachments field.
 func (r *visitorMessageResolver) Attachments(ctx context.Context, obj *ent.Message) ([]*ent.File, error) {
-	return r.messageFiles(ctx, obj.ID)
+	fs, err := r.messageFiles(ctx, obj.ID)
+	return attachmentsOf(fs), err
 }
 
 // Sender is the resolver for the sender field.

@@ -493,3 +493,61 @@ func TestAttachmentsStatementCount(t *testing.T) {
 		}
 	}
 }
+
+// TestInboundFiles: a channel that hands over files in full (a mail's
+// parts) gets them stored with the message, READY, with its HTML and
+// its source; the source is not an attachment; a retried delivery is
+// stored once and leaves no stray bytes.
+func TestInboundFiles(t *testing.T) {
+	e := newPagerEnv(t)
+	s, tok := e.s, e.tok
+	pic := pngOf(12, 8)
+	raw := []byte("From: ann@example.com\r\nSubject: hi\r\n\r\nhello\r\n")
+	m := msgFrom("ann", "mail-1", "hello")
+	m["HTML"] = "<p>hello</p>"
+	m["Files"] = []map[string]any{{"Name": "photo.png", "ContentType": "image/png", "Data": pic, "Inline": true, "ContentID": "p1"},
+		{"Name": "notes.txt", "ContentType": "text/plain", "Data": []byte("notes")}}
+	m["Source"] = map[string]any{"Name": "message.eml", "ContentType": "message/rfc822", "Data": raw}
+	for range 2 { // the provider retries
+		if st := e.deliver(t, "pager", map[string]any{"Messages": []any{m}}); st != 200 {
+			t.Fatalf("inbound: %d", st)
+		}
+	}
+	conv := e.only(t, "pager")
+	var out struct {
+		Node struct {
+			Messages struct {
+				Edges []struct {
+					Node struct {
+						ID          string
+						HTML        *string
+						Attachments []attachment
+						Source      *attachment
+					}
+				}
+			}
+		}
+	}
+	s.MustDo(t, tok, `query($id: ID!) { node(id: $id) { ... on Conversation { messages { edges { node { id html
+		attachments { `+attachmentFields+` } source { `+attachmentFields+` } } } } } } }`, map[string]any{"id": conv.ID}, &out)
+	if len(out.Node.Messages.Edges) != 1 {
+		t.Fatalf("%d messages, want 1", len(out.Node.Messages.Edges))
+	}
+	got := out.Node.Messages.Edges[0].Node
+	if got.HTML == nil || *got.HTML != "<p>hello</p>" || len(got.Attachments) != 2 || got.Attachments[0].Name != "photo.png" ||
+		got.Attachments[0].Status != "READY" || *got.Attachments[0].Width != 12 || got.Attachments[1].ContentType != "text/plain" ||
+		got.Source == nil || got.Source.Name != "message.eml" {
+		t.Fatalf("stored message: %+v", got)
+	}
+	res, body := fetchLink(t, s, *got.Source.URL)
+	if res.StatusCode != 200 || !bytes.Equal(body, raw) {
+		t.Fatalf("source: %d %q", res.StatusCode, body)
+	}
+	// Three files kept (two attachments and the source), besides thumbnails.
+	testenv.EventuallyErr(t, func() error {
+		if n := storedObjects(t, s, false); n != 3 {
+			return fmt.Errorf("%d objects stored, want 3", n)
+		}
+		return nil
+	})
+}

@@ -49,6 +49,8 @@ const (
 	FieldMessageID = "message_id"
 	// FieldPosition holds the string denoting the position field in the database.
 	FieldPosition = "position"
+	// FieldOriginal holds the string denoting the original field in the database.
+	FieldOriginal = "original"
 	// FieldSource holds the string denoting the source field in the database.
 	FieldSource = "source"
 	// FieldAttempts holds the string denoting the attempts field in the database.
@@ -94,6 +96,7 @@ var Columns = []string{
 	FieldError,
 	FieldMessageID,
 	FieldPosition,
+	FieldOriginal,
 	FieldSource,
 	FieldAttempts,
 	FieldNextAttemptAt,
@@ -139,6 +142,8 @@ var (
 	ErrorValidator func(string) error
 	// DefaultPosition holds the default value on creation for the "position" field.
 	DefaultPosition int
+	// DefaultOriginal holds the default value on creation for the "original" field.
+	DefaultOriginal bool
 	// DefaultAttempts holds the default value on creation for the "attempts" field.
 	DefaultAttempts int
 	// DefaultID holds the default value on creation for the "id" field.
@@ -253,6 +258,11 @@ func ByMessageID(opts ...sql.OrderTermOption) OrderOption {
 // ByPosition orders the results by the position field.
 func ByPosition(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPosition, opts...).ToFunc()
+}
+
+// ByOriginal orders the results by the original field.
+func ByOriginal(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOriginal, opts...).ToFunc()
 }
 
 // ByAttempts orders the results by the attempts field.

@@ -126,6 +126,11 @@ func Position(v int) predicate.File {
 	return predicate.File(sql.FieldEQ(FieldPosition, v))
 }
 
+// Original applies equality check predicate on the "original" field. It's identical to OriginalEQ.
+func Original(v bool) predicate.File {
+	return predicate.File(sql.FieldEQ(FieldOriginal, v))
+}
+
 // Attempts applies equality check predicate on the "attempts" field. It's identical to AttemptsEQ.
 func Attempts(v int) predicate.File {
 	return predicate.File(sql.FieldEQ(FieldAttempts, v))
@@ -1014,6 +1019,16 @@ func PositionLT(v int) predicate.File {
 // PositionLTE applies the LTE predicate on the "position" field.
 func PositionLTE(v int) predicate.File {
 	return predicate.File(sql.FieldLTE(FieldPosition, v))
+}
+
+// OriginalEQ applies the EQ predicate on the "original" field.
+func OriginalEQ(v bool) predicate.File {
+	return predicate.File(sql.FieldEQ(FieldOriginal, v))
+}
+
+// OriginalNEQ applies the NEQ predicate on the "original" field.
+func OriginalNEQ(v bool) predicate.File {
+	return predicate.File(sql.FieldNEQ(FieldOriginal, v))
 }
 
 // SourceIsNil applies the IsNil predicate on the "source" field.

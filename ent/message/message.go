@@ -41,6 +41,8 @@ const (
 	FieldBody = "body"
 	// FieldContentType holds the string denoting the content_type field in the database.
 	FieldContentType = "content_type"
+	// FieldHTML holds the string denoting the html field in the database.
+	FieldHTML = "html"
 	// FieldMetadata holds the string denoting the metadata field in the database.
 	FieldMetadata = "metadata"
 	// FieldPrivate holds the string denoting the private field in the database.
@@ -109,6 +111,7 @@ var Columns = []string{
 	FieldSenderKind,
 	FieldBody,
 	FieldContentType,
+	FieldHTML,
 	FieldMetadata,
 	FieldPrivate,
 	FieldAutoSubmitted,
@@ -295,6 +298,11 @@ func ByBody(opts ...sql.OrderTermOption) OrderOption {
 // ByContentType orders the results by the content_type field.
 func ByContentType(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldContentType, opts...).ToFunc()
+}
+
+// ByHTML orders the results by the html field.
+func ByHTML(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHTML, opts...).ToFunc()
 }
 
 // ByPrivate orders the results by the private field.

@@ -821,6 +821,7 @@ var (
 		{Name: "error", Type: field.TypeString, Nullable: true, Size: 1024},
 		{Name: "message_id", Type: field.TypeString, Nullable: true},
 		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "original", Type: field.TypeBool, Default: false},
 		{Name: "source", Type: field.TypeJSON, Nullable: true},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
 		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
@@ -838,7 +839,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "files_workspaces_workspace",
-				Columns:    []*schema.Column{FilesColumns[22]},
+				Columns:    []*schema.Column{FilesColumns[23]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -847,7 +848,7 @@ var (
 			{
 				Name:    "file_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{FilesColumns[22]},
+				Columns: []*schema.Column{FilesColumns[23]},
 			},
 			{
 				Name:    "file_message_id",
@@ -857,7 +858,7 @@ var (
 			{
 				Name:    "file_status_next_attempt_at",
 				Unique:  false,
-				Columns: []*schema.Column{FilesColumns[11], FilesColumns[17]},
+				Columns: []*schema.Column{FilesColumns[11], FilesColumns[18]},
 			},
 			{
 				Name:    "file_storage_key",
@@ -876,6 +877,7 @@ var (
 		{Name: "sender_kind", Type: field.TypeEnum, Enums: []string{"CUSTOMER", "AGENT", "BOT", "SYSTEM"}},
 		{Name: "body", Type: field.TypeString, Size: 65536},
 		{Name: "content_type", Type: field.TypeString, Size: 255, Default: "text/plain"},
+		{Name: "html", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "metadata", Type: field.TypeJSON, Nullable: true},
 		{Name: "private", Type: field.TypeBool, Default: false},
 		{Name: "auto_submitted", Type: field.TypeBool, Default: false},
@@ -896,25 +898,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "messages_workspaces_workspace",
-				Columns:    []*schema.Column{MessagesColumns[15]},
+				Columns:    []*schema.Column{MessagesColumns[16]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_conversations_conversation",
-				Columns:    []*schema.Column{MessagesColumns[16]},
+				Columns:    []*schema.Column{MessagesColumns[17]},
 				RefColumns: []*schema.Column{ConversationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_channels_channel",
-				Columns:    []*schema.Column{MessagesColumns[17]},
+				Columns:    []*schema.Column{MessagesColumns[18]},
 				RefColumns: []*schema.Column{ChannelsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_agents_author",
-				Columns:    []*schema.Column{MessagesColumns[18]},
+				Columns:    []*schema.Column{MessagesColumns[19]},
 				RefColumns: []*schema.Column{AgentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -923,7 +925,7 @@ var (
 			{
 				Name:    "message_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[15]},
+				Columns: []*schema.Column{MessagesColumns[16]},
 			},
 			{
 				Name:    "message_customer_id_created_at_id",
@@ -933,12 +935,12 @@ var (
 			{
 				Name:    "message_conversation_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[16], MessagesColumns[1]},
+				Columns: []*schema.Column{MessagesColumns[17], MessagesColumns[1]},
 			},
 			{
 				Name:    "message_channel_id_provider_message_id",
 				Unique:  true,
-				Columns: []*schema.Column{MessagesColumns[17], MessagesColumns[12]},
+				Columns: []*schema.Column{MessagesColumns[18], MessagesColumns[13]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "provider_message_id IS NOT NULL",
 				},

@@ -824,8 +824,12 @@ func init() {
 	fileDescPosition := fileFields[11].Descriptor()
 	// file.DefaultPosition holds the default value on creation for the position field.
 	file.DefaultPosition = fileDescPosition.Default.(int)
+	// fileDescOriginal is the schema descriptor for original field.
+	fileDescOriginal := fileFields[12].Descriptor()
+	// file.DefaultOriginal holds the default value on creation for the original field.
+	file.DefaultOriginal = fileDescOriginal.Default.(bool)
 	// fileDescAttempts is the schema descriptor for attempts field.
-	fileDescAttempts := fileFields[13].Descriptor()
+	fileDescAttempts := fileFields[14].Descriptor()
 	// file.DefaultAttempts holds the default value on creation for the attempts field.
 	file.DefaultAttempts = fileDescAttempts.Default.(int)
 	// fileDescID is the schema descriptor for id field.
@@ -872,19 +876,19 @@ func init() {
 	// message.ContentTypeValidator is a validator for the "content_type" field. It is called by the builders before save.
 	message.ContentTypeValidator = messageDescContentType.Validators[0].(func(string) error)
 	// messageDescPrivate is the schema descriptor for private field.
-	messageDescPrivate := messageFields[9].Descriptor()
+	messageDescPrivate := messageFields[10].Descriptor()
 	// message.DefaultPrivate holds the default value on creation for the private field.
 	message.DefaultPrivate = messageDescPrivate.Default.(bool)
 	// messageDescAutoSubmitted is the schema descriptor for auto_submitted field.
-	messageDescAutoSubmitted := messageFields[10].Descriptor()
+	messageDescAutoSubmitted := messageFields[11].Descriptor()
 	// message.DefaultAutoSubmitted holds the default value on creation for the auto_submitted field.
 	message.DefaultAutoSubmitted = messageDescAutoSubmitted.Default.(bool)
 	// messageDescProviderMessageID is the schema descriptor for provider_message_id field.
-	messageDescProviderMessageID := messageFields[12].Descriptor()
+	messageDescProviderMessageID := messageFields[13].Descriptor()
 	// message.ProviderMessageIDValidator is a validator for the "provider_message_id" field. It is called by the builders before save.
 	message.ProviderMessageIDValidator = messageDescProviderMessageID.Validators[0].(func(string) error)
 	// messageDescDeliveryError is the schema descriptor for delivery_error field.
-	messageDescDeliveryError := messageFields[14].Descriptor()
+	messageDescDeliveryError := messageFields[15].Descriptor()
 	// message.DeliveryErrorValidator is a validator for the "delivery_error" field. It is called by the builders before save.
 	message.DeliveryErrorValidator = messageDescDeliveryError.Validators[0].(func(string) error)
 	// messageDescID is the schema descriptor for id field.

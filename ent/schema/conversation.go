@@ -98,6 +98,8 @@ func (Message) Fields() []ent.Field {
 		field.Enum("sender_kind").Values("CUSTOMER", "AGENT", "BOT", "SYSTEM").Immutable(),
 		field.Text("body").MaxLen(schematype.MaxBody).Immutable(),
 		field.String("content_type").Default("text/plain").MaxLen(255).Immutable(),
+		field.Text("html").Optional().Nillable().Immutable().
+			Comment("The message's HTML (a mail's), sanitised by its channel: no scripts, no event handlers; null when it has none. body is its text."),
 		field.JSON("metadata", map[string]any{}).Optional().
 			Comment(`the provider's extras, and Switchboard's notes under its own keys ("sanitized": what ingest changed so the message could be stored)`).
 			Annotations(entgql.Type("Map")),
@@ -171,6 +173,8 @@ func (File) Fields() []ent.Field {
 		field.String("error").Optional().MaxLen(1024).Comment("Why a FAILED fetch failed."),
 		field.String("message_id").GoType(gid0).Optional().Nillable().Annotations(hidden).Comment("the message it is attached to"),
 		field.Int("position").Default(0).Annotations(hidden).Comment("its place among its message's attachments"),
+		field.Bool("original").Default(false).Immutable().Annotations(hidden).
+			Comment("the message exactly as the provider sent it (Message.source: a mail's raw bytes), not an attachment"),
 		field.JSON("source", map[string]string{}).Optional().Sensitive().Annotations(hidden).
 			Comment("a PENDING file's provider handle (url, mediaID, contentType, name), kept until fetched"),
 		field.Int("attempts").Default(0).Annotations(hidden).Comment("fetches tried"),

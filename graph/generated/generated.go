@@ -462,11 +462,13 @@ type ComplexityRoot struct {
 		DeliveryError     func(childComplexity int) int
 		DeliveryStatus    func(childComplexity int) int
 		Direction         func(childComplexity int) int
+		HTML              func(childComplexity int) int
 		ID                func(childComplexity int) int
 		Metadata          func(childComplexity int) int
 		Private           func(childComplexity int) int
 		ProviderMessageID func(childComplexity int) int
 		SenderKind        func(childComplexity int) int
+		Source            func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
 	}
 
@@ -805,6 +807,7 @@ type DuplicateEvidenceResolver interface {
 }
 type MessageResolver interface {
 	Attachments(ctx context.Context, obj *ent.Message) ([]*ent.File, error)
+	Source(ctx context.Context, obj *ent.Message) (*ent.File, error)
 }
 type MessageEventResolver interface {
 	Cursor(ctx context.Context, obj *model.MessageEvent) (string, error)
@@ -2586,6 +2589,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.Direction(childComplexity), true
+	case "Message.html":
+		if e.ComplexityRoot.Message.HTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.HTML(childComplexity), true
 	case "Message.id":
 		if e.ComplexityRoot.Message.ID == nil {
 			break
@@ -2616,6 +2625,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.SenderKind(childComplexity), true
+	case "Message.source":
+		if e.ComplexityRoot.Message.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Source(childComplexity), true
 	case "Message.updatedAt":
 		if e.ComplexityRoot.Message.UpdatedAt == nil {
 			break
@@ -6395,6 +6410,10 @@ type Message implements Node {
   body: String!
   contentType: String!
   """
+  The message's HTML (a mail's), sanitised by its channel: no scripts, no event handlers; null when it has none. body is its text.
+  """
+  html: String
+  """
   the provider's extras, and Switchboard's notes under its own keys ("sanitized": what ingest changed so the message could be stored)
   """
   metadata: Map
@@ -6624,6 +6643,24 @@ input MessageWhereInput {
   contentTypeHasSuffix: String
   contentTypeEqualFold: String
   contentTypeContainsFold: String
+  """
+  html field predicates
+  """
+  html: String
+  htmlNEQ: String
+  htmlIn: [String!]
+  htmlNotIn: [String!]
+  htmlGT: String
+  htmlGTE: String
+  htmlLT: String
+  htmlLTE: String
+  htmlContains: String
+  htmlHasPrefix: String
+  htmlHasSuffix: String
+  htmlIsNil: Boolean
+  htmlNotNil: Boolean
+  htmlEqualFold: String
+  htmlContainsFold: String
   """
   private field predicates
   """
@@ -8257,6 +8294,12 @@ extend type Attachment {
 extend type Message {
   "Its files, in the order they were sent."
   attachments: [Attachment!]!
+  """
+  The message exactly as its channel received it (a mail's raw RFC 5322
+  bytes, message/rfc822), when the channel keeps it: the full text when
+  body had to be shortened. Null otherwise.
+  """
+  source: Attachment
 }
 
 extend type Mutation {
@@ -9332,6 +9375,8 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_body(ctx, field)
 	case "contentType":
 		return ec.fieldContext_Message_contentType(ctx, field)
+	case "html":
+		return ec.fieldContext_Message_html(ctx, field)
 	case "metadata":
 		return ec.fieldContext_Message_metadata(ctx, field)
 	case "private":
@@ -9352,6 +9397,8 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_author(ctx, field)
 	case "attachments":
 		return ec.fieldContext_Message_attachments(ctx, field)
+	case "source":
+		return ec.fieldContext_Message_source(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Message", field.Name)
 }
@@ -18525,6 +18572,29 @@ func (ec *executionContext) fieldContext_Message_contentType(_ context.Context, 
 	return graphql.NewScalarFieldContext("Message", field, false, false, "String")
 }
 
+func (ec *executionContext) _Message_html(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_html(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HTML, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_html(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "String")
+}
+
 func (ec *executionContext) _Message_metadata(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18779,6 +18849,38 @@ func (ec *executionContext) _Message_attachments(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Message_attachments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attachment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_source(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().Source(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.File) graphql.Marshaler {
+			return ec.marshalOAttachment2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐFile(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Message",
 		Field:      field,
@@ -34404,7 +34506,7 @@ func (ec *executionContext) unmarshalInputMessageWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "conversationID", "conversationIDNEQ", "conversationIDIn", "conversationIDNotIn", "conversationIDGT", "conversationIDGTE", "conversationIDLT", "conversationIDLTE", "conversationIDContains", "conversationIDHasPrefix", "conversationIDHasSuffix", "conversationIDEqualFold", "conversationIDContainsFold", "channelID", "channelIDNEQ", "channelIDIn", "channelIDNotIn", "channelIDGT", "channelIDGTE", "channelIDLT", "channelIDLTE", "channelIDContains", "channelIDHasPrefix", "channelIDHasSuffix", "channelIDEqualFold", "channelIDContainsFold", "authorID", "authorIDNEQ", "authorIDIn", "authorIDNotIn", "authorIDGT", "authorIDGTE", "authorIDLT", "authorIDLTE", "authorIDContains", "authorIDHasPrefix", "authorIDHasSuffix", "authorIDIsNil", "authorIDNotNil", "authorIDEqualFold", "authorIDContainsFold", "direction", "directionNEQ", "directionIn", "directionNotIn", "senderKind", "senderKindNEQ", "senderKindIn", "senderKindNotIn", "body", "bodyNEQ", "bodyIn", "bodyNotIn", "bodyGT", "bodyGTE", "bodyLT", "bodyLTE", "bodyContains", "bodyHasPrefix", "bodyHasSuffix", "bodyEqualFold", "bodyContainsFold", "contentType", "contentTypeNEQ", "contentTypeIn", "contentTypeNotIn", "contentTypeGT", "contentTypeGTE", "contentTypeLT", "contentTypeLTE", "contentTypeContains", "contentTypeHasPrefix", "contentTypeHasSuffix", "contentTypeEqualFold", "contentTypeContainsFold", "private", "privateNEQ", "autoSubmitted", "autoSubmittedNEQ", "providerMessageID", "providerMessageIDNEQ", "providerMessageIDIn", "providerMessageIDNotIn", "providerMessageIDGT", "providerMessageIDGTE", "providerMessageIDLT", "providerMessageIDLTE", "providerMessageIDContains", "providerMessageIDHasPrefix", "providerMessageIDHasSuffix", "providerMessageIDIsNil", "providerMessageIDNotNil", "providerMessageIDEqualFold", "providerMessageIDContainsFold", "deliveryStatus", "deliveryStatusNEQ", "deliveryStatusIn", "deliveryStatusNotIn", "deliveryStatusIsNil", "deliveryStatusNotNil", "deliveryError", "deliveryErrorNEQ", "deliveryErrorIn", "deliveryErrorNotIn", "deliveryErrorGT", "deliveryErrorGTE", "deliveryErrorLT", "deliveryErrorLTE", "deliveryErrorContains", "deliveryErrorHasPrefix", "deliveryErrorHasSuffix", "deliveryErrorIsNil", "deliveryErrorNotNil", "deliveryErrorEqualFold", "deliveryErrorContainsFold", "hasConversation", "hasConversationWith", "hasChannel", "hasChannelWith", "hasAuthor", "hasAuthorWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "conversationID", "conversationIDNEQ", "conversationIDIn", "conversationIDNotIn", "conversationIDGT", "conversationIDGTE", "conversationIDLT", "conversationIDLTE", "conversationIDContains", "conversationIDHasPrefix", "conversationIDHasSuffix", "conversationIDEqualFold", "conversationIDContainsFold", "channelID", "channelIDNEQ", "channelIDIn", "channelIDNotIn", "channelIDGT", "channelIDGTE", "channelIDLT", "channelIDLTE", "channelIDContains", "channelIDHasPrefix", "channelIDHasSuffix", "channelIDEqualFold", "channelIDContainsFold", "authorID", "authorIDNEQ", "authorIDIn", "authorIDNotIn", "authorIDGT", "authorIDGTE", "authorIDLT", "authorIDLTE", "authorIDContains", "authorIDHasPrefix", "authorIDHasSuffix", "authorIDIsNil", "authorIDNotNil", "authorIDEqualFold", "authorIDContainsFold", "direction", "directionNEQ", "directionIn", "directionNotIn", "senderKind", "senderKindNEQ", "senderKindIn", "senderKindNotIn", "body", "bodyNEQ", "bodyIn", "bodyNotIn", "bodyGT", "bodyGTE", "bodyLT", "bodyLTE", "bodyContains", "bodyHasPrefix", "bodyHasSuffix", "bodyEqualFold", "bodyContainsFold", "contentType", "contentTypeNEQ", "contentTypeIn", "contentTypeNotIn", "contentTypeGT", "contentTypeGTE", "contentTypeLT", "contentTypeLTE", "contentTypeContains", "contentTypeHasPrefix", "contentTypeHasSuffix", "contentTypeEqualFold", "contentTypeContainsFold", "html", "htmlNEQ", "htmlIn", "htmlNotIn", "htmlGT", "htmlGTE", "htmlLT", "htmlLTE", "htmlContains", "htmlHasPrefix", "htmlHasSuffix", "htmlIsNil", "htmlNotNil", "htmlEqualFold", "htmlContainsFold", "private", "privateNEQ", "autoSubmitted", "autoSubmittedNEQ", "providerMessageID", "providerMessageIDNEQ", "providerMessageIDIn", "providerMessageIDNotIn", "providerMessageIDGT", "providerMessageIDGTE", "providerMessageIDLT", "providerMessageIDLTE", "providerMessageIDContains", "providerMessageIDHasPrefix", "providerMessageIDHasSuffix", "providerMessageIDIsNil", "providerMessageIDNotNil", "providerMessageIDEqualFold", "providerMessageIDContainsFold", "deliveryStatus", "deliveryStatusNEQ", "deliveryStatusIn", "deliveryStatusNotIn", "deliveryStatusIsNil", "deliveryStatusNotNil", "deliveryError", "deliveryErrorNEQ", "deliveryErrorIn", "deliveryErrorNotIn", "deliveryErrorGT", "deliveryErrorGTE", "deliveryErrorLT", "deliveryErrorLTE", "deliveryErrorContains", "deliveryErrorHasPrefix", "deliveryErrorHasSuffix", "deliveryErrorIsNil", "deliveryErrorNotNil", "deliveryErrorEqualFold", "deliveryErrorContainsFold", "hasConversation", "hasConversationWith", "hasChannel", "hasChannelWith", "hasAuthor", "hasAuthorWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -35125,6 +35227,111 @@ func (ec *executionContext) unmarshalInputMessageWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.ContentTypeContainsFold = data
+		case "html":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("html"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTML = data
+		case "htmlNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLNEQ = data
+		case "htmlIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLIn = data
+		case "htmlNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLNotIn = data
+		case "htmlGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLGT = data
+		case "htmlGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLGTE = data
+		case "htmlLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLLT = data
+		case "htmlLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLLTE = data
+		case "htmlContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLContains = data
+		case "htmlHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLHasPrefix = data
+		case "htmlHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLHasSuffix = data
+		case "htmlIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLIsNil = data
+		case "htmlNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLNotNil = data
+		case "htmlEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLEqualFold = data
+		case "htmlContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLContainsFold = data
 		case "private":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("private"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -41087,6 +41294,11 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "html":
+			out.Values[i] = ec._Message_html(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "metadata":
 			out.Values[i] = ec._Message_metadata(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -41140,6 +41352,12 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_attachments(ctx, field, obj)
+				})
+		case "source":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_source(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -45354,6 +45572,13 @@ func (ec *executionContext) marshalOAssignmentReason2ᚖgithubᚗcomᚋswitchboa
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOAttachment2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐFile(ctx context.Context, sel ast.SelectionSet, v *ent.File) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Attachment(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOAttributeCondition2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐAttributeCondition(ctx context.Context, sel ast.SelectionSet, v *schematype.AttributeCondition) graphql.Marshaler {

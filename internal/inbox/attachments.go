@@ -157,3 +157,96 @@ func (s *Service) AttachmentChanged(ctx context.Context, f *ent.File) error {
 	return s.events.Record(ctx, events.Event{Type: events.MessageUpdated, WorkspaceID: f.WorkspaceID,
 		ConversationID: msg.ConversationID, MessageID: msg.ID, CustomerID: msg.CustomerID})
 }
+
+// stagedFiles are one inbound message's files stored ahead of its
+// transaction (channels.Inbound.Files and Source).
+type stagedFiles struct {
+	files  []*files.Staged
+	source *files.Staged
+}
+
+func (st stagedFiles) discard(fs *files.Service) {
+	for _, f := range st.files {
+		fs.Discard(f)
+	}
+	if st.source != nil {
+		fs.Discard(st.source)
+	}
+}
+
+// stage stores the bytes of the files messages carry in full. A file
+// over the size limit is not kept (the message is, with a note in its
+// metadata's "sanitized" list); any other failure discards what was
+// stored and fails the delivery, which the provider retries.
+func (s *Service) stage(ctx context.Context, ch *ent.Channel, msgs []channels.Inbound) ([]stagedFiles, error) {
+	out := make([]stagedFiles, len(msgs))
+	if s.files == nil {
+		return out, nil
+	}
+	fail := func(err error) ([]stagedFiles, error) {
+		for _, st := range out {
+			st.discard(s.files)
+		}
+		return nil, fmt.Errorf("inbox: storing a message's files: %w", err)
+	}
+	for i := range msgs {
+		m := &msgs[i]
+		for j, f := range m.Files {
+			st, err := s.files.Stage(ctx, ch.WorkspaceID, f.Name, f.ContentType, f.Data)
+			if apperr.CodeOf(err) == apperr.InvalidInput {
+				noteDropped(m, fmt.Sprintf("files[%d]", j), len(f.Data))
+				continue
+			}
+			if err != nil {
+				return fail(err)
+			}
+			out[i].files = append(out[i].files, st)
+		}
+		if m.Source != nil {
+			st, err := s.files.Stage(ctx, ch.WorkspaceID, m.Source.Name, m.Source.ContentType, m.Source.Data)
+			if apperr.CodeOf(err) == apperr.InvalidInput {
+				noteDropped(m, "source", len(m.Source.Data))
+				continue
+			}
+			if err != nil {
+				return fail(err)
+			}
+			out[i].source = st
+		}
+	}
+	return out, nil
+}
+
+// noteDropped records in a message's metadata that a file of it was too
+// large to keep.
+func noteDropped(m *channels.Inbound, field string, size int) {
+	meta := make(map[string]any, len(m.Metadata)+1)
+	for k, v := range m.Metadata {
+		meta[k] = v
+	}
+	notes, _ := meta[channels.MetadataSanitized].([]any)
+	meta[channels.MetadataSanitized] = append(notes[:len(notes):len(notes)],
+		map[string]any{"field": field, "problem": channels.ProblemTooLong, "action": "dropped", "length": size})
+	m.Metadata = meta
+}
+
+// attachStaged writes the rows of a message's staged files, in the
+// transaction ctx carries.
+func (s *Service) attachStaged(ctx context.Context, ch *ent.Channel, msg gid.ID, st stagedFiles) error {
+	if len(st.files) == 0 && st.source == nil {
+		return nil
+	}
+	c := s.db(ctx)
+	creates := make([]*ent.FileCreate, 0, len(st.files)+1)
+	for i, f := range st.files {
+		creates = append(creates, s.files.Create(c, f, msg, ch.ID, i))
+	}
+	if st.source != nil {
+		creates = append(creates, s.files.Create(c, st.source, msg, ch.ID, 0).SetOriginal(true))
+	}
+	if err := c.File.CreateBulk(creates...).Exec(ctx); err != nil {
+		return fmt.Errorf("inbox: record files: %w", err)
+	}
+	s.events.AfterCommit(ctx, s.files.Kick) // thumbnails
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
 )
@@ -39,13 +40,24 @@ func (s *Service) Deliver(ctx context.Context, ch *ent.Channel, d *channels.Deli
 		channels.SanitizeReceipt(&r)
 		receipts[i] = r
 	}
+	// Files carried in full are stored before the transaction, never in
+	// it; their rows are written in it.
+	staged, err := s.stage(ctx, ch, clean)
+	if err != nil {
+		return nil, err
+	}
 	var out []channels.Stored
-	err := store.InTx(ctx, s.client, func(ctx context.Context) error {
+	err = store.InTx(ctx, s.client, func(ctx context.Context) error {
 		out = out[:0] // a retry starts over
-		for _, m := range clean {
+		for i, m := range clean {
 			st, err := s.ingestOne(ctx, ch, m)
 			if err != nil {
 				return err
+			}
+			if !st.Duplicate {
+				if err := s.attachStaged(ctx, ch, gid.ID(st.MessageID), staged[i]); err != nil {
+					return err
+				}
 			}
 			out = append(out, st)
 		}
@@ -61,6 +73,11 @@ func (s *Service) Deliver(ctx context.Context, ch *ent.Channel, d *channels.Deli
 		}
 		return nil
 	})
+	for i, set := range staged {
+		if err != nil || out[i].Duplicate {
+			set.discard(s.files)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("inbox: ingest: %w", err)
 	}

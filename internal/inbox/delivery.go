@@ -388,7 +388,7 @@ const OutboundLinkTTL = 24 * time.Hour
 // and openers of their bytes. A file deleted since (deleteAttachment) is
 // not sent.
 func (d *Deliverer) attachments(ctx context.Context, msg *ent.Message) ([]channels.Attachment, error) {
-	fs, err := d.client.File.Query().Where(file.MessageID(msg.ID)).Order(ent.Asc(file.FieldPosition)).All(ctx)
+	fs, err := d.client.File.Query().Where(file.MessageID(msg.ID), file.Original(false)).Order(ent.Asc(file.FieldPosition)).All(ctx)
 	if err != nil {
 		return nil, channels.Transient(err, "reading the message's files")
 	}

@@ -199,6 +199,9 @@ func (s *Service) receive(ctx context.Context, ch *ent.Channel, cust gid.ID, in 
 	if len(in.Metadata) > 0 {
 		create.SetMetadata(in.Metadata)
 	}
+	if in.HTML != "" {
+		create.SetHTML(in.HTML)
+	}
 	if in.ProviderMessageID != "" {
 		create.SetProviderMessageID(in.ProviderMessageID)
 	}
