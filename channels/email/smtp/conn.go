@@ -192,15 +192,16 @@ func (c *phaseConn) note(written []byte, err error) {
 func (c *phaseConn) stepError(ctx context.Context, err error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	step := StepTLS
 	switch {
 	case c.starttls:
+		return &CheckError{Step: StepTLS, Err: cause(ctx, err)}
 	case isReply(err):
-		step = StepGreet
+		return &CheckError{Step: StepGreet, Err: err}
 	case c.failed || ctx.Err() != nil:
-		step = StepConnect
+		return &CheckError{Step: StepConnect, Err: cause(ctx, err)}
 	}
-	return &CheckError{Step: step, Err: cause(ctx, err)}
+	// The exchange went well and STARTTLS was not sent: not offered.
+	return &CheckError{Step: StepTLS, Err: errors.New("the server does not offer STARTTLS")}
 }
 
 // isReply reports whether err is the server's reply (not a failed

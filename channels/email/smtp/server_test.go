@@ -40,6 +40,19 @@ type received struct {
 	Data []byte
 }
 
+func (s *testServer) refuseRcpt(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rcptErr = err
+}
+
+// counts are the successful logins and the MAIL FROM commands seen.
+func (s *testServer) counts() (logins, transactions int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authed, len(s.froms)
+}
+
 func (s *testServer) received() []received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
