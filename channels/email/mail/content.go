@@ -130,6 +130,9 @@ func unflow(s string, params map[string]string) string {
 	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
 	var b strings.Builder
 	for i, l := range lines {
+		if strings.HasPrefix(l, " ") { // space-stuffed
+			l = l[1:]
+		}
 		soft := strings.HasSuffix(l, " ") && l != "-- " && i < len(lines)-1
 		if soft && delsp {
 			l = l[:len(l)-1]

@@ -29,7 +29,8 @@ func (d wordDecoder) addresses(v string) []Address {
 	}
 	out := make([]Address, 0, len(list))
 	for _, a := range list {
-		out = append(out, Address{Name: clean(a.Name), Email: normalizeEmail(clean(a.Address))})
+		// net/mail leaves encoded words in quoted names (as Outlook writes them).
+		out = append(out, Address{Name: d.decode(a.Name), Email: normalizeEmail(clean(a.Address))})
 	}
 	return out
 }

@@ -62,6 +62,14 @@ const (
 // error only when raw has no header at all. A broken part is skipped (or
 // kept as far as it decodes) and noted in Mail.Problems.
 func Parse(raw []byte) (m *Mail, err error) {
+	p := &parser{m: &Mail{}, budget: int64(len(raw))}
+	defer func() {
+		// A last resort for a bug on hostile input; the fuzz test fails on it.
+		if r := recover(); r != nil {
+			p.problem(fmt.Sprintf("panic: %v", r))
+			m, err = p.m, nil
+		}
+	}()
 	br := bufio.NewReader(bytes.NewReader(raw))
 	h, herr := textproto.ReadHeader(br)
 	if h.Len() == 0 {
@@ -70,13 +78,6 @@ func Parse(raw []byte) (m *Mail, err error) {
 		}
 		return nil, ErrNoHeader
 	}
-	p := &parser{m: &Mail{}, budget: int64(len(raw))}
-	defer func() {
-		if r := recover(); r != nil {
-			p.problem(fmt.Sprintf("panic: %v", r))
-			m, err = p.m, nil
-		}
-	}()
 	if herr != nil {
 		p.problem("header: " + herr.Error())
 	}
