@@ -37,7 +37,7 @@ var superset = map[string]encoding.Encoding{
 func decodeCharset(label string, b []byte) (s string, known bool) {
 	label = strings.ToLower(strings.Trim(strings.TrimSpace(label), `"'`))
 	switch label {
-	case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "7bit", "8bit":
+	case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968":
 		return clean(string(b)), true
 	}
 	if enc, ok := superset[label]; ok {

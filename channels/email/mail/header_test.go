@@ -112,3 +112,10 @@ func TestParseFlowed(t *testing.T) {
 		t.Errorf("Text = %q, want %q", m.Text, want)
 	}
 }
+
+func TestParseSubjectOneLine(t *testing.T) {
+	m := mustParse(t, hdr("Subject: =?UTF-8?Q?a=0D=0Ab=09c?="))
+	if m.Subject != "a b c" {
+		t.Errorf("Subject = %q", m.Subject)
+	}
+}

@@ -101,7 +101,7 @@ func (p *parser) finish(h textproto.Header) {
 	m.ReplyTo = d.addresses(h.Get("Reply-To"))
 	m.To = d.addresses(strings.Join(h.Values("To"), ", "))
 	m.Cc = d.addresses(strings.Join(h.Values("Cc"), ", "))
-	m.Subject = d.decode(h.Get("Subject"))
+	m.Subject = oneLine(d.decode(h.Get("Subject")))
 	m.Date = date(h.Get("Date"))
 
 	m.Text = tidyText(strings.Join(p.plain, "\n"))
@@ -122,4 +122,10 @@ func tidyText(s string) string {
 	s = strings.ReplaceAll(s, "\r", "\n")
 	s = strings.TrimRight(s, " \t\n")
 	return strings.TrimLeft(s, "\n")
+}
+
+// oneLine turns the line breaks and tabs an encoded word may carry into
+// spaces.
+func oneLine(s string) string {
+	return strings.TrimSpace(strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ", "\t", " ").Replace(s))
 }
