@@ -260,7 +260,7 @@ func (d *Deliverer) send(ctx context.Context, item *ent.OutboxItem, msg *ent.Mes
 	}
 	out := &channels.Outbound{
 		DeliveryID: string(item.ID), MessageID: string(msg.ID), ConversationID: string(conv.ID),
-		ThreadKey: conv.Key, Recipient: recipient, Text: msg.Body, CreatedAt: msg.CreatedAt,
+		ThreadKey: conv.Key, Subject: conv.Subject, Recipient: recipient, Text: msg.Body, CreatedAt: msg.CreatedAt,
 	}
 	if t := msg.Template; t != nil {
 		out.Template = &channels.TemplateMessage{ID: t.ID, Language: t.Language, Params: t.Params}
