@@ -131,7 +131,11 @@ func (s *Session) fetchRaw(ctx context.Context, uids goimap.UIDSet, maxBytes int
 				}
 				var err error
 				if raw, err = readLimited(item.Literal, maxBytes, w); err != nil {
-					cmd.Close()
+					// The connection broke mid-literal. Consuming the command
+					// now would read the connection again under the client's
+					// reader (go-imap beta.8 discards the literal's rest), so
+					// close instead: the session is over.
+					s.conn.client.Close()
 					return nil, w.done(err)
 				}
 				got = true
@@ -148,9 +152,10 @@ func (s *Session) fetchRaw(ctx context.Context, uids goimap.UIDSet, maxBytes int
 }
 
 // readLimited reads a literal, or returns nil if it is longer than maxBytes.
-// Each read counts as the server answering.
-func readLimited(r io.Reader, maxBytes int64, w *watchdog) ([]byte, error) {
-	r = touchReader{r, w}
+// Each read counts as the server answering. A literal cut short is an error:
+// go-imap beta.8 reports a connection closed mid-literal as a plain EOF.
+func readLimited(lit goimap.LiteralReader, maxBytes int64, w *watchdog) ([]byte, error) {
+	var r io.Reader = touchReader{lit, w}
 	if maxBytes > 0 {
 		r = io.LimitReader(r, maxBytes+1)
 	}
@@ -160,6 +165,9 @@ func readLimited(r io.Reader, maxBytes int64, w *watchdog) ([]byte, error) {
 	}
 	if maxBytes > 0 && int64(len(raw)) > maxBytes {
 		return nil, nil
+	}
+	if int64(len(raw)) != lit.Size() {
+		return nil, fmt.Errorf("literal of %d bytes ended after %d: %w", lit.Size(), len(raw), io.ErrUnexpectedEOF)
 	}
 	if raw == nil {
 		raw = []byte{}

@@ -146,7 +146,7 @@ func (l *cutListener) Accept() (net.Conn, error) {
 
 type cutConn struct {
 	net.Conn
-	l    *cutListener
+	l *cutListener
 }
 
 var errCut = errors.New("test: connection cut")
