@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCheck(t *testing.T) {
@@ -66,5 +68,31 @@ func TestCheckCancelled(t *testing.T) {
 	cancel()
 	if err := Check(ctx, ts.config(NoTLS)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Check with a cancelled context: %v", err)
+	}
+}
+
+// TestNoGoroutineLeak: sessions opened and closed, waits cancelled, leave no
+// goroutines behind.
+func TestNoGoroutineLeak(t *testing.T) {
+	ts := newTestServer(t)
+	before := runtime.NumGoroutine()
+	for range 20 {
+		s, err := Open(context.Background(), ts.config(NoTLS))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+		s.Wait(ctx, time.Hour)
+		cancel()
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before+2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines before, %d after", before, runtime.NumGoroutine())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

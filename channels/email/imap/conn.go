@@ -111,11 +111,19 @@ func handshake(ctx context.Context, raw net.Conn, c Config, handler *imapclient.
 	return client, "", nil
 }
 
-// logout says goodbye and closes the connection.
+// logout says goodbye and closes the connection. Its error only says the
+// server did not confirm LOGOUT; the connection is closed either way. The
+// client's own Close error is not reported: go-imap beta.8 keeps a stale
+// parse error after an ID response that is a list (it first tries NIL) and
+// returns it from Close, although every command succeeded.
 func (cn *conn) logout() error {
 	w := cn.watch(context.Background())
-	w.done(cn.client.Logout().Wait()) // the server may hang up first
-	return cn.client.Close()
+	err := w.done(cn.client.Logout().Wait())
+	cn.client.Close()
+	if err != nil {
+		return fmt.Errorf("imap: logout: %w", err)
+	}
+	return nil
 }
 
 // watchdog abandons a command, by closing the connection, when ctx ends or

@@ -113,18 +113,40 @@ func (ts *testServer) client(t *testing.T) *imapclient.Client {
 // appendTo stores raw in mailbox and returns its UID.
 func appendTo(t *testing.T, c *imapclient.Client, mailbox string, raw []byte) uint32 {
 	t.Helper()
-	cmd := c.Append(mailbox, int64(len(raw)), nil)
-	if _, err := cmd.Write(raw); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data, err := cmd.Wait()
+	uid, err := tryAppend(c, mailbox, raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return uint32(data.UID)
+	return uid
+}
+
+// appendLater appends raw to INBOX after delay, from another goroutine.
+func appendLater(t *testing.T, c *imapclient.Client, delay time.Duration, raw []byte) <-chan uint32 {
+	uids := make(chan uint32, 1)
+	go func() {
+		time.Sleep(delay)
+		uid, err := tryAppend(c, "INBOX", raw)
+		if err != nil {
+			t.Error(err)
+		}
+		uids <- uid
+	}()
+	return uids
+}
+
+func tryAppend(c *imapclient.Client, mailbox string, raw []byte) (uint32, error) {
+	cmd := c.Append(mailbox, int64(len(raw)), nil)
+	if _, err := cmd.Write(raw); err != nil {
+		return 0, err
+	}
+	if err := cmd.Close(); err != nil {
+		return 0, err
+	}
+	data, err := cmd.Wait()
+	if err != nil {
+		return 0, err
+	}
+	return uint32(data.UID), nil
 }
 
 // cutListener closes a connection once the server has written the armed

@@ -19,7 +19,8 @@ func Check(ctx context.Context, c Config) error {
 	if err != nil {
 		return err
 	}
-	return s.Close()
+	s.Close() // the mailbox was selected: whether LOGOUT is answered does not matter
+	return nil
 }
 
 // Session is one logged-in connection with the mailbox selected. It is not
@@ -31,6 +32,7 @@ type Session struct {
 	uidNext     uint32
 	caps        goimap.CapSet
 	newMail     chan struct{} // EXISTS seen since the last Wait
+	idleRestart time.Duration
 }
 
 // Open connects, logs in and selects the mailbox. Errors are as Check's.
@@ -39,7 +41,7 @@ func Open(ctx context.Context, c Config) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{newMail: make(chan struct{}, 1)}
+	s := &Session{newMail: make(chan struct{}, 1), idleRestart: idleRestart}
 	handler := &imapclient.UnilateralDataHandler{
 		// Runs in the client's reader: it must not block.
 		Mailbox: func(data *imapclient.UnilateralDataMailbox) {
@@ -70,7 +72,9 @@ func Open(ctx context.Context, c Config) (*Session, error) {
 	return s, nil
 }
 
-// Close logs out and closes the connection.
+// Close logs out and closes the connection. An error only says the server
+// did not confirm the logout (the connection may already have broken); the
+// connection is closed either way.
 func (s *Session) Close() error { return s.conn.logout() }
 
 // UIDValidity is the selected mailbox's UIDVALIDITY: when it changes, UIDs
@@ -128,12 +132,17 @@ func (s *Session) Wait(ctx context.Context, poll time.Duration) (idled bool, err
 
 // idle runs one IDLE command; again means it was stopped only to restart it.
 func (s *Session) idle(ctx context.Context) (again bool, err error) {
-	w := s.conn.watch(ctx)
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	// Starting IDLE is not abandoned for ctx (that would close the
+	// connection): once it runs, ctx ends it cleanly below.
+	w := s.conn.watch(context.Background())
 	cmd, err := s.conn.client.Idle()
 	if err = w.done(err); err != nil {
 		return false, fmt.Errorf("imap: idle: %w", err)
 	}
-	restart := time.NewTimer(idleRestart)
+	restart := time.NewTimer(s.idleRestart)
 	defer restart.Stop()
 	var waitErr error
 	select {
