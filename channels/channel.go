@@ -278,6 +278,14 @@ type Inbound struct {
 	// when it is the sender's; otherwise the customer's open one, as
 	// without a key.
 	ThreadKey string
+	// InReplyTo are provider message ids the message answers (a mail's
+	// In-Reply-To and References): without a ThreadKey, the message joins
+	// the conversation of the latest of them stored or sent on the
+	// channel, when it is the sender's.
+	InReplyTo []string
+	// Subject is the message's subject line (mail): a conversation it
+	// starts takes it.
+	Subject string
 	// AutoSubmitted marks messages no person wrote (auto-replies,
 	// bounces, bots): stored, but they never reopen a conversation, never
 	// make the customer wait and never trigger auto-replies.

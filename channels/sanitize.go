@@ -22,6 +22,8 @@ const (
 	MaxName       = schematype.MaxName              // characters
 	MaxText       = schematype.MaxBody              // bytes
 	MaxHTML       = 1 << 20                         // bytes; the source keeps the rest
+	MaxSubject    = 998                             // characters
+	MaxInReplyTo  = 50                              // ids; the latest are kept
 )
 
 // MetadataSanitized is the key of Inbound.Metadata (and Message.metadata)
@@ -115,6 +117,14 @@ func Sanitize(in *Inbound) []Fix {
 	in.Sender.Phone = s.claim("sender.phone", in.Sender.Phone)
 	in.Text = s.text("text", in.Text, MaxText, false)
 	in.HTML = s.text("html", in.HTML, MaxHTML, false)
+	in.Subject = s.text("subject", in.Subject, MaxSubject, true)
+	if len(in.InReplyTo) > 0 {
+		ids := make([]string, 0, min(len(in.InReplyTo), MaxInReplyTo))
+		for i, id := range in.InReplyTo[max(0, len(in.InReplyTo)-MaxInReplyTo):] {
+			ids = append(ids, s.identifier(fmt.Sprintf("inReplyTo[%d]", i), id, MaxMessageID))
+		}
+		in.InReplyTo = ids
+	}
 	if len(in.Files) > 0 {
 		fs := make([]File, len(in.Files))
 		for i, f := range in.Files {

@@ -1534,6 +1534,22 @@ export type MessageWhereInput = {
   contentTypeHasSuffix?: string | null;
   contentTypeEqualFold?: string | null;
   contentTypeContainsFold?: string | null;
+  /** html field predicates */
+  html?: string | null;
+  htmlNEQ?: string | null;
+  htmlIn?: Array<string> | null;
+  htmlNotIn?: Array<string> | null;
+  htmlGT?: string | null;
+  htmlGTE?: string | null;
+  htmlLT?: string | null;
+  htmlLTE?: string | null;
+  htmlContains?: string | null;
+  htmlHasPrefix?: string | null;
+  htmlHasSuffix?: string | null;
+  htmlIsNil?: boolean | null;
+  htmlNotNil?: boolean | null;
+  htmlEqualFold?: string | null;
+  htmlContainsFold?: string | null;
   /** private field predicates */
   private?: boolean | null;
   privateNEQ?: boolean | null;
@@ -3657,6 +3673,7 @@ export type MessageFieldsFragment = {
   senderKind: MessageSenderKind;
   body: string;
   contentType: string;
+  html: string | null;
   attachments: Array<{
     id: string;
     name: string;
@@ -3670,6 +3687,11 @@ export type MessageFieldsFragment = {
     error: string | null;
     deletedAt: string | null;
   }>;
+  source: {
+    id: string;
+    url: string | null;
+    size: number;
+  } | null;
   metadata: Record<string, unknown> | null;
   private: boolean;
   autoSubmitted: boolean;
@@ -3827,6 +3849,7 @@ export type ConversationQuery = {
           senderKind: MessageSenderKind;
           body: string;
           contentType: string;
+          html: string | null;
           attachments: Array<{
             id: string;
             name: string;
@@ -3840,6 +3863,11 @@ export type ConversationQuery = {
             error: string | null;
             deletedAt: string | null;
           }>;
+          source: {
+            id: string;
+            url: string | null;
+            size: number;
+          } | null;
           metadata: Record<string, unknown> | null;
           private: boolean;
           autoSubmitted: boolean;
@@ -3871,6 +3899,7 @@ export type SendMessageMutation = {
     senderKind: MessageSenderKind;
     body: string;
     contentType: string;
+    html: string | null;
     attachments: Array<{
       id: string;
       name: string;
@@ -3884,6 +3913,11 @@ export type SendMessageMutation = {
       error: string | null;
       deletedAt: string | null;
     }>;
+    source: {
+      id: string;
+      url: string | null;
+      size: number;
+    } | null;
     metadata: Record<string, unknown> | null;
     private: boolean;
     autoSubmitted: boolean;
@@ -4365,6 +4399,7 @@ export type MessageAddedSubscription = {
       senderKind: MessageSenderKind;
       body: string;
       contentType: string;
+      html: string | null;
       attachments: Array<{
         id: string;
         name: string;
@@ -4378,6 +4413,11 @@ export type MessageAddedSubscription = {
         error: string | null;
         deletedAt: string | null;
       }>;
+      source: {
+        id: string;
+        url: string | null;
+        size: number;
+      } | null;
       metadata: Record<string, unknown> | null;
       private: boolean;
       autoSubmitted: boolean;

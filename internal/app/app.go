@@ -11,12 +11,14 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"entgo.io/ent/dialect"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/channels/api"
+	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
@@ -42,12 +44,23 @@ import (
 )
 
 // Channels is the registry of channel kinds: one line per adapter, and
-// the extra kinds a test registers (fake providers).
+// the extra kinds a test registers (fake providers, or a kind's adapter
+// configured for a test, which replaces the default one).
 func Channels(extra ...channels.Adapter) *channels.Registry {
-	return channels.NewRegistry(append([]channels.Adapter{
+	all := []channels.Adapter{
 		web.New(),
 		api.New(),
-	}, extra...)...)
+		email.New(),
+	}
+	for _, x := range extra {
+		kind := x.Describe().Kind
+		if i := slices.IndexFunc(all, func(a channels.Adapter) bool { return a.Describe().Kind == kind }); i >= 0 {
+			all[i] = x
+		} else {
+			all = append(all, x)
+		}
+	}
+	return channels.NewRegistry(all...)
 }
 
 // Options are the parts tests replace.

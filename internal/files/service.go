@@ -203,7 +203,7 @@ func checkedType(sniffed, declared string) string {
 		return sniffed
 	case sniffed == "application/octet-stream" && !inlineSafe(declared) && declared != "text/html":
 		return declared
-	case sniffed == "text/plain" && strings.HasPrefix(declared, "text/") && declared != "text/html":
+	case sniffed == "text/plain" && (strings.HasPrefix(declared, "text/") && declared != "text/html" || declared == "message/rfc822"):
 		return declared
 	case sniffed == "application/zip" && (strings.HasPrefix(declared, "application/vnd.openxmlformats") ||
 		strings.HasPrefix(declared, "application/vnd.oasis.opendocument") || declared == "application/epub+zip"):

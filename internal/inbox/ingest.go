@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
@@ -177,7 +178,14 @@ func (s *Service) duplicate(ctx context.Context, ch *ent.Channel, in channels.In
 // customer's row is locked already (PostgreSQL).
 func (s *Service) receive(ctx context.Context, ch *ent.Channel, cust gid.ID, in channels.Inbound, locked bool) (channels.Stored, error) {
 	c := s.db(ctx)
-	conv, created, reopened, err := s.conversationFor(ctx, ch, cust, locked, in.ThreadKey, in.AutoSubmitted)
+	key := in.ThreadKey
+	if key == "" && len(in.InReplyTo) > 0 {
+		var err error
+		if key, err = s.threadOf(ctx, ch, in.InReplyTo); err != nil {
+			return channels.Stored{}, err
+		}
+	}
+	conv, created, reopened, err := s.conversationFor(ctx, ch, cust, locked, key, in.AutoSubmitted, in.Subject)
 	if err != nil {
 		return channels.Stored{}, err
 	}
@@ -369,7 +377,7 @@ func (s *Service) lockCustomer(ctx context.Context, cust gid.ID) error {
 // joins the resolved conversation as it is. On PostgreSQL the customer
 // row is locked first (unless locked says it is), so concurrent messages
 // of one customer cannot start two conversations.
-func (s *Service) conversationFor(ctx context.Context, ch *ent.Channel, cust gid.ID, locked bool, threadKey string, auto bool) (conv *ent.Conversation, created, reopened bool, err error) {
+func (s *Service) conversationFor(ctx context.Context, ch *ent.Channel, cust gid.ID, locked bool, threadKey string, auto bool, subject string) (conv *ent.Conversation, created, reopened bool, err error) {
 	c := s.db(ctx)
 	if !locked {
 		if err := s.lockCustomer(ctx, cust); err != nil {
@@ -416,6 +424,56 @@ func (s *Service) conversationFor(ctx context.Context, ch *ent.Channel, cust gid
 	if !ent.IsNotFound(err) {
 		return nil, false, false, err
 	}
-	conv, err = c.Conversation.Create().SetCustomerID(cust).SetChannelID(ch.ID).SetNillableTeamID(ch.TeamID).Save(ctx)
+	create := c.Conversation.Create().SetCustomerID(cust).SetChannelID(ch.ID).SetNillableTeamID(ch.TeamID)
+	if subject != "" {
+		create.SetSubject(subject)
+	}
+	conv, err = create.Save(ctx)
 	return conv, true, false, err
+}
+
+// threadOf is the key of the conversation the latest of ids (provider
+// message ids a message answers) belongs to: a message stored under one,
+// or one Switchboard sent under it; "" when none is known.
+func (s *Service) threadOf(ctx context.Context, ch *ent.Channel, ids []string) (string, error) {
+	c := s.db(ctx)
+	msgs, err := c.Message.Query().Where(message.ChannelID(ch.ID), message.ProviderMessageIDIn(ids...)).
+		Select(message.FieldConversationID, message.FieldProviderMessageID).All(ctx)
+	if err != nil {
+		return "", err
+	}
+	sent, err := c.OutboxItem.Query().Where(outboxitem.ChannelID(ch.ID), outboxitem.ProviderMessageIDIn(ids...)).
+		Select(outboxitem.FieldMessageID, outboxitem.FieldProviderMessageID).All(ctx)
+	if err != nil {
+		return "", err
+	}
+	convOf := make(map[string]gid.ID, len(msgs)+len(sent))
+	for _, m := range msgs {
+		convOf[*m.ProviderMessageID] = m.ConversationID
+	}
+	if len(sent) > 0 {
+		msgIDs := make([]gid.ID, len(sent))
+		for i, o := range sent {
+			msgIDs[i] = o.MessageID
+		}
+		outs, err := c.Message.Query().Where(message.IDIn(msgIDs...)).Select(message.FieldConversationID).All(ctx)
+		if err != nil {
+			return "", err
+		}
+		byMsg := make(map[gid.ID]gid.ID, len(outs))
+		for _, m := range outs {
+			byMsg[m.ID] = m.ConversationID
+		}
+		for _, o := range sent {
+			if conv, ok := byMsg[o.MessageID]; ok && o.ProviderMessageID != "" {
+				convOf[o.ProviderMessageID] = conv
+			}
+		}
+	}
+	for i := len(ids) - 1; i >= 0; i-- { // References run oldest to newest
+		if conv, ok := convOf[ids[i]]; ok {
+			return c.Conversation.Query().Where(conversation.ID(conv)).Select(conversation.FieldKey).String(ctx)
+		}
+	}
+	return "", nil
 }
