@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -310,7 +311,7 @@ func inbound(raw []byte, received time.Time, replyDomain string) (*channels.Inbo
 	}
 	in := &channels.Inbound{
 		ProviderMessageID: id, Text: parse.Trim(m.Text), HTML: m.HTML, AutoSubmitted: m.AutoSubmitted || m.Bounce != nil,
-		Time: received, Subject: m.Subject, InReplyTo: append(append([]string(nil), m.InReplyTo...), m.References...),
+		Time: received, Subject: m.Subject, InReplyTo: parents(m),
 		Source: &channels.File{Name: "message.eml", ContentType: "message/rfc822", Data: raw},
 	}
 	if !m.Date.IsZero() && m.Date.Before(received) {
@@ -332,6 +333,23 @@ func inbound(raw []byte, received time.Time, replyDomain string) (*channels.Inbo
 	}
 	in.Metadata = meta
 	return in, nil
+}
+
+// parents are the ids a mail answers, oldest first: its References,
+// then its In-Reply-To (the mail it answers directly), each once, at its
+// last place.
+func parents(m *parse.Mail) []string {
+	all := append(append([]string(nil), m.References...), m.InReplyTo...)
+	seen := make(map[string]bool, len(all))
+	var out []string
+	for i := len(all) - 1; i >= 0; i-- {
+		if id := all[i]; id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	slices.Reverse(out)
+	return out
 }
 
 func addresses(as []parse.Address) []any {
