@@ -174,6 +174,23 @@ func TestEmailChannel(t *testing.T) {
 	if !auto.Node.AutoSubmitted {
 		t.Fatal("the auto-reply is not marked autoSubmitted")
 	}
+	// A newsletter from someone new is kept, but opens nothing.
+	p.Deliver(t, []byte("From: News <news@shop.test>\r\nTo: "+emailtest.User+"\r\nSubject: Sale\r\nMessage-ID: <news-1@shop.test>\r\n"+
+		"Precedence: bulk\r\nList-Unsubscribe: <https://shop.test/u>\r\n\r\n50% off\r\n"))
+	testenv.EventuallyErr(t, func() error {
+		var out struct {
+			Conversations struct {
+				Edges []struct {
+					Node struct{ Status, Subject string }
+				}
+			}
+		}
+		s.MustDo(t, tok, `{ conversations(orderBy: {field: CREATED_AT, direction: DESC}) { edges { node { status subject } } } }`, nil, &out)
+		if e := out.Conversations.Edges; len(e) != 2 || e[0].Node.Subject != "Sale" || e[0].Node.Status != "RESOLVED" {
+			return fmt.Errorf("conversations %+v", e)
+		}
+		return nil
+	})
 }
 
 // TestEmailVerify: verifyChannel names what is wrong with a mailbox's
@@ -184,6 +201,25 @@ func TestEmailVerify(t *testing.T) {
 		o.Adapters = []channels.Adapter{&email.Adapter{TLSConfig: p.TLSConfig}}
 	}})
 	tok := s.AdminToken(t)
+	var kinds struct {
+		ChannelKinds []struct {
+			Kind, DisplayName string
+			SettingsFields    []struct{ Name, Type string }
+			SecretFields      []struct{ Name string }
+			Capabilities      struct{ Attachments bool }
+		}
+	}
+	s.MustDo(t, tok, `{ channelKinds { kind displayName settingsFields { name type } secretFields { name } capabilities { attachments } } }`, nil, &kinds)
+	found := false
+	for _, k := range kinds.ChannelKinds {
+		if k.Kind == "email" {
+			found = k.DisplayName == "Email" && len(k.SettingsFields) == 15 && k.SettingsFields[0].Name == "imapHost" &&
+				k.SettingsFields[2].Type == "SELECT" && len(k.SecretFields) == 2 && k.Capabilities.Attachments
+		}
+	}
+	if !found {
+		t.Fatalf("channelKinds has no proper email kind: %+v", kinds)
+	}
 	for _, c := range []struct {
 		name    string
 		change  func(settings map[string]any, secrets map[string]string)

@@ -59,7 +59,9 @@ func TestReceiverResumesAfterAFailedBatch(t *testing.T) {
 		p.Deliver(t, mailNumbered(i))
 	}
 	a := &email.Adapter{TLSConfig: p.TLSConfig, Batch: 2}
-	cfg := &channels.Config{Settings: p.Settings(), Secrets: p.Secrets(), State: &channels.MemoryState{}}
+	settings := p.Settings()
+	settings["pollInterval"] = 3600.0 // only IDLE can bring the mail that arrives while it waits
+	cfg := &channels.Config{Settings: settings, Secrets: p.Secrets(), State: &channels.MemoryState{}}
 	sink := &flakySink{failCall: 2}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -428,6 +428,11 @@ func (s *Service) conversationFor(ctx context.Context, ch *ent.Channel, cust gid
 	if subject != "" {
 		create.SetSubject(subject)
 	}
+	if auto {
+		// Nobody wrote it (a newsletter, an auto-reply): kept, on the
+		// customer's timeline, but no work for anyone.
+		create.SetStatus(conversation.StatusRESOLVED).SetResolvedAt(s.now())
+	}
 	conv, err = create.Save(ctx)
 	return conv, true, false, err
 }
