@@ -97,20 +97,24 @@ const idleRestart = 25 * time.Minute
 const defaultPoll = time.Minute
 
 // Wait blocks until the mailbox may have new mail. With IDLE it returns when
-// the server reports EXISTS (restarting IDLE every 25 minutes); without, when
-// poll has elapsed (poll <= 0 means a minute). It also returns at once when
-// the server reported EXISTS since the last Wait, and with ctx's error when
-// ctx ends. idled reports whether IDLE was used.
+// the server reports EXISTS (restarting IDLE every 25 minutes), and at the
+// latest after poll, in case a server lost a notification; without IDLE,
+// when poll has elapsed (poll <= 0 means a minute). It also returns at once
+// when the server reported EXISTS since the last Wait, or reports it to the
+// NOOP sent before IDLE (mail that arrived since the last command: some
+// servers, go-imap's own among them, report only changes made after IDLE
+// starts), and with ctx's error when ctx ends. idled reports whether IDLE
+// was used.
 func (s *Session) Wait(ctx context.Context, poll time.Duration) (idled bool, err error) {
 	select {
 	case <-s.newMail:
 		return false, nil
 	default:
 	}
+	if poll <= 0 {
+		poll = defaultPoll
+	}
 	if !s.HasIdle() {
-		if poll <= 0 {
-			poll = defaultPoll
-		}
 		t := time.NewTimer(poll)
 		defer t.Stop()
 		select {
@@ -122,16 +126,27 @@ func (s *Session) Wait(ctx context.Context, poll time.Duration) (idled bool, err
 			return false, errors.New("imap: wait: connection closed")
 		}
 	}
+	w := s.conn.watch(ctx)
+	if err := w.done(s.conn.client.Noop().Wait()); err != nil {
+		return false, fmt.Errorf("imap: noop: %w", err)
+	}
+	select {
+	case <-s.newMail:
+		return false, nil
+	default:
+	}
+	deadline := time.Now().Add(poll)
 	for {
-		again, err := s.idle(ctx)
-		if err != nil || !again {
+		again, err := s.idle(ctx, time.Until(deadline))
+		if err != nil || !again || !time.Now().Before(deadline) {
 			return true, err
 		}
 	}
 }
 
-// idle runs one IDLE command; again means it was stopped only to restart it.
-func (s *Session) idle(ctx context.Context) (again bool, err error) {
+// idle runs one IDLE command for at most max; again means it was stopped
+// only to restart it (or because max passed).
+func (s *Session) idle(ctx context.Context, max time.Duration) (again bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -142,7 +157,7 @@ func (s *Session) idle(ctx context.Context) (again bool, err error) {
 	if err = w.done(err); err != nil {
 		return false, fmt.Errorf("imap: idle: %w", err)
 	}
-	restart := time.NewTimer(s.idleRestart)
+	restart := time.NewTimer(min(s.idleRestart, max))
 	defer restart.Stop()
 	var waitErr error
 	select {
