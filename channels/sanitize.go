@@ -82,8 +82,8 @@ func (f Fix) Reason() string {
 	return fmt.Sprintf("%s is longer than %d %s", f.Field, f.Limit, unit)
 }
 
-// note is the fix as Message.metadata keeps it.
-func (f Fix) note() map[string]any {
+// Note is the fix as Message.metadata keeps it.
+func (f Fix) Note() map[string]any {
 	n := map[string]any{"field": f.Field, "problem": f.Problem, "action": f.Action, "length": f.Length}
 	if f.Limit > 0 {
 		n["limit"] = f.Limit
@@ -162,7 +162,7 @@ func Sanitize(in *Inbound) []Fix {
 		}
 		notes := make([]any, len(s.fixes))
 		for i, f := range s.fixes {
-			notes[i] = f.note()
+			notes[i] = f.Note()
 		}
 		meta[MetadataSanitized] = notes
 		in.Metadata = meta

@@ -226,7 +226,7 @@ func noteDropped(m *channels.Inbound, field string, size int) {
 	}
 	notes, _ := meta[channels.MetadataSanitized].([]any)
 	meta[channels.MetadataSanitized] = append(notes[:len(notes):len(notes)],
-		map[string]any{"field": field, "problem": channels.ProblemTooLong, "action": "dropped", "length": size})
+		channels.Fix{Field: field, Problem: channels.ProblemTooLong, Action: "dropped", Length: size}.Note())
 	m.Metadata = meta
 }
 

@@ -56,7 +56,7 @@ type Sent struct {
 // Start runs a provider until the test ends.
 func Start(t testing.TB) *Provider {
 	t.Helper()
-	cert, roots := certificate(t)
+	cert, roots := Certificate(t)
 	serverTLS := &tls.Config{Certificates: []tls.Certificate{cert}}
 	p := &Provider{TLSConfig: &tls.Config{RootCAs: roots}}
 
@@ -232,9 +232,9 @@ func listen(t testing.TB) net.Listener {
 	return l
 }
 
-// certificate is a self-signed certificate for 127.0.0.1 and localhost,
-// and a pool trusting it.
-func certificate(t testing.TB) (tls.Certificate, *x509.CertPool) {
+// Certificate is a new self-signed certificate for 127.0.0.1 and
+// localhost, and a pool trusting it.
+func Certificate(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -244,7 +244,8 @@ func certificate(t testing.TB) (tls.Certificate, *x509.CertPool) {
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mail.test"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
