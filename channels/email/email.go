@@ -291,12 +291,21 @@ func (a *Adapter) Receive(context.Context, *channels.Config, *http.Request, []by
 	return nil, channels.Rejected(http.StatusNotFound, "email channels read their mailbox by IMAP; they take no webhooks")
 }
 
+// unknownSender stands for a mail's sender when it names none: the mail
+// is still kept (a receiver that refused it would stop at it for good).
+var unknownSender = channels.Sender{ExternalID: "unknown-sender", Name: "Unknown sender"}
+
 // inbound maps a parsed mail onto the contract. Bounces of our mail come
-// back as receipts instead.
+// back as receipts instead. A mail that cannot be read at all is kept as
+// a note with its raw bytes.
 func inbound(raw []byte, received time.Time, replyDomain string) (*channels.Inbound, *channels.Receipt) {
 	m, err := parse.Parse(raw)
 	if err != nil {
-		return nil, nil
+		return &channels.Inbound{
+			ProviderMessageID: channels.Digest(string(raw)), Sender: unknownSender, AutoSubmitted: true, Time: received,
+			Text:   "A mail arrived that could not be read; its raw bytes are its source.",
+			Source: &channels.File{Name: "message.eml", ContentType: "message/rfc822", Data: raw},
+		}, nil
 	}
 	if b := m.Bounce; b != nil && b.OriginalMessageID != "" && b.Action != "delayed" {
 		reason := b.Diagnostic
@@ -317,8 +326,13 @@ func inbound(raw []byte, received time.Time, replyDomain string) (*channels.Inbo
 	if !m.Date.IsZero() && m.Date.Before(received) {
 		in.Time = m.Date
 	}
-	if m.From != nil {
+	switch {
+	case m.From != nil && m.From.Email != "":
 		in.Sender = channels.Sender{ExternalID: strings.ToLower(m.From.Email), Name: m.From.Name, Email: m.From.Email}
+	case len(m.ReplyTo) > 0 && m.ReplyTo[0].Email != "":
+		in.Sender = channels.Sender{ExternalID: strings.ToLower(m.ReplyTo[0].Email), Name: m.ReplyTo[0].Name, Email: m.ReplyTo[0].Email}
+	default:
+		in.Sender = unknownSender
 	}
 	for _, p := range m.Attachments {
 		in.Files = append(in.Files, channels.File{Name: p.Name, ContentType: p.ContentType, ContentID: p.ContentID, Inline: p.Inline, Data: p.Data})
