@@ -187,11 +187,8 @@ func (s *Service) makeThumbnail(ctx context.Context, f *ent.File) error {
 // thumbnailable reports whether a thumbnail can be made of the type.
 func thumbnailable(contentType string) bool {
 	t, _, _ := mime.ParseMediaType(contentType)
-	switch t {
-	case "image/jpeg", "image/png", "image/gif", "image/webp":
-		return true
-	}
-	return false
+	_, ok := imageFormats[t]
+	return ok
 }
 
 // workspaceOf is the workspace of the actor ctx carries.

@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	_ "image/gif"  // image.DecodeConfig reads GIF dimensions
-	_ "image/jpeg" // and JPEG
-	_ "image/png"  // and PNG
 	"io"
 	"log/slog"
 	"mime"

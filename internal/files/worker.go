@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/switchboard/switchboard/ent"
@@ -94,7 +96,7 @@ func (s *Service) workOnce(ctx context.Context, src Source) (busy bool, err erro
 	}
 	images, err := s.client.File.Query().
 		Where(file.StatusEQ(file.StatusREADY), file.ThumbnailKeyIsNil(), file.DeletedAtIsNil(),
-			file.ContentTypeIn("image/jpeg", "image/png", "image/gif", "image/webp")).
+			file.ContentTypeIn(slices.Sorted(maps.Keys(imageFormats))...)).
 		Limit(workBatch).All(ctx)
 	if err != nil {
 		return false, err
