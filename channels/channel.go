@@ -219,6 +219,13 @@ type Sender struct {
 	// integrator's signed request does; a typed form field does not).
 	// Verified identities may merge customers automatically.
 	Verified bool `json:"-"`
+	// PlatformID is the provider's id of the person across several of the
+	// business's accounts (a WeChat unionid, shared by the official
+	// accounts bound to one Open Platform account), prefixed by the adapter
+	// with its platform ("wechat:" + unionid). The provider vouches for it,
+	// so it is a verified identity not scoped to one channel: a customer
+	// who writes to two of the business's accounts is one customer.
+	PlatformID string `json:"-"`
 }
 
 // Attachment is a file sent with a message. Inbound, URL is where the
