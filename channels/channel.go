@@ -187,6 +187,11 @@ type Capabilities struct {
 	// verified EXTERNAL_ID identity when they have no CHANNEL_USER identity
 	// on it yet (the api channel: the integrator knows its own ids).
 	AddressByExternalID bool
+	// AddressByPhone: the channel can send to a customer by their phone
+	// number (a PHONE identity, verified ones first) when they have no
+	// CHANNEL_USER identity on it yet (SMS); Outbound.Recipient then has
+	// ExternalID and Phone set to the number in E.164.
+	AddressByPhone bool
 }
 
 // Config is one channel as an adapter sees it.
