@@ -252,9 +252,19 @@ func (d *Deliverer) send(ctx context.Context, item *ent.OutboxItem, msg *ent.Mes
 				customeridentity.Verified(true)).
 			Order(ent.Asc(customeridentity.FieldID)).First(ctx)
 	}
+	if ent.IsNotFound(err) && d.channels.Capabilities(ch.Kind).AddressByPhone {
+		// No identity on the channel yet: the customer's phone number,
+		// one the customer's own messages proved first.
+		ident, err = d.client.CustomerIdentity.Query().
+			Where(customeridentity.CustomerID(conv.CustomerID), customeridentity.KindEQ(customeridentity.KindPHONE)).
+			Order(ent.Desc(customeridentity.FieldVerified), ent.Asc(customeridentity.FieldID)).First(ctx)
+	}
 	recipient := channels.Sender{}
 	if err == nil {
 		recipient.ExternalID = ident.Value
+		if ident.Kind == customeridentity.KindPHONE {
+			recipient.Phone = ident.Value
+		}
 	} else if !ent.IsNotFound(err) {
 		return "", channels.Transient(err, "reading the recipient")
 	}
