@@ -89,7 +89,9 @@ func TestPlatformIdentityJoinsAccounts(t *testing.T) {
 				Node struct {
 					ID       string
 					Customer struct{ ID string }
-					Messages struct{ Edges []struct{ Node struct{ Body string } } }
+					Messages struct {
+						Edges []struct{ Node struct{ Body string } }
+					}
 				}
 			}
 		}
@@ -138,7 +140,9 @@ func TestSendByPhoneNumber(t *testing.T) {
 	s, tok, _ := newRelayServer(t, x)
 	relayChannel(t, s, tok, "texter", "SMS")
 	var setup struct {
-		Channels struct{ Edges []struct{ Node struct{ ID, Kind string } } }
+		Channels struct {
+			Edges []struct{ Node struct{ ID, Kind string } }
+		}
 	}
 	s.MustDo(t, tok, `{ channels { edges { node { id kind } } } }`, nil, &setup)
 	var sms string
