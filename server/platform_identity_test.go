@@ -3,8 +3,11 @@ package server_test
 import (
 	"context"
 	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/internal/testenv"
@@ -14,11 +17,14 @@ import (
 // phone number, as SMS providers do; it records what it was asked to send.
 type texter struct {
 	relay
-	mu   *sync.Mutex
-	sent *[]channels.Outbound
+	mu     *sync.Mutex
+	sent   *[]channels.Outbound
+	refuse *atomic.Bool // answer as a provider that revoked the token
 }
 
-func newTexter() texter { return texter{mu: &sync.Mutex{}, sent: &[]channels.Outbound{}} }
+func newTexter() texter {
+	return texter{mu: &sync.Mutex{}, sent: &[]channels.Outbound{}, refuse: &atomic.Bool{}}
+}
 
 func (texter) Describe() channels.Description {
 	d := relay{}.Describe()
@@ -31,6 +37,9 @@ func (x texter) Send(_ context.Context, _ *channels.Config, m *channels.Outbound
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	*x.sent = append(*x.sent, *m)
+	if x.refuse.Load() {
+		return "", channels.CredentialsRefused("error 190: the access token was revoked")
+	}
 	return "sms-" + m.DeliveryID, nil
 }
 
@@ -169,5 +178,57 @@ func TestSendByPhoneNumber(t *testing.T) {
 	got := x.outbound()[0]
 	if got.Recipient.Phone != "+8613800138000" || got.Recipient.ExternalID != "+8613800138000" || got.Text != "Your order shipped" {
 		t.Fatalf("sent %+v", got)
+	}
+}
+
+// TestSendContext: a reply carries when the customer last wrote on the
+// channel (where a provider's reply window starts); a provider refusing
+// the channel's credentials fails the message and marks the channel's
+// verification FAILED with the reason, for the admin to renew them.
+func TestSendContext(t *testing.T) {
+	x := newTexter()
+	s, tok, _ := newRelayServer(t, x)
+	hook := relayChannel(t, s, tok, "texter", "SMS")
+	before := time.Now().Add(-time.Second)
+	if code, body := postRelay(t, hook, url.Values{"id": {"in-1"}, "from": {"+8613800138000"}, "text": {"where is my parcel?"}}); code != 200 {
+		t.Fatalf("webhook: %d %s", code, body)
+	}
+	var list struct {
+		Conversations struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
+		Channels struct {
+			Edges []struct{ Node struct{ ID, Kind string } }
+		}
+	}
+	s.MustDo(t, tok, `{ conversations(first: 1) { edges { node { id } } } channels { edges { node { id kind } } } }`, nil, &list)
+	conv := list.Conversations.Edges[0].Node.ID
+	s.Send(t, tok, conv, "on its way")
+	testenv.Eventually(t, func() bool { return len(x.outbound()) == 1 }, "the reply")
+	if at := x.outbound()[0].LastInboundAt; at.Before(before) || at.After(time.Now()) {
+		t.Fatalf("LastInboundAt = %v, want the customer's message time", at)
+	}
+
+	x.refuse.Store(true)
+	msg := s.Send(t, tok, conv, "second reply")
+	var node struct {
+		Node struct{ DeliveryStatus, DeliveryError string }
+	}
+	testenv.Eventually(t, func() bool {
+		s.MustDo(t, tok, `query($id: ID!) { node(id: $id) { ... on Message { deliveryStatus deliveryError } } }`, map[string]any{"id": msg}, &node)
+		return node.Node.DeliveryStatus == "FAILED"
+	}, "the refused send to fail")
+	var sms string
+	for _, c := range list.Channels.Edges {
+		if c.Node.Kind == "texter" {
+			sms = c.Node.ID
+		}
+	}
+	var ch struct {
+		Node struct{ VerificationState, VerificationError string }
+	}
+	s.MustDo(t, tok, `query($id: ID!) { node(id: $id) { ... on Channel { verificationState verificationError } } }`, map[string]any{"id": sms}, &ch)
+	if ch.Node.VerificationState != "FAILED" || !strings.Contains(ch.Node.VerificationError, "revoked") || len(x.outbound()) != 2 {
+		t.Fatalf("after the refusal: channel %+v, %d sends (want FAILED naming the reason, one attempt)", ch.Node, len(x.outbound()))
 	}
 }
