@@ -337,11 +337,19 @@ const (
 // stays READ when a late DELIVERED arrives); one for an id not recorded
 // yet (the provider answered before Send returned) is kept and applied
 // when it is.
+//
+// A watermark receipt names no message but a recipient and a time
+// (Messenger's "read up to here"): ProviderMessageID is empty, Recipient
+// is the customer's id on the channel (a Sender.ExternalID) and Watermark
+// the time; every message sent to them on the channel up to then moves to
+// Status.
 type Receipt struct {
 	ProviderMessageID string
 	Status            DeliveryStatus
 	Reason            string // for StatusFailed: the provider's error, for agents
 	Time              time.Time
+	Recipient         string
+	Watermark         time.Time
 }
 
 // EventKind is a channel event's kind: the GraphQL enum ChannelEventKind.

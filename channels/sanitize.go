@@ -341,6 +341,7 @@ func SanitizeEvent(ev *Event) []Fix {
 func SanitizeReceipt(r *Receipt) []Fix {
 	var s sanitizer
 	r.ProviderMessageID = s.identifier("messageID", r.ProviderMessageID, MaxMessageID)
+	r.Recipient = s.identifier("recipient", r.Recipient, MaxExternalID)
 	r.Reason = s.text("reason", r.Reason, 1000, true)
 	return s.fixes
 }

@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"context"
+	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +43,21 @@ func (x texter) Send(_ context.Context, _ *channels.Config, m *channels.Outbound
 		return "", channels.CredentialsRefused("error 190: the access token was revoked")
 	}
 	return "sms-" + m.DeliveryID, nil
+}
+
+// Receive takes the relay's messages, and read watermarks: a form with
+// read_by (the customer's id) and watermark (unix milliseconds).
+func (x texter) Receive(ctx context.Context, c *channels.Config, r *http.Request, body []byte) (*channels.Delivery, error) {
+	d, err := x.relay.Receive(ctx, c, r, body)
+	if err != nil {
+		return nil, err
+	}
+	form, _ := url.ParseQuery(string(body))
+	if by := form.Get("read_by"); by != "" {
+		ms, _ := strconv.ParseInt(form.Get("watermark"), 10, 64)
+		return &channels.Delivery{Receipts: []channels.Receipt{{Recipient: by, Watermark: time.UnixMilli(ms), Status: channels.StatusRead}}}, nil
+	}
+	return d, nil
 }
 
 func (x texter) outbound() []channels.Outbound {
@@ -211,13 +228,37 @@ func TestSendContext(t *testing.T) {
 
 	x.refuse.Store(true)
 	msg := s.Send(t, tok, conv, "second reply")
-	var node struct {
-		Node struct{ DeliveryStatus, DeliveryError string }
+	status := func(id string) string {
+		var node struct {
+			Node struct{ DeliveryStatus string }
+		}
+		s.MustDo(t, tok, `query($id: ID!) { node(id: $id) { ... on Message { deliveryStatus } } }`, map[string]any{"id": id}, &node)
+		return node.Node.DeliveryStatus
 	}
-	testenv.Eventually(t, func() bool {
-		s.MustDo(t, tok, `query($id: ID!) { node(id: $id) { ... on Message { deliveryStatus deliveryError } } }`, map[string]any{"id": msg}, &node)
-		return node.Node.DeliveryStatus == "FAILED"
-	}, "the refused send to fail")
+	testenv.Eventually(t, func() bool { return status(msg) == "FAILED" }, "the refused send to fail")
+	first := x.outbound()[0].MessageID
+	if st := status(first); st != "SENT" {
+		t.Fatalf("first reply %s, want SENT", st)
+	}
+	// "Read up to now": the sent reply becomes READ, the failed one stays
+	// FAILED; a watermark before the reply moves nothing.
+	for _, f := range []url.Values{
+		{"read_by": {"+8613800138000"}, "watermark": {strconv.FormatInt(before.UnixMilli(), 10)}},
+		{"read_by": {"someone-unknown"}, "watermark": {strconv.FormatInt(time.Now().UnixMilli(), 10)}},
+	} {
+		if code, body := postRelay(t, hook, f); code != 200 {
+			t.Fatalf("receipt: %d %s", code, body)
+		}
+	}
+	if st := status(first); st != "SENT" {
+		t.Fatalf("after an earlier or unrelated watermark the reply is %s, want SENT", st)
+	}
+	if code, body := postRelay(t, hook, url.Values{"read_by": {"+8613800138000"}, "watermark": {strconv.FormatInt(time.Now().Add(time.Second).UnixMilli(), 10)}}); code != 200 {
+		t.Fatalf("receipt: %d %s", code, body)
+	}
+	if a, b := status(first), status(msg); a != "READ" || b != "FAILED" {
+		t.Fatalf("after the watermark: reply %s, failed reply %s; want READ and FAILED", a, b)
+	}
 	var sms string
 	for _, c := range list.Channels.Edges {
 		if c.Node.Kind == "texter" {
