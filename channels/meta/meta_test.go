@@ -97,7 +97,9 @@ func TestSendErrors(t *testing.T) {
 	}))
 	defer srv.Close()
 	g := meta.GraphOf(config(srv.URL))
-	call := func() error { return meta.SendError(g.Do(context.Background(), http.MethodPost, "/me/messages", nil, map[string]string{}, nil)) }
+	call := func() error {
+		return meta.SendError(g.Do(context.Background(), http.MethodPost, "/me/messages", nil, map[string]string{}, nil))
+	}
 	graphErr := func(code, sub int) string {
 		return `{"error":{"message":"m","type":"OAuthException","code":` + strconv.Itoa(code) + `,"error_subcode":` + strconv.Itoa(sub) + `,"fbtrace_id":"A1"}}`
 	}
