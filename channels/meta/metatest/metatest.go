@@ -48,6 +48,7 @@ type Fake struct {
 	setting string // the account setting: "pageID" or "accountID"
 
 	mu      sync.Mutex
+	cdn     map[string][]byte
 	next    []channelstest.Answer
 	sends   []Sent
 	refused int
@@ -219,9 +220,32 @@ func graphError(w http.ResponseWriter, status, code, subcode int, msg string) {
 	fmt.Fprintf(w, `{"error":{"message":%q,"type":"OAuthException","code":%d,"error_subcode":%d,"fbtrace_id":"AbCdEf"}}`, msg, code, subcode)
 }
 
+// CDN publishes data at a URL of the fake's CDN, which like Meta's
+// serves attachments without a token, and returns the URL.
+func (f *Fake) CDN(name string, data []byte) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cdn == nil {
+		f.cdn = map[string][]byte{}
+	}
+	f.cdn[name] = data
+	return f.srv.URL + "/cdn/" + name + "?oh=signed&oe=65F00000"
+}
+
 // serve is the Graph API: GET /{v}/me and /{v}/{account} (verify) and
-// POST /{v}/me/messages (the Send API, token in the query).
+// POST /{v}/me/messages (the Send API, token in the query); and the CDN.
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
+	if name, ok := strings.CutPrefix(r.URL.Path, "/cdn/"); ok && r.Method == http.MethodGet {
+		f.mu.Lock()
+		data, found := f.cdn[name]
+		f.mu.Unlock()
+		if !found {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(data)
+		return
+	}
 	token := r.URL.Query().Get("access_token")
 	if token == "" {
 		token = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
