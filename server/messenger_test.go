@@ -33,12 +33,16 @@ func newMetaEnv(t *testing.T, kind string, f *metatest.Fake) *metaEnv {
 	e.s = testenv.NewTuned(t, testenv.OpenDB(t), []testenv.Tuning{func(o *app.Options) { o.Now = e.clock.Now }},
 		func(c *config.Config) { c.AllowPrivateFetch = true })
 	e.tok = e.s.AdminToken(t)
-	var out struct{ CreateChannel struct{ ID, WebhookURL string } }
+	var out struct {
+		CreateChannel struct{ ID, WebhookURL string }
+	}
 	e.s.MustDo(t, e.tok, `mutation($k: String!, $s: Map, $x: Map) { createChannel(input: {kind: $k, name: "Shop", settings: $s, secrets: $x}) { id webhookURL } }`,
 		map[string]any{"k": kind, "s": f.Settings(), "x": f.Secrets()}, &out)
 	e.id = out.CreateChannel.ID
 	e.hook = e.s.URL + strings.TrimPrefix(out.CreateChannel.WebhookURL, e.s.Config.PublicURL)
-	var v struct{ VerifyChannel struct{ VerificationState, VerificationError string } }
+	var v struct {
+		VerifyChannel struct{ VerificationState, VerificationError string }
+	}
 	e.s.MustDo(t, e.tok, `mutation($id: ID!) { verifyChannel(id: $id) { verificationState verificationError } }`, map[string]any{"id": e.id}, &v)
 	if v.VerifyChannel.VerificationState != "VERIFIED" {
 		t.Fatalf("verify: %+v", v.VerifyChannel)
@@ -185,7 +189,9 @@ func TestMessengerChannel(t *testing.T) {
 		t.Fatalf("sent %+v", c)
 	}
 	status := func(id string) string {
-		var out struct{ Node struct{ DeliveryStatus string } }
+		var out struct {
+			Node struct{ DeliveryStatus string }
+		}
 		s.MustDo(t, e.tok, `query($id: ID!) { node(id: $id) { ... on Message { deliveryStatus } } }`, map[string]any{"id": id}, &out)
 		return out.Node.DeliveryStatus
 	}
