@@ -144,7 +144,7 @@ func TestEvents(t *testing.T) {
 		`"timestamp":"` + at + `","group_openid":"C9F778FE6ADF9D1D1DBE395BF744A33A","author":{"member_openid":"E4F4AEA33253A2797FB897C50B81D7ED"}}}`)
 	for _, tc := range []struct {
 		name, body, id, sender, platform, text string
-		attachments                             int
+		attachments                            int
 	}{
 		{"c2c", string(c2c), "ROBOT1.0_c2c.1!!", "user:E4F4AEA33253A2797FB897C50B81D7ED", "qq:0F1E2D3C", "我的订单呢？", 1},
 		{"group", string(group), "ROBOT1.0_grp.2", "group:C9F778FE6ADF9D1D1DBE395BF744A33A:E4F4AEA33253A2797FB897C50B81D7ED", "", "发货了吗", 0},
