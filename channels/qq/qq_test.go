@@ -228,6 +228,19 @@ func TestTokenCaching(t *testing.T) {
 	if err := a.Verify(ctx, c2); err != nil || f.Fetches() != 2 {
 		t.Fatalf("verify: %v (fetches %d)", err, f.Fetches())
 	}
+	// QQ issues a new token only in the old one's last minute: the token
+	// is used until 50 s before it expires (expires_in "7200"), then
+	// replaced.
+	at := qqtest.Clock.Add(7200*time.Second - 100*time.Second)
+	c3 := f.Config(t)
+	c3.State, c3.Now = c1.State, func() time.Time { return at }
+	if _, err := a.Send(ctx, c3, outbound(4, user, "msg-1")); err != nil || f.Fetches() != 2 {
+		t.Fatalf("100 s before expiry: %v (fetches %d, want 2)", err, f.Fetches())
+	}
+	at = at.Add(60 * time.Second)
+	if _, err := a.Send(ctx, c3, outbound(5, user, "msg-1")); err != nil || f.Fetches() != 3 {
+		t.Fatalf("40 s before expiry: %v (fetches %d, want 3)", err, f.Fetches())
+	}
 }
 
 // TestMsgSeq: replies to one message are numbered 1, 2, ...; a retry of

@@ -30,10 +30,17 @@ const (
 // Unconfirmed: QQ's 429 answers are not documented to carry Retry-After.
 const defaultRetryAfter = 10 * time.Second
 
+// tokenEarly is how long before expiry the token is refreshed. QQ hands
+// out the token it already issued until its last 60 seconds (then a new
+// one, the old one staying valid 60 s more), so refreshing earlier would
+// only fetch the same token again and again. Unconfirmed: public
+// documentation, not the spec.
+const tokenEarly = 50 * time.Second
+
 // tokens is the channel's shared access token. It is kept per AppID, so
 // a channel changed to another bot never uses the old bot's token.
 func tokens(c *channels.Config) *channels.TokenSource {
-	return &channels.TokenSource{Key: "token:" + c.Setting(SettingAppID), Fetch: fetchToken}
+	return &channels.TokenSource{Key: "token:" + c.Setting(SettingAppID), Early: tokenEarly, Fetch: fetchToken}
 }
 
 // fetchToken asks QQ for an access token. QQ hands out the same token
