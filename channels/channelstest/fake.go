@@ -119,6 +119,15 @@ type Provider interface {
 	Omits(field string) string
 }
 
+// PassiveReplier is implemented by a Provider whose protocol only sends
+// passive replies, each answering one of the customer's messages (QQ
+// bots): every send of the suite then carries ReplyTo() as
+// Outbound.ReplyTo, as the outbox fills it from the conversation's latest
+// inbound message.
+type PassiveReplier interface {
+	ReplyTo() string
+}
+
 // Outbound fields a protocol may not carry.
 const (
 	FieldReplyTo   = "replyTo"

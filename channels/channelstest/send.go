@@ -41,6 +41,9 @@ func outbound(p Provider, n int) *channels.Outbound {
 	if p != nil {
 		m.Recipient = p.Recipient()
 	}
+	if r, ok := p.(PassiveReplier); ok {
+		m.ReplyTo = r.ReplyTo()
+	}
 	return m
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard/switchboard/channels/api"
 	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/channels/meta/messenger"
+	"github.com/switchboard/switchboard/channels/qq"
 	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
@@ -54,6 +55,7 @@ func Channels(extra ...channels.Adapter) *channels.Registry {
 		email.New(),
 		messenger.New(),
 		messenger.NewInstagram(),
+		qq.New(),
 	}
 	for _, x := range extra {
 		kind := x.Describe().Kind
