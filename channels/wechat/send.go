@@ -243,4 +243,3 @@ func getMedia(ctx context.Context, c *channels.Config, u string, follow bool) (i
 	}
 	return getMedia(ctx, c, out.VideoURL, false)
 }
-
