@@ -19,8 +19,8 @@ import (
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/channels/api"
 	"github.com/switchboard/switchboard/channels/email"
-	"github.com/switchboard/switchboard/channels/wechat"
 	"github.com/switchboard/switchboard/channels/web"
+	"github.com/switchboard/switchboard/channels/wechat"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
 	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
