@@ -83,7 +83,7 @@ func call(ctx context.Context, c *channels.Config, method, path, token string, b
 	}
 	res, err := client(c).Do(req)
 	if err != nil {
-		return err
+		return redact(err, path)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
@@ -94,6 +94,17 @@ func call(ctx context.Context, c *channels.Config, method, path, token string, b
 		return httpError(res)
 	}
 	return decodeAnswer(b, out)
+}
+
+// redact drops the request URL from a transport error: its query holds
+// the access token (or, for /cgi-bin/token, the AppSecret), and send
+// errors are shown to agents and logged.
+func redact(err error, path string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s %s: %w", ue.Op, path, ue.Err)
+	}
+	return err
 }
 
 func httpError(res *http.Response) error {

@@ -216,7 +216,7 @@ func getMedia(ctx context.Context, c *channels.Config, u string, follow bool) (i
 	}
 	res, err := client(c).Do(req)
 	if err != nil {
-		return nil, "", err
+		return nil, "", redact(err, "media download")
 	}
 	if res.StatusCode != http.StatusOK {
 		res.Body.Close()

@@ -358,3 +358,27 @@ func TestFetchMedia(t *testing.T) {
 		t.Errorf("expired media: %v, want permanent", err)
 	}
 }
+
+// TestErrorsHideToken: a transport failure's error names neither the
+// access token nor the AppSecret (send errors are shown to agents).
+func TestErrorsHideToken(t *testing.T) {
+	f := wechattest.NewFake(t, wechat.ModePlain)
+	a, c := wechat.New(), f.Config(t)
+	if _, err := a.Send(context.Background(), c, outbound("x")); err != nil {
+		t.Fatal(err)
+	}
+	c.HTTP = &http.Client{Transport: failing{}}
+	_, err := a.Send(context.Background(), c, outbound("y"))
+	if err == nil || channels.IsPermanent(err) || strings.Contains(err.Error(), "fake-token") || strings.Contains(err.Error(), "access_token") {
+		t.Fatalf("transport failure: %v", err)
+	}
+	c.State = &channels.MemoryState{}
+	_, err = a.Send(context.Background(), c, outbound("z"))
+	if err == nil || strings.Contains(err.Error(), wechattest.AppSecret) {
+		t.Fatalf("token fetch failure: %v", err)
+	}
+}
+
+type failing struct{}
+
+func (failing) RoundTrip(*http.Request) (*http.Response, error) { return nil, errors.New("connection refused") }
