@@ -128,6 +128,14 @@ type PassiveReplier interface {
 	ReplyTo() string
 }
 
+// Unnumbered is implemented by a Provider whose answer to a send names no
+// message (WeChat's customer-service API): the adapter's Send then returns
+// an id of its own that is stable across retries, the Outbound's
+// DeliveryID. Unnumbered says why; "" means the provider does name them.
+type Unnumbered interface {
+	Unnumbered() string
+}
+
 // Outbound fields a protocol may not carry.
 const (
 	FieldReplyTo   = "replyTo"

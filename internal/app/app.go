@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/channels/meta/messenger"
 	"github.com/switchboard/switchboard/channels/qq"
 	"github.com/switchboard/switchboard/channels/web"
+	"github.com/switchboard/switchboard/channels/wechat"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
 	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
@@ -56,6 +57,7 @@ func Channels(extra ...channels.Adapter) *channels.Registry {
 		messenger.New(),
 		messenger.NewInstagram(),
 		qq.New(),
+		wechat.New(),
 	}
 	for _, x := range extra {
 		kind := x.Describe().Kind
