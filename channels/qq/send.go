@@ -67,7 +67,7 @@ func fetchToken(ctx context.Context, c *channels.Config, _ bool) (channels.Token
 	}
 	// QQ answers a wrong AppID or AppSecret with a code and a message,
 	// with status 200 or 4xx.
-	return channels.Token{}, channels.Permanent("QQ refused the AppID or AppSecret: %s", res.describe())
+	return channels.Token{}, channels.CredentialsRefused("QQ refused the AppID or AppSecret: %s", res.describe())
 }
 
 // Send implements channels.Adapter: a passive reply to the customer's

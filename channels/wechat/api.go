@@ -236,7 +236,9 @@ func classify(err error) error {
 		case 43004:
 			return channels.Permanent("WeChat refused: the customer no longer follows the account (43004)")
 		case 40125, 40013, 40164, 61004, 89503:
-			return channels.Permanent("%v", explain(err))
+			// The AppID, AppSecret or IP whitelist: the channel shows
+			// FAILED until an admin fixes them.
+			return channels.CredentialsRefused("%v", explain(err))
 		case 48001:
 			return channels.Permanent("WeChat refused: the account has no permission for customer-service messages (48001)")
 		case 40007:
