@@ -337,11 +337,19 @@ const (
 // stays READ when a late DELIVERED arrives); one for an id not recorded
 // yet (the provider answered before Send returned) is kept and applied
 // when it is.
+//
+// A watermark receipt names no message but a recipient and a time
+// (Messenger's "read up to here"): ProviderMessageID is empty, Recipient
+// is the customer's id on the channel (a Sender.ExternalID) and Watermark
+// the time; every message sent to them on the channel up to then moves to
+// Status.
 type Receipt struct {
 	ProviderMessageID string
 	Status            DeliveryStatus
 	Reason            string // for StatusFailed: the provider's error, for agents
 	Time              time.Time
+	Recipient         string
+	Watermark         time.Time
 }
 
 // EventKind is a channel event's kind: the GraphQL enum ChannelEventKind.
@@ -408,6 +416,11 @@ type Outbound struct {
 	// ReplyTo is the provider's id of the customer's latest message in
 	// the conversation (passive replies, In-Reply-To); "" when none.
 	ReplyTo string
+	// LastInboundAt is when the customer last wrote on this channel (zero
+	// when never): the start of the provider's reply window, for kinds
+	// whose send depends on how long ago that was (Messenger's RESPONSE
+	// within 24 hours, HUMAN_AGENT tag after).
+	LastInboundAt time.Time
 	// Template is set when an agent sent an approved template; Text is
 	// then its body with the parameters filled in, when the body is known.
 	Template  *TemplateMessage
@@ -439,8 +452,13 @@ type Error struct {
 	// RetryAfter: for Send, the provider asked to wait this long (a 429's
 	// Retry-After); the next attempt is no earlier.
 	RetryAfter time.Duration
-	Reason     string
-	Err        error
+	// Credentials: for Send, the provider refused the channel's
+	// credentials (a revoked or expired token). The send fails for good and
+	// the channel's verification becomes FAILED with Reason, so an admin
+	// sees that they must renew them.
+	Credentials bool
+	Reason      string
+	Err         error
 }
 
 func (e *Error) Error() string {
@@ -465,6 +483,19 @@ func Permanent(format string, args ...any) *Error {
 // Transient returns a send error worth retrying.
 func Transient(err error, format string, args ...any) *Error {
 	return &Error{Reason: fmt.Sprintf(format, args...), Err: err}
+}
+
+// CredentialsRefused returns a permanent send error saying the provider
+// refused the channel's credentials (see Error.Credentials).
+func CredentialsRefused(format string, args ...any) *Error {
+	return &Error{Permanent: true, Credentials: true, Reason: fmt.Sprintf(format, args...)}
+}
+
+// IsCredentials reports whether a send error says the channel's
+// credentials were refused.
+func IsCredentials(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Credentials
 }
 
 // RetryLater returns a send error the provider asked to retry after d.

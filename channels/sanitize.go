@@ -111,6 +111,7 @@ func Sanitize(in *Inbound) []Fix {
 	var s sanitizer
 	in.ProviderMessageID = s.identifier("messageID", in.ProviderMessageID, MaxMessageID)
 	in.Sender.ExternalID = s.identifier("sender.externalID", in.Sender.ExternalID, MaxExternalID)
+	in.Sender.PlatformID = s.identifier("sender.platformID", in.Sender.PlatformID, MaxExternalID)
 	in.ThreadKey = s.identifier("threadKey", in.ThreadKey, 0) // not stored yet: no limit
 	in.Sender.Name = s.text("sender.name", in.Sender.Name, MaxName, true)
 	in.Sender.Email = s.claim("sender.email", in.Sender.Email)
@@ -326,6 +327,7 @@ func SanitizeEvent(ev *Event) []Fix {
 	var s sanitizer
 	ev.ProviderEventID = s.identifier("eventID", ev.ProviderEventID, MaxEventID)
 	ev.Sender.ExternalID = s.identifier("sender.externalID", ev.Sender.ExternalID, MaxExternalID)
+	ev.Sender.PlatformID = s.identifier("sender.platformID", ev.Sender.PlatformID, MaxExternalID)
 	ev.Sender.Name = s.text("sender.name", ev.Sender.Name, MaxName, true)
 	ev.Sender.Email = s.claim("sender.email", ev.Sender.Email)
 	ev.Sender.Phone = s.claim("sender.phone", ev.Sender.Phone)
@@ -339,6 +341,7 @@ func SanitizeEvent(ev *Event) []Fix {
 func SanitizeReceipt(r *Receipt) []Fix {
 	var s sanitizer
 	r.ProviderMessageID = s.identifier("messageID", r.ProviderMessageID, MaxMessageID)
+	r.Recipient = s.identifier("recipient", r.Recipient, MaxExternalID)
 	r.Reason = s.text("reason", r.Reason, 1000, true)
 	return s.fixes
 }

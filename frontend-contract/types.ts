@@ -103,7 +103,7 @@ export type CustomerOrderField = "ID" | "CREATED_AT" | "UPDATED_AT" | "NAME";
 export type DuplicateStatus = "OPEN" | "ACCEPTED" | "DISMISSED" | "CLOSED";
 
 /** IdentityKind is enum for the field kind */
-export type IdentityKind = "EMAIL" | "PHONE" | "EXTERNAL_ID" | "CHANNEL_USER";
+export type IdentityKind = "EMAIL" | "PHONE" | "EXTERNAL_ID" | "CHANNEL_USER" | "PLATFORM_USER";
 
 /** IdentitySource is enum for the field source */
 export type IdentitySource = "CHANNEL" | "INTEGRATION" | "WIDGET" | "AGENT";

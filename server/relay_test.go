@@ -49,13 +49,13 @@ func (relay) Receive(_ context.Context, c *channels.Config, r *http.Request, bod
 		return nil, channels.Rejected(http.StatusBadRequest, "malformed form")
 	}
 	in := channels.Inbound{ProviderMessageID: form.Get("id"), Text: form.Get("text"),
-		Sender: channels.Sender{ExternalID: form.Get("from"), Name: form.Get("name")}}
+		Sender: channels.Sender{ExternalID: form.Get("from"), Name: form.Get("name"), PlatformID: form.Get("platform")}}
 	if u := form.Get("media_url"); u != "" {
 		in.Attachments = []channels.Attachment{{URL: u, Name: form.Get("media_name")}}
 	}
 	for k, v := range form {
 		switch k {
-		case "id", "text", "from", "name", "media_url", "media_name":
+		case "id", "text", "from", "name", "platform", "media_url", "media_name":
 			continue
 		}
 		if in.Metadata == nil {
@@ -68,13 +68,21 @@ func (relay) Receive(_ context.Context, c *channels.Config, r *http.Request, bod
 
 // newRelayServer starts a server that also knows the relay kind, with one
 // relay channel, and returns the admin's token and the webhook URL.
-func newRelayServer(t *testing.T) (*testenv.Server, string, string) {
+func newRelayServer(t *testing.T, more ...channels.Adapter) (*testenv.Server, string, string) {
 	t.Helper()
-	s := testenv.NewWithChannels(t, []channels.Adapter{relay{}})
+	s := testenv.NewWithChannels(t, append([]channels.Adapter{relay{}}, more...))
 	tok := s.AdminToken(t)
+	return s, tok, relayChannel(t, s, tok, "relay", "Relay")
+}
+
+// relayChannel creates a channel of a relay-like kind and returns its
+// webhook URL.
+func relayChannel(t *testing.T, s *testenv.Server, tok, kind, name string) string {
+	t.Helper()
 	var out struct{ CreateChannel struct{ WebhookURL string } }
-	s.MustDo(t, tok, `mutation { createChannel(input: {kind: "relay", name: "Relay", secrets: {token: "`+relayToken+`"}}) { webhookURL } }`, nil, &out)
-	return s, tok, s.URL + strings.TrimPrefix(out.CreateChannel.WebhookURL, s.Config.PublicURL)
+	s.MustDo(t, tok, `mutation($k: String!, $n: String!) { createChannel(input: {kind: $k, name: $n, secrets: {token: "`+relayToken+`"}}) { webhookURL } }`,
+		map[string]any{"k": kind, "n": name}, &out)
+	return s.URL + strings.TrimPrefix(out.CreateChannel.WebhookURL, s.Config.PublicURL)
 }
 
 // postRelay delivers a form as the relay does and returns the status and

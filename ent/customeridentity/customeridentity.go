@@ -122,10 +122,11 @@ type Kind string
 
 // Kind values.
 const (
-	KindEMAIL        Kind = "EMAIL"
-	KindPHONE        Kind = "PHONE"
-	KindEXTERNAL_ID  Kind = "EXTERNAL_ID"
-	KindCHANNEL_USER Kind = "CHANNEL_USER"
+	KindEMAIL         Kind = "EMAIL"
+	KindPHONE         Kind = "PHONE"
+	KindEXTERNAL_ID   Kind = "EXTERNAL_ID"
+	KindCHANNEL_USER  Kind = "CHANNEL_USER"
+	KindPLATFORM_USER Kind = "PLATFORM_USER"
 )
 
 func (k Kind) String() string {
@@ -135,7 +136,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindEMAIL, KindPHONE, KindEXTERNAL_ID, KindCHANNEL_USER:
+	case KindEMAIL, KindPHONE, KindEXTERNAL_ID, KindCHANNEL_USER, KindPLATFORM_USER:
 		return nil
 	default:
 		return fmt.Errorf("customeridentity: invalid enum value for kind field: %q", k)

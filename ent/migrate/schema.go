@@ -603,7 +603,7 @@ var (
 		{Name: "id", Type: field.TypeString},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"EMAIL", "PHONE", "EXTERNAL_ID", "CHANNEL_USER"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"EMAIL", "PHONE", "EXTERNAL_ID", "CHANNEL_USER", "PLATFORM_USER"}},
 		{Name: "value", Type: field.TypeString, Size: 512},
 		{Name: "verified", Type: field.TypeBool, Default: false},
 		{Name: "source", Type: field.TypeEnum, Enums: []string{"CHANNEL", "INTEGRATION", "WIDGET", "AGENT"}, Default: "CHANNEL"},

@@ -57,8 +57,10 @@ func (Customer) Annotations() []schemaAnnotation {
 }
 
 // CustomerIdentity is one way to recognise a customer: an email, a phone
-// number, the business's own id, or a channel-scoped id (a WeChat openid, a
-// Telegram user...). Verified identities are unique; claims may repeat.
+// number, the business's own id, a channel-scoped id (a WeChat openid, a
+// Telegram user...), or a platform's id of the person across the business's
+// accounts on it (a WeChat unionid). Verified identities are unique; claims
+// may repeat.
 type CustomerIdentity struct{ ent.Schema }
 
 func (CustomerIdentity) Mixin() []ent.Mixin { return tenantMixins("CustomerIdentity") }
@@ -67,7 +69,7 @@ func (CustomerIdentity) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("customer_id").GoType(gid0).
 			Comment("changes when customers merge or unmerge"),
-		field.Enum("kind").Values("EMAIL", "PHONE", "EXTERNAL_ID", "CHANNEL_USER").Immutable().
+		field.Enum("kind").Values("EMAIL", "PHONE", "EXTERNAL_ID", "CHANNEL_USER", "PLATFORM_USER").Immutable().
 			Annotations(entgql.Type("IdentityKind")),
 		field.String("value").NotEmpty().MaxLen(schematype.MaxIdentityValue).Immutable().
 			Comment("normalised: emails lower-cased, phones in E.164"),

@@ -6384,6 +6384,7 @@ enum IdentityKind @goModel(model: "github.com/switchboard/switchboard/ent/custom
   PHONE
   EXTERNAL_ID
   CHANNEL_USER
+  PLATFORM_USER
 }
 """
 IdentitySource is enum for the field source

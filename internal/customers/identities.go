@@ -33,8 +33,8 @@ const maxMergeHops = 16
 // customer has returns it, verified now when asked. A merged customer's id
 // stands for the customer it was merged into.
 func (s *Service) AddIdentity(ctx context.Context, customerID gid.ID, kind customeridentity.Kind, value string, verified bool) (*ent.CustomerIdentity, error) {
-	if kind == customeridentity.KindCHANNEL_USER {
-		return nil, apperr.Invalid("kind", "channel user ids are recorded by their channels; add an email, a phone number or an external id")
+	if kind == customeridentity.KindCHANNEL_USER || kind == customeridentity.KindPLATFORM_USER {
+		return nil, apperr.Invalid("kind", "channel and platform user ids are recorded by their channels; add an email, a phone number or an external id")
 	}
 	source := sourceOf(viewer.FromContext(ctx))
 	if source == customeridentity.SourceINTEGRATION {

@@ -155,8 +155,8 @@ func normalizeAll(in []UpsertIdentity, region string) ([]UpsertIdentity, error) 
 	}
 	out := make([]UpsertIdentity, 0, len(in))
 	for i, id := range in {
-		if id.Kind == customeridentity.KindCHANNEL_USER {
-			return nil, apperr.Invalid(fmt.Sprintf("identities[%d].kind", i), "channel user ids are recorded by their channels; give an email, a phone number or an external id")
+		if id.Kind == customeridentity.KindCHANNEL_USER || id.Kind == customeridentity.KindPLATFORM_USER {
+			return nil, apperr.Invalid(fmt.Sprintf("identities[%d].kind", i), "channel and platform user ids are recorded by their channels; give an email, a phone number or an external id")
 		}
 		v, err := identity.Normalize(fmt.Sprintf("identities[%d].value", i), id.Kind, id.Value, region)
 		if err != nil {

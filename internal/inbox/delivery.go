@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/message"
@@ -252,9 +253,19 @@ func (d *Deliverer) send(ctx context.Context, item *ent.OutboxItem, msg *ent.Mes
 				customeridentity.Verified(true)).
 			Order(ent.Asc(customeridentity.FieldID)).First(ctx)
 	}
+	if ent.IsNotFound(err) && d.channels.Capabilities(ch.Kind).AddressByPhone {
+		// No identity on the channel yet: the customer's phone number,
+		// one the customer's own messages proved first.
+		ident, err = d.client.CustomerIdentity.Query().
+			Where(customeridentity.CustomerID(conv.CustomerID), customeridentity.KindEQ(customeridentity.KindPHONE)).
+			Order(ent.Desc(customeridentity.FieldVerified), ent.Asc(customeridentity.FieldID)).First(ctx)
+	}
 	recipient := channels.Sender{}
 	if err == nil {
 		recipient.ExternalID = ident.Value
+		if ident.Kind == customeridentity.KindPHONE {
+			recipient.Phone = ident.Value
+		}
 	} else if !ent.IsNotFound(err) {
 		return "", channels.Transient(err, "reading the recipient")
 	}
@@ -276,6 +287,17 @@ func (d *Deliverer) send(ctx context.Context, item *ent.OutboxItem, msg *ent.Mes
 	switch {
 	case err == nil:
 		out.ReplyTo = *last.ProviderMessageID
+	case !ent.IsNotFound(err):
+		return "", channels.Transient(err, "reading the conversation")
+	}
+	// When the customer last wrote on the channel: where the provider's
+	// reply window starts (as ReplyBlocks reads it).
+	wrote, err := d.client.Message.Query().
+		Where(message.CustomerID(conv.CustomerID), message.ChannelID(ch.ID), message.DirectionEQ(message.DirectionINBOUND)).
+		Order(ent.Desc(message.FieldCreatedAt)).Select(message.FieldCreatedAt).First(ctx)
+	switch {
+	case err == nil:
+		out.LastInboundAt = wrote.CreatedAt
 	case !ent.IsNotFound(err):
 		return "", channels.Transient(err, "reading the conversation")
 	}
@@ -302,6 +324,7 @@ func (d *Deliverer) recordTx(ctx context.Context, item *ent.OutboxItem, msg *ent
 	mine := c.OutboxItem.Update().Where(outboxitem.ID(item.ID), outboxitem.ClaimedBy(d.me), outboxitem.StatusEQ(outboxitem.StatusSENDING))
 	attempts := item.Attempts + 1
 	msgUpd := c.Message.UpdateOneID(msg.ID)
+	refused := false // the provider refused the channel's credentials
 	switch {
 	case sendErr == nil:
 		providerID = channels.StorableID(providerID) // as receipts name it
@@ -314,6 +337,7 @@ func (d *Deliverer) recordTx(ctx context.Context, item *ent.OutboxItem, msg *ent
 		reason := trim(failureReason(sendErr), 1000)
 		mine.SetStatus(outboxitem.StatusFAILED).SetAttempts(attempts).SetLastError(reason)
 		msgUpd.SetDeliveryStatus(message.DeliveryStatusFAILED).SetDeliveryError(reason)
+		refused = channels.IsCredentials(sendErr)
 	default:
 		// Still QUEUED, and the message says why it has not gone yet.
 		reason := trim(failureReason(sendErr), 1000)
@@ -334,6 +358,11 @@ func (d *Deliverer) recordTx(ctx context.Context, item *ent.OutboxItem, msg *ent
 	if err := msgUpd.Exec(ctx); err != nil {
 		return err
 	}
+	if refused {
+		if err := d.credentialsRefused(ctx, msg.ChannelID, trim(failureReason(sendErr), 900)); err != nil {
+			return err
+		}
+	}
 	err = d.events.Record(ctx, events.Event{
 		Type: events.MessageUpdated, ConversationID: msg.ConversationID, MessageID: msg.ID,
 	})
@@ -342,6 +371,15 @@ func (d *Deliverer) recordTx(ctx context.Context, item *ent.OutboxItem, msg *ent
 	}
 	// Receipts that arrived before the id was recorded.
 	return d.inbox.applyPendingReceipts(ctx, msg.ChannelID, providerID, msg.ID)
+}
+
+// credentialsRefused marks a channel's verification FAILED because its
+// provider refused the credentials on a send, so admins see the reason
+// where they verify (Channel.verificationState and verificationError).
+func (d *Deliverer) credentialsRefused(ctx context.Context, channelID gid.ID, reason string) error {
+	return store.Client(ctx, d.client).Channel.UpdateOneID(channelID).
+		SetVerificationState(channel.VerificationStateFAILED).
+		SetVerificationError("a send was refused: " + reason).ClearVerifiedAt().Exec(ctx)
 }
 
 // backoff is the delay before retry number attempts: exponential, capped,

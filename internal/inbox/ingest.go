@@ -333,10 +333,14 @@ func (s *Service) resolveSender(ctx context.Context, ch *ent.Channel, snd channe
 	return s.customers.Link(ctx, cust, revealed)
 }
 
-// revealed are the email and phone a message shows for its sender,
-// normalised; verified when the provider vouches for them.
+// revealed are the platform id, email and phone a message shows for its
+// sender, normalised; the platform id always verified (the provider
+// issued it), the others when the provider vouches for them.
 func (s *Service) revealed(ctx context.Context, snd channels.Sender) ([]customers.Revealed, error) {
 	var out []customers.Revealed
+	if p := strings.TrimSpace(snd.PlatformID); p != "" {
+		out = append(out, customers.Revealed{Kind: customeridentity.KindPLATFORM_USER, Value: p, Verified: true, Source: customeridentity.SourceCHANNEL})
+	}
 	region := ""
 	for _, cl := range []struct {
 		kind  customeridentity.Kind

@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/pendingreceipt"
@@ -39,12 +40,15 @@ func forward(cur *message.DeliveryStatus, next message.DeliveryStatus) bool {
 // receipt for an id no item has yet (the provider reported before the
 // sender recorded the id) is kept and applied when the id is recorded.
 func (s *Service) applyReceipt(ctx context.Context, ch *ent.Channel, r channels.Receipt) error {
-	if r.ProviderMessageID == "" {
-		return nil
-	}
 	status := message.DeliveryStatus(r.Status)
 	if _, ok := statusRank[status]; !ok || status == message.DeliveryStatusQUEUED {
 		return nil // the adapter checked; an unknown status changes nothing
+	}
+	if r.ProviderMessageID == "" {
+		if r.Recipient != "" && !r.Watermark.IsZero() {
+			return s.applyWatermark(ctx, ch, r, status)
+		}
+		return nil
 	}
 	c := s.db(ctx)
 	item, err := c.OutboxItem.Query().
@@ -62,6 +66,47 @@ func (s *Service) applyReceipt(ctx context.Context, ch *ent.Channel, r channels.
 		return err
 	}
 	return s.setDeliveryStatus(ctx, item.MessageID, status, r.Reason)
+}
+
+// maxWatermarked bounds the messages one watermark receipt moves: the
+// newest ones, which agents look at.
+const maxWatermarked = 100
+
+// applyWatermark moves every message sent on the channel to the
+// customer behind r.Recipient up to r.Watermark that is behind status
+// (the newest maxWatermarked of them); failed messages stay failed.
+func (s *Service) applyWatermark(ctx context.Context, ch *ent.Channel, r channels.Receipt, status message.DeliveryStatus) error {
+	c := s.db(ctx)
+	ident, err := c.CustomerIdentity.Query().
+		Where(customeridentity.KindEQ(customeridentity.KindCHANNEL_USER), customeridentity.ChannelID(ch.ID),
+			customeridentity.Value(r.Recipient)).First(ctx)
+	if ent.IsNotFound(err) {
+		return nil // someone the channel never heard from
+	}
+	if err != nil {
+		return err
+	}
+	var behind []message.DeliveryStatus
+	for st, rank := range statusRank {
+		// Not QUEUED (not sent yet) nor FAILED: a watermark says what was
+		// read, not that a message that failed arrived after all.
+		if rank < statusRank[status] && st != message.DeliveryStatusQUEUED && st != message.DeliveryStatusFAILED {
+			behind = append(behind, st)
+		}
+	}
+	ids, err := c.Message.Query().
+		Where(message.ChannelID(ch.ID), message.CustomerID(ident.CustomerID), message.DirectionEQ(message.DirectionOUTBOUND),
+			message.CreatedAtLTE(r.Watermark.UTC()), message.DeliveryStatusIn(behind...)).
+		Order(ent.Desc(message.FieldCreatedAt)).Limit(maxWatermarked).IDs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.setDeliveryStatus(ctx, id, status, r.Reason); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setDeliveryStatus moves a message's delivery status forward (never

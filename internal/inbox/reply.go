@@ -24,8 +24,8 @@ const (
 	// ReplyAllowed: nothing stands in the way.
 	ReplyAllowed ReplyBlock = ""
 	// NoRecipient: the customer has no identity the channel can address
-	// (no CHANNEL_USER there, and no verified EXTERNAL_ID where the channel
-	// addresses by one).
+	// (no CHANNEL_USER there, no verified EXTERNAL_ID where the channel
+	// addresses by one, no PHONE where it addresses by phone number).
 	NoRecipient ReplyBlock = "NO_RECIPIENT"
 	// ChannelDisabled: the conversation's channel is disabled.
 	ChannelDisabled ReplyBlock = "CHANNEL_DISABLED"
@@ -68,6 +68,7 @@ func (s *Service) ReplyBlocks(ctx context.Context, convs []*ent.Conversation) (m
 		ChannelUser any    `sql:"channel_user"`
 		OptedOut    any    `sql:"opted_out"`
 		ExternalID  any    `sql:"external_id"`
+		Phone       any    `sql:"phone"`
 		WindowOpen  any    `sql:"window_open"`
 	}
 	err := c.Conversation.Query().Where(conversation.IDIn(ids...)).
@@ -85,11 +86,13 @@ func (s *Service) ReplyBlocks(ctx context.Context, convs []*ent.Conversation) (m
 			optedOut := ident(append(onChannel, sql.NotNull(ci.C(customeridentity.FieldOptedOutAt)))...)
 			externalID := ident(sql.EQ(ci.C(customeridentity.FieldKind), customeridentity.KindEXTERNAL_ID.String()),
 				sql.EQ(ci.C(customeridentity.FieldVerified), true))
+			phone := ident(sql.EQ(ci.C(customeridentity.FieldKind), customeridentity.KindPHONE.String()))
 			sel.Join(ch).On(sel.C(conversation.FieldChannelID), ch.C(channel.FieldID))
 			sel.Select(sel.C(conversation.FieldID), ch.C(channel.FieldKind), ch.C(channel.FieldEnabled)).
 				AppendSelectExprAs(channelUser, "channel_user").
 				AppendSelectExprAs(optedOut, "opted_out").
-				AppendSelectExprAs(externalID, "external_id")
+				AppendSelectExprAs(externalID, "external_id").
+				AppendSelectExprAs(phone, "phone")
 			if len(windows) > 0 {
 				// The customer wrote on the channel within the kind's
 				// window: the newest inbound message decides, found
@@ -126,7 +129,7 @@ func (s *Service) ReplyBlocks(ctx context.Context, convs []*ent.Conversation) (m
 			out[id] = ChannelDisabled
 		case !truthy(r.ChannelUser) && truthy(r.OptedOut):
 			out[id] = OptedOut
-		case !truthy(r.ChannelUser) && !(truthy(r.ExternalID) && caps.AddressByExternalID):
+		case !truthy(r.ChannelUser) && !(truthy(r.ExternalID) && caps.AddressByExternalID) && !(truthy(r.Phone) && caps.AddressByPhone):
 			out[id] = NoRecipient
 		case caps.TemplateOnly:
 			out[id] = TemplateRequired

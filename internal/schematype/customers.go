@@ -3,7 +3,7 @@ package schematype
 // Evidence is one identity two customers share, the reason to think they
 // are one person.
 type Evidence struct {
-	Kind  string `json:"kind"` // EMAIL, PHONE, EXTERNAL_ID, CHANNEL_USER
+	Kind  string `json:"kind"` // EMAIL, PHONE, EXTERNAL_ID, CHANNEL_USER, PLATFORM_USER
 	Value string `json:"value"`
 	// Verified tells whether each side's identity was verified.
 	CustomerVerified  bool `json:"customerVerified"`
