@@ -137,8 +137,10 @@ func codeError(c *channels.Config, code, reason string) error {
 	switch {
 	case code == "AuthFailure.SignatureExpire":
 		return channels.Transient(nil, "%s (is this server's clock right?)", reason) // clock skew: may pass later
-	case class == "AuthFailure":
-		return channels.Permanent("%s", reason) // bad credentials
+	case class == "AuthFailure", class == "UnauthorizedOperation":
+		// The key is wrong, or may not use this SMS application: the
+		// channel's verification fails with it.
+		return channels.CredentialsRefused("%s", reason)
 	case strings.HasPrefix(code, "RequestLimitExceeded"):
 		return channels.RetryLater(requestRateDelay, "%s", reason)
 	case class == "LimitExceeded":
@@ -146,7 +148,7 @@ func codeError(c *channels.Config, code, reason string) error {
 	case class == "InternalError":
 		return channels.Transient(nil, "%s", reason)
 	case class == "InvalidParameterValue", class == "InvalidParameter", class == "FailedOperation",
-		class == "MissingParameter", class == "UnknownParameter", class == "UnauthorizedOperation",
+		class == "MissingParameter", class == "UnknownParameter",
 		class == "UnsupportedOperation", class == "InvalidAction", class == "ResourceNotFound":
 		return channels.Permanent("%s", reason)
 	}

@@ -18,8 +18,9 @@ func shipped(to string) *channels.Outbound {
 }
 
 type outcome struct {
-	permanent bool
-	retry     time.Duration // exact RetryAfter
+	permanent   bool
+	credentials bool          // the channel's credentials were refused
+	retry       time.Duration // exact RetryAfter
 }
 
 // TestSendOutcomes: each answer Tencent may give maps to what the outbox
@@ -40,14 +41,14 @@ func TestSendOutcomes(t *testing.T) {
 		{"incorrect number", func(f *smstencenttest.Fake) { f.AnswerCode("InvalidParameterValue.IncorrectPhoneNumber") }, outcome{permanent: true}},
 		{"blacklisted", func(f *smstencenttest.Fake) { f.AnswerCode("FailedOperation.PhoneNumberInBlacklist") }, outcome{permanent: true}},
 		{"per-number internal error", func(f *smstencenttest.Fake) { f.AnswerCode("InternalError.Timeout") }, outcome{}},
-		{"unknown secret id", func(f *smstencenttest.Fake) { f.AnswerError("AuthFailure.SecretIdNotFound") }, outcome{permanent: true}},
-		{"signature refused", func(f *smstencenttest.Fake) { f.AnswerError("AuthFailure.SignatureFailure") }, outcome{permanent: true}},
+		{"unknown secret id", func(f *smstencenttest.Fake) { f.AnswerError("AuthFailure.SecretIdNotFound") }, outcome{permanent: true, credentials: true}},
+		{"signature refused", func(f *smstencenttest.Fake) { f.AnswerError("AuthFailure.SignatureFailure") }, outcome{permanent: true, credentials: true}},
 		{"clock skew", func(f *smstencenttest.Fake) { f.AnswerError("AuthFailure.SignatureExpire") }, outcome{}},
 		{"API rate", func(f *smstencenttest.Fake) { f.AnswerError("RequestLimitExceeded") }, outcome{retry: 5 * time.Second}},
 		{"API rate per account", func(f *smstencenttest.Fake) { f.AnswerError("RequestLimitExceeded.UinLimitExceeded") }, outcome{retry: 5 * time.Second}},
 		{"internal error", func(f *smstencenttest.Fake) { f.AnswerError("InternalError") }, outcome{}},
 		{"bad template", func(f *smstencenttest.Fake) { f.AnswerError("FailedOperation.TemplateIncorrectOrUnapproved") }, outcome{permanent: true}},
-		{"app not the account's", func(f *smstencenttest.Fake) { f.AnswerError("UnauthorizedOperation.SmsSdkAppIdVerifyFail") }, outcome{permanent: true}},
+		{"app not the account's", func(f *smstencenttest.Fake) { f.AnswerError("UnauthorizedOperation.SmsSdkAppIdVerifyFail") }, outcome{permanent: true, credentials: true}},
 		{"gateway 502", func(f *smstencenttest.Fake) { f.AnswerHTTP(502) }, outcome{}},
 		{"HTTP 429", func(f *smstencenttest.Fake) { f.AnswerHTTP(429) }, outcome{retry: 5 * time.Second}},
 	}
@@ -61,8 +62,8 @@ func TestSendOutcomes(t *testing.T) {
 			if !errors.As(err, &ce) || id != "" {
 				t.Fatalf("Send = %q, %v; want a *channels.Error", id, err)
 			}
-			if ce.Permanent != tc.want.permanent || ce.RetryAfter != tc.want.retry {
-				t.Errorf("Send = %+v (%v), want permanent=%v retryAfter=%v", ce, err, tc.want.permanent, tc.want.retry)
+			if ce.Permanent != tc.want.permanent || ce.RetryAfter != tc.want.retry || ce.Credentials != tc.want.credentials {
+				t.Errorf("Send = %+v (%v), want %+v", ce, err, tc.want)
 			}
 			if n := len(f.Requests()); n != 1 || f.Refused() != 0 {
 				t.Errorf("%d requests, %d refused; want one accepted (no retry inside Send)", n, f.Refused())

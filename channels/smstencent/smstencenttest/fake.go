@@ -182,7 +182,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	case "SendStatusStatistics":
 		var in struct {
 			BeginTime, EndTime, SmsSdkAppId string //nolint:revive
-			Limit, Offset                  *int
+			Limit, Offset                   *int
 		}
 		switch {
 		case json.Unmarshal(body, &in) != nil || len(in.BeginTime) != 10 || len(in.EndTime) != 10 || in.Limit == nil || in.Offset == nil:
