@@ -54,6 +54,8 @@ type Fake interface {
 	// Provider is the provider's side receiving what the adapter sends;
 	// nil, and why, for a kind whose Send does not leave the server.
 	// Without one the suite only checks that Send succeeds with an id.
+	// A template-only kind (Capabilities.TemplateOnly) is sent its first
+	// template, each parameter filled in and Text its body with them.
 	Provider() (p Provider, why string)
 }
 
@@ -94,6 +96,13 @@ type Receipts interface {
 	// message Send returned providerID for reached status. For
 	// channels.StatusFailed it carries a reason.
 	Receipt(t TB, providerID string, status channels.DeliveryStatus) *http.Request
+}
+
+// NoRead is implemented by Receipts whose provider never reports that a
+// message was read (SMS carriers report delivery only): NoRead says why,
+// and the receipt checks leave READ out.
+type NoRead interface {
+	NoRead() string
 }
 
 // Provider is the fake provider's receiving side: its httptest server.

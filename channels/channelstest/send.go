@@ -14,8 +14,8 @@ import (
 // leave the server: it succeeds with an id.
 func provider(t TB, a channels.Adapter, f Fake) Provider {
 	t.Helper()
-	if !a.Describe().Capabilities.Outbound {
-		t.Skipf("Capabilities.Outbound is false")
+	if !sends(a) {
+		t.Skipf("Capabilities.Outbound and TemplateOnly are false")
 	}
 	p, why := f.Provider()
 	if p != nil {
@@ -47,8 +47,36 @@ func outbound(p Provider, n int) *channels.Outbound {
 	return m
 }
 
+// sends reports whether a kind sends messages: free text, or only
+// approved templates.
+func sends(a channels.Adapter) bool {
+	caps := a.Describe().Capabilities
+	return caps.Outbound || caps.TemplateOnly
+}
+
+// templated makes m, which has no template, one a template-only kind can
+// send: the first of its templates, each parameter filled in, Text its
+// body with them, as the outbox would hand it over.
+func templated(t TB, a channels.Adapter, c *channels.Config, m *channels.Outbound) {
+	t.Helper()
+	if m.Template != nil || !a.Describe().Capabilities.TemplateOnly {
+		return
+	}
+	tpl := templates(t, a, c)[0]
+	m.Template = &channels.TemplateMessage{ID: tpl.ID, Language: tpl.Language, Params: map[string]any{}}
+	m.Text = tpl.Body
+	for _, name := range tpl.Params {
+		v := fmt.Sprintf("%s-of-%s", name, m.DeliveryID)
+		m.Template.Params[name] = v
+		m.Text = strings.ReplaceAll(m.Text, "{{"+name+"}}", v)
+	}
+}
+
+// sendSafely sends m (a template for template-only kinds), reporting a
+// panic as a failure.
 func sendSafely(t TB, a channels.Adapter, c *channels.Config, m *channels.Outbound) (id string, err error) {
 	t.Helper()
+	templated(t, a, c, m)
 	defer func() {
 		if p := recover(); p != nil {
 			t.Errorf("Send panicked: %v", p)

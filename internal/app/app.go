@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/channels/meta/messenger"
 	"github.com/switchboard/switchboard/channels/qq"
+	"github.com/switchboard/switchboard/channels/smstencent"
 	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/channels/wechat"
 	"github.com/switchboard/switchboard/ent"
@@ -58,6 +59,7 @@ func Channels(extra ...channels.Adapter) *channels.Registry {
 		messenger.NewInstagram(),
 		qq.New(),
 		wechat.New(),
+		smstencent.New(),
 	}
 	for _, x := range extra {
 		kind := x.Describe().Kind
