@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard/switchboard/channels/smstencent"
 	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/channels/wechat"
+	"github.com/switchboard/switchboard/channels/weibo"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
 	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
@@ -60,6 +61,7 @@ func Channels(extra ...channels.Adapter) *channels.Registry {
 		qq.New(),
 		wechat.New(),
 		smstencent.New(),
+		weibo.New(),
 	}
 	for _, x := range extra {
 		kind := x.Describe().Kind
