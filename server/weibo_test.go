@@ -176,6 +176,23 @@ func TestWeiboChannel(t *testing.T) {
 		t.Fatalf("stored: %+v", conv)
 	}
 
+	// An image: fetched from Weibo with the access token into the
+	// message's files.
+	if st := e.push(t, e.query(weibotest.AppSecret, 0), e.message("image", fan, "", map[string]any{"vfid": weibotest.ImageFID, "tovfid": 1})); st != 200 {
+		t.Fatalf("image push: %d", st)
+	}
+	img := e.conversationOf(t, fan, 2).Messages.Edges[1].Node.ID
+	testenv.EventuallyErr(t, func() error {
+		var out struct {
+			Node struct{ Attachments []attachment }
+		}
+		e.s.MustDo(t, e.tok, `query($id: ID!) { node(id: $id) { ... on Message { attachments { `+attachmentFields+` } } } }`, map[string]any{"id": img}, &out)
+		if a := out.Node.Attachments; len(a) != 1 || a[0].Status != "READY" || a[0].ContentType != "image/jpeg" || a[0].Size != int64(len(weibotest.Image)) {
+			return fmt.Errorf("image attachments %+v", a)
+		}
+		return nil
+	})
+
 	// The agent's reply leaves through reply.json.
 	reply := s.Send(t, e.tok, conv.ID, "明天发货，请留意物流。")
 	waitStatus(t, s, e.tok, reply, "SENT")
@@ -217,14 +234,14 @@ func TestWeiboChannel(t *testing.T) {
 	if !strings.Contains(r.Errors[0].Message, "2 days") {
 		t.Fatalf("WINDOW_CLOSED does not name the window: %s", r.Errors[0].Message)
 	}
-	if c := e.conversationOf(t, fan, 3); c.CanReply || reason(c.ReplyBlockedReason) != "WINDOW_CLOSED" {
+	if c := e.conversationOf(t, fan, 4); c.CanReply || reason(c.ReplyBlockedReason) != "WINDOW_CLOSED" {
 		t.Fatalf("after the window: %+v", c)
 	}
 	// The fan writes again: the window opens again.
 	if st := e.push(t, e.query(weibotest.AppSecret, 0), e.message("text", fan, "在吗？", nil)); st != 200 {
 		t.Fatalf("new push: %d", st)
 	}
-	if c := e.conversationOf(t, fan, 4); !c.CanReply {
+	if c := e.conversationOf(t, fan, 5); !c.CanReply {
 		t.Fatalf("after a new message: %+v", c)
 	}
 }
