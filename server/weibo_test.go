@@ -119,7 +119,8 @@ func (e *weiboEnv) conversationOf(t *testing.T, sender string, n int) conversati
 // stored once however often it comes; forged, replayed and malformed
 // pushes store nothing; the agent's reply goes out through reply.json; a
 // rate-limited reply waits and is retried; after 48 hours and a minute a
-// reply is refused with CONFLICT naming the window.
+// reply is refused with CONFLICT naming the window; an expired access
+// token fails the reply and the channel's verification.
 func TestWeiboChannel(t *testing.T) {
 	e := newWeiboEnv(t)
 	s, fan := e.s, weibotest.Fan
@@ -243,6 +244,21 @@ func TestWeiboChannel(t *testing.T) {
 	}
 	if c := e.conversationOf(t, fan, 5); !c.CanReply {
 		t.Fatalf("after a new message: %+v", c)
+	}
+
+	// The access token expired: the reply fails for good, telling the
+	// admin to renew it, and the channel's verification shows it.
+	e.fake.AnswerError(http.StatusForbidden, 21327, "expired_token")
+	expired := s.Send(t, e.tok, conv.ID, "您好")
+	if _, why := waitStatus(t, s, e.tok, expired, "FAILED"); !strings.Contains(why, "renew") {
+		t.Fatalf("expired token: %q does not tell to renew the token", why)
+	}
+	var ch struct {
+		Node struct{ VerificationState, VerificationError string }
+	}
+	s.MustDo(t, e.tok, `query($id: ID!) { node(id: $id) { ... on Channel { verificationState verificationError } } }`, map[string]any{"id": e.id}, &ch)
+	if ch.Node.VerificationState != "FAILED" || !strings.Contains(ch.Node.VerificationError, "access token") {
+		t.Fatalf("channel after an expired token: %+v", ch.Node)
 	}
 }
 

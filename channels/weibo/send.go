@@ -3,7 +3,6 @@ package weibo
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -80,7 +79,7 @@ func (*Adapter) Send(ctx context.Context, c *channels.Config, m *channels.Outbou
 func sendError(res *answer, e *apiError) error {
 	switch {
 	case e.tokenRefused():
-		return credentialsRefused("Weibo refused the access token (%s): an admin must renew the fan-service access token and enter it in the channel's secrets", e)
+		return channels.CredentialsRefused("Weibo refused the access token (%s): an admin must renew the fan-service access token and enter it in the channel's secrets", e)
 	case e.rateLimited():
 		d := defaultRateWait
 		if s, err := strconv.Atoi(strings.TrimSpace(res.header.Get("Retry-After"))); err == nil && s > 0 {
@@ -91,12 +90,6 @@ func sendError(res *answer, e *apiError) error {
 		return channels.Transient(nil, "Weibo failed for now (%s)", e)
 	}
 	return channels.Permanent("Weibo refused the reply (%s)", e)
-}
-
-// credentialsRefused is a permanent send error about the channel's
-// credentials.
-func credentialsRefused(format string, args ...any) *channels.Error {
-	return &channels.Error{Permanent: true, Reason: fmt.Sprintf(format, args...)}
 }
 
 // FetchMedia implements channels.MediaFetcher: GET

@@ -94,7 +94,8 @@ func TestSendErrors(t *testing.T) {
 		f.AnswerError(tc.status, tc.code, "error text")
 		_, err := weibo.New().Send(context.Background(), c, outbound("hello"))
 		var e *channels.Error
-		if !asError(err, &e) || e.Permanent != tc.permanent || e.RetryAfter != tc.retryAfter || !strings.Contains(e.Error(), tc.reason) {
+		if !asError(err, &e) || e.Permanent != tc.permanent || e.RetryAfter != tc.retryAfter || !strings.Contains(e.Error(), tc.reason) ||
+			e.Credentials != (tc.reason == "renew") {
 			t.Errorf("HTTP %d error_code %d: %v (permanent %v, retry after %v)", tc.status, tc.code, err, channels.IsPermanent(err), channels.RetryAfterOf(err))
 		}
 		if err != nil && strings.Contains(err.Error(), weibotest.AccessToken) {
