@@ -227,14 +227,11 @@ func render(s Sent) (string, int, string) {
 // answer records a send and answers it as the next Answer or Failure says.
 func (f *Fake) answer(w http.ResponseWriter, s Sent) {
 	f.mu.Lock()
-	var a channelstest.Answer
-	var fail *Failure
-	switch {
-	case len(f.failures) > 0:
-		fail, f.failures = &f.failures[0], f.failures[1:]
-	case len(f.next) > 0:
-		a, f.next = f.next[0], f.next[1:]
+	var next scripted
+	if len(f.next) > 0 {
+		next, f.next = f.next[0], f.next[1:]
 	}
+	a, fail := next.answer, next.failure
 	f.sends = append(f.sends, s)
 	f.n++
 	n := f.n

@@ -88,14 +88,19 @@ type Fake struct {
 	srv *httptest.Server
 
 	mu            sync.Mutex
-	next          []channelstest.Answer
-	failures      []Failure
+	next          []scripted // how the next sends are answered, in order
 	sends         []Sent
 	media         map[string]mediaFile
 	refused       int
 	templateCalls int
 	mediaCalls    int
 	n             int
+}
+
+// scripted is an Answer, or a Failure when set.
+type scripted struct {
+	answer  channelstest.Answer
+	failure *Failure
 }
 
 type mediaFile struct {
@@ -317,14 +322,15 @@ func (f *Fake) Recipient() channels.Sender {
 func (f *Fake) Answer(a channelstest.Answer) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.next = append(f.next, a)
+	f.next = append(f.next, scripted{answer: a})
 }
 
-// Fail makes the next send fail with a Graph API error.
+// Fail makes the next send (after those already scripted by Answer and
+// Fail) fail with a Graph API error.
 func (f *Fake) Fail(x Failure) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.failures = append(f.failures, x)
+	f.next = append(f.next, scripted{failure: &x})
 }
 
 // AddMedia stores a file the customer sent, fetched by its media id.
