@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/channels/api"
 	"github.com/switchboard/switchboard/channels/email"
+	"github.com/switchboard/switchboard/channels/meta/whatsapp"
 	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
@@ -51,6 +52,7 @@ func Channels(extra ...channels.Adapter) *channels.Registry {
 		web.New(),
 		api.New(),
 		email.New(),
+		whatsapp.New(),
 	}
 	for _, x := range extra {
 		kind := x.Describe().Kind
