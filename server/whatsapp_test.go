@@ -32,12 +32,16 @@ func newWAEnv(t *testing.T) *waEnv {
 	e := &waEnv{f: watest.New(t), clock: testenv.NewClock()}
 	e.s = testenv.NewTuned(t, testenv.OpenDB(t), []testenv.Tuning{func(o *app.Options) { o.Now = e.clock.Now }})
 	e.tok = e.s.AdminToken(t)
-	var out struct{ CreateChannel struct{ ID, WebhookURL string } }
+	var out struct {
+		CreateChannel struct{ ID, WebhookURL string }
+	}
 	e.s.MustDo(t, e.tok, `mutation($s: Map, $x: Map) { createChannel(input: {kind: "whatsapp", name: "Shop", settings: $s, secrets: $x}) { id webhookURL } }`,
 		map[string]any{"s": e.f.Settings(), "x": e.f.Secrets()}, &out)
 	e.id = out.CreateChannel.ID
 	e.hook = e.s.URL + strings.TrimPrefix(out.CreateChannel.WebhookURL, e.s.Config.PublicURL)
-	var v struct{ VerifyChannel struct{ VerificationState, VerificationError string } }
+	var v struct {
+		VerifyChannel struct{ VerificationState, VerificationError string }
+	}
 	e.s.MustDo(t, e.tok, `mutation($id: ID!) { verifyChannel(id: $id) { verificationState verificationError } }`, map[string]any{"id": e.id}, &v)
 	if v.VerifyChannel.VerificationState != "VERIFIED" {
 		t.Fatalf("verify: %+v", v.VerifyChannel)
@@ -97,7 +101,9 @@ func (e *waEnv) conversations(t *testing.T) map[string]waConv {
 
 func (e *waEnv) status(t *testing.T, id string) (string, string) {
 	t.Helper()
-	var out struct{ Node struct{ DeliveryStatus, DeliveryError string } }
+	var out struct {
+		Node struct{ DeliveryStatus, DeliveryError string }
+	}
 	e.s.MustDo(t, e.tok, `query($id: ID!) { node(id: $id) { ... on Message { deliveryStatus deliveryError } } }`, map[string]any{"id": id}, &out)
 	return out.Node.DeliveryStatus, out.Node.DeliveryError
 }
@@ -223,7 +229,9 @@ func TestWhatsAppChannel(t *testing.T) {
 	next := func(want string) {
 		t.Helper()
 		var ev struct {
-			MessageUpdated struct{ Message struct{ ID, DeliveryStatus string } }
+			MessageUpdated struct {
+				Message struct{ ID, DeliveryStatus string }
+			}
 		}
 		updates.Next(t, &ev)
 		if got := ev.MessageUpdated.Message; got.ID != reply || got.DeliveryStatus != want {
@@ -297,7 +305,9 @@ func TestWhatsAppChannel(t *testing.T) {
 	}
 	// The list the agent picks from.
 	var tpl struct {
-		Node struct{ Templates []struct{ ID, Language string } }
+		Node struct {
+			Templates []struct{ ID, Language string }
+		}
 	}
 	s.MustDo(t, e.tok, `query($id: ID!) { node(id: $id) { ... on Channel { templates { id language } } } }`, map[string]any{"id": e.id}, &tpl)
 	if len(tpl.Node.Templates) != 3 {
@@ -316,7 +326,9 @@ func TestWhatsAppTokenRevoked(t *testing.T) {
 	e.f.Fail(watest.Failure{Status: 401, Code: 190, Message: "Error validating access token: The session has been invalidated"})
 	msg := e.s.Send(t, e.tok, e.conversations(t)["Ada"].ID, "Thank you!")
 	testenv.Eventually(t, func() bool { st, _ := e.status(t, msg); return st == "FAILED" }, "the send to fail")
-	var ch struct{ Node struct{ VerificationState, VerificationError string } }
+	var ch struct {
+		Node struct{ VerificationState, VerificationError string }
+	}
 	e.s.MustDo(t, e.tok, `query($id: ID!) { node(id: $id) { ... on Channel { verificationState verificationError } } }`, map[string]any{"id": e.id}, &ch)
 	if ch.Node.VerificationState != "FAILED" || !strings.Contains(ch.Node.VerificationError, "190") || len(e.f.Calls()) != 1 {
 		t.Fatalf("channel %+v after a 190, %d calls (want FAILED naming the error, one call)", ch.Node, len(e.f.Calls()))
