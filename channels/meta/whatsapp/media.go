@@ -16,7 +16,8 @@ var mediaID = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
 // FetchMedia implements channels.MediaFetcher: GET /{v}/{media-id} with
 // the token answers {"url", "mime_type"}; that URL is then read with the
 // same token. The token only goes to an https URL or to the Graph API's
-// own host. A media id WhatsApp no longer knows (media are kept 30 days)
+// own host (Unconfirmed: Meta's download URLs are https on
+// lookaside.fbsbx.com today). A media id WhatsApp no longer knows (media are kept 30 days)
 // or refuses fails for good; rate limits, the network and 5xx answers
 // are retried.
 func (*Adapter) FetchMedia(ctx context.Context, c *channels.Config, m channels.Media) (io.ReadCloser, string, error) {

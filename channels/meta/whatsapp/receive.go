@@ -142,7 +142,13 @@ func (u *unixTime) UnmarshalJSON(b []byte) error {
 // Receive implements channels.Adapter: the signature over the raw body,
 // then the "messages" changes of this channel's phone number (other
 // numbers of the app's accounts are other channels, other fields are
-// ignored): messages as Inbound, statuses as receipts.
+// ignored): messages as Inbound, statuses as receipts. Unconfirmed: Meta
+// posts every number of an app to the app's one callback URL unless the
+// account or number overrides it, so a second number on the same app
+// needs an override pointing at its own channel.
+//
+// Message timestamps are not checked for staleness: Meta retries a
+// notification for days, and the wamid stores a retried message once.
 func (*Adapter) Receive(_ context.Context, c *channels.Config, r *http.Request, body []byte) (*channels.Delivery, error) {
 	if err := meta.Authenticate(c, r, body); err != nil {
 		return nil, err
@@ -211,6 +217,8 @@ func inbound(m message, names map[string]string) (channels.Inbound, bool) {
 		in.InReplyTo = []string{m.Context.ID}
 	}
 	md := map[string]any{}
+	// Unconfirmed: sticker, button, reaction, contacts and system messages
+	// are not in the spec; their shapes are from Meta's webhook reference.
 	switch m.Type {
 	case "text":
 		if m.Text != nil {
