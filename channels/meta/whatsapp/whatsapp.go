@@ -57,9 +57,9 @@ func (*Adapter) Describe() channels.Description {
 	return channels.Description{
 		Kind: Kind, DisplayName: "WhatsApp", NeedsCredentials: true,
 		Settings: meta.Settings(
-			channels.Field{Name: SettingPhoneNumberID, Label: "Phone number ID", Required: true,
+			channels.Field{Name: SettingPhoneNumberID, Label: "Phone number ID", Required: true, Type: channels.FieldString,
 				Description: "the id of the business phone number (Meta app → WhatsApp → API setup → Phone number ID), not the number itself"},
-			channels.Field{Name: SettingWABAID, Label: "WhatsApp Business Account ID",
+			channels.Field{Name: SettingWABAID, Label: "WhatsApp Business Account ID", Type: channels.FieldString,
 				Description: "the WhatsApp Business Account's id (WhatsApp → API setup): its approved message templates are listed from it"},
 			channels.Field{Name: SettingTemplates, Label: "Templates", Type: channels.FieldList,
 				Description: "optional: the approved templates to offer, as a list of {name, language, body, params} " +
