@@ -190,15 +190,16 @@ const rateLimitWait = time.Minute
 //   - 190 (the access token is invalid or expired) refuses the channel's
 //     credentials: the message fails and the channel shows FAILED;
 //   - 4, 17, 32, 613 (call rate limits), 80006/80007 (Messenger and
-//     Instagram rate limits), 130429 and 131056 (WhatsApp throughput and
-//     pair rate limits) are retried after the answer's Retry-After or a
-//     minute;
+//     Instagram rate limits), 130429, 131048 and 131056 (WhatsApp
+//     throughput, spam and pair rate limits) are retried after the
+//     answer's Retry-After or a minute;
 //   - 10/2018278 (Messenger: outside the allowed window), 131047
 //     (WhatsApp: re-engagement needed) fail for good naming the window;
 //   - 551 (the person is unavailable), 131026 (undeliverable) and other
 //     4xx answers fail for good with Meta's message;
-//   - 5xx answers, 1 and 2 (unknown error, service unavailable), and the
-//     network are transient.
+//   - 5xx answers, 1 and 2 (unknown error, service unavailable), 131000
+//     and 131016 (WhatsApp: something went wrong, service unavailable),
+//     and the network are transient.
 func SendError(err error) error {
 	var e *APIError
 	if !errors.As(err, &e) {
@@ -208,7 +209,7 @@ func SendError(err error) error {
 	case e.Code == 190:
 		return channels.CredentialsRefused("Meta refused the access token (%s); paste a new one in the channel's settings", e)
 	case e.Code == 4 || e.Code == 17 || e.Code == 32 || e.Code == 613 || e.Code == 80006 || e.Code == 80007 ||
-		e.Code == 130429 || e.Code == 131056 || e.HTTPStatus == http.StatusTooManyRequests:
+		e.Code == 130429 || e.Code == 131048 || e.Code == 131056 || e.HTTPStatus == http.StatusTooManyRequests:
 		wait := e.RetryAfter
 		if wait <= 0 {
 			wait = rateLimitWait
@@ -216,7 +217,7 @@ func SendError(err error) error {
 		return channels.RetryLater(wait, "rate limited by Meta: %s", e)
 	case e.Code == 10 && e.Subcode == 2018278, e.Code == 131047:
 		return channels.Permanent("WINDOW_CLOSED: the customer's reply window has closed (%s); send an approved template", e)
-	case e.HTTPStatus >= 500, e.Code == 1, e.Code == 2:
+	case e.HTTPStatus >= 500, e.Code == 1, e.Code == 2, e.Code == 131000, e.Code == 131016:
 		return channels.Transient(e, "Meta failed for now")
 	}
 	return channels.Permanent("%s", e)

@@ -35,14 +35,15 @@ const (
 	SecretAccessToken   = "accessToken"
 )
 
-// Settings are the settings every Meta channel has, then extra.
+// Settings are a kind's own settings (the account it serves) first, then
+// those every Meta channel has.
 func Settings(extra ...channels.Field) []channels.Field {
-	return append([]channels.Field{
+	return append(extra, []channels.Field{
 		{Name: SettingAppID, Label: "App ID", Description: "the Meta app's id (App settings → Basic), for reference"},
 		{Name: SettingGraphVersion, Label: "Graph API version", Description: "the Graph API version to call, like " + DefaultVersion + " (default)"},
 		{Name: SettingBaseURL, Label: "Graph API base URL", Type: channels.FieldURL,
 			Description: "where the Graph API is; " + DefaultBaseURL + " unless you go through a proxy"},
-	}, extra...)
+	}...)
 }
 
 // Secrets are the secrets every Meta channel has, then extra.

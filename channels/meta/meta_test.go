@@ -119,6 +119,12 @@ func TestSendErrors(t *testing.T) {
 		{"unavailable person", 400, graphErr(551, 1545041), "", func(e error) bool { return channels.IsPermanent(e) && !channels.IsCredentials(e) }},
 		{"server error", 500, `oops`, "", func(e error) bool { return !channels.IsPermanent(e) && channels.RetryAfterOf(e) == 0 }},
 		{"unknown error", 400, graphErr(2, 0), "", func(e error) bool { return !channels.IsPermanent(e) }},
+		{"WhatsApp spam rate limit", 400, graphErr(131048, 0), "", func(e error) bool { return channels.RetryAfterOf(e) == time.Minute }},
+		{"WhatsApp something went wrong", 500, graphErr(131000, 0), "", func(e error) bool { return !channels.IsPermanent(e) }},
+		{"WhatsApp service unavailable", 400, graphErr(131016, 0), "", func(e error) bool { return !channels.IsPermanent(e) }},
+		{"WhatsApp undeliverable", 400, graphErr(131026, 0), "", func(e error) bool {
+			return channels.IsPermanent(e) && !channels.IsCredentials(e) && !strings.Contains(e.Error(), "WINDOW_CLOSED")
+		}},
 	} {
 		status, answer, retryAfter = c.status, c.body, c.after
 		if err := call(); err == nil || !c.check(err) {

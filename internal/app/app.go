@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard/switchboard/channels/api"
 	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/channels/meta/messenger"
+	"github.com/switchboard/switchboard/channels/meta/whatsapp"
 	"github.com/switchboard/switchboard/channels/qq"
 	"github.com/switchboard/switchboard/channels/smstencent"
 	"github.com/switchboard/switchboard/channels/web"
@@ -56,6 +57,7 @@ func Channels(extra ...channels.Adapter) *channels.Registry {
 		web.New(),
 		api.New(),
 		email.New(),
+		whatsapp.New(),
 		messenger.New(),
 		messenger.NewInstagram(),
 		qq.New(),
