@@ -194,3 +194,26 @@ func FuzzParseEnvelope(f *testing.F) {
 		}
 	})
 }
+
+// TestInstagramStories: a reply to a story and a story mention keep the
+// story's link (Meta's links expire, so it is in the text too).
+func TestInstagramStories(t *testing.T) {
+	body := []byte(`{"object":"instagram","entry":[{"id":"IG1","time":1,"messaging":[
+	 {"sender":{"id":"IGSID1"},"recipient":{"id":"IG1"},"timestamp":1700000000000,"message":{"mid":"ig.1","text":"so nice!","reply_to":{"story":{"url":"https://lookaside.example/story1","id":"s1"}}}},
+	 {"sender":{"id":"IGSID2"},"recipient":{"id":"IG1"},"timestamp":1700000000001,"message":{"mid":"ig.2","attachments":[{"type":"story_mention","payload":{"url":"https://lookaside.example/story2"}}]}}]}]}`)
+	env, err := meta.ParseEnvelope(body, "instagram")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := meta.MessagingDelivery(env, "IG1")
+	if len(d.Messages) != 2 {
+		t.Fatalf("messages %+v", d.Messages)
+	}
+	reply, mention := d.Messages[0], d.Messages[1]
+	if !strings.Contains(reply.Text, "so nice!") || !strings.Contains(reply.Text, "https://lookaside.example/story1") || reply.Metadata["storyReply"] == nil {
+		t.Errorf("story reply %+v", reply)
+	}
+	if !strings.Contains(mention.Text, "Mentioned you in their story: https://lookaside.example/story2") || mention.Metadata["storyMention"] == nil {
+		t.Errorf("story mention %+v", mention)
+	}
+}
