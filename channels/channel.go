@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -517,4 +518,20 @@ func RetryAfterOf(err error) time.Duration {
 func IsPermanent(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Permanent
+}
+
+// Time is the current time as the channel sees it: c.Now(), or the
+// system's time when Now is not set.
+func (c *Config) Time() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// IsHTTPURL reports whether s is an absolute http or https URL with a
+// host (a provider's base URL, a callback URL).
+func IsHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

@@ -68,10 +68,6 @@ func (s *TokenSource) Get(ctx context.Context, c *Config) (string, error) {
 	if c.State == nil {
 		return "", errors.New("channels: TokenSource needs the channel's State")
 	}
-	now := c.Now
-	if now == nil {
-		now = time.Now
-	}
 	early, lease := durationOr(s.Early, 5*time.Minute), durationOr(s.Lease, 30*time.Second)
 	for {
 		raw, ver, err := c.State.Get(ctx, s.key())
@@ -84,7 +80,7 @@ func (s *TokenSource) Get(ctx context.Context, c *Config) (string, error) {
 				rec = tokenRecord{} // unreadable: fetch a new one
 			}
 		}
-		t := now()
+		t := c.Time()
 		usable := rec.Value != "" && rec.Value != rec.Stale && t.Before(rec.Expires)
 		if usable && t.Add(early).Before(rec.Expires) {
 			return rec.Value, nil

@@ -45,7 +45,7 @@ func retryAfter(c *channels.Config, v string) (time.Duration, bool) {
 		}
 		d = time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
 	} else if at, err := http.ParseTime(v); err == nil {
-		d = at.Sub(now(c))
+		d = at.Sub(c.Time())
 	} else {
 		return 0, false
 	}

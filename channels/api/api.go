@@ -11,8 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,11 +65,11 @@ func (*Adapter) Describe() channels.Description {
 // do not contain the word "secret" (older callers pick the failing field
 // by it).
 func (*Adapter) Validate(settings map[string]any, secrets map[string]string) error {
-	for _, k := range sortedKeys(settings) {
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		v := settings[k]
 		switch k {
 		case "callbackURL":
-			if s, ok := v.(string); v != nil && (!ok || (s != "" && !httpURL(s))) {
+			if s, ok := v.(string); v != nil && (!ok || (s != "" && !channels.IsHTTPURL(s))) {
 				return channels.SettingError(k, "callbackURL must be an absolute http or https URL")
 			}
 		case "templates":
@@ -80,7 +80,7 @@ func (*Adapter) Validate(settings map[string]any, secrets map[string]string) err
 			return channels.SettingError(k, "unknown setting %q", k)
 		}
 	}
-	for _, k := range sortedKeys(secrets) {
+	for _, k := range slices.Sorted(maps.Keys(secrets)) {
 		if k != "secret" {
 			return channels.SecretError(k, "unknown secret %q", k)
 		}
@@ -89,15 +89,6 @@ func (*Adapter) Validate(settings map[string]any, secrets map[string]string) err
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Verify pings the callback URL, or only checks the secret without one.
@@ -184,7 +175,7 @@ func receiveMessage(c *channels.Config, body []byte) (*channels.Delivery, error)
 		return nil, channels.Rejected(400, "text or an attachment is required")
 	}
 	for i, a := range in.Attachments {
-		if !httpURL(a.URL) {
+		if !channels.IsHTTPURL(a.URL) {
 			return nil, channels.Rejected(400, "attachments[%d].url must be an absolute http or https URL", i)
 		}
 	}
@@ -193,7 +184,7 @@ func receiveMessage(c *channels.Config, body []byte) (*channels.Delivery, error)
 	sender := *in.Sender
 	sender.Verified = true
 	msg := channels.Inbound{ProviderMessageID: in.MessageID, Sender: sender,
-		Text: in.Text, Attachments: in.Attachments, Time: now(c)}
+		Text: in.Text, Attachments: in.Attachments, Time: c.Time()}
 	if len(extra) > 0 {
 		msg.Metadata = map[string]any{MetadataExtra: extra}
 	}
@@ -232,7 +223,7 @@ func verify(c *channels.Config, h http.Header, body []byte) error {
 	if !ok || err != nil || !hmac.Equal(got, mac(secret, ts, body)) {
 		return channels.Rejected(401, "missing or invalid %s", hdrSig)
 	}
-	if d := now(c).Sub(time.Unix(sec, 0)); d > maxSkew || d < -maxSkew {
+	if d := c.Time().Sub(time.Unix(sec, 0)); d > maxSkew || d < -maxSkew {
 		return channels.Rejected(401, "%s is more than 5 minutes from now", hdrTime)
 	}
 	return nil
@@ -248,18 +239,6 @@ func mac(secret, ts string, body []byte) []byte {
 
 func sign(secret, ts string, body []byte) string {
 	return "sha256=" + hex.EncodeToString(mac(secret, ts, body))
-}
-
-func httpURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-func now(c *channels.Config) time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
 }
 
 func randomID() string {

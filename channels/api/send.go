@@ -13,7 +13,7 @@ import (
 )
 
 func (*Adapter) Send(ctx context.Context, c *channels.Config, m *channels.Outbound) (string, error) {
-	if !httpURL(c.Setting("callbackURL")) {
+	if !channels.IsHTTPURL(c.Setting("callbackURL")) {
 		return "", channels.Permanent("api channel has no valid callbackURL")
 	}
 	if c.Secrets["secret"] == "" {
@@ -21,7 +21,7 @@ func (*Adapter) Send(ctx context.Context, c *channels.Config, m *channels.Outbou
 	}
 	created := m.CreatedAt
 	if created.IsZero() {
-		created = now(c)
+		created = c.Time()
 	}
 	atts := m.Attachments
 	if atts == nil {
@@ -86,7 +86,7 @@ func post(ctx context.Context, c *channels.Config, deliveryID string, body []byt
 	if err != nil {
 		return nil, err
 	}
-	ts := strconv.FormatInt(now(c).Unix(), 10)
+	ts := strconv.FormatInt(c.Time().Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(hdrTime, ts)
 	req.Header.Set(hdrSig, sign(c.Secrets["secret"], ts, body))

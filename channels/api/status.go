@@ -90,7 +90,7 @@ func receipt(c *channels.Config, s statusUpdate, field func(string) string) (cha
 	default:
 		return channels.Receipt{}, channels.Rejected(400, "%s must be SENT, DELIVERED, READ or FAILED", field("status"))
 	}
-	at := now(c)
+	at := c.Time()
 	if s.Timestamp != "" {
 		t, err := time.Parse(time.RFC3339, s.Timestamp)
 		if err != nil {

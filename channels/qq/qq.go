@@ -25,8 +25,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -96,7 +96,7 @@ func (*Adapter) Describe() channels.Description {
 // Validate implements channels.Adapter: every error is a
 // *channels.FieldError naming its field.
 func (*Adapter) Validate(settings map[string]any, secrets map[string]string) error {
-	for _, k := range sortedKeys(settings) {
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		v := settings[k]
 		s, ok := v.(string)
 		if v != nil && !ok {
@@ -108,14 +108,14 @@ func (*Adapter) Validate(settings map[string]any, secrets map[string]string) err
 				return channels.SettingError(k, "appID must be the bot's numeric AppID")
 			}
 		case SettingAPIBase, SettingTokenURL:
-			if s != "" && !httpURL(s) {
+			if s != "" && !channels.IsHTTPURL(s) {
 				return channels.SettingError(k, "%s must be an absolute http or https URL", k)
 			}
 		default:
 			return channels.SettingError(k, "unknown setting %q", k)
 		}
 	}
-	for _, k := range sortedKeys(secrets) {
+	for _, k := range slices.Sorted(maps.Keys(secrets)) {
 		if k != SecretAppSecret {
 			return channels.SecretError(k, "unknown secret %q", k)
 		}
@@ -211,25 +211,4 @@ func digits(s string, most int) bool {
 		}
 	}
 	return true
-}
-
-func httpURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-func now(c *channels.Config) time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
 }

@@ -128,7 +128,7 @@ func verify(c *channels.Config, pub ed25519.PublicKey, ts, sig string, body []by
 	// seconds, but it does not say so, nor that QQ refuses stale ones.
 	// A signed timestamp more than 5 minutes from now is a replay.
 	sec, _ := strconv.ParseInt(ts, 10, 64)
-	if d := now(c).Sub(time.Unix(sec, 0)); d > maxSkew || d < -maxSkew {
+	if d := c.Time().Sub(time.Unix(sec, 0)); d > maxSkew || d < -maxSkew {
 		return channels.Rejected(401, "%s is more than 5 minutes from now", hdrTime)
 	}
 	return nil
@@ -263,10 +263,10 @@ func message(c *channels.Config, p *payload) (*channels.Inbound, error) {
 		// an rkey) are fetched without the bot's token, so they are plain
 		// attachments; some come without a scheme.
 		u := a.URL
-		if u != "" && !httpURL(u) {
+		if u != "" && !channels.IsHTTPURL(u) {
 			u = "https://" + u
 		}
-		if !httpURL(u) {
+		if !channels.IsHTTPURL(u) {
 			continue
 		}
 		in.Attachments = append(in.Attachments, channels.Attachment{URL: u, ContentType: a.ContentType,
@@ -293,7 +293,7 @@ func friend(c *channels.Config, p *payload) (*channels.Event, error) {
 		return nil, channels.Rejected(400, "malformed %s: d.openid is missing or invalid", p.T)
 	}
 	e := &channels.Event{ProviderEventID: p.ID, Kind: channels.EventFollowed, Sender: channels.Sender{ExternalID: "user:" + d.OpenID},
-		Time: now(c)}
+		Time: c.Time()}
 	if p.T == eventFriendDel {
 		e.Kind = channels.EventUnfollowed
 	}
@@ -340,7 +340,7 @@ func parseTime(c *channels.Config, s string) time.Time {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t
 	}
-	return now(c)
+	return c.Time()
 }
 
 // trimSpace trims a message's text: a group @-message starts with the

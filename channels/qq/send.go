@@ -57,7 +57,7 @@ func fetchToken(ctx context.Context, c *channels.Config, _ bool) (channels.Token
 		ExpiresIn   flexible `json:"expires_in"` // a string in the real API
 	}
 	if res.status/100 == 2 && json.Unmarshal(res.body, &tok) == nil && tok.AccessToken != "" && tok.ExpiresIn > 0 {
-		return channels.Token{Value: tok.AccessToken, Expires: now(c).Add(time.Duration(tok.ExpiresIn) * time.Second)}, nil
+		return channels.Token{Value: tok.AccessToken, Expires: c.Time().Add(time.Duration(tok.ExpiresIn) * time.Second)}, nil
 	}
 	switch {
 	case res.status == http.StatusTooManyRequests:
@@ -93,7 +93,7 @@ func (*Adapter) Send(ctx context.Context, c *channels.Config, m *channels.Outbou
 	// no later than the agent wrote this reply, so a reply written more
 	// than 5 minutes ago certainly answers an older message. Otherwise QQ
 	// decides (its refusal is permanent).
-	if group && !m.CreatedAt.IsZero() && now(c).Sub(m.CreatedAt) > replyWindowGroup {
+	if group && !m.CreatedAt.IsZero() && c.Time().Sub(m.CreatedAt) > replyWindowGroup {
 		return "", channels.Permanent("QQ accepts replies in a group only within 5 minutes of the member's message, and this reply is older")
 	}
 	seq, err := msgSeq(ctx, c, m)

@@ -68,7 +68,7 @@ func call(ctx context.Context, c *channels.Config, action string, body []byte, o
 	if region == "" {
 		region = DefaultRegion
 	}
-	ts := now(c)
+	ts := c.Time()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return err

@@ -178,7 +178,7 @@ func receiveReports(c *channels.Config, body []byte) (*channels.Delivery, error)
 	}
 	d := &channels.Delivery{Respond: respond}
 	for i, rp := range in {
-		rc := channels.Receipt{ProviderMessageID: rp.Sid, Time: now(c)}
+		rc := channels.Receipt{ProviderMessageID: rp.Sid, Time: c.Time()}
 		if t, err := time.ParseInLocation("2006-01-02 15:04:05", rp.UserReceiveTime, beijing); err == nil {
 			rc.Time = t
 		}

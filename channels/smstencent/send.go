@@ -144,7 +144,7 @@ func codeError(c *channels.Config, code, reason string) error {
 	case strings.HasPrefix(code, "RequestLimitExceeded"):
 		return channels.RetryLater(requestRateDelay, "%s", reason)
 	case class == "LimitExceeded":
-		return channels.RetryLater(limitDelay(code, now(c)), "%s", reason)
+		return channels.RetryLater(limitDelay(code, c.Time()), "%s", reason)
 	case class == "InternalError":
 		return channels.Transient(nil, "%s", reason)
 	case class == "InvalidParameterValue", class == "InvalidParameter", class == "FailedOperation",

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -102,7 +103,7 @@ func (*Adapter) Describe() channels.Description {
 // Validate implements channels.Adapter: unknown fields and bad formats
 // are *channels.FieldError values naming the field.
 func (*Adapter) Validate(settings map[string]any, secrets map[string]string) error {
-	for _, k := range sortedKeys(settings) {
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		v := settings[k]
 		s, isString := v.(string)
 		if k != SettingTemplates && v != nil && !isString {
@@ -122,7 +123,7 @@ func (*Adapter) Validate(settings map[string]any, secrets map[string]string) err
 				return channels.SettingError(k, "region must be a Tencent Cloud region such as ap-guangzhou")
 			}
 		case SettingBaseURL:
-			if s != "" && !httpURL(s) {
+			if s != "" && !bareBaseURL(s) {
 				return channels.SettingError(k, "baseURL must be an absolute http or https URL without a path, such as %s", DefaultBaseURL)
 			}
 		case SettingTemplates:
@@ -138,7 +139,7 @@ func (*Adapter) Validate(settings map[string]any, secrets map[string]string) err
 			return channels.SettingError(k, "%s is required", k)
 		}
 	}
-	for _, k := range sortedKeys(secrets) {
+	for _, k := range slices.Sorted(maps.Keys(secrets)) {
 		v := secrets[k]
 		switch k {
 		case SecretID, SecretKey:
@@ -195,7 +196,7 @@ func (*Adapter) Verify(ctx context.Context, c *channels.Config) error {
 	if c.Secrets[SecretID] == "" || c.Secrets[SecretKey] == "" {
 		return errors.New("secretID and secretKey are required")
 	}
-	hour := now(c).In(beijing).Format("2006010215")
+	hour := c.Time().In(beijing).Format("2006010215")
 	// Unconfirmed: BeginTime and EndTime are Beijing-time hours
 	// (YYYYMMDDHH); Limit and Offset are documented as fixed at 0.
 	body := fmt.Sprintf(`{"BeginTime":%q,"EndTime":%q,"SmsSdkAppId":%q,"Limit":0,"Offset":0}`, hour, hour, c.Setting(SettingSdkAppID))
@@ -213,24 +214,10 @@ func (*Adapter) Verify(ctx context.Context, c *channels.Config) error {
 // beijing is China Standard Time, in which Tencent's SMS dates are given.
 var beijing = time.FixedZone("CST", 8*3600)
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-func httpURL(s string) bool {
+// bareBaseURL reports whether s is an http(s) URL of a host and nothing
+// else: TC3 signs the host and the path "/", so a base URL cannot carry
+// a path, a query or credentials.
+func bareBaseURL(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
-		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.User == nil
-}
-
-func now(c *channels.Config) time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
+	return channels.IsHTTPURL(s) && err == nil && (u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.User == nil
 }

@@ -171,7 +171,7 @@ func (*Adapter) fetchToken(ctx context.Context, c *channels.Config, force bool) 
 	if out.ExpiresIn <= 0 {
 		out.ExpiresIn = 7200
 	}
-	return channels.Token{Value: out.AccessToken, Expires: now(c).Add(time.Duration(out.ExpiresIn) * time.Second)}, nil
+	return channels.Token{Value: out.AccessToken, Expires: c.Time().Add(time.Duration(out.ExpiresIn) * time.Second)}, nil
 }
 
 // session makes the API calls of one Send or FetchMedia with the

@@ -241,7 +241,7 @@ func (a *Adapter) responder(c *channels.Config, p *push, encrypted bool) func([]
 		return func([]channels.Stored) channels.Response { return success }
 	}
 	return func([]channels.Stored) channels.Response {
-		reply := textReply(p.FromUserName, p.ToUserName, now(c), welcome)
+		reply := textReply(p.FromUserName, p.ToUserName, c.Time(), welcome)
 		if !encrypted {
 			return channels.Response{Status: http.StatusOK, ContentType: "application/xml; charset=utf-8", Body: reply}
 		}
@@ -278,7 +278,7 @@ func sealReply(c *channels.Config, reply []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts, nonce := strconv.FormatInt(now(c).Unix(), 10), n.String()
+	ts, nonce := strconv.FormatInt(c.Time().Unix(), 10), n.String()
 	sig := signature(c.Setting("token"), ts, nonce, enc)
 	return fmt.Appendf(nil, "<xml><Encrypt>%s</Encrypt><MsgSignature>%s</MsgSignature><TimeStamp>%s</TimeStamp><Nonce>%s</Nonce></xml>",
 		cdata(enc), cdata(sig), ts, cdata(nonce)), nil

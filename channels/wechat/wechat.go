@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -95,7 +96,7 @@ func (*Adapter) Describe() channels.Description {
 // Validate implements channels.Adapter; its errors are
 // *channels.FieldError values naming the field.
 func (*Adapter) Validate(settings map[string]any, secrets map[string]string) error {
-	for _, k := range sortedKeys(settings) {
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		v := settings[k]
 		s, ok := v.(string)
 		if v != nil && !ok {
@@ -131,7 +132,7 @@ func (*Adapter) Validate(settings map[string]any, secrets map[string]string) err
 			return channels.SettingError(k, "%s is required", k)
 		}
 	}
-	for _, k := range sortedKeys(secrets) {
+	for _, k := range slices.Sorted(maps.Keys(secrets)) {
 		v := secrets[k]
 		switch k {
 		case "appSecret":
@@ -153,15 +154,6 @@ func (*Adapter) Validate(settings map[string]any, secrets map[string]string) err
 		return channels.SecretError("encodingAESKey", "encodingAESKey is required in %s mode", m)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Verify implements channels.Adapter: it fetches an access token with the
@@ -256,7 +248,7 @@ func fresh(c *channels.Config, ts string) error {
 	if err != nil {
 		return channels.Rejected(401, "invalid timestamp")
 	}
-	if d := now(c).Sub(time.Unix(sec, 0)); d > maxSkew || d < -maxSkew {
+	if d := c.Time().Sub(time.Unix(sec, 0)); d > maxSkew || d < -maxSkew {
 		return channels.Rejected(401, "timestamp is more than 5 minutes from now")
 	}
 	return nil
@@ -274,13 +266,6 @@ func baseURL(c *channels.Config) string {
 		return b
 	}
 	return DefaultBaseURL
-}
-
-func now(c *channels.Config) time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
 }
 
 var defaultClient = &http.Client{Timeout: requestTimeout}

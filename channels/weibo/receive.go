@@ -111,7 +111,7 @@ func parsePush(c *channels.Config, body []byte) (*channels.Delivery, error) {
 		}
 	}
 	if at.IsZero() {
-		at = now(c)
+		at = c.Time()
 	}
 	sender := channels.Sender{ExternalID: string(p.SenderID),
 		// Unconfirmed: sender_id is the fan's Weibo uid, the same for

@@ -17,6 +17,7 @@ package weibo
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -93,7 +94,7 @@ var urlSettings = []string{"baseURL", "apiBaseURL", "uploadBaseURL"}
 // Validate implements channels.Adapter: unknown fields, settings of the
 // wrong form and unusable secrets are *channels.FieldError values.
 func (*Adapter) Validate(settings map[string]any, secrets map[string]string) error {
-	for _, k := range sortedKeys(settings) {
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		v := settings[k]
 		if v == nil {
 			continue
@@ -105,14 +106,14 @@ func (*Adapter) Validate(settings map[string]any, secrets map[string]string) err
 				return channels.SettingError(k, "%s must be Weibo's numeric id, as a string of digits", k)
 			}
 		case slices.Contains(urlSettings, k):
-			if !ok || (s != "" && !httpURL(s)) {
+			if !ok || (s != "" && !channels.IsHTTPURL(s)) {
 				return channels.SettingError(k, "%s must be an absolute http or https URL", k)
 			}
 		default:
 			return channels.SettingError(k, "unknown setting %q", k)
 		}
 	}
-	for _, k := range sortedKeys(secrets) {
+	for _, k := range slices.Sorted(maps.Keys(secrets)) {
 		v := secrets[k]
 		switch k {
 		case "appSecret", "accessToken":
@@ -141,13 +142,6 @@ func client(c *channels.Config) *http.Client {
 	return defaultClient
 }
 
-func now(c *channels.Config) time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
-}
-
 // digits reports whether s is 1 to max ASCII digits.
 func digits(s string, max int) bool {
 	if s == "" || len(s) > max {
@@ -159,20 +153,6 @@ func digits(s string, max int) bool {
 		}
 	}
 	return true
-}
-
-func httpURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Verify implements channels.Adapter: it asks Weibo whose the access

@@ -42,14 +42,10 @@ func (a *Adapter) Send(ctx context.Context, c *channels.Config, m *channels.Outb
 	if m.Recipient.ExternalID == "" {
 		return "", channels.Permanent("the customer has no id on this channel")
 	}
-	now := time.Now
-	if c.Now != nil {
-		now = c.Now
-	}
 	req := sendRequest{MessagingType: "RESPONSE"}
 	req.Recipient.ID = m.Recipient.ExternalID
 	if !m.LastInboundAt.IsZero() {
-		switch since := now().Sub(m.LastInboundAt); {
+		switch since := c.Time().Sub(m.LastInboundAt); {
 		case since > HumanAgent:
 			return "", channels.Permanent("WINDOW_CLOSED: the customer last wrote %s ago; %s allows replies for 7 days",
 				since.Round(time.Hour), a.displayName)

@@ -78,7 +78,7 @@ func (a *Adapter) Send(ctx context.Context, c *channels.Config, m *channels.Outb
 		parts = append(parts, p)
 	} else {
 		if !m.LastInboundAt.IsZero() {
-			if since := now(c).Sub(m.LastInboundAt); since > Window {
+			if since := c.Time().Sub(m.LastInboundAt); since > Window {
 				return "", channels.Permanent("WINDOW_CLOSED: the customer last wrote %s ago; WhatsApp allows free-form replies for 24 hours, then only approved templates",
 					since.Round(time.Minute))
 			}

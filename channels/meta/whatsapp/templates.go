@@ -52,7 +52,7 @@ func (a *Adapter) Templates(ctx context.Context, c *channels.Config) ([]channels
 		return nil, nil
 	}
 	cached := readCache(ctx, c, waba)
-	if cached != nil && now(c).Sub(cached.FetchedAt) < cacheFor && !cached.FetchedAt.After(now(c)) {
+	if cached != nil && c.Time().Sub(cached.FetchedAt) < cacheFor && !cached.FetchedAt.After(c.Time()) {
 		return cached.Templates, nil
 	}
 	return a.refreshTemplates(ctx, c, waba, cached, false)
@@ -106,7 +106,7 @@ func (a *Adapter) refreshTemplates(ctx context.Context, c *channels.Config, waba
 	} else if _, v, err := c.State.Get(ctx, cacheKey); err == nil {
 		version = v
 	}
-	raw, _ := json.Marshal(templateCache{WABA: waba, FetchedAt: now(c), Templates: list})
+	raw, _ := json.Marshal(templateCache{WABA: waba, FetchedAt: c.Time(), Templates: list})
 	if len(raw) > channels.MaxStateValue {
 		return list, nil // Unconfirmed: an account with that many templates is fetched every time
 	}

@@ -125,10 +125,3 @@ func (a *Adapter) Verify(ctx context.Context, c *channels.Config) error {
 func (*Adapter) Handshake(_ context.Context, c *channels.Config, r *http.Request) (channels.Response, bool, error) {
 	return meta.Handshake(c, r)
 }
-
-func now(c *channels.Config) time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
-}
