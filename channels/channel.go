@@ -316,6 +316,9 @@ type Delivery struct {
 	Messages []Inbound
 	Receipts []Receipt
 	Events   []Event
+	// Calls are telephone call events (a phone channel's PBX or CTI
+	// bridge): each updates the channel's call with its ProviderCallID.
+	Calls []Call
 	// Respond builds the answer once the messages are stored; results are
 	// in the order of Messages. Nil means 200 with an empty body.
 	Respond func(results []Stored) Response
@@ -383,6 +386,48 @@ type Event struct {
 	Sender          Sender
 	Detail          string // a menu key, a call's outcome and duration
 	Time            time.Time
+}
+
+// CallStatus is how far a call got: the GraphQL enum CallStatus.
+// RINGING < ANSWERED < ENDED; MISSED is final. A call never moves back.
+type CallStatus string
+
+// Call statuses.
+const (
+	CallRinging  CallStatus = "RINGING"
+	CallAnswered CallStatus = "ANSWERED"
+	CallEnded    CallStatus = "ENDED"
+	CallMissed   CallStatus = "MISSED"
+)
+
+// CallDirection says who called: the GraphQL enum CallDirection.
+type CallDirection string
+
+// Call directions.
+const (
+	CallInbound  CallDirection = "INBOUND"  // the customer called the business
+	CallOutbound CallDirection = "OUTBOUND" // the business called the customer
+)
+
+// Call is one event of a telephone call, as a telephony system reports
+// it. The inbox keeps one call per channel and ProviderCallID, moving its
+// status forward only, on the timeline of the customer whose number is
+// From (inbound) or To (outbound).
+type Call struct {
+	ProviderCallID string // the call's id at the provider: the dedupe key, unique per channel
+	Status         CallStatus
+	Direction      CallDirection
+	From, To       string // E.164 numbers (the adapter normalises them)
+	// AgentEmail or AgentID name the agent who took or placed the call,
+	// when the telephony system knows them; the inbox matches them to
+	// the workspace's agents (an id, then an email), or ignores them.
+	AgentEmail, AgentID string
+	StartedAt           time.Time
+	AnsweredAt, EndedAt time.Time // zero when unknown
+	Duration            time.Duration
+	// RecordingURL is where the provider keeps the call's recording; it
+	// is fetched into a file (Media).
+	RecordingURL string
 }
 
 // Stored is where an inbound message was stored.

@@ -353,3 +353,19 @@ func StorableID(id string) string {
 	var s sanitizer
 	return s.identifier("messageID", id, MaxMessageID)
 }
+
+// SanitizeCall makes a call event storable: its id hashed as a message's
+// when too long, numbers, agent and recording address cleaned and cut to
+// their columns.
+func SanitizeCall(c *Call) []Fix {
+	var s sanitizer
+	c.ProviderCallID = s.identifier("callID", c.ProviderCallID, 255)
+	c.From = s.text("from", c.From, 64, true)
+	c.To = s.text("to", c.To, 64, true)
+	c.AgentID = s.text("agentID", c.AgentID, 255, true)
+	c.AgentEmail = s.text("agentEmail", c.AgentEmail, 255, true)
+	if len(c.RecordingURL) > 2048 || !IsHTTPURL(c.RecordingURL) {
+		c.RecordingURL = ""
+	}
+	return s.fixes
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/channelstate"
 	"github.com/switchboard/switchboard/ent/consumerlease"
@@ -59,6 +60,8 @@ type Client struct {
 	ApiToken *ApiTokenClient
 	// AttributeDefinition is the client for interacting with the AttributeDefinition builders.
 	AttributeDefinition *AttributeDefinitionClient
+	// Call is the client for interacting with the Call builders.
+	Call *CallClient
 	// Channel is the client for interacting with the Channel builders.
 	Channel *ChannelClient
 	// ChannelState is the client for interacting with the ChannelState builders.
@@ -118,6 +121,7 @@ func (c *Client) init() {
 	c.AgentPresence = NewAgentPresenceClient(c.config)
 	c.ApiToken = NewApiTokenClient(c.config)
 	c.AttributeDefinition = NewAttributeDefinitionClient(c.config)
+	c.Call = NewCallClient(c.config)
 	c.Channel = NewChannelClient(c.config)
 	c.ChannelState = NewChannelStateClient(c.config)
 	c.ConsumerLease = NewConsumerLeaseClient(c.config)
@@ -236,6 +240,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AgentPresence:        NewAgentPresenceClient(cfg),
 		ApiToken:             NewApiTokenClient(cfg),
 		AttributeDefinition:  NewAttributeDefinitionClient(cfg),
+		Call:                 NewCallClient(cfg),
 		Channel:              NewChannelClient(cfg),
 		ChannelState:         NewChannelStateClient(cfg),
 		ConsumerLease:        NewConsumerLeaseClient(cfg),
@@ -281,6 +286,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AgentPresence:        NewAgentPresenceClient(cfg),
 		ApiToken:             NewApiTokenClient(cfg),
 		AttributeDefinition:  NewAttributeDefinitionClient(cfg),
+		Call:                 NewCallClient(cfg),
 		Channel:              NewChannelClient(cfg),
 		ChannelState:         NewChannelStateClient(cfg),
 		ConsumerLease:        NewConsumerLeaseClient(cfg),
@@ -332,7 +338,7 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Channel,
+		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Call, c.Channel,
 		c.ChannelState, c.ConsumerLease, c.Conversation, c.ConversationActivity,
 		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
 		c.CustomerMerge, c.Event, c.EventSequence, c.File, c.Message, c.OutboxItem,
@@ -347,7 +353,7 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Channel,
+		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Call, c.Channel,
 		c.ChannelState, c.ConsumerLease, c.Conversation, c.ConversationActivity,
 		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
 		c.CustomerMerge, c.Event, c.EventSequence, c.File, c.Message, c.OutboxItem,
@@ -369,6 +375,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ApiToken.mutate(ctx, m)
 	case *AttributeDefinitionMutation:
 		return c.AttributeDefinition.mutate(ctx, m)
+	case *CallMutation:
+		return c.Call.mutate(ctx, m)
 	case *ChannelMutation:
 		return c.Channel.mutate(ctx, m)
 	case *ChannelStateMutation:
@@ -1079,6 +1087,236 @@ func (c *AttributeDefinitionClient) mutate(ctx context.Context, m *AttributeDefi
 		return (&AttributeDefinitionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AttributeDefinition mutation op: %q", m.Op())
+	}
+}
+
+// CallClient is a client for the Call schema.
+type CallClient struct {
+	config
+}
+
+// NewCallClient returns a client for the Call from the given config.
+func NewCallClient(c config) *CallClient {
+	return &CallClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `call.Hooks(f(g(h())))`.
+func (c *CallClient) Use(hooks ...Hook) {
+	c.hooks.Call = append(c.hooks.Call, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `call.Intercept(f(g(h())))`.
+func (c *CallClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Call = append(c.inters.Call, interceptors...)
+}
+
+// Create returns a builder for creating a Call entity.
+func (c *CallClient) Create() *CallCreate {
+	mutation := newCallMutation(c.config, OpCreate)
+	return &CallCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Call entities.
+func (c *CallClient) CreateBulk(builders ...*CallCreate) *CallCreateBulk {
+	return &CallCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CallClient) MapCreateBulk(slice any, setFunc func(*CallCreate, int)) *CallCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CallCreateBulk{err: fmt.Errorf("calling to CallClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CallCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CallCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Call.
+func (c *CallClient) Update() *CallUpdate {
+	mutation := newCallMutation(c.config, OpUpdate)
+	return &CallUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CallClient) UpdateOne(_m *Call) *CallUpdateOne {
+	mutation := newCallMutation(c.config, OpUpdateOne, withCall(_m))
+	return &CallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CallClient) UpdateOneID(id gid.ID) *CallUpdateOne {
+	mutation := newCallMutation(c.config, OpUpdateOne, withCallID(id))
+	return &CallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Call.
+func (c *CallClient) Delete() *CallDelete {
+	mutation := newCallMutation(c.config, OpDelete)
+	return &CallDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CallClient) DeleteOne(_m *Call) *CallDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CallClient) DeleteOneID(id gid.ID) *CallDeleteOne {
+	builder := c.Delete().Where(call.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CallDeleteOne{builder}
+}
+
+// Query returns a query builder for Call.
+func (c *CallClient) Query() *CallQuery {
+	return &CallQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCall},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Call entity by its id.
+func (c *CallClient) Get(ctx context.Context, id gid.ID) (*Call, error) {
+	return c.Query().Where(call.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CallClient) GetX(ctx context.Context, id gid.ID) *Call {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a Call.
+func (c *CallClient) QueryWorkspace(_m *Call) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, call.WorkspaceTable, call.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCustomer queries the customer edge of a Call.
+func (c *CallClient) QueryCustomer(_m *Call) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, call.CustomerTable, call.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryConversation queries the conversation edge of a Call.
+func (c *CallClient) QueryConversation(_m *Call) *ConversationQuery {
+	query := (&ConversationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, id),
+			sqlgraph.To(conversation.Table, conversation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, call.ConversationTable, call.ConversationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryChannel queries the channel edge of a Call.
+func (c *CallClient) QueryChannel(_m *Call) *ChannelQuery {
+	query := (&ChannelClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, id),
+			sqlgraph.To(channel.Table, channel.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, call.ChannelTable, call.ChannelColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAgent queries the agent edge of a Call.
+func (c *CallClient) QueryAgent(_m *Call) *AgentQuery {
+	query := (&AgentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, id),
+			sqlgraph.To(agent.Table, agent.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, call.AgentTable, call.AgentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRecording queries the recording edge of a Call.
+func (c *CallClient) QueryRecording(_m *Call) *FileQuery {
+	query := (&FileClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, id),
+			sqlgraph.To(file.Table, file.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, call.RecordingTable, call.RecordingColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CallClient) Hooks() []Hook {
+	hooks := c.hooks.Call
+	return append(hooks[:len(hooks):len(hooks)], call.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CallClient) Interceptors() []Interceptor {
+	return c.inters.Call
+}
+
+func (c *CallClient) mutate(ctx context.Context, m *CallMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CallCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CallUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CallDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Call mutation op: %q", m.Op())
 	}
 }
 
@@ -4893,18 +5131,18 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel, ChannelState,
-		ConsumerLease, Conversation, ConversationActivity, ConversationRead, Customer,
-		CustomerDuplicate, CustomerIdentity, CustomerMerge, Event, EventSequence, File,
-		Message, OutboxItem, PendingReceipt, ReceiverLease, RoutingPolicy, Tag, Team,
-		Timer, Workspace []ent.Hook
+		Agent, AgentPresence, ApiToken, AttributeDefinition, Call, Channel,
+		ChannelState, ConsumerLease, Conversation, ConversationActivity,
+		ConversationRead, Customer, CustomerDuplicate, CustomerIdentity, CustomerMerge,
+		Event, EventSequence, File, Message, OutboxItem, PendingReceipt, ReceiverLease,
+		RoutingPolicy, Tag, Team, Timer, Workspace []ent.Hook
 	}
 	inters struct {
-		Agent, AgentPresence, ApiToken, AttributeDefinition, Channel, ChannelState,
-		ConsumerLease, Conversation, ConversationActivity, ConversationRead, Customer,
-		CustomerDuplicate, CustomerIdentity, CustomerMerge, Event, EventSequence, File,
-		Message, OutboxItem, PendingReceipt, ReceiverLease, RoutingPolicy, Tag, Team,
-		Timer, Workspace []ent.Interceptor
+		Agent, AgentPresence, ApiToken, AttributeDefinition, Call, Channel,
+		ChannelState, ConsumerLease, Conversation, ConversationActivity,
+		ConversationRead, Customer, CustomerDuplicate, CustomerIdentity, CustomerMerge,
+		Event, EventSequence, File, Message, OutboxItem, PendingReceipt, ReceiverLease,
+		RoutingPolicy, Tag, Team, Timer, Workspace []ent.Interceptor
 	}
 )
 

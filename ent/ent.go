@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/channelstate"
 	"github.com/switchboard/switchboard/ent/consumerlease"
@@ -102,6 +103,7 @@ func checkColumn(t, c string) error {
 			agentpresence.Table:        agentpresence.ValidColumn,
 			apitoken.Table:             apitoken.ValidColumn,
 			attributedefinition.Table:  attributedefinition.ValidColumn,
+			call.Table:                 call.ValidColumn,
 			channel.Table:              channel.ValidColumn,
 			channelstate.Table:         channelstate.ValidColumn,
 			consumerlease.Table:        consumerlease.ValidColumn,

@@ -7,6 +7,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/channelstate"
 	"github.com/switchboard/switchboard/ent/consumerlease"
@@ -39,7 +40,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 26)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -133,6 +134,37 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   call.Table,
+			Columns: call.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: call.FieldID,
+			},
+		},
+		Type: "Call",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			call.FieldCreatedAt:       {Type: field.TypeTime, Column: call.FieldCreatedAt},
+			call.FieldUpdatedAt:       {Type: field.TypeTime, Column: call.FieldUpdatedAt},
+			call.FieldWorkspaceID:     {Type: field.TypeString, Column: call.FieldWorkspaceID},
+			call.FieldCustomerID:      {Type: field.TypeString, Column: call.FieldCustomerID},
+			call.FieldConversationID:  {Type: field.TypeString, Column: call.FieldConversationID},
+			call.FieldChannelID:       {Type: field.TypeString, Column: call.FieldChannelID},
+			call.FieldAgentID:         {Type: field.TypeString, Column: call.FieldAgentID},
+			call.FieldRecordingID:     {Type: field.TypeString, Column: call.FieldRecordingID},
+			call.FieldProviderCallID:  {Type: field.TypeString, Column: call.FieldProviderCallID},
+			call.FieldStatus:          {Type: field.TypeEnum, Column: call.FieldStatus},
+			call.FieldDirection:       {Type: field.TypeEnum, Column: call.FieldDirection},
+			call.FieldFrom:            {Type: field.TypeString, Column: call.FieldFrom},
+			call.FieldTo:              {Type: field.TypeString, Column: call.FieldTo},
+			call.FieldStartedAt:       {Type: field.TypeTime, Column: call.FieldStartedAt},
+			call.FieldAnsweredAt:      {Type: field.TypeTime, Column: call.FieldAnsweredAt},
+			call.FieldEndedAt:         {Type: field.TypeTime, Column: call.FieldEndedAt},
+			call.FieldDurationSeconds: {Type: field.TypeInt, Column: call.FieldDurationSeconds},
+			call.FieldRecordingURL:    {Type: field.TypeString, Column: call.FieldRecordingURL},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   channel.Table,
 			Columns: channel.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -160,7 +192,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			channel.FieldWorkingHours:      {Type: field.TypeJSON, Column: channel.FieldWorkingHours},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   channelstate.Table,
 			Columns: channelstate.Columns,
@@ -180,7 +212,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			channelstate.FieldVersion:     {Type: field.TypeInt64, Column: channelstate.FieldVersion},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   consumerlease.Table,
 			Columns: consumerlease.Columns,
@@ -196,7 +228,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consumerlease.FieldPosition:  {Type: field.TypeInt64, Column: consumerlease.FieldPosition},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversation.Table,
 			Columns: conversation.Columns,
@@ -226,7 +258,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldKey:             {Type: field.TypeString, Column: conversation.FieldKey},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversationactivity.Table,
 			Columns: conversationactivity.Columns,
@@ -250,7 +282,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversationactivity.FieldDedupeKey:      {Type: field.TypeString, Column: conversationactivity.FieldDedupeKey},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversationread.Table,
 			Columns: conversationread.Columns,
@@ -267,7 +299,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversationread.FieldReadAt:         {Type: field.TypeTime, Column: conversationread.FieldReadAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customer.Table,
 			Columns: customer.Columns,
@@ -289,7 +321,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customer.FieldMergedIntoID:     {Type: field.TypeString, Column: customer.FieldMergedIntoID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customerduplicate.Table,
 			Columns: customerduplicate.Columns,
@@ -311,7 +343,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customerduplicate.FieldResolvedByID: {Type: field.TypeString, Column: customerduplicate.FieldResolvedByID},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customeridentity.Table,
 			Columns: customeridentity.Columns,
@@ -334,7 +366,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customeridentity.FieldOptedOutAt:  {Type: field.TypeTime, Column: customeridentity.FieldOptedOutAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customermerge.Table,
 			Columns: customermerge.Columns,
@@ -358,7 +390,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customermerge.FieldSnapshot:     {Type: field.TypeJSON, Column: customermerge.FieldSnapshot},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -382,7 +414,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCreatedAt:       {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   eventsequence.Table,
 			Columns: eventsequence.Columns,
@@ -397,7 +429,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			eventsequence.FieldPrunedThrough: {Type: field.TypeInt64, Column: eventsequence.FieldPrunedThrough},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   file.Table,
 			Columns: file.Columns,
@@ -433,7 +465,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			file.FieldDeletedAt:          {Type: field.TypeTime, Column: file.FieldDeletedAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
@@ -465,7 +497,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldDeliveryError:     {Type: field.TypeString, Column: message.FieldDeliveryError},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxitem.Table,
 			Columns: outboxitem.Columns,
@@ -490,7 +522,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxitem.FieldProviderMessageID: {Type: field.TypeString, Column: outboxitem.FieldProviderMessageID},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pendingreceipt.Table,
 			Columns: pendingreceipt.Columns,
@@ -511,7 +543,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pendingreceipt.FieldOccurredAt:        {Type: field.TypeTime, Column: pendingreceipt.FieldOccurredAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   receiverlease.Table,
 			Columns: receiverlease.Columns,
@@ -531,7 +563,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			receiverlease.FieldUpdatedAt:     {Type: field.TypeTime, Column: receiverlease.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   routingpolicy.Table,
 			Columns: routingpolicy.Columns,
@@ -551,7 +583,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			routingpolicy.FieldLastAgentID: {Type: field.TypeString, Column: routingpolicy.FieldLastAgentID},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -569,7 +601,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -586,7 +618,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldName:        {Type: field.TypeString, Column: team.FieldName},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timer.Table,
 			Columns: timer.Columns,
@@ -608,7 +640,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timer.FieldCreatedAt:    {Type: field.TypeTime, Column: timer.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -723,6 +755,78 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"AttributeDefinition",
 		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   call.WorkspaceTable,
+			Columns: []string{call.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"Call",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"customer",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   call.CustomerTable,
+			Columns: []string{call.CustomerColumn},
+			Bidi:    false,
+		},
+		"Call",
+		"Customer",
+	)
+	graph.MustAddE(
+		"conversation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   call.ConversationTable,
+			Columns: []string{call.ConversationColumn},
+			Bidi:    false,
+		},
+		"Call",
+		"Conversation",
+	)
+	graph.MustAddE(
+		"channel",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   call.ChannelTable,
+			Columns: []string{call.ChannelColumn},
+			Bidi:    false,
+		},
+		"Call",
+		"Channel",
+	)
+	graph.MustAddE(
+		"agent",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   call.AgentTable,
+			Columns: []string{call.AgentColumn},
+			Bidi:    false,
+		},
+		"Call",
+		"Agent",
+	)
+	graph.MustAddE(
+		"recording",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   call.RecordingTable,
+			Columns: []string{call.RecordingColumn},
+			Bidi:    false,
+		},
+		"Call",
+		"File",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1849,6 +1953,220 @@ func (f *AttributeDefinitionFilter) WhereHasWorkspaceWith(preds ...predicate.Wor
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CallQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CallQuery builder.
+func (_q *CallQuery) Filter() *CallFilter {
+	return &CallFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CallMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CallMutation builder.
+func (m *CallMutation) Filter() *CallFilter {
+	return &CallFilter{config: m.config, predicateAdder: m}
+}
+
+// CallFilter provides a generic filtering capability at runtime for CallQuery.
+type CallFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CallFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *CallFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(call.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CallFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(call.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CallFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(call.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *CallFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(call.FieldWorkspaceID))
+}
+
+// WhereCustomerID applies the entql string predicate on the customer_id field.
+func (f *CallFilter) WhereCustomerID(p entql.StringP) {
+	f.Where(p.Field(call.FieldCustomerID))
+}
+
+// WhereConversationID applies the entql string predicate on the conversation_id field.
+func (f *CallFilter) WhereConversationID(p entql.StringP) {
+	f.Where(p.Field(call.FieldConversationID))
+}
+
+// WhereChannelID applies the entql string predicate on the channel_id field.
+func (f *CallFilter) WhereChannelID(p entql.StringP) {
+	f.Where(p.Field(call.FieldChannelID))
+}
+
+// WhereAgentID applies the entql string predicate on the agent_id field.
+func (f *CallFilter) WhereAgentID(p entql.StringP) {
+	f.Where(p.Field(call.FieldAgentID))
+}
+
+// WhereRecordingID applies the entql string predicate on the recording_id field.
+func (f *CallFilter) WhereRecordingID(p entql.StringP) {
+	f.Where(p.Field(call.FieldRecordingID))
+}
+
+// WhereProviderCallID applies the entql string predicate on the provider_call_id field.
+func (f *CallFilter) WhereProviderCallID(p entql.StringP) {
+	f.Where(p.Field(call.FieldProviderCallID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *CallFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(call.FieldStatus))
+}
+
+// WhereDirection applies the entql string predicate on the direction field.
+func (f *CallFilter) WhereDirection(p entql.StringP) {
+	f.Where(p.Field(call.FieldDirection))
+}
+
+// WhereFrom applies the entql string predicate on the from field.
+func (f *CallFilter) WhereFrom(p entql.StringP) {
+	f.Where(p.Field(call.FieldFrom))
+}
+
+// WhereTo applies the entql string predicate on the to field.
+func (f *CallFilter) WhereTo(p entql.StringP) {
+	f.Where(p.Field(call.FieldTo))
+}
+
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *CallFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(call.FieldStartedAt))
+}
+
+// WhereAnsweredAt applies the entql time.Time predicate on the answered_at field.
+func (f *CallFilter) WhereAnsweredAt(p entql.TimeP) {
+	f.Where(p.Field(call.FieldAnsweredAt))
+}
+
+// WhereEndedAt applies the entql time.Time predicate on the ended_at field.
+func (f *CallFilter) WhereEndedAt(p entql.TimeP) {
+	f.Where(p.Field(call.FieldEndedAt))
+}
+
+// WhereDurationSeconds applies the entql int predicate on the duration_seconds field.
+func (f *CallFilter) WhereDurationSeconds(p entql.IntP) {
+	f.Where(p.Field(call.FieldDurationSeconds))
+}
+
+// WhereRecordingURL applies the entql string predicate on the recording_url field.
+func (f *CallFilter) WhereRecordingURL(p entql.StringP) {
+	f.Where(p.Field(call.FieldRecordingURL))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *CallFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *CallFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCustomer applies a predicate to check if query has an edge customer.
+func (f *CallFilter) WhereHasCustomer() {
+	f.Where(entql.HasEdge("customer"))
+}
+
+// WhereHasCustomerWith applies a predicate to check if query has an edge customer with a given conditions (other predicates).
+func (f *CallFilter) WhereHasCustomerWith(preds ...predicate.Customer) {
+	f.Where(entql.HasEdgeWith("customer", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasConversation applies a predicate to check if query has an edge conversation.
+func (f *CallFilter) WhereHasConversation() {
+	f.Where(entql.HasEdge("conversation"))
+}
+
+// WhereHasConversationWith applies a predicate to check if query has an edge conversation with a given conditions (other predicates).
+func (f *CallFilter) WhereHasConversationWith(preds ...predicate.Conversation) {
+	f.Where(entql.HasEdgeWith("conversation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasChannel applies a predicate to check if query has an edge channel.
+func (f *CallFilter) WhereHasChannel() {
+	f.Where(entql.HasEdge("channel"))
+}
+
+// WhereHasChannelWith applies a predicate to check if query has an edge channel with a given conditions (other predicates).
+func (f *CallFilter) WhereHasChannelWith(preds ...predicate.Channel) {
+	f.Where(entql.HasEdgeWith("channel", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAgent applies a predicate to check if query has an edge agent.
+func (f *CallFilter) WhereHasAgent() {
+	f.Where(entql.HasEdge("agent"))
+}
+
+// WhereHasAgentWith applies a predicate to check if query has an edge agent with a given conditions (other predicates).
+func (f *CallFilter) WhereHasAgentWith(preds ...predicate.Agent) {
+	f.Where(entql.HasEdgeWith("agent", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRecording applies a predicate to check if query has an edge recording.
+func (f *CallFilter) WhereHasRecording() {
+	f.Where(entql.HasEdge("recording"))
+}
+
+// WhereHasRecordingWith applies a predicate to check if query has an edge recording with a given conditions (other predicates).
+func (f *CallFilter) WhereHasRecordingWith(preds ...predicate.File) {
+	f.Where(entql.HasEdgeWith("recording", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ChannelQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1877,7 +2195,7 @@ type ChannelFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ChannelFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2053,7 +2371,7 @@ type ChannelStateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ChannelStateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2156,7 +2474,7 @@ type ConsumerLeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConsumerLeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2211,7 +2529,7 @@ type ConversationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2448,7 +2766,7 @@ type ConversationActivityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationActivityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2613,7 +2931,7 @@ type ConversationReadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationReadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2687,7 +3005,7 @@ type CustomerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2856,7 +3174,7 @@ type CustomerDuplicateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerDuplicateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2997,7 +3315,7 @@ type CustomerIdentityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerIdentityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3129,7 +3447,7 @@ type CustomerMergeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerMergeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3294,7 +3612,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3403,7 +3721,7 @@ type EventSequenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventSequenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3453,7 +3771,7 @@ type FileFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FileFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3622,7 +3940,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3813,7 +4131,7 @@ type OutboxItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3927,7 +4245,7 @@ type PendingReceiptFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PendingReceiptFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4021,7 +4339,7 @@ type ReceiverLeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReceiverLeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4096,7 +4414,7 @@ type RoutingPolicyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoutingPolicyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4199,7 +4517,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4306,7 +4624,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4408,7 +4726,7 @@ type TimerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4493,7 +4811,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/customer"
@@ -434,6 +435,197 @@ func newAttributeDefinitionPaginateArgs(rv map[string]any) *attributedefinitionP
 	}
 	if v, ok := rv[whereField].(*AttributeDefinitionWhereInput); ok {
 		args.opts = append(args.opts, WithAttributeDefinitionFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CallQuery) CollectFields(ctx context.Context, satisfies ...string) (*CallQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CallQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(call.Columns))
+		selectedFields = []string{call.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "customer":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			_q.withCustomer = query
+			if _, ok := fieldSeen[call.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, call.FieldCustomerID)
+				fieldSeen[call.FieldCustomerID] = struct{}{}
+			}
+
+		case "conversation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConversationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, conversationImplementors)...); err != nil {
+				return err
+			}
+			_q.withConversation = query
+			if _, ok := fieldSeen[call.FieldConversationID]; !ok {
+				selectedFields = append(selectedFields, call.FieldConversationID)
+				fieldSeen[call.FieldConversationID] = struct{}{}
+			}
+
+		case "agent":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AgentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, agentImplementors)...); err != nil {
+				return err
+			}
+			_q.withAgent = query
+			if _, ok := fieldSeen[call.FieldAgentID]; !ok {
+				selectedFields = append(selectedFields, call.FieldAgentID)
+				fieldSeen[call.FieldAgentID] = struct{}{}
+			}
+
+		case "recording":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FileClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, fileImplementors)...); err != nil {
+				return err
+			}
+			_q.withRecording = query
+			if _, ok := fieldSeen[call.FieldRecordingID]; !ok {
+				selectedFields = append(selectedFields, call.FieldRecordingID)
+				fieldSeen[call.FieldRecordingID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[call.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, call.FieldCreatedAt)
+				fieldSeen[call.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[call.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, call.FieldUpdatedAt)
+				fieldSeen[call.FieldUpdatedAt] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[call.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, call.FieldStatus)
+				fieldSeen[call.FieldStatus] = struct{}{}
+			}
+		case "direction":
+			if _, ok := fieldSeen[call.FieldDirection]; !ok {
+				selectedFields = append(selectedFields, call.FieldDirection)
+				fieldSeen[call.FieldDirection] = struct{}{}
+			}
+		case "from":
+			if _, ok := fieldSeen[call.FieldFrom]; !ok {
+				selectedFields = append(selectedFields, call.FieldFrom)
+				fieldSeen[call.FieldFrom] = struct{}{}
+			}
+		case "to":
+			if _, ok := fieldSeen[call.FieldTo]; !ok {
+				selectedFields = append(selectedFields, call.FieldTo)
+				fieldSeen[call.FieldTo] = struct{}{}
+			}
+		case "startedAt":
+			if _, ok := fieldSeen[call.FieldStartedAt]; !ok {
+				selectedFields = append(selectedFields, call.FieldStartedAt)
+				fieldSeen[call.FieldStartedAt] = struct{}{}
+			}
+		case "answeredAt":
+			if _, ok := fieldSeen[call.FieldAnsweredAt]; !ok {
+				selectedFields = append(selectedFields, call.FieldAnsweredAt)
+				fieldSeen[call.FieldAnsweredAt] = struct{}{}
+			}
+		case "endedAt":
+			if _, ok := fieldSeen[call.FieldEndedAt]; !ok {
+				selectedFields = append(selectedFields, call.FieldEndedAt)
+				fieldSeen[call.FieldEndedAt] = struct{}{}
+			}
+		case "durationSeconds":
+			if _, ok := fieldSeen[call.FieldDurationSeconds]; !ok {
+				selectedFields = append(selectedFields, call.FieldDurationSeconds)
+				fieldSeen[call.FieldDurationSeconds] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type callPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CallPaginateOption
+}
+
+func newCallPaginateArgs(rv map[string]any) *callPaginateArgs {
+	args := &callPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CallOrder{Field: &CallOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCallOrder(order))
+			}
+		case *CallOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCallOrder(v))
+			}
+		}
 	}
 	return args
 }

@@ -28,6 +28,38 @@ func (_m *ApiToken) CreatedBy(ctx context.Context) (*Agent, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Call) Customer(ctx context.Context) (*Customer, error) {
+	result, err := _m.Edges.CustomerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCustomer().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Call) Conversation(ctx context.Context) (*Conversation, error) {
+	result, err := _m.Edges.ConversationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryConversation().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Call) Agent(ctx context.Context) (*Agent, error) {
+	result, err := _m.Edges.AgentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAgent().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Call) Recording(ctx context.Context) (*File, error) {
+	result, err := _m.Edges.RecordingOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRecording().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Channel) Team(ctx context.Context) (*Team, error) {
 	result, err := _m.Edges.TeamOrErr()
 	if IsNotLoaded(err) {

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/channelstate"
 	"github.com/switchboard/switchboard/ent/consumerlease"
@@ -55,6 +56,7 @@ const (
 	TypeAgentPresence        = "AgentPresence"
 	TypeApiToken             = "ApiToken"
 	TypeAttributeDefinition  = "AttributeDefinition"
+	TypeCall                 = "Call"
 	TypeChannel              = "Channel"
 	TypeChannelState         = "ChannelState"
 	TypeConsumerLease        = "ConsumerLease"
@@ -4154,6 +4156,1751 @@ func (m *AttributeDefinitionMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown AttributeDefinition edge %s", name)
+}
+
+// CallMutation represents an operation that mutates the Call nodes in the graph.
+type CallMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *gid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	provider_call_id    *string
+	status              *call.Status
+	direction           *call.Direction
+	from                *string
+	to                  *string
+	started_at          *time.Time
+	answered_at         *time.Time
+	ended_at            *time.Time
+	duration_seconds    *int
+	addduration_seconds *int
+	recording_url       *string
+	clearedFields       map[string]struct{}
+	workspace           *gid.ID
+	clearedworkspace    bool
+	customer            *gid.ID
+	clearedcustomer     bool
+	conversation        *gid.ID
+	clearedconversation bool
+	channel             *gid.ID
+	clearedchannel      bool
+	agent               *gid.ID
+	clearedagent        bool
+	recording           *gid.ID
+	clearedrecording    bool
+	done                bool
+	oldValue            func(context.Context) (*Call, error)
+	predicates          []predicate.Call
+}
+
+var _ ent.Mutation = (*CallMutation)(nil)
+
+// callOption allows management of the mutation configuration using functional options.
+type callOption func(*CallMutation)
+
+// newCallMutation creates new mutation for the Call entity.
+func newCallMutation(c config, op Op, opts ...callOption) *CallMutation {
+	m := &CallMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCall,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCallID sets the ID field of the mutation.
+func withCallID(id gid.ID) callOption {
+	return func(m *CallMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Call
+		)
+		m.oldValue = func(ctx context.Context) (*Call, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Call.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCall sets the old Call of the mutation.
+func withCall(node *Call) callOption {
+	return func(m *CallMutation) {
+		m.oldValue = func(context.Context) (*Call, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CallMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CallMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Call entities.
+func (m *CallMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CallMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CallMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Call.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CallMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CallMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CallMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CallMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CallMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CallMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *CallMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *CallMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *CallMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *CallMutation) SetCustomerID(gi gid.ID) {
+	m.customer = &gi
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *CallMutation) CustomerID() (r gid.ID, exists bool) {
+	v := m.customer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldCustomerID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *CallMutation) ResetCustomerID() {
+	m.customer = nil
+}
+
+// SetConversationID sets the "conversation_id" field.
+func (m *CallMutation) SetConversationID(gi gid.ID) {
+	m.conversation = &gi
+}
+
+// ConversationID returns the value of the "conversation_id" field in the mutation.
+func (m *CallMutation) ConversationID() (r gid.ID, exists bool) {
+	v := m.conversation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConversationID returns the old "conversation_id" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldConversationID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConversationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConversationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConversationID: %w", err)
+	}
+	return oldValue.ConversationID, nil
+}
+
+// ClearConversationID clears the value of the "conversation_id" field.
+func (m *CallMutation) ClearConversationID() {
+	m.conversation = nil
+	m.clearedFields[call.FieldConversationID] = struct{}{}
+}
+
+// ConversationIDCleared returns if the "conversation_id" field was cleared in this mutation.
+func (m *CallMutation) ConversationIDCleared() bool {
+	_, ok := m.clearedFields[call.FieldConversationID]
+	return ok
+}
+
+// ResetConversationID resets all changes to the "conversation_id" field.
+func (m *CallMutation) ResetConversationID() {
+	m.conversation = nil
+	delete(m.clearedFields, call.FieldConversationID)
+}
+
+// SetChannelID sets the "channel_id" field.
+func (m *CallMutation) SetChannelID(gi gid.ID) {
+	m.channel = &gi
+}
+
+// ChannelID returns the value of the "channel_id" field in the mutation.
+func (m *CallMutation) ChannelID() (r gid.ID, exists bool) {
+	v := m.channel
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannelID returns the old "channel_id" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldChannelID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannelID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannelID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannelID: %w", err)
+	}
+	return oldValue.ChannelID, nil
+}
+
+// ClearChannelID clears the value of the "channel_id" field.
+func (m *CallMutation) ClearChannelID() {
+	m.channel = nil
+	m.clearedFields[call.FieldChannelID] = struct{}{}
+}
+
+// ChannelIDCleared returns if the "channel_id" field was cleared in this mutation.
+func (m *CallMutation) ChannelIDCleared() bool {
+	_, ok := m.clearedFields[call.FieldChannelID]
+	return ok
+}
+
+// ResetChannelID resets all changes to the "channel_id" field.
+func (m *CallMutation) ResetChannelID() {
+	m.channel = nil
+	delete(m.clearedFields, call.FieldChannelID)
+}
+
+// SetAgentID sets the "agent_id" field.
+func (m *CallMutation) SetAgentID(gi gid.ID) {
+	m.agent = &gi
+}
+
+// AgentID returns the value of the "agent_id" field in the mutation.
+func (m *CallMutation) AgentID() (r gid.ID, exists bool) {
+	v := m.agent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgentID returns the old "agent_id" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldAgentID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgentID: %w", err)
+	}
+	return oldValue.AgentID, nil
+}
+
+// ClearAgentID clears the value of the "agent_id" field.
+func (m *CallMutation) ClearAgentID() {
+	m.agent = nil
+	m.clearedFields[call.FieldAgentID] = struct{}{}
+}
+
+// AgentIDCleared returns if the "agent_id" field was cleared in this mutation.
+func (m *CallMutation) AgentIDCleared() bool {
+	_, ok := m.clearedFields[call.FieldAgentID]
+	return ok
+}
+
+// ResetAgentID resets all changes to the "agent_id" field.
+func (m *CallMutation) ResetAgentID() {
+	m.agent = nil
+	delete(m.clearedFields, call.FieldAgentID)
+}
+
+// SetRecordingID sets the "recording_id" field.
+func (m *CallMutation) SetRecordingID(gi gid.ID) {
+	m.recording = &gi
+}
+
+// RecordingID returns the value of the "recording_id" field in the mutation.
+func (m *CallMutation) RecordingID() (r gid.ID, exists bool) {
+	v := m.recording
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordingID returns the old "recording_id" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldRecordingID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordingID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordingID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordingID: %w", err)
+	}
+	return oldValue.RecordingID, nil
+}
+
+// ClearRecordingID clears the value of the "recording_id" field.
+func (m *CallMutation) ClearRecordingID() {
+	m.recording = nil
+	m.clearedFields[call.FieldRecordingID] = struct{}{}
+}
+
+// RecordingIDCleared returns if the "recording_id" field was cleared in this mutation.
+func (m *CallMutation) RecordingIDCleared() bool {
+	_, ok := m.clearedFields[call.FieldRecordingID]
+	return ok
+}
+
+// ResetRecordingID resets all changes to the "recording_id" field.
+func (m *CallMutation) ResetRecordingID() {
+	m.recording = nil
+	delete(m.clearedFields, call.FieldRecordingID)
+}
+
+// SetProviderCallID sets the "provider_call_id" field.
+func (m *CallMutation) SetProviderCallID(s string) {
+	m.provider_call_id = &s
+}
+
+// ProviderCallID returns the value of the "provider_call_id" field in the mutation.
+func (m *CallMutation) ProviderCallID() (r string, exists bool) {
+	v := m.provider_call_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProviderCallID returns the old "provider_call_id" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldProviderCallID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProviderCallID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProviderCallID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProviderCallID: %w", err)
+	}
+	return oldValue.ProviderCallID, nil
+}
+
+// ClearProviderCallID clears the value of the "provider_call_id" field.
+func (m *CallMutation) ClearProviderCallID() {
+	m.provider_call_id = nil
+	m.clearedFields[call.FieldProviderCallID] = struct{}{}
+}
+
+// ProviderCallIDCleared returns if the "provider_call_id" field was cleared in this mutation.
+func (m *CallMutation) ProviderCallIDCleared() bool {
+	_, ok := m.clearedFields[call.FieldProviderCallID]
+	return ok
+}
+
+// ResetProviderCallID resets all changes to the "provider_call_id" field.
+func (m *CallMutation) ResetProviderCallID() {
+	m.provider_call_id = nil
+	delete(m.clearedFields, call.FieldProviderCallID)
+}
+
+// SetStatus sets the "status" field.
+func (m *CallMutation) SetStatus(c call.Status) {
+	m.status = &c
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *CallMutation) Status() (r call.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldStatus(ctx context.Context) (v call.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *CallMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetDirection sets the "direction" field.
+func (m *CallMutation) SetDirection(c call.Direction) {
+	m.direction = &c
+}
+
+// Direction returns the value of the "direction" field in the mutation.
+func (m *CallMutation) Direction() (r call.Direction, exists bool) {
+	v := m.direction
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDirection returns the old "direction" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldDirection(ctx context.Context) (v call.Direction, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDirection is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDirection requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDirection: %w", err)
+	}
+	return oldValue.Direction, nil
+}
+
+// ResetDirection resets all changes to the "direction" field.
+func (m *CallMutation) ResetDirection() {
+	m.direction = nil
+}
+
+// SetFrom sets the "from" field.
+func (m *CallMutation) SetFrom(s string) {
+	m.from = &s
+}
+
+// From returns the value of the "from" field in the mutation.
+func (m *CallMutation) From() (r string, exists bool) {
+	v := m.from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFrom returns the old "from" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldFrom(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFrom: %w", err)
+	}
+	return oldValue.From, nil
+}
+
+// ResetFrom resets all changes to the "from" field.
+func (m *CallMutation) ResetFrom() {
+	m.from = nil
+}
+
+// SetTo sets the "to" field.
+func (m *CallMutation) SetTo(s string) {
+	m.to = &s
+}
+
+// To returns the value of the "to" field in the mutation.
+func (m *CallMutation) To() (r string, exists bool) {
+	v := m.to
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTo returns the old "to" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldTo(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTo: %w", err)
+	}
+	return oldValue.To, nil
+}
+
+// ResetTo resets all changes to the "to" field.
+func (m *CallMutation) ResetTo() {
+	m.to = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *CallMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *CallMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldStartedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *CallMutation) ResetStartedAt() {
+	m.started_at = nil
+}
+
+// SetAnsweredAt sets the "answered_at" field.
+func (m *CallMutation) SetAnsweredAt(t time.Time) {
+	m.answered_at = &t
+}
+
+// AnsweredAt returns the value of the "answered_at" field in the mutation.
+func (m *CallMutation) AnsweredAt() (r time.Time, exists bool) {
+	v := m.answered_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnsweredAt returns the old "answered_at" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldAnsweredAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnsweredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnsweredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnsweredAt: %w", err)
+	}
+	return oldValue.AnsweredAt, nil
+}
+
+// ClearAnsweredAt clears the value of the "answered_at" field.
+func (m *CallMutation) ClearAnsweredAt() {
+	m.answered_at = nil
+	m.clearedFields[call.FieldAnsweredAt] = struct{}{}
+}
+
+// AnsweredAtCleared returns if the "answered_at" field was cleared in this mutation.
+func (m *CallMutation) AnsweredAtCleared() bool {
+	_, ok := m.clearedFields[call.FieldAnsweredAt]
+	return ok
+}
+
+// ResetAnsweredAt resets all changes to the "answered_at" field.
+func (m *CallMutation) ResetAnsweredAt() {
+	m.answered_at = nil
+	delete(m.clearedFields, call.FieldAnsweredAt)
+}
+
+// SetEndedAt sets the "ended_at" field.
+func (m *CallMutation) SetEndedAt(t time.Time) {
+	m.ended_at = &t
+}
+
+// EndedAt returns the value of the "ended_at" field in the mutation.
+func (m *CallMutation) EndedAt() (r time.Time, exists bool) {
+	v := m.ended_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndedAt returns the old "ended_at" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldEndedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndedAt: %w", err)
+	}
+	return oldValue.EndedAt, nil
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (m *CallMutation) ClearEndedAt() {
+	m.ended_at = nil
+	m.clearedFields[call.FieldEndedAt] = struct{}{}
+}
+
+// EndedAtCleared returns if the "ended_at" field was cleared in this mutation.
+func (m *CallMutation) EndedAtCleared() bool {
+	_, ok := m.clearedFields[call.FieldEndedAt]
+	return ok
+}
+
+// ResetEndedAt resets all changes to the "ended_at" field.
+func (m *CallMutation) ResetEndedAt() {
+	m.ended_at = nil
+	delete(m.clearedFields, call.FieldEndedAt)
+}
+
+// SetDurationSeconds sets the "duration_seconds" field.
+func (m *CallMutation) SetDurationSeconds(i int) {
+	m.duration_seconds = &i
+	m.addduration_seconds = nil
+}
+
+// DurationSeconds returns the value of the "duration_seconds" field in the mutation.
+func (m *CallMutation) DurationSeconds() (r int, exists bool) {
+	v := m.duration_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDurationSeconds returns the old "duration_seconds" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldDurationSeconds(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDurationSeconds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDurationSeconds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDurationSeconds: %w", err)
+	}
+	return oldValue.DurationSeconds, nil
+}
+
+// AddDurationSeconds adds i to the "duration_seconds" field.
+func (m *CallMutation) AddDurationSeconds(i int) {
+	if m.addduration_seconds != nil {
+		*m.addduration_seconds += i
+	} else {
+		m.addduration_seconds = &i
+	}
+}
+
+// AddedDurationSeconds returns the value that was added to the "duration_seconds" field in this mutation.
+func (m *CallMutation) AddedDurationSeconds() (r int, exists bool) {
+	v := m.addduration_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearDurationSeconds clears the value of the "duration_seconds" field.
+func (m *CallMutation) ClearDurationSeconds() {
+	m.duration_seconds = nil
+	m.addduration_seconds = nil
+	m.clearedFields[call.FieldDurationSeconds] = struct{}{}
+}
+
+// DurationSecondsCleared returns if the "duration_seconds" field was cleared in this mutation.
+func (m *CallMutation) DurationSecondsCleared() bool {
+	_, ok := m.clearedFields[call.FieldDurationSeconds]
+	return ok
+}
+
+// ResetDurationSeconds resets all changes to the "duration_seconds" field.
+func (m *CallMutation) ResetDurationSeconds() {
+	m.duration_seconds = nil
+	m.addduration_seconds = nil
+	delete(m.clearedFields, call.FieldDurationSeconds)
+}
+
+// SetRecordingURL sets the "recording_url" field.
+func (m *CallMutation) SetRecordingURL(s string) {
+	m.recording_url = &s
+}
+
+// RecordingURL returns the value of the "recording_url" field in the mutation.
+func (m *CallMutation) RecordingURL() (r string, exists bool) {
+	v := m.recording_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordingURL returns the old "recording_url" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldRecordingURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordingURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordingURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordingURL: %w", err)
+	}
+	return oldValue.RecordingURL, nil
+}
+
+// ClearRecordingURL clears the value of the "recording_url" field.
+func (m *CallMutation) ClearRecordingURL() {
+	m.recording_url = nil
+	m.clearedFields[call.FieldRecordingURL] = struct{}{}
+}
+
+// RecordingURLCleared returns if the "recording_url" field was cleared in this mutation.
+func (m *CallMutation) RecordingURLCleared() bool {
+	_, ok := m.clearedFields[call.FieldRecordingURL]
+	return ok
+}
+
+// ResetRecordingURL resets all changes to the "recording_url" field.
+func (m *CallMutation) ResetRecordingURL() {
+	m.recording_url = nil
+	delete(m.clearedFields, call.FieldRecordingURL)
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *CallMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[call.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *CallMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *CallMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *CallMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (m *CallMutation) ClearCustomer() {
+	m.clearedcustomer = true
+	m.clearedFields[call.FieldCustomerID] = struct{}{}
+}
+
+// CustomerCleared reports if the "customer" edge to the Customer entity was cleared.
+func (m *CallMutation) CustomerCleared() bool {
+	return m.clearedcustomer
+}
+
+// CustomerIDs returns the "customer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CustomerID instead. It exists only for internal usage by the builders.
+func (m *CallMutation) CustomerIDs() (ids []gid.ID) {
+	if id := m.customer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCustomer resets all changes to the "customer" edge.
+func (m *CallMutation) ResetCustomer() {
+	m.customer = nil
+	m.clearedcustomer = false
+}
+
+// ClearConversation clears the "conversation" edge to the Conversation entity.
+func (m *CallMutation) ClearConversation() {
+	m.clearedconversation = true
+	m.clearedFields[call.FieldConversationID] = struct{}{}
+}
+
+// ConversationCleared reports if the "conversation" edge to the Conversation entity was cleared.
+func (m *CallMutation) ConversationCleared() bool {
+	return m.ConversationIDCleared() || m.clearedconversation
+}
+
+// ConversationIDs returns the "conversation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ConversationID instead. It exists only for internal usage by the builders.
+func (m *CallMutation) ConversationIDs() (ids []gid.ID) {
+	if id := m.conversation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetConversation resets all changes to the "conversation" edge.
+func (m *CallMutation) ResetConversation() {
+	m.conversation = nil
+	m.clearedconversation = false
+}
+
+// ClearChannel clears the "channel" edge to the Channel entity.
+func (m *CallMutation) ClearChannel() {
+	m.clearedchannel = true
+	m.clearedFields[call.FieldChannelID] = struct{}{}
+}
+
+// ChannelCleared reports if the "channel" edge to the Channel entity was cleared.
+func (m *CallMutation) ChannelCleared() bool {
+	return m.ChannelIDCleared() || m.clearedchannel
+}
+
+// ChannelIDs returns the "channel" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ChannelID instead. It exists only for internal usage by the builders.
+func (m *CallMutation) ChannelIDs() (ids []gid.ID) {
+	if id := m.channel; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetChannel resets all changes to the "channel" edge.
+func (m *CallMutation) ResetChannel() {
+	m.channel = nil
+	m.clearedchannel = false
+}
+
+// ClearAgent clears the "agent" edge to the Agent entity.
+func (m *CallMutation) ClearAgent() {
+	m.clearedagent = true
+	m.clearedFields[call.FieldAgentID] = struct{}{}
+}
+
+// AgentCleared reports if the "agent" edge to the Agent entity was cleared.
+func (m *CallMutation) AgentCleared() bool {
+	return m.AgentIDCleared() || m.clearedagent
+}
+
+// AgentIDs returns the "agent" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AgentID instead. It exists only for internal usage by the builders.
+func (m *CallMutation) AgentIDs() (ids []gid.ID) {
+	if id := m.agent; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAgent resets all changes to the "agent" edge.
+func (m *CallMutation) ResetAgent() {
+	m.agent = nil
+	m.clearedagent = false
+}
+
+// ClearRecording clears the "recording" edge to the File entity.
+func (m *CallMutation) ClearRecording() {
+	m.clearedrecording = true
+	m.clearedFields[call.FieldRecordingID] = struct{}{}
+}
+
+// RecordingCleared reports if the "recording" edge to the File entity was cleared.
+func (m *CallMutation) RecordingCleared() bool {
+	return m.RecordingIDCleared() || m.clearedrecording
+}
+
+// RecordingIDs returns the "recording" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RecordingID instead. It exists only for internal usage by the builders.
+func (m *CallMutation) RecordingIDs() (ids []gid.ID) {
+	if id := m.recording; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRecording resets all changes to the "recording" edge.
+func (m *CallMutation) ResetRecording() {
+	m.recording = nil
+	m.clearedrecording = false
+}
+
+// Where appends a list predicates to the CallMutation builder.
+func (m *CallMutation) Where(ps ...predicate.Call) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CallMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CallMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Call, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CallMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CallMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Call).
+func (m *CallMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CallMutation) Fields() []string {
+	fields := make([]string, 0, 18)
+	if m.created_at != nil {
+		fields = append(fields, call.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, call.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, call.FieldWorkspaceID)
+	}
+	if m.customer != nil {
+		fields = append(fields, call.FieldCustomerID)
+	}
+	if m.conversation != nil {
+		fields = append(fields, call.FieldConversationID)
+	}
+	if m.channel != nil {
+		fields = append(fields, call.FieldChannelID)
+	}
+	if m.agent != nil {
+		fields = append(fields, call.FieldAgentID)
+	}
+	if m.recording != nil {
+		fields = append(fields, call.FieldRecordingID)
+	}
+	if m.provider_call_id != nil {
+		fields = append(fields, call.FieldProviderCallID)
+	}
+	if m.status != nil {
+		fields = append(fields, call.FieldStatus)
+	}
+	if m.direction != nil {
+		fields = append(fields, call.FieldDirection)
+	}
+	if m.from != nil {
+		fields = append(fields, call.FieldFrom)
+	}
+	if m.to != nil {
+		fields = append(fields, call.FieldTo)
+	}
+	if m.started_at != nil {
+		fields = append(fields, call.FieldStartedAt)
+	}
+	if m.answered_at != nil {
+		fields = append(fields, call.FieldAnsweredAt)
+	}
+	if m.ended_at != nil {
+		fields = append(fields, call.FieldEndedAt)
+	}
+	if m.duration_seconds != nil {
+		fields = append(fields, call.FieldDurationSeconds)
+	}
+	if m.recording_url != nil {
+		fields = append(fields, call.FieldRecordingURL)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CallMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case call.FieldCreatedAt:
+		return m.CreatedAt()
+	case call.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case call.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case call.FieldCustomerID:
+		return m.CustomerID()
+	case call.FieldConversationID:
+		return m.ConversationID()
+	case call.FieldChannelID:
+		return m.ChannelID()
+	case call.FieldAgentID:
+		return m.AgentID()
+	case call.FieldRecordingID:
+		return m.RecordingID()
+	case call.FieldProviderCallID:
+		return m.ProviderCallID()
+	case call.FieldStatus:
+		return m.Status()
+	case call.FieldDirection:
+		return m.Direction()
+	case call.FieldFrom:
+		return m.From()
+	case call.FieldTo:
+		return m.To()
+	case call.FieldStartedAt:
+		return m.StartedAt()
+	case call.FieldAnsweredAt:
+		return m.AnsweredAt()
+	case call.FieldEndedAt:
+		return m.EndedAt()
+	case call.FieldDurationSeconds:
+		return m.DurationSeconds()
+	case call.FieldRecordingURL:
+		return m.RecordingURL()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CallMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case call.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case call.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case call.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case call.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case call.FieldConversationID:
+		return m.OldConversationID(ctx)
+	case call.FieldChannelID:
+		return m.OldChannelID(ctx)
+	case call.FieldAgentID:
+		return m.OldAgentID(ctx)
+	case call.FieldRecordingID:
+		return m.OldRecordingID(ctx)
+	case call.FieldProviderCallID:
+		return m.OldProviderCallID(ctx)
+	case call.FieldStatus:
+		return m.OldStatus(ctx)
+	case call.FieldDirection:
+		return m.OldDirection(ctx)
+	case call.FieldFrom:
+		return m.OldFrom(ctx)
+	case call.FieldTo:
+		return m.OldTo(ctx)
+	case call.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case call.FieldAnsweredAt:
+		return m.OldAnsweredAt(ctx)
+	case call.FieldEndedAt:
+		return m.OldEndedAt(ctx)
+	case call.FieldDurationSeconds:
+		return m.OldDurationSeconds(ctx)
+	case call.FieldRecordingURL:
+		return m.OldRecordingURL(ctx)
+	}
+	return nil, fmt.Errorf("unknown Call field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CallMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case call.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case call.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case call.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case call.FieldCustomerID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case call.FieldConversationID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConversationID(v)
+		return nil
+	case call.FieldChannelID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannelID(v)
+		return nil
+	case call.FieldAgentID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgentID(v)
+		return nil
+	case call.FieldRecordingID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordingID(v)
+		return nil
+	case call.FieldProviderCallID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProviderCallID(v)
+		return nil
+	case call.FieldStatus:
+		v, ok := value.(call.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case call.FieldDirection:
+		v, ok := value.(call.Direction)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDirection(v)
+		return nil
+	case call.FieldFrom:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFrom(v)
+		return nil
+	case call.FieldTo:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTo(v)
+		return nil
+	case call.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case call.FieldAnsweredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnsweredAt(v)
+		return nil
+	case call.FieldEndedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndedAt(v)
+		return nil
+	case call.FieldDurationSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDurationSeconds(v)
+		return nil
+	case call.FieldRecordingURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordingURL(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Call field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CallMutation) AddedFields() []string {
+	var fields []string
+	if m.addduration_seconds != nil {
+		fields = append(fields, call.FieldDurationSeconds)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CallMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case call.FieldDurationSeconds:
+		return m.AddedDurationSeconds()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CallMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case call.FieldDurationSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDurationSeconds(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Call numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CallMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(call.FieldConversationID) {
+		fields = append(fields, call.FieldConversationID)
+	}
+	if m.FieldCleared(call.FieldChannelID) {
+		fields = append(fields, call.FieldChannelID)
+	}
+	if m.FieldCleared(call.FieldAgentID) {
+		fields = append(fields, call.FieldAgentID)
+	}
+	if m.FieldCleared(call.FieldRecordingID) {
+		fields = append(fields, call.FieldRecordingID)
+	}
+	if m.FieldCleared(call.FieldProviderCallID) {
+		fields = append(fields, call.FieldProviderCallID)
+	}
+	if m.FieldCleared(call.FieldAnsweredAt) {
+		fields = append(fields, call.FieldAnsweredAt)
+	}
+	if m.FieldCleared(call.FieldEndedAt) {
+		fields = append(fields, call.FieldEndedAt)
+	}
+	if m.FieldCleared(call.FieldDurationSeconds) {
+		fields = append(fields, call.FieldDurationSeconds)
+	}
+	if m.FieldCleared(call.FieldRecordingURL) {
+		fields = append(fields, call.FieldRecordingURL)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CallMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CallMutation) ClearField(name string) error {
+	switch name {
+	case call.FieldConversationID:
+		m.ClearConversationID()
+		return nil
+	case call.FieldChannelID:
+		m.ClearChannelID()
+		return nil
+	case call.FieldAgentID:
+		m.ClearAgentID()
+		return nil
+	case call.FieldRecordingID:
+		m.ClearRecordingID()
+		return nil
+	case call.FieldProviderCallID:
+		m.ClearProviderCallID()
+		return nil
+	case call.FieldAnsweredAt:
+		m.ClearAnsweredAt()
+		return nil
+	case call.FieldEndedAt:
+		m.ClearEndedAt()
+		return nil
+	case call.FieldDurationSeconds:
+		m.ClearDurationSeconds()
+		return nil
+	case call.FieldRecordingURL:
+		m.ClearRecordingURL()
+		return nil
+	}
+	return fmt.Errorf("unknown Call nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CallMutation) ResetField(name string) error {
+	switch name {
+	case call.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case call.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case call.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case call.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case call.FieldConversationID:
+		m.ResetConversationID()
+		return nil
+	case call.FieldChannelID:
+		m.ResetChannelID()
+		return nil
+	case call.FieldAgentID:
+		m.ResetAgentID()
+		return nil
+	case call.FieldRecordingID:
+		m.ResetRecordingID()
+		return nil
+	case call.FieldProviderCallID:
+		m.ResetProviderCallID()
+		return nil
+	case call.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case call.FieldDirection:
+		m.ResetDirection()
+		return nil
+	case call.FieldFrom:
+		m.ResetFrom()
+		return nil
+	case call.FieldTo:
+		m.ResetTo()
+		return nil
+	case call.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case call.FieldAnsweredAt:
+		m.ResetAnsweredAt()
+		return nil
+	case call.FieldEndedAt:
+		m.ResetEndedAt()
+		return nil
+	case call.FieldDurationSeconds:
+		m.ResetDurationSeconds()
+		return nil
+	case call.FieldRecordingURL:
+		m.ResetRecordingURL()
+		return nil
+	}
+	return fmt.Errorf("unknown Call field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CallMutation) AddedEdges() []string {
+	edges := make([]string, 0, 6)
+	if m.workspace != nil {
+		edges = append(edges, call.EdgeWorkspace)
+	}
+	if m.customer != nil {
+		edges = append(edges, call.EdgeCustomer)
+	}
+	if m.conversation != nil {
+		edges = append(edges, call.EdgeConversation)
+	}
+	if m.channel != nil {
+		edges = append(edges, call.EdgeChannel)
+	}
+	if m.agent != nil {
+		edges = append(edges, call.EdgeAgent)
+	}
+	if m.recording != nil {
+		edges = append(edges, call.EdgeRecording)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CallMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case call.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case call.EdgeCustomer:
+		if id := m.customer; id != nil {
+			return []ent.Value{*id}
+		}
+	case call.EdgeConversation:
+		if id := m.conversation; id != nil {
+			return []ent.Value{*id}
+		}
+	case call.EdgeChannel:
+		if id := m.channel; id != nil {
+			return []ent.Value{*id}
+		}
+	case call.EdgeAgent:
+		if id := m.agent; id != nil {
+			return []ent.Value{*id}
+		}
+	case call.EdgeRecording:
+		if id := m.recording; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CallMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 6)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CallMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CallMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 6)
+	if m.clearedworkspace {
+		edges = append(edges, call.EdgeWorkspace)
+	}
+	if m.clearedcustomer {
+		edges = append(edges, call.EdgeCustomer)
+	}
+	if m.clearedconversation {
+		edges = append(edges, call.EdgeConversation)
+	}
+	if m.clearedchannel {
+		edges = append(edges, call.EdgeChannel)
+	}
+	if m.clearedagent {
+		edges = append(edges, call.EdgeAgent)
+	}
+	if m.clearedrecording {
+		edges = append(edges, call.EdgeRecording)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CallMutation) EdgeCleared(name string) bool {
+	switch name {
+	case call.EdgeWorkspace:
+		return m.clearedworkspace
+	case call.EdgeCustomer:
+		return m.clearedcustomer
+	case call.EdgeConversation:
+		return m.clearedconversation
+	case call.EdgeChannel:
+		return m.clearedchannel
+	case call.EdgeAgent:
+		return m.clearedagent
+	case call.EdgeRecording:
+		return m.clearedrecording
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CallMutation) ClearEdge(name string) error {
+	switch name {
+	case call.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case call.EdgeCustomer:
+		m.ClearCustomer()
+		return nil
+	case call.EdgeConversation:
+		m.ClearConversation()
+		return nil
+	case call.EdgeChannel:
+		m.ClearChannel()
+		return nil
+	case call.EdgeAgent:
+		m.ClearAgent()
+		return nil
+	case call.EdgeRecording:
+		m.ClearRecording()
+		return nil
+	}
+	return fmt.Errorf("unknown Call unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CallMutation) ResetEdge(name string) error {
+	switch name {
+	case call.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case call.EdgeCustomer:
+		m.ResetCustomer()
+		return nil
+	case call.EdgeConversation:
+		m.ResetConversation()
+		return nil
+	case call.EdgeChannel:
+		m.ResetChannel()
+		return nil
+	case call.EdgeAgent:
+		m.ResetAgent()
+		return nil
+	case call.EdgeRecording:
+		m.ResetRecording()
+		return nil
+	}
+	return fmt.Errorf("unknown Call edge %s", name)
 }
 
 // ChannelMutation represents an operation that mutates the Channel nodes in the graph.

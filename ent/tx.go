@@ -22,6 +22,8 @@ type Tx struct {
 	ApiToken *ApiTokenClient
 	// AttributeDefinition is the client for interacting with the AttributeDefinition builders.
 	AttributeDefinition *AttributeDefinitionClient
+	// Call is the client for interacting with the Call builders.
+	Call *CallClient
 	// Channel is the client for interacting with the Channel builders.
 	Channel *ChannelClient
 	// ChannelState is the client for interacting with the ChannelState builders.
@@ -201,6 +203,7 @@ func (tx *Tx) init() {
 	tx.AgentPresence = NewAgentPresenceClient(tx.config)
 	tx.ApiToken = NewApiTokenClient(tx.config)
 	tx.AttributeDefinition = NewAttributeDefinitionClient(tx.config)
+	tx.Call = NewCallClient(tx.config)
 	tx.Channel = NewChannelClient(tx.config)
 	tx.ChannelState = NewChannelStateClient(tx.config)
 	tx.ConsumerLease = NewConsumerLeaseClient(tx.config)

@@ -76,6 +76,8 @@ func timelineNode(e timeline.Entry) model.TimelineEntry {
 		return &model.MessageEntry{ID: e.ID(), OccurredAt: e.At, Message: e.Message}
 	case timeline.KindActivity:
 		return &model.ConversationActivity{ConversationActivity: e.Activity}
+	case timeline.KindCall:
+		return &model.CallEntry{ID: e.ID(), OccurredAt: e.At, Call: e.Call}
 	case timeline.KindUnmerged:
 		return &model.MergeEntry{ID: e.ID(), OccurredAt: e.At, Kind: model.MergeEntryKindUnmerged, Merge: e.Merge}
 	default:
@@ -174,6 +176,7 @@ func selectTimeline(ctx context.Context) timelineSelection {
 		"MessageEntry":         {"MessageEntry", "TimelineEntry"},
 		"ConversationActivity": {"ConversationActivity", "TimelineEntry"},
 		"MergeEntry":           {"MergeEntry", "TimelineEntry"},
+		"CallEntry":            {"CallEntry", "TimelineEntry"},
 	}
 	for _, edges := range graphql.CollectFields(oc, fc.Field.Selections, nil) {
 		if edges.Name != "edges" {
@@ -225,6 +228,11 @@ func timelineLoaders(ctx context.Context) timeline.Loaders {
 	if f := sel["MergeEntry"]["merge"]; len(f) > 0 {
 		l.Merges = func(q *ent.CustomerMergeQuery) (*ent.CustomerMergeQuery, error) {
 			return collect(ctx, q, f, "CustomerMerge", "Node")
+		}
+	}
+	if f := sel["CallEntry"]["call"]; len(f) > 0 {
+		l.Calls = func(q *ent.CallQuery) (*ent.CallQuery, error) {
+			return collect(ctx, q, f, "Call", "Node")
 		}
 	}
 	act := sel["ConversationActivity"]

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/channelstate"
 	"github.com/switchboard/switchboard/ent/consumerlease"
@@ -199,6 +200,33 @@ func (f TraverseAttributeDefinition) Traverse(ctx context.Context, q ent.Query) 
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AttributeDefinitionQuery", q)
+}
+
+// The CallFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CallFunc func(context.Context, *ent.CallQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CallFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CallQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CallQuery", q)
+}
+
+// The TraverseCall type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCall func(context.Context, *ent.CallQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCall) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCall) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CallQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CallQuery", q)
 }
 
 // The ChannelFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -806,6 +834,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ApiTokenQuery, predicate.ApiToken, apitoken.OrderOption]{typ: ent.TypeApiToken, tq: q}, nil
 	case *ent.AttributeDefinitionQuery:
 		return &query[*ent.AttributeDefinitionQuery, predicate.AttributeDefinition, attributedefinition.OrderOption]{typ: ent.TypeAttributeDefinition, tq: q}, nil
+	case *ent.CallQuery:
+		return &query[*ent.CallQuery, predicate.Call, call.OrderOption]{typ: ent.TypeCall, tq: q}, nil
 	case *ent.ChannelQuery:
 		return &query[*ent.ChannelQuery, predicate.Channel, channel.OrderOption]{typ: ent.TypeChannel, tq: q}, nil
 	case *ent.ChannelStateQuery:

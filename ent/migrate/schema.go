@@ -179,6 +179,97 @@ var (
 			},
 		},
 	}
+	// CallsColumns holds the columns for the "calls" table.
+	CallsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "provider_call_id", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"RINGING", "ANSWERED", "ENDED", "MISSED"}},
+		{Name: "direction", Type: field.TypeEnum, Enums: []string{"INBOUND", "OUTBOUND"}, Default: "INBOUND"},
+		{Name: "from", Type: field.TypeString, Size: 64},
+		{Name: "to", Type: field.TypeString, Size: 64},
+		{Name: "started_at", Type: field.TypeTime},
+		{Name: "answered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "ended_at", Type: field.TypeTime, Nullable: true},
+		{Name: "duration_seconds", Type: field.TypeInt, Nullable: true},
+		{Name: "recording_url", Type: field.TypeString, Nullable: true, Size: 2048},
+		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "customer_id", Type: field.TypeString},
+		{Name: "conversation_id", Type: field.TypeString, Nullable: true},
+		{Name: "channel_id", Type: field.TypeString, Nullable: true},
+		{Name: "agent_id", Type: field.TypeString, Nullable: true},
+		{Name: "recording_id", Type: field.TypeString, Nullable: true},
+	}
+	// CallsTable holds the schema information for the "calls" table.
+	CallsTable = &schema.Table{
+		Name:       "calls",
+		Columns:    CallsColumns,
+		PrimaryKey: []*schema.Column{CallsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "calls_workspaces_workspace",
+				Columns:    []*schema.Column{CallsColumns[13]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "calls_customers_customer",
+				Columns:    []*schema.Column{CallsColumns[14]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "calls_conversations_conversation",
+				Columns:    []*schema.Column{CallsColumns[15]},
+				RefColumns: []*schema.Column{ConversationsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "calls_channels_channel",
+				Columns:    []*schema.Column{CallsColumns[16]},
+				RefColumns: []*schema.Column{ChannelsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "calls_agents_agent",
+				Columns:    []*schema.Column{CallsColumns[17]},
+				RefColumns: []*schema.Column{AgentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "calls_files_recording",
+				Columns:    []*schema.Column{CallsColumns[18]},
+				RefColumns: []*schema.Column{FilesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "call_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{CallsColumns[13]},
+			},
+			{
+				Name:    "call_customer_id_started_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CallsColumns[14], CallsColumns[8], CallsColumns[0]},
+			},
+			{
+				Name:    "call_conversation_id",
+				Unique:  false,
+				Columns: []*schema.Column{CallsColumns[15]},
+			},
+			{
+				Name:    "call_channel_id_provider_call_id",
+				Unique:  true,
+				Columns: []*schema.Column{CallsColumns[16], CallsColumns[3]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "provider_call_id IS NOT NULL",
+				},
+			},
+		},
+	}
 	// ChannelsColumns holds the columns for the "channels" table.
 	ChannelsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -1357,6 +1448,7 @@ var (
 		AgentPresencesTable,
 		APITokensTable,
 		AttributeDefinitionsTable,
+		CallsTable,
 		ChannelsTable,
 		ChannelStatesTable,
 		ConsumerLeasesTable,
@@ -1393,6 +1485,12 @@ func init() {
 	APITokensTable.ForeignKeys[0].RefTable = WorkspacesTable
 	APITokensTable.ForeignKeys[1].RefTable = AgentsTable
 	AttributeDefinitionsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	CallsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	CallsTable.ForeignKeys[1].RefTable = CustomersTable
+	CallsTable.ForeignKeys[2].RefTable = ConversationsTable
+	CallsTable.ForeignKeys[3].RefTable = ChannelsTable
+	CallsTable.ForeignKeys[4].RefTable = AgentsTable
+	CallsTable.ForeignKeys[5].RefTable = FilesTable
 	ChannelsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ChannelsTable.ForeignKeys[1].RefTable = TeamsTable
 	ChannelStatesTable.ForeignKeys[0].RefTable = WorkspacesTable

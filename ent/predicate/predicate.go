@@ -18,6 +18,9 @@ type ApiToken func(*sql.Selector)
 // AttributeDefinition is the predicate function for attributedefinition builders.
 type AttributeDefinition func(*sql.Selector)
 
+// Call is the predicate function for call builders.
+type Call func(*sql.Selector)
+
 // Channel is the predicate function for channel builders.
 type Channel func(*sql.Selector)
 

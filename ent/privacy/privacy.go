@@ -207,6 +207,30 @@ func (f AttributeDefinitionMutationRuleFunc) EvalMutation(ctx context.Context, m
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AttributeDefinitionMutation", m)
 }
 
+// The CallQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CallQueryRuleFunc func(context.Context, *ent.CallQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CallQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CallQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CallQuery", q)
+}
+
+// The CallMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CallMutationRuleFunc func(context.Context, *ent.CallMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CallMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CallMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CallMutation", m)
+}
+
 // The ChannelQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ChannelQueryRuleFunc func(context.Context, *ent.ChannelQuery) error
@@ -778,6 +802,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AttributeDefinitionQuery:
 		return q.Filter(), nil
+	case *ent.CallQuery:
+		return q.Filter(), nil
 	case *ent.ChannelQuery:
 		return q.Filter(), nil
 	case *ent.ChannelStateQuery:
@@ -836,6 +862,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ApiTokenMutation:
 		return m.Filter(), nil
 	case *ent.AttributeDefinitionMutation:
+		return m.Filter(), nil
+	case *ent.CallMutation:
 		return m.Filter(), nil
 	case *ent.ChannelMutation:
 		return m.Filter(), nil

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/channelstate"
 	"github.com/switchboard/switchboard/ent/consumerlease"
@@ -301,6 +302,55 @@ func init() {
 	attributedefinitionDescID := attributedefinitionMixinFields0[0].Descriptor()
 	// attributedefinition.DefaultID holds the default value on creation for the id field.
 	attributedefinition.DefaultID = attributedefinitionDescID.Default.(func() gid.ID)
+	callMixin := schema.Call{}.Mixin()
+	call.Policy = privacy.NewPolicies(callMixin[2], schema.Call{})
+	call.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := call.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	callMixinHooks2 := callMixin[2].Hooks()
+
+	call.Hooks[1] = callMixinHooks2[0]
+	callMixinFields0 := callMixin[0].Fields()
+	_ = callMixinFields0
+	callMixinFields1 := callMixin[1].Fields()
+	_ = callMixinFields1
+	callFields := schema.Call{}.Fields()
+	_ = callFields
+	// callDescCreatedAt is the schema descriptor for created_at field.
+	callDescCreatedAt := callMixinFields1[0].Descriptor()
+	// call.DefaultCreatedAt holds the default value on creation for the created_at field.
+	call.DefaultCreatedAt = callDescCreatedAt.Default.(func() time.Time)
+	// callDescUpdatedAt is the schema descriptor for updated_at field.
+	callDescUpdatedAt := callMixinFields1[1].Descriptor()
+	// call.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	call.DefaultUpdatedAt = callDescUpdatedAt.Default.(func() time.Time)
+	// call.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	call.UpdateDefaultUpdatedAt = callDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// callDescProviderCallID is the schema descriptor for provider_call_id field.
+	callDescProviderCallID := callFields[5].Descriptor()
+	// call.ProviderCallIDValidator is a validator for the "provider_call_id" field. It is called by the builders before save.
+	call.ProviderCallIDValidator = callDescProviderCallID.Validators[0].(func(string) error)
+	// callDescFrom is the schema descriptor for from field.
+	callDescFrom := callFields[8].Descriptor()
+	// call.FromValidator is a validator for the "from" field. It is called by the builders before save.
+	call.FromValidator = callDescFrom.Validators[0].(func(string) error)
+	// callDescTo is the schema descriptor for to field.
+	callDescTo := callFields[9].Descriptor()
+	// call.ToValidator is a validator for the "to" field. It is called by the builders before save.
+	call.ToValidator = callDescTo.Validators[0].(func(string) error)
+	// callDescRecordingURL is the schema descriptor for recording_url field.
+	callDescRecordingURL := callFields[14].Descriptor()
+	// call.RecordingURLValidator is a validator for the "recording_url" field. It is called by the builders before save.
+	call.RecordingURLValidator = callDescRecordingURL.Validators[0].(func(string) error)
+	// callDescID is the schema descriptor for id field.
+	callDescID := callMixinFields0[0].Descriptor()
+	// call.DefaultID holds the default value on creation for the id field.
+	call.DefaultID = callDescID.Default.(func() gid.ID)
 	channelMixin := schema.Channel{}.Mixin()
 	channel.Policy = privacy.NewPolicies(channelMixin[2], schema.Channel{})
 	channel.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
@@ -190,6 +191,30 @@ type ComplexityRoot struct {
 		ExpiresAt          func(childComplexity int) int
 		MustChangePassword func(childComplexity int) int
 		Token              func(childComplexity int) int
+	}
+
+	Call struct {
+		Agent           func(childComplexity int) int
+		AnsweredAt      func(childComplexity int) int
+		Conversation    func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Customer        func(childComplexity int) int
+		Direction       func(childComplexity int) int
+		DurationSeconds func(childComplexity int) int
+		EndedAt         func(childComplexity int) int
+		From            func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Recording       func(childComplexity int) int
+		StartedAt       func(childComplexity int) int
+		Status          func(childComplexity int) int
+		To              func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+	}
+
+	CallEntry struct {
+		Call       func(childComplexity int) int
+		ID         func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
 	}
 
 	Channel struct {
@@ -514,6 +539,7 @@ type ComplexityRoot struct {
 		DisableTotp               func(childComplexity int, password string) int
 		DismissDuplicate          func(childComplexity int, id gid.ID) int
 		EnableTotp                func(childComplexity int) int
+		LogCall                   func(childComplexity int, input model.LogCallInput) int
 		MarkConversationRead      func(childComplexity int, id gid.ID) int
 		MergeCustomers            func(childComplexity int, primaryID gid.ID, secondaryID gid.ID) int
 		ReactivateAgent           func(childComplexity int, id gid.ID) int
@@ -838,6 +864,7 @@ type MutationResolver interface {
 	CreateTag(ctx context.Context, input ent.CreateTagInput) (*ent.Tag, error)
 	UpdateTag(ctx context.Context, id gid.ID, input ent.UpdateTagInput) (*ent.Tag, error)
 	DeleteTag(ctx context.Context, id gid.ID) (gid.ID, error)
+	LogCall(ctx context.Context, input model.LogCallInput) (*ent.Call, error)
 	VerifyChannel(ctx context.Context, id gid.ID) (*ent.Channel, error)
 	SetChannelEnabled(ctx context.Context, id gid.ID, enabled bool) (*ent.Channel, error)
 	SetChannelMembers(ctx context.Context, id gid.ID, agentIDs []gid.ID, teamIDs []gid.ID) (*ent.Channel, error)
@@ -1384,6 +1411,116 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.Token(childComplexity), true
+
+	case "Call.agent":
+		if e.ComplexityRoot.Call.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Agent(childComplexity), true
+	case "Call.answeredAt":
+		if e.ComplexityRoot.Call.AnsweredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.AnsweredAt(childComplexity), true
+	case "Call.conversation":
+		if e.ComplexityRoot.Call.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Conversation(childComplexity), true
+	case "Call.createdAt":
+		if e.ComplexityRoot.Call.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.CreatedAt(childComplexity), true
+	case "Call.customer":
+		if e.ComplexityRoot.Call.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Customer(childComplexity), true
+	case "Call.direction":
+		if e.ComplexityRoot.Call.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Direction(childComplexity), true
+	case "Call.durationSeconds":
+		if e.ComplexityRoot.Call.DurationSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.DurationSeconds(childComplexity), true
+	case "Call.endedAt":
+		if e.ComplexityRoot.Call.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.EndedAt(childComplexity), true
+	case "Call.from":
+		if e.ComplexityRoot.Call.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.From(childComplexity), true
+	case "Call.id":
+		if e.ComplexityRoot.Call.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.ID(childComplexity), true
+	case "Call.recording":
+		if e.ComplexityRoot.Call.Recording == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Recording(childComplexity), true
+	case "Call.startedAt":
+		if e.ComplexityRoot.Call.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.StartedAt(childComplexity), true
+	case "Call.status":
+		if e.ComplexityRoot.Call.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Status(childComplexity), true
+	case "Call.to":
+		if e.ComplexityRoot.Call.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.To(childComplexity), true
+	case "Call.updatedAt":
+		if e.ComplexityRoot.Call.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.UpdatedAt(childComplexity), true
+
+	case "CallEntry.call":
+		if e.ComplexityRoot.CallEntry.Call == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEntry.Call(childComplexity), true
+	case "CallEntry.id":
+		if e.ComplexityRoot.CallEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEntry.ID(childComplexity), true
+	case "CallEntry.occurredAt":
+		if e.ComplexityRoot.CallEntry.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEntry.OccurredAt(childComplexity), true
 
 	case "Channel.createdAt":
 		if e.ComplexityRoot.Channel.CreatedAt == nil {
@@ -2906,6 +3043,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EnableTotp(childComplexity), true
+	case "Mutation.logCall":
+		if e.ComplexityRoot.Mutation.LogCall == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_logCall_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LogCall(childComplexity, args["input"].(model.LogCallInput)), true
 	case "Mutation.markConversationRead":
 		if e.ComplexityRoot.Mutation.MarkConversationRead == nil {
 			break
@@ -4159,6 +4307,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
 			graphql.NewInputUnmarshaler("CustomerWhereInput", ec.unmarshalInputCustomerWhereInput),
 			graphql.NewInputUnmarshaler("IdentityInput", ec.unmarshalInputIdentityInput),
+			graphql.NewInputUnmarshaler("LogCallInput", ec.unmarshalInputLogCallInput),
 			graphql.NewInputUnmarshaler("MessageOrder", ec.unmarshalInputMessageOrder),
 			graphql.NewInputUnmarshaler("MessageWhereInput", ec.unmarshalInputMessageWhereInput),
 			graphql.NewInputUnmarshaler("RoutingPolicyInput", ec.unmarshalInputRoutingPolicyInput),
@@ -4886,6 +5035,54 @@ enum AttributeType @goModel(model: "github.com/switchboard/switchboard/ent/attri
   NUMBER
   BOOLEAN
   DATE
+}
+type Call implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  """
+  RINGING, then ANSWERED, then ENDED, or MISSED; never backwards
+  """
+  status: CallStatus!
+  direction: CallDirection!
+  """
+  The calling number (E.164 when it is a phone number).
+  """
+  from: String!
+  """
+  The called number (E.164 when it is a phone number).
+  """
+  to: String!
+  """
+  When the call started ringing, or was placed.
+  """
+  startedAt: Time!
+  answeredAt: Time
+  endedAt: Time
+  """
+  How long the call lasted once answered.
+  """
+  durationSeconds: Int
+  customer: Customer!
+  conversation: Conversation
+  agent: Agent
+  recording: Attachment
+}
+"""
+CallDirection is enum for the field direction
+"""
+enum CallDirection @goModel(model: "github.com/switchboard/switchboard/ent/call.Direction") {
+  INBOUND
+  OUTBOUND
+}
+"""
+CallStatus is enum for the field status
+"""
+enum CallStatus @goModel(model: "github.com/switchboard/switchboard/ent/call.Status") {
+  RINGING
+  ANSWERED
+  ENDED
+  MISSED
 }
 type Channel implements Node {
   id: ID!
@@ -7896,6 +8093,39 @@ enum ApiTokenScope {
   ADMIN
 }
 `, BuiltIn: false},
+	{Name: "../../schema/calls.graphqls", Input: `"A call on a customer's timeline."
+type CallEntry implements TimelineEntry {
+  id: ID!
+  "When the call started."
+  occurredAt: Time!
+  call: Call!
+}
+
+input LogCallInput {
+  "The customer called or calling."
+  customerID: ID!
+  "The conversation the call belongs to; null for none."
+  conversationID: ID
+  direction: CallDirection! = OUTBOUND
+  "ENDED or MISSED: a logged call is over."
+  status: CallStatus! = ENDED
+  "The calling number."
+  from: String!
+  "The called number."
+  to: String!
+  startedAt: Time!
+  "How long it lasted once answered, for ENDED calls."
+  durationSeconds: Int
+}
+
+extend type Mutation {
+  """
+  Records a call an agent made or took outside a phone channel; the agent
+  is the caller of the mutation. It shows on the customer's timeline.
+  """
+  logCall(input: LogCallInput!): Call!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/channels.graphqls", Input: `"A kind of channel this server can connect, and what it needs."
 type ChannelKind {
   "The registry name used as Channel.kind, such as api or telegram."
@@ -8884,6 +9114,42 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_mustChangePassword(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Call_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Call_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Call_updatedAt(ctx, field)
+	case "status":
+		return ec.fieldContext_Call_status(ctx, field)
+	case "direction":
+		return ec.fieldContext_Call_direction(ctx, field)
+	case "from":
+		return ec.fieldContext_Call_from(ctx, field)
+	case "to":
+		return ec.fieldContext_Call_to(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_Call_startedAt(ctx, field)
+	case "answeredAt":
+		return ec.fieldContext_Call_answeredAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_Call_endedAt(ctx, field)
+	case "durationSeconds":
+		return ec.fieldContext_Call_durationSeconds(ctx, field)
+	case "customer":
+		return ec.fieldContext_Call_customer(ctx, field)
+	case "conversation":
+		return ec.fieldContext_Call_conversation(ctx, field)
+	case "agent":
+		return ec.fieldContext_Call_agent(ctx, field)
+	case "recording":
+		return ec.fieldContext_Call_recording(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Call", field.Name)
 }
 
 func (ec *executionContext) childFields_Channel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10347,6 +10613,20 @@ func (ec *executionContext) field_Mutation_dismissDuplicate_args(ctx context.Con
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_logCall_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.LogCallInput, error) {
+			return ec.unmarshalNLogCallInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐLogCallInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -13652,6 +13932,465 @@ func (ec *executionContext) _AuthPayload_mustChangePassword(ctx context.Context,
 }
 func (ec *executionContext) fieldContext_AuthPayload_mustChangePassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Call_id(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Call_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Call_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Call_status(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v call.Status) graphql.Marshaler {
+			return ec.marshalNCallStatus2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcallᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "CallStatus")
+}
+
+func (ec *executionContext) _Call_direction(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_direction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Direction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v call.Direction) graphql.Marshaler {
+			return ec.marshalNCallDirection2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcallᚐDirection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "CallDirection")
+}
+
+func (ec *executionContext) _Call_from(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "String")
+}
+
+func (ec *executionContext) _Call_to(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "String")
+}
+
+func (ec *executionContext) _Call_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Call_answeredAt(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_answeredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Call_answeredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Call_endedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_endedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Call_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Call_durationSeconds(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_durationSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DurationSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Call_durationSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Call_customer(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Call_conversation(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalOConversation2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Call_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Call_agent(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_agent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agent(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Call_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Call_recording(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_recording(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recording(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.File) graphql.Marshaler {
+			return ec.marshalOAttachment2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐFile(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Call_recording(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attachment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallEntry_id(ctx context.Context, field graphql.CollectedField, obj *model.CallEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CallEntry_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.CallEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallEntry_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallEntry_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CallEntry_call(ctx context.Context, field graphql.CollectedField, obj *model.CallEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallEntry_call(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Call, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCall(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallEntry_call(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Channel_id(ctx context.Context, field graphql.CollectedField, obj *ent.Channel) (ret graphql.Marshaler) {
@@ -20583,6 +21322,50 @@ func (ec *executionContext) fieldContext_Mutation_deleteTag(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteTag_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_logCall(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_logCall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LogCall(ctx, fc.Args["input"].(model.LogCallInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCall(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_logCall(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_logCall_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -34443,6 +35226,104 @@ func UnmarshalIdentityInput(ctx context.Context, raw any) (model.IdentityInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputLogCallInput(ctx context.Context, obj any) (model.LogCallInput, error) {
+	var it model.LogCallInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "OUTBOUND"
+	}
+	if _, present := asMap["status"]; !present {
+		asMap["status"] = "ENDED"
+	}
+
+	fieldsInOrder := [...]string{"customerID", "conversationID", "direction", "status", "from", "to", "startedAt", "durationSeconds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerID"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "conversationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationID = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNCallDirection2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcallᚐDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalNCallStatus2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcallᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "startedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAt = data
+		case "durationSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("durationSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DurationSeconds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLogCallInput unmarshals raw into the LogCallInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLogCallInput(ctx context.Context, raw any) (model.LogCallInput, error) {
+	var out model.LogCallInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LogCallInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMessageOrder(ctx context.Context, obj any) (ent.MessageOrder, error) {
 	var it ent.MessageOrder
 	if obj == nil {
@@ -38746,6 +39627,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Channel(ctx, sel, obj)
+	case *ent.Call:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Call(ctx, sel, obj)
 	case *ent.AttributeDefinition:
 		if obj == nil {
 			return graphql.Null
@@ -38800,6 +39686,13 @@ func (ec *executionContext) _TimelineEntry(ctx context.Context, sel ast.Selectio
 			return graphql.Null
 		}
 		return ec._ConversationActivity(ctx, sel, obj)
+	case model.CallEntry:
+		return ec._CallEntry(ctx, sel, &obj)
+	case *model.CallEntry:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CallEntry(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -39578,6 +40471,156 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			}
 		case "mustChangePassword":
 			out.Values[i] = ec._AuthPayload_mustChangePassword(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var callImplementors = []string{"Call", "Node"}
+
+func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj *ent.Call) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, callImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Call")
+		case "id":
+			out.Values[i] = ec._Call_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Call_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Call_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Call_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "direction":
+			out.Values[i] = ec._Call_direction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "from":
+			out.Values[i] = ec._Call_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.Values[i] = ec._Call_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startedAt":
+			out.Values[i] = ec._Call_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answeredAt":
+			out.Values[i] = ec._Call_answeredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endedAt":
+			out.Values[i] = ec._Call_endedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "durationSeconds":
+			out.Values[i] = ec._Call_durationSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_customer(ctx, field, obj)
+				})
+		case "conversation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_conversation(ctx, field, obj)
+				})
+		case "agent":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_agent(ctx, field, obj)
+				})
+		case "recording":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_recording(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var callEntryImplementors = []string{"CallEntry", "TimelineEntry"}
+
+func (ec *executionContext) _CallEntry(ctx context.Context, sel ast.SelectionSet, obj *model.CallEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, callEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CallEntry")
+		case "id":
+			out.Values[i] = ec._CallEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "occurredAt":
+			out.Values[i] = ec._CallEntry_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "call":
+			out.Values[i] = ec._CallEntry_call(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -41730,6 +42773,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteTag":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteTag(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "logCall":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_logCall(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -43960,6 +45010,34 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCall2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCall(ctx context.Context, sel ast.SelectionSet, v *ent.Call) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Call!")
+		return graphql.Null
+	}
+	return ec._Call(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCallDirection2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcallᚐDirection(ctx context.Context, v any) (call.Direction, error) {
+	var res call.Direction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCallDirection2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcallᚐDirection(ctx context.Context, sel ast.SelectionSet, v call.Direction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNCallStatus2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcallᚐStatus(ctx context.Context, v any) (call.Status, error) {
+	var res call.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCallStatus2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcallᚐStatus(ctx context.Context, sel ast.SelectionSet, v call.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNChannel2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐChannel(ctx context.Context, sel ast.SelectionSet, v *ent.Channel) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Channel!")
@@ -44546,6 +45624,11 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNLogCallInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐLogCallInput(ctx context.Context, v any) (model.LogCallInput, error) {
+	res, err := ec.unmarshalInputLogCallInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNMap2map(ctx context.Context, v any) (map[string]any, error) {

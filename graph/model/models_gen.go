@@ -12,6 +12,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/internal/gid"
@@ -102,6 +103,23 @@ type CreatedAPIToken struct {
 type IdentityInput struct {
 	Kind  customeridentity.Kind `json:"kind"`
 	Value string                `json:"value"`
+}
+
+type LogCallInput struct {
+	// The customer called or calling.
+	CustomerID gid.ID `json:"customerID"`
+	// The conversation the call belongs to; null for none.
+	ConversationID *gid.ID        `json:"conversationID,omitempty"`
+	Direction      call.Direction `json:"direction"`
+	// ENDED or MISSED: a logged call is over.
+	Status call.Status `json:"status"`
+	// The calling number.
+	From string `json:"from"`
+	// The called number.
+	To        string    `json:"to"`
+	StartedAt time.Time `json:"startedAt"`
+	// How long it lasted once answered, for ENDED calls.
+	DurationSeconds *int `json:"durationSeconds,omitempty"`
 }
 
 // A conversation waiting for an agent.

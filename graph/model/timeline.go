@@ -37,6 +37,14 @@ type MergeEntry struct {
 // MergeKind is MergeEntry.mergeKind (kind, deprecated, is the same value).
 func (m *MergeEntry) MergeKind() MergeEntryKind { return m.Kind }
 
+// CallEntry is a call on a customer's timeline.
+type CallEntry struct {
+	ID         gid.ID
+	OccurredAt time.Time
+	Call       *ent.Call
+}
+
+func (CallEntry) IsTimelineEntry()            {}
 func (MessageEntry) IsTimelineEntry()         {}
 func (ConversationActivity) IsTimelineEntry() {}
 func (MergeEntry) IsTimelineEntry()           {}

@@ -45,6 +45,7 @@ var prefixes = map[string]string{
 	"fil":  "File",
 	"cst":  "ChannelState",
 	"rcp":  "PendingReceipt",
+	"call": "Call",
 }
 
 // crockford is the lower-case Crockford base32 alphabet: ids sort in creation order.

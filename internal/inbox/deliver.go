@@ -14,7 +14,7 @@ import (
 // Deliver stores what one webhook request or one receiver fetch carried
 // in ONE transaction: its messages (see Ingest), then its delivery
 // receipts (see applyReceipt), then its channel events (see
-// recordChannelEvent). It returns where each message was stored, in
+// recordChannelEvent), then its calls (see recordCall). It returns where each message was stored, in
 // order. A transaction that loses a race on a unique index (two deliveries
 // of one message, two first messages of one sender) is retried by
 // store.InTx and then finds what the winner stored.
@@ -39,6 +39,11 @@ func (s *Service) Deliver(ctx context.Context, ch *ent.Channel, d *channels.Deli
 	for i, r := range d.Receipts {
 		channels.SanitizeReceipt(&r)
 		receipts[i] = r
+	}
+	calls := make([]channels.Call, len(d.Calls))
+	for i, cl := range d.Calls {
+		channels.SanitizeCall(&cl)
+		calls[i] = cl
 	}
 	// Files carried in full are stored before the transaction, never in
 	// it; their rows are written in it.
@@ -68,6 +73,11 @@ func (s *Service) Deliver(ctx context.Context, ch *ent.Channel, d *channels.Deli
 		}
 		for _, ev := range evs {
 			if err := s.recordChannelEvent(ctx, ch, ev); err != nil {
+				return err
+			}
+		}
+		for _, cl := range calls {
+			if err := s.recordCall(ctx, ch, cl); err != nil {
 				return err
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/customer"
@@ -73,6 +74,9 @@ var nodes = map[string]node{
 	}},
 	"File": {file.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
 		return c.File.Query().Where(file.IDIn(ids...)).Count(ctx)
+	}},
+	"Call": {call.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
+		return c.Call.Query().Where(call.IDIn(ids...)).Count(ctx)
 	}},
 	"AttributeDefinition": {attributedefinition.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
 		return c.AttributeDefinition.Query().Where(attributedefinition.IDIn(ids...)).Count(ctx)

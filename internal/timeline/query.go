@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
 	"github.com/switchboard/switchboard/ent/customer"
 	"github.com/switchboard/switchboard/ent/customermerge"
@@ -68,6 +69,7 @@ var sources = []source{
 	{KindMessage, message.Table, message.FieldCreatedAt, message.FieldID, customerIs(message.FieldCustomerID), message.FieldConversationID},
 	{KindActivity, conversationactivity.Table, conversationactivity.FieldOccurredAt, conversationactivity.FieldID,
 		customerIs(conversationactivity.FieldCustomerID), conversationactivity.FieldConversationID},
+	{KindCall, call.Table, call.FieldStartedAt, call.FieldID, customerIs(call.FieldCustomerID), call.FieldConversationID},
 	{KindMerged, customermerge.Table, customermerge.FieldMergedAt, customermerge.FieldID, eitherSide(""), ""},
 	{KindUnmerged, customermerge.Table, customermerge.FieldUnmergedAt,
 		customermerge.FieldID + " || '" + unmergedSuffix + "'",
@@ -200,7 +202,7 @@ func (s *Service) Count(ctx context.Context, cust *ent.Customer) (int, error) {
 			visible := access.VisibleConversationIDs(viewerOf, s.Dialect())
 			s.SelectExpr(sql.ExprFunc(func(b *sql.Builder) {
 				cu := s.C(customer.FieldID)
-				for _, t := range []string{message.Table, conversationactivity.Table} {
+				for _, t := range []string{message.Table, conversationactivity.Table, call.Table} {
 					b.WriteString("(SELECT COUNT(*) FROM " + t + " WHERE " + t + ".customer_id = " + cu)
 					onlyVisible(b, t+".conversation_id", true, visible)
 					b.WriteString(") + ")

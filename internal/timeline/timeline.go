@@ -1,6 +1,6 @@
 // Package timeline builds a customer's history across channels: their
-// messages (private notes included), the steps of their conversations and
-// their merges, oldest first, in keyset-paginated pages.
+// messages (private notes included), the steps of their conversations,
+// their calls and their merges, oldest first, in keyset-paginated pages.
 //
 // Entries sort by (time, key). The key is the id of the row behind the
 // entry: a message id, a conversation activity id, a merge id for a
@@ -11,7 +11,7 @@
 // recorded before a cursor never shift the pages after it.
 //
 // It reads only durable tables (messages, conversation_activities,
-// customer_merges), never the pruned event log.
+// calls, customer_merges), never the pruned event log.
 package timeline
 
 import (
@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
 	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/message"
@@ -39,6 +40,7 @@ type Kind string
 const (
 	KindMessage  Kind = "message"
 	KindActivity Kind = "activity"
+	KindCall     Kind = "call"
 	KindMerged   Kind = "merged"
 	KindUnmerged Kind = "unmerged"
 )
@@ -59,6 +61,7 @@ type Entry struct {
 	Message  *ent.Message              // KindMessage
 	Activity *ent.ConversationActivity // KindActivity
 	Merge    *ent.CustomerMerge        // KindMerged, KindUnmerged
+	Call     *ent.Call                 // KindCall
 }
 
 // ID is the entry's id in the API. It differs from the id of the row the
@@ -73,6 +76,8 @@ func (e Entry) ID() gid.ID {
 		return gid.ID(e.Key.Key + ":message")
 	case KindMerged:
 		return gid.ID(e.Key.Key + ":merged")
+	case KindCall:
+		return gid.ID(e.Key.Key + ":call")
 	default:
 		return gid.ID(e.Key.Key)
 	}
@@ -92,6 +97,7 @@ type Loaders struct {
 	Messages   func(*ent.MessageQuery) (*ent.MessageQuery, error)
 	Activities func(*ent.ConversationActivityQuery) (*ent.ConversationActivityQuery, error)
 	Merges     func(*ent.CustomerMergeQuery) (*ent.CustomerMergeQuery, error)
+	Calls      func(*ent.CallQuery) (*ent.CallQuery, error)
 }
 
 // Page is one page of a timeline, oldest first.
@@ -169,7 +175,7 @@ func pageSize(first, last *int) (n int, backward bool, err error) {
 // scan the workspace's index instead.
 func (s *Service) load(ctx context.Context, cust *ent.Customer, keys []position, l Loaders) ([]Entry, error) {
 	c := store.Client(ctx, s.client)
-	var msgKeys, actKeys []Key
+	var msgKeys, actKeys, callKeys []Key
 	var mrgIDs []gid.ID
 	for _, k := range keys {
 		switch k.kind {
@@ -177,6 +183,8 @@ func (s *Service) load(ctx context.Context, cust *ent.Customer, keys []position,
 			msgKeys = append(msgKeys, k.Key)
 		case KindActivity:
 			actKeys = append(actKeys, k.Key)
+		case KindCall:
+			callKeys = append(callKeys, k.Key)
 		case KindMerged, KindUnmerged:
 			mrgIDs = append(mrgIDs, k.mergeID())
 		}
@@ -193,6 +201,12 @@ func (s *Service) load(ctx context.Context, cust *ent.Customer, keys []position,
 	if err != nil {
 		return nil, err
 	}
+	calls, err := byID(ctx, len(callKeys), c.Call.Query().Where(
+		call.CustomerID(cust.ID), within(call.FieldStartedAt, call.FieldID, callKeys)),
+		l.Calls, func(c *ent.Call) gid.ID { return c.ID })
+	if err != nil {
+		return nil, err
+	}
 	merges, err := byID(ctx, len(mrgIDs), c.CustomerMerge.Query().Where(customermerge.IDIn(mrgIDs...)),
 		l.Merges, func(m *ent.CustomerMerge) gid.ID { return m.ID })
 	if err != nil {
@@ -206,10 +220,12 @@ func (s *Service) load(ctx context.Context, cust *ent.Customer, keys []position,
 			e.Message = msgs[gid.ID(k.Key.Key)]
 		case KindActivity:
 			e.Activity = acts[gid.ID(k.Key.Key)]
+		case KindCall:
+			e.Call = calls[gid.ID(k.Key.Key)]
 		default:
 			e.Merge = merges[k.mergeID()]
 		}
-		if e.Message == nil && e.Activity == nil && e.Merge == nil {
+		if e.Message == nil && e.Activity == nil && e.Merge == nil && e.Call == nil {
 			continue
 		}
 		out = append(out, e)
