@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/channels/meta/messenger"
 	"github.com/switchboard/switchboard/channels/meta/whatsapp"
 	"github.com/switchboard/switchboard/channels/qq"
+	"github.com/switchboard/switchboard/channels/phone"
 	"github.com/switchboard/switchboard/channels/smstencent"
 	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/channels/wechat"
@@ -64,6 +65,7 @@ func Channels(extra ...channels.Adapter) *channels.Registry {
 		wechat.New(),
 		smstencent.New(),
 		weibo.New(),
+		phone.New(),
 	}
 	for _, x := range extra {
 		kind := x.Describe().Kind
