@@ -33,6 +33,12 @@ export type AttributeDefinitionOrderField = "ID" | "CREATED_AT" | "UPDATED_AT" |
 /** AttributeType is enum for the field type */
 export type AttributeType = "STRING" | "NUMBER" | "BOOLEAN" | "DATE";
 
+/** CallDirection is enum for the field direction */
+export type CallDirection = "INBOUND" | "OUTBOUND";
+
+/** CallStatus is enum for the field status */
+export type CallStatus = "RINGING" | "ANSWERED" | "ENDED" | "MISSED";
+
 /** What kind of input an admin form renders for a ChannelField. */
 export type ChannelFieldType =
   | "STRING"
@@ -1407,6 +1413,23 @@ export type CustomerWhereInput = {
 export type IdentityInput = {
   kind: IdentityKind;
   value: string;
+};
+
+export type LogCallInput = {
+  /** The customer called or calling. */
+  customerID: string;
+  /** The conversation the call belongs to; null for none. */
+  conversationID?: string | null;
+  direction?: CallDirection;
+  /** ENDED or MISSED: a logged call is over. */
+  status?: CallStatus;
+  /** The calling number. */
+  from: string;
+  /** The called number. */
+  to: string;
+  startedAt: string;
+  /** How long it lasted once answered, for ENDED calls. */
+  durationSeconds?: number | null;
 };
 
 /** Ordering options for Message connections */
@@ -3009,7 +3032,7 @@ export type CustomersVariables = {
 
 export type CustomerQuery = {
   node: {
-    __typename: "Agent" | "ApiToken" | "Attachment" | "AttributeDefinition" | "Channel" | "Conversation" | "CustomerDuplicate" | "CustomerIdentity" | "CustomerMerge" | "Message" | "RoutingPolicy" | "Tag" | "Team" | "Workspace";
+    __typename: "Agent" | "ApiToken" | "Attachment" | "AttributeDefinition" | "Call" | "Channel" | "Conversation" | "CustomerDuplicate" | "CustomerIdentity" | "CustomerMerge" | "Message" | "RoutingPolicy" | "Tag" | "Team" | "Workspace";
   } | {
     __typename: "Customer";
     id: string;
@@ -3434,6 +3457,32 @@ export type CustomerTimelineQuery = {
       edges: Array<{
         cursor: string;
         node: {
+          __typename: "CallEntry";
+          id: string;
+          occurredAt: string;
+          call: {
+            id: string;
+            status: CallStatus;
+            direction: CallDirection;
+            from: string;
+            to: string;
+            startedAt: string;
+            answeredAt: string | null;
+            endedAt: string | null;
+            durationSeconds: number | null;
+            agent: {
+              id: string;
+              name: string;
+            } | null;
+            conversation: {
+              id: string;
+            } | null;
+            recording: {
+              id: string;
+              url: string | null;
+            } | null;
+          };
+        } | {
           __typename: "ConversationActivity";
           id: string;
           occurredAt: string;
@@ -3509,6 +3558,60 @@ export type CustomerTimelineVariables = {
   after?: string | null;
   last?: number | null;
   before?: string | null;
+};
+
+export type CallFieldsFragment = {
+  id: string;
+  status: CallStatus;
+  direction: CallDirection;
+  from: string;
+  to: string;
+  startedAt: string;
+  answeredAt: string | null;
+  endedAt: string | null;
+  durationSeconds: number | null;
+  agent: {
+    id: string;
+    name: string;
+  } | null;
+  conversation: {
+    id: string;
+  } | null;
+  recording: {
+    id: string;
+    url: string | null;
+  } | null;
+};
+
+export type LogCallMutation = {
+  logCall: {
+    id: string;
+    status: CallStatus;
+    direction: CallDirection;
+    from: string;
+    to: string;
+    startedAt: string;
+    answeredAt: string | null;
+    endedAt: string | null;
+    durationSeconds: number | null;
+    agent: {
+      id: string;
+      name: string;
+    } | null;
+    conversation: {
+      id: string;
+    } | null;
+    recording: {
+      id: string;
+      url: string | null;
+    } | null;
+    customer: {
+      id: string;
+    };
+  };
+};
+export type LogCallVariables = {
+  input: LogCallInput;
 };
 
 export type CustomerChangedSubscription = {
@@ -3775,7 +3878,7 @@ export type InboxVariables = {
 
 export type ConversationQuery = {
   node: {
-    __typename: "Agent" | "ApiToken" | "Attachment" | "AttributeDefinition" | "Channel" | "Customer" | "CustomerDuplicate" | "CustomerIdentity" | "CustomerMerge" | "Message" | "RoutingPolicy" | "Tag" | "Team" | "Workspace";
+    __typename: "Agent" | "ApiToken" | "Attachment" | "AttributeDefinition" | "Call" | "Channel" | "Customer" | "CustomerDuplicate" | "CustomerIdentity" | "CustomerMerge" | "Message" | "RoutingPolicy" | "Tag" | "Team" | "Workspace";
   } | {
     __typename: "Conversation";
     id: string;

@@ -29,7 +29,9 @@ func newPhoneEnv(t *testing.T) *phoneEnv {
 	e := &phoneEnv{clock: &clock{at: time.Now().UTC().Truncate(time.Second)}}
 	e.s = testenv.NewTuned(t, testenv.OpenDB(t), []testenv.Tuning{func(o *app.Options) { o.Now = e.clock.Now }})
 	e.tok = e.s.AdminToken(t)
-	var ch struct{ CreateChannel struct{ ID, WebhookURL string } }
+	var ch struct {
+		CreateChannel struct{ ID, WebhookURL string }
+	}
 	e.s.MustDo(t, e.tok, `mutation($x: Map) { createChannel(input: {kind: "phone", name: "Phone", secrets: $x}) { id webhookURL } }`,
 		map[string]any{"x": map[string]any{"secret": phoneSecret}}, &ch)
 	e.id = ch.CreateChannel.ID

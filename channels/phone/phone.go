@@ -52,7 +52,7 @@ func (*Adapter) Describe() channels.Description {
 	return channels.Description{
 		Kind: "phone", DisplayName: "Phone",
 		Secrets: []channels.Field{{Name: "secret", Label: "Signing secret", Required: true, Type: channels.FieldSecret,
-			Generated: true,
+			Generated:   true,
 			Description: "shared HMAC-SHA256 key the telephony system signs call events with, at least 16 characters"}},
 		// Inbound: call events arrive on the webhook. Outbound is false: a
 		// call is not a text message, agents call back on their phones

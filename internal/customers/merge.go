@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
 	"github.com/switchboard/switchboard/ent/customer"
@@ -201,8 +202,9 @@ func (s *Service) pair(ctx context.Context, a, b gid.ID) (x, y *ent.Customer, er
 	return x, y, nil
 }
 
-// moveConversations gives conversations (with their messages' and
-// activity's customer) to another customer.
+// moveConversations gives conversations (with their messages',
+// activity's and calls' customer) to another customer. A call on no
+// conversation (one that only rang) stays with its customer.
 func (s *Service) moveConversations(ctx context.Context, ids []gid.ID, to gid.ID) error {
 	c := s.db(ctx)
 	if len(ids) == 0 {
@@ -212,6 +214,9 @@ func (s *Service) moveConversations(ctx context.Context, ids []gid.ID, to gid.ID
 		return err
 	}
 	if err := c.Message.Update().Where(message.ConversationIDIn(ids...)).SetCustomerID(to).Exec(ctx); err != nil {
+		return err
+	}
+	if err := c.Call.Update().Where(call.ConversationIDIn(ids...)).SetCustomerID(to).Exec(ctx); err != nil {
 		return err
 	}
 	return c.ConversationActivity.Update().Where(conversationactivity.ConversationIDIn(ids...)).SetCustomerID(to).Exec(ctx)
