@@ -1,14 +1,17 @@
 package server_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchboard/switchboard/channels/phone/phonetest"
 	"github.com/switchboard/switchboard/internal/app"
+	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/testenv"
 )
 
@@ -27,7 +30,9 @@ type phoneEnv struct {
 func newPhoneEnv(t *testing.T) *phoneEnv {
 	t.Helper()
 	e := &phoneEnv{clock: &clock{at: time.Now().UTC().Truncate(time.Second)}}
-	e.s = testenv.NewTuned(t, testenv.OpenDB(t), []testenv.Tuning{func(o *app.Options) { o.Now = e.clock.Now }})
+	// The recordings are on a local test server.
+	e.s = testenv.NewTuned(t, testenv.OpenDB(t), []testenv.Tuning{func(o *app.Options) { o.Now = e.clock.Now }},
+		func(c *config.Config) { c.AllowPrivateFetch = true })
 	e.tok = e.s.AdminToken(t)
 	var ch struct {
 		CreateChannel struct{ ID, WebhookURL string }
@@ -177,6 +182,17 @@ func TestPhoneCalls(t *testing.T) {
 	}
 	endedEv := answered
 	endedEv.Status, endedEv.EndedAt, endedEv.DurationSeconds = "ENDED", start.Add(52*time.Second).Format(time.RFC3339), ptrInt(42)
+	recording := append([]byte("ID3\x03\x00\x00\x00\x00\x00\x00"), make([]byte, 2048)...)
+	pbx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/recordings/pbx-1.mp3" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "audio/mpeg")
+		_, _ = w.Write(recording)
+	}))
+	t.Cleanup(pbx.Close)
+	endedEv.RecordingURL = pbx.URL + "/recordings/pbx-1.mp3"
 	for i := range 2 { // the PBX retries: stored once
 		if code := e.post(t, endedEv); code != 200 {
 			t.Fatalf("ENDED #%d: %d", i+1, code)
@@ -206,6 +222,22 @@ func TestPhoneCalls(t *testing.T) {
 	if cv.Node.Channel.ID != e.id || cv.Node.Customer.ID != dana {
 		t.Fatalf("the call's conversation: %+v", cv.Node)
 	}
+	// The recording is fetched into an Attachment.
+	testenv.EventuallyErr(t, func() error {
+		var rec struct {
+			Node struct {
+				Recording *struct {
+					Status, URL, ContentType, Name string
+					Size                           int
+				}
+			}
+		}
+		s.MustDo(t, tok, `query($id: ID!) { node(id: $id) { ... on Call { recording { status url contentType name size } } } }`, map[string]any{"id": c.ID}, &rec)
+		if r := rec.Node.Recording; r == nil || r.Status != "READY" || r.URL == "" || r.ContentType != "audio/mpeg" || r.Size != len(recording) || r.Name != "pbx-1.mp3" {
+			return fmt.Errorf("the call's recording: %+v", r)
+		}
+		return nil
+	})
 	// The call as a node.
 	var node struct{ Node phoneCall }
 	s.MustDo(t, tok, `query($id: ID!) { node(id: $id) { ... on Call { `+phoneCallFields+` } } }`, map[string]any{"id": c.ID}, &node)

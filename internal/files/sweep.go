@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/privacy"
 )
@@ -22,9 +25,9 @@ const (
 func (s *Service) Sweep(ctx context.Context) (uploads, orphans int, err error) {
 	ctx = privacy.DecisionContext(ctx, privacy.Allow)
 	now := s.o.Now()
-	// Every file without a message is an upload: a channel's media is
-	// recorded with its message.
-	stale, err := s.client.File.Query().Where(file.MessageIDIsNil(), file.DeletedAtIsNil(), file.CreatedAtLT(now.Add(-UploadTTL))).
+	// Every file without a message is an upload, except a call's
+	// recording: a channel's media is recorded with its message.
+	stale, err := s.client.File.Query().Where(file.MessageIDIsNil(), notRecording, file.DeletedAtIsNil(), file.CreatedAtLT(now.Add(-UploadTTL))).
 		Limit(1000).All(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("files: sweep: %w", err)
@@ -33,7 +36,7 @@ func (s *Service) Sweep(ctx context.Context) (uploads, orphans int, err error) {
 		// The row first, and only if still unattached (a send may have
 		// taken it meanwhile); bytes left behind by a failure below are
 		// orphans, swept next.
-		n, err := s.client.File.Delete().Where(file.ID(f.ID), file.MessageIDIsNil()).Exec(ctx)
+		n, err := s.client.File.Delete().Where(file.ID(f.ID), file.MessageIDIsNil(), notRecording).Exec(ctx)
 		if err != nil {
 			return uploads, 0, fmt.Errorf("files: sweep: %w", err)
 		}
@@ -106,4 +109,11 @@ func (s *Service) KeepSweeping(ctx context.Context, every time.Duration) {
 		case <-time.After(every):
 		}
 	}
+}
+
+// notRecording matches files that are no call's recording.
+func notRecording(s *sql.Selector) {
+	t := sql.Table(call.Table)
+	s.Where(sql.NotExists(sql.Select(t.C(call.FieldID)).From(t).
+		Where(sql.ColumnsEQ(t.C(call.FieldRecordingID), s.C(file.FieldID)))))
 }

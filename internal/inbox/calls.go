@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -11,8 +12,10 @@ import (
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
+	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/events"
+	"github.com/switchboard/switchboard/internal/files"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
@@ -144,6 +147,11 @@ func (s *Service) recordCall(ctx context.Context, ch *ent.Channel, ev channels.C
 			create.SetConversationID(conv.ID)
 		}
 		setCallTimes(create.Mutation(), ev)
+		rec, err := s.callRecording(ctx, ch, ev)
+		if err != nil {
+			return err
+		}
+		create.SetNillableRecordingID(rec)
 		if _, err := create.Save(ctx); err != nil {
 			return err
 		}
@@ -156,6 +164,13 @@ func (s *Service) recordCall(ctx context.Context, ch *ent.Channel, ev channels.C
 			upd.SetAgentID(*agentID)
 		}
 		setCallTimes(upd.Mutation(), ev)
+		if existing.RecordingID == nil {
+			rec, err := s.callRecording(ctx, ch, ev)
+			if err != nil {
+				return err
+			}
+			upd.SetNillableRecordingID(rec)
+		}
 		if _, err := upd.Save(ctx); err != nil {
 			return err
 		}
@@ -200,6 +215,26 @@ func (s *Service) recordCall(ctx context.Context, ch *ent.Channel, ev channels.C
 		ev2.Change = events.ChangeStatus
 	}
 	return s.events.Record(ctx, ev2)
+}
+
+// callRecording records the call's recording, when the event names one,
+// as a PENDING file of the channel that the files worker fetches after the
+// commit (as a message's media); nil when there is none.
+func (s *Service) callRecording(ctx context.Context, ch *ent.Channel, ev channels.Call) (*gid.ID, error) {
+	if ev.RecordingURL == "" {
+		return nil, nil
+	}
+	now := s.now().UTC()
+	id := gid.New("File")
+	err := s.db(ctx).File.Create().SetID(id).
+		SetName(files.CleanName(files.URLName(ev.RecordingURL))).SetContentType("application/octet-stream").
+		SetStatus(file.StatusPENDING).SetChannelID(ch.ID).SetSource(map[string]string{"url": ev.RecordingURL}).
+		SetNextAttemptAt(now).SetCreatedAt(now).Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: record a call's recording: %w", err)
+	}
+	s.events.AfterCommit(ctx, s.mediaQueued)
+	return &id, nil
 }
 
 // callMutation is what setCallTimes sets, on a create or an update.
