@@ -78,7 +78,7 @@ func TestFetch(t *testing.T) {
 }
 
 // TestSweep: an upload nobody attached is deleted after a day, with its
-// bytes; attached files and fetched media stay; bytes without a row are
+// bytes; attached files, fetched media and calls' recordings stay; bytes without a row are
 // deleted once they are an hour old, not before.
 func TestSweep(t *testing.T) {
 	ctx, c, _ := testenv.Workspace(t)
@@ -99,6 +99,11 @@ func TestSweep(t *testing.T) {
 	c.File.UpdateOneID(sent.ID).SetMessageID("msg_1").ExecX(ctx)
 	fetched, _ := svc.Save(ctx, files.New{Name: "media.jpg", Body: strings.NewReader("provider media")})
 	c.File.UpdateOneID(fetched.ID).SetMessageID("msg_2").ExecX(ctx) // a channel's media comes with its message
+	// A call's recording has no message; the call keeps it.
+	recording, _ := svc.Save(ctx, files.New{Name: "call.mp3", Body: strings.NewReader("a recording")})
+	cust := c.Customer.Create().SetName("Caller").SaveX(ctx)
+	c.Call.Create().SetCustomerID(cust.ID).SetStatus("ENDED").SetFrom("+14155550100").SetTo("100").
+		SetStartedAt(now).SetRecordingID(recording.ID).ExecX(ctx)
 	if _, err := store.Put(ctx, "wsp_x/2026/11/fil_orphan", strings.NewReader("crashed before its row")); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +123,7 @@ func TestSweep(t *testing.T) {
 			t.Errorf("%s still stored: %v", f, err)
 		}
 	}
-	for _, f := range []*ent.File{sent, fetched} {
+	for _, f := range []*ent.File{sent, fetched, recording} {
 		if obj, err := store.Open(ctx, f.StorageKey); err != nil {
 			t.Errorf("%s lost its bytes: %v", f.Name, err)
 		} else {
