@@ -328,7 +328,9 @@ func (h hook) Inbound(_ channelstest.TB, m channelstest.Spec) (*http.Request, ch
 	return Request(b, ConsumerSecret), want
 }
 
-func (h hook) Sign(_ channelstest.TB, body []byte) *http.Request { return Request(body, ConsumerSecret) }
+func (h hook) Sign(_ channelstest.TB, body []byte) *http.Request {
+	return Request(body, ConsumerSecret)
+}
 
 func (h hook) Forge(_ channelstest.TB, m channelstest.Spec) map[string]*http.Request {
 	b, _ := h.body(m)
