@@ -67,11 +67,14 @@ type Fake struct {
 	raw     []Sent
 	refused int
 	serial  int
+	media   []byte
+	mediaCT string
+	fetches int
 }
 
 // New starts a fake whose clock is time.Now.
 func New(t testing.TB) *Fake {
-	f := &Fake{now: time.Now}
+	f := &Fake{now: time.Now, media: []byte(MediaBody), mediaCT: "image/jpeg"}
 	f.srv = httptest.NewTLSServer(http.HandlerFunc(f.serve))
 	f.URL = f.srv.URL
 	t.Cleanup(f.srv.Close)
@@ -126,6 +129,21 @@ func (f *Fake) Raw() []Sent {
 	return append([]Sent(nil), f.raw...)
 }
 
+// SetMedia sets the bytes and type of the media the fake serves at
+// MediaPath (a JPEG-looking MediaBody by default).
+func (f *Fake) SetMedia(contentType string, data []byte) {
+	f.mu.Lock()
+	f.media, f.mediaCT = data, contentType
+	f.mu.Unlock()
+}
+
+// MediaFetches counts the authenticated media downloads.
+func (f *Fake) MediaFetches() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fetches
+}
+
 // MediaURL is the URL of the fake's DM media.
 func (f *Fake) MediaURL() string { return f.URL + MediaPath }
 
@@ -142,8 +160,12 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && r.URL.Path == "/2/users/me":
 		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"id": AccountID, "name": "Acme Support", "username": "acmesupport"}})
 	case r.Method == http.MethodGet && r.URL.Path == MediaPath:
-		w.Header().Set("Content-Type", "image/jpeg")
-		_, _ = io.WriteString(w, MediaBody)
+		f.mu.Lock()
+		f.fetches++
+		data, ct := f.media, f.mediaCT
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", ct)
+		_, _ = w.Write(data)
 	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/2/dm_conversations/with/") && strings.HasSuffix(r.URL.Path, "/messages"):
 		to := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/2/dm_conversations/with/"), "/messages")
 		f.send(w, r, to, body)
