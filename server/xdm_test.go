@@ -141,7 +141,8 @@ const (
 // account's own reply, Ada's text and Bo's photo, posted twice, stores
 // Ada's and Bo's messages once each and not the account's; forged and
 // malformed posts store nothing; Bo's photo is fetched with the token; a
-// reply goes out through the DM API with the bearer token; a 429 is
+// reply goes out through the DM API with the bearer token and is READ
+// once Ada's read event comes; a 429 is
 // retried only once the x-rate-limit-reset time has come.
 func TestXDMChannel(t *testing.T) {
 	e := newXEnv(t)
@@ -233,6 +234,15 @@ func TestXDMChannel(t *testing.T) {
 	if err := json.Unmarshal(raw[0].Body, &body); err != nil || len(body) != 1 || body["text"] != "It left this morning" {
 		t.Fatalf("sent body %s", raw[0].Body)
 	}
+
+	// Ada reads the conversation: the reply is READ.
+	read := []byte(`{"for_user_id":"` + xdmtest.AccountID + `","direct_message_mark_read_events":[{"created_timestamp":"` +
+		xdmtest.Millis(e.clock.Now().Add(time.Second)) + `","sender_id":"` + xAda + `","target":{"recipient_id":"` + xdmtest.AccountID +
+		`"},"last_read_event_id":"` + "1790000000000000001" + `"}]}`)
+	if st := e.post(t, read, xSign(xdmtest.ConsumerSecret, read)); st != 200 {
+		t.Fatalf("mark read: %d", st)
+	}
+	testenv.Eventually(t, func() bool { st, _ := e.status(t, reply); return st == "READ" }, "the reply read")
 
 	// Rate limited for two minutes: retried once x-rate-limit-reset has
 	// come, not before.
