@@ -142,8 +142,8 @@ const (
 // Ada's and Bo's messages once each and not the account's; forged and
 // malformed posts store nothing; Bo's photo is fetched with the token; a
 // reply goes out through the DM API with the bearer token and is READ
-// once Ada's read event comes; a 429 is
-// retried only once the x-rate-limit-reset time has come.
+// once Ada's read event comes; a 429 is retried only once the
+// x-rate-limit-reset time has come.
 func TestXDMChannel(t *testing.T) {
 	e := newXEnv(t)
 	s, f := e.s, e.f
