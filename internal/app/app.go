@@ -26,6 +26,7 @@ import (
 	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/channels/wechat"
 	"github.com/switchboard/switchboard/channels/weibo"
+	"github.com/switchboard/switchboard/channels/xdm"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
 	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
@@ -64,6 +65,7 @@ func Channels(extra ...channels.Adapter) *channels.Registry {
 		wechat.New(),
 		smstencent.New(),
 		weibo.New(),
+		xdm.New(),
 	}
 	for _, x := range extra {
 		kind := x.Describe().Kind
