@@ -448,3 +448,10 @@ func writeError(w http.ResponseWriter, status, code int, message string) {
 	writeJSON(w, status, map[string]any{"code": code, "message": message,
 		"more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code), "status": status})
 }
+
+// AnswerSID makes the next Messages create succeed with sid.
+func (f *Fake) AnswerSID(sid string) {
+	f.mu.Lock()
+	f.answers = append(f.answers, answer{sid: sid})
+	f.mu.Unlock()
+}
