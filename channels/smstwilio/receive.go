@@ -92,27 +92,29 @@ func (*Adapter) Receive(_ context.Context, c *channels.Config, r *http.Request, 
 // request came with, if any), with and without the scheme's default port.
 func signedURLs(c *channels.Config, r *http.Request) []string {
 	u, err := url.Parse(c.WebhookURL)
-	if err != nil || c.WebhookURL == "" {
+	if err != nil || c.WebhookURL == "" || u.Host == "" {
 		return nil
 	}
+	// The configured string itself, not u.String(): Twilio signs the
+	// characters it was given.
+	raw := c.WebhookURL
 	if r != nil && r.URL != nil && r.URL.RawQuery != "" {
-		u.RawQuery = r.URL.RawQuery
+		raw, _, _ = strings.Cut(raw, "?")
+		raw += "?" + r.URL.RawQuery
 	}
-	urls := []string{u.String()}
+	urls := []string{raw}
+	prefix := u.Scheme + "://" + u.Host
+	if !strings.HasPrefix(raw, prefix) {
+		return urls
+	}
+	rest := raw[len(prefix):]
 	port := map[string]string{"https": "443", "http": "80"}[u.Scheme]
 	switch {
 	case port == "":
 	case u.Port() == "":
-		v := *u
-		v.Host = u.Host + ":" + port
-		urls = append(urls, v.String())
+		urls = append(urls, prefix+":"+port+rest)
 	case u.Port() == port:
-		v := *u
-		v.Host = u.Hostname()
-		if strings.Contains(v.Host, ":") { // an IPv6 literal
-			v.Host = "[" + v.Host + "]"
-		}
-		urls = append(urls, v.String())
+		urls = append(urls, strings.TrimSuffix(prefix, ":"+port)+rest)
 	}
 	return urls
 }
