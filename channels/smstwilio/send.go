@@ -15,7 +15,8 @@ import (
 )
 
 // defaultRateDelay is how long a 20429 waits when Twilio gives no
-// Retry-After.
+// Retry-After. Unconfirmed: Twilio documents no wait; the outbox's
+// backoff applies on top.
 const defaultRateDelay = 5 * time.Second
 
 // Send implements channels.Adapter: one message to one number through
