@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard/switchboard/channels/meta/whatsapp"
 	"github.com/switchboard/switchboard/channels/qq"
 	"github.com/switchboard/switchboard/channels/smstencent"
+	"github.com/switchboard/switchboard/channels/telegram"
 	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/channels/wechat"
 	"github.com/switchboard/switchboard/channels/weibo"
@@ -64,6 +65,7 @@ func Channels(extra ...channels.Adapter) *channels.Registry {
 		wechat.New(),
 		smstencent.New(),
 		weibo.New(),
+		telegram.New(),
 	}
 	for _, x := range extra {
 		kind := x.Describe().Kind
