@@ -48,6 +48,13 @@ type Webhook struct {
 	AllowedUpdates []string
 }
 
+// next is how the next send is answered: a channelstest.Answer, or a
+// Bot API error.
+type next struct {
+	a    channelstest.Answer
+	fail *failure
+}
+
 type failure struct {
 	code  int
 	desc  string
@@ -65,8 +72,7 @@ type Fake struct {
 	now time.Time
 
 	mu       sync.Mutex
-	next     []channelstest.Answer
-	fails    []failure
+	next     []next
 	calls    []Call
 	sends    []channelstest.Sent
 	refused  int
@@ -205,15 +211,15 @@ func (f *Fake) Recipient() channels.Sender {
 func (f *Fake) Answer(a channelstest.Answer) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.next = append(f.next, a)
+	f.next = append(f.next, next{a: a})
 }
 
-// Fail answers the next send with a Bot API error (403 "Forbidden: bot
+// Fail answers a send (the next one not already given an answer) with a Bot API error (403 "Forbidden: bot
 // was blocked by the user", 429 with retry_after seconds...).
 func (f *Fake) Fail(code int, description string, retryAfter int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.fails = append(f.fails, failure{code, description, retryAfter})
+	f.next = append(f.next, next{fail: &failure{code, description, retryAfter}})
 }
 
 // Sends implements channelstest.Provider.
@@ -377,16 +383,15 @@ func (f *Fake) send(w http.ResponseWriter, method string, params map[string]json
 	}
 	f.calls = append(f.calls, c)
 	f.sends = append(f.sends, channelstest.Sent{To: c.ChatID, Text: c.Text})
-	if len(f.fails) > 0 {
-		fl := f.fails[0]
-		f.fails = f.fails[1:]
+	var n next
+	if len(f.next) > 0 {
+		n, f.next = f.next[0], f.next[1:]
+	}
+	if fl := n.fail; fl != nil {
 		apiError(w, fl.code, fl.desc, fl.retry)
 		return
 	}
-	a := channelstest.Answer{}
-	if len(f.next) > 0 {
-		a, f.next = f.next[0], f.next[1:]
-	}
+	a := n.a
 	switch a.Outcome {
 	case channelstest.Permanent:
 		apiError(w, http.StatusBadRequest, "Bad Request: chat not found", 0)
