@@ -104,15 +104,15 @@ func (*Adapter) Receive(_ context.Context, c *channels.Config, r *http.Request, 
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 		return nil, channels.Rejected(http.StatusUnauthorized, "wrong or missing %s", SecretHeader)
 	}
-	u, err := ParseUpdate(body)
+	u, err := parseUpdate(body)
 	if err != nil {
 		return nil, channels.Rejected(http.StatusBadRequest, "%v", err)
 	}
 	return delivery(u), nil
 }
 
-// ParseUpdate decodes one update, refusing what is not one.
-func ParseUpdate(body []byte) (*Update, error) {
+// parseUpdate decodes one update, refusing what is not one.
+func parseUpdate(body []byte) (*Update, error) {
 	var u Update
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&u); err != nil {
@@ -192,6 +192,7 @@ func inbound(updateID int64, m *Message) channels.Inbound {
 	if in.Text == "" {
 		in.Text = m.Caption
 	}
+	// Unconfirmed: the Bot API serves every photo size as JPEG.
 	if p := largest(m.Photo); p != nil {
 		in.Media = append(in.Media, channels.Media{ID: p.FileID, ContentType: "image/jpeg", Size: p.FileSize})
 	}
