@@ -158,7 +158,8 @@ func do(c *channels.Config, method string, r *http.Request, out any) error {
 }
 
 // sendError maps a Bot API failure to the contract: 429 waits retry_after,
-// 401 (and 404, the answer to a malformed token) refuses the credentials,
+// 401 (and 404, Unconfirmed: the answer to a malformed token) refuses the
+// credentials,
 // 403 (the user blocked the bot, or deleted their account) and other 4xx
 // are permanent, the rest (5xx, the network) worth retrying.
 func sendError(err error) error {

@@ -150,7 +150,8 @@ func delivery(u *Update) *channels.Delivery {
 		switch m.NewChatMember.Status {
 		case "kicked": // the user blocked the bot: no more messages reach them
 			ev.Kind = channels.EventUnfollowed
-		case "member": // unblocked (restarted) it
+		case "member": // unblocked (restarted) it. Unconfirmed: a first /start
+			// comes without a my_chat_member update.
 			ev.Kind = channels.EventFollowed
 		}
 		if ev.Kind != "" {
