@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard/switchboard/channels/qq"
 	"github.com/switchboard/switchboard/channels/smstencent"
 	"github.com/switchboard/switchboard/channels/smstwilio"
+	"github.com/switchboard/switchboard/channels/telegram"
 	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/channels/wechat"
 	"github.com/switchboard/switchboard/channels/weibo"
@@ -68,6 +69,7 @@ func Channels(extra ...channels.Adapter) *channels.Registry {
 		smstwilio.New(),
 		weibo.New(),
 		xdm.New(),
+		telegram.New(),
 	}
 	for _, x := range extra {
 		kind := x.Describe().Kind
