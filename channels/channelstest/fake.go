@@ -145,6 +145,14 @@ type Unnumbered interface {
 	Unnumbered() string
 }
 
+// Renumbering is implemented by a Provider whose message ids have a form
+// the suite's answer ids cannot take (Telegram's integer message ids,
+// numbered per chat): SentID is the id Send returns for a send the fake
+// answered with Answer{ID: id}.
+type Renumbering interface {
+	SentID(id string) string
+}
+
 // Outbound fields a protocol may not carry.
 const (
 	FieldReplyTo   = "replyTo"

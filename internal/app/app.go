@@ -24,9 +24,12 @@ import (
 	"github.com/switchboard/switchboard/channels/phone"
 	"github.com/switchboard/switchboard/channels/qq"
 	"github.com/switchboard/switchboard/channels/smstencent"
+	"github.com/switchboard/switchboard/channels/smstwilio"
+	"github.com/switchboard/switchboard/channels/telegram"
 	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/channels/wechat"
 	"github.com/switchboard/switchboard/channels/weibo"
+	"github.com/switchboard/switchboard/channels/xdm"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
 	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
@@ -64,7 +67,10 @@ func Channels(extra ...channels.Adapter) *channels.Registry {
 		qq.New(),
 		wechat.New(),
 		smstencent.New(),
+		smstwilio.New(),
 		weibo.New(),
+		xdm.New(),
+		telegram.New(),
 		phone.New(),
 	}
 	for _, x := range extra {
