@@ -13,9 +13,6 @@ package phone
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -23,22 +20,13 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/channels/api"
 )
-
-// The signing headers, the api channel's.
-const (
-	HeaderTimestamp = "X-Switchboard-Timestamp"
-	HeaderSignature = "X-Switchboard-Signature"
-)
-
-// maxSkew is how far a request's timestamp may be from now.
-const maxSkew = 5 * time.Minute
 
 // Adapter implements channels.Adapter for kind "phone".
 type Adapter struct{}
@@ -224,32 +212,8 @@ func Parse(body []byte) (channels.Call, error) {
 	return out, nil
 }
 
-// verify checks the timestamp and signature headers over the raw body.
+// verify checks the timestamp and signature headers over the raw body:
+// the api channel's scheme.
 func verify(c *channels.Config, h http.Header, body []byte) error {
-	secret := c.Secrets["secret"]
-	if secret == "" {
-		return channels.Rejected(401, "the phone channel has no secret configured")
-	}
-	ts := h.Get(HeaderTimestamp)
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return channels.Rejected(401, "missing or invalid %s", HeaderTimestamp)
-	}
-	hexSig, ok := strings.CutPrefix(h.Get(HeaderSignature), "sha256=")
-	got, err := hex.DecodeString(hexSig)
-	if !ok || err != nil || !hmac.Equal(got, Sign(secret, ts, body)) {
-		return channels.Rejected(401, "missing or invalid %s", HeaderSignature)
-	}
-	if d := c.Time().Sub(time.Unix(sec, 0)); d > maxSkew || d < -maxSkew {
-		return channels.Rejected(401, "%s is more than 5 minutes from now", HeaderTimestamp)
-	}
-	return nil
-}
-
-// Sign is HMAC-SHA256(secret, timestamp + "." + body).
-func Sign(secret, ts string, body []byte) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts + "."))
-	m.Write(body)
-	return m.Sum(nil)
+	return api.VerifySignature(c, h, body, "phone")
 }
