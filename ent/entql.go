@@ -411,6 +411,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldAgentID:         {Type: field.TypeString, Column: event.FieldAgentID},
 			event.FieldPreviousAgentID: {Type: field.TypeString, Column: event.FieldPreviousAgentID},
 			event.FieldMergeID:         {Type: field.TypeString, Column: event.FieldMergeID},
+			event.FieldCause:           {Type: field.TypeString, Column: event.FieldCause},
 			event.FieldCreatedAt:       {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
@@ -3671,6 +3672,11 @@ func (f *EventFilter) WherePreviousAgentID(p entql.StringP) {
 // WhereMergeID applies the entql string predicate on the merge_id field.
 func (f *EventFilter) WhereMergeID(p entql.StringP) {
 	f.Where(p.Field(event.FieldMergeID))
+}
+
+// WhereCause applies the entql string predicate on the cause field.
+func (f *EventFilter) WhereCause(p entql.StringP) {
+	f.Where(p.Field(event.FieldCause))
 }
 
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.

@@ -39,6 +39,8 @@ type Event struct {
 	PreviousAgentID gid.ID `json:"previous_agent_id,omitempty"`
 	// MergeID holds the value of the "merge_id" field.
 	MergeID gid.ID `json:"merge_id,omitempty"`
+	// who or what made it happen: "AGENT:agt_…", "API_TOKEN:…", "CHANNEL:chn_…", "AUTOMATION_RULE:…", "AUTO_REPLY:chn_…", "ROUTING", "SYSTEM"
+	Cause string `json:"cause,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -76,7 +78,7 @@ func (*Event) scanValues(columns []string) ([]any, error) {
 			values[i] = new(gid.ID)
 		case event.FieldSeq:
 			values[i] = new(sql.NullInt64)
-		case event.FieldType, event.FieldChange:
+		case event.FieldType, event.FieldChange, event.FieldCause:
 			values[i] = new(sql.NullString)
 		case event.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -161,6 +163,12 @@ func (_m *Event) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.MergeID = *value
 			}
+		case event.FieldCause:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field cause", values[i])
+			} else if value.Valid {
+				_m.Cause = value.String
+			}
 		case event.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
@@ -237,6 +245,9 @@ func (_m *Event) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("merge_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.MergeID))
+	builder.WriteString(", ")
+	builder.WriteString("cause=")
+	builder.WriteString(_m.Cause)
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

@@ -141,6 +141,20 @@ func (_c *EventCreate) SetNillableMergeID(v *gid.ID) *EventCreate {
 	return _c
 }
 
+// SetCause sets the "cause" field.
+func (_c *EventCreate) SetCause(v string) *EventCreate {
+	_c.mutation.SetCause(v)
+	return _c
+}
+
+// SetNillableCause sets the "cause" field if the given value is not nil.
+func (_c *EventCreate) SetNillableCause(v *string) *EventCreate {
+	if v != nil {
+		_c.SetCause(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *EventCreate) SetCreatedAt(v time.Time) *EventCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -239,6 +253,11 @@ func (_c *EventCreate) check() error {
 	if _, ok := _c.mutation.GetType(); !ok {
 		return &ValidationError{Name: "type", err: errors.New(`ent: missing required field "Event.type"`)}
 	}
+	if v, ok := _c.mutation.Cause(); ok {
+		if err := event.CauseValidator(v); err != nil {
+			return &ValidationError{Name: "cause", err: fmt.Errorf(`ent: validator failed for field "Event.cause": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Event.created_at"`)}
 	}
@@ -316,6 +335,10 @@ func (_c *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.MergeID(); ok {
 		_spec.SetField(event.FieldMergeID, field.TypeString, value)
 		_node.MergeID = value
+	}
+	if value, ok := _c.mutation.Cause(); ok {
+		_spec.SetField(event.FieldCause, field.TypeString, value)
+		_node.Cause = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(event.FieldCreatedAt, field.TypeTime, value)
@@ -436,6 +459,9 @@ func (u *EventUpsertOne) UpdateNewValues() *EventUpsertOne {
 		}
 		if _, exists := u.create.mutation.MergeID(); exists {
 			s.SetIgnore(event.FieldMergeID)
+		}
+		if _, exists := u.create.mutation.Cause(); exists {
+			s.SetIgnore(event.FieldCause)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(event.FieldCreatedAt)
@@ -683,6 +709,9 @@ func (u *EventUpsertBulk) UpdateNewValues() *EventUpsertBulk {
 			}
 			if _, exists := b.mutation.MergeID(); exists {
 				s.SetIgnore(event.FieldMergeID)
+			}
+			if _, exists := b.mutation.Cause(); exists {
+				s.SetIgnore(event.FieldCause)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(event.FieldCreatedAt)

@@ -107,6 +107,9 @@ func (_u *EventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.MergeIDCleared() {
 		_spec.ClearField(event.FieldMergeID, field.TypeString)
 	}
+	if _u.mutation.CauseCleared() {
+		_spec.ClearField(event.FieldCause, field.TypeString)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -237,6 +240,9 @@ func (_u *EventUpdateOne) sqlSave(ctx context.Context) (_node *Event, err error)
 	}
 	if _u.mutation.MergeIDCleared() {
 		_spec.ClearField(event.FieldMergeID, field.TypeString)
+	}
+	if _u.mutation.CauseCleared() {
+		_spec.ClearField(event.FieldCause, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Event{config: _u.config}

@@ -16867,6 +16867,7 @@ type EventMutation struct {
 	agent_id          *gid.ID
 	previous_agent_id *gid.ID
 	merge_id          *gid.ID
+	cause             *string
 	created_at        *time.Time
 	clearedFields     map[string]struct{}
 	workspace         *gid.ID
@@ -17451,6 +17452,55 @@ func (m *EventMutation) ResetMergeID() {
 	delete(m.clearedFields, event.FieldMergeID)
 }
 
+// SetCause sets the "cause" field.
+func (m *EventMutation) SetCause(s string) {
+	m.cause = &s
+}
+
+// Cause returns the value of the "cause" field in the mutation.
+func (m *EventMutation) Cause() (r string, exists bool) {
+	v := m.cause
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCause returns the old "cause" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldCause(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCause is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCause requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCause: %w", err)
+	}
+	return oldValue.Cause, nil
+}
+
+// ClearCause clears the value of the "cause" field.
+func (m *EventMutation) ClearCause() {
+	m.cause = nil
+	m.clearedFields[event.FieldCause] = struct{}{}
+}
+
+// CauseCleared returns if the "cause" field was cleared in this mutation.
+func (m *EventMutation) CauseCleared() bool {
+	_, ok := m.clearedFields[event.FieldCause]
+	return ok
+}
+
+// ResetCause resets all changes to the "cause" field.
+func (m *EventMutation) ResetCause() {
+	m.cause = nil
+	delete(m.clearedFields, event.FieldCause)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *EventMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -17548,7 +17598,7 @@ func (m *EventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EventMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.workspace != nil {
 		fields = append(fields, event.FieldWorkspaceID)
 	}
@@ -17578,6 +17628,9 @@ func (m *EventMutation) Fields() []string {
 	}
 	if m.merge_id != nil {
 		fields = append(fields, event.FieldMergeID)
+	}
+	if m.cause != nil {
+		fields = append(fields, event.FieldCause)
 	}
 	if m.created_at != nil {
 		fields = append(fields, event.FieldCreatedAt)
@@ -17610,6 +17663,8 @@ func (m *EventMutation) Field(name string) (ent.Value, bool) {
 		return m.PreviousAgentID()
 	case event.FieldMergeID:
 		return m.MergeID()
+	case event.FieldCause:
+		return m.Cause()
 	case event.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -17641,6 +17696,8 @@ func (m *EventMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldPreviousAgentID(ctx)
 	case event.FieldMergeID:
 		return m.OldMergeID(ctx)
+	case event.FieldCause:
+		return m.OldCause(ctx)
 	case event.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -17722,6 +17779,13 @@ func (m *EventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMergeID(v)
 		return nil
+	case event.FieldCause:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCause(v)
+		return nil
 	case event.FieldCreatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -17795,6 +17859,9 @@ func (m *EventMutation) ClearedFields() []string {
 	if m.FieldCleared(event.FieldMergeID) {
 		fields = append(fields, event.FieldMergeID)
 	}
+	if m.FieldCleared(event.FieldCause) {
+		fields = append(fields, event.FieldCause)
+	}
 	return fields
 }
 
@@ -17829,6 +17896,9 @@ func (m *EventMutation) ClearField(name string) error {
 		return nil
 	case event.FieldMergeID:
 		m.ClearMergeID()
+		return nil
+	case event.FieldCause:
+		m.ClearCause()
 		return nil
 	}
 	return fmt.Errorf("unknown Event nullable field %s", name)
@@ -17867,6 +17937,9 @@ func (m *EventMutation) ResetField(name string) error {
 		return nil
 	case event.FieldMergeID:
 		m.ResetMergeID()
+		return nil
+	case event.FieldCause:
+		m.ResetCause()
 		return nil
 	case event.FieldCreatedAt:
 		m.ResetCreatedAt()

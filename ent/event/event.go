@@ -36,6 +36,8 @@ const (
 	FieldPreviousAgentID = "previous_agent_id"
 	// FieldMergeID holds the string denoting the merge_id field in the database.
 	FieldMergeID = "merge_id"
+	// FieldCause holds the string denoting the cause field in the database.
+	FieldCause = "cause"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
@@ -64,6 +66,7 @@ var Columns = []string{
 	FieldAgentID,
 	FieldPreviousAgentID,
 	FieldMergeID,
+	FieldCause,
 	FieldCreatedAt,
 }
 
@@ -85,6 +88,8 @@ func ValidColumn(column string) bool {
 var (
 	Hooks  [2]ent.Hook
 	Policy ent.Policy
+	// CauseValidator is a validator for the "cause" field. It is called by the builders before save.
+	CauseValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultID holds the default value on creation for the "id" field.
@@ -147,6 +152,11 @@ func ByPreviousAgentID(opts ...sql.OrderTermOption) OrderOption {
 // ByMergeID orders the results by the merge_id field.
 func ByMergeID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMergeID, opts...).ToFunc()
+}
+
+// ByCause orders the results by the cause field.
+func ByCause(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCause, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

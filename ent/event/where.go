@@ -106,6 +106,11 @@ func MergeID(v gid.ID) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldMergeID, v))
 }
 
+// Cause applies equality check predicate on the "cause" field. It's identical to CauseEQ.
+func Cause(v string) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldCause, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldCreatedAt, v))
@@ -839,6 +844,81 @@ func MergeIDEqualFold(v gid.ID) predicate.Event {
 func MergeIDContainsFold(v gid.ID) predicate.Event {
 	vc := string(v)
 	return predicate.Event(sql.FieldContainsFold(FieldMergeID, vc))
+}
+
+// CauseEQ applies the EQ predicate on the "cause" field.
+func CauseEQ(v string) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldCause, v))
+}
+
+// CauseNEQ applies the NEQ predicate on the "cause" field.
+func CauseNEQ(v string) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldCause, v))
+}
+
+// CauseIn applies the In predicate on the "cause" field.
+func CauseIn(vs ...string) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldCause, vs...))
+}
+
+// CauseNotIn applies the NotIn predicate on the "cause" field.
+func CauseNotIn(vs ...string) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldCause, vs...))
+}
+
+// CauseGT applies the GT predicate on the "cause" field.
+func CauseGT(v string) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldCause, v))
+}
+
+// CauseGTE applies the GTE predicate on the "cause" field.
+func CauseGTE(v string) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldCause, v))
+}
+
+// CauseLT applies the LT predicate on the "cause" field.
+func CauseLT(v string) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldCause, v))
+}
+
+// CauseLTE applies the LTE predicate on the "cause" field.
+func CauseLTE(v string) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldCause, v))
+}
+
+// CauseContains applies the Contains predicate on the "cause" field.
+func CauseContains(v string) predicate.Event {
+	return predicate.Event(sql.FieldContains(FieldCause, v))
+}
+
+// CauseHasPrefix applies the HasPrefix predicate on the "cause" field.
+func CauseHasPrefix(v string) predicate.Event {
+	return predicate.Event(sql.FieldHasPrefix(FieldCause, v))
+}
+
+// CauseHasSuffix applies the HasSuffix predicate on the "cause" field.
+func CauseHasSuffix(v string) predicate.Event {
+	return predicate.Event(sql.FieldHasSuffix(FieldCause, v))
+}
+
+// CauseIsNil applies the IsNil predicate on the "cause" field.
+func CauseIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldCause))
+}
+
+// CauseNotNil applies the NotNil predicate on the "cause" field.
+func CauseNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldCause))
+}
+
+// CauseEqualFold applies the EqualFold predicate on the "cause" field.
+func CauseEqualFold(v string) predicate.Event {
+	return predicate.Event(sql.FieldEqualFold(FieldCause, v))
+}
+
+// CauseContainsFold applies the ContainsFold predicate on the "cause" field.
+func CauseContainsFold(v string) predicate.Event {
+	return predicate.Event(sql.FieldContainsFold(FieldCause, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

@@ -844,6 +844,7 @@ var (
 		{Name: "agent_id", Type: field.TypeString, Nullable: true},
 		{Name: "previous_agent_id", Type: field.TypeString, Nullable: true},
 		{Name: "merge_id", Type: field.TypeString, Nullable: true},
+		{Name: "cause", Type: field.TypeString, Nullable: true, Size: 100},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "workspace_id", Type: field.TypeString},
 	}
@@ -855,7 +856,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "events_workspaces_workspace",
-				Columns:    []*schema.Column{EventsColumns[11]},
+				Columns:    []*schema.Column{EventsColumns[12]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -864,12 +865,12 @@ var (
 			{
 				Name:    "event_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{EventsColumns[11]},
+				Columns: []*schema.Column{EventsColumns[12]},
 			},
 			{
 				Name:    "event_workspace_id_seq",
 				Unique:  true,
-				Columns: []*schema.Column{EventsColumns[11], EventsColumns[1]},
+				Columns: []*schema.Column{EventsColumns[12], EventsColumns[1]},
 			},
 			{
 				Name:    "event_seq",
@@ -879,7 +880,7 @@ var (
 			{
 				Name:    "event_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{EventsColumns[10]},
+				Columns: []*schema.Column{EventsColumns[11]},
 			},
 		},
 	}

@@ -805,8 +805,12 @@ func init() {
 	_ = eventMixinFields0
 	eventFields := schema.Event{}.Fields()
 	_ = eventFields
+	// eventDescCause is the schema descriptor for cause field.
+	eventDescCause := eventFields[9].Descriptor()
+	// event.CauseValidator is a validator for the "cause" field. It is called by the builders before save.
+	event.CauseValidator = eventDescCause.Validators[0].(func(string) error)
 	// eventDescCreatedAt is the schema descriptor for created_at field.
-	eventDescCreatedAt := eventFields[9].Descriptor()
+	eventDescCreatedAt := eventFields[10].Descriptor()
 	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
 	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
 	// eventDescID is the schema descriptor for id field.

@@ -31,6 +31,8 @@ func (Event) Fields() []ent.Field {
 		id("agent_id"),
 		id("previous_agent_id"),
 		id("merge_id"),
+		field.String("cause").Optional().Immutable().MaxLen(100).
+			Comment(`who or what made it happen: "AGENT:agt_…", "API_TOKEN:…", "CHANNEL:chn_…", "AUTOMATION_RULE:…", "AUTO_REPLY:chn_…", "ROUTING", "SYSTEM"`),
 		field.Time("created_at").Default(now).Immutable(),
 	}
 }

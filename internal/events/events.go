@@ -60,7 +60,10 @@ type Event struct {
 	AgentID         gid.ID // conversation.assigned: the new assignee ("" when unassigned)
 	PreviousAgentID gid.ID // conversation.assigned: the previous assignee
 	MergeID         gid.ID // customer.merged and customer.unmerged
-	CreatedAt       time.Time
+	// Cause: who or what made it happen (see Cause); Record fills it from
+	// the context when it is empty.
+	Cause     Cause
+	CreatedAt time.Time
 
 	memo // what subscribers loaded for this event
 }

@@ -95,6 +95,9 @@ func (l *Log) Record(ctx context.Context, ev Event) error {
 	if ev.CreatedAt.IsZero() {
 		ev.CreatedAt = l.now().UTC()
 	}
+	if ev.Cause.Kind == "" {
+		ev.Cause = CauseOf(ctx)
+	}
 	l.enqueue(tx, func(w *txWork) { w.events = append(w.events, &ev) })
 	return nil
 }

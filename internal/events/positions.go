@@ -45,7 +45,7 @@ const (
 )
 
 // eventColumns are the columns read and written, in this order.
-const eventColumns = "id, seq, type, change, conversation_id, message_id, customer_id, agent_id, previous_agent_id, merge_id, created_at, workspace_id"
+const eventColumns = "id, seq, type, change, conversation_id, message_id, customer_id, agent_id, previous_agent_id, merge_id, cause, created_at, workspace_id"
 
 // horizon is SQL for the first position that may not be settled yet.
 //
@@ -104,7 +104,7 @@ func (l *Log) write(ctx context.Context, tx *ent.Tx, evs []*Event) error {
 	}
 	var q strings.Builder
 	q.WriteString("INSERT INTO events (" + eventColumns + ") VALUES ")
-	args := make([]any, 0, 11*len(evs))
+	args := make([]any, 0, 12*len(evs))
 	for i, ev := range evs {
 		if ev.ID == "" {
 			ev.ID = gid.New("Event")
@@ -113,13 +113,13 @@ func (l *Log) write(ctx context.Context, tx *ent.Tx, evs []*Event) error {
 			q.WriteString(", ")
 		}
 		if l.pg {
-			fmt.Fprintf(&q, "(?, (pg_current_xact_id()::text::bigint << 16) | %d, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", i)
+			fmt.Fprintf(&q, "(?, (pg_current_xact_id()::text::bigint << 16) | %d, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", i)
 		} else {
 			ev.Seq = first + int64(i)
-			fmt.Fprintf(&q, "(?, %d, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ev.Seq)
+			fmt.Fprintf(&q, "(?, %d, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ev.Seq)
 		}
 		args = append(args, string(ev.ID), string(ev.Type), string(ev.Change), string(ev.ConversationID), string(ev.MessageID),
-			string(ev.CustomerID), string(ev.AgentID), string(ev.PreviousAgentID), string(ev.MergeID), ev.CreatedAt, string(ev.WorkspaceID))
+			string(ev.CustomerID), string(ev.AgentID), string(ev.PreviousAgentID), string(ev.MergeID), ev.Cause.String(), ev.CreatedAt, string(ev.WorkspaceID))
 	}
 	if !l.pg {
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
@@ -190,13 +190,13 @@ func (l *Log) read(ctx context.Context, workspace gid.ID, seq int64, limit int) 
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			ev                                       Event
-			id, typ, ws                              string
-			change, conv, msg, cust, agent, prev, mg sql.NullString
-			created                                  time.Time
-			settled                                  bool
+			ev                                              Event
+			id, typ, ws                                     string
+			change, conv, msg, cust, agent, prev, mg, cause sql.NullString
+			created                                         time.Time
+			settled                                         bool
 		)
-		if err := rows.Scan(&id, &ev.Seq, &typ, &change, &conv, &msg, &cust, &agent, &prev, &mg, &created, &ws, &settled); err != nil {
+		if err := rows.Scan(&id, &ev.Seq, &typ, &change, &conv, &msg, &cust, &agent, &prev, &mg, &cause, &created, &ws, &settled); err != nil {
 			return nil, false, fmt.Errorf("events: read log: %w", err)
 		}
 		if !settled {
@@ -206,6 +206,7 @@ func (l *Log) read(ctx context.Context, workspace gid.ID, seq int64, limit int) 
 		ev.ID, ev.Type, ev.Change, ev.WorkspaceID, ev.CreatedAt = gid.ID(id), Type(typ), Change(change.String), gid.ID(ws), created
 		ev.ConversationID, ev.MessageID, ev.CustomerID = gid.ID(conv.String), gid.ID(msg.String), gid.ID(cust.String)
 		ev.AgentID, ev.PreviousAgentID, ev.MergeID = gid.ID(agent.String), gid.ID(prev.String), gid.ID(mg.String)
+		ev.Cause = ParseCause(cause.String)
 		ev.memo = newMemo()
 		evs = append(evs, &ev)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/viewer"
@@ -25,6 +26,7 @@ import (
 // in Message.metadata, instead of failing the same way on every retry.
 func (s *Service) Deliver(ctx context.Context, ch *ent.Channel, d *channels.Delivery) ([]channels.Stored, error) {
 	ctx = viewer.NewContext(ctx, viewer.System(ch.WorkspaceID))
+	ctx = events.WithCause(ctx, events.Cause{Kind: events.CauseChannel, ID: ch.ID})
 	clean := make([]channels.Inbound, len(d.Messages))
 	for i, m := range d.Messages {
 		channels.Sanitize(&m)

@@ -150,6 +150,11 @@ type SendInput struct {
 	Private        bool
 	Template       *channels.TemplateMessage // instead of free text
 	AttachmentIDs  []gid.ID                  // uploads to send with it
+	// Automated: Switchboard writes it on the business's behalf (an
+	// auto-reply, an automation rule), whoever the actor is: sender BOT,
+	// auto-submitted, and not a response to the customer (the
+	// conversation keeps waiting, and its first response is an agent's).
+	Automated bool
 }
 
 // Start opens a conversation with a customer on a channel, with a first
@@ -182,7 +187,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*ent.Conversation, 
 	if err := s.RecordActivity(ctx, conv, Activity{Kind: conversationactivity.KindOPENED, TeamID: conv.TeamID}); err != nil {
 		return nil, err
 	}
-	if _, err := s.addAgentMessage(ctx, conv, out, false); err != nil {
+	if _, err := s.addAgentMessage(ctx, conv, out, false, false); err != nil {
 		return nil, err
 	}
 	return c.Conversation.Get(ctx, conv.ID)
@@ -218,10 +223,10 @@ func (s *Service) Send(ctx context.Context, in SendInput) (*ent.Message, error) 
 			return nil, err
 		}
 	}
-	return s.addAgentMessage(ctx, conv, out, in.Private)
+	return s.addAgentMessage(ctx, conv, out, in.Private, in.Automated)
 }
 
-func (s *Service) addAgentMessage(ctx context.Context, conv *ent.Conversation, out outgoing, private bool) (*ent.Message, error) {
+func (s *Service) addAgentMessage(ctx context.Context, conv *ent.Conversation, out outgoing, private, automated bool) (*ent.Message, error) {
 	c := s.db(ctx)
 	body := out.body
 	now := s.now().UTC() // one zone for every stored time: SQLite compares them as text
@@ -233,7 +238,9 @@ func (s *Service) addAgentMessage(ctx context.Context, conv *ent.Conversation, o
 		SetBody(body).
 		SetPrivate(private).
 		SetCreatedAt(now)
-	if a := viewer.FromContext(ctx); a != nil && a.AgentID != "" {
+	if a := viewer.FromContext(ctx); automated {
+		create.SetSenderKind(message.SenderKindBOT).SetAutoSubmitted(true)
+	} else if a != nil && a.AgentID != "" {
 		create.SetSenderKind(message.SenderKindAGENT).SetAuthorID(a.AgentID)
 	} else {
 		create.SetSenderKind(message.SenderKindBOT)
@@ -268,10 +275,12 @@ func (s *Service) addAgentMessage(ctx context.Context, conv *ent.Conversation, o
 	}
 	upd := c.Conversation.UpdateOne(conv).
 		SetLastMessageID(msg.ID).
-		SetLastMessageAt(now).
-		ClearWaitingSince()
-	if conv.FirstResponseAt == nil && conv.WaitingSince != nil {
-		upd.SetFirstResponseAt(now)
+		SetLastMessageAt(now)
+	if !automated {
+		upd.ClearWaitingSince()
+		if conv.FirstResponseAt == nil && conv.WaitingSince != nil {
+			upd.SetFirstResponseAt(now)
+		}
 	}
 	if err := upd.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("inbox: update conversation: %w", err)

@@ -219,6 +219,7 @@ func (r *Router) Queue(ctx context.Context, channelID *gid.ID) ([]*Waiting, erro
 func (r *Router) RouteWorkspace(ctx context.Context, ws gid.ID) (int, error) {
 	defer r.lock(ws)()
 	ctx = viewer.NewContext(ctx, viewer.System(ws))
+	ctx = events.WithCause(ctx, events.Cause{Kind: events.CauseRouting})
 	agents, err := r.candidates(ctx)
 	if err != nil || len(agents) == 0 {
 		return 0, err // nobody free: the queue stays as it is
