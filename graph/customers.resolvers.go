@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"entgo.io/contrib/entgql"
+
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/graph/generated"
@@ -46,6 +47,11 @@ func (r *customerResolver) Timeline(ctx context.Context, obj *ent.Customer, afte
 // Cursor is the resolver for the cursor field.
 func (r *customerEventResolver) Cursor(ctx context.Context, obj *model.CustomerEvent) (string, error) {
 	return events.Cursor(obj.Event.Seq), nil
+}
+
+// Cause is the resolver for the cause field.
+func (r *customerEventResolver) Cause(ctx context.Context, obj *model.CustomerEvent) (*model.EventCause, error) {
+	return eventCause(obj.Event), nil
 }
 
 // MovedConversations is the resolver for the movedConversations field.

@@ -121,3 +121,17 @@ func memoGet[T any](item interface {
 	}
 	return v.(T), nil
 }
+
+// eventCause maps an event's cause; an unknown kind (a newer writer's) is
+// SYSTEM.
+func eventCause(ev *events.Event) *model.EventCause {
+	out := &model.EventCause{Kind: model.EventCauseKind(ev.Cause.Kind)}
+	if !out.Kind.IsValid() {
+		out.Kind = model.EventCauseKindSystem
+	}
+	if ev.Cause.ID != "" {
+		id := ev.Cause.ID
+		out.ID = &id
+	}
+	return out
+}

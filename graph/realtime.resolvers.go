@@ -21,6 +21,11 @@ func (r *conversationEventResolver) Cursor(ctx context.Context, obj *model.Conve
 	return events.Cursor(obj.Event.Seq), nil
 }
 
+// Cause is the resolver for the cause field.
+func (r *conversationEventResolver) Cause(ctx context.Context, obj *model.ConversationEvent) (*model.EventCause, error) {
+	return eventCause(obj.Event), nil
+}
+
 // PreviousAssignee is the resolver for the previousAssignee field.
 func (r *conversationEventResolver) PreviousAssignee(ctx context.Context, obj *model.ConversationEvent) (*ent.Agent, error) {
 	if obj.Event.PreviousAgentID == "" {
@@ -36,6 +41,11 @@ func (r *conversationEventResolver) PreviousAssignee(ctx context.Context, obj *m
 // Cursor is the resolver for the cursor field.
 func (r *messageEventResolver) Cursor(ctx context.Context, obj *model.MessageEvent) (string, error) {
 	return events.Cursor(obj.Event.Seq), nil
+}
+
+// Cause is the resolver for the cause field.
+func (r *messageEventResolver) Cause(ctx context.Context, obj *model.MessageEvent) (*model.EventCause, error) {
+	return eventCause(obj.Event), nil
 }
 
 // MessageAdded is the resolver for the messageAdded field.

@@ -351,6 +351,7 @@ type ComplexityRoot struct {
 	}
 
 	ConversationEvent struct {
+		Cause            func(childComplexity int) int
 		Conversation     func(childComplexity int) int
 		Cursor           func(childComplexity int) int
 		PreviousAssignee func(childComplexity int) int
@@ -417,6 +418,7 @@ type ComplexityRoot struct {
 	}
 
 	CustomerEvent struct {
+		Cause    func(childComplexity int) int
 		Cursor   func(childComplexity int) int
 		Customer func(childComplexity int) int
 		Merge    func(childComplexity int) int
@@ -462,6 +464,11 @@ type ComplexityRoot struct {
 		DuplicateVerified func(childComplexity int) int
 		Kind              func(childComplexity int) int
 		Value             func(childComplexity int) int
+	}
+
+	EventCause struct {
+		ID   func(childComplexity int) int
+		Kind func(childComplexity int) int
 	}
 
 	MergeEntry struct {
@@ -515,6 +522,7 @@ type ComplexityRoot struct {
 	}
 
 	MessageEvent struct {
+		Cause   func(childComplexity int) int
 		Cursor  func(childComplexity int) int
 		Message func(childComplexity int) int
 	}
@@ -815,6 +823,7 @@ type ConversationActivityResolver interface {
 }
 type ConversationEventResolver interface {
 	Cursor(ctx context.Context, obj *model.ConversationEvent) (string, error)
+	Cause(ctx context.Context, obj *model.ConversationEvent) (*model.EventCause, error)
 
 	PreviousAssignee(ctx context.Context, obj *model.ConversationEvent) (*ent.Agent, error)
 }
@@ -823,6 +832,7 @@ type CustomerResolver interface {
 }
 type CustomerEventResolver interface {
 	Cursor(ctx context.Context, obj *model.CustomerEvent) (string, error)
+	Cause(ctx context.Context, obj *model.CustomerEvent) (*model.EventCause, error)
 }
 type CustomerMergeResolver interface {
 	MovedConversations(ctx context.Context, obj *ent.CustomerMerge) ([]*ent.Conversation, error)
@@ -837,6 +847,7 @@ type MessageResolver interface {
 }
 type MessageEventResolver interface {
 	Cursor(ctx context.Context, obj *model.MessageEvent) (string, error)
+	Cause(ctx context.Context, obj *model.MessageEvent) (*model.EventCause, error)
 }
 type MutationResolver interface {
 	SignIn(ctx context.Context, email string, password string, otp *string) (*model.AuthPayload, error)
@@ -2121,6 +2132,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConversationEdge.Node(childComplexity), true
 
+	case "ConversationEvent.cause":
+		if e.ComplexityRoot.ConversationEvent.Cause == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationEvent.Cause(childComplexity), true
 	case "ConversationEvent.conversation":
 		if e.ComplexityRoot.ConversationEvent.Conversation == nil {
 			break
@@ -2391,6 +2408,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerEdge.Node(childComplexity), true
 
+	case "CustomerEvent.cause":
+		if e.ComplexityRoot.CustomerEvent.Cause == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerEvent.Cause(childComplexity), true
 	case "CustomerEvent.cursor":
 		if e.ComplexityRoot.CustomerEvent.Cursor == nil {
 			break
@@ -2611,6 +2634,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DuplicateEvidence.Value(childComplexity), true
 
+	case "EventCause.id":
+		if e.ComplexityRoot.EventCause.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventCause.ID(childComplexity), true
+	case "EventCause.kind":
+		if e.ComplexityRoot.EventCause.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventCause.Kind(childComplexity), true
+
 	case "MergeEntry.id":
 		if e.ComplexityRoot.MergeEntry.ID == nil {
 			break
@@ -2826,6 +2862,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MessageEntry.OccurredAt(childComplexity), true
 
+	case "MessageEvent.cause":
+		if e.ComplexityRoot.MessageEvent.Cause == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEvent.Cause(childComplexity), true
 	case "MessageEvent.cursor":
 		if e.ComplexityRoot.MessageEvent.Cursor == nil {
 			break
@@ -8431,6 +8473,7 @@ enum CustomerEventType {
 
 type CustomerEvent {
   cursor: EventCursor!
+  cause: EventCause!
   type: CustomerEventType!
   "For MERGED, the primary; for UNMERGED, the restored secondary."
   customer: Customer!
@@ -8606,8 +8649,37 @@ An opaque position in the event log. Give the last one you received as
 """
 scalar EventCursor
 
+"What made a change happen."
+enum EventCauseKind {
+  "An agent, through the console or an API token's session."
+  AGENT
+  "An integrator's API token."
+  API_TOKEN
+  "A channel: a customer wrote, a visitor chatted, a provider reported."
+  CHANNEL
+  "An automation rule's action."
+  AUTOMATION_RULE
+  "A channel's auto-reply."
+  AUTO_REPLY
+  "Routing assigned or queued a conversation."
+  ROUTING
+  "Switchboard itself: timers, merges by rule, maintenance."
+  SYSTEM
+}
+
+"Who or what made a change happen. Automation uses it so that a rule never triggers on its own actions."
+type EventCause {
+  kind: EventCauseKind!
+  """
+  The agent, API token, channel, automation rule, or (AUTO_REPLY) the
+  channel whose auto-reply it was; null for ROUTING and SYSTEM.
+  """
+  id: ID
+}
+
 type MessageEvent {
   cursor: EventCursor!
+  cause: EventCause!
   "The message as it is when the event is delivered."
   message: Message!
 }
@@ -8622,6 +8694,7 @@ enum ConversationEventType {
 
 type ConversationEvent {
   cursor: EventCursor!
+  cause: EventCause!
   type: ConversationEventType!
   "The conversation as it is when the event is delivered."
   conversation: Conversation!
@@ -9396,6 +9469,8 @@ func (ec *executionContext) childFields_ConversationEvent(ctx context.Context, f
 	switch field.Name {
 	case "cursor":
 		return ec.fieldContext_ConversationEvent_cursor(ctx, field)
+	case "cause":
+		return ec.fieldContext_ConversationEvent_cause(ctx, field)
 	case "type":
 		return ec.fieldContext_ConversationEvent_type(ctx, field)
 	case "conversation":
@@ -9528,6 +9603,8 @@ func (ec *executionContext) childFields_CustomerEvent(ctx context.Context, field
 	switch field.Name {
 	case "cursor":
 		return ec.fieldContext_CustomerEvent_cursor(ctx, field)
+	case "cause":
+		return ec.fieldContext_CustomerEvent_cause(ctx, field)
 	case "type":
 		return ec.fieldContext_CustomerEvent_type(ctx, field)
 	case "customer":
@@ -9620,6 +9697,16 @@ func (ec *executionContext) childFields_DuplicateEvidence(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type DuplicateEvidence", field.Name)
 }
 
+func (ec *executionContext) childFields_EventCause(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_EventCause_kind(ctx, field)
+	case "id":
+		return ec.fieldContext_EventCause_id(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventCause", field.Name)
+}
+
 func (ec *executionContext) childFields_Message(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9696,6 +9783,8 @@ func (ec *executionContext) childFields_MessageEvent(ctx context.Context, field 
 	switch field.Name {
 	case "cursor":
 		return ec.fieldContext_MessageEvent_cursor(ctx, field)
+	case "cause":
+		return ec.fieldContext_MessageEvent_cause(ctx, field)
 	case "message":
 		return ec.fieldContext_MessageEvent_message(ctx, field)
 	}
@@ -16920,6 +17009,38 @@ func (ec *executionContext) fieldContext_ConversationEvent_cursor(_ context.Cont
 	return graphql.NewScalarFieldContext("ConversationEvent", field, true, true, "EventCursor")
 }
 
+func (ec *executionContext) _ConversationEvent_cause(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationEvent_cause(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationEvent().Cause(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EventCause) graphql.Marshaler {
+			return ec.marshalNEventCause2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐEventCause(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationEvent_cause(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventCause(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ConversationEvent_type(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18072,6 +18193,38 @@ func (ec *executionContext) fieldContext_CustomerEvent_cursor(_ context.Context,
 	return graphql.NewScalarFieldContext("CustomerEvent", field, true, true, "EventCursor")
 }
 
+func (ec *executionContext) _CustomerEvent_cause(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerEvent_cause(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerEvent().Cause(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EventCause) graphql.Marshaler {
+			return ec.marshalNEventCause2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐEventCause(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerEvent_cause(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventCause(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CustomerEvent_type(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18956,6 +19109,52 @@ func (ec *executionContext) _DuplicateEvidence_duplicateVerified(ctx context.Con
 }
 func (ec *executionContext) fieldContext_DuplicateEvidence_duplicateVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DuplicateEvidence", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _EventCause_kind(ctx context.Context, field graphql.CollectedField, obj *model.EventCause) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventCause_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.EventCauseKind) graphql.Marshaler {
+			return ec.marshalNEventCauseKind2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐEventCauseKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventCause_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventCause", field, false, false, "EventCauseKind")
+}
+
+func (ec *executionContext) _EventCause_id(ctx context.Context, field graphql.CollectedField, obj *model.EventCause) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventCause_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventCause_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventCause", field, false, false, "ID")
 }
 
 func (ec *executionContext) _MergeEntry_id(ctx context.Context, field graphql.CollectedField, obj *model.MergeEntry) (ret graphql.Marshaler) {
@@ -19874,6 +20073,38 @@ func (ec *executionContext) _MessageEvent_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_MessageEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MessageEvent", field, true, true, "EventCursor")
+}
+
+func (ec *executionContext) _MessageEvent_cause(ctx context.Context, field graphql.CollectedField, obj *model.MessageEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEvent_cause(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageEvent().Cause(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EventCause) graphql.Marshaler {
+			return ec.marshalNEventCause2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐEventCause(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEvent_cause(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventCause(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _MessageEvent_message(ctx context.Context, field graphql.CollectedField, obj *model.MessageEvent) (ret graphql.Marshaler) {
@@ -41495,6 +41726,12 @@ func (ec *executionContext) _ConversationEvent(ctx context.Context, sel ast.Sele
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConversationEvent_cursor(ctx, field, obj)
 				})
+		case "cause":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationEvent_cause(ctx, field, obj)
+				})
 		case "type":
 			out.Values[i] = ec._ConversationEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -41939,6 +42176,12 @@ func (ec *executionContext) _CustomerEvent(ctx context.Context, sel ast.Selectio
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerEvent_cursor(ctx, field, obj)
 				})
+		case "cause":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerEvent_cause(ctx, field, obj)
+				})
 		case "type":
 			out.Values[i] = ec._CustomerEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -42206,6 +42449,44 @@ func (ec *executionContext) _DuplicateEvidence(ctx context.Context, sel ast.Sele
 			out.Values[i] = ec._DuplicateEvidence_duplicateVerified(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var eventCauseImplementors = []string{"EventCause"}
+
+func (ec *executionContext) _EventCause(ctx context.Context, sel ast.SelectionSet, obj *model.EventCause) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventCauseImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventCause")
+		case "kind":
+			out.Values[i] = ec._EventCause_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "id":
+			out.Values[i] = ec._EventCause_id(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -42560,6 +42841,12 @@ func (ec *executionContext) _MessageEvent(ctx context.Context, sel ast.Selection
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MessageEvent_cursor(ctx, field, obj)
+				})
+		case "cause":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageEvent_cause(ctx, field, obj)
 				})
 		case "message":
 			out.Values[i] = ec._MessageEvent_message(ctx, field, obj)
@@ -45503,6 +45790,24 @@ func (ec *executionContext) unmarshalNDuplicateStatus2githubᚗcomᚋswitchboard
 }
 
 func (ec *executionContext) marshalNDuplicateStatus2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋcustomerduplicateᚐStatus(ctx context.Context, sel ast.SelectionSet, v customerduplicate.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNEventCause2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐEventCause(ctx context.Context, sel ast.SelectionSet, v *model.EventCause) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EventCause!")
+		return graphql.Null
+	}
+	return ec._EventCause(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEventCauseKind2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐEventCauseKind(ctx context.Context, v any) (model.EventCauseKind, error) {
+	var res model.EventCauseKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEventCauseKind2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐEventCauseKind(ctx context.Context, sel ast.SelectionSet, v model.EventCauseKind) graphql.Marshaler {
 	return v
 }
 

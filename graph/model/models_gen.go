@@ -100,6 +100,14 @@ type CreatedAPIToken struct {
 	APIToken *ent.ApiToken `json:"apiToken"`
 }
 
+// Who or what made a change happen. Automation uses it so that a rule never triggers on its own actions.
+type EventCause struct {
+	Kind EventCauseKind `json:"kind"`
+	// The agent, API token, channel, automation rule, or (AUTO_REPLY) the
+	// channel whose auto-reply it was; null for ROUTING and SYSTEM.
+	ID *gid.ID `json:"id,omitempty"`
+}
+
 type IdentityInput struct {
 	Kind  customeridentity.Kind `json:"kind"`
 	Value string                `json:"value"`
@@ -381,6 +389,79 @@ func (e *CustomerEventType) UnmarshalJSON(b []byte) error {
 }
 
 func (e CustomerEventType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What made a change happen.
+type EventCauseKind string
+
+const (
+	// An agent, through the console or an API token's session.
+	EventCauseKindAgent EventCauseKind = "AGENT"
+	// An integrator's API token.
+	EventCauseKindAPIToken EventCauseKind = "API_TOKEN"
+	// A channel: a customer wrote, a visitor chatted, a provider reported.
+	EventCauseKindChannel EventCauseKind = "CHANNEL"
+	// An automation rule's action.
+	EventCauseKindAutomationRule EventCauseKind = "AUTOMATION_RULE"
+	// A channel's auto-reply.
+	EventCauseKindAutoReply EventCauseKind = "AUTO_REPLY"
+	// Routing assigned or queued a conversation.
+	EventCauseKindRouting EventCauseKind = "ROUTING"
+	// Switchboard itself: timers, merges by rule, maintenance.
+	EventCauseKindSystem EventCauseKind = "SYSTEM"
+)
+
+var AllEventCauseKind = []EventCauseKind{
+	EventCauseKindAgent,
+	EventCauseKindAPIToken,
+	EventCauseKindChannel,
+	EventCauseKindAutomationRule,
+	EventCauseKindAutoReply,
+	EventCauseKindRouting,
+	EventCauseKindSystem,
+}
+
+func (e EventCauseKind) IsValid() bool {
+	switch e {
+	case EventCauseKindAgent, EventCauseKindAPIToken, EventCauseKindChannel, EventCauseKindAutomationRule, EventCauseKindAutoReply, EventCauseKindRouting, EventCauseKindSystem:
+		return true
+	}
+	return false
+}
+
+func (e EventCauseKind) String() string {
+	return string(e)
+}
+
+func (e *EventCauseKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EventCauseKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EventCauseKind", str)
+	}
+	return nil
+}
+
+func (e EventCauseKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EventCauseKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EventCauseKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
