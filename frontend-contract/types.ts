@@ -1718,6 +1718,13 @@ export type SendMessageInput = {
   attachmentIDs?: Array<string> | null;
   /** A private note is seen by agents only and never sent. */
   private?: boolean | null;
+  /**
+   * Agents a private note mentions (at most 50; repeats count once). Each
+   * is told through mentionedMe. Refused with INVALID_INPUT on a message
+   * that is not private, for a deactivated agent, or for one who cannot see
+   * the conversation; NOT_FOUND for an unknown id.
+   */
+  mentionedAgentIDs?: Array<string> | null;
   /** Send an approved template instead of free text: allowed also where only templates may be sent (replyBlockedReason TEMPLATE_REQUIRED). */
   template?: TemplateMessageInput | null;
 };

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/switchboard/switchboard/ent"
@@ -24,6 +25,11 @@ func (r *conversationResolver) CanReply(ctx context.Context, obj *ent.Conversati
 // ReplyBlockedReason is the resolver for the replyBlockedReason field.
 func (r *conversationResolver) ReplyBlockedReason(ctx context.Context, obj *ent.Conversation) (*model.ReplyBlockedReason, error) {
 	return r.replyBlockedReason(ctx, obj)
+}
+
+// Mentions is the resolver for the mentions field.
+func (r *messageResolver) Mentions(ctx context.Context, obj *ent.Message) ([]*ent.Agent, error) {
+	panic(fmt.Errorf("not implemented: Mentions - mentions"))
 }
 
 // StartConversation is the resolver for the startConversation field.

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/graph/generated"
@@ -60,6 +61,11 @@ func (r *subscriptionResolver) AssignedToMe(ctx context.Context, after *string) 
 		return ev.Type == events.ConversationAssigned && me != "" && (ev.AgentID == me || ev.PreviousAgentID == me)
 	}
 	return subscribe(r.Resolver, ctx, after, mine, r.loadConversation)
+}
+
+// MentionedMe is the resolver for the mentionedMe field.
+func (r *subscriptionResolver) MentionedMe(ctx context.Context, after *string) (<-chan *model.MessageEvent, error) {
+	panic(fmt.Errorf("not implemented: MentionedMe - mentionedMe"))
 }
 
 // ConversationEvent returns generated.ConversationEventResolver implementation.

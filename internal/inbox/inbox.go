@@ -150,6 +150,8 @@ type SendInput struct {
 	Private        bool
 	Template       *channels.TemplateMessage // instead of free text
 	AttachmentIDs  []gid.ID                  // uploads to send with it
+	// MentionedAgentIDs: agents a private note mentions (see checkMentions).
+	MentionedAgentIDs []gid.ID
 }
 
 // Start opens a conversation with a customer on a channel, with a first
@@ -203,6 +205,9 @@ func (s *Service) Send(ctx context.Context, in SendInput) (*ent.Message, error) 
 	if err := checkAttachmentIDs(in.AttachmentIDs); err != nil {
 		return nil, err
 	}
+	if _, err := distinctMentions(in.MentionedAgentIDs, in.Private); err != nil {
+		return nil, err
+	}
 	if in.Template == nil {
 		if err := checkContent(in.Body, len(in.AttachmentIDs)); err != nil {
 			return nil, err
@@ -217,6 +222,9 @@ func (s *Service) Send(ctx context.Context, in SendInput) (*ent.Message, error) 
 		if out, err = s.outgoing(ctx, conv, in.Body, in.Template, in.AttachmentIDs); err != nil {
 			return nil, err
 		}
+	}
+	if out.mentions, err = s.checkMentions(ctx, conv, in.MentionedAgentIDs, in.Private); err != nil {
+		return nil, err
 	}
 	return s.addAgentMessage(ctx, conv, out, in.Private)
 }
@@ -244,6 +252,9 @@ func (s *Service) addAgentMessage(ctx context.Context, conv *ent.Conversation, o
 	if out.template != nil {
 		create.SetTemplate(out.template)
 	}
+	if len(out.mentions) > 0 {
+		create.SetMentionedAgentIds(out.mentions)
+	}
 	msg, err := create.Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("inbox: add message: %w", err)
@@ -257,6 +268,9 @@ func (s *Service) addAgentMessage(ctx context.Context, conv *ent.Conversation, o
 		Type: events.MessageCreated, ConversationID: conv.ID, MessageID: msg.ID, CustomerID: conv.CustomerID,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.recordMentions(ctx, conv, msg); err != nil {
 		return nil, err
 	}
 	if private {
