@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/switchboard/switchboard/ent"
@@ -29,7 +28,7 @@ func (r *conversationResolver) ReplyBlockedReason(ctx context.Context, obj *ent.
 
 // Mentions is the resolver for the mentions field.
 func (r *messageResolver) Mentions(ctx context.Context, obj *ent.Message) ([]*ent.Agent, error) {
-	panic(fmt.Errorf("not implemented: Mentions - mentions"))
+	return r.messageMentions(ctx, obj)
 }
 
 // StartConversation is the resolver for the startConversation field.
@@ -45,6 +44,7 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 	return r.Inbox.Send(ctx, inbox.SendInput{
 		ConversationID: input.ConversationID, Body: input.Body, Private: isTrue(input.Private),
 		Template: templateMessage(input.Template), AttachmentIDs: input.AttachmentIDs,
+		MentionedAgentIDs: input.MentionedAgentIDs,
 	})
 }
 

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/graph/generated"
@@ -65,7 +64,7 @@ func (r *subscriptionResolver) AssignedToMe(ctx context.Context, after *string) 
 
 // MentionedMe is the resolver for the mentionedMe field.
 func (r *subscriptionResolver) MentionedMe(ctx context.Context, after *string) (<-chan *model.MessageEvent, error) {
-	panic(fmt.Errorf("not implemented: MentionedMe - mentionedMe"))
+	return r.mentionedMe(ctx, after)
 }
 
 // ConversationEvent returns generated.ConversationEventResolver implementation.
