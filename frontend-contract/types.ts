@@ -3797,6 +3797,12 @@ export type MessageFieldsFragment = {
     error: string | null;
     deletedAt: string | null;
   }>;
+  mentions: Array<{
+    id: string;
+    name: string;
+    avatarURL: string | null;
+    status: AgentStatus;
+  }>;
   source: {
     id: string;
     url: string | null;
@@ -3973,6 +3979,12 @@ export type ConversationQuery = {
             error: string | null;
             deletedAt: string | null;
           }>;
+          mentions: Array<{
+            id: string;
+            name: string;
+            avatarURL: string | null;
+            status: AgentStatus;
+          }>;
           source: {
             id: string;
             url: string | null;
@@ -4023,6 +4035,12 @@ export type SendMessageMutation = {
       error: string | null;
       deletedAt: string | null;
     }>;
+    mentions: Array<{
+      id: string;
+      name: string;
+      avatarURL: string | null;
+      status: AgentStatus;
+    }>;
     source: {
       id: string;
       url: string | null;
@@ -4043,6 +4061,59 @@ export type SendMessageMutation = {
 };
 export type SendMessageVariables = {
   input: SendMessageInput;
+};
+
+export type SendNoteMutation = {
+  sendMessage: {
+    id: string;
+    createdAt: string;
+    conversationID: string;
+    direction: MessageDirection;
+    senderKind: MessageSenderKind;
+    body: string;
+    contentType: string;
+    html: string | null;
+    attachments: Array<{
+      id: string;
+      name: string;
+      contentType: string;
+      size: number;
+      status: AttachmentStatus;
+      url: string | null;
+      thumbnailURL: string | null;
+      width: number | null;
+      height: number | null;
+      error: string | null;
+      deletedAt: string | null;
+    }>;
+    mentions: Array<{
+      id: string;
+      name: string;
+      avatarURL: string | null;
+      status: AgentStatus;
+    }>;
+    source: {
+      id: string;
+      url: string | null;
+      size: number;
+    } | null;
+    metadata: Record<string, unknown> | null;
+    private: boolean;
+    autoSubmitted: boolean;
+    deliveryStatus: MessageDeliveryStatus | null;
+    deliveryError: string | null;
+    author: {
+      id: string;
+      name: string;
+      avatarURL: string | null;
+      status: AgentStatus;
+    } | null;
+  };
+};
+export type SendNoteVariables = {
+  conversationID: string;
+  body: string;
+  mentionedAgentIDs?: Array<string> | null;
 };
 
 export type UploadAttachmentMutation = {
@@ -4523,6 +4594,12 @@ export type MessageAddedSubscription = {
         error: string | null;
         deletedAt: string | null;
       }>;
+      mentions: Array<{
+        id: string;
+        name: string;
+        avatarURL: string | null;
+        status: AgentStatus;
+      }>;
       source: {
         id: string;
         url: string | null;
@@ -4684,6 +4761,64 @@ export type AssignedToMeSubscription = {
   };
 };
 export type AssignedToMeVariables = {
+  after?: string | null;
+};
+
+export type MentionedMeSubscription = {
+  mentionedMe: {
+    cursor: string;
+    message: {
+      id: string;
+      createdAt: string;
+      conversationID: string;
+      direction: MessageDirection;
+      senderKind: MessageSenderKind;
+      body: string;
+      contentType: string;
+      html: string | null;
+      attachments: Array<{
+        id: string;
+        name: string;
+        contentType: string;
+        size: number;
+        status: AttachmentStatus;
+        url: string | null;
+        thumbnailURL: string | null;
+        width: number | null;
+        height: number | null;
+        error: string | null;
+        deletedAt: string | null;
+      }>;
+      mentions: Array<{
+        id: string;
+        name: string;
+        avatarURL: string | null;
+        status: AgentStatus;
+      }>;
+      source: {
+        id: string;
+        url: string | null;
+        size: number;
+      } | null;
+      metadata: Record<string, unknown> | null;
+      private: boolean;
+      autoSubmitted: boolean;
+      deliveryStatus: MessageDeliveryStatus | null;
+      deliveryError: string | null;
+      author: {
+        id: string;
+        name: string;
+        avatarURL: string | null;
+        status: AgentStatus;
+      } | null;
+      conversation: {
+        id: string;
+        subject: string | null;
+      };
+    };
+  };
+};
+export type MentionedMeVariables = {
   after?: string | null;
 };
 

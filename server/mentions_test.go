@@ -158,6 +158,31 @@ func TestMentions(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("messages missing from the list: %v", want)
 	}
+
+	// A merge moves the note with its conversation, mentions and all.
+	conv2 := s.Conversation(t, admin)
+	moved := note(t, s, admin, conv2, "before the merge", beaID)
+	customerOf := func(conv string) string {
+		var out struct {
+			Node struct{ Customer struct{ ID string } }
+		}
+		s.MustDo(t, admin, `query($id: ID!) { node(id: $id) { ... on Conversation { customer { id } } } }`, map[string]any{"id": conv}, &out)
+		return out.Node.Customer.ID
+	}
+	primary := customerOf(conv)
+	s.MustDo(t, admin, `mutation($p: ID!, $s: ID!) { mergeCustomers(primaryID: $p, secondaryID: $s) { id } }`,
+		map[string]any{"p": primary, "s": customerOf(conv2)}, nil)
+	var after struct {
+		Node struct {
+			Conversation struct{ Customer struct{ ID string } }
+			Mentions     []struct{ ID string }
+		}
+	}
+	s.MustDo(t, admin, `query($id: ID!) { node(id: $id) { ... on Message { conversation { customer { id } } mentions { id } } } }`,
+		map[string]any{"id": moved}, &after)
+	if after.Node.Conversation.Customer.ID != primary || len(after.Node.Mentions) != 1 || after.Node.Mentions[0].ID != beaID {
+		t.Fatalf("the note after the merge: %+v", after.Node)
+	}
 }
 
 // TestMentionRefusals: mentions only on notes, of active agents of the
