@@ -494,6 +494,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldAutoSubmitted:     {Type: field.TypeBool, Column: message.FieldAutoSubmitted},
 			message.FieldTemplate:          {Type: field.TypeJSON, Column: message.FieldTemplate},
 			message.FieldProviderMessageID: {Type: field.TypeString, Column: message.FieldProviderMessageID},
+			message.FieldMentionedAgentIds: {Type: field.TypeJSON, Column: message.FieldMentionedAgentIds},
 			message.FieldDeliveryStatus:    {Type: field.TypeEnum, Column: message.FieldDeliveryStatus},
 			message.FieldDeliveryError:     {Type: field.TypeString, Column: message.FieldDeliveryError},
 		},
@@ -4040,6 +4041,11 @@ func (f *MessageFilter) WhereTemplate(p entql.BytesP) {
 // WhereProviderMessageID applies the entql string predicate on the provider_message_id field.
 func (f *MessageFilter) WhereProviderMessageID(p entql.StringP) {
 	f.Where(p.Field(message.FieldProviderMessageID))
+}
+
+// WhereMentionedAgentIds applies the entql json.RawMessage predicate on the mentioned_agent_ids field.
+func (f *MessageFilter) WhereMentionedAgentIds(p entql.BytesP) {
+	f.Where(p.Field(message.FieldMentionedAgentIds))
 }
 
 // WhereDeliveryStatus applies the entql string predicate on the delivery_status field.

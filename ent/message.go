@@ -58,6 +58,8 @@ type Message struct {
 	Template *schematype.TemplateMessage `json:"template,omitempty"`
 	// ProviderMessageID holds the value of the "provider_message_id" field.
 	ProviderMessageID *string `json:"provider_message_id,omitempty"`
+	// the agents a private note mentions, in the order given, each once
+	MentionedAgentIds []gid.ID `json:"mentioned_agent_ids,omitempty"`
 	// DeliveryStatus holds the value of the "delivery_status" field.
 	DeliveryStatus *message.DeliveryStatus `json:"delivery_status,omitempty"`
 	// DeliveryError holds the value of the "delivery_error" field.
@@ -136,7 +138,7 @@ func (*Message) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case message.FieldAuthorID:
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
-		case message.FieldMetadata, message.FieldTemplate:
+		case message.FieldMetadata, message.FieldTemplate, message.FieldMentionedAgentIds:
 			values[i] = new([]byte)
 		case message.FieldID, message.FieldWorkspaceID, message.FieldConversationID, message.FieldChannelID, message.FieldCustomerID:
 			values[i] = new(gid.ID)
@@ -276,6 +278,14 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 				_m.ProviderMessageID = new(string)
 				*_m.ProviderMessageID = value.String
 			}
+		case message.FieldMentionedAgentIds:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field mentioned_agent_ids", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.MentionedAgentIds); err != nil {
+					return fmt.Errorf("unmarshal field mentioned_agent_ids: %w", err)
+				}
+			}
 		case message.FieldDeliveryStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field delivery_status", values[i])
@@ -401,6 +411,9 @@ func (_m *Message) String() string {
 		builder.WriteString("provider_message_id=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("mentioned_agent_ids=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MentionedAgentIds))
 	builder.WriteString(", ")
 	if v := _m.DeliveryStatus; v != nil {
 		builder.WriteString("delivery_status=")

@@ -203,6 +203,12 @@ func (_c *MessageCreate) SetNillableProviderMessageID(v *string) *MessageCreate 
 	return _c
 }
 
+// SetMentionedAgentIds sets the "mentioned_agent_ids" field.
+func (_c *MessageCreate) SetMentionedAgentIds(v []gid.ID) *MessageCreate {
+	_c.mutation.SetMentionedAgentIds(v)
+	return _c
+}
+
 // SetDeliveryStatus sets the "delivery_status" field.
 func (_c *MessageCreate) SetDeliveryStatus(v message.DeliveryStatus) *MessageCreate {
 	_c.mutation.SetDeliveryStatus(v)
@@ -505,6 +511,10 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 		_spec.SetField(message.FieldProviderMessageID, field.TypeString, value)
 		_node.ProviderMessageID = &value
 	}
+	if value, ok := _c.mutation.MentionedAgentIds(); ok {
+		_spec.SetField(message.FieldMentionedAgentIds, field.TypeJSON, value)
+		_node.MentionedAgentIds = value
+	}
 	if value, ok := _c.mutation.DeliveryStatus(); ok {
 		_spec.SetField(message.FieldDeliveryStatus, field.TypeEnum, value)
 		_node.DeliveryStatus = &value
@@ -775,6 +785,9 @@ func (u *MessageUpsertOne) UpdateNewValues() *MessageUpsertOne {
 		}
 		if _, exists := u.create.mutation.ProviderMessageID(); exists {
 			s.SetIgnore(message.FieldProviderMessageID)
+		}
+		if _, exists := u.create.mutation.MentionedAgentIds(); exists {
+			s.SetIgnore(message.FieldMentionedAgentIds)
 		}
 	}))
 	return u
@@ -1129,6 +1142,9 @@ func (u *MessageUpsertBulk) UpdateNewValues() *MessageUpsertBulk {
 			}
 			if _, exists := b.mutation.ProviderMessageID(); exists {
 				s.SetIgnore(message.FieldProviderMessageID)
+			}
+			if _, exists := b.mutation.MentionedAgentIds(); exists {
+				s.SetIgnore(message.FieldMentionedAgentIds)
 			}
 		}
 	}))

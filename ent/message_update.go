@@ -221,6 +221,9 @@ func (_u *MessageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.ProviderMessageIDCleared() {
 		_spec.ClearField(message.FieldProviderMessageID, field.TypeString)
 	}
+	if _u.mutation.MentionedAgentIdsCleared() {
+		_spec.ClearField(message.FieldMentionedAgentIds, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.DeliveryStatus(); ok {
 		_spec.SetField(message.FieldDeliveryStatus, field.TypeEnum, value)
 	}
@@ -475,6 +478,9 @@ func (_u *MessageUpdateOne) sqlSave(ctx context.Context) (_node *Message, err er
 	}
 	if _u.mutation.ProviderMessageIDCleared() {
 		_spec.ClearField(message.FieldProviderMessageID, field.TypeString)
+	}
+	if _u.mutation.MentionedAgentIdsCleared() {
+		_spec.ClearField(message.FieldMentionedAgentIds, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.DeliveryStatus(); ok {
 		_spec.SetField(message.FieldDeliveryStatus, field.TypeEnum, value)

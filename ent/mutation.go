@@ -20474,36 +20474,38 @@ func (m *FileMutation) ResetEdge(name string) error {
 // MessageMutation represents an operation that mutates the Message nodes in the graph.
 type MessageMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *gid.ID
-	created_at          *time.Time
-	updated_at          *time.Time
-	customer_id         *gid.ID
-	direction           *message.Direction
-	sender_kind         *message.SenderKind
-	body                *string
-	content_type        *string
-	html                *string
-	metadata            *map[string]interface{}
-	private             *bool
-	auto_submitted      *bool
-	template            **schematype.TemplateMessage
-	provider_message_id *string
-	delivery_status     *message.DeliveryStatus
-	delivery_error      *string
-	clearedFields       map[string]struct{}
-	workspace           *gid.ID
-	clearedworkspace    bool
-	conversation        *gid.ID
-	clearedconversation bool
-	channel             *gid.ID
-	clearedchannel      bool
-	author              *gid.ID
-	clearedauthor       bool
-	done                bool
-	oldValue            func(context.Context) (*Message, error)
-	predicates          []predicate.Message
+	op                        Op
+	typ                       string
+	id                        *gid.ID
+	created_at                *time.Time
+	updated_at                *time.Time
+	customer_id               *gid.ID
+	direction                 *message.Direction
+	sender_kind               *message.SenderKind
+	body                      *string
+	content_type              *string
+	html                      *string
+	metadata                  *map[string]interface{}
+	private                   *bool
+	auto_submitted            *bool
+	template                  **schematype.TemplateMessage
+	provider_message_id       *string
+	mentioned_agent_ids       *[]gid.ID
+	appendmentioned_agent_ids []gid.ID
+	delivery_status           *message.DeliveryStatus
+	delivery_error            *string
+	clearedFields             map[string]struct{}
+	workspace                 *gid.ID
+	clearedworkspace          bool
+	conversation              *gid.ID
+	clearedconversation       bool
+	channel                   *gid.ID
+	clearedchannel            bool
+	author                    *gid.ID
+	clearedauthor             bool
+	done                      bool
+	oldValue                  func(context.Context) (*Message, error)
+	predicates                []predicate.Message
 }
 
 var _ ent.Mutation = (*MessageMutation)(nil)
@@ -21300,6 +21302,71 @@ func (m *MessageMutation) ResetProviderMessageID() {
 	delete(m.clearedFields, message.FieldProviderMessageID)
 }
 
+// SetMentionedAgentIds sets the "mentioned_agent_ids" field.
+func (m *MessageMutation) SetMentionedAgentIds(gi []gid.ID) {
+	m.mentioned_agent_ids = &gi
+	m.appendmentioned_agent_ids = nil
+}
+
+// MentionedAgentIds returns the value of the "mentioned_agent_ids" field in the mutation.
+func (m *MessageMutation) MentionedAgentIds() (r []gid.ID, exists bool) {
+	v := m.mentioned_agent_ids
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMentionedAgentIds returns the old "mentioned_agent_ids" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldMentionedAgentIds(ctx context.Context) (v []gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMentionedAgentIds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMentionedAgentIds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMentionedAgentIds: %w", err)
+	}
+	return oldValue.MentionedAgentIds, nil
+}
+
+// AppendMentionedAgentIds adds gi to the "mentioned_agent_ids" field.
+func (m *MessageMutation) AppendMentionedAgentIds(gi []gid.ID) {
+	m.appendmentioned_agent_ids = append(m.appendmentioned_agent_ids, gi...)
+}
+
+// AppendedMentionedAgentIds returns the list of values that were appended to the "mentioned_agent_ids" field in this mutation.
+func (m *MessageMutation) AppendedMentionedAgentIds() ([]gid.ID, bool) {
+	if len(m.appendmentioned_agent_ids) == 0 {
+		return nil, false
+	}
+	return m.appendmentioned_agent_ids, true
+}
+
+// ClearMentionedAgentIds clears the value of the "mentioned_agent_ids" field.
+func (m *MessageMutation) ClearMentionedAgentIds() {
+	m.mentioned_agent_ids = nil
+	m.appendmentioned_agent_ids = nil
+	m.clearedFields[message.FieldMentionedAgentIds] = struct{}{}
+}
+
+// MentionedAgentIdsCleared returns if the "mentioned_agent_ids" field was cleared in this mutation.
+func (m *MessageMutation) MentionedAgentIdsCleared() bool {
+	_, ok := m.clearedFields[message.FieldMentionedAgentIds]
+	return ok
+}
+
+// ResetMentionedAgentIds resets all changes to the "mentioned_agent_ids" field.
+func (m *MessageMutation) ResetMentionedAgentIds() {
+	m.mentioned_agent_ids = nil
+	m.appendmentioned_agent_ids = nil
+	delete(m.clearedFields, message.FieldMentionedAgentIds)
+}
+
 // SetDeliveryStatus sets the "delivery_status" field.
 func (m *MessageMutation) SetDeliveryStatus(ms message.DeliveryStatus) {
 	m.delivery_status = &ms
@@ -21540,7 +21607,7 @@ func (m *MessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MessageMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, message.FieldCreatedAt)
 	}
@@ -21592,6 +21659,9 @@ func (m *MessageMutation) Fields() []string {
 	if m.provider_message_id != nil {
 		fields = append(fields, message.FieldProviderMessageID)
 	}
+	if m.mentioned_agent_ids != nil {
+		fields = append(fields, message.FieldMentionedAgentIds)
+	}
 	if m.delivery_status != nil {
 		fields = append(fields, message.FieldDeliveryStatus)
 	}
@@ -21640,6 +21710,8 @@ func (m *MessageMutation) Field(name string) (ent.Value, bool) {
 		return m.Template()
 	case message.FieldProviderMessageID:
 		return m.ProviderMessageID()
+	case message.FieldMentionedAgentIds:
+		return m.MentionedAgentIds()
 	case message.FieldDeliveryStatus:
 		return m.DeliveryStatus()
 	case message.FieldDeliveryError:
@@ -21687,6 +21759,8 @@ func (m *MessageMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldTemplate(ctx)
 	case message.FieldProviderMessageID:
 		return m.OldProviderMessageID(ctx)
+	case message.FieldMentionedAgentIds:
+		return m.OldMentionedAgentIds(ctx)
 	case message.FieldDeliveryStatus:
 		return m.OldDeliveryStatus(ctx)
 	case message.FieldDeliveryError:
@@ -21819,6 +21893,13 @@ func (m *MessageMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetProviderMessageID(v)
 		return nil
+	case message.FieldMentionedAgentIds:
+		v, ok := value.([]gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMentionedAgentIds(v)
+		return nil
 	case message.FieldDeliveryStatus:
 		v, ok := value.(message.DeliveryStatus)
 		if !ok {
@@ -21881,6 +21962,9 @@ func (m *MessageMutation) ClearedFields() []string {
 	if m.FieldCleared(message.FieldProviderMessageID) {
 		fields = append(fields, message.FieldProviderMessageID)
 	}
+	if m.FieldCleared(message.FieldMentionedAgentIds) {
+		fields = append(fields, message.FieldMentionedAgentIds)
+	}
 	if m.FieldCleared(message.FieldDeliveryStatus) {
 		fields = append(fields, message.FieldDeliveryStatus)
 	}
@@ -21918,6 +22002,9 @@ func (m *MessageMutation) ClearField(name string) error {
 		return nil
 	case message.FieldProviderMessageID:
 		m.ClearProviderMessageID()
+		return nil
+	case message.FieldMentionedAgentIds:
+		m.ClearMentionedAgentIds()
 		return nil
 	case message.FieldDeliveryStatus:
 		m.ClearDeliveryStatus()
@@ -21983,6 +22070,9 @@ func (m *MessageMutation) ResetField(name string) error {
 		return nil
 	case message.FieldProviderMessageID:
 		m.ResetProviderMessageID()
+		return nil
+	case message.FieldMentionedAgentIds:
+		m.ResetMentionedAgentIds()
 		return nil
 	case message.FieldDeliveryStatus:
 		m.ResetDeliveryStatus()

@@ -108,6 +108,16 @@ export type CustomerOrderField = "ID" | "CREATED_AT" | "UPDATED_AT" | "NAME";
 /** DuplicateStatus is enum for the field status */
 export type DuplicateStatus = "OPEN" | "ACCEPTED" | "DISMISSED" | "CLOSED";
 
+/** What made a change happen. */
+export type EventCauseKind =
+  | "AGENT"
+  | "API_TOKEN"
+  | "CHANNEL"
+  | "AUTOMATION_RULE"
+  | "AUTO_REPLY"
+  | "ROUTING"
+  | "SYSTEM";
+
 /** IdentityKind is enum for the field kind */
 export type IdentityKind = "EMAIL" | "PHONE" | "EXTERNAL_ID" | "CHANNEL_USER" | "PLATFORM_USER";
 
@@ -1718,6 +1728,13 @@ export type SendMessageInput = {
   attachmentIDs?: Array<string> | null;
   /** A private note is seen by agents only and never sent. */
   private?: boolean | null;
+  /**
+   * Agents a private note mentions (at most 50; repeats count once). Each
+   * is told through mentionedMe. Refused with INVALID_INPUT on a message
+   * that is not private, for a deactivated agent, or for one who cannot see
+   * the conversation; NOT_FOUND for an unknown id.
+   */
+  mentionedAgentIDs?: Array<string> | null;
   /** Send an approved template instead of free text: allowed also where only templates may be sent (replyBlockedReason TEMPLATE_REQUIRED). */
   template?: TemplateMessageInput | null;
 };
@@ -3790,6 +3807,12 @@ export type MessageFieldsFragment = {
     error: string | null;
     deletedAt: string | null;
   }>;
+  mentions: Array<{
+    id: string;
+    name: string;
+    avatarURL: string | null;
+    status: AgentStatus;
+  }>;
   source: {
     id: string;
     url: string | null;
@@ -3966,6 +3989,12 @@ export type ConversationQuery = {
             error: string | null;
             deletedAt: string | null;
           }>;
+          mentions: Array<{
+            id: string;
+            name: string;
+            avatarURL: string | null;
+            status: AgentStatus;
+          }>;
           source: {
             id: string;
             url: string | null;
@@ -4016,6 +4045,12 @@ export type SendMessageMutation = {
       error: string | null;
       deletedAt: string | null;
     }>;
+    mentions: Array<{
+      id: string;
+      name: string;
+      avatarURL: string | null;
+      status: AgentStatus;
+    }>;
     source: {
       id: string;
       url: string | null;
@@ -4036,6 +4071,59 @@ export type SendMessageMutation = {
 };
 export type SendMessageVariables = {
   input: SendMessageInput;
+};
+
+export type SendNoteMutation = {
+  sendMessage: {
+    id: string;
+    createdAt: string;
+    conversationID: string;
+    direction: MessageDirection;
+    senderKind: MessageSenderKind;
+    body: string;
+    contentType: string;
+    html: string | null;
+    attachments: Array<{
+      id: string;
+      name: string;
+      contentType: string;
+      size: number;
+      status: AttachmentStatus;
+      url: string | null;
+      thumbnailURL: string | null;
+      width: number | null;
+      height: number | null;
+      error: string | null;
+      deletedAt: string | null;
+    }>;
+    mentions: Array<{
+      id: string;
+      name: string;
+      avatarURL: string | null;
+      status: AgentStatus;
+    }>;
+    source: {
+      id: string;
+      url: string | null;
+      size: number;
+    } | null;
+    metadata: Record<string, unknown> | null;
+    private: boolean;
+    autoSubmitted: boolean;
+    deliveryStatus: MessageDeliveryStatus | null;
+    deliveryError: string | null;
+    author: {
+      id: string;
+      name: string;
+      avatarURL: string | null;
+      status: AgentStatus;
+    } | null;
+  };
+};
+export type SendNoteVariables = {
+  conversationID: string;
+  body: string;
+  mentionedAgentIDs?: Array<string> | null;
 };
 
 export type UploadAttachmentMutation = {
@@ -4516,6 +4604,12 @@ export type MessageAddedSubscription = {
         error: string | null;
         deletedAt: string | null;
       }>;
+      mentions: Array<{
+        id: string;
+        name: string;
+        avatarURL: string | null;
+        status: AgentStatus;
+      }>;
       source: {
         id: string;
         url: string | null;
@@ -4677,6 +4771,64 @@ export type AssignedToMeSubscription = {
   };
 };
 export type AssignedToMeVariables = {
+  after?: string | null;
+};
+
+export type MentionedMeSubscription = {
+  mentionedMe: {
+    cursor: string;
+    message: {
+      id: string;
+      createdAt: string;
+      conversationID: string;
+      direction: MessageDirection;
+      senderKind: MessageSenderKind;
+      body: string;
+      contentType: string;
+      html: string | null;
+      attachments: Array<{
+        id: string;
+        name: string;
+        contentType: string;
+        size: number;
+        status: AttachmentStatus;
+        url: string | null;
+        thumbnailURL: string | null;
+        width: number | null;
+        height: number | null;
+        error: string | null;
+        deletedAt: string | null;
+      }>;
+      mentions: Array<{
+        id: string;
+        name: string;
+        avatarURL: string | null;
+        status: AgentStatus;
+      }>;
+      source: {
+        id: string;
+        url: string | null;
+        size: number;
+      } | null;
+      metadata: Record<string, unknown> | null;
+      private: boolean;
+      autoSubmitted: boolean;
+      deliveryStatus: MessageDeliveryStatus | null;
+      deliveryError: string | null;
+      author: {
+        id: string;
+        name: string;
+        avatarURL: string | null;
+        status: AgentStatus;
+      } | null;
+      conversation: {
+        id: string;
+        subject: string | null;
+      };
+    };
+  };
+};
+export type MentionedMeVariables = {
   after?: string | null;
 };
 

@@ -26,6 +26,11 @@ func (r *conversationResolver) ReplyBlockedReason(ctx context.Context, obj *ent.
 	return r.replyBlockedReason(ctx, obj)
 }
 
+// Mentions is the resolver for the mentions field.
+func (r *messageResolver) Mentions(ctx context.Context, obj *ent.Message) ([]*ent.Agent, error) {
+	return r.messageMentions(ctx, obj)
+}
+
 // StartConversation is the resolver for the startConversation field.
 func (r *mutationResolver) StartConversation(ctx context.Context, input model.StartConversationInput) (*ent.Conversation, error) {
 	return r.Inbox.Start(ctx, inbox.StartInput{
@@ -39,6 +44,7 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 	return r.Inbox.Send(ctx, inbox.SendInput{
 		ConversationID: input.ConversationID, Body: input.Body, Private: isTrue(input.Private),
 		Template: templateMessage(input.Template), AttachmentIDs: input.AttachmentIDs,
+		MentionedAgentIDs: input.MentionedAgentIDs,
 	})
 }
 

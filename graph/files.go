@@ -59,49 +59,62 @@ func (r *Resolver) loadMessageFiles(ctx context.Context, ids []gid.ID) (map[gid.
 // messageList finds the nearest list of messages the field being
 // resolved belongs to, and its messages' ids; nil when it is in none.
 func messageList(ctx context.Context, id gid.ID) (*graphql.FieldContext, []gid.ID) {
+	fc, msgs := messagesInList(ctx, id)
+	if fc == nil {
+		return nil, nil
+	}
+	ids := make([]gid.ID, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	return fc, ids
+}
+
+// messagesInList is messageList with the messages themselves.
+func messagesInList(ctx context.Context, id gid.ID) (*graphql.FieldContext, []*ent.Message) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
 		return nil, nil
 	}
 	for fc = fc.Parent; fc != nil; fc = fc.Parent {
-		var ids []gid.ID
+		var msgs []*ent.Message
 		switch v := fc.Result.(type) {
 		case []*ent.MessageEdge:
 			for _, e := range v {
 				if e != nil && e.Node != nil {
-					ids = append(ids, e.Node.ID)
+					msgs = append(msgs, e.Node)
 				}
 			}
 		case []*model.VisitorMessageEdge:
 			for _, e := range v {
 				if e != nil && e.Node != nil {
-					ids = append(ids, e.Node.ID)
+					msgs = append(msgs, e.Node)
 				}
 			}
 		case []*model.TimelineEdge: // a customer's timeline
 			for _, e := range v {
 				if m, ok := e.Node.(*model.MessageEntry); ok && m.Message != nil {
-					ids = append(ids, m.Message.ID)
+					msgs = append(msgs, m.Message)
 				}
 			}
 		case []*ent.Message:
 			for _, m := range v {
 				if m != nil {
-					ids = append(ids, m.ID)
+					msgs = append(msgs, m)
 				}
 			}
 		case []ent.Noder:
 			for _, n := range v {
 				if m, ok := n.(*ent.Message); ok && m != nil {
-					ids = append(ids, m.ID)
+					msgs = append(msgs, m)
 				}
 			}
 		default:
 			continue
 		}
-		for _, x := range ids {
-			if x == id {
-				return fc, ids
+		for _, m := range msgs {
+			if m.ID == id {
+				return fc, msgs
 			}
 		}
 		return nil, nil

@@ -72,6 +72,11 @@ func (r *subscriptionResolver) AssignedToMe(ctx context.Context, after *string) 
 	return subscribe(r.Resolver, ctx, after, mine, r.loadConversation)
 }
 
+// MentionedMe is the resolver for the mentionedMe field.
+func (r *subscriptionResolver) MentionedMe(ctx context.Context, after *string) (<-chan *model.MessageEvent, error) {
+	return r.mentionedMe(ctx, after)
+}
+
 // ConversationEvent returns generated.ConversationEventResolver implementation.
 func (r *Resolver) ConversationEvent() generated.ConversationEventResolver {
 	return &conversationEventResolver{r}

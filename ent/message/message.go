@@ -53,6 +53,8 @@ const (
 	FieldTemplate = "template"
 	// FieldProviderMessageID holds the string denoting the provider_message_id field in the database.
 	FieldProviderMessageID = "provider_message_id"
+	// FieldMentionedAgentIds holds the string denoting the mentioned_agent_ids field in the database.
+	FieldMentionedAgentIds = "mentioned_agent_ids"
 	// FieldDeliveryStatus holds the string denoting the delivery_status field in the database.
 	FieldDeliveryStatus = "delivery_status"
 	// FieldDeliveryError holds the string denoting the delivery_error field in the database.
@@ -117,6 +119,7 @@ var Columns = []string{
 	FieldAutoSubmitted,
 	FieldTemplate,
 	FieldProviderMessageID,
+	FieldMentionedAgentIds,
 	FieldDeliveryStatus,
 	FieldDeliveryError,
 }

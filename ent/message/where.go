@@ -936,6 +936,16 @@ func ProviderMessageIDContainsFold(v string) predicate.Message {
 	return predicate.Message(sql.FieldContainsFold(FieldProviderMessageID, v))
 }
 
+// MentionedAgentIdsIsNil applies the IsNil predicate on the "mentioned_agent_ids" field.
+func MentionedAgentIdsIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldMentionedAgentIds))
+}
+
+// MentionedAgentIdsNotNil applies the NotNil predicate on the "mentioned_agent_ids" field.
+func MentionedAgentIdsNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldMentionedAgentIds))
+}
+
 // DeliveryStatusEQ applies the EQ predicate on the "delivery_status" field.
 func DeliveryStatusEQ(v DeliveryStatus) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldDeliveryStatus, v))

@@ -975,6 +975,7 @@ var (
 		{Name: "auto_submitted", Type: field.TypeBool, Default: false},
 		{Name: "template", Type: field.TypeJSON, Nullable: true},
 		{Name: "provider_message_id", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "mentioned_agent_ids", Type: field.TypeJSON, Nullable: true},
 		{Name: "delivery_status", Type: field.TypeEnum, Nullable: true, Enums: []string{"QUEUED", "SENT", "DELIVERED", "READ", "FAILED"}},
 		{Name: "delivery_error", Type: field.TypeString, Nullable: true, Size: 1024},
 		{Name: "workspace_id", Type: field.TypeString},
@@ -990,25 +991,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "messages_workspaces_workspace",
-				Columns:    []*schema.Column{MessagesColumns[16]},
+				Columns:    []*schema.Column{MessagesColumns[17]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_conversations_conversation",
-				Columns:    []*schema.Column{MessagesColumns[17]},
+				Columns:    []*schema.Column{MessagesColumns[18]},
 				RefColumns: []*schema.Column{ConversationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_channels_channel",
-				Columns:    []*schema.Column{MessagesColumns[18]},
+				Columns:    []*schema.Column{MessagesColumns[19]},
 				RefColumns: []*schema.Column{ChannelsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_agents_author",
-				Columns:    []*schema.Column{MessagesColumns[19]},
+				Columns:    []*schema.Column{MessagesColumns[20]},
 				RefColumns: []*schema.Column{AgentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1017,7 +1018,7 @@ var (
 			{
 				Name:    "message_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[16]},
+				Columns: []*schema.Column{MessagesColumns[17]},
 			},
 			{
 				Name:    "message_customer_id_created_at_id",
@@ -1027,12 +1028,12 @@ var (
 			{
 				Name:    "message_conversation_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[17], MessagesColumns[1]},
+				Columns: []*schema.Column{MessagesColumns[18], MessagesColumns[1]},
 			},
 			{
 				Name:    "message_channel_id_provider_message_id",
 				Unique:  true,
-				Columns: []*schema.Column{MessagesColumns[18], MessagesColumns[13]},
+				Columns: []*schema.Column{MessagesColumns[19], MessagesColumns[13]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "provider_message_id IS NOT NULL",
 				},

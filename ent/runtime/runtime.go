@@ -942,7 +942,7 @@ func init() {
 	// message.ProviderMessageIDValidator is a validator for the "provider_message_id" field. It is called by the builders before save.
 	message.ProviderMessageIDValidator = messageDescProviderMessageID.Validators[0].(func(string) error)
 	// messageDescDeliveryError is the schema descriptor for delivery_error field.
-	messageDescDeliveryError := messageFields[15].Descriptor()
+	messageDescDeliveryError := messageFields[16].Descriptor()
 	// message.DeliveryErrorValidator is a validator for the "delivery_error" field. It is called by the builders before save.
 	message.DeliveryErrorValidator = messageDescDeliveryError.Validators[0].(func(string) error)
 	// messageDescID is the schema descriptor for id field.

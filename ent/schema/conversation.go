@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
 )
 
@@ -110,6 +111,17 @@ func (Message) Fields() []ent.Field {
 			Comment("the approved template an agent sent, with its parameters; body is its text when known").
 			Annotations(entgql.Skip()),
 		field.String("provider_message_id").Optional().Nillable().MaxLen(schematype.MaxProviderMessageID).Immutable(),
+		// Mentions are a JSON list on the message rather than a table of
+		// their own: at most MaxMentions ids, written once with the note
+		// and never changed (Immutable), always read with their message
+		// (Message.mentions loads the agents for a whole list of messages
+		// in one statement), and they move with the message through
+		// merges because they are part of its row. Nothing queries
+		// "messages mentioning X": the mentioned agent is told through the
+		// message.mentioned events, which name them.
+		field.JSON("mentioned_agent_ids", []gid.ID{}).Optional().Immutable().
+			Comment("the agents a private note mentions, in the order given, each once").
+			Annotations(entgql.Skip()),
 		field.Enum("delivery_status").Values("QUEUED", "SENT", "DELIVERED", "READ", "FAILED").Optional().Nillable(),
 		field.String("delivery_error").Optional().MaxLen(1024),
 	}

@@ -496,6 +496,7 @@ type ComplexityRoot struct {
 		Direction         func(childComplexity int) int
 		HTML              func(childComplexity int) int
 		ID                func(childComplexity int) int
+		Mentions          func(childComplexity int) int
 		Metadata          func(childComplexity int) int
 		Private           func(childComplexity int) int
 		ProviderMessageID func(childComplexity int) int
@@ -651,6 +652,7 @@ type ComplexityRoot struct {
 		AssignedToMe        func(childComplexity int, after *string) int
 		ConversationChanged func(childComplexity int, after *string) int
 		CustomerChanged     func(childComplexity int, after *string) int
+		MentionedMe         func(childComplexity int, after *string) int
 		MessageAdded        func(childComplexity int, conversationID *gid.ID, after *string) int
 		MessageUpdated      func(childComplexity int, conversationID *gid.ID, after *string) int
 		Typing              func(childComplexity int, conversationID gid.ID) int
@@ -842,6 +844,7 @@ type DuplicateEvidenceResolver interface {
 	Kind(ctx context.Context, obj *schematype.Evidence) (customeridentity.Kind, error)
 }
 type MessageResolver interface {
+	Mentions(ctx context.Context, obj *ent.Message) ([]*ent.Agent, error)
 	Attachments(ctx context.Context, obj *ent.Message) ([]*ent.File, error)
 	Source(ctx context.Context, obj *ent.Message) (*ent.File, error)
 }
@@ -933,6 +936,7 @@ type SubscriptionResolver interface {
 	MessageUpdated(ctx context.Context, conversationID *gid.ID, after *string) (<-chan *model.MessageEvent, error)
 	ConversationChanged(ctx context.Context, after *string) (<-chan *model.ConversationEvent, error)
 	AssignedToMe(ctx context.Context, after *string) (<-chan *model.ConversationEvent, error)
+	MentionedMe(ctx context.Context, after *string) (<-chan *model.MessageEvent, error)
 	CustomerChanged(ctx context.Context, after *string) (<-chan *model.CustomerEvent, error)
 	AgentStatusChanged(ctx context.Context) (<-chan *model.AgentStatusEvent, error)
 	Typing(ctx context.Context, conversationID gid.ID) (<-chan *model.TypingEvent, error)
@@ -2774,6 +2778,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.ID(childComplexity), true
+	case "Message.mentions":
+		if e.ComplexityRoot.Message.Mentions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Mentions(childComplexity), true
 	case "Message.metadata":
 		if e.ComplexityRoot.Message.Metadata == nil {
 			break
@@ -3834,6 +3844,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.CustomerChanged(childComplexity, args["after"].(*string)), true
+	case "Subscription.mentionedMe":
+		if e.ComplexityRoot.Subscription.MentionedMe == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_mentionedMe_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.MentionedMe(childComplexity, args["after"].(*string)), true
 	case "Subscription.messageAdded":
 		if e.ComplexityRoot.Subscription.MessageAdded == nil {
 			break
@@ -8309,6 +8330,13 @@ input SendMessageInput {
   attachmentIDs: [ID!]
   "A private note is seen by agents only and never sent."
   private: Boolean = false
+  """
+  Agents a private note mentions (at most 50; repeats count once). Each
+  is told through mentionedMe. Refused with INVALID_INPUT on a message
+  that is not private, for a deactivated agent, or for one who cannot see
+  the conversation; NOT_FOUND for an unknown id.
+  """
+  mentionedAgentIDs: [ID!]
   "Send an approved template instead of free text: allowed also where only templates may be sent (replyBlockedReason TEMPLATE_REQUIRED)."
   template: TemplateMessageInput
 }
@@ -8347,6 +8375,11 @@ extend type Conversation {
   canReply: Boolean!
   "Why canReply is false; null when it is true."
   replyBlockedReason: ReplyBlockedReason
+}
+
+extend type Message {
+  "The agents a private note mentions (SendMessageInput.mentionedAgentIDs), in the order given; empty for other messages."
+  mentions: [Agent!]!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/customers.graphqls", Input: `input IdentityInput {
@@ -8711,6 +8744,8 @@ type Subscription {
   conversationChanged(after: EventCursor): ConversationEvent!
   "Conversations assigned to or taken from the viewer."
   assignedToMe(after: EventCursor): ConversationEvent!
+  "Private notes that mention the viewer (an agent, or an API token's agent), once per note."
+  mentionedMe(after: EventCursor): MessageEvent!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/routing.graphqls", Input: `"A rule that requires a skill of the conversations it matches."
@@ -9749,6 +9784,8 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_channel(ctx, field)
 	case "author":
 		return ec.fieldContext_Message_author(ctx, field)
+	case "mentions":
+		return ec.fieldContext_Message_mentions(ctx, field)
 	case "attachments":
 		return ec.fieldContext_Message_attachments(ctx, field)
 	case "source":
@@ -12026,6 +12063,20 @@ func (ec *executionContext) field_Subscription_conversationChanged_args(ctx cont
 }
 
 func (ec *executionContext) field_Subscription_customerChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOEventCursor2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_mentionedMe_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
@@ -19768,6 +19819,38 @@ func (ec *executionContext) fieldContext_Message_author(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Message_mentions(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_mentions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().Mentions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_mentions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Message_attachments(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24696,6 +24779,50 @@ func (ec *executionContext) fieldContext_Subscription_assignedToMe(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_assignedToMe_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_mentionedMe(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_mentionedMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().MentionedMe(ctx, fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageEvent) graphql.Marshaler {
+			return ec.marshalNMessageEvent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐMessageEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_mentionedMe(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_mentionedMe_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -37261,7 +37388,7 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 		asMap["private"] = false
 	}
 
-	fieldsInOrder := [...]string{"conversationID", "body", "attachmentIDs", "private", "template"}
+	fieldsInOrder := [...]string{"conversationID", "body", "attachmentIDs", "private", "mentionedAgentIDs", "template"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -37296,6 +37423,13 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 				return it, err
 			}
 			it.Private = data
+		case "mentionedAgentIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mentionedAgentIDs"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MentionedAgentIDs = data
 		case "template":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("template"))
 			data, err := ec.unmarshalOTemplateMessageInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐTemplateMessageInput(ctx, v)
@@ -42672,6 +42806,12 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_author(ctx, field, obj)
 				})
+		case "mentions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_mentions(ctx, field, obj)
+				})
 		case "attachments":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -43751,6 +43891,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_conversationChanged(ctx, fields[0])
 	case "assignedToMe":
 		return ec._Subscription_assignedToMe(ctx, fields[0])
+	case "mentionedMe":
+		return ec._Subscription_mentionedMe(ctx, fields[0])
 	case "customerChanged":
 		return ec._Subscription_customerChanged(ctx, fields[0])
 	case "agentStatusChanged":
@@ -45032,6 +45174,22 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
+
+func (ec *executionContext) marshalNAgent2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Agent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
 
 func (ec *executionContext) marshalNAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx context.Context, sel ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
 	if v == nil {

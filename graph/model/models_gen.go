@@ -165,6 +165,11 @@ type SendMessageInput struct {
 	AttachmentIDs []gid.ID `json:"attachmentIDs,omitempty"`
 	// A private note is seen by agents only and never sent.
 	Private *bool `json:"private,omitempty"`
+	// Agents a private note mentions (at most 50; repeats count once). Each
+	// is told through mentionedMe. Refused with INVALID_INPUT on a message
+	// that is not private, for a deactivated agent, or for one who cannot see
+	// the conversation; NOT_FOUND for an unknown id.
+	MentionedAgentIDs []gid.ID `json:"mentionedAgentIDs,omitempty"`
 	// Send an approved template instead of free text: allowed also where only templates may be sent (replyBlockedReason TEMPLATE_REQUIRED).
 	Template *TemplateMessageInput `json:"template,omitempty"`
 }

@@ -30,10 +30,13 @@ const (
 	CustomerUpdated      Type = "customer.updated"
 	CustomerMerged       Type = "customer.merged"   // CustomerID: the primary
 	CustomerUnmerged     Type = "customer.unmerged" // CustomerID: the restored secondary
+	// MessageMentioned: a private note mentions an agent; one per agent,
+	// AgentID the mentioned agent (the note also has its message.created).
+	MessageMentioned Type = "message.mentioned"
 )
 
 // Types lists every event type.
-var Types = []Type{MessageCreated, MessageUpdated, ConversationCreated, ConversationUpdated, ConversationAssigned, CustomerUpdated, CustomerMerged, CustomerUnmerged}
+var Types = []Type{MessageCreated, MessageUpdated, ConversationCreated, ConversationUpdated, ConversationAssigned, CustomerUpdated, CustomerMerged, CustomerUnmerged, MessageMentioned}
 
 // Change details a conversation.updated event.
 type Change string
@@ -57,7 +60,7 @@ type Event struct {
 	ConversationID  gid.ID
 	MessageID       gid.ID
 	CustomerID      gid.ID
-	AgentID         gid.ID // conversation.assigned: the new assignee ("" when unassigned)
+	AgentID         gid.ID // conversation.assigned: the new assignee ("" when unassigned); message.mentioned: the mentioned agent
 	PreviousAgentID gid.ID // conversation.assigned: the previous assignee
 	MergeID         gid.ID // customer.merged and customer.unmerged
 	// Cause: who or what made it happen (see Cause); Record fills it from

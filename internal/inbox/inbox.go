@@ -155,6 +155,8 @@ type SendInput struct {
 	// auto-submitted, and not a response to the customer (the
 	// conversation keeps waiting, and its first response is an agent's).
 	Automated bool
+	// MentionedAgentIDs: agents a private note mentions (see checkMentions).
+	MentionedAgentIDs []gid.ID
 }
 
 // Start opens a conversation with a customer on a channel, with a first
@@ -208,6 +210,9 @@ func (s *Service) Send(ctx context.Context, in SendInput) (*ent.Message, error) 
 	if err := checkAttachmentIDs(in.AttachmentIDs); err != nil {
 		return nil, err
 	}
+	if _, err := distinctMentions(in.MentionedAgentIDs, in.Private); err != nil {
+		return nil, err
+	}
 	if in.Template == nil {
 		if err := checkContent(in.Body, len(in.AttachmentIDs)); err != nil {
 			return nil, err
@@ -222,6 +227,9 @@ func (s *Service) Send(ctx context.Context, in SendInput) (*ent.Message, error) 
 		if out, err = s.outgoing(ctx, conv, in.Body, in.Template, in.AttachmentIDs); err != nil {
 			return nil, err
 		}
+	}
+	if out.mentions, err = s.checkMentions(ctx, conv, in.MentionedAgentIDs, in.Private); err != nil {
+		return nil, err
 	}
 	return s.addAgentMessage(ctx, conv, out, in.Private, in.Automated)
 }
@@ -251,6 +259,9 @@ func (s *Service) addAgentMessage(ctx context.Context, conv *ent.Conversation, o
 	if out.template != nil {
 		create.SetTemplate(out.template)
 	}
+	if len(out.mentions) > 0 {
+		create.SetMentionedAgentIds(out.mentions)
+	}
 	msg, err := create.Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("inbox: add message: %w", err)
@@ -264,6 +275,9 @@ func (s *Service) addAgentMessage(ctx context.Context, conv *ent.Conversation, o
 		Type: events.MessageCreated, ConversationID: conv.ID, MessageID: msg.ID, CustomerID: conv.CustomerID,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.recordMentions(ctx, conv, msg); err != nil {
 		return nil, err
 	}
 	if private {

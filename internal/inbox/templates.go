@@ -22,6 +22,7 @@ type outgoing struct {
 	body     string                      // what agents see
 	template *schematype.TemplateMessage // set for a template
 	files    []gid.ID                    // uploads it carries
+	mentions []gid.ID                    // agents a private note mentions (checkMentions)
 }
 
 // outgoing checks that an agent's reply on conv can be sent now, as free

@@ -16,4 +16,7 @@ const (
 	MaxIdentityValue = 512
 	// MaxName is the longest display name, in characters (customers.name).
 	MaxName = 255
+	// MaxMentions is the most agents one private note mentions
+	// (messages.mentioned_agent_ids).
+	MaxMentions = 50
 )

@@ -1,0 +1,2 @@
+-- Add column "mentioned_agent_ids" to table: "messages"
+ALTER TABLE `messages` ADD COLUMN `mentioned_agent_ids` json NULL;
