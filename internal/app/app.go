@@ -43,6 +43,7 @@ import (
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/presence"
+	"github.com/switchboard/switchboard/internal/quickreplies"
 	"github.com/switchboard/switchboard/internal/receivers"
 	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/secrets"
@@ -247,6 +248,8 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Receivers: receiverRunner,
 		Files:     fileSvc,
 		Timeline:  timeline.New(client),
+
+		QuickReplies: quickreplies.New(client, inboxSvc, fileSvc, eventLog, now),
 		Now:       now,
 		Log:       log,
 
