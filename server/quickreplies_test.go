@@ -8,8 +8,13 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/channels/smstencent/smstencenttest"
+	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/app"
+	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/testenv"
+	"github.com/switchboard/switchboard/internal/viewer"
 )
 
 const qrFields = `id shortcut title body scope team { id } owner { id } createdAt updatedAt`
@@ -356,5 +361,55 @@ func TestQuickReplyTemplate(t *testing.T) {
 		map[string]any{"c": started.StartConversation.ID, "q": qr.ID}, &sent)
 	if sent.SendMessage.Body != "Hello Dana, your order your order has shipped." {
 		t.Fatalf("sent %q", sent.SendMessage.Body)
+	}
+}
+
+// TestQuickReplySendAutomated: the service call the automation engine
+// makes sends the quick reply on the business's behalf in the caller's
+// transaction: rendered with no agent (agent.* take their fallbacks), as
+// a BOT message, with copies of its files.
+func TestQuickReplySendAutomated(t *testing.T) {
+	s := testenv.New(t)
+	tok := s.AdminToken(t)
+	ch := createAPIChannel(t, s, tok, "")
+	conv := replyTo(t, s, ch, "user-1")
+	doc := upload(t, s, tok, "menu.pdf", "application/pdf", []byte("%PDF-1.7\nmenu"))
+	qr := createQuickReply(t, s, tok, map[string]any{"shortcut": "menu", "title": "Menu", "scope": "WORKSPACE",
+		"body": `Hi {{customer.name | "there"}}, here is our menu. {{agent.name | "The Shop team"}}`, "attachmentIDs": []string{doc.ID}})
+
+	base := privacy.DecisionContext(context.Background(), privacy.Allow)
+	cv, err := s.App.Client.Conversation.Get(base, gid.ID(conv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := viewer.NewContext(context.Background(), viewer.System(cv.WorkspaceID))
+	var msgID gid.ID
+	err = store.InTx(ctx, s.App.Client, func(ctx context.Context) error {
+		if err := s.App.QuickReplies.Exists(ctx, gid.ID(qr.ID)); err != nil {
+			return err
+		}
+		m, err := s.App.QuickReplies.Send(ctx, gid.ID(qr.ID), gid.ID(conv))
+		if m != nil {
+			msgID = m.ID
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Node struct {
+			Body, SenderKind string
+			Attachments      []attachment
+		}
+	}
+	s.MustDo(t, tok, `query($id: ID!) { node(id: $id) { ... on Message { body senderKind attachments { `+attachmentFields+` } } } }`,
+		map[string]any{"id": msgID}, &out)
+	if out.Node.Body != "Hi Dana, here is our menu. The Shop team" || out.Node.SenderKind != "BOT" ||
+		len(out.Node.Attachments) != 1 || out.Node.Attachments[0].ID == doc.ID || out.Node.Attachments[0].Name != "menu.pdf" {
+		t.Fatalf("automated send: %+v", out.Node)
+	}
+	if err := s.App.QuickReplies.Exists(ctx, "qr_00000000000000000000000000"); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("Exists of an unknown quick reply: %v", err)
 	}
 }
