@@ -4537,6 +4537,205 @@ export type SetTypingVariables = {
   typing: boolean;
 };
 
+// frontend-contract/operations/quickreplies.graphql
+
+export type QuickReplyFieldsFragment = {
+  id: string;
+  shortcut: string;
+  title: string;
+  body: string;
+  scope: QuickReplyScope;
+  team: {
+    id: string;
+    name: string;
+  } | null;
+  owner: {
+    id: string;
+    name: string;
+    avatarURL: string | null;
+    status: AgentStatus;
+  } | null;
+  attachments: Array<{
+    id: string;
+    name: string;
+    contentType: string;
+    size: number;
+    status: AttachmentStatus;
+    url: string | null;
+    thumbnailURL: string | null;
+    width: number | null;
+    height: number | null;
+    error: string | null;
+    deletedAt: string | null;
+  }>;
+  template: {
+    templateID: string;
+    language: string | null;
+    params: Record<string, unknown> | null;
+  } | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type QuickRepliesQuery = {
+  quickReplies: {
+    totalCount: number;
+    pageInfo: {
+      hasNextPage: boolean;
+      hasPreviousPage: boolean;
+      startCursor: string | null;
+      endCursor: string | null;
+    };
+    edges: Array<{
+      cursor: string;
+      node: {
+        id: string;
+        shortcut: string;
+        title: string;
+        body: string;
+        scope: QuickReplyScope;
+        team: {
+          id: string;
+          name: string;
+        } | null;
+        owner: {
+          id: string;
+          name: string;
+          avatarURL: string | null;
+          status: AgentStatus;
+        } | null;
+        attachments: Array<{
+          id: string;
+          name: string;
+          contentType: string;
+          size: number;
+          status: AttachmentStatus;
+          url: string | null;
+          thumbnailURL: string | null;
+          width: number | null;
+          height: number | null;
+          error: string | null;
+          deletedAt: string | null;
+        }>;
+        template: {
+          templateID: string;
+          language: string | null;
+          params: Record<string, unknown> | null;
+        } | null;
+        createdAt: string;
+        updatedAt: string;
+      } | null;
+    } | null> | null;
+  };
+};
+export type QuickRepliesVariables = {
+  search?: string | null;
+  first?: number | null;
+  after?: string | null;
+};
+
+export type RenderQuickReplyQuery = {
+  renderQuickReply: string;
+};
+export type RenderQuickReplyVariables = {
+  id: string;
+  conversationID: string;
+};
+
+export type CreateQuickReplyMutation = {
+  createQuickReply: {
+    id: string;
+    shortcut: string;
+    title: string;
+    body: string;
+    scope: QuickReplyScope;
+    team: {
+      id: string;
+      name: string;
+    } | null;
+    owner: {
+      id: string;
+      name: string;
+      avatarURL: string | null;
+      status: AgentStatus;
+    } | null;
+    attachments: Array<{
+      id: string;
+      name: string;
+      contentType: string;
+      size: number;
+      status: AttachmentStatus;
+      url: string | null;
+      thumbnailURL: string | null;
+      width: number | null;
+      height: number | null;
+      error: string | null;
+      deletedAt: string | null;
+    }>;
+    template: {
+      templateID: string;
+      language: string | null;
+      params: Record<string, unknown> | null;
+    } | null;
+    createdAt: string;
+    updatedAt: string;
+  };
+};
+export type CreateQuickReplyVariables = {
+  input: CreateQuickReplyInput;
+};
+
+export type UpdateQuickReplyMutation = {
+  updateQuickReply: {
+    id: string;
+    shortcut: string;
+    title: string;
+    body: string;
+    scope: QuickReplyScope;
+    team: {
+      id: string;
+      name: string;
+    } | null;
+    owner: {
+      id: string;
+      name: string;
+      avatarURL: string | null;
+      status: AgentStatus;
+    } | null;
+    attachments: Array<{
+      id: string;
+      name: string;
+      contentType: string;
+      size: number;
+      status: AttachmentStatus;
+      url: string | null;
+      thumbnailURL: string | null;
+      width: number | null;
+      height: number | null;
+      error: string | null;
+      deletedAt: string | null;
+    }>;
+    template: {
+      templateID: string;
+      language: string | null;
+      params: Record<string, unknown> | null;
+    } | null;
+    createdAt: string;
+    updatedAt: string;
+  };
+};
+export type UpdateQuickReplyVariables = {
+  id: string;
+  input: UpdateQuickReplyInput;
+};
+
+export type DeleteQuickReplyMutation = {
+  deleteQuickReply: string;
+};
+export type DeleteQuickReplyVariables = {
+  id: string;
+};
+
 // frontend-contract/operations/realtime.graphql
 
 export type MessageAddedSubscription = {
