@@ -56,7 +56,7 @@ func (r *queryResolver) RenderQuickReply(ctx context.Context, id gid.ID, convers
 
 // Attachments is the resolver for the attachments field.
 func (r *quickReplyResolver) Attachments(ctx context.Context, obj *ent.QuickReply) ([]*ent.File, error) {
-	return r.QuickReplies.Attachments(ctx, obj.ID)
+	return r.QuickReplies.FilesOf(ctx, obj)
 }
 
 // Template is the resolver for the template field.

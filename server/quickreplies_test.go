@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -411,5 +412,36 @@ func TestQuickReplySendAutomated(t *testing.T) {
 	}
 	if err := s.App.QuickReplies.Exists(ctx, "qr_00000000000000000000000000"); apperr.CodeOf(err) != apperr.NotFound {
 		t.Fatalf("Exists of an unknown quick reply: %v", err)
+	}
+}
+
+// TestQuickRepliesStatementCount: a page of quick replies with their
+// teams, owners and files costs the same statements for 3 as for 11.
+func TestQuickRepliesStatementCount(t *testing.T) {
+	s := testenv.New(t)
+	tok := s.AdminToken(t)
+	team := createID(t, s, tok, `mutation { createTeam(input: {name: "Support"}) { id } }`, nil)
+	for i := range 12 {
+		f := upload(t, s, tok, fmt.Sprintf("f%d.pdf", i), "application/pdf", []byte("%PDF-1.7\n"+strings.Repeat("z", i+1)))
+		in := map[string]any{"shortcut": fmt.Sprintf("qr-%02d", i), "title": "T", "body": "B", "scope": "TEAM", "teamID": team, "attachmentIDs": []string{f.ID}}
+		if i%2 == 0 {
+			in["scope"], in["teamID"] = "PERSONAL", nil
+		}
+		createQuickReply(t, s, tok, in)
+	}
+	q := `query($n: Int!) { quickReplies(search: "qr", first: $n) { totalCount edges { node { id team { name } owner { name } attachments { id name } } } } }`
+	count := func(n int) int64 {
+		before := s.Statements.Load()
+		r := s.Do(t, tok, q, map[string]any{"n": n})
+		if r.Status != 200 || len(r.Errors) > 0 {
+			t.Fatalf("query: %+v", r.Errors)
+		}
+		if got := strings.Count(string(r.Data), `"attachments":[{`); got != n {
+			t.Fatalf("%d quick replies with files, want %d: %s", got, n, r.Data)
+		}
+		return s.Statements.Load() - before
+	}
+	if small, large := count(3), count(11); small != large {
+		t.Errorf("3 quick replies cost %d statements, 11 cost %d: an N+1", small, large)
 	}
 }

@@ -219,9 +219,21 @@ func (s *Service) Exists(ctx context.Context, id gid.ID) error {
 
 // Attachments are a quick reply's files, in order.
 func (s *Service) Attachments(ctx context.Context, id gid.ID) ([]*ent.File, error) {
-	return s.db(ctx).File.Query().Where(file.QuickReplyID(id)).
-		Order(ent.Asc(file.FieldPosition), ent.Asc(file.FieldID)).All(ctx)
+	q := s.db(ctx).File.Query().Where(file.QuickReplyID(id))
+	orderFiles(q)
+	return q.All(ctx)
 }
+
+// FilesOf are qr's files, in order: those loaded with it (List loads a
+// whole page's at once), else read now.
+func (s *Service) FilesOf(ctx context.Context, qr *ent.QuickReply) ([]*ent.File, error) {
+	if fs, err := qr.Edges.AttachmentsOrErr(); err == nil {
+		return fs, nil
+	}
+	return s.Attachments(ctx, qr.ID)
+}
+
+func orderFiles(q *ent.FileQuery) { q.Order(ent.Asc(file.FieldPosition), ent.Asc(file.FieldID)) }
 
 // writable loads a quick reply the caller may change: one they see, and,
 // unless it is their own, with SUPERVISOR.

@@ -60,7 +60,10 @@ func (s *Service) List(ctx context.Context, search *string, first *int, after *e
 			query.Where(quickreply.Or(quickreply.ShortcutGT(last.shortcut),
 				quickreply.And(quickreply.Shortcut(last.shortcut), quickreply.IDGT(last.id))))
 		}
-		rows, err := query.Order(ent.Asc(quickreply.FieldShortcut), ent.Asc(quickreply.FieldID)).
+		// A page's teams, owners and files in one statement each, not
+		// one per quick reply.
+		rows, err := query.WithTeam().WithOwner().WithAttachments(orderFiles).
+			Order(ent.Asc(quickreply.FieldShortcut), ent.Asc(quickreply.FieldID)).
 			Limit(n + 1 - len(conn.Edges)).All(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("quickreplies: list: %w", err)
