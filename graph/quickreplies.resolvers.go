@@ -7,8 +7,9 @@ package graph
 
 import (
 	"context"
-	
+
 	"entgo.io/contrib/entgql"
+
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/graph/model"
 	"github.com/switchboard/switchboard/internal/gid"
