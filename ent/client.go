@@ -37,6 +37,7 @@ import (
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/pendingreceipt"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/receiverlease"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
@@ -94,6 +95,8 @@ type Client struct {
 	OutboxItem *OutboxItemClient
 	// PendingReceipt is the client for interacting with the PendingReceipt builders.
 	PendingReceipt *PendingReceiptClient
+	// QuickReply is the client for interacting with the QuickReply builders.
+	QuickReply *QuickReplyClient
 	// ReceiverLease is the client for interacting with the ReceiverLease builders.
 	ReceiverLease *ReceiverLeaseClient
 	// RoutingPolicy is the client for interacting with the RoutingPolicy builders.
@@ -138,6 +141,7 @@ func (c *Client) init() {
 	c.Message = NewMessageClient(c.config)
 	c.OutboxItem = NewOutboxItemClient(c.config)
 	c.PendingReceipt = NewPendingReceiptClient(c.config)
+	c.QuickReply = NewQuickReplyClient(c.config)
 	c.ReceiverLease = NewReceiverLeaseClient(c.config)
 	c.RoutingPolicy = NewRoutingPolicyClient(c.config)
 	c.Tag = NewTagClient(c.config)
@@ -257,6 +261,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Message:              NewMessageClient(cfg),
 		OutboxItem:           NewOutboxItemClient(cfg),
 		PendingReceipt:       NewPendingReceiptClient(cfg),
+		QuickReply:           NewQuickReplyClient(cfg),
 		ReceiverLease:        NewReceiverLeaseClient(cfg),
 		RoutingPolicy:        NewRoutingPolicyClient(cfg),
 		Tag:                  NewTagClient(cfg),
@@ -303,6 +308,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Message:              NewMessageClient(cfg),
 		OutboxItem:           NewOutboxItemClient(cfg),
 		PendingReceipt:       NewPendingReceiptClient(cfg),
+		QuickReply:           NewQuickReplyClient(cfg),
 		ReceiverLease:        NewReceiverLeaseClient(cfg),
 		RoutingPolicy:        NewRoutingPolicyClient(cfg),
 		Tag:                  NewTagClient(cfg),
@@ -342,8 +348,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.ChannelState, c.ConsumerLease, c.Conversation, c.ConversationActivity,
 		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
 		c.CustomerMerge, c.Event, c.EventSequence, c.File, c.Message, c.OutboxItem,
-		c.PendingReceipt, c.ReceiverLease, c.RoutingPolicy, c.Tag, c.Team, c.Timer,
-		c.Workspace,
+		c.PendingReceipt, c.QuickReply, c.ReceiverLease, c.RoutingPolicy, c.Tag,
+		c.Team, c.Timer, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -357,8 +363,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.ChannelState, c.ConsumerLease, c.Conversation, c.ConversationActivity,
 		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
 		c.CustomerMerge, c.Event, c.EventSequence, c.File, c.Message, c.OutboxItem,
-		c.PendingReceipt, c.ReceiverLease, c.RoutingPolicy, c.Tag, c.Team, c.Timer,
-		c.Workspace,
+		c.PendingReceipt, c.QuickReply, c.ReceiverLease, c.RoutingPolicy, c.Tag,
+		c.Team, c.Timer, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -409,6 +415,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OutboxItem.mutate(ctx, m)
 	case *PendingReceiptMutation:
 		return c.PendingReceipt.mutate(ctx, m)
+	case *QuickReplyMutation:
+		return c.QuickReply.mutate(ctx, m)
 	case *ReceiverLeaseMutation:
 		return c.ReceiverLease.mutate(ctx, m)
 	case *RoutingPolicyMutation:
@@ -3674,6 +3682,22 @@ func (c *FileClient) QueryWorkspace(_m *File) *WorkspaceQuery {
 	return query
 }
 
+// QueryQuickReply queries the quick_reply edge of a File.
+func (c *FileClient) QueryQuickReply(_m *File) *QuickReplyQuery {
+	query := (&QuickReplyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(file.Table, file.FieldID, id),
+			sqlgraph.To(quickreply.Table, quickreply.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, file.QuickReplyTable, file.QuickReplyColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *FileClient) Hooks() []Hook {
 	hooks := c.hooks.File
@@ -4195,6 +4219,204 @@ func (c *PendingReceiptClient) mutate(ctx context.Context, m *PendingReceiptMuta
 		return (&PendingReceiptDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown PendingReceipt mutation op: %q", m.Op())
+	}
+}
+
+// QuickReplyClient is a client for the QuickReply schema.
+type QuickReplyClient struct {
+	config
+}
+
+// NewQuickReplyClient returns a client for the QuickReply from the given config.
+func NewQuickReplyClient(c config) *QuickReplyClient {
+	return &QuickReplyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `quickreply.Hooks(f(g(h())))`.
+func (c *QuickReplyClient) Use(hooks ...Hook) {
+	c.hooks.QuickReply = append(c.hooks.QuickReply, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `quickreply.Intercept(f(g(h())))`.
+func (c *QuickReplyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.QuickReply = append(c.inters.QuickReply, interceptors...)
+}
+
+// Create returns a builder for creating a QuickReply entity.
+func (c *QuickReplyClient) Create() *QuickReplyCreate {
+	mutation := newQuickReplyMutation(c.config, OpCreate)
+	return &QuickReplyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of QuickReply entities.
+func (c *QuickReplyClient) CreateBulk(builders ...*QuickReplyCreate) *QuickReplyCreateBulk {
+	return &QuickReplyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *QuickReplyClient) MapCreateBulk(slice any, setFunc func(*QuickReplyCreate, int)) *QuickReplyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &QuickReplyCreateBulk{err: fmt.Errorf("calling to QuickReplyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*QuickReplyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &QuickReplyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for QuickReply.
+func (c *QuickReplyClient) Update() *QuickReplyUpdate {
+	mutation := newQuickReplyMutation(c.config, OpUpdate)
+	return &QuickReplyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *QuickReplyClient) UpdateOne(_m *QuickReply) *QuickReplyUpdateOne {
+	mutation := newQuickReplyMutation(c.config, OpUpdateOne, withQuickReply(_m))
+	return &QuickReplyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *QuickReplyClient) UpdateOneID(id gid.ID) *QuickReplyUpdateOne {
+	mutation := newQuickReplyMutation(c.config, OpUpdateOne, withQuickReplyID(id))
+	return &QuickReplyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for QuickReply.
+func (c *QuickReplyClient) Delete() *QuickReplyDelete {
+	mutation := newQuickReplyMutation(c.config, OpDelete)
+	return &QuickReplyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *QuickReplyClient) DeleteOne(_m *QuickReply) *QuickReplyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *QuickReplyClient) DeleteOneID(id gid.ID) *QuickReplyDeleteOne {
+	builder := c.Delete().Where(quickreply.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &QuickReplyDeleteOne{builder}
+}
+
+// Query returns a query builder for QuickReply.
+func (c *QuickReplyClient) Query() *QuickReplyQuery {
+	return &QuickReplyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeQuickReply},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a QuickReply entity by its id.
+func (c *QuickReplyClient) Get(ctx context.Context, id gid.ID) (*QuickReply, error) {
+	return c.Query().Where(quickreply.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *QuickReplyClient) GetX(ctx context.Context, id gid.ID) *QuickReply {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a QuickReply.
+func (c *QuickReplyClient) QueryWorkspace(_m *QuickReply) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(quickreply.Table, quickreply.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, quickreply.WorkspaceTable, quickreply.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTeam queries the team edge of a QuickReply.
+func (c *QuickReplyClient) QueryTeam(_m *QuickReply) *TeamQuery {
+	query := (&TeamClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(quickreply.Table, quickreply.FieldID, id),
+			sqlgraph.To(team.Table, team.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, quickreply.TeamTable, quickreply.TeamColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryOwner queries the owner edge of a QuickReply.
+func (c *QuickReplyClient) QueryOwner(_m *QuickReply) *AgentQuery {
+	query := (&AgentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(quickreply.Table, quickreply.FieldID, id),
+			sqlgraph.To(agent.Table, agent.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, quickreply.OwnerTable, quickreply.OwnerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAttachments queries the attachments edge of a QuickReply.
+func (c *QuickReplyClient) QueryAttachments(_m *QuickReply) *FileQuery {
+	query := (&FileClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(quickreply.Table, quickreply.FieldID, id),
+			sqlgraph.To(file.Table, file.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, quickreply.AttachmentsTable, quickreply.AttachmentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *QuickReplyClient) Hooks() []Hook {
+	hooks := c.hooks.QuickReply
+	return append(hooks[:len(hooks):len(hooks)], quickreply.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *QuickReplyClient) Interceptors() []Interceptor {
+	return c.inters.QuickReply
+}
+
+func (c *QuickReplyClient) mutate(ctx context.Context, m *QuickReplyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&QuickReplyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&QuickReplyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&QuickReplyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&QuickReplyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown QuickReply mutation op: %q", m.Op())
 	}
 }
 
@@ -5134,15 +5356,15 @@ type (
 		Agent, AgentPresence, ApiToken, AttributeDefinition, Call, Channel,
 		ChannelState, ConsumerLease, Conversation, ConversationActivity,
 		ConversationRead, Customer, CustomerDuplicate, CustomerIdentity, CustomerMerge,
-		Event, EventSequence, File, Message, OutboxItem, PendingReceipt, ReceiverLease,
-		RoutingPolicy, Tag, Team, Timer, Workspace []ent.Hook
+		Event, EventSequence, File, Message, OutboxItem, PendingReceipt, QuickReply,
+		ReceiverLease, RoutingPolicy, Tag, Team, Timer, Workspace []ent.Hook
 	}
 	inters struct {
 		Agent, AgentPresence, ApiToken, AttributeDefinition, Call, Channel,
 		ChannelState, ConsumerLease, Conversation, ConversationActivity,
 		ConversationRead, Customer, CustomerDuplicate, CustomerIdentity, CustomerMerge,
-		Event, EventSequence, File, Message, OutboxItem, PendingReceipt, ReceiverLease,
-		RoutingPolicy, Tag, Team, Timer, Workspace []ent.Interceptor
+		Event, EventSequence, File, Message, OutboxItem, PendingReceipt, QuickReply,
+		ReceiverLease, RoutingPolicy, Tag, Team, Timer, Workspace []ent.Interceptor
 	}
 )
 

@@ -33,6 +33,7 @@ import (
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/pendingreceipt"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/receiverlease"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
@@ -120,6 +121,7 @@ func checkColumn(t, c string) error {
 			message.Table:              message.ValidColumn,
 			outboxitem.Table:           outboxitem.ValidColumn,
 			pendingreceipt.Table:       pendingreceipt.ValidColumn,
+			quickreply.Table:           quickreply.ValidColumn,
 			receiverlease.Table:        receiverlease.ValidColumn,
 			routingpolicy.Table:        routingpolicy.ValidColumn,
 			tag.Table:                  tag.ValidColumn,

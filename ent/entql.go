@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/pendingreceipt"
 	"github.com/switchboard/switchboard/ent/predicate"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/receiverlease"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
@@ -40,7 +41,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 28)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -464,6 +465,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			file.FieldUploaderCustomerID: {Type: field.TypeString, Column: file.FieldUploaderCustomerID},
 			file.FieldChannelID:          {Type: field.TypeString, Column: file.FieldChannelID},
 			file.FieldDeletedAt:          {Type: field.TypeTime, Column: file.FieldDeletedAt},
+			file.FieldQuickReplyID:       {Type: field.TypeString, Column: file.FieldQuickReplyID},
 		},
 	}
 	graph.Nodes[18] = &sqlgraph.Node{
@@ -547,6 +549,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   quickreply.Table,
+			Columns: quickreply.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: quickreply.FieldID,
+			},
+		},
+		Type: "QuickReply",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			quickreply.FieldCreatedAt:   {Type: field.TypeTime, Column: quickreply.FieldCreatedAt},
+			quickreply.FieldUpdatedAt:   {Type: field.TypeTime, Column: quickreply.FieldUpdatedAt},
+			quickreply.FieldWorkspaceID: {Type: field.TypeString, Column: quickreply.FieldWorkspaceID},
+			quickreply.FieldShortcut:    {Type: field.TypeString, Column: quickreply.FieldShortcut},
+			quickreply.FieldTitle:       {Type: field.TypeString, Column: quickreply.FieldTitle},
+			quickreply.FieldBody:        {Type: field.TypeString, Column: quickreply.FieldBody},
+			quickreply.FieldScope:       {Type: field.TypeEnum, Column: quickreply.FieldScope},
+			quickreply.FieldTeamID:      {Type: field.TypeString, Column: quickreply.FieldTeamID},
+			quickreply.FieldOwnerID:     {Type: field.TypeString, Column: quickreply.FieldOwnerID},
+			quickreply.FieldScopeKey:    {Type: field.TypeString, Column: quickreply.FieldScopeKey},
+			quickreply.FieldTemplate:    {Type: field.TypeJSON, Column: quickreply.FieldTemplate},
+		},
+	}
+	graph.Nodes[22] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   receiverlease.Table,
 			Columns: receiverlease.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -565,7 +591,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			receiverlease.FieldUpdatedAt:     {Type: field.TypeTime, Column: receiverlease.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   routingpolicy.Table,
 			Columns: routingpolicy.Columns,
@@ -585,7 +611,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			routingpolicy.FieldLastAgentID: {Type: field.TypeString, Column: routingpolicy.FieldLastAgentID},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -603,7 +629,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -620,7 +646,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldName:        {Type: field.TypeString, Column: team.FieldName},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timer.Table,
 			Columns: timer.Columns,
@@ -642,7 +668,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timer.FieldCreatedAt:    {Type: field.TypeTime, Column: timer.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -1311,6 +1337,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Workspace",
 	)
 	graph.MustAddE(
+		"quick_reply",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   file.QuickReplyTable,
+			Columns: []string{file.QuickReplyColumn},
+			Bidi:    false,
+		},
+		"File",
+		"QuickReply",
+	)
+	graph.MustAddE(
 		"workspace",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1381,6 +1419,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"PendingReceipt",
 		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   quickreply.WorkspaceTable,
+			Columns: []string{quickreply.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"QuickReply",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"team",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   quickreply.TeamTable,
+			Columns: []string{quickreply.TeamColumn},
+			Bidi:    false,
+		},
+		"QuickReply",
+		"Team",
+	)
+	graph.MustAddE(
+		"owner",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   quickreply.OwnerTable,
+			Columns: []string{quickreply.OwnerColumn},
+			Bidi:    false,
+		},
+		"QuickReply",
+		"Agent",
+	)
+	graph.MustAddE(
+		"attachments",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   quickreply.AttachmentsTable,
+			Columns: []string{quickreply.AttachmentsColumn},
+			Bidi:    false,
+		},
+		"QuickReply",
+		"File",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -3904,6 +3990,11 @@ func (f *FileFilter) WhereDeletedAt(p entql.TimeP) {
 	f.Where(p.Field(file.FieldDeletedAt))
 }
 
+// WhereQuickReplyID applies the entql string predicate on the quick_reply_id field.
+func (f *FileFilter) WhereQuickReplyID(p entql.StringP) {
+	f.Where(p.Field(file.FieldQuickReplyID))
+}
+
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.
 func (f *FileFilter) WhereHasWorkspace() {
 	f.Where(entql.HasEdge("workspace"))
@@ -3912,6 +4003,20 @@ func (f *FileFilter) WhereHasWorkspace() {
 // WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
 func (f *FileFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
 	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasQuickReply applies a predicate to check if query has an edge quick_reply.
+func (f *FileFilter) WhereHasQuickReply() {
+	f.Where(entql.HasEdge("quick_reply"))
+}
+
+// WhereHasQuickReplyWith applies a predicate to check if query has an edge quick_reply with a given conditions (other predicates).
+func (f *FileFilter) WhereHasQuickReplyWith(preds ...predicate.QuickReply) {
+	f.Where(entql.HasEdgeWith("quick_reply", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -4323,6 +4428,157 @@ func (f *PendingReceiptFilter) WhereHasWorkspaceWith(preds ...predicate.Workspac
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *QuickReplyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the QuickReplyQuery builder.
+func (_q *QuickReplyQuery) Filter() *QuickReplyFilter {
+	return &QuickReplyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *QuickReplyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the QuickReplyMutation builder.
+func (m *QuickReplyMutation) Filter() *QuickReplyFilter {
+	return &QuickReplyFilter{config: m.config, predicateAdder: m}
+}
+
+// QuickReplyFilter provides a generic filtering capability at runtime for QuickReplyQuery.
+type QuickReplyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *QuickReplyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *QuickReplyFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(quickreply.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *QuickReplyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(quickreply.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *QuickReplyFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(quickreply.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *QuickReplyFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(quickreply.FieldWorkspaceID))
+}
+
+// WhereShortcut applies the entql string predicate on the shortcut field.
+func (f *QuickReplyFilter) WhereShortcut(p entql.StringP) {
+	f.Where(p.Field(quickreply.FieldShortcut))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *QuickReplyFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(quickreply.FieldTitle))
+}
+
+// WhereBody applies the entql string predicate on the body field.
+func (f *QuickReplyFilter) WhereBody(p entql.StringP) {
+	f.Where(p.Field(quickreply.FieldBody))
+}
+
+// WhereScope applies the entql string predicate on the scope field.
+func (f *QuickReplyFilter) WhereScope(p entql.StringP) {
+	f.Where(p.Field(quickreply.FieldScope))
+}
+
+// WhereTeamID applies the entql string predicate on the team_id field.
+func (f *QuickReplyFilter) WhereTeamID(p entql.StringP) {
+	f.Where(p.Field(quickreply.FieldTeamID))
+}
+
+// WhereOwnerID applies the entql string predicate on the owner_id field.
+func (f *QuickReplyFilter) WhereOwnerID(p entql.StringP) {
+	f.Where(p.Field(quickreply.FieldOwnerID))
+}
+
+// WhereScopeKey applies the entql string predicate on the scope_key field.
+func (f *QuickReplyFilter) WhereScopeKey(p entql.StringP) {
+	f.Where(p.Field(quickreply.FieldScopeKey))
+}
+
+// WhereTemplate applies the entql json.RawMessage predicate on the template field.
+func (f *QuickReplyFilter) WhereTemplate(p entql.BytesP) {
+	f.Where(p.Field(quickreply.FieldTemplate))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *QuickReplyFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *QuickReplyFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTeam applies a predicate to check if query has an edge team.
+func (f *QuickReplyFilter) WhereHasTeam() {
+	f.Where(entql.HasEdge("team"))
+}
+
+// WhereHasTeamWith applies a predicate to check if query has an edge team with a given conditions (other predicates).
+func (f *QuickReplyFilter) WhereHasTeamWith(preds ...predicate.Team) {
+	f.Where(entql.HasEdgeWith("team", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasOwner applies a predicate to check if query has an edge owner.
+func (f *QuickReplyFilter) WhereHasOwner() {
+	f.Where(entql.HasEdge("owner"))
+}
+
+// WhereHasOwnerWith applies a predicate to check if query has an edge owner with a given conditions (other predicates).
+func (f *QuickReplyFilter) WhereHasOwnerWith(preds ...predicate.Agent) {
+	f.Where(entql.HasEdgeWith("owner", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAttachments applies a predicate to check if query has an edge attachments.
+func (f *QuickReplyFilter) WhereHasAttachments() {
+	f.Where(entql.HasEdge("attachments"))
+}
+
+// WhereHasAttachmentsWith applies a predicate to check if query has an edge attachments with a given conditions (other predicates).
+func (f *QuickReplyFilter) WhereHasAttachmentsWith(preds ...predicate.File) {
+	f.Where(entql.HasEdgeWith("attachments", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ReceiverLeaseQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4351,7 +4607,7 @@ type ReceiverLeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReceiverLeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4426,7 +4682,7 @@ type RoutingPolicyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoutingPolicyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4529,7 +4785,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4636,7 +4892,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4738,7 +4994,7 @@ type TimerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4823,7 +5079,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

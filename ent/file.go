@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/switchboard/switchboard/ent/file"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/workspace"
 	"github.com/switchboard/switchboard/internal/gid"
 )
@@ -66,6 +67,8 @@ type File struct {
 	ChannelID *gid.ID `json:"channel_id,omitempty"`
 	// When deleteAttachment removed its bytes; it stays on its message as a tombstone.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// the quick reply that keeps it (never a message's: sends get copies); the sweep leaves it
+	QuickReplyID *gid.ID `json:"quick_reply_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the FileQuery when eager-loading is set.
 	Edges        FileEdges `json:"edges"`
@@ -76,9 +79,11 @@ type File struct {
 type FileEdges struct {
 	// Workspace holds the value of the workspace edge.
 	Workspace *Workspace `json:"workspace,omitempty"`
+	// QuickReply holds the value of the quick_reply edge.
+	QuickReply *QuickReply `json:"quick_reply,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 }
 
 // WorkspaceOrErr returns the Workspace value or an error if the edge
@@ -92,12 +97,23 @@ func (e FileEdges) WorkspaceOrErr() (*Workspace, error) {
 	return nil, &NotLoadedError{edge: "workspace"}
 }
 
+// QuickReplyOrErr returns the QuickReply value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e FileEdges) QuickReplyOrErr() (*QuickReply, error) {
+	if e.QuickReply != nil {
+		return e.QuickReply, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: quickreply.Label}
+	}
+	return nil, &NotLoadedError{edge: "quick_reply"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*File) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case file.FieldMessageID, file.FieldUploaderAgentID, file.FieldUploaderCustomerID, file.FieldChannelID:
+		case file.FieldMessageID, file.FieldUploaderAgentID, file.FieldUploaderCustomerID, file.FieldChannelID, file.FieldQuickReplyID:
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
 		case file.FieldSource:
 			values[i] = new([]byte)
@@ -281,6 +297,13 @@ func (_m *File) assignValues(columns []string, values []any) error {
 				_m.DeletedAt = new(time.Time)
 				*_m.DeletedAt = value.Time
 			}
+		case file.FieldQuickReplyID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field quick_reply_id", values[i])
+			} else if value.Valid {
+				_m.QuickReplyID = new(gid.ID)
+				*_m.QuickReplyID = *value.S.(*gid.ID)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -297,6 +320,11 @@ func (_m *File) Value(name string) (ent.Value, error) {
 // QueryWorkspace queries the "workspace" edge of the File entity.
 func (_m *File) QueryWorkspace() *WorkspaceQuery {
 	return NewFileClient(_m.config).QueryWorkspace(_m)
+}
+
+// QueryQuickReply queries the "quick_reply" edge of the File entity.
+func (_m *File) QueryQuickReply() *QuickReplyQuery {
+	return NewFileClient(_m.config).QueryQuickReply(_m)
 }
 
 // Update returns a builder for updating this File.
@@ -406,6 +434,11 @@ func (_m *File) String() string {
 	if v := _m.DeletedAt; v != nil {
 		builder.WriteString("deleted_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.QuickReplyID; v != nil {
+		builder.WriteString("quick_reply_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')
 	return builder.String()

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboard/switchboard/ent/file"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/workspace"
 	"github.com/switchboard/switchboard/internal/gid"
 )
@@ -323,6 +324,20 @@ func (_c *FileCreate) SetNillableDeletedAt(v *time.Time) *FileCreate {
 	return _c
 }
 
+// SetQuickReplyID sets the "quick_reply_id" field.
+func (_c *FileCreate) SetQuickReplyID(v gid.ID) *FileCreate {
+	_c.mutation.SetQuickReplyID(v)
+	return _c
+}
+
+// SetNillableQuickReplyID sets the "quick_reply_id" field if the given value is not nil.
+func (_c *FileCreate) SetNillableQuickReplyID(v *gid.ID) *FileCreate {
+	if v != nil {
+		_c.SetQuickReplyID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *FileCreate) SetID(v gid.ID) *FileCreate {
 	_c.mutation.SetID(v)
@@ -340,6 +355,11 @@ func (_c *FileCreate) SetNillableID(v *gid.ID) *FileCreate {
 // SetWorkspace sets the "workspace" edge to the Workspace entity.
 func (_c *FileCreate) SetWorkspace(v *Workspace) *FileCreate {
 	return _c.SetWorkspaceID(v.ID)
+}
+
+// SetQuickReply sets the "quick_reply" edge to the QuickReply entity.
+func (_c *FileCreate) SetQuickReply(v *QuickReply) *FileCreate {
+	return _c.SetQuickReplyID(v.ID)
 }
 
 // Mutation returns the FileMutation object of the builder.
@@ -621,6 +641,23 @@ func (_c *FileCreate) createSpec() (*File, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.WorkspaceID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.QuickReplyIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   file.QuickReplyTable,
+			Columns: []string{file.QuickReplyColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(quickreply.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.QuickReplyID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -966,6 +1003,24 @@ func (u *FileUpsert) UpdateDeletedAt() *FileUpsert {
 // ClearDeletedAt clears the value of the "deleted_at" field.
 func (u *FileUpsert) ClearDeletedAt() *FileUpsert {
 	u.SetNull(file.FieldDeletedAt)
+	return u
+}
+
+// SetQuickReplyID sets the "quick_reply_id" field.
+func (u *FileUpsert) SetQuickReplyID(v gid.ID) *FileUpsert {
+	u.Set(file.FieldQuickReplyID, v)
+	return u
+}
+
+// UpdateQuickReplyID sets the "quick_reply_id" field to the value that was provided on create.
+func (u *FileUpsert) UpdateQuickReplyID() *FileUpsert {
+	u.SetExcluded(file.FieldQuickReplyID)
+	return u
+}
+
+// ClearQuickReplyID clears the value of the "quick_reply_id" field.
+func (u *FileUpsert) ClearQuickReplyID() *FileUpsert {
+	u.SetNull(file.FieldQuickReplyID)
 	return u
 }
 
@@ -1375,6 +1430,27 @@ func (u *FileUpsertOne) UpdateDeletedAt() *FileUpsertOne {
 func (u *FileUpsertOne) ClearDeletedAt() *FileUpsertOne {
 	return u.Update(func(s *FileUpsert) {
 		s.ClearDeletedAt()
+	})
+}
+
+// SetQuickReplyID sets the "quick_reply_id" field.
+func (u *FileUpsertOne) SetQuickReplyID(v gid.ID) *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.SetQuickReplyID(v)
+	})
+}
+
+// UpdateQuickReplyID sets the "quick_reply_id" field to the value that was provided on create.
+func (u *FileUpsertOne) UpdateQuickReplyID() *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.UpdateQuickReplyID()
+	})
+}
+
+// ClearQuickReplyID clears the value of the "quick_reply_id" field.
+func (u *FileUpsertOne) ClearQuickReplyID() *FileUpsertOne {
+	return u.Update(func(s *FileUpsert) {
+		s.ClearQuickReplyID()
 	})
 }
 
@@ -1951,6 +2027,27 @@ func (u *FileUpsertBulk) UpdateDeletedAt() *FileUpsertBulk {
 func (u *FileUpsertBulk) ClearDeletedAt() *FileUpsertBulk {
 	return u.Update(func(s *FileUpsert) {
 		s.ClearDeletedAt()
+	})
+}
+
+// SetQuickReplyID sets the "quick_reply_id" field.
+func (u *FileUpsertBulk) SetQuickReplyID(v gid.ID) *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.SetQuickReplyID(v)
+	})
+}
+
+// UpdateQuickReplyID sets the "quick_reply_id" field to the value that was provided on create.
+func (u *FileUpsertBulk) UpdateQuickReplyID() *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.UpdateQuickReplyID()
+	})
+}
+
+// ClearQuickReplyID clears the value of the "quick_reply_id" field.
+func (u *FileUpsertBulk) ClearQuickReplyID() *FileUpsertBulk {
+	return u.Update(func(s *FileUpsert) {
+		s.ClearQuickReplyID()
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/predicate"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/workspace"
 	"github.com/switchboard/switchboard/internal/gid"
 )
@@ -22,13 +23,14 @@ import (
 // FileQuery is the builder for querying File entities.
 type FileQuery struct {
 	config
-	ctx           *QueryContext
-	order         []file.OrderOption
-	inters        []Interceptor
-	predicates    []predicate.File
-	withWorkspace *WorkspaceQuery
-	loadTotal     []func(context.Context, []*File) error
-	modifiers     []func(*sql.Selector)
+	ctx            *QueryContext
+	order          []file.OrderOption
+	inters         []Interceptor
+	predicates     []predicate.File
+	withWorkspace  *WorkspaceQuery
+	withQuickReply *QuickReplyQuery
+	loadTotal      []func(context.Context, []*File) error
+	modifiers      []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -80,6 +82,28 @@ func (_q *FileQuery) QueryWorkspace() *WorkspaceQuery {
 			sqlgraph.From(file.Table, file.FieldID, selector),
 			sqlgraph.To(workspace.Table, workspace.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, file.WorkspaceTable, file.WorkspaceColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryQuickReply chains the current query on the "quick_reply" edge.
+func (_q *FileQuery) QueryQuickReply() *QuickReplyQuery {
+	query := (&QuickReplyClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(file.Table, file.FieldID, selector),
+			sqlgraph.To(quickreply.Table, quickreply.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, file.QuickReplyTable, file.QuickReplyColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -274,12 +298,13 @@ func (_q *FileQuery) Clone() *FileQuery {
 		return nil
 	}
 	return &FileQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]file.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.File{}, _q.predicates...),
-		withWorkspace: _q.withWorkspace.Clone(),
+		config:         _q.config,
+		ctx:            _q.ctx.Clone(),
+		order:          append([]file.OrderOption{}, _q.order...),
+		inters:         append([]Interceptor{}, _q.inters...),
+		predicates:     append([]predicate.File{}, _q.predicates...),
+		withWorkspace:  _q.withWorkspace.Clone(),
+		withQuickReply: _q.withQuickReply.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -295,6 +320,17 @@ func (_q *FileQuery) WithWorkspace(opts ...func(*WorkspaceQuery)) *FileQuery {
 		opt(query)
 	}
 	_q.withWorkspace = query
+	return _q
+}
+
+// WithQuickReply tells the query-builder to eager-load the nodes that are connected to
+// the "quick_reply" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FileQuery) WithQuickReply(opts ...func(*QuickReplyQuery)) *FileQuery {
+	query := (&QuickReplyClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withQuickReply = query
 	return _q
 }
 
@@ -382,8 +418,9 @@ func (_q *FileQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*File, e
 	var (
 		nodes       = []*File{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withWorkspace != nil,
+			_q.withQuickReply != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -410,6 +447,12 @@ func (_q *FileQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*File, e
 	if query := _q.withWorkspace; query != nil {
 		if err := _q.loadWorkspace(ctx, query, nodes, nil,
 			func(n *File, e *Workspace) { n.Edges.Workspace = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withQuickReply; query != nil {
+		if err := _q.loadQuickReply(ctx, query, nodes, nil,
+			func(n *File, e *QuickReply) { n.Edges.QuickReply = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -450,6 +493,38 @@ func (_q *FileQuery) loadWorkspace(ctx context.Context, query *WorkspaceQuery, n
 	}
 	return nil
 }
+func (_q *FileQuery) loadQuickReply(ctx context.Context, query *QuickReplyQuery, nodes []*File, init func(*File), assign func(*File, *QuickReply)) error {
+	ids := make([]gid.ID, 0, len(nodes))
+	nodeids := make(map[gid.ID][]*File)
+	for i := range nodes {
+		if nodes[i].QuickReplyID == nil {
+			continue
+		}
+		fk := *nodes[i].QuickReplyID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(quickreply.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "quick_reply_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *FileQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -481,6 +556,9 @@ func (_q *FileQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withWorkspace != nil {
 			_spec.Node.AddColumnOnce(file.FieldWorkspaceID)
+		}
+		if _q.withQuickReply != nil {
+			_spec.Node.AddColumnOnce(file.FieldQuickReplyID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

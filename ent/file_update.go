@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/predicate"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/internal/gid"
 )
 
@@ -347,9 +348,40 @@ func (_u *FileUpdate) ClearDeletedAt() *FileUpdate {
 	return _u
 }
 
+// SetQuickReplyID sets the "quick_reply_id" field.
+func (_u *FileUpdate) SetQuickReplyID(v gid.ID) *FileUpdate {
+	_u.mutation.SetQuickReplyID(v)
+	return _u
+}
+
+// SetNillableQuickReplyID sets the "quick_reply_id" field if the given value is not nil.
+func (_u *FileUpdate) SetNillableQuickReplyID(v *gid.ID) *FileUpdate {
+	if v != nil {
+		_u.SetQuickReplyID(*v)
+	}
+	return _u
+}
+
+// ClearQuickReplyID clears the value of the "quick_reply_id" field.
+func (_u *FileUpdate) ClearQuickReplyID() *FileUpdate {
+	_u.mutation.ClearQuickReplyID()
+	return _u
+}
+
+// SetQuickReply sets the "quick_reply" edge to the QuickReply entity.
+func (_u *FileUpdate) SetQuickReply(v *QuickReply) *FileUpdate {
+	return _u.SetQuickReplyID(v.ID)
+}
+
 // Mutation returns the FileMutation object of the builder.
 func (_u *FileUpdate) Mutation() *FileMutation {
 	return _u.mutation
+}
+
+// ClearQuickReply clears the "quick_reply" edge to the QuickReply entity.
+func (_u *FileUpdate) ClearQuickReply() *FileUpdate {
+	_u.mutation.ClearQuickReply()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -544,6 +576,35 @@ func (_u *FileUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DeletedAtCleared() {
 		_spec.ClearField(file.FieldDeletedAt, field.TypeTime)
+	}
+	if _u.mutation.QuickReplyCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   file.QuickReplyTable,
+			Columns: []string{file.QuickReplyColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(quickreply.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.QuickReplyIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   file.QuickReplyTable,
+			Columns: []string{file.QuickReplyColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(quickreply.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -884,9 +945,40 @@ func (_u *FileUpdateOne) ClearDeletedAt() *FileUpdateOne {
 	return _u
 }
 
+// SetQuickReplyID sets the "quick_reply_id" field.
+func (_u *FileUpdateOne) SetQuickReplyID(v gid.ID) *FileUpdateOne {
+	_u.mutation.SetQuickReplyID(v)
+	return _u
+}
+
+// SetNillableQuickReplyID sets the "quick_reply_id" field if the given value is not nil.
+func (_u *FileUpdateOne) SetNillableQuickReplyID(v *gid.ID) *FileUpdateOne {
+	if v != nil {
+		_u.SetQuickReplyID(*v)
+	}
+	return _u
+}
+
+// ClearQuickReplyID clears the value of the "quick_reply_id" field.
+func (_u *FileUpdateOne) ClearQuickReplyID() *FileUpdateOne {
+	_u.mutation.ClearQuickReplyID()
+	return _u
+}
+
+// SetQuickReply sets the "quick_reply" edge to the QuickReply entity.
+func (_u *FileUpdateOne) SetQuickReply(v *QuickReply) *FileUpdateOne {
+	return _u.SetQuickReplyID(v.ID)
+}
+
 // Mutation returns the FileMutation object of the builder.
 func (_u *FileUpdateOne) Mutation() *FileMutation {
 	return _u.mutation
+}
+
+// ClearQuickReply clears the "quick_reply" edge to the QuickReply entity.
+func (_u *FileUpdateOne) ClearQuickReply() *FileUpdateOne {
+	_u.mutation.ClearQuickReply()
+	return _u
 }
 
 // Where appends a list predicates to the FileUpdate builder.
@@ -1111,6 +1203,35 @@ func (_u *FileUpdateOne) sqlSave(ctx context.Context) (_node *File, err error) {
 	}
 	if _u.mutation.DeletedAtCleared() {
 		_spec.ClearField(file.FieldDeletedAt, field.TypeTime)
+	}
+	if _u.mutation.QuickReplyCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   file.QuickReplyTable,
+			Columns: []string{file.QuickReplyColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(quickreply.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.QuickReplyIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   file.QuickReplyTable,
+			Columns: []string{file.QuickReplyColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(quickreply.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &File{config: _u.config}

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -2258,6 +2259,147 @@ func newMessagePaginateArgs(rv map[string]any) *messagePaginateArgs {
 	}
 	if v, ok := rv[whereField].(*MessageWhereInput); ok {
 		args.opts = append(args.opts, WithMessageFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *QuickReplyQuery) CollectFields(ctx context.Context, satisfies ...string) (*QuickReplyQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *QuickReplyQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(quickreply.Columns))
+		selectedFields = []string{quickreply.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "team":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TeamClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, teamImplementors)...); err != nil {
+				return err
+			}
+			_q.withTeam = query
+			if _, ok := fieldSeen[quickreply.FieldTeamID]; !ok {
+				selectedFields = append(selectedFields, quickreply.FieldTeamID)
+				fieldSeen[quickreply.FieldTeamID] = struct{}{}
+			}
+
+		case "owner":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AgentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, agentImplementors)...); err != nil {
+				return err
+			}
+			_q.withOwner = query
+			if _, ok := fieldSeen[quickreply.FieldOwnerID]; !ok {
+				selectedFields = append(selectedFields, quickreply.FieldOwnerID)
+				fieldSeen[quickreply.FieldOwnerID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[quickreply.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, quickreply.FieldCreatedAt)
+				fieldSeen[quickreply.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[quickreply.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, quickreply.FieldUpdatedAt)
+				fieldSeen[quickreply.FieldUpdatedAt] = struct{}{}
+			}
+		case "shortcut":
+			if _, ok := fieldSeen[quickreply.FieldShortcut]; !ok {
+				selectedFields = append(selectedFields, quickreply.FieldShortcut)
+				fieldSeen[quickreply.FieldShortcut] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[quickreply.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, quickreply.FieldTitle)
+				fieldSeen[quickreply.FieldTitle] = struct{}{}
+			}
+		case "body":
+			if _, ok := fieldSeen[quickreply.FieldBody]; !ok {
+				selectedFields = append(selectedFields, quickreply.FieldBody)
+				fieldSeen[quickreply.FieldBody] = struct{}{}
+			}
+		case "scope":
+			if _, ok := fieldSeen[quickreply.FieldScope]; !ok {
+				selectedFields = append(selectedFields, quickreply.FieldScope)
+				fieldSeen[quickreply.FieldScope] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type quickreplyPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []QuickReplyPaginateOption
+}
+
+func newQuickReplyPaginateArgs(rv map[string]any) *quickreplyPaginateArgs {
+	args := &quickreplyPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &QuickReplyOrder{Field: &QuickReplyOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithQuickReplyOrder(order))
+			}
+		case *QuickReplyOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithQuickReplyOrder(v))
+			}
+		}
 	}
 	return args
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -4312,6 +4313,338 @@ func (_m *Message) ToEdge(order *MessageOrder) *MessageEdge {
 		order = DefaultMessageOrder
 	}
 	return &MessageEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// QuickReplyEdge is the edge representation of QuickReply.
+type QuickReplyEdge struct {
+	Node   *QuickReply `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// QuickReplyConnection is the connection containing edges to QuickReply.
+type QuickReplyConnection struct {
+	Edges      []*QuickReplyEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *QuickReplyConnection) build(nodes []*QuickReply, pager *quickreplyPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *QuickReply
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *QuickReply {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *QuickReply {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*QuickReplyEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &QuickReplyEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// QuickReplyPaginateOption enables pagination customization.
+type QuickReplyPaginateOption func(*quickreplyPager) error
+
+// WithQuickReplyOrder configures pagination ordering.
+func WithQuickReplyOrder(order *QuickReplyOrder) QuickReplyPaginateOption {
+	if order == nil {
+		order = DefaultQuickReplyOrder
+	}
+	o := *order
+	return func(pager *quickreplyPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultQuickReplyOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithQuickReplyFilter configures pagination filter.
+func WithQuickReplyFilter(filter func(*QuickReplyQuery) (*QuickReplyQuery, error)) QuickReplyPaginateOption {
+	return func(pager *quickreplyPager) error {
+		if filter == nil {
+			return errors.New("QuickReplyQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type quickreplyPager struct {
+	reverse bool
+	order   *QuickReplyOrder
+	filter  func(*QuickReplyQuery) (*QuickReplyQuery, error)
+}
+
+func newQuickReplyPager(opts []QuickReplyPaginateOption, reverse bool) (*quickreplyPager, error) {
+	pager := &quickreplyPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultQuickReplyOrder
+	}
+	return pager, nil
+}
+
+func (p *quickreplyPager) applyFilter(query *QuickReplyQuery) (*QuickReplyQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *quickreplyPager) toCursor(_m *QuickReply) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *quickreplyPager) applyCursors(query *QuickReplyQuery, after, before *Cursor) (*QuickReplyQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultQuickReplyOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *quickreplyPager) applyOrder(query *QuickReplyQuery) *QuickReplyQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultQuickReplyOrder.Field {
+		query = query.Order(DefaultQuickReplyOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *quickreplyPager) orderExpr(query *QuickReplyQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultQuickReplyOrder.Field {
+			b.Comma().Ident(DefaultQuickReplyOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to QuickReply.
+func (_m *QuickReplyQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...QuickReplyPaginateOption,
+) (*QuickReplyConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newQuickReplyPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &QuickReplyConnection{Edges: []*QuickReplyEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Aggregate(Count()).Int(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// QuickReplyOrderFieldID orders QuickReply by id.
+	QuickReplyOrderFieldID = &QuickReplyOrderField{
+		Value: func(_m *QuickReply) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: quickreply.FieldID,
+		toTerm: quickreply.ByID,
+		toCursor: func(_m *QuickReply) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ID,
+			}
+		},
+	}
+	// QuickReplyOrderFieldCreatedAt orders QuickReply by created_at.
+	QuickReplyOrderFieldCreatedAt = &QuickReplyOrderField{
+		Value: func(_m *QuickReply) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: quickreply.FieldCreatedAt,
+		toTerm: quickreply.ByCreatedAt,
+		toCursor: func(_m *QuickReply) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// QuickReplyOrderFieldUpdatedAt orders QuickReply by updated_at.
+	QuickReplyOrderFieldUpdatedAt = &QuickReplyOrderField{
+		Value: func(_m *QuickReply) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: quickreply.FieldUpdatedAt,
+		toTerm: quickreply.ByUpdatedAt,
+		toCursor: func(_m *QuickReply) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f QuickReplyOrderField) String() string {
+	var str string
+	switch f.column {
+	case QuickReplyOrderFieldID.column:
+		str = "ID"
+	case QuickReplyOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case QuickReplyOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f QuickReplyOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *QuickReplyOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("QuickReplyOrderField %T must be a string", v)
+	}
+	switch str {
+	case "ID":
+		*f = *QuickReplyOrderFieldID
+	case "CREATED_AT":
+		*f = *QuickReplyOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *QuickReplyOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid QuickReplyOrderField", str)
+	}
+	return nil
+}
+
+// QuickReplyOrderField defines the ordering field of QuickReply.
+type QuickReplyOrderField struct {
+	// Value extracts the ordering value from the given QuickReply.
+	Value    func(*QuickReply) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) quickreply.OrderOption
+	toCursor func(*QuickReply) Cursor
+}
+
+// QuickReplyOrder defines the ordering of QuickReply.
+type QuickReplyOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *QuickReplyOrderField `json:"field"`
+}
+
+// DefaultQuickReplyOrder is the default ordering of QuickReply.
+var DefaultQuickReplyOrder = &QuickReplyOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &QuickReplyOrderField{
+		Value: func(_m *QuickReply) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: quickreply.FieldID,
+		toTerm: quickreply.ByID,
+		toCursor: func(_m *QuickReply) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts QuickReply into QuickReplyEdge.
+func (_m *QuickReply) ToEdge(order *QuickReplyOrder) *QuickReplyEdge {
+	if order == nil {
+		order = DefaultQuickReplyOrder
+	}
+	return &QuickReplyEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/pendingreceipt"
 	"github.com/switchboard/switchboard/ent/predicate"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/receiverlease"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
@@ -73,6 +74,7 @@ const (
 	TypeMessage              = "Message"
 	TypeOutboxItem           = "OutboxItem"
 	TypePendingReceipt       = "PendingReceipt"
+	TypeQuickReply           = "QuickReply"
 	TypeReceiverLease        = "ReceiverLease"
 	TypeRoutingPolicy        = "RoutingPolicy"
 	TypeTag                  = "Tag"
@@ -18513,6 +18515,8 @@ type FileMutation struct {
 	clearedFields        map[string]struct{}
 	workspace            *gid.ID
 	clearedworkspace     bool
+	quick_reply          *gid.ID
+	clearedquick_reply   bool
 	done                 bool
 	oldValue             func(context.Context) (*File, error)
 	predicates           []predicate.File
@@ -19721,6 +19725,55 @@ func (m *FileMutation) ResetDeletedAt() {
 	delete(m.clearedFields, file.FieldDeletedAt)
 }
 
+// SetQuickReplyID sets the "quick_reply_id" field.
+func (m *FileMutation) SetQuickReplyID(gi gid.ID) {
+	m.quick_reply = &gi
+}
+
+// QuickReplyID returns the value of the "quick_reply_id" field in the mutation.
+func (m *FileMutation) QuickReplyID() (r gid.ID, exists bool) {
+	v := m.quick_reply
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldQuickReplyID returns the old "quick_reply_id" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldQuickReplyID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldQuickReplyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldQuickReplyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldQuickReplyID: %w", err)
+	}
+	return oldValue.QuickReplyID, nil
+}
+
+// ClearQuickReplyID clears the value of the "quick_reply_id" field.
+func (m *FileMutation) ClearQuickReplyID() {
+	m.quick_reply = nil
+	m.clearedFields[file.FieldQuickReplyID] = struct{}{}
+}
+
+// QuickReplyIDCleared returns if the "quick_reply_id" field was cleared in this mutation.
+func (m *FileMutation) QuickReplyIDCleared() bool {
+	_, ok := m.clearedFields[file.FieldQuickReplyID]
+	return ok
+}
+
+// ResetQuickReplyID resets all changes to the "quick_reply_id" field.
+func (m *FileMutation) ResetQuickReplyID() {
+	m.quick_reply = nil
+	delete(m.clearedFields, file.FieldQuickReplyID)
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *FileMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -19746,6 +19799,33 @@ func (m *FileMutation) WorkspaceIDs() (ids []gid.ID) {
 func (m *FileMutation) ResetWorkspace() {
 	m.workspace = nil
 	m.clearedworkspace = false
+}
+
+// ClearQuickReply clears the "quick_reply" edge to the QuickReply entity.
+func (m *FileMutation) ClearQuickReply() {
+	m.clearedquick_reply = true
+	m.clearedFields[file.FieldQuickReplyID] = struct{}{}
+}
+
+// QuickReplyCleared reports if the "quick_reply" edge to the QuickReply entity was cleared.
+func (m *FileMutation) QuickReplyCleared() bool {
+	return m.QuickReplyIDCleared() || m.clearedquick_reply
+}
+
+// QuickReplyIDs returns the "quick_reply" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// QuickReplyID instead. It exists only for internal usage by the builders.
+func (m *FileMutation) QuickReplyIDs() (ids []gid.ID) {
+	if id := m.quick_reply; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetQuickReply resets all changes to the "quick_reply" edge.
+func (m *FileMutation) ResetQuickReply() {
+	m.quick_reply = nil
+	m.clearedquick_reply = false
 }
 
 // Where appends a list predicates to the FileMutation builder.
@@ -19782,7 +19862,7 @@ func (m *FileMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FileMutation) Fields() []string {
-	fields := make([]string, 0, 23)
+	fields := make([]string, 0, 24)
 	if m.created_at != nil {
 		fields = append(fields, file.FieldCreatedAt)
 	}
@@ -19852,6 +19932,9 @@ func (m *FileMutation) Fields() []string {
 	if m.deleted_at != nil {
 		fields = append(fields, file.FieldDeletedAt)
 	}
+	if m.quick_reply != nil {
+		fields = append(fields, file.FieldQuickReplyID)
+	}
 	return fields
 }
 
@@ -19906,6 +19989,8 @@ func (m *FileMutation) Field(name string) (ent.Value, bool) {
 		return m.ChannelID()
 	case file.FieldDeletedAt:
 		return m.DeletedAt()
+	case file.FieldQuickReplyID:
+		return m.QuickReplyID()
 	}
 	return nil, false
 }
@@ -19961,6 +20046,8 @@ func (m *FileMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldChannelID(ctx)
 	case file.FieldDeletedAt:
 		return m.OldDeletedAt(ctx)
+	case file.FieldQuickReplyID:
+		return m.OldQuickReplyID(ctx)
 	}
 	return nil, fmt.Errorf("unknown File field %s", name)
 }
@@ -20131,6 +20218,13 @@ func (m *FileMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDeletedAt(v)
 		return nil
+	case file.FieldQuickReplyID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetQuickReplyID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown File field %s", name)
 }
@@ -20263,6 +20357,9 @@ func (m *FileMutation) ClearedFields() []string {
 	if m.FieldCleared(file.FieldDeletedAt) {
 		fields = append(fields, file.FieldDeletedAt)
 	}
+	if m.FieldCleared(file.FieldQuickReplyID) {
+		fields = append(fields, file.FieldQuickReplyID)
+	}
 	return fields
 }
 
@@ -20315,6 +20412,9 @@ func (m *FileMutation) ClearField(name string) error {
 		return nil
 	case file.FieldDeletedAt:
 		m.ClearDeletedAt()
+		return nil
+	case file.FieldQuickReplyID:
+		m.ClearQuickReplyID()
 		return nil
 	}
 	return fmt.Errorf("unknown File nullable field %s", name)
@@ -20393,15 +20493,21 @@ func (m *FileMutation) ResetField(name string) error {
 	case file.FieldDeletedAt:
 		m.ResetDeletedAt()
 		return nil
+	case file.FieldQuickReplyID:
+		m.ResetQuickReplyID()
+		return nil
 	}
 	return fmt.Errorf("unknown File field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *FileMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.workspace != nil {
 		edges = append(edges, file.EdgeWorkspace)
+	}
+	if m.quick_reply != nil {
+		edges = append(edges, file.EdgeQuickReply)
 	}
 	return edges
 }
@@ -20414,13 +20520,17 @@ func (m *FileMutation) AddedIDs(name string) []ent.Value {
 		if id := m.workspace; id != nil {
 			return []ent.Value{*id}
 		}
+	case file.EdgeQuickReply:
+		if id := m.quick_reply; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *FileMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	return edges
 }
 
@@ -20432,9 +20542,12 @@ func (m *FileMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *FileMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedworkspace {
 		edges = append(edges, file.EdgeWorkspace)
+	}
+	if m.clearedquick_reply {
+		edges = append(edges, file.EdgeQuickReply)
 	}
 	return edges
 }
@@ -20445,6 +20558,8 @@ func (m *FileMutation) EdgeCleared(name string) bool {
 	switch name {
 	case file.EdgeWorkspace:
 		return m.clearedworkspace
+	case file.EdgeQuickReply:
+		return m.clearedquick_reply
 	}
 	return false
 }
@@ -20456,6 +20571,9 @@ func (m *FileMutation) ClearEdge(name string) error {
 	case file.EdgeWorkspace:
 		m.ClearWorkspace()
 		return nil
+	case file.EdgeQuickReply:
+		m.ClearQuickReply()
+		return nil
 	}
 	return fmt.Errorf("unknown File unique edge %s", name)
 }
@@ -20466,6 +20584,9 @@ func (m *FileMutation) ResetEdge(name string) error {
 	switch name {
 	case file.EdgeWorkspace:
 		m.ResetWorkspace()
+		return nil
+	case file.EdgeQuickReply:
+		m.ResetQuickReply()
 		return nil
 	}
 	return fmt.Errorf("unknown File edge %s", name)
@@ -24091,6 +24212,1169 @@ func (m *PendingReceiptMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown PendingReceipt edge %s", name)
+}
+
+// QuickReplyMutation represents an operation that mutates the QuickReply nodes in the graph.
+type QuickReplyMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *gid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	shortcut           *string
+	title              *string
+	body               *string
+	scope              *quickreply.Scope
+	scope_key          *string
+	template           **schematype.QuickReplyTemplate
+	clearedFields      map[string]struct{}
+	workspace          *gid.ID
+	clearedworkspace   bool
+	team               *gid.ID
+	clearedteam        bool
+	owner              *gid.ID
+	clearedowner       bool
+	attachments        map[gid.ID]struct{}
+	removedattachments map[gid.ID]struct{}
+	clearedattachments bool
+	done               bool
+	oldValue           func(context.Context) (*QuickReply, error)
+	predicates         []predicate.QuickReply
+}
+
+var _ ent.Mutation = (*QuickReplyMutation)(nil)
+
+// quickreplyOption allows management of the mutation configuration using functional options.
+type quickreplyOption func(*QuickReplyMutation)
+
+// newQuickReplyMutation creates new mutation for the QuickReply entity.
+func newQuickReplyMutation(c config, op Op, opts ...quickreplyOption) *QuickReplyMutation {
+	m := &QuickReplyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeQuickReply,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withQuickReplyID sets the ID field of the mutation.
+func withQuickReplyID(id gid.ID) quickreplyOption {
+	return func(m *QuickReplyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *QuickReply
+		)
+		m.oldValue = func(ctx context.Context) (*QuickReply, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().QuickReply.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withQuickReply sets the old QuickReply of the mutation.
+func withQuickReply(node *QuickReply) quickreplyOption {
+	return func(m *QuickReplyMutation) {
+		m.oldValue = func(context.Context) (*QuickReply, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m QuickReplyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m QuickReplyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of QuickReply entities.
+func (m *QuickReplyMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *QuickReplyMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *QuickReplyMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().QuickReply.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *QuickReplyMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *QuickReplyMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the QuickReply entity.
+// If the QuickReply object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QuickReplyMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *QuickReplyMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *QuickReplyMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *QuickReplyMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the QuickReply entity.
+// If the QuickReply object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QuickReplyMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *QuickReplyMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *QuickReplyMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *QuickReplyMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the QuickReply entity.
+// If the QuickReply object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QuickReplyMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *QuickReplyMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetShortcut sets the "shortcut" field.
+func (m *QuickReplyMutation) SetShortcut(s string) {
+	m.shortcut = &s
+}
+
+// Shortcut returns the value of the "shortcut" field in the mutation.
+func (m *QuickReplyMutation) Shortcut() (r string, exists bool) {
+	v := m.shortcut
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldShortcut returns the old "shortcut" field's value of the QuickReply entity.
+// If the QuickReply object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QuickReplyMutation) OldShortcut(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldShortcut is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldShortcut requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldShortcut: %w", err)
+	}
+	return oldValue.Shortcut, nil
+}
+
+// ResetShortcut resets all changes to the "shortcut" field.
+func (m *QuickReplyMutation) ResetShortcut() {
+	m.shortcut = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *QuickReplyMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *QuickReplyMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the QuickReply entity.
+// If the QuickReply object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QuickReplyMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *QuickReplyMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetBody sets the "body" field.
+func (m *QuickReplyMutation) SetBody(s string) {
+	m.body = &s
+}
+
+// Body returns the value of the "body" field in the mutation.
+func (m *QuickReplyMutation) Body() (r string, exists bool) {
+	v := m.body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBody returns the old "body" field's value of the QuickReply entity.
+// If the QuickReply object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QuickReplyMutation) OldBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBody: %w", err)
+	}
+	return oldValue.Body, nil
+}
+
+// ResetBody resets all changes to the "body" field.
+func (m *QuickReplyMutation) ResetBody() {
+	m.body = nil
+}
+
+// SetScope sets the "scope" field.
+func (m *QuickReplyMutation) SetScope(q quickreply.Scope) {
+	m.scope = &q
+}
+
+// Scope returns the value of the "scope" field in the mutation.
+func (m *QuickReplyMutation) Scope() (r quickreply.Scope, exists bool) {
+	v := m.scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScope returns the old "scope" field's value of the QuickReply entity.
+// If the QuickReply object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QuickReplyMutation) OldScope(ctx context.Context) (v quickreply.Scope, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScope: %w", err)
+	}
+	return oldValue.Scope, nil
+}
+
+// ResetScope resets all changes to the "scope" field.
+func (m *QuickReplyMutation) ResetScope() {
+	m.scope = nil
+}
+
+// SetTeamID sets the "team_id" field.
+func (m *QuickReplyMutation) SetTeamID(gi gid.ID) {
+	m.team = &gi
+}
+
+// TeamID returns the value of the "team_id" field in the mutation.
+func (m *QuickReplyMutation) TeamID() (r gid.ID, exists bool) {
+	v := m.team
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTeamID returns the old "team_id" field's value of the QuickReply entity.
+// If the QuickReply object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QuickReplyMutation) OldTeamID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTeamID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTeamID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTeamID: %w", err)
+	}
+	return oldValue.TeamID, nil
+}
+
+// ClearTeamID clears the value of the "team_id" field.
+func (m *QuickReplyMutation) ClearTeamID() {
+	m.team = nil
+	m.clearedFields[quickreply.FieldTeamID] = struct{}{}
+}
+
+// TeamIDCleared returns if the "team_id" field was cleared in this mutation.
+func (m *QuickReplyMutation) TeamIDCleared() bool {
+	_, ok := m.clearedFields[quickreply.FieldTeamID]
+	return ok
+}
+
+// ResetTeamID resets all changes to the "team_id" field.
+func (m *QuickReplyMutation) ResetTeamID() {
+	m.team = nil
+	delete(m.clearedFields, quickreply.FieldTeamID)
+}
+
+// SetOwnerID sets the "owner_id" field.
+func (m *QuickReplyMutation) SetOwnerID(gi gid.ID) {
+	m.owner = &gi
+}
+
+// OwnerID returns the value of the "owner_id" field in the mutation.
+func (m *QuickReplyMutation) OwnerID() (r gid.ID, exists bool) {
+	v := m.owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwnerID returns the old "owner_id" field's value of the QuickReply entity.
+// If the QuickReply object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QuickReplyMutation) OldOwnerID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwnerID: %w", err)
+	}
+	return oldValue.OwnerID, nil
+}
+
+// ClearOwnerID clears the value of the "owner_id" field.
+func (m *QuickReplyMutation) ClearOwnerID() {
+	m.owner = nil
+	m.clearedFields[quickreply.FieldOwnerID] = struct{}{}
+}
+
+// OwnerIDCleared returns if the "owner_id" field was cleared in this mutation.
+func (m *QuickReplyMutation) OwnerIDCleared() bool {
+	_, ok := m.clearedFields[quickreply.FieldOwnerID]
+	return ok
+}
+
+// ResetOwnerID resets all changes to the "owner_id" field.
+func (m *QuickReplyMutation) ResetOwnerID() {
+	m.owner = nil
+	delete(m.clearedFields, quickreply.FieldOwnerID)
+}
+
+// SetScopeKey sets the "scope_key" field.
+func (m *QuickReplyMutation) SetScopeKey(s string) {
+	m.scope_key = &s
+}
+
+// ScopeKey returns the value of the "scope_key" field in the mutation.
+func (m *QuickReplyMutation) ScopeKey() (r string, exists bool) {
+	v := m.scope_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScopeKey returns the old "scope_key" field's value of the QuickReply entity.
+// If the QuickReply object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QuickReplyMutation) OldScopeKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScopeKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScopeKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScopeKey: %w", err)
+	}
+	return oldValue.ScopeKey, nil
+}
+
+// ResetScopeKey resets all changes to the "scope_key" field.
+func (m *QuickReplyMutation) ResetScopeKey() {
+	m.scope_key = nil
+}
+
+// SetTemplate sets the "template" field.
+func (m *QuickReplyMutation) SetTemplate(srt *schematype.QuickReplyTemplate) {
+	m.template = &srt
+}
+
+// Template returns the value of the "template" field in the mutation.
+func (m *QuickReplyMutation) Template() (r *schematype.QuickReplyTemplate, exists bool) {
+	v := m.template
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTemplate returns the old "template" field's value of the QuickReply entity.
+// If the QuickReply object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QuickReplyMutation) OldTemplate(ctx context.Context) (v *schematype.QuickReplyTemplate, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTemplate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTemplate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTemplate: %w", err)
+	}
+	return oldValue.Template, nil
+}
+
+// ClearTemplate clears the value of the "template" field.
+func (m *QuickReplyMutation) ClearTemplate() {
+	m.template = nil
+	m.clearedFields[quickreply.FieldTemplate] = struct{}{}
+}
+
+// TemplateCleared returns if the "template" field was cleared in this mutation.
+func (m *QuickReplyMutation) TemplateCleared() bool {
+	_, ok := m.clearedFields[quickreply.FieldTemplate]
+	return ok
+}
+
+// ResetTemplate resets all changes to the "template" field.
+func (m *QuickReplyMutation) ResetTemplate() {
+	m.template = nil
+	delete(m.clearedFields, quickreply.FieldTemplate)
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *QuickReplyMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[quickreply.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *QuickReplyMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *QuickReplyMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *QuickReplyMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearTeam clears the "team" edge to the Team entity.
+func (m *QuickReplyMutation) ClearTeam() {
+	m.clearedteam = true
+	m.clearedFields[quickreply.FieldTeamID] = struct{}{}
+}
+
+// TeamCleared reports if the "team" edge to the Team entity was cleared.
+func (m *QuickReplyMutation) TeamCleared() bool {
+	return m.TeamIDCleared() || m.clearedteam
+}
+
+// TeamIDs returns the "team" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TeamID instead. It exists only for internal usage by the builders.
+func (m *QuickReplyMutation) TeamIDs() (ids []gid.ID) {
+	if id := m.team; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTeam resets all changes to the "team" edge.
+func (m *QuickReplyMutation) ResetTeam() {
+	m.team = nil
+	m.clearedteam = false
+}
+
+// ClearOwner clears the "owner" edge to the Agent entity.
+func (m *QuickReplyMutation) ClearOwner() {
+	m.clearedowner = true
+	m.clearedFields[quickreply.FieldOwnerID] = struct{}{}
+}
+
+// OwnerCleared reports if the "owner" edge to the Agent entity was cleared.
+func (m *QuickReplyMutation) OwnerCleared() bool {
+	return m.OwnerIDCleared() || m.clearedowner
+}
+
+// OwnerIDs returns the "owner" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OwnerID instead. It exists only for internal usage by the builders.
+func (m *QuickReplyMutation) OwnerIDs() (ids []gid.ID) {
+	if id := m.owner; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOwner resets all changes to the "owner" edge.
+func (m *QuickReplyMutation) ResetOwner() {
+	m.owner = nil
+	m.clearedowner = false
+}
+
+// AddAttachmentIDs adds the "attachments" edge to the File entity by ids.
+func (m *QuickReplyMutation) AddAttachmentIDs(ids ...gid.ID) {
+	if m.attachments == nil {
+		m.attachments = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		m.attachments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAttachments clears the "attachments" edge to the File entity.
+func (m *QuickReplyMutation) ClearAttachments() {
+	m.clearedattachments = true
+}
+
+// AttachmentsCleared reports if the "attachments" edge to the File entity was cleared.
+func (m *QuickReplyMutation) AttachmentsCleared() bool {
+	return m.clearedattachments
+}
+
+// RemoveAttachmentIDs removes the "attachments" edge to the File entity by IDs.
+func (m *QuickReplyMutation) RemoveAttachmentIDs(ids ...gid.ID) {
+	if m.removedattachments == nil {
+		m.removedattachments = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.attachments, ids[i])
+		m.removedattachments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAttachments returns the removed IDs of the "attachments" edge to the File entity.
+func (m *QuickReplyMutation) RemovedAttachmentsIDs() (ids []gid.ID) {
+	for id := range m.removedattachments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AttachmentsIDs returns the "attachments" edge IDs in the mutation.
+func (m *QuickReplyMutation) AttachmentsIDs() (ids []gid.ID) {
+	for id := range m.attachments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAttachments resets all changes to the "attachments" edge.
+func (m *QuickReplyMutation) ResetAttachments() {
+	m.attachments = nil
+	m.clearedattachments = false
+	m.removedattachments = nil
+}
+
+// Where appends a list predicates to the QuickReplyMutation builder.
+func (m *QuickReplyMutation) Where(ps ...predicate.QuickReply) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the QuickReplyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *QuickReplyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.QuickReply, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *QuickReplyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *QuickReplyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (QuickReply).
+func (m *QuickReplyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *QuickReplyMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.created_at != nil {
+		fields = append(fields, quickreply.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, quickreply.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, quickreply.FieldWorkspaceID)
+	}
+	if m.shortcut != nil {
+		fields = append(fields, quickreply.FieldShortcut)
+	}
+	if m.title != nil {
+		fields = append(fields, quickreply.FieldTitle)
+	}
+	if m.body != nil {
+		fields = append(fields, quickreply.FieldBody)
+	}
+	if m.scope != nil {
+		fields = append(fields, quickreply.FieldScope)
+	}
+	if m.team != nil {
+		fields = append(fields, quickreply.FieldTeamID)
+	}
+	if m.owner != nil {
+		fields = append(fields, quickreply.FieldOwnerID)
+	}
+	if m.scope_key != nil {
+		fields = append(fields, quickreply.FieldScopeKey)
+	}
+	if m.template != nil {
+		fields = append(fields, quickreply.FieldTemplate)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *QuickReplyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case quickreply.FieldCreatedAt:
+		return m.CreatedAt()
+	case quickreply.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case quickreply.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case quickreply.FieldShortcut:
+		return m.Shortcut()
+	case quickreply.FieldTitle:
+		return m.Title()
+	case quickreply.FieldBody:
+		return m.Body()
+	case quickreply.FieldScope:
+		return m.Scope()
+	case quickreply.FieldTeamID:
+		return m.TeamID()
+	case quickreply.FieldOwnerID:
+		return m.OwnerID()
+	case quickreply.FieldScopeKey:
+		return m.ScopeKey()
+	case quickreply.FieldTemplate:
+		return m.Template()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *QuickReplyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case quickreply.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case quickreply.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case quickreply.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case quickreply.FieldShortcut:
+		return m.OldShortcut(ctx)
+	case quickreply.FieldTitle:
+		return m.OldTitle(ctx)
+	case quickreply.FieldBody:
+		return m.OldBody(ctx)
+	case quickreply.FieldScope:
+		return m.OldScope(ctx)
+	case quickreply.FieldTeamID:
+		return m.OldTeamID(ctx)
+	case quickreply.FieldOwnerID:
+		return m.OldOwnerID(ctx)
+	case quickreply.FieldScopeKey:
+		return m.OldScopeKey(ctx)
+	case quickreply.FieldTemplate:
+		return m.OldTemplate(ctx)
+	}
+	return nil, fmt.Errorf("unknown QuickReply field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *QuickReplyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case quickreply.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case quickreply.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case quickreply.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case quickreply.FieldShortcut:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetShortcut(v)
+		return nil
+	case quickreply.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case quickreply.FieldBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBody(v)
+		return nil
+	case quickreply.FieldScope:
+		v, ok := value.(quickreply.Scope)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScope(v)
+		return nil
+	case quickreply.FieldTeamID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTeamID(v)
+		return nil
+	case quickreply.FieldOwnerID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwnerID(v)
+		return nil
+	case quickreply.FieldScopeKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScopeKey(v)
+		return nil
+	case quickreply.FieldTemplate:
+		v, ok := value.(*schematype.QuickReplyTemplate)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTemplate(v)
+		return nil
+	}
+	return fmt.Errorf("unknown QuickReply field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *QuickReplyMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *QuickReplyMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *QuickReplyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown QuickReply numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *QuickReplyMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(quickreply.FieldTeamID) {
+		fields = append(fields, quickreply.FieldTeamID)
+	}
+	if m.FieldCleared(quickreply.FieldOwnerID) {
+		fields = append(fields, quickreply.FieldOwnerID)
+	}
+	if m.FieldCleared(quickreply.FieldTemplate) {
+		fields = append(fields, quickreply.FieldTemplate)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *QuickReplyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *QuickReplyMutation) ClearField(name string) error {
+	switch name {
+	case quickreply.FieldTeamID:
+		m.ClearTeamID()
+		return nil
+	case quickreply.FieldOwnerID:
+		m.ClearOwnerID()
+		return nil
+	case quickreply.FieldTemplate:
+		m.ClearTemplate()
+		return nil
+	}
+	return fmt.Errorf("unknown QuickReply nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *QuickReplyMutation) ResetField(name string) error {
+	switch name {
+	case quickreply.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case quickreply.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case quickreply.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case quickreply.FieldShortcut:
+		m.ResetShortcut()
+		return nil
+	case quickreply.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case quickreply.FieldBody:
+		m.ResetBody()
+		return nil
+	case quickreply.FieldScope:
+		m.ResetScope()
+		return nil
+	case quickreply.FieldTeamID:
+		m.ResetTeamID()
+		return nil
+	case quickreply.FieldOwnerID:
+		m.ResetOwnerID()
+		return nil
+	case quickreply.FieldScopeKey:
+		m.ResetScopeKey()
+		return nil
+	case quickreply.FieldTemplate:
+		m.ResetTemplate()
+		return nil
+	}
+	return fmt.Errorf("unknown QuickReply field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *QuickReplyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.workspace != nil {
+		edges = append(edges, quickreply.EdgeWorkspace)
+	}
+	if m.team != nil {
+		edges = append(edges, quickreply.EdgeTeam)
+	}
+	if m.owner != nil {
+		edges = append(edges, quickreply.EdgeOwner)
+	}
+	if m.attachments != nil {
+		edges = append(edges, quickreply.EdgeAttachments)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *QuickReplyMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case quickreply.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case quickreply.EdgeTeam:
+		if id := m.team; id != nil {
+			return []ent.Value{*id}
+		}
+	case quickreply.EdgeOwner:
+		if id := m.owner; id != nil {
+			return []ent.Value{*id}
+		}
+	case quickreply.EdgeAttachments:
+		ids := make([]ent.Value, 0, len(m.attachments))
+		for id := range m.attachments {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *QuickReplyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.removedattachments != nil {
+		edges = append(edges, quickreply.EdgeAttachments)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *QuickReplyMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case quickreply.EdgeAttachments:
+		ids := make([]ent.Value, 0, len(m.removedattachments))
+		for id := range m.removedattachments {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *QuickReplyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedworkspace {
+		edges = append(edges, quickreply.EdgeWorkspace)
+	}
+	if m.clearedteam {
+		edges = append(edges, quickreply.EdgeTeam)
+	}
+	if m.clearedowner {
+		edges = append(edges, quickreply.EdgeOwner)
+	}
+	if m.clearedattachments {
+		edges = append(edges, quickreply.EdgeAttachments)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *QuickReplyMutation) EdgeCleared(name string) bool {
+	switch name {
+	case quickreply.EdgeWorkspace:
+		return m.clearedworkspace
+	case quickreply.EdgeTeam:
+		return m.clearedteam
+	case quickreply.EdgeOwner:
+		return m.clearedowner
+	case quickreply.EdgeAttachments:
+		return m.clearedattachments
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *QuickReplyMutation) ClearEdge(name string) error {
+	switch name {
+	case quickreply.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case quickreply.EdgeTeam:
+		m.ClearTeam()
+		return nil
+	case quickreply.EdgeOwner:
+		m.ClearOwner()
+		return nil
+	}
+	return fmt.Errorf("unknown QuickReply unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *QuickReplyMutation) ResetEdge(name string) error {
+	switch name {
+	case quickreply.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case quickreply.EdgeTeam:
+		m.ResetTeam()
+		return nil
+	case quickreply.EdgeOwner:
+		m.ResetOwner()
+		return nil
+	case quickreply.EdgeAttachments:
+		m.ResetAttachments()
+		return nil
+	}
+	return fmt.Errorf("unknown QuickReply edge %s", name)
 }
 
 // ReceiverLeaseMutation represents an operation that mutates the ReceiverLease nodes in the graph.

@@ -56,6 +56,8 @@ type Tx struct {
 	OutboxItem *OutboxItemClient
 	// PendingReceipt is the client for interacting with the PendingReceipt builders.
 	PendingReceipt *PendingReceiptClient
+	// QuickReply is the client for interacting with the QuickReply builders.
+	QuickReply *QuickReplyClient
 	// ReceiverLease is the client for interacting with the ReceiverLease builders.
 	ReceiverLease *ReceiverLeaseClient
 	// RoutingPolicy is the client for interacting with the RoutingPolicy builders.
@@ -220,6 +222,7 @@ func (tx *Tx) init() {
 	tx.Message = NewMessageClient(tx.config)
 	tx.OutboxItem = NewOutboxItemClient(tx.config)
 	tx.PendingReceipt = NewPendingReceiptClient(tx.config)
+	tx.QuickReply = NewQuickReplyClient(tx.config)
 	tx.ReceiverLease = NewReceiverLeaseClient(tx.config)
 	tx.RoutingPolicy = NewRoutingPolicyClient(tx.config)
 	tx.Tag = NewTagClient(tx.config)

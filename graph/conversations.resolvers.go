@@ -41,11 +41,15 @@ func (r *mutationResolver) StartConversation(ctx context.Context, input model.St
 
 // SendMessage is the resolver for the sendMessage field.
 func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*ent.Message, error) {
-	return r.Inbox.Send(ctx, inbox.SendInput{
+	in := inbox.SendInput{
 		ConversationID: input.ConversationID, Body: input.Body, Private: isTrue(input.Private),
 		Template: templateMessage(input.Template), AttachmentIDs: input.AttachmentIDs,
 		MentionedAgentIDs: input.MentionedAgentIDs,
-	})
+	}
+	if input.QuickReplyID != nil {
+		return r.QuickReplies.SendMessage(ctx, in, *input.QuickReplyID)
+	}
+	return r.Inbox.Send(ctx, in)
 }
 
 // AssignConversation is the resolver for the assignConversation field.

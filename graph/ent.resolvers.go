@@ -121,6 +121,9 @@ func (r *Resolver) Message() generated.MessageResolver { return &messageResolver
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+// QuickReply returns generated.QuickReplyResolver implementation.
+func (r *Resolver) QuickReply() generated.QuickReplyResolver { return &quickReplyResolver{r} }
+
 type (
 	agentResolver         struct{ *Resolver }
 	attachmentResolver    struct{ *Resolver }
@@ -130,4 +133,5 @@ type (
 	customerMergeResolver struct{ *Resolver }
 	messageResolver       struct{ *Resolver }
 	queryResolver         struct{ *Resolver }
+	quickReplyResolver    struct{ *Resolver }
 )

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard/switchboard/internal/files"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/presence"
+	"github.com/switchboard/switchboard/internal/quickreplies"
 	"github.com/switchboard/switchboard/internal/receivers"
 	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/timeline"
@@ -40,6 +41,8 @@ type Resolver struct {
 	Router *routing.Router
 	// Files keeps attachments: uploads, signed links, deletion.
 	Files *files.Service
+	// QuickReplies keeps, searches, renders and sends quick replies.
+	QuickReplies *quickreplies.Service
 	// Receivers runs channel receivers: their health, and a kick when a
 	// channel changes.
 	Receivers *receivers.Runner

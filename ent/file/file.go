@@ -65,8 +65,12 @@ const (
 	FieldChannelID = "channel_id"
 	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
 	FieldDeletedAt = "deleted_at"
+	// FieldQuickReplyID holds the string denoting the quick_reply_id field in the database.
+	FieldQuickReplyID = "quick_reply_id"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
+	// EdgeQuickReply holds the string denoting the quick_reply edge name in mutations.
+	EdgeQuickReply = "quick_reply"
 	// Table holds the table name of the file in the database.
 	Table = "files"
 	// WorkspaceTable is the table that holds the workspace relation/edge.
@@ -76,6 +80,13 @@ const (
 	WorkspaceInverseTable = "workspaces"
 	// WorkspaceColumn is the table column denoting the workspace relation/edge.
 	WorkspaceColumn = "workspace_id"
+	// QuickReplyTable is the table that holds the quick_reply relation/edge.
+	QuickReplyTable = "files"
+	// QuickReplyInverseTable is the table name for the QuickReply entity.
+	// It exists in this package in order to avoid circular dependency with the "quickreply" package.
+	QuickReplyInverseTable = "quick_replies"
+	// QuickReplyColumn is the table column denoting the quick_reply relation/edge.
+	QuickReplyColumn = "quick_reply_id"
 )
 
 // Columns holds all SQL columns for file fields.
@@ -104,6 +115,7 @@ var Columns = []string{
 	FieldUploaderCustomerID,
 	FieldChannelID,
 	FieldDeletedAt,
+	FieldQuickReplyID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -295,10 +307,22 @@ func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeletedAt, opts...).ToFunc()
 }
 
+// ByQuickReplyID orders the results by the quick_reply_id field.
+func ByQuickReplyID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldQuickReplyID, opts...).ToFunc()
+}
+
 // ByWorkspaceField orders the results by workspace field.
 func ByWorkspaceField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newWorkspaceStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByQuickReplyField orders the results by quick_reply field.
+func ByQuickReplyField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newQuickReplyStep(), sql.OrderByField(field, opts...))
 	}
 }
 func newWorkspaceStep() *sqlgraph.Step {
@@ -306,6 +330,13 @@ func newWorkspaceStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(WorkspaceInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, WorkspaceTable, WorkspaceColumn),
+	)
+}
+func newQuickReplyStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(QuickReplyInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, QuickReplyTable, QuickReplyColumn),
 	)
 }
 

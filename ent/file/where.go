@@ -161,6 +161,11 @@ func DeletedAt(v time.Time) predicate.File {
 	return predicate.File(sql.FieldEQ(FieldDeletedAt, v))
 }
 
+// QuickReplyID applies equality check predicate on the "quick_reply_id" field. It's identical to QuickReplyIDEQ.
+func QuickReplyID(v gid.ID) predicate.File {
+	return predicate.File(sql.FieldEQ(FieldQuickReplyID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.File {
 	return predicate.File(sql.FieldEQ(FieldCreatedAt, v))
@@ -1421,6 +1426,86 @@ func DeletedAtNotNil() predicate.File {
 	return predicate.File(sql.FieldNotNull(FieldDeletedAt))
 }
 
+// QuickReplyIDEQ applies the EQ predicate on the "quick_reply_id" field.
+func QuickReplyIDEQ(v gid.ID) predicate.File {
+	return predicate.File(sql.FieldEQ(FieldQuickReplyID, v))
+}
+
+// QuickReplyIDNEQ applies the NEQ predicate on the "quick_reply_id" field.
+func QuickReplyIDNEQ(v gid.ID) predicate.File {
+	return predicate.File(sql.FieldNEQ(FieldQuickReplyID, v))
+}
+
+// QuickReplyIDIn applies the In predicate on the "quick_reply_id" field.
+func QuickReplyIDIn(vs ...gid.ID) predicate.File {
+	return predicate.File(sql.FieldIn(FieldQuickReplyID, vs...))
+}
+
+// QuickReplyIDNotIn applies the NotIn predicate on the "quick_reply_id" field.
+func QuickReplyIDNotIn(vs ...gid.ID) predicate.File {
+	return predicate.File(sql.FieldNotIn(FieldQuickReplyID, vs...))
+}
+
+// QuickReplyIDGT applies the GT predicate on the "quick_reply_id" field.
+func QuickReplyIDGT(v gid.ID) predicate.File {
+	return predicate.File(sql.FieldGT(FieldQuickReplyID, v))
+}
+
+// QuickReplyIDGTE applies the GTE predicate on the "quick_reply_id" field.
+func QuickReplyIDGTE(v gid.ID) predicate.File {
+	return predicate.File(sql.FieldGTE(FieldQuickReplyID, v))
+}
+
+// QuickReplyIDLT applies the LT predicate on the "quick_reply_id" field.
+func QuickReplyIDLT(v gid.ID) predicate.File {
+	return predicate.File(sql.FieldLT(FieldQuickReplyID, v))
+}
+
+// QuickReplyIDLTE applies the LTE predicate on the "quick_reply_id" field.
+func QuickReplyIDLTE(v gid.ID) predicate.File {
+	return predicate.File(sql.FieldLTE(FieldQuickReplyID, v))
+}
+
+// QuickReplyIDContains applies the Contains predicate on the "quick_reply_id" field.
+func QuickReplyIDContains(v gid.ID) predicate.File {
+	vc := string(v)
+	return predicate.File(sql.FieldContains(FieldQuickReplyID, vc))
+}
+
+// QuickReplyIDHasPrefix applies the HasPrefix predicate on the "quick_reply_id" field.
+func QuickReplyIDHasPrefix(v gid.ID) predicate.File {
+	vc := string(v)
+	return predicate.File(sql.FieldHasPrefix(FieldQuickReplyID, vc))
+}
+
+// QuickReplyIDHasSuffix applies the HasSuffix predicate on the "quick_reply_id" field.
+func QuickReplyIDHasSuffix(v gid.ID) predicate.File {
+	vc := string(v)
+	return predicate.File(sql.FieldHasSuffix(FieldQuickReplyID, vc))
+}
+
+// QuickReplyIDIsNil applies the IsNil predicate on the "quick_reply_id" field.
+func QuickReplyIDIsNil() predicate.File {
+	return predicate.File(sql.FieldIsNull(FieldQuickReplyID))
+}
+
+// QuickReplyIDNotNil applies the NotNil predicate on the "quick_reply_id" field.
+func QuickReplyIDNotNil() predicate.File {
+	return predicate.File(sql.FieldNotNull(FieldQuickReplyID))
+}
+
+// QuickReplyIDEqualFold applies the EqualFold predicate on the "quick_reply_id" field.
+func QuickReplyIDEqualFold(v gid.ID) predicate.File {
+	vc := string(v)
+	return predicate.File(sql.FieldEqualFold(FieldQuickReplyID, vc))
+}
+
+// QuickReplyIDContainsFold applies the ContainsFold predicate on the "quick_reply_id" field.
+func QuickReplyIDContainsFold(v gid.ID) predicate.File {
+	vc := string(v)
+	return predicate.File(sql.FieldContainsFold(FieldQuickReplyID, vc))
+}
+
 // HasWorkspace applies the HasEdge predicate on the "workspace" edge.
 func HasWorkspace() predicate.File {
 	return predicate.File(func(s *sql.Selector) {
@@ -1436,6 +1521,29 @@ func HasWorkspace() predicate.File {
 func HasWorkspaceWith(preds ...predicate.Workspace) predicate.File {
 	return predicate.File(func(s *sql.Selector) {
 		step := newWorkspaceStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasQuickReply applies the HasEdge predicate on the "quick_reply" edge.
+func HasQuickReply() predicate.File {
+	return predicate.File(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, QuickReplyTable, QuickReplyColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasQuickReplyWith applies the HasEdge predicate on the "quick_reply" edge with a given conditions (other predicates).
+func HasQuickReplyWith(preds ...predicate.QuickReply) predicate.File {
+	return predicate.File(func(s *sql.Selector) {
+		step := newQuickReplyStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

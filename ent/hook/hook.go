@@ -261,6 +261,18 @@ func (f PendingReceiptFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Val
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PendingReceiptMutation", m)
 }
 
+// The QuickReplyFunc type is an adapter to allow the use of ordinary
+// function as QuickReply mutator.
+type QuickReplyFunc func(context.Context, *ent.QuickReplyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f QuickReplyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.QuickReplyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.QuickReplyMutation", m)
+}
+
 // The ReceiverLeaseFunc type is an adapter to allow the use of ordinary
 // function as ReceiverLease mutator.
 type ReceiverLeaseFunc func(context.Context, *ent.ReceiverLeaseMutation) (ent.Value, error)

@@ -30,6 +30,7 @@ import (
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/pendingreceipt"
 	"github.com/switchboard/switchboard/ent/predicate"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/receiverlease"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
@@ -661,6 +662,33 @@ func (f TraversePendingReceipt) Traverse(ctx context.Context, q ent.Query) error
 	return fmt.Errorf("unexpected query type %T. expect *ent.PendingReceiptQuery", q)
 }
 
+// The QuickReplyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type QuickReplyFunc func(context.Context, *ent.QuickReplyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f QuickReplyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.QuickReplyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.QuickReplyQuery", q)
+}
+
+// The TraverseQuickReply type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseQuickReply func(context.Context, *ent.QuickReplyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseQuickReply) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseQuickReply) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.QuickReplyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.QuickReplyQuery", q)
+}
+
 // The ReceiverLeaseFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ReceiverLeaseFunc func(context.Context, *ent.ReceiverLeaseQuery) (ent.Value, error)
 
@@ -868,6 +896,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.OutboxItemQuery, predicate.OutboxItem, outboxitem.OrderOption]{typ: ent.TypeOutboxItem, tq: q}, nil
 	case *ent.PendingReceiptQuery:
 		return &query[*ent.PendingReceiptQuery, predicate.PendingReceipt, pendingreceipt.OrderOption]{typ: ent.TypePendingReceipt, tq: q}, nil
+	case *ent.QuickReplyQuery:
+		return &query[*ent.QuickReplyQuery, predicate.QuickReply, quickreply.OrderOption]{typ: ent.TypeQuickReply, tq: q}, nil
 	case *ent.ReceiverLeaseQuery:
 		return &query[*ent.ReceiverLeaseQuery, predicate.ReceiverLease, receiverlease.OrderOption]{typ: ent.TypeReceiverLease, tq: q}, nil
 	case *ent.RoutingPolicyQuery:

@@ -922,6 +922,7 @@ var (
 		{Name: "channel_id", Type: field.TypeString, Nullable: true},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "quick_reply_id", Type: field.TypeString, Nullable: true},
 	}
 	// FilesTable holds the schema information for the "files" table.
 	FilesTable = &schema.Table{
@@ -934,6 +935,12 @@ var (
 				Columns:    []*schema.Column{FilesColumns[23]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "files_quick_replies_attachments",
+				Columns:    []*schema.Column{FilesColumns[24]},
+				RefColumns: []*schema.Column{QuickRepliesColumns[0]},
+				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
@@ -956,6 +963,11 @@ var (
 				Name:    "file_storage_key",
 				Unique:  false,
 				Columns: []*schema.Column{FilesColumns[7]},
+			},
+			{
+				Name:    "file_quick_reply_id",
+				Unique:  false,
+				Columns: []*schema.Column{FilesColumns[24]},
 			},
 		},
 	}
@@ -1132,6 +1144,59 @@ var (
 				Name:    "pendingreceipt_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{PendingReceiptsColumns[1]},
+			},
+		},
+	}
+	// QuickRepliesColumns holds the columns for the "quick_replies" table.
+	QuickRepliesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "shortcut", Type: field.TypeString},
+		{Name: "title", Type: field.TypeString, Size: 255},
+		{Name: "body", Type: field.TypeString, Size: 65536, Default: ""},
+		{Name: "scope", Type: field.TypeEnum, Enums: []string{"WORKSPACE", "TEAM", "PERSONAL"}},
+		{Name: "scope_key", Type: field.TypeString},
+		{Name: "template", Type: field.TypeJSON, Nullable: true},
+		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "team_id", Type: field.TypeString, Nullable: true},
+		{Name: "owner_id", Type: field.TypeString, Nullable: true},
+	}
+	// QuickRepliesTable holds the schema information for the "quick_replies" table.
+	QuickRepliesTable = &schema.Table{
+		Name:       "quick_replies",
+		Columns:    QuickRepliesColumns,
+		PrimaryKey: []*schema.Column{QuickRepliesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "quick_replies_workspaces_workspace",
+				Columns:    []*schema.Column{QuickRepliesColumns[9]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "quick_replies_teams_team",
+				Columns:    []*schema.Column{QuickRepliesColumns[10]},
+				RefColumns: []*schema.Column{TeamsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "quick_replies_agents_owner",
+				Columns:    []*schema.Column{QuickRepliesColumns[11]},
+				RefColumns: []*schema.Column{AgentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "quickreply_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{QuickRepliesColumns[9]},
+			},
+			{
+				Name:    "quickreply_workspace_id_scope_key_shortcut",
+				Unique:  true,
+				Columns: []*schema.Column{QuickRepliesColumns[9], QuickRepliesColumns[7], QuickRepliesColumns[3]},
 			},
 		},
 	}
@@ -1467,6 +1532,7 @@ var (
 		MessagesTable,
 		OutboxItemsTable,
 		PendingReceiptsTable,
+		QuickRepliesTable,
 		ReceiverLeasesTable,
 		RoutingPoliciesTable,
 		TagsTable,
@@ -1525,12 +1591,16 @@ func init() {
 	CustomerMergesTable.ForeignKeys[4].RefTable = AgentsTable
 	EventsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	FilesTable.ForeignKeys[0].RefTable = WorkspacesTable
+	FilesTable.ForeignKeys[1].RefTable = QuickRepliesTable
 	MessagesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	MessagesTable.ForeignKeys[1].RefTable = ConversationsTable
 	MessagesTable.ForeignKeys[2].RefTable = ChannelsTable
 	MessagesTable.ForeignKeys[3].RefTable = AgentsTable
 	OutboxItemsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	PendingReceiptsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	QuickRepliesTable.ForeignKeys[0].RefTable = WorkspacesTable
+	QuickRepliesTable.ForeignKeys[1].RefTable = TeamsTable
+	QuickRepliesTable.ForeignKeys[2].RefTable = AgentsTable
 	RoutingPoliciesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	RoutingPoliciesTable.ForeignKeys[1].RefTable = ChannelsTable
 	TagsTable.ForeignKeys[0].RefTable = WorkspacesTable

@@ -69,6 +69,9 @@ type OutboxItem func(*sql.Selector)
 // PendingReceipt is the predicate function for pendingreceipt builders.
 type PendingReceipt func(*sql.Selector)
 
+// QuickReply is the predicate function for quickreply builders.
+type QuickReply func(*sql.Selector)
+
 // ReceiverLease is the predicate function for receiverlease builders.
 type ReceiverLease func(*sql.Selector)
 

@@ -615,6 +615,30 @@ func (f PendingReceiptMutationRuleFunc) EvalMutation(ctx context.Context, m ent.
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PendingReceiptMutation", m)
 }
 
+// The QuickReplyQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type QuickReplyQueryRuleFunc func(context.Context, *ent.QuickReplyQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f QuickReplyQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.QuickReplyQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.QuickReplyQuery", q)
+}
+
+// The QuickReplyMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type QuickReplyMutationRuleFunc func(context.Context, *ent.QuickReplyMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f QuickReplyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.QuickReplyMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.QuickReplyMutation", m)
+}
+
 // The ReceiverLeaseQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ReceiverLeaseQueryRuleFunc func(context.Context, *ent.ReceiverLeaseQuery) error
@@ -836,6 +860,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.PendingReceiptQuery:
 		return q.Filter(), nil
+	case *ent.QuickReplyQuery:
+		return q.Filter(), nil
 	case *ent.ReceiverLeaseQuery:
 		return q.Filter(), nil
 	case *ent.RoutingPolicyQuery:
@@ -896,6 +922,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.OutboxItemMutation:
 		return m.Filter(), nil
 	case *ent.PendingReceiptMutation:
+		return m.Filter(), nil
+	case *ent.QuickReplyMutation:
 		return m.Filter(), nil
 	case *ent.ReceiverLeaseMutation:
 		return m.Filter(), nil

@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard/switchboard/ent/message"
 	"github.com/switchboard/switchboard/ent/outboxitem"
 	"github.com/switchboard/switchboard/ent/pendingreceipt"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/receiverlease"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/schema"
@@ -1049,6 +1050,67 @@ func init() {
 	pendingreceiptDescID := pendingreceiptMixinFields0[0].Descriptor()
 	// pendingreceipt.DefaultID holds the default value on creation for the id field.
 	pendingreceipt.DefaultID = pendingreceiptDescID.Default.(func() gid.ID)
+	quickreplyMixin := schema.QuickReply{}.Mixin()
+	quickreply.Policy = privacy.NewPolicies(quickreplyMixin[2], schema.QuickReply{})
+	quickreply.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := quickreply.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	quickreplyMixinHooks2 := quickreplyMixin[2].Hooks()
+
+	quickreply.Hooks[1] = quickreplyMixinHooks2[0]
+	quickreplyMixinFields0 := quickreplyMixin[0].Fields()
+	_ = quickreplyMixinFields0
+	quickreplyMixinFields1 := quickreplyMixin[1].Fields()
+	_ = quickreplyMixinFields1
+	quickreplyFields := schema.QuickReply{}.Fields()
+	_ = quickreplyFields
+	// quickreplyDescCreatedAt is the schema descriptor for created_at field.
+	quickreplyDescCreatedAt := quickreplyMixinFields1[0].Descriptor()
+	// quickreply.DefaultCreatedAt holds the default value on creation for the created_at field.
+	quickreply.DefaultCreatedAt = quickreplyDescCreatedAt.Default.(func() time.Time)
+	// quickreplyDescUpdatedAt is the schema descriptor for updated_at field.
+	quickreplyDescUpdatedAt := quickreplyMixinFields1[1].Descriptor()
+	// quickreply.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	quickreply.DefaultUpdatedAt = quickreplyDescUpdatedAt.Default.(func() time.Time)
+	// quickreply.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	quickreply.UpdateDefaultUpdatedAt = quickreplyDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// quickreplyDescShortcut is the schema descriptor for shortcut field.
+	quickreplyDescShortcut := quickreplyFields[0].Descriptor()
+	// quickreply.ShortcutValidator is a validator for the "shortcut" field. It is called by the builders before save.
+	quickreply.ShortcutValidator = quickreplyDescShortcut.Validators[0].(func(string) error)
+	// quickreplyDescTitle is the schema descriptor for title field.
+	quickreplyDescTitle := quickreplyFields[1].Descriptor()
+	// quickreply.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	quickreply.TitleValidator = func() func(string) error {
+		validators := quickreplyDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// quickreplyDescBody is the schema descriptor for body field.
+	quickreplyDescBody := quickreplyFields[2].Descriptor()
+	// quickreply.DefaultBody holds the default value on creation for the body field.
+	quickreply.DefaultBody = quickreplyDescBody.Default.(string)
+	// quickreply.BodyValidator is a validator for the "body" field. It is called by the builders before save.
+	quickreply.BodyValidator = quickreplyDescBody.Validators[0].(func(string) error)
+	// quickreplyDescID is the schema descriptor for id field.
+	quickreplyDescID := quickreplyMixinFields0[0].Descriptor()
+	// quickreply.DefaultID holds the default value on creation for the id field.
+	quickreply.DefaultID = quickreplyDescID.Default.(func() gid.ID)
 	receiverleaseFields := schema.ReceiverLease{}.Fields()
 	_ = receiverleaseFields
 	// receiverleaseDescHolder is the schema descriptor for holder field.

@@ -198,6 +198,15 @@ func (File) Fields() []ent.Field {
 			Comment("the channel it came through"),
 		field.Time("deleted_at").Optional().Nillable().
 			Comment("When deleteAttachment removed its bytes; it stays on its message as a tombstone."),
+		field.String("quick_reply_id").GoType(gid0).Optional().Nillable().Annotations(hidden).
+			Comment("the quick reply that keeps it (never a message's: sends get copies); the sweep leaves it"),
+	}
+}
+
+func (File) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("quick_reply", QuickReply.Type).Ref("attachments").Field("quick_reply_id").Unique().
+			Annotations(entgql.Skip()),
 	}
 }
 
@@ -206,6 +215,7 @@ func (File) Indexes() []ent.Index {
 		index.Fields("message_id"),
 		index.Fields("status", "next_attempt_at"),
 		index.Fields("storage_key"),
+		index.Fields("quick_reply_id"),
 	}
 }
 

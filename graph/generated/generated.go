@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/graph/model"
 	"github.com/switchboard/switchboard/internal/gid"
@@ -60,6 +61,7 @@ type ResolverRoot interface {
 	MessageEvent() MessageEventResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	QuickReply() QuickReplyResolver
 	SkillRuleWhen() SkillRuleWhenResolver
 	Subscription() SubscriptionResolver
 	VisitorConversation() VisitorConversationResolver
@@ -540,10 +542,12 @@ type ComplexityRoot struct {
 		CreateAttributeDefinition func(childComplexity int, input ent.CreateAttributeDefinitionInput) int
 		CreateChannel             func(childComplexity int, input model.CreateChannelInput) int
 		CreateCustomer            func(childComplexity int, input ent.CreateCustomerInput) int
+		CreateQuickReply          func(childComplexity int, input model.CreateQuickReplyInput) int
 		CreateTag                 func(childComplexity int, input ent.CreateTagInput) int
 		CreateTeam                func(childComplexity int, input ent.CreateTeamInput) int
 		DeactivateAgent           func(childComplexity int, id gid.ID) int
 		DeleteAttachment          func(childComplexity int, id gid.ID) int
+		DeleteQuickReply          func(childComplexity int, id gid.ID) int
 		DeleteTag                 func(childComplexity int, id gid.ID) int
 		DisableTotp               func(childComplexity int, password string) int
 		DismissDuplicate          func(childComplexity int, id gid.ID) int
@@ -578,6 +582,7 @@ type ComplexityRoot struct {
 		UpdateAgent               func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
 		UpdateChannel             func(childComplexity int, id gid.ID, input model.UpdateChannelInput) int
 		UpdateCustomer            func(childComplexity int, id gid.ID, input ent.UpdateCustomerInput) int
+		UpdateQuickReply          func(childComplexity int, id gid.ID, input model.UpdateQuickReplyInput) int
 		UpdateTag                 func(childComplexity int, id gid.ID, input ent.UpdateTagInput) int
 		UpdateTeam                func(childComplexity int, id gid.ID, input ent.UpdateTeamInput) int
 		UpdateWorkspace           func(childComplexity int, id gid.ID, input ent.UpdateWorkspaceInput) int
@@ -606,6 +611,8 @@ type ComplexityRoot struct {
 		Customers            func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput, search *string) int
 		Node                 func(childComplexity int, id gid.ID) int
 		Nodes                func(childComplexity int, ids []gid.ID) int
+		QuickReplies         func(childComplexity int, search *string, first *int, after *entgql.Cursor[gid.ID]) int
+		RenderQuickReply     func(childComplexity int, id gid.ID, conversationID gid.ID) int
 		RoutingQueue         func(childComplexity int, channelID *gid.ID, first *int) int
 		Tags                 func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TagOrder, where *ent.TagWhereInput) int
 		Teams                func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) int
@@ -617,6 +624,37 @@ type ComplexityRoot struct {
 		Conversation   func(childComplexity int) int
 		Position       func(childComplexity int) int
 		WaitingSeconds func(childComplexity int) int
+	}
+
+	QuickReply struct {
+		Attachments func(childComplexity int) int
+		Body        func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Owner       func(childComplexity int) int
+		Scope       func(childComplexity int) int
+		Shortcut    func(childComplexity int) int
+		Team        func(childComplexity int) int
+		Template    func(childComplexity int) int
+		Title       func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	QuickReplyConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	QuickReplyEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	QuickReplyTemplate struct {
+		Language   func(childComplexity int) int
+		Params     func(childComplexity int) int
+		TemplateID func(childComplexity int) int
 	}
 
 	RotatedChannelSecret struct {
@@ -902,6 +940,9 @@ type MutationResolver interface {
 	SetAgentStatus(ctx context.Context, status agent.Status) (*ent.Agent, error)
 	MarkConversationRead(ctx context.Context, id gid.ID) (*ent.Conversation, error)
 	SetTyping(ctx context.Context, conversationID gid.ID, typing bool) (bool, error)
+	CreateQuickReply(ctx context.Context, input model.CreateQuickReplyInput) (*ent.QuickReply, error)
+	UpdateQuickReply(ctx context.Context, id gid.ID, input model.UpdateQuickReplyInput) (*ent.QuickReply, error)
+	DeleteQuickReply(ctx context.Context, id gid.ID) (gid.ID, error)
 	SetRoutingPolicy(ctx context.Context, channelID gid.ID, input model.RoutingPolicyInput) (*ent.RoutingPolicy, error)
 	TakeConversation(ctx context.Context, id gid.ID) (*ent.Conversation, error)
 	TransferConversation(ctx context.Context, id gid.ID, agentID *gid.ID, teamID *gid.ID, note *string) (*ent.Conversation, error)
@@ -925,8 +966,14 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*ent.Agent, error)
 	ChannelKinds(ctx context.Context) ([]*channels.Description, error)
 	Customers(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput, search *string) (*ent.CustomerConnection, error)
+	QuickReplies(ctx context.Context, search *string, first *int, after *entgql.Cursor[gid.ID]) (*ent.QuickReplyConnection, error)
+	RenderQuickReply(ctx context.Context, id gid.ID, conversationID gid.ID) (string, error)
 	RoutingQueue(ctx context.Context, channelID *gid.ID, first *int) ([]*model.QueueEntry, error)
 	VisitorConversation(ctx context.Context) (*ent.Conversation, error)
+}
+type QuickReplyResolver interface {
+	Attachments(ctx context.Context, obj *ent.QuickReply) ([]*ent.File, error)
+	Template(ctx context.Context, obj *ent.QuickReply) (*model.QuickReplyTemplate, error)
 }
 type SkillRuleWhenResolver interface {
 	TagIDs(ctx context.Context, obj *schematype.SkillRuleWhen) ([]gid.ID, error)
@@ -3012,6 +3059,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCustomer(childComplexity, args["input"].(ent.CreateCustomerInput)), true
+	case "Mutation.createQuickReply":
+		if e.ComplexityRoot.Mutation.CreateQuickReply == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createQuickReply_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateQuickReply(childComplexity, args["input"].(model.CreateQuickReplyInput)), true
 	case "Mutation.createTag":
 		if e.ComplexityRoot.Mutation.CreateTag == nil {
 			break
@@ -3056,6 +3114,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteAttachment(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.deleteQuickReply":
+		if e.ComplexityRoot.Mutation.DeleteQuickReply == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteQuickReply_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteQuickReply(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.deleteTag":
 		if e.ComplexityRoot.Mutation.DeleteTag == nil {
 			break
@@ -3420,6 +3489,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateCustomer(childComplexity, args["id"].(gid.ID), args["input"].(ent.UpdateCustomerInput)), true
+	case "Mutation.updateQuickReply":
+		if e.ComplexityRoot.Mutation.UpdateQuickReply == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateQuickReply_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateQuickReply(childComplexity, args["id"].(gid.ID), args["input"].(model.UpdateQuickReplyInput)), true
 	case "Mutation.updateTag":
 		if e.ComplexityRoot.Mutation.UpdateTag == nil {
 			break
@@ -3640,6 +3720,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]gid.ID)), true
+	case "Query.quickReplies":
+		if e.ComplexityRoot.Query.QuickReplies == nil {
+			break
+		}
+
+		args, err := ec.field_Query_quickReplies_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.QuickReplies(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*entgql.Cursor[gid.ID])), true
+	case "Query.renderQuickReply":
+		if e.ComplexityRoot.Query.RenderQuickReply == nil {
+			break
+		}
+
+		args, err := ec.field_Query_renderQuickReply_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RenderQuickReply(childComplexity, args["id"].(gid.ID), args["conversationID"].(gid.ID)), true
 	case "Query.routingQueue":
 		if e.ComplexityRoot.Query.RoutingQueue == nil {
 			break
@@ -3704,6 +3806,124 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.QueueEntry.WaitingSeconds(childComplexity), true
+
+	case "QuickReply.attachments":
+		if e.ComplexityRoot.QuickReply.Attachments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReply.Attachments(childComplexity), true
+	case "QuickReply.body":
+		if e.ComplexityRoot.QuickReply.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReply.Body(childComplexity), true
+	case "QuickReply.createdAt":
+		if e.ComplexityRoot.QuickReply.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReply.CreatedAt(childComplexity), true
+	case "QuickReply.id":
+		if e.ComplexityRoot.QuickReply.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReply.ID(childComplexity), true
+	case "QuickReply.owner":
+		if e.ComplexityRoot.QuickReply.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReply.Owner(childComplexity), true
+	case "QuickReply.scope":
+		if e.ComplexityRoot.QuickReply.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReply.Scope(childComplexity), true
+	case "QuickReply.shortcut":
+		if e.ComplexityRoot.QuickReply.Shortcut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReply.Shortcut(childComplexity), true
+	case "QuickReply.team":
+		if e.ComplexityRoot.QuickReply.Team == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReply.Team(childComplexity), true
+	case "QuickReply.template":
+		if e.ComplexityRoot.QuickReply.Template == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReply.Template(childComplexity), true
+	case "QuickReply.title":
+		if e.ComplexityRoot.QuickReply.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReply.Title(childComplexity), true
+	case "QuickReply.updatedAt":
+		if e.ComplexityRoot.QuickReply.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReply.UpdatedAt(childComplexity), true
+
+	case "QuickReplyConnection.edges":
+		if e.ComplexityRoot.QuickReplyConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReplyConnection.Edges(childComplexity), true
+	case "QuickReplyConnection.pageInfo":
+		if e.ComplexityRoot.QuickReplyConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReplyConnection.PageInfo(childComplexity), true
+	case "QuickReplyConnection.totalCount":
+		if e.ComplexityRoot.QuickReplyConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReplyConnection.TotalCount(childComplexity), true
+
+	case "QuickReplyEdge.cursor":
+		if e.ComplexityRoot.QuickReplyEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReplyEdge.Cursor(childComplexity), true
+	case "QuickReplyEdge.node":
+		if e.ComplexityRoot.QuickReplyEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReplyEdge.Node(childComplexity), true
+
+	case "QuickReplyTemplate.language":
+		if e.ComplexityRoot.QuickReplyTemplate.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReplyTemplate.Language(childComplexity), true
+	case "QuickReplyTemplate.params":
+		if e.ComplexityRoot.QuickReplyTemplate.Params == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReplyTemplate.Params(childComplexity), true
+	case "QuickReplyTemplate.templateID":
+		if e.ComplexityRoot.QuickReplyTemplate.TemplateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickReplyTemplate.TemplateID(childComplexity), true
 
 	case "RotatedChannelSecret.channel":
 		if e.ComplexityRoot.RotatedChannelSecret.Channel == nil {
@@ -4359,6 +4579,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateAttributeDefinitionInput", ec.unmarshalInputCreateAttributeDefinitionInput),
 			graphql.NewInputUnmarshaler("CreateChannelInput", ec.unmarshalInputCreateChannelInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
+			graphql.NewInputUnmarshaler("CreateQuickReplyInput", ec.unmarshalInputCreateQuickReplyInput),
 			graphql.NewInputUnmarshaler("CreateTagInput", ec.unmarshalInputCreateTagInput),
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
 			graphql.NewInputUnmarshaler("CustomerDuplicateOrder", ec.unmarshalInputCustomerDuplicateOrder),
@@ -4373,6 +4594,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LogCallInput", ec.unmarshalInputLogCallInput),
 			graphql.NewInputUnmarshaler("MessageOrder", ec.unmarshalInputMessageOrder),
 			graphql.NewInputUnmarshaler("MessageWhereInput", ec.unmarshalInputMessageWhereInput),
+			graphql.NewInputUnmarshaler("QuickReplyTemplateInput", ec.unmarshalInputQuickReplyTemplateInput),
 			graphql.NewInputUnmarshaler("RoutingPolicyInput", ec.unmarshalInputRoutingPolicyInput),
 			graphql.NewInputUnmarshaler("RoutingPolicyOrder", ec.unmarshalInputRoutingPolicyOrder),
 			graphql.NewInputUnmarshaler("RoutingPolicyWhereInput", ec.unmarshalInputRoutingPolicyWhereInput),
@@ -4389,6 +4611,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateAgentInput", ec.unmarshalInputUpdateAgentInput),
 			graphql.NewInputUnmarshaler("UpdateChannelInput", ec.unmarshalInputUpdateChannelInput),
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
+			graphql.NewInputUnmarshaler("UpdateQuickReplyInput", ec.unmarshalInputUpdateQuickReplyInput),
 			graphql.NewInputUnmarshaler("UpdateTagInput", ec.unmarshalInputUpdateTagInput),
 			graphql.NewInputUnmarshaler("UpdateTeamInput", ec.unmarshalInputUpdateTeamInput),
 			graphql.NewInputUnmarshaler("UpdateWorkspaceInput", ec.unmarshalInputUpdateWorkspaceInput),
@@ -7315,6 +7538,61 @@ type Query {
     where: TeamWhereInput
   ): TeamConnection!
 }
+type QuickReply implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  """
+  What the console types after "/": lower-case letters, digits, "-" and "_", 1 to 32 characters.
+  """
+  shortcut: String!
+  title: String!
+  """
+  The text, with variables such as {{customer.name | "there"}} (renderQuickReply fills them).
+  """
+  body: String!
+  scope: QuickReplyScope!
+  team: Team
+  owner: Agent
+}
+"""
+A connection to a list of items.
+"""
+type QuickReplyConnection {
+  """
+  A list of edges.
+  """
+  edges: [QuickReplyEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type QuickReplyEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: QuickReply
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+QuickReplyScope is enum for the field scope
+"""
+enum QuickReplyScope @goModel(model: "github.com/switchboard/switchboard/ent/quickreply.Scope") {
+  WORKSPACE
+  TEAM
+  PERSONAL
+}
 """
 Role is enum for the field role
 """
@@ -8339,6 +8617,13 @@ input SendMessageInput {
   mentionedAgentIDs: [ID!]
   "Send an approved template instead of free text: allowed also where only templates may be sent (replyBlockedReason TEMPLATE_REQUIRED)."
   template: TemplateMessageInput
+  """
+  The quick reply used: the message gets copies of its attachments (body is
+  the client's, normally renderQuickReply's). With an empty body, no
+  template and a quick reply that names one, its template is sent with the
+  parameters filled.
+  """
+  quickReplyID: ID
 }
 
 extend type Mutation {
@@ -8674,6 +8959,82 @@ extend type Subscription {
   agentStatusChanged: AgentStatusEvent!
   "Typing in one conversation, the viewer's own included."
   typing(conversationID: ID!): TypingEvent!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/quickreplies.graphqls", Input: `"""
+The approved template a quick reply sends on template-only channels
+(Channel.templates), with its parameters: each a text that may hold the
+same variables as the body.
+"""
+type QuickReplyTemplate {
+  "The provider's id of the template (TemplateMessageInput.templateID)."
+  templateID: String!
+  language: String
+  "Parameter texts by name, with variables ({{customer.name}}) filled when the quick reply is used."
+  params: Map
+}
+
+input QuickReplyTemplateInput {
+  templateID: String!
+  language: String
+  "Parameter texts by name (strings); each may hold variables."
+  params: Map
+}
+
+extend type QuickReply {
+  "Files sent with the quick reply: every use sends copies of them."
+  attachments: [Attachment!]!
+  template: QuickReplyTemplate
+}
+
+input CreateQuickReplyInput {
+  "Lower-case letters, digits, - and _, 1 to 32 characters; a leading / is dropped."
+  shortcut: String!
+  title: String!
+  """
+  The text, with variables: {{customer.name}}, {{customer.email}},
+  {{customer.phone}}, {{customer.attributes.<key>}}, {{agent.name}},
+  {{agent.email}}, {{channel.name}}, {{conversation.id}}, each with an
+  optional fallback ({{customer.name | "there"}}). An unknown variable is
+  INVALID_INPUT. May be empty when template is set.
+  """
+  body: String! = ""
+  "WORKSPACE and TEAM need SUPERVISOR or higher; PERSONAL is the caller's own."
+  scope: QuickReplyScope!
+  "The team of a TEAM quick reply; required for TEAM, refused otherwise."
+  teamID: ID
+  "Uploads (uploadAttachment) the quick reply keeps and sends copies of (at most 10)."
+  attachmentIDs: [ID!]
+  template: QuickReplyTemplateInput
+}
+
+input UpdateQuickReplyInput {
+  shortcut: String
+  title: String
+  body: String
+  "Replaces the files: those left out are deleted, new ones are uploads."
+  attachmentIDs: [ID!]
+  template: QuickReplyTemplateInput
+  clearTemplate: Boolean
+}
+
+extend type Query {
+  """
+  The quick replies the caller may use: the workspace's, their teams' and
+  their own. With search ("/ref" or "ref"), shortcuts starting with it come
+  first, then those whose shortcut, title or body contains it (any case);
+  each group by shortcut.
+  """
+  quickReplies(search: String, first: Int, after: Cursor): QuickReplyConnection!
+  "The quick reply's body with the variables filled for the conversation and the calling agent."
+  renderQuickReply(id: ID!, conversationID: ID!): String!
+}
+
+extend type Mutation {
+  createQuickReply(input: CreateQuickReplyInput!): QuickReply!
+  updateQuickReply(id: ID!, input: UpdateQuickReplyInput!): QuickReply!
+  "Deletes the quick reply and its files (messages keep their copies)."
+  deleteQuickReply(id: ID!): ID!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/realtime.graphqls", Input: `"""
@@ -9854,6 +10215,68 @@ func (ec *executionContext) childFields_QueueEntry(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type QueueEntry", field.Name)
 }
 
+func (ec *executionContext) childFields_QuickReply(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_QuickReply_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_QuickReply_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_QuickReply_updatedAt(ctx, field)
+	case "shortcut":
+		return ec.fieldContext_QuickReply_shortcut(ctx, field)
+	case "title":
+		return ec.fieldContext_QuickReply_title(ctx, field)
+	case "body":
+		return ec.fieldContext_QuickReply_body(ctx, field)
+	case "scope":
+		return ec.fieldContext_QuickReply_scope(ctx, field)
+	case "team":
+		return ec.fieldContext_QuickReply_team(ctx, field)
+	case "owner":
+		return ec.fieldContext_QuickReply_owner(ctx, field)
+	case "attachments":
+		return ec.fieldContext_QuickReply_attachments(ctx, field)
+	case "template":
+		return ec.fieldContext_QuickReply_template(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuickReply", field.Name)
+}
+
+func (ec *executionContext) childFields_QuickReplyConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_QuickReplyConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_QuickReplyConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_QuickReplyConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuickReplyConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_QuickReplyEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_QuickReplyEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_QuickReplyEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuickReplyEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_QuickReplyTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "templateID":
+		return ec.fieldContext_QuickReplyTemplate_templateID(ctx, field)
+	case "language":
+		return ec.fieldContext_QuickReplyTemplate_language(ctx, field)
+	case "params":
+		return ec.fieldContext_QuickReplyTemplate_params(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuickReplyTemplate", field.Name)
+}
+
 func (ec *executionContext) childFields_RotatedChannelSecret(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "channel":
@@ -10644,6 +11067,20 @@ func (ec *executionContext) field_Mutation_createCustomer_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createQuickReply_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateQuickReplyInput, error) {
+			return ec.unmarshalNCreateQuickReplyInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐCreateQuickReplyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createTag_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10687,6 +11124,20 @@ func (ec *executionContext) field_Mutation_deactivateAgent_args(ctx context.Cont
 }
 
 func (ec *executionContext) field_Mutation_deleteAttachment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteQuickReply_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -11316,6 +11767,28 @@ func (ec *executionContext) field_Mutation_updateCustomer_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateQuickReply_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateQuickReplyInput, error) {
+			return ec.unmarshalNUpdateQuickReplyInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐUpdateQuickReplyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateTag_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11901,6 +12374,58 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_quickReplies_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_renderQuickReply_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "conversationID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationID"] = arg1
 	return args, nil
 }
 
@@ -22860,6 +23385,138 @@ func (ec *executionContext) fieldContext_Mutation_setTyping(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createQuickReply(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createQuickReply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateQuickReply(ctx, fc.Args["input"].(model.CreateQuickReplyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.QuickReply) graphql.Marshaler {
+			return ec.marshalNQuickReply2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐQuickReply(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createQuickReply(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuickReply(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createQuickReply_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateQuickReply(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateQuickReply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateQuickReply(ctx, fc.Args["id"].(gid.ID), fc.Args["input"].(model.UpdateQuickReplyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.QuickReply) graphql.Marshaler {
+			return ec.marshalNQuickReply2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐQuickReply(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateQuickReply(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuickReply(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateQuickReply_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteQuickReply(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteQuickReply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteQuickReply(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteQuickReply(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteQuickReply_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setRoutingPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23953,6 +24610,94 @@ func (ec *executionContext) fieldContext_Query_customers(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_quickReplies(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_quickReplies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().QuickReplies(ctx, fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[gid.ID]))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.QuickReplyConnection) graphql.Marshaler {
+			return ec.marshalNQuickReplyConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐQuickReplyConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_quickReplies(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuickReplyConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_quickReplies_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_renderQuickReply(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_renderQuickReply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RenderQuickReply(ctx, fc.Args["id"].(gid.ID), fc.Args["conversationID"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_renderQuickReply(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_renderQuickReply_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_routingQueue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24194,6 +24939,506 @@ func (ec *executionContext) _QueueEntry_waitingSeconds(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_QueueEntry_waitingSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("QueueEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QuickReply_id(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReply_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReply_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickReply", field, false, false, "ID")
+}
+
+func (ec *executionContext) _QuickReply_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReply_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReply_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickReply", field, false, false, "Time")
+}
+
+func (ec *executionContext) _QuickReply_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReply_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReply_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickReply", field, false, false, "Time")
+}
+
+func (ec *executionContext) _QuickReply_shortcut(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReply_shortcut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Shortcut, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReply_shortcut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickReply", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuickReply_title(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReply_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReply_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickReply", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuickReply_body(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReply_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReply_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickReply", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuickReply_scope(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReply_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v quickreply.Scope) graphql.Marshaler {
+			return ec.marshalNQuickReplyScope2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋquickreplyᚐScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReply_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickReply", field, false, false, "QuickReplyScope")
+}
+
+func (ec *executionContext) _QuickReply_team(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReply_team(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Team(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Team) graphql.Marshaler {
+			return ec.marshalOTeam2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐTeam(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReply_team(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuickReply",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Team(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuickReply_owner(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReply_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owner(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReply_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuickReply",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuickReply_attachments(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReply_attachments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.QuickReply().Attachments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.File) graphql.Marshaler {
+			return ec.marshalNAttachment2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐFileᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReply_attachments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuickReply",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attachment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuickReply_template(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReply_template(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.QuickReply().Template(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.QuickReplyTemplate) graphql.Marshaler {
+			return ec.marshalOQuickReplyTemplate2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐQuickReplyTemplate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReply_template(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuickReply",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuickReplyTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuickReplyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReplyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReplyConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.QuickReplyEdge) graphql.Marshaler {
+			return ec.marshalOQuickReplyEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐQuickReplyEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReplyConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuickReplyConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuickReplyEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuickReplyConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReplyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReplyConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[gid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReplyConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuickReplyConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuickReplyConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReplyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReplyConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReplyConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickReplyConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QuickReplyEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReplyEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReplyEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.QuickReply) graphql.Marshaler {
+			return ec.marshalOQuickReply2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐQuickReply(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReplyEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuickReplyEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuickReply(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuickReplyEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.QuickReplyEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReplyEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[gid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReplyEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickReplyEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _QuickReplyTemplate_templateID(ctx context.Context, field graphql.CollectedField, obj *model.QuickReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReplyTemplate_templateID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TemplateID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReplyTemplate_templateID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickReplyTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuickReplyTemplate_language(ctx context.Context, field graphql.CollectedField, obj *model.QuickReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReplyTemplate_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReplyTemplate_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickReplyTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuickReplyTemplate_params(ctx context.Context, field graphql.CollectedField, obj *model.QuickReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickReplyTemplate_params(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Params, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuickReplyTemplate_params(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickReplyTemplate", field, false, false, "Map")
 }
 
 func (ec *executionContext) _RotatedChannelSecret_channel(ctx context.Context, field graphql.CollectedField, obj *model.RotatedChannelSecret) (ret graphql.Marshaler) {
@@ -32474,6 +33719,94 @@ func UnmarshalCreateCustomerInput(ctx context.Context, raw any) (ent.CreateCusto
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateQuickReplyInput(ctx context.Context, obj any) (model.CreateQuickReplyInput, error) {
+	var it model.CreateQuickReplyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["body"]; !present {
+		asMap["body"] = ""
+	}
+
+	fieldsInOrder := [...]string{"shortcut", "title", "body", "scope", "teamID", "attachmentIDs", "template"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "shortcut":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shortcut"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Shortcut = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalNQuickReplyScope2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋquickreplyᚐScope(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "teamID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("teamID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TeamID = data
+		case "attachmentIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachmentIDs"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttachmentIDs = data
+		case "template":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("template"))
+			data, err := ec.unmarshalOQuickReplyTemplateInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐQuickReplyTemplateInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Template = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateQuickReplyInput unmarshals raw into the CreateQuickReplyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateQuickReplyInput(ctx context.Context, raw any) (model.CreateQuickReplyInput, error) {
+	var out model.CreateQuickReplyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateQuickReplyInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateTagInput(ctx context.Context, obj any) (ent.CreateTagInput, error) {
 	var it ent.CreateTagInput
 	if obj == nil {
@@ -36911,6 +38244,62 @@ func UnmarshalMessageWhereInput(ctx context.Context, raw any) (ent.MessageWhereI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputQuickReplyTemplateInput(ctx context.Context, obj any) (model.QuickReplyTemplateInput, error) {
+	var it model.QuickReplyTemplateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"templateID", "language", "params"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "templateID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("templateID"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TemplateID = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "params":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("params"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Params = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalQuickReplyTemplateInput unmarshals raw into the QuickReplyTemplateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalQuickReplyTemplateInput(ctx context.Context, raw any) (model.QuickReplyTemplateInput, error) {
+	var out model.QuickReplyTemplateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "QuickReplyTemplateInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRoutingPolicyInput(ctx context.Context, obj any) (model.RoutingPolicyInput, error) {
 	var it model.RoutingPolicyInput
 	if obj == nil {
@@ -37388,7 +38777,7 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 		asMap["private"] = false
 	}
 
-	fieldsInOrder := [...]string{"conversationID", "body", "attachmentIDs", "private", "mentionedAgentIDs", "template"}
+	fieldsInOrder := [...]string{"conversationID", "body", "attachmentIDs", "private", "mentionedAgentIDs", "template", "quickReplyID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -37437,6 +38826,13 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 				return it, err
 			}
 			it.Template = data
+		case "quickReplyID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quickReplyID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuickReplyID = data
 		}
 	}
 	return it, nil
@@ -38910,6 +40306,83 @@ func UnmarshalUpdateCustomerInput(ctx context.Context, raw any) (ent.UpdateCusto
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateQuickReplyInput(ctx context.Context, obj any) (model.UpdateQuickReplyInput, error) {
+	var it model.UpdateQuickReplyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"shortcut", "title", "body", "attachmentIDs", "template", "clearTemplate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "shortcut":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shortcut"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Shortcut = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "attachmentIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachmentIDs"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttachmentIDs = data
+		case "template":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("template"))
+			data, err := ec.unmarshalOQuickReplyTemplateInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐQuickReplyTemplateInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Template = data
+		case "clearTemplate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearTemplate"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearTemplate = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateQuickReplyInput unmarshals raw into the UpdateQuickReplyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateQuickReplyInput(ctx context.Context, raw any) (model.UpdateQuickReplyInput, error) {
+	var out model.UpdateQuickReplyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateQuickReplyInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateTagInput(ctx context.Context, obj any) (ent.UpdateTagInput, error) {
 	var it ent.UpdateTagInput
 	if obj == nil {
@@ -39957,6 +41430,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._RoutingPolicy(ctx, sel, obj)
+	case *ent.QuickReply:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._QuickReply(ctx, sel, obj)
 	case *ent.Message:
 		if obj == nil {
 			return graphql.Null
@@ -43372,6 +44850,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createQuickReply":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createQuickReply(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateQuickReply":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateQuickReply(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteQuickReply":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteQuickReply(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setRoutingPolicy":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setRoutingPolicy(ctx, field)
@@ -43590,6 +45089,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_customers(ctx, field)
 				})
+		case "quickReplies":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_quickReplies(ctx, field)
+				})
+		case "renderQuickReply":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_renderQuickReply(ctx, field)
+				})
 		case "routingQueue":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -43657,6 +45168,217 @@ func (ec *executionContext) _QueueEntry(ctx context.Context, sel ast.SelectionSe
 		case "waitingSeconds":
 			out.Values[i] = ec._QueueEntry_waitingSeconds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var quickReplyImplementors = []string{"QuickReply", "Node"}
+
+func (ec *executionContext) _QuickReply(ctx context.Context, sel ast.SelectionSet, obj *ent.QuickReply) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quickReplyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuickReply")
+		case "id":
+			out.Values[i] = ec._QuickReply_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._QuickReply_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._QuickReply_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "shortcut":
+			out.Values[i] = ec._QuickReply_shortcut(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._QuickReply_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._QuickReply_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scope":
+			out.Values[i] = ec._QuickReply_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "team":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._QuickReply_team(ctx, field, obj)
+				})
+		case "owner":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._QuickReply_owner(ctx, field, obj)
+				})
+		case "attachments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._QuickReply_attachments(ctx, field, obj)
+				})
+		case "template":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._QuickReply_template(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var quickReplyConnectionImplementors = []string{"QuickReplyConnection"}
+
+func (ec *executionContext) _QuickReplyConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.QuickReplyConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quickReplyConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuickReplyConnection")
+		case "edges":
+			out.Values[i] = ec._QuickReplyConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._QuickReplyConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._QuickReplyConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var quickReplyEdgeImplementors = []string{"QuickReplyEdge"}
+
+func (ec *executionContext) _QuickReplyEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.QuickReplyEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quickReplyEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuickReplyEdge")
+		case "node":
+			out.Values[i] = ec._QuickReplyEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._QuickReplyEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var quickReplyTemplateImplementors = []string{"QuickReplyTemplate"}
+
+func (ec *executionContext) _QuickReplyTemplate(ctx context.Context, sel ast.SelectionSet, obj *model.QuickReplyTemplate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quickReplyTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuickReplyTemplate")
+		case "templateID":
+			out.Values[i] = ec._QuickReplyTemplate_templateID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "language":
+			out.Values[i] = ec._QuickReplyTemplate_language(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "params":
+			out.Values[i] = ec._QuickReplyTemplate_params(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -45729,6 +47451,11 @@ func (ec *executionContext) unmarshalNCreateCustomerInput2githubᚗcomᚋswitchb
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateQuickReplyInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐCreateQuickReplyInput(ctx context.Context, v any) (model.CreateQuickReplyInput, error) {
+	res, err := ec.unmarshalInputCreateQuickReplyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateTagInput2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCreateTagInput(ctx context.Context, v any) (ent.CreateTagInput, error) {
 	res, err := ec.unmarshalInputCreateTagInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -46261,6 +47988,32 @@ func (ec *executionContext) marshalNQueueEntry2ᚖgithubᚗcomᚋswitchboardᚋs
 	return ec._QueueEntry(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNQuickReply2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐQuickReply(ctx context.Context, sel ast.SelectionSet, v *ent.QuickReply) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QuickReply!")
+		return graphql.Null
+	}
+	return ec._QuickReply(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNQuickReplyConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐQuickReplyConnection(ctx context.Context, sel ast.SelectionSet, v *ent.QuickReplyConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QuickReplyConnection!")
+		return graphql.Null
+	}
+	return ec._QuickReplyConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNQuickReplyScope2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋquickreplyᚐScope(ctx context.Context, v any) (quickreply.Scope, error) {
+	var res quickreply.Scope
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNQuickReplyScope2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋquickreplyᚐScope(ctx context.Context, sel ast.SelectionSet, v quickreply.Scope) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNReceiverState2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐReceiverState(ctx context.Context, v any) (model.ReceiverState, error) {
 	var res model.ReceiverState
 	err := res.UnmarshalGQL(v)
@@ -46550,6 +48303,11 @@ func (ec *executionContext) unmarshalNUpdateChannelInput2githubᚗcomᚋswitchbo
 
 func (ec *executionContext) unmarshalNUpdateCustomerInput2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚐUpdateCustomerInput(ctx context.Context, v any) (ent.UpdateCustomerInput, error) {
 	res, err := ec.unmarshalInputUpdateCustomerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateQuickReplyInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐUpdateQuickReplyInput(ctx context.Context, v any) (model.UpdateQuickReplyInput, error) {
+	res, err := ec.unmarshalInputUpdateQuickReplyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -48332,6 +50090,48 @@ func (ec *executionContext) marshalOPriority2ᚖgithubᚗcomᚋswitchboardᚋswi
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOQuickReply2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐQuickReply(ctx context.Context, sel ast.SelectionSet, v *ent.QuickReply) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._QuickReply(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOQuickReplyEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐQuickReplyEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.QuickReplyEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOQuickReplyEdge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐQuickReplyEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOQuickReplyEdge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐQuickReplyEdge(ctx context.Context, sel ast.SelectionSet, v *ent.QuickReplyEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._QuickReplyEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOQuickReplyTemplate2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐQuickReplyTemplate(ctx context.Context, sel ast.SelectionSet, v *model.QuickReplyTemplate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._QuickReplyTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOQuickReplyTemplateInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐQuickReplyTemplateInput(ctx context.Context, v any) (*model.QuickReplyTemplateInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputQuickReplyTemplateInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOReplyBlockedReason2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐReplyBlockedReason(ctx context.Context, v any) (*model.ReplyBlockedReason, error) {

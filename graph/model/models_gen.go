@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/customeridentity"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
@@ -94,6 +95,25 @@ type CreateChannelInput struct {
 	WorkingHours *schematype.WorkingHours `json:"workingHours,omitempty"`
 }
 
+type CreateQuickReplyInput struct {
+	// Lower-case letters, digits, - and _, 1 to 32 characters; a leading / is dropped.
+	Shortcut string `json:"shortcut"`
+	Title    string `json:"title"`
+	// The text, with variables: {{customer.name}}, {{customer.email}},
+	// {{customer.phone}}, {{customer.attributes.<key>}}, {{agent.name}},
+	// {{agent.email}}, {{channel.name}}, {{conversation.id}}, each with an
+	// optional fallback ({{customer.name | "there"}}). An unknown variable is
+	// INVALID_INPUT. May be empty when template is set.
+	Body string `json:"body"`
+	// WORKSPACE and TEAM need SUPERVISOR or higher; PERSONAL is the caller's own.
+	Scope quickreply.Scope `json:"scope"`
+	// The team of a TEAM quick reply; required for TEAM, refused otherwise.
+	TeamID *gid.ID `json:"teamID,omitempty"`
+	// Uploads (uploadAttachment) the quick reply keeps and sends copies of (at most 10).
+	AttachmentIDs []gid.ID                 `json:"attachmentIDs,omitempty"`
+	Template      *QuickReplyTemplateInput `json:"template,omitempty"`
+}
+
 type CreatedAPIToken struct {
 	// The secret, shown only here, once.
 	Token    string        `json:"token"`
@@ -138,6 +158,24 @@ type QueueEntry struct {
 	WaitingSeconds int `json:"waitingSeconds"`
 }
 
+// The approved template a quick reply sends on template-only channels
+// (Channel.templates), with its parameters: each a text that may hold the
+// same variables as the body.
+type QuickReplyTemplate struct {
+	// The provider's id of the template (TemplateMessageInput.templateID).
+	TemplateID string  `json:"templateID"`
+	Language   *string `json:"language,omitempty"`
+	// Parameter texts by name, with variables ({{customer.name}}) filled when the quick reply is used.
+	Params map[string]any `json:"params,omitempty"`
+}
+
+type QuickReplyTemplateInput struct {
+	TemplateID string  `json:"templateID"`
+	Language   *string `json:"language,omitempty"`
+	// Parameter texts by name (strings); each may hold variables.
+	Params map[string]any `json:"params,omitempty"`
+}
+
 // A generated channel secret, shown once.
 type RotatedChannelSecret struct {
 	Channel *ent.Channel `json:"channel"`
@@ -172,6 +210,11 @@ type SendMessageInput struct {
 	MentionedAgentIDs []gid.ID `json:"mentionedAgentIDs,omitempty"`
 	// Send an approved template instead of free text: allowed also where only templates may be sent (replyBlockedReason TEMPLATE_REQUIRED).
 	Template *TemplateMessageInput `json:"template,omitempty"`
+	// The quick reply used: the message gets copies of its attachments (body is
+	// the client's, normally renderQuickReply's). With an empty body, no
+	// template and a quick reply that names one, its template is sent with the
+	// parameters filled.
+	QuickReplyID *gid.ID `json:"quickReplyID,omitempty"`
 }
 
 type SignUpInput struct {
@@ -244,6 +287,16 @@ type UpdateChannelInput struct {
 	ClearTeam         *bool                    `json:"clearTeam,omitempty"`
 	WorkingHours      *schematype.WorkingHours `json:"workingHours,omitempty"`
 	ClearWorkingHours *bool                    `json:"clearWorkingHours,omitempty"`
+}
+
+type UpdateQuickReplyInput struct {
+	Shortcut *string `json:"shortcut,omitempty"`
+	Title    *string `json:"title,omitempty"`
+	Body     *string `json:"body,omitempty"`
+	// Replaces the files: those left out are deleted, new ones are uploads.
+	AttachmentIDs []gid.ID                 `json:"attachmentIDs,omitempty"`
+	Template      *QuickReplyTemplateInput `json:"template,omitempty"`
+	ClearTemplate *bool                    `json:"clearTemplate,omitempty"`
 }
 
 // What the embedding site knows about the visitor. name, email, phone and

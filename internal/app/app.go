@@ -43,6 +43,7 @@ import (
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/presence"
+	"github.com/switchboard/switchboard/internal/quickreplies"
 	"github.com/switchboard/switchboard/internal/receivers"
 	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/secrets"
@@ -139,6 +140,8 @@ type App struct {
 	Receivers *receivers.Runner
 	// Files keeps attachments' bytes and serves them by signed links.
 	Files *files.Service
+	// QuickReplies keeps, renders and sends quick replies.
+	QuickReplies *quickreplies.Service
 	// media opens inbound files for the files worker; mediaQueued wakes
 	// it when messages with files were stored.
 	media       files.Source
@@ -234,6 +237,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	// once, whichever instance changed them.
 	sockets := graph.NewSockets()
 	eventLog.OnSignal(events.SignalCredentials, sockets.CredentialsChanged)
+	quickReplies := quickreplies.New(client, inboxSvc, fileSvc, eventLog, now)
 	res := &graph.Resolver{
 		Client:    client,
 		Auth:      authSvc,
@@ -247,8 +251,10 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Receivers: receiverRunner,
 		Files:     fileSvc,
 		Timeline:  timeline.New(client),
-		Now:       now,
-		Log:       log,
+
+		QuickReplies: quickReplies,
+		Now:          now,
+		Log:          log,
 
 		CredentialRecheck: o.CredentialRecheck,
 		Sockets:           sockets,
@@ -273,19 +279,20 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	delivery.Queued = inboxSvc.OutboxQueued()
 	return &App{
 		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h, GraphQL: counters,
-		Deliverer:   inbox.NewDeliverer(inboxSvc, channelSvc, log, db.Dialect == dialect.Postgres, delivery),
-		retention:   cfg.EventRetention,
-		Router:      router,
-		Receivers:   receiverRunner,
-		Files:       fileSvc,
-		media:       inboxSvc.MediaSource(channelSvc, files.FetchClient(fetch), fetch, maxFile),
-		mediaQueued: inboxSvc.MediaQueued(),
-		filesPoll:   o.FilesPoll,
-		Timers:      timerSvc,
-		Sockets:     sockets,
-		routingOff:  cfg.RoutingOff,
-		cfg:         cfg,
-		log:         log,
+		Deliverer:    inbox.NewDeliverer(inboxSvc, channelSvc, log, db.Dialect == dialect.Postgres, delivery),
+		retention:    cfg.EventRetention,
+		Router:       router,
+		Receivers:    receiverRunner,
+		Files:        fileSvc,
+		QuickReplies: quickReplies,
+		media:        inboxSvc.MediaSource(channelSvc, files.FetchClient(fetch), fetch, maxFile),
+		mediaQueued:  inboxSvc.MediaQueued(),
+		filesPoll:    o.FilesPoll,
+		Timers:       timerSvc,
+		Sockets:      sockets,
+		routingOff:   cfg.RoutingOff,
+		cfg:          cfg,
+		log:          log,
 	}, nil
 }
 

@@ -26,8 +26,9 @@ func (s *Service) Sweep(ctx context.Context) (uploads, orphans int, err error) {
 	ctx = privacy.DecisionContext(ctx, privacy.Allow)
 	now := s.o.Now()
 	// Every file without a message is an upload, except a call's
-	// recording: a channel's media is recorded with its message.
-	stale, err := s.client.File.Query().Where(file.MessageIDIsNil(), notRecording, file.DeletedAtIsNil(), file.CreatedAtLT(now.Add(-UploadTTL))).
+	// recording and a quick reply's file: a channel's media is recorded
+	// with its message.
+	stale, err := s.client.File.Query().Where(file.MessageIDIsNil(), file.QuickReplyIDIsNil(), notRecording, file.DeletedAtIsNil(), file.CreatedAtLT(now.Add(-UploadTTL))).
 		Limit(1000).All(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("files: sweep: %w", err)
@@ -36,7 +37,7 @@ func (s *Service) Sweep(ctx context.Context) (uploads, orphans int, err error) {
 		// The row first, and only if still unattached (a send may have
 		// taken it meanwhile); bytes left behind by a failure below are
 		// orphans, swept next.
-		n, err := s.client.File.Delete().Where(file.ID(f.ID), file.MessageIDIsNil(), notRecording).Exec(ctx)
+		n, err := s.client.File.Delete().Where(file.ID(f.ID), file.MessageIDIsNil(), file.QuickReplyIDIsNil(), notRecording).Exec(ctx)
 		if err != nil {
 			return uploads, 0, fmt.Errorf("files: sweep: %w", err)
 		}

@@ -46,6 +46,7 @@ var prefixes = map[string]string{
 	"cst":  "ChannelState",
 	"rcp":  "PendingReceipt",
 	"call": "Call",
+	"qr":   "QuickReply",
 }
 
 // crockford is the lower-case Crockford base32 alphabet: ids sort in creation order.

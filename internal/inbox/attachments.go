@@ -53,13 +53,15 @@ func (s *Service) attachUploads(ctx context.Context, msgID gid.ID, ids []gid.ID,
 			return &apperr.Error{Code: apperr.NotFound, Field: field, Message: "no such upload"}
 		case f.MessageID != nil:
 			return &apperr.Error{Code: apperr.Conflict, Field: field, Message: "the file was sent already; upload it again to send it again"}
+		case f.QuickReplyID != nil:
+			return &apperr.Error{Code: apperr.Conflict, Field: field, Message: "the file is a quick reply's; send the quick reply (SendMessageInput.quickReplyID)"}
 		case f.DeletedAt != nil || f.Status != file.StatusREADY:
 			return &apperr.Error{Code: apperr.InvalidInput, Field: field, Message: "the file is not available"}
 		}
 	}
 	for i, id := range ids {
 		// Only if still unattached: two sends racing for one upload get it once.
-		n, err := c.File.Update().Where(file.ID(id), file.MessageIDIsNil()).SetMessageID(msgID).SetPosition(i).Save(ctx)
+		n, err := c.File.Update().Where(file.ID(id), file.MessageIDIsNil(), file.QuickReplyIDIsNil()).SetMessageID(msgID).SetPosition(i).Save(ctx)
 		if err != nil {
 			return fmt.Errorf("inbox: attach file: %w", err)
 		}

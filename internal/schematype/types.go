@@ -33,3 +33,13 @@ type TemplateMessage struct {
 	// the channel does not know the body (the provider renders it).
 	Text string `json:"text,omitempty"`
 }
+
+// QuickReplyTemplate is the approved template a quick reply sends on
+// template-only channels (Channel.templates): its id, language and
+// parameters, each a text that may hold variables ({{customer.name}}),
+// filled when the quick reply is used.
+type QuickReplyTemplate struct {
+	TemplateID string            `json:"templateID"`
+	Language   string            `json:"language,omitempty"`
+	Params     map[string]string `json:"params,omitempty"`
+}

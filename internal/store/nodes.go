@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard/switchboard/ent/customermerge"
 	"github.com/switchboard/switchboard/ent/file"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
@@ -77,6 +78,9 @@ var nodes = map[string]node{
 	}},
 	"Call": {call.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
 		return c.Call.Query().Where(call.IDIn(ids...)).Count(ctx)
+	}},
+	"QuickReply": {quickreply.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
+		return c.QuickReply.Query().Where(quickreply.IDIn(ids...)).Count(ctx)
 	}},
 	"AttributeDefinition": {attributedefinition.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
 		return c.AttributeDefinition.Query().Where(attributedefinition.IDIn(ids...)).Count(ctx)
