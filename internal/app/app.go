@@ -251,13 +251,13 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Receivers: receiverRunner,
 		Files:     fileSvc,
 		Timeline:  timeline.New(client),
-
-		QuickReplies: quickReplies,
-		Now:          now,
-		Log:          log,
+		Now:       now,
+		Log:       log,
 
 		CredentialRecheck: o.CredentialRecheck,
 		Sockets:           sockets,
+
+		QuickReplies: quickReplies,
 	}
 	counters := &graph.Counters{}
 	gql := graph.NewServer(res, graph.ServerOptions{
@@ -279,20 +279,21 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	delivery.Queued = inboxSvc.OutboxQueued()
 	return &App{
 		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h, GraphQL: counters,
-		Deliverer:    inbox.NewDeliverer(inboxSvc, channelSvc, log, db.Dialect == dialect.Postgres, delivery),
-		retention:    cfg.EventRetention,
-		Router:       router,
-		Receivers:    receiverRunner,
-		Files:        fileSvc,
+		Deliverer:   inbox.NewDeliverer(inboxSvc, channelSvc, log, db.Dialect == dialect.Postgres, delivery),
+		retention:   cfg.EventRetention,
+		Router:      router,
+		Receivers:   receiverRunner,
+		Files:       fileSvc,
+		media:       inboxSvc.MediaSource(channelSvc, files.FetchClient(fetch), fetch, maxFile),
+		mediaQueued: inboxSvc.MediaQueued(),
+		filesPoll:   o.FilesPoll,
+		Timers:      timerSvc,
+		Sockets:     sockets,
+		routingOff:  cfg.RoutingOff,
+		cfg:         cfg,
+		log:         log,
+
 		QuickReplies: quickReplies,
-		media:        inboxSvc.MediaSource(channelSvc, files.FetchClient(fetch), fetch, maxFile),
-		mediaQueued:  inboxSvc.MediaQueued(),
-		filesPoll:    o.FilesPoll,
-		Timers:       timerSvc,
-		Sockets:      sockets,
-		routingOff:   cfg.RoutingOff,
-		cfg:          cfg,
-		log:          log,
 	}, nil
 }
 
