@@ -35,6 +35,7 @@ import (
 	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
 	"github.com/switchboard/switchboard/graph"
 	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/autoreply"
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/customers"
@@ -133,6 +134,8 @@ type App struct {
 	Deliverer *inbox.Deliverer
 	// Router assigns waiting conversations to agents.
 	Router *routing.Router
+	// AutoReplies sends channels' auto-replies (a durable consumer).
+	AutoReplies *autoreply.Service
 	// Timers fires due timers (snoozed conversations' wake-ups).
 	Timers *timers.Timers
 	// Receivers runs this instance's share of channel receivers.
@@ -223,6 +226,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	}
 	receiverRunner := receivers.New(client, channelSvc, inboxSvc.Deliver, ro)
 	router := routing.New(client, eventLog, inboxSvc, routing.Options{Sweep: o.RoutingSweep, Poll: o.RoutingPoll, Now: now, Log: log})
+	autoReplies := autoreply.New(client, eventLog, inboxSvc, router, autoreply.Options{Poll: o.RoutingPoll, Now: now, Log: log})
 	// An agent who comes ONLINE here gets waiting conversations at once
 	// (elsewhere, within the router's sweep).
 	pres.OnStatus(func(ws gid.ID, status agent.Status) {
@@ -245,6 +249,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Customers: customerSvc,
 		Router:    router,
 		Receivers: receiverRunner,
+		AutoReply: autoReplies,
 		Files:     fileSvc,
 		Timeline:  timeline.New(client),
 		Now:       now,
@@ -276,6 +281,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Deliverer:   inbox.NewDeliverer(inboxSvc, channelSvc, log, db.Dialect == dialect.Postgres, delivery),
 		retention:   cfg.EventRetention,
 		Router:      router,
+		AutoReplies: autoReplies,
 		Receivers:   receiverRunner,
 		Files:       fileSvc,
 		media:       inboxSvc.MediaSource(channelSvc, files.FetchClient(fetch), fetch, maxFile),
@@ -361,5 +367,7 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	if !a.routingOff {
 		go a.Router.Run(ctx)
 	}
+	// Auto-replies: a durable consumer of the event log.
+	go a.AutoReplies.Run(ctx)
 	return nil
 }

@@ -30,10 +30,13 @@ const (
 	CustomerUpdated      Type = "customer.updated"
 	CustomerMerged       Type = "customer.merged"   // CustomerID: the primary
 	CustomerUnmerged     Type = "customer.unmerged" // CustomerID: the restored secondary
+	// ConversationQueued: routing could not assign a conversation that
+	// started waiting (nobody free); once per queuing, not per sweep.
+	ConversationQueued Type = "conversation.queued"
 )
 
 // Types lists every event type.
-var Types = []Type{MessageCreated, MessageUpdated, ConversationCreated, ConversationUpdated, ConversationAssigned, CustomerUpdated, CustomerMerged, CustomerUnmerged}
+var Types = []Type{MessageCreated, MessageUpdated, ConversationCreated, ConversationUpdated, ConversationAssigned, CustomerUpdated, CustomerMerged, CustomerUnmerged, ConversationQueued}
 
 // Change details a conversation.updated event.
 type Change string
