@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/ent"
-	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/autoreplysend"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/message"
@@ -75,12 +74,27 @@ func (s *Service) handle(ctx context.Context, evs []*events.Event) error {
 	return nil
 }
 
-// load reads the batch's inbound customer messages, their conversations
-// and the channels' configurations: three statements.
+// load reads the workspace's configurations (one statement, which is all
+// a workspace without auto-replies pays), then the batch's inbound
+// customer messages on configured channels and their conversations.
 func (s *Service) load(ctx context.Context, msgIDs, convIDs []gid.ID) (*batch, error) {
 	b := &batch{msgs: map[gid.ID]*ent.Message{}, convs: map[gid.ID]*ent.Conversation{}, configs: map[gid.ID]*config{}}
+	cfgs, err := s.client.AutoReplyConfig.Query().All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("autoreply: configurations: %w", err)
+	}
+	var chIDs []gid.ID
+	for _, c := range cfgs {
+		if c.Welcome.Enabled || c.OutOfHours.Enabled || c.AllAgentsBusy.Enabled || len(c.Keywords) > 0 {
+			b.configs[c.ChannelID] = &config{AutoReplyConfig: c, keywords: compileKeywords(c.Keywords)}
+			chIDs = append(chIDs, c.ChannelID)
+		}
+	}
+	if len(chIDs) == 0 {
+		return b, nil
+	}
 	if len(msgIDs) > 0 {
-		msgs, err := s.client.Message.Query().Where(message.IDIn(msgIDs...),
+		msgs, err := s.client.Message.Query().Where(message.IDIn(msgIDs...), message.ChannelIDIn(chIDs...),
 			message.DirectionEQ(message.DirectionINBOUND), message.SenderKindEQ(message.SenderKindCUSTOMER),
 			message.AutoSubmitted(false), message.Private(false)).All(ctx)
 		if err != nil {
@@ -94,21 +108,13 @@ func (s *Service) load(ctx context.Context, msgIDs, convIDs []gid.ID) (*batch, e
 	if len(convIDs) == 0 {
 		return b, nil
 	}
-	convs, err := s.client.Conversation.Query().Where(conversation.IDIn(convIDs...)).WithChannel().All(ctx)
+	convs, err := s.client.Conversation.Query().Where(conversation.IDIn(convIDs...), conversation.ChannelIDIn(chIDs...)).
+		WithChannel().All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("autoreply: conversations: %w", err)
 	}
-	var chIDs []gid.ID
 	for _, cv := range convs {
 		b.convs[cv.ID] = cv
-		chIDs = append(chIDs, cv.ChannelID)
-	}
-	cfgs, err := s.client.AutoReplyConfig.Query().Where(autoreplyconfig.ChannelIDIn(chIDs...)).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("autoreply: configurations: %w", err)
-	}
-	for _, c := range cfgs {
-		b.configs[c.ChannelID] = &config{AutoReplyConfig: c, keywords: compileKeywords(c.Keywords)}
 	}
 	return b, nil
 }
