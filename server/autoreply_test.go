@@ -312,3 +312,85 @@ func TestAutoReplies(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoReplyOutOfHours: outside working hours an inbound message gets
+// the out-of-hours reply with the next opening in the channel's time zone,
+// across a time-zone midnight and over a holiday; a keyword still comes
+// first; within hours nothing is sent.
+func TestAutoReplyOutOfHours(t *testing.T) {
+	e := newAREnv(t)
+	e.set(t, map[string]any{
+		"outOfHours": map[string]any{"enabled": true, "body": "Closed until {{channel.nextOpen}}."},
+		"keywords":   []any{map[string]any{"match": "EXACT", "pattern": "ping", "body": "pong"}},
+	})
+	hours := func(holidays []string) {
+		var weekly []any
+		for _, d := range []string{"MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"} {
+			weekly = append(weekly, map[string]any{"day": d, "start": "09:00", "end": "18:00"})
+		}
+		e.s.MustDo(t, e.admin, `mutation($id: ID!, $wh: WorkingHoursInput) { updateChannel(id: $id, input: {workingHours: $wh}) { id } }`,
+			map[string]any{"id": e.chID, "wh": map[string]any{"timezone": "Asia/Shanghai", "weekly": weekly, "holidays": holidays}}, nil)
+	}
+	hours(nil)
+	// Sunday 23:30 UTC: Monday 07:30 in Shanghai, before opening.
+	now := e.clock.Now()
+	sunday := time.Date(now.Year(), now.Month(), now.Day(), 23, 30, 0, 0, time.UTC)
+	for sunday.Weekday() != time.Sunday || !sunday.After(now) {
+		sunday = sunday.AddDate(0, 0, 1)
+	}
+	e.clock.Advance(sunday.Sub(now))
+	e.admin = e.s.AdminToken(t) // tokens expire on the server's clock
+	monday, tuesday := sunday.AddDate(0, 0, 1).Format("2006-01-02"), sunday.AddDate(0, 0, 2).Format("2006-01-02")
+
+	cy := e.post(t, "cy", "hello", false)
+	e.waitReplies(t, cy, "Closed until Mon "+monday+" 09:00 (Asia/Shanghai).", 1)
+	e.post(t, "cy", "ping", false) // a keyword comes first
+	e.waitReplies(t, cy, "pong", 1)
+
+	// Monday is a holiday: the next opening is Tuesday's.
+	hours([]string{monday})
+	dee := e.post(t, "dee", "hello", false)
+	e.waitReplies(t, dee, "Closed until Tue "+tuesday+" 09:00 (Asia/Shanghai).", 1)
+
+	// Tuesday 10:30 in Shanghai: open, no out-of-hours reply.
+	e.clock.Advance(27 * time.Hour)
+	e.admin = e.s.AdminToken(t)
+	eve := e.post(t, "eve", "hello", false)
+	e.post(t, "eve", "ping", false)
+	e.waitReplies(t, eve, "pong", 1)
+	for _, ed := range e.conversation(t, eve).Messages.Edges {
+		if strings.HasPrefix(ed.Node.Body, "Closed") {
+			t.Errorf("within working hours: %q", ed.Node.Body)
+		}
+	}
+}
+
+// TestAutoReplyAllAgentsBusy: when routing queues a conversation because
+// no agent is free, the busy reply tells its place in the queue, once per
+// queuing.
+func TestAutoReplyAllAgentsBusy(t *testing.T) {
+	e := newAREnv(t)
+	setPolicy(t, e.s, e.admin, e.chID, map[string]any{"strategy": "LEAST_BUSY"})
+	e.set(t, map[string]any{
+		"allAgentsBusy": map[string]any{"enabled": true, "body": "You are number {{queue.position}} in line."},
+		"keywords":      []any{map[string]any{"match": "EXACT", "pattern": "ping", "body": "pong"}},
+	})
+	p1 := e.post(t, "p1", "hello", false)
+	e.waitReplies(t, p1, "You are number 1 in line.", 1)
+	e.clock.Advance(time.Second)
+	p2 := e.post(t, "p2", "hello", false)
+	e.waitReplies(t, p2, "You are number 2 in line.", 1)
+	// More messages while waiting: not queued again.
+	e.post(t, "p1", "anyone?", false)
+	e.post(t, "p1", "ping", false)
+	e.waitReplies(t, p1, "pong", 1)
+	busy := 0
+	for _, ed := range e.conversation(t, p1).Messages.Edges {
+		if strings.HasPrefix(ed.Node.Body, "You are number") {
+			busy++
+		}
+	}
+	if busy != 1 {
+		t.Errorf("%d busy replies to one queuing, want 1", busy)
+	}
+}
