@@ -2968,6 +2968,92 @@ export type SetRoutingPolicyVariables = {
   input: RoutingPolicyInput;
 };
 
+export type AutoRepliesFieldsFragment = {
+  id: string;
+  channelID: string;
+  cooldownMinutes: number;
+  updatedAt: string;
+  welcome: {
+    enabled: boolean;
+    body: string;
+  };
+  outOfHours: {
+    enabled: boolean;
+    body: string;
+  };
+  allAgentsBusy: {
+    enabled: boolean;
+    body: string;
+  };
+  keywords: Array<{
+    match: KeywordMatch;
+    pattern: string;
+    body: string;
+  }>;
+};
+
+export type ChannelAutoRepliesQuery = {
+  node: {} | {
+    id: string;
+    autoReplies: {
+      id: string;
+      channelID: string;
+      cooldownMinutes: number;
+      updatedAt: string;
+      welcome: {
+        enabled: boolean;
+        body: string;
+      };
+      outOfHours: {
+        enabled: boolean;
+        body: string;
+      };
+      allAgentsBusy: {
+        enabled: boolean;
+        body: string;
+      };
+      keywords: Array<{
+        match: KeywordMatch;
+        pattern: string;
+        body: string;
+      }>;
+    } | null;
+  } | null;
+};
+export type ChannelAutoRepliesVariables = {
+  id: string;
+};
+
+export type SetAutoRepliesMutation = {
+  setAutoReplies: {
+    id: string;
+    channelID: string;
+    cooldownMinutes: number;
+    updatedAt: string;
+    welcome: {
+      enabled: boolean;
+      body: string;
+    };
+    outOfHours: {
+      enabled: boolean;
+      body: string;
+    };
+    allAgentsBusy: {
+      enabled: boolean;
+      body: string;
+    };
+    keywords: Array<{
+      match: KeywordMatch;
+      pattern: string;
+      body: string;
+    }>;
+  };
+};
+export type SetAutoRepliesVariables = {
+  channelID: string;
+  input: AutoRepliesInput;
+};
+
 // frontend-contract/operations/auth.graphql
 
 export type ViewerFieldsFragment = {
