@@ -71,7 +71,9 @@ func newAREnv(t *testing.T) *arEnv {
 	}})
 	e.admin = e.s.AdminToken(t)
 	setStatus(t, e.s, e.admin, "OFFLINE") // not a routing candidate
-	var out struct{ CreateChannel struct{ ID, WebhookURL string } }
+	var out struct {
+		CreateChannel struct{ ID, WebhookURL string }
+	}
 	e.s.MustDo(t, e.admin, `mutation { createChannel(input: {kind: "autotexter", name: "Shop", secrets: {token: "`+relayToken+`"}}) { id webhookURL } }`, nil, &out)
 	e.chID = out.CreateChannel.ID
 	e.hook = e.s.URL + strings.TrimPrefix(out.CreateChannel.WebhookURL, e.s.Config.PublicURL)
@@ -168,7 +170,11 @@ func (e *arEnv) waitReplies(t *testing.T, conv, body string, n int) {
 // configuration, and Channel.autoReplies reads it back.
 func TestAutoReplyConfig(t *testing.T) {
 	e := newAREnv(t)
-	var ch struct{ Node struct{ AutoReplies *struct{ CooldownMinutes int } } }
+	var ch struct {
+		Node struct {
+			AutoReplies *struct{ CooldownMinutes int }
+		}
+	}
 	q := `query($id: ID!) { node(id: $id) { ... on Channel { autoReplies { cooldownMinutes welcome { enabled body } keywords { match pattern body } } } } }`
 	e.s.MustDo(t, e.admin, q, map[string]any{"id": e.chID}, &ch)
 	if ch.Node.AutoReplies != nil {
