@@ -152,10 +152,11 @@ type App struct {
 	// Sockets registers this instance's live websockets.
 	Sockets *graph.Sockets
 
-	cfg        *config.Config
-	retention  time.Duration
-	routingOff bool
-	log        *slog.Logger
+	cfg          *config.Config
+	retention    time.Duration
+	routingOff   bool
+	autoReplyOff bool
+	log          *slog.Logger
 }
 
 // New migrates the database and builds the HTTP handler. It creates
@@ -278,20 +279,21 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	delivery.Queued = inboxSvc.OutboxQueued()
 	return &App{
 		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h, GraphQL: counters,
-		Deliverer:   inbox.NewDeliverer(inboxSvc, channelSvc, log, db.Dialect == dialect.Postgres, delivery),
-		retention:   cfg.EventRetention,
-		Router:      router,
-		AutoReplies: autoReplies,
-		Receivers:   receiverRunner,
-		Files:       fileSvc,
-		media:       inboxSvc.MediaSource(channelSvc, files.FetchClient(fetch), fetch, maxFile),
-		mediaQueued: inboxSvc.MediaQueued(),
-		filesPoll:   o.FilesPoll,
-		Timers:      timerSvc,
-		Sockets:     sockets,
-		routingOff:  cfg.RoutingOff,
-		cfg:         cfg,
-		log:         log,
+		Deliverer:    inbox.NewDeliverer(inboxSvc, channelSvc, log, db.Dialect == dialect.Postgres, delivery),
+		retention:    cfg.EventRetention,
+		Router:       router,
+		AutoReplies:  autoReplies,
+		Receivers:    receiverRunner,
+		Files:        fileSvc,
+		media:        inboxSvc.MediaSource(channelSvc, files.FetchClient(fetch), fetch, maxFile),
+		mediaQueued:  inboxSvc.MediaQueued(),
+		filesPoll:    o.FilesPoll,
+		Timers:       timerSvc,
+		Sockets:      sockets,
+		routingOff:   cfg.RoutingOff,
+		autoReplyOff: cfg.AutoRepliesOff,
+		cfg:          cfg,
+		log:          log,
 	}, nil
 }
 
@@ -367,7 +369,10 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	if !a.routingOff {
 		go a.Router.Run(ctx)
 	}
-	// Auto-replies: a durable consumer of the event log.
-	go a.AutoReplies.Run(ctx)
+	// Auto-replies: a durable consumer of the event log (one instance at
+	// a time holds it).
+	if !a.autoReplyOff {
+		go a.AutoReplies.Run(ctx)
+	}
 	return nil
 }
