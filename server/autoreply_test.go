@@ -61,23 +61,28 @@ type arEnv struct {
 	n     int
 }
 
-func newAREnv(t *testing.T) *arEnv {
+func newAREnv(t *testing.T, opts ...testenv.Option) *arEnv {
 	t.Helper()
 	e := &arEnv{clock: testenv.NewClock()}
 	x := autoTexter{mu: &sync.Mutex{}, sent: &[]string{}}
 	e.s = testenv.NewTuned(t, testenv.OpenDB(t), []testenv.Tuning{func(o *app.Options) {
 		o.Now = e.clock.Now
 		o.Adapters = []channels.Adapter{x}
-	}})
+	}}, opts...)
 	e.admin = e.s.AdminToken(t)
 	setStatus(t, e.s, e.admin, "OFFLINE") // not a routing candidate
+	e.chID, e.hook = e.channel(t, e.admin)
+	return e
+}
+
+// channel creates an autotexter channel and returns its id and webhook.
+func (e *arEnv) channel(t *testing.T, tok string) (string, string) {
+	t.Helper()
 	var out struct {
 		CreateChannel struct{ ID, WebhookURL string }
 	}
-	e.s.MustDo(t, e.admin, `mutation { createChannel(input: {kind: "autotexter", name: "Shop", secrets: {token: "`+relayToken+`"}}) { id webhookURL } }`, nil, &out)
-	e.chID = out.CreateChannel.ID
-	e.hook = e.s.URL + strings.TrimPrefix(out.CreateChannel.WebhookURL, e.s.Config.PublicURL)
-	return e
+	e.s.MustDo(t, tok, `mutation { createChannel(input: {kind: "autotexter", name: "Shop", secrets: {token: "`+relayToken+`"}}) { id webhookURL } }`, nil, &out)
+	return out.CreateChannel.ID, e.s.URL + strings.TrimPrefix(out.CreateChannel.WebhookURL, e.s.Config.PublicURL)
 }
 
 const setAutoRepliesOp = `mutation($c: ID!, $in: AutoRepliesInput!) { setAutoReplies(channelID: $c, input: $in) {
@@ -375,7 +380,19 @@ func TestAutoReplyOutOfHours(t *testing.T) {
 // no agent is free, the busy reply tells its place in the queue, once per
 // queuing.
 func TestAutoReplyAllAgentsBusy(t *testing.T) {
-	e := newAREnv(t)
+	e := newAREnv(t, testenv.SignupOpen)
+	// Another workspace's waiting conversation is not in this queue.
+	var up struct{ SignUp struct{ Token string } }
+	e.s.MustDo(t, "", `mutation { signUp(input: {workspaceName: "Other", name: "O", email: "o@other.test", password: "password-1"}) { token } }`, nil, &up)
+	other := up.SignUp.Token
+	setStatus(t, e.s, other, "OFFLINE")
+	otherCh, otherHook := e.channel(t, other)
+	setPolicy(t, e.s, other, otherCh, map[string]any{"strategy": "LEAST_BUSY"})
+	if status, body := postRelay(t, otherHook, url.Values{"id": {"o1"}, "from": {"o1"}, "text": {"hello"}}); status != 200 {
+		t.Fatalf("webhook: %d %s", status, body)
+	}
+	e.clock.Advance(time.Second)
+
 	setPolicy(t, e.s, e.admin, e.chID, map[string]any{"strategy": "LEAST_BUSY"})
 	e.set(t, map[string]any{
 		"allAgentsBusy": map[string]any{"enabled": true, "body": "You are number {{queue.position}} in line."},

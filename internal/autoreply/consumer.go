@@ -61,7 +61,8 @@ func (s *Service) handle(ctx context.Context, evs []*events.Event) error {
 	if len(msgIDs) == 0 && len(convIDs) == 0 {
 		return nil
 	}
-	ctx = viewer.NewContext(ctx, viewer.System(evs[0].WorkspaceID))
+	ctx, cancel := workspaceContext(ctx, evs[0].WorkspaceID)
+	defer cancel()
 	b, err := s.load(ctx, msgIDs, convIDs)
 	if err != nil || len(b.configs) == 0 {
 		return err
@@ -72,6 +73,16 @@ func (s *Service) handle(ctx context.Context, evs []*events.Event) error {
 		}
 	}
 	return nil
+}
+
+// workspaceContext is ctx's cancellation with the workspace's system actor
+// and nothing else: the consumer's context allows every privacy decision
+// (RunConsumer reads all workspaces), so reads here would not be confined
+// to the workspace; under the actor they are, by the tenant rules.
+func workspaceContext(ctx context.Context, ws gid.ID) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithCancel(viewer.NewContext(context.Background(), viewer.System(ws)))
+	stop := context.AfterFunc(ctx, cancel)
+	return c, func() { stop(); cancel() }
 }
 
 // load reads the workspace's configurations (one statement, which is all
