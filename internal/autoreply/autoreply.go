@@ -40,6 +40,7 @@ type Service struct {
 	inbox  *inbox.Service
 	router *routing.Router // the queue, for {{queue.position}}
 	o      Options
+	cache  configCache
 }
 
 // New returns a Service.

@@ -82,17 +82,23 @@ func (s *Service) Set(ctx context.Context, channelID gid.ID, in Input) (*ent.Aut
 		return nil, apperr.Invalid("input.cooldownMinutes", "must be between 0 and %d", MaxCooldown)
 	}
 	existing, err := c.AutoReplyConfig.Query().Where(autoreplyconfig.ChannelID(channelID)).Only(ctx)
+	var saved *ent.AutoReplyConfig
 	switch {
 	case ent.IsNotFound(err):
-		return c.AutoReplyConfig.Create().SetChannelID(channelID).
+		saved, err = c.AutoReplyConfig.Create().SetChannelID(channelID).
 			SetWelcome(welcome).SetOutOfHours(ooh).SetAllAgentsBusy(busy).
 			SetKeywords(keywords).SetCooldownMinutes(cooldown).Save(ctx)
-	case err != nil:
+	case err == nil:
+		saved, err = c.AutoReplyConfig.UpdateOne(existing).
+			SetWelcome(welcome).SetOutOfHours(ooh).SetAllAgentsBusy(busy).
+			SetKeywords(keywords).SetCooldownMinutes(cooldown).Save(ctx)
+	}
+	if err != nil {
 		return nil, err
 	}
-	return c.AutoReplyConfig.UpdateOne(existing).
-		SetWelcome(welcome).SetOutOfHours(ooh).SetAllAgentsBusy(busy).
-		SetKeywords(keywords).SetCooldownMinutes(cooldown).Save(ctx)
+	ws := saved.WorkspaceID
+	s.events.AfterCommit(ctx, func() { s.forget(ws) })
+	return saved, nil
 }
 
 // text checks one auto-reply's text: an enabled one needs a body, and

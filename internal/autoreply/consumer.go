@@ -63,7 +63,7 @@ func (s *Service) handle(ctx context.Context, evs []*events.Event) error {
 	}
 	ctx, cancel := workspaceContext(ctx, evs[0].WorkspaceID)
 	defer cancel()
-	b, err := s.load(ctx, msgIDs, convIDs)
+	b, err := s.load(ctx, evs[0].WorkspaceID, msgIDs, convIDs)
 	if err != nil || len(b.configs) == 0 {
 		return err
 	}
@@ -85,24 +85,18 @@ func workspaceContext(ctx context.Context, ws gid.ID) (context.Context, context.
 	return c, func() { stop(); cancel() }
 }
 
-// load reads the workspace's configurations (one statement, which is all
-// a workspace without auto-replies pays), then the batch's inbound
-// customer messages on configured channels and their conversations.
-func (s *Service) load(ctx context.Context, msgIDs, convIDs []gid.ID) (*batch, error) {
-	b := &batch{msgs: map[gid.ID]*ent.Message{}, convs: map[gid.ID]*ent.Conversation{}, configs: map[gid.ID]*config{}}
-	cfgs, err := s.client.AutoReplyConfig.Query().All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("autoreply: configurations: %w", err)
+// load reads the workspace's configurations (cached, see configs), then
+// the batch's inbound customer messages on configured channels and their
+// conversations: a workspace without auto-replies costs no statement.
+func (s *Service) load(ctx context.Context, ws gid.ID, msgIDs, convIDs []gid.ID) (*batch, error) {
+	b := &batch{msgs: map[gid.ID]*ent.Message{}, convs: map[gid.ID]*ent.Conversation{}}
+	var err error
+	if b.configs, err = s.configs(ctx, ws); err != nil || len(b.configs) == 0 {
+		return b, err
 	}
-	var chIDs []gid.ID
-	for _, c := range cfgs {
-		if c.Welcome.Enabled || c.OutOfHours.Enabled || c.AllAgentsBusy.Enabled || len(c.Keywords) > 0 {
-			b.configs[c.ChannelID] = &config{AutoReplyConfig: c, keywords: compileKeywords(c.Keywords)}
-			chIDs = append(chIDs, c.ChannelID)
-		}
-	}
-	if len(chIDs) == 0 {
-		return b, nil
+	chIDs := make([]gid.ID, 0, len(b.configs))
+	for id := range b.configs {
+		chIDs = append(chIDs, id)
 	}
 	if len(msgIDs) > 0 {
 		msgs, err := s.client.Message.Query().Where(message.IDIn(msgIDs...), message.ChannelIDIn(chIDs...),
