@@ -20,6 +20,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/autoreplyconfig"
+	"github.com/switchboard/switchboard/ent/autoreplysend"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/channelstate"
@@ -61,6 +63,10 @@ type Client struct {
 	ApiToken *ApiTokenClient
 	// AttributeDefinition is the client for interacting with the AttributeDefinition builders.
 	AttributeDefinition *AttributeDefinitionClient
+	// AutoReplyConfig is the client for interacting with the AutoReplyConfig builders.
+	AutoReplyConfig *AutoReplyConfigClient
+	// AutoReplySend is the client for interacting with the AutoReplySend builders.
+	AutoReplySend *AutoReplySendClient
 	// Call is the client for interacting with the Call builders.
 	Call *CallClient
 	// Channel is the client for interacting with the Channel builders.
@@ -124,6 +130,8 @@ func (c *Client) init() {
 	c.AgentPresence = NewAgentPresenceClient(c.config)
 	c.ApiToken = NewApiTokenClient(c.config)
 	c.AttributeDefinition = NewAttributeDefinitionClient(c.config)
+	c.AutoReplyConfig = NewAutoReplyConfigClient(c.config)
+	c.AutoReplySend = NewAutoReplySendClient(c.config)
 	c.Call = NewCallClient(c.config)
 	c.Channel = NewChannelClient(c.config)
 	c.ChannelState = NewChannelStateClient(c.config)
@@ -244,6 +252,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AgentPresence:        NewAgentPresenceClient(cfg),
 		ApiToken:             NewApiTokenClient(cfg),
 		AttributeDefinition:  NewAttributeDefinitionClient(cfg),
+		AutoReplyConfig:      NewAutoReplyConfigClient(cfg),
+		AutoReplySend:        NewAutoReplySendClient(cfg),
 		Call:                 NewCallClient(cfg),
 		Channel:              NewChannelClient(cfg),
 		ChannelState:         NewChannelStateClient(cfg),
@@ -291,6 +301,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AgentPresence:        NewAgentPresenceClient(cfg),
 		ApiToken:             NewApiTokenClient(cfg),
 		AttributeDefinition:  NewAttributeDefinitionClient(cfg),
+		AutoReplyConfig:      NewAutoReplyConfigClient(cfg),
+		AutoReplySend:        NewAutoReplySendClient(cfg),
 		Call:                 NewCallClient(cfg),
 		Channel:              NewChannelClient(cfg),
 		ChannelState:         NewChannelStateClient(cfg),
@@ -344,12 +356,13 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Call, c.Channel,
-		c.ChannelState, c.ConsumerLease, c.Conversation, c.ConversationActivity,
-		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
-		c.CustomerMerge, c.Event, c.EventSequence, c.File, c.Message, c.OutboxItem,
-		c.PendingReceipt, c.QuickReply, c.ReceiverLease, c.RoutingPolicy, c.Tag,
-		c.Team, c.Timer, c.Workspace,
+		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.AutoReplyConfig,
+		c.AutoReplySend, c.Call, c.Channel, c.ChannelState, c.ConsumerLease,
+		c.Conversation, c.ConversationActivity, c.ConversationRead, c.Customer,
+		c.CustomerDuplicate, c.CustomerIdentity, c.CustomerMerge, c.Event,
+		c.EventSequence, c.File, c.Message, c.OutboxItem, c.PendingReceipt,
+		c.QuickReply, c.ReceiverLease, c.RoutingPolicy, c.Tag, c.Team, c.Timer,
+		c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -359,12 +372,13 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.Call, c.Channel,
-		c.ChannelState, c.ConsumerLease, c.Conversation, c.ConversationActivity,
-		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
-		c.CustomerMerge, c.Event, c.EventSequence, c.File, c.Message, c.OutboxItem,
-		c.PendingReceipt, c.QuickReply, c.ReceiverLease, c.RoutingPolicy, c.Tag,
-		c.Team, c.Timer, c.Workspace,
+		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.AutoReplyConfig,
+		c.AutoReplySend, c.Call, c.Channel, c.ChannelState, c.ConsumerLease,
+		c.Conversation, c.ConversationActivity, c.ConversationRead, c.Customer,
+		c.CustomerDuplicate, c.CustomerIdentity, c.CustomerMerge, c.Event,
+		c.EventSequence, c.File, c.Message, c.OutboxItem, c.PendingReceipt,
+		c.QuickReply, c.ReceiverLease, c.RoutingPolicy, c.Tag, c.Team, c.Timer,
+		c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -381,6 +395,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ApiToken.mutate(ctx, m)
 	case *AttributeDefinitionMutation:
 		return c.AttributeDefinition.mutate(ctx, m)
+	case *AutoReplyConfigMutation:
+		return c.AutoReplyConfig.mutate(ctx, m)
+	case *AutoReplySendMutation:
+		return c.AutoReplySend.mutate(ctx, m)
 	case *CallMutation:
 		return c.Call.mutate(ctx, m)
 	case *ChannelMutation:
@@ -1095,6 +1113,338 @@ func (c *AttributeDefinitionClient) mutate(ctx context.Context, m *AttributeDefi
 		return (&AttributeDefinitionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AttributeDefinition mutation op: %q", m.Op())
+	}
+}
+
+// AutoReplyConfigClient is a client for the AutoReplyConfig schema.
+type AutoReplyConfigClient struct {
+	config
+}
+
+// NewAutoReplyConfigClient returns a client for the AutoReplyConfig from the given config.
+func NewAutoReplyConfigClient(c config) *AutoReplyConfigClient {
+	return &AutoReplyConfigClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `autoreplyconfig.Hooks(f(g(h())))`.
+func (c *AutoReplyConfigClient) Use(hooks ...Hook) {
+	c.hooks.AutoReplyConfig = append(c.hooks.AutoReplyConfig, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `autoreplyconfig.Intercept(f(g(h())))`.
+func (c *AutoReplyConfigClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AutoReplyConfig = append(c.inters.AutoReplyConfig, interceptors...)
+}
+
+// Create returns a builder for creating a AutoReplyConfig entity.
+func (c *AutoReplyConfigClient) Create() *AutoReplyConfigCreate {
+	mutation := newAutoReplyConfigMutation(c.config, OpCreate)
+	return &AutoReplyConfigCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AutoReplyConfig entities.
+func (c *AutoReplyConfigClient) CreateBulk(builders ...*AutoReplyConfigCreate) *AutoReplyConfigCreateBulk {
+	return &AutoReplyConfigCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AutoReplyConfigClient) MapCreateBulk(slice any, setFunc func(*AutoReplyConfigCreate, int)) *AutoReplyConfigCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AutoReplyConfigCreateBulk{err: fmt.Errorf("calling to AutoReplyConfigClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AutoReplyConfigCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AutoReplyConfigCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AutoReplyConfig.
+func (c *AutoReplyConfigClient) Update() *AutoReplyConfigUpdate {
+	mutation := newAutoReplyConfigMutation(c.config, OpUpdate)
+	return &AutoReplyConfigUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AutoReplyConfigClient) UpdateOne(_m *AutoReplyConfig) *AutoReplyConfigUpdateOne {
+	mutation := newAutoReplyConfigMutation(c.config, OpUpdateOne, withAutoReplyConfig(_m))
+	return &AutoReplyConfigUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AutoReplyConfigClient) UpdateOneID(id gid.ID) *AutoReplyConfigUpdateOne {
+	mutation := newAutoReplyConfigMutation(c.config, OpUpdateOne, withAutoReplyConfigID(id))
+	return &AutoReplyConfigUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AutoReplyConfig.
+func (c *AutoReplyConfigClient) Delete() *AutoReplyConfigDelete {
+	mutation := newAutoReplyConfigMutation(c.config, OpDelete)
+	return &AutoReplyConfigDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AutoReplyConfigClient) DeleteOne(_m *AutoReplyConfig) *AutoReplyConfigDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AutoReplyConfigClient) DeleteOneID(id gid.ID) *AutoReplyConfigDeleteOne {
+	builder := c.Delete().Where(autoreplyconfig.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AutoReplyConfigDeleteOne{builder}
+}
+
+// Query returns a query builder for AutoReplyConfig.
+func (c *AutoReplyConfigClient) Query() *AutoReplyConfigQuery {
+	return &AutoReplyConfigQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAutoReplyConfig},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AutoReplyConfig entity by its id.
+func (c *AutoReplyConfigClient) Get(ctx context.Context, id gid.ID) (*AutoReplyConfig, error) {
+	return c.Query().Where(autoreplyconfig.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AutoReplyConfigClient) GetX(ctx context.Context, id gid.ID) *AutoReplyConfig {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a AutoReplyConfig.
+func (c *AutoReplyConfigClient) QueryWorkspace(_m *AutoReplyConfig) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(autoreplyconfig.Table, autoreplyconfig.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, autoreplyconfig.WorkspaceTable, autoreplyconfig.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryChannel queries the channel edge of a AutoReplyConfig.
+func (c *AutoReplyConfigClient) QueryChannel(_m *AutoReplyConfig) *ChannelQuery {
+	query := (&ChannelClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(autoreplyconfig.Table, autoreplyconfig.FieldID, id),
+			sqlgraph.To(channel.Table, channel.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, autoreplyconfig.ChannelTable, autoreplyconfig.ChannelColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AutoReplyConfigClient) Hooks() []Hook {
+	hooks := c.hooks.AutoReplyConfig
+	return append(hooks[:len(hooks):len(hooks)], autoreplyconfig.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AutoReplyConfigClient) Interceptors() []Interceptor {
+	return c.inters.AutoReplyConfig
+}
+
+func (c *AutoReplyConfigClient) mutate(ctx context.Context, m *AutoReplyConfigMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AutoReplyConfigCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AutoReplyConfigUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AutoReplyConfigUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AutoReplyConfigDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AutoReplyConfig mutation op: %q", m.Op())
+	}
+}
+
+// AutoReplySendClient is a client for the AutoReplySend schema.
+type AutoReplySendClient struct {
+	config
+}
+
+// NewAutoReplySendClient returns a client for the AutoReplySend from the given config.
+func NewAutoReplySendClient(c config) *AutoReplySendClient {
+	return &AutoReplySendClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `autoreplysend.Hooks(f(g(h())))`.
+func (c *AutoReplySendClient) Use(hooks ...Hook) {
+	c.hooks.AutoReplySend = append(c.hooks.AutoReplySend, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `autoreplysend.Intercept(f(g(h())))`.
+func (c *AutoReplySendClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AutoReplySend = append(c.inters.AutoReplySend, interceptors...)
+}
+
+// Create returns a builder for creating a AutoReplySend entity.
+func (c *AutoReplySendClient) Create() *AutoReplySendCreate {
+	mutation := newAutoReplySendMutation(c.config, OpCreate)
+	return &AutoReplySendCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AutoReplySend entities.
+func (c *AutoReplySendClient) CreateBulk(builders ...*AutoReplySendCreate) *AutoReplySendCreateBulk {
+	return &AutoReplySendCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AutoReplySendClient) MapCreateBulk(slice any, setFunc func(*AutoReplySendCreate, int)) *AutoReplySendCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AutoReplySendCreateBulk{err: fmt.Errorf("calling to AutoReplySendClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AutoReplySendCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AutoReplySendCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AutoReplySend.
+func (c *AutoReplySendClient) Update() *AutoReplySendUpdate {
+	mutation := newAutoReplySendMutation(c.config, OpUpdate)
+	return &AutoReplySendUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AutoReplySendClient) UpdateOne(_m *AutoReplySend) *AutoReplySendUpdateOne {
+	mutation := newAutoReplySendMutation(c.config, OpUpdateOne, withAutoReplySend(_m))
+	return &AutoReplySendUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AutoReplySendClient) UpdateOneID(id gid.ID) *AutoReplySendUpdateOne {
+	mutation := newAutoReplySendMutation(c.config, OpUpdateOne, withAutoReplySendID(id))
+	return &AutoReplySendUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AutoReplySend.
+func (c *AutoReplySendClient) Delete() *AutoReplySendDelete {
+	mutation := newAutoReplySendMutation(c.config, OpDelete)
+	return &AutoReplySendDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AutoReplySendClient) DeleteOne(_m *AutoReplySend) *AutoReplySendDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AutoReplySendClient) DeleteOneID(id gid.ID) *AutoReplySendDeleteOne {
+	builder := c.Delete().Where(autoreplysend.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AutoReplySendDeleteOne{builder}
+}
+
+// Query returns a query builder for AutoReplySend.
+func (c *AutoReplySendClient) Query() *AutoReplySendQuery {
+	return &AutoReplySendQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAutoReplySend},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AutoReplySend entity by its id.
+func (c *AutoReplySendClient) Get(ctx context.Context, id gid.ID) (*AutoReplySend, error) {
+	return c.Query().Where(autoreplysend.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AutoReplySendClient) GetX(ctx context.Context, id gid.ID) *AutoReplySend {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a AutoReplySend.
+func (c *AutoReplySendClient) QueryWorkspace(_m *AutoReplySend) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(autoreplysend.Table, autoreplysend.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, autoreplysend.WorkspaceTable, autoreplysend.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryConversation queries the conversation edge of a AutoReplySend.
+func (c *AutoReplySendClient) QueryConversation(_m *AutoReplySend) *ConversationQuery {
+	query := (&ConversationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(autoreplysend.Table, autoreplysend.FieldID, id),
+			sqlgraph.To(conversation.Table, conversation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, autoreplysend.ConversationTable, autoreplysend.ConversationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AutoReplySendClient) Hooks() []Hook {
+	hooks := c.hooks.AutoReplySend
+	return append(hooks[:len(hooks):len(hooks)], autoreplysend.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AutoReplySendClient) Interceptors() []Interceptor {
+	return c.inters.AutoReplySend
+}
+
+func (c *AutoReplySendClient) mutate(ctx context.Context, m *AutoReplySendMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AutoReplySendCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AutoReplySendUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AutoReplySendUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AutoReplySendDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AutoReplySend mutation op: %q", m.Op())
 	}
 }
 
@@ -5353,18 +5703,20 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Agent, AgentPresence, ApiToken, AttributeDefinition, Call, Channel,
-		ChannelState, ConsumerLease, Conversation, ConversationActivity,
-		ConversationRead, Customer, CustomerDuplicate, CustomerIdentity, CustomerMerge,
-		Event, EventSequence, File, Message, OutboxItem, PendingReceipt, QuickReply,
-		ReceiverLease, RoutingPolicy, Tag, Team, Timer, Workspace []ent.Hook
+		Agent, AgentPresence, ApiToken, AttributeDefinition, AutoReplyConfig,
+		AutoReplySend, Call, Channel, ChannelState, ConsumerLease, Conversation,
+		ConversationActivity, ConversationRead, Customer, CustomerDuplicate,
+		CustomerIdentity, CustomerMerge, Event, EventSequence, File, Message,
+		OutboxItem, PendingReceipt, QuickReply, ReceiverLease, RoutingPolicy, Tag,
+		Team, Timer, Workspace []ent.Hook
 	}
 	inters struct {
-		Agent, AgentPresence, ApiToken, AttributeDefinition, Call, Channel,
-		ChannelState, ConsumerLease, Conversation, ConversationActivity,
-		ConversationRead, Customer, CustomerDuplicate, CustomerIdentity, CustomerMerge,
-		Event, EventSequence, File, Message, OutboxItem, PendingReceipt, QuickReply,
-		ReceiverLease, RoutingPolicy, Tag, Team, Timer, Workspace []ent.Interceptor
+		Agent, AgentPresence, ApiToken, AttributeDefinition, AutoReplyConfig,
+		AutoReplySend, Call, Channel, ChannelState, ConsumerLease, Conversation,
+		ConversationActivity, ConversationRead, Customer, CustomerDuplicate,
+		CustomerIdentity, CustomerMerge, Event, EventSequence, File, Message,
+		OutboxItem, PendingReceipt, QuickReply, ReceiverLease, RoutingPolicy, Tag,
+		Team, Timer, Workspace []ent.Interceptor
 	}
 )
 

@@ -7,6 +7,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/autoreplyconfig"
+	"github.com/switchboard/switchboard/ent/autoreplysend"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/channelstate"
@@ -41,7 +43,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 28)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 30)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -135,6 +137,48 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   autoreplyconfig.Table,
+			Columns: autoreplyconfig.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: autoreplyconfig.FieldID,
+			},
+		},
+		Type: "AutoReplyConfig",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			autoreplyconfig.FieldCreatedAt:       {Type: field.TypeTime, Column: autoreplyconfig.FieldCreatedAt},
+			autoreplyconfig.FieldUpdatedAt:       {Type: field.TypeTime, Column: autoreplyconfig.FieldUpdatedAt},
+			autoreplyconfig.FieldWorkspaceID:     {Type: field.TypeString, Column: autoreplyconfig.FieldWorkspaceID},
+			autoreplyconfig.FieldChannelID:       {Type: field.TypeString, Column: autoreplyconfig.FieldChannelID},
+			autoreplyconfig.FieldWelcome:         {Type: field.TypeJSON, Column: autoreplyconfig.FieldWelcome},
+			autoreplyconfig.FieldOutOfHours:      {Type: field.TypeJSON, Column: autoreplyconfig.FieldOutOfHours},
+			autoreplyconfig.FieldAllAgentsBusy:   {Type: field.TypeJSON, Column: autoreplyconfig.FieldAllAgentsBusy},
+			autoreplyconfig.FieldKeywords:        {Type: field.TypeJSON, Column: autoreplyconfig.FieldKeywords},
+			autoreplyconfig.FieldCooldownMinutes: {Type: field.TypeInt, Column: autoreplyconfig.FieldCooldownMinutes},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   autoreplysend.Table,
+			Columns: autoreplysend.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: autoreplysend.FieldID,
+			},
+		},
+		Type: "AutoReplySend",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			autoreplysend.FieldCreatedAt:      {Type: field.TypeTime, Column: autoreplysend.FieldCreatedAt},
+			autoreplysend.FieldUpdatedAt:      {Type: field.TypeTime, Column: autoreplysend.FieldUpdatedAt},
+			autoreplysend.FieldWorkspaceID:    {Type: field.TypeString, Column: autoreplysend.FieldWorkspaceID},
+			autoreplysend.FieldConversationID: {Type: field.TypeString, Column: autoreplysend.FieldConversationID},
+			autoreplysend.FieldRuleKey:        {Type: field.TypeString, Column: autoreplysend.FieldRuleKey},
+			autoreplysend.FieldLastSentAt:     {Type: field.TypeTime, Column: autoreplysend.FieldLastSentAt},
+			autoreplysend.FieldLastEventSeq:   {Type: field.TypeInt64, Column: autoreplysend.FieldLastEventSeq},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   call.Table,
 			Columns: call.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -164,7 +208,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			call.FieldRecordingURL:    {Type: field.TypeString, Column: call.FieldRecordingURL},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   channel.Table,
 			Columns: channel.Columns,
@@ -193,7 +237,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			channel.FieldWorkingHours:      {Type: field.TypeJSON, Column: channel.FieldWorkingHours},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   channelstate.Table,
 			Columns: channelstate.Columns,
@@ -213,7 +257,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			channelstate.FieldVersion:     {Type: field.TypeInt64, Column: channelstate.FieldVersion},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   consumerlease.Table,
 			Columns: consumerlease.Columns,
@@ -229,7 +273,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consumerlease.FieldPosition:  {Type: field.TypeInt64, Column: consumerlease.FieldPosition},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversation.Table,
 			Columns: conversation.Columns,
@@ -259,7 +303,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldKey:             {Type: field.TypeString, Column: conversation.FieldKey},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversationactivity.Table,
 			Columns: conversationactivity.Columns,
@@ -283,7 +327,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversationactivity.FieldDedupeKey:      {Type: field.TypeString, Column: conversationactivity.FieldDedupeKey},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversationread.Table,
 			Columns: conversationread.Columns,
@@ -300,7 +344,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversationread.FieldReadAt:         {Type: field.TypeTime, Column: conversationread.FieldReadAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customer.Table,
 			Columns: customer.Columns,
@@ -322,7 +366,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customer.FieldMergedIntoID:     {Type: field.TypeString, Column: customer.FieldMergedIntoID},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customerduplicate.Table,
 			Columns: customerduplicate.Columns,
@@ -344,7 +388,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customerduplicate.FieldResolvedByID: {Type: field.TypeString, Column: customerduplicate.FieldResolvedByID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customeridentity.Table,
 			Columns: customeridentity.Columns,
@@ -367,7 +411,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customeridentity.FieldOptedOutAt:  {Type: field.TypeTime, Column: customeridentity.FieldOptedOutAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customermerge.Table,
 			Columns: customermerge.Columns,
@@ -391,7 +435,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customermerge.FieldSnapshot:     {Type: field.TypeJSON, Column: customermerge.FieldSnapshot},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -416,7 +460,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCreatedAt:       {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   eventsequence.Table,
 			Columns: eventsequence.Columns,
@@ -431,7 +475,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			eventsequence.FieldPrunedThrough: {Type: field.TypeInt64, Column: eventsequence.FieldPrunedThrough},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   file.Table,
 			Columns: file.Columns,
@@ -468,7 +512,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			file.FieldQuickReplyID:       {Type: field.TypeString, Column: file.FieldQuickReplyID},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
@@ -501,7 +545,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldDeliveryError:     {Type: field.TypeString, Column: message.FieldDeliveryError},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxitem.Table,
 			Columns: outboxitem.Columns,
@@ -526,7 +570,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxitem.FieldProviderMessageID: {Type: field.TypeString, Column: outboxitem.FieldProviderMessageID},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pendingreceipt.Table,
 			Columns: pendingreceipt.Columns,
@@ -547,7 +591,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pendingreceipt.FieldOccurredAt:        {Type: field.TypeTime, Column: pendingreceipt.FieldOccurredAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   quickreply.Table,
 			Columns: quickreply.Columns,
@@ -571,7 +615,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			quickreply.FieldTemplate:    {Type: field.TypeJSON, Column: quickreply.FieldTemplate},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   receiverlease.Table,
 			Columns: receiverlease.Columns,
@@ -591,7 +635,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			receiverlease.FieldUpdatedAt:     {Type: field.TypeTime, Column: receiverlease.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   routingpolicy.Table,
 			Columns: routingpolicy.Columns,
@@ -611,7 +655,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			routingpolicy.FieldLastAgentID: {Type: field.TypeString, Column: routingpolicy.FieldLastAgentID},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -629,7 +673,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -646,7 +690,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldName:        {Type: field.TypeString, Column: team.FieldName},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timer.Table,
 			Columns: timer.Columns,
@@ -668,7 +712,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timer.FieldCreatedAt:    {Type: field.TypeTime, Column: timer.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -783,6 +827,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"AttributeDefinition",
 		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   autoreplyconfig.WorkspaceTable,
+			Columns: []string{autoreplyconfig.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"AutoReplyConfig",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"channel",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   autoreplyconfig.ChannelTable,
+			Columns: []string{autoreplyconfig.ChannelColumn},
+			Bidi:    false,
+		},
+		"AutoReplyConfig",
+		"Channel",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   autoreplysend.WorkspaceTable,
+			Columns: []string{autoreplysend.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"AutoReplySend",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"conversation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   autoreplysend.ConversationTable,
+			Columns: []string{autoreplysend.ConversationColumn},
+			Bidi:    false,
+		},
+		"AutoReplySend",
+		"Conversation",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -2041,6 +2133,222 @@ func (f *AttributeDefinitionFilter) WhereHasWorkspaceWith(preds ...predicate.Wor
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AutoReplyConfigQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AutoReplyConfigQuery builder.
+func (_q *AutoReplyConfigQuery) Filter() *AutoReplyConfigFilter {
+	return &AutoReplyConfigFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AutoReplyConfigMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AutoReplyConfigMutation builder.
+func (m *AutoReplyConfigMutation) Filter() *AutoReplyConfigFilter {
+	return &AutoReplyConfigFilter{config: m.config, predicateAdder: m}
+}
+
+// AutoReplyConfigFilter provides a generic filtering capability at runtime for AutoReplyConfigQuery.
+type AutoReplyConfigFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AutoReplyConfigFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AutoReplyConfigFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(autoreplyconfig.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AutoReplyConfigFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(autoreplyconfig.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AutoReplyConfigFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(autoreplyconfig.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *AutoReplyConfigFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(autoreplyconfig.FieldWorkspaceID))
+}
+
+// WhereChannelID applies the entql string predicate on the channel_id field.
+func (f *AutoReplyConfigFilter) WhereChannelID(p entql.StringP) {
+	f.Where(p.Field(autoreplyconfig.FieldChannelID))
+}
+
+// WhereWelcome applies the entql json.RawMessage predicate on the welcome field.
+func (f *AutoReplyConfigFilter) WhereWelcome(p entql.BytesP) {
+	f.Where(p.Field(autoreplyconfig.FieldWelcome))
+}
+
+// WhereOutOfHours applies the entql json.RawMessage predicate on the out_of_hours field.
+func (f *AutoReplyConfigFilter) WhereOutOfHours(p entql.BytesP) {
+	f.Where(p.Field(autoreplyconfig.FieldOutOfHours))
+}
+
+// WhereAllAgentsBusy applies the entql json.RawMessage predicate on the all_agents_busy field.
+func (f *AutoReplyConfigFilter) WhereAllAgentsBusy(p entql.BytesP) {
+	f.Where(p.Field(autoreplyconfig.FieldAllAgentsBusy))
+}
+
+// WhereKeywords applies the entql json.RawMessage predicate on the keywords field.
+func (f *AutoReplyConfigFilter) WhereKeywords(p entql.BytesP) {
+	f.Where(p.Field(autoreplyconfig.FieldKeywords))
+}
+
+// WhereCooldownMinutes applies the entql int predicate on the cooldown_minutes field.
+func (f *AutoReplyConfigFilter) WhereCooldownMinutes(p entql.IntP) {
+	f.Where(p.Field(autoreplyconfig.FieldCooldownMinutes))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *AutoReplyConfigFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *AutoReplyConfigFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasChannel applies a predicate to check if query has an edge channel.
+func (f *AutoReplyConfigFilter) WhereHasChannel() {
+	f.Where(entql.HasEdge("channel"))
+}
+
+// WhereHasChannelWith applies a predicate to check if query has an edge channel with a given conditions (other predicates).
+func (f *AutoReplyConfigFilter) WhereHasChannelWith(preds ...predicate.Channel) {
+	f.Where(entql.HasEdgeWith("channel", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *AutoReplySendQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AutoReplySendQuery builder.
+func (_q *AutoReplySendQuery) Filter() *AutoReplySendFilter {
+	return &AutoReplySendFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AutoReplySendMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AutoReplySendMutation builder.
+func (m *AutoReplySendMutation) Filter() *AutoReplySendFilter {
+	return &AutoReplySendFilter{config: m.config, predicateAdder: m}
+}
+
+// AutoReplySendFilter provides a generic filtering capability at runtime for AutoReplySendQuery.
+type AutoReplySendFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AutoReplySendFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AutoReplySendFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(autoreplysend.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AutoReplySendFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(autoreplysend.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AutoReplySendFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(autoreplysend.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *AutoReplySendFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(autoreplysend.FieldWorkspaceID))
+}
+
+// WhereConversationID applies the entql string predicate on the conversation_id field.
+func (f *AutoReplySendFilter) WhereConversationID(p entql.StringP) {
+	f.Where(p.Field(autoreplysend.FieldConversationID))
+}
+
+// WhereRuleKey applies the entql string predicate on the rule_key field.
+func (f *AutoReplySendFilter) WhereRuleKey(p entql.StringP) {
+	f.Where(p.Field(autoreplysend.FieldRuleKey))
+}
+
+// WhereLastSentAt applies the entql time.Time predicate on the last_sent_at field.
+func (f *AutoReplySendFilter) WhereLastSentAt(p entql.TimeP) {
+	f.Where(p.Field(autoreplysend.FieldLastSentAt))
+}
+
+// WhereLastEventSeq applies the entql int64 predicate on the last_event_seq field.
+func (f *AutoReplySendFilter) WhereLastEventSeq(p entql.Int64P) {
+	f.Where(p.Field(autoreplysend.FieldLastEventSeq))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *AutoReplySendFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *AutoReplySendFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasConversation applies a predicate to check if query has an edge conversation.
+func (f *AutoReplySendFilter) WhereHasConversation() {
+	f.Where(entql.HasEdge("conversation"))
+}
+
+// WhereHasConversationWith applies a predicate to check if query has an edge conversation with a given conditions (other predicates).
+func (f *AutoReplySendFilter) WhereHasConversationWith(preds ...predicate.Conversation) {
+	f.Where(entql.HasEdgeWith("conversation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CallQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2069,7 +2377,7 @@ type CallFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CallFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2283,7 +2591,7 @@ type ChannelFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ChannelFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2459,7 +2767,7 @@ type ChannelStateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ChannelStateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2562,7 +2870,7 @@ type ConsumerLeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConsumerLeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2617,7 +2925,7 @@ type ConversationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2854,7 +3162,7 @@ type ConversationActivityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationActivityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3019,7 +3327,7 @@ type ConversationReadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationReadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3093,7 +3401,7 @@ type CustomerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3262,7 +3570,7 @@ type CustomerDuplicateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerDuplicateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3403,7 +3711,7 @@ type CustomerIdentityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerIdentityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3535,7 +3843,7 @@ type CustomerMergeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerMergeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3700,7 +4008,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3814,7 +4122,7 @@ type EventSequenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventSequenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3864,7 +4172,7 @@ type FileFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FileFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4052,7 +4360,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4248,7 +4556,7 @@ type OutboxItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4362,7 +4670,7 @@ type PendingReceiptFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PendingReceiptFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4456,7 +4764,7 @@ type QuickReplyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *QuickReplyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4607,7 +4915,7 @@ type ReceiverLeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReceiverLeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4682,7 +4990,7 @@ type RoutingPolicyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoutingPolicyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4785,7 +5093,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4892,7 +5200,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4994,7 +5302,7 @@ type TimerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5079,7 +5387,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
@@ -436,6 +437,145 @@ func newAttributeDefinitionPaginateArgs(rv map[string]any) *attributedefinitionP
 	}
 	if v, ok := rv[whereField].(*AttributeDefinitionWhereInput); ok {
 		args.opts = append(args.opts, WithAttributeDefinitionFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AutoReplyConfigQuery) CollectFields(ctx context.Context, satisfies ...string) (*AutoReplyConfigQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AutoReplyConfigQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(autoreplyconfig.Columns))
+		selectedFields = []string{autoreplyconfig.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "channel":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ChannelClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, channelImplementors)...); err != nil {
+				return err
+			}
+			_q.withChannel = query
+			if _, ok := fieldSeen[autoreplyconfig.FieldChannelID]; !ok {
+				selectedFields = append(selectedFields, autoreplyconfig.FieldChannelID)
+				fieldSeen[autoreplyconfig.FieldChannelID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[autoreplyconfig.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, autoreplyconfig.FieldCreatedAt)
+				fieldSeen[autoreplyconfig.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[autoreplyconfig.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, autoreplyconfig.FieldUpdatedAt)
+				fieldSeen[autoreplyconfig.FieldUpdatedAt] = struct{}{}
+			}
+		case "channelID":
+			if _, ok := fieldSeen[autoreplyconfig.FieldChannelID]; !ok {
+				selectedFields = append(selectedFields, autoreplyconfig.FieldChannelID)
+				fieldSeen[autoreplyconfig.FieldChannelID] = struct{}{}
+			}
+		case "welcome":
+			if _, ok := fieldSeen[autoreplyconfig.FieldWelcome]; !ok {
+				selectedFields = append(selectedFields, autoreplyconfig.FieldWelcome)
+				fieldSeen[autoreplyconfig.FieldWelcome] = struct{}{}
+			}
+		case "outOfHours":
+			if _, ok := fieldSeen[autoreplyconfig.FieldOutOfHours]; !ok {
+				selectedFields = append(selectedFields, autoreplyconfig.FieldOutOfHours)
+				fieldSeen[autoreplyconfig.FieldOutOfHours] = struct{}{}
+			}
+		case "allAgentsBusy":
+			if _, ok := fieldSeen[autoreplyconfig.FieldAllAgentsBusy]; !ok {
+				selectedFields = append(selectedFields, autoreplyconfig.FieldAllAgentsBusy)
+				fieldSeen[autoreplyconfig.FieldAllAgentsBusy] = struct{}{}
+			}
+		case "keywords":
+			if _, ok := fieldSeen[autoreplyconfig.FieldKeywords]; !ok {
+				selectedFields = append(selectedFields, autoreplyconfig.FieldKeywords)
+				fieldSeen[autoreplyconfig.FieldKeywords] = struct{}{}
+			}
+		case "cooldownMinutes":
+			if _, ok := fieldSeen[autoreplyconfig.FieldCooldownMinutes]; !ok {
+				selectedFields = append(selectedFields, autoreplyconfig.FieldCooldownMinutes)
+				fieldSeen[autoreplyconfig.FieldCooldownMinutes] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type autorepliesPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AutoRepliesPaginateOption
+}
+
+func newAutoRepliesPaginateArgs(rv map[string]any) *autorepliesPaginateArgs {
+	args := &autorepliesPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AutoRepliesOrder{Field: &AutoRepliesOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAutoRepliesOrder(order))
+			}
+		case *AutoRepliesOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAutoRepliesOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AutoRepliesWhereInput); ok {
+		args.opts = append(args.opts, WithAutoRepliesFilter(v.Filter))
 	}
 	return args
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
@@ -48,6 +49,11 @@ var attributedefinitionImplementors = []string{"AttributeDefinition", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*AttributeDefinition) IsNode() {}
+
+var autoreplyconfigImplementors = []string{"AutoReplies", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AutoReplyConfig) IsNode() {}
 
 var callImplementors = []string{"Call", "Node"}
 
@@ -212,6 +218,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			Where(attributedefinition.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, attributedefinitionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case autoreplyconfig.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.AutoReplyConfig.Query().
+			Where(autoreplyconfig.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, autoreplyconfigImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -507,6 +526,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 		query := c.AttributeDefinition.Query().
 			Where(attributedefinition.IDIn(ids...))
 		query, err := query.CollectFields(ctx, attributedefinitionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case autoreplyconfig.Table:
+		query := c.AutoReplyConfig.Query().
+			Where(autoreplyconfig.IDIn(ids...))
+		query, err := query.CollectFields(ctx, autoreplyconfigImplementors...)
 		if err != nil {
 			return nil, err
 		}

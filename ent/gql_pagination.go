@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
@@ -1178,6 +1179,341 @@ func (_m *AttributeDefinition) ToEdge(order *AttributeDefinitionOrder) *Attribut
 		order = DefaultAttributeDefinitionOrder
 	}
 	return &AttributeDefinitionEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// AutoReplies is the type alias for AutoReplyConfig.
+type AutoReplies = AutoReplyConfig
+
+// AutoRepliesEdge is the edge representation of AutoReplies.
+type AutoRepliesEdge struct {
+	Node   *AutoReplies `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// AutoRepliesConnection is the connection containing edges to AutoReplies.
+type AutoRepliesConnection struct {
+	Edges      []*AutoRepliesEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *AutoRepliesConnection) build(nodes []*AutoReplies, pager *autorepliesPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AutoReplies
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AutoReplies {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AutoReplies {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AutoRepliesEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AutoRepliesEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AutoRepliesPaginateOption enables pagination customization.
+type AutoRepliesPaginateOption func(*autorepliesPager) error
+
+// WithAutoRepliesOrder configures pagination ordering.
+func WithAutoRepliesOrder(order *AutoRepliesOrder) AutoRepliesPaginateOption {
+	if order == nil {
+		order = DefaultAutoRepliesOrder
+	}
+	o := *order
+	return func(pager *autorepliesPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAutoRepliesOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAutoRepliesFilter configures pagination filter.
+func WithAutoRepliesFilter(filter func(*AutoReplyConfigQuery) (*AutoReplyConfigQuery, error)) AutoRepliesPaginateOption {
+	return func(pager *autorepliesPager) error {
+		if filter == nil {
+			return errors.New("AutoReplyConfigQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type autorepliesPager struct {
+	reverse bool
+	order   *AutoRepliesOrder
+	filter  func(*AutoReplyConfigQuery) (*AutoReplyConfigQuery, error)
+}
+
+func newAutoRepliesPager(opts []AutoRepliesPaginateOption, reverse bool) (*autorepliesPager, error) {
+	pager := &autorepliesPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAutoRepliesOrder
+	}
+	return pager, nil
+}
+
+func (p *autorepliesPager) applyFilter(query *AutoReplyConfigQuery) (*AutoReplyConfigQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *autorepliesPager) toCursor(_m *AutoReplies) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *autorepliesPager) applyCursors(query *AutoReplyConfigQuery, after, before *Cursor) (*AutoReplyConfigQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAutoRepliesOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *autorepliesPager) applyOrder(query *AutoReplyConfigQuery) *AutoReplyConfigQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAutoRepliesOrder.Field {
+		query = query.Order(DefaultAutoRepliesOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *autorepliesPager) orderExpr(query *AutoReplyConfigQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAutoRepliesOrder.Field {
+			b.Comma().Ident(DefaultAutoRepliesOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AutoReplies.
+func (_m *AutoReplyConfigQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AutoRepliesPaginateOption,
+) (*AutoRepliesConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAutoRepliesPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AutoRepliesConnection{Edges: []*AutoRepliesEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Aggregate(Count()).Int(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AutoReplyConfigOrderFieldID orders AutoReplyConfig by id.
+	AutoReplyConfigOrderFieldID = &AutoRepliesOrderField{
+		Value: func(_m *AutoReplies) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: autoreplyconfig.FieldID,
+		toTerm: autoreplyconfig.ByID,
+		toCursor: func(_m *AutoReplies) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ID,
+			}
+		},
+	}
+	// AutoReplyConfigOrderFieldCreatedAt orders AutoReplyConfig by created_at.
+	AutoReplyConfigOrderFieldCreatedAt = &AutoRepliesOrderField{
+		Value: func(_m *AutoReplies) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: autoreplyconfig.FieldCreatedAt,
+		toTerm: autoreplyconfig.ByCreatedAt,
+		toCursor: func(_m *AutoReplies) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// AutoReplyConfigOrderFieldUpdatedAt orders AutoReplyConfig by updated_at.
+	AutoReplyConfigOrderFieldUpdatedAt = &AutoRepliesOrderField{
+		Value: func(_m *AutoReplies) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: autoreplyconfig.FieldUpdatedAt,
+		toTerm: autoreplyconfig.ByUpdatedAt,
+		toCursor: func(_m *AutoReplies) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AutoRepliesOrderField) String() string {
+	var str string
+	switch f.column {
+	case AutoReplyConfigOrderFieldID.column:
+		str = "ID"
+	case AutoReplyConfigOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AutoReplyConfigOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AutoRepliesOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AutoRepliesOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AutoRepliesOrderField %T must be a string", v)
+	}
+	switch str {
+	case "ID":
+		*f = *AutoReplyConfigOrderFieldID
+	case "CREATED_AT":
+		*f = *AutoReplyConfigOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AutoReplyConfigOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid AutoRepliesOrderField", str)
+	}
+	return nil
+}
+
+// AutoRepliesOrderField defines the ordering field of AutoReplyConfig.
+type AutoRepliesOrderField struct {
+	// Value extracts the ordering value from the given AutoReplyConfig.
+	Value    func(*AutoReplies) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) autoreplyconfig.OrderOption
+	toCursor func(*AutoReplies) Cursor
+}
+
+// AutoRepliesOrder defines the ordering of AutoReplyConfig.
+type AutoRepliesOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *AutoRepliesOrderField `json:"field"`
+}
+
+// DefaultAutoRepliesOrder is the default ordering of AutoReplyConfig.
+var DefaultAutoRepliesOrder = &AutoRepliesOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AutoRepliesOrderField{
+		Value: func(_m *AutoReplies) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: autoreplyconfig.FieldID,
+		toTerm: autoreplyconfig.ByID,
+		toCursor: func(_m *AutoReplies) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts AutoReplies into AutoRepliesEdge.
+func (_m *AutoReplies) ToEdge(order *AutoRepliesOrder) *AutoRepliesEdge {
+	if order == nil {
+		order = DefaultAutoRepliesOrder
+	}
+	return &AutoRepliesEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/customer"
@@ -1280,6 +1281,308 @@ func (i *AttributeDefinitionWhereInput) P() (predicate.AttributeDefinition, erro
 		return predicates[0], nil
 	default:
 		return attributedefinition.And(predicates...), nil
+	}
+}
+
+// AutoRepliesWhereInput represents a where input for filtering AutoReplyConfig queries.
+type AutoRepliesWhereInput struct {
+	Predicates []predicate.AutoReplyConfig `json:"-"`
+	Not        *AutoRepliesWhereInput      `json:"not,omitempty"`
+	Or         []*AutoRepliesWhereInput    `json:"or,omitempty"`
+	And        []*AutoRepliesWhereInput    `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *gid.ID  `json:"id,omitempty"`
+	IDNEQ   *gid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []gid.ID `json:"idIn,omitempty"`
+	IDNotIn []gid.ID `json:"idNotIn,omitempty"`
+	IDGT    *gid.ID  `json:"idGT,omitempty"`
+	IDGTE   *gid.ID  `json:"idGTE,omitempty"`
+	IDLT    *gid.ID  `json:"idLT,omitempty"`
+	IDLTE   *gid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "channel_id" field predicates.
+	ChannelID             *gid.ID  `json:"channelID,omitempty"`
+	ChannelIDNEQ          *gid.ID  `json:"channelIDNEQ,omitempty"`
+	ChannelIDIn           []gid.ID `json:"channelIDIn,omitempty"`
+	ChannelIDNotIn        []gid.ID `json:"channelIDNotIn,omitempty"`
+	ChannelIDGT           *gid.ID  `json:"channelIDGT,omitempty"`
+	ChannelIDGTE          *gid.ID  `json:"channelIDGTE,omitempty"`
+	ChannelIDLT           *gid.ID  `json:"channelIDLT,omitempty"`
+	ChannelIDLTE          *gid.ID  `json:"channelIDLTE,omitempty"`
+	ChannelIDContains     *gid.ID  `json:"channelIDContains,omitempty"`
+	ChannelIDHasPrefix    *gid.ID  `json:"channelIDHasPrefix,omitempty"`
+	ChannelIDHasSuffix    *gid.ID  `json:"channelIDHasSuffix,omitempty"`
+	ChannelIDEqualFold    *gid.ID  `json:"channelIDEqualFold,omitempty"`
+	ChannelIDContainsFold *gid.ID  `json:"channelIDContainsFold,omitempty"`
+
+	// "cooldown_minutes" field predicates.
+	CooldownMinutes      *int  `json:"cooldownMinutes,omitempty"`
+	CooldownMinutesNEQ   *int  `json:"cooldownMinutesNEQ,omitempty"`
+	CooldownMinutesIn    []int `json:"cooldownMinutesIn,omitempty"`
+	CooldownMinutesNotIn []int `json:"cooldownMinutesNotIn,omitempty"`
+	CooldownMinutesGT    *int  `json:"cooldownMinutesGT,omitempty"`
+	CooldownMinutesGTE   *int  `json:"cooldownMinutesGTE,omitempty"`
+	CooldownMinutesLT    *int  `json:"cooldownMinutesLT,omitempty"`
+	CooldownMinutesLTE   *int  `json:"cooldownMinutesLTE,omitempty"`
+
+	// "channel" edge predicates.
+	HasChannel     *bool                `json:"hasChannel,omitempty"`
+	HasChannelWith []*ChannelWhereInput `json:"hasChannelWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AutoRepliesWhereInput) AddPredicates(predicates ...predicate.AutoReplyConfig) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AutoRepliesWhereInput filter on the AutoReplyConfigQuery builder.
+func (i *AutoRepliesWhereInput) Filter(q *AutoReplyConfigQuery) (*AutoReplyConfigQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAutoRepliesWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAutoRepliesWhereInput is returned in case the AutoRepliesWhereInput is empty.
+var ErrEmptyAutoRepliesWhereInput = errors.New("ent: empty predicate AutoRepliesWhereInput")
+
+// P returns a predicate for filtering autoreplyconfigs.
+// An error is returned if the input is empty or invalid.
+func (i *AutoRepliesWhereInput) P() (predicate.AutoReplyConfig, error) {
+	var predicates []predicate.AutoReplyConfig
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, autoreplyconfig.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.AutoReplyConfig, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, autoreplyconfig.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.AutoReplyConfig, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, autoreplyconfig.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, autoreplyconfig.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, autoreplyconfig.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, autoreplyconfig.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, autoreplyconfig.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, autoreplyconfig.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, autoreplyconfig.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, autoreplyconfig.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, autoreplyconfig.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, autoreplyconfig.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, autoreplyconfig.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, autoreplyconfig.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, autoreplyconfig.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, autoreplyconfig.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, autoreplyconfig.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, autoreplyconfig.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, autoreplyconfig.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, autoreplyconfig.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, autoreplyconfig.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, autoreplyconfig.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, autoreplyconfig.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, autoreplyconfig.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, autoreplyconfig.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, autoreplyconfig.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, autoreplyconfig.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ChannelID != nil {
+		predicates = append(predicates, autoreplyconfig.ChannelIDEQ(*i.ChannelID))
+	}
+	if i.ChannelIDNEQ != nil {
+		predicates = append(predicates, autoreplyconfig.ChannelIDNEQ(*i.ChannelIDNEQ))
+	}
+	if len(i.ChannelIDIn) > 0 {
+		predicates = append(predicates, autoreplyconfig.ChannelIDIn(i.ChannelIDIn...))
+	}
+	if len(i.ChannelIDNotIn) > 0 {
+		predicates = append(predicates, autoreplyconfig.ChannelIDNotIn(i.ChannelIDNotIn...))
+	}
+	if i.ChannelIDGT != nil {
+		predicates = append(predicates, autoreplyconfig.ChannelIDGT(*i.ChannelIDGT))
+	}
+	if i.ChannelIDGTE != nil {
+		predicates = append(predicates, autoreplyconfig.ChannelIDGTE(*i.ChannelIDGTE))
+	}
+	if i.ChannelIDLT != nil {
+		predicates = append(predicates, autoreplyconfig.ChannelIDLT(*i.ChannelIDLT))
+	}
+	if i.ChannelIDLTE != nil {
+		predicates = append(predicates, autoreplyconfig.ChannelIDLTE(*i.ChannelIDLTE))
+	}
+	if i.ChannelIDContains != nil {
+		predicates = append(predicates, autoreplyconfig.ChannelIDContains(*i.ChannelIDContains))
+	}
+	if i.ChannelIDHasPrefix != nil {
+		predicates = append(predicates, autoreplyconfig.ChannelIDHasPrefix(*i.ChannelIDHasPrefix))
+	}
+	if i.ChannelIDHasSuffix != nil {
+		predicates = append(predicates, autoreplyconfig.ChannelIDHasSuffix(*i.ChannelIDHasSuffix))
+	}
+	if i.ChannelIDEqualFold != nil {
+		predicates = append(predicates, autoreplyconfig.ChannelIDEqualFold(*i.ChannelIDEqualFold))
+	}
+	if i.ChannelIDContainsFold != nil {
+		predicates = append(predicates, autoreplyconfig.ChannelIDContainsFold(*i.ChannelIDContainsFold))
+	}
+	if i.CooldownMinutes != nil {
+		predicates = append(predicates, autoreplyconfig.CooldownMinutesEQ(*i.CooldownMinutes))
+	}
+	if i.CooldownMinutesNEQ != nil {
+		predicates = append(predicates, autoreplyconfig.CooldownMinutesNEQ(*i.CooldownMinutesNEQ))
+	}
+	if len(i.CooldownMinutesIn) > 0 {
+		predicates = append(predicates, autoreplyconfig.CooldownMinutesIn(i.CooldownMinutesIn...))
+	}
+	if len(i.CooldownMinutesNotIn) > 0 {
+		predicates = append(predicates, autoreplyconfig.CooldownMinutesNotIn(i.CooldownMinutesNotIn...))
+	}
+	if i.CooldownMinutesGT != nil {
+		predicates = append(predicates, autoreplyconfig.CooldownMinutesGT(*i.CooldownMinutesGT))
+	}
+	if i.CooldownMinutesGTE != nil {
+		predicates = append(predicates, autoreplyconfig.CooldownMinutesGTE(*i.CooldownMinutesGTE))
+	}
+	if i.CooldownMinutesLT != nil {
+		predicates = append(predicates, autoreplyconfig.CooldownMinutesLT(*i.CooldownMinutesLT))
+	}
+	if i.CooldownMinutesLTE != nil {
+		predicates = append(predicates, autoreplyconfig.CooldownMinutesLTE(*i.CooldownMinutesLTE))
+	}
+
+	if i.HasChannel != nil {
+		p := autoreplyconfig.HasChannel()
+		if !*i.HasChannel {
+			p = autoreplyconfig.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasChannelWith) > 0 {
+		with := make([]predicate.Channel, 0, len(i.HasChannelWith))
+		for _, w := range i.HasChannelWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasChannelWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, autoreplyconfig.HasChannelWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAutoRepliesWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return autoreplyconfig.And(predicates...), nil
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/autoreplyconfig"
+	"github.com/switchboard/switchboard/ent/autoreplysend"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/channelstate"
@@ -57,6 +59,8 @@ const (
 	TypeAgentPresence        = "AgentPresence"
 	TypeApiToken             = "ApiToken"
 	TypeAttributeDefinition  = "AttributeDefinition"
+	TypeAutoReplyConfig      = "AutoReplyConfig"
+	TypeAutoReplySend        = "AutoReplySend"
 	TypeCall                 = "Call"
 	TypeChannel              = "Channel"
 	TypeChannelState         = "ChannelState"
@@ -4158,6 +4162,1714 @@ func (m *AttributeDefinitionMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown AttributeDefinition edge %s", name)
+}
+
+// AutoReplyConfigMutation represents an operation that mutates the AutoReplyConfig nodes in the graph.
+type AutoReplyConfigMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *gid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	welcome             *schematype.AutoReplyText
+	out_of_hours        *schematype.AutoReplyText
+	all_agents_busy     *schematype.AutoReplyText
+	keywords            *[]schematype.KeywordReply
+	appendkeywords      []schematype.KeywordReply
+	cooldown_minutes    *int
+	addcooldown_minutes *int
+	clearedFields       map[string]struct{}
+	workspace           *gid.ID
+	clearedworkspace    bool
+	channel             *gid.ID
+	clearedchannel      bool
+	done                bool
+	oldValue            func(context.Context) (*AutoReplyConfig, error)
+	predicates          []predicate.AutoReplyConfig
+}
+
+var _ ent.Mutation = (*AutoReplyConfigMutation)(nil)
+
+// autoreplyconfigOption allows management of the mutation configuration using functional options.
+type autoreplyconfigOption func(*AutoReplyConfigMutation)
+
+// newAutoReplyConfigMutation creates new mutation for the AutoReplyConfig entity.
+func newAutoReplyConfigMutation(c config, op Op, opts ...autoreplyconfigOption) *AutoReplyConfigMutation {
+	m := &AutoReplyConfigMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAutoReplyConfig,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAutoReplyConfigID sets the ID field of the mutation.
+func withAutoReplyConfigID(id gid.ID) autoreplyconfigOption {
+	return func(m *AutoReplyConfigMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AutoReplyConfig
+		)
+		m.oldValue = func(ctx context.Context) (*AutoReplyConfig, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AutoReplyConfig.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAutoReplyConfig sets the old AutoReplyConfig of the mutation.
+func withAutoReplyConfig(node *AutoReplyConfig) autoreplyconfigOption {
+	return func(m *AutoReplyConfigMutation) {
+		m.oldValue = func(context.Context) (*AutoReplyConfig, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AutoReplyConfigMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AutoReplyConfigMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AutoReplyConfig entities.
+func (m *AutoReplyConfigMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AutoReplyConfigMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AutoReplyConfigMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AutoReplyConfig.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AutoReplyConfigMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AutoReplyConfigMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AutoReplyConfig entity.
+// If the AutoReplyConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplyConfigMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AutoReplyConfigMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AutoReplyConfigMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AutoReplyConfigMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AutoReplyConfig entity.
+// If the AutoReplyConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplyConfigMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AutoReplyConfigMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *AutoReplyConfigMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *AutoReplyConfigMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the AutoReplyConfig entity.
+// If the AutoReplyConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplyConfigMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *AutoReplyConfigMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetChannelID sets the "channel_id" field.
+func (m *AutoReplyConfigMutation) SetChannelID(gi gid.ID) {
+	m.channel = &gi
+}
+
+// ChannelID returns the value of the "channel_id" field in the mutation.
+func (m *AutoReplyConfigMutation) ChannelID() (r gid.ID, exists bool) {
+	v := m.channel
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannelID returns the old "channel_id" field's value of the AutoReplyConfig entity.
+// If the AutoReplyConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplyConfigMutation) OldChannelID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannelID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannelID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannelID: %w", err)
+	}
+	return oldValue.ChannelID, nil
+}
+
+// ResetChannelID resets all changes to the "channel_id" field.
+func (m *AutoReplyConfigMutation) ResetChannelID() {
+	m.channel = nil
+}
+
+// SetWelcome sets the "welcome" field.
+func (m *AutoReplyConfigMutation) SetWelcome(srt schematype.AutoReplyText) {
+	m.welcome = &srt
+}
+
+// Welcome returns the value of the "welcome" field in the mutation.
+func (m *AutoReplyConfigMutation) Welcome() (r schematype.AutoReplyText, exists bool) {
+	v := m.welcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWelcome returns the old "welcome" field's value of the AutoReplyConfig entity.
+// If the AutoReplyConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplyConfigMutation) OldWelcome(ctx context.Context) (v schematype.AutoReplyText, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWelcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWelcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWelcome: %w", err)
+	}
+	return oldValue.Welcome, nil
+}
+
+// ResetWelcome resets all changes to the "welcome" field.
+func (m *AutoReplyConfigMutation) ResetWelcome() {
+	m.welcome = nil
+}
+
+// SetOutOfHours sets the "out_of_hours" field.
+func (m *AutoReplyConfigMutation) SetOutOfHours(srt schematype.AutoReplyText) {
+	m.out_of_hours = &srt
+}
+
+// OutOfHours returns the value of the "out_of_hours" field in the mutation.
+func (m *AutoReplyConfigMutation) OutOfHours() (r schematype.AutoReplyText, exists bool) {
+	v := m.out_of_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutOfHours returns the old "out_of_hours" field's value of the AutoReplyConfig entity.
+// If the AutoReplyConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplyConfigMutation) OldOutOfHours(ctx context.Context) (v schematype.AutoReplyText, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutOfHours is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutOfHours requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutOfHours: %w", err)
+	}
+	return oldValue.OutOfHours, nil
+}
+
+// ResetOutOfHours resets all changes to the "out_of_hours" field.
+func (m *AutoReplyConfigMutation) ResetOutOfHours() {
+	m.out_of_hours = nil
+}
+
+// SetAllAgentsBusy sets the "all_agents_busy" field.
+func (m *AutoReplyConfigMutation) SetAllAgentsBusy(srt schematype.AutoReplyText) {
+	m.all_agents_busy = &srt
+}
+
+// AllAgentsBusy returns the value of the "all_agents_busy" field in the mutation.
+func (m *AutoReplyConfigMutation) AllAgentsBusy() (r schematype.AutoReplyText, exists bool) {
+	v := m.all_agents_busy
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAllAgentsBusy returns the old "all_agents_busy" field's value of the AutoReplyConfig entity.
+// If the AutoReplyConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplyConfigMutation) OldAllAgentsBusy(ctx context.Context) (v schematype.AutoReplyText, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAllAgentsBusy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAllAgentsBusy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAllAgentsBusy: %w", err)
+	}
+	return oldValue.AllAgentsBusy, nil
+}
+
+// ResetAllAgentsBusy resets all changes to the "all_agents_busy" field.
+func (m *AutoReplyConfigMutation) ResetAllAgentsBusy() {
+	m.all_agents_busy = nil
+}
+
+// SetKeywords sets the "keywords" field.
+func (m *AutoReplyConfigMutation) SetKeywords(sr []schematype.KeywordReply) {
+	m.keywords = &sr
+	m.appendkeywords = nil
+}
+
+// Keywords returns the value of the "keywords" field in the mutation.
+func (m *AutoReplyConfigMutation) Keywords() (r []schematype.KeywordReply, exists bool) {
+	v := m.keywords
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKeywords returns the old "keywords" field's value of the AutoReplyConfig entity.
+// If the AutoReplyConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplyConfigMutation) OldKeywords(ctx context.Context) (v []schematype.KeywordReply, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKeywords is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKeywords requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKeywords: %w", err)
+	}
+	return oldValue.Keywords, nil
+}
+
+// AppendKeywords adds sr to the "keywords" field.
+func (m *AutoReplyConfigMutation) AppendKeywords(sr []schematype.KeywordReply) {
+	m.appendkeywords = append(m.appendkeywords, sr...)
+}
+
+// AppendedKeywords returns the list of values that were appended to the "keywords" field in this mutation.
+func (m *AutoReplyConfigMutation) AppendedKeywords() ([]schematype.KeywordReply, bool) {
+	if len(m.appendkeywords) == 0 {
+		return nil, false
+	}
+	return m.appendkeywords, true
+}
+
+// ResetKeywords resets all changes to the "keywords" field.
+func (m *AutoReplyConfigMutation) ResetKeywords() {
+	m.keywords = nil
+	m.appendkeywords = nil
+}
+
+// SetCooldownMinutes sets the "cooldown_minutes" field.
+func (m *AutoReplyConfigMutation) SetCooldownMinutes(i int) {
+	m.cooldown_minutes = &i
+	m.addcooldown_minutes = nil
+}
+
+// CooldownMinutes returns the value of the "cooldown_minutes" field in the mutation.
+func (m *AutoReplyConfigMutation) CooldownMinutes() (r int, exists bool) {
+	v := m.cooldown_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCooldownMinutes returns the old "cooldown_minutes" field's value of the AutoReplyConfig entity.
+// If the AutoReplyConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplyConfigMutation) OldCooldownMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCooldownMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCooldownMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCooldownMinutes: %w", err)
+	}
+	return oldValue.CooldownMinutes, nil
+}
+
+// AddCooldownMinutes adds i to the "cooldown_minutes" field.
+func (m *AutoReplyConfigMutation) AddCooldownMinutes(i int) {
+	if m.addcooldown_minutes != nil {
+		*m.addcooldown_minutes += i
+	} else {
+		m.addcooldown_minutes = &i
+	}
+}
+
+// AddedCooldownMinutes returns the value that was added to the "cooldown_minutes" field in this mutation.
+func (m *AutoReplyConfigMutation) AddedCooldownMinutes() (r int, exists bool) {
+	v := m.addcooldown_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCooldownMinutes resets all changes to the "cooldown_minutes" field.
+func (m *AutoReplyConfigMutation) ResetCooldownMinutes() {
+	m.cooldown_minutes = nil
+	m.addcooldown_minutes = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *AutoReplyConfigMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[autoreplyconfig.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *AutoReplyConfigMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *AutoReplyConfigMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *AutoReplyConfigMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearChannel clears the "channel" edge to the Channel entity.
+func (m *AutoReplyConfigMutation) ClearChannel() {
+	m.clearedchannel = true
+	m.clearedFields[autoreplyconfig.FieldChannelID] = struct{}{}
+}
+
+// ChannelCleared reports if the "channel" edge to the Channel entity was cleared.
+func (m *AutoReplyConfigMutation) ChannelCleared() bool {
+	return m.clearedchannel
+}
+
+// ChannelIDs returns the "channel" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ChannelID instead. It exists only for internal usage by the builders.
+func (m *AutoReplyConfigMutation) ChannelIDs() (ids []gid.ID) {
+	if id := m.channel; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetChannel resets all changes to the "channel" edge.
+func (m *AutoReplyConfigMutation) ResetChannel() {
+	m.channel = nil
+	m.clearedchannel = false
+}
+
+// Where appends a list predicates to the AutoReplyConfigMutation builder.
+func (m *AutoReplyConfigMutation) Where(ps ...predicate.AutoReplyConfig) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AutoReplyConfigMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AutoReplyConfigMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AutoReplyConfig, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AutoReplyConfigMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AutoReplyConfigMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AutoReplyConfig).
+func (m *AutoReplyConfigMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AutoReplyConfigMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.created_at != nil {
+		fields = append(fields, autoreplyconfig.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, autoreplyconfig.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, autoreplyconfig.FieldWorkspaceID)
+	}
+	if m.channel != nil {
+		fields = append(fields, autoreplyconfig.FieldChannelID)
+	}
+	if m.welcome != nil {
+		fields = append(fields, autoreplyconfig.FieldWelcome)
+	}
+	if m.out_of_hours != nil {
+		fields = append(fields, autoreplyconfig.FieldOutOfHours)
+	}
+	if m.all_agents_busy != nil {
+		fields = append(fields, autoreplyconfig.FieldAllAgentsBusy)
+	}
+	if m.keywords != nil {
+		fields = append(fields, autoreplyconfig.FieldKeywords)
+	}
+	if m.cooldown_minutes != nil {
+		fields = append(fields, autoreplyconfig.FieldCooldownMinutes)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AutoReplyConfigMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case autoreplyconfig.FieldCreatedAt:
+		return m.CreatedAt()
+	case autoreplyconfig.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case autoreplyconfig.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case autoreplyconfig.FieldChannelID:
+		return m.ChannelID()
+	case autoreplyconfig.FieldWelcome:
+		return m.Welcome()
+	case autoreplyconfig.FieldOutOfHours:
+		return m.OutOfHours()
+	case autoreplyconfig.FieldAllAgentsBusy:
+		return m.AllAgentsBusy()
+	case autoreplyconfig.FieldKeywords:
+		return m.Keywords()
+	case autoreplyconfig.FieldCooldownMinutes:
+		return m.CooldownMinutes()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AutoReplyConfigMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case autoreplyconfig.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case autoreplyconfig.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case autoreplyconfig.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case autoreplyconfig.FieldChannelID:
+		return m.OldChannelID(ctx)
+	case autoreplyconfig.FieldWelcome:
+		return m.OldWelcome(ctx)
+	case autoreplyconfig.FieldOutOfHours:
+		return m.OldOutOfHours(ctx)
+	case autoreplyconfig.FieldAllAgentsBusy:
+		return m.OldAllAgentsBusy(ctx)
+	case autoreplyconfig.FieldKeywords:
+		return m.OldKeywords(ctx)
+	case autoreplyconfig.FieldCooldownMinutes:
+		return m.OldCooldownMinutes(ctx)
+	}
+	return nil, fmt.Errorf("unknown AutoReplyConfig field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutoReplyConfigMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case autoreplyconfig.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case autoreplyconfig.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case autoreplyconfig.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case autoreplyconfig.FieldChannelID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannelID(v)
+		return nil
+	case autoreplyconfig.FieldWelcome:
+		v, ok := value.(schematype.AutoReplyText)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWelcome(v)
+		return nil
+	case autoreplyconfig.FieldOutOfHours:
+		v, ok := value.(schematype.AutoReplyText)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutOfHours(v)
+		return nil
+	case autoreplyconfig.FieldAllAgentsBusy:
+		v, ok := value.(schematype.AutoReplyText)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAllAgentsBusy(v)
+		return nil
+	case autoreplyconfig.FieldKeywords:
+		v, ok := value.([]schematype.KeywordReply)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKeywords(v)
+		return nil
+	case autoreplyconfig.FieldCooldownMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCooldownMinutes(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutoReplyConfig field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AutoReplyConfigMutation) AddedFields() []string {
+	var fields []string
+	if m.addcooldown_minutes != nil {
+		fields = append(fields, autoreplyconfig.FieldCooldownMinutes)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AutoReplyConfigMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case autoreplyconfig.FieldCooldownMinutes:
+		return m.AddedCooldownMinutes()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutoReplyConfigMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case autoreplyconfig.FieldCooldownMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCooldownMinutes(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutoReplyConfig numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AutoReplyConfigMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AutoReplyConfigMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AutoReplyConfigMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AutoReplyConfig nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AutoReplyConfigMutation) ResetField(name string) error {
+	switch name {
+	case autoreplyconfig.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case autoreplyconfig.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case autoreplyconfig.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case autoreplyconfig.FieldChannelID:
+		m.ResetChannelID()
+		return nil
+	case autoreplyconfig.FieldWelcome:
+		m.ResetWelcome()
+		return nil
+	case autoreplyconfig.FieldOutOfHours:
+		m.ResetOutOfHours()
+		return nil
+	case autoreplyconfig.FieldAllAgentsBusy:
+		m.ResetAllAgentsBusy()
+		return nil
+	case autoreplyconfig.FieldKeywords:
+		m.ResetKeywords()
+		return nil
+	case autoreplyconfig.FieldCooldownMinutes:
+		m.ResetCooldownMinutes()
+		return nil
+	}
+	return fmt.Errorf("unknown AutoReplyConfig field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AutoReplyConfigMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.workspace != nil {
+		edges = append(edges, autoreplyconfig.EdgeWorkspace)
+	}
+	if m.channel != nil {
+		edges = append(edges, autoreplyconfig.EdgeChannel)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AutoReplyConfigMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case autoreplyconfig.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case autoreplyconfig.EdgeChannel:
+		if id := m.channel; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AutoReplyConfigMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AutoReplyConfigMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AutoReplyConfigMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedworkspace {
+		edges = append(edges, autoreplyconfig.EdgeWorkspace)
+	}
+	if m.clearedchannel {
+		edges = append(edges, autoreplyconfig.EdgeChannel)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AutoReplyConfigMutation) EdgeCleared(name string) bool {
+	switch name {
+	case autoreplyconfig.EdgeWorkspace:
+		return m.clearedworkspace
+	case autoreplyconfig.EdgeChannel:
+		return m.clearedchannel
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AutoReplyConfigMutation) ClearEdge(name string) error {
+	switch name {
+	case autoreplyconfig.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case autoreplyconfig.EdgeChannel:
+		m.ClearChannel()
+		return nil
+	}
+	return fmt.Errorf("unknown AutoReplyConfig unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AutoReplyConfigMutation) ResetEdge(name string) error {
+	switch name {
+	case autoreplyconfig.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case autoreplyconfig.EdgeChannel:
+		m.ResetChannel()
+		return nil
+	}
+	return fmt.Errorf("unknown AutoReplyConfig edge %s", name)
+}
+
+// AutoReplySendMutation represents an operation that mutates the AutoReplySend nodes in the graph.
+type AutoReplySendMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *gid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	rule_key            *string
+	last_sent_at        *time.Time
+	last_event_seq      *int64
+	addlast_event_seq   *int64
+	clearedFields       map[string]struct{}
+	workspace           *gid.ID
+	clearedworkspace    bool
+	conversation        *gid.ID
+	clearedconversation bool
+	done                bool
+	oldValue            func(context.Context) (*AutoReplySend, error)
+	predicates          []predicate.AutoReplySend
+}
+
+var _ ent.Mutation = (*AutoReplySendMutation)(nil)
+
+// autoreplysendOption allows management of the mutation configuration using functional options.
+type autoreplysendOption func(*AutoReplySendMutation)
+
+// newAutoReplySendMutation creates new mutation for the AutoReplySend entity.
+func newAutoReplySendMutation(c config, op Op, opts ...autoreplysendOption) *AutoReplySendMutation {
+	m := &AutoReplySendMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAutoReplySend,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAutoReplySendID sets the ID field of the mutation.
+func withAutoReplySendID(id gid.ID) autoreplysendOption {
+	return func(m *AutoReplySendMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AutoReplySend
+		)
+		m.oldValue = func(ctx context.Context) (*AutoReplySend, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AutoReplySend.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAutoReplySend sets the old AutoReplySend of the mutation.
+func withAutoReplySend(node *AutoReplySend) autoreplysendOption {
+	return func(m *AutoReplySendMutation) {
+		m.oldValue = func(context.Context) (*AutoReplySend, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AutoReplySendMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AutoReplySendMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AutoReplySend entities.
+func (m *AutoReplySendMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AutoReplySendMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AutoReplySendMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AutoReplySend.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AutoReplySendMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AutoReplySendMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AutoReplySend entity.
+// If the AutoReplySend object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplySendMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AutoReplySendMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AutoReplySendMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AutoReplySendMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AutoReplySend entity.
+// If the AutoReplySend object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplySendMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AutoReplySendMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *AutoReplySendMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *AutoReplySendMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the AutoReplySend entity.
+// If the AutoReplySend object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplySendMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *AutoReplySendMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetConversationID sets the "conversation_id" field.
+func (m *AutoReplySendMutation) SetConversationID(gi gid.ID) {
+	m.conversation = &gi
+}
+
+// ConversationID returns the value of the "conversation_id" field in the mutation.
+func (m *AutoReplySendMutation) ConversationID() (r gid.ID, exists bool) {
+	v := m.conversation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConversationID returns the old "conversation_id" field's value of the AutoReplySend entity.
+// If the AutoReplySend object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplySendMutation) OldConversationID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConversationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConversationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConversationID: %w", err)
+	}
+	return oldValue.ConversationID, nil
+}
+
+// ResetConversationID resets all changes to the "conversation_id" field.
+func (m *AutoReplySendMutation) ResetConversationID() {
+	m.conversation = nil
+}
+
+// SetRuleKey sets the "rule_key" field.
+func (m *AutoReplySendMutation) SetRuleKey(s string) {
+	m.rule_key = &s
+}
+
+// RuleKey returns the value of the "rule_key" field in the mutation.
+func (m *AutoReplySendMutation) RuleKey() (r string, exists bool) {
+	v := m.rule_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRuleKey returns the old "rule_key" field's value of the AutoReplySend entity.
+// If the AutoReplySend object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplySendMutation) OldRuleKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRuleKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRuleKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRuleKey: %w", err)
+	}
+	return oldValue.RuleKey, nil
+}
+
+// ResetRuleKey resets all changes to the "rule_key" field.
+func (m *AutoReplySendMutation) ResetRuleKey() {
+	m.rule_key = nil
+}
+
+// SetLastSentAt sets the "last_sent_at" field.
+func (m *AutoReplySendMutation) SetLastSentAt(t time.Time) {
+	m.last_sent_at = &t
+}
+
+// LastSentAt returns the value of the "last_sent_at" field in the mutation.
+func (m *AutoReplySendMutation) LastSentAt() (r time.Time, exists bool) {
+	v := m.last_sent_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSentAt returns the old "last_sent_at" field's value of the AutoReplySend entity.
+// If the AutoReplySend object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplySendMutation) OldLastSentAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSentAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSentAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSentAt: %w", err)
+	}
+	return oldValue.LastSentAt, nil
+}
+
+// ResetLastSentAt resets all changes to the "last_sent_at" field.
+func (m *AutoReplySendMutation) ResetLastSentAt() {
+	m.last_sent_at = nil
+}
+
+// SetLastEventSeq sets the "last_event_seq" field.
+func (m *AutoReplySendMutation) SetLastEventSeq(i int64) {
+	m.last_event_seq = &i
+	m.addlast_event_seq = nil
+}
+
+// LastEventSeq returns the value of the "last_event_seq" field in the mutation.
+func (m *AutoReplySendMutation) LastEventSeq() (r int64, exists bool) {
+	v := m.last_event_seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastEventSeq returns the old "last_event_seq" field's value of the AutoReplySend entity.
+// If the AutoReplySend object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoReplySendMutation) OldLastEventSeq(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastEventSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastEventSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastEventSeq: %w", err)
+	}
+	return oldValue.LastEventSeq, nil
+}
+
+// AddLastEventSeq adds i to the "last_event_seq" field.
+func (m *AutoReplySendMutation) AddLastEventSeq(i int64) {
+	if m.addlast_event_seq != nil {
+		*m.addlast_event_seq += i
+	} else {
+		m.addlast_event_seq = &i
+	}
+}
+
+// AddedLastEventSeq returns the value that was added to the "last_event_seq" field in this mutation.
+func (m *AutoReplySendMutation) AddedLastEventSeq() (r int64, exists bool) {
+	v := m.addlast_event_seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLastEventSeq resets all changes to the "last_event_seq" field.
+func (m *AutoReplySendMutation) ResetLastEventSeq() {
+	m.last_event_seq = nil
+	m.addlast_event_seq = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *AutoReplySendMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[autoreplysend.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *AutoReplySendMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *AutoReplySendMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *AutoReplySendMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearConversation clears the "conversation" edge to the Conversation entity.
+func (m *AutoReplySendMutation) ClearConversation() {
+	m.clearedconversation = true
+	m.clearedFields[autoreplysend.FieldConversationID] = struct{}{}
+}
+
+// ConversationCleared reports if the "conversation" edge to the Conversation entity was cleared.
+func (m *AutoReplySendMutation) ConversationCleared() bool {
+	return m.clearedconversation
+}
+
+// ConversationIDs returns the "conversation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ConversationID instead. It exists only for internal usage by the builders.
+func (m *AutoReplySendMutation) ConversationIDs() (ids []gid.ID) {
+	if id := m.conversation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetConversation resets all changes to the "conversation" edge.
+func (m *AutoReplySendMutation) ResetConversation() {
+	m.conversation = nil
+	m.clearedconversation = false
+}
+
+// Where appends a list predicates to the AutoReplySendMutation builder.
+func (m *AutoReplySendMutation) Where(ps ...predicate.AutoReplySend) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AutoReplySendMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AutoReplySendMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AutoReplySend, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AutoReplySendMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AutoReplySendMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AutoReplySend).
+func (m *AutoReplySendMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AutoReplySendMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, autoreplysend.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, autoreplysend.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, autoreplysend.FieldWorkspaceID)
+	}
+	if m.conversation != nil {
+		fields = append(fields, autoreplysend.FieldConversationID)
+	}
+	if m.rule_key != nil {
+		fields = append(fields, autoreplysend.FieldRuleKey)
+	}
+	if m.last_sent_at != nil {
+		fields = append(fields, autoreplysend.FieldLastSentAt)
+	}
+	if m.last_event_seq != nil {
+		fields = append(fields, autoreplysend.FieldLastEventSeq)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AutoReplySendMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case autoreplysend.FieldCreatedAt:
+		return m.CreatedAt()
+	case autoreplysend.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case autoreplysend.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case autoreplysend.FieldConversationID:
+		return m.ConversationID()
+	case autoreplysend.FieldRuleKey:
+		return m.RuleKey()
+	case autoreplysend.FieldLastSentAt:
+		return m.LastSentAt()
+	case autoreplysend.FieldLastEventSeq:
+		return m.LastEventSeq()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AutoReplySendMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case autoreplysend.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case autoreplysend.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case autoreplysend.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case autoreplysend.FieldConversationID:
+		return m.OldConversationID(ctx)
+	case autoreplysend.FieldRuleKey:
+		return m.OldRuleKey(ctx)
+	case autoreplysend.FieldLastSentAt:
+		return m.OldLastSentAt(ctx)
+	case autoreplysend.FieldLastEventSeq:
+		return m.OldLastEventSeq(ctx)
+	}
+	return nil, fmt.Errorf("unknown AutoReplySend field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutoReplySendMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case autoreplysend.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case autoreplysend.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case autoreplysend.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case autoreplysend.FieldConversationID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConversationID(v)
+		return nil
+	case autoreplysend.FieldRuleKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRuleKey(v)
+		return nil
+	case autoreplysend.FieldLastSentAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSentAt(v)
+		return nil
+	case autoreplysend.FieldLastEventSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastEventSeq(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutoReplySend field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AutoReplySendMutation) AddedFields() []string {
+	var fields []string
+	if m.addlast_event_seq != nil {
+		fields = append(fields, autoreplysend.FieldLastEventSeq)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AutoReplySendMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case autoreplysend.FieldLastEventSeq:
+		return m.AddedLastEventSeq()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutoReplySendMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case autoreplysend.FieldLastEventSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLastEventSeq(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutoReplySend numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AutoReplySendMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AutoReplySendMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AutoReplySendMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AutoReplySend nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AutoReplySendMutation) ResetField(name string) error {
+	switch name {
+	case autoreplysend.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case autoreplysend.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case autoreplysend.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case autoreplysend.FieldConversationID:
+		m.ResetConversationID()
+		return nil
+	case autoreplysend.FieldRuleKey:
+		m.ResetRuleKey()
+		return nil
+	case autoreplysend.FieldLastSentAt:
+		m.ResetLastSentAt()
+		return nil
+	case autoreplysend.FieldLastEventSeq:
+		m.ResetLastEventSeq()
+		return nil
+	}
+	return fmt.Errorf("unknown AutoReplySend field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AutoReplySendMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.workspace != nil {
+		edges = append(edges, autoreplysend.EdgeWorkspace)
+	}
+	if m.conversation != nil {
+		edges = append(edges, autoreplysend.EdgeConversation)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AutoReplySendMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case autoreplysend.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case autoreplysend.EdgeConversation:
+		if id := m.conversation; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AutoReplySendMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AutoReplySendMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AutoReplySendMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedworkspace {
+		edges = append(edges, autoreplysend.EdgeWorkspace)
+	}
+	if m.clearedconversation {
+		edges = append(edges, autoreplysend.EdgeConversation)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AutoReplySendMutation) EdgeCleared(name string) bool {
+	switch name {
+	case autoreplysend.EdgeWorkspace:
+		return m.clearedworkspace
+	case autoreplysend.EdgeConversation:
+		return m.clearedconversation
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AutoReplySendMutation) ClearEdge(name string) error {
+	switch name {
+	case autoreplysend.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case autoreplysend.EdgeConversation:
+		m.ClearConversation()
+		return nil
+	}
+	return fmt.Errorf("unknown AutoReplySend unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AutoReplySendMutation) ResetEdge(name string) error {
+	switch name {
+	case autoreplysend.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case autoreplysend.EdgeConversation:
+		m.ResetConversation()
+		return nil
+	}
+	return fmt.Errorf("unknown AutoReplySend edge %s", name)
 }
 
 // CallMutation represents an operation that mutates the Call nodes in the graph.

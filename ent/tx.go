@@ -22,6 +22,10 @@ type Tx struct {
 	ApiToken *ApiTokenClient
 	// AttributeDefinition is the client for interacting with the AttributeDefinition builders.
 	AttributeDefinition *AttributeDefinitionClient
+	// AutoReplyConfig is the client for interacting with the AutoReplyConfig builders.
+	AutoReplyConfig *AutoReplyConfigClient
+	// AutoReplySend is the client for interacting with the AutoReplySend builders.
+	AutoReplySend *AutoReplySendClient
 	// Call is the client for interacting with the Call builders.
 	Call *CallClient
 	// Channel is the client for interacting with the Channel builders.
@@ -205,6 +209,8 @@ func (tx *Tx) init() {
 	tx.AgentPresence = NewAgentPresenceClient(tx.config)
 	tx.ApiToken = NewApiTokenClient(tx.config)
 	tx.AttributeDefinition = NewAttributeDefinitionClient(tx.config)
+	tx.AutoReplyConfig = NewAutoReplyConfigClient(tx.config)
+	tx.AutoReplySend = NewAutoReplySendClient(tx.config)
 	tx.Call = NewCallClient(tx.config)
 	tx.Channel = NewChannelClient(tx.config)
 	tx.ChannelState = NewChannelStateClient(tx.config)

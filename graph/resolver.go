@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/autoreply"
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/events"
@@ -39,6 +40,8 @@ type Resolver struct {
 	Timeline *timeline.Service
 	// Router assigns waiting conversations and keeps routing policies.
 	Router *routing.Router
+	// AutoReply keeps channels' auto-reply configurations.
+	AutoReply *autoreply.Service
 	// Files keeps attachments: uploads, signed links, deletion.
 	Files *files.Service
 	// QuickReplies keeps, searches, renders and sends quick replies.

@@ -57,6 +57,30 @@ func (f AttributeDefinitionFunc) Mutate(ctx context.Context, m ent.Mutation) (en
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AttributeDefinitionMutation", m)
 }
 
+// The AutoReplyConfigFunc type is an adapter to allow the use of ordinary
+// function as AutoReplyConfig mutator.
+type AutoReplyConfigFunc func(context.Context, *ent.AutoReplyConfigMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AutoReplyConfigFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AutoReplyConfigMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AutoReplyConfigMutation", m)
+}
+
+// The AutoReplySendFunc type is an adapter to allow the use of ordinary
+// function as AutoReplySend mutator.
+type AutoReplySendFunc func(context.Context, *ent.AutoReplySendMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AutoReplySendFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AutoReplySendMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AutoReplySendMutation", m)
+}
+
 // The CallFunc type is an adapter to allow the use of ordinary
 // function as Call mutator.
 type CallFunc func(context.Context, *ent.CallMutation) (ent.Value, error)

@@ -12,6 +12,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/autoreplyconfig"
+	"github.com/switchboard/switchboard/ent/autoreplysend"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/channelstate"
@@ -201,6 +203,60 @@ func (f TraverseAttributeDefinition) Traverse(ctx context.Context, q ent.Query) 
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AttributeDefinitionQuery", q)
+}
+
+// The AutoReplyConfigFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AutoReplyConfigFunc func(context.Context, *ent.AutoReplyConfigQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AutoReplyConfigFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AutoReplyConfigQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AutoReplyConfigQuery", q)
+}
+
+// The TraverseAutoReplyConfig type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAutoReplyConfig func(context.Context, *ent.AutoReplyConfigQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAutoReplyConfig) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAutoReplyConfig) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AutoReplyConfigQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AutoReplyConfigQuery", q)
+}
+
+// The AutoReplySendFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AutoReplySendFunc func(context.Context, *ent.AutoReplySendQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AutoReplySendFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AutoReplySendQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AutoReplySendQuery", q)
+}
+
+// The TraverseAutoReplySend type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAutoReplySend func(context.Context, *ent.AutoReplySendQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAutoReplySend) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAutoReplySend) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AutoReplySendQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AutoReplySendQuery", q)
 }
 
 // The CallFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -862,6 +918,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ApiTokenQuery, predicate.ApiToken, apitoken.OrderOption]{typ: ent.TypeApiToken, tq: q}, nil
 	case *ent.AttributeDefinitionQuery:
 		return &query[*ent.AttributeDefinitionQuery, predicate.AttributeDefinition, attributedefinition.OrderOption]{typ: ent.TypeAttributeDefinition, tq: q}, nil
+	case *ent.AutoReplyConfigQuery:
+		return &query[*ent.AutoReplyConfigQuery, predicate.AutoReplyConfig, autoreplyconfig.OrderOption]{typ: ent.TypeAutoReplyConfig, tq: q}, nil
+	case *ent.AutoReplySendQuery:
+		return &query[*ent.AutoReplySendQuery, predicate.AutoReplySend, autoreplysend.OrderOption]{typ: ent.TypeAutoReplySend, tq: q}, nil
 	case *ent.CallQuery:
 		return &query[*ent.CallQuery, predicate.Call, call.OrderOption]{typ: ent.TypeCall, tq: q}, nil
 	case *ent.ChannelQuery:

@@ -179,6 +179,94 @@ var (
 			},
 		},
 	}
+	// AutoReplyConfigsColumns holds the columns for the "auto_reply_configs" table.
+	AutoReplyConfigsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "welcome", Type: field.TypeJSON},
+		{Name: "out_of_hours", Type: field.TypeJSON},
+		{Name: "all_agents_busy", Type: field.TypeJSON},
+		{Name: "keywords", Type: field.TypeJSON},
+		{Name: "cooldown_minutes", Type: field.TypeInt, Default: 10},
+		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "channel_id", Type: field.TypeString},
+	}
+	// AutoReplyConfigsTable holds the schema information for the "auto_reply_configs" table.
+	AutoReplyConfigsTable = &schema.Table{
+		Name:       "auto_reply_configs",
+		Columns:    AutoReplyConfigsColumns,
+		PrimaryKey: []*schema.Column{AutoReplyConfigsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "auto_reply_configs_workspaces_workspace",
+				Columns:    []*schema.Column{AutoReplyConfigsColumns[8]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "auto_reply_configs_channels_channel",
+				Columns:    []*schema.Column{AutoReplyConfigsColumns[9]},
+				RefColumns: []*schema.Column{ChannelsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "autoreplyconfig_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{AutoReplyConfigsColumns[8]},
+			},
+			{
+				Name:    "autoreplyconfig_channel_id",
+				Unique:  true,
+				Columns: []*schema.Column{AutoReplyConfigsColumns[9]},
+			},
+		},
+	}
+	// AutoReplySendsColumns holds the columns for the "auto_reply_sends" table.
+	AutoReplySendsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "rule_key", Type: field.TypeString},
+		{Name: "last_sent_at", Type: field.TypeTime},
+		{Name: "last_event_seq", Type: field.TypeInt64},
+		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "conversation_id", Type: field.TypeString},
+	}
+	// AutoReplySendsTable holds the schema information for the "auto_reply_sends" table.
+	AutoReplySendsTable = &schema.Table{
+		Name:       "auto_reply_sends",
+		Columns:    AutoReplySendsColumns,
+		PrimaryKey: []*schema.Column{AutoReplySendsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "auto_reply_sends_workspaces_workspace",
+				Columns:    []*schema.Column{AutoReplySendsColumns[6]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "auto_reply_sends_conversations_conversation",
+				Columns:    []*schema.Column{AutoReplySendsColumns[7]},
+				RefColumns: []*schema.Column{ConversationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "autoreplysend_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{AutoReplySendsColumns[6]},
+			},
+			{
+				Name:    "autoreplysend_conversation_id_rule_key",
+				Unique:  true,
+				Columns: []*schema.Column{AutoReplySendsColumns[7], AutoReplySendsColumns[3]},
+			},
+		},
+	}
 	// CallsColumns holds the columns for the "calls" table.
 	CallsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -1515,6 +1603,8 @@ var (
 		AgentPresencesTable,
 		APITokensTable,
 		AttributeDefinitionsTable,
+		AutoReplyConfigsTable,
+		AutoReplySendsTable,
 		CallsTable,
 		ChannelsTable,
 		ChannelStatesTable,
@@ -1553,6 +1643,10 @@ func init() {
 	APITokensTable.ForeignKeys[0].RefTable = WorkspacesTable
 	APITokensTable.ForeignKeys[1].RefTable = AgentsTable
 	AttributeDefinitionsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	AutoReplyConfigsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	AutoReplyConfigsTable.ForeignKeys[1].RefTable = ChannelsTable
+	AutoReplySendsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	AutoReplySendsTable.ForeignKeys[1].RefTable = ConversationsTable
 	CallsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CallsTable.ForeignKeys[1].RefTable = CustomersTable
 	CallsTable.ForeignKeys[2].RefTable = ConversationsTable

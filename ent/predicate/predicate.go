@@ -18,6 +18,12 @@ type ApiToken func(*sql.Selector)
 // AttributeDefinition is the predicate function for attributedefinition builders.
 type AttributeDefinition func(*sql.Selector)
 
+// AutoReplyConfig is the predicate function for autoreplyconfig builders.
+type AutoReplyConfig func(*sql.Selector)
+
+// AutoReplySend is the predicate function for autoreplysend builders.
+type AutoReplySend func(*sql.Selector)
+
 // Call is the predicate function for call builders.
 type Call func(*sql.Selector)
 

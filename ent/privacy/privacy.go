@@ -207,6 +207,54 @@ func (f AttributeDefinitionMutationRuleFunc) EvalMutation(ctx context.Context, m
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AttributeDefinitionMutation", m)
 }
 
+// The AutoReplyConfigQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AutoReplyConfigQueryRuleFunc func(context.Context, *ent.AutoReplyConfigQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AutoReplyConfigQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AutoReplyConfigQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AutoReplyConfigQuery", q)
+}
+
+// The AutoReplyConfigMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AutoReplyConfigMutationRuleFunc func(context.Context, *ent.AutoReplyConfigMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AutoReplyConfigMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AutoReplyConfigMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AutoReplyConfigMutation", m)
+}
+
+// The AutoReplySendQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AutoReplySendQueryRuleFunc func(context.Context, *ent.AutoReplySendQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AutoReplySendQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AutoReplySendQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AutoReplySendQuery", q)
+}
+
+// The AutoReplySendMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AutoReplySendMutationRuleFunc func(context.Context, *ent.AutoReplySendMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AutoReplySendMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AutoReplySendMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AutoReplySendMutation", m)
+}
+
 // The CallQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type CallQueryRuleFunc func(context.Context, *ent.CallQuery) error
@@ -826,6 +874,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AttributeDefinitionQuery:
 		return q.Filter(), nil
+	case *ent.AutoReplyConfigQuery:
+		return q.Filter(), nil
+	case *ent.AutoReplySendQuery:
+		return q.Filter(), nil
 	case *ent.CallQuery:
 		return q.Filter(), nil
 	case *ent.ChannelQuery:
@@ -888,6 +940,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ApiTokenMutation:
 		return m.Filter(), nil
 	case *ent.AttributeDefinitionMutation:
+		return m.Filter(), nil
+	case *ent.AutoReplyConfigMutation:
+		return m.Filter(), nil
+	case *ent.AutoReplySendMutation:
 		return m.Filter(), nil
 	case *ent.CallMutation:
 		return m.Filter(), nil

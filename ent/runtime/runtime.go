@@ -10,6 +10,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/autoreplyconfig"
+	"github.com/switchboard/switchboard/ent/autoreplysend"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/channelstate"
@@ -303,6 +305,80 @@ func init() {
 	attributedefinitionDescID := attributedefinitionMixinFields0[0].Descriptor()
 	// attributedefinition.DefaultID holds the default value on creation for the id field.
 	attributedefinition.DefaultID = attributedefinitionDescID.Default.(func() gid.ID)
+	autoreplyconfigMixin := schema.AutoReplyConfig{}.Mixin()
+	autoreplyconfig.Policy = privacy.NewPolicies(autoreplyconfigMixin[2], schema.AutoReplyConfig{})
+	autoreplyconfig.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := autoreplyconfig.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	autoreplyconfigMixinHooks2 := autoreplyconfigMixin[2].Hooks()
+
+	autoreplyconfig.Hooks[1] = autoreplyconfigMixinHooks2[0]
+	autoreplyconfigMixinFields0 := autoreplyconfigMixin[0].Fields()
+	_ = autoreplyconfigMixinFields0
+	autoreplyconfigMixinFields1 := autoreplyconfigMixin[1].Fields()
+	_ = autoreplyconfigMixinFields1
+	autoreplyconfigFields := schema.AutoReplyConfig{}.Fields()
+	_ = autoreplyconfigFields
+	// autoreplyconfigDescCreatedAt is the schema descriptor for created_at field.
+	autoreplyconfigDescCreatedAt := autoreplyconfigMixinFields1[0].Descriptor()
+	// autoreplyconfig.DefaultCreatedAt holds the default value on creation for the created_at field.
+	autoreplyconfig.DefaultCreatedAt = autoreplyconfigDescCreatedAt.Default.(func() time.Time)
+	// autoreplyconfigDescUpdatedAt is the schema descriptor for updated_at field.
+	autoreplyconfigDescUpdatedAt := autoreplyconfigMixinFields1[1].Descriptor()
+	// autoreplyconfig.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	autoreplyconfig.DefaultUpdatedAt = autoreplyconfigDescUpdatedAt.Default.(func() time.Time)
+	// autoreplyconfig.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	autoreplyconfig.UpdateDefaultUpdatedAt = autoreplyconfigDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// autoreplyconfigDescCooldownMinutes is the schema descriptor for cooldown_minutes field.
+	autoreplyconfigDescCooldownMinutes := autoreplyconfigFields[5].Descriptor()
+	// autoreplyconfig.DefaultCooldownMinutes holds the default value on creation for the cooldown_minutes field.
+	autoreplyconfig.DefaultCooldownMinutes = autoreplyconfigDescCooldownMinutes.Default.(int)
+	// autoreplyconfigDescID is the schema descriptor for id field.
+	autoreplyconfigDescID := autoreplyconfigMixinFields0[0].Descriptor()
+	// autoreplyconfig.DefaultID holds the default value on creation for the id field.
+	autoreplyconfig.DefaultID = autoreplyconfigDescID.Default.(func() gid.ID)
+	autoreplysendMixin := schema.AutoReplySend{}.Mixin()
+	autoreplysend.Policy = privacy.NewPolicies(autoreplysendMixin[2], schema.AutoReplySend{})
+	autoreplysend.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := autoreplysend.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	autoreplysendMixinHooks2 := autoreplysendMixin[2].Hooks()
+
+	autoreplysend.Hooks[1] = autoreplysendMixinHooks2[0]
+	autoreplysendMixinFields0 := autoreplysendMixin[0].Fields()
+	_ = autoreplysendMixinFields0
+	autoreplysendMixinFields1 := autoreplysendMixin[1].Fields()
+	_ = autoreplysendMixinFields1
+	autoreplysendFields := schema.AutoReplySend{}.Fields()
+	_ = autoreplysendFields
+	// autoreplysendDescCreatedAt is the schema descriptor for created_at field.
+	autoreplysendDescCreatedAt := autoreplysendMixinFields1[0].Descriptor()
+	// autoreplysend.DefaultCreatedAt holds the default value on creation for the created_at field.
+	autoreplysend.DefaultCreatedAt = autoreplysendDescCreatedAt.Default.(func() time.Time)
+	// autoreplysendDescUpdatedAt is the schema descriptor for updated_at field.
+	autoreplysendDescUpdatedAt := autoreplysendMixinFields1[1].Descriptor()
+	// autoreplysend.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	autoreplysend.DefaultUpdatedAt = autoreplysendDescUpdatedAt.Default.(func() time.Time)
+	// autoreplysend.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	autoreplysend.UpdateDefaultUpdatedAt = autoreplysendDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// autoreplysendDescRuleKey is the schema descriptor for rule_key field.
+	autoreplysendDescRuleKey := autoreplysendFields[1].Descriptor()
+	// autoreplysend.RuleKeyValidator is a validator for the "rule_key" field. It is called by the builders before save.
+	autoreplysend.RuleKeyValidator = autoreplysendDescRuleKey.Validators[0].(func(string) error)
+	// autoreplysendDescID is the schema descriptor for id field.
+	autoreplysendDescID := autoreplysendMixinFields0[0].Descriptor()
+	// autoreplysend.DefaultID holds the default value on creation for the id field.
+	autoreplysend.DefaultID = autoreplysendDescID.Default.(func() gid.ID)
 	callMixin := schema.Call{}.Mixin()
 	call.Policy = privacy.NewPolicies(callMixin[2], schema.Call{})
 	call.Hooks[0] = func(next ent.Mutator) ent.Mutator {

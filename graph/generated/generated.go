@@ -195,6 +195,24 @@ type ComplexityRoot struct {
 		Token              func(childComplexity int) int
 	}
 
+	AutoReplies struct {
+		AllAgentsBusy   func(childComplexity int) int
+		Channel         func(childComplexity int) int
+		ChannelID       func(childComplexity int) int
+		CooldownMinutes func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Keywords        func(childComplexity int) int
+		OutOfHours      func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+		Welcome         func(childComplexity int) int
+	}
+
+	AutoReplyText struct {
+		Body    func(childComplexity int) int
+		Enabled func(childComplexity int) int
+	}
+
 	Call struct {
 		Agent           func(childComplexity int) int
 		AnsweredAt      func(childComplexity int) int
@@ -220,6 +238,7 @@ type ComplexityRoot struct {
 	}
 
 	Channel struct {
+		AutoReplies       func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
 		Enabled           func(childComplexity int) int
 		ID                func(childComplexity int) int
@@ -473,6 +492,12 @@ type ComplexityRoot struct {
 		Kind func(childComplexity int) int
 	}
 
+	KeywordAutoReply struct {
+		Body    func(childComplexity int) int
+		Match   func(childComplexity int) int
+		Pattern func(childComplexity int) int
+	}
+
 	MergeEntry struct {
 		ID         func(childComplexity int) int
 		Kind       func(childComplexity int) int
@@ -566,6 +591,7 @@ type ComplexityRoot struct {
 		SendMessage               func(childComplexity int, input model.SendMessageInput) int
 		SetAgentSkills            func(childComplexity int, id gid.ID, skills []*schematype.Skill) int
 		SetAgentStatus            func(childComplexity int, status agent.Status) int
+		SetAutoReplies            func(childComplexity int, channelID gid.ID, input model.AutoRepliesInput) int
 		SetChannelEnabled         func(childComplexity int, id gid.ID, enabled bool) int
 		SetChannelMembers         func(childComplexity int, id gid.ID, agentIDs []gid.ID, teamIDs []gid.ID) int
 		SetConversationPriority   func(childComplexity int, id gid.ID, priority conversation.Priority) int
@@ -839,6 +865,7 @@ type AttachmentResolver interface {
 }
 type ChannelResolver interface {
 	SecretFieldsSet(ctx context.Context, obj *ent.Channel) ([]string, error)
+	AutoReplies(ctx context.Context, obj *ent.Channel) (*ent.AutoReplyConfig, error)
 	WebhookURL(ctx context.Context, obj *ent.Channel) (string, error)
 	ReceiverStatus(ctx context.Context, obj *ent.Channel) (*model.ChannelReceiverStatus, error)
 	Templates(ctx context.Context, obj *ent.Channel) ([]*model.ChannelTemplate, error)
@@ -916,6 +943,7 @@ type MutationResolver interface {
 	CreateTag(ctx context.Context, input ent.CreateTagInput) (*ent.Tag, error)
 	UpdateTag(ctx context.Context, id gid.ID, input ent.UpdateTagInput) (*ent.Tag, error)
 	DeleteTag(ctx context.Context, id gid.ID) (gid.ID, error)
+	SetAutoReplies(ctx context.Context, channelID gid.ID, input model.AutoRepliesInput) (*ent.AutoReplyConfig, error)
 	LogCall(ctx context.Context, input model.LogCallInput) (*ent.Call, error)
 	VerifyChannel(ctx context.Context, id gid.ID) (*ent.Channel, error)
 	SetChannelEnabled(ctx context.Context, id gid.ID, enabled bool) (*ent.Channel, error)
@@ -1474,6 +1502,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthPayload.Token(childComplexity), true
 
+	case "AutoReplies.allAgentsBusy":
+		if e.ComplexityRoot.AutoReplies.AllAgentsBusy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoReplies.AllAgentsBusy(childComplexity), true
+	case "AutoReplies.channel":
+		if e.ComplexityRoot.AutoReplies.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoReplies.Channel(childComplexity), true
+	case "AutoReplies.channelID":
+		if e.ComplexityRoot.AutoReplies.ChannelID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoReplies.ChannelID(childComplexity), true
+	case "AutoReplies.cooldownMinutes":
+		if e.ComplexityRoot.AutoReplies.CooldownMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoReplies.CooldownMinutes(childComplexity), true
+	case "AutoReplies.createdAt":
+		if e.ComplexityRoot.AutoReplies.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoReplies.CreatedAt(childComplexity), true
+	case "AutoReplies.id":
+		if e.ComplexityRoot.AutoReplies.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoReplies.ID(childComplexity), true
+	case "AutoReplies.keywords":
+		if e.ComplexityRoot.AutoReplies.Keywords == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoReplies.Keywords(childComplexity), true
+	case "AutoReplies.outOfHours":
+		if e.ComplexityRoot.AutoReplies.OutOfHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoReplies.OutOfHours(childComplexity), true
+	case "AutoReplies.updatedAt":
+		if e.ComplexityRoot.AutoReplies.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoReplies.UpdatedAt(childComplexity), true
+	case "AutoReplies.welcome":
+		if e.ComplexityRoot.AutoReplies.Welcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoReplies.Welcome(childComplexity), true
+
+	case "AutoReplyText.body":
+		if e.ComplexityRoot.AutoReplyText.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoReplyText.Body(childComplexity), true
+	case "AutoReplyText.enabled":
+		if e.ComplexityRoot.AutoReplyText.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoReplyText.Enabled(childComplexity), true
+
 	case "Call.agent":
 		if e.ComplexityRoot.Call.Agent == nil {
 			break
@@ -1584,6 +1686,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CallEntry.OccurredAt(childComplexity), true
 
+	case "Channel.autoReplies":
+		if e.ComplexityRoot.Channel.AutoReplies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.AutoReplies(childComplexity), true
 	case "Channel.createdAt":
 		if e.ComplexityRoot.Channel.CreatedAt == nil {
 			break
@@ -2698,6 +2806,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EventCause.Kind(childComplexity), true
 
+	case "KeywordAutoReply.body":
+		if e.ComplexityRoot.KeywordAutoReply.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KeywordAutoReply.Body(childComplexity), true
+	case "KeywordAutoReply.match":
+		if e.ComplexityRoot.KeywordAutoReply.Match == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KeywordAutoReply.Match(childComplexity), true
+	case "KeywordAutoReply.pattern":
+		if e.ComplexityRoot.KeywordAutoReply.Pattern == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KeywordAutoReply.Pattern(childComplexity), true
+
 	case "MergeEntry.id":
 		if e.ComplexityRoot.MergeEntry.ID == nil {
 			break
@@ -3313,6 +3440,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetAgentStatus(childComplexity, args["status"].(agent.Status)), true
+	case "Mutation.setAutoReplies":
+		if e.ComplexityRoot.Mutation.SetAutoReplies == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAutoReplies_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAutoReplies(childComplexity, args["channelID"].(gid.ID), args["input"].(model.AutoRepliesInput)), true
 	case "Mutation.setChannelEnabled":
 		if e.ComplexityRoot.Mutation.SetChannelEnabled == nil {
 			break
@@ -4570,6 +4708,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AttributeConditionInput", ec.unmarshalInputAttributeConditionInput),
 			graphql.NewInputUnmarshaler("AttributeDefinitionOrder", ec.unmarshalInputAttributeDefinitionOrder),
 			graphql.NewInputUnmarshaler("AttributeDefinitionWhereInput", ec.unmarshalInputAttributeDefinitionWhereInput),
+			graphql.NewInputUnmarshaler("AutoRepliesInput", ec.unmarshalInputAutoRepliesInput),
+			graphql.NewInputUnmarshaler("AutoRepliesOrder", ec.unmarshalInputAutoRepliesOrder),
+			graphql.NewInputUnmarshaler("AutoRepliesWhereInput", ec.unmarshalInputAutoRepliesWhereInput),
+			graphql.NewInputUnmarshaler("AutoReplyTextInput", ec.unmarshalInputAutoReplyTextInput),
 			graphql.NewInputUnmarshaler("ChannelOrder", ec.unmarshalInputChannelOrder),
 			graphql.NewInputUnmarshaler("ChannelWhereInput", ec.unmarshalInputChannelWhereInput),
 			graphql.NewInputUnmarshaler("ConversationOrder", ec.unmarshalInputConversationOrder),
@@ -4591,6 +4733,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
 			graphql.NewInputUnmarshaler("CustomerWhereInput", ec.unmarshalInputCustomerWhereInput),
 			graphql.NewInputUnmarshaler("IdentityInput", ec.unmarshalInputIdentityInput),
+			graphql.NewInputUnmarshaler("KeywordAutoReplyInput", ec.unmarshalInputKeywordAutoReplyInput),
 			graphql.NewInputUnmarshaler("LogCallInput", ec.unmarshalInputLogCallInput),
 			graphql.NewInputUnmarshaler("MessageOrder", ec.unmarshalInputMessageOrder),
 			graphql.NewInputUnmarshaler("MessageWhereInput", ec.unmarshalInputMessageWhereInput),
@@ -5321,6 +5464,113 @@ enum AttributeType @goModel(model: "github.com/switchboard/switchboard/ent/attri
   NUMBER
   BOOLEAN
   DATE
+}
+type AutoReplies implements Node @goModel(model: "github.com/switchboard/switchboard/ent.AutoReplyConfig") {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  channelID: ID!
+  welcome: AutoReplyText!
+  outOfHours: AutoReplyText!
+  allAgentsBusy: AutoReplyText!
+  keywords: [KeywordAutoReply!]!
+  cooldownMinutes: Int!
+  channel: Channel!
+}
+"""
+Ordering options for AutoReplies connections
+"""
+input AutoRepliesOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order AutoRepliesSlice.
+  """
+  field: AutoRepliesOrderField!
+}
+"""
+Properties by which AutoReplies connections can be ordered.
+"""
+enum AutoRepliesOrderField {
+  ID
+  CREATED_AT
+  UPDATED_AT
+}
+"""
+AutoRepliesWhereInput is used for filtering AutoReplyConfig objects.
+Input was generated by ent.
+"""
+input AutoRepliesWhereInput {
+  not: AutoRepliesWhereInput
+  and: [AutoRepliesWhereInput!]
+  or: [AutoRepliesWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  channel_id field predicates
+  """
+  channelID: ID
+  channelIDNEQ: ID
+  channelIDIn: [ID!]
+  channelIDNotIn: [ID!]
+  channelIDGT: ID
+  channelIDGTE: ID
+  channelIDLT: ID
+  channelIDLTE: ID
+  channelIDContains: ID
+  channelIDHasPrefix: ID
+  channelIDHasSuffix: ID
+  channelIDEqualFold: ID
+  channelIDContainsFold: ID
+  """
+  cooldown_minutes field predicates
+  """
+  cooldownMinutes: Int
+  cooldownMinutesNEQ: Int
+  cooldownMinutesIn: [Int!]
+  cooldownMinutesNotIn: [Int!]
+  cooldownMinutesGT: Int
+  cooldownMinutesGTE: Int
+  cooldownMinutesLT: Int
+  cooldownMinutesLTE: Int
+  """
+  channel edge predicates
+  """
+  hasChannel: Boolean
+  hasChannelWith: [ChannelWhereInput!]
 }
 type Call implements Node {
   id: ID!
@@ -8358,6 +8608,69 @@ type Mutation {
   disableTotp(password: String!): Agent!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/autoreplies.graphqls", Input: `"One auto-reply: whether it is sent, and its text ({{variables}} allowed)."
+type AutoReplyText {
+  enabled: Boolean!
+  body: String!
+}
+
+"""
+How a keyword auto-reply matches an inbound message's text. EXACT and
+CONTAINS compare the trimmed text ignoring case; REGEX is a Go RE2 regular
+expression (add (?i) to ignore case).
+"""
+enum KeywordMatch {
+  EXACT
+  CONTAINS
+  REGEX
+}
+
+"An auto-reply sent when an inbound message matches the pattern."
+type KeywordAutoReply {
+  match: KeywordMatch!
+  pattern: String!
+  body: String!
+}
+
+input AutoReplyTextInput {
+  enabled: Boolean!
+  body: String!
+}
+
+input KeywordAutoReplyInput {
+  match: KeywordMatch!
+  "At most 200 characters; a REGEX must compile."
+  pattern: String!
+  body: String!
+}
+
+"""
+A channel's auto-replies; replaces the whole configuration. Bodies may use
+the conversation variables ({{customer.name | "there"}}), outOfHours also
+{{channel.nextOpen}} and allAgentsBusy {{queue.position}}.
+"""
+input AutoRepliesInput {
+  "On the first inbound message of a new conversation, once."
+  welcome: AutoReplyTextInput
+  "On an inbound message while the channel is outside its working hours."
+  outOfHours: AutoReplyTextInput
+  "In order; the first that matches answers. At most 50."
+  keywords: [KeywordAutoReplyInput!]
+  "When routing queues a conversation because no agent is free."
+  allAgentsBusy: AutoReplyTextInput
+  "Least minutes between two sends of one rule in one conversation; default 10, 0 to 1440."
+  cooldownMinutes: Int
+}
+
+extend type Channel {
+  "The channel's auto-replies; null: none configured."
+  autoReplies: AutoReplies
+}
+
+extend type Mutation {
+  setAutoReplies(channelID: ID!, input: AutoRepliesInput!): AutoReplies! @access(role: ADMIN)
+}
+`, BuiltIn: false},
 	{Name: "../../schema/base.graphqls", Input: `"""
 Requires the caller to hold at least this role. API tokens count as ADMIN
 with the ADMIN scope, as SUPERVISOR with WRITE, and as AGENT with READ.
@@ -9585,6 +9898,42 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_AutoReplies(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AutoReplies_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AutoReplies_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_AutoReplies_updatedAt(ctx, field)
+	case "channelID":
+		return ec.fieldContext_AutoReplies_channelID(ctx, field)
+	case "welcome":
+		return ec.fieldContext_AutoReplies_welcome(ctx, field)
+	case "outOfHours":
+		return ec.fieldContext_AutoReplies_outOfHours(ctx, field)
+	case "allAgentsBusy":
+		return ec.fieldContext_AutoReplies_allAgentsBusy(ctx, field)
+	case "keywords":
+		return ec.fieldContext_AutoReplies_keywords(ctx, field)
+	case "cooldownMinutes":
+		return ec.fieldContext_AutoReplies_cooldownMinutes(ctx, field)
+	case "channel":
+		return ec.fieldContext_AutoReplies_channel(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutoReplies", field.Name)
+}
+
+func (ec *executionContext) childFields_AutoReplyText(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "enabled":
+		return ec.fieldContext_AutoReplyText_enabled(ctx, field)
+	case "body":
+		return ec.fieldContext_AutoReplyText_body(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutoReplyText", field.Name)
+}
+
 func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9659,6 +10008,8 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_memberTeams(ctx, field)
 	case "secretFieldsSet":
 		return ec.fieldContext_Channel_secretFieldsSet(ctx, field)
+	case "autoReplies":
+		return ec.fieldContext_Channel_autoReplies(ctx, field)
 	case "webhookURL":
 		return ec.fieldContext_Channel_webhookURL(ctx, field)
 	case "receiverStatus":
@@ -10101,6 +10452,18 @@ func (ec *executionContext) childFields_EventCause(ctx context.Context, field gr
 		return ec.fieldContext_EventCause_id(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventCause", field.Name)
+}
+
+func (ec *executionContext) childFields_KeywordAutoReply(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "match":
+		return ec.fieldContext_KeywordAutoReply_match(ctx, field)
+	case "pattern":
+		return ec.fieldContext_KeywordAutoReply_pattern(ctx, field)
+	case "body":
+		return ec.fieldContext_KeywordAutoReply_body(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KeywordAutoReply", field.Name)
 }
 
 func (ec *executionContext) childFields_Message(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11404,6 +11767,28 @@ func (ec *executionContext) field_Mutation_setAgentStatus_args(ctx context.Conte
 		return nil, err
 	}
 	args["status"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setAutoReplies_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "channelID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channelID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AutoRepliesInput, error) {
+			return ec.unmarshalNAutoRepliesInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐAutoRepliesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -14599,6 +14984,327 @@ func (ec *executionContext) fieldContext_AuthPayload_mustChangePassword(_ contex
 	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _AutoReplies_id(ctx context.Context, field graphql.CollectedField, obj *ent.AutoReplyConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoReplies_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoReplies_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoReplies", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AutoReplies_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutoReplyConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoReplies_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoReplies_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoReplies", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AutoReplies_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutoReplyConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoReplies_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoReplies_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoReplies", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AutoReplies_channelID(ctx context.Context, field graphql.CollectedField, obj *ent.AutoReplyConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoReplies_channelID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChannelID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoReplies_channelID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoReplies", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AutoReplies_welcome(ctx context.Context, field graphql.CollectedField, obj *ent.AutoReplyConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoReplies_welcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Welcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v schematype.AutoReplyText) graphql.Marshaler {
+			return ec.marshalNAutoReplyText2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐAutoReplyText(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoReplies_welcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutoReplies",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutoReplyText(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutoReplies_outOfHours(ctx context.Context, field graphql.CollectedField, obj *ent.AutoReplyConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoReplies_outOfHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutOfHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v schematype.AutoReplyText) graphql.Marshaler {
+			return ec.marshalNAutoReplyText2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐAutoReplyText(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoReplies_outOfHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutoReplies",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutoReplyText(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutoReplies_allAgentsBusy(ctx context.Context, field graphql.CollectedField, obj *ent.AutoReplyConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoReplies_allAgentsBusy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllAgentsBusy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v schematype.AutoReplyText) graphql.Marshaler {
+			return ec.marshalNAutoReplyText2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐAutoReplyText(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoReplies_allAgentsBusy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutoReplies",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutoReplyText(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutoReplies_keywords(ctx context.Context, field graphql.CollectedField, obj *ent.AutoReplyConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoReplies_keywords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Keywords, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []schematype.KeywordReply) graphql.Marshaler {
+			return ec.marshalNKeywordAutoReply2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐKeywordReplyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoReplies_keywords(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutoReplies",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeywordAutoReply(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutoReplies_cooldownMinutes(ctx context.Context, field graphql.CollectedField, obj *ent.AutoReplyConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoReplies_cooldownMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CooldownMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoReplies_cooldownMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoReplies", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AutoReplies_channel(ctx context.Context, field graphql.CollectedField, obj *ent.AutoReplyConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoReplies_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoReplies_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutoReplies",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Channel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutoReplyText_enabled(ctx context.Context, field graphql.CollectedField, obj *schematype.AutoReplyText) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoReplyText_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoReplyText_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoReplyText", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AutoReplyText_body(ctx context.Context, field graphql.CollectedField, obj *schematype.AutoReplyText) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoReplyText_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoReplyText_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoReplyText", field, false, false, "String")
+}
+
 func (ec *executionContext) _Call_id(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15506,6 +16212,38 @@ func (ec *executionContext) _Channel_secretFieldsSet(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_Channel_secretFieldsSet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Channel", field, true, true, "String")
+}
+
+func (ec *executionContext) _Channel_autoReplies(ctx context.Context, field graphql.CollectedField, obj *ent.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_autoReplies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Channel().AutoReplies(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutoReplyConfig) graphql.Marshaler {
+			return ec.marshalOAutoReplies2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutoReplyConfig(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_autoReplies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Channel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutoReplies(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Channel_webhookURL(ctx context.Context, field graphql.CollectedField, obj *ent.Channel) (ret graphql.Marshaler) {
@@ -19733,6 +20471,75 @@ func (ec *executionContext) fieldContext_EventCause_id(_ context.Context, field 
 	return graphql.NewScalarFieldContext("EventCause", field, false, false, "ID")
 }
 
+func (ec *executionContext) _KeywordAutoReply_match(ctx context.Context, field graphql.CollectedField, obj *schematype.KeywordReply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KeywordAutoReply_match(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Match, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v schematype.KeywordMatch) graphql.Marshaler {
+			return ec.marshalNKeywordMatch2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐKeywordMatch(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KeywordAutoReply_match(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KeywordAutoReply", field, false, false, "KeywordMatch")
+}
+
+func (ec *executionContext) _KeywordAutoReply_pattern(ctx context.Context, field graphql.CollectedField, obj *schematype.KeywordReply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KeywordAutoReply_pattern(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pattern, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KeywordAutoReply_pattern(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KeywordAutoReply", field, false, false, "String")
+}
+
+func (ec *executionContext) _KeywordAutoReply_body(ctx context.Context, field graphql.CollectedField, obj *schematype.KeywordReply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KeywordAutoReply_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KeywordAutoReply_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KeywordAutoReply", field, false, false, "String")
+}
+
 func (ec *executionContext) _MergeEntry_id(ctx context.Context, field graphql.CollectedField, obj *model.MergeEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22161,6 +22968,68 @@ func (ec *executionContext) fieldContext_Mutation_deleteTag(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteTag_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setAutoReplies(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAutoReplies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAutoReplies(ctx, fc.Args["channelID"].(gid.ID), fc.Args["input"].(model.AutoRepliesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.AutoReplyConfig
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.AutoReplyConfig
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutoReplyConfig) graphql.Marshaler {
+			return ec.marshalNAutoReplies2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutoReplyConfig(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAutoReplies(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutoReplies(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAutoReplies_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -31110,6 +31979,563 @@ func UnmarshalAttributeDefinitionWhereInput(ctx context.Context, raw any) (ent.A
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAutoRepliesInput(ctx context.Context, obj any) (model.AutoRepliesInput, error) {
+	var it model.AutoRepliesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"welcome", "outOfHours", "keywords", "allAgentsBusy", "cooldownMinutes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "welcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("welcome"))
+			data, err := ec.unmarshalOAutoReplyTextInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐAutoReplyText(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Welcome = data
+		case "outOfHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outOfHours"))
+			data, err := ec.unmarshalOAutoReplyTextInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐAutoReplyText(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutOfHours = data
+		case "keywords":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keywords"))
+			data, err := ec.unmarshalOKeywordAutoReplyInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐKeywordReplyᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Keywords = data
+		case "allAgentsBusy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allAgentsBusy"))
+			data, err := ec.unmarshalOAutoReplyTextInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐAutoReplyText(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllAgentsBusy = data
+		case "cooldownMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cooldownMinutes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CooldownMinutes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAutoRepliesInput unmarshals raw into the AutoRepliesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAutoRepliesInput(ctx context.Context, raw any) (model.AutoRepliesInput, error) {
+	var out model.AutoRepliesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AutoRepliesInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAutoRepliesOrder(ctx context.Context, obj any) (ent.AutoRepliesOrder, error) {
+	var it ent.AutoRepliesOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAutoRepliesOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutoRepliesOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAutoRepliesOrder unmarshals raw into the AutoRepliesOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAutoRepliesOrder(ctx context.Context, raw any) (ent.AutoRepliesOrder, error) {
+	var out ent.AutoRepliesOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AutoRepliesOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAutoRepliesWhereInput(ctx context.Context, obj any) (ent.AutoRepliesWhereInput, error) {
+	var it ent.AutoRepliesWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "channelID", "channelIDNEQ", "channelIDIn", "channelIDNotIn", "channelIDGT", "channelIDGTE", "channelIDLT", "channelIDLTE", "channelIDContains", "channelIDHasPrefix", "channelIDHasSuffix", "channelIDEqualFold", "channelIDContainsFold", "cooldownMinutes", "cooldownMinutesNEQ", "cooldownMinutesIn", "cooldownMinutesNotIn", "cooldownMinutesGT", "cooldownMinutesGTE", "cooldownMinutesLT", "cooldownMinutesLTE", "hasChannel", "hasChannelWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOAutoRepliesWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutoRepliesWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOAutoRepliesWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutoRepliesWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOAutoRepliesWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutoRepliesWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "channelID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelID = data
+		case "channelIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDNEQ = data
+		case "channelIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDIn = data
+		case "channelIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDNotIn = data
+		case "channelIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDGT = data
+		case "channelIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDGTE = data
+		case "channelIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDLT = data
+		case "channelIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDLTE = data
+		case "channelIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDContains = data
+		case "channelIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDHasPrefix = data
+		case "channelIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDHasSuffix = data
+		case "channelIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDEqualFold = data
+		case "channelIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIDContainsFold = data
+		case "cooldownMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cooldownMinutes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CooldownMinutes = data
+		case "cooldownMinutesNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cooldownMinutesNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CooldownMinutesNEQ = data
+		case "cooldownMinutesIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cooldownMinutesIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CooldownMinutesIn = data
+		case "cooldownMinutesNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cooldownMinutesNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CooldownMinutesNotIn = data
+		case "cooldownMinutesGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cooldownMinutesGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CooldownMinutesGT = data
+		case "cooldownMinutesGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cooldownMinutesGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CooldownMinutesGTE = data
+		case "cooldownMinutesLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cooldownMinutesLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CooldownMinutesLT = data
+		case "cooldownMinutesLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cooldownMinutesLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CooldownMinutesLTE = data
+		case "hasChannel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasChannel"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasChannel = data
+		case "hasChannelWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasChannelWith"))
+			data, err := ec.unmarshalOChannelWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐChannelWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasChannelWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAutoRepliesWhereInput unmarshals raw into the AutoRepliesWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAutoRepliesWhereInput(ctx context.Context, raw any) (ent.AutoRepliesWhereInput, error) {
+	var out ent.AutoRepliesWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AutoRepliesWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAutoReplyTextInput(ctx context.Context, obj any) (schematype.AutoReplyText, error) {
+	var it schematype.AutoReplyText
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"enabled", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAutoReplyTextInput unmarshals raw into the AutoReplyTextInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAutoReplyTextInput(ctx context.Context, raw any) (schematype.AutoReplyText, error) {
+	var out schematype.AutoReplyText
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AutoReplyTextInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChannelOrder(ctx context.Context, obj any) (ent.ChannelOrder, error) {
 	var it ent.ChannelOrder
 	if obj == nil {
@@ -36917,6 +38343,62 @@ func UnmarshalIdentityInput(ctx context.Context, raw any) (model.IdentityInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputKeywordAutoReplyInput(ctx context.Context, obj any) (schematype.KeywordReply, error) {
+	var it schematype.KeywordReply
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"match", "pattern", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "match":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("match"))
+			data, err := ec.unmarshalNKeywordMatch2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐKeywordMatch(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Match = data
+		case "pattern":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pattern"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Pattern = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalKeywordAutoReplyInput unmarshals raw into the KeywordAutoReplyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalKeywordAutoReplyInput(ctx context.Context, raw any) (schematype.KeywordReply, error) {
+	var out schematype.KeywordReply
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "KeywordAutoReplyInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLogCallInput(ctx context.Context, obj any) (model.LogCallInput, error) {
 	var it model.LogCallInput
 	if obj == nil {
@@ -41475,6 +42957,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Call(ctx, sel, obj)
+	case *ent.AutoReplyConfig:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AutoReplies(ctx, sel, obj)
 	case *ent.AttributeDefinition:
 		if obj == nil {
 			return graphql.Null
@@ -42334,6 +43821,123 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var autoRepliesImplementors = []string{"AutoReplies", "Node"}
+
+func (ec *executionContext) _AutoReplies(ctx context.Context, sel ast.SelectionSet, obj *ent.AutoReplyConfig) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, autoRepliesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutoReplies")
+		case "id":
+			out.Values[i] = ec._AutoReplies_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._AutoReplies_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._AutoReplies_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "channelID":
+			out.Values[i] = ec._AutoReplies_channelID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "welcome":
+			out.Values[i] = ec._AutoReplies_welcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outOfHours":
+			out.Values[i] = ec._AutoReplies_outOfHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "allAgentsBusy":
+			out.Values[i] = ec._AutoReplies_allAgentsBusy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "keywords":
+			out.Values[i] = ec._AutoReplies_keywords(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cooldownMinutes":
+			out.Values[i] = ec._AutoReplies_cooldownMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "channel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AutoReplies_channel(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var autoReplyTextImplementors = []string{"AutoReplyText"}
+
+func (ec *executionContext) _AutoReplyText(ctx context.Context, sel ast.SelectionSet, obj *schematype.AutoReplyText) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, autoReplyTextImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutoReplyText")
+		case "enabled":
+			out.Values[i] = ec._AutoReplyText_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._AutoReplyText_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var callImplementors = []string{"Call", "Node"}
 
 func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj *ent.Call) graphql.Marshaler {
@@ -42588,6 +44192,12 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Channel_secretFieldsSet(ctx, field, obj)
+				})
+		case "autoReplies":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Channel_autoReplies(ctx, field, obj)
 				})
 		case "webhookURL":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -44117,6 +45727,49 @@ func (ec *executionContext) _EventCause(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var keywordAutoReplyImplementors = []string{"KeywordAutoReply"}
+
+func (ec *executionContext) _KeywordAutoReply(ctx context.Context, sel ast.SelectionSet, obj *schematype.KeywordReply) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, keywordAutoReplyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KeywordAutoReply")
+		case "match":
+			out.Values[i] = ec._KeywordAutoReply_match(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pattern":
+			out.Values[i] = ec._KeywordAutoReply_pattern(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._KeywordAutoReply_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mergeEntryImplementors = []string{"MergeEntry", "TimelineEntry"}
 
 func (ec *executionContext) _MergeEntry(ctx context.Context, sel ast.SelectionSet, obj *model.MergeEntry) graphql.Marshaler {
@@ -44678,6 +46331,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteTag":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteTag(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setAutoReplies":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAutoReplies(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -47163,6 +48823,42 @@ func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋswitchboardᚋ
 	return ec._AuthPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAutoReplies2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutoReplyConfig(ctx context.Context, sel ast.SelectionSet, v *ent.AutoReplyConfig) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AutoReplies!")
+		return graphql.Null
+	}
+	return ec._AutoReplies(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAutoRepliesInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐAutoRepliesInput(ctx context.Context, v any) (model.AutoRepliesInput, error) {
+	res, err := ec.unmarshalInputAutoRepliesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAutoRepliesOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutoRepliesOrderField(ctx context.Context, v any) (*ent.AutoRepliesOrderField, error) {
+	var res = new(ent.AutoRepliesOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutoRepliesOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutoRepliesOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AutoRepliesOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AutoRepliesOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNAutoRepliesWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutoRepliesWhereInput(ctx context.Context, v any) (*ent.AutoRepliesWhereInput, error) {
+	res, err := ec.unmarshalInputAutoRepliesWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutoReplyText2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐAutoReplyText(ctx context.Context, sel ast.SelectionSet, v schematype.AutoReplyText) graphql.Marshaler {
+	return ec._AutoReplyText(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -47812,6 +49508,46 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	res := graphql.MarshalInt64(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNKeywordAutoReply2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐKeywordReply(ctx context.Context, sel ast.SelectionSet, v schematype.KeywordReply) graphql.Marshaler {
+	return ec._KeywordAutoReply(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNKeywordAutoReply2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐKeywordReplyᚄ(ctx context.Context, sel ast.SelectionSet, v []schematype.KeywordReply) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNKeywordAutoReply2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐKeywordReply(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNKeywordAutoReplyInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐKeywordReply(ctx context.Context, v any) (*schematype.KeywordReply, error) {
+	res, err := ec.unmarshalInputKeywordAutoReplyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNKeywordMatch2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐKeywordMatch(ctx context.Context, v any) (schematype.KeywordMatch, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := schematype.KeywordMatch(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNKeywordMatch2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐKeywordMatch(ctx context.Context, sel ast.SelectionSet, v schematype.KeywordMatch) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "KeywordMatch!")
 	}
 	return res
 }
@@ -49013,6 +50749,46 @@ func (ec *executionContext) marshalOAttributeType2ᚖgithubᚗcomᚋswitchboard�
 	return v
 }
 
+func (ec *executionContext) marshalOAutoReplies2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutoReplyConfig(ctx context.Context, sel ast.SelectionSet, v *ent.AutoReplyConfig) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AutoReplies(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAutoRepliesWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutoRepliesWhereInputᚄ(ctx context.Context, v any) ([]*ent.AutoRepliesWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.AutoRepliesWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAutoRepliesWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutoRepliesWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAutoRepliesWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutoRepliesWhereInput(ctx context.Context, v any) (*ent.AutoRepliesWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAutoRepliesWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAutoReplyTextInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐAutoReplyText(ctx context.Context, v any) (*schematype.AutoReplyText, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAutoReplyTextInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -49797,6 +51573,23 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOKeywordAutoReplyInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐKeywordReplyᚄ(ctx context.Context, v any) ([]*schematype.KeywordReply, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*schematype.KeywordReply, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNKeywordAutoReplyInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐKeywordReply(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOMap2map(ctx context.Context, v any) (map[string]any, error) {

@@ -47,6 +47,22 @@ type AuthPayload struct {
 	MustChangePassword bool `json:"mustChangePassword"`
 }
 
+// A channel's auto-replies; replaces the whole configuration. Bodies may use
+// the conversation variables ({{customer.name | "there"}}), outOfHours also
+// {{channel.nextOpen}} and allAgentsBusy {{queue.position}}.
+type AutoRepliesInput struct {
+	// On the first inbound message of a new conversation, once.
+	Welcome *schematype.AutoReplyText `json:"welcome,omitempty"`
+	// On an inbound message while the channel is outside its working hours.
+	OutOfHours *schematype.AutoReplyText `json:"outOfHours,omitempty"`
+	// In order; the first that matches answers. At most 50.
+	Keywords []*schematype.KeywordReply `json:"keywords,omitempty"`
+	// When routing queues a conversation because no agent is free.
+	AllAgentsBusy *schematype.AutoReplyText `json:"allAgentsBusy,omitempty"`
+	// Least minutes between two sends of one rule in one conversation; default 10, 0 to 1440.
+	CooldownMinutes *int `json:"cooldownMinutes,omitempty"`
+}
+
 type ChannelReceiverStatus struct {
 	State     ReceiverState `json:"state"`
 	LastError *string       `json:"lastError,omitempty"`

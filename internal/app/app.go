@@ -35,6 +35,7 @@ import (
 	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
 	"github.com/switchboard/switchboard/graph"
 	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/autoreply"
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/customers"
@@ -134,6 +135,8 @@ type App struct {
 	Deliverer *inbox.Deliverer
 	// Router assigns waiting conversations to agents.
 	Router *routing.Router
+	// AutoReplies sends channels' auto-replies (a durable consumer).
+	AutoReplies *autoreply.Service
 	// Timers fires due timers (snoozed conversations' wake-ups).
 	Timers *timers.Timers
 	// Receivers runs this instance's share of channel receivers.
@@ -152,10 +155,11 @@ type App struct {
 	// Sockets registers this instance's live websockets.
 	Sockets *graph.Sockets
 
-	cfg        *config.Config
-	retention  time.Duration
-	routingOff bool
-	log        *slog.Logger
+	cfg          *config.Config
+	retention    time.Duration
+	routingOff   bool
+	autoReplyOff bool
+	log          *slog.Logger
 }
 
 // New migrates the database and builds the HTTP handler. It creates
@@ -226,6 +230,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	}
 	receiverRunner := receivers.New(client, channelSvc, inboxSvc.Deliver, ro)
 	router := routing.New(client, eventLog, inboxSvc, routing.Options{Sweep: o.RoutingSweep, Poll: o.RoutingPoll, Now: now, Log: log})
+	autoReplies := autoreply.New(client, eventLog, inboxSvc, router, autoreply.Options{Poll: o.RoutingPoll, Now: now, Log: log})
 	// An agent who comes ONLINE here gets waiting conversations at once
 	// (elsewhere, within the router's sweep).
 	pres.OnStatus(func(ws gid.ID, status agent.Status) {
@@ -249,6 +254,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Customers: customerSvc,
 		Router:    router,
 		Receivers: receiverRunner,
+		AutoReply: autoReplies,
 		Files:     fileSvc,
 		Timeline:  timeline.New(client),
 		Now:       now,
@@ -279,20 +285,21 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	delivery.Queued = inboxSvc.OutboxQueued()
 	return &App{
 		DB: db, Client: client, Auth: authSvc, Events: eventLog, Presence: pres, Handler: h, GraphQL: counters,
-		Deliverer:   inbox.NewDeliverer(inboxSvc, channelSvc, log, db.Dialect == dialect.Postgres, delivery),
-		retention:   cfg.EventRetention,
-		Router:      router,
-		Receivers:   receiverRunner,
-		Files:       fileSvc,
-		media:       inboxSvc.MediaSource(channelSvc, files.FetchClient(fetch), fetch, maxFile),
-		mediaQueued: inboxSvc.MediaQueued(),
-		filesPoll:   o.FilesPoll,
-		Timers:      timerSvc,
-		Sockets:     sockets,
-		routingOff:  cfg.RoutingOff,
-		cfg:         cfg,
-		log:         log,
-
+		Deliverer:    inbox.NewDeliverer(inboxSvc, channelSvc, log, db.Dialect == dialect.Postgres, delivery),
+		retention:    cfg.EventRetention,
+		Router:       router,
+		AutoReplies:  autoReplies,
+		Receivers:    receiverRunner,
+		Files:        fileSvc,
+		media:        inboxSvc.MediaSource(channelSvc, files.FetchClient(fetch), fetch, maxFile),
+		mediaQueued:  inboxSvc.MediaQueued(),
+		filesPoll:    o.FilesPoll,
+		Timers:       timerSvc,
+		Sockets:      sockets,
+		routingOff:   cfg.RoutingOff,
+		autoReplyOff: cfg.AutoRepliesOff,
+		cfg:          cfg,
+		log:          log,
 		QuickReplies: quickReplies,
 	}, nil
 }
@@ -368,6 +375,11 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	// holds it), kicks from agents coming ONLINE, and a sweep.
 	if !a.routingOff {
 		go a.Router.Run(ctx)
+	}
+	// Auto-replies: a durable consumer of the event log (one instance at
+	// a time holds it).
+	if !a.autoReplyOff {
+		go a.AutoReplies.Run(ctx)
 	}
 	return nil
 }

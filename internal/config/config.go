@@ -80,6 +80,9 @@ type Config struct {
 	// RoutingOff keeps this instance from routing conversations
 	// (SWITCHBOARD_ROUTING=off); other instances still do.
 	RoutingOff bool
+	// AutoRepliesOff keeps this instance from sending channels'
+	// auto-replies (SWITCHBOARD_AUTOREPLIES=off); other instances still do.
+	AutoRepliesOff bool
 	// Query bounds what one GraphQL operation may cost; zero takes the
 	// server's default.
 	Query QueryLimits
@@ -175,6 +178,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	str("SWITCHBOARD_S3_SECRET_ACCESS_KEY", &c.S3.SecretAccessKey)
 	str("SWITCHBOARD_S3_ADDRESSING", &s3Addressing)
 	str("SWITCHBOARD_ROUTING", &routingMode)
+	var autoReplyMode string
+	str("SWITCHBOARD_AUTOREPLIES", &autoReplyMode)
 	var introspection, timeout, proxies, migrateMode, privateFetch string
 	str("SWITCHBOARD_MIGRATE", &migrateMode)
 	str("SWITCHBOARD_TRUSTED_PROXIES", &proxies)
@@ -264,6 +269,13 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.RoutingOff = true
 	default:
 		return nil, &Error{"SWITCHBOARD_ROUTING", "must be on or off"}
+	}
+	switch autoReplyMode {
+	case "", "on":
+	case "off":
+		c.AutoRepliesOff = true
+	default:
+		return nil, &Error{"SWITCHBOARD_AUTOREPLIES", "must be on or off"}
 	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o == "" {

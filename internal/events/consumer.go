@@ -35,6 +35,11 @@ type Consumer struct {
 	Batch  int           // events per batch; default 100
 	Lease  time.Duration // lease length; default 30 s
 	Poll   time.Duration // how often an idle consumer looks for work; default 1 s
+	// Coalesce: woken by a commit, an idle consumer waits this long
+	// before it reads, so that a burst of commits is one read and one
+	// batch rather than one each (a consumer that may lag a little, to
+	// cost less); default 0, at once.
+	Coalesce time.Duration
 }
 
 // errLeaseLost stops a consumer whose lease another instance took.
@@ -83,6 +88,12 @@ func (l *Log) RunConsumer(ctx context.Context, c Consumer) {
 		select {
 		case <-ctx.Done():
 		case <-wake:
+			if c.Coalesce > 0 {
+				select {
+				case <-ctx.Done():
+				case <-time.After(c.Coalesce):
+				}
+			}
 		case <-time.After(wait):
 		}
 	}

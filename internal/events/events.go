@@ -33,10 +33,13 @@ const (
 	// MessageMentioned: a private note mentions an agent; one per agent,
 	// AgentID the mentioned agent (the note also has its message.created).
 	MessageMentioned Type = "message.mentioned"
+	// ConversationQueued: routing could not assign a conversation that
+	// started waiting (nobody free); once per queuing, not per sweep.
+	ConversationQueued Type = "conversation.queued"
 )
 
 // Types lists every event type.
-var Types = []Type{MessageCreated, MessageUpdated, ConversationCreated, ConversationUpdated, ConversationAssigned, CustomerUpdated, CustomerMerged, CustomerUnmerged, MessageMentioned}
+var Types = []Type{MessageCreated, MessageUpdated, ConversationCreated, ConversationUpdated, ConversationAssigned, CustomerUpdated, CustomerMerged, CustomerUnmerged, MessageMentioned, ConversationQueued}
 
 // Change details a conversation.updated event.
 type Change string

@@ -47,6 +47,8 @@ var prefixes = map[string]string{
 	"rcp":  "PendingReceipt",
 	"call": "Call",
 	"qr":   "QuickReply",
+	"arc":  "AutoReplyConfig",
+	"ars":  "AutoReplySend",
 }
 
 // crockford is the lower-case Crockford base32 alphabet: ids sort in creation order.

@@ -159,16 +159,28 @@ func (r *Router) routeLogged(ctx context.Context, ws gid.ID) {
 }
 
 // handle is the consumer's handler: a batch that may free or need an
-// agent routes its workspace. An error replays the batch.
+// agent routes its workspace; then a conversation that started waiting in
+// the batch and is still unassigned is recorded as queued. An error
+// replays the batch.
 func (r *Router) handle(ctx context.Context, evs []*events.Event) error {
+	route := false
+	var waiting []gid.ID
 	for _, ev := range evs {
 		switch ev.Type {
 		case events.ConversationCreated, events.ConversationUpdated, events.ConversationAssigned:
-			_, err := r.RouteWorkspace(ctx, ev.WorkspaceID)
-			return err
+			route = true
+			if startsWaiting(ev) {
+				waiting = append(waiting, ev.ConversationID)
+			}
 		}
 	}
-	return nil
+	if !route {
+		return nil
+	}
+	if _, err := r.RouteWorkspace(ctx, evs[0].WorkspaceID); err != nil {
+		return err
+	}
+	return r.recordQueued(ctx, evs[0].WorkspaceID, waiting)
 }
 
 // lock serialises passes over one workspace on this instance (passes on

@@ -57,8 +57,9 @@ type Server struct {
 // Option changes the configuration of a test server.
 type Option func(*config.Config)
 
-// NoRouting starts the server without its router (a test runs one).
-func NoRouting(c *config.Config) { c.RoutingOff = true }
+// NoRouting starts the server without its durable consumers, the router
+// and auto-replies (a test runs its own).
+func NoRouting(c *config.Config) { c.RoutingOff, c.AutoRepliesOff = true, true }
 
 // SignupOpen opens sign-up.
 func SignupOpen(c *config.Config) { c.SignupOpen = true }
