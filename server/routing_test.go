@@ -545,3 +545,36 @@ func TestTransferAndHistory(t *testing.T) {
 		t.Fatalf("history %v, want %v", steps, want)
 	}
 }
+
+// TestRoutingStaysInItsWorkspace: routing runs as a background consumer
+// over every workspace's events; a conversation is only ever given to an
+// agent of its own workspace, and another workspace's free agents do not
+// count as candidates.
+func TestRoutingStaysInItsWorkspace(t *testing.T) {
+	s, admin, _ := routingServer(t)
+	agents := routingAgents(t, s, admin, 1, 5, "a")
+	other := s.NewWorkspace(t, "other", "other-admin@example.com")
+	setStatus(t, s, other, "OFFLINE")
+	ch := createAPIChannel(t, s, other, "")
+	setPolicy(t, s, other, ch.ID, map[string]any{"strategy": "LEAST_BUSY"})
+	if code, _ := post(t, ch.WebhookURL, apiSecret, time.Now(), inboundPayload("m1", "cust-1", "hello")); code != 200 {
+		t.Fatalf("webhook: %d", code)
+	}
+	var convs struct {
+		Conversations struct{ Edges []struct{ Node struct{ ID string } } }
+	}
+	s.MustDo(t, other, `{ conversations(first: 5) { edges { node { id } } } }`, nil, &convs)
+	if len(convs.Conversations.Edges) != 1 {
+		t.Fatalf("conversations: %+v", convs)
+	}
+	conv := convs.Conversations.Edges[0].Node.ID
+	if got := assignee(t, s, other, conv, 1500*time.Millisecond); got != "" {
+		t.Fatalf("the other workspace's conversation went to %s (the first workspace's agent is %s)", got, agents[0].ID)
+	}
+	// Its own agent, once online, gets it.
+	id, tok := newAgent(t, s, other, "b0@example.com", "AGENT")
+	setStatus(t, s, tok, "ONLINE")
+	if got := assignee(t, s, other, conv, testenv.Wait); got != id {
+		t.Fatalf("assignee %q, want the workspace's own agent %s", got, id)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard/switchboard/ent/consumerlease"
 	"github.com/switchboard/switchboard/ent/privacy"
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/viewer"
 )
 
 // Durable consumers. A consumer (routing, automation, webhooks) reads the
@@ -25,7 +26,9 @@ import (
 // another instance takes the consumer over once the lease lapses. Pruning
 // never deletes events a registered consumer has not handled.
 
-// Handler handles a batch of one workspace's events, in order.
+// Handler handles a batch of one workspace's events, in order, with that
+// workspace's system actor in the context (viewer.System): ent privacy
+// confines what it reads and writes to the workspace.
 type Handler func(ctx context.Context, evs []*Event) error
 
 // Consumer describes a durable consumer.
@@ -58,7 +61,7 @@ func (l *Log) RunConsumer(ctx context.Context, c Consumer) {
 	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	r := &consumerRun{log: l, c: c, holder: hex.EncodeToString(b)}
+	r := &consumerRun{log: l, c: c, holder: hex.EncodeToString(b), base: ctx}
 	ctx = privacy.DecisionContext(ctx, privacy.Allow)
 	defer r.flush(ctx)
 	for ctx.Err() == nil {
@@ -102,6 +105,10 @@ func (l *Log) RunConsumer(ctx context.Context, c Consumer) {
 // consumerRun is one RunConsumer's state: while it holds the lease, nobody
 // else moves the position, so it is kept here between batches.
 type consumerRun struct {
+	// base is RunConsumer's context without its own privacy decision:
+	// handlers get it with their workspace's system actor, so everything
+	// they read and write is confined to that workspace.
+	base    context.Context
 	log     *Log
 	c       Consumer
 	holder  string
@@ -199,7 +206,7 @@ func (r *consumerRun) consume(ctx context.Context) (int, error) {
 		by[ev.WorkspaceID] = append(by[ev.WorkspaceID], ev)
 	}
 	for _, ws := range order {
-		if err := c.Handle(ctx, by[ws]); err != nil {
+		if err := c.Handle(viewer.NewContext(r.base, viewer.System(ws)), by[ws]); err != nil {
 			return 0, fmt.Errorf("events: consumer %s: handler: %w", c.Name, err)
 		}
 	}
