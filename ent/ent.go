@@ -16,6 +16,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/automationrule"
+	"github.com/switchboard/switchboard/ent/automationrulerun"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/channelstate"
@@ -103,6 +105,8 @@ func checkColumn(t, c string) error {
 			agentpresence.Table:        agentpresence.ValidColumn,
 			apitoken.Table:             apitoken.ValidColumn,
 			attributedefinition.Table:  attributedefinition.ValidColumn,
+			automationrule.Table:       automationrule.ValidColumn,
+			automationrulerun.Table:    automationrulerun.ValidColumn,
 			call.Table:                 call.ValidColumn,
 			channel.Table:              channel.ValidColumn,
 			channelstate.Table:         channelstate.ValidColumn,

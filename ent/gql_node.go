@@ -12,6 +12,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/automationrule"
+	"github.com/switchboard/switchboard/ent/automationrulerun"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
@@ -47,6 +49,16 @@ var attributedefinitionImplementors = []string{"AttributeDefinition", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*AttributeDefinition) IsNode() {}
+
+var automationruleImplementors = []string{"AutomationRule", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AutomationRule) IsNode() {}
+
+var automationrulerunImplementors = []string{"AutomationRuleRun", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AutomationRuleRun) IsNode() {}
 
 var callImplementors = []string{"Call", "Node"}
 
@@ -206,6 +218,32 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			Where(attributedefinition.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, attributedefinitionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case automationrule.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.AutomationRule.Query().
+			Where(automationrule.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, automationruleImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case automationrulerun.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.AutomationRuleRun.Query().
+			Where(automationrulerun.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, automationrulerunImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -488,6 +526,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 		query := c.AttributeDefinition.Query().
 			Where(attributedefinition.IDIn(ids...))
 		query, err := query.CollectFields(ctx, attributedefinitionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case automationrule.Table:
+		query := c.AutomationRule.Query().
+			Where(automationrule.IDIn(ids...))
+		query, err := query.CollectFields(ctx, automationruleImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case automationrulerun.Table:
+		query := c.AutomationRuleRun.Query().
+			Where(automationrulerun.IDIn(ids...))
+		query, err := query.CollectFields(ctx, automationrulerunImplementors...)
 		if err != nil {
 			return nil, err
 		}

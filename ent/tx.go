@@ -22,6 +22,10 @@ type Tx struct {
 	ApiToken *ApiTokenClient
 	// AttributeDefinition is the client for interacting with the AttributeDefinition builders.
 	AttributeDefinition *AttributeDefinitionClient
+	// AutomationRule is the client for interacting with the AutomationRule builders.
+	AutomationRule *AutomationRuleClient
+	// AutomationRuleRun is the client for interacting with the AutomationRuleRun builders.
+	AutomationRuleRun *AutomationRuleRunClient
 	// Call is the client for interacting with the Call builders.
 	Call *CallClient
 	// Channel is the client for interacting with the Channel builders.
@@ -203,6 +207,8 @@ func (tx *Tx) init() {
 	tx.AgentPresence = NewAgentPresenceClient(tx.config)
 	tx.ApiToken = NewApiTokenClient(tx.config)
 	tx.AttributeDefinition = NewAttributeDefinitionClient(tx.config)
+	tx.AutomationRule = NewAutomationRuleClient(tx.config)
+	tx.AutomationRuleRun = NewAutomationRuleRunClient(tx.config)
 	tx.Call = NewCallClient(tx.config)
 	tx.Channel = NewChannelClient(tx.config)
 	tx.ChannelState = NewChannelStateClient(tx.config)

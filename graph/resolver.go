@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/automation"
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/customers"
 	"github.com/switchboard/switchboard/internal/events"
@@ -38,6 +39,8 @@ type Resolver struct {
 	Timeline *timeline.Service
 	// Router assigns waiting conversations and keeps routing policies.
 	Router *routing.Router
+	// Rules manages and tests automation rules.
+	Rules *automation.Service
 	// Files keeps attachments: uploads, signed links, deletion.
 	Files *files.Service
 	// Receivers runs channel receivers: their health, and a kick when a

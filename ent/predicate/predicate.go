@@ -18,6 +18,12 @@ type ApiToken func(*sql.Selector)
 // AttributeDefinition is the predicate function for attributedefinition builders.
 type AttributeDefinition func(*sql.Selector)
 
+// AutomationRule is the predicate function for automationrule builders.
+type AutomationRule func(*sql.Selector)
+
+// AutomationRuleRun is the predicate function for automationrulerun builders.
+type AutomationRuleRun func(*sql.Selector)
+
 // Call is the predicate function for call builders.
 type Call func(*sql.Selector)
 

@@ -35,6 +35,8 @@ import (
 	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
 	"github.com/switchboard/switchboard/graph"
 	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/automation"
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/config"
 	"github.com/switchboard/switchboard/internal/customers"
@@ -135,6 +137,8 @@ type App struct {
 	Router *routing.Router
 	// Timers fires due timers (snoozed conversations' wake-ups).
 	Timers *timers.Timers
+	// Rules runs automation rules (a durable consumer of the event log).
+	Rules *automation.Service
 	// Receivers runs this instance's share of channel receivers.
 	Receivers *receivers.Runner
 	// Files keeps attachments' bytes and serves them by signed links.
@@ -223,6 +227,10 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	}
 	receiverRunner := receivers.New(client, channelSvc, inboxSvc.Deliver, ro)
 	router := routing.New(client, eventLog, inboxSvc, routing.Options{Sweep: o.RoutingSweep, Poll: o.RoutingPoll, Now: now, Log: log})
+	rules := automation.New(client,
+		automation.Deps{Events: eventLog, Inbox: inboxSvc, Customers: customerSvc, QuickReplies: noQuickReplies{}, Timers: timerSvc},
+		automation.Options{MaxActionsPerMinute: cfg.AutomationMaxActionsPerMinute, Poll: o.RoutingPoll, Now: now, Log: log})
+	timerSvc.Handle(automation.TimerIdle, rules.Idle)
 	// An agent who comes ONLINE here gets waiting conversations at once
 	// (elsewhere, within the router's sweep).
 	pres.OnStatus(func(ws gid.ID, status agent.Status) {
@@ -244,6 +252,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Visitors:  visitors,
 		Customers: customerSvc,
 		Router:    router,
+		Rules:     rules,
 		Receivers: receiverRunner,
 		Files:     fileSvc,
 		Timeline:  timeline.New(client),
@@ -276,6 +285,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Deliverer:   inbox.NewDeliverer(inboxSvc, channelSvc, log, db.Dialect == dialect.Postgres, delivery),
 		retention:   cfg.EventRetention,
 		Router:      router,
+		Rules:       rules,
 		Receivers:   receiverRunner,
 		Files:       fileSvc,
 		media:       inboxSvc.MediaSource(channelSvc, files.FetchClient(fetch), fetch, maxFile),
@@ -361,5 +371,19 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	if !a.routingOff {
 		go a.Router.Run(ctx)
 	}
+	// Automation rules: a durable consumer of the event log.
+	go a.Rules.Run(ctx)
 	return nil
+}
+
+// noQuickReplies stands in for internal/quickreplies until it is wired:
+// no quick reply exists, so no rule can name one.
+type noQuickReplies struct{}
+
+func (noQuickReplies) Exists(context.Context, gid.ID) error {
+	return &apperr.Error{Code: apperr.NotFound, Field: "quickReplyID", Message: "quick reply not found"}
+}
+
+func (noQuickReplies) Send(context.Context, gid.ID, gid.ID) (*ent.Message, error) {
+	return nil, &apperr.Error{Code: apperr.NotFound, Field: "quickReplyID", Message: "quick reply not found"}
 }

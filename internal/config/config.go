@@ -80,6 +80,10 @@ type Config struct {
 	// RoutingOff keeps this instance from routing conversations
 	// (SWITCHBOARD_ROUTING=off); other instances still do.
 	RoutingOff bool
+	// AutomationMaxActionsPerMinute caps the automation rule actions one
+	// conversation gets per minute; a rule that would go over is suspended
+	// (SWITCHBOARD_AUTOMATION_MAX_ACTIONS_PER_MINUTE, default 20).
+	AutomationMaxActionsPerMinute int
 	// Query bounds what one GraphQL operation may cost; zero takes the
 	// server's default.
 	Query QueryLimits
@@ -190,6 +194,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		{"SWITCHBOARD_MAX_QUERY_ALIASES", &c.Query.Aliases},
 		{"SWITCHBOARD_MAX_QUERY_DEPTH", &c.Query.Depth},
 		{"SWITCHBOARD_MAX_QUERY_COMPLEXITY", &c.Query.Complexity},
+		{"SWITCHBOARD_AUTOMATION_MAX_ACTIONS_PER_MINUTE", &c.AutomationMaxActionsPerMinute},
 	}
 	for _, l := range limits {
 		var v string
