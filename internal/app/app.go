@@ -34,8 +34,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
 	"github.com/switchboard/switchboard/graph"
-	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/apperr"
+	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/automation"
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/config"
