@@ -46,6 +46,8 @@ var prefixes = map[string]string{
 	"cst":  "ChannelState",
 	"rcp":  "PendingReceipt",
 	"call": "Call",
+	"aru":  "AutomationRule",
+	"arr":  "AutomationRuleRun",
 }
 
 // crockford is the lower-case Crockford base32 alphabet: ids sort in creation order.
