@@ -165,6 +165,7 @@ func TestAutomationRules(t *testing.T) {
 	conv := e.conversation(t)
 	var st convState
 	testenv.Eventually(t, func() bool { st = e.state(t, conv); return st.applied(a) == 1 }, "rule A applied")
+	st = e.state(t, conv) // read again: the conversation may have been read before the timeline's commit
 	if !st.hasTag(refund) || st.Priority != "HIGH" || st.hasTag(other) || st.applied(b) != 0 {
 		t.Fatalf("after A with stopProcessing: %+v", st)
 	}
@@ -184,18 +185,22 @@ func TestAutomationRules(t *testing.T) {
 	e.s.MustDo(t, e.tok, `mutation($id: ID!) { moveAutomationRule(id: $id, position: 0) { position } }`, map[string]any{"id": b}, &moved)
 	e.message(t, "c1", "refund again")
 	testenv.Eventually(t, func() bool { st = e.state(t, conv); return st.applied(a) == 2 && st.applied(b) == 1 }, "B then A")
+	st = e.state(t, conv)
 	if !st.hasTag(other) {
 		t.Fatalf("B's tag missing: %+v", st.Tags)
 	}
 
-	// Replay: the consumer starts again from the beginning of the log.
+	// Replay: the consumer starts again from the beginning of the log,
+	// with the rules in the order they had (a replay evaluates the rules
+	// as they are; what was applied is not applied again).
+	e.s.MustDo(t, e.tok, `mutation($id: ID!) { moveAutomationRule(id: $id, position: 1) { position } }`, map[string]any{"id": b}, &moved)
 	db := e.s.App.DB
 	var pos int64
 	if err := db.SQL.QueryRow(`SELECT position FROM consumer_leases WHERE id = 'automation'`).Scan(&pos); err != nil {
 		t.Fatal(err)
 	}
 	e.s.StopWorkers()
-	if _, err := db.SQL.Exec(`UPDATE consumer_leases SET position = 0, expires_at = '2000-01-01 00:00:00+00:00' WHERE id = 'automation'`); err != nil {
+	if _, err := db.SQL.Exec(`UPDATE consumer_leases SET position = 0, holder = 'replay', expires_at = '2000-01-01 00:00:00+00:00' WHERE id = 'automation'`); err != nil {
 		t.Fatal(err)
 	}
 	second := testenv.NewOn(t, testenv.Reopen(t, db), testenv.SameSecrets(e.s))
