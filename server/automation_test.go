@@ -1,14 +1,20 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/ent"
+	"github.com/switchboard/switchboard/internal/app"
+	"github.com/switchboard/switchboard/internal/apperr"
 	"github.com/switchboard/switchboard/internal/config"
+	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/testenv"
 )
 
@@ -366,5 +372,54 @@ func TestAutomationRuleInputs(t *testing.T) {
 	if code := e.s.Do(t, otherTok, `query($r: ID!, $c: ID!) { testAutomationRule(id: $r, conversationID: $c) { matched } }`,
 		map[string]any{"r": r, "c": conv}).Codes(); !slices.Equal(code, []string{"NOT_FOUND"}) {
 		t.Errorf("foreign test: %s", code)
+	}
+}
+
+// fakeQuickReplies stands in for internal/quickreplies: it knows some ids
+// and records what it sent.
+type fakeQuickReplies struct {
+	known gid.ID
+	mu    sync.Mutex
+	sent  []string
+}
+
+func (f *fakeQuickReplies) Exists(_ context.Context, id gid.ID) error {
+	if id != f.known {
+		return &apperr.Error{Code: apperr.NotFound, Field: "quickReplyID", Message: "quick reply not found"}
+	}
+	return nil
+}
+
+func (f *fakeQuickReplies) Send(_ context.Context, id, conv gid.ID) (*ent.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, string(id)+" "+string(conv))
+	return &ent.Message{}, nil
+}
+
+// TestAutomationRuleQuickReply: SEND_QUICK_REPLY checks the quick reply
+// when saved and sends it to the conversation when the rule applies.
+func TestAutomationRuleQuickReply(t *testing.T) {
+	qr := &fakeQuickReplies{known: gid.New("Tag")}
+	s := testenv.NewTuned(t, testenv.OpenDB(t), []testenv.Tuning{func(o *app.Options) {
+		o.QuickReplies = qr
+		o.Adapters = append(o.Adapters, relay{})
+	}})
+	tok := s.AdminToken(t)
+	e := &automationEnv{s: s, tok: tok, webhook: relayChannel(t, s, tok, "relay", "Relay")}
+	bad := e.s.Do(t, tok, `mutation($in: CreateAutomationRuleInput!) { createAutomationRule(input: $in) { id } }`, map[string]any{"in": map[string]any{
+		"name": "x", "trigger": "CONVERSATION_CREATED", "actions": []any{map[string]any{"type": "SEND_QUICK_REPLY", "quickReplyID": gid.New("Tag")}}}})
+	if !slices.Equal(bad.Codes(), []string{"NOT_FOUND"}) {
+		t.Fatalf("unknown quick reply: %+v", bad.Errors)
+	}
+	r := e.rule(t, map[string]any{"name": "Welcome", "trigger": "CONVERSATION_CREATED",
+		"actions": []any{map[string]any{"type": "SEND_QUICK_REPLY", "quickReplyID": qr.known}}})
+	e.message(t, "c5", "hi")
+	conv := e.conversation(t)
+	testenv.Eventually(t, func() bool { return e.state(t, conv).applied(r) == 1 }, "the welcome rule")
+	qr.mu.Lock()
+	defer qr.mu.Unlock()
+	if !slices.Equal(qr.sent, []string{string(qr.known) + " " + conv}) {
+		t.Fatalf("sent %v", qr.sent)
 	}
 }

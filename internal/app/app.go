@@ -121,6 +121,9 @@ type Options struct {
 	TimerPoll time.Duration
 	// Receivers tunes channel receivers (leases, restarts).
 	Receivers receivers.Options
+	// QuickReplies finds and sends quick replies for automation rules
+	// (default: none exist).
+	QuickReplies automation.QuickReplies
 }
 
 // App is an assembled server.
@@ -228,7 +231,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	receiverRunner := receivers.New(client, channelSvc, inboxSvc.Deliver, ro)
 	router := routing.New(client, eventLog, inboxSvc, routing.Options{Sweep: o.RoutingSweep, Poll: o.RoutingPoll, Now: now, Log: log})
 	rules := automation.New(client,
-		automation.Deps{Events: eventLog, Inbox: inboxSvc, Customers: customerSvc, QuickReplies: noQuickReplies{}, Timers: timerSvc},
+		automation.Deps{Events: eventLog, Inbox: inboxSvc, Customers: customerSvc, QuickReplies: cmp.Or[automation.QuickReplies](o.QuickReplies, noQuickReplies{}), Timers: timerSvc},
 		automation.Options{MaxActionsPerMinute: cfg.AutomationMaxActionsPerMinute, Poll: o.RoutingPoll, Now: now, Log: log})
 	timerSvc.Handle(automation.TimerIdle, rules.Idle)
 	// An agent who comes ONLINE here gets waiting conversations at once
