@@ -122,6 +122,13 @@ func condition(c *schematype.RuleCondition, s *Snapshot, rx Regexps, explain boo
 	case FieldCustomerAttribute:
 		v, set := s.Attributes[c.Attribute]
 		set = set && v != nil && v != ""
+		if f, isNum := v.(float64); isNum && (c.Operator == CmpGreaterThan || c.Operator == CmpLessThan) {
+			ok = compareNumber(c, f) // no formatting per rule
+			if explain {
+				got = attrString(v)
+			}
+			break
+		}
 		got = attrString(v)
 		ok = compareAttribute(c, got, set)
 	case FieldCustomerTag:
@@ -234,4 +241,15 @@ func compareAttribute(c *schematype.RuleCondition, got string, set bool) bool {
 		return g < w
 	}
 	return false
+}
+
+func compareNumber(c *schematype.RuleCondition, got float64) bool {
+	w, err := strconv.ParseFloat(strings.TrimSpace(first(c.Values)), 64)
+	if err != nil {
+		return false
+	}
+	if c.Operator == CmpGreaterThan {
+		return got > w
+	}
+	return got < w
 }
