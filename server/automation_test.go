@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/ent"
@@ -421,5 +422,42 @@ func TestAutomationRuleQuickReply(t *testing.T) {
 	defer qr.mu.Unlock()
 	if !slices.Equal(qr.sent, []string{string(qr.known) + " " + conv}) {
 		t.Fatalf("sent %v", qr.sent)
+	}
+}
+
+// TestAutomationRuleIdle: a CONVERSATION_IDLE rule applies once the
+// conversation has had no message for its minutes (a durable timer), once
+// per quiet period.
+func TestAutomationRuleIdle(t *testing.T) {
+	clock := testenv.NewClock()
+	s := testenv.NewTuned(t, testenv.OpenDB(t), []testenv.Tuning{func(o *app.Options) {
+		o.Now = clock.Now
+		o.Adapters = append(o.Adapters, relay{})
+	}, testenv.AuthClock(clock)})
+	tok := s.AdminToken(t)
+	e := &automationEnv{s: s, tok: tok, webhook: relayChannel(t, s, tok, "relay", "Relay")}
+	stale := e.tag(t, "stale")
+	r := e.rule(t, map[string]any{"name": "Stale", "trigger": "CONVERSATION_IDLE", "idleMinutes": 30,
+		"actions": []any{map[string]any{"type": "ADD_TAG", "tagIDs": []string{stale}}}})
+	e.message(t, "c6", "anyone there?")
+	conv := e.conversation(t)
+	// Not before its time.
+	clock.Advance(29 * time.Minute)
+	e.message(t, "c6", "hello?") // a new message: the quiet period starts again
+	testenv.Eventually(t, func() bool { return len(e.state(t, conv).Messages.Edges) == 2 }, "the second message")
+	clock.Advance(29 * time.Minute)
+	e.tok = e.s.AdminToken(t)
+	if st := e.state(t, conv); st.applied(r) != 0 {
+		t.Fatalf("applied before 30 quiet minutes: %+v", st)
+	}
+	clock.Advance(2 * time.Minute)
+	testenv.Eventually(t, func() bool { return e.state(t, conv).applied(r) == 1 }, "the idle rule")
+	if st := e.state(t, conv); !st.hasTag(stale) {
+		t.Fatalf("no tag: %+v", st.Tags)
+	}
+	clock.Advance(time.Hour)
+	e.tok = e.s.AdminToken(t)
+	if runs := e.runs(t, r); len(runs) != 1 {
+		t.Fatalf("runs %v", runs)
 	}
 }
