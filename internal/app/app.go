@@ -375,7 +375,9 @@ func (a *App) RunWorkers(ctx context.Context) error {
 		go a.Router.Run(ctx)
 	}
 	// Automation rules: a durable consumer of the event log.
-	go a.Rules.Run(ctx)
+	if !a.cfg.AutomationOff {
+		go a.Rules.Run(ctx)
+	}
 	return nil
 }
 

@@ -84,6 +84,9 @@ type Config struct {
 	// conversation gets per minute; a rule that would go over is suspended
 	// (SWITCHBOARD_AUTOMATION_MAX_ACTIONS_PER_MINUTE, default 20).
 	AutomationMaxActionsPerMinute int
+	// AutomationOff keeps this instance from running automation rules
+	// (SWITCHBOARD_AUTOMATION=off); other instances still do.
+	AutomationOff bool
 	// Query bounds what one GraphQL operation may cost; zero takes the
 	// server's default.
 	Query QueryLimits
@@ -179,6 +182,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	str("SWITCHBOARD_S3_SECRET_ACCESS_KEY", &c.S3.SecretAccessKey)
 	str("SWITCHBOARD_S3_ADDRESSING", &s3Addressing)
 	str("SWITCHBOARD_ROUTING", &routingMode)
+	var automationMode string
+	str("SWITCHBOARD_AUTOMATION", &automationMode)
 	var introspection, timeout, proxies, migrateMode, privateFetch string
 	str("SWITCHBOARD_MIGRATE", &migrateMode)
 	str("SWITCHBOARD_TRUSTED_PROXIES", &proxies)
@@ -269,6 +274,13 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.RoutingOff = true
 	default:
 		return nil, &Error{"SWITCHBOARD_ROUTING", "must be on or off"}
+	}
+	switch automationMode {
+	case "", "on":
+	case "off":
+		c.AutomationOff = true
+	default:
+		return nil, &Error{"SWITCHBOARD_AUTOMATION", "must be on or off"}
 	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o == "" {

@@ -60,6 +60,9 @@ type Option func(*config.Config)
 // NoRouting starts the server without its router (a test runs one).
 func NoRouting(c *config.Config) { c.RoutingOff = true }
 
+// NoAutomation starts the server without its automation rules consumer.
+func NoAutomation(c *config.Config) { c.AutomationOff = true }
+
 // SignupOpen opens sign-up.
 func SignupOpen(c *config.Config) { c.SignupOpen = true }
 
