@@ -35,21 +35,26 @@ func (s *Service) Run(ctx context.Context) {
 
 // handle is the consumer's handler; an error replays the batch, and runs
 // already recorded make the replay a no-op.
+// A batch is one workspace's: its rules are checked once per batch (a
+// workspace without rules costs one statement per batch).
 func (s *Service) handle(ctx context.Context, evs []*events.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	ctx = viewer.NewContext(ctx, viewer.System(evs[0].WorkspaceID))
+	set, err := s.rules(ctx, evs[0].WorkspaceID)
+	if err != nil || set.count == 0 {
+		return err
+	}
 	for _, ev := range evs {
-		if err := s.handleEvent(ctx, ev); err != nil {
+		if err := s.handleEvent(ctx, set, ev); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Service) handleEvent(ctx context.Context, ev *events.Event) error {
-	ctx = viewer.NewContext(ctx, viewer.System(ev.WorkspaceID))
-	set, err := s.rules(ctx, ev.WorkspaceID)
-	if err != nil {
-		return err
-	}
+func (s *Service) handleEvent(ctx context.Context, set *ruleSet, ev *events.Event) error {
 	if ev.Type == events.MessageCreated && len(set.byTrigger[automationrule.TriggerCONVERSATION_IDLE]) > 0 {
 		if err := s.scheduleIdle(ctx, ev.WorkspaceID, ev.ConversationID, set); err != nil {
 			return err
