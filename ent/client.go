@@ -20,6 +20,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/automationrule"
+	"github.com/switchboard/switchboard/ent/automationrulerun"
 	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/autoreplysend"
 	"github.com/switchboard/switchboard/ent/call"
@@ -67,6 +69,10 @@ type Client struct {
 	AutoReplyConfig *AutoReplyConfigClient
 	// AutoReplySend is the client for interacting with the AutoReplySend builders.
 	AutoReplySend *AutoReplySendClient
+	// AutomationRule is the client for interacting with the AutomationRule builders.
+	AutomationRule *AutomationRuleClient
+	// AutomationRuleRun is the client for interacting with the AutomationRuleRun builders.
+	AutomationRuleRun *AutomationRuleRunClient
 	// Call is the client for interacting with the Call builders.
 	Call *CallClient
 	// Channel is the client for interacting with the Channel builders.
@@ -132,6 +138,8 @@ func (c *Client) init() {
 	c.AttributeDefinition = NewAttributeDefinitionClient(c.config)
 	c.AutoReplyConfig = NewAutoReplyConfigClient(c.config)
 	c.AutoReplySend = NewAutoReplySendClient(c.config)
+	c.AutomationRule = NewAutomationRuleClient(c.config)
+	c.AutomationRuleRun = NewAutomationRuleRunClient(c.config)
 	c.Call = NewCallClient(c.config)
 	c.Channel = NewChannelClient(c.config)
 	c.ChannelState = NewChannelStateClient(c.config)
@@ -254,6 +262,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AttributeDefinition:  NewAttributeDefinitionClient(cfg),
 		AutoReplyConfig:      NewAutoReplyConfigClient(cfg),
 		AutoReplySend:        NewAutoReplySendClient(cfg),
+		AutomationRule:       NewAutomationRuleClient(cfg),
+		AutomationRuleRun:    NewAutomationRuleRunClient(cfg),
 		Call:                 NewCallClient(cfg),
 		Channel:              NewChannelClient(cfg),
 		ChannelState:         NewChannelStateClient(cfg),
@@ -303,6 +313,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AttributeDefinition:  NewAttributeDefinitionClient(cfg),
 		AutoReplyConfig:      NewAutoReplyConfigClient(cfg),
 		AutoReplySend:        NewAutoReplySendClient(cfg),
+		AutomationRule:       NewAutomationRuleClient(cfg),
+		AutomationRuleRun:    NewAutomationRuleRunClient(cfg),
 		Call:                 NewCallClient(cfg),
 		Channel:              NewChannelClient(cfg),
 		ChannelState:         NewChannelStateClient(cfg),
@@ -357,12 +369,12 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.AutoReplyConfig,
-		c.AutoReplySend, c.Call, c.Channel, c.ChannelState, c.ConsumerLease,
-		c.Conversation, c.ConversationActivity, c.ConversationRead, c.Customer,
-		c.CustomerDuplicate, c.CustomerIdentity, c.CustomerMerge, c.Event,
-		c.EventSequence, c.File, c.Message, c.OutboxItem, c.PendingReceipt,
-		c.QuickReply, c.ReceiverLease, c.RoutingPolicy, c.Tag, c.Team, c.Timer,
-		c.Workspace,
+		c.AutoReplySend, c.AutomationRule, c.AutomationRuleRun, c.Call, c.Channel,
+		c.ChannelState, c.ConsumerLease, c.Conversation, c.ConversationActivity,
+		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
+		c.CustomerMerge, c.Event, c.EventSequence, c.File, c.Message, c.OutboxItem,
+		c.PendingReceipt, c.QuickReply, c.ReceiverLease, c.RoutingPolicy, c.Tag,
+		c.Team, c.Timer, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -373,12 +385,12 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Agent, c.AgentPresence, c.ApiToken, c.AttributeDefinition, c.AutoReplyConfig,
-		c.AutoReplySend, c.Call, c.Channel, c.ChannelState, c.ConsumerLease,
-		c.Conversation, c.ConversationActivity, c.ConversationRead, c.Customer,
-		c.CustomerDuplicate, c.CustomerIdentity, c.CustomerMerge, c.Event,
-		c.EventSequence, c.File, c.Message, c.OutboxItem, c.PendingReceipt,
-		c.QuickReply, c.ReceiverLease, c.RoutingPolicy, c.Tag, c.Team, c.Timer,
-		c.Workspace,
+		c.AutoReplySend, c.AutomationRule, c.AutomationRuleRun, c.Call, c.Channel,
+		c.ChannelState, c.ConsumerLease, c.Conversation, c.ConversationActivity,
+		c.ConversationRead, c.Customer, c.CustomerDuplicate, c.CustomerIdentity,
+		c.CustomerMerge, c.Event, c.EventSequence, c.File, c.Message, c.OutboxItem,
+		c.PendingReceipt, c.QuickReply, c.ReceiverLease, c.RoutingPolicy, c.Tag,
+		c.Team, c.Timer, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -399,6 +411,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AutoReplyConfig.mutate(ctx, m)
 	case *AutoReplySendMutation:
 		return c.AutoReplySend.mutate(ctx, m)
+	case *AutomationRuleMutation:
+		return c.AutomationRule.mutate(ctx, m)
+	case *AutomationRuleRunMutation:
+		return c.AutomationRuleRun.mutate(ctx, m)
 	case *CallMutation:
 		return c.Call.mutate(ctx, m)
 	case *ChannelMutation:
@@ -1445,6 +1461,354 @@ func (c *AutoReplySendClient) mutate(ctx context.Context, m *AutoReplySendMutati
 		return (&AutoReplySendDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AutoReplySend mutation op: %q", m.Op())
+	}
+}
+
+// AutomationRuleClient is a client for the AutomationRule schema.
+type AutomationRuleClient struct {
+	config
+}
+
+// NewAutomationRuleClient returns a client for the AutomationRule from the given config.
+func NewAutomationRuleClient(c config) *AutomationRuleClient {
+	return &AutomationRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `automationrule.Hooks(f(g(h())))`.
+func (c *AutomationRuleClient) Use(hooks ...Hook) {
+	c.hooks.AutomationRule = append(c.hooks.AutomationRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `automationrule.Intercept(f(g(h())))`.
+func (c *AutomationRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AutomationRule = append(c.inters.AutomationRule, interceptors...)
+}
+
+// Create returns a builder for creating a AutomationRule entity.
+func (c *AutomationRuleClient) Create() *AutomationRuleCreate {
+	mutation := newAutomationRuleMutation(c.config, OpCreate)
+	return &AutomationRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AutomationRule entities.
+func (c *AutomationRuleClient) CreateBulk(builders ...*AutomationRuleCreate) *AutomationRuleCreateBulk {
+	return &AutomationRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AutomationRuleClient) MapCreateBulk(slice any, setFunc func(*AutomationRuleCreate, int)) *AutomationRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AutomationRuleCreateBulk{err: fmt.Errorf("calling to AutomationRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AutomationRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AutomationRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AutomationRule.
+func (c *AutomationRuleClient) Update() *AutomationRuleUpdate {
+	mutation := newAutomationRuleMutation(c.config, OpUpdate)
+	return &AutomationRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AutomationRuleClient) UpdateOne(_m *AutomationRule) *AutomationRuleUpdateOne {
+	mutation := newAutomationRuleMutation(c.config, OpUpdateOne, withAutomationRule(_m))
+	return &AutomationRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AutomationRuleClient) UpdateOneID(id gid.ID) *AutomationRuleUpdateOne {
+	mutation := newAutomationRuleMutation(c.config, OpUpdateOne, withAutomationRuleID(id))
+	return &AutomationRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AutomationRule.
+func (c *AutomationRuleClient) Delete() *AutomationRuleDelete {
+	mutation := newAutomationRuleMutation(c.config, OpDelete)
+	return &AutomationRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AutomationRuleClient) DeleteOne(_m *AutomationRule) *AutomationRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AutomationRuleClient) DeleteOneID(id gid.ID) *AutomationRuleDeleteOne {
+	builder := c.Delete().Where(automationrule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AutomationRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for AutomationRule.
+func (c *AutomationRuleClient) Query() *AutomationRuleQuery {
+	return &AutomationRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAutomationRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AutomationRule entity by its id.
+func (c *AutomationRuleClient) Get(ctx context.Context, id gid.ID) (*AutomationRule, error) {
+	return c.Query().Where(automationrule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AutomationRuleClient) GetX(ctx context.Context, id gid.ID) *AutomationRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a AutomationRule.
+func (c *AutomationRuleClient) QueryWorkspace(_m *AutomationRule) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrule.Table, automationrule.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationrule.WorkspaceTable, automationrule.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRuns queries the runs edge of a AutomationRule.
+func (c *AutomationRuleClient) QueryRuns(_m *AutomationRule) *AutomationRuleRunQuery {
+	query := (&AutomationRuleRunClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrule.Table, automationrule.FieldID, id),
+			sqlgraph.To(automationrulerun.Table, automationrulerun.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, automationrule.RunsTable, automationrule.RunsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AutomationRuleClient) Hooks() []Hook {
+	hooks := c.hooks.AutomationRule
+	return append(hooks[:len(hooks):len(hooks)], automationrule.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AutomationRuleClient) Interceptors() []Interceptor {
+	return c.inters.AutomationRule
+}
+
+func (c *AutomationRuleClient) mutate(ctx context.Context, m *AutomationRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AutomationRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AutomationRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AutomationRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AutomationRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AutomationRule mutation op: %q", m.Op())
+	}
+}
+
+// AutomationRuleRunClient is a client for the AutomationRuleRun schema.
+type AutomationRuleRunClient struct {
+	config
+}
+
+// NewAutomationRuleRunClient returns a client for the AutomationRuleRun from the given config.
+func NewAutomationRuleRunClient(c config) *AutomationRuleRunClient {
+	return &AutomationRuleRunClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `automationrulerun.Hooks(f(g(h())))`.
+func (c *AutomationRuleRunClient) Use(hooks ...Hook) {
+	c.hooks.AutomationRuleRun = append(c.hooks.AutomationRuleRun, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `automationrulerun.Intercept(f(g(h())))`.
+func (c *AutomationRuleRunClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AutomationRuleRun = append(c.inters.AutomationRuleRun, interceptors...)
+}
+
+// Create returns a builder for creating a AutomationRuleRun entity.
+func (c *AutomationRuleRunClient) Create() *AutomationRuleRunCreate {
+	mutation := newAutomationRuleRunMutation(c.config, OpCreate)
+	return &AutomationRuleRunCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AutomationRuleRun entities.
+func (c *AutomationRuleRunClient) CreateBulk(builders ...*AutomationRuleRunCreate) *AutomationRuleRunCreateBulk {
+	return &AutomationRuleRunCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AutomationRuleRunClient) MapCreateBulk(slice any, setFunc func(*AutomationRuleRunCreate, int)) *AutomationRuleRunCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AutomationRuleRunCreateBulk{err: fmt.Errorf("calling to AutomationRuleRunClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AutomationRuleRunCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AutomationRuleRunCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AutomationRuleRun.
+func (c *AutomationRuleRunClient) Update() *AutomationRuleRunUpdate {
+	mutation := newAutomationRuleRunMutation(c.config, OpUpdate)
+	return &AutomationRuleRunUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AutomationRuleRunClient) UpdateOne(_m *AutomationRuleRun) *AutomationRuleRunUpdateOne {
+	mutation := newAutomationRuleRunMutation(c.config, OpUpdateOne, withAutomationRuleRun(_m))
+	return &AutomationRuleRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AutomationRuleRunClient) UpdateOneID(id gid.ID) *AutomationRuleRunUpdateOne {
+	mutation := newAutomationRuleRunMutation(c.config, OpUpdateOne, withAutomationRuleRunID(id))
+	return &AutomationRuleRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AutomationRuleRun.
+func (c *AutomationRuleRunClient) Delete() *AutomationRuleRunDelete {
+	mutation := newAutomationRuleRunMutation(c.config, OpDelete)
+	return &AutomationRuleRunDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AutomationRuleRunClient) DeleteOne(_m *AutomationRuleRun) *AutomationRuleRunDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AutomationRuleRunClient) DeleteOneID(id gid.ID) *AutomationRuleRunDeleteOne {
+	builder := c.Delete().Where(automationrulerun.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AutomationRuleRunDeleteOne{builder}
+}
+
+// Query returns a query builder for AutomationRuleRun.
+func (c *AutomationRuleRunClient) Query() *AutomationRuleRunQuery {
+	return &AutomationRuleRunQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAutomationRuleRun},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AutomationRuleRun entity by its id.
+func (c *AutomationRuleRunClient) Get(ctx context.Context, id gid.ID) (*AutomationRuleRun, error) {
+	return c.Query().Where(automationrulerun.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AutomationRuleRunClient) GetX(ctx context.Context, id gid.ID) *AutomationRuleRun {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a AutomationRuleRun.
+func (c *AutomationRuleRunClient) QueryWorkspace(_m *AutomationRuleRun) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrulerun.Table, automationrulerun.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationrulerun.WorkspaceTable, automationrulerun.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRule queries the rule edge of a AutomationRuleRun.
+func (c *AutomationRuleRunClient) QueryRule(_m *AutomationRuleRun) *AutomationRuleQuery {
+	query := (&AutomationRuleClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrulerun.Table, automationrulerun.FieldID, id),
+			sqlgraph.To(automationrule.Table, automationrule.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationrulerun.RuleTable, automationrulerun.RuleColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryConversation queries the conversation edge of a AutomationRuleRun.
+func (c *AutomationRuleRunClient) QueryConversation(_m *AutomationRuleRun) *ConversationQuery {
+	query := (&ConversationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrulerun.Table, automationrulerun.FieldID, id),
+			sqlgraph.To(conversation.Table, conversation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationrulerun.ConversationTable, automationrulerun.ConversationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AutomationRuleRunClient) Hooks() []Hook {
+	hooks := c.hooks.AutomationRuleRun
+	return append(hooks[:len(hooks):len(hooks)], automationrulerun.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AutomationRuleRunClient) Interceptors() []Interceptor {
+	return c.inters.AutomationRuleRun
+}
+
+func (c *AutomationRuleRunClient) mutate(ctx context.Context, m *AutomationRuleRunMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AutomationRuleRunCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AutomationRuleRunUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AutomationRuleRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AutomationRuleRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AutomationRuleRun mutation op: %q", m.Op())
 	}
 }
 
@@ -5704,19 +6068,19 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 type (
 	hooks struct {
 		Agent, AgentPresence, ApiToken, AttributeDefinition, AutoReplyConfig,
-		AutoReplySend, Call, Channel, ChannelState, ConsumerLease, Conversation,
-		ConversationActivity, ConversationRead, Customer, CustomerDuplicate,
-		CustomerIdentity, CustomerMerge, Event, EventSequence, File, Message,
-		OutboxItem, PendingReceipt, QuickReply, ReceiverLease, RoutingPolicy, Tag,
-		Team, Timer, Workspace []ent.Hook
+		AutoReplySend, AutomationRule, AutomationRuleRun, Call, Channel, ChannelState,
+		ConsumerLease, Conversation, ConversationActivity, ConversationRead, Customer,
+		CustomerDuplicate, CustomerIdentity, CustomerMerge, Event, EventSequence, File,
+		Message, OutboxItem, PendingReceipt, QuickReply, ReceiverLease, RoutingPolicy,
+		Tag, Team, Timer, Workspace []ent.Hook
 	}
 	inters struct {
 		Agent, AgentPresence, ApiToken, AttributeDefinition, AutoReplyConfig,
-		AutoReplySend, Call, Channel, ChannelState, ConsumerLease, Conversation,
-		ConversationActivity, ConversationRead, Customer, CustomerDuplicate,
-		CustomerIdentity, CustomerMerge, Event, EventSequence, File, Message,
-		OutboxItem, PendingReceipt, QuickReply, ReceiverLease, RoutingPolicy, Tag,
-		Team, Timer, Workspace []ent.Interceptor
+		AutoReplySend, AutomationRule, AutomationRuleRun, Call, Channel, ChannelState,
+		ConsumerLease, Conversation, ConversationActivity, ConversationRead, Customer,
+		CustomerDuplicate, CustomerIdentity, CustomerMerge, Event, EventSequence, File,
+		Message, OutboxItem, PendingReceipt, QuickReply, ReceiverLease, RoutingPolicy,
+		Tag, Team, Timer, Workspace []ent.Interceptor
 	}
 )
 

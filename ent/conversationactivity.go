@@ -42,6 +42,8 @@ type ConversationActivity struct {
 	Note string `json:"note,omitempty"`
 	// OccurredAt holds the value of the "occurred_at" field.
 	OccurredAt time.Time `json:"occurred_at,omitempty"`
+	// RULE_APPLIED: the automation rule
+	RuleID *gid.ID `json:"rule_id,omitempty"`
 	// a channel event's channel and provider event id: a redelivered event is recorded once
 	DedupeKey *string `json:"dedupe_key,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -129,7 +131,7 @@ func (*ConversationActivity) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case conversationactivity.FieldActorID, conversationactivity.FieldAgentID, conversationactivity.FieldTeamID:
+		case conversationactivity.FieldActorID, conversationactivity.FieldAgentID, conversationactivity.FieldTeamID, conversationactivity.FieldRuleID:
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
 		case conversationactivity.FieldID, conversationactivity.FieldWorkspaceID, conversationactivity.FieldConversationID, conversationactivity.FieldCustomerID:
 			values[i] = new(gid.ID)
@@ -221,6 +223,13 @@ func (_m *ConversationActivity) assignValues(columns []string, values []any) err
 				return fmt.Errorf("unexpected type %T for field occurred_at", values[i])
 			} else if value.Valid {
 				_m.OccurredAt = value.Time
+			}
+		case conversationactivity.FieldRuleID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field rule_id", values[i])
+			} else if value.Valid {
+				_m.RuleID = new(gid.ID)
+				*_m.RuleID = *value.S.(*gid.ID)
 			}
 		case conversationactivity.FieldDedupeKey:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -327,6 +336,11 @@ func (_m *ConversationActivity) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("occurred_at=")
 	builder.WriteString(_m.OccurredAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.RuleID; v != nil {
+		builder.WriteString("rule_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	if v := _m.DedupeKey; v != nil {
 		builder.WriteString("dedupe_key=")

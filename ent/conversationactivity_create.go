@@ -136,6 +136,20 @@ func (_c *ConversationActivityCreate) SetNillableOccurredAt(v *time.Time) *Conve
 	return _c
 }
 
+// SetRuleID sets the "rule_id" field.
+func (_c *ConversationActivityCreate) SetRuleID(v gid.ID) *ConversationActivityCreate {
+	_c.mutation.SetRuleID(v)
+	return _c
+}
+
+// SetNillableRuleID sets the "rule_id" field if the given value is not nil.
+func (_c *ConversationActivityCreate) SetNillableRuleID(v *gid.ID) *ConversationActivityCreate {
+	if v != nil {
+		_c.SetRuleID(*v)
+	}
+	return _c
+}
+
 // SetDedupeKey sets the "dedupe_key" field.
 func (_c *ConversationActivityCreate) SetDedupeKey(v string) *ConversationActivityCreate {
 	_c.mutation.SetDedupeKey(v)
@@ -342,6 +356,10 @@ func (_c *ConversationActivityCreate) createSpec() (*ConversationActivity, *sqlg
 		_spec.SetField(conversationactivity.FieldOccurredAt, field.TypeTime, value)
 		_node.OccurredAt = value
 	}
+	if value, ok := _c.mutation.RuleID(); ok {
+		_spec.SetField(conversationactivity.FieldRuleID, field.TypeString, value)
+		_node.RuleID = &value
+	}
 	if value, ok := _c.mutation.DedupeKey(); ok {
 		_spec.SetField(conversationactivity.FieldDedupeKey, field.TypeString, value)
 		_node.DedupeKey = &value
@@ -538,6 +556,9 @@ func (u *ConversationActivityUpsertOne) UpdateNewValues() *ConversationActivityU
 		}
 		if _, exists := u.create.mutation.OccurredAt(); exists {
 			s.SetIgnore(conversationactivity.FieldOccurredAt)
+		}
+		if _, exists := u.create.mutation.RuleID(); exists {
+			s.SetIgnore(conversationactivity.FieldRuleID)
 		}
 		if _, exists := u.create.mutation.DedupeKey(); exists {
 			s.SetIgnore(conversationactivity.FieldDedupeKey)
@@ -796,6 +817,9 @@ func (u *ConversationActivityUpsertBulk) UpdateNewValues() *ConversationActivity
 			}
 			if _, exists := b.mutation.OccurredAt(); exists {
 				s.SetIgnore(conversationactivity.FieldOccurredAt)
+			}
+			if _, exists := b.mutation.RuleID(); exists {
+				s.SetIgnore(conversationactivity.FieldRuleID)
 			}
 			if _, exists := b.mutation.DedupeKey(); exists {
 				s.SetIgnore(conversationactivity.FieldDedupeKey)

@@ -113,6 +113,9 @@ func (_u *ConversationActivityUpdate) sqlSave(ctx context.Context) (_node int, e
 	if _u.mutation.NoteCleared() {
 		_spec.ClearField(conversationactivity.FieldNote, field.TypeString)
 	}
+	if _u.mutation.RuleIDCleared() {
+		_spec.ClearField(conversationactivity.FieldRuleID, field.TypeString)
+	}
 	if _u.mutation.DedupeKeyCleared() {
 		_spec.ClearField(conversationactivity.FieldDedupeKey, field.TypeString)
 	}
@@ -251,6 +254,9 @@ func (_u *ConversationActivityUpdateOne) sqlSave(ctx context.Context) (_node *Co
 	}
 	if _u.mutation.NoteCleared() {
 		_spec.ClearField(conversationactivity.FieldNote, field.TypeString)
+	}
+	if _u.mutation.RuleIDCleared() {
+		_spec.ClearField(conversationactivity.FieldRuleID, field.TypeString)
 	}
 	if _u.mutation.DedupeKeyCleared() {
 		_spec.ClearField(conversationactivity.FieldDedupeKey, field.TypeString)

@@ -16,6 +16,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/automationrule"
+	"github.com/switchboard/switchboard/ent/automationrulerun"
 	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/autoreplysend"
 	"github.com/switchboard/switchboard/ent/call"
@@ -108,6 +110,8 @@ func checkColumn(t, c string) error {
 			attributedefinition.Table:  attributedefinition.ValidColumn,
 			autoreplyconfig.Table:      autoreplyconfig.ValidColumn,
 			autoreplysend.Table:        autoreplysend.ValidColumn,
+			automationrule.Table:       automationrule.ValidColumn,
+			automationrulerun.Table:    automationrulerun.ValidColumn,
 			call.Table:                 call.ValidColumn,
 			channel.Table:              channel.ValidColumn,
 			channelstate.Table:         channelstate.ValidColumn,

@@ -7,6 +7,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/automationrule"
+	"github.com/switchboard/switchboard/ent/automationrulerun"
 	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/autoreplysend"
 	"github.com/switchboard/switchboard/ent/call"
@@ -43,7 +45,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 30)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 32)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -179,6 +181,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   automationrule.Table,
+			Columns: automationrule.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: automationrule.FieldID,
+			},
+		},
+		Type: "AutomationRule",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			automationrule.FieldCreatedAt:       {Type: field.TypeTime, Column: automationrule.FieldCreatedAt},
+			automationrule.FieldUpdatedAt:       {Type: field.TypeTime, Column: automationrule.FieldUpdatedAt},
+			automationrule.FieldWorkspaceID:     {Type: field.TypeString, Column: automationrule.FieldWorkspaceID},
+			automationrule.FieldName:            {Type: field.TypeString, Column: automationrule.FieldName},
+			automationrule.FieldEnabled:         {Type: field.TypeBool, Column: automationrule.FieldEnabled},
+			automationrule.FieldPosition:        {Type: field.TypeInt, Column: automationrule.FieldPosition},
+			automationrule.FieldTrigger:         {Type: field.TypeEnum, Column: automationrule.FieldTrigger},
+			automationrule.FieldIdleMinutes:     {Type: field.TypeInt, Column: automationrule.FieldIdleMinutes},
+			automationrule.FieldConditions:      {Type: field.TypeJSON, Column: automationrule.FieldConditions},
+			automationrule.FieldActions:         {Type: field.TypeJSON, Column: automationrule.FieldActions},
+			automationrule.FieldStopProcessing:  {Type: field.TypeBool, Column: automationrule.FieldStopProcessing},
+			automationrule.FieldSuspendedAt:     {Type: field.TypeTime, Column: automationrule.FieldSuspendedAt},
+			automationrule.FieldSuspendedReason: {Type: field.TypeString, Column: automationrule.FieldSuspendedReason},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   automationrulerun.Table,
+			Columns: automationrulerun.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: automationrulerun.FieldID,
+			},
+		},
+		Type: "AutomationRuleRun",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			automationrulerun.FieldWorkspaceID:    {Type: field.TypeString, Column: automationrulerun.FieldWorkspaceID},
+			automationrulerun.FieldRuleID:         {Type: field.TypeString, Column: automationrulerun.FieldRuleID},
+			automationrulerun.FieldConversationID: {Type: field.TypeString, Column: automationrulerun.FieldConversationID},
+			automationrulerun.FieldEventPosition:  {Type: field.TypeInt64, Column: automationrulerun.FieldEventPosition},
+			automationrulerun.FieldOutcome:        {Type: field.TypeEnum, Column: automationrulerun.FieldOutcome},
+			automationrulerun.FieldChanges:        {Type: field.TypeJSON, Column: automationrulerun.FieldChanges},
+			automationrulerun.FieldError:          {Type: field.TypeString, Column: automationrulerun.FieldError},
+			automationrulerun.FieldChain:          {Type: field.TypeJSON, Column: automationrulerun.FieldChain},
+			automationrulerun.FieldCreatedAt:      {Type: field.TypeTime, Column: automationrulerun.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   call.Table,
 			Columns: call.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -208,7 +258,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			call.FieldRecordingURL:    {Type: field.TypeString, Column: call.FieldRecordingURL},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   channel.Table,
 			Columns: channel.Columns,
@@ -237,7 +287,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			channel.FieldWorkingHours:      {Type: field.TypeJSON, Column: channel.FieldWorkingHours},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   channelstate.Table,
 			Columns: channelstate.Columns,
@@ -257,7 +307,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			channelstate.FieldVersion:     {Type: field.TypeInt64, Column: channelstate.FieldVersion},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   consumerlease.Table,
 			Columns: consumerlease.Columns,
@@ -273,7 +323,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consumerlease.FieldPosition:  {Type: field.TypeInt64, Column: consumerlease.FieldPosition},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversation.Table,
 			Columns: conversation.Columns,
@@ -303,7 +353,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldKey:             {Type: field.TypeString, Column: conversation.FieldKey},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversationactivity.Table,
 			Columns: conversationactivity.Columns,
@@ -324,10 +374,11 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversationactivity.FieldReason:         {Type: field.TypeEnum, Column: conversationactivity.FieldReason},
 			conversationactivity.FieldNote:           {Type: field.TypeString, Column: conversationactivity.FieldNote},
 			conversationactivity.FieldOccurredAt:     {Type: field.TypeTime, Column: conversationactivity.FieldOccurredAt},
+			conversationactivity.FieldRuleID:         {Type: field.TypeString, Column: conversationactivity.FieldRuleID},
 			conversationactivity.FieldDedupeKey:      {Type: field.TypeString, Column: conversationactivity.FieldDedupeKey},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversationread.Table,
 			Columns: conversationread.Columns,
@@ -344,7 +395,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversationread.FieldReadAt:         {Type: field.TypeTime, Column: conversationread.FieldReadAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customer.Table,
 			Columns: customer.Columns,
@@ -366,7 +417,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customer.FieldMergedIntoID:     {Type: field.TypeString, Column: customer.FieldMergedIntoID},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customerduplicate.Table,
 			Columns: customerduplicate.Columns,
@@ -388,7 +439,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customerduplicate.FieldResolvedByID: {Type: field.TypeString, Column: customerduplicate.FieldResolvedByID},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customeridentity.Table,
 			Columns: customeridentity.Columns,
@@ -411,7 +462,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customeridentity.FieldOptedOutAt:  {Type: field.TypeTime, Column: customeridentity.FieldOptedOutAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customermerge.Table,
 			Columns: customermerge.Columns,
@@ -435,7 +486,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customermerge.FieldSnapshot:     {Type: field.TypeJSON, Column: customermerge.FieldSnapshot},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -460,7 +511,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCreatedAt:       {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   eventsequence.Table,
 			Columns: eventsequence.Columns,
@@ -475,7 +526,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			eventsequence.FieldPrunedThrough: {Type: field.TypeInt64, Column: eventsequence.FieldPrunedThrough},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   file.Table,
 			Columns: file.Columns,
@@ -512,7 +563,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			file.FieldQuickReplyID:       {Type: field.TypeString, Column: file.FieldQuickReplyID},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
@@ -545,7 +596,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldDeliveryError:     {Type: field.TypeString, Column: message.FieldDeliveryError},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxitem.Table,
 			Columns: outboxitem.Columns,
@@ -570,7 +621,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxitem.FieldProviderMessageID: {Type: field.TypeString, Column: outboxitem.FieldProviderMessageID},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pendingreceipt.Table,
 			Columns: pendingreceipt.Columns,
@@ -591,7 +642,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pendingreceipt.FieldOccurredAt:        {Type: field.TypeTime, Column: pendingreceipt.FieldOccurredAt},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   quickreply.Table,
 			Columns: quickreply.Columns,
@@ -615,7 +666,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			quickreply.FieldTemplate:    {Type: field.TypeJSON, Column: quickreply.FieldTemplate},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   receiverlease.Table,
 			Columns: receiverlease.Columns,
@@ -635,7 +686,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			receiverlease.FieldUpdatedAt:     {Type: field.TypeTime, Column: receiverlease.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   routingpolicy.Table,
 			Columns: routingpolicy.Columns,
@@ -655,7 +706,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			routingpolicy.FieldLastAgentID: {Type: field.TypeString, Column: routingpolicy.FieldLastAgentID},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -673,7 +724,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   team.Table,
 			Columns: team.Columns,
@@ -690,7 +741,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			team.FieldName:        {Type: field.TypeString, Column: team.FieldName},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timer.Table,
 			Columns: timer.Columns,
@@ -712,7 +763,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timer.FieldCreatedAt:    {Type: field.TypeTime, Column: timer.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -874,6 +925,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"AutoReplySend",
+		"Conversation",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrule.WorkspaceTable,
+			Columns: []string{automationrule.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"AutomationRule",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"runs",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   automationrule.RunsTable,
+			Columns: []string{automationrule.RunsColumn},
+			Bidi:    false,
+		},
+		"AutomationRule",
+		"AutomationRuleRun",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrulerun.WorkspaceTable,
+			Columns: []string{automationrulerun.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"AutomationRuleRun",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"rule",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrulerun.RuleTable,
+			Columns: []string{automationrulerun.RuleColumn},
+			Bidi:    false,
+		},
+		"AutomationRuleRun",
+		"AutomationRule",
+	)
+	graph.MustAddE(
+		"conversation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrulerun.ConversationTable,
+			Columns: []string{automationrulerun.ConversationColumn},
+			Bidi:    false,
+		},
+		"AutomationRuleRun",
 		"Conversation",
 	)
 	graph.MustAddE(
@@ -2349,6 +2460,266 @@ func (f *AutoReplySendFilter) WhereHasConversationWith(preds ...predicate.Conver
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AutomationRuleQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AutomationRuleQuery builder.
+func (_q *AutomationRuleQuery) Filter() *AutomationRuleFilter {
+	return &AutomationRuleFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AutomationRuleMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AutomationRuleMutation builder.
+func (m *AutomationRuleMutation) Filter() *AutomationRuleFilter {
+	return &AutomationRuleFilter{config: m.config, predicateAdder: m}
+}
+
+// AutomationRuleFilter provides a generic filtering capability at runtime for AutomationRuleQuery.
+type AutomationRuleFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AutomationRuleFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AutomationRuleFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(automationrule.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AutomationRuleFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(automationrule.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AutomationRuleFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(automationrule.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *AutomationRuleFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(automationrule.FieldWorkspaceID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *AutomationRuleFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(automationrule.FieldName))
+}
+
+// WhereEnabled applies the entql bool predicate on the enabled field.
+func (f *AutomationRuleFilter) WhereEnabled(p entql.BoolP) {
+	f.Where(p.Field(automationrule.FieldEnabled))
+}
+
+// WherePosition applies the entql int predicate on the position field.
+func (f *AutomationRuleFilter) WherePosition(p entql.IntP) {
+	f.Where(p.Field(automationrule.FieldPosition))
+}
+
+// WhereTrigger applies the entql string predicate on the trigger field.
+func (f *AutomationRuleFilter) WhereTrigger(p entql.StringP) {
+	f.Where(p.Field(automationrule.FieldTrigger))
+}
+
+// WhereIdleMinutes applies the entql int predicate on the idle_minutes field.
+func (f *AutomationRuleFilter) WhereIdleMinutes(p entql.IntP) {
+	f.Where(p.Field(automationrule.FieldIdleMinutes))
+}
+
+// WhereConditions applies the entql json.RawMessage predicate on the conditions field.
+func (f *AutomationRuleFilter) WhereConditions(p entql.BytesP) {
+	f.Where(p.Field(automationrule.FieldConditions))
+}
+
+// WhereActions applies the entql json.RawMessage predicate on the actions field.
+func (f *AutomationRuleFilter) WhereActions(p entql.BytesP) {
+	f.Where(p.Field(automationrule.FieldActions))
+}
+
+// WhereStopProcessing applies the entql bool predicate on the stop_processing field.
+func (f *AutomationRuleFilter) WhereStopProcessing(p entql.BoolP) {
+	f.Where(p.Field(automationrule.FieldStopProcessing))
+}
+
+// WhereSuspendedAt applies the entql time.Time predicate on the suspended_at field.
+func (f *AutomationRuleFilter) WhereSuspendedAt(p entql.TimeP) {
+	f.Where(p.Field(automationrule.FieldSuspendedAt))
+}
+
+// WhereSuspendedReason applies the entql string predicate on the suspended_reason field.
+func (f *AutomationRuleFilter) WhereSuspendedReason(p entql.StringP) {
+	f.Where(p.Field(automationrule.FieldSuspendedReason))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *AutomationRuleFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *AutomationRuleFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRuns applies a predicate to check if query has an edge runs.
+func (f *AutomationRuleFilter) WhereHasRuns() {
+	f.Where(entql.HasEdge("runs"))
+}
+
+// WhereHasRunsWith applies a predicate to check if query has an edge runs with a given conditions (other predicates).
+func (f *AutomationRuleFilter) WhereHasRunsWith(preds ...predicate.AutomationRuleRun) {
+	f.Where(entql.HasEdgeWith("runs", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *AutomationRuleRunQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AutomationRuleRunQuery builder.
+func (_q *AutomationRuleRunQuery) Filter() *AutomationRuleRunFilter {
+	return &AutomationRuleRunFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AutomationRuleRunMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AutomationRuleRunMutation builder.
+func (m *AutomationRuleRunMutation) Filter() *AutomationRuleRunFilter {
+	return &AutomationRuleRunFilter{config: m.config, predicateAdder: m}
+}
+
+// AutomationRuleRunFilter provides a generic filtering capability at runtime for AutomationRuleRunQuery.
+type AutomationRuleRunFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AutomationRuleRunFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AutomationRuleRunFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(automationrulerun.FieldID))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *AutomationRuleRunFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(automationrulerun.FieldWorkspaceID))
+}
+
+// WhereRuleID applies the entql string predicate on the rule_id field.
+func (f *AutomationRuleRunFilter) WhereRuleID(p entql.StringP) {
+	f.Where(p.Field(automationrulerun.FieldRuleID))
+}
+
+// WhereConversationID applies the entql string predicate on the conversation_id field.
+func (f *AutomationRuleRunFilter) WhereConversationID(p entql.StringP) {
+	f.Where(p.Field(automationrulerun.FieldConversationID))
+}
+
+// WhereEventPosition applies the entql int64 predicate on the event_position field.
+func (f *AutomationRuleRunFilter) WhereEventPosition(p entql.Int64P) {
+	f.Where(p.Field(automationrulerun.FieldEventPosition))
+}
+
+// WhereOutcome applies the entql string predicate on the outcome field.
+func (f *AutomationRuleRunFilter) WhereOutcome(p entql.StringP) {
+	f.Where(p.Field(automationrulerun.FieldOutcome))
+}
+
+// WhereChanges applies the entql json.RawMessage predicate on the changes field.
+func (f *AutomationRuleRunFilter) WhereChanges(p entql.BytesP) {
+	f.Where(p.Field(automationrulerun.FieldChanges))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *AutomationRuleRunFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(automationrulerun.FieldError))
+}
+
+// WhereChain applies the entql json.RawMessage predicate on the chain field.
+func (f *AutomationRuleRunFilter) WhereChain(p entql.BytesP) {
+	f.Where(p.Field(automationrulerun.FieldChain))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AutomationRuleRunFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(automationrulerun.FieldCreatedAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *AutomationRuleRunFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *AutomationRuleRunFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRule applies a predicate to check if query has an edge rule.
+func (f *AutomationRuleRunFilter) WhereHasRule() {
+	f.Where(entql.HasEdge("rule"))
+}
+
+// WhereHasRuleWith applies a predicate to check if query has an edge rule with a given conditions (other predicates).
+func (f *AutomationRuleRunFilter) WhereHasRuleWith(preds ...predicate.AutomationRule) {
+	f.Where(entql.HasEdgeWith("rule", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasConversation applies a predicate to check if query has an edge conversation.
+func (f *AutomationRuleRunFilter) WhereHasConversation() {
+	f.Where(entql.HasEdge("conversation"))
+}
+
+// WhereHasConversationWith applies a predicate to check if query has an edge conversation with a given conditions (other predicates).
+func (f *AutomationRuleRunFilter) WhereHasConversationWith(preds ...predicate.Conversation) {
+	f.Where(entql.HasEdgeWith("conversation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CallQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2377,7 +2748,7 @@ type CallFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CallFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2591,7 +2962,7 @@ type ChannelFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ChannelFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2767,7 +3138,7 @@ type ChannelStateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ChannelStateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2870,7 +3241,7 @@ type ConsumerLeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConsumerLeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2925,7 +3296,7 @@ type ConversationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3162,7 +3533,7 @@ type ConversationActivityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationActivityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3221,6 +3592,11 @@ func (f *ConversationActivityFilter) WhereNote(p entql.StringP) {
 // WhereOccurredAt applies the entql time.Time predicate on the occurred_at field.
 func (f *ConversationActivityFilter) WhereOccurredAt(p entql.TimeP) {
 	f.Where(p.Field(conversationactivity.FieldOccurredAt))
+}
+
+// WhereRuleID applies the entql string predicate on the rule_id field.
+func (f *ConversationActivityFilter) WhereRuleID(p entql.StringP) {
+	f.Where(p.Field(conversationactivity.FieldRuleID))
 }
 
 // WhereDedupeKey applies the entql string predicate on the dedupe_key field.
@@ -3327,7 +3703,7 @@ type ConversationReadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationReadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3401,7 +3777,7 @@ type CustomerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3570,7 +3946,7 @@ type CustomerDuplicateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerDuplicateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3711,7 +4087,7 @@ type CustomerIdentityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerIdentityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3843,7 +4219,7 @@ type CustomerMergeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerMergeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4008,7 +4384,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4122,7 +4498,7 @@ type EventSequenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventSequenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4172,7 +4548,7 @@ type FileFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FileFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4360,7 +4736,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4556,7 +4932,7 @@ type OutboxItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4670,7 +5046,7 @@ type PendingReceiptFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PendingReceiptFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4764,7 +5140,7 @@ type QuickReplyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *QuickReplyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4915,7 +5291,7 @@ type ReceiverLeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReceiverLeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4990,7 +5366,7 @@ type RoutingPolicyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoutingPolicyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5093,7 +5469,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5200,7 +5576,7 @@ type TeamFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TeamFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5302,7 +5678,7 @@ type TimerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5387,7 +5763,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

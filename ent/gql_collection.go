@@ -13,6 +13,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/automationrule"
+	"github.com/switchboard/switchboard/ent/automationrulerun"
 	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
@@ -576,6 +578,294 @@ func newAutoRepliesPaginateArgs(rv map[string]any) *autorepliesPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*AutoRepliesWhereInput); ok {
 		args.opts = append(args.opts, WithAutoRepliesFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AutomationRuleQuery) CollectFields(ctx context.Context, satisfies ...string) (*AutomationRuleQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AutomationRuleQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(automationrule.Columns))
+		selectedFields = []string{automationrule.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[automationrule.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, automationrule.FieldCreatedAt)
+				fieldSeen[automationrule.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[automationrule.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, automationrule.FieldUpdatedAt)
+				fieldSeen[automationrule.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[automationrule.FieldName]; !ok {
+				selectedFields = append(selectedFields, automationrule.FieldName)
+				fieldSeen[automationrule.FieldName] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[automationrule.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, automationrule.FieldEnabled)
+				fieldSeen[automationrule.FieldEnabled] = struct{}{}
+			}
+		case "position":
+			if _, ok := fieldSeen[automationrule.FieldPosition]; !ok {
+				selectedFields = append(selectedFields, automationrule.FieldPosition)
+				fieldSeen[automationrule.FieldPosition] = struct{}{}
+			}
+		case "trigger":
+			if _, ok := fieldSeen[automationrule.FieldTrigger]; !ok {
+				selectedFields = append(selectedFields, automationrule.FieldTrigger)
+				fieldSeen[automationrule.FieldTrigger] = struct{}{}
+			}
+		case "idleMinutes":
+			if _, ok := fieldSeen[automationrule.FieldIdleMinutes]; !ok {
+				selectedFields = append(selectedFields, automationrule.FieldIdleMinutes)
+				fieldSeen[automationrule.FieldIdleMinutes] = struct{}{}
+			}
+		case "conditions":
+			if _, ok := fieldSeen[automationrule.FieldConditions]; !ok {
+				selectedFields = append(selectedFields, automationrule.FieldConditions)
+				fieldSeen[automationrule.FieldConditions] = struct{}{}
+			}
+		case "actions":
+			if _, ok := fieldSeen[automationrule.FieldActions]; !ok {
+				selectedFields = append(selectedFields, automationrule.FieldActions)
+				fieldSeen[automationrule.FieldActions] = struct{}{}
+			}
+		case "stopProcessing":
+			if _, ok := fieldSeen[automationrule.FieldStopProcessing]; !ok {
+				selectedFields = append(selectedFields, automationrule.FieldStopProcessing)
+				fieldSeen[automationrule.FieldStopProcessing] = struct{}{}
+			}
+		case "suspendedAt":
+			if _, ok := fieldSeen[automationrule.FieldSuspendedAt]; !ok {
+				selectedFields = append(selectedFields, automationrule.FieldSuspendedAt)
+				fieldSeen[automationrule.FieldSuspendedAt] = struct{}{}
+			}
+		case "suspendedReason":
+			if _, ok := fieldSeen[automationrule.FieldSuspendedReason]; !ok {
+				selectedFields = append(selectedFields, automationrule.FieldSuspendedReason)
+				fieldSeen[automationrule.FieldSuspendedReason] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type automationrulePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AutomationRulePaginateOption
+}
+
+func newAutomationRulePaginateArgs(rv map[string]any) *automationrulePaginateArgs {
+	args := &automationrulePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AutomationRuleOrder{Field: &AutomationRuleOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAutomationRuleOrder(order))
+			}
+		case *AutomationRuleOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAutomationRuleOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AutomationRuleWhereInput); ok {
+		args.opts = append(args.opts, WithAutomationRuleFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AutomationRuleRunQuery) CollectFields(ctx context.Context, satisfies ...string) (*AutomationRuleRunQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AutomationRuleRunQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(automationrulerun.Columns))
+		selectedFields = []string{automationrulerun.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "rule":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AutomationRuleClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, automationruleImplementors)...); err != nil {
+				return err
+			}
+			_q.withRule = query
+			if _, ok := fieldSeen[automationrulerun.FieldRuleID]; !ok {
+				selectedFields = append(selectedFields, automationrulerun.FieldRuleID)
+				fieldSeen[automationrulerun.FieldRuleID] = struct{}{}
+			}
+
+		case "conversation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConversationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, conversationImplementors)...); err != nil {
+				return err
+			}
+			_q.withConversation = query
+			if _, ok := fieldSeen[automationrulerun.FieldConversationID]; !ok {
+				selectedFields = append(selectedFields, automationrulerun.FieldConversationID)
+				fieldSeen[automationrulerun.FieldConversationID] = struct{}{}
+			}
+		case "ruleID":
+			if _, ok := fieldSeen[automationrulerun.FieldRuleID]; !ok {
+				selectedFields = append(selectedFields, automationrulerun.FieldRuleID)
+				fieldSeen[automationrulerun.FieldRuleID] = struct{}{}
+			}
+		case "conversationID":
+			if _, ok := fieldSeen[automationrulerun.FieldConversationID]; !ok {
+				selectedFields = append(selectedFields, automationrulerun.FieldConversationID)
+				fieldSeen[automationrulerun.FieldConversationID] = struct{}{}
+			}
+		case "outcome":
+			if _, ok := fieldSeen[automationrulerun.FieldOutcome]; !ok {
+				selectedFields = append(selectedFields, automationrulerun.FieldOutcome)
+				fieldSeen[automationrulerun.FieldOutcome] = struct{}{}
+			}
+		case "changes":
+			if _, ok := fieldSeen[automationrulerun.FieldChanges]; !ok {
+				selectedFields = append(selectedFields, automationrulerun.FieldChanges)
+				fieldSeen[automationrulerun.FieldChanges] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[automationrulerun.FieldError]; !ok {
+				selectedFields = append(selectedFields, automationrulerun.FieldError)
+				fieldSeen[automationrulerun.FieldError] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[automationrulerun.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, automationrulerun.FieldCreatedAt)
+				fieldSeen[automationrulerun.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type automationrulerunPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AutomationRuleRunPaginateOption
+}
+
+func newAutomationRuleRunPaginateArgs(rv map[string]any) *automationrulerunPaginateArgs {
+	args := &automationrulerunPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AutomationRuleRunOrder{Field: &AutomationRuleRunOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAutomationRuleRunOrder(order))
+			}
+		case *AutomationRuleRunOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAutomationRuleRunOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AutomationRuleRunWhereInput); ok {
+		args.opts = append(args.opts, WithAutomationRuleRunFilter(v.Filter))
 	}
 	return args
 }

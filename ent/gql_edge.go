@@ -36,6 +36,22 @@ func (_m *AutoReplyConfig) Channel(ctx context.Context) (*Channel, error) {
 	return result, err
 }
 
+func (_m *AutomationRuleRun) Rule(ctx context.Context) (*AutomationRule, error) {
+	result, err := _m.Edges.RuleOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRule().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *AutomationRuleRun) Conversation(ctx context.Context) (*Conversation, error) {
+	result, err := _m.Edges.ConversationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryConversation().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Call) Customer(ctx context.Context) (*Customer, error) {
 	result, err := _m.Edges.CustomerOrErr()
 	if IsNotLoaded(err) {

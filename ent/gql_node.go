@@ -12,6 +12,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/automationrule"
+	"github.com/switchboard/switchboard/ent/automationrulerun"
 	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
@@ -54,6 +56,16 @@ var autoreplyconfigImplementors = []string{"AutoReplies", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*AutoReplyConfig) IsNode() {}
+
+var automationruleImplementors = []string{"AutomationRule", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AutomationRule) IsNode() {}
+
+var automationrulerunImplementors = []string{"AutomationRuleRun", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AutomationRuleRun) IsNode() {}
 
 var callImplementors = []string{"Call", "Node"}
 
@@ -231,6 +243,32 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			Where(autoreplyconfig.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, autoreplyconfigImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case automationrule.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.AutomationRule.Query().
+			Where(automationrule.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, automationruleImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case automationrulerun.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.AutomationRuleRun.Query().
+			Where(automationrulerun.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, automationrulerunImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -542,6 +580,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 		query := c.AutoReplyConfig.Query().
 			Where(autoreplyconfig.IDIn(ids...))
 		query, err := query.CollectFields(ctx, autoreplyconfigImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case automationrule.Table:
+		query := c.AutomationRule.Query().
+			Where(automationrule.IDIn(ids...))
+		query, err := query.CollectFields(ctx, automationruleImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case automationrulerun.Table:
+		query := c.AutomationRuleRun.Query().
+			Where(automationrulerun.IDIn(ids...))
+		query, err := query.CollectFields(ctx, automationrulerunImplementors...)
 		if err != nil {
 			return nil, err
 		}

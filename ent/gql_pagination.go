@@ -17,6 +17,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/automationrule"
+	"github.com/switchboard/switchboard/ent/automationrulerun"
 	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
@@ -1514,6 +1516,670 @@ func (_m *AutoReplies) ToEdge(order *AutoRepliesOrder) *AutoRepliesEdge {
 		order = DefaultAutoRepliesOrder
 	}
 	return &AutoRepliesEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// AutomationRuleEdge is the edge representation of AutomationRule.
+type AutomationRuleEdge struct {
+	Node   *AutomationRule `json:"node"`
+	Cursor Cursor          `json:"cursor"`
+}
+
+// AutomationRuleConnection is the connection containing edges to AutomationRule.
+type AutomationRuleConnection struct {
+	Edges      []*AutomationRuleEdge `json:"edges"`
+	PageInfo   PageInfo              `json:"pageInfo"`
+	TotalCount int                   `json:"totalCount"`
+}
+
+func (c *AutomationRuleConnection) build(nodes []*AutomationRule, pager *automationrulePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AutomationRule
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AutomationRule {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AutomationRule {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AutomationRuleEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AutomationRuleEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AutomationRulePaginateOption enables pagination customization.
+type AutomationRulePaginateOption func(*automationrulePager) error
+
+// WithAutomationRuleOrder configures pagination ordering.
+func WithAutomationRuleOrder(order *AutomationRuleOrder) AutomationRulePaginateOption {
+	if order == nil {
+		order = DefaultAutomationRuleOrder
+	}
+	o := *order
+	return func(pager *automationrulePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAutomationRuleOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAutomationRuleFilter configures pagination filter.
+func WithAutomationRuleFilter(filter func(*AutomationRuleQuery) (*AutomationRuleQuery, error)) AutomationRulePaginateOption {
+	return func(pager *automationrulePager) error {
+		if filter == nil {
+			return errors.New("AutomationRuleQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type automationrulePager struct {
+	reverse bool
+	order   *AutomationRuleOrder
+	filter  func(*AutomationRuleQuery) (*AutomationRuleQuery, error)
+}
+
+func newAutomationRulePager(opts []AutomationRulePaginateOption, reverse bool) (*automationrulePager, error) {
+	pager := &automationrulePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAutomationRuleOrder
+	}
+	return pager, nil
+}
+
+func (p *automationrulePager) applyFilter(query *AutomationRuleQuery) (*AutomationRuleQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *automationrulePager) toCursor(_m *AutomationRule) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *automationrulePager) applyCursors(query *AutomationRuleQuery, after, before *Cursor) (*AutomationRuleQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAutomationRuleOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *automationrulePager) applyOrder(query *AutomationRuleQuery) *AutomationRuleQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAutomationRuleOrder.Field {
+		query = query.Order(DefaultAutomationRuleOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *automationrulePager) orderExpr(query *AutomationRuleQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAutomationRuleOrder.Field {
+			b.Comma().Ident(DefaultAutomationRuleOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AutomationRule.
+func (_m *AutomationRuleQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AutomationRulePaginateOption,
+) (*AutomationRuleConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAutomationRulePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AutomationRuleConnection{Edges: []*AutomationRuleEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Aggregate(Count()).Int(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AutomationRuleOrderFieldID orders AutomationRule by id.
+	AutomationRuleOrderFieldID = &AutomationRuleOrderField{
+		Value: func(_m *AutomationRule) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: automationrule.FieldID,
+		toTerm: automationrule.ByID,
+		toCursor: func(_m *AutomationRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ID,
+			}
+		},
+	}
+	// AutomationRuleOrderFieldCreatedAt orders AutomationRule by created_at.
+	AutomationRuleOrderFieldCreatedAt = &AutomationRuleOrderField{
+		Value: func(_m *AutomationRule) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: automationrule.FieldCreatedAt,
+		toTerm: automationrule.ByCreatedAt,
+		toCursor: func(_m *AutomationRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// AutomationRuleOrderFieldUpdatedAt orders AutomationRule by updated_at.
+	AutomationRuleOrderFieldUpdatedAt = &AutomationRuleOrderField{
+		Value: func(_m *AutomationRule) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: automationrule.FieldUpdatedAt,
+		toTerm: automationrule.ByUpdatedAt,
+		toCursor: func(_m *AutomationRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// AutomationRuleOrderFieldPosition orders AutomationRule by position.
+	AutomationRuleOrderFieldPosition = &AutomationRuleOrderField{
+		Value: func(_m *AutomationRule) (ent.Value, error) {
+			return _m.Position, nil
+		},
+		column: automationrule.FieldPosition,
+		toTerm: automationrule.ByPosition,
+		toCursor: func(_m *AutomationRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Position,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AutomationRuleOrderField) String() string {
+	var str string
+	switch f.column {
+	case AutomationRuleOrderFieldID.column:
+		str = "ID"
+	case AutomationRuleOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AutomationRuleOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case AutomationRuleOrderFieldPosition.column:
+		str = "POSITION"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AutomationRuleOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AutomationRuleOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AutomationRuleOrderField %T must be a string", v)
+	}
+	switch str {
+	case "ID":
+		*f = *AutomationRuleOrderFieldID
+	case "CREATED_AT":
+		*f = *AutomationRuleOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AutomationRuleOrderFieldUpdatedAt
+	case "POSITION":
+		*f = *AutomationRuleOrderFieldPosition
+	default:
+		return fmt.Errorf("%s is not a valid AutomationRuleOrderField", str)
+	}
+	return nil
+}
+
+// AutomationRuleOrderField defines the ordering field of AutomationRule.
+type AutomationRuleOrderField struct {
+	// Value extracts the ordering value from the given AutomationRule.
+	Value    func(*AutomationRule) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) automationrule.OrderOption
+	toCursor func(*AutomationRule) Cursor
+}
+
+// AutomationRuleOrder defines the ordering of AutomationRule.
+type AutomationRuleOrder struct {
+	Direction OrderDirection            `json:"direction"`
+	Field     *AutomationRuleOrderField `json:"field"`
+}
+
+// DefaultAutomationRuleOrder is the default ordering of AutomationRule.
+var DefaultAutomationRuleOrder = &AutomationRuleOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AutomationRuleOrderField{
+		Value: func(_m *AutomationRule) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: automationrule.FieldID,
+		toTerm: automationrule.ByID,
+		toCursor: func(_m *AutomationRule) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts AutomationRule into AutomationRuleEdge.
+func (_m *AutomationRule) ToEdge(order *AutomationRuleOrder) *AutomationRuleEdge {
+	if order == nil {
+		order = DefaultAutomationRuleOrder
+	}
+	return &AutomationRuleEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// AutomationRuleRunEdge is the edge representation of AutomationRuleRun.
+type AutomationRuleRunEdge struct {
+	Node   *AutomationRuleRun `json:"node"`
+	Cursor Cursor             `json:"cursor"`
+}
+
+// AutomationRuleRunConnection is the connection containing edges to AutomationRuleRun.
+type AutomationRuleRunConnection struct {
+	Edges      []*AutomationRuleRunEdge `json:"edges"`
+	PageInfo   PageInfo                 `json:"pageInfo"`
+	TotalCount int                      `json:"totalCount"`
+}
+
+func (c *AutomationRuleRunConnection) build(nodes []*AutomationRuleRun, pager *automationrulerunPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AutomationRuleRun
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AutomationRuleRun {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AutomationRuleRun {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AutomationRuleRunEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AutomationRuleRunEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AutomationRuleRunPaginateOption enables pagination customization.
+type AutomationRuleRunPaginateOption func(*automationrulerunPager) error
+
+// WithAutomationRuleRunOrder configures pagination ordering.
+func WithAutomationRuleRunOrder(order *AutomationRuleRunOrder) AutomationRuleRunPaginateOption {
+	if order == nil {
+		order = DefaultAutomationRuleRunOrder
+	}
+	o := *order
+	return func(pager *automationrulerunPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAutomationRuleRunOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAutomationRuleRunFilter configures pagination filter.
+func WithAutomationRuleRunFilter(filter func(*AutomationRuleRunQuery) (*AutomationRuleRunQuery, error)) AutomationRuleRunPaginateOption {
+	return func(pager *automationrulerunPager) error {
+		if filter == nil {
+			return errors.New("AutomationRuleRunQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type automationrulerunPager struct {
+	reverse bool
+	order   *AutomationRuleRunOrder
+	filter  func(*AutomationRuleRunQuery) (*AutomationRuleRunQuery, error)
+}
+
+func newAutomationRuleRunPager(opts []AutomationRuleRunPaginateOption, reverse bool) (*automationrulerunPager, error) {
+	pager := &automationrulerunPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAutomationRuleRunOrder
+	}
+	return pager, nil
+}
+
+func (p *automationrulerunPager) applyFilter(query *AutomationRuleRunQuery) (*AutomationRuleRunQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *automationrulerunPager) toCursor(_m *AutomationRuleRun) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *automationrulerunPager) applyCursors(query *AutomationRuleRunQuery, after, before *Cursor) (*AutomationRuleRunQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAutomationRuleRunOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *automationrulerunPager) applyOrder(query *AutomationRuleRunQuery) *AutomationRuleRunQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAutomationRuleRunOrder.Field {
+		query = query.Order(DefaultAutomationRuleRunOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *automationrulerunPager) orderExpr(query *AutomationRuleRunQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAutomationRuleRunOrder.Field {
+			b.Comma().Ident(DefaultAutomationRuleRunOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AutomationRuleRun.
+func (_m *AutomationRuleRunQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AutomationRuleRunPaginateOption,
+) (*AutomationRuleRunConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAutomationRuleRunPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AutomationRuleRunConnection{Edges: []*AutomationRuleRunEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Aggregate(Count()).Int(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AutomationRuleRunOrderFieldID orders AutomationRuleRun by id.
+	AutomationRuleRunOrderFieldID = &AutomationRuleRunOrderField{
+		Value: func(_m *AutomationRuleRun) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: automationrulerun.FieldID,
+		toTerm: automationrulerun.ByID,
+		toCursor: func(_m *AutomationRuleRun) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ID,
+			}
+		},
+	}
+	// AutomationRuleRunOrderFieldCreatedAt orders AutomationRuleRun by created_at.
+	AutomationRuleRunOrderFieldCreatedAt = &AutomationRuleRunOrderField{
+		Value: func(_m *AutomationRuleRun) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: automationrulerun.FieldCreatedAt,
+		toTerm: automationrulerun.ByCreatedAt,
+		toCursor: func(_m *AutomationRuleRun) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AutomationRuleRunOrderField) String() string {
+	var str string
+	switch f.column {
+	case AutomationRuleRunOrderFieldID.column:
+		str = "ID"
+	case AutomationRuleRunOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AutomationRuleRunOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AutomationRuleRunOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AutomationRuleRunOrderField %T must be a string", v)
+	}
+	switch str {
+	case "ID":
+		*f = *AutomationRuleRunOrderFieldID
+	case "CREATED_AT":
+		*f = *AutomationRuleRunOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid AutomationRuleRunOrderField", str)
+	}
+	return nil
+}
+
+// AutomationRuleRunOrderField defines the ordering field of AutomationRuleRun.
+type AutomationRuleRunOrderField struct {
+	// Value extracts the ordering value from the given AutomationRuleRun.
+	Value    func(*AutomationRuleRun) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) automationrulerun.OrderOption
+	toCursor func(*AutomationRuleRun) Cursor
+}
+
+// AutomationRuleRunOrder defines the ordering of AutomationRuleRun.
+type AutomationRuleRunOrder struct {
+	Direction OrderDirection               `json:"direction"`
+	Field     *AutomationRuleRunOrderField `json:"field"`
+}
+
+// DefaultAutomationRuleRunOrder is the default ordering of AutomationRuleRun.
+var DefaultAutomationRuleRunOrder = &AutomationRuleRunOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AutomationRuleRunOrderField{
+		Value: func(_m *AutomationRuleRun) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: automationrulerun.FieldID,
+		toTerm: automationrulerun.ByID,
+		toCursor: func(_m *AutomationRuleRun) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts AutomationRuleRun into AutomationRuleRunEdge.
+func (_m *AutomationRuleRun) ToEdge(order *AutomationRuleRunOrder) *AutomationRuleRunEdge {
+	if order == nil {
+		order = DefaultAutomationRuleRunOrder
+	}
+	return &AutomationRuleRunEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

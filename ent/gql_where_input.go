@@ -10,6 +10,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/automationrule"
+	"github.com/switchboard/switchboard/ent/automationrulerun"
 	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
@@ -1583,6 +1585,860 @@ func (i *AutoRepliesWhereInput) P() (predicate.AutoReplyConfig, error) {
 		return predicates[0], nil
 	default:
 		return autoreplyconfig.And(predicates...), nil
+	}
+}
+
+// AutomationRuleWhereInput represents a where input for filtering AutomationRule queries.
+type AutomationRuleWhereInput struct {
+	Predicates []predicate.AutomationRule  `json:"-"`
+	Not        *AutomationRuleWhereInput   `json:"not,omitempty"`
+	Or         []*AutomationRuleWhereInput `json:"or,omitempty"`
+	And        []*AutomationRuleWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *gid.ID  `json:"id,omitempty"`
+	IDNEQ   *gid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []gid.ID `json:"idIn,omitempty"`
+	IDNotIn []gid.ID `json:"idNotIn,omitempty"`
+	IDGT    *gid.ID  `json:"idGT,omitempty"`
+	IDGTE   *gid.ID  `json:"idGTE,omitempty"`
+	IDLT    *gid.ID  `json:"idLT,omitempty"`
+	IDLTE   *gid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "enabled" field predicates.
+	Enabled    *bool `json:"enabled,omitempty"`
+	EnabledNEQ *bool `json:"enabledNEQ,omitempty"`
+
+	// "position" field predicates.
+	Position      *int  `json:"position,omitempty"`
+	PositionNEQ   *int  `json:"positionNEQ,omitempty"`
+	PositionIn    []int `json:"positionIn,omitempty"`
+	PositionNotIn []int `json:"positionNotIn,omitempty"`
+	PositionGT    *int  `json:"positionGT,omitempty"`
+	PositionGTE   *int  `json:"positionGTE,omitempty"`
+	PositionLT    *int  `json:"positionLT,omitempty"`
+	PositionLTE   *int  `json:"positionLTE,omitempty"`
+
+	// "trigger" field predicates.
+	Trigger      *automationrule.Trigger  `json:"trigger,omitempty"`
+	TriggerNEQ   *automationrule.Trigger  `json:"triggerNEQ,omitempty"`
+	TriggerIn    []automationrule.Trigger `json:"triggerIn,omitempty"`
+	TriggerNotIn []automationrule.Trigger `json:"triggerNotIn,omitempty"`
+
+	// "idle_minutes" field predicates.
+	IdleMinutes       *int  `json:"idleMinutes,omitempty"`
+	IdleMinutesNEQ    *int  `json:"idleMinutesNEQ,omitempty"`
+	IdleMinutesIn     []int `json:"idleMinutesIn,omitempty"`
+	IdleMinutesNotIn  []int `json:"idleMinutesNotIn,omitempty"`
+	IdleMinutesGT     *int  `json:"idleMinutesGT,omitempty"`
+	IdleMinutesGTE    *int  `json:"idleMinutesGTE,omitempty"`
+	IdleMinutesLT     *int  `json:"idleMinutesLT,omitempty"`
+	IdleMinutesLTE    *int  `json:"idleMinutesLTE,omitempty"`
+	IdleMinutesIsNil  bool  `json:"idleMinutesIsNil,omitempty"`
+	IdleMinutesNotNil bool  `json:"idleMinutesNotNil,omitempty"`
+
+	// "stop_processing" field predicates.
+	StopProcessing    *bool `json:"stopProcessing,omitempty"`
+	StopProcessingNEQ *bool `json:"stopProcessingNEQ,omitempty"`
+
+	// "suspended_at" field predicates.
+	SuspendedAt       *time.Time  `json:"suspendedAt,omitempty"`
+	SuspendedAtNEQ    *time.Time  `json:"suspendedAtNEQ,omitempty"`
+	SuspendedAtIn     []time.Time `json:"suspendedAtIn,omitempty"`
+	SuspendedAtNotIn  []time.Time `json:"suspendedAtNotIn,omitempty"`
+	SuspendedAtGT     *time.Time  `json:"suspendedAtGT,omitempty"`
+	SuspendedAtGTE    *time.Time  `json:"suspendedAtGTE,omitempty"`
+	SuspendedAtLT     *time.Time  `json:"suspendedAtLT,omitempty"`
+	SuspendedAtLTE    *time.Time  `json:"suspendedAtLTE,omitempty"`
+	SuspendedAtIsNil  bool        `json:"suspendedAtIsNil,omitempty"`
+	SuspendedAtNotNil bool        `json:"suspendedAtNotNil,omitempty"`
+
+	// "suspended_reason" field predicates.
+	SuspendedReason             *string  `json:"suspendedReason,omitempty"`
+	SuspendedReasonNEQ          *string  `json:"suspendedReasonNEQ,omitempty"`
+	SuspendedReasonIn           []string `json:"suspendedReasonIn,omitempty"`
+	SuspendedReasonNotIn        []string `json:"suspendedReasonNotIn,omitempty"`
+	SuspendedReasonGT           *string  `json:"suspendedReasonGT,omitempty"`
+	SuspendedReasonGTE          *string  `json:"suspendedReasonGTE,omitempty"`
+	SuspendedReasonLT           *string  `json:"suspendedReasonLT,omitempty"`
+	SuspendedReasonLTE          *string  `json:"suspendedReasonLTE,omitempty"`
+	SuspendedReasonContains     *string  `json:"suspendedReasonContains,omitempty"`
+	SuspendedReasonHasPrefix    *string  `json:"suspendedReasonHasPrefix,omitempty"`
+	SuspendedReasonHasSuffix    *string  `json:"suspendedReasonHasSuffix,omitempty"`
+	SuspendedReasonIsNil        bool     `json:"suspendedReasonIsNil,omitempty"`
+	SuspendedReasonNotNil       bool     `json:"suspendedReasonNotNil,omitempty"`
+	SuspendedReasonEqualFold    *string  `json:"suspendedReasonEqualFold,omitempty"`
+	SuspendedReasonContainsFold *string  `json:"suspendedReasonContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AutomationRuleWhereInput) AddPredicates(predicates ...predicate.AutomationRule) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AutomationRuleWhereInput filter on the AutomationRuleQuery builder.
+func (i *AutomationRuleWhereInput) Filter(q *AutomationRuleQuery) (*AutomationRuleQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAutomationRuleWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAutomationRuleWhereInput is returned in case the AutomationRuleWhereInput is empty.
+var ErrEmptyAutomationRuleWhereInput = errors.New("ent: empty predicate AutomationRuleWhereInput")
+
+// P returns a predicate for filtering automationrules.
+// An error is returned if the input is empty or invalid.
+func (i *AutomationRuleWhereInput) P() (predicate.AutomationRule, error) {
+	var predicates []predicate.AutomationRule
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, automationrule.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.AutomationRule, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, automationrule.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.AutomationRule, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, automationrule.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, automationrule.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, automationrule.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, automationrule.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, automationrule.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, automationrule.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, automationrule.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, automationrule.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, automationrule.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, automationrule.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, automationrule.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, automationrule.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, automationrule.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, automationrule.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, automationrule.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, automationrule.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, automationrule.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, automationrule.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, automationrule.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, automationrule.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, automationrule.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, automationrule.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, automationrule.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, automationrule.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, automationrule.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, automationrule.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, automationrule.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, automationrule.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, automationrule.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, automationrule.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, automationrule.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, automationrule.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, automationrule.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, automationrule.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, automationrule.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, automationrule.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, automationrule.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, automationrule.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Enabled != nil {
+		predicates = append(predicates, automationrule.EnabledEQ(*i.Enabled))
+	}
+	if i.EnabledNEQ != nil {
+		predicates = append(predicates, automationrule.EnabledNEQ(*i.EnabledNEQ))
+	}
+	if i.Position != nil {
+		predicates = append(predicates, automationrule.PositionEQ(*i.Position))
+	}
+	if i.PositionNEQ != nil {
+		predicates = append(predicates, automationrule.PositionNEQ(*i.PositionNEQ))
+	}
+	if len(i.PositionIn) > 0 {
+		predicates = append(predicates, automationrule.PositionIn(i.PositionIn...))
+	}
+	if len(i.PositionNotIn) > 0 {
+		predicates = append(predicates, automationrule.PositionNotIn(i.PositionNotIn...))
+	}
+	if i.PositionGT != nil {
+		predicates = append(predicates, automationrule.PositionGT(*i.PositionGT))
+	}
+	if i.PositionGTE != nil {
+		predicates = append(predicates, automationrule.PositionGTE(*i.PositionGTE))
+	}
+	if i.PositionLT != nil {
+		predicates = append(predicates, automationrule.PositionLT(*i.PositionLT))
+	}
+	if i.PositionLTE != nil {
+		predicates = append(predicates, automationrule.PositionLTE(*i.PositionLTE))
+	}
+	if i.Trigger != nil {
+		predicates = append(predicates, automationrule.TriggerEQ(*i.Trigger))
+	}
+	if i.TriggerNEQ != nil {
+		predicates = append(predicates, automationrule.TriggerNEQ(*i.TriggerNEQ))
+	}
+	if len(i.TriggerIn) > 0 {
+		predicates = append(predicates, automationrule.TriggerIn(i.TriggerIn...))
+	}
+	if len(i.TriggerNotIn) > 0 {
+		predicates = append(predicates, automationrule.TriggerNotIn(i.TriggerNotIn...))
+	}
+	if i.IdleMinutes != nil {
+		predicates = append(predicates, automationrule.IdleMinutesEQ(*i.IdleMinutes))
+	}
+	if i.IdleMinutesNEQ != nil {
+		predicates = append(predicates, automationrule.IdleMinutesNEQ(*i.IdleMinutesNEQ))
+	}
+	if len(i.IdleMinutesIn) > 0 {
+		predicates = append(predicates, automationrule.IdleMinutesIn(i.IdleMinutesIn...))
+	}
+	if len(i.IdleMinutesNotIn) > 0 {
+		predicates = append(predicates, automationrule.IdleMinutesNotIn(i.IdleMinutesNotIn...))
+	}
+	if i.IdleMinutesGT != nil {
+		predicates = append(predicates, automationrule.IdleMinutesGT(*i.IdleMinutesGT))
+	}
+	if i.IdleMinutesGTE != nil {
+		predicates = append(predicates, automationrule.IdleMinutesGTE(*i.IdleMinutesGTE))
+	}
+	if i.IdleMinutesLT != nil {
+		predicates = append(predicates, automationrule.IdleMinutesLT(*i.IdleMinutesLT))
+	}
+	if i.IdleMinutesLTE != nil {
+		predicates = append(predicates, automationrule.IdleMinutesLTE(*i.IdleMinutesLTE))
+	}
+	if i.IdleMinutesIsNil {
+		predicates = append(predicates, automationrule.IdleMinutesIsNil())
+	}
+	if i.IdleMinutesNotNil {
+		predicates = append(predicates, automationrule.IdleMinutesNotNil())
+	}
+	if i.StopProcessing != nil {
+		predicates = append(predicates, automationrule.StopProcessingEQ(*i.StopProcessing))
+	}
+	if i.StopProcessingNEQ != nil {
+		predicates = append(predicates, automationrule.StopProcessingNEQ(*i.StopProcessingNEQ))
+	}
+	if i.SuspendedAt != nil {
+		predicates = append(predicates, automationrule.SuspendedAtEQ(*i.SuspendedAt))
+	}
+	if i.SuspendedAtNEQ != nil {
+		predicates = append(predicates, automationrule.SuspendedAtNEQ(*i.SuspendedAtNEQ))
+	}
+	if len(i.SuspendedAtIn) > 0 {
+		predicates = append(predicates, automationrule.SuspendedAtIn(i.SuspendedAtIn...))
+	}
+	if len(i.SuspendedAtNotIn) > 0 {
+		predicates = append(predicates, automationrule.SuspendedAtNotIn(i.SuspendedAtNotIn...))
+	}
+	if i.SuspendedAtGT != nil {
+		predicates = append(predicates, automationrule.SuspendedAtGT(*i.SuspendedAtGT))
+	}
+	if i.SuspendedAtGTE != nil {
+		predicates = append(predicates, automationrule.SuspendedAtGTE(*i.SuspendedAtGTE))
+	}
+	if i.SuspendedAtLT != nil {
+		predicates = append(predicates, automationrule.SuspendedAtLT(*i.SuspendedAtLT))
+	}
+	if i.SuspendedAtLTE != nil {
+		predicates = append(predicates, automationrule.SuspendedAtLTE(*i.SuspendedAtLTE))
+	}
+	if i.SuspendedAtIsNil {
+		predicates = append(predicates, automationrule.SuspendedAtIsNil())
+	}
+	if i.SuspendedAtNotNil {
+		predicates = append(predicates, automationrule.SuspendedAtNotNil())
+	}
+	if i.SuspendedReason != nil {
+		predicates = append(predicates, automationrule.SuspendedReasonEQ(*i.SuspendedReason))
+	}
+	if i.SuspendedReasonNEQ != nil {
+		predicates = append(predicates, automationrule.SuspendedReasonNEQ(*i.SuspendedReasonNEQ))
+	}
+	if len(i.SuspendedReasonIn) > 0 {
+		predicates = append(predicates, automationrule.SuspendedReasonIn(i.SuspendedReasonIn...))
+	}
+	if len(i.SuspendedReasonNotIn) > 0 {
+		predicates = append(predicates, automationrule.SuspendedReasonNotIn(i.SuspendedReasonNotIn...))
+	}
+	if i.SuspendedReasonGT != nil {
+		predicates = append(predicates, automationrule.SuspendedReasonGT(*i.SuspendedReasonGT))
+	}
+	if i.SuspendedReasonGTE != nil {
+		predicates = append(predicates, automationrule.SuspendedReasonGTE(*i.SuspendedReasonGTE))
+	}
+	if i.SuspendedReasonLT != nil {
+		predicates = append(predicates, automationrule.SuspendedReasonLT(*i.SuspendedReasonLT))
+	}
+	if i.SuspendedReasonLTE != nil {
+		predicates = append(predicates, automationrule.SuspendedReasonLTE(*i.SuspendedReasonLTE))
+	}
+	if i.SuspendedReasonContains != nil {
+		predicates = append(predicates, automationrule.SuspendedReasonContains(*i.SuspendedReasonContains))
+	}
+	if i.SuspendedReasonHasPrefix != nil {
+		predicates = append(predicates, automationrule.SuspendedReasonHasPrefix(*i.SuspendedReasonHasPrefix))
+	}
+	if i.SuspendedReasonHasSuffix != nil {
+		predicates = append(predicates, automationrule.SuspendedReasonHasSuffix(*i.SuspendedReasonHasSuffix))
+	}
+	if i.SuspendedReasonIsNil {
+		predicates = append(predicates, automationrule.SuspendedReasonIsNil())
+	}
+	if i.SuspendedReasonNotNil {
+		predicates = append(predicates, automationrule.SuspendedReasonNotNil())
+	}
+	if i.SuspendedReasonEqualFold != nil {
+		predicates = append(predicates, automationrule.SuspendedReasonEqualFold(*i.SuspendedReasonEqualFold))
+	}
+	if i.SuspendedReasonContainsFold != nil {
+		predicates = append(predicates, automationrule.SuspendedReasonContainsFold(*i.SuspendedReasonContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAutomationRuleWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return automationrule.And(predicates...), nil
+	}
+}
+
+// AutomationRuleRunWhereInput represents a where input for filtering AutomationRuleRun queries.
+type AutomationRuleRunWhereInput struct {
+	Predicates []predicate.AutomationRuleRun  `json:"-"`
+	Not        *AutomationRuleRunWhereInput   `json:"not,omitempty"`
+	Or         []*AutomationRuleRunWhereInput `json:"or,omitempty"`
+	And        []*AutomationRuleRunWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *gid.ID  `json:"id,omitempty"`
+	IDNEQ   *gid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []gid.ID `json:"idIn,omitempty"`
+	IDNotIn []gid.ID `json:"idNotIn,omitempty"`
+	IDGT    *gid.ID  `json:"idGT,omitempty"`
+	IDGTE   *gid.ID  `json:"idGTE,omitempty"`
+	IDLT    *gid.ID  `json:"idLT,omitempty"`
+	IDLTE   *gid.ID  `json:"idLTE,omitempty"`
+
+	// "rule_id" field predicates.
+	RuleID             *gid.ID  `json:"ruleID,omitempty"`
+	RuleIDNEQ          *gid.ID  `json:"ruleIDNEQ,omitempty"`
+	RuleIDIn           []gid.ID `json:"ruleIDIn,omitempty"`
+	RuleIDNotIn        []gid.ID `json:"ruleIDNotIn,omitempty"`
+	RuleIDGT           *gid.ID  `json:"ruleIDGT,omitempty"`
+	RuleIDGTE          *gid.ID  `json:"ruleIDGTE,omitempty"`
+	RuleIDLT           *gid.ID  `json:"ruleIDLT,omitempty"`
+	RuleIDLTE          *gid.ID  `json:"ruleIDLTE,omitempty"`
+	RuleIDContains     *gid.ID  `json:"ruleIDContains,omitempty"`
+	RuleIDHasPrefix    *gid.ID  `json:"ruleIDHasPrefix,omitempty"`
+	RuleIDHasSuffix    *gid.ID  `json:"ruleIDHasSuffix,omitempty"`
+	RuleIDEqualFold    *gid.ID  `json:"ruleIDEqualFold,omitempty"`
+	RuleIDContainsFold *gid.ID  `json:"ruleIDContainsFold,omitempty"`
+
+	// "conversation_id" field predicates.
+	ConversationID             *gid.ID  `json:"conversationID,omitempty"`
+	ConversationIDNEQ          *gid.ID  `json:"conversationIDNEQ,omitempty"`
+	ConversationIDIn           []gid.ID `json:"conversationIDIn,omitempty"`
+	ConversationIDNotIn        []gid.ID `json:"conversationIDNotIn,omitempty"`
+	ConversationIDGT           *gid.ID  `json:"conversationIDGT,omitempty"`
+	ConversationIDGTE          *gid.ID  `json:"conversationIDGTE,omitempty"`
+	ConversationIDLT           *gid.ID  `json:"conversationIDLT,omitempty"`
+	ConversationIDLTE          *gid.ID  `json:"conversationIDLTE,omitempty"`
+	ConversationIDContains     *gid.ID  `json:"conversationIDContains,omitempty"`
+	ConversationIDHasPrefix    *gid.ID  `json:"conversationIDHasPrefix,omitempty"`
+	ConversationIDHasSuffix    *gid.ID  `json:"conversationIDHasSuffix,omitempty"`
+	ConversationIDEqualFold    *gid.ID  `json:"conversationIDEqualFold,omitempty"`
+	ConversationIDContainsFold *gid.ID  `json:"conversationIDContainsFold,omitempty"`
+
+	// "outcome" field predicates.
+	Outcome      *automationrulerun.Outcome  `json:"outcome,omitempty"`
+	OutcomeNEQ   *automationrulerun.Outcome  `json:"outcomeNEQ,omitempty"`
+	OutcomeIn    []automationrulerun.Outcome `json:"outcomeIn,omitempty"`
+	OutcomeNotIn []automationrulerun.Outcome `json:"outcomeNotIn,omitempty"`
+
+	// "error" field predicates.
+	Error             *string  `json:"error,omitempty"`
+	ErrorNEQ          *string  `json:"errorNEQ,omitempty"`
+	ErrorIn           []string `json:"errorIn,omitempty"`
+	ErrorNotIn        []string `json:"errorNotIn,omitempty"`
+	ErrorGT           *string  `json:"errorGT,omitempty"`
+	ErrorGTE          *string  `json:"errorGTE,omitempty"`
+	ErrorLT           *string  `json:"errorLT,omitempty"`
+	ErrorLTE          *string  `json:"errorLTE,omitempty"`
+	ErrorContains     *string  `json:"errorContains,omitempty"`
+	ErrorHasPrefix    *string  `json:"errorHasPrefix,omitempty"`
+	ErrorHasSuffix    *string  `json:"errorHasSuffix,omitempty"`
+	ErrorIsNil        bool     `json:"errorIsNil,omitempty"`
+	ErrorNotNil       bool     `json:"errorNotNil,omitempty"`
+	ErrorEqualFold    *string  `json:"errorEqualFold,omitempty"`
+	ErrorContainsFold *string  `json:"errorContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "rule" edge predicates.
+	HasRule     *bool                       `json:"hasRule,omitempty"`
+	HasRuleWith []*AutomationRuleWhereInput `json:"hasRuleWith,omitempty"`
+
+	// "conversation" edge predicates.
+	HasConversation     *bool                     `json:"hasConversation,omitempty"`
+	HasConversationWith []*ConversationWhereInput `json:"hasConversationWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AutomationRuleRunWhereInput) AddPredicates(predicates ...predicate.AutomationRuleRun) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AutomationRuleRunWhereInput filter on the AutomationRuleRunQuery builder.
+func (i *AutomationRuleRunWhereInput) Filter(q *AutomationRuleRunQuery) (*AutomationRuleRunQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAutomationRuleRunWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAutomationRuleRunWhereInput is returned in case the AutomationRuleRunWhereInput is empty.
+var ErrEmptyAutomationRuleRunWhereInput = errors.New("ent: empty predicate AutomationRuleRunWhereInput")
+
+// P returns a predicate for filtering automationruleruns.
+// An error is returned if the input is empty or invalid.
+func (i *AutomationRuleRunWhereInput) P() (predicate.AutomationRuleRun, error) {
+	var predicates []predicate.AutomationRuleRun
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, automationrulerun.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.AutomationRuleRun, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, automationrulerun.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.AutomationRuleRun, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, automationrulerun.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, automationrulerun.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, automationrulerun.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, automationrulerun.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, automationrulerun.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, automationrulerun.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, automationrulerun.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, automationrulerun.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, automationrulerun.IDLTE(*i.IDLTE))
+	}
+	if i.RuleID != nil {
+		predicates = append(predicates, automationrulerun.RuleIDEQ(*i.RuleID))
+	}
+	if i.RuleIDNEQ != nil {
+		predicates = append(predicates, automationrulerun.RuleIDNEQ(*i.RuleIDNEQ))
+	}
+	if len(i.RuleIDIn) > 0 {
+		predicates = append(predicates, automationrulerun.RuleIDIn(i.RuleIDIn...))
+	}
+	if len(i.RuleIDNotIn) > 0 {
+		predicates = append(predicates, automationrulerun.RuleIDNotIn(i.RuleIDNotIn...))
+	}
+	if i.RuleIDGT != nil {
+		predicates = append(predicates, automationrulerun.RuleIDGT(*i.RuleIDGT))
+	}
+	if i.RuleIDGTE != nil {
+		predicates = append(predicates, automationrulerun.RuleIDGTE(*i.RuleIDGTE))
+	}
+	if i.RuleIDLT != nil {
+		predicates = append(predicates, automationrulerun.RuleIDLT(*i.RuleIDLT))
+	}
+	if i.RuleIDLTE != nil {
+		predicates = append(predicates, automationrulerun.RuleIDLTE(*i.RuleIDLTE))
+	}
+	if i.RuleIDContains != nil {
+		predicates = append(predicates, automationrulerun.RuleIDContains(*i.RuleIDContains))
+	}
+	if i.RuleIDHasPrefix != nil {
+		predicates = append(predicates, automationrulerun.RuleIDHasPrefix(*i.RuleIDHasPrefix))
+	}
+	if i.RuleIDHasSuffix != nil {
+		predicates = append(predicates, automationrulerun.RuleIDHasSuffix(*i.RuleIDHasSuffix))
+	}
+	if i.RuleIDEqualFold != nil {
+		predicates = append(predicates, automationrulerun.RuleIDEqualFold(*i.RuleIDEqualFold))
+	}
+	if i.RuleIDContainsFold != nil {
+		predicates = append(predicates, automationrulerun.RuleIDContainsFold(*i.RuleIDContainsFold))
+	}
+	if i.ConversationID != nil {
+		predicates = append(predicates, automationrulerun.ConversationIDEQ(*i.ConversationID))
+	}
+	if i.ConversationIDNEQ != nil {
+		predicates = append(predicates, automationrulerun.ConversationIDNEQ(*i.ConversationIDNEQ))
+	}
+	if len(i.ConversationIDIn) > 0 {
+		predicates = append(predicates, automationrulerun.ConversationIDIn(i.ConversationIDIn...))
+	}
+	if len(i.ConversationIDNotIn) > 0 {
+		predicates = append(predicates, automationrulerun.ConversationIDNotIn(i.ConversationIDNotIn...))
+	}
+	if i.ConversationIDGT != nil {
+		predicates = append(predicates, automationrulerun.ConversationIDGT(*i.ConversationIDGT))
+	}
+	if i.ConversationIDGTE != nil {
+		predicates = append(predicates, automationrulerun.ConversationIDGTE(*i.ConversationIDGTE))
+	}
+	if i.ConversationIDLT != nil {
+		predicates = append(predicates, automationrulerun.ConversationIDLT(*i.ConversationIDLT))
+	}
+	if i.ConversationIDLTE != nil {
+		predicates = append(predicates, automationrulerun.ConversationIDLTE(*i.ConversationIDLTE))
+	}
+	if i.ConversationIDContains != nil {
+		predicates = append(predicates, automationrulerun.ConversationIDContains(*i.ConversationIDContains))
+	}
+	if i.ConversationIDHasPrefix != nil {
+		predicates = append(predicates, automationrulerun.ConversationIDHasPrefix(*i.ConversationIDHasPrefix))
+	}
+	if i.ConversationIDHasSuffix != nil {
+		predicates = append(predicates, automationrulerun.ConversationIDHasSuffix(*i.ConversationIDHasSuffix))
+	}
+	if i.ConversationIDEqualFold != nil {
+		predicates = append(predicates, automationrulerun.ConversationIDEqualFold(*i.ConversationIDEqualFold))
+	}
+	if i.ConversationIDContainsFold != nil {
+		predicates = append(predicates, automationrulerun.ConversationIDContainsFold(*i.ConversationIDContainsFold))
+	}
+	if i.Outcome != nil {
+		predicates = append(predicates, automationrulerun.OutcomeEQ(*i.Outcome))
+	}
+	if i.OutcomeNEQ != nil {
+		predicates = append(predicates, automationrulerun.OutcomeNEQ(*i.OutcomeNEQ))
+	}
+	if len(i.OutcomeIn) > 0 {
+		predicates = append(predicates, automationrulerun.OutcomeIn(i.OutcomeIn...))
+	}
+	if len(i.OutcomeNotIn) > 0 {
+		predicates = append(predicates, automationrulerun.OutcomeNotIn(i.OutcomeNotIn...))
+	}
+	if i.Error != nil {
+		predicates = append(predicates, automationrulerun.ErrorEQ(*i.Error))
+	}
+	if i.ErrorNEQ != nil {
+		predicates = append(predicates, automationrulerun.ErrorNEQ(*i.ErrorNEQ))
+	}
+	if len(i.ErrorIn) > 0 {
+		predicates = append(predicates, automationrulerun.ErrorIn(i.ErrorIn...))
+	}
+	if len(i.ErrorNotIn) > 0 {
+		predicates = append(predicates, automationrulerun.ErrorNotIn(i.ErrorNotIn...))
+	}
+	if i.ErrorGT != nil {
+		predicates = append(predicates, automationrulerun.ErrorGT(*i.ErrorGT))
+	}
+	if i.ErrorGTE != nil {
+		predicates = append(predicates, automationrulerun.ErrorGTE(*i.ErrorGTE))
+	}
+	if i.ErrorLT != nil {
+		predicates = append(predicates, automationrulerun.ErrorLT(*i.ErrorLT))
+	}
+	if i.ErrorLTE != nil {
+		predicates = append(predicates, automationrulerun.ErrorLTE(*i.ErrorLTE))
+	}
+	if i.ErrorContains != nil {
+		predicates = append(predicates, automationrulerun.ErrorContains(*i.ErrorContains))
+	}
+	if i.ErrorHasPrefix != nil {
+		predicates = append(predicates, automationrulerun.ErrorHasPrefix(*i.ErrorHasPrefix))
+	}
+	if i.ErrorHasSuffix != nil {
+		predicates = append(predicates, automationrulerun.ErrorHasSuffix(*i.ErrorHasSuffix))
+	}
+	if i.ErrorIsNil {
+		predicates = append(predicates, automationrulerun.ErrorIsNil())
+	}
+	if i.ErrorNotNil {
+		predicates = append(predicates, automationrulerun.ErrorNotNil())
+	}
+	if i.ErrorEqualFold != nil {
+		predicates = append(predicates, automationrulerun.ErrorEqualFold(*i.ErrorEqualFold))
+	}
+	if i.ErrorContainsFold != nil {
+		predicates = append(predicates, automationrulerun.ErrorContainsFold(*i.ErrorContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, automationrulerun.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, automationrulerun.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, automationrulerun.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, automationrulerun.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, automationrulerun.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, automationrulerun.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, automationrulerun.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, automationrulerun.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+
+	if i.HasRule != nil {
+		p := automationrulerun.HasRule()
+		if !*i.HasRule {
+			p = automationrulerun.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRuleWith) > 0 {
+		with := make([]predicate.AutomationRule, 0, len(i.HasRuleWith))
+		for _, w := range i.HasRuleWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRuleWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, automationrulerun.HasRuleWith(with...))
+	}
+	if i.HasConversation != nil {
+		p := automationrulerun.HasConversation()
+		if !*i.HasConversation {
+			p = automationrulerun.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasConversationWith) > 0 {
+		with := make([]predicate.Conversation, 0, len(i.HasConversationWith))
+		for _, w := range i.HasConversationWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasConversationWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, automationrulerun.HasConversationWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAutomationRuleRunWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return automationrulerun.And(predicates...), nil
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/automationrule"
+	"github.com/switchboard/switchboard/ent/automationrulerun"
 	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/autoreplysend"
 	"github.com/switchboard/switchboard/ent/call"
@@ -61,6 +63,8 @@ const (
 	TypeAttributeDefinition  = "AttributeDefinition"
 	TypeAutoReplyConfig      = "AutoReplyConfig"
 	TypeAutoReplySend        = "AutoReplySend"
+	TypeAutomationRule       = "AutomationRule"
+	TypeAutomationRuleRun    = "AutomationRuleRun"
 	TypeCall                 = "Call"
 	TypeChannel              = "Channel"
 	TypeChannelState         = "ChannelState"
@@ -5870,6 +5874,2311 @@ func (m *AutoReplySendMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown AutoReplySend edge %s", name)
+}
+
+// AutomationRuleMutation represents an operation that mutates the AutomationRule nodes in the graph.
+type AutomationRuleMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *gid.ID
+	created_at       *time.Time
+	updated_at       *time.Time
+	name             *string
+	enabled          *bool
+	position         *int
+	addposition      *int
+	trigger          *automationrule.Trigger
+	idle_minutes     *int
+	addidle_minutes  *int
+	conditions       *schematype.RuleConditionGroup
+	actions          *[]schematype.RuleAction
+	appendactions    []schematype.RuleAction
+	stop_processing  *bool
+	suspended_at     *time.Time
+	suspended_reason *string
+	clearedFields    map[string]struct{}
+	workspace        *gid.ID
+	clearedworkspace bool
+	runs             map[gid.ID]struct{}
+	removedruns      map[gid.ID]struct{}
+	clearedruns      bool
+	done             bool
+	oldValue         func(context.Context) (*AutomationRule, error)
+	predicates       []predicate.AutomationRule
+}
+
+var _ ent.Mutation = (*AutomationRuleMutation)(nil)
+
+// automationruleOption allows management of the mutation configuration using functional options.
+type automationruleOption func(*AutomationRuleMutation)
+
+// newAutomationRuleMutation creates new mutation for the AutomationRule entity.
+func newAutomationRuleMutation(c config, op Op, opts ...automationruleOption) *AutomationRuleMutation {
+	m := &AutomationRuleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAutomationRule,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAutomationRuleID sets the ID field of the mutation.
+func withAutomationRuleID(id gid.ID) automationruleOption {
+	return func(m *AutomationRuleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AutomationRule
+		)
+		m.oldValue = func(ctx context.Context) (*AutomationRule, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AutomationRule.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAutomationRule sets the old AutomationRule of the mutation.
+func withAutomationRule(node *AutomationRule) automationruleOption {
+	return func(m *AutomationRuleMutation) {
+		m.oldValue = func(context.Context) (*AutomationRule, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AutomationRuleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AutomationRuleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AutomationRule entities.
+func (m *AutomationRuleMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AutomationRuleMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AutomationRuleMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AutomationRule.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AutomationRuleMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AutomationRuleMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AutomationRule entity.
+// If the AutomationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AutomationRuleMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AutomationRuleMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AutomationRuleMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AutomationRule entity.
+// If the AutomationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AutomationRuleMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *AutomationRuleMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *AutomationRuleMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the AutomationRule entity.
+// If the AutomationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *AutomationRuleMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetName sets the "name" field.
+func (m *AutomationRuleMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *AutomationRuleMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the AutomationRule entity.
+// If the AutomationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *AutomationRuleMutation) ResetName() {
+	m.name = nil
+}
+
+// SetEnabled sets the "enabled" field.
+func (m *AutomationRuleMutation) SetEnabled(b bool) {
+	m.enabled = &b
+}
+
+// Enabled returns the value of the "enabled" field in the mutation.
+func (m *AutomationRuleMutation) Enabled() (r bool, exists bool) {
+	v := m.enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnabled returns the old "enabled" field's value of the AutomationRule entity.
+// If the AutomationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleMutation) OldEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnabled: %w", err)
+	}
+	return oldValue.Enabled, nil
+}
+
+// ResetEnabled resets all changes to the "enabled" field.
+func (m *AutomationRuleMutation) ResetEnabled() {
+	m.enabled = nil
+}
+
+// SetPosition sets the "position" field.
+func (m *AutomationRuleMutation) SetPosition(i int) {
+	m.position = &i
+	m.addposition = nil
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *AutomationRuleMutation) Position() (r int, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the AutomationRule entity.
+// If the AutomationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleMutation) OldPosition(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// AddPosition adds i to the "position" field.
+func (m *AutomationRuleMutation) AddPosition(i int) {
+	if m.addposition != nil {
+		*m.addposition += i
+	} else {
+		m.addposition = &i
+	}
+}
+
+// AddedPosition returns the value that was added to the "position" field in this mutation.
+func (m *AutomationRuleMutation) AddedPosition() (r int, exists bool) {
+	v := m.addposition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *AutomationRuleMutation) ResetPosition() {
+	m.position = nil
+	m.addposition = nil
+}
+
+// SetTrigger sets the "trigger" field.
+func (m *AutomationRuleMutation) SetTrigger(a automationrule.Trigger) {
+	m.trigger = &a
+}
+
+// Trigger returns the value of the "trigger" field in the mutation.
+func (m *AutomationRuleMutation) Trigger() (r automationrule.Trigger, exists bool) {
+	v := m.trigger
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrigger returns the old "trigger" field's value of the AutomationRule entity.
+// If the AutomationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleMutation) OldTrigger(ctx context.Context) (v automationrule.Trigger, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrigger is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrigger requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrigger: %w", err)
+	}
+	return oldValue.Trigger, nil
+}
+
+// ResetTrigger resets all changes to the "trigger" field.
+func (m *AutomationRuleMutation) ResetTrigger() {
+	m.trigger = nil
+}
+
+// SetIdleMinutes sets the "idle_minutes" field.
+func (m *AutomationRuleMutation) SetIdleMinutes(i int) {
+	m.idle_minutes = &i
+	m.addidle_minutes = nil
+}
+
+// IdleMinutes returns the value of the "idle_minutes" field in the mutation.
+func (m *AutomationRuleMutation) IdleMinutes() (r int, exists bool) {
+	v := m.idle_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdleMinutes returns the old "idle_minutes" field's value of the AutomationRule entity.
+// If the AutomationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleMutation) OldIdleMinutes(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdleMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdleMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdleMinutes: %w", err)
+	}
+	return oldValue.IdleMinutes, nil
+}
+
+// AddIdleMinutes adds i to the "idle_minutes" field.
+func (m *AutomationRuleMutation) AddIdleMinutes(i int) {
+	if m.addidle_minutes != nil {
+		*m.addidle_minutes += i
+	} else {
+		m.addidle_minutes = &i
+	}
+}
+
+// AddedIdleMinutes returns the value that was added to the "idle_minutes" field in this mutation.
+func (m *AutomationRuleMutation) AddedIdleMinutes() (r int, exists bool) {
+	v := m.addidle_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearIdleMinutes clears the value of the "idle_minutes" field.
+func (m *AutomationRuleMutation) ClearIdleMinutes() {
+	m.idle_minutes = nil
+	m.addidle_minutes = nil
+	m.clearedFields[automationrule.FieldIdleMinutes] = struct{}{}
+}
+
+// IdleMinutesCleared returns if the "idle_minutes" field was cleared in this mutation.
+func (m *AutomationRuleMutation) IdleMinutesCleared() bool {
+	_, ok := m.clearedFields[automationrule.FieldIdleMinutes]
+	return ok
+}
+
+// ResetIdleMinutes resets all changes to the "idle_minutes" field.
+func (m *AutomationRuleMutation) ResetIdleMinutes() {
+	m.idle_minutes = nil
+	m.addidle_minutes = nil
+	delete(m.clearedFields, automationrule.FieldIdleMinutes)
+}
+
+// SetConditions sets the "conditions" field.
+func (m *AutomationRuleMutation) SetConditions(scg schematype.RuleConditionGroup) {
+	m.conditions = &scg
+}
+
+// Conditions returns the value of the "conditions" field in the mutation.
+func (m *AutomationRuleMutation) Conditions() (r schematype.RuleConditionGroup, exists bool) {
+	v := m.conditions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConditions returns the old "conditions" field's value of the AutomationRule entity.
+// If the AutomationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleMutation) OldConditions(ctx context.Context) (v schematype.RuleConditionGroup, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConditions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConditions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConditions: %w", err)
+	}
+	return oldValue.Conditions, nil
+}
+
+// ResetConditions resets all changes to the "conditions" field.
+func (m *AutomationRuleMutation) ResetConditions() {
+	m.conditions = nil
+}
+
+// SetActions sets the "actions" field.
+func (m *AutomationRuleMutation) SetActions(sa []schematype.RuleAction) {
+	m.actions = &sa
+	m.appendactions = nil
+}
+
+// Actions returns the value of the "actions" field in the mutation.
+func (m *AutomationRuleMutation) Actions() (r []schematype.RuleAction, exists bool) {
+	v := m.actions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActions returns the old "actions" field's value of the AutomationRule entity.
+// If the AutomationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleMutation) OldActions(ctx context.Context) (v []schematype.RuleAction, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActions: %w", err)
+	}
+	return oldValue.Actions, nil
+}
+
+// AppendActions adds sa to the "actions" field.
+func (m *AutomationRuleMutation) AppendActions(sa []schematype.RuleAction) {
+	m.appendactions = append(m.appendactions, sa...)
+}
+
+// AppendedActions returns the list of values that were appended to the "actions" field in this mutation.
+func (m *AutomationRuleMutation) AppendedActions() ([]schematype.RuleAction, bool) {
+	if len(m.appendactions) == 0 {
+		return nil, false
+	}
+	return m.appendactions, true
+}
+
+// ResetActions resets all changes to the "actions" field.
+func (m *AutomationRuleMutation) ResetActions() {
+	m.actions = nil
+	m.appendactions = nil
+}
+
+// SetStopProcessing sets the "stop_processing" field.
+func (m *AutomationRuleMutation) SetStopProcessing(b bool) {
+	m.stop_processing = &b
+}
+
+// StopProcessing returns the value of the "stop_processing" field in the mutation.
+func (m *AutomationRuleMutation) StopProcessing() (r bool, exists bool) {
+	v := m.stop_processing
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStopProcessing returns the old "stop_processing" field's value of the AutomationRule entity.
+// If the AutomationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleMutation) OldStopProcessing(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStopProcessing is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStopProcessing requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStopProcessing: %w", err)
+	}
+	return oldValue.StopProcessing, nil
+}
+
+// ResetStopProcessing resets all changes to the "stop_processing" field.
+func (m *AutomationRuleMutation) ResetStopProcessing() {
+	m.stop_processing = nil
+}
+
+// SetSuspendedAt sets the "suspended_at" field.
+func (m *AutomationRuleMutation) SetSuspendedAt(t time.Time) {
+	m.suspended_at = &t
+}
+
+// SuspendedAt returns the value of the "suspended_at" field in the mutation.
+func (m *AutomationRuleMutation) SuspendedAt() (r time.Time, exists bool) {
+	v := m.suspended_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSuspendedAt returns the old "suspended_at" field's value of the AutomationRule entity.
+// If the AutomationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleMutation) OldSuspendedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSuspendedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSuspendedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSuspendedAt: %w", err)
+	}
+	return oldValue.SuspendedAt, nil
+}
+
+// ClearSuspendedAt clears the value of the "suspended_at" field.
+func (m *AutomationRuleMutation) ClearSuspendedAt() {
+	m.suspended_at = nil
+	m.clearedFields[automationrule.FieldSuspendedAt] = struct{}{}
+}
+
+// SuspendedAtCleared returns if the "suspended_at" field was cleared in this mutation.
+func (m *AutomationRuleMutation) SuspendedAtCleared() bool {
+	_, ok := m.clearedFields[automationrule.FieldSuspendedAt]
+	return ok
+}
+
+// ResetSuspendedAt resets all changes to the "suspended_at" field.
+func (m *AutomationRuleMutation) ResetSuspendedAt() {
+	m.suspended_at = nil
+	delete(m.clearedFields, automationrule.FieldSuspendedAt)
+}
+
+// SetSuspendedReason sets the "suspended_reason" field.
+func (m *AutomationRuleMutation) SetSuspendedReason(s string) {
+	m.suspended_reason = &s
+}
+
+// SuspendedReason returns the value of the "suspended_reason" field in the mutation.
+func (m *AutomationRuleMutation) SuspendedReason() (r string, exists bool) {
+	v := m.suspended_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSuspendedReason returns the old "suspended_reason" field's value of the AutomationRule entity.
+// If the AutomationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleMutation) OldSuspendedReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSuspendedReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSuspendedReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSuspendedReason: %w", err)
+	}
+	return oldValue.SuspendedReason, nil
+}
+
+// ClearSuspendedReason clears the value of the "suspended_reason" field.
+func (m *AutomationRuleMutation) ClearSuspendedReason() {
+	m.suspended_reason = nil
+	m.clearedFields[automationrule.FieldSuspendedReason] = struct{}{}
+}
+
+// SuspendedReasonCleared returns if the "suspended_reason" field was cleared in this mutation.
+func (m *AutomationRuleMutation) SuspendedReasonCleared() bool {
+	_, ok := m.clearedFields[automationrule.FieldSuspendedReason]
+	return ok
+}
+
+// ResetSuspendedReason resets all changes to the "suspended_reason" field.
+func (m *AutomationRuleMutation) ResetSuspendedReason() {
+	m.suspended_reason = nil
+	delete(m.clearedFields, automationrule.FieldSuspendedReason)
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *AutomationRuleMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[automationrule.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *AutomationRuleMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *AutomationRuleMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *AutomationRuleMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// AddRunIDs adds the "runs" edge to the AutomationRuleRun entity by ids.
+func (m *AutomationRuleMutation) AddRunIDs(ids ...gid.ID) {
+	if m.runs == nil {
+		m.runs = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		m.runs[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRuns clears the "runs" edge to the AutomationRuleRun entity.
+func (m *AutomationRuleMutation) ClearRuns() {
+	m.clearedruns = true
+}
+
+// RunsCleared reports if the "runs" edge to the AutomationRuleRun entity was cleared.
+func (m *AutomationRuleMutation) RunsCleared() bool {
+	return m.clearedruns
+}
+
+// RemoveRunIDs removes the "runs" edge to the AutomationRuleRun entity by IDs.
+func (m *AutomationRuleMutation) RemoveRunIDs(ids ...gid.ID) {
+	if m.removedruns == nil {
+		m.removedruns = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.runs, ids[i])
+		m.removedruns[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRuns returns the removed IDs of the "runs" edge to the AutomationRuleRun entity.
+func (m *AutomationRuleMutation) RemovedRunsIDs() (ids []gid.ID) {
+	for id := range m.removedruns {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RunsIDs returns the "runs" edge IDs in the mutation.
+func (m *AutomationRuleMutation) RunsIDs() (ids []gid.ID) {
+	for id := range m.runs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRuns resets all changes to the "runs" edge.
+func (m *AutomationRuleMutation) ResetRuns() {
+	m.runs = nil
+	m.clearedruns = false
+	m.removedruns = nil
+}
+
+// Where appends a list predicates to the AutomationRuleMutation builder.
+func (m *AutomationRuleMutation) Where(ps ...predicate.AutomationRule) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AutomationRuleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AutomationRuleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AutomationRule, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AutomationRuleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AutomationRuleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AutomationRule).
+func (m *AutomationRuleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AutomationRuleMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.created_at != nil {
+		fields = append(fields, automationrule.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, automationrule.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, automationrule.FieldWorkspaceID)
+	}
+	if m.name != nil {
+		fields = append(fields, automationrule.FieldName)
+	}
+	if m.enabled != nil {
+		fields = append(fields, automationrule.FieldEnabled)
+	}
+	if m.position != nil {
+		fields = append(fields, automationrule.FieldPosition)
+	}
+	if m.trigger != nil {
+		fields = append(fields, automationrule.FieldTrigger)
+	}
+	if m.idle_minutes != nil {
+		fields = append(fields, automationrule.FieldIdleMinutes)
+	}
+	if m.conditions != nil {
+		fields = append(fields, automationrule.FieldConditions)
+	}
+	if m.actions != nil {
+		fields = append(fields, automationrule.FieldActions)
+	}
+	if m.stop_processing != nil {
+		fields = append(fields, automationrule.FieldStopProcessing)
+	}
+	if m.suspended_at != nil {
+		fields = append(fields, automationrule.FieldSuspendedAt)
+	}
+	if m.suspended_reason != nil {
+		fields = append(fields, automationrule.FieldSuspendedReason)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AutomationRuleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case automationrule.FieldCreatedAt:
+		return m.CreatedAt()
+	case automationrule.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case automationrule.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case automationrule.FieldName:
+		return m.Name()
+	case automationrule.FieldEnabled:
+		return m.Enabled()
+	case automationrule.FieldPosition:
+		return m.Position()
+	case automationrule.FieldTrigger:
+		return m.Trigger()
+	case automationrule.FieldIdleMinutes:
+		return m.IdleMinutes()
+	case automationrule.FieldConditions:
+		return m.Conditions()
+	case automationrule.FieldActions:
+		return m.Actions()
+	case automationrule.FieldStopProcessing:
+		return m.StopProcessing()
+	case automationrule.FieldSuspendedAt:
+		return m.SuspendedAt()
+	case automationrule.FieldSuspendedReason:
+		return m.SuspendedReason()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AutomationRuleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case automationrule.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case automationrule.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case automationrule.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case automationrule.FieldName:
+		return m.OldName(ctx)
+	case automationrule.FieldEnabled:
+		return m.OldEnabled(ctx)
+	case automationrule.FieldPosition:
+		return m.OldPosition(ctx)
+	case automationrule.FieldTrigger:
+		return m.OldTrigger(ctx)
+	case automationrule.FieldIdleMinutes:
+		return m.OldIdleMinutes(ctx)
+	case automationrule.FieldConditions:
+		return m.OldConditions(ctx)
+	case automationrule.FieldActions:
+		return m.OldActions(ctx)
+	case automationrule.FieldStopProcessing:
+		return m.OldStopProcessing(ctx)
+	case automationrule.FieldSuspendedAt:
+		return m.OldSuspendedAt(ctx)
+	case automationrule.FieldSuspendedReason:
+		return m.OldSuspendedReason(ctx)
+	}
+	return nil, fmt.Errorf("unknown AutomationRule field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutomationRuleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case automationrule.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case automationrule.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case automationrule.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case automationrule.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case automationrule.FieldEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnabled(v)
+		return nil
+	case automationrule.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	case automationrule.FieldTrigger:
+		v, ok := value.(automationrule.Trigger)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrigger(v)
+		return nil
+	case automationrule.FieldIdleMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdleMinutes(v)
+		return nil
+	case automationrule.FieldConditions:
+		v, ok := value.(schematype.RuleConditionGroup)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConditions(v)
+		return nil
+	case automationrule.FieldActions:
+		v, ok := value.([]schematype.RuleAction)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActions(v)
+		return nil
+	case automationrule.FieldStopProcessing:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStopProcessing(v)
+		return nil
+	case automationrule.FieldSuspendedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSuspendedAt(v)
+		return nil
+	case automationrule.FieldSuspendedReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSuspendedReason(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRule field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AutomationRuleMutation) AddedFields() []string {
+	var fields []string
+	if m.addposition != nil {
+		fields = append(fields, automationrule.FieldPosition)
+	}
+	if m.addidle_minutes != nil {
+		fields = append(fields, automationrule.FieldIdleMinutes)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AutomationRuleMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case automationrule.FieldPosition:
+		return m.AddedPosition()
+	case automationrule.FieldIdleMinutes:
+		return m.AddedIdleMinutes()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutomationRuleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case automationrule.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosition(v)
+		return nil
+	case automationrule.FieldIdleMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddIdleMinutes(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRule numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AutomationRuleMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(automationrule.FieldIdleMinutes) {
+		fields = append(fields, automationrule.FieldIdleMinutes)
+	}
+	if m.FieldCleared(automationrule.FieldSuspendedAt) {
+		fields = append(fields, automationrule.FieldSuspendedAt)
+	}
+	if m.FieldCleared(automationrule.FieldSuspendedReason) {
+		fields = append(fields, automationrule.FieldSuspendedReason)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AutomationRuleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AutomationRuleMutation) ClearField(name string) error {
+	switch name {
+	case automationrule.FieldIdleMinutes:
+		m.ClearIdleMinutes()
+		return nil
+	case automationrule.FieldSuspendedAt:
+		m.ClearSuspendedAt()
+		return nil
+	case automationrule.FieldSuspendedReason:
+		m.ClearSuspendedReason()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRule nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AutomationRuleMutation) ResetField(name string) error {
+	switch name {
+	case automationrule.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case automationrule.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case automationrule.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case automationrule.FieldName:
+		m.ResetName()
+		return nil
+	case automationrule.FieldEnabled:
+		m.ResetEnabled()
+		return nil
+	case automationrule.FieldPosition:
+		m.ResetPosition()
+		return nil
+	case automationrule.FieldTrigger:
+		m.ResetTrigger()
+		return nil
+	case automationrule.FieldIdleMinutes:
+		m.ResetIdleMinutes()
+		return nil
+	case automationrule.FieldConditions:
+		m.ResetConditions()
+		return nil
+	case automationrule.FieldActions:
+		m.ResetActions()
+		return nil
+	case automationrule.FieldStopProcessing:
+		m.ResetStopProcessing()
+		return nil
+	case automationrule.FieldSuspendedAt:
+		m.ResetSuspendedAt()
+		return nil
+	case automationrule.FieldSuspendedReason:
+		m.ResetSuspendedReason()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRule field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AutomationRuleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.workspace != nil {
+		edges = append(edges, automationrule.EdgeWorkspace)
+	}
+	if m.runs != nil {
+		edges = append(edges, automationrule.EdgeRuns)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AutomationRuleMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case automationrule.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case automationrule.EdgeRuns:
+		ids := make([]ent.Value, 0, len(m.runs))
+		for id := range m.runs {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AutomationRuleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedruns != nil {
+		edges = append(edges, automationrule.EdgeRuns)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AutomationRuleMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case automationrule.EdgeRuns:
+		ids := make([]ent.Value, 0, len(m.removedruns))
+		for id := range m.removedruns {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AutomationRuleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedworkspace {
+		edges = append(edges, automationrule.EdgeWorkspace)
+	}
+	if m.clearedruns {
+		edges = append(edges, automationrule.EdgeRuns)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AutomationRuleMutation) EdgeCleared(name string) bool {
+	switch name {
+	case automationrule.EdgeWorkspace:
+		return m.clearedworkspace
+	case automationrule.EdgeRuns:
+		return m.clearedruns
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AutomationRuleMutation) ClearEdge(name string) error {
+	switch name {
+	case automationrule.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRule unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AutomationRuleMutation) ResetEdge(name string) error {
+	switch name {
+	case automationrule.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case automationrule.EdgeRuns:
+		m.ResetRuns()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRule edge %s", name)
+}
+
+// AutomationRuleRunMutation represents an operation that mutates the AutomationRuleRun nodes in the graph.
+type AutomationRuleRunMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *gid.ID
+	event_position      *int64
+	addevent_position   *int64
+	outcome             *automationrulerun.Outcome
+	changes             *[]string
+	appendchanges       []string
+	error               *string
+	chain               *[]string
+	appendchain         []string
+	created_at          *time.Time
+	clearedFields       map[string]struct{}
+	workspace           *gid.ID
+	clearedworkspace    bool
+	rule                *gid.ID
+	clearedrule         bool
+	conversation        *gid.ID
+	clearedconversation bool
+	done                bool
+	oldValue            func(context.Context) (*AutomationRuleRun, error)
+	predicates          []predicate.AutomationRuleRun
+}
+
+var _ ent.Mutation = (*AutomationRuleRunMutation)(nil)
+
+// automationrulerunOption allows management of the mutation configuration using functional options.
+type automationrulerunOption func(*AutomationRuleRunMutation)
+
+// newAutomationRuleRunMutation creates new mutation for the AutomationRuleRun entity.
+func newAutomationRuleRunMutation(c config, op Op, opts ...automationrulerunOption) *AutomationRuleRunMutation {
+	m := &AutomationRuleRunMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAutomationRuleRun,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAutomationRuleRunID sets the ID field of the mutation.
+func withAutomationRuleRunID(id gid.ID) automationrulerunOption {
+	return func(m *AutomationRuleRunMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AutomationRuleRun
+		)
+		m.oldValue = func(ctx context.Context) (*AutomationRuleRun, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AutomationRuleRun.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAutomationRuleRun sets the old AutomationRuleRun of the mutation.
+func withAutomationRuleRun(node *AutomationRuleRun) automationrulerunOption {
+	return func(m *AutomationRuleRunMutation) {
+		m.oldValue = func(context.Context) (*AutomationRuleRun, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AutomationRuleRunMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AutomationRuleRunMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AutomationRuleRun entities.
+func (m *AutomationRuleRunMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AutomationRuleRunMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AutomationRuleRunMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AutomationRuleRun.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *AutomationRuleRunMutation) SetWorkspaceID(gi gid.ID) {
+	m.workspace = &gi
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *AutomationRuleRunMutation) WorkspaceID() (r gid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the AutomationRuleRun entity.
+// If the AutomationRuleRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleRunMutation) OldWorkspaceID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *AutomationRuleRunMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetRuleID sets the "rule_id" field.
+func (m *AutomationRuleRunMutation) SetRuleID(gi gid.ID) {
+	m.rule = &gi
+}
+
+// RuleID returns the value of the "rule_id" field in the mutation.
+func (m *AutomationRuleRunMutation) RuleID() (r gid.ID, exists bool) {
+	v := m.rule
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRuleID returns the old "rule_id" field's value of the AutomationRuleRun entity.
+// If the AutomationRuleRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleRunMutation) OldRuleID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRuleID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRuleID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRuleID: %w", err)
+	}
+	return oldValue.RuleID, nil
+}
+
+// ResetRuleID resets all changes to the "rule_id" field.
+func (m *AutomationRuleRunMutation) ResetRuleID() {
+	m.rule = nil
+}
+
+// SetConversationID sets the "conversation_id" field.
+func (m *AutomationRuleRunMutation) SetConversationID(gi gid.ID) {
+	m.conversation = &gi
+}
+
+// ConversationID returns the value of the "conversation_id" field in the mutation.
+func (m *AutomationRuleRunMutation) ConversationID() (r gid.ID, exists bool) {
+	v := m.conversation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConversationID returns the old "conversation_id" field's value of the AutomationRuleRun entity.
+// If the AutomationRuleRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleRunMutation) OldConversationID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConversationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConversationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConversationID: %w", err)
+	}
+	return oldValue.ConversationID, nil
+}
+
+// ResetConversationID resets all changes to the "conversation_id" field.
+func (m *AutomationRuleRunMutation) ResetConversationID() {
+	m.conversation = nil
+}
+
+// SetEventPosition sets the "event_position" field.
+func (m *AutomationRuleRunMutation) SetEventPosition(i int64) {
+	m.event_position = &i
+	m.addevent_position = nil
+}
+
+// EventPosition returns the value of the "event_position" field in the mutation.
+func (m *AutomationRuleRunMutation) EventPosition() (r int64, exists bool) {
+	v := m.event_position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventPosition returns the old "event_position" field's value of the AutomationRuleRun entity.
+// If the AutomationRuleRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleRunMutation) OldEventPosition(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventPosition: %w", err)
+	}
+	return oldValue.EventPosition, nil
+}
+
+// AddEventPosition adds i to the "event_position" field.
+func (m *AutomationRuleRunMutation) AddEventPosition(i int64) {
+	if m.addevent_position != nil {
+		*m.addevent_position += i
+	} else {
+		m.addevent_position = &i
+	}
+}
+
+// AddedEventPosition returns the value that was added to the "event_position" field in this mutation.
+func (m *AutomationRuleRunMutation) AddedEventPosition() (r int64, exists bool) {
+	v := m.addevent_position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEventPosition resets all changes to the "event_position" field.
+func (m *AutomationRuleRunMutation) ResetEventPosition() {
+	m.event_position = nil
+	m.addevent_position = nil
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *AutomationRuleRunMutation) SetOutcome(a automationrulerun.Outcome) {
+	m.outcome = &a
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *AutomationRuleRunMutation) Outcome() (r automationrulerun.Outcome, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the AutomationRuleRun entity.
+// If the AutomationRuleRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleRunMutation) OldOutcome(ctx context.Context) (v automationrulerun.Outcome, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *AutomationRuleRunMutation) ResetOutcome() {
+	m.outcome = nil
+}
+
+// SetChanges sets the "changes" field.
+func (m *AutomationRuleRunMutation) SetChanges(s []string) {
+	m.changes = &s
+	m.appendchanges = nil
+}
+
+// Changes returns the value of the "changes" field in the mutation.
+func (m *AutomationRuleRunMutation) Changes() (r []string, exists bool) {
+	v := m.changes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChanges returns the old "changes" field's value of the AutomationRuleRun entity.
+// If the AutomationRuleRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleRunMutation) OldChanges(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChanges is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChanges requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChanges: %w", err)
+	}
+	return oldValue.Changes, nil
+}
+
+// AppendChanges adds s to the "changes" field.
+func (m *AutomationRuleRunMutation) AppendChanges(s []string) {
+	m.appendchanges = append(m.appendchanges, s...)
+}
+
+// AppendedChanges returns the list of values that were appended to the "changes" field in this mutation.
+func (m *AutomationRuleRunMutation) AppendedChanges() ([]string, bool) {
+	if len(m.appendchanges) == 0 {
+		return nil, false
+	}
+	return m.appendchanges, true
+}
+
+// ClearChanges clears the value of the "changes" field.
+func (m *AutomationRuleRunMutation) ClearChanges() {
+	m.changes = nil
+	m.appendchanges = nil
+	m.clearedFields[automationrulerun.FieldChanges] = struct{}{}
+}
+
+// ChangesCleared returns if the "changes" field was cleared in this mutation.
+func (m *AutomationRuleRunMutation) ChangesCleared() bool {
+	_, ok := m.clearedFields[automationrulerun.FieldChanges]
+	return ok
+}
+
+// ResetChanges resets all changes to the "changes" field.
+func (m *AutomationRuleRunMutation) ResetChanges() {
+	m.changes = nil
+	m.appendchanges = nil
+	delete(m.clearedFields, automationrulerun.FieldChanges)
+}
+
+// SetError sets the "error" field.
+func (m *AutomationRuleRunMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *AutomationRuleRunMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the AutomationRuleRun entity.
+// If the AutomationRuleRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleRunMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ClearError clears the value of the "error" field.
+func (m *AutomationRuleRunMutation) ClearError() {
+	m.error = nil
+	m.clearedFields[automationrulerun.FieldError] = struct{}{}
+}
+
+// ErrorCleared returns if the "error" field was cleared in this mutation.
+func (m *AutomationRuleRunMutation) ErrorCleared() bool {
+	_, ok := m.clearedFields[automationrulerun.FieldError]
+	return ok
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *AutomationRuleRunMutation) ResetError() {
+	m.error = nil
+	delete(m.clearedFields, automationrulerun.FieldError)
+}
+
+// SetChain sets the "chain" field.
+func (m *AutomationRuleRunMutation) SetChain(s []string) {
+	m.chain = &s
+	m.appendchain = nil
+}
+
+// Chain returns the value of the "chain" field in the mutation.
+func (m *AutomationRuleRunMutation) Chain() (r []string, exists bool) {
+	v := m.chain
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChain returns the old "chain" field's value of the AutomationRuleRun entity.
+// If the AutomationRuleRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleRunMutation) OldChain(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChain is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChain requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChain: %w", err)
+	}
+	return oldValue.Chain, nil
+}
+
+// AppendChain adds s to the "chain" field.
+func (m *AutomationRuleRunMutation) AppendChain(s []string) {
+	m.appendchain = append(m.appendchain, s...)
+}
+
+// AppendedChain returns the list of values that were appended to the "chain" field in this mutation.
+func (m *AutomationRuleRunMutation) AppendedChain() ([]string, bool) {
+	if len(m.appendchain) == 0 {
+		return nil, false
+	}
+	return m.appendchain, true
+}
+
+// ClearChain clears the value of the "chain" field.
+func (m *AutomationRuleRunMutation) ClearChain() {
+	m.chain = nil
+	m.appendchain = nil
+	m.clearedFields[automationrulerun.FieldChain] = struct{}{}
+}
+
+// ChainCleared returns if the "chain" field was cleared in this mutation.
+func (m *AutomationRuleRunMutation) ChainCleared() bool {
+	_, ok := m.clearedFields[automationrulerun.FieldChain]
+	return ok
+}
+
+// ResetChain resets all changes to the "chain" field.
+func (m *AutomationRuleRunMutation) ResetChain() {
+	m.chain = nil
+	m.appendchain = nil
+	delete(m.clearedFields, automationrulerun.FieldChain)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AutomationRuleRunMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AutomationRuleRunMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AutomationRuleRun entity.
+// If the AutomationRuleRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRuleRunMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AutomationRuleRunMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *AutomationRuleRunMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[automationrulerun.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *AutomationRuleRunMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *AutomationRuleRunMutation) WorkspaceIDs() (ids []gid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *AutomationRuleRunMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearRule clears the "rule" edge to the AutomationRule entity.
+func (m *AutomationRuleRunMutation) ClearRule() {
+	m.clearedrule = true
+	m.clearedFields[automationrulerun.FieldRuleID] = struct{}{}
+}
+
+// RuleCleared reports if the "rule" edge to the AutomationRule entity was cleared.
+func (m *AutomationRuleRunMutation) RuleCleared() bool {
+	return m.clearedrule
+}
+
+// RuleIDs returns the "rule" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RuleID instead. It exists only for internal usage by the builders.
+func (m *AutomationRuleRunMutation) RuleIDs() (ids []gid.ID) {
+	if id := m.rule; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRule resets all changes to the "rule" edge.
+func (m *AutomationRuleRunMutation) ResetRule() {
+	m.rule = nil
+	m.clearedrule = false
+}
+
+// ClearConversation clears the "conversation" edge to the Conversation entity.
+func (m *AutomationRuleRunMutation) ClearConversation() {
+	m.clearedconversation = true
+	m.clearedFields[automationrulerun.FieldConversationID] = struct{}{}
+}
+
+// ConversationCleared reports if the "conversation" edge to the Conversation entity was cleared.
+func (m *AutomationRuleRunMutation) ConversationCleared() bool {
+	return m.clearedconversation
+}
+
+// ConversationIDs returns the "conversation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ConversationID instead. It exists only for internal usage by the builders.
+func (m *AutomationRuleRunMutation) ConversationIDs() (ids []gid.ID) {
+	if id := m.conversation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetConversation resets all changes to the "conversation" edge.
+func (m *AutomationRuleRunMutation) ResetConversation() {
+	m.conversation = nil
+	m.clearedconversation = false
+}
+
+// Where appends a list predicates to the AutomationRuleRunMutation builder.
+func (m *AutomationRuleRunMutation) Where(ps ...predicate.AutomationRuleRun) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AutomationRuleRunMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AutomationRuleRunMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AutomationRuleRun, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AutomationRuleRunMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AutomationRuleRunMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AutomationRuleRun).
+func (m *AutomationRuleRunMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AutomationRuleRunMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.workspace != nil {
+		fields = append(fields, automationrulerun.FieldWorkspaceID)
+	}
+	if m.rule != nil {
+		fields = append(fields, automationrulerun.FieldRuleID)
+	}
+	if m.conversation != nil {
+		fields = append(fields, automationrulerun.FieldConversationID)
+	}
+	if m.event_position != nil {
+		fields = append(fields, automationrulerun.FieldEventPosition)
+	}
+	if m.outcome != nil {
+		fields = append(fields, automationrulerun.FieldOutcome)
+	}
+	if m.changes != nil {
+		fields = append(fields, automationrulerun.FieldChanges)
+	}
+	if m.error != nil {
+		fields = append(fields, automationrulerun.FieldError)
+	}
+	if m.chain != nil {
+		fields = append(fields, automationrulerun.FieldChain)
+	}
+	if m.created_at != nil {
+		fields = append(fields, automationrulerun.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AutomationRuleRunMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case automationrulerun.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case automationrulerun.FieldRuleID:
+		return m.RuleID()
+	case automationrulerun.FieldConversationID:
+		return m.ConversationID()
+	case automationrulerun.FieldEventPosition:
+		return m.EventPosition()
+	case automationrulerun.FieldOutcome:
+		return m.Outcome()
+	case automationrulerun.FieldChanges:
+		return m.Changes()
+	case automationrulerun.FieldError:
+		return m.Error()
+	case automationrulerun.FieldChain:
+		return m.Chain()
+	case automationrulerun.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AutomationRuleRunMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case automationrulerun.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case automationrulerun.FieldRuleID:
+		return m.OldRuleID(ctx)
+	case automationrulerun.FieldConversationID:
+		return m.OldConversationID(ctx)
+	case automationrulerun.FieldEventPosition:
+		return m.OldEventPosition(ctx)
+	case automationrulerun.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case automationrulerun.FieldChanges:
+		return m.OldChanges(ctx)
+	case automationrulerun.FieldError:
+		return m.OldError(ctx)
+	case automationrulerun.FieldChain:
+		return m.OldChain(ctx)
+	case automationrulerun.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AutomationRuleRun field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutomationRuleRunMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case automationrulerun.FieldWorkspaceID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case automationrulerun.FieldRuleID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRuleID(v)
+		return nil
+	case automationrulerun.FieldConversationID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConversationID(v)
+		return nil
+	case automationrulerun.FieldEventPosition:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventPosition(v)
+		return nil
+	case automationrulerun.FieldOutcome:
+		v, ok := value.(automationrulerun.Outcome)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case automationrulerun.FieldChanges:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChanges(v)
+		return nil
+	case automationrulerun.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case automationrulerun.FieldChain:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChain(v)
+		return nil
+	case automationrulerun.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRuleRun field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AutomationRuleRunMutation) AddedFields() []string {
+	var fields []string
+	if m.addevent_position != nil {
+		fields = append(fields, automationrulerun.FieldEventPosition)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AutomationRuleRunMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case automationrulerun.FieldEventPosition:
+		return m.AddedEventPosition()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutomationRuleRunMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case automationrulerun.FieldEventPosition:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEventPosition(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRuleRun numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AutomationRuleRunMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(automationrulerun.FieldChanges) {
+		fields = append(fields, automationrulerun.FieldChanges)
+	}
+	if m.FieldCleared(automationrulerun.FieldError) {
+		fields = append(fields, automationrulerun.FieldError)
+	}
+	if m.FieldCleared(automationrulerun.FieldChain) {
+		fields = append(fields, automationrulerun.FieldChain)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AutomationRuleRunMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AutomationRuleRunMutation) ClearField(name string) error {
+	switch name {
+	case automationrulerun.FieldChanges:
+		m.ClearChanges()
+		return nil
+	case automationrulerun.FieldError:
+		m.ClearError()
+		return nil
+	case automationrulerun.FieldChain:
+		m.ClearChain()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRuleRun nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AutomationRuleRunMutation) ResetField(name string) error {
+	switch name {
+	case automationrulerun.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case automationrulerun.FieldRuleID:
+		m.ResetRuleID()
+		return nil
+	case automationrulerun.FieldConversationID:
+		m.ResetConversationID()
+		return nil
+	case automationrulerun.FieldEventPosition:
+		m.ResetEventPosition()
+		return nil
+	case automationrulerun.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case automationrulerun.FieldChanges:
+		m.ResetChanges()
+		return nil
+	case automationrulerun.FieldError:
+		m.ResetError()
+		return nil
+	case automationrulerun.FieldChain:
+		m.ResetChain()
+		return nil
+	case automationrulerun.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRuleRun field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AutomationRuleRunMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.workspace != nil {
+		edges = append(edges, automationrulerun.EdgeWorkspace)
+	}
+	if m.rule != nil {
+		edges = append(edges, automationrulerun.EdgeRule)
+	}
+	if m.conversation != nil {
+		edges = append(edges, automationrulerun.EdgeConversation)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AutomationRuleRunMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case automationrulerun.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case automationrulerun.EdgeRule:
+		if id := m.rule; id != nil {
+			return []ent.Value{*id}
+		}
+	case automationrulerun.EdgeConversation:
+		if id := m.conversation; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AutomationRuleRunMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AutomationRuleRunMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AutomationRuleRunMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedworkspace {
+		edges = append(edges, automationrulerun.EdgeWorkspace)
+	}
+	if m.clearedrule {
+		edges = append(edges, automationrulerun.EdgeRule)
+	}
+	if m.clearedconversation {
+		edges = append(edges, automationrulerun.EdgeConversation)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AutomationRuleRunMutation) EdgeCleared(name string) bool {
+	switch name {
+	case automationrulerun.EdgeWorkspace:
+		return m.clearedworkspace
+	case automationrulerun.EdgeRule:
+		return m.clearedrule
+	case automationrulerun.EdgeConversation:
+		return m.clearedconversation
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AutomationRuleRunMutation) ClearEdge(name string) error {
+	switch name {
+	case automationrulerun.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case automationrulerun.EdgeRule:
+		m.ClearRule()
+		return nil
+	case automationrulerun.EdgeConversation:
+		m.ClearConversation()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRuleRun unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AutomationRuleRunMutation) ResetEdge(name string) error {
+	switch name {
+	case automationrulerun.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case automationrulerun.EdgeRule:
+		m.ResetRule()
+		return nil
+	case automationrulerun.EdgeConversation:
+		m.ResetConversation()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRuleRun edge %s", name)
 }
 
 // CallMutation represents an operation that mutates the Call nodes in the graph.
@@ -12317,6 +14626,7 @@ type ConversationActivityMutation struct {
 	reason              *conversationactivity.Reason
 	note                *string
 	occurred_at         *time.Time
+	rule_id             *gid.ID
 	dedupe_key          *string
 	clearedFields       map[string]struct{}
 	workspace           *gid.ID
@@ -12863,6 +15173,55 @@ func (m *ConversationActivityMutation) ResetOccurredAt() {
 	m.occurred_at = nil
 }
 
+// SetRuleID sets the "rule_id" field.
+func (m *ConversationActivityMutation) SetRuleID(gi gid.ID) {
+	m.rule_id = &gi
+}
+
+// RuleID returns the value of the "rule_id" field in the mutation.
+func (m *ConversationActivityMutation) RuleID() (r gid.ID, exists bool) {
+	v := m.rule_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRuleID returns the old "rule_id" field's value of the ConversationActivity entity.
+// If the ConversationActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationActivityMutation) OldRuleID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRuleID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRuleID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRuleID: %w", err)
+	}
+	return oldValue.RuleID, nil
+}
+
+// ClearRuleID clears the value of the "rule_id" field.
+func (m *ConversationActivityMutation) ClearRuleID() {
+	m.rule_id = nil
+	m.clearedFields[conversationactivity.FieldRuleID] = struct{}{}
+}
+
+// RuleIDCleared returns if the "rule_id" field was cleared in this mutation.
+func (m *ConversationActivityMutation) RuleIDCleared() bool {
+	_, ok := m.clearedFields[conversationactivity.FieldRuleID]
+	return ok
+}
+
+// ResetRuleID resets all changes to the "rule_id" field.
+func (m *ConversationActivityMutation) ResetRuleID() {
+	m.rule_id = nil
+	delete(m.clearedFields, conversationactivity.FieldRuleID)
+}
+
 // SetDedupeKey sets the "dedupe_key" field.
 func (m *ConversationActivityMutation) SetDedupeKey(s string) {
 	m.dedupe_key = &s
@@ -13081,7 +15440,7 @@ func (m *ConversationActivityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConversationActivityMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.workspace != nil {
 		fields = append(fields, conversationactivity.FieldWorkspaceID)
 	}
@@ -13111,6 +15470,9 @@ func (m *ConversationActivityMutation) Fields() []string {
 	}
 	if m.occurred_at != nil {
 		fields = append(fields, conversationactivity.FieldOccurredAt)
+	}
+	if m.rule_id != nil {
+		fields = append(fields, conversationactivity.FieldRuleID)
 	}
 	if m.dedupe_key != nil {
 		fields = append(fields, conversationactivity.FieldDedupeKey)
@@ -13143,6 +15505,8 @@ func (m *ConversationActivityMutation) Field(name string) (ent.Value, bool) {
 		return m.Note()
 	case conversationactivity.FieldOccurredAt:
 		return m.OccurredAt()
+	case conversationactivity.FieldRuleID:
+		return m.RuleID()
 	case conversationactivity.FieldDedupeKey:
 		return m.DedupeKey()
 	}
@@ -13174,6 +15538,8 @@ func (m *ConversationActivityMutation) OldField(ctx context.Context, name string
 		return m.OldNote(ctx)
 	case conversationactivity.FieldOccurredAt:
 		return m.OldOccurredAt(ctx)
+	case conversationactivity.FieldRuleID:
+		return m.OldRuleID(ctx)
 	case conversationactivity.FieldDedupeKey:
 		return m.OldDedupeKey(ctx)
 	}
@@ -13255,6 +15621,13 @@ func (m *ConversationActivityMutation) SetField(name string, value ent.Value) er
 		}
 		m.SetOccurredAt(v)
 		return nil
+	case conversationactivity.FieldRuleID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRuleID(v)
+		return nil
 	case conversationactivity.FieldDedupeKey:
 		v, ok := value.(string)
 		if !ok {
@@ -13307,6 +15680,9 @@ func (m *ConversationActivityMutation) ClearedFields() []string {
 	if m.FieldCleared(conversationactivity.FieldNote) {
 		fields = append(fields, conversationactivity.FieldNote)
 	}
+	if m.FieldCleared(conversationactivity.FieldRuleID) {
+		fields = append(fields, conversationactivity.FieldRuleID)
+	}
 	if m.FieldCleared(conversationactivity.FieldDedupeKey) {
 		fields = append(fields, conversationactivity.FieldDedupeKey)
 	}
@@ -13338,6 +15714,9 @@ func (m *ConversationActivityMutation) ClearField(name string) error {
 		return nil
 	case conversationactivity.FieldNote:
 		m.ClearNote()
+		return nil
+	case conversationactivity.FieldRuleID:
+		m.ClearRuleID()
 		return nil
 	case conversationactivity.FieldDedupeKey:
 		m.ClearDedupeKey()
@@ -13379,6 +15758,9 @@ func (m *ConversationActivityMutation) ResetField(name string) error {
 		return nil
 	case conversationactivity.FieldOccurredAt:
 		m.ResetOccurredAt()
+		return nil
+	case conversationactivity.FieldRuleID:
+		m.ResetRuleID()
 		return nil
 	case conversationactivity.FieldDedupeKey:
 		m.ResetDedupeKey()

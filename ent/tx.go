@@ -26,6 +26,10 @@ type Tx struct {
 	AutoReplyConfig *AutoReplyConfigClient
 	// AutoReplySend is the client for interacting with the AutoReplySend builders.
 	AutoReplySend *AutoReplySendClient
+	// AutomationRule is the client for interacting with the AutomationRule builders.
+	AutomationRule *AutomationRuleClient
+	// AutomationRuleRun is the client for interacting with the AutomationRuleRun builders.
+	AutomationRuleRun *AutomationRuleRunClient
 	// Call is the client for interacting with the Call builders.
 	Call *CallClient
 	// Channel is the client for interacting with the Channel builders.
@@ -211,6 +215,8 @@ func (tx *Tx) init() {
 	tx.AttributeDefinition = NewAttributeDefinitionClient(tx.config)
 	tx.AutoReplyConfig = NewAutoReplyConfigClient(tx.config)
 	tx.AutoReplySend = NewAutoReplySendClient(tx.config)
+	tx.AutomationRule = NewAutomationRuleClient(tx.config)
+	tx.AutomationRuleRun = NewAutomationRuleRunClient(tx.config)
 	tx.Call = NewCallClient(tx.config)
 	tx.Channel = NewChannelClient(tx.config)
 	tx.ChannelState = NewChannelStateClient(tx.config)

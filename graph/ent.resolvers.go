@@ -71,6 +71,21 @@ func (r *queryResolver) AttributeDefinitions(ctx context.Context, after *entgql.
 		ent.WithAttributeDefinitionOrder(orderBy), ent.WithAttributeDefinitionFilter(where.Filter))
 }
 
+// AutomationRules is the resolver for the automationRules field.
+func (r *queryResolver) AutomationRules(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AutomationRuleOrder, where *ent.AutomationRuleWhereInput) (*ent.AutomationRuleConnection, error) {
+	if orderBy == nil {
+		orderBy = &ent.AutomationRuleOrder{Direction: entgql.OrderDirectionAsc, Field: ent.AutomationRuleOrderFieldPosition}
+	}
+	return r.Client.AutomationRule.Query().Paginate(ctx, after, first, before, last,
+		ent.WithAutomationRuleOrder(orderBy), ent.WithAutomationRuleFilter(where.Filter))
+}
+
+// AutomationRuleRuns is the resolver for the automationRuleRuns field.
+func (r *queryResolver) AutomationRuleRuns(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AutomationRuleRunOrder, where *ent.AutomationRuleRunWhereInput) (*ent.AutomationRuleRunConnection, error) {
+	return r.Client.AutomationRuleRun.Query().Paginate(ctx, after, first, before, last,
+		ent.WithAutomationRuleRunOrder(orderBy), ent.WithAutomationRuleRunFilter(where.Filter))
+}
+
 // Channels is the resolver for the channels field.
 func (r *queryResolver) Channels(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ChannelOrder, where *ent.ChannelWhereInput) (*ent.ChannelConnection, error) {
 	return r.Client.Channel.Query().Paginate(ctx, after, first, before, last, ent.WithChannelOrder(orderBy), ent.WithChannelFilter(where.Filter))

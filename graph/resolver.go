@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/automation"
 	"github.com/switchboard/switchboard/internal/autoreply"
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/customers"
@@ -42,6 +43,8 @@ type Resolver struct {
 	Router *routing.Router
 	// AutoReply keeps channels' auto-reply configurations.
 	AutoReply *autoreply.Service
+	// Rules manages and tests automation rules.
+	Rules *automation.Service
 	// Files keeps attachments: uploads, signed links, deletion.
 	Files *files.Service
 	// QuickReplies keeps, searches, renders and sends quick replies.

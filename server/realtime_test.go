@@ -269,7 +269,7 @@ func workspaceID(s string) gid.ID { return gid.ID(s) }
 func TestCursorExpired(t *testing.T) {
 	// No routing consumer: pruning waits for durable consumers, and this
 	// test prunes at once.
-	s := testenv.New(t, testenv.NoRouting)
+	s := testenv.New(t, testenv.NoRouting, testenv.NoAutomation)
 	tok := s.AdminToken(t)
 	conv := s.Conversation(t, tok)
 	ws, sub := subscribeMessages(t, s, tok, conv)

@@ -561,7 +561,9 @@ func TestRoutingStaysInItsWorkspace(t *testing.T) {
 		t.Fatalf("webhook: %d", code)
 	}
 	var convs struct {
-		Conversations struct{ Edges []struct{ Node struct{ ID string } } }
+		Conversations struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
 	}
 	s.MustDo(t, other, `{ conversations(first: 5) { edges { node { id } } } }`, nil, &convs)
 	if len(convs.Conversations.Edges) != 1 {

@@ -39,6 +39,8 @@ const (
 	FieldNote = "note"
 	// FieldOccurredAt holds the string denoting the occurred_at field in the database.
 	FieldOccurredAt = "occurred_at"
+	// FieldRuleID holds the string denoting the rule_id field in the database.
+	FieldRuleID = "rule_id"
 	// FieldDedupeKey holds the string denoting the dedupe_key field in the database.
 	FieldDedupeKey = "dedupe_key"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
@@ -103,6 +105,7 @@ var Columns = []string{
 	FieldReason,
 	FieldNote,
 	FieldOccurredAt,
+	FieldRuleID,
 	FieldDedupeKey,
 }
 
@@ -139,21 +142,22 @@ type Kind string
 
 // Kind values.
 const (
-	KindOPENED      Kind = "OPENED"
-	KindASSIGNED    Kind = "ASSIGNED"
-	KindUNASSIGNED  Kind = "UNASSIGNED"
-	KindRESOLVED    Kind = "RESOLVED"
-	KindREOPENED    Kind = "REOPENED"
-	KindTRANSFERRED Kind = "TRANSFERRED"
-	KindTAKEN       Kind = "TAKEN"
-	KindSNOOZED     Kind = "SNOOZED"
-	KindWOKEN       Kind = "WOKEN"
-	KindFOLLOWED    Kind = "FOLLOWED"
-	KindUNFOLLOWED  Kind = "UNFOLLOWED"
-	KindOPTED_OUT   Kind = "OPTED_OUT"
-	KindOPTED_IN    Kind = "OPTED_IN"
-	KindMENU_CLICK  Kind = "MENU_CLICK"
-	KindCALL        Kind = "CALL"
+	KindOPENED       Kind = "OPENED"
+	KindASSIGNED     Kind = "ASSIGNED"
+	KindUNASSIGNED   Kind = "UNASSIGNED"
+	KindRESOLVED     Kind = "RESOLVED"
+	KindREOPENED     Kind = "REOPENED"
+	KindTRANSFERRED  Kind = "TRANSFERRED"
+	KindTAKEN        Kind = "TAKEN"
+	KindSNOOZED      Kind = "SNOOZED"
+	KindWOKEN        Kind = "WOKEN"
+	KindFOLLOWED     Kind = "FOLLOWED"
+	KindUNFOLLOWED   Kind = "UNFOLLOWED"
+	KindOPTED_OUT    Kind = "OPTED_OUT"
+	KindOPTED_IN     Kind = "OPTED_IN"
+	KindMENU_CLICK   Kind = "MENU_CLICK"
+	KindCALL         Kind = "CALL"
+	KindRULE_APPLIED Kind = "RULE_APPLIED"
 )
 
 func (k Kind) String() string {
@@ -163,7 +167,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindOPENED, KindASSIGNED, KindUNASSIGNED, KindRESOLVED, KindREOPENED, KindTRANSFERRED, KindTAKEN, KindSNOOZED, KindWOKEN, KindFOLLOWED, KindUNFOLLOWED, KindOPTED_OUT, KindOPTED_IN, KindMENU_CLICK, KindCALL:
+	case KindOPENED, KindASSIGNED, KindUNASSIGNED, KindRESOLVED, KindREOPENED, KindTRANSFERRED, KindTAKEN, KindSNOOZED, KindWOKEN, KindFOLLOWED, KindUNFOLLOWED, KindOPTED_OUT, KindOPTED_IN, KindMENU_CLICK, KindCALL, KindRULE_APPLIED:
 		return nil
 	default:
 		return fmt.Errorf("conversationactivity: invalid enum value for kind field: %q", k)
@@ -251,6 +255,11 @@ func ByNote(opts ...sql.OrderTermOption) OrderOption {
 // ByOccurredAt orders the results by the occurred_at field.
 func ByOccurredAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldOccurredAt, opts...).ToFunc()
+}
+
+// ByRuleID orders the results by the rule_id field.
+func ByRuleID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRuleID, opts...).ToFunc()
 }
 
 // ByDedupeKey orders the results by the dedupe_key field.

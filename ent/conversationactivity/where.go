@@ -96,6 +96,11 @@ func OccurredAt(v time.Time) predicate.ConversationActivity {
 	return predicate.ConversationActivity(sql.FieldEQ(FieldOccurredAt, v))
 }
 
+// RuleID applies equality check predicate on the "rule_id" field. It's identical to RuleIDEQ.
+func RuleID(v gid.ID) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldEQ(FieldRuleID, v))
+}
+
 // DedupeKey applies equality check predicate on the "dedupe_key" field. It's identical to DedupeKeyEQ.
 func DedupeKey(v string) predicate.ConversationActivity {
 	return predicate.ConversationActivity(sql.FieldEQ(FieldDedupeKey, v))
@@ -714,6 +719,86 @@ func OccurredAtLT(v time.Time) predicate.ConversationActivity {
 // OccurredAtLTE applies the LTE predicate on the "occurred_at" field.
 func OccurredAtLTE(v time.Time) predicate.ConversationActivity {
 	return predicate.ConversationActivity(sql.FieldLTE(FieldOccurredAt, v))
+}
+
+// RuleIDEQ applies the EQ predicate on the "rule_id" field.
+func RuleIDEQ(v gid.ID) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldEQ(FieldRuleID, v))
+}
+
+// RuleIDNEQ applies the NEQ predicate on the "rule_id" field.
+func RuleIDNEQ(v gid.ID) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldNEQ(FieldRuleID, v))
+}
+
+// RuleIDIn applies the In predicate on the "rule_id" field.
+func RuleIDIn(vs ...gid.ID) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldIn(FieldRuleID, vs...))
+}
+
+// RuleIDNotIn applies the NotIn predicate on the "rule_id" field.
+func RuleIDNotIn(vs ...gid.ID) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldNotIn(FieldRuleID, vs...))
+}
+
+// RuleIDGT applies the GT predicate on the "rule_id" field.
+func RuleIDGT(v gid.ID) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldGT(FieldRuleID, v))
+}
+
+// RuleIDGTE applies the GTE predicate on the "rule_id" field.
+func RuleIDGTE(v gid.ID) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldGTE(FieldRuleID, v))
+}
+
+// RuleIDLT applies the LT predicate on the "rule_id" field.
+func RuleIDLT(v gid.ID) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldLT(FieldRuleID, v))
+}
+
+// RuleIDLTE applies the LTE predicate on the "rule_id" field.
+func RuleIDLTE(v gid.ID) predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldLTE(FieldRuleID, v))
+}
+
+// RuleIDContains applies the Contains predicate on the "rule_id" field.
+func RuleIDContains(v gid.ID) predicate.ConversationActivity {
+	vc := string(v)
+	return predicate.ConversationActivity(sql.FieldContains(FieldRuleID, vc))
+}
+
+// RuleIDHasPrefix applies the HasPrefix predicate on the "rule_id" field.
+func RuleIDHasPrefix(v gid.ID) predicate.ConversationActivity {
+	vc := string(v)
+	return predicate.ConversationActivity(sql.FieldHasPrefix(FieldRuleID, vc))
+}
+
+// RuleIDHasSuffix applies the HasSuffix predicate on the "rule_id" field.
+func RuleIDHasSuffix(v gid.ID) predicate.ConversationActivity {
+	vc := string(v)
+	return predicate.ConversationActivity(sql.FieldHasSuffix(FieldRuleID, vc))
+}
+
+// RuleIDIsNil applies the IsNil predicate on the "rule_id" field.
+func RuleIDIsNil() predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldIsNull(FieldRuleID))
+}
+
+// RuleIDNotNil applies the NotNil predicate on the "rule_id" field.
+func RuleIDNotNil() predicate.ConversationActivity {
+	return predicate.ConversationActivity(sql.FieldNotNull(FieldRuleID))
+}
+
+// RuleIDEqualFold applies the EqualFold predicate on the "rule_id" field.
+func RuleIDEqualFold(v gid.ID) predicate.ConversationActivity {
+	vc := string(v)
+	return predicate.ConversationActivity(sql.FieldEqualFold(FieldRuleID, vc))
+}
+
+// RuleIDContainsFold applies the ContainsFold predicate on the "rule_id" field.
+func RuleIDContainsFold(v gid.ID) predicate.ConversationActivity {
+	vc := string(v)
+	return predicate.ConversationActivity(sql.FieldContainsFold(FieldRuleID, vc))
 }
 
 // DedupeKeyEQ applies the EQ predicate on the "dedupe_key" field.

@@ -81,6 +81,30 @@ func (f AutoReplySendFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AutoReplySendMutation", m)
 }
 
+// The AutomationRuleFunc type is an adapter to allow the use of ordinary
+// function as AutomationRule mutator.
+type AutomationRuleFunc func(context.Context, *ent.AutomationRuleMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AutomationRuleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AutomationRuleMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AutomationRuleMutation", m)
+}
+
+// The AutomationRuleRunFunc type is an adapter to allow the use of ordinary
+// function as AutomationRuleRun mutator.
+type AutomationRuleRunFunc func(context.Context, *ent.AutomationRuleRunMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AutomationRuleRunFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AutomationRuleRunMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AutomationRuleRunMutation", m)
+}
+
 // The CallFunc type is an adapter to allow the use of ordinary
 // function as Call mutator.
 type CallFunc func(context.Context, *ent.CallMutation) (ent.Value, error)

@@ -12,6 +12,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/automationrule"
+	"github.com/switchboard/switchboard/ent/automationrulerun"
 	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/autoreplysend"
 	"github.com/switchboard/switchboard/ent/call"
@@ -257,6 +259,60 @@ func (f TraverseAutoReplySend) Traverse(ctx context.Context, q ent.Query) error 
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AutoReplySendQuery", q)
+}
+
+// The AutomationRuleFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AutomationRuleFunc func(context.Context, *ent.AutomationRuleQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AutomationRuleFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AutomationRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AutomationRuleQuery", q)
+}
+
+// The TraverseAutomationRule type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAutomationRule func(context.Context, *ent.AutomationRuleQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAutomationRule) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAutomationRule) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AutomationRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AutomationRuleQuery", q)
+}
+
+// The AutomationRuleRunFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AutomationRuleRunFunc func(context.Context, *ent.AutomationRuleRunQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AutomationRuleRunFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AutomationRuleRunQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AutomationRuleRunQuery", q)
+}
+
+// The TraverseAutomationRuleRun type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAutomationRuleRun func(context.Context, *ent.AutomationRuleRunQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAutomationRuleRun) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAutomationRuleRun) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AutomationRuleRunQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AutomationRuleRunQuery", q)
 }
 
 // The CallFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -922,6 +978,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AutoReplyConfigQuery, predicate.AutoReplyConfig, autoreplyconfig.OrderOption]{typ: ent.TypeAutoReplyConfig, tq: q}, nil
 	case *ent.AutoReplySendQuery:
 		return &query[*ent.AutoReplySendQuery, predicate.AutoReplySend, autoreplysend.OrderOption]{typ: ent.TypeAutoReplySend, tq: q}, nil
+	case *ent.AutomationRuleQuery:
+		return &query[*ent.AutomationRuleQuery, predicate.AutomationRule, automationrule.OrderOption]{typ: ent.TypeAutomationRule, tq: q}, nil
+	case *ent.AutomationRuleRunQuery:
+		return &query[*ent.AutomationRuleRunQuery, predicate.AutomationRuleRun, automationrulerun.OrderOption]{typ: ent.TypeAutomationRuleRun, tq: q}, nil
 	case *ent.CallQuery:
 		return &query[*ent.CallQuery, predicate.Call, call.OrderOption]{typ: ent.TypeCall, tq: q}, nil
 	case *ent.ChannelQuery:

@@ -267,6 +267,105 @@ var (
 			},
 		},
 	}
+	// AutomationRulesColumns holds the columns for the "automation_rules" table.
+	AutomationRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 255},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "trigger", Type: field.TypeEnum, Enums: []string{"CONVERSATION_CREATED", "MESSAGE_RECEIVED", "CONVERSATION_STATUS_CHANGED", "CONVERSATION_ASSIGNED", "CONVERSATION_IDLE", "CUSTOMER_UPDATED"}},
+		{Name: "idle_minutes", Type: field.TypeInt, Nullable: true},
+		{Name: "conditions", Type: field.TypeJSON},
+		{Name: "actions", Type: field.TypeJSON},
+		{Name: "stop_processing", Type: field.TypeBool, Default: false},
+		{Name: "suspended_at", Type: field.TypeTime, Nullable: true},
+		{Name: "suspended_reason", Type: field.TypeString, Nullable: true, Size: 1024},
+		{Name: "workspace_id", Type: field.TypeString},
+	}
+	// AutomationRulesTable holds the schema information for the "automation_rules" table.
+	AutomationRulesTable = &schema.Table{
+		Name:       "automation_rules",
+		Columns:    AutomationRulesColumns,
+		PrimaryKey: []*schema.Column{AutomationRulesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "automation_rules_workspaces_workspace",
+				Columns:    []*schema.Column{AutomationRulesColumns[13]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "automationrule_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationRulesColumns[13]},
+			},
+			{
+				Name:    "automationrule_workspace_id_position",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationRulesColumns[13], AutomationRulesColumns[5]},
+			},
+		},
+	}
+	// AutomationRuleRunsColumns holds the columns for the "automation_rule_runs" table.
+	AutomationRuleRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "event_position", Type: field.TypeInt64},
+		{Name: "outcome", Type: field.TypeEnum, Enums: []string{"APPLIED", "FAILED", "SUSPENDED", "SKIPPED"}},
+		{Name: "changes", Type: field.TypeJSON, Nullable: true},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 1024},
+		{Name: "chain", Type: field.TypeJSON, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "rule_id", Type: field.TypeString},
+		{Name: "conversation_id", Type: field.TypeString},
+	}
+	// AutomationRuleRunsTable holds the schema information for the "automation_rule_runs" table.
+	AutomationRuleRunsTable = &schema.Table{
+		Name:       "automation_rule_runs",
+		Columns:    AutomationRuleRunsColumns,
+		PrimaryKey: []*schema.Column{AutomationRuleRunsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "automation_rule_runs_workspaces_workspace",
+				Columns:    []*schema.Column{AutomationRuleRunsColumns[7]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "automation_rule_runs_automation_rules_rule",
+				Columns:    []*schema.Column{AutomationRuleRunsColumns[8]},
+				RefColumns: []*schema.Column{AutomationRulesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "automation_rule_runs_conversations_conversation",
+				Columns:    []*schema.Column{AutomationRuleRunsColumns[9]},
+				RefColumns: []*schema.Column{ConversationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "automationrulerun_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationRuleRunsColumns[7]},
+			},
+			{
+				Name:    "automationrulerun_rule_id_event_position_conversation_id",
+				Unique:  true,
+				Columns: []*schema.Column{AutomationRuleRunsColumns[8], AutomationRuleRunsColumns[1], AutomationRuleRunsColumns[9]},
+			},
+			{
+				Name:    "automationrulerun_conversation_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationRuleRunsColumns[9], AutomationRuleRunsColumns[6]},
+			},
+		},
+	}
 	// CallsColumns holds the columns for the "calls" table.
 	CallsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -567,10 +666,11 @@ var (
 	ConversationActivitiesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
 		{Name: "customer_id", Type: field.TypeString},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"OPENED", "ASSIGNED", "UNASSIGNED", "RESOLVED", "REOPENED", "TRANSFERRED", "TAKEN", "SNOOZED", "WOKEN", "FOLLOWED", "UNFOLLOWED", "OPTED_OUT", "OPTED_IN", "MENU_CLICK", "CALL"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"OPENED", "ASSIGNED", "UNASSIGNED", "RESOLVED", "REOPENED", "TRANSFERRED", "TAKEN", "SNOOZED", "WOKEN", "FOLLOWED", "UNFOLLOWED", "OPTED_OUT", "OPTED_IN", "MENU_CLICK", "CALL", "RULE_APPLIED"}},
 		{Name: "reason", Type: field.TypeEnum, Nullable: true, Enums: []string{"AUTO", "MANUAL", "TRANSFER", "TAKEN"}},
 		{Name: "note", Type: field.TypeString, Nullable: true, Size: 4096},
 		{Name: "occurred_at", Type: field.TypeTime},
+		{Name: "rule_id", Type: field.TypeString, Nullable: true},
 		{Name: "dedupe_key", Type: field.TypeString, Nullable: true, Size: 600},
 		{Name: "workspace_id", Type: field.TypeString},
 		{Name: "conversation_id", Type: field.TypeString},
@@ -586,31 +686,31 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "conversation_activities_workspaces_workspace",
-				Columns:    []*schema.Column{ConversationActivitiesColumns[7]},
+				Columns:    []*schema.Column{ConversationActivitiesColumns[8]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "conversation_activities_conversations_conversation",
-				Columns:    []*schema.Column{ConversationActivitiesColumns[8]},
+				Columns:    []*schema.Column{ConversationActivitiesColumns[9]},
 				RefColumns: []*schema.Column{ConversationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "conversation_activities_agents_actor",
-				Columns:    []*schema.Column{ConversationActivitiesColumns[9]},
-				RefColumns: []*schema.Column{AgentsColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-			{
-				Symbol:     "conversation_activities_agents_agent",
 				Columns:    []*schema.Column{ConversationActivitiesColumns[10]},
 				RefColumns: []*schema.Column{AgentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
-				Symbol:     "conversation_activities_teams_team",
+				Symbol:     "conversation_activities_agents_agent",
 				Columns:    []*schema.Column{ConversationActivitiesColumns[11]},
+				RefColumns: []*schema.Column{AgentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "conversation_activities_teams_team",
+				Columns:    []*schema.Column{ConversationActivitiesColumns[12]},
 				RefColumns: []*schema.Column{TeamsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -619,7 +719,7 @@ var (
 			{
 				Name:    "conversationactivity_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationActivitiesColumns[7]},
+				Columns: []*schema.Column{ConversationActivitiesColumns[8]},
 			},
 			{
 				Name:    "conversationactivity_customer_id_occurred_at_id",
@@ -629,12 +729,12 @@ var (
 			{
 				Name:    "conversationactivity_conversation_id_occurred_at",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationActivitiesColumns[8], ConversationActivitiesColumns[5]},
+				Columns: []*schema.Column{ConversationActivitiesColumns[9], ConversationActivitiesColumns[5]},
 			},
 			{
 				Name:    "conversationactivity_workspace_id_dedupe_key",
 				Unique:  true,
-				Columns: []*schema.Column{ConversationActivitiesColumns[7], ConversationActivitiesColumns[6]},
+				Columns: []*schema.Column{ConversationActivitiesColumns[8], ConversationActivitiesColumns[7]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "dedupe_key IS NOT NULL",
 				},
@@ -1605,6 +1705,8 @@ var (
 		AttributeDefinitionsTable,
 		AutoReplyConfigsTable,
 		AutoReplySendsTable,
+		AutomationRulesTable,
+		AutomationRuleRunsTable,
 		CallsTable,
 		ChannelsTable,
 		ChannelStatesTable,
@@ -1647,6 +1749,10 @@ func init() {
 	AutoReplyConfigsTable.ForeignKeys[1].RefTable = ChannelsTable
 	AutoReplySendsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	AutoReplySendsTable.ForeignKeys[1].RefTable = ConversationsTable
+	AutomationRulesTable.ForeignKeys[0].RefTable = WorkspacesTable
+	AutomationRuleRunsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	AutomationRuleRunsTable.ForeignKeys[1].RefTable = AutomationRulesTable
+	AutomationRuleRunsTable.ForeignKeys[2].RefTable = ConversationsTable
 	CallsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CallsTable.ForeignKeys[1].RefTable = CustomersTable
 	CallsTable.ForeignKeys[2].RefTable = ConversationsTable

@@ -24,6 +24,12 @@ type AutoReplyConfig func(*sql.Selector)
 // AutoReplySend is the predicate function for autoreplysend builders.
 type AutoReplySend func(*sql.Selector)
 
+// AutomationRule is the predicate function for automationrule builders.
+type AutomationRule func(*sql.Selector)
+
+// AutomationRuleRun is the predicate function for automationrulerun builders.
+type AutomationRuleRun func(*sql.Selector)
+
 // Call is the predicate function for call builders.
 type Call func(*sql.Selector)
 

@@ -255,6 +255,54 @@ func (f AutoReplySendMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AutoReplySendMutation", m)
 }
 
+// The AutomationRuleQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AutomationRuleQueryRuleFunc func(context.Context, *ent.AutomationRuleQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AutomationRuleQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AutomationRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AutomationRuleQuery", q)
+}
+
+// The AutomationRuleMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AutomationRuleMutationRuleFunc func(context.Context, *ent.AutomationRuleMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AutomationRuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AutomationRuleMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AutomationRuleMutation", m)
+}
+
+// The AutomationRuleRunQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AutomationRuleRunQueryRuleFunc func(context.Context, *ent.AutomationRuleRunQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AutomationRuleRunQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AutomationRuleRunQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AutomationRuleRunQuery", q)
+}
+
+// The AutomationRuleRunMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AutomationRuleRunMutationRuleFunc func(context.Context, *ent.AutomationRuleRunMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AutomationRuleRunMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AutomationRuleRunMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AutomationRuleRunMutation", m)
+}
+
 // The CallQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type CallQueryRuleFunc func(context.Context, *ent.CallQuery) error
@@ -878,6 +926,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AutoReplySendQuery:
 		return q.Filter(), nil
+	case *ent.AutomationRuleQuery:
+		return q.Filter(), nil
+	case *ent.AutomationRuleRunQuery:
+		return q.Filter(), nil
 	case *ent.CallQuery:
 		return q.Filter(), nil
 	case *ent.ChannelQuery:
@@ -944,6 +996,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AutoReplyConfigMutation:
 		return m.Filter(), nil
 	case *ent.AutoReplySendMutation:
+		return m.Filter(), nil
+	case *ent.AutomationRuleMutation:
+		return m.Filter(), nil
+	case *ent.AutomationRuleRunMutation:
 		return m.Filter(), nil
 	case *ent.CallMutation:
 		return m.Filter(), nil

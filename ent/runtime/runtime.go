@@ -10,6 +10,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agentpresence"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/automationrule"
+	"github.com/switchboard/switchboard/ent/automationrulerun"
 	"github.com/switchboard/switchboard/ent/autoreplyconfig"
 	"github.com/switchboard/switchboard/ent/autoreplysend"
 	"github.com/switchboard/switchboard/ent/call"
@@ -379,6 +381,102 @@ func init() {
 	autoreplysendDescID := autoreplysendMixinFields0[0].Descriptor()
 	// autoreplysend.DefaultID holds the default value on creation for the id field.
 	autoreplysend.DefaultID = autoreplysendDescID.Default.(func() gid.ID)
+	automationruleMixin := schema.AutomationRule{}.Mixin()
+	automationrule.Policy = privacy.NewPolicies(automationruleMixin[2], schema.AutomationRule{})
+	automationrule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := automationrule.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	automationruleMixinHooks2 := automationruleMixin[2].Hooks()
+
+	automationrule.Hooks[1] = automationruleMixinHooks2[0]
+	automationruleMixinFields0 := automationruleMixin[0].Fields()
+	_ = automationruleMixinFields0
+	automationruleMixinFields1 := automationruleMixin[1].Fields()
+	_ = automationruleMixinFields1
+	automationruleFields := schema.AutomationRule{}.Fields()
+	_ = automationruleFields
+	// automationruleDescCreatedAt is the schema descriptor for created_at field.
+	automationruleDescCreatedAt := automationruleMixinFields1[0].Descriptor()
+	// automationrule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	automationrule.DefaultCreatedAt = automationruleDescCreatedAt.Default.(func() time.Time)
+	// automationruleDescUpdatedAt is the schema descriptor for updated_at field.
+	automationruleDescUpdatedAt := automationruleMixinFields1[1].Descriptor()
+	// automationrule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	automationrule.DefaultUpdatedAt = automationruleDescUpdatedAt.Default.(func() time.Time)
+	// automationrule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	automationrule.UpdateDefaultUpdatedAt = automationruleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// automationruleDescName is the schema descriptor for name field.
+	automationruleDescName := automationruleFields[0].Descriptor()
+	// automationrule.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	automationrule.NameValidator = func() func(string) error {
+		validators := automationruleDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// automationruleDescEnabled is the schema descriptor for enabled field.
+	automationruleDescEnabled := automationruleFields[1].Descriptor()
+	// automationrule.DefaultEnabled holds the default value on creation for the enabled field.
+	automationrule.DefaultEnabled = automationruleDescEnabled.Default.(bool)
+	// automationruleDescPosition is the schema descriptor for position field.
+	automationruleDescPosition := automationruleFields[2].Descriptor()
+	// automationrule.DefaultPosition holds the default value on creation for the position field.
+	automationrule.DefaultPosition = automationruleDescPosition.Default.(int)
+	// automationruleDescStopProcessing is the schema descriptor for stop_processing field.
+	automationruleDescStopProcessing := automationruleFields[7].Descriptor()
+	// automationrule.DefaultStopProcessing holds the default value on creation for the stop_processing field.
+	automationrule.DefaultStopProcessing = automationruleDescStopProcessing.Default.(bool)
+	// automationruleDescSuspendedReason is the schema descriptor for suspended_reason field.
+	automationruleDescSuspendedReason := automationruleFields[9].Descriptor()
+	// automationrule.SuspendedReasonValidator is a validator for the "suspended_reason" field. It is called by the builders before save.
+	automationrule.SuspendedReasonValidator = automationruleDescSuspendedReason.Validators[0].(func(string) error)
+	// automationruleDescID is the schema descriptor for id field.
+	automationruleDescID := automationruleMixinFields0[0].Descriptor()
+	// automationrule.DefaultID holds the default value on creation for the id field.
+	automationrule.DefaultID = automationruleDescID.Default.(func() gid.ID)
+	automationrulerunMixin := schema.AutomationRuleRun{}.Mixin()
+	automationrulerun.Policy = privacy.NewPolicies(automationrulerunMixin[1], schema.AutomationRuleRun{})
+	automationrulerun.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := automationrulerun.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	automationrulerunMixinHooks1 := automationrulerunMixin[1].Hooks()
+
+	automationrulerun.Hooks[1] = automationrulerunMixinHooks1[0]
+	automationrulerunMixinFields0 := automationrulerunMixin[0].Fields()
+	_ = automationrulerunMixinFields0
+	automationrulerunFields := schema.AutomationRuleRun{}.Fields()
+	_ = automationrulerunFields
+	// automationrulerunDescError is the schema descriptor for error field.
+	automationrulerunDescError := automationrulerunFields[5].Descriptor()
+	// automationrulerun.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	automationrulerun.ErrorValidator = automationrulerunDescError.Validators[0].(func(string) error)
+	// automationrulerunDescCreatedAt is the schema descriptor for created_at field.
+	automationrulerunDescCreatedAt := automationrulerunFields[7].Descriptor()
+	// automationrulerun.DefaultCreatedAt holds the default value on creation for the created_at field.
+	automationrulerun.DefaultCreatedAt = automationrulerunDescCreatedAt.Default.(func() time.Time)
+	// automationrulerunDescID is the schema descriptor for id field.
+	automationrulerunDescID := automationrulerunMixinFields0[0].Descriptor()
+	// automationrulerun.DefaultID holds the default value on creation for the id field.
+	automationrulerun.DefaultID = automationrulerunDescID.Default.(func() gid.ID)
 	callMixin := schema.Call{}.Mixin()
 	call.Policy = privacy.NewPolicies(callMixin[2], schema.Call{})
 	call.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -655,7 +753,7 @@ func init() {
 	// conversationactivity.DefaultOccurredAt holds the default value on creation for the occurred_at field.
 	conversationactivity.DefaultOccurredAt = conversationactivityDescOccurredAt.Default.(func() time.Time)
 	// conversationactivityDescDedupeKey is the schema descriptor for dedupe_key field.
-	conversationactivityDescDedupeKey := conversationactivityFields[9].Descriptor()
+	conversationactivityDescDedupeKey := conversationactivityFields[10].Descriptor()
 	// conversationactivity.DedupeKeyValidator is a validator for the "dedupe_key" field. It is called by the builders before save.
 	conversationactivity.DedupeKeyValidator = conversationactivityDescDedupeKey.Validators[0].(func(string) error)
 	// conversationactivityDescID is the schema descriptor for id field.

@@ -142,7 +142,9 @@ func (ConversationActivity) Fields() []ent.Field {
 		field.String("customer_id").GoType(gid0),
 		field.Enum("kind").Values("OPENED", "ASSIGNED", "UNASSIGNED", "RESOLVED", "REOPENED", "TRANSFERRED", "TAKEN", "SNOOZED", "WOKEN",
 			// Channel events (channels.EventKind): note holds the detail.
-			"FOLLOWED", "UNFOLLOWED", "OPTED_OUT", "OPTED_IN", "MENU_CLICK", "CALL").Immutable(),
+			"FOLLOWED", "UNFOLLOWED", "OPTED_OUT", "OPTED_IN", "MENU_CLICK", "CALL",
+			// An automation rule acted: rule_id names it, note says what changed.
+			"RULE_APPLIED").Immutable(),
 		field.String("actor_id").GoType(gid0).Optional().Nillable().Immutable().
 			Comment("the agent who acted; null for Switchboard itself"),
 		field.String("agent_id").GoType(gid0).Optional().Nillable().Immutable().
@@ -152,6 +154,8 @@ func (ConversationActivity) Fields() []ent.Field {
 			Annotations(entgql.Type("AssignmentReason")),
 		field.String("note").Optional().MaxLen(4096).Immutable(),
 		field.Time("occurred_at").Default(now).Immutable(),
+		field.String("rule_id").GoType(gid0).Optional().Nillable().Immutable().
+			Comment("RULE_APPLIED: the automation rule"),
 		field.String("dedupe_key").Optional().Nillable().Immutable().MaxLen(600).
 			Comment("a channel event's channel and provider event id: a redelivered event is recorded once"),
 	}

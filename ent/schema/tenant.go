@@ -145,7 +145,7 @@ var allSchemas = []ent.Interface{
 	Workspace{}, Agent{}, Team{}, Channel{}, Customer{}, CustomerIdentity{},
 	Conversation{}, Message{}, Tag{}, ApiToken{}, Event{}, AgentPresence{}, ConversationRead{}, OutboxItem{},
 	CustomerMerge{}, CustomerDuplicate{}, AttributeDefinition{}, ConversationActivity{}, RoutingPolicy{},
-	ChannelState{}, PendingReceipt{}, File{}, Call{}, QuickReply{}, AutoReplyConfig{}, AutoReplySend{},
+	ChannelState{}, PendingReceipt{}, File{}, Call{}, QuickReply{}, AutoReplyConfig{}, AutoReplySend{}, AutomationRule{}, AutomationRuleRun{},
 }
 
 // edgeTargets maps entity type -> edge name -> target entity type, read

@@ -19,6 +19,8 @@ import (
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/automationrule"
+	"github.com/switchboard/switchboard/ent/automationrulerun"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
@@ -30,6 +32,7 @@ import (
 	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/routingpolicy"
 	"github.com/switchboard/switchboard/graph/model"
+	"github.com/switchboard/switchboard/internal/automation"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/schematype"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -48,6 +51,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Agent() AgentResolver
 	Attachment() AttachmentResolver
+	AutomationAction() AutomationActionResolver
 	Channel() ChannelResolver
 	ChannelCapabilities() ChannelCapabilitiesResolver
 	Conversation() ConversationResolver
@@ -68,6 +72,7 @@ type ResolverRoot interface {
 	VisitorMessage() VisitorMessageResolver
 	VisitorMessageEvent() VisitorMessageEventResolver
 	VisitorSession() VisitorSessionResolver
+	AutomationActionInput() AutomationActionInputResolver
 	SkillRuleWhenInput() SkillRuleWhenInputResolver
 }
 
@@ -211,6 +216,102 @@ type ComplexityRoot struct {
 	AutoReplyText struct {
 		Body    func(childComplexity int) int
 		Enabled func(childComplexity int) int
+	}
+
+	AutomationAction struct {
+		AgentID      func(childComplexity int) int
+		Attribute    func(childComplexity int) int
+		Body         func(childComplexity int) int
+		Minutes      func(childComplexity int) int
+		Priority     func(childComplexity int) int
+		QuickReplyID func(childComplexity int) int
+		TagIDs       func(childComplexity int) int
+		TeamID       func(childComplexity int) int
+		Type         func(childComplexity int) int
+		Value        func(childComplexity int) int
+	}
+
+	AutomationCondition struct {
+		Attribute func(childComplexity int) int
+		Field     func(childComplexity int) int
+		IDs       func(childComplexity int) int
+		Operator  func(childComplexity int) int
+		Values    func(childComplexity int) int
+	}
+
+	AutomationConditionGroup struct {
+		Conditions func(childComplexity int) int
+		Groups     func(childComplexity int) int
+		Operator   func(childComplexity int) int
+	}
+
+	AutomationConditionResult struct {
+		Condition func(childComplexity int) int
+		Detail    func(childComplexity int) int
+		Matched   func(childComplexity int) int
+	}
+
+	AutomationGroupResult struct {
+		Conditions func(childComplexity int) int
+		Groups     func(childComplexity int) int
+		Matched    func(childComplexity int) int
+		Operator   func(childComplexity int) int
+	}
+
+	AutomationRule struct {
+		Actions         func(childComplexity int) int
+		Conditions      func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Enabled         func(childComplexity int) int
+		ID              func(childComplexity int) int
+		IdleMinutes     func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Position        func(childComplexity int) int
+		StopProcessing  func(childComplexity int) int
+		SuspendedAt     func(childComplexity int) int
+		SuspendedReason func(childComplexity int) int
+		Trigger         func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+	}
+
+	AutomationRuleConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AutomationRuleEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	AutomationRuleRun struct {
+		Changes        func(childComplexity int) int
+		Conversation   func(childComplexity int) int
+		ConversationID func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Error          func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Outcome        func(childComplexity int) int
+		Rule           func(childComplexity int) int
+		RuleID         func(childComplexity int) int
+	}
+
+	AutomationRuleRunConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AutomationRuleRunEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	AutomationRuleTest struct {
+		Actions func(childComplexity int) int
+		Matched func(childComplexity int) int
+		Root    func(childComplexity int) int
 	}
 
 	Call struct {
@@ -357,6 +458,7 @@ type ComplexityRoot struct {
 		Note         func(childComplexity int) int
 		OccurredAt   func(childComplexity int) int
 		Reason       func(childComplexity int) int
+		RuleID       func(childComplexity int) int
 		Team         func(childComplexity int) int
 	}
 
@@ -565,6 +667,7 @@ type ComplexityRoot struct {
 		CreateAPIToken            func(childComplexity int, input model.CreateAPITokenInput) int
 		CreateAgent               func(childComplexity int, input model.CreateAgentInput) int
 		CreateAttributeDefinition func(childComplexity int, input ent.CreateAttributeDefinitionInput) int
+		CreateAutomationRule      func(childComplexity int, input model.CreateAutomationRuleInput) int
 		CreateChannel             func(childComplexity int, input model.CreateChannelInput) int
 		CreateCustomer            func(childComplexity int, input ent.CreateCustomerInput) int
 		CreateQuickReply          func(childComplexity int, input model.CreateQuickReplyInput) int
@@ -572,6 +675,7 @@ type ComplexityRoot struct {
 		CreateTeam                func(childComplexity int, input ent.CreateTeamInput) int
 		DeactivateAgent           func(childComplexity int, id gid.ID) int
 		DeleteAttachment          func(childComplexity int, id gid.ID) int
+		DeleteAutomationRule      func(childComplexity int, id gid.ID) int
 		DeleteQuickReply          func(childComplexity int, id gid.ID) int
 		DeleteTag                 func(childComplexity int, id gid.ID) int
 		DisableTotp               func(childComplexity int, password string) int
@@ -580,6 +684,7 @@ type ComplexityRoot struct {
 		LogCall                   func(childComplexity int, input model.LogCallInput) int
 		MarkConversationRead      func(childComplexity int, id gid.ID) int
 		MergeCustomers            func(childComplexity int, primaryID gid.ID, secondaryID gid.ID) int
+		MoveAutomationRule        func(childComplexity int, id gid.ID, position int) int
 		ReactivateAgent           func(childComplexity int, id gid.ID) int
 		RemoveConversationTags    func(childComplexity int, id gid.ID, tagIDs []gid.ID) int
 		RemoveCustomerIdentity    func(childComplexity int, id gid.ID) int
@@ -606,6 +711,7 @@ type ComplexityRoot struct {
 		TransferConversation      func(childComplexity int, id gid.ID, agentID *gid.ID, teamID *gid.ID, note *string) int
 		UnmergeCustomer           func(childComplexity int, mergeID gid.ID) int
 		UpdateAgent               func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
+		UpdateAutomationRule      func(childComplexity int, id gid.ID, input model.UpdateAutomationRuleInput) int
 		UpdateChannel             func(childComplexity int, id gid.ID, input model.UpdateChannelInput) int
 		UpdateCustomer            func(childComplexity int, id gid.ID, input ent.UpdateCustomerInput) int
 		UpdateQuickReply          func(childComplexity int, id gid.ID, input model.UpdateQuickReplyInput) int
@@ -630,6 +736,8 @@ type ComplexityRoot struct {
 		APITokens            func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) int
 		Agents               func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder, where *ent.AgentWhereInput) int
 		AttributeDefinitions func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AttributeDefinitionOrder, where *ent.AttributeDefinitionWhereInput) int
+		AutomationRuleRuns   func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AutomationRuleRunOrder, where *ent.AutomationRuleRunWhereInput) int
+		AutomationRules      func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AutomationRuleOrder, where *ent.AutomationRuleWhereInput) int
 		ChannelKinds         func(childComplexity int) int
 		Channels             func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ChannelOrder, where *ent.ChannelWhereInput) int
 		Conversations        func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ConversationOrder, where *ent.ConversationWhereInput) int
@@ -642,6 +750,7 @@ type ComplexityRoot struct {
 		RoutingQueue         func(childComplexity int, channelID *gid.ID, first *int) int
 		Tags                 func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TagOrder, where *ent.TagWhereInput) int
 		Teams                func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) int
+		TestAutomationRule   func(childComplexity int, id gid.ID, conversationID gid.ID) int
 		Viewer               func(childComplexity int) int
 		VisitorConversation  func(childComplexity int) int
 	}
@@ -863,6 +972,9 @@ type AttachmentResolver interface {
 	URL(ctx context.Context, obj *ent.File) (*string, error)
 	ThumbnailURL(ctx context.Context, obj *ent.File) (*string, error)
 }
+type AutomationActionResolver interface {
+	Priority(ctx context.Context, obj *schematype.RuleAction) (*conversation.Priority, error)
+}
 type ChannelResolver interface {
 	SecretFieldsSet(ctx context.Context, obj *ent.Channel) ([]string, error)
 	AutoReplies(ctx context.Context, obj *ent.Channel) (*ent.AutoReplyConfig, error)
@@ -943,6 +1055,10 @@ type MutationResolver interface {
 	CreateTag(ctx context.Context, input ent.CreateTagInput) (*ent.Tag, error)
 	UpdateTag(ctx context.Context, id gid.ID, input ent.UpdateTagInput) (*ent.Tag, error)
 	DeleteTag(ctx context.Context, id gid.ID) (gid.ID, error)
+	CreateAutomationRule(ctx context.Context, input model.CreateAutomationRuleInput) (*ent.AutomationRule, error)
+	UpdateAutomationRule(ctx context.Context, id gid.ID, input model.UpdateAutomationRuleInput) (*ent.AutomationRule, error)
+	DeleteAutomationRule(ctx context.Context, id gid.ID) (gid.ID, error)
+	MoveAutomationRule(ctx context.Context, id gid.ID, position int) (*ent.AutomationRule, error)
 	SetAutoReplies(ctx context.Context, channelID gid.ID, input model.AutoRepliesInput) (*ent.AutoReplyConfig, error)
 	LogCall(ctx context.Context, input model.LogCallInput) (*ent.Call, error)
 	VerifyChannel(ctx context.Context, id gid.ID) (*ent.Channel, error)
@@ -986,12 +1102,15 @@ type QueryResolver interface {
 	Agents(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder, where *ent.AgentWhereInput) (*ent.AgentConnection, error)
 	APITokens(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) (*ent.ApiTokenConnection, error)
 	AttributeDefinitions(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AttributeDefinitionOrder, where *ent.AttributeDefinitionWhereInput) (*ent.AttributeDefinitionConnection, error)
+	AutomationRules(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AutomationRuleOrder, where *ent.AutomationRuleWhereInput) (*ent.AutomationRuleConnection, error)
+	AutomationRuleRuns(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AutomationRuleRunOrder, where *ent.AutomationRuleRunWhereInput) (*ent.AutomationRuleRunConnection, error)
 	Channels(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ChannelOrder, where *ent.ChannelWhereInput) (*ent.ChannelConnection, error)
 	Conversations(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ConversationOrder, where *ent.ConversationWhereInput) (*ent.ConversationConnection, error)
 	CustomerDuplicates(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerDuplicateOrder, where *ent.CustomerDuplicateWhereInput) (*ent.CustomerDuplicateConnection, error)
 	Tags(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TagOrder, where *ent.TagWhereInput) (*ent.TagConnection, error)
 	Teams(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) (*ent.TeamConnection, error)
 	Viewer(ctx context.Context) (*ent.Agent, error)
+	TestAutomationRule(ctx context.Context, id gid.ID, conversationID gid.ID) (*automation.Test, error)
 	ChannelKinds(ctx context.Context) ([]*channels.Description, error)
 	Customers(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput, search *string) (*ent.CustomerConnection, error)
 	QuickReplies(ctx context.Context, search *string, first *int, after *entgql.Cursor[gid.ID]) (*ent.QuickReplyConnection, error)
@@ -1033,6 +1152,9 @@ type VisitorSessionResolver interface {
 	Conversation(ctx context.Context, obj *model.VisitorSession) (*ent.Conversation, error)
 }
 
+type AutomationActionInputResolver interface {
+	Priority(ctx context.Context, obj *schematype.RuleAction, data *conversation.Priority) error
+}
 type SkillRuleWhenInputResolver interface {
 	TagIDs(ctx context.Context, obj *schematype.SkillRuleWhen, data []gid.ID) error
 }
@@ -1575,6 +1697,378 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AutoReplyText.Enabled(childComplexity), true
+
+	case "AutomationAction.agentID":
+		if e.ComplexityRoot.AutomationAction.AgentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationAction.AgentID(childComplexity), true
+	case "AutomationAction.attribute":
+		if e.ComplexityRoot.AutomationAction.Attribute == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationAction.Attribute(childComplexity), true
+	case "AutomationAction.body":
+		if e.ComplexityRoot.AutomationAction.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationAction.Body(childComplexity), true
+	case "AutomationAction.minutes":
+		if e.ComplexityRoot.AutomationAction.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationAction.Minutes(childComplexity), true
+	case "AutomationAction.priority":
+		if e.ComplexityRoot.AutomationAction.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationAction.Priority(childComplexity), true
+	case "AutomationAction.quickReplyID":
+		if e.ComplexityRoot.AutomationAction.QuickReplyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationAction.QuickReplyID(childComplexity), true
+	case "AutomationAction.tagIDs":
+		if e.ComplexityRoot.AutomationAction.TagIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationAction.TagIDs(childComplexity), true
+	case "AutomationAction.teamID":
+		if e.ComplexityRoot.AutomationAction.TeamID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationAction.TeamID(childComplexity), true
+	case "AutomationAction.type":
+		if e.ComplexityRoot.AutomationAction.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationAction.Type(childComplexity), true
+	case "AutomationAction.value":
+		if e.ComplexityRoot.AutomationAction.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationAction.Value(childComplexity), true
+
+	case "AutomationCondition.attribute":
+		if e.ComplexityRoot.AutomationCondition.Attribute == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationCondition.Attribute(childComplexity), true
+	case "AutomationCondition.field":
+		if e.ComplexityRoot.AutomationCondition.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationCondition.Field(childComplexity), true
+	case "AutomationCondition.ids":
+		if e.ComplexityRoot.AutomationCondition.IDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationCondition.IDs(childComplexity), true
+	case "AutomationCondition.operator":
+		if e.ComplexityRoot.AutomationCondition.Operator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationCondition.Operator(childComplexity), true
+	case "AutomationCondition.values":
+		if e.ComplexityRoot.AutomationCondition.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationCondition.Values(childComplexity), true
+
+	case "AutomationConditionGroup.conditions":
+		if e.ComplexityRoot.AutomationConditionGroup.Conditions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationConditionGroup.Conditions(childComplexity), true
+	case "AutomationConditionGroup.groups":
+		if e.ComplexityRoot.AutomationConditionGroup.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationConditionGroup.Groups(childComplexity), true
+	case "AutomationConditionGroup.operator":
+		if e.ComplexityRoot.AutomationConditionGroup.Operator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationConditionGroup.Operator(childComplexity), true
+
+	case "AutomationConditionResult.condition":
+		if e.ComplexityRoot.AutomationConditionResult.Condition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationConditionResult.Condition(childComplexity), true
+	case "AutomationConditionResult.detail":
+		if e.ComplexityRoot.AutomationConditionResult.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationConditionResult.Detail(childComplexity), true
+	case "AutomationConditionResult.matched":
+		if e.ComplexityRoot.AutomationConditionResult.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationConditionResult.Matched(childComplexity), true
+
+	case "AutomationGroupResult.conditions":
+		if e.ComplexityRoot.AutomationGroupResult.Conditions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationGroupResult.Conditions(childComplexity), true
+	case "AutomationGroupResult.groups":
+		if e.ComplexityRoot.AutomationGroupResult.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationGroupResult.Groups(childComplexity), true
+	case "AutomationGroupResult.matched":
+		if e.ComplexityRoot.AutomationGroupResult.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationGroupResult.Matched(childComplexity), true
+	case "AutomationGroupResult.operator":
+		if e.ComplexityRoot.AutomationGroupResult.Operator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationGroupResult.Operator(childComplexity), true
+
+	case "AutomationRule.actions":
+		if e.ComplexityRoot.AutomationRule.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRule.Actions(childComplexity), true
+	case "AutomationRule.conditions":
+		if e.ComplexityRoot.AutomationRule.Conditions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRule.Conditions(childComplexity), true
+	case "AutomationRule.createdAt":
+		if e.ComplexityRoot.AutomationRule.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRule.CreatedAt(childComplexity), true
+	case "AutomationRule.enabled":
+		if e.ComplexityRoot.AutomationRule.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRule.Enabled(childComplexity), true
+	case "AutomationRule.id":
+		if e.ComplexityRoot.AutomationRule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRule.ID(childComplexity), true
+	case "AutomationRule.idleMinutes":
+		if e.ComplexityRoot.AutomationRule.IdleMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRule.IdleMinutes(childComplexity), true
+	case "AutomationRule.name":
+		if e.ComplexityRoot.AutomationRule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRule.Name(childComplexity), true
+	case "AutomationRule.position":
+		if e.ComplexityRoot.AutomationRule.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRule.Position(childComplexity), true
+	case "AutomationRule.stopProcessing":
+		if e.ComplexityRoot.AutomationRule.StopProcessing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRule.StopProcessing(childComplexity), true
+	case "AutomationRule.suspendedAt":
+		if e.ComplexityRoot.AutomationRule.SuspendedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRule.SuspendedAt(childComplexity), true
+	case "AutomationRule.suspendedReason":
+		if e.ComplexityRoot.AutomationRule.SuspendedReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRule.SuspendedReason(childComplexity), true
+	case "AutomationRule.trigger":
+		if e.ComplexityRoot.AutomationRule.Trigger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRule.Trigger(childComplexity), true
+	case "AutomationRule.updatedAt":
+		if e.ComplexityRoot.AutomationRule.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRule.UpdatedAt(childComplexity), true
+
+	case "AutomationRuleConnection.edges":
+		if e.ComplexityRoot.AutomationRuleConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleConnection.Edges(childComplexity), true
+	case "AutomationRuleConnection.pageInfo":
+		if e.ComplexityRoot.AutomationRuleConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleConnection.PageInfo(childComplexity), true
+	case "AutomationRuleConnection.totalCount":
+		if e.ComplexityRoot.AutomationRuleConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleConnection.TotalCount(childComplexity), true
+
+	case "AutomationRuleEdge.cursor":
+		if e.ComplexityRoot.AutomationRuleEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleEdge.Cursor(childComplexity), true
+	case "AutomationRuleEdge.node":
+		if e.ComplexityRoot.AutomationRuleEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleEdge.Node(childComplexity), true
+
+	case "AutomationRuleRun.changes":
+		if e.ComplexityRoot.AutomationRuleRun.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleRun.Changes(childComplexity), true
+	case "AutomationRuleRun.conversation":
+		if e.ComplexityRoot.AutomationRuleRun.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleRun.Conversation(childComplexity), true
+	case "AutomationRuleRun.conversationID":
+		if e.ComplexityRoot.AutomationRuleRun.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleRun.ConversationID(childComplexity), true
+	case "AutomationRuleRun.createdAt":
+		if e.ComplexityRoot.AutomationRuleRun.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleRun.CreatedAt(childComplexity), true
+	case "AutomationRuleRun.error":
+		if e.ComplexityRoot.AutomationRuleRun.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleRun.Error(childComplexity), true
+	case "AutomationRuleRun.id":
+		if e.ComplexityRoot.AutomationRuleRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleRun.ID(childComplexity), true
+	case "AutomationRuleRun.outcome":
+		if e.ComplexityRoot.AutomationRuleRun.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleRun.Outcome(childComplexity), true
+	case "AutomationRuleRun.rule":
+		if e.ComplexityRoot.AutomationRuleRun.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleRun.Rule(childComplexity), true
+	case "AutomationRuleRun.ruleID":
+		if e.ComplexityRoot.AutomationRuleRun.RuleID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleRun.RuleID(childComplexity), true
+
+	case "AutomationRuleRunConnection.edges":
+		if e.ComplexityRoot.AutomationRuleRunConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleRunConnection.Edges(childComplexity), true
+	case "AutomationRuleRunConnection.pageInfo":
+		if e.ComplexityRoot.AutomationRuleRunConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleRunConnection.PageInfo(childComplexity), true
+	case "AutomationRuleRunConnection.totalCount":
+		if e.ComplexityRoot.AutomationRuleRunConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleRunConnection.TotalCount(childComplexity), true
+
+	case "AutomationRuleRunEdge.cursor":
+		if e.ComplexityRoot.AutomationRuleRunEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleRunEdge.Cursor(childComplexity), true
+	case "AutomationRuleRunEdge.node":
+		if e.ComplexityRoot.AutomationRuleRunEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleRunEdge.Node(childComplexity), true
+
+	case "AutomationRuleTest.actions":
+		if e.ComplexityRoot.AutomationRuleTest.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleTest.Actions(childComplexity), true
+	case "AutomationRuleTest.matched":
+		if e.ComplexityRoot.AutomationRuleTest.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleTest.Matched(childComplexity), true
+	case "AutomationRuleTest.root":
+		if e.ComplexityRoot.AutomationRuleTest.Root == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRuleTest.Root(childComplexity), true
 
 	case "Call.agent":
 		if e.ComplexityRoot.Call.Agent == nil {
@@ -2252,6 +2746,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConversationActivity.Reason(childComplexity), true
+	case "ConversationActivity.ruleID":
+		if e.ComplexityRoot.ConversationActivity.RuleID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationActivity.RuleID(childComplexity), true
 	case "ConversationActivity.team":
 		if e.ComplexityRoot.ConversationActivity.Team == nil {
 			break
@@ -3164,6 +3664,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAttributeDefinition(childComplexity, args["input"].(ent.CreateAttributeDefinitionInput)), true
+	case "Mutation.createAutomationRule":
+		if e.ComplexityRoot.Mutation.CreateAutomationRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAutomationRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAutomationRule(childComplexity, args["input"].(model.CreateAutomationRuleInput)), true
 	case "Mutation.createChannel":
 		if e.ComplexityRoot.Mutation.CreateChannel == nil {
 			break
@@ -3241,6 +3752,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteAttachment(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.deleteAutomationRule":
+		if e.ComplexityRoot.Mutation.DeleteAutomationRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAutomationRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAutomationRule(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.deleteQuickReply":
 		if e.ComplexityRoot.Mutation.DeleteQuickReply == nil {
 			break
@@ -3324,6 +3846,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MergeCustomers(childComplexity, args["primaryID"].(gid.ID), args["secondaryID"].(gid.ID)), true
+	case "Mutation.moveAutomationRule":
+		if e.ComplexityRoot.Mutation.MoveAutomationRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_moveAutomationRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MoveAutomationRule(childComplexity, args["id"].(gid.ID), args["position"].(int)), true
 	case "Mutation.reactivateAgent":
 		if e.ComplexityRoot.Mutation.ReactivateAgent == nil {
 			break
@@ -3605,6 +4138,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateAgent(childComplexity, args["id"].(gid.ID), args["input"].(ent.UpdateAgentInput)), true
+	case "Mutation.updateAutomationRule":
+		if e.ComplexityRoot.Mutation.UpdateAutomationRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateAutomationRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateAutomationRule(childComplexity, args["id"].(gid.ID), args["input"].(model.UpdateAutomationRuleInput)), true
 	case "Mutation.updateChannel":
 		if e.ComplexityRoot.Mutation.UpdateChannel == nil {
 			break
@@ -3785,6 +4329,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AttributeDefinitions(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.AttributeDefinitionOrder), args["where"].(*ent.AttributeDefinitionWhereInput)), true
+	case "Query.automationRuleRuns":
+		if e.ComplexityRoot.Query.AutomationRuleRuns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_automationRuleRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AutomationRuleRuns(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.AutomationRuleRunOrder), args["where"].(*ent.AutomationRuleRunWhereInput)), true
+	case "Query.automationRules":
+		if e.ComplexityRoot.Query.AutomationRules == nil {
+			break
+		}
+
+		args, err := ec.field_Query_automationRules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AutomationRules(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.AutomationRuleOrder), args["where"].(*ent.AutomationRuleWhereInput)), true
 	case "Query.channelKinds":
 		if e.ComplexityRoot.Query.ChannelKinds == nil {
 			break
@@ -3913,6 +4479,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Teams(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.TeamOrder), args["where"].(*ent.TeamWhereInput)), true
+	case "Query.testAutomationRule":
+		if e.ComplexityRoot.Query.TestAutomationRule == nil {
+			break
+		}
+
+		args, err := ec.field_Query_testAutomationRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TestAutomationRule(childComplexity, args["id"].(gid.ID), args["conversationID"].(gid.ID)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -4712,6 +5289,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AutoRepliesOrder", ec.unmarshalInputAutoRepliesOrder),
 			graphql.NewInputUnmarshaler("AutoRepliesWhereInput", ec.unmarshalInputAutoRepliesWhereInput),
 			graphql.NewInputUnmarshaler("AutoReplyTextInput", ec.unmarshalInputAutoReplyTextInput),
+			graphql.NewInputUnmarshaler("AutomationActionInput", ec.unmarshalInputAutomationActionInput),
+			graphql.NewInputUnmarshaler("AutomationConditionGroupInput", ec.unmarshalInputAutomationConditionGroupInput),
+			graphql.NewInputUnmarshaler("AutomationConditionInput", ec.unmarshalInputAutomationConditionInput),
+			graphql.NewInputUnmarshaler("AutomationRuleOrder", ec.unmarshalInputAutomationRuleOrder),
+			graphql.NewInputUnmarshaler("AutomationRuleRunOrder", ec.unmarshalInputAutomationRuleRunOrder),
+			graphql.NewInputUnmarshaler("AutomationRuleRunWhereInput", ec.unmarshalInputAutomationRuleRunWhereInput),
+			graphql.NewInputUnmarshaler("AutomationRuleWhereInput", ec.unmarshalInputAutomationRuleWhereInput),
 			graphql.NewInputUnmarshaler("ChannelOrder", ec.unmarshalInputChannelOrder),
 			graphql.NewInputUnmarshaler("ChannelWhereInput", ec.unmarshalInputChannelWhereInput),
 			graphql.NewInputUnmarshaler("ConversationOrder", ec.unmarshalInputConversationOrder),
@@ -4719,6 +5303,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateAgentInput", ec.unmarshalInputCreateAgentInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
 			graphql.NewInputUnmarshaler("CreateAttributeDefinitionInput", ec.unmarshalInputCreateAttributeDefinitionInput),
+			graphql.NewInputUnmarshaler("CreateAutomationRuleInput", ec.unmarshalInputCreateAutomationRuleInput),
 			graphql.NewInputUnmarshaler("CreateChannelInput", ec.unmarshalInputCreateChannelInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CreateQuickReplyInput", ec.unmarshalInputCreateQuickReplyInput),
@@ -4752,6 +5337,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TeamWhereInput", ec.unmarshalInputTeamWhereInput),
 			graphql.NewInputUnmarshaler("TemplateMessageInput", ec.unmarshalInputTemplateMessageInput),
 			graphql.NewInputUnmarshaler("UpdateAgentInput", ec.unmarshalInputUpdateAgentInput),
+			graphql.NewInputUnmarshaler("UpdateAutomationRuleInput", ec.unmarshalInputUpdateAutomationRuleInput),
 			graphql.NewInputUnmarshaler("UpdateChannelInput", ec.unmarshalInputUpdateChannelInput),
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
 			graphql.NewInputUnmarshaler("UpdateQuickReplyInput", ec.unmarshalInputUpdateQuickReplyInput),
@@ -5571,6 +6157,388 @@ input AutoRepliesWhereInput {
   """
   hasChannel: Boolean
   hasChannelWith: [ChannelWhereInput!]
+}
+type AutomationRule implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  name: String!
+  enabled: Boolean!
+  position: Int!
+  trigger: AutomationTrigger!
+  """
+  CONVERSATION_IDLE: minutes without a message
+  """
+  idleMinutes: Int
+  conditions: AutomationConditionGroup!
+  actions: [AutomationAction!]!
+  stopProcessing: Boolean!
+  suspendedAt: Time
+  suspendedReason: String
+}
+"""
+A connection to a list of items.
+"""
+type AutomationRuleConnection {
+  """
+  A list of edges.
+  """
+  edges: [AutomationRuleEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type AutomationRuleEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: AutomationRule
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for AutomationRule connections
+"""
+input AutomationRuleOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order AutomationRules.
+  """
+  field: AutomationRuleOrderField!
+}
+"""
+Properties by which AutomationRule connections can be ordered.
+"""
+enum AutomationRuleOrderField {
+  ID
+  CREATED_AT
+  UPDATED_AT
+  POSITION
+}
+type AutomationRuleRun implements Node {
+  id: ID!
+  ruleID: ID!
+  conversationID: ID!
+  outcome: AutomationRuleRunOutcome!
+  """
+  what the actions changed, for people
+  """
+  changes: [String!]
+  error: String
+  createdAt: Time!
+  rule: AutomationRule!
+  conversation: Conversation!
+}
+"""
+A connection to a list of items.
+"""
+type AutomationRuleRunConnection {
+  """
+  A list of edges.
+  """
+  edges: [AutomationRuleRunEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type AutomationRuleRunEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: AutomationRuleRun
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for AutomationRuleRun connections
+"""
+input AutomationRuleRunOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order AutomationRuleRuns.
+  """
+  field: AutomationRuleRunOrderField!
+}
+"""
+Properties by which AutomationRuleRun connections can be ordered.
+"""
+enum AutomationRuleRunOrderField {
+  ID
+  CREATED_AT
+}
+"""
+AutomationRuleRunOutcome is enum for the field outcome
+"""
+enum AutomationRuleRunOutcome @goModel(model: "github.com/switchboard/switchboard/ent/automationrulerun.Outcome") {
+  APPLIED
+  FAILED
+  SUSPENDED
+  SKIPPED
+}
+"""
+AutomationRuleRunWhereInput is used for filtering AutomationRuleRun objects.
+Input was generated by ent.
+"""
+input AutomationRuleRunWhereInput {
+  not: AutomationRuleRunWhereInput
+  and: [AutomationRuleRunWhereInput!]
+  or: [AutomationRuleRunWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  rule_id field predicates
+  """
+  ruleID: ID
+  ruleIDNEQ: ID
+  ruleIDIn: [ID!]
+  ruleIDNotIn: [ID!]
+  ruleIDGT: ID
+  ruleIDGTE: ID
+  ruleIDLT: ID
+  ruleIDLTE: ID
+  ruleIDContains: ID
+  ruleIDHasPrefix: ID
+  ruleIDHasSuffix: ID
+  ruleIDEqualFold: ID
+  ruleIDContainsFold: ID
+  """
+  conversation_id field predicates
+  """
+  conversationID: ID
+  conversationIDNEQ: ID
+  conversationIDIn: [ID!]
+  conversationIDNotIn: [ID!]
+  conversationIDGT: ID
+  conversationIDGTE: ID
+  conversationIDLT: ID
+  conversationIDLTE: ID
+  conversationIDContains: ID
+  conversationIDHasPrefix: ID
+  conversationIDHasSuffix: ID
+  conversationIDEqualFold: ID
+  conversationIDContainsFold: ID
+  """
+  outcome field predicates
+  """
+  outcome: AutomationRuleRunOutcome
+  outcomeNEQ: AutomationRuleRunOutcome
+  outcomeIn: [AutomationRuleRunOutcome!]
+  outcomeNotIn: [AutomationRuleRunOutcome!]
+  """
+  error field predicates
+  """
+  error: String
+  errorNEQ: String
+  errorIn: [String!]
+  errorNotIn: [String!]
+  errorGT: String
+  errorGTE: String
+  errorLT: String
+  errorLTE: String
+  errorContains: String
+  errorHasPrefix: String
+  errorHasSuffix: String
+  errorIsNil: Boolean
+  errorNotNil: Boolean
+  errorEqualFold: String
+  errorContainsFold: String
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  rule edge predicates
+  """
+  hasRule: Boolean
+  hasRuleWith: [AutomationRuleWhereInput!]
+  """
+  conversation edge predicates
+  """
+  hasConversation: Boolean
+  hasConversationWith: [ConversationWhereInput!]
+}
+"""
+AutomationRuleWhereInput is used for filtering AutomationRule objects.
+Input was generated by ent.
+"""
+input AutomationRuleWhereInput {
+  not: AutomationRuleWhereInput
+  and: [AutomationRuleWhereInput!]
+  or: [AutomationRuleWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+  """
+  enabled field predicates
+  """
+  enabled: Boolean
+  enabledNEQ: Boolean
+  """
+  position field predicates
+  """
+  position: Int
+  positionNEQ: Int
+  positionIn: [Int!]
+  positionNotIn: [Int!]
+  positionGT: Int
+  positionGTE: Int
+  positionLT: Int
+  positionLTE: Int
+  """
+  trigger field predicates
+  """
+  trigger: AutomationTrigger
+  triggerNEQ: AutomationTrigger
+  triggerIn: [AutomationTrigger!]
+  triggerNotIn: [AutomationTrigger!]
+  """
+  idle_minutes field predicates
+  """
+  idleMinutes: Int
+  idleMinutesNEQ: Int
+  idleMinutesIn: [Int!]
+  idleMinutesNotIn: [Int!]
+  idleMinutesGT: Int
+  idleMinutesGTE: Int
+  idleMinutesLT: Int
+  idleMinutesLTE: Int
+  idleMinutesIsNil: Boolean
+  idleMinutesNotNil: Boolean
+  """
+  stop_processing field predicates
+  """
+  stopProcessing: Boolean
+  stopProcessingNEQ: Boolean
+  """
+  suspended_at field predicates
+  """
+  suspendedAt: Time
+  suspendedAtNEQ: Time
+  suspendedAtIn: [Time!]
+  suspendedAtNotIn: [Time!]
+  suspendedAtGT: Time
+  suspendedAtGTE: Time
+  suspendedAtLT: Time
+  suspendedAtLTE: Time
+  suspendedAtIsNil: Boolean
+  suspendedAtNotNil: Boolean
+  """
+  suspended_reason field predicates
+  """
+  suspendedReason: String
+  suspendedReasonNEQ: String
+  suspendedReasonIn: [String!]
+  suspendedReasonNotIn: [String!]
+  suspendedReasonGT: String
+  suspendedReasonGTE: String
+  suspendedReasonLT: String
+  suspendedReasonLTE: String
+  suspendedReasonContains: String
+  suspendedReasonHasPrefix: String
+  suspendedReasonHasSuffix: String
+  suspendedReasonIsNil: Boolean
+  suspendedReasonNotNil: Boolean
+  suspendedReasonEqualFold: String
+  suspendedReasonContainsFold: String
+}
+"""
+AutomationTrigger is enum for the field trigger
+"""
+enum AutomationTrigger @goModel(model: "github.com/switchboard/switchboard/ent/automationrule.Trigger") {
+  CONVERSATION_CREATED
+  MESSAGE_RECEIVED
+  CONVERSATION_STATUS_CHANGED
+  CONVERSATION_ASSIGNED
+  CONVERSATION_IDLE
+  CUSTOMER_UPDATED
 }
 type Call implements Node {
   id: ID!
@@ -7632,6 +8600,68 @@ type Query {
     """
     where: AttributeDefinitionWhereInput
   ): AttributeDefinitionConnection!
+  automationRules(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for AutomationRules returned from the connection.
+    """
+    orderBy: AutomationRuleOrder
+
+    """
+    Filtering options for AutomationRules returned from the connection.
+    """
+    where: AutomationRuleWhereInput
+  ): AutomationRuleConnection! @access(role: SUPERVISOR)
+  automationRuleRuns(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for AutomationRuleRuns returned from the connection.
+    """
+    orderBy: AutomationRuleRunOrder
+
+    """
+    Filtering options for AutomationRuleRuns returned from the connection.
+    """
+    where: AutomationRuleRunWhereInput
+  ): AutomationRuleRunConnection! @access(role: SUPERVISOR)
   channels(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -8608,6 +9638,195 @@ type Mutation {
   disableTotp(password: String!): Agent!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/automation.graphqls", Input: `"How a group combines its conditions and subgroups."
+enum AutomationGroupOperator {
+  AND
+  OR
+}
+
+"""
+What a condition looks at. CHANNEL: ids (IN, NOT_IN). CHANNEL_KIND: values
+(IN, NOT_IN). MESSAGE_TEXT: the triggering (or last) customer message,
+values[0] (CONTAINS, any case; MATCHES, an RE2 expression of at most 512
+bytes). CUSTOMER_ATTRIBUTE: attribute, values[0] (EQUALS, NOT_EQUALS,
+CONTAINS, GREATER_THAN, LESS_THAN numerically, IS_SET, IS_NOT_SET).
+CUSTOMER_TAG, CONVERSATION_TAG: ids (IN: has any; NOT_IN: has none).
+PRIORITY: values, Priority names (IN, NOT_IN). ASSIGNEE: ids (IN, NOT_IN) or
+IS_NOT_SET (unassigned), IS_SET. TEAM: ids (IN, NOT_IN), IS_SET, IS_NOT_SET.
+VIP: IS_TRUE, IS_FALSE. WORKING_HOURS: the channel's; IS_TRUE inside,
+IS_FALSE outside.
+"""
+enum AutomationConditionField {
+  CHANNEL
+  CHANNEL_KIND
+  MESSAGE_TEXT
+  CUSTOMER_ATTRIBUTE
+  CUSTOMER_TAG
+  CONVERSATION_TAG
+  PRIORITY
+  ASSIGNEE
+  TEAM
+  VIP
+  WORKING_HOURS
+}
+
+enum AutomationConditionOperator {
+  EQUALS
+  NOT_EQUALS
+  CONTAINS
+  MATCHES
+  GREATER_THAN
+  LESS_THAN
+  IS_SET
+  IS_NOT_SET
+  IN
+  NOT_IN
+  IS_TRUE
+  IS_FALSE
+}
+
+"""
+What an action does. ADD_TAG, REMOVE_TAG: tagIDs. SET_PRIORITY: priority.
+ASSIGN_AGENT: agentID. ASSIGN_TEAM: teamID (the conversation is
+unassigned and routed within the team). SEND_QUICK_REPLY: quickReplyID.
+ADD_NOTE: body, a private note; {{variable | "fallback"}} as in other
+business texts. SET_CUSTOMER_ATTRIBUTE: attribute, value (null removes it).
+MARK_VIP. RESOLVE. SNOOZE: minutes.
+"""
+enum AutomationActionType {
+  ADD_TAG
+  REMOVE_TAG
+  SET_PRIORITY
+  ASSIGN_AGENT
+  ASSIGN_TEAM
+  SEND_QUICK_REPLY
+  ADD_NOTE
+  SET_CUSTOMER_ATTRIBUTE
+  MARK_VIP
+  RESOLVE
+  SNOOZE
+}
+
+"Conditions combined with AND or OR; groups nest at most 3 deep, 50 conditions in all."
+type AutomationConditionGroup {
+  operator: AutomationGroupOperator!
+  conditions: [AutomationCondition!]
+  groups: [AutomationConditionGroup!]
+}
+
+type AutomationCondition {
+  field: AutomationConditionField!
+  operator: AutomationConditionOperator!
+  ids: [ID!]
+  values: [String!]
+  attribute: String
+}
+
+type AutomationAction {
+  type: AutomationActionType!
+  tagIDs: [ID!]
+  priority: Priority
+  agentID: ID
+  teamID: ID
+  quickReplyID: ID
+  body: String
+  attribute: String
+  value: String
+  minutes: Int
+}
+
+input AutomationConditionGroupInput {
+  operator: AutomationGroupOperator!
+  conditions: [AutomationConditionInput!]
+  groups: [AutomationConditionGroupInput!]
+}
+
+input AutomationConditionInput {
+  field: AutomationConditionField!
+  operator: AutomationConditionOperator!
+  ids: [ID!]
+  values: [String!]
+  attribute: String
+}
+
+input AutomationActionInput {
+  type: AutomationActionType!
+  tagIDs: [ID!]
+  priority: Priority
+  agentID: ID
+  teamID: ID
+  quickReplyID: ID
+  body: String
+  attribute: String
+  value: String
+  minutes: Int
+}
+
+input CreateAutomationRuleInput {
+  name: String!
+  "Default true."
+  enabled: Boolean
+  trigger: AutomationTrigger!
+  "CONVERSATION_IDLE only: minutes without a message (1 to 43200)."
+  idleMinutes: Int
+  "Null: always matches."
+  conditions: AutomationConditionGroupInput
+  "1 to 20, run in order."
+  actions: [AutomationActionInput!]!
+  "When the rule applies, later rules of the same trigger are not evaluated."
+  stopProcessing: Boolean
+  "Where the rule goes (0 first); default last."
+  position: Int
+}
+
+"Given fields replace the rule's; enabled true also lifts a suspension."
+input UpdateAutomationRuleInput {
+  name: String
+  enabled: Boolean
+  trigger: AutomationTrigger
+  idleMinutes: Int
+  conditions: AutomationConditionGroupInput
+  actions: [AutomationActionInput!]
+  stopProcessing: Boolean
+}
+
+"What a rule would do to a conversation now, without doing it."
+type AutomationRuleTest {
+  "Whether the rule's conditions hold (and the rule would apply, if enabled and not suspended)."
+  matched: Boolean!
+  "The condition tree, each group and condition with whether it held."
+  root: AutomationGroupResult!
+  "The actions it would take, for people."
+  actions: [String!]!
+}
+
+type AutomationGroupResult {
+  operator: AutomationGroupOperator!
+  matched: Boolean!
+  conditions: [AutomationConditionResult!]!
+  groups: [AutomationGroupResult!]!
+}
+
+type AutomationConditionResult {
+  condition: AutomationCondition!
+  matched: Boolean!
+  "What was compared, for people."
+  detail: String!
+}
+
+extend type Query {
+  "Evaluates a rule against a conversation without acting."
+  testAutomationRule(id: ID!, conversationID: ID!): AutomationRuleTest! @access(role: SUPERVISOR)
+}
+
+extend type Mutation {
+  createAutomationRule(input: CreateAutomationRuleInput!): AutomationRule! @access(role: ADMIN)
+  updateAutomationRule(id: ID!, input: UpdateAutomationRuleInput!): AutomationRule! @access(role: ADMIN)
+  deleteAutomationRule(id: ID!): ID! @access(role: ADMIN)
+  "Moves a rule to a position (0 first); the others shift."
+  moveAutomationRule(id: ID!, position: Int!): AutomationRule! @access(role: ADMIN)
+}
+`, BuiltIn: false},
 	{Name: "../../schema/autoreplies.graphqls", Input: `"One auto-reply: whether it is sent, and its text ({{variables}} allowed)."
 type AutoReplyText {
   enabled: Boolean!
@@ -9033,6 +10252,8 @@ enum ConversationActivityKind {
   MENU_CLICK
   "A phone call; note holds its outcome."
   CALL
+  "An automation rule acted; rule names it, note says what it changed."
+  RULE_APPLIED
 }
 
 "A step in a conversation's life; assignments say who, when and why."
@@ -9050,6 +10271,8 @@ type ConversationActivity implements TimelineEntry {
   team: Team
   reason: AssignmentReason
   note: String
+  "RULE_APPLIED: the automation rule that acted (it may have been deleted since)."
+  ruleID: ID
 }
 
 enum MergeEntryKind {
@@ -9932,6 +11155,198 @@ func (ec *executionContext) childFields_AutoReplyText(ctx context.Context, field
 		return ec.fieldContext_AutoReplyText_body(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AutoReplyText", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationAction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_AutomationAction_type(ctx, field)
+	case "tagIDs":
+		return ec.fieldContext_AutomationAction_tagIDs(ctx, field)
+	case "priority":
+		return ec.fieldContext_AutomationAction_priority(ctx, field)
+	case "agentID":
+		return ec.fieldContext_AutomationAction_agentID(ctx, field)
+	case "teamID":
+		return ec.fieldContext_AutomationAction_teamID(ctx, field)
+	case "quickReplyID":
+		return ec.fieldContext_AutomationAction_quickReplyID(ctx, field)
+	case "body":
+		return ec.fieldContext_AutomationAction_body(ctx, field)
+	case "attribute":
+		return ec.fieldContext_AutomationAction_attribute(ctx, field)
+	case "value":
+		return ec.fieldContext_AutomationAction_value(ctx, field)
+	case "minutes":
+		return ec.fieldContext_AutomationAction_minutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationAction", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationCondition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_AutomationCondition_field(ctx, field)
+	case "operator":
+		return ec.fieldContext_AutomationCondition_operator(ctx, field)
+	case "ids":
+		return ec.fieldContext_AutomationCondition_ids(ctx, field)
+	case "values":
+		return ec.fieldContext_AutomationCondition_values(ctx, field)
+	case "attribute":
+		return ec.fieldContext_AutomationCondition_attribute(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationCondition", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationConditionGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "operator":
+		return ec.fieldContext_AutomationConditionGroup_operator(ctx, field)
+	case "conditions":
+		return ec.fieldContext_AutomationConditionGroup_conditions(ctx, field)
+	case "groups":
+		return ec.fieldContext_AutomationConditionGroup_groups(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationConditionGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationConditionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "condition":
+		return ec.fieldContext_AutomationConditionResult_condition(ctx, field)
+	case "matched":
+		return ec.fieldContext_AutomationConditionResult_matched(ctx, field)
+	case "detail":
+		return ec.fieldContext_AutomationConditionResult_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationConditionResult", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationGroupResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "operator":
+		return ec.fieldContext_AutomationGroupResult_operator(ctx, field)
+	case "matched":
+		return ec.fieldContext_AutomationGroupResult_matched(ctx, field)
+	case "conditions":
+		return ec.fieldContext_AutomationGroupResult_conditions(ctx, field)
+	case "groups":
+		return ec.fieldContext_AutomationGroupResult_groups(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationGroupResult", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AutomationRule_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AutomationRule_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_AutomationRule_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_AutomationRule_name(ctx, field)
+	case "enabled":
+		return ec.fieldContext_AutomationRule_enabled(ctx, field)
+	case "position":
+		return ec.fieldContext_AutomationRule_position(ctx, field)
+	case "trigger":
+		return ec.fieldContext_AutomationRule_trigger(ctx, field)
+	case "idleMinutes":
+		return ec.fieldContext_AutomationRule_idleMinutes(ctx, field)
+	case "conditions":
+		return ec.fieldContext_AutomationRule_conditions(ctx, field)
+	case "actions":
+		return ec.fieldContext_AutomationRule_actions(ctx, field)
+	case "stopProcessing":
+		return ec.fieldContext_AutomationRule_stopProcessing(ctx, field)
+	case "suspendedAt":
+		return ec.fieldContext_AutomationRule_suspendedAt(ctx, field)
+	case "suspendedReason":
+		return ec.fieldContext_AutomationRule_suspendedReason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationRule", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationRuleConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AutomationRuleConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AutomationRuleConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AutomationRuleConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationRuleConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationRuleEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_AutomationRuleEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AutomationRuleEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationRuleEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationRuleRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AutomationRuleRun_id(ctx, field)
+	case "ruleID":
+		return ec.fieldContext_AutomationRuleRun_ruleID(ctx, field)
+	case "conversationID":
+		return ec.fieldContext_AutomationRuleRun_conversationID(ctx, field)
+	case "outcome":
+		return ec.fieldContext_AutomationRuleRun_outcome(ctx, field)
+	case "changes":
+		return ec.fieldContext_AutomationRuleRun_changes(ctx, field)
+	case "error":
+		return ec.fieldContext_AutomationRuleRun_error(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AutomationRuleRun_createdAt(ctx, field)
+	case "rule":
+		return ec.fieldContext_AutomationRuleRun_rule(ctx, field)
+	case "conversation":
+		return ec.fieldContext_AutomationRuleRun_conversation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationRuleRun", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationRuleRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AutomationRuleRunConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AutomationRuleRunConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AutomationRuleRunConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationRuleRunConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationRuleRunEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_AutomationRuleRunEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AutomationRuleRunEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationRuleRunEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationRuleTest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "matched":
+		return ec.fieldContext_AutomationRuleTest_matched(ctx, field)
+	case "root":
+		return ec.fieldContext_AutomationRuleTest_root(ctx, field)
+	case "actions":
+		return ec.fieldContext_AutomationRuleTest_actions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationRuleTest", field.Name)
 }
 
 func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11402,6 +12817,20 @@ func (ec *executionContext) field_Mutation_createAttributeDefinition_args(ctx co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createAutomationRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateAutomationRuleInput, error) {
+			return ec.unmarshalNCreateAutomationRuleInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐCreateAutomationRuleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createChannel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11487,6 +12916,20 @@ func (ec *executionContext) field_Mutation_deactivateAgent_args(ctx context.Cont
 }
 
 func (ec *executionContext) field_Mutation_deleteAttachment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteAutomationRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -11603,6 +13046,28 @@ func (ec *executionContext) field_Mutation_mergeCustomers_args(ctx context.Conte
 		return nil, err
 	}
 	args["secondaryID"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_moveAutomationRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "position",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["position"] = arg1
 	return args, nil
 }
 
@@ -12108,6 +13573,28 @@ func (ec *executionContext) field_Mutation_updateAgent_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateAutomationRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateAutomationRuleInput, error) {
+			return ec.unmarshalNUpdateAutomationRuleInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐUpdateAutomationRuleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateChannel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12502,6 +13989,114 @@ func (ec *executionContext) field_Query_attributeDefinitions_args(ctx context.Co
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.AttributeDefinitionWhereInput, error) {
 			return ec.unmarshalOAttributeDefinitionWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAttributeDefinitionWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_automationRuleRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.AutomationRuleRunOrder, error) {
+			return ec.unmarshalOAutomationRuleRunOrder2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.AutomationRuleRunWhereInput, error) {
+			return ec.unmarshalOAutomationRuleRunWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_automationRules_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.AutomationRuleOrder, error) {
+			return ec.unmarshalOAutomationRuleOrder2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.AutomationRuleWhereInput, error) {
+			return ec.unmarshalOAutomationRuleWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -12941,6 +14536,28 @@ func (ec *executionContext) field_Query_teams_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_testAutomationRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "conversationID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationID"] = arg1
 	return args, nil
 }
 
@@ -15303,6 +16920,1530 @@ func (ec *executionContext) _AutoReplyText_body(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_AutoReplyText_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutoReplyText", field, false, false, "String")
+}
+
+func (ec *executionContext) _AutomationAction_type(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationAction_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNAutomationActionType2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationAction_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationAction", field, false, false, "AutomationActionType")
+}
+
+func (ec *executionContext) _AutomationAction_tagIDs(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationAction_tagIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TagIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []gid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationAction_tagIDs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationAction", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AutomationAction_priority(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationAction_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AutomationAction().Priority(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *conversation.Priority) graphql.Marshaler {
+			return ec.marshalOPriority2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋconversationᚐPriority(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationAction_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationAction", field, true, true, "Priority")
+}
+
+func (ec *executionContext) _AutomationAction_agentID(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationAction_agentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AgentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationAction_agentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationAction", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AutomationAction_teamID(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationAction_teamID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TeamID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationAction_teamID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationAction", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AutomationAction_quickReplyID(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationAction_quickReplyID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuickReplyID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationAction_quickReplyID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationAction", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AutomationAction_body(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationAction_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationAction_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _AutomationAction_attribute(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationAction_attribute(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attribute, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationAction_attribute(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _AutomationAction_value(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationAction_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationAction_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _AutomationAction_minutes(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationAction_minutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Minutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalOInt2int(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationAction_minutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationAction", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AutomationCondition_field(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleCondition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationCondition_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNAutomationConditionField2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationCondition_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationCondition", field, false, false, "AutomationConditionField")
+}
+
+func (ec *executionContext) _AutomationCondition_operator(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleCondition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationCondition_operator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNAutomationConditionOperator2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationCondition_operator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationCondition", field, false, false, "AutomationConditionOperator")
+}
+
+func (ec *executionContext) _AutomationCondition_ids(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleCondition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationCondition_ids(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []gid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationCondition_ids(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationCondition", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AutomationCondition_values(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleCondition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationCondition_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationCondition_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationCondition", field, false, false, "String")
+}
+
+func (ec *executionContext) _AutomationCondition_attribute(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleCondition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationCondition_attribute(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attribute, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationCondition_attribute(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationCondition", field, false, false, "String")
+}
+
+func (ec *executionContext) _AutomationConditionGroup_operator(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleConditionGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationConditionGroup_operator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNAutomationGroupOperator2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationConditionGroup_operator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationConditionGroup", field, false, false, "AutomationGroupOperator")
+}
+
+func (ec *executionContext) _AutomationConditionGroup_conditions(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleConditionGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationConditionGroup_conditions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conditions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []schematype.RuleCondition) graphql.Marshaler {
+			return ec.marshalOAutomationCondition2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationConditionGroup_conditions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationConditionGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationCondition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationConditionGroup_groups(ctx context.Context, field graphql.CollectedField, obj *schematype.RuleConditionGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationConditionGroup_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []schematype.RuleConditionGroup) graphql.Marshaler {
+			return ec.marshalOAutomationConditionGroup2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionGroupᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationConditionGroup_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationConditionGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationConditionGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationConditionResult_condition(ctx context.Context, field graphql.CollectedField, obj *automation.ConditionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationConditionResult_condition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Condition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v schematype.RuleCondition) graphql.Marshaler {
+			return ec.marshalNAutomationCondition2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleCondition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationConditionResult_condition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationConditionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationCondition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationConditionResult_matched(ctx context.Context, field graphql.CollectedField, obj *automation.ConditionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationConditionResult_matched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matched, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationConditionResult_matched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationConditionResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AutomationConditionResult_detail(ctx context.Context, field graphql.CollectedField, obj *automation.ConditionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationConditionResult_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationConditionResult_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationConditionResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _AutomationGroupResult_operator(ctx context.Context, field graphql.CollectedField, obj *automation.GroupResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationGroupResult_operator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNAutomationGroupOperator2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationGroupResult_operator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationGroupResult", field, false, false, "AutomationGroupOperator")
+}
+
+func (ec *executionContext) _AutomationGroupResult_matched(ctx context.Context, field graphql.CollectedField, obj *automation.GroupResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationGroupResult_matched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matched, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationGroupResult_matched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationGroupResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AutomationGroupResult_conditions(ctx context.Context, field graphql.CollectedField, obj *automation.GroupResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationGroupResult_conditions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conditions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*automation.ConditionResult) graphql.Marshaler {
+			return ec.marshalNAutomationConditionResult2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋautomationᚐConditionResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationGroupResult_conditions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationGroupResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationConditionResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationGroupResult_groups(ctx context.Context, field graphql.CollectedField, obj *automation.GroupResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationGroupResult_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*automation.GroupResult) graphql.Marshaler {
+			return ec.marshalNAutomationGroupResult2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋautomationᚐGroupResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationGroupResult_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationGroupResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationGroupResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationRule_id(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRule_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRule_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRule", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AutomationRule_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRule_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRule_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AutomationRule_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRule_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRule_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AutomationRule_name(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRule_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRule_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _AutomationRule_enabled(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRule_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRule_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AutomationRule_position(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRule_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRule_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AutomationRule_trigger(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRule_trigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trigger, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v automationrule.Trigger) graphql.Marshaler {
+			return ec.marshalNAutomationTrigger2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTrigger(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRule_trigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRule", field, false, false, "AutomationTrigger")
+}
+
+func (ec *executionContext) _AutomationRule_idleMinutes(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRule_idleMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdleMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRule_idleMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AutomationRule_conditions(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRule_conditions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conditions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v schematype.RuleConditionGroup) graphql.Marshaler {
+			return ec.marshalNAutomationConditionGroup2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRule_conditions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationRule",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationConditionGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationRule_actions(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRule_actions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []schematype.RuleAction) graphql.Marshaler {
+			return ec.marshalNAutomationAction2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleActionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRule_actions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationRule",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationAction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationRule_stopProcessing(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRule_stopProcessing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StopProcessing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRule_stopProcessing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AutomationRule_suspendedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRule_suspendedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuspendedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRule_suspendedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AutomationRule_suspendedReason(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRule_suspendedReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuspendedReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRule_suspendedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _AutomationRuleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AutomationRuleEdge) graphql.Marshaler {
+			return ec.marshalOAutomationRuleEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationRuleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationRuleEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationRuleConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[gid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationRuleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationRuleConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRuleConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AutomationRuleEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationRule) graphql.Marshaler {
+			return ec.marshalOAutomationRule2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRule(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationRuleEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationRuleEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[gid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRuleEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _AutomationRuleRun_id(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleRun_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleRun_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRuleRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AutomationRuleRun_ruleID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleRun_ruleID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RuleID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleRun_ruleID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRuleRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AutomationRuleRun_conversationID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleRun_conversationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleRun_conversationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRuleRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AutomationRuleRun_outcome(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleRun_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v automationrulerun.Outcome) graphql.Marshaler {
+			return ec.marshalNAutomationRuleRunOutcome2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationrulerunᚐOutcome(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleRun_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRuleRun", field, false, false, "AutomationRuleRunOutcome")
+}
+
+func (ec *executionContext) _AutomationRuleRun_changes(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleRun_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleRun_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRuleRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _AutomationRuleRun_error(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleRun_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleRun_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRuleRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _AutomationRuleRun_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleRun_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleRun_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRuleRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AutomationRuleRun_rule(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleRun_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationRule) graphql.Marshaler {
+			return ec.marshalNAutomationRule2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleRun_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationRuleRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationRuleRun_conversation(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleRun_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleRun_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationRuleRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationRuleRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleRunConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AutomationRuleRunEdge) graphql.Marshaler {
+			return ec.marshalOAutomationRuleRunEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleRunConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationRuleRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationRuleRunEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationRuleRunConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleRunConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[gid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleRunConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationRuleRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationRuleRunConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleRunConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleRunConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRuleRunConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AutomationRuleRunEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleRunEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationRuleRun) graphql.Marshaler {
+			return ec.marshalOAutomationRuleRun2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleRunEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationRuleRunEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationRuleRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationRuleRunEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRuleRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleRunEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[gid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleRunEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRuleRunEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _AutomationRuleTest_matched(ctx context.Context, field graphql.CollectedField, obj *automation.Test) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleTest_matched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matched, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleTest_matched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRuleTest", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AutomationRuleTest_root(ctx context.Context, field graphql.CollectedField, obj *automation.Test) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleTest_root(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Root, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *automation.GroupResult) graphql.Marshaler {
+			return ec.marshalNAutomationGroupResult2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋautomationᚐGroupResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleTest_root(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutomationRuleTest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationGroupResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutomationRuleTest_actions(ctx context.Context, field graphql.CollectedField, obj *automation.Test) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutomationRuleTest_actions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutomationRuleTest_actions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutomationRuleTest", field, false, false, "String")
 }
 
 func (ec *executionContext) _Call_id(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
@@ -18156,6 +21297,29 @@ func (ec *executionContext) _ConversationActivity_note(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_ConversationActivity_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConversationActivity", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConversationActivity_ruleID(ctx context.Context, field graphql.CollectedField, obj *model.ConversationActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationActivity_ruleID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RuleID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationActivity_ruleID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationActivity", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ConversationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ConversationConnection) (ret graphql.Marshaler) {
@@ -22974,6 +26138,254 @@ func (ec *executionContext) fieldContext_Mutation_deleteTag(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createAutomationRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAutomationRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAutomationRule(ctx, fc.Args["input"].(model.CreateAutomationRuleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.AutomationRule
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.AutomationRule
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationRule) graphql.Marshaler {
+			return ec.marshalNAutomationRule2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAutomationRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAutomationRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateAutomationRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateAutomationRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateAutomationRule(ctx, fc.Args["id"].(gid.ID), fc.Args["input"].(model.UpdateAutomationRuleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.AutomationRule
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.AutomationRule
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationRule) graphql.Marshaler {
+			return ec.marshalNAutomationRule2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateAutomationRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateAutomationRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteAutomationRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteAutomationRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteAutomationRule(ctx, fc.Args["id"].(gid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal gid.ID
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal gid.ID
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteAutomationRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteAutomationRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_moveAutomationRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_moveAutomationRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MoveAutomationRule(ctx, fc.Args["id"].(gid.ID), fc.Args["position"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.AutomationRule
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.AutomationRule
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationRule) graphql.Marshaler {
+			return ec.marshalNAutomationRule2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_moveAutomationRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_moveAutomationRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setAutoReplies(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25151,6 +28563,130 @@ func (ec *executionContext) fieldContext_Query_attributeDefinitions(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_automationRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_automationRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AutomationRules(ctx, fc.Args["after"].(*entgql.Cursor[gid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[gid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.AutomationRuleOrder), fc.Args["where"].(*ent.AutomationRuleWhereInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "SUPERVISOR")
+				if err != nil {
+					var zeroVal *ent.AutomationRuleConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.AutomationRuleConnection
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationRuleConnection) graphql.Marshaler {
+			return ec.marshalNAutomationRuleConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_automationRules(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationRuleConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_automationRules_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_automationRuleRuns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_automationRuleRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AutomationRuleRuns(ctx, fc.Args["after"].(*entgql.Cursor[gid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[gid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.AutomationRuleRunOrder), fc.Args["where"].(*ent.AutomationRuleRunWhereInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "SUPERVISOR")
+				if err != nil {
+					var zeroVal *ent.AutomationRuleRunConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *ent.AutomationRuleRunConnection
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationRuleRunConnection) graphql.Marshaler {
+			return ec.marshalNAutomationRuleRunConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_automationRuleRuns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationRuleRunConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_automationRuleRuns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_channels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25399,6 +28935,68 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Agent(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_testAutomationRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_testAutomationRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TestAutomationRule(ctx, fc.Args["id"].(gid.ID), fc.Args["conversationID"].(gid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋagentᚐRole(ctx, "SUPERVISOR")
+				if err != nil {
+					var zeroVal *automation.Test
+					return zeroVal, err
+				}
+				if ec.Directives.Access == nil {
+					var zeroVal *automation.Test
+					return zeroVal, errors.New("directive access is not implemented")
+				}
+				return ec.Directives.Access(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *automation.Test) graphql.Marshaler {
+			return ec.marshalNAutomationRuleTest2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋautomationᚐTest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_testAutomationRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutomationRuleTest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_testAutomationRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -32536,6 +36134,1528 @@ func UnmarshalAutoReplyTextInput(ctx context.Context, raw any) (schematype.AutoR
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAutomationActionInput(ctx context.Context, obj any) (schematype.RuleAction, error) {
+	var it schematype.RuleAction
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"type", "tagIDs", "priority", "agentID", "teamID", "quickReplyID", "body", "attribute", "value", "minutes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNAutomationActionType2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "tagIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagIDs"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagIDs = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOPriority2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋconversationᚐPriority(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.AutomationActionInput().Priority(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "agentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agentID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgentID = data
+		case "teamID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("teamID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TeamID = data
+		case "quickReplyID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quickReplyID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuickReplyID = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "attribute":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attribute"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attribute = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "minutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minutes"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Minutes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAutomationActionInput unmarshals raw into the AutomationActionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAutomationActionInput(ctx context.Context, raw any) (schematype.RuleAction, error) {
+	var out schematype.RuleAction
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AutomationActionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAutomationConditionGroupInput(ctx context.Context, obj any) (schematype.RuleConditionGroup, error) {
+	var it schematype.RuleConditionGroup
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"operator", "conditions", "groups"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "operator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operator"))
+			data, err := ec.unmarshalNAutomationGroupOperator2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Operator = data
+		case "conditions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conditions"))
+			data, err := ec.unmarshalOAutomationConditionInput2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Conditions = data
+		case "groups":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groups"))
+			data, err := ec.unmarshalOAutomationConditionGroupInput2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionGroupᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Groups = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAutomationConditionGroupInput unmarshals raw into the AutomationConditionGroupInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAutomationConditionGroupInput(ctx context.Context, raw any) (schematype.RuleConditionGroup, error) {
+	var out schematype.RuleConditionGroup
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AutomationConditionGroupInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAutomationConditionInput(ctx context.Context, obj any) (schematype.RuleCondition, error) {
+	var it schematype.RuleCondition
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"field", "operator", "ids", "values", "attribute"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAutomationConditionField2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "operator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operator"))
+			data, err := ec.unmarshalNAutomationConditionOperator2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Operator = data
+		case "ids":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ids"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDs = data
+		case "values":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("values"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Values = data
+		case "attribute":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attribute"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attribute = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAutomationConditionInput unmarshals raw into the AutomationConditionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAutomationConditionInput(ctx context.Context, raw any) (schematype.RuleCondition, error) {
+	var out schematype.RuleCondition
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AutomationConditionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAutomationRuleOrder(ctx context.Context, obj any) (ent.AutomationRuleOrder, error) {
+	var it ent.AutomationRuleOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAutomationRuleOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAutomationRuleOrder unmarshals raw into the AutomationRuleOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAutomationRuleOrder(ctx context.Context, raw any) (ent.AutomationRuleOrder, error) {
+	var out ent.AutomationRuleOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AutomationRuleOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAutomationRuleRunOrder(ctx context.Context, obj any) (ent.AutomationRuleRunOrder, error) {
+	var it ent.AutomationRuleRunOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAutomationRuleRunOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAutomationRuleRunOrder unmarshals raw into the AutomationRuleRunOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAutomationRuleRunOrder(ctx context.Context, raw any) (ent.AutomationRuleRunOrder, error) {
+	var out ent.AutomationRuleRunOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AutomationRuleRunOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAutomationRuleRunWhereInput(ctx context.Context, obj any) (ent.AutomationRuleRunWhereInput, error) {
+	var it ent.AutomationRuleRunWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleID", "ruleIDNEQ", "ruleIDIn", "ruleIDNotIn", "ruleIDGT", "ruleIDGTE", "ruleIDLT", "ruleIDLTE", "ruleIDContains", "ruleIDHasPrefix", "ruleIDHasSuffix", "ruleIDEqualFold", "ruleIDContainsFold", "conversationID", "conversationIDNEQ", "conversationIDIn", "conversationIDNotIn", "conversationIDGT", "conversationIDGTE", "conversationIDLT", "conversationIDLTE", "conversationIDContains", "conversationIDHasPrefix", "conversationIDHasSuffix", "conversationIDEqualFold", "conversationIDContainsFold", "outcome", "outcomeNEQ", "outcomeIn", "outcomeNotIn", "error", "errorNEQ", "errorIn", "errorNotIn", "errorGT", "errorGTE", "errorLT", "errorLTE", "errorContains", "errorHasPrefix", "errorHasSuffix", "errorIsNil", "errorNotNil", "errorEqualFold", "errorContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "hasRule", "hasRuleWith", "hasConversation", "hasConversationWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOAutomationRuleRunWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOAutomationRuleRunWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOAutomationRuleRunWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "ruleID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleID = data
+		case "ruleIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDNEQ = data
+		case "ruleIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDIn = data
+		case "ruleIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDNotIn = data
+		case "ruleIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDGT = data
+		case "ruleIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDGTE = data
+		case "ruleIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDLT = data
+		case "ruleIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDLTE = data
+		case "ruleIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDContains = data
+		case "ruleIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDHasPrefix = data
+		case "ruleIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDHasSuffix = data
+		case "ruleIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDEqualFold = data
+		case "ruleIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDContainsFold = data
+		case "conversationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationID = data
+		case "conversationIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationIDNEQ = data
+		case "conversationIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationIDIn = data
+		case "conversationIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationIDNotIn = data
+		case "conversationIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationIDGT = data
+		case "conversationIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationIDGTE = data
+		case "conversationIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationIDLT = data
+		case "conversationIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationIDLTE = data
+		case "conversationIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationIDContains = data
+		case "conversationIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationIDHasPrefix = data
+		case "conversationIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationIDHasSuffix = data
+		case "conversationIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationIDEqualFold = data
+		case "conversationIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationIDContainsFold = data
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalOAutomationRuleRunOutcome2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationrulerunᚐOutcome(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = data
+		case "outcomeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNEQ"))
+			data, err := ec.unmarshalOAutomationRuleRunOutcome2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationrulerunᚐOutcome(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNEQ = data
+		case "outcomeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeIn"))
+			data, err := ec.unmarshalOAutomationRuleRunOutcome2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationrulerunᚐOutcomeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeIn = data
+		case "outcomeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNotIn"))
+			data, err := ec.unmarshalOAutomationRuleRunOutcome2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationrulerunᚐOutcomeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNotIn = data
+		case "error":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("error"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Error = data
+		case "errorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorNEQ = data
+		case "errorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorIn = data
+		case "errorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorNotIn = data
+		case "errorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorGT = data
+		case "errorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorGTE = data
+		case "errorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorLT = data
+		case "errorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorLTE = data
+		case "errorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorContains = data
+		case "errorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorHasPrefix = data
+		case "errorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorHasSuffix = data
+		case "errorIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorIsNil = data
+		case "errorNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorNotNil = data
+		case "errorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorEqualFold = data
+		case "errorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorContainsFold = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "hasRule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRule"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRule = data
+		case "hasRuleWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRuleWith"))
+			data, err := ec.unmarshalOAutomationRuleWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRuleWith = data
+		case "hasConversation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConversation"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasConversation = data
+		case "hasConversationWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConversationWith"))
+			data, err := ec.unmarshalOConversationWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐConversationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasConversationWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAutomationRuleRunWhereInput unmarshals raw into the AutomationRuleRunWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAutomationRuleRunWhereInput(ctx context.Context, raw any) (ent.AutomationRuleRunWhereInput, error) {
+	var out ent.AutomationRuleRunWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AutomationRuleRunWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAutomationRuleWhereInput(ctx context.Context, obj any) (ent.AutomationRuleWhereInput, error) {
+	var it ent.AutomationRuleWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "enabled", "enabledNEQ", "position", "positionNEQ", "positionIn", "positionNotIn", "positionGT", "positionGTE", "positionLT", "positionLTE", "trigger", "triggerNEQ", "triggerIn", "triggerNotIn", "idleMinutes", "idleMinutesNEQ", "idleMinutesIn", "idleMinutesNotIn", "idleMinutesGT", "idleMinutesGTE", "idleMinutesLT", "idleMinutesLTE", "idleMinutesIsNil", "idleMinutesNotNil", "stopProcessing", "stopProcessingNEQ", "suspendedAt", "suspendedAtNEQ", "suspendedAtIn", "suspendedAtNotIn", "suspendedAtGT", "suspendedAtGTE", "suspendedAtLT", "suspendedAtLTE", "suspendedAtIsNil", "suspendedAtNotNil", "suspendedReason", "suspendedReasonNEQ", "suspendedReasonIn", "suspendedReasonNotIn", "suspendedReasonGT", "suspendedReasonGTE", "suspendedReasonLT", "suspendedReasonLTE", "suspendedReasonContains", "suspendedReasonHasPrefix", "suspendedReasonHasSuffix", "suspendedReasonIsNil", "suspendedReasonNotNil", "suspendedReasonEqualFold", "suspendedReasonContainsFold"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOAutomationRuleWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOAutomationRuleWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOAutomationRuleWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNEQ = data
+		case "nameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameIn = data
+		case "nameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNotIn = data
+		case "nameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGT = data
+		case "nameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGTE = data
+		case "nameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLT = data
+		case "nameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLTE = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		case "nameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasPrefix = data
+		case "nameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasSuffix = data
+		case "nameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEqualFold = data
+		case "nameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContainsFold = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "enabledNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabledNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnabledNEQ = data
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		case "positionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("positionNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PositionNEQ = data
+		case "positionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("positionIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PositionIn = data
+		case "positionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("positionNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PositionNotIn = data
+		case "positionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("positionGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PositionGT = data
+		case "positionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("positionGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PositionGTE = data
+		case "positionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("positionLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PositionLT = data
+		case "positionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("positionLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PositionLTE = data
+		case "trigger":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trigger"))
+			data, err := ec.unmarshalOAutomationTrigger2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTrigger(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Trigger = data
+		case "triggerNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerNEQ"))
+			data, err := ec.unmarshalOAutomationTrigger2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTrigger(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerNEQ = data
+		case "triggerIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerIn"))
+			data, err := ec.unmarshalOAutomationTrigger2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTriggerᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerIn = data
+		case "triggerNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerNotIn"))
+			data, err := ec.unmarshalOAutomationTrigger2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTriggerᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerNotIn = data
+		case "idleMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idleMinutes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdleMinutes = data
+		case "idleMinutesNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idleMinutesNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdleMinutesNEQ = data
+		case "idleMinutesIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idleMinutesIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdleMinutesIn = data
+		case "idleMinutesNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idleMinutesNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdleMinutesNotIn = data
+		case "idleMinutesGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idleMinutesGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdleMinutesGT = data
+		case "idleMinutesGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idleMinutesGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdleMinutesGTE = data
+		case "idleMinutesLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idleMinutesLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdleMinutesLT = data
+		case "idleMinutesLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idleMinutesLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdleMinutesLTE = data
+		case "idleMinutesIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idleMinutesIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdleMinutesIsNil = data
+		case "idleMinutesNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idleMinutesNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdleMinutesNotNil = data
+		case "stopProcessing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stopProcessing"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StopProcessing = data
+		case "stopProcessingNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stopProcessingNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StopProcessingNEQ = data
+		case "suspendedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedAt = data
+		case "suspendedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedAtNEQ = data
+		case "suspendedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedAtIn = data
+		case "suspendedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedAtNotIn = data
+		case "suspendedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedAtGT = data
+		case "suspendedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedAtGTE = data
+		case "suspendedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedAtLT = data
+		case "suspendedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedAtLTE = data
+		case "suspendedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedAtIsNil = data
+		case "suspendedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedAtNotNil = data
+		case "suspendedReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReason = data
+		case "suspendedReasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReasonNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReasonNEQ = data
+		case "suspendedReasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReasonIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReasonIn = data
+		case "suspendedReasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReasonNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReasonNotIn = data
+		case "suspendedReasonGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReasonGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReasonGT = data
+		case "suspendedReasonGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReasonGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReasonGTE = data
+		case "suspendedReasonLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReasonLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReasonLT = data
+		case "suspendedReasonLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReasonLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReasonLTE = data
+		case "suspendedReasonContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReasonContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReasonContains = data
+		case "suspendedReasonHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReasonHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReasonHasPrefix = data
+		case "suspendedReasonHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReasonHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReasonHasSuffix = data
+		case "suspendedReasonIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReasonIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReasonIsNil = data
+		case "suspendedReasonNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReasonNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReasonNotNil = data
+		case "suspendedReasonEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReasonEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReasonEqualFold = data
+		case "suspendedReasonContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suspendedReasonContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuspendedReasonContainsFold = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAutomationRuleWhereInput unmarshals raw into the AutomationRuleWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAutomationRuleWhereInput(ctx context.Context, raw any) (ent.AutomationRuleWhereInput, error) {
+	var out ent.AutomationRuleWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AutomationRuleWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChannelOrder(ctx context.Context, obj any) (ent.ChannelOrder, error) {
 	var it ent.ChannelOrder
 	if obj == nil {
@@ -34981,6 +40101,97 @@ func (ec *executionContext) unmarshalInputCreateAttributeDefinitionInput(ctx con
 func UnmarshalCreateAttributeDefinitionInput(ctx context.Context, raw any) (ent.CreateAttributeDefinitionInput, error) {
 	var out ent.CreateAttributeDefinitionInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAttributeDefinitionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateAutomationRuleInput(ctx context.Context, obj any) (model.CreateAutomationRuleInput, error) {
+	var it model.CreateAutomationRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "enabled", "trigger", "idleMinutes", "conditions", "actions", "stopProcessing", "position"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "trigger":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trigger"))
+			data, err := ec.unmarshalNAutomationTrigger2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTrigger(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Trigger = data
+		case "idleMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idleMinutes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdleMinutes = data
+		case "conditions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conditions"))
+			data, err := ec.unmarshalOAutomationConditionGroupInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionGroup(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Conditions = data
+		case "actions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actions"))
+			data, err := ec.unmarshalNAutomationActionInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleActionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actions = data
+		case "stopProcessing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stopProcessing"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StopProcessing = data
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateAutomationRuleInput unmarshals raw into the CreateAutomationRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateAutomationRuleInput(ctx context.Context, raw any) (model.CreateAutomationRuleInput, error) {
+	var out model.CreateAutomationRuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAutomationRuleInput", raw, &out)
 	return out, err
 }
 
@@ -41578,6 +46789,90 @@ func UnmarshalUpdateAgentInput(ctx context.Context, raw any) (ent.UpdateAgentInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateAutomationRuleInput(ctx context.Context, obj any) (model.UpdateAutomationRuleInput, error) {
+	var it model.UpdateAutomationRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "enabled", "trigger", "idleMinutes", "conditions", "actions", "stopProcessing"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "trigger":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trigger"))
+			data, err := ec.unmarshalOAutomationTrigger2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTrigger(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Trigger = data
+		case "idleMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idleMinutes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdleMinutes = data
+		case "conditions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conditions"))
+			data, err := ec.unmarshalOAutomationConditionGroupInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionGroup(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Conditions = data
+		case "actions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actions"))
+			data, err := ec.unmarshalOAutomationActionInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleActionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actions = data
+		case "stopProcessing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stopProcessing"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StopProcessing = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateAutomationRuleInput unmarshals raw into the UpdateAutomationRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateAutomationRuleInput(ctx context.Context, raw any) (model.UpdateAutomationRuleInput, error) {
+	var out model.UpdateAutomationRuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateAutomationRuleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateChannelInput(ctx context.Context, obj any) (model.UpdateChannelInput, error) {
 	var it model.UpdateChannelInput
 	if obj == nil {
@@ -42957,6 +48252,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Call(ctx, sel, obj)
+	case *ent.AutomationRuleRun:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AutomationRuleRun(ctx, sel, obj)
+	case *ent.AutomationRule:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AutomationRule(ctx, sel, obj)
 	case *ent.AutoReplyConfig:
 		if obj == nil {
 			return graphql.Null
@@ -43938,6 +49243,645 @@ func (ec *executionContext) _AutoReplyText(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var automationActionImplementors = []string{"AutomationAction"}
+
+func (ec *executionContext) _AutomationAction(ctx context.Context, sel ast.SelectionSet, obj *schematype.RuleAction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, automationActionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutomationAction")
+		case "type":
+			out.Values[i] = ec._AutomationAction_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tagIDs":
+			out.Values[i] = ec._AutomationAction_tagIDs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "priority":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AutomationAction_priority(ctx, field, obj)
+				})
+		case "agentID":
+			out.Values[i] = ec._AutomationAction_agentID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "teamID":
+			out.Values[i] = ec._AutomationAction_teamID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quickReplyID":
+			out.Values[i] = ec._AutomationAction_quickReplyID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._AutomationAction_body(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "attribute":
+			out.Values[i] = ec._AutomationAction_attribute(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "value":
+			out.Values[i] = ec._AutomationAction_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minutes":
+			out.Values[i] = ec._AutomationAction_minutes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var automationConditionImplementors = []string{"AutomationCondition"}
+
+func (ec *executionContext) _AutomationCondition(ctx context.Context, sel ast.SelectionSet, obj *schematype.RuleCondition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, automationConditionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutomationCondition")
+		case "field":
+			out.Values[i] = ec._AutomationCondition_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "operator":
+			out.Values[i] = ec._AutomationCondition_operator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ids":
+			out.Values[i] = ec._AutomationCondition_ids(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "values":
+			out.Values[i] = ec._AutomationCondition_values(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "attribute":
+			out.Values[i] = ec._AutomationCondition_attribute(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var automationConditionGroupImplementors = []string{"AutomationConditionGroup"}
+
+func (ec *executionContext) _AutomationConditionGroup(ctx context.Context, sel ast.SelectionSet, obj *schematype.RuleConditionGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, automationConditionGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutomationConditionGroup")
+		case "operator":
+			out.Values[i] = ec._AutomationConditionGroup_operator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conditions":
+			out.Values[i] = ec._AutomationConditionGroup_conditions(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "groups":
+			out.Values[i] = ec._AutomationConditionGroup_groups(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var automationConditionResultImplementors = []string{"AutomationConditionResult"}
+
+func (ec *executionContext) _AutomationConditionResult(ctx context.Context, sel ast.SelectionSet, obj *automation.ConditionResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, automationConditionResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutomationConditionResult")
+		case "condition":
+			out.Values[i] = ec._AutomationConditionResult_condition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matched":
+			out.Values[i] = ec._AutomationConditionResult_matched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detail":
+			out.Values[i] = ec._AutomationConditionResult_detail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var automationGroupResultImplementors = []string{"AutomationGroupResult"}
+
+func (ec *executionContext) _AutomationGroupResult(ctx context.Context, sel ast.SelectionSet, obj *automation.GroupResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, automationGroupResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutomationGroupResult")
+		case "operator":
+			out.Values[i] = ec._AutomationGroupResult_operator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matched":
+			out.Values[i] = ec._AutomationGroupResult_matched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conditions":
+			out.Values[i] = ec._AutomationGroupResult_conditions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groups":
+			out.Values[i] = ec._AutomationGroupResult_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var automationRuleImplementors = []string{"AutomationRule", "Node"}
+
+func (ec *executionContext) _AutomationRule(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, automationRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutomationRule")
+		case "id":
+			out.Values[i] = ec._AutomationRule_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._AutomationRule_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._AutomationRule_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._AutomationRule_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enabled":
+			out.Values[i] = ec._AutomationRule_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._AutomationRule_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trigger":
+			out.Values[i] = ec._AutomationRule_trigger(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "idleMinutes":
+			out.Values[i] = ec._AutomationRule_idleMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "conditions":
+			out.Values[i] = ec._AutomationRule_conditions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actions":
+			out.Values[i] = ec._AutomationRule_actions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stopProcessing":
+			out.Values[i] = ec._AutomationRule_stopProcessing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suspendedAt":
+			out.Values[i] = ec._AutomationRule_suspendedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suspendedReason":
+			out.Values[i] = ec._AutomationRule_suspendedReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var automationRuleConnectionImplementors = []string{"AutomationRuleConnection"}
+
+func (ec *executionContext) _AutomationRuleConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationRuleConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, automationRuleConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutomationRuleConnection")
+		case "edges":
+			out.Values[i] = ec._AutomationRuleConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AutomationRuleConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._AutomationRuleConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var automationRuleEdgeImplementors = []string{"AutomationRuleEdge"}
+
+func (ec *executionContext) _AutomationRuleEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationRuleEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, automationRuleEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutomationRuleEdge")
+		case "node":
+			out.Values[i] = ec._AutomationRuleEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._AutomationRuleEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var automationRuleRunImplementors = []string{"AutomationRuleRun", "Node"}
+
+func (ec *executionContext) _AutomationRuleRun(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationRuleRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, automationRuleRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutomationRuleRun")
+		case "id":
+			out.Values[i] = ec._AutomationRuleRun_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ruleID":
+			out.Values[i] = ec._AutomationRuleRun_ruleID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversationID":
+			out.Values[i] = ec._AutomationRuleRun_conversationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outcome":
+			out.Values[i] = ec._AutomationRuleRun_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changes":
+			out.Values[i] = ec._AutomationRuleRun_changes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "error":
+			out.Values[i] = ec._AutomationRuleRun_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._AutomationRuleRun_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rule":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AutomationRuleRun_rule(ctx, field, obj)
+				})
+		case "conversation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AutomationRuleRun_conversation(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var automationRuleRunConnectionImplementors = []string{"AutomationRuleRunConnection"}
+
+func (ec *executionContext) _AutomationRuleRunConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationRuleRunConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, automationRuleRunConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutomationRuleRunConnection")
+		case "edges":
+			out.Values[i] = ec._AutomationRuleRunConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AutomationRuleRunConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._AutomationRuleRunConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var automationRuleRunEdgeImplementors = []string{"AutomationRuleRunEdge"}
+
+func (ec *executionContext) _AutomationRuleRunEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationRuleRunEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, automationRuleRunEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutomationRuleRunEdge")
+		case "node":
+			out.Values[i] = ec._AutomationRuleRunEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._AutomationRuleRunEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var automationRuleTestImplementors = []string{"AutomationRuleTest"}
+
+func (ec *executionContext) _AutomationRuleTest(ctx context.Context, sel ast.SelectionSet, obj *automation.Test) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, automationRuleTestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutomationRuleTest")
+		case "matched":
+			out.Values[i] = ec._AutomationRuleTest_matched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "root":
+			out.Values[i] = ec._AutomationRuleTest_root(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actions":
+			out.Values[i] = ec._AutomationRuleTest_actions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var callImplementors = []string{"Call", "Node"}
 
 func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj *ent.Call) graphql.Marshaler {
@@ -44830,6 +50774,11 @@ func (ec *executionContext) _ConversationActivity(ctx context.Context, sel ast.S
 			}
 		case "note":
 			out.Values[i] = ec._ConversationActivity_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ruleID":
+			out.Values[i] = ec._ConversationActivity_ruleID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -46335,6 +52284,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createAutomationRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAutomationRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateAutomationRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateAutomationRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteAutomationRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteAutomationRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "moveAutomationRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_moveAutomationRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setAutoReplies":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setAutoReplies(ctx, field)
@@ -46701,6 +52678,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_attributeDefinitions(ctx, field)
 				})
+		case "automationRules":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_automationRules(ctx, field)
+				})
+		case "automationRuleRuns":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_automationRuleRuns(ctx, field)
+				})
 		case "channels":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -46736,6 +52725,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_viewer(ctx, field)
+				})
+		case "testAutomationRule":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_testAutomationRule(ctx, field)
 				})
 		case "channelKinds":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -48859,6 +54854,257 @@ func (ec *executionContext) marshalNAutoReplyText2githubᚗcomᚋswitchboardᚋs
 	return ec._AutoReplyText(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNAutomationAction2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleAction(ctx context.Context, sel ast.SelectionSet, v schematype.RuleAction) graphql.Marshaler {
+	return ec._AutomationAction(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAutomationAction2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleActionᚄ(ctx context.Context, sel ast.SelectionSet, v []schematype.RuleAction) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAutomationAction2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleAction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNAutomationActionInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleActionᚄ(ctx context.Context, v any) ([]*schematype.RuleAction, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*schematype.RuleAction, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAutomationActionInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleAction(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNAutomationActionInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleAction(ctx context.Context, v any) (*schematype.RuleAction, error) {
+	res, err := ec.unmarshalInputAutomationActionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAutomationActionType2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutomationActionType2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AutomationActionType!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNAutomationCondition2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleCondition(ctx context.Context, sel ast.SelectionSet, v schematype.RuleCondition) graphql.Marshaler {
+	return ec._AutomationCondition(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNAutomationConditionField2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutomationConditionField2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AutomationConditionField!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNAutomationConditionGroup2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionGroup(ctx context.Context, sel ast.SelectionSet, v schematype.RuleConditionGroup) graphql.Marshaler {
+	return ec._AutomationConditionGroup(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNAutomationConditionGroupInput2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionGroup(ctx context.Context, v any) (schematype.RuleConditionGroup, error) {
+	res, err := ec.unmarshalInputAutomationConditionGroupInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAutomationConditionInput2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleCondition(ctx context.Context, v any) (schematype.RuleCondition, error) {
+	res, err := ec.unmarshalInputAutomationConditionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAutomationConditionOperator2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutomationConditionOperator2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AutomationConditionOperator!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNAutomationConditionResult2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋautomationᚐConditionResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*automation.ConditionResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAutomationConditionResult2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋautomationᚐConditionResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAutomationConditionResult2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋautomationᚐConditionResult(ctx context.Context, sel ast.SelectionSet, v *automation.ConditionResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AutomationConditionResult!")
+		return graphql.Null
+	}
+	return ec._AutomationConditionResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAutomationGroupOperator2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutomationGroupOperator2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AutomationGroupOperator!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNAutomationGroupResult2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋautomationᚐGroupResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*automation.GroupResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAutomationGroupResult2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋautomationᚐGroupResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAutomationGroupResult2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋautomationᚐGroupResult(ctx context.Context, sel ast.SelectionSet, v *automation.GroupResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AutomationGroupResult!")
+		return graphql.Null
+	}
+	return ec._AutomationGroupResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAutomationRule2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRule(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationRule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AutomationRule!")
+		return graphql.Null
+	}
+	return ec._AutomationRule(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAutomationRuleConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationRuleConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AutomationRuleConnection!")
+		return graphql.Null
+	}
+	return ec._AutomationRuleConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAutomationRuleOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleOrderField(ctx context.Context, v any) (*ent.AutomationRuleOrderField, error) {
+	var res = new(ent.AutomationRuleOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutomationRuleOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationRuleOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AutomationRuleOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNAutomationRuleRunConnection2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationRuleRunConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AutomationRuleRunConnection!")
+		return graphql.Null
+	}
+	return ec._AutomationRuleRunConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAutomationRuleRunOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunOrderField(ctx context.Context, v any) (*ent.AutomationRuleRunOrderField, error) {
+	var res = new(ent.AutomationRuleRunOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutomationRuleRunOrderField2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationRuleRunOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AutomationRuleRunOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNAutomationRuleRunOutcome2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationrulerunᚐOutcome(ctx context.Context, v any) (automationrulerun.Outcome, error) {
+	var res automationrulerun.Outcome
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutomationRuleRunOutcome2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationrulerunᚐOutcome(ctx context.Context, sel ast.SelectionSet, v automationrulerun.Outcome) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAutomationRuleRunWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunWhereInput(ctx context.Context, v any) (*ent.AutomationRuleRunWhereInput, error) {
+	res, err := ec.unmarshalInputAutomationRuleRunWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutomationRuleTest2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋautomationᚐTest(ctx context.Context, sel ast.SelectionSet, v *automation.Test) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AutomationRuleTest!")
+		return graphql.Null
+	}
+	return ec._AutomationRuleTest(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAutomationRuleWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleWhereInput(ctx context.Context, v any) (*ent.AutomationRuleWhereInput, error) {
+	res, err := ec.unmarshalInputAutomationRuleWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAutomationTrigger2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTrigger(ctx context.Context, v any) (automationrule.Trigger, error) {
+	var res automationrule.Trigger
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutomationTrigger2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTrigger(ctx context.Context, sel ast.SelectionSet, v automationrule.Trigger) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -49134,6 +55380,11 @@ func (ec *executionContext) unmarshalNCreateApiTokenInput2githubᚗcomᚋswitchb
 
 func (ec *executionContext) unmarshalNCreateAttributeDefinitionInput2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚐCreateAttributeDefinitionInput(ctx context.Context, v any) (ent.CreateAttributeDefinitionInput, error) {
 	res, err := ec.unmarshalInputCreateAttributeDefinitionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateAutomationRuleInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐCreateAutomationRuleInput(ctx context.Context, v any) (model.CreateAutomationRuleInput, error) {
+	res, err := ec.unmarshalInputCreateAutomationRuleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -50032,6 +56283,11 @@ func (ec *executionContext) unmarshalNUpdateAgentInput2githubᚗcomᚋswitchboar
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateAutomationRuleInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐUpdateAutomationRuleInput(ctx context.Context, v any) (model.UpdateAutomationRuleInput, error) {
+	res, err := ec.unmarshalInputUpdateAutomationRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateChannelInput2githubᚗcomᚋswitchboardᚋswitchboardᚋgraphᚋmodelᚐUpdateChannelInput(ctx context.Context, v any) (model.UpdateChannelInput, error) {
 	res, err := ec.unmarshalInputUpdateChannelInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -50789,6 +57045,327 @@ func (ec *executionContext) unmarshalOAutoReplyTextInput2ᚖgithubᚗcomᚋswitc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOAutomationActionInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleActionᚄ(ctx context.Context, v any) ([]*schematype.RuleAction, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*schematype.RuleAction, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAutomationActionInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleAction(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAutomationCondition2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionᚄ(ctx context.Context, sel ast.SelectionSet, v []schematype.RuleCondition) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAutomationCondition2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleCondition(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAutomationConditionGroup2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []schematype.RuleConditionGroup) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAutomationConditionGroup2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAutomationConditionGroupInput2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionGroupᚄ(ctx context.Context, v any) ([]schematype.RuleConditionGroup, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]schematype.RuleConditionGroup, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAutomationConditionGroupInput2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionGroup(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAutomationConditionGroupInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionGroup(ctx context.Context, v any) (*schematype.RuleConditionGroup, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAutomationConditionGroupInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAutomationConditionInput2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleConditionᚄ(ctx context.Context, v any) ([]schematype.RuleCondition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]schematype.RuleCondition, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAutomationConditionInput2githubᚗcomᚋswitchboardᚋswitchboardᚋinternalᚋschematypeᚐRuleCondition(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAutomationRule2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRule(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationRule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AutomationRule(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAutomationRuleEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AutomationRuleEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOAutomationRuleEdge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAutomationRuleEdge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationRuleEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AutomationRuleEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAutomationRuleOrder2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleOrder(ctx context.Context, v any) (*ent.AutomationRuleOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAutomationRuleOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAutomationRuleRun2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRun(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationRuleRun) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AutomationRuleRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAutomationRuleRunEdge2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AutomationRuleRunEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOAutomationRuleRunEdge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAutomationRuleRunEdge2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationRuleRunEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AutomationRuleRunEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAutomationRuleRunOrder2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunOrder(ctx context.Context, v any) (*ent.AutomationRuleRunOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAutomationRuleRunOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAutomationRuleRunOutcome2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationrulerunᚐOutcomeᚄ(ctx context.Context, v any) ([]automationrulerun.Outcome, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]automationrulerun.Outcome, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAutomationRuleRunOutcome2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationrulerunᚐOutcome(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAutomationRuleRunOutcome2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationrulerunᚐOutcomeᚄ(ctx context.Context, sel ast.SelectionSet, v []automationrulerun.Outcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAutomationRuleRunOutcome2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationrulerunᚐOutcome(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAutomationRuleRunOutcome2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationrulerunᚐOutcome(ctx context.Context, v any) (*automationrulerun.Outcome, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(automationrulerun.Outcome)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAutomationRuleRunOutcome2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationrulerunᚐOutcome(ctx context.Context, sel ast.SelectionSet, v *automationrulerun.Outcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOAutomationRuleRunWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunWhereInputᚄ(ctx context.Context, v any) ([]*ent.AutomationRuleRunWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.AutomationRuleRunWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAutomationRuleRunWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAutomationRuleRunWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleRunWhereInput(ctx context.Context, v any) (*ent.AutomationRuleRunWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAutomationRuleRunWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAutomationRuleWhereInput2ᚕᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleWhereInputᚄ(ctx context.Context, v any) ([]*ent.AutomationRuleWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.AutomationRuleWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAutomationRuleWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAutomationRuleWhereInput2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚐAutomationRuleWhereInput(ctx context.Context, v any) (*ent.AutomationRuleWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAutomationRuleWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAutomationTrigger2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTriggerᚄ(ctx context.Context, v any) ([]automationrule.Trigger, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]automationrule.Trigger, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAutomationTrigger2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTrigger(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAutomationTrigger2ᚕgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTriggerᚄ(ctx context.Context, sel ast.SelectionSet, v []automationrule.Trigger) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAutomationTrigger2githubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTrigger(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAutomationTrigger2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTrigger(ctx context.Context, v any) (*automationrule.Trigger, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(automationrule.Trigger)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAutomationTrigger2ᚖgithubᚗcomᚋswitchboardᚋswitchboardᚋentᚋautomationruleᚐTrigger(ctx context.Context, sel ast.SelectionSet, v *automationrule.Trigger) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -51520,6 +58097,18 @@ func (ec *executionContext) marshalOIdentitySource2ᚖgithubᚗcomᚋswitchboard
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {

@@ -12,6 +12,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/agent"
+	"github.com/switchboard/switchboard/ent/automationrule"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/ent/quickreply"
@@ -97,6 +98,23 @@ type CreateAgentInput struct {
 type CreateAPITokenInput struct {
 	Name   string   `json:"name"`
 	Scopes []string `json:"scopes"`
+}
+
+type CreateAutomationRuleInput struct {
+	Name string `json:"name"`
+	// Default true.
+	Enabled *bool                  `json:"enabled,omitempty"`
+	Trigger automationrule.Trigger `json:"trigger"`
+	// CONVERSATION_IDLE only: minutes without a message (1 to 43200).
+	IdleMinutes *int `json:"idleMinutes,omitempty"`
+	// Null: always matches.
+	Conditions *schematype.RuleConditionGroup `json:"conditions,omitempty"`
+	// 1 to 20, run in order.
+	Actions []*schematype.RuleAction `json:"actions"`
+	// When the rule applies, later rules of the same trigger are not evaluated.
+	StopProcessing *bool `json:"stopProcessing,omitempty"`
+	// Where the rule goes (0 first); default last.
+	Position *int `json:"position,omitempty"`
 }
 
 type CreateChannelInput struct {
@@ -291,6 +309,17 @@ type TypingEvent struct {
 	// The customer who types, or null when it is an agent.
 	Customer *ent.Customer `json:"customer,omitempty"`
 	Typing   bool          `json:"typing"`
+}
+
+// Given fields replace the rule's; enabled true also lifts a suspension.
+type UpdateAutomationRuleInput struct {
+	Name           *string                        `json:"name,omitempty"`
+	Enabled        *bool                          `json:"enabled,omitempty"`
+	Trigger        *automationrule.Trigger        `json:"trigger,omitempty"`
+	IdleMinutes    *int                           `json:"idleMinutes,omitempty"`
+	Conditions     *schematype.RuleConditionGroup `json:"conditions,omitempty"`
+	Actions        []*schematype.RuleAction       `json:"actions,omitempty"`
+	StopProcessing *bool                          `json:"stopProcessing,omitempty"`
 }
 
 type UpdateChannelInput struct {

@@ -35,6 +35,7 @@ import (
 	_ "github.com/switchboard/switchboard/ent/runtime" // schema hooks and policies
 	"github.com/switchboard/switchboard/graph"
 	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/automation"
 	"github.com/switchboard/switchboard/internal/autoreply"
 	"github.com/switchboard/switchboard/internal/channelcfg"
 	"github.com/switchboard/switchboard/internal/config"
@@ -139,6 +140,8 @@ type App struct {
 	AutoReplies *autoreply.Service
 	// Timers fires due timers (snoozed conversations' wake-ups).
 	Timers *timers.Timers
+	// Rules runs automation rules (a durable consumer of the event log).
+	Rules *automation.Service
 	// Receivers runs this instance's share of channel receivers.
 	Receivers *receivers.Runner
 	// Files keeps attachments' bytes and serves them by signed links.
@@ -231,6 +234,11 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	receiverRunner := receivers.New(client, channelSvc, inboxSvc.Deliver, ro)
 	router := routing.New(client, eventLog, inboxSvc, routing.Options{Sweep: o.RoutingSweep, Poll: o.RoutingPoll, Now: now, Log: log})
 	autoReplies := autoreply.New(client, eventLog, inboxSvc, router, autoreply.Options{Poll: o.RoutingPoll, Now: now, Log: log})
+	quickReplies := quickreplies.New(client, inboxSvc, fileSvc, eventLog, now)
+	rules := automation.New(client,
+		automation.Deps{Events: eventLog, Inbox: inboxSvc, Customers: customerSvc, QuickReplies: quickReplies, Timers: timerSvc},
+		automation.Options{MaxActionsPerMinute: cfg.AutomationMaxActionsPerMinute, Poll: o.RoutingPoll, Now: now, Log: log})
+	timerSvc.Handle(automation.TimerIdle, rules.Idle)
 	// An agent who comes ONLINE here gets waiting conversations at once
 	// (elsewhere, within the router's sweep).
 	pres.OnStatus(func(ws gid.ID, status agent.Status) {
@@ -242,7 +250,6 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	// once, whichever instance changed them.
 	sockets := graph.NewSockets()
 	eventLog.OnSignal(events.SignalCredentials, sockets.CredentialsChanged)
-	quickReplies := quickreplies.New(client, inboxSvc, fileSvc, eventLog, now)
 	res := &graph.Resolver{
 		Client:    client,
 		Auth:      authSvc,
@@ -253,6 +260,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		Visitors:  visitors,
 		Customers: customerSvc,
 		Router:    router,
+		Rules:     rules,
 		Receivers: receiverRunner,
 		AutoReply: autoReplies,
 		Files:     fileSvc,
@@ -301,6 +309,7 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 		cfg:          cfg,
 		log:          log,
 		QuickReplies: quickReplies,
+		Rules:        rules,
 	}, nil
 }
 
@@ -380,6 +389,10 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	// a time holds it).
 	if !a.autoReplyOff {
 		go a.AutoReplies.Run(ctx)
+	}
+	// Automation rules: a durable consumer of the event log.
+	if !a.cfg.AutomationOff {
+		go a.Rules.Run(ctx)
 	}
 	return nil
 }

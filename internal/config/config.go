@@ -83,6 +83,13 @@ type Config struct {
 	// AutoRepliesOff keeps this instance from sending channels'
 	// auto-replies (SWITCHBOARD_AUTOREPLIES=off); other instances still do.
 	AutoRepliesOff bool
+	// AutomationMaxActionsPerMinute caps the automation rule actions one
+	// conversation gets per minute; a rule that would go over is suspended
+	// (SWITCHBOARD_AUTOMATION_MAX_ACTIONS_PER_MINUTE, default 20).
+	AutomationMaxActionsPerMinute int
+	// AutomationOff keeps this instance from running automation rules
+	// (SWITCHBOARD_AUTOMATION=off); other instances still do.
+	AutomationOff bool
 	// Query bounds what one GraphQL operation may cost; zero takes the
 	// server's default.
 	Query QueryLimits
@@ -180,6 +187,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	str("SWITCHBOARD_ROUTING", &routingMode)
 	var autoReplyMode string
 	str("SWITCHBOARD_AUTOREPLIES", &autoReplyMode)
+	var automationMode string
+	str("SWITCHBOARD_AUTOMATION", &automationMode)
 	var introspection, timeout, proxies, migrateMode, privateFetch string
 	str("SWITCHBOARD_MIGRATE", &migrateMode)
 	str("SWITCHBOARD_TRUSTED_PROXIES", &proxies)
@@ -195,6 +204,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		{"SWITCHBOARD_MAX_QUERY_ALIASES", &c.Query.Aliases},
 		{"SWITCHBOARD_MAX_QUERY_DEPTH", &c.Query.Depth},
 		{"SWITCHBOARD_MAX_QUERY_COMPLEXITY", &c.Query.Complexity},
+		{"SWITCHBOARD_AUTOMATION_MAX_ACTIONS_PER_MINUTE", &c.AutomationMaxActionsPerMinute},
 	}
 	for _, l := range limits {
 		var v string
@@ -276,6 +286,13 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.AutoRepliesOff = true
 	default:
 		return nil, &Error{"SWITCHBOARD_AUTOREPLIES", "must be on or off"}
+	}
+	switch automationMode {
+	case "", "on":
+	case "off":
+		c.AutomationOff = true
+	default:
+		return nil, &Error{"SWITCHBOARD_AUTOMATION", "must be on or off"}
 	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o == "" {

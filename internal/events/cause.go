@@ -14,7 +14,12 @@ import (
 // so that a rule never triggers on an event its own action caused.
 type Cause struct {
 	Kind CauseKind
-	ID   gid.ID // the agent, token, channel, rule or channel of the auto-reply; "" for SYSTEM
+	// ID: the agent, token, channel, or channel of the auto-reply; "" for
+	// SYSTEM. For AUTOMATION_RULE it is the AutomationRuleRun that acted:
+	// the run names its rule and the rules applied since the chain's root
+	// event, so automation skips them all (no rule triggers on its own
+	// action, and rules that would trigger each other run once each).
+	ID gid.ID
 }
 
 // CauseKind is the kind of a Cause.

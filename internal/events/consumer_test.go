@@ -26,7 +26,7 @@ type consumerEnv struct {
 }
 
 func newConsumerEnv(t *testing.T) *consumerEnv {
-	s := testenv.New(t, testenv.NoRouting) // the tests run their own consumers; pruning waits for all
+	s := testenv.New(t, testenv.NoRouting, testenv.NoAutomation) // the tests run their own consumers; pruning waits for all
 	e := &consumerEnv{s: s, tok: s.AdminToken(t)}
 	e.conv = s.Conversation(t, e.tok)
 	e.ws = s.App.Client.Workspace.Query().FirstIDX(privacy.DecisionContext(context.Background(), privacy.Allow))

@@ -49,6 +49,8 @@ var prefixes = map[string]string{
 	"qr":   "QuickReply",
 	"arc":  "AutoReplyConfig",
 	"ars":  "AutoReplySend",
+	"aru":  "AutomationRule",
+	"arr":  "AutomationRuleRun",
 }
 
 // crockford is the lower-case Crockford base32 alphabet: ids sort in creation order.

@@ -23,6 +23,8 @@ type Activity struct {
 	Note            string
 	// DedupeKey records a channel event once (see recordChannelEvent).
 	DedupeKey *string
+	// RuleID is the automation rule of a RULE_APPLIED step.
+	RuleID *gid.ID
 }
 
 // RecordActivity stores a step of conv's life in the transaction ctx carries, so it
@@ -45,7 +47,7 @@ func (s *Service) RecordActivity(ctx context.Context, conv *ent.Conversation, a 
 	if a.Note != "" {
 		create.SetNote(a.Note)
 	}
-	create.SetNillableDedupeKey(a.DedupeKey)
+	create.SetNillableDedupeKey(a.DedupeKey).SetNillableRuleID(a.RuleID)
 	if v := viewer.FromContext(ctx); v != nil && v.AgentID != "" {
 		create.SetActorID(v.AgentID)
 	}

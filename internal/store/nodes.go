@@ -9,6 +9,8 @@ import (
 	"github.com/switchboard/switchboard/ent/agent"
 	"github.com/switchboard/switchboard/ent/apitoken"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
+	"github.com/switchboard/switchboard/ent/automationrule"
+	"github.com/switchboard/switchboard/ent/automationrulerun"
 	"github.com/switchboard/switchboard/ent/call"
 	"github.com/switchboard/switchboard/ent/channel"
 	"github.com/switchboard/switchboard/ent/conversation"
@@ -84,6 +86,12 @@ var nodes = map[string]node{
 	}},
 	"AttributeDefinition": {attributedefinition.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
 		return c.AttributeDefinition.Query().Where(attributedefinition.IDIn(ids...)).Count(ctx)
+	}},
+	"AutomationRule": {automationrule.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
+		return c.AutomationRule.Query().Where(automationrule.IDIn(ids...)).Count(ctx)
+	}},
+	"AutomationRuleRun": {automationrulerun.Table, func(ctx context.Context, c *ent.Client, ids []gid.ID) (int, error) {
+		return c.AutomationRuleRun.Query().Where(automationrulerun.IDIn(ids...)).Count(ctx)
 	}},
 }
 

@@ -61,6 +61,9 @@ type Option func(*config.Config)
 // and auto-replies (a test runs its own).
 func NoRouting(c *config.Config) { c.RoutingOff, c.AutoRepliesOff = true, true }
 
+// NoAutomation starts the server without its automation rules consumer.
+func NoAutomation(c *config.Config) { c.AutomationOff = true }
+
 // SignupOpen opens sign-up.
 func SignupOpen(c *config.Config) { c.SignupOpen = true }
 
