@@ -233,8 +233,8 @@ func New(ctx context.Context, cfg *config.Config, db *store.DB, o Options) (*App
 	}
 	receiverRunner := receivers.New(client, channelSvc, inboxSvc.Deliver, ro)
 	router := routing.New(client, eventLog, inboxSvc, routing.Options{Sweep: o.RoutingSweep, Poll: o.RoutingPoll, Now: now, Log: log})
-	autoReplies := autoreply.New(client, eventLog, inboxSvc, router, autoreply.Options{Poll: o.RoutingPoll, Now: now, Log: log})
 	quickReplies := quickreplies.New(client, inboxSvc, fileSvc, eventLog, now)
+	autoReplies := autoreply.New(client, eventLog, inboxSvc, router, quickReplies, autoreply.Options{Poll: o.RoutingPoll, Now: now, Log: log})
 	rules := automation.New(client,
 		automation.Deps{Events: eventLog, Inbox: inboxSvc, Customers: customerSvc, QuickReplies: quickReplies, Timers: timerSvc},
 		automation.Options{MaxActionsPerMinute: cfg.AutomationMaxActionsPerMinute, Poll: o.RoutingPoll, Now: now, Log: log})

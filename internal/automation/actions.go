@@ -9,7 +9,6 @@ import (
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/attributedefinition"
 	"github.com/switchboard/switchboard/ent/conversation"
-	"github.com/switchboard/switchboard/ent/customeridentity"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/render"
 	"github.com/switchboard/switchboard/internal/schematype"
@@ -47,7 +46,7 @@ func (s *Service) do(ctx context.Context, a *schematype.RuleAction, snap *Snapsh
 		_, err = s.quickReplies.Send(ctx, *a.QuickReplyID, id)
 	case ActAddNote:
 		var vals render.Values
-		if vals, err = s.values(ctx, snap); err == nil {
+		if vals, err = s.quickReplies.Values(ctx, id); err == nil {
 			_, err = s.inbox.Send(ctx, inbox.SendInput{ConversationID: id, Body: render.String(a.Body, vals), Private: true, Automated: true})
 		}
 	case ActSetAttribute:
@@ -85,40 +84,6 @@ func (s *Service) attributeValue(ctx context.Context, a *schematype.RuleAction) 
 		return strconv.ParseBool(*a.Value)
 	}
 	return *a.Value, nil
-}
-
-// values are a note's variables for a conversation.
-func (s *Service) values(ctx context.Context, snap *Snapshot) (render.Values, error) {
-	v := render.Values{"conversation.id": string(snap.ConversationID), "channel.name": snap.ChannelName}
-	if snap.CustomerName != "" {
-		v["customer.name"] = snap.CustomerName
-	}
-	for k, a := range snap.Attributes {
-		if a != nil {
-			v["customer.attributes."+k] = attrString(a)
-		}
-	}
-	ids, err := s.db(ctx).CustomerIdentity.Query().
-		Where(customeridentity.CustomerID(snap.CustomerID), customeridentity.KindIn(customeridentity.KindEMAIL, customeridentity.KindPHONE)).
-		All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("automation: identities: %w", err)
-	}
-	for _, id := range ids {
-		key := "customer.email"
-		if id.Kind == customeridentity.KindPHONE {
-			key = "customer.phone"
-		}
-		if _, ok := v[key]; !ok {
-			v[key] = id.Value
-		}
-	}
-	if snap.AssigneeID != nil {
-		if a, err := s.db(ctx).Agent.Get(ctx, *snap.AssigneeID); err == nil {
-			v["agent.name"], v["agent.email"] = a.Name, a.Email
-		}
-	}
-	return v, nil
 }
 
 // describe says what an action does, for people.

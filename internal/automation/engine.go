@@ -22,7 +22,6 @@ import (
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/inbox"
 	"github.com/switchboard/switchboard/internal/store"
-	"github.com/switchboard/switchboard/internal/viewer"
 )
 
 // ConsumerName is the engine's name in the event log.
@@ -41,7 +40,6 @@ func (s *Service) handle(ctx context.Context, evs []*events.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	ctx = viewer.NewContext(ctx, viewer.System(evs[0].WorkspaceID))
 	set, err := s.rules(ctx, evs[0].WorkspaceID)
 	if err != nil || set.count == 0 {
 		return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/gid"
+	"github.com/switchboard/switchboard/internal/render"
 	"github.com/switchboard/switchboard/internal/schematype"
 	"github.com/switchboard/switchboard/internal/workhours"
 )
@@ -125,11 +126,11 @@ func condition(c *schematype.RuleCondition, s *Snapshot, rx Regexps, explain boo
 		if f, isNum := v.(float64); isNum && (c.Operator == CmpGreaterThan || c.Operator == CmpLessThan) {
 			ok = compareNumber(c, f) // no formatting per rule
 			if explain {
-				got = attrString(v)
+				got = render.Text(v)
 			}
 			break
 		}
-		got = attrString(v)
+		got = render.Text(v)
 		ok = compareAttribute(c, got, set)
 	case FieldCustomerTag:
 		ok, got = anyTag(c, s.CustomerTags), fmt.Sprint(len(s.CustomerTags))+" tags"
@@ -202,18 +203,6 @@ func optionalID(c *schematype.RuleCondition, id *gid.ID) (bool, string) {
 		return id == nil || !slices.Contains(c.IDs, *id), got
 	}
 	return false, got
-}
-
-func attrString(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return v
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	return fmt.Sprint(v)
 }
 
 func compareAttribute(c *schematype.RuleCondition, got string, set bool) bool {

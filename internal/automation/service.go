@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/internal/events"
 	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/inbox"
+	"github.com/switchboard/switchboard/internal/render"
 	"github.com/switchboard/switchboard/internal/schematype"
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -28,6 +29,8 @@ import (
 // QuickReplies finds and sends quick replies (internal/quickreplies).
 type QuickReplies interface {
 	Exists(ctx context.Context, id gid.ID) error
+	// Values fills a conversation's variables (for notes).
+	Values(ctx context.Context, conversationID gid.ID) (render.Values, error)
 	Send(ctx context.Context, quickReplyID, conversationID gid.ID) (*ent.Message, error)
 }
 

@@ -19,7 +19,9 @@ import (
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/internal/events"
+	"github.com/switchboard/switchboard/internal/gid"
 	"github.com/switchboard/switchboard/internal/inbox"
+	"github.com/switchboard/switchboard/internal/render"
 	"github.com/switchboard/switchboard/internal/routing"
 )
 
@@ -39,19 +41,25 @@ type Service struct {
 	events *events.Log
 	inbox  *inbox.Service
 	router *routing.Router // the queue, for {{queue.position}}
+	vars   Variables
 	o      Options
 	cache  configCache
 }
 
+// Variables fills a conversation's variables (quickreplies.Service.Values).
+type Variables interface {
+	Values(ctx context.Context, conversationID gid.ID) (render.Values, error)
+}
+
 // New returns a Service.
-func New(client *ent.Client, log *events.Log, in *inbox.Service, router *routing.Router, o Options) *Service {
+func New(client *ent.Client, log *events.Log, in *inbox.Service, router *routing.Router, vars Variables, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Service{client: client, events: log, inbox: in, router: router, o: o}
+	return &Service{client: client, events: log, inbox: in, router: router, vars: vars, o: o}
 }
 
 // coalesce lets a burst of inbound messages be one read of the log: an

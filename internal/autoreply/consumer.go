@@ -18,7 +18,6 @@ import (
 	"github.com/switchboard/switchboard/internal/render"
 	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/store"
-	"github.com/switchboard/switchboard/internal/viewer"
 	"github.com/switchboard/switchboard/internal/workhours"
 )
 
@@ -61,8 +60,6 @@ func (s *Service) handle(ctx context.Context, evs []*events.Event) error {
 	if len(msgIDs) == 0 && len(convIDs) == 0 {
 		return nil
 	}
-	ctx, cancel := workspaceContext(ctx, evs[0].WorkspaceID)
-	defer cancel()
 	b, err := s.load(ctx, evs[0].WorkspaceID, msgIDs, convIDs)
 	if err != nil || len(b.configs) == 0 {
 		return err
@@ -73,16 +70,6 @@ func (s *Service) handle(ctx context.Context, evs []*events.Event) error {
 		}
 	}
 	return nil
-}
-
-// workspaceContext is ctx's cancellation with the workspace's system actor
-// and nothing else: the consumer's context allows every privacy decision
-// (RunConsumer reads all workspaces), so reads here would not be confined
-// to the workspace; under the actor they are, by the tenant rules.
-func workspaceContext(ctx context.Context, ws gid.ID) (context.Context, context.CancelFunc) {
-	c, cancel := context.WithCancel(viewer.NewContext(context.Background(), viewer.System(ws)))
-	stop := context.AfterFunc(ctx, cancel)
-	return c, func() { stop(); cancel() }
 }
 
 // load reads the workspace's configurations (cached, see configs), then
@@ -236,7 +223,7 @@ func (s *Service) send(ctx context.Context, c *config, conv *ent.Conversation, e
 		if blocks[conv.ID] != inbox.ReplyAllowed {
 			return errSkip
 		}
-		values, err := s.values(ctx, conv)
+		values, err := s.vars.Values(ctx, conv.ID)
 		if err != nil {
 			return err
 		}

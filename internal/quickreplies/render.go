@@ -2,8 +2,6 @@ package quickreplies
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/switchboard/switchboard/ent"
 	"github.com/switchboard/switchboard/ent/customeridentity"
@@ -27,9 +25,11 @@ func (s *Service) Render(ctx context.Context, id, conversationID gid.ID) (string
 	return render.String(qr.Body, values), nil
 }
 
-// Values are the render.Conversation variables' values for a conversation
-// and the acting agent (none for Switchboard itself or a token without
-// one: agent.* then take their fallbacks).
+// Values are the render.Conversation variables' values for a conversation:
+// agent.* is the acting agent, or, when Switchboard itself writes (an
+// auto-reply, an automation rule), the conversation's assignee; with
+// neither, agent.* take their fallbacks. Quick replies, auto-replies and
+// rule notes all fill their texts from here.
 func (s *Service) Values(ctx context.Context, conversationID gid.ID) (render.Values, error) {
 	c := s.db(ctx)
 	conv, err := c.Conversation.Query().Where(conversationIs(conversationID)).
@@ -37,9 +37,15 @@ func (s *Service) Values(ctx context.Context, conversationID gid.ID) (render.Val
 	if err != nil {
 		return nil, err
 	}
-	var agent *ent.Agent
+	var agentID *gid.ID
 	if a := viewer.FromContext(ctx); a != nil && a.AgentID != "" && a.Kind != viewer.KindSystem {
-		if agent, err = c.Agent.Get(ctx, a.AgentID); err != nil && !ent.IsNotFound(err) {
+		agentID = &a.AgentID
+	} else if a != nil && a.Kind == viewer.KindSystem {
+		agentID = conv.AssigneeID
+	}
+	var agent *ent.Agent
+	if agentID != nil {
+		if agent, err = c.Agent.Get(ctx, *agentID); err != nil && !ent.IsNotFound(err) {
 			return nil, err
 		}
 	}
@@ -64,7 +70,7 @@ func values(conv *ent.Conversation, agent *ent.Agent, idents []*ent.CustomerIden
 	if cu := conv.Edges.Customer; cu != nil {
 		v["customer.name"] = cu.Name
 		for k, x := range cu.CustomAttributes {
-			v["customer.attributes."+k] = attributeText(x)
+			v["customer.attributes."+k] = render.Text(x)
 		}
 	}
 	for _, id := range idents {
@@ -83,31 +89,4 @@ func values(conv *ent.Conversation, agent *ent.Agent, idents []*ent.CustomerIden
 		v["agent.name"], v["agent.email"] = agent.Name, agent.Email
 	}
 	return v
-}
-
-// attributeText writes a custom attribute's value as people read it:
-// text as it is, numbers without exponents, booleans as true/false,
-// lists joined with ", "; nothing for null.
-func attributeText(x any) string {
-	switch x := x.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		if x == float64(int64(x)) {
-			return fmt.Sprintf("%d", int64(x))
-		}
-		return fmt.Sprint(x)
-	case []any:
-		parts := make([]string, 0, len(x))
-		for _, e := range x {
-			if t := attributeText(e); t != "" {
-				parts = append(parts, t)
-			}
-		}
-		return strings.Join(parts, ", ")
-	default:
-		return fmt.Sprint(x)
-	}
 }

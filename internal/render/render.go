@@ -11,6 +11,7 @@ package render
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -270,4 +271,27 @@ var Conversation = Vars{
 		"conversation.id",
 	},
 	Prefixes: []string{"customer.attributes."},
+}
+
+// Text writes a JSON value (a custom attribute's) as people read it: text
+// as it is, numbers in plain decimal (no exponent), booleans as
+// true/false, lists joined with ", ", nothing for null.
+func Text(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case []any:
+		parts := make([]string, 0, len(v))
+		for _, e := range v {
+			if t := Text(e); t != "" {
+				parts = append(parts, t)
+			}
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(v)
 }

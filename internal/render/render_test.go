@@ -130,3 +130,17 @@ func containsQuoted(s string) bool {
 	}
 	return false
 }
+
+func TestText(t *testing.T) {
+	for _, tc := range []struct {
+		in   any
+		want string
+	}{
+		{nil, ""}, {"gold", "gold"}, {float64(3), "3"}, {1.5, "1.5"}, {1e21, "1000000000000000000000"},
+		{true, "true"}, {[]any{"a", nil, float64(2)}, "a, 2"},
+	} {
+		if got := Text(tc.in); got != tc.want {
+			t.Errorf("Text(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
