@@ -415,6 +415,16 @@ func TestAutomationRuleQuickReply(t *testing.T) {
 	if want := []string{"Hi Cy c5, thanks for writing to Relay. The team"}; !slices.Equal(bot, want) {
 		t.Fatalf("bot messages %q, want %q", bot, want)
 	}
+	// The timeline says which quick reply went, by name.
+	var notes []string
+	for _, e := range e.state(t, conv).Customer.Timeline.Edges {
+		if e.Node.ActivityKind == "RULE_APPLIED" && e.Node.Note != nil {
+			notes = append(notes, *e.Node.Note)
+		}
+	}
+	if want := []string{`Welcome: sent quick reply "Hello" (/hello)`}; !slices.Equal(notes, want) {
+		t.Fatalf("timeline notes %q, want %q", notes, want)
+	}
 }
 
 // TestAutomationRuleIdle: a CONVERSATION_IDLE rule applies once the

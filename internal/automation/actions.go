@@ -100,7 +100,7 @@ func (s *Service) describe(ctx context.Context, a *schematype.RuleAction) string
 	case ActAssignTeam:
 		return "transferred to team " + s.teamName(ctx, *a.TeamID)
 	case ActSendQuickReply:
-		return "sent quick reply " + string(*a.QuickReplyID)
+		return "sent quick reply " + s.quickReplyTitle(ctx, *a.QuickReplyID)
 	case ActAddNote:
 		return "added a note"
 	case ActSetAttribute:

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard/switchboard/ent/conversation"
 	"github.com/switchboard/switchboard/ent/conversationactivity"
 	"github.com/switchboard/switchboard/ent/message"
+	"github.com/switchboard/switchboard/ent/quickreply"
 	"github.com/switchboard/switchboard/ent/tag"
 	"github.com/switchboard/switchboard/ent/team"
 	"github.com/switchboard/switchboard/internal/apperr"
@@ -353,6 +354,16 @@ func (s *Service) tagNames(ctx context.Context, ids []gid.ID) string {
 	}
 	slices.Sort(names)
 	return strings.Join(names, ", ")
+}
+
+// quickReplyTitle names a quick reply for people: "Title (/shortcut)", or
+// its id when it is gone.
+func (s *Service) quickReplyTitle(ctx context.Context, id gid.ID) string {
+	qr, err := s.db(ctx).QuickReply.Query().Where(quickreply.ID(id)).Select(quickreply.FieldTitle, quickreply.FieldShortcut).Only(ctx)
+	if err != nil {
+		return string(id)
+	}
+	return fmt.Sprintf("%q (/%s)", qr.Title, qr.Shortcut)
 }
 
 func (s *Service) agentName(ctx context.Context, id gid.ID) string {
