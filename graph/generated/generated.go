@@ -10601,7 +10601,8 @@ enum EventCauseKind {
 type EventCause {
   kind: EventCauseKind!
   """
-  The agent, API token, channel, automation rule, or (AUTO_REPLY) the
+  The agent, API token or channel; for AUTOMATION_RULE the rule's run (an
+  AutomationRuleRun: its rule and what it changed); for AUTO_REPLY the
   channel whose auto-reply it was; null for ROUTING and SYSTEM.
   """
   id: ID

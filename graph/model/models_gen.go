@@ -157,7 +157,8 @@ type CreatedAPIToken struct {
 // Who or what made a change happen. Automation uses it so that a rule never triggers on its own actions.
 type EventCause struct {
 	Kind EventCauseKind `json:"kind"`
-	// The agent, API token, channel, automation rule, or (AUTO_REPLY) the
+	// The agent, API token or channel; for AUTOMATION_RULE the rule's run (an
+	// AutomationRuleRun: its rule and what it changed); for AUTO_REPLY the
 	// channel whose auto-reply it was; null for ROUTING and SYSTEM.
 	ID *gid.ID `json:"id,omitempty"`
 }
